@@ -1,0 +1,1 @@
+"""Pyrometer core: model, analyses, formats, recording, launch and attach. Never imports Qt."""

@@ -1,0 +1,85 @@
+"""Growable numpy column tables: the storage behind every event kind in the model.
+
+Columns grow by doubling so appending a batch is amortised O(batch); views of
+the filled prefix are cheap and never copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+
+class ColumnTable:
+    """A set of equally long numpy columns with amortised O(1) append."""
+
+    def __init__(self, dtypes: Mapping[str, npt.DTypeLike], capacity: int = 1024) -> None:
+        self._dtypes = {name: np.dtype(dt) for name, dt in dtypes.items()}
+        self._data = {name: np.empty(capacity, dt) for name, dt in self._dtypes.items()}
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._dtypes)
+
+    @property
+    def capacity(self) -> int:
+        return len(next(iter(self._data.values())))
+
+    def _reserve(self, needed: int) -> None:
+        cap = self.capacity
+        if needed <= cap:
+            return
+        while cap < needed:
+            cap *= 2
+        for name, old in self._data.items():
+            new = np.empty(cap, old.dtype)
+            new[: self._n] = old[: self._n]
+            self._data[name] = new
+
+    def extend(self, **columns: npt.ArrayLike) -> None:
+        """Append a batch; every column must be given with the same length."""
+        arrays = {name: np.asarray(columns[name]) for name in self._dtypes}
+        sizes = {a.shape[0] if a.ndim else 1 for a in arrays.values()}
+        if len(sizes) != 1:
+            raise ValueError(f"columns of unequal length: {sorted(sizes)}")
+        count = sizes.pop()
+        if count == 0:
+            return
+        self._reserve(self._n + count)
+        for name, values in arrays.items():
+            self._data[name][self._n : self._n + count] = values
+        self._n += count
+
+    def append(self, **values: object) -> None:
+        """Append one row (slow path for rare events)."""
+        self.extend(**{k: np.asarray([v]) for k, v in values.items()})  # type: ignore[list-item]
+
+    def col(self, name: str) -> np.ndarray:
+        """A view of the filled part of one column (do not write through it)."""
+        return self._data[name][: self._n]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.col(name)
+
+    def take(self, order: np.ndarray) -> None:
+        """Reorder all rows in place (used once to time-sort imported data)."""
+        for name in self._dtypes:
+            self._data[name][: self._n] = self._data[name][: self._n][order]
+
+    def truncate(self, n: int) -> None:
+        """Keep only the first n rows."""
+        self._n = min(self._n, max(0, n))
+
+    def row_bytes(self) -> int:
+        """Bytes of storage per row (without the doubling slack)."""
+        return sum(dt.itemsize for dt in self._dtypes.values())
+
+    def nbytes(self) -> int:
+        """Bytes currently allocated, slack included."""
+        return sum(a.nbytes for a in self._data.values())

@@ -1,0 +1,323 @@
+"""The profile model: interned functions, frames and stacks plus numpy event columns.
+
+One `Profile` holds everything a session, a recording or an imported file
+says. Frames and stacks are interned once (a stack is `(parent_stack, frame)`,
+a prefix tree as in the Firefox Profiler); samples, lag probes and await
+snapshots are columns. Analyses (pyrometer.core.analysis) are pure functions
+over a Profile and an optional time range / thread filter.
+
+Identity of a *function* is (name, file, firstline); a *frame* is a function at
+a line. Call trees aggregate by function; the Source pane uses frame lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pyrometer.core.columns import ColumnTable
+
+SAMPLE_DTYPES = {
+    "time": np.float64,  # seconds since session start
+    "thread": np.int32,  # thread id (Profile.threads)
+    "stack": np.int32,  # stack id
+    "task": np.int32,  # asyncio task id running on that thread, -1 if none
+    "weight": np.float32,  # what the sample stands for, in Profile.unit
+    "cpu": np.float32,  # CPU seconds of that thread since its last sample, -1 unknown
+}
+LAG_DTYPES = {"time": np.float64, "loop": np.int32, "lag": np.float32}
+AWAIT_DTYPES = {"time": np.float64, "task": np.int32, "stack": np.int32}
+
+UNIT_SECONDS = "seconds"
+UNIT_SAMPLES = "samples"
+
+
+@dataclass
+class ThreadInfo:
+    id: int
+    name: str
+    native_id: int | None = None
+
+
+@dataclass
+class LoopInfo:
+    id: int
+    thread: int
+    description: str = ""
+
+
+@dataclass
+class BlockingEvent:
+    """The loop did not tick for `duration` seconds from `start`; `stack` was running."""
+
+    start: float
+    duration: float
+    loop: int
+    thread: int
+    stack: int
+    task: int = -1
+    callback: str = ""
+
+
+@dataclass
+class TaskInfo:
+    id: int
+    parent: int | None
+    name: str
+    coro: str
+    loop: int = -1
+    created: float | None = None
+    ended: float | None = None
+    state: str = "pending"  # pending | done | cancelled | failed
+    exc: str | None = None
+
+
+@dataclass
+class FuncStats:
+    """Deterministic per-function statistics (yappi, cProfile, callgrind).
+
+    Arrays are indexed by row; `func` maps each row to a function id of the
+    profile. Edges say caller -> callee with the cost of that call path.
+    """
+
+    clock: str
+    func: np.ndarray  # int32 function ids
+    calls: np.ndarray  # int64 total calls
+    prim_calls: np.ndarray  # int64 primitive (non-recursive) calls
+    self_time: np.ndarray  # float64 seconds (or the source's cost unit)
+    total_time: np.ndarray  # float64
+    edge_caller: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    edge_callee: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    edge_calls: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    edge_self: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    edge_total: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    time: float = 0.0
+
+
+class Profile:
+    """Everything known about one profiled run, append-only while live."""
+
+    def __init__(self, unit: str = UNIT_SECONDS, source_format: str = "pyro") -> None:
+        self.unit = unit
+        self.source_format = source_format
+        self.meta: dict[str, Any] = {}
+        # functions
+        self.func_name: list[str] = []
+        self.func_file: list[str] = []
+        self.func_line: list[int] = []
+        self._func_index: dict[tuple[str, str, int], int] = {}
+        # frames: function at a line
+        self.frames = ColumnTable({"func": np.int32, "line": np.int32}, capacity=256)
+        self._frame_index: dict[tuple[int, int], int] = {}
+        # stacks: prefix tree of frames; parent id < id
+        self.stacks = ColumnTable({"parent": np.int32, "frame": np.int32}, capacity=1024)
+        self._stack_index: dict[tuple[int, int], int] | None = {}
+        self._stack_depth = np.zeros(0, np.int32)
+        # events
+        self.samples = ColumnTable(SAMPLE_DTYPES, capacity=4096)
+        self.lag = ColumnTable(LAG_DTYPES, capacity=1024)
+        self.awaits = ColumnTable(AWAIT_DTYPES, capacity=256)
+        self.threads: dict[int, ThreadInfo] = {}
+        self.loops: dict[int, LoopInfo] = {}
+        self.blocking: list[BlockingEvent] = []
+        self.tasks: dict[int, TaskInfo] = {}
+        self.func_stats: FuncStats | None = None
+        self.telemetry: dict[str, Any] = {}
+        self.notices: list[dict[str, Any]] = []
+        self.output: list[tuple[float, str, str]] = []
+        self.end: dict[str, Any] | None = None
+        self._samples_sorted = True
+        self.generation = 0  # bumped on every change; caches key on it
+
+    # ---------------------------------------------------------------- interning
+    def intern_function(self, name: str, file: str, firstline: int = 0) -> int:
+        key = (name, file, int(firstline))
+        fid = self._func_index.get(key)
+        if fid is None:
+            fid = len(self.func_name)
+            self._func_index[key] = fid
+            self.func_name.append(name)
+            self.func_file.append(file)
+            self.func_line.append(int(firstline))
+        return fid
+
+    def intern_frame(self, name: str, file: str, line: int = 0, firstline: int | None = None) -> int:
+        """Intern a frame; `line` is the executing line, `firstline` the def line."""
+        func = self.intern_function(name, file, line if firstline is None else firstline)
+        key = (func, int(line))
+        fr = self._frame_index.get(key)
+        if fr is None:
+            fr = len(self.frames)
+            self._frame_index[key] = fr
+            self.frames.append(func=func, line=int(line))
+        return fr
+
+    def add_frame_definition(self, frame_id: int, file: str, line: int, name: str, firstline: int) -> None:
+        """Apply a FRAMES row from the stream (ids are dense and in order)."""
+        if frame_id != len(self.frames):
+            raise ValueError(f"frame id {frame_id} out of order (expected {len(self.frames)})")
+        func = self.intern_function(name, file, firstline)
+        self._frame_index.setdefault((func, int(line)), frame_id)
+        self.frames.append(func=func, line=int(line))
+
+    def _stack_lookup(self) -> dict[tuple[int, int], int]:
+        if self._stack_index is None:
+            parents = self.stacks["parent"].tolist()
+            frames = self.stacks["frame"].tolist()
+            self._stack_index = {(p, f): i for i, (p, f) in enumerate(zip(parents, frames, strict=True))}
+        return self._stack_index
+
+    def intern_stack(self, parent: int, frame: int) -> int:
+        """Intern a (parent stack, frame) pair; parent -1 is the root."""
+        index = self._stack_lookup()
+        key = (int(parent), int(frame))
+        sid = index.get(key)
+        if sid is None:
+            sid = len(self.stacks)
+            index[key] = sid
+            self.stacks.append(parent=key[0], frame=key[1])
+        return sid
+
+    def intern_stack_path(self, frames: list[int] | tuple[int, ...]) -> int:
+        """Intern a whole stack given root-first frame ids; returns -1 for an empty stack."""
+        sid = -1
+        for fr in frames:
+            sid = self.intern_stack(sid, fr)
+        return sid
+
+    def add_stack_definitions(self, first_id: int, parents: np.ndarray, frames: np.ndarray) -> None:
+        """Apply a STACKS batch from the stream."""
+        if first_id != len(self.stacks):
+            raise ValueError(f"stack id {first_id} out of order (expected {len(self.stacks)})")
+        n = len(parents)
+        if n and (int(parents.max(initial=-1)) >= first_id + n or bool(np.any(parents >= np.arange(first_id, first_id + n)))):
+            raise ValueError("stack parent must be defined before its child")
+        if n and (int(frames.min()) < 0 or int(frames.max()) >= len(self.frames)):
+            raise ValueError("stack refers to an undefined frame")
+        self.stacks.extend(parent=parents, frame=frames)
+        self._stack_index = None  # rebuilt lazily only if someone interns by hand
+
+    # ---------------------------------------------------------------- events
+    def add_samples(
+        self,
+        time: np.ndarray,
+        thread: np.ndarray,
+        stack: np.ndarray,
+        task: np.ndarray | None = None,
+        weight: np.ndarray | float = 1.0,
+        cpu: np.ndarray | float = -1.0,
+    ) -> None:
+        """Append a batch of samples (validated: stacks must exist)."""
+        time = np.asarray(time, np.float64)
+        n = len(time)
+        if n == 0:
+            return
+        stack = np.asarray(stack, np.int32)
+        if int(stack.min()) < -1 or int(stack.max()) >= len(self.stacks):
+            raise ValueError("sample refers to an undefined stack")
+        if len(self.samples) and time[0] < self.samples["time"][-1]:
+            self._samples_sorted = False
+        elif n > 1 and bool(np.any(np.diff(time) < 0)):
+            self._samples_sorted = False
+        self.samples.extend(
+            time=time,
+            thread=np.broadcast_to(np.asarray(thread, np.int32), (n,)),
+            stack=stack,
+            task=np.broadcast_to(np.asarray(-1 if task is None else task, np.int32), (n,)),
+            weight=np.broadcast_to(np.asarray(weight, np.float32), (n,)),
+            cpu=np.broadcast_to(np.asarray(cpu, np.float32), (n,)),
+        )
+        self.generation += 1
+
+    def add_lag(self, time: np.ndarray, loop: np.ndarray, lag: np.ndarray) -> None:
+        self.lag.extend(time=time, loop=loop, lag=lag)
+        self.generation += 1
+
+    def add_awaits(self, t: float, tasks: np.ndarray, stacks: np.ndarray) -> None:
+        self.awaits.extend(time=np.full(len(tasks), t), task=tasks, stack=stacks)
+        self.generation += 1
+
+    def ensure_thread(self, thread_id: int, name: str | None = None) -> ThreadInfo:
+        info = self.threads.get(thread_id)
+        if info is None:
+            info = ThreadInfo(thread_id, name or f"thread {thread_id}")
+            self.threads[thread_id] = info
+        elif name:
+            info.name = name
+        return info
+
+    def finish(self) -> None:
+        """Make imported data ready for analysis: samples sorted by time."""
+        if not self._samples_sorted:
+            order = np.argsort(self.samples["time"], kind="stable")
+            self.samples.take(order)
+            self._samples_sorted = True
+        for tid in np.unique(self.samples["thread"]).tolist():
+            self.ensure_thread(int(tid))
+        self.generation += 1
+
+    # ---------------------------------------------------------------- derived
+    @property
+    def sample_count(self) -> int:
+        return len(self.samples)
+
+    @property
+    def stack_count(self) -> int:
+        return len(self.stacks)
+
+    def stack_depths(self) -> np.ndarray:
+        """Depth of each stack (1 for a root frame), computed incrementally."""
+        n = len(self.stacks)
+        have = len(self._stack_depth)
+        if have < n:
+            depth = np.empty(n, np.int32)
+            depth[:have] = self._stack_depth
+            parents = self.stacks["parent"]
+            for sid in range(have, n):
+                p = int(parents[sid])
+                depth[sid] = 1 if p < 0 else depth[p] + 1
+            self._stack_depth = depth
+        return self._stack_depth[:n]
+
+    def stack_frames(self, stack: int) -> list[int]:
+        """Frame ids of a stack, root first."""
+        out: list[int] = []
+        parents = self.stacks["parent"]
+        frames = self.stacks["frame"]
+        while stack >= 0:
+            out.append(int(frames[stack]))
+            stack = int(parents[stack])
+        out.reverse()
+        return out
+
+    def frame_func(self, frame: int) -> int:
+        return int(self.frames["func"][frame])
+
+    def frame_label(self, frame: int) -> str:
+        """`function (file:line)` as shown in stacks."""
+        func = self.frame_func(frame)
+        return f"{self.func_name[func]} ({self.func_file[func]}:{int(self.frames['line'][frame])})"
+
+    def duration(self) -> float:
+        """Seconds covered by the profile (samples, lag, blocking, tasks, end)."""
+        ends = [0.0]
+        if len(self.samples):
+            t = self.samples["time"]
+            ends.append(float(t.max()))
+            if self.unit == UNIT_SECONDS:
+                ends.append(float((t + self.samples["weight"]).max()))
+        if len(self.lag):
+            ends.append(float(self.lag["time"].max()))
+        ends.extend(b.start + b.duration for b in self.blocking)
+        if self.end and isinstance(self.end.get("t"), (int, float)):
+            ends.append(float(self.end["t"]))
+        if self.func_stats is not None and not len(self.samples):
+            ends.append(float(self.func_stats.total_time.max(initial=0.0)))
+        return max(ends)
+
+    def model_bytes(self) -> int:
+        """Allocated bytes of all numpy columns (the figure the benchmark reports)."""
+        tables = (self.samples, self.frames, self.stacks, self.lag, self.awaits)
+        return sum(t.nbytes() for t in tables) + self._stack_depth.nbytes

@@ -1,0 +1,468 @@
+"""The `.pyro` recording file: crash-safe append-only writer and a tolerant reader.
+
+The file is the agent's event stream, framed and checksummed (see
+pyrometer.core.agent.wire and docs/format.md). The reader stops at the first
+torn or corrupt frame, keeps everything before it and says what it dropped; it
+can follow a file that is still being written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from pyrometer.core.agent import wire
+from pyrometer.core.model import (
+    UNIT_SAMPLES,
+    UNIT_SECONDS,
+    BlockingEvent,
+    FuncStats,
+    LoopInfo,
+    Profile,
+    TaskInfo,
+)
+
+FLUSH_INTERVAL_S = 0.25
+
+
+class RecordingError(Exception):
+    """The file is not a readable recording at all (bad header, not a file)."""
+
+
+@dataclass
+class ReadReport:
+    """What a read kept and what it had to drop."""
+
+    frames: int = 0
+    bytes_read: int = 0
+    dropped_bytes: int = 0
+    skipped_unknown: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.dropped_bytes and not self.problems
+
+
+class RecordingWriter:
+    """Append frames to a recording; flushes at most FLUSH_INTERVAL_S after a write."""
+
+    def __init__(self, path: str | os.PathLike[str], write_header: bool = True) -> None:
+        self.path = Path(path)
+        self._fh: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self._last_flush = time.monotonic()
+        self._dirty = False
+        self.bytes_written = 0
+        if write_header:
+            self.write_raw(wire.file_header())
+            self.flush()
+
+    def write_raw(self, data: bytes) -> None:
+        """Write already-framed bytes (the agent's stream, verbatim)."""
+        if self._fh is None:
+            raise ValueError("recording is closed")
+        self._fh.write(data)
+        self.bytes_written += len(data)
+        self._dirty = True
+        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+            self.flush()
+
+    def write(self, kind: int, payload: bytes) -> None:
+        self.write_raw(wire.frame(kind, payload))
+
+    def write_json(self, kind: int, obj: Any) -> None:
+        self.write_raw(wire.json_frame(kind, obj))
+
+    def flush(self) -> None:
+        """Push buffered bytes to the OS so a reader (or a crash) sees them."""
+        if self._fh is not None and self._dirty:
+            self._fh.flush()
+            self._dirty = False
+        self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self.flush()
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _i32(buf: memoryview, offset: int, n: int) -> np.ndarray:
+    return np.frombuffer(buf, "<i4", n, offset)
+
+
+def _column_reader(payload: memoryview, specs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Slice packed columns after the 8-byte count header; validates sizes."""
+    if len(payload) < 8:
+        raise ValueError("batch too short")
+    n = int(np.frombuffer(payload, "<u4", 1, 0)[0])
+    need = 8 + n * sum(np.dtype(dt).itemsize for _, dt in specs)
+    if need != len(payload):
+        raise ValueError(f"batch of {n} rows has {len(payload)} bytes, expected {need}")
+    out: dict[str, np.ndarray] = {}
+    offset = 8
+    for name, dt in specs:
+        out[name] = np.frombuffer(payload, dt, n, offset)
+        offset += n * np.dtype(dt).itemsize
+    return out
+
+
+_SAMPLE_SPECS = [("time", "<f8"), ("thread", "<i4"), ("stack", "<i4"), ("task", "<i4"), ("weight", "<f4"), ("cpu", "<f4")]
+_LAG_SPECS = [("time", "<f8"), ("loop", "<i4"), ("lag", "<f4")]
+
+
+def _as_int(value: Any, default: int = -1) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _func_stats_from_json(profile: Profile, obj: dict[str, Any]) -> FuncStats:
+    funcs = obj.get("funcs", [])
+    ids = []
+    for f in funcs:
+        ids.append(profile.intern_function(str(f["name"]), str(f["file"]), _as_int(f.get("line"), 0)))
+    key_to_row = {int(f["id"]): i for i, f in enumerate(funcs)}
+    edges = [e for e in obj.get("edges", []) if int(e[0]) in key_to_row and int(e[1]) in key_to_row]
+    return FuncStats(
+        clock=str(obj.get("clock", "wall")),
+        func=np.asarray(ids, np.int32),
+        calls=np.asarray([int(f.get("calls", 0)) for f in funcs], np.int64),
+        prim_calls=np.asarray([int(f.get("prim_calls", f.get("calls", 0))) for f in funcs], np.int64),
+        self_time=np.asarray([float(f.get("self", 0.0)) for f in funcs], np.float64),
+        total_time=np.asarray([float(f.get("total", 0.0)) for f in funcs], np.float64),
+        edge_caller=np.asarray([ids[key_to_row[int(e[0])]] for e in edges], np.int32),
+        edge_callee=np.asarray([ids[key_to_row[int(e[1])]] for e in edges], np.int32),
+        edge_calls=np.asarray([int(e[2]) for e in edges], np.int64),
+        edge_self=np.asarray([float(e[3]) for e in edges], np.float64),
+        edge_total=np.asarray([float(e[4]) for e in edges], np.float64),
+        time=float(obj.get("t", 0.0)),
+    )
+
+
+def func_stats_to_json(profile: Profile, stats: FuncStats) -> dict[str, Any]:
+    """Inverse of the FUNC_STATS decoder (used when saving imported deterministic data)."""
+    funcs = []
+    for row, fid in enumerate(stats.func.tolist()):
+        funcs.append(
+            {
+                "id": fid,
+                "name": profile.func_name[fid],
+                "file": profile.func_file[fid],
+                "line": profile.func_line[fid],
+                "calls": int(stats.calls[row]),
+                "prim_calls": int(stats.prim_calls[row]),
+                "self": float(stats.self_time[row]),
+                "total": float(stats.total_time[row]),
+            }
+        )
+    edges = [
+        [int(a), int(b), int(c), float(s), float(t)]
+        for a, b, c, s, t in zip(
+            stats.edge_caller.tolist(),
+            stats.edge_callee.tolist(),
+            stats.edge_calls.tolist(),
+            stats.edge_self.tolist(),
+            stats.edge_total.tolist(),
+            strict=True,
+        )
+    ]
+    return {"t": stats.time, "clock": stats.clock, "funcs": funcs, "edges": edges}
+
+
+def apply_message(profile: Profile, kind: int, payload: memoryview | bytes) -> bool:
+    """Apply one decoded frame to the profile. Returns False for unknown types.
+
+    Raises ValueError (or KeyError/TypeError) on a payload that does not fit
+    its type; the reader turns that into a reported, dropped frame.
+    """
+    buf = memoryview(payload)
+    if kind == wire.SAMPLES:
+        c = _column_reader(buf, _SAMPLE_SPECS)
+        profile.add_samples(c["time"], c["thread"], c["stack"], c["task"], c["weight"], c["cpu"])
+    elif kind == wire.STACKS:
+        if len(buf) < 8:
+            raise ValueError("stack batch too short")
+        n, first = (int(x) for x in np.frombuffer(buf, "<u4", 2, 0))
+        if len(buf) != 8 + 8 * n:
+            raise ValueError("stack batch has the wrong size")
+        profile.add_stack_definitions(first, _i32(buf, 8, n), _i32(buf, 8 + 4 * n, n))
+    elif kind == wire.FRAMES:
+        for fid, file, line, name, firstline in wire.decode_json(bytes(buf)):
+            profile.add_frame_definition(int(fid), str(file), int(line), str(name), int(firstline))
+    elif kind == wire.LAG:
+        c = _column_reader(buf, _LAG_SPECS)
+        profile.add_lag(c["time"], c["loop"], c["lag"])
+    elif kind == wire.TASK_AWAIT:
+        if len(buf) < 16:
+            raise ValueError("await snapshot too short")
+        t = float(np.frombuffer(buf, "<f8", 1, 0)[0])
+        n = int(np.frombuffer(buf, "<u4", 1, 8)[0])
+        if len(buf) != 16 + 8 * n:
+            raise ValueError("await snapshot has the wrong size")
+        profile.add_awaits(t, _i32(buf, 16, n), _i32(buf, 16 + 4 * n, n))
+    elif kind in wire.NAMES:
+        _apply_json(profile, kind, wire.decode_json(bytes(buf)))
+    else:
+        return False
+    return True
+
+
+def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
+    if kind == wire.META:
+        profile.meta.update(obj)
+        unit = obj.get("unit")
+        if unit in (UNIT_SECONDS, UNIT_SAMPLES):
+            profile.unit = unit
+        if obj.get("source"):
+            profile.source_format = str(obj["source"])
+    elif kind == wire.THREADS:
+        for row in obj:
+            info = profile.ensure_thread(int(row[0]), str(row[1]))
+            if len(row) > 2 and row[2] is not None:
+                info.native_id = int(row[2])
+    elif kind == wire.LOOPS:
+        for row in obj:
+            profile.loops[int(row[0])] = LoopInfo(int(row[0]), int(row[1]), str(row[2]) if len(row) > 2 else "")
+    elif kind == wire.BLOCKING:
+        profile.blocking.append(
+            BlockingEvent(
+                start=float(obj["start"]),
+                duration=float(obj["duration"]),
+                loop=_as_int(obj.get("loop")),
+                thread=_as_int(obj.get("thread")),
+                stack=_as_int(obj.get("stack")),
+                task=_as_int(obj.get("task")),
+                callback=str(obj.get("callback") or ""),
+            )
+        )
+    elif kind == wire.TASKS_CREATED:
+        for row in obj:
+            tid = int(row["id"])
+            parent = row.get("parent")
+            profile.tasks[tid] = TaskInfo(
+                id=tid,
+                parent=None if parent is None or parent < 0 else int(parent),
+                name=str(row.get("name", "")),
+                coro=str(row.get("coro", "")),
+                loop=_as_int(row.get("loop")),
+                created=row.get("t"),
+            )
+    elif kind == wire.TASKS_FINISHED:
+        for row in obj:
+            task = profile.tasks.get(int(row["id"]))
+            if task is None:
+                task = TaskInfo(int(row["id"]), None, "", "")
+                profile.tasks[task.id] = task
+            task.ended = row.get("t")
+            task.state = str(row.get("state", "done"))
+            task.exc = row.get("exc")
+    elif kind == wire.FUNC_STATS:
+        profile.func_stats = _func_stats_from_json(profile, obj)
+    elif kind == wire.TELEMETRY:
+        profile.telemetry.update(obj)
+    elif kind == wire.END:
+        profile.end = dict(obj)
+    elif kind == wire.NOTICE:
+        profile.notices.append(dict(obj))
+    elif kind == wire.OUTPUT:
+        profile.output.append((float(obj.get("t", 0.0)), str(obj.get("stream", "stdout")), str(obj.get("text", ""))))
+    profile.generation += 1
+
+
+class RecordingReader:
+    """Reads a recording into a Profile; `poll()` picks up frames appended since.
+
+    Stops at the first frame that is torn (incomplete) or fails its CRC. While
+    following a live file a torn tail is simply "not yet written"; `report`
+    counts it as dropped only once `close()` (or a one-shot read) gives up.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], profile: Profile | None = None) -> None:
+        self.path = Path(path)
+        self.profile = profile if profile is not None else Profile()
+        self.report = ReadReport()
+        self._offset = 0
+        self._corrupt = False
+        try:
+            self._fh: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed in close()
+        except IsADirectoryError as exc:
+            raise RecordingError(f"{self.path}: is a directory") from exc
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: {exc.strerror or exc}") from exc
+        head = self._fh.read(wire.FILE_HEADER_SIZE)
+        version = wire.parse_file_header(head)
+        if version is None:
+            self._fh.close()
+            raise RecordingError(f"{self.path}: not a Pyrometer recording (bad header)")
+        if version > wire.FORMAT_VERSION:
+            self.report.problems.append(f"format version {version} is newer than {wire.FORMAT_VERSION}; unknown parts skipped")
+        self._offset = wire.FILE_HEADER_SIZE
+
+    def poll(self, on_frame: Callable[[int, memoryview], None] | None = None) -> int:
+        """Read and apply all complete frames appended since the last call; returns their count."""
+        if self._corrupt:
+            return 0
+        self._fh.seek(self._offset)
+        data = self._fh.read()
+        if not data:
+            return 0
+        buf = memoryview(data)
+        pos = 0
+        count = 0
+        end = len(buf)
+        head = wire.FRAME_HEADER
+        while pos + wire.FRAME_HEADER_SIZE <= end:
+            length, kind, flags, crc = head.unpack_from(buf, pos)
+            start = pos + wire.FRAME_HEADER_SIZE
+            if length > wire.MAX_PAYLOAD:
+                self._mark_corrupt(f"frame at byte {self._offset + pos} claims {length} bytes")
+                break
+            if start + length > end:
+                break  # torn tail (or still being written)
+            payload = buf[start : start + length]
+            if wire.frame_crc(kind, flags, payload) != crc:  # type: ignore[arg-type]
+                self._mark_corrupt(f"checksum mismatch in frame at byte {self._offset + pos}")
+                break
+            try:
+                known = apply_message(self.profile, kind, payload)
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                self._mark_corrupt(f"bad {wire.describe(kind)} frame at byte {self._offset + pos}: {exc}")
+                break
+            if not known:
+                self.report.skipped_unknown += 1
+            if on_frame is not None:
+                on_frame(kind, payload)
+            pos = start + length
+            count += 1
+        self._offset += pos
+        self.report.frames += count
+        self.report.bytes_read = self._offset
+        return count
+
+    def _mark_corrupt(self, why: str) -> None:
+        self._corrupt = True
+        self.report.problems.append(why)
+
+    def finish(self) -> ReadReport:
+        """Stop following: whatever is left after the last good frame is dropped."""
+        size = os.fstat(self._fh.fileno()).st_size
+        self.report.dropped_bytes = max(0, size - self._offset)
+        if self.report.dropped_bytes and not self.report.problems:
+            self.report.problems.append(f"torn tail: last {self.report.dropped_bytes} bytes are an incomplete frame")
+        self._fh.close()
+        self.profile.finish()
+        return self.report
+
+    close = finish
+
+
+def read_recording(path: str | os.PathLike[str]) -> tuple[Profile, ReadReport]:
+    """Read a whole recording; a damaged tail is reported, never fatal."""
+    reader = RecordingReader(path)
+    reader.poll()
+    report = reader.finish()
+    return reader.profile, report
+
+
+def iter_raw_frames(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+    """Yield (kind, payload) of every intact frame; for tools that copy streams."""
+    data = Path(path).read_bytes()
+    if wire.parse_file_header(data) is None:
+        raise RecordingError(f"{path}: not a Pyrometer recording (bad header)")
+    for kind, _flags, payload in wire.iter_frames(data):
+        yield kind, payload
+
+
+def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
+    """Encode a whole Profile as stream frames (to save imported data as `.pyro`)."""
+    meta = dict(profile.meta)
+    meta.setdefault("source", profile.source_format)
+    meta["unit"] = profile.unit
+    yield wire.json_frame(wire.META, meta)
+    rows = []
+    funcs = profile.frames["func"].tolist()
+    lines = profile.frames["line"].tolist()
+    for fid, (func, line) in enumerate(zip(funcs, lines, strict=True)):
+        rows.append([fid, profile.func_file[func], line, profile.func_name[func], profile.func_line[func]])
+    for i in range(0, max(len(rows), 1), chunk):
+        if rows:
+            yield wire.json_frame(wire.FRAMES, rows[i : i + chunk])
+    threads = [[t.id, t.name, t.native_id] for t in profile.threads.values()]
+    if threads:
+        yield wire.json_frame(wire.THREADS, threads)
+    if profile.loops:
+        yield wire.json_frame(wire.LOOPS, [[lp.id, lp.thread, lp.description] for lp in profile.loops.values()])
+    parents = profile.stacks["parent"].astype("<i4")
+    sframes = profile.stacks["frame"].astype("<i4")
+    for i in range(0, len(parents), chunk):
+        p = parents[i : i + chunk]
+        head = np.array([len(p), i], "<u4").tobytes()
+        yield wire.frame(wire.STACKS, head + p.tobytes() + sframes[i : i + chunk].tobytes())
+    s = profile.samples
+    for i in range(0, len(s), chunk):
+        sl = slice(i, i + chunk)
+        n = len(s["time"][sl])
+        payload = b"".join(
+            [np.array([n, 0], "<u4").tobytes()]
+            + [s[name][sl].astype(dt).tobytes() for name, dt in _SAMPLE_SPECS]
+        )
+        yield wire.frame(wire.SAMPLES, payload)
+    lag = profile.lag
+    for i in range(0, len(lag), chunk):
+        sl = slice(i, i + chunk)
+        n = len(lag["time"][sl])
+        payload = b"".join([np.array([n, 0], "<u4").tobytes()] + [lag[name][sl].astype(dt).tobytes() for name, dt in _LAG_SPECS])
+        yield wire.frame(wire.LAG, payload)
+    for ev in profile.blocking:
+        yield wire.json_frame(
+            wire.BLOCKING,
+            {"start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread,
+             "stack": ev.stack, "task": ev.task, "callback": ev.callback},
+        )
+    if profile.tasks:
+        created = [
+            {"id": t.id, "parent": t.parent, "name": t.name, "coro": t.coro, "loop": t.loop, "t": t.created}
+            for t in profile.tasks.values()
+        ]
+        yield wire.json_frame(wire.TASKS_CREATED, created)
+        finished = [
+            {"id": t.id, "t": t.ended, "state": t.state, "exc": t.exc}
+            for t in profile.tasks.values()
+            if t.state != "pending"
+        ]
+        if finished:
+            yield wire.json_frame(wire.TASKS_FINISHED, finished)
+    aw = profile.awaits
+    if len(aw):
+        times = aw["time"]
+        cuts = np.flatnonzero(np.diff(times)) + 1
+        for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(times)].tolist(), strict=True):
+            yield wire.task_await_frame(float(times[a]), aw["task"][a:b].tolist(), aw["stack"][a:b].tolist())
+    if profile.func_stats is not None:
+        yield wire.json_frame(wire.FUNC_STATS, func_stats_to_json(profile, profile.func_stats))
+    for note in profile.notices:
+        yield wire.json_frame(wire.NOTICE, note)
+    for t, stream, text in profile.output:
+        yield wire.json_frame(wire.OUTPUT, {"t": t, "stream": stream, "text": text})
+    if profile.telemetry:
+        yield wire.json_frame(wire.TELEMETRY, profile.telemetry)
+    if profile.end is not None:
+        yield wire.json_frame(wire.END, profile.end)
+
+
+def write_profile(profile: Profile, path: str | os.PathLike[str]) -> None:
+    """Save any Profile as a `.pyro` recording."""
+    with RecordingWriter(path) as writer:
+        for data in profile_frames(profile):
+            writer.write_raw(data)

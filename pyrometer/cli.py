@@ -1,0 +1,126 @@
+"""Command-line entry: one argparse table, each command run by a lazily imported module.
+
+Headless commands (stats, convert, diff, report, record) live in
+pyrometer.core and never import Qt; GUI commands (open, run, attach, demo and
+no command at all) import pyrometer.app only when chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+
+from pyrometer._version import __version__
+
+# command name -> "module:function" taking the parsed namespace, returning an exit status
+HANDLERS: dict[str, str] = {
+    "stats": "pyrometer.core.commands:run_stats",
+    "convert": "pyrometer.core.commands:run_convert",
+    "diff": "pyrometer.core.commands:run_diff",
+    "report": "pyrometer.core.commands:run_report",
+    "record": "pyrometer.core.record_command:run_record",
+    "open": "pyrometer.app.launcher:run_open",
+    "run": "pyrometer.app.launcher:run_live",
+    "attach": "pyrometer.app.launcher:run_attach",
+    "demo": "pyrometer.app.launcher:run_demo",
+    "": "pyrometer.app.launcher:run_window",
+}
+
+
+def _add_collect_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `record`, `run` and `attach` (how the agent collects)."""
+    p.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="stack samples per second (default 100)")
+    p.add_argument("--mode", choices=("sample", "trace"), default="sample", help="sample stacks, or trace every call with yappi")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="yappi clock in trace mode (default wall)")
+    p.add_argument("--loop-interval", type=float, default=10.0, metavar="MS", help="event-loop lag probe interval (default 10 ms)")
+    p.add_argument("--block-threshold", type=float, default=50.0, metavar="MS", help="report the loop as blocked after this long (default 50 ms)")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
+    p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
+
+
+def _add_screenshot_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--screenshot", default=None, metavar="PNG", help="save the main window to PNG once loaded, then exit")
+    p.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="wait this long in a live session before the screenshot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pyrometer",
+        description="Profile Python programs: stack samples, event-loop lag, blocking stacks and asyncio tasks, live and replayable.",
+    )
+    parser.add_argument("--version", action="version", version=f"pyrometer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("stats", help="print the top functions of a profile (any supported format)")
+    p.add_argument("file")
+    p.add_argument("--top", type=int, default=20, metavar="N")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--thread", default=None, metavar="NAME_OR_ID")
+    p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
+
+    p = sub.add_parser("convert", help="convert a profile to another format")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format (default: from OUT's extension)")
+
+    p = sub.add_parser("diff", help="compare two profiles per function")
+    p.add_argument("base")
+    p.add_argument("new")
+    p.add_argument("--top", type=int, default=20, metavar="N")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("report", help="write a self-contained HTML report")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+
+    p = sub.add_parser("record", help="profile a program (or --pid) headless into a .pyro recording")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pyro")
+    p.add_argument("--pid", type=int, default=None, help="attach to a running process instead of launching")
+    _add_collect_options(p)
+    p.add_argument("target", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS] | -- -m MODULE [ARGS] | -- python SCRIPT [ARGS]")
+
+    p = sub.add_parser("open", help="open profiles or recordings in the window")
+    p.add_argument("files", nargs="+")
+    _add_screenshot_options(p)
+
+    p = sub.add_parser("run", help="launch a program and profile it live in the window")
+    _add_collect_options(p)
+    _add_screenshot_options(p)
+    p.add_argument("--save", default=None, metavar="OUT.pyro", help="also keep the recording here")
+    p.add_argument("target", nargs=argparse.REMAINDER)
+
+    p = sub.add_parser("attach", help="attach to a running Python process and profile it live")
+    p.add_argument("pid", type=int)
+    _add_collect_options(p)
+    _add_screenshot_options(p)
+
+    p = sub.add_parser("demo", help="profile the bundled demo program live")
+    _add_screenshot_options(p)
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="run the demo for this long (default: until closed)")
+    return parser
+
+
+def _resolve(spec: str) -> Callable[[argparse.Namespace], int]:
+    module, _, func = spec.partition(":")
+    handler: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), func)
+    return handler
+
+
+def strip_separator(target: list[str]) -> list[str]:
+    """argparse.REMAINDER keeps a leading `--`; the target command line is what follows."""
+    return target[1:] if target and target[0] == "--" else target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if hasattr(args, "target"):
+        args.target = strip_separator(args.target)
+    command = args.command or ""
+    try:
+        return int(_resolve(HANDLERS[command])(args) or 0)
+    except KeyboardInterrupt:
+        return 130
