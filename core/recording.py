@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-
 from pyrometer.core.agent import wire
 from pyrometer.core.model import (
     UNIT_SAMPLES,
@@ -51,11 +50,18 @@ class ReadReport:
 
 
 class RecordingWriter:
-    """Append frames to a recording; flushes at most FLUSH_INTERVAL_S after a write."""
+    """Append frames to a recording.
 
-    def __init__(self, path: str | os.PathLike[str], write_header: bool = True) -> None:
+    Live writers are unbuffered: every received batch reaches the OS at once,
+    so a concurrent reader (or a crash of this process) loses nothing that was
+    written. That costs one write call per agent batch (at most ~20/s). Bulk
+    writers (saving an imported profile) pass `live=False` to buffer.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True) -> None:
         self.path = Path(path)
-        self._fh: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self._fh: BinaryIO | None = open(self.path, "wb", buffering=0 if live else 1 << 20)
+        self._live = live
         self._last_flush = time.monotonic()
         self._dirty = False
         self.bytes_written = 0
@@ -295,7 +301,7 @@ class RecordingReader:
         self._offset = 0
         self._corrupt = False
         try:
-            self._fh: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed in close()
+            self._fh: BinaryIO = open(self.path, "rb")
         except IsADirectoryError as exc:
             raise RecordingError(f"{self.path}: is a directory") from exc
         except OSError as exc:
@@ -336,7 +342,7 @@ class RecordingReader:
                 break
             try:
                 known = apply_message(self.profile, kind, payload)
-            except (ValueError, KeyError, TypeError, IndexError) as exc:
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
                 self._mark_corrupt(f"bad {wire.describe(kind)} frame at byte {self._offset + pos}: {exc}")
                 break
             if not known:
@@ -463,6 +469,6 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
 
 def write_profile(profile: Profile, path: str | os.PathLike[str]) -> None:
     """Save any Profile as a `.pyro` recording."""
-    with RecordingWriter(path) as writer:
+    with RecordingWriter(path, live=False) as writer:
         for data in profile_frames(profile):
             writer.write_raw(data)

@@ -56,7 +56,7 @@ class Exporter:
 
 
 def _modules() -> list[object]:
-    mods = []
+    mods: list[object] = []
     for name in FORMAT_MODULES:
         try:
             mods.append(importlib.import_module(f"pyrometer.core.formats.{name}"))
