@@ -110,7 +110,7 @@ def test_unknown_message_types_are_skipped(tmp_path: Path) -> None:
 def test_bad_header_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "x.pyro"
     path.write_bytes(b"not a recording at all")
-    with pytest.raises(RecordingError, match="x.pyro"):
+    with pytest.raises(RecordingError, match=r"x\.pyro"):
         read_recording(path)
     with pytest.raises(RecordingError, match="directory"):
         read_recording(tmp_path)
