@@ -71,7 +71,13 @@ def importers() -> list[Importer]:
 
 
 def exporters() -> list[Exporter]:
-    return [m.EXPORTER for m in _modules() if hasattr(m, "EXPORTER")]  # type: ignore[attr-defined]
+    """Each module's EXPORTER, plus any listed in EXPORTERS (a module writing several formats)."""
+    out: list[Exporter] = []
+    for m in _modules():
+        if hasattr(m, "EXPORTER"):
+            out.append(m.EXPORTER)  # type: ignore[attr-defined]
+        out.extend(getattr(m, "EXPORTERS", ()))
+    return out
 
 
 def read_head(path: Path) -> bytes:
