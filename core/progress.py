@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from pyrometer.core.formats.registry import ProgressFn
-
 SHOW_AFTER_S = 0.3  # stay silent for work that finishes faster than this
 REDRAW_EVERY_S = 0.1  # at most ~10 redraws per second
 BAR_WIDTH = 24
@@ -55,7 +53,7 @@ class TerminalProgress:
             self._draw()
 
     def _draw(self) -> None:
-        filled = int(round(self._fraction * BAR_WIDTH))
+        filled = round(self._fraction * BAR_WIDTH)
         text = f"{self.label} [{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {self._fraction * 100:3.0f}%"
         pad = " " * max(0, self._drawn_width - len(text))
         self._write("\r" + text + pad)
@@ -101,8 +99,3 @@ def terminal_progress(label: str, stream: TextIO | None = None) -> Iterator[Term
         yield progress
     finally:
         progress.clear()
-
-
-def as_progress_fn(progress: TerminalProgress | None) -> ProgressFn | None:
-    """The callable importers take (`registry.load_profile(path, progress)`)."""
-    return progress
