@@ -1,0 +1,173 @@
+"""Per-profile caches that map stack ids to call-tree nodes (by function path).
+
+Stacks only ever grow (the model is append-only and a stack never changes), so
+each cache remembers how many stacks it has seen and maps only the new ones.
+Node ids are stable for the life of a profile: node 0 is the synthetic root and
+a node's parent always has a smaller id. The top-down cache needs one dict
+lookup per new stack; the bottom-up (inverted) cache walks each new stack once.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from pyrometer.core.model import Profile
+
+
+class NodeTable:
+    """A growing tree of (parent node, function) pairs plus the stack -> node map."""
+
+    def __init__(self, inverted: bool) -> None:
+        self.inverted = inverted
+        self.parent: list[int] = [-1]
+        self.func: list[int] = [-1]
+        self.depth: list[int] = [0]
+        self.index: dict[tuple[int, int], int] = {}
+        self.stack_node: list[int] = []  # per stack id
+        self._arrays_n = -1
+        self._stack_arrays_n = -1
+        self._parent_a = np.zeros(0, np.int32)
+        self._func_a = np.zeros(0, np.int32)
+        self._depth_a = np.zeros(0, np.int32)
+        self._first_a = np.zeros(0, bool)
+        self._edge_first_a = np.zeros(0, bool)
+        self._levels: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+        self._stack_node_a = np.zeros(1, np.int32)
+        # for the inverted walk: all stacks' parent and function as lists
+        self._sparent: list[int] = []
+        self._sfunc: list[int] = []
+
+    # ------------------------------------------------------------- building
+    def _child(self, parent: int, func: int) -> int:
+        key = (parent, func)
+        node = self.index.get(key)
+        if node is None:
+            node = len(self.parent)
+            self.index[key] = node
+            self.parent.append(parent)
+            self.func.append(func)
+            self.depth.append(self.depth[parent] + 1)
+        return node
+
+    def update(self, profile: Profile) -> None:
+        """Map the stacks added since the last call."""
+        have = len(self.stack_node)
+        n = len(profile.stacks)
+        if have >= n:
+            return
+        parents = profile.stacks["parent"][have:n].tolist()
+        funcs = profile.frames["func"][profile.stacks["frame"][have:n]].tolist()
+        stack_node = self.stack_node
+        child = self._child
+        if not self.inverted:
+            for p, f in zip(parents, funcs, strict=True):
+                stack_node.append(child(0 if p < 0 else stack_node[p], f))
+            return
+        sparent, sfunc = self._sparent, self._sfunc
+        sparent.extend(parents)
+        sfunc.extend(funcs)
+        for sid in range(have, n):
+            node = 0
+            s = sid
+            while s >= 0:
+                node = child(node, sfunc[s])
+                s = sparent[s]
+            stack_node.append(node)
+
+    # ------------------------------------------------------------- arrays
+    @property
+    def size(self) -> int:
+        return len(self.parent)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(parent, func, depth) as int32 arrays over all nodes."""
+        self._refresh()
+        return self._parent_a, self._func_a, self._depth_a
+
+    def stack_to_node(self) -> np.ndarray:
+        """Node of each stack, shifted by one: index 0 is the empty stack (-1) -> root."""
+        if self._stack_arrays_n != len(self.stack_node):
+            self._stack_node_a = np.asarray([0, *self.stack_node], np.int32)
+            self._stack_arrays_n = len(self.stack_node)
+        return self._stack_node_a
+
+    def levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(nodes ordered by depth, start offset of each depth in that order)."""
+        self._refresh()
+        return self._levels
+
+    def first_occurrence(self) -> np.ndarray:
+        """True where no ancestor of the node has the same function (count recursion once)."""
+        self._refresh_flags()
+        return self._first_a
+
+    def edge_first_occurrence(self) -> np.ndarray:
+        """True where no ancestor has the same (caller function, function) edge."""
+        self._refresh_flags()
+        return self._edge_first_a
+
+    def _refresh(self) -> None:
+        n = len(self.parent)
+        if self._arrays_n == n:
+            return
+        parent = np.asarray(self.parent, np.int32)
+        func = np.asarray(self.func, np.int32)
+        depth = np.asarray(self.depth, np.int32)
+        order = np.argsort(depth, kind="stable")
+        bounds = np.searchsorted(depth[order], np.arange(int(depth.max(initial=0)) + 2))
+        self._parent_a, self._func_a, self._depth_a = parent, func, depth
+        self._levels = (order, bounds)
+        self._arrays_n = n
+
+    def _refresh_flags(self) -> None:
+        """Recursion flags for nodes added since the last call (vectorised ancestor walk)."""
+        self._refresh()
+        n = self._arrays_n
+        old = len(self._first_a)
+        if old == n:
+            return
+        parent, func = self._parent_a, self._func_a
+        start = max(old, 1)
+        new = np.arange(start, n)
+        first = np.ones(n, bool)
+        edge_first = np.ones(n, bool)
+        first[:old] = self._first_a
+        edge_first[:old] = self._edge_first_a
+        if len(new):
+            pfunc = np.where(parent >= 0, func[np.maximum(parent, 0)], -1).astype(np.int64)
+            edge_key = pfunc * (int(func.max(initial=0)) + 2) + func
+            f = func[new]
+            ek = edge_key[new]
+            seen = np.zeros(len(new), bool)
+            eseen = np.zeros(len(new), bool)
+            anc = parent[new].astype(np.int64)
+            while True:
+                live = anc > 0
+                if not live.any():
+                    break
+                a = np.where(live, anc, 0)
+                seen |= live & (func[a] == f)
+                eseen |= live & (edge_key[a] == ek)
+                anc = np.where(live, parent[a], 0)
+            first[new] = ~seen
+            edge_first[new] = ~eseen
+        self._first_a, self._edge_first_a = first, edge_first
+
+
+_CACHE: weakref.WeakKeyDictionary[Profile, dict[bool, NodeTable]] = weakref.WeakKeyDictionary()
+
+
+def node_table(profile: Profile, inverted: bool = False) -> NodeTable:
+    """The (cached, incrementally extended) node table of a profile."""
+    tables = _CACHE.get(profile)
+    if tables is None:
+        tables = {}
+        _CACHE[profile] = tables
+    table = tables.get(inverted)
+    if table is None:
+        table = NodeTable(inverted)
+        tables[inverted] = table
+    table.update(profile)
+    return table

@@ -1,0 +1,64 @@
+"""Sum sample weights onto call-tree nodes: the one code path behind trees and tables.
+
+Per query: select samples, `bincount` weights by stack, map stacks to nodes,
+then add each level's totals into its parents, deepest level first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyrometer.core.analysis._nodes import NodeTable, node_table
+from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.model import Profile
+
+
+@dataclass
+class NodeSums:
+    """Weights and sample counts per node of a NodeTable (uncompacted: all nodes)."""
+
+    table: NodeTable
+    self_weight: np.ndarray  # float64
+    total_weight: np.ndarray  # float64
+    self_count: np.ndarray  # int64
+    count: np.ndarray  # int64
+
+
+def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(weight, count) per stack id shifted by one (index 0 = the empty stack)."""
+    n = len(profile.stacks) + 1
+    idx = sample_indices(profile, sel)
+    stacks = profile.samples["stack"][idx]
+    if len(stacks) == 0:
+        return np.zeros(n), np.zeros(n, np.int64)
+    shifted = stacks.astype(np.intp) + 1
+    weights = profile.samples["weight"][idx]
+    return (
+        np.bincount(shifted, weights=weights, minlength=n),
+        np.bincount(shifted, minlength=n).astype(np.int64),
+    )
+
+
+def accumulate(table: NodeTable, values: np.ndarray) -> np.ndarray:
+    """Totals: each node's value plus all its descendants', level by level (vectorised)."""
+    parent, _, _ = table.arrays()
+    order, bounds = table.levels()
+    total = values.copy()
+    for d in range(len(bounds) - 2, 0, -1):
+        nodes = order[bounds[d] : bounds[d + 1]]
+        if len(nodes):
+            np.add.at(total, parent[nodes], total[nodes])
+    return total
+
+
+def node_sums(profile: Profile, sel: Selection | None = None, inverted: bool = False) -> NodeSums:
+    """Self and total weight and sample count of every node for the selection."""
+    table = node_table(profile, inverted)
+    sw, sc = stack_sums(profile, sel)
+    s2n = table.stack_to_node()
+    size = table.size
+    self_w = np.bincount(s2n, weights=sw, minlength=size)
+    self_c = np.bincount(s2n, weights=sc, minlength=size).astype(np.int64)
+    return NodeSums(table, self_w, accumulate(table, self_w), self_c, accumulate(table, self_c))

@@ -1,0 +1,171 @@
+"""Top-down and bottom-up call trees for a selection, aggregated by function path.
+
+Frames of the same function at different lines merge into one node. The tree
+is compacted to the nodes that have samples in the selection; node 0 is the
+synthetic root and every parent id is smaller than its children's ids.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pyrometer.core.analysis.aggregate import NodeSums, node_sums
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.model import Profile
+
+if TYPE_CHECKING:  # transforms imports this module's siblings; import lazily at runtime
+    from pyrometer.core.analysis.transforms import Transform
+
+
+@dataclass
+class CallTree:
+    """Arrays over nodes; children of a node (CSR) are ordered by total, heaviest first."""
+
+    parent: np.ndarray  # int32, -1 for node 0 (the synthetic root)
+    func: np.ndarray  # int32, -1 for the root
+    self_weight: np.ndarray  # float64
+    total_weight: np.ndarray  # float64
+    depth: np.ndarray  # int32, root 0
+    count: np.ndarray  # int64 samples in the subtree
+    self_count: np.ndarray  # int64 samples whose stack ends here
+    child_start: np.ndarray  # int64, len node_count + 1
+    child_index: np.ndarray  # int64
+    total: float
+    inverted: bool
+    func_rank: np.ndarray | None = None  # alphabetical rank per function id (for flame order)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.parent)
+
+    def children(self, node: int) -> np.ndarray:
+        """Child node ids, heaviest (by total) first."""
+        return self.child_index[self.child_start[node] : self.child_start[node + 1]]
+
+    def path(self, node: int) -> list[int]:
+        """Function ids from the outermost node down to `node` (the root excluded)."""
+        out: list[int] = []
+        while node > 0:
+            out.append(int(self.func[node]))
+            node = int(self.parent[node])
+        out.reverse()
+        return out
+
+    def find(self, path: list[int] | tuple[int, ...]) -> int:
+        """Node id reached by following function ids from the root, or -1."""
+        node = 0
+        for f in path:
+            kids = self.children(node)
+            hit = kids[self.func[kids] == f]
+            if not len(hit):
+                return -1
+            node = int(hit[0])
+        return node
+
+
+_RANKS: weakref.WeakKeyDictionary[Profile, tuple[int, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def function_rank(profile: Profile) -> np.ndarray:
+    """Alphabetical rank of every function id by (name, file, line); cached per function count."""
+    n = len(profile.func_name)
+    hit = _RANKS.get(profile)
+    if hit is not None and hit[0] == n:
+        return hit[1]
+    names, files, lines = profile.func_name, profile.func_file, profile.func_line
+    order = sorted(range(n), key=lambda f: (names[f], files[f], lines[f], f))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    _RANKS[profile] = (n, rank)
+    return rank
+
+
+def _compact(sums: NodeSums, inverted: bool) -> CallTree:
+    parent_all, func_all, depth_all = sums.table.arrays()
+    keep = sums.count > 0
+    keep[0] = True
+    if keep.all():
+        ids = np.arange(len(keep))
+        parent = parent_all.copy()
+    else:
+        ids = np.flatnonzero(keep)
+        new_id = np.cumsum(keep, dtype=np.int64) - 1
+        parent = np.where(parent_all[ids] >= 0, new_id[np.maximum(parent_all[ids], 0)], -1).astype(np.int32)
+    total_w = sums.total_weight[ids]
+    n = len(ids)
+    if n > 1:
+        kids = np.arange(1, n)
+        order = kids[np.lexsort((-total_w[1:], parent[1:]))]
+        counts = np.bincount(parent[1:], minlength=n)
+    else:
+        order = np.zeros(0, np.int64)
+        counts = np.zeros(n, np.int64)
+    child_start = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=child_start[1:])
+    return CallTree(
+        parent=parent,
+        func=func_all[ids].copy(),
+        self_weight=sums.self_weight[ids],
+        total_weight=total_w,
+        depth=depth_all[ids].copy(),
+        count=sums.count[ids],
+        self_count=sums.self_count[ids],
+        child_start=child_start,
+        child_index=order.astype(np.int64),
+        total=float(total_w[0]),
+        inverted=inverted,
+    )
+
+
+def _view(profile: Profile, transform: Transform | None) -> Profile:
+    if transform is None:
+        return profile
+    from pyrometer.core.analysis.transforms import apply_transform
+
+    return apply_transform(profile, transform)
+
+
+def call_tree(profile: Profile, sel: Selection | None = None, transform: Transform | None = None) -> CallTree:
+    """Top-down tree: node = function path from the outermost frame."""
+    view = _view(profile, transform)
+    tree = _compact(node_sums(view, sel, inverted=False), inverted=False)
+    tree.func_rank = function_rank(view)
+    return tree
+
+
+def inverted_tree(profile: Profile, sel: Selection | None = None, transform: Transform | None = None) -> CallTree:
+    """Bottom-up tree: roots are leaf functions, children their callers.
+
+    A node's total is the weight of samples whose stack, read from the leaf,
+    starts with the node's path; its self is the weight of samples whose whole
+    stack is that path (so self still sums to the root total).
+    """
+    view = _view(profile, transform)
+    tree = _compact(node_sums(view, sel, inverted=True), inverted=True)
+    tree.func_rank = function_rank(view)
+    return tree
+
+
+def tree_text(tree: CallTree, profile: Profile, min_fraction: float = 0.0) -> str:
+    """Indented text, one node per line: `name: total=T self=S` (children by total, then name)."""
+    names = profile.func_name
+    lines: list[str] = []
+    cutoff = min_fraction * tree.total
+
+    def key(node: int) -> tuple[float, str]:
+        return (-float(tree.total_weight[node]), names[int(tree.func[node])])
+
+    stack: list[int] = sorted((int(c) for c in tree.children(0)), key=key, reverse=True)
+    while stack:
+        node = stack.pop()
+        total = float(tree.total_weight[node])
+        if total < cutoff or (total == 0 and tree.count[node] == 0):
+            continue
+        indent = "  " * (int(tree.depth[node]) - 1)
+        lines.append(f"{indent}{names[int(tree.func[node])]}: total={total:g} self={float(tree.self_weight[node]):g}")
+        stack.extend(sorted((int(c) for c in tree.children(node)), key=key, reverse=True))
+    return "\n".join(lines)
