@@ -1,0 +1,227 @@
+"""The headless commands `stats`, `convert`, `diff` and `report` (never imports Qt).
+
+Each `run_*` takes the argparse namespace built in pyrometer.cli and returns
+the exit status: 0 done, 2 bad input or usage (a file that cannot be read, an
+unknown thread, an empty time range), 1 anything else. Failures are one line
+on stderr naming the file and what is wrong, never a traceback: a user piping
+`pyrometer stats` into a script needs a clear reason and a status, not a
+stack dump from our internals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyrometer.core.formats import registry
+from pyrometer.core.model import Profile
+from pyrometer.core.progress import terminal_progress
+from pyrometer.core.recording import RecordingError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A one-line reason why the command line cannot be honoured (exit status 2)."""
+
+
+def _say(message: str) -> None:
+    """One line on stderr, prefixed like other command-line tools do."""
+    text = " ".join(str(message).split())  # one line, whatever the message contained
+    try:
+        print(f"pyrometer: {text}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _oserror_line(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else ""
+    what = exc.strerror or str(exc)
+    return f"{where}: {what}" if where else what
+
+
+def guarded(fn: Handler) -> Handler:
+    """Turn every failure of a command into one stderr line and an exit status."""
+
+    @functools.wraps(fn)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except (registry.FormatError, RecordingError, UsageError) as exc:
+            _say(str(exc))
+            return EXIT_USAGE
+        except BrokenPipeError:
+            # `pyrometer stats f | head`: the reader left; that is not our failure.
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            return EXIT_OK
+        except OSError as exc:
+            _say(_oserror_line(exc))
+            return EXIT_USAGE
+        except MemoryError:
+            _say("out of memory")
+            return EXIT_FAILURE
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # the promise is: never a traceback
+            _say(f"internal error: {type(exc).__name__}: {exc}")
+            return EXIT_FAILURE
+
+    return run
+
+
+# ---------------------------------------------------------------- shared steps
+def load(path: str) -> Profile:
+    """Load any supported file, with terminal progress, and warn about what the loader had to drop."""
+    with terminal_progress(f"loading {Path(path).name}") as progress:
+        profile = registry.load_profile(path, progress)
+    warn_notices(profile)
+    return profile
+
+
+def load_notices(profile: Profile) -> list[str]:
+    """Warnings the loader attached (a damaged tail, skipped records), not the agent's own notices.
+
+    Agent notices carry the session time `t`; loader notices do not.
+    """
+    out = []
+    for note in profile.notices:
+        if "t" in note or note.get("level", "warning") not in ("warning", "error"):
+            continue
+        message = str(note.get("message", "")).strip()
+        if message and message not in out:
+            out.append(message)
+    return out
+
+
+def warn_notices(profile: Profile) -> None:
+    for message in load_notices(profile):
+        _say(f"warning: {message}")
+
+
+def _check_top(top: int) -> int | None:
+    """--top N: None means all rows (N = 0)."""
+    if top < 0:
+        raise UsageError(f"--top must be 0 (all) or a positive number, not {top}")
+    return top or None
+
+
+def resolve_thread(profile: Profile, path: str, wanted: str | None) -> int | None:
+    """Map --thread NAME_OR_ID to a thread id; unknown or ambiguous names list the threads."""
+    if wanted is None:
+        return None
+    threads = list(profile.threads.values())
+    listing = ", ".join(f"{t.id} ({t.name})" for t in threads) or "none"
+    text = wanted.strip()
+    try:
+        as_id = int(text, 0)
+    except ValueError:
+        as_id = None
+    if as_id is not None and as_id in profile.threads:
+        return as_id
+    for t in threads:
+        if t.native_id is not None and as_id is not None and t.native_id == as_id:
+            return t.id
+    exact = [t for t in threads if t.name == text]
+    if len(exact) == 1:
+        return exact[0].id
+    loose = exact or [t for t in threads if t.name.lower() == text.lower()]
+    if len(loose) == 1:
+        return loose[0].id
+    if len(loose) > 1:
+        ids = ", ".join(str(t.id) for t in loose)
+        raise UsageError(f"{path}: thread name {wanted!r} is ambiguous (ids {ids}); pass an id")
+    raise UsageError(f"{path}: no thread {wanted!r}; threads: {listing}")
+
+
+def check_range(t_from: float | None, t_to: float | None) -> None:
+    for name, v in (("--from", t_from), ("--to", t_to)):
+        if v is not None and v != v:  # NaN
+            raise UsageError(f"{name} must be a number of seconds")
+    if t_from is not None and t_to is not None and t_to <= t_from:
+        raise UsageError(f"empty time range: --to {t_to:g} must be after --from {t_from:g}")
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def emit_json(obj: Any) -> None:
+    emit(json.dumps(obj, indent=1, allow_nan=False))
+
+
+# ---------------------------------------------------------------- commands
+@guarded
+def run_stats(args: argparse.Namespace) -> int:
+    from pyrometer.core import summary
+
+    top = _check_top(args.top)
+    check_range(args.t_from, args.t_to)
+    profile = load(args.file)
+    thread = resolve_thread(profile, args.file, args.thread)
+    data = summary.build_summary(
+        profile,
+        source_path=args.file,
+        top=top,
+        thread=thread,
+        t_from=args.t_from,
+        t_to=args.t_to,
+    )
+    emit_json(data) if args.json else emit(summary.render_text(data))
+    return EXIT_OK
+
+
+@guarded
+def run_convert(args: argparse.Namespace) -> int:
+    exporter = registry.exporter_for(args.output, args.fmt)  # fail on a bad OUT before a slow load
+    src, dst = Path(args.input), Path(args.output)
+    if dst.is_dir():
+        raise UsageError(f"{dst}: is a directory; give an output file name")
+    if src.exists() and dst.exists() and src.resolve() == dst.resolve():
+        raise UsageError(f"{dst}: output would overwrite the input")
+    profile = load(args.input)
+    registry.export_profile(profile, dst, exporter.name)
+    emit(f"wrote {dst} ({exporter.description})")
+    return EXIT_OK
+
+
+@guarded
+def run_diff(args: argparse.Namespace) -> int:
+    from pyrometer.core import diff_summary
+
+    top = _check_top(args.top)
+    base = load(args.base)
+    new = load(args.new)
+    data = diff_summary.build_diff(base, new, base_path=args.base, new_path=args.new, top=top)
+    emit_json(data) if args.json else emit(diff_summary.render_text(data))
+    return EXIT_OK
+
+
+@guarded
+def run_report(args: argparse.Namespace) -> int:
+    from pyrometer.core.formats import html_report
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise UsageError(f"{out}: is a directory; give a file name such as report.html")
+    profile = load(args.file)
+    try:
+        html_report.write_report(profile, out, title=Path(args.file).name)
+    except OSError as exc:
+        raise registry.FormatError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+    emit(f"wrote {out}")
+    return EXIT_OK

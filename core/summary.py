@@ -1,0 +1,277 @@
+"""The `pyrometer stats` summary: one JSON-ready dict per profile, and its text form.
+
+The dict is the contract scripts rely on (issue 2 lists the keys); the text
+form is rendered from the same dict so the table and the JSON never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.formats.tables import function_rows, is_deterministic
+from pyrometer.core.model import UNIT_SECONDS, Profile
+
+SUMMARY_VERSION = 1
+
+
+def make_selection(thread: int | None, t_from: float | None, t_to: float | None) -> Selection | None:
+    if thread is None and t_from is None and t_to is None:
+        return None
+    return Selection(t_from, t_to, None if thread is None else frozenset([thread]))
+
+
+def in_range(t: float, t_from: float | None, t_to: float | None) -> bool:
+    return (t_from is None or t >= t_from) and (t_to is None or t < t_to)
+
+
+def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> list[dict[str, Any]]:
+    """Every thread with its sample count in the time range (the thread filter does not hide threads)."""
+    idx = sample_indices(profile, Selection(t_from, t_to))
+    counts: dict[int, int] = {}
+    if profile.sample_count:
+        ids, n = np.unique(profile.samples["thread"][idx], return_counts=True)
+        counts = dict(zip(ids.tolist(), n.tolist(), strict=True))
+    rows = []
+    for tid in sorted(set(profile.threads) | set(counts)):
+        info = profile.threads.get(tid)
+        rows.append({"id": tid, "name": info.name if info else f"thread {tid}", "samples": counts.get(tid, 0)})
+    return rows
+
+
+def innermost_python_frame(profile: Profile, stack: int) -> int:
+    """The innermost frame that is Python source (not `<built-in>`, `~` or a native frame); -1 if none."""
+    frames = profile.stack_frames(stack) if stack >= 0 else []
+    for fr in reversed(frames):
+        file = profile.func_file[profile.frame_func(fr)]
+        if file and not file.startswith(("<", "~")) and not file.endswith((".so", ".pyd", ".dll")):
+            return fr
+    return frames[-1] if frames else -1
+
+
+def loop_summary(profile: Profile, thread: int | None, t_from: float | None, t_to: float | None) -> dict[str, Any] | None:
+    """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither."""
+    if not len(profile.lag) and not profile.blocking:
+        return None
+    lag_s = profile.lag["lag"]
+    times = profile.lag["time"]
+    mask = np.ones(len(lag_s), bool)
+    if t_from is not None:
+        mask &= times >= t_from
+    if t_to is not None:
+        mask &= times < t_to
+    if thread is not None and profile.loops:
+        loops_on_thread = [lp.id for lp in profile.loops.values() if lp.thread == thread]
+        mask &= np.isin(profile.lag["loop"], loops_on_thread)
+    sel = lag_s[mask].astype(np.float64) * 1000.0
+    if len(sel):
+        p50, p95, p99 = (float(v) for v in np.percentile(sel, [50, 95, 99]))
+        lag_ms: dict[str, float | None] = {"p50": p50, "p95": p95, "p99": p99, "max": float(sel.max()), "mean": float(sel.mean())}
+    else:
+        lag_ms = {"p50": None, "p95": None, "p99": None, "max": None, "mean": None}
+    blocking = []
+    for ev in sorted(profile.blocking, key=lambda e: e.start):
+        if not in_range(ev.start, t_from, t_to) or (thread is not None and ev.thread not in (thread, -1)):
+            continue
+        blocking.append(blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback))
+    return {"probes": int(mask.sum()), "lag_ms": lag_ms, "blocking": blocking}
+
+
+def blocking_row(profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str) -> dict[str, Any]:
+    frames = profile.stack_frames(stack) if 0 <= stack < profile.stack_count else []
+    inner = innermost_python_frame(profile, stack) if frames else -1
+    func = profile.frame_func(inner) if inner >= 0 else -1
+    return {
+        "start_s": start,
+        "duration_ms": duration * 1000.0,
+        "function": profile.func_name[func] if func >= 0 else None,
+        "file": profile.func_file[func] if func >= 0 else None,
+        "line": int(profile.frames["line"][inner]) if inner >= 0 else None,
+        "stack": [profile.frame_label(fr) for fr in reversed(frames)],
+        "thread": thread,
+        "task": task if task >= 0 else None,
+        "callback": callback or None,
+    }
+
+
+def task_summary(profile: Profile) -> dict[str, Any] | None:
+    if not profile.tasks:
+        return None
+    rows = []
+    for t in sorted(profile.tasks.values(), key=lambda t: (t.created if t.created is not None else math.inf, t.id)):
+        rows.append(
+            {
+                "id": t.id,
+                "name": t.name,
+                "parent": t.parent,
+                "state": t.state,
+                "coroutine": t.coro,
+                "created_s": t.created,
+                "ended_s": t.ended,
+                "exception": t.exc,
+            }
+        )
+    states: dict[str, int] = {}
+    for r in rows:
+        states[r["state"]] = states.get(r["state"], 0) + 1
+    return {"created": len(rows), "states": states, "list": rows}
+
+
+def _telemetry_number(profile: Profile, *keys: str) -> float | None:
+    for k in keys:
+        v = profile.telemetry.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            return v
+    return None
+
+
+def build_summary(
+    profile: Profile,
+    *,
+    source_path: str | None = None,
+    top: int | None = None,
+    thread: int | None = None,
+    t_from: float | None = None,
+    t_to: float | None = None,
+) -> dict[str, Any]:
+    """The `stats --json` object (issue 2's keys plus extras)."""
+    sel = make_selection(thread, t_from, t_to)
+    deterministic = is_deterministic(profile)
+    all_rows, total = function_rows(profile, sel)
+    rows = all_rows if top is None else all_rows[:top]
+    selected = None if deterministic else _selected_samples(profile, sel)
+    duration = profile.duration()
+    rate = _telemetry_number(profile, "effective_rate_hz")
+    busy_threads = [r for r in thread_rows(profile, None, None) if r["samples"]]
+    if rate is None and not deterministic and duration > 0 and busy_threads:
+        rate = profile.sample_count / len(busy_threads) / duration
+    notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
+    return {
+        "version": SUMMARY_VERSION,
+        "file": source_path,
+        "format": profile.source_format,
+        "unit": profile.unit,
+        "duration_s": duration,
+        "samples": selected,
+        "deterministic": deterministic,
+        "total": total,
+        "selection": {"thread": thread, "from_s": t_from, "to_s": t_to} if sel is not None else None,
+        "threads": thread_rows(profile, t_from, t_to),
+        "functions_count": len(all_rows),
+        "functions": rows,
+        "loop": loop_summary(profile, thread, t_from, t_to),
+        "tasks": task_summary(profile),
+        "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
+        "effective_rate_hz": rate,
+        "telemetry": profile.telemetry or None,
+        "meta": _plain_meta(profile),
+        "end": profile.end,
+        "notices": notices,
+    }
+
+
+def _selected_samples(profile: Profile, sel: Selection | None) -> int:
+    idx = sample_indices(profile, sel)
+    if isinstance(idx, slice):
+        return max(0, idx.stop - idx.start)
+    return len(idx)
+
+
+def _plain_meta(profile: Profile) -> dict[str, Any]:
+    """Session metadata that is plain JSON (a recording's meta is; imported files may carry odd values)."""
+    out = {}
+    for k, v in profile.meta.items():
+        if isinstance(v, (str, int, float, bool, list, dict)) or v is None:
+            out[str(k)] = v
+    return out
+
+
+# ---------------------------------------------------------------- text form
+def fmt_amount(value: float | None, unit: str, width: int = 0) -> str:
+    if value is None:
+        text = "-"
+    elif unit == UNIT_SECONDS:
+        text = f"{value:.3f}"
+    else:
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return text.rjust(width)
+
+
+def header_line(data: dict[str, Any]) -> str:
+    source = Path(data["file"]).name if data.get("file") else "profile"
+    parts = [f"{source}: {data['format']}", f"{data['duration_s']:.3f} s"]
+    if data["samples"] is None:
+        parts.append("deterministic (call counts, no samples)")
+    else:
+        parts.append(f"{data['samples']:,} samples")
+    n_threads = len(data["threads"])
+    if n_threads:
+        parts.append(f"{n_threads} thread{'s' if n_threads != 1 else ''}")
+    if data.get("effective_rate_hz"):
+        parts.append(f"{data['effective_rate_hz']:.0f} Hz")
+    if data.get("dropped_samples"):
+        parts.append(f"{data['dropped_samples']:,.0f} dropped")
+    return ", ".join(parts)
+
+
+def render_text(data: dict[str, Any]) -> str:
+    """A pstats-like table: header, selection, top functions, loop and task summaries."""
+    unit = data["unit"]
+    lines = [header_line(data)]
+    sel = data.get("selection")
+    if sel:
+        bits = []
+        if sel.get("thread") is not None:
+            name = next((t["name"] for t in data["threads"] if t["id"] == sel["thread"]), "")
+            bits.append(f"thread {sel['thread']} ({name})")
+        if sel.get("from_s") is not None or sel.get("to_s") is not None:
+            a = "start" if sel.get("from_s") is None else f"{sel['from_s']:g} s"
+            b = "end" if sel.get("to_s") is None else f"{sel['to_s']:g} s"
+            bits.append(f"time {a} to {b}")
+        lines.append("selection: " + ", ".join(bits))
+    unit_label = "seconds" if unit == UNIT_SECONDS else "samples"
+    lines.append(f"total: {fmt_amount(data['total'], unit).strip()} {unit_label}")
+    lines.append("")
+    shown = len(data["functions"])
+    count = data.get("functions_count", shown)
+    lines.append(f"   ordered by self {unit_label}; {shown} of {count} functions")
+    lines.append("")
+    head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}  function (file:line)"
+    lines.append(head)
+    for r in data["functions"]:
+        calls = "-" if r["calls"] is None else f"{r['calls']:,}"
+        lines.append(
+            f"{fmt_amount(r['self'], unit, 10)} {r['self_pct']:5.1f}% {fmt_amount(r['total'], unit, 10)} "
+            f"{r['total_pct']:5.1f}% {calls:>9}  {r['name']} ({r['file']}:{r['line']})"
+        )
+    if not data["functions"]:
+        lines.append("   (no samples in the selection)")
+    loop = data.get("loop")
+    if loop:
+        lines.append("")
+        lag = loop["lag_ms"]
+        if lag.get("p50") is not None:
+            lines.append(
+                f"event loop: {loop['probes']:,} lag probes; lag p50 {lag['p50']:.1f} ms, p95 {lag['p95']:.1f} ms, "
+                f"p99 {lag['p99']:.1f} ms, max {lag['max']:.1f} ms"
+            )
+        else:
+            lines.append("event loop: no lag probes in the selection")
+        lines.append(f"blocking events: {len(loop['blocking'])}")
+        for b in loop["blocking"][:10]:
+            where = f"{b['function']} ({b['file']}:{b['line']})" if b["function"] else "unknown stack"
+            lines.append(f"  at {b['start_s']:.3f} s blocked {b['duration_ms']:.1f} ms in {where}")
+        if len(loop["blocking"]) > 10:
+            lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")
+    tasks = data.get("tasks")
+    if tasks:
+        states = ", ".join(f"{n} {s}" for s, n in sorted(tasks["states"].items()))
+        lines.append("")
+        lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
+    for n in data.get("notices") or []:
+        lines.append(f"notice: {n}")
+    return "\n".join(lines)
