@@ -1,0 +1,279 @@
+"""`pyrometer stats` run as a real process on real recordings with known numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyrometer.core import example_profiles as ex
+from pyrometer.core.recording import write_profile
+
+
+def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pyrometer", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str, status: int = 2) -> str:
+    assert proc.returncode == status, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def server_pyro(tmp_path: Path) -> Path:
+    path = tmp_path / "server.pyro"
+    write_profile(ex.server_profile(), path)
+    return path
+
+
+@pytest.fixture
+def det_pyro(tmp_path: Path) -> Path:
+    path = tmp_path / "det.pyro"
+    write_profile(ex.deterministic_profile(), path)
+    return path
+
+
+def stats_json(*args: str | Path) -> dict:
+    proc = run_cli("stats", *args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return json.loads(proc.stdout)
+
+
+def by_name(functions: list[dict]) -> dict[str, dict]:
+    return {f["name"]: f for f in functions}
+
+
+def test_stats_json_has_every_key_with_the_known_numbers(server_pyro: Path) -> None:
+    data = stats_json(server_pyro)
+    assert data["format"] == "pyro"
+    assert data["unit"] == "seconds"
+    assert data["duration_s"] == pytest.approx(1.30, abs=1e-6)
+    assert data["samples"] == ex.SERVER_SAMPLES
+    assert data["threads"] == [
+        {"id": 1, "name": "MainThread", "samples": 90},
+        {"id": 2, "name": "worker-1", "samples": 40},
+    ]
+    funcs = data["functions"]
+    selfs = [f["self"] for f in funcs]
+    assert selfs == sorted(selfs, reverse=True)
+    assert {f["name"] for f in funcs} == set(ex.SERVER_TOTAL)
+    rows = by_name(funcs)
+    for name, value in ex.SERVER_SELF.items():
+        assert rows[name]["self"] == pytest.approx(value, rel=1e-5)
+        assert rows[name]["self_pct"] == pytest.approx(100 * value / 1.3, rel=1e-5)
+    for name, value in ex.SERVER_TOTAL.items():
+        assert rows[name]["total"] == pytest.approx(value, rel=1e-5)
+        assert rows[name]["total_pct"] == pytest.approx(100 * value / 1.3, rel=1e-5)
+    compute = rows["compute"]
+    assert (compute["file"], compute["line"], compute["calls"]) == (ex.APP, 10, None)
+    assert set(compute) >= {"name", "file", "line", "self", "total", "self_pct", "total_pct", "calls"}
+    # extras from telemetry
+    assert data["dropped_samples"] == 2
+    assert data["effective_rate_hz"] == pytest.approx(99.5)
+
+
+def test_stats_json_loop_and_tasks(server_pyro: Path) -> None:
+    data = stats_json(server_pyro)
+    loop = data["loop"]
+    lags = np.asarray(ex.SERVER_LAGS_MS)
+    assert loop["probes"] == len(lags)
+    for key, q in (("p50", 50), ("p95", 95), ("p99", 99)):
+        assert loop["lag_ms"][key] == pytest.approx(float(np.percentile(lags, q)), rel=1e-4)
+    assert loop["lag_ms"]["max"] == pytest.approx(400.0, rel=1e-5)
+    [block] = loop["blocking"]
+    assert block["start_s"] == pytest.approx(ex.BLOCKING_START)
+    assert block["duration_ms"] == pytest.approx(ex.BLOCKING_MS)
+    assert (block["function"], block["file"], block["line"]) == ("compute", ex.APP, 12)
+    assert block["stack"] == [
+        f"compute ({ex.APP}:12)",
+        f"Server.handle ({ex.APP}:42)",
+        f"main ({ex.APP}:80)",
+        f"<module> ({ex.APP}:90)",
+    ]
+    tasks = data["tasks"]
+    assert tasks["created"] == 3
+    listed = {t["id"]: t for t in tasks["list"]}
+    assert {t["state"] for t in listed.values()} == {"done", "cancelled", "pending"}
+    assert listed[2] == {
+        "id": 2,
+        "name": "fetch-a",
+        "parent": 1,
+        "state": "cancelled",
+        "coroutine": "fetch()",
+        "created_s": pytest.approx(0.1),
+        "ended_s": pytest.approx(0.4),
+        "exception": None,
+    }
+    assert listed[1]["parent"] is None and listed[3]["ended_s"] is None
+
+
+def test_stats_top_limits_rows_not_totals(server_pyro: Path) -> None:
+    data = stats_json(server_pyro, "--top", "2")
+    assert [f["name"] for f in data["functions"]] == ["compute", "fetch"]
+    assert data["functions_count"] == 7
+    assert data["samples"] == ex.SERVER_SAMPLES
+
+
+@pytest.mark.parametrize("spec", ["worker-1", "2", "WORKER-1"])
+def test_stats_thread_filter_by_name_or_id(server_pyro: Path, spec: str) -> None:
+    data = stats_json(server_pyro, "--thread", spec)
+    assert data["samples"] == 40
+    assert {f["name"] for f in data["functions"]} == {"fetch", "worker_loop"}
+    assert by_name(data["functions"])["worker_loop"]["total_pct"] == pytest.approx(100.0)
+    # the blocking event happened on the main thread's loop: not in this selection
+    assert data["loop"]["blocking"] == []
+
+
+def test_stats_unknown_thread_lists_the_threads(server_pyro: Path) -> None:
+    line = assert_one_line_error(run_cli("stats", server_pyro, "--thread", "nope"), str(server_pyro), "nope")
+    assert "1 (MainThread)" in line and "2 (worker-1)" in line
+
+
+def test_stats_time_range(server_pyro: Path) -> None:
+    profile = ex.server_profile()
+    t = profile.samples["time"]
+    expected = int(((t >= 0.195) & (t < 0.495)).sum())
+    data = stats_json(server_pyro, "--from", "0.195", "--to", "0.495")
+    assert data["samples"] == expected == 30
+    assert sum(th["samples"] for th in data["threads"]) == expected
+    assert sum(f["self"] for f in data["functions"]) == pytest.approx(expected * ex.WEIGHT, rel=1e-5)
+    assert data["selection"] == {"thread": None, "from_s": 0.195, "to_s": 0.495}
+    assert data["loop"]["probes"] == int(((np.arange(100) * 0.013 >= 0.195) & (np.arange(100) * 0.013 < 0.495)).sum())
+    assert [b["start_s"] for b in data["loop"]["blocking"]] == []  # starts at 0.5
+
+
+def test_stats_empty_range_is_a_usage_error(server_pyro: Path) -> None:
+    assert_one_line_error(run_cli("stats", server_pyro, "--from", "2", "--to", "1"), "empty time range")
+    assert_one_line_error(run_cli("stats", server_pyro, "--top", "-3"), "--top")
+
+
+def test_stats_deterministic_source(det_pyro: Path) -> None:
+    data = stats_json(det_pyro)
+    assert data["samples"] is None
+    assert data["format"] == "pstats"
+    assert data["loop"] is None and data["tasks"] is None
+    rows = by_name(data["functions"])
+    for name, _file, _line, calls, _prim, self_t, total_t in ex.DETERMINISTIC_FUNCS:
+        assert rows[name]["calls"] == calls
+        assert rows[name]["self"] == pytest.approx(self_t)
+        assert rows[name]["total"] == pytest.approx(total_t)
+    assert rows["main"]["total_pct"] == pytest.approx(100.0)
+    assert [f["self"] for f in data["functions"]] == sorted((f["self"] for f in data["functions"]), reverse=True)
+
+
+def test_stats_text_table(server_pyro: Path) -> None:
+    proc = run_cli("stats", server_pyro, "--top", "3")
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("server.pyro: pyro, 1.300 s, 130 samples, 2 threads")
+    table = [ln for ln in lines if ln.rstrip().endswith(")") and "%" in ln and "self%" not in ln]
+    assert len(table) == 3
+    assert "compute (/srv/app/server.py:10)" in table[0] and "46.2%" in table[0]
+    assert any("blocked 120.0 ms in compute" in ln for ln in lines)
+    assert any(ln.startswith("asyncio tasks: 3 created") for ln in lines)
+
+
+def test_stats_text_deterministic_shows_calls(det_pyro: Path) -> None:
+    proc = run_cli("stats", det_pyro)
+    assert proc.returncode == 0
+    assert "deterministic" in proc.stdout.splitlines()[0]
+    assert any("5,000" in ln and "tokenize" in ln for ln in proc.stdout.splitlines())
+
+
+# ---------------------------------------------------------------- bad input
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pyro"
+    assert_one_line_error(run_cli("stats", missing), str(missing), "no such file")
+
+
+def test_directory(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("stats", tmp_path), str(tmp_path), "directory")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    assert_one_line_error(run_cli("stats", empty), str(empty), "empty")
+
+
+def test_random_bytes(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    assert_one_line_error(run_cli("stats", junk), str(junk))
+
+
+def test_bad_pyro_header(tmp_path: Path, server_pyro: Path) -> None:
+    broken = tmp_path / "broken.pyro"
+    data = bytearray(server_pyro.read_bytes())
+    data[8:10] = b"\x00\x00"  # header size 0: not a valid header, magic intact
+    data[10:12] = b"\x00\x00"
+    broken.write_bytes(bytes(data))
+    assert_one_line_error(run_cli("stats", broken), str(broken))
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files without read permission")
+def test_unreadable_file(server_pyro: Path) -> None:
+    server_pyro.chmod(0)
+    try:
+        assert_one_line_error(run_cli("stats", server_pyro), str(server_pyro), "permission")
+    finally:
+        server_pyro.chmod(0o644)
+
+
+def test_damaged_tail_loads_with_one_warning(tmp_path: Path, server_pyro: Path) -> None:
+    torn = tmp_path / "torn.pyro"
+    data = server_pyro.read_bytes()
+    torn.write_bytes(data[:-7])  # the last frame (a JSON record) loses its end
+    proc = run_cli("stats", torn, "--json")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyrometer: warning:") and str(torn) in lines[0]
+    data_out = json.loads(proc.stdout)
+    assert data_out["samples"] == ex.SERVER_SAMPLES  # everything before the tail is kept
+    assert any("torn" in n or "incomplete" in n for n in data_out["notices"])
+
+
+def test_usage_error_exit_status_is_2() -> None:
+    proc = run_cli("stats")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_headless_commands_never_import_qt(server_pyro: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pyrometer.cli import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))\n"
+        "sys.stderr.write('QT:' + ','.join(qt) + '\\n')\n"
+        "sys.exit(rc)\n"
+    )
+    runs = [
+        ["stats", str(server_pyro), "--json"],
+        ["convert", str(server_pyro), str(tmp_path / "out.svg")],
+        ["convert", str(server_pyro), str(tmp_path / "out.csv")],
+        ["diff", str(server_pyro), str(server_pyro), "--json"],
+        ["report", str(server_pyro), "-o", str(tmp_path / "r.html")],
+    ]
+    for argv in runs:
+        proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 0, (argv, proc.stderr)
+        assert "QT:\n" in proc.stderr, (argv, proc.stderr)
