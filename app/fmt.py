@@ -1,0 +1,52 @@
+"""Number formatting shared by panes: durations, weights in the profile's unit, percentages."""
+
+from __future__ import annotations
+
+import math
+
+from pyrometer.core.model import UNIT_SECONDS
+
+
+def seconds(value: float) -> str:
+    """A duration with a unit a human reads at a glance (µs/ms/s/min)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    v = abs(value)
+    if v == 0:
+        return "0"
+    if v < 1e-3:
+        return f"{value * 1e6:.0f} µs"
+    if v < 1:
+        return f"{value * 1e3:.1f} ms"
+    if v < 120:
+        return f"{value:.2f} s"
+    return f"{int(value // 60)} min {value % 60:04.1f} s"
+
+
+def weight(value: float, unit: str) -> str:
+    """A self/total value in the profile's unit (seconds or sample counts)."""
+    if unit == UNIT_SECONDS:
+        return seconds(value)
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:,.0f}"
+
+
+def percent(fraction: float) -> str:
+    if not math.isfinite(fraction):
+        return "–"
+    return f"{fraction * 100:.1f}%"
+
+
+def count(n: int | float) -> str:
+    if n is None or (isinstance(n, float) and not math.isfinite(n)) or n < 0:
+        return "–"
+    return f"{int(n):,}"
+
+
+def clock(t: float | None) -> str:
+    """Session-relative time as m:ss.mmm (transport bar, tables)."""
+    if t is None or not math.isfinite(t):
+        return "–"
+    m, s = divmod(max(0.0, t), 60)
+    return f"{int(m)}:{s:06.3f}"

@@ -1,0 +1,123 @@
+"""Load profile files off the GUI thread, with a cancellable progress dialog.
+
+The worker calls `registry.load_profile(path, progress)`; the progress callback
+raises `LoadCancelled` once the user pressed Cancel, which unwinds the
+importer. Results and errors come back to the GUI thread as queued signals.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from pyrometer.core.formats.registry import FormatError, load_profile
+from pyrometer.core.model import Profile
+
+
+class LoadCancelled(Exception):
+    """Raised from the progress callback to abandon a load."""
+
+
+class _LoadThread(QThread):
+    progressed = Signal(float)
+    loaded = Signal(object)  # Profile
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, path: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = path
+        self.cancel_flag = threading.Event()
+        self._last_emit = 0.0
+
+    def _progress(self, fraction: float) -> None:
+        if self.cancel_flag.is_set():
+            raise LoadCancelled()
+        now = time.monotonic()
+        if now - self._last_emit > 0.05:
+            self._last_emit = now
+            self.progressed.emit(float(fraction))
+
+    def run(self) -> None:
+        try:
+            profile = load_profile(self.path, self._progress)
+        except LoadCancelled:
+            self.cancelled.emit()
+            return
+        except FormatError as exc:
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # never let a bad file kill the app
+            self.failed.emit(f"{self.path}: {type(exc).__name__}: {exc}")
+            return
+        if self.cancel_flag.is_set():
+            self.cancelled.emit()
+            return
+        self.loaded.emit(profile)
+
+
+class FileLoader(QObject):
+    """Loads one file; emits `loaded(path, profile)`, `failed(path, message)` or `cancelled(path)`."""
+
+    loaded = Signal(object, object)  # Path, Profile
+    failed = Signal(object, str)
+    cancelled = Signal(object)
+    finished = Signal()
+
+    def __init__(self, path: str | Path, parent_widget: QWidget | None = None, show_dialog: bool = True) -> None:
+        super().__init__(parent_widget)
+        self.path = Path(path)
+        self._thread = _LoadThread(self.path, self)
+        self._dialog: QProgressDialog | None = None
+        if show_dialog:
+            dlg = QProgressDialog(f"Loading {self.path.name}…", "Cancel", 0, 1000, parent_widget)
+            dlg.setWindowTitle("Opening profile")
+            dlg.setWindowModality(Qt.WindowModality.WindowModal)
+            dlg.setMinimumDuration(400)  # small files never flash a dialog
+            dlg.setAutoClose(False)
+            dlg.setAutoReset(False)
+            dlg.setValue(0)
+            dlg.canceled.connect(self.cancel)
+            self._dialog = dlg
+        self._thread.progressed.connect(self._on_progress)
+        self._thread.loaded.connect(self._on_loaded)
+        self._thread.failed.connect(self._on_failed)
+        self._thread.cancelled.connect(self._on_cancelled)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._thread.cancel_flag.set()
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self._thread.wait(ms)
+
+    def _on_progress(self, fraction: float) -> None:
+        if self._dialog is not None and not self._thread.cancel_flag.is_set():
+            self._dialog.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+
+    def _done(self) -> None:
+        if self._dialog is not None:
+            self._dialog.canceled.disconnect(self.cancel)
+            self._dialog.close()
+            self._dialog.deleteLater()
+            self._dialog = None
+        self._thread.wait()
+        self.finished.emit()
+
+    def _on_loaded(self, profile: Profile) -> None:
+        self._done()
+        self.loaded.emit(self.path, profile)
+
+    def _on_failed(self, message: str) -> None:
+        self._done()
+        self.failed.emit(self.path, message)
+
+    def _on_cancelled(self) -> None:
+        self._done()
+        self.cancelled.emit(self.path)

@@ -1,0 +1,521 @@
+"""The main window: start page or document tabs, menus, shortcuts, drag & drop, status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
+)
+
+from pyrometer.app import theme
+from pyrometer.app.document import Document
+from pyrometer.app.loader import FileLoader
+from pyrometer.app.session_view import SessionView
+from pyrometer.app.start_page import StartPage, add_recent, recent_files
+from pyrometer.core.model import Profile
+
+if TYPE_CHECKING:
+    from pyrometer.app.live import LiveSession
+
+SHORTCUTS = (
+    ("Ctrl+O", "Open a profile or recording"),
+    ("Ctrl+S", "Save the recording (.pyro)"),
+    ("Ctrl+E", "Export the profile to another format"),
+    ("Ctrl+F", "Search / filter in the focused pane"),
+    ("Space", "Play / pause a replay"),
+    ("Esc", "Reset zoom (flame graph) / clear the range (timeline)"),
+    ("Ctrl+W", "Close the current tab"),
+    ("Ctrl+Q", "Quit"),
+)
+OPEN_FILTER = (
+    "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
+    "*.callgrind *.collapsed *.folded *.txt *.gz);;All files (*)"
+)
+
+
+class MainWindow(QMainWindow):
+    documentOpened = Signal(object)  # SessionView
+    loadsFinished = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Pyrometer")
+        self.setAcceptDrops(True)
+        self.resize(1440, 900)
+        self.loaders: list[FileLoader] = []
+        self.live_sessions: list[LiveSession] = []
+        self.errors: list[str] = []  # every error shown to the user (tests read it)
+        self.quiet_errors = False  # screenshots and tests: report errors without a modal dialog
+        self.stack = QStackedWidget(self)
+        self.start_page = StartPage(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setTabsClosable(True)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setMovable(True)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(lambda _i: self._on_tab_changed())
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self.start_page.openRequested.connect(self.open_dialog)
+        self.start_page.launchRequested.connect(self.launch_dialog)
+        self.start_page.attachRequested.connect(self.attach_dialog)
+        self.start_page.demoRequested.connect(self.start_demo)
+        self.start_page.recentRequested.connect(self.open_files_from_str)
+        self.status_label = QLabel("", self)
+        self.statusBar().addPermanentWidget(self.status_label)
+        self._build_menus()
+        self._on_tab_changed()
+
+    # ------------------------------------------------------------ menus
+    def _action(self, menu: QMenu, text: str, slot: object, shortcut: str | QKeySequence | None = None) -> QAction:
+        act = menu.addAction(text)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = f.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        f.addSeparator()
+        self._action(f, "&Launch program…", self.launch_dialog)
+        self._action(f, "&Attach to process…", self.attach_dialog)
+        self._action(f, "Run the &demo", self.start_demo)
+        f.addSeparator()
+        self.save_action = self._action(f, "&Save recording…", self.save_dialog, QKeySequence.StandardKey.Save)
+        self.export_action = self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
+        self.export_image_action = self._action(f, "Export &image of pane…", self.export_image_dialog)
+        f.addSeparator()
+        self.close_action = self._action(f, "&Close tab", lambda: self.close_tab(self.tabs.currentIndex()), QKeySequence.StandardKey.Close)
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        e = mb.addMenu("&Edit")
+        self._action(e, "&Find / filter", self.focus_search, QKeySequence.StandardKey.Find)
+        self._action(e, "Clear time &range", lambda: self.current_doc() and self.current_doc().clear_range())  # type: ignore[union-attr]
+        self._action(e, "Reset &transforms", lambda: self.current_doc() and self.current_doc().set_transform(None))  # type: ignore[union-attr]
+
+        self.view_menu = mb.addMenu("&View")
+        self.view_menu.aboutToShow.connect(self._fill_view_menu)
+
+        s = mb.addMenu("&Session")
+        self.play_action = self._action(s, "&Play / pause", self.toggle_play, Qt.Key.Key_Space)
+        self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.stop_action = self._action(s, "&Stop (end the program)", self.stop_live)
+        self.detach_action = self._action(s, "&Detach (let it run)", self.detach_live)
+
+        h = mb.addMenu("&Help")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
+        self._action(h, "&About Pyrometer", self.show_about)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files()
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for path in files:
+            self.recent_menu.addAction(path).triggered.connect(lambda _c=False, p=path: self.open_files([p]))
+
+    def _fill_view_menu(self) -> None:
+        m = self.view_menu
+        m.clear()
+        view = self.current_view()
+        if view is None:
+            m.addAction("(open a profile to show panes)").setEnabled(False)
+        else:
+            for pane in view.panes:
+                m.addAction(view.docks[pane.objectName()].toggleViewAction())
+            m.addSeparator()
+            self._action(m, "&Reset layout", view.reset_layout)
+        m.addSeparator()
+        theme_menu = m.addMenu("&Theme")
+        current = theme.saved_mode()
+        for mode in theme.MODES:
+            act = theme_menu.addAction({"system": "Follow the system", "light": "Light", "dark": "Dark"}[mode])
+            act.setCheckable(True)
+            act.setChecked(mode == current)
+            act.triggered.connect(lambda _c=False, md=mode: self.set_theme(md))
+
+    def set_theme(self, mode: str) -> None:
+        theme.apply(mode, save=True)
+        for view in self.views():
+            for pane in view.panes:
+                pane.seen_revision = -1
+                if hasattr(pane, "apply_theme"):
+                    pane.apply_theme()
+            view.schedule_refresh()
+
+    # ------------------------------------------------------------ documents
+    def views(self) -> list[SessionView]:
+        return [w for i in range(self.tabs.count()) if isinstance(w := self.tabs.widget(i), SessionView)]
+
+    def current_view(self) -> SessionView | None:
+        w = self.tabs.currentWidget() if self.stack.currentWidget() is self.tabs else None
+        return w if isinstance(w, SessionView) else None
+
+    def current_doc(self) -> Document | None:
+        v = self.current_view()
+        return v.doc if v is not None else None
+
+    def add_document(self, doc: Document) -> SessionView:
+        view = SessionView(doc, self.tabs)
+        idx = self.tabs.addTab(view, doc.title)
+        self.tabs.setTabToolTip(idx, str(doc.path) if doc.path else doc.title)
+        self.tabs.setCurrentIndex(idx)
+        self.stack.setCurrentWidget(self.tabs)
+        for note in doc.profile.notices:
+            if note.get("level") in ("warning", "error"):
+                self.statusBar().showMessage(str(note.get("message", "")), 10000)
+        self._on_tab_changed()
+        self.documentOpened.emit(view)
+        return view
+
+    def open_profile(self, profile: Profile, path: str | Path | None = None) -> SessionView:
+        return self.add_document(Document(profile, path))
+
+    def close_tab(self, index: int) -> None:
+        w = self.tabs.widget(index)
+        if not isinstance(w, SessionView):
+            return
+        for live in list(self.live_sessions):
+            if live.doc is w.doc:
+                if live.running and not self._confirm_stop(live):
+                    return
+                live.shutdown()
+                self.live_sessions.remove(live)
+        w.save_layout()
+        self.tabs.removeTab(index)
+        w.deleteLater()
+        self._on_tab_changed()
+
+    def _on_tab_changed(self) -> None:
+        has = self.tabs.count() > 0
+        if not has:
+            self.start_page.reload_recent()
+            self.stack.setCurrentWidget(self.start_page)
+        view = self.current_view()
+        self.save_action.setEnabled(view is not None)
+        self.export_action.setEnabled(view is not None)
+        self.export_image_action.setEnabled(view is not None)
+        self.close_action.setEnabled(view is not None)
+        live = self.current_live()
+        self.stop_action.setEnabled(live is not None and live.running and not live.attached)
+        self.detach_action.setEnabled(live is not None and live.running and live.attached)
+        self.setWindowTitle(f"{view.doc.title} — Pyrometer" if view is not None else "Pyrometer")
+        self.update_status()
+        if view is not None:
+            view.schedule_refresh()
+
+    # ------------------------------------------------------------ open
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open profiles", str(Path.cwd()), OPEN_FILTER)
+        if files:
+            self.open_files(files)
+
+    def open_files_from_str(self, path: str) -> None:
+        self.open_files([path])
+
+    def open_files(self, paths: list[str] | list[Path], show_dialog: bool = True) -> list[FileLoader]:
+        """Load files off the GUI thread; each becomes a tab (errors: a dialog naming the file)."""
+        started = []
+        for p in paths:
+            loader = FileLoader(p, self, show_dialog=show_dialog)
+            loader.loaded.connect(self._on_loaded)
+            loader.failed.connect(self._on_failed)
+            loader.cancelled.connect(lambda path: self.statusBar().showMessage(f"Cancelled loading {path}", 5000))
+            loader.finished.connect(lambda ld=loader: self._loader_done(ld))
+            self.loaders.append(loader)
+            started.append(loader)
+            loader.start()
+        return started
+
+    def _loader_done(self, loader: FileLoader) -> None:
+        if loader in self.loaders:
+            self.loaders.remove(loader)
+        loader.deleteLater()
+        if not self.loaders:
+            self.loadsFinished.emit()
+
+    def _on_loaded(self, path: Path, profile: Profile) -> None:
+        add_recent(path)
+        self.add_document(Document(profile, path))
+
+    def _on_failed(self, path: Path, message: str) -> None:
+        self.show_error(f"Cannot open {Path(path).name}", message)
+
+    def show_error(self, title: str, message: str) -> None:
+        self.errors.append(message)
+        self.statusBar().showMessage(message, 10000)
+        if not self.quiet_errors:
+            QMessageBox.warning(self, title, message)
+
+    # drag & drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_files(paths)
+
+    # ------------------------------------------------------------ save / export
+    def save_dialog(self) -> None:
+        doc = self.current_doc()
+        if doc is None:
+            return
+        default = str(Path.cwd() / (Path(doc.title).stem + ".pyro"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save recording", default, "Pyrometer recording (*.pyro)")
+        if path:
+            self.save_recording(doc, path)
+
+    def save_recording(self, doc: Document, path: str | Path) -> bool:
+        """Keep the session as a .pyro: the live temp recording when there is one, else re-encoded."""
+        live = self.live_for(doc)
+        try:
+            if live is not None:
+                live.save(Path(path))
+            else:
+                from pyrometer.core.formats.registry import export_profile
+
+                export_profile(doc.profile, path, "pyro")
+        except Exception as exc:
+            self.show_error("Cannot save", f"{path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        add_recent(path)
+        return True
+
+    def export_dialog(self) -> None:
+        doc = self.current_doc()
+        if doc is None:
+            return
+        from pyrometer.core.formats.registry import exporters
+
+        exps = exporters()
+        filters = [f"{ex.description} ({' '.join('*' + e for e in ex.extensions)})" for ex in exps]
+        path, chosen = QFileDialog.getSaveFileName(self, "Export profile", str(Path.cwd() / Path(doc.title).stem), ";;".join(filters))
+        if not path:
+            return
+        fmt_name = exps[filters.index(chosen)].name if chosen in filters else None
+        if fmt_name is not None and not any(path.lower().endswith(e) for e in exps[filters.index(chosen)].extensions):
+            path += exps[filters.index(chosen)].extensions[0]
+        self.export_profile(doc, path, fmt_name)
+
+    def export_profile(self, doc: Document, path: str | Path, fmt_name: str | None = None) -> bool:
+        from pyrometer.core.formats.registry import FormatError, export_profile
+
+        try:
+            export_profile(doc.view_profile(), path, fmt_name)
+        except FormatError as exc:
+            self.show_error("Cannot export", str(exc))
+            return False
+        except Exception as exc:
+            self.show_error("Cannot export", f"{path}: {type(exc).__name__}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+        return True
+
+    def export_image_dialog(self) -> None:
+        view = self.current_view()
+        if view is None:
+            return
+        pane = view.current_pane()
+        if pane is None or pane.export_widget() is None:
+            pane = next((p for p in view.visible_panes() if p.export_widget() is not None), pane)
+        if pane is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {pane.title} as image", str(Path.cwd() / f"{pane.title}.png"), "PNG image (*.png);;SVG image (*.svg)")
+        if path:
+            self.export_image(pane, path)
+
+    def export_image(self, pane: QWidget, path: str) -> bool:
+        target = getattr(pane, "export_widget", lambda: None)() or pane
+        try:
+            from pyrometer.app import plot_export  # the plot owner's PNG/SVG writer
+
+            for name in ("export_widget", "save_widget", "export"):
+                fn = getattr(plot_export, name, None)
+                if callable(fn):
+                    fn(target, path)
+                    break
+            else:
+                raise ImportError
+        except ImportError:
+            if path.lower().endswith(".svg"):
+                self.show_error("Cannot export image", f"{path}: SVG export is not available")
+                return False
+            if not target.grab().save(path):
+                self.show_error("Cannot export image", f"{path}: could not write the image")
+                return False
+        except Exception as exc:
+            self.show_error("Cannot export image", f"{path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    # ------------------------------------------------------------ live sessions
+    def current_live(self) -> LiveSession | None:
+        doc = self.current_doc()
+        return self.live_for(doc) if doc is not None else None
+
+    def live_for(self, doc: Document) -> LiveSession | None:
+        return next((s for s in self.live_sessions if s.doc is doc), None)
+
+    def start_live(self, session: LiveSession) -> SessionView:
+        self.live_sessions.append(session)
+        session.stateChanged.connect(lambda _s: self._on_tab_changed())
+        session.failed.connect(lambda msg: self.show_error("Profiling failed", msg))
+        view = self.add_document(session.doc)
+        session.start()
+        self._status_timer = getattr(self, "_status_timer", None) or QTimer(self)
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self.update_status, Qt.ConnectionType.UniqueConnection)
+        self._status_timer.start()
+        return view
+
+    def launch_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Launch a Python script", str(Path.cwd()), "Python scripts (*.py);;All files (*)")
+        if not path:
+            return
+        args, ok = QInputDialog.getText(self, "Arguments", f"Arguments for {Path(path).name}:")
+        if not ok:
+            return
+        import shlex
+
+        self.launch([path, *shlex.split(args)])
+
+    def launch(self, target: list[str], options: dict[str, object] | None = None) -> SessionView | None:
+        from pyrometer.app.live import LiveSession
+
+        try:
+            session = LiveSession.launch(target, options or {}, parent=self)
+        except Exception as exc:
+            self.show_error("Cannot launch", str(exc))
+            return None
+        return self.start_live(session)
+
+    def attach_dialog(self) -> None:
+        pid, ok = QInputDialog.getInt(self, "Attach to process", "Process ID (PID):", 1, 1, 2**31 - 1)
+        if ok:
+            self.attach(pid)
+
+    def attach(self, pid: int, options: dict[str, object] | None = None) -> SessionView | None:
+        from pyrometer.app.live import LiveSession
+
+        try:
+            session = LiveSession.attach(pid, options or {}, parent=self)
+        except Exception as exc:
+            self.show_error("Cannot attach", str(exc))
+            return None
+        return self.start_live(session)
+
+    def start_demo(self, duration: float | None = None) -> SessionView | None:
+        from pyrometer.app.live import demo_target
+
+        return self.launch(demo_target(duration))
+
+    def stop_live(self) -> None:
+        live = self.current_live()
+        if live is not None:
+            live.stop()
+
+    def detach_live(self) -> None:
+        live = self.current_live()
+        if live is not None:
+            live.detach()
+
+    def _confirm_stop(self, live: LiveSession) -> bool:
+        if self.quiet_errors:
+            return True
+        what = "detach from" if live.attached else "stop"
+        answer = QMessageBox.question(self, "Session running", f"The session is still running. {what.capitalize()} it and close?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def update_status(self) -> None:
+        live = self.current_live()
+        if live is None:
+            doc = self.current_doc()
+            if doc is None:
+                self.status_label.setText("")
+                return
+            p = doc.profile
+            self.status_label.setText(f"{p.sample_count:,} samples · {len(p.threads)} threads · {p.source_format}")
+            return
+        self.status_label.setText(live.status_text())
+
+    # ------------------------------------------------------------ misc
+    def toggle_play(self) -> None:
+        view = self.current_view()
+        if view is not None and view.replay_bar is not None:
+            view.replay_bar.toggle()
+
+    def focus_search(self) -> None:
+        view = self.current_view()
+        if view is None:
+            return
+        pane = view.current_pane()
+        if pane is not None and pane.focus_search():
+            return
+        for name in ("flame graph", "functions"):
+            p = view.pane(name)
+            if p is not None and p.isVisible() and p.focus_search():
+                return
+        p = view.show_pane("functions")
+        if p is not None:
+            p.focus_search()
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    def show_about(self) -> None:
+        from pyrometer._version import __version__
+
+        QMessageBox.about(self, "About Pyrometer", f"<h3>Pyrometer {__version__}</h3><p>A desktop profiler for Python.</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        running = [s for s in self.live_sessions if s.running]
+        if running and not self.quiet_errors:
+            answer = QMessageBox.question(self, "Quit", f"{len(running)} live session(s) are running. Stop them and quit?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        view = self.current_view()
+        if view is not None:
+            view.save_layout()
+        for s in list(self.live_sessions):
+            s.shutdown()
+        for ld in list(self.loaders):
+            ld.cancel()
+            ld.wait(5000)
+        QSettings().sync()
+        event.accept()
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once) with organisation names for QSettings and the theme applied."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv or ["pyrometer"])
+    app.setOrganizationName("Pyrometer")
+    app.setApplicationName("Pyrometer")
+    theme.apply()
+    return app

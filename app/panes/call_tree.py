@@ -1,0 +1,241 @@
+"""Call tree pane: top-down or inverted tree, hottest-path expansion, callers/callees of the selection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import Pane, add_function_actions
+from pyrometer.app.panes.caller_model import CallerCalleeModel
+from pyrometer.app.panes.tree_model import COL_FUNCTION, COL_LOCATION, CallTreeModel
+from pyrometer.core.analysis.callers import callers_callees
+from pyrometer.core.analysis.calltree import call_tree, inverted_tree
+
+
+class CallTreePane(Pane):
+    title = "Call tree"
+    area = "right"
+
+    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+        super().__init__(doc, parent)
+        self.inverted = False
+        self.model = CallTreeModel(self)
+        self.callers_model = CallerCalleeModel("Callers", self)
+        self.callees_model = CallerCalleeModel("Callees", self)
+        self._expanded: set[tuple[int, ...]] = set()
+        self._syncing = False
+        self._first_fill = True
+
+        self.top_down_btn = QPushButton("Top-down", self)
+        self.inverted_btn = QPushButton("Inverted", self)
+        for b in (self.top_down_btn, self.inverted_btn):
+            b.setCheckable(True)
+        self.top_down_btn.setChecked(True)
+        self.top_down_btn.setToolTip("Callers above callees: where time goes from the entry point down")
+        self.inverted_btn.setToolTip("Bottom-up: functions that spend time themselves, with the paths that called them")
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        group.addButton(self.top_down_btn)
+        group.addButton(self.inverted_btn)
+        self.inverted_btn.toggled.connect(self.set_inverted)
+        self.hot_btn = QPushButton("Expand hottest path", self)
+        self.hot_btn.clicked.connect(self.expand_hottest)
+        self.collapse_btn = QPushButton("Collapse all", self)
+        self.collapse_btn.clicked.connect(self._collapse_all)
+
+        self.view = QTreeView(self)
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setAllColumnsShowFocus(True)
+        header = self.view.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_FUNCTION, 340)
+        for col in range(1, COL_LOCATION):
+            header.resizeSection(col, 74)
+        self.view.expanded.connect(lambda idx: self._expanded.add(self.model.path_of(self.model.node_of(idx))))
+        self.view.collapsed.connect(lambda idx: self._expanded.discard(self.model.path_of(self.model.node_of(idx))))
+        self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+        self.callers_view = self._small_table(self.callers_model)
+        self.callees_view = self._small_table(self.callees_model)
+        self.cc_label = QLabel("Select a function to see its callers and callees.", self)
+        self.cc_label.setWordWrap(True)
+        cc = QWidget(self)
+        cc_lay = QVBoxLayout(cc)
+        cc_lay.setContentsMargins(0, 0, 0, 0)
+        cc_lay.addWidget(self.cc_label)
+        row = QSplitter(Qt.Orientation.Horizontal, cc)
+        row.addWidget(self.callers_view)
+        row.addWidget(self.callees_view)
+        cc_lay.addWidget(row, 1)
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.view)
+        split.addWidget(cc)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.top_down_btn)
+        bar.addWidget(self.inverted_btn)
+        bar.addSpacing(12)
+        bar.addWidget(self.hot_btn)
+        bar.addWidget(self.collapse_btn)
+        bar.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+        doc.functionSelected.connect(self._on_doc_selected)
+
+    def _small_table(self, model: CallerCalleeModel) -> QTableView:
+        v = QTableView(self)
+        v.setModel(model)
+        v.verticalHeader().setVisible(False)
+        v.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        v.setShowGrid(False)
+        v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        v.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        v.doubleClicked.connect(lambda idx, m=model: self.doc.select_function(m.func_at(idx.row())))
+        v.setToolTip("Double-click to select that function")
+        return v
+
+    # ------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        profile = self.doc.view_profile()
+        sel = self.doc.selection()
+        tree = inverted_tree(profile, sel) if self.inverted else call_tree(profile, sel)
+        current = self.model.node_of(self.view.currentIndex())
+        current_path = self.model.path_of(current) if current > 0 else ()
+        scroll = self.view.verticalScrollBar().value()
+        self._syncing = True
+        try:
+            self.model.set_tree(tree, profile.func_name, profile.func_file, profile.func_line, profile.unit)
+            if self._first_fill and int(tree.node_count) > 1:
+                self._first_fill = False
+                self.expand_hottest()
+            else:
+                self._restore_expanded()
+            if current_path:
+                node = self.model.find_path(current_path)
+                if node > 0:
+                    self.view.selectionModel().setCurrentIndex(
+                        self.model.index_of_node(node),
+                        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                    )
+        finally:
+            self._syncing = False
+        self.view.verticalScrollBar().setValue(scroll)
+        self._refresh_callers()
+
+    def _restore_expanded(self) -> None:
+        for path in sorted(self._expanded, key=len):
+            node = self.model.find_path(path)
+            if node > 0:
+                self.view.setExpanded(self.model.index_of_node(node), True)
+
+    def _refresh_callers(self) -> None:
+        func = self.doc.selected_function
+        profile = self.doc.view_profile()
+        if func < 0 or func >= len(profile.func_name):
+            self.cc_label.setText("Select a function to see its callers and callees.")
+            self.callers_model.set_rows([], profile.func_name, profile.unit, 1.0)
+            self.callees_model.set_rows([], profile.func_name, profile.unit, 1.0)
+            return
+        cc = callers_callees(profile, func, self.doc.selection())
+        total = float(self.model.tree.total) if self.model.tree is not None else 1.0
+        self.cc_label.setText(f"Callers and callees of <b>{_html(profile.func_name[func])}</b>")
+        self.callers_model.set_rows(list(cc.callers), profile.func_name, profile.unit, total)
+        self.callees_model.set_rows(list(cc.callees), profile.func_name, profile.unit, total)
+
+    # ------------------------------------------------------------ actions
+    def set_inverted(self, inverted: bool) -> None:
+        if inverted == self.inverted:
+            return
+        self.inverted = inverted
+        self._expanded.clear()
+        self._first_fill = True
+        self.refresh()
+
+    def expand_hottest(self) -> None:
+        path = self.model.hottest_path(min_fraction=0.01)
+        last = QModelIndex()
+        for node in path:
+            idx = self.model.index_of_node(node)
+            self.view.setExpanded(idx, True)
+            last = idx
+        if last.isValid():
+            self.view.scrollTo(last)
+
+    def _collapse_all(self) -> None:
+        self._expanded.clear()
+        self.view.collapseAll()
+
+    def _on_current(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        node = self.model.node_of(current)
+        tree = self.model.tree
+        if tree is not None:
+            self.doc.select_function(int(tree.func[node]))
+
+    def _on_doc_selected(self, func: int) -> None:
+        if not self.isVisible():
+            return
+        self._refresh_callers()
+        tree = self.model.tree
+        cur = self.model.node_of(self.view.currentIndex())
+        if tree is None or func < 0 or (cur > 0 and int(tree.func[cur]) == func):
+            return
+        # select the hottest node of that function, expanding the path to it
+        nodes = (tree.func[: int(tree.node_count)] == func).nonzero()[0]
+        if not len(nodes):
+            return
+        node = int(nodes[tree.total_weight[nodes].argmax()])
+        idx = self.model.index_of_node(node)
+        parent = idx.parent()
+        while parent.isValid():
+            self.view.setExpanded(parent, True)
+            parent = parent.parent()
+        self._syncing = True
+        try:
+            self.view.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.view.scrollTo(idx)
+        finally:
+            self._syncing = False
+
+    def _context_menu(self, pos: QPoint) -> None:
+        idx = self.view.indexAt(pos)
+        node = self.model.node_of(idx) if idx.isValid() else 0
+        tree = self.model.tree
+        func = int(tree.func[node]) if tree is not None and node > 0 else -1
+        path = self.model.path_of(node) if node > 0 and not self.inverted else None
+        menu = QMenu(self)
+        add_function_actions(menu, self.doc, func, path)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,66 @@
+"""A small table model of (function, weight, samples) rows: callers or callees of one function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from pyrometer.app import fmt
+
+COLUMNS = ("Function", "Time", "%", "Samples")
+FUNC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class CallerCalleeModel(QAbstractTableModel):
+    """Rows (func, weight, samples), already sorted by weight (as callers_callees returns them)."""
+
+    def __init__(self, heading: str, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.heading = heading
+        self._rows: list[tuple[int, float, int]] = []
+        self._names: list[str] = []
+        self._unit = "seconds"
+        self._total = 1.0
+
+    def set_rows(self, rows: list[tuple[int, float, int]], names: list[str], unit: str, total: float) -> None:
+        self.beginResetModel()
+        self._rows = [(int(f), float(w), int(s)) for f, w, s in rows]
+        self._names, self._unit, self._total = names, unit, (total or 1.0)
+        self.endResetModel()
+
+    def func_at(self, row: int) -> int:
+        return self._rows[row][0] if 0 <= row < len(self._rows) else -1
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return self.heading if section == 0 else COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        func, weight, samples = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return self._names[func] if 0 <= func < len(self._names) else "?"
+            if col == 1:
+                return fmt.weight(weight, self._unit)
+            if col == 2:
+                return fmt.percent(weight / self._total)
+            if col == 3:
+                return fmt.count(samples)
+        if role == FUNC_ID_ROLE:
+            return func
+        if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None

@@ -1,0 +1,136 @@
+"""Functions pane: the sortable, filterable per-function table with heat shading."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import Pane, add_function_actions
+from pyrometer.app.panes.function_model import COL_FUNCTION, COL_LOCATION, FunctionTableModel
+from pyrometer.core.analysis.functions import function_table
+
+
+class FunctionsPane(Pane):
+    title = "Functions"
+    area = "left"
+
+    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+        super().__init__(doc, parent)
+        self.model = FunctionTableModel(self)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter functions or files (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        self.top_spin = QSpinBox(self)
+        self.top_spin.setRange(0, 1_000_000)
+        self.top_spin.setSingleStep(50)
+        self.top_spin.setValue(500)
+        self.top_spin.setSpecialValueText("all")
+        self.top_spin.setPrefix("top ")
+        self.top_spin.setToolTip("Show only the first N rows (0 = all)")
+        self.top_spin.valueChanged.connect(self.model.set_top_n)
+        self.model.set_top_n(500)
+        self.count_label = QLabel(self)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(False)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_FUNCTION, 280)
+        for col in range(1, COL_LOCATION):
+            header.resizeSection(col, 78)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        doc.functionSelected.connect(self._show_selected)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.top_spin)
+        bar.addWidget(self.count_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addLayout(bar)
+        lay.addWidget(self.view, 1)
+        self._syncing = False
+
+    def refresh(self) -> None:
+        profile = self.doc.view_profile()
+        table = function_table(profile, self.doc.selection())
+        scroll = self.view.verticalScrollBar().value()
+        self._syncing = True
+        try:
+            self.model.set_table(table, profile.func_name, profile.func_file, profile.func_line, profile.unit)
+            self._show_selected(self.doc.selected_function, scroll_to=False)
+        finally:
+            self._syncing = False
+        self.view.verticalScrollBar().setValue(scroll)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, matching = self.model.rowCount(), self.model.total_matching()
+        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+
+    def _on_filter(self, text: str) -> None:
+        self.model.set_filter(text.strip())
+        self._show_selected(self.doc.selected_function)
+        self._update_count()
+
+    def focus_search(self) -> bool:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+        return True
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        self.doc.select_function(self.model.func_at(current.row()))
+
+    def _show_selected(self, func: int, scroll_to: bool = True) -> None:
+        row = self.model.row_of_func(func)
+        sel = self.view.selectionModel()
+        was = self._syncing
+        self._syncing = True
+        try:
+            if row < 0:
+                sel.clearSelection()
+                return
+            idx = self.model.index(row, 0)
+            if sel.currentIndex().row() != row or not sel.isSelected(idx):
+                sel.setCurrentIndex(
+                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                )
+            if scroll_to:
+                self.view.scrollTo(idx)
+        finally:
+            self._syncing = was
+
+    def _context_menu(self, pos: QPoint) -> None:
+        idx = self.view.indexAt(pos)
+        func = self.model.func_at(idx.row()) if idx.isValid() else -1
+        menu = QMenu(self)
+        add_function_actions(menu, self.doc, func)
+        menu.exec(self.view.viewport().mapToGlobal(pos))

@@ -1,0 +1,126 @@
+"""Session pane: what was profiled and how well (command, PID, Python, rate, drops, agent CPU)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from pyrometer.app import fmt
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import Pane
+from pyrometer.core.model import Profile
+
+FIELDS = (
+    "Command",
+    "State",
+    "PID",
+    "Python",
+    "Started",
+    "Duration",
+    "Samples",
+    "Effective rate",
+    "Dropped samples",
+    "Agent CPU",
+    "Threads",
+    "Mode",
+    "Source",
+)
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def session_facts(doc: Document) -> dict[str, str]:
+    """The rows the Session pane shows, as plain strings (also used by tests and the status bar)."""
+    p: Profile = doc.profile
+    meta, tel = p.meta, p.telemetry
+    argv = meta.get("argv") or meta.get("command")
+    command = " ".join(str(a) for a in argv) if isinstance(argv, list) else str(argv or "–")
+    python = meta.get("python") or meta.get("python_version") or "–"
+    impl = meta.get("implementation")
+    if impl and str(impl).lower() not in str(python).lower():
+        python = f"{impl} {python}"
+    exe = meta.get("executable")
+    if exe:
+        python = f"{python} ({exe})"
+    start = _num(meta.get("start_wall"))
+    started = _dt.datetime.fromtimestamp(start).strftime("%Y-%m-%d %H:%M:%S") if start else "–"
+    duration = p.duration()
+    samples = p.sample_count
+    rate = _num(tel.get("effective_rate_hz"))
+    if rate is None and duration > 0 and samples and p.unit == "seconds":
+        threads = max(1, len(p.threads))
+        rate = samples / duration / threads
+    dropped = _num(tel.get("samples_dropped"))
+    taken = _num(tel.get("samples_taken"))
+    dropped_text = "–"
+    if dropped is not None:
+        dropped_text = fmt.count(int(dropped))
+        if taken:
+            dropped_text += f" ({fmt.percent(dropped / max(taken, 1.0))})"
+    agent_cpu = _num(tel.get("agent_cpu_s"))
+    agent_text = "–"
+    if agent_cpu is not None:
+        agent_text = fmt.seconds(agent_cpu)
+        if duration > 0:
+            agent_text += f" ({fmt.percent(agent_cpu / duration)} of a core)"
+    state = doc.state
+    if p.end is not None:
+        status = p.end.get("exit_status")
+        reason = p.end.get("reason") or "ended"
+        state = f"{reason}" + (f", exit status {status}" if status is not None else "")
+    mode = meta.get("mode") or "–"
+    if meta.get("rate_hz"):
+        mode = f"{mode} at {float(meta['rate_hz']):g} Hz"
+    if meta.get("attached"):
+        mode += " (attached)"
+    return {
+        "Command": command,
+        "State": state,
+        "PID": str(meta.get("pid", "–")),
+        "Python": str(python),
+        "Started": started,
+        "Duration": fmt.seconds(duration),
+        "Samples": fmt.count(samples) if samples else ("deterministic" if p.func_stats is not None else "0"),
+        "Effective rate": f"{rate:.1f} Hz per thread" if rate else "–",
+        "Dropped samples": dropped_text,
+        "Agent CPU": agent_text,
+        "Threads": ", ".join(t.name for t in list(p.threads.values())[:8]) + (" …" if len(p.threads) > 8 else "") or "–",
+        "Mode": str(mode),
+        "Source": (str(doc.path) + f" ({p.source_format})") if doc.path else p.source_format,
+    }
+
+
+class SessionPane(Pane):
+    title = "Session"
+    area = "bottom"
+
+    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+        super().__init__(doc, parent)
+        inner = QWidget(self)
+        form = QFormLayout(inner)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.values: dict[str, QLabel] = {}
+        for name in FIELDS:
+            lab = QLabel("–", inner)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)
+            self.values[name] = lab
+            form.addRow(f"<b>{name}</b>", lab)
+        scroll = QScrollArea(self)
+        scroll.setWidget(inner)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(scroll)
+        doc.stateChanged.connect(lambda _s: self.refresh() if self.isVisible() else None)
+
+    def refresh(self) -> None:
+        for name, text in session_facts(self.doc).items():
+            self.values[name].setText(text)

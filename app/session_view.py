@@ -1,0 +1,325 @@
+"""One open document as a set of dock panes (a nested QMainWindow shown in a tab).
+
+The view owns the refresh throttle: when the document changes it schedules a
+tick at most ~10 times a second; each tick refreshes only panes whose dock is
+visible and whose last seen revision is stale. Hidden panes do no work, and an
+idle session runs no timer at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from collections.abc import Iterator
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QToolBar,
+    QWidget,
+)
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import Pane, describe_transform
+
+# module, preferred class name (None = the first Pane subclass defined there); order = View menu order
+PANE_MODULES: tuple[tuple[str, str | None], ...] = (
+    ("pyrometer.app.panes.functions", "FunctionsPane"),
+    ("pyrometer.app.panes.call_tree", "CallTreePane"),
+    ("pyrometer.app.panes.flame", None),
+    ("pyrometer.app.panes.timeline", None),
+    ("pyrometer.app.panes.event_loop", None),
+    ("pyrometer.app.panes.tasks", None),
+    ("pyrometer.app.panes.source", "SourcePane"),
+    ("pyrometer.app.panes.session", "SessionPane"),
+    ("pyrometer.app.panes.console", "ConsolePane"),
+)
+REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
+LAYOUT_KEY = "layout/state"
+LAYOUT_VERSION = 3
+
+
+def pane_classes() -> list[type[Pane]]:
+    """Every pane class that is importable (panes written in parallel may be missing)."""
+    out: list[type[Pane]] = []
+    for mod_name, cls_name in PANE_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError:
+            continue
+        if cls_name is not None and isinstance(getattr(mod, cls_name, None), type):
+            out.append(getattr(mod, cls_name))
+            continue
+        for _name, obj in inspect.getmembers(mod, inspect.isclass):
+            if issubclass(obj, Pane) and obj is not Pane and obj.__module__ == mod.__name__:
+                out.append(obj)
+                break
+    return out
+
+
+class SessionView(QMainWindow):
+    """Dock panes over one Document, plus the transform banner and (for recordings) the replay bar."""
+
+    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowFlags(Qt.WindowType.Widget)
+        self.doc = doc
+        doc.setParent(self)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AnimatedDocks
+        )
+        self.panes: list[Pane] = []
+        self.docks: dict[str, QDockWidget] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh_visible)
+        self._last_tick = 0.0
+        self.replay_bar = None
+        self._build_toolbar()
+        for cls in pane_classes():
+            try:
+                pane = cls(doc, self)
+            except Exception as exc:  # a broken pane must not take the window down
+                print(f"pyrometer: pane {cls.__name__} failed to start: {exc}")
+                continue
+            dock = QDockWidget(pane.title, self)
+            dock.setObjectName("dock_" + pane.objectName())
+            dock.setWidget(pane)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
+            dock.visibilityChanged.connect(lambda visible: self.schedule_refresh() if visible else None)
+            self.panes.append(pane)
+            self.docks[pane.objectName()] = dock
+        self._shown_once = False
+        self.default_layout()
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self._restored = self.restore_layout()
+        doc.changed.connect(self.schedule_refresh)
+        doc.transformChanged.connect(lambda _t: self._update_banner())
+        if not doc.is_live and doc.profile.sample_count and not doc.profile.meta.get("deterministic"):
+            from pyrometer.app.replay import ReplayBar
+
+            self.replay_bar = ReplayBar(doc, self)
+            self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
+        self._update_banner()
+        self.schedule_refresh()
+
+    # ------------------------------------------------------------ toolbar
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("View filter", self)
+        bar.setObjectName("view_filter_bar")
+        bar.setMovable(False)
+        bar.addWidget(QLabel(" Threads: ", bar))
+        self.thread_combo = QComboBox(bar)
+        self.thread_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.thread_combo.setToolTip("Show samples of all threads or of one thread")
+        self.thread_combo.activated.connect(self._on_thread)
+        bar.addWidget(self.thread_combo)
+        self.range_label = QLabel("", bar)
+        bar.addWidget(self.range_label)
+        self.clear_range_button = QPushButton("Clear range", bar)
+        self.clear_range_button.setToolTip("Show the whole session again (Esc in the timeline)")
+        self.clear_range_button.clicked.connect(self.doc.clear_range)
+        self.clear_range_action = bar.addWidget(self.clear_range_button)
+        self.banner = QLabel("", bar)
+        bar.addWidget(self.banner)
+        self.reset_transform_button = QPushButton("Reset transforms", bar)
+        self.reset_transform_button.clicked.connect(lambda: self.doc.set_transform(None))
+        self.reset_transform_action = bar.addWidget(self.reset_transform_button)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.filter_bar = bar
+        self.doc.rangeChanged.connect(lambda _r: self._update_range())
+        self._thread_ids: list[int] = []
+        self._update_threads()
+        self._update_range()
+
+    def _update_threads(self) -> None:
+        threads = sorted(self.doc.profile.threads.values(), key=lambda t: t.id)
+        ids = [t.id for t in threads]
+        if ids == self._thread_ids:
+            return
+        self._thread_ids = ids
+        current = self.doc.threads
+        self.thread_combo.clear()
+        self.thread_combo.addItem(f"All ({len(ids)})", None)
+        for t in threads:
+            self.thread_combo.addItem(t.name, t.id)
+        if current is not None and len(current) == 1:
+            k = self.thread_combo.findData(next(iter(current)))
+            self.thread_combo.setCurrentIndex(max(0, k))
+
+    def _on_thread(self, index: int) -> None:
+        tid = self.thread_combo.itemData(index)
+        self.doc.set_threads(None if tid is None else frozenset({int(tid)}))
+
+    def _update_range(self) -> None:
+        from pyrometer.app import fmt
+
+        r = self.doc.range
+        self.range_label.setText("" if r is None else f" Range {fmt.clock(r[0])} – {fmt.clock(r[1])} ")
+        self.clear_range_action.setVisible(r is not None)
+
+    def _update_banner(self) -> None:
+        text = describe_transform(self.doc)
+        self.banner.setText(f" Transform: {text} " if text else "")
+        self.reset_transform_action.setVisible(bool(text))
+
+    # ------------------------------------------------------------ layout
+    def default_layout(self) -> None:
+        """Functions + call tree left, flame graph right, timeline on top, the rest tabbed below."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+            self.removeDockWidget(dock)
+        by_title = {d.widget().title.lower(): d for d in self.docks.values()}  # type: ignore[attr-defined]
+
+        def dock(name: str) -> QDockWidget | None:
+            return by_title.get(name)
+
+        placed: set[str] = set()
+
+        def put(name: str, area: Qt.DockWidgetArea) -> QDockWidget | None:
+            d = dock(name)
+            if d is not None:
+                self.addDockWidget(area, d)
+                d.show()
+                placed.add(name)
+            return d
+
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        top = Qt.DockWidgetArea.TopDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        timeline = put("timeline", top)
+        functions = put("functions", left)
+        flame = put("flame graph", right)
+        if flame is None:
+            flame = next((d for t, d in by_title.items() if "flame" in t), None)
+            if flame is not None:
+                self.addDockWidget(right, flame)
+                placed.add(flame.widget().title.lower())  # type: ignore[attr-defined]
+        call_tree = put("call tree", left)
+        if functions is not None and call_tree is not None:
+            self.tabifyDockWidget(functions, call_tree)
+            functions.raise_()
+        first_bottom: QDockWidget | None = None
+        for name in ("event loop", "tasks", "source", "session", "console"):
+            d = dock(name)
+            if d is None:
+                continue
+            if first_bottom is None:
+                self.addDockWidget(bottom, d)
+                first_bottom = d
+            else:
+                self.tabifyDockWidget(first_bottom, d)
+            d.show()
+            placed.add(name)
+        for title, d in by_title.items():  # anything unknown goes to the bottom tabs
+            if title not in placed:
+                if first_bottom is None:
+                    self.addDockWidget(bottom, d)
+                    first_bottom = d
+                else:
+                    self.tabifyDockWidget(first_bottom, d)
+                d.show()
+        if first_bottom is not None:
+            first_bottom.raise_()
+        self._size_plan = (timeline, functions, flame, first_bottom)
+        self._apply_sizes()
+
+    def _apply_sizes(self) -> None:
+        """Default dock sizes (only meaningful once the view has its real geometry)."""
+        timeline, functions, flame, bottom = self._size_plan
+        w, h = max(self.width(), 1200), max(self.height(), 700)
+        sides = [d for d in (functions, flame) if d is not None]
+        if len(sides) == 2:
+            self.resizeDocks(sides, [int(w * 0.4), int(w * 0.6)], Qt.Orientation.Horizontal)
+        rows = [d for d in (timeline, functions or flame, bottom) if d is not None]
+        if len(rows) >= 2:
+            sizes = {id(timeline): int(h * 0.2), id(bottom): int(h * 0.27)}
+            self.resizeDocks(rows, [sizes.get(id(d), int(h * 0.53)) for d in rows], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._restored:
+                QTimer.singleShot(0, self._apply_sizes)
+
+    def reset_layout(self) -> None:
+        self.default_layout()
+        self.schedule_refresh()
+
+    def save_layout(self) -> None:
+        QSettings().setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
+
+    def restore_layout(self) -> bool:
+        state = QSettings().value(LAYOUT_KEY)
+        if isinstance(state, QByteArray | bytes) and state:
+            return bool(self.restoreState(QByteArray(state), LAYOUT_VERSION))
+        return False
+
+    # ------------------------------------------------------------ refresh
+    def schedule_refresh(self) -> None:
+        if self._timer.isActive():
+            return
+        wait = REFRESH_INTERVAL_S - (time.monotonic() - self._last_tick)
+        self._timer.start(max(0, int(wait * 1000)))
+
+    def visible_panes(self) -> Iterator[Pane]:
+        for pane in self.panes:
+            if pane.isVisible() and not pane.visibleRegion().isEmpty():
+                yield pane
+
+    def refresh_visible(self, force: bool = False) -> int:
+        """Refresh stale visible panes now; returns how many were refreshed."""
+        self._last_tick = time.monotonic()
+        self._update_threads()
+        n = 0
+        for pane in list(self.visible_panes()) if not force else self.panes:
+            if force or pane.seen_revision != self.doc.revision:
+                pane.seen_revision = self.doc.revision
+                try:
+                    pane.refresh()
+                except Exception as exc:  # keep the window alive; report once per revision
+                    import traceback
+
+                    traceback.print_exc()
+                    self.window().statusBar().showMessage(f"{pane.title}: {type(exc).__name__}: {exc}", 8000)  # type: ignore[attr-defined]
+                n += 1
+        return n
+
+    def current_pane(self) -> Pane | None:
+        """The pane that has keyboard focus (or the first visible one)."""
+        w = self.focusWidget()
+        while w is not None:
+            if isinstance(w, Pane):
+                return w
+            w = w.parentWidget()
+        return None
+
+    def pane(self, title: str) -> Pane | None:
+        for p in self.panes:
+            if p.title.lower() == title.lower():
+                return p
+        return None
+
+    def show_pane(self, title: str) -> Pane | None:
+        p = self.pane(title)
+        if p is not None:
+            dock = self.docks[p.objectName()]
+            dock.show()
+            dock.raise_()
+        return p

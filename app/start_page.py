@@ -1,0 +1,101 @@
+"""The empty state: Open, Launch, Attach, Demo and the recent files list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+RECENT_KEY = "recent/files"
+MAX_RECENT = 12
+
+
+def recent_files() -> list[str]:
+    value = QSettings().value(RECENT_KEY, [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or [])][:MAX_RECENT]
+
+
+def add_recent(path: str | Path) -> None:
+    p = str(Path(path).resolve())
+    files = [f for f in recent_files() if f != p]
+    QSettings().setValue(RECENT_KEY, [p, *files][:MAX_RECENT])
+
+
+class StartPage(QWidget):
+    openRequested = Signal()
+    launchRequested = Signal()
+    attachRequested = Signal()
+    demoRequested = Signal()
+    recentRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel("<h1>Pyrometer</h1>", self)
+        sub = QLabel(
+            "Profile Python programs live: where the time goes, how late the event loop runs, "
+            "which asyncio tasks exist — and replay it all later.",
+            self,
+        )
+        sub.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for text, tip, signal in (
+            ("Open…", "Open a recording or a profile file (Ctrl+O); you can also drop files here", self.openRequested),
+            ("Launch…", "Run a Python script under the profiler", self.launchRequested),
+            ("Attach…", "Attach to a running Python process by PID", self.attachRequested),
+            ("Try the demo", "Profile a small asyncio service shipped with Pyrometer", self.demoRequested),
+        ):
+            b = QPushButton(text, self)
+            b.setToolTip(tip)
+            b.setMinimumHeight(36)
+            b.setMinimumWidth(130)
+            b.clicked.connect(signal.emit)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.recent = QListWidget(self)
+        self.recent.setMaximumHeight(260)
+        self.recent.itemActivated.connect(lambda item: self.recentRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        hint = QLabel("Drop profile files anywhere in this window to open them.", self)
+        hint.setEnabled(False)
+        col = QVBoxLayout()
+        col.addWidget(title)
+        col.addWidget(sub)
+        col.addSpacing(16)
+        col.addLayout(buttons)
+        col.addSpacing(24)
+        col.addWidget(QLabel("<b>Recent files</b>", self))
+        col.addWidget(self.recent)
+        col.addWidget(hint)
+        col.addStretch(1)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget(self)
+        box.setLayout(col)
+        box.setMaximumWidth(760)
+        outer.addWidget(box, 4)
+        outer.addStretch(1)
+        self.reload_recent()
+
+    def reload_recent(self) -> None:
+        self.recent.clear()
+        files = recent_files()
+        if not files:
+            item = QListWidgetItem("No recent files yet.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.recent.addItem(item)
+            return
+        for f in files:
+            item = QListWidgetItem(f"{Path(f).name}    —    {Path(f).parent}")
+            item.setData(Qt.ItemDataRole.UserRole, f)
+            item.setToolTip(f)
+            self.recent.addItem(item)
