@@ -1,0 +1,197 @@
+"""The flame graph pane over a real Document and hand-built Profile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+
+from pyrometer.app.document import Document
+from pyrometer.app.flame_colors import SHADES, package_palette
+from pyrometer.app.panes.flame import FlamePane
+from pyrometer.core.model import UNIT_SAMPLES, Profile
+
+
+def make_profile() -> Profile:
+    """main → work (6: compute 4 self, 2 self), main → idle (2), plus json.dumps under main (2).
+
+    10 samples, unit = samples. Files: user code for main/work/compute/idle, stdlib for dumps.
+    """
+    p = Profile(unit=UNIT_SAMPLES)
+    main = p.intern_frame("main", "/home/u/app.py", 10, 1)
+    work = p.intern_frame("work", "/home/u/app.py", 20, 18)
+    compute = p.intern_frame("compute", "/home/u/app.py", 30, 28)
+    idle = p.intern_frame("idle", "/home/u/app.py", 40, 38)
+    import json
+
+    dumps = p.intern_frame("dumps", json.__file__, 231, 183)
+    s_compute = p.intern_stack_path([main, work, compute])
+    s_work = p.intern_stack_path([main, work])
+    s_idle = p.intern_stack_path([main, idle])
+    s_dumps = p.intern_stack_path([main, dumps])
+    stacks = [s_compute] * 4 + [s_work] * 2 + [s_idle] * 2 + [s_dumps] * 2
+    p.add_samples(np.arange(10) * 0.01, np.zeros(10, np.int32), np.array(stacks))
+    p.finish()
+    return p
+
+
+def func_id(p: Profile, name: str) -> int:
+    return p.func_name.index(name)
+
+
+@pytest.fixture
+def pane(qtbot):  # type: ignore[no-untyped-def]
+    doc = Document(make_profile())
+    pane = FlamePane(doc)
+    qtbot.addWidget(pane)
+    pane.resize(900, 400)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.refresh()
+    return pane
+
+
+def box_of(pane: FlamePane, name: str) -> int:
+    f = func_id(pane.doc.profile, name)
+    hits = np.flatnonzero(pane._box_func == f)
+    assert len(hits) == 1
+    return int(hits[0])
+
+
+def box_pixel(pane: FlamePane, box: int, fx: float = 0.9, fy: float = 0.75) -> QtCore.QPoint:
+    """Widget pixel inside a box (away from its label), in pane coordinates."""
+    r = pane.item.box_rect(box)
+    pt = QtCore.QPointF(r.x() + r.width() * fx, r.y() + r.height() * fy)
+    scene = pane.view_box.mapViewToScene(pt)
+    view_pt = pane.view.mapFromScene(scene)
+    return pane.view.mapTo(pane, view_pt)
+
+
+def test_layout_and_paint_colours(pane: FlamePane) -> None:
+    layout = pane.layout_
+    assert layout is not None and layout.total == pytest.approx(10.0)
+    assert len(layout.x) == 5  # main, work, compute, idle, dumps
+    img = pane.grab().toImage()
+    palette = package_palette()
+    # user-code boxes are drawn in the "your code" family, dumps (stdlib) in the stdlib family
+    user = {palette[i].rgb() for i in range(SHADES)}
+    stdlib = {palette[SHADES + i].rgb() for i in range(SHADES)}
+    for name in ("main", "work", "compute", "idle"):
+        assert img.pixelColor(box_pixel(pane, box_of(pane, name))).rgb() in user, name
+    assert img.pixelColor(box_pixel(pane, box_of(pane, "dumps"))).rgb() in stdlib
+    # widths: main spans everything, work 6/10
+    assert layout.width[box_of(pane, "main")] == pytest.approx(10.0)
+    assert layout.width[box_of(pane, "work")] == pytest.approx(6.0)
+
+
+def test_left_heavy_and_alphabetical_orders(pane: FlamePane) -> None:
+    pane.order_combo.setCurrentIndex(pane.order_combo.findData("left-heavy"))
+    assert pane.layout_ is not None
+    assert pane.layout_.x[box_of(pane, "work")] == pytest.approx(0.0)  # heaviest first
+    pane.order_combo.setCurrentIndex(pane.order_combo.findData("alphabetical"))
+    # dumps < idle < work
+    xs = [pane.layout_.x[box_of(pane, n)] for n in ("dumps", "idle", "work")]
+    assert xs == sorted(xs) and xs[0] == pytest.approx(0.0)
+
+
+def test_hit_test_click_selects_function(pane: FlamePane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    b = box_of(pane, "compute")
+    r = pane.item.box_rect(b)
+    assert pane.item.box_at(r.center().x(), r.center().y()) == b
+    got: list[int] = []
+    pane.doc.functionSelected.connect(got.append)
+    pos = pane.view.mapFrom(pane, box_pixel(pane, b, 0.5, 0.5))
+    qtbot.mouseClick(pane.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert got == [func_id(pane.doc.profile, "compute")]
+    assert "compute" in pane.tooltip(b) and "app.py:28" in pane.tooltip(b)
+    assert "40.0%" in pane.tooltip(b)
+
+
+def test_zoom_breadcrumbs_and_reset(pane: FlamePane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    full = pane.view_box.viewRange()[0]
+    assert full == pytest.approx([0.0, 10.0])
+    b = box_of(pane, "idle")
+    pane.zoom_to_box(b)
+    x0, x1 = pane.view_box.viewRange()[0]
+    assert (x0, x1) == pytest.approx((pane.layout_.x[b], pane.layout_.x[b] + 2.0))  # type: ignore[union-attr]
+    assert "idle" in pane.crumbs.text() and "main" in pane.crumbs.text()
+    # a live refresh with more samples keeps the zoom on the same call path
+    p = pane.doc.profile
+    p.add_samples(np.array([0.2, 0.21]), np.zeros(2, np.int32), np.array([p.samples["stack"][0]] * 2))
+    pane.doc.model_grew()
+    pane.refresh()
+    b2 = box_of(pane, "idle")
+    assert pane.view_box.viewRange()[0] == pytest.approx([pane.layout_.x[b2], pane.layout_.x[b2] + 2.0])  # type: ignore[union-attr]
+    # Esc resets to the full (grown) total
+    pane.view.setFocus()
+    qtbot.keyClick(pane.view, QtCore.Qt.Key.Key_Escape)
+    assert pane.view_box.viewRange()[0] == pytest.approx([0.0, 12.0])
+    assert "idle" not in pane.crumbs.text()
+
+
+def test_double_click_zooms(pane: FlamePane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    b = box_of(pane, "work")
+    pos = pane.view.mapFrom(pane, box_pixel(pane, b, 0.5, 0.5))
+    left = QtCore.Qt.MouseButton.LeftButton
+    vp = pane.view.viewport()
+    qtbot.mousePress(vp, left, pos=pos)
+    qtbot.mouseRelease(vp, left, pos=pos)
+    qtbot.mouseDClick(vp, left, pos=pos)
+    qtbot.mouseRelease(vp, left, pos=pos)
+    assert pane.view_box.viewRange()[0] == pytest.approx([pane.layout_.x[b], pane.layout_.x[b] + 6.0])  # type: ignore[union-attr]
+
+
+def test_search_counts_matches_and_share(pane: FlamePane) -> None:
+    count, share = pane.search("o")  # compute, work (not main, idle, dumps)
+    assert count == 2
+    assert share == pytest.approx(0.6)  # compute is nested in work: counted once
+    assert "2 matches" in pane.match_label.text() and "60.0%" in pane.match_label.text()
+    count, share = pane.search("DUMPS")
+    assert (count, share) == (1, pytest.approx(0.2))
+    assert pane.search("nothing-matches") == (0, 0.0)
+    assert pane.search("") == (0, 0.0)
+
+
+def test_heat_and_diff_colours(pane: FlamePane) -> None:
+    pane.color_combo.setCurrentIndex(pane.color_combo.findData("heat"))
+    img = pane.grab().toImage()
+    hot = img.pixelColor(box_pixel(pane, box_of(pane, "compute")))
+    cold = img.pixelColor(box_pixel(pane, box_of(pane, "main")))
+    assert hot.hsvSaturation() > cold.hsvSaturation() + 80  # compute has the most self time
+    # baseline where compute was cheaper → compute is "slower" (red) now, idle was heavier → blue
+    base = Profile(unit=UNIT_SAMPLES)
+    main = base.intern_frame("main", "/home/u/app.py", 10, 1)
+    compute = base.intern_frame("compute", "/home/u/app.py", 30, 28)
+    idle = base.intern_frame("idle", "/home/u/app.py", 40, 38)
+    stacks = [base.intern_stack_path([main, compute])] + [base.intern_stack_path([main, idle])] * 9
+    base.add_samples(np.arange(10) * 0.01, np.zeros(10, np.int32), np.array(stacks))
+    base.finish()
+    pane.set_baseline(base, "base.pyro")
+    assert pane.color_combo.currentData() == "diff"
+    img = pane.grab().toImage()
+    red = img.pixelColor(box_pixel(pane, box_of(pane, "compute")))
+    blue = img.pixelColor(box_pixel(pane, box_of(pane, "idle")))
+    assert red.red() > red.blue() + 60
+    assert blue.blue() > blue.red() + 60
+
+
+def test_icicle_toggle_and_range(pane: FlamePane) -> None:
+    def y_of(name: str) -> int:
+        return box_pixel(pane, box_of(pane, name), 0.5, 0.5).y()
+
+    assert y_of("main") < y_of("work")  # icicle: root on top
+    pane.icicle_check.setChecked(False)
+    assert y_of("main") > y_of("work")  # flame: root at the bottom
+    pane.doc.set_range(0.0, 0.04)  # only the 4 compute samples
+    pane.refresh()
+    assert pane.layout_ is not None and pane.layout_.total == pytest.approx(4.0)
+    pane.doc.set_range(0.5, 0.6)  # nothing there
+    pane.refresh()
+    assert pane.stack.currentWidget() is pane.empty
+
+
+def test_screenshot(pane: FlamePane, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pane.search("work")
+    path = tmp_path / "flame.png"
+    assert pane.grab().save(str(path))
+    assert QtGui.QImage(str(path)).width() == pane.width()

@@ -1,0 +1,164 @@
+"""FlameGraphItem on its own: painting, culling, merging, hit-testing (no Document needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6 import QtCore, QtGui
+
+from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
+
+RED = QtGui.QColor(220, 40, 40)
+GREEN = QtGui.QColor(40, 200, 60)
+BLUE = QtGui.QColor(40, 80, 220)
+WHITE = QtGui.QColor(255, 255, 255)
+
+
+def _render(view: pg.GraphicsView, w: int = 800, h: int = 400) -> QtGui.QImage:
+    img = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
+    img.fill(WHITE)
+    painter = QtGui.QPainter(img)
+    view.render(painter)
+    painter.end()
+    return img
+
+
+def double_click(qtbot, widget, pos: QtCore.QPoint) -> None:  # type: ignore[no-untyped-def]
+    """The real event sequence of a double-click (press, release, dblclick, release)."""
+    left = QtCore.Qt.MouseButton.LeftButton
+    qtbot.mousePress(widget, left, pos=pos)
+    qtbot.mouseRelease(widget, left, pos=pos)
+    qtbot.mouseDClick(widget, left, pos=pos)
+    qtbot.mouseRelease(widget, left, pos=pos)
+
+
+def _close(c: QtGui.QColor, want: QtGui.QColor, tol: int = 12) -> bool:
+    return abs(c.red() - want.red()) <= tol and abs(c.green() - want.green()) <= tol and abs(c.blue() - want.blue()) <= tol
+
+
+@pytest.fixture
+def graph(qtbot):  # type: ignore[no-untyped-def]
+    view = pg.GraphicsView()
+    view.setBackground(WHITE)
+    vb = FlameViewBox(icicle=True)
+    view.setCentralItem(vb)
+    item = FlameGraphItem()
+    vb.addItem(item)
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    # root [0,10) red; children [0,6) green and [6,10) blue; grandchild of green [0,3) blue
+    x = np.array([6.0, 0.0, 0.0, 0.0])  # deliberately not sorted: the item sorts
+    w = np.array([4.0, 10.0, 6.0, 3.0])
+    d = np.array([1, 0, 1, 2])
+    color = np.array([2, 0, 1, 2])
+    item.set_boxes(x, w, d, color, ["blue_child", "root", "green_child", "grandchild"])
+    item.set_palette([RED, GREEN, BLUE])
+    vb.set_extent(0.0, 10.0, 3)
+    view.show()
+    qtbot.waitExposed(view)
+    vb.reset_view()
+    return view, vb, item
+
+
+def _pixel_of(vb: FlameViewBox, view: pg.GraphicsView, x: float, y: float) -> QtCore.QPoint:
+    scene_pt = vb.mapViewToScene(QtCore.QPointF(x, y))
+    return view.mapFromScene(scene_pt)
+
+
+def test_paints_boxes_in_their_colours(graph) -> None:  # type: ignore[no-untyped-def]
+    view, vb, item = graph
+    img = _render(view)
+    # box centres: sample off the text (lower-right part of each box)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 9.5, 0.8)), RED)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 5.5, 1.8)), GREEN)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 9.5, 1.8)), BLUE)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 2.5, 2.8)), BLUE)
+    # nothing under the green child's right part at depth 2, nor below
+    assert _close(img.pixelColor(_pixel_of(vb, view, 5.0, 2.5)), WHITE)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 5.0, 4.5)), WHITE)
+    # icicle: the root row is at the top of the view
+    assert _pixel_of(vb, view, 5.0, 0.5).y() < _pixel_of(vb, view, 5.0, 1.5).y()
+    assert item.last_paint_count == 4
+
+
+def test_hit_testing(graph) -> None:  # type: ignore[no-untyped-def]
+    _view, _vb, item = graph
+    assert item.box_at(5.0, 0.5) == 1  # caller's index of the root
+    assert item.box_at(0.1, 1.2) == 2
+    assert item.box_at(6.0, 1.9) == 0  # left edge belongs to the box
+    assert item.box_at(2.99, 2.5) == 3
+    assert item.box_at(3.0, 2.5) == -1
+    assert item.box_at(5.0, 3.5) == -1
+    assert item.box_at(11.0, 0.5) == -1
+    assert item.box_at(5.0, -0.5) == -1
+    r = item.box_rect(0)
+    assert (r.x(), r.y(), r.width(), r.height()) == (6.0, 1.0, 4.0, 1.0)
+    assert item.boundingRect() == QtCore.QRectF(0.0, 0.0, 10.0, 3.0)
+
+
+def test_zoom_culls_and_search_dims(graph) -> None:  # type: ignore[no-untyped-def]
+    view, vb, item = graph
+    vb.setXRange(6.5, 9.5, padding=0.0)
+    img = _render(view)
+    # only root and blue child intersect [6.5, 9.5]
+    assert item.last_paint_count == 2
+    assert _close(img.pixelColor(_pixel_of(vb, view, 9.0, 1.8)), BLUE)
+    item.set_highlight(np.array([False, True, False, False]))  # only the root matches
+    img = _render(view)
+    c = img.pixelColor(_pixel_of(vb, view, 9.0, 1.8))
+    assert not _close(c, BLUE) and abs(c.red() - c.blue()) < 10  # greyed out
+    assert _close(img.pixelColor(_pixel_of(vb, view, 9.0, 0.8)), RED)
+
+
+def test_flame_orientation_puts_root_at_bottom(graph) -> None:  # type: ignore[no-untyped-def]
+    view, vb, _item = graph
+    vb.invertY(False)
+    assert _pixel_of(vb, view, 5.0, 0.5).y() > _pixel_of(vb, view, 5.0, 1.5).y()
+    img = _render(view)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 9.5, 0.8)), RED)
+
+
+def test_sub_pixel_boxes_are_merged(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = pg.GraphicsView()
+    vb = FlameViewBox()
+    view.setCentralItem(vb)
+    item = FlameGraphItem()
+    vb.addItem(item)
+    qtbot.addWidget(view)
+    view.resize(400, 200)
+    n = 50_000  # 50k boxes in one row across ~400 px
+    x = np.arange(n, dtype=float)
+    item.set_boxes(x, np.ones(n), np.zeros(n, np.int32), np.arange(n) % 3, ["f"] * n)
+    item.set_palette([RED, GREEN, BLUE])
+    vb.set_extent(0.0, float(n), 1)
+    view.show()
+    qtbot.waitExposed(view)
+    vb.reset_view()
+    img = _render(view, 400, 200)
+    assert 0 < item.last_paint_count <= 420
+    # zoomed so each box is wide again: every visible box is drawn individually
+    vb.setXRange(100.0, 120.0, padding=0.0)
+    _render(view, 400, 200)
+    assert 19 <= item.last_paint_count <= 22
+    assert not img.isNull()
+
+
+def test_union_length_counts_nested_matches_once() -> None:
+    start = np.array([0.0, 1.0, 5.0, 5.5])
+    end = np.array([4.0, 2.0, 6.0, 7.0])
+    assert union_length(start, end) == pytest.approx(6.0)
+    assert union_length(np.zeros(0), np.zeros(0)) == 0.0
+
+
+def test_clicks_emit_box_indices(graph, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view, vb, item = graph
+    clicked: list[int] = []
+    doubled: list[int] = []
+    item.boxClicked.connect(clicked.append)
+    item.boxDoubleClicked.connect(doubled.append)
+    pos = _pixel_of(vb, view, 8.0, 1.5)
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert clicked == [0]
+    double_click(qtbot, view.viewport(), _pixel_of(vb, view, 1.0, 2.5))
+    assert doubled == [3]
