@@ -223,8 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     runs = max(3, args.runs)
 
-    from pyrometer.core import analysis
+    from pyrometer.core.analysis.calltree import call_tree
+    from pyrometer.core.analysis.flame import flame_layout
+    from pyrometer.core.analysis.selection import Selection
     from pyrometer.core.formats import registry
+    from pyrometer.core.model import Profile
 
     path, info = dataset(args.samples, args.cache)
     size_mb = path.stat().st_size / 1e6
@@ -247,14 +250,25 @@ def main(argv: list[str] | None = None) -> int:
         print("WARNING: .pyro stats disagrees with the speedscope sample count")
     startup, _ = _median_subprocess([py, "-c", "pass"], runs)
 
+    def tree_and_flame(prof: Profile, sel: Selection | None = None) -> object:
+        return flame_layout(call_tree(prof, sel), "alphabetical", prof)
+
+    # cold: the first analysis of a freshly loaded profile builds the stack -> node caches
+    cold = []
+    for _ in range(runs):
+        fresh = registry.load_profile(pyro)
+        t = time.perf_counter()
+        tree_and_flame(fresh)
+        cold.append(time.perf_counter() - t)
+    t_tree_cold = statistics.median(cold)
     profile = registry.load_profile(pyro)
     n = profile.sample_count
-    t_tree = _median_call(lambda: analysis.flame_layout(analysis.call_tree(profile)), runs)
+    t_tree = _median_call(lambda: tree_and_flame(profile), runs)
     t0, t1 = float(profile.samples["time"][0]), float(profile.samples["time"][-1])
     a = t0 + 0.45 * (t1 - t0)
-    b = a + 0.10 * (t1 - t0)
-    t_range = _median_call(lambda: analysis.call_tree(profile, t_from=a, t_to=b), runs)
-    t_range_flame = _median_call(lambda: analysis.flame_layout(analysis.call_tree(profile, t_from=a, t_to=b)), runs)
+    rng = Selection(a, a + 0.10 * (t1 - t0))
+    t_range = _median_call(lambda: call_tree(profile, rng), runs)
+    t_range_flame = _median_call(lambda: tree_and_flame(profile, rng), runs)
     bytes_per_sample = profile.model_bytes() / max(n, 1)
     row_bytes = profile.samples.row_bytes()
 
@@ -263,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         ("stats speedscope --json (process)", f"{t_ss:.2f} s", "<= 1.00x floor", f"{t_ss / floor:.2f}x"),
         ("stats .pyro --json (process)", f"{t_pyro:.2f} s", "<= 0.25x floor", f"{t_pyro / floor:.2f}x"),
         ("  (python startup alone)", f"{startup:.2f} s", "", f"{startup / floor:.2f}x"),
-        ("call tree + flame layout, all samples", f"{t_tree * 1e3:.0f} ms", "<= 500 ms", f"{t_tree / 0.5:.2f}x target"),
+        ("call tree + flame, all samples (first call)", f"{t_tree_cold * 1e3:.0f} ms", "<= 500 ms", f"{t_tree_cold / 0.5:.2f}x target"),
+        ("call tree + flame, all samples (cached nodes)", f"{t_tree * 1e3:.0f} ms", "<= 500 ms", f"{t_tree / 0.5:.2f}x target"),
         ("call tree of a 10% range", f"{t_range * 1e3:.1f} ms", "<= 50 ms", f"{t_range / 0.05:.2f}x target"),
         ("  (same + flame layout)", f"{t_range_flame * 1e3:.1f} ms", "", ""),
         ("model bytes / sample (allocated)", f"{bytes_per_sample:.1f} B", "<= 32 B", f"{bytes_per_sample / 32:.2f}x target"),
@@ -279,8 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_cprofile(lambda: registry.load_profile(path)))
         print("--- cProfile: .pyro load (in process) ---")
         print(_cprofile(lambda: registry.load_profile(pyro)))
-        print("--- cProfile: call tree + flame layout ---")
-        print(_cprofile(lambda: analysis.flame_layout(analysis.call_tree(profile))))
+        print("--- cProfile: .pyro load + first call tree + flame layout ---")
+        print(_cprofile(lambda: tree_and_flame(registry.load_profile(pyro))))
     return 0
 
 
