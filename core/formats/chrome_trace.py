@@ -1,0 +1,325 @@
+"""Chrome trace-event JSON (as VizTracer writes it): import and export.
+
+Import reads `{"traceEvents": [...]}` or a bare list, plain or gzipped. `X`
+(complete) events and `B`/`E` pairs become spans per (pid, tid) thread, named
+by `M` `thread_name` metadata. Spans are nested per thread (by start, longest
+first; a child running past its parent is clipped to it) and turned into one
+weighted sample per self-time segment, so each function's self and total time
+is what the spans say. Unit: seconds, from the trace's microseconds, with time
+0 at the earliest span. VizTracer names look like `func (/path/file.py:12)`
+(12 is the def line); C functions are bare names like `_thread.get_ident`.
+Other phases (instant, counter, flow, async) are ignored.
+
+Export turns each thread's samples, in time order, into nested `X` spans: a
+frame stays open across consecutive samples whose stacks share it. Samples are
+laid end to end (a sample starts at its time, or where the previous one ended
+if they overlap), so every weight survives the round trip; samples with an
+empty stack leave no span. "samples" profiles are written as one second per
+sample and marked in `otherData` so that we read them back as samples.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pyrometer._version import __version__
+from pyrometer.core.formats import jsonload
+from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
+from pyrometer.core.formats.speedscope import clean_floats
+from pyrometer.core.formats.stackbuild import (
+    StackBuilder,
+    ThreadIds,
+    frame_label,
+    split_label,
+    stack_paths,
+)
+from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
+
+_LIST_SNIFF = re.compile(rb'^\s*\[\s*\{[^{}]*"ph"\s*:')
+_GAP_S = 1e-9  # exporter: samples closer than 1 ns are back to back
+_NEST_EPS_US = 1e-3  # a child starting within 1 ns of its parent's end is a sibling (float noise)
+
+
+def _sniff(head: bytes, path: Path) -> bool:
+    h = head.lstrip()
+    if h[:1] == b"{":
+        return re.search(rb'"traceEvents"\s*:', head) is not None
+    return bool(_LIST_SNIFF.match(head))
+
+
+def _number(ev: dict[str, Any], key: str, where: str) -> float:
+    v = ev.get(key)
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        raise FormatError(f"{where}: '{key}' must be a finite number, got {v!r}")
+    return float(v)
+
+
+def _key(ev: dict[str, Any], where: str) -> tuple[Any, Any]:
+    pid, tid = ev.get("pid", 0), ev.get("tid", 0)
+    for v in (pid, tid):
+        if not isinstance(v, (int, str)) or isinstance(v, bool):
+            raise FormatError(f"{where}: pid/tid must be integers or strings, got {v!r}")
+    return pid, tid
+
+
+class _Spans:
+    """Spans of one thread as parallel lists (start µs, end µs, frame, file order)."""
+
+    __slots__ = ("ends", "frames", "open", "order", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.frames: list[int] = []
+        self.order: list[int] = []
+        self.open: list[tuple[int, float]] = []  # B events awaiting their E: (frame, start)
+
+    def add(self, start: float, end: float, frame: int, order: int) -> None:
+        self.starts.append(start)
+        self.ends.append(end)
+        self.frames.append(frame)
+        self.order.append(order)
+
+
+def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[float], list[int], list[float]]:
+    """Nest one thread's spans; (segment starts µs, stack ids, durations µs) of self time."""
+    starts = np.asarray(spans.starts, np.float64)
+    ends = np.asarray(spans.ends, np.float64)
+    order = np.asarray(spans.order, np.int64)
+    # start ascending, longer first, and for identical spans the later one (closed later) outside.
+    idx = np.lexsort((-order, -ends, starts))
+    frames = np.asarray(spans.frames, np.int64)[idx].tolist()
+    out_t: list[float] = []
+    out_s: list[int] = []
+    out_w: list[float] = []
+    open_ends: list[float] = []
+    open_ids: list[int] = []
+    cur = -math.inf
+    for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
+        while open_ends and open_ends[-1] <= s + _NEST_EPS_US:
+            end = open_ends.pop()
+            sid = open_ids.pop()
+            if end > cur:
+                out_t.append(cur)
+                out_s.append(sid)
+                out_w.append(end - cur)
+                cur = end
+        if open_ends:
+            if s > cur:
+                out_t.append(cur)
+                out_s.append(open_ids[-1])
+                out_w.append(s - cur)
+            e = min(e, open_ends[-1])
+            parent = open_ids[-1]
+        else:
+            parent = -1
+        cur = max(cur, s)
+        open_ends.append(e)
+        open_ids.append(builder.intern(parent, fr))
+    while open_ends:
+        end = open_ends.pop()
+        sid = open_ids.pop()
+        if end > cur:
+            out_t.append(cur)
+            out_s.append(sid)
+            out_w.append(end - cur)
+            cur = end
+    return out_t, out_s, out_w
+
+
+def _load(path: Path, progress: ProgressFn | None) -> Profile:
+    doc = jsonload.load_json(path)
+    if progress:
+        progress(0.3)
+    other: Any = {}
+    if isinstance(doc, dict):
+        events = doc.get("traceEvents")
+        if not isinstance(events, list):
+            raise FormatError(f"{path}: not a Chrome trace ('traceEvents' is not a list)")
+        other = doc.get("otherData") or {}
+    elif isinstance(doc, list):
+        events = doc
+    else:
+        raise FormatError(f"{path}: not a Chrome trace (top level is neither an object nor a list)")
+    samples_unit = isinstance(other, dict) and other.get("pyrometer_unit") == UNIT_SAMPLES
+    profile = Profile(UNIT_SAMPLES if samples_unit else UNIT_SECONDS, "chrome_trace")
+    if isinstance(other, dict):
+        profile.meta.update({k: v for k, v in other.items() if isinstance(v, (str, int, float))})
+
+    frame_ids: dict[str, int] = {}
+    threads: dict[tuple[Any, Any], _Spans] = {}
+    thread_names: dict[tuple[Any, Any], str] = {}
+    process_names: dict[Any, str] = {}
+    last_ts: dict[tuple[Any, Any], float] = {}
+
+    def frame_of(name: Any, where: str) -> int:
+        if not isinstance(name, str):
+            raise FormatError(f"{where}: event has no name")
+        fr = frame_ids.get(name)
+        if fr is None:
+            func, file, line = split_label(name)
+            fr = frame_ids[name] = profile.intern_frame(func, file, line, line)
+        return fr
+
+    for n, ev in enumerate(events):
+        if not isinstance(ev, dict):
+            raise FormatError(f"{path}: trace event {n} is not an object")
+        ph = ev.get("ph")
+        if ph not in ("X", "B", "E", "M"):
+            continue
+        where = f"{path}: trace event {n}"
+        key = _key(ev, where)
+        if ph == "M":
+            args = ev.get("args")
+            label = args.get("name") if isinstance(args, dict) else None
+            if isinstance(label, str):
+                if ev.get("name") == "thread_name":
+                    thread_names[key] = label
+                elif ev.get("name") == "process_name":
+                    process_names[key[0]] = label
+            continue
+        ts = _number(ev, "ts", where)
+        spans = threads.get(key)
+        if spans is None:
+            spans = threads[key] = _Spans()
+        if ph == "X":
+            dur = _number(ev, "dur", where)
+            if dur < 0:
+                raise FormatError(f"{where}: negative duration {dur}")
+            spans.add(ts, ts + dur, frame_of(ev.get("name"), where), n)
+            last_ts[key] = max(last_ts.get(key, ts), ts + dur)
+        elif ph == "B":
+            spans.open.append((frame_of(ev.get("name"), where), ts))
+            last_ts[key] = max(last_ts.get(key, ts), ts)
+        else:  # "E" closes the innermost open "B"; a stray "E" is ignored
+            if spans.open:
+                frame, start = spans.open.pop()
+                spans.add(start, max(ts, start), frame, n)
+            last_ts[key] = max(last_ts.get(key, ts), ts)
+    if progress:
+        progress(0.6)
+
+    # "B" without "E": the span lasts until the thread's last timestamp.
+    for key, spans in threads.items():
+        while spans.open:
+            frame, start = spans.open.pop()
+            spans.add(start, max(last_ts.get(key, start), start), frame, len(events))
+    all_starts = [min(s.starts) for s in threads.values() if s.starts]
+    if not all_starts:
+        raise FormatError(f"{path}: no complete (X) or begin/end (B/E) events")
+    t0 = min(all_starts)
+    scale = 1e-6
+    pids = {key[0] for key in threads}
+    builder = StackBuilder(profile)
+    ids = ThreadIds(profile)
+    batches = []
+    for key, spans in threads.items():
+        pid, tid = key
+        name = thread_names.get(key) or f"thread {tid}"
+        if len(pids) > 1:
+            name = f"{name} ({process_names.get(pid) or f'pid {pid}'})"
+        native = tid if isinstance(tid, int) else None
+        thread_id = ids.get(key, native, name)
+        t, s, w = _self_time(spans, builder)
+        if t:
+            batches.append((thread_id, t, s, w))
+    builder.flush()
+    for thread_id, t, s, w in batches:
+        times = (np.asarray(t, np.float64) - t0) * scale
+        profile.add_samples(times, thread_id, np.asarray(s, np.int32), weight=np.asarray(w, np.float64) * scale)
+    if progress:
+        progress(1.0)
+    return profile
+
+
+def _write(profile: Profile, path: Path) -> None:
+    paths = stack_paths(profile)
+    labels = [
+        frame_label(profile.func_name[f], profile.func_file[f], line)
+        for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
+    ]
+    pid = profile.meta.get("pid") if isinstance(profile.meta.get("pid"), int) else 1
+    events: list[dict[str, Any]] = [
+        {"ph": "M", "pid": pid, "tid": tid, "name": "thread_name", "args": {"name": info.name}}
+        for tid, info in sorted(profile.threads.items())
+    ]
+    n = len(profile.samples)
+    if n:
+        thread_col = profile.samples["thread"]
+        order = np.lexsort((profile.samples["time"], thread_col))
+        cuts = np.flatnonzero(np.diff(thread_col[order])) + 1
+        for chunk in np.split(order, cuts):
+            tid = int(thread_col[chunk[0]])
+            times = profile.samples["time"][chunk].tolist()
+            stacks = profile.samples["stack"][chunk].tolist()
+            weights = clean_floats(profile.samples["weight"][chunk])
+            _thread_spans(events, pid, tid, times, stacks, weights, paths, labels)
+    doc = {
+        "traceEvents": events,
+        "displayTimeUnit": "ms",
+        "otherData": {"exporter": f"pyrometer@{__version__}", "pyrometer_unit": profile.unit},
+    }
+    jsonload.write_bytes(path, jsonload.dumps(doc))
+
+
+def _thread_spans(
+    events: list[dict[str, Any]],
+    pid: int,
+    tid: int,
+    times: list[float],
+    stacks: list[int],
+    weights: list[float],
+    paths: list[list[int]],
+    labels: list[str],
+) -> None:
+    """Append X events for one thread's time-ordered samples (innermost spans first)."""
+    open_frames: list[int] = []
+    open_starts: list[float] = []
+    cursor = -math.inf
+
+    def close_to(depth: int, at: float) -> None:
+        while len(open_frames) > depth:
+            fr = open_frames.pop()
+            start = open_starts.pop()
+            events.append(
+                {"ph": "X", "pid": pid, "tid": tid, "name": labels[fr], "ts": start * 1e6, "dur": (at - start) * 1e6}
+            )
+
+    for t, sid, w in zip(times, stacks, weights, strict=True):
+        if t > cursor + _GAP_S:
+            close_to(0, cursor)  # a gap: nothing ran in between
+            start = t
+        else:
+            start = cursor  # back to back (or overlapping): lay it end to end
+        frames = paths[sid] if sid >= 0 else []
+        common = 0
+        for a, b in zip(open_frames, frames, strict=False):
+            if a != b:
+                break
+            common += 1
+        close_to(common, start)
+        for fr in frames[common:]:
+            open_frames.append(fr)
+            open_starts.append(start)
+        cursor = start + w
+    close_to(0, cursor)
+
+
+IMPORTER = Importer(
+    "chrome_trace",
+    "Chrome trace-event JSON",
+    (".trace.json", ".chrome.json", ".trace.json.gz", ".json.gz", ".json"),
+    _sniff,
+    _load,
+)
+EXPORTER = Exporter(
+    "chrome_trace",
+    "Chrome trace-event JSON",
+    (".trace.json", ".chrome.json", ".trace.json.gz", ".chrome.json.gz"),
+    _write,
+)

@@ -1,0 +1,165 @@
+"""Collapsed ("folded") stacks: `root;child;leaf COUNT` per line, import and export.
+
+This is Brendan Gregg's flamegraph.pl input and py-spy's `--format raw`. py-spy
+frames look like `func (file.py:123)` (or `func (file.py)` with
+`--nolineno`); with `--threads` each stack starts with a frame
+`thread (TID)` or `thread (TID): NAME`, and with `--subprocesses` with
+`process PID:"COMMAND LINE"` before that. Those leading frames become the
+sample's thread (a process without a thread frame becomes one thread), the
+rest become frames. py-spy writes an idle sample with no frames as ` 1`.
+
+The format has no times: each line becomes one sample weighted by its count,
+at a synthetic time equal to the number of samples before it in the file, so
+the file order is kept. Unit: samples.
+
+Export writes one line per distinct (thread, stack), sorted, with integer
+counts: sample counts for "samples" profiles, and integer **microseconds** of
+weight for "seconds" profiles (flamegraph.pl needs integers; microseconds keep
+sub-millisecond samples visible). Stacks get a py-spy style `thread (ID): NAME`
+first frame only when the profile has more than one thread, so single-thread
+output stays plain flamegraph input.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pyrometer.core.formats import jsonload
+from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
+from pyrometer.core.formats.stackbuild import (
+    StackBuilder,
+    ThreadIds,
+    frame_label,
+    split_label,
+    stack_paths,
+)
+from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
+
+_LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
+_SNIFF_LINE = re.compile(rb"^.* \d+\r?$")
+_PROCESS = re.compile(r'^process (?P<pid>\d+):"(?P<cmd>.*)"$', re.DOTALL)
+_THREAD = re.compile(r"^thread \((?P<tid>0x[0-9a-fA-F]+|\d+)\)(?:: (?P<name>.*))?$", re.DOTALL)
+MAX_COUNT = 2**53  # beyond this a count is not a sample count any more
+
+
+def _sniff(head: bytes, path: Path) -> bool:
+    if b"\x00" in head or head.lstrip()[:1] in (b"{", b"["):
+        return False
+    lines = head.split(b"\n")
+    if len(head) >= 64 * 1024 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off by the sniff limit
+    checked = 0
+    for line in lines:
+        if not line.strip() or line.startswith(b"#"):
+            continue
+        if not _SNIFF_LINE.match(line):
+            return False
+        checked += 1
+        if checked >= 200:
+            break
+    return checked > 0
+
+
+def _thread_of(frames: list[str], threads: ThreadIds) -> tuple[int, int]:
+    """(thread id, number of leading frames that named the thread/process)."""
+    skip = 0
+    pid: int | None = None
+    cmd = ""
+    if frames and frames[0].startswith("process "):
+        m = _PROCESS.match(frames[0])
+        if m:
+            pid, cmd, skip = int(m.group("pid")), m.group("cmd"), 1
+    if len(frames) > skip and frames[skip].startswith("thread ("):
+        m = _THREAD.match(frames[skip])
+        if m:
+            native = int(m.group("tid"), 0)
+            return threads.get((pid, native), native, m.group("name") or None), skip + 1
+    if pid is not None:
+        label = f'process {pid} "{cmd}"' if cmd else f"process {pid}"
+        return threads.get((pid, None), pid, label), skip
+    return threads.get((None, None), None, "all threads"), skip
+
+
+def _load(path: Path, progress: ProgressFn | None) -> Profile:
+    text = jsonload.read_bytes(path).decode("utf-8", errors="replace")
+    profile = Profile(UNIT_SAMPLES, "collapsed")
+    builder = StackBuilder(profile)
+    threads = ThreadIds(profile)
+    frame_ids: dict[str, int] = {}
+    stack_cache: dict[str, tuple[int, int]] = {}
+    thread_col: list[int] = []
+    stack_col: list[int] = []
+    count_col: list[int] = []
+    lines = text.splitlines()
+    total = len(lines) or 1
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if m is None:
+            raise FormatError(f"{path}: line {lineno}: expected 'frame;frame;... COUNT', got {line[:60]!r}")
+        count = int(m.group("count"))
+        if count > MAX_COUNT:
+            raise FormatError(f"{path}: line {lineno}: count {count} is too large")
+        stack_text = m.group("stack")
+        cached = stack_cache.get(stack_text)
+        if cached is None:
+            frames = [f for f in stack_text.split(";") if f]
+            tid, skip = _thread_of(frames, threads)
+            path_ids = []
+            for label in frames[skip:]:
+                fr = frame_ids.get(label)
+                if fr is None:
+                    name, file, lno = split_label(label)
+                    fr = frame_ids[label] = profile.intern_frame(name, file, lno, lno)
+                path_ids.append(fr)
+            cached = stack_cache[stack_text] = (tid, builder.path(path_ids))
+        thread_col.append(cached[0])
+        stack_col.append(cached[1])
+        count_col.append(count)
+        if progress and lineno % 65536 == 0:
+            progress(lineno / total)
+    if not count_col:
+        raise FormatError(f"{path}: no stack lines")
+    builder.flush()
+    weights = np.asarray(count_col, np.float64)
+    times = np.concatenate(([0.0], np.cumsum(weights[:-1])))
+    profile.add_samples(times, np.asarray(thread_col, np.int32), np.asarray(stack_col, np.int32), weight=weights)
+    return profile
+
+
+def _write(profile: Profile, path: Path) -> None:
+    n = len(profile.samples)
+    scale = 1e6 if profile.unit == UNIT_SECONDS else 1.0
+    paths = stack_paths(profile)
+    labels = [
+        frame_label(profile.func_name[f], profile.func_file[f], line)
+        for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
+    ]
+    lines: list[str] = []
+    if n:
+        thread = profile.samples["thread"].astype(np.int64)
+        stack = profile.samples["stack"].astype(np.int64)
+        pairs, inverse = np.unique(np.stack([thread, stack], axis=1), axis=0, return_inverse=True)
+        sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(pairs))
+        counts = np.rint(sums * scale).astype(np.int64)
+        multi = len(np.unique(thread)) > 1
+        for (tid, sid), count in zip(pairs.tolist(), counts.tolist(), strict=True):
+            if count <= 0:
+                continue
+            parts = [labels[f].replace(";", ":") for f in paths[sid]] if sid >= 0 else []
+            if multi:
+                info = profile.threads.get(tid)
+                name = info.name.replace(";", ":") if info else ""
+                parts.insert(0, f"thread ({tid}): {name}" if name else f"thread ({tid})")
+            lines.append(";".join(parts).replace("\n", " ") + f" {count}")
+    lines.sort()
+    jsonload.write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+
+
+IMPORTER = Importer("collapsed", "collapsed stacks", (".collapsed", ".folded", ".txt"), _sniff, _load)
+EXPORTER = Exporter("collapsed", "collapsed stacks", (".collapsed", ".folded", ".txt"), _write)
