@@ -1,0 +1,476 @@
+"""asyncio loop discovery, the lag probe and the blocking watchdog.
+
+Discovery without polling: ``asyncio.events._set_running_loop`` is what every
+``BaseEventLoop.run_forever`` calls (via the module attribute, on 3.9–3.13)
+when a loop starts and stops running in a thread, so wrapping it sees every
+loop, in any thread, started after the agent. Loops already running at attach
+time are found by walking ``sys._current_frames()`` for ``run_forever`` /
+``_run_once`` frames. If asyncio is not imported yet, a one-shot meta-path hook
+installs the wrapper right after ``asyncio.events`` is executed, so a program
+that never uses asyncio never pays for importing it.
+
+Per loop: a probe re-armed with ``call_at`` every ``loop_interval`` measures
+how late it woke (LAG). The loop's selector ``select`` is wrapped (an instance
+attribute, removed on stop) to know exactly when the loop leaves and re-enters
+its idle wait: the loop is *busy* from leaving select to re-entering it. The
+watchdog thread sleeps on a condition until the earliest moment a busy loop
+could cross ``block_threshold``; then it captures that loop thread's stack
+(the blocking code). When the loop reaches select again the loop thread
+emits BLOCKING with the exact busy duration. Loops without a hookable
+selector fall back to probe timing.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import weakref
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from . import wire
+from .clock import own_thread_cpu, perf_counter
+
+if TYPE_CHECKING:
+    from .session import AgentSession
+
+SNAPSHOT_SECONDS = 0.25
+_LOOP_FRAME_NAMES = ("run_forever", "_run_once")
+
+
+class LoopState:
+    """Everything the agent keeps about one event loop."""
+
+    def __init__(self, loop: Any, lid: int, ident: int, tid: int) -> None:
+        self.loop_ref = weakref.ref(loop)
+        self.lid = lid
+        self.ident = ident  # thread ident the loop last ran in
+        self.tid = tid
+        self.active = True  # False once the session unhooks this loop
+        self.running = False
+        self.handle: Any = None  # the armed probe TimerHandle
+        self.expected = 0.0  # loop.time() the probe is due
+        self.last_tick = 0.0  # perf_counter of the last probe run
+        self.busy_since: Optional[float] = None  # perf_counter when the loop left select
+        self.selector: Any = None
+        self.select_wrapper: Any = None
+        self.capture: Optional[Tuple[int, int, str, float]] = None  # stack, task, callback, when
+        self.last_snapshot = 0.0
+        # task tracker state (see tasks.py)
+        self.user_factory: Any = None
+        self.factory: Any = None
+        self.pending: Dict[int, Any] = {}  # task id -> task
+        self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
+
+
+class LoopMonitor:
+    """Finds loops, arms probes, runs the blocking watchdog; ``stop()`` undoes everything."""
+
+    def __init__(self, session: AgentSession, interval_s: float, threshold_s: float) -> None:
+        self.session = session
+        self.interval = max(0.001, interval_s)
+        self.threshold = max(0.001, threshold_s)
+        self.states: Dict[int, LoopState] = {}  # id(loop) -> state
+        self.by_thread: Dict[int, LoopState] = {}  # thread ident -> running loop's state
+        self.lag: List[Tuple[float, int, float]] = []
+        self.blocking_count = 0
+        self.cpu_s = 0.0
+        self.hook_s = 0.0  # time spent in probes / snapshots inside loop threads
+        self._next_lid = 0
+        self.loops_seen = 0
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(threading.Lock())
+        self._stopped = False
+        self._watchdog: Optional[threading.Thread] = None
+        self._events: Any = None
+        self._orig_set_running_loop: Optional[Callable[[Any], None]] = None
+        self._wrapper: Optional[Callable[[Any], None]] = None
+        self._finder: Optional[_AsyncioImportHook] = None
+        self._current_tasks: Any = None
+
+    # ------------------------------------------------------------ install
+    def start(self) -> None:
+        self._watchdog = threading.Thread(target=self._watch, name="pyrometer-watchdog", daemon=True)
+        self._watchdog.start()
+        events = sys.modules.get("asyncio.events")
+        if events is not None and hasattr(events, "_set_running_loop"):
+            self._hook_events(events)
+            self.discover_running()
+        else:
+            self._finder = _AsyncioImportHook(self._on_asyncio_imported)
+            sys.meta_path.insert(0, self._finder)
+
+    def _on_asyncio_imported(self, events: Any) -> None:
+        if not self._stopped:
+            self._hook_events(events)
+
+    def _hook_events(self, events: Any) -> None:
+        with self._lock:
+            if self._stopped or self._events is not None:
+                return
+            orig = events._set_running_loop
+            monitor = self
+
+            def _set_running_loop(loop: Any) -> None:
+                orig(loop)
+                try:
+                    if loop is not None:
+                        monitor.loop_started(loop)
+                    else:
+                        monitor.loop_stopped()
+                except Exception:
+                    pass
+
+            self._events = events
+            self._orig_set_running_loop = orig
+            self._wrapper = _set_running_loop
+            events._set_running_loop = _set_running_loop
+            tasks_mod = sys.modules.get("asyncio.tasks")
+            self._current_tasks = getattr(tasks_mod, "_current_tasks", None)
+
+    def discover_running(self) -> None:
+        """Register loops that were already running when the agent started (attach)."""
+        me = threading.get_ident()
+        base = sys.modules.get("asyncio.events")
+        if base is None:
+            return
+        abstract = base.AbstractEventLoop
+        for ident, frame in sys._current_frames().items():
+            if ident in self.session.threads.agent_idents:
+                continue
+            f: Optional[FrameType] = frame
+            found = None
+            while f is not None:
+                if f.f_code.co_name in _LOOP_FRAME_NAMES:
+                    try:
+                        cand = f.f_locals.get("self")
+                    except Exception:
+                        cand = None
+                    if isinstance(cand, abstract):
+                        found = cand
+                f = f.f_back
+            if found is None or id(found) in self.states:
+                continue
+            try:
+                if ident == me:
+                    self.loop_started(found)
+                elif found.is_running() and not found.is_closed():
+                    found.call_soon_threadsafe(self.loop_started, found)
+            except Exception:
+                pass
+        frame = f = None  # type: ignore[assignment]
+
+    # ------------------------------------------------------------ loop lifecycle
+    def loop_started(self, loop: Any) -> None:
+        """Called in the loop's thread when it starts running."""
+        if self._stopped:
+            return
+        ident = threading.get_ident()
+        if self._current_tasks is None:
+            self._current_tasks = getattr(sys.modules.get("asyncio.tasks"), "_current_tasks", None)
+        state = self.states.get(id(loop))
+        if state is None or state.loop_ref() is not loop:
+            rec = self.session.threads.get(ident)
+            with self._lock:
+                lid = self._next_lid
+                self._next_lid += 1
+                self.loops_seen = self._next_lid
+                state = LoopState(loop, lid, ident, rec.tid)
+                key = id(loop)
+                self.states[key] = state
+                states = self.states
+
+                def _gone(_ref: Any, k: int = key) -> None:
+                    states.pop(k, None)
+
+                state.loop_ref = weakref.ref(loop, _gone)
+            self.session.interner.announce_loop(
+                lid, rec.tid, "%s #%d in %s" % (type(loop).__name__, lid, rec.name)
+            )
+            self._hook_selector(state, loop)
+            self.session.tasks.attach_loop(loop, state)
+        elif state.ident != ident:
+            rec = self.session.threads.get(ident)
+            state.ident, state.tid = ident, rec.tid
+        state.running = True
+        state.capture = None
+        now = perf_counter()
+        state.last_tick = now
+        state.busy_since = now if state.select_wrapper is not None else None
+        self.by_thread[ident] = state
+        self._arm(state, loop)
+        with self._cond:
+            self._cond.notify()
+
+    def loop_stopped(self) -> None:
+        """Called in the loop's thread when it stops running (``_set_running_loop(None)``)."""
+        state = self.by_thread.pop(threading.get_ident(), None)
+        if state is None:
+            return
+        state.running = False
+        state.busy_since = None
+        state.capture = None
+        if state.handle is not None:
+            state.handle.cancel()
+            state.handle = None
+
+    def _arm(self, state: LoopState, loop: Any) -> None:
+        if state.handle is not None:
+            state.handle.cancel()
+        state.expected = loop.time() + self.interval
+        state.handle = loop.call_at(state.expected, self._probe, state)
+
+    def _hook_selector(self, state: LoopState, loop: Any) -> None:
+        sel = getattr(loop, "_selector", None)
+        orig = getattr(sel, "select", None)
+        if sel is None or orig is None:
+            return
+        monitor = self
+
+        def select(timeout: Optional[float] = None) -> Any:
+            if state.active:
+                try:
+                    monitor._loop_idle(state)
+                except Exception:
+                    pass
+            try:
+                return orig(timeout)
+            finally:
+                if state.active:
+                    state.busy_since = perf_counter()
+
+        try:
+            sel.select = select
+        except (AttributeError, TypeError):
+            return
+        state.selector = sel
+        state.select_wrapper = select
+
+    # ------------------------------------------------------------ in the loop thread
+    def _probe(self, state: LoopState) -> None:
+        if not state.active or not state.running:
+            return
+        try:
+            start = perf_counter()
+            loop = state.loop_ref()
+            if loop is None:
+                return
+            lag = loop.time() - state.expected
+            session = self.session
+            self.lag.append((start - session.clock.t0, state.lid, lag))
+            if state.select_wrapper is None and (state.capture is not None or lag > self.threshold):
+                self._report_block(state, state.last_tick + self.interval, start)
+            state.last_tick = start
+            state.expected = loop.time() + self.interval
+            state.handle = loop.call_at(state.expected, self._probe, state)
+            if start - state.last_snapshot >= SNAPSHOT_SECONDS:
+                state.last_snapshot = start
+                session.tasks.snapshot(state)
+            session.pump_if_due(start)
+            self.hook_s += perf_counter() - start
+        except Exception:
+            pass
+
+    def _loop_idle(self, state: LoopState) -> None:
+        """The loop is about to wait in select: close a busy period that crossed the threshold."""
+        since = state.busy_since
+        if since is None:
+            return
+        now = perf_counter()
+        if state.capture is not None or now - since > self.threshold:
+            self._report_block(state, since, now)
+        state.busy_since = None
+
+    def _report_block(self, state: LoopState, since: float, now: float) -> None:
+        capture = state.capture
+        state.capture = None
+        if capture is None:
+            stack, task, callback = -1, -1, ""
+        else:
+            stack, task, callback, _ = capture
+        t0 = self.session.clock.t0
+        self.blocking_count += 1
+        self.session.emit(
+            wire.json_frame(
+                wire.BLOCKING,
+                {
+                    "start": since - t0,
+                    "duration": now - since,
+                    "loop": state.lid,
+                    "thread": state.tid,
+                    "stack": stack,
+                    "task": task,
+                    "callback": callback,
+                },
+            )
+        )
+
+    # ------------------------------------------------------------ watchdog thread
+    def _watch(self) -> None:
+        self.session.add_agent_thread(threading.get_ident())
+        try:
+            with self._cond:
+                while not self._stopped:
+                    timeout = self._check()
+                    self.cpu_s = own_thread_cpu()
+                    self._cond.wait(timeout)
+        except Exception as exc:
+            self.session.notice("error", "blocking watchdog stopped: %r" % (exc,))
+        finally:
+            self.cpu_s = own_thread_cpu()
+
+    def _check(self) -> Optional[float]:
+        """Capture stacks of loops busy past the threshold; seconds until the next check (None = none running)."""
+        now = perf_counter()
+        wait: Optional[float] = None
+        for state in list(self.states.values()):
+            if not state.running or not state.active:
+                continue
+            if state.select_wrapper is not None:
+                ref = state.busy_since
+            else:
+                ref = state.last_tick + self.interval
+            if ref is None or state.capture is not None:
+                due = self.threshold  # idle in select, or already captured: look again later
+            elif now - ref > self.threshold:
+                self._capture(state)
+                due = self.threshold
+            else:
+                due = ref + self.threshold - now + 0.0005
+            wait = due if wait is None else min(wait, due)
+        return wait
+
+    def _capture(self, state: LoopState) -> None:
+        frame = sys._current_frames().get(state.ident)
+        stack = self.session.interner.intern_frame_chain(frame)
+        del frame
+        task_id, callback = -1, ""
+        loop = state.loop_ref()
+        current = self._current_tasks
+        if loop is not None and current is not None:
+            task = current.get(loop)
+            if task is not None:
+                task_id = self.session.tasks.id_of(task, state)
+                callback = self.session.tasks.describe(task)
+        if not callback and loop is not None:
+            handle = getattr(loop, "_current_handle", None)  # only set in asyncio debug mode
+            if handle is not None:
+                try:
+                    callback = repr(handle)
+                except Exception:
+                    callback = ""
+        state.capture = (stack, task_id, callback, perf_counter())
+
+    def current_task_id(self, ident: int) -> int:
+        """Id of the task the loop running in thread ``ident`` is stepping, else -1 (any thread)."""
+        state = self.by_thread.get(ident)
+        current = self._current_tasks
+        if state is None or current is None:
+            return -1
+        loop = state.loop_ref()
+        task = current.get(loop) if loop is not None else None
+        if task is None:
+            return -1
+        return self.session.tasks.id_of(task, state)
+
+    # ------------------------------------------------------------ stop
+    def take_lag(self) -> List[Tuple[float, int, float]]:
+        rows, self.lag = self.lag, []
+        return rows
+
+    def stop(self) -> None:
+        """Remove every hook (safe from any thread, idempotent)."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        if self._finder is not None:
+            try:
+                sys.meta_path.remove(self._finder)
+            except ValueError:
+                pass
+        events = self._events
+        if events is not None and getattr(events, "_set_running_loop", None) is self._wrapper:
+            events._set_running_loop = self._orig_set_running_loop
+        me = threading.get_ident()
+        for state in list(self.states.values()):
+            state.active = False
+            loop = state.loop_ref()
+            sel = state.selector
+            if sel is not None:
+                try:
+                    if sel.__dict__.get("select") is state.select_wrapper:
+                        del sel.select
+                except Exception:
+                    pass
+            if loop is None:
+                continue
+            self.session.tasks.detach_loop(loop, state)
+            handle = state.handle
+            state.handle = None
+            if handle is not None:
+                try:
+                    if state.running and state.ident != me and not loop.is_closed():
+                        loop.call_soon_threadsafe(handle.cancel)
+                    else:
+                        handle.cancel()
+                except Exception:
+                    pass
+        with self._cond:
+            self._cond.notify_all()
+        wd = self._watchdog
+        if wd is not None and wd is not threading.current_thread() and wd.is_alive():
+            wd.join(1.0)
+
+
+class _AsyncioImportHook:
+    """Meta-path finder that calls back once ``asyncio.events`` has been executed."""
+
+    def __init__(self, callback: Callable[[Any], None]) -> None:
+        self.callback = callback
+        self._busy = False
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "asyncio.events" or self._busy:
+            return None
+        self._busy = True
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec(name)
+        except Exception:
+            return None
+        finally:
+            self._busy = False
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        hook = self
+        orig_exec = loader.exec_module
+        real: Any = loader
+
+        class _Loader:
+            def __getattr__(self, attr: str) -> Any:
+                return getattr(real, attr)
+
+            def create_module(self, spec: Any) -> Any:
+                return real.create_module(spec)
+
+            def exec_module(self, module: Any) -> None:
+                orig_exec(module)
+                try:
+                    module.__loader__ = real
+                    module.__spec__.loader = real
+                except Exception:
+                    pass
+                try:
+                    sys.meta_path.remove(hook)
+                except ValueError:
+                    pass
+                try:
+                    hook.callback(module)
+                except Exception:
+                    pass
+
+        spec.loader = _Loader()  # type: ignore[assignment]
+        return spec

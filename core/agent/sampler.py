@@ -1,0 +1,156 @@
+"""The stack sampler: a daemon thread that samples every Python thread's stack.
+
+It sleeps its interval (on an Event, so stop() wakes it at once), keeps
+absolute deadlines so GIL latency on one tick does not lower the rate, and
+sends SAMPLES batches at most ~50 ms old. Each sample's weight is the wall time
+since that thread's previous sample and ``cpu`` is the thread's CPU time over
+the same span (-1 where per-thread CPU clocks are not available), which tells
+on-CPU from waiting.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, List
+
+from . import wire
+from .clock import own_thread_cpu, perf_counter, read_cpu
+
+if TYPE_CHECKING:
+    from .session import AgentSession
+
+BATCH_SECONDS = 0.05
+TELEMETRY_SECONDS = 1.0
+
+
+class Sampler:
+    """Samples all non-agent threads at ``rate_hz`` until ``stop()``."""
+
+    def __init__(self, session: AgentSession, rate_hz: float) -> None:
+        self.session = session
+        self.rate_hz = max(0.1, float(rate_hz))
+        self.interval = 1.0 / self.rate_hz
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
+        self.ticks = 0
+        self.samples_taken = 0
+        self.samples_dropped = 0
+        self.started_at = 0.0
+        self.last_tick_at = 0.0
+        self.cpu_s = 0.0
+        self.ident = 0
+        self._times: List[float] = []
+        self._tids: List[int] = []
+        self._stacks: List[int] = []
+        self._tasks: List[int] = []
+        self._weights: List[float] = []
+        self._cpus: List[float] = []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop and join (unless called from the sampler thread itself); flushes the last batch."""
+        self._stop.set()
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
+            self._thread.join(timeout)
+        if not self._thread.is_alive() or threading.current_thread() is self._thread:
+            self.flush()  # never concurrently with a tick still running in the sampler
+
+    @property
+    def effective_rate_hz(self) -> float:
+        span = self.last_tick_at - self.started_at
+        return (self.ticks - 1) / span if self.ticks > 1 and span > 0 else 0.0
+
+    # ------------------------------------------------------------------ thread
+    def _run(self) -> None:
+        self.ident = threading.get_ident()
+        session = self.session
+        session.add_agent_thread(self.ident)
+        try:
+            self._loop()
+        except Exception as exc:  # never let the agent die noisily inside the target
+            session.notice("error", "sampler stopped: %r" % (exc,))
+        finally:
+            self.cpu_s = own_thread_cpu()
+
+    def _loop(self) -> None:
+        session = self.session
+        interval = self.interval
+        wait = self._stop.wait
+        self.started_at = perf_counter()
+        deadline = self.started_at
+        last_batch = self.started_at
+        last_telemetry = self.started_at
+        while True:
+            deadline += interval
+            delay = deadline - perf_counter()
+            if delay < -interval:
+                deadline = perf_counter()  # far behind (GIL-starved): do not burst to catch up
+                delay = 0.0
+            if wait(delay if delay > 0 else 0):
+                return
+            now = self._tick()
+            if now - last_batch >= BATCH_SECONDS:
+                last_batch = now
+                self.cpu_s = own_thread_cpu()
+                self.flush()
+                if session.sink_closed():
+                    session.stop_async("collector-lost")
+                    return
+                session.pump()
+                if now - last_telemetry >= TELEMETRY_SECONDS:
+                    last_telemetry = now
+                    session.send_telemetry()
+
+    def _tick(self) -> float:
+        session = self.session
+        threads = session.threads
+        agent = threads.agent_idents
+        intern = session.interner.intern_frame_chain
+        task_of = session.current_task_id
+        frames = sys._current_frames()
+        now = perf_counter()
+        t = now - session.clock.t0
+        interval = self.interval
+        for ident, frame in frames.items():
+            if ident in agent:
+                continue
+            rec = threads.get(ident)
+            if rec.agent:
+                continue
+            stack = intern(frame)
+            cpu_now = read_cpu(rec.clock_id)
+            if rec.last_time >= 0:
+                weight = t - rec.last_time
+                cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
+            else:
+                weight = interval
+                cpu = -1.0
+            rec.last_time = t
+            rec.last_cpu = cpu_now
+            self._times.append(t)
+            self._tids.append(rec.tid)
+            self._stacks.append(stack)
+            self._tasks.append(task_of(ident))
+            self._weights.append(weight)
+            self._cpus.append(cpu)
+        if self.ticks % 100 == 0:
+            threads.forget_missing(frames)
+        del frames
+        self.ticks += 1
+        self.last_tick_at = now
+        return now
+
+    def flush(self) -> None:
+        """Send the pending batch (droppable: counted in samples_dropped when the sink is full)."""
+        n = len(self._times)
+        if not n:
+            return
+        data = wire.samples_frame(self._times, self._tids, self._stacks, self._tasks, self._weights, self._cpus)
+        self._times, self._tids, self._stacks = [], [], []
+        self._tasks, self._weights, self._cpus = [], [], []
+        self.samples_taken += n
+        if not self.session.emit(data, droppable=True):
+            self.samples_dropped += n

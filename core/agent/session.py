@@ -1,0 +1,339 @@
+"""One profiling session inside the target: starts the collectors, owns the stream order.
+
+``AgentSession(options, sink)`` is the contract with the transport: ``start()``
+sends META and installs everything, ``stop()`` removes everything and ends
+the stream. All messages go through ``emit()``, which first sends any new
+frame/stack/thread/loop definitions under one lock, so a definition always
+precedes its first use whatever thread produced the data.
+
+Options (all optional):
+  rate_hz             float  100      sampling rate
+  mode                str    "sample" "sample" | "trace" (yappi; falls back to sampling)
+  clock               str    "wall"   yappi clock in trace mode: "wall" | "cpu"
+  loop_interval_ms    float  10       lag probe period
+  block_threshold_ms  float  50       a loop busy longer than this is a BLOCKING event
+  attached            bool   False    started inside an already running process
+  argv                list   sys.argv what the target runs
+  asyncio             bool   True     watch event loops (lag, blocking, tasks)
+  switch_interval_ms  float  None     set sys.setswitchinterval while sampling (restored on stop);
+                                      None leaves the interpreter's setting alone
+  follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
+Threads whose name starts with "pyrometer" (and idents given to
+``add_agent_thread``) are the agent's and are never sampled.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+import threading
+import weakref
+from typing import Any, Dict, Optional
+
+from . import wire
+from .clock import SessionClock, perf_counter, read_cpu, thread_cpu_clock
+from .frames import Interner, ThreadTable
+from .loops import LoopMonitor
+from .sampler import Sampler
+from .tasks import TaskTracker
+from .tracer import Tracer, TracerUnavailable
+
+AGENT_VERSION = "0.1.0"
+PUMP_SECONDS = 0.05
+
+DEFAULTS: Dict[str, Any] = {
+    "rate_hz": 100.0,
+    "mode": "sample",
+    "clock": "wall",
+    "loop_interval_ms": 10.0,
+    "block_threshold_ms": 50.0,
+    "attached": False,
+    "argv": None,
+    "asyncio": True,
+    "switch_interval_ms": None,
+    "follow_fork": False,
+}
+
+
+class AgentSession:
+    """Runs the sampler / tracer, loop monitor and task tracker and writes their stream to a sink."""
+
+    def __init__(self, options: Optional[Dict[str, Any]], sink: Any) -> None:
+        opts = dict(DEFAULTS)
+        opts.update({k: v for k, v in (options or {}).items() if v is not None})
+        if opts["argv"] is None:
+            opts["argv"] = list(sys.argv)
+        self.options = opts
+        self.sink = sink
+        self.clock = SessionClock()
+        self.interner = Interner()
+        self.threads = ThreadTable(self.interner)
+        self.tasks = TaskTracker(self)
+        self.loops = LoopMonitor(
+            self, float(opts["loop_interval_ms"]) / 1000.0, float(opts["block_threshold_ms"]) / 1000.0
+        )
+        self.sampler: Optional[Sampler] = None
+        self.tracer: Optional[Tracer] = None
+        self.mode = "sample"
+        self.started = False
+        self.stopped = False
+        self._state_lock = threading.Lock()
+        self._send_lock = threading.RLock()
+        self._pump_lock = threading.Lock()
+        self._last_pump = 0.0
+        self._quiet = False  # forked child: never write to the parent's sink
+        self._prev_switch: Optional[float] = None
+        self._agent_clocks: Dict[int, Optional[int]] = {}
+        self._agent_cpu: Dict[int, float] = {}
+        self.lag_probes = 0
+        self.lag_dropped = 0
+        self.send_errors = 0
+        self.bytes_emitted = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Send META, then start the collectors and install the hooks."""
+        with self._state_lock:
+            if self.started:
+                return
+            self.started = True
+        opts = self.options
+        notice = None
+        if opts["mode"] == "trace":
+            tracer = Tracer(self, str(opts["clock"]))
+            try:
+                tracer.start()
+                self.tracer = tracer
+                self.mode = "trace"
+            except TracerUnavailable as exc:
+                notice = "trace mode unavailable: %s; sampling instead" % (exc,)
+            except Exception as exc:
+                notice = "trace mode failed to start (%r); sampling instead" % (exc,)
+        self.emit(wire.json_frame(wire.META, self._meta()))
+        if notice:
+            self.notice("warning", notice)
+        if self.mode == "sample":
+            sw = opts.get("switch_interval_ms")
+            if sw:
+                self._prev_switch = sys.getswitchinterval()
+                sys.setswitchinterval(float(sw) / 1000.0)
+            self.sampler = Sampler(self, float(opts["rate_hz"]))
+            self.sampler.start()
+        if opts.get("asyncio", True):
+            self.loops.start()
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+
+            def _child() -> None:
+                session = ref()
+                if session is not None:
+                    session._after_fork_child()
+
+            os.register_at_fork(after_in_child=_child)
+
+    def _meta(self) -> Dict[str, Any]:
+        opts = self.options
+        try:
+            host = socket.gethostname()
+        except Exception:
+            host = ""
+        return {
+            "pid": os.getpid(),
+            "python": platform.python_version(),
+            "implementation": sys.implementation.name,
+            "executable": sys.executable,
+            "host": host,
+            "start_wall": __import__("time").time(),
+            "clock": "perf_counter",
+            "t0": self.clock.t0,
+            "argv": list(opts["argv"]),
+            "mode": self.mode,
+            "requested_mode": opts["mode"],
+            "trace_clock": opts["clock"] if self.mode == "trace" else None,
+            "rate_hz": float(opts["rate_hz"]),
+            "loop_interval_ms": float(opts["loop_interval_ms"]),
+            "block_threshold_ms": float(opts["block_threshold_ms"]),
+            "attached": bool(opts["attached"]),
+            "agent_version": AGENT_VERSION,
+            "unit": "seconds",
+        }
+
+    def stop(self, reason: str = "exit", exit_status: Optional[int] = None) -> None:
+        """Remove all hooks and end the stream; idempotent, safe from any thread or a signal handler."""
+        with self._state_lock:
+            if self.stopped or not self.started:
+                self.stopped = True
+                return
+            self.stopped = True
+        try:
+            self.loops.stop()
+        except Exception:
+            pass
+        if self.sampler is not None:
+            try:
+                self.sampler.stop()
+            except Exception:
+                pass
+        if self.tracer is not None:
+            try:
+                self.tracer.stop()
+            except Exception:
+                pass
+        self._restore_switch()
+        try:
+            self.pump(force=True)
+            self.send_telemetry(final=True)
+            self.emit(wire.json_frame(wire.END, {"t": self.clock.now(), "exit_status": exit_status, "reason": reason}))
+        except Exception:
+            pass
+        if not self._quiet:
+            try:
+                self.sink.flush()
+            except Exception:
+                pass
+
+    def stop_async(self, reason: str) -> None:
+        """Stop from an agent thread (it is not joined on itself)."""
+        self.stop(reason)
+
+    def _restore_switch(self) -> None:
+        if self._prev_switch is not None:
+            try:
+                sys.setswitchinterval(self._prev_switch)
+            except Exception:
+                pass
+            self._prev_switch = None
+
+    def _after_fork_child(self) -> None:
+        """In a forked child the agent's threads are gone and the sink is the parent's: unhook quietly."""
+        if self.options.get("follow_fork") or self.stopped:
+            return
+        self._quiet = True
+        self.stopped = True
+        try:
+            self.loops.stop()
+        except Exception:
+            pass
+        if self.tracer is not None and self.tracer._yappi is not None:
+            try:
+                self.tracer._yappi.stop()
+                self.tracer._yappi.clear_stats()
+            except Exception:
+                pass
+        self._restore_switch()
+
+    # ------------------------------------------------------------------ output
+    def sink_closed(self) -> bool:
+        return bool(getattr(self.sink, "closed", False))
+
+    def emit(self, data: bytes, droppable: bool = False) -> bool:
+        """Send one or more frames after any pending definitions; never raises."""
+        if self._quiet:
+            return False
+        with self._send_lock:
+            try:
+                defs = self.interner.take_definitions()
+                if defs:
+                    self.sink.send(defs, False)
+                    self.bytes_emitted += len(defs)
+                ok = bool(self.sink.send(data, droppable))
+                if ok:
+                    self.bytes_emitted += len(data)
+                return ok
+            except Exception:
+                self.send_errors += 1
+                return False
+
+    def notice(self, level: str, message: str) -> None:
+        self.emit(wire.json_frame(wire.NOTICE, {"t": self.clock.now(), "level": level, "message": message}))
+
+    def pump(self, force: bool = False) -> None:
+        """Send the lag probes and task events gathered since the last pump."""
+        if not self._pump_lock.acquire(True if force else False):
+            return
+        try:
+            self._last_pump = perf_counter()
+            rows = self.loops.take_lag()
+            if rows:
+                self.lag_probes += len(rows)
+                times = [r[0] for r in rows]
+                lids = [r[1] for r in rows]
+                lags = [r[2] for r in rows]
+                if not self.emit(wire.lag_frame(times, lids, lags), droppable=True):
+                    self.lag_dropped += len(rows)
+            created, finished = self.tasks.take()
+            if created:
+                self.emit(wire.json_frame(wire.TASKS_CREATED, created))
+            if finished:
+                self.emit(wire.json_frame(wire.TASKS_FINISHED, finished))
+            defs = self.interner.take_definitions()
+            if defs and not self._quiet:
+                with self._send_lock:
+                    self.sink.send(defs, False)
+        except Exception:
+            self.send_errors += 1
+        finally:
+            self._pump_lock.release()
+
+    def pump_if_due(self, now: float) -> None:
+        if now - self._last_pump >= PUMP_SECONDS:
+            self.pump()
+
+    # ------------------------------------------------------------------ threads
+    def add_agent_thread(self, ident: Optional[int] = None) -> None:
+        """Mark a thread as the agent's own (never sampled; its CPU counts as agent CPU)."""
+        if ident is None:
+            return
+        self.threads.agent_idents.add(ident)
+        native = None
+        th = threading._active.get(ident)  # type: ignore[attr-defined]
+        if th is not None:
+            native = getattr(th, "native_id", None)
+        self._agent_clocks[ident] = thread_cpu_clock(ident, native)
+
+    def agent_cpu_s(self) -> float:
+        """CPU seconds used by the agent's threads so far (exited threads keep their last reading)."""
+        for ident, clock_id in list(self._agent_clocks.items()):
+            v = read_cpu(clock_id)
+            if v >= 0:
+                self._agent_cpu[ident] = v
+        return sum(self._agent_cpu.values())
+
+    def current_task_id(self, ident: int) -> int:
+        try:
+            return self.loops.current_task_id(ident)
+        except Exception:
+            return -1
+
+    # ------------------------------------------------------------------ telemetry
+    def telemetry(self, final: bool = False) -> Dict[str, Any]:
+        s = self.sampler
+        bytes_sent = getattr(self.sink, "bytes_sent", None)
+        return {
+            "t": self.clock.now(),
+            "final": final,
+            "mode": self.mode,
+            "rate_hz": float(self.options["rate_hz"]),
+            "samples_taken": s.samples_taken if s else 0,
+            "samples_dropped": s.samples_dropped if s else 0,
+            "sampler_ticks": s.ticks if s else 0,
+            "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
+            "agent_cpu_s": round(self.agent_cpu_s(), 6),
+            "loop_hook_s": round(self.loops.hook_s, 6),
+            "bytes_sent": bytes_sent if isinstance(bytes_sent, int) else self.bytes_emitted,
+            "lag_probes": self.lag_probes + len(self.loops.lag),
+            "lag_dropped": self.lag_dropped,
+            "blocking_events": self.loops.blocking_count,
+            "loops": self.loops.loops_seen,
+            "tasks_seen": self.tasks.tasks_seen,
+            "frames": self.interner.frame_count,
+            "stacks": self.interner.stack_count,
+            "trace_snapshots": self.tracer.snapshots if self.tracer else 0,
+            "switch_interval_s": sys.getswitchinterval(),
+            "send_errors": self.send_errors,
+        }
+
+    def send_telemetry(self, final: bool = False) -> None:
+        self.emit(wire.json_frame(wire.TELEMETRY, self.telemetry(final)))

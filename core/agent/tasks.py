@@ -1,0 +1,283 @@
+"""The asyncio task tracker: ids, parents, lifetimes and where pending tasks wait.
+
+Each loop's task factory is wrapped (calling through any factory already set,
+so eager factories on 3.12+ keep working); the loop's ``set_task_factory`` /
+``get_task_factory`` are shadowed by instance attributes so a program that
+installs its own factory later gets it called *through* the wrapper and sees
+its own factory when it asks. All of it is undone on stop.
+
+Finished state is read from the task without ``exception()``, which would
+mark the exception as retrieved and silence asyncio's "never retrieved"
+warning in the user's program.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from . import wire
+
+if TYPE_CHECKING:
+    from .loops import LoopState
+    from .session import AgentSession
+
+MAX_AWAIT_DEPTH = 128
+# CPython 3.13.0 calls task.set_name(name) after *any* task factory even when
+# name is None, so installing a factory would rename every task to None; the
+# tracker then also shadows create_task to put the default name back.
+_SET_NAME_BUG = sys.version_info[:3] == (3, 13, 0)
+
+
+def _coro_name(coro: Any) -> str:
+    name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
+    return str(name) if name else type(coro).__name__
+
+
+class TaskTracker:
+    """Assigns task ids and produces TASKS_CREATED / TASKS_FINISHED / TASK_AWAIT."""
+
+    def __init__(self, session: AgentSession) -> None:
+        self.session = session
+        self._ids: Dict[int, int] = {}  # id(task) -> task id, while the task is pending
+        self._lock = threading.Lock()
+        self._next = 0
+        self.created: List[Tuple[Any, int, Optional[int], str, int, float]] = []
+        self.finished: List[Dict[str, Any]] = []
+        self.tasks_seen = 0
+        self._loop_states: Dict[int, LoopState] = {}
+
+    # ------------------------------------------------------------ ids
+    def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:
+        """The task's id, assigned on first sight (thread-safe)."""
+        key = id(task)
+        tid = self._ids.get(key)
+        if tid is None:
+            with self._lock:
+                tid = self._ids.get(key)
+                if tid is None:
+                    tid = self._next
+                    self._next += 1
+                    self._ids[key] = tid
+        return tid
+
+    @staticmethod
+    def describe(task: Any) -> str:
+        """Short repr-like text of a task, safe to compute from another thread."""
+        try:
+            return "<Task %s coro=%s()>" % (task.get_name(), _coro_name(task.get_coro()))
+        except Exception:
+            return "<Task>"
+
+    # ------------------------------------------------------------ hooks
+    def attach_loop(self, loop: Any, state: LoopState) -> None:
+        """Install the factory wrapper on a loop (called in the loop's thread)."""
+        try:
+            state.user_factory = loop.get_task_factory()
+        except Exception:
+            return
+        tracker = self
+
+        def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+            inner = state.user_factory
+            parent = None
+            t = 0.0
+            if state.active:
+                try:
+                    current = tracker.session.loops._current_tasks
+                    parent = current.get(loop_) if current is not None else None
+                    t = tracker.session.clock.now()
+                except Exception:
+                    parent = None
+            if inner is None:
+                task = _default_task(loop_, coro, kwargs)
+            else:
+                task = inner(loop_, coro, **kwargs)
+            if state.active:
+                try:
+                    tracker._created(task, state, parent, t)
+                    if _SET_NAME_BUG:
+                        state.default_name = (task, task.get_name())
+                except Exception:
+                    pass
+            return task
+
+        def set_task_factory(new: Any) -> None:
+            if new is not None and not callable(new):
+                raise TypeError("task factory must be a callable or None")
+            state.user_factory = new
+
+        def get_task_factory() -> Any:
+            return state.user_factory
+
+        state.factory = factory
+        try:
+            type(loop).set_task_factory(loop, factory)
+        except Exception:
+            state.factory = None
+            return
+        try:
+            loop.set_task_factory = set_task_factory
+            loop.get_task_factory = get_task_factory
+            if _SET_NAME_BUG:
+                loop.create_task = _keep_default_name(loop, state)
+        except (AttributeError, TypeError):
+            pass  # e.g. an extension-type loop: a later user factory replaces ours
+        self._loop_states[state.lid] = state
+        self.discover(loop, state)
+
+    def detach_loop(self, loop: Any, state: LoopState) -> None:
+        """Restore the loop's own factory methods and the user's factory (any thread)."""
+        d = getattr(loop, "__dict__", {})
+        for name in ("set_task_factory", "get_task_factory", "create_task"):
+            if name in d:
+                try:
+                    delattr(loop, name)
+                except Exception:
+                    pass
+        if state.factory is not None and getattr(loop, "_task_factory", None) is state.factory:
+            try:
+                type(loop).set_task_factory(loop, state.user_factory)
+            except Exception:
+                pass
+        state.factory = None
+        state.pending.clear()
+
+    def discover(self, loop: Any, state: LoopState) -> None:
+        """Record tasks that already exist on the loop (attach): parent unknown."""
+        mod = sys.modules.get("asyncio")
+        if mod is None:
+            return
+        try:
+            existing = list(mod.all_tasks(loop))
+        except Exception:
+            return
+        t = self.session.clock.now()
+        known = set(map(id, state.pending.values()))
+        for task in existing:
+            if id(task) not in known:
+                self._created(task, state, None, t)
+
+    # ------------------------------------------------------------ events
+    def _created(self, task: Any, state: LoopState, parent: Any, t: float) -> None:
+        tid = self.id_of(task, state)
+        pid = self.id_of(parent, state) if parent is not None else None
+        coro = task.get_coro() if hasattr(task, "get_coro") else None
+        # The name is read when the batch is sent: create_task(name=...) sets it
+        # only after the factory has returned.
+        self.created.append((task, tid, pid, _coro_name(coro) if coro is not None else "", state.lid, t))
+        self.tasks_seen += 1
+        if task.done():
+            self._finish(task, tid, state)
+        else:
+            state.pending[tid] = task
+            task.add_done_callback(self._make_done(tid, state))
+
+    def _make_done(self, tid: int, state: LoopState) -> Any:
+        tracker = self
+
+        def _done(task: Any) -> None:
+            if not state.active:
+                return
+            try:
+                tracker._finish(task, tid, state)
+            except Exception:
+                pass
+
+        return _done
+
+    def _finish(self, task: Any, tid: int, state: LoopState) -> None:
+        exc_name = None
+        if task.cancelled():
+            kind = "cancelled"
+        else:
+            exc = getattr(task, "_exception", None)
+            if exc is not None:
+                kind = "failed"
+                exc_name = type(exc).__name__
+            else:
+                kind = "done"
+        self.finished.append({"id": tid, "t": self.session.clock.now(), "state": kind, "exc": exc_name})
+        state.pending.pop(tid, None)
+        self._ids.pop(id(task), None)
+
+    def take(self) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+        """Rows for TASKS_CREATED and TASKS_FINISHED accumulated since the last call."""
+        # finished first: a task whose end is taken now must have its creation taken too
+        finished, self.finished = self.finished, []
+        pending, self.created = self.created, []
+        created = []
+        for task, tid, pid, coro, lid, t in pending:
+            try:
+                name = str(task.get_name())
+            except Exception:
+                name = ""
+            created.append({"id": tid, "parent": pid, "name": name, "coro": coro, "loop": lid, "t": t})
+        return created, finished
+
+    # ------------------------------------------------------------ await snapshots
+    def snapshot(self, state: LoopState) -> None:
+        """Where each pending task of this loop waits (called in the loop's thread)."""
+        if not state.pending:
+            return
+        interner = self.session.interner
+        ids: List[int] = []
+        stacks: List[int] = []
+        for tid, task in list(state.pending.items()):
+            if task.done():
+                continue
+            pairs = await_chain(task)
+            if pairs:
+                ids.append(tid)
+                stacks.append(interner.intern_codes(pairs))
+        if ids:
+            self.session.emit(wire.task_await_frame(self.session.clock.now(), ids, stacks), droppable=True)
+
+
+def await_chain(task: Any) -> List[Tuple[Any, int]]:
+    """(code, line) of each coroutine frame the task is suspended in, innermost first."""
+    try:
+        coro = task.get_coro()
+    except Exception:
+        return []
+    pairs: List[Tuple[Any, int]] = []
+    depth = 0
+    while coro is not None and depth < MAX_AWAIT_DEPTH:
+        depth += 1
+        frame = getattr(coro, "cr_frame", None)
+        if frame is None:
+            frame = getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        pairs.append((frame.f_code, frame.f_lineno or 0))
+        nxt = getattr(coro, "cr_await", None)
+        if nxt is None:
+            nxt = getattr(coro, "gi_yieldfrom", None)
+        coro = nxt
+    pairs.reverse()
+    return pairs
+
+
+def _keep_default_name(loop: Any, state: LoopState) -> Any:
+    orig = type(loop).create_task
+
+    def create_task(coro: Any, **kwargs: Any) -> Any:
+        task = orig(loop, coro, **kwargs)
+        stash = state.default_name
+        state.default_name = None
+        if kwargs.get("name") is None and stash is not None and stash[0] is task:
+            try:
+                task.set_name(stash[1])
+            except Exception:
+                pass
+        return task
+
+    return create_task
+
+
+def _default_task(loop: Any, coro: Any, kwargs: Dict[str, Any]) -> Any:
+    """What BaseEventLoop.create_task does without a factory."""
+    tasks = sys.modules["asyncio.tasks"]
+    return tasks.Task(coro, loop=loop, **kwargs)
+

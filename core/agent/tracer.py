@@ -1,0 +1,141 @@
+"""Trace mode: yappi function statistics, sent as FUNC_STATS snapshots.
+
+yappi is imported lazily, only here, only when trace mode is asked for; when
+it is missing (or already in use by the program) the session says so in a
+NOTICE and samples instead. The snapshot thread removes yappi's profile hook
+from itself so the agent's own calls are not counted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from . import wire
+from .clock import own_thread_cpu
+
+if TYPE_CHECKING:
+    from .session import AgentSession
+
+SNAPSHOT_SECONDS = 1.0
+_AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class TracerUnavailable(Exception):
+    """yappi cannot be used in this target (the message says why)."""
+
+
+class Tracer:
+    """Runs yappi for the session and snapshots its statistics every second."""
+
+    def __init__(self, session: AgentSession, clock: str = "wall") -> None:
+        self.session = session
+        self.clock = "cpu" if clock == "cpu" else "wall"
+        self._yappi: Any = None
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._prev_clock: Optional[str] = None
+        self._lock = threading.Lock()
+        self.snapshots = 0
+        self.cpu_s = 0.0
+
+    def start(self) -> None:
+        """Start yappi; raises TracerUnavailable when it cannot."""
+        try:
+            import yappi  # lazy: trace mode only
+        except Exception as exc:
+            raise TracerUnavailable("yappi is not importable in the target (%s: %s)" % (type(exc).__name__, exc)) from None
+        if yappi.is_running():
+            raise TracerUnavailable("yappi is already running in the target")
+        self._yappi = yappi
+        try:
+            self._prev_clock = str(yappi.get_clock_type().get("type", "")) or None
+        except Exception:
+            self._prev_clock = None
+        yappi.clear_stats()
+        yappi.set_clock_type(self.clock)
+        yappi.start(builtins=False, profile_threads=True)
+        self._thread = threading.Thread(target=self._run, name="pyrometer-tracer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        sys.setprofile(None)  # yappi hooked this thread when it started; the agent is not profiled
+        self.session.add_agent_thread(threading.get_ident())
+        try:
+            while not self._stop.wait(SNAPSHOT_SECONDS):
+                if self.session.sink_closed():
+                    self.session.stop_async("collector-lost")
+                    return
+                self.send_snapshot()
+                self.session.pump()
+                self.session.send_telemetry()
+                self.cpu_s = own_thread_cpu()
+        except Exception as exc:
+            self.session.notice("error", "trace snapshots stopped: %r" % (exc,))
+
+    def snapshot(self) -> Dict[str, Any]:
+        """The FUNC_STATS JSON object for yappi's current statistics."""
+        yappi = self._yappi
+        funcs: List[Dict[str, Any]] = []
+        edges: List[List[Any]] = []
+        keep = set()
+        stats = yappi.get_func_stats()
+        for st in stats:
+            if st.module.startswith(_AGENT_DIR):
+                continue
+            keep.add(st.index)
+        for st in stats:
+            if st.index not in keep:
+                continue
+            funcs.append(
+                {
+                    "id": st.index,
+                    "name": st.name,
+                    "file": st.module,
+                    "line": st.lineno,
+                    "calls": st.ncall,
+                    "prim_calls": st.nactualcall,
+                    "self": st.tsub,
+                    "total": st.ttot,
+                }
+            )
+            for child in st.children:
+                if child.index in keep:
+                    edges.append([st.index, child.index, child.ncall, child.tsub, child.ttot])
+        return {"t": self.session.clock.now(), "clock": self.clock, "funcs": funcs, "edges": edges}
+
+    def send_snapshot(self) -> None:
+        with self._lock:
+            if self._yappi is None:
+                return
+            obj = self.snapshot()
+            self.snapshots += 1
+        self.session.emit(wire.json_frame(wire.FUNC_STATS, obj))
+
+    def stop(self) -> None:
+        """Stop yappi, send the final statistics, clear them and restore its clock type."""
+        self._stop.set()
+        yappi = self._yappi
+        if yappi is None:
+            return
+        try:
+            yappi.stop()
+        except Exception:
+            pass
+        th = self._thread
+        if th is not None and th is not threading.current_thread() and th.is_alive():
+            th.join(2.0)
+        try:
+            self.send_snapshot()
+        except Exception as exc:
+            self.session.notice("error", "final trace statistics failed: %r" % (exc,))
+        with self._lock:
+            self._yappi = None
+            try:
+                yappi.clear_stats()
+                if self._prev_clock:
+                    yappi.set_clock_type(self._prev_clock)
+            except Exception:
+                pass
