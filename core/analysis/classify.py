@@ -1,0 +1,60 @@
+"""Whose code is a file: the user's, the standard library's, an installed package's, or built in.
+
+Used by the "my code only" transform and by colouring. Decisions are cached
+per path string because a profile names each file many times.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import sysconfig
+from typing import Literal
+
+FileKind = Literal["user", "stdlib", "site-packages", "builtin"]
+
+
+def _norm(path: str) -> str:
+    return os.path.normcase(os.path.normpath(path)).replace("\\", "/")
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib_roots() -> tuple[str, ...]:
+    roots: set[str] = set()
+    for key in ("stdlib", "platstdlib"):
+        value = sysconfig.get_paths().get(key)
+        if value:
+            roots.add(_norm(value))
+    for prefix in {sys.base_prefix, sys.prefix, sys.base_exec_prefix}:
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        roots.add(_norm(os.path.join(prefix, "lib", version)))
+    return tuple(sorted(roots))
+
+
+_LIB_MARKERS = ("/site-packages/", "/dist-packages/")
+
+
+@functools.lru_cache(maxsize=65536)
+def classify_file(path: str) -> FileKind:
+    """Classify a code file name as a profiler reports it."""
+    if not path or path.startswith(("<frozen", "<built-in", "~")):
+        return "builtin"  # <frozen importlib._bootstrap>, <built-in>, cProfile's "~"
+    if path.startswith("<"):
+        return "user"  # <string>, <stdin>, <ipython-input-...>: code the user typed
+    norm = "/" + _norm(path).lstrip("/")
+    if any(m in norm for m in _LIB_MARKERS):
+        return "site-packages"
+    for root in _stdlib_roots():
+        if norm.startswith("/" + root.lstrip("/") + "/"):
+            return "stdlib"
+    # another interpreter's standard library (profiles come from other machines):
+    # .../lib/python3.X/os.py or C:/Python311/Lib/os.py
+    parts = norm.split("/")
+    for i in range(1, len(parts) - 1):
+        part, before = parts[i], parts[i - 1].lower()
+        if part.startswith("python") and part[6:7].isdigit() and before in ("lib", "lib64"):
+            return "stdlib"
+        if part.lower() == "lib" and before.startswith("python") and before[6:7].isdigit():
+            return "stdlib"
+    return "user"

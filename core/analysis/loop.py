@@ -1,0 +1,101 @@
+"""Event-loop health: lag-probe statistics, blocking events and their stacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyrometer.core.analysis.selection import Selection, time_slice
+from pyrometer.core.model import BlockingEvent, Profile
+
+# Histogram bin edges in seconds: roughly 1-2-5 steps from 0.1 ms to 10 s, then everything above.
+LAG_EDGES = np.array(
+    [0.0, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, np.inf]
+)
+
+
+@dataclass
+class LagStats:
+    """Lag-probe summary in seconds; all zeros when there are no probes."""
+
+    probes: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    hist_edges: np.ndarray  # float64 seconds, len = len(hist_counts) + 1 (last edge inf)
+    hist_counts: np.ndarray  # int64
+    mean: float = 0.0
+
+
+def _loops_of_threads(profile: Profile, threads: frozenset[int]) -> np.ndarray:
+    return np.array([lid for lid, info in profile.loops.items() if info.thread in threads], np.int64)
+
+
+def lag_values(profile: Profile, sel: Selection | None = None, loop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(time, lag seconds) of the probes in the selection, optionally of one loop."""
+    lag = profile.lag
+    times = lag["time"]
+    if len(times) and bool(np.any(np.diff(times) < 0)):
+        order = np.argsort(times, kind="stable")
+    else:
+        order = None
+    t = times if order is None else times[order]
+    values = lag["lag"] if order is None else lag["lag"][order]
+    loops = lag["loop"] if order is None else lag["loop"][order]
+    sl = time_slice(t, sel.t0 if sel else None, sel.t1 if sel else None)
+    t, values, loops = t[sl], values[sl], loops[sl]
+    mask = np.ones(len(t), bool)
+    if loop is not None:
+        mask &= loops == loop
+    if sel is not None and sel.threads is not None and profile.loops:
+        mask &= np.isin(loops, _loops_of_threads(profile, sel.threads))
+    return t[mask], values[mask].astype(np.float64)
+
+
+def lag_stats(profile: Profile, sel: Selection | None = None, loop: int | None = None) -> LagStats:
+    """Percentiles, maximum and a histogram of loop lag in the selection."""
+    _, values = lag_values(profile, sel, loop)
+    counts, _ = np.histogram(values, LAG_EDGES)
+    if not len(values):
+        return LagStats(0, 0.0, 0.0, 0.0, 0.0, LAG_EDGES.copy(), counts.astype(np.int64))
+    p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
+    return LagStats(
+        probes=len(values),
+        p50=p50,
+        p95=p95,
+        p99=p99,
+        max=float(values.max()),
+        hist_edges=LAG_EDGES.copy(),
+        hist_counts=counts.astype(np.int64),
+        mean=float(values.mean()),
+    )
+
+
+def blocking_events(profile: Profile, sel: Selection | None = None) -> list[BlockingEvent]:
+    """Blocking events that start in the selection (and its threads), in time order."""
+    t0 = None if sel is None else sel.t0
+    t1 = None if sel is None else sel.t1
+    threads = None if sel is None else sel.threads
+    out = [
+        b
+        for b in profile.blocking
+        if (t0 is None or b.start >= t0) and (t1 is None or b.start < t1) and (threads is None or b.thread in threads)
+    ]
+    out.sort(key=lambda b: b.start)
+    return out
+
+
+def innermost_frame(profile: Profile, stack: int) -> int:
+    """The frame that was executing in `stack` (no frame is skipped), or -1 for no stack."""
+    if stack < 0 or stack >= len(profile.stacks):
+        return -1
+    return int(profile.stacks["frame"][stack])
+
+
+def stack_labels(profile: Profile, stack: int) -> list[str]:
+    """`function (file:line)` for each frame, innermost first."""
+    if stack < 0 or stack >= len(profile.stacks):
+        return []
+    return [profile.frame_label(fr) for fr in reversed(profile.stack_frames(stack))]

@@ -1,0 +1,111 @@
+"""Time-ordered views of one thread: stack-chart spans and on/off-CPU activity.
+
+A span is one function at one depth over consecutive samples whose stacks
+share the function path down to that depth. A sample stands for
+[time, time + weight) when weights are seconds; for sample counts it lasts
+until the thread's next sample (the last one: the median interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyrometer.core.analysis._nodes import node_table
+from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.model import UNIT_SECONDS, Profile
+
+
+@dataclass
+class Spans:
+    """Spans sorted by (start, depth); depth 0 is the outermost frame."""
+
+    start: np.ndarray  # float64 seconds
+    end: np.ndarray  # float64 seconds
+    depth: np.ndarray  # int32
+    func: np.ndarray  # int32
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def _thread_rows(profile: Profile, thread: int, sel: Selection | None) -> np.ndarray:
+    base = Selection(sel.t0, sel.t1, None) if sel is not None else None
+    idx = sample_indices(profile, base)
+    rows = np.arange(len(profile.samples))[idx]
+    return rows[profile.samples["thread"][rows] == thread]
+
+
+def _sample_ends(profile: Profile, rows: np.ndarray) -> np.ndarray:
+    t = profile.samples["time"][rows]
+    if profile.unit == UNIT_SECONDS:
+        return t + profile.samples["weight"][rows].astype(np.float64)
+    if len(t) < 2:
+        return t.copy()
+    gaps = np.diff(t)
+    last = float(np.median(gaps))
+    return np.concatenate((t[1:], [t[-1] + last]))
+
+
+def stack_chart(profile: Profile, thread: int, sel: Selection | None = None) -> Spans:
+    """Spans of one thread's samples in the selection's time range."""
+    rows = _thread_rows(profile, thread, sel)
+    if not len(rows):
+        z = np.zeros(0)
+        zi = np.zeros(0, np.int32)
+        return Spans(z, z.copy(), zi, zi.copy())
+    table = node_table(profile)
+    parent, func, depth = table.arrays()
+    s2n = table.stack_to_node()
+    nodes = s2n[profile.samples["stack"][rows].astype(np.intp) + 1]
+    t0 = profile.samples["time"][rows]
+    t1 = _sample_ends(profile, rows)
+    uniq, inv = np.unique(nodes, return_inverse=True)
+    cur = uniq.astype(np.int64)
+    udepth = depth[uniq]
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    depths: list[np.ndarray] = []
+    funcs: list[np.ndarray] = []
+    t1_ext = np.append(t1, 0.0)
+    for d in range(int(udepth.max(initial=0)), 0, -1):
+        at = udepth >= d
+        anc_u = np.where(at, cur, -1)
+        cur = np.where(at, parent[cur], cur)
+        anc = anc_u[inv]
+        valid = anc >= 0
+        if not valid.any():
+            continue
+        begin = valid.copy()
+        begin[1:] &= ~(valid[:-1] & (anc[1:] == anc[:-1]))
+        finish = valid.copy()
+        finish[:-1] &= ~(valid[1:] & (anc[1:] == anc[:-1]))
+        b = np.flatnonzero(begin)
+        e = np.flatnonzero(finish)
+        # a run ends at the latest end of its samples: max of t1 over [b, e]
+        bounds = np.column_stack((b, e + 1)).ravel()
+        starts.append(t0[b])
+        ends.append(np.maximum.reduceat(t1_ext, bounds)[::2])
+        depths.append(np.full(len(b), d - 1, np.int32))
+        funcs.append(func[anc[b]])
+    start = np.concatenate(starts)
+    end = np.concatenate(ends)
+    dep = np.concatenate(depths)
+    fn = np.concatenate(funcs).astype(np.int32)
+    order = np.lexsort((dep, start))
+    return Spans(start[order], end[order], dep[order], fn[order])
+
+
+def thread_activity(profile: Profile, thread: int, sel: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(time, on_cpu) per sample of the thread: on CPU when cpu >= half the sample's span.
+
+    Unknown CPU (negative) counts as on CPU. For sample-count profiles the
+    span is the time until the thread's next sample.
+    """
+    rows = _thread_rows(profile, thread, sel)
+    t = profile.samples["time"][rows]
+    cpu = profile.samples["cpu"][rows].astype(np.float64)
+    span = _sample_ends(profile, rows) - t
+    on = (cpu < 0) | (cpu >= 0.5 * span)
+    return t.copy(), on

@@ -1,0 +1,330 @@
+"""Firefox-Profiler-style transforms that reshape stacks before any analysis.
+
+`apply_transform` returns a derived Profile whose stack table is remapped and
+whose samples point at the new stacks; every analysis then runs on it
+unchanged. Steps apply in a fixed order — my code only, merge, collapse
+recursion, focus on a path, focus on a function — so a path or function the
+user picked in an already-simplified tree still matches.
+
+Each step maps an input prefix tree to an output prefix tree one node at a
+time (parents before children), so the work is incremental: when the live
+model gains stacks only the new ones are mapped. Function ids are those of
+the source profile; only "my code only" adds one synthetic "[library]"
+function (appended after the source's functions, so its id may change when the
+source gains functions).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyrometer.core.analysis.classify import classify_file
+from pyrometer.core.columns import ColumnTable
+from pyrometer.core.model import SAMPLE_DTYPES, Profile
+
+LIBRARY_NAME = "[library]"
+DROP = -2  # a sample at this node is left out; -1 means "the empty stack"
+
+
+@dataclass(frozen=True)
+class Transform:
+    """What to do to every stack; the default changes nothing."""
+
+    focus_function: int | None = None
+    focus_path: tuple[int, ...] | None = None
+    merge_functions: frozenset[int] = frozenset()
+    collapse_recursion: frozenset[int] | bool = False
+    my_code_only: bool = False
+
+    def is_identity(self) -> bool:
+        return (
+            self.focus_function is None
+            and self.focus_path is None
+            and not self.merge_functions
+            and not self.collapse_recursion
+            and not self.my_code_only
+        )
+
+
+class _Tree:
+    """An interned (parent, frame) prefix tree that only grows."""
+
+    def __init__(self) -> None:
+        self.parent: list[int] = []
+        self.frame: list[int] = []
+        self.index: dict[tuple[int, int], int] = {}
+
+    def intern(self, parent: int, frame: int) -> int:
+        key = (parent, frame)
+        node = self.index.get(key)
+        if node is None:
+            node = len(self.parent)
+            self.index[key] = node
+            self.parent.append(parent)
+            self.frame.append(frame)
+        return node
+
+
+class _Step:
+    """Maps input tree nodes to output tree nodes, one new input node at a time.
+
+    `state[n]` is the output node a child of input node n hangs under (-1: the
+    root); `out[n]` is where a sample at n goes (an output node, -1, or DROP).
+    """
+
+    empty_out = -1  # where a sample with the empty stack goes
+
+    def __init__(self, frame_func: list[int]) -> None:
+        self.frame_func = frame_func
+        self.tree = _Tree()
+        self.state: list[int] = []
+        self.out: list[int] = []
+
+    def feed(self, parents: list[int], frames: list[int]) -> None:
+        for p, fr in zip(parents, frames, strict=True):
+            s, o = self.step(p, fr)
+            self.state.append(s)
+            self.out.append(o)
+
+    def step(self, parent: int, frame: int) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def parent_state(self, parent: int) -> int:
+        return -1 if parent < 0 else self.state[parent]
+
+
+class _Drop(_Step):
+    """Remove frames of some functions (merge into caller / hide library code)."""
+
+    def __init__(self, frame_func: list[int], dropped: set[int], library_frame: int = -1) -> None:
+        super().__init__(frame_func)
+        self.dropped = dropped
+        self.library_frame = library_frame
+
+    def step(self, parent: int, frame: int) -> tuple[int, int]:
+        ps = self.parent_state(parent)
+        if self.frame_func[frame] not in self.dropped:
+            s = self.tree.intern(ps, frame)
+            return s, s
+        if ps < 0 and self.library_frame >= 0:
+            return ps, self.tree.intern(-1, self.library_frame)
+        return ps, ps
+
+
+class _Collapse(_Step):
+    """Consecutive frames of one (recursive) function become one frame (the outermost)."""
+
+    def __init__(self, frame_func: list[int], funcs: frozenset[int] | None) -> None:
+        super().__init__(frame_func)
+        self.funcs = funcs  # None: every function
+
+    def step(self, parent: int, frame: int) -> tuple[int, int]:
+        ps = self.parent_state(parent)
+        f = self.frame_func[frame]
+        if ps >= 0 and self.frame_func[self.tree.frame[ps]] == f and (self.funcs is None or f in self.funcs):
+            return ps, ps
+        s = self.tree.intern(ps, frame)
+        return s, s
+
+
+class _FocusPath(_Step):
+    """Keep samples under one call path (function ids, outermost first), re-rooted at its end."""
+
+    empty_out = DROP
+
+    def __init__(self, frame_func: list[int], path: tuple[int, ...]) -> None:
+        super().__init__(frame_func)
+        self.path = path
+        self.matched: list[int] = []  # prefix functions matched so far, -1 = off the path
+
+    def feed(self, parents: list[int], frames: list[int]) -> None:
+        path, n = self.path, len(self.path)
+        for p, fr in zip(parents, frames, strict=True):
+            m = 0 if p < 0 else self.matched[p]
+            if m < 0 or (m < n and self.frame_func[fr] != path[m]):
+                self.matched.append(-1)
+                self.state.append(-1)
+                self.out.append(DROP)
+            elif m < n:
+                self.matched.append(m + 1)
+                if m + 1 == n:
+                    s = self.tree.intern(-1, fr)
+                    self.state.append(s)
+                    self.out.append(s)
+                else:
+                    self.state.append(-1)
+                    self.out.append(DROP)
+            else:
+                self.matched.append(n)
+                s = self.tree.intern(self.state[p], fr)
+                self.state.append(s)
+                self.out.append(s)
+
+
+class _FocusFunction(_Step):
+    """Keep samples that contain a function, re-rooted at its outermost frame."""
+
+    empty_out = DROP
+
+    def __init__(self, frame_func: list[int], func: int) -> None:
+        super().__init__(frame_func)
+        self.func = func
+        self.inside: list[bool] = []
+
+    def feed(self, parents: list[int], frames: list[int]) -> None:
+        for p, fr in zip(parents, frames, strict=True):
+            if p >= 0 and self.inside[p]:
+                s = self.tree.intern(self.state[p], fr)
+            elif self.frame_func[fr] == self.func:
+                s = self.tree.intern(-1, fr)
+            else:
+                self.inside.append(False)
+                self.state.append(-1)
+                self.out.append(DROP)
+                continue
+            self.inside.append(True)
+            self.state.append(s)
+            self.out.append(s)
+
+
+class _Derived:
+    """A transform's state for one source profile: steps, derived profile, sync marks."""
+
+    def __init__(self, source: Profile, transform: Transform) -> None:
+        self.transform = transform
+        self.n_funcs = len(source.func_name)
+        self.n_frames = len(source.frames)
+        self.n_stacks = 0
+        self.n_out = 0
+        self.generation = -1
+        view = Profile(unit=source.unit, source_format=source.source_format)
+        view.meta = dict(source.meta)
+        view.meta["transform"] = transform
+        view.threads = source.threads
+        view.loops = source.loops
+        view.tasks = source.tasks
+        view.lag = source.lag
+        view.func_stats = source.func_stats
+        view.telemetry = source.telemetry
+        view.end = source.end
+        library_frame = -1
+        if transform.my_code_only:
+            # own copies so that the synthetic function never touches the source's tables
+            view.func_name = list(source.func_name)
+            view.func_file = list(source.func_file)
+            view.func_line = list(source.func_line)
+            view._func_index = dict(source._func_index)
+            view.frames.extend(func=source.frames["func"], line=source.frames["line"])
+            view._frame_index = dict(source._frame_index)
+            library_frame = view.intern_frame(LIBRARY_NAME, "", 0, firstline=0)
+        else:
+            view.func_name, view.func_file, view.func_line = source.func_name, source.func_file, source.func_line
+            view._func_index = source._func_index
+            view.frames = source.frames
+            view._frame_index = source._frame_index
+        self.view = view
+        self.frame_func: list[int] = view.frames["func"].tolist()
+        steps: list[_Step] = []
+        ff = self.frame_func
+        if transform.my_code_only:
+            hidden = {f for f in range(len(source.func_name)) if classify_file(source.func_file[f]) != "user"}
+            steps.append(_Drop(ff, hidden, library_frame))
+        if transform.merge_functions:
+            steps.append(_Drop(ff, set(transform.merge_functions)))
+        if transform.collapse_recursion:
+            funcs = None if transform.collapse_recursion is True else frozenset(transform.collapse_recursion)
+            steps.append(_Collapse(ff, funcs))
+        if transform.focus_path is not None:
+            steps.append(_FocusPath(ff, tuple(transform.focus_path)))
+        if transform.focus_function is not None:
+            steps.append(_FocusFunction(ff, transform.focus_function))
+        self.steps = steps
+
+    def stale(self, source: Profile) -> bool:
+        """True when the source gained functions/frames a copied table cannot follow."""
+        if not self.transform.my_code_only:
+            return False
+        return len(source.func_name) != self.n_funcs or len(source.frames) != self.n_frames
+
+    def sync(self, source: Profile) -> Profile:
+        if self.generation == source.generation and self.n_stacks == len(source.stacks):
+            return self.view
+        if len(self.frame_func) < len(self.view.frames):
+            self.frame_func.extend(self.view.frames["func"][len(self.frame_func) :].tolist())
+        n = len(source.stacks)
+        if n > self.n_stacks:
+            parents = source.stacks["parent"][self.n_stacks : n].tolist()
+            frames = source.stacks["frame"][self.n_stacks : n].tolist()
+            for step in self.steps:
+                have = len(step.tree.parent)
+                step.feed(parents, frames)
+                parents, frames = step.tree.parent[have:], step.tree.frame[have:]
+            self.n_stacks = n
+            last = self.steps[-1].tree
+            if len(last.parent) > self.n_out:
+                self.view.add_stack_definitions(
+                    self.n_out,
+                    np.asarray(last.parent[self.n_out :], np.int32),
+                    np.asarray(last.frame[self.n_out :], np.int32),
+                )
+                self.n_out = len(last.parent)
+        self._map_samples(source)
+        self.generation = source.generation
+        return self.view
+
+    def stack_map(self) -> tuple[np.ndarray, int]:
+        """Final output stack per source stack (-1 empty, DROP) and the empty stack's fate."""
+        mapping = np.asarray(self.steps[0].out, np.int64)
+        empty = self.steps[0].empty_out
+        for step in self.steps[1:]:
+            out = np.asarray(step.out, np.int64)
+            safe = np.maximum(mapping, 0)
+            mapping = np.where(mapping >= 0, out[safe] if len(out) else DROP, np.where(mapping == -1, step.empty_out, DROP))
+            if empty == -1:
+                empty = step.empty_out
+        return mapping, empty
+
+    def _map_samples(self, source: Profile) -> None:
+        mapping, empty = self.stack_map()
+        full = np.concatenate(([empty], mapping)).astype(np.int64)
+        src = source.samples
+        new_stack = full[src["stack"].astype(np.intp) + 1]
+        keep = new_stack != DROP
+        table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, int(keep.sum())))
+        table.extend(
+            time=src["time"][keep],
+            thread=src["thread"][keep],
+            stack=new_stack[keep].astype(np.int32),
+            task=src["task"][keep],
+            weight=src["weight"][keep],
+            cpu=src["cpu"][keep],
+        )
+        self.view.samples = table
+        self.view._samples_sorted = source._samples_sorted
+        self.view.generation += 1
+
+
+_MAX_PER_PROFILE = 8
+_CACHE: weakref.WeakKeyDictionary[Profile, OrderedDict[Transform, _Derived]] = weakref.WeakKeyDictionary()
+
+
+def apply_transform(profile: Profile, transform: Transform | None) -> Profile:
+    """The profile as seen through `transform` (cached; the same object while the source grows)."""
+    if transform is None or transform.is_identity():
+        return profile
+    entries = _CACHE.get(profile)
+    if entries is None:
+        entries = OrderedDict()
+        _CACHE[profile] = entries
+    entry = entries.get(transform)
+    if entry is None or entry.stale(profile):
+        entry = _Derived(profile, transform)
+        entries[transform] = entry
+    entries.move_to_end(transform)
+    while len(entries) > _MAX_PER_PROFILE:
+        entries.popitem(last=False)
+    return entry.sync(profile)
