@@ -97,6 +97,16 @@ def read_head(path: Path) -> bytes:
     return head
 
 
+def name_matches(lower_name: str, ext: str) -> bool:
+    """An extension like ".prof" matches the end of the name; one with "*" is a whole-name
+    pattern, for tools that name files by prefix (valgrind's "callgrind.out.*")."""
+    if "*" in ext:
+        import fnmatch
+
+        return fnmatch.fnmatchcase(lower_name, ext)
+    return lower_name.endswith(ext)
+
+
 def check_readable(path: Path) -> None:
     if not path.exists():
         raise FormatError(f"{path}: no such file")
@@ -120,7 +130,7 @@ def detect(path: Path) -> Importer:
             continue
     lower = path.name.lower()
     for imp in all_importers:
-        if any(lower.endswith(ext) for ext in imp.extensions):
+        if any(name_matches(lower, ext) for ext in imp.extensions):
             return imp
     raise FormatError(f"{path}: unrecognised profile format")
 
@@ -156,7 +166,7 @@ def exporter_for(path: str | os.PathLike[str], fmt: str | None = None) -> Export
     best: tuple[int, Exporter] | None = None
     for ex in all_exporters:
         for ext in ex.extensions:
-            if lower.endswith(ext) and (best is None or len(ext) > best[0]):
+            if name_matches(lower, ext) and (best is None or len(ext) > best[0]):
                 best = (len(ext), ex)
     if best is None:
         raise FormatError(f"{path}: cannot tell the output format from the extension; use --to")
