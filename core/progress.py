@@ -8,6 +8,8 @@ the command's real output starts on a clean line.
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 SHOW_AFTER_S = 0.3  # stay silent for work that finishes faster than this
+SHOW_AFTER_ENV = "PYROMETER_PROGRESS_AFTER"  # seconds; tests set 0 to see progress on small files
 REDRAW_EVERY_S = 0.1  # at most ~10 redraws per second
 BAR_WIDTH = 24
 
@@ -34,7 +37,7 @@ class TerminalProgress:
         self.show_after = show_after
         self.redraw_every = redraw_every
         self._start = time.monotonic()
-        self._last_draw = -1.0
+        self._last_draw = -math.inf  # the first call past `show_after` always draws
         self._drawn_width = 0
         self._fraction = 0.0
 
@@ -84,6 +87,13 @@ def stream_is_terminal(stream: TextIO | None) -> bool:
         return False
 
 
+def _show_after() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SHOW_AFTER_ENV, SHOW_AFTER_S)))
+    except ValueError:
+        return SHOW_AFTER_S
+
+
 @contextmanager
 def terminal_progress(label: str, stream: TextIO | None = None) -> Iterator[TerminalProgress | None]:
     """Yield a progress callback when `stream` (default stderr) is a terminal, else None.
@@ -94,7 +104,7 @@ def terminal_progress(label: str, stream: TextIO | None = None) -> Iterator[Term
     if not stream_is_terminal(out):
         yield None
         return
-    progress = TerminalProgress(label, out)
+    progress = TerminalProgress(label, out, show_after=_show_after())
     try:
         yield progress
     finally:
