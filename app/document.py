@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyrometer.core.model import Profile
 from PySide6.QtCore import QObject, Signal
+
+from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.selection import Selection
@@ -47,12 +48,15 @@ class Document(QObject):
         self.selected_function = -1
         self.revision = 0  # bumped on every change that should make panes refresh
         self.state = "live" if is_live else "loaded"
+        self.name: str | None = None  # short tab title (live sessions: the script name)
         self._view_key: tuple[int, int, object] | None = None
         self._view: Profile | None = None
 
     # ------------------------------------------------------------ reading
     @property
     def title(self) -> str:
+        if self.name:
+            return self.name
         if self.path is not None:
             return self.path.name
         cmd = self.profile.meta.get("command") or self.profile.meta.get("argv")

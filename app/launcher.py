@@ -1,0 +1,175 @@
+"""GUI entry points the CLI table points at: window, open, run, attach, demo (+ --screenshot).
+
+Qt is imported only inside the handlers, so `pyrometer --help` and headless
+commands never pay for it. `--screenshot PNG` renders the main window
+(≥ 1440×900) once everything is loaded — or after `--screenshot-after`
+seconds of a live session — saves it and exits; it uses the offscreen
+platform when no display is set, so it works on a headless machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyrometer.app.main_window import MainWindow
+
+SCREENSHOT_SIZE = (1440, 900)
+DEFAULT_LIVE_SCREENSHOT_S = 3.0
+
+
+def _prepare_platform(args: argparse.Namespace) -> None:
+    if getattr(args, "screenshot", None) and not os.environ.get("QT_QPA_PLATFORM"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform.startswith("linux"):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
+    _prepare_platform(args)
+    from pyrometer.app.main_window import MainWindow, application
+
+    app = application(sys.argv[:1])
+    win = MainWindow()
+    if getattr(args, "screenshot", None):
+        win.quiet_errors = True
+    win.resize(*SCREENSHOT_SIZE)
+    win.show()
+    return app, win
+
+
+def take_screenshot(win: MainWindow, path: str) -> bool:
+    """Refresh every visible pane, render the window to PNG; True if written."""
+    from PySide6.QtWidgets import QApplication
+
+    if win.width() < SCREENSHOT_SIZE[0] or win.height() < SCREENSHOT_SIZE[1]:
+        win.resize(max(win.width(), SCREENSHOT_SIZE[0]), max(win.height(), SCREENSHOT_SIZE[1]))
+    for _ in range(3):
+        QApplication.processEvents()
+    for view in win.views():
+        view.refresh_visible()
+    QApplication.processEvents()
+    ok = bool(win.grab().save(path, "PNG"))
+    if not ok:
+        print(f"pyrometer: cannot write screenshot {path}", file=sys.stderr)
+    return ok
+
+
+def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool) -> None:
+    """Arrange the screenshot + exit: after loads finish, or after N seconds of a live session."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    path = args.screenshot
+    if not path:
+        return
+
+    def shoot() -> None:
+        ok = take_screenshot(win, path)
+        win.close()
+        QApplication.exit(0 if ok else 1)
+
+    if live:
+        delay = args.screenshot_after if args.screenshot_after is not None else DEFAULT_LIVE_SCREENSHOT_S
+        QTimer.singleShot(int(delay * 1000), shoot)
+        return
+    delay_ms = int((args.screenshot_after or 0.0) * 1000)
+
+    def after_loads() -> None:
+        QTimer.singleShot(max(delay_ms, 200), shoot)
+
+    if win.loaders:
+        win.loadsFinished.connect(after_loads)
+    else:
+        after_loads()
+
+
+def run_window(args: argparse.Namespace) -> int:
+    """`pyrometer`: the start page."""
+    app, _win = _window(args)
+    return int(app.exec())
+
+
+def run_open(args: argparse.Namespace) -> int:
+    """`pyrometer open FILE...`: each file in its own tab, loaded off the GUI thread."""
+    app, win = _window(args)
+    win.open_files(list(args.files))
+    _screenshot_when(win, args, live=False)
+    status = int(app.exec())
+    if args.screenshot and win.errors:
+        for e in win.errors:
+            print(f"pyrometer: {e}", file=sys.stderr)
+        return status or 2
+    return status
+
+
+def _collect_options(args: argparse.Namespace) -> dict[str, Any]:
+    from pyrometer.core.launch import options_from_args
+
+    options = options_from_args(args)
+    if getattr(args, "duration", None):
+        options["duration"] = float(args.duration)
+    return options
+
+
+def _report_failure(win: MainWindow) -> int:
+    for e in win.errors:
+        print(f"pyrometer: {e}", file=sys.stderr)
+    return 2
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """`pyrometer run [options] -- TARGET...`: launch and profile live."""
+    from pyrometer.app.live import LiveSession
+    from pyrometer.core.launch import LaunchError
+
+    target = list(args.target)
+    try:
+        from pyrometer.core.launch import parse_target
+
+        parse_target(target, args.python) if target else None
+    except LaunchError as exc:
+        print(f"pyrometer: {exc}", file=sys.stderr)
+        return 2
+    if not target:
+        print("pyrometer: nothing to run: give a script, -m MODULE or -c CODE after --", file=sys.stderr)
+        return 2
+    app, win = _window(args)
+    try:
+        session = LiveSession.launch(target, _collect_options(args), python=args.python, save_path=args.save, parent=win)
+    except LaunchError as exc:
+        print(f"pyrometer: {exc}", file=sys.stderr)
+        return 2
+    win.start_live(session)
+    if session.state == "failed":
+        return _report_failure(win)
+    _screenshot_when(win, args, live=True)
+    return int(app.exec())
+
+
+def run_attach(args: argparse.Namespace) -> int:
+    """`pyrometer attach PID`: attach and profile live; detaching leaves the program running."""
+    from pyrometer.app.live import LiveSession
+
+    app, win = _window(args)
+    session = LiveSession.attach(args.pid, _collect_options(args), parent=win)
+    win.start_live(session)
+    if session.state == "failed":
+        return _report_failure(win)
+    _screenshot_when(win, args, live=True)
+    return int(app.exec())
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`pyrometer demo`: the bundled asyncio demo service, live."""
+    from pyrometer.app.live import LiveSession, demo_target
+
+    app, win = _window(args)
+    session = LiveSession.launch(demo_target(args.duration), {}, parent=win)
+    win.start_live(session)
+    if session.state == "failed":
+        return _report_failure(win)
+    _screenshot_when(win, args, live=True)
+    return int(app.exec())

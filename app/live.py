@@ -1,0 +1,334 @@
+"""A live session in the window: launch or attach, collect on worker threads, grow the model.
+
+The collector (pyrometer.core.collector) receives the agent's stream on its
+own threads and writes it verbatim to a recording file from the first frame.
+Its consumer thread hands frame batches to `_on_frames`, which only queues
+them and wakes the GUI thread with one queued signal per burst; the GUI
+thread applies the frames to the Profile (cheap numpy appends) and tells the
+Document, whose view refreshes visible panes at most ~10 times a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from pyrometer.app.document import Document
+from pyrometer.core.agent import wire
+from pyrometer.core.collector import Collector
+from pyrometer.core.model import Profile
+from pyrometer.core.recording import apply_message
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "rate_hz": 100.0,
+    "mode": "sample",
+    "clock": "wall",
+    "loop_interval_ms": 10.0,
+    "block_threshold_ms": 50.0,
+}
+STOP_GRACE_S = 3.0
+
+
+def demo_script() -> Path:
+    """The demo target shipped in resources/demo."""
+    import pyrometer.resources as res
+
+    return Path(res.__file__).resolve().parent / "demo" / "demo_service.py"
+
+
+def demo_target(duration: float | None = None) -> list[str]:
+    words = [str(demo_script())]
+    if duration is not None:
+        words += ["--duration", f"{duration:g}"]
+    return words
+
+
+class LiveSession(QObject):
+    """One launched or attached target feeding a growing Document."""
+
+    stateChanged = Signal(str)
+    failed = Signal(str)
+    ended = Signal(object)  # END dict or None
+    _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
+    _exited = Signal(int)
+
+    def __init__(
+        self,
+        options: dict[str, Any],
+        command: str,
+        save_path: str | os.PathLike[str] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.options = {**DEFAULT_OPTIONS, **options}
+        self.attached = False
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+        self.exit_status: int | None = None
+        self.state = "starting"
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="pyrometer-live-"))
+        self.recording_path = Path(save_path) if save_path is not None else self._tmpdir / "session.pyro"
+        self.keep_path = Path(save_path) if save_path is not None else None
+        profile = Profile()
+        profile.meta["command"] = command
+        self.doc = Document(profile, None, is_live=True)
+        self._lock = threading.Lock()
+        self._pending: list[tuple[int, bytes]] = []
+        self._woken = False
+        self._end: dict[str, Any] | None = None
+        self._stream_done = False
+        self._rate_marks: list[tuple[float, int]] = []
+        self.collector = Collector(self.recording_path, on_frames=self._on_frames, on_end=self._on_end)
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
+        self._duration_timer: QTimer | None = None
+        self._kill_timer: QTimer | None = None
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def launch(
+        cls,
+        words: list[str],
+        options: dict[str, Any] | None = None,
+        python: str | None = None,
+        save_path: str | os.PathLike[str] | None = None,
+        parent: QObject | None = None,
+    ) -> LiveSession:
+        """Prepare a launch (raises LaunchError with a one-line reason for a bad command)."""
+        from pyrometer.core.launch import LaunchError, parse_target
+
+        if not words:
+            raise LaunchError("nothing to run: give a script, -m MODULE or -c CODE after --")
+        target = parse_target(list(words), python)
+        self = cls(options or {}, target.describe(), save_path, parent)
+        self._target = target
+        self.doc.name = Path(target.target).name if target.kind == "script" else f"{target.kind} {target.target[:30]}"
+        return self
+
+    @classmethod
+    def attach(
+        cls,
+        pid: int,
+        options: dict[str, Any] | None = None,
+        save_path: str | os.PathLike[str] | None = None,
+        parent: QObject | None = None,
+    ) -> LiveSession:
+        self = cls(options or {}, f"PID {pid}", save_path, parent)
+        self.doc.name = f"PID {pid}"
+        self.attached = True
+        self.pid = int(pid)
+        return self
+
+    # ------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        return self.state in ("starting", "running", "stopping", "detaching")
+
+    def start(self) -> None:
+        """Start collecting; errors go to `failed` (the window shows them) and end the session."""
+        try:
+            self.collector.start()
+            options = dict(self.options)
+            duration = options.pop("duration", None)
+            if self.attached:
+                self._start_attach(options)
+            else:
+                from pyrometer.core.launch import launch
+
+                options["argv"] = self._target.argv()
+                self.proc = launch(self._target, self.collector, options, capture_output=True)
+                self.pid = self.proc.pid
+                threading.Thread(target=self._wait_proc, name="pyrometer-wait", daemon=True).start()
+        except Exception as exc:
+            self._set_state("failed")
+            self.failed.emit(str(exc))
+            self.collector.close()
+            return
+        self.doc.profile.meta.setdefault("pid", self.pid)
+        self._set_state("running")
+        if duration:
+            self._duration_timer = QTimer(self)
+            self._duration_timer.setSingleShot(True)
+            self._duration_timer.timeout.connect(self.detach if self.attached else self._duration_over)
+            self._duration_timer.start(int(float(duration) * 1000))
+
+    def _start_attach(self, options: dict[str, Any]) -> None:
+        from pyrometer.core import attach as attach_mod
+
+        fn = getattr(attach_mod, "attach", None)
+        if fn is None:
+            raise RuntimeError("attaching is not available in this build")
+        options["attached"] = True
+        result = fn(self.pid, self.collector, options)
+
+        def watch() -> None:
+            self.collector.wait_finished(None)
+            self._exited.emit(-1)
+
+        threading.Thread(target=watch, name="pyrometer-attach-watch", daemon=True).start()
+        del result
+
+    def _wait_proc(self) -> None:
+        assert self.proc is not None
+        status = self.proc.wait()
+        # give the stream a moment to deliver END and the last batches
+        self.collector.wait_finished(5.0)
+        self._exited.emit(int(status))
+
+    def _duration_over(self) -> None:
+        """--duration on a launch: stop profiling, let the program finish on its own."""
+        self.detach()
+
+    def stop(self) -> None:
+        """End the launched program (SIGINT, then SIGTERM, then SIGKILL); keep everything."""
+        if self.attached:
+            self.detach()
+            return
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self._set_state("stopping")
+        with contextlib.suppress(OSError):
+            self.proc.send_signal(signal.SIGINT)
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._escalate)
+        self._kill_timer.start(int(STOP_GRACE_S * 1000))
+
+    def _escalate(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            self.proc.terminate()
+        QTimer.singleShot(int(STOP_GRACE_S * 1000), lambda: self.proc is not None and self.proc.poll() is None and self.proc.kill())
+
+    def detach(self) -> None:
+        """Stop profiling and leave the target running."""
+        if not self.running:
+            return
+        self._set_state("detaching")
+        if not self.collector.request_stop():
+            self.collector.close()
+
+    def shutdown(self) -> None:
+        """Window closing: stop a launched target, detach from an attached one, release files."""
+        if self.running:
+            if self.attached:
+                self.collector.request_stop()
+            elif self.proc is not None and self.proc.poll() is None:
+                with contextlib.suppress(OSError):
+                    self.proc.send_signal(signal.SIGINT)
+                try:
+                    self.proc.wait(STOP_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+        self.collector.close()
+        self._drain()
+        if self.keep_path is None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def save(self, path: Path) -> None:
+        """Keep the recording: copy the file written so far (it is always readable)."""
+        if Path(path).resolve() == self.recording_path.resolve():
+            return
+        shutil.copyfile(self.recording_path, path)
+
+    # ------------------------------------------------------------ stream (worker threads)
+    def _on_frames(self, frames: list[tuple[int, bytes]]) -> None:
+        with self._lock:
+            self._pending.extend(frames)
+            if self._woken:
+                return
+            self._woken = True
+        self._wake.emit()
+
+    def _on_end(self, end: dict[str, Any] | None) -> None:
+        with self._lock:
+            self._end = end
+            self._stream_done = True
+            if self._woken:
+                return
+            self._woken = True
+        self._wake.emit()
+
+    # ------------------------------------------------------------ GUI thread
+    def _drain(self) -> None:
+        with self._lock:
+            frames, self._pending = self._pending, []
+            self._woken = False
+            done = self._stream_done
+        if frames:
+            profile = self.doc.profile
+            for kind, payload in frames:
+                try:
+                    apply_message(profile, kind, payload)
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    profile.notices.append({"level": "warning", "message": f"bad {wire.describe(kind)} frame: {exc}"})
+            self.doc.model_grew()
+        if done and self.state == "detaching":
+            self._finish_state()
+
+    def _on_exit(self, status: int) -> None:
+        self._drain()
+        if status >= 0:
+            self.exit_status = status
+        self._finish_state()
+
+    def _finish_state(self) -> None:
+        if not self.running and self.state != "starting":
+            return
+        end = self.doc.profile.end or self._end or {}
+        if self.attached or self.state == "detaching":
+            text = "detached"
+            if self.proc is not None and self.proc.poll() is None:
+                text = "detached (the program keeps running)"
+        else:
+            status = end.get("exit_status", self.exit_status)
+            if status is None:
+                status = self.exit_status
+            text = f"ended, exit status {status}"
+            if self.exit_status is not None and self.exit_status < 0:
+                text = f"ended by signal {-self.exit_status}"
+        self.doc.profile.finish()
+        self.doc.model_grew()
+        self._set_state(text)
+        self.ended.emit(end)
+        if self._duration_timer is not None:
+            self._duration_timer.stop()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.doc.set_state(state)
+        self.stateChanged.emit(state)
+
+    # ------------------------------------------------------------ status
+    def samples_per_second(self) -> float:
+        now = time.monotonic()
+        n = self.doc.profile.sample_count
+        self._rate_marks.append((now, n))
+        while len(self._rate_marks) > 2 and now - self._rate_marks[0][0] > 2.0:
+            self._rate_marks.pop(0)
+        t0, n0 = self._rate_marks[0]
+        return (n - n0) / (now - t0) if now > t0 else 0.0
+
+    def status_text(self) -> str:
+        p = self.doc.profile
+        dropped = p.telemetry.get("samples_dropped", 0) or 0
+        rate = self.samples_per_second() if self.running else 0.0
+        parts = [self.state]
+        if self.pid:
+            parts.append(f"PID {self.pid}")
+        if self.running:
+            parts.append(f"{rate:,.0f} samples/s")
+        parts.append(f"{p.sample_count:,} samples")
+        parts.append(f"{int(dropped):,} dropped")
+        return " · ".join(parts)
