@@ -1,0 +1,120 @@
+"""`pyrometer convert` as a real process: format choice, round trips through stats, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core import example_profiles as ex
+from pyrometer.core.formats import registry
+from pyrometer.core.recording import write_profile
+
+
+def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pyrometer", *map(str, args)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture
+def server_pyro(tmp_path: Path) -> Path:
+    path = tmp_path / "server.pyro"
+    write_profile(ex.server_profile(), path)
+    return path
+
+
+def stats(path: Path) -> dict:
+    proc = run_cli("stats", path, "--json", "--top", "0")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_pyro_to_pyro_keeps_everything(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "copy.pyro"
+    proc = run_cli("convert", server_pyro, out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"wrote {out} (Pyrometer recording)"
+    a, b = stats(server_pyro), stats(out)
+    for key in ("format", "unit", "duration_s", "samples", "threads", "functions", "loop", "tasks"):
+        assert a[key] == b[key], key
+
+
+# Exporters whose output our importers read back (round-trip through the CLI).
+ROUND_TRIP = [name for name in ("speedscope", "collapsed", "chrome_trace") if name in {e.name for e in registry.exporters()}]
+SUFFIX = {"speedscope": ".speedscope.json", "collapsed": ".collapsed", "chrome_trace": ".trace.json"}
+
+
+@pytest.mark.parametrize("fmt", ROUND_TRIP)
+def test_sampled_exports_read_back_with_the_same_function_costs(tmp_path: Path, server_pyro: Path, fmt: str) -> None:
+    out = tmp_path / f"server{SUFFIX[fmt]}"
+    proc = run_cli("convert", server_pyro, out)
+    assert proc.returncode == 0, proc.stderr
+    back = stats(out)
+    assert back["samples"] is None or back["samples"] > 0
+    original = stats(server_pyro)
+    # Percentages are unit-free, so they compare across formats that store samples or seconds.
+    # Formats without a separate def line may split one function by line: sum per (name, file).
+    assert self_pct_by_name(back) == self_pct_by_name(original)
+
+
+def self_pct_by_name(data: dict) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for f in data["functions"]:
+        key = (f["name"], f["file"])
+        out[key] = out.get(key, 0.0) + f["self_pct"]
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def test_format_from_to_overrides_the_extension(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "table.txt"
+    proc = run_cli("convert", server_pyro, out, "--to", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text().splitlines()[0].startswith("name,file,line,self,total")
+
+
+def test_unknown_format_name(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "x.out"
+    assert_one_line_error(run_cli("convert", server_pyro, out, "--to", "bogus"), "bogus", "csv")
+    assert not out.exists()
+
+
+def test_unknown_extension_asks_for_to(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "x.unknownext"
+    assert_one_line_error(run_cli("convert", server_pyro, out), str(out), "--to")
+
+
+def test_output_directory_missing(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "no" / "such" / "dir" / "x.svg"
+    assert_one_line_error(run_cli("convert", server_pyro, out), str(out))
+
+
+def test_output_is_a_directory(tmp_path: Path, server_pyro: Path) -> None:
+    d = tmp_path / "outdir.svg"
+    d.mkdir()
+    assert_one_line_error(run_cli("convert", server_pyro, d), str(d), "directory")
+
+
+def test_output_would_overwrite_input(server_pyro: Path) -> None:
+    before = server_pyro.read_bytes()
+    assert_one_line_error(run_cli("convert", server_pyro, server_pyro), "overwrite")
+    assert server_pyro.read_bytes() == before
+
+
+def test_bad_input_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"shared": 1, "profiles": "nope"}')
+    out = tmp_path / "out.svg"
+    assert_one_line_error(run_cli("convert", bad, out), str(bad))
+    assert not out.exists()
