@@ -83,7 +83,7 @@ def _function_values(profile: Profile, sel: Selection | None) -> tuple[dict[Key,
 def _order(keys: list, base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     delta = new - base
     names = np.array([repr(k) for k in keys], dtype=object) if keys else np.zeros(0, object)
-    order = np.array(sorted(range(len(keys)), key=lambda i: (-abs(delta[i]), names[i])), np.int64)
+    order = np.array(sorted(range(len(keys)), key=lambda i: (-round(abs(float(delta[i])), 12), names[i])), np.int64)
     return order, delta
 
 

@@ -1,0 +1,55 @@
+"""Diff of two profiles per function and per call path, normalised to each total."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyrometer.core.analysis.diff import diff_functions, diff_paths
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.model import UNIT_SAMPLES, Profile
+
+
+def build(rows: list[tuple[str, float]], line_shift: int = 0, unit: str = "seconds") -> Profile:
+    p = Profile(unit=unit)
+    for i, (path, w) in enumerate(rows):
+        frames = [p.intern_frame(n, f"/app/{n}.py", 5 + line_shift, firstline=1 + line_shift) for n in path.split(";")]
+        p.add_samples(np.array([float(i)]), np.array([0]), np.array([p.intern_stack_path(frames)]), weight=w)
+    p.finish()
+    return p
+
+
+def test_diff_functions_normalises_and_sorts() -> None:
+    base = build([("main;slow", 6.0), ("main;fast", 2.0), ("main", 2.0)])  # total 10
+    # a different run: sample counts, twice as long, def lines moved
+    new = build([("main;slow", 4.0), ("main;fast", 8.0), ("main;added", 8.0)], line_shift=3, unit=UNIT_SAMPLES)
+    d = diff_functions(base, new)
+    assert d.by == "self" and d.base_sum == 10.0 and d.new_sum == 20.0
+    rows = {n: i for i, n in enumerate(d.name)}
+    assert d.name == ["added", "slow", "fast", "main"]  # equal |delta|: by name
+    assert d.base_frac[rows["slow"]] == pytest.approx(0.6) and d.new_frac[rows["slow"]] == pytest.approx(0.2)
+    assert d.delta.tolist() == pytest.approx([0.4, -0.4, 0.2, -0.2])
+    assert d.base_self[rows["added"]] == 0.0 and d.new_self[rows["added"]] == 8.0
+    assert d.file[rows["slow"]] == "/app/slow.py"
+    assert d.base_total[rows["main"]] == 10.0 and d.new_total[rows["main"]] == 20.0
+    tot = diff_functions(base, new, by="total")
+    assert tot.delta[tot.name.index("main")] == 0.0
+
+
+def test_diff_paths() -> None:
+    base = build([("main;a;x", 1.0), ("main;b;x", 3.0)])
+    new = build([("main;a;x", 3.0), ("main;b;x", 1.0)])
+    d = diff_paths(base, new)
+    got = {"/".join(n for n, _ in path): delta for path, delta in zip(d.path, d.delta.tolist(), strict=True)}
+    assert got == pytest.approx({"main": 0.0, "main/a": 0.5, "main/a/x": 0.5, "main/b": -0.5, "main/b/x": -0.5})
+    assert abs(d.delta[0]) == 0.5 and d.delta[-1] == 0.0
+    assert d.name[-1] == "main" and len(d) == 5
+
+
+def test_diff_with_selections_and_empty() -> None:
+    base = build([("a", 1.0), ("b", 1.0)])
+    d = diff_functions(base, base, sel_base=Selection(0.0, 1.0), sel_new=Selection(1.0, 2.0))
+    assert dict(zip(d.name, d.delta.tolist(), strict=True)) == {"a": -1.0, "b": 1.0}
+    assert len(diff_functions(Profile(), Profile())) == 0
+    half = diff_functions(Profile(), base)
+    assert half.base_frac.tolist() == [0.0, 0.0] and half.new_frac.tolist() == [0.5, 0.5]
