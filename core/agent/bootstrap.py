@@ -1,0 +1,239 @@
+"""Start the agent inside a target interpreter, then run the user's program (stdlib only, 3.9+).
+
+Launch: ``python bootstrap.py SCRIPT [ARGS]`` / ``-m MODULE [ARGS]`` / ``-c CODE [ARGS]``
+with the connection info in the ``PYROMETER_AGENT`` environment variable
+(removed before user code runs). The target's interpreter need not have
+Pyrometer installed: the agent folder is loaded as a private package
+(``_pyrometer_agent``) from this file's directory, and this directory never
+stays on ``sys.path``.
+
+Attach: the injected snippet loads this file as a module and calls
+`attach(config)`, which starts the agent on a thread and returns at once.
+
+The user's program must not notice us: its exit status, its traceback on an
+uncaught exception, Ctrl-C and `SystemExit` behave as under plain Python.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+import types
+from typing import Any, Dict, List, Optional, Tuple
+
+ENV_VAR = "PYROMETER_AGENT"
+PACKAGE = "_pyrometer_agent"
+AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
+_THIS_FILE = os.path.abspath(__file__)
+
+_attached_tokens: set = set()
+_attach_lock = threading.Lock()
+
+
+def load_agent() -> types.ModuleType:
+    """Import the agent folder as the private package ``_pyrometer_agent`` (once per process)."""
+    pkg = sys.modules.get(PACKAGE)
+    if pkg is not None and list(getattr(pkg, "__path__", [])) == [AGENT_DIR]:
+        return pkg
+    spec = importlib.util.spec_from_file_location(
+        PACKAGE, os.path.join(AGENT_DIR, "__init__.py"), submodule_search_locations=[AGENT_DIR]
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load the Pyrometer agent from %s" % AGENT_DIR)
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = pkg
+    try:
+        spec.loader.exec_module(pkg)
+    except BaseException:
+        sys.modules.pop(PACKAGE, None)
+        raise
+    return pkg
+
+
+def start_agent(config: Dict[str, Any], attached: bool) -> Tuple[Any, Any]:
+    """Connect to the collector and start an AgentSession; returns (session, sink)."""
+    load_agent()
+    transport = importlib.import_module(PACKAGE + ".transport")
+    session_mod = importlib.import_module(PACKAGE + ".session")
+    options = dict(config.get("options") or {})
+    options["attached"] = attached
+    options.setdefault("argv", list(sys.argv))
+    sink = transport.SocketSink(str(config["address"]), str(config["token"]))
+    try:
+        session = session_mod.AgentSession(options, sink)
+    except BaseException:
+        sink.close(0.5)
+        raise
+
+    def collector_lost() -> None:
+        session.stop("collector-lost")
+
+    def detach() -> None:
+        try:
+            session.stop("detached")
+        finally:
+            sink.close()
+
+    sink.on_close = collector_lost
+    sink.on_stop_request = detach
+    sink.start()
+    register = getattr(session, "add_agent_thread", None)
+    if register is not None:
+        for ident in sink.thread_idents():
+            register(ident)
+    try:
+        session.start()
+    except BaseException:
+        sink.close(0.5)
+        raise
+    return session, sink
+
+
+# ------------------------------------------------------------------ attach
+def attach(config: Dict[str, Any]) -> None:
+    """Entry point of the injected snippet: start the agent on a thread, return at once."""
+    token = str(config.get("token"))
+    with _attach_lock:
+        if token in _attached_tokens:
+            return  # the pending call and the direct route both ran: start once
+        _attached_tokens.add(token)
+
+    def run() -> None:
+        try:
+            start_agent(config, attached=True)
+        except BaseException:
+            pass  # the collector reports "agent never connected"; the target runs on
+
+    threading.Thread(target=run, name="pyrometer-attach", daemon=True).start()
+
+
+# ------------------------------------------------------------------ launch
+def _exit_status(code: Any) -> int:
+    """The process exit status Python derives from ``SystemExit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code
+    return 1
+
+
+def _trim(tb: Optional[types.TracebackType]) -> Optional[types.TracebackType]:
+    """Drop our frames and runpy's from the head of a traceback, as plain Python shows it."""
+    runpy_file = getattr(sys.modules.get("runpy"), "__file__", None) or ""
+    ours = {_THIS_FILE, os.path.abspath(runpy_file), "<frozen runpy>"}
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in ours or os.path.abspath(filename) in ours:
+            tb = tb.tb_next
+        else:
+            break
+    return tb
+
+
+def _silent_excepthook(*_: Any) -> None:
+    """Installed after we printed the user's traceback ourselves."""
+
+
+def _join_user_threads() -> None:
+    """Wait for non-daemon threads like interpreter shutdown would, so they stay profiled."""
+    me = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is me or thread.daemon or thread is threading.main_thread():
+            continue
+        thread.join()
+
+
+def _fix_sys_path(entry: Optional[str]) -> None:
+    """Replace our directory (sys.path[0] when run as a script) with what Python would put there."""
+    if sys.path and os.path.abspath(sys.path[0] or os.curdir) == AGENT_DIR:
+        if entry is None:
+            del sys.path[0]
+        else:
+            sys.path[0] = entry
+
+
+def _run_target(argv: List[str]) -> None:
+    import runpy
+
+    if not argv:
+        raise SystemExit("pyrometer bootstrap: nothing to run")
+    if argv[0] == "-m":
+        if len(argv) < 2:
+            raise SystemExit("pyrometer bootstrap: -m needs a module name")
+        sys.argv = argv[1:]
+        _fix_sys_path(os.getcwd())
+        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+    elif argv[0] == "-c":
+        if len(argv) < 2:
+            raise SystemExit("pyrometer bootstrap: -c needs an argument")
+        sys.argv = ["-c", *argv[2:]]
+        _fix_sys_path("")
+        main = types.ModuleType("__main__")
+        main.__dict__["__builtins__"] = __builtins__
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = main
+        try:
+            exec(compile(argv[1], "<string>", "exec"), main.__dict__)
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+    else:
+        script = argv[0]
+        sys.argv = list(argv)
+        _fix_sys_path(os.path.dirname(os.path.realpath(script)))
+        runpy.run_path(script, run_name="__main__")
+
+
+def main() -> None:
+    """Launch mode: start the agent, run the target, stop the agent with its exit status."""
+    raw = os.environ.pop(ENV_VAR, None)
+    argv = sys.argv[1:]
+    session = sink = None
+    if raw:
+        try:
+            config = json.loads(raw)
+            options = dict(config.get("options") or {})
+            options["argv"] = list(argv)
+            config["options"] = options
+            session, sink = start_agent(config, attached=False)
+        except Exception as exc:
+            sys.stderr.write("pyrometer: agent not started (%s); running unprofiled\n" % (exc,))
+    pending: Optional[BaseException] = None
+    status = 0
+    try:
+        _run_target(argv)
+    except SystemExit as exc:
+        pending, status = exc, _exit_status(exc.code)
+    except BaseException as exc:  # including KeyboardInterrupt
+        status = -int(signal.SIGINT) if isinstance(exc, KeyboardInterrupt) else 1
+        exc.__traceback__ = _trim(exc.__traceback__)
+        try:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            pass
+        sys.excepthook = _silent_excepthook  # printed once, as Python would
+        pending = exc
+    try:
+        _join_user_threads()
+    except KeyboardInterrupt as exc:
+        if pending is None or isinstance(pending, SystemExit):
+            pending, status = exc, -int(signal.SIGINT)
+    finally:
+        if session is not None:
+            try:
+                session.stop("exit", status)
+            except Exception:
+                pass
+        if sink is not None:
+            sink.close()
+    if pending is not None:
+        raise pending
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""Attach to a running Python process: inject the agent's bootstrap, which connects back.
+
+On Python >= 3.14, when we run the same minor version as the target,
+``sys.remote_exec`` runs the injection script at the target's next
+eval-breaker check. Otherwise gdb injects it: first as a pending call
+(``Py_AddPendingCall(PyRun_SimpleString, ...)``, run by the main thread at its
+next eval-breaker check, i.e. at a safe point between bytecodes); if that has
+not run within a short time the main thread is idle in C code (``sleep``,
+``select``, a lock) and gdb takes the GIL directly around
+``PyRun_SimpleString`` -- but only if the main thread does not hold the GIL,
+which would mean it is in the middle of C code we must not re-enter.
+
+The injected code is tiny: it execs a script in the collector's private
+directory that loads ``bootstrap.py`` and starts the agent on a thread. Every
+failure is an `AttachError` with a one-line message that says what to do.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyrometer.core.collector import Collector
+from pyrometer.core.launch import bootstrap_path
+
+PENDING_WAIT_S = 1.0  # how long the pending call gets before we take the GIL directly
+CONNECT_TIMEOUT_S = 10.0
+GDB_TIMEOUT_S = 60.0
+_VERSION_IN_NAME = re.compile(r"python(\d)\.(\d+)")
+_MARK = "PYROMETER-INJECT"
+
+PTRACE_HINT = (
+    "run pyrometer as the target's user or with sudo, or allow ptrace with "
+    "`echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope`"
+)
+
+
+class AttachError(Exception):
+    """Attaching failed; str() is one line for the user."""
+
+
+@dataclass
+class ProcessInfo:
+    """What /proc says about the target."""
+
+    pid: int
+    uid: int
+    gid: int
+    exe: str
+    version: tuple[int, int] | None  # the target's Python minor version, when visible
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[-1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return os.path.exists(f"/proc/{pid}")
+
+
+def _ids(pid: int) -> tuple[int, int]:
+    uid = gid = -1
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("Uid:"):
+                uid = int(line.split()[2])  # effective
+            elif line.startswith("Gid:"):
+                gid = int(line.split()[2])
+    return uid, gid
+
+
+def _exe_has_python_symbols(exe: str) -> bool:
+    try:
+        with open(exe, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b"Py_AddPendingCall") >= 0
+    except (OSError, ValueError):
+        return False
+
+
+def inspect_process(pid: int) -> ProcessInfo:
+    """Check that pid is a live Python process we may trace; raise AttachError otherwise."""
+    if pid <= 0 or not _alive(pid):
+        raise AttachError(f"no such process: {pid}")
+    try:
+        uid, gid = _ids(pid)
+        maps = Path(f"/proc/{pid}/maps").read_text(errors="replace")
+        exe = os.path.realpath(f"/proc/{pid}/exe")
+    except PermissionError as exc:
+        raise AttachError(f"not permitted to inspect process {pid}: {PTRACE_HINT}") from exc
+    except FileNotFoundError as exc:
+        raise AttachError(f"no such process: {pid}") from exc
+    if not maps.strip() and not _alive(pid):
+        raise AttachError(f"no such process: {pid}")
+    libpython = re.search(r"libpython(\d)\.(\d+)", maps)
+    version: tuple[int, int] | None = None
+    if libpython:
+        version = (int(libpython.group(1)), int(libpython.group(2)))
+    else:
+        named = _VERSION_IN_NAME.search(os.path.basename(exe))
+        if named:
+            version = (int(named.group(1)), int(named.group(2)))
+        if not _exe_has_python_symbols(exe):
+            raise AttachError(f"process {pid} ({os.path.basename(exe)}) is not a Python process")
+    return ProcessInfo(pid, uid, gid, exe, version)
+
+
+def injection_script(
+    config: dict[str, Any], bootstrap: str | os.PathLike[str] | None = None
+) -> str:
+    """The script the target runs: load bootstrap.py privately and call its attach()."""
+    boot = str(bootstrap if bootstrap is not None else bootstrap_path())
+    return (
+        "def _pyrometer_attach(config):\n"
+        "    import importlib.util, sys\n"
+        "    name = '_pyrometer_agent_bootstrap'\n"
+        "    mod = sys.modules.get(name)\n"
+        "    if mod is None:\n"
+        f"        spec = importlib.util.spec_from_file_location(name, {boot!r})\n"
+        "        mod = importlib.util.module_from_spec(spec)\n"
+        "        spec.loader.exec_module(mod)\n"
+        "        sys.modules[name] = mod\n"
+        "    mod.attach(config)\n"
+        "try:\n"
+        f"    _pyrometer_attach({config!r})\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+
+
+def _gdb_command(pid: int, script: Path) -> list[str]:
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        raise AttachError(
+            "gdb not found: install gdb (e.g. `apt install gdb`) to attach to Python "
+            f"{sys.version_info[0]}.{sys.version_info[1]} targets (Python 3.14+ attaches without it)"
+        )
+    return [
+        gdb, "-nx", "-batch", "-q",
+        "-iex", "set auto-load off",
+        "-iex", "set debuginfod enabled off",
+        "-iex", "set confirm off",
+        "-p", str(pid),
+        "-x", str(script),
+    ]  # fmt: skip
+
+
+def _run_gdb(pid: int, commands: str, workdir: Path) -> str:
+    """Run one gdb batch against pid; map its failures to AttachError; return its output."""
+    script = workdir / "inject.gdb"
+    script.write_text(commands)
+    try:
+        proc = subprocess.run(
+            _gdb_command(pid, script),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=GDB_TIMEOUT_S,
+            errors="replace",
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AttachError(
+            f"gdb did not finish within {GDB_TIMEOUT_S:.0f} s while attaching to {pid}"
+        ) from exc
+    output = proc.stdout + proc.stderr
+    if "Operation not permitted" in output and _MARK not in output:
+        raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}")
+    if (
+        not _alive(pid)
+        or "exited while in a function called from GDB" in output
+        or "The program being debugged exited" in output
+    ):
+        raise AttachError(f"process {pid} exited during attach")
+    if "No such process" in output and _MARK not in output:
+        raise AttachError(f"no such process: {pid}")
+    if "No symbol" in output and _MARK not in output:
+        raise AttachError(f"process {pid} is not a Python process (no Python symbols found)")
+    if _MARK not in output:
+        last = [ln for ln in output.strip().splitlines() if ln.strip()]
+        raise AttachError(
+            f"gdb could not inject into process {pid}: {last[-1] if last else 'no output'}"
+        )
+    return output
+
+
+def _c_string(code: str) -> str:
+    """A C string literal for gdb's expression parser."""
+    escaped = code.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def gdb_pending_call(pid: int, snippet: str, workdir: Path) -> None:
+    """Queue the snippet as a pending call; the main thread runs it at its next eval-breaker check."""
+    commands = (
+        f"set $r = (int)Py_AddPendingCall((int (*)(void *))PyRun_SimpleString, (void *){_c_string(snippet)})\n"
+        f'printf "{_MARK} pending %d\\n", $r\n'
+    )
+    output = _run_gdb(pid, commands, workdir)
+    if f"{_MARK} pending 0" not in output:
+        raise AttachError(f"the target's pending-call queue is full (process {pid}); try again")
+
+
+def gdb_direct(pid: int, snippet: str, workdir: Path) -> None:
+    """Take the GIL from the (idle) main thread and run the snippet there, now."""
+    commands = (
+        "set $held = (int)PyGILState_Check()\n"
+        "if $held == 0\n"
+        "  set $g = (int)PyGILState_Ensure()\n"
+        f"  set $r = (int)PyRun_SimpleString({_c_string(snippet)})\n"
+        "  call (void)PyGILState_Release($g)\n"
+        f'  printf "{_MARK} direct %d\\n", $r\n'
+        "else\n"
+        f'  printf "{_MARK} busy\\n"\n'
+        "end\n"
+    )
+    output = _run_gdb(pid, commands, workdir)
+    if f"{_MARK} busy" in output:
+        raise AttachError(
+            f"process {pid} is busy in C code holding the GIL and never reached a safe point; try again"
+        )
+
+
+def attach(
+    pid: int,
+    collector: Collector,
+    options: dict[str, Any],
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    pending_wait: float = PENDING_WAIT_S,
+    log: Callable[[str], None] | None = None,
+    bootstrap: str | os.PathLike[str] | None = None,
+) -> str:
+    """Inject the agent into pid and wait until it connected to the (started) collector.
+
+    Returns the route that worked: "remote_exec", "pending-call" or "direct".
+    """
+    info = inspect_process(pid)
+    if collector.directory is None:
+        raise AttachError("internal error: the collector is not listening")
+    config = collector.agent_config({**options, "attached": True})
+    script = collector.directory / "attach.py"
+    script.write_text(injection_script(config, bootstrap))
+    os.chmod(script, 0o600)
+    if os.geteuid() == 0 and info.uid not in (-1, 0):
+        collector.give_to(info.uid, info.gid)
+        os.chown(script, info.uid, info.gid)
+    say = log or (lambda _msg: None)
+    if (
+        sys.version_info >= (3, 14)
+        and info.version == sys.version_info[:2]
+        and hasattr(sys, "remote_exec")
+    ):
+        try:
+            sys.remote_exec(pid, str(script))
+        except PermissionError as exc:
+            raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}") from exc
+        except ProcessLookupError as exc:
+            raise AttachError(f"no such process: {pid}") from exc
+        except (OSError, RuntimeError) as exc:
+            raise AttachError(f"sys.remote_exec failed on process {pid}: {exc}") from exc
+        _wait_connected(pid, collector, connect_timeout)
+        return "remote_exec"
+    # Binds no name in the target's __main__, leaves no file open, and stays silent when a
+    # late pending call finds the script already removed.
+    snippet = (
+        f"try:\n exec(__import__('pathlib').Path({str(script)!r}).read_text(), {{'__name__': '_pyrometer_inject'}})\n"
+        "except Exception:\n pass\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
+        workdir = Path(tmp)
+        say(f"injecting into {pid} with gdb (pending call)")
+        gdb_pending_call(pid, snippet, workdir)
+        if collector.wait_connected(pending_wait):
+            return "pending-call"
+        if not _alive(pid):
+            raise AttachError(f"process {pid} exited during attach")
+        say(f"main thread of {pid} is idle in C code; taking the GIL directly")
+        gdb_direct(pid, snippet, workdir)
+    _wait_connected(pid, collector, connect_timeout)
+    return "direct"
+
+
+def _wait_connected(pid: int, collector: Collector, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not collector.wait_connected(min(0.5, max(0.0, deadline - time.monotonic()))):
+        if not _alive(pid):
+            raise AttachError(f"process {pid} exited during attach")
+        if time.monotonic() >= deadline:
+            raise AttachError(
+                f"the agent in process {pid} did not connect within {timeout:g} s "
+                "(is its main thread blocked, or is it not CPython 3.9+?)"
+            )

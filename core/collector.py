@@ -1,0 +1,507 @@
+"""The collector: accepts one agent, records its stream, and hands decoded frames to a consumer.
+
+No Qt here: `pyrometer record` uses it headless and the window reuses it live.
+The collector listens on a Unix socket inside a private (0700) directory
+(127.0.0.1 TCP where Unix sockets are unavailable), checks the per-session
+token line (``PYROMETER <token>``, see docs/format.md), then writes every
+received frame verbatim to the recording and flushes after each receive, so
+the file is readable while it grows and a crash loses at most a frame in
+flight. Decoded frames go to ``on_frames`` on a separate worker thread, so a
+slow consumer never delays the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import os
+import queue
+import secrets
+import selectors
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pyrometer.core.agent import wire
+from pyrometer.core.agent.transport import HANDSHAKE, STOP_COMMAND
+from pyrometer.core.model import Profile
+from pyrometer.core.recording import RecordingWriter, apply_message
+
+HANDSHAKE_TIMEOUT_S = 5.0
+MAX_HANDSHAKE = 256
+RECV_SIZE = 256 * 1024
+ENV_VAR = "PYROMETER_AGENT"  # connection info for a launched target; the bootstrap removes it
+
+Frames = list[tuple[int, bytes]]
+FramesCallback = Callable[[Frames], None]
+EndCallback = Callable[[dict[str, Any] | None], None]
+
+
+class CollectorError(Exception):
+    """The collector could not listen."""
+
+
+@dataclass
+class StreamStats:
+    """What arrived from the agent so far."""
+
+    frames: int = 0
+    bytes: int = 0
+    samples: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class _Pending:
+    """A connection that has not yet authenticated."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.buf = bytearray()
+        self.deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
+
+
+class Collector:
+    """Listen for one agent, record its stream, feed a consumer; see the module docstring."""
+
+    def __init__(
+        self,
+        output: str | os.PathLike[str] | None,
+        on_frames: FramesCallback | None = None,
+        on_end: EndCallback | None = None,
+        use_tcp: bool = False,
+    ) -> None:
+        self.output = Path(output) if output is not None else None
+        self.on_frames = on_frames
+        self.on_end = on_end
+        self.use_tcp = use_tcp or not hasattr(socket, "AF_UNIX")
+        self.token = secrets.token_hex(16)
+        self.address = ""
+        self.directory: Path | None = None
+        self.stats = StreamStats()
+        self.end: dict[str, Any] | None = None
+        self.meta: dict[str, Any] = {}
+        self._writer: RecordingWriter | None = None
+        self._write_lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._conn: socket.socket | None = None
+        self._pending: dict[int, _Pending] = {}
+        self._sel = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._stopping = False
+        self._connected = threading.Event()
+        self._finished = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._queue: queue.SimpleQueue[Frames | None] = queue.SimpleQueue()
+        self._consumer: threading.Thread | None = None
+        self._consumer_done = threading.Event()
+        self._connected_at = time.monotonic()
+        self._buf = bytearray()
+        self._header_seen = False
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> Collector:
+        """Create the private directory, the listening socket and the recording; start the thread."""
+        self.directory = Path(tempfile.mkdtemp(prefix="pyrometer-"))  # mode 0700
+        try:
+            self._listener = self._listen()
+            if self.output is not None:
+                self._writer = RecordingWriter(self.output)
+        except OSError as exc:
+            self._remove_directory()
+            raise CollectorError(f"cannot listen for the agent: {exc}") from exc
+        self._listener.setblocking(False)
+        self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+        self._wake_r.setblocking(False)
+        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._consumer = threading.Thread(
+            target=self._consume, name="pyrometer-consumer", daemon=True
+        )
+        self._consumer.start()
+        self._thread = threading.Thread(target=self._run, name="pyrometer-collector", daemon=True)
+        self._thread.start()
+        return self
+
+    def _listen(self) -> socket.socket:
+        assert self.directory is not None
+        path = self.directory / "agent.sock"
+        if not self.use_tcp and len(os.fsencode(path)) < 100:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(str(path))
+            sock.listen(4)
+            self.address = f"unix:{path}"
+            return sock
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        self.address = f"tcp:127.0.0.1:{sock.getsockname()[1]}"
+        return sock
+
+    def agent_config(self, options: dict[str, Any]) -> dict[str, Any]:
+        """What the bootstrap needs: where to connect, the token and the session options."""
+        return {"address": self.address, "token": self.token, "options": dict(options)}
+
+    def agent_env(self, options: dict[str, Any]) -> dict[str, str]:
+        """Environment entry that tells a launched bootstrap how to connect."""
+        return {ENV_VAR: json.dumps(self.agent_config(options))}
+
+    def give_to(self, uid: int, gid: int) -> None:
+        """Hand the private directory to the target's user (attaching as root to another user)."""
+        if self.directory is None:
+            return
+        os.chown(self.directory, uid, gid)
+        if self.address.startswith("unix:"):
+            os.chown(self.address[5:], uid, gid)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        """Block until an agent authenticated (True) or the timeout passed."""
+        return self._connected.wait(timeout)
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        """Block until the agent's stream ended (END or connection closed) and the consumer drained."""
+        if not self._finished.wait(timeout):
+            return False
+        return self._consumer_done.wait(timeout)
+
+    def request_stop(self) -> bool:
+        """Ask the agent to stop (detach): it sends END, removes its hooks and disconnects."""
+        conn = self._conn
+        if conn is None or self.finished:
+            return False
+        try:
+            conn.sendall(STOP_COMMAND + b"\n")
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop listening, drop the connection (the agent stops itself), close the recording."""
+        self._stopping = True
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5.0)
+        if self._thread is None or not self._thread.is_alive():
+            self._close_connection()
+            self._finish(None)
+        if self._consumer is not None and self._consumer is not threading.current_thread():
+            self._consumer.join(5.0)
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+        for sock in (self._listener, self._wake_r, self._wake_w):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        self._listener = None
+        with contextlib.suppress(Exception):
+            self._sel.close()
+        self._remove_directory()
+
+    def __enter__(self) -> Collector:
+        return self.start() if self._thread is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _remove_directory(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    # ------------------------------------------------------- target output
+    def add_output(self, stream: str, text: str) -> None:
+        """Record a piece of the target's console as an OUTPUT frame (pipe mode)."""
+        start = self.meta.get("start_wall")
+        if isinstance(start, (int, float)):
+            t = time.time() - float(start)
+        else:
+            t = time.monotonic() - self._connected_at
+        data = wire.json_frame(wire.OUTPUT, {"t": t, "stream": stream, "text": text})
+        self._write(data)
+        payload = data[wire.FRAME_HEADER_SIZE :]
+        if self.on_frames is not None:
+            self._queue.put([(wire.OUTPUT, payload)])
+
+    def pump_output(
+        self, pipe: IO[bytes], stream: str, echo: IO[bytes] | None = None
+    ) -> threading.Thread:
+        """Read the target's stdout/stderr pipe on a thread into OUTPUT frames (optionally echoing)."""
+
+        def run() -> None:
+            fd = pipe.fileno()
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                if echo is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        echo.write(chunk)
+                        echo.flush()
+                self.add_output(stream, chunk.decode("utf-8", "replace"))
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+        thread = threading.Thread(target=run, name=f"pyrometer-{stream}", daemon=True)
+        thread.start()
+        return thread
+
+    # ------------------------------------------------------------ internals
+    def _write(self, data: bytes) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.write_raw(data)
+                self._writer.flush()
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # keep the recording usable whatever happened
+            self.stats.problems.append(f"collector failed: {exc!r}")
+        finally:
+            self._close_connection()
+            for pending in list(self._pending.values()):
+                self._drop_pending(pending)
+            self._finish(self.end)
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            timeout = None
+            if self._pending:
+                timeout = max(
+                    0.0, min(p.deadline for p in self._pending.values()) - time.monotonic()
+                )
+            for key, _ in self._sel.select(timeout):
+                tag = key.data
+                if tag == "wake":
+                    return
+                if tag == "listen":
+                    self._accept()
+                elif isinstance(tag, _Pending):
+                    if not self._read_handshake(tag):
+                        return
+                elif tag == "agent":
+                    try:
+                        data = self._conn.recv(RECV_SIZE) if self._conn is not None else b""
+                    except OSError:
+                        data = b""
+                    if not data or not self._on_agent_data(data):
+                        return
+            now = time.monotonic()
+            for pending in [p for p in self._pending.values() if p.deadline <= now]:
+                self._reject(pending)
+
+    def _on_agent_data(self, data: bytes) -> bool:
+        """Append received bytes; check the stream header once, then take whole frames."""
+        buf = self._buf
+        buf += data
+        if not self._header_seen:
+            if len(buf) < wire.FILE_HEADER_SIZE:
+                return True
+            if wire.parse_file_header(bytes(buf[: wire.FILE_HEADER_SIZE])) is None:
+                self.stats.problems.append("agent stream has a bad header")
+                return False
+            del buf[: wire.FILE_HEADER_SIZE]
+            self._header_seen = True
+        return self._take_frames(buf)
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        try:
+            conn, _ = self._listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        conn.setblocking(False)
+        pending = _Pending(conn)
+        self._pending[conn.fileno()] = pending
+        self._sel.register(conn, selectors.EVENT_READ, pending)
+
+    def _read_handshake(self, pending: _Pending) -> bool:
+        """Read a candidate's token line; False only if the accepted agent's stream is already bad."""
+        try:
+            data = pending.conn.recv(MAX_HANDSHAKE)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            data = b""
+        if not data:
+            self._reject(pending)
+            return True
+        pending.buf += data
+        if b"\n" not in pending.buf:
+            if len(pending.buf) > MAX_HANDSHAKE:
+                self._reject(pending)
+            return True
+        line, _, rest = bytes(pending.buf).partition(b"\n")
+        expected = HANDSHAKE + self.token.encode("ascii")
+        if self._conn is not None or not hmac.compare_digest(line, expected):
+            self._reject(pending)
+            return True
+        self._drop_pending(pending, close=False)
+        return self._take_agent(pending.conn, rest)
+
+    def _take_agent(self, conn: socket.socket, rest: bytes) -> bool:
+        """The token matched: this is our agent. Stop listening and read its stream."""
+        self._conn = conn
+        self._connected_at = time.monotonic()
+        if self._listener is not None:
+            self._sel.unregister(self._listener)
+            self._listener.close()
+            self._listener = None
+            if self.address.startswith("unix:"):
+                with contextlib.suppress(OSError):
+                    os.unlink(self.address[5:])
+        conn.setblocking(True)
+        self._sel.register(conn, selectors.EVENT_READ, "agent")
+        self._connected.set()
+        return self._on_agent_data(rest) if rest else True
+
+    def _reject(self, pending: _Pending) -> None:
+        self.stats.rejected += 1
+        self._drop_pending(pending)
+
+    def _drop_pending(self, pending: _Pending, close: bool = True) -> None:
+        self._pending.pop(pending.conn.fileno(), None)
+        with contextlib.suppress(KeyError, ValueError):
+            self._sel.unregister(pending.conn)
+        if close:
+            with contextlib.suppress(OSError):
+                pending.conn.close()
+
+    def _take_frames(self, buf: bytearray) -> bool:
+        """Write every complete frame in buf verbatim, queue them decoded; False on corruption."""
+        pos = 0
+        end = len(buf)
+        frames: Frames = []
+        ok = True
+        head = wire.FRAME_HEADER
+        view = memoryview(buf)
+        try:
+            while pos + wire.FRAME_HEADER_SIZE <= end:
+                length, kind, flags, crc = head.unpack_from(view, pos)
+                start = pos + wire.FRAME_HEADER_SIZE
+                if length > wire.MAX_PAYLOAD:
+                    self.stats.problems.append(f"agent sent a frame claiming {length} bytes")
+                    ok = False
+                    break
+                if start + length > end:
+                    break
+                payload = bytes(view[start : start + length])
+                if wire.frame_crc(kind, flags, payload) != crc:
+                    self.stats.problems.append("agent sent a frame with a bad checksum")
+                    ok = False
+                    break
+                frames.append((kind, payload))
+                self._count(kind, payload)
+                pos = start + length
+            if pos:
+                self._write(bytes(view[:pos]))
+                self.stats.bytes += pos
+        finally:
+            view.release()
+        if pos:
+            del buf[:pos]
+        if frames and self.on_frames is not None:
+            self._queue.put(frames)
+        return ok
+
+    def _count(self, kind: int, payload: bytes) -> None:
+        stats = self.stats
+        stats.frames += 1
+        name = wire.describe(kind)
+        stats.by_kind[name] = stats.by_kind.get(name, 0) + 1
+        if kind == wire.SAMPLES and len(payload) >= 4:
+            stats.samples += int.from_bytes(payload[:4], "little")
+        elif kind == wire.META:
+            with contextlib.suppress(ValueError):
+                self.meta = dict(wire.decode_json(payload))
+        elif kind == wire.END:
+            with contextlib.suppress(ValueError):
+                self.end = dict(wire.decode_json(payload))
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._sel.unregister(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.flush()
+
+    def _finish(self, end: dict[str, Any] | None) -> None:
+        if not self._finished.is_set():
+            self._finished.set()
+            self._queue.put(None)
+
+    def _consume(self) -> None:
+        """Worker thread: hand frame batches to on_frames, then on_end once."""
+        while True:
+            batch = self._queue.get()
+            if batch is None:
+                break
+            if self.on_frames is not None:
+                try:
+                    self.on_frames(batch)
+                except Exception as exc:
+                    self.stats.problems.append(f"consumer failed: {exc!r}")
+        if self.on_end is not None:
+            try:
+                self.on_end(self.end)
+            except Exception as exc:
+                self.stats.problems.append(f"end callback failed: {exc!r}")
+        self._consumer_done.set()
+
+
+class LiveProfile:
+    """A consumer that applies the stream to a Profile as it arrives (for the window).
+
+    Readers take `lock` while they look at `profile`; `generation` tells them
+    whether anything changed since their last look.
+    """
+
+    def __init__(self, profile: Profile | None = None) -> None:
+        self.profile = profile if profile is not None else Profile()
+        self.lock = threading.Lock()
+        self.problems: list[str] = []
+        self.ended = threading.Event()
+        self.end: dict[str, Any] | None = None
+
+    def on_frames(self, frames: Frames) -> None:
+        with self.lock:
+            for kind, payload in frames:
+                try:
+                    apply_message(self.profile, kind, payload)
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    self.problems.append(f"bad {wire.describe(kind)} frame: {exc}")
+
+    def on_end(self, end: dict[str, Any] | None) -> None:
+        self.end = end
+        with self.lock:
+            self.profile.finish()
+        self.ended.set()
+
+    def collector(self, output: str | os.PathLike[str] | None, use_tcp: bool = False) -> Collector:
+        """A collector wired to this profile."""
+        return Collector(output, on_frames=self.on_frames, on_end=self.on_end, use_tcp=use_tcp)

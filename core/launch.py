@@ -1,0 +1,219 @@
+"""Launch a Python program with the agent started before user code.
+
+Accepts what py-spy and ``python`` itself accept after ``--``: ``SCRIPT
+[ARGS]``, ``-m MODULE [ARGS]``, ``-c CODE``, or an interpreter as the first
+word (``python3 script.py``, ``/path/python -X dev -m mod``); an executable
+script with a ``#!...python`` line runs under that interpreter. The command
+becomes ``[python, *python_options, bootstrap.py, <the rest>]``; the
+connection info travels in the environment and the bootstrap removes it
+before user code runs. stdin/stdout/stderr are inherited untouched unless the
+caller (the window) asks to capture them as OUTPUT frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyrometer.core.collector import Collector
+
+_INTERPRETER_NAME = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[dmtu]*(\.exe)?$", re.IGNORECASE)
+# interpreter options that take a separate argument
+_OPTIONS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
+
+
+class LaunchError(Exception):
+    """The target command line cannot be run (the message is one line for the user)."""
+
+
+@dataclass
+class Target:
+    """A parsed target command: what to run and under which interpreter."""
+
+    python: str
+    kind: str  # "script" | "module" | "code"
+    target: str  # script path, module name or code
+    args: list[str] = field(default_factory=list)
+    python_args: list[str] = field(default_factory=list)
+
+    def argv(self) -> list[str]:
+        """What follows the bootstrap on its command line."""
+        if self.kind == "module":
+            return ["-m", self.target, *self.args]
+        if self.kind == "code":
+            return ["-c", self.target, *self.args]
+        return [self.target, *self.args]
+
+    def describe(self) -> str:
+        return shlex.join([self.python, *self.python_args, *self.argv()])
+
+
+def bootstrap_path() -> Path:
+    """The agent's bootstrap script, run by the target interpreter as its main file."""
+    return Path(__file__).resolve().parent / "agent" / "bootstrap.py"
+
+
+def _which(word: str) -> str | None:
+    if os.sep in word or (os.altsep and os.altsep in word):
+        return word if os.path.isfile(word) and os.access(word, os.X_OK) else None
+    return shutil.which(word)
+
+
+def _is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _shebang_python(path: str) -> list[str] | None:
+    """The interpreter command of a script whose ``#!`` line names Python, else None."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(256)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    if words and os.path.basename(words[0]) == "env":
+        words = words[1:]
+        while words and words[0].startswith("-"):  # env's own options (-S)
+            words = words[1:]
+    if not words or not _INTERPRETER_NAME.match(os.path.basename(words[0])):
+        return None
+    exe = _which(words[0]) or words[0]
+    return [exe, *words[1:]]
+
+
+def _looks_like_interpreter(word: str) -> str | None:
+    """Resolve the first word when it names a Python interpreter (by name, or an ELF binary)."""
+    if word.endswith((".py", ".pyw")):
+        return None
+    resolved = _which(word)
+    if resolved is None:
+        return None
+    if _INTERPRETER_NAME.match(os.path.basename(word)) or _is_elf(resolved):
+        return resolved
+    return None
+
+
+def _parse_python_command(python: str, words: list[str]) -> Target:
+    """Parse ``[python options] (SCRIPT | -m MOD | -c CODE) [ARGS]`` after an interpreter."""
+    opts: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in ("-m", "-c"):
+            if i + 1 >= len(words):
+                raise LaunchError(f"{word} needs an argument")
+            kind = "module" if word == "-m" else "code"
+            return Target(python, kind, words[i + 1], words[i + 2 :], opts)
+        if word.startswith("-m") and len(word) > 2:
+            return Target(python, "module", word[2:], words[i + 1 :], opts)
+        if word.startswith("-c") and len(word) > 2:
+            return Target(python, "code", word[2:], words[i + 1 :], opts)
+        if word == "-":
+            raise LaunchError(
+                "reading the program from stdin is not supported; give a script, -m or -c"
+            )
+        if word == "--":
+            i += 1
+            break
+        if not word.startswith("-"):
+            break
+        opts.append(word)
+        if word in _OPTIONS_WITH_VALUE:
+            if i + 1 >= len(words):
+                raise LaunchError(f"{word} needs an argument")
+            opts.append(words[i + 1])
+            i += 1
+        i += 1
+    if i >= len(words):
+        raise LaunchError("no program to run: give SCRIPT, -m MODULE or -c CODE after --")
+    script = words[i]
+    if not os.path.exists(script):
+        raise LaunchError(f"no such file: {script}")
+    return Target(python, "script", script, words[i + 1 :], opts)
+
+
+def parse_target(words: list[str], python: str | None = None) -> Target:
+    """Turn the words after ``--`` into a Target; raises LaunchError with a one-line reason."""
+    if not words:
+        raise LaunchError(
+            "no program to run: give `-- SCRIPT [ARGS]`, `-- -m MODULE [ARGS]` or `--pid PID`"
+        )
+    if python is not None:
+        resolved = _which(python)
+        if resolved is None:
+            raise LaunchError(f"--python {python}: no such interpreter")
+        python = resolved
+    first = words[0]
+    interpreter = None if first.startswith("-") else _looks_like_interpreter(first)
+    if interpreter is not None:
+        if python is not None:
+            raise LaunchError(
+                "give the interpreter either with --python or as the first word after --, not both"
+            )
+        return _parse_python_command(interpreter, words[1:])
+    if not first.startswith("-") and os.path.isfile(first) and python is None:
+        shebang = _shebang_python(first)
+        if shebang is not None:
+            return _parse_python_command(shebang[0], [*shebang[1:], *words])
+    return _parse_python_command(python or sys.executable, words)
+
+
+def build_command(target: Target, bootstrap: str | os.PathLike[str] | None = None) -> list[str]:
+    """The full command line: interpreter, its options, the bootstrap, then the program."""
+    boot = str(bootstrap if bootstrap is not None else bootstrap_path())
+    return [target.python, *target.python_args, boot, *target.argv()]
+
+
+def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Session options (see AgentSession) from the shared collect options of the CLI."""
+    return {
+        "rate_hz": float(args.rate),
+        "mode": str(args.mode),
+        "clock": str(getattr(args, "clock", "wall")),
+        "loop_interval_ms": float(args.loop_interval),
+        "block_threshold_ms": float(args.block_threshold),
+    }
+
+
+def launch(
+    target: Target,
+    collector: Collector,
+    options: dict[str, Any],
+    capture_output: bool = False,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    bootstrap: str | os.PathLike[str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start the target in our process group, connected to a started collector.
+
+    With ``capture_output`` the target's stdout/stderr go through pipes into
+    OUTPUT frames (the window's console); otherwise they are inherited.
+    """
+    child_env = dict(os.environ if env is None else env)
+    child_env.update(collector.agent_env(options))
+    pipe = subprocess.PIPE if capture_output else None
+    try:
+        proc = subprocess.Popen(
+            build_command(target, bootstrap), cwd=cwd, env=child_env, stdout=pipe, stderr=pipe
+        )
+    except OSError as exc:
+        raise LaunchError(f"cannot start {target.python}: {exc.strerror or exc}") from exc
+    if capture_output:
+        assert proc.stdout is not None and proc.stderr is not None
+        collector.pump_output(proc.stdout, "stdout")
+        collector.pump_output(proc.stderr, "stderr")
+    return proc

@@ -1,0 +1,162 @@
+"""`pyrometer record`: profile a launched program or an attached process into a .pyro file, headless.
+
+Launch (``-- TARGET...``): the target inherits our terminal and process
+group, so Ctrl-C reaches it exactly as without Pyrometer; we ignore SIGINT
+while waiting and exit with the target's status (128 + N when a signal N
+ended it, as shells report it). ``--duration S`` stops *recording* after S
+seconds (the agent sends END and unhooks itself); the target keeps running
+and we still wait for it and return its status.
+
+Attach (``--pid PID``): Ctrl-C or the end of ``--duration`` detaches (the
+agent removes its hooks, the target keeps running); exit status 0, or 1 with
+a one-line error when attaching failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+from pyrometer.core.attach import AttachError, attach
+from pyrometer.core.collector import Collector, CollectorError
+from pyrometer.core.launch import LaunchError, launch, options_from_args, parse_target
+
+END_WAIT_S = 5.0  # how long we wait for the agent's last frames after it was told to stop
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"pyrometer: {message}\n")
+    sys.stderr.flush()
+
+
+def _summary(collector: Collector, output: str) -> str:
+    st = collector.stats
+    size = st.bytes / 1024.0
+    return f"recorded {st.samples} samples ({st.frames} messages, {size:.0f} KiB) to {output}"
+
+
+def _status_of(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Keep Ctrl-C for the target: a no-op handler (not SIG_IGN, which children would inherit)."""
+
+    def ignore(_signum: int, _frame: FrameType | None) -> None:
+        return None
+
+    try:
+        previous = signal.signal(signal.SIGINT, ignore)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop_recording(collector: Collector) -> None:
+    """Ask the agent to end its stream and wait (bounded) for its last frames."""
+    if collector.request_stop():
+        collector.wait_finished(END_WAIT_S)
+
+
+def _record_launch(args: argparse.Namespace) -> int:
+    try:
+        target = parse_target(list(args.target), args.python)
+    except LaunchError as exc:
+        _say(str(exc))
+        return 2
+    try:
+        collector = Collector(args.output).start()
+    except (CollectorError, OSError) as exc:
+        _say(str(exc))
+        return 1
+    try:
+        with _sigint_ignored():
+            try:
+                proc = launch(target, collector, options_from_args(args))
+            except LaunchError as exc:
+                _say(str(exc))
+                return 1
+            returncode = _wait_target(proc, collector, args.duration)
+        collector.wait_finished(END_WAIT_S)
+    finally:
+        collector.close()
+    if not collector.stats.frames:
+        _say(f"the agent never connected; {args.output} holds no data")
+    else:
+        _say(_summary(collector, args.output))
+    return _status_of(returncode)
+
+
+def _wait_target(
+    proc: subprocess.Popen[bytes], collector: Collector, duration: float | None
+) -> int:
+    if duration is not None:
+        try:
+            return proc.wait(timeout=max(0.0, duration))
+        except subprocess.TimeoutExpired:
+            _stop_recording(collector)
+            _say(f"stopped recording after {duration:g} s; waiting for the target to exit")
+    return proc.wait()
+
+
+def _record_attach(args: argparse.Namespace) -> int:
+    if args.target:
+        _say("give either --pid or a program after --, not both")
+        return 2
+    if args.python is not None:
+        _say("--python applies to launched programs, not to --pid")
+        return 2
+    try:
+        collector = Collector(args.output).start()
+    except (CollectorError, OSError) as exc:
+        _say(str(exc))
+        return 1
+    detached = False
+    try:
+        try:
+            route = attach(args.pid, collector, options_from_args(args))
+        except AttachError as exc:
+            _say(str(exc))
+            return 1
+        except KeyboardInterrupt:
+            _say("interrupted while attaching")
+            return 130
+        _say(f"attached to {args.pid} ({route}); Ctrl-C to detach")
+        try:
+            deadline = None if args.duration is None else time.monotonic() + args.duration
+            while not collector.finished:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                collector.wait_finished(left)
+        except KeyboardInterrupt:
+            pass
+        with _sigint_ignored():
+            if not collector.finished:
+                detached = True
+                _stop_recording(collector)
+    finally:
+        collector.close()
+    if detached:
+        _say(f"detached from {args.pid}; {_summary(collector, args.output)}")
+    else:
+        _say(f"process {args.pid} ended; {_summary(collector, args.output)}")
+    return 0
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """Handler of `pyrometer record` (see pyrometer.cli)."""
+    if args.pid is not None:
+        return _record_attach(args)
+    return _record_launch(args)
