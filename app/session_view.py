@@ -78,6 +78,7 @@ class SessionView(QMainWindow):
             | QMainWindow.DockOption.AnimatedDocks
         )
         self.panes: list[Pane] = []
+        self._on_screen: dict[str, bool] = {}  # per pane: dock shown and, when tabbed, the current tab
         self.docks: dict[str, QDockWidget] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -99,7 +100,7 @@ class SessionView(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
-            dock.visibilityChanged.connect(lambda visible: self.schedule_refresh() if visible else None)
+            dock.visibilityChanged.connect(lambda visible, name=pane.objectName(): self._on_dock_visibility(name, visible))
             self.panes.append(pane)
             self.docks[pane.objectName()] = dock
         self._shown_once = False
@@ -278,9 +279,15 @@ class SessionView(QMainWindow):
         wait = REFRESH_INTERVAL_S - (time.monotonic() - self._last_tick)
         self._timer.start(max(0, int(wait * 1000)))
 
+    def _on_dock_visibility(self, name: str, visible: bool) -> None:
+        # Qt emits this when a dock is shown/hidden and when its tab becomes (non-)current
+        self._on_screen[name] = visible
+        if visible:
+            self.schedule_refresh()
+
     def visible_panes(self) -> Iterator[Pane]:
         for pane in self.panes:
-            if pane.isVisible() and not pane.visibleRegion().isEmpty():
+            if pane.isVisible() and self._on_screen.get(pane.objectName(), True) and not pane.visibleRegion().isEmpty():
                 yield pane
 
     def refresh_visible(self, force: bool = False) -> int:

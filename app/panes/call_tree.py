@@ -136,16 +136,16 @@ class CallTreePane(Pane):
                 self.expand_hottest()
             else:
                 self._restore_expanded()
-            if current_path:
-                node = self.model.find_path(current_path)
-                if node > 0:
-                    self.view.selectionModel().setCurrentIndex(
-                        self.model.index_of_node(node),
-                        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-                    )
+            node = self.model.find_path(current_path) if current_path else -1
+            if node > 0:
+                self.view.selectionModel().setCurrentIndex(
+                    self.model.index_of_node(node),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                )
         finally:
             self._syncing = False
         self.view.verticalScrollBar().setValue(scroll)
+        self._show_function(self.doc.selected_function, scroll=node <= 0)
         self._refresh_callers()
 
     def _restore_expanded(self) -> None:
@@ -201,8 +201,12 @@ class CallTreePane(Pane):
 
     def _on_doc_selected(self, func: int) -> None:
         if not self.isVisible():
-            return
+            return  # refresh() catches up when the pane is shown
         self._refresh_callers()
+        self._show_function(func)
+
+    def _show_function(self, func: int, scroll: bool = True) -> None:
+        """Make the hottest node of `func` current (expanding its path) unless one already is."""
         tree = self.model.tree
         cur = self.model.node_of(self.view.currentIndex())
         if tree is None or func < 0 or (cur > 0 and int(tree.func[cur]) == func):
@@ -222,7 +226,8 @@ class CallTreePane(Pane):
             self.view.selectionModel().setCurrentIndex(
                 idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             )
-            self.view.scrollTo(idx)
+            if scroll:
+                self.view.scrollTo(idx)
         finally:
             self._syncing = False
 

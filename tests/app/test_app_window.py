@@ -1,0 +1,264 @@
+"""The main window: opening every import format, errors, replay, selection sync, transforms, layout."""
+
+from __future__ import annotations
+
+import cProfile
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDockWidget
+
+from pyrometer.app import theme
+from pyrometer.app.loader import FileLoader
+from pyrometer.app.main_window import MainWindow, application
+from pyrometer.app.panes.base import focus_function, merge_function
+from pyrometer.app.panes.function_model import COL_FUNCTION, COL_SAMPLES
+from pyrometer.app.session_view import SessionView
+from pyrometer.core.example_profiles import SERVER_SAMPLES, server_profile
+from pyrometer.core.formats.registry import export_profile, importers
+
+
+@pytest.fixture
+def settings_dir(tmp_path, monkeypatch):
+    """Keep QSettings (layout, recent files, theme) inside the test's temp dir."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    return tmp_path / "settings"
+
+
+@pytest.fixture
+def window(qtbot, qapp, settings_dir):
+    application()
+    win = MainWindow()
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    win.resize(1440, 900)
+    win.show()
+    return win
+
+
+def _cprofile_file(path: Path) -> None:
+    def work(n: int) -> int:
+        return sum(i * i for i in range(n))
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(20):
+        work(20000)
+    prof.disable()
+    prof.dump_stats(str(path))
+
+
+def _callgrind_file(path: Path) -> None:
+    yappi = pytest.importorskip("yappi", reason="yappi writes the callgrind file")
+
+    def work(n: int) -> int:
+        return sum(i * i for i in range(n))
+
+    yappi.clear_stats()
+    yappi.start()
+    for _ in range(20):
+        work(5000)
+    yappi.stop()
+    yappi.get_func_stats().save(str(path), type="callgrind")
+    yappi.clear_stats()
+
+
+def make_file(fmt: str, tmp: Path) -> Path:
+    """A real file of each import format (tool output where a tool writes it, else our exporter)."""
+    if fmt == "pstats":
+        p = tmp / "run.prof"
+        _cprofile_file(p)
+        return p
+    if fmt == "callgrind":
+        p = tmp / "callgrind.out.1234"
+        _callgrind_file(p)
+        return p
+    ext = {"pyro": ".pyro", "speedscope": ".speedscope.json", "chrome_trace": ".trace.json", "collapsed": ".collapsed"}[fmt]
+    p = tmp / f"server{ext}"
+    export_profile(server_profile(), p, None if fmt != "chrome_trace" else None)
+    return p
+
+
+def open_and_wait(qtbot, win: MainWindow, path: Path) -> SessionView:
+    before = win.tabs.count()
+    win.open_files([path], show_dialog=False)
+    qtbot.waitUntil(lambda: win.tabs.count() > before or bool(win.errors), timeout=20000)
+    assert not win.errors, win.errors
+    view = win.current_view()
+    assert view is not None
+    view.refresh_visible()
+    return view
+
+
+IMPORT_FORMATS = sorted(imp.name for imp in importers())
+
+
+@pytest.mark.parametrize("fmt", IMPORT_FORMATS)
+def test_each_import_format_opens_in_the_window(qtbot, window, tmp_path, fmt):
+    path = make_file(fmt, tmp_path)
+    view = open_and_wait(qtbot, window, path)
+    assert window.tabs.tabText(window.tabs.currentIndex()) == path.name
+    functions = view.pane("Functions")
+    assert functions is not None and functions.isVisible()
+    assert functions.model.rowCount() > 0
+    names = {functions.model.data(functions.model.index(r, COL_FUNCTION)) for r in range(functions.model.rowCount())}
+    expected = "work" if fmt in ("pstats", "callgrind") else "compute"
+    assert any(expected in n for n in names), names
+    assert "Session" in [p.title for p in view.panes]
+
+
+def test_start_page_and_recent_files(qtbot, window, tmp_path):
+    assert window.stack.currentWidget() is window.start_page
+    path = make_file("pyro", tmp_path)
+    open_and_wait(qtbot, window, path)
+    window.close_tab(0)
+    assert window.stack.currentWidget() is window.start_page
+    item = window.start_page.recent.item(0)
+    assert item.data(0x0100) == str(path.resolve())
+
+
+def test_bad_files_give_an_error_naming_the_file_and_no_crash(qtbot, window, tmp_path):
+    bad = tmp_path / "garbage.json"
+    bad.write_bytes(os.urandom(3000))
+    empty = tmp_path / "empty.prof"
+    empty.write_bytes(b"")
+    window.open_files([bad, empty, tmp_path / "missing.pyro", tmp_path], show_dialog=False)
+    qtbot.waitUntil(lambda: len(window.errors) == 4, timeout=20000)
+    assert window.tabs.count() == 0
+    for name in ("garbage.json", "empty.prof", "missing.pyro", tmp_path.name):
+        assert any(name in e for e in window.errors), (name, window.errors)
+    assert all("\n" not in e for e in window.errors)
+
+
+def test_loader_can_be_cancelled(qtbot, qapp, tmp_path):
+    path = make_file("pyro", tmp_path)
+    loader = FileLoader(path, None, show_dialog=True)
+    with qtbot.waitSignal(loader.cancelled, timeout=10000):
+        loader.start()
+        loader.cancel()
+    assert loader.wait(5000)
+
+
+def _table(view: SessionView) -> dict[str, int]:
+    m = view.pane("Functions").model
+    return {m.data(m.index(r, COL_FUNCTION)): int(m.data(m.index(r, COL_SAMPLES)).replace(",", "")) for r in range(m.rowCount())}
+
+
+def test_replay_seek_changes_what_the_functions_table_shows(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    bar = view.replay_bar
+    assert bar is not None
+    full = _table(view)
+    assert sum(v for k, v in full.items() if k in ("<module>", "worker_loop")) == SERVER_SAMPLES
+    bar.seek(0.3)  # 30 of 130 samples at 10 ms each
+    assert view.doc.playhead == pytest.approx(0.3)
+    view.refresh_visible()
+    early = _table(view)
+    assert sum(v for k, v in early.items() if k in ("<module>", "worker_loop")) == 30
+    assert bar.time_label.text().startswith("0:00.300")
+    bar.seek(None)
+    view.refresh_visible()
+    assert _table(view) == full
+    # playing advances the playhead from the start
+    bar.play()
+    assert bar.playing and view.doc.playhead == 0.0
+    qtbot.waitUntil(lambda: (view.doc.playhead or 0) > 0.05 or view.doc.playhead is None, timeout=5000)
+    bar.pause()
+    assert not bar.playing
+
+
+def test_selection_syncs_across_panes_and_source(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    fp = view.pane("Functions")
+    row = next(r for r in range(fp.model.rowCount()) if fp.model.data(fp.model.index(r, 0)) == "Server.handle")
+    fp.view.selectRow(row)
+    func = view.doc.selected_function
+    assert view.doc.profile.func_name[func] == "Server.handle"
+    ct = view.show_pane("Call tree")
+    view.refresh_visible()
+    node = ct.model.node_of(ct.view.currentIndex())
+    assert int(ct.model.tree.func[node]) == func
+    callees = [ct.callees_model.data(ct.callees_model.index(r, 0)) for r in range(ct.callees_model.rowCount())]
+    assert callees == ["compute", "dumps"]
+    src = view.show_pane("Source")
+    view.refresh_visible()
+    assert "Server.handle" in src.header.text() and "not available" in src.header.text()
+
+
+def test_transforms_change_the_tables(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    doc = view.doc
+    compute = doc.profile.func_name.index("compute")
+    focus_function(doc, compute)
+    view.refresh_visible()
+    assert set(_table(view)) == {"compute"}
+    assert "focus on compute" in view.banner.text()
+    doc.set_transform(None)
+    merge_function(doc, doc.profile.func_name.index("Server.handle"))
+    view.refresh_visible()
+    assert "Server.handle" not in _table(view)
+    doc.set_transform(None)
+    view.refresh_visible()
+    assert "Server.handle" in _table(view)
+
+
+def test_range_and_thread_filter(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    view.doc.set_range(0.0, 0.5)
+    view.refresh_visible()
+    assert sum(v for k, v in _table(view).items() if k in ("<module>", "worker_loop")) == 50
+    assert view.clear_range_action.isVisible()
+    view.doc.clear_range()
+    view.doc.set_threads(frozenset({2}))
+    view.refresh_visible()
+    assert set(_table(view)) == {"worker_loop", "fetch"}
+
+
+def test_hidden_panes_do_no_work(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    console = view.pane("Console")
+    session = view.pane("Session")
+    on_screen = list(view.visible_panes())
+    assert not (console in on_screen and session in on_screen)  # tabbed together: one is behind
+    hidden = console if console not in on_screen else session
+    seen = hidden.seen_revision
+    view.doc.set_range(0.1, 0.2)
+    view.refresh_visible()
+    assert hidden.seen_revision == seen
+
+
+def test_layout_is_saved_restored_and_reset(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    dock = view.docks[view.pane("Functions").objectName()]
+    name = dock.objectName()
+    dock.hide()
+    view.save_layout()
+    window.close_tab(0)
+    view2 = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    dock2 = view2.findChild(QDockWidget, name)
+    assert dock2 is not None and dock2.isHidden()
+    view2.reset_layout()
+    assert not dock2.isHidden()
+
+
+def test_save_recording_and_export(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("speedscope", tmp_path))
+    out = tmp_path / "kept.pyro"
+    assert window.save_recording(view.doc, out)
+    assert window.export_profile(view.doc, tmp_path / "out.collapsed")
+    assert not window.export_profile(view.doc, tmp_path / "out.unknownext")
+    assert "unknownext" in window.errors[-1]
+    window.errors.clear()
+    view2 = open_and_wait(qtbot, window, out)
+    assert view2.doc.profile.sample_count == view.doc.profile.sample_count
+
+
+def test_theme_toggle(qtbot, window):
+    window.set_theme("dark")
+    assert theme.is_dark()
+    window.set_theme("light")
+    assert not theme.is_dark()
+    assert theme.saved_mode() == "light"
