@@ -64,6 +64,16 @@ def _sniff(head: bytes, path: Path) -> bool:
         return False
     if head[1] & 0x7F not in (ord("("), ord(")"), ord("0")):
         return False  # pstats keys are tuples; "{0" is the empty dict
+    try:
+        whole = path.stat().st_size == len(head)
+    except OSError:
+        whole = False
+    if whole:  # the head is the whole file: it must parse completely
+        try:
+            safe_marshal.loads(head)
+        except safe_marshal.MarshalError:
+            return False
+        return True
     return safe_marshal.read_prefix(head)
 
 
