@@ -5,8 +5,10 @@ Import reads `{"traceEvents": [...]}` or a bare list, plain or gzipped. `X`
 by `M` `thread_name` metadata. Spans are nested per thread (by start, longest
 first; a child running past its parent is clipped to it) and turned into one
 weighted sample per self-time segment, so each function's self and total time
-is what the spans say. Unit: seconds, from the trace's microseconds, with time
-0 at the earliest span. VizTracer names look like `func (/path/file.py:12)`
+is what the spans say. Unit: seconds, from the trace's microseconds rounded to
+whole nanoseconds (VizTracer's resolution; integers nest exactly where float
+sums would leave sub-ns slivers of fake self time), with time 0 at the
+earliest span. VizTracer names look like `func (/path/file.py:12)`
 (12 is the def line); C functions are bare names like `_thread.get_ident`.
 Other phases (instant, counter, flow, async) are ignored.
 
@@ -42,7 +44,6 @@ from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 _LIST_SNIFF = re.compile(rb'^\s*\[\s*\{[^{}]*"ph"\s*:')
 _GAP_S = 1e-9  # exporter: samples closer than 1 ns are back to back
-_NEST_EPS_US = 1e-3  # a child starting within 1 ns of its parent's end is a sibling (float noise)
 
 
 def _sniff(head: bytes, path: Path) -> bool:
@@ -86,22 +87,27 @@ class _Spans:
         self.order.append(order)
 
 
-def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[float], list[int], list[float]]:
-    """Nest one thread's spans; (segment starts µs, stack ids, durations µs) of self time."""
-    starts = np.asarray(spans.starts, np.float64)
-    ends = np.asarray(spans.ends, np.float64)
+def _to_ns(values: list[float]) -> np.ndarray:
+    """Microsecond floats -> integer nanoseconds, so nesting compares exact integers, not float noise."""
+    return np.rint(np.asarray(values, np.float64) * 1000.0).astype(np.int64)
+
+
+def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[int], list[int]]:
+    """Nest one thread's spans; (segment starts ns, stack ids, durations ns) of self time."""
+    starts = _to_ns(spans.starts)
+    ends = np.maximum(_to_ns(spans.ends), starts)
     order = np.asarray(spans.order, np.int64)
     # start ascending, longer first, and for identical spans the later one (closed later) outside.
     idx = np.lexsort((-order, -ends, starts))
     frames = np.asarray(spans.frames, np.int64)[idx].tolist()
-    out_t: list[float] = []
+    out_t: list[int] = []
     out_s: list[int] = []
-    out_w: list[float] = []
-    open_ends: list[float] = []
+    out_w: list[int] = []
+    open_ends: list[int] = []
     open_ids: list[int] = []
-    cur = -math.inf
+    cur = -(2**63)
     for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
-        while open_ends and open_ends[-1] <= s + _NEST_EPS_US:
+        while open_ends and open_ends[-1] <= s:
             end = open_ends.pop()
             sid = open_ids.pop()
             if end > cur:
@@ -212,8 +218,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     all_starts = [min(s.starts) for s in threads.values() if s.starts]
     if not all_starts:
         raise FormatError(f"{path}: no complete (X) or begin/end (B/E) events")
-    t0 = min(all_starts)
-    scale = 1e-6
+    t0 = int(_to_ns([min(all_starts)])[0])
+    scale = 1e-9
     pids = {key[0] for key in threads}
     builder = StackBuilder(profile)
     ids = ThreadIds(profile)
@@ -230,8 +236,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             batches.append((thread_id, t, s, w))
     builder.flush()
     for thread_id, t, s, w in batches:
-        times = (np.asarray(t, np.float64) - t0) * scale
-        profile.add_samples(times, thread_id, np.asarray(s, np.int32), weight=np.asarray(w, np.float64) * scale)
+        times = (np.asarray(t, np.int64) - t0) * scale
+        profile.add_samples(times, thread_id, np.asarray(s, np.int32), weight=np.asarray(w, np.int64) * scale)
     if progress:
         progress(1.0)
     return profile
@@ -286,9 +292,9 @@ def _thread_spans(
         while len(open_frames) > depth:
             fr = open_frames.pop()
             start = open_starts.pop()
-            events.append(
-                {"ph": "X", "pid": pid, "tid": tid, "name": labels[fr], "ts": start * 1e6, "dur": (at - start) * 1e6}
-            )
+            ts = round(start * 1e6, 3)  # whole nanoseconds, as VizTracer writes them
+            dur = round(round(at * 1e6, 3) - ts, 3)
+            events.append({"ph": "X", "pid": pid, "tid": tid, "name": labels[fr], "ts": ts, "dur": dur})
 
     for t, sid, w in zip(times, stacks, weights, strict=True):
         if t > cursor + _GAP_S:

@@ -1,0 +1,185 @@
+"""Collapsed/folded stacks: py-spy `--format raw` files from the real tool, Brendan Gregg's format."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyrometer.core.formats.registry import FormatError, detect, export_profile, load_profile
+from pyrometer.core.model import Profile
+
+SCRIPT = """
+import threading
+
+def leaf_busy(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+def middle(n):
+    return leaf_busy(n) + leaf_busy(n // 2)
+
+def worker():
+    for _ in range(4):
+        middle(200000)
+
+def main():
+    t = threading.Thread(target=worker, name="worker-thread")
+    t.start()
+    for _ in range(6):
+        middle(150000)
+    t.join()
+
+main()
+"""
+BIN = Path(sys.executable).parent
+
+
+def _pyspy_raw(workdir: Path, name: str, *flags: str) -> Path:
+    exe = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
+    if exe is None:
+        pytest.skip("py-spy is not installed")
+    out = workdir / name
+    cmd = [exe, "record", "-r", "250", "--format", "raw", "-o", str(out), *flags, "--", sys.executable, "script.py"]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 or not out.exists():
+        pytest.skip(f"py-spy could not profile (needs ptrace): {proc.stderr.strip()[-300:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("collapsed")
+    (d / "script.py").write_text(SCRIPT)
+    return d
+
+
+@pytest.fixture(scope="module")
+def raw_plain(workdir: Path) -> Path:
+    return _pyspy_raw(workdir, "plain.txt")
+
+
+@pytest.fixture(scope="module")
+def raw_threads(workdir: Path) -> Path:
+    return _pyspy_raw(workdir, "threads.txt", "--threads", "--subprocesses", "--idle")
+
+
+def model_stacks(p: Profile) -> Counter[tuple[str, tuple[str, ...]]]:
+    """Weight per (thread name, root-first frame labels)."""
+    out: Counter[tuple[str, tuple[str, ...]]] = Counter()
+    for t, s, w in zip(p.samples["thread"].tolist(), p.samples["stack"].tolist(), p.samples["weight"].tolist(), strict=True):
+        out[(p.threads[t].name, tuple(p.frame_label(f) for f in p.stack_frames(s)))] += w
+    return out
+
+
+def file_stacks(path: Path) -> Counter[tuple[str, ...]]:
+    """What the text says: count per stack of frame strings (read without our parser)."""
+    out: Counter[tuple[str, ...]] = Counter()
+    for line in path.read_text().splitlines():
+        if line.strip():
+            stack, _, count = line.rpartition(" ")
+            out[tuple(f for f in stack.split(";") if f)] += int(count)
+    return out
+
+
+def test_pyspy_raw_plain(raw_plain: Path) -> None:
+    expected = file_stacks(raw_plain)
+    p = load_profile(raw_plain)
+    assert detect(raw_plain).name == "collapsed"
+    assert p.unit == "samples" and p.source_format == "collapsed"
+    assert float(p.samples["weight"].sum()) == sum(expected.values())
+    assert p.sample_count == len(raw_plain.read_text().strip().splitlines())
+    got = Counter({names: w for (_, names), w in model_stacks(p).items()})
+    # frame labels come back exactly as py-spy wrote them: `func (file.py:line)`
+    assert got == expected
+    funcs = set(p.func_name)
+    assert {"leaf_busy", "middle", "worker", "main"} <= funcs
+    i = p.func_name.index("middle")
+    assert p.func_file[i] == "script.py" and p.func_line[i] > 0
+    # synthetic times: consecutive in file order
+    t, w = p.samples["time"], p.samples["weight"]
+    np.testing.assert_array_equal(t, np.concatenate(([0], np.cumsum(w[:-1]))))
+
+
+def test_pyspy_raw_threads_and_processes(raw_threads: Path) -> None:
+    text = raw_threads.read_text()
+    threads_in_file = Counter()
+    for line in text.splitlines():
+        m = re.match(r'process (\d+):".*?";thread \((\d+)\)', line)
+        assert m, line[:80]
+        threads_in_file[int(m.group(2))] += int(line.rpartition(" ")[2])
+    p = load_profile(raw_threads)
+    got = Counter()
+    for tid, w in zip(p.samples["thread"].tolist(), p.samples["weight"].tolist(), strict=True):
+        got[tid] += w
+    assert got == threads_in_file  # native thread ids kept
+    names = {i.name for i in p.threads.values()}
+    assert "worker-thread" in names or any(n.startswith("thread ") for n in names)
+    # the thread/process frames are not frames of the profile
+    assert not any(n.startswith(("thread (", "process ")) for n in p.func_name)
+
+
+def test_round_trip(raw_threads: Path, raw_plain: Path, tmp_path: Path) -> None:
+    for src in (raw_threads, raw_plain):
+        p = load_profile(src)
+        out = tmp_path / (src.stem + ".collapsed")
+        export_profile(p, out)
+        q = load_profile(out)
+        assert model_stacks(q) == model_stacks(p)
+        for other in ("x.speedscope.json", "x.trace.json"):
+            export_profile(p, tmp_path / other)
+            r = load_profile(tmp_path / other)
+            got = model_stacks(r)
+            want = model_stacks(p)
+            if other.endswith(".trace.json"):  # empty (idle) stacks leave no span
+                want = Counter({k: v for k, v in want.items() if k[1]})
+            assert got == want
+
+
+def test_seconds_profile_exports_integer_microseconds(tmp_path: Path) -> None:
+    p = Profile(unit="seconds")
+    a = p.intern_frame("a", "m.py", 1)
+    b = p.intern_frame("b;x", "m.py", 5)
+    sa, sb = p.intern_stack_path([a]), p.intern_stack_path([a, b])
+    p.add_samples(np.array([0.0, 0.01, 0.02]), 0, np.array([sa, sb, sb]), weight=np.array([0.01, 0.0025, 0.0025]))
+    p.finish()
+    out = tmp_path / "s.folded"
+    export_profile(p, out)
+    assert out.read_text().splitlines() == ["a (m.py:1) 10000", "a (m.py:1);b:x (m.py:5) 5000"]
+
+
+def test_brendan_gregg_format_comments_and_blank_lines(tmp_path: Path) -> None:
+    f = tmp_path / "stacks.collapsed"
+    f.write_text("# comment\n\nmain;foo;bar 3\nmain;foo 2\r\nmain;<lambda> 1\n")
+    p = load_profile(f)
+    assert p.sample_count == 3 and float(p.samples["weight"].sum()) == 6
+    assert [p.threads[t].name for t in p.threads] == ["all threads"]
+    assert set(p.func_name) == {"main", "foo", "bar", "<lambda>"}
+    assert p.func_file[p.func_name.index("bar")] == ""
+
+
+@pytest.mark.parametrize(
+    "text, lineno",
+    [("a;b 1\na;b\n", 2), ("a;b 1\n\n# ok\na;b -3\n", 4), ("a;b 1.5\n", 1), ("a 99999999999999999999999\n", 1)],
+)
+def test_bad_line_is_named(tmp_path: Path, text: str, lineno: int) -> None:
+    f = tmp_path / "bad.collapsed"
+    f.write_text(text)
+    with pytest.raises(FormatError) as err:
+        load_profile(f)
+    assert str(f) in str(err.value) and f"line {lineno}" in str(err.value)
+
+
+def test_only_comments_is_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "empty.collapsed"
+    f.write_text("# nothing here\n\n")
+    with pytest.raises(FormatError, match="no stack lines"):
+        load_profile(f)
