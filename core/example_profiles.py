@@ -37,11 +37,12 @@ BLOCKING_START = 0.5
 BLOCKING_MS = 120.0
 
 
-def server_profile() -> Profile:
+def server_profile(counts: list[int] | None = None) -> Profile:
     """An asyncio server: two threads, 130 samples at 100 Hz, lag probes, one blocking event, three tasks.
 
-    Samples of each stack are spread evenly over [0, 1.3) s in a fixed
-    interleaving, so a time range selects a predictable subset.
+    Samples are shuffled with a fixed seed over [0, 1.3) s, 10 ms apart.
+    `counts` overrides the samples per SERVER_STACKS entry (to make a
+    changed "new" run for diffs).
     """
     p = Profile(unit=UNIT_SECONDS, source_format="pyro")
     p.meta.update({"command": ["python", "server.py"], "pid": 4242, "python": "3.11.7", "rate_hz": RATE_HZ})
@@ -49,7 +50,8 @@ def server_profile() -> Profile:
         p.ensure_thread(tid, name)
     stack_ids = []
     threads = []
-    for tid, frames, count in SERVER_STACKS:
+    for (tid, frames, default), count in zip(SERVER_STACKS, counts or [c for *_, c in SERVER_STACKS], strict=True):
+        del default
         sid = p.intern_stack_path([p.intern_frame(n, f, line, first) for n, f, line, first in frames])
         stack_ids += [sid] * count
         threads += [tid] * count

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.formats.tables import function_rows, is_deterministic
 from pyrometer.core.model import UNIT_SECONDS, Profile
@@ -23,10 +24,6 @@ def make_selection(thread: int | None, t_from: float | None, t_to: float | None)
     if thread is None and t_from is None and t_to is None:
         return None
     return Selection(t_from, t_to, None if thread is None else frozenset([thread]))
-
-
-def in_range(t: float, t_from: float | None, t_to: float | None) -> bool:
-    return (t_from is None or t >= t_from) and (t_to is None or t < t_to)
 
 
 def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> list[dict[str, Any]]:
@@ -53,37 +50,26 @@ def innermost_python_frame(profile: Profile, stack: int) -> int:
     return frames[-1] if frames else -1
 
 
-def loop_summary(profile: Profile, thread: int | None, t_from: float | None, t_to: float | None) -> dict[str, Any] | None:
+def loop_summary(profile: Profile, sel: Selection | None) -> dict[str, Any] | None:
     """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither."""
     if not len(profile.lag) and not profile.blocking:
         return None
-    lag_s = profile.lag["lag"]
-    times = profile.lag["time"]
-    mask = np.ones(len(lag_s), bool)
-    if t_from is not None:
-        mask &= times >= t_from
-    if t_to is not None:
-        mask &= times < t_to
-    if thread is not None and profile.loops:
-        loops_on_thread = [lp.id for lp in profile.loops.values() if lp.thread == thread]
-        mask &= np.isin(profile.lag["loop"], loops_on_thread)
-    sel = lag_s[mask].astype(np.float64) * 1000.0
-    if len(sel):
-        p50, p95, p99 = (float(v) for v in np.percentile(sel, [50, 95, 99]))
-        lag_ms: dict[str, float | None] = {"p50": p50, "p95": p95, "p99": p99, "max": float(sel.max()), "mean": float(sel.mean())}
+    stats = lag_stats(profile, sel)
+    lag_ms: dict[str, float | None]
+    if stats.probes:
+        lag_ms = {k: getattr(stats, k) * 1000.0 for k in ("p50", "p95", "p99", "max", "mean")}
     else:
-        lag_ms = {"p50": None, "p95": None, "p99": None, "max": None, "mean": None}
-    blocking = []
-    for ev in sorted(profile.blocking, key=lambda e: e.start):
-        if not in_range(ev.start, t_from, t_to) or (thread is not None and ev.thread not in (thread, -1)):
-            continue
-        blocking.append(blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback))
-    return {"probes": int(mask.sum()), "lag_ms": lag_ms, "blocking": blocking}
+        lag_ms = dict.fromkeys(("p50", "p95", "p99", "max", "mean"))
+    blocking = [
+        blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback)
+        for ev in blocking_events(profile, sel)
+    ]
+    return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking}
 
 
 def blocking_row(profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str) -> dict[str, Any]:
-    frames = profile.stack_frames(stack) if 0 <= stack < profile.stack_count else []
-    inner = innermost_python_frame(profile, stack) if frames else -1
+    labels = stack_labels(profile, stack)
+    inner = innermost_python_frame(profile, stack) if labels else -1
     func = profile.frame_func(inner) if inner >= 0 else -1
     return {
         "start_s": start,
@@ -91,7 +77,7 @@ def blocking_row(profile: Profile, start: float, duration: float, stack: int, th
         "function": profile.func_name[func] if func >= 0 else None,
         "file": profile.func_file[func] if func >= 0 else None,
         "line": int(profile.frames["line"][inner]) if inner >= 0 else None,
-        "stack": [profile.frame_label(fr) for fr in reversed(frames)],
+        "stack": labels,
         "thread": thread,
         "task": task if task >= 0 else None,
         "callback": callback or None,
@@ -163,7 +149,7 @@ def build_summary(
         "threads": thread_rows(profile, t_from, t_to),
         "functions_count": len(all_rows),
         "functions": rows,
-        "loop": loop_summary(profile, thread, t_from, t_to),
+        "loop": loop_summary(profile, sel),
         "tasks": task_summary(profile),
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "effective_rate_hz": rate,

@@ -1,0 +1,111 @@
+"""`pyrometer diff BASE NEW`: which functions and call paths gained or lost share of the time.
+
+Each profile is normalised to its own total (analysis.diff), so a longer or
+faster-sampled run compares fairly with a shorter one; absolute values are
+kept alongside. JSON and text come from the same dict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pyrometer.core.analysis.diff import diff_functions, diff_paths
+from pyrometer.core.formats.tables import is_deterministic
+from pyrometer.core.model import UNIT_SECONDS, Profile
+from pyrometer.core.summary import fmt_amount
+
+DIFF_VERSION = 1
+
+
+def _side(profile: Profile, path: str | None, total: float) -> dict[str, Any]:
+    return {
+        "file": path,
+        "format": profile.source_format,
+        "unit": profile.unit,
+        "duration_s": profile.duration(),
+        "samples": None if is_deterministic(profile) else profile.sample_count,
+        "total": total,
+    }
+
+
+def build_diff(
+    base: Profile,
+    new: Profile,
+    *,
+    base_path: str | None = None,
+    new_path: str | None = None,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """The `diff --json` object: per-function self shares and per-path total shares, biggest change first."""
+    fd = diff_functions(base, new, by="self")
+    n = len(fd) if top is None else min(top, len(fd))
+    functions = [
+        {
+            "name": fd.name[i],
+            "file": fd.file[i],
+            "base_pct": float(fd.base_frac[i]) * 100.0,
+            "new_pct": float(fd.new_frac[i]) * 100.0,
+            "delta_pct": float(fd.delta[i]) * 100.0,
+            "base_self": float(fd.base_self[i]),
+            "new_self": float(fd.new_self[i]),
+            "base_total": float(fd.base_total[i]),
+            "new_total": float(fd.new_total[i]),
+        }
+        for i in range(n)
+    ]
+    pd = diff_paths(base, new, by="total")
+    m = len(pd) if top is None else min(top, len(pd))
+    paths = [
+        {
+            "path": [f"{name} ({file})" for name, file in pd.path[i]],
+            "base_pct": float(pd.base_frac[i]) * 100.0,
+            "new_pct": float(pd.new_frac[i]) * 100.0,
+            "delta_pct": float(pd.delta[i]) * 100.0,
+            "base_total": float(pd.base_value[i]),
+            "new_total": float(pd.new_value[i]),
+        }
+        for i in range(m)
+    ]
+    notes = []
+    if base.unit != new.unit:
+        notes.append(f"units differ ({base.unit} vs {new.unit}): compare the percentages, not the values")
+    return {
+        "version": DIFF_VERSION,
+        "base": _side(base, base_path, fd.base_sum),
+        "new": _side(new, new_path, fd.new_sum),
+        "by": "self share of each profile's total (functions), total share (paths)",
+        "functions_count": len(fd),
+        "functions": functions,
+        "paths_count": len(pd),
+        "paths": paths,
+        "notes": notes,
+    }
+
+
+def _side_line(label: str, side: dict[str, Any]) -> str:
+    name = Path(side["file"]).name if side.get("file") else "profile"
+    samples = "deterministic" if side["samples"] is None else f"{side['samples']:,} samples"
+    unit = "s" if side["unit"] == UNIT_SECONDS else "samples"
+    return f"{label}{name}: {side['format']}, {side['duration_s']:.3f} s, {samples}, total {fmt_amount(side['total'], side['unit']).strip()} {unit}"
+
+
+def render_text(data: dict[str, Any]) -> str:
+    lines = [_side_line("base: ", data["base"]), _side_line("new:  ", data["new"])]
+    for note in data["notes"]:
+        lines.append(f"note: {note}")
+    lines.append("")
+    lines.append(f"   self time as a share of each profile's total; {len(data['functions'])} of {data['functions_count']} functions, biggest change first")
+    lines.append("")
+    lines.append(f"{'base%':>7} {'new%':>7} {'change':>8}  function (file)")
+    for f in data["functions"]:
+        lines.append(f"{f['base_pct']:6.1f}% {f['new_pct']:6.1f}% {f['delta_pct']:+7.1f}%  {f['name']} ({f['file']})")
+    if data["paths"]:
+        lines.append("")
+        lines.append("   call paths (total share), biggest change first")
+        lines.append("")
+        lines.append(f"{'base%':>7} {'new%':>7} {'change':>8}  path (outermost first)")
+        for p in data["paths"][:10]:
+            short = " > ".join(s.split(" (")[0] for s in p["path"])
+            lines.append(f"{p['base_pct']:6.1f}% {p['new_pct']:6.1f}% {p['delta_pct']:+7.1f}%  {short}")
+    return "\n".join(lines)

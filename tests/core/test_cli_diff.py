@@ -1,0 +1,91 @@
+"""`pyrometer diff BASE NEW` as a real process on two recordings with known shares."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core import example_profiles as ex
+from pyrometer.core.recording import write_profile
+
+BASE_COUNTS = [60, 20, 10, 30, 10]  # compute, dumps, main, fetch, worker_loop (130 samples)
+NEW_COUNTS = [120, 20, 10, 30, 10]  # compute doubled (190 samples)
+
+
+def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pyrometer", *map(str, args)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    base, new = tmp_path / "base.pyro", tmp_path / "new.pyro"
+    write_profile(ex.server_profile(BASE_COUNTS), base)
+    write_profile(ex.server_profile(NEW_COUNTS), new)
+    return base, new
+
+
+def test_diff_json_shares_and_order(pair: tuple[Path, Path]) -> None:
+    base, new = pair
+    proc = run_cli("diff", base, new, "--json")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["base"]["samples"] == 130 and data["new"]["samples"] == 190
+    assert data["base"]["total"] == pytest.approx(1.3, rel=1e-5)
+    assert data["new"]["total"] == pytest.approx(1.9, rel=1e-5)
+    funcs = data["functions"]
+    assert [abs(f["delta_pct"]) for f in funcs] == sorted((abs(f["delta_pct"]) for f in funcs), reverse=True)
+    first = funcs[0]
+    assert (first["name"], first["file"]) == ("compute", ex.APP)
+    assert first["base_pct"] == pytest.approx(100 * 60 / 130, rel=1e-5)
+    assert first["new_pct"] == pytest.approx(100 * 120 / 190, rel=1e-5)
+    assert first["delta_pct"] == pytest.approx(100 * (120 / 190 - 60 / 130), rel=1e-5)
+    assert first["new_self"] == pytest.approx(1.2, rel=1e-5)
+    fetch = next(f for f in funcs if f["name"] == "fetch")
+    assert fetch["delta_pct"] == pytest.approx(100 * (30 / 190 - 30 / 130), rel=1e-5)
+    assert sum(f["base_pct"] for f in funcs) == pytest.approx(100.0)
+    top_path = data["paths"][0]
+    assert top_path["path"][-1] == f"compute ({ex.APP})" and len(top_path["path"]) == 4
+
+
+def test_diff_top_and_text(pair: tuple[Path, Path]) -> None:
+    base, new = pair
+    proc = run_cli("diff", base, new, "--top", "2")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("base: base.pyro: pyro") and lines[1].startswith("new:  new.pyro: pyro")
+    rows = [ln for ln in lines if ln.rstrip().endswith(")") and "%" in ln and "base%" not in ln and ">" not in ln]
+    assert len(rows) == 2
+    assert "compute (" in rows[0] and "+17.0%" in rows[0]
+
+
+def test_diff_against_itself_is_all_zero(pair: tuple[Path, Path]) -> None:
+    base, _ = pair
+    data = json.loads(run_cli("diff", base, base, "--json").stdout)
+    assert all(f["delta_pct"] == 0 for f in data["functions"])
+
+
+def test_diff_names_the_bad_file(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    base, _ = pair
+    missing = tmp_path / "missing.pyro"
+    proc = run_cli("diff", base, missing)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_diff_deterministic_against_sampled(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    base, _ = pair
+    det = tmp_path / "det.pyro"
+    write_profile(ex.deterministic_profile(), det)
+    proc = run_cli("diff", det, base, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["base"]["samples"] is None
+    parse = next(f for f in data["functions"] if f["name"] == "parse")
+    assert parse["base_pct"] == pytest.approx(37.5) and parse["new_pct"] == 0
