@@ -90,7 +90,7 @@ def assert_close(a: Counter, b: Counter, rel: float = 1e-5, abs_: float = 1e-9) 
         assert a[k] == pytest.approx(b[k], rel=rel, abs=abs_), k
 
 
-def _file_expectations(doc: dict) -> tuple[dict[int, str], Counter[tuple[int, str]], Counter[int]]:
+def _file_expectations(doc: dict) -> tuple[dict[int, str], Counter[tuple[int, str]], dict[int, float]]:
     """From the JSON alone: thread names; per (tid, function name) summed `dur` of X events; per tid covered time."""
     names = {}
     dur: Counter[tuple[int, str]] = Counter()
@@ -101,12 +101,12 @@ def _file_expectations(doc: dict) -> tuple[dict[int, str], Counter[tuple[int, st
         elif ev["ph"] == "X":
             dur[(ev["tid"], ev["name"].split(" (")[0])] += ev["dur"] * 1e-6
             spans.setdefault(ev["tid"], []).append((ev["ts"], ev["ts"] + ev["dur"]))
-    covered: Counter[int] = Counter()
+    covered: dict[int, float] = {}
     for tid, ss in spans.items():  # union of intervals = time inside any span
         end = -np.inf
         for s, e in sorted(ss):
             if e > end:
-                covered[tid] += (e - max(s, end)) * 1e-6
+                covered[tid] = covered.get(tid, 0.0) + (e - max(s, end)) * 1e-6
                 end = e
     return names, dur, covered
 
@@ -123,7 +123,7 @@ def test_viztracer_trace_matches_the_file(trace_file: Path, trace_gz: Path) -> N
         per_thread: Counter[int] = Counter()
         for tid, w in zip(p.samples["thread"].tolist(), p.samples["weight"].tolist(), strict=True):
             per_thread[tid] += w
-        assert_close(per_thread, covered, rel=1e-4, abs_=1e-6)
+        assert_close(per_thread, Counter(covered), rel=1e-4, abs_=1e-6)
         # functions that do not recurse: total time = summed durations of their events
         _, total_t = function_totals(p)
         for (tid, fn), secs in dur.items():

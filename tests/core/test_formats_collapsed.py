@@ -111,13 +111,13 @@ def test_pyspy_raw_plain(raw_plain: Path) -> None:
 
 def test_pyspy_raw_threads_and_processes(raw_threads: Path) -> None:
     text = raw_threads.read_text()
-    threads_in_file = Counter()
+    threads_in_file: Counter[int] = Counter()
     for line in text.splitlines():
         m = re.match(r'process (\d+):".*?";thread \((\d+)\)', line)
         assert m, line[:80]
         threads_in_file[int(m.group(2))] += int(line.rpartition(" ")[2])
     p = load_profile(raw_threads)
-    got = Counter()
+    got: Counter[int] = Counter()
     for tid, w in zip(p.samples["thread"].tolist(), p.samples["weight"].tolist(), strict=True):
         got[tid] += w
     assert got == threads_in_file  # native thread ids kept
