@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from pyrometer.app.document import Document
 from pyrometer.core.agent import wire
 from pyrometer.core.collector import Collector
+from pyrometer.core.launch import Target
 from pyrometer.core.model import Profile
 from pyrometer.core.recording import apply_message
 
@@ -92,6 +93,7 @@ class LiveSession(QObject):
         self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._duration_timer: QTimer | None = None
+        self._target: Target | None = None
         self._kill_timer: QTimer | None = None
 
     # ------------------------------------------------------------ construction
@@ -145,6 +147,7 @@ class LiveSession(QObject):
             else:
                 from pyrometer.core.launch import launch
 
+                assert self._target is not None
                 options["argv"] = self._target.argv()
                 self.proc = launch(self._target, self.collector, options, capture_output=True)
                 self.pid = self.proc.pid
@@ -209,7 +212,11 @@ class LiveSession(QObject):
             return
         with contextlib.suppress(OSError):
             self.proc.terminate()
-        QTimer.singleShot(int(STOP_GRACE_S * 1000), lambda: self.proc is not None and self.proc.poll() is None and self.proc.kill())
+        QTimer.singleShot(int(STOP_GRACE_S * 1000), self._kill)
+
+    def _kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
 
     def detach(self) -> None:
         """Stop profiling and leave the target running."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self._on_tab_changed()
 
     # ------------------------------------------------------------ menus
-    def _action(self, menu: QMenu, text: str, slot: object, shortcut: str | QKeySequence | None = None) -> QAction:
+    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None) -> QAction:
         act = menu.addAction(text)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))

@@ -100,7 +100,8 @@ class SessionView(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
-            dock.visibilityChanged.connect(lambda visible, name=pane.objectName(): self._on_dock_visibility(name, visible))
+            name = pane.objectName()
+            dock.visibilityChanged.connect(lambda visible, n=name: self._on_dock_visibility(n, visible))
             self.panes.append(pane)
             self.docks[pane.objectName()] = dock
         self._shown_once = False
@@ -180,10 +181,10 @@ class SessionView(QMainWindow):
     # ------------------------------------------------------------ layout
     def default_layout(self) -> None:
         """Functions + call tree left, flame graph right, timeline on top, the rest tabbed below."""
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-            self.removeDockWidget(dock)
+        for each in self.docks.values():
+            each.setFloating(False)
+            each.show()
+            self.removeDockWidget(each)
         by_title = {d.widget().title.lower(): d for d in self.docks.values()}  # type: ignore[attr-defined]
 
         def dock(name: str) -> QDockWidget | None:
@@ -310,7 +311,7 @@ class SessionView(QMainWindow):
 
     def current_pane(self) -> Pane | None:
         """The pane that has keyboard focus (or the first visible one)."""
-        w = self.focusWidget()
+        w: QWidget | None = self.focusWidget()
         while w is not None:
             if isinstance(w, Pane):
                 return w

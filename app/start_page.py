@@ -21,9 +21,8 @@ MAX_RECENT = 12
 
 def recent_files() -> list[str]:
     value = QSettings().value(RECENT_KEY, [])
-    if isinstance(value, str):
-        value = [value]
-    return [str(v) for v in (value or [])][:MAX_RECENT]
+    items: list[object] = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
+    return [str(v) for v in items][:MAX_RECENT]
 
 
 def add_recent(path: str | Path) -> None:

@@ -78,7 +78,7 @@ def make_file(fmt: str, tmp: Path) -> Path:
         return p
     ext = {"pyro": ".pyro", "speedscope": ".speedscope.json", "chrome_trace": ".trace.json", "collapsed": ".collapsed"}[fmt]
     p = tmp / f"server{ext}"
-    export_profile(server_profile(), p, None if fmt != "chrome_trace" else None)
+    export_profile(server_profile(), p)
     return p
 
 

@@ -1,0 +1,151 @@
+"""End to end: a real program profiled live in the window; the screenshot option of the CLI."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from pyrometer.app.main_window import MainWindow, application
+from pyrometer.app.panes.function_model import COL_FUNCTION
+from pyrometer.app.panes.session import session_facts
+from pyrometer.core.example_profiles import server_profile
+from pyrometer.core.formats.registry import export_profile
+from pyrometer.core.recording import read_recording
+
+PROGRAM = textwrap.dedent(
+    """
+    import sys, time
+
+    def spin_hot(deadline):
+        x = 0
+        while time.perf_counter() < deadline:
+            x += 1
+        return x
+
+    def main():
+        print("hello from the target", flush=True)
+        spin_hot(time.perf_counter() + float(sys.argv[1]))
+        print("oops on stderr", file=sys.stderr, flush=True)
+        sys.exit(3)
+
+    main()
+    """
+)
+
+
+@pytest.fixture
+def window(qtbot, qapp, tmp_path):
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    application()
+    win = MainWindow()
+    win.quiet_errors = True
+    qtbot.addWidget(win)
+    win.resize(1440, 900)
+    win.show()
+    yield win
+    for s in list(win.live_sessions):
+        s.shutdown()
+
+
+def _function_names(view) -> set[str]:
+    m = view.pane("Functions").model
+    return {m.data(m.index(r, COL_FUNCTION)) for r in range(m.rowCount())}
+
+
+def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_path):
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    view = window.launch([str(script), "1.5"])
+    assert view is not None, window.errors
+    session = window.live_sessions[0]
+    assert session.running and view.doc.is_live
+    # panes fill while the program runs
+    qtbot.waitUntil(lambda: "spin_hot" in _function_names(view), timeout=15000)
+    assert session.running
+    assert "samples/s" in window.status_label.text()
+    # the end: exit status shown, everything kept
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
+    assert "exit status 3" in session.state
+    view.refresh_visible()
+    assert "spin_hot" in _function_names(view)
+    facts = session_facts(view.doc)
+    assert "exit status 3" in facts["State"]
+    assert facts["PID"] == str(session.pid)
+    console = view.show_pane("Console")
+    view.refresh_visible()
+    text = console.text.toPlainText()
+    assert "hello from the target" in text and "oops on stderr" in text
+    # the temp recording holds the whole session and Save keeps it
+    out = tmp_path / "kept.pyro"
+    assert window.save_recording(view.doc, out)
+    kept, _report = read_recording(out)
+    assert kept.sample_count == view.doc.profile.sample_count > 0
+
+
+def test_stop_ends_a_running_program(qtbot, window, tmp_path):
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    view = window.launch([str(script), "60"])
+    assert view is not None
+    session = window.live_sessions[0]
+    qtbot.waitUntil(lambda: view.doc.profile.sample_count > 0, timeout=15000)
+    window.stop_live()
+    qtbot.waitUntil(lambda: not session.running, timeout=15000)
+    assert session.proc is not None and session.proc.poll() is not None
+    assert view.doc.profile.sample_count > 0
+
+
+def test_launch_error_is_reported(qtbot, window, tmp_path):
+    assert window.launch([str(tmp_path / "no_such_script.py")]) is None or window.errors
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=10000)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", head[16:24])
+
+
+def test_open_screenshot_writes_a_png_of_the_right_size(tmp_path):
+    rec = tmp_path / "server.pyro"
+    export_profile(server_profile(), rec)
+    shot = tmp_path / "shot.png"
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "open", str(rec), "--screenshot", str(shot)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    w, h = _png_size(shot)
+    assert w >= 1440 and h >= 900
+
+
+def test_open_screenshot_of_a_bad_file_fails_with_a_message(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "open", str(bad), "--screenshot", str(tmp_path / "s.png")],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert proc.returncode != 0
+    assert "bad.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_demo_screenshot(tmp_path):
+    shot = tmp_path / "demo.png"
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "demo", "--duration", "10", "--screenshot", str(shot), "--screenshot-after", "3"],
+        capture_output=True, text=True, timeout=90, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _png_size(shot) >= (1440, 900)
