@@ -24,7 +24,32 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 ROW_PX = 20.0  # row height the view aims for, in device pixels
 MIN_LABEL_PX = 28.0  # narrower boxes get no text
+MERGE_RUN_PX = 6  # merged sub-pixel cells are drawn in runs of at most this many pixels
 _RECT_BYTES = 32  # a QRectF is four doubles
+
+
+def sort_rect_batches(rects: np.ndarray, color: np.ndarray, ncolors: int) -> tuple[np.ndarray, list[int]]:
+    """Order device-space rects (n×4: x, y, w, h) by colour: (contiguous buffer, count per colour)."""
+    order = np.argsort(color, kind="stable")
+    buf = np.ascontiguousarray(rects[order], dtype=np.float64)
+    counts = np.bincount(color, minlength=ncolors).tolist() if len(color) else [0] * ncolors
+    return buf, counts
+
+
+def draw_sorted_batches(
+    painter: QtGui.QPainter, buf: np.ndarray, counts: Sequence[int], brushes: Sequence[QtGui.QBrush]
+) -> None:
+    """One drawRects per brush, straight from the numpy buffer (no QRectF object per box)."""
+    base = buf.ctypes.data
+    painter.setPen(QtCore.Qt.PenStyle.NoPen)
+    start = 0
+    for ci, count in enumerate(counts):
+        if count == 0:
+            continue
+        painter.setBrush(brushes[ci] if ci < len(brushes) else brushes[-1])
+        first: QtCore.QRectF = shiboken6.wrapInstance(base + start * _RECT_BYTES, QtCore.QRectF)  # type: ignore[assignment]
+        painter.drawRects(first, count)
+        start += count
 
 
 def draw_rect_batches(
@@ -33,28 +58,26 @@ def draw_rect_batches(
     color: np.ndarray,
     brushes: Sequence[QtGui.QBrush],
 ) -> None:
-    """Fill device-space rects (n×4: x, y, w, h) with one drawRects per colour index.
-
-    The rects are reordered by colour into one contiguous float64 buffer and
-    handed to QPainter as a C array (no QRectF object per box).
-    """
-    n = len(rects)
-    if n == 0:
+    """Fill device-space rects (n×4: x, y, w, h) with one drawRects per colour index."""
+    if len(rects) == 0:
         return
-    order = np.argsort(color, kind="stable")
-    buf = np.ascontiguousarray(rects[order], dtype=np.float64)
-    counts = np.bincount(color, minlength=len(brushes))
-    base = buf.ctypes.data
-    painter.setPen(QtCore.Qt.PenStyle.NoPen)
-    start = 0
-    for ci, count in enumerate(counts.tolist()):
-        if count == 0:
-            continue
-        painter.setBrush(brushes[ci] if ci < len(brushes) else brushes[-1])
-        first: QtCore.QRectF = shiboken6.wrapInstance(base + start * _RECT_BYTES, QtCore.QRectF)  # type: ignore[assignment]
-        painter.drawRects(first, count)
-        start += count
-    del buf  # kept alive until every drawRects above returned
+    buf, counts = sort_rect_batches(rects, color, len(brushes))
+    draw_sorted_batches(painter, buf, counts, brushes)
+
+
+class _Geometry:
+    """What one paint draws, in device pixels; cached while the view and data are unchanged."""
+
+    __slots__ = ("brushes", "buf", "clip", "counts", "labels", "outlines", "rect_count")
+
+    def __init__(self) -> None:
+        self.clip = QtCore.QRectF()
+        self.buf = np.zeros((0, 4))
+        self.counts: list[int] = []
+        self.brushes: list[QtGui.QBrush] = []
+        self.outlines: list[QtCore.QRectF] = []
+        self.labels: list[tuple[QtCore.QRectF, str, bool]] = []  # rect, text, dimmed
+        self.rect_count = 0
 
 
 def union_length(start: np.ndarray, end: np.ndarray) -> float:
@@ -104,8 +127,16 @@ class FlameGraphItem(pg.GraphicsObject):
         self.tooltip_fn: Callable[[int], str] | None = None
         self._hover = -1
         self.last_paint_count = 0  # rects drawn in the last paint (tests, benchmark)
+        self._version = 0  # bumped by every setter; part of the geometry cache key
+        self._geom_key: tuple[float | int, ...] | None = None
+        self._geom: _Geometry | None = None
+        self.cache_geometry = True  # the benchmark turns this off to time cold paints
 
     # ------------------------------------------------------------------ data
+    def _changed(self) -> None:
+        self._version += 1
+        self.update()
+
     def set_boxes(
         self,
         x: np.ndarray,
@@ -140,12 +171,12 @@ class FlameGraphItem(pg.GraphicsObject):
             self._bounds = QtCore.QRectF(x0, 0.0, max(x1 - x0, 1e-12), float(max_depth + 1))
         else:
             self._bounds = QtCore.QRectF()
-        self.update()
+        self._changed()
 
     def set_colors(self, color: np.ndarray) -> None:
         """Recolour without re-sorting (colour mode changes)."""
         self._color = np.asarray(color, np.int32)[self._perm]
-        self.update()
+        self._changed()
 
     def set_palette(self, colors: Sequence[QtGui.QColor], dim: Sequence[QtGui.QColor] | None = None) -> None:
         """Brushes by colour index; `dim` are used for boxes outside a search highlight."""
@@ -153,17 +184,17 @@ class FlameGraphItem(pg.GraphicsObject):
         if dim is None:
             dim = [_dimmed(c) for c in colors]
         self._dim_brushes = [QtGui.QBrush(c) for c in dim]
-        self.update()
+        self._changed()
 
     def set_highlight(self, mask: np.ndarray | None) -> None:
         """Boxes to emphasise (search matches); others are dimmed. None = no search."""
         self._highlight = None if mask is None else np.asarray(mask, bool)[self._perm]
-        self.update()
+        self._changed()
 
     def set_outline(self, mask: np.ndarray | None) -> None:
         """Boxes to outline (the selected function)."""
         self._outline = None if mask is None else np.asarray(mask, bool)[self._perm]
-        self.update()
+        self._changed()
 
     @property
     def box_count(self) -> int:
@@ -199,9 +230,13 @@ class FlameGraphItem(pg.GraphicsObject):
         b = self._bounds
         return (b.left(), b.right()) if axis == 0 else (b.top(), b.bottom())
 
-    def _visible_indices(self, vx0: float, vx1: float, d0: int, d1: int) -> np.ndarray:
-        """Internal indices of boxes intersecting [vx0, vx1) in rows d0..d1."""
-        parts = []
+    def _visible_indices(self, vx0: float, vx1: float, d0: int, d1: int) -> slice | np.ndarray:
+        """Internal indices of boxes intersecting [vx0, vx1) in rows d0..d1.
+
+        A slice when the visible boxes are one contiguous run (the full view,
+        or a single row): slicing numpy columns is free, gathering is not.
+        """
+        ranges: list[tuple[int, int]] = []
         for row in range(max(d0, 0), min(d1, self.max_depth) + 1):
             lo, hi = int(self._row_start[row]), int(self._row_start[row + 1])
             if lo == hi:
@@ -209,10 +244,15 @@ class FlameGraphItem(pg.GraphicsObject):
             a = lo + int(np.searchsorted(self._end[lo:hi], vx0, "right"))
             b = lo + int(np.searchsorted(self._x[lo:hi], vx1, "left"))
             if b > a:
-                parts.append(np.arange(a, b))
-        if not parts:
-            return np.zeros(0, np.int64)
-        return np.concatenate(parts)
+                if ranges and ranges[-1][1] == a:
+                    ranges[-1] = (ranges[-1][0], b)
+                else:
+                    ranges.append((a, b))
+        if not ranges:
+            return slice(0, 0)
+        if len(ranges) == 1:
+            return slice(*ranges[0])
+        return np.concatenate([np.arange(a, b) for a, b in ranges])
 
     def paint(
         self,
@@ -231,103 +271,156 @@ class FlameGraphItem(pg.GraphicsObject):
         sx, tx, sy, ty = tr.m11(), tr.dx(), tr.m22(), tr.dy()
         if sx == 0 or sy == 0:
             return
-        vx0, vx1 = visible.left(), visible.right()
-        d0 = int(np.floor(visible.top()))
-        d1 = int(np.ceil(visible.bottom()))
-        idx = self._visible_indices(vx0, vx1, d0, d1)
-        if len(idx) == 0:
+        key = (sx, tx, sy, ty, visible.left(), visible.right(), visible.top(), visible.bottom(), self._version)
+        geom = self._geom
+        if geom is None or key != self._geom_key or not self.cache_geometry:
+            geom = self._geometry(tr, visible)
+            self._geom, self._geom_key = geom, key
+        if geom.rect_count == 0:
             return
-        dev = tr.mapRect(visible)
-        left_px, right_px = dev.left() - 2.0, dev.right() + 2.0
-
-        a = self._x[idx] * sx + tx
-        b = self._end[idx] * sx + tx
-        px0 = np.clip(np.minimum(a, b), left_px, right_px)
-        px1 = np.clip(np.maximum(a, b), left_px, right_px)
-        depth = self._depth[idx]
-        row_h = abs(sy)
-        top = np.minimum(depth * sy + ty, (depth + 1) * sy + ty)
-        wpx = px1 - px0
-
-        wide = wpx >= 1.0
-        # merge sub-pixel boxes: one per (row, pixel column); sorted (depth, x) keeps keys monotonic
-        narrow = np.flatnonzero(~wide)
-        if len(narrow):
-            col = np.floor(px0[narrow]).astype(np.int64)
-            key = depth[narrow].astype(np.int64) * 1_000_000 + col
-            first = np.ones(len(narrow), bool)
-            first[1:] = key[1:] != key[:-1]
-            narrow = narrow[first]
-        keep = np.concatenate((np.flatnonzero(wide), narrow))
-        gap_x = np.where(wpx[keep] > 3.0, 1.0, 0.0)
-        gap_y = 1.0 if row_h > 4 else 0.0
-        rects = np.empty((len(keep), 4), np.float64)
-        rects[:, 0] = np.where(wide[keep], px0[keep], np.floor(px0[keep]))
-        rects[:, 1] = top[keep]
-        rects[:, 2] = np.where(wide[keep], wpx[keep] - gap_x, 1.0)
-        rects[:, 3] = row_h - gap_y
-        ncol = len(self._brushes)
-        color = np.clip(self._color[idx[keep]], 0, ncol - 1)
-        brushes = self._brushes
-        if self._highlight is not None:
-            color = np.where(self._highlight[idx[keep]], color, color + ncol)
-            brushes = self._brushes + self._dim_brushes
         painter.save()
         painter.resetTransform()
-        painter.setClipRect(dev)
-        draw_rect_batches(painter, rects, color, brushes)
-        self.last_paint_count = len(rects)
-
-        if self._outline is not None:
-            sel = keep[self._outline[idx[keep]]]
-            if len(sel):
-                painter.setPen(self._outline_pen)
-                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-                for i in sel.tolist():
-                    painter.drawRect(QtCore.QRectF(px0[i] + 0.5, top[i] + 0.5, max(wpx[i] - 2.0, 1.0), row_h - 2.0))
-
-        self._paint_labels(painter, idx, px0, wpx, top, row_h)
+        painter.setClipRect(geom.clip)
+        draw_sorted_batches(painter, geom.buf, geom.counts, geom.brushes)
+        self.last_paint_count = geom.rect_count
+        if geom.outlines:
+            painter.setPen(self._outline_pen)
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            painter.drawRects(geom.outlines)
+        if geom.labels:
+            painter.setFont(self._font)
+            flags = int(QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignLeft)
+            normal, dim = QtGui.QPen(self._text), QtGui.QPen(self._dim_text)
+            current: bool | None = None
+            for rect, text, dimmed in geom.labels:
+                if dimmed is not current:
+                    painter.setPen(dim if dimmed else normal)
+                    current = dimmed
+                painter.drawText(rect, flags, text)
         painter.restore()
 
-    def _paint_labels(
-        self,
-        painter: QtGui.QPainter,
-        idx: np.ndarray,
-        px0: np.ndarray,
-        wpx: np.ndarray,
-        top: np.ndarray,
-        row_h: float,
-    ) -> None:
+    def _geometry(self, tr: QtGui.QTransform, visible: QtCore.QRectF) -> _Geometry:
+        """Cull, merge and batch: everything paint() needs, in device pixels."""
+        geom = _Geometry()
+        sx, tx, sy, ty = tr.m11(), tr.dx(), tr.m22(), tr.dy()
+        d0 = int(np.floor(visible.top()))
+        d1 = int(np.ceil(visible.bottom()))
+        vis = self._visible_indices(visible.left(), visible.right(), d0, d1)
+        count = (vis.stop - vis.start) if isinstance(vis, slice) else len(vis)
+        if count == 0:
+            return geom
+        dev = tr.mapRect(visible)
+        geom.clip = dev
+        left_px, right_px = dev.left() - 2.0, dev.right() + 2.0
+        xs, ends = self._x[vis], self._end[vis]
+        if sx > 0:
+            a = xs * sx + tx
+            b = ends * sx + tx
+        else:
+            a = ends * sx + tx
+            b = xs * sx + tx
+        np.maximum(a, left_px, out=a)
+        np.minimum(b, right_px, out=b)
+        wpx = b - a
+        row_h = abs(sy)
+        y_off = ty if sy > 0 else ty + sy  # top edge of row d is d*sy + y_off
+
+        wide_mask = wpx >= 1.0
+        wide = np.flatnonzero(wide_mask)
+        narrow = np.flatnonzero(~wide_mask)
+        gap_y = 1.0 if row_h > 4 else 0.0
+        if isinstance(vis, slice):  # offsets instead of gathers
+            wide_idx = wide + vis.start
+            narrow_idx = narrow + vis.start
+        else:
+            wide_idx = vis[wide]
+            narrow_idx = vis[narrow]
+        rects_w = np.empty((len(wide), 4), np.float64)
+        rects_w[:, 0] = a[wide]
+        rects_w[:, 1] = self._depth[wide_idx] * sy + y_off
+        rects_w[:, 2] = wpx[wide] - np.where(wpx[wide] > 3.0, 1.0, 0.0)
+        rects_w[:, 3] = row_h - gap_y
+        color_w = self._color[wide_idx]
+        hl_w = self._highlight[wide_idx] if self._highlight is not None else None
+        rects_n, color_n, hl_n = self._merge_narrow(narrow_idx, a[narrow], sy, y_off, row_h - gap_y)
+        rects = np.concatenate((rects_w, rects_n))
+        ncol = len(self._brushes)
+        color = np.clip(np.concatenate((color_w, color_n)), 0, ncol - 1)
+        geom.brushes = self._brushes
+        if hl_w is not None and hl_n is not None:
+            color = np.where(np.concatenate((hl_w, hl_n)), color, color + ncol)
+            geom.brushes = self._brushes + self._dim_brushes
+        geom.buf, geom.counts = sort_rect_batches(rects, color, len(geom.brushes))
+        geom.rect_count = len(rects)
+        if self._outline is not None:
+            sel = np.flatnonzero(self._outline[wide_idx])
+            geom.outlines = [
+                QtCore.QRectF(x0 + 0.5, y0 + 0.5, max(w - 1.0, 1.0), h - 1.0) for x0, y0, w, h in rects_w[sel].tolist()
+            ]
+        labelled = wpx[wide] >= MIN_LABEL_PX
+        geom.labels = self._labels_for(wide_idx[labelled], rects_w[labelled], row_h)
+        return geom
+
+    def _labels_for(self, idx: np.ndarray, rects: np.ndarray, row_h: float) -> list[tuple[QtCore.QRectF, str, bool]]:
+        """Names for boxes wide enough, elided only when they might not fit."""
         fm = QtGui.QFontMetricsF(self._font)
-        if row_h < fm.height() - 1:
-            return
-        labelled = np.flatnonzero(wpx >= MIN_LABEL_PX)
-        if len(labelled) == 0:
-            return
-        painter.setFont(self._font)
+        if len(idx) == 0 or row_h < fm.height() - 1:
+            return []
         char_w = max(fm.averageCharWidth(), 1.0)
-        flags = int(QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignLeft)
         highlight = self._highlight
-        pen_normal = QtGui.QPen(self._text)
-        pen_dim = QtGui.QPen(self._dim_text)
-        current = None
         labels = self._labels
-        for j in labelled.tolist():
-            i = int(idx[j])
-            room = wpx[j] - 6.0
-            fit = int(room / char_w)
+        elide = QtCore.Qt.TextElideMode.ElideRight
+        out = []
+        for i, (x0, y0, w, _h) in zip(idx.tolist(), rects.tolist(), strict=True):
+            room = w - 5.0
             text = labels[i]
             if len(text) * char_w * 1.35 > room:  # might not fit: measure properly
-                if fit < 2:
+                if room < 2 * char_w:
                     continue
-                text = fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room)
+                text = fm.elidedText(text, elide, room)
                 if len(text) < 2:
                     continue
-            pen = pen_dim if highlight is not None and not highlight[i] else pen_normal
-            if pen is not current:
-                painter.setPen(pen)
-                current = pen
-            painter.drawText(QtCore.QRectF(px0[j] + 3.0, top[j], room, row_h - 1.0), flags, text)
+            dimmed = highlight is not None and not highlight[i]
+            out.append((QtCore.QRectF(x0 + 3.0, y0, room, row_h - 1.0), text, dimmed))
+        return out
+
+    def _merge_narrow(
+        self, idx: np.ndarray, px0: np.ndarray, sy: float, y_off: float, h: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Sub-pixel boxes → runs of adjacent pixel columns, at most MERGE_RUN_PX wide.
+
+        Boxes are sorted by (depth, x), so run detection is one vectorised pass.
+        A run takes the colour of its first box; runs break every MERGE_RUN_PX
+        pixels so dense regions keep some of their texture.
+        """
+        if len(idx) == 0:
+            return np.zeros((0, 4)), np.zeros(0, np.int32), (None if self._highlight is None else np.zeros(0, bool))
+        col = (px0 + 16.0).astype(np.int64) - 16  # floor (px0 > -16 after clipping)
+        row = self._depth[idx]
+        # a run starts on a new row, after a gap of ≥ 1 column, or at a MERGE_RUN_PX boundary;
+        # several boxes in the same column simply extend the current run
+        block = col // MERGE_RUN_PX
+        start = np.empty(len(idx), bool)
+        start[0] = True
+        np.not_equal(row[1:], row[:-1], out=start[1:])
+        start[1:] |= col[1:] > col[:-1] + 1
+        start[1:] |= block[1:] != block[:-1]
+        starts = np.flatnonzero(start)
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:] - 1
+        ends[-1] = len(idx) - 1
+        rects = np.empty((len(starts), 4), np.float64)
+        rects[:, 0] = col[starts]
+        rects[:, 1] = row[starts] * sy + y_off
+        rects[:, 2] = col[ends] - col[starts] + 1
+        rects[:, 3] = h
+        first_box = idx[starts]
+        hl = None
+        if self._highlight is not None:
+            # a run is highlighted if any box in it matches: matches must stay visible
+            cum = np.concatenate(([0], np.cumsum(self._highlight[idx], dtype=np.int64)))
+            hl = (cum[ends + 1] - cum[starts]) > 0
+        return rects, self._color[first_box], hl
 
     # ------------------------------------------------------------------ mouse
     def mouseClickEvent(self, ev: object) -> None:
