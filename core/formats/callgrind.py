@@ -13,9 +13,9 @@ What we take: the first event is the cost (its name is kept in
 (object, file, name); its line is the line given in a yappi-style
 `name file:line` suffix, else the smallest line of its own cost lines. Self
 cost = its cost lines; inclusive = self + its call lines (self-recursive
-calls excluded, since their cost is already inside; for yappi files at least
-the sum of the calls into it, because yappi's self time leaves out
-unprofiled built-ins such as `time.sleep`); calls = the `calls=`
+calls excluded, since their cost is already inside; for yappi files, and our
+own exports, at least the sum of the calls into it, because yappi's self time
+leaves out unprofiled built-ins such as `time.sleep`); calls = the `calls=`
 counts into it (0 for roots: the format does not say). Per-edge self cost is
 not in the format and is estimated from the callee's self share.
 
@@ -332,8 +332,9 @@ def graph_from_parser(p: _Parser) -> tuple[CallGraph, float | None]:
             call_cost[a] = call_cost.get(a, 0) + cost
             called_cost[b] = called_cost.get(b, 0) + cost
     # yappi leaves time in unprofiled built-ins out of both self and calls; its callers' call
-    # lines still include it, so for yappi the inclusive cost is the larger of the two views
-    from_callers = p.header.get("creator", "").lower().startswith("yappi")
+    # lines still include it, so for yappi (and our own exports, often of yappi/cProfile data)
+    # the inclusive cost is the larger of the two views
+    from_callers = p.header.get("creator", "").lower().startswith(("yappi", "pyrometer"))
     totals: dict[tuple[str, str, str], int] = {}
     for key, f in p.funcs.items():
         line = f.yappi_line if f.yappi_line is not None else (f.min_line or 0)
