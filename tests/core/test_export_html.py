@@ -1,0 +1,165 @@
+"""The HTML report: written by the real CLI, self-contained (no external URL), with the numbers that matter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core import example_profiles as ex
+from pyrometer.core.model import Profile
+from pyrometer.core.recording import write_profile
+
+
+def report(src: Path, out: Path) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "report", str(src), "-o", str(out)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    return out.read_text(encoding="utf-8")
+
+
+class Page(HTMLParser):
+    """Collects tags, resource-bearing attributes and the text of each table (by id)."""
+
+    VOID = frozenset({"meta", "link", "br", "img", "input", "hr", "rect", "polyline", "path", "col"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.resource_attrs: list[tuple[str, str, str]] = []
+        self.open: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for k, v in attrs:
+            if k in ("src", "href", "xlink:href", "action") or (v and "url(" in v):
+                self.resource_attrs.append((tag, k, v or ""))
+        if tag not in self.VOID:
+            self.open.append(tag)
+        a = dict(attrs)
+        if tag == "table":
+            self._table = a.get("id") or f"table{len(self.tables)}"
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for k, v in attrs:
+            if k in ("src", "href", "xlink:href"):
+                self.resource_attrs.append((tag, k, v or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID:
+            return
+        assert self.open and self.open[-1] == tag, (tag, self.open[-5:])
+        self.open.pop()
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._table:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    assert page.open == [], page.open  # every element closed, properly nested
+    return page
+
+
+@pytest.fixture
+def server_html(tmp_path: Path) -> str:
+    src = tmp_path / "server.pyro"
+    write_profile(ex.server_profile(), src)
+    return report(src, tmp_path / "report.html")
+
+
+def test_report_is_self_contained(server_html: str) -> None:
+    assert "http" not in server_html.lower()
+    page = parse(server_html)
+    assert page.resource_attrs == []
+    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    assert page.tags.count("svg") >= 1 and "rect" in page.tags  # the flame graph is inline
+
+
+def test_report_has_top_functions_in_order(server_html: str) -> None:
+    page = parse(server_html)
+    rows = page.tables["functions"][1:]
+    assert [r[5] for r in rows] == ["compute", "fetch", "dumps", "main", "worker_loop", "<module>", "Server.handle"][: len(rows)]
+    compute = rows[0]
+    assert compute[0] == "46.2%" and compute[1] == "600.0 ms" and compute[6] == f"{ex.APP}:10"
+
+
+def test_report_has_blocking_events_with_stacks(server_html: str) -> None:
+    page = parse(server_html)
+    [header, event] = page.tables["blocking"]
+    assert header[:3] == ["start", "blocked for", "in function"]
+    assert event[0] == "0.500 s" and event[1] == "120.0 ms"
+    assert event[2] == f"compute ({ex.APP}:12)"
+    for label in (f"compute ({ex.APP}:12)", f"Server.handle ({ex.APP}:42)", f"&lt;module&gt; ({ex.APP}:90)"):
+        assert label in server_html
+    assert "p99" in server_html and "400.0 ms" in server_html  # the lag summary
+
+
+def test_report_has_tasks(server_html: str) -> None:
+    page = parse(server_html)
+    tasks = {r[1]: r for r in page.tables["tasks"][1:]}
+    assert set(tasks) == {"Task-1", "fetch-a", "fetch-b"}
+    assert tasks["fetch-a"][2] == "1" and tasks["fetch-a"][3] == "cancelled"
+    assert "3 tasks created" in server_html
+
+
+def test_report_escapes_hostile_names(tmp_path: Path) -> None:
+    p = Profile()
+    evil = "<script>alert(1)</script>"
+    sid = p.intern_stack_path([p.intern_frame(evil, "/x.py", 1)])
+    p.add_samples([0.0, 0.01], 1, [sid, sid], weight=0.01)
+    p.finish()
+    src = tmp_path / "evil.pyro"
+    write_profile(p, src)
+    html = report(src, tmp_path / "evil.html")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    parse(html)
+
+
+def test_report_for_a_deterministic_profile(tmp_path: Path) -> None:
+    src = tmp_path / "det.pyro"
+    write_profile(ex.deterministic_profile(), src)
+    html = report(src, tmp_path / "det.html")
+    page = parse(html)
+    rows = page.tables["functions"][1:]
+    assert [r[5] for r in rows][:2] == ["parse", "render"] and rows[0][4] == "200"
+    assert "http" not in html.lower()
+    assert "No event-loop data" in html
+
+
+def test_report_to_a_missing_directory_fails_cleanly(tmp_path: Path) -> None:
+    src = tmp_path / "server.pyro"
+    write_profile(ex.server_profile(), src)
+    out = tmp_path / "missing" / "r.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "report", str(src), "-o", str(out)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and str(out) in proc.stderr
