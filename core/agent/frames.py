@@ -39,6 +39,8 @@ class Interner:
         self._frame_ids: Dict[Tuple[int, int], int] = {}
         self._codes: Dict[int, CodeType] = {}
         self._stack_ids: Dict[Tuple[int, int], int] = {}
+        # (parent stack, id(code), line) -> stack: one lookup per frame on the hot path
+        self._steps: Dict[Tuple[int, int, int], int] = {}
         self._new_frames: List[List[Any]] = []
         self._new_parents: List[int] = []
         self._new_stack_frames: List[int] = []
@@ -81,13 +83,32 @@ class Interner:
             return sid
 
     def intern_frame_chain(self, frame: Optional[FrameType]) -> int:
-        """Stack id of a frame and its callers (``f_back`` chain)."""
-        pairs: List[Tuple[CodeType, int]] = []
+        """Stack id of a frame and its callers (``f_back`` chain).
+
+        The hot path of the sampler: one pass collects the chain, one pass
+        (root first) does two dict lookups per frame, inlined.
+        """
+        chain: List[FrameType] = []
+        append = chain.append
         f = frame
         while f is not None:
-            pairs.append((f.f_code, f.f_lineno or 0))
+            append(f)
             f = f.f_back
-        return self.intern_codes(pairs)
+        step = self._steps
+        sget = step.get
+        with self.lock:
+            sid = -1
+            for i in range(len(chain) - 1, -1, -1):
+                f = chain[i]
+                code = f.f_code
+                line = f.f_lineno or 0
+                key = (sid, id(code), line)
+                nxt = sget(key)
+                if nxt is None:
+                    nxt = self._stack_id(sid, self._frame_id(code, line))
+                    step[key] = nxt
+                sid = nxt
+            return sid
 
     # ------------------------------------------------------------ threads/loops
     def announce_thread(self, tid: int, name: str, native_id: Optional[int]) -> None:

@@ -318,6 +318,7 @@ class LoopMonitor:
             self.session.notice("error", "blocking watchdog stopped: %r" % (exc,))
         finally:
             self.cpu_s = own_thread_cpu()
+            self.session.note_agent_cpu(threading.get_ident(), self.cpu_s)
 
     def _check(self) -> Optional[float]:
         """Capture stacks of loops busy past the threshold; seconds until the next check (None = none running)."""

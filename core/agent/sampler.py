@@ -74,6 +74,7 @@ class Sampler:
             session.notice("error", "sampler stopped: %r" % (exc,))
         finally:
             self.cpu_s = own_thread_cpu()
+            session.note_agent_cpu(self.ident, self.cpu_s)
 
     def _loop(self) -> None:
         session = self.session

@@ -293,12 +293,17 @@ class AgentSession:
             native = getattr(th, "native_id", None)
         self._agent_clocks[ident] = thread_cpu_clock(ident, native)
 
+    def note_agent_cpu(self, ident: int, cpu_s: float) -> None:
+        """An agent thread reports its own CPU time (done as it exits, when its clock disappears)."""
+        if cpu_s >= 0:
+            self._agent_cpu[ident] = max(cpu_s, self._agent_cpu.get(ident, 0.0))
+
     def agent_cpu_s(self) -> float:
         """CPU seconds used by the agent's threads so far (exited threads keep their last reading)."""
         for ident, clock_id in list(self._agent_clocks.items()):
             v = read_cpu(clock_id)
             if v >= 0:
-                self._agent_cpu[ident] = v
+                self._agent_cpu[ident] = max(v, self._agent_cpu.get(ident, 0.0))
         return sum(self._agent_cpu.values())
 
     def current_task_id(self, ident: int) -> int:

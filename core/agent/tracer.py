@@ -74,6 +74,9 @@ class Tracer:
                 self.cpu_s = own_thread_cpu()
         except Exception as exc:
             self.session.notice("error", "trace snapshots stopped: %r" % (exc,))
+        finally:
+            self.cpu_s = own_thread_cpu()
+            self.session.note_agent_cpu(threading.get_ident(), self.cpu_s)
 
     def snapshot(self) -> Dict[str, Any]:
         """The FUNC_STATS JSON object for yappi's current statistics."""

@@ -1,0 +1,342 @@
+"""Event-loop lag probes, the blocking watchdog and loop discovery, in real interpreters.
+
+Each test runs a small target in a subprocess (``python -I``, as the bootstrap
+does) that loads ``core/agent`` under a private package name, starts an
+AgentSession on a tiny synchronous file sink and writes a recording; the test
+then reads it back with ``read_recording``. The core scenario runs on every
+CPython that pyenv has (3.9 to 3.13) and skips, saying so, those missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core.model import Profile
+from pyrometer.core.recording import read_recording
+
+AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
+PYENV_VERSIONS = ["3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
+
+HARNESS = """
+import importlib.util, os, sys, threading
+def _load_agent(d):
+    spec = importlib.util.spec_from_file_location(
+        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules["_pyro_agent_test"] = pkg
+    spec.loader.exec_module(pkg)
+    import _pyro_agent_test.session, _pyro_agent_test.wire
+    return _pyro_agent_test
+agent = _load_agent(sys.argv[1])
+OUT = sys.argv[2]
+
+class FileSink:
+    def __init__(self, path):
+        self.fh = open(path, "wb")
+        self.fh.write(agent.wire.file_header())
+        self.lock = threading.Lock()
+        self.closed = False
+        self.bytes_sent = 0
+    def send(self, data, droppable=False):
+        with self.lock:
+            self.fh.write(data)
+            self.bytes_sent += len(data)
+        return True
+    def flush(self):
+        with self.lock:
+            self.fh.flush()
+
+def start(**opts):
+    session = agent.session.AgentSession(opts, FileSink(OUT))
+    session.start()
+    return session
+"""
+
+
+def pyenv_python(version: str) -> str | None:
+    """Path of a pyenv interpreter, or None when pyenv (or that version) is missing."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidate = Path(root) / "versions" / version / "bin" / "python"
+    if candidate.exists():
+        return str(candidate)
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True)
+        if out.returncode == 0:
+            path = Path(out.stdout.strip()) / "bin" / "python"
+            if path.exists():
+                return str(path)
+    return None
+
+
+def interpreter(version: str) -> str:
+    if version == "current":
+        return sys.executable
+    path = pyenv_python(version)
+    if path is None:
+        pytest.skip(f"CPython {version} is not installed (pyenv prefix {version} found nothing)")
+    return path
+
+
+def run_target(python: str, body: str, tmp_path: Path, timeout: float = 60) -> tuple[Profile, str]:
+    """Run HARNESS + body in `python -I`; return the recording's Profile and the target's stdout."""
+    script = tmp_path / "target.py"
+    script.write_text(HARNESS + textwrap.dedent(body))
+    out = tmp_path / "out.pyro"
+    proc = subprocess.run(
+        [python, "-I", str(script), str(AGENT_DIR), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    profile, report = read_recording(out)
+    assert report.clean, report.problems
+    return profile, proc.stdout
+
+
+def innermost(profile: Profile, stack: int) -> str:
+    frames = profile.stack_frames(stack)
+    assert frames, "empty stack"
+    return profile.func_name[profile.frame_func(frames[-1])]
+
+
+def stack_names(profile: Profile, stack: int) -> list[str]:
+    return [profile.func_name[profile.frame_func(f)] for f in profile.stack_frames(stack)]
+
+
+CORE_SCENARIO = """
+import asyncio, time
+
+def blocking_sleep():
+    time.sleep(0.06)
+
+def cpu_burn():
+    end = time.perf_counter() + 0.08
+    while time.perf_counter() < end:
+        pass
+
+def worker_loop(stop):
+    while not stop.is_set():
+        sum(range(20000))
+        time.sleep(0.005)
+
+async def leaf(i):
+    await asyncio.sleep(0.03 * (i + 1))
+    if i == 1:
+        raise ValueError("boom")
+    return i
+
+async def hang():
+    await asyncio.sleep(30)
+
+async def branch(n):
+    children = [asyncio.ensure_future(leaf(i)) for i in range(n)]
+    stuck = asyncio.ensure_future(hang())
+    results = await asyncio.gather(*children, return_exceptions=True)
+    stuck.cancel()
+    return results
+
+async def main():
+    stop = threading.Event()
+    w = threading.Thread(target=worker_loop, args=(stop,), name="worker-thread")
+    w.start()
+    victim = asyncio.create_task(hang(), name="victim")
+    b = asyncio.create_task(branch(3), name="branch")
+    await asyncio.sleep(0.05)
+    blocking_sleep()
+    await asyncio.sleep(0.05)
+    cpu_burn()
+    await b
+    victim.cancel()
+    await asyncio.sleep(0.3)
+    stop.set()
+    w.join()
+
+session = start()
+asyncio.run(main())
+session.stop(exit_status=0)
+"""
+
+
+@pytest.mark.parametrize("version", ["current", *PYENV_VERSIONS])
+def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) -> None:
+    python = interpreter(version)
+    p, _ = run_target(python, CORE_SCENARIO, tmp_path)
+
+    names = {t.name for t in p.threads.values()}
+    assert {"MainThread", "worker-thread"} <= names
+    assert not any(n.startswith("pyrometer") for n in names), names
+    sampled = {p.threads[int(t)].name for t in set(p.samples["thread"].tolist())}
+    assert {"MainThread", "worker-thread"} <= sampled
+
+    # blocking events: right function innermost, durations within +-10 ms
+    by_func = {innermost(p, ev.stack): ev for ev in p.blocking if ev.stack >= 0}
+    assert "blocking_sleep" in by_func and "cpu_burn" in by_func, [
+        (stack_names(p, e.stack), e.duration) for e in p.blocking
+    ]
+    assert abs(by_func["blocking_sleep"].duration - 0.060) <= 0.010, by_func["blocking_sleep"]
+    assert abs(by_func["cpu_burn"].duration - 0.080) <= 0.010, by_func["cpu_burn"]
+    for ev in by_func.values():
+        assert "main" in stack_names(p, ev.stack)
+        assert p.tasks[ev.task].coro == "main"
+        assert "main" in ev.callback
+        assert p.threads[ev.thread].name == "MainThread"
+    assert by_func["blocking_sleep"].start < by_func["cpu_burn"].start
+
+    # lag probes on the one loop, in the main thread
+    assert len(p.loops) == 1
+    loop = next(iter(p.loops.values()))
+    assert p.threads[loop.thread].name == "MainThread"
+    assert len(p.lag) >= 10
+    assert set(p.lag["loop"].tolist()) == {loop.id}
+    assert float(p.lag["lag"].max()) >= 0.04  # the probe saw the blocked loop
+
+    # task tree: main -> branch -> leaf x3 (+ hang), gather, failures and cancellations
+    tasks = p.tasks
+    main = [t for t in tasks.values() if t.coro == "main"]
+    assert len(main) == 1 and main[0].parent is None and main[0].state == "done"
+    branch = [t for t in tasks.values() if t.name == "branch"]
+    assert len(branch) == 1 and branch[0].parent == main[0].id and branch[0].coro == "branch"
+    victim = [t for t in tasks.values() if t.name == "victim"]
+    assert victim[0].parent == main[0].id and victim[0].state == "cancelled"
+    leaves = sorted((t for t in tasks.values() if t.coro == "leaf"), key=lambda t: t.created or 0)
+    assert [t.parent for t in leaves] == [branch[0].id] * 3
+    assert [t.state for t in leaves] == ["done", "failed", "done"]
+    assert leaves[1].exc == "ValueError"
+    hangs = [t for t in tasks.values() if t.coro == "hang" and t.parent == branch[0].id]
+    assert len(hangs) == 1 and hangs[0].state == "cancelled"
+    for t in tasks.values():
+        assert t.created is not None and t.ended is not None and t.ended >= t.created
+    # samples taken while main ran carry its task id
+    main_samples = p.samples["task"] == main[0].id
+    assert bool(main_samples.any())
+
+    assert p.end is not None and p.end["exit_status"] == 0 and p.end["reason"] == "exit"
+    assert p.telemetry["blocking_events"] >= 2 and p.telemetry["final"] is True
+    assert p.meta["python"].startswith(python_version(python))
+
+
+def python_version(python: str) -> str:
+    out = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+SEVERAL_LOOPS = """
+import asyncio, time
+
+async def serve(tag, delay):
+    for _ in range(3):
+        await asyncio.sleep(0.03)
+    if tag == "late":
+        time.sleep(0.07)   # blocks only this loop
+    await asyncio.sleep(0.05)
+
+def run_loop(tag, delay):
+    time.sleep(delay)
+    asyncio.run(serve(tag, delay))
+
+session = start(loop_interval_ms=5)
+threads = [threading.Thread(target=run_loop, args=(tag, d), name="loop-" + tag)
+           for tag, d in (("a", 0.0), ("b", 0.0), ("late", 0.2))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+session.stop()
+import asyncio.events
+print("restored", asyncio.events._set_running_loop is asyncio.events.__dict__["_set_running_loop"])
+"""
+
+
+def test_several_loops_in_several_threads(tmp_path: Path) -> None:
+    p, _ = run_target(sys.executable, SEVERAL_LOOPS, tmp_path)
+    thread_of_loop = {lp.id: p.threads[lp.thread].name for lp in p.loops.values()}
+    assert sorted(thread_of_loop.values()) == ["loop-a", "loop-b", "loop-late"]
+    lag_loops = p.lag["loop"].tolist()
+    for lid in thread_of_loop:
+        assert lag_loops.count(lid) >= 10, (thread_of_loop[lid], lag_loops.count(lid))
+    late = [ev for ev in p.blocking if thread_of_loop[ev.loop] == "loop-late"]
+    assert len(late) == 1 and abs(late[0].duration - 0.07) <= 0.01
+    assert innermost(p, late[0].stack) == "serve"
+    assert all(thread_of_loop[ev.loop] == "loop-late" for ev in p.blocking)
+
+
+ATTACH_AND_UNHOOK = """
+import asyncio, time, selectors
+
+ready = threading.Event()
+done = threading.Event()
+holder = {}
+
+async def serve():
+    holder["loop"] = asyncio.get_running_loop()
+    ready.set()
+    while not done.is_set():
+        await asyncio.sleep(0.01)
+    time.sleep(0.001)
+
+def run():
+    asyncio.run(serve())
+
+import asyncio.events
+orig_set = asyncio.events._set_running_loop
+t = threading.Thread(target=run, name="early-loop")
+t.start()
+ready.wait()
+time.sleep(0.05)
+session = start(attached=True, block_threshold_ms=30)   # the loop was already running
+time.sleep(0.3)
+loop = holder["loop"]
+sel = loop._selector
+hooked = "select" in vars(sel)
+factory_hooked = loop._task_factory is not None
+session.stop(reason="detached")
+time.sleep(0.05)   # the loop thread runs the cancellation of the probe
+probes = [h for h in loop._scheduled if not h._cancelled and "_probe" in repr(h._callback)]
+print("hooked", hooked, factory_hooked)
+print("after", "select" in vars(sel), loop._task_factory, "create_task" in vars(loop),
+      asyncio.events._set_running_loop is orig_set, len(probes))
+done.set()
+t.join()
+"""
+
+
+def test_attach_finds_running_loop_and_stop_unhooks_everything(tmp_path: Path) -> None:
+    p, out = run_target(sys.executable, ATTACH_AND_UNHOOK, tmp_path)
+    assert "hooked True True" in out
+    assert "after False None False True 0" in out, out
+    assert len(p.loops) == 1
+    assert p.threads[next(iter(p.loops.values())).thread].name == "early-loop"
+    assert len(p.lag) >= 10
+    assert p.meta["attached"] is True and p.end is not None and p.end["reason"] == "detached"
+
+
+LATE_IMPORT = """
+assert "asyncio" not in sys.modules
+session = start()
+assert "asyncio" not in sys.modules, "the agent must not import asyncio itself"
+import asyncio, time
+print("loader", type(asyncio.events.__loader__).__name__)
+
+async def main():
+    await asyncio.sleep(0.05)
+    time.sleep(0.07)
+    await asyncio.sleep(0.02)
+
+asyncio.run(main())
+session.stop()
+"""
+
+
+def test_asyncio_imported_after_the_agent_is_still_watched(tmp_path: Path) -> None:
+    p, out = run_target(sys.executable, LATE_IMPORT, tmp_path)
+    assert "loader SourceFileLoader" in out
+    assert len(p.loops) == 1 and len(p.lag) >= 3
+    assert len(p.blocking) == 1 and innermost(p, p.blocking[0].stack) == "main"
