@@ -1,0 +1,161 @@
+"""The collector: handshake, verbatim recording readable while written, consumer, output capture."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pyrometer.core.agent import wire
+from pyrometer.core.agent.transport import SocketSink
+from pyrometer.core.collector import Collector, LiveProfile
+from pyrometer.core.recording import RecordingReader, read_recording
+
+
+def _stream(n_batches: int) -> bytes:
+    parts = [
+        wire.json_frame(wire.META, {"pid": 1, "start_wall": time.time() - 1.0}),
+        wire.frames_frame([(0, "a.py", 1, "outer", 1), (1, "a.py", 5, "inner", 4)]),
+        wire.stacks_frame(0, [-1, 0], [0, 1]),
+        wire.json_frame(wire.THREADS, [[0, "MainThread", 10]]),
+    ]
+    for i in range(n_batches):
+        t = [i * 0.1 + k * 0.01 for k in range(10)]
+        parts.append(wire.samples_frame(t, [0] * 10, [1] * 10, [-1] * 10, [0.01] * 10, [-1.0] * 10))
+    return b"".join(parts)
+
+
+def _connect(coll: Collector) -> socket.socket:
+    kind, _, rest = coll.address.partition(":")
+    if kind == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(rest)
+    else:
+        host, _, port = rest.rpartition(":")
+        sock = socket.create_connection((host, int(port)))
+    return sock
+
+
+def _wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_private_directory_and_token(tmp_path: Path) -> None:
+    with Collector(tmp_path / "out.pyro") as coll:
+        assert coll.directory is not None
+        assert stat.S_IMODE(os.stat(coll.directory).st_mode) == 0o700
+        assert coll.address.startswith("unix:")
+        assert len(coll.token) >= 32
+        env = coll.agent_env({"rate_hz": 50.0})
+        assert coll.token in env["PYROMETER_AGENT"]
+        directory = coll.directory
+    assert not directory.exists()  # removed on close
+
+
+def test_frames_split_across_receives_are_recorded_verbatim_and_live(tmp_path: Path) -> None:
+    out = tmp_path / "out.pyro"
+    live = LiveProfile()
+    stream = _stream(20)
+    with live.collector(out) as coll:
+        sock = _connect(coll)
+        sock.sendall(b"PYROMETER " + coll.token.encode() + b"\n")
+        data = wire.file_header() + stream
+        half = len(data) // 2
+        # dribble the first half in odd-sized pieces so frames straddle receives
+        for i in range(0, half, 37):
+            sock.sendall(data[i : min(i + 37, half)])
+            if i % (37 * 20) == 0:
+                time.sleep(0.002)
+        assert coll.wait_connected(5)
+        # the file is readable while the agent is still connected
+        reader = RecordingReader(out)
+        assert _wait(lambda: reader.poll() >= 0 and reader.profile.sample_count > 0)
+        partial = reader.profile.sample_count
+        sock.sendall(data[half:])
+        sock.sendall(wire.json_frame(wire.END, {"t": 2.0, "exit_status": 0, "reason": "exit"}))
+        sock.close()
+        assert coll.wait_finished(5)
+        reader.poll()
+        reader.finish()
+    assert 0 < partial < 200
+    assert reader.profile.sample_count == 200
+    assert out.read_bytes() == wire.file_header() + stream + wire.json_frame(
+        wire.END, {"t": 2.0, "exit_status": 0, "reason": "exit"}
+    )
+    assert live.ended.is_set() and live.end == {"t": 2.0, "exit_status": 0, "reason": "exit"}
+    assert live.profile.sample_count == 200 and not live.problems
+    assert coll.stats.samples == 200 and coll.stats.by_kind["samples"] == 20
+
+
+def test_bad_stream_header_ends_the_session_but_keeps_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.pyro"
+    with Collector(out) as coll:
+        sock = _connect(coll)
+        sock.sendall(b"PYROMETER " + coll.token.encode() + b"\nNOTAHEADER......" + _stream(1))
+        assert coll.wait_finished(5)
+        sock.close()
+    assert "bad header" in " ".join(coll.stats.problems)
+    profile, report = read_recording(out)
+    assert report.clean and profile.sample_count == 0
+
+
+def test_corrupt_frame_stops_recording_at_the_last_good_frame(tmp_path: Path) -> None:
+    out = tmp_path / "out.pyro"
+    good = _stream(2)
+    bad = bytearray(wire.samples_frame([9.0], [0], [1], [-1], [0.01], [-1.0]))
+    bad[-1] ^= 0xFF
+    with Collector(out) as coll:
+        sock = _connect(coll)
+        sock.sendall(
+            b"PYROMETER " + coll.token.encode() + b"\n" + wire.file_header() + good + bytes(bad)
+        )
+        assert coll.wait_finished(5)
+        sock.close()
+    profile, report = read_recording(out)
+    assert report.clean and profile.sample_count == 20
+    assert "checksum" in " ".join(coll.stats.problems)
+
+
+def test_tcp_fallback(tmp_path: Path) -> None:
+    live = LiveProfile()
+    with live.collector(tmp_path / "out.pyro", use_tcp=True) as coll:
+        assert coll.address.startswith("tcp:127.0.0.1:")
+        sink = SocketSink(coll.address, coll.token)
+        sink.start()
+        sink.send(_stream(3))
+        sink.close()
+        assert coll.wait_finished(5)
+    assert live.profile.sample_count == 30
+
+
+def test_pipe_mode_records_the_targets_output(tmp_path: Path) -> None:
+    live = LiveProfile()
+    out = tmp_path / "out.pyro"
+    with live.collector(out) as coll:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; print('to out'); print('to err', file=sys.stderr)"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        threads = [coll.pump_output(proc.stdout, "stdout"), coll.pump_output(proc.stderr, "stderr")]
+        proc.wait(10)
+        for th in threads:
+            th.join(5)
+    profile, report = read_recording(out)
+    assert report.clean
+    texts = {
+        name: "".join(text for _t, stream, text in profile.output if stream == name)
+        for name in ("stdout", "stderr")
+    }
+    assert texts == {"stdout": "to out\n", "stderr": "to err\n"}
+    assert {s for _t, s, _x in live.profile.output} == {"stderr", "stdout"}
