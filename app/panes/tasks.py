@@ -1,0 +1,312 @@
+"""The asyncio task tree pane: tasks by parent, as of the playhead / range end, with state filters.
+
+`TaskTreeModel` is a thin QAbstractItemModel over `analysis.tasks.task_tree`;
+the pane re-reads it on refresh and only resets the model when the rows
+actually changed, so a live session does not collapse what the user expanded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from pyrometer.app import fmt
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import Pane
+from pyrometer.core.analysis.loop import stack_labels
+from pyrometer.core.analysis.tasks import TaskNode, task_tree
+from pyrometer.core.model import Profile
+
+STATES = ("pending", "done", "cancelled", "failed")
+COLUMNS = ("Name", "Coroutine", "State", "Created", "Duration", "Await point")
+STATE_COLORS = {
+    "pending": QtGui.QColor(30, 110, 210),
+    "done": QtGui.QColor(60, 140, 70),
+    "cancelled": QtGui.QColor(200, 120, 20),
+    "failed": QtGui.QColor(205, 40, 40),
+}
+ROLE_TASK_ID = int(QtCore.Qt.ItemDataRole.UserRole) + 1
+
+_Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One displayed task (plain values, so two refreshes can be compared cheaply)."""
+
+    id: int
+    parent_row: int  # index into rows, -1 for a top-level task
+    name: str
+    coro: str
+    state: str
+    created: float | None
+    ended: float | None
+    duration: float | None
+    await_point: str
+    await_stack: tuple[str, ...]
+    exc: str | None
+    matches: bool  # passes the state filter (False: shown only as an ancestor of a match)
+
+
+def build_rows(
+    profile: Profile, t: float | None, states: frozenset[str], now: float | None = None
+) -> tuple[list[TaskRow], list[list[int]], dict[str, int]]:
+    """Rows in tree order, children per row (index -1 = roots), and counts per state."""
+    nodes = task_tree(profile, t)
+    counts = dict.fromkeys(STATES, 0)
+    for n in nodes.values():
+        counts[n.state] = counts.get(n.state, 0) + 1
+    t_ref = t if t is not None else (now if now is not None else profile.duration())
+
+    keep: dict[int, bool] = {}
+
+    def visible(node: TaskNode) -> bool:  # iterative-safe enough: task trees are shallow
+        if node.id in keep:
+            return keep[node.id]
+        result = node.state in states
+        for c in node.children:
+            if c in nodes and visible(nodes[c]):
+                result = True
+        keep[node.id] = result
+        return result
+
+    def sort_key(n: TaskNode) -> tuple[float, int]:
+        return (n.created if n.created is not None else -1.0, n.id)
+
+    roots = sorted((n for n in nodes.values() if n.parent is None or n.parent not in nodes), key=sort_key)
+    rows: list[TaskRow] = []
+    children: dict[int, list[int]] = {-1: []}
+    stack: list[tuple[TaskNode, int]] = [(n, -1) for n in reversed(roots)]
+    while stack:
+        node, parent_row = stack.pop()
+        if not visible(node):
+            continue
+        labels = tuple(stack_labels(profile, node.await_stack)) if node.state == "pending" else ()
+        end = node.ended if node.ended is not None else t_ref
+        duration = None if node.created is None or end is None else max(0.0, end - node.created)
+        row = len(rows)
+        rows.append(
+            TaskRow(
+                id=node.id,
+                parent_row=parent_row,
+                name=node.name,
+                coro=node.coro,
+                state=node.state,
+                created=node.created,
+                ended=node.ended,
+                duration=duration,
+                await_point=labels[0] if labels else "",
+                await_stack=labels,
+                exc=node.exc,
+                matches=node.state in states,
+            )
+        )
+        children[parent_row].append(row)
+        children[row] = []
+        kids = sorted((nodes[c] for c in node.children if c in nodes), key=sort_key)
+        stack.extend((k, row) for k in reversed(kids))
+    child_lists = [children[r] for r in range(len(rows))] + [children[-1]]
+    return rows, child_lists, counts
+
+
+class TaskTreeModel(QtCore.QAbstractItemModel):
+    """Tasks by parent. internalId of an index = its row number in `rows`."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[TaskRow] = []
+        self._children: list[list[int]] = [[]]  # last entry = top level
+        self._pos: list[int] = []  # position of each row among its siblings
+
+    def set_rows(self, rows: list[TaskRow], children: list[list[int]]) -> bool:
+        """Replace the content; returns False (and does nothing) when nothing changed."""
+        if rows == self.rows:
+            return False
+        self.beginResetModel()
+        self.rows = rows
+        self._children = children
+        self._pos = [0] * len(rows)
+        for kids in children:
+            for i, r in enumerate(kids):
+                self._pos[r] = i
+        self.endResetModel()
+        return True
+
+    def _kids(self, parent: _Index) -> list[int]:
+        if not parent.isValid():
+            return self._children[-1]
+        return self._children[int(parent.internalId())]
+
+    # -- structure
+    def index(self, row: int, column: int, parent: _Index = QtCore.QModelIndex()) -> QtCore.QModelIndex:  # noqa: B008
+        if column < 0 or column >= len(COLUMNS) or row < 0:
+            return QtCore.QModelIndex()
+        if parent.isValid() and parent.column() != 0:
+            return QtCore.QModelIndex()
+        kids = self._kids(parent)
+        if row >= len(kids):
+            return QtCore.QModelIndex()
+        return self.createIndex(row, column, kids[row])
+
+    def parent(self, child: _Index = QtCore.QModelIndex()) -> QtCore.QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not child.isValid():
+            return QtCore.QModelIndex()
+        r = int(child.internalId())
+        p = self.rows[r].parent_row
+        if p < 0:
+            return QtCore.QModelIndex()
+        return self.createIndex(self._pos[p], 0, p)
+
+    def rowCount(self, parent: _Index = QtCore.QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._kids(parent))
+
+    def columnCount(self, parent: _Index = QtCore.QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = 0) -> Any:
+        if orientation == QtCore.Qt.Orientation.Horizontal and role == QtCore.Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+        return None
+
+    def flags(self, index: _Index) -> QtCore.Qt.ItemFlag:
+        if not index.isValid():
+            return QtCore.Qt.ItemFlag.NoItemFlags
+        return QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = QtCore.Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[int(index.internalId())]
+        col = index.column()
+        if role == QtCore.Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return row.name
+            if col == 1:
+                return row.coro
+            if col == 2:
+                return row.state
+            if col == 3:
+                return fmt.clock(row.created)
+            if col == 4:
+                return fmt.seconds(row.duration) if row.duration is not None else "–"
+            if col == 5:
+                return row.await_point
+            return None
+        if role == QtCore.Qt.ItemDataRole.ForegroundRole:
+            if not row.matches:
+                return QtGui.QBrush(QtGui.QColor(150, 150, 150))
+            if col == 2:
+                return QtGui.QBrush(STATE_COLORS.get(row.state, QtGui.QColor(0, 0, 0)))
+            return None
+        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
+            if col == 5 and row.await_stack:
+                return "Waiting in (innermost first):\n" + "\n".join(row.await_stack)
+            if col == 2 and row.exc:
+                return row.exc
+            return f"task {row.id}: {row.name}\n{row.coro}"
+        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
+            return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        if role == ROLE_TASK_ID:
+            return row.id
+        return None
+
+    def row_of(self, index: _Index) -> TaskRow | None:
+        return self.rows[int(index.internalId())] if index.isValid() else None
+
+
+class TasksPane(Pane):
+    """Task tree as of the playhead (replay) or the end of the selected range."""
+
+    title = "Tasks"
+    area = "bottom"
+
+    def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(doc, parent)
+        self.model = TaskTreeModel(self)
+        self.view = QtWidgets.QTreeView()
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.doubleClicked.connect(self._task_activated)
+        header = self.view.header()
+        header.setStretchLastSection(True)
+        for col, width in enumerate((220, 260, 80, 90, 90)):
+            header.resizeSection(col, width)
+        self.filter_buttons: dict[str, QtWidgets.QToolButton] = {}
+        bar = QtWidgets.QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(QtWidgets.QLabel("Show:"))
+        for state in STATES:
+            b = QtWidgets.QToolButton()
+            b.setCheckable(True)
+            b.setChecked(True)
+            b.setText(state)
+            b.setToolTip(f"Show {state} tasks")
+            b.toggled.connect(self.refresh)
+            self.filter_buttons[state] = b
+            bar.addWidget(b)
+        bar.addStretch(1)
+        self.summary = QtWidgets.QLabel("")
+        bar.addWidget(self.summary)
+        self.empty = QtWidgets.QLabel("No asyncio tasks recorded")
+        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.stack, 1)
+        self.counts: dict[str, int] = dict.fromkeys(STATES, 0)
+        self._first = True
+
+    def states(self) -> frozenset[str]:
+        return frozenset(s for s, b in self.filter_buttons.items() if b.isChecked())
+
+    def time(self) -> float | None:
+        """The moment the tree shows: playhead / end of the selected range, None = the end."""
+        return self.doc.effective_range()[1]
+
+    def refresh(self, *_args: Any) -> None:
+        profile = self.doc.profile
+        expanded = self._expanded_ids()
+        rows, children, counts = build_rows(profile, self.time(), self.states())
+        self.counts = counts
+        for state, b in self.filter_buttons.items():
+            b.setText(f"{state} ({counts.get(state, 0):,})")
+        total = sum(counts.values())
+        self.summary.setText(f"{total:,} tasks" + (f" as of {fmt.clock(self.time())}" if self.time() is not None else ""))
+        self.stack.setCurrentWidget(self.view if total else self.empty)
+        if self.model.set_rows(rows, children):
+            if self._first:
+                self.view.expandToDepth(2)
+                self._first = not rows
+            else:
+                self._restore_expanded(expanded)
+
+    def _expanded_ids(self) -> set[int]:
+        out: set[int] = set()
+        for r, row in enumerate(self.model.rows):
+            idx = self.model.createIndex(self.model._pos[r], 0, r)
+            if self.view.isExpanded(idx):
+                out.add(row.id)
+        return out
+
+    def _restore_expanded(self, ids: set[int]) -> None:
+        for r, row in enumerate(self.model.rows):
+            if row.id in ids:
+                self.view.expand(self.model.createIndex(self.model._pos[r], 0, r))
+
+    def _task_activated(self, index: QtCore.QModelIndex) -> None:
+        """Double-click: select the task's lifetime as the document's time range."""
+        row = self.model.row_of(index)
+        if row is None or row.created is None:
+            return
+        end = row.ended if row.ended is not None else self.doc.duration()
+        if end > row.created:
+            self.doc.set_range(row.created, end)

@@ -1,0 +1,125 @@
+"""Tasks pane: the task-tree model (qtmodeltester), state filters, counts, time travel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.tasks import ROLE_TASK_ID, TasksPane, TaskTreeModel, build_rows
+from pyrometer.core.model import Profile, TaskInfo
+
+
+def make_profile() -> Profile:
+    """main(1) → server(2) → handler-a(3, done), handler-b(4, failed), handler-c(5, pending);
+    main → ticker(6, cancelled at 3.0). handler-c waits in asyncio.sleep."""
+    p = Profile()
+    tasks = [
+        TaskInfo(1, None, "main", "main()", created=0.0),
+        TaskInfo(2, 1, "server", "serve()", created=0.1),
+        TaskInfo(3, 2, "handler-a", "handle(a)", created=1.0, ended=1.5, state="done"),
+        TaskInfo(4, 2, "handler-b", "handle(b)", created=1.2, ended=2.0, state="failed", exc="ValueError('bad')"),
+        TaskInfo(5, 2, "handler-c", "handle(c)", created=2.5),
+        TaskInfo(6, 1, "ticker", "tick()", created=0.2, ended=3.0, state="cancelled"),
+    ]
+    for t in tasks:
+        p.tasks[t.id] = t
+    handle = p.intern_frame("handle", "/srv/app.py", 42, 40)
+    sleep = p.intern_frame("sleep", "/usr/lib/python3.11/asyncio/tasks.py", 649, 630)
+    stack = p.intern_stack_path([handle, sleep])
+    p.add_awaits(2.6, np.array([5], np.int32), np.array([stack], np.int32))
+    p.end = {"t": 4.0}
+    return p
+
+
+@pytest.fixture
+def pane(qtbot):  # type: ignore[no-untyped-def]
+    pane = TasksPane(Document(make_profile()))
+    qtbot.addWidget(pane)
+    pane.resize(900, 300)
+    pane.show()
+    pane.refresh()
+    return pane
+
+
+def names(model: TaskTreeModel, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> list[str]:  # noqa: B008
+    return [model.index(r, 0, parent).data() for r in range(model.rowCount(parent))]
+
+
+def test_model_passes_qtmodeltester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = TaskTreeModel()
+    rows, children, _ = build_rows(make_profile(), None, frozenset({"pending", "done", "cancelled", "failed"}))
+    model.set_rows(rows, children)
+    qtmodeltester.check(model, force_py=True)
+    # and after a reset to a filtered set
+    rows, children, _ = build_rows(make_profile(), None, frozenset({"failed"}))
+    model.set_rows(rows, children)
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_tree_by_parent_with_columns(pane: TasksPane) -> None:
+    m = pane.model
+    assert names(m) == ["main"]
+    main = m.index(0, 0)
+    assert names(m, main) == ["server", "ticker"]
+    server = m.index(0, 0, main)
+    assert names(m, server) == ["handler-a", "handler-b", "handler-c"]
+    c = m.index(2, 0, server)
+    row = [m.index(2, col, server).data() for col in range(6)]
+    assert row[1] == "handle(c)" and row[2] == "pending"
+    assert row[3] == "0:02.500"
+    assert row[4] == "1.50 s"  # pending until the end of the recording (4.0)
+    assert row[5].startswith("sleep (") and "tasks.py:649" in row[5]
+    assert "handle (/srv/app.py:42)" in m.index(2, 5, server).data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert c.data(ROLE_TASK_ID) == 5
+    b = m.index(1, 2, server)
+    assert b.data() == "failed" and "ValueError" in b.data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert m.index(1, 4, server).data() == "800.0 ms"
+    assert pane.counts == {"pending": 3, "done": 1, "cancelled": 1, "failed": 1}
+    assert pane.filter_buttons["pending"].text() == "pending (3)"
+
+
+def test_filters_keep_ancestors_of_matches(pane: TasksPane) -> None:
+    for state in ("pending", "done", "cancelled"):
+        pane.filter_buttons[state].setChecked(False)
+    m = pane.model
+    assert [r.name for r in m.rows] == ["main", "server", "handler-b"]
+    assert [r.matches for r in m.rows] == [False, False, True]
+    assert m.index(0, 0).data(QtCore.Qt.ItemDataRole.ForegroundRole) is not None  # greyed ancestor
+    pane.filter_buttons["failed"].setChecked(False)
+    assert m.rowCount() == 0
+    assert pane.filter_buttons["done"].text() == "done (1)"  # counts ignore the filter
+
+
+def test_tree_as_of_the_playhead(pane: TasksPane) -> None:
+    pane.doc.set_playhead(1.3)
+    pane.refresh()
+    by_name = {r.name: r for r in pane.model.rows}
+    assert set(by_name) == {"main", "server", "handler-a", "handler-b", "ticker"}
+    assert by_name["handler-a"].state == "pending" and by_name["ticker"].state == "pending"
+    assert pane.counts["pending"] == 5
+    assert "as of 0:01.300" in pane.summary.text()
+
+
+def test_double_click_selects_task_lifetime(pane: TasksPane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane.view.expandAll()
+    server = pane.model.index(0, 0, pane.model.index(0, 0))
+    a = pane.model.index(0, 0, server)
+    qtbot.waitExposed(pane)
+    pos = pane.view.visualRect(a).center()
+    left = QtCore.Qt.MouseButton.LeftButton
+    vp = pane.view.viewport()
+    qtbot.mousePress(vp, left, pos=pos)
+    qtbot.mouseRelease(vp, left, pos=pos)
+    qtbot.mouseDClick(vp, left, pos=pos)
+    qtbot.mouseRelease(vp, left, pos=pos)
+    assert pane.doc.range == (1.0, 1.5)
+
+
+def test_empty_profile_says_so(qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane = TasksPane(Document(Profile()))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    assert pane.stack.currentWidget() is pane.empty
+    assert pane.model.rowCount() == 0
