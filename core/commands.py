@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -160,8 +161,19 @@ def emit(text: str) -> None:
     sys.stdout.flush()
 
 
+def finite(obj: Any) -> Any:
+    """NaN and infinities become null: they are not JSON, and a script reading us would choke."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
+
+
 def emit_json(obj: Any) -> None:
-    emit(json.dumps(obj, indent=1, allow_nan=False))
+    emit(json.dumps(finite(obj), indent=1, allow_nan=False))
 
 
 # ---------------------------------------------------------------- commands

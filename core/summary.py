@@ -15,7 +15,7 @@ import numpy as np
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.formats.tables import function_rows, is_deterministic
-from pyrometer.core.model import UNIT_SECONDS, Profile
+from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 SUMMARY_VERSION = 1
 
@@ -31,7 +31,12 @@ def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> l
     idx = sample_indices(profile, Selection(t_from, t_to))
     counts: dict[int, int] = {}
     if profile.sample_count:
-        ids, n = np.unique(profile.samples["thread"][idx], return_counts=True)
+        threads = profile.samples["thread"][idx]
+        ids, inverse = np.unique(threads, return_inverse=True)
+        if profile.unit == UNIT_SAMPLES:  # a row may stand for several samples
+            n = np.rint(np.bincount(inverse, weights=profile.samples["weight"][idx])).astype(np.int64)
+        else:
+            n = np.bincount(inverse)
         counts = dict(zip(ids.tolist(), n.tolist(), strict=True))
     rows = []
     for tid in sorted(set(profile.threads) | set(counts)):
@@ -133,7 +138,7 @@ def build_summary(
     duration = profile.duration()
     rate = _telemetry_number(profile, "effective_rate_hz")
     busy_threads = [r for r in thread_rows(profile, None, None) if r["samples"]]
-    if rate is None and not deterministic and duration > 0 and busy_threads:
+    if rate is None and profile.unit == UNIT_SECONDS and not deterministic and duration > 0 and busy_threads:
         rate = profile.sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
     return {
@@ -161,7 +166,11 @@ def build_summary(
 
 
 def _selected_samples(profile: Profile, sel: Selection | None) -> int:
+    """Stack samples in the selection. Where the unit is samples a row may stand for
+    several (collapsed stacks carry a count), so the weights are the count."""
     idx = sample_indices(profile, sel)
+    if profile.unit == UNIT_SAMPLES:
+        return round(float(profile.samples["weight"][idx].sum(dtype=np.float64)))
     if isinstance(idx, slice):
         return max(0, idx.stop - idx.start)
     return len(idx)
@@ -185,6 +194,13 @@ def fmt_amount(value: float | None, unit: str, width: int = 0) -> str:
     else:
         text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     return text.rjust(width)
+
+
+def location(name: str, file: str | None, line: int | None) -> str:
+    """`name (file:line)`, or just the name when the source gave no file (collapsed stacks)."""
+    if not file:
+        return name
+    return f"{name} ({file}:{line})" if line else f"{name} ({file})"
 
 
 def header_line(data: dict[str, Any]) -> str:
@@ -232,7 +248,7 @@ def render_text(data: dict[str, Any]) -> str:
         calls = "-" if r["calls"] is None else f"{r['calls']:,}"
         lines.append(
             f"{fmt_amount(r['self'], unit, 10)} {r['self_pct']:5.1f}% {fmt_amount(r['total'], unit, 10)} "
-            f"{r['total_pct']:5.1f}% {calls:>9}  {r['name']} ({r['file']}:{r['line']})"
+            f"{r['total_pct']:5.1f}% {calls:>9}  {location(r['name'], r['file'], r['line'])}"
         )
     if not data["functions"]:
         lines.append("   (no samples in the selection)")
@@ -249,7 +265,7 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append("event loop: no lag probes in the selection")
         lines.append(f"blocking events: {len(loop['blocking'])}")
         for b in loop["blocking"][:10]:
-            where = f"{b['function']} ({b['file']}:{b['line']})" if b["function"] else "unknown stack"
+            where = location(b["function"], b["file"], b["line"]) if b["function"] else "unknown stack"
             lines.append(f"  at {b['start_s']:.3f} s blocked {b['duration_ms']:.1f} ms in {where}")
         if len(loop["blocking"]) > 10:
             lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")

@@ -277,3 +277,15 @@ def test_headless_commands_never_import_qt(server_pyro: Path, tmp_path: Path) ->
         proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=False)
         assert proc.returncode == 0, (argv, proc.stderr)
         assert "QT:\n" in proc.stderr, (argv, proc.stderr)
+
+
+def test_collapsed_counts_are_samples(tmp_path: Path) -> None:
+    src = tmp_path / "stacks.collapsed"
+    src.write_text("main;handle;compute 60\nmain;handle 20\nworker;fetch 30\n")
+    data = stats_json(src)
+    assert data["unit"] == "samples"
+    assert data["samples"] == 110  # a collapsed line stands for `count` samples
+    rows = by_name(data["functions"])
+    assert rows["compute"]["self"] == 60 and rows["handle"]["total"] == 80
+    assert rows["compute"]["self_pct"] == pytest.approx(100 * 60 / 110)
+    assert sum(t["samples"] for t in data["threads"]) == 110
