@@ -166,7 +166,7 @@ def node_table(profile: Profile, inverted: bool = False) -> NodeTable:
         tables = {}
         _CACHE[profile] = tables
     table = tables.get(inverted)
-    if table is None:
+    if table is None or len(table.stack_node) > len(profile.stacks):  # new, or the stacks were truncated
         table = NodeTable(inverted)
         tables[inverted] = table
     table.update(profile)

@@ -8,7 +8,7 @@ synthetic root and every parent id is smaller than its children's ids.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # transforms imports this module's siblings; import lazily at
 
 @dataclass
 class CallTree:
-    """Arrays over nodes; children of a node (CSR) are ordered by total, heaviest first."""
+    """Arrays over nodes; children of a node (CSR) are ordered by total, heaviest first.
+
+    `child_start`/`child_index` are built on first use (many callers never need them).
+    """
 
     parent: np.ndarray  # int32, -1 for node 0 (the synthetic root)
     func: np.ndarray  # int32, -1 for the root
@@ -32,11 +35,35 @@ class CallTree:
     depth: np.ndarray  # int32, root 0
     count: np.ndarray  # int64 samples in the subtree
     self_count: np.ndarray  # int64 samples whose stack ends here
-    child_start: np.ndarray  # int64, len node_count + 1
-    child_index: np.ndarray  # int64
     total: float
     inverted: bool
     func_rank: np.ndarray | None = None  # alphabetical rank per function id (for flame order)
+    _csr: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    def _children_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._csr is None:
+            n = len(self.parent)
+            if n > 1:
+                parent = self.parent[1:]
+                order = np.lexsort((-self.total_weight[1:], parent)) + 1
+                counts = np.bincount(parent, minlength=n)
+            else:
+                order = np.zeros(0, np.int64)
+                counts = np.zeros(n, np.int64)
+            start = np.zeros(n + 1, np.int64)
+            np.cumsum(counts, out=start[1:])
+            self._csr = (start, order.astype(np.int64))
+        return self._csr
+
+    @property
+    def child_start(self) -> np.ndarray:
+        """int64, len node_count + 1: children of n are child_index[child_start[n]:child_start[n+1]]."""
+        return self._children_csr()[0]
+
+    @property
+    def child_index(self) -> np.ndarray:
+        """int64 node ids grouped by parent, heaviest first within a parent."""
+        return self._children_csr()[1]
 
     @property
     def node_count(self) -> int:
@@ -84,39 +111,42 @@ def function_rank(profile: Profile) -> np.ndarray:
     return rank
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only view: trees may share the node cache's arrays, nobody may write them."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _compact(sums: NodeSums, inverted: bool) -> CallTree:
     parent_all, func_all, depth_all = sums.table.arrays()
     keep = sums.count > 0
     keep[0] = True
     if keep.all():
-        ids = np.arange(len(keep))
-        parent = parent_all.copy()
-    else:
-        ids = np.flatnonzero(keep)
-        new_id = np.cumsum(keep, dtype=np.int64) - 1
-        parent = np.where(parent_all[ids] >= 0, new_id[np.maximum(parent_all[ids], 0)], -1).astype(np.int32)
-    total_w = sums.total_weight[ids]
-    n = len(ids)
-    if n > 1:
-        kids = np.arange(1, n)
-        order = kids[np.lexsort((-total_w[1:], parent[1:]))]
-        counts = np.bincount(parent[1:], minlength=n)
-    else:
-        order = np.zeros(0, np.int64)
-        counts = np.zeros(n, np.int64)
-    child_start = np.zeros(n + 1, np.int64)
-    np.cumsum(counts, out=child_start[1:])
+        return CallTree(
+            parent=_frozen(parent_all),
+            func=_frozen(func_all),
+            self_weight=sums.self_weight,
+            total_weight=sums.total_weight,
+            depth=_frozen(depth_all),
+            count=sums.count,
+            self_count=sums.self_count,
+            total=float(sums.total_weight[0]),
+            inverted=inverted,
+        )
+    ids = np.flatnonzero(keep)
+    new_id = np.cumsum(keep, dtype=np.int32) - 1
+    parent = new_id[parent_all[ids]]  # the root's parent -1 picks the last id: reset below
+    parent[0] = -1
     return CallTree(
         parent=parent,
-        func=func_all[ids].copy(),
+        func=func_all[ids],
         self_weight=sums.self_weight[ids],
-        total_weight=total_w,
-        depth=depth_all[ids].copy(),
+        total_weight=sums.total_weight[ids],
+        depth=depth_all[ids],
         count=sums.count[ids],
         self_count=sums.self_count[ids],
-        child_start=child_start,
-        child_index=order.astype(np.int64),
-        total=float(total_w[0]),
+        total=float(sums.total_weight[0]),
         inverted=inverted,
     )
 

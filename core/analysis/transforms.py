@@ -321,7 +321,7 @@ def apply_transform(profile: Profile, transform: Transform | None) -> Profile:
         entries = OrderedDict()
         _CACHE[profile] = entries
     entry = entries.get(transform)
-    if entry is None or entry.stale(profile):
+    if entry is None or entry.stale(profile) or entry.n_stacks > len(profile.stacks):
         entry = _Derived(profile, transform)
         entries[transform] = entry
     entries.move_to_end(transform)
