@@ -10,7 +10,8 @@ right after `calls=N ...` is the inclusive cost of that call, not self cost.
 
 What we take: the first event is the cost (its name is kept in
 `meta["cost_unit"]`, all names in `meta["events"]`). A function is
-(object, file, name); its line is the line given in a yappi-style
+(object, file, name), shown with its file, or its object file when the
+file is unknown (`???`); its line is the line given in a yappi-style
 `name file:line` suffix, else the smallest line of its own cost lines. Self
 cost = its cost lines; inclusive = self + its call lines (self-recursive
 calls excluded, since their cost is already inside; for yappi files, and our
@@ -157,7 +158,7 @@ class _Parser:
         f = self.funcs.get(key)
         if f is None:
             ob, fl, name = key
-            file = fl if fl not in ("", "???") else ob
+            file = fl if fl not in ("", "???") else (ob if ob not in ("", "???") else "")
             f = self.funcs[key] = _Func(name, file)
             m = _LINE_SUFFIX_RE.match(name)
             if m and fl and m.group(1).endswith(" " + fl):  # yappi (and our exporter on a clash): "name file:line"
@@ -266,7 +267,7 @@ class _Parser:
         if self.func is None:
             self.func = (self.ob, self.fl, "(unknown)")
         caller = self.get_func(self.func)
-        if self.line_pos is not None:
+        if self.line_pos is not None and self.fi == self.fl:  # lines of inlined files say nothing of ours
             ln = self.last[self.line_pos]
             if 0 < ln < 1 << 31 and (caller.min_line is None or ln < caller.min_line):
                 caller.min_line = ln
