@@ -3,9 +3,9 @@
 Launch (``-- TARGET...``): the target inherits our terminal and process
 group, so Ctrl-C reaches it exactly as without Pyrometer; we ignore SIGINT
 while waiting and exit with the target's status (128 + N when a signal N
-ended it, as shells report it). ``--duration S`` stops *recording* after S
-seconds (the agent sends END and unhooks itself); the target keeps running
-and we still wait for it and return its status.
+ended it, as shells report it). ``--duration S`` stops *recording* S seconds
+after the agent started (it sends END and unhooks itself); the target keeps
+running and we still wait for it and return its status.
 
 Attach (``--pid PID``): Ctrl-C or the end of ``--duration`` detaches (the
 agent removes its hooks, the target keeps running); exit status 0, or 1 with
@@ -102,6 +102,10 @@ def _wait_target(
     proc: subprocess.Popen[bytes], collector: Collector, duration: float | None
 ) -> int:
     if duration is not None:
+        # --duration counts from the agent's start, not from the interpreter's launch.
+        while not collector.wait_connected(0.05):
+            if proc.poll() is not None:
+                return proc.wait()
         try:
             return proc.wait(timeout=max(0.0, duration))
         except subprocess.TimeoutExpired:
