@@ -30,6 +30,12 @@ class Spans:
         return len(self.start)
 
 
+def _no_spans() -> Spans:
+    z = np.zeros(0)
+    zi = np.zeros(0, np.int32)
+    return Spans(z, z.copy(), zi, zi.copy())
+
+
 def _thread_rows(profile: Profile, thread: int, sel: Selection | None) -> np.ndarray:
     base = Selection(sel.t0, sel.t1, None) if sel is not None else None
     idx = sample_indices(profile, base)
@@ -52,15 +58,22 @@ def stack_chart(profile: Profile, thread: int, sel: Selection | None = None) -> 
     """Spans of one thread's samples in the selection's time range."""
     rows = _thread_rows(profile, thread, sel)
     if not len(rows):
-        z = np.zeros(0)
-        zi = np.zeros(0, np.int32)
-        return Spans(z, z.copy(), zi, zi.copy())
+        return _no_spans()
     table = node_table(profile)
     parent, func, depth = table.arrays()
     s2n = table.stack_to_node()
     nodes = s2n[profile.samples["stack"][rows].astype(np.intp) + 1]
     t0 = profile.samples["time"][rows]
     t1 = _sample_ends(profile, rows)
+    # runs of samples with the very same function path become one segment first
+    seg = np.ones(len(nodes), bool)
+    seg[1:] = nodes[1:] != nodes[:-1]
+    first = np.flatnonzero(seg)
+    last = np.append(first[1:], len(nodes)) - 1
+    bounds = np.column_stack((first, last + 1)).ravel()
+    t1 = np.maximum.reduceat(np.append(t1, 0.0), bounds)[::2]
+    t0 = t0[first]
+    nodes = nodes[first]
     uniq, inv = np.unique(nodes, return_inverse=True)
     cur = uniq.astype(np.int64)
     udepth = depth[uniq]
@@ -89,6 +102,8 @@ def stack_chart(profile: Profile, thread: int, sel: Selection | None = None) -> 
         ends.append(np.maximum.reduceat(t1_ext, bounds)[::2])
         depths.append(np.full(len(b), d - 1, np.int32))
         funcs.append(func[anc[b]])
+    if not starts:  # only empty stacks
+        return _no_spans()
     start = np.concatenate(starts)
     end = np.concatenate(ends)
     dep = np.concatenate(depths)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrometer.core.analysis.loop import (
     LAG_EDGES,
@@ -132,3 +134,39 @@ def test_task_tree_as_of_t() -> None:
     assert task_roots(p, 3.5) == [1]
     assert task_roots(p, 0.5) == [1]
     assert task_tree(p, -1.0) == {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from("abc"), max_size=5), st.sampled_from([0.5, 1.0, 2.0]), st.integers(0, 1)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_stack_chart_matches_a_naive_scan(rows: list[tuple[list[str], float, int]]) -> None:
+    p = Profile()
+    t = 0.0
+    times = []
+    for path, w, thread in rows:
+        sid = stack(p, ";".join(path)) if path else -1
+        p.add_samples(np.array([t]), np.array([thread]), np.array([sid]), weight=w)
+        times.append(t)
+        t += 1.0
+    p.finish()
+    for thread in (0, 1):
+        expected: list[tuple[float, float, int, str]] = []
+        open_spans: list[list] = []  # per depth: [start, end, name]
+        for time_, (path, w, th) in zip(times, rows, strict=True):
+            if th != thread:
+                continue
+            k = 0
+            while k < min(len(path), len(open_spans)) and open_spans[k][2] == path[k]:
+                k += 1
+            expected.extend((sp[0], sp[1], d, sp[2]) for d, sp in enumerate(open_spans) if d >= k)
+            open_spans = open_spans[:k]
+            for sp in open_spans:
+                sp[1] = max(sp[1], time_ + w)
+            open_spans.extend([time_, time_ + w, name] for name in path[k:])
+        expected.extend((sp[0], sp[1], d, sp[2]) for d, sp in enumerate(open_spans))
+        assert spans_of(p, thread) == sorted(expected, key=lambda s: (s[0], s[2]))
