@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
+from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import stack_labels
 from pyrometer.core.analysis.tasks import TaskNode, task_tree
 from pyrometer.core.model import Profile
@@ -48,6 +49,25 @@ class TaskRow:
     await_stack: tuple[str, ...]
     exc: str | None
     matches: bool  # passes the state filter (False: shown only as an ancestor of a match)
+
+
+def await_point(profile: Profile, stack: int) -> str:
+    """Where a task waits, as a user reads it: the innermost frame of *their* code, then the
+    library call it is parked in (``handle (app.py:42) → sleep``)."""
+    if stack < 0:
+        return ""
+    frames = profile.stack_frames(stack)  # root first
+    if not frames:
+        return ""
+    inner = frames[-1]
+    inner_func = profile.frame_func(inner)
+    for fr in reversed(frames):
+        func = profile.frame_func(fr)
+        if classify_file(profile.func_file[func]) == "user":
+            if fr == inner:
+                return profile.frame_label(fr)
+            return f"{profile.frame_label(fr)} → {profile.func_name[inner_func]}"
+    return profile.frame_label(inner)
 
 
 def build_rows(
@@ -84,6 +104,7 @@ def build_rows(
         if not visible(node):
             continue
         labels = tuple(stack_labels(profile, node.await_stack)) if node.state == "pending" else ()
+        point = await_point(profile, node.await_stack) if labels else ""
         end = node.ended if node.ended is not None else t_ref
         duration = None if node.created is None or end is None else max(0.0, end - node.created)
         row = len(rows)
@@ -97,7 +118,7 @@ def build_rows(
                 created=node.created,
                 ended=node.ended,
                 duration=duration,
-                await_point=labels[0] if labels else "",
+                await_point=point,
                 await_stack=labels,
                 exc=node.exc,
                 matches=node.state in states,

@@ -70,7 +70,7 @@ def test_tree_by_parent_with_columns(pane: TasksPane) -> None:
     assert row[1] == "handle(c)" and row[2] == "pending"
     assert row[3] == "0:02.500"
     assert row[4] == "1.50 s"  # pending until the end of the recording (4.0)
-    assert row[5].startswith("sleep (") and "tasks.py:649" in row[5]
+    assert row[5] == "handle (/srv/app.py:42) → sleep"  # the user's await, then the library call
     assert "handle (/srv/app.py:42)" in m.index(2, 5, server).data(QtCore.Qt.ItemDataRole.ToolTipRole)
     assert c.data(ROLE_TASK_ID) == 5
     b = m.index(1, 2, server)
