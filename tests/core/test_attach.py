@@ -1,0 +1,280 @@
+"""Attaching to running Python processes with gdb (or sys.remote_exec on 3.14+), and detaching."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core.attach import AttachError, attach
+from pyrometer.core.collector import Collector
+from pyrometer.core.recording import read_recording
+
+PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+RECORD = [sys.executable, "-m", "pyrometer", "record"]
+
+needs_gdb = pytest.mark.skipif(
+    shutil.which("gdb") is None and sys.version_info < (3, 14), reason="gdb is not installed"
+)
+
+PRINTER = """
+import itertools, sys, time
+def tick(i):
+    print("line", i, flush=True)
+for i in itertools.count():
+    tick(i)
+    time.sleep(0.02)
+"""
+
+# main thread parked in C code (an Event wait) while a worker prints: the pending call cannot run
+PARKED = """
+import itertools, threading, time
+def worker():
+    for i in itertools.count():
+        print("line", i, flush=True)
+        time.sleep(0.02)
+threading.Thread(target=worker, name="printer", daemon=True).start()
+threading.Event().wait()
+"""
+
+
+class Target:
+    """A running Python process whose stdout lines we follow."""
+
+    def __init__(self, python: str, code: str) -> None:
+        self.proc = subprocess.Popen(
+            [python, "-u", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def next_lines(self, n: int, timeout: float = 10.0) -> list[str]:
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < n:
+            out.append(self.lines.get(timeout=max(0.01, deadline - time.monotonic())))
+        return out
+
+    def drain(self) -> None:
+        while not self.lines.empty():
+            self.lines.get_nowait()
+
+    def stop(self) -> str:
+        self.proc.kill()
+        _, err = self.proc.communicate(timeout=10)
+        return err
+
+
+@pytest.fixture
+def target_factory() -> Iterator:  # type: ignore[type-arg]
+    started: list[Target] = []
+
+    def make(code: str = PRINTER, python: str = sys.executable) -> Target:
+        t = Target(python, code)
+        started.append(t)
+        t.next_lines(1)  # running
+        return t
+
+    yield make
+    for t in started:
+        if t.proc.poll() is None:
+            t.stop()
+
+
+def _pyenv_python(prefix: str) -> str | None:
+    for v in sorted((PYENV_ROOT / "versions").glob(prefix + "*")):
+        exe = v / "bin" / "python3"
+        if exe.exists():
+            return str(exe)
+    return None
+
+
+def _record_attach(out: Path, pid: int, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*RECORD, "-o", str(out), "--pid", str(pid), *extra], capture_output=True, text=True, timeout=90
+    )
+
+
+def _skip_if_ptrace_denied(stderr: str) -> None:
+    if "ptrace not permitted" in stderr or "not permitted to inspect" in stderr:
+        pytest.skip("ptrace is not permitted on this machine: " + stderr.strip())
+
+
+def _check_attached_recording(out: Path, pid: int) -> None:
+    profile, report = read_recording(out)
+    assert report.clean, report.problems
+    assert profile.meta["pid"] == pid and profile.meta["attached"] is True
+    assert profile.end is not None and profile.end["reason"] == "detached"
+    assert profile.sample_count >= 20
+    labels = {profile.frame_label(f) for f in range(len(profile.frames))}
+    assert not any("bootstrap" in lb or "transport" in lb for lb in labels)
+
+
+def _attach_and_detach(tmp_path: Path, target: Target) -> str:
+    out = tmp_path / "attach.pyro"
+    res = _record_attach(out, target.proc.pid, "--duration", "0.8")
+    _skip_if_ptrace_denied(res.stderr)
+    assert res.returncode == 0, res.stderr
+    assert f"detached from {target.proc.pid}" in res.stderr
+    target.drain()
+    target.next_lines(3)  # it keeps printing after we left
+    assert target.proc.poll() is None
+    _check_attached_recording(out, target.proc.pid)
+    err = target.stop()
+    assert "Traceback" not in err  # nothing leaked into the target's console
+    return res.stderr
+
+
+@needs_gdb
+def test_attach_collects_samples_and_detach_leaves_target_running(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    stderr = _attach_and_detach(tmp_path, target_factory())
+    assert "pending-call" in stderr or "remote_exec" in stderr
+
+
+@needs_gdb
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_attach_to_other_interpreter_versions(tmp_path: Path, target_factory, version: str) -> None:  # type: ignore[no-untyped-def]
+    python = _pyenv_python(version)
+    if python is None:
+        pytest.skip(f"no pyenv Python {version} on this machine")
+    _attach_and_detach(tmp_path, target_factory(python=python))
+
+
+@needs_gdb
+def test_main_thread_idle_in_c_takes_the_gil_directly(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    target = target_factory(PARKED)
+    out = tmp_path / "parked.pyro"
+    res = _record_attach(out, target.proc.pid, "--duration", "0.6")
+    _skip_if_ptrace_denied(res.stderr)
+    assert res.returncode == 0, res.stderr
+    if sys.version_info < (3, 14):
+        assert f"attached to {target.proc.pid} (direct)" in res.stderr
+    target.drain()
+    target.next_lines(3)
+    profile, report = read_recording(out)
+    assert report.clean and profile.end is not None and profile.end["reason"] == "detached"
+    assert "printer" in {t.name for t in profile.threads.values()}
+    assert "Traceback" not in target.stop()
+
+
+@needs_gdb
+def test_ctrl_c_detaches(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    target = target_factory()
+    out = tmp_path / "ctrlc.pyro"
+    rec = subprocess.Popen(
+        [*RECORD, "-o", str(out), "--pid", str(target.proc.pid)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert rec.stderr is not None
+    first = rec.stderr.readline()
+    if "attached" not in first:
+        rec.wait(30)
+        _skip_if_ptrace_denied(first)
+        pytest.fail(first)
+    time.sleep(0.5)
+    rec.send_signal(signal.SIGINT)
+    rest = rec.communicate(timeout=30)[1]
+    assert rec.returncode == 0
+    assert f"detached from {target.proc.pid}" in rest
+    target.drain()
+    target.next_lines(3)
+    _check_attached_recording(out, target.proc.pid)
+
+
+# ------------------------------------------------------------------ errors
+def _one_line_error(res: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert expected in lines[0], lines[0]
+
+
+def test_no_such_process(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    _one_line_error(_record_attach(tmp_path / "x.pyro", gone.pid), f"no such process: {gone.pid}")
+
+
+def test_not_a_python_process(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        _one_line_error(_record_attach(tmp_path / "x.pyro", sleeper.pid), "is not a Python process")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ attaches without gdb")
+def test_gdb_missing(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    target = target_factory()
+    env = dict(os.environ, PATH=str(tmp_path))  # no gdb on this PATH
+    res = subprocess.run(
+        [*RECORD, "-o", str(tmp_path / "x.pyro"), "--pid", str(target.proc.pid)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    _one_line_error(res, "gdb not found: install gdb")
+
+
+@needs_gdb
+def test_ptrace_not_permitted_says_what_to_do(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    # A process that is already traced (by its parent, us) cannot be attached by anyone else.
+    target = target_factory(
+        "import ctypes; ctypes.CDLL(None).ptrace(0, 0, None, None)\n" + PRINTER
+    )
+    res = _record_attach(tmp_path / "x.pyro", target.proc.pid)
+    _one_line_error(res, f"ptrace not permitted on process {target.proc.pid}")
+    assert "sudo" in res.stderr and "ptrace_scope" in res.stderr
+
+
+@needs_gdb
+def test_process_exiting_during_attach(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    # The target quits as soon as a tracer appears (a watcher thread reads TracerPid).
+    code = (
+        "import os, threading, time\n"
+        "def watch():\n"
+        "    while True:\n"
+        "        with open('/proc/self/status') as fh:\n"
+        "            if any(l.startswith('TracerPid:') and l.split()[1] != '0' for l in fh):\n"
+        "                os._exit(0)\n"
+        "        time.sleep(0.002)\n"
+        "threading.Thread(target=watch, daemon=True).start()\n" + PRINTER
+    )
+    target = target_factory(code)
+    _one_line_error(_record_attach(tmp_path / "x.pyro", target.proc.pid), "exited during attach")
+
+
+@needs_gdb
+def test_agent_that_never_connects_times_out(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+    # A stand-in bootstrap that does nothing: injection succeeds, nobody connects.
+    dud = tmp_path / "dud_bootstrap.py"
+    dud.write_text("def attach(config):\n    pass\n")
+    target = target_factory()
+    with Collector(tmp_path / "x.pyro") as coll:
+        t0 = time.monotonic()
+        with pytest.raises(AttachError, match="did not connect within 1.5 s") as info:
+            attach(target.proc.pid, coll, {"rate_hz": 100.0}, connect_timeout=1.5, bootstrap=dud)
+        assert time.monotonic() - t0 < 20
+    if "ptrace" in str(info.value):
+        pytest.skip(str(info.value))
+    assert "\n" not in str(info.value)
+    target.drain()
+    target.next_lines(2)
