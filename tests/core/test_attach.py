@@ -105,7 +105,10 @@ def _pyenv_python(prefix: str) -> str | None:
 
 def _record_attach(out: Path, pid: int, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*RECORD, "-o", str(out), "--pid", str(pid), *extra], capture_output=True, text=True, timeout=90
+        [*RECORD, "-o", str(out), "--pid", str(pid), *extra],
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
@@ -140,7 +143,9 @@ def _attach_and_detach(tmp_path: Path, target: Target) -> str:
 
 
 @needs_gdb
-def test_attach_collects_samples_and_detach_leaves_target_running(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_attach_collects_samples_and_detach_leaves_target_running(
+    tmp_path: Path, target_factory
+) -> None:  # type: ignore[no-untyped-def]
     stderr = _attach_and_detach(tmp_path, target_factory())
     assert "pending-call" in stderr or "remote_exec" in stderr
 
@@ -237,9 +242,7 @@ def test_gdb_missing(tmp_path: Path, target_factory) -> None:  # type: ignore[no
 @needs_gdb
 def test_ptrace_not_permitted_says_what_to_do(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
     # A process that is already traced (by its parent, us) cannot be attached by anyone else.
-    target = target_factory(
-        "import ctypes; ctypes.CDLL(None).ptrace(0, 0, None, None)\n" + PRINTER
-    )
+    target = target_factory("import ctypes; ctypes.CDLL(None).ptrace(0, 0, None, None)\n" + PRINTER)
     res = _record_attach(tmp_path / "x.pyro", target.proc.pid)
     _one_line_error(res, f"ptrace not permitted on process {target.proc.pid}")
     assert "sudo" in res.stderr and "ptrace_scope" in res.stderr
@@ -270,7 +273,7 @@ def test_agent_that_never_connects_times_out(tmp_path: Path, target_factory) -> 
     target = target_factory()
     with Collector(tmp_path / "x.pyro") as coll:
         t0 = time.monotonic()
-        with pytest.raises(AttachError, match="did not connect within 1.5 s") as info:
+        with pytest.raises(AttachError, match=r"did not connect within 1\.5 s") as info:
             attach(target.proc.pid, coll, {"rate_hz": 100.0}, connect_timeout=1.5, bootstrap=dud)
         assert time.monotonic() - t0 < 20
     if "ptrace" in str(info.value):
