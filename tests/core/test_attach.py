@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,7 @@ class Target:
             self.lines.put(line)
 
     def next_lines(self, n: int, timeout: float = 10.0) -> list[str]:
-        out = []
+        out: list[str] = []
         deadline = time.monotonic() + timeout
         while len(out) < n:
             out.append(self.lines.get(timeout=max(0.01, deadline - time.monotonic())))
@@ -79,8 +79,11 @@ class Target:
         return err
 
 
+TargetFactory = Callable[..., Target]
+
+
 @pytest.fixture
-def target_factory() -> Iterator:  # type: ignore[type-arg]
+def target_factory() -> Iterator[TargetFactory]:
     started: list[Target] = []
 
     def make(code: str = PRINTER, python: str = sys.executable) -> Target:
@@ -144,8 +147,8 @@ def _attach_and_detach(tmp_path: Path, target: Target) -> str:
 
 @needs_gdb
 def test_attach_collects_samples_and_detach_leaves_target_running(
-    tmp_path: Path, target_factory
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, target_factory: TargetFactory
+) -> None:
     stderr = _attach_and_detach(tmp_path, target_factory())
     assert "pending-call" in stderr or "remote_exec" in stderr
 
@@ -153,7 +156,9 @@ def test_attach_collects_samples_and_detach_leaves_target_running(
 @needs_gdb
 @pytest.mark.slow
 @pytest.mark.parametrize("version", ["3.9", "3.13"])
-def test_attach_to_other_interpreter_versions(tmp_path: Path, target_factory, version: str) -> None:  # type: ignore[no-untyped-def]
+def test_attach_to_other_interpreter_versions(
+    tmp_path: Path, target_factory: TargetFactory, version: str
+) -> None:
     python = _pyenv_python(version)
     if python is None:
         pytest.skip(f"no pyenv Python {version} on this machine")
@@ -161,7 +166,9 @@ def test_attach_to_other_interpreter_versions(tmp_path: Path, target_factory, ve
 
 
 @needs_gdb
-def test_main_thread_idle_in_c_takes_the_gil_directly(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_main_thread_idle_in_c_takes_the_gil_directly(
+    tmp_path: Path, target_factory: TargetFactory
+) -> None:
     target = target_factory(PARKED)
     out = tmp_path / "parked.pyro"
     res = _record_attach(out, target.proc.pid, "--duration", "0.6")
@@ -178,7 +185,7 @@ def test_main_thread_idle_in_c_takes_the_gil_directly(tmp_path: Path, target_fac
 
 
 @needs_gdb
-def test_ctrl_c_detaches(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_detaches(tmp_path: Path, target_factory: TargetFactory) -> None:
     target = target_factory()
     out = tmp_path / "ctrlc.pyro"
     rec = subprocess.Popen(
@@ -226,7 +233,7 @@ def test_not_a_python_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ attaches without gdb")
-def test_gdb_missing(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_gdb_missing(tmp_path: Path, target_factory: TargetFactory) -> None:
     target = target_factory()
     env = dict(os.environ, PATH=str(tmp_path))  # no gdb on this PATH
     res = subprocess.run(
@@ -240,7 +247,9 @@ def test_gdb_missing(tmp_path: Path, target_factory) -> None:  # type: ignore[no
 
 
 @needs_gdb
-def test_ptrace_not_permitted_says_what_to_do(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_ptrace_not_permitted_says_what_to_do(
+    tmp_path: Path, target_factory: TargetFactory
+) -> None:
     # A process that is already traced (by its parent, us) cannot be attached by anyone else.
     target = target_factory("import ctypes; ctypes.CDLL(None).ptrace(0, 0, None, None)\n" + PRINTER)
     res = _record_attach(tmp_path / "x.pyro", target.proc.pid)
@@ -249,7 +258,7 @@ def test_ptrace_not_permitted_says_what_to_do(tmp_path: Path, target_factory) ->
 
 
 @needs_gdb
-def test_process_exiting_during_attach(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_process_exiting_during_attach(tmp_path: Path, target_factory: TargetFactory) -> None:
     # The target quits as soon as a tracer appears (a watcher thread reads TracerPid).
     code = (
         "import os, threading, time\n"
@@ -266,7 +275,7 @@ def test_process_exiting_during_attach(tmp_path: Path, target_factory) -> None: 
 
 
 @needs_gdb
-def test_agent_that_never_connects_times_out(tmp_path: Path, target_factory) -> None:  # type: ignore[no-untyped-def]
+def test_agent_that_never_connects_times_out(tmp_path: Path, target_factory: TargetFactory) -> None:
     # A stand-in bootstrap that does nothing: injection succeeds, nobody connects.
     dud = tmp_path / "dud_bootstrap.py"
     dud.write_text("def attach(config):\n    pass\n")
