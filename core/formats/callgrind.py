@@ -226,7 +226,7 @@ class _Parser:
             self.cfn = self.name("fn", value)
         elif key in ("calls", "rcalls"):
             parts = value.split()
-            if not parts or not parts[0].isdigit():
+            if not parts or not parts[0].isdigit() or len(parts[0]) > 20:
                 raise self.fail(f"bad calls= line {value[:40]!r}")
             if self.cfn is None:
                 raise self.fail("calls= without a cfn=")
@@ -255,15 +255,10 @@ class _Parser:
                 self.last[i] += delta if tok[0] == "+" else -delta
             else:
                 self.last[i] = self.number(tok)
-        cost = 0
-        if len(toks) > npos:
-            tok = toks[npos]
-            if not tok.isdigit():
+        for tok in toks[npos:]:
+            if not tok.isdigit() or len(tok) > 20:  # 64-bit counters
                 raise self.fail(f"bad cost {tok[:30]!r}")
-            cost = int(tok)
-        for tok in toks[npos + 1 :]:
-            if not tok.isdigit():
-                raise self.fail(f"bad cost {tok[:30]!r}")
+        cost = int(toks[npos]) if len(toks) > npos else 0
         if self.func is None:
             self.func = (self.ob, self.fl, "(unknown)")
         caller = self.get_func(self.func)

@@ -196,6 +196,7 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
         lst.sort(key=lambda x: -x[1])
     roots = _roots(n, children, has_caller, total)
     grand = float(sum(total[r] for r in roots))
+    profile.meta["synthesized_paths"] = 0
     if grand <= 0:
         return False
     eps = grand * min_fraction
@@ -274,8 +275,12 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
             stacks.append(n_stack[nid])
             weights.append(n_self[nid])
         todo.extend(reversed(n_kids[nid]))
+    w = np.asarray(weights, np.float64)
+    keep = w.astype(np.float32) > 0  # weights are float32 in the model: drop what rounds to nothing
+    if not bool(keep.all()):
+        w = w[keep]
+        stacks = [s for s, k in zip(stacks, keep.tolist(), strict=True) if k]
     if stacks:
-        w = np.asarray(weights, np.float64)
         t = np.concatenate(([0.0], np.cumsum(w)[:-1]))
         profile.ensure_thread(0, "all threads")
         profile.add_samples(time=t, thread=np.zeros(len(w), np.int32), stack=np.asarray(stacks, np.int32), weight=w)

@@ -38,6 +38,7 @@ from pyrometer.core.model import Profile
 
 MAX_FILE_BYTES = 1 << 30  # refuse (decompressed) pstats data above 1 GiB
 BUILTIN_FILE = "~"
+MAX_SECONDS = 1e15  # larger "times" are not from a profiler (and would overflow float32 weights)
 _INT63 = 1 << 63
 _LINE_MAX = 1 << 31
 
@@ -97,7 +98,7 @@ def _count(v: Any, what: str) -> int:
 
 
 def _time(v: Any, what: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > 1e300:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > MAX_SECONDS:
         raise _Shape(f"{what} {v!r} is not a finite time")
     return float(v)
 
