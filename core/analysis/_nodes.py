@@ -10,22 +10,42 @@ lookup per new stack; the bottom-up (inverted) cache walks each new stack once.
 from __future__ import annotations
 
 import weakref
+from array import array
 
 import numpy as np
 
 from pyrometer.core.model import Profile
 
 
+def _ints(values: list[int] | None = None) -> array[int]:
+    """A compact growable int32 column (4 bytes a node instead of a Python int object)."""
+    return array("i", values or [])
+
+
+def _np(a: array[int]) -> np.ndarray:
+    """A numpy copy of an int32 array (a view would pin the array's buffer against growth)."""
+    return np.frombuffer(a, dtype=np.int32).copy() if len(a) else np.zeros(0, np.int32)
+
+
+# Child keys are `parent * _MIX + func`: injective for func < _MIX, and multiplying by
+# a large odd number spreads the low bits that dict probing uses (a shift would not).
+_MIX = 4_294_967_311
+
+
 class NodeTable:
-    """A growing tree of (parent node, function) pairs plus the stack -> node map."""
+    """A growing tree of (parent node, function) pairs plus the stack -> node map.
+
+    Children are found through a dict keyed by one int per (parent, func)
+    (about half the memory of a tuple key).
+    """
 
     def __init__(self, inverted: bool) -> None:
         self.inverted = inverted
-        self.parent: list[int] = [-1]
-        self.func: list[int] = [-1]
-        self.depth: list[int] = [0]
-        self.index: dict[tuple[int, int], int] = {}
-        self.stack_node: list[int] = []  # per stack id
+        self.parent = _ints([-1])
+        self.func = _ints([-1])
+        self.depth = _ints([0])
+        self.index: dict[int, int] = {}
+        self.stack_node = _ints()  # per stack id
         self._arrays_n = -1
         self._stack_arrays_n = -1
         self._parent_a = np.zeros(0, np.int32)
@@ -35,22 +55,11 @@ class NodeTable:
         self._edge_first_a = np.zeros(0, bool)
         self._levels: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
         self._stack_node_a = np.zeros(1, np.int32)
-        # for the inverted walk: all stacks' parent and function as lists
-        self._sparent: list[int] = []
-        self._sfunc: list[int] = []
+        # for the inverted walk: every stack's parent and function
+        self._sparent = _ints()
+        self._sfunc = _ints()
 
     # ------------------------------------------------------------- building
-    def _child(self, parent: int, func: int) -> int:
-        key = (parent, func)
-        node = self.index.get(key)
-        if node is None:
-            node = len(self.parent)
-            self.index[key] = node
-            self.parent.append(parent)
-            self.func.append(func)
-            self.depth.append(self.depth[parent] + 1)
-        return node
-
     def update(self, profile: Profile) -> None:
         """Map the stacks added since the last call."""
         have = len(self.stack_node)
@@ -60,10 +69,20 @@ class NodeTable:
         parents = profile.stacks["parent"][have:n].tolist()
         funcs = profile.frames["func"][profile.stacks["frame"][have:n]].tolist()
         stack_node = self.stack_node
-        child = self._child
+        index, parent_col, func_col, depth_col = self.index, self.parent, self.func, self.depth
+        get = index.get
         if not self.inverted:
             for p, f in zip(parents, funcs, strict=True):
-                stack_node.append(child(0 if p < 0 else stack_node[p], f))
+                pn = 0 if p < 0 else stack_node[p]
+                key = pn * _MIX + f
+                node = get(key)
+                if node is None:
+                    node = len(parent_col)
+                    index[key] = node
+                    parent_col.append(pn)
+                    func_col.append(f)
+                    depth_col.append(depth_col[pn] + 1)
+                stack_node.append(node)
             return
         sparent, sfunc = self._sparent, self._sfunc
         sparent.extend(parents)
@@ -72,7 +91,16 @@ class NodeTable:
             node = 0
             s = sid
             while s >= 0:
-                node = child(node, sfunc[s])
+                f = sfunc[s]
+                key = node * _MIX + f
+                child = get(key)
+                if child is None:
+                    child = len(parent_col)
+                    index[key] = child
+                    parent_col.append(node)
+                    func_col.append(f)
+                    depth_col.append(depth_col[node] + 1)
+                node = child
                 s = sparent[s]
             stack_node.append(node)
 
@@ -89,7 +117,7 @@ class NodeTable:
     def stack_to_node(self) -> np.ndarray:
         """Node of each stack, shifted by one: index 0 is the empty stack (-1) -> root."""
         if self._stack_arrays_n != len(self.stack_node):
-            self._stack_node_a = np.asarray([0, *self.stack_node], np.int32)
+            self._stack_node_a = np.concatenate((np.zeros(1, np.int32), _np(self.stack_node)))
             self._stack_arrays_n = len(self.stack_node)
         return self._stack_node_a
 
@@ -112,9 +140,7 @@ class NodeTable:
         n = len(self.parent)
         if self._arrays_n == n:
             return
-        parent = np.asarray(self.parent, np.int32)
-        func = np.asarray(self.func, np.int32)
-        depth = np.asarray(self.depth, np.int32)
+        parent, func, depth = _np(self.parent), _np(self.func), _np(self.depth)
         order = np.argsort(depth, kind="stable")
         bounds = np.searchsorted(depth[order], np.arange(int(depth.max(initial=0)) + 2))
         self._parent_a, self._func_a, self._depth_a = parent, func, depth
