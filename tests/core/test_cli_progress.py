@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,17 @@ def read_all(fd: int) -> bytes:
             data = os.read(fd, 65536)
         except OSError:  # EIO once the child side is closed (Linux)
             break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+def drain(fd: int, quiet: float = 0.3) -> bytes:
+    """Everything readable from fd until it stays quiet for `quiet` seconds."""
+    chunks = []
+    while select.select([fd], [], [], quiet)[0]:
+        data = os.read(fd, 65536)
         if not data:
             break
         chunks.append(data)
@@ -99,7 +111,7 @@ def test_terminal_progress_throttles_and_clears() -> None:
             assert progress.drawn
             progress.clear()
             assert not progress.drawn
-        text = os.read(master, 4096).decode()
+        text = drain(master).decode()
     finally:
         os.close(master)
         os.close(slave)
