@@ -1,0 +1,386 @@
+"""The timeline pane: per-thread activity lanes, blocking events, task lifespans and the lag curve.
+
+Lanes are drawn by one FlameGraphItem (rows = lanes, boxes = segments), so a
+thread with 10^5 samples costs what the flame graph costs: culled to the view,
+sub-pixel segments merged, one drawRects per colour. Dragging across either
+plot selects a time range for every pane (`Document.set_range`); Esc or the
+Clear button removes it. In replay a vertical line marks the playhead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from pyrometer.app import fmt
+from pyrometer.app.document import Document
+from pyrometer.app.flame_item import FlameGraphItem
+from pyrometer.app.panes.base import Pane
+from pyrometer.core.analysis.loop import blocking_events, lag_values
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.spans import thread_activity
+from pyrometer.core.model import Profile
+
+ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED = range(7)
+PALETTE = (
+    QtGui.QColor(58, 166, 87),  # on CPU
+    QtGui.QColor(201, 211, 223),  # waiting / off CPU
+    QtGui.QColor(214, 48, 39),  # loop blocked
+    QtGui.QColor(86, 140, 214),  # task pending
+    QtGui.QColor(150, 190, 150),  # task done
+    QtGui.QColor(232, 160, 60),  # task cancelled
+    QtGui.QColor(220, 80, 80),  # task failed
+)
+TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
+MAX_TASK_ROWS = 24
+
+
+@dataclass
+class Lanes:
+    """Boxes of every lane plus what a tooltip needs, built from one profile snapshot."""
+
+    x: list[np.ndarray] = field(default_factory=list)
+    width: list[np.ndarray] = field(default_factory=list)
+    row: list[np.ndarray] = field(default_factory=list)
+    color: list[np.ndarray] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    tips: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)  # per box: "thread", "blocking", "task"
+    names: list[str] = field(default_factory=list)  # per lane
+    hidden_tasks: int = 0
+
+    def add(self, row: int, x: np.ndarray, w: np.ndarray, color: np.ndarray, labels: list[str], tips: list[str], kind: str) -> None:
+        self.x.append(np.asarray(x, np.float64))
+        self.width.append(np.asarray(w, np.float64))
+        self.row.append(np.full(len(x), row, np.int32))
+        self.color.append(np.asarray(color, np.int32))
+        self.labels.extend(labels)
+        self.tips.extend(tips)
+        self.kind.extend([kind] * len(x))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if not self.x:
+            z = np.zeros(0)
+            return z, z, np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return (np.concatenate(self.x), np.concatenate(self.width), np.concatenate(self.row), np.concatenate(self.color))
+
+
+def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, width, on_cpu) runs of consecutive samples in the same state.
+
+    A sample lasts until the thread's next sample, but at most three typical
+    intervals: a long gap means the thread was not sampled (e.g. idle in C).
+    """
+    t, on = thread_activity(profile, thread, Selection(t1=t1))
+    if len(t) == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+    med = float(np.median(np.diff(t))) if len(t) > 1 else 0.01
+    med = med if med > 0 else 0.001
+    ends = np.empty_like(t)
+    ends[:-1] = np.minimum(t[1:], t[:-1] + 3 * med)
+    ends[-1] = t[-1] + med
+    brk = np.ones(len(t), bool)
+    brk[1:] = (on[1:] != on[:-1]) | (t[1:] > ends[:-1] + 1e-12)
+    starts = np.flatnonzero(brk)
+    last = np.empty_like(starts)
+    last[:-1] = starts[1:] - 1
+    last[-1] = len(t) - 1
+    return t[starts], ends[last] - t[starts], on[starts]
+
+
+def build_lanes(profile: Profile, t1: float | None) -> Lanes:
+    """Thread activity lanes, a blocking lane and packed task lanes, up to time t1."""
+    lanes = Lanes()
+    row = 0
+    threads = sorted(profile.threads.values(), key=lambda th: th.id)
+    for th in threads:
+        x, w, on = activity_segments(profile, th.id, t1)
+        if len(x) == 0:
+            continue
+        color = np.where(on, ON_CPU, WAITING)
+        what = ["on CPU" if o else "waiting" for o in on.tolist()]
+        tips = [
+            f"<b>{th.name}</b>: {s}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
+            for s, a, b in zip(what, x.tolist(), w.tolist(), strict=True)
+        ]
+        lanes.add(row, x, w, color, [""] * len(x), tips, "thread")
+        lanes.names.append(th.name)
+        row += 1
+    events = blocking_events(profile, Selection(t1=t1))
+    if events or len(profile.lag):
+        from pyrometer.app.panes.event_loop import blocking_function
+
+        names = [blocking_function(profile, e)[0] for e in events]
+        lanes.add(
+            row,
+            np.array([e.start for e in events]),
+            np.array([e.duration for e in events]),
+            np.full(len(events), BLOCKING),
+            names,
+            [f"<b>loop blocked {fmt.seconds(e.duration)}</b> at {fmt.clock(e.start)}<br>in {n}" for e, n in zip(events, names, strict=True)],
+            "blocking",
+        )
+        lanes.names.append("loop blocked")
+        row += 1
+    tasks = [tk for tk in profile.tasks.values() if tk.created is not None and (t1 is None or tk.created <= t1)]
+    tasks.sort(key=lambda tk: (tk.created or 0.0, tk.id))
+    end_of = t1 if t1 is not None else profile.duration()
+    row_end: list[float] = []
+    packed: dict[int, list[tuple[float, float, int, str, str]]] = {}
+    for tk in tasks:
+        start = float(tk.created or 0.0)
+        ended = tk.ended is not None and (t1 is None or tk.ended <= t1)
+        stop = float(tk.ended) if ended and tk.ended is not None else max(end_of, start)
+        state = tk.state if ended else "pending"
+        if ended and state == "pending":
+            state = "done"
+        slot = next((i for i, e in enumerate(row_end) if e <= start), -1)
+        if slot < 0:
+            if len(row_end) >= MAX_TASK_ROWS:
+                lanes.hidden_tasks += 1
+                continue
+            row_end.append(stop)
+            slot = len(row_end) - 1
+        row_end[slot] = max(stop, start + 1e-9)
+        tip = f"<b>task {tk.name}</b> ({state})<br>{tk.coro}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
+        packed.setdefault(slot, []).append((start, max(stop - start, 1e-9), TASK_COLOR.get(state, T_DONE), tk.name, tip))
+    for slot in range(len(row_end)):
+        items = packed.get(slot, [])
+        lanes.add(
+            row + slot,
+            np.array([i[0] for i in items]),
+            np.array([i[1] for i in items]),
+            np.array([i[2] for i in items]),
+            [i[3] for i in items],
+            [i[4] for i in items],
+            "task",
+        )
+        lanes.names.append("tasks" if slot == 0 else "")
+    return lanes
+
+
+class TimelineViewBox(pg.ViewBox):
+    """x-only zoom; left-drag selects a time range, Shift/middle-drag pans."""
+
+    sigRangeSelected = QtCore.Signal(float, float)
+    sigSelecting = QtCore.Signal(float, float)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(enableMenu=False, **kwargs)
+        self.setMouseEnabled(x=True, y=False)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        pan = ev.button() == QtCore.Qt.MouseButton.MiddleButton or (
+            ev.button() == QtCore.Qt.MouseButton.LeftButton
+            and bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
+        )
+        if pan:
+            ev.accept()
+            a = self.mapToView(ev.lastPos())
+            b = self.mapToView(ev.pos())
+            self._resetTarget()
+            self.translateBy(x=a.x() - b.x())
+            return
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        t0 = self.mapToView(ev.buttonDownPos()).x()
+        t1 = self.mapToView(ev.pos()).x()
+        lo, hi = min(t0, t1), max(t0, t1)
+        if ev.isFinish():
+            self.sigRangeSelected.emit(lo, hi)
+        else:
+            self.sigSelecting.emit(lo, hi)
+
+
+class TimelinePane(Pane):
+    """Threads, blocking and tasks over time, with the loop-lag curve below; drag to select a range."""
+
+    title = "Timeline"
+    area = "top"
+
+    def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(doc, parent)
+        self.lanes = Lanes()
+        self._duration = 0.0
+
+        self.clear_button = QtWidgets.QToolButton()
+        self.clear_button.setText("Clear selection")
+        self.clear_button.setToolTip("Show the whole session again (Esc)")
+        self.clear_button.clicked.connect(self.clear_selection)
+        self.fit_button = QtWidgets.QToolButton()
+        self.fit_button.setText("Fit")
+        self.fit_button.setToolTip("Zoom out to the whole session")
+        self.fit_button.clicked.connect(self.fit)
+        self.info = QtWidgets.QLabel()
+        hint = QtWidgets.QLabel("drag: select range · wheel: zoom · shift-drag: pan")
+        hint.setStyleSheet("color: gray")
+        bar = QtWidgets.QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(self.info, 1)
+        bar.addWidget(hint)
+        bar.addWidget(self.fit_button)
+        bar.addWidget(self.clear_button)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
+        self.lane_vb = TimelineViewBox(invertY=True)
+        self.lane_plot = self.graphics.addPlot(row=0, col=0, viewBox=self.lane_vb)
+        self.lag_vb = TimelineViewBox()
+        self.lag_plot = self.graphics.addPlot(row=1, col=0, viewBox=self.lag_vb)
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 1)
+        self.lag_plot.setXLink(self.lane_plot)
+        self.lane_plot.hideButtons()
+        self.lag_plot.hideButtons()
+        self.lane_plot.hideAxis("bottom")
+        self.lag_plot.setLabel("left", "loop lag", units="s")
+        self.lag_plot.setLabel("bottom", "time", units="s")
+        self.lag_plot.showGrid(x=True, y=True, alpha=0.15)
+        for plot in (self.lane_plot, self.lag_plot):
+            plot.getAxis("left").setWidth(110)
+        self.item = FlameGraphItem()
+        self.item.set_palette(list(PALETTE))
+        self.item.tooltip_fn = self._tooltip
+        self.item.boxClicked.connect(self._box_clicked)
+        self.item.boxDoubleClicked.connect(self._box_double_clicked)
+        self.lane_plot.addItem(self.item)
+        self.lag_curve = pg.PlotDataItem(pen=pg.mkPen(QtGui.QColor(40, 110, 200), width=1.2))
+        self.lag_curve.setDownsampling(auto=True, method="peak")
+        self.lag_curve.setClipToView(True)
+        self.lag_plot.addItem(self.lag_curve)
+        self.block_markers = pg.ScatterPlotItem(size=8, symbol="t", brush=pg.mkBrush(PALETTE[BLOCKING]), pen=None)
+        self.lag_plot.addItem(self.block_markers)
+        self.regions: list[pg.LinearRegionItem] = []
+        self.playheads: list[pg.InfiniteLine] = []
+        for plot in (self.lane_plot, self.lag_plot):
+            region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 140, 230, 50))
+            region.setZValue(10)
+            region.hide()
+            plot.addItem(region, ignoreBounds=True)
+            self.regions.append(region)
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(QtGui.QColor(230, 120, 0), width=2))
+            line.setZValue(20)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+            self.playheads.append(line)
+        for vb in (self.lane_vb, self.lag_vb):
+            vb.sigSelecting.connect(self._show_region)
+            vb.sigRangeSelected.connect(self._range_selected)
+
+        self.empty = QtWidgets.QLabel("Nothing recorded over time in this profile")
+        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.graphics)
+        self.stack.addWidget(self.empty)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.stack, 1)
+
+        sc = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
+        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sc.activated.connect(self.clear_selection)
+        doc.rangeChanged.connect(self._range_changed)
+
+    # ------------------------------------------------------------------ Pane API
+    def export_widget(self) -> QtWidgets.QWidget | None:
+        return self.graphics
+
+    def refresh(self) -> None:
+        profile = self.doc.profile
+        playhead = self.doc.playhead
+        was_full = self._is_full_view()
+        prev = self.lane_vb.viewRange()[0]
+        self.lanes = build_lanes(profile, playhead)
+        x, w, row, color = self.lanes.arrays()
+        self.item.set_boxes(x, w, row, color, self.lanes.labels)
+        n_rows = max(len(self.lanes.names), 1)
+        axis = self.lane_plot.getAxis("left")
+        axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self.lanes.names)], []])
+        self.lane_vb.setLimits(yMin=0.0, yMax=float(n_rows))
+        self.lane_vb.setYRange(0.0, float(n_rows), padding=0.0)
+        t, lag = lag_values(profile, Selection(t1=playhead))
+        self.lag_curve.setData(t, lag)
+        events = blocking_events(profile, Selection(t1=playhead))
+        self.block_markers.setData(x=[e.start for e in events], y=[e.duration for e in events])
+        self.lag_plot.setVisible(bool(len(t) or events))
+        duration = profile.duration() if playhead is None else playhead
+        self._duration = max(duration, 1e-6)
+        for vb in (self.lane_vb, self.lag_vb):
+            vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
+        if was_full:
+            self.fit()
+        else:
+            self.lane_vb.setXRange(prev[0], prev[1], padding=0.0)
+        self.stack.setCurrentWidget(self.graphics if len(x) or len(t) else self.empty)
+        for line in self.playheads:
+            line.setVisible(playhead is not None)
+            if playhead is not None:
+                line.setValue(playhead)
+        self._range_changed(self.doc.range)
+        extra = f" · {self.lanes.hidden_tasks:,} more tasks not shown" if self.lanes.hidden_tasks else ""
+        self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
+
+    # ------------------------------------------------------------------ view
+    def fit(self) -> None:
+        self.lane_vb.setXRange(0.0, self._duration, padding=0.01)
+
+    def _is_full_view(self) -> bool:
+        if self._duration <= 0:
+            return True
+        x0, x1 = self.lane_vb.viewRange()[0]
+        return x0 <= self._duration * 0.02 and x1 >= self._duration * 0.98
+
+    def clear_selection(self) -> None:
+        self.doc.set_range(None, None)
+
+    def _show_region(self, t0: float, t1: float) -> None:
+        for region in self.regions:
+            region.setRegion((t0, t1))
+            region.show()
+
+    def _range_selected(self, t0: float, t1: float) -> None:
+        t0, t1 = max(t0, 0.0), max(t1, 0.0)
+        px = self.lane_vb.viewPixelSize()[0]
+        if t1 - t0 < 2 * px:  # a click, not a drag
+            self._range_changed(self.doc.range)
+            return
+        self.doc.set_range(t0, t1)
+
+    def _range_changed(self, rng: object) -> None:
+        if rng is None:
+            for region in self.regions:
+                region.hide()
+            self.clear_button.setEnabled(False)
+            return
+        assert isinstance(rng, tuple)
+        self._show_region(float(rng[0]), float(rng[1]))
+        self.clear_button.setEnabled(True)
+
+    # ------------------------------------------------------------------ boxes
+    def _tooltip(self, box: int) -> str:
+        return self.lanes.tips[box] if 0 <= box < len(self.lanes.tips) else ""
+
+    def _box_span(self, box: int) -> tuple[float, float]:
+        x, w, _, _ = self.lanes.arrays()
+        return float(x[box]), float(x[box] + w[box])
+
+    def _box_clicked(self, box: int) -> None:
+        """Clicking a blocking event or a task selects its time span."""
+        if box < 0 or self.lanes.kind[box] == "thread":
+            return
+        self.doc.set_range(*self._box_span(box))
+
+    def _box_double_clicked(self, box: int) -> None:
+        if box < 0:
+            return
+        a, b = self._box_span(box)
+        pad = (b - a) * 0.05
+        self.lane_vb.setXRange(a - pad, b + pad, padding=0.0)

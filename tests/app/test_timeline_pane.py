@@ -1,0 +1,150 @@
+"""Timeline pane: lanes from a hand-built profile, drag-to-select range, clear, playhead."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.timeline import ON_CPU, PALETTE, WAITING, TimelinePane, activity_segments
+from pyrometer.core.model import BlockingEvent, LoopInfo, Profile, TaskInfo
+
+
+def make_profile() -> Profile:
+    """Thread 1 (MainThread): on CPU 0–1 s, waiting 1–2 s; thread 2 (worker): on CPU 0–2 s.
+
+    Samples every 10 ms with weight 0.01 s; cpu = 0.01 (on) or 0 (waiting).
+    A lag curve, one blocking event at 0.5 s for 0.2 s, two tasks.
+    """
+    p = Profile()
+    p.ensure_thread(1, "MainThread")
+    p.ensure_thread(2, "worker-1")
+    p.loops[0] = LoopInfo(0, 1)
+    f = p.intern_frame("work", "/srv/app.py", 3, 1)
+    s = p.intern_stack_path([f])
+    t = np.arange(200) * 0.01
+    both_t = np.concatenate([t, t])
+    threads = np.concatenate([np.full(200, 1), np.full(200, 2)]).astype(np.int32)
+    cpu = np.concatenate([np.where(t < 1.0 - 1e-9, 0.01, 0.0), np.full(200, 0.01)]).astype(np.float32)
+    order = np.argsort(both_t, kind="stable")
+    p.add_samples(both_t[order], threads[order], np.full(400, s), weight=0.01, cpu=cpu[order])
+    p.add_lag(np.arange(20) * 0.1, np.zeros(20, np.int32), np.full(20, 0.002, np.float32))
+    p.blocking.append(BlockingEvent(start=0.5, duration=0.2, loop=0, thread=1, stack=s))
+    p.tasks[1] = TaskInfo(1, None, "main", "main()", created=0.0)
+    p.tasks[2] = TaskInfo(2, 1, "fetch", "fetch()", created=0.2, ended=0.9, state="done")
+    p.finish()
+    return p
+
+
+@pytest.fixture
+def pane(qtbot):  # type: ignore[no-untyped-def]
+    pane = TimelinePane(Document(make_profile()))
+    qtbot.addWidget(pane)
+    pane.resize(1000, 420)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.refresh()
+    QtWidgets.QApplication.processEvents()
+    return pane
+
+
+def to_widget(pane: TimelinePane, vb, t: float, y: float) -> QtCore.QPoint:  # type: ignore[no-untyped-def]
+    scene = vb.mapViewToScene(QtCore.QPointF(t, y))
+    return pane.graphics.mapFromScene(scene)
+
+
+def drag(widget: QtWidgets.QWidget, a: QtCore.QPoint, b: QtCore.QPoint) -> None:
+    """A real press-move-release sequence (QTest.mouseMove carries no button state)."""
+    left = QtCore.Qt.MouseButton.LeftButton
+    none = QtCore.Qt.KeyboardModifier.NoModifier
+
+    def send(kind: QtCore.QEvent.Type, pos: QtCore.QPoint, buttons: QtCore.Qt.MouseButton) -> None:
+        p = QtCore.QPointF(pos)
+        g = QtCore.QPointF(widget.mapToGlobal(pos))
+        button = left if kind != QtCore.QEvent.Type.MouseMove else QtCore.Qt.MouseButton.NoButton
+        QtWidgets.QApplication.sendEvent(widget, QtGui.QMouseEvent(kind, p, p, g, button, buttons, none))
+
+    send(QtCore.QEvent.Type.MouseButtonPress, a, left)
+    for k in range(1, 6):
+        time.sleep(0.012)  # pyqtgraph's scene drops mouse moves faster than its rate limit
+        pos = QtCore.QPoint(a.x() + (b.x() - a.x()) * k // 5, a.y() + (b.y() - a.y()) * k // 5)
+        send(QtCore.QEvent.Type.MouseMove, pos, left)
+    send(QtCore.QEvent.Type.MouseButtonRelease, b, QtCore.Qt.MouseButton.NoButton)
+
+
+def test_activity_segments_merge_runs() -> None:
+    p = make_profile()
+    x, w, on = activity_segments(p, 1, None)
+    assert on.tolist() == [True, False]
+    assert x.tolist() == pytest.approx([0.0, 1.0])
+    assert w.tolist() == pytest.approx([1.0, 1.0])
+    x, w, on = activity_segments(p, 2, 1.0)  # up to the playhead
+    assert on.tolist() == [True] and x[0] + w[0] == pytest.approx(1.0)
+
+
+def test_lanes_and_colours(pane: TimelinePane) -> None:
+    assert pane.lanes.names == ["MainThread", "worker-1", "loop blocked", "tasks", ""]
+    x, _w, row, _c = pane.lanes.arrays()
+    assert len(x) == 2 + 1 + 1 + 2  # two main segments, one worker, one blocking, two tasks
+    img = pane.grab().toImage()
+
+    def colour_at(t: float, lane: int) -> QtGui.QColor:
+        pt = pane.graphics.mapTo(pane, to_widget(pane, pane.lane_vb, t, lane + 0.7))
+        return img.pixelColor(pt)
+
+    assert colour_at(0.3, 0).rgb() == PALETTE[ON_CPU].rgb()
+    assert colour_at(1.5, 0).rgb() == PALETTE[WAITING].rgb()
+    assert colour_at(1.5, 1).rgb() == PALETTE[ON_CPU].rgb()
+    assert "blocked" in pane._tooltip(int(np.flatnonzero(row == 2)[0]))
+    assert "3 blocking" not in pane.info.text() and "1 blocking events" in pane.info.text()
+
+
+def test_drag_selects_range_and_esc_clears(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    got: list[object] = []
+    pane.doc.rangeChanged.connect(got.append)
+    a = to_widget(pane, pane.lane_vb, 0.5, 0.5)
+    b = to_widget(pane, pane.lane_vb, 1.5, 0.5)
+    drag(pane.graphics.viewport(), a, b)
+    assert pane.doc.range is not None
+    t0, t1 = pane.doc.range
+    assert t0 == pytest.approx(0.5, abs=0.02) and t1 == pytest.approx(1.5, abs=0.02)
+    assert len(got) == 1 and all(r.isVisible() for r in pane.regions)
+    assert pane.clear_button.isEnabled()
+    # dragging on the lag plot works too
+    drag(pane.graphics.viewport(), to_widget(pane, pane.lag_vb, 0.2, 0.001), to_widget(pane, pane.lag_vb, 0.4, 0.001))
+    assert pane.doc.range == pytest.approx((0.2, 0.4), abs=0.02)
+    pane.graphics.setFocus()
+    qtbot.keyClick(pane.graphics, QtCore.Qt.Key.Key_Escape)
+    assert pane.doc.range is None
+    assert not any(r.isVisible() for r in pane.regions)
+    assert not pane.clear_button.isEnabled()
+
+
+def test_clear_button_and_task_click(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _x, _w, row, _c = pane.lanes.arrays()
+    task = int(np.flatnonzero(row == 4)[0])  # "fetch" sits on the second task row
+    assert "fetch" in pane._tooltip(task)
+    pane._box_clicked(task)
+    assert pane.doc.range == pytest.approx((0.2, 0.9))
+    qtbot.mouseClick(pane.clear_button, QtCore.Qt.MouseButton.LeftButton)
+    assert pane.doc.range is None
+
+
+def test_playhead_line_and_live_growth(pane: TimelinePane) -> None:
+    pane.doc.set_playhead(1.2)
+    pane.refresh()
+    assert all(line.isVisible() and line.value() == pytest.approx(1.2) for line in pane.playheads)
+    x, w, row, _ = pane.lanes.arrays()
+    assert float((x + w)[row == 1].max()) <= 1.2 + 1e-9
+    pane.doc.set_playhead(None)
+    pane.refresh()
+    assert not any(line.isVisible() for line in pane.playheads)
+    # the profile grows (live): a full view follows the new end
+    p = pane.doc.profile
+    s = int(p.samples["stack"][0])
+    p.add_samples(np.array([3.0]), np.array([2], np.int32), np.array([s]), weight=0.01, cpu=0.01)
+    pane.refresh()
+    assert pane.lane_vb.viewRange()[0][1] >= 3.0
