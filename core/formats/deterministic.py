@@ -205,11 +205,14 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
         for f in stats.func.tolist()
     ]
 
-    # node tables (a node is one call path)
+    child_sum = [sum(t for _, t in kids) for kids in children]
+    child_t = [dict(kids) for kids in children]
+
+    # node tables (a node is one call path; its stack id is base + node id)
+    base = len(profile.stacks)
     n_parent: list[int] = []
     n_row: list[int] = []
     n_self: list[float] = []
-    n_stack: list[int] = []
     n_depth: list[int] = []
     n_kids: list[list[int]] = []
     heap: list[tuple[float, int]] = []
@@ -219,12 +222,12 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
         n_parent.append(parent)
         n_row.append(row)
         n_self.append(amount)
-        n_stack.append(profile.intern_stack(n_stack[parent] if parent >= 0 else -1, frames[row]))
         n_depth.append(n_depth[parent] + 1 if parent >= 0 else 1)
         n_kids.append([])
         if parent >= 0:
             n_kids[parent].append(nid)
-        heapq.heappush(heap, (-amount, nid))
+        if children[row]:
+            heapq.heappush(heap, (-amount, nid))
         return nid
 
     top: list[int] = []
@@ -239,31 +242,39 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
         amount = -neg
         row = n_row[nid]
         if n_depth[nid] >= max_depth:
-            truncated = truncated or bool(children[row])
+            truncated = True
             continue
-        if not children[row]:
-            continue
+        ct = child_t[row]
+        cut = 0.0
         on_path = set()
         p = nid
         while p >= 0:
-            on_path.add(n_row[p])
+            q = n_row[p]
+            on_path.add(q)
+            if q in ct:
+                cut += ct[q]
             p = n_parent[p]
-        kids = [(c, t) for c, t in children[row] if c not in on_path]
-        denom = max(float(self_cost[row]) + sum(t for _, t in kids), float(total[row]))
+        denom = max(float(self_cost[row]) + child_sum[row] - cut, float(total[row]))
         if denom <= 0:
             continue
         ratio = amount / denom
         given = 0.0
-        for c, t in kids:
+        for c, t in children[row]:
             share = t * ratio
             if share < eps:
                 break  # sorted by t: the rest are smaller still
+            if c in on_path:
+                continue  # recursion or a cycle: cut here
             if len(n_row) >= max_paths:
                 truncated = True
                 break
             new_node(nid, c, share)
             given += share
         n_self[nid] = max(amount - given, 0.0)
+    if n_row:
+        parent_stack = np.asarray(n_parent, np.int32)
+        parent_stack[parent_stack >= 0] += base
+        profile.add_stack_definitions(base, parent_stack, np.asarray(frames, np.int32)[np.asarray(n_row, np.intp)])
 
     # emit one sample per path with self time, depth-first so spans nest in time
     stacks: list[int] = []
@@ -272,7 +283,7 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
     while todo:
         nid = todo.pop()
         if n_self[nid] > 0:
-            stacks.append(n_stack[nid])
+            stacks.append(base + nid)
             weights.append(n_self[nid])
         todo.extend(reversed(n_kids[nid]))
     w = np.asarray(weights, np.float64)

@@ -75,7 +75,7 @@ class MarshalTruncated(MarshalError):
 
 class _Reader:
     def __init__(self, data: bytes, max_depth: int) -> None:
-        self.data = memoryview(data)
+        self.data = bytes(data)
         self.end = len(data)
         self.pos = 0
         self.max_depth = max_depth
@@ -119,7 +119,7 @@ class _Reader:
 
     def raw(self, n: int, what: str) -> bytes:
         self.need(n, what)
-        out = bytes(self.data[self.pos : self.pos + n])
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -144,7 +144,10 @@ class _Reader:
         if level > self.max_depth:
             raise self.fail(f"nesting deeper than {self.max_depth}")
         at = self.pos
-        code = self.byte("type code")
+        if at >= self.end:
+            raise self.truncated("type code needs 1 bytes, 0 left")
+        code = self.data[at]
+        self.pos = at + 1
         flagged = bool(code & FLAG_REF)
         t = code & ~FLAG_REF
         if t == 0x4E:  # N
