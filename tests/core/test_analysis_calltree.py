@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pyrometer.core.analysis.calltree import call_tree, inverted_tree, tree_text
 from pyrometer.core.analysis.flame import flame_layout
-from pyrometer.core.analysis.functions import function_table
+from pyrometer.core.analysis.functions import FunctionTable, function_table
 from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.model import UNIT_SAMPLES, FuncStats, Profile
 
@@ -241,6 +241,16 @@ def test_tree_properties(rows: list[tuple[list[int], int, int]], a: int, b: int)
     part = call_tree(p, Selection(float(t0), float(t1)))
     assert tree_text(part, p) == tree_text(call_tree(sliced), sliced)
     assert tree_text(inverted_tree(p, Selection(float(t0), float(t1))), p) == tree_text(inverted_tree(sliced), sliced)
+    part_table = function_table(p, Selection(float(t0), float(t1)))
+    sliced_table = function_table(sliced)
+
+    def rows_by_name(prof: Profile, t: FunctionTable) -> dict[str, tuple[float, float, int, int]]:
+        return {
+            prof.func_name[int(f)]: (float(a), float(b), int(c), int(d))
+            for f, a, b, c, d in zip(t.func, t.self_weight, t.total_weight, t.samples, t.self_samples, strict=True)
+        }
+
+    assert rows_by_name(p, part_table) == rows_by_name(sliced, sliced_table)
     # the function table agrees with the tree
     table = function_table(p)
     assert table.self_weight.sum() == pytest.approx(weights - tree.self_weight[0])

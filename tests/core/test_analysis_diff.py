@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyrometer.core.analysis.diff import diff_functions, diff_paths
 from pyrometer.core.analysis.selection import Selection
@@ -53,3 +55,15 @@ def test_diff_with_selections_and_empty() -> None:
     assert len(diff_functions(Profile(), Profile())) == 0
     half = diff_functions(Profile(), base)
     assert half.base_frac.tolist() == [0.0, 0.0] and half.new_frac.tolist() == [0.5, 0.5]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from("abcd"), min_size=1, max_size=4).map(";".join), st.integers(1, 5).map(float)), min_size=1, max_size=15))
+def test_diff_properties(rows: list[tuple[str, float]]) -> None:
+    p = build(rows)
+    same = diff_functions(p, build(rows, line_shift=7))
+    assert np.all(same.delta == 0.0)
+    assert same.base_frac.sum() == pytest.approx(1.0)
+    doubled = diff_paths(p, build([(path, 2 * w) for path, w in rows], unit=UNIT_SAMPLES))
+    assert np.allclose(doubled.delta, 0.0)
+    assert doubled.new_value.sum() == pytest.approx(2 * doubled.base_value.sum())
