@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pyrometer.core.collector import Collector
-from pyrometer.core.launch import bootstrap_path
+from pyrometer.core.launch import MIN_VERSION, bootstrap_path
 
 PENDING_WAIT_S = 1.0  # how long the pending call gets before we take the GIL directly
 CONNECT_TIMEOUT_S = 10.0
@@ -119,6 +119,11 @@ def inspect_process(pid: int) -> ProcessInfo:
             version = (int(named.group(1)), int(named.group(2)))
         if not _exe_has_python_symbols(exe):
             raise AttachError(f"process {pid} ({os.path.basename(exe)}) is not a Python process")
+    if version is not None and version < MIN_VERSION:
+        raise AttachError(
+            f"process {pid} runs Python {version[0]}.{version[1]}; the agent needs Python "
+            f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer"
+        )
     return ProcessInfo(pid, uid, gid, exe, version)
 
 
@@ -261,39 +266,53 @@ def attach(
         collector.give_to(info.uid, info.gid)
         os.chown(script, info.uid, info.gid)
     say = log or (lambda _msg: None)
+    route = "direct"
     if (
         sys.version_info >= (3, 14)
         and info.version == sys.version_info[:2]
         and hasattr(sys, "remote_exec")
     ):
-        try:
-            sys.remote_exec(pid, str(script))
-        except PermissionError as exc:
-            raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}") from exc
-        except ProcessLookupError as exc:
-            raise AttachError(f"no such process: {pid}") from exc
-        except (OSError, RuntimeError) as exc:
-            raise AttachError(f"sys.remote_exec failed on process {pid}: {exc}") from exc
-        _wait_connected(pid, collector, connect_timeout)
-        return "remote_exec"
+        _remote_exec(pid, script)
+        if collector.wait_connected(pending_wait) or shutil.which("gdb") is None:
+            _wait_connected(pid, collector, connect_timeout)
+            return "remote_exec"
+        # Like a pending call, remote_exec waits for the main thread to run bytecode;
+        # when that thread is parked in C code, gdb can still take the GIL directly.
+        route = "remote_exec"
     # Binds no name in the target's __main__, leaves no file open, and stays silent when a
     # late pending call finds the script already removed.
     snippet = (
-        f"try:\n exec(__import__('pathlib').Path({str(script)!r}).read_text(), {{'__name__': '_pyrometer_inject'}})\n"
+        f"try:\n exec(__import__('pathlib').Path({str(script)!r}).read_text(), "
+        "{'__name__': '_pyrometer_inject'})\n"
         "except Exception:\n pass\n"
     )
     with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
         workdir = Path(tmp)
-        say(f"injecting into {pid} with gdb (pending call)")
-        gdb_pending_call(pid, snippet, workdir)
-        if collector.wait_connected(pending_wait):
-            return "pending-call"
+        if route != "remote_exec":
+            say(f"injecting into {pid} with gdb (pending call)")
+            gdb_pending_call(pid, snippet, workdir)
+            if collector.wait_connected(pending_wait):
+                return "pending-call"
+        if collector.connected:
+            return route
         if not _alive(pid):
             raise AttachError(f"process {pid} exited during attach")
         say(f"main thread of {pid} is idle in C code; taking the GIL directly")
         gdb_direct(pid, snippet, workdir)
     _wait_connected(pid, collector, connect_timeout)
     return "direct"
+
+
+def _remote_exec(pid: int, script: Path) -> None:
+    """Python 3.14+: ask the target's interpreter to run the script at its next safe point."""
+    try:
+        sys.remote_exec(pid, str(script))  # type: ignore[attr-defined,unused-ignore]
+    except PermissionError as exc:
+        raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}") from exc
+    except ProcessLookupError as exc:
+        raise AttachError(f"no such process: {pid}") from exc
+    except (OSError, RuntimeError) as exc:
+        raise AttachError(f"sys.remote_exec failed on process {pid}: {exc}") from exc
 
 
 def _wait_connected(pid: int, collector: Collector, timeout: float) -> None:

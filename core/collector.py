@@ -113,11 +113,16 @@ class Collector:
         self.directory = Path(tempfile.mkdtemp(prefix="pyrometer-"))  # mode 0700
         try:
             self._listener = self._listen()
-            if self.output is not None:
-                self._writer = RecordingWriter(self.output)
         except OSError as exc:
             self._remove_directory()
             raise CollectorError(f"cannot listen for the agent: {exc}") from exc
+        if self.output is not None:
+            try:
+                self._writer = RecordingWriter(self.output)
+            except OSError as exc:
+                self._listener.close()
+                self._remove_directory()
+                raise CollectorError(f"cannot write {self.output}: {exc.strerror or exc}") from exc
         self._listener.setblocking(False)
         self._sel.register(self._listener, selectors.EVENT_READ, "listen")
         self._wake_r.setblocking(False)
@@ -199,7 +204,7 @@ class Collector:
             self._thread.join(5.0)
         if self._thread is None or not self._thread.is_alive():
             self._close_connection()
-            self._finish(None)
+            self._finish()
         if self._consumer is not None and self._consumer is not threading.current_thread():
             self._consumer.join(5.0)
         with self._write_lock:
@@ -282,7 +287,7 @@ class Collector:
             self._close_connection()
             for pending in list(self._pending.values()):
                 self._drop_pending(pending)
-            self._finish(self.end)
+            self._finish()
 
     def _loop(self) -> None:
         while not self._stopping:
@@ -450,7 +455,7 @@ class Collector:
             if self._writer is not None:
                 self._writer.flush()
 
-    def _finish(self, end: dict[str, Any] | None) -> None:
+    def _finish(self) -> None:
         if not self._finished.is_set():
             self._finished.set()
             self._queue.put(None)

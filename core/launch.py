@@ -178,6 +178,42 @@ def build_command(target: Target, bootstrap: str | os.PathLike[str] | None = Non
     return [target.python, *target.python_args, boot, *target.argv()]
 
 
+MIN_VERSION = (3, 9)
+_PROBE = "import sys; sys.stdout.write('%d.%d' % tuple(sys.version_info[:2]))"
+
+
+def interpreter_version(python: str) -> tuple[int, int] | None:
+    """The Python version of an interpreter (works down to 2.7), or None if it does not answer."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return (sys.version_info[0], sys.version_info[1])
+    try:
+        out = subprocess.run(
+            [python, "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    major, _, minor = out.stdout.strip().partition(".")
+    if out.returncode != 0 or not (major.isdigit() and minor.isdigit()):
+        return None
+    return (int(major), int(minor))
+
+
+def check_interpreter(python: str) -> None:
+    """Refuse interpreters the agent cannot run in, before the user's program starts."""
+    version = interpreter_version(python)
+    if version is None:
+        raise LaunchError(f"{python} does not run as a Python interpreter")
+    if version < MIN_VERSION:
+        raise LaunchError(
+            f"{python} is Python {version[0]}.{version[1]}; the agent needs Python "
+            f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer"
+        )
+
+
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Session options (see AgentSession) from the shared collect options of the CLI."""
     return {
@@ -203,6 +239,7 @@ def launch(
     With ``capture_output`` the target's stdout/stderr go through pipes into
     OUTPUT frames (the window's console); otherwise they are inherited.
     """
+    check_interpreter(target.python)
     child_env = dict(os.environ if env is None else env)
     child_env.update(collector.agent_env(options))
     pipe = subprocess.PIPE if capture_output else None

@@ -88,7 +88,9 @@ def _record_launch(args: argparse.Namespace) -> int:
                 _say(str(exc))
                 return 1
             returncode = _wait_target(proc, collector, args.duration)
-        collector.wait_finished(END_WAIT_S)
+        # A short-lived target may still sit in the listen backlog: let it be accepted.
+        if collector.wait_connected(1.0):
+            collector.wait_finished(END_WAIT_S)
     finally:
         collector.close()
     if not collector.stats.frames:

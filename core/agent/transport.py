@@ -55,7 +55,9 @@ class Sink:
         self.close_reason = ""
         self.on_close: Optional[Callback] = None
         self.on_stop_request: Optional[Callback] = None
-        self._cond = threading.Condition(threading.Lock())
+        self._cond = threading.Condition(
+            threading.RLock()
+        )  # re-entrant: stop() may run in a signal handler
         self._chunks: Deque[bytes] = deque()
         self._size = 0
         self._first_at = 0.0
@@ -214,7 +216,7 @@ class Sink:
 
     def _after_fork_in_child(self) -> None:
         """In a forked child the agent is inert: never touch the parent's output."""
-        self._cond = threading.Condition(threading.Lock())
+        self._cond = threading.Condition(threading.RLock())
         self.closed = True
         self.close_reason = "forked child"
         self._drop_buffer()

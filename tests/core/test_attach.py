@@ -290,3 +290,13 @@ def test_agent_that_never_connects_times_out(tmp_path: Path, target_factory: Tar
     assert "\n" not in str(info.value)
     target.drain()
     target.next_lines(2)
+
+
+def test_too_old_python_is_refused(tmp_path: Path, target_factory: TargetFactory) -> None:
+    python = _pyenv_python("3.8")
+    if python is None:
+        pytest.skip("no pyenv Python 3.8 on this machine")
+    target = target_factory(python=python)
+    _one_line_error(
+        _record_attach(tmp_path / "x.pyro", target.proc.pid), "runs Python 3.8; the agent needs"
+    )

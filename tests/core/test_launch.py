@@ -257,3 +257,14 @@ def test_other_interpreter_without_pyrometer_installed(tmp_path: Path, version: 
     assert report.clean
     assert profile.meta["python"].startswith(version)
     assert profile.sample_count > 20
+
+
+def test_too_old_interpreter_is_refused_before_the_program_runs(tmp_path: Path) -> None:
+    python = _pyenv_python("3.8")
+    if python is None:
+        pytest.skip("no pyenv Python 3.8 on this machine")
+    marker = tmp_path / "ran"
+    res = _record(tmp_path / "old.pyro", python, "-c", f"open({str(marker)!r}, 'w')")
+    assert res.returncode == 1
+    assert "is Python 3.8; the agent needs Python 3.9 or newer" in res.stderr
+    assert not marker.exists()
