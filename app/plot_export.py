@@ -38,7 +38,7 @@ def render_image(widget: QtWidgets.QWidget, scale: float = 1.0) -> QtGui.QImage:
     painter = QtGui.QPainter(img)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
     painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
-    widget.render(painter, QtCore.QPoint(0, 0))
+    widget.render(painter)  # type: ignore[call-overload]  # pyqtgraph views override render()
     painter.end()
     return img
 
@@ -59,7 +59,7 @@ def save_svg(widget: QtWidgets.QWidget, path: str | Path, title: str = "") -> Pa
     if not painter.begin(gen):
         raise ExportError(f"{out}: cannot write SVG (is the folder writable?)")
     painter.fillRect(QtCore.QRect(0, 0, size.width(), size.height()), widget.palette().color(QtGui.QPalette.ColorRole.Base))
-    widget.render(painter, QtCore.QPoint(0, 0))
+    widget.render(painter)  # type: ignore[call-overload]  # pyqtgraph views override render()
     painter.end()
     if not out.exists() or out.stat().st_size == 0:
         raise ExportError(f"{out}: the SVG file was not written")
