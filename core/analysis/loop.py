@@ -9,10 +9,16 @@ import numpy as np
 from pyrometer.core.analysis.selection import Selection, time_slice
 from pyrometer.core.model import BlockingEvent, Profile
 
-# Histogram bin edges in seconds: roughly 1-2-5 steps from 0.1 ms to 10 s, then everything above.
-LAG_EDGES = np.array(
-    [0.0, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, np.inf]
-)
+# Histogram bin edges in seconds: 1-2-5 steps from 0.1 ms to 10 s; the last bin runs from
+# 10 s to max(20 s, the largest lag) so that every edge stays finite (JSON, axis labels).
+LAG_EDGES = np.array([0.0, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0])
+
+
+def lag_edges(largest: float = 0.0) -> np.ndarray:
+    """The histogram edges for lags up to `largest` seconds."""
+    edges = LAG_EDGES.copy()
+    edges[-1] = max(edges[-1], largest)
+    return edges
 
 
 @dataclass
@@ -24,7 +30,7 @@ class LagStats:
     p95: float
     p99: float
     max: float
-    hist_edges: np.ndarray  # float64 seconds, len = len(hist_counts) + 1 (last edge inf)
+    hist_edges: np.ndarray  # float64 seconds, len = len(hist_counts) + 1 (see LAG_EDGES)
     hist_counts: np.ndarray  # int64
     mean: float = 0.0
 
@@ -57,9 +63,10 @@ def lag_values(profile: Profile, sel: Selection | None = None, loop: int | None 
 def lag_stats(profile: Profile, sel: Selection | None = None, loop: int | None = None) -> LagStats:
     """Percentiles, maximum and a histogram of loop lag in the selection."""
     _, values = lag_values(profile, sel, loop)
-    counts, _ = np.histogram(values, LAG_EDGES)
+    edges = lag_edges(float(values.max()) if len(values) else 0.0)
+    counts, _ = np.histogram(values, edges)
     if not len(values):
-        return LagStats(0, 0.0, 0.0, 0.0, 0.0, LAG_EDGES.copy(), counts.astype(np.int64))
+        return LagStats(0, 0.0, 0.0, 0.0, 0.0, edges, counts.astype(np.int64))
     p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
     return LagStats(
         probes=len(values),
@@ -67,7 +74,7 @@ def lag_stats(profile: Profile, sel: Selection | None = None, loop: int | None =
         p95=p95,
         p99=p99,
         max=float(values.max()),
-        hist_edges=LAG_EDGES.copy(),
+        hist_edges=edges,
         hist_counts=counts.astype(np.int64),
         mean=float(values.mean()),
     )

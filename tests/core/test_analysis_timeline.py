@@ -86,6 +86,10 @@ def test_lag_stats_and_histogram() -> None:
     assert len(st.hist_edges) == len(st.hist_counts) + 1 and st.hist_counts.sum() == 100
     assert st.hist_counts[np.searchsorted(LAG_EDGES, 0.001, side="right") - 1] == 90
     assert lag_stats(p).probes == 101 and lag_stats(p).max == pytest.approx(5.0)
+    assert np.isfinite(st.hist_edges).all() and st.hist_edges[-1] == 20.0
+    huge = Profile()
+    huge.add_lag(np.array([0.0, 1.0]), np.zeros(2, np.int32), np.array([0.001, 30.0], np.float32))
+    assert lag_stats(huge).hist_counts[-1] == 1 and lag_stats(huge).hist_edges[-1] == pytest.approx(30.0)
     assert lag_stats(p, Selection(threads=frozenset({9}))).probes == 1
     assert lag_stats(p, Selection(0.0, 1.0)).probes == 10
     empty = lag_stats(Profile())
