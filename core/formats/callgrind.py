@@ -231,7 +231,11 @@ class _Parser:
             if self.cfn is None:
                 raise self.fail("calls= without a cfn=")
             self.call_count = int(parts[0])
-        # jump=/jcnd=/jfi=/jfn= describe jumps; their position line is read as a zero-cost line
+        elif key == "jfi":
+            self.name("file", value)  # only to learn a compressed name that later lines may use
+        elif key == "jfn":
+            self.name("fn", value)
+        # jump=/jcnd= describe jumps; their position line is read as a zero-cost line
 
     def number(self, tok: str) -> int:
         try:

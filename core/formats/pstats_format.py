@@ -36,7 +36,7 @@ from pyrometer.core.formats.registry import (
 )
 from pyrometer.core.model import Profile
 
-MAX_FILE_BYTES = 1 << 30  # refuse (decompressed) pstats data above 1 GiB
+MAX_FILE_BYTES = 256 << 20  # refuse (decompressed) pstats data above 256 MiB: far beyond real profiles
 BUILTIN_FILE = "~"
 MAX_SECONDS = 1e15  # larger "times" are not from a profiler (and would overflow float32 weights)
 _INT63 = 1 << 63

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import math
 import re
 import shutil
@@ -311,3 +312,13 @@ def test_truncated_real_file(tmp_path: Path) -> None:
             assert str(path) in str(exc)
         else:
             assert p.func_stats is not None
+
+
+def test_gzipped_callgrind_and_jump_names(tmp_path: Path) -> None:
+    """Names first defined on jump lines (--collect-jumps=yes) can be used later; .gz loads by content."""
+    text = HANDMADE.replace("jump=1 0x10 15\n", "jfi=(9) other.c\njfn=(9) elsewhere\njump=1 0x10 15\n") + "fl=(9)\nfn=(9)\n0x200 12 0\n"
+    path = tmp_path / "profile.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    p = registry.load_profile(path)
+    assert table(p)[("elsewhere", "other.c", 12)] == (0, 0, 0.0, 0.0)
+    assert table(p)[("main", "main.c", 15)] == (0, 0, 105.0, 605.0)
