@@ -75,7 +75,7 @@ def export_image(
     if kind == "svg":
         return save_svg(widget, out, title)
     img = render_image(widget, scale)
-    if not img.save(str(out), kind.upper().encode()):
+    if not img.save(str(out), kind.upper()):  # type: ignore[call-overload]  # runtime takes str
         raise ExportError(f"{out}: cannot write {kind.upper()} image (is the folder writable?)")
     return out
 
