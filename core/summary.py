@@ -32,12 +32,16 @@ def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> l
     counts: dict[int, int] = {}
     if profile.sample_count:
         threads = profile.samples["thread"][idx]
-        ids, inverse = np.unique(threads, return_inverse=True)
-        if profile.unit == UNIT_SAMPLES:  # a row may stand for several samples
-            n = np.rint(np.bincount(inverse, weights=profile.samples["weight"][idx])).astype(np.int64)
+        weights = profile.samples["weight"][idx] if profile.unit == UNIT_SAMPLES else None  # a row may stand for several samples
+        lo = int(threads.min(initial=0))
+        if len(threads) and int(threads.max()) - lo < 1 << 16:  # small ids: one counting pass, no sort
+            n = np.bincount(threads - lo, weights=weights)
+            ids = np.flatnonzero(n) + lo
+            n = n[n > 0]
         else:
-            n = np.bincount(inverse)
-        counts = dict(zip(ids.tolist(), n.tolist(), strict=True))
+            ids, inverse = np.unique(threads, return_inverse=True)
+            n = np.bincount(inverse, weights=weights)
+        counts = dict(zip(ids.tolist(), np.rint(n).astype(np.int64).tolist(), strict=True))
     rows = []
     for tid in sorted(set(profile.threads) | set(counts)):
         info = profile.threads.get(tid)
@@ -137,7 +141,9 @@ def build_summary(
     selected = None if deterministic else _selected_samples(profile, sel)
     duration = profile.duration()
     rate = _telemetry_number(profile, "effective_rate_hz")
-    busy_threads = [r for r in thread_rows(profile, None, None) if r["samples"]]
+    threads = thread_rows(profile, t_from, t_to)
+    busy_threads = threads if sel is None else thread_rows(profile, None, None)
+    busy_threads = [r for r in busy_threads if r["samples"]]
     if rate is None and profile.unit == UNIT_SECONDS and not deterministic and duration > 0 and busy_threads:
         rate = profile.sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
@@ -151,7 +157,7 @@ def build_summary(
         "deterministic": deterministic,
         "total": total,
         "selection": {"thread": thread, "from_s": t_from, "to_s": t_to} if sel is not None else None,
-        "threads": thread_rows(profile, t_from, t_to),
+        "threads": threads,
         "functions_count": len(all_rows),
         "functions": rows,
         "loop": loop_summary(profile, sel),
