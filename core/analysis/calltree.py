@@ -171,11 +171,17 @@ def inverted_tree(profile: Profile, sel: Selection | None = None, transform: Tra
     """Bottom-up tree: roots are leaf functions, children their callers.
 
     A node's total is the weight of samples whose stack, read from the leaf,
-    starts with the node's path; its self is the weight of samples whose whole
-    stack is that path (so self still sums to the root total).
+    starts with the node's path. Self is the leaf function's own time, so it
+    sits on the roots (self == total there, as in Hotspot and the Firefox
+    Profiler) and is 0 on caller nodes; it still sums to the tree total.
     """
     view = _view(profile, transform)
     tree = _compact(node_sums(view, sel, inverted=True), inverted=True)
+    top = tree.depth == 1
+    tree.self_weight = np.where(top, tree.total_weight, 0.0)
+    tree.self_count = np.where(top, tree.count, 0)
+    tree.self_weight[0] = tree.total - float(tree.total_weight[top].sum())  # empty stacks
+    tree.self_count[0] = int(tree.count[0]) - int(tree.count[top].sum())
     tree.func_rank = function_rank(view)
     return tree
 

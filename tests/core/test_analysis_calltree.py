@@ -75,16 +75,16 @@ def test_inverted_tree() -> None:
     assert inv.inverted and inv.total == 7.5
     assert tree_text(inv, p) == "\n".join(
         [
-            "compute: total=4 self=0",
+            "compute: total=4 self=4",
             "  work: total=3 self=0",
-            "    main: total=3 self=3",
+            "    main: total=3 self=0",
             "  helper: total=1 self=0",
-            "    main: total=1 self=1",
-            "work: total=2 self=0",
-            "  main: total=2 self=2",
-            "io: total=1 self=0",
+            "    main: total=1 self=0",
+            "work: total=2 self=2",
+            "  main: total=2 self=0",
+            "io: total=1 self=1",
             "  work: total=1 self=0",
-            "    main: total=1 self=1",
+            "    main: total=1 self=0",
             "main: total=0.5 self=0.5",
         ]
     )
@@ -95,6 +95,8 @@ def test_empty_stack_samples_count_at_root() -> None:
     tree = call_tree(p)
     assert tree.total == 3.0 and tree.self_weight[0] == 2.0
     assert tree_text(tree, p) == "a: total=1 self=1"
+    inv = inverted_tree(p)
+    assert inv.total == 3.0 and inv.self_weight[0] == 2.0 and int(inv.self_count[0]) == 1
 
 
 def test_selection_range_and_threads() -> None:
@@ -193,7 +195,7 @@ def test_live_growth_extends_caches() -> None:
     build([(1.0, "a;c", 1.0), (2.0, "d", 1.0)], profile=p)
     tree = call_tree(p)
     assert tree_text(tree, p) == "a: total=2 self=0\n  b: total=1 self=1\n  c: total=1 self=1\nd: total=1 self=1"
-    assert tree_text(inverted_tree(p), p).splitlines()[0] == "b: total=1 self=0"
+    assert tree_text(inverted_tree(p), p).splitlines()[0] == "b: total=1 self=1"
 
 
 # ------------------------------------------------------------------ properties
@@ -220,6 +222,7 @@ def test_tree_properties(rows: list[tuple[list[int], int, int]], a: int, b: int)
     assert tree.total == pytest.approx(weights) and inv.total == pytest.approx(weights)
     assert tree.self_weight.sum() == pytest.approx(tree.total)
     assert inv.self_weight.sum() == pytest.approx(inv.total)
+    assert int(inv.self_count.sum()) == len(rows)
     assert int(tree.count[0]) == len(rows) == int(inv.count[0])
     assert (tree.parent[1:] < np.arange(1, tree.node_count)).all()
     for node in range(tree.node_count):
