@@ -49,12 +49,24 @@ def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> l
     return rows
 
 
+NATIVE_FILES = ("~", "<built-in>", "<native>", "<unknown>", "")
+NATIVE_SUFFIXES = (".so", ".pyd", ".dll", ".dylib")
+
+
+def is_native(name: str, file: str) -> bool:
+    """C code as profilers name it: yappi/cProfile builtins live in file `~`, native frames in `.so` files."""
+    return file in NATIVE_FILES or file.endswith(NATIVE_SUFFIXES) or name.startswith("<built-in")
+
+
 def innermost_python_frame(profile: Profile, stack: int) -> int:
-    """The innermost frame that is Python source (not `<built-in>`, `~` or a native frame); -1 if none."""
+    """The innermost frame running Python code (skipping builtins and native frames); -1 for no stack.
+
+    When no frame qualifies (e.g. collapsed stacks without files) the innermost frame is used.
+    """
     frames = profile.stack_frames(stack) if stack >= 0 else []
     for fr in reversed(frames):
-        file = profile.func_file[profile.frame_func(fr)]
-        if file and not file.startswith(("<", "~")) and not file.endswith((".so", ".pyd", ".dll")):
+        func = profile.frame_func(fr)
+        if not is_native(profile.func_name[func], profile.func_file[func]):
             return fr
     return frames[-1] if frames else -1
 

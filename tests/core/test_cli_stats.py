@@ -289,3 +289,18 @@ def test_collapsed_counts_are_samples(tmp_path: Path) -> None:
     assert rows["compute"]["self"] == 60 and rows["handle"]["total"] == 80
     assert rows["compute"]["self_pct"] == pytest.approx(100 * 60 / 110)
     assert sum(t["samples"] for t in data["threads"]) == 110
+
+
+def test_blocking_function_skips_builtin_frames(tmp_path: Path) -> None:
+    from pyrometer.core.model import BlockingEvent
+
+    p = ex.server_profile()
+    frames = [p.intern_frame(n, f, line, first) for n, f, line, first in ex.SERVER_STACKS[0][1]]
+    sleep = p.intern_frame("<built-in method time.sleep>", "~", 0)
+    stack = p.intern_stack_path([*frames, sleep])
+    p.blocking = [BlockingEvent(0.2, 0.3, loop=0, thread=1, stack=stack)]
+    path = tmp_path / "sleepy.pyro"
+    write_profile(p, path)
+    [block] = stats_json(path)["loop"]["blocking"]
+    assert (block["function"], block["line"]) == ("compute", 12)
+    assert block["stack"][0] == "<built-in method time.sleep> (~:0)" and len(block["stack"]) == 5
