@@ -67,6 +67,7 @@ class Sink:
         self._pid = os.getpid()
         self._thread: Optional[threading.Thread] = None
         self._close_notified = False
+        self._stalled = False  # a flush timed out: the output is not draining
 
     # ------------------------------------------------------------ public API
     def start(self) -> None:
@@ -100,16 +101,21 @@ class Sink:
         """Wait until everything queued is written (or the sink broke); True if drained."""
         if threading.current_thread() is self._thread:
             return False
+        if self._stalled:
+            timeout = min(timeout, 0.1)  # a collector that did not drain before will not now
         deadline = time.monotonic() + timeout
         with self._cond:
             self._flush_wanted = True
             self._cond.notify_all()
-            while (self._chunks or self._in_flight) and not self.closed:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            self._flush_wanted = False
+            try:
+                while (self._chunks or self._in_flight) and not self.closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self._stalled = True
+                        return False
+                    self._cond.wait(left)
+            finally:
+                self._flush_wanted = False
             return not self._chunks and not self._in_flight
 
     def close(self, timeout: float = FLUSH_TIMEOUT_S) -> None:

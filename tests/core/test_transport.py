@@ -257,3 +257,26 @@ def test_file_sink_writes_a_readable_recording(tmp_path: Path) -> None:
     assert profile.sample_count == 10
     assert profile.end == {"t": 0.1, "exit_status": 0, "reason": "exit"}
     assert sink.closed and not sink.send(_notice("late"))
+
+
+def test_a_stuck_collector_never_holds_the_target_for_long(tmp_path: Path) -> None:
+    path = str(tmp_path / "stuck.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    try:
+        sink = SocketSink("unix:" + path, "s" * 32)
+        conn, _ = server.accept()  # accepts, then never reads: a frozen collector
+        sink.start()
+        for i in range(100):
+            sink.send(_notice(f"definition {i}" + "x" * 40000))  # ~4 MB, more than the socket holds
+        t0 = time.monotonic()
+        assert not sink.flush(0.3)
+        sink.flush()  # a second flush does not wait the full timeout again
+        sink.close()
+        elapsed = time.monotonic() - t0
+        assert sink.closed
+        assert elapsed < 2.0, elapsed
+        conn.close()
+    finally:
+        server.close()
