@@ -2,6 +2,18 @@
 
 The dict is the contract scripts rely on (issue 2 lists the keys); the text
 form is rendered from the same dict so the table and the JSON never disagree.
+
+Keys: `format`, `unit` ("seconds" | "samples": what self/total measure),
+`duration_s`, `samples` (stack samples in the selection; null for
+deterministic sources), `total` (the sum self/total percentages refer to),
+`threads` [{id, name, samples}] (all threads, counted in the time range),
+`functions` [{name, file, line, self, total, self_pct, total_pct, calls,
+per_call, samples, self_samples}] sorted by self (first --top N; 0 = all),
+`functions_count`, `loop` (null | {probes, lag_ms: {p50, p95, p99, max, mean},
+blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
+callback}]}), `tasks` (null | {created, states, list: [{id, name, parent,
+state, coroutine, created_s, ended_s, exception}]}), `selection`,
+`dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`.
 """
 
 from __future__ import annotations
