@@ -81,7 +81,7 @@ def _finish(
 
 
 def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
-    n = len(profile.func_name)
+    n = max(len(profile.func_name), int(fs.func.max(initial=-1)) + 1)
     present, calls, self_t, total_t = _stats_by_func(fs, n)
     func = np.flatnonzero(present)
     c = calls[func]
