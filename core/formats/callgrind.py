@@ -14,9 +14,9 @@ What we take: the first event is the cost (its name is kept in
 file is unknown (`???`); its line is the line given in a yappi-style
 `name file:line` suffix, else the smallest line of its own cost lines. Self
 cost = its cost lines; inclusive = self + its call lines (self-recursive
-calls excluded, since their cost is already inside; for yappi files, and our
-own exports, at least the sum of the calls into it, because yappi's self time
-leaves out unprofiled built-ins such as `time.sleep`); calls = the `calls=`
+calls excluded, since their cost is already inside; for yappi files at least
+the sum of the calls into it, because yappi's self time leaves out unprofiled
+built-ins such as `time.sleep`); calls = the `calls=`
 counts into it (0 for roots: the format does not say). Per-edge self cost is
 not in the format and is estimated from the callee's self share.
 
@@ -26,7 +26,10 @@ times too; those load as seconds. Anything else (valgrind's `Ir`
 instruction counts, ...) loads with `profile.unit = "samples"` and the event
 counts as weights. Export writes `events: Time_(ns)` for seconds profiles,
 the cost event's name otherwise, from the function statistics (or the
-samples' call tree when there are none).
+samples' call tree when there are none). Where a function's exact inclusive
+cost differs from self + calls (yappi's unprofiled built-ins, pstats data),
+a `# pyrometer-inclusive: N` comment after its `fn=` line keeps it for our
+own reader; other tools see a comment.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from pyrometer.core.formats.registry import (
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 MAX_LINE = 1 << 20
+INCLUSIVE_COMMENT = "# pyrometer-inclusive:"
 _HEADER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ()]*:")
 _SPEC_RE = re.compile(r"^([a-z]{2,6})=(.*)$")
 _LINE_SUFFIX_RE = re.compile(r"^(.*):(\d{1,9})$", re.DOTALL)
@@ -99,7 +103,7 @@ def _sniff(head: bytes, path: Path) -> bool:
 
 # ---------------------------------------------------------------- parse
 class _Func:
-    __slots__ = ("calls", "file", "min_line", "name", "prim_calls", "self_cost", "yappi_line")
+    __slots__ = ("calls", "file", "inclusive", "min_line", "name", "prim_calls", "self_cost", "yappi_line")
 
     def __init__(self, name: str, file: str) -> None:
         self.name = name
@@ -109,6 +113,7 @@ class _Func:
         self.prim_calls = 0
         self.min_line: int | None = None
         self.yappi_line: int | None = None
+        self.inclusive: int | None = None  # from our own exports' "# pyrometer-inclusive:" comment
 
 
 class _Parser:
@@ -169,7 +174,13 @@ class _Parser:
     def feed(self, line: str) -> None:
         self.lineno += 1
         line = line.strip()
-        if not line or line[0] == "#":
+        if not line:
+            return
+        if line[0] == "#":
+            if line.startswith(INCLUSIVE_COMMENT) and self.func is not None and self.own_export():
+                value = line[len(INCLUSIVE_COMMENT) :].strip()
+                if value.isdigit() and len(value) <= 20:
+                    self.get_func(self.func).inclusive = int(value)
             return
         c = line[0]
         if c.isdigit() or c in "+-*":
@@ -186,6 +197,9 @@ class _Parser:
         if m:
             return  # an unknown `key=value` specification: ignore, as KCachegrind does
         raise self.fail(f"unrecognised line {line[:60]!r}")
+
+    def own_export(self) -> bool:
+        return self.header.get("creator", "").startswith("pyrometer")
 
     def header_line(self, key: str, value: str) -> None:
         if key == "events":
@@ -332,14 +346,15 @@ def graph_from_parser(p: _Parser) -> tuple[CallGraph, float | None]:
             call_cost[a] = call_cost.get(a, 0) + cost
             called_cost[b] = called_cost.get(b, 0) + cost
     # yappi leaves time in unprofiled built-ins out of both self and calls; its callers' call
-    # lines still include it, so for yappi (and our own exports, often of yappi/cProfile data)
-    # the inclusive cost is the larger of the two views
-    from_callers = p.header.get("creator", "").lower().startswith(("yappi", "pyrometer"))
+    # lines still include it, so for yappi the inclusive cost is the larger of the two views
+    from_callers = p.header.get("creator", "").lower().startswith("yappi")
     totals: dict[tuple[str, str, str], int] = {}
     for key, f in p.funcs.items():
         line = f.yappi_line if f.yappi_line is not None else (f.min_line or 0)
         total = f.self_cost + call_cost.get(key, 0)
-        if from_callers:
+        if f.inclusive is not None:
+            total = f.inclusive
+        elif from_callers:
             total = max(total, called_cost.get(key, 0))
         totals[key] = total
         row[key] = g.add_function(f.name, f.file, line, f.calls, f.prim_calls, f.self_cost * k, total * k)
@@ -426,7 +441,11 @@ def write_callgrind(profile: Profile, out: IO[str]) -> None:
         out_edges[a].append(e)
     for i in range(len(g.names)):
         line = max(0, g.lines[i])
-        w(f"fl={fl(g.files[i])}\nfn={fn(i)}\n{line} {cost(g.self_cost[i])}\n")
+        w(f"fl={fl(g.files[i])}\nfn={fn(i)}\n")
+        inclusive = cost(g.total_cost[i])
+        if inclusive != cost(g.self_cost[i]) + sum(cost(g.edge_total[e]) for e in out_edges[i] if g.edge_callee[e] != i):
+            w(f"{INCLUSIVE_COMMENT} {inclusive}\n")  # a total the cost lines cannot express (yappi, pstats)
+        w(f"{line} {cost(g.self_cost[i])}\n")
         for e in out_edges[i]:
             b = g.edge_callee[e]
             w(f"cfl={fl(g.files[b])}\ncfn={fn(b)}\ncalls={max(0, g.edge_calls[e])} {max(0, g.lines[b])}\n")

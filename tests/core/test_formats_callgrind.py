@@ -150,14 +150,18 @@ def test_time_event_loads_as_seconds(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- a real valgrind run
-@pytest.fixture(scope="module")
-def valgrind_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+# plain; and with instruction positions (hex, relative), jump lines and nine cache events
+VALGRIND_OPTIONS = [[], ["--dump-instr=yes", "--collect-jumps=yes", "--cache-sim=yes"]]
+
+
+@pytest.fixture(scope="module", params=VALGRIND_OPTIONS, ids=["plain", "instr-jumps-cache"])
+def valgrind_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind is not installed")
     d = tmp_path_factory.mktemp("valgrind")
     out = d / "callgrind.out.1"
     proc = subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "/bin/true"],
+        ["valgrind", "--tool=callgrind", *request.param, f"--callgrind-out-file={out}", "/bin/true"],
         capture_output=True, text=True, timeout=120, check=True,
     )
     refs = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
@@ -173,8 +177,10 @@ def test_valgrind_run_loads_with_exact_costs(valgrind_file: tuple[Path, int]) ->
     fs = p.func_stats
     assert fs is not None
     assert int(fs.self_time.sum()) == irefs  # every instruction valgrind counted, exactly once
-    # inclusive cost never below self cost, never above the whole run
-    assert bool(np.all(fs.total_time >= fs.self_time)) and float(fs.total_time.max()) <= irefs
+    # inclusive cost never below self cost; the entry point holds (about) the whole run
+    # (cycles between functions may count a little twice, as inclusive cost does in the spec)
+    assert bool(np.all(fs.total_time >= fs.self_time))
+    assert math.isclose(float(fs.total_time.max()), irefs, rel_tol=0.01)  # the entry point holds the run
     # the estimated tree holds the whole run's cost
     assert math.isclose(float(p.samples["weight"].astype(np.float64).sum()), irefs, rel_tol=1e-4)
     names = set(p.func_name)
@@ -322,3 +328,11 @@ def test_gzipped_callgrind_and_jump_names(tmp_path: Path) -> None:
     p = registry.load_profile(path)
     assert table(p)[("elsewhere", "other.c", 12)] == (0, 0, 0.0, 0.0)
     assert table(p)[("main", "main.c", 15)] == (0, 0, 105.0, 605.0)
+
+
+def test_inclusive_comment_only_from_our_exports(tmp_path: Path) -> None:
+    body = "events: Ir\nfl=a.c\nfn=f\n# pyrometer-inclusive: 999\n3 10\n"
+    theirs = registry.load_profile(write(tmp_path, "creator: someone\n" + body, "a.callgrind"))
+    ours = registry.load_profile(write(tmp_path, "creator: pyrometer\n" + body, "b.callgrind"))
+    assert table(theirs) == {("f", "a.c", 3): (0, 0, 10.0, 10.0)}
+    assert table(ours) == {("f", "a.c", 3): (0, 0, 10.0, 999.0)}
