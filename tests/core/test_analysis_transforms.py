@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyrometer.core.analysis.callers import callers_callees
-from pyrometer.core.analysis.calltree import call_tree, tree_text
+from pyrometer.core.analysis.calltree import call_tree, inverted_tree, tree_text
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.functions import function_table
 from pyrometer.core.analysis.transforms import Transform, apply_transform
@@ -203,3 +203,19 @@ def test_transform_properties(sample_rows: list[tuple[str, float]], name: str) -
     assert f not in {int(x) for x in call_tree(merged).func[1:]}
     collapsed = call_tree(p, transform=Transform(collapse_recursion=True))
     assert not np.any(collapsed.func[1:] == collapsed.func[np.maximum(collapsed.parent[1:], 0)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows, rows, st.sampled_from(["a", "b", "lib.x"]))
+def test_caches_grow_like_a_fresh_build(first: list[tuple[str, float]], second: list[tuple[str, float]], name: str) -> None:
+    live = build(first)
+    fresh = build(first + second)
+
+    def views(p: Profile) -> list[str]:
+        f = p.func_name.index(name) if name in p.func_name else 999
+        ts = [Transform(focus_function=f), Transform(merge_functions=frozenset({f})), Transform(my_code_only=True), Transform(collapse_recursion=True)]
+        return [tree_text(call_tree(p), p), tree_text(inverted_tree(p), p)] + [text(p, t) for t in ts]
+
+    views(live)  # warm every cache on the first half
+    build(second, profile=live, t_start=len(first))
+    assert views(live) == views(fresh)
