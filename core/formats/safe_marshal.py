@@ -38,6 +38,7 @@ must bound their own walks over shared values.
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any
 
@@ -62,6 +63,7 @@ _REFUSED = {
 }
 
 _INT32 = struct.Struct("<i")
+_FLOAT_TEXT = re.compile(rb"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)\Z", re.IGNORECASE)
 _DOUBLE = struct.Struct("<d")
 
 
@@ -193,10 +195,9 @@ class _Reader:
         if t == 0x66:  # f
             n = self.count("float text length", width=1)
             text = self.raw(n, "float text")
-            try:
-                return float(text.decode("ascii"))
-            except (UnicodeDecodeError, ValueError):
-                raise self.fail("malformed float text", at) from None
+            if not _FLOAT_TEXT.match(text):  # what marshal accepts, not all float() would
+                raise self.fail("malformed float text", at)
+            return float(text.decode("ascii"))
         if t == 0x73:  # s
             return self.raw(self.count("bytes length"), "bytes")
         if t in (0x75, 0x74):  # u t
