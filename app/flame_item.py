@@ -113,6 +113,8 @@ class FlameGraphItem(pg.GraphicsObject):
         self._color = np.zeros(0, np.int32)
         self._labels: list[str] = []
         self._row_start = np.zeros(1, np.int64)
+        self._row_y = np.zeros(0)  # top of each row, item units
+        self._row_h = np.zeros(0)  # height of each row
         self._highlight: np.ndarray | None = None  # bool per internal box
         self._outline: np.ndarray | None = None
         self._brushes: list[QtGui.QBrush] = [QtGui.QBrush(QtGui.QColor("#e8a040"))]
@@ -144,8 +146,13 @@ class FlameGraphItem(pg.GraphicsObject):
         depth: np.ndarray,
         color: np.ndarray,
         labels: Sequence[str],
+        row_heights: np.ndarray | None = None,
     ) -> None:
-        """Replace all boxes; `color` indexes the palette set by `set_palette`."""
+        """Replace all boxes; `color` indexes the palette set by `set_palette`.
+
+        Rows are one unit tall unless `row_heights` (one per row, item units)
+        says otherwise; row d then starts at the sum of the heights above it.
+        """
         x = np.asarray(x, np.float64)
         n = len(x)
         depth = np.asarray(depth, np.int32)
@@ -161,14 +168,21 @@ class FlameGraphItem(pg.GraphicsObject):
         self._labels = [labels[i] for i in perm.tolist()]
         self._n = n
         max_depth = int(self._depth.max()) if n else -1
+        if row_heights is not None:
+            max_depth = max(max_depth, len(row_heights) - 1)
         self._row_start = np.searchsorted(self._depth, np.arange(max_depth + 2), "left")
+        hgt = np.ones(max_depth + 1)
+        if row_heights is not None:
+            hgt[: len(row_heights)] = np.asarray(row_heights, np.float64)[: max_depth + 1]
+        self._row_h = hgt
+        self._row_y = np.concatenate(([0.0], np.cumsum(hgt)[:-1])) if len(hgt) else np.zeros(0)
         self._highlight = None
         self._outline = None
         self.prepareGeometryChange()
         if n:
             x0 = float(self._x.min())
             x1 = float(self._end.max())
-            self._bounds = QtCore.QRectF(x0, 0.0, max(x1 - x0, 1e-12), float(max_depth + 1))
+            self._bounds = QtCore.QRectF(x0, 0.0, max(x1 - x0, 1e-12), float(self._row_h.sum()))
         else:
             self._bounds = QtCore.QRectF()
         self._changed()
@@ -207,12 +221,15 @@ class FlameGraphItem(pg.GraphicsObject):
     def box_rect(self, index: int) -> QtCore.QRectF:
         """Item-space rect of a caller box index."""
         i = int(self._inv[index])
-        return QtCore.QRectF(self._x[i], float(self._depth[i]), self._w[i], 1.0)
+        d = int(self._depth[i])
+        return QtCore.QRectF(self._x[i], float(self._row_y[d]), self._w[i], float(self._row_h[d]))
 
     def box_at(self, x: float, y: float) -> int:
         """Caller index of the box under item-space (x, y), or -1."""
-        row = int(np.floor(y))
-        if self._n == 0 or row < 0 or row > self.max_depth:
+        if self._n == 0:
+            return -1
+        row = int(np.searchsorted(self._row_y, y, "right")) - 1
+        if row < 0 or row > self.max_depth or y >= self._row_y[row] + self._row_h[row]:
             return -1
         lo, hi = int(self._row_start[row]), int(self._row_start[row + 1])
         j = lo + int(np.searchsorted(self._x[lo:hi], x, "right")) - 1
@@ -303,8 +320,8 @@ class FlameGraphItem(pg.GraphicsObject):
         """Cull, merge and batch: everything paint() needs, in device pixels."""
         geom = _Geometry()
         sx, tx, sy, ty = tr.m11(), tr.dx(), tr.m22(), tr.dy()
-        d0 = int(np.floor(visible.top()))
-        d1 = int(np.ceil(visible.bottom()))
+        d0 = int(np.searchsorted(self._row_y + self._row_h, visible.top(), "right"))
+        d1 = int(np.searchsorted(self._row_y, visible.bottom(), "left")) - 1
         vis = self._visible_indices(visible.left(), visible.right(), d0, d1)
         count = (vis.stop - vis.start) if isinstance(vis, slice) else len(vis)
         if count == 0:
@@ -322,13 +339,16 @@ class FlameGraphItem(pg.GraphicsObject):
         np.maximum(a, left_px, out=a)
         np.minimum(b, right_px, out=b)
         wpx = b - a
-        row_h = abs(sy)
-        y_off = ty if sy > 0 else ty + sy  # top edge of row d is d*sy + y_off
+        # device top and height of every row (few rows: computed per row, gathered per box)
+        ya = self._row_y * sy + ty
+        yb = (self._row_y + self._row_h) * sy + ty
+        row_top = np.minimum(ya, yb)
+        row_px = np.abs(yb - ya)
+        row_px = row_px - np.where(row_px > 4.0, 1.0, 0.0)  # 1 px gap between rows when there is room
 
         wide_mask = wpx >= 1.0
         wide = np.flatnonzero(wide_mask)
         narrow = np.flatnonzero(~wide_mask)
-        gap_y = 1.0 if row_h > 4 else 0.0
         if isinstance(vis, slice):  # offsets instead of gathers
             wide_idx = wide + vis.start
             narrow_idx = narrow + vis.start
@@ -337,12 +357,13 @@ class FlameGraphItem(pg.GraphicsObject):
             narrow_idx = vis[narrow]
         rects_w = np.empty((len(wide), 4), np.float64)
         rects_w[:, 0] = a[wide]
-        rects_w[:, 1] = self._depth[wide_idx] * sy + y_off
+        wide_depth = self._depth[wide_idx]
+        rects_w[:, 1] = row_top[wide_depth]
         rects_w[:, 2] = wpx[wide] - np.where(wpx[wide] > 3.0, 1.0, 0.0)
-        rects_w[:, 3] = row_h - gap_y
+        rects_w[:, 3] = row_px[wide_depth]
         color_w = self._color[wide_idx]
         hl_w = self._highlight[wide_idx] if self._highlight is not None else None
-        rects_n, color_n, hl_n = self._merge_narrow(narrow_idx, a[narrow], sy, y_off, row_h - gap_y)
+        rects_n, color_n, hl_n = self._merge_narrow(narrow_idx, a[narrow], row_top, row_px)
         rects = np.concatenate((rects_w, rects_n))
         ncol = len(self._brushes)
         color = np.clip(np.concatenate((color_w, color_n)), 0, ncol - 1)
@@ -358,20 +379,23 @@ class FlameGraphItem(pg.GraphicsObject):
                 QtCore.QRectF(x0 + 0.5, y0 + 0.5, max(w - 1.0, 1.0), h - 1.0) for x0, y0, w, h in rects_w[sel].tolist()
             ]
         labelled = wpx[wide] >= MIN_LABEL_PX
-        geom.labels = self._labels_for(wide_idx[labelled], rects_w[labelled], row_h)
+        geom.labels = self._labels_for(wide_idx[labelled], rects_w[labelled])
         return geom
 
-    def _labels_for(self, idx: np.ndarray, rects: np.ndarray, row_h: float) -> list[tuple[QtCore.QRectF, str, bool]]:
-        """Names for boxes wide enough, elided only when they might not fit."""
+    def _labels_for(self, idx: np.ndarray, rects: np.ndarray) -> list[tuple[QtCore.QRectF, str, bool]]:
+        """Names for boxes wide and tall enough, elided only when they might not fit."""
         fm = QtGui.QFontMetricsF(self._font)
-        if len(idx) == 0 or row_h < fm.height() - 1:
+        min_h = fm.height() - 2
+        if len(idx) == 0:
             return []
         char_w = max(fm.averageCharWidth(), 1.0)
         highlight = self._highlight
         labels = self._labels
         elide = QtCore.Qt.TextElideMode.ElideRight
         out = []
-        for i, (x0, y0, w, _h) in zip(idx.tolist(), rects.tolist(), strict=True):
+        for i, (x0, y0, w, h) in zip(idx.tolist(), rects.tolist(), strict=True):
+            if h < min_h:
+                continue
             room = w - 5.0
             text = labels[i]
             if len(text) * char_w * 1.35 > room:  # might not fit: measure properly
@@ -381,11 +405,11 @@ class FlameGraphItem(pg.GraphicsObject):
                 if len(text) < 2:
                     continue
             dimmed = highlight is not None and not highlight[i]
-            out.append((QtCore.QRectF(x0 + 3.0, y0, room, row_h - 1.0), text, dimmed))
+            out.append((QtCore.QRectF(x0 + 3.0, y0, room, h), text, dimmed))
         return out
 
     def _merge_narrow(
-        self, idx: np.ndarray, px0: np.ndarray, sy: float, y_off: float, h: float
+        self, idx: np.ndarray, px0: np.ndarray, row_top: np.ndarray, row_px: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Sub-pixel boxes → runs of adjacent pixel columns, at most MERGE_RUN_PX wide.
 
@@ -411,9 +435,10 @@ class FlameGraphItem(pg.GraphicsObject):
         ends[-1] = len(idx) - 1
         rects = np.empty((len(starts), 4), np.float64)
         rects[:, 0] = col[starts]
-        rects[:, 1] = row[starts] * sy + y_off
+        rows = row[starts]
+        rects[:, 1] = row_top[rows]
         rects[:, 2] = col[ends] - col[starts] + 1
-        rects[:, 3] = h
+        rects[:, 3] = row_px[rows]
         first_box = idx[starts]
         hl = None
         if self._highlight is not None:

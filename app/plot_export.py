@@ -93,3 +93,8 @@ def export_dialog(parent: QtWidgets.QWidget, widget: QtWidgets.QWidget, suggeste
     except (ExportError, OSError) as exc:
         QtWidgets.QMessageBox.warning(parent, "Export image", str(exc))
         return None
+
+
+def export_widget(widget: QtWidgets.QWidget, path: str | Path) -> Path:
+    """The (widget, path) entry point the main window's File › Export image calls."""
+    return export_image(widget, path, scale=2.0 if str(path).lower().endswith(".png") else 1.0)

@@ -36,7 +36,8 @@ PALETTE = (
     QtGui.QColor(220, 80, 80),  # task failed
 )
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
-MAX_TASK_ROWS = 24
+MAX_TASK_ROWS = 12
+THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.7, 0.5  # lane heights (thread lanes are the ones to read)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Lanes:
     tips: list[str] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)  # per box: "thread", "blocking", "task"
     names: list[str] = field(default_factory=list)  # per lane
+    heights: list[float] = field(default_factory=list)  # per lane, plot units
     hidden_tasks: int = 0
 
     def add(self, row: int, x: np.ndarray, w: np.ndarray, color: np.ndarray, labels: list[str], tips: list[str], kind: str) -> None:
@@ -61,6 +63,13 @@ class Lanes:
         self.labels.extend(labels)
         self.tips.extend(tips)
         self.kind.extend([kind] * len(x))
+
+    def lane_y(self) -> np.ndarray:
+        """Top of each lane (plot units)."""
+        return np.concatenate(([0.0], np.cumsum(self.heights)[:-1])) if self.heights else np.zeros(0)
+
+    def lane_center(self, lane: int) -> float:
+        return float(self.lane_y()[lane] + self.heights[lane] / 2)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if not self.x:
@@ -109,6 +118,7 @@ def build_lanes(profile: Profile, t1: float | None) -> Lanes:
         ]
         lanes.add(row, x, w, color, [""] * len(x), tips, "thread")
         lanes.names.append(th.name)
+        lanes.heights.append(THREAD_H)
         row += 1
     events = blocking_events(profile, Selection(t1=t1))
     if events or len(profile.lag):
@@ -125,6 +135,7 @@ def build_lanes(profile: Profile, t1: float | None) -> Lanes:
             "blocking",
         )
         lanes.names.append("loop blocked")
+        lanes.heights.append(BLOCKING_H)
         row += 1
     tasks = [tk for tk in profile.tasks.values() if tk.created is not None and (t1 is None or tk.created <= t1)]
     tasks.sort(key=lambda tk: (tk.created or 0.0, tk.id))
@@ -160,6 +171,7 @@ def build_lanes(profile: Profile, t1: float | None) -> Lanes:
             "task",
         )
         lanes.names.append("tasks" if slot == 0 else "")
+        lanes.heights.append(TASK_H)
     return lanes
 
 
@@ -300,12 +312,12 @@ class TimelinePane(Pane):
         prev = self.lane_vb.viewRange()[0]
         self.lanes = build_lanes(profile, playhead)
         x, w, row, color = self.lanes.arrays()
-        self.item.set_boxes(x, w, row, color, self.lanes.labels)
-        n_rows = max(len(self.lanes.names), 1)
+        self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
+        height = max(float(sum(self.lanes.heights)), 1.0)
         axis = self.lane_plot.getAxis("left")
-        axis.setTicks([[(i + 0.5, name) for i, name in enumerate(self.lanes.names)], []])
-        self.lane_vb.setLimits(yMin=0.0, yMax=float(n_rows))
-        self.lane_vb.setYRange(0.0, float(n_rows), padding=0.0)
+        axis.setTicks([[(self.lanes.lane_center(i), name) for i, name in enumerate(self.lanes.names) if name], []])
+        self.lane_vb.setLimits(yMin=0.0, yMax=height)
+        self.lane_vb.setYRange(0.0, height, padding=0.0)
         t, lag = lag_values(profile, Selection(t1=playhead))
         self.lag_curve.setData(t, lag)
         events = blocking_events(profile, Selection(t1=playhead))

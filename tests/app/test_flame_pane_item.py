@@ -162,3 +162,33 @@ def test_clicks_emit_box_indices(graph, qtbot) -> None:  # type: ignore[no-untyp
     assert clicked == [0]
     double_click(qtbot, view.viewport(), _pixel_of(vb, view, 1.0, 2.5))
     assert doubled == [3]
+
+
+def test_custom_row_heights(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = pg.GraphicsView()
+    view.setBackground(WHITE)
+    vb = pg.ViewBox(invertY=True)
+    view.setCentralItem(vb)
+    item = FlameGraphItem()
+    vb.addItem(item)
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    # rows of height 2, 0.5, 1 → row tops 0, 2, 2.5
+    item.set_boxes(np.array([0.0, 0.0, 5.0]), np.array([10.0, 5.0, 5.0]), np.array([0, 1, 2]), np.array([0, 1, 2]), ["a", "b", "c"], np.array([2.0, 0.5, 1.0]))
+    item.set_palette([RED, GREEN, BLUE])
+    assert item.boundingRect().height() == pytest.approx(3.5)
+    assert item.box_at(1.0, 1.9) == 0
+    assert item.box_at(1.0, 2.2) == 1
+    assert item.box_at(6.0, 2.2) == -1
+    assert item.box_at(6.0, 3.0) == 2
+    assert item.box_at(6.0, 3.6) == -1
+    r = item.box_rect(2)
+    assert (r.y(), r.height()) == (2.5, 1.0)
+    vb.setRange(xRange=(0, 10), yRange=(0, 3.5), padding=0)
+    view.show()
+    qtbot.waitExposed(view)
+    img = _render(view, 400, 300)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 9.0, 1.5)), RED)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 2.0, 2.3)), GREEN)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 8.0, 3.2)), BLUE)
+    assert _close(img.pixelColor(_pixel_of(vb, view, 8.0, 2.3)), WHITE)

@@ -87,12 +87,13 @@ def test_activity_segments_merge_runs() -> None:
 
 def test_lanes_and_colours(pane: TimelinePane) -> None:
     assert pane.lanes.names == ["MainThread", "worker-1", "loop blocked", "tasks", ""]
+    assert pane.lanes.heights[0] > pane.lanes.heights[2] > pane.lanes.heights[3]  # threads read best
     x, _w, row, _c = pane.lanes.arrays()
     assert len(x) == 2 + 1 + 1 + 2  # two main segments, one worker, one blocking, two tasks
     img = pane.grab().toImage()
 
     def colour_at(t: float, lane: int) -> QtGui.QColor:
-        pt = pane.graphics.mapTo(pane, to_widget(pane, pane.lane_vb, t, lane + 0.7))
+        pt = pane.graphics.mapTo(pane, to_widget(pane, pane.lane_vb, t, pane.lanes.lane_center(lane) + 0.2))
         return img.pixelColor(pt)
 
     assert colour_at(0.3, 0).rgb() == PALETTE[ON_CPU].rgb()
@@ -105,8 +106,8 @@ def test_lanes_and_colours(pane: TimelinePane) -> None:
 def test_drag_selects_range_and_esc_clears(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]
     got: list[object] = []
     pane.doc.rangeChanged.connect(got.append)
-    a = to_widget(pane, pane.lane_vb, 0.5, 0.5)
-    b = to_widget(pane, pane.lane_vb, 1.5, 0.5)
+    a = to_widget(pane, pane.lane_vb, 0.5, pane.lanes.lane_center(0))
+    b = to_widget(pane, pane.lane_vb, 1.5, pane.lanes.lane_center(0))
     drag(pane.graphics.viewport(), a, b)
     assert pane.doc.range is not None
     t0, t1 = pane.doc.range
