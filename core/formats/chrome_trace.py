@@ -43,6 +43,9 @@ from pyrometer.core.formats.stackbuild import (
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 _LIST_SNIFF = re.compile(rb'^\s*\[\s*\{[^{}]*"ph"\s*:')
+_MAX_US = 4e15  # ~127 years: ts and ts + dur still fit int64 nanoseconds
+_PHASES = frozenset(("X", "B", "E", "M"))
+_NUMBER = (int, float)  # exact types: bool is not a time
 _GAP_S = 1e-9  # exporter: samples closer than 1 ns are back to back
 
 
@@ -57,6 +60,8 @@ def _number(ev: dict[str, Any], key: str, where: str) -> float:
     v = ev.get(key)
     if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
         raise FormatError(f"{where}: '{key}' must be a finite number, got {v!r}")
+    if abs(v) > _MAX_US:
+        raise FormatError(f"{where}: '{key}' {v} is out of range")
     return float(v)
 
 
@@ -71,7 +76,7 @@ def _key(ev: dict[str, Any], where: str) -> tuple[Any, Any]:
 class _Spans:
     """Spans of one thread as parallel lists (start µs, end µs, frame, file order)."""
 
-    __slots__ = ("ends", "frames", "open", "order", "starts")
+    __slots__ = ("ends", "frames", "last", "open", "order", "starts")
 
     def __init__(self) -> None:
         self.starts: list[float] = []
@@ -79,6 +84,7 @@ class _Spans:
         self.frames: list[int] = []
         self.order: list[int] = []
         self.open: list[tuple[int, float]] = []  # B events awaiting their E: (frame, start)
+        self.last = -math.inf  # latest timestamp seen on this thread
 
     def add(self, start: float, end: float, frame: int, order: int) -> None:
         self.starts.append(start)
@@ -161,7 +167,6 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     threads: dict[tuple[Any, Any], _Spans] = {}
     thread_names: dict[tuple[Any, Any], str] = {}
     process_names: dict[Any, str] = {}
-    last_ts: dict[tuple[Any, Any], float] = {}
 
     def frame_of(name: Any, where: str) -> int:
         if not isinstance(name, str):
@@ -173,13 +178,18 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         return fr
 
     for n, ev in enumerate(events):
-        if not isinstance(ev, dict):
+        if type(ev) is not dict:
             raise FormatError(f"{path}: trace event {n} is not an object")
         ph = ev.get("ph")
-        if ph not in ("X", "B", "E", "M"):
+        if ph not in _PHASES:
             continue
-        where = f"{path}: trace event {n}"
-        key = _key(ev, where)
+        key = (ev.get("pid", 0), ev.get("tid", 0))
+        try:
+            spans = threads.get(key)
+        except TypeError:
+            spans = None
+        if spans is None:
+            spans = threads[_key(ev, f"{path}: trace event {n}")] = _Spans()
         if ph == "M":
             args = ev.get("args")
             label = args.get("name") if isinstance(args, dict) else None
@@ -189,32 +199,44 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
                 elif ev.get("name") == "process_name":
                     process_names[key[0]] = label
             continue
-        ts = _number(ev, "ts", where)
-        spans = threads.get(key)
-        if spans is None:
-            spans = threads[key] = _Spans()
+        ts: Any = ev.get("ts")
+        if type(ts) not in _NUMBER or not -_MAX_US <= ts <= _MAX_US:
+            ts = _number(ev, "ts", f"{path}: trace event {n}")
         if ph == "X":
-            dur = _number(ev, "dur", where)
-            if dur < 0:
-                raise FormatError(f"{where}: negative duration {dur}")
-            spans.add(ts, ts + dur, frame_of(ev.get("name"), where), n)
-            last_ts[key] = max(last_ts.get(key, ts), ts + dur)
+            dur: Any = ev.get("dur")
+            if type(dur) not in _NUMBER or not 0 <= dur <= _MAX_US:
+                dur = _number(ev, "dur", f"{path}: trace event {n}")
+                if dur < 0:
+                    raise FormatError(f"{path}: trace event {n}: negative duration {dur}")
+            end = ts + dur
+            name = ev.get("name")
+            fr = frame_ids.get(name) if type(name) is str else None
+            if fr is None:
+                fr = frame_of(name, f"{path}: trace event {n}")
+            spans.starts.append(ts)
+            spans.ends.append(end)
+            spans.frames.append(fr)
+            spans.order.append(n)
+            if end > spans.last:
+                spans.last = end
         elif ph == "B":
-            spans.open.append((frame_of(ev.get("name"), where), ts))
-            last_ts[key] = max(last_ts.get(key, ts), ts)
+            spans.open.append((frame_of(ev.get("name"), f"{path}: trace event {n}"), ts))
+            if ts > spans.last:
+                spans.last = ts
         else:  # "E" closes the innermost open "B"; a stray "E" is ignored
             if spans.open:
                 frame, start = spans.open.pop()
                 spans.add(start, max(ts, start), frame, n)
-            last_ts[key] = max(last_ts.get(key, ts), ts)
+            if ts > spans.last:
+                spans.last = ts
     if progress:
         progress(0.6)
 
     # "B" without "E": the span lasts until the thread's last timestamp.
-    for key, spans in threads.items():
+    for spans in threads.values():
         while spans.open:
             frame, start = spans.open.pop()
-            spans.add(start, max(last_ts.get(key, start), start), frame, len(events))
+            spans.add(start, max(spans.last, start), frame, len(events))
     all_starts = [min(s.starts) for s in threads.values() if s.starts]
     if not all_starts:
         raise FormatError(f"{path}: no complete (X) or begin/end (B/E) events")

@@ -35,6 +35,7 @@ from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}
 OTHER_UNITS = ("none", "bytes")
+MAX_WEIGHT = 1e38  # the model stores weights as float32
 
 _SCHEMA_RE = re.compile(rb'"\$schema"\s*:\s*"[^"]*speedscope')
 _THREAD_NAME_RE = re.compile(r'^Thread (\d+|0x[0-9a-fA-F]+) "(.*)"$', re.DOTALL)
@@ -264,11 +265,10 @@ def _evented(
         times.append(last)
         stacks.append(open_stacks[-1])
         weights.append(end - last)
-    return (
-        np.asarray(times, np.float64) * factor,
-        np.asarray(stacks, np.int32),
-        np.asarray(weights, np.float64) * factor,
-    )
+    w = np.asarray(weights, np.float64) * factor
+    if not (np.abs(w) <= MAX_WEIGHT).all():
+        raise FormatError(f"{where}: event times span beyond any time range")
+    return np.asarray(times, np.float64) * factor, np.asarray(stacks, np.int32), w
 
 
 def _load(path: Path, progress: ProgressFn | None) -> Profile:
@@ -346,10 +346,12 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
                     raise FormatError(f"{where}: 'weights' must be numbers") from exc
                 if weights.shape != (n,):
                     raise FormatError(f"{where}: {len(raw_w)} weights for {n} samples")
-            if n and not np.isfinite(weights).all():
-                raise FormatError(f"{where}: weights must be finite numbers")
+            if n and not (np.abs(weights) * factor <= MAX_WEIGHT).all():  # also false for NaN
+                raise FormatError(f"{where}: weights must be finite numbers below {MAX_WEIGHT:g}")
             start = _number(p.get("startValue"), 0.0)
             times = (start + exclusive_cumsum(weights)) * factor
+            if n and not np.isfinite(times[-1] + weights[-1] * factor):
+                raise FormatError(f"{where}: weights add up beyond any time range")
             batches.append((times, tid, key_stack[keys], weights * factor))
         else:
             times, stacks, weights = _evented(profile, builder, p, fmap, factor, where)
