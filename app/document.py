@@ -47,6 +47,7 @@ class Document(QObject):
         self.transform: Transform | None = None
         self.selected_function = -1
         self.revision = 0  # bumped on every change that should make panes refresh
+        self.view_revision = 0  # the last revision caused by a view change (range, transform, ...), not growth
         self.state = "live" if is_live else "loaded"
         self.name: str | None = None  # short tab title (live sessions: the script name)
         self._view_key: tuple[int, int, object] | None = None
@@ -102,11 +103,13 @@ class Document(QObject):
     def touch(self) -> None:
         """Record that something panes show has changed (bump revision, emit changed)."""
         self.revision += 1
+        self.view_revision = self.revision
         self.changed.emit()
 
     def model_grew(self) -> None:
-        """Called by the live session after appending to the profile."""
-        self.touch()
+        """Called by the live session after appending to the profile (growth only: may be batched)."""
+        self.revision += 1
+        self.changed.emit()
 
     def select_function(self, func: int) -> None:
         func = int(func)

@@ -114,6 +114,19 @@ def _collect_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _exit_on_failure(session: Any, args: argparse.Namespace) -> None:
+    """In --screenshot mode a failed session ends the run with status 2 and the message on stderr."""
+    if not getattr(args, "screenshot", None):
+        return
+    from PySide6.QtWidgets import QApplication
+
+    def failed(message: str) -> None:
+        print(f"pyrometer: {message}", file=sys.stderr)
+        QApplication.exit(2)
+
+    session.failed.connect(failed)
+
+
 def _report_failure(win: MainWindow) -> int:
     for e in win.errors:
         print(f"pyrometer: {e}", file=sys.stderr)
@@ -142,6 +155,7 @@ def run_live(args: argparse.Namespace) -> int:
     except LaunchError as exc:
         print(f"pyrometer: {exc}", file=sys.stderr)
         return 2
+    _exit_on_failure(session, args)
     win.start_live(session)
     if session.state == "failed":
         return _report_failure(win)
@@ -155,6 +169,7 @@ def run_attach(args: argparse.Namespace) -> int:
 
     app, win = _window(args)
     session = LiveSession.attach(args.pid, _collect_options(args), parent=win)
+    _exit_on_failure(session, args)
     win.start_live(session)
     if session.state == "failed":
         return _report_failure(win)
@@ -168,6 +183,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     app, win = _window(args)
     session = LiveSession.launch(demo_target(args.duration), {}, parent=win)
+    _exit_on_failure(session, args)
     win.start_live(session)
     if session.state == "failed":
         return _report_failure(win)

@@ -38,6 +38,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "block_threshold_ms": 50.0,
 }
 STOP_GRACE_S = 3.0
+DRAIN_INTERVAL_S = 0.1  # frames are applied to the model at most ~10 times a second
 
 
 def demo_script() -> Path:
@@ -62,6 +63,7 @@ class LiveSession(QObject):
     ended = Signal(object)  # END dict or None
     _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
     _exited = Signal(int)
+    _attach_failed = Signal(str)
 
     def __init__(
         self,
@@ -90,8 +92,13 @@ class LiveSession(QObject):
         self._stream_done = False
         self._rate_marks: list[tuple[float, int]] = []
         self.collector = Collector(self.recording_path, on_frames=self._on_frames, on_end=self._on_end)
-        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        self._wake.connect(self._schedule_drain, Qt.ConnectionType.QueuedConnection)
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.timeout.connect(self._drain)
+        self._last_drain = 0.0
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
+        self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
         self._duration_timer: QTimer | None = None
         self._target: Target | None = None
         self._kill_timer: QTimer | None = None
@@ -166,20 +173,27 @@ class LiveSession(QObject):
             self._duration_timer.start(int(float(duration) * 1000))
 
     def _start_attach(self, options: dict[str, Any]) -> None:
-        from pyrometer.core import attach as attach_mod
+        """Inject the agent on a worker thread (gdb can take seconds); failures come back queued."""
+        from pyrometer.core.attach import attach
 
-        fn = getattr(attach_mod, "attach", None)
-        if fn is None:
-            raise RuntimeError("attaching is not available in this build")
         options["attached"] = True
-        result = fn(self.pid, self.collector, options)
+        pid = int(self.pid or 0)
 
-        def watch() -> None:
+        def run() -> None:
+            try:
+                attach(pid, self.collector, options)
+            except Exception as exc:
+                self._attach_failed.emit(str(exc))
+                return
             self.collector.wait_finished(None)
             self._exited.emit(-1)
 
-        threading.Thread(target=watch, name="pyrometer-attach-watch", daemon=True).start()
-        del result
+        threading.Thread(target=run, name="pyrometer-attach", daemon=True).start()
+
+    def _on_attach_failed(self, message: str) -> None:
+        self.collector.close()
+        self._set_state("failed")
+        self.failed.emit(message)
 
     def _wait_proc(self) -> None:
         assert self.proc is not None
@@ -268,7 +282,15 @@ class LiveSession(QObject):
         self._wake.emit()
 
     # ------------------------------------------------------------ GUI thread
+    def _schedule_drain(self) -> None:
+        """Apply queued frames now, or within DRAIN_INTERVAL_S of the last drain (fewer, larger appends)."""
+        if self._drain_timer.isActive():
+            return
+        wait = DRAIN_INTERVAL_S - (time.monotonic() - self._last_drain)
+        self._drain_timer.start(max(0, int(wait * 1000)))
+
     def _drain(self) -> None:
+        self._last_drain = time.monotonic()
         with self._lock:
             frames, self._pending = self._pending, []
             self._woken = False

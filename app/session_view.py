@@ -41,6 +41,8 @@ PANE_MODULES: tuple[tuple[str, str | None], ...] = (
     ("pyrometer.app.panes.console", "ConsolePane"),
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
+MAX_GROWTH_INTERVAL_S = 1.0  # a live model that only grows a little is redrawn at least this often
+GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
 LAYOUT_KEY = "layout/state"
 LAYOUT_VERSION = 3
 
@@ -84,6 +86,8 @@ class SessionView(QMainWindow):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh_visible)
         self._last_tick = 0.0
+        self._tick_revision = -1
+        self._tick_samples = 0
         self.replay_bar = None
         self._build_toolbar()
         for cls in pane_classes():
@@ -275,10 +279,26 @@ class SessionView(QMainWindow):
 
     # ------------------------------------------------------------ refresh
     def schedule_refresh(self) -> None:
+        """Refresh soon: ≤ 10×/s for view changes; for pure live growth, pace by how much is new.
+
+        A long live session grows by a tiny fraction per batch; redrawing every
+        pane 10×/s for that costs CPU and shows nothing new, so growth-only
+        changes are paced by the fraction that is new: at a steady rate the
+        interval is about sqrt(GROWTH_PACE_S × session age), i.e. ~5 Hz in the
+        first second, ~1.4 Hz after 10 s and 1 Hz from ~20 s on.
+        """
+        interval = REFRESH_INTERVAL_S
+        if self.doc.view_revision <= self._tick_revision:  # nothing but growth since the last tick
+            n = max(1, self.doc.profile.sample_count)
+            grown = (n - self._tick_samples) / n
+            interval = MAX_GROWTH_INTERVAL_S if grown <= 0 else min(MAX_GROWTH_INTERVAL_S, max(REFRESH_INTERVAL_S, GROWTH_PACE_S / grown))
+        wait = interval - (time.monotonic() - self._last_tick)
+        ms = max(0, int(wait * 1000))
         if self._timer.isActive():
-            return
-        wait = REFRESH_INTERVAL_S - (time.monotonic() - self._last_tick)
-        self._timer.start(max(0, int(wait * 1000)))
+            if self._timer.remainingTime() <= ms:
+                return
+            self._timer.stop()
+        self._timer.start(ms)
 
     def _on_dock_visibility(self, name: str, visible: bool) -> None:
         # Qt emits this when a dock is shown/hidden and when its tab becomes (non-)current
@@ -294,6 +314,8 @@ class SessionView(QMainWindow):
     def refresh_visible(self, force: bool = False) -> int:
         """Refresh stale visible panes now; returns how many were refreshed."""
         self._last_tick = time.monotonic()
+        self._tick_revision = self.doc.revision
+        self._tick_samples = self.doc.profile.sample_count
         self._update_threads()
         n = 0
         for pane in list(self.visible_panes()) if not force else self.panes:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pyrometer.app.document import Document
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
+
+from pyrometer.app.document import Document
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform

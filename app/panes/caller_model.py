@@ -11,6 +11,16 @@ from pyrometer.app import fmt
 COLUMNS = ("Function", "Time", "%", "Samples")
 FUNC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
+
+# plain ints: data() is called thousands of times per repaint
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_FUNC_ID = int(FUNC_ID_ROLE)
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -45,12 +55,13 @@ class CallerCalleeModel(QAbstractTableModel):
             return self.heading if section == 0 else COLUMNS[section]
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: _Index, role: int = 0) -> Any:
+        role = int(role)  # compare ints: PySide enum comparisons dominate the cost of data()
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         func, weight, samples = self._rows[index.row()]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if col == 0:
                 return self._names[func] if 0 <= func < len(self._names) else "?"
             if col == 1:
@@ -59,8 +70,8 @@ class CallerCalleeModel(QAbstractTableModel):
                 return fmt.percent(weight / self._total)
             if col == 3:
                 return fmt.count(samples)
-        if role == FUNC_ID_ROLE:
+        if role == _FUNC_ID:
             return func
-        if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == _ALIGN and col > 0:
+            return _RIGHT
         return None

@@ -22,6 +22,17 @@ HEAT_COLUMNS = (COL_SELF, COL_SELF_PCT, COL_TOTAL, COL_TOTAL_PCT)
 FUNC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
+
+# plain ints: data() is called thousands of times per repaint
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_FUNC_ID = int(FUNC_ID_ROLE)
+_SORT = int(SORT_ROLE)
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -157,7 +168,8 @@ class FunctionTableModel(QAbstractTableModel):
         hits = np.flatnonzero(self._table.func[self._rows] == func)
         return int(hits[0]) if len(hits) else -1
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: _Index, role: int = 0) -> Any:
+        role = int(role)  # compare ints: PySide enum comparisons dominate the cost of data()
         t = self._table
         if t is None or not index.isValid():
             return None
@@ -166,18 +178,18 @@ class FunctionTableModel(QAbstractTableModel):
             return None
         i = int(self._rows[row])
         func = int(t.func[i])
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._display(t, i, func, col)
-        if role == FUNC_ID_ROLE:
+        if role == _FUNC_ID:
             return func
-        if role == SORT_ROLE:
+        if role == _SORT:
             key = self._key(col)
             return None if key is None else float(key[i])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGN:
             if col in (COL_FUNCTION, COL_LOCATION):
-                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and col in HEAT_COLUMNS:
+                return _LEFT
+            return _RIGHT
+        if role == _BACKGROUND and col in HEAT_COLUMNS:
             value = float(t.self_weight[i]) if col in (COL_SELF, COL_SELF_PCT) else float(t.total_weight[i])
             peak = self._heat_max[0] if col in (COL_SELF, COL_SELF_PCT) else self._heat_max[1]
             frac = max(0.0, min(1.0, value / peak))
@@ -186,7 +198,7 @@ class FunctionTableModel(QAbstractTableModel):
             c = QColor(self._heat)
             c.setAlpha(int(25 + 170 * frac))
             return c
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return f"{self._names[func]}\n{self._files[func]}:{self._lines[func]}"
         return None
 

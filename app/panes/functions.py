@@ -57,9 +57,9 @@ class FunctionsPane(Pane):
         header = self.view.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(COL_FUNCTION, 280)
+        header.resizeSection(COL_FUNCTION, 240)
         for col in range(1, COL_LOCATION):
-            header.resizeSection(col, 78)
+            header.resizeSection(col, 72)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._on_current)
@@ -76,6 +76,7 @@ class FunctionsPane(Pane):
         lay.addLayout(bar)
         lay.addWidget(self.view, 1)
         self._syncing = False
+        self._auto_selected = False
 
     def refresh(self) -> None:
         profile = self.doc.view_profile()
@@ -89,6 +90,10 @@ class FunctionsPane(Pane):
             self._syncing = False
         self.view.verticalScrollBar().setValue(scroll)
         self._update_count()
+        if self.doc.selected_function < 0 and not self.doc.is_live and self.model.rowCount() and not self._auto_selected:
+            # a loaded profile opens with its hottest function selected, so Source and callers show something
+            self._auto_selected = True
+            self.doc.select_function(self.model.func_at(0))
 
     def _update_count(self) -> None:
         shown, matching = self.model.rowCount(), self.model.total_matching()

@@ -26,6 +26,15 @@ from pyrometer.core.analysis.selection import sample_indices
 COLUMNS = ("Line", "Self", "Total", "Source")
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
+
+# plain ints: data() is called thousands of times per repaint
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -72,11 +81,12 @@ class SourceModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: _Index, role: int = 0) -> Any:
+        role = int(role)  # compare ints: PySide enum comparisons dominate the cost of data()
         if not index.isValid() or not 0 <= index.row() < len(self._text):
             return None
         r, c = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if c == 0:
                 return str(r + 1)
             if c == 1:
@@ -85,14 +95,14 @@ class SourceModel(QAbstractTableModel):
                 return fmt.weight(float(self._total[r]), self._unit) if self._total[r] > 0 else ""
             if c == 3:
                 return self._text[r].expandtabs(4)
-        if role == Qt.ItemDataRole.ToolTipRole and c in (1, 2) and self._total[r] > 0:
+        if role == _TOOLTIP and c in (1, 2) and self._total[r] > 0:
             return (
                 f"self {fmt.percent(float(self._self[r]) / self._sum)}, "
                 f"total {fmt.percent(float(self._total[r]) / self._sum)} of the selection"
             )
-        if role == Qt.ItemDataRole.TextAlignmentRole and c < 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and c in (1, 2) and self._total[r] > 0:
+        if role == _ALIGN and c < 3:
+            return _RIGHT
+        if role == _BACKGROUND and c in (1, 2) and self._total[r] > 0:
             v = float(self._self[r] if c == 1 else self._total[r]) / self._peak
             if v <= 0.005:
                 return None

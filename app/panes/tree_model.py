@@ -21,6 +21,17 @@ COL_FUNCTION, COL_TOTAL, COL_TOTAL_PCT, COL_SELF, COL_SELF_PCT, COL_SAMPLES, COL
 FUNC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NODE_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
+
+# plain ints: data() is called thousands of times per repaint
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_FUNC_ID = int(FUNC_ID_ROLE)
+_NODE_ID = int(NODE_ID_ROLE)
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -165,14 +176,15 @@ class CallTreeModel(QAbstractItemModel):
             return COLUMNS[section]
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: _Index, role: int = 0) -> Any:
+        role = int(role)  # compare ints: PySide enum comparisons dominate the cost of data()
         t = self._tree
         if t is None or not index.isValid():
             return None
         node = int(index.internalId())
         col = index.column()
         func = int(t.func[node])
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             total = float(t.total) or 1.0
             if col == COL_FUNCTION:
                 return self._names[func] if func >= 0 else "[root]"
@@ -189,15 +201,15 @@ class CallTreeModel(QAbstractItemModel):
             if col == COL_LOCATION:
                 return f"{self._files[func]}:{self._lines[func]}" if func >= 0 else ""
             return None
-        if role == FUNC_ID_ROLE:
+        if role == _FUNC_ID:
             return func
-        if role == NODE_ID_ROLE:
+        if role == _NODE_ID:
             return node
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGN:
             if col in (COL_FUNCTION, COL_LOCATION):
-                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and col in (COL_TOTAL, COL_TOTAL_PCT, COL_SELF, COL_SELF_PCT):
+                return _LEFT
+            return _RIGHT
+        if role == _BACKGROUND and col in (COL_TOTAL, COL_TOTAL_PCT, COL_SELF, COL_SELF_PCT):
             value = float(t.total_weight[node] if col in (COL_TOTAL, COL_TOTAL_PCT) else t.self_weight[node])
             frac = value / (float(t.total) or 1.0)
             if frac <= 0.005:
@@ -205,6 +217,6 @@ class CallTreeModel(QAbstractItemModel):
             c = QColor(self._heat)
             c.setAlpha(int(25 + 170 * min(1.0, frac)))
             return c
-        if role == Qt.ItemDataRole.ToolTipRole and func >= 0:
+        if role == _TOOLTIP and func >= 0:
             return f"{self._names[func]}\n{self._files[func]}:{self._lines[func]}"
         return None

@@ -1,0 +1,271 @@
+"""GUI benchmark (issue 4), offscreen: live-session load, idle cost, and time to first painted flame graph.
+
+Figures and targets:
+  live   a target producing >= 5,000 samples/s for 30 s: longest stall of a 10 ms QTimer probe
+         on the GUI thread <= 50 ms; the app process <= 30% of a core (all its threads: collector,
+         consumer, GUI)
+  idle   a live session whose target sleeps: the app process <= 2% of a core
+  load   a 1,000,000-sample recording: process launch to the first painted flame graph <= 3 s
+  flame  paint times of the flame graph item (benchmarks/bench_flame_paint.py, run if present)
+
+    .venv/bin/python benchmarks/bench_gui.py [--seconds 30] [--skip-live] [--skip-idle] [--skip-load] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUSY_TARGET = textwrap.dedent(
+    """
+    import sys, threading, time
+
+    def leaf(n):
+        s = 0
+        for i in range(n):
+            s += i * i
+        return s
+
+    def middle(n):
+        return leaf(n) + leaf(n // 2)
+
+    def work(stop):
+        while not stop.is_set():
+            middle(2000)
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=work, args=(stop,), name=f"busy-{i}") for i in range(int(sys.argv[1]))]
+    for t in threads:
+        t.start()
+    time.sleep(float(sys.argv[2]))
+    stop.set()
+    for t in threads:
+        t.join()
+    """
+)
+
+IDLE_TARGET = textwrap.dedent(
+    """
+    import sys, threading, time
+    def nap(stop):
+        stop.wait()
+    stop = threading.Event()
+    t = threading.Thread(target=nap, args=(stop,), name="napper")
+    t.start()
+    time.sleep(float(sys.argv[1]))
+    stop.set()
+    t.join()
+    """
+)
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _window():  # type: ignore[no-untyped-def]
+    from pyrometer.app.main_window import MainWindow, application
+
+    app = application()
+    win = MainWindow()
+    win.quiet_errors = True
+    win.resize(1440, 900)
+    win.show()
+    return app, win
+
+
+def _run_for(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Run the real event loop (as app.exec() does for a user) for a while."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def live_figures(
+    target: str, args: list[str], options: dict[str, object], seconds: float, warmup: float = 2.0, probe_ms: int = 10
+) -> dict[str, float]:
+    """Run a target live in the window; measure GUI stalls, app CPU and the sample rate after a warm-up."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    app, win = _window()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "target.py"
+        script.write_text(target)
+        view = win.launch([str(script), *args], options)
+        assert view is not None, win.errors
+        session = win.live_sessions[0]
+        stalls: list[float] = []
+        clock = QElapsedTimer()
+        clock.start()
+        last = [clock.elapsed()]
+
+        def probe() -> None:
+            now = clock.elapsed()
+            stalls.append(now - last[0])
+            last[0] = now
+
+        timer = QTimer()
+        timer.setInterval(probe_ms)
+        timer.timeout.connect(probe)
+        if probe_ms:  # the idle figure runs without the probe: its wake-ups would be most of the cost
+            timer.start()
+        _run_for(app, warmup)
+        stalls.clear()
+        last[0] = clock.elapsed()
+        n0 = view.doc.profile.sample_count
+        cpu0, t0 = _cpu(), time.monotonic()
+        _run_for(app, seconds)
+        cpu1, t1 = _cpu(), time.monotonic()
+        n1 = view.doc.profile.sample_count
+        timer.stop()
+        revisions = view.doc.revision
+        session.shutdown()
+        win.close()
+    stalls.sort()
+    return {
+        "seconds": t1 - t0,
+        "samples_per_s": (n1 - n0) / (t1 - t0),
+        "app_cpu_pct": 100.0 * (cpu1 - cpu0) / (t1 - t0),
+        "max_stall_ms": max(stalls) if stalls else float("nan"),
+        "p99_stall_ms": stalls[int(len(stalls) * 0.99) - 1] if stalls else float("nan"),
+        "document_revisions": float(revisions),
+    }
+
+
+def make_recording(path: Path, n: int = 1_000_000, stacks: int = 20_000, depth: int = 60, seed: int = 3) -> None:
+    """A synthetic 1,000,000-sample recording over `stacks` distinct stacks (written as .pyro)."""
+    import numpy as np
+
+    from pyrometer.core.model import Profile
+    from pyrometer.core.recording import write_profile
+
+    rng = np.random.default_rng(seed)
+    p = Profile()
+    frames = [p.intern_frame(f"func_{i}", f"/home/user/app/mod{i % 50}.py", 10 + i % 90, 1 + i % 90) for i in range(3000)]
+    leaves: list[int] = []
+    prefix_pool = [-1]
+    for _ in range(stacks):
+        parent = prefix_pool[int(rng.integers(len(prefix_pool)))]
+        d = 1 + int(rng.integers(depth // 4))
+        sid = parent
+        for _k in range(d):
+            sid = p.intern_stack(sid, frames[int(rng.integers(len(frames)))])
+        if len(prefix_pool) < 5000:
+            prefix_pool.append(sid)
+        leaves.append(sid)
+    p.ensure_thread(1, "MainThread")
+    p.ensure_thread(2, "worker")
+    picks = np.asarray(leaves, np.int32)[rng.zipf(1.3, n) % len(leaves)]
+    times = np.arange(n) * 1e-4
+    p.add_samples(times, rng.integers(1, 3, n).astype(np.int32), picks, weight=1e-4)
+    p.finish()
+    write_profile(p, path)
+
+
+LOAD_CHILD = textwrap.dedent(
+    """
+    import os, sys, time
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from pyrometer.app.main_window import MainWindow, application
+    app = application()
+    win = MainWindow(); win.quiet_errors = True; win.resize(1440, 900); win.show()
+    def done(view):
+        view.refresh_visible()
+        flame = view.pane("Flame graph")
+        target = flame if flame is not None else view
+        target.grab()  # paints the flame graph (or the whole view when there is none)
+        print("PAINTED", time.time(), flush=True)
+        app.exit(0)
+    win.documentOpened.connect(done)
+    win.open_files([sys.argv[1]], show_dialog=False)
+    app.exec()
+    """
+)
+
+
+def load_figure(path: Path, repeat: int = 3) -> dict[str, float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", LOAD_CHILD, str(path)], capture_output=True, text=True, timeout=120)
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("PAINTED")), None)
+        if line is None:
+            raise RuntimeError(out.stderr[-2000:])
+        times.append(float(line.split()[1]) - t0)
+    times.sort()
+    return {"median_s": times[len(times) // 2], "min_s": times[0], "max_s": times[-1]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of the live measurement")
+    ap.add_argument("--threads", type=int, default=10, help="busy threads in the live target")
+    ap.add_argument("--rate", type=float, default=600.0, help="sampling rate per thread (Hz)")
+    ap.add_argument("--skip-live", action="store_true")
+    ap.add_argument("--skip-idle", action="store_true")
+    ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-flame", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args(argv)
+    results: dict[str, object] = {}
+    rows: list[tuple[str, str, str]] = []
+    if not a.skip_live:
+        live = live_figures(BUSY_TARGET, [str(a.threads), str(a.seconds + 10)], {"rate_hz": a.rate}, a.seconds)
+        results["live"] = live
+        rows += [
+            ("live: samples/s", f"{live['samples_per_s']:,.0f}", ">= 5,000"),
+            ("live: longest GUI stall", f"{live['max_stall_ms']:.0f} ms", "<= 50 ms"),
+            ("live: p99 GUI stall", f"{live['p99_stall_ms']:.0f} ms", ""),
+            ("live: app CPU", f"{live['app_cpu_pct']:.1f}% of a core", "<= 30%"),
+        ]
+    if not a.skip_idle:
+        idle = live_figures(IDLE_TARGET, [str(min(a.seconds, 20.0) + 15)], {}, min(a.seconds, 20.0), warmup=5.0, probe_ms=0)
+        results["idle"] = idle
+        rows += [
+            ("idle: samples/s", f"{idle['samples_per_s']:,.0f}", ""),
+            ("idle: app CPU", f"{idle['app_cpu_pct']:.2f}% of a core", "<= 2%"),
+        ]
+    if not a.skip_load:
+        with tempfile.TemporaryDirectory() as tmp:
+            rec = Path(tmp) / "million.pyro"
+            t = time.perf_counter()
+            make_recording(rec)
+            gen = time.perf_counter() - t
+            load = load_figure(rec)
+            load["size_mb"] = rec.stat().st_size / 1e6
+            load["generate_s"] = gen
+        results["load"] = load
+        rows.append(("load: 1M-sample .pyro to painted flame", f"{load['median_s']:.2f} s ({load['size_mb']:.0f} MB)", "<= 3 s"))
+    flame_script = ROOT / "benchmarks" / "bench_flame_paint.py"
+    if not a.skip_flame and flame_script.exists():
+        out = subprocess.run([sys.executable, str(flame_script)], capture_output=True, text=True, timeout=600)
+        results["flame"] = out.stdout.strip()
+    if a.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    width = max(len(r[0]) for r in rows) if rows else 10
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>24}  {target}")
+    if "flame" in results:
+        print("\nflame paint (benchmarks/bench_flame_paint.py):")
+        print(results["flame"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
