@@ -38,6 +38,7 @@ PALETTE = (
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 MAX_TASK_ROWS = 12
 THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.7, 0.5  # lane heights (thread lanes are the ones to read)
+MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewer task rows
 
 
 @dataclass
@@ -101,7 +102,7 @@ def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[
     return t[starts], ends[last] - t[starts], on[starts]
 
 
-def build_lanes(profile: Profile, t1: float | None) -> Lanes:
+def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TASK_ROWS) -> Lanes:
     """Thread activity lanes, a blocking lane and packed task lanes, up to time t1."""
     lanes = Lanes()
     row = 0
@@ -151,7 +152,7 @@ def build_lanes(profile: Profile, t1: float | None) -> Lanes:
             state = "done"
         slot = next((i for i, e in enumerate(row_end) if e <= start), -1)
         if slot < 0:
-            if len(row_end) >= MAX_TASK_ROWS:
+            if len(row_end) >= max_task_rows:
                 lanes.hidden_tasks += 1
                 continue
             row_end.append(stop)
@@ -310,7 +311,7 @@ class TimelinePane(Pane):
         playhead = self.doc.playhead
         was_full = self._is_full_view()
         prev = self.lane_vb.viewRange()[0]
-        self.lanes = build_lanes(profile, playhead)
+        self.lanes = build_lanes(profile, playhead, self._task_rows_that_fit(len(profile.threads)))
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         height = max(float(sum(self.lanes.heights)), 1.0)
@@ -341,6 +342,14 @@ class TimelinePane(Pane):
         self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
 
     # ------------------------------------------------------------------ view
+    def _task_rows_that_fit(self, threads: int) -> int:
+        """As many task rows as leave every thread lane ≥ MIN_LANE_PX tall in the current height."""
+        px = self.lane_vb.height()
+        if px <= 0:
+            return MAX_TASK_ROWS
+        units = px / MIN_LANE_PX - threads * THREAD_H - BLOCKING_H
+        return int(min(MAX_TASK_ROWS, max(2, units // TASK_H)))
+
     def fit(self) -> None:
         self.lane_vb.setXRange(0.0, self._duration, padding=0.01)
 
