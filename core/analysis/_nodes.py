@@ -30,6 +30,7 @@ def _np(a: array[int]) -> np.ndarray:
 # Child keys are `parent * _MIX + func`: injective for func < _MIX, and multiplying by
 # a large odd number spreads the low bits that dict probing uses (a shift would not).
 _MIX = 4_294_967_311
+_BULK_MIN = 256  # below this many stacks the plain walk is as fast as the bulk build
 
 
 class NodeTable:
@@ -44,7 +45,7 @@ class NodeTable:
         self.parent = _ints([-1])
         self.func = _ints([-1])
         self.depth = _ints([0])
-        self.index: dict[int, int] = {}
+        self.index: dict[int, int] | None = {}  # None: rebuilt from the columns on demand
         self.stack_node = _ints()  # per stack id
         self._arrays_n = -1
         self._stack_arrays_n = -1
@@ -68,6 +69,15 @@ class NodeTable:
             return
         parents = profile.stacks["parent"][have:n].tolist()
         funcs = profile.frames["func"][profile.stacks["frame"][have:n]].tolist()
+        if self.inverted and have == 0 and n >= _BULK_MIN:
+            self._sparent.extend(parents)
+            self._sfunc.extend(funcs)
+            self._bulk_inverted(profile)
+            return
+        if self.index is None:
+            parent, func = _np(self.parent).astype(np.int64), _np(self.func).astype(np.int64)
+            keys = (parent[1:] * _MIX + func[1:]).tolist()
+            self.index = dict(zip(keys, range(1, len(parent)), strict=True))
         stack_node = self.stack_node
         index, parent_col, func_col, depth_col = self.index, self.parent, self.func, self.depth
         get = index.get
@@ -103,6 +113,45 @@ class NodeTable:
                 node = child
                 s = sparent[s]
             stack_node.append(node)
+
+    def _bulk_inverted(self, profile: Profile) -> None:
+        """Build the bottom-up table for many stacks at once, one tree level per pass.
+
+        Level k groups the stacks by their first k functions read from the
+        leaf: key = (node at level k-1, function of the k-th frame from the
+        leaf); `np.unique` numbers the keys, so parents get smaller ids.
+        """
+        n = len(profile.stacks)
+        s_parent = profile.stacks["parent"][:n].astype(np.int64)
+        s_func = profile.frames["func"][profile.stacks["frame"][:n]].astype(np.int64)
+        cur = np.zeros(n, np.int64)  # node reached so far, per stack
+        anc = np.arange(n, dtype=np.int64)  # next frame to read, per stack (-1: done)
+        live = np.arange(n, dtype=np.int64)  # stacks with frames left
+        parents: list[np.ndarray] = [np.array([-1], np.int64)]
+        funcs: list[np.ndarray] = [np.array([-1], np.int64)]
+        depths: list[np.ndarray] = [np.array([0], np.int64)]
+        next_id = 1
+        level = 0
+        while len(live):
+            level += 1
+            f = s_func[anc[live]]
+            keys = cur[live] * _MIX + f
+            uniq, inverse = np.unique(keys, return_inverse=True)
+            cur[live] = next_id + inverse
+            parents.append(uniq // _MIX)
+            funcs.append(uniq % _MIX)
+            depths.append(np.full(len(uniq), level, np.int64))
+            next_id += len(uniq)
+            anc[live] = s_parent[anc[live]]
+            live = live[anc[live] >= 0]
+        parent = np.concatenate(parents)
+        func = np.concatenate(funcs)
+        depth = np.concatenate(depths)
+        self.parent = array("i", parent.astype(np.int32).tobytes())
+        self.func = array("i", func.astype(np.int32).tobytes())
+        self.depth = array("i", depth.astype(np.int32).tobytes())
+        self.stack_node = array("i", cur.astype(np.int32).tobytes())
+        self.index = None  # only a live profile that grows later needs the dict
 
     # ------------------------------------------------------------- arrays
     @property

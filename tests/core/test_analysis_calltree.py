@@ -280,3 +280,36 @@ def test_aggregation_is_fast_enough() -> None:
     inverted_tree(p, Selection(10.0, 30.0))
     assert time.perf_counter() - t < 5.0  # generous: a sanity bound, not a benchmark
     assert int(tree.count[0]) == n and tree.total == pytest.approx(n * 1e-3)
+
+
+def _random_deep_profile(seed: int, n_stacks: int) -> Profile:
+    rng = np.random.default_rng(seed)
+    p = Profile(unit=UNIT_SAMPLES)
+    for i in range(30):
+        p.intern_frame(f"f{i}", "m.py", i)
+    ids = np.arange(n_stacks)
+    parents = np.where(rng.random(n_stacks) < 0.7, ids - 1, rng.integers(-1, np.maximum(ids, 1)))
+    parents[0] = -1
+    p.add_stack_definitions(0, parents.astype(np.int32), rng.integers(0, 30, n_stacks).astype(np.int32))
+    p.add_samples(np.arange(3000.0), np.zeros(3000), rng.integers(-1, n_stacks, 3000), weight=1.0)
+    return p
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_bulk_inverted_build_matches_the_incremental_walk(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyrometer.core.analysis import _nodes
+
+    bulk = _random_deep_profile(seed, 600)
+    bulk_text = tree_text(inverted_tree(bulk), bulk)
+    monkeypatch.setattr(_nodes, "_BULK_MIN", 10**9)
+    walked = _random_deep_profile(seed, 600)
+    assert tree_text(inverted_tree(walked), walked) == bulk_text
+    # a bulk-built table keeps growing incrementally like a walked one
+    monkeypatch.setattr(_nodes, "_BULK_MIN", 1)
+    grown = _random_deep_profile(seed, 600)
+    inverted_tree(grown)
+    for p in (grown, walked):
+        sid = p.intern_stack_path([p.intern_frame("new", "n.py", 1), *p.stack_frames(599)])
+        p.add_samples(np.array([5000.0]), np.array([0]), np.array([sid]), weight=7.0)
+    assert tree_text(inverted_tree(grown), grown) == tree_text(inverted_tree(walked), walked)
+    assert len(_nodes.node_table(grown, True).stack_node) == len(grown.stacks)
