@@ -11,14 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from pyrometer.core.launch import LaunchError, Target, bootstrap_path, build_command, parse_target
+from pyrometer.core.collector import LiveProfile
+from pyrometer.core.launch import (
+    LaunchError,
+    Target,
+    bootstrap_path,
+    build_command,
+    launch,
+    parse_target,
+)
 from pyrometer.core.recording import read_recording
 
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 
 
 def _record(
-    out: Path, *target: str, cwd: Path | None = None, timeout: float = 60
+    out: Path, *target: str, cwd: Path | None = None, timeout: float = 60, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
@@ -37,6 +45,7 @@ def _record(
         text=True,
         cwd=cwd,
         timeout=timeout,
+        input=stdin,
     )
 
 
@@ -132,7 +141,7 @@ def test_record_script_keeps_status_output_threads_and_samples(tmp_path: Path) -
         tmp_path / "target.py",
         SPIN
         + """
-print("hello", sys.argv[1:], flush=True)
+print("hello", sys.argv[1:], input(), flush=True)
 print("to stderr", file=sys.stderr, flush=True)
 t = threading.Thread(target=spin_worker, args=(0.3,), name="spinner")
 t.start()
@@ -142,9 +151,9 @@ sys.exit(3)
 """,
     )
     out = tmp_path / "run.pyro"
-    res = _record(out, str(script), "one", "two")
+    res = _record(out, str(script), "one", "two", stdin="typed\n")
     assert res.returncode == 3, res.stderr
-    assert res.stdout == "hello ['one', 'two']\n"
+    assert res.stdout == "hello ['one', 'two'] typed\n"
     assert res.stderr.startswith("to stderr\n")
     assert "pyrometer: recorded" in res.stderr
     profile, report = read_recording(out)
@@ -268,3 +277,25 @@ def test_too_old_interpreter_is_refused_before_the_program_runs(tmp_path: Path) 
     assert res.returncode == 1
     assert "is Python 3.8; the agent needs Python 3.9 or newer" in res.stderr
     assert not marker.exists()
+
+
+def test_pipe_mode_launch_for_the_window(tmp_path: Path) -> None:
+    """The window's route: launch() with captured output and a live Profile."""
+    script = _write(
+        tmp_path / "talk.py",
+        SPIN + "print('out line')\nmain_spin(0.2)\nprint('err line', file=sys.stderr)\n",
+    )
+    live = LiveProfile()
+    out = tmp_path / "pipe.pyro"
+    with live.collector(out) as coll:
+        proc = launch(parse_target([str(script)]), coll, {"rate_hz": 200.0}, capture_output=True)
+        assert proc.wait(30) == 0
+        assert coll.wait_finished(10)
+        assert live.ended.wait(5)
+    for profile in (live.profile, read_recording(out)[0]):
+        streams = {stream: "" for stream in ("stdout", "stderr")}
+        for _t, stream, text in profile.output:
+            streams[stream] += text
+        assert streams == {"stdout": "out line\n", "stderr": "err line\n"}
+        assert profile.sample_count > 10
+        assert profile.end is not None and profile.end["exit_status"] == 0
