@@ -30,6 +30,17 @@ MAX_AWAIT_DEPTH = 128
 _SET_NAME_BUG = sys.version_info[:3] == (3, 13, 0)
 
 
+def _task_coro(task: Any) -> Any:
+    """``task.get_coro()``, but never on a finished task: CPython 3.12.0/3.12.1 crash
+    (NULL dereference) on ``get_coro()`` of a task that completed during eager start."""
+    try:
+        if task.done():
+            return None
+        return task.get_coro()
+    except Exception:
+        return None
+
+
 def _coro_name(coro: Any) -> str:
     name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
     return str(name) if name else type(coro).__name__
@@ -66,7 +77,7 @@ class TaskTracker:
     def describe(task: Any) -> str:
         """Short repr-like text of a task, safe to compute from another thread."""
         try:
-            return "<Task %s coro=%s()>" % (task.get_name(), _coro_name(task.get_coro()))
+            return "<Task %s coro=%s()>" % (task.get_name(), _coro_name(_task_coro(task)))
         except Exception:
             return "<Task>"
 
@@ -90,13 +101,14 @@ class TaskTracker:
                     t = tracker.session.clock.now()
                 except Exception:
                     parent = None
+            name = _coro_name(coro)
             if inner is None:
                 task = _default_task(loop_, coro, kwargs)
             else:
                 task = inner(loop_, coro, **kwargs)
             if state.active:
                 try:
-                    tracker._created(task, state, parent, t)
+                    tracker._created(task, state, parent, t, name)
                     if _SET_NAME_BUG:
                         state.default_name = (task, task.get_name())
                 except Exception:
@@ -160,13 +172,15 @@ class TaskTracker:
                 self._created(task, state, None, t)
 
     # ------------------------------------------------------------ events
-    def _created(self, task: Any, state: LoopState, parent: Any, t: float) -> None:
+    def _created(self, task: Any, state: LoopState, parent: Any, t: float, coro_name: Optional[str] = None) -> None:
         tid = self.id_of(task, state)
         pid = self.id_of(parent, state) if parent is not None else None
-        coro = task.get_coro() if hasattr(task, "get_coro") else None
+        if coro_name is None:
+            coro = _task_coro(task)
+            coro_name = _coro_name(coro) if coro is not None else ""
         # The name is read when the batch is sent: create_task(name=...) sets it
         # only after the factory has returned.
-        self.created.append((task, tid, pid, _coro_name(coro) if coro is not None else "", state.lid, t))
+        self.created.append((task, tid, pid, coro_name, state.lid, t))
         self.tasks_seen += 1
         if task.done():
             self._finish(task, tid, state)
@@ -237,10 +251,7 @@ class TaskTracker:
 
 def await_chain(task: Any) -> List[Tuple[Any, int]]:
     """(code, line) of each coroutine frame the task is suspended in, innermost first."""
-    try:
-        coro = task.get_coro()
-    except Exception:
-        return []
+    coro = _task_coro(task)
     pairs: List[Tuple[Any, int]] = []
     depth = 0
     while coro is not None and depth < MAX_AWAIT_DEPTH:

@@ -114,6 +114,11 @@ def stack_names(profile: Profile, stack: int) -> list[str]:
 CORE_SCENARIO = """
 import asyncio, time
 
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    print("took", fn.__name__, time.perf_counter() - start)   # what really happened
+
 def blocking_sleep():
     time.sleep(0.06)
 
@@ -150,9 +155,9 @@ async def main():
     victim = asyncio.create_task(hang(), name="victim")
     b = asyncio.create_task(branch(3), name="branch")
     await asyncio.sleep(0.05)
-    blocking_sleep()
+    timed(blocking_sleep)
     await asyncio.sleep(0.05)
-    cpu_burn()
+    timed(cpu_burn)
     await b
     victim.cancel()
     await asyncio.sleep(0.3)
@@ -168,7 +173,8 @@ session.stop(exit_status=0)
 @pytest.mark.parametrize("version", ["current", *PYENV_VERSIONS])
 def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) -> None:
     python = interpreter(version)
-    p, _ = run_target(python, CORE_SCENARIO, tmp_path)
+    p, out = run_target(python, CORE_SCENARIO, tmp_path)
+    took = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("took ")}
 
     names = {t.name for t in p.threads.values()}
     assert {"MainThread", "worker-thread"} <= names
@@ -176,13 +182,17 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
     sampled = {p.threads[int(t)].name for t in set(p.samples["thread"].tolist())}
     assert {"MainThread", "worker-thread"} <= sampled
 
-    # blocking events: right function innermost, durations within +-10 ms
+    # blocking events: right function innermost, durations within +-10 ms of what the
+    # target itself measured (on a loaded machine an 80 ms wall-clock loop can overrun
+    # while its thread is descheduled; the agent must report what really happened)
     by_func = {innermost(p, ev.stack): ev for ev in p.blocking if ev.stack >= 0}
     assert "blocking_sleep" in by_func and "cpu_burn" in by_func, [
         (stack_names(p, e.stack), e.duration) for e in p.blocking
     ]
-    assert abs(by_func["blocking_sleep"].duration - 0.060) <= 0.010, by_func["blocking_sleep"]
-    assert abs(by_func["cpu_burn"].duration - 0.080) <= 0.010, by_func["cpu_burn"]
+    for func, nominal in (("blocking_sleep", 0.060), ("cpu_burn", 0.080)):
+        assert took[func] >= nominal
+        assert abs(by_func[func].duration - took[func]) <= 0.010, (by_func[func], took[func])
+        assert by_func[func].duration >= nominal - 0.010
     for ev in by_func.values():
         assert "main" in stack_names(p, ev.stack)
         assert p.tasks[ev.task].coro == "main"

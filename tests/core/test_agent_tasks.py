@@ -1,0 +1,223 @@
+"""The asyncio task tracker in real interpreters: factories, eager tasks, attach, await stacks.
+
+Targets run in a subprocess (``python -I``) with the agent loaded from
+``core/agent`` under a private name and a tiny synchronous file sink; the
+recording is read back with ``read_recording``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core.model import Profile
+from pyrometer.core.recording import read_recording
+
+AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
+
+HARNESS = """
+import importlib.util, os, sys, threading
+def _load_agent(d):
+    spec = importlib.util.spec_from_file_location(
+        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules["_pyro_agent_test"] = pkg
+    spec.loader.exec_module(pkg)
+    import _pyro_agent_test.session, _pyro_agent_test.wire
+    return _pyro_agent_test
+agent = _load_agent(sys.argv[1])
+OUT = sys.argv[2]
+
+class FileSink:
+    def __init__(self, path):
+        self.fh = open(path, "wb")
+        self.fh.write(agent.wire.file_header())
+        self.lock = threading.Lock()
+        self.closed = False
+    def send(self, data, droppable=False):
+        with self.lock:
+            self.fh.write(data)
+        return True
+    def flush(self):
+        with self.lock:
+            self.fh.flush()
+
+def start(**opts):
+    session = agent.session.AgentSession(opts, FileSink(OUT))
+    session.start()
+    return session
+"""
+
+
+def pyenv_python(version: str) -> str | None:
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidate = Path(root) / "versions" / version / "bin" / "python"
+    return str(candidate) if candidate.exists() else None
+
+
+def run_target(python: str, body: str, tmp_path: Path) -> tuple[Profile, str, str]:
+    script = tmp_path / "target.py"
+    script.write_text(HARNESS + textwrap.dedent(body))
+    out = tmp_path / "out.pyro"
+    proc = subprocess.run(
+        [python, "-I", str(script), str(AGENT_DIR), str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    profile, report = read_recording(out)
+    assert report.clean, report.problems
+    return profile, proc.stdout, proc.stderr
+
+
+def by_name(p: Profile) -> dict[str, object]:
+    return {t.name: t for t in p.tasks.values()}
+
+
+USER_FACTORIES = """
+import asyncio
+
+calls = []
+
+def early_factory(loop, coro, **kw):
+    calls.append("early")
+    return asyncio.Task(coro, loop=loop, **kw)
+
+def late_factory(loop, coro, **kw):
+    calls.append("late")
+    return asyncio.Task(coro, loop=loop, **kw)
+
+async def child():
+    await asyncio.sleep(0.01)
+
+async def main():
+    loop = asyncio.get_running_loop()
+    await asyncio.create_task(child(), name="c-early")
+    loop.set_task_factory(late_factory)          # the program replaces the factory itself
+    print("get", loop.get_task_factory() is late_factory)
+    await asyncio.create_task(child(), name="c-late")
+    t = asyncio.ensure_future(child())            # an unnamed task keeps its default name
+    await t
+    print("default-name", t.get_name())
+
+loop = asyncio.new_event_loop()
+loop.set_task_factory(early_factory)             # set before the loop runs
+session = start()
+loop.run_until_complete(loop.create_task(main(), name="main"))
+session.stop()
+print("calls", ",".join(calls))
+print("restored", loop._task_factory is late_factory, "set_task_factory" in vars(loop))
+loop.close()
+"""
+
+
+@pytest.mark.parametrize("version", ["current", "3.13.0"])
+def test_user_task_factories_are_still_called(version: str, tmp_path: Path) -> None:
+    python = sys.executable if version == "current" else pyenv_python(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed (pyenv)")
+    p, out, _ = run_target(python, USER_FACTORIES, tmp_path)
+    assert "get True" in out
+    # early factory for main and c-early, late factory for c-late and the unnamed task
+    assert "calls early,early,late,late" in out
+    assert "restored True False" in out
+    default = next(line.split()[1] for line in out.splitlines() if line.startswith("default-name"))
+    assert default.startswith("Task-"), default  # 3.13.0 would rename it to None through a factory
+    names = by_name(p)
+    assert names["c-early"].parent == names["main"].id
+    assert names["c-late"].parent == names["main"].id
+    assert names[default].parent == names["main"].id
+    assert all(t.state == "done" for t in p.tasks.values())
+
+
+EAGER = """
+import asyncio
+
+async def quick():
+    return 1                                       # completes during eager start
+
+async def grandchild():
+    await asyncio.sleep(0.01)
+
+async def slow():
+    await asyncio.create_task(grandchild(), name="grandchild")
+
+async def main():
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    q = asyncio.create_task(quick(), name="quick")
+    print("eager-done", q.done())
+    await asyncio.create_task(slow(), name="slow")
+
+session = start()
+asyncio.run(main())
+session.stop()
+"""
+
+
+@pytest.mark.parametrize("version", ["3.12.1", "3.13.0"])
+def test_eager_tasks_are_tracked(version: str, tmp_path: Path) -> None:
+    python = pyenv_python(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed (pyenv)")
+    p, out, _ = run_target(python, EAGER, tmp_path)
+    assert "eager-done True" in out
+    names = by_name(p)
+    main = next(t for t in p.tasks.values() if t.coro == "main")
+    assert names["quick"].parent == main.id and names["quick"].state == "done"
+    assert names["slow"].parent == main.id and names["slow"].state == "done"
+    assert names["grandchild"].parent == names["slow"].id and names["grandchild"].state == "done"
+
+
+AWAITS_AND_ATTACH = """
+import asyncio, time, warnings
+
+async def innermost_wait(ev):
+    await ev.wait()
+
+async def middle(ev):
+    await innermost_wait(ev)
+
+async def doomed():
+    raise KeyError("never retrieved")
+
+async def main():
+    ev = asyncio.Event()
+    waiter = asyncio.create_task(middle(ev), name="waiter")     # exists before the agent
+    await asyncio.sleep(0.02)
+    session = start(attached=True)
+    bad = asyncio.ensure_future(doomed())
+    await asyncio.sleep(0.6)                                      # several await snapshots
+    ev.set()
+    await waiter
+    del bad
+    return session
+
+session = asyncio.run(main())
+import gc; gc.collect()
+session.stop()
+"""
+
+
+def test_await_snapshots_attach_discovery_and_unretrieved_exceptions(tmp_path: Path) -> None:
+    p, _out, err = run_target(sys.executable, AWAITS_AND_ATTACH, tmp_path)
+    names = by_name(p)
+    waiter = names["waiter"]
+    assert waiter.parent is None  # discovered at attach: parent unknown
+    assert waiter.state == "done"
+    main = next(t for t in p.tasks.values() if t.coro == "main")
+    assert main.parent is None
+    doomed = next(t for t in p.tasks.values() if t.coro == "doomed")
+    assert doomed.parent == main.id and doomed.state == "failed" and doomed.exc == "KeyError"
+    # asyncio still reports the exception nobody retrieved: the tracker did not retrieve it
+    assert "exception was never retrieved" in err
+
+    aw = p.awaits
+    rows = [i for i, t in enumerate(aw["task"].tolist()) if t == waiter.id]
+    assert len(rows) >= 2, "expected several await snapshots (every 250 ms)"
+    chain = [p.func_name[p.frame_func(f)] for f in p.stack_frames(int(aw["stack"][rows[0]]))]
+    assert chain[:2] == ["middle", "innermost_wait"], chain
+    assert chain[-1] == "Event.wait" or chain[-1] == "wait", chain
