@@ -128,12 +128,18 @@ def inspect_process(pid: int) -> ProcessInfo:
 
 
 def injection_script(
-    config: dict[str, Any], bootstrap: str | os.PathLike[str] | None = None
+    config: dict[str, Any],
+    bootstrap: str | os.PathLike[str] | None = None,
+    marker: str | os.PathLike[str] | None = None,
 ) -> str:
-    """The script the target runs: load bootstrap.py privately and call its attach()."""
+    """The script the target runs: note that it ran, load bootstrap.py privately, call attach()."""
     boot = str(bootstrap if bootstrap is not None else bootstrap_path())
+    touch = ""
+    if marker is not None:
+        touch = f"    open({str(marker)!r}, 'w').close()\n"
     return (
         "def _pyrometer_attach(config):\n"
+        f"{touch}"
         "    import importlib.util, sys\n"
         "    name = '_pyrometer_agent_bootstrap'\n"
         "    mod = sys.modules.get(name)\n"
@@ -260,47 +266,59 @@ def attach(
         raise AttachError("internal error: the collector is not listening")
     config = collector.agent_config({**options, "attached": True})
     script = collector.directory / "attach.py"
-    script.write_text(injection_script(config, bootstrap))
+    marker = collector.directory / "injected"  # the target creates it when our code first runs
+    script.write_text(injection_script(config, bootstrap, marker))
     os.chmod(script, 0o600)
     if os.geteuid() == 0 and info.uid not in (-1, 0):
         collector.give_to(info.uid, info.gid)
         os.chown(script, info.uid, info.gid)
     say = log or (lambda _msg: None)
-    route = "direct"
     if (
         sys.version_info >= (3, 14)
         and info.version == sys.version_info[:2]
         and hasattr(sys, "remote_exec")
     ):
         _remote_exec(pid, script)
-        if collector.wait_connected(pending_wait) or shutil.which("gdb") is None:
+        if _wait_started(collector, marker, pending_wait) or shutil.which("gdb") is None:
             _wait_connected(pid, collector, connect_timeout)
             return "remote_exec"
         # Like a pending call, remote_exec waits for the main thread to run bytecode;
         # when that thread is parked in C code, gdb can still take the GIL directly.
-        route = "remote_exec"
-    # Binds no name in the target's __main__, leaves no file open, and stays silent when a
-    # late pending call finds the script already removed.
-    snippet = (
+    else:
+        say(f"injecting into {pid} with gdb (pending call)")
+        with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
+            gdb_pending_call(pid, _snippet(script), Path(tmp))
+        if _wait_started(collector, marker, pending_wait):
+            _wait_connected(pid, collector, connect_timeout)
+            return "pending-call"
+    if not _alive(pid):
+        raise AttachError(f"process {pid} exited during attach")
+    say(f"main thread of {pid} is idle in C code; taking the GIL directly")
+    with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
+        gdb_direct(pid, _snippet(script), Path(tmp))
+    _wait_connected(pid, collector, connect_timeout)
+    return "direct"
+
+
+def _snippet(script: Path) -> str:
+    """The code gdb runs: it binds no name in the target's __main__, leaves no file open,
+    and stays silent when a late pending call finds the script already removed."""
+    return (
         f"try:\n exec(__import__('pathlib').Path({str(script)!r}).read_text(), "
         "{'__name__': '_pyrometer_inject'})\n"
         "except Exception:\n pass\n"
     )
-    with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
-        workdir = Path(tmp)
-        if route != "remote_exec":
-            say(f"injecting into {pid} with gdb (pending call)")
-            gdb_pending_call(pid, snippet, workdir)
-            if collector.wait_connected(pending_wait):
-                return "pending-call"
-        if collector.connected:
-            return route
-        if not _alive(pid):
-            raise AttachError(f"process {pid} exited during attach")
-        say(f"main thread of {pid} is idle in C code; taking the GIL directly")
-        gdb_direct(pid, snippet, workdir)
-    _wait_connected(pid, collector, connect_timeout)
-    return "direct"
+
+
+def _wait_started(collector: Collector, marker: Path, timeout: float) -> bool:
+    """Did the injected code start running within timeout (it may still be connecting)?"""
+    deadline = time.monotonic() + timeout
+    while not (collector.connected or marker.exists()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        collector.wait_connected(min(0.02, left))
+    return True
 
 
 def _remote_exec(pid: int, script: Path) -> None:

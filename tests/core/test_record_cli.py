@@ -190,7 +190,7 @@ def test_duration_stops_recording_and_the_target_runs_on(tmp_path: Path) -> None
     profile, report = read_recording(out)
     assert report.clean
     assert profile.end is not None and profile.end["reason"] == "detached"
-    assert 0.35 < profile.end["t"] < 1.0  # counted from the agent's start
+    assert 0.35 < profile.end["t"] < 2.0  # counted from the agent's start
     assert profile.sample_count > 0
     assert float(profile.samples["time"].max()) <= profile.end["t"] + 0.05
 

@@ -65,27 +65,29 @@ def test_stream_arrives_in_order_within_the_batch_window(tmp_path: Path) -> None
         for data in defs:
             assert sink.send(data)
         assert got.wait_for(4)
-        t0 = time.monotonic()
-        sink.send(_notice("ping"), droppable=True)
-        assert got.wait_for(5)
-        latency = time.monotonic() - t0
+        latencies = []
+        for i in range(5):  # the best of five, so a loaded machine's scheduling does not count
+            t0 = time.monotonic()
+            sink.send(_notice("ping"), droppable=True)
+            assert got.wait_for(5 + i)
+            latencies.append(time.monotonic() - t0)
         sink.send(wire.json_frame(wire.END, {"t": 1.0, "exit_status": 0, "reason": "exit"}))
         sink.close()
         assert coll.wait_finished(5)
-    assert latency < 0.05 + 0.1  # batch window (20 ms) plus scheduling slack on a busy machine
+    assert min(latencies) < 0.05, latencies  # the batch window is 20 ms; the design allows 50
     assert [k for k, _ in got.frames] == [
         wire.META,
         wire.FRAMES,
         wire.STACKS,
         wire.THREADS,
-        wire.NOTICE,
+        *[wire.NOTICE] * 5,
         wire.END,
     ]
     assert got.ended.is_set() and got.end == {"t": 1.0, "exit_status": 0, "reason": "exit"}
     kinds = [k for k, _ in iter_raw_frames(tmp_path / "out.pyro")]
     assert kinds == [k for k, _ in got.frames]
     end = wire.json_frame(wire.END, {"t": 1.0, "exit_status": 0, "reason": "exit"})
-    assert sink.bytes_sent == sum(map(len, defs)) + len(_notice("ping")) + len(end)
+    assert sink.bytes_sent == sum(map(len, defs)) + 5 * len(_notice("ping")) + len(end)
 
 
 def test_wrong_token_is_rejected_and_the_right_one_still_accepted(tmp_path: Path) -> None:
