@@ -420,4 +420,4 @@ def _write(profile: Profile, path: Path) -> None:
 
 
 IMPORTER = Importer("speedscope", "speedscope JSON", (".speedscope.json", ".speedscope", ".json"), _sniff, _load)
-EXPORTER = Exporter("speedscope", "speedscope JSON", (".speedscope.json", ".speedscope"), _write)
+EXPORTER = Exporter("speedscope", "speedscope JSON", (".speedscope.json", ".speedscope", ".json", ".json.gz"), _write)

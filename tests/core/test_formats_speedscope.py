@@ -316,6 +316,8 @@ def test_exporter_choice_by_extension(tmp_path: Path) -> None:
     assert exporter_for(tmp_path / "x.trace.json").name == "chrome_trace"
     assert exporter_for(tmp_path / "x.collapsed").name == "collapsed"
     assert exporter_for(tmp_path / "x.folded").name == "collapsed"
+    assert exporter_for(tmp_path / "x.json").name == "speedscope"  # the common interchange format
+    assert exporter_for(tmp_path / "x.trace.json.gz").name == "chrome_trace"
 
 
 def test_export_of_samples_profile_says_none(tmp_path: Path) -> None:
