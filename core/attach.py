@@ -334,7 +334,16 @@ def _remote_exec(pid: int, script: Path) -> None:
 
 
 def _wait_connected(pid: int, collector: Collector, timeout: float) -> None:
+    """Wait for the agent's connection and its first frame; a refusal is an error."""
     deadline = time.monotonic() + timeout
+    _wait_connection(pid, collector, deadline, timeout)
+    collector.wait_streaming(max(0.0, deadline - time.monotonic()))
+    end = collector.end or {}
+    if end.get("reason") == "refused":
+        raise AttachError(f"process {pid} is already being profiled by another Pyrometer session")
+
+
+def _wait_connection(pid: int, collector: Collector, deadline: float, timeout: float) -> None:
     while not collector.wait_connected(min(0.5, max(0.0, deadline - time.monotonic()))):
         if not _alive(pid):
             raise AttachError(f"process {pid} exited during attach")

@@ -98,6 +98,7 @@ class Collector:
         self._wake_r, self._wake_w = socket.socketpair()
         self._stopping = False
         self._connected = threading.Event()
+        self._streaming = threading.Event()  # the first frame arrived
         self._finished = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: queue.SimpleQueue[Frames | None] = queue.SimpleQueue()
@@ -177,6 +178,10 @@ class Collector:
     def wait_connected(self, timeout: float | None = None) -> bool:
         """Block until an agent authenticated (True) or the timeout passed."""
         return self._connected.wait(timeout)
+
+    def wait_streaming(self, timeout: float | None = None) -> bool:
+        """Block until the agent's first frame (META, or END when it refused) arrived."""
+        return self._streaming.wait(timeout)
 
     def wait_finished(self, timeout: float | None = None) -> bool:
         """Block until the agent's stream ended (END or connection closed) and the consumer drained."""
@@ -426,8 +431,10 @@ class Collector:
             view.release()
         if pos:
             del buf[:pos]
-        if frames and self.on_frames is not None:
-            self._queue.put(frames)
+        if frames:
+            self._streaming.set()
+            if self.on_frames is not None:
+                self._queue.put(frames)
         return ok
 
     def _count(self, kind: int, payload: bytes) -> None:
@@ -456,6 +463,7 @@ class Collector:
                 self._writer.flush()
 
     def _finish(self) -> None:
+        self._streaming.set()
         if not self._finished.is_set():
             self._finished.set()
             self._queue.put(None)

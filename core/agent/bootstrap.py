@@ -56,14 +56,27 @@ def load_agent() -> types.ModuleType:
 
 
 def start_agent(config: Dict[str, Any], attached: bool) -> Tuple[Any, Any]:
-    """Connect to the collector and start an AgentSession; returns (session, sink)."""
-    load_agent()
+    """Connect to the collector and start an AgentSession; returns (session, sink).
+
+    A process profiles one session at a time (the sampler and the hooks are
+    process-wide): a second attach gets a refusal it records and reports.
+    """
+    pkg = load_agent()
     transport = importlib.import_module(PACKAGE + ".transport")
     session_mod = importlib.import_module(PACKAGE + ".session")
+    wire = importlib.import_module(PACKAGE + ".wire")
     options = dict(config.get("options") or {})
     options["attached"] = attached
     options.setdefault("argv", list(sys.argv))
     sink = transport.SocketSink(str(config["address"]), str(config["token"]))
+    active = getattr(pkg, "active_session", None)
+    if active is not None and not getattr(active, "stopped", True):
+        message = "this process is already being profiled by another Pyrometer session"
+        sink.start()
+        sink.send(wire.json_frame(wire.NOTICE, {"t": 0.0, "level": "error", "message": message}))
+        sink.send(wire.json_frame(wire.END, {"t": 0.0, "exit_status": None, "reason": "refused"}))
+        sink.close()
+        raise RuntimeError(message)
     try:
         session = session_mod.AgentSession(options, sink)
     except BaseException:
@@ -91,6 +104,7 @@ def start_agent(config: Dict[str, Any], attached: bool) -> Tuple[Any, Any]:
     except BaseException:
         sink.close(0.5)
         raise
+    pkg.active_session = session  # type: ignore[attr-defined]
     return session, sink
 
 

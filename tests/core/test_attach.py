@@ -300,3 +300,30 @@ def test_too_old_python_is_refused(tmp_path: Path, target_factory: TargetFactory
     _one_line_error(
         _record_attach(tmp_path / "x.pyro", target.proc.pid), "runs Python 3.8; the agent needs"
     )
+
+
+@needs_gdb
+@pytest.mark.slow
+def test_attach_again_after_detach_and_refuse_a_second_session(
+    tmp_path: Path, target_factory: TargetFactory
+) -> None:
+    target = target_factory()
+    first = _record_attach(tmp_path / "one.pyro", target.proc.pid, "--duration", "0.3")
+    _skip_if_ptrace_denied(first.stderr)
+    assert first.returncode == 0, first.stderr
+    # a second attach to the same process works once the first detached
+    second = subprocess.Popen(
+        [*RECORD, "-o", str(tmp_path / "two.pyro"), "--pid", str(target.proc.pid)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert second.stderr is not None
+    assert "attached" in second.stderr.readline()
+    # ...and while it is attached, a third one is refused with a clear message
+    third = _record_attach(tmp_path / "three.pyro", target.proc.pid, "--duration", "0.3")
+    _one_line_error(third, "already being profiled by another Pyrometer session")
+    second.send_signal(signal.SIGINT)
+    assert second.wait(30) == 0
+    _check_attached_recording(tmp_path / "two.pyro", target.proc.pid)
+    target.drain()
+    target.next_lines(3)
