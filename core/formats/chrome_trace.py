@@ -10,6 +10,8 @@ whole nanoseconds (VizTracer's resolution; integers nest exactly where float
 sums would leave sub-ns slivers of fake self time), with time 0 at the
 earliest span. VizTracer names look like `func (/path/file.py:12)`
 (12 is the def line); C functions are bare names like `_thread.get_ident`.
+py-spy's `--format chrometrace` writes B/E pairs with a bare name and the
+location in `args.filename` / `args.line`; both are understood.
 Other phases (instant, counter, flow, async) are ignored.
 
 Export turns each thread's samples, in time order, into nested `X` spans: a
@@ -34,6 +36,7 @@ from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
 from pyrometer.core.formats.speedscope import clean_floats
 from pyrometer.core.formats.stackbuild import (
+    INT32_MAX,
     StackBuilder,
     ThreadIds,
     frame_label,
@@ -42,7 +45,8 @@ from pyrometer.core.formats.stackbuild import (
 )
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
-_LIST_SNIFF = re.compile(rb'^\s*\[\s*\{[^{}]*"ph"\s*:')
+_LIST_START = re.compile(rb"^\s*\[\s*\{")
+_PH_KEY = re.compile(rb'"ph"\s*:\s*"[A-Za-z]"')
 _MAX_US = 4e15  # ~127 years: ts and ts + dur still fit int64 nanoseconds
 _PHASES = frozenset(("X", "B", "E", "M"))
 _NUMBER = (int, float)  # exact types: bool is not a time
@@ -53,7 +57,8 @@ def _sniff(head: bytes, path: Path) -> bool:
     h = head.lstrip()
     if h[:1] == b"{":
         return re.search(rb'"traceEvents"\s*:', head) is not None
-    return bool(_LIST_SNIFF.match(head))
+    # a bare event list (py-spy --format chrometrace puts "args" objects before "ph")
+    return bool(_LIST_START.match(head)) and _PH_KEY.search(head, 0, 4096) is not None
 
 
 def _number(ev: dict[str, Any], key: str, where: str) -> float:
@@ -168,13 +173,24 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     thread_names: dict[tuple[Any, Any], str] = {}
     process_names: dict[Any, str] = {}
 
-    def frame_of(name: Any, where: str) -> int:
+    located: dict[tuple[str, str, int], int] = {}
+
+    def frame_of(name: Any, args: Any, where: str) -> int:
         if not isinstance(name, str):
             raise FormatError(f"{where}: event has no name")
+        if isinstance(args, dict) and isinstance(args.get("filename"), str):
+            # py-spy's chrometrace: bare function name, location in args
+            line = args.get("line")
+            lno = line if type(line) is int and 0 <= line <= INT32_MAX else 0
+            key = (name, args["filename"], lno)
+            fr = located.get(key)
+            if fr is None:
+                fr = located[key] = profile.intern_frame(name, key[1], lno, lno)
+            return fr
         fr = frame_ids.get(name)
         if fr is None:
-            func, file, line = split_label(name)
-            fr = frame_ids[name] = profile.intern_frame(func, file, line, line)
+            func, file, lno = split_label(name)
+            fr = frame_ids[name] = profile.intern_frame(func, file, lno, lno)
         return fr
 
     for n, ev in enumerate(events):
@@ -210,9 +226,10 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
                     raise FormatError(f"{path}: trace event {n}: negative duration {dur}")
             end = ts + dur
             name = ev.get("name")
-            fr = frame_ids.get(name) if type(name) is str else None
+            args = ev.get("args")
+            fr = frame_ids.get(name) if args is None and type(name) is str else None
             if fr is None:
-                fr = frame_of(name, f"{path}: trace event {n}")
+                fr = frame_of(name, args, f"{path}: trace event {n}")
             spans.starts.append(ts)
             spans.ends.append(end)
             spans.frames.append(fr)
@@ -220,7 +237,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             if end > spans.last:
                 spans.last = end
         elif ph == "B":
-            spans.open.append((frame_of(ev.get("name"), f"{path}: trace event {n}"), ts))
+            spans.open.append((frame_of(ev.get("name"), ev.get("args"), f"{path}: trace event {n}"), ts))
             if ts > spans.last:
                 spans.last = ts
         else:  # "E" closes the innermost open "B"; a stray "E" is ignored

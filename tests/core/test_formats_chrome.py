@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -214,3 +215,46 @@ def test_bad_traces(tmp_path: Path, doc: dict, message: str) -> None:
     with pytest.raises(FormatError) as err:
         load_profile(f)
     assert str(f) in str(err.value) and message in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def pyspy_trace(trace_file: Path) -> Path:
+    exe = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("py-spy is not installed")
+    out = trace_file.with_name("pyspy.json")
+    cmd = [exe, "record", "-r", "250", "--format", "chrometrace", "-o", str(out), "--", sys.executable, "script.py"]
+    proc = subprocess.run(cmd, cwd=trace_file.parent, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 or not out.exists():
+        pytest.skip(f"py-spy could not profile (needs ptrace): {proc.stderr.strip()[-300:]}")
+    return out
+
+
+def test_pyspy_chrometrace_begin_end_with_args(pyspy_trace: Path) -> None:
+    """py-spy's chrometrace: a bare list of B/E pairs, names bare, location in args."""
+    events = json.loads(pyspy_trace.read_text())
+    covered: Counter[int] = Counter()
+    totals: Counter[str] = Counter()
+    open_: dict[int, list[tuple[str, float]]] = {}
+    for ev in events:
+        st = open_.setdefault(ev["tid"], [])
+        if ev["ph"] == "B":
+            st.append((ev["name"], ev["ts"]))
+        elif ev["ph"] == "E":
+            name, ts = st.pop()
+            if all(n != name for n, _ in st):
+                totals[name] += (ev["ts"] - ts) * 1e-6
+            if not st:
+                covered[ev["tid"]] += (ev["ts"] - ts) * 1e-6
+    p = load_profile(pyspy_trace)
+    assert detect(pyspy_trace).name == "chrome_trace"
+    natives = {info.native_id: tid for tid, info in p.threads.items()}
+    per_thread: Counter[int] = Counter()
+    for tid, w in zip(p.samples["thread"].tolist(), p.samples["weight"].tolist(), strict=True):
+        per_thread[tid] += w
+    assert_close(per_thread, Counter({natives[t]: v for t, v in covered.items()}), rel=1e-5, abs_=1e-6)
+    _, total_t = function_totals(p)
+    for fn in ("leaf_busy", "middle", "worker"):
+        assert total_t[fn] == pytest.approx(totals[fn], rel=1e-5), fn
+    i = p.func_name.index("middle")
+    assert p.func_file[i].endswith("script.py") and p.func_line[i] > 0
