@@ -38,6 +38,7 @@ import gzip
 import math
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -325,7 +326,7 @@ def parse_file(path: Path, progress: ProgressFn | None = None) -> _Parser:
                 parser.feed(raw.decode("utf-8", "replace"))
                 if progress is not None and not gz and i % 65536 == 65535:
                     progress(min(0.9, 0.9 * raw_fh.tell() / size))
-        except (OSError, EOFError) as exc:  # gzip errors are OSError / EOFError
+        except (OSError, EOFError, zlib.error) as exc:  # what a damaged gzip stream raises
             raise FormatError(f"{path}: cannot read callgrind data ({exc})") from None
         except ValueError as exc:
             raise parser.fail(str(exc)) from None

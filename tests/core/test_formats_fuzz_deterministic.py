@@ -284,3 +284,19 @@ def test_path_budget_keeps_the_heaviest_paths() -> None:
     stacks = [tuple(p.func_name[p.frame_func(f)] for f in p.stack_frames(int(s))) for s in p.samples["stack"]]
     assert ("root", "heavy") in stacks
     assert math.isclose(float(p.samples["weight"].astype(np.float64).sum()), 100.0 + light_total, rel_tol=1e-4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["run.prof", "run.callgrind"]), st.integers(min_value=1, max_value=20), st.integers(min_value=0), st.booleans())
+def test_damaged_gzip_of_real_files(real_files: dict[str, bytes], scratch: Path, name: str, copies: int, where: int, cut: bool) -> None:
+    import gzip
+
+    data = bytearray(gzip.compress(real_files[name] * (copies if name.endswith("callgrind") else 1)))
+    i = 20 + where % max(1, len(data) - 20)
+    if cut:
+        del data[i:]
+    else:
+        data[i] ^= 0x5A
+    path = scratch / (name + ".gz")
+    path.write_bytes(bytes(data))
+    load_or_format_error(path)
