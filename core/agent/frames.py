@@ -49,6 +49,18 @@ class Interner:
         self.stack_count = 0
         self._new_threads: List[List[Any]] = []
         self._new_loops: List[List[Any]] = []
+        self._elided: set = set()  # id() of the agent's hook wrappers, left out of stacks
+
+    def elide(self, func: Any) -> None:
+        """Leave frames of this (hook wrapper) function out of every stack.
+
+        The selector / factory wrappers run inside the user's threads; without
+        this every idle sample of an event loop would show an agent frame.
+        """
+        code = getattr(func, "__code__", None)
+        if code is not None:
+            self._codes[id(code)] = code  # keep it alive: its id must stay unique
+            self._elided.add(id(code))
 
     # ------------------------------------------------------------ frames/stacks
     def _frame_id(self, code: CodeType, line: int) -> int:
@@ -96,11 +108,14 @@ class Interner:
             f = f.f_back
         step = self._steps
         sget = step.get
+        elided = self._elided
         with self.lock:
             sid = -1
             for i in range(len(chain) - 1, -1, -1):
                 f = chain[i]
                 code = f.f_code
+                if id(code) in elided:
+                    continue
                 line = f.f_lineno or 0
                 key = (sid, id(code), line)
                 nxt = sget(key)

@@ -121,6 +121,7 @@ class LoopMonitor:
                 except Exception:
                     pass
 
+            self.session.interner.elide(_set_running_loop)
             self._events = events
             self._orig_set_running_loop = orig
             self._wrapper = _set_running_loop
@@ -243,6 +244,7 @@ class LoopMonitor:
             sel.select = select
         except (AttributeError, TypeError):
             return
+        self.session.interner.elide(select)
         state.selector = sel
         state.select_wrapper = select
 

@@ -124,6 +124,7 @@ class TaskTracker:
             return state.user_factory
 
         state.factory = factory
+        self.session.interner.elide(factory)
         try:
             type(loop).set_task_factory(loop, factory)
         except Exception:
@@ -134,6 +135,7 @@ class TaskTracker:
             loop.get_task_factory = get_task_factory
             if _SET_NAME_BUG:
                 loop.create_task = _keep_default_name(loop, state)
+                self.session.interner.elide(loop.create_task)
         except (AttributeError, TypeError):
             pass  # e.g. an extension-type loop: a later user factory replaces ours
         self._loop_states[state.lid] = state
@@ -274,7 +276,7 @@ def _keep_default_name(loop: Any, state: LoopState) -> Any:
     orig = type(loop).create_task
 
     def create_task(coro: Any, **kwargs: Any) -> Any:
-        task = orig(loop, coro, **kwargs)
+        task = orig(loop, coro, **kwargs)  # (frame elided from stacks by attach_loop)
         stash = state.default_name
         state.default_name = None
         if kwargs.get("name") is None and stash is not None and stash[0] is task:

@@ -181,6 +181,15 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
     assert not any(n.startswith("pyrometer") for n in names), names
     sampled = {p.threads[int(t)].name for t in set(p.samples["thread"].tolist())}
     assert {"MainThread", "worker-thread"} <= sampled
+    # the agent's hook wrappers (selector, task factory, _set_running_loop) are elided
+    idle = 0
+    for sid in set(p.samples["stack"].tolist()):
+        funcs = [p.frame_func(f) for f in p.stack_frames(int(sid))]
+        agent_frames = [p.func_name[f] for f in funcs if p.func_file[f].startswith(str(AGENT_DIR))]
+        assert not agent_frames or agent_frames[0] == "AgentSession.stop", agent_frames
+        names = [p.func_name[f] for f in funcs]
+        idle += any(n.endswith("_run_once") for n in names) and names[-1].endswith("select")
+    assert idle, "expected samples of the loop waiting in select"
 
     # blocking events: right function innermost, durations within +-10 ms of what the
     # target itself measured (on a loaded machine an 80 ms wall-clock loop can overrun

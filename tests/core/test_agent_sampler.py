@@ -1,0 +1,265 @@
+"""The stack sampler and the session's lifecycle, in real interpreters.
+
+Targets run in a subprocess (``python -I``) with the agent loaded from
+``core/agent`` under a private name and a tiny synchronous file sink whose
+behaviour (full, closed, broken) the target can switch; the recording is read
+back with ``read_recording``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyrometer.core.model import Profile
+from pyrometer.core.agent import wire
+from pyrometer.core.recording import iter_raw_frames, read_recording
+
+AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
+
+HARNESS = """
+import importlib.util, os, sys, threading
+def _load_agent(d):
+    spec = importlib.util.spec_from_file_location(
+        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules["_pyro_agent_test"] = pkg
+    spec.loader.exec_module(pkg)
+    import _pyro_agent_test.session, _pyro_agent_test.wire
+    return _pyro_agent_test
+agent = _load_agent(sys.argv[1])
+OUT = sys.argv[2]
+
+class FileSink:
+    mode = "ok"            # "ok" | "full" (droppable frames refused) | "raise"
+    def __init__(self, path):
+        self.fh = open(path, "wb")
+        self.fh.write(agent.wire.file_header())
+        self.lock = threading.Lock()
+        self.closed = False
+        self.bytes_sent = 0
+        self.sends_after_close = 0
+    def send(self, data, droppable=False):
+        if self.mode == "raise":
+            raise OSError("sink is broken")
+        if self.mode == "full" and droppable:
+            return False
+        with self.lock:
+            if self.closed:
+                self.sends_after_close += 1
+            self.fh.write(data)
+            self.bytes_sent += len(data)
+        return True
+    def flush(self):
+        with self.lock:
+            self.fh.flush()
+
+def start(**opts):
+    global sink
+    sink = FileSink(OUT)
+    session = agent.session.AgentSession(opts, sink)
+    session.start()
+    return session
+"""
+
+
+def run_target(body: str, tmp_path: Path, python: str = sys.executable) -> tuple[Profile, str]:
+    script = tmp_path / "target.py"
+    script.write_text(HARNESS + textwrap.dedent(body))
+    out = tmp_path / "out.pyro"
+    proc = subprocess.run(
+        [python, "-I", str(script), str(AGENT_DIR), str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    profile, report = read_recording(out)
+    assert report.clean, report.problems
+    return profile, proc.stdout
+
+
+def thread_samples(p: Profile, name: str) -> np.ndarray:
+    tid = next(t.id for t in p.threads.values() if t.name == name)
+    return np.flatnonzero(p.samples["thread"] == tid)
+
+
+def leaf_names(p: Profile, rows: np.ndarray) -> list[str]:
+    out = []
+    for sid in p.samples["stack"][rows].tolist():
+        frames = p.stack_frames(int(sid))
+        out.append(p.func_name[p.frame_func(frames[-1])] if frames else "")
+    return out
+
+
+THREADS_AND_CPU = """
+import time
+
+def spin_forever(stop):
+    x = 0
+    while not stop.is_set():
+        x += 1
+
+def sleep_forever(stop):
+    stop.wait()
+
+stop = threading.Event()
+session = start(switch_interval_ms=1)
+print("switch", sys.getswitchinterval())
+threads = [threading.Thread(target=spin_forever, args=(stop,), name="spinner"),
+           threading.Thread(target=sleep_forever, args=(stop,), name="sleeper")]
+for t in threads:
+    t.start()
+time.sleep(0.6)
+stop.set()
+for t in threads:
+    t.join()
+session.stop(exit_status=0)
+session.stop(reason="again")    # idempotent
+print("restored", sys.getswitchinterval())
+"""
+
+
+def test_threads_sampled_by_name_with_cpu_marking_and_telemetry(tmp_path: Path) -> None:
+    p, out = run_target(THREADS_AND_CPU, tmp_path)
+    assert "switch 0.001" in out and "restored 0.005" in out
+
+    names = {t.name for t in p.threads.values()}
+    assert {"MainThread", "spinner", "sleeper"} <= names
+    assert not any(n.startswith("pyrometer") for n in names)
+    # the agent's own code never appears in a sample
+    # the agent's threads are never sampled: agent code shows up only where a user
+    # thread called the API (the main thread in stop())
+    for sid in set(p.samples["stack"].tolist()):
+        funcs = [p.frame_func(f) for f in p.stack_frames(int(sid))]
+        agent_frames = [p.func_name[f] for f in funcs if p.func_file[f].startswith(str(AGENT_DIR))]
+        assert not agent_frames or agent_frames[0] == "AgentSession.stop", agent_frames
+
+    spin = thread_samples(p, "spinner")
+    sleep = thread_samples(p, "sleeper")
+    assert len(spin) >= 20 and len(sleep) >= 20
+    assert set(leaf_names(p, spin)) <= {"spin_forever", "Event.is_set"}
+    assert "wait" in " ".join(set(leaf_names(p, sleep)))
+    w, c = p.samples["weight"], p.samples["cpu"]
+    spin_ratio = float(c[spin][1:].sum() / w[spin][1:].sum())
+    sleep_ratio = float(c[sleep][1:].sum() / w[sleep][1:].sum())
+    assert spin_ratio > 0.15, spin_ratio  # on CPU (shares the GIL and 2 cores with the rest)
+    assert sleep_ratio < 0.05, sleep_ratio  # waiting
+    assert float(c[spin][0]) == -1.0  # the first sample of a thread has no previous CPU reading
+    # weights are the wall time since the thread's previous sample: they add up to the span
+    span = float(p.samples["time"][spin][-1] - p.samples["time"][spin][0])
+    assert abs(float(w[spin][1:].sum()) - span) < 1e-3
+
+    tel = p.telemetry
+    assert tel["final"] is True
+    assert tel["samples_taken"] == len(p.samples) and tel["samples_dropped"] == 0
+    assert 60 <= tel["effective_rate_hz"] <= 105, tel
+    assert 0 < tel["agent_cpu_s"] < 0.3, tel
+    assert tel["bytes_sent"] > 1000
+    assert p.end == {"t": p.end["t"], "exit_status": 0, "reason": "exit"}
+    assert p.meta["mode"] == "sample" and p.meta["rate_hz"] == 100.0
+    assert p.meta["clock"] == "perf_counter" and p.meta["unit"] == "seconds"
+    assert p.meta["pid"] > 0 and p.meta["agent_version"]
+
+
+COLLECTOR_LOST = """
+import asyncio, time
+
+async def main():
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0.2)
+    sink.closed = True                 # the collector went away
+    await asyncio.sleep(0.3)           # the agent notices within a batch and unhooks
+    print("factory", loop._task_factory, "select" in vars(loop._selector))
+    await asyncio.sleep(0.01)
+    return "still fine"
+
+session = start()
+print(asyncio.run(main()))
+import asyncio.events
+print("hooks", asyncio.events._set_running_loop is asyncio.events.__dict__.get("_set_running_loop"),
+      type(asyncio.events._set_running_loop).__name__)
+print("stopped", session.stopped, "sampler-alive", session.sampler._thread.is_alive())
+"""
+
+
+def test_collector_lost_stops_the_session_and_removes_hooks(tmp_path: Path) -> None:
+    p, out = run_target(COLLECTOR_LOST, tmp_path)
+    assert "factory None False" in out
+    assert "still fine" in out
+    assert "hooks True builtin_function_or_method" in out
+    assert "stopped True sampler-alive False" in out
+    assert p.end is not None and p.end["reason"] == "collector-lost"
+
+
+FULL_AND_BROKEN_SINKS = """
+import asyncio, time
+
+async def main():
+    await asyncio.sleep(0.15)
+    FileSink.mode = "full"           # the viewer is slow: samples and lag batches are dropped
+    await asyncio.sleep(0.25)
+    FileSink.mode = "raise"          # then the sink breaks outright
+    await asyncio.sleep(0.15)
+    time.sleep(0.07)                 # a blocking event while the sink raises
+    await asyncio.sleep(0.05)
+    FileSink.mode = "ok"
+    return 42
+
+session = start()
+print("result", asyncio.run(main()))
+session.stop(exit_status=0)
+"""
+
+
+def test_full_or_failing_sink_never_reaches_user_code(tmp_path: Path) -> None:
+    p, out = run_target(FULL_AND_BROKEN_SINKS, tmp_path)
+    assert "result 42" in out
+    tel = p.telemetry
+    assert tel["samples_dropped"] > 0 and tel["lag_dropped"] > 0
+    assert tel["send_errors"] > 0
+    assert tel["samples_taken"] - tel["samples_dropped"] <= len(p.samples)
+    assert p.end is not None and p.end["exit_status"] == 0
+
+
+SIGNAL_AND_FORK = """
+import asyncio, signal, time
+
+session = start()
+
+def on_alarm(signum, frame):
+    session.stop(reason="signal", exit_status=-signum)
+
+signal.signal(signal.SIGALRM, on_alarm)
+
+async def main():
+    pid = os.fork()
+    if pid == 0:                      # child: the agent unhooks quietly, the child runs on
+        async def child():
+            await asyncio.create_task(asyncio.sleep(0.05))
+            return asyncio.events._set_running_loop.__name__
+        name = asyncio.run(child())
+        os._exit(3 if name == "_set_running_loop" else 4)
+    _, status = os.waitpid(pid, 0)
+    print("child-exit", os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8)
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    for _ in range(30):
+        await asyncio.sleep(0.01)
+    return "done"
+
+print(asyncio.run(main()))
+session.stop()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_stop_from_a_signal_handler_and_a_forking_target(tmp_path: Path) -> None:
+    p, out = run_target(SIGNAL_AND_FORK, tmp_path)
+    assert "child-exit 3" in out
+    assert "done" in out
+    assert p.end is not None and p.end["reason"] == "signal" and p.end["exit_status"] == -14
+    kinds = [kind for kind, _ in iter_raw_frames(tmp_path / "out.pyro")]
+    assert kinds.count(wire.META) == 1 and kinds.count(wire.END) == 1  # the child wrote nothing
