@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyrometer.core.model import Profile
 from pyrometer.core.agent import wire
+from pyrometer.core.model import Profile
 from pyrometer.core.recording import iter_raw_frames, read_recording
 
 AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
