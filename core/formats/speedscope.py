@@ -238,7 +238,9 @@ def _evented(
         if not isinstance(frame, int) or isinstance(frame, bool) or not 0 <= frame < nframes:
             raise FormatError(f"{where}: event {n} refers to an undefined frame {frame!r}")
         if at < last:
-            raise FormatError(f"{where}: event {n} goes back in time ({at} < {last})")
+            if last - at > 1e-9 * max(1.0, abs(last)):  # more than float noise
+                raise FormatError(f"{where}: event {n} goes back in time ({at} < {last})")
+            at = last
         if open_stacks and at > last:
             times.append(last)
             stacks.append(open_stacks[-1])
