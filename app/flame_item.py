@@ -114,6 +114,10 @@ class FlameGraphItem(pg.GraphicsObject):
         self._labels: list[str] = []
         self._row_start = np.zeros(1, np.int64)
         self._row_y = np.zeros(0)  # top of each row, item units
+        self._parent: np.ndarray | None = None  # internal index of the parent box, -1 (tree fast path)
+        self._pw: np.ndarray | None = None  # parent's width (inf for top-level boxes)
+        self._sub: np.ndarray | None = None  # deepest row in each box's subtree
+        self._sub_highlight: np.ndarray | None = None  # subtree contains a highlighted box
         self._row_h = np.zeros(0)  # height of each row
         self._highlight: np.ndarray | None = None  # bool per internal box
         self._outline: np.ndarray | None = None
@@ -147,11 +151,18 @@ class FlameGraphItem(pg.GraphicsObject):
         color: np.ndarray,
         labels: Sequence[str],
         row_heights: np.ndarray | None = None,
+        parent: np.ndarray | None = None,
     ) -> None:
         """Replace all boxes; `color` indexes the palette set by `set_palette`.
 
         Rows are one unit tall unless `row_heights` (one per row, item units)
         says otherwise; row d then starts at the sum of the heights above it.
+
+        `parent` (caller index of each box's parent box, -1 for none) turns on
+        the tree fast path: a box narrower than a pixel whose parent is wider
+        is drawn as a 1-px spike down to its deepest descendant, and those
+        descendants are never looked at. Without it, every sub-pixel box is
+        merged into pixel runs row by row.
         """
         x = np.asarray(x, np.float64)
         n = len(x)
@@ -177,7 +188,17 @@ class FlameGraphItem(pg.GraphicsObject):
         self._row_h = hgt
         self._row_y = np.concatenate(([0.0], np.cumsum(hgt)[:-1])) if len(hgt) else np.zeros(0)
         self._highlight = None
+        self._sub_highlight = None
         self._outline = None
+        self._pw = None
+        self._parent = None
+        self._sub = None
+        if parent is not None and n:
+            par = np.asarray(parent, np.int64)[perm]
+            par_int = np.where(par >= 0, self._inv[np.maximum(par, 0)], -1)
+            self._parent = par_int
+            self._pw = np.where(par_int >= 0, self._w[np.maximum(par_int, 0)], np.inf)
+            self._sub = self._subtree_reduce(self._depth.copy(), np.maximum)
         self.prepareGeometryChange()
         if n:
             x0 = float(self._x.min())
@@ -203,7 +224,21 @@ class FlameGraphItem(pg.GraphicsObject):
     def set_highlight(self, mask: np.ndarray | None) -> None:
         """Boxes to emphasise (search matches); others are dimmed. None = no search."""
         self._highlight = None if mask is None else np.asarray(mask, bool)[self._perm]
+        self._sub_highlight = None
+        if self._highlight is not None and self._parent is not None:
+            self._sub_highlight = self._subtree_reduce(self._highlight.copy(), np.logical_or)
         self._changed()
+
+    def _subtree_reduce(self, values: np.ndarray, op: np.ufunc) -> np.ndarray:
+        """Fold `values` up the tree (deepest row first): values[p] = op(values[p], values[child])."""
+        parent = self._parent
+        assert parent is not None
+        for row in range(self.max_depth, 0, -1):
+            lo, hi = int(self._row_start[row]), int(self._row_start[row + 1])
+            par = parent[lo:hi]
+            ok = par >= 0
+            op.at(values, par[ok], values[lo:hi][ok])
+        return values
 
     def set_outline(self, mask: np.ndarray | None) -> None:
         """Boxes to outline (the selected function)."""
@@ -326,6 +361,12 @@ class FlameGraphItem(pg.GraphicsObject):
         count = (vis.stop - vis.start) if isinstance(vis, slice) else len(vis)
         if count == 0:
             return geom
+        if self._pw is not None:
+            # tree fast path: only boxes whose parent spans ≥ 1 px (wide boxes and the spike roots)
+            keep = np.flatnonzero(self._pw[vis] * abs(sx) >= 1.0)
+            vis = keep + vis.start if isinstance(vis, slice) else vis[keep]
+            if len(vis) == 0:
+                return geom
         dev = tr.mapRect(visible)
         geom.clip = dev
         left_px, right_px = dev.left() - 2.0, dev.right() + 2.0
@@ -436,14 +477,23 @@ class FlameGraphItem(pg.GraphicsObject):
         rects = np.empty((len(starts), 4), np.float64)
         rects[:, 0] = col[starts]
         rows = row[starts]
-        rects[:, 1] = row_top[rows]
         rects[:, 2] = col[ends] - col[starts] + 1
-        rects[:, 3] = row_px[rows]
+        if self._sub is not None:
+            # spikes: from the run's row down (or up) to the deepest descendant of any box in it
+            last = np.maximum.reduceat(self._sub[idx], starts)
+            y0 = np.minimum(row_top[rows], row_top[last])
+            y1 = np.maximum(row_top[rows] + row_px[rows], row_top[last] + row_px[last])
+            rects[:, 1] = y0
+            rects[:, 3] = y1 - y0
+        else:
+            rects[:, 1] = row_top[rows]
+            rects[:, 3] = row_px[rows]
         first_box = idx[starts]
         hl = None
-        if self._highlight is not None:
-            # a run is highlighted if any box in it matches: matches must stay visible
-            cum = np.concatenate(([0], np.cumsum(self._highlight[idx], dtype=np.int64)))
+        marks = self._sub_highlight if self._sub_highlight is not None else self._highlight
+        if marks is not None:
+            # a run is highlighted if any box in it (or, for spikes, below it) matches
+            cum = np.concatenate(([0], np.cumsum(marks[idx], dtype=np.int64)))
             hl = (cum[ends + 1] - cum[starts]) > 0
         return rects, self._color[first_box], hl
 

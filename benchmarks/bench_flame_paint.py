@@ -65,19 +65,24 @@ def synthetic_profile(n_stacks: int, seed: int = 7):  # type: ignore[no-untyped-
     return p
 
 
-def median_paint_ms(view, image, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    """Median wall time of rendering the whole graph view into `image`."""
+def median_paint_ms(view, image, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Median (wall ms, CPU ms of this thread) of rendering the whole graph view into `image`.
+
+    The CPU figure is what the paint costs; the wall figure also counts time
+    the thread waited for a core, which on a loaded 2-core machine dominates.
+    """
     from PySide6 import QtGui
 
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
         image.fill(QtGui.QColor("white"))
         painter = QtGui.QPainter(image)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         view.render(painter)
-        times.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
+        wall.append(time.perf_counter() - t0)
         painter.end()
-    return statistics.median(times) * 1000.0
+    return statistics.median(wall) * 1000.0, statistics.median(cpu) * 1000.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,10 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         # cold: culling, merging and batching redone every frame (what zoom/pan costs);
         # warm: the same view repainted (hover, tooltips, expose) reuses the cached geometry
         item.cache_geometry = False
-        results[f"{name}_ms"] = round(median_paint_ms(view, image, args.repeat), 2)
+        wall, cpu = median_paint_ms(view, image, args.repeat)
+        results[f"{name}_ms"] = round(wall, 2)
+        results[f"{name}_cpu_ms"] = round(cpu, 2)
         results[f"{name}_rects"] = item.last_paint_count
         item.cache_geometry = True
-        results[f"{name}_warm_ms"] = round(median_paint_ms(view, image, args.repeat), 2)
+        wall, cpu = median_paint_ms(view, image, args.repeat)
+        results[f"{name}_warm_ms"] = round(wall, 2)
+        results[f"{name}_warm_cpu_ms"] = round(cpu, 2)
 
     measure("full")
     if args.png:
@@ -152,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     measure("full_search")
     target = 16.0
     results["target_ms"] = target
-    ok = max(float(results[k]) for k in ("full_ms", "zoom_box_ms", "zoom_deep_ms", "full_search_ms")) <= target
-    results["meets_target_cold"] = "yes" if ok else "no"
+    cold = ("full", "zoom_box", "zoom_deep", "full_search")
+    results["meets_target_cold_wall"] = "yes" if max(float(results[f"{k}_ms"]) for k in cold) <= target else "no"
+    results["meets_target_cold_cpu"] = "yes" if max(float(results[f"{k}_cpu_ms"]) for k in cold) <= target else "no"
     results["load_avg_1min"] = round(os.getloadavg()[0], 2)
     if args.json:
         print(json.dumps(results))

@@ -224,7 +224,9 @@ class FlamePane(Pane):
         names = self._profile.func_name
         labels = [names[f] for f in self._box_func.tolist()]
         self.stack.setCurrentWidget(self.view if n and layout.total > 0 else self.empty)
-        self.item.set_boxes(layout.x, layout.width, layout.depth, self._colors_for_boxes(), labels)
+        parent_node = np.asarray(self.tree.parent, np.int64)[np.asarray(layout.node, np.int64)]
+        parent_box = self._node_box[np.maximum(parent_node, 0)]  # node 0 (the root) has no box: -1
+        self.item.set_boxes(layout.x, layout.width, layout.depth, self._colors_for_boxes(), labels, parent=parent_box)
         rows = int(np.max(layout.depth)) + 1 if n else 1
         self.view_box.set_extent(0.0, float(layout.total) if layout.total > 0 else 1.0, rows)
         self._restore_view(*keep)
