@@ -286,8 +286,8 @@ def test_path_budget_keeps_the_heaviest_paths() -> None:
     assert math.isclose(float(p.samples["weight"].astype(np.float64).sum()), 100.0 + light_total, rel_tol=1e-4)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["run.prof", "run.callgrind"]), st.integers(min_value=1, max_value=20), st.integers(min_value=0), st.booleans())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["run.prof", "run.callgrind"]), st.integers(min_value=1, max_value=8), st.integers(min_value=0), st.booleans())
 def test_damaged_gzip_of_real_files(real_files: dict[str, bytes], scratch: Path, name: str, copies: int, where: int, cut: bool) -> None:
     import gzip
 
