@@ -42,6 +42,7 @@ from pyrometer.core.formats.stackbuild import (
     frame_label,
     split_label,
     stack_paths,
+    used_stacks,
 )
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
@@ -283,7 +284,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 
 
 def _write(profile: Profile, path: Path) -> None:
-    paths = stack_paths(profile)
+    paths = stack_paths(profile, used_stacks(profile))
     labels = [
         frame_label(profile.func_name[f], profile.func_file[f], line)
         for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
@@ -319,7 +320,7 @@ def _thread_spans(
     times: list[float],
     stacks: list[int],
     weights: list[float],
-    paths: list[list[int]],
+    paths: dict[int, list[int]],
     labels: list[str],
 ) -> None:
     """Append X events for one thread's time-ordered samples (innermost spans first)."""

@@ -35,6 +35,7 @@ from pyrometer.core.formats.stackbuild import (
     frame_label,
     split_label,
     stack_paths,
+    used_stacks,
 )
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
@@ -135,7 +136,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 def _write(profile: Profile, path: Path) -> None:
     n = len(profile.samples)
     scale = 1e6 if profile.unit == UNIT_SECONDS else 1.0
-    paths = stack_paths(profile)
+    paths = stack_paths(profile, used_stacks(profile))
     labels = [
         frame_label(profile.func_name[f], profile.func_file[f], line)
         for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)

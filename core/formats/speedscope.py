@@ -29,7 +29,13 @@ import numpy as np
 from pyrometer._version import __version__
 from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
-from pyrometer.core.formats.stackbuild import StackBuilder, ThreadIds, exclusive_cumsum, stack_paths
+from pyrometer.core.formats.stackbuild import (
+    StackBuilder,
+    ThreadIds,
+    exclusive_cumsum,
+    stack_paths,
+    used_stacks,
+)
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
@@ -384,7 +390,7 @@ def _write(profile: Profile, path: Path) -> None:
         else {"name": profile.func_name[f]}
         for f, line in zip(frames_func, frames_line, strict=True)
     ]
-    paths = stack_paths(profile)
+    paths = stack_paths(profile, used_stacks(profile))
     empty: list[int] = []
     n = len(profile.samples)
     time = profile.samples["time"]

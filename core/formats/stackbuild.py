@@ -124,11 +124,23 @@ def exclusive_cumsum(weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def stack_paths(profile: Profile) -> list[list[int]]:
-    """Root-first frame ids of every stack (children reuse their parent's list)."""
+def stack_paths(profile: Profile, used: Iterable[int]) -> dict[int, list[int]]:
+    """Root-first frame ids of the stacks in `used` (only those: deep trees stay cheap)."""
     parents = profile.stacks["parent"].tolist()
     frames = profile.stacks["frame"].tolist()
-    paths: list[list[int]] = []
-    for p, f in zip(parents, frames, strict=True):
-        paths.append([*paths[p], f] if p >= 0 else [f])
-    return paths
+    out: dict[int, list[int]] = {}
+    for sid in used:
+        path: list[int] = []
+        s = int(sid)
+        while s >= 0:
+            path.append(frames[s])
+            s = parents[s]
+        path.reverse()
+        out[int(sid)] = path
+    return out
+
+
+def used_stacks(profile: Profile) -> list[int]:
+    """Distinct non-empty stack ids that samples refer to."""
+    ids = np.unique(profile.samples["stack"])
+    return ids[ids >= 0].tolist()
