@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
+from pyrometer.app.plot_theme import restyle
 from pyrometer.core.analysis.loop import (
     blocking_events,
     innermost_frame,
@@ -161,6 +162,7 @@ class EventLoopPane(Pane):
         self.stack.addWidget(self.empty)
         self._main = main
 
+        self._restyle()
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -170,6 +172,15 @@ class EventLoopPane(Pane):
     # ------------------------------------------------------------------ Pane API
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.lag_plot
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        plots = [self.lag_plot.getPlotItem(), self.hist_plot.getPlotItem()]
+        restyle(self.palette(), [self.lag_plot, self.hist_plot], plots)
 
     def refresh(self) -> None:
         profile = self.doc.profile

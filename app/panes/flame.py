@@ -28,6 +28,7 @@ from pyrometer.app.flame_colors import (
 )
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 from pyrometer.app.panes.base import Pane, add_function_actions
+from pyrometer.app.plot_theme import restyle
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -168,6 +169,11 @@ class FlamePane(Pane):
 
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.view
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            restyle(self.palette(), [self.view])
+        super().changeEvent(event)
 
     # ------------------------------------------------------------------ public helpers
     def set_baseline(self, profile: Profile | None, name: str = "") -> None:

@@ -20,6 +20,7 @@ from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane
+from pyrometer.app.plot_theme import restyle
 from pyrometer.core.analysis.loop import blocking_events, lag_values
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import thread_activity
@@ -282,6 +283,7 @@ class TimelinePane(Pane):
             line.hide()
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
+        restyle(self.palette(), [self.graphics], [self.lane_plot, self.lag_plot])
         for vb in (self.lane_vb, self.lag_vb):
             vb.sigSelecting.connect(self._show_region)
             vb.sigRangeSelected.connect(self._range_selected)
@@ -305,6 +307,11 @@ class TimelinePane(Pane):
     # ------------------------------------------------------------------ Pane API
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.graphics
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            restyle(self.palette(), [self.graphics], [self.lane_plot, self.lag_plot])
+        super().changeEvent(event)
 
     def refresh(self) -> None:
         profile = self.doc.profile

@@ -195,3 +195,13 @@ def test_screenshot(pane: FlamePane, tmp_path) -> None:  # type: ignore[no-untyp
     path = tmp_path / "flame.png"
     assert pane.grab().save(str(path))
     assert QtGui.QImage(str(path)).width() == pane.width()
+
+
+def test_follows_a_dark_palette(pane: FlamePane) -> None:
+    dark = QtGui.QPalette(pane.palette())
+    dark.setColor(QtGui.QPalette.ColorRole.Base, QtGui.QColor(28, 30, 33))
+    dark.setColor(QtGui.QPalette.ColorRole.Text, QtGui.QColor(230, 230, 230))
+    pane.setPalette(dark)
+    img = pane.grab().toImage()
+    bottom_left = pane.view.mapTo(pane, QtCore.QPoint(5, pane.view.height() - 5))
+    assert img.pixelColor(bottom_left).rgb() == QtGui.QColor(28, 30, 33).rgb()
