@@ -55,9 +55,8 @@ class Sink:
         self.close_reason = ""
         self.on_close: Optional[Callback] = None
         self.on_stop_request: Optional[Callback] = None
-        self._cond = threading.Condition(
-            threading.RLock()
-        )  # re-entrant: stop() may run in a signal handler
+        # re-entrant: the session may stop (and send) from a signal handler
+        self._cond = threading.Condition(threading.RLock())
         self._chunks: Deque[bytes] = deque()
         self._size = 0
         self._first_at = 0.0
@@ -316,16 +315,21 @@ class FileSink(Sink):
     def __init__(self, path: str, max_buffer: int = MAX_BUFFER) -> None:
         super().__init__(max_buffer)
         self.path = path
-        self._fh: Optional[BinaryIO] = open(path, "wb")  # closed in _shutdown
-        self._fh.write(wire.file_header())
-        self._fh.flush()
+        # Unbuffered: each batch is one write to the OS, and a forked child holds no
+        # buffered bytes of ours that it could write out when it exits.
+        self._fh: Optional[BinaryIO] = open(path, "wb", buffering=0)  # closed in _shutdown
+        self._write(wire.file_header())
 
     def _write(self, data: bytes) -> None:
         fh = self._fh
         if fh is None:
             raise ValueError("file sink is closed")
-        fh.write(data)
-        fh.flush()
+        view = memoryview(data)
+        while view:
+            written = fh.write(view)
+            if not written:
+                raise OSError("short write to %s" % (self.path,))
+            view = view[written:]
 
     def _shutdown(self) -> None:
         fh, self._fh = self._fh, None
@@ -339,7 +343,7 @@ class FileSink(Sink):
         fh, self._fh = self._fh, None
         if fh is not None:
             try:
-                os.close(fh.fileno())  # drop the child's descriptor without flushing
+                fh.close()  # the child's descriptor only; unbuffered, so nothing is written
             except OSError:
                 pass
 

@@ -282,3 +282,21 @@ def test_a_stuck_collector_never_holds_the_target_for_long(tmp_path: Path) -> No
         conn.close()
     finally:
         server.close()
+
+
+def test_file_sink_in_a_forked_child_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "fork.pyro"
+    sink = FileSink(str(path))
+    sink.start()
+    sink.send(_notice("parent before"))
+    sink.flush()
+    pid = os.fork()
+    if pid == 0:
+        ok = sink.closed and not sink.send(_notice("child"))
+        os._exit(0 if ok else 1)  # no flush of anything the parent queued
+    _, status = os.waitpid(pid, 0)
+    sink.send(_notice("parent after"))
+    sink.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+    messages = [wire.decode_json(p)["message"] for _k, p in iter_raw_frames(path)]
+    assert messages == ["parent before", "parent after"]
