@@ -309,6 +309,7 @@ class LoopMonitor:
 
     # ------------------------------------------------------------ watchdog thread
     def _watch(self) -> None:
+        sys.setprofile(None)  # a profiler (yappi in trace mode) must not count the agent
         self.session.add_agent_thread(threading.get_ident())
         try:
             with self._cond:

@@ -66,6 +66,7 @@ class Sampler:
     # ------------------------------------------------------------------ thread
     def _run(self) -> None:
         self.ident = threading.get_ident()
+        sys.setprofile(None)  # a profiler (yappi in trace mode) must not count the agent
         session = self.session
         session.add_agent_thread(self.ident)
         try:

@@ -167,6 +167,8 @@ class AgentSession:
                 self.stopped = True
                 return
             self.stopped = True
+        if self.tracer is not None:
+            self.tracer.halt()
         try:
             self.loops.stop()
         except Exception:

@@ -79,18 +79,33 @@ class Tracer:
             self.session.note_agent_cpu(threading.get_ident(), self.cpu_s)
 
     def snapshot(self) -> Dict[str, Any]:
-        """The FUNC_STATS JSON object for yappi's current statistics."""
+        """The FUNC_STATS JSON object for yappi's current statistics.
+
+        The agent's own functions are left out, and so is every function that
+        only the agent calls (json encoding of a batch inside a loop probe...).
+        """
         yappi = self._yappi
+        stats = list(yappi.get_func_stats())
+        callers: Dict[int, List[int]] = {}
+        for st in stats:
+            for child in st.children:
+                callers.setdefault(child.index, []).append(st.index)
+        agent = {st.index for st in stats if st.module.startswith(_AGENT_DIR)}
+        changed = True
+        while changed:
+            changed = False
+            for st in stats:
+                idx = st.index
+                if idx in agent:
+                    continue
+                up = callers.get(idx)
+                if up and all(c in agent for c in up):
+                    agent.add(idx)
+                    changed = True
         funcs: List[Dict[str, Any]] = []
         edges: List[List[Any]] = []
-        keep = set()
-        stats = yappi.get_func_stats()
         for st in stats:
-            if st.module.startswith(_AGENT_DIR):
-                continue
-            keep.add(st.index)
-        for st in stats:
-            if st.index not in keep:
+            if st.index in agent:
                 continue
             funcs.append(
                 {
@@ -105,7 +120,7 @@ class Tracer:
                 }
             )
             for child in st.children:
-                if child.index in keep:
+                if child.index not in agent:
                     edges.append([st.index, child.index, child.ncall, child.tsub, child.ttot])
         return {"t": self.session.clock.now(), "clock": self.clock, "funcs": funcs, "edges": edges}
 
@@ -117,16 +132,22 @@ class Tracer:
             self.snapshots += 1
         self.session.emit(wire.json_frame(wire.FUNC_STATS, obj))
 
+    def halt(self) -> None:
+        """Stop yappi counting (first thing on session stop: the rest of stop() is not the program)."""
+        self._stop.set()
+        yappi = self._yappi
+        if yappi is not None:
+            try:
+                yappi.stop()
+            except Exception:
+                pass
+
     def stop(self) -> None:
         """Stop yappi, send the final statistics, clear them and restore its clock type."""
-        self._stop.set()
+        self.halt()
         yappi = self._yappi
         if yappi is None:
             return
-        try:
-            yappi.stop()
-        except Exception:
-            pass
         th = self._thread
         if th is not None and th is not threading.current_thread() and th.is_alive():
             th.join(2.0)

@@ -1,0 +1,167 @@
+"""Trace mode (yappi) in a real interpreter: call counts, edges, snapshots, clocks, fallback.
+
+Targets run in a subprocess (``python -I`` plus the venv's site-packages for
+yappi) with the agent loaded from ``core/agent`` under a private name and a
+tiny synchronous file sink; the recording is read back with ``read_recording``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pyrometer.core.agent import wire
+from pyrometer.core.model import Profile
+from pyrometer.core.recording import iter_raw_frames, read_recording
+
+AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
+HAVE_YAPPI = importlib.util.find_spec("yappi") is not None
+
+HARNESS = """
+import importlib.util, os, sys, threading
+def _load_agent(d):
+    spec = importlib.util.spec_from_file_location(
+        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules["_pyro_agent_test"] = pkg
+    spec.loader.exec_module(pkg)
+    import _pyro_agent_test.session, _pyro_agent_test.wire
+    return _pyro_agent_test
+agent = _load_agent(sys.argv[1])
+OUT = sys.argv[2]
+
+class FileSink:
+    def __init__(self, path):
+        self.fh = open(path, "wb")
+        self.fh.write(agent.wire.file_header())
+        self.lock = threading.Lock()
+        self.closed = False
+    def send(self, data, droppable=False):
+        with self.lock:
+            self.fh.write(data)
+        return True
+    def flush(self):
+        with self.lock:
+            self.fh.flush()
+
+def start(**opts):
+    session = agent.session.AgentSession(opts, FileSink(OUT))
+    session.start()
+    return session
+"""
+
+
+def run_target(body: str, tmp_path: Path) -> tuple[Profile, str]:
+    script = tmp_path / "target.py"
+    script.write_text(HARNESS + textwrap.dedent(body))
+    out = tmp_path / "out.pyro"
+    # not -I: the target needs the venv's site-packages to import yappi
+    proc = subprocess.run(
+        [sys.executable, "-s", str(script), str(AGENT_DIR), str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    profile, report = read_recording(out)
+    assert report.clean, report.problems
+    return profile, proc.stdout
+
+
+TRACE = """
+import asyncio, time
+
+def leaf(i):
+    return i * 2
+
+def mid():
+    return sum(leaf(i) for i in range(100))
+
+async def napper():
+    await asyncio.sleep(0.2)
+
+def worker():
+    for _ in range(5):
+        mid()
+
+session = start(mode="trace", clock=CLOCK)
+for _ in range(10):
+    mid()
+t = threading.Thread(target=worker, name="worker")
+t.start()
+t.join()
+asyncio.run(napper())
+time.sleep(1.1)                         # at least one periodic snapshot
+session.stop()
+import yappi
+print("after", yappi.is_running(), len(yappi.get_func_stats()))
+"""
+
+
+def stats_by_name(p: Profile) -> dict[str, int]:
+    fs = p.func_stats
+    assert fs is not None
+    return {p.func_name[int(f)]: row for row, f in enumerate(fs.func.tolist())}
+
+
+@pytest.mark.skipif(not HAVE_YAPPI, reason="yappi is not installed in this environment")
+def test_trace_mode_function_statistics(tmp_path: Path) -> None:
+    p, out = run_target("CLOCK = 'wall'\n" + TRACE, tmp_path)
+    assert "after False 0" in out  # yappi stopped and cleared on stop
+    assert p.meta["mode"] == "trace" and p.meta["trace_clock"] == "wall"
+    kinds = [kind for kind, _ in iter_raw_frames(tmp_path / "out.pyro")]
+    assert kinds.count(wire.FUNC_STATS) >= 2  # periodic snapshot(s) + the final one
+    fs = p.func_stats
+    assert fs is not None and fs.clock == "wall"
+    rows = stats_by_name(p)
+    assert fs.calls[rows["leaf"]] == 1500  # 10 + 5 calls of mid, 100 leaves each
+    assert fs.calls[rows["mid"]] == 15
+    assert fs.calls[rows["worker"]] == 1  # the worker thread is profiled too
+    # coroutine-aware wall clock: the napper's 200 ms await counts in its total
+    assert fs.total_time[rows["napper"]] >= 0.19
+    assert fs.self_time[rows["leaf"]] <= fs.total_time[rows["leaf"]]
+    edges = {
+        (p.func_name[int(a)], p.func_name[int(b)]): int(c)
+        for a, b, c in zip(fs.edge_caller.tolist(), fs.edge_callee.tolist(), fs.edge_calls.tolist(), strict=True)
+    }
+    callers_of_leaf = {a: c for (a, b), c in edges.items() if b == "leaf"}
+    assert list(callers_of_leaf.values()) == [1500] and "genexpr" in next(iter(callers_of_leaf))
+    assert edges[("run", "worker")] == 1
+    # only the program's calls: nothing only the agent does (JSON encoding of batches)
+    assert "dumps" not in rows and "JSONEncoder.encode" not in rows
+    # the agent's own code is not in the statistics
+    assert not [f for f in p.func_file if f.startswith(str(AGENT_DIR))]
+    assert p.end is not None and p.telemetry["trace_snapshots"] >= 2
+
+
+@pytest.mark.skipif(not HAVE_YAPPI, reason="yappi is not installed in this environment")
+def test_trace_mode_cpu_clock(tmp_path: Path) -> None:
+    p, _ = run_target("CLOCK = 'cpu'\n" + TRACE, tmp_path)
+    fs = p.func_stats
+    assert fs is not None and fs.clock == "cpu"
+    assert fs.total_time[stats_by_name(p)["napper"]] < 0.05  # sleeping costs no CPU
+
+
+NO_YAPPI = """
+import time
+sys.modules["yappi"] = None             # yappi is not importable in this target
+
+def busy():
+    end = time.perf_counter() + 0.3
+    while time.perf_counter() < end:
+        pass
+
+session = start(mode="trace")
+busy()
+session.stop()
+"""
+
+
+def test_trace_mode_without_yappi_falls_back_to_sampling(tmp_path: Path) -> None:
+    p, _ = run_target(NO_YAPPI, tmp_path)
+    assert p.meta["mode"] == "sample" and p.meta["requested_mode"] == "trace"
+    assert any("yappi" in n["message"] and "sampling instead" in n["message"] for n in p.notices), p.notices
+    assert p.func_stats is None
+    assert len(p.samples) >= 10
