@@ -84,7 +84,8 @@ class SessionView(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh_visible)
+        self._timer.timeout.connect(self._tick)
+        self._queue: list[Pane] = []  # stale panes still to refresh in this tick, one per event-loop turn
         self._last_tick = 0.0
         self._tick_revision = -1
         self._tick_samples = 0
@@ -311,23 +312,49 @@ class SessionView(QMainWindow):
             if pane.isVisible() and self._on_screen.get(pane.objectName(), True) and not pane.visibleRegion().isEmpty():
                 yield pane
 
-    def refresh_visible(self, force: bool = False) -> int:
-        """Refresh stale visible panes now; returns how many were refreshed."""
+    def _begin_tick(self) -> None:
         self._last_tick = time.monotonic()
         self._tick_revision = self.doc.revision
         self._tick_samples = self.doc.profile.sample_count
         self._update_threads()
+
+    def _tick(self) -> None:
+        """Timer tick: refresh stale visible panes one per event-loop turn, so input and
+        painting get in between and the longest GUI stall is one pane's refresh, not the sum."""
+        self._begin_tick()
+        self._queue = [p for p in self.visible_panes() if p.seen_revision != self.doc.revision]
+        self._step()
+
+    def _step(self) -> None:
+        while self._queue:
+            pane = self._queue.pop(0)
+            if pane.seen_revision == self.doc.revision or not pane.isVisible():
+                continue
+            self._refresh_pane(pane)
+            if self._queue:
+                QTimer.singleShot(0, self._step)
+            return
+
+    def _refresh_pane(self, pane: Pane) -> None:
+        pane.seen_revision = self.doc.revision
+        try:
+            pane.refresh()
+        except Exception as exc:  # keep the window alive; say which pane failed
+            import traceback
+
+            traceback.print_exc()
+            win = self.window()
+            if isinstance(win, QMainWindow):
+                win.statusBar().showMessage(f"{pane.title}: {type(exc).__name__}: {exc}", 8000)
+
+    def refresh_visible(self, force: bool = False) -> int:
+        """Refresh stale visible panes (all panes with force) now, synchronously; returns how many."""
+        self._begin_tick()
+        self._queue = []
         n = 0
         for pane in list(self.visible_panes()) if not force else self.panes:
             if force or pane.seen_revision != self.doc.revision:
-                pane.seen_revision = self.doc.revision
-                try:
-                    pane.refresh()
-                except Exception as exc:  # keep the window alive; report once per revision
-                    import traceback
-
-                    traceback.print_exc()
-                    self.window().statusBar().showMessage(f"{pane.title}: {type(exc).__name__}: {exc}", 8000)  # type: ignore[attr-defined]
+                self._refresh_pane(pane)
                 n += 1
         return n
 

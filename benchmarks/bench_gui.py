@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 BUSY_TARGET = textwrap.dedent(
     """
-    import sys, threading, time
+    import random, sys, threading, time
+
+    # many threads that mostly wait (so the sampler gets the GIL) with bursts of work in a few
+    # call paths: the stream is dense (thousands of samples/s) and keeps adding stacks
 
     def leaf(n):
         s = 0
@@ -38,15 +41,26 @@ BUSY_TARGET = textwrap.dedent(
             s += i * i
         return s
 
-    def middle(n):
-        return leaf(n) + leaf(n // 2)
+    def parse(n):
+        return leaf(n)
 
-    def work(stop):
+    def render(n):
+        return leaf(n // 2) + parse(n // 2)
+
+    def handle(rng):
+        if rng.random() < 0.5:
+            parse(rng.randint(200, 2000))
+        else:
+            render(rng.randint(200, 2000))
+        time.sleep(rng.uniform(0.001, 0.004))
+
+    def work(stop, seed):
+        rng = random.Random(seed)
         while not stop.is_set():
-            middle(2000)
+            handle(rng)
 
     stop = threading.Event()
-    threads = [threading.Thread(target=work, args=(stop,), name=f"busy-{i}") for i in range(int(sys.argv[1]))]
+    threads = [threading.Thread(target=work, args=(stop, i), name=f"busy-{i}") for i in range(int(sys.argv[1]))]
     for t in threads:
         t.start()
     time.sleep(float(sys.argv[2]))
@@ -55,6 +69,7 @@ BUSY_TARGET = textwrap.dedent(
         t.join()
     """
 )
+
 
 IDLE_TARGET = textwrap.dedent(
     """
@@ -214,8 +229,8 @@ def load_figure(path: Path, repeat: int = 3) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the live measurement")
-    ap.add_argument("--threads", type=int, default=10, help="busy threads in the live target")
-    ap.add_argument("--rate", type=float, default=600.0, help="sampling rate per thread (Hz)")
+    ap.add_argument("--threads", type=int, default=24, help="threads in the live target")
+    ap.add_argument("--rate", type=float, default=300.0, help="sampling rate (Hz; each tick samples every thread)")
     ap.add_argument("--skip-live", action="store_true")
     ap.add_argument("--skip-idle", action="store_true")
     ap.add_argument("--skip-load", action="store_true")
