@@ -8,6 +8,7 @@ event shows the stack that blocked and moves the document range onto it.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -302,7 +303,7 @@ class EventLoopPane(Pane):
         labels = stack_labels(profile, ev.stack)
         self.stack_title.setText(
             f"<b>Blocked {fmt.seconds(ev.duration)}</b> at {fmt.clock(ev.start)}"
-            + (f" — {ev.callback}" if ev.callback else "")
+            + (f" — {html.escape(ev.callback)}" if ev.callback.strip() else "")
         )
         if not labels:
             self.stack_list.addItem("(no Python stack recorded)")

@@ -40,6 +40,11 @@ COLOR_HEAT = "heat"
 COLOR_DIFF = "diff"
 
 
+def _short_path(path: str) -> str:
+    parts = path.replace("\\", "/").rsplit("/", 2)
+    return "/".join(parts[-2:])
+
+
 class FlamePane(Pane):
     """Flame graph / icicle of the selected range, with zoom, search and colour modes."""
 
@@ -63,7 +68,7 @@ class FlamePane(Pane):
 
         # ---- toolbar
         self.search_edit = QtWidgets.QLineEdit()
-        self.search_edit.setPlaceholderText("Search functions…  (Ctrl+F)")
+        self.search_edit.setPlaceholderText("Search functions or files…  (Ctrl+F)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self._apply_search)
         self.match_label = QtWidgets.QLabel("")
@@ -386,8 +391,13 @@ class FlamePane(Pane):
             self.match_count, self.match_share = 0, 0.0
             self.match_label.setText("")
             return
-        names = self._profile.func_name
-        func_match = np.fromiter((text in n.lower() for n in names), bool, len(names))
+        p = self._profile
+        # the name, or the file's last two path parts ("json/encoder.py" matches "json")
+        func_match = np.fromiter(
+            (text in n.lower() or text in _short_path(f).lower() for n, f in zip(p.func_name, p.func_file, strict=True)),
+            bool,
+            len(p.func_name),
+        )
         mask = func_match[self._box_func] if len(self._box_func) else np.zeros(0, bool)
         self.item.set_highlight(mask)
         x = np.asarray(self.layout_.x)[mask]

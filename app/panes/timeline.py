@@ -10,6 +10,7 @@ Clear button removes it. In replay a vertical line marks the playhead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape as esc
 from typing import Any
 
 import numpy as np
@@ -115,7 +116,7 @@ def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TAS
         color = np.where(on, ON_CPU, WAITING)
         what = ["on CPU" if o else "waiting" for o in on.tolist()]
         tips = [
-            f"<b>{th.name}</b>: {s}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
+            f"<b>{esc(th.name)}</b>: {s}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
             for s, a, b in zip(what, x.tolist(), w.tolist(), strict=True)
         ]
         lanes.add(row, x, w, color, [""] * len(x), tips, "thread")
@@ -133,7 +134,7 @@ def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TAS
             np.array([e.duration for e in events]),
             np.full(len(events), BLOCKING),
             names,
-            [f"<b>loop blocked {fmt.seconds(e.duration)}</b> at {fmt.clock(e.start)}<br>in {n}" for e, n in zip(events, names, strict=True)],
+            [f"<b>loop blocked {fmt.seconds(e.duration)}</b> at {fmt.clock(e.start)}<br>in {esc(n)}" for e, n in zip(events, names, strict=True)],
             "blocking",
         )
         lanes.names.append("loop blocked")
@@ -159,7 +160,7 @@ def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TAS
             row_end.append(stop)
             slot = len(row_end) - 1
         row_end[slot] = max(stop, start + 1e-9)
-        tip = f"<b>task {tk.name}</b> ({state})<br>{tk.coro}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
+        tip = f"<b>task {esc(tk.name)}</b> ({state})<br>{esc(tk.coro)}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
         packed.setdefault(slot, []).append((start, max(stop - start, 1e-9), TASK_COLOR.get(state, T_DONE), tk.name, tip))
     for slot in range(len(row_end)):
         items = packed.get(slot, [])

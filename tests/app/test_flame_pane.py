@@ -142,10 +142,13 @@ def test_double_click_zooms(pane: FlamePane, qtbot) -> None:  # type: ignore[no-
 
 
 def test_search_counts_matches_and_share(pane: FlamePane) -> None:
-    count, share = pane.search("o")  # compute, work (not main, idle, dumps)
-    assert count == 2
-    assert share == pytest.approx(0.6)  # compute is nested in work: counted once
-    assert "2 matches" in pane.match_label.text() and "60.0%" in pane.match_label.text()
+    count, share = pane.search("mpu")  # compute only
+    assert (count, share) == (1, pytest.approx(0.4))
+    count, share = pane.search("o")  # compute, work, and dumps by its file (json/__init__.py)
+    assert count == 3
+    assert share == pytest.approx(0.8)  # compute is nested in work: counted once
+    assert "3 matches" in pane.match_label.text() and "80.0%" in pane.match_label.text()
+    assert pane.search("json") == (1, pytest.approx(0.2))  # file match: json/__init__.py
     count, share = pane.search("DUMPS")
     assert (count, share) == (1, pytest.approx(0.2))
     assert pane.search("nothing-matches") == (0, 0.0)
