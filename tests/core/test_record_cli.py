@@ -135,6 +135,7 @@ def test_killed_collector_leaves_the_target_running_to_its_own_end(tmp_path: Pat
         capture_output=True,
         text=True,
         timeout=60,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),  # the killed collector cannot clean up
     )
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
