@@ -186,7 +186,7 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
     for sid in set(p.samples["stack"].tolist()):
         funcs = [p.frame_func(f) for f in p.stack_frames(int(sid))]
         agent_frames = [p.func_name[f] for f in funcs if p.func_file[f].startswith(str(AGENT_DIR))]
-        assert not agent_frames or agent_frames[0] == "AgentSession.stop", agent_frames
+        assert not agent_frames or agent_frames[0] in ("AgentSession.stop", "stop"), agent_frames
         names = [p.func_name[f] for f in funcs]
         idle += any(n.endswith("_run_once") for n in names) and names[-1].endswith("select")
     assert idle, "expected samples of the loop waiting in select"
