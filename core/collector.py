@@ -12,6 +12,7 @@ slow consumer never delays the file.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hmac
 import json
@@ -257,6 +258,9 @@ class Collector:
 
         def run() -> None:
             fd = pipe.fileno()
+            decoder = codecs.getincrementaldecoder("utf-8")(
+                errors="replace"
+            )  # chunks split characters
             while True:
                 try:
                     chunk = os.read(fd, 65536)
@@ -268,7 +272,12 @@ class Collector:
                     with contextlib.suppress(OSError, ValueError):
                         echo.write(chunk)
                         echo.flush()
-                self.add_output(stream, chunk.decode("utf-8", "replace"))
+                text = decoder.decode(chunk)
+                if text:
+                    self.add_output(stream, text)
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                self.add_output(stream, tail)
             with contextlib.suppress(OSError):
                 pipe.close()
 

@@ -137,12 +137,23 @@ def test_tcp_fallback(tmp_path: Path) -> None:
     assert live.profile.sample_count == 30
 
 
+# 'é' arrives in two writes: the collector must not split the character
+SPLIT_WRITER = """
+import sys, time
+out = sys.stdout.buffer
+out.write(b"to out \\xc3"); out.flush()
+time.sleep(0.1)
+out.write(b"\\xa9\\n"); out.flush()
+print("to err", file=sys.stderr)
+"""
+
+
 def test_pipe_mode_records_the_targets_output(tmp_path: Path) -> None:
     live = LiveProfile()
     out = tmp_path / "out.pyro"
     with live.collector(out) as coll:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; print('to out'); print('to err', file=sys.stderr)"],
+            [sys.executable, "-c", SPLIT_WRITER],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -157,5 +168,5 @@ def test_pipe_mode_records_the_targets_output(tmp_path: Path) -> None:
         name: "".join(text for _t, stream, text in profile.output if stream == name)
         for name in ("stdout", "stderr")
     }
-    assert texts == {"stdout": "to out\n", "stderr": "to err\n"}
+    assert texts == {"stdout": "to out \u00e9\n", "stderr": "to err\n"}
     assert {s for _t, s, _x in live.profile.output} == {"stderr", "stdout"}
