@@ -142,8 +142,25 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
         self._pos: list[int] = []  # position of each row among its siblings
 
     def set_rows(self, rows: list[TaskRow], children: list[list[int]]) -> bool:
-        """Replace the content; returns False (and does nothing) when nothing changed."""
+        """Replace the content; returns True when the tree's shape changed (the model was reset).
+
+        When only values changed (a pending task's duration grows while live),
+        the rows are swapped in place with dataChanged, so the view keeps its
+        selection, expansion and scroll position.
+        """
         if rows == self.rows:
+            return False
+        if len(rows) == len(self.rows) and children == self._children and all(
+            a.id == b.id for a, b in zip(rows, self.rows, strict=True)
+        ):
+            self.rows = rows
+            for parent_row, kids in enumerate(children):
+                if not kids:
+                    continue
+                parent = QtCore.QModelIndex() if parent_row == len(rows) else self.createIndex(self._pos[parent_row], 0, parent_row)
+                first = self.index(0, 0, parent)
+                last = self.index(len(kids) - 1, len(COLUMNS) - 1, parent)
+                self.dataChanged.emit(first, last)
             return False
         self.beginResetModel()
         self.rows = rows

@@ -123,3 +123,26 @@ def test_empty_profile_says_so(qtbot) -> None:  # type: ignore[no-untyped-def]
     pane.refresh()
     assert pane.stack.currentWidget() is pane.empty
     assert pane.model.rowCount() == 0
+
+
+def test_live_growth_updates_in_place(pane: TasksPane, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    """A longer session only changes pending durations: no reset, the selection stays."""
+    m = pane.model
+    server = m.index(0, 0, m.index(0, 0))
+    c = m.index(2, 0, server)
+    pane.view.setCurrentIndex(c)
+    resets: list[int] = []
+    changed: list[int] = []
+    m.modelReset.connect(lambda: resets.append(1))
+    m.dataChanged.connect(lambda *a: changed.append(1))
+    pane.doc.profile.end = {"t": 6.0}
+    pane.refresh()
+    assert resets == [] and changed
+    assert m.index(2, 4, server).data() == "3.50 s"
+    assert pane.view.currentIndex().data(ROLE_TASK_ID) == 5
+    # a new task changes the shape: a reset, and the new task is there
+    pane.doc.profile.tasks[7] = TaskInfo(7, 2, "handler-d", "handle(d)", created=5.0)
+    pane.refresh()
+    assert resets == [1]
+    assert "handler-d" in [r.name for r in m.rows]
+    qtmodeltester.check(m, force_py=True)
