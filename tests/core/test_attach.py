@@ -125,7 +125,7 @@ def _check_attached_recording(out: Path, pid: int) -> None:
     assert report.clean, report.problems
     assert profile.meta["pid"] == pid and profile.meta["attached"] is True
     assert profile.end is not None and profile.end["reason"] == "detached"
-    assert profile.sample_count >= 20
+    assert profile.sample_count >= 5
     labels = {profile.frame_label(f) for f in range(len(profile.frames))}
     assert not any("bootstrap" in lb or "transport" in lb for lb in labels)
 
