@@ -327,3 +327,34 @@ def test_attach_again_after_detach_and_refuse_a_second_session(
     _check_attached_recording(tmp_path / "two.pyro", target.proc.pid)
     target.drain()
     target.next_lines(3)
+
+
+@needs_gdb
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a target as another user")
+def test_root_attaches_to_another_users_process(tmp_path: Path) -> None:
+    """The private directory is handed to the target's user so its agent can connect."""
+    python = "/usr/bin/python3"
+    if not os.access(python, os.X_OK):
+        pytest.skip("no system /usr/bin/python3 that another user can run")
+    probe = subprocess.run(
+        [python, "-c", "import sys; print(sys.version_info >= (3, 9))"],
+        capture_output=True,
+        text=True,
+        user="nobody",
+    )
+    if probe.stdout.strip() != "True":
+        pytest.skip("the system Python is older than 3.9 or not runnable as nobody")
+    target = subprocess.Popen(
+        [python, "-u", "-c", PRINTER], stdout=subprocess.PIPE, text=True, user="nobody"
+    )
+    try:
+        assert target.stdout is not None
+        assert target.stdout.readline().startswith("line")
+        out = tmp_path / "other-user.pyro"
+        res = _record_attach(out, target.pid, "--duration", "0.5")
+        assert res.returncode == 0, res.stderr
+        _check_attached_recording(out, target.pid)
+        assert target.poll() is None
+    finally:
+        target.kill()
+        target.wait()
