@@ -96,11 +96,16 @@ def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
 def function_table(profile: Profile, sel: Selection | None = None, transform: Transform | None = None) -> FunctionTable:
     """Per-function self/total for the selection (after `transform`, if any).
 
-    With deterministic statistics and no samples the table is the statistics;
-    with both, calls (and per-call time) come from the statistics.
+    With deterministic statistics and no samples the table is the statistics.
+    Importers of deterministic files (pstats, callgrind) also synthesize an
+    *estimated* tree (`meta["tree_estimated"]`); for the whole profile,
+    untransformed, the exact statistics win over that estimate. Otherwise
+    calls (and per-call time) come from the statistics.
     """
     fs = profile.func_stats
-    if fs is not None and len(profile.samples) == 0:
+    whole = sel is None or (sel.t0 is None and sel.t1 is None and sel.threads is None)
+    untransformed = transform is None or transform.is_identity()
+    if fs is not None and (len(profile.samples) == 0 or (profile.meta.get("tree_estimated") and whole and untransformed)):
         return _table_from_stats(profile, fs)
     view = profile
     if transform is not None:
