@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from time import sleep
 from typing import TYPE_CHECKING, List
 
 from . import wire
@@ -80,7 +81,18 @@ class Sampler:
     def _loop(self) -> None:
         session = self.session
         interval = self.interval
-        wait = self._stop.wait
+        # time.sleep costs half the CPU of Event.wait per tick; stop() then waits at
+        # most one short interval. Long intervals sleep on the event so stop is prompt.
+        stop = self._stop
+        if interval <= 0.05:
+
+            def wait(delay: float) -> bool:
+                if delay > 0:
+                    sleep(delay)
+                return stop.is_set()
+
+        else:
+            wait = stop.wait
         self.started_at = perf_counter()
         deadline = self.started_at
         last_batch = self.started_at
@@ -91,7 +103,7 @@ class Sampler:
             if delay < -interval:
                 deadline = perf_counter()  # far behind (GIL-starved): do not burst to catch up
                 delay = 0.0
-            if wait(delay if delay > 0 else 0):
+            if wait(delay):
                 return
             now = self._tick()
             if now - last_batch >= BATCH_SECONDS:
