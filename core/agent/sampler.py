@@ -92,7 +92,9 @@ class Sampler:
                 return stop.is_set()
 
         else:
-            wait = stop.wait
+
+            def wait(delay: float) -> bool:
+                return stop.wait(delay if delay > 0 else 0)
         self.started_at = perf_counter()
         deadline = self.started_at
         last_batch = self.started_at
