@@ -113,6 +113,15 @@ def warn_notices(profile: Profile) -> None:
         _say(f"warning: {message}")
 
 
+def settle_load_notices(profile: Profile, source: str) -> None:
+    """Before saving a converted copy: the loader's warnings about the *source* become
+    informational history, so reading the copy does not warn about a file it is not."""
+    for note in profile.notices:
+        if "t" not in note and note.get("level", "warning") in ("warning", "error"):
+            note["level"] = "info"
+            note["message"] = f"converted from {source}: {note.get('message', '')}"
+
+
 def _check_top(top: int) -> int | None:
     """--top N: None means all rows (N = 0)."""
     if top < 0:
@@ -185,6 +194,8 @@ def run_stats(args: argparse.Namespace) -> int:
     check_range(args.t_from, args.t_to)
     profile = load(args.file)
     thread = resolve_thread(profile, args.file, args.thread)
+    if (args.t_from is not None or args.t_to is not None) and not profile.sample_count and not len(profile.lag) and not profile.blocking:
+        _say(f"warning: {args.file}: --from/--to ignored: this profile has no timeline (call statistics only)")
     data = summary.build_summary(
         profile,
         source_path=args.file,
@@ -206,6 +217,7 @@ def run_convert(args: argparse.Namespace) -> int:
     if src.exists() and dst.exists() and src.resolve() == dst.resolve():
         raise UsageError(f"{dst}: output would overwrite the input")
     profile = load(args.input)
+    settle_load_notices(profile, args.input)
     registry.export_profile(profile, dst, exporter.name)
     emit(f"wrote {dst} ({exporter.description})")
     return EXIT_OK

@@ -118,3 +118,17 @@ def test_bad_input_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out.svg"
     assert_one_line_error(run_cli("convert", bad, out), str(bad))
     assert not out.exists()
+
+
+def test_converted_copy_of_a_damaged_file_does_not_warn_again(tmp_path: Path, server_pyro: Path) -> None:
+    torn = tmp_path / "torn.pyro"
+    torn.write_bytes(server_pyro.read_bytes()[:-7])
+    out = tmp_path / "fixed.pyro"
+    proc = run_cli("convert", torn, out)
+    assert proc.returncode == 0
+    assert len(proc.stderr.splitlines()) == 1 and "warning" in proc.stderr  # warned once, about the source
+    again = run_cli("stats", out, "--json")
+    assert again.returncode == 0 and again.stderr == ""
+    notes = json.loads(again.stdout)["notices"]
+    assert any(n.startswith(f"converted from {torn}") for n in notes)  # the history is kept
+

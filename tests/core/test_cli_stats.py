@@ -304,3 +304,10 @@ def test_blocking_function_skips_builtin_frames(tmp_path: Path) -> None:
     [block] = stats_json(path)["loop"]["blocking"]
     assert (block["function"], block["line"]) == ("compute", 12)
     assert block["stack"][0] == "<built-in method time.sleep> (~:0)" and len(block["stack"]) == 5
+
+
+def test_time_range_on_call_statistics_warns(det_pyro: Path) -> None:
+    proc = run_cli("stats", det_pyro, "--from", "1", "--json")
+    assert proc.returncode == 0
+    assert len(proc.stderr.splitlines()) == 1 and "--from/--to ignored" in proc.stderr
+    assert len(json.loads(proc.stdout)["functions"]) == len(ex.DETERMINISTIC_FUNCS)
