@@ -2,10 +2,11 @@
 
 Launch (``-- TARGET...``): the target inherits our terminal and process
 group, so Ctrl-C reaches it exactly as without Pyrometer; we ignore SIGINT
-while waiting and exit with the target's status (128 + N when a signal N
-ended it, as shells report it). ``--duration S`` stops *recording* S seconds
-after the agent started (it sends END and unhooks itself); the target keeps
-running and we still wait for it and return its status.
+while waiting, pass SIGTERM and SIGHUP sent to us on to the target, and exit
+with the target's status (128 + N when a signal N ended it, as shells report
+it). ``--duration S`` stops *recording* S seconds after the agent started (it
+sends END and unhooks itself); the target keeps running and we still wait for
+it and return its status.
 
 Attach (``--pid PID``): Ctrl-C or the end of ``--duration`` detaches (the
 agent removes its hooks, the target keeps running); exit status 0, or 1 with
@@ -63,6 +64,28 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _forwarded(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """SIGTERM/SIGHUP sent to us (e.g. by `timeout` or a closing terminal) go to the target,
+    and we keep recording until it exits, as a transparent wrapper should."""
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError):
+            proc.send_signal(signum)
+
+    previous = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, forward)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _stop_recording(collector: Collector) -> None:
     """Ask the agent to end its stream and wait (bounded) for its last frames."""
     if collector.request_stop():
@@ -87,7 +110,8 @@ def _record_launch(args: argparse.Namespace) -> int:
             except LaunchError as exc:
                 _say(str(exc))
                 return 1
-            returncode = _wait_target(proc, collector, args.duration)
+            with _forwarded(proc):
+                returncode = _wait_target(proc, collector, args.duration)
         # A short-lived target may still sit in the listen backlog: let it be accepted.
         if collector.wait_connected(1.0):
             collector.wait_finished(END_WAIT_S)

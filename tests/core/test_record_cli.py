@@ -226,3 +226,29 @@ def test_help_lists_the_record_options() -> None:
         "--block-threshold",
     ):
         assert opt in res.stdout
+
+
+def test_sigterm_to_the_recorder_reaches_the_target(tmp_path: Path) -> None:
+    script = tmp_path / "graceful.py"
+    script.write_text(
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit(9))\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    time.sleep(0.01)\n"
+    )
+    out = tmp_path / "term.pyro"
+    proc = subprocess.Popen(
+        [*RECORD, "-o", str(out), "--", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    proc.terminate()  # SIGTERM to the recorder only, as `timeout` or a supervisor would send
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 9, stderr
+    profile, report = read_recording(out)
+    assert report.clean
+    assert profile.end is not None and profile.end["exit_status"] == 9
