@@ -52,20 +52,29 @@ class Lanes:
     row: list[np.ndarray] = field(default_factory=list)
     color: list[np.ndarray] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    tips: list[str] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)  # per box: "thread", "blocking", "task"
+    tips: dict[int, str] = field(default_factory=dict)  # box -> tooltip, for blocking and task boxes
+    kinds: list[str] = field(default_factory=list)  # per lane: "thread", "blocking", "task"
     names: list[str] = field(default_factory=list)  # per lane
     heights: list[float] = field(default_factory=list)  # per lane, plot units
     hidden_tasks: int = 0
+    _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def add(self, row: int, x: np.ndarray, w: np.ndarray, color: np.ndarray, labels: list[str], tips: list[str], kind: str) -> None:
+    def add(
+        self, row: int, x: np.ndarray, w: np.ndarray, color: np.ndarray, labels: list[str] | None, tips: list[str] | None
+    ) -> None:
+        """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments)."""
+        first = sum(len(a) for a in self.x)
+        self._arrays = None
         self.x.append(np.asarray(x, np.float64))
         self.width.append(np.asarray(w, np.float64))
         self.row.append(np.full(len(x), row, np.int32))
         self.color.append(np.asarray(color, np.int32))
-        self.labels.extend(labels)
-        self.tips.extend(tips)
-        self.kind.extend([kind] * len(x))
+        self.labels.extend(labels if labels is not None else [""] * len(x))
+        if tips is not None:
+            self.tips.update((first + i, t) for i, t in enumerate(tips))
+
+    def kind(self, box: int) -> str:
+        return self.kinds[int(self.arrays()[2][box])]
 
     def lane_y(self) -> np.ndarray:
         """Top of each lane (plot units)."""
@@ -75,10 +84,19 @@ class Lanes:
         return float(self.lane_y()[lane] + self.heights[lane] / 2)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if not self.x:
-            z = np.zeros(0)
-            return z, z, np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return (np.concatenate(self.x), np.concatenate(self.width), np.concatenate(self.row), np.concatenate(self.color))
+        """(x, width, lane, colour) of every box, concatenated once."""
+        if self._arrays is None:
+            if not self.x:
+                z = np.zeros(0)
+                self._arrays = (z, z, np.zeros(0, np.int32), np.zeros(0, np.int32))
+            else:
+                self._arrays = (
+                    np.concatenate(self.x),
+                    np.concatenate(self.width),
+                    np.concatenate(self.row),
+                    np.concatenate(self.color),
+                )
+        return self._arrays
 
 
 def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,13 +131,8 @@ def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TAS
         x, w, on = activity_segments(profile, th.id, t1)
         if len(x) == 0:
             continue
-        color = np.where(on, ON_CPU, WAITING)
-        what = ["on CPU" if o else "waiting" for o in on.tolist()]
-        tips = [
-            f"<b>{esc(th.name)}</b>: {s}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
-            for s, a, b in zip(what, x.tolist(), w.tolist(), strict=True)
-        ]
-        lanes.add(row, x, w, color, [""] * len(x), tips, "thread")
+        lanes.add(row, x, w, np.where(on, ON_CPU, WAITING), None, None)
+        lanes.kinds.append("thread")
         lanes.names.append(th.name)
         lanes.heights.append(THREAD_H)
         row += 1
@@ -135,8 +148,8 @@ def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TAS
             np.full(len(events), BLOCKING),
             names,
             [f"<b>loop blocked {fmt.seconds(e.duration)}</b> at {fmt.clock(e.start)}<br>in {esc(n)}" for e, n in zip(events, names, strict=True)],
-            "blocking",
         )
+        lanes.kinds.append("blocking")
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
         row += 1
@@ -171,8 +184,8 @@ def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TAS
             np.array([i[2] for i in items]),
             [i[3] for i in items],
             [i[4] for i in items],
-            "task",
         )
+        lanes.kinds.append("task")
         lanes.names.append("tasks" if slot == 0 else "")
         lanes.heights.append(TASK_H)
     return lanes
@@ -395,7 +408,16 @@ class TimelinePane(Pane):
 
     # ------------------------------------------------------------------ boxes
     def _tooltip(self, box: int) -> str:
-        return self.lanes.tips[box] if 0 <= box < len(self.lanes.tips) else ""
+        tip = self.lanes.tips.get(box)
+        if tip is not None:
+            return tip
+        x, w, lane, color = self.lanes.arrays()
+        if not 0 <= box < len(x):
+            return ""
+        a, b = float(x[box]), float(w[box])
+        state = "on CPU" if int(color[box]) == ON_CPU else "waiting (off CPU)"
+        name = esc(self.lanes.names[int(lane[box])])
+        return f"<b>{name}</b>: {state}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
 
     def _box_span(self, box: int) -> tuple[float, float]:
         x, w, _, _ = self.lanes.arrays()
@@ -403,7 +425,7 @@ class TimelinePane(Pane):
 
     def _box_clicked(self, box: int) -> None:
         """Clicking a blocking event or a task selects its time span."""
-        if box < 0 or self.lanes.kind[box] == "thread":
+        if box < 0 or self.lanes.kind(box) == "thread":
             return
         self.doc.set_range(*self._box_span(box))
 
