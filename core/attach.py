@@ -136,8 +136,8 @@ def injection_script(
     boot = str(bootstrap if bootstrap is not None else bootstrap_path())
     touch = ""
     if marker is not None:
-        touch = f"    open({str(marker)!r}, 'w').close()\n"
-    return (
+        touch = f"    try:\n        open({str(marker)!r}, 'w').close()\n    except OSError:\n        pass\n"
+    body = (
         "def _pyrometer_attach(config):\n"
         f"{touch}"
         "    import importlib.util, sys\n"
@@ -154,6 +154,9 @@ def injection_script(
         "except Exception:\n"
         "    pass\n"
     )
+    # sys.remote_exec runs a script in the target's __main__ namespace (CPython gh-132859):
+    # run the body in a namespace of its own so no name of ours lands there.
+    return f"exec({body!r}, {{'__name__': '_pyrometer_inject'}})\n"
 
 
 def _gdb_command(pid: int, script: Path) -> list[str]:

@@ -29,7 +29,8 @@ needs_gdb = pytest.mark.skipif(
 PRINTER = """
 import itertools, sys, time
 def tick(i):
-    print("line", i, flush=True)
+    names = sorted(k for k in globals() if not k.startswith("__"))
+    print("line", i, " ".join(names), flush=True)
 for i in itertools.count():
     tick(i)
     time.sleep(0.02)
@@ -131,14 +132,16 @@ def _check_attached_recording(out: Path, pid: int) -> None:
 
 
 def _attach_and_detach(tmp_path: Path, target: Target) -> str:
+    before = target.next_lines(1)[0].split()[2:]  # the names in the target's __main__
     out = tmp_path / "attach.pyro"
     res = _record_attach(out, target.proc.pid, "--duration", "0.8")
     _skip_if_ptrace_denied(res.stderr)
     assert res.returncode == 0, res.stderr
     assert f"detached from {target.proc.pid}" in res.stderr
     target.drain()
-    target.next_lines(3)  # it keeps printing after we left
+    after = target.next_lines(3)  # it keeps printing after we left
     assert target.proc.poll() is None
+    assert after[-1].split()[2:] == before  # we left no name behind in __main__
     _check_attached_recording(out, target.proc.pid)
     err = target.stop()
     assert "Traceback" not in err  # nothing leaked into the target's console
