@@ -94,6 +94,9 @@ def run_window(args: argparse.Namespace) -> int:
 
 def run_open(args: argparse.Namespace) -> int:
     """`pyrometer open FILE...`: each file in its own tab, loaded off the GUI thread."""
+    from pyrometer.app.prefetch import prefetch
+
+    prefetch(list(args.files))  # reading starts while Qt loads and the window is built
     app, win = _window(args)
     win.open_files(list(args.files))
     _screenshot_when(win, args, live=False)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from pyrometer.core.formats.registry import FormatError, load_profile
+from pyrometer.app.prefetch import load_and_warm
+from pyrometer.app.prefetch import take as _take_prefetched
+from pyrometer.core.formats.registry import FormatError
 from pyrometer.core.model import Profile
 
 
@@ -44,7 +47,16 @@ class _LoadThread(QThread):
 
     def run(self) -> None:
         try:
-            profile = load_profile(self.path, self._progress)
+            fut = _take_prefetched(self.path)
+            if fut is not None:
+                while True:  # wait for the prefetch, staying cancellable
+                    try:
+                        profile = fut.result(timeout=0.1)
+                        break
+                    except FutureTimeout:
+                        self._progress(0.0)
+            else:
+                profile = load_and_warm(self.path, self._progress)
         except LoadCancelled:
             self.cancelled.emit()
             return

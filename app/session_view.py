@@ -41,6 +41,7 @@ PANE_MODULES: tuple[tuple[str, str | None], ...] = (
     ("pyrometer.app.panes.console", "ConsolePane"),
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
+REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a user looks at first paints first
 MAX_GROWTH_INTERVAL_S = 1.0  # a live model that only grows a little is redrawn at least this often
 GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
 LAYOUT_KEY = "layout/state"
@@ -323,6 +324,7 @@ class SessionView(QMainWindow):
         painting get in between and the longest GUI stall is one pane's refresh, not the sum."""
         self._begin_tick()
         self._queue = [p for p in self.visible_panes() if p.seen_revision != self.doc.revision]
+        self._queue.sort(key=lambda p: REFRESH_ORDER.get(p.title.lower(), len(REFRESH_ORDER)))
         self._step()
 
     def _step(self) -> None:

@@ -196,19 +196,35 @@ LOAD_CHILD = textwrap.dedent(
     """
     import os, sys, time
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from pyrometer.app.main_window import MainWindow, application
-    app = application()
-    win = MainWindow(); win.quiet_errors = True; win.resize(1440, 900); win.show()
-    def done(view):
-        view.refresh_visible()
-        flame = view.pane("Flame graph")
-        target = flame if flame is not None else view
-        target.grab()  # paints the flame graph (or the whole view when there is none)
-        print("PAINTED", time.time(), flush=True)
-        app.exit(0)
-    win.documentOpened.connect(done)
-    win.open_files([sys.argv[1]], show_dialog=False)
-    app.exec()
+    # `pyrometer open FILE` exactly as the CLI runs it; the flame item reports its first real paint
+    import argparse
+    from pyrometer.app import launcher
+
+    def report_first_paint():
+        from PySide6.QtWidgets import QApplication
+        try:
+            from pyrometer.app.flame_item import FlameGraphItem
+        except ImportError:
+            return False
+        orig = FlameGraphItem.paint
+        def paint(self, *a, **k):
+            orig(self, *a, **k)
+            if getattr(self, "last_paint_count", 0) > 0:
+                print("PAINTED", time.time(), flush=True)
+                os._exit(0)
+        FlameGraphItem.paint = paint
+        return True
+
+    import pyrometer.app.main_window as mw
+    orig_window = mw.MainWindow.__init__
+    def init(self, *a, **k):
+        orig_window(self, *a, **k)
+        if not report_first_paint():  # no flame graph in this build: time the first full window paint
+            def shot(view):
+                view.refresh_visible(); view.grab(); print("PAINTED", time.time(), flush=True); os._exit(0)
+            self.documentOpened.connect(shot)
+    mw.MainWindow.__init__ = init
+    launcher.run_open(argparse.Namespace(files=[sys.argv[1]], screenshot=None, screenshot_after=None))
     """
 )
 
