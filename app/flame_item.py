@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 ROW_PX = 20.0  # row height the view aims for, in device pixels
 MIN_LABEL_PX = 28.0  # narrower boxes get no text
 MERGE_RUN_PX = 6  # merged sub-pixel cells are drawn in runs of at most this many pixels
+LOD_MIN_BOXES = 20_000  # flat box sets at least this large get zoomed-out levels
 _RECT_BYTES = 32  # a QRectF is four doubles
 
 
@@ -92,6 +93,76 @@ def union_length(start: np.ndarray, end: np.ndarray) -> float:
     return float(np.clip(e - np.maximum(s, prev), 0.0, None).sum())
 
 
+class _Source:
+    """Box columns sorted by (row, x) that a paint reads: the full data or one coarser level.
+
+    `orig` maps a box to the full data's internal index (labels, highlight,
+    outline); None means the source *is* the full data. `slack` widens the
+    left culling edge for levels whose cells may overlap a neighbour.
+    """
+
+    __slots__ = ("bin_width", "color", "depth", "end", "orig", "row_start", "slack", "x")
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        end: np.ndarray,
+        depth: np.ndarray,
+        color: np.ndarray,
+        row_start: np.ndarray,
+        orig: np.ndarray | None = None,
+        bin_width: float = 0.0,
+    ) -> None:
+        self.x, self.end, self.depth, self.color = x, end, depth, color
+        self.row_start = row_start
+        self.orig = orig
+        self.bin_width = bin_width
+        self.slack = bin_width
+
+
+def build_levels(src: _Source, rows: int, min_boxes: int = LOD_MIN_BOXES) -> list[_Source]:
+    """Coarser copies of a flat (non-tree) box set for zoomed-out paints, coarsest first.
+
+    Level k has R = 2^(11+2k) bins across the x extent: boxes at least a bin
+    wide are kept, narrower ones collapse into one bin-wide cell per (row,
+    bin) coloured like the first box in it. A paint uses the coarsest level
+    whose bins are under a pixel, so it looks at O(rows × pixels) boxes
+    instead of every segment of a long session.
+    """
+    n = len(src.x)
+    if n < min_boxes:
+        return []
+    x0 = float(src.x.min())
+    span = float(src.end.max()) - x0
+    if span <= 0:
+        return []
+    w = src.end - src.x
+    levels: list[_Source] = []
+    for k in range(6):
+        bins = 1 << (11 + 2 * k)
+        bw = span / bins
+        wide = np.flatnonzero(w >= bw)
+        narrow = np.flatnonzero(w < bw)
+        b = np.minimum(((src.x[narrow] - x0) / bw).astype(np.int64), bins - 1)
+        key = src.depth[narrow].astype(np.int64) * (bins + 1) + b
+        first = np.ones(len(narrow), bool)
+        first[1:] = key[1:] != key[:-1]
+        cells = narrow[first]
+        count = len(wide) + len(cells)
+        if count > 0.6 * n:
+            break  # not worth it: finer levels only get bigger
+        cx = x0 + b[first] * bw
+        lx = np.concatenate((src.x[wide], cx))
+        lend = np.concatenate((src.end[wide], cx + bw))
+        ldepth = np.concatenate((src.depth[wide], src.depth[cells]))
+        orig = np.concatenate((wide, cells))
+        order = np.lexsort((lx, ldepth))
+        lx, lend, ldepth, orig = lx[order], lend[order], ldepth[order], orig[order]
+        row_start = np.searchsorted(ldepth, np.arange(rows + 1), "left")
+        levels.append(_Source(lx, lend, ldepth, src.color[orig], row_start, orig, bw))
+    return levels
+
+
 class FlameGraphItem(pg.GraphicsObject):
     """The boxes of a flame graph; indices in signals are the caller's box indices."""
 
@@ -118,6 +189,8 @@ class FlameGraphItem(pg.GraphicsObject):
         self._pw: np.ndarray | None = None  # parent's width (inf for top-level boxes)
         self._sub: np.ndarray | None = None  # deepest row in each box's subtree
         self._sub_highlight: np.ndarray | None = None  # subtree contains a highlighted box
+        self._full = _Source(self._x, self._end, self._depth, self._color, self._row_start)
+        self._levels: list[_Source] = []  # coarser copies for zoomed-out paints (flat data only)
         self._row_h = np.zeros(0)  # height of each row
         self._highlight: np.ndarray | None = None  # bool per internal box
         self._outline: np.ndarray | None = None
@@ -199,6 +272,8 @@ class FlameGraphItem(pg.GraphicsObject):
             self._parent = par_int
             self._pw = np.where(par_int >= 0, self._w[np.maximum(par_int, 0)], np.inf)
             self._sub = self._subtree_reduce(self._depth.copy(), np.maximum)
+        self._full = _Source(self._x, self._end, self._depth, self._color, self._row_start)
+        self._levels = build_levels(self._full, max_depth + 1) if self._parent is None else []
         self.prepareGeometryChange()
         if n:
             x0 = float(self._x.min())
@@ -211,6 +286,10 @@ class FlameGraphItem(pg.GraphicsObject):
     def set_colors(self, color: np.ndarray) -> None:
         """Recolour without re-sorting (colour mode changes)."""
         self._color = np.asarray(color, np.int32)[self._perm]
+        self._full.color = self._color
+        for level in self._levels:
+            assert level.orig is not None
+            level.color = self._color[level.orig]
         self._changed()
 
     def set_palette(self, colors: Sequence[QtGui.QColor], dim: Sequence[QtGui.QColor] | None = None) -> None:
@@ -282,19 +361,21 @@ class FlameGraphItem(pg.GraphicsObject):
         b = self._bounds
         return (b.left(), b.right()) if axis == 0 else (b.top(), b.bottom())
 
-    def _visible_indices(self, vx0: float, vx1: float, d0: int, d1: int) -> slice | np.ndarray:
+    def _visible_indices(self, vx0: float, vx1: float, d0: int, d1: int, src: _Source | None = None) -> slice | np.ndarray:
         """Internal indices of boxes intersecting [vx0, vx1) in rows d0..d1.
 
         A slice when the visible boxes are one contiguous run (the full view,
         or a single row): slicing numpy columns is free, gathering is not.
         """
+        src = self._full if src is None else src
+        vx0 -= src.slack
         ranges: list[tuple[int, int]] = []
         for row in range(max(d0, 0), min(d1, self.max_depth) + 1):
-            lo, hi = int(self._row_start[row]), int(self._row_start[row + 1])
+            lo, hi = int(src.row_start[row]), int(src.row_start[row + 1])
             if lo == hi:
                 continue
-            a = lo + int(np.searchsorted(self._end[lo:hi], vx0, "right"))
-            b = lo + int(np.searchsorted(self._x[lo:hi], vx1, "left"))
+            a = lo + int(np.searchsorted(src.end[lo:hi], vx0, "right"))
+            b = lo + int(np.searchsorted(src.x[lo:hi], vx1, "left"))
             if b > a:
                 if ranges and ranges[-1][1] == a:
                     ranges[-1] = (ranges[-1][0], b)
@@ -357,7 +438,12 @@ class FlameGraphItem(pg.GraphicsObject):
         sx, tx, sy, ty = tr.m11(), tr.dx(), tr.m22(), tr.dy()
         d0 = int(np.searchsorted(self._row_y + self._row_h, visible.top(), "right"))
         d1 = int(np.searchsorted(self._row_y, visible.bottom(), "left")) - 1
-        vis = self._visible_indices(visible.left(), visible.right(), d0, d1)
+        src = self._full
+        for level in self._levels:  # coarsest first: the first whose bins are under a pixel
+            if level.bin_width * abs(sx) <= 1.0:
+                src = level
+                break
+        vis = self._visible_indices(visible.left(), visible.right(), d0, d1, src)
         count = (vis.stop - vis.start) if isinstance(vis, slice) else len(vis)
         if count == 0:
             return geom
@@ -370,7 +456,7 @@ class FlameGraphItem(pg.GraphicsObject):
         dev = tr.mapRect(visible)
         geom.clip = dev
         left_px, right_px = dev.left() - 2.0, dev.right() + 2.0
-        xs, ends = self._x[vis], self._end[vis]
+        xs, ends = src.x[vis], src.end[vis]
         if sx > 0:
             a = xs * sx + tx
             b = ends * sx + tx
@@ -398,13 +484,14 @@ class FlameGraphItem(pg.GraphicsObject):
             narrow_idx = vis[narrow]
         rects_w = np.empty((len(wide), 4), np.float64)
         rects_w[:, 0] = a[wide]
-        wide_depth = self._depth[wide_idx]
+        wide_depth = src.depth[wide_idx]
         rects_w[:, 1] = row_top[wide_depth]
         rects_w[:, 2] = wpx[wide] - np.where(wpx[wide] > 3.0, 1.0, 0.0)
         rects_w[:, 3] = row_px[wide_depth]
-        color_w = self._color[wide_idx]
-        hl_w = self._highlight[wide_idx] if self._highlight is not None else None
-        rects_n, color_n, hl_n = self._merge_narrow(narrow_idx, a[narrow], row_top, row_px)
+        color_w = src.color[wide_idx]
+        wide_orig = wide_idx if src.orig is None else src.orig[wide_idx]  # index into the full data
+        hl_w = self._highlight[wide_orig] if self._highlight is not None else None
+        rects_n, color_n, hl_n = self._merge_narrow(src, narrow_idx, a[narrow], row_top, row_px)
         rects = np.concatenate((rects_w, rects_n))
         ncol = len(self._brushes)
         color = np.clip(np.concatenate((color_w, color_n)), 0, ncol - 1)
@@ -415,12 +502,12 @@ class FlameGraphItem(pg.GraphicsObject):
         geom.buf, geom.counts = sort_rect_batches(rects, color, len(geom.brushes))
         geom.rect_count = len(rects)
         if self._outline is not None:
-            sel = np.flatnonzero(self._outline[wide_idx])
+            sel = np.flatnonzero(self._outline[wide_orig])
             geom.outlines = [
                 QtCore.QRectF(x0 + 0.5, y0 + 0.5, max(w - 1.0, 1.0), h - 1.0) for x0, y0, w, h in rects_w[sel].tolist()
             ]
         labelled = wpx[wide] >= MIN_LABEL_PX
-        geom.labels = self._labels_for(wide_idx[labelled], rects_w[labelled])
+        geom.labels = self._labels_for(wide_orig[labelled], rects_w[labelled])
         return geom
 
     def _labels_for(self, idx: np.ndarray, rects: np.ndarray) -> list[tuple[QtCore.QRectF, str, bool]]:
@@ -450,7 +537,7 @@ class FlameGraphItem(pg.GraphicsObject):
         return out
 
     def _merge_narrow(
-        self, idx: np.ndarray, px0: np.ndarray, row_top: np.ndarray, row_px: np.ndarray
+        self, src: _Source, idx: np.ndarray, px0: np.ndarray, row_top: np.ndarray, row_px: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Sub-pixel boxes → runs of adjacent pixel columns, at most MERGE_RUN_PX wide.
 
@@ -461,7 +548,7 @@ class FlameGraphItem(pg.GraphicsObject):
         if len(idx) == 0:
             return np.zeros((0, 4)), np.zeros(0, np.int32), (None if self._highlight is None else np.zeros(0, bool))
         col = (px0 + 16.0).astype(np.int64) - 16  # floor (px0 > -16 after clipping)
-        row = self._depth[idx]
+        row = src.depth[idx]
         # a run starts on a new row, after a gap of ≥ 1 column, or at a MERGE_RUN_PX boundary;
         # several boxes in the same column simply extend the current run
         block = col // MERGE_RUN_PX
@@ -478,7 +565,7 @@ class FlameGraphItem(pg.GraphicsObject):
         rects[:, 0] = col[starts]
         rows = row[starts]
         rects[:, 2] = col[ends] - col[starts] + 1
-        if self._sub is not None:
+        if self._sub is not None and src.orig is None:
             # spikes: from the run's row down (or up) to the deepest descendant of any box in it
             last = np.maximum.reduceat(self._sub[idx], starts)
             y0 = np.minimum(row_top[rows], row_top[last])
@@ -493,9 +580,10 @@ class FlameGraphItem(pg.GraphicsObject):
         marks = self._sub_highlight if self._sub_highlight is not None else self._highlight
         if marks is not None:
             # a run is highlighted if any box in it (or, for spikes, below it) matches
-            cum = np.concatenate(([0], np.cumsum(marks[idx], dtype=np.int64)))
+            full = idx if src.orig is None else src.orig[idx]
+            cum = np.concatenate(([0], np.cumsum(marks[full], dtype=np.int64)))
             hl = (cum[ends + 1] - cum[starts]) > 0
-        return rects, self._color[first_box], hl
+        return rects, src.color[first_box], hl
 
     # ------------------------------------------------------------------ mouse
     def mouseClickEvent(self, ev: object) -> None:

@@ -192,3 +192,42 @@ def test_custom_row_heights(qtbot) -> None:  # type: ignore[no-untyped-def]
     assert _close(img.pixelColor(_pixel_of(vb, view, 2.0, 2.3)), GREEN)
     assert _close(img.pixelColor(_pixel_of(vb, view, 8.0, 3.2)), BLUE)
     assert _close(img.pixelColor(_pixel_of(vb, view, 8.0, 2.3)), WHITE)
+
+
+def test_zoomed_out_levels_look_like_the_full_data(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A flat lane of 200k alternating segments: the coarse levels paint (almost) the same image."""
+    view = pg.GraphicsView()
+    view.setBackground(WHITE)
+    vb = pg.ViewBox(invertY=True)
+    view.setCentralItem(vb)
+    item = FlameGraphItem()
+    vb.addItem(item)
+    qtbot.addWidget(view)
+    view.resize(600, 200)
+    rng = np.random.default_rng(3)
+    n = 200_000
+    w = rng.uniform(0.2, 1.0, n)
+    x = np.concatenate(([0.0], np.cumsum(w)[:-1]))
+    row = np.repeat(np.arange(4), n // 4)
+    x = x - np.repeat(x[:: n // 4], n // 4)  # each row starts at 0
+    color = (rng.random(n) < 0.3).astype(np.int32)  # mostly green with red bursts
+    color[(x > 20_000) & (x < 25_000)] = 0  # a long all-red stretch must stay visible
+    item.set_boxes(x, w, row, color, [""] * n)
+    item.set_palette([RED, GREEN])
+    assert len(item._levels) >= 2
+    vb.setRange(xRange=(0, float((x + w).max())), yRange=(0, 4), padding=0)
+    view.show()
+    qtbot.waitExposed(view)
+    coarse = _render(view, 600, 200)
+    coarse_rects = item.last_paint_count
+    item._levels = []
+    item.update()
+    full = _render(view, 600, 200)
+    assert coarse_rects < 5_000
+    differing = sum(
+        coarse.pixelColor(px, py) != full.pixelColor(px, py) for px in range(0, 600, 3) for py in range(0, 200, 5)
+    )
+    assert differing / (200 * 40) < 0.1
+    # the all-red stretch (x 20k–25k) is red in the coarse image too
+    pt = _pixel_of(vb, view, 22_500.0, 0.5)
+    assert _close(coarse.pixelColor(pt), RED)
