@@ -1,9 +1,9 @@
 """A single self-contained HTML report that works offline and can be mailed or attached to a CI run.
 
 Everything is inline: CSS, the flame graph (the SVG exporter's drawing,
-embedded as inline SVG), the lag plot (a small inline SVG). No script, font,
-stylesheet or image is fetched from anywhere, so the page contains no
-external URL at all. The numbers come from `summary.build_summary`, the same
+embedded as inline SVG, with a few lines of inline script for click-to-zoom),
+the lag plot (a small inline SVG). No script, font, stylesheet or image is
+fetched from anywhere, so the page contains no external URL at all. The numbers come from `summary.build_summary`, the same
 object `pyrometer stats --json` prints.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer.core.formats.registry import Exporter
-from pyrometer.core.formats.svg_flame import SvgOptions, render_svg
+from pyrometer.core.formats.svg_flame import CHAR_PX, PAD_PX, SvgOptions, render_svg
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
 TOP_FUNCTIONS = 50
@@ -37,6 +37,48 @@ td.loc{color:#666;font-family:Menlo,Consolas,monospace;font-size:12px}
 details summary{cursor:pointer}ol.stack{margin:4px 0 4px 18px;font-family:Menlo,Consolas,monospace;font-size:12px}
 .state-failed{color:#b00}.state-cancelled{color:#a60}.state-pending{color:#06c}
 .muted{color:#888}
+.flame g.f{cursor:pointer}
+"""
+
+# Click a box to zoom into it, double-click to zoom out (flamegraph.pl's behaviour).
+# Inline and dependency-free; new text nodes take the SVG's own namespace, so
+# the page still names no URL.
+ZOOM_JS = """
+(function () {
+  var svg = document.querySelector('.flame svg');
+  if (!svg) return;
+  var PAD = %(pad)s, CH = %(char)s, inner = +svg.getAttribute('width') - 2 * PAD;
+  var boxes = Array.prototype.map.call(svg.querySelectorAll('g.f'), function (g) {
+    var r = g.querySelector('rect'), tip = g.querySelector('title').textContent;
+    var cut = tip.lastIndexOf(' (', tip.indexOf(' \u2014 '));
+    return {g: g, r: r, t: g.querySelector('text'), x: +r.getAttribute('x'), w: +r.getAttribute('width'),
+            y: +r.getAttribute('y'), name: cut > 0 ? tip.slice(0, cut) : tip};
+  });
+  function label(b, x, w) {
+    var n = Math.floor((w - 6) / CH), text = n < 3 ? '' : (b.name.length <= n ? b.name : b.name.slice(0, n - 2) + '..');
+    if (!b.t && text) {
+      b.t = document.createElementNS(svg.namespaceURI, 'text');
+      b.t.setAttribute('class', 'l'); b.t.setAttribute('y', b.y + 11.5); b.g.appendChild(b.t);
+    }
+    if (b.t) { b.t.setAttribute('x', x + 3); b.t.textContent = text; }
+  }
+  function zoom(z) {
+    boxes.forEach(function (b) {
+      var x = b.x, w = b.w, show = true, eps = 0.05;  // positions are rounded to 0.01 px
+      if (z) {
+        if (b.y <= z.y && b.x >= z.x - eps && b.x + b.w <= z.x + z.w + eps) {
+          x = PAD + (b.x - z.x) * inner / z.w; w = b.w * inner / z.w;
+        } else if (b.y > z.y && b.x <= z.x + eps && b.x + b.w >= z.x + z.w - eps) {
+          x = PAD; w = inner;
+        } else { show = false; }
+      }
+      b.g.style.display = show ? '' : 'none';
+      if (show) { b.r.setAttribute('x', x); b.r.setAttribute('width', w); label(b, x, w); }
+    });
+  }
+  boxes.forEach(function (b) { b.g.addEventListener('click', function () { zoom(b); }); });
+  svg.addEventListener('dblclick', function () { zoom(null); });
+})();
 """
 
 
@@ -204,7 +246,12 @@ def render_report(profile: Profile, title: str | None = None) -> str:
             f'<div class="sub">{escape(header_line(data))}</div>',
             notices,
             '<h2 id="flame-graph">Flame graph</h2>',
-            f'<div class="flame">{flame}</div>' if profile.sample_count else '<p class="muted">No stack samples (a deterministic profile): see the function table.</p>',
+            (
+                '<p class="muted">Click a box to zoom in, double-click the graph to zoom out; hover for details.</p>'
+                f'<div class="flame">{flame}</div><script>{ZOOM_JS % {"pad": PAD_PX, "char": CHAR_PX}}</script>'
+            )
+            if profile.sample_count
+            else '<p class="muted">No stack samples (a deterministic profile): see the function table.</p>',
             '<h2 id="top-functions">Top functions</h2>',
             _functions_html(data),
             '<h2 id="event-loop">Event loop</h2>',

@@ -99,7 +99,7 @@ def test_report_is_self_contained(server_html: str) -> None:
     assert "http" not in server_html.lower()
     page = parse(server_html)
     assert page.resource_attrs == []
-    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    assert "link" not in page.tags and "img" not in page.tags  # scripts may only be inline (no src)
     assert page.tags.count("svg") >= 1 and "rect" in page.tags  # the flame graph is inline
 
 
@@ -139,7 +139,7 @@ def test_report_escapes_hostile_names(tmp_path: Path) -> None:
     src = tmp_path / "evil.pyro"
     write_profile(p, src)
     html = report(src, tmp_path / "evil.html")
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
     parse(html)
 
 
@@ -163,3 +163,68 @@ def test_report_to_a_missing_directory_fails_cleanly(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and str(out) in proc.stderr
+
+
+# A DOM just big enough for the report's zoom script: the SVG's boxes as plain objects.
+DOM_SHIM = r"""
+const boxes = JSON.parse(process.argv[2]);
+function el(tag, attrs) {
+  return {tag, attrs: Object.assign({}, attrs), children: [], style: {}, listeners: {}, textContent: '',
+    getAttribute(k) { return this.attrs[k]; }, setAttribute(k, v) { this.attrs[k] = String(v); },
+    appendChild(c) { this.children.push(c); },
+    addEventListener(k, f) { this.listeners[k] = f; },
+    querySelector(sel) { return this.children.find(c => c.tag === sel) || null; }};
+}
+const svg = el('svg', {width: String(process.argv[3])});
+svg.namespaceURI = 'svg-ns';
+const groups = boxes.map(b => {
+  const g = el('g', {});
+  const r = el('rect', {x: b.x, y: b.y, width: b.w});
+  const t = el('title', {}); t.textContent = b.title;
+  g.children.push(t, r);
+  return g;
+});
+svg.querySelectorAll = () => groups;
+global.document = {querySelector: () => svg, createElementNS: (ns, tag) => el(tag, {})};
+SCRIPT
+groups[Number(process.argv[4])].listeners.click();
+console.log(JSON.stringify(groups.map(g => ({show: g.style.display !== 'none', x: +g.attrs.x || +g.children[1].attrs.x,
+  w: +g.children[1].attrs.width, label: (g.children[2] || {}).textContent || ''}))));
+"""
+
+
+def test_zoom_script_zooms_into_a_box(server_html: str, tmp_path: Path) -> None:
+    import json
+    import re
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: cannot run the report's inline script")
+    script = re.search(r"<script>(.*?)</script>", server_html, re.S)
+    assert script is not None
+    svg_text = re.search(r"<svg.*?</svg>", server_html, re.S)
+    assert svg_text is not None
+    root = ET.fromstring(svg_text.group(0))
+    width = float(root.get("width", "0"))
+    boxes = []
+    for g in root.iter("g"):
+        rect, title = g.find("rect"), g.find("title")
+        assert rect is not None and title is not None
+        boxes.append({"x": rect.get("x"), "y": rect.get("y"), "w": rect.get("width"), "title": title.text})
+    names = [b["title"].split(" (")[0] for b in boxes]
+    target = names.index("Server.handle")
+    runner = tmp_path / "run.js"
+    runner.write_text(DOM_SHIM.replace("SCRIPT", script.group(1)))
+    proc = subprocess.run([node, str(runner), json.dumps(boxes), str(width), str(target)], capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 0, proc.stderr
+    after = dict(zip(names, json.loads(proc.stdout), strict=True))
+    inner = width - 2 * 10
+    assert after["Server.handle"]["w"] == pytest.approx(inner) and after["Server.handle"]["show"]
+    assert after["main"]["w"] == pytest.approx(inner) and after["<module>"]["show"]  # ancestors span the view
+    # children share the zoomed width in proportion (compute 0.6 s, dumps 0.2 s of 0.8 s)
+    assert after["compute"]["w"] == pytest.approx(inner * 0.75, rel=1e-3)
+    assert after["dumps"]["w"] == pytest.approx(inner * 0.25, rel=1e-3)
+    assert after["compute"]["label"] == "compute"
+    assert not after["worker_loop"]["show"] and not after["fetch"]["show"]  # outside the zoomed box
