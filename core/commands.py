@@ -166,6 +166,10 @@ def check_range(t_from: float | None, t_to: float | None) -> None:
 
 
 def emit(text: str) -> None:
+    """Write to stdout; a name the terminal's encoding cannot show is escaped, not fatal."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 

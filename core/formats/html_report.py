@@ -266,7 +266,7 @@ def render_report(profile: Profile, title: str | None = None) -> str:
 
 
 def write_report(profile: Profile, path: Path, title: str | None = None) -> None:
-    Path(path).write_text(render_report(profile, title), encoding="utf-8")
+    Path(path).write_text(render_report(profile, title), encoding="utf-8", errors="backslashreplace")
 
 
 def _write(profile: Profile, path: Path) -> None:

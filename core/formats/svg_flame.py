@@ -123,7 +123,7 @@ def _summary_line(profile: Profile, total: float, drawn: int, boxes: int) -> str
 
 def write_svg(profile: Profile, path: Path) -> None:
     title = str(profile.meta.get("title") or f"Flame graph ({profile.source_format})")
-    Path(path).write_text(render_svg(profile, SvgOptions(title=title)), encoding="utf-8")
+    Path(path).write_text(render_svg(profile, SvgOptions(title=title)), encoding="utf-8", errors="backslashreplace")
 
 
 EXPORTER = Exporter("svg", "SVG flame graph", (".svg",), write_svg)

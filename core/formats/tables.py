@@ -94,7 +94,7 @@ def _cell(value: Any) -> str:
 
 def write_csv(profile: Profile, path: Path) -> None:
     rows, _ = function_rows(profile)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for row in rows:

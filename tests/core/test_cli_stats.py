@@ -311,3 +311,18 @@ def test_time_range_on_call_statistics_warns(det_pyro: Path) -> None:
     assert proc.returncode == 0
     assert len(proc.stderr.splitlines()) == 1 and "--from/--to ignored" in proc.stderr
     assert len(json.loads(proc.stdout)["functions"]) == len(ex.DETERMINISTIC_FUNCS)
+
+
+def test_unencodable_names_are_escaped_not_fatal(tmp_path: Path) -> None:
+    from pyrometer.core.model import Profile
+
+    p = Profile()
+    sid = p.intern_stack_path([p.intern_frame("caf\u00e9_\u2603", "/x.py", 1)])
+    p.add_samples([0.0], 1, [sid], weight=0.01)
+    p.finish()
+    path = tmp_path / "u.pyro"
+    write_profile(p, path)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "pyrometer", "stats", str(path)], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "caf\\xe9_\\u2603" in proc.stdout
