@@ -122,12 +122,16 @@ def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[
     return t[starts], ends[last] - t[starts], on[starts]
 
 
-def build_lanes(profile: Profile, t1: float | None, max_task_rows: int = MAX_TASK_ROWS) -> Lanes:
-    """Thread activity lanes, a blocking lane and packed task lanes, up to time t1."""
+def build_lanes(
+    profile: Profile, t1: float | None, max_task_rows: int = MAX_TASK_ROWS, threads: frozenset[int] | None = None
+) -> Lanes:
+    """Thread activity lanes (only `threads` when given), a blocking lane and packed task lanes, up to t1."""
     lanes = Lanes()
     row = 0
-    threads = sorted(profile.threads.values(), key=lambda th: th.id)
-    for th in threads:
+    shown = sorted(profile.threads.values(), key=lambda th: th.id)
+    if threads is not None:
+        shown = [th for th in shown if th.id in threads]
+    for th in shown:
         x, w, on = activity_segments(profile, th.id, t1)
         if len(x) == 0:
             continue
@@ -250,7 +254,10 @@ class TimelinePane(Pane):
         hint.setStyleSheet("color: gray")
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
-        bar.addWidget(self.info, 1)
+        self.range_label = QtWidgets.QLabel()
+        self.range_label.setStyleSheet("color: rgb(40, 100, 200)")
+        bar.addWidget(self.info)
+        bar.addWidget(self.range_label, 1)
         bar.addWidget(hint)
         bar.addWidget(self.fit_button)
         bar.addWidget(self.clear_button)
@@ -332,7 +339,7 @@ class TimelinePane(Pane):
         playhead = self.doc.playhead
         was_full = self._is_full_view()
         prev = self.lane_vb.viewRange()[0]
-        self.lanes = build_lanes(profile, playhead, self._task_rows_that_fit(len(profile.threads)))
+        self.lanes = build_lanes(profile, playhead, self._task_rows_that_fit(len(profile.threads)), self.doc.threads)
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         height = max(float(sum(self.lanes.heights)), 1.0)
@@ -401,10 +408,13 @@ class TimelinePane(Pane):
             for region in self.regions:
                 region.hide()
             self.clear_button.setEnabled(False)
+            self.range_label.setText("")
             return
         assert isinstance(rng, tuple)
-        self._show_region(float(rng[0]), float(rng[1]))
+        t0, t1 = float(rng[0]), float(rng[1])
+        self._show_region(t0, t1)
         self.clear_button.setEnabled(True)
+        self.range_label.setText(f"selected {fmt.clock(t0)} – {fmt.clock(t1)} ({fmt.seconds(t1 - t0)})")
 
     # ------------------------------------------------------------------ boxes
     def _tooltip(self, box: int) -> str:

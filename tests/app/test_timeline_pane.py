@@ -113,6 +113,7 @@ def test_drag_selects_range_and_esc_clears(pane: TimelinePane, qtbot) -> None:  
     t0, t1 = pane.doc.range
     assert t0 == pytest.approx(0.5, abs=0.02) and t1 == pytest.approx(1.5, abs=0.02)
     assert len(got) == 1 and all(r.isVisible() for r in pane.regions)
+    assert pane.range_label.text().startswith("selected 0:00.") and "(1.00 s)" in pane.range_label.text()
     assert pane.clear_button.isEnabled()
     # dragging on the lag plot works too
     drag(pane.graphics.viewport(), to_widget(pane, pane.lag_vb, 0.2, 0.001), to_widget(pane, pane.lag_vb, 0.4, 0.001))
@@ -149,3 +150,9 @@ def test_playhead_line_and_live_growth(pane: TimelinePane) -> None:
     p.add_samples(np.array([3.0]), np.array([2], np.int32), np.array([s]), weight=0.01, cpu=0.01)
     pane.refresh()
     assert pane.lane_vb.viewRange()[0][1] >= 3.0
+
+
+def test_thread_filter_hides_other_lanes(pane: TimelinePane) -> None:
+    pane.doc.set_threads(frozenset({2}))
+    pane.refresh()
+    assert pane.lanes.names[0] == "worker-1" and "MainThread" not in pane.lanes.names
