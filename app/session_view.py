@@ -253,11 +253,11 @@ class SessionView(QMainWindow):
         w, h = max(self.width(), 1200), max(self.height(), 700)
         sides = [d for d in (functions, flame) if d is not None]
         if len(sides) == 2:
-            self.resizeDocks(sides, [int(w * 0.4), int(w * 0.6)], Qt.Orientation.Horizontal)
+            self.resizeDocks(sides, [int(w * 0.42), int(w * 0.58)], Qt.Orientation.Horizontal)
         rows = [d for d in (timeline, functions or flame, bottom) if d is not None]
         if len(rows) >= 2:
-            sizes = {id(timeline): int(h * 0.2), id(bottom): int(h * 0.27)}
-            self.resizeDocks(rows, [sizes.get(id(d), int(h * 0.53)) for d in rows], Qt.Orientation.Vertical)
+            sizes = {id(timeline): int(h * 0.25), id(bottom): int(h * 0.24)}
+            self.resizeDocks(rows, [sizes.get(id(d), int(h * 0.51)) for d in rows], Qt.Orientation.Vertical)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

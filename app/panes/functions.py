@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, add_function_actions
-from pyrometer.app.panes.function_model import COL_FUNCTION, COL_LOCATION, FunctionTableModel
+from pyrometer.app.panes.function_model import COL_CALLS, COL_FUNCTION, COL_LOCATION, COL_PER_CALL, FunctionTableModel
 from pyrometer.core.analysis.functions import function_table
 
 
@@ -90,6 +90,9 @@ class FunctionsPane(Pane):
             self._syncing = False
         self.view.verticalScrollBar().setValue(scroll)
         self._update_count()
+        has_calls = bool(len(table.calls)) and bool((table.calls >= 0).any())
+        self.view.setColumnHidden(COL_CALLS, not has_calls)  # sampled profiles know no call counts
+        self.view.setColumnHidden(COL_PER_CALL, not has_calls)
         if self.doc.selected_function < 0 and not self.doc.is_live and self.model.rowCount() and not self._auto_selected:
             # a loaded profile opens with its hottest function selected, so Source and callers show something
             self._auto_selected = True

@@ -262,3 +262,46 @@ def test_theme_toggle(qtbot, window):
     window.set_theme("light")
     assert not theme.is_dark()
     assert theme.saved_mode() == "light"
+
+
+def test_export_pane_image_png_and_svg(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    pane = view.pane("Flame graph") or view.pane("Functions")
+    png, svg = tmp_path / "pane.png", tmp_path / "pane.svg"
+    assert window.export_image(pane, str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if window.export_image(pane, str(svg)):
+        assert b"<svg" in svg.read_bytes()[:2000]
+
+
+def test_shortcuts_search_play_and_drop(qtbot, window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    path = make_file("pyro", tmp_path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.tabs.count() == 1, timeout=20000)
+    view = window.current_view()
+    view.refresh_visible()
+    # Ctrl+F puts the cursor in a search box of a visible pane
+    window.activateWindow()
+    window.focus_search()
+    focused = QApplication_focus()
+    assert focused is not None and focused.metaObject().className() == "QLineEdit"
+    # Space (the Play action) toggles replay
+    window.play_action.trigger()
+    assert view.replay_bar.playing
+    window.play_action.trigger()
+    assert not view.replay_bar.playing
+    keys = [a.shortcut().toString() for a in window.findChildren(type(window.play_action))]
+    for wanted in ("Ctrl+O", "Ctrl+S", "Ctrl+E", "Ctrl+F", "Space"):
+        assert wanted in keys, keys
+
+
+def QApplication_focus():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.focusWidget()
