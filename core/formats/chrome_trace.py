@@ -284,44 +284,58 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 
 
 def _write(profile: Profile, path: Path) -> None:
+    """Write the trace as JSON text built per event (no dict per span: exports can hold ~10^7 spans)."""
     paths = stack_paths(profile, used_stacks(profile))
-    labels = [
-        frame_label(profile.func_name[f], profile.func_file[f], line)
-        for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
-    ]
     pid = profile.meta.get("pid") if isinstance(profile.meta.get("pid"), int) else 1
-    events: list[dict[str, Any]] = [
-        {"ph": "M", "pid": pid, "tid": tid, "name": "thread_name", "args": {"name": info.name}}
+    events: list[str] = [
+        _json({"ph": "M", "pid": pid, "tid": tid, "name": "thread_name", "args": {"name": info.name}})
         for tid, info in sorted(profile.threads.items())
     ]
     n = len(profile.samples)
     if n:
+        names = [  # JSON-escaped once per frame
+            _json(frame_label(profile.func_name[f], profile.func_file[f], line))
+            for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
+        ]
         thread_col = profile.samples["thread"]
         order = np.lexsort((profile.samples["time"], thread_col))
         cuts = np.flatnonzero(np.diff(thread_col[order])) + 1
         for chunk in np.split(order, cuts):
             tid = int(thread_col[chunk[0]])
+            prefixes = _Prefixes(f'{{"ph":"X","pid":{pid},"tid":{tid},"name":', names)
             times = profile.samples["time"][chunk].tolist()
             stacks = profile.samples["stack"][chunk].tolist()
             weights = clean_floats(profile.samples["weight"][chunk])
-            _thread_spans(events, pid, tid, times, stacks, weights, paths, labels)
-    doc = {
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-        "otherData": {"exporter": f"pyrometer@{__version__}", "pyrometer_unit": profile.unit},
-    }
-    jsonload.write_bytes(path, jsonload.dumps(doc))
+            _thread_spans(events, prefixes, times, stacks, weights, paths)
+    other = _json({"exporter": f"pyrometer@{__version__}", "pyrometer_unit": profile.unit})
+    text = '{"traceEvents":[' + ",".join(events) + '],"displayTimeUnit":"ms","otherData":' + other + "}"
+    jsonload.write_bytes(path, text.encode("utf-8"))
+
+
+class _Prefixes(dict[int, str]):
+    """Per frame, an X event's text up to its timestamp; built on first use."""
+
+    def __init__(self, head: str, names: list[str]) -> None:
+        super().__init__()
+        self.head = head
+        self.names = names
+
+    def __missing__(self, frame: int) -> str:
+        text = self[frame] = f'{self.head}{self.names[frame]},"ts":'
+        return text
+
+
+def _json(value: Any) -> str:
+    return jsonload.dumps(value).decode("utf-8")
 
 
 def _thread_spans(
-    events: list[dict[str, Any]],
-    pid: int,
-    tid: int,
+    events: list[str],
+    prefixes: _Prefixes,
     times: list[float],
     stacks: list[int],
     weights: list[float],
     paths: dict[int, list[int]],
-    labels: list[str],
 ) -> None:
     """Append X events for one thread's time-ordered samples (innermost spans first)."""
     open_frames: list[int] = []
@@ -329,12 +343,11 @@ def _thread_spans(
     cursor = -math.inf
 
     def close_to(depth: int, at: float) -> None:
+        end = round(at * 1e6, 3)  # whole nanoseconds, as VizTracer writes them
         while len(open_frames) > depth:
             fr = open_frames.pop()
-            start = open_starts.pop()
-            ts = round(start * 1e6, 3)  # whole nanoseconds, as VizTracer writes them
-            dur = round(round(at * 1e6, 3) - ts, 3)
-            events.append({"ph": "X", "pid": pid, "tid": tid, "name": labels[fr], "ts": ts, "dur": dur})
+            ts = round(open_starts.pop() * 1e6, 3)
+            events.append(f'{prefixes[fr]}{ts!r},"dur":{round(end - ts, 3)!r}}}')
 
     for t, sid, w in zip(times, stacks, weights, strict=True):
         if t > cursor + _GAP_S:

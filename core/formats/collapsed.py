@@ -143,13 +143,15 @@ def _write(profile: Profile, path: Path) -> None:
     ]
     lines: list[str] = []
     if n:
-        thread = profile.samples["thread"].astype(np.int64)
-        stack = profile.samples["stack"].astype(np.int64)
-        pairs, inverse = np.unique(np.stack([thread, stack], axis=1), axis=0, return_inverse=True)
-        sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(pairs))
+        tids, thread_index = np.unique(profile.samples["thread"], return_inverse=True)
+        width = len(profile.stacks) + 1
+        key = thread_index.ravel().astype(np.int64) * width + (profile.samples["stack"].astype(np.int64) + 1)
+        keys, inverse = np.unique(key, return_inverse=True)  # 1-D: far faster than unique rows
+        sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(keys))
         counts = np.rint(sums * scale).astype(np.int64)
-        multi = len(np.unique(thread)) > 1
-        for (tid, sid), count in zip(pairs.tolist(), counts.tolist(), strict=True):
+        multi = len(tids) > 1
+        pairs = zip(tids[keys // width].tolist(), (keys % width - 1).tolist(), strict=True)
+        for (tid, sid), count in zip(pairs, counts.tolist(), strict=True):
             if count <= 0:
                 continue
             parts = [labels[f].replace(";", ":") for f in paths[sid]] if sid >= 0 else []

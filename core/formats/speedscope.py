@@ -374,10 +374,15 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 
 # ---------------------------------------------------------------- export
 def clean_floats(values: np.ndarray) -> list[float]:
-    """float32 values as the shortest decimals that round-trip (0.01, not 0.009999999776)."""
-    if values.dtype == np.float32:
-        return [float(x) for x in values.astype(str)]
-    return [float(x) for x in values]
+    """float32 values as the shortest decimals that round-trip (0.01, not 0.009999999776).
+
+    Sample weights repeat a lot (py-spy: one interval), so only distinct values are formatted.
+    """
+    if values.dtype != np.float32:
+        return np.asarray(values, np.float64).tolist()  # type: ignore[no-any-return]
+    distinct, inverse = np.unique(values, return_inverse=True)
+    clean = np.array([float(x) for x in distinct.astype(str)], np.float64)
+    return clean[inverse.ravel()].tolist()  # type: ignore[no-any-return]
 
 
 def _write(profile: Profile, path: Path) -> None:
