@@ -6,6 +6,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,32 @@ def test_demo_screenshot(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert _png_size(shot) >= (1440, 900)
+
+
+@pytest.mark.slow
+def test_attach_and_detach_leaves_the_program_running(qtbot, window, tmp_path):
+    import shutil
+
+    if shutil.which("gdb") is None and sys.version_info < (3, 14):
+        pytest.skip("attaching needs gdb (or Python 3.14's sys.remote_exec), not installed here")
+    code = "import time\ndef tick():\n    time.sleep(0.01)\nwhile True:\n    tick()\n"
+    target = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.5)
+        view = window.attach(target.pid)
+        assert view is not None
+        session = window.live_sessions[0]
+        qtbot.waitUntil(lambda: view.doc.profile.sample_count > 20 or session.state == "failed", timeout=30000)
+        if session.state == "failed":
+            pytest.skip(f"attach not permitted here: {window.errors[-1] if window.errors else ''}")
+        assert session.attached and window.detach_action.isEnabled()
+        window.detach_live()
+        qtbot.waitUntil(lambda: not session.running, timeout=15000)
+        assert "detached" in session.state
+        time.sleep(0.3)
+        assert target.poll() is None  # still running after we left
+        view.refresh_visible()
+        assert "tick" in _function_names(view)
+    finally:
+        target.kill()
+        target.wait()
