@@ -87,11 +87,21 @@ class Interner:
 
     def intern_codes(self, leaf_first: List[Tuple[CodeType, int]]) -> int:
         """Stack id of a list of (code, line) pairs given innermost first; -1 if empty."""
+        step = self._steps
+        sget = step.get
+        elided = self._elided
         with self.lock:
             sid = -1
             for i in range(len(leaf_first) - 1, -1, -1):
                 code, line = leaf_first[i]
-                sid = self._stack_id(sid, self._frame_id(code, line))
+                if id(code) in elided:
+                    continue
+                key = (sid, id(code), line)
+                nxt = sget(key)
+                if nxt is None:
+                    nxt = self._stack_id(sid, self._frame_id(code, line))
+                    step[key] = nxt
+                sid = nxt
             return sid
 
     def intern_frame_chain(self, frame: Optional[FrameType]) -> int:
@@ -161,7 +171,9 @@ class Interner:
 class ThreadRecord:
     """What the agent knows about one thread (keyed by ``threading`` ident)."""
 
-    __slots__ = ("agent", "clock_id", "ident", "last_cpu", "last_time", "name", "native_id", "thread", "tid")
+    __slots__ = (
+        "agent", "clock_id", "ident", "last_cpu", "last_stack", "last_time", "name", "native_id", "thread", "tid"
+    )
 
     def __init__(self, tid: int, ident: int, thread: Optional[threading.Thread]) -> None:
         self.tid = tid
@@ -173,6 +185,7 @@ class ThreadRecord:
         self.clock_id = thread_cpu_clock(ident, self.native_id)
         self.last_time = -1.0
         self.last_cpu = -1.0
+        self.last_stack = -1
 
 
 class ThreadTable:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 0.25
+SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
 _LOOP_FRAME_NAMES = ("run_forever", "_run_once")
 
 
@@ -55,7 +56,7 @@ class LoopState:
         self.selector: Any = None
         self.select_wrapper: Any = None
         self.capture: Optional[Tuple[int, int, str, float]] = None  # stack, task, callback, when
-        self.last_snapshot = 0.0
+        self.next_snapshot = 0.0
         # task tracker state (see tasks.py)
         self.user_factory: Any = None
         self.factory: Any = None
@@ -265,9 +266,10 @@ class LoopMonitor:
             state.last_tick = start
             state.expected = loop.time() + self.interval
             state.handle = loop.call_at(state.expected, self._probe, state)
-            if start - state.last_snapshot >= SNAPSHOT_SECONDS:
-                state.last_snapshot = start
+            if start >= state.next_snapshot:
                 session.tasks.snapshot(state)
+                cost = perf_counter() - start
+                state.next_snapshot = start + max(SNAPSHOT_SECONDS, cost / SNAPSHOT_BUDGET)
             session.pump_if_due(start)
             self.hook_s += perf_counter() - start
         except Exception:

@@ -1,11 +1,13 @@
 """The stack sampler: a daemon thread that samples every Python thread's stack.
 
-It sleeps its interval (on an Event, so stop() wakes it at once), keeps
-absolute deadlines so GIL latency on one tick does not lower the rate, and
-sends SAMPLES batches at most ~50 ms old. Each sample's weight is the wall time
-since that thread's previous sample and ``cpu`` is the thread's CPU time over
-the same span (-1 where per-thread CPU clocks are not available), which tells
-on-CPU from waiting.
+It sleeps its interval, keeps absolute deadlines so GIL latency on one tick
+does not lower the rate, and sends SAMPLES batches at most ~50 ms old. Each
+sample's weight is the wall time since that thread's previous sample and
+``cpu`` is the thread's CPU time over the same span (-1 where per-thread CPU
+clocks are not available), which tells on-CPU from waiting. A thread whose
+CPU clock has not advanced since its previous sample cannot have executed
+anything, so its previous stack is reused without walking its frames (most
+threads of a real program are idle most of the time).
 """
 
 from __future__ import annotations
@@ -136,8 +138,12 @@ class Sampler:
             rec = threads.get(ident)
             if rec.agent:
                 continue
-            stack = intern(frame)
             cpu_now = read_cpu(rec.clock_id)
+            if cpu_now >= 0 and cpu_now == rec.last_cpu and rec.last_stack >= 0:
+                stack = rec.last_stack  # not one nanosecond on CPU since: it cannot have moved
+            else:
+                stack = intern(frame)
+                rec.last_stack = stack
             if rec.last_time >= 0:
                 weight = t - rec.last_time
                 cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
