@@ -140,6 +140,16 @@ def task_summary(profile: Profile) -> dict[str, Any] | None:
     return {"created": len(rows), "states": states, "list": rows}
 
 
+def looks_sampled(profile: Profile) -> bool:
+    """True when samples are timer ticks (near-equal weights, as py-spy's), not traced spans
+    (VizTracer, pyinstrument's evented output): only then is samples/second a sampling rate."""
+    if profile.unit != UNIT_SECONDS or not profile.sample_count:
+        return False
+    w = profile.samples["weight"][:100_000]
+    lo, hi = (float(v) for v in np.percentile(w, [10, 90]))
+    return lo > 0 and hi / lo <= 1.5
+
+
 def _telemetry_number(profile: Profile, *keys: str) -> float | None:
     for k in keys:
         v = profile.telemetry.get(k)
@@ -168,7 +178,7 @@ def build_summary(
     threads = thread_rows(profile, t_from, t_to)
     busy_threads = threads if sel is None else thread_rows(profile, None, None)
     busy_threads = [r for r in busy_threads if r["samples"]]
-    if rate is None and profile.unit == UNIT_SECONDS and not deterministic and duration > 0 and busy_threads:
+    if rate is None and not deterministic and duration > 0 and busy_threads and looks_sampled(profile):
         rate = profile.sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
     return {

@@ -326,3 +326,27 @@ def test_unencodable_names_are_escaped_not_fatal(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pyrometer", "stats", str(path)], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "caf\\xe9_\\u2603" in proc.stdout
+
+
+def test_no_sampling_rate_for_traced_spans(tmp_path: Path) -> None:
+    from pyrometer.core.model import Profile
+
+    p = Profile()
+    sid = p.intern_stack_path([p.intern_frame("main", "/t.py", 1)])
+    weights = np.array([0.5, 0.001, 0.2, 0.0001, 0.03])  # spans of a tracer, not timer ticks
+    p.add_samples(np.cumsum(weights) - weights, 1, [sid] * 5, weight=weights)
+    p.finish()
+    path = tmp_path / "spans.pyro"
+    write_profile(p, path)
+    data = stats_json(path)
+    assert data["effective_rate_hz"] is None
+    assert data["samples"] == 5
+
+
+def test_sampling_rate_for_timer_ticks(tmp_path: Path) -> None:
+    p = ex.server_profile()
+    p.telemetry.clear()  # an imported sampler profile: no agent telemetry, rate from the samples
+    path = tmp_path / "ticks.pyro"
+    write_profile(p, path)
+    data = stats_json(path)
+    assert data["effective_rate_hz"] == pytest.approx(130 / 2 / 1.3)  # per thread, over the duration
