@@ -59,14 +59,19 @@ class StartPage(QWidget):
             b.setMinimumHeight(36)
             b.setMinimumWidth(130)
             b.clicked.connect(signal.emit)
+            if signal is self.demoRequested:
+                b.setDefault(True)  # the first thing a new user should try
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.recent = QListWidget(self)
-        self.recent.setMaximumHeight(260)
+        self.recent.setMaximumHeight(300)
+        self.recent.setSpacing(3)
+        self.recent.setAlternatingRowColors(True)
         self.recent.itemActivated.connect(lambda item: self.recentRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
         hint = QLabel("Drop profile files anywhere in this window to open them.", self)
         hint.setEnabled(False)
         col = QVBoxLayout()
+        col.addStretch(1)
         col.addWidget(title)
         col.addWidget(sub)
         col.addSpacing(16)
@@ -75,7 +80,7 @@ class StartPage(QWidget):
         col.addWidget(QLabel("<b>Recent files</b>", self))
         col.addWidget(self.recent)
         col.addWidget(hint)
-        col.addStretch(1)
+        col.addStretch(2)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         box = QWidget(self)
@@ -94,7 +99,7 @@ class StartPage(QWidget):
             self.recent.addItem(item)
             return
         for f in files:
-            item = QListWidgetItem(f"{Path(f).name}    —    {Path(f).parent}")
+            item = QListWidgetItem(f"{Path(f).name}  —  {Path(f).parent}")
             item.setData(Qt.ItemDataRole.UserRole, f)
             item.setToolTip(f)
             self.recent.addItem(item)
