@@ -8,6 +8,7 @@ into.
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,6 +63,8 @@ class FlamePane(Pane):
         self._pkg_key: tuple[int, int] | None = None
         self._zoom_path: tuple[int, ...] | None = None
         self._baseline: Profile | None = None
+        self._given_deltas: np.ndarray | None = None
+        self._deltas: np.ndarray | None = None  # per function, while colouring by difference
         self._baseline_name = ""
         self.match_count = 0
         self.match_share = 0.0
@@ -185,10 +188,21 @@ class FlamePane(Pane):
         """Compare against `profile` (differential colouring) or stop comparing."""
         self._baseline = profile
         self._baseline_name = name
+        self._given_deltas = None
         if profile is not None:
             self.color_combo.setCurrentIndex(self.color_combo.findData(COLOR_DIFF))
         elif self.color_combo.currentData() == COLOR_DIFF:
             self.color_combo.setCurrentIndex(0)
+        self._apply_colors()
+
+    def set_function_deltas(self, deltas: np.ndarray | None, name: str = "") -> None:
+        """Differential colouring from given per-function deltas (index = function id of this
+        document's profile; e.g. mapped from `diff_functions(...).delta`). None stops it."""
+        self._baseline = None
+        self._baseline_name = name
+        self._given_deltas = None if deltas is None else np.asarray(deltas, np.float64)
+        wanted = COLOR_DIFF if deltas is not None else COLOR_PACKAGE
+        self.color_combo.setCurrentIndex(self.color_combo.findData(wanted))
         self._apply_colors()
 
     def set_icicle(self, on: bool) -> None:
@@ -321,7 +335,7 @@ class FlamePane(Pane):
             self.legend.setText(
                 f"<span style='color:#3060c0'>■</span> faster "
                 f"<span style='color:#d03020'>■</span> slower than {base}"
-                if self._baseline is not None
+                if self._baseline is not None or self._given_deltas is not None
                 else "<span style='color:#888'>no baseline: use Compare…</span>"
             )
         else:
@@ -341,13 +355,21 @@ class FlamePane(Pane):
             ok = func >= 0
             per_func = np.bincount(func[ok], weights=self_w[ok], minlength=len(profile.func_name))
             return heat_colors(per_func)
+        self._deltas = None
         if mode == COLOR_DIFF:
-            if self._baseline is None:
-                return np.full(len(profile.func_name), len(diff_palette()) // 2, np.int32)
-            from pyrometer.core.analysis.diff import diff_functions
+            if self._given_deltas is not None:
+                deltas = np.zeros(len(profile.func_name))
+                k = min(len(deltas), len(self._given_deltas))
+                deltas[:k] = self._given_deltas[:k]
+            elif self._baseline is not None:
+                from pyrometer.core.analysis.diff import diff_functions
 
-            d = diff_functions(self._baseline, profile, None, self.doc.selection())
-            return diff_colors(function_deltas(profile, list(d.name), list(d.file), list(d.delta)))
+                d = diff_functions(self._baseline, profile, None, self.doc.selection())
+                deltas = function_deltas(profile, list(d.name), list(d.file), list(d.delta))
+            else:
+                return np.full(len(profile.func_name), len(diff_palette()) // 2, np.int32)
+            self._deltas = deltas
+            return diff_colors(deltas)
         key = (id(profile), len(profile.func_name))
         if self._pkg_colors is None or self._pkg_key != key:
             self._pkg_colors = package_colors(profile)
@@ -428,7 +450,16 @@ class FlamePane(Pane):
             f"total {fmt.weight(tot_w, p.unit)} ({fmt.percent(tot_w / total)})<br>"
             f"self {fmt.weight(self_w, p.unit)} ({fmt.percent(self_w / total)})<br>"
             f"{int(self.tree.count[node]):,} samples"
+            + self._delta_text(func)
         )
+
+    def _delta_text(self, func: int) -> str:
+        if self._deltas is None or func >= len(self._deltas):
+            return ""
+        d = float(self._deltas[func])
+        what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")
+        base = html.escape(self._baseline_name or "baseline")
+        return f"<br>{d * 100:+.1f} points of self time vs {base} ({what})"
 
     def _box_clicked(self, box: int) -> None:
         self.doc.select_function(self.box_function(box))

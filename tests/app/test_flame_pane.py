@@ -176,6 +176,17 @@ def test_heat_and_diff_colours(pane: FlamePane) -> None:
     blue = img.pixelColor(box_pixel(pane, box_of(pane, "idle")))
     assert red.red() > red.blue() + 60
     assert blue.blue() > blue.red() + 60
+    assert "+30.0 points" in pane.tooltip(box_of(pane, "compute")) and "slower" in pane.tooltip(box_of(pane, "compute"))
+    # deltas handed in directly (e.g. from the window's own diff): idle faster, the rest neutral
+    deltas = np.zeros(len(pane.doc.profile.func_name))
+    deltas[func_id(pane.doc.profile, "idle")] = -0.5
+    pane.set_function_deltas(deltas, "other run")
+    img = pane.grab().toImage()
+    assert img.pixelColor(box_pixel(pane, box_of(pane, "idle"))).blue() > 150
+    neutral = img.pixelColor(box_pixel(pane, box_of(pane, "compute")))
+    assert abs(neutral.red() - neutral.blue()) < 10
+    pane.set_function_deltas(None)
+    assert pane.color_combo.currentData() == "package"
 
 
 def test_icicle_toggle_and_range(pane: FlamePane) -> None:
