@@ -277,6 +277,10 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("selection: " + ", ".join(bits))
     unit_label = "seconds" if unit == UNIT_SECONDS else "samples"
     lines.append(f"total: {fmt_amount(data['total'], unit).strip()} {unit_label}")
+    if len(data["threads"]) > 1:
+        shown_threads = [f"{t['name']} [{t['id']}] {t['samples']:,}" for t in data["threads"][:8]]
+        more = f", +{len(data['threads']) - 8} more" if len(data["threads"]) > 8 else ""
+        lines.append("threads (samples): " + ", ".join(shown_threads) + more)
     lines.append("")
     shown = len(data["functions"])
     count = data.get("functions_count", shown)
