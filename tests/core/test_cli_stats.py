@@ -184,6 +184,7 @@ def test_stats_text_table(server_pyro: Path) -> None:
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("server.pyro: pyro, 1.300 s, 130 samples, 2 threads")
+    assert "threads (samples): MainThread [1] 90, worker-1 [2] 40" in lines
     table = [ln for ln in lines if ln.rstrip().endswith(")") and "%" in ln and "self%" not in ln]
     assert len(table) == 3
     assert "compute (/srv/app/server.py:10)" in table[0] and "46.2%" in table[0]
