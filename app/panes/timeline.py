@@ -129,6 +129,8 @@ def build_lanes(
     lanes = Lanes()
     row = 0
     shown = sorted(profile.threads.values(), key=lambda th: th.id)
+    if profile.meta.get("deterministic"):
+        shown = []  # samples synthesized from call statistics: their "times" are not a timeline
     if threads is not None:
         shown = [th for th in shown if th.id in threads]
     for th in shown:
@@ -361,6 +363,11 @@ class TimelinePane(Pane):
         else:
             self.lane_vb.setXRange(prev[0], prev[1], padding=0.0)
         self.stack.setCurrentWidget(self.graphics if len(x) or len(t) else self.empty)
+        self.empty.setText(
+            "A deterministic profile (call statistics) has no timeline"
+            if profile.meta.get("deterministic")
+            else "Nothing recorded over time in this profile"
+        )
         for line in self.playheads:
             line.setVisible(playhead is not None)
             if playhead is not None:

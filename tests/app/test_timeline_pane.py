@@ -156,3 +156,16 @@ def test_thread_filter_hides_other_lanes(pane: TimelinePane) -> None:
     pane.doc.set_threads(frozenset({2}))
     pane.refresh()
     assert pane.lanes.names[0] == "worker-1" and "MainThread" not in pane.lanes.names
+
+
+def test_deterministic_profile_has_no_timeline(qtbot) -> None:  # type: ignore[no-untyped-def]
+    p = make_profile()
+    p.blocking.clear()
+    p.tasks.clear()
+    p.lag.truncate(0)
+    p.meta["deterministic"] = True  # as the cProfile/yappi/callgrind importers mark it
+    pane = TimelinePane(Document(p))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    assert pane.stack.currentWidget() is pane.empty
+    assert "deterministic" in pane.empty.text()
