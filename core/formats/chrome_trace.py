@@ -277,7 +277,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     builder.flush()
     for thread_id, t, s, w in batches:
         times = (np.asarray(t, np.int64) - t0) * scale
-        profile.add_samples(times, thread_id, np.asarray(s, np.int32), weight=np.asarray(w, np.int64) * scale)
+        thread = np.full(len(times), thread_id, np.int32)
+        profile.add_samples(times, thread, np.asarray(s, np.int32), weight=np.asarray(w, np.int64) * scale)
     if progress:
         progress(1.0)
     return profile

@@ -366,7 +366,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             batches.append((times, tid, stacks, weights))
     builder.flush()
     for times, tid, stacks, weights in batches:
-        profile.add_samples(times, tid, stacks, weight=weights)
+        profile.add_samples(times, np.full(len(times), tid, np.int32), stacks, weight=weights)
     if progress:
         progress(1.0)
     return profile
