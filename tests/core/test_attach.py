@@ -121,14 +121,15 @@ def _skip_if_ptrace_denied(stderr: str) -> None:
         pytest.skip("ptrace is not permitted on this machine: " + stderr.strip())
 
 
-def _check_attached_recording(out: Path, pid: int) -> None:
+def _check_attached_recording(out: Path, pid: int, injected_later: bool = False) -> None:
     profile, report = read_recording(out)
     assert report.clean, report.problems
     assert profile.meta["pid"] == pid and profile.meta["attached"] is True
     assert profile.end is not None and profile.end["reason"] == "detached"
     assert profile.sample_count >= 5
-    labels = {profile.frame_label(f) for f in range(len(profile.frames))}
-    assert not any("bootstrap" in lb or "transport" in lb for lb in labels)
+    if not injected_later:  # a later injection runs in the (sampled) main thread for a moment
+        labels = {profile.frame_label(f) for f in range(len(profile.frames))}
+        assert not any("bootstrap" in lb or "transport" in lb for lb in labels)
 
 
 def _attach_and_detach(tmp_path: Path, target: Target) -> str:
@@ -327,7 +328,7 @@ def test_attach_again_after_detach_and_refuse_a_second_session(
     _one_line_error(third, "already being profiled by another Pyrometer session")
     second.send_signal(signal.SIGINT)
     assert second.wait(30) == 0
-    _check_attached_recording(tmp_path / "two.pyro", target.proc.pid)
+    _check_attached_recording(tmp_path / "two.pyro", target.proc.pid, injected_later=True)
     target.drain()
     target.next_lines(3)
 
