@@ -33,7 +33,7 @@ class Interner:
     """Frame and stack ids; thread-safe (the sampler, watchdog and loop threads all intern)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # re-entered when stop() runs in a signal handler
         # (id(code), line) -> frame id; the code objects are kept alive in _codes so
         # an id() is never reused for a different code object during the session.
         self._frame_ids: Dict[Tuple[int, int], int] = {}
@@ -194,7 +194,7 @@ class ThreadTable:
     def __init__(self, interner: Interner) -> None:
         self._interner = interner
         self._by_ident: Dict[int, ThreadRecord] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._next = 0
         self.agent_idents: set = set()
 

@@ -80,8 +80,9 @@ class LoopMonitor:
         self._next_lid = 0
         self.loops_seen = 0
         self._lock = threading.RLock()
-        self._cond = threading.Condition(threading.Lock())
+        self._cond = threading.Condition(threading.RLock())
         self._stopped = False
+        self._kick = False
         self._watchdog: Optional[threading.Thread] = None
         self._events: Any = None
         self._orig_set_running_loop: Optional[Callable[[Any], None]] = None
@@ -201,8 +202,7 @@ class LoopMonitor:
         state.busy_since = now if state.select_wrapper is not None else None
         self.by_thread[ident] = state
         self._arm(state, loop)
-        with self._cond:
-            self._cond.notify()
+        self._wake_watchdog()
 
     def loop_stopped(self) -> None:
         """Called in the loop's thread when it stops running (``_set_running_loop(None)``)."""
@@ -313,17 +313,30 @@ class LoopMonitor:
     def _watch(self) -> None:
         sys.setprofile(None)  # a profiler (yappi in trace mode) must not count the agent
         self.session.add_agent_thread(threading.get_ident())
+        cond = self._cond
         try:
-            with self._cond:
-                while not self._stopped:
-                    timeout = self._check()
-                    self.cpu_s = own_thread_cpu()
-                    self._cond.wait(timeout)
+            while not self._stopped:
+                timeout = self._check()  # not under the condition: it interns stacks
+                self.cpu_s = own_thread_cpu()
+                with cond:
+                    if not self._kick and not self._stopped:
+                        cond.wait(timeout)
+                    self._kick = False
         except Exception as exc:
             self.session.notice("error", "blocking watchdog stopped: %r" % (exc,))
         finally:
             self.cpu_s = own_thread_cpu()
             self.session.note_agent_cpu(threading.get_ident(), self.cpu_s)
+
+    def _wake_watchdog(self, timeout: float = -1) -> None:
+        """Make the watchdog re-plan (a loop appeared, or stop); never blocks for long."""
+        cond = self._cond
+        if cond.acquire(True, timeout):
+            try:
+                self._kick = True
+                cond.notify()
+            finally:
+                cond.release()
 
     def _check(self) -> Optional[float]:
         """Capture stacks of loops busy past the threshold; seconds until the next check (None = none running)."""
@@ -422,8 +435,7 @@ class LoopMonitor:
                         handle.cancel()
                 except Exception:
                     pass
-        with self._cond:
-            self._cond.notify_all()
+        self._wake_watchdog(1.0)
         wd = self._watchdog
         if wd is not None and wd is not threading.current_thread() and wd.is_alive():
             wd.join(1.0)

@@ -79,9 +79,9 @@ class AgentSession:
         self.mode = "sample"
         self.started = False
         self.stopped = False
-        self._state_lock = threading.Lock()
+        self._state_lock = threading.RLock()  # RLocks throughout: stop() may run in a signal handler
         self._send_lock = threading.RLock()
-        self._pump_lock = threading.Lock()
+        self._pump_lock = threading.RLock()
         self._last_pump = 0.0
         self._quiet = False  # forked child: never write to the parent's sink
         self._prev_switch: Optional[float] = None
@@ -253,7 +253,9 @@ class AgentSession:
 
     def pump(self, force: bool = False) -> None:
         """Send the lag probes and task events gathered since the last pump."""
-        if not self._pump_lock.acquire(True if force else False):
+        # forced (by stop) waits a little for a pump in progress, never forever: stop()
+        # may run in a signal handler that interrupted the thread holding other locks
+        if not (self._pump_lock.acquire(True, 1.0) if force else self._pump_lock.acquire(False)):
             return
         try:
             self._last_pump = perf_counter()

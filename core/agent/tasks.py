@@ -52,7 +52,7 @@ class TaskTracker:
     def __init__(self, session: AgentSession) -> None:
         self.session = session
         self._ids: Dict[int, int] = {}  # id(task) -> task id, while the task is pending
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._next = 0
         self.created: List[Tuple[Any, int, Optional[int], str, int, float]] = []
         self.finished: List[Dict[str, Any]] = []

@@ -37,7 +37,7 @@ class Tracer:
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._prev_clock: Optional[str] = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.snapshots = 0
         self.cpu_s = 0.0
 
