@@ -150,6 +150,79 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
     return out_t, out_s, out_w
 
 
+_Names = tuple[dict[tuple[Any, Any], "_Spans"], dict[tuple[Any, Any], str], dict[Any, str]]
+
+
+def _complete_events_only(events: list[Any], path: Path, frame_of: Any) -> _Names | None:
+    """Column-wise read of the common VizTracer shape: only X (and M and ignored) events.
+
+    About 3x faster than the general per-event loop on million-event traces. Any
+    irregularity (B/E pairs, args, a missing or odd field) returns None and the
+    general loop, which names the offending event, does the work instead.
+    """
+    try:
+        phases = [ev["ph"] for ev in events]
+    except (TypeError, KeyError):
+        return None
+    if "B" in phases or "E" in phases:
+        return None
+    xi = [i for i, ph in enumerate(phases) if ph == "X"]
+    xs = [events[i] for i in xi]
+    try:
+        if any("args" in ev for ev in xs):
+            return None
+        ts = np.array([ev["ts"] for ev in xs], np.float64)
+        dur = np.array([ev["dur"] for ev in xs], np.float64)
+        keys = [(ev.get("pid", 0), ev.get("tid", 0)) for ev in xs]
+        names = [ev["name"] for ev in xs]
+        index: dict[tuple[Any, Any], int] = {}
+        tcol = np.array([index.setdefault(k, len(index)) for k in keys], np.int64)
+        distinct = dict.fromkeys(names)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not ((np.abs(ts) <= _MAX_US) & (dur >= 0) & (dur <= _MAX_US)).all():
+        return None
+    for pid, tid in index:
+        if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in (pid, tid)):
+            return None
+    for name in distinct:
+        if not isinstance(name, str):
+            return None
+        distinct[name] = frame_of(name, None, str(path))
+    threads: dict[tuple[Any, Any], _Spans] = {}
+    thread_names: dict[tuple[Any, Any], str] = {}
+    process_names: dict[Any, str] = {}
+    for i, ph in enumerate(phases):
+        if ph == "M":
+            ev = events[i]
+            key = (ev.get("pid", 0), ev.get("tid", 0))
+            try:
+                threads.setdefault(key, _Spans())
+            except TypeError:
+                return None
+            if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key):
+                return None
+            args = ev.get("args")
+            label = args.get("name") if isinstance(args, dict) else None
+            if isinstance(label, str):
+                if ev.get("name") == "thread_name":
+                    thread_names[key] = label
+                elif ev.get("name") == "process_name":
+                    process_names[key[0]] = label
+    frames = np.fromiter(map(distinct.__getitem__, names), np.int64, len(names))
+    order = np.asarray(xi, np.int64)
+    by_thread = np.argsort(tcol, kind="stable")
+    cuts = np.flatnonzero(np.diff(tcol[by_thread])) + 1
+    keys_in_order = list(index)
+    for chunk in np.split(by_thread, cuts) if len(by_thread) else []:
+        spans = threads.setdefault(keys_in_order[int(tcol[chunk[0]])], _Spans())
+        spans.starts = ts[chunk].tolist()
+        spans.ends = (ts[chunk] + dur[chunk]).tolist()
+        spans.frames = frames[chunk].tolist()
+        spans.order = order[chunk].tolist()
+    return threads, thread_names, process_names
+
+
 def _load(path: Path, progress: ProgressFn | None) -> Profile:
     doc = jsonload.load_json(path)
     if progress:
@@ -194,7 +267,10 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             fr = frame_ids[name] = profile.intern_frame(func, file, lno, lno)
         return fr
 
-    for n, ev in enumerate(events):
+    fast = _complete_events_only(events, path, frame_of)
+    if fast is not None:
+        threads, thread_names, process_names = fast
+    for n, ev in enumerate(events if fast is None else ()):
         if type(ev) is not dict:
             raise FormatError(f"{path}: trace event {n} is not an object")
         ph = ev.get("ph")

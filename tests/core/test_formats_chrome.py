@@ -258,3 +258,18 @@ def test_pyspy_chrometrace_begin_end_with_args(pyspy_trace: Path) -> None:
         assert total_t[fn] == pytest.approx(totals[fn], rel=1e-5), fn
     i = p.func_name.index("middle")
     assert p.func_file[i].endswith("script.py") and p.func_line[i] > 0
+
+
+def test_column_fast_path_equals_general_loop(trace_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """VizTracer's X-only traces take a column-wise path; it must give exactly what the loop gives."""
+    from pyrometer.core.formats import chrome_trace
+
+    fast = load_profile(trace_file)
+    monkeypatch.setattr(chrome_trace, "_complete_events_only", lambda *args: None)
+    slow = load_profile(trace_file)
+    for col in ("time", "thread", "stack", "weight"):
+        np.testing.assert_array_equal(fast.samples[col], slow.samples[col])
+    np.testing.assert_array_equal(fast.stacks["parent"], slow.stacks["parent"])
+    np.testing.assert_array_equal(fast.stacks["frame"], slow.stacks["frame"])
+    assert fast.func_name == slow.func_name and fast.func_file == slow.func_file
+    assert {t: i.name for t, i in fast.threads.items()} == {t: i.name for t, i in slow.threads.items()}
