@@ -146,13 +146,11 @@ class FlamePane(Pane):
         lay.addLayout(info)
         lay.addWidget(self.stack, 1)
 
-        for seq, slot in (
-            (QtGui.QKeySequence.StandardKey.Find, self.focus_search),
-            (QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self._escape),
-        ):
-            sc = QtGui.QShortcut(seq, self)
-            sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
+        # Ctrl+F is the window's Find action, which calls focus_search() on the focused pane
+        # (a second Ctrl+F shortcut here would make both ambiguous and neither would fire).
+        sc = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
+        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sc.activated.connect(self._escape)
         doc.functionSelected.connect(self._show_selected)
         self._set_palette_mode(COLOR_PACKAGE)
         self._update_crumbs()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import SHADES, package_palette
@@ -219,3 +219,15 @@ def test_follows_a_dark_palette(pane: FlamePane) -> None:
     img = pane.grab().toImage()
     bottom_left = pane.view.mapTo(pane, QtCore.QPoint(5, pane.view.height() - 5))
     assert img.pixelColor(bottom_left).rgb() == QtGui.QColor(28, 30, 33).rgb()
+
+
+def test_ctrl_f_is_left_to_the_window(pane: FlamePane) -> None:
+    """The window's Find action (Ctrl+F) calls focus_search(); a second Ctrl+F shortcut in the
+    pane would make both ambiguous inside it and neither would fire."""
+    find = QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Find)
+    own = [sc.key() for sc in pane.findChildren(QtGui.QShortcut)]
+    assert find not in own
+    assert QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape) in own
+    assert pane.focus_search() is True
+    assert QtWidgets.QApplication.focusWidget() in (pane.search_edit, None)  # offscreen may have no active window
+    assert pane.search_edit.selectedText() == pane.search_edit.text()
