@@ -264,6 +264,8 @@ def test_column_fast_path_equals_general_loop(trace_file: Path, monkeypatch: pyt
     """VizTracer's X-only traces take a column-wise path; it must give exactly what the loop gives."""
     from pyrometer.core.formats import chrome_trace
 
+    events = json.loads(trace_file.read_text())["traceEvents"]
+    assert chrome_trace._complete_events_only(events, trace_file, lambda *a: 0) is not None  # the fast path applies
     fast = load_profile(trace_file)
     monkeypatch.setattr(chrome_trace, "_complete_events_only", lambda *args: None)
     slow = load_profile(trace_file)
