@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from html import escape as _html_escape
 from pathlib import Path
 from typing import Literal
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -37,6 +37,12 @@ class SvgOptions:
     min_width_px: float = MIN_WIDTH_PX
     title: str = "Flame graph"
     order: str = "alphabetical"  # or "left-heavy"
+
+
+def escape(text: str) -> str:
+    """XML text escaping (&, <, >). html.escape, because xml.sax.saxutils drags in urllib
+    and http.client: 25 ms on every CLI start, since the registry imports this module."""
+    return _html_escape(text, quote=False)
 
 
 def box_color(name: str) -> str:
