@@ -42,6 +42,8 @@ PANE_MODULES: tuple[tuple[str, str | None], ...] = (
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
 REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a user looks at first paints first
+TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
+BOTTOM_SHARE = 0.22
 MAX_GROWTH_INTERVAL_S = 1.0  # a live model that only grows a little is redrawn at least this often
 GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
 LAYOUT_KEY = "layout/state"
@@ -255,9 +257,9 @@ class SessionView(QMainWindow):
         if len(sides) == 2:
             self.resizeDocks(sides, [int(w * 0.42), int(w * 0.58)], Qt.Orientation.Horizontal)
         rows = [d for d in (timeline, functions or flame, bottom) if d is not None]
+        want = {id(timeline): int(h * TIMELINE_SHARE), id(bottom): int(h * BOTTOM_SHARE)}
         if len(rows) >= 2:
-            sizes = {id(timeline): int(h * 0.25), id(bottom): int(h * 0.24)}
-            self.resizeDocks(rows, [sizes.get(id(d), int(h * 0.51)) for d in rows], Qt.Orientation.Vertical)
+            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - TIMELINE_SHARE - BOTTOM_SHARE))) for d in rows], Qt.Orientation.Vertical)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

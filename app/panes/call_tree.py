@@ -92,6 +92,8 @@ class CallTreePane(Pane):
         split.addWidget(cc)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setCollapsible(0, False)
+        split.setSizes([720, 280])  # proportions: the tree gets the room, callers/callees a strip
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -115,9 +117,13 @@ class CallTreePane(Pane):
         v.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         v.setShowGrid(False)
         v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        v.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         v.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            v.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         v.doubleClicked.connect(lambda idx, m=model: self.doc.select_function(m.func_at(idx.row())))
         v.setToolTip("Double-click to select that function")
+        v.setMinimumHeight(40)  # let the splitter give the tree most of a short dock
         return v
 
     # ------------------------------------------------------------ refresh

@@ -71,8 +71,9 @@ def session_facts(doc: Document) -> dict[str, str]:
     state = doc.state
     if p.end is not None:
         status = p.end.get("exit_status")
-        reason = p.end.get("reason") or "ended"
-        state = f"{reason}" + (f", exit status {status}" if status is not None else "")
+        reason = str(p.end.get("reason") or "ended")
+        words = {"exit": "the program exited", "detach": "detached", "detached": "detached", "collector-lost": "the viewer went away", "stopped": "stopped"}
+        state = words.get(reason, reason) + (f" with exit status {status}" if status is not None else "")
     mode = meta.get("mode") or "–"
     if meta.get("rate_hz"):
         mode = f"{mode} at {float(meta['rate_hz']):g} Hz"

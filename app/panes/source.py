@@ -183,11 +183,12 @@ class SourcePane(Pane):
         self.model.set_source(text, costs, profile.unit)
         if self._shown != (func, path):
             self._shown = (func, path)
+            # the def line near the top (a little context above), the hottest line selected
+            top = max(0, profile.func_line[func] - 3)
             row = self.model.hottest_row()
-            if row < 0:
-                row = max(0, profile.func_line[func] - 1)
-            self.view.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
-            self.view.selectRow(row)
+            if row >= 0:
+                self.view.selectRow(row)
+            self.view.scrollTo(self.model.index(min(top, max(0, self.model.rowCount() - 1)), 0), QAbstractItemView.ScrollHint.PositionAtTop)
         else:
             self.view.verticalScrollBar().setValue(scroll)
 
