@@ -657,6 +657,16 @@ class FlameViewBox(pg.ViewBox):
         rows = self.visible_rows()
         self.setYRange(0.0, rows, padding=0.0)
 
+    def wheelEvent(self, ev: object, axis: object = None) -> None:
+        """Wheel zooms x around the cursor; Shift+wheel scrolls rows (deep stacks)."""
+        mods = ev.modifiers()  # type: ignore[attr-defined]
+        if mods & QtCore.Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()  # type: ignore[attr-defined]
+            rows = -ev.delta() / 120.0 * 3.0  # type: ignore[attr-defined]  # three rows per notch
+            self.translateBy(y=-rows if self.yInverted() is False else rows)
+            return
+        super().wheelEvent(ev, axis)
+
     def mouseDragEvent(self, ev: object, axis: object = None) -> None:
         if ev.button() != QtCore.Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
             super().mouseDragEvent(ev, axis)

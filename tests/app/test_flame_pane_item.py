@@ -231,3 +231,40 @@ def test_zoomed_out_levels_look_like_the_full_data(qtbot) -> None:  # type: igno
     # the all-red stretch (x 20k–25k) is red in the coarse image too
     pt = _pixel_of(vb, view, 22_500.0, 0.5)
     assert _close(coarse.pixelColor(pt), RED)
+
+
+def _wheel(widget, pos: QtCore.QPoint, notches: int, mods=QtCore.Qt.KeyboardModifier.NoModifier) -> None:  # type: ignore[no-untyped-def]
+    from PySide6 import QtWidgets
+
+    p = QtCore.QPointF(pos)
+    ev = QtGui.QWheelEvent(
+        p, QtCore.QPointF(widget.mapToGlobal(pos)), QtCore.QPoint(0, 0), QtCore.QPoint(0, 120 * notches),
+        QtCore.Qt.MouseButton.NoButton, mods, QtCore.Qt.ScrollPhase.NoScrollPhase, False,
+    )
+    QtWidgets.QApplication.sendEvent(widget, ev)
+
+
+def test_wheel_zooms_x_and_shift_wheel_scrolls_rows(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = pg.GraphicsView()
+    vb = FlameViewBox(icicle=True)
+    view.setCentralItem(vb)
+    item = FlameGraphItem()
+    vb.addItem(item)
+    qtbot.addWidget(view)
+    view.resize(400, 200)  # 10 rows of ROW_PX visible
+    depth = np.arange(40)
+    item.set_boxes(np.zeros(40), np.full(40, 10.0), depth, np.zeros(40, np.int32), ["f"] * 40)
+    vb.set_extent(0.0, 10.0, 40)
+    view.show()
+    qtbot.waitExposed(view)
+    vb.reset_view()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert (x0, x1) == pytest.approx((0.0, 10.0)) and y0 == pytest.approx(0.0)
+    centre = view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(5.0, 2.0)))
+    _wheel(view.viewport(), centre, 2)  # zoom in around x = 5
+    (x0, x1), (ny0, ny1) = vb.viewRange()
+    assert x1 - x0 < 9.0 and x0 < 5.0 < x1
+    assert (ny0, ny1) == pytest.approx((y0, y1))  # rows untouched
+    _wheel(view.viewport(), centre, -2, QtCore.Qt.KeyboardModifier.ShiftModifier)  # scroll down: deeper rows
+    _, (sy0, sy1) = vb.viewRange()
+    assert sy0 == pytest.approx(6.0) and sy1 - sy0 == pytest.approx(y1 - y0)
