@@ -329,6 +329,7 @@ class LiveSession(QObject):
                 text = f"ended by signal {-self.exit_status}"
         self.doc.profile.finish()
         self.doc.model_grew()
+        self.collector.close()  # the stream is over: release the socket and threads; the file stays
         self._set_state(text)
         self.ended.emit(end)
         if self._duration_timer is not None:
