@@ -125,6 +125,10 @@ class FlamePane(Pane):
         # ---- graph
         self.view = pg.GraphicsView()
         self.view.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
+        self.view.setToolTip(
+            "wheel: zoom · drag: pan · double-click: zoom to a frame · Esc: reset\n"
+            "Shift+wheel: scroll rows · right-click: focus, merge, collapse…"
+        )
         self.view_box = FlameViewBox(icicle=True)
         self.view.setCentralItem(self.view_box)
         self.item = FlameGraphItem()

@@ -207,6 +207,15 @@ class TimelineViewBox(pg.ViewBox):
         super().__init__(enableMenu=False, **kwargs)
         self.setMouseEnabled(x=True, y=False)
 
+    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
+        """Wheel zooms time; Shift+wheel scrolls lanes when there are more than fit."""
+        if ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            step = -ev.delta() / 120.0 * 1.0  # one thread lane per notch
+            self.translateBy(y=step if self.yInverted() else -step)
+            return
+        super().wheelEvent(ev, axis)
+
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
         pan = ev.button() == QtCore.Qt.MouseButton.MiddleButton or (
             ev.button() == QtCore.Qt.MouseButton.LeftButton
@@ -242,6 +251,7 @@ class TimelinePane(Pane):
         super().__init__(doc, parent)
         self.lanes = Lanes()
         self._duration = 0.0
+        self._lanes_height = 1.0
 
         self.clear_button = QtWidgets.QToolButton()
         self.clear_button.setText("Clear selection")
@@ -252,7 +262,7 @@ class TimelinePane(Pane):
         self.fit_button.setToolTip("Zoom out to the whole session")
         self.fit_button.clicked.connect(self.fit)
         self.info = QtWidgets.QLabel()
-        hint = QtWidgets.QLabel("drag: select range · wheel: zoom · shift-drag: pan")
+        hint = QtWidgets.QLabel("drag: select range · wheel: zoom · shift-drag: pan · shift-wheel: scroll lanes")
         hint.setStyleSheet("color: gray")
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -307,6 +317,7 @@ class TimelinePane(Pane):
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
         restyle(self.palette(), [self.graphics], [self.lane_plot, self.lag_plot])
+        self.lane_vb.sigResized.connect(self._fit_lanes)
         for vb in (self.lane_vb, self.lag_vb):
             vb.sigSelecting.connect(self._show_region)
             vb.sigRangeSelected.connect(self._range_selected)
@@ -347,8 +358,8 @@ class TimelinePane(Pane):
         height = max(float(sum(self.lanes.heights)), 1.0)
         axis = self.lane_plot.getAxis("left")
         axis.setTicks([[(self.lanes.lane_center(i), name) for i, name in enumerate(self.lanes.names) if name], []])
-        self.lane_vb.setLimits(yMin=0.0, yMax=height)
-        self.lane_vb.setYRange(0.0, height, padding=0.0)
+        self._lanes_height = height
+        self._fit_lanes()
         t, lag = lag_values(profile, Selection(t1=playhead))
         self.lag_curve.setData(t, lag)
         events = blocking_events(profile, Selection(t1=playhead))
@@ -377,6 +388,15 @@ class TimelinePane(Pane):
         self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
 
     # ------------------------------------------------------------------ view
+    def _fit_lanes(self) -> None:
+        """Show as many lanes as stay ≥ MIN_LANE_PX tall; Shift+wheel scrolls the rest."""
+        height = self._lanes_height
+        px = self.lane_vb.height()
+        shown = min(height, px / MIN_LANE_PX) if px > 0 else height
+        y0 = min(max(self.lane_vb.viewRange()[1][0], 0.0), height - shown) if shown < height else 0.0
+        self.lane_vb.setLimits(yMin=0.0, yMax=height, minYRange=shown, maxYRange=shown)
+        self.lane_vb.setYRange(y0, y0 + shown, padding=0.0)
+
     def _task_rows_that_fit(self, threads: int) -> int:
         """As many task rows as leave every thread lane ≥ MIN_LANE_PX tall in the current height."""
         px = self.lane_vb.height()

@@ -169,3 +169,30 @@ def test_deterministic_profile_has_no_timeline(qtbot) -> None:  # type: ignore[n
     pane.refresh()
     assert pane.stack.currentWidget() is pane.empty
     assert "deterministic" in pane.empty.text()
+
+
+def test_many_threads_scroll_instead_of_squeezing(qtbot) -> None:  # type: ignore[no-untyped-def]
+    p = Profile()
+    f = p.intern_frame("work", "/srv/app.py", 3, 1)
+    s = p.intern_stack_path([f])
+    n_threads = 40
+    t = np.repeat(np.arange(50) * 0.01, n_threads)
+    th = np.tile(np.arange(n_threads), 50).astype(np.int32)
+    for i in range(n_threads):
+        p.ensure_thread(i, f"worker-{i}")
+    p.add_samples(t, th, np.full(len(t), s), weight=0.01, cpu=0.01)
+    p.finish()
+    pane = TimelinePane(Document(p))
+    qtbot.addWidget(pane)
+    pane.resize(900, 400)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.refresh()
+    y0, y1 = pane.lane_vb.viewRange()[1]
+    assert y0 == pytest.approx(0.0) and y1 < 40  # not all 40 lanes squeezed in
+    assert pane.lane_vb.height() / (y1 - y0) >= 17.9  # each lane keeps ≥ MIN_LANE_PX
+    pane.resize(900, 1400)  # taller: more lanes fit, still none squeezed
+    QtWidgets.QApplication.processEvents()
+    z0, z1 = pane.lane_vb.viewRange()[1]
+    assert z1 - z0 > y1 - y0
+    assert pane.lane_vb.height() / (z1 - z0) >= 17.9
