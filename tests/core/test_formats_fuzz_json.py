@@ -269,3 +269,25 @@ def test_deleted_and_replaced_keys_in_real_json(
     f = tmp_path_factory.mktemp("keys") / ("k" + ext)
     f.write_text(json.dumps(doc))
     load_only_format_errors(f)
+
+
+def test_stdlib_json_fallback(real_files: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without orjson the standard library parses, behind the same nesting bound and messages."""
+    with_orjson = {}
+    for ext in (".speedscope.json", ".trace.json"):
+        f = tmp_path / ("seed" + ext)
+        f.write_bytes(real_files[ext])
+        with_orjson[ext] = load_profile(f)
+    monkeypatch.setattr(jsonload, "_orjson", None)
+    for ext, expected in with_orjson.items():
+        p = load_profile(tmp_path / ("seed" + ext))
+        assert p.sample_count == expected.sample_count
+        assert float(p.samples["weight"].sum()) == float(expected.samples["weight"].sum())
+    assert jsonload.nesting_depth(b'[1, {"a": "[[[\\"[", "b\\\\": "]]"}]') == 2
+    for name in ("nested lists", "nested in samples", "nested objects"):
+        f = tmp_path / "deep.json"
+        f.write_bytes(BAD_CONTENT[name])
+        assert "nested too deeply" in str(expect_format_error(f))
+    f = tmp_path / "broken.trace.json"
+    f.write_bytes(BAD_CONTENT["truncated trace"])
+    assert "invalid JSON" in str(expect_format_error(f))
