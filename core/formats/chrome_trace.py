@@ -1,6 +1,8 @@
 """Chrome trace-event JSON (as VizTracer writes it): import and export.
 
-Import reads `{"traceEvents": [...]}` or a bare list, plain or gzipped. `X`
+Import reads `{"traceEvents": [...]}` or a bare list (whose closing `]` may
+be missing, as the trace-event format allows for traces cut short), plain or
+gzipped. `X`
 (complete) events and `B`/`E` pairs become spans per (pid, tid) thread, named
 by `M` `thread_name` metadata. Spans are nested per thread (by start, longest
 first; a child running past its parent is clipped to it) and turned into one
@@ -223,8 +225,24 @@ def _complete_events_only(events: list[Any], path: Path, frame_of: Any) -> _Name
     return threads, thread_names, process_names
 
 
+def _parse(path: Path) -> Any:
+    """The JSON document; an event list may lack its closing `]` (the trace-event spec allows it)."""
+    data = jsonload.read_bytes(path)
+    try:
+        return jsonload.parse_json(data, path)
+    except FormatError:
+        body = data.rstrip()
+        if body.lstrip()[:1] != b"[" or body.endswith(b"]"):
+            raise
+        try:
+            return jsonload.parse_json(body.rstrip(b", \t\r\n") + b"]", path)
+        except FormatError:
+            pass
+        raise
+
+
 def _load(path: Path, progress: ProgressFn | None) -> Profile:
-    doc = jsonload.load_json(path)
+    doc = _parse(path)
     if progress:
         progress(0.3)
     other: Any = {}

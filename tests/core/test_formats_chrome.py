@@ -275,3 +275,14 @@ def test_column_fast_path_equals_general_loop(trace_file: Path, monkeypatch: pyt
     np.testing.assert_array_equal(fast.stacks["frame"], slow.stacks["frame"])
     assert fast.func_name == slow.func_name and fast.func_file == slow.func_file
     assert {t: i.name for t, i in fast.threads.items()} == {t: i.name for t, i in slow.threads.items()}
+
+
+def test_event_list_without_closing_bracket(tmp_path: Path) -> None:
+    """The trace-event format lets a bare event list end without `]` (a trace cut short)."""
+    f = tmp_path / "cut.json"
+    f.write_text('[{"ph":"X","pid":1,"tid":1,"ts":0,"dur":5,"name":"f (a.py:1)"},\n{"ph":"X","pid":1,"tid":1,"ts":5,"dur":5,"name":"g"},\n')
+    p = load_profile(f)
+    assert float(p.samples["weight"].sum()) == pytest.approx(10e-6)
+    f.write_text('[{"ph":"X","pid":1,"tid":1,"ts":0,"dur":5,"name":"f"},{"ph":"X","ts"')
+    with pytest.raises(FormatError, match="invalid JSON"):
+        load_profile(f)
