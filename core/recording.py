@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+
 from pyrometer.core.agent import wire
 from pyrometer.core.model import (
     UNIT_SAMPLES,
@@ -204,8 +205,7 @@ def apply_message(profile: Profile, kind: int, payload: memoryview | bytes) -> b
             raise ValueError("stack batch has the wrong size")
         profile.add_stack_definitions(first, _i32(buf, 8, n), _i32(buf, 8 + 4 * n, n))
     elif kind == wire.FRAMES:
-        for fid, file, line, name, firstline in wire.decode_json(bytes(buf)):
-            profile.add_frame_definition(int(fid), str(file), int(line), str(name), int(firstline))
+        profile.add_frame_definitions(wire.decode_json(bytes(buf)))
     elif kind == wire.LAG:
         c = _column_reader(buf, _LAG_SPECS)
         profile.add_lag(c["time"], c["loop"], c["lag"])
