@@ -39,8 +39,8 @@ from pyrometer.core.formats.stackbuild import (
 )
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
-_LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
-_SNIFF_LINE = re.compile(rb"^.* \d+\r?$")
+_LINE = re.compile(r"^(?P<stack>.*)[ \t](?P<count>\d+)$")
+_SNIFF_LINE = re.compile(rb"^.*[ \t]\d+\r?$")
 _PROCESS = re.compile(r'^process (?P<pid>\d+):"(?P<cmd>.*)"$', re.DOTALL)
 _THREAD = re.compile(r"^thread \((?P<tid>0x[0-9a-fA-F]+|\d+)\)(?:: (?P<name>.*))?$", re.DOTALL)
 MAX_COUNT = 2**53  # beyond this a count is not a sample count any more

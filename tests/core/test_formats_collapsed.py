@@ -158,7 +158,7 @@ def test_seconds_profile_exports_integer_microseconds(tmp_path: Path) -> None:
 
 def test_brendan_gregg_format_comments_and_blank_lines(tmp_path: Path) -> None:
     f = tmp_path / "stacks.collapsed"
-    f.write_text("# comment\n\nmain;foo;bar 3\nmain;foo 2\r\nmain;<lambda> 1\n")
+    f.write_text("# comment\n\nmain;foo;bar 3\nmain;foo 2\r\nmain;<lambda>\t1\n")
     p = load_profile(f)
     assert p.sample_count == 3 and float(p.samples["weight"].sum()) == 6
     assert [p.threads[t].name for t in p.threads] == ["all threads"]
