@@ -17,17 +17,20 @@ failure is an `AttachError` with a one-line message that says what to do.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pyrometer.core.collector import Collector
@@ -176,23 +179,49 @@ def _gdb_command(pid: int, script: Path) -> list[str]:
     ]  # fmt: skip
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[list[int]]:
+    """Hold SIGINT for the duration (main thread only); the yielded list is non-empty if it came."""
+    received: list[int] = []
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    try:
+        previous = signal.signal(signal.SIGINT, note)
+    except ValueError:  # not the main thread: signals are not delivered here anyway
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _run_gdb(pid: int, commands: str, workdir: Path) -> str:
     """Run one gdb batch against pid; map its failures to AttachError; return its output."""
     script = workdir / "inject.gdb"
     script.write_text(commands)
-    try:
-        proc = subprocess.run(
-            _gdb_command(pid, script),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=GDB_TIMEOUT_S,
-            errors="replace",
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise AttachError(
-            f"gdb did not finish within {GDB_TIMEOUT_S:.0f} s while attaching to {pid}"
-        ) from exc
+    # gdb must never be interrupted in the middle of a call inside the target (that would
+    # leave it with a half-restored stack): it runs in its own session, away from the
+    # terminal's Ctrl-C, and our own Ctrl-C waits until gdb has detached.
+    with _ctrl_c_deferred() as interrupted:
+        try:
+            proc = subprocess.run(
+                _gdb_command(pid, script),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=GDB_TIMEOUT_S,
+                errors="replace",
+                start_new_session=True,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise AttachError(
+                f"gdb did not finish within {GDB_TIMEOUT_S:.0f} s while attaching to {pid}"
+            ) from exc
+    if interrupted:
+        raise KeyboardInterrupt
     output = proc.stdout + proc.stderr
     if "Operation not permitted" in output and _MARK not in output:
         raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}")

@@ -362,3 +362,38 @@ def test_root_attaches_to_another_users_process(tmp_path: Path) -> None:
     finally:
         target.kill()
         target.wait()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+@needs_gdb
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ attaches without gdb")
+def test_ctrl_c_while_gdb_runs_never_breaks_the_target(
+    tmp_path: Path, target_factory: TargetFactory
+) -> None:
+    target = target_factory(PARKED)
+    rec = subprocess.Popen(
+        [*RECORD, "-o", str(tmp_path / "x.pyro"), "--pid", str(target.proc.pid)],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while not _children(rec.pid):  # gdb is running now
+        assert time.monotonic() < deadline and rec.poll() is None
+        time.sleep(0.005)
+    os.killpg(rec.pid, signal.SIGINT)  # Ctrl-C at the terminal: the whole group
+    _, stderr = rec.communicate(timeout=60)
+    assert rec.returncode in (0, 130), stderr
+    if rec.returncode == 130:
+        assert "interrupted while attaching" in stderr
+    target.drain()
+    target.next_lines(5)  # alive and well
+    assert target.proc.poll() is None
+    assert "Traceback" not in target.stop()
