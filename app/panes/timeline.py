@@ -39,7 +39,7 @@ PALETTE = (
 )
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 MAX_TASK_ROWS = 12
-THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.7, 0.5  # lane heights (thread lanes are the ones to read)
+THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
 MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewer task rows
 
 
@@ -82,6 +82,16 @@ class Lanes:
 
     def lane_center(self, lane: int) -> float:
         return float(self.lane_y()[lane] + self.heights[lane] / 2)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """Axis labels: one per thread/blocking lane, one in the middle of all task rows."""
+        out = [(self.lane_center(i), name) for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)) if kind != "task"]
+        task_rows = [i for i, kind in enumerate(self.kinds) if kind == "task"]
+        if task_rows:
+            y = self.lane_y()
+            top, bottom = y[task_rows[0]], y[task_rows[-1]] + self.heights[task_rows[-1]]
+            out.append(((top + bottom) / 2, "tasks"))
+        return out
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x, width, lane, colour) of every box, concatenated once."""
@@ -252,6 +262,7 @@ class TimelinePane(Pane):
         self.lanes = Lanes()
         self._duration = 0.0
         self._lanes_height = 1.0
+        self._task_rows = -1  # task rows the last refresh had room for
 
         self.clear_button = QtWidgets.QToolButton()
         self.clear_button.setText("Clear selection")
@@ -317,7 +328,7 @@ class TimelinePane(Pane):
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
         restyle(self.palette(), [self.graphics], [self.lane_plot, self.lag_plot])
-        self.lane_vb.sigResized.connect(self._fit_lanes)
+        self.lane_vb.sigResized.connect(self._resized)
         for vb in (self.lane_vb, self.lag_vb):
             vb.sigSelecting.connect(self._show_region)
             vb.sigRangeSelected.connect(self._range_selected)
@@ -352,12 +363,13 @@ class TimelinePane(Pane):
         playhead = self.doc.playhead
         was_full = self._is_full_view()
         prev = self.lane_vb.viewRange()[0]
-        self.lanes = build_lanes(profile, playhead, self._task_rows_that_fit(len(profile.threads)), self.doc.threads)
+        self._task_rows = self._task_rows_that_fit(len(profile.threads))
+        self.lanes = build_lanes(profile, playhead, self._task_rows, self.doc.threads)
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         height = max(float(sum(self.lanes.heights)), 1.0)
         axis = self.lane_plot.getAxis("left")
-        axis.setTicks([[(self.lanes.lane_center(i), name) for i, name in enumerate(self.lanes.names) if name], []])
+        axis.setTicks([self.lanes.ticks(), []])
         self._lanes_height = height
         self._fit_lanes()
         t, lag = lag_values(profile, Selection(t1=playhead))
@@ -384,10 +396,17 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        extra = f" · {self.lanes.hidden_tasks:,} more tasks not shown" if self.lanes.hidden_tasks else ""
+        extra = f" · {self.lanes.hidden_tasks:,} overlapping tasks not drawn (all are in the Tasks pane)" if self.lanes.hidden_tasks else ""
         self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
 
     # ------------------------------------------------------------------ view
+    def _resized(self) -> None:
+        """A new height: rebuild when a different number of task rows fits, else just refit."""
+        if self._task_rows >= 0 and self._task_rows_that_fit(len(self.doc.profile.threads)) != self._task_rows:
+            self.refresh()
+        else:
+            self._fit_lanes()
+
     def _fit_lanes(self) -> None:
         """Show as many lanes as stay ≥ MIN_LANE_PX tall; Shift+wheel scrolls the rest."""
         height = self._lanes_height
