@@ -423,8 +423,13 @@ class MainWindow(QMainWindow):
             elif text == "failed":
                 state.setText("<b>Profiling failed</b> — see the message in the status bar")
             else:
-                state.setText(f"<b>■ The program has {'been detached' if session.attached else 'ended'}</b> — {text}. "
-                              "Everything recorded is kept; File › Save recording writes it to a .pyro file.")
+                if text.startswith("detached"):
+                    head = "Detached"
+                    detail = "the program keeps running" if "keeps running" in text or session.attached else "profiling stopped"
+                else:
+                    head, detail = "The program has ended", text.removeprefix("ended, ").removeprefix("ended ")
+                state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
+                              "File › Save recording writes it to a .pyro file.")
                 self.statusBar().showMessage(f"{view.doc.title}: {text}", 15000)
 
         session.stateChanged.connect(update)

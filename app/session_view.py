@@ -42,6 +42,7 @@ PANE_MODULES: tuple[tuple[str, str | None], ...] = (
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
 REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a user looks at first paints first
+COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
 BOTTOM_SHARE = 0.22
 MAX_GROWTH_INTERVAL_S = 1.0  # a live model that only grows a little is redrawn at least this often
@@ -89,6 +90,8 @@ class SessionView(QMainWindow):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         self._queue: list[Pane] = []  # stale panes still to refresh in this tick, one per event-loop turn
+        self._cost: dict[str, float] = {}  # seconds the last refresh of each pane took
+        self._last_refresh: dict[str, float] = {}
         self._last_tick = 0.0
         self._tick_revision = -1
         self._tick_samples = 0
@@ -244,8 +247,12 @@ class SessionView(QMainWindow):
                 else:
                     self.tabifyDockWidget(first_bottom, d)
                 d.show()
-        if first_bottom is not None:
-            first_bottom.raise_()
+        front = first_bottom
+        p = self.doc.profile
+        if not self.doc.is_live and not len(p.lag) and not p.blocking and dock("source") is not None:
+            front = dock("source")  # no event loop in this profile: show the hottest function's source
+        if front is not None:
+            front.raise_()
         self._size_plan = (timeline, functions, flame, first_bottom)
         self._apply_sizes()
 
@@ -324,8 +331,20 @@ class SessionView(QMainWindow):
     def _tick(self) -> None:
         """Timer tick: refresh stale visible panes one per event-loop turn, so input and
         painting get in between and the longest GUI stall is one pane's refresh, not the sum."""
+        view_changed = self.doc.view_revision > self._tick_revision  # the user changed something: no pacing
         self._begin_tick()
-        self._queue = [p for p in self.visible_panes() if p.seen_revision != self.doc.revision]
+        now = time.monotonic()
+        stale = [p for p in self.visible_panes() if p.seen_revision != self.doc.revision]
+        # while the model only grows, a pane whose refresh is slow is refreshed less often
+        # (each pane's duty cycle <= 1/COST_FACTOR), so a heavy pane cannot monopolise the GUI
+        due = [
+            p for p in stale
+            if view_changed or now - self._last_refresh.get(p.objectName(), 0.0) >= COST_FACTOR * self._cost.get(p.objectName(), 0.0)
+        ]
+        later = [COST_FACTOR * self._cost[p.objectName()] - (now - self._last_refresh[p.objectName()]) for p in stale if p not in due]
+        if later:
+            self._timer.start(max(10, int(min(later) * 1000)))
+        self._queue = due
         self._queue.sort(key=lambda p: REFRESH_ORDER.get(p.title.lower(), len(REFRESH_ORDER)))
         self._step()
 
@@ -341,6 +360,7 @@ class SessionView(QMainWindow):
 
     def _refresh_pane(self, pane: Pane) -> None:
         pane.seen_revision = self.doc.revision
+        start = time.monotonic()
         try:
             pane.refresh()
         except Exception as exc:  # keep the window alive; say which pane failed
@@ -350,6 +370,9 @@ class SessionView(QMainWindow):
             win = self.window()
             if isinstance(win, QMainWindow):
                 win.statusBar().showMessage(f"{pane.title}: {type(exc).__name__}: {exc}", 8000)
+        end = time.monotonic()
+        self._cost[pane.objectName()] = end - start
+        self._last_refresh[pane.objectName()] = end
 
     def refresh_visible(self, force: bool = False) -> int:
         """Refresh stale visible panes (all panes with force) now, synchronously; returns how many."""
