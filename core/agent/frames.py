@@ -172,7 +172,8 @@ class ThreadRecord:
     """What the agent knows about one thread (keyed by ``threading`` ident)."""
 
     __slots__ = (
-        "agent", "clock_id", "ident", "last_cpu", "last_stack", "last_time", "name", "native_id", "thread", "tid"
+        "agent", "clock_id", "ident", "last_cpu", "last_stack", "last_task", "last_time", "name", "native_id",
+        "thread", "tid",
     )
 
     def __init__(self, tid: int, ident: int, thread: Optional[threading.Thread]) -> None:
@@ -186,6 +187,7 @@ class ThreadRecord:
         self.last_time = -1.0
         self.last_cpu = -1.0
         self.last_stack = -1
+        self.last_task = -1
 
 
 class ThreadTable:
@@ -216,6 +218,10 @@ class ThreadTable:
             self._by_ident[ident] = rec
         self._interner.announce_thread(rec.tid, rec.name, rec.native_id)
         return rec
+
+    def peek(self, ident: int) -> Optional[ThreadRecord]:
+        """The record of a thread if it has one (any thread; never creates)."""
+        return self._by_ident.get(ident)
 
     def is_agent(self, ident: int) -> bool:
         if ident in self.agent_idents:

@@ -55,7 +55,8 @@ class LoopState:
         self.busy_since: Optional[float] = None  # perf_counter when the loop left select
         self.selector: Any = None
         self.select_wrapper: Any = None
-        self.capture: Optional[Tuple[int, int, str, float]] = None  # stack, task, callback, when
+        # stack, task, callback, busy-period start it belongs to, stage (1 early, 2 at threshold)
+        self.capture: Optional[Tuple[int, int, str, float, int]] = None
         self.next_snapshot = 0.0
         # task tracker state (see tasks.py)
         self.user_factory: Any = None
@@ -261,8 +262,9 @@ class LoopMonitor:
             lag = loop.time() - state.expected
             session = self.session
             self.lag.append((start - session.clock.t0, state.lid, lag))
-            if state.select_wrapper is None and (state.capture is not None or lag > self.threshold):
+            if state.select_wrapper is None and lag > self.threshold:
                 self._report_block(state, state.last_tick + self.interval, start)
+            state.capture = None
             state.last_tick = start
             state.expected = loop.time() + self.interval
             state.handle = loop.call_at(state.expected, self._probe, state)
@@ -281,18 +283,24 @@ class LoopMonitor:
         if since is None:
             return
         now = perf_counter()
-        if state.capture is not None or now - since > self.threshold:
+        if now - since > self.threshold:
             self._report_block(state, since, now)
+        state.capture = None
         state.busy_since = None
 
     def _report_block(self, state: LoopState, since: float, now: float) -> None:
         capture = state.capture
         state.capture = None
-        if capture is None:
-            stack, task, callback = -1, -1, ""
-        else:
-            stack, task, callback, _ = capture
         t0 = self.session.clock.t0
+        stack, task, callback = -1, -1, ""
+        if capture is not None and capture[3] == since:
+            stack, task, callback = capture[0], capture[1], capture[2]
+        else:
+            # the watchdog was starved (loaded machine) and missed this period: the
+            # sampler's latest sample of the loop thread inside the period shows it too
+            rec = self.session.threads.peek(state.ident)
+            if rec is not None and rec.last_stack >= 0 and since - t0 <= rec.last_time <= now - t0:
+                stack, task = rec.last_stack, rec.last_task
         self.blocking_count += 1
         self.session.emit(
             wire.json_frame(
@@ -339,8 +347,14 @@ class LoopMonitor:
                 cond.release()
 
     def _check(self) -> Optional[float]:
-        """Capture stacks of loops busy past the threshold; seconds until the next check (None = none running)."""
+        """Capture stacks of busy loops; seconds until the next check (None = no loop running).
+
+        A busy period is captured early (at half the threshold) and again at the
+        threshold; the later capture wins. The early one is what a starved
+        watchdog still has when the block ends before it could run again.
+        """
         now = perf_counter()
+        half = self.threshold / 2
         wait: Optional[float] = None
         for state in list(self.states.values()):
             if not state.running or not state.active:
@@ -349,17 +363,27 @@ class LoopMonitor:
                 ref = state.busy_since
             else:
                 ref = state.last_tick + self.interval
-            if ref is None or state.capture is not None:
-                due = self.threshold  # idle in select, or already captured: look again later
-            elif now - ref > self.threshold:
-                self._capture(state)
-                due = self.threshold
+            if ref is None:
+                due = self.threshold  # idle in select: look again later
             else:
-                due = ref + self.threshold - now + 0.0005
+                cap = state.capture
+                stage = cap[4] if cap is not None and cap[3] == ref else 0
+                age = now - ref
+                if stage < 2 and age >= self.threshold:
+                    self._capture(state, ref, 2)
+                    stage = 2
+                elif stage < 1 and age >= half:
+                    self._capture(state, ref, 1)
+                    stage = 1
+                if stage == 2:
+                    due = self.threshold
+                else:
+                    due = ref + (half if stage == 0 else self.threshold) - now + 0.0005
+            due = max(due, 0.001)
             wait = due if wait is None else min(wait, due)
         return wait
 
-    def _capture(self, state: LoopState) -> None:
+    def _capture(self, state: LoopState, ref: float, stage: int) -> None:
         frame = sys._current_frames().get(state.ident)
         stack = self.session.interner.intern_frame_chain(frame)
         del frame
@@ -378,7 +402,8 @@ class LoopMonitor:
                     callback = repr(handle)
                 except Exception:
                     callback = ""
-        state.capture = (stack, task_id, callback, perf_counter())
+        if state.busy_since == ref or state.select_wrapper is None:
+            state.capture = (stack, task_id, callback, ref, stage)
 
     def current_task_id(self, ident: int) -> int:
         """Id of the task the loop running in thread ``ident`` is stepping, else -1 (any thread)."""

@@ -155,7 +155,9 @@ class Sampler:
             self._times.append(t)
             self._tids.append(rec.tid)
             self._stacks.append(stack)
-            self._tasks.append(task_of(ident))
+            task = task_of(ident)
+            rec.last_task = task
+            self._tasks.append(task)
             self._weights.append(weight)
             self._cpus.append(cpu)
         if self.ticks % 100 == 0:

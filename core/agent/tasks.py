@@ -169,9 +169,10 @@ class TaskTracker:
             return
         t = self.session.clock.now()
         known = set(map(id, state.pending.values()))
+        task_type = getattr(mod, "Task", None)
         for task in existing:
             if id(task) not in known:
-                self._created(task, state, None, t)
+                self._created(task, state, _awaiting_task(task, task_type), t)
 
     # ------------------------------------------------------------ events
     def _created(self, task: Any, state: LoopState, parent: Any, t: float, coro_name: Optional[str] = None) -> None:
@@ -249,6 +250,37 @@ class TaskTracker:
                 stacks.append(interner.intern_codes(pairs))
         if ids:
             self.session.emit(wire.task_await_frame(self.session.clock.now(), ids, stacks), droppable=True)
+
+
+def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
+    """The task that awaits ``fut`` (directly, or through gather / a plain future), if any.
+
+    Read from the future's done callbacks: an awaiting task registers its wakeup
+    method (``__self__`` is the task); gather registers a closure over its outer
+    future, which the awaiting task waits on in turn.
+    """
+    if depth > 3 or task_type is None:
+        return None
+    try:
+        callbacks = list(fut._callbacks or ())
+    except Exception:
+        return None
+    for entry in callbacks:
+        cb = entry[0] if isinstance(entry, tuple) else entry
+        owner = getattr(cb, "__self__", None)
+        if isinstance(owner, task_type):
+            return owner
+        cells = getattr(cb, "__closure__", None) or ()
+        for cell in cells:
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if value is not fut and hasattr(value, "_callbacks") and hasattr(value, "add_done_callback"):
+                found = _awaiting_task(value, task_type, depth + 1)
+                if found is not None:
+                    return found
+    return None
 
 
 def await_chain(task: Any) -> List[Tuple[Any, int]]:
