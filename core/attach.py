@@ -174,6 +174,7 @@ def _gdb_command(pid: int, script: Path) -> list[str]:
         "-iex", "set auto-load off",
         "-iex", "set debuginfod enabled off",
         "-iex", "set confirm off",
+        "-iex", "set unwindonsignal on",  # a signal during our call unwinds it, never strands it
         "-p", str(pid),
         "-x", str(script),
     ]  # fmt: skip
