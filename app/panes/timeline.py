@@ -27,7 +27,7 @@ from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import thread_activity
 from pyrometer.core.model import Profile
 
-ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED = range(7)
+ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED, T_OVERFLOW = range(8)
 PALETTE = (
     QtGui.QColor(58, 166, 87),  # on CPU
     QtGui.QColor(201, 211, 223),  # waiting / off CPU
@@ -36,6 +36,7 @@ PALETTE = (
     QtGui.QColor(150, 190, 150),  # task done
     QtGui.QColor(232, 160, 60),  # task cancelled
     QtGui.QColor(220, 80, 80),  # task failed
+    QtGui.QColor(175, 175, 175),  # tasks that did not fit in the rows
 )
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 MAX_TASK_ROWS = 12
@@ -174,6 +175,7 @@ def build_lanes(
     end_of = t1 if t1 is not None else profile.duration()
     row_end: list[float] = []
     packed: dict[int, list[tuple[float, float, int, str, str]]] = {}
+    hidden: list[tuple[float, float]] = []
     for tk in tasks:
         start = float(tk.created or 0.0)
         ended = tk.ended is not None and (t1 is None or tk.ended <= t1)
@@ -185,6 +187,7 @@ def build_lanes(
         if slot < 0:
             if len(row_end) >= max_task_rows:
                 lanes.hidden_tasks += 1
+                hidden.append((start, max(stop, start + 1e-9)))
                 continue
             row_end.append(stop)
             slot = len(row_end) - 1
@@ -204,7 +207,35 @@ def build_lanes(
         lanes.kinds.append("task")
         lanes.names.append("tasks" if slot == 0 else "")
         lanes.heights.append(TASK_H)
+    if hidden:
+        _add_overflow_row(lanes, row + len(row_end), hidden)
     return lanes
+
+
+def _add_overflow_row(lanes: Lanes, row: int, intervals: list[tuple[float, float]]) -> None:
+    """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
+    iv = sorted(intervals)
+    merged: list[list[float]] = []
+    counts: list[int] = []
+    for a, b in iv:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+            counts[-1] += 1
+        else:
+            merged.append([a, b])
+            counts.append(1)
+    x = np.array([m[0] for m in merged])
+    w = np.array([m[1] - m[0] for m in merged])
+    tips = [
+        f"<b>{c:,} more task{'s' if c > 1 else ''}</b> alive here that did not fit<br>"
+        f"{fmt.clock(m[0])} – {fmt.clock(m[1])} (all are in the Tasks pane)"
+        for m, c in zip(merged, counts, strict=True)
+    ]
+    labels = [f"+{c:,}" for c in counts]
+    lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, tips)
+    lanes.kinds.append("task")
+    lanes.names.append("")
+    lanes.heights.append(TASK_H)
 
 
 class TimelineViewBox(pg.ViewBox):
@@ -396,7 +427,7 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        extra = f" · {self.lanes.hidden_tasks:,} overlapping tasks not drawn (all are in the Tasks pane)" if self.lanes.hidden_tasks else ""
+        extra = f" · {self.lanes.hidden_tasks:,} more tasks summarised in the grey row" if self.lanes.hidden_tasks else ""
         self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
 
     # ------------------------------------------------------------------ view

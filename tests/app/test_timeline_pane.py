@@ -196,3 +196,20 @@ def test_many_threads_scroll_instead_of_squeezing(qtbot) -> None:  # type: ignor
     z0, z1 = pane.lane_vb.viewRange()[1]
     assert z1 - z0 > y1 - y0
     assert pane.lane_vb.height() / (z1 - z0) >= 17.9
+
+
+def test_tasks_that_do_not_fit_are_summarised(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from pyrometer.app.panes.timeline import T_OVERFLOW, build_lanes
+
+    p = make_profile()
+    for i in range(10, 20):  # ten overlapping tasks in 1.0–1.5 s
+        p.tasks[i] = TaskInfo(i, 1, f"burst-{i}", "burst()", created=1.0 + i * 0.001, ended=1.5, state="done")
+    lanes = build_lanes(p, None, max_task_rows=3)
+    x, w, _row, color = lanes.arrays()
+    over = np.flatnonzero(color == T_OVERFLOW)
+    # rows: main | fetch, burst-10 | burst-11; burst-12..19 do not fit
+    assert lanes.hidden_tasks == 8
+    assert len(over) == 1  # one merged span
+    assert x[over[0]] == pytest.approx(1.0 + 12 * 0.001, abs=0.01) and x[over[0]] + w[over[0]] == pytest.approx(1.5)
+    assert lanes.labels[over[0]] == f"+{lanes.hidden_tasks}"
+    assert f"{lanes.hidden_tasks} more tasks" in lanes.tips[int(over[0])]
