@@ -90,6 +90,7 @@ class Collector:
         self.stats = StreamStats()
         self.end: dict[str, Any] | None = None
         self.meta: dict[str, Any] = {}
+        self.notices: list[dict[str, Any]] = []  # the agent's NOTICE messages, in order
         self._writer: RecordingWriter | None = None
         self._write_lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -459,6 +460,9 @@ class Collector:
         elif kind == wire.END:
             with contextlib.suppress(ValueError):
                 self.end = dict(wire.decode_json(payload))
+        elif kind == wire.NOTICE:
+            with contextlib.suppress(ValueError):
+                self.notices.append(dict(wire.decode_json(payload)))
 
     def _close_connection(self) -> None:
         conn, self._conn = self._conn, None

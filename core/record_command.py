@@ -39,7 +39,13 @@ def _say(message: str) -> None:
 def _summary(collector: Collector, output: str) -> str:
     st = collector.stats
     size = st.bytes / 1024.0
-    return f"recorded {st.samples} samples ({st.frames} messages, {size:.0f} KiB) to {output}"
+    what = f"{st.samples} samples"
+    if st.by_kind.get("func_stats"):
+        what += " and function statistics"
+    for note in collector.notices:  # e.g. "trace mode unavailable ...; sampling instead"
+        if note.get("level") in ("warning", "error"):
+            _say(f"{note.get('level')}: {note.get('message')}")
+    return f"recorded {what} ({st.frames} messages, {size:.0f} KiB) to {output}"
 
 
 def _status_of(returncode: int) -> int:

@@ -299,3 +299,24 @@ def test_pipe_mode_launch_for_the_window(tmp_path: Path) -> None:
         assert streams == {"stdout": "out line\n", "stderr": "err line\n"}
         assert profile.sample_count > 3
         assert profile.end is not None and profile.end["exit_status"] == 0
+
+
+def test_agent_warnings_reach_the_user(tmp_path: Path) -> None:
+    """Trace mode in an interpreter without yappi: the agent samples instead and we say so."""
+    python = _pyenv_python("3.9")
+    if python is None:
+        pytest.skip("no pyenv Python 3.9 on this machine")
+    probe = subprocess.run([python, "-I", "-c", "import yappi"], capture_output=True, timeout=30)
+    if probe.returncode == 0:
+        pytest.skip("yappi is installed in the pyenv 3.9 interpreter")
+    script = _write(tmp_path / "w.py", SPIN + "main_spin(0.1)\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "record", "-o", str(tmp_path / "w.pyro"), "--mode", "trace",
+         "--", python, "-I", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "pyrometer: warning: trace mode unavailable" in res.stderr
+    assert "sampling instead" in res.stderr
