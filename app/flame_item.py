@@ -182,7 +182,7 @@ class FlameGraphItem(pg.GraphicsObject):
         self._end = np.zeros(0)
         self._depth = np.zeros(0, np.int32)
         self._color = np.zeros(0, np.int32)
-        self._labels: list[str] = []
+        self._labels: Sequence[str] = []  # the caller's, indexed by caller box index (read lazily)
         self._row_start = np.zeros(1, np.int64)
         self._row_y = np.zeros(0)  # top of each row, item units
         self._parent: np.ndarray | None = None  # internal index of the parent box, -1 (tree fast path)
@@ -222,7 +222,7 @@ class FlameGraphItem(pg.GraphicsObject):
         width: np.ndarray,
         depth: np.ndarray,
         color: np.ndarray,
-        labels: Sequence[str],
+        labels: Sequence[str],  # per box, in the caller's order; may be a lazy sequence
         row_heights: np.ndarray | None = None,
         parent: np.ndarray | None = None,
     ) -> None:
@@ -249,7 +249,7 @@ class FlameGraphItem(pg.GraphicsObject):
         self._end = self._x + self._w
         self._depth = depth[perm]
         self._color = np.asarray(color, np.int32)[perm] if n else np.zeros(0, np.int32)
-        self._labels = [labels[i] for i in perm.tolist()]
+        self._labels = labels  # only the ~100 labelled boxes of a paint are ever looked up
         self._n = n
         max_depth = int(self._depth.max()) if n else -1
         if row_heights is not None:
@@ -519,13 +519,16 @@ class FlameGraphItem(pg.GraphicsObject):
         char_w = max(fm.averageCharWidth(), 1.0)
         highlight = self._highlight
         labels = self._labels
+        perm = self._perm
         elide = QtCore.Qt.TextElideMode.ElideRight
         out = []
         for i, (x0, y0, w, h) in zip(idx.tolist(), rects.tolist(), strict=True):
             if h < min_h:
                 continue
             room = w - 5.0
-            text = labels[i]
+            text = labels[int(perm[i])]
+            if not text:
+                continue
             if len(text) * char_w * 1.35 > room:  # might not fit: measure properly
                 if room < 2 * char_w:
                     continue

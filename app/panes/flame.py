@@ -9,6 +9,7 @@ into.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +40,20 @@ if TYPE_CHECKING:
 COLOR_PACKAGE = "package"
 COLOR_HEAT = "heat"
 COLOR_DIFF = "diff"
+
+
+class _BoxNames(Sequence[str]):
+    """Box labels without a list of 10^5 strings: the function name of box i, on demand."""
+
+    def __init__(self, names: list[str], box_func: np.ndarray) -> None:
+        self._names = names
+        self._func = box_func
+
+    def __len__(self) -> int:
+        return len(self._func)
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return self._names[int(self._func[i])]
 
 
 def _short_path(path: str) -> str:
@@ -249,7 +264,7 @@ class FlamePane(Pane):
         self._node_box = np.full(self.tree.node_count, -1, np.int64)
         self._node_box[np.asarray(layout.node, np.int64)] = np.arange(n)
         names = self._profile.func_name
-        labels = [names[f] for f in self._box_func.tolist()]
+        labels = _BoxNames(names, self._box_func)
         self.stack.setCurrentWidget(self.view if n and layout.total > 0 else self.empty)
         parent_node = np.asarray(self.tree.parent, np.int64)[np.asarray(layout.node, np.int64)]
         parent_box = self._node_box[np.maximum(parent_node, 0)]  # node 0 (the root) has no box: -1
