@@ -50,6 +50,7 @@ class Interner:
         self._new_threads: List[List[Any]] = []
         self._new_loops: List[List[Any]] = []
         self._elided: set = set()  # id() of the agent's hook wrappers, left out of stacks
+        self._unsent = b""
 
     def elide(self, func: Any) -> None:
         """Leave frames of this (hook wrapper) function out of every stack.
@@ -145,12 +146,19 @@ class Interner:
             self._new_loops.append([loop_id, thread_id, description])
 
     # ------------------------------------------------------------ definitions
+    def give_back(self, data: bytes) -> None:
+        """Definitions the sink did not take: they go out first next time (ids must stay dense)."""
+        with self.lock:
+            self._unsent = data + self._unsent
+
     def take_definitions(self) -> bytes:
         """Frames for everything interned since the last call (b"" when nothing is new)."""
         with self.lock:
             if not (self._new_frames or self._new_parents or self._new_threads or self._new_loops):
-                return b""
-            parts = []
+                unsent, self._unsent = self._unsent, b""
+                return unsent
+            parts = [self._unsent]
+            self._unsent = b""
             if self._new_frames:
                 parts.append(wire.frames_frame(self._new_frames))  # type: ignore[arg-type]
                 self._new_frames = []

@@ -422,12 +422,22 @@ class LoopMonitor:
         rows, self.lag = self.lag, []
         return rows
 
-    def stop(self) -> None:
-        """Remove every hook (safe from any thread, idempotent)."""
-        with self._lock:
+    def stop(self, in_child: bool = False) -> None:
+        """Remove every hook (safe from any thread, idempotent).
+
+        ``in_child``: in a forked child only the forking thread exists and a lock
+        some vanished thread held stays locked forever, so take none and cancel
+        the probes directly (the other loops' threads are gone).
+        """
+        if in_child:
             if self._stopped:
                 return
             self._stopped = True
+        else:
+            with self._lock:
+                if self._stopped:
+                    return
+                self._stopped = True
         if self._finder is not None:
             try:
                 sys.meta_path.remove(self._finder)
@@ -454,12 +464,14 @@ class LoopMonitor:
             state.handle = None
             if handle is not None:
                 try:
-                    if state.running and state.ident != me and not loop.is_closed():
+                    if state.running and state.ident != me and not in_child and not loop.is_closed():
                         loop.call_soon_threadsafe(handle.cancel)
                     else:
                         handle.cancel()
                 except Exception:
                     pass
+        if in_child:
+            return
         self._wake_watchdog(1.0)
         wd = self._watchdog
         if wd is not None and wd is not threading.current_thread() and wd.is_alive():

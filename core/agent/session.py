@@ -215,7 +215,7 @@ class AgentSession:
         self._quiet = True
         self.stopped = True
         try:
-            self.loops.stop()
+            self.loops.stop(in_child=True)
         except Exception:
             pass
         if self.tracer is not None and self.tracer._yappi is not None:
@@ -235,18 +235,32 @@ class AgentSession:
         if self._quiet:
             return False
         with self._send_lock:
+            if not self._send_definitions():
+                return False  # data may refer to them: never send it without
             try:
-                defs = self.interner.take_definitions()
-                if defs:
-                    self.sink.send(defs, False)
-                    self.bytes_emitted += len(defs)
                 ok = bool(self.sink.send(data, droppable))
-                if ok:
-                    self.bytes_emitted += len(data)
-                return ok
             except Exception:
                 self.send_errors += 1
                 return False
+            if ok:
+                self.bytes_emitted += len(data)
+            return ok
+
+    def _send_definitions(self) -> bool:
+        """Send pending definitions (caller holds the send lock); keep them if the sink refuses."""
+        defs = self.interner.take_definitions()
+        if not defs:
+            return True
+        try:
+            ok = bool(self.sink.send(defs, False))
+        except Exception:
+            self.send_errors += 1
+            ok = False
+        if ok:
+            self.bytes_emitted += len(defs)
+        else:
+            self.interner.give_back(defs)
+        return ok
 
     def notice(self, level: str, message: str) -> None:
         self.emit(wire.json_frame(wire.NOTICE, {"t": self.clock.now(), "level": level, "message": message}))
@@ -272,10 +286,9 @@ class AgentSession:
                 self.emit(wire.json_frame(wire.TASKS_CREATED, created))
             if finished:
                 self.emit(wire.json_frame(wire.TASKS_FINISHED, finished))
-            defs = self.interner.take_definitions()
-            if defs and not self._quiet:
+            if not self._quiet:
                 with self._send_lock:
-                    self.sink.send(defs, False)
+                    self._send_definitions()
         except Exception:
             self.send_errors += 1
         finally:

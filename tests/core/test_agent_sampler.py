@@ -206,10 +206,16 @@ async def main():
     await asyncio.sleep(0.25)
     FileSink.mode = "raise"          # then the sink breaks outright
     await asyncio.sleep(0.15)
-    time.sleep(0.07)                 # a blocking event while the sink raises
+    only_while_broken()              # new frames and a blocking event while the sink raises
     await asyncio.sleep(0.05)
-    FileSink.mode = "ok"
+    FileSink.mode = "ok"             # it recovers: held-back definitions go first, stream intact
+    await asyncio.sleep(0.1)
     return 42
+
+def only_while_broken():
+    end = time.perf_counter() + 0.07
+    while time.perf_counter() < end:
+        pass
 
 session = start()
 print("result", asyncio.run(main()))
@@ -225,6 +231,8 @@ def test_full_or_failing_sink_never_reaches_user_code(tmp_path: Path) -> None:
     assert tel["send_errors"] > 0
     assert tel["samples_taken"] - tel["samples_dropped"] <= len(p.samples)
     assert p.end is not None and p.end["exit_status"] == 0
+    # run_target checked that the recording reads back clean: no definition was lost
+    assert len(p.blocking) == 0 or all(ev.stack < len(p.stacks) for ev in p.blocking)
 
 
 SIGNAL_AND_FORK = """
