@@ -85,14 +85,8 @@ def median_paint_ms(view, image, repeat: int) -> tuple[float, float]:  # type: i
     return statistics.median(wall) * 1000.0, statistics.median(cpu) * 1000.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--stacks", type=int, default=130_000, help="distinct call paths to generate")
-    ap.add_argument("--repeat", type=int, default=30)
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--png", help="save the full view to this PNG")
-    args = ap.parse_args(argv)
-
+def run(stacks: int = 130_000, repeat: int = 30, png: str | None = None) -> dict[str, float | int | str]:
+    """Build, open and paint; the figures as a dict (bench_gui.py can call this)."""
     import pyqtgraph as pg
     from PySide6 import QtGui
 
@@ -101,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = pg.mkQApp()
     t0 = time.perf_counter()
-    profile = synthetic_profile(args.stacks)
+    profile = synthetic_profile(stacks)
     t_build = time.perf_counter() - t0
     pane = FlamePane(Document(profile))
     pane.resize(1440, 900)
@@ -130,18 +124,18 @@ def main(argv: list[str] | None = None) -> int:
         # cold: culling, merging and batching redone every frame (what zoom/pan costs);
         # warm: the same view repainted (hover, tooltips, expose) reuses the cached geometry
         item.cache_geometry = False
-        wall, cpu = median_paint_ms(view, image, args.repeat)
+        wall, cpu = median_paint_ms(view, image, repeat)
         results[f"{name}_ms"] = round(wall, 2)
         results[f"{name}_cpu_ms"] = round(cpu, 2)
         results[f"{name}_rects"] = item.last_paint_count
         item.cache_geometry = True
-        wall, cpu = median_paint_ms(view, image, args.repeat)
+        wall, cpu = median_paint_ms(view, image, repeat)
         results[f"{name}_warm_ms"] = round(wall, 2)
         results[f"{name}_warm_cpu_ms"] = round(cpu, 2)
 
     measure("full")
-    if args.png:
-        image.save(args.png)
+    if png:
+        image.save(png)
     # zoom into a box holding ~2% of the total, a few levels down
     frac = layout.width / layout.total
     candidates = np.flatnonzero((frac > 0.01) & (frac < 0.05) & (layout.depth >= 2))
@@ -165,13 +159,24 @@ def main(argv: list[str] | None = None) -> int:
     results["meets_target_cold_wall"] = "yes" if max(float(results[f"{k}_ms"]) for k in cold) <= target else "no"
     results["meets_target_cold_cpu"] = "yes" if max(float(results[f"{k}_cpu_ms"]) for k in cold) <= target else "no"
     results["load_avg_1min"] = round(os.getloadavg()[0], 2)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stacks", type=int, default=130_000, help="distinct call paths to generate")
+    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--png", help="save the full view to this PNG")
+    args = ap.parse_args(argv)
+    results = run(args.stacks, args.repeat, args.png)
     if args.json:
         print(json.dumps(results))
     else:
         for k, v in results.items():
-            print(f"{k:>22}: {v}")
-    if boxes < 100_000:
-        print(f"warning: only {boxes} boxes (< 100,000); raise --stacks", file=sys.stderr)
+            print(f"{k:>24}: {v}")
+    if int(results["boxes"]) < 100_000:
+        print(f"warning: only {results['boxes']} boxes (< 100,000); raise --stacks", file=sys.stderr)
     return 0
 
 
