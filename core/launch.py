@@ -107,6 +107,13 @@ def _looks_like_interpreter(word: str) -> str | None:
     return None
 
 
+def default_python() -> str:
+    """The interpreter for a bare ``SCRIPT``: ours, or ``python3`` on PATH in a frozen app."""
+    if getattr(sys, "frozen", False):  # PyInstaller: sys.executable is the app itself
+        return shutil.which("python3") or shutil.which("python") or "python3"
+    return sys.executable
+
+
 def _parse_python_command(python: str, words: list[str]) -> Target:
     """Parse ``[python options] (SCRIPT | -m MOD | -c CODE) [ARGS]`` after an interpreter."""
     opts: list[str] = []
@@ -169,7 +176,7 @@ def parse_target(words: list[str], python: str | None = None) -> Target:
         shebang = _shebang_python(first)
         if shebang is not None:
             return _parse_python_command(shebang[0], [*shebang[1:], *words])
-    return _parse_python_command(python or sys.executable, words)
+    return _parse_python_command(python or default_python(), words)
 
 
 def build_command(target: Target, bootstrap: str | os.PathLike[str] | None = None) -> list[str]:
@@ -184,7 +191,9 @@ _PROBE = "import sys; sys.stdout.write('%d.%d' % tuple(sys.version_info[:2]))"
 
 def interpreter_version(python: str) -> tuple[int, int] | None:
     """The Python version of an interpreter (works down to 2.7), or None if it does not answer."""
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    if not getattr(sys, "frozen", False) and os.path.realpath(python) == os.path.realpath(
+        sys.executable
+    ):
         return (sys.version_info[0], sys.version_info[1])
     try:
         out = subprocess.run(
