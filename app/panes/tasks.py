@@ -71,26 +71,34 @@ def await_point(profile: Profile, stack: int) -> str:
 
 
 def build_rows(
-    profile: Profile, t: float | None, states: frozenset[str], now: float | None = None
+    profile: Profile, t: float | None, states: frozenset[str], now: float | None = None, text: str = ""
 ) -> tuple[list[TaskRow], list[list[int]], dict[str, int]]:
-    """Rows in tree order, children per row (index -1 = roots), and counts per state."""
+    """Rows in tree order, children per row (index -1 = roots), and counts per state.
+
+    A task is shown when its state is in `states` and its name or coroutine
+    contains `text` (case-insensitive), or when a descendant is (so the tree
+    stays connected; such ancestors are marked `matches=False`).
+    """
     nodes = task_tree(profile, t)
     counts = dict.fromkeys(STATES, 0)
     for n in nodes.values():
         counts[n.state] = counts.get(n.state, 0) + 1
     t_ref = t if t is not None else (now if now is not None else profile.duration())
+    needle = text.strip().lower()
 
-    keep: dict[int, bool] = {}
+    def matches(node: TaskNode) -> bool:
+        return node.state in states and (not needle or needle in node.name.lower() or needle in node.coro.lower())
 
-    def visible(node: TaskNode) -> bool:  # iterative-safe enough: task trees are shallow
-        if node.id in keep:
-            return keep[node.id]
-        result = node.state in states
-        for c in node.children:
-            if c in nodes and visible(nodes[c]):
-                result = True
-        keep[node.id] = result
-        return result
+    match = {tid: matches(n) for tid, n in nodes.items()}
+    keep: set[int] = set()
+    for tid, ok in match.items():  # walk up from every match (iterative: chains can be deep)
+        cur: int | None = tid if ok else None
+        while cur is not None and cur in nodes and cur not in keep:
+            keep.add(cur)
+            cur = nodes[cur].parent
+
+    def visible(node: TaskNode) -> bool:
+        return node.id in keep
 
     def sort_key(n: TaskNode) -> tuple[float, int]:
         return (n.created if n.created is not None else -1.0, n.id)
@@ -121,7 +129,7 @@ def build_rows(
                 await_point=point,
                 await_stack=labels,
                 exc=node.exc,
-                matches=node.state in states,
+                matches=match[node.id],
             )
         )
         children[parent_row].append(row)
@@ -287,7 +295,11 @@ class TasksPane(Pane):
             b.toggled.connect(self.refresh)
             self.filter_buttons[state] = b
             bar.addWidget(b)
-        bar.addStretch(1)
+        self.filter_edit = QtWidgets.QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name or coroutine…  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.refresh)
+        bar.addWidget(self.filter_edit, 1)
         self.summary = QtWidgets.QLabel("")
         bar.addWidget(self.summary)
         self.empty = QtWidgets.QLabel("No asyncio tasks recorded")
@@ -303,6 +315,11 @@ class TasksPane(Pane):
         self.counts: dict[str, int] = dict.fromkeys(STATES, 0)
         self._first = True
 
+    def focus_search(self) -> bool:
+        self.filter_edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+        return True
+
     def states(self) -> frozenset[str]:
         return frozenset(s for s, b in self.filter_buttons.items() if b.isChecked())
 
@@ -313,7 +330,7 @@ class TasksPane(Pane):
     def refresh(self, *_args: Any) -> None:
         profile = self.doc.profile
         expanded = self._expanded_ids()
-        rows, children, counts = build_rows(profile, self.time(), self.states())
+        rows, children, counts = build_rows(profile, self.time(), self.states(), text=self.filter_edit.text())
         self.counts = counts
         for state, b in self.filter_buttons.items():
             b.setText(f"{state} ({counts.get(state, 0):,})")

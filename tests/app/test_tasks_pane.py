@@ -146,3 +146,20 @@ def test_live_growth_updates_in_place(pane: TasksPane, qtmodeltester) -> None:  
     assert resets == [1]
     assert "handler-d" in [r.name for r in m.rows]
     qtmodeltester.check(m, force_py=True)
+
+
+def test_text_filter_and_deep_chains(pane: TasksPane) -> None:
+    pane.filter_edit.setText("HANDLE(b")  # coroutine handle(b), case-insensitive
+    assert [r.name for r in pane.model.rows] == ["main", "server", "handler-b"]
+    assert [r.matches for r in pane.model.rows] == [False, False, True]
+    pane.filter_edit.setText("tick")
+    assert [r.name for r in pane.model.rows] == ["main", "ticker"]
+    pane.filter_edit.clear()
+    assert len(pane.model.rows) == 6
+    assert pane.focus_search()
+    # a 3000-deep chain of tasks neither recurses too deep nor loses the leaf
+    p = Profile()
+    for i in range(3000):
+        p.tasks[i] = TaskInfo(i, i - 1 if i else None, f"t{i}", "c()", created=float(i))
+    rows, _children, _ = build_rows(p, None, frozenset({"pending"}), text="t2999")
+    assert len(rows) == 3000 and rows[-1].name == "t2999" and rows[-1].matches and not rows[0].matches
