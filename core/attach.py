@@ -90,12 +90,13 @@ def _ids(pid: int) -> tuple[int, int]:
     return uid, gid
 
 
-def _exe_has_python_symbols(exe: str) -> bool:
+def _exe_has_python_symbols(exe: str) -> bool | None:
+    """Does the executable carry the C API we call? None when it cannot be read (gdb decides)."""
     try:
         with open(exe, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             return mm.find(b"Py_AddPendingCall") >= 0
     except (OSError, ValueError):
-        return False
+        return None
 
 
 def inspect_process(pid: int) -> ProcessInfo:
@@ -120,7 +121,7 @@ def inspect_process(pid: int) -> ProcessInfo:
         named = _VERSION_IN_NAME.search(os.path.basename(exe))
         if named:
             version = (int(named.group(1)), int(named.group(2)))
-        if not _exe_has_python_symbols(exe):
+        if _exe_has_python_symbols(exe) is False:
             raise AttachError(f"process {pid} ({os.path.basename(exe)}) is not a Python process")
     if version is not None and version < MIN_VERSION:
         raise AttachError(
