@@ -219,6 +219,9 @@ class ThreadTable:
                 self._interner.announce_thread(rec.tid, rec.name, rec.native_id)
             return rec
         with self._lock:
+            again = self._by_ident.get(ident)
+            if again is not None and again.thread is th:
+                return again  # another thread registered it meanwhile
             rec = ThreadRecord(self._next, ident, th)
             self._next += 1
             if ident in self.agent_idents:
@@ -241,3 +244,10 @@ class ThreadTable:
         """Drop records of threads that are gone (keeps the table small in thread-churning apps)."""
         for ident in [i for i in self._by_ident if i not in live]:
             self._by_ident.pop(ident, None)
+        # an exited agent thread's ident may be reused by a user thread; only idents
+        # registered before this fresh look at the live threads can be judged gone
+        registered = list(self.agent_idents)
+        alive = sys._current_frames()
+        for ident in registered:
+            if ident not in alive:
+                self.agent_idents.discard(ident)
