@@ -69,7 +69,7 @@ def draw_rect_batches(
 class _Geometry:
     """What one paint draws, in device pixels; cached while the view and data are unchanged."""
 
-    __slots__ = ("brushes", "buf", "clip", "counts", "labels", "outlines", "rect_count")
+    __slots__ = ("brushes", "buf", "clip", "counts", "labels", "outlines", "rect_count", "wide_orig", "wide_rects")
 
     def __init__(self) -> None:
         self.clip = QtCore.QRectF()
@@ -79,6 +79,8 @@ class _Geometry:
         self.outlines: list[QtCore.QRectF] = []
         self.labels: list[tuple[QtCore.QRectF, str, bool]] = []  # rect, text, dimmed
         self.rect_count = 0
+        self.wide_orig = np.zeros(0, np.int64)  # full-data index of each box drawn individually
+        self.wide_rects = np.zeros((0, 4))  # and its device rect (for hover outlines)
 
 
 def union_length(start: np.ndarray, end: np.ndarray) -> float:
@@ -200,6 +202,9 @@ class FlameGraphItem(pg.GraphicsObject):
         self._dim_text = QtGui.QColor("#909090")
         self._outline_pen = QtGui.QPen(QtGui.QColor("#000000"), 2.0)
         self._outline_pen.setCosmetic(True)
+        self._hover_mask: np.ndarray | None = None  # internal order; outlined without invalidating geometry
+        self._hover_pen = QtGui.QPen(QtGui.QColor(255, 255, 255, 230), 1.5)
+        self._hover_pen.setCosmetic(True)
         self._bounds = QtCore.QRectF()
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
@@ -319,6 +324,11 @@ class FlameGraphItem(pg.GraphicsObject):
             op.at(values, par[ok], values[lo:hi][ok])
         return values
 
+    def set_hover_mask(self, mask: np.ndarray | None) -> None:
+        """Boxes to mark lightly (e.g. every box of the hovered function); cheap to change."""
+        self._hover_mask = None if mask is None else np.asarray(mask, bool)[self._perm]
+        self.update()
+
     def set_outline(self, mask: np.ndarray | None) -> None:
         """Boxes to outline (the selected function)."""
         self._outline = None if mask is None else np.asarray(mask, bool)[self._perm]
@@ -416,6 +426,12 @@ class FlameGraphItem(pg.GraphicsObject):
         painter.setClipRect(geom.clip)
         draw_sorted_batches(painter, geom.buf, geom.counts, geom.brushes)
         self.last_paint_count = geom.rect_count
+        if self._hover_mask is not None and len(geom.wide_orig):
+            hov = geom.wide_rects[self._hover_mask[geom.wide_orig]]
+            if len(hov):
+                painter.setPen(self._hover_pen)
+                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                painter.drawRects([QtCore.QRectF(x + 1.0, y + 1.0, max(w - 2.0, 1.0), h - 2.0) for x, y, w, h in hov.tolist()])
         if geom.outlines:
             painter.setPen(self._outline_pen)
             painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
@@ -501,9 +517,10 @@ class FlameGraphItem(pg.GraphicsObject):
             geom.brushes = self._brushes + self._dim_brushes
         geom.buf, geom.counts = sort_rect_batches(rects, color, len(geom.brushes))
         geom.rect_count = len(rects)
+        geom.wide_orig, geom.wide_rects = wide_orig, rects_w
         if self._outline is not None:
             sel = np.flatnonzero(self._outline[wide_orig])
-            geom.outlines = [
+            geom.outlines = [  # selected function
                 QtCore.QRectF(x0 + 0.5, y0 + 0.5, max(w - 1.0, 1.0), h - 1.0) for x0, y0, w, h in rects_w[sel].tolist()
             ]
         labelled = wpx[wide] >= MIN_LABEL_PX

@@ -152,6 +152,7 @@ class FlamePane(Pane):
         self.item.boxClicked.connect(self._box_clicked)
         self.item.boxDoubleClicked.connect(self.zoom_to_box)
         self.item.boxContextMenu.connect(self._context_menu)
+        self.item.boxHovered.connect(self._hovered)
         self.empty = QtWidgets.QLabel("No samples in this range")
         self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.stack = QtWidgets.QStackedWidget()
@@ -477,6 +478,11 @@ class FlamePane(Pane):
         what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")
         base = html.escape(self._baseline_name or "baseline")
         return f"<br>{d * 100:+.1f} points of self time vs {base} ({what})"
+
+    def _hovered(self, box: int) -> None:
+        """Mark every box of the hovered function (where else is it called from?)."""
+        func = self.box_function(box)
+        self.item.set_hover_mask(self._box_func == func if func >= 0 else None)
 
     def _box_clicked(self, box: int) -> None:
         self.doc.select_function(self.box_function(box))

@@ -268,3 +268,18 @@ def test_wheel_zooms_x_and_shift_wheel_scrolls_rows(qtbot) -> None:  # type: ign
     _wheel(view.viewport(), centre, -2, QtCore.Qt.KeyboardModifier.ShiftModifier)  # scroll down: deeper rows
     _, (sy0, sy1) = vb.viewRange()
     assert sy0 == pytest.approx(6.0) and sy1 - sy0 == pytest.approx(y1 - y0)
+
+
+def test_hover_mask_outlines_without_recomputing_geometry(graph) -> None:  # type: ignore[no-untyped-def]
+    view, vb, item = graph
+    edge = _pixel_of(vb, view, 6.0, 1.5)
+    edge.setX(edge.x() + 1)  # just inside the blue child's left edge, where the outline goes
+    before = _render(view).pixelColor(edge)
+    geom = item._geom
+    item.set_hover_mask(np.array([True, False, False, False]))  # the blue child
+    after = _render(view)
+    assert item._geom is geom  # cached geometry reused
+    assert _close(before, BLUE) and not _close(after.pixelColor(edge), BLUE)
+    assert _close(after.pixelColor(_pixel_of(vb, view, 9.5, 1.8)), BLUE)  # inside unchanged
+    item.set_hover_mask(None)
+    assert _close(_render(view).pixelColor(edge), BLUE)
