@@ -23,7 +23,7 @@ def _side(profile: Profile, path: str | None, total: float) -> dict[str, Any]:
         "file": path,
         "format": profile.source_format,
         "unit": profile.unit,
-        "duration_s": profile.duration(),
+        "duration_s": profile.duration() if profile.has_time else None,
         "samples": None if is_deterministic(profile) else profile.sample_count,
         "total": total,
     }
@@ -87,7 +87,7 @@ def _side_line(label: str, side: dict[str, Any]) -> str:
     name = Path(side["file"]).name if side.get("file") else "profile"
     samples = "deterministic" if side["samples"] is None else f"{side['samples']:,} samples"
     unit = "s" if side["unit"] == UNIT_SECONDS else "samples"
-    return f"{label}{name}: {side['format']}, {side['duration_s']:.3f} s, {samples}, total {fmt_amount(side['total'], side['unit']).strip()} {unit}"
+    return f"{label}{name}: {side['format']}, {_duration(side)}{samples}, total {fmt_amount(side['total'], side['unit']).strip()} {unit}"
 
 
 def render_text(data: dict[str, Any]) -> str:
@@ -109,3 +109,8 @@ def render_text(data: dict[str, Any]) -> str:
             short = " > ".join(s.split(" (")[0] for s in p["path"])
             lines.append(f"{p['base_pct']:6.1f}% {p['new_pct']:6.1f}% {p['delta_pct']:+7.1f}%  {short}")
     return "\n".join(lines)
+
+
+def _duration(side: dict[str, Any]) -> str:
+    """`1.234 s, ` or nothing for sources without timestamps."""
+    return "" if side["duration_s"] is None else f"{side['duration_s']:.3f} s, "

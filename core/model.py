@@ -278,6 +278,12 @@ class Profile:
 
     # ---------------------------------------------------------------- derived
     @property
+    def has_time(self) -> bool:
+        """False when the source gave no timestamps (collapsed stacks, speedscope in
+        sample units): sample times are then only an order, not seconds."""
+        return not self.meta.get("timeless", False)
+
+    @property
     def sample_count(self) -> int:
         return len(self.samples)
 

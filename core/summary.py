@@ -136,7 +136,8 @@ def task_summary(profile: Profile) -> dict[str, Any] | None:
         )
     states: dict[str, int] = {}
     for r in rows:
-        states[r["state"]] = states.get(r["state"], 0) + 1
+        state = str(r["state"])
+        states[state] = states.get(state, 0) + 1
     return {"created": len(rows), "states": states, "list": rows}
 
 
@@ -178,7 +179,7 @@ def build_summary(
     threads = thread_rows(profile, t_from, t_to)
     busy_threads = threads if sel is None else thread_rows(profile, None, None)
     busy_threads = [r for r in busy_threads if r["samples"]]
-    if rate is None and not deterministic and duration > 0 and busy_threads and looks_sampled(profile):
+    if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and looks_sampled(profile):
         rate = profile.sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
     return {
@@ -186,7 +187,7 @@ def build_summary(
         "file": source_path,
         "format": profile.source_format,
         "unit": profile.unit,
-        "duration_s": duration,
+        "duration_s": duration if profile.has_time else None,
         "samples": selected,
         "deterministic": deterministic,
         "total": total,
@@ -245,7 +246,9 @@ def location(name: str, file: str | None, line: int | None) -> str:
 
 def header_line(data: dict[str, Any]) -> str:
     source = Path(data["file"]).name if data.get("file") else "profile"
-    parts = [f"{source}: {data['format']}", f"{data['duration_s']:.3f} s"]
+    parts = [f"{source}: {data['format']}"]
+    if data["duration_s"] is not None:
+        parts.append(f"{data['duration_s']:.3f} s")
     if data["samples"] is None:
         parts.append("deterministic (call counts, no samples)")
     else:

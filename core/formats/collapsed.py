@@ -87,6 +87,7 @@ def _thread_of(frames: list[str], threads: ThreadIds) -> tuple[int, int]:
 def _load(path: Path, progress: ProgressFn | None) -> Profile:
     text = jsonload.read_bytes(path).decode("utf-8", errors="replace")
     profile = Profile(UNIT_SAMPLES, "collapsed")
+    profile.meta["timeless"] = True  # sample times below are only the file's order
     builder = StackBuilder(profile)
     threads = ThreadIds(profile)
     frame_ids: dict[str, int] = {}

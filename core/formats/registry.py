@@ -112,6 +112,8 @@ def check_readable(path: Path) -> None:
         raise FormatError(f"{path}: no such file")
     if path.is_dir():
         raise FormatError(f"{path}: is a directory, not a profile")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise FormatError(f"{path}: not a regular file")
     if not os.access(path, os.R_OK):
         raise FormatError(f"{path}: permission denied")
 

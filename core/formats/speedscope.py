@@ -177,7 +177,7 @@ def _number(value: Any, default: float = 0.0) -> float:
     return default
 
 
-def _intern_frames(profile: Profile, frames: Any, path: Path) -> list[int]:
+def _intern_frames(profile: Profile, frames: Any, path: Path, executing_lines: bool = False) -> list[int]:
     if not isinstance(frames, list):
         raise FormatError(f"{path}: 'shared.frames' must be a list")
     fmap: list[int] = []
@@ -187,7 +187,8 @@ def _intern_frames(profile: Profile, frames: Any, path: Path) -> list[int]:
         file = fr.get("file")
         line = fr.get("line")
         line_no = int(line) if isinstance(line, (int, float)) and not isinstance(line, bool) and 0 <= line < 2**31 else 0
-        fmap.append(profile.intern_frame(fr["name"], file if isinstance(file, str) else "", line_no, line_no))
+        firstline = 0 if executing_lines else line_no
+        fmap.append(profile.intern_frame(fr["name"], file if isinstance(file, str) else "", line_no, firstline))
     return fmap
 
 
@@ -306,10 +307,15 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         units.append(unit)
     all_time = bool(units) and all(u in TIME_UNITS for u in units)
     profile = Profile(UNIT_SECONDS if all_time else UNIT_SAMPLES, "speedscope")
+    if not all_time:
+        profile.meta["timeless"] = True  # times come from running sums of counts
     for key in ("name", "exporter"):
         if isinstance(doc.get(key), str):
             profile.meta[key] = doc[key]
-    fmap = _intern_frames(profile, shared.get("frames", []), path)
+    # py-spy's frame line is the executing line, not the def line: merge a
+    # function's lines into one function (its def line is unknown, 0).
+    executing_lines = str(doc.get("exporter", "")).startswith("py-spy")
+    fmap = _intern_frames(profile, shared.get("frames", []), path, executing_lines)
     builder = StackBuilder(profile)
     threads = ThreadIds(profile)
 

@@ -158,6 +158,9 @@ def test_pyspy_sampled_matches_the_file(pyspy_file: Path) -> None:
     for fn in ("leaf_busy", "middle", "worker", "main"):
         assert total_t[fn] > 0, fn
     assert total_t["middle"] >= self_t["leaf_busy"] * 0.5
+    # py-spy's line is the executing line: a function's lines merge into one function
+    keys = [(p.func_name[f], p.func_file[f]) for f in range(len(p.func_name))]
+    assert len(keys) == len(set(keys))
     # times run from startValue by the running sum of weights, per thread
     for tid in names:
         t = p.samples["time"][p.samples["thread"] == tid]
