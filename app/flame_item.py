@@ -203,7 +203,7 @@ class FlameGraphItem(pg.GraphicsObject):
         self._outline_pen = QtGui.QPen(QtGui.QColor("#000000"), 2.0)
         self._outline_pen.setCosmetic(True)
         self._hover_mask: np.ndarray | None = None  # internal order; outlined without invalidating geometry
-        self._hover_pen = QtGui.QPen(QtGui.QColor(255, 255, 255, 230), 1.5)
+        self._hover_pen = QtGui.QPen(QtGui.QColor(20, 20, 20, 140), 1.5)
         self._hover_pen.setCosmetic(True)
         self._bounds = QtCore.QRectF()
         self._font = QtGui.QFont()
