@@ -153,6 +153,7 @@ class FlamePane(Pane):
         self.item.boxDoubleClicked.connect(self.zoom_to_box)
         self.item.boxContextMenu.connect(self._context_menu)
         self.item.boxHovered.connect(self._hovered)
+        self.view_box.sigRangeChangedManually.connect(self._manual_zoom)
         self.empty = QtWidgets.QLabel("No samples in this range")
         self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.stack = QtWidgets.QStackedWidget()
@@ -335,6 +336,12 @@ class FlamePane(Pane):
         box = self._find_path(self._zoom_path[: k + 1])
         if box >= 0:
             self.zoom_to_box(box)
+
+    def _manual_zoom(self, *_args: Any) -> None:
+        """Wheel/drag moved away from the zoomed frame: the breadcrumbs no longer describe the view."""
+        if self._zoom_path is not None:
+            self._zoom_path = None
+            self._update_crumbs()
 
     def _escape(self) -> None:
         if self.search_edit.hasFocus() and self.search_edit.text():

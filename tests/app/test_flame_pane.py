@@ -122,6 +122,16 @@ def test_zoom_breadcrumbs_and_reset(pane: FlamePane, qtbot) -> None:  # type: ig
     pane.refresh()
     b2 = box_of(pane, "idle")
     assert pane.view_box.viewRange()[0] == pytest.approx([pane.layout_.x[b2], pane.layout_.x[b2] + 2.0])  # type: ignore[union-attr]
+    # a wheel/drag zoom leaves the frame: breadcrumbs cleared, refresh keeps the manual view
+    vp = pane.view.viewport()
+    centre = QtCore.QPointF(vp.width() / 2, 30)
+    wheel = QtGui.QWheelEvent(
+        centre, QtCore.QPointF(vp.mapToGlobal(centre.toPoint())), QtCore.QPoint(0, 0), QtCore.QPoint(0, 120),
+        QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.ScrollPhase.NoScrollPhase, False,
+    )
+    QtWidgets.QApplication.sendEvent(vp, wheel)
+    assert "idle" not in pane.crumbs.text()
+    pane.zoom_to_box(b2)
     # Esc resets to the full (grown) total
     pane.view.setFocus()
     qtbot.keyClick(pane.view, QtCore.Qt.Key.Key_Escape)
