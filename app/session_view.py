@@ -45,7 +45,8 @@ REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a use
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
 BOTTOM_SHARE = 0.22
-MAX_GROWTH_INTERVAL_S = 1.0  # a live model that only grows a little is redrawn at least this often
+MAX_GROWTH_INTERVAL_S = 1.0
+IDLE_INTERVAL_S = 2.0  # growth-only refreshes while the target is idle (all new samples off-CPU)  # a live model that only grows a little is redrawn at least this often
 GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
 LAYOUT_KEY = "layout/state"
 LAYOUT_VERSION = 3
@@ -303,6 +304,8 @@ class SessionView(QMainWindow):
             n = max(1, self.doc.profile.sample_count)
             grown = (n - self._tick_samples) / n
             interval = MAX_GROWTH_INTERVAL_S if grown <= 0 else min(MAX_GROWTH_INTERVAL_S, max(REFRESH_INTERVAL_S, GROWTH_PACE_S / grown))
+            if self._target_idle():
+                interval = IDLE_INTERVAL_S
         wait = interval - (time.monotonic() - self._last_tick)
         ms = max(0, int(wait * 1000))
         if self._timer.isActive():
@@ -310,6 +313,21 @@ class SessionView(QMainWindow):
                 return
             self._timer.stop()
         self._timer.start(ms)
+
+    def _target_idle(self) -> bool:
+        """True when every sample since the last refresh was off-CPU (the program is waiting).
+
+        Then the picture only accumulates waiting time, so a slower redraw loses nothing.
+        """
+        samples = self.doc.profile.samples
+        n = len(samples)
+        if n <= self._tick_samples:
+            return True
+        start = max(self._tick_samples, n - 20000)
+        cpu = samples["cpu"][start:n]
+        weight = samples["weight"][start:n]
+        known = cpu >= 0
+        return bool(known.all()) and bool((cpu < 0.5 * weight).all())
 
     def _on_dock_visibility(self, name: str, visible: bool) -> None:
         # Qt emits this when a dock is shown/hidden and when its tab becomes (non-)current
