@@ -436,21 +436,23 @@ class MainWindow(QMainWindow):
         update(session.state)
 
     def launch_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Launch a Python script", str(Path.cwd()), "Python scripts (*.py);;All files (*)")
-        if not path:
-            return
-        args, ok = QInputDialog.getText(self, "Arguments", f"Arguments for {Path(path).name}:")
-        if not ok:
-            return
-        import shlex
+        from pyrometer.app.launch_dialog import LaunchDialog
 
-        self.launch([path, *shlex.split(args)])
+        dlg = LaunchDialog(self)
+        if dlg.exec() != LaunchDialog.DialogCode.Accepted:
+            return
+        try:
+            words = dlg.target()
+        except ValueError as exc:  # unbalanced quotes
+            self.show_error("Cannot launch", f"arguments: {exc}")
+            return
+        self.launch(words, dlg.options(), python=dlg.interpreter())
 
-    def launch(self, target: list[str], options: dict[str, object] | None = None) -> SessionView | None:
+    def launch(self, target: list[str], options: dict[str, object] | None = None, python: str | None = None) -> SessionView | None:
         from pyrometer.app.live import LiveSession
 
         try:
-            session = LiveSession.launch(target, options or {}, parent=self)
+            session = LiveSession.launch(target, options or {}, python=python, parent=self)
         except Exception as exc:
             self.show_error("Cannot launch", str(exc))
             return None

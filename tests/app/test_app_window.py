@@ -305,3 +305,28 @@ def QApplication_focus():
     from PySide6.QtWidgets import QApplication
 
     return QApplication.focusWidget()
+
+
+def test_open_several_files_as_tabs(qtbot, window, tmp_path):
+    a = make_file("pyro", tmp_path)
+    b = make_file("collapsed", tmp_path)
+    window.open_files([a, b], show_dialog=False)
+    qtbot.waitUntil(lambda: window.tabs.count() == 2 or bool(window.errors), timeout=20000)
+    assert not window.errors
+    assert {window.tabs.tabText(i) for i in range(2)} == {a.name, b.name}
+
+
+def test_launch_dialog_builds_the_target_and_options(qtbot, qapp):
+    from pyrometer.app.launch_dialog import LaunchDialog
+
+    dlg = LaunchDialog()
+    qtbot.addWidget(dlg)
+    dlg.script.setText("'my script.py'")
+    dlg.args.setText("--name 'a b' -v")
+    dlg.rate.setValue(250)
+    dlg.mode.setCurrentIndex(1)
+    assert dlg.target() == ["my script.py", "--name", "a b", "-v"]
+    assert dlg.options() == {"rate_hz": 250.0, "mode": "trace"}
+    assert dlg.interpreter() is None
+    dlg.script.setText("-m http.server")
+    assert dlg.target()[:2] == ["-m", "http.server"]
