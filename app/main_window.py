@@ -157,8 +157,7 @@ class MainWindow(QMainWindow):
         for view in self.views():
             for pane in view.panes:
                 pane.seen_revision = -1
-                if hasattr(pane, "apply_theme"):
-                    pane.apply_theme()
+                pane.apply_theme()
             view.schedule_refresh()
 
     # ------------------------------------------------------------ documents

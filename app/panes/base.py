@@ -48,6 +48,9 @@ class Pane(QWidget):
         """The plot widget File › Export image should save, if this pane has one."""
         return None
 
+    def apply_theme(self) -> None:
+        """Called after the light/dark palette changed (plots pick new colours here); a refresh follows."""
+
 
 # --------------------------------------------------------------------------- transforms
 def _current(doc: Document) -> Transform:

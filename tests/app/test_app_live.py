@@ -179,3 +179,14 @@ def test_attach_and_detach_leaves_the_program_running(qtbot, window, tmp_path):
     finally:
         target.kill()
         target.wait()
+
+
+def test_attach_to_a_missing_process_fails_with_one_line(tmp_path):
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "attach", "999999", "--screenshot", str(tmp_path / "a.png")],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert proc.returncode == 2
+    assert "999999" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "a.png").exists()
