@@ -61,6 +61,7 @@ class EventLoopPane(Pane):
         super().__init__(doc, parent)
         self.events: list[BlockingEvent] = []
         self._events_key: tuple[Any, ...] | None = None
+        self._events_profile = 0  # id() of the profile the table rows belong to
 
         # ---- numbers
         self.stat_labels: dict[str, QtWidgets.QLabel] = {}
@@ -247,12 +248,22 @@ class EventLoopPane(Pane):
             self._paint_markers()
             return  # unchanged: keep the user's selection and scroll position
         self._events_key = key
+        old = self.events
+        # live sessions only append: keep the rows we have and add the new ones
+        same_prefix = (
+            self._events_profile == id(profile)
+            and len(old) <= len(events)
+            and all(a is b for a, b in zip(old, events[: len(old)], strict=True))
+        )
+        first_new = len(old) if same_prefix else 0
+        self._events_profile = id(profile)
         self.events = events
         self.blocking_title.setText(f"<b>Blocking events</b> ({len(events):,})")
-        selected = self.selected_event()
+        selected = self.selected_event() if not same_prefix else None
         self.table.blockSignals(True)
         self.table.setRowCount(len(events))
-        for row, ev in enumerate(events):
+        for row in range(first_new, len(events)):
+            ev = events[row]
             func_label, _ = blocking_function(profile, ev)
             thread = profile.threads.get(ev.thread)
             values = (
@@ -268,8 +279,8 @@ class EventLoopPane(Pane):
                 if col == 1 and ev.duration >= 0.1:
                     item.setForeground(QtGui.QBrush(QtGui.QColor(192, 40, 24)))
                 self.table.setItem(row, col, item)
-        if selected is not None and selected in events:
-            self.table.selectRow(events.index(selected))
+        if selected is not None and any(e is selected for e in events):
+            self.table.selectRow(next(i for i, e in enumerate(events) if e is selected))
         self.table.blockSignals(False)
         self._paint_markers()
 

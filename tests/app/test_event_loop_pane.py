@@ -100,3 +100,16 @@ def test_profile_without_loop_says_so(qtbot) -> None:  # type: ignore[no-untyped
     pane.refresh()
     assert pane.stack.currentWidget() is pane.empty
     assert "–" in pane.stat_labels["p99"].text()
+
+
+def test_live_appends_keep_rows_and_selection(pane: EventLoopPane) -> None:
+    pane.select_event(0)
+    first_item = pane.table.item(0, 2)
+    p = pane.doc.profile
+    p.blocking.append(BlockingEvent(start=9.0, duration=0.4, loop=0, thread=1, stack=p.blocking[0].stack))
+    pane.doc.set_range(None, None)
+    pane.refresh()
+    assert pane.table.rowCount() == 3
+    assert pane.table.item(0, 2) is first_item  # not rebuilt
+    assert pane.table.item(2, 0).text() == "0:09.000" and pane.table.item(2, 2).text() == "sleep"
+    assert pane.selected_event() is pane.events[0]
