@@ -13,11 +13,12 @@ warning in the user's program.
 
 from __future__ import annotations
 
+import itertools
 import sys
-import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from . import wire
+from .clock import perf_counter
 
 if TYPE_CHECKING:
     from .loops import LoopState
@@ -52,8 +53,10 @@ class TaskTracker:
     def __init__(self, session: AgentSession) -> None:
         self.session = session
         self._ids: Dict[int, int] = {}  # id(task) -> task id, while the task is pending
-        self._lock = threading.RLock()
-        self._next = 0
+        self._counter = itertools.count()  # next() is atomic: no lock on the hot path
+        self._tracked: Dict[int, Tuple[int, LoopState]] = {}  # id(task) -> (task id, loop state)
+        self._done_cb = self._on_done  # one bound method for every task
+        self._chain_cache: Dict[Tuple[Tuple[int, int], ...], int] = {}
         self.created: List[Tuple[Any, int, Optional[int], str, int, float]] = []
         self.finished: List[Dict[str, Any]] = []
         self.tasks_seen = 0
@@ -65,12 +68,8 @@ class TaskTracker:
         key = id(task)
         tid = self._ids.get(key)
         if tid is None:
-            with self._lock:
-                tid = self._ids.get(key)
-                if tid is None:
-                    tid = self._next
-                    self._next += 1
-                    self._ids[key] = tid
+            # two threads may race on first sight (sampler, loop): setdefault picks one
+            tid = self._ids.setdefault(key, next(self._counter))
         return tid
 
     @staticmethod
@@ -89,18 +88,20 @@ class TaskTracker:
         except Exception:
             return
         tracker = self
+        t0 = self.session.clock.t0
+        monitor = self.session.loops
 
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
             inner = state.user_factory
             parent = None
-            t = 0.0
+            t = perf_counter() - t0
             if state.active:
-                try:
-                    current = tracker.session.loops._current_tasks
-                    parent = current.get(loop_) if current is not None else None
-                    t = tracker.session.clock.now()
-                except Exception:
-                    parent = None
+                current = monitor._current_tasks
+                if current is not None:
+                    try:
+                        parent = current.get(loop_)
+                    except Exception:
+                        parent = None
             name = _coro_name(coro)
             if inner is None:
                 task = _default_task(loop_, coro, kwargs)
@@ -157,6 +158,9 @@ class TaskTracker:
                 pass
         state.factory = None
         state.pending.clear()
+        for key, entry in list(self._tracked.items()):
+            if entry[1] is state:
+                self._tracked.pop(key, None)
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach): parent unknown."""
@@ -189,20 +193,17 @@ class TaskTracker:
             self._finish(task, tid, state)
         else:
             state.pending[tid] = task
-            task.add_done_callback(self._make_done(tid, state))
+            self._tracked[id(task)] = (tid, state)
+            task.add_done_callback(self._done_cb)
 
-    def _make_done(self, tid: int, state: LoopState) -> Any:
-        tracker = self
-
-        def _done(task: Any) -> None:
-            if not state.active:
-                return
-            try:
-                tracker._finish(task, tid, state)
-            except Exception:
-                pass
-
-        return _done
+    def _on_done(self, task: Any) -> None:
+        """Done callback of every tracked task (runs in its loop's thread)."""
+        try:
+            entry = self._tracked.pop(id(task), None)
+            if entry is not None and entry[1].active:
+                self._finish(task, entry[0], entry[1])
+        except Exception:
+            pass
 
     def _finish(self, task: Any, tid: int, state: LoopState) -> None:
         exc_name = None
@@ -239,15 +240,26 @@ class TaskTracker:
         if not state.pending:
             return
         interner = self.session.interner
+        cache = self._chain_cache
+        if len(cache) > 20000:
+            cache.clear()
         ids: List[int] = []
         stacks: List[int] = []
         for tid, task in list(state.pending.items()):
             if task.done():
                 continue
-            pairs = await_chain(task)
-            if pairs:
-                ids.append(tid)
-                stacks.append(interner.intern_codes(pairs))
+            frames = coro_frames(task)
+            if not frames:
+                continue
+            # Many tasks wait at the same place: key the chain by (code, instruction
+            # offset) per level, which is much cheaper to read than line numbers.
+            key = tuple([(id(f.f_code), f.f_lasti) for f in frames])
+            stack = cache.get(key)
+            if stack is None:
+                stack = interner.intern_codes([(f.f_code, f.f_lineno or 0) for f in reversed(frames)])
+                cache[key] = stack  # the interner keeps these code objects alive
+            ids.append(tid)
+            stacks.append(stack)
         if ids:
             self.session.emit(wire.task_await_frame(self.session.clock.now(), ids, stacks), droppable=True)
 
@@ -281,6 +293,24 @@ def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
                 if found is not None:
                     return found
     return None
+
+
+def coro_frames(task: Any) -> List[Any]:
+    """Frames of the coroutines the task is suspended in, outermost first."""
+    coro = _task_coro(task)
+    frames: List[Any] = []
+    while coro is not None and len(frames) < MAX_AWAIT_DEPTH:
+        try:
+            f = coro.cr_frame
+            nxt = coro.cr_await
+        except AttributeError:
+            f = getattr(coro, "gi_frame", None)
+            nxt = getattr(coro, "gi_yieldfrom", None)
+        if f is None:
+            break
+        frames.append(f)
+        coro = nxt
+    return frames
 
 
 def await_chain(task: Any) -> List[Tuple[Any, int]]:
