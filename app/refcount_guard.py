@@ -1,14 +1,13 @@
 """Guard against PySide6 reference-count bugs that can abort the app on Python < 3.12.
 
-PySide6 6.12 drops references to `True`/`False` when they travel through a
+PySide6 6.12.0 (not 6.11.3) drops references to `True`/`False` when they travel through a
 `Signal(object)` (pyqtgraph emits `[True, False]` masks on every view-range
 change, so a live flame graph loses hundreds per second), and somewhere also
 to `None`. On Python 3.12+ these singletons are immortal and nothing happens;
 on 3.11 the count reaches zero and CPython aborts with "Fatal Python error:
 bool_dealloc" / "none_dealloc" (seen in a live session and at interpreter
 exit). They are static objects that are never freed, so giving them a huge
-reference count is harmless and makes the bug unreachable. Remove once the PySide6 in use is fixed
-(check with tests/app/test_app_refcount_guard.py).
+reference count is harmless and makes the bug unreachable, whichever PySide6 the user has.
 """
 
 from __future__ import annotations
