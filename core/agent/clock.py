@@ -42,9 +42,11 @@ def thread_cpu_clock(ident: int, native_id: Optional[int]) -> Optional[int]:
     """A clock id measuring the CPU time of thread ``ident``, or None when unavailable."""
     if not _HAVE_CLOCK_GETTIME:
         return None
-    if _LINUX and native_id:
-        # Linux ABI (used by glibc itself): per-thread CPUCLOCK_SCHED of tid.
-        return ((~int(native_id)) << 3) | 6
+    if _LINUX:
+        # Linux ABI (used by glibc itself): per-thread CPUCLOCK_SCHED of tid. A thread
+        # threading does not know (no native id) gets no CPU column rather than a
+        # pthread call that could touch a thread exiting meanwhile.
+        return ((~int(native_id)) << 3) | 6 if native_id else None
     if _HAVE_PTHREAD_CLOCK:
         try:
             return time.pthread_getcpuclockid(ident)
