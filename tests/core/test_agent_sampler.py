@@ -128,6 +128,7 @@ for t in threads:
 session.stop(exit_status=0)
 session.stop(reason="again")    # idempotent
 print("restored", sys.getswitchinterval())
+print("finders", [type(f).__name__ for f in sys.meta_path if "Asyncio" in type(f).__name__])
 """
 
 
@@ -138,6 +139,7 @@ def test_threads_sampled_by_name_with_cpu_marking_and_telemetry(version: str, tm
         pytest.skip(f"CPython {version} is not installed (pyenv)")
     p, out = run_target(THREADS_AND_CPU, tmp_path, python)
     assert "switch 0.001" in out and "restored 0.005" in out
+    assert "finders []" in out  # the asyncio import hook is gone after stop
 
     names = {t.name for t in p.threads.values()}
     assert {"MainThread", "spinner", "sleeper"} <= names
