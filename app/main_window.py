@@ -563,4 +563,9 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("Pyrometer")
     app.setApplicationName("Pyrometer")
     theme.apply()
+    hints = app.styleHints()
+    if hasattr(hints, "colorSchemeChanged") and not getattr(app, "_pyrometer_follows_scheme", False):
+        # "Follow the system": re-apply when the desktop switches between light and dark
+        hints.colorSchemeChanged.connect(lambda _scheme: theme.apply() if theme.saved_mode() == "system" else None)
+        app._pyrometer_follows_scheme = True  # type: ignore[attr-defined]
     return app
