@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from pyrometer.app.cpu_filter import OnCpuView
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class Document(QObject):
         self.name: str | None = None  # short tab title (live sessions: the script name)
         self._view_key: tuple[int, int, object] | None = None
         self._view: Profile | None = None
+        self.on_cpu_only = False  # show only samples where the thread was running
+        self._on_cpu = OnCpuView()
 
     # ------------------------------------------------------------ reading
     @property
@@ -66,14 +69,17 @@ class Document(QObject):
         return str(cmd) if cmd else "untitled"
 
     def view_profile(self) -> Profile:
-        """The profile after the current Transform (cached per model generation)."""
+        """The profile after the current Transform and the on-CPU filter (cached per model generation)."""
+        base = self.profile
+        if self.on_cpu_only:
+            base = self._on_cpu.get(base)
         if self.transform is None:
-            return self.profile
-        key = (self.profile.generation, len(self.profile.samples), self.transform)
+            return base
+        key = (base.generation, len(base.samples), self.transform)
         if self._view is None or self._view_key != key:
             from pyrometer.core.analysis.transforms import apply_transform
 
-            self._view = apply_transform(self.profile, self.transform)
+            self._view = apply_transform(base, self.transform)
             self._view_key = key
         return self._view
 
@@ -147,6 +153,13 @@ class Document(QObject):
         self.transform = transform
         self._view = None
         self.transformChanged.emit(transform)
+        self.touch()
+
+    def set_on_cpu_only(self, on: bool) -> None:
+        if bool(on) == self.on_cpu_only:
+            return
+        self.on_cpu_only = bool(on)
+        self._view = None
         self.touch()
 
     def set_threads(self, threads: frozenset[int] | None) -> None:

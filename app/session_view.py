@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QLabel,
@@ -141,6 +142,12 @@ class SessionView(QMainWindow):
         self.thread_combo.setToolTip("Show samples of all threads or of one thread")
         self.thread_combo.activated.connect(self._on_thread)
         bar.addWidget(self.thread_combo)
+        self.cpu_check = QCheckBox("On-CPU only", bar)
+        self.cpu_check.setToolTip(
+            "Count only samples where the thread was running, not waiting (sleep, locks, I/O, select)"
+        )
+        self.cpu_check.toggled.connect(self.doc.set_on_cpu_only)
+        self.cpu_check_action = bar.addWidget(self.cpu_check)
         self.range_label = QLabel("", bar)
         bar.addWidget(self.range_label)
         self.clear_range_button = QPushButton("Clear range", bar)
@@ -156,10 +163,17 @@ class SessionView(QMainWindow):
         self.filter_bar = bar
         self.doc.rangeChanged.connect(lambda _r: self._update_range())
         self._thread_ids: list[int] = []
+        self._cpu_known = False
+        self.cpu_check_action.setVisible(False)
         self._update_threads()
         self._update_range()
 
     def _update_threads(self) -> None:
+        from pyrometer.app.cpu_filter import has_cpu_info
+
+        if not self.cpu_check_action.isVisible() and not self._cpu_known:
+            self._cpu_known = has_cpu_info(self.doc.profile)
+            self.cpu_check_action.setVisible(self._cpu_known)
         threads = sorted(self.doc.profile.threads.values(), key=lambda t: t.id)
         ids = [t.id for t in threads]
         if ids == self._thread_ids:

@@ -62,3 +62,36 @@ def test_transform_helpers_build_and_reset_the_transform(qapp):
     set_my_code_only(doc, False)
     doc.set_transform(None)
     assert doc.view_profile() is doc.profile and describe_transform(doc) == ""
+
+
+def test_on_cpu_only_drops_waiting_samples(qapp):
+    import numpy as np
+
+    from pyrometer.app.cpu_filter import has_cpu_info
+    from pyrometer.core.analysis.functions import function_table
+    from pyrometer.core.model import Profile
+
+    p = Profile()
+    busy = p.intern_stack_path([p.intern_frame("main", "app.py", 1, 1), p.intern_frame("crunch", "app.py", 5, 4)])
+    wait = p.intern_stack_path([p.intern_frame("main", "app.py", 2, 1), p.intern_frame("wait", "/usr/lib/python3.11/threading.py", 9, 8)])
+    n = 10
+    stacks = np.asarray([busy] * 4 + [wait] * 6, np.int32)
+    cpu = np.asarray([0.01] * 4 + [0.0001] * 5 + [-1.0], np.float32)  # the last: CPU unknown -> counted as running
+    p.add_samples(np.arange(n) * 0.01, np.zeros(n, np.int32), stacks, weight=0.01, cpu=cpu)
+    p.finish()
+    assert has_cpu_info(p)
+    doc = Document(p)
+    names = lambda prof: {prof.func_name[f] for f, w in zip(function_table(prof).func.tolist(), function_table(prof).self_weight.tolist()) if w > 0}  # noqa: E731
+    assert names(doc.view_profile()) == {"crunch", "wait"}
+    rev = doc.revision
+    doc.set_on_cpu_only(True)
+    assert doc.revision > rev
+    view = doc.view_profile()
+    assert view.sample_count == 5 and view.stacks is p.stacks
+    table = function_table(view)
+    assert dict(zip([view.func_name[f] for f in table.func.tolist()], table.samples.tolist()))["crunch"] == 4
+    assert view is doc.view_profile()  # reused while nothing changes
+    p.add_samples(np.asarray([0.2]), np.zeros(1, np.int32), np.asarray([busy], np.int32), weight=0.01, cpu=0.01)
+    assert doc.view_profile().sample_count == 6  # follows a growing (live) profile
+    doc.set_on_cpu_only(False)
+    assert doc.view_profile() is p
