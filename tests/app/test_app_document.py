@@ -81,15 +81,18 @@ def test_on_cpu_only_drops_waiting_samples(qapp):
     p.finish()
     assert has_cpu_info(p)
     doc = Document(p)
-    names = lambda prof: {prof.func_name[f] for f, w in zip(function_table(prof).func.tolist(), function_table(prof).self_weight.tolist()) if w > 0}  # noqa: E731
-    assert names(doc.view_profile()) == {"crunch", "wait"}
+    def self_names(prof: Profile) -> set[str]:
+        t = function_table(prof)
+        return {prof.func_name[f] for f, w in zip(t.func.tolist(), t.self_weight.tolist(), strict=True) if w > 0}
+
+    assert self_names(doc.view_profile()) == {"crunch", "wait"}
     rev = doc.revision
     doc.set_on_cpu_only(True)
     assert doc.revision > rev
     view = doc.view_profile()
     assert view.sample_count == 5 and view.stacks is p.stacks
     table = function_table(view)
-    assert dict(zip([view.func_name[f] for f in table.func.tolist()], table.samples.tolist()))["crunch"] == 4
+    assert dict(zip([view.func_name[f] for f in table.func.tolist()], table.samples.tolist(), strict=True))["crunch"] == 4
     assert view is doc.view_profile()  # reused while nothing changes
     p.add_samples(np.asarray([0.2]), np.zeros(1, np.int32), np.asarray([busy], np.int32), weight=0.01, cpu=0.01)
     assert doc.view_profile().sample_count == 6  # follows a growing (live) profile
