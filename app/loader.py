@@ -86,7 +86,8 @@ class FileLoader(QObject):
         self._thread = _LoadThread(self.path, self)
         self._dialog: QProgressDialog | None = None
         if show_dialog:
-            dlg = QProgressDialog(f"Loading {self.path.name}…", "Cancel", 0, 1000, parent_widget)
+            # busy indicator until the importer reports a fraction (not every format does)
+            dlg = QProgressDialog(f"Loading {self.path.name}…", "Cancel", 0, 0, parent_widget)
             dlg.setWindowTitle("Opening profile")
             dlg.setWindowModality(Qt.WindowModality.WindowModal)
             dlg.setMinimumDuration(400)  # small files never flash a dialog
@@ -110,7 +111,9 @@ class FileLoader(QObject):
         return self._thread.wait(ms)
 
     def _on_progress(self, fraction: float) -> None:
-        if self._dialog is not None and not self._thread.cancel_flag.is_set():
+        if self._dialog is not None and not self._thread.cancel_flag.is_set() and fraction > 0:
+            if self._dialog.maximum() == 0:
+                self._dialog.setRange(0, 1000)
             self._dialog.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
 
     def _done(self) -> None:
