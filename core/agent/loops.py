@@ -301,6 +301,9 @@ class LoopMonitor:
             rec = self.session.threads.peek(state.ident)
             if rec is not None and rec.last_stack >= 0 and since - t0 <= rec.last_time <= now - t0:
                 stack, task = rec.last_stack, rec.last_task
+                running = state.pending.get(task)
+                if running is not None:
+                    callback = self.session.tasks.describe(running)
         self.blocking_count += 1
         self.session.emit(
             wire.json_frame(

@@ -30,7 +30,7 @@ import socket
 import sys
 import threading
 import weakref
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Protocol
 
 from . import wire
 from .clock import SessionClock, perf_counter, read_cpu, thread_cpu_clock
@@ -41,6 +41,19 @@ from .tasks import TaskTracker
 from .tracer import Tracer, TracerUnavailable
 
 AGENT_VERSION = "0.1.0"
+
+
+class Sink(Protocol):
+    """Where the stream goes (the transport provides it; tests use a file)."""
+
+    closed: bool  # True once the collector is gone: the session then stops itself
+
+    def send(self, data: bytes, droppable: bool = False) -> bool:
+        """Queue framed bytes; False when a droppable frame was dropped (buffer full)."""
+        ...
+
+    def flush(self) -> None: ...
+
 PUMP_SECONDS = 0.05
 
 DEFAULTS: Dict[str, Any] = {
@@ -60,7 +73,7 @@ DEFAULTS: Dict[str, Any] = {
 class AgentSession:
     """Runs the sampler / tracer, loop monitor and task tracker and writes their stream to a sink."""
 
-    def __init__(self, options: Optional[Dict[str, Any]], sink: Any) -> None:
+    def __init__(self, options: Optional[Dict[str, Any]], sink: Sink) -> None:
         opts = dict(DEFAULTS)
         opts.update({k: v for k, v in (options or {}).items() if v is not None})
         if opts["argv"] is None:
