@@ -502,7 +502,11 @@ class MainWindow(QMainWindow):
                 self.status_label.setText("")
                 return
             p = doc.profile
-            self.status_label.setText(f"{p.sample_count:,} samples · {len(p.threads)} threads · {p.source_format}")
+            threads = f"{len(p.threads)} thread" + ("" if len(p.threads) == 1 else "s")
+            if p.meta.get("deterministic"):
+                self.status_label.setText(f"call statistics (deterministic) · {threads} · {p.source_format}")
+            else:
+                self.status_label.setText(f"{p.sample_count:,} samples · {threads} · {p.source_format}")
             return
         self.status_label.setText(live.status_text())
 

@@ -121,6 +121,10 @@ class SessionView(QMainWindow):
         self.default_layout()
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = self.restore_layout()
+        if self._deterministic():
+            timeline = self.pane("timeline")
+            if timeline is not None:  # call statistics have no time axis: give the room to the rest
+                self.docks[timeline.objectName()].hide()
         doc.changed.connect(self.schedule_refresh)
         doc.transformChanged.connect(lambda _t: self._update_banner())
         if not doc.is_live and doc.profile.sample_count and not doc.profile.meta.get("deterministic"):
@@ -268,7 +272,7 @@ class SessionView(QMainWindow):
             front = dock("source")  # no event loop in this profile: show the hottest function's source
         if front is not None:
             front.raise_()
-        self._size_plan = (timeline, functions, flame, first_bottom)
+        self._size_plan = (timeline, functions, flame, front)
         self._apply_sizes()
 
     def _apply_sizes(self) -> None:
@@ -278,7 +282,11 @@ class SessionView(QMainWindow):
         sides = [d for d in (functions, flame) if d is not None]
         if len(sides) == 2:
             self.resizeDocks(sides, [int(w * 0.42), int(w * 0.58)], Qt.Orientation.Horizontal)
-        rows = [d for d in (timeline, functions or flame, bottom) if d is not None]
+        if timeline is None or timeline.isHidden():
+            if bottom is not None:  # no time axis: the bottom tabs get their share, the middle the rest
+                self.resizeDocks([flame or functions or bottom], [int(h * (1 - BOTTOM_SHARE))], Qt.Orientation.Vertical)
+            return
+        rows = [d for d in (timeline, functions or flame, bottom) if d is not None and not d.isHidden()]
         want = {id(timeline): int(h * TIMELINE_SHARE), id(bottom): int(h * BOTTOM_SHARE)}
         if len(rows) >= 2:
             self.resizeDocks(rows, [want.get(id(d), int(h * (1 - TIMELINE_SHARE - BOTTOM_SHARE))) for d in rows], Qt.Orientation.Vertical)
@@ -294,7 +302,12 @@ class SessionView(QMainWindow):
         self.default_layout()
         self.schedule_refresh()
 
+    def _deterministic(self) -> bool:
+        return bool(self.doc.profile.meta.get("deterministic"))
+
     def save_layout(self) -> None:
+        if self._deterministic():
+            return  # its layout hides the timeline; keep the user's layout for sampled profiles
         QSettings().setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
 
     def restore_layout(self) -> bool:

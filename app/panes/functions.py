@@ -18,7 +18,14 @@ from PySide6.QtWidgets import (
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, add_function_actions
-from pyrometer.app.panes.function_model import COL_CALLS, COL_FUNCTION, COL_LOCATION, COL_PER_CALL, FunctionTableModel
+from pyrometer.app.panes.function_model import (
+    COL_CALLS,
+    COL_FUNCTION,
+    COL_LOCATION,
+    COL_PER_CALL,
+    COL_SAMPLES,
+    FunctionTableModel,
+)
 from pyrometer.core.analysis.functions import function_table
 
 
@@ -57,9 +64,9 @@ class FunctionsPane(Pane):
         header = self.view.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(COL_FUNCTION, 240)
+        header.resizeSection(COL_FUNCTION, 210)
         for col in range(1, COL_LOCATION):
-            header.resizeSection(col, 72)
+            header.resizeSection(col, 70)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._on_current)
@@ -93,6 +100,8 @@ class FunctionsPane(Pane):
         has_calls = bool(len(table.calls)) and bool((table.calls >= 0).any())
         self.view.setColumnHidden(COL_CALLS, not has_calls)  # sampled profiles know no call counts
         self.view.setColumnHidden(COL_PER_CALL, not has_calls)
+        # a deterministic profile's "samples" are synthetic: its counts are the calls
+        self.view.setColumnHidden(COL_SAMPLES, bool(profile.meta.get("deterministic")))
         if self.doc.selected_function < 0 and not self.doc.is_live and self.model.rowCount() and not self._auto_selected:
             # a loaded profile opens with its hottest function selected, so Source and callers show something
             self._auto_selected = True
