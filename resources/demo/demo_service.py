@@ -35,8 +35,8 @@ def checksum(data: bytes, rounds: int) -> str:
 
 
 def render_report(rows: int) -> str:
-    table = [{"id": i, "score": (i * 7919) % 1000, "name": f"user{i}"} for i in range(rows)]
-    table.sort(key=lambda r: r["score"])
+    table: list[dict[str, int | str]] = [{"id": i, "score": (i * 7919) % 1000, "name": f"user{i}"} for i in range(rows)]
+    table.sort(key=lambda r: int(r["score"]))
     return json.dumps(table)
 
 
