@@ -13,11 +13,14 @@ Per loop: a probe re-armed with ``call_at`` every ``loop_interval`` measures
 how late it woke (LAG). The loop's selector ``select`` is wrapped (an instance
 attribute, removed on stop) to know exactly when the loop leaves and re-enters
 its idle wait: the loop is *busy* from leaving select to re-entering it. The
-watchdog thread sleeps on a condition until the earliest moment a busy loop
-could cross ``block_threshold``; then it captures that loop thread's stack
-(the blocking code). When the loop reaches select again the loop thread
-emits BLOCKING with the exact busy duration. Loops without a hookable
-selector fall back to probe timing.
+watchdog thread sleeps on a condition (with a timeout, never a busy poll; no
+timeout at all while no loop runs) until a busy loop reaches half of
+``block_threshold`` and then the threshold, and captures that loop thread's
+stack each time (the blocking code). When the loop reaches select again after
+more than the threshold, the loop thread emits BLOCKING with the exact busy
+duration and the latest capture, or, if the watchdog was starved, the
+sampler's latest stack of that thread inside the busy period. Loops without a
+hookable selector (e.g. uvloop) fall back to probe timing.
 """
 
 from __future__ import annotations
