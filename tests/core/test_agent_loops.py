@@ -361,3 +361,41 @@ def test_asyncio_imported_after_the_agent_is_still_watched(tmp_path: Path) -> No
     assert "loader SourceFileLoader" in out
     assert len(p.loops) == 1 and len(p.lag) >= 3
     assert len(p.blocking) == 1 and innermost(p, p.blocking[0].stack) == "main"
+
+
+UNHOOKABLE_SELECTOR = """
+import asyncio, selectors, time
+
+class FixedSelector(selectors.DefaultSelector):
+    # `select` is a read-only property: the agent cannot wrap it (like an
+    # extension-type loop such as uvloop) and must fall back to probe timing
+    @property
+    def select(self):
+        return super().select
+
+def stuck():
+    time.sleep(0.1)
+
+async def main():
+    await asyncio.sleep(0.05)
+    print("wrapped", "select" in vars(asyncio.get_running_loop()._selector))
+    stuck()
+    await asyncio.sleep(0.05)
+
+session = start()
+loop = asyncio.SelectorEventLoop(FixedSelector())
+loop.run_until_complete(main())
+loop.close()
+session.stop()
+"""
+
+
+def test_loop_without_a_hookable_selector_falls_back_to_probe_timing(tmp_path: Path) -> None:
+    p, out = run_target(sys.executable, UNHOOKABLE_SELECTOR, tmp_path)
+    assert "wrapped False" in out
+    assert len(p.lag) >= 5
+    assert len(p.blocking) == 1, p.blocking
+    ev = p.blocking[0]
+    assert innermost(p, ev.stack) == "stuck"
+    # probe timing: the block is known to within one probe interval (10 ms)
+    assert 0.085 <= ev.duration <= 0.115, ev
