@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         self.start_page.recentRequested.connect(self.open_files_from_str)
         self.status_label = QLabel("", self)
         self.statusBar().addPermanentWidget(self.status_label)
+        self._status_timer = QTimer(self)  # runs only while a live session is running
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self._status_tick)
         self._build_menus()
         self._on_tab_changed()
 
@@ -385,9 +388,6 @@ class MainWindow(QMainWindow):
         view = self.add_document(session.doc)
         self._add_live_bar(view, session)
         session.start()
-        self._status_timer = getattr(self, "_status_timer", None) or QTimer(self)
-        self._status_timer.setInterval(1000)
-        self._status_timer.timeout.connect(self.update_status, Qt.ConnectionType.UniqueConnection)
         self._status_timer.start()
         return view
 
@@ -493,6 +493,11 @@ class MainWindow(QMainWindow):
         what = "detach from" if live.attached else "stop"
         answer = QMessageBox.question(self, "Session running", f"The session is still running. {what.capitalize()} it and close?")
         return answer == QMessageBox.StandardButton.Yes
+
+    def _status_tick(self) -> None:
+        self.update_status()
+        if not any(s.running for s in self.live_sessions):
+            self._status_timer.stop()  # nothing live: no periodic work
 
     def update_status(self) -> None:
         live = self.current_live()
