@@ -64,7 +64,7 @@ class LoopState:
         # task tracker state (see tasks.py)
         self.user_factory: Any = None
         self.factory: Any = None
-        self.pending: Dict[int, Any] = {}  # task id -> task
+        self.pending: Dict[int, Any] = {}  # task id -> weakref to the pending task
         self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
 
 
@@ -304,7 +304,8 @@ class LoopMonitor:
             rec = self.session.threads.peek(state.ident)
             if rec is not None and rec.last_stack >= 0 and since - t0 <= rec.last_time <= now - t0:
                 stack, task = rec.last_stack, rec.last_task
-                running = state.pending.get(task)
+                ref = state.pending.get(task)
+                running = ref() if ref is not None else None
                 if running is not None:
                     callback = self.session.tasks.describe(running)
         self.blocking_count += 1

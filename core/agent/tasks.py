@@ -13,8 +13,10 @@ warning in the user's program.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from . import wire
@@ -52,7 +54,10 @@ class TaskTracker:
 
     def __init__(self, session: AgentSession) -> None:
         self.session = session
-        self._ids: Dict[int, int] = {}  # id(task) -> task id, while the task is pending
+        # id(task) -> task id while the task lives; a weakref callback forgets the key
+        # when the task is freed, so a new task reusing the address never inherits it
+        self._ids: Dict[int, int] = {}
+        self._refs: Dict[int, Any] = {}  # id(task) -> weakref(task)
         self._counter = itertools.count()  # next() is atomic: no lock on the hot path
         self._tracked: Dict[int, Tuple[int, LoopState]] = {}  # id(task) -> (task id, loop state)
         self._done_cb = self._on_done  # one bound method for every task
@@ -69,8 +74,22 @@ class TaskTracker:
         tid = self._ids.get(key)
         if tid is None:
             # two threads may race on first sight (sampler, loop): setdefault picks one
-            tid = self._ids.setdefault(key, next(self._counter))
+            new = next(self._counter)
+            tid = self._ids.setdefault(key, new)
+            if tid == new:
+                try:
+                    self._refs[key] = weakref.ref(task, functools.partial(self._forget, key))
+                except TypeError:
+                    pass  # not weak-referenceable: forgotten when it finishes
         return tid
+
+    def _forget(self, key: int, _ref: Any) -> None:
+        """A task was freed (finished and dropped, or destroyed while pending)."""
+        self._ids.pop(key, None)
+        self._refs.pop(key, None)
+        entry = self._tracked.pop(key, None)
+        if entry is not None:
+            entry[1].pending.pop(entry[0], None)
 
     @staticmethod
     def describe(task: Any) -> str:
@@ -163,7 +182,8 @@ class TaskTracker:
                 self._tracked.pop(key, None)
 
     def discover(self, loop: Any, state: LoopState) -> None:
-        """Record tasks that already exist on the loop (attach): parent unknown."""
+        """Record tasks that already exist on the loop (attach); the parent is the
+        task awaiting it, when its done callbacks show one, else unknown."""
         mod = sys.modules.get("asyncio")
         if mod is None:
             return
@@ -172,7 +192,7 @@ class TaskTracker:
         except Exception:
             return
         t = self.session.clock.now()
-        known = set(map(id, state.pending.values()))
+        known = {id(ref()) for ref in state.pending.values()}
         task_type = getattr(mod, "Task", None)
         for task in existing:
             if id(task) not in known:
@@ -192,7 +212,9 @@ class TaskTracker:
         if task.done():
             self._finish(task, tid, state)
         else:
-            state.pending[tid] = task
+            # weak: a pending task the program drops must still be destroyed (and
+            # asyncio still say "Task was destroyed but it is pending!")
+            state.pending[tid] = self._refs.get(id(task)) or (lambda t=task: t)
             self._tracked[id(task)] = (tid, state)
             task.add_done_callback(self._done_cb)
 
@@ -218,7 +240,9 @@ class TaskTracker:
                 kind = "done"
         self.finished.append({"id": tid, "t": self.session.clock.now(), "state": kind, "exc": exc_name})
         state.pending.pop(tid, None)
-        self._ids.pop(id(task), None)
+        key = id(task)
+        self._ids.pop(key, None)
+        self._refs.pop(key, None)  # dropping the weakref drops its callback too
 
     def take(self) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
         """Rows for TASKS_CREATED and TASKS_FINISHED accumulated since the last call."""
@@ -245,8 +269,9 @@ class TaskTracker:
             cache.clear()
         ids: List[int] = []
         stacks: List[int] = []
-        for tid, task in list(state.pending.items()):
-            if task.done():
+        for tid, ref in list(state.pending.items()):
+            task = ref()
+            if task is None or task.done():
                 continue
             frames = coro_frames(task)
             if not frames:

@@ -239,3 +239,34 @@ def test_await_snapshots_attach_discovery_and_unretrieved_exceptions(version: st
     chain = [p.func_name[p.frame_func(f)] for f in p.stack_frames(int(aw["stack"][rows[0]]))]
     assert chain[:2] == ["middle", "innermost_wait"], chain
     assert chain[-1] in ("Event.wait", "wait"), chain
+
+
+DROPPED_PENDING = """
+import asyncio, gc
+
+async def forever():
+    await asyncio.Event().wait()
+
+async def main():
+    asyncio.ensure_future(forever())          # the program forgets it, still pending
+    await asyncio.sleep(0.3)                  # a snapshot sees it waiting
+
+session = start()
+loop = asyncio.new_event_loop()
+loop.run_until_complete(main())
+gc.collect()                    # the loop is alive: only the program's references count
+print("collected", file=sys.stderr, flush=True)
+print("tracked", len(session.tasks._ids), len(session.tasks._tracked))
+session.stop()
+loop.close()
+"""
+
+
+def test_a_dropped_pending_task_is_still_destroyed(tmp_path: Path) -> None:
+    p, out, err = run_target(sys.executable, DROPPED_PENDING, tmp_path)
+    # the tracker holds no strong reference: asyncio destroys the task at once
+    assert "Task was destroyed but it is pending!" in err.split("collected")[0], err
+    assert "tracked 0 0" in out  # and the tracker forgot it when it was freed
+    task = next(t for t in p.tasks.values() if t.coro == "forever")
+    assert task.state == "pending" and task.ended is None
+    assert task.id in set(p.awaits["task"].tolist())
