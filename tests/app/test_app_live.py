@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 import subprocess
 import sys
@@ -70,6 +71,16 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     # panes fill while the program runs
     qtbot.waitUntil(lambda: "spin_hot" in _function_names(view), timeout=15000)
     assert session.running
+    # ... and are refreshed at most ~10 times a second, however often batches arrive
+    pane = view.pane("Functions")
+    calls: list[float] = []
+    original = pane.refresh
+    pane.refresh = lambda: (calls.append(time.monotonic()), original())[1]  # type: ignore[method-assign]
+    grew = view.doc.profile.sample_count
+    qtbot.wait(1000)
+    pane.refresh = original  # type: ignore[method-assign]
+    assert view.doc.profile.sample_count > grew and 1 <= len(calls) <= 11
+    assert all(b - a >= 0.09 for a, b in itertools.pairwise(calls))
     assert "samples/s" in window.status_label.text()
     # the end: exit status shown, everything kept
     qtbot.waitUntil(lambda: not session.running, timeout=20000)
