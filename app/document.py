@@ -30,6 +30,7 @@ class Document(QObject):
     playheadChanged = Signal(object)  # float or None
     transformChanged = Signal(object)  # Transform or None
     stateChanged = Signal(str)  # live state text: "running", "ended (exit 0)", ...
+    paneRequested = Signal(str)  # a pane asks the window to show another pane by title ("Source")
 
     def __init__(
         self,
@@ -167,6 +168,10 @@ class Document(QObject):
             return
         self.threads = threads
         self.touch()
+
+    def request_pane(self, title: str) -> None:
+        """Ask the view to show (and raise) the pane with this title."""
+        self.paneRequested.emit(title)
 
     def set_state(self, state: str) -> None:
         self.state = state

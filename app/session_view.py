@@ -126,6 +126,7 @@ class SessionView(QMainWindow):
             if timeline is not None:  # call statistics have no time axis: give the room to the rest
                 self.docks[timeline.objectName()].hide()
         doc.changed.connect(self.schedule_refresh)
+        doc.paneRequested.connect(self.show_pane)
         doc.transformChanged.connect(lambda _t: self._update_banner())
         if not doc.is_live and doc.profile.sample_count and not doc.profile.meta.get("deterministic"):
             from pyrometer.app.replay import ReplayBar

@@ -70,6 +70,8 @@ class FunctionsPane(Pane):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        self.view.doubleClicked.connect(self._open_source)
+        self.view.setToolTip("Double-click a function to see its source")
         doc.functionSelected.connect(self._show_selected)
 
         bar = QHBoxLayout()
@@ -125,6 +127,10 @@ class FunctionsPane(Pane):
         if self._syncing or not current.isValid():
             return
         self.doc.select_function(self.model.func_at(current.row()))
+
+    def _open_source(self, index: QModelIndex) -> None:
+        self.doc.select_function(self.model.func_at(index.row()))
+        self.doc.request_pane("Source")
 
     def _show_selected(self, func: int, scroll_to: bool = True) -> None:
         row = self.model.row_of_func(func)

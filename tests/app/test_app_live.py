@@ -94,6 +94,7 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     view.refresh_visible()
     text = console.text.toPlainText()
     assert "hello from the target" in text and "oops on stderr" in text
+    assert "the program ended with exit status 3" in text
     # the temp recording holds the whole session and Save keeps it
     out = tmp_path / "kept.pyro"
     assert window.save_recording(view.doc, out)

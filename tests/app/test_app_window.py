@@ -330,3 +330,14 @@ def test_launch_dialog_builds_the_target_and_options(qtbot, qapp):
     assert dlg.interpreter() is None
     dlg.script.setText("-m http.server")
     assert dlg.target()[:2] == ["-m", "http.server"]
+
+
+def test_double_click_in_functions_shows_the_source(qtbot, window, tmp_path):
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    fp = view.pane("Functions")
+    view.show_pane("Session")  # Source is behind another tab
+    assert view.pane("Source") not in list(view.visible_panes())
+    row = next(r for r in range(fp.model.rowCount()) if fp.model.data(fp.model.index(r, 0)) == "fetch")
+    fp.view.doubleClicked.emit(fp.model.index(row, 0))
+    assert view.doc.profile.func_name[view.doc.selected_function] == "fetch"
+    assert view.pane("Source") in list(view.visible_panes())
