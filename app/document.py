@@ -52,6 +52,7 @@ class Document(QObject):
         self.view_revision = 0  # the last revision caused by a view change (range, transform, ...), not growth
         self.state = "live" if is_live else "loaded"
         self.name: str | None = None  # short tab title (live sessions: the script name)
+        self.playing = False  # a replay is advancing the playhead
         self._view_key: tuple[int, int, object] | None = None
         self._view: Profile | None = None
         self.on_cpu_only = False  # show only samples where the thread was running
@@ -141,12 +142,17 @@ class Document(QObject):
     def clear_range(self) -> None:
         self.set_range(None, None)
 
-    def set_playhead(self, t: float | None) -> None:
+    def set_playhead(self, t: float | None, animate: bool = False) -> None:
+        """Move the replay position; `animate` (playback ticks) lets the view pace slow panes."""
         if t == self.playhead:
             return
         self.playhead = None if t is None else float(t)
         self.playheadChanged.emit(self.playhead)
-        self.touch()
+        if animate:
+            self.revision += 1
+            self.changed.emit()
+        else:
+            self.touch()
 
     def set_transform(self, transform: Transform | None) -> None:
         if transform == self.transform:

@@ -79,11 +79,13 @@ class ReplayBar(QToolBar):
         if self.doc.playhead is None:  # at the end: start over
             self.doc.set_playhead(0.0)
         self._last = time.monotonic()
+        self.doc.playing = True
         self._timer.start()
         self._sync(self.doc.playhead)
 
     def pause(self) -> None:
         self._timer.stop()
+        self.doc.playing = False
         self._sync(self.doc.playhead)
 
     def _tick(self) -> None:
@@ -93,9 +95,10 @@ class ReplayBar(QToolBar):
         t = (self.doc.playhead or 0.0) + dt
         if t >= self.duration():
             self._timer.stop()
+            self.doc.playing = False
             self.seek(None)
         else:
-            self.seek(t)
+            self.doc.set_playhead(max(0.0, t), animate=True)
 
     def _on_slider(self, value: int) -> None:
         if self._updating:

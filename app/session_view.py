@@ -328,7 +328,9 @@ class SessionView(QMainWindow):
         first second, ~1.4 Hz after 10 s and 1 Hz from ~20 s on.
         """
         interval = REFRESH_INTERVAL_S
-        if self.doc.view_revision <= self._tick_revision:  # nothing but growth since the last tick
+        if self.doc.playing:
+            pass  # replay ticks: 10 Hz, slow panes paced per their cost in _tick
+        elif self.doc.view_revision <= self._tick_revision:  # nothing but growth since the last tick
             n = max(1, self.doc.profile.sample_count)
             grown = (n - self._tick_samples) / n
             interval = MAX_GROWTH_INTERVAL_S if grown <= 0 else min(MAX_GROWTH_INTERVAL_S, max(REFRESH_INTERVAL_S, GROWTH_PACE_S / grown))
