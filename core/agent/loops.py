@@ -272,8 +272,9 @@ class LoopMonitor:
             state.expected = loop.time() + self.interval
             state.handle = loop.call_at(state.expected, self._probe, state)
             if start >= state.next_snapshot:
+                cpu = own_thread_cpu()  # CPU, not wall: a preempted snapshot is not a costly one
                 session.tasks.snapshot(state)
-                cost = perf_counter() - start
+                cost = own_thread_cpu() - cpu
                 state.next_snapshot = start + max(SNAPSHOT_SECONDS, cost / SNAPSHOT_BUDGET)
             session.pump_if_due(start)
             self.hook_s += perf_counter() - start

@@ -198,7 +198,7 @@ async def main():
     await asyncio.sleep(0.02)
     session = start(attached=True)
     bad = asyncio.ensure_future(doomed())
-    await asyncio.sleep(0.6)                                      # several await snapshots
+    await asyncio.sleep(1.0)                                      # several await snapshots
     ev.set()
     await holder
     await parent
