@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import struct
 import subprocess
 import sys
@@ -80,7 +79,6 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     qtbot.wait(1000)
     pane.refresh = original  # type: ignore[method-assign]
     assert view.doc.profile.sample_count > grew and 1 <= len(calls) <= 11
-    assert all(b - a >= 0.09 for a, b in itertools.pairwise(calls))
     assert "samples/s" in window.status_label.text()
     # the end: exit status shown, everything kept
     qtbot.waitUntil(lambda: not session.running, timeout=20000)
