@@ -52,7 +52,10 @@ class Sink(Protocol):
         """Queue framed bytes; False when a droppable frame was dropped (buffer full)."""
         ...
 
-    def flush(self) -> None: ...
+    def flush(self) -> object:
+        """Push queued bytes out; transports may take a timeout and report success."""
+        ...
+
 
 PUMP_SECONDS = 0.05
 
