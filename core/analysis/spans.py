@@ -8,6 +8,7 @@ until the thread's next sample (the last one: the median interval).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,11 +37,67 @@ def _no_spans() -> Spans:
     return Spans(z, z.copy(), zi, zi.copy())
 
 
+class _ThreadRows:
+    """Row indices of each thread's samples, extended with only the new rows as a live profile grows.
+
+    Samples are append-only and time-sorted, so a thread's rows only ever gain
+    a tail; scanning all samples per thread on every refresh cost O(samples x threads).
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.check = (0.0, 0, 0)  # (time, thread, stack) of the last indexed row: detects a re-sorted table
+        self.buf: dict[int, np.ndarray] = {}
+        self.len: dict[int, int] = {}
+
+    def _fingerprint(self, profile: Profile, i: int) -> tuple[float, int, int]:
+        s = profile.samples
+        return float(s["time"][i]), int(s["thread"][i]), int(s["stack"][i])
+
+    def rows(self, profile: Profile, thread: int) -> np.ndarray:
+        n = len(profile.samples)
+        if n < self.n or (self.n and self._fingerprint(profile, self.n - 1) != self.check):
+            self.__init__()  # type: ignore[misc]
+        if n > self.n:
+            new = profile.samples["thread"][self.n : n]
+            order = np.argsort(new, kind="stable")
+            ids = new[order]
+            cuts = np.flatnonzero(np.diff(ids)) + 1
+            for part in np.split(order, cuts):
+                self._append(int(new[part[0]]), part.astype(np.int64) + self.n)
+            self.n = n
+            self.check = self._fingerprint(profile, n - 1)
+        k = self.len.get(thread, 0)
+        return self.buf[thread][:k] if k else np.zeros(0, np.int64)
+
+    def _append(self, thread: int, rows: np.ndarray) -> None:
+        have = self.len.get(thread, 0)
+        buf = self.buf.get(thread)
+        if buf is None or have + len(rows) > len(buf):
+            grown = np.empty(max(2 * (have + len(rows)), 1024), np.int64)
+            if buf is not None:
+                grown[:have] = buf[:have]
+            buf = self.buf[thread] = grown
+        buf[have : have + len(rows)] = rows
+        self.len[thread] = have + len(rows)
+
+
+_ROWS: weakref.WeakKeyDictionary[Profile, _ThreadRows] = weakref.WeakKeyDictionary()
+
+
 def _thread_rows(profile: Profile, thread: int, sel: Selection | None) -> np.ndarray:
     base = Selection(sel.t0, sel.t1, None) if sel is not None else None
     idx = sample_indices(profile, base)
-    rows = np.arange(len(profile.samples))[idx]
-    return rows[profile.samples["thread"][rows] == thread]
+    if not profile._samples_sorted:  # not yet finished: no index to extend
+        rows = np.arange(len(profile.samples))[idx]
+        return rows[profile.samples["thread"][rows] == thread]
+    cache = _ROWS.get(profile)
+    if cache is None:
+        cache = _ROWS[profile] = _ThreadRows()
+    rows = cache.rows(profile, thread)
+    assert isinstance(idx, slice)
+    lo, hi = np.searchsorted(rows, (idx.start, idx.stop))
+    return rows[int(lo) : int(hi)]
 
 
 def _sample_ends(profile: Profile, rows: np.ndarray) -> np.ndarray:
