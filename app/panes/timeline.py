@@ -134,9 +134,16 @@ def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[
 
 
 def build_lanes(
-    profile: Profile, t1: float | None, max_task_rows: int = MAX_TASK_ROWS, threads: frozenset[int] | None = None
+    profile: Profile,
+    t1: float | None,
+    max_task_rows: int = MAX_TASK_ROWS,
+    threads: frozenset[int] | None = None,
+    duration: float | None = None,
 ) -> Lanes:
-    """Thread activity lanes (only `threads` when given), a blocking lane and packed task lanes, up to t1."""
+    """Thread activity lanes (only `threads` when given), a blocking lane and packed task lanes, up to t1.
+
+    `duration` is profile.duration() when the caller has it (it scans every sample).
+    """
     lanes = Lanes()
     row = 0
     shown = sorted(profile.threads.values(), key=lambda th: th.id)
@@ -172,7 +179,7 @@ def build_lanes(
         row += 1
     tasks = [tk for tk in profile.tasks.values() if tk.created is not None and (t1 is None or tk.created <= t1)]
     tasks.sort(key=lambda tk: (tk.created or 0.0, tk.id))
-    end_of = t1 if t1 is not None else profile.duration()
+    end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     row_end: list[float] = []
     packed: dict[int, list[tuple[float, float, int, str, str]]] = {}
     hidden: list[tuple[float, float]] = []
@@ -395,7 +402,8 @@ class TimelinePane(Pane):
         was_full = self._is_full_view()
         prev = self.lane_vb.viewRange()[0]
         self._task_rows = self._task_rows_that_fit(len(profile.threads))
-        self.lanes = build_lanes(profile, playhead, self._task_rows, self.doc.threads)
+        duration = profile.duration() if playhead is None else playhead
+        self.lanes = build_lanes(profile, playhead, self._task_rows, self.doc.threads, duration if playhead is None else None)
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         height = max(float(sum(self.lanes.heights)), 1.0)
@@ -408,7 +416,6 @@ class TimelinePane(Pane):
         events = blocking_events(profile, Selection(t1=playhead))
         self.block_markers.setData(x=[e.start for e in events], y=[e.duration for e in events])
         self.lag_plot.setVisible(bool(len(t) or events))
-        duration = profile.duration() if playhead is None else playhead
         self._duration = max(duration, 1e-6)
         for vb in (self.lane_vb, self.lag_vb):
             vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
