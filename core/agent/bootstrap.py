@@ -203,6 +203,29 @@ def _run_target(argv: List[str]) -> None:
         runpy.run_path(script, run_name="__main__")
 
 
+def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType]) -> None:
+    """Leave the launcher's own frames (this module, runpy) out of every stack.
+
+    Without this every main-thread sample starts with `<module> > main >
+    _run_target > run_path > _run_module_code > _run_code` before the user's
+    `<module>`, which clutters trees and flame graphs with our plumbing.
+    """
+    import runpy
+
+    try:
+        funcs: List[Any] = [main, _run_target]
+        for name in ("run_path", "run_module", "_run_module_code", "_run_code"):
+            fn = getattr(runpy, name, None)
+            if fn is not None:
+                funcs.append(fn)
+        if module_code is not None:
+            funcs.append(types.SimpleNamespace(__code__=module_code))
+        for fn in funcs:
+            session.interner.elide(fn)
+    except Exception:  # cosmetic only: never stop the target for it
+        pass
+
+
 def main() -> None:
     """Launch mode: start the agent, run the target, stop the agent with its exit status."""
     raw = os.environ.pop(ENV_VAR, None)
@@ -215,6 +238,8 @@ def main() -> None:
             options["argv"] = list(argv)
             config["options"] = options
             session, sink = start_agent(config, attached=False)
+            caller = sys._getframe(1)
+            _elide_launch_frames(session, caller.f_code if caller.f_globals is globals() else None)
         except Exception as exc:
             sys.stderr.write("pyrometer: agent not started (%s); running unprofiled\n" % (exc,))
     pending: Optional[BaseException] = None
