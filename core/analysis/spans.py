@@ -37,73 +37,96 @@ def _no_spans() -> Spans:
     return Spans(z, z.copy(), zi, zi.copy())
 
 
+_COLUMNS = ("time", "cpu", "weight")  # gathered per thread along with the row numbers
+
+
 class _ThreadRows:
-    """Row indices of each thread's samples, extended with only the new rows as a live profile grows.
+    """Each thread's sample rows (and their time, cpu, weight), extended with only the new rows.
 
     Samples are append-only and time-sorted, so a thread's rows only ever gain
-    a tail; scanning all samples per thread on every refresh cost O(samples x threads).
+    a tail; scanning and gathering all samples per thread on every live refresh
+    cost O(samples x threads).
     """
 
     def __init__(self) -> None:
         self.n = 0
         self.check = (0.0, 0, 0)  # (time, thread, stack) of the last indexed row: detects a re-sorted table
-        self.buf: dict[int, np.ndarray] = {}
+        self.buf: dict[int, dict[str, np.ndarray]] = {}
         self.len: dict[int, int] = {}
 
     def _fingerprint(self, profile: Profile, i: int) -> tuple[float, int, int]:
         s = profile.samples
         return float(s["time"][i]), int(s["thread"][i]), int(s["stack"][i])
 
-    def rows(self, profile: Profile, thread: int) -> np.ndarray:
+    def columns(self, profile: Profile, thread: int) -> dict[str, np.ndarray]:
+        """Views of the thread's "rows", "time", "cpu" and "weight" (float64), in time order."""
         n = len(profile.samples)
         if n < self.n or (self.n and self._fingerprint(profile, self.n - 1) != self.check):
             self.__init__()  # type: ignore[misc]
         if n > self.n:
             new = profile.samples["thread"][self.n : n]
             order = np.argsort(new, kind="stable")
-            ids = new[order]
-            cuts = np.flatnonzero(np.diff(ids)) + 1
+            cuts = np.flatnonzero(np.diff(new[order])) + 1
             for part in np.split(order, cuts):
-                self._append(int(new[part[0]]), part.astype(np.int64) + self.n)
+                rows = part.astype(np.int64) + self.n
+                cols = {"rows": rows, **{c: profile.samples[c][rows].astype(np.float64) for c in _COLUMNS}}
+                self._append(int(new[part[0]]), cols)
             self.n = n
             self.check = self._fingerprint(profile, n - 1)
         k = self.len.get(thread, 0)
-        return self.buf[thread][:k] if k else np.zeros(0, np.int64)
+        if not k:
+            return {"rows": np.zeros(0, np.int64), **{c: np.zeros(0) for c in _COLUMNS}}
+        return {c: a[:k] for c, a in self.buf[thread].items()}
 
-    def _append(self, thread: int, rows: np.ndarray) -> None:
+    def _append(self, thread: int, cols: dict[str, np.ndarray]) -> None:
         have = self.len.get(thread, 0)
+        add = len(cols["rows"])
         buf = self.buf.get(thread)
-        if buf is None or have + len(rows) > len(buf):
-            grown = np.empty(max(2 * (have + len(rows)), 1024), np.int64)
+        if buf is None or have + add > len(buf["rows"]):
+            size = max(2 * (have + add), 1024)
+            grown = {c: np.empty(size, a.dtype) for c, a in cols.items()}
             if buf is not None:
-                grown[:have] = buf[:have]
+                for c, a in grown.items():
+                    a[:have] = buf[c][:have]
             buf = self.buf[thread] = grown
-        buf[have : have + len(rows)] = rows
-        self.len[thread] = have + len(rows)
+        for c, a in cols.items():
+            buf[c][have : have + add] = a
+        self.len[thread] = have + add
 
 
 _ROWS: weakref.WeakKeyDictionary[Profile, _ThreadRows] = weakref.WeakKeyDictionary()
 
 
-def _thread_rows(profile: Profile, thread: int, sel: Selection | None) -> np.ndarray:
+def _thread_columns(profile: Profile, thread: int, sel: Selection | None) -> dict[str, np.ndarray]:
+    """The thread's samples in the selection's time range: "rows", "time", "cpu", "weight"."""
     base = Selection(sel.t0, sel.t1, None) if sel is not None else None
     idx = sample_indices(profile, base)
     if not profile._samples_sorted:  # not yet finished: no index to extend
         rows = np.arange(len(profile.samples))[idx]
-        return rows[profile.samples["thread"][rows] == thread]
+        rows = rows[profile.samples["thread"][rows] == thread]
+        return {"rows": rows, **{c: profile.samples[c][rows].astype(np.float64) for c in _COLUMNS}}
     cache = _ROWS.get(profile)
     if cache is None:
         cache = _ROWS[profile] = _ThreadRows()
-    rows = cache.rows(profile, thread)
+    cols = cache.columns(profile, thread)
     assert isinstance(idx, slice)
-    lo, hi = np.searchsorted(rows, (idx.start, idx.stop))
-    return rows[int(lo) : int(hi)]
+    lo, hi = (int(i) for i in np.searchsorted(cols["rows"], (idx.start, idx.stop)))
+    return {c: a[lo:hi] for c, a in cols.items()}
+
+
+def _thread_rows(profile: Profile, thread: int, sel: Selection | None) -> np.ndarray:
+    return _thread_columns(profile, thread, sel)["rows"]
 
 
 def _sample_ends(profile: Profile, rows: np.ndarray) -> np.ndarray:
     t = profile.samples["time"][rows]
+    return _ends(profile, t, profile.samples["weight"][rows] if profile.unit == UNIT_SECONDS else None)
+
+
+def _ends(profile: Profile, t: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
     if profile.unit == UNIT_SECONDS:
-        return t + profile.samples["weight"][rows].astype(np.float64)
+        assert weight is not None
+        return t + weight
     if len(t) < 2:
         return t.copy()
     gaps = np.diff(t)
@@ -175,9 +198,8 @@ def thread_activity(profile: Profile, thread: int, sel: Selection | None = None)
     Unknown CPU (negative) counts as on CPU. For sample-count profiles the
     span is the time until the thread's next sample.
     """
-    rows = _thread_rows(profile, thread, sel)
-    t = profile.samples["time"][rows]
-    cpu = profile.samples["cpu"][rows].astype(np.float64)
-    span = _sample_ends(profile, rows) - t
+    cols = _thread_columns(profile, thread, sel)
+    t, cpu = cols["time"], cols["cpu"]
+    span = _ends(profile, t, cols["weight"] if profile.unit == UNIT_SECONDS else None) - t
     on = (cpu < 0) | (cpu >= 0.5 * span)
     return t.copy(), on
