@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import types
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ENV_VAR = "PYROMETER_AGENT"
 PACKAGE = "_pyrometer_agent"
@@ -55,7 +55,9 @@ def load_agent() -> types.ModuleType:
     return pkg
 
 
-def start_agent(config: Dict[str, Any], attached: bool) -> Tuple[Any, Any]:
+def start_agent(
+    config: Dict[str, Any], attached: bool, prepare: Optional[Callable[[Any], None]] = None
+) -> Tuple[Any, Any]:
     """Connect to the collector and start an AgentSession; returns (session, sink).
 
     A process profiles one session at a time (the sampler and the hooks are
@@ -100,6 +102,8 @@ def start_agent(config: Dict[str, Any], attached: bool) -> Tuple[Any, Any]:
         for ident in sink.thread_idents():
             register(ident)
     try:
+        if prepare is not None:
+            prepare(session)  # before the sampler's first tick
         session.start()
     except BaseException:
         sink.close(0.5)
@@ -229,6 +233,7 @@ def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType]) ->
 def main() -> None:
     """Launch mode: start the agent, run the target, stop the agent with its exit status."""
     raw = os.environ.pop(ENV_VAR, None)
+    main_ident = threading.get_ident()
     argv = sys.argv[1:]
     session = sink = None
     if raw:
@@ -237,15 +242,27 @@ def main() -> None:
             options = dict(config.get("options") or {})
             options["argv"] = list(argv)
             config["options"] = options
-            session, sink = start_agent(config, attached=False)
             caller = sys._getframe(1)
-            _elide_launch_frames(session, caller.f_code if caller.f_globals is globals() else None)
+            module_code = caller.f_code if caller.f_globals is globals() else None
+
+            def prepare(new_session: Any) -> None:
+                # the main thread runs our code until the target starts: not sampled
+                new_session.threads.agent_idents.add(main_ident)
+                _elide_launch_frames(new_session, module_code)
+
+            session, sink = start_agent(config, attached=False, prepare=prepare)
         except Exception as exc:
             sys.stderr.write("pyrometer: agent not started (%s); running unprofiled\n" % (exc,))
     pending: Optional[BaseException] = None
     status = 0
     try:
-        _run_target(argv)
+        if session is not None:
+            session.threads.agent_idents.discard(main_ident)
+        try:
+            _run_target(argv)
+        finally:
+            if session is not None:  # back in our code: waiting for threads, stopping
+                session.threads.agent_idents.add(main_ident)
     except SystemExit as exc:
         pending, status = exc, _exit_status(exc.code)
     except BaseException as exc:  # including KeyboardInterrupt

@@ -35,4 +35,7 @@ def test_main_thread_stacks_have_no_launcher_frames(tmp_path: Path) -> None:
         roots.add((profile.func_name[root_func], Path(profile.func_file[root_func]).name))
         names = {profile.func_name[profile.frame_func(f)] for f in frames}
         assert not names & {"_run_target", "run_path", "_run_module_code", "_run_code"}, names
-    assert roots == {("<module>", "user_program.py")}
+    # Before the user's code runs, runpy reads and compiles it: those few samples
+    # are rooted at the interpreter's own (frozen) runpy/importlib frames.
+    assert ("<module>", "user_program.py") in roots
+    assert all(root == ("<module>", "user_program.py") or root[1].startswith("<frozen") for root in roots), roots
