@@ -122,6 +122,37 @@ class _Source:
         self.slack = bin_width
 
 
+def _row_order(x: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """The stable (depth, x) sort order; O(n) when the boxes already come in that order (timeline lanes)."""
+    n = len(x)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    dd = np.diff(depth)
+    if bool(np.all((dd > 0) | ((dd == 0) & (x[1:] >= x[:-1])))):
+        return np.arange(n, dtype=np.int64)
+    return np.lexsort((x, depth))
+
+
+def _merge_rows(x: np.ndarray, depth: np.ndarray, split: int, rows: int) -> np.ndarray:
+    """np.lexsort((x, depth)) for two concatenated runs each already sorted by (depth, x).
+
+    Row by row a stable sort of two sorted runs is a linear merge (timsort),
+    where lexsort of the whole level cost most of build_levels.
+    """
+    edges = np.arange(rows + 1)
+    a = np.searchsorted(depth[:split], edges)
+    b = np.searchsorted(depth[split:], edges) + split
+    if a[-1] != split or b[-1] != len(x) or a[0] or b[0] != split:
+        return np.lexsort((x, depth))  # depths outside [0, rows): not the shape this is for
+    parts = []
+    for r in range(rows):
+        idx = np.concatenate((np.arange(a[r], a[r + 1]), np.arange(b[r], b[r + 1])))
+        if len(idx) > 1:
+            idx = idx[np.argsort(x[idx], kind="stable")]
+        parts.append(idx)
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
 def build_levels(src: _Source, rows: int, min_boxes: int = LOD_MIN_BOXES) -> list[_Source]:
     """Coarser copies of a flat (non-tree) box set for zoomed-out paints, coarsest first.
 
@@ -158,7 +189,7 @@ def build_levels(src: _Source, rows: int, min_boxes: int = LOD_MIN_BOXES) -> lis
         lend = np.concatenate((src.end[wide], cx + bw))
         ldepth = np.concatenate((src.depth[wide], src.depth[cells]))
         orig = np.concatenate((wide, cells))
-        order = np.lexsort((lx, ldepth))
+        order = _merge_rows(lx, ldepth, len(wide), rows)
         lx, lend, ldepth, orig = lx[order], lend[order], ldepth[order], orig[order]
         row_start = np.searchsorted(ldepth, np.arange(rows + 1), "left")
         levels.append(_Source(lx, lend, ldepth, src.color[orig], row_start, orig, bw))
@@ -245,7 +276,7 @@ class FlameGraphItem(pg.GraphicsObject):
         x = np.asarray(x, np.float64)
         n = len(x)
         depth = np.asarray(depth, np.int32)
-        perm = np.lexsort((x, depth)) if n else np.zeros(0, np.int64)
+        perm = _row_order(x, depth)
         self._perm = perm
         self._inv = np.empty(n, np.int64)
         self._inv[perm] = np.arange(n)
