@@ -403,6 +403,7 @@ def main() -> None:
     runs = 1 if args.quick else max(1, args.runs)
     idle_s = min(args.idle, 5.0) if args.quick else args.idle
     began = time.perf_counter()
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench_agent_") as name:
         tmp = Path(name)
         script = tmp / "cpu_workload.py"
@@ -422,7 +423,11 @@ def main() -> None:
         report_cpu(configs, runs)
         idle_cost(tmp, idle_s)
         asyncio_cost(tmp, runs, args.steps)
-    print(f"\n(total benchmark time {time.perf_counter() - began:.0f} s; python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print(
+        f"\n(total benchmark time {time.perf_counter() - began:.0f} s; python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores; 1-min load average {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end: "
+        "other processes on the machine add noise to every ratio)"
+    )
 
 
 if __name__ == "__main__":
