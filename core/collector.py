@@ -28,12 +28,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import HANDSHAKE, STOP_COMMAND
-from pyrometer.core.model import Profile
-from pyrometer.core.recording import RecordingWriter, apply_message
+from pyrometer.core.writer import RecordingWriter
+
+if TYPE_CHECKING:
+    from pyrometer.core.model import Profile
 
 HANDSHAKE_TIMEOUT_S = 5.0
 MAX_HANDSHAKE = 256
@@ -508,6 +510,8 @@ class LiveProfile:
     """
 
     def __init__(self, profile: Profile | None = None) -> None:
+        from pyrometer.core.model import Profile  # numpy: only the window needs a live model
+
         self.profile = profile if profile is not None else Profile()
         self.lock = threading.Lock()
         self.problems: list[str] = []
@@ -515,6 +519,8 @@ class LiveProfile:
         self.end: dict[str, Any] | None = None
 
     def on_frames(self, frames: Frames) -> None:
+        from pyrometer.core.recording import apply_message
+
         with self.lock:
             for kind, payload in frames:
                 try:

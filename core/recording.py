@@ -9,7 +9,6 @@ can follow a file that is still being written.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,8 @@ from pyrometer.core.model import (
     TaskInfo,
 )
 
-FLUSH_INTERVAL_S = 0.25
+# The writer lives in its own numpy-free module so `pyrometer record` starts fast.
+from pyrometer.core.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
 
 
 class RecordingError(Exception):
@@ -48,62 +48,6 @@ class ReadReport:
     @property
     def clean(self) -> bool:
         return not self.dropped_bytes and not self.problems
-
-
-class RecordingWriter:
-    """Append frames to a recording.
-
-    Live writers are unbuffered: every received batch reaches the OS at once,
-    so a concurrent reader (or a crash of this process) loses nothing that was
-    written. That costs one write call per agent batch (at most ~20/s). Bulk
-    writers (saving an imported profile) pass `live=False` to buffer.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True) -> None:
-        self.path = Path(path)
-        self._fh: BinaryIO | None = open(self.path, "wb", buffering=0 if live else 1 << 20)
-        self._live = live
-        self._last_flush = time.monotonic()
-        self._dirty = False
-        self.bytes_written = 0
-        if write_header:
-            self.write_raw(wire.file_header())
-            self.flush()
-
-    def write_raw(self, data: bytes) -> None:
-        """Write already-framed bytes (the agent's stream, verbatim)."""
-        if self._fh is None:
-            raise ValueError("recording is closed")
-        self._fh.write(data)
-        self.bytes_written += len(data)
-        self._dirty = True
-        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
-            self.flush()
-
-    def write(self, kind: int, payload: bytes) -> None:
-        self.write_raw(wire.frame(kind, payload))
-
-    def write_json(self, kind: int, obj: Any) -> None:
-        self.write_raw(wire.json_frame(kind, obj))
-
-    def flush(self) -> None:
-        """Push buffered bytes to the OS so a reader (or a crash) sees them."""
-        if self._fh is not None and self._dirty:
-            self._fh.flush()
-            self._dirty = False
-        self._last_flush = time.monotonic()
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self.flush()
-            self._fh.close()
-            self._fh = None
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _i32(buf: memoryview, offset: int, n: int) -> np.ndarray:

@@ -1,0 +1,68 @@
+"""Append-only, crash-safe writer of `.pyro` recordings (no numpy: the recorder stays light)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pyrometer.core.agent import wire
+
+FLUSH_INTERVAL_S = 0.25
+
+
+class RecordingWriter:
+    """Append frames to a recording.
+
+    Live writers are unbuffered: every received batch reaches the OS at once,
+    so a concurrent reader (or a crash of this process) loses nothing that was
+    written. That costs one write call per agent batch (at most ~20/s). Bulk
+    writers (saving an imported profile) pass `live=False` to buffer.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True) -> None:
+        self.path = Path(path)
+        self._fh: BinaryIO | None = open(self.path, "wb", buffering=0 if live else 1 << 20)
+        self._live = live
+        self._last_flush = time.monotonic()
+        self._dirty = False
+        self.bytes_written = 0
+        if write_header:
+            self.write_raw(wire.file_header())
+            self.flush()
+
+    def write_raw(self, data: bytes) -> None:
+        """Write already-framed bytes (the agent's stream, verbatim)."""
+        if self._fh is None:
+            raise ValueError("recording is closed")
+        self._fh.write(data)
+        self.bytes_written += len(data)
+        self._dirty = True
+        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+            self.flush()
+
+    def write(self, kind: int, payload: bytes) -> None:
+        self.write_raw(wire.frame(kind, payload))
+
+    def write_json(self, kind: int, obj: Any) -> None:
+        self.write_raw(wire.json_frame(kind, obj))
+
+    def flush(self) -> None:
+        """Push buffered bytes to the OS so a reader (or a crash) sees them."""
+        if self._fh is not None and self._dirty:
+            self._fh.flush()
+            self._dirty = False
+        self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self.flush()
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
