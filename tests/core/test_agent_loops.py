@@ -9,98 +9,22 @@ CPython that pyenv has (3.9 to 3.13) and skips, saying so, those missing.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from agent_harness import AGENT_DIR, interpreter, run_agent_target
 
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import read_recording
 
-AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
 # agent code that legitimately runs in a user thread: the API it calls and the loop probe
 API_AND_PROBE = {"start", "stop", "_probe"}
 PYENV_VERSIONS = ["3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 
-HARNESS = """
-import importlib.util, os, sys, threading
-def _load_agent(d):
-    spec = importlib.util.spec_from_file_location(
-        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
-    pkg = importlib.util.module_from_spec(spec)
-    sys.modules["_pyro_agent_test"] = pkg
-    spec.loader.exec_module(pkg)
-    import _pyro_agent_test.session, _pyro_agent_test.wire
-    return _pyro_agent_test
-agent = _load_agent(sys.argv[1])
-OUT = sys.argv[2]
-
-class FileSink:
-    def __init__(self, path):
-        self.fh = open(path, "wb")
-        self.fh.write(agent.wire.file_header())
-        self.lock = threading.Lock()
-        self.closed = False
-        self.bytes_sent = 0
-    def send(self, data, droppable=False):
-        with self.lock:
-            self.fh.write(data)
-            self.bytes_sent += len(data)
-        return True
-    def flush(self):
-        with self.lock:
-            self.fh.flush()
-
-def start(**opts):
-    session = agent.session.AgentSession(opts, FileSink(OUT))
-    session.start()
-    return session
-"""
-
-
-def pyenv_python(version: str) -> str | None:
-    """Path of a pyenv interpreter, or None when pyenv (or that version) is missing."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidate = Path(root) / "versions" / version / "bin" / "python"
-    if candidate.exists():
-        return str(candidate)
-    if shutil.which("pyenv"):
-        out = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True)
-        if out.returncode == 0:
-            path = Path(out.stdout.strip()) / "bin" / "python"
-            if path.exists():
-                return str(path)
-    return None
-
-
-def interpreter(version: str) -> str:
-    if version == "current":
-        return sys.executable
-    path = pyenv_python(version)
-    if path is None:
-        pytest.skip(f"CPython {version} is not installed (pyenv prefix {version} found nothing)")
-    return path
-
-
 def run_target(python: str, body: str, tmp_path: Path, timeout: float = 60) -> tuple[Profile, str]:
-    """Run HARNESS + body in `python -I`; return the recording's Profile and the target's stdout."""
-    script = tmp_path / "target.py"
-    script.write_text(HARNESS + textwrap.dedent(body))
-    out = tmp_path / "out.pyro"
-    proc = subprocess.run(
-        [python, "-I", str(script), str(AGENT_DIR), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    profile, report = read_recording(out)
-    assert report.clean, report.problems
-    return profile, proc.stdout
+    profile, out, _ = run_agent_target(python, body, tmp_path, timeout)
+    return profile, out
 
 
 def innermost(profile: Profile, stack: int) -> str:

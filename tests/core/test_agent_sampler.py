@@ -9,85 +9,23 @@ back with ``read_recording``.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from agent_harness import AGENT_DIR, pyenv_python, run_agent_target
 
 from pyrometer.core.agent import wire
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import iter_raw_frames, read_recording
+from pyrometer.core.recording import iter_raw_frames
 
-AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
 # agent code that legitimately runs in a user thread: the API it calls and the loop probe
 API_AND_PROBE = {"start", "stop", "_probe"}
 
-HARNESS = """
-import importlib.util, os, sys, threading
-def _load_agent(d):
-    spec = importlib.util.spec_from_file_location(
-        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
-    pkg = importlib.util.module_from_spec(spec)
-    sys.modules["_pyro_agent_test"] = pkg
-    spec.loader.exec_module(pkg)
-    import _pyro_agent_test.session, _pyro_agent_test.wire
-    return _pyro_agent_test
-agent = _load_agent(sys.argv[1])
-OUT = sys.argv[2]
-
-class FileSink:
-    mode = "ok"            # "ok" | "full" (droppable frames refused) | "raise"
-    def __init__(self, path):
-        self.fh = open(path, "wb")
-        self.fh.write(agent.wire.file_header())
-        self.lock = threading.Lock()
-        self.closed = False
-        self.bytes_sent = 0
-        self.sends_after_close = 0
-    def send(self, data, droppable=False):
-        if self.mode == "raise":
-            raise OSError("sink is broken")
-        if self.mode == "full" and droppable:
-            return False
-        with self.lock:
-            if self.closed:
-                self.sends_after_close += 1
-            self.fh.write(data)
-            self.bytes_sent += len(data)
-        return True
-    def flush(self):
-        with self.lock:
-            self.fh.flush()
-
-def start(**opts):
-    global sink
-    sink = FileSink(OUT)
-    session = agent.session.AgentSession(opts, sink)
-    session.start()
-    return session
-"""
-
-
-def pyenv_python(version: str) -> str | None:
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidate = Path(root) / "versions" / version / "bin" / "python"
-    return str(candidate) if candidate.exists() else None
-
-
 def run_target(body: str, tmp_path: Path, python: str = sys.executable) -> tuple[Profile, str]:
-    script = tmp_path / "target.py"
-    script.write_text(HARNESS + textwrap.dedent(body))
-    out = tmp_path / "out.pyro"
-    proc = subprocess.run(
-        [python, "-I", str(script), str(AGENT_DIR), str(out)], capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    profile, report = read_recording(out)
-    assert report.clean, report.problems
-    return profile, proc.stdout
+    profile, out, _ = run_agent_target(python, body, tmp_path)
+    return profile, out
 
 
 def thread_samples(p: Profile, name: str) -> np.ndarray:

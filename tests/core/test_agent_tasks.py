@@ -7,70 +7,17 @@ recording is read back with ``read_recording``.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from agent_harness import pyenv_python, run_agent_target
 
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import read_recording
-
-AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
-
-HARNESS = """
-import importlib.util, os, sys, threading
-def _load_agent(d):
-    spec = importlib.util.spec_from_file_location(
-        "_pyro_agent_test", os.path.join(d, "__init__.py"), submodule_search_locations=[d])
-    pkg = importlib.util.module_from_spec(spec)
-    sys.modules["_pyro_agent_test"] = pkg
-    spec.loader.exec_module(pkg)
-    import _pyro_agent_test.session, _pyro_agent_test.wire
-    return _pyro_agent_test
-agent = _load_agent(sys.argv[1])
-OUT = sys.argv[2]
-
-class FileSink:
-    def __init__(self, path):
-        self.fh = open(path, "wb")
-        self.fh.write(agent.wire.file_header())
-        self.lock = threading.Lock()
-        self.closed = False
-    def send(self, data, droppable=False):
-        with self.lock:
-            self.fh.write(data)
-        return True
-    def flush(self):
-        with self.lock:
-            self.fh.flush()
-
-def start(**opts):
-    session = agent.session.AgentSession(opts, FileSink(OUT))
-    session.start()
-    return session
-"""
-
-
-def pyenv_python(version: str) -> str | None:
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidate = Path(root) / "versions" / version / "bin" / "python"
-    return str(candidate) if candidate.exists() else None
 
 
 def run_target(python: str, body: str, tmp_path: Path) -> tuple[Profile, str, str]:
-    script = tmp_path / "target.py"
-    script.write_text(HARNESS + textwrap.dedent(body))
-    out = tmp_path / "out.pyro"
-    proc = subprocess.run(
-        [python, "-I", str(script), str(AGENT_DIR), str(out)], capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 0, f"target failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    profile, report = read_recording(out)
-    assert report.clean, report.problems
-    return profile, proc.stdout, proc.stderr
+    return run_agent_target(python, body, tmp_path)
 
 
 def by_name(p: Profile) -> dict[str, object]:
