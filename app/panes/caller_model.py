@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from pyrometer.app import fmt
+from pyrometer.app.panes.model_roles import ALIGN as _ALIGN
+from pyrometer.app.panes.model_roles import DISPLAY as _DISPLAY
+from pyrometer.app.panes.model_roles import FUNC_ID as _FUNC_ID
+from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
+from pyrometer.app.panes.model_roles import Index as _Index
 
 COLUMNS = ("Function", "Time", "%", "Samples")
-FUNC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-# plain ints: data() is called thousands of times per repaint
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
-_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
-_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
-_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
-_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-_FUNC_ID = int(FUNC_ID_ROLE)
 
-_Index = QModelIndex | QPersistentModelIndex
 
 
 class CallerCalleeModel(QAbstractTableModel):

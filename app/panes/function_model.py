@@ -10,30 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from pyrometer.app import fmt
+from pyrometer.app.panes.model_roles import ALIGN as _ALIGN
+from pyrometer.app.panes.model_roles import BACKGROUND as _BACKGROUND
+from pyrometer.app.panes.model_roles import DISPLAY as _DISPLAY
+from pyrometer.app.panes.model_roles import FUNC_ID as _FUNC_ID
+from pyrometer.app.panes.model_roles import LEFT as _LEFT
+from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
+from pyrometer.app.panes.model_roles import TOOLTIP as _TOOLTIP
+from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.core.analysis.functions import FunctionTable
 
 COLUMNS = ("Function", "Self", "Self %", "Total", "Total %", "Samples", "Calls", "Per call", "Location")
 COL_FUNCTION, COL_SELF, COL_SELF_PCT, COL_TOTAL, COL_TOTAL_PCT, COL_SAMPLES, COL_CALLS, COL_PER_CALL, COL_LOCATION = range(9)
 HEAT_COLUMNS = (COL_SELF, COL_SELF_PCT, COL_TOTAL, COL_TOTAL_PCT)
-FUNC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-# plain ints: data() is called thousands of times per repaint
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
-_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
-_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
-_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
-_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-_FUNC_ID = int(FUNC_ID_ROLE)
 _SORT = int(SORT_ROLE)
 
-_Index = QModelIndex | QPersistentModelIndex
 
 
 class FunctionTableModel(QAbstractTableModel):

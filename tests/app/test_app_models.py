@@ -11,9 +11,9 @@ from pyrometer.app.panes.function_model import (
     COL_FUNCTION,
     COL_SELF,
     COL_TOTAL,
-    FUNC_ID_ROLE,
     FunctionTableModel,
 )
+from pyrometer.app.panes.model_roles import FUNC_ID_ROLE
 from pyrometer.app.panes.source import SourceModel
 from pyrometer.app.panes.tree_model import CallTreeModel
 from pyrometer.core.analysis.callers import callers_callees
