@@ -130,6 +130,16 @@ def _exit_on_failure(session: Any, args: argparse.Namespace) -> None:
     session.failed.connect(failed)
 
 
+def _run_live_session(app: Any, win: MainWindow, session: Any, args: argparse.Namespace) -> int:
+    """Show a started live session (launch, attach or demo) and run the event loop."""
+    _exit_on_failure(session, args)
+    win.start_live(session)
+    if session.state == "failed":
+        return _report_failure(win)
+    _screenshot_when(win, args, live=True)
+    return int(app.exec())
+
+
 def _report_failure(win: MainWindow) -> int:
     for e in win.errors:
         print(f"pyrometer: {e}", file=sys.stderr)
@@ -158,12 +168,7 @@ def run_live(args: argparse.Namespace) -> int:
     except LaunchError as exc:
         print(f"pyrometer: {exc}", file=sys.stderr)
         return 2
-    _exit_on_failure(session, args)
-    win.start_live(session)
-    if session.state == "failed":
-        return _report_failure(win)
-    _screenshot_when(win, args, live=True)
-    return int(app.exec())
+    return _run_live_session(app, win, session, args)
 
 
 def run_attach(args: argparse.Namespace) -> int:
@@ -172,12 +177,7 @@ def run_attach(args: argparse.Namespace) -> int:
 
     app, win = _window(args)
     session = LiveSession.attach(args.pid, _collect_options(args), parent=win)
-    _exit_on_failure(session, args)
-    win.start_live(session)
-    if session.state == "failed":
-        return _report_failure(win)
-    _screenshot_when(win, args, live=True)
-    return int(app.exec())
+    return _run_live_session(app, win, session, args)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -186,9 +186,4 @@ def run_demo(args: argparse.Namespace) -> int:
 
     app, win = _window(args)
     session = LiveSession.launch(demo_target(args.duration), {}, parent=win)
-    _exit_on_failure(session, args)
-    win.start_live(session)
-    if session.state == "failed":
-        return _report_failure(win)
-    _screenshot_when(win, args, live=True)
-    return int(app.exec())
+    return _run_live_session(app, win, session, args)

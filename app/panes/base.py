@@ -10,13 +10,27 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
 
 from pyrometer.app.document import Document
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform
+
+
+def content_or_placeholder(content: QWidget, message: str) -> tuple[QStackedWidget, QLabel]:
+    """A stack showing `content`, or a centred message when a pane has nothing to show.
+
+    Switch with `stack.setCurrentWidget(content or label)`.
+    """
+    label = QLabel(message)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    stack = QStackedWidget()
+    stack.addWidget(content)
+    stack.addWidget(label)
+    return stack, label
 
 
 class Pane(QWidget):

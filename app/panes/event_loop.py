@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app import fmt
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane
+from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core.analysis.loop import (
     blocking_events,
@@ -157,11 +157,7 @@ class EventLoopPane(Pane):
         main = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(bottom)
-        self.empty = QtWidgets.QLabel("No event loop was observed in this profile")
-        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(main)
-        self.stack.addWidget(self.empty)
+        self.stack, self.empty = content_or_placeholder(main, "No event loop was observed in this profile")
         self._main = main
 
         self._restyle()

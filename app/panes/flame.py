@@ -29,7 +29,7 @@ from pyrometer.app.flame_colors import (
     package_palette,
 )
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
-from pyrometer.app.panes.base import Pane, add_function_actions
+from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core.model import Profile
 
@@ -154,11 +154,7 @@ class FlamePane(Pane):
         self.item.boxContextMenu.connect(self._context_menu)
         self.item.boxHovered.connect(self._hovered)
         self.view_box.sigRangeChangedManually.connect(self._manual_zoom)
-        self.empty = QtWidgets.QLabel("No samples in this range")
-        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.empty)
+        self.stack, self.empty = content_or_placeholder(self.view, "No samples in this range")
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

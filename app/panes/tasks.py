@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app import fmt
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane
+from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import stack_labels
 from pyrometer.core.analysis.tasks import TaskNode, task_tree
@@ -302,11 +302,7 @@ class TasksPane(Pane):
         bar.addWidget(self.filter_edit, 1)
         self.summary = QtWidgets.QLabel("")
         bar.addWidget(self.summary)
-        self.empty = QtWidgets.QLabel("No asyncio tasks recorded")
-        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.empty)
+        self.stack, self.empty = content_or_placeholder(self.view, "No asyncio tasks recorded")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)

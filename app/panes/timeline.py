@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.flame_item import FlameGraphItem
-from pyrometer.app.panes.base import Pane
+from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core.analysis.loop import blocking_events, lag_values
 from pyrometer.core.analysis.selection import Selection
@@ -371,11 +371,7 @@ class TimelinePane(Pane):
             vb.sigSelecting.connect(self._show_region)
             vb.sigRangeSelected.connect(self._range_selected)
 
-        self.empty = QtWidgets.QLabel("Nothing recorded over time in this profile")
-        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(self.graphics)
-        self.stack.addWidget(self.empty)
+        self.stack, self.empty = content_or_placeholder(self.graphics, "Nothing recorded over time in this profile")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
