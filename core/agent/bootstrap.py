@@ -24,7 +24,10 @@ import signal
 import sys
 import threading
 import types
-from typing import Any, Callable, Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ENV_VAR = "PYROMETER_AGENT"
 PACKAGE = "_pyrometer_agent"

@@ -13,10 +13,13 @@ from __future__ import annotations
 import sys
 import threading
 from types import CodeType, FrameType
-from typing import Any, Dict, List, Optional, Tuple
 
 from . import wire
 from .clock import thread_cpu_clock
+
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
 
 _QUALNAME = sys.version_info >= (3, 11)
 AGENT_THREAD_PREFIX = "pyrometer"

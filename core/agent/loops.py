@@ -29,12 +29,14 @@ import sys
 import threading
 import weakref
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import wire
 from .clock import own_thread_cpu, perf_counter
 
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 0.25

@@ -15,12 +15,14 @@ from __future__ import annotations
 import sys
 import threading
 from time import sleep
-from typing import TYPE_CHECKING, List
 
 from . import wire
 from .clock import own_thread_cpu, perf_counter, read_cpu
 
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
+    from typing import List
+
     from .session import AgentSession
 
 BATCH_SECONDS = 0.05
@@ -35,6 +37,7 @@ class Sampler:
         self.rate_hz = max(0.1, float(rate_hz))
         self.interval = 1.0 / self.rate_hz
         self._stop = threading.Event()
+        self._tick_lock = threading.Lock()  # held by a tick and by stop()'s final flush
         self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
         self.ticks = 0
         self.samples_taken = 0
@@ -54,12 +57,22 @@ class Sampler:
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Stop and join (unless called from the sampler thread itself); flushes the last batch."""
+        """Stop and flush the last batch, without waiting out the sampler's sleep.
+
+        The tick lock keeps a tick from running concurrently with this final
+        flush; a sampler asleep when stop() comes finds the stop flag when it
+        wakes and exits without ticking (it is a daemon thread). Not waiting
+        for it saves up to one interval at the target's exit.
+        """
         self._stop.set()
-        if threading.current_thread() is not self._thread and self._thread.is_alive():
-            self._thread.join(timeout)
-        if not self._thread.is_alive() or threading.current_thread() is self._thread:
-            self.flush()  # never concurrently with a tick still running in the sampler
+        if threading.current_thread() is self._thread:
+            self.flush()
+            return
+        if self._tick_lock.acquire(True, timeout):
+            try:
+                self.flush()
+            finally:
+                self._tick_lock.release()
 
     @property
     def effective_rate_hz(self) -> float:
@@ -86,6 +99,7 @@ class Sampler:
         # time.sleep costs half the CPU of Event.wait per tick; stop() then waits at
         # most one short interval. Long intervals sleep on the event so stop is prompt.
         stop = self._stop
+        tick_lock = self._tick_lock
         if interval <= 0.05:
 
             def wait(delay: float) -> bool:
@@ -109,11 +123,16 @@ class Sampler:
                 delay = 0.0
             if wait(delay):
                 return
-            now = self._tick()
-            if now - last_batch >= BATCH_SECONDS:
-                last_batch = now
-                self.cpu_s = own_thread_cpu()
-                self.flush()
+            with tick_lock:
+                if stop.is_set():
+                    return  # stop() has flushed (or is flushing) the last batch
+                now = self._tick()
+                flush = now - last_batch >= BATCH_SECONDS
+                if flush:
+                    last_batch = now
+                    self.cpu_s = own_thread_cpu()
+                    self.flush()
+            if flush:
                 if session.sink_closed():
                     session.stop_async("collector-lost")
                     return

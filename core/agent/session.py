@@ -25,12 +25,10 @@ Threads whose name starts with "pyrometer" (and idents given to
 from __future__ import annotations
 
 import os
-import platform
 import socket
 import sys
 import threading
 import weakref
-from typing import Any, Dict, Optional, Protocol
 
 from . import wire
 from .clock import SessionClock, perf_counter, read_cpu, thread_cpu_clock
@@ -40,21 +38,25 @@ from .sampler import Sampler
 from .tasks import TaskTracker
 from .tracer import Tracer, TracerUnavailable
 
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Protocol
+
+    class Sink(Protocol):
+        """Where the stream goes (the transport provides it; tests use a file)."""
+
+        closed: bool  # True once the collector is gone: the session then stops itself
+
+        def send(self, data: bytes, droppable: bool = False) -> bool:
+            """Queue framed bytes; False when a droppable frame was dropped (buffer full)."""
+            ...
+
+        def flush(self) -> object:
+            """Push queued bytes out; transports may take a timeout and report success."""
+            ...
+
+
 AGENT_VERSION = "0.1.0"
-
-
-class Sink(Protocol):
-    """Where the stream goes (the transport provides it; tests use a file)."""
-
-    closed: bool  # True once the collector is gone: the session then stops itself
-
-    def send(self, data: bytes, droppable: bool = False) -> bool:
-        """Queue framed bytes; False when a droppable frame was dropped (buffer full)."""
-        ...
-
-    def flush(self) -> object:
-        """Push queued bytes out; transports may take a timeout and report success."""
-        ...
 
 
 PUMP_SECONDS = 0.05
@@ -157,7 +159,7 @@ class AgentSession:
             host = ""
         return {
             "pid": os.getpid(),
-            "python": platform.python_version(),
+            "python": sys.version.split()[0],
             "implementation": sys.implementation.name,
             "executable": sys.executable,
             "host": host,

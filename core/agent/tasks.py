@@ -17,12 +17,14 @@ import functools
 import itertools
 import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from . import wire
 from .clock import perf_counter
 
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
+
     from .loops import LoopState
     from .session import AgentSession
 

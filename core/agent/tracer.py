@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from . import wire
 from .clock import own_thread_cpu
 
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
+
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 1.0

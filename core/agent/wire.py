@@ -17,7 +17,10 @@ import struct
 import sys
 import zlib
 from array import array
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
+if TYPE_CHECKING:
+    from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 MAGIC = b"PYROMETR"
 FORMAT_VERSION = 1
@@ -184,5 +187,3 @@ def describe(kind: int) -> str:
     """Readable name of a message type (for errors and `stats`)."""
     return NAMES.get(kind, "unknown(%d)" % kind)
 
-
-JsonDict = Dict[str, Any]
