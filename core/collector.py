@@ -14,25 +14,25 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import hmac
 import json
 import os
 import queue
-import secrets
 import selectors
-import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import HANDSHAKE, STOP_COMMAND
 from pyrometer.core.writer import RecordingWriter
+
+# typing, dataclasses, hmac, secrets and shutil cost ~25 ms of imports that `pyrometer record`
+# pays before the target starts: none of them is needed at run time here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 if TYPE_CHECKING:
     from pyrometer.core.model import Profile
@@ -43,24 +43,50 @@ RECV_SIZE = 256 * 1024
 ENV_VAR = "PYROMETER_AGENT"  # connection info for a launched target; the bootstrap removes it
 
 Frames = list[tuple[int, bytes]]
-FramesCallback = Callable[[Frames], None]
-EndCallback = Callable[[dict[str, Any] | None], None]
+if TYPE_CHECKING:
+    FramesCallback = Callable[[Frames], None]
+    EndCallback = Callable[[dict[str, Any] | None], None]
+
+
+def _private_directory() -> Path:
+    """A new mode-0700 directory for the socket, like tempfile.mkdtemp (imported only if needed)."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    if os.name == "posix" and os.path.isdir(base):
+        for _ in range(8):
+            path = Path(base) / f"pyrometer-{os.urandom(6).hex()}"
+            try:
+                os.mkdir(path, 0o700)
+                return path
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="pyrometer-"))
+
+
+def _same_token(given: bytes, expected: bytes) -> bool:
+    """Constant-time comparison; hmac is imported here, after the target was started."""
+    import hmac
+
+    return hmac.compare_digest(given, expected)
 
 
 class CollectorError(Exception):
     """The collector could not listen."""
 
 
-@dataclass
 class StreamStats:
     """What arrived from the agent so far."""
 
-    frames: int = 0
-    bytes: int = 0
-    samples: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-    rejected: int = 0
-    problems: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.frames = 0
+        self.bytes = 0
+        self.samples = 0
+        self.by_kind: dict[str, int] = {}
+        self.rejected = 0
+        self.problems: list[str] = []
 
 
 class _Pending:
@@ -86,7 +112,7 @@ class Collector:
         self.on_frames = on_frames
         self.on_end = on_end
         self.use_tcp = use_tcp or not hasattr(socket, "AF_UNIX")
-        self.token = secrets.token_hex(16)
+        self.token = os.urandom(16).hex()  # what secrets.token_hex does
         self.address = ""
         self.directory: Path | None = None
         self.stats = StreamStats()
@@ -115,7 +141,7 @@ class Collector:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Collector:
         """Create the private directory, the listening socket and the recording; start the thread."""
-        self.directory = Path(tempfile.mkdtemp(prefix="pyrometer-"))  # mode 0700
+        self.directory = _private_directory()
         try:
             self._listener = self._listen()
         except OSError as exc:
@@ -237,7 +263,12 @@ class Collector:
 
     def _remove_directory(self) -> None:
         if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            # it holds at most the socket: no need for shutil.rmtree
+            for entry in os.listdir(self.directory) if self.directory.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    os.unlink(self.directory / entry)
+            with contextlib.suppress(OSError):
+                os.rmdir(self.directory)
             self.directory = None
 
     # ------------------------------------------------------- target output
@@ -376,7 +407,7 @@ class Collector:
             return True
         line, _, rest = bytes(pending.buf).partition(b"\n")
         expected = HANDSHAKE + self.token.encode("ascii")
-        if self._conn is not None or not hmac.compare_digest(line, expected):
+        if self._conn is not None or not _same_token(line, expected):
             self._reject(pending)
             return True
         self._drop_pending(pending, close=False)

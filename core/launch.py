@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shlex
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pyrometer.core.collector import Collector
+
+TYPE_CHECKING = False  # typing is not imported on `pyrometer record`'s start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 _INTERPRETER_NAME = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?[dmtu]*(\.exe)?$", re.IGNORECASE)
 # interpreter options that take a separate argument
@@ -34,15 +34,36 @@ class LaunchError(Exception):
     """The target command line cannot be run (the message is one line for the user)."""
 
 
-@dataclass
 class Target:
-    """A parsed target command: what to run and under which interpreter."""
+    """A parsed target command: what to run and under which interpreter.
 
-    python: str
-    kind: str  # "script" | "module" | "code"
-    target: str  # script path, module name or code
-    args: list[str] = field(default_factory=list)
-    python_args: list[str] = field(default_factory=list)
+    A plain class, not a dataclass: dataclasses (via inspect) cost `pyrometer
+    record` ~10 ms of imports before the target can start.
+    """
+
+    def __init__(
+        self,
+        python: str,
+        kind: str,  # "script" | "module" | "code"
+        target: str,  # script path, module name or code
+        args: list[str] | None = None,
+        python_args: list[str] | None = None,
+    ) -> None:
+        self.python = python
+        self.kind = kind
+        self.target = target
+        self.args = list(args or [])
+        self.python_args = list(python_args or [])
+
+    def __repr__(self) -> str:
+        return f"Target({self.python!r}, {self.kind!r}, {self.target!r}, {self.args!r}, {self.python_args!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Target):
+            return NotImplemented
+        return vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaced
 
     def argv(self) -> list[str]:
         """What follows the bootstrap on its command line."""
@@ -53,6 +74,8 @@ class Target:
         return [self.target, *self.args]
 
     def describe(self) -> str:
+        import shlex
+
         return shlex.join([self.python, *self.python_args, *self.argv()])
 
 
@@ -64,6 +87,8 @@ def bootstrap_path() -> Path:
 def _which(word: str) -> str | None:
     if os.sep in word or (os.altsep and os.altsep in word):
         return word if os.path.isfile(word) and os.access(word, os.X_OK) else None
+    import shutil  # ~4 ms of imports (bz2, lzma): only when a bare name needs a PATH lookup
+
     return shutil.which(word)
 
 

@@ -24,7 +24,6 @@ import time
 from collections.abc import Iterator
 from types import FrameType
 
-from pyrometer.core.attach import AttachError, attach
 from pyrometer.core.collector import Collector, CollectorError
 from pyrometer.core.launch import LaunchError, launch, options_from_args, parse_target
 
@@ -153,6 +152,8 @@ def _record_attach(args: argparse.Namespace) -> int:
     if args.python is not None:
         _say("--python applies to launched programs, not to --pid")
         return 2
+    from pyrometer.core.attach import AttachError, attach  # gdb plumbing: not on the launch path
+
     try:
         collector = Collector(args.output).start()
     except (CollectorError, OSError) as exc:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
 
 from pyrometer.core.agent import wire
+
+TYPE_CHECKING = False  # typing is not imported on `pyrometer record`'s start-up path
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 FLUSH_INTERVAL_S = 0.25
 

@@ -6,11 +6,12 @@ imports through it, so nothing here may pull in numpy or Qt.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from pyrometer._version import __version__
 
+TYPE_CHECKING = False  # not typing's: importing typing costs `pyrometer record` ~5 ms of start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyrometer.core.inprocess import profile
 
 __all__ = ["__version__", "profile"]

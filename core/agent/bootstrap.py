@@ -210,7 +210,7 @@ def _run_target(argv: List[str]) -> None:
         runpy.run_path(script, run_name="__main__")
 
 
-def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType]) -> None:
+def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType], kind: str) -> None:
     """Leave the launcher's own frames (this module, runpy) out of every stack.
 
     Without this every main-thread sample starts with `<module> > main >
@@ -221,16 +221,25 @@ def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType]) ->
 
     try:
         funcs: List[Any] = [main, _run_target]
-        for name in ("run_path", "run_module", "_run_module_code", "_run_code"):
-            fn = getattr(runpy, name, None)
-            if fn is not None:
+        # every runpy function (a sample may land while run_path reads or compiles the
+        # script), and pkgutil.get_importer, which run_path imports and calls first
+        for fn in list(vars(runpy).values()):
+            if isinstance(fn, types.FunctionType) and fn.__module__ == "runpy":
                 funcs.append(fn)
+        if kind == "script":
+            import pkgutil
+
+            funcs.append(pkgutil.get_importer)
         if module_code is not None:
             funcs.append(types.SimpleNamespace(__code__=module_code))
         for fn in funcs:
             session.interner.elide(fn)
     except Exception:  # cosmetic only: never stop the target for it
         pass
+
+
+def _kind_of(argv: List[str]) -> str:
+    return {"-m": "module", "-c": "code"}.get(argv[0] if argv else "", "script")
 
 
 def main() -> None:
@@ -251,7 +260,7 @@ def main() -> None:
             def prepare(new_session: Any) -> None:
                 # the main thread runs our code until the target starts: not sampled
                 new_session.threads.agent_idents.add(main_ident)
-                _elide_launch_frames(new_session, module_code)
+                _elide_launch_frames(new_session, module_code, _kind_of(argv))
 
             session, sink = start_agent(config, attached=False, prepare=prepare)
         except Exception as exc:
