@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import json
 import os
 import signal
@@ -178,14 +179,35 @@ def _fix_sys_path(entry: Optional[str]) -> None:
             sys.path[0] = entry
 
 
-def _run_target(argv: List[str]) -> None:
-    import runpy
+def _exec_as_main(code: types.CodeType, filename: Optional[str]) -> None:
+    """Run compiled code as ``__main__`` in a fresh module, as the interpreter does."""
+    main = types.ModuleType("__main__")
+    main.__dict__["__builtins__"] = __builtins__
+    if sys.version_info < (3, 14):
+        main.__dict__["__annotations__"] = {}  # the interpreter's own __main__ has one
+    if filename is not None:
+        import importlib.machinery
 
+        main.__dict__["__file__"] = filename
+        main.__dict__["__cached__"] = None
+        main.__dict__["__loader__"] = importlib.machinery.SourceFileLoader("__main__", filename)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
+
+
+def _run_target(argv: List[str]) -> None:
     if not argv:
         raise SystemExit("pyrometer bootstrap: nothing to run")
     if argv[0] == "-m":
         if len(argv) < 2:
             raise SystemExit("pyrometer bootstrap: -m needs a module name")
+        import runpy
+
         sys.argv = argv[1:]
         _fix_sys_path(os.getcwd())
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
@@ -194,42 +216,48 @@ def _run_target(argv: List[str]) -> None:
             raise SystemExit("pyrometer bootstrap: -c needs an argument")
         sys.argv = ["-c", *argv[2:]]
         _fix_sys_path("")
-        main = types.ModuleType("__main__")
-        main.__dict__["__builtins__"] = __builtins__
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = main
-        try:
-            exec(compile(argv[1], "<string>", "exec"), main.__dict__)
-        finally:
-            if saved is not None:
-                sys.modules["__main__"] = saved
+        # dont_inherit: our own `from __future__` imports must not apply to user code
+        _exec_as_main(compile(argv[1], "<string>", "exec", dont_inherit=True), None)
     else:
         script = argv[0]
         sys.argv = list(argv)
         _fix_sys_path(os.path.dirname(os.path.realpath(script)))
-        runpy.run_path(script, run_name="__main__")
+        if _is_source_file(script):
+            # a plain source file: compile it ourselves, as `python script.py` does;
+            # runpy.run_path would import pkgutil (and typing with it), ~7 ms the
+            # plain interpreter does not spend
+            path = os.path.abspath(script)  # __file__ of __main__ is absolute since 3.9
+            with io.open_code(path) as fh:
+                source = fh.read()
+            _exec_as_main(compile(source, path, "exec", dont_inherit=True), path)
+        else:  # a directory, a zip file or compiled code: runpy knows them all
+            import runpy
+
+            runpy.run_path(script, run_name="__main__")
 
 
 def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType], kind: str) -> None:
     """Leave the launcher's own frames (this module, runpy) out of every stack.
 
     Without this every main-thread sample starts with `<module> > main >
-    _run_target > run_path > _run_module_code > _run_code` before the user's
-    `<module>`, which clutters trees and flame graphs with our plumbing.
+    _run_target > ...` (and runpy's functions for ``-m`` and non-source
+    scripts) before the user's `<module>`, which clutters trees and flame
+    graphs with our plumbing.
     """
-    import runpy
-
     try:
-        funcs: List[Any] = [main, _run_target]
-        # every runpy function (a sample may land while run_path reads or compiles the
-        # script), and pkgutil.get_importer, which run_path imports and calls first
-        for fn in list(vars(runpy).values()):
-            if isinstance(fn, types.FunctionType) and fn.__module__ == "runpy":
-                funcs.append(fn)
-        if kind == "script":
-            import pkgutil
+        funcs: List[Any] = [main, _run_target, _exec_as_main]
+        if kind in ("module", "runpy-script"):
+            import runpy
 
-            funcs.append(pkgutil.get_importer)
+            # every runpy function (a sample may land while run_path reads or compiles
+            # the script), and pkgutil.get_importer, which run_path calls first
+            for fn in list(vars(runpy).values()):
+                if isinstance(fn, types.FunctionType) and fn.__module__ == "runpy":
+                    funcs.append(fn)
+            if kind == "runpy-script":
+                import pkgutil
+
+                funcs.append(pkgutil.get_importer)
         if module_code is not None:
             funcs.append(types.SimpleNamespace(__code__=module_code))
         for fn in funcs:
@@ -238,8 +266,16 @@ def _elide_launch_frames(session: Any, module_code: Optional[types.CodeType], ki
         pass
 
 
+def _is_source_file(script: str) -> bool:
+    return script.endswith(".py") and os.path.isfile(script)
+
+
 def _kind_of(argv: List[str]) -> str:
-    return {"-m": "module", "-c": "code"}.get(argv[0] if argv else "", "script")
+    """How `_run_target` will run argv: module, code, source (compiled by us) or runpy-script."""
+    first = argv[0] if argv else ""
+    if first in ("-m", "-c"):
+        return "module" if first == "-m" else "code"
+    return "source" if _is_source_file(first) else "runpy-script"
 
 
 def main() -> None:

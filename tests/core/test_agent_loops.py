@@ -19,7 +19,9 @@ from agent_harness import AGENT_DIR, interpreter, run_agent_target
 from pyrometer.core.model import Profile
 
 # agent code that legitimately runs in a user thread: the API it calls and the loop probe
-API_AND_PROBE = {"start", "stop", "_probe"}
+# agent code that legitimately runs in the user's threads: the API, the lag probe, and the
+# select wrapper's bookkeeping (reporting a blocking period as the loop goes idle)
+API_AND_PROBE = {"start", "stop", "_probe", "_loop_idle"}
 PYENV_VERSIONS = ["3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 
 def run_target(python: str, body: str, tmp_path: Path, timeout: float = 60) -> tuple[Profile, str]:
