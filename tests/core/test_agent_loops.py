@@ -18,7 +18,6 @@ from agent_harness import AGENT_DIR, interpreter, run_agent_target
 
 from pyrometer.core.model import Profile
 
-# agent code that legitimately runs in a user thread: the API it calls and the loop probe
 # agent code that legitimately runs in the user's threads: the API, the lag probe, and the
 # select wrapper's bookkeeping (reporting a blocking period as the loop goes idle)
 API_AND_PROBE = {"start", "stop", "_probe", "_loop_idle"}
