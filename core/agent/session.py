@@ -24,8 +24,8 @@ Threads whose name starts with "pyrometer" (and idents given to
 
 from __future__ import annotations
 
+import _socket  # not socket.py: see transport
 import os
-import socket
 import sys
 import threading
 import weakref
@@ -154,7 +154,7 @@ class AgentSession:
     def _meta(self) -> Dict[str, Any]:
         opts = self.options
         try:
-            host = socket.gethostname()
+            host = _socket.gethostname()
         except Exception:
             host = ""
         return {

@@ -15,8 +15,8 @@ stream straight to a ``.pyro`` file (in-process `pyrometer.profile`).
 
 from __future__ import annotations
 
+import _socket  # the C module: socket.py's enum set-up alone costs the target ~3.5 ms
 import os
-import socket
 import threading
 import time
 from collections import deque
@@ -272,7 +272,7 @@ class SocketSink(Sink):
 
     def _shutdown(self) -> None:
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
             pass
         try:
@@ -352,16 +352,16 @@ class FileSink(Sink):
                 pass
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket:
+def connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> _socket.socket:
     """Open a blocking stream socket to ``unix:PATH`` or ``tcp:HOST:PORT``."""
     kind, _, rest = address.partition(":")
     if kind == "unix":
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # type: ignore[attr-defined,unused-ignore]
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)  # type: ignore[attr-defined,unused-ignore]
         target: Any = rest
     elif kind == "tcp":
         host, _, port = rest.rpartition(":")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
         target = (host, int(port))
     else:
         raise ValueError("unknown collector address %r" % (address,))
