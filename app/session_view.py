@@ -92,6 +92,12 @@ class SessionView(QMainWindow):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         self._queue: list[Pane] = []  # stale panes still to refresh in this tick, one per event-loop turn
+        # the next pane of a tick runs from a zero-interval QTimer, not QTimer.singleShot(0): that one is a
+        # posted event, and a chain of them runs before any due timer, so panes ran back to back
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._step)
         self._cost: dict[str, float] = {}  # seconds the last refresh of each pane took
         self._last_refresh: dict[str, float] = {}
         self._last_tick = 0.0
@@ -403,7 +409,7 @@ class SessionView(QMainWindow):
                 continue
             self._refresh_pane(pane)
             if self._queue:
-                QTimer.singleShot(0, self._step)
+                self._step_timer.start()
             return
 
     def _refresh_pane(self, pane: Pane) -> None:
@@ -426,6 +432,7 @@ class SessionView(QMainWindow):
         """Refresh stale visible panes (all panes with force) now, synchronously; returns how many."""
         self._begin_tick()
         self._queue = []
+        self._step_timer.stop()
         n = 0
         for pane in list(self.visible_panes()) if not force else self.panes:
             if force or pane.seen_revision != self.doc.revision:

@@ -9,6 +9,7 @@ Figures and targets:
   flame  paint times of the flame graph item (benchmarks/bench_flame_paint.py, run if present)
 
     .venv/bin/python benchmarks/bench_gui.py [--seconds 30] [--skip-live] [--skip-idle] [--skip-load] [--json]
+        [--trace]   (live: time every pane refresh, frame drain and plot paint; list the longest stalls)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -111,12 +113,91 @@ def _run_for(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
     loop.exec()
 
 
+class _Trace:
+    """Wall time of every pane refresh, frame drain and plot paint on the GUI thread (--trace).
+
+    Patched in from here (not in shipped code): each call is recorded as
+    (end, seconds, what), so the probe's longest stalls can be explained.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, float, str]] = []
+        self._undo: list[tuple[object, str, object]] = []
+
+    def _wrap(self, owner: object, attr: str, label: object) -> None:
+        orig = getattr(owner, attr)
+        calls = self.calls
+
+        def timed(this, *a, **k):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return orig(this, *a, **k)
+            finally:
+                end = time.perf_counter()
+                calls.append((end, end - t, label(this) if callable(label) else str(label)))
+
+        setattr(owner, attr, timed)
+        self._undo.append((owner, attr, orig))
+
+    def install(self) -> None:
+        import pyqtgraph as pg
+
+        from pyrometer.app.live import LiveSession
+        from pyrometer.app.session_view import SessionView
+
+        self._wrap(LiveSession, "_drain", "drain frames")
+        orig_refresh = SessionView._refresh_pane
+        calls = self.calls
+
+        def refresh(this, pane):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return orig_refresh(this, pane)
+            finally:
+                end = time.perf_counter()
+                calls.append((end, end - t, f"refresh {pane.title}"))
+
+        SessionView._refresh_pane = refresh  # type: ignore[method-assign]
+        self._undo.append((SessionView, "_refresh_pane", orig_refresh))
+        def pane_of(widget):  # type: ignore[no-untyped-def]
+            while widget is not None and not isinstance(getattr(widget, "title", None), str):
+                widget = widget.parentWidget()
+            return f"paint {widget.title if widget is not None else 'plot'}"
+
+        self._wrap(pg.GraphicsView, "paintEvent", pane_of)
+
+    def uninstall(self) -> None:
+        for owner, attr, orig in reversed(self._undo):
+            setattr(owner, attr, orig)
+
+    def summary(self, since: float) -> dict[str, dict[str, float]]:
+        import numpy as np
+
+        out: dict[str, dict[str, float]] = {}
+        by: dict[str, list[float]] = {}
+        for end, dt, what in self.calls:
+            if end >= since:
+                by.setdefault(what, []).append(dt * 1000)
+        for what, ms in sorted(by.items()):
+            a = np.asarray(ms)
+            out[what] = {"count": len(a), "median_ms": float(np.median(a)), "p90_ms": float(np.percentile(a, 90)),
+                         "max_ms": float(a.max()), "total_ms": float(a.sum())}
+        return out
+
+    def within(self, t0: float, t1: float) -> list[str]:
+        return [f"{what} {dt * 1000:.0f} ms" for end, dt, what in self.calls if t0 <= end <= t1 and dt > 0.002]
+
+
 def live_figures(
-    target: str, args: list[str], options: dict[str, object], seconds: float, warmup: float = 2.0, probe_ms: int = 10
-) -> dict[str, float]:
+    target: str, args: list[str], options: dict[str, object], seconds: float, warmup: float = 2.0, probe_ms: int = 10,
+    trace: bool = False,
+) -> dict[str, Any]:
     """Run a target live in the window; measure GUI stalls, app CPU and the sample rate after a warm-up."""
     from PySide6.QtCore import QElapsedTimer, QTimer
 
+    tracer = _Trace() if trace else None
+    if tracer is not None:
+        tracer.install()
     app, win = _window()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "target.py"
@@ -125,6 +206,7 @@ def live_figures(
         assert view is not None, win.errors
         session = win.live_sessions[0]
         stalls: list[float] = []
+        stall_at: list[tuple[float, float]] = []  # (perf_counter at the probe, stall ms), for --trace
         clock = QElapsedTimer()
         clock.start()
         last = [clock.elapsed()]
@@ -132,6 +214,8 @@ def live_figures(
         def probe() -> None:
             now = clock.elapsed()
             stalls.append(now - last[0])
+            if tracer is not None:
+                stall_at.append((time.perf_counter(), now - last[0]))
             last[0] = now
 
         timer = QTimer()
@@ -141,6 +225,8 @@ def live_figures(
             timer.start()
         _run_for(app, warmup)
         stalls.clear()
+        stall_at.clear()
+        traced_from = time.perf_counter()
         last[0] = clock.elapsed()
         n0 = view.doc.profile.sample_count
         cpu0, t0 = _cpu(), time.monotonic()
@@ -151,8 +237,15 @@ def live_figures(
         revisions = view.doc.revision
         session.shutdown()
         win.close()
+    extra: dict[str, Any] = {}
+    if tracer is not None:
+        tracer.uninstall()
+        extra["per_call"] = tracer.summary(traced_from)
+        worst = sorted(stall_at, key=lambda s: -s[1])[:8]
+        extra["worst_stalls"] = [f"{ms:.0f} ms: " + ", ".join(tracer.within(at - ms / 1000 - 0.002, at)) for at, ms in worst]
     stalls.sort()
     return {
+        **extra,
         "seconds": t1 - t0,
         "samples_per_s": (n1 - n0) / (t1 - t0),
         "app_cpu_pct": 100.0 * (cpu1 - cpu0) / (t1 - t0),
@@ -252,12 +345,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-flame", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--trace", action="store_true", help="live: time pane refreshes, drains and paints; list the worst stalls")
     a = ap.parse_args(argv)
     results: dict[str, object] = {}
     rows: list[tuple[str, str, str]] = []
     if not a.skip_live:
-        live = live_figures(BUSY_TARGET, [str(a.threads), str(a.seconds + 10)], {"rate_hz": a.rate}, a.seconds)
+        live = live_figures(BUSY_TARGET, [str(a.threads), str(a.seconds + 10)], {"rate_hz": a.rate}, a.seconds, trace=a.trace)
         results["live"] = live
+        if a.trace and not a.json:
+            print("per call on the GUI thread (ms):")
+            for what, st in live["per_call"].items():
+                print(f"  {what:<28} n={st['count']:<5.0f} median {st['median_ms']:6.1f}  p90 {st['p90_ms']:6.1f}  "
+                      f"max {st['max_ms']:6.1f}  total {st['total_ms'] / 1000:6.2f} s")
+            print("longest stalls and what ran in them:")
+            for line in live["worst_stalls"]:
+                print("  " + line)
         rows += [
             ("live: samples/s", f"{live['samples_per_s']:,.0f}", ">= 5,000"),
             ("live: longest GUI stall", f"{live['max_stall_ms']:.0f} ms", "<= 50 ms"),

@@ -9,9 +9,11 @@ Clear button removes it. In replay a vertical line marks the playhead.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape as esc
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,7 +26,7 @@ from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core.analysis.loop import blocking_events, lag_values
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.analysis.spans import thread_activity
+from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.model import Profile
 
 ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED, T_OVERFLOW = range(8)
@@ -44,6 +46,35 @@ THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are t
 MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewer task rows
 
 
+class LaneLabels(Sequence[str]):
+    """Box labels, looked up lazily: thread lanes (most boxes) have none, so none are stored."""
+
+    def __init__(self) -> None:
+        self._first: list[int] = [0]  # first box of each part, then the total
+        self._parts: list[list[str] | None] = []
+
+    def append(self, labels: list[str] | None, count: int) -> None:
+        self._parts.append(labels)
+        self._first.append(self._first[-1] + count)
+
+    def __len__(self) -> int:
+        return self._first[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(index)
+        part = bisect_right(self._first, i) - 1
+        labels = self._parts[part]
+        return "" if labels is None else labels[i - self._first[part]]
+
+
 @dataclass
 class Lanes:
     """Boxes of every lane plus what a tooltip needs, built from one profile snapshot."""
@@ -52,7 +83,7 @@ class Lanes:
     width: list[np.ndarray] = field(default_factory=list)
     row: list[np.ndarray] = field(default_factory=list)
     color: list[np.ndarray] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
+    labels: LaneLabels = field(default_factory=LaneLabels)
     tips: dict[int, str] = field(default_factory=dict)  # box -> tooltip, for blocking and task boxes
     kinds: list[str] = field(default_factory=list)  # per lane: "thread", "blocking", "task"
     names: list[str] = field(default_factory=list)  # per lane
@@ -70,7 +101,7 @@ class Lanes:
         self.width.append(np.asarray(w, np.float64))
         self.row.append(np.full(len(x), row, np.int32))
         self.color.append(np.asarray(color, np.int32))
-        self.labels.extend(labels if labels is not None else [""] * len(x))
+        self.labels.append(labels, len(x))
         if tips is not None:
             self.tips.update((first + i, t) for i, t in enumerate(tips))
 
@@ -111,26 +142,13 @@ class Lanes:
 
 
 def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start, width, on_cpu) runs of consecutive samples in the same state.
+    """(start, width, on_cpu) runs of consecutive samples in the same state (core: `activity_runs`).
 
     A sample lasts until the thread's next sample, but at most three typical
     intervals: a long gap means the thread was not sampled (e.g. idle in C).
+    The runs are extended incrementally, so a live refresh pays for new samples only.
     """
-    t, on = thread_activity(profile, thread, Selection(t1=t1))
-    if len(t) == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0, bool)
-    med = float(np.median(np.diff(t))) if len(t) > 1 else 0.01
-    med = med if med > 0 else 0.001
-    ends = np.empty_like(t)
-    ends[:-1] = np.minimum(t[1:], t[:-1] + 3 * med)
-    ends[-1] = t[-1] + med
-    brk = np.ones(len(t), bool)
-    brk[1:] = (on[1:] != on[:-1]) | (t[1:] > ends[:-1] + 1e-12)
-    starts = np.flatnonzero(brk)
-    last = np.empty_like(starts)
-    last[:-1] = starts[1:] - 1
-    last[-1] = len(t) - 1
-    return t[starts], ends[last] - t[starts], on[starts]
+    return activity_runs(profile, thread, t1)
 
 
 def build_lanes(
@@ -301,6 +319,9 @@ class TimelinePane(Pane):
         self._duration = 0.0
         self._lanes_height = 1.0
         self._task_rows = -1  # task rows the last refresh had room for
+        self._ticks: list[tuple[float, str]] | None = None  # axis labels and markers last set (skip if unchanged)
+        self._marks: list[tuple[float, float]] = []
+        self._lag_shown = np.zeros(0)
 
         self.clear_button = QtWidgets.QToolButton()
         self.clear_button.setText("Clear selection")
@@ -403,14 +424,21 @@ class TimelinePane(Pane):
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         height = max(float(sum(self.lanes.heights)), 1.0)
-        axis = self.lane_plot.getAxis("left")
-        axis.setTicks([self.lanes.ticks(), []])
+        ticks = self.lanes.ticks()
+        if ticks != self._ticks:  # the same lanes as last time (live growth): keep the axis as it is
+            self._ticks = ticks
+            self.lane_plot.getAxis("left").setTicks([ticks, []])
         self._lanes_height = height
         self._fit_lanes()
         t, lag = lag_values(profile, Selection(t1=playhead))
-        self.lag_curve.setData(t, lag)
+        if len(t) or len(self._lag_shown):
+            self.lag_curve.setData(t, lag)
+            self._lag_shown = t
         events = blocking_events(profile, Selection(t1=playhead))
-        self.block_markers.setData(x=[e.start for e in events], y=[e.duration for e in events])
+        marks = [(e.start, e.duration) for e in events]
+        if marks != self._marks:
+            self._marks = marks
+            self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
         self.lag_plot.setVisible(bool(len(t) or events))
         self._duration = max(duration, 1e-6)
         for vb in (self.lane_vb, self.lag_vb):

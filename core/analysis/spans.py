@@ -4,6 +4,9 @@ A span is one function at one depth over consecutive samples whose stacks
 share the function path down to that depth. A sample stands for
 [time, time + weight) when weights are seconds; for sample counts it lasts
 until the thread's next sample (the last one: the median interval).
+
+Activity runs (the timeline's lanes) are kept per thread and extended with
+only the new samples, so a live refresh costs what arrived since the last one.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class _ThreadRows:
         self.check = (0.0, 0, 0)  # (time, thread, stack) of the last indexed row: detects a re-sorted table
         self.buf: dict[int, dict[str, np.ndarray]] = {}
         self.len: dict[int, int] = {}
+        self.runs: dict[int, _Runs] = {}  # activity runs per thread, over the indexed rows
+        self.views: dict[int, dict[str, np.ndarray]] = {}  # per thread: the columns' filled part
+        self.generation = -1  # the profile generation the index was last checked against
 
     def _fingerprint(self, profile: Profile, i: int) -> tuple[float, int, int]:
         s = profile.samples
@@ -61,8 +67,20 @@ class _ThreadRows:
     def columns(self, profile: Profile, thread: int) -> dict[str, np.ndarray]:
         """Views of the thread's "rows", "time", "cpu" and "weight" (float64), in time order."""
         n = len(profile.samples)
+        if profile.generation != self.generation:  # checked once per change, not once per thread
+            self._update(profile, n)
+        k = self.len.get(thread, 0)
+        if not k:
+            return {"rows": np.zeros(0, np.int64), **{c: np.zeros(0) for c in _COLUMNS}}
+        views = self.views.get(thread)
+        if views is None or len(views["rows"]) != k:
+            views = self.views[thread] = {c: a[:k] for c, a in self.buf[thread].items()}
+        return views
+
+    def _update(self, profile: Profile, n: int) -> None:
         if n < self.n or (self.n and self._fingerprint(profile, self.n - 1) != self.check):
             self.__init__()  # type: ignore[misc]
+        self.generation = profile.generation
         if n > self.n:
             new = profile.samples["thread"][self.n : n]
             order = np.argsort(new, kind="stable")
@@ -73,10 +91,6 @@ class _ThreadRows:
                 self._append(int(new[part[0]]), cols)
             self.n = n
             self.check = self._fingerprint(profile, n - 1)
-        k = self.len.get(thread, 0)
-        if not k:
-            return {"rows": np.zeros(0, np.int64), **{c: np.zeros(0) for c in _COLUMNS}}
-        return {c: a[:k] for c, a in self.buf[thread].items()}
 
     def _append(self, thread: int, cols: dict[str, np.ndarray]) -> None:
         have = self.len.get(thread, 0)
@@ -97,6 +111,13 @@ class _ThreadRows:
 _ROWS: weakref.WeakKeyDictionary[Profile, _ThreadRows] = weakref.WeakKeyDictionary()
 
 
+def _row_cache(profile: Profile) -> _ThreadRows:
+    cache = _ROWS.get(profile)
+    if cache is None:
+        cache = _ROWS[profile] = _ThreadRows()
+    return cache
+
+
 def _thread_columns(profile: Profile, thread: int, sel: Selection | None) -> dict[str, np.ndarray]:
     """The thread's samples in the selection's time range: "rows", "time", "cpu", "weight"."""
     base = Selection(sel.t0, sel.t1, None) if sel is not None else None
@@ -105,10 +126,9 @@ def _thread_columns(profile: Profile, thread: int, sel: Selection | None) -> dic
         rows = np.arange(len(profile.samples))[idx]
         rows = rows[profile.samples["thread"][rows] == thread]
         return {"rows": rows, **{c: profile.samples[c][rows].astype(np.float64) for c in _COLUMNS}}
-    cache = _ROWS.get(profile)
-    if cache is None:
-        cache = _ROWS[profile] = _ThreadRows()
-    cols = cache.columns(profile, thread)
+    cols = _row_cache(profile).columns(profile, thread)
+    if sel is None or (sel.t0 is None and sel.t1 is None):
+        return cols
     assert isinstance(idx, slice)
     lo, hi = (int(i) for i in np.searchsorted(cols["rows"], (idx.start, idx.stop)))
     return {c: a[lo:hi] for c, a in cols.items()}
@@ -203,3 +223,193 @@ def thread_activity(profile: Profile, thread: int, sel: Selection | None = None)
     span = _ends(profile, t, cols["weight"] if profile.unit == UNIT_SECONDS else None) - t
     on = (cpu < 0) | (cpu >= 0.5 * span)
     return t.copy(), on
+
+
+# ---------------------------------------------------------------- activity runs (timeline lanes)
+
+TYPICAL_GAPS = 2048  # a thread's typical sample interval is the median of its first gaps: fixed once known
+
+
+def typical_gap(t: np.ndarray) -> float:
+    """Median interval between a thread's first TYPICAL_GAPS + 1 samples (0.01 s for a single sample).
+
+    Only the first gaps count, so the value stops changing after a few
+    seconds of a live session and runs already built stay valid.
+    """
+    if len(t) < 2:
+        return 0.01
+    med = float(np.median(np.diff(t[: TYPICAL_GAPS + 1])))
+    return med if med > 0 else 0.001
+
+
+def _on_cpu(profile: Profile, cols: dict[str, np.ndarray], last_gap: float) -> np.ndarray:
+    """On CPU when cpu >= half the sample's span (unknown CPU counts as on CPU).
+
+    A sample's span is its weight (seconds) or the time to the thread's next
+    sample (counts; the last one: `last_gap`), so only the last sample's value
+    can change when samples are appended.
+    """
+    t, cpu = cols["time"], cols["cpu"]
+    if profile.unit == UNIT_SECONDS:
+        span = cols["weight"]
+    else:
+        span = np.empty_like(t)
+        span[:-1] = np.diff(t)
+        if len(t):
+            span[-1] = last_gap
+    return (cpu < 0) | (cpu >= 0.5 * span)
+
+
+def _ends_capped(t: np.ndarray, gap: float) -> np.ndarray:
+    """Each sample lasts until the next one, but at most 3 typical gaps (the last: one gap)."""
+    ends = np.empty_like(t)
+    ends[:-1] = np.minimum(t[1:], t[:-1] + 3 * gap)
+    ends[-1] = t[-1] + gap
+    return ends
+
+
+def _breaks(t: np.ndarray, on: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """brk[i] for i >= 1 (relative to the arrays): a new run starts at sample i."""
+    return (on[1:] != on[:-1]) | (t[1:] > ends[:-1] + 1e-12)
+
+
+def _runs_from(t: np.ndarray, on: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(first sample, start, end, on) of each run over all of `t` (a run starts at index 0)."""
+    ends = _ends_capped(t, gap)
+    brk = np.ones(len(t), bool)
+    brk[1:] = _breaks(t, on, ends)
+    first = np.flatnonzero(brk)
+    last = np.empty_like(first)
+    last[:-1] = first[1:] - 1
+    last[-1] = len(t) - 1
+    return first, t[first], ends[last], on[first]
+
+
+class _Runs:
+    """One thread's closed activity runs, extended as samples arrive.
+
+    A break before sample i depends on samples i-1, i and i+1 (the on-CPU
+    test of a sample-count profile looks at the next sample), so every break
+    up to the next-to-last sample is final: runs closed by such a break never
+    change, and the run still open only needs its start remembered.
+    """
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self.first = np.zeros(0, np.int64)  # first sample of each closed run
+        self.start = np.zeros(0)
+        self.width = np.zeros(0)
+        self.on = np.zeros(0, bool)
+        self.count = 0
+        self.open_first = 0  # first sample of the open run
+        self.scanned = 1  # breaks before samples < scanned are known (none inside the open run)
+
+    def extend(self, profile: Profile, cols: dict[str, np.ndarray]) -> None:
+        t = cols["time"]
+        n = len(t)
+        lo = self.scanned - 1  # breaks are found for samples [scanned, n - 2]
+        if n - 2 < self.scanned:
+            return
+        part = {c: a[lo:n] for c, a in cols.items()}
+        on = _on_cpu(profile, part, self.gap)
+        tt = part["time"]
+        ends = _ends_capped(tt, self.gap)
+        brk = _breaks(tt, on, ends)[: n - 1 - self.scanned]  # sample lo + 1 + k, up to n - 2
+        new = np.flatnonzero(brk) + lo + 1
+        if len(new):
+            firsts = np.concatenate(([self.open_first], new))
+            last = new - 1
+            closed = firsts[:-1]
+            # the open run began before lo, but it has one state throughout: on[lo] is its state
+            self._append(closed, t[closed], ends[last - lo] - t[closed], on[np.maximum(closed - lo, 0)])
+            self.open_first = int(new[-1])
+        self.scanned = n - 1
+
+    def _append(self, first: np.ndarray, start: np.ndarray, width: np.ndarray, on: np.ndarray) -> None:
+        k, add = self.count, len(first)
+        if k + add > len(self.first):
+            size = max(2 * (k + add), 256)
+            for name in ("first", "start", "width", "on"):
+                old = getattr(self, name)
+                grown = np.empty(size, old.dtype)
+                grown[:k] = old[:k]
+                setattr(self, name, grown)
+        self.first[k : k + add] = first
+        self.start[k : k + add] = start
+        self.width[k : k + add] = width
+        self.on[k : k + add] = on
+        self.count = k + add
+
+    def prefix(self, profile: Profile, cols: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The runs of the thread's first n samples (n <= the samples extended over)."""
+        k = self.count
+        # closed run j ends at the first sample of run j + 1; it is final for n samples when that is <= n - 2
+        if k == 0 or self.open_first <= n - 2:
+            j = k
+        else:
+            j = int(np.searchsorted(self.first[1:k], n - 2, "right"))
+        r = int(self.first[j]) if j < k else self.open_first  # first sample of the run that may still change
+        q = max(r, n - 3)  # no break between r and q: only the last (at most three) samples need a look
+        start, width, on = self._tail(profile, cols, r, q, n)
+        out_start = np.empty(j + len(start))
+        out_width = np.empty(j + len(start))
+        out_on = np.empty(j + len(start), bool)
+        out_start[:j], out_width[:j], out_on[:j] = self.start[:j], self.width[:j], self.on[:j]
+        out_start[j:], out_width[j:], out_on[j:] = start, width, on
+        return out_start, out_width, out_on
+
+    def _tail(
+        self, profile: Profile, cols: dict[str, np.ndarray], r: int, q: int, n: int
+    ) -> tuple[list[float], list[float], list[bool]]:
+        """Runs over samples q..n-1 (at most three), the first one starting at sample r.
+
+        Plain floats: for three samples numpy's per-call cost is most of the
+        refresh; the arithmetic is the same IEEE double arithmetic as `_runs_from`.
+        """
+        t = cols["time"][q:n].tolist()
+        cpu = cols["cpu"][q:n].tolist()
+        gap = self.gap
+        if profile.unit == UNIT_SECONDS:
+            span = cols["weight"][q:n].tolist()
+        else:
+            span = [t[i + 1] - t[i] for i in range(len(t) - 1)] + [gap]
+        on = [c < 0 or c >= 0.5 * s for c, s in zip(cpu, span, strict=True)]
+        ends = [min(t[i + 1], t[i] + 3 * gap) for i in range(len(t) - 1)] + [t[-1] + gap]
+        starts, widths, states = [], [], []
+        first_t = float(cols["time"][r])
+        first = 0
+        for i in range(1, len(t) + 1):
+            if i == len(t) or on[i] != on[i - 1] or t[i] > ends[i - 1] + 1e-12:
+                begin = first_t if first == 0 else t[first]
+                starts.append(begin)
+                widths.append(ends[i - 1] - begin)
+                states.append(on[first])
+                first = i
+        return starts, widths, states
+
+
+def activity_runs(profile: Profile, thread: int, t1: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, width, on_cpu) of the runs of consecutive samples of a thread in the same state, before t1.
+
+    A sample lasts until the thread's next sample, but at most three typical
+    intervals (`typical_gap`): a long gap means the thread was not sampled
+    (e.g. idle in C). On a time-sorted profile the runs are kept and extended
+    with new samples, and any t1 (a replay playhead) reads a prefix of them,
+    so a refresh costs the new samples, not all of them.
+    """
+    sel = Selection(t1=t1) if t1 is not None else None
+    cols = _thread_columns(profile, thread, sel)
+    n = len(cols["time"])
+    if n == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+    if not profile._samples_sorted or n <= TYPICAL_GAPS + 1:  # no index yet, or the typical gap may still move
+        gap = typical_gap(cols["time"])
+        _first, start, end, on = _runs_from(cols["time"], _on_cpu(profile, cols, gap), gap)
+        return start, end - start, on
+    cache = _row_cache(profile)
+    full = cols if sel is None else _thread_columns(profile, thread, None)
+    runs = cache.runs.get(thread)
+    if runs is None:
+        runs = cache.runs[thread] = _Runs(typical_gap(full["time"]))
+    runs.extend(profile, full)
+    return runs.prefix(profile, full, n)
