@@ -39,6 +39,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 STOP_GRACE_S = 3.0
 DRAIN_INTERVAL_S = 0.1  # frames are applied to the model at most ~10 times a second
+DRAIN_BUDGET_S = 0.015  # GUI-thread time one drain may take; a backlog continues on the next turn
 
 
 def demo_script() -> Path:
@@ -253,7 +254,7 @@ class LiveSession(QObject):
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
         self.collector.close()
-        self._drain()
+        self._drain(None)
         if self.keep_path is None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
@@ -289,12 +290,19 @@ class LiveSession(QObject):
         wait = DRAIN_INTERVAL_S - (time.monotonic() - self._last_drain)
         self._drain_timer.start(max(0, int(wait * 1000)))
 
-    def _drain(self) -> None:
-        self._last_drain = time.monotonic()
+    def _drain(self, budget_s: float | None = DRAIN_BUDGET_S) -> None:
+        """Apply queued frames to the model; after `budget_s` of work, leave the rest for the next turn.
+
+        A backlog (the GUI was busy, or a burst arrived) is applied in slices so
+        input, painting and timers get in between; None applies everything.
+        """
+        start = time.monotonic()
+        self._last_drain = start
         with self._lock:
             frames, self._pending = self._pending, []
             self._woken = False
             done = self._stream_done
+        applied = 0
         if frames:
             profile = self.doc.profile
             for kind, payload in frames:
@@ -302,12 +310,21 @@ class LiveSession(QObject):
                     apply_message(profile, kind, payload)
                 except (ValueError, KeyError, TypeError, IndexError) as exc:
                     profile.notices.append({"level": "warning", "message": f"bad {wire.describe(kind)} frame: {exc}"})
+                applied += 1
+                if budget_s is not None and time.monotonic() - start > budget_s and applied < len(frames):
+                    break
             self.doc.model_grew()
+        if applied < len(frames):
+            with self._lock:
+                self._pending[:0] = frames[applied:]  # before anything that arrived meanwhile
+                self._woken = True  # a drain is scheduled: workers need not wake the GUI thread
+            self._drain_timer.start(0)
+            return
         if done and self.state == "detaching":
             self._finish_state()
 
     def _on_exit(self, status: int) -> None:
-        self._drain()
+        self._drain(None)
         if status >= 0:
             self.exit_status = status
         self._finish_state()

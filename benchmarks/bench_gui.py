@@ -15,6 +15,7 @@ Figures and targets:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,7 @@ class _Trace:
     def __init__(self) -> None:
         self.calls: list[tuple[float, float, str]] = []
         self._undo: list[tuple[object, str, object]] = []
+        self._gc_start = 0.0
 
     def _wrap(self, owner: object, attr: str, label: object) -> None:
         orig = getattr(owner, attr)
@@ -165,8 +168,18 @@ class _Trace:
             return f"paint {widget.title if widget is not None else 'plot'}"
 
         self._wrap(pg.GraphicsView, "paintEvent", pane_of)
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        """Garbage collections are GUI-thread pauses too (mostly: any thread may trigger one)."""
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_start = now
+        elif threading.current_thread() is threading.main_thread():
+            self.calls.append((now, now - self._gc_start, f"gc generation {info.get('generation')}"))
 
     def uninstall(self) -> None:
+        gc.callbacks.remove(self._gc)
         for owner, attr, orig in reversed(self._undo):
             setattr(owner, attr, orig)
 

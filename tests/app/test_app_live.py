@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -200,3 +201,54 @@ def test_attach_to_a_missing_process_fails_with_one_line(tmp_path):
     assert proc.returncode == 2
     assert "999999" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "a.png").exists()
+
+
+def test_a_backlog_of_frames_is_applied_in_slices(qtbot, qapp, tmp_path):
+    """_drain stops after its time budget and finishes on later turns; the model ends up whole."""
+    from pyrometer.app.live import LiveSession
+    from pyrometer.core.recording import iter_raw_frames
+
+    rec = tmp_path / "server.pyro"
+    export_profile(server_profile(), rec)
+    frames = list(iter_raw_frames(rec))
+    assert len(frames) > 3
+    session = LiveSession({}, "replayed", save_path=tmp_path / "live.pyro")
+    session._pending = list(frames)
+    session._drain(budget_s=0.0)  # a budget already spent: one frame per turn
+    assert len(session._pending) == len(frames) - 1
+    assert session._drain_timer.isActive()  # the rest continues on the next event-loop turn
+    qtbot.waitUntil(lambda: not session._pending, timeout=10000)
+    whole, _report = read_recording(rec)
+    assert session.doc.profile.sample_count == whole.sample_count
+    assert np.array_equal(session.doc.profile.samples["stack"], whole.samples["stack"])
+    session.collector.close()
+
+
+def test_tick_lets_a_due_timer_run_between_panes(qtbot, window, tmp_path):
+    """Each stale pane refreshes on its own event-loop turn: a 10 ms timer gets in between two slow ones."""
+    from PySide6.QtCore import QTimer
+
+    rec = tmp_path / "server.pyro"
+    export_profile(server_profile(), rec)
+    window.open_files([rec], show_dialog=False)
+    qtbot.waitUntil(lambda: window.current_view() is not None, timeout=15000)
+    view = window.current_view()
+    view.refresh_visible()
+    order: list[str] = []
+    slow = [p for p in view.visible_panes()][:2]
+    assert len(slow) == 2
+    for pane in slow:
+        def refresh(pane=pane):  # type: ignore[no-untyped-def]
+            order.append(pane.title)
+            time.sleep(0.03)
+        pane.refresh = refresh  # type: ignore[method-assign]
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: order.append("timer"))
+    timer.start()
+    view.doc.touch()  # a view change: every visible pane is stale
+    qtbot.waitUntil(lambda: all(p.title in order for p in slow), timeout=5000)
+    timer.stop()
+    first, second = (order.index(p.title) for p in slow)
+    a, b = sorted((first, second))
+    assert "timer" in order[a + 1 : b], order
