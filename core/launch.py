@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from pyrometer.core.collector import Collector
+from pyrometer.frozen import frozen_python, interpreter_env, is_bundle_interpreter
 
 TYPE_CHECKING = False  # typing is not imported on `pyrometer record`'s start-up path
 if TYPE_CHECKING:
@@ -132,10 +133,10 @@ def _looks_like_interpreter(word: str) -> str | None:
     return None
 
 
-def default_python() -> str:
-    """The interpreter for a bare ``SCRIPT``: ours, or ``python3`` on PATH in a frozen app."""
+def default_python(script: str | None = None) -> str:
+    """The interpreter for a bare ``SCRIPT``: ours, or in a frozen app see `frozen_python`."""
     if getattr(sys, "frozen", False):  # PyInstaller: sys.executable is the app itself
-        return shutil.which("python3") or shutil.which("python") or "python3"
+        return frozen_python(script)
     return sys.executable
 
 
@@ -201,7 +202,8 @@ def parse_target(words: list[str], python: str | None = None) -> Target:
         shebang = _shebang_python(first)
         if shebang is not None:
             return _parse_python_command(shebang[0], [*shebang[1:], *words])
-    return _parse_python_command(python or default_python(), words)
+    script = None if first.startswith("-") else first
+    return _parse_python_command(python or default_python(script), words)
 
 
 def build_command(target: Target, bootstrap: str | os.PathLike[str] | None = None) -> list[str]:
@@ -216,9 +218,8 @@ _PROBE = "import sys; sys.stdout.write('%d.%d' % tuple(sys.version_info[:2]))"
 
 def interpreter_version(python: str) -> tuple[int, int] | None:
     """The Python version of an interpreter (works down to 2.7), or None if it does not answer."""
-    if not getattr(sys, "frozen", False) and os.path.realpath(python) == os.path.realpath(
-        sys.executable
-    ):
+    # (a frozen app is its own interpreter too: launch() starts it as Python, see pyrometer.frozen)
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
         return (sys.version_info[0], sys.version_info[1])
     try:
         out = subprocess.run(
@@ -276,6 +277,8 @@ def launch(
     check_interpreter(target.python)
     child_env = dict(os.environ if env is None else env)
     child_env.update(collector.agent_env(options))
+    if is_bundle_interpreter(target.python):
+        child_env.update(interpreter_env())
     pipe = subprocess.PIPE if capture_output else None
     try:
         proc = subprocess.Popen(
