@@ -8,6 +8,14 @@ clocks are not available), which tells on-CPU from waiting. A thread whose
 CPU clock has not advanced since its previous sample cannot have executed
 anything, so its previous stack is reused without walking its frames (most
 threads of a real program are idle most of the time).
+
+When no sampled thread used more than ``IDLE_CPU_SHARE`` of a core since the
+previous tick, the sampler backs off, doubling its sleep up to
+``IDLE_BACKOFF`` intervals (and never past 50 ms): a waiting program costs
+fewer wake-ups, while time accounting stays exact because every sample's
+weight is the real time since the thread's previous one. The first tick that
+sees a thread running brings the rate back to the one asked for, so a
+CPU-bound thread is always sampled at the full rate.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 BATCH_SECONDS = 0.05
+IDLE_CPU_SHARE = 0.02  # a thread below 2% of a core since its last sample counts as waiting
+IDLE_BACKOFF = 4  # at most this many intervals between ticks while every thread waits
+IDLE_MAX_SLEEP = 0.05
 TELEMETRY_SECONDS = 1.0
 
 
@@ -40,6 +51,7 @@ class Sampler:
         self._tick_lock = threading.Lock()  # held by a tick and by stop()'s final flush
         self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
         self.ticks = 0
+        self.busy = True  # did the last tick see a thread running (or one it could not judge)?
         self.samples_taken = 0
         self.samples_dropped = 0
         self.started_at = 0.0
@@ -115,8 +127,11 @@ class Sampler:
         deadline = self.started_at
         last_batch = self.started_at
         last_telemetry = self.started_at
+        longest = max(interval, min(interval * IDLE_BACKOFF, IDLE_MAX_SLEEP))
+        step = interval
         while True:
-            deadline += interval
+            step = interval if self.busy else min(step * 2, longest)
+            deadline += step
             delay = deadline - perf_counter()
             if delay < -interval:
                 deadline = perf_counter()  # far behind (GIL-starved): do not burst to catch up
@@ -151,6 +166,7 @@ class Sampler:
         now = perf_counter()
         t = now - session.clock.t0
         interval = self.interval
+        busy = False
         for ident, frame in frames.items():
             if ident in agent:
                 continue
@@ -169,6 +185,8 @@ class Sampler:
             else:
                 weight = interval
                 cpu = -1.0
+            if not busy and (cpu < 0 or cpu > IDLE_CPU_SHARE * weight):
+                busy = True
             rec.last_time = t
             rec.last_cpu = cpu_now
             self._times.append(t)
@@ -182,6 +200,7 @@ class Sampler:
         if self.ticks % 100 == 0:
             threads.forget_missing(frames)
         del frames
+        self.busy = busy
         self.ticks += 1
         self.last_tick_at = now
         return now

@@ -28,6 +28,7 @@ import _socket  # not socket.py: see transport
 import os
 import sys
 import threading
+import time
 import weakref
 
 from . import wire
@@ -163,7 +164,7 @@ class AgentSession:
             "implementation": sys.implementation.name,
             "executable": sys.executable,
             "host": host,
-            "start_wall": __import__("time").time(),
+            "start_wall": time.time(),
             "clock": "perf_counter",
             "t0": self.clock.t0,
             "argv": list(opts["argv"]),
@@ -362,6 +363,9 @@ class AgentSession:
             "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
             "agent_cpu_s": round(self.agent_cpu_s(), 6),
             "loop_hook_s": round(self.loops.hook_s, 6),
+            # the whole target's CPU: with a plain run's, it gives the agent's true cost,
+            # including the work its hooks do inside the program's own threads
+            "process_cpu_s": round(time.process_time(), 6),
             "bytes_sent": bytes_sent if isinstance(bytes_sent, int) else self.bytes_emitted,
             "lag_probes": self.lag_probes + len(self.loops.lag),
             "lag_dropped": self.lag_dropped,
