@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import builtins
 import os
-import shutil
 import sys
 import types
-from types import CodeType
-from typing import Any
+
+TYPE_CHECKING = False  # on `pyrometer record`'s start-up path: typing and shutil stay unimported
+if TYPE_CHECKING:
+    from types import CodeType
+    from typing import Any
 
 ENV_VAR = "PYROMETER_AS_PYTHON"
 # interpreter options that take a separate argument (accepted and ignored)
@@ -62,6 +64,8 @@ def frozen_python(script: str | None = None) -> str:
         path = os.path.realpath(os.path.abspath(script))
         if path.startswith(os.path.realpath(root) + os.sep):
             return sys.executable
+    import shutil
+
     return shutil.which("python3") or shutil.which("python") or sys.executable
 
 
