@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -564,6 +564,16 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
+def app_icon() -> QIcon:
+    """Pyrometer's icon at every size rendered in resources/icons (see packaging/render_icons.py)."""
+    import pyrometer.resources as res
+
+    icon = QIcon()
+    for png in sorted((Path(res.__file__).resolve().parent / "icons").glob("pyrometer-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once) with organisation names for QSettings and the theme applied."""
     app = QApplication.instance()
@@ -571,6 +581,8 @@ def application(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv or ["pyrometer"])
     app.setOrganizationName("Pyrometer")
     app.setApplicationName("Pyrometer")
+    app.setDesktopFileName("pyrometer")  # Wayland/taskbars match the window to pyrometer.desktop
+    app.setWindowIcon(app_icon())
     theme.apply()
     hints = app.styleHints()
     if hasattr(hints, "colorSchemeChanged") and not getattr(app, "_pyrometer_follows_scheme", False):
