@@ -103,6 +103,8 @@ class LiveSession(QObject):
         self._duration_timer: QTimer | None = None
         self._target: Target | None = None
         self._kill_timer: QTimer | None = None
+        self.cwd: str | None = None  # launch only: where the program runs (None: here)
+        self.extra_env: dict[str, str] = {}  # launch only: added to the program's environment
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -113,15 +115,33 @@ class LiveSession(QObject):
         python: str | None = None,
         save_path: str | os.PathLike[str] | None = None,
         parent: QObject | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> LiveSession:
-        """Prepare a launch (raises LaunchError with a one-line reason for a bad command)."""
+        """Prepare a launch (raises LaunchError with a one-line reason for a bad command).
+
+        `cwd`: the directory the program runs in (a relative script is looked
+        up there first); `env`: variables added to this process's environment
+        for the program.
+        """
         from pyrometer.core.launch import LaunchError, parse_target
 
         if not words:
             raise LaunchError("nothing to run: give a script, -m MODULE or -c CODE after --")
-        target = parse_target(list(words), python)
+        words = list(words)
+        if cwd is not None:
+            if not os.path.isdir(cwd):
+                raise LaunchError(f"working directory {cwd} does not exist")
+            first = words[0]
+            if not first.startswith("-") and not os.path.isabs(first) and os.path.isfile(os.path.join(cwd, first)):
+                words[0] = os.path.join(os.path.abspath(cwd), first)  # a script named relative to where it runs
+        target = parse_target(words, python)
         self = cls(options or {}, target.describe(), save_path, parent)
         self._target = target
+        self.cwd = None if cwd is None else os.path.abspath(cwd)
+        self.extra_env = dict(env or {})
+        if self.cwd is not None:
+            self.doc.profile.meta["cwd"] = self.cwd
         self.doc.name = Path(target.target).name if target.kind == "script" else f"{target.kind} {target.target[:30]}"
         return self
 
@@ -157,7 +177,8 @@ class LiveSession(QObject):
 
                 assert self._target is not None
                 options["argv"] = self._target.argv()
-                self.proc = launch(self._target, self.collector, options, capture_output=True)
+                env = {**os.environ, **self.extra_env} if self.extra_env else None
+                self.proc = launch(self._target, self.collector, options, capture_output=True, cwd=self.cwd, env=env)
                 self.pid = self.proc.pid
                 threading.Thread(target=self._wait_proc, name="pyrometer-wait", daemon=True).start()
         except Exception as exc:

@@ -442,16 +442,25 @@ class MainWindow(QMainWindow):
             return
         try:
             words = dlg.target()
-        except ValueError as exc:  # unbalanced quotes
-            self.show_error("Cannot launch", f"arguments: {exc}")
+            env = dlg.environment()
+        except ValueError as exc:  # unbalanced quotes, an environment line that is not KEY=VALUE
+            self.show_error("Cannot launch", str(exc))
             return
-        self.launch(words, dlg.options(), python=dlg.interpreter())
+        self.launch(words, dlg.options(), python=dlg.interpreter(), cwd=dlg.working_directory(), env=env)
 
-    def launch(self, target: list[str], options: dict[str, object] | None = None, python: str | None = None) -> SessionView | None:
+    def launch(
+        self,
+        target: list[str],
+        options: dict[str, object] | None = None,
+        python: str | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> SessionView | None:
+        """Launch a program live; `cwd` is where it runs, `env` is added to its environment."""
         from pyrometer.app.live import LiveSession
 
         try:
-            session = LiveSession.launch(target, options or {}, python=python, parent=self)
+            session = LiveSession.launch(target, options or {}, python=python, parent=self, cwd=cwd, env=env)
         except Exception as exc:
             self.show_error("Cannot launch", str(exc))
             return None

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -56,7 +57,7 @@ def window(qtbot, qapp, tmp_path):
         s.shutdown()
 
 
-def _function_names(view) -> set[str]:
+def _function_names(view: Any) -> set[str]:
     m = view.pane("Functions").model
     return {m.data(m.index(r, COL_FUNCTION)) for r in range(m.rowCount())}
 
@@ -75,7 +76,7 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     pane = view.pane("Functions")
     calls: list[float] = []
     original = pane.refresh
-    pane.refresh = lambda: (calls.append(time.monotonic()), original())[1]  # type: ignore[method-assign]
+    pane.refresh = lambda: (calls.append(time.monotonic()), original())[1]  # type: ignore[method-assign,func-returns-value]
     grew = view.doc.profile.sample_count
     qtbot.wait(1000)
     pane.refresh = original  # type: ignore[method-assign]
@@ -252,3 +253,82 @@ def test_tick_lets_a_due_timer_run_between_panes(qtbot, window, tmp_path):
     first, second = (order.index(p.title) for p in slow)
     a, b = sorted((first, second))
     assert "timer" in order[a + 1 : b], order
+
+
+SHOW_PLACE = textwrap.dedent(
+    """
+    import os
+    print("cwd=" + os.getcwd(), flush=True)
+    print("value=" + os.environ.get("PYRO_TEST_VALUE", "<unset>"), flush=True)
+    print("kept=" + ("yes" if "PATH" in os.environ else "no"), flush=True)
+    """
+)
+
+
+def _console_text(view: Any) -> str:
+    return view.pane("Console").text.toPlainText()
+
+
+def test_launch_dialog_runs_the_program_where_and_with_the_environment_given(qtbot, window, tmp_path):
+    """File › Launch with a working directory and KEY=VALUE lines: the real program sees both."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from pyrometer.app.launch_dialog import LaunchDialog
+
+    work = tmp_path / "work dir"
+    work.mkdir()
+    (work / "show_place.py").write_text(SHOW_PLACE)
+    filled: list[LaunchDialog] = []
+
+    def fill() -> None:
+        dlg = QApplication.activeModalWidget()
+        if not isinstance(dlg, LaunchDialog):
+            QTimer.singleShot(20, fill)
+            return
+        dlg.script.setText("show_place.py")  # relative: found in the working directory
+        dlg.cwd.setText(str(work))
+        dlg.env.setPlainText("# a comment\nPYRO_TEST_VALUE=hello = world\n\n")
+        filled.append(dlg)
+        dlg.launch_button.click()
+
+    QTimer.singleShot(0, fill)
+    window.launch_dialog()
+    assert filled and not window.errors, window.errors
+    session = window.live_sessions[0]
+    view = window.current_view()
+    qtbot.waitUntil(lambda: not session.running, timeout=30000)
+    view.show_pane("Console")
+    view.refresh_visible()
+    lines = [ln for _t, _s, chunk in view.doc.profile.output for ln in chunk.splitlines()]
+    assert f"cwd={work}" in lines
+    assert "value=hello = world" in lines  # everything after the first '=' is the value
+    assert "kept=yes" in lines  # added to the environment, not replacing it
+    assert f"cwd={work}" in _console_text(view)
+    # the next dialog starts from the values used last time
+    again = LaunchDialog()
+    qtbot.addWidget(again)
+    assert again.script.text() == "show_place.py"
+    assert again.working_directory() == str(work)
+    assert again.environment() == {"PYRO_TEST_VALUE": "hello = world"}
+
+
+def test_launch_dialog_refuses_a_bad_environment_line_or_directory(qtbot, window, tmp_path):
+    from pyrometer.app.launch_dialog import LaunchDialog, parse_environment
+
+    assert parse_environment("A=1\n  B = two words \n#C=3\n\nD=") == {"A": "1", "B": "two words", "D": ""}
+    with pytest.raises(ValueError, match="line 2"):
+        parse_environment("A=1\nnot a pair\n")
+    dlg = LaunchDialog()
+    qtbot.addWidget(dlg)
+    dlg.script.setText(str(tmp_path / "x.py"))
+    dlg.cwd.setText("")
+    dlg.env.setPlainText("GOOD=1\nBAD LINE")
+    dlg.accept()
+    assert dlg.result() != LaunchDialog.DialogCode.Accepted and "line 2" in dlg.error.text()
+    dlg.env.setPlainText("GOOD=1")
+    dlg.cwd.setText(str(tmp_path / "missing"))
+    dlg.accept()
+    assert dlg.result() != LaunchDialog.DialogCode.Accepted and "does not exist" in dlg.error.text()
+    assert window.launch(["x.py"], cwd=str(tmp_path / "missing")) is None
+    assert "does not exist" in window.errors[-1]
