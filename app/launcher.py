@@ -3,7 +3,8 @@
 Qt is imported only inside the handlers, so `pyrometer --help` and headless
 commands never pay for it. `--screenshot PNG` renders the main window
 (≥ 1440×900) once everything is loaded — or after `--screenshot-after`
-seconds of a live session — saves it and exits; it uses the offscreen
+seconds of a live session — saves it and exits (`--screenshot-pane TITLE`:
+only that pane, shown alone); it uses the offscreen
 platform when no display is set, so it works on a headless machine.
 """
 
@@ -40,18 +41,52 @@ def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
     return app, win
 
 
-def take_screenshot(win: MainWindow, path: str) -> bool:
-    """Refresh every visible pane, render the window to PNG; True if written."""
+def take_screenshot(win: MainWindow, path: str, pane: str | None = None) -> bool:
+    """Refresh every visible pane, render the window (or one pane) to PNG; True if written."""
     from PySide6.QtWidgets import QApplication
 
     if win.width() < SCREENSHOT_SIZE[0] or win.height() < SCREENSHOT_SIZE[1]:
         win.resize(max(win.width(), SCREENSHOT_SIZE[0]), max(win.height(), SCREENSHOT_SIZE[1]))
     for _ in range(3):
         QApplication.processEvents()
+    if pane:
+        return _pane_screenshot(win, path, pane)
     for view in win.views():
         view.refresh_visible()
     QApplication.processEvents()
     ok = bool(win.grab().save(path, "PNG"))
+    if not ok:
+        print(f"pyrometer: cannot write screenshot {path}", file=sys.stderr)
+    return ok
+
+
+def _pane_screenshot(win: MainWindow, path: str, title: str) -> bool:
+    """Show one pane alone (filling the window), grab its dock, then put the layout back."""
+    from PySide6.QtWidgets import QApplication
+
+    view = win.current_view()
+    pane = view.pane(title) if view is not None else None
+    if view is None or pane is None:
+        names = ", ".join(p.title for p in view.panes) if view is not None else "none (nothing open)"
+        print(f"pyrometer: no pane {title!r}; panes: {names}", file=sys.stderr)
+        return False
+    saved = view.saveState()
+    target = view.docks[pane.objectName()]
+    for dock in view.docks.values():
+        dock.setVisible(dock is target)
+    target.raise_()
+    for _ in range(3):
+        QApplication.processEvents()
+    view.refresh_visible(force=True)
+    select = getattr(pane, "select_event", None)  # the event loop pane: show the worst stall's stack
+    if callable(select) and getattr(pane, "events", None):
+        events = list(pane.events)  # type: ignore[attr-defined]
+        select(max(range(len(events)), key=lambda i: events[i].duration))
+        view.doc.clear_range()  # selecting zooms every pane to the stall; the shot shows the session
+        view.refresh_visible(force=True)
+    QApplication.processEvents()
+    ok = bool(target.grab().save(path, "PNG"))
+    view.restoreState(saved)
     if not ok:
         print(f"pyrometer: cannot write screenshot {path}", file=sys.stderr)
     return ok
@@ -67,7 +102,7 @@ def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool) -> N
         return
 
     def shoot() -> None:
-        ok = take_screenshot(win, path)
+        ok = take_screenshot(win, path, getattr(args, "screenshot_pane", None))
         win.close()
         QApplication.exit(0 if ok else 1)
 
