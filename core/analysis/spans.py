@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -83,12 +84,18 @@ class _ThreadRows:
         self.generation = profile.generation
         if n > self.n:
             new = profile.samples["thread"][self.n : n]
-            order = np.argsort(new, kind="stable")
-            cuts = np.flatnonzero(np.diff(new[order])) + 1
-            for part in np.split(order, cuts):
-                rows = part.astype(np.int64) + self.n
-                cols = {"rows": rows, **{c: profile.samples[c][rows].astype(np.float64) for c in _COLUMNS}}
-                self._append(int(new[part[0]]), cols)
+            lo, hi = int(new.min()), int(new.max())
+            # thread ids are small (the agent numbers them): a 16-bit key sorts by radix, ~7x faster
+            key = (new - lo).astype(np.uint16) if hi - lo < 1 << 16 else new
+            order = np.argsort(key, kind="stable")
+            by_thread = new[order]
+            bounds = [0, *(np.flatnonzero(by_thread[1:] != by_thread[:-1]) + 1).tolist(), len(order)]
+            # gather each column once for all threads, then hand every thread its slice
+            cols = {"rows": order.astype(np.int64) + self.n}
+            for c in _COLUMNS:
+                cols[c] = profile.samples[c][self.n : n][order].astype(np.float64)
+            for a, b in pairwise(bounds):
+                self._append(int(by_thread[a]), {c: v[a:b] for c, v in cols.items()})
             self.n = n
             self.check = self._fingerprint(profile, n - 1)
 
