@@ -89,3 +89,20 @@ def test_runs_follow_a_resorted_profile() -> None:
     want = reference_runs(p, 1, None)
     assert got[0].tolist() == want[0] and got[2].tolist() == want[2]
     assert len(want[0]) > 3
+
+
+def test_far_apart_thread_ids_are_indexed_too() -> None:
+    """Thread ids more than 2**16 apart take the general sort; the runs are the same."""
+    rng = np.random.default_rng(3)
+    p = Profile(unit=UNIT_SECONDS)
+    s = p.intern_stack_path([p.intern_frame("work", "/srv/app.py", 3, 1)])
+    t_next = 0.0
+    for size in (3000, 2500, 40):
+        t, th, cpu, w = _batch(rng, t_next, size)
+        t_next = float(t[-1])
+        p.add_samples(t, np.where(th == 1, 7, 2_000_000_000).astype(np.int32), np.full(size, s), weight=w, cpu=cpu)
+        for thread in (7, 2_000_000_000):
+            got = activity_runs(p, thread)
+            want = reference_runs(p, thread, None)
+            assert got[0].tolist() == want[0] and got[2].tolist() == want[2]
+            assert len(want[0]) > 0
