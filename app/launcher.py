@@ -28,8 +28,22 @@ def _prepare_platform(args: argparse.Namespace) -> None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
+def _check_pane_title(args: argparse.Namespace) -> None:
+    """Refuse an unknown --screenshot-pane before anything loads (exit status 2)."""
+    title = getattr(args, "screenshot_pane", None)
+    if not title:
+        return
+    from pyrometer.app.session_view import pane_classes
+
+    titles = [cls.title for cls in pane_classes()]
+    if title.lower() not in {t.lower() for t in titles}:
+        print(f"pyrometer: no pane {title!r}; panes: {', '.join(titles)}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
     _prepare_platform(args)
+    _check_pane_title(args)
     from pyrometer.app.main_window import MainWindow, application
 
     app = application(sys.argv[:1])
@@ -67,8 +81,7 @@ def _pane_screenshot(win: MainWindow, path: str, title: str) -> bool:
     view = win.current_view()
     pane = view.pane(title) if view is not None else None
     if view is None or pane is None:
-        names = ", ".join(p.title for p in view.panes) if view is not None else "none (nothing open)"
-        print(f"pyrometer: no pane {title!r}; panes: {names}", file=sys.stderr)
+        print(f"pyrometer: no pane {title!r} in this window", file=sys.stderr)
         return False
     saved = view.saveState()
     target = view.docks[pane.objectName()]
