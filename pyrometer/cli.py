@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS] | -- -m MODULE [ARGS] | -- python SCRIPT [ARGS]")
 
     p = sub.add_parser("open", help="open profiles or recordings in the window")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="*", help="none: the start page (what the desktop menu entry runs)")
     _add_screenshot_options(p)
 
     p = sub.add_parser("run", help="launch a program and profile it live in the window")

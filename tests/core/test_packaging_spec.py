@@ -128,6 +128,17 @@ def test_desktop_file_has_what_menus_and_file_managers_need() -> None:
     assert entry["MimeType"] == MIME_TYPE + ";"
 
 
+def test_desktop_exec_parses_with_and_without_files() -> None:
+    """The menu runs Exec with %F expanded to nothing; a double-click gives the files."""
+    from pyrometer.cli import build_parser
+
+    words = _desktop_entry(DESKTOP)["Exec"].split()
+    assert words[0] == "pyrometer" and words[-1] == "%F"
+    parser = build_parser()
+    assert parser.parse_args(words[1:-1]).files == []
+    assert parser.parse_args([*words[1:-1], "a.pyro", "b.pyro"]).files == ["a.pyro", "b.pyro"]
+
+
 def test_desktop_file_validates() -> None:
     tool = shutil.which("desktop-file-validate")
     if tool is None:
