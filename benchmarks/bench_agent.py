@@ -29,9 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from pyrometer.core.recording import read_recording
 
-PY = sys.executable
+PY = sys.executable  # runs every target, plain or recorded
+RECORDER = PY  # runs `pyrometer record`: replaced by a pip-installed copy (see main)
+ROOT = Path(__file__).resolve().parents[1]
 
 CPU_SCRIPT = '''\
 """Call-heavy CPU-bound workload: recursion plus many small calls and methods."""
@@ -179,15 +183,20 @@ def _inner_seconds(stdout: str) -> float | None:
 
 
 def _main_thread_rate(pyro: Path) -> tuple[float, float, int]:
-    """(main-thread samples per second, telemetry effective rate, main samples)."""
+    """(main-thread samples per second while it ran, telemetry effective rate, main samples).
+
+    The rate is over the span from the main thread's first sample to its last:
+    a 100 Hz sampler that starts one interval after the agent cannot have 100
+    samples in the first second of the session, only 99.
+    """
     profile, _ = read_recording(pyro)
     main_ids = [t.id for t in profile.threads.values() if t.name == "MainThread"]
-    threads = profile.samples["thread"]
-    count = int(sum(int((threads == tid).sum()) for tid in main_ids)) if main_ids else 0
-    tel = profile.telemetry
-    duration = float(tel.get("t") or profile.duration() or 0.0)
-    rate = count / duration if duration > 0 else 0.0
-    return rate, float(tel.get("effective_rate_hz", 0.0)), count
+    mask = np.isin(profile.samples["thread"], main_ids)
+    times = profile.samples["time"][mask]
+    count = int(mask.sum())
+    span = float(times[-1] - times[0]) if count > 1 else 0.0
+    rate = (count - 1) / span if span > 0 else 0.0
+    return rate, float(profile.telemetry.get("effective_rate_hz", 0.0)), count
 
 
 def _run(config: Config, tmp: Path, i: int) -> None:
@@ -215,7 +224,38 @@ def _slug(name: str) -> str:
 
 def _record(tmp: Path, name: str, i: int, *extra: str) -> list[str]:
     out = tmp / f"{_slug(name)}-{i}.pyro"
-    return [PY, "-m", "pyrometer", "record", "-o", str(out), *extra, "--", PY]
+    return [RECORDER, "-m", "pyrometer", "record", "-o", str(out), *extra, "--", PY]
+
+
+def _pip_installed(tmp: Path) -> str | None:
+    """Python of a fresh venv with Pyrometer pip-installed from a wheel of this tree.
+
+    What users run. The development venv's editable install adds a finder to
+    every interpreter start-up (~15 ms of imports in site), which `record`
+    would pay on top of the target's own. Targets still run on PY; the
+    recorder needs only the standard library, so the venv gets no other
+    package. Returns None (and says why) when building or installing fails.
+    """
+    wheels, venv = tmp / "wheel", tmp / "venv"
+    steps = [
+        [PY, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+        [PY, "-m", "venv", str(venv)],
+    ]
+    for cmd in steps:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"  (could not {' '.join(cmd[1:3])}: {done.stderr.strip()[-200:]}; using {PY})")
+            return None
+    python = venv / "bin" / "python"
+    wheel = sorted(wheels.glob("pyrometer-*.whl"))
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel[-1])],
+        capture_output=True, text=True,
+    ) if wheel else None
+    if done is None or done.returncode != 0:
+        print(f"  (could not install the wheel: {done.stderr.strip()[-200:] if done else 'none built'}; using {PY})")
+        return None
+    return str(python)
 
 
 def _precompile() -> None:
@@ -371,7 +411,7 @@ def idle_cost(tmp: Path, seconds: float) -> None:
         out = tmp / f"{_slug(label)}.pyro"
         plain = subprocess.run([PY, str(script), str(seconds)], capture_output=True, text=True, cwd=tmp)
         proc = subprocess.run(
-            [PY, "-m", "pyrometer", "record", "-o", str(out), "--", PY, str(script), str(seconds)],
+            [RECORDER, "-m", "pyrometer", "record", "-o", str(out), "--", PY, str(script), str(seconds)],
             capture_output=True, text=True, cwd=tmp,
         )
         base_cpu, rec_cpu = _process_cpu_share(plain.stdout), _process_cpu_share(proc.stdout)
@@ -432,9 +472,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median)")
     parser.add_argument("--quick", action="store_true", help="one run each, shorter idle phase")
-    parser.add_argument("--scale", type=float, default=1.0, help="CPU workload size (1.0 is about 3 s)")
+    parser.add_argument(
+        "--scale", type=float, default=None,
+        help="CPU workload size (default: calibrated so plain Python takes about 3 s, as the issue asks)",
+    )
     parser.add_argument("--steps", type=int, default=800, help="awaits per task in the asyncio workload")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of the idle targets")
+    parser.add_argument(
+        "--editable", action="store_true",
+        help="run `record` from this development venv instead of a pip-installed wheel",
+    )
     parser.add_argument(
         "--only", choices=("cpu", "idle", "asyncio"), action="append", default=None,
         help="run only this section (repeatable; default all)",
@@ -451,8 +498,16 @@ def main() -> None:
         # warm the page cache, and compile Pyrometer's bytecode as `pip install` does (with
         # PYTHONDONTWRITEBYTECODE set, or after an edit, every run would recompile it)
         _precompile()
-        subprocess.run([PY, str(script), "0.25"], capture_output=True)
-        subprocess.run([PY, "-m", "pyrometer", "record", "--help"], capture_output=True)
+        warm = subprocess.run([PY, str(script), "0.5"], capture_output=True, text=True)
+        if args.scale is None:
+            half = _inner_seconds(warm.stdout) or 1.0
+            args.scale = round(3.0 / (2 * half), 2)
+            print(f"CPU workload scale {args.scale} (plain Python about 3 s on this machine)", flush=True)
+        global RECORDER
+        if not args.editable:
+            RECORDER = _pip_installed(tmp) or PY
+        print(f"pyrometer record runs as: {RECORDER} -m pyrometer", flush=True)
+        subprocess.run([RECORDER, "-m", "pyrometer", "record", "--help"], capture_output=True)
         sections = set(args.only or ("cpu", "idle", "asyncio"))
         if "cpu" in sections:
             configs = cpu_configs(tmp, script)
