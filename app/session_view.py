@@ -44,6 +44,7 @@ PANE_MODULES: tuple[tuple[str, str | None], ...] = (
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
 REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a user looks at first paints first
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
+STEP_YIELD_MAX_MS = 16  # between two panes of a tick the GUI thread is left free this long at most
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
 BOTTOM_SHARE = 0.22
 MAX_GROWTH_INTERVAL_S = 1.0
@@ -92,11 +93,11 @@ class SessionView(QMainWindow):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         self._queue: list[Pane] = []  # stale panes still to refresh in this tick, one per event-loop turn
-        # the next pane of a tick runs from a zero-interval QTimer, not QTimer.singleShot(0): that one is a
-        # posted event, and a chain of them runs before any due timer, so panes ran back to back
+        # the next pane of a tick runs from a QTimer, not QTimer.singleShot(0): that one is a posted
+        # event, and a chain of them runs before any due timer, so panes ran back to back
         self._step_timer = QTimer(self)
         self._step_timer.setSingleShot(True)
-        self._step_timer.setInterval(0)
+        self._step_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._step_timer.timeout.connect(self._step)
         self._cost: dict[str, float] = {}  # seconds the last refresh of each pane took
         self._last_refresh: dict[str, float] = {}
@@ -409,7 +410,9 @@ class SessionView(QMainWindow):
                 continue
             self._refresh_pane(pane)
             if self._queue:
-                self._step_timer.start()
+                # yield as long as that refresh worked (at most a frame): whatever else is due - input,
+                # painting, other timers - runs before the next pane, so a burst is one pane's refresh
+                self._step_timer.start(min(int(self._cost[pane.objectName()] * 1000), STEP_YIELD_MAX_MS))
             return
 
     def _refresh_pane(self, pane: Pane) -> None:
