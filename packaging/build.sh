@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
         --dist=*) dist="${1#*=}"; shift ;;
         --work) work="$2"; shift 2 ;;
         --work=*) work="${1#*=}"; shift ;;
-        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
         --prefix) exec_path="${2%/}/pyrometer"; shift 2 ;;
         --prefix=*) p="${1#*=}"; exec_path="${p%/}/pyrometer"; shift ;;
         --uninstall) uninstall=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "install-desktop.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
