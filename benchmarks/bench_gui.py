@@ -178,7 +178,39 @@ class _Trace:
         elif threading.current_thread() is threading.main_thread():
             self.calls.append((now, now - self._gc_start, f"gc generation {info.get('generation')}", now - self._gc_start))
 
+    def watch(self, last_probe: list[float], late_s: float = 0.025) -> None:
+        """Sample the GUI thread's Python stack while the probe is late (what an un-timed stall was doing).
+
+        A stack that ends in the event loop's exec means Qt itself (layout,
+        item views painting) or a process that was not scheduled at all.
+        """
+        import traceback
+
+        main = threading.main_thread().ident
+        self._watching = threading.Event()
+
+        def run() -> None:
+            while not self._watching.wait(0.003):
+                now = time.perf_counter()
+                if now - last_probe[0] > late_s:
+                    frame = sys._current_frames().get(main or 0)
+                    stack = traceback.extract_stack(frame)[-3:] if frame is not None else []
+                    where = " < ".join(f"{Path(f.filename).name}:{f.name}" for f in reversed(stack))
+                    self.samples.append((now, where))
+
+        self.samples: list[tuple[float, str]] = []
+        threading.Thread(target=run, name="stall-watch", daemon=True).start()
+
+    def stack_samples(self, t0: float, t1: float) -> list[str]:
+        counts: dict[str, int] = {}
+        for at, where in self.samples:
+            if t0 <= at <= t1:
+                counts[where] = counts.get(where, 0) + 1
+        return [f"[{n}x {where}]" for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:2]]
+
     def uninstall(self) -> None:
+        if getattr(self, "_watching", None) is not None:
+            self._watching.set()
         gc.callbacks.remove(self._gc)
         for owner, attr, orig in reversed(self._undo):
             setattr(owner, attr, orig)
@@ -226,13 +258,18 @@ def live_figures(
         clock = QElapsedTimer()
         clock.start()
         last = [clock.elapsed()]
+        last_probe = [time.perf_counter()]
 
         def probe() -> None:
             now = clock.elapsed()
             stalls.append(now - last[0])
             if tracer is not None:
-                stall_at.append((time.perf_counter(), now - last[0]))
+                last_probe[0] = time.perf_counter()
+                stall_at.append((last_probe[0], now - last[0]))
             last[0] = now
+
+        if tracer is not None:
+            tracer.watch(last_probe)
 
         timer = QTimer()
         timer.setInterval(probe_ms)
@@ -258,7 +295,10 @@ def live_figures(
         tracer.uninstall()
         extra["per_call"] = tracer.summary(traced_from)
         worst = sorted(stall_at, key=lambda s: -s[1])[:8]
-        extra["worst_stalls"] = [f"{ms:.0f} ms: " + ", ".join(tracer.within(at - ms / 1000 - 0.001, at)) for at, ms in worst]
+        extra["worst_stalls"] = [
+            f"{ms:.0f} ms: " + ", ".join(tracer.within(at - ms / 1000 - 0.001, at) + tracer.stack_samples(at - ms / 1000, at))
+            for at, ms in worst
+        ]
     stalls.sort()
     return {
         **extra,
