@@ -10,12 +10,13 @@ installs the wrapper right after ``asyncio.events`` is executed, so a program
 that never uses asyncio never pays for importing it.
 
 Per loop: a probe re-armed with ``call_at`` every ``loop_interval`` measures
-how late it woke (LAG). On a loop that woke only for the probe since the
-previous one (idle), the probe backs off, doubling its interval up to
-``PROBE_BACKOFF`` times: a timer every 10 ms alone costs an idle loop ~0.8% of
-a core in wake-ups. The first other wake-up re-arms it at the interval, so a
-loop that turns busy is probed as often as asked from the start, and blocking
-detection does not depend on the probe at all (see below). The loop's selector ``select`` is wrapped (an instance
+how late it woke (LAG). On a loop that spent less than ``IDLE_BUSY_SHARE``
+of the time since the previous probe out of select (idle), the probe backs
+off, doubling its interval up to ``PROBE_BACKOFF`` times: a timer every 10 ms
+alone costs an idle loop ~0.8% of a core in wake-ups. Any other wake-up
+re-arms it one interval ahead, so a block that starts right after an idle
+stretch is measured as on a busy loop, and blocking detection does not
+depend on the probe at all (see below). The loop's selector ``select`` is wrapped (an instance
 attribute, removed on stop) to know exactly when the loop leaves and re-enters
 its idle wait: the loop is *busy* from leaving select to re-entering it. The
 watchdog thread sleeps on a condition (with a timeout, never a busy poll; no
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 SNAPSHOT_SECONDS = 0.25
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
+IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
 SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
 _LOOP_FRAME_NAMES = ("run_forever", "_run_once")
 
@@ -61,9 +63,10 @@ class LoopState:
         self.active = True  # False once the session unhooks this loop
         self.running = False
         self.handle: Any = None  # the armed probe TimerHandle
-        self.step = 0.0  # the probe's current interval (backs off while the loop is idle)
-        self.wakes = 0  # times the loop left select (counted by the select wrapper)
-        self.wakes_at_probe = 0
+        self.step = 0.0  # the interval the probe is armed with
+        self.level = 0.0  # the backed-off interval an idle loop is probed at
+        self.busy_total = 0.0  # seconds the loop spent out of select (the select wrapper)
+        self.busy_at_probe = 0.0
         self.expected = 0.0  # loop.time() the probe is due
         self.last_tick = 0.0  # perf_counter of the last probe run
         self.busy_since: Optional[float] = None  # perf_counter when the loop left select
@@ -234,8 +237,9 @@ class LoopMonitor:
     def _arm(self, state: LoopState, loop: Any) -> None:
         if state.handle is not None:
             state.handle.cancel()
-        state.step = self.interval
-        state.wakes_at_probe = state.wakes
+        state.step = state.level = self.interval
+        since = state.busy_since
+        state.busy_at_probe = state.busy_total + (perf_counter() - since if since is not None else 0.0)
         state.expected = loop.time() + self.interval
         state.handle = loop.call_at(state.expected, self._probe, state)
 
@@ -257,7 +261,6 @@ class LoopMonitor:
             finally:
                 if state.active:
                     state.busy_since = perf_counter()
-                    state.wakes += 1
                     if state.step > monitor.interval:
                         monitor._probe_soon(state)
 
@@ -281,8 +284,7 @@ class LoopMonitor:
             if now >= state.expected - 0.0005:
                 return  # this wake-up is the probe's own timer
             handle.cancel()
-            state.step = self.interval
-            state.wakes_at_probe = state.wakes
+            state.step = self.interval  # the level stays: an idle loop backs off again at once
             state.expected = now + self.interval
             state.handle = loop.call_at(state.expected, self._probe, state)
         except Exception:
@@ -303,12 +305,15 @@ class LoopMonitor:
                 self._report_block(state, state.last_tick + self.interval, start)
             state.capture = None
             state.last_tick = start
-            wakes = state.wakes
-            if state.select_wrapper is not None and wakes - state.wakes_at_probe <= 1:
-                state.step = min(state.step * 2, self.interval * PROBE_BACKOFF)  # idle
+            since = state.busy_since  # the busy period running now (this probe) counts too
+            total = state.busy_total + (start - since if since is not None else 0.0)
+            busy = total - state.busy_at_probe
+            state.busy_at_probe = total
+            if state.select_wrapper is not None and busy < IDLE_BUSY_SHARE * state.step:
+                state.level = min(state.level * 2, self.interval * PROBE_BACKOFF)  # idle
             else:
-                state.step = self.interval
-            state.wakes_at_probe = wakes
+                state.level = self.interval
+            state.step = state.level
             state.expected = loop.time() + state.step
             state.handle = loop.call_at(state.expected, self._probe, state)
             if start >= state.next_snapshot:
@@ -328,6 +333,7 @@ class LoopMonitor:
         if since is None:
             return
         now = perf_counter()
+        state.busy_total += now - since
         if now - since > self.threshold:
             self._report_block(state, since, now)
         state.capture = None

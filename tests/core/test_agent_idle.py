@@ -72,3 +72,27 @@ def test_probe_backs_off_on_an_idle_loop_and_still_sees_a_block(tmp_path: Path) 
     # the wake-up before block() re-armed the probe at 10 ms: it fires ~50 ms late
     assert float(p.lag["lag"].max()) >= 0.04, p.lag["lag"].max()
     assert len(p.blocking) == 1 and 0.05 <= p.blocking[0].duration <= 0.08, p.blocking
+
+
+BUSY_LOOP = """
+import asyncio, time
+
+async def churn():
+    end = time.perf_counter() + 1.0
+    while time.perf_counter() < end:
+        stop = time.perf_counter() + 0.001
+        while time.perf_counter() < stop:
+            pass
+        await asyncio.sleep(0)
+
+session = start(rate_hz=100, loop_interval_ms=10)
+asyncio.run(churn())
+session.stop(exit_status=0)
+"""
+
+
+def test_probe_keeps_its_interval_on_a_busy_loop(tmp_path: Path) -> None:
+    p, _, _ = run_agent_target(sys.executable, BUSY_LOOP, tmp_path)
+    t = p.lag["time"]
+    probes = int(((t > 0.1) & (t < 0.9)).sum())
+    assert probes >= 0.8 * 100 * 0.6, probes  # ~one per 10 ms, never backed off
