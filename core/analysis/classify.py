@@ -35,6 +35,18 @@ def _stdlib_roots() -> tuple[str, ...]:
 _LIB_MARKERS = ("/site-packages/", "/dist-packages/")
 
 
+def _is_stdlib_module_path(path: str) -> bool:
+    """A relative file name of a standard-library module (``threading.py``, ``asyncio/events.py``).
+
+    Frozen apps (PyInstaller) and zipped standard libraries report modules by
+    their path inside the archive; user code run as a script has an absolute
+    path (``__main__.__file__`` is absolute since 3.9).
+    """
+    top = _norm(path).split("/")[0]
+    name = top[:-3] if top.endswith(".py") else top
+    return bool(name) and name in getattr(sys, "stdlib_module_names", ())
+
+
 @functools.lru_cache(maxsize=65536)
 def classify_file(path: str) -> FileKind:
     """Classify a code file name as a profiler reports it."""
@@ -42,6 +54,8 @@ def classify_file(path: str) -> FileKind:
         return "builtin"  # <frozen importlib._bootstrap>, <built-in>, cProfile's "~"
     if path.startswith("<"):
         return "user"  # <string>, <stdin>, <ipython-input-...>: code the user typed
+    if not os.path.isabs(path) and _is_stdlib_module_path(path):
+        return "stdlib"
     norm = "/" + _norm(path).lstrip("/")
     if any(m in norm for m in _LIB_MARKERS):
         return "site-packages"

@@ -177,6 +177,10 @@ def test_classify_file() -> None:
     assert classify_file("~") == "builtin"
     assert classify_file("/home/me/project/app.py") == "user"
     assert classify_file("app.py") == "user"
+    # a frozen app (PyInstaller) names standard-library modules by their archive path
+    assert classify_file("threading.py") == "stdlib"
+    assert classify_file("asyncio/events.py") == "stdlib"
+    assert classify_file("mypkg/threading.py") == "user"
 
 
 # ------------------------------------------------------------------ properties
