@@ -63,10 +63,13 @@ def attach(config: Dict[str, Any]) -> None:
 
 def main() -> None:
     """Launch mode (see entry.main)."""
-    caller = sys._getframe(1)
     outer: list = [main]
-    if caller.f_globals is globals():  # run as the main script: our module code is below
+    # below us: our module code, and in a frozen app the bundle's entry script that
+    # ran us as Python; all of it is launcher plumbing, never the user's program
+    caller: Any = sys._getframe(1)
+    while caller is not None:
         outer.append(types.SimpleNamespace(__code__=caller.f_code))
+        caller = caller.f_back
     _entry().main(outer)
 
 

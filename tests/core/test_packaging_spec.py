@@ -270,8 +270,8 @@ def test_entry_script_as_interpreter_records_a_profiled_target(tmp_path: Path) -
     assert wire.SAMPLES in kinds
     files = {Path(f[1]).name for f in frames}
     assert "target.py" in files
-    # our interpreter mode adds one frame (the entry script's <module>), never its own helpers
-    assert not files & {"frozen.py", "runpy.py", "bootstrap.py"}, files
+    # neither our interpreter mode nor the launcher shows in the stacks
+    assert not files & {"frozen.py", "runpy.py", "bootstrap.py", "entry.py", "pyrometer_entry.py"}, files
 
 
 def test_frozen_app_picks_itself_for_bundled_scripts_and_python3_for_others(tmp_path: Path) -> None:
