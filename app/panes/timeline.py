@@ -10,8 +10,9 @@ Clear button removes it. In replay a vertical line marks the playhead.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from html import escape as esc
 from typing import Any, overload
 
@@ -84,7 +85,8 @@ class Lanes:
     row: list[np.ndarray] = field(default_factory=list)
     color: list[np.ndarray] = field(default_factory=list)
     labels: LaneLabels = field(default_factory=LaneLabels)
-    tips: dict[int, str] = field(default_factory=dict)  # box -> tooltip, for blocking and task boxes
+    # box -> tooltip (or a function making it: thousands of task boxes, hovered one at a time)
+    tips: dict[int, str | Callable[[], str]] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)  # per lane: "thread", "blocking", "task"
     names: list[str] = field(default_factory=list)  # per lane
     heights: list[float] = field(default_factory=list)  # per lane, plot units
@@ -92,7 +94,13 @@ class Lanes:
     _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(
-        self, row: int, x: np.ndarray, w: np.ndarray, color: np.ndarray, labels: list[str] | None, tips: list[str] | None
+        self,
+        row: int,
+        x: np.ndarray,
+        w: np.ndarray,
+        color: np.ndarray,
+        labels: list[str] | None,
+        tips: Sequence[str | Callable[[], str]] | None,
     ) -> None:
         """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments)."""
         first = sum(len(a) for a in self.x)
@@ -104,6 +112,11 @@ class Lanes:
         self.labels.append(labels, len(x))
         if tips is not None:
             self.tips.update((first + i, t) for i, t in enumerate(tips))
+
+    def tip(self, box: int) -> str | None:
+        """The tooltip of a blocking or task box (None for thread boxes)."""
+        tip = self.tips.get(box)
+        return tip() if callable(tip) else tip
 
     def kind(self, box: int) -> str:
         return self.kinds[int(self.arrays()[2][box])]
@@ -199,7 +212,7 @@ def build_lanes(
     tasks.sort(key=lambda tk: (tk.created or 0.0, tk.id))
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     row_end: list[float] = []
-    packed: dict[int, list[tuple[float, float, int, str, str]]] = {}
+    packed: dict[int, list[tuple[float, float, int, str, Callable[[], str]]]] = {}
     hidden: list[tuple[float, float]] = []
     for tk in tasks:
         start = float(tk.created or 0.0)
@@ -217,7 +230,7 @@ def build_lanes(
             row_end.append(stop)
             slot = len(row_end) - 1
         row_end[slot] = max(stop, start + 1e-9)
-        tip = f"<b>task {esc(tk.name)}</b> ({state})<br>{esc(tk.coro)}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
+        tip = partial(_task_tip, tk.name, tk.coro, state, start, stop)
         packed.setdefault(slot, []).append((start, max(stop - start, 1e-9), TASK_COLOR.get(state, T_DONE), tk.name, tip))
     for slot in range(len(row_end)):
         items = packed.get(slot, [])
@@ -235,6 +248,10 @@ def build_lanes(
     if hidden:
         _add_overflow_row(lanes, row + len(row_end), hidden)
     return lanes
+
+
+def _task_tip(name: str, coro: str, state: str, start: float, stop: float) -> str:
+    return f"<b>task {esc(name)}</b> ({state})<br>{esc(coro)}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
 
 
 def _add_overflow_row(lanes: Lanes, row: int, intervals: list[tuple[float, float]]) -> None:
@@ -526,7 +543,7 @@ class TimelinePane(Pane):
 
     # ------------------------------------------------------------------ boxes
     def _tooltip(self, box: int) -> str:
-        tip = self.lanes.tips.get(box)
+        tip = self.lanes.tip(box)
         if tip is not None:
             return tip
         x, w, lane, color = self.lanes.arrays()
