@@ -207,7 +207,9 @@ def test_several_loops_in_several_threads(tmp_path: Path) -> None:
     assert sorted(thread_of_loop.values()) == ["loop-a", "loop-b", "loop-late"]
     lag_loops = p.lag["loop"].tolist()
     for lid in thread_of_loop:
-        assert lag_loops.count(lid) >= 10, (thread_of_loop[lid], lag_loops.count(lid))
+        # every loop has its own probe; these loops mostly sleep, so it backs off from
+        # 5 ms towards 40 ms (test_agent_idle checks the backoff itself)
+        assert lag_loops.count(lid) >= 4, (thread_of_loop[lid], lag_loops.count(lid))
     late = [ev for ev in p.blocking if thread_of_loop[ev.loop] == "loop-late"]
     assert len(late) == 1 and abs(late[0].duration - 0.07) <= 0.01
     assert innermost(p, late[0].stack) == "serve"
