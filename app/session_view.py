@@ -72,6 +72,22 @@ def pane_classes() -> list[type[Pane]]:
     return out
 
 
+def _settle_plots(pane: QWidget) -> None:
+    """Apply the pane's new plot ranges now, not in the next paint.
+
+    pyqtgraph defers auto-ranging and view transforms to the moment before a
+    paint; applying them there dirties the scene again, so every refresh cost
+    two paints of each plot - and the second one landed in whatever window
+    repaint came next, on top of other panes' paints.
+    """
+    import pyqtgraph as pg
+
+    for view in pane.findChildren(pg.GraphicsView):
+        scene = view.scene()
+        if scene is not None and view.isVisible():
+            scene.prepareForPaint()
+
+
 class SessionView(QMainWindow):
     """Dock panes over one Document, plus the transform banner and (for recordings) the replay bar."""
 
@@ -420,6 +436,7 @@ class SessionView(QMainWindow):
         start = time.monotonic()
         try:
             pane.refresh()
+            _settle_plots(pane)
         except Exception as exc:  # keep the window alive; say which pane failed
             import traceback
 
