@@ -1,14 +1,22 @@
 """The event-loop pane: lag over time, percentiles, a histogram and the blocking events.
 
-The lag curve and the blocking list cover the whole session up to the
-playhead (so the user can click through every blocking event); the
-percentiles and histogram describe the selected range. Selecting a blocking
-event shows the stack that blocked and moves the document range onto it.
+Everything in the pane describes the whole session up to the playhead, so the
+numbers stay meaningful while the user clicks through stalls. A selected time
+range is shown on top of that (its own line with a Clear button, its probes
+highlighted in the histogram), never instead of it: a range is often one
+stall, whose single probe makes a degenerate histogram. Selecting a blocking
+event shows the stack that blocked, selects the stall's time range (so the
+flame graph shows what ran during it) and moves the timeline's view onto it.
+
+The pane lays itself out by shape: plots above the lists when it is tall, all
+four side by side when it is wide and short (the default bottom dock), with
+axis labels and the histogram dropped when there is no room for them.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import numpy as np
@@ -33,6 +41,19 @@ BLOCK_COLUMNS = ("Start", "Duration", "Function", "Thread")
 LAG_PEN = pg.mkPen(QtGui.QColor(40, 110, 200), width=1.5)
 BLOCK_BRUSH = pg.mkBrush(QtGui.QColor(215, 50, 40, 220))
 SELECTED_BRUSH = pg.mkBrush(QtGui.QColor(255, 200, 0, 255))
+HIST_BRUSH = pg.mkBrush(70, 130, 200)
+HIST_DIM_BRUSH = pg.mkBrush(70, 130, 200, 70)  # the session's bars behind a range's
+HIST_RANGE_BRUSH = pg.mkBrush(30, 90, 200)
+RANGE_COLOR = "rgb(40, 100, 200)"
+
+WIDE_RATIO = 2.6  # width / height from which plots and lists sit side by side
+MIN_PERCENTILE_PROBES = 20  # fewer probes in a range: show count and max, not percentiles
+HIST_MIN_W = 170  # px the histogram needs to be worth showing
+HIST_MIN_H = 100
+TICK_LABEL_PX = 34  # room one histogram tick label needs
+COMPACT_W = 840  # narrower than this, the numbers' line drops its title, the probe count and the worst stall
+SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+EVENT_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 
 def blocking_function(profile: Profile, event: BlockingEvent) -> tuple[str, int]:
@@ -51,6 +72,21 @@ def _ms_label(seconds: float) -> str:
     return f"{ms:g}" if ms >= 1 else f"{ms:.1f}"
 
 
+def event_range(event: BlockingEvent) -> tuple[float, float]:
+    """The time range selecting a stall selects: a little past its end, so the probe that measured it is inside."""
+    return event.start, event.start + event.duration + max(event.duration * 0.1, 0.01)
+
+
+class _SortItem(QtWidgets.QTableWidgetItem):
+    """A table cell that sorts by a number (SORT_ROLE) when it has one, not by its text."""
+
+    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
+        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if a is not None and b is not None:
+            return bool(a < b)
+        return self.text().lower() < other.text().lower()
+
+
 class EventLoopPane(Pane):
     """Loop lag (plot, p50/p95/p99/max, histogram) and blocking events with their stacks."""
 
@@ -62,28 +98,55 @@ class EventLoopPane(Pane):
         self.events: list[BlockingEvent] = []
         self._events_key: tuple[Any, ...] | None = None
         self._events_profile = 0  # id() of the profile the table rows belong to
+        self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
+        self._wide: bool | None = None
+        self._blocking_summary = (0, 0.0)  # (events, worst duration) for the numbers' line
 
-        # ---- numbers
+        # ---- numbers: the session (always), then the selected range (when there is one)
         self.stat_labels: dict[str, QtWidgets.QLabel] = {}
         stats = QtWidgets.QHBoxLayout()
-        stats.setContentsMargins(6, 2, 6, 2)
+        stats.setContentsMargins(6, 2, 6, 0)
         stats.setSpacing(18)
         self.scope_label = QtWidgets.QLabel()
         stats.addWidget(self.scope_label)
         for key, tip in (
-            ("probes", "Lag probes in the selected range"),
+            ("probes", "Lag probes so far"),
             ("p50", "Median loop lag"),
             ("p95", "95th percentile of loop lag"),
             ("p99", "99th percentile of loop lag"),
             ("max", "Worst loop lag"),
-            ("blocking", "Blocking events (loop stalled) in the selected range"),
+            ("blocking", "Blocking events (loop stalled)"),
         ):
             label = QtWidgets.QLabel()
             label.setToolTip(tip)
             label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+            label.setMinimumWidth(1)  # a narrow floating dock clips the line rather than being forced wider
             self.stat_labels[key] = label
             stats.addWidget(label)
         stats.addStretch(1)
+        self._stats_row = stats
+
+        self.range_label = QtWidgets.QLabel()
+        self.range_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.range_label.setToolTip(
+            "The time range every pane shows (selected in the timeline or by selecting a blocking event); "
+            "its probes are the dark bars in the histogram"
+        )
+        self.clear_range_button = QtWidgets.QToolButton()
+        self.clear_range_button.setText("Clear range")
+        self.clear_range_button.setToolTip("Show the whole session again in every pane (Esc in the timeline)")
+        self.clear_range_button.clicked.connect(self.doc.clear_range)
+        self.range_box = QtWidgets.QWidget()
+        rl = QtWidgets.QHBoxLayout(self.range_box)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.setSpacing(8)
+        rl.addWidget(self.range_label)
+        rl.addWidget(self.clear_range_button)
+        self.range_box.hide()
+        self._range_row = QtWidgets.QHBoxLayout()
+        self._range_row.setContentsMargins(6, 0, 6, 0)
+        self._range_row.addWidget(self.range_box)
+        self._range_row.addStretch(1)
 
         # ---- lag over time
         self.lag_plot = pg.PlotWidget()
@@ -93,12 +156,13 @@ class EventLoopPane(Pane):
         self.lag_plot.showGrid(x=True, y=True, alpha=0.2)
         self.lag_plot.setMouseEnabled(x=True, y=False)
         self.lag_plot.setMenuEnabled(False)
+        self.lag_plot.setMinimumSize(160, 60)
         self.lag_curve = pg.PlotDataItem(pen=LAG_PEN)
         self.lag_curve.setDownsampling(auto=True, method="peak")
         self.lag_curve.setClipToView(True)
         self.lag_plot.addItem(self.lag_curve)
         self.block_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
-        self.block_markers.setToolTip("Blocking events (click a row in the list to inspect one)")
+        self.block_markers.setToolTip("Blocking events (click one, or a row in the list, to inspect it)")
         self.lag_plot.addItem(self.block_markers)
         self.range_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 140, 230, 40))
         self.range_region.setZValue(-10)
@@ -106,7 +170,7 @@ class EventLoopPane(Pane):
         self.lag_plot.addItem(self.range_region)
         self.block_markers.sigClicked.connect(self._marker_clicked)
 
-        # ---- histogram
+        # ---- histogram: the session's probes, a selected range's on top
         self.hist_plot = pg.PlotWidget()
         self.hist_plot.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
         self.hist_plot.setLabel("bottom", "lag (ms)")
@@ -114,8 +178,12 @@ class EventLoopPane(Pane):
         self.hist_plot.setMouseEnabled(x=False, y=False)
         self.hist_plot.setMenuEnabled(False)
         self.hist_plot.hideButtons()
-        self.hist_bars = pg.BarGraphItem(x=[], height=[], width=0.85, brush=pg.mkBrush(70, 130, 200))
+        self.hist_plot.setToolTip("Lag probes per lag bin (log scale); dark bars: the selected range's probes")
+        self.hist_bars = pg.BarGraphItem(x=[], height=[], width=0.85, brush=HIST_BRUSH)
         self.hist_plot.addItem(self.hist_bars)
+        self.hist_range_bars = pg.BarGraphItem(x=[], height=[], width=0.55, brush=HIST_RANGE_BRUSH)
+        self.hist_range_bars.hide()
+        self.hist_plot.addItem(self.hist_range_bars)
 
         # ---- blocking events + stack
         self.table = QtWidgets.QTableWidget(0, len(BLOCK_COLUMNS))
@@ -124,13 +192,21 @@ class EventLoopPane(Pane):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, 90)
-        self.table.setColumnWidth(1, 90)
-        self.table.setColumnWidth(2, 240)
+        row_h = self.table.fontMetrics().height() + 6  # compact rows: a short dock still lists several
+        self.table.verticalHeader().setMinimumSectionSize(row_h)
+        self.table.verticalHeader().setDefaultSectionSize(row_h)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)  # the function gets the room
+        header.setMinimumSectionSize(40)
+        self.table.setWordWrap(False)
+        self.table.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.setToolTip("Click a header to sort (Duration: the worst stalls first)")
         self.table.itemSelectionChanged.connect(self._event_selected)
         self.stack_list = QtWidgets.QListWidget()
         self.stack_list.setToolTip("Stack that blocked the loop, innermost frame first")
+        self.stack_list.setUniformItemSizes(True)
         self.stack_title = QtWidgets.QLabel("Select a blocking event to see its stack")
         stack_box = QtWidgets.QWidget()
         sl = QtWidgets.QVBoxLayout(stack_box)
@@ -143,20 +219,21 @@ class EventLoopPane(Pane):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.blocking_title)
         tl.addWidget(self.table, 1)
+        for box in (table_box, stack_box):
+            box.setMinimumWidth(160)
 
-        top = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        top.addWidget(self.lag_plot)
-        top.addWidget(self.hist_plot)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 1)
-        bottom = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        bottom.addWidget(table_box)
-        bottom.addWidget(stack_box)
-        bottom.setStretchFactor(0, 1)
-        bottom.setStretchFactor(1, 1)
+        # plots | lists: stacked when the pane is tall, side by side when it is wide (see _arrange)
+        self._plots = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self._plots.addWidget(self.lag_plot)
+        self._plots.addWidget(self.hist_plot)
+        self._lists = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self._lists.addWidget(table_box)
+        self._lists.addWidget(stack_box)
         main = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        main.addWidget(top)
-        main.addWidget(bottom)
+        main.addWidget(self._plots)
+        main.addWidget(self._lists)
+        for split in (self._plots, self._lists, main):
+            split.setChildrenCollapsible(False)
         self.stack, self.empty = content_or_placeholder(main, "No event loop was observed in this profile")
         self._main = main
 
@@ -165,7 +242,11 @@ class EventLoopPane(Pane):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addLayout(stats)
+        lay.addLayout(self._range_row)
         lay.addWidget(self.stack, 1)
+        self.lag_plot.installEventFilter(self)
+        self.hist_plot.installEventFilter(self)
+        self._arrange()
 
     # ------------------------------------------------------------------ Pane API
     def export_widget(self) -> QtWidgets.QWidget | None:
@@ -180,58 +261,168 @@ class EventLoopPane(Pane):
         plots = [self.lag_plot.getPlotItem(), self.hist_plot.getPlotItem()]
         restyle(self.palette(), [self.lag_plot, self.hist_plot], plots)
 
+    # ------------------------------------------------------------------ layout by shape
+    @property
+    def is_wide(self) -> bool:
+        """True when plots and lists sit side by side (a wide, short pane)."""
+        return bool(self._wide)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize and watched in (self.lag_plot, self.hist_plot):
+            self._fit_axes()
+        return super().eventFilter(watched, event)
+
+    def _arrange(self) -> None:
+        """Pick the side-by-side or stacked arrangement for the pane's shape; drop the histogram when cramped."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        wide = w >= WIDE_RATIO * h
+        if wide != self._wide:
+            self._wide = wide
+            horizontal, vertical = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
+            self._main.setOrientation(horizontal if wide else vertical)
+            if wide:  # lag | histogram | blocking events | stack
+                self._main.setSizes([int(w * 0.47), int(w * 0.53)])
+                self._plots.setSizes([int(w * 0.33), int(w * 0.14)])
+                self._lists.setSizes([int(w * 0.28), int(w * 0.25)])
+                widths = (72, 72, 150, 90)
+                # the range line joins the numbers' line: a short pane keeps its height for the plots
+                self._range_row.removeWidget(self.range_box)
+                self._stats_row.addWidget(self.range_box)
+            else:
+                self._main.setSizes([int(h * 0.55), int(h * 0.45)])
+                self._plots.setSizes([int(w * 0.75), int(w * 0.25)])
+                self._lists.setSizes([int(w * 0.5), int(w * 0.5)])
+                widths = (90, 90, 240, 120)
+                self._stats_row.removeWidget(self.range_box)
+                self._range_row.insertWidget(0, self.range_box)
+            for col, px in enumerate(widths):
+                self.table.setColumnWidth(col, px)
+            self.blocking_title.setVisible(not wide)  # wide: the numbers' line already counts them; a row more fits
+        compact = w < COMPACT_W
+        self.scope_label.setVisible(not compact)
+        self.stat_labels["probes"].setVisible(not compact)
+        self._stats_row.setSpacing(10 if compact else 18)
+        self._show_blocking_count()
+        table_w = w * 0.28 if wide else w * 0.5
+        self.table.setColumnHidden(3, table_w < 380)  # the thread is nearly always the main thread
+        plots_w = w * 0.47 if wide else w
+        plots_h = h - 40 if wide else h * 0.55
+        self.hist_plot.setVisible(plots_w * 0.28 >= HIST_MIN_W and plots_h >= HIST_MIN_H)
+
+    def _fit_axes(self) -> None:
+        """Axis titles only where they fit (a clipped "lag (m" reads worse than none); histogram ticks thinned."""
+        h = self.lag_plot.height()
+        show_time = h >= 140  # the tick values say it is time; the title is a luxury
+        self.lag_plot.getAxis("bottom").showLabel(show_time)
+        axis_len = h - (48 if show_time else 28)
+        self.lag_plot.getAxis("left").showLabel(axis_len >= 64)
+        hh = self.hist_plot.height()
+        show_lag = hh >= 110
+        self.hist_plot.getAxis("bottom").showLabel(show_lag)
+        self.hist_plot.getAxis("left").showLabel(hh - (48 if show_lag else 28) >= 64 and self.hist_plot.width() >= 180)
+        self._tick_histogram()
+
+    # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
         profile = self.doc.profile
         playhead = self.doc.playhead
         has_loop = bool(len(profile.lag) or profile.blocking or profile.loops)
         self.stack.setCurrentWidget(self._main if has_loop else self.empty)
-        sel = self.doc.selection()
-        self.scope_label.setText(
-            f"<b>Range {fmt.clock(sel.t0)} – {fmt.clock(sel.t1)}</b>" if self.doc.range is not None else "<b>Whole session</b>"
-        )
-        stats = lag_stats(profile, sel)
-        self._show_stats(stats.probes, stats.p50, stats.p95, stats.p99, stats.max)
-        self._show_histogram(stats.hist_edges, stats.hist_counts)
-
         upto = Selection(t0=None, t1=playhead, threads=self.doc.threads)
+        self.scope_label.setText("<b>Whole session</b>" if playhead is None else f"<b>Up to {fmt.clock(playhead)}</b>")
+        session = lag_stats(profile, upto)
+        self._show_stats(session.probes, session.p50, session.p95, session.p99, session.max)
+
         t, lag = lag_values(profile, upto)
         self.lag_curve.setData(t, lag)
         events = blocking_events(profile, upto)
-        in_range = [e for e in events if (sel.t0 is None or e.start >= sel.t0) and (sel.t1 is None or e.start < sel.t1)]
-        worst = max((e.duration for e in in_range), default=0.0)
-        self.stat_labels["blocking"].setText(
-            f"blocking: <b>{len(in_range)}</b>" + (f" (worst {fmt.seconds(worst)})" if in_range else "")
-        )
+        self._blocking_summary = (len(events), max((e.duration for e in events), default=0.0))
+        self._show_blocking_count()
         self._show_events(profile, events)
-        rng = self.doc.range
-        if rng is None:
-            self.range_region.hide()
-        else:
-            self.range_region.setRegion(rng)
-            self.range_region.show()
+        range_counts = self._show_range(events, session.hist_edges)
+        self._show_histogram(session.hist_edges, session.hist_counts, range_counts)
 
     # ------------------------------------------------------------------ parts
+    def _show_blocking_count(self) -> None:
+        n, worst = self._blocking_summary
+        roomy = self.width() >= COMPACT_W
+        self.stat_labels["blocking"].setText(
+            f"blocking: <b>{n}</b>" + (f" (worst {fmt.seconds(worst)})" if n and roomy else "")
+        )
+
     def _show_stats(self, probes: int, p50: float, p95: float, p99: float, worst: float) -> None:
         self.stat_labels["probes"].setText(f"probes: <b>{probes:,}</b>")
         for key, value in (("p50", p50), ("p95", p95), ("p99", p99), ("max", worst)):
-            text = fmt.seconds(value) if probes else "–"
-            color = "#c02818" if probes and value >= 0.1 else ("#c08010" if probes and value >= 0.01 else "")
-            style = f" style='color:{color}'" if color else ""
-            self.stat_labels[key].setText(f"{key}: <b{style}>{text}</b>")
+            self.stat_labels[key].setText(f"{key}: {_lag_html(value) if probes else '<b>–</b>'}")
 
-    def _show_histogram(self, edges: np.ndarray, counts: np.ndarray) -> None:
+    def _show_range(self, events: list[BlockingEvent], edges: np.ndarray) -> np.ndarray | None:
+        """The range line (what the range is, its own numbers, Clear) and its histogram counts; None without one."""
+        rng = self.doc.range
+        if rng is None:
+            self.range_region.hide()
+            self.range_box.hide()
+            return None
+        self.range_region.setRegion(rng)
+        self.range_region.show()
+        sel = self.doc.selection()
+        _, values = lag_values(self.doc.profile, sel)
+        t0 = rng[0] if sel.t0 is None else sel.t0
+        t1 = rng[1] if sel.t1 is None else sel.t1
+        in_range = [e for e in events if t0 <= e.start < t1]
+        ev = self.selected_event()
+        if ev is not None and np.allclose(event_range(ev), rng):
+            what = f"the {fmt.seconds(ev.duration)} stall at {fmt.clock(ev.start)}"
+        else:
+            what = f"{fmt.clock(rng[0])} – {fmt.clock(rng[1])} ({fmt.seconds(rng[1] - rng[0])})"
+        n = len(values)
+        if n == 0:
+            numbers = "no lag probe in it"
+        elif n < MIN_PERCENTILE_PROBES:  # too few for percentiles to mean anything
+            numbers = f"{n} probe{'s' if n > 1 else ''}, max {_lag_html(float(values.max()))}"
+        else:
+            p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
+            numbers = f"{n:,} probes · p50 {_lag_html(p50)} · p95 {_lag_html(p95)} · p99 {_lag_html(p99)} · max {_lag_html(float(values.max()))}"
+        blocking = f" · {len(in_range)} blocking" if in_range else ""
+        self.range_label.setText(
+            f"<span style='color:{RANGE_COLOR}'><b>Range:</b> {html.escape(what)}</span> — {numbers}{blocking}"
+        )
+        self.range_box.show()
+        counts, _ = np.histogram(values, edges)
+        return counts.astype(np.int64)
+
+    def _show_histogram(self, edges: np.ndarray, counts: np.ndarray, range_counts: np.ndarray | None = None) -> None:
         n = len(counts)
         nonzero = np.flatnonzero(counts)
         last = int(nonzero[-1]) + 1 if len(nonzero) else min(n, 8)
         last = max(last, min(n, 8))  # keep a sensible minimum span
         x = np.arange(last, dtype=float)
-        self.hist_bars.setOpts(x=x, height=counts[:last].astype(float), width=0.85)
-        step = 1 if last <= 10 else 2
-        ticks = [(i - 0.5, _ms_label(float(edges[i]))) for i in range(0, last + 1, step)]
-        self.hist_plot.getAxis("bottom").setTicks([ticks, []])
+        self.hist_bars.setOpts(
+            x=x, height=counts[:last].astype(float), width=0.85, brush=HIST_BRUSH if range_counts is None else HIST_DIM_BRUSH
+        )
+        if range_counts is None:
+            self.hist_range_bars.hide()
+        else:
+            self.hist_range_bars.setOpts(x=x, height=range_counts[:last].astype(float), width=0.55)
+            self.hist_range_bars.show()
+        self._hist_shown = (edges, last)
+        self._tick_histogram()
         self.hist_plot.setXRange(-0.6, last - 0.4, padding=0.0)
         top = float(counts[:last].max(initial=0))
         self.hist_plot.setYRange(0.0, max(top * 1.1, 1.0), padding=0.0)
+
+    def _tick_histogram(self) -> None:
+        """Label every bin edge that has room (TICK_LABEL_PX each) at the histogram's current width."""
+        if self._hist_shown is None:
+            return
+        edges, last = self._hist_shown
+        px_per_bar = max(self.hist_plot.width() - 50, 1) / max(last, 1)  # ~50 px go to the left axis
+        step = max(1, math.ceil(TICK_LABEL_PX / px_per_bar))
+        ticks = [(i - 0.5, _ms_label(float(edges[i]))) for i in range(0, last + 1, step)]
+        self.hist_plot.getAxis("bottom").setTicks([ticks, []])
 
     def _show_events(self, profile: Profile, events: list[BlockingEvent]) -> None:
         key = (id(profile), len(events), tuple((e.start, e.duration, e.stack) for e in events[-3:]))
@@ -252,49 +443,72 @@ class EventLoopPane(Pane):
             and all(a is b for a, b in zip(old, events[: len(old)], strict=True))
         )
         first_new = len(old) if same_prefix else 0
+        selected = self.selected_event() if not same_prefix else None
         self._events_profile = id(profile)
         self.events = events
         self.blocking_title.setText(f"<b>Blocking events</b> ({len(events):,})")
-        selected = self.selected_event() if not same_prefix else None
         self.table.blockSignals(True)
+        self.table.setSortingEnabled(False)  # rows keep their place while they are filled, then sort once
+        if not same_prefix:
+            self.table.setRowCount(0)
         self.table.setRowCount(len(events))
-        for row in range(first_new, len(events)):
-            ev = events[row]
-            func_label, _ = blocking_function(profile, ev)
-            thread = profile.threads.get(ev.thread)
-            values = (
-                fmt.clock(ev.start),
-                fmt.seconds(ev.duration),
-                func_label,
-                thread.name if thread is not None else str(ev.thread),
-            )
-            for col, value in enumerate(values):
-                item = QtWidgets.QTableWidgetItem(value)
-                if col < 2:
-                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-                if col == 1 and ev.duration >= 0.1:
-                    item.setForeground(QtGui.QBrush(QtGui.QColor(192, 40, 24)))
-                self.table.setItem(row, col, item)
+        for index in range(first_new, len(events)):
+            self._fill_row(profile, index, events[index])
+        self.table.setSortingEnabled(True)
         if selected is not None and any(e is selected for e in events):
-            self.table.selectRow(next(i for i, e in enumerate(events) if e is selected))
+            self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self.table.blockSignals(False)
         self._paint_markers()
+
+    def _fill_row(self, profile: Profile, index: int, ev: BlockingEvent) -> None:
+        """Row `index` (in time order; sorting moves it later) shows event `index` of self.events."""
+        func_label, _ = blocking_function(profile, ev)
+        thread = profile.threads.get(ev.thread)
+        values = (
+            fmt.clock(ev.start),
+            fmt.seconds(ev.duration),
+            func_label,
+            thread.name if thread is not None else str(ev.thread),
+        )
+        for col, value in enumerate(values):
+            item = _SortItem(value)
+            if col == 0:
+                item.setData(EVENT_ROLE, index)
+                item.setData(SORT_ROLE, float(ev.start))
+            elif col == 1:
+                item.setData(SORT_ROLE, float(ev.duration))
+            if col < 2:
+                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+            if col == 1 and ev.duration >= 0.1:
+                item.setForeground(QtGui.QBrush(QtGui.QColor(192, 40, 24)))
+            if col == 2 and func_label != ev.callback and ev.callback.strip():
+                item.setToolTip(ev.callback)
+            self.table.setItem(index, col, item)
 
     def _paint_markers(self) -> None:
         ev = self.selected_event()
         if self.events:
             self.block_markers.setBrush([SELECTED_BRUSH if e is ev else BLOCK_BRUSH for e in self.events])
 
+    def _row_event(self, row: int) -> int:
+        item = self.table.item(row, 0)
+        value = item.data(EVENT_ROLE) if item is not None else None
+        return int(value) if value is not None else -1
+
     def selected_event(self) -> BlockingEvent | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        r = rows[0].row()
-        return self.events[r] if 0 <= r < len(self.events) else None
+        index = self._row_event(rows[0].row())
+        return self.events[index] if 0 <= index < len(self.events) else None
 
-    def select_event(self, row: int) -> None:
-        """Select blocking event `row` (as a click in the list would)."""
-        self.table.selectRow(row)
+    def select_event(self, index: int) -> None:
+        """Select blocking event `index` of `self.events` (time order), as a click in the list would."""
+        for row in range(self.table.rowCount()):
+            if self._row_event(row) == index:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.table.model().index(row, 0))
+                return
 
     def _marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         if len(points):
@@ -305,6 +519,7 @@ class EventLoopPane(Pane):
         self.stack_list.clear()
         if ev is None:
             self.stack_title.setText("Select a blocking event to see its stack")
+            self._paint_markers()
             return
         profile = self.doc.profile
         labels = stack_labels(profile, ev.stack)
@@ -316,6 +531,7 @@ class EventLoopPane(Pane):
             self.stack_list.addItem("(no Python stack recorded)")
         for i, text in enumerate(labels):
             item = QtWidgets.QListWidgetItem(text)
+            item.setToolTip(text)
             if i == 0:
                 f = item.font()
                 f.setBold(True)
@@ -325,5 +541,29 @@ class EventLoopPane(Pane):
         self._paint_markers()
         if func >= 0:
             self.doc.select_function(func)
-        # a little past the end, so the lag probe that measured the stall is inside the range
-        self.doc.set_range(ev.start, ev.start + ev.duration + max(ev.duration * 0.1, 0.01))
+        # every pane shows what ran during the stall (the range line says so and has Clear) ...
+        t0, t1 = event_range(ev)
+        self.doc.set_range(t0, t1)
+        # ... and the timeline's view moves onto it, whatever it was zoomed to
+        timeline = self._timeline()
+        show = getattr(timeline, "show_time", None)
+        if callable(show):
+            show(t0, t1)
+
+    def _timeline(self) -> QtWidgets.QWidget | None:
+        """The timeline pane of the same session view (found through the widget parents), if any."""
+        w = self.parentWidget()
+        while w is not None:
+            find = getattr(w, "pane", None)
+            if callable(find):
+                pane = find("Timeline")
+                return pane if isinstance(pane, QtWidgets.QWidget) else None
+            w = w.parentWidget()
+        return None
+
+
+def _lag_html(value: float) -> str:
+    """A lag in bold, amber from 10 ms and red from 100 ms."""
+    color = "#c02818" if value >= 0.1 else ("#c08010" if value >= 0.01 else "")
+    style = f" style='color:{color}'" if color else ""
+    return f"<b{style}>{fmt.seconds(value)}</b>"

@@ -573,3 +573,15 @@ class TimelinePane(Pane):
         a, b = self._box_span(box)
         pad = (b - a) * 0.05
         self.lane_vb.setXRange(a - pad, b + pad, padding=0.0)
+
+    def show_time(self, t0: float, t1: float) -> None:
+        """Move the view (not the document's range) onto [t0, t1], with context either side.
+
+        The event-loop pane calls this when a blocking event is selected ("jump to it").
+        """
+        span = max(t1 - t0, 1e-3)
+        pad = max(span * 3.0, 0.5)
+        a, b = max(0.0, t0 - pad), t1 + pad
+        if self._duration > 0:
+            b = min(b, self._duration * 1.02)
+        self.lane_vb.setXRange(a, max(b, a + span), padding=0.0)

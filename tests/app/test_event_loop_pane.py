@@ -1,4 +1,5 @@
-"""Event-loop pane: lag numbers, histogram, blocking list, stack of the selected event, range jump."""
+"""Event-loop pane: lag numbers, histogram, blocking list, stack of the selected event, range and timeline jump,
+and a layout that follows the pane's shape."""
 
 from __future__ import annotations
 
@@ -66,12 +67,41 @@ def test_blocking_list_and_stack(pane: EventLoopPane) -> None:
     assert "600.0 ms" in pane.stack_title.text() and "Task.__step" in pane.stack_title.text()
     assert pane.doc.range == pytest.approx((7.4, 8.06))  # the stall plus a margin for its probe
     assert selected == [pane.doc.profile.func_name.index("crunch")]
-    # the range change refreshes the pane: the list (whole session) and the selection survive
+    # the range change refreshes the pane: the list and the numbers stay the whole session's
     pane.refresh()
     assert t.rowCount() == 2 and pane.selected_event() is pane.events[1]
-    assert "<b>1</b>" in pane.stat_labels["blocking"].text()  # only one starts in the range
-    assert "600.0 ms" in pane.stat_labels["max"].text()  # the probe that measured it is in range
-    assert pane.range_region.isVisible()
+    assert "<b>2</b>" in pane.stat_labels["blocking"].text()
+    assert "100" in pane.stat_labels["probes"].text() and "1.0 ms" in pane.stat_labels["p50"].text()
+    assert float(np.sum(pane.hist_bars.opts["height"])) == 100.0  # not a one-probe histogram
+    # ... and the range is said, with its own (honest) numbers and a way back
+    assert pane.range_region.isVisible() and pane.range_box.isVisible()
+    text = pane.range_label.text()
+    assert "600.0 ms stall at 0:07.400" in text and "7 probes," in text and "1 blocking" in text
+    assert "p50" not in text  # 7 probes make no percentiles
+    assert pane.hist_range_bars.isVisible() and float(np.sum(pane.hist_range_bars.opts["height"])) == 7.0
+    pane.clear_range_button.click()
+    assert pane.doc.range is None
+    pane.refresh()
+    assert not pane.range_box.isVisible() and not pane.hist_range_bars.isVisible()
+    assert pane.selected_event() is pane.events[1]  # the stack stays on screen
+
+
+def test_a_longer_range_gets_its_own_percentiles(pane: EventLoopPane) -> None:
+    pane.doc.set_range(0.0, 5.0)
+    pane.refresh()
+    text = pane.range_label.text()
+    assert "0:00.000 – 0:05.000" in text and "50 probes" in text and "p50" in text and "1 blocking" in text
+    assert "100" in pane.stat_labels["probes"].text()  # the session line is unchanged
+    assert float(np.sum(pane.hist_range_bars.opts["height"])) == 50.0
+
+
+def test_sorting_by_duration_keeps_rows_tied_to_their_events(pane: EventLoopPane) -> None:
+    pane.table.sortByColumn(1, QtCore.Qt.SortOrder.DescendingOrder)
+    assert pane.table.item(0, 1).text() == "600.0 ms"  # by value, not by text ("250.0" > "600.0" is false either way)
+    pane.table.selectRow(0)
+    assert pane.selected_event() is pane.events[1]
+    pane.select_event(0)
+    assert pane.table.currentRow() == 1 and pane.selected_event() is pane.events[0]
 
 
 def test_playhead_limits_what_is_shown(pane: EventLoopPane) -> None:
@@ -113,3 +143,76 @@ def test_live_appends_keep_rows_and_selection(pane: EventLoopPane) -> None:
     assert pane.table.item(0, 2) is first_item  # not rebuilt
     assert pane.table.item(2, 0).text() == "0:09.000" and pane.table.item(2, 2).text() == "sleep"
     assert pane.selected_event() is pane.events[0]
+
+
+@pytest.mark.parametrize("size", [(1440, 190), (1440, 130), (1200, 260)])
+def test_wide_short_pane_puts_plots_and_lists_side_by_side(pane: EventLoopPane, qtbot, size) -> None:  # type: ignore[no-untyped-def]
+    pane.resize(*size)
+    qtbot.wait(20)
+    assert pane.is_wide and pane._main.orientation() == QtCore.Qt.Orientation.Horizontal
+    parts = [pane.lag_plot, pane.table, pane.stack_list]
+    if pane.hist_plot.isVisible():
+        parts.insert(1, pane.hist_plot)
+    xs = [w.mapTo(pane, QtCore.QPoint(0, 0)).x() for w in parts]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)  # left to right, none on top of another
+    visible_rows = pane.table.viewport().height() // pane.table.rowHeight(0)
+    assert visible_rows >= min(3, pane.table.rowCount())
+    _assert_axis_titles_fit(pane)
+
+
+def test_tall_pane_stacks_plots_over_lists(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane.resize(700, 800)
+    qtbot.wait(20)
+    assert not pane.is_wide and pane._main.orientation() == QtCore.Qt.Orientation.Vertical
+    assert pane.hist_plot.isVisible()
+    assert pane.lag_plot.mapTo(pane, QtCore.QPoint(0, 0)).y() < pane.table.mapTo(pane, QtCore.QPoint(0, 0)).y()
+    for axis in (pane.lag_plot.getAxis("left"), pane.lag_plot.getAxis("bottom"), pane.hist_plot.getAxis("bottom")):
+        assert axis.label.isVisible()
+    _assert_axis_titles_fit(pane)
+
+
+def test_small_pane_drops_the_histogram_and_thins_its_ticks(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane.resize(1440, 200)  # wide first: stacked, the pane could not be this short
+    qtbot.wait(20)
+    pane.resize(1440, 110)
+    qtbot.wait(20)
+    assert pane.height() == 110 and not pane.hist_plot.isVisible()
+    pane.resize(760, 700)
+    qtbot.wait(20)
+    assert pane.hist_plot.isVisible()
+    ticks = pane.hist_plot.getAxis("bottom")._tickLevels[0]
+    vb = pane.hist_plot.getViewBox()
+    xs = [vb.mapViewToScene(QtCore.QPointF(x, 0)).x() for x, _ in ticks]
+    assert min(np.diff(xs)) >= 30  # tick labels do not run into each other
+
+
+def _assert_axis_titles_fit(pane: EventLoopPane) -> None:
+    """A vertical axis title is shown only when the axis is long enough for all of it ("lag (m" is worse than none)."""
+    for plot in (pane.lag_plot, pane.hist_plot):
+        if not plot.isVisible():
+            continue
+        axis = plot.getAxis("left")
+        if axis.label.isVisible():
+            assert axis.label.boundingRect().width() <= axis.boundingRect().height()
+
+
+def test_selecting_a_stall_moves_the_timeline_view(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from pyrometer.app.session_view import SessionView
+
+    view = SessionView(Document(make_profile()))
+    qtbot.addWidget(view)
+    view.resize(1400, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh_visible(force=True)
+    timeline = view.pane("Timeline")
+    loop = view.pane("Event loop")
+    assert isinstance(loop, EventLoopPane) and timeline is not None
+    x0, x1 = timeline.lane_vb.viewRange()[0]  # type: ignore[attr-defined]
+    assert x0 <= 0.5 and x1 >= 9.5  # whole session
+    loop.select_event(1)  # 7.4 s, 600 ms
+    view.refresh_visible(force=True)  # the range change refreshes the timeline: it must keep the jump
+    x0, x1 = timeline.lane_vb.viewRange()[0]  # type: ignore[attr-defined]
+    assert x0 <= 7.4 and x1 >= 8.0 and x1 - x0 < 6.0
+    assert view.doc.range == pytest.approx((7.4, 8.06))
+    assert timeline.regions[0].isVisible()  # type: ignore[attr-defined]
