@@ -151,8 +151,11 @@ class EventLoopPane(Pane):
         # ---- lag over time
         self.lag_plot = pg.PlotWidget()
         self.lag_plot.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
-        self.lag_plot.setLabel("left", "lag", units="s")
-        self.lag_plot.setLabel("bottom", "time", units="s")
+        # lag is plotted in ms (not seconds with an SI-prefixed title): the ticks keep their unit when the
+        # title has to go; time stays in plain seconds for the same reason
+        self.lag_plot.setLabel("left", "lag (ms)")
+        self.lag_plot.setLabel("bottom", "time (s)")
+        self.lag_plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.lag_plot.showGrid(x=True, y=True, alpha=0.2)
         self.lag_plot.setMouseEnabled(x=True, y=False)
         self.lag_plot.setMenuEnabled(False)
@@ -319,7 +322,12 @@ class EventLoopPane(Pane):
         show_time = h >= 140  # the tick values say it is time; the title is a luxury
         self.lag_plot.getAxis("bottom").showLabel(show_time)
         axis_len = h - (48 if show_time else 28)
-        self.lag_plot.getAxis("left").showLabel(axis_len >= 64)
+        left = self.lag_plot.getAxis("left")
+        title = "lag (ms)" if axis_len >= 64 else "ms"
+        if left.labelText != title:
+            self.lag_plot.setLabel("left", title)
+            self._restyle()
+        left.showLabel(axis_len >= 26)
         hh = self.hist_plot.height()
         show_lag = hh >= 110
         self.hist_plot.getAxis("bottom").showLabel(show_lag)
@@ -338,7 +346,7 @@ class EventLoopPane(Pane):
         self._show_stats(session.probes, session.p50, session.p95, session.p99, session.max)
 
         t, lag = lag_values(profile, upto)
-        self.lag_curve.setData(t, lag)
+        self.lag_curve.setData(t, lag * 1000.0)
         events = blocking_events(profile, upto)
         self._blocking_summary = (len(events), max((e.duration for e in events), default=0.0))
         self._show_blocking_count()
@@ -428,7 +436,7 @@ class EventLoopPane(Pane):
         key = (id(profile), len(events), tuple((e.start, e.duration, e.stack) for e in events[-3:]))
         self.block_markers.setData(
             x=[e.start for e in events],
-            y=[e.duration for e in events],
+            y=[e.duration * 1000.0 for e in events],  # ms, like the curve
             data=list(range(len(events))),
         )
         if key == self._events_key:

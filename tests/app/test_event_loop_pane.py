@@ -51,7 +51,7 @@ def test_lag_numbers_and_histogram(pane: EventLoopPane) -> None:
     heights = pane.hist_bars.opts["height"]
     assert float(np.sum(heights)) == 100.0
     x, y = pane.lag_curve.getData()
-    assert x is not None and len(x) == 100 and float(np.max(y)) == pytest.approx(0.6)
+    assert x is not None and len(x) == 100 and float(np.max(y)) == pytest.approx(600.0)  # ms
 
 
 def test_blocking_list_and_stack(pane: EventLoopPane) -> None:
@@ -115,10 +115,10 @@ def test_playhead_limits_what_is_shown(pane: EventLoopPane) -> None:
 
 def test_click_on_marker_selects_event(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
     pane.lag_plot.setXRange(0, 10, padding=0)
-    pane.lag_plot.setYRange(0, 0.7, padding=0)
+    pane.lag_plot.setYRange(0, 700, padding=0)
     qtbot.wait(10)
     vb = pane.lag_plot.getViewBox()
-    scene_pt = vb.mapViewToScene(QtCore.QPointF(1.75, 0.25))
+    scene_pt = vb.mapViewToScene(QtCore.QPointF(1.75, 250.0))
     pos = pane.lag_plot.mapFromScene(scene_pt)
     qtbot.mouseClick(pane.lag_plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
     assert pane.selected_event() is pane.events[0]
