@@ -47,12 +47,28 @@ def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
     from pyrometer.app.main_window import MainWindow, application
 
     app = application(sys.argv[:1])
+    _end_with_last_window(app)
     win = MainWindow()
     if getattr(args, "screenshot", None):
         win.quiet_errors = True
     win.resize(*SCREENSHOT_SIZE)
     win.show()
     return app, win
+
+
+def _end_with_last_window(app: Any) -> None:
+    """Closing the main window ends the run, even if a secondary window is still up.
+
+    Qt's own quit-on-last-window-closed is vetoed by any window visible when its
+    Quit event is handled: a file's progress dialog shows itself 400 ms into a
+    load even after the main window closed (the load is cancelled in closeEvent),
+    and the process then lingered with no window at all. `exit` cannot be vetoed;
+    an exit status set later (the screenshot path's) still wins.
+    """
+    if getattr(app, "_pyrometer_ends_with_window", False):
+        return
+    app.lastWindowClosed.connect(lambda: app.exit(0))
+    app._pyrometer_ends_with_window = True
 
 
 def take_screenshot(win: MainWindow, path: str, pane: str | None = None) -> bool:
