@@ -65,6 +65,17 @@ def blocking_function(profile: Profile, event: BlockingEvent) -> tuple[str, int]
     return profile.func_name[func], func
 
 
+def short_frame_label(profile: Profile, frame: int) -> str:
+    """`function (file.py:line)` with the file's last path part (its package too for __init__/__main__).
+
+    Full paths make a stack unreadable in a narrow column; the tooltip keeps them.
+    """
+    func = profile.frame_func(frame)
+    parts = profile.func_file[func].replace("\\", "/").split("/")
+    name = "/".join(parts[-2:]) if len(parts) > 1 and parts[-1] in ("__init__.py", "__main__.py") else parts[-1]
+    return f"{profile.func_name[func]} ({name}:{int(profile.frames['line'][frame])})"
+
+
 def _ms_label(seconds: float) -> str:
     if not np.isfinite(seconds):
         return "∞"
@@ -530,15 +541,16 @@ class EventLoopPane(Pane):
             self._paint_markers()
             return
         profile = self.doc.profile
-        labels = stack_labels(profile, ev.stack)
+        labels = stack_labels(profile, ev.stack)  # full paths, innermost first: the tooltips
+        frames = list(reversed(profile.stack_frames(ev.stack))) if labels else []
         self.stack_title.setText(
             f"<b>Blocked {fmt.seconds(ev.duration)}</b> at {fmt.clock(ev.start)}"
             + (f" — {html.escape(ev.callback)}" if ev.callback.strip() else "")
         )
         if not labels:
             self.stack_list.addItem("(no Python stack recorded)")
-        for i, text in enumerate(labels):
-            item = QtWidgets.QListWidgetItem(text)
+        for i, (frame, text) in enumerate(zip(frames, labels, strict=True)):
+            item = QtWidgets.QListWidgetItem(short_frame_label(profile, frame))
             item.setToolTip(text)
             if i == 0:
                 f = item.font()

@@ -63,7 +63,8 @@ def test_blocking_list_and_stack(pane: EventLoopPane) -> None:
     pane.doc.functionSelected.connect(selected.append)
     pane.select_event(1)
     items = [pane.stack_list.item(i).text() for i in range(pane.stack_list.count())]
-    assert items == ["crunch (/srv/work.py:12)", "main (/srv/app.py:5)"]  # innermost first
+    assert items == ["crunch (work.py:12)", "main (app.py:5)"]  # innermost first, short file names
+    assert pane.stack_list.item(0).toolTip() == "crunch (/srv/work.py:12)"  # the full path on hover
     assert "600.0 ms" in pane.stack_title.text() and "Task.__step" in pane.stack_title.text()
     assert pane.doc.range == pytest.approx((7.4, 8.06))  # the stall plus a margin for its probe
     assert selected == [pane.doc.profile.func_name.index("crunch")]
@@ -216,3 +217,15 @@ def test_selecting_a_stall_moves_the_timeline_view(qtbot) -> None:  # type: igno
     assert x0 <= 7.4 and x1 >= 8.0 and x1 - x0 < 6.0
     assert view.doc.range == pytest.approx((7.4, 8.06))
     assert timeline.regions[0].isVisible()  # type: ignore[attr-defined]
+
+
+def test_short_frame_labels_keep_the_package_of_an_init_file() -> None:
+    from pyrometer.app.panes.event_loop import short_frame_label
+
+    p = Profile()
+    a = p.intern_frame("get", "/usr/lib/python3/site-packages/requests/__init__.py", 40, 38)
+    b = p.intern_frame("run", "C:\\work\\svc\\jobs.py", 7, 1)
+    c = p.intern_frame("<module>", "<string>", 1, 1)
+    assert short_frame_label(p, a) == "get (requests/__init__.py:40)"
+    assert short_frame_label(p, b) == "run (jobs.py:7)"
+    assert short_frame_label(p, c) == "<module> (<string>:1)"
