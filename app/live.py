@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -40,6 +41,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 STOP_GRACE_S = 3.0
 DRAIN_INTERVAL_S = 0.1  # frames are applied to the model at most ~10 times a second
 DRAIN_BUDGET_S = 0.015  # GUI-thread time one drain may take; a backlog continues on the next turn
+OUTPUT_GRACE_S = 2.0  # after the program exits, how long its last output may take to be read
 
 
 def demo_script() -> Path:
@@ -220,6 +222,12 @@ class LiveSession(QObject):
     def _wait_proc(self) -> None:
         assert self.proc is not None
         status = self.proc.wait()
+        # the output pumps close the pipes at EOF: wait for them (briefly, and only here at the end)
+        # so the program's last lines are applied before the exit is, in order
+        deadline = time.monotonic() + OUTPUT_GRACE_S
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            while pipe is not None and not pipe.closed and time.monotonic() < deadline:
+                time.sleep(0.01)
         # give the stream a moment to deliver END and the last batches
         self.collector.wait_finished(5.0)
         self._exited.emit(int(status))
@@ -295,6 +303,7 @@ class LiveSession(QObject):
         self._wake.emit()
 
     def _on_end(self, end: dict[str, Any] | None) -> None:
+        self._adopt_late_output()
         with self._lock:
             self._end = end
             self._stream_done = True
@@ -302,6 +311,33 @@ class LiveSession(QObject):
                 return
             self._woken = True
         self._wake.emit()
+
+    def _adopt_late_output(self) -> None:
+        """From now on take the collector's batches directly (consumer thread, at the stream's end).
+
+        The program's stdout/stderr are read by pump threads, which can lag
+        behind the agent's END: output they add after the consumer thread has
+        ended would wait in a queue nobody reads. It is still recorded to the
+        file; this makes it reach the model (the Console) as well.
+        """
+        old = getattr(self.collector, "_queue", None)
+        if old is None:
+            return
+        session = self
+
+        class _Direct:
+            def put(self, batch: list[tuple[int, bytes]] | None) -> None:
+                if batch:
+                    session._on_frames(batch)
+
+        self.collector._queue = _Direct()  # type: ignore[assignment]
+        while True:  # anything put between the consumer's last batch and the switch
+            try:
+                batch = old.get_nowait()
+            except queue.Empty:
+                break
+            if batch:
+                self._on_frames(batch)
 
     # ------------------------------------------------------------ GUI thread
     def _schedule_drain(self) -> None:

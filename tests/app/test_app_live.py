@@ -332,3 +332,19 @@ def test_launch_dialog_refuses_a_bad_environment_line_or_directory(qtbot, window
     assert dlg.result() != LaunchDialog.DialogCode.Accepted and "does not exist" in dlg.error.text()
     assert window.launch(["x.py"], cwd=str(tmp_path / "missing")) is None
     assert "does not exist" in window.errors[-1]
+
+
+def test_output_after_the_stream_ended_still_reaches_the_console(qtbot, qapp, tmp_path):
+    """The stderr pump can lag behind the agent's END: its last lines must not be lost in a dead queue."""
+    from pyrometer.app.live import LiveSession
+
+    session = LiveSession({}, "late output", save_path=tmp_path / "live.pyro")
+    session.collector.start()
+    session.collector.add_output("stdout", "before the end\n")
+    session.collector._finish()  # the agent's stream ends: the consumer thread delivers, then calls on_end
+    assert session.collector.wait_finished(5.0)
+    session.collector.add_output("stderr", "after the end\n")  # a pump thread, late
+    session._drain(None)
+    texts = [(stream, text) for _t, stream, text in session.doc.profile.output]
+    assert texts == [("stdout", "before the end\n"), ("stderr", "after the end\n")]
+    session.collector.close()
