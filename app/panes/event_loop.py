@@ -112,6 +112,7 @@ class EventLoopPane(Pane):
         self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
         self._wide: bool | None = None
         self._blocking_summary = (0, 0.0)  # (events, worst duration) for the numbers' line
+        self._range_inline = False  # the range line sits at the end of the numbers' line (else below it)
 
         # ---- numbers: the session (always), then the selected range (when there is one)
         self.stat_labels: dict[str, QtWidgets.QLabel] = {}
@@ -303,16 +304,11 @@ class EventLoopPane(Pane):
                 self._plots.setSizes([int(w * 0.33), int(w * 0.14)])
                 self._lists.setSizes([int(w * 0.28), int(w * 0.25)])
                 widths = (72, 72, 150, 90)
-                # the range line joins the numbers' line: a short pane keeps its height for the plots
-                self._range_row.removeWidget(self.range_box)
-                self._stats_row.addWidget(self.range_box)
             else:
                 self._main.setSizes([int(h * 0.55), int(h * 0.45)])
                 self._plots.setSizes([int(w * 0.75), int(w * 0.25)])
                 self._lists.setSizes([int(w * 0.5), int(w * 0.5)])
                 widths = (90, 90, 240, 120)
-                self._stats_row.removeWidget(self.range_box)
-                self._range_row.insertWidget(0, self.range_box)
             for col, px in enumerate(widths):
                 self.table.setColumnWidth(col, px)
             self.blocking_title.setVisible(not wide)  # wide: the numbers' line already counts them; a row more fits
@@ -321,11 +317,28 @@ class EventLoopPane(Pane):
         self.stat_labels["probes"].setVisible(not compact)
         self._stats_row.setSpacing(10 if compact else 18)
         self._show_blocking_count()
+        self._place_range_box()
         table_w = w * 0.28 if wide else w * 0.5
         self.table.setColumnHidden(3, table_w < 380)  # the thread is nearly always the main thread
         plots_w = w * 0.47 if wide else w
         plots_h = h - 40 if wide else h * 0.55
         self.hist_plot.setVisible(plots_w * 0.28 >= HIST_MIN_W and plots_h >= HIST_MIN_H)
+
+    def _place_range_box(self) -> None:
+        """The range line joins the numbers' line when the pane is short and there is room for both."""
+        numbers = [self.scope_label, *self.stat_labels.values()]
+        needed = sum(w.sizeHint().width() for w in numbers if not w.isHidden())
+        needed += self.range_box.sizeHint().width() + self._stats_row.spacing() * len(numbers) + 12
+        inline = bool(self._wide) and needed <= self.width()
+        if inline == self._range_inline:
+            return
+        self._range_inline = inline
+        if inline:
+            self._range_row.removeWidget(self.range_box)
+            self._stats_row.addWidget(self.range_box)
+        else:
+            self._stats_row.removeWidget(self.range_box)
+            self._range_row.insertWidget(0, self.range_box)
 
     def _fit_axes(self) -> None:
         """Axis titles only where they fit (a clipped "lag (m" reads worse than none); histogram ticks thinned."""
@@ -410,6 +423,7 @@ class EventLoopPane(Pane):
             f"<span style='color:{RANGE_COLOR}'><b>Range:</b> {html.escape(what)}</span> — {numbers}{blocking}"
         )
         self.range_box.show()
+        self._place_range_box()
         counts, _ = np.histogram(values, edges)
         return counts.astype(np.int64)
 
