@@ -229,3 +229,21 @@ def test_short_frame_labels_keep_the_package_of_an_init_file() -> None:
     assert short_frame_label(p, a) == "get (requests/__init__.py:40)"
     assert short_frame_label(p, b) == "run (jobs.py:7)"
     assert short_frame_label(p, c) == "<module> (<string>:1)"
+
+
+def test_range_line_joins_the_numbers_only_when_both_fit(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    def same_line() -> bool:
+        qtbot.wait(10)
+        a = pane.range_box.mapTo(pane, QtCore.QPoint(0, 0)).y()
+        b = pane.stat_labels["p50"].mapTo(pane, QtCore.QPoint(0, 0)).y()
+        return abs(a - b) < pane.stat_labels["p50"].height()
+
+    pane.resize(1800, 200)  # wide and short: every pixel of height counts
+    qtbot.wait(10)
+    pane.select_event(1)
+    pane.refresh()
+    assert pane.range_box.isVisible() and same_line()
+    pane.resize(1000, 200)  # still wide, but the two lines no longer fit side by side
+    assert pane.is_wide and not same_line()
+    labels = [pane.scope_label, *pane.stat_labels.values(), pane.range_label]
+    assert all(w.width() >= w.sizeHint().width() for w in labels if w.isVisible())  # nothing clipped
