@@ -121,8 +121,8 @@ def _pane_screenshot(win: MainWindow, path: str, title: str) -> bool:
     return ok
 
 
-def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool) -> None:
-    """Arrange the screenshot + exit: after loads finish, or after N seconds of a live session."""
+def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool, baseline: _BaselineLoad | None = None) -> None:
+    """Arrange the screenshot + exit: after loads (and the --baseline) finish, or after N seconds of a live session."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -142,6 +142,9 @@ def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool) -> N
     delay_ms = int((args.screenshot_after or 0.0) * 1000)
 
     def after_loads() -> None:
+        if baseline is not None and not baseline.finished:
+            baseline.then.append(after_loads)
+            return
         QTimer.singleShot(max(delay_ms, 200), shoot)
 
     if win.loaders:
@@ -156,14 +159,73 @@ def run_window(args: argparse.Namespace) -> int:
     return int(app.exec())
 
 
+class _BaselineLoad:
+    """`open --baseline BASE`: whether BASE is read yet, and what waits for it (the screenshot)."""
+
+    def __init__(self) -> None:
+        self.finished = False
+        self.then: list[Any] = []
+
+    def finish(self) -> None:
+        self.finished = True
+        for fn in self.then:
+            fn()
+        self.then = []
+
+
+def _compare_with_baseline(win: MainWindow, path: str) -> _BaselineLoad:
+    """Read BASE once, off the GUI thread, and make it the Compare pane's baseline in every view that opens."""
+    from pathlib import Path
+
+    from pyrometer.app.loader import FileLoader
+
+    state = _BaselineLoad()
+    views: list[Any] = []
+    baseline: list[Any] = []  # the loaded Profile, once read
+
+    def apply(view: Any) -> None:
+        pane = view.pane("Compare")
+        if pane is not None and baseline:
+            pane.set_baseline(baseline[0], Path(path).name, path)
+            view.show_pane("Compare")
+
+    def opened(view: Any) -> None:
+        views.append(view)
+        apply(view)
+
+    def loaded(_p: Any, profile: Any) -> None:
+        baseline.append(profile)
+        for view in views:
+            apply(view)
+        state.finish()
+
+    def failed(_p: Any, message: str) -> None:
+        text = message if Path(path).name in message else f"{path}: {message}"
+        win.show_error(f"Cannot open baseline {Path(path).name}", f"baseline: {text}")
+        state.finish()
+
+    loader = FileLoader(path, win)
+    loader.loaded.connect(loaded)
+    loader.failed.connect(failed)
+    loader.cancelled.connect(lambda _p: state.finish())
+    win.documentOpened.connect(opened)
+    loader.start()
+    return state
+
+
 def run_open(args: argparse.Namespace) -> int:
-    """`pyrometer open FILE...`: each file in its own tab, loaded off the GUI thread."""
+    """`pyrometer open FILE... [--baseline BASE]`: each file in its own tab, loaded off the GUI thread."""
     from pyrometer.app.prefetch import prefetch
 
-    prefetch(list(args.files))  # reading starts while Qt loads and the window is built
+    base = getattr(args, "baseline", None)
+    if base and not args.files:
+        print("pyrometer: --baseline needs a profile to compare with it: pyrometer open NEW --baseline BASE", file=sys.stderr)
+        return 2
+    prefetch(list(args.files) + ([base] if base else []))  # reading starts while Qt loads and the window is built
     app, win = _window(args)
+    baseline = _compare_with_baseline(win, base) if base else None
     win.open_files(list(args.files))
-    _screenshot_when(win, args, live=False)
+    _screenshot_when(win, args, live=False, baseline=baseline)
     status = int(app.exec())
     if args.screenshot and win.errors:
         for e in win.errors:

@@ -40,6 +40,7 @@ PANE_MODULES: tuple[tuple[str, str | None], ...] = (
     ("pyrometer.app.panes.source", "SourcePane"),
     ("pyrometer.app.panes.session", "SessionPane"),
     ("pyrometer.app.panes.console", "ConsolePane"),
+    ("pyrometer.app.panes.compare", "ComparePane"),
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
 REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a user looks at first paints first

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", help="open profiles or recordings in the window")
     p.add_argument("files", nargs="*", help="none: the start page (what the desktop menu entry runs)")
+    p.add_argument("--baseline", default=None, metavar="BASE", help="compare with this profile (the 'before'): the Compare pane and the flame graph's colours")
     _add_screenshot_options(p)
 
     p = sub.add_parser("run", help="launch a program and profile it live in the window")

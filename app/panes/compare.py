@@ -1,0 +1,393 @@
+"""Compare pane: this run against a baseline profile, per function — what got slower, what got faster.
+
+The baseline ("before") is any file the format registry reads; it is loaded
+off the GUI thread. The table is `diff_functions(baseline, this run)` over the
+document's view: this run's selected range and threads, and the same
+transform and on-CPU filter applied to the baseline (function ids mapped by
+name and file), so both sides are cut the same way. Setting a baseline here
+also turns on the flame graph's differential colouring in the same view.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pyrometer.app import fmt
+from pyrometer.app.cpu_filter import OnCpuView
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
+from pyrometer.app.panes.compare_model import COL_DELTA, COL_FILE, COL_FUNCTION, CompareTableModel
+from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
+from pyrometer.core.model import Profile
+
+if TYPE_CHECKING:
+    from pyrometer.app.loader import FileLoader
+    from pyrometer.core.analysis.transforms import Transform
+
+PLACEHOLDER = (
+    "Choose a baseline profile to compare this run with —\n"
+    "e.g. yesterday's recording, or the same program before your change.\n\n"
+    "Baseline… opens any profile Pyrometer reads (.pyro, speedscope, pstats, Chrome trace, collapsed, callgrind)."
+)
+FILE_FILTER = (
+    "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
+    "*.callgrind *.collapsed *.folded *.txt *.gz);;All files (*)"
+)
+
+
+def map_transform(transform: Transform | None, source: Profile, target: Profile) -> Transform | None:
+    """The same transform for another profile: function ids translated by (name, file).
+
+    A function the target lacks becomes -1, which matches no frame: focusing on it
+    leaves the target empty (it spent no time there), merging it changes nothing.
+    """
+    if transform is None or transform.is_identity():
+        return None
+    import dataclasses
+
+    index: dict[tuple[str, str], int] = {}
+    for fid, key in enumerate(zip(target.func_name, target.func_file, strict=True)):
+        index.setdefault(key, fid)
+
+    def tr(func: int) -> int:
+        if not 0 <= func < len(source.func_name):
+            return -1
+        return index.get((source.func_name[func], source.func_file[func]), -1)
+
+    collapse = transform.collapse_recursion
+    if isinstance(collapse, frozenset):
+        collapse = frozenset(f for f in (tr(g) for g in collapse) if f >= 0)
+    return dataclasses.replace(
+        transform,
+        focus_function=None if transform.focus_function is None else tr(transform.focus_function),
+        focus_path=None if transform.focus_path is None else tuple(tr(f) for f in transform.focus_path),
+        merge_functions=frozenset(f for f in (tr(g) for g in transform.merge_functions) if f >= 0),
+        collapse_recursion=collapse,
+    )
+
+
+def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
+    """Per diff row, the id of that (name, file) in `profile` (-1 when absent)."""
+    index: dict[tuple[str, str], int] = {}
+    for fid, key in enumerate(zip(profile.func_name, profile.func_file, strict=True)):
+        index.setdefault(key, fid)
+    return np.fromiter((index.get(k, -1) for k in zip(diff.name, diff.file, strict=True)), np.int64, len(diff))
+
+
+class ComparePane(Pane):
+    """Per-function differences between a baseline profile and this run."""
+
+    title = "Compare"
+    area = "bottom"
+
+    baselineChanged = Signal(str)  # the baseline's name, "" when comparing stopped
+    baselineFailed = Signal(str)  # the message shown to the user
+
+    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+        super().__init__(doc, parent)
+        self.baseline: Profile | None = None
+        self.baseline_name = ""
+        self.baseline_path: Path | None = None
+        self.last_error = ""
+        self.diff: FunctionDiff | None = None
+        self._loader: FileLoader | None = None
+        self._on_cpu = OnCpuView()
+        self._syncing = False
+
+        self.model = CompareTableModel(self)
+        self.choose_button = QPushButton("Baseline…", self)
+        self.choose_button.setToolTip("Choose the profile to compare this run with (the 'before')")
+        self.choose_button.clicked.connect(self.choose_baseline)
+        self.baseline_label = QLabel("", self)
+        self.baseline_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stop_button = QPushButton("Stop comparing", self)
+        self.stop_button.setToolTip("Forget the baseline (the flame graph goes back to its own colours)")
+        self.stop_button.clicked.connect(lambda: self.set_baseline(None))
+        self.by_combo = QComboBox(self)
+        self.by_combo.addItem("By: self", "self")
+        self.by_combo.addItem("By: total", "total")
+        self.by_combo.setToolTip("Compare each function's self time (in itself) or total time (with its callees)")
+        self.by_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter functions or files (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        self.count_label = QLabel(self)
+        self.top_spin = QSpinBox(self)
+        self.top_spin.setRange(0, 1_000_000)
+        self.top_spin.setSingleStep(50)
+        self.top_spin.setSpecialValueText("all")
+        self.top_spin.setPrefix("top ")
+        self.top_spin.setToolTip("Show only the first N rows (0 = all)")
+        self.top_spin.valueChanged.connect(self._on_top)
+        self.top_spin.setValue(500)
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c0392b")
+        self.error_label.hide()
+
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(COL_DELTA, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_FUNCTION, 220)
+        fm = header.fontMetrics()
+        for col in range(COL_FUNCTION + 1, COL_FILE):
+            text = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            header.resizeSection(col, max(80, fm.horizontalAdvance(text) + 28))  # room for the sort arrow
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current)
+        self.view.doubleClicked.connect(self._open_source)
+        doc.functionSelected.connect(self._show_selected)
+
+        self.stack, self.placeholder = content_or_placeholder(self.view, PLACEHOLDER)
+        self.placeholder.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.choose_button)
+        top.addWidget(self.baseline_label, 1)
+        top.addWidget(self.stop_button)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.by_combo)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.top_spin)
+        bar.addWidget(self.count_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(4)
+        lay.addLayout(top)
+        lay.addWidget(self.error_label)
+        lay.addLayout(bar)
+        lay.addWidget(self.stack, 1)
+        self._update_header()
+
+    # ------------------------------------------------------------ public API
+    def set_baseline(self, profile: Profile | None, name: str = "", path: str | Path | None = None) -> None:
+        """Compare this run with `profile` (the 'before'), or stop comparing (None).
+
+        Also sets (or clears) the flame graph's differential colouring in the same view.
+        """
+        self.baseline = profile
+        self.baseline_name = name if profile is not None else ""
+        self.baseline_path = Path(path) if profile is not None and path is not None else None
+        self._on_cpu = OnCpuView()
+        if profile is not None:
+            self._show_error("")
+        self._update_header()
+        self._tell_flame()
+        self.seen_revision = -1  # stale, whatever the window's throttle decides
+        self.refresh()
+        self.baselineChanged.emit(self.baseline_name)
+
+    def load_baseline(self, path: str | Path, show_dialog: bool = True) -> FileLoader:
+        """Read a baseline file off the GUI thread; on failure, say which file and why (never raise)."""
+        from pyrometer.app.loader import FileLoader
+
+        if self._loader is not None:
+            self._loader.cancel()
+        loader = FileLoader(path, self, show_dialog=show_dialog)
+        loader.loaded.connect(lambda p, profile: self.set_baseline(profile, Path(p).name, p))
+        loader.failed.connect(lambda p, message: self._load_failed(Path(p), message))
+        loader.finished.connect(lambda ld=loader: self._loader_done(ld))
+        self._loader = loader
+        loader.start()
+        return loader
+
+    def choose_baseline(self) -> None:
+        start = str(self.doc.path.parent) if self.doc.path is not None else str(Path.cwd())
+        path, _ = QFileDialog.getOpenFileName(self, "Compare with a baseline profile", start, FILE_FILTER)
+        if path:
+            self.load_baseline(path)
+
+    def focus_search(self) -> bool:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+        return True
+
+    # ------------------------------------------------------------ refresh
+    def baseline_view(self) -> Profile | None:
+        """The baseline cut the way this run is viewed: on-CPU filter and transform (whole time span)."""
+        base = self.baseline
+        if base is None:
+            return None
+        if self.doc.on_cpu_only:
+            base = self._on_cpu.get(base)
+        transform = map_transform(self.doc.transform, self.doc.profile, base)
+        if transform is None:
+            return base
+        from pyrometer.core.analysis.transforms import apply_transform
+
+        return apply_transform(base, transform)
+
+    def refresh(self) -> None:
+        base = self.baseline_view()
+        if base is None:
+            self.diff = None
+            self.model.set_diff(None)
+            self.stack.setCurrentWidget(self.placeholder)
+            self._update_count()
+            return
+        profile = self.doc.view_profile()
+        by = "total" if self.by_combo.currentData() == "total" else "self"
+        diff = diff_functions(base, profile, None, self.doc.selection(), by=by)
+        self.diff = diff
+        scroll = self.view.verticalScrollBar().value()
+        self._syncing = True
+        try:
+            self.model.set_diff(diff, function_ids(profile, diff), (base.unit, profile.unit))
+            self._show_selected(self.doc.selected_function, scroll_to=False)
+        finally:
+            self._syncing = False
+        self.view.verticalScrollBar().setValue(scroll)
+        self.stack.setCurrentWidget(self.view)
+        self._update_count()
+        self._update_header()
+
+    # ------------------------------------------------------------ internals
+    def _update_header(self) -> None:
+        base = self.baseline
+        self.stop_button.setEnabled(base is not None)
+        self.by_combo.setEnabled(base is not None)
+        self.filter_edit.setEnabled(base is not None)
+        if base is None:
+            self.baseline_label.setText("No baseline")
+            self.baseline_label.setToolTip("")
+            return
+        parts = [f"Baseline: <b>{_escape(self.baseline_name or 'baseline')}</b>"]
+        if self.diff is not None and self.diff.base_sum > 0:
+            parts.append(f"{fmt.weight(self.diff.base_sum, base.unit)} vs {fmt.weight(self.diff.new_sum, self.doc.profile.unit)} in this run")
+        parts.append("<span style='color:#d73228'>■</span> bigger share now (slower) "
+                     "<span style='color:#3060c0'>■</span> smaller (faster)")
+        self.baseline_label.setText(" · ".join(parts))
+        self.baseline_label.setToolTip(str(self.baseline_path) if self.baseline_path is not None else self.baseline_name)
+
+    def _update_count(self) -> None:
+        if self.diff is None:
+            self.count_label.setText("")
+            return
+        shown, matching = self.model.rowCount(), self.model.total_matching()
+        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+
+    def _show_error(self, message: str) -> None:
+        self.last_error = message
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+
+    def _load_failed(self, path: Path, message: str) -> None:
+        text = message if path.name in message else f"{path.name}: {message}"
+        text = f"Cannot use {path} as the baseline: {text}"
+        self._show_error(text)
+        win = self.window()
+        show_error = getattr(win, "show_error", None)
+        if callable(show_error) and win is not self:
+            show_error("Cannot open baseline", text)  # the main window: a dialog (or quiet in --screenshot)
+        else:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open baseline", text, QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # not exec(): a modal loop here would stall the refreshes behind it
+        self.baselineFailed.emit(text)
+
+    def _loader_done(self, loader: FileLoader) -> None:
+        if self._loader is loader:
+            self._loader = None
+        loader.deleteLater()
+
+    def _tell_flame(self) -> None:
+        """Differential colouring in this view's flame graph (panes meet only through their SessionView)."""
+        from pyrometer.app.session_view import SessionView
+
+        w = self.parentWidget()
+        while w is not None and not isinstance(w, SessionView):
+            w = w.parentWidget()
+        flame = w.pane("Flame graph") if w is not None else None
+        set_baseline = getattr(flame, "set_baseline", None)
+        if not callable(set_baseline):
+            return
+        set_baseline(self.baseline, self.baseline_name)
+        button = getattr(flame, "compare_button", None)
+        if button is not None:  # its Compare… toggles: keep its text true to what a click will do
+            button.setText("Stop comparing" if self.baseline is not None else "Compare…")
+
+    def _on_filter(self, text: str) -> None:
+        self.model.set_filter(text.strip())
+        self._show_selected(self.doc.selected_function)
+        self._update_count()
+
+    def _on_top(self, n: int) -> None:
+        self.model.set_top_n(n)
+        self._update_count()
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        func = self.model.func_at(current.row())
+        if func >= 0:  # a baseline-only function has nothing to select in this run
+            self.doc.select_function(func)
+
+    def _open_source(self, index: QModelIndex) -> None:
+        func = self.model.func_at(index.row())
+        if func >= 0:
+            self.doc.select_function(func)
+            self.doc.request_pane("Source")
+
+    def _show_selected(self, func: int, scroll_to: bool = True) -> None:
+        row = self.model.row_of_func(func)
+        sel = self.view.selectionModel()
+        was = self._syncing
+        self._syncing = True
+        try:
+            if row < 0:
+                sel.clearSelection()
+                return
+            idx = self.model.index(row, 0)
+            if sel.currentIndex().row() != row or not sel.isSelected(idx):
+                sel.setCurrentIndex(
+                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                )
+            if scroll_to:
+                self.view.scrollTo(idx)
+        finally:
+            self._syncing = was
+
+    def _context_menu(self, pos: QPoint) -> None:
+        idx = self.view.indexAt(pos)
+        func = self.model.func_at(idx.row()) if idx.isValid() else -1
+        menu = QMenu(self)
+        add_function_actions(menu, self.doc, func)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,319 @@
+"""The Compare pane over real profiles: two cProfile runs of one program, before and after a change."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QMessageBox
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.compare import ComparePane, map_transform
+from pyrometer.app.panes.compare_model import (
+    COL_BASE_PCT,
+    COL_CHANGE,
+    COL_DELTA,
+    COL_FUNCTION,
+    FASTER,
+    SLOWER,
+    CompareTableModel,
+)
+from pyrometer.core.analysis.diff import diff_functions
+from pyrometer.core.analysis.transforms import Transform
+from pyrometer.core.formats.registry import load_profile
+from pyrometer.core.model import UNIT_SAMPLES, Profile
+
+PROGRAM = '''
+import sys
+
+N = int(sys.argv[1])
+
+
+def sum_squares(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+
+def slow():
+    return sum_squares(N)
+
+
+def steady_a():
+    s = 0
+    for i in range(150_000):
+        s += i
+    return s
+
+
+def steady_b():
+    s = 0
+    for i in range(150_000):
+        s += i
+    return s
+
+
+def main():
+    slow()
+    steady_a()
+    steady_b()
+
+
+main()
+'''
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """before.prof / after.prof: cProfile of the same script, where sum_squares does 30x more work after."""
+    d = tmp_path_factory.mktemp("runs")
+    script = d / "prog.py"  # one path for both runs, as for a program edited in place
+    script.write_text(PROGRAM)
+    out = []
+    for name, n in (("before", 30_000), ("after", 900_000)):
+        prof = d / f"{name}.prof"
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), str(script), str(n)], check=True, timeout=60)
+        out.append(prof)
+    return out[0], out[1]
+
+
+@pytest.fixture
+def pane(qtbot, runs):  # type: ignore[no-untyped-def]
+    _before, after = runs
+    doc = Document(load_profile(after), after)
+    p = ComparePane(doc)
+    qtbot.addWidget(p)
+    p.resize(1100, 360)
+    p.show()
+    qtbot.waitExposed(p)
+    p.refresh()
+    return p
+
+
+def _load(qtbot, pane: ComparePane, path: Path) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(pane.baselineChanged, timeout=20000):
+        pane.load_baseline(path, show_dialog=False)
+
+
+def _row_of(model: CompareTableModel, name: str) -> int:
+    for r in range(model.rowCount()):
+        if model.index(r, COL_FUNCTION).data() == name:
+            return r
+    return -1
+
+
+def test_empty_state_invites_a_baseline(pane: ComparePane) -> None:
+    assert pane.stack.currentWidget() is pane.placeholder
+    assert "Choose a baseline profile" in pane.placeholder.text()
+    assert "before your change" in pane.placeholder.text()
+    assert not pane.stop_button.isEnabled()
+    assert pane.model.rowCount() == 0
+
+
+def test_the_function_that_got_slower_is_the_top_row_in_red(qtbot, pane: ComparePane, runs) -> None:  # type: ignore[no-untyped-def]
+    before, _after = runs
+    _load(qtbot, pane, before)
+    assert pane.stack.currentWidget() is pane.view
+    assert pane.baseline_name == "before.prof" and "before.prof" in pane.baseline_label.text()
+    m = pane.model
+    assert m.index(0, COL_FUNCTION).data() == "sum_squares"
+    assert m.index(0, COL_DELTA).data().startswith("+")
+    assert m.diff is not None and float(m.diff.delta[m.diff_row(0)]) > 0.3
+    assert QColor(m.index(0, COL_DELTA).data(Qt.ItemDataRole.BackgroundRole)).rgb() == SLOWER.rgb()
+    for name in ("steady_a", "steady_b"):  # the same work, a smaller share of a longer run: "faster"
+        r = _row_of(m, name)
+        assert 0 < r <= 2
+        assert m.index(r, COL_DELTA).data().startswith("−")
+        assert QColor(m.index(r, COL_DELTA).data(Qt.ItemDataRole.BackgroundRole)).rgb() == FASTER.rgb()
+    # selecting a row selects the function (this run's id) everywhere
+    pane.view.selectRow(_row_of(m, "steady_b"))
+    assert pane.doc.selected_function == pane.doc.profile.func_name.index("steady_b")
+    pane.doc.select_function(pane.doc.profile.func_name.index("sum_squares"))
+    assert pane.view.selectionModel().currentIndex().row() == 0
+
+
+def test_by_total_counts_callees(qtbot, pane: ComparePane, runs) -> None:  # type: ignore[no-untyped-def]
+    _load(qtbot, pane, runs[0])
+    slow = _row_of(pane.model, "slow")
+    assert pane.model.index(slow, COL_DELTA).data() == "0.0"  # slow's own time is nil either way
+    pane.by_combo.setCurrentIndex(pane.by_combo.findData("total"))
+    assert pane.diff is not None and pane.diff.by == "total"
+    slow = _row_of(pane.model, "slow")
+    assert pane.model.index(slow, COL_DELTA).data().startswith("+")  # with sum_squares under it, it grew
+
+
+def test_model_passes_qtmodeltester(qtmodeltester, runs) -> None:  # type: ignore[no-untyped-def]
+    base, new = (load_profile(p) for p in runs)
+    model = CompareTableModel()
+    diff = diff_functions(base, new)
+    model.set_diff(diff, np.arange(len(diff)), (base.unit, new.unit))
+    qtmodeltester.check(model)
+    model.set_filter("steady")
+    qtmodeltester.check(model)
+    model.set_diff(None)
+    qtmodeltester.check(model)
+
+
+def test_filter_sort_and_top_n(qtbot, pane: ComparePane, runs) -> None:  # type: ignore[no-untyped-def]
+    _load(qtbot, pane, runs[0])
+    m = pane.model
+    pane.filter_edit.setText("steady")
+    assert sorted(m.index(r, COL_FUNCTION).data() for r in range(m.rowCount())) == ["steady_a", "steady_b"]
+    assert pane.count_label.text() == "2 functions"
+    pane.view.sortByColumn(COL_FUNCTION, Qt.SortOrder.DescendingOrder)
+    assert [m.index(r, COL_FUNCTION).data() for r in range(2)] == ["steady_b", "steady_a"]
+    pane.top_spin.setValue(1)
+    assert m.rowCount() == 1 and pane.count_label.text() == "1 of 2"
+    pane.top_spin.setValue(0)
+    pane.filter_edit.clear()
+    pane.view.sortByColumn(COL_BASE_PCT, Qt.SortOrder.DescendingOrder)
+    shares = [float(m.index(r, COL_BASE_PCT).data().rstrip("%")) for r in range(m.rowCount())]
+    assert shares == sorted(shares, reverse=True) and shares[0] > 30  # steady_a/b had most of the baseline
+    pane.view.sortByColumn(COL_CHANGE, Qt.SortOrder.DescendingOrder)
+    assert m.index(0, COL_FUNCTION).data() == "sum_squares"  # biggest relative growth
+
+
+def test_a_corrupt_baseline_says_which_file_and_why(qtbot, pane: ComparePane, tmp_path: Path, runs) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "broken.prof"
+    bad.write_bytes(b"\x00\x01not a profile at all" * 10)
+    with qtbot.waitSignal(pane.baselineFailed, timeout=20000) as blocker:
+        pane.load_baseline(bad, show_dialog=False)
+    assert "broken.prof" in blocker.args[0] and "broken.prof" in pane.last_error
+    assert pane.error_label.isVisible() and pane.baseline is None
+    assert pane.stack.currentWidget() is pane.placeholder
+    boxes = [w for w in pane.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "broken.prof" in boxes[0].text()
+    boxes[0].close()
+    _load(qtbot, pane, runs[0])  # a good one afterwards clears the error
+    assert not pane.error_label.isVisible() and pane.model.rowCount() > 0
+
+
+def _timed_profile(a_then_b: bool) -> Profile:
+    """10 samples 0.1 s apart in `a` and `b` (both user code): first five in a, last five in b, or interleaved."""
+    p = Profile(unit=UNIT_SAMPLES)
+    main = p.intern_frame("main", "/home/u/app.py", 1, 1)
+    a = p.intern_stack_path([main, p.intern_frame("a", "/home/u/app.py", 10, 9)])
+    b = p.intern_stack_path([main, p.intern_frame("b", "/home/u/app.py", 20, 19)])
+    stacks = [a] * 5 + [b] * 5 if a_then_b else [a, b] * 5
+    p.add_samples(np.arange(10) * 0.1, np.zeros(10, np.int32), np.array(stacks))
+    p.finish()
+    return p
+
+
+def test_the_selected_range_and_transform_apply(qtbot) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(_timed_profile(a_then_b=True))
+    pane = ComparePane(doc)
+    qtbot.addWidget(pane)
+    pane.set_baseline(_timed_profile(a_then_b=False), "even.pyro")
+    assert pane.diff is not None and np.allclose(pane.diff.delta, 0.0)  # whole runs: the same shares
+    doc.set_range(0.45, 1.0)  # this run's second half: only b
+    pane.refresh()
+    d = pane.diff
+    assert d is not None
+    assert float(d.delta[d.name.index("b")]) == pytest.approx(0.5)
+    assert float(d.delta[d.name.index("a")]) == pytest.approx(-0.5)
+    doc.clear_range()
+    doc.set_transform(Transform(focus_function=doc.profile.func_name.index("a")))  # both sides focus on a
+    pane.refresh()
+    d = pane.diff
+    assert d is not None and float(d.new_frac[d.name.index("a")]) == pytest.approx(1.0)
+    assert float(d.base_frac[d.name.index("a")]) == pytest.approx(1.0)
+    assert "b" not in d.name
+
+
+def test_map_transform_translates_function_ids_by_name_and_file() -> None:
+    src, dst = _timed_profile(True), Profile(unit=UNIT_SAMPLES)
+    dst.intern_frame("b", "/home/u/app.py", 20, 19)  # id 0 in dst
+    t = map_transform(Transform(focus_function=src.func_name.index("b"), merge_functions=frozenset({src.func_name.index("a")})), src, dst)
+    assert t is not None and t.focus_function == 0 and t.merge_functions == frozenset()
+    t = map_transform(Transform(focus_function=src.func_name.index("a")), src, dst)
+    assert t is not None and t.focus_function == -1  # not in dst: focusing on it leaves nothing
+    assert map_transform(None, src, dst) is None
+
+
+def test_registered_tabbed_below_and_drives_the_flame_graph(qtbot, runs) -> None:  # type: ignore[no-untyped-def]
+    from pyrometer.app.session_view import SessionView
+
+    view = SessionView(Document(load_profile(runs[1]), runs[1]))
+    qtbot.addWidget(view)
+    view.resize(1400, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    pane = view.pane("Compare")
+    assert isinstance(pane, ComparePane)
+    dock = view.docks[pane.objectName()]
+    assert view.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert view.tabifiedDockWidgets(dock)  # a tab among the bottom panes, not a new strip of its own
+    flame = view.pane("Flame graph")
+    assert flame is not None
+    view.show_pane("Compare")
+    _load(qtbot, pane, runs[0])
+    assert flame.color_combo.currentData() == "diff"  # type: ignore[attr-defined]
+    assert flame.compare_button.text() == "Stop comparing"  # type: ignore[attr-defined]
+    pane.stop_button.click()
+    assert pane.baseline is None and pane.stack.currentWidget() is pane.placeholder
+    assert flame.color_combo.currentData() != "diff"  # type: ignore[attr-defined]
+    assert flame.compare_button.text() == "Compare…"  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ the CLI, end to end
+def _env(tmp_path: Path) -> dict[str, str]:
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"), HOME=str(tmp_path))
+
+
+def _faster_cells(png: Path) -> int:
+    """Pixels of the 'faster' wash (light blue; the selection's darker blue does not count).
+
+    The slower function is the top row, and selected (the window selects the hottest
+    function of a loaded profile), so its red is under the selection highlight.
+    """
+    img = QImage(str(png))
+    assert not img.isNull()
+    n = 0
+    for y in range(0, img.height(), 2):
+        for x in range(0, img.width(), 4):
+            c = img.pixelColor(x, y)
+            n += c.red() > 100 and c.blue() > 200 and c.blue() > c.red() + 50 and c.green() < c.blue() - 25
+    return n
+
+
+def test_open_with_baseline_screenshot(tmp_path: Path, runs) -> None:  # type: ignore[no-untyped-def]
+    before, after = runs
+    shot, pane_shot = tmp_path / "window.png", tmp_path / "compare.png"
+    cmd = [sys.executable, "-m", "pyrometer", "open", str(after), "--baseline", str(before)]
+    proc = subprocess.run([*cmd, "--screenshot", str(shot)], capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    width, height = struct.unpack(">II", shot.read_bytes()[16:24])
+    assert width >= 1440 and height >= 900
+    proc = subprocess.run(
+        [*cmd, "--screenshot", str(pane_shot), "--screenshot-pane", "Compare"],
+        capture_output=True, text=True, timeout=120, env=_env(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _faster_cells(pane_shot) > 50  # the baseline was applied: the rows that got faster are blue
+    # without a baseline the same pane shows its placeholder: no coloured rows
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "open", str(after), "--screenshot", str(pane_shot), "--screenshot-pane", "Compare"],
+        capture_output=True, text=True, timeout=120, env=_env(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _faster_cells(pane_shot) == 0
+
+
+def test_open_with_a_bad_baseline_fails_with_a_message(tmp_path: Path, runs) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "old.speedscope.json"
+    bad.write_text('{"$schema": "https://www.speedscope.app/file-format-schema.json", "profiles": [')
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "open", str(runs[1]), "--baseline", str(bad), "--screenshot", str(tmp_path / "s.png")],
+        capture_output=True, text=True, timeout=120, env=_env(tmp_path),
+    )
+    assert proc.returncode != 0
+    assert "old.speedscope.json" in proc.stderr and "Traceback" not in proc.stderr
