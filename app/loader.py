@@ -110,6 +110,19 @@ class FileLoader(QObject):
     def wait(self, ms: int = 30000) -> bool:
         return self._thread.wait(ms)
 
+    def close_dialog(self) -> None:
+        """Take the progress dialog down now (the window is closing; the load may still be ending).
+
+        A QProgressDialog shows itself after its minimum duration even when its
+        window has gone, and a visible dialog keeps Qt from quitting.
+        """
+        dlg, self._dialog = self._dialog, None
+        if dlg is not None:
+            dlg.canceled.disconnect(self.cancel)
+            dlg.reset()
+            dlg.close()
+            dlg.deleteLater()
+
     def _on_progress(self, fraction: float) -> None:
         if self._dialog is not None and not self._thread.cancel_flag.is_set() and fraction > 0:
             if self._dialog.maximum() == 0:

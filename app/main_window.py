@@ -568,6 +568,7 @@ class MainWindow(QMainWindow):
             s.shutdown()
         for ld in list(self.loaders):
             ld.cancel()
+            ld.close_dialog()
             ld.wait(5000)
         QSettings().sync()
         event.accept()
