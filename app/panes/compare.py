@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -173,23 +174,28 @@ class ComparePane(Pane):
         self.stack, self.placeholder = content_or_placeholder(self.view, PLACEHOLDER)
         self.placeholder.setWordWrap(True)
 
+        # one row of controls: the default bottom dock is ~200 px high, rows of the table matter more
+        self.baseline_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.baseline_label.setMinimumWidth(120)
+        self.filter_edit.setMinimumWidth(160)
+        self.table_controls = QWidget(self)  # shown only with a baseline: nothing to filter before
+        tools = QHBoxLayout(self.table_controls)
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.by_combo)
+        tools.addWidget(self.filter_edit, 1)
+        tools.addWidget(self.top_spin)
+        tools.addWidget(self.count_label)
+        tools.addWidget(self.stop_button)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.choose_button)
-        top.addWidget(self.baseline_label, 1)
-        top.addWidget(self.stop_button)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self.by_combo)
-        bar.addWidget(self.filter_edit, 1)
-        bar.addWidget(self.top_spin)
-        bar.addWidget(self.count_label)
+        top.addWidget(self.baseline_label, 2)
+        top.addWidget(self.table_controls, 3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
         lay.addLayout(top)
         lay.addWidget(self.error_label)
-        lay.addLayout(bar)
         lay.addWidget(self.stack, 1)
         self._update_header()
 
@@ -278,20 +284,21 @@ class ComparePane(Pane):
     # ------------------------------------------------------------ internals
     def _update_header(self) -> None:
         base = self.baseline
-        self.stop_button.setEnabled(base is not None)
-        self.by_combo.setEnabled(base is not None)
-        self.filter_edit.setEnabled(base is not None)
+        self.table_controls.setVisible(base is not None)
         if base is None:
             self.baseline_label.setText("No baseline")
             self.baseline_label.setToolTip("")
             return
-        parts = [f"Baseline: <b>{_escape(self.baseline_name or 'baseline')}</b>"]
+        parts = [f"vs <b>{_escape(self.baseline_name or 'baseline')}</b>"]
         if self.diff is not None and self.diff.base_sum > 0:
-            parts.append(f"{fmt.weight(self.diff.base_sum, base.unit)} vs {fmt.weight(self.diff.new_sum, self.doc.profile.unit)} in this run")
-        parts.append("<span style='color:#d73228'>■</span> bigger share now (slower) "
-                     "<span style='color:#3060c0'>■</span> smaller (faster)")
+            parts.append(f"{fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
+        parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
-        self.baseline_label.setToolTip(str(self.baseline_path) if self.baseline_path is not None else self.baseline_name)
+        where = str(self.baseline_path) if self.baseline_path is not None else self.baseline_name
+        self.baseline_label.setToolTip(
+            f"Baseline: {where}\nShares of each run's total: red = a bigger share in this run (slower), "
+            "blue = a smaller share (faster)"
+        )
 
     def _update_count(self) -> None:
         if self.diff is None:

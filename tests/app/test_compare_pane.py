@@ -114,14 +114,14 @@ def test_empty_state_invites_a_baseline(pane: ComparePane) -> None:
     assert pane.stack.currentWidget() is pane.placeholder
     assert "Choose a baseline profile" in pane.placeholder.text()
     assert "before your change" in pane.placeholder.text()
-    assert not pane.stop_button.isEnabled()
+    assert not pane.table_controls.isVisibleTo(pane)  # no Stop comparing, filter or By: before there is a table
     assert pane.model.rowCount() == 0
 
 
 def test_the_function_that_got_slower_is_the_top_row_in_red(qtbot, pane: ComparePane, runs) -> None:  # type: ignore[no-untyped-def]
     before, _after = runs
     _load(qtbot, pane, before)
-    assert pane.stack.currentWidget() is pane.view
+    assert pane.stack.currentWidget() is pane.view and pane.table_controls.isVisibleTo(pane)
     assert pane.baseline_name == "before.prof" and "before.prof" in pane.baseline_label.text()
     m = pane.model
     assert m.index(0, COL_FUNCTION).data() == "sum_squares"
@@ -317,3 +317,12 @@ def test_open_with_a_bad_baseline_fails_with_a_message(tmp_path: Path, runs) -> 
     )
     assert proc.returncode != 0
     assert "old.speedscope.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_baseline_without_a_profile_to_compare_is_refused(tmp_path: Path, runs) -> None:  # type: ignore[no-untyped-def]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "open", "--baseline", str(runs[0]), "--screenshot", str(tmp_path / "s.png")],
+        capture_output=True, text=True, timeout=60, env=_env(tmp_path),
+    )
+    assert proc.returncode == 2 and "--baseline needs a profile" in proc.stderr
+    assert not (tmp_path / "s.png").exists()
