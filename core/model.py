@@ -123,6 +123,9 @@ class Profile:
         self.loops: dict[int, LoopInfo] = {}
         self.blocking: list[BlockingEvent] = []
         self.tasks: dict[int, TaskInfo] = {}
+        # ids of tasks as they are created or finish, in arrival order (a task may appear
+        # twice): views that follow a live profile read it from where they stopped
+        self.task_log: list[int] = []
         self.func_stats: FuncStats | None = None
         self.telemetry: dict[str, Any] = {}
         self.notices: list[dict[str, Any]] = []

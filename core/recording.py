@@ -208,6 +208,7 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
                 loop=_as_int(row.get("loop")),
                 created=row.get("t"),
             )
+            profile.task_log.append(tid)
     elif kind == wire.TASKS_FINISHED:
         for row in obj:
             task = profile.tasks.get(int(row["id"]))
@@ -217,6 +218,7 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
             task.ended = row.get("t")
             task.state = str(row.get("state", "done"))
             task.exc = row.get("exc")
+            profile.task_log.append(task.id)
     elif kind == wire.FUNC_STATS:
         profile.func_stats = _func_stats_from_json(profile, obj)
     elif kind == wire.TELEMETRY:

@@ -207,6 +207,7 @@ class _Derived:
         view.threads = source.threads
         view.loops = source.loops
         view.tasks = source.tasks
+        view.task_log = source.task_log
         view.lag = source.lag
         view.func_stats = source.func_stats
         view.telemetry = source.telemetry

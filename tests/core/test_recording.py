@@ -147,3 +147,17 @@ def test_mutated_recordings_never_raise_past_the_header(tmp_path_factory: pytest
     profile, report = read_recording(path)
     assert report.frames >= 0
     assert profile.sample_count <= 300
+
+
+def test_task_log_lists_tasks_as_they_are_created_and_finish() -> None:
+    """Views that follow a live profile (the timeline's task lanes) read task changes from here."""
+    import json
+
+    from pyrometer.core.recording import apply_message
+
+    p = Profile()
+    created = [{"id": 1, "t": 0.1}, {"id": 2, "t": 0.2, "parent": 1}]
+    apply_message(p, wire.TASKS_CREATED, json.dumps(created).encode())
+    apply_message(p, wire.TASKS_FINISHED, json.dumps([{"id": 2, "t": 0.5, "state": "cancelled"}]).encode())
+    assert p.task_log == [1, 2, 2]
+    assert p.tasks[2].state == "cancelled" and p.tasks[2].parent == 1
