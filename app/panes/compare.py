@@ -112,6 +112,7 @@ class ComparePane(Pane):
         self.last_error = ""
         self.diff: FunctionDiff | None = None
         self._loader: FileLoader | None = None
+        self._load_token = 0
         self._on_cpu = OnCpuView()
         self._syncing = False
 
@@ -213,8 +214,8 @@ class ComparePane(Pane):
             self._show_error("")
         self._update_header()
         self._tell_flame()
-        self.seen_revision = -1  # stale, whatever the window's throttle decides
         self.refresh()
+        self.seen_revision = self.doc.revision  # up to date: the window need not refresh it again
         self.baselineChanged.emit(self.baseline_name)
 
     def load_baseline(self, path: str | Path, show_dialog: bool = True) -> FileLoader:
@@ -224,8 +225,10 @@ class ComparePane(Pane):
         if self._loader is not None:
             self._loader.cancel()
         loader = FileLoader(path, self, show_dialog=show_dialog)
-        loader.loaded.connect(lambda p, profile: self.set_baseline(profile, Path(p).name, p))
-        loader.failed.connect(lambda p, message: self._load_failed(Path(p), message))
+        self._load_token += 1
+        token = self._load_token  # only the latest choice counts, if an earlier load still lands
+        loader.loaded.connect(lambda p, profile: self._loaded(token, Path(p), profile))
+        loader.failed.connect(lambda p, message: self._load_failed(Path(p), message, token))
         loader.finished.connect(lambda ld=loader: self._loader_done(ld))
         self._loader = loader
         loader.start()
@@ -312,7 +315,13 @@ class ComparePane(Pane):
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
 
-    def _load_failed(self, path: Path, message: str) -> None:
+    def _loaded(self, token: int, path: Path, profile: Profile) -> None:
+        if token == self._load_token:
+            self.set_baseline(profile, path.name, path)
+
+    def _load_failed(self, path: Path, message: str, token: int | None = None) -> None:
+        if token is not None and token != self._load_token:
+            return
         text = message if path.name in message else f"{path.name}: {message}"
         text = f"Cannot use {path} as the baseline: {text}"
         self._show_error(text)

@@ -326,3 +326,16 @@ def test_baseline_without_a_profile_to_compare_is_refused(tmp_path: Path, runs) 
     )
     assert proc.returncode == 2 and "--baseline needs a profile" in proc.stderr
     assert not (tmp_path / "s.png").exists()
+
+
+def test_the_latest_choice_wins_over_a_load_still_running(qtbot, pane: ComparePane, tmp_path: Path, runs) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "broken.prof"
+    bad.write_bytes(b"garbage" * 50)
+    failures: list[str] = []
+    pane.baselineFailed.connect(failures.append)
+    pane.load_baseline(bad, show_dialog=False)
+    with qtbot.waitSignal(pane.baselineChanged, timeout=20000):
+        pane.load_baseline(runs[0], show_dialog=False)
+    qtbot.wait(300)  # time for the first loader's failure to arrive: it must be ignored
+    assert pane.baseline_name == "before.prof" and pane.last_error == "" and not failures
+    assert not [w for w in pane.findChildren(QMessageBox) if w.isVisible()]
