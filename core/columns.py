@@ -7,6 +7,7 @@ the filled prefix are cheap and never copy.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,9 @@ class ColumnTable:
         self._dtypes = {name: np.dtype(dt) for name, dt in dtypes.items()}
         self._data = {name: np.empty(capacity, dt) for name, dt in self._dtypes.items()}
         self._n = 0
+        # derived data that stays valid while rows are only appended (e.g. running sums of
+        # a prefix); `take` reorders rows and so clears it
+        self.prefix_cache: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return self._n
@@ -69,6 +73,7 @@ class ColumnTable:
 
     def take(self, order: np.ndarray) -> None:
         """Reorder all rows in place (used once to time-sort imported data)."""
+        self.prefix_cache.clear()
         for name in self._dtypes:
             self._data[name][: self._n] = self._data[name][: self._n][order]
 

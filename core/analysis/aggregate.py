@@ -27,9 +27,22 @@ class NodeSums:
 
 
 def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(weight, count) per stack id shifted by one (index 0 = the empty stack)."""
+    """(weight, count) per stack id shifted by one (index 0 = the empty stack).
+
+    A selection that starts at the first sample (the whole session, a live
+    profile, a replay playhead) is summed incrementally: the sums of the
+    longest prefix asked for so far are kept on the samples table and only
+    the samples after it are added, so a live view's refresh costs what
+    arrived since the last one, not the whole session.
+    """
     n = len(profile.stacks) + 1
     idx = sample_indices(profile, sel)
+    if isinstance(idx, slice) and idx.start == 0:
+        return _prefix_sums(profile, idx.stop, n)
+    return _sums(profile, idx, n)
+
+
+def _sums(profile: Profile, idx: slice | np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     stacks = profile.samples["stack"][idx]
     if len(stacks) == 0:
         return np.zeros(n), np.zeros(n, np.int64)
@@ -39,6 +52,33 @@ def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarr
         np.bincount(shifted, weights=weights, minlength=n),
         np.bincount(shifted, minlength=n).astype(np.int64),
     )
+
+
+def _prefix_sums(profile: Profile, stop: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over samples [0, stop), from the cached prefix when `stop` is at or past it."""
+    cache = profile.samples.prefix_cache
+    kept = cache.get("stack_sums")
+    if kept is not None and kept[0] <= stop:
+        done, weight, count = kept
+        if done < stop:
+            more_w, more_c = _sums(profile, slice(done, stop), n)
+        else:
+            more_w, more_c = np.zeros(n), np.zeros(n, np.int64)
+        weight = _padded(weight, n) + more_w
+        count = _padded(count, n) + more_c
+    else:
+        weight, count = _sums(profile, slice(0, stop), n)
+    cache["stack_sums"] = (stop, weight, count)
+    return weight.copy(), count.copy()
+
+
+def _padded(values: np.ndarray, n: int) -> np.ndarray:
+    """Cached sums cover the stacks known then; stacks defined since have none yet."""
+    if len(values) >= n:
+        return values[:n]
+    out = np.zeros(n, values.dtype)
+    out[: len(values)] = values
+    return out
 
 
 def accumulate(table: NodeTable, values: np.ndarray) -> np.ndarray:
