@@ -28,6 +28,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
+from pyrometer.app.task_lanes import TASK_COLOR, Overflow, TaskLanes, TaskPacker
 from pyrometer.core.analysis.loop import blocking_events, lag_values
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
@@ -44,7 +45,7 @@ PALETTE = (
     QtGui.QColor(220, 80, 80),  # task failed
     QtGui.QColor(175, 175, 175),  # tasks that did not fit in the rows
 )
-TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
+STATE_OF_COLOR = {c: s for s, c in TASK_COLOR.items()}
 MAX_TASK_ROWS = 12
 THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
 MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewer task rows
@@ -94,6 +95,8 @@ class Lanes:
     names: list[str] = field(default_factory=list)  # per lane
     heights: list[float] = field(default_factory=list)  # per lane, plot units
     hidden_tasks: int = 0
+    # (first box, box count, index in lane -> tooltip): lanes whose tips are made on hover
+    tip_fns: list[tuple[int, int, Callable[[int], str]]] = field(default_factory=list)
     _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(
@@ -103,9 +106,12 @@ class Lanes:
         w: np.ndarray,
         color: np.ndarray,
         labels: list[str] | None,
-        tips: Sequence[str | Callable[[], str]] | None,
+        tips: Sequence[str | Callable[[], str]] | Callable[[int], str] | None,
     ) -> None:
-        """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments)."""
+        """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments).
+
+        `tips` may be a function of the box's index in the lane (task rows: no per-box storage).
+        """
         first = sum(len(a) for a in self.x)
         self._arrays = None
         self.x.append(np.asarray(x, np.float64))
@@ -113,12 +119,18 @@ class Lanes:
         self.row.append(np.full(len(x), row, np.int32))
         self.color.append(np.asarray(color, np.int32))
         self.labels.append(labels, len(x))
-        if tips is not None:
+        if callable(tips):
+            self.tip_fns.append((first, len(x), tips))
+        elif tips is not None:
             self.tips.update((first + i, t) for i, t in enumerate(tips))
 
     def tip(self, box: int) -> str | None:
         """The tooltip of a blocking or task box (None for thread boxes)."""
         tip = self.tips.get(box)
+        if tip is None:
+            for first, count, fn in self.tip_fns:
+                if first <= box < first + count:
+                    return fn(box - first)
         return tip() if callable(tip) else tip
 
     def kind(self, box: int) -> str:
@@ -173,10 +185,12 @@ def build_lanes(
     max_task_rows: int = MAX_TASK_ROWS,
     threads: frozenset[int] | None = None,
     duration: float | None = None,
+    task_lanes: TaskLanes | None = None,
 ) -> Lanes:
     """Thread activity lanes (only `threads` when given), a blocking lane and packed task lanes, up to t1.
 
     `duration` is profile.duration() when the caller has it (it scans every sample).
+    `task_lanes` is the caller's packer cache: given, a live refresh places only new tasks.
     """
     lanes = Lanes()
     row = 0
@@ -211,72 +225,42 @@ def build_lanes(
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
         row += 1
-    tasks = [tk for tk in profile.tasks.values() if tk.created is not None and (t1 is None or tk.created <= t1)]
-    tasks.sort(key=lambda tk: (tk.created or 0.0, tk.id))
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
-    row_end: list[float] = []
-    packed: dict[int, list[tuple[float, float, int, str, Callable[[], str]]]] = {}
-    hidden: list[tuple[float, float]] = []
-    for tk in tasks:
-        start = float(tk.created or 0.0)
-        ended = tk.ended is not None and (t1 is None or tk.ended <= t1)
-        stop = float(tk.ended) if ended and tk.ended is not None else max(end_of, start)
-        state = tk.state if ended else "pending"
-        if ended and state == "pending":
-            state = "done"
-        slot = next((i for i, e in enumerate(row_end) if e <= start), -1)
-        if slot < 0:
-            if len(row_end) >= max_task_rows:
-                lanes.hidden_tasks += 1
-                hidden.append((start, max(stop, start + 1e-9)))
-                continue
-            row_end.append(stop)
-            slot = len(row_end) - 1
-        row_end[slot] = max(stop, start + 1e-9)
-        tip = partial(_task_tip, tk.name, tk.coro, state, start, stop)
-        packed.setdefault(slot, []).append((start, max(stop - start, 1e-9), TASK_COLOR.get(state, T_DONE), tk.name, tip))
-    for slot in range(len(row_end)):
-        items = packed.get(slot, [])
-        lanes.add(
-            row + slot,
-            np.array([i[0] for i in items]),
-            np.array([i[1] for i in items]),
-            np.array([i[2] for i in items]),
-            [i[3] for i in items],
-            [i[4] for i in items],
-        )
+    packer = (task_lanes or TaskLanes()).get(profile, t1, max_task_rows, end_of)
+    for slot, r in enumerate(packer.rows):
+        lanes.add(row + slot, r.x.view(), r.w.view(), r.color.view(), r.names, partial(_row_tip, packer, slot))
         lanes.kinds.append("task")
         lanes.names.append("tasks" if slot == 0 else "")
         lanes.heights.append(TASK_H)
-    if hidden:
-        _add_overflow_row(lanes, row + len(row_end), hidden)
+    lanes.hidden_tasks = packer.hidden
+    if packer.hidden:
+        _add_overflow_row(lanes, row + len(packer.rows), packer.overflow())
     return lanes
+
+
+def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
+    """A task box's tooltip, made on hover (rows hold thousands of tasks)."""
+    r = packer.rows[slot]
+    tk = packer.tasks[r.ids[index]] if packer.tasks is not None else None
+    start, stop = float(r.x.data[index]), float(r.x.data[index] + r.w.data[index])
+    state = STATE_OF_COLOR.get(int(r.color.data[index]), "done")
+    return _task_tip(r.names[index], tk.coro if tk is not None else "", state, start, stop)
 
 
 def _task_tip(name: str, coro: str, state: str, start: float, stop: float) -> str:
     return f"<b>task {esc(name)}</b> ({state})<br>{esc(coro)}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
 
 
-def _add_overflow_row(lanes: Lanes, row: int, intervals: list[tuple[float, float]]) -> None:
+def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
     """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
-    iv = sorted(intervals)
-    merged: list[list[float]] = []
-    counts: list[int] = []
-    for a, b in iv:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-            counts[-1] += 1
-        else:
-            merged.append([a, b])
-            counts.append(1)
-    x = np.array([m[0] for m in merged])
-    w = np.array([m[1] - m[0] for m in merged])
+    x = over.start
+    w = over.stop - over.start
     tips = [
         f"<b>{c:,} more task{'s' if c > 1 else ''}</b> alive here that did not fit<br>"
-        f"{fmt.clock(m[0])} – {fmt.clock(m[1])} (all are in the Tasks pane)"
-        for m, c in zip(merged, counts, strict=True)
+        f"{fmt.clock(a)} – {fmt.clock(b)} (all are in the Tasks pane)"
+        for a, b, c in zip(over.start.tolist(), over.stop.tolist(), over.count.tolist(), strict=True)
     ]
-    labels = [f"+{c:,}" for c in counts]
+    labels = [f"+{c:,}" for c in over.count.tolist()]
     lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, tips)
     lanes.kinds.append("task")
     lanes.names.append("")
@@ -339,6 +323,7 @@ class TimelinePane(Pane):
         self._duration = 0.0
         self._lanes_height = 1.0
         self._task_rows = -1  # task rows the last refresh had room for
+        self._task_lanes = TaskLanes()  # task rows placed so far (a live refresh adds only new tasks)
         self._ticks: list[tuple[float, str]] | None = None  # axis labels and markers last set (skip if unchanged)
         self._marks: list[tuple[float, float]] = []
         self._lag_shown = np.zeros(0)
@@ -440,7 +425,9 @@ class TimelinePane(Pane):
         prev = self.lane_vb.viewRange()[0]
         self._task_rows = self._task_rows_that_fit(len(profile.threads))
         duration = profile.duration() if playhead is None else playhead
-        self.lanes = build_lanes(profile, playhead, self._task_rows, self.doc.threads, duration if playhead is None else None)
+        self.lanes = build_lanes(
+            profile, playhead, self._task_rows, self.doc.threads, duration if playhead is None else None, self._task_lanes
+        )
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         height = max(float(sum(self.lanes.heights)), 1.0)
