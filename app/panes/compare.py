@@ -11,7 +11,7 @@ also turns on the flame graph's differential colouring in the same view.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
@@ -269,7 +269,7 @@ class ComparePane(Pane):
             self._update_count()
             return
         profile = self.doc.view_profile()
-        by = "total" if self.by_combo.currentData() == "total" else "self"
+        by: Literal["self", "total"] = "total" if self.by_combo.currentData() == "total" else "self"
         diff = diff_functions(base, profile, None, self.doc.selection(), by=by)
         self.diff = diff
         scroll = self.view.verticalScrollBar().value()
