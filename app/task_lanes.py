@@ -134,10 +134,10 @@ class TaskPacker:
             elif t1 is None or tk.created <= t1:
                 self.skipped.discard(tid)
                 new[tid] = tk
+        for tid in ended:  # first: a row freed by a finish can take a new task
+            self._finish(tid, tasks[tid])
         for tk in sorted(new.values(), key=lambda tk: (tk.created or 0.0, tk.id)):
             self._place(tk)
-        for tid in ended:
-            self._finish(tid, tasks[tid])
         self._grow_pending(now)
 
     def _ended(self, tk: TaskInfo) -> tuple[bool, float, str]:

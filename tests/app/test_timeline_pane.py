@@ -213,3 +213,42 @@ def test_tasks_that_do_not_fit_are_summarised(qtbot) -> None:  # type: ignore[no
     assert x[over[0]] == pytest.approx(1.0 + 12 * 0.001, abs=0.01) and x[over[0]] + w[over[0]] == pytest.approx(1.5)
     assert lanes.labels[over[0]] == f"+{lanes.hidden_tasks}"
     assert f"{lanes.hidden_tasks} more tasks" in lanes.tips[int(over[0])]
+
+
+def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Tasks arriving through the wire (task_log) are placed once; a finish recolours, never moves."""
+    import json
+
+    from pyrometer.app.panes.timeline import T_DONE, T_PENDING
+    from pyrometer.core.agent import wire
+    from pyrometer.core.recording import apply_message
+
+    p = make_profile()
+    p.tasks.clear()
+    pane = TimelinePane(Document(p))
+    qtbot.addWidget(pane)
+    pane.resize(1000, 420)
+
+    def boxes() -> dict[str, tuple[float, float, int, int]]:
+        x, w, row, color = pane.lanes.arrays()
+        out = {}
+        for b in np.flatnonzero(np.asarray(pane.lanes.kinds)[row] == "task"):
+            out[pane.lanes.labels[int(b)]] = (float(x[b]), float(x[b] + w[b]), int(row[b]), int(color[b]))
+        return out
+
+    apply_message(p, wire.TASKS_CREATED, json.dumps([{"id": 1, "t": 0.1, "name": "a"}, {"id": 2, "t": 0.3, "name": "b"}]).encode())
+    pane.refresh()
+    first = boxes()
+    assert first["a"][3] == T_PENDING and first["a"][1] == pytest.approx(p.duration())
+    apply_message(p, wire.TASKS_FINISHED, json.dumps([{"id": 2, "t": 0.6, "state": "done"}]).encode())
+    apply_message(p, wire.TASKS_CREATED, json.dumps([{"id": 3, "t": 0.7, "name": "c"}]).encode())
+    s = int(p.samples["stack"][0])
+    p.add_samples(np.array([3.0]), np.array([2], np.int32), np.array([s]), weight=0.01, cpu=0.01)
+    pane.refresh()
+    later = boxes()
+    assert later["a"][:1] + later["a"][2:] == first["a"][:1] + first["a"][2:]  # same start, row, colour
+    assert later["a"][1] == pytest.approx(p.duration())  # the pending bar reaches the new end
+    assert later["b"][1] == pytest.approx(0.6) and later["b"][2] == first["b"][2] and later["b"][3] == T_DONE
+    assert later["c"][2] == first["b"][2]  # c starts after b ended: b's row is free again
+    box_b = next(b for b in range(len(pane.lanes.labels)) if pane.lanes.labels[b] == "b")
+    assert "(done)" in pane._tooltip(box_b) and "task b" in pane._tooltip(box_b)
