@@ -59,12 +59,12 @@ from pyrometer.app import launcher
 when = sys.argv.pop()
 real_when = launcher._screenshot_when
 
-def close_when(win, args, live):
+def close_when(win, args, live, **kw):
     if when == "now":
         QTimer.singleShot(0, win.close)
     else:
         win.loadsFinished.connect(lambda: QTimer.singleShot(0, win.close))
-    real_when(win, args, live)
+    real_when(win, args, live, **kw)
 
 launcher._screenshot_when = close_when
 from pyrometer.__main__ import run
