@@ -88,6 +88,7 @@ class TaskPacker:
         self.seen = 0  # task_log entries consumed
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
+        self._min_end = -BUSY  # earliest row end once all rows exist: a task starting before it fits in no row
 
     # ------------------------------------------------------------------ feeding
     def covers(self, profile: Profile) -> bool:
@@ -152,7 +153,9 @@ class TaskPacker:
         start = float(tk.created or 0.0)
         ended, stop, state = self._ended(tk)
         end = max(stop, start + MIN_W)
-        slot = next((i for i, r in enumerate(self.rows) if r.end <= start), -1)
+        slot = -1
+        if start >= self._min_end:  # else every row is busy (skips the scan when most tasks overflow)
+            slot = next((i for i, r in enumerate(self.rows) if r.end <= start), -1)
         if slot < 0 and len(self.rows) < self.max_rows:
             self.rows.append(TaskRow())
             slot = len(self.rows) - 1
@@ -167,8 +170,11 @@ class TaskPacker:
             row.color.append(TASK_COLOR.get(state, T_DONE))
             row.ids.append(tk.id)
             row.names.append(tk.name)
-            row.end = end
+            old, row.end = row.end, end
             self.where[tk.id] = (slot, i)
+            if len(self.rows) == self.max_rows and (old <= self._min_end or self._min_end == -BUSY):
+                # the rows just filled up, or the earliest end moved up
+                self._min_end = min(r.end for r in self.rows)
         if not ended:
             self.pending[tk.id] = self.where[tk.id]
 
@@ -187,6 +193,8 @@ class TaskPacker:
         row.color.data[i] = TASK_COLOR.get(state, T_DONE)
         if i == len(row) - 1:
             row.end = end
+            if len(self.rows) == self.max_rows:
+                self._min_end = min(self._min_end, end)
 
     def _grow_pending(self, now: float) -> None:
         """Pending bars reach `now` (or t1): only they are rewritten, not every box."""

@@ -189,3 +189,16 @@ def test_a_row_is_free_again_once_its_last_task_ended() -> None:
     packer = cache.get(p, None, 4, 7.0)
     assert [r.ids for r in packer.rows] == [[0, 1, 2, 3, 4, 10], [11]]
     check(packer, p, 7.0)
+
+
+def test_a_full_set_of_rows_takes_a_task_again_when_one_frees() -> None:
+    p = Profile()
+    cache = TaskLanes()
+    send(p, wire.TASKS_CREATED, [{"id": 1, "t": 0.0}, {"id": 2, "t": 0.1}, {"id": 3, "t": 0.5}])
+    packer = cache.get(p, None, 2, 0.6)
+    assert [r.ids for r in packer.rows] == [[1], [2]] and packer.hidden == 1
+    send(p, wire.TASKS_FINISHED, [{"id": 2, "t": 1.0, "state": "done"}])
+    send(p, wire.TASKS_CREATED, [{"id": 4, "t": 0.8}, {"id": 5, "t": 1.2}])
+    packer = cache.get(p, None, 2, 1.5)
+    assert [r.ids for r in packer.rows] == [[1], [2, 5]] and packer.hidden == 2
+    check(packer, p, 1.5)
