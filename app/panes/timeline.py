@@ -251,17 +251,21 @@ def _task_tip(name: str, coro: str, state: str, start: float, stop: float) -> st
     return f"<b>task {esc(name)}</b> ({state})<br>{esc(coro)}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
 
 
+def _overflow_tip(over: Overflow, i: int) -> str:
+    """Made on hover: a long session has thousands of overflow spans."""
+    c, a, b = int(over.count[i]), float(over.start[i]), float(over.stop[i])
+    return (
+        f"<b>{c:,} more task{'s' if c > 1 else ''}</b> alive here that did not fit<br>"
+        f"{fmt.clock(a)} – {fmt.clock(b)} (all are in the Tasks pane)"
+    )
+
+
 def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
     """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
     x = over.start
     w = over.stop - over.start
-    tips = [
-        f"<b>{c:,} more task{'s' if c > 1 else ''}</b> alive here that did not fit<br>"
-        f"{fmt.clock(a)} – {fmt.clock(b)} (all are in the Tasks pane)"
-        for a, b, c in zip(over.start.tolist(), over.stop.tolist(), over.count.tolist(), strict=True)
-    ]
     labels = [f"+{c:,}" for c in over.count.tolist()]
-    lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, tips)
+    lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over))
     lanes.kinds.append("task")
     lanes.names.append("")
     lanes.heights.append(TASK_H)

@@ -212,7 +212,7 @@ def test_tasks_that_do_not_fit_are_summarised(qtbot) -> None:  # type: ignore[no
     assert len(over) == 1  # one merged span
     assert x[over[0]] == pytest.approx(1.0 + 12 * 0.001, abs=0.01) and x[over[0]] + w[over[0]] == pytest.approx(1.5)
     assert lanes.labels[over[0]] == f"+{lanes.hidden_tasks}"
-    assert f"{lanes.hidden_tasks} more tasks" in lanes.tips[int(over[0])]
+    assert f"{lanes.hidden_tasks} more tasks" in (lanes.tip(int(over[0])) or "")
 
 
 def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> None:  # type: ignore[no-untyped-def]
