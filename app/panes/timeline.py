@@ -5,6 +5,8 @@ thread with 10^5 samples costs what the flame graph costs: culled to the view,
 sub-pixel segments merged, one drawRects per colour. A thread's activity runs
 come from `pyrometer.core.analysis.spans.activity_runs`, which keeps them and
 looks only at new samples, so a live refresh does not rescan the session.
+Task rows come from `pyrometer.app.task_lanes`, which follows `Profile.task_log`
+and places only new tasks (placed ones never move).
 Dragging across either
 plot selects a time range for every pane (`Document.set_range`); Esc or the
 Clear button removes it. In replay a vertical line marks the playhead.

@@ -252,3 +252,16 @@ def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> No
     assert later["c"][2] == first["b"][2]  # c starts after b ended: b's row is free again
     box_b = next(b for b in range(len(pane.lanes.labels)) if pane.lanes.labels[b] == "b")
     assert "(done)" in pane._tooltip(box_b) and "task b" in pane._tooltip(box_b)
+
+
+def test_task_row_colours_index_the_timeline_palette() -> None:
+    """task_lanes (no Qt) names the palette's task colours by number: they must stay in step."""
+    from pyrometer.app import task_lanes
+    from pyrometer.app.panes import timeline
+
+    assert (task_lanes.T_PENDING, task_lanes.T_DONE, task_lanes.T_CANCELLED, task_lanes.T_FAILED) == (
+        timeline.T_PENDING,
+        timeline.T_DONE,
+        timeline.T_CANCELLED,
+        timeline.T_FAILED,
+    )
