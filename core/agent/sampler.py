@@ -11,7 +11,7 @@ threads of a real program are idle most of the time).
 
 When no sampled thread used more than ``IDLE_CPU_SHARE`` of a core since the
 previous tick, the sampler backs off, doubling its sleep up to
-``IDLE_BACKOFF`` intervals (and never past 50 ms): a waiting program costs
+``IDLE_BACKOFF`` intervals (and never past 100 ms): a waiting program costs
 fewer wake-ups, while time accounting stays exact because every sample's
 weight is the real time since the thread's previous one. The first tick that
 sees a thread running brings the rate back to the one asked for, so a
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 BATCH_SECONDS = 0.05
 IDLE_CPU_SHARE = 0.02  # a thread below 2% of a core since its last sample counts as waiting
-IDLE_BACKOFF = 4  # at most this many intervals between ticks while every thread waits
-IDLE_MAX_SLEEP = 0.05
+IDLE_BACKOFF = 10  # at most this many intervals between ticks while every thread waits
+IDLE_MAX_SLEEP = 0.1
 TELEMETRY_SECONDS = 1.0
 
 
@@ -146,15 +146,19 @@ class Sampler:
                 if flush:
                     last_batch = now
                     self.cpu_s = own_thread_cpu()
+                    session.hold_output()  # samples, probes, tasks, telemetry: one send
                     self.flush()
             if flush:
-                if session.sink_closed():
-                    session.stop_async("collector-lost")
-                    return
-                session.pump()
-                if now - last_telemetry >= TELEMETRY_SECONDS:
-                    last_telemetry = now
-                    session.send_telemetry()
+                try:
+                    if session.sink_closed():
+                        session.stop_async("collector-lost")
+                        return
+                    session.pump()
+                    if now - last_telemetry >= TELEMETRY_SECONDS:
+                        last_telemetry = now
+                        session.send_telemetry()
+                finally:
+                    session.release_output()
 
     def _tick(self) -> float:
         session = self.session

@@ -249,6 +249,17 @@ class AgentSession:
     def sink_closed(self) -> bool:
         return bool(getattr(self.sink, "closed", False))
 
+    def hold_output(self) -> None:
+        """Several sends follow: let the sink wake its sender once, at `release_output`."""
+        hold = getattr(self.sink, "hold", None)
+        if hold is not None:
+            hold()
+
+    def release_output(self) -> None:
+        release = getattr(self.sink, "release", None)
+        if release is not None:
+            release()
+
     def emit(self, data: bytes, droppable: bool = False) -> bool:
         """Send one or more frames after any pending definitions; never raises."""
         if self._quiet:

@@ -66,6 +66,8 @@ class Sink:
         self._first_at = 0.0
         self._closing = False
         self._flush_wanted = False
+        self._held = 0  # producers in a hold(): sends queue without waking the sender
+        self._send_now = False  # a hold ended: write without waiting out the batch window
         self._in_flight = 0
         self._pid = os.getpid()
         self._thread: Optional[threading.Thread] = None
@@ -96,9 +98,29 @@ class Sink:
                 self._first_at = time.monotonic()
             self._chunks.append(data)
             self._size += len(data)
-            if was_empty or self._size >= BATCH_BYTES:
+            if (was_empty and not self._held) or self._size >= BATCH_BYTES:
                 cond.notify_all()
         return True
+
+    def hold(self) -> None:
+        """Queue the next sends without waking the sender, until `release`.
+
+        A producer that sends several frames in a row (the sampler's batch, lag
+        probes, task events, telemetry) wakes the sender once, at release, and
+        it writes them at once: one wake-up per batch instead of two (the first
+        frame's, then the batch window's), which is most of an idle target's
+        cost. Nestable; a full buffer still wakes the sender.
+        """
+        with self._cond:
+            self._held += 1
+
+    def release(self) -> None:
+        cond = self._cond
+        with cond:
+            self._held = max(0, self._held - 1)
+            if not self._held and self._chunks:
+                self._send_now = True
+                cond.notify_all()
 
     def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> bool:
         """Wait until everything queued is written (or the sink broke); True if drained."""
@@ -176,7 +198,7 @@ class Sink:
                 if not self._chunks:
                     return  # closing and drained
                 # Data is pending: give producers the rest of the batch window.
-                while not (self._closing or self._flush_wanted or self._size >= BATCH_BYTES):
+                while not (self._closing or self._flush_wanted or self._send_now or self._size >= BATCH_BYTES):
                     left = self._first_at + BATCH_S - time.monotonic()
                     if left <= 0:
                         break
@@ -184,6 +206,7 @@ class Sink:
                 batch = b"".join(self._chunks)
                 self._chunks.clear()
                 self._size = 0
+                self._send_now = False
                 self._in_flight = len(batch)
             try:
                 self._write(batch)

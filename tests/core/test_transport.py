@@ -300,3 +300,25 @@ def test_file_sink_in_a_forked_child_writes_nothing(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     messages = [wire.decode_json(p)["message"] for _k, p in iter_raw_frames(path)]
     assert messages == ["parent before", "parent after"]
+
+
+def test_held_sends_wait_for_release_then_go_out_in_one_write(tmp_path: Path) -> None:
+    """A producer's burst (samples, probes, telemetry) wakes the sender once, at release."""
+    path = tmp_path / "held.pyro"
+    sink = FileSink(str(path))
+    sink.start()
+    header = path.stat().st_size
+    sink.hold()
+    for data in _definitions():
+        sink.send(data)
+    sink.send(_sample(0.0), droppable=True)
+    time.sleep(0.2)  # ten batch windows: an unheld send would have been written by now
+    assert path.stat().st_size == header and sink.bytes_sent == 0
+    sink.release()
+    deadline = time.monotonic() + 5
+    while sink.bytes_sent == 0 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert path.stat().st_size > header
+    sink.close()
+    profile, report = read_recording(path)
+    assert report.clean and profile.sample_count == 1
