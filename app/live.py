@@ -40,6 +40,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 STOP_GRACE_S = 3.0
 DRAIN_INTERVAL_S = 0.1  # frames are applied to the model at most ~10 times a second
+DRAIN_IDLE_INTERVAL_S = 0.5  # ... and twice a second while only a trickle arrives
+IDLE_DRAIN_SAMPLES = 50  # a drain that added fewer samples than this was a trickle (program waiting)
 DRAIN_BUDGET_S = 0.015  # GUI-thread time one drain may take; a backlog continues on the next turn
 OUTPUT_GRACE_S = 2.0  # after the program exits, how long its last output may take to be read
 
@@ -100,6 +102,7 @@ class LiveSession(QObject):
         self._drain_timer.setSingleShot(True)
         self._drain_timer.timeout.connect(self._drain)
         self._last_drain = 0.0
+        self._last_drain_samples = IDLE_DRAIN_SAMPLES  # start at full pace
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
         self._duration_timer: QTimer | None = None
@@ -344,7 +347,10 @@ class LiveSession(QObject):
         """Apply queued frames now, or within DRAIN_INTERVAL_S of the last drain (fewer, larger appends)."""
         if self._drain_timer.isActive():
             return
-        wait = DRAIN_INTERVAL_S - (time.monotonic() - self._last_drain)
+        # a waiting program sends a few samples ten times a second; applying them (and
+        # waking the GUI thread twice for it) that often was most of an idle session's cost
+        interval = DRAIN_IDLE_INTERVAL_S if self._last_drain_samples < IDLE_DRAIN_SAMPLES else DRAIN_INTERVAL_S
+        wait = interval - (time.monotonic() - self._last_drain)
         self._drain_timer.start(max(0, int(wait * 1000)))
 
     def _drain(self, budget_s: float | None = DRAIN_BUDGET_S) -> None:
@@ -360,6 +366,7 @@ class LiveSession(QObject):
             self._woken = False
             done = self._stream_done
         applied = 0
+        before = self.doc.profile.sample_count
         if frames:
             profile = self.doc.profile
             for kind, payload in frames:
@@ -371,6 +378,7 @@ class LiveSession(QObject):
                 if budget_s is not None and time.monotonic() - start > budget_s and applied < len(frames):
                     break
             self.doc.model_grew()
+        self._last_drain_samples = self.doc.profile.sample_count - before
         if applied < len(frames):
             with self._lock:
                 self._pending[:0] = frames[applied:]  # before anything that arrived meanwhile
