@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from pyrometer.app import fmt
@@ -25,6 +25,7 @@ from pyrometer.app.panes.model_roles import LEFT as _LEFT
 from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
 from pyrometer.app.panes.model_roles import TOOLTIP as _TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
+from pyrometer.app.panes.rows_model import RowsTableModel
 from pyrometer.core.analysis.diff import FunctionDiff
 from pyrometer.core.model import UNIT_SECONDS
 
@@ -83,56 +84,30 @@ def points_text(delta: float) -> str:
     return f"{pts:+.1f}".replace("-", "−")
 
 
-class CompareTableModel(QAbstractTableModel):
+class CompareTableModel(RowsTableModel):
     """Rows = functions of either run, in the chosen order, filtered, limited to top N."""
 
+    COLUMNS = COLUMNS
+
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(COL_DELTA, parent)
         self._diff: FunctionDiff | None = None
         self._func = np.zeros(0, np.int64)  # per diff row: function id in this run's profile, -1 = absent
         self._units = (UNIT_SECONDS, UNIT_SECONDS)  # baseline's, this run's
-        self._rows = np.zeros(0, np.int64)
-        self._matching = 0
-        self._filter = ""
-        self._top_n = 0
-        self._sort_column = COL_DELTA
-        self._sort_order = Qt.SortOrder.DescendingOrder
         self._peak = 1.0
 
     # ------------------------------------------------------------ feeding
     def set_diff(self, diff: FunctionDiff | None, func_ids: np.ndarray | None = None, units: tuple[str, str] = (UNIT_SECONDS, UNIT_SECONDS)) -> None:
         """Show `diff`; `func_ids[i]` is row i's function id in this run's profile (-1: baseline only)."""
-        self.beginResetModel()
         self._diff = diff
         n = len(diff) if diff is not None else 0
         self._func = np.full(n, -1, np.int64) if func_ids is None else np.asarray(func_ids, np.int64)
         self._units = units
-        self._rebuild()
-        self.endResetModel()
-
-    def set_filter(self, text: str) -> None:
-        if text == self._filter:
-            return
-        self.beginResetModel()
-        self._filter = text
-        self._rebuild()
-        self.endResetModel()
-
-    def set_top_n(self, n: int) -> None:
-        if n == self._top_n:
-            return
-        self.beginResetModel()
-        self._top_n = max(0, int(n))
-        self._rebuild()
-        self.endResetModel()
+        self._reset()
 
     @property
     def diff(self) -> FunctionDiff | None:
         return self._diff
-
-    def total_matching(self) -> int:
-        """How many functions pass the filter (before top-N)."""
-        return self._matching
 
     def diff_row(self, row: int) -> int:
         """Index into the FunctionDiff columns of a displayed row (-1 if out of range)."""
@@ -196,30 +171,6 @@ class CompareTableModel(QAbstractTableModel):
             rows = rows[: self._top_n]
         self._rows = rows
         self._peak = float(np.abs(d.delta).max(initial=0.0)) or 1.0
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMNS):
-            return
-        self.layoutAboutToBeChanged.emit()
-        old_rows = self._rows.copy()
-        persistent = self.persistentIndexList()
-        self._sort_column, self._sort_order = column, order
-        self._rebuild()
-        pos = {int(r): k for k, r in enumerate(self._rows.tolist())}
-        new_list = []
-        for idx in persistent:
-            old = int(old_rows[idx.row()]) if 0 <= idx.row() < len(old_rows) else -1
-            k = pos.get(old, -1)
-            new_list.append(self.index(k, idx.column()) if k >= 0 else QModelIndex())
-        self.changePersistentIndexList(persistent, new_list)
-        self.layoutChanged.emit()
-
-    # ------------------------------------------------------------ Qt API
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):

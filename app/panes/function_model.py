@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from pyrometer.app import fmt
@@ -22,6 +22,7 @@ from pyrometer.app.panes.model_roles import LEFT as _LEFT
 from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
 from pyrometer.app.panes.model_roles import TOOLTIP as _TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
+from pyrometer.app.panes.rows_model import RowsTableModel
 from pyrometer.core.analysis.functions import FunctionTable
 
 COLUMNS = ("Function", "Self", "Self %", "Total", "Total %", "Samples", "Calls", "Per call", "Location")
@@ -34,21 +35,18 @@ _SORT = int(SORT_ROLE)
 
 
 
-class FunctionTableModel(QAbstractTableModel):
+class FunctionTableModel(RowsTableModel):
     """Rows = functions of a FunctionTable, in the chosen order, filtered, limited to top N."""
 
+    COLUMNS = COLUMNS
+
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(COL_SELF, parent)
         self._table: FunctionTable | None = None
         self._names: list[str] = []
         self._files: list[str] = []
         self._lines: list[int] = []
         self._unit = "seconds"
-        self._rows = np.zeros(0, np.int64)  # indices into the table arrays, in display order
-        self._filter = ""
-        self._top_n = 0
-        self._sort_column = COL_SELF
-        self._sort_order = Qt.SortOrder.DescendingOrder
         self._heat_max = (1.0, 1.0)
         self._heat = QColor(230, 90, 40)
 
@@ -56,27 +54,9 @@ class FunctionTableModel(QAbstractTableModel):
     def set_table(
         self, table: FunctionTable | None, names: list[str], files: list[str], lines: list[int], unit: str
     ) -> None:
-        self.beginResetModel()
         self._table = table
         self._names, self._files, self._lines, self._unit = names, files, lines, unit
-        self._rebuild()
-        self.endResetModel()
-
-    def set_filter(self, text: str) -> None:
-        if text == self._filter:
-            return
-        self.beginResetModel()
-        self._filter = text
-        self._rebuild()
-        self.endResetModel()
-
-    def set_top_n(self, n: int) -> None:
-        if n == self._top_n:
-            return
-        self.beginResetModel()
-        self._top_n = max(0, int(n))
-        self._rebuild()
-        self.endResetModel()
+        self._reset()
 
     def set_heat_color(self, color: QColor) -> None:
         self._heat = QColor(color)
@@ -84,10 +64,6 @@ class FunctionTableModel(QAbstractTableModel):
     @property
     def table(self) -> FunctionTable | None:
         return self._table
-
-    def total_matching(self) -> int:
-        """How many functions pass the filter (before top-N)."""
-        return self._matching
 
     def _key(self, column: int) -> np.ndarray | None:
         t = self._table
@@ -141,12 +117,6 @@ class FunctionTableModel(QAbstractTableModel):
         )
 
     # ------------------------------------------------------------ Qt API
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
@@ -221,24 +191,6 @@ class FunctionTableModel(QAbstractTableModel):
         if col == COL_LOCATION:
             return f"{self._files[func]}:{self._lines[func]}"
         return ""
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMNS):
-            return
-        self.layoutAboutToBeChanged.emit()
-        old_rows = self._rows.copy()
-        persistent = self.persistentIndexList()
-        self._sort_column, self._sort_order = column, order
-        self._rebuild()
-        # keep persistent indexes (selection) on the same function rows
-        pos = {int(r): k for k, r in enumerate(self._rows.tolist())}
-        new_list = []
-        for idx in persistent:
-            old = int(old_rows[idx.row()]) if 0 <= idx.row() < len(old_rows) else -1
-            k = pos.get(old, -1)
-            new_list.append(self.index(k, idx.column()) if k >= 0 else QModelIndex())
-        self.changePersistentIndexList(persistent, new_list)
-        self.layoutChanged.emit()
 
 
 _HEADER_TIPS = (
