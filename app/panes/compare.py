@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QMessageBox,
     QPushButton,
     QSizePolicy,
@@ -36,8 +35,9 @@ from PySide6.QtWidgets import (
 from pyrometer.app import fmt
 from pyrometer.app.cpu_filter import OnCpuView
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
+from pyrometer.app.panes.base import content_or_placeholder
 from pyrometer.app.panes.compare_model import COL_DELTA, COL_FILE, COL_FUNCTION, CompareTableModel
+from pyrometer.app.panes.table_pane import FunctionTablePane
 from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
 from pyrometer.core.model import Profile
 
@@ -95,11 +95,13 @@ def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
     return np.fromiter((index.get(k, -1) for k in zip(diff.name, diff.file, strict=True)), np.int64, len(diff))
 
 
-class ComparePane(Pane):
+class ComparePane(FunctionTablePane):
     """Per-function differences between a baseline profile and this run."""
 
     title = "Compare"
     area = "bottom"
+
+    model: CompareTableModel
 
     baselineChanged = Signal(str)  # the baseline's name, "" when comparing stopped
     baselineFailed = Signal(str)  # the message shown to the user
@@ -114,7 +116,6 @@ class ComparePane(Pane):
         self._loader: FileLoader | None = None
         self._load_token = 0
         self._on_cpu = OnCpuView()
-        self._syncing = False
 
         self.model = CompareTableModel(self)
         self.choose_button = QPushButton("Baseline…", self)
@@ -166,11 +167,7 @@ class ComparePane(Pane):
         for col in range(COL_FUNCTION + 1, COL_FILE):
             text = str(self.model.headerData(col, Qt.Orientation.Horizontal))
             header.resizeSection(col, max(80, fm.horizontalAdvance(text) + 28))  # room for the sort arrow
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.view.customContextMenuRequested.connect(self._context_menu)
-        self.view.selectionModel().currentRowChanged.connect(self._on_current)
-        self.view.doubleClicked.connect(self._open_source)
-        doc.functionSelected.connect(self._show_selected)
+        self._connect_view()
 
         self.stack, self.placeholder = content_or_placeholder(self.view, PLACEHOLDER)
         self.placeholder.setWordWrap(True)
@@ -364,45 +361,6 @@ class ComparePane(Pane):
     def _on_top(self, n: int) -> None:
         self.model.set_top_n(n)
         self._update_count()
-
-    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._syncing or not current.isValid():
-            return
-        func = self.model.func_at(current.row())
-        if func >= 0:  # a baseline-only function has nothing to select in this run
-            self.doc.select_function(func)
-
-    def _open_source(self, index: QModelIndex) -> None:
-        func = self.model.func_at(index.row())
-        if func >= 0:
-            self.doc.select_function(func)
-            self.doc.request_pane("Source")
-
-    def _show_selected(self, func: int, scroll_to: bool = True) -> None:
-        row = self.model.row_of_func(func)
-        sel = self.view.selectionModel()
-        was = self._syncing
-        self._syncing = True
-        try:
-            if row < 0:
-                sel.clearSelection()
-                return
-            idx = self.model.index(row, 0)
-            if sel.currentIndex().row() != row or not sel.isSelected(idx):
-                sel.setCurrentIndex(
-                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-                )
-            if scroll_to:
-                self.view.scrollTo(idx)
-        finally:
-            self._syncing = was
-
-    def _context_menu(self, pos: QPoint) -> None:
-        idx = self.view.indexAt(pos)
-        func = self.model.func_at(idx.row()) if idx.isValid() else -1
-        menu = QMenu(self)
-        add_function_actions(menu, self.doc, func)
-        menu.exec(self.view.viewport().mapToGlobal(pos))
 
 
 def _escape(text: str) -> str:

@@ -113,16 +113,8 @@ class CompareTableModel(RowsTableModel):
         """Index into the FunctionDiff columns of a displayed row (-1 if out of range)."""
         return int(self._rows[row]) if 0 <= row < len(self._rows) else -1
 
-    def func_at(self, row: int) -> int:
-        """This run's function id of a displayed row (-1: out of range, or the function is baseline-only)."""
-        i = self.diff_row(row)
-        return int(self._func[i]) if i >= 0 else -1
-
-    def row_of_func(self, func: int) -> int:
-        if func < 0 or not len(self._rows):
-            return -1
-        hits = np.flatnonzero(self._func[self._rows] == func)
-        return int(hits[0]) if len(hits) else -1
+    def _row_funcs(self) -> np.ndarray:
+        return self._func  # baseline-only functions are -1
 
     # ------------------------------------------------------------ ordering
     def _key(self, column: int) -> np.ndarray | None:

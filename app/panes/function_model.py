@@ -125,16 +125,8 @@ class FunctionTableModel(RowsTableModel):
                 return _HEADER_TIPS[section]
         return None
 
-    def func_at(self, row: int) -> int:
-        if self._table is None or not 0 <= row < len(self._rows):
-            return -1
-        return int(self._table.func[self._rows[row]])
-
-    def row_of_func(self, func: int) -> int:
-        if self._table is None or func < 0:
-            return -1
-        hits = np.flatnonzero(self._table.func[self._rows] == func)
-        return int(hits[0]) if len(hits) else -1
+    def _row_funcs(self) -> np.ndarray | None:
+        return None if self._table is None else self._table.func
 
     def data(self, index: _Index, role: int = 0) -> Any:
         role = int(role)  # compare ints: PySide enum comparisons dominate the cost of data()

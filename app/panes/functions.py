@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane, add_function_actions
 from pyrometer.app.panes.function_model import (
     COL_CALLS,
     COL_FUNCTION,
@@ -26,12 +24,14 @@ from pyrometer.app.panes.function_model import (
     COL_SAMPLES,
     FunctionTableModel,
 )
+from pyrometer.app.panes.table_pane import FunctionTablePane
 from pyrometer.core.analysis.functions import function_table
 
 
-class FunctionsPane(Pane):
+class FunctionsPane(FunctionTablePane):
     title = "Functions"
     area = "left"
+    model: FunctionTableModel
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)
@@ -67,12 +67,8 @@ class FunctionsPane(Pane):
         header.resizeSection(COL_FUNCTION, 210)
         for col in range(1, COL_LOCATION):
             header.resizeSection(col, 70)
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.view.customContextMenuRequested.connect(self._context_menu)
-        self.view.selectionModel().currentRowChanged.connect(self._on_current)
-        self.view.doubleClicked.connect(self._open_source)
+        self._connect_view()
         self.view.setToolTip("Double-click a function to see its source")
-        doc.functionSelected.connect(self._show_selected)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -84,7 +80,6 @@ class FunctionsPane(Pane):
         lay.setSpacing(4)
         lay.addLayout(bar)
         lay.addWidget(self.view, 1)
-        self._syncing = False
         self._auto_selected = False
 
     def refresh(self) -> None:
@@ -122,38 +117,3 @@ class FunctionsPane(Pane):
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
         return True
-
-    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._syncing or not current.isValid():
-            return
-        self.doc.select_function(self.model.func_at(current.row()))
-
-    def _open_source(self, index: QModelIndex) -> None:
-        self.doc.select_function(self.model.func_at(index.row()))
-        self.doc.request_pane("Source")
-
-    def _show_selected(self, func: int, scroll_to: bool = True) -> None:
-        row = self.model.row_of_func(func)
-        sel = self.view.selectionModel()
-        was = self._syncing
-        self._syncing = True
-        try:
-            if row < 0:
-                sel.clearSelection()
-                return
-            idx = self.model.index(row, 0)
-            if sel.currentIndex().row() != row or not sel.isSelected(idx):
-                sel.setCurrentIndex(
-                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-                )
-            if scroll_to:
-                self.view.scrollTo(idx)
-        finally:
-            self._syncing = was
-
-    def _context_menu(self, pos: QPoint) -> None:
-        idx = self.view.indexAt(pos)
-        func = self.model.func_at(idx.row()) if idx.isValid() else -1
-        menu = QMenu(self)
-        add_function_actions(menu, self.doc, func)
-        menu.exec(self.view.viewport().mapToGlobal(pos))

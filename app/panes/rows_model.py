@@ -33,6 +33,25 @@ class RowsTableModel(QAbstractTableModel):
         """Recompute `_rows` and `_matching` from the source, filter, sort and top-N."""
         raise NotImplementedError
 
+    def _row_funcs(self) -> np.ndarray | None:  # pragma: no cover - abstract
+        """Function id of every source row (-1: none in this profile); None without a source."""
+        raise NotImplementedError
+
+    def func_at(self, row: int) -> int:
+        """Function id of a displayed row (-1: out of range, or no function of this profile)."""
+        funcs = self._row_funcs()
+        if funcs is None or not 0 <= row < len(self._rows):
+            return -1
+        return int(funcs[self._rows[row]])
+
+    def row_of_func(self, func: int) -> int:
+        """Displayed row of a function, -1 if it is not shown."""
+        funcs = self._row_funcs()
+        if funcs is None or func < 0:
+            return -1
+        hits = np.flatnonzero(funcs[self._rows] == func)
+        return int(hits[0]) if len(hits) else -1
+
     def _reset(self) -> None:
         self.beginResetModel()
         self._rebuild()
