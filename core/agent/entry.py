@@ -177,10 +177,11 @@ def _exec_as_main(code: types.CodeType, filename: Optional[str]) -> None:
             sys.modules["__main__"] = saved
 
 
-def _run_target(argv: List[str]) -> None:
+def _run_target(argv: List[str], kind: str) -> None:
+    """Run argv (see `_kind_of` for `kind`) as the interpreter would."""
     if not argv:
         raise SystemExit("pyrometer bootstrap: nothing to run")
-    if argv[0] == "-m":
+    if kind == "module":
         if len(argv) < 2:
             raise SystemExit("pyrometer bootstrap: -m needs a module name")
         import runpy
@@ -188,7 +189,7 @@ def _run_target(argv: List[str]) -> None:
         sys.argv = argv[1:]
         _fix_sys_path(os.getcwd())
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
-    elif argv[0] == "-c":
+    elif kind == "code":
         if len(argv) < 2:
             raise SystemExit("pyrometer bootstrap: -c needs an argument")
         sys.argv = ["-c", *argv[2:]]
@@ -199,7 +200,7 @@ def _run_target(argv: List[str]) -> None:
         script = argv[0]
         sys.argv = list(argv)
         _fix_sys_path(os.path.dirname(os.path.realpath(script)))
-        if _is_source_file(script):
+        if kind == "source":
             # a plain source file: compile it ourselves, as `python script.py` does;
             # runpy.run_path would import pkgutil (and typing with it), ~7 ms the
             # plain interpreter does not spend
@@ -241,16 +242,12 @@ def _elide_launch_frames(session: Any, outer: List[Any], kind: str) -> None:
         pass
 
 
-def _is_source_file(script: str) -> bool:
-    return script.endswith(".py") and os.path.isfile(script)
-
-
 def _kind_of(argv: List[str]) -> str:
     """How `_run_target` will run argv: module, code, source (compiled by us) or runpy-script."""
     first = argv[0] if argv else ""
     if first in ("-m", "-c"):
         return "module" if first == "-m" else "code"
-    return "source" if _is_source_file(first) else "runpy-script"
+    return "source" if first.endswith(".py") and os.path.isfile(first) else "runpy-script"
 
 
 def main(outer: List[Any]) -> None:
@@ -262,6 +259,7 @@ def main(outer: List[Any]) -> None:
     raw = os.environ.pop(ENV_VAR, None)
     main_ident = threading.get_ident()
     argv = sys.argv[1:]
+    kind = _kind_of(argv)
     session = sink = None
     if raw:
         try:
@@ -273,7 +271,7 @@ def main(outer: List[Any]) -> None:
             def prepare(new_session: Any) -> None:
                 # the main thread runs our code until the target starts: not sampled
                 new_session.threads.agent_idents.add(main_ident)
-                _elide_launch_frames(new_session, outer, _kind_of(argv))
+                _elide_launch_frames(new_session, outer, kind)
 
             session, sink = start_agent(config, attached=False, prepare=prepare)
         except Exception as exc:
@@ -284,7 +282,7 @@ def main(outer: List[Any]) -> None:
         if session is not None:
             session.threads.agent_idents.discard(main_ident)
         try:
-            _run_target(argv)
+            _run_target(argv, kind)
         finally:
             if session is not None:  # back in our code: waiting for threads, stopping
                 session.threads.agent_idents.add(main_ident)

@@ -81,6 +81,11 @@ class LoopState:
         self.pending: Dict[int, Any] = {}  # task id -> weakref to the pending task
         self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
 
+    def busy_time(self, now: float) -> float:
+        """Seconds out of select so far, the busy period still running included."""
+        since = self.busy_since
+        return self.busy_total + (now - since if since is not None else 0.0)
+
 
 class LoopMonitor:
     """Finds loops, arms probes, runs the blocking watchdog; ``stop()`` undoes everything."""
@@ -238,8 +243,7 @@ class LoopMonitor:
         if state.handle is not None:
             state.handle.cancel()
         state.step = state.level = self.interval
-        since = state.busy_since
-        state.busy_at_probe = state.busy_total + (perf_counter() - since if since is not None else 0.0)
+        state.busy_at_probe = state.busy_time(perf_counter())
         state.expected = loop.time() + self.interval
         state.handle = loop.call_at(state.expected, self._probe, state)
 
@@ -305,8 +309,7 @@ class LoopMonitor:
                 self._report_block(state, state.last_tick + self.interval, start)
             state.capture = None
             state.last_tick = start
-            since = state.busy_since  # the busy period running now (this probe) counts too
-            total = state.busy_total + (start - since if since is not None else 0.0)
+            total = state.busy_time(start)  # the busy period running now (this probe) counts too
             busy = total - state.busy_at_probe
             state.busy_at_probe = total
             if state.select_wrapper is not None and busy < IDLE_BUSY_SHARE * state.step:
