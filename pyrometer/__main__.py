@@ -5,13 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-# Commands with no window, whose last act is closing their files: they leave with
-# os._exit once their output is flushed. Tearing down the interpreter (modules,
-# threads, the GC) would add ~6 ms to every `pyrometer record`, which is all
-# overhead to the program it wraps; windowed commands exit normally (Qt and
-# QSettings clean up on the way out).
-HEADLESS = frozenset({"record", "stats", "convert", "diff", "report"})
-
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to the command-line interface (which imports Qt only for GUI commands)."""
@@ -20,11 +13,25 @@ def main(argv: list[str] | None = None) -> int:
     return cli_main(sys.argv[1:] if argv is None else argv)
 
 
+def _headless(argv: list[str]) -> bool:
+    """A command with no window (its handler lives in pyrometer.core, see cli.HANDLERS)."""
+    from pyrometer.cli import HANDLERS
+
+    return bool(argv) and HANDLERS.get(argv[0], "").startswith("pyrometer.core.")
+
+
 def run() -> None:
-    """The process entry point: `main`, then a quick exit after a headless command."""
+    """The process entry point: `main`, then a quick exit after a headless command.
+
+    Headless commands' last act is closing their files, so they leave with
+    os._exit once their output is flushed: tearing down the interpreter
+    (modules, threads, the GC) would add ~6 ms to every `pyrometer record`,
+    all of it overhead to the program it wraps. Windowed commands exit
+    normally, so Qt and QSettings clean up on the way out.
+    """
     argv = sys.argv[1:]
     code = main(argv)
-    if argv and argv[0] in HEADLESS:
+    if _headless(argv):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
