@@ -16,18 +16,15 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QSizePolicy,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -149,25 +146,13 @@ class ComparePane(FunctionTablePane):
         self.error_label.setStyleSheet("color: #c0392b")
         self.error_label.hide()
 
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(COL_DELTA, Qt.SortOrder.DescendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self._build_view(COL_DELTA)
         header = self.view.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_FUNCTION, 220)
         fm = header.fontMetrics()
         for col in range(COL_FUNCTION + 1, COL_FILE):
             text = str(self.model.headerData(col, Qt.Orientation.Horizontal))
             header.resizeSection(col, max(80, fm.horizontalAdvance(text) + 28))  # room for the sort arrow
-        self._connect_view()
 
         self.stack, self.placeholder = content_or_placeholder(self.view, PLACEHOLDER)
         self.placeholder.setWordWrap(True)

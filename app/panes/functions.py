@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +18,7 @@ from pyrometer.app.panes.function_model import (
     COL_LOCATION,
     COL_PER_CALL,
     COL_SAMPLES,
+    COL_SELF,
     FunctionTableModel,
 )
 from pyrometer.app.panes.table_pane import FunctionTablePane
@@ -50,24 +47,11 @@ class FunctionsPane(FunctionTablePane):
         self.top_spin.valueChanged.connect(self.model.set_top_n)
         self.model.set_top_n(500)
         self.count_label = QLabel(self)
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setAlternatingRowColors(False)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self._build_view(COL_SELF)
         header = self.view.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_FUNCTION, 210)
         for col in range(1, COL_LOCATION):
             header.resizeSection(col, 70)
-        self._connect_view()
         self.view.setToolTip("Double-click a function to see its source")
 
         bar = QHBoxLayout()

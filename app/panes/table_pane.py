@@ -9,7 +9,7 @@ actions (focus, merge, ...).
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
-from PySide6.QtWidgets import QMenu, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, add_function_actions
@@ -17,7 +17,7 @@ from pyrometer.app.panes.rows_model import RowsTableModel
 
 
 class FunctionTablePane(Pane):
-    """Subclasses create `self.model` and `self.view` (showing it), then call `_connect_view`."""
+    """Subclasses create `self.model`, then `_build_view` makes `self.view` over it."""
 
     model: RowsTableModel
     view: QTableView
@@ -25,6 +25,25 @@ class FunctionTablePane(Pane):
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)
         self._syncing = False  # set while we move the view's selection ourselves
+
+    def _build_view(self, sort_column: int) -> QTableView:
+        """The table over `self.model`: sortable, one selected row, compact rows, stretched last column."""
+        view = self.view = QTableView(self)
+        view.setModel(self.model)
+        view.setSortingEnabled(True)
+        view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setAlternatingRowColors(False)
+        view.setShowGrid(False)
+        view.setWordWrap(False)
+        view.verticalHeader().setVisible(False)
+        view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = view.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._connect_view()
+        return view
 
     def _connect_view(self) -> None:
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
