@@ -235,7 +235,7 @@ def run_open(args: argparse.Namespace) -> int:
 
 
 def _collect_options(args: argparse.Namespace) -> dict[str, Any]:
-    from pyrometer.core.launch import options_from_args
+    from pyrometer.core.capture.launch import options_from_args
 
     options = options_from_args(args)
     if getattr(args, "duration", None):
@@ -275,11 +275,11 @@ def _report_failure(win: MainWindow) -> int:
 def run_live(args: argparse.Namespace) -> int:
     """`pyrometer run [options] -- TARGET...`: launch and profile live."""
     from pyrometer.app.live import LiveSession
-    from pyrometer.core.launch import LaunchError
+    from pyrometer.core.capture.launch import LaunchError
 
     target = list(args.target)
     try:
-        from pyrometer.core.launch import parse_target
+        from pyrometer.core.capture.launch import parse_target
 
         parse_target(target, args.python) if target else None
     except LaunchError as exc:

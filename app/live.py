@@ -1,6 +1,6 @@
 """A live session in the window: launch or attach, collect on worker threads, grow the model.
 
-The collector (pyrometer.core.collector) receives the agent's stream on its
+The collector (pyrometer.core.capture.collector) receives the agent's stream on its
 own threads and writes it verbatim to a recording file from the first frame.
 Its consumer thread hands frame batches to `_on_frames`, which only queues
 them and wakes the GUI thread with one queued signal per burst; the GUI
@@ -26,10 +26,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from pyrometer.app.document import Document
 from pyrometer.core.agent import wire
-from pyrometer.core.collector import Collector
-from pyrometer.core.launch import Target
+from pyrometer.core.capture.collector import Collector
+from pyrometer.core.capture.launch import Target
+from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import apply_message
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "rate_hz": 100.0,
@@ -129,7 +129,7 @@ class LiveSession(QObject):
         up there first); `env`: variables added to this process's environment
         for the program.
         """
-        from pyrometer.core.launch import LaunchError, parse_target
+        from pyrometer.core.capture.launch import LaunchError, parse_target
 
         if not words:
             raise LaunchError("nothing to run: give a script, -m MODULE or -c CODE after --")
@@ -178,7 +178,7 @@ class LiveSession(QObject):
             if self.attached:
                 self._start_attach(options)
             else:
-                from pyrometer.core.launch import launch
+                from pyrometer.core.capture.launch import launch
 
                 assert self._target is not None
                 options["argv"] = self._target.argv()
@@ -201,7 +201,7 @@ class LiveSession(QObject):
 
     def _start_attach(self, options: dict[str, Any]) -> None:
         """Inject the agent on a worker thread (gdb can take seconds); failures come back queued."""
-        from pyrometer.core.attach import attach
+        from pyrometer.core.capture.attach import attach
 
         options["attached"] = True
         pid = int(self.pid or 0)

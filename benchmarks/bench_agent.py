@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyrometer.core.recording import read_recording
+from pyrometer.core.formats.recording import read_recording
 
 PY = sys.executable  # runs every target, plain or recorded
 RECORDER = PY  # runs `pyrometer record`: replaced by a pip-installed copy (see main)

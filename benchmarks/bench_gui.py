@@ -315,8 +315,8 @@ def make_recording(path: Path, n: int = 1_000_000, stacks: int = 20_000, depth: 
     """A synthetic 1,000,000-sample recording over `stacks` distinct stacks (written as .pyro)."""
     import numpy as np
 
+    from pyrometer.core.formats.recording import write_profile
     from pyrometer.core.model import Profile
-    from pyrometer.core.recording import write_profile
 
     rng = np.random.default_rng(seed)
     p = Profile()

@@ -7,7 +7,7 @@ here, so profiled stacks start with this one `<module>` frame only.
 
 import sys
 
-from pyrometer.frozen import python_mode
+from pyrometer.core.capture.frozen import python_mode
 
 _python = python_mode()
 if _python is not None:

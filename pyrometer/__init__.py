@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs `pyrometer record`
 if TYPE_CHECKING:
     from typing import Any
 
-    from pyrometer.core.inprocess import profile
+    from pyrometer.core.capture.inprocess import profile
 
 __all__ = ["__version__", "profile"]
 
@@ -20,7 +20,7 @@ __all__ = ["__version__", "profile"]
 def __getattr__(name: str) -> Any:
     """Resolve `pyrometer.profile` lazily so importing the package stays cheap."""
     if name == "profile":
-        from pyrometer.core.inprocess import profile
+        from pyrometer.core.capture.inprocess import profile
 
         return profile
     raise AttributeError(name)

@@ -16,11 +16,11 @@ from pyrometer._version import __version__
 
 # command name -> "module:function" taking the parsed namespace, returning an exit status
 HANDLERS: dict[str, str] = {
-    "stats": "pyrometer.core.commands:run_stats",
-    "convert": "pyrometer.core.commands:run_convert",
-    "diff": "pyrometer.core.commands:run_diff",
-    "report": "pyrometer.core.commands:run_report",
-    "record": "pyrometer.core.record_command:run_record",
+    "stats": "pyrometer.core.cli.commands:run_stats",
+    "convert": "pyrometer.core.cli.commands:run_convert",
+    "diff": "pyrometer.core.cli.commands:run_diff",
+    "report": "pyrometer.core.cli.commands:run_report",
+    "record": "pyrometer.core.cli.record_command:run_record",
     "open": "pyrometer.app.launcher:run_open",
     "run": "pyrometer.app.launcher:run_live",
     "attach": "pyrometer.app.launcher:run_attach",

@@ -2,7 +2,7 @@
 
 This module is the single definition of the stream. The agent encodes with it
 (standard library only, Python 3.9+), the collector writes its frames verbatim
-to the recording file, and `pyrometer.core.recording` decodes them with numpy.
+to the recording file, and `pyrometer.core.formats.recording` decodes them with numpy.
 
 Layout: a 16-byte file header, then frames. A frame is a 12-byte header
 ``<u32 payload length, u16 type, u16 flags, u32 crc32>`` followed by the
@@ -163,7 +163,7 @@ def iter_frames(data: bytes, offset: int = FILE_HEADER_SIZE) -> Iterable[Tuple[i
     """Yield (kind, flags, payload) for each intact frame; stop at the first bad one.
 
     A small stdlib-only reader used by the agent's own tests and by tools that
-    must not depend on numpy. The full reader is pyrometer.core.recording.
+    must not depend on numpy. The full reader is pyrometer.core.formats.recording.
     """
     end = len(data)
     while offset + FRAME_HEADER_SIZE <= end:

@@ -230,7 +230,7 @@ def _threads_html(data: dict[str, Any]) -> str:
 
 def render_report(profile: Profile, title: str | None = None) -> str:
     """The whole HTML page."""
-    from pyrometer.core.summary import build_summary, header_line
+    from pyrometer.core.cli.summary import build_summary, header_line
 
     data = build_summary(profile, top=TOP_FUNCTIONS)
     name = title or str(profile.meta.get("title") or "profile")

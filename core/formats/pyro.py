@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pyrometer.core.agent import wire
+from pyrometer.core.formats.recording import RecordingError, read_recording, write_profile
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import RecordingError, read_recording, write_profile
 
 
 def _sniff(head: bytes, path: Path) -> bool:

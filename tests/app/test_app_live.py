@@ -18,8 +18,8 @@ from pyrometer.app.main_window import MainWindow, application
 from pyrometer.app.panes.function_model import COL_FUNCTION
 from pyrometer.app.panes.session import session_facts
 from pyrometer.core.example_profiles import server_profile
+from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.formats.registry import export_profile
-from pyrometer.core.recording import read_recording
 
 PROGRAM = textwrap.dedent(
     """
@@ -207,7 +207,7 @@ def test_attach_to_a_missing_process_fails_with_one_line(tmp_path):
 def test_a_backlog_of_frames_is_applied_in_slices(qtbot, qapp, tmp_path):
     """_drain stops after its time budget and finishes on later turns; the model ends up whole."""
     from pyrometer.app.live import LiveSession
-    from pyrometer.core.recording import iter_raw_frames
+    from pyrometer.core.formats.recording import iter_raw_frames
 
     rec = tmp_path / "server.pyro"
     export_profile(server_profile(), rec)

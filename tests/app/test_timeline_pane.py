@@ -221,7 +221,7 @@ def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> No
 
     from pyrometer.app.panes.timeline import T_DONE, T_PENDING
     from pyrometer.core.agent import wire
-    from pyrometer.core.recording import apply_message
+    from pyrometer.core.formats.recording import apply_message
 
     p = make_profile()
     p.tasks.clear()

@@ -10,8 +10,8 @@ import pytest
 
 from pyrometer.app.task_lanes import MIN_W, T_PENDING, TASK_COLOR, TaskLanes, TaskPacker
 from pyrometer.core.agent import wire
+from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile, TaskInfo
-from pyrometer.core.recording import apply_message
 
 
 def send(p: Profile, kind: int, rows: list[dict[str, object]]) -> None:

@@ -17,8 +17,8 @@ import pytest
 from agent_harness import AGENT_DIR, pyenv_python, run_agent_target
 
 from pyrometer.core.agent import wire
+from pyrometer.core.formats.recording import iter_raw_frames
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import iter_raw_frames
 
 # agent code that legitimately runs in a user thread: the API it calls and the loop probe
 API_AND_PROBE = {"start", "stop", "_probe"}

@@ -15,8 +15,8 @@ import pytest
 from agent_harness import AGENT_DIR, run_agent_target
 
 from pyrometer.core.agent import wire
+from pyrometer.core.formats.recording import iter_raw_frames
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import iter_raw_frames
 
 HAVE_YAPPI = importlib.util.find_spec("yappi") is not None
 

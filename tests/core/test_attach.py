@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pyrometer.core.attach import AttachError, attach
-from pyrometer.core.collector import Collector
-from pyrometer.core.recording import read_recording
+from pyrometer.core.capture.attach import AttachError, attach
+from pyrometer.core.capture.collector import Collector
+from pyrometer.core.formats.recording import read_recording
 
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 RECORD = [sys.executable, "-m", "pyrometer", "record"]

@@ -11,7 +11,7 @@ import pytest
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats import registry
-from pyrometer.core.recording import write_profile
+from pyrometer.core.formats.recording import write_profile
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pyrometer.core import example_profiles as ex
-from pyrometer.core.recording import write_profile
+from pyrometer.core.formats.recording import write_profile
 
 BASE_COUNTS = [60, 20, 10, 30, 10]  # compute, dumps, main, fetch, worker_loop (130 samples)
 NEW_COUNTS = [120, 20, 10, 30, 10]  # compute doubled (190 samples)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyrometer.core.progress import SHOW_AFTER_ENV, TerminalProgress, terminal_progress
+from pyrometer.core.cli.progress import SHOW_AFTER_ENV, TerminalProgress, terminal_progress
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX-only")
 

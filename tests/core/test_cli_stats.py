@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pyrometer.core import example_profiles as ex
-from pyrometer.core.recording import write_profile
+from pyrometer.core.formats.recording import write_profile
 
 
 def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:

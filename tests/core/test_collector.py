@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import SocketSink
-from pyrometer.core.collector import Collector, LiveProfile
-from pyrometer.core.recording import RecordingReader, read_recording
+from pyrometer.core.capture.collector import Collector, LiveProfile
+from pyrometer.core.formats.recording import RecordingReader, read_recording
 
 
 def _stream(n_batches: int) -> bytes:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pyrometer.core import example_profiles as ex
+from pyrometer.core.formats.recording import write_profile
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import write_profile
 
 
 def report(src: Path, out: Path) -> str:

@@ -14,9 +14,9 @@ from pyrometer.core import example_profiles as ex
 from pyrometer.core.analysis.calltree import call_tree
 from pyrometer.core.analysis.flame import flame_layout
 from pyrometer.core.formats import registry
+from pyrometer.core.formats.recording import write_profile
 from pyrometer.core.formats.svg_flame import MIN_WIDTH_PX, PAD_PX, WIDTH_PX
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import write_profile
 
 SVG = "{http://www.w3.org/2000/svg}"
 

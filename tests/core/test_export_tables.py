@@ -14,8 +14,8 @@ import pytest
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.analysis.functions import function_table
 from pyrometer.core.formats import registry
+from pyrometer.core.formats.recording import write_profile
 from pyrometer.core.formats.tables import CSV_COLUMNS, function_rows
-from pyrometer.core.recording import write_profile
 
 
 def convert(src: Path, dst: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import pyrometer
-from pyrometer.core.recording import read_recording
+from pyrometer.core.formats.recording import read_recording
 
 
 def cm_spin(seconds: float) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pyrometer.core.collector import LiveProfile
-from pyrometer.core.launch import (
+from pyrometer.core.capture.collector import LiveProfile
+from pyrometer.core.capture.launch import (
     LaunchError,
     Target,
     bootstrap_path,
@@ -20,7 +20,7 @@ from pyrometer.core.launch import (
     launch,
     parse_target,
 )
-from pyrometer.core.recording import read_recording
+from pyrometer.core.formats.recording import read_recording
 
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pyrometer.core.recording import read_recording
+from pyrometer.core.formats.recording import read_recording
 
 SCRIPT = """
 def spin():

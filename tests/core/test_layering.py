@@ -42,11 +42,11 @@ def test_agent_imports_only_stdlib_under_isolated_mode() -> None:
 
 
 def test_cli_headless_commands_do_not_import_qt() -> None:
-    loaded = _loaded_after("import pyrometer.cli as c; c.build_parser(); import pyrometer.core.commands")
+    loaded = _loaded_after("import pyrometer.cli as c; c.build_parser(); import pyrometer.core.cli.commands")
     assert not loaded & {"PySide6", "pyqtgraph"}
 
 
 def test_record_command_does_not_import_numpy() -> None:
     """`pyrometer record` only copies frames: numpy would add ~70 ms to every launch."""
-    loaded = _loaded_after("import pyrometer.cli, pyrometer.core.record_command")
+    loaded = _loaded_after("import pyrometer.cli, pyrometer.core.cli.record_command")
     assert "numpy" not in loaded

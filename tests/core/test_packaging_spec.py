@@ -94,7 +94,7 @@ def test_spec_excludes_nothing_the_app_imports(tmp_path: Path) -> None:
         "for pkg in (pyrometer.app, pyrometer.app.panes):\n"
         "    for m in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + '.'):\n"
         "        importlib.import_module(m.name)\n"
-        "import pyrometer.cli, pyrometer.core.commands, pyrometer.core.record_command\n"
+        "import pyrometer.cli, pyrometer.core.cli.commands, pyrometer.core.cli.record_command\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -282,8 +282,8 @@ def test_frozen_app_picks_itself_for_bundled_scripts_and_python3_for_others(tmp_
     probe = (
         "import json, sys\n"
         f"sys.frozen = True; sys._MEIPASS = {str(bundle)!r}\n"
-        "from pyrometer.core.launch import parse_target, interpreter_version\n"
-        "from pyrometer.frozen import is_bundle_interpreter\n"
+        "from pyrometer.core.capture.launch import parse_target, interpreter_version\n"
+        "from pyrometer.core.capture.frozen import is_bundle_interpreter\n"
         f"demo = parse_target([{str(bundle / 'demo' / 'd.py')!r}]).python\n"
         f"user = parse_target([{str(tmp_path / 'user.py')!r}]).python\n"
         "print(json.dumps([demo, user, is_bundle_interpreter(demo), list(interpreter_version(demo))]))\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyrometer.core.recording import read_recording
+from pyrometer.core.formats.recording import read_recording
 
 RECORD = [sys.executable, "-m", "pyrometer", "record"]
 

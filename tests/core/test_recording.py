@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyrometer.core.agent import wire
-from pyrometer.core.model import BlockingEvent, Profile, TaskInfo
-from pyrometer.core.recording import (
+from pyrometer.core.formats.recording import (
     RecordingError,
     RecordingReader,
     RecordingWriter,
@@ -20,6 +19,7 @@ from pyrometer.core.recording import (
     read_recording,
     write_profile,
 )
+from pyrometer.core.model import BlockingEvent, Profile, TaskInfo
 
 
 def _sample_profile() -> Profile:
@@ -153,7 +153,7 @@ def test_task_log_lists_tasks_as_they_are_created_and_finish() -> None:
     """Views that follow a live profile (the timeline's task lanes) read task changes from here."""
     import json
 
-    from pyrometer.core.recording import apply_message
+    from pyrometer.core.formats.recording import apply_message
 
     p = Profile()
     created = [{"id": 1, "t": 0.1}, {"id": 2, "t": 0.2, "parent": 1}]

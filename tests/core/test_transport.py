@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import FileSink, SocketSink
-from pyrometer.core.collector import Collector
-from pyrometer.core.recording import iter_raw_frames, read_recording
+from pyrometer.core.capture.collector import Collector
+from pyrometer.core.formats.recording import iter_raw_frames, read_recording
 
 
 def _notice(text: str) -> bytes:

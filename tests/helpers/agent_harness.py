@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.model import Profile
-from pyrometer.core.recording import read_recording
 
 AGENT_DIR = Path(__file__).resolve().parents[2] / "core" / "agent"
 

@@ -19,8 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pyrometer.core.collector import Collector
-from pyrometer.frozen import frozen_python, interpreter_env, is_bundle_interpreter
+from pyrometer.core.capture.collector import Collector
+from pyrometer.core.capture.frozen import frozen_python, interpreter_env, is_bundle_interpreter
 
 TYPE_CHECKING = False  # typing is not imported on `pyrometer record`'s start-up path
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Target:
 
 def bootstrap_path() -> Path:
     """The agent's bootstrap script, run by the target interpreter as its main file."""
-    return Path(__file__).resolve().parent / "agent" / "bootstrap.py"
+    return Path(__file__).resolve().parent.parent / "agent" / "bootstrap.py"
 
 
 def _which(word: str) -> str | None:
@@ -218,7 +218,7 @@ _PROBE = "import sys; sys.stdout.write('%d.%d' % tuple(sys.version_info[:2]))"
 
 def interpreter_version(python: str) -> tuple[int, int] | None:
     """The Python version of an interpreter (works down to 2.7), or None if it does not answer."""
-    # (a frozen app is its own interpreter too: launch() starts it as Python, see pyrometer.frozen)
+    # (a frozen app is its own interpreter too: launch() starts it as Python, see pyrometer.core.capture.frozen)
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         return (sys.version_info[0], sys.version_info[1])
     try:

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pyrometer.core.cli.progress import terminal_progress
 from pyrometer.core.formats import registry
+from pyrometer.core.formats.recording import RecordingError
 from pyrometer.core.model import Profile
-from pyrometer.core.progress import terminal_progress
-from pyrometer.core.recording import RecordingError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -192,7 +192,7 @@ def emit_json(obj: Any) -> None:
 # ---------------------------------------------------------------- commands
 @guarded
 def run_stats(args: argparse.Namespace) -> int:
-    from pyrometer.core import summary
+    from pyrometer.core.cli import summary
 
     top = _check_top(args.top)
     check_range(args.t_from, args.t_to)
@@ -229,7 +229,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 @guarded
 def run_diff(args: argparse.Namespace) -> int:
-    from pyrometer.core import diff_summary
+    from pyrometer.core.cli import diff_summary
 
     top = _check_top(args.top)
     base = load(args.base)

@@ -33,8 +33,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pyrometer.core.collector import Collector
-from pyrometer.core.launch import MIN_VERSION, bootstrap_path
+from pyrometer.core.capture.collector import Collector
+from pyrometer.core.capture.launch import MIN_VERSION, bootstrap_path
 
 PENDING_WAIT_S = 1.0  # how long the pending call gets before we take the GIL directly
 CONNECT_TIMEOUT_S = 10.0

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import HANDSHAKE, STOP_COMMAND
-from pyrometer.core.writer import RecordingWriter
+from pyrometer.core.capture.writer import RecordingWriter
 
 # typing, dataclasses, hmac, secrets and shutil cost ~25 ms of imports that `pyrometer record`
 # pays before the target starts: none of them is needed at run time here.
@@ -550,7 +550,7 @@ class LiveProfile:
         self.end: dict[str, Any] | None = None
 
     def on_frames(self, frames: Frames) -> None:
-        from pyrometer.core.recording import apply_message
+        from pyrometer.core.formats.recording import apply_message
 
         with self.lock:
             for kind, payload in frames:

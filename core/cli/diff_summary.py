@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from pyrometer.core.analysis.diff import diff_functions, diff_paths
+from pyrometer.core.cli.summary import fmt_amount
 from pyrometer.core.formats.tables import is_deterministic
 from pyrometer.core.model import UNIT_SECONDS, Profile
-from pyrometer.core.summary import fmt_amount
 
 DIFF_VERSION = 1
 

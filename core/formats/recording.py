@@ -17,6 +17,9 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
+
+# The writer lives in its own numpy-free module so `pyrometer record` starts fast.
+from pyrometer.core.capture.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
 from pyrometer.core.model import (
     UNIT_SAMPLES,
     UNIT_SECONDS,
@@ -26,9 +29,6 @@ from pyrometer.core.model import (
     Profile,
     TaskInfo,
 )
-
-# The writer lives in its own numpy-free module so `pyrometer record` starts fast.
-from pyrometer.core.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
 
 
 class RecordingError(Exception):

@@ -24,8 +24,8 @@ import time
 from collections.abc import Iterator
 from types import FrameType
 
-from pyrometer.core.collector import Collector, CollectorError
-from pyrometer.core.launch import LaunchError, launch, options_from_args, parse_target
+from pyrometer.core.capture.collector import Collector, CollectorError
+from pyrometer.core.capture.launch import LaunchError, launch, options_from_args, parse_target
 
 END_WAIT_S = 5.0  # how long we wait for the agent's last frames after it was told to stop
 
@@ -152,7 +152,10 @@ def _record_attach(args: argparse.Namespace) -> int:
     if args.python is not None:
         _say("--python applies to launched programs, not to --pid")
         return 2
-    from pyrometer.core.attach import AttachError, attach  # gdb plumbing: not on the launch path
+    from pyrometer.core.capture.attach import (  # gdb plumbing: not on the launch path
+        AttachError,
+        attach,
+    )
 
     try:
         collector = Collector(args.output).start()

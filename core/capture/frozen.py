@@ -10,7 +10,7 @@ MODULE|-c CODE [ARGS]` would, without importing Qt. The variable stays set, so a
 bundle collected are importable there; scripts outside the bundle therefore
 prefer a `python3` found on PATH (see `frozen_python`).
 
-Standard library only: `pyrometer.core.launch` imports this module.
+Standard library only: `pyrometer.core.capture.launch` imports this module.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The headless commands (stats, convert, diff, report, record) and their text output."""
