@@ -258,12 +258,17 @@ def _exit_on_failure(session: Any, args: argparse.Namespace) -> None:
 
 def _run_live_session(app: Any, win: MainWindow, session: Any, args: argparse.Namespace) -> int:
     """Show a started live session (launch, attach or demo) and run the event loop."""
+    from pyrometer.app.live_state import Phase
+
     _exit_on_failure(session, args)
     win.start_live(session)
-    if session.state == "failed":
+    if session.state.phase is Phase.FAILED:
         return _report_failure(win)
     _screenshot_when(win, args, live=True)
-    return int(app.exec())
+    status = int(app.exec())
+    if status == 0 and session.state.phase is Phase.ENDED:
+        return session.state.shell_status()  # like `record`: the program's own exit status is ours
+    return status
 
 
 def _report_failure(win: MainWindow) -> int:

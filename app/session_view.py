@@ -12,6 +12,7 @@ import importlib
 import inspect
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QShowEvent
@@ -28,6 +29,10 @@ from PySide6.QtWidgets import (
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, describe_transform
+
+if TYPE_CHECKING:
+    from pyrometer.app.live import LiveSession
+    from pyrometer.app.live_state import LiveState
 
 # module, preferred class name (None = the first Pane subclass defined there); order = View menu order
 PANE_MODULES: tuple[tuple[str, str | None], ...] = (
@@ -122,6 +127,7 @@ class SessionView(QMainWindow):
         self._tick_revision = -1
         self._tick_samples = 0
         self.replay_bar = None
+        self.live_bar: QToolBar | None = None  # a live session's state, Stop and Detach (add_live_bar)
         self._build_toolbar()
         for cls in pane_classes():
             try:
@@ -196,6 +202,51 @@ class SessionView(QMainWindow):
         self.cpu_check_action.setVisible(False)
         self._update_threads()
         self._update_range()
+
+    def add_live_bar(self, session: LiveSession) -> None:
+        """State, Stop and Detach of this view's live session; says clearly when the program has ended."""
+        from pyrometer.app.live_state import Phase
+
+        bar = QToolBar("Live session", self)
+        bar.setObjectName("live_bar")
+        bar.setMovable(False)
+        state = QLabel("", bar)
+        state.setTextFormat(Qt.TextFormat.RichText)
+        stop = QPushButton("Stop", bar)
+        stop.setToolTip("End the program (SIGINT, then SIGTERM); everything recorded so far is kept")
+        detach = QPushButton("Detach", bar)
+        detach.setToolTip("Stop profiling and let the program run on")
+        stop.clicked.connect(session.stop)
+        detach.clicked.connect(session.detach)
+        bar.addWidget(state)
+        bar.addSeparator()
+        stop_action = bar.addWidget(stop)
+        detach_action = bar.addWidget(detach)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.insertToolBarBreak(self.filter_bar)
+        self.live_bar = bar
+        self.live_state_label = state
+
+        def update(now: LiveState) -> None:
+            running = now.running
+            stop_action.setVisible(running and not session.attached)
+            detach_action.setVisible(running)
+            if running:
+                state.setText(f"<b>● Live</b> — {now.text()} · recording to a temporary file (File › Save recording keeps it)")
+            elif now.phase is Phase.FAILED:
+                state.setText("<b>Profiling failed</b> — see the message in the status bar")
+            else:
+                head, detail = now.headline()
+                if now.phase is Phase.DETACHED and session.attached:
+                    detail = "the program keeps running"
+                state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
+                              "File › Save recording writes it to a .pyro file.")
+                win = self.window()
+                if isinstance(win, QMainWindow) and win is not self:
+                    win.statusBar().showMessage(f"{self.doc.title}: {now.text()}", 15000)
+
+        session.stateChanged.connect(update)
+        update(session.state)
 
     def _update_threads(self) -> None:
         from pyrometer.app.cpu_filter import has_cpu_info
