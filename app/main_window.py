@@ -185,6 +185,8 @@ class MainWindow(QMainWindow):
             if note.get("level") in ("warning", "error"):
                 self.statusBar().showMessage(str(note.get("message", "")), 10000)
         self._on_tab_changed()
+        for message in view.pane_errors:  # a pane that could not start is said, not silently missing
+            self.show_error("A pane failed to start", message)
         self.documentOpened.emit(view)
         return view
 
@@ -494,7 +496,7 @@ class MainWindow(QMainWindow):
         pane = view.current_pane()
         if pane is not None and pane.focus_search():
             return
-        for name in ("flame graph", "functions"):
+        for name in ("flame_graph", "functions"):
             p = view.pane(name)
             if p is not None and p.isVisible() and p.focus_search():
                 return
