@@ -390,3 +390,16 @@ def test_run_exits_with_the_programs_exit_status(tmp_path):
         capture_output=True, text=True, timeout=60, env=env,
     )
     assert proc.returncode == 3, proc.stderr
+
+
+def test_live_state_says_how_the_program_ended():
+    """The words come from the state's fields (no text parsed back); a stop never says 'exit status None'."""
+    assert LiveState.from_returncode(Phase.STOPPED, -15).text() == "stopped (SIGTERM)"
+    assert LiveState.from_returncode(Phase.STOPPED, 1).text() == "stopped (exit status 1)"
+    assert LiveState.from_returncode(Phase.STOPPED, None).text() == "stopped"
+    assert LiveState.from_returncode(Phase.ENDED, 3).text() == "ended, exit status 3"
+    assert LiveState.from_returncode(Phase.ENDED, -9).text() == "ended by signal SIGKILL"
+    assert LiveState.from_returncode(Phase.ENDED, -9).headline() == ("The program has ended", "by signal SIGKILL")
+    assert LiveState(Phase.DETACHED, keeps_running=True).headline() == ("Detached", "the program keeps running")
+    assert [LiveState.from_returncode(Phase.ENDED, c).shell_status() for c in (0, 3, -15)] == [0, 3, 143]
+    assert LiveState(Phase.STOPPING).running and not LiveState(Phase.FAILED).running
