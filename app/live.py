@@ -315,7 +315,7 @@ class LiveSession(QObject):
         if self.feed.apply(self.doc.profile, budget_s):
             self.doc.model_grew()
         self._last_drain_samples = self.doc.profile.sample_count - before
-        if self.feed.pending:  # the budget ran out: the rest on the next turn (no wake comes for it)
+        if self.feed.backlog:  # the budget ran out: the rest on the next turn (no wake comes for it)
             self._drain_timer.start(0)
             return
         if done and self.state.phase is Phase.DETACHING:

@@ -31,6 +31,7 @@ class ProfileFeed:
         self._lock = threading.Lock()
         self._pending: Frames = []
         self._woken = False  # `wake` was called and the owner has not taken everything since
+        self.backlog = False  # the last `apply` stopped on its budget: call it again (no wake comes)
         self.ended = threading.Event()  # the agent's stream is over (END, or the connection closed)
         self.end_info: dict[str, Any] | None = None  # the agent's END message, when it sent one
 
@@ -76,8 +77,8 @@ class ProfileFeed:
         """Apply the queued frames to `profile` in arrival order; returns how many were applied.
 
         After `budget_s` of work the rest stays queued, in front of anything
-        that arrives meanwhile, and no further wake comes: the caller continues
-        on its next turn while `pending` is non-zero. A frame that does not fit
+        that arrives meanwhile, `backlog` is set and no further wake comes: the
+        caller continues on its next turn. A frame that does not fit
         its type becomes a warning notice on the profile (nothing is raised).
         """
         from pyrometer.core.formats.recording import apply_message
@@ -95,7 +96,8 @@ class ProfileFeed:
             applied += 1
             if budget_s is not None and applied < len(frames) and clock() - start > budget_s:
                 break
-        if applied < len(frames):
+        self.backlog = applied < len(frames)
+        if self.backlog:
             with self._lock:
                 self._pending[:0] = frames[applied:]
                 self._woken = True  # the caller continues: workers need not wake it

@@ -237,11 +237,12 @@ def test_the_feed_applies_in_slices_and_keeps_the_order(tmp_path: Path) -> None:
     ticks = iter(range(1000))
     profile = Profile()
     assert feed.apply(profile, budget_s=0.5, clock=lambda: float(next(ticks))) == 1  # each frame "takes" 1 s
-    assert feed.pending == len(frames) - 1
+    assert feed.pending == len(frames) - 1 and feed.backlog
     feed.put([])  # a worker adds during the backlog: no extra wake, the owner is already busy
     assert len(wakes) == 1
-    while feed.pending:
+    while feed.backlog:
         feed.apply(profile, budget_s=0.5, clock=lambda: float(next(ticks)))
+    assert feed.pending == 0
     whole, _report = read_recording(out)
     assert profile.sample_count == whole.sample_count == 50
     feed.put([(wire.SAMPLES, b"\x01")])  # a frame that does not fit its type: a notice, not an exception
