@@ -128,6 +128,7 @@ class SessionView(QMainWindow):
         self.replay_bar = None
         self.pane_errors: list[str] = []  # panes that failed to start: the window shows these to the user
         self.live_bar: QToolBar | None = None  # a live session's state, Stop and Detach (add_live_bar)
+        self.live_state_label: QLabel | None = None
         self._build_toolbar()
         for cls in pane_classes():
             try:

@@ -170,6 +170,8 @@ class FlamePane(Pane):
         sc.activated.connect(self._escape)
         doc.functionSelected.connect(self._show_selected)
         self._set_palette_mode(COLOR_PACKAGE)
+        if doc.baseline is not None:  # a document already compared with a baseline
+            self._baseline_changed()
         self._update_crumbs()
 
     # ------------------------------------------------------------------ Pane API
