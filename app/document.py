@@ -1,7 +1,8 @@
 """One open profile or live session, and the view state every pane shares.
 
 Panes never talk to each other: they read the document (profile, transform,
-time range, playhead, selected function) and call its setters; the document
+time range, playhead, selected function, the comparison baseline) and call
+its setters and requests (show a pane by id, show a time span); the document
 emits signals and bumps `revision`, and the main window refreshes visible
 panes whose last seen revision is older (at most ~10 times a second).
 """
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from pyrometer.app.cpu_filter import OnCpuView
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
+    from pyrometer.app.loader import FileLoader
     from pyrometer.core.analysis.selection import Selection
     from pyrometer.core.analysis.transforms import Transform
 
@@ -29,8 +32,11 @@ class Document(QObject):
     rangeChanged = Signal(object)  # (t0, t1) or None
     playheadChanged = Signal(object)  # float or None
     transformChanged = Signal(object)  # Transform or None
-    stateChanged = Signal(str)  # live state text: "running", "ended (exit 0)", ...
-    paneRequested = Signal(str)  # a pane asks the window to show another pane by title ("Source")
+    stateChanged = Signal(str)  # live state text: "running", "ended, exit status 0", ...
+    paneRequested = Signal(str)  # a pane asks the view to show another pane, by id ("source")
+    timeRequested = Signal(float, float)  # "show this time span" (t0, t1): the timeline moves its view
+    baselineChanged = Signal()  # the comparison baseline was set, replaced or cleared
+    baselineFailed = Signal(str)  # a baseline file could not be read: the message for the user
 
     def __init__(
         self,
@@ -57,6 +63,11 @@ class Document(QObject):
         self._view: Profile | None = None
         self.on_cpu_only = False  # show only samples where the thread was running
         self._on_cpu = OnCpuView()
+        self.baseline: Profile | None = None  # the "before" this profile is compared with
+        self.baseline_name = ""
+        self.baseline_path: Path | None = None
+        self._baseline_loader: FileLoader | None = None
+        self._baseline_token = 0  # only the latest baseline choice counts, if an earlier load still lands
 
     # ------------------------------------------------------------ reading
     @property
@@ -175,9 +186,58 @@ class Document(QObject):
         self.threads = threads
         self.touch()
 
-    def request_pane(self, title: str) -> None:
-        """Ask the view to show (and raise) the pane with this title."""
-        self.paneRequested.emit(title)
+    def request_pane(self, pane_id: str) -> None:
+        """Ask the view to show (and raise) the pane with this id (or title)."""
+        self.paneRequested.emit(pane_id)
+
+    def request_time(self, t0: float, t1: float) -> None:
+        """Ask the views of time (the timeline) to bring [t0, t1] into view; the range is unchanged."""
+        self.timeRequested.emit(float(t0), float(t1))
+
+    # ------------------------------------------------------------ comparison baseline
+    def set_baseline(self, profile: Profile | None, name: str = "", path: str | Path | None = None) -> None:
+        """Compare with `profile` (the 'before'), or stop comparing (None)."""
+        self._baseline_token += 1  # a load still under way no longer counts
+        self.baseline = profile
+        self.baseline_name = name if profile is not None else ""
+        self.baseline_path = Path(path) if profile is not None and path is not None else None
+        self.baselineChanged.emit()
+
+    def load_baseline(self, path: str | Path, parent: QWidget | None = None, show_dialog: bool = True) -> FileLoader:
+        """Read a baseline file off the GUI thread (progress dialog over `parent`), then set it.
+
+        On failure `baselineFailed` carries a message naming the file and why; nothing raises.
+        """
+        from pyrometer.app.loader import FileLoader
+
+        if self._baseline_loader is not None:
+            self._baseline_loader.cancel()
+        loader = FileLoader(path, parent, show_dialog=show_dialog)
+        if parent is None:
+            loader.setParent(self)
+        self._baseline_token += 1
+        token = self._baseline_token
+        loader.loaded.connect(lambda p, profile: self._baseline_loaded(token, Path(p), profile))
+        loader.failed.connect(lambda p, message: self._baseline_load_failed(token, Path(p), message))
+        loader.finished.connect(lambda ld=loader: self._baseline_loader_done(ld))
+        self._baseline_loader = loader
+        loader.start()
+        return loader
+
+    def _baseline_loaded(self, token: int, path: Path, profile: Profile) -> None:
+        if token == self._baseline_token:
+            self.set_baseline(profile, path.name, path)
+
+    def _baseline_load_failed(self, token: int, path: Path, message: str) -> None:
+        if token != self._baseline_token:
+            return
+        text = message if path.name in message else f"{path.name}: {message}"
+        self.baselineFailed.emit(f"Cannot use {path} as the baseline: {text}")
+
+    def _baseline_loader_done(self, loader: FileLoader) -> None:
+        if self._baseline_loader is loader:
+            self._baseline_loader = None
+        loader.deleteLater()
 
     def set_state(self, state: str) -> None:
         self.state = state

@@ -3,8 +3,8 @@
 Qt is imported only inside the handlers, so `pyrometer --help` and headless
 commands never pay for it. `--screenshot PNG` renders the main window
 (≥ 1440×900) once everything is loaded — or after `--screenshot-after`
-seconds of a live session — saves it and exits (`--screenshot-pane TITLE`:
-only that pane, shown alone); it uses the offscreen
+seconds of a live session — saves it and exits (`--screenshot-pane PANE`:
+only that pane, by id or title, shown alone); it uses the offscreen
 platform when no display is set, so it works on a headless machine.
 """
 
@@ -29,15 +29,15 @@ def _prepare_platform(args: argparse.Namespace) -> None:
 
 
 def _check_pane_title(args: argparse.Namespace) -> None:
-    """Refuse an unknown --screenshot-pane before anything loads (exit status 2)."""
-    title = getattr(args, "screenshot_pane", None)
-    if not title:
+    """Refuse an unknown --screenshot-pane (an id or a title) before anything loads (exit status 2)."""
+    key = getattr(args, "screenshot_pane", None)
+    if not key:
         return
-    from pyrometer.app.session_view import pane_classes
+    from pyrometer.app.session_view import find_pane_class, pane_classes
 
-    titles = [cls.title for cls in pane_classes()]
-    if title.lower() not in {t.lower() for t in titles}:
-        print(f"pyrometer: no pane {title!r}; panes: {', '.join(titles)}", file=sys.stderr)
+    if find_pane_class(key) is None:
+        names = ", ".join(f"{cls.pane_id} ({cls.title})" for cls in pane_classes())
+        print(f"pyrometer: no pane {key!r}; panes: {names}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -174,7 +174,8 @@ class _BaselineLoad:
 
 
 def _compare_with_baseline(win: MainWindow, path: str) -> _BaselineLoad:
-    """Read BASE once, off the GUI thread, and make it the Compare pane's baseline in every view that opens."""
+    """Read BASE once, off the GUI thread, and make it the baseline of every document that opens
+    (the Compare pane and the flame graph's colours read it there)."""
     from pathlib import Path
 
     from pyrometer.app.loader import FileLoader
@@ -184,10 +185,9 @@ def _compare_with_baseline(win: MainWindow, path: str) -> _BaselineLoad:
     baseline: list[Any] = []  # the loaded Profile, once read
 
     def apply(view: Any) -> None:
-        pane = view.pane("Compare")
-        if pane is not None and baseline:
-            pane.set_baseline(baseline[0], Path(path).name, path)
-            view.show_pane("Compare")
+        if baseline:
+            view.doc.set_baseline(baseline[0], Path(path).name, path)
+            view.show_pane("compare")
 
     def opened(view: Any) -> None:
         views.append(view)
@@ -258,12 +258,17 @@ def _exit_on_failure(session: Any, args: argparse.Namespace) -> None:
 
 def _run_live_session(app: Any, win: MainWindow, session: Any, args: argparse.Namespace) -> int:
     """Show a started live session (launch, attach or demo) and run the event loop."""
+    from pyrometer.app.live_state import Phase
+
     _exit_on_failure(session, args)
     win.start_live(session)
-    if session.state == "failed":
+    if session.state.phase is Phase.FAILED:
         return _report_failure(win)
     _screenshot_when(win, args, live=True)
-    return int(app.exec())
+    status = int(app.exec())
+    if status == 0 and session.state.phase is Phase.ENDED:
+        return session.state.shell_status()  # like `record`: the program's own exit status is ours
+    return status
 
 
 def _report_failure(win: MainWindow) -> int:

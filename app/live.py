@@ -2,17 +2,16 @@
 
 The collector (pyrometer.core.capture.collector) receives the agent's stream on its
 own threads and writes it verbatim to a recording file from the first frame.
-Its consumer thread hands frame batches to `_on_frames`, which only queues
-them and wakes the GUI thread with one queued signal per burst; the GUI
-thread applies the frames to the Profile (cheap numpy appends) and tells the
-Document, whose view refreshes visible panes at most ~10 times a second.
+The thread that read a batch puts it into the session's ProfileFeed (one hop),
+which wakes the GUI thread with one queued signal per burst; the GUI thread
+applies the frames to the Profile (cheap numpy appends, the feed's code) and
+tells the Document, whose view refreshes visible panes at most ~10 times a second.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import shutil
 import signal
 import subprocess
@@ -25,10 +24,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from pyrometer.app.document import Document
-from pyrometer.core.agent import wire
-from pyrometer.core.capture.collector import Collector
+from pyrometer.app.live_state import LiveState, Phase
+from pyrometer.core.capture.feed import ProfileFeed
 from pyrometer.core.capture.launch import Target
-from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -63,11 +61,11 @@ def demo_target(duration: float | None = None) -> list[str]:
 class LiveSession(QObject):
     """One launched or attached target feeding a growing Document."""
 
-    stateChanged = Signal(str)
+    stateChanged = Signal(object)  # LiveState
     failed = Signal(str)
     ended = Signal(object)  # END dict or None
     _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
-    _exited = Signal(int)
+    _exited = Signal(object)  # the launched program's returncode; None: the stream ended (attached)
     _attach_failed = Signal(str)
 
     def __init__(
@@ -82,21 +80,18 @@ class LiveSession(QObject):
         self.attached = False
         self.proc: subprocess.Popen[bytes] | None = None
         self.pid: int | None = None
-        self.exit_status: int | None = None
-        self.state = "starting"
+        self.exit_status: int | None = None  # the launched program's returncode (negative: a signal)
+        self.state = LiveState(Phase.STARTING)
+        self._stop_requested = False
         self._tmpdir = Path(tempfile.mkdtemp(prefix="pyrometer-live-"))
         self.recording_path = Path(save_path) if save_path is not None else self._tmpdir / "session.pyro"
         self.keep_path = Path(save_path) if save_path is not None else None
         profile = Profile()
         profile.meta["command"] = command
         self.doc = Document(profile, None, is_live=True)
-        self._lock = threading.Lock()
-        self._pending: list[tuple[int, bytes]] = []
-        self._woken = False
-        self._end: dict[str, Any] | None = None
-        self._stream_done = False
         self._rate_marks: list[tuple[float, int]] = []
-        self.collector = Collector(self.recording_path, on_frames=self._on_frames, on_end=self._on_end)
+        self.feed = ProfileFeed(wake=self._wake.emit)
+        self.collector = self.feed.collector(self.recording_path)
         self._wake.connect(self._schedule_drain, Qt.ConnectionType.QueuedConnection)
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
@@ -167,7 +162,7 @@ class LiveSession(QObject):
     # ------------------------------------------------------------ lifecycle
     @property
     def running(self) -> bool:
-        return self.state in ("starting", "running", "stopping", "detaching")
+        return self.state.running
 
     def start(self) -> None:
         """Start collecting; errors go to `failed` (the window shows them) and end the session."""
@@ -187,12 +182,12 @@ class LiveSession(QObject):
                 self.pid = self.proc.pid
                 threading.Thread(target=self._wait_proc, name="pyrometer-wait", daemon=True).start()
         except Exception as exc:
-            self._set_state("failed")
+            self._set_state(LiveState(Phase.FAILED))
             self.failed.emit(str(exc))
             self.collector.close()
             return
         self.doc.profile.meta.setdefault("pid", self.pid)
-        self._set_state("running")
+        self._set_state(LiveState(Phase.RUNNING))
         if duration:
             self._duration_timer = QTimer(self)
             self._duration_timer.setSingleShot(True)
@@ -213,13 +208,13 @@ class LiveSession(QObject):
                 self._attach_failed.emit(str(exc))
                 return
             self.collector.wait_finished(None)
-            self._exited.emit(-1)
+            self._exited.emit(None)
 
         threading.Thread(target=run, name="pyrometer-attach", daemon=True).start()
 
     def _on_attach_failed(self, message: str) -> None:
         self.collector.close()
-        self._set_state("failed")
+        self._set_state(LiveState(Phase.FAILED))
         self.failed.emit(message)
 
     def _wait_proc(self) -> None:
@@ -246,7 +241,8 @@ class LiveSession(QObject):
             return
         if self.proc is None or self.proc.poll() is not None:
             return
-        self._set_state("stopping")
+        self._stop_requested = True
+        self._set_state(LiveState(Phase.STOPPING))
         with contextlib.suppress(OSError):
             self.proc.send_signal(signal.SIGINT)
         self._kill_timer = QTimer(self)
@@ -269,7 +265,7 @@ class LiveSession(QObject):
         """Stop profiling and leave the target running."""
         if not self.running:
             return
-        self._set_state("detaching")
+        self._set_state(LiveState(Phase.DETACHING))
         if not self.collector.request_stop():
             self.collector.close()
 
@@ -296,52 +292,6 @@ class LiveSession(QObject):
             return
         shutil.copyfile(self.recording_path, path)
 
-    # ------------------------------------------------------------ stream (worker threads)
-    def _on_frames(self, frames: list[tuple[int, bytes]]) -> None:
-        with self._lock:
-            self._pending.extend(frames)
-            if self._woken:
-                return
-            self._woken = True
-        self._wake.emit()
-
-    def _on_end(self, end: dict[str, Any] | None) -> None:
-        self._adopt_late_output()
-        with self._lock:
-            self._end = end
-            self._stream_done = True
-            if self._woken:
-                return
-            self._woken = True
-        self._wake.emit()
-
-    def _adopt_late_output(self) -> None:
-        """From now on take the collector's batches directly (consumer thread, at the stream's end).
-
-        The program's stdout/stderr are read by pump threads, which can lag
-        behind the agent's END: output they add after the consumer thread has
-        ended would wait in a queue nobody reads. It is still recorded to the
-        file; this makes it reach the model (the Console) as well.
-        """
-        old = getattr(self.collector, "_queue", None)
-        if old is None:
-            return
-        session = self
-
-        class _Direct:
-            def put(self, batch: list[tuple[int, bytes]] | None) -> None:
-                if batch:
-                    session._on_frames(batch)
-
-        self.collector._queue = _Direct()  # type: ignore[assignment]
-        while True:  # anything put between the consumer's last batch and the switch
-            try:
-                batch = old.get_nowait()
-            except queue.Empty:
-                break
-            if batch:
-                self._on_frames(batch)
-
     # ------------------------------------------------------------ GUI thread
     def _schedule_drain(self) -> None:
         """Apply queued frames now, or within DRAIN_INTERVAL_S of the last drain (fewer, larger appends)."""
@@ -359,67 +309,51 @@ class LiveSession(QObject):
         A backlog (the GUI was busy, or a burst arrived) is applied in slices so
         input, painting and timers get in between; None applies everything.
         """
-        start = time.monotonic()
-        self._last_drain = start
-        with self._lock:
-            frames, self._pending = self._pending, []
-            self._woken = False
-            done = self._stream_done
-        applied = 0
+        self._last_drain = time.monotonic()
+        done = self.feed.ended.is_set()
         before = self.doc.profile.sample_count
-        if frames:
-            profile = self.doc.profile
-            for kind, payload in frames:
-                try:
-                    apply_message(profile, kind, payload)
-                except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    profile.notices.append({"level": "warning", "message": f"bad {wire.describe(kind)} frame: {exc}"})
-                applied += 1
-                if budget_s is not None and time.monotonic() - start > budget_s and applied < len(frames):
-                    break
+        if self.feed.apply(self.doc.profile, budget_s):
             self.doc.model_grew()
         self._last_drain_samples = self.doc.profile.sample_count - before
-        if applied < len(frames):
-            with self._lock:
-                self._pending[:0] = frames[applied:]  # before anything that arrived meanwhile
-                self._woken = True  # a drain is scheduled: workers need not wake the GUI thread
+        if self.feed.backlog:  # the budget ran out: the rest on the next turn (no wake comes for it)
             self._drain_timer.start(0)
             return
-        if done and self.state == "detaching":
+        if done and self.state.phase is Phase.DETACHING:
             self._finish_state()
 
-    def _on_exit(self, status: int) -> None:
+    def _on_exit(self, returncode: int | None) -> None:
         self._drain(None)
-        if status >= 0:
-            self.exit_status = status
+        if returncode is not None:
+            self.exit_status = returncode
         self._finish_state()
 
+    def _final_state(self, end: dict[str, Any]) -> LiveState:
+        """How the session ended: detached, or the program's exit status / signal (Stop or not)."""
+        if self.attached or self.state.phase is Phase.DETACHING:
+            keeps = self.attached or (self.proc is not None and self.proc.poll() is None)
+            return LiveState(Phase.DETACHED, keeps_running=keeps)
+        phase = Phase.STOPPED if self._stop_requested else Phase.ENDED
+        returncode = self.exit_status  # the process's own status: it also knows about signals
+        if returncode is None and isinstance(end.get("exit_status"), int):
+            returncode = int(end["exit_status"])
+        return LiveState.from_returncode(phase, returncode)
+
     def _finish_state(self) -> None:
-        if not self.running and self.state != "starting":
+        if not self.running:
             return
-        end = self.doc.profile.end or self._end or {}
-        if self.attached or self.state == "detaching":
-            text = "detached"
-            if self.proc is not None and self.proc.poll() is None:
-                text = "detached (the program keeps running)"
-        else:
-            status = end.get("exit_status", self.exit_status)
-            if status is None:
-                status = self.exit_status
-            text = f"ended, exit status {status}"
-            if self.exit_status is not None and self.exit_status < 0:
-                text = f"ended by signal {-self.exit_status}"
+        end = self.doc.profile.end or self.feed.end_info or {}
+        state = self._final_state(end)
         self.doc.profile.finish()
         self.doc.model_grew()
         self.collector.close()  # the stream is over: release the socket and threads; the file stays
-        self._set_state(text)
+        self._set_state(state)
         self.ended.emit(end)
         if self._duration_timer is not None:
             self._duration_timer.stop()
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: LiveState) -> None:
         self.state = state
-        self.doc.set_state(state)
+        self.doc.set_state(state.text())
         self.stateChanged.emit(state)
 
     # ------------------------------------------------------------ status
@@ -436,7 +370,7 @@ class LiveSession(QObject):
         p = self.doc.profile
         dropped = p.telemetry.get("samples_dropped", 0) or 0
         rate = self.samples_per_second() if self.running else 0.0
-        parts = [self.state]
+        parts = [self.state.text()]
         if self.pid:
             parts.append(f"PID {self.pid}")
         if self.running:

@@ -185,6 +185,8 @@ class MainWindow(QMainWindow):
             if note.get("level") in ("warning", "error"):
                 self.statusBar().showMessage(str(note.get("message", "")), 10000)
         self._on_tab_changed()
+        for message in view.pane_errors:  # a pane that could not start is said, not silently missing
+            self.show_error("A pane failed to start", message)
         self.documentOpened.emit(view)
         return view
 
@@ -386,53 +388,10 @@ class MainWindow(QMainWindow):
         session.stateChanged.connect(lambda _s: self._on_tab_changed())
         session.failed.connect(lambda msg: self.show_error("Profiling failed", msg))
         view = self.add_document(session.doc)
-        self._add_live_bar(view, session)
+        view.add_live_bar(session)
         session.start()
         self._status_timer.start()
         return view
-
-    def _add_live_bar(self, view: SessionView, session: LiveSession) -> None:
-        """State, Stop and Detach for a live session; says clearly when the program has ended."""
-        from PySide6.QtWidgets import QPushButton, QToolBar
-
-        bar = QToolBar("Live session", view)
-        bar.setObjectName("live_bar")
-        bar.setMovable(False)
-        state = QLabel("", bar)
-        state.setTextFormat(Qt.TextFormat.RichText)
-        stop = QPushButton("Stop", bar)
-        stop.setToolTip("End the program (SIGINT, then SIGTERM); everything recorded so far is kept")
-        detach = QPushButton("Detach", bar)
-        detach.setToolTip("Stop profiling and let the program run on")
-        stop.clicked.connect(session.stop)
-        detach.clicked.connect(session.detach)
-        bar.addWidget(state)
-        bar.addSeparator()
-        stop_action = bar.addWidget(stop)
-        detach_action = bar.addWidget(detach)
-        view.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        view.insertToolBarBreak(view.filter_bar)
-
-        def update(text: str) -> None:
-            running = session.running
-            stop_action.setVisible(running and not session.attached)
-            detach_action.setVisible(running)
-            if running:
-                state.setText(f"<b>● Live</b> — {text} · recording to a temporary file (File › Save recording keeps it)")
-            elif text == "failed":
-                state.setText("<b>Profiling failed</b> — see the message in the status bar")
-            else:
-                if text.startswith("detached"):
-                    head = "Detached"
-                    detail = "the program keeps running" if "keeps running" in text or session.attached else "profiling stopped"
-                else:
-                    head, detail = "The program has ended", text.removeprefix("ended, ").removeprefix("ended ")
-                state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
-                              "File › Save recording writes it to a .pyro file.")
-                self.statusBar().showMessage(f"{view.doc.title}: {text}", 15000)
-
-        session.stateChanged.connect(update)
-        update(session.state)
 
     def launch_dialog(self) -> None:
         from pyrometer.app.launch_dialog import LaunchDialog
@@ -537,7 +496,7 @@ class MainWindow(QMainWindow):
         pane = view.current_pane()
         if pane is not None and pane.focus_search():
             return
-        for name in ("flame graph", "functions"):
+        for name in ("flame_graph", "functions"):
             p = view.pane(name)
             if p is not None and p.isVisible() and p.focus_search():
                 return

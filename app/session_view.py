@@ -9,9 +9,10 @@ idle session runs no timer at all.
 from __future__ import annotations
 
 import importlib
-import inspect
 import time
+import traceback
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QShowEvent
@@ -29,21 +30,25 @@ from PySide6.QtWidgets import (
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, describe_transform
 
-# module, preferred class name (None = the first Pane subclass defined there); order = View menu order
-PANE_MODULES: tuple[tuple[str, str | None], ...] = (
+if TYPE_CHECKING:
+    from pyrometer.app.live import LiveSession
+    from pyrometer.app.live_state import LiveState
+
+# module, class; order = View menu order
+PANE_MODULES: tuple[tuple[str, str], ...] = (
     ("pyrometer.app.panes.functions", "FunctionsPane"),
     ("pyrometer.app.panes.call_tree", "CallTreePane"),
-    ("pyrometer.app.panes.flame", None),
-    ("pyrometer.app.panes.timeline", None),
-    ("pyrometer.app.panes.event_loop", None),
-    ("pyrometer.app.panes.tasks", None),
+    ("pyrometer.app.panes.flame", "FlamePane"),
+    ("pyrometer.app.panes.timeline", "TimelinePane"),
+    ("pyrometer.app.panes.event_loop", "EventLoopPane"),
+    ("pyrometer.app.panes.tasks", "TasksPane"),
     ("pyrometer.app.panes.source", "SourcePane"),
     ("pyrometer.app.panes.session", "SessionPane"),
     ("pyrometer.app.panes.console", "ConsolePane"),
     ("pyrometer.app.panes.compare", "ComparePane"),
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
-REFRESH_ORDER = {"flame graph": 0, "functions": 1, "call tree": 2}  # what a user looks at first paints first
+REFRESH_ORDER = {"flame_graph": 0, "functions": 1, "call_tree": 2}  # pane ids: what a user looks at first paints first
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 STEP_YIELD_MAX_MS = 16  # between two panes of a tick the GUI thread is left free this long at most
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
@@ -56,21 +61,20 @@ LAYOUT_VERSION = 3
 
 
 def pane_classes() -> list[type[Pane]]:
-    """Every pane class that is importable (panes written in parallel may be missing)."""
+    """Every pane class, in View menu order (a pane that does not import is a bug: it raises)."""
     out: list[type[Pane]] = []
     for mod_name, cls_name in PANE_MODULES:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ImportError:
-            continue
-        if cls_name is not None and isinstance(getattr(mod, cls_name, None), type):
-            out.append(getattr(mod, cls_name))
-            continue
-        for _name, obj in inspect.getmembers(mod, inspect.isclass):
-            if issubclass(obj, Pane) and obj is not Pane and obj.__module__ == mod.__name__:
-                out.append(obj)
-                break
+        cls = getattr(importlib.import_module(mod_name), cls_name)
+        assert issubclass(cls, Pane), f"{mod_name}.{cls_name} is not a Pane"
+        out.append(cls)
+    ids = [cls.pane_id for cls in out]
+    assert len(set(ids)) == len(ids), f"pane ids must be unique: {ids}"
     return out
+
+
+def find_pane_class(key: str) -> type[Pane] | None:
+    """The pane class with this id or title (any case), or None."""
+    return next((cls for cls in pane_classes() if cls.answers_to(key)), None)
 
 
 def _settle_plots(pane: QWidget) -> None:
@@ -122,12 +126,16 @@ class SessionView(QMainWindow):
         self._tick_revision = -1
         self._tick_samples = 0
         self.replay_bar = None
+        self.pane_errors: list[str] = []  # panes that failed to start: the window shows these to the user
+        self.live_bar: QToolBar | None = None  # a live session's state, Stop and Detach (add_live_bar)
+        self.live_state_label: QLabel | None = None
         self._build_toolbar()
         for cls in pane_classes():
             try:
                 pane = cls(doc, self)
-            except Exception as exc:  # a broken pane must not take the window down
-                print(f"pyrometer: pane {cls.__name__} failed to start: {exc}")
+            except Exception as exc:  # the other panes still work; the user is told (MainWindow.add_document)
+                traceback.print_exc()
+                self.pane_errors.append(f"The {cls.title} pane failed to start: {type(exc).__name__}: {exc}")
                 continue
             dock = QDockWidget(pane.title, self)
             dock.setObjectName("dock_" + pane.objectName())
@@ -197,6 +205,51 @@ class SessionView(QMainWindow):
         self._update_threads()
         self._update_range()
 
+    def add_live_bar(self, session: LiveSession) -> None:
+        """State, Stop and Detach of this view's live session; says clearly when the program has ended."""
+        from pyrometer.app.live_state import Phase
+
+        bar = QToolBar("Live session", self)
+        bar.setObjectName("live_bar")
+        bar.setMovable(False)
+        state = QLabel("", bar)
+        state.setTextFormat(Qt.TextFormat.RichText)
+        stop = QPushButton("Stop", bar)
+        stop.setToolTip("End the program (SIGINT, then SIGTERM); everything recorded so far is kept")
+        detach = QPushButton("Detach", bar)
+        detach.setToolTip("Stop profiling and let the program run on")
+        stop.clicked.connect(session.stop)
+        detach.clicked.connect(session.detach)
+        bar.addWidget(state)
+        bar.addSeparator()
+        stop_action = bar.addWidget(stop)
+        detach_action = bar.addWidget(detach)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.insertToolBarBreak(self.filter_bar)
+        self.live_bar = bar
+        self.live_state_label = state
+
+        def update(now: LiveState) -> None:
+            running = now.running
+            stop_action.setVisible(running and not session.attached)
+            detach_action.setVisible(running)
+            if running:
+                state.setText(f"<b>● Live</b> — {now.text()} · recording to a temporary file (File › Save recording keeps it)")
+            elif now.phase is Phase.FAILED:
+                state.setText("<b>Profiling failed</b> — see the message in the status bar")
+            else:
+                head, detail = now.headline()
+                if now.phase is Phase.DETACHED and session.attached:
+                    detail = "the program keeps running"
+                state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
+                              "File › Save recording writes it to a .pyro file.")
+                win = self.window()
+                if isinstance(win, QMainWindow) and win is not self:
+                    win.statusBar().showMessage(f"{self.doc.title}: {now.text()}", 15000)
+
+        session.stateChanged.connect(update)
+        update(session.state)
+
     def _update_threads(self) -> None:
         from pyrometer.app.cpu_filter import has_cpu_info
 
@@ -240,10 +293,10 @@ class SessionView(QMainWindow):
             each.setFloating(False)
             each.show()
             self.removeDockWidget(each)
-        by_title = {d.widget().title.lower(): d for d in self.docks.values()}  # type: ignore[attr-defined]
+        by_id = {d.widget().pane_id: d for d in self.docks.values()}  # type: ignore[attr-defined]
 
         def dock(name: str) -> QDockWidget | None:
-            return by_title.get(name)
+            return by_id.get(name)
 
         placed: set[str] = set()
 
@@ -261,18 +314,13 @@ class SessionView(QMainWindow):
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         timeline = put("timeline", top)
         functions = put("functions", left)
-        flame = put("flame graph", right)
-        if flame is None:
-            flame = next((d for t, d in by_title.items() if "flame" in t), None)
-            if flame is not None:
-                self.addDockWidget(right, flame)
-                placed.add(flame.widget().title.lower())  # type: ignore[attr-defined]
-        call_tree = put("call tree", left)
+        flame = put("flame_graph", right)
+        call_tree = put("call_tree", left)
         if functions is not None and call_tree is not None:
             self.tabifyDockWidget(functions, call_tree)
             functions.raise_()
         first_bottom: QDockWidget | None = None
-        for name in ("event loop", "tasks", "source", "session", "console"):
+        for name in ("event_loop", "tasks", "source", "session", "console"):
             d = dock(name)
             if d is None:
                 continue
@@ -283,8 +331,8 @@ class SessionView(QMainWindow):
                 self.tabifyDockWidget(first_bottom, d)
             d.show()
             placed.add(name)
-        for title, d in by_title.items():  # anything unknown goes to the bottom tabs
-            if title not in placed:
+        for pane_id, d in by_id.items():  # anything else goes to the bottom tabs
+            if pane_id not in placed:
                 if first_bottom is None:
                     self.addDockWidget(bottom, d)
                     first_bottom = d
@@ -417,7 +465,7 @@ class SessionView(QMainWindow):
         if later:
             self._timer.start(max(10, int(min(later) * 1000)))
         self._queue = due
-        self._queue.sort(key=lambda p: REFRESH_ORDER.get(p.title.lower(), len(REFRESH_ORDER)))
+        self._queue.sort(key=lambda p: REFRESH_ORDER.get(p.pane_id, len(REFRESH_ORDER)))
         self._step()
 
     def _step(self) -> None:
@@ -470,14 +518,13 @@ class SessionView(QMainWindow):
             w = w.parentWidget()
         return None
 
-    def pane(self, title: str) -> Pane | None:
-        for p in self.panes:
-            if p.title.lower() == title.lower():
-                return p
-        return None
+    def pane(self, key: str) -> Pane | None:
+        """The pane with this id ("flame_graph") or title ("Flame graph"), in any case."""
+        return next((p for p in self.panes if p.answers_to(key)), None)
 
-    def show_pane(self, title: str) -> Pane | None:
-        p = self.pane(title)
+    def show_pane(self, key: str) -> Pane | None:
+        """Show and raise the pane with this id or title (Document.request_pane lands here)."""
+        p = self.pane(key)
         if p is not None:
             dock = self.docks[p.objectName()]
             dock.show()

@@ -43,7 +43,7 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
 def _add_screenshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot", default=None, metavar="PNG", help="save the main window to PNG once loaded, then exit")
     p.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="wait this long in a live session before the screenshot")
-    p.add_argument("--screenshot-pane", default=None, metavar="TITLE", help="capture only this pane (e.g. 'Flame graph'), shown alone in the window")
+    p.add_argument("--screenshot-pane", default=None, metavar="PANE", help="capture only this pane, by id or title (e.g. flame_graph or 'Flame graph'), shown alone in the window")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,9 +36,9 @@ def content_or_placeholder(content: QWidget, message: str) -> tuple[QStackedWidg
 class Pane(QWidget):
     """A dock pane over one Document."""
 
-    title: ClassVar[str] = "Pane"
-    # Default dock area name: "left", "right", "top", "bottom" (used by the window's default layout).
-    area: ClassVar[str] = "bottom"
+    # Stable id: the saved layout, the refresh order, Document.request_pane and --screenshot-pane use it.
+    pane_id: ClassVar[str] = "pane"
+    title: ClassVar[str] = "Pane"  # for people (dock title, View menu); may change
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,8 +48,14 @@ class Pane(QWidget):
 
     @classmethod
     def object_name(cls) -> str:
-        """Stable name for QSettings/saveState (derived from the title)."""
-        return "pane_" + "".join(ch if ch.isalnum() else "_" for ch in cls.title.lower())
+        """Stable name for QSettings/saveState (from the id, so a new title keeps saved layouts)."""
+        return "pane_" + cls.pane_id
+
+    @classmethod
+    def answers_to(cls, key: str) -> bool:
+        """True if `key` names this pane: its id or its title, in any case."""
+        k = key.strip().lower()
+        return k in (cls.pane_id, cls.title.lower())
 
     def refresh(self) -> None:
         """Re-read the document and update the view. Override."""

@@ -27,8 +27,8 @@ from pyrometer.core.analysis.calltree import call_tree, inverted_tree
 
 
 class CallTreePane(Pane):
+    pane_id = "call_tree"
     title = "Call tree"
-    area = "right"
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)

@@ -1,11 +1,11 @@
 """Compare pane: this run against a baseline profile, per function — what got slower, what got faster.
 
-The baseline ("before") is any file the format registry reads; it is loaded
-off the GUI thread. The table is `diff_functions(baseline, this run)` over the
-document's view: this run's selected range and threads, and the same
-transform and on-CPU filter applied to the baseline (function ids mapped by
-name and file), so both sides are cut the same way. Setting a baseline here
-also turns on the flame graph's differential colouring in the same view.
+The baseline ("before") is any file the format registry reads; the document
+holds it and loads it off the GUI thread. The table is `diff_functions(baseline,
+this run)` over the document's view: this run's selected range and threads,
+and the same transform and on-CPU filter applied to the baseline (function ids
+mapped by name and file), so both sides are cut the same way. The flame graph
+reads the same baseline from the document for its differential colouring.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
 class ComparePane(FunctionTablePane):
     """Per-function differences between a baseline profile and this run."""
 
+    pane_id = "compare"
     title = "Compare"
-    area = "bottom"
 
     model: CompareTableModel
 
@@ -105,13 +105,8 @@ class ComparePane(FunctionTablePane):
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)
-        self.baseline: Profile | None = None
-        self.baseline_name = ""
-        self.baseline_path: Path | None = None
         self.last_error = ""
         self.diff: FunctionDiff | None = None
-        self._loader: FileLoader | None = None
-        self._load_token = 0
         self._on_cpu = OnCpuView()
 
         self.model = CompareTableModel(self)
@@ -180,41 +175,30 @@ class ComparePane(FunctionTablePane):
         lay.addLayout(top)
         lay.addWidget(self.error_label)
         lay.addWidget(self.stack, 1)
+        doc.baselineChanged.connect(self._baseline_changed)
+        doc.baselineFailed.connect(self._load_failed)
         self._update_header()
 
     # ------------------------------------------------------------ public API
-    def set_baseline(self, profile: Profile | None, name: str = "", path: str | Path | None = None) -> None:
-        """Compare this run with `profile` (the 'before'), or stop comparing (None).
+    @property
+    def baseline(self) -> Profile | None:
+        return self.doc.baseline
 
-        Also sets (or clears) the flame graph's differential colouring in the same view.
-        """
-        self.baseline = profile
-        self.baseline_name = name if profile is not None else ""
-        self.baseline_path = Path(path) if profile is not None and path is not None else None
-        self._on_cpu = OnCpuView()
-        if profile is not None:
-            self._show_error("")
-        self._update_header()
-        self._tell_flame()
-        self.refresh()
-        self.seen_revision = self.doc.revision  # up to date: the window need not refresh it again
-        self.baselineChanged.emit(self.baseline_name)
+    @property
+    def baseline_name(self) -> str:
+        return self.doc.baseline_name
+
+    @property
+    def baseline_path(self) -> Path | None:
+        return self.doc.baseline_path
+
+    def set_baseline(self, profile: Profile | None, name: str = "", path: str | Path | None = None) -> None:
+        """Compare this run with `profile` (the 'before'), or stop comparing (None): the document's baseline."""
+        self.doc.set_baseline(profile, name, path)
 
     def load_baseline(self, path: str | Path, show_dialog: bool = True) -> FileLoader:
         """Read a baseline file off the GUI thread; on failure, say which file and why (never raise)."""
-        from pyrometer.app.loader import FileLoader
-
-        if self._loader is not None:
-            self._loader.cancel()
-        loader = FileLoader(path, self, show_dialog=show_dialog)
-        self._load_token += 1
-        token = self._load_token  # only the latest choice counts, if an earlier load still lands
-        loader.loaded.connect(lambda p, profile: self._loaded(token, Path(p), profile))
-        loader.failed.connect(lambda p, message: self._load_failed(Path(p), message, token))
-        loader.finished.connect(lambda ld=loader: self._loader_done(ld))
-        self._loader = loader
-        loader.start()
-        return loader
+        return self.doc.load_baseline(path, self, show_dialog=show_dialog)
 
     def choose_baseline(self) -> None:
         start = str(self.doc.path.parent) if self.doc.path is not None else str(Path.cwd())
@@ -297,15 +281,17 @@ class ComparePane(FunctionTablePane):
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
 
-    def _loaded(self, token: int, path: Path, profile: Profile) -> None:
-        if token == self._load_token:
-            self.set_baseline(profile, path.name, path)
+    def _baseline_changed(self) -> None:
+        self._on_cpu = OnCpuView()
+        if self.baseline is not None:
+            self._show_error("")
+        self._update_header()
+        self.refresh()
+        self.seen_revision = self.doc.revision  # up to date: the window need not refresh it again
+        self.baselineChanged.emit(self.baseline_name)
 
-    def _load_failed(self, path: Path, message: str, token: int | None = None) -> None:
-        if token is not None and token != self._load_token:
-            return
-        text = message if path.name in message else f"{path.name}: {message}"
-        text = f"Cannot use {path} as the baseline: {text}"
+    def _load_failed(self, text: str) -> None:
+        """The document could not read a baseline (chosen here or in the flame graph): say which and why."""
         self._show_error(text)
         win = self.window()
         show_error = getattr(win, "show_error", None)
@@ -316,27 +302,6 @@ class ComparePane(FunctionTablePane):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()  # not exec(): a modal loop here would stall the refreshes behind it
         self.baselineFailed.emit(text)
-
-    def _loader_done(self, loader: FileLoader) -> None:
-        if self._loader is loader:
-            self._loader = None
-        loader.deleteLater()
-
-    def _tell_flame(self) -> None:
-        """Differential colouring in this view's flame graph (panes meet only through their SessionView)."""
-        from pyrometer.app.session_view import SessionView
-
-        w = self.parentWidget()
-        while w is not None and not isinstance(w, SessionView):
-            w = w.parentWidget()
-        flame = w.pane("Flame graph") if w is not None else None
-        set_baseline = getattr(flame, "set_baseline", None)
-        if not callable(set_baseline):
-            return
-        set_baseline(self.baseline, self.baseline_name)
-        button = getattr(flame, "compare_button", None)
-        if button is not None:  # its Compare… toggles: keep its text true to what a click will do
-            button.setText("Stop comparing" if self.baseline is not None else "Compare…")
 
     def _on_filter(self, text: str) -> None:
         self.model.set_filter(text.strip())

@@ -12,8 +12,8 @@ MAX_BLOCKS = 20000
 
 
 class ConsolePane(Pane):
+    pane_id = "console"
     title = "Console"
-    area = "bottom"
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)

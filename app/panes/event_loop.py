@@ -101,8 +101,8 @@ class _SortItem(QtWidgets.QTableWidgetItem):
 class EventLoopPane(Pane):
     """Loop lag (plot, p50/p95/p99/max, histogram) and blocking events with their stacks."""
 
+    pane_id = "event_loop"
     title = "Event loop"
-    area = "bottom"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)
@@ -579,21 +579,7 @@ class EventLoopPane(Pane):
         t0, t1 = event_range(ev)
         self.doc.set_range(t0, t1)
         # ... and the timeline's view moves onto it, whatever it was zoomed to
-        timeline = self._timeline()
-        show = getattr(timeline, "show_time", None)
-        if callable(show):
-            show(t0, t1)
-
-    def _timeline(self) -> QtWidgets.QWidget | None:
-        """The timeline pane of the same session view (found through the widget parents), if any."""
-        w = self.parentWidget()
-        while w is not None:
-            find = getattr(w, "pane", None)
-            if callable(find):
-                pane = find("Timeline")
-                return pane if isinstance(pane, QtWidgets.QWidget) else None
-            w = w.parentWidget()
-        return None
+        self.doc.request_time(t0, t1)
 
 
 def _lag_html(value: float) -> str:

@@ -1,9 +1,9 @@
 """The flame graph pane: a FlameGraphItem over the call tree of the document's selection.
 
 The pane owns the view state a user builds up (zoom path, search text, colour
-mode, order, orientation, comparison baseline) and keeps it across refreshes,
-so a live, growing profile does not throw the user out of the box they zoomed
-into.
+mode, order, orientation) and keeps it across refreshes, so a live, growing
+profile does not throw the user out of the box they zoomed into. The
+comparison baseline is the document's (shared with the Compare pane).
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def _short_path(path: str) -> str:
 class FlamePane(Pane):
     """Flame graph / icicle of the selected range, with zoom, search and colour modes."""
 
+    pane_id = "flame_graph"
     title = "Flame graph"
-    area = "right"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)
@@ -77,10 +77,9 @@ class FlamePane(Pane):
         self._pkg_colors: np.ndarray | None = None
         self._pkg_key: tuple[int, int] | None = None
         self._zoom_path: tuple[int, ...] | None = None
-        self._baseline: Profile | None = None
-        self._given_deltas: np.ndarray | None = None
+        self._given_deltas: np.ndarray | None = None  # set_function_deltas: wins over the document's baseline
+        self._given_name = ""
         self._deltas: np.ndarray | None = None  # per function, while colouring by difference
-        self._baseline_name = ""
         self.match_count = 0
         self.match_share = 0.0
 
@@ -113,8 +112,9 @@ class FlamePane(Pane):
         self.reset_button.clicked.connect(self.reset_zoom)
         self.compare_button = QtWidgets.QToolButton()
         self.compare_button.setText("Compare…")
-        self.compare_button.setToolTip("Colour by the difference to a baseline profile file")
+        self.compare_button.setToolTip("Colour by the difference to a baseline profile file (also in the Compare pane)")
         self.compare_button.clicked.connect(self._choose_baseline)
+        doc.baselineChanged.connect(self._baseline_changed)
 
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -170,6 +170,8 @@ class FlamePane(Pane):
         sc.activated.connect(self._escape)
         doc.functionSelected.connect(self._show_selected)
         self._set_palette_mode(COLOR_PACKAGE)
+        if doc.baseline is not None:  # a document already compared with a baseline
+            self._baseline_changed()
         self._update_crumbs()
 
     # ------------------------------------------------------------------ Pane API
@@ -200,21 +202,28 @@ class FlamePane(Pane):
 
     # ------------------------------------------------------------------ public helpers
     def set_baseline(self, profile: Profile | None, name: str = "") -> None:
-        """Compare against `profile` (differential colouring) or stop comparing."""
-        self._baseline = profile
-        self._baseline_name = name
+        """Compare against `profile` (differential colouring) or stop comparing: the document's baseline."""
+        self.doc.set_baseline(profile, name)
+
+    def _baseline_changed(self) -> None:
+        """The document's baseline changed (here, in the Compare pane or from --baseline): recolour."""
         self._given_deltas = None
-        if profile is not None:
+        self._given_name = ""
+        if self.doc.baseline is not None:
             self.color_combo.setCurrentIndex(self.color_combo.findData(COLOR_DIFF))
         elif self.color_combo.currentData() == COLOR_DIFF:
             self.color_combo.setCurrentIndex(0)
+        # Compare… toggles: its text says what a click will do
+        self.compare_button.setText("Stop comparing" if self.doc.baseline is not None else "Compare…")
         self._apply_colors()
+
+    def _baseline_label(self) -> str:
+        return (self._given_name if self._given_deltas is not None else self.doc.baseline_name) or "baseline"
 
     def set_function_deltas(self, deltas: np.ndarray | None, name: str = "") -> None:
         """Differential colouring from given per-function deltas (index = function id of this
         document's profile; e.g. mapped from `diff_functions(...).delta`). None stops it."""
-        self._baseline = None
-        self._baseline_name = name
+        self._given_name = name
         self._given_deltas = None if deltas is None else np.asarray(deltas, np.float64)
         wanted = COLOR_DIFF if deltas is not None else COLOR_PACKAGE
         self.color_combo.setCurrentIndex(self.color_combo.findData(wanted))
@@ -352,11 +361,11 @@ class FlamePane(Pane):
             self.legend.setText("<span style='color:#888'>pale = no self time · red = hottest</span>")
         elif mode == COLOR_DIFF:
             self.item.set_palette(diff_palette())
-            base = self._baseline_name or "baseline"
+            base = html.escape(self._baseline_label())
             self.legend.setText(
                 f"<span style='color:#3060c0'>■</span> faster "
                 f"<span style='color:#d03020'>■</span> slower than {base}"
-                if self._baseline is not None or self._given_deltas is not None
+                if self.doc.baseline is not None or self._given_deltas is not None
                 else "<span style='color:#888'>no baseline: use Compare…</span>"
             )
         else:
@@ -382,10 +391,10 @@ class FlamePane(Pane):
                 deltas = np.zeros(len(profile.func_name))
                 k = min(len(deltas), len(self._given_deltas))
                 deltas[:k] = self._given_deltas[:k]
-            elif self._baseline is not None:
+            elif self.doc.baseline is not None:
                 from pyrometer.core.analysis.diff import diff_functions
 
-                d = diff_functions(self._baseline, profile, None, self.doc.selection())
+                d = diff_functions(self.doc.baseline, profile, None, self.doc.selection())
                 deltas = function_deltas(profile, list(d.name), list(d.file), list(d.delta))
             else:
                 return np.full(len(profile.func_name), len(diff_palette()) // 2, np.int32)
@@ -409,22 +418,13 @@ class FlamePane(Pane):
             self.item.set_colors(self._colors_for_boxes())
 
     def _choose_baseline(self) -> None:
-        if self._baseline is not None:
-            self.set_baseline(None)
-            self.compare_button.setText("Compare…")
+        """Compare…: pick a file, read off the GUI thread by the document (the Compare pane shows it too)."""
+        if self.doc.baseline is not None:
+            self.doc.set_baseline(None)
             return
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Compare with baseline profile")
-        if not path:
-            return
-        from pyrometer.core.formats.registry import load_profile
-
-        try:
-            base = load_profile(path)
-        except Exception as exc:  # any load failure is the user's file, not a crash
-            QtWidgets.QMessageBox.warning(self, "Compare", f"Cannot open {path}:\n{exc}")
-            return
-        self.set_baseline(base, QtCore.QFileInfo(path).fileName())
-        self.compare_button.setText("Stop comparing")
+        if path:
+            self.doc.load_baseline(path, self)
 
     # ------------------------------------------------------------------ search
     def _apply_search(self, *_args: Any) -> None:
@@ -479,7 +479,7 @@ class FlamePane(Pane):
             return ""
         d = float(self._deltas[func])
         what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")
-        base = html.escape(self._baseline_name or "baseline")
+        base = html.escape(self._baseline_label())
         return f"<br>{d * 100:+.1f} points of self time vs {base} ({what})"
 
     def _hovered(self, box: int) -> None:

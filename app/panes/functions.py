@@ -26,8 +26,8 @@ from pyrometer.core.analysis.functions import function_table
 
 
 class FunctionsPane(FunctionTablePane):
+    pane_id = "functions"
     title = "Functions"
-    area = "left"
     model: FunctionTableModel
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:

@@ -97,8 +97,8 @@ def session_facts(doc: Document) -> dict[str, str]:
 
 
 class SessionPane(Pane):
+    pane_id = "session"
     title = "Session"
-    area = "bottom"
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)

@@ -113,8 +113,8 @@ class SourceModel(QAbstractTableModel):
 
 
 class SourcePane(Pane):
+    pane_id = "source"
     title = "Source"
-    area = "right"
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)

@@ -63,7 +63,7 @@ class FunctionTablePane(Pane):
         func = self.model.func_at(index.row())
         if func >= 0:
             self.doc.select_function(func)
-            self.doc.request_pane("Source")
+            self.doc.request_pane("source")
 
     def _show_selected(self, func: int, scroll_to: bool = True) -> None:
         row = self.model.row_of_func(func)

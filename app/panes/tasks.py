@@ -267,8 +267,8 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
 class TasksPane(Pane):
     """Task tree as of the playhead (replay) or the end of the selected range."""
 
+    pane_id = "tasks"
     title = "Tasks"
-    area = "bottom"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)

@@ -320,8 +320,8 @@ class TimelineViewBox(pg.ViewBox):
 class TimelinePane(Pane):
     """Threads, blocking and tasks over time, with the loop-lag curve below; drag to select a range."""
 
+    pane_id = "timeline"
     title = "Timeline"
-    area = "top"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)
@@ -414,6 +414,7 @@ class TimelinePane(Pane):
         sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         sc.activated.connect(self.clear_selection)
         doc.rangeChanged.connect(self._range_changed)
+        doc.timeRequested.connect(self.show_time)
 
     # ------------------------------------------------------------------ Pane API
     def export_widget(self) -> QtWidgets.QWidget | None:
@@ -570,7 +571,7 @@ class TimelinePane(Pane):
     def show_time(self, t0: float, t1: float) -> None:
         """Move the view (not the document's range) onto [t0, t1], with context either side.
 
-        The event-loop pane calls this when a blocking event is selected ("jump to it").
+        Any pane asks for it through `Document.request_time` (the event-loop pane: "jump to the stall").
         """
         span = max(t1 - t0, 1e-3)
         pad = max(span * 3.0, 0.5)

@@ -1,4 +1,4 @@
-"""The collector: accepts one agent, records its stream, and hands decoded frames to a consumer.
+"""The collector: accepts one agent, records its stream, and hands decoded frames on.
 
 No Qt here: `pyrometer record` uses it headless and the window reuses it live.
 The collector listens on a Unix socket inside a private (0700) directory
@@ -6,8 +6,11 @@ The collector listens on a Unix socket inside a private (0700) directory
 token line (``PYROMETER <token>``, see docs/format.md), then writes every
 received frame verbatim to the recording and flushes after each receive, so
 the file is readable while it grows and a crash loses at most a frame in
-flight. Decoded frames go to ``on_frames`` on a separate worker thread, so a
-slow consumer never delays the file.
+flight. Decoded frames go to ``on_frames`` right after they are written, on
+the thread that read them (the socket thread, or an output pump), and
+``on_end`` is called once when the stream is over: both must only queue (see
+`pyrometer.core.capture.feed.ProfileFeed`, what the window and the tests use),
+so the file never waits for a consumer and there is no hop in between.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import codecs
 import contextlib
 import json
 import os
-import queue
 import selectors
 import socket
 import threading
@@ -33,9 +35,6 @@ from pyrometer.core.capture.writer import RecordingWriter
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any
-
-if TYPE_CHECKING:
-    from pyrometer.core.model import Profile
 
 HANDSHAKE_TIMEOUT_S = 5.0
 MAX_HANDSHAKE = 256
@@ -130,10 +129,9 @@ class Collector:
         self._connected = threading.Event()
         self._streaming = threading.Event()  # the first frame arrived
         self._finished = threading.Event()
+        self._end_lock = threading.Lock()
+        self._end_told = False
         self._thread: threading.Thread | None = None
-        self._queue: queue.SimpleQueue[Frames | None] = queue.SimpleQueue()
-        self._consumer: threading.Thread | None = None
-        self._consumer_done = threading.Event()
         self._connected_at = time.monotonic()
         self._buf = bytearray()
         self._header_seen = False
@@ -158,10 +156,6 @@ class Collector:
         self._sel.register(self._listener, selectors.EVENT_READ, "listen")
         self._wake_r.setblocking(False)
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
-        self._consumer = threading.Thread(
-            target=self._consume, name="pyrometer-consumer", daemon=True
-        )
-        self._consumer.start()
         self._thread = threading.Thread(target=self._run, name="pyrometer-collector", daemon=True)
         self._thread.start()
         return self
@@ -214,10 +208,8 @@ class Collector:
         return self._streaming.wait(timeout)
 
     def wait_finished(self, timeout: float | None = None) -> bool:
-        """Block until the agent's stream ended (END or connection closed) and the consumer drained."""
-        if not self._finished.wait(timeout):
-            return False
-        return self._consumer_done.wait(timeout)
+        """Block until the agent's stream ended (END or connection closed) and `on_end` was called."""
+        return self._finished.wait(timeout)
 
     def request_stop(self) -> bool:
         """Ask the agent to stop (detach): it sends END, removes its hooks and disconnects."""
@@ -240,8 +232,6 @@ class Collector:
         if self._thread is None or not self._thread.is_alive():
             self._close_connection()
             self._finish()
-        if self._consumer is not None and self._consumer is not threading.current_thread():
-            self._consumer.join(5.0)
         with self._write_lock:
             if self._writer is not None:
                 self._writer.close()
@@ -281,9 +271,7 @@ class Collector:
             t = time.monotonic() - self._connected_at
         data = wire.json_frame(wire.OUTPUT, {"t": t, "stream": stream, "text": text})
         self._write(data)
-        payload = data[wire.FRAME_HEADER_SIZE :]
-        if self.on_frames is not None:
-            self._queue.put([(wire.OUTPUT, payload)])
+        self._hand_on([(wire.OUTPUT, data[wire.FRAME_HEADER_SIZE :])])
 
     def pump_output(
         self, pipe: IO[bytes], stream: str, echo: IO[bytes] | None = None
@@ -476,9 +464,16 @@ class Collector:
             del buf[:pos]
         if frames:
             self._streaming.set()
-            if self.on_frames is not None:
-                self._queue.put(frames)
+            self._hand_on(frames)
         return ok
+
+    def _hand_on(self, frames: Frames) -> None:
+        """Give written frames to `on_frames` (which only queues them)."""
+        if self.on_frames is not None:
+            try:
+                self.on_frames(frames)
+            except Exception as exc:
+                self.stats.problems.append(f"consumer failed: {exc!r}")
 
     def _count(self, kind: int, payload: bytes) -> None:
         stats = self.stats
@@ -509,62 +504,15 @@ class Collector:
                 self._writer.flush()
 
     def _finish(self) -> None:
+        """The stream is over: tell `on_end` once, then wake whoever waits in wait_finished."""
         self._streaming.set()
-        if not self._finished.is_set():
-            self._finished.set()
-            self._queue.put(None)
-
-    def _consume(self) -> None:
-        """Worker thread: hand frame batches to on_frames, then on_end once."""
-        while True:
-            batch = self._queue.get()
-            if batch is None:
-                break
-            if self.on_frames is not None:
-                try:
-                    self.on_frames(batch)
-                except Exception as exc:
-                    self.stats.problems.append(f"consumer failed: {exc!r}")
+        with self._end_lock:
+            if self._end_told:
+                return
+            self._end_told = True
         if self.on_end is not None:
             try:
                 self.on_end(self.end)
             except Exception as exc:
                 self.stats.problems.append(f"end callback failed: {exc!r}")
-        self._consumer_done.set()
-
-
-class LiveProfile:
-    """A consumer that applies the stream to a Profile as it arrives (for the window).
-
-    Readers take `lock` while they look at `profile`; `generation` tells them
-    whether anything changed since their last look.
-    """
-
-    def __init__(self, profile: Profile | None = None) -> None:
-        from pyrometer.core.model import Profile  # numpy: only the window needs a live model
-
-        self.profile = profile if profile is not None else Profile()
-        self.lock = threading.Lock()
-        self.problems: list[str] = []
-        self.ended = threading.Event()
-        self.end: dict[str, Any] | None = None
-
-    def on_frames(self, frames: Frames) -> None:
-        from pyrometer.core.formats.recording import apply_message
-
-        with self.lock:
-            for kind, payload in frames:
-                try:
-                    apply_message(self.profile, kind, payload)
-                except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    self.problems.append(f"bad {wire.describe(kind)} frame: {exc}")
-
-    def on_end(self, end: dict[str, Any] | None) -> None:
-        self.end = end
-        with self.lock:
-            self.profile.finish()
-        self.ended.set()
-
-    def collector(self, output: str | os.PathLike[str] | None, use_tcp: bool = False) -> Collector:
-        """A collector wired to this profile."""
-        return Collector(output, on_frames=self.on_frames, on_end=self.on_end, use_tcp=use_tcp)
+        self._finished.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import struct
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
+from pyrometer.app.live_state import LiveState, Phase
 from pyrometer.app.main_window import MainWindow, application
 from pyrometer.app.panes.function_model import COL_FUNCTION
 from pyrometer.app.panes.session import session_facts
@@ -84,7 +86,9 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     assert "samples/s" in window.status_label.text()
     # the end: exit status shown, everything kept
     qtbot.waitUntil(lambda: not session.running, timeout=20000)
-    assert "exit status 3" in session.state
+    assert session.state == LiveState(Phase.ENDED, exit_status=3)
+    assert session.state.text() == "ended, exit status 3"
+    assert "The program has ended</b> (exit status 3)" in view.live_state_label.text()
     view.refresh_visible()
     assert "spin_hot" in _function_names(view)
     facts = session_facts(view.doc)
@@ -113,6 +117,13 @@ def test_stop_ends_a_running_program(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: not session.running, timeout=15000)
     assert session.proc is not None and session.proc.poll() is not None
     assert view.doc.profile.sample_count > 0
+    # the bar says how it ended: the signal that ended it (Python re-raises an unhandled SIGINT)
+    code = session.proc.returncode
+    assert session.state.phase is Phase.STOPPED
+    assert session.state == LiveState.from_returncode(Phase.STOPPED, code)
+    expected = f"stopped ({signal.Signals(-code).name})" if code < 0 else f"stopped (exit status {code})"
+    assert session.state.text() == expected and view.doc.state == expected
+    assert "None" not in view.live_state_label.text() and "was stopped" in view.live_state_label.text()
 
 
 def test_launch_error_is_reported(qtbot, window, tmp_path):
@@ -177,13 +188,13 @@ def test_attach_and_detach_leaves_the_program_running(qtbot, window, tmp_path):
         view = window.attach(target.pid)
         assert view is not None
         session = window.live_sessions[0]
-        qtbot.waitUntil(lambda: view.doc.profile.sample_count > 20 or session.state == "failed", timeout=30000)
-        if session.state == "failed":
+        qtbot.waitUntil(lambda: view.doc.profile.sample_count > 20 or session.state.phase is Phase.FAILED, timeout=30000)
+        if session.state.phase is Phase.FAILED:
             pytest.skip(f"attach not permitted here: {window.errors[-1] if window.errors else ''}")
         assert session.attached and window.detach_action.isEnabled()
         window.detach_live()
         qtbot.waitUntil(lambda: not session.running, timeout=15000)
-        assert "detached" in session.state
+        assert session.state.phase is Phase.DETACHED and session.state.keeps_running
         time.sleep(0.3)
         assert target.poll() is None  # still running after we left
         view.refresh_visible()
@@ -214,11 +225,11 @@ def test_a_backlog_of_frames_is_applied_in_slices(qtbot, qapp, tmp_path):
     frames = list(iter_raw_frames(rec))
     assert len(frames) > 3
     session = LiveSession({}, "replayed", save_path=tmp_path / "live.pyro")
-    session._pending = list(frames)
+    session.feed.put(list(frames))
     session._drain(budget_s=0.0)  # a budget already spent: one frame per turn
-    assert len(session._pending) == len(frames) - 1
+    assert session.feed.pending == len(frames) - 1
     assert session._drain_timer.isActive()  # the rest continues on the next event-loop turn
-    qtbot.waitUntil(lambda: not session._pending, timeout=10000)
+    qtbot.waitUntil(lambda: not session.feed.pending, timeout=10000)
     whole, _report = read_recording(rec)
     assert session.doc.profile.sample_count == whole.sample_count
     assert np.array_equal(session.doc.profile.samples["stack"], whole.samples["stack"])
@@ -341,10 +352,54 @@ def test_output_after_the_stream_ended_still_reaches_the_console(qtbot, qapp, tm
     session = LiveSession({}, "late output", save_path=tmp_path / "live.pyro")
     session.collector.start()
     session.collector.add_output("stdout", "before the end\n")
-    session.collector._finish()  # the agent's stream ends: the consumer thread delivers, then calls on_end
+    session.collector._finish()  # the agent's stream ends: on_end is called
     assert session.collector.wait_finished(5.0)
     session.collector.add_output("stderr", "after the end\n")  # a pump thread, late
     session._drain(None)
     texts = [(stream, text) for _t, stream, text in session.doc.profile.output]
     assert texts == [("stdout", "before the end\n"), ("stderr", "after the end\n")]
     session.collector.close()
+
+
+# `pyrometer run`, closing its window as soon as the program has ended (the only thing the driver adds)
+CLOSE_WHEN_ENDED = """
+from PySide6.QtCore import QTimer
+from pyrometer.app.main_window import MainWindow
+
+real_start = MainWindow.start_live
+
+def start_live(self, session):
+    session.ended.connect(lambda _end: QTimer.singleShot(0, self.close))
+    return real_start(self, session)
+
+MainWindow.start_live = start_live
+from pyrometer.__main__ import run
+run()
+"""
+
+
+def test_run_exits_with_the_programs_exit_status(tmp_path):
+    """Like `record`, `run` passes the program's exit status on (it used to exit 0 when the program exited 3)."""
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    driver = tmp_path / "driver.py"
+    driver.write_text(CLOSE_WHEN_ENDED)
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, str(driver), "run", "--", str(script), "0.2"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert proc.returncode == 3, proc.stderr
+
+
+def test_live_state_says_how_the_program_ended():
+    """The words come from the state's fields (no text parsed back); a stop never says 'exit status None'."""
+    assert LiveState.from_returncode(Phase.STOPPED, -15).text() == "stopped (SIGTERM)"
+    assert LiveState.from_returncode(Phase.STOPPED, 1).text() == "stopped (exit status 1)"
+    assert LiveState.from_returncode(Phase.STOPPED, None).text() == "stopped"
+    assert LiveState.from_returncode(Phase.ENDED, 3).text() == "ended, exit status 3"
+    assert LiveState.from_returncode(Phase.ENDED, -9).text() == "ended by signal SIGKILL"
+    assert LiveState.from_returncode(Phase.ENDED, -9).headline() == ("The program has ended", "by signal SIGKILL")
+    assert LiveState(Phase.DETACHED, keeps_running=True).headline() == ("Detached", "the program keeps running")
+    assert [LiveState.from_returncode(Phase.ENDED, c).shell_status() for c in (0, 3, -15)] == [0, 3, 143]
+    assert LiveState(Phase.STOPPING).running and not LiveState(Phase.FAILED).running

@@ -1,4 +1,4 @@
-"""`--screenshot-pane TITLE`: one pane alone, grabbed at window size (used for the README's images)."""
+"""`--screenshot-pane PANE` (id or title): one pane alone, grabbed at window size (used for the README's images)."""
 
 from __future__ import annotations
 
@@ -36,5 +36,11 @@ def test_screenshot_pane_grabs_that_pane_alone_at_window_width(tmp_path: Path) -
 def test_screenshot_pane_names_the_panes_when_the_title_is_unknown(tmp_path: Path) -> None:
     out = _shoot(tmp_path, "Nope")
     assert out.returncode == 2
-    assert "no pane 'Nope'; panes: Functions," in out.stderr
+    assert "no pane 'Nope'; panes: functions (Functions), call_tree (Call tree)," in out.stderr
     assert not (tmp_path / "shot.png").exists()
+
+
+def test_screenshot_pane_takes_the_stable_id(tmp_path: Path) -> None:
+    out = _shoot(tmp_path, "event_loop")  # ids stay when titles change
+    assert out.returncode == 0, out.stderr
+    assert _png_size(tmp_path / "shot.png")[0] >= 1400

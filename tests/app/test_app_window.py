@@ -341,3 +341,40 @@ def test_double_click_in_functions_shows_the_source(qtbot, window, tmp_path):
     fp.view.doubleClicked.emit(fp.model.index(row, 0))
     assert view.doc.profile.func_name[view.doc.selected_function] == "fetch"
     assert view.pane("Source") in list(view.visible_panes())
+
+
+def test_panes_have_stable_ids_for_layout_requests_and_lookup(qtbot, window):
+    """Ids, not titles, name panes: the saved layout keeps its object names, and id or title finds a pane."""
+    from pyrometer.app.session_view import pane_classes
+
+    view = window.open_profile(server_profile())
+    ids = [p.pane_id for p in view.panes]
+    assert ids == ["functions", "call_tree", "flame_graph", "timeline", "event_loop", "tasks", "source", "session", "console", "compare"]
+    assert [cls.pane_id for cls in pane_classes()] == ids
+    for pane in view.panes:
+        # the names layouts were saved under before panes had ids (then derived from the title)
+        assert pane.objectName() == "pane_" + "".join(ch if ch.isalnum() else "_" for ch in pane.title.lower())
+        assert view.pane(pane.pane_id) is pane and view.pane(pane.title.upper()) is pane
+        assert not hasattr(pane, "area")  # the default layout places panes by id
+    view.doc.request_pane("source")
+    assert not view.docks["pane_source"].isHidden() and view.pane("source").isVisible()
+
+
+def test_a_pane_that_fails_to_start_is_an_error_the_user_sees(qtbot, window, monkeypatch):
+    from pyrometer.app.panes.tasks import TasksPane
+
+    def broken(self, doc, parent=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no tasks today")
+
+    monkeypatch.setattr(TasksPane, "__init__", broken)
+    view = window.open_profile(server_profile())
+    assert view.pane("tasks") is None and view.pane("functions") is not None  # the others still work
+    assert any("Tasks pane failed to start" in e and "no tasks today" in e for e in window.errors), window.errors
+
+
+def test_a_pane_module_that_does_not_import_is_not_skipped(monkeypatch):
+    from pyrometer.app import session_view
+
+    monkeypatch.setattr(session_view, "PANE_MODULES", (*session_view.PANE_MODULES, ("pyrometer.app.panes.no_such_pane", "NoPane")))
+    with pytest.raises(ModuleNotFoundError):
+        session_view.pane_classes()

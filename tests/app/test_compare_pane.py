@@ -339,3 +339,30 @@ def test_the_latest_choice_wins_over_a_load_still_running(qtbot, pane: ComparePa
     qtbot.wait(300)  # time for the first loader's failure to arrive: it must be ignored
     assert pane.baseline_name == "before.prof" and pane.last_error == "" and not failures
     assert not [w for w in pane.findChildren(QMessageBox) if w.isVisible()]
+
+
+def test_the_flame_graphs_compare_sets_the_one_baseline_off_the_gui_thread(qtbot, runs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Flame graph › Compare… and the Compare pane share the document's baseline; the file is read off the GUI thread."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from pyrometer.app.session_view import SessionView
+
+    before, after = runs
+    view = SessionView(Document(load_profile(after), after))
+    qtbot.addWidget(view)
+    view.resize(1400, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    flame, pane = view.pane("flame_graph"), view.pane("compare")
+    assert flame is not None and isinstance(pane, ComparePane)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(before), "")))
+    with qtbot.waitSignal(view.doc.baselineChanged, timeout=20000):
+        flame.compare_button.click()  # type: ignore[attr-defined]
+        assert view.doc.baseline is None  # not read on the GUI thread inside the click: it lands later
+    assert pane.baseline is view.doc.baseline is not None and pane.baseline_name == "before.prof"
+    view.show_pane("compare")
+    view.refresh_visible()
+    assert pane.stack.currentWidget() is pane.view and pane.model.rowCount() > 0
+    assert flame.color_combo.currentData() == "diff" and flame.compare_button.text() == "Stop comparing"  # type: ignore[attr-defined]
+    flame.compare_button.click()  # type: ignore[attr-defined]  # Stop comparing, from the flame graph
+    assert view.doc.baseline is None and pane.baseline is None and pane.stack.currentWidget() is pane.placeholder

@@ -247,3 +247,26 @@ def test_range_line_joins_the_numbers_only_when_both_fit(pane: EventLoopPane, qt
     assert pane.is_wide and not same_line()
     labels = [pane.scope_label, *pane.stat_labels.values(), pane.range_label]
     assert all(w.width() >= w.sizeHint().width() for w in labels if w.isVisible())  # nothing clipped
+
+
+def test_selecting_a_stall_asks_the_document_to_show_its_time(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The event-loop pane asks through the document; it never looks the timeline up (it works alone)."""
+    doc = Document(make_profile())
+    loop = EventLoopPane(doc)
+    qtbot.addWidget(loop)
+    loop.refresh()
+    with qtbot.waitSignal(doc.timeRequested) as asked:
+        loop.select_event(1)
+    assert asked.args == pytest.approx([7.4, 8.06])
+
+
+def test_panes_never_look_each_other_up() -> None:
+    """No pane module finds another pane (by title, through its parents): they meet in the Document."""
+    import pathlib
+
+    import pyrometer.app.panes as panes
+
+    for path in pathlib.Path(panes.__file__).parent.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for habit in (".pane(", "parentWidget()", "SessionView"):
+            assert habit not in text, f"{path.name} uses {habit}"

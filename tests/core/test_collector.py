@@ -1,4 +1,4 @@
-"""The collector: handshake, verbatim recording readable while written, consumer, output capture."""
+"""The collector: handshake, verbatim recording readable while written, the feed to a Profile, output capture."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import SocketSink
-from pyrometer.core.capture.collector import Collector, LiveProfile
+from pyrometer.core.capture.collector import Collector
+from pyrometer.core.capture.feed import ProfileFeed
 from pyrometer.core.formats.recording import RecordingReader, read_recording
+from pyrometer.core.model import Profile
 
 
 def _stream(n_batches: int) -> bytes:
@@ -63,9 +66,9 @@ def test_private_directory_and_token(tmp_path: Path) -> None:
 
 def test_frames_split_across_receives_are_recorded_verbatim_and_live(tmp_path: Path) -> None:
     out = tmp_path / "out.pyro"
-    live = LiveProfile()
+    feed = ProfileFeed()
     stream = _stream(20)
-    with live.collector(out) as coll:
+    with feed.collector(out) as coll:
         sock = _connect(coll)
         sock.sendall(b"PYROMETER " + coll.token.encode() + b"\n")
         data = wire.file_header() + stream
@@ -91,8 +94,10 @@ def test_frames_split_across_receives_are_recorded_verbatim_and_live(tmp_path: P
     assert out.read_bytes() == wire.file_header() + stream + wire.json_frame(
         wire.END, {"t": 2.0, "exit_status": 0, "reason": "exit"}
     )
-    assert live.ended.is_set() and live.end == {"t": 2.0, "exit_status": 0, "reason": "exit"}
-    assert live.profile.sample_count == 200 and not live.problems
+    assert feed.ended.is_set() and feed.end_info == {"t": 2.0, "exit_status": 0, "reason": "exit"}
+    live = Profile()
+    feed.apply(live)
+    assert live.sample_count == 200 and not live.notices
     assert coll.stats.samples == 200 and coll.stats.by_kind["samples"] == 20
 
 
@@ -126,15 +131,17 @@ def test_corrupt_frame_stops_recording_at_the_last_good_frame(tmp_path: Path) ->
 
 
 def test_tcp_fallback(tmp_path: Path) -> None:
-    live = LiveProfile()
-    with live.collector(tmp_path / "out.pyro", use_tcp=True) as coll:
+    feed = ProfileFeed()
+    with feed.collector(tmp_path / "out.pyro", use_tcp=True) as coll:
         assert coll.address.startswith("tcp:127.0.0.1:")
         sink = SocketSink(coll.address, coll.token)
         sink.start()
         sink.send(_stream(3))
         sink.close()
         assert coll.wait_finished(5)
-    assert live.profile.sample_count == 30
+    live = Profile()
+    feed.apply(live)
+    assert live.sample_count == 30
 
 
 # 'é' arrives in two writes: the collector must not split the character
@@ -149,9 +156,9 @@ print("to err", file=sys.stderr)
 
 
 def test_pipe_mode_records_the_targets_output(tmp_path: Path) -> None:
-    live = LiveProfile()
+    feed = ProfileFeed()
     out = tmp_path / "out.pyro"
-    with live.collector(out) as coll:
+    with feed.collector(out) as coll:
         proc = subprocess.Popen(
             [sys.executable, "-c", SPLIT_WRITER],
             stdout=subprocess.PIPE,
@@ -169,4 +176,76 @@ def test_pipe_mode_records_the_targets_output(tmp_path: Path) -> None:
         for name in ("stdout", "stderr")
     }
     assert texts == {"stdout": "to out \u00e9\n", "stderr": "to err\n"}
-    assert {s for _t, s, _x in live.profile.output} == {"stderr", "stdout"}
+    live = Profile()
+    feed.apply(live)
+    assert {s for _t, s, _x in live.output} == {"stderr", "stdout"}
+
+
+def test_frames_reach_the_feed_from_the_thread_that_read_them(tmp_path: Path) -> None:
+    """One hop: the socket thread hands frames on itself (no forwarding thread in between)."""
+    threads: list[str] = []
+    feed = ProfileFeed()
+
+    def put(frames: list[tuple[int, bytes]]) -> None:
+        threads.append(threading.current_thread().name)
+        feed.put(frames)
+
+    with Collector(tmp_path / "out.pyro", on_frames=put, on_end=feed.end) as coll:
+        sink = SocketSink(coll.address, coll.token)
+        sink.start()
+        sink.send(_stream(2))
+        sink.close()
+        assert coll.wait_finished(5)
+    assert threads and set(threads) == {"pyrometer-collector"}
+    profile = Profile()
+    feed.apply(profile)
+    assert profile.sample_count == 20
+
+
+def test_output_after_the_end_still_reaches_the_feed(tmp_path: Path) -> None:
+    """A pump thread can lag behind the agent's END: its last lines reach the Profile, not a dead queue."""
+    feed = ProfileFeed()
+    with feed.collector(tmp_path / "out.pyro") as coll:
+        coll.add_output("stdout", "before the end\n")
+        coll._finish()  # the stream ends (END, or the agent went away)
+        assert coll.wait_finished(5) and feed.ended.is_set()
+        coll.add_output("stderr", "after the end\n")  # a pump thread, late
+    profile = Profile()
+    feed.apply(profile)
+    assert [(s, t) for _t, s, t in profile.output] == [("stdout", "before the end\n"), ("stderr", "after the end\n")]
+    recorded, _report = read_recording(tmp_path / "out.pyro")
+    assert [t for _t, _s, t in recorded.output] == ["before the end\n", "after the end\n"]
+
+
+def test_the_feed_applies_in_slices_and_keeps_the_order(tmp_path: Path) -> None:
+    """A backlog is applied within a time budget per call; the rest stays in front of newer frames."""
+    from pyrometer.core.formats.recording import iter_raw_frames
+
+    out = tmp_path / "s.pyro"
+    with Collector(out) as coll:
+        sink = SocketSink(coll.address, coll.token)
+        sink.start()
+        sink.send(_stream(5))
+        sink.close()
+        assert coll.wait_finished(5)
+    frames = list(iter_raw_frames(out))
+    wakes: list[int] = []
+    feed = ProfileFeed(wake=lambda: wakes.append(1))
+    feed.put(frames[:3])
+    feed.put(frames[3:])
+    assert len(wakes) == 1  # one wake per burst
+    ticks = iter(range(1000))
+    profile = Profile()
+    assert feed.apply(profile, budget_s=0.5, clock=lambda: float(next(ticks))) == 1  # each frame "takes" 1 s
+    assert feed.pending == len(frames) - 1 and feed.backlog
+    feed.put([])  # a worker adds during the backlog: no extra wake, the owner is already busy
+    assert len(wakes) == 1
+    while feed.backlog:
+        feed.apply(profile, budget_s=0.5, clock=lambda: float(next(ticks)))
+    assert feed.pending == 0
+    whole, _report = read_recording(out)
+    assert profile.sample_count == whole.sample_count == 50
+    feed.put([(wire.SAMPLES, b"\x01")])  # a frame that does not fit its type: a notice, not an exception
+    assert len(wakes) == 2
+    feed.apply(profile)
+    assert profile.notices and "bad samples frame" in profile.notices[-1]["message"]

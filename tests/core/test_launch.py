@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyrometer.core.capture.collector import LiveProfile
+from pyrometer.core.capture.feed import ProfileFeed
 from pyrometer.core.capture.launch import (
     LaunchError,
     Target,
@@ -21,6 +21,7 @@ from pyrometer.core.capture.launch import (
     parse_target,
 )
 from pyrometer.core.formats.recording import read_recording
+from pyrometer.core.model import Profile
 
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 
@@ -285,14 +286,16 @@ def test_pipe_mode_launch_for_the_window(tmp_path: Path) -> None:
         tmp_path / "talk.py",
         SPIN + "print('out line')\nmain_spin(0.2)\nprint('err line', file=sys.stderr)\n",
     )
-    live = LiveProfile()
+    feed = ProfileFeed()
     out = tmp_path / "pipe.pyro"
-    with live.collector(out) as coll:
+    with feed.collector(out) as coll:
         proc = launch(parse_target([str(script)]), coll, {"rate_hz": 200.0}, capture_output=True)
         assert proc.wait(30) == 0
         assert coll.wait_finished(10)
-        assert live.ended.wait(5)
-    for profile in (live.profile, read_recording(out)[0]):
+        assert feed.ended.wait(5)
+    live = Profile()
+    feed.apply(live)
+    for profile in (live, read_recording(out)[0]):
         streams = {stream: "" for stream in ("stdout", "stderr")}
         for _t, stream, text in profile.output:
             streams[stream] += text
