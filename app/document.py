@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from pyrometer.app.cpu_filter import OnCpuView
+from pyrometer.core.analysis.on_cpu import OnCpuView
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pyrometer.app import fmt
-from pyrometer.app.cpu_filter import OnCpuView
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import content_or_placeholder
 from pyrometer.app.panes.compare_model import COL_DELTA, COL_FILE, COL_FUNCTION, CompareTableModel
 from pyrometer.app.panes.table_pane import FunctionTablePane
+from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
+from pyrometer.core.analysis.on_cpu import OnCpuView
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import (
     diff_colors,
@@ -31,6 +30,7 @@ from pyrometer.app.flame_colors import (
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
+from pyrometer.core import fmt
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:

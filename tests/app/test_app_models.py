@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QModelIndex, Qt
 
-from pyrometer.app.line_costs import line_costs
 from pyrometer.app.panes.caller_model import CallerCalleeModel
 from pyrometer.app.panes.function_model import (
     COL_FUNCTION,
@@ -19,6 +18,7 @@ from pyrometer.app.panes.tree_model import CallTreeModel
 from pyrometer.core.analysis.callers import callers_callees
 from pyrometer.core.analysis.calltree import call_tree, inverted_tree
 from pyrometer.core.analysis.functions import function_table
+from pyrometer.core.analysis.line_costs import line_costs
 from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.example_profiles import SERVER_SELF, SERVER_TOTAL, server_profile
 from pyrometer.core.model import Profile

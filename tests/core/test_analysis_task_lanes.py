@@ -8,8 +8,9 @@ import random
 import numpy as np
 import pytest
 
-from pyrometer.app.task_lanes import MIN_W, T_PENDING, TASK_COLOR, TaskLanes, TaskPacker
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis.lane_palette import T_PENDING, TASK_COLOR
+from pyrometer.core.analysis.task_lanes import MIN_W, TaskLanes, TaskPacker
 from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile, TaskInfo
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyrometer.core.analysis.lane_palette import T_DONE, TASK_COLOR
 from pyrometer.core.model import Profile, TaskInfo
 
-T_PENDING, T_DONE, T_CANCELLED, T_FAILED = 3, 4, 5, 6  # colour indices of the timeline's palette
-TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 MIN_W = 1e-9  # a zero-length task still gets a box
 BUSY = math.inf  # a row whose last task is pending
 
