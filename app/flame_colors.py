@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6.QtGui import QColor
 
+from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.model import Profile
 
 SHADES = 4
@@ -107,8 +108,6 @@ def function_deltas(
     profile: Profile, names: Sequence[str], files: Sequence[str], deltas: Sequence[float]
 ) -> np.ndarray:
     """Map a diff result keyed by (name, file) onto this profile's function ids."""
-    by_key = {(n, f): float(d) for n, f, d in zip(names, files, deltas, strict=False)}
-    out = np.zeros(len(profile.func_name), np.float64)
-    for fid, (n, f) in enumerate(zip(profile.func_name, profile.func_file, strict=True)):
-        out[fid] = by_key.get((n, f), 0.0)
-    return out
+    rows = align_functions(profile.func_name, profile.func_file, names, files)
+    values = np.append(np.asarray(deltas, np.float64), 0.0)  # row -1 (absent) reads the 0 at the end
+    return values[rows]

@@ -212,7 +212,7 @@ def build_lanes(
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     packer = (task_lanes or TaskLanes()).get(profile, t1, max_task_rows, end_of)
     for slot, r in enumerate(packer.rows):
-        lanes.add(row + slot, r.x.view(), r.w.view(), r.color.view(), r.names, partial(_row_tip, packer, slot))
+        lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
         lanes.kinds.append("task")
         lanes.names.append("tasks" if slot == 0 else "")
         lanes.heights.append(TASK_H)
@@ -226,8 +226,8 @@ def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
     """A task box's tooltip, made on hover (rows hold thousands of tasks)."""
     r = packer.rows[slot]
     tk = packer.tasks[r.ids[index]] if packer.tasks is not None else None
-    start, stop = float(r.x.data[index]), float(r.x.data[index] + r.w.data[index])
-    state = STATE_OF_COLOR.get(int(r.color.data[index]), "done")
+    start, stop = float(r.x[index]), float(r.x[index] + r.w[index])
+    state = STATE_OF_COLOR.get(int(r.color[index]), "done")
     return _task_tip(r.names[index], tk.coro if tk is not None else "", state, start, stop)
 
 
