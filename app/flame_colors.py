@@ -44,11 +44,17 @@ def package_legend() -> list[tuple[str, QColor]]:
 
 
 def package_colors(profile: Profile, classify: object | None = None) -> np.ndarray:
-    """Palette index per function id: family by file classification, shade by name hash."""
+    """Palette index per function id: family by file classification, shade by name hash.
+
+    With the standard classification the result is kept on the profile until it gains functions.
+    """
     if classify is None:
         from pyrometer.core.analysis.classify import classify_file
 
-        classify = classify_file
+        def update(hit: np.ndarray) -> np.ndarray:
+            return hit if len(hit) == len(profile.func_name) else package_colors(profile, classify_file)
+
+        return profile.cached("package_colors", lambda: package_colors(profile, classify_file), update)
     family_of = {key: i for i, (key, *_rest) in enumerate(FAMILIES)}
     n = len(profile.func_name)
     out = np.zeros(n, np.int32)
