@@ -28,6 +28,7 @@ from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.on_cpu import on_cpu_view
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile, unchanged
+from pyrometer.core.prefix_tree import PrefixTree
 
 LIBRARY_NAME = "[library]"
 DROP = -2  # a sample at this node is left out; -1 means "the empty stack"
@@ -53,25 +54,6 @@ class Transform:
         )
 
 
-class _Tree:
-    """An interned (parent, frame) prefix tree that only grows."""
-
-    def __init__(self) -> None:
-        self.parent: list[int] = []
-        self.frame: list[int] = []
-        self.index: dict[tuple[int, int], int] = {}
-
-    def intern(self, parent: int, frame: int) -> int:
-        key = (parent, frame)
-        node = self.index.get(key)
-        if node is None:
-            node = len(self.parent)
-            self.index[key] = node
-            self.parent.append(parent)
-            self.frame.append(frame)
-        return node
-
-
 class _Step:
     """Maps input tree nodes to output tree nodes, one new input node at a time.
 
@@ -83,7 +65,7 @@ class _Step:
 
     def __init__(self, frame_func: list[int]) -> None:
         self.frame_func = frame_func
-        self.tree = _Tree()
+        self.tree = PrefixTree()
         self.state: list[int] = []
         self.out: list[int] = []
 
