@@ -186,6 +186,8 @@ class Profile:
         self._samples_sorted = True
         self.generation = 0  # bumped on every change; caches key on it
         self.cache = AnalysisCache()
+        self._source: Profile | None = None  # what a derived view was derived from
+        self._follows_func_stats = False
 
     # ---------------------------------------------------------------- deriving
     def derive(self, *, own_functions: bool = False, own_stacks: bool = False, func_stats: bool = True) -> Profile:
@@ -202,7 +204,6 @@ class Profile:
         following this profile while it grows.
         """
         view = Profile(unit=self.unit, source_format=self.source_format)
-        view.meta = self.meta
         if own_functions:
             view.func_name, view.func_file, view.func_line = list(self.func_name), list(self.func_file), list(self.func_line)
             view._func_index = dict(self._func_index)
@@ -225,17 +226,27 @@ class Profile:
         view.blocking = self.blocking
         view.tasks = self.tasks
         view.task_log = self.task_log
-        view.func_stats = self.func_stats if func_stats else None
         view.telemetry = self.telemetry
         view.notices = self.notices
         view.output = self.output
-        view.end = self.end
+        view._source = self
+        view._follows_func_stats = func_stats
+        view._follow_source()
         return view
 
+    def _follow_source(self) -> None:
+        """Take again what the source replaces rather than appends to while live (the end, call statistics)."""
+        src = self._source
+        if src is None:
+            return
+        self.unit, self.source_format, self.meta, self.end = src.unit, src.source_format, src.meta, src.end
+        self.func_stats = src.func_stats if self._follows_func_stats else None
+
     def set_samples(self, samples: ColumnTable, time_sorted: bool) -> None:
-        """Replace the sample table (a derived view following its source)."""
+        """Replace the sample table (a derived view following its source, which it re-reads too)."""
         self.samples = samples
         self._samples_sorted = time_sorted
+        self._follow_source()
         self.cache.drop_row_entries()
         self.generation += 1
 

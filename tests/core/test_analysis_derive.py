@@ -116,6 +116,20 @@ def test_derived_views_live_in_the_profile_cache_and_follow_growth() -> None:
     assert again is view and again.sample_count == n + 1  # the same object, one more on-CPU sample
 
 
+def test_views_take_the_end_and_call_statistics_the_source_receives_later() -> None:
+    """A live session's END (and a trace's statistics) replace the source's value; views must not keep the old one."""
+    p = ex.server_profile()
+    on_cpu, merged = on_cpu_view(p), _merge_compute(p)
+    assert on_cpu.end is None and merged.end is None
+    apply_message(p, wire.END, json.dumps({"t": 7.5, "exit": 3}).encode())
+    stats = ex.deterministic_profile().func_stats
+    p.func_stats = stats
+    p.generation += 1
+    for view in (on_cpu_view(p), _merge_compute(p)):
+        assert view.end == {"t": 7.5, "exit": 3} and view.duration() == pytest.approx(7.5)
+    assert _merge_compute(p).func_stats is stats and on_cpu_view(p).func_stats is None  # exact stats describe all samples
+
+
 PRIVATE = re.compile(r"(?<!self)\.(_[a-z]\w*)\b")
 
 
