@@ -140,10 +140,7 @@ def test_source_model_line_costs(qtmodeltester, tmp_path):
     p.add_samples(np.arange(5) * 0.01, np.zeros(5, np.int32), np.asarray([s1, s1, s2, s2, s2], np.int32), weight=0.01)
     p.finish()
     func_f = p.frame_func(f_top)
-    costs = line_costs(p, func_f, sample_indices(p, Selection()))
-    assert costs.lines.tolist() == [2, 3]
-    assert np.allclose(costs.self_weight, [0.02, 0.0])
-    assert np.allclose(costs.total_weight, [0.02, 0.03])
+    costs = line_costs(p, func_f, sample_indices(p, Selection()))  # its numbers: tests/core/test_analysis_line_costs.py
     model = SourceModel()
     model.set_source(src.read_text().splitlines(), costs, p.unit)
     qtmodeltester.check(model, force_py=True)
