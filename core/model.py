@@ -100,6 +100,8 @@ class FuncStats:
 
 
 T = TypeVar("T")
+# tables and lists a derived view shares with its source until its maker replaces one
+_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "telemetry", "notices", "output")
 
 
 def unchanged(value: T) -> T:
@@ -217,18 +219,9 @@ class Profile:
         if not own_stacks:
             view.stacks = self.stacks
             view._stack_index = None  # a view never interns stacks by hand; rebuilt lazily if it does
-        view.samples = self.samples
+        for name in _SHARED_EVENTS:
+            setattr(view, name, getattr(self, name))
         view._samples_sorted = self._samples_sorted
-        view.lag = self.lag
-        view.awaits = self.awaits
-        view.threads = self.threads
-        view.loops = self.loops
-        view.blocking = self.blocking
-        view.tasks = self.tasks
-        view.task_log = self.task_log
-        view.telemetry = self.telemetry
-        view.notices = self.notices
-        view.output = self.output
         view._source = self
         view._follows_func_stats = func_stats
         view._follow_source()
