@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from pyrometer.app.cpu_filter import OnCpuView
+from pyrometer.core.analysis.transforms import view_of
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -59,10 +59,7 @@ class Document(QObject):
         self.state = "live" if is_live else "loaded"
         self.name: str | None = None  # short tab title (live sessions: the script name)
         self.playing = False  # a replay is advancing the playhead
-        self._view_key: tuple[int, int, object] | None = None
-        self._view: Profile | None = None
         self.on_cpu_only = False  # show only samples where the thread was running
-        self._on_cpu = OnCpuView()
         self.baseline: Profile | None = None  # the "before" this profile is compared with
         self.baseline_name = ""
         self.baseline_path: Path | None = None
@@ -82,19 +79,8 @@ class Document(QObject):
         return str(cmd) if cmd else "untitled"
 
     def view_profile(self) -> Profile:
-        """The profile after the current Transform and the on-CPU filter (cached per model generation)."""
-        base = self.profile
-        if self.on_cpu_only:
-            base = self._on_cpu.get(base)
-        if self.transform is None:
-            return base
-        key = (base.generation, len(base.samples), self.transform)
-        if self._view is None or self._view_key != key:
-            from pyrometer.core.analysis.transforms import apply_transform
-
-            self._view = apply_transform(base, self.transform)
-            self._view_key = key
-        return self._view
+        """The profile after the on-CPU filter and the current Transform (cached on the profile)."""
+        return view_of(self.profile, self.transform, self.on_cpu_only)
 
     def selection(self) -> Selection:
         """Time range ∩ [0, playhead] and the thread filter, for the analyses."""
@@ -169,7 +155,6 @@ class Document(QObject):
         if transform == self.transform:
             return
         self.transform = transform
-        self._view = None
         self.transformChanged.emit(transform)
         self.touch()
 
@@ -177,7 +162,6 @@ class Document(QObject):
         if bool(on) == self.on_cpu_only:
             return
         self.on_cpu_only = bool(on)
-        self._view = None
         self.touch()
 
     def set_threads(self, threads: frozenset[int] | None) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6.QtGui import QColor
 
+from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.model import Profile
 
 SHADES = 4
@@ -43,11 +44,17 @@ def package_legend() -> list[tuple[str, QColor]]:
 
 
 def package_colors(profile: Profile, classify: object | None = None) -> np.ndarray:
-    """Palette index per function id: family by file classification, shade by name hash."""
+    """Palette index per function id: family by file classification, shade by name hash.
+
+    With the standard classification the result is kept on the profile until it gains functions.
+    """
     if classify is None:
         from pyrometer.core.analysis.classify import classify_file
 
-        classify = classify_file
+        def update(hit: np.ndarray) -> np.ndarray:
+            return hit if len(hit) == len(profile.func_name) else package_colors(profile, classify_file)
+
+        return profile.cached("package_colors", lambda: package_colors(profile, classify_file), update)
     family_of = {key: i for i, (key, *_rest) in enumerate(FAMILIES)}
     n = len(profile.func_name)
     out = np.zeros(n, np.int32)
@@ -107,8 +114,6 @@ def function_deltas(
     profile: Profile, names: Sequence[str], files: Sequence[str], deltas: Sequence[float]
 ) -> np.ndarray:
     """Map a diff result keyed by (name, file) onto this profile's function ids."""
-    by_key = {(n, f): float(d) for n, f, d in zip(names, files, deltas, strict=False)}
-    out = np.zeros(len(profile.func_name), np.float64)
-    for fid, (n, f) in enumerate(zip(profile.func_name, profile.func_file, strict=True)):
-        out[fid] = by_key.get((n, f), 0.0)
-    return out
+    rows = align_functions(profile.func_name, profile.func_file, names, files)
+    values = np.append(np.asarray(deltas, np.float64), 0.0)  # row -1 (absent) reads the 0 at the end
+    return values[rows]

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pyrometer.core.agent import defaults
+
 SETTINGS_GROUP = "launch"
 
 
@@ -83,7 +85,7 @@ class LaunchDialog(QDialog):
         self.env.setFixedHeight(self.env.fontMetrics().lineSpacing() * 4 + 12)
         self.rate = QDoubleSpinBox(self)
         self.rate.setRange(1.0, 2000.0)
-        self.rate.setValue(100.0)
+        self.rate.setValue(defaults.RATE_HZ)
         self.rate.setSuffix(" Hz")
         self.mode = QComboBox(self)
         self.mode.addItem("Sample stacks", "sample")
@@ -193,10 +195,10 @@ class LaunchDialog(QDialog):
             self.cwd.setText(str(s.value("cwd", "") or ""))
             self.env.setPlainText(str(s.value("env", "") or ""))
             try:
-                self.rate.setValue(float(s.value("rate_hz", 100.0)))  # type: ignore[arg-type]
+                self.rate.setValue(float(s.value("rate_hz", defaults.RATE_HZ)))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 pass
-            index = self.mode.findData(str(s.value("mode", "sample")))
+            index = self.mode.findData(str(s.value("mode", defaults.MODE)))
             self.mode.setCurrentIndex(max(0, index))
         finally:
             s.endGroup()

@@ -215,7 +215,7 @@ def _compare_with_baseline(win: MainWindow, path: str) -> _BaselineLoad:
 
 def run_open(args: argparse.Namespace) -> int:
     """`pyrometer open FILE... [--baseline BASE]`: each file in its own tab, loaded off the GUI thread."""
-    from pyrometer.app.prefetch import prefetch
+    from pyrometer.core.formats.prefetch import prefetch
 
     base = getattr(args, "baseline", None)
     if base and not args.files:

@@ -25,17 +25,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from pyrometer.app.document import Document
 from pyrometer.app.live_state import LiveState, Phase
+from pyrometer.core.agent import defaults
 from pyrometer.core.capture.feed import ProfileFeed
 from pyrometer.core.capture.launch import Target
 from pyrometer.core.model import Profile
 
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "rate_hz": 100.0,
-    "mode": "sample",
-    "clock": "wall",
-    "loop_interval_ms": 10.0,
-    "block_threshold_ms": 50.0,
-}
+DEFAULT_OPTIONS: dict[str, Any] = dict(defaults.COLLECTION)
 STOP_GRACE_S = 3.0
 DRAIN_INTERVAL_S = 0.1  # frames are applied to the model at most ~10 times a second
 DRAIN_IDLE_INTERVAL_S = 0.5  # ... and twice a second while only a trickle arrives

@@ -15,8 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from pyrometer.app.prefetch import load_and_warm
-from pyrometer.app.prefetch import take as _take_prefetched
+from pyrometer.core.formats.prefetch import load_and_warm
+from pyrometer.core.formats.prefetch import take as _take_prefetched
 from pyrometer.core.formats.registry import FormatError
 from pyrometer.core.model import Profile
 

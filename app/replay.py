@@ -12,8 +12,8 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QStyle, QToolBar, QToolButton, QWidget
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
+from pyrometer.core import fmt
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SLIDER_STEPS = 10000

@@ -251,7 +251,7 @@ class SessionView(QMainWindow):
         update(session.state)
 
     def _update_threads(self) -> None:
-        from pyrometer.app.cpu_filter import has_cpu_info
+        from pyrometer.core.analysis.on_cpu import has_cpu_info
 
         if not self.cpu_check_action.isVisible() and not self._cpu_known:
             self._cpu_known = has_cpu_info(self.doc.profile)
@@ -275,7 +275,7 @@ class SessionView(QMainWindow):
         self.doc.set_threads(None if tid is None else frozenset({int(tid)}))
 
     def _update_range(self) -> None:
-        from pyrometer.app import fmt
+        from pyrometer.core import fmt
 
         r = self.doc.range
         self.range_label.setText("" if r is None else f" Range {fmt.clock(r[0])} – {fmt.clock(r[1])} ")

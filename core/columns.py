@@ -7,7 +7,6 @@ the filled prefix are cheap and never copy.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +19,6 @@ class ColumnTable:
         self._dtypes = {name: np.dtype(dt) for name, dt in dtypes.items()}
         self._data = {name: np.empty(capacity, dt) for name, dt in self._dtypes.items()}
         self._n = 0
-        # derived data that stays valid while rows are only appended (e.g. running sums of
-        # a prefix); `take` reorders rows and so clears it
-        self.prefix_cache: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return self._n
@@ -65,15 +61,18 @@ class ColumnTable:
         self.extend(**{k: np.asarray([v]) for k, v in values.items()})  # type: ignore[list-item]
 
     def col(self, name: str) -> np.ndarray:
-        """A view of the filled part of one column (do not write through it)."""
+        """A view of the filled part of one column.
+
+        Writing through it changes those rows in place (a task row's end when the
+        task finishes); an append may move the storage, so take a new view after it.
+        """
         return self._data[name][: self._n]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.col(name)
 
     def take(self, order: np.ndarray) -> None:
-        """Reorder all rows in place (used once to time-sort imported data)."""
-        self.prefix_cache.clear()
+        """Reorder all rows in place (used once to time-sort imported data; the owner drops what it derived)."""
         for name in self._dtypes:
             self._data[name][: self._n] = self._data[name][: self._n][order]
 

@@ -12,8 +12,9 @@ a line. Call trees aggregate by function; the Source pane uses frame lines.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +30,8 @@ SAMPLE_DTYPES = {
 }
 LAG_DTYPES = {"time": np.float64, "loop": np.int32, "lag": np.float32}
 AWAIT_DTYPES = {"time": np.float64, "task": np.int32, "stack": np.int32}
+
+STACK_DTYPES = {"parent": np.int32, "frame": np.int32}  # prefix tree: parent id < id, -1 is the root
 
 UNIT_SECONDS = "seconds"
 UNIT_SAMPLES = "samples"
@@ -96,6 +99,57 @@ class FuncStats:
     time: float = 0.0
 
 
+T = TypeVar("T")
+# tables and lists a derived view shares with its source until its maker replaces one
+_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "telemetry", "notices", "output")
+
+
+def unchanged(value: T) -> T:
+    """The `update` of a cache entry that keeps itself current (it checks what it has seen)."""
+    return value
+
+
+class AnalysisCache:
+    """What analyses derived from one profile (node tables, running sums, derived views).
+
+    The one cache of the code base: it lives on the profile it describes, so it
+    goes away with it, and every entry is keyed on the profile's generation.
+    An entry is made once and brought up to date (`update`) when the
+    generation moved since it was last read, so live growth costs only what
+    arrived; without an `update` it is made again. Entries that depend on the sample rows' order (`rows=True`) are
+    dropped when the rows are rewritten (sorted or replaced), not when rows are
+    only appended.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, tuple[int, Any, bool]] = {}
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._entries
+
+    def get(
+        self,
+        key: Hashable,
+        generation: int,
+        make: Callable[[], T],
+        update: Callable[[T], T] | None = None,
+        rows: bool = False,
+    ) -> T:
+        hit = self._entries.get(key)
+        if hit is None:
+            value = make()
+        elif hit[0] != generation:
+            value = make() if update is None else update(hit[1])
+        else:
+            return hit[1]  # type: ignore[no-any-return]
+        self._entries[key] = (generation, value, rows)
+        return value
+
+    def drop_row_entries(self) -> None:
+        """The sample rows were rewritten: forget what was computed from their positions."""
+        self._entries = {k: v for k, v in self._entries.items() if not v[2]}
+
+
 class Profile:
     """Everything known about one profiled run, append-only while live."""
 
@@ -112,7 +166,7 @@ class Profile:
         self.frames = ColumnTable({"func": np.int32, "line": np.int32}, capacity=256)
         self._frame_index: dict[tuple[int, int], int] = {}
         # stacks: prefix tree of frames; parent id < id
-        self.stacks = ColumnTable({"parent": np.int32, "frame": np.int32}, capacity=1024)
+        self.stacks = ColumnTable(STACK_DTYPES, capacity=1024)
         self._stack_index: dict[tuple[int, int], int] | None = {}
         self._stack_depth = np.zeros(0, np.int32)
         # events
@@ -133,6 +187,75 @@ class Profile:
         self.end: dict[str, Any] | None = None
         self._samples_sorted = True
         self.generation = 0  # bumped on every change; caches key on it
+        self.cache = AnalysisCache()
+        self._source: Profile | None = None  # what a derived view was derived from
+        self._follows_func_stats = False
+
+    # ---------------------------------------------------------------- deriving
+    def derive(self, *, own_functions: bool = False, own_stacks: bool = False, func_stats: bool = True) -> Profile:
+        """A view of this profile that shares every table it does not replace.
+
+        The one way to make a filtered or transformed profile (on-CPU only,
+        Transforms): the view starts with this profile's samples and tables,
+        then its maker swaps in what differs with `set_samples`,
+        `set_blocking` and `set_awaits`. `own_functions` gives it copies of
+        the function and frame tables so it may intern more functions without
+        touching this profile; `own_stacks` an empty stack table of its own;
+        `func_stats=False` leaves out the exact call statistics (they describe
+        all of the run, not a filtered part). Shared lists and tables keep
+        following this profile while it grows.
+        """
+        view = Profile(unit=self.unit, source_format=self.source_format)
+        if own_functions:
+            view.func_name, view.func_file, view.func_line = list(self.func_name), list(self.func_file), list(self.func_line)
+            view._func_index = dict(self._func_index)
+            view.frames.extend(func=self.frames["func"], line=self.frames["line"])
+            view._frame_index = dict(self._frame_index)
+        else:
+            view.func_name, view.func_file, view.func_line = self.func_name, self.func_file, self.func_line
+            view._func_index = self._func_index
+            view.frames = self.frames
+            view._frame_index = self._frame_index
+        if not own_stacks:
+            view.stacks = self.stacks
+            view._stack_index = None  # a view never interns stacks by hand; rebuilt lazily if it does
+        for name in _SHARED_EVENTS:
+            setattr(view, name, getattr(self, name))
+        view._samples_sorted = self._samples_sorted
+        view._source = self
+        view._follows_func_stats = func_stats
+        view._follow_source()
+        return view
+
+    def _follow_source(self) -> None:
+        """Take again what the source replaces rather than appends to while live (the end, call statistics)."""
+        src = self._source
+        if src is None:
+            return
+        self.unit, self.source_format, self.meta, self.end = src.unit, src.source_format, src.meta, src.end
+        self.func_stats = src.func_stats if self._follows_func_stats else None
+
+    def set_samples(self, samples: ColumnTable, time_sorted: bool) -> None:
+        """Replace the sample table (a derived view following its source, which it re-reads too)."""
+        self.samples = samples
+        self._samples_sorted = time_sorted
+        self._follow_source()
+        self.cache.drop_row_entries()
+        self.generation += 1
+
+    def set_blocking(self, blocking: list[BlockingEvent]) -> None:
+        """Replace the blocking events (a transformed view: their stacks mapped into its own)."""
+        self.blocking = blocking
+        self.generation += 1
+
+    def set_awaits(self, awaits: ColumnTable) -> None:
+        """Replace the await snapshots (a transformed view: their stacks mapped into its own)."""
+        self.awaits = awaits
+        self.generation += 1
+
+    def cached(self, key: Hashable, make: Callable[[], T], update: Callable[[T], T] | None = None, rows: bool = False) -> T:
+        """An analysis result kept on this profile; see `AnalysisCache.get`."""
+        return self.cache.get(key, self.generation, make, update, rows)
 
     # ---------------------------------------------------------------- interning
     def intern_function(self, name: str, file: str, firstline: int = 0) -> int:
@@ -144,6 +267,7 @@ class Profile:
             self.func_name.append(name)
             self.func_file.append(file)
             self.func_line.append(int(firstline))
+            self.generation += 1
         return fid
 
     def intern_frame(self, name: str, file: str, line: int = 0, firstline: int | None = None) -> int:
@@ -155,6 +279,7 @@ class Profile:
             fr = len(self.frames)
             self._frame_index[key] = fr
             self.frames.append(func=func, line=int(line))
+            self.generation += 1
         return fr
 
     def add_frame_definition(self, frame_id: int, file: str, line: int, name: str, firstline: int) -> None:
@@ -174,6 +299,7 @@ class Profile:
             funcs.append(func)
             lines.append(int(line))
         self.frames.extend(func=np.asarray(funcs, np.int32), line=np.asarray(lines, np.int32))
+        self.generation += 1
 
     def _stack_lookup(self) -> dict[tuple[int, int], int]:
         if self._stack_index is None:
@@ -191,6 +317,7 @@ class Profile:
             sid = len(self.stacks)
             index[key] = sid
             self.stacks.append(parent=key[0], frame=key[1])
+            self.generation += 1
         return sid
 
     def intern_stack_path(self, frames: list[int] | tuple[int, ...]) -> int:
@@ -211,6 +338,7 @@ class Profile:
             raise ValueError("stack refers to an undefined frame")
         self.stacks.extend(parent=parents, frame=frames)
         self._stack_index = None  # rebuilt lazily only if someone interns by hand
+        self.generation += 1
 
     # ---------------------------------------------------------------- events
     def add_samples(
@@ -267,6 +395,7 @@ class Profile:
             order = np.argsort(self.samples["time"], kind="stable")
             self.samples.take(order)
             self._samples_sorted = True
+            self.cache.drop_row_entries()
         threads = self.samples["thread"]
         if len(threads):
             # bincount, not np.unique: numpy 2.x's unique imports numpy.ma (~20 ms per process)
@@ -280,6 +409,11 @@ class Profile:
         self.generation += 1
 
     # ---------------------------------------------------------------- derived
+    @property
+    def samples_sorted(self) -> bool:
+        """Whether the samples are in time order (importers may append out of order until `finish`)."""
+        return self._samples_sorted
+
     @property
     def has_time(self) -> bool:
         """False when the source gave no timestamps (collapsed stacks, speedscope in

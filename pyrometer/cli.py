@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 from pyrometer._version import __version__
+from pyrometer.core.agent import defaults
 
 # command name -> "module:function" taking the parsed namespace, returning an exit status
 HANDLERS: dict[str, str] = {
@@ -31,11 +32,11 @@ HANDLERS: dict[str, str] = {
 
 def _add_collect_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `record`, `run` and `attach` (how the agent collects)."""
-    p.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="stack samples per second (default 100)")
-    p.add_argument("--mode", choices=("sample", "trace"), default="sample", help="sample stacks, or trace every call with yappi")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="yappi clock in trace mode (default wall)")
-    p.add_argument("--loop-interval", type=float, default=10.0, metavar="MS", help="event-loop lag probe interval (default 10 ms)")
-    p.add_argument("--block-threshold", type=float, default=50.0, metavar="MS", help="report the loop as blocked after this long (default 50 ms)")
+    p.add_argument("--rate", type=float, default=defaults.RATE_HZ, metavar="HZ", help=f"stack samples per second (default {defaults.RATE_HZ:g})")
+    p.add_argument("--mode", choices=("sample", "trace"), default=defaults.MODE, help="sample stacks, or trace every call with yappi")
+    p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, help=f"yappi clock in trace mode (default {defaults.CLOCK})")
+    p.add_argument("--loop-interval", type=float, default=defaults.LOOP_INTERVAL_MS, metavar="MS", help=f"event-loop lag probe interval (default {defaults.LOOP_INTERVAL_MS:g} ms)")
+    p.add_argument("--block-threshold", type=float, default=defaults.BLOCK_THRESHOLD_MS, metavar="MS", help=f"report the loop as blocked after this long (default {defaults.BLOCK_THRESHOLD_MS:g} ms)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
     p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from pyrometer.app import fmt
 from pyrometer.app.panes.model_roles import ALIGN as _ALIGN
 from pyrometer.app.panes.model_roles import DISPLAY as _DISPLAY
 from pyrometer.app.panes.model_roles import FUNC_ID as _FUNC_ID
 from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
 from pyrometer.app.panes.model_roles import Index as _Index
+from pyrometer.core import fmt
 
 COLUMNS = ("Function", "Time", "%", "Samples")
 

@@ -29,18 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pyrometer.app import fmt
-from pyrometer.app.cpu_filter import OnCpuView
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import content_or_placeholder
 from pyrometer.app.panes.compare_model import COL_DELTA, COL_FILE, COL_FUNCTION, CompareTableModel
 from pyrometer.app.panes.table_pane import FunctionTablePane
+from pyrometer.core import fmt
+from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
+from pyrometer.core.analysis.transforms import map_transform, view_of
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
     from pyrometer.app.loader import FileLoader
-    from pyrometer.core.analysis.transforms import Transform
 
 PLACEHOLDER = (
     "Choose a baseline profile to compare this run with —\n"
@@ -53,43 +53,9 @@ FILE_FILTER = (
 )
 
 
-def map_transform(transform: Transform | None, source: Profile, target: Profile) -> Transform | None:
-    """The same transform for another profile: function ids translated by (name, file).
-
-    A function the target lacks becomes -1, which matches no frame: focusing on it
-    leaves the target empty (it spent no time there), merging it changes nothing.
-    """
-    if transform is None or transform.is_identity():
-        return None
-    import dataclasses
-
-    index: dict[tuple[str, str], int] = {}
-    for fid, key in enumerate(zip(target.func_name, target.func_file, strict=True)):
-        index.setdefault(key, fid)
-
-    def tr(func: int) -> int:
-        if not 0 <= func < len(source.func_name):
-            return -1
-        return index.get((source.func_name[func], source.func_file[func]), -1)
-
-    collapse = transform.collapse_recursion
-    if isinstance(collapse, frozenset):
-        collapse = frozenset(f for f in (tr(g) for g in collapse) if f >= 0)
-    return dataclasses.replace(
-        transform,
-        focus_function=None if transform.focus_function is None else tr(transform.focus_function),
-        focus_path=None if transform.focus_path is None else tuple(tr(f) for f in transform.focus_path),
-        merge_functions=frozenset(f for f in (tr(g) for g in transform.merge_functions) if f >= 0),
-        collapse_recursion=collapse,
-    )
-
-
 def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
     """Per diff row, the id of that (name, file) in `profile` (-1 when absent)."""
-    index: dict[tuple[str, str], int] = {}
-    for fid, key in enumerate(zip(profile.func_name, profile.func_file, strict=True)):
-        index.setdefault(key, fid)
-    return np.fromiter((index.get(k, -1) for k in zip(diff.name, diff.file, strict=True)), np.int64, len(diff))
+    return align_functions(diff.name, diff.file, profile.func_name, profile.func_file)
 
 
 class ComparePane(FunctionTablePane):
@@ -107,7 +73,6 @@ class ComparePane(FunctionTablePane):
         super().__init__(doc, parent)
         self.last_error = ""
         self.diff: FunctionDiff | None = None
-        self._on_cpu = OnCpuView()
 
         self.model = CompareTableModel(self)
         self.choose_button = QPushButton("Baseline…", self)
@@ -217,14 +182,7 @@ class ComparePane(FunctionTablePane):
         base = self.baseline
         if base is None:
             return None
-        if self.doc.on_cpu_only:
-            base = self._on_cpu.get(base)
-        transform = map_transform(self.doc.transform, self.doc.profile, base)
-        if transform is None:
-            return base
-        from pyrometer.core.analysis.transforms import apply_transform
-
-        return apply_transform(base, transform)
+        return view_of(base, map_transform(self.doc.transform, self.doc.profile, base), self.doc.on_cpu_only)
 
     def refresh(self) -> None:
         base = self.baseline_view()
@@ -282,7 +240,6 @@ class ComparePane(FunctionTablePane):
         self.error_label.setVisible(bool(message))
 
     def _baseline_changed(self) -> None:
-        self._on_cpu = OnCpuView()
         if self.baseline is not None:
             self._show_error("")
         self._update_header()

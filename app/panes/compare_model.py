@@ -16,7 +16,6 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from pyrometer.app import fmt
 from pyrometer.app.panes.model_roles import ALIGN as _ALIGN
 from pyrometer.app.panes.model_roles import BACKGROUND as _BACKGROUND
 from pyrometer.app.panes.model_roles import DISPLAY as _DISPLAY
@@ -26,6 +25,7 @@ from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
 from pyrometer.app.panes.model_roles import TOOLTIP as _TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.app.panes.rows_model import RowsTableModel
+from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import FunctionDiff
 from pyrometer.core.model import UNIT_SECONDS
 

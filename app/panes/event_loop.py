@@ -23,13 +23,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
+from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import (
     blocking_events,
-    innermost_frame,
+    blocking_function,
     lag_stats,
     lag_values,
     stack_labels,
@@ -54,15 +54,6 @@ TICK_LABEL_PX = 34  # room one histogram tick label needs
 COMPACT_W = 840  # narrower than this, the numbers' line drops its title, the probe count and the worst stall
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 EVENT_ROLE = QtCore.Qt.ItemDataRole.UserRole
-
-
-def blocking_function(profile: Profile, event: BlockingEvent) -> tuple[str, int]:
-    """(label, function id) of the innermost frame that was running, or the callback text."""
-    frame = innermost_frame(profile, event.stack)
-    if frame < 0:
-        return (event.callback or "?"), -1
-    func = profile.frame_func(frame)
-    return profile.func_name[func], func
 
 
 def short_frame_label(profile: Profile, frame: int) -> str:

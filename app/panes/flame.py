@@ -16,7 +16,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import (
     diff_colors,
@@ -31,6 +30,7 @@ from pyrometer.app.flame_colors import (
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
+from pyrometer.core import fmt
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -74,8 +74,6 @@ class FlamePane(Pane):
         self._profile: Profile | None = None
         self._box_func = np.zeros(0, np.int32)
         self._node_box = np.zeros(0, np.int64)
-        self._pkg_colors: np.ndarray | None = None
-        self._pkg_key: tuple[int, int] | None = None
         self._zoom_path: tuple[int, ...] | None = None
         self._given_deltas: np.ndarray | None = None  # set_function_deltas: wins over the document's baseline
         self._given_name = ""
@@ -400,11 +398,7 @@ class FlamePane(Pane):
                 return np.full(len(profile.func_name), len(diff_palette()) // 2, np.int32)
             self._deltas = deltas
             return diff_colors(deltas)
-        key = (id(profile), len(profile.func_name))
-        if self._pkg_colors is None or self._pkg_key != key:
-            self._pkg_colors = package_colors(profile)
-            self._pkg_key = key
-        return self._pkg_colors
+        return package_colors(profile)
 
     def _colors_for_boxes(self) -> np.ndarray:
         if self._profile is None or len(self._box_func) == 0:

@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
+from pyrometer.core import fmt
 from pyrometer.core.model import Profile
 
 FIELDS = (

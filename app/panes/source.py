@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
-from pyrometer.app.line_costs import LineCosts, line_costs
 from pyrometer.app.panes.base import Pane
+from pyrometer.core import fmt
+from pyrometer.core.analysis.line_costs import LineCosts, line_costs
 from pyrometer.core.analysis.selection import sample_indices
 
 COLUMNS = ("Line", "Self", "Total", "Source")

@@ -12,9 +12,9 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
+from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import stack_labels
 from pyrometer.core.analysis.tasks import TaskNode, task_tree

@@ -13,7 +13,6 @@ import numpy as np
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from pyrometer.app import fmt
 from pyrometer.app.panes.model_roles import ALIGN as _ALIGN
 from pyrometer.app.panes.model_roles import BACKGROUND as _BACKGROUND
 from pyrometer.app.panes.model_roles import DISPLAY as _DISPLAY
@@ -22,6 +21,7 @@ from pyrometer.app.panes.model_roles import LEFT as _LEFT
 from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
 from pyrometer.app.panes.model_roles import TOOLTIP as _TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
+from pyrometer.core import fmt
 from pyrometer.core.analysis.calltree import CallTree
 
 COLUMNS = ("Function", "Total", "Total %", "Self", "Self %", "Samples", "Location")

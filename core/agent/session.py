@@ -33,6 +33,7 @@ import weakref
 
 from . import wire
 from .clock import SessionClock, perf_counter, read_cpu, thread_cpu_clock
+from .defaults import COLLECTION
 from .frames import Interner, ThreadTable
 from .loops import LoopMonitor
 from .sampler import Sampler
@@ -63,11 +64,7 @@ AGENT_VERSION = "0.1.0"
 PUMP_SECONDS = 0.05
 
 DEFAULTS: Dict[str, Any] = {
-    "rate_hz": 100.0,
-    "mode": "sample",
-    "clock": "wall",
-    "loop_interval_ms": 10.0,
-    "block_threshold_ms": 50.0,
+    **COLLECTION,
     "attached": False,
     "argv": None,
     "asyncio": True,

@@ -9,7 +9,6 @@ lookup per new stack; the bottom-up (inverted) cache walks each new stack once.
 
 from __future__ import annotations
 
-import weakref
 from array import array
 
 import numpy as np
@@ -231,18 +230,13 @@ class NodeTable:
         self._first_a, self._edge_first_a = first, edge_first
 
 
-_CACHE: weakref.WeakKeyDictionary[Profile, dict[bool, NodeTable]] = weakref.WeakKeyDictionary()
-
-
 def node_table(profile: Profile, inverted: bool = False) -> NodeTable:
     """The (cached, incrementally extended) node table of a profile."""
-    tables = _CACHE.get(profile)
-    if tables is None:
-        tables = {}
-        _CACHE[profile] = tables
-    table = tables.get(inverted)
-    if table is None or len(table.stack_node) > len(profile.stacks):  # new, or the stacks were truncated
-        table = NodeTable(inverted)
-        tables[inverted] = table
-    table.update(profile)
-    return table
+
+    def update(table: NodeTable) -> NodeTable:
+        if len(table.stack_node) > len(profile.stacks):  # the stacks were truncated: start again
+            table = NodeTable(inverted)
+        table.update(profile)
+        return table
+
+    return profile.cached(("node_table", inverted), lambda: update(NodeTable(inverted)), update)

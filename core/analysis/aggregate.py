@@ -12,7 +12,7 @@ import numpy as np
 
 from pyrometer.core.analysis._nodes import NodeTable, node_table
 from pyrometer.core.analysis.selection import Selection, sample_indices
-from pyrometer.core.model import Profile
+from pyrometer.core.model import Profile, unchanged
 
 
 @dataclass
@@ -56,10 +56,9 @@ def _sums(profile: Profile, idx: slice | np.ndarray, n: int) -> tuple[np.ndarray
 
 def _prefix_sums(profile: Profile, stop: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums over samples [0, stop), from the cached prefix when `stop` is at or past it."""
-    cache = profile.samples.prefix_cache
-    kept = cache.get("stack_sums")
-    if kept is not None and kept[0] <= stop:
-        done, weight, count = kept
+    kept: list[tuple[int, np.ndarray, np.ndarray]] = profile.cached("stack_sums", list, unchanged, rows=True)  # holds one entry
+    if kept and kept[0][0] <= stop:
+        done, weight, count = kept[0]
         if done < stop:
             more_w, more_c = _sums(profile, slice(done, stop), n)
         else:
@@ -68,7 +67,7 @@ def _prefix_sums(profile: Profile, stop: int, n: int) -> tuple[np.ndarray, np.nd
         count = _padded(count, n) + more_c
     else:
         weight, count = _sums(profile, slice(0, stop), n)
-    cache["stack_sums"] = (stop, weight, count)
+    kept[:] = [(stop, weight, count)]
     return weight.copy(), count.copy()
 
 

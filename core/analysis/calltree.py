@@ -7,7 +7,6 @@ synthetic root and every parent id is smaller than its children's ids.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -94,21 +93,21 @@ class CallTree:
         return node
 
 
-_RANKS: weakref.WeakKeyDictionary[Profile, tuple[int, np.ndarray]] = weakref.WeakKeyDictionary()
-
-
 def function_rank(profile: Profile) -> np.ndarray:
-    """Alphabetical rank of every function id by (name, file, line); cached per function count."""
-    n = len(profile.func_name)
-    hit = _RANKS.get(profile)
-    if hit is not None and hit[0] == n:
-        return hit[1]
-    names, files, lines = profile.func_name, profile.func_file, profile.func_line
-    order = sorted(range(n), key=lambda f: (names[f], files[f], lines[f], f))
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n)
-    _RANKS[profile] = (n, rank)
-    return rank
+    """Alphabetical rank of every function id by (name, file, line); cached until functions are added."""
+
+    def rank() -> tuple[int, np.ndarray]:
+        n = len(profile.func_name)
+        names, files, lines = profile.func_name, profile.func_file, profile.func_line
+        order = sorted(range(n), key=lambda f: (names[f], files[f], lines[f], f))
+        ranks = np.empty(n, np.int64)
+        ranks[order] = np.arange(n)
+        return n, ranks
+
+    def update(hit: tuple[int, np.ndarray]) -> tuple[int, np.ndarray]:
+        return hit if hit[0] == len(profile.func_name) else rank()
+
+    return profile.cached("function_rank", rank, update)[1]
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -101,6 +101,15 @@ def innermost_frame(profile: Profile, stack: int) -> int:
     return int(profile.stacks["frame"][stack])
 
 
+def blocking_function(profile: Profile, event: BlockingEvent) -> tuple[str, int]:
+    """(label, function id) of the innermost frame that was running, or the callback text."""
+    frame = innermost_frame(profile, event.stack)
+    if frame < 0:
+        return (event.callback or "?"), -1
+    func = profile.frame_func(frame)
+    return profile.func_name[func], func
+
+
 def stack_labels(profile: Profile, stack: int) -> list[str]:
     """`function (file:line)` for each frame, innermost first."""
     if stack < 0 or stack >= len(profile.stacks):

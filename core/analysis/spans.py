@@ -11,7 +11,6 @@ only the new samples, so a live refresh costs what arrived since the last one.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from pyrometer.core.analysis._nodes import node_table
 from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
 
@@ -42,6 +42,7 @@ def _no_spans() -> Spans:
 
 
 _COLUMNS = ("time", "cpu", "weight")  # gathered per thread along with the row numbers
+_ROW_DTYPES = {"rows": np.int64, **{c: np.float64 for c in _COLUMNS}}
 
 
 class _ThreadRows:
@@ -55,11 +56,9 @@ class _ThreadRows:
     def __init__(self) -> None:
         self.n = 0
         self.check = (0.0, 0, 0)  # (time, thread, stack) of the last indexed row: detects a re-sorted table
-        self.buf: dict[int, dict[str, np.ndarray]] = {}
-        self.len: dict[int, int] = {}
+        self.buf: dict[int, ColumnTable] = {}
         self.runs: dict[int, _Runs] = {}  # activity runs per thread, over the indexed rows
         self.views: dict[int, dict[str, np.ndarray]] = {}  # per thread: the columns' filled part
-        self.generation = -1  # the profile generation the index was last checked against
 
     def _fingerprint(self, profile: Profile, i: int) -> tuple[float, int, int]:
         s = profile.samples
@@ -67,21 +66,19 @@ class _ThreadRows:
 
     def columns(self, profile: Profile, thread: int) -> dict[str, np.ndarray]:
         """Views of the thread's "rows", "time", "cpu" and "weight" (float64), in time order."""
-        n = len(profile.samples)
-        if profile.generation != self.generation:  # checked once per change, not once per thread
-            self._update(profile, n)
-        k = self.len.get(thread, 0)
-        if not k:
+        table = self.buf.get(thread)
+        if table is None:
             return {"rows": np.zeros(0, np.int64), **{c: np.zeros(0) for c in _COLUMNS}}
         views = self.views.get(thread)
-        if views is None or len(views["rows"]) != k:
-            views = self.views[thread] = {c: a[:k] for c, a in self.buf[thread].items()}
+        if views is None or len(views["rows"]) != len(table):
+            views = self.views[thread] = {c: table[c] for c in _ROW_DTYPES}
         return views
 
-    def _update(self, profile: Profile, n: int) -> None:
+    def update(self, profile: Profile) -> _ThreadRows:
+        """Index the rows appended since the last call (all again if the table was rewritten)."""
+        n = len(profile.samples)
         if n < self.n or (self.n and self._fingerprint(profile, self.n - 1) != self.check):
             self.__init__()  # type: ignore[misc]
-        self.generation = profile.generation
         if n > self.n:
             new = profile.samples["thread"][self.n : n]
             lo, hi = int(new.min()), int(new.max())
@@ -95,41 +92,26 @@ class _ThreadRows:
             for c in _COLUMNS:
                 cols[c] = profile.samples[c][self.n : n][order].astype(np.float64)
             for a, b in pairwise(bounds):
-                self._append(int(by_thread[a]), {c: v[a:b] for c, v in cols.items()})
+                thread = int(by_thread[a])
+                table = self.buf.get(thread)
+                if table is None:
+                    table = self.buf[thread] = ColumnTable(_ROW_DTYPES)
+                table.extend(**{c: v[a:b] for c, v in cols.items()})
             self.n = n
             self.check = self._fingerprint(profile, n - 1)
-
-    def _append(self, thread: int, cols: dict[str, np.ndarray]) -> None:
-        have = self.len.get(thread, 0)
-        add = len(cols["rows"])
-        buf = self.buf.get(thread)
-        if buf is None or have + add > len(buf["rows"]):
-            size = max(2 * (have + add), 1024)
-            grown = {c: np.empty(size, a.dtype) for c, a in cols.items()}
-            if buf is not None:
-                for c, a in grown.items():
-                    a[:have] = buf[c][:have]
-            buf = self.buf[thread] = grown
-        for c, a in cols.items():
-            buf[c][have : have + add] = a
-        self.len[thread] = have + add
-
-
-_ROWS: weakref.WeakKeyDictionary[Profile, _ThreadRows] = weakref.WeakKeyDictionary()
+        return self
 
 
 def _row_cache(profile: Profile) -> _ThreadRows:
-    cache = _ROWS.get(profile)
-    if cache is None:
-        cache = _ROWS[profile] = _ThreadRows()
-    return cache
+    """The thread index, kept on the profile and extended when its generation moves."""
+    return profile.cached("thread_rows", lambda: _ThreadRows().update(profile), lambda rows: rows.update(profile))
 
 
 def _thread_columns(profile: Profile, thread: int, sel: Selection | None) -> dict[str, np.ndarray]:
     """The thread's samples in the selection's time range: "rows", "time", "cpu", "weight"."""
     base = Selection(sel.t0, sel.t1, None) if sel is not None else None
     idx = sample_indices(profile, base)
-    if not profile._samples_sorted:  # not yet finished: no index to extend
+    if not profile.samples_sorted:  # not yet finished: no index to extend
         rows = np.arange(len(profile.samples))[idx]
         rows = rows[profile.samples["thread"][rows] == thread]
         return {"rows": rows, **{c: profile.samples[c][rows].astype(np.float64) for c in _COLUMNS}}
@@ -303,11 +285,8 @@ class _Runs:
 
     def __init__(self, gap: float) -> None:
         self.gap = gap
-        self.first = np.zeros(0, np.int64)  # first sample of each closed run
-        self.start = np.zeros(0)
-        self.width = np.zeros(0)
-        self.on = np.zeros(0, bool)
-        self.count = 0
+        # per closed run: its first sample, start, width and state
+        self.closed = ColumnTable({"first": np.int64, "start": np.float64, "width": np.float64, "on": bool}, capacity=256)
         self.open_first = 0  # first sample of the open run
         self.scanned = 1  # breaks before samples < scanned are known (none inside the open run)
 
@@ -328,40 +307,26 @@ class _Runs:
             last = new - 1
             closed = firsts[:-1]
             # the open run began before lo, but it has one state throughout: on[lo] is its state
-            self._append(closed, t[closed], ends[last - lo] - t[closed], on[np.maximum(closed - lo, 0)])
+            self.closed.extend(first=closed, start=t[closed], width=ends[last - lo] - t[closed], on=on[np.maximum(closed - lo, 0)])
             self.open_first = int(new[-1])
         self.scanned = n - 1
 
-    def _append(self, first: np.ndarray, start: np.ndarray, width: np.ndarray, on: np.ndarray) -> None:
-        k, add = self.count, len(first)
-        if k + add > len(self.first):
-            size = max(2 * (k + add), 256)
-            for name in ("first", "start", "width", "on"):
-                old = getattr(self, name)
-                grown = np.empty(size, old.dtype)
-                grown[:k] = old[:k]
-                setattr(self, name, grown)
-        self.first[k : k + add] = first
-        self.start[k : k + add] = start
-        self.width[k : k + add] = width
-        self.on[k : k + add] = on
-        self.count = k + add
-
     def prefix(self, profile: Profile, cols: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The runs of the thread's first n samples (n <= the samples extended over)."""
-        k = self.count
+        k = len(self.closed)
+        first = self.closed["first"]
         # closed run j ends at the first sample of run j + 1; it is final for n samples when that is <= n - 2
         if k == 0 or self.open_first <= n - 2:
             j = k
         else:
-            j = int(np.searchsorted(self.first[1:k], n - 2, "right"))
-        r = int(self.first[j]) if j < k else self.open_first  # first sample of the run that may still change
+            j = int(np.searchsorted(first[1:k], n - 2, "right"))
+        r = int(first[j]) if j < k else self.open_first  # first sample of the run that may still change
         q = max(r, n - 3)  # no break between r and q: only the last (at most three) samples need a look
         start, width, on = self._tail(profile, cols, r, q, n)
         out_start = np.empty(j + len(start))
         out_width = np.empty(j + len(start))
         out_on = np.empty(j + len(start), bool)
-        out_start[:j], out_width[:j], out_on[:j] = self.start[:j], self.width[:j], self.on[:j]
+        out_start[:j], out_width[:j], out_on[:j] = self.closed["start"][:j], self.closed["width"][:j], self.closed["on"][:j]
         out_start[j:], out_width[j:], out_on[j:] = start, width, on
         return out_start, out_width, out_on
 
@@ -409,7 +374,7 @@ def activity_runs(profile: Profile, thread: int, t1: float | None = None) -> tup
     n = len(cols["time"])
     if n == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0, bool)
-    if not profile._samples_sorted or n <= TYPICAL_GAPS + 1:  # no index yet, or the typical gap may still move
+    if not profile.samples_sorted or n <= TYPICAL_GAPS + 1:  # no index yet, or the typical gap may still move
         gap = typical_gap(cols["time"])
         _first, start, end, on = _runs_from(cols["time"], _on_cpu(profile, cols, gap), gap)
         return start, end - start, on

@@ -1,8 +1,9 @@
 """Firefox-Profiler-style transforms that reshape stacks before any analysis.
 
-`apply_transform` returns a derived Profile whose stack table is remapped and
-whose samples point at the new stacks; every analysis then runs on it
-unchanged. Steps apply in a fixed order — my code only, merge, collapse
+`apply_transform` returns a derived Profile (`Profile.derive`) whose stack
+table is remapped and whose samples, blocking events and await snapshots
+point at the new stacks; every other table is shared with the source, and
+every analysis then runs on it unchanged. Steps apply in a fixed order — my code only, merge, collapse
 recursion, focus on a path, focus on a function — so a path or function the
 user picked in an already-simplified tree still matches.
 
@@ -16,15 +17,18 @@ source gains functions).
 
 from __future__ import annotations
 
-import weakref
+import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.classify import classify_file
+from pyrometer.core.analysis.on_cpu import on_cpu_view
 from pyrometer.core.columns import ColumnTable
-from pyrometer.core.model import SAMPLE_DTYPES, Profile
+from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile, unchanged
+from pyrometer.core.prefix_tree import PrefixTree
 
 LIBRARY_NAME = "[library]"
 DROP = -2  # a sample at this node is left out; -1 means "the empty stack"
@@ -50,25 +54,6 @@ class Transform:
         )
 
 
-class _Tree:
-    """An interned (parent, frame) prefix tree that only grows."""
-
-    def __init__(self) -> None:
-        self.parent: list[int] = []
-        self.frame: list[int] = []
-        self.index: dict[tuple[int, int], int] = {}
-
-    def intern(self, parent: int, frame: int) -> int:
-        key = (parent, frame)
-        node = self.index.get(key)
-        if node is None:
-            node = len(self.parent)
-            self.index[key] = node
-            self.parent.append(parent)
-            self.frame.append(frame)
-        return node
-
-
 class _Step:
     """Maps input tree nodes to output tree nodes, one new input node at a time.
 
@@ -80,7 +65,7 @@ class _Step:
 
     def __init__(self, frame_func: list[int]) -> None:
         self.frame_func = frame_func
-        self.tree = _Tree()
+        self.tree = PrefixTree()
         self.state: list[int] = []
         self.out: list[int] = []
 
@@ -201,32 +186,10 @@ class _Derived:
         self.n_stacks = 0
         self.n_out = 0
         self.generation = -1
-        view = Profile(unit=source.unit, source_format=source.source_format)
-        view.meta = dict(source.meta)
-        view.meta["transform"] = transform
-        view.threads = source.threads
-        view.loops = source.loops
-        view.tasks = source.tasks
-        view.task_log = source.task_log
-        view.lag = source.lag
-        view.func_stats = source.func_stats
-        view.telemetry = source.telemetry
-        view.end = source.end
+        view = source.derive(own_functions=transform.my_code_only, own_stacks=True)
         library_frame = -1
-        if transform.my_code_only:
-            # own copies so that the synthetic function never touches the source's tables
-            view.func_name = list(source.func_name)
-            view.func_file = list(source.func_file)
-            view.func_line = list(source.func_line)
-            view._func_index = dict(source._func_index)
-            view.frames.extend(func=source.frames["func"], line=source.frames["line"])
-            view._frame_index = dict(source._frame_index)
+        if transform.my_code_only:  # interned in the view's own copy: the source never sees it
             library_frame = view.intern_frame(LIBRARY_NAME, "", 0, firstline=0)
-        else:
-            view.func_name, view.func_file, view.func_line = source.func_name, source.func_file, source.func_line
-            view._func_index = source._func_index
-            view.frames = source.frames
-            view._frame_index = source._frame_index
         self.view = view
         self.frame_func: list[int] = view.frames["func"].tolist()
         steps: list[_Step] = []
@@ -296,31 +259,28 @@ class _Derived:
         new_stack = full[src["stack"].astype(np.intp) + 1]
         keep = new_stack != DROP
         table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, int(keep.sum())))
-        table.extend(
-            time=src["time"][keep],
-            thread=src["thread"][keep],
-            stack=new_stack[keep].astype(np.int32),
-            task=src["task"][keep],
-            weight=src["weight"][keep],
-            cpu=src["cpu"][keep],
-        )
-        self.view.samples = table
-        self.view._samples_sorted = source._samples_sorted
-        self.view.generation += 1
+        table.extend(**{name: new_stack[keep].astype(np.int32) if name == "stack" else src[name][keep] for name in SAMPLE_DTYPES})
+        self.view.set_samples(table, source.samples_sorted)
+        # events keep happening under any transform; their stacks point into the view's table
+        # (-1, no stack, where the transform leaves the stack out)
+        into = np.where(full == DROP, -1, full)
+        events = source.blocking
+        stacks = into[np.fromiter((e.stack for e in events), np.intp, len(events)) + 1].tolist()
+        self.view.set_blocking([dataclasses.replace(e, stack=int(sid)) for e, sid in zip(events, stacks, strict=True)])
+        aw = source.awaits
+        awaits = ColumnTable(AWAIT_DTYPES, capacity=max(16, len(aw)))
+        awaits.extend(time=aw["time"], task=aw["task"], stack=into[aw["stack"].astype(np.intp) + 1].astype(np.int32))
+        self.view.set_awaits(awaits)
 
 
 _MAX_PER_PROFILE = 8
-_CACHE: weakref.WeakKeyDictionary[Profile, OrderedDict[Transform, _Derived]] = weakref.WeakKeyDictionary()
 
 
 def apply_transform(profile: Profile, transform: Transform | None) -> Profile:
-    """The profile as seen through `transform` (cached; the same object while the source grows)."""
+    """The profile as seen through `transform` (cached on the profile; the same object while it grows)."""
     if transform is None or transform.is_identity():
         return profile
-    entries = _CACHE.get(profile)
-    if entries is None:
-        entries = OrderedDict()
-        _CACHE[profile] = entries
+    entries: OrderedDict[Transform, _Derived] = profile.cached("transforms", OrderedDict, unchanged)
     entry = entries.get(transform)
     if entry is None or entry.stale(profile) or entry.n_stacks > len(profile.stacks):
         entry = _Derived(profile, transform)
@@ -329,3 +289,33 @@ def apply_transform(profile: Profile, transform: Transform | None) -> Profile:
     while len(entries) > _MAX_PER_PROFILE:
         entries.popitem(last=False)
     return entry.sync(profile)
+
+
+def map_transform(transform: Transform | None, source: Profile, target: Profile) -> Transform | None:
+    """The same transform for another profile: function ids translated by (name, file).
+
+    A function the target lacks becomes -1, which matches no frame: focusing on it
+    leaves the target empty (it spent no time there), merging it changes nothing.
+    """
+    if transform is None or transform.is_identity():
+        return None
+    ids = align_functions(source.func_name, source.func_file, target.func_name, target.func_file).tolist()
+
+    def tr(func: int) -> int:
+        return ids[func] if 0 <= func < len(ids) else -1
+
+    collapse = transform.collapse_recursion
+    if isinstance(collapse, frozenset):
+        collapse = frozenset(f for f in (tr(g) for g in collapse) if f >= 0)
+    return dataclasses.replace(
+        transform,
+        focus_function=None if transform.focus_function is None else tr(transform.focus_function),
+        focus_path=None if transform.focus_path is None else tuple(tr(f) for f in transform.focus_path),
+        merge_functions=frozenset(f for f in (tr(g) for g in transform.merge_functions) if f >= 0),
+        collapse_recursion=collapse,
+    )
+
+
+def view_of(profile: Profile, transform: Transform | None, on_cpu_only: bool = False) -> Profile:
+    """The profile as the panes show it: on-CPU samples only if asked, then the transform (both cached on it)."""
+    return apply_transform(on_cpu_view(profile) if on_cpu_only else profile, transform)

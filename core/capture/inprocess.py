@@ -23,6 +23,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
+from pyrometer.core.agent import defaults
 from pyrometer.core.agent.transport import FileSink
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,11 +39,11 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
         self,
         path: str | os.PathLike[str],
         *,
-        rate: float = 100.0,
-        mode: str = "sample",
-        clock: str = "wall",
-        loop_interval: float = 10.0,
-        block_threshold: float = 50.0,
+        rate: float = defaults.RATE_HZ,
+        mode: str = defaults.MODE,
+        clock: str = defaults.CLOCK,
+        loop_interval: float = defaults.LOOP_INTERVAL_MS,
+        block_threshold: float = defaults.BLOCK_THRESHOLD_MS,
         **options: Any,
     ) -> None:
         self.path = os.fspath(path)

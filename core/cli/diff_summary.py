@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import diff_functions, diff_paths
-from pyrometer.core.cli.summary import fmt_amount
 from pyrometer.core.formats.tables import is_deterministic
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
@@ -87,7 +87,7 @@ def _side_line(label: str, side: dict[str, Any]) -> str:
     name = Path(side["file"]).name if side.get("file") else "profile"
     samples = "deterministic" if side["samples"] is None else f"{side['samples']:,} samples"
     unit = "s" if side["unit"] == UNIT_SECONDS else "samples"
-    return f"{label}{name}: {side['format']}, {_duration(side)}{samples}, total {fmt_amount(side['total'], side['unit']).strip()} {unit}"
+    return f"{label}{name}: {side['format']}, {_duration(side)}{samples}, total {fmt.weight(side['total'], side['unit'], fixed=True)} {unit}"
 
 
 def render_text(data: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.formats.tables import function_rows, is_deterministic
@@ -227,16 +228,6 @@ def _plain_meta(profile: Profile) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- text form
-def fmt_amount(value: float | None, unit: str, width: int = 0) -> str:
-    if value is None:
-        text = "-"
-    elif unit == UNIT_SECONDS:
-        text = f"{value:.3f}"
-    else:
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return text.rjust(width)
-
-
 def location(name: str, file: str | None, line: int | None) -> str:
     """`name (file:line)`, or just the name when the source gave no file (collapsed stacks)."""
     if not file:
@@ -279,7 +270,7 @@ def render_text(data: dict[str, Any]) -> str:
             bits.append(f"time {a} to {b}")
         lines.append("selection: " + ", ".join(bits))
     unit_label = "seconds" if unit == UNIT_SECONDS else "samples"
-    lines.append(f"total: {fmt_amount(data['total'], unit).strip()} {unit_label}")
+    lines.append(f"total: {fmt.weight(data['total'], unit, fixed=True)} {unit_label}")
     if len(data["threads"]) > 1:
         shown_threads = [f"{t['name']} [{t['id']}] {t['samples']:,}" for t in data["threads"][:8]]
         more = f", +{len(data['threads']) - 8} more" if len(data["threads"]) > 8 else ""
@@ -294,7 +285,7 @@ def render_text(data: dict[str, Any]) -> str:
     for r in data["functions"]:
         calls = "-" if r["calls"] is None else f"{r['calls']:,}"
         lines.append(
-            f"{fmt_amount(r['self'], unit, 10)} {r['self_pct']:5.1f}% {fmt_amount(r['total'], unit, 10)} "
+            f"{fmt.weight(r['self'], unit, fixed=True):>10} {r['self_pct']:5.1f}% {fmt.weight(r['total'], unit, fixed=True):>10} "
             f"{r['total_pct']:5.1f}% {calls:>9}  {location(r['name'], r['file'], r['line'])}"
         )
     if not data["functions"]:

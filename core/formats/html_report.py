@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from pyrometer.core import fmt
 from pyrometer.core.formats.registry import Exporter
 from pyrometer.core.formats.svg_flame import CHAR_PX, PAD_PX, SvgOptions, render_svg
-from pyrometer.core.model import UNIT_SECONDS, Profile
+from pyrometer.core.model import Profile
 
 TOP_FUNCTIONS = 50
 MAX_BLOCKING = 200
@@ -82,14 +83,6 @@ ZOOM_JS = """
 """
 
 
-def _amount(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == UNIT_SECONDS:
-        return f"{value:.3f} s" if value >= 1 else f"{value * 1e3:.1f} ms"
-    return f"{value:,.0f}"
-
-
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
@@ -139,8 +132,8 @@ def _functions_html(data: dict[str, Any]) -> str:
         rows.append(
             "<tr>"
             f'<td class="n"><span class="bar" style="width:{width * 0.8:.1f}px"></span>{f["self_pct"]:.1f}%</td>'
-            f'<td class="n">{_amount(f["self"], unit)}</td>'
-            f'<td class="n">{f["total_pct"]:.1f}%</td><td class="n">{_amount(f["total"], unit)}</td>'
+            f'<td class="n">{fmt.weight(f["self"], unit)}</td>'
+            f'<td class="n">{f["total_pct"]:.1f}%</td><td class="n">{fmt.weight(f["total"], unit)}</td>'
             f'<td class="n">{calls}</td>'
             f'<td>{escape(f["name"])}</td><td class="loc">{escape(f["file"])}:{f["line"]}</td>'
             "</tr>"

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from pyrometer.core.model import Profile
+from pyrometer.core.prefix_tree import PrefixTree
 
 INT32_MAX = 2**31 - 1
 
@@ -37,55 +38,27 @@ def frame_label(name: str, file: str, line: int) -> str:
     return f"{name} ({file}:{line})" if line else f"{name} ({file})"
 
 
-class StackBuilder:
+class StackBuilder(PrefixTree):
     """Interns root-first frame paths into a fresh Profile's stack table in bulk."""
 
     def __init__(self, profile: Profile) -> None:
         if len(profile.stacks):
             raise ValueError("StackBuilder needs a profile without stacks")
+        super().__init__()
         self.profile = profile
-        self.index: dict[tuple[int, int], int] = {}
-        self.parents: list[int] = []
-        self.frames: list[int] = []
         self._flushed = 0
-
-    def intern(self, parent: int, frame: int) -> int:
-        key = (parent, frame)
-        sid = self.index.get(key)
-        if sid is None:
-            sid = len(self.parents)
-            self.index[key] = sid
-            self.parents.append(parent)
-            self.frames.append(frame)
-        return sid
-
-    def path(self, frames: Iterable[int]) -> int:
-        """Stack id of a root-first frame path; -1 for an empty path."""
-        index = self.index
-        parents = self.parents
-        sid = -1
-        for fr in frames:
-            key = (sid, fr)
-            nxt = index.get(key)
-            if nxt is None:
-                nxt = len(parents)
-                index[key] = nxt
-                parents.append(sid)
-                self.frames.append(fr)
-            sid = nxt
-        return sid
 
     def flush(self) -> None:
         """Hand stacks interned since the last flush to the profile."""
         start = self._flushed
-        if start == len(self.parents):
+        if start == len(self.parent):
             return
         self.profile.add_stack_definitions(
             start,
-            np.asarray(self.parents[start:], np.int32),
-            np.asarray(self.frames[start:], np.int32),
+            np.asarray(self.parent[start:], np.int32),
+            np.asarray(self.frame[start:], np.int32),
         )
-        self._flushed = len(self.parents)
+        self._flushed = len(self.parent)
 
 
 class ThreadIds:

@@ -17,11 +17,12 @@ from typing import Literal
 
 import numpy as np
 
+from pyrometer.core import fmt
 from pyrometer.core.analysis.calltree import call_tree
 from pyrometer.core.analysis.flame import flame_layout
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.formats.registry import Exporter
-from pyrometer.core.model import UNIT_SECONDS, Profile
+from pyrometer.core.model import Profile
 
 WIDTH_PX = 1200.0
 ROW_PX = 16
@@ -50,14 +51,6 @@ def box_color(name: str) -> str:
     h = zlib.crc32(name.encode("utf-8", "replace"))
     v1, v2, v3 = (h & 0xFF) / 255.0, ((h >> 8) & 0xFF) / 255.0, ((h >> 16) & 0xFF) / 255.0
     return f"rgb({205 + int(50 * v3)},{int(230 * v1)},{int(55 * v2)})"
-
-
-def format_amount(value: float, unit: str) -> str:
-    if unit == UNIT_SECONDS:
-        if value >= 1.0:
-            return f"{value:.3f} s"
-        return f"{value * 1e3:.2f} ms"
-    return f"{value:,.0f} samples"
 
 
 def _fit_label(name: str, width_px: float) -> str:
@@ -109,7 +102,7 @@ def render_svg(profile: Profile, options: SvgOptions | None = None, sel: Selecti
     for x, w, d, f, amount in zip(xs, ws, ds, funcs, amounts, strict=True):
         name = names[f]
         y = base_y - d * ROW_PX
-        tip = f"{name} ({files[f]}:{lines[f]}) — {format_amount(amount, profile.unit)}, {amount * pct:.2f}%"
+        tip = f"{name} ({files[f]}:{lines[f]}) — {fmt.weight(amount, profile.unit)}, {amount * pct:.2f}%"
         label = _fit_label(name, w)
         text = f'<text class="l" x="{x + 3:.1f}" y="{y + 11.5:.1f}">{escape(label)}</text>' if label else ""
         out.append(
@@ -124,7 +117,7 @@ def render_svg(profile: Profile, options: SvgOptions | None = None, sel: Selecti
 def _summary_line(profile: Profile, total: float, drawn: int, boxes: int) -> str:
     hidden = boxes - drawn
     extra = f"; {hidden:,} boxes under {MIN_WIDTH_PX:g}px not drawn" if hidden else ""
-    return f"{format_amount(total, profile.unit)} in {profile.sample_count:,} samples, {drawn:,} boxes{extra}"
+    return f"{fmt.weight(total, profile.unit)} in {profile.sample_count:,} samples, {drawn:,} boxes{extra}"
 
 
 def write_svg(profile: Profile, path: Path) -> None:

@@ -67,8 +67,8 @@ def test_transform_helpers_build_and_reset_the_transform(qapp):
 def test_on_cpu_only_drops_waiting_samples(qapp):
     import numpy as np
 
-    from pyrometer.app.cpu_filter import has_cpu_info
     from pyrometer.core.analysis.functions import function_table
+    from pyrometer.core.analysis.on_cpu import has_cpu_info
     from pyrometer.core.model import Profile
 
     p = Profile()

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QMessageBox
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.compare import ComparePane, map_transform
+from pyrometer.app.panes.compare import ComparePane
 from pyrometer.app.panes.compare_model import (
     COL_BASE_PCT,
     COL_CHANGE,
@@ -26,7 +26,7 @@ from pyrometer.app.panes.compare_model import (
     CompareTableModel,
 )
 from pyrometer.core.analysis.diff import diff_functions
-from pyrometer.core.analysis.transforms import Transform
+from pyrometer.core.analysis.transforms import Transform, map_transform
 from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import UNIT_SAMPLES, Profile
 

@@ -7,36 +7,12 @@ import time
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from timeline_profile import make_profile
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.timeline import ON_CPU, PALETTE, WAITING, TimelinePane, activity_segments
-from pyrometer.core.model import BlockingEvent, LoopInfo, Profile, TaskInfo
-
-
-def make_profile() -> Profile:
-    """Thread 1 (MainThread): on CPU 0–1 s, waiting 1–2 s; thread 2 (worker): on CPU 0–2 s.
-
-    Samples every 10 ms with weight 0.01 s; cpu = 0.01 (on) or 0 (waiting).
-    A lag curve, one blocking event at 0.5 s for 0.2 s, two tasks.
-    """
-    p = Profile()
-    p.ensure_thread(1, "MainThread")
-    p.ensure_thread(2, "worker-1")
-    p.loops[0] = LoopInfo(0, 1)
-    f = p.intern_frame("work", "/srv/app.py", 3, 1)
-    s = p.intern_stack_path([f])
-    t = np.arange(200) * 0.01
-    both_t = np.concatenate([t, t])
-    threads = np.concatenate([np.full(200, 1), np.full(200, 2)]).astype(np.int32)
-    cpu = np.concatenate([np.where(t < 1.0 - 1e-9, 0.01, 0.0), np.full(200, 0.01)]).astype(np.float32)
-    order = np.argsort(both_t, kind="stable")
-    p.add_samples(both_t[order], threads[order], np.full(400, s), weight=0.01, cpu=cpu[order])
-    p.add_lag(np.arange(20) * 0.1, np.zeros(20, np.int32), np.full(20, 0.002, np.float32))
-    p.blocking.append(BlockingEvent(start=0.5, duration=0.2, loop=0, thread=1, stack=s))
-    p.tasks[1] = TaskInfo(1, None, "main", "main()", created=0.0)
-    p.tasks[2] = TaskInfo(2, 1, "fetch", "fetch()", created=0.2, ended=0.9, state="done")
-    p.finish()
-    return p
+from pyrometer.app.panes.timeline import PALETTE, TimelinePane
+from pyrometer.core.analysis.lane_palette import ON_CPU, WAITING
+from pyrometer.core.model import Profile
 
 
 @pytest.fixture
@@ -73,16 +49,6 @@ def drag(widget: QtWidgets.QWidget, a: QtCore.QPoint, b: QtCore.QPoint) -> None:
         pos = QtCore.QPoint(a.x() + (b.x() - a.x()) * k // 5, a.y() + (b.y() - a.y()) * k // 5)
         send(QtCore.QEvent.Type.MouseMove, pos, left)
     send(QtCore.QEvent.Type.MouseButtonRelease, b, QtCore.Qt.MouseButton.NoButton)
-
-
-def test_activity_segments_merge_runs() -> None:
-    p = make_profile()
-    x, w, on = activity_segments(p, 1, None)
-    assert on.tolist() == [True, False]
-    assert x.tolist() == pytest.approx([0.0, 1.0])
-    assert w.tolist() == pytest.approx([1.0, 1.0])
-    x, w, on = activity_segments(p, 2, 1.0)  # up to the playhead
-    assert on.tolist() == [True] and x[0] + w[0] == pytest.approx(1.0)
 
 
 def test_lanes_and_colours(pane: TimelinePane) -> None:
@@ -198,29 +164,12 @@ def test_many_threads_scroll_instead_of_squeezing(qtbot) -> None:  # type: ignor
     assert pane.lane_vb.height() / (z1 - z0) >= 17.9
 
 
-def test_tasks_that_do_not_fit_are_summarised(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from pyrometer.app.panes.timeline import T_OVERFLOW, build_lanes
-
-    p = make_profile()
-    for i in range(10, 20):  # ten overlapping tasks in 1.0–1.5 s
-        p.tasks[i] = TaskInfo(i, 1, f"burst-{i}", "burst()", created=1.0 + i * 0.001, ended=1.5, state="done")
-    lanes = build_lanes(p, None, max_task_rows=3)
-    x, w, _row, color = lanes.arrays()
-    over = np.flatnonzero(color == T_OVERFLOW)
-    # rows: main | fetch, burst-10 | burst-11; burst-12..19 do not fit
-    assert lanes.hidden_tasks == 8
-    assert len(over) == 1  # one merged span
-    assert x[over[0]] == pytest.approx(1.0 + 12 * 0.001, abs=0.01) and x[over[0]] + w[over[0]] == pytest.approx(1.5)
-    assert lanes.labels[over[0]] == f"+{lanes.hidden_tasks}"
-    assert f"{lanes.hidden_tasks} more tasks" in (lanes.tip(int(over[0])) or "")
-
-
 def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Tasks arriving through the wire (task_log) are placed once; a finish recolours, never moves."""
     import json
 
-    from pyrometer.app.panes.timeline import T_DONE, T_PENDING
     from pyrometer.core.agent import wire
+    from pyrometer.core.analysis.lane_palette import T_DONE, T_PENDING
     from pyrometer.core.formats.recording import apply_message
 
     p = make_profile()
@@ -252,16 +201,3 @@ def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> No
     assert later["c"][2] == first["b"][2]  # c starts after b ended: b's row is free again
     box_b = next(b for b in range(len(pane.lanes.labels)) if pane.lanes.labels[b] == "b")
     assert "(done)" in pane._tooltip(box_b) and "task b" in pane._tooltip(box_b)
-
-
-def test_task_row_colours_index_the_timeline_palette() -> None:
-    """task_lanes (no Qt) names the palette's task colours by number: they must stay in step."""
-    from pyrometer.app import task_lanes
-    from pyrometer.app.panes import timeline
-
-    assert (task_lanes.T_PENDING, task_lanes.T_DONE, task_lanes.T_CANCELLED, task_lanes.T_FAILED) == (
-        timeline.T_PENDING,
-        timeline.T_DONE,
-        timeline.T_CANCELLED,
-        timeline.T_FAILED,
-    )

@@ -38,11 +38,11 @@ def test_live_growth_playhead_and_reorder_match_a_fresh_sum() -> None:
             fw, fc = _fresh(p, sel)
             assert np.allclose(w, fw, rtol=1e-12, atol=1e-9), (step, sel)
             assert np.array_equal(c, fc), (step, sel)
-    assert "stack_sums" in p.samples.prefix_cache  # the incremental path was taken
+    assert "stack_sums" in p.cache  # the incremental path was taken
     # out-of-order samples then finish(): rows are reordered, the kept sums must not survive
     p.add_samples(np.array([0.5]), np.array([0]), np.array([0]), weight=np.array([100.0]))
     p.finish()
-    assert "stack_sums" not in p.samples.prefix_cache
+    assert "stack_sums" not in p.cache
     w, _ = stack_sums(p, Selection(None, 1.0))
     fw, _ = _fresh(p, Selection(None, 1.0))
     assert np.allclose(w, fw)

@@ -19,45 +19,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyrometer.core.analysis.lane_palette import T_DONE, TASK_COLOR
+from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import Profile, TaskInfo
 
-T_PENDING, T_DONE, T_CANCELLED, T_FAILED = 3, 4, 5, 6  # colour indices of the timeline's palette
-TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 MIN_W = 1e-9  # a zero-length task still gets a box
 BUSY = math.inf  # a row whose last task is pending
 
 
-class _Grow:
-    """An append-only numpy column with amortised growth (views of it are cheap)."""
-
-    def __init__(self, dtype: type) -> None:
-        self.data: np.ndarray = np.zeros(16, dtype)
-        self.n = 0
-
-    def append(self, value: float) -> int:
-        if self.n == len(self.data):
-            self.data = np.concatenate([self.data, np.zeros_like(self.data)])
-        self.data[self.n] = value
-        self.n += 1
-        return self.n - 1
-
-    def view(self) -> np.ndarray:
-        return self.data[: self.n]
-
-
 class TaskRow:
-    """One row's boxes: start, width and colour arrays plus the task ids, in placement order."""
+    """One row's boxes: start, width and colour columns plus the task ids, in placement order."""
 
     def __init__(self) -> None:
-        self.x = _Grow(np.float64)
-        self.w = _Grow(np.float64)
-        self.color = _Grow(np.int32)
+        self.boxes = ColumnTable({"x": np.float64, "w": np.float64, "color": np.int32}, capacity=16)
         self.ids: list[int] = []
         self.names: list[str] = []
         self.end = 0.0  # end of the last task placed here (BUSY while it is pending)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.boxes["x"]
+
+    @property
+    def w(self) -> np.ndarray:
+        return self.boxes["w"]
+
+    @property
+    def color(self) -> np.ndarray:
+        return self.boxes["color"]
 
 
 @dataclass
@@ -83,8 +75,7 @@ class TaskPacker:
         self.where: dict[int, tuple[int, int]] = {}  # task id -> (row, index) ; row -1: overflow
         self.pending: dict[int, tuple[int, int]] = {}  # placed tasks still running (bars grow to now)
         self.skipped: set[int] = set()  # known tasks without a creation time (not drawn)
-        self._hid_start = _Grow(np.float64)
-        self._hid_stop = _Grow(np.float64)  # BUSY while pending
+        self._hidden = ColumnTable({"start": np.float64, "stop": np.float64}, capacity=16)  # stop BUSY while pending
         self.seen = 0  # task_log entries consumed
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
@@ -160,14 +151,13 @@ class TaskPacker:
             self.rows.append(TaskRow())
             slot = len(self.rows) - 1
         if slot < 0:
-            i = self._hid_start.append(start)
-            self._hid_stop.append(end)
+            i = len(self._hidden)
+            self._hidden.append(start=start, stop=end)
             self.where[tk.id] = (-1, i)
         else:
             row = self.rows[slot]
-            i = row.x.append(start)
-            row.w.append(end - start if ended else MIN_W)
-            row.color.append(TASK_COLOR.get(state, T_DONE))
+            i = len(row)
+            row.boxes.append(x=start, w=end - start if ended else MIN_W, color=TASK_COLOR.get(state, T_DONE))
             row.ids.append(tk.id)
             row.names.append(tk.name)
             old, row.end = row.end, end
@@ -184,13 +174,13 @@ class TaskPacker:
             return
         slot, i = self.pending.pop(tid)
         if slot < 0:
-            self._hid_stop.data[i] = max(stop, self._hid_start.data[i] + MIN_W)
+            self._hidden["stop"][i] = max(stop, self._hidden["start"][i] + MIN_W)
             return
         row = self.rows[slot]
-        start = float(row.x.data[i])
+        start = float(row.x[i])
         end = max(stop, start + MIN_W)
-        row.w.data[i] = end - start
-        row.color.data[i] = TASK_COLOR.get(state, T_DONE)
+        row.w[i] = end - start
+        row.color[i] = TASK_COLOR.get(state, T_DONE)
         if i == len(row) - 1:
             row.end = end
             if len(self.rows) == self.max_rows:
@@ -201,21 +191,21 @@ class TaskPacker:
         for slot, i in self.pending.values():
             if slot >= 0:
                 row = self.rows[slot]
-                row.w.data[i] = max(now - row.x.data[i], MIN_W)
+                row.w[i] = max(now - row.x[i], MIN_W)
 
     # ------------------------------------------------------------------ reading
     @property
     def hidden(self) -> int:
-        return self._hid_start.n
+        return len(self._hidden)
 
     def overflow(self) -> Overflow:
         """Union of the hidden tasks' lifespans (pending ones up to now), with a count per span."""
-        n = self._hid_start.n
+        n = len(self._hidden)
         if n == 0:
             z = np.zeros(0)
             return Overflow(z, z, np.zeros(0, np.int64))
-        start = self._hid_start.view()
-        stop = np.where(np.isinf(self._hid_stop.view()), np.maximum(self.now, start + MIN_W), self._hid_stop.view())
+        start, hid_stop = self._hidden["start"], self._hidden["stop"]
+        stop = np.where(np.isinf(hid_stop), np.maximum(self.now, start + MIN_W), hid_stop)
         order = np.argsort(start, kind="stable")
         a, b = start[order], stop[order]
         reach = np.maximum.accumulate(b)

@@ -8,8 +8,9 @@ import random
 import numpy as np
 import pytest
 
-from pyrometer.app.task_lanes import MIN_W, T_PENDING, TASK_COLOR, TaskLanes, TaskPacker
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis.lane_palette import T_PENDING, TASK_COLOR
+from pyrometer.core.analysis.task_lanes import MIN_W, TaskLanes, TaskPacker
 from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile, TaskInfo
 
@@ -166,12 +167,12 @@ def test_replay_shows_tasks_as_of_the_playhead_and_is_cached() -> None:
     assert sorted(tid for r in at.rows for tid in r.ids) == [1, 2]  # task 3 not created yet
     r = at.rows[at.where[1][0]]
     i = at.where[1][1]
-    assert r.color.data[i] == T_PENDING and r.x.data[i] + r.w.data[i] == pytest.approx(1.5)  # ends after t1
+    assert r.color[i] == T_PENDING and r.x[i] + r.w[i] == pytest.approx(1.5)  # ends after t1
     assert cache.get(p, 1.5, 4, 1.5) is at  # same picture: nothing redone
     later = cache.get(p, 2.5, 4, 2.5)
     assert later is not at
     r, i = later.rows[later.where[1][0]], later.where[1][1]
-    assert r.color.data[i] == TASK_COLOR["cancelled"] and r.x.data[i] + r.w.data[i] == pytest.approx(2.0)
+    assert r.color[i] == TASK_COLOR["cancelled"] and r.x[i] + r.w[i] == pytest.approx(2.0)
 
 
 def test_a_row_is_free_again_once_its_last_task_ended() -> None:

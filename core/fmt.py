@@ -1,4 +1,4 @@
-"""Number formatting shared by panes: durations, weights in the profile's unit, percentages."""
+"""Number formatting shared by the panes, the CLI and the exporters: durations, amounts in a unit, percentages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from pyrometer.core.model import UNIT_SECONDS
 
 
-def seconds(value: float) -> str:
+def seconds(value: float | None) -> str:
     """A duration with a unit a human reads at a glance (µs/ms/s/min)."""
     if value is None or not math.isfinite(value):
         return "–"
@@ -23,13 +23,20 @@ def seconds(value: float) -> str:
     return f"{int(value // 60)} min {value % 60:04.1f} s"
 
 
-def weight(value: float, unit: str) -> str:
-    """A self/total value in the profile's unit (seconds or sample counts)."""
-    if unit == UNIT_SECONDS:
-        return seconds(value)
+def weight(value: float | None, unit: str, fixed: bool = False) -> str:
+    """A self/total amount in the profile's unit (seconds or sample counts): the one formatter for amounts.
+
+    By default for people: seconds with a unit read at a glance (`seconds`),
+    counts with thousands separators. `fixed` is for aligned text columns
+    headed by the unit (the CLI): plain seconds to the millisecond, "-" when
+    unknown. Counts are whole numbers unless the source weighted them (two
+    decimals then).
+    """
     if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:,.0f}"
+        return "-" if fixed else "–"
+    if unit == UNIT_SECONDS:
+        return f"{value:.3f}" if fixed else seconds(value)
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def percent(fraction: float) -> str:

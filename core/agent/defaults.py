@@ -1,0 +1,20 @@
+"""How a session collects when nobody says otherwise: the one table of collection defaults.
+
+The agent starts from it, and the CLI's options, the launch dialog, the live
+session and `pyrometer.profile` read it, so a default changed here changes
+everywhere. Standard library only (the agent imports it inside the target).
+"""
+
+RATE_HZ = 100.0  # stack samples per second
+MODE = "sample"  # "sample": stack samples; "trace": every call with yappi
+CLOCK = "wall"  # yappi's clock in trace mode: "wall" or "cpu"
+LOOP_INTERVAL_MS = 10.0  # event-loop lag probe interval
+BLOCK_THRESHOLD_MS = 50.0  # the loop counts as blocked after this long
+
+COLLECTION = {
+    "rate_hz": RATE_HZ,
+    "mode": MODE,
+    "clock": CLOCK,
+    "loop_interval_ms": LOOP_INTERVAL_MS,
+    "block_threshold_ms": BLOCK_THRESHOLD_MS,
+}

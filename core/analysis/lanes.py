@@ -1,0 +1,255 @@
+"""The timeline's lanes as plain arrays: thread activity, blocking events, packed task rows.
+
+One `Lanes` holds every box of the timeline (start, width, lane, colour index
+into `lane_palette.LANE_COLORS`) plus what a tooltip needs, built from one
+profile snapshot up to t1. A thread's activity runs come from
+`spans.activity_runs`, which keeps them and looks only at new samples; task
+rows come from `task_lanes`, which follows `Profile.task_log` and places only
+new tasks. No Qt: the pane draws these arrays with one FlameGraphItem.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from html import escape as esc
+from typing import overload
+
+import numpy as np
+
+from pyrometer.core import fmt
+from pyrometer.core.analysis.lane_palette import (
+    BLOCKING,
+    ON_CPU,
+    STATE_OF_COLOR,
+    T_OVERFLOW,
+    WAITING,
+)
+from pyrometer.core.analysis.loop import blocking_events, blocking_function
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.spans import activity_runs
+from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
+from pyrometer.core.model import Profile
+
+MAX_TASK_ROWS = 12
+THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
+
+
+class LaneLabels(Sequence[str]):
+    """Box labels, looked up lazily: thread lanes (most boxes) have none, so none are stored."""
+
+    def __init__(self) -> None:
+        self._first: list[int] = [0]  # first box of each part, then the total
+        self._parts: list[list[str] | None] = []
+
+    def append(self, labels: list[str] | None, count: int) -> None:
+        self._parts.append(labels)
+        self._first.append(self._first[-1] + count)
+
+    def __len__(self) -> int:
+        return self._first[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(index)
+        part = bisect_right(self._first, i) - 1
+        labels = self._parts[part]
+        return "" if labels is None else labels[i - self._first[part]]
+
+
+@dataclass
+class Lanes:
+    """Boxes of every lane plus what a tooltip needs, built from one profile snapshot."""
+
+    x: list[np.ndarray] = field(default_factory=list)
+    width: list[np.ndarray] = field(default_factory=list)
+    row: list[np.ndarray] = field(default_factory=list)
+    color: list[np.ndarray] = field(default_factory=list)
+    labels: LaneLabels = field(default_factory=LaneLabels)
+    # box -> tooltip (or a function making it: thousands of task boxes, hovered one at a time)
+    tips: dict[int, str | Callable[[], str]] = field(default_factory=dict)
+    kinds: list[str] = field(default_factory=list)  # per lane: "thread", "blocking", "task"
+    names: list[str] = field(default_factory=list)  # per lane
+    heights: list[float] = field(default_factory=list)  # per lane, plot units
+    hidden_tasks: int = 0
+    # (first box, box count, index in lane -> tooltip): lanes whose tips are made on hover
+    tip_fns: list[tuple[int, int, Callable[[int], str]]] = field(default_factory=list)
+    _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def add(
+        self,
+        row: int,
+        x: np.ndarray,
+        w: np.ndarray,
+        color: np.ndarray,
+        labels: list[str] | None,
+        tips: Sequence[str | Callable[[], str]] | Callable[[int], str] | None,
+    ) -> None:
+        """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments).
+
+        `tips` may be a function of the box's index in the lane (task rows: no per-box storage).
+        """
+        first = sum(len(a) for a in self.x)
+        self._arrays = None
+        self.x.append(np.asarray(x, np.float64))
+        self.width.append(np.asarray(w, np.float64))
+        self.row.append(np.full(len(x), row, np.int32))
+        self.color.append(np.asarray(color, np.int32))
+        self.labels.append(labels, len(x))
+        if callable(tips):
+            self.tip_fns.append((first, len(x), tips))
+        elif tips is not None:
+            self.tips.update((first + i, t) for i, t in enumerate(tips))
+
+    def tip(self, box: int) -> str | None:
+        """The tooltip of a blocking or task box (None for thread boxes)."""
+        tip = self.tips.get(box)
+        if tip is None:
+            for first, count, fn in self.tip_fns:
+                if first <= box < first + count:
+                    return fn(box - first)
+        return tip() if callable(tip) else tip
+
+    def kind(self, box: int) -> str:
+        return self.kinds[int(self.arrays()[2][box])]
+
+    def lane_y(self) -> np.ndarray:
+        """Top of each lane (plot units)."""
+        return np.concatenate(([0.0], np.cumsum(self.heights)[:-1])) if self.heights else np.zeros(0)
+
+    def lane_center(self, lane: int) -> float:
+        return float(self.lane_y()[lane] + self.heights[lane] / 2)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """Axis labels: one per thread/blocking lane, one in the middle of all task rows."""
+        out = [(self.lane_center(i), name) for i, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)) if kind != "task"]
+        task_rows = [i for i, kind in enumerate(self.kinds) if kind == "task"]
+        if task_rows:
+            y = self.lane_y()
+            top, bottom = y[task_rows[0]], y[task_rows[-1]] + self.heights[task_rows[-1]]
+            out.append(((top + bottom) / 2, "tasks"))
+        return out
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, width, lane, colour) of every box, concatenated once."""
+        if self._arrays is None:
+            if not self.x:
+                z = np.zeros(0)
+                self._arrays = (z, z, np.zeros(0, np.int32), np.zeros(0, np.int32))
+            else:
+                self._arrays = (
+                    np.concatenate(self.x),
+                    np.concatenate(self.width),
+                    np.concatenate(self.row),
+                    np.concatenate(self.color),
+                )
+        return self._arrays
+
+
+def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, width, on_cpu) runs of consecutive samples in the same state (core: `activity_runs`).
+
+    A sample lasts until the thread's next sample, but at most three typical
+    intervals: a long gap means the thread was not sampled (e.g. idle in C).
+    The runs are extended incrementally, so a live refresh pays for new samples only.
+    """
+    return activity_runs(profile, thread, t1)
+
+
+def build_lanes(
+    profile: Profile,
+    t1: float | None,
+    max_task_rows: int = MAX_TASK_ROWS,
+    threads: frozenset[int] | None = None,
+    duration: float | None = None,
+    task_lanes: TaskLanes | None = None,
+) -> Lanes:
+    """Thread activity lanes (only `threads` when given), a blocking lane and packed task lanes, up to t1.
+
+    `duration` is profile.duration() when the caller has it (it scans every sample).
+    `task_lanes` is the caller's packer cache: given, a live refresh places only new tasks.
+    """
+    lanes = Lanes()
+    row = 0
+    shown = sorted(profile.threads.values(), key=lambda th: th.id)
+    if profile.meta.get("deterministic"):
+        shown = []  # samples synthesized from call statistics: their "times" are not a timeline
+    if threads is not None:
+        shown = [th for th in shown if th.id in threads]
+    for th in shown:
+        x, w, on = activity_segments(profile, th.id, t1)
+        if len(x) == 0:
+            continue
+        lanes.add(row, x, w, np.where(on, ON_CPU, WAITING), None, None)
+        lanes.kinds.append("thread")
+        lanes.names.append(th.name)
+        lanes.heights.append(THREAD_H)
+        row += 1
+    events = blocking_events(profile, Selection(t1=t1))
+    if events or len(profile.lag):
+        names = [blocking_function(profile, e)[0] for e in events]
+        lanes.add(
+            row,
+            np.array([e.start for e in events]),
+            np.array([e.duration for e in events]),
+            np.full(len(events), BLOCKING),
+            names,
+            [f"<b>loop blocked {fmt.seconds(e.duration)}</b> at {fmt.clock(e.start)}<br>in {esc(n)}" for e, n in zip(events, names, strict=True)],
+        )
+        lanes.kinds.append("blocking")
+        lanes.names.append("loop blocked")
+        lanes.heights.append(BLOCKING_H)
+        row += 1
+    end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
+    packer = (task_lanes or TaskLanes()).get(profile, t1, max_task_rows, end_of)
+    for slot, r in enumerate(packer.rows):
+        lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
+        lanes.kinds.append("task")
+        lanes.names.append("tasks" if slot == 0 else "")
+        lanes.heights.append(TASK_H)
+    lanes.hidden_tasks = packer.hidden
+    if packer.hidden:
+        _add_overflow_row(lanes, row + len(packer.rows), packer.overflow())
+    return lanes
+
+
+def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
+    """A task box's tooltip, made on hover (rows hold thousands of tasks)."""
+    r = packer.rows[slot]
+    tk = packer.tasks[r.ids[index]] if packer.tasks is not None else None
+    start, stop = float(r.x[index]), float(r.x[index] + r.w[index])
+    state = STATE_OF_COLOR.get(int(r.color[index]), "done")
+    return _task_tip(r.names[index], tk.coro if tk is not None else "", state, start, stop)
+
+
+def _task_tip(name: str, coro: str, state: str, start: float, stop: float) -> str:
+    return f"<b>task {esc(name)}</b> ({state})<br>{esc(coro)}<br>{fmt.clock(start)} – {fmt.clock(stop)} ({fmt.seconds(stop - start)})"
+
+
+def _overflow_tip(over: Overflow, i: int) -> str:
+    """Made on hover: a long session has thousands of overflow spans."""
+    c, a, b = int(over.count[i]), float(over.start[i]), float(over.stop[i])
+    return (
+        f"<b>{c:,} more task{'s' if c > 1 else ''}</b> alive here that did not fit<br>"
+        f"{fmt.clock(a)} – {fmt.clock(b)} (all are in the Tasks pane)"
+    )
+
+
+def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
+    """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
+    x = over.start
+    w = over.stop - over.start
+    labels = [f"+{c:,}" for c in over.count.tolist()]
+    lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over))
+    lanes.kinds.append("task")
+    lanes.names.append("")
+    lanes.heights.append(TASK_H)
