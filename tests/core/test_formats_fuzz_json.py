@@ -118,6 +118,11 @@ BAD_CONTENT = {
     "nested objects": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
     "unterminated nesting": b"[" * 1_000_000,
     "bad utf-8": b'{"traceEvents":[{"ph":"X","ts":1,"dur":1,"name":"\xff\xfe"}]}',
+    # found by hypothesis, pinned: times and weights beyond int64 ns / float32 gave inf
+    "duration beyond int64 ns": b'{"traceEvents":[{"ph":"X","ts":0,"dur":1e300,"name":"f"}]}',
+    "timestamp beyond int64 ns": b'{"traceEvents":[{"ph":"B","ts":1e300,"name":"f"},{"ph":"E","ts":1e300}]}',
+    "weight beyond float32": SPEEDSCOPE_HEAD
+    + b'[{"type":"sampled","unit":"seconds","startValue":0,"endValue":1,"samples":[[]],"weights":[1e300]}]}',
 }
 
 
