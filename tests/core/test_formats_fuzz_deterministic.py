@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import marshal
 import math
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -24,52 +21,18 @@ from pyrometer.core.formats import registry
 from pyrometer.core.formats.deterministic import CallGraph, profile_from_graph
 from pyrometer.core.model import Profile
 
-WORKLOAD = textwrap.dedent(
-    """
-    import cProfile, sys, time
-    import yappi
-
-    def fib(n):
-        return n if n < 2 else fib(n - 1) + fib(n - 2)
-
-    def even(n):
-        return True if n == 0 else odd(n - 1)
-
-    def odd(n):
-        return False if n == 0 else even(n - 1)
-
-    def main():
-        for _ in range(2):
-            fib(9)
-            even(15)
-            time.sleep(0.001)
-
-    out = sys.argv[1]
-    prof = cProfile.Profile()
-    prof.enable()
-    main()
-    prof.disable()
-    prof.dump_stats(out + "/run.prof")
-    yappi.start()
-    main()
-    yappi.stop()
-    yappi.get_func_stats().save(out + "/run.pstat", type="pstat")
-    yappi.get_func_stats().save(out + "/run.callgrind", type="callgrind")
-    """
-)
+# cProfile and yappi files of deterministic_workload.py; regenerate with tools/make_fixtures.py.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
 def real_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    d = tmp_path_factory.mktemp("real")
-    script = d / "workload.py"
-    script.write_text(WORKLOAD)
-    subprocess.run([sys.executable, str(script), str(d)], check=True, timeout=120)
-    files = {name: (d / name).read_bytes() for name in ("run.prof", "run.pstat", "run.callgrind")}
+    files = {name: (FIXTURES / name).read_bytes() for name in ("run.prof", "run.pstat", "run.callgrind")}
     # and what our exporters write for them
-    p = registry.load_profile(d / "run.prof")
+    d = tmp_path_factory.mktemp("real")
+    p = registry.load_profile(FIXTURES / "run.prof")
     registry.export_profile(p, d / "ours.callgrind")
     registry.export_profile(p, d / "ours.prof")
     files["ours.callgrind"] = (d / "ours.callgrind").read_bytes()
