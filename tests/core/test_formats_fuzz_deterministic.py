@@ -182,6 +182,7 @@ def test_pstats_shaped_values(scratch: Path, obj: dict) -> None:
         fs = p.func_stats
         assert fs is not None and len(fs.func) >= 1
         assert np.all(np.isfinite(fs.self_time)) and np.all(fs.calls >= 0)
+        assert np.all(np.isfinite(p.samples["weight"]))  # float32 in the model
 
 
 # ---------------------------------------------------------------- the estimated call tree
