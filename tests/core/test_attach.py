@@ -17,7 +17,7 @@ import pytest
 
 from pyrometer.core.capture.attach import AttachError, attach
 from pyrometer.core.capture.collector import Collector
-from pyrometer.core.formats.recording import read_recording
+from pyrometer.core.formats.recording import RecordingError, read_recording
 
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 RECORD = [sys.executable, "-m", "pyrometer", "record"]
@@ -116,6 +116,31 @@ def _record_attach(out: Path, pid: int, *extra: str) -> subprocess.CompletedProc
     )
 
 
+def _samples_in(out: Path) -> int:
+    try:
+        profile, _ = read_recording(out)
+    except (RecordingError, OSError):  # not created, or its header not written yet
+        return 0
+    return profile.sample_count
+
+
+def _record_attach_until_sampled(out: Path, pid: int, samples: int = 5) -> subprocess.CompletedProcess[str]:
+    """`record --pid` until the recording holds `samples` samples, then Ctrl-C (detach).
+
+    Waits for the samples, not for a fixed time: a starved machine samples at a fraction
+    of the rate (14 a second seen at load 12 on 2 cores, so `--duration 0.5` gave 7)."""
+    rec = subprocess.Popen([*RECORD, "-o", str(out), "--pid", str(pid)], stderr=subprocess.PIPE, text=True)
+    assert rec.stderr is not None
+    first = rec.stderr.readline()
+    if "attached" in first:
+        deadline = time.monotonic() + 60
+        while _samples_in(out) < samples and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rec.send_signal(signal.SIGINT)
+    _, rest = rec.communicate(timeout=60)
+    return subprocess.CompletedProcess(rec.args, rec.returncode, "", first + rest)
+
+
 def _skip_if_ptrace_denied(stderr: str) -> None:
     if "ptrace not permitted" in stderr or "not permitted to inspect" in stderr:
         pytest.skip("ptrace is not permitted on this machine: " + stderr.strip())
@@ -135,7 +160,7 @@ def _check_attached_recording(out: Path, pid: int, injected_later: bool = False)
 def _attach_and_detach(tmp_path: Path, target: Target) -> str:
     before = target.next_lines(1)[0].split()[2:]  # the names in the target's __main__
     out = tmp_path / "attach.pyro"
-    res = _record_attach(out, target.proc.pid, "--duration", "0.8")
+    res = _record_attach_until_sampled(out, target.proc.pid)
     _skip_if_ptrace_denied(res.stderr)
     assert res.returncode == 0, res.stderr
     assert f"detached from {target.proc.pid}" in res.stderr
@@ -203,7 +228,9 @@ def test_ctrl_c_detaches(tmp_path: Path, target_factory: TargetFactory) -> None:
         rec.wait(30)
         _skip_if_ptrace_denied(first)
         pytest.fail(first)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60
+    while _samples_in(out) < 5 and time.monotonic() < deadline:  # what _check_attached_recording asks
+        time.sleep(0.05)
     rec.send_signal(signal.SIGINT)
     rest = rec.communicate(timeout=30)[1]
     assert rec.returncode == 0
@@ -369,7 +396,7 @@ def test_root_attaches_to_another_users_process(tmp_path: Path) -> None:
         assert target.stdout is not None
         assert target.stdout.readline().startswith("line")
         out = tmp_path / "other-user.pyro"
-        res = _record_attach(out, target.pid, "--duration", "0.5")
+        res = _record_attach_until_sampled(out, target.pid)
         assert res.returncode == 0, res.stderr
         _check_attached_recording(out, target.pid)
         assert target.poll() is None
