@@ -90,7 +90,7 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     # the end: exit status shown, everything kept
     assert session.running
     release.touch()
-    qtbot.waitUntil(lambda: not session.running, timeout=30000)
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
     assert "exit status 3" in session.state
     view.refresh_visible()
     assert "spin_hot" in _function_names(view)
