@@ -5,8 +5,26 @@ from __future__ import annotations
 import os
 import tempfile
 
+from hypothesis import HealthCheck, settings
+
 # GUI tests run headless; set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may read or write the user's real settings (layout, recent files, theme):
 # QSettings and every launched `pyrometer` process look under this folder instead.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="pyrometer-test-config-")
+
+# Hypothesis runs the same examples on every run (a suite that is green every time):
+# derandomized, no example database, no deadline (a loaded 2-core machine is slow).
+# A failure found while exploring is pinned with @example beside its test.
+# `PYROMETER_HYPOTHESIS=explore` searches afresh with more examples (not in CI).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=100,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", deadline=None, max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("PYROMETER_HYPOTHESIS", "ci"))

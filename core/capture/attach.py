@@ -225,14 +225,15 @@ def _run_gdb(pid: int, commands: str, workdir: Path) -> str:
     if interrupted:
         raise KeyboardInterrupt
     output = proc.stdout + proc.stderr
-    if "Operation not permitted" in output and _MARK not in output:
-        raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}")
+    # first: ptrace on a process that just died (a zombie) also fails with EPERM
     if (
         not _alive(pid)
         or "exited while in a function called from GDB" in output
         or "The program being debugged exited" in output
     ):
         raise AttachError(f"process {pid} exited during attach")
+    if "Operation not permitted" in output and _MARK not in output:
+        raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}")
     if "No such process" in output and _MARK not in output:
         raise AttachError(f"no such process: {pid}")
     if "No symbol" in output and _MARK not in output:

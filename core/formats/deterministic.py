@@ -257,10 +257,11 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
         denom = max(float(self_cost[row]) + child_sum[row] - cut, float(total[row]))
         if denom <= 0:
             continue
-        ratio = amount / denom
         given = 0.0
         for c, t in children[row]:
-            share = t * ratio
+            # t / denom first: it is at most ~1, while amount / denom overflows to inf
+            # when denom is subnormal (a 5e-324 s function under a 1 s edge)
+            share = amount * (t / denom)
             if share < eps:
                 break  # sorted by t: the rest are smaller still
             if c in on_path:

@@ -1,12 +1,9 @@
-"""Chrome trace-event JSON: VizTracer traces (plain and gzipped) from the real tool, B/E pairs, export."""
+"""Chrome trace-event JSON: VizTracer and py-spy traces (plain and gzipped) from the real tools, B/E pairs, export."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,51 +13,24 @@ import pytest
 from pyrometer.core.formats.registry import FormatError, detect, export_profile, load_profile
 from pyrometer.core.model import Profile
 
-SCRIPT = """
-import threading, time
+# Written by the real tools from script.py; regenerate with tools/make_fixtures.py.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
-def leaf_busy(n):
-    s = 0
-    for i in range(n):
-        s += i * i
-    return s
 
-def middle(n):
-    return leaf_busy(n) + leaf_busy(n // 2)
-
-def sleeper():
-    time.sleep(0.1)
-
-def worker():
-    for _ in range(3):
-        middle(100000)
-
-def main():
-    t = threading.Thread(target=worker, name="worker-thread")
-    t.start()
-    for _ in range(4):
-        middle(100000)
-    sleeper()
-    t.join()
-
-main()
-"""
+def def_line(name: str) -> int:
+    """The line of `def name` in the profiled script."""
+    lines = (FIXTURES / "script.py").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(f"def {name}("))
 
 
 @pytest.fixture(scope="module")
-def trace_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("chrome")
-    (d / "script.py").write_text(SCRIPT)
-    out = d / "trace.json"
-    cmd = [sys.executable, "-m", "viztracer", "-o", str(out), "script.py"]
-    proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return out
+def trace_file() -> Path:
+    return FIXTURES / "viztracer.trace.json"
 
 
 @pytest.fixture(scope="module")
-def trace_gz(trace_file: Path) -> Path:
-    out = trace_file.with_name("trace.json.gz")
+def trace_gz(trace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("chrome") / "trace.json.gz"
     out.write_bytes(gzip.compress(trace_file.read_bytes()))
     return out
 
@@ -134,7 +104,7 @@ def test_viztracer_trace_matches_the_file(trace_file: Path, trace_gz: Path) -> N
                 assert per == pytest.approx(secs, rel=1e-4), (tid, fn)
         assert total_t["sleeper"] == pytest.approx(0.1, abs=0.05)
         i = p.func_name.index("middle")
-        assert p.func_file[i].endswith("script.py") and p.func_line[i] == 10
+        assert p.func_file[i].endswith("script.py") and p.func_line[i] == def_line("middle")
 
 
 def test_viztracer_round_trip(trace_file: Path, tmp_path: Path) -> None:
@@ -218,16 +188,8 @@ def test_bad_traces(tmp_path: Path, doc: dict, message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def pyspy_trace(trace_file: Path) -> Path:
-    exe = shutil.which("py-spy", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("py-spy is not installed")
-    out = trace_file.with_name("pyspy.json")
-    cmd = [exe, "record", "-r", "250", "--format", "chrometrace", "-o", str(out), "--", sys.executable, "script.py"]
-    proc = subprocess.run(cmd, cwd=trace_file.parent, capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0 or not out.exists():
-        pytest.skip(f"py-spy could not profile (needs ptrace): {proc.stderr.strip()[-300:]}")
-    return out
+def pyspy_trace() -> Path:
+    return FIXTURES / "pyspy.chrometrace.json"
 
 
 def test_pyspy_chrometrace_begin_end_with_args(pyspy_trace: Path) -> None:

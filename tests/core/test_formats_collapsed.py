@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,61 +12,19 @@ import pytest
 from pyrometer.core.formats.registry import FormatError, detect, export_profile, load_profile
 from pyrometer.core.model import Profile
 
-SCRIPT = """
-import threading
-
-def leaf_busy(n):
-    s = 0
-    for i in range(n):
-        s += i * i
-    return s
-
-def middle(n):
-    return leaf_busy(n) + leaf_busy(n // 2)
-
-def worker():
-    for _ in range(4):
-        middle(200000)
-
-def main():
-    t = threading.Thread(target=worker, name="worker-thread")
-    t.start()
-    for _ in range(6):
-        middle(150000)
-    t.join()
-
-main()
-"""
-BIN = Path(sys.executable).parent
-
-
-def _pyspy_raw(workdir: Path, name: str, *flags: str) -> Path:
-    exe = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
-    if exe is None:
-        pytest.skip("py-spy is not installed")
-    out = workdir / name
-    cmd = [exe, "record", "-r", "250", "--format", "raw", "-o", str(out), *flags, "--", sys.executable, "script.py"]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0 or not out.exists():
-        pytest.skip(f"py-spy could not profile (needs ptrace): {proc.stderr.strip()[-300:]}")
-    return out
+# Written by the real py-spy from script.py; regenerate with tools/make_fixtures.py.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("collapsed")
-    (d / "script.py").write_text(SCRIPT)
-    return d
+def raw_plain() -> Path:
+    return FIXTURES / "pyspy.collapsed.txt"
 
 
 @pytest.fixture(scope="module")
-def raw_plain(workdir: Path) -> Path:
-    return _pyspy_raw(workdir, "plain.txt")
-
-
-@pytest.fixture(scope="module")
-def raw_threads(workdir: Path) -> Path:
-    return _pyspy_raw(workdir, "threads.txt", "--threads", "--subprocesses", "--idle")
+def raw_threads() -> Path:
+    """`--threads --subprocesses --idle`: process and thread pseudo-frames first."""
+    return FIXTURES / "pyspy-threads.collapsed.txt"
 
 
 def model_stacks(p: Profile) -> Counter[tuple[str, tuple[str, ...]]]:

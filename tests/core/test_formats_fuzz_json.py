@@ -13,9 +13,6 @@ import gzip
 import json
 import os
 import random
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,31 +23,8 @@ from hypothesis import strategies as st
 from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import FormatError, load_profile
 
-SCRIPT = """
-import time
-
-def leaf(n):
-    s = 0
-    for i in range(n):
-        s += i * i
-    return s
-
-def middle():
-    for _ in range(3):
-        leaf(30000)
-
-def sleeper():
-    time.sleep(0.05)
-
-def main():
-    middle()
-    sleeper()
-
-main()
-"""
 EXTENSIONS = (".speedscope.json", ".trace.json", ".json", ".collapsed", ".json.gz", ".txt")
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BIN = Path(sys.executable).parent
 
 
 def expect_format_error(path: Path) -> FormatError:
@@ -71,25 +45,19 @@ def load_only_format_errors(path: Path) -> None:
 
 
 # ---------------------------------------------------------------- real files to mutate
+# Written by the real tools; regenerate with tools/make_fixtures.py.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+SEEDS = {
+    ".speedscope.json": "pyinstrument.speedscope.json",
+    ".trace.json": "viztracer.trace.json",
+    ".json": "pyspy.speedscope.json",
+    ".collapsed": "pyspy-threads.collapsed.txt",
+}
+
+
 @pytest.fixture(scope="module")
-def real_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    d = tmp_path_factory.mktemp("fuzz-src")
-    (d / "script.py").write_text(SCRIPT)
-    files: dict[str, bytes] = {}
-    run = {"cwd": d, "capture_output": True, "timeout": 120}
-    subprocess.run([sys.executable, "-m", "pyinstrument", "-r", "speedscope", "-o", "pyi.json", "script.py"], check=True, **run)  # type: ignore[call-overload]
-    files[".speedscope.json"] = (d / "pyi.json").read_bytes()
-    subprocess.run([sys.executable, "-m", "viztracer", "-o", "vz.json", "script.py"], check=True, **run)  # type: ignore[call-overload]
-    files[".trace.json"] = (d / "vz.json").read_bytes()
-    spy = shutil.which("py-spy", path=str(BIN))
-    if spy:  # py-spy needs ptrace; without it the pyinstrument/VizTracer files still get fuzzed
-        for fmt, ext in (("speedscope", ".json"), ("raw", ".collapsed")):
-            proc = subprocess.run([spy, "record", "-r", "500", "--threads", "--format", fmt, "-o", "o" + ext, "--", sys.executable, "script.py"], **run)  # type: ignore[call-overload]
-            if proc.returncode == 0 and (d / ("o" + ext)).exists():
-                files[ext] = (d / ("o" + ext)).read_bytes()
-    if ".collapsed" not in files:
-        files[".collapsed"] = b"main (s.py:1);middle (s.py:5);leaf (s.py:2) 7\nmain (s.py:1);sleeper (s.py:9) 5\n"
-    return files
+def real_files() -> dict[str, bytes]:
+    return {ext: (FIXTURES / name).read_bytes() for ext, name in SEEDS.items()}
 
 
 # ---------------------------------------------------------------- fixed bad inputs
@@ -118,6 +86,11 @@ BAD_CONTENT = {
     "nested objects": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
     "unterminated nesting": b"[" * 1_000_000,
     "bad utf-8": b'{"traceEvents":[{"ph":"X","ts":1,"dur":1,"name":"\xff\xfe"}]}',
+    # found by hypothesis, pinned: times and weights beyond int64 ns / float32 gave inf
+    "duration beyond int64 ns": b'{"traceEvents":[{"ph":"X","ts":0,"dur":1e300,"name":"f"}]}',
+    "timestamp beyond int64 ns": b'{"traceEvents":[{"ph":"B","ts":1e300,"name":"f"},{"ph":"E","ts":1e300}]}',
+    "weight beyond float32": SPEEDSCOPE_HEAD
+    + b'[{"type":"sampled","unit":"seconds","startValue":0,"endValue":1,"samples":[[]],"weights":[1e300]}]}',
 }
 
 

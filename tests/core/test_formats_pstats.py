@@ -230,14 +230,14 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(values, st.integers(min_value=0, max_value=4))
 def test_safe_marshal_reads_what_marshal_writes(value: Any, version: int) -> None:
     data = marshal.dumps(value, version)
     assert repr(safe_marshal.loads(data)) == repr(value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(values, st.data())
 def test_safe_marshal_agrees_with_marshal_on_damaged_data(value: Any, data: st.DataObject) -> None:
     raw = bytearray(marshal.dumps(value))

@@ -67,14 +67,16 @@ def _write(path: Path, code: str) -> Path:
 SPIN = """
 import sys, threading, time
 
+# Spin for CPU time of this thread, not wall time: on a starved machine the program then
+# runs (and is sampled) longer instead of ending after a handful of samples.
 def spin_worker(seconds):
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
         pass
 
 def main_spin(seconds):
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
         pass
 """
 
