@@ -88,8 +88,10 @@ def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
     with np.errstate(divide="ignore", invalid="ignore"):
         per_call = np.where(c > 0, total_t[func] / np.maximum(c, 1), np.nan)
     zeros = np.zeros(len(func), np.int64)
-    # the whole run's cost: the largest inclusive time (the entry point), or the self sum
-    total = float(max(self_t.sum(), total_t.max(initial=0.0))) if len(func) else 0.0
+    # the whole run's cost is the sum of self costs, as pstats' total_tt and gprof2dot count it: the
+    # largest inclusive cost is no total, since recursion counts it again (19x too high in a real file)
+    self_sum = float(np.clip(self_t, 0.0, None).sum())
+    total = (self_sum if self_sum > 0 else float(total_t.max(initial=0.0))) if len(func) else 0.0
     return _finish(func, self_t[func], total_t[func], zeros, zeros.copy(), c, per_call, total)
 
 

@@ -263,6 +263,13 @@ def header_line(data: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def cost_label(data: dict[str, Any]) -> str:
+    """What a count profile counts: the file's own event name (valgrind's `Ir` are instructions,
+    not samples), else samples."""
+    event = (data.get("meta") or {}).get("cost_unit")
+    return event if isinstance(event, str) and event.strip() else "samples"
+
+
 def render_text(data: dict[str, Any]) -> str:
     """A pstats-like table: header, selection, top functions, loop and task summaries."""
     unit = data["unit"]
@@ -278,7 +285,7 @@ def render_text(data: dict[str, Any]) -> str:
             b = "end" if sel.get("to_s") is None else f"{sel['to_s']:g} s"
             bits.append(f"time {a} to {b}")
         lines.append("selection: " + ", ".join(bits))
-    unit_label = "seconds" if unit == UNIT_SECONDS else "samples"
+    unit_label = "seconds" if unit == UNIT_SECONDS else cost_label(data)
     lines.append(f"total: {fmt_amount(data['total'], unit).strip()} {unit_label}")
     if len(data["threads"]) > 1:
         shown_threads = [f"{t['name']} [{t['id']}] {t['samples']:,}" for t in data["threads"][:8]]

@@ -88,6 +88,7 @@ def profile_from_graph(
     profile = Profile(unit=unit, source_format=source_format)
     profile.meta["deterministic"] = True
     profile.meta["tree_estimated"] = True
+    profile.meta["timeless"] = True  # the file holds costs, not a timeline: sample times below are a layout
     fids = [profile.intern_function(n, f, ln) for n, f, ln in zip(graph.names, graph.files, graph.lines, strict=True)]
     stats = _func_stats(graph, np.asarray(fids, np.int32), clock)
     profile.func_stats = stats
