@@ -13,7 +13,7 @@ import numpy as np
 
 from pyrometer.core.analysis.aggregate import node_sums
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.model import FuncStats, Profile
+from pyrometer.core.model import UNIT_SAMPLES, FuncStats, Profile
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform
@@ -126,6 +126,8 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
     fo = node_func[outer].astype(np.intp)
     total_w = np.bincount(fo, weights=sums.total_weight[outer], minlength=nf)
     total_c = np.bincount(fo, weights=sums.count[outer], minlength=nf)
+    if view.unit == UNIT_SAMPLES:  # a row may stand for many samples (collapsed stacks carry a count)
+        total_c, self_c = np.rint(total_w), np.rint(self_w)
     func = np.flatnonzero(total_c > 0)
     calls = np.full(len(func), -1, np.int64)
     per_call = np.full(len(func), np.nan)

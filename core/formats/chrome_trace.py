@@ -271,6 +271,16 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     if chrome_cpu_samples.has_samples(events):
         chrome_cpu_samples.load_samples(events, path, profile)
         return profile
+    profile.meta["traced"] = True  # spans of calls: the samples below are their self-time pieces
+    meta = doc.get("viztracer_metadata") if isinstance(doc, dict) else None
+    if isinstance(meta, dict) and meta.get("overflow") is True:
+        profile.notices.append(
+            {
+                "level": "warning",
+                "message": f"{path}: VizTracer's ring buffer wrapped, so the trace misses the start of the run "
+                "and outer functions look like self time (record again with a larger --tracer_entries)",
+            }
+        )
 
     frame_ids: dict[str, int] = {}
     threads: dict[tuple[Any, Any], _Spans] = {}
@@ -380,6 +390,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
                 "(X without dur) closed at their thread's last timestamp",
             }
         )
+    profile.meta["trace_events"] = sum(len(s.starts) for s in threads.values())
     all_starts = [min(s.starts) for s in threads.values() if s.starts]
     if not all_starts:
         raise FormatError(f"{path}: no complete (X) or begin/end (B/E) events")

@@ -307,8 +307,9 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         units.append(unit)
     all_time = bool(units) and all(u in TIME_UNITS for u in units)
     profile = Profile(UNIT_SECONDS if all_time else UNIT_SAMPLES, "speedscope")
-    if not all_time:
-        profile.meta["timeless"] = True  # times come from running sums of counts
+    if not all_time or not any(isinstance(p, dict) and p.get("type") == "evented" for p in profiles):
+        # sampled profiles carry weights, not timestamps: their times are running sums, no time axis
+        profile.meta["timeless"] = True
     for key in ("name", "exporter"):
         if isinstance(doc.get(key), str):
             profile.meta[key] = doc[key]
