@@ -23,7 +23,9 @@ samples sit in `Profile`/`ProfileChunk` events is read from those samples
 VizTracer's `name (file:line)` form, or `name (path)` as our exporter writes
 a function without a line (PyTorch's `PyTorch Profiler (0)` is a name).
 
-Export turns each thread's samples, in time order, into nested `X` spans: a
+Export names a span `func (file:def line)`, as VizTracer does, with the
+executing line in `args.line` when it differs, so a round trip keeps the
+same functions and each frame's line. Export turns each thread's samples, in time order, into nested `X` spans: a
 frame stays open across consecutive samples whose stacks share it. Samples are
 laid end to end (a sample starts at its time, or where the previous one ended
 if they overlap), so every weight survives the round trip; samples with an
@@ -288,10 +290,18 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     process_names: dict[Any, str] = {}
 
     located: dict[tuple[str, str, int], int] = {}
+    at_line: dict[tuple[str, int], int] = {}
 
     def frame_of(name: Any, args: Any, where: str) -> int:
         if not isinstance(name, str):
             raise FormatError(f"{where}: event has no name")
+        current = args.get("line") if isinstance(args, dict) and "filename" not in args else None
+        if type(current) is int and 0 < current <= INT32_MAX:  # our export: label has the def line, args the current one
+            fr = at_line.get((name, current))
+            if fr is None:
+                func, file, lno = split_label(name)
+                fr = at_line[(name, current)] = profile.intern_frame(func, file, current, lno)
+            return fr
         if isinstance(args, dict) and isinstance(args.get("filename"), str):
             # py-spy's chrometrace: bare function name, location in args
             line = args.get("line")
@@ -430,8 +440,11 @@ def _write(profile: Profile, path: Path) -> None:
     ]
     n = len(profile.samples)
     if n:
-        names = [  # JSON-escaped once per frame
-            _json(frame_label(profile.func_name[f], profile.func_file[f], line))
+        # JSON-escaped once per frame: VizTracer's label with the def line (a function's identity),
+        # and the executing line in args when it differs, so a round trip keeps both
+        names = [
+            _json(frame_label(profile.func_name[f], profile.func_file[f], profile.func_line[f]))
+            + (f',"args":{{"line":{line}}}' if profile.func_file[f] and line > 0 and line != profile.func_line[f] else "")
             for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
         ]
         thread_col = profile.samples["thread"]
