@@ -431,8 +431,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     unit = UNIT_SECONDS if scale is not None else UNIT_SAMPLES
     creator = p.header.get("creator", "")
     clock = "cpu" if creator.lower().startswith("yappi") else ("unknown" if scale is not None else p.events[0])
-    yappi = creator.lower().startswith("yappi")
-    profile = profile_from_graph(graph, "callgrind", unit=unit, clock=clock, untraced_callees=yappi)
+    profile = profile_from_graph(graph, "callgrind", unit=unit, clock=clock)
     profile.meta["cost_unit"] = p.events[0]
     profile.meta["events"] = list(p.events)
     for key in ("creator", "cmd", "pid"):

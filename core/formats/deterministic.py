@@ -16,9 +16,9 @@ sample whose weight is the self time attributed to it; sample times are laid
 out consecutively in depth-first order. Finally each function's paths are
 scaled so that its self time in the tree is its exact self time (the estimate
 only says where it sits), so exports of the tree (speedscope, collapsed) keep
-every function's self time; for yappi, whose self time leaves out unprofiled
-built-ins, the part of a function's total that none of its profiled parts
-explain stays with it too.
+every function's self time and the tree's total is the table's (for yappi,
+whose self times leave out unprofiled built-ins such as `time.sleep`, that
+time is in no function's self time, in the file as in the tree).
 
 `graph_from_profile` goes the other way for exporters: the exact func_stats
 when the profile has them, else per-function figures summed from the samples'
@@ -89,13 +89,8 @@ def profile_from_graph(
     max_depth: int = MAX_DEPTH,
     max_paths: int = MAX_PATHS,
     min_fraction: float = MIN_FRACTION,
-    untraced_callees: bool = False,
 ) -> Profile:
-    """Build a Profile with exact func_stats and estimated tree samples (see the module docstring).
-
-    `untraced_callees`: the source leaves time in unprofiled callees out of both
-    self and callee times (yappi's built-ins): the tree keeps that gap with the caller.
-    """
+    """Build a Profile with exact func_stats and estimated tree samples (see the module docstring)."""
     profile = Profile(unit=unit, source_format=source_format)
     profile.meta["deterministic"] = True
     profile.meta["tree_estimated"] = True
@@ -103,7 +98,7 @@ def profile_from_graph(
     fids = [profile.intern_function(n, f, ln) for n, f, ln in zip(graph.names, graph.files, graph.lines, strict=True)]
     stats = _func_stats(graph, np.asarray(fids, np.int32), clock)
     profile.func_stats = stats
-    truncated = _synthesize(profile, stats, max_depth, max_paths, min_fraction, untraced_callees)
+    truncated = _synthesize(profile, stats, max_depth, max_paths, min_fraction)
     profile.meta["tree_truncated"] = truncated
     total = float(np.clip(stats.self_time, 0.0, None).sum())
     stats.time = total if unit == UNIT_SECONDS else 0.0
@@ -189,9 +184,7 @@ def _roots(n: int, children: list[list[tuple[int, float]]], has_caller: np.ndarr
     return roots
 
 
-def _synthesize(
-    profile: Profile, stats: FuncStats, max_depth: int, max_paths: int, min_fraction: float, untraced_callees: bool = False
-) -> bool:
+def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: int, min_fraction: float) -> bool:
     """Add the estimated call-tree samples; True if limits cut the tree short."""
     n = len(stats.func)
     self_cost = np.clip(stats.self_time, 0.0, None)
@@ -285,10 +278,7 @@ def _synthesize(
             new_node(nid, c, share)
             given += share
         n_self[nid] = max(amount - given, 0.0)
-    target = self_cost
-    if untraced_callees:  # time yappi saw in a function but in none of its profiled parts stays with it
-        target = self_cost + np.maximum(total - self_cost - np.asarray(child_sum, np.float64), 0.0)
-    if not _keep_exact_self(n_row, n_self, new_node, target, top, max_paths):
+    if not _keep_exact_self(n_row, n_self, new_node, self_cost, top, max_paths):
         truncated = True
     if n_row:
         parent_stack = np.asarray(n_parent, np.int32)
