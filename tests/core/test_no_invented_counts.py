@@ -84,3 +84,14 @@ def test_viztracer_wrapped_ring_buffer_is_warned(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["viztracer_metadata"]["overflow"] is True  # VizTracer says it wrapped
     profile = load_profile(out)
     assert any("ring buffer wrapped" in n["message"] and n["level"] == "warning" for n in profile.notices)
+
+
+def test_call_tree_counts_samples_of_collapsed_lines(tmp_path: Path) -> None:
+    from pyrometer.core.analysis.calltree import call_tree
+
+    path = tmp_path / "x.collapsed"
+    path.write_text(COLLAPSED)
+    profile = load_profile(path)
+    tree = call_tree(profile)
+    counts = {profile.func_name[int(tree.func[n])]: int(tree.count[n]) for n in range(1, tree.node_count)}
+    assert counts == {"main": 824, "parse": 517, "read": 505, "render": 300}  # the Call tree's Samples column
