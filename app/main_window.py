@@ -25,6 +25,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.loader import FileLoader
 from pyrometer.app.session_view import SessionView
 from pyrometer.app.start_page import StartPage, add_recent, recent_files
+from pyrometer.core.formats.tables import sample_total
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -476,10 +477,13 @@ class MainWindow(QMainWindow):
                 return
             p = doc.profile
             threads = f"{len(p.threads)} thread" + ("" if len(p.threads) == 1 else "s")
+            count = sample_total(p)  # the figure `stats` prints
             if p.meta.get("deterministic"):
                 self.status_label.setText(f"call statistics (deterministic) · {threads} · {p.source_format}")
+            elif count is None:
+                self.status_label.setText(f"{p.meta.get('trace_events', 0):,} trace events · {threads} · {p.source_format}")
             else:
-                self.status_label.setText(f"{p.sample_count:,} samples · {threads} · {p.source_format}")
+                self.status_label.setText(f"{count:,} samples · {threads} · {p.source_format}")
             return
         self.status_label.setText(live.status_text())
 

@@ -153,14 +153,14 @@ class SessionView(QMainWindow):
         self.default_layout()
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = self.restore_layout()
-        if self._deterministic():
+        if self._timeless():
             timeline = self.pane("timeline")
-            if timeline is not None:  # call statistics have no time axis: give the room to the rest
+            if timeline is not None:  # no time axis (call statistics, collapsed stacks): give the room to the rest
                 self.docks[timeline.objectName()].hide()
         doc.changed.connect(self.schedule_refresh)
         doc.paneRequested.connect(self.show_pane)
         doc.transformChanged.connect(lambda _t: self._update_banner())
-        if not doc.is_live and doc.profile.sample_count and not doc.profile.meta.get("deterministic"):
+        if not doc.is_live and doc.profile.sample_count and not self._timeless():
             from pyrometer.app.replay import ReplayBar
 
             self.replay_bar = ReplayBar(doc, self)
@@ -375,11 +375,12 @@ class SessionView(QMainWindow):
         self.default_layout()
         self.schedule_refresh()
 
-    def _deterministic(self) -> bool:
-        return bool(self.doc.profile.meta.get("deterministic"))
+    def _timeless(self) -> bool:
+        """The profile has no time axis (call statistics, collapsed stacks, sampled speedscope)."""
+        return bool(self.doc.profile.meta.get("deterministic")) or not self.doc.profile.has_time
 
     def save_layout(self) -> None:
-        if self._deterministic():
+        if self._timeless():
             return  # its layout hides the timeline; keep the user's layout for sampled profiles
         QSettings().setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
 

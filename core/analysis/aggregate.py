@@ -12,7 +12,7 @@ import numpy as np
 
 from pyrometer.core.analysis._nodes import NodeTable, node_table
 from pyrometer.core.analysis.selection import Selection, sample_indices
-from pyrometer.core.model import Profile, unchanged
+from pyrometer.core.model import UNIT_SAMPLES, Profile, unchanged
 
 
 @dataclass
@@ -48,10 +48,10 @@ def _sums(profile: Profile, idx: slice | np.ndarray, n: int) -> tuple[np.ndarray
         return np.zeros(n), np.zeros(n, np.int64)
     shifted = stacks.astype(np.intp) + 1
     weights = profile.samples["weight"][idx]
-    return (
-        np.bincount(shifted, weights=weights, minlength=n),
-        np.bincount(shifted, minlength=n).astype(np.int64),
-    )
+    summed = np.bincount(shifted, weights=weights, minlength=n)
+    if profile.unit == UNIT_SAMPLES:  # a row stands for its weight in samples (collapsed counts)
+        return summed, np.rint(summed).astype(np.int64)
+    return summed, np.bincount(shifted, minlength=n).astype(np.int64)
 
 
 def _prefix_sums(profile: Profile, stop: int, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from pyrometer.core.analysis.aggregate import node_sums
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.model import FuncStats, Profile
+from pyrometer.core.model import UNIT_SAMPLES, FuncStats, Profile
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform
@@ -88,8 +88,10 @@ def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
     with np.errstate(divide="ignore", invalid="ignore"):
         per_call = np.where(c > 0, total_t[func] / np.maximum(c, 1), np.nan)
     zeros = np.zeros(len(func), np.int64)
-    # the whole run's cost: the largest inclusive time (the entry point), or the self sum
-    total = float(max(self_t.sum(), total_t.max(initial=0.0))) if len(func) else 0.0
+    # the whole run's cost is the sum of self costs, as pstats' total_tt and gprof2dot count it: the
+    # largest inclusive cost is no total, since recursion counts it again (19x too high in a real file)
+    self_sum = float(np.clip(self_t, 0.0, None).sum())
+    total = (self_sum if self_sum > 0 else float(total_t.max(initial=0.0))) if len(func) else 0.0
     return _finish(func, self_t[func], total_t[func], zeros, zeros.copy(), c, per_call, total)
 
 
@@ -124,6 +126,8 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
     fo = node_func[outer].astype(np.intp)
     total_w = np.bincount(fo, weights=sums.total_weight[outer], minlength=nf)
     total_c = np.bincount(fo, weights=sums.count[outer], minlength=nf)
+    if view.unit == UNIT_SAMPLES:  # a row may stand for many samples (collapsed stacks carry a count)
+        total_c, self_c = np.rint(total_w), np.rint(self_w)
     func = np.flatnonzero(total_c > 0)
     calls = np.full(len(func), -1, np.int64)
     per_call = np.full(len(func), np.nan)

@@ -223,6 +223,10 @@ def run_convert(args: argparse.Namespace) -> int:
     profile = load(args.input)
     settle_load_notices(profile, args.input)
     registry.export_profile(profile, dst, exporter.name)
+    from pyrometer.core.formats.export_notes import export_notes
+
+    for note in export_notes(profile, exporter.name):
+        _say(f"note: {note}")
     emit(f"wrote {dst} ({exporter.description})")
     return EXIT_OK
 

@@ -27,7 +27,7 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, sample_indices
-from pyrometer.core.formats.tables import function_rows, is_deterministic
+from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 SUMMARY_VERSION = 1
@@ -174,7 +174,8 @@ def build_summary(
     deterministic = is_deterministic(profile)
     all_rows, total = function_rows(profile, sel)
     rows = all_rows if top is None else all_rows[:top]
-    selected = None if deterministic else _selected_samples(profile, sel)
+    traced = is_traced(profile)
+    selected = None if deterministic or traced else _selected_samples(profile, sel)
     duration = profile.duration()
     rate = _telemetry_number(profile, "effective_rate_hz")
     threads = thread_rows(profile, t_from, t_to)
@@ -190,6 +191,7 @@ def build_summary(
         "unit": profile.unit,
         "duration_s": duration if profile.has_time else None,
         "samples": selected,
+        "trace_events": profile.meta.get("trace_events") if traced and not deterministic else None,
         "deterministic": deterministic,
         "total": total,
         "selection": {"thread": thread, "from_s": t_from, "to_s": t_to} if sel is not None else None,
@@ -240,7 +242,9 @@ def header_line(data: dict[str, Any]) -> str:
     parts = [f"{source}: {data['format']}"]
     if data["duration_s"] is not None:
         parts.append(f"{data['duration_s']:.3f} s")
-    if data["samples"] is None:
+    if data.get("trace_events") is not None:
+        parts.append(f"{data['trace_events']:,} trace events (traced, not sampled)")
+    elif data["samples"] is None:
         parts.append("deterministic (call counts, no samples)")
     else:
         parts.append(f"{data['samples']:,} samples")
@@ -252,6 +256,13 @@ def header_line(data: dict[str, Any]) -> str:
     if data.get("dropped_samples"):
         parts.append(f"{data['dropped_samples']:,.0f} dropped")
     return ", ".join(parts)
+
+
+def cost_label(data: dict[str, Any]) -> str:
+    """What a count profile counts: the file's own event name (valgrind's `Ir` are instructions,
+    not samples), else samples."""
+    event = (data.get("meta") or {}).get("cost_unit")
+    return event if isinstance(event, str) and event.strip() else "samples"
 
 
 def render_text(data: dict[str, Any]) -> str:
@@ -269,12 +280,13 @@ def render_text(data: dict[str, Any]) -> str:
             b = "end" if sel.get("to_s") is None else f"{sel['to_s']:g} s"
             bits.append(f"time {a} to {b}")
         lines.append("selection: " + ", ".join(bits))
-    unit_label = "seconds" if unit == UNIT_SECONDS else "samples"
-    lines.append(f"total: {fmt.weight(data['total'], unit, fixed=True)} {unit_label}")
+    unit_label = "seconds" if unit == UNIT_SECONDS else cost_label(data)
+    lines.append(f"total: {fmt.weight(data['total'], unit, fixed=True).strip()} {unit_label}")
     if len(data["threads"]) > 1:
-        shown_threads = [f"{t['name']} [{t['id']}] {t['samples']:,}" for t in data["threads"][:8]]
+        traced = data.get("trace_events") is not None  # pieces of spans are no samples: no counts
+        shown_threads = [f"{t['name']} [{t['id']}]" + ("" if traced else f" {t['samples']:,}") for t in data["threads"][:8]]
         more = f", +{len(data['threads']) - 8} more" if len(data["threads"]) > 8 else ""
-        lines.append("threads (samples): " + ", ".join(shown_threads) + more)
+        lines.append(("threads: " if traced else "threads (samples): ") + ", ".join(shown_threads) + more)
     lines.append("")
     shown = len(data["functions"])
     count = data.get("functions_count", shown)

@@ -5,7 +5,12 @@ lines (`events:` names the cost columns, `positions:` the position columns,
 default `line`), then position specifications (`ob= fl= fi= fe= fn= cob= cfi=
 cfl= cfn= calls=`) that set context for the cost lines that follow
 (`<positions> <costs...>`). Names may be compressed as `(id) name` and later
-`(id)`; positions may be relative (`+n`, `-n`) or repeated (`*`). A cost line
+`(id)`, and valgrind sometimes uses `(id)` before the line that defines it
+(resolved at the end, as gprof2dot and KCachegrind accept it); positions may
+be relative (`+n`, `-n`) or repeated (`*`). lsprofcalltree never writes
+`fl=`, only `fi=` before each `fn=`: until a file has an `fl=`, `fi=` names the
+function's file (else a function and the calls into it would be two
+functions, and self-recursion would go unseen). A cost line
 right after `calls=N ...` is the inclusive cost of that call, not self cost.
 
 What we take: the first event is the cost (its name is kept in
@@ -17,7 +22,9 @@ cost = its cost lines; inclusive = self + its call lines (self-recursive
 calls excluded, since their cost is already inside; for yappi files at least
 the sum of the calls into it, because yappi's self time leaves out unprofiled
 built-ins such as `time.sleep`); calls = the `calls=`
-counts into it (0 for roots: the format does not say). Per-edge self cost is
+counts into it (0 for roots: the format does not say). The profile's total is
+the sum of self costs (what gprof2dot counts; the `summary:`/`totals:` line
+agrees up to rounding, and a notice says when it does not by more than 1%). Per-edge self cost is
 not in the format and is estimated from the callee's self share.
 
 Unit: yappi writes `events: Ticks` with microseconds of its clock (CPU by
@@ -61,6 +68,8 @@ _LINE_SUFFIX_RE = re.compile(r"^(.*):(\d{1,9})$", re.DOTALL)
 _SNIFF_FIRST = ("version:", "creator:", "cmd:", "fn=")
 _TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 _TIME_RE = re.compile(r"^(?:time)?[_ ]?\(?(\d*)(ns|us|µs|ms|s)\)?$")
+_FORWARD = "\x00forward:"  # stands for a compressed name used before its definition
+_SUMMARY_SLACK = 0.01  # self costs may differ from the summary line by rounding (0.04% seen): warn above 1%
 _POS_SPECS = {"ob", "fl", "fi", "fe", "fn", "cob", "cfi", "cfl", "cfn", "calls", "rcalls", "jump", "jcnd", "jfi", "jfn"}
 
 
@@ -131,6 +140,8 @@ class _Parser:
         self.ob = ""
         self.fl = ""  # file of the current function
         self.fi = ""  # file of the following cost lines (inlined code)
+        self.fl_seen = False  # lsprofcalltree writes only fi=: then fi= names the function's file
+        self.forward_names = False  # a compressed name was used before its definition
         self.cob: str | None = None
         self.cfl: str | None = None
         self.cfn: str | None = None
@@ -155,10 +166,49 @@ class _Parser:
                 if rest:
                     table[ident] = rest
                     return rest
-                if ident not in table:
-                    raise self.fail(f"name id ({ident}) used before it is defined")
+                if ident not in table:  # defined further down (valgrind does this): resolved at the end
+                    self.forward_names = True
+                    return f"{_FORWARD}{kind}:{ident}"
                 return table[ident]
         return value
+
+    def resolve_forward_names(self) -> None:
+        """Replace names used before their definition by the definition, merging what then coincides."""
+        if not self.forward_names:
+            return
+
+        def real(value: str) -> str:
+            if not value.startswith(_FORWARD):
+                return value
+            kind, _, ident = value[len(_FORWARD) :].partition(":")
+            name = self.names[kind].get(int(ident))
+            if name is None:
+                if kind == "fn":  # a function needs a name
+                    raise FormatError(f"{self.path}: not a valid callgrind file (function id ({ident}) is never defined)")
+                return ""  # an object or file never named (callgrind 0.10.1 does this): unknown, as gprof2dot reads it
+            return name
+
+        def key_of(key: tuple[str, str, str]) -> tuple[str, str, str]:
+            return (real(key[0]), real(key[1]), real(key[2]))
+
+        old_funcs, old_edges = self.funcs, self.edges
+        self.funcs, self.edges = {}, {}
+        for key, f in old_funcs.items():
+            g = self.get_func(key_of(key))
+            g.self_cost += f.self_cost
+            g.calls += f.calls
+            g.prim_calls += f.prim_calls
+            if f.min_line is not None and (g.min_line is None or f.min_line < g.min_line):
+                g.min_line = f.min_line
+            if f.inclusive is not None:
+                g.inclusive = f.inclusive
+        for (a, b), (calls, cost) in old_edges.items():
+            ka, kb = key_of(a), key_of(b)
+            if ka == kb and a != b:  # a call that turns out to be self-recursive is not a first call
+                self.funcs[kb].prim_calls -= calls
+            e = self.edges.setdefault((ka, kb), [0, 0])
+            e[0] += calls
+            e[1] += cost
 
     def get_func(self, key: tuple[str, str, str]) -> _Func:
         f = self.funcs.get(key)
@@ -225,8 +275,11 @@ class _Parser:
     def spec(self, key: str, value: str) -> None:
         if key == "fl":
             self.fl = self.fi = self.name("file", value)
+            self.fl_seen = True
         elif key in ("fi", "fe"):
             self.fi = self.name("file", value)
+            if not self.fl_seen:  # no fl= in the whole file so far (lsprofcalltree): fi= is the function's file
+                self.fl = self.fi
         elif key == "fn":
             self.fi = self.fl
             # the function itself is created by its first cost line: yappi defines all names up front
@@ -336,6 +389,7 @@ def parse_file(path: Path, progress: ProgressFn | None = None) -> _Parser:
 def graph_from_parser(p: _Parser) -> tuple[CallGraph, float | None]:
     """The parsed sums as a CallGraph in the file's cost unit scaled to seconds if it is a time."""
     assert p.events is not None
+    p.resolve_forward_names()
     scale = event_scale(p.events[0], p.header.get("creator", ""))
     k = scale if scale is not None else 1.0
     g = CallGraph()
@@ -386,7 +440,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     if p.summary and p.summary[0].isdigit():
         want = int(p.summary[0])
         have = sum(f.self_cost for f in p.funcs.values())
-        if want != have:
+        if abs(want - have) > _SUMMARY_SLACK * max(want, 1):
             profile.notices.append(
                 {"level": "warning", "message": f"{path}: costs add up to {have} {p.events[0]}, the file's summary says {want} (truncated file?)"}
             )

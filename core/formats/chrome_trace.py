@@ -14,9 +14,18 @@ earliest span. VizTracer names look like `func (/path/file.py:12)`
 (12 is the def line); C functions are bare names like `_thread.get_ident`.
 py-spy's `--format chrometrace` writes B/E pairs with a bare name and the
 location in `args.filename` / `args.line`; both are understood.
-Other phases (instant, counter, flow, async) are ignored.
+Other phases (instant, counter, flow, async) are ignored. An `X` event
+without `dur` (Chrome 65-70 leave a few unfinished at the end of a
+recording) lasts until its thread's last timestamp, like a `B` without `E`,
+and a notice says how many there were. A DevTools trace whose JavaScript
+samples sit in `Profile`/`ProfileChunk` events is read from those samples
+(`chrome_cpu_samples`). A label is split into function and location only in
+VizTracer's `name (file:line)` form, or `name (path)` as our exporter writes
+a function without a line (PyTorch's `PyTorch Profiler (0)` is a name).
 
-Export turns each thread's samples, in time order, into nested `X` spans: a
+Export names a span `func (file:def line)`, as VizTracer does, with the
+executing line in `args.line` when it differs, so a round trip keeps the
+same functions and each frame's line. Export turns each thread's samples, in time order, into nested `X` spans: a
 frame stays open across consecutive samples whose stacks share it. Samples are
 laid end to end (a sample starts at its time, or where the previous one ended
 if they overlap), so every weight survives the round trip; samples with an
@@ -34,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer._version import __version__
-from pyrometer.core.formats import jsonload
+from pyrometer.core.formats import chrome_cpu_samples, jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
 from pyrometer.core.formats.speedscope import clean_floats
 from pyrometer.core.formats.stackbuild import (
@@ -53,6 +62,7 @@ _PH_KEY = re.compile(rb'"ph"\s*:\s*"[A-Za-z]"')
 _MAX_US = 4e15  # ~127 years: ts and ts + dur still fit int64 nanoseconds
 _PHASES = frozenset(("X", "B", "E", "M"))
 _NUMBER = (int, float)  # exact types: bool is not a time
+_PATHLIKE = re.compile(r"[/\\.<~]")  # what a location in "name (location)" looks like
 _GAP_S = 1e-9  # exporter: samples closer than 1 ns are back to back
 
 
@@ -84,7 +94,7 @@ def _key(ev: dict[str, Any], where: str) -> tuple[Any, Any]:
 class _Spans:
     """Spans of one thread as parallel lists (start µs, end µs, frame, file order)."""
 
-    __slots__ = ("ends", "frames", "last", "open", "order", "starts")
+    __slots__ = ("ends", "frames", "last", "open", "order", "starts", "unfinished")
 
     def __init__(self) -> None:
         self.starts: list[float] = []
@@ -92,6 +102,7 @@ class _Spans:
         self.frames: list[int] = []
         self.order: list[int] = []
         self.open: list[tuple[int, float]] = []  # B events awaiting their E: (frame, start)
+        self.unfinished: list[tuple[int, float, int]] = []  # X events without dur: (frame, start, order)
         self.last = -math.inf  # latest timestamp seen on this thread
 
     def add(self, start: float, end: float, frame: int, order: int) -> None:
@@ -259,6 +270,19 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     profile = Profile(UNIT_SAMPLES if samples_unit else UNIT_SECONDS, "chrome_trace")
     if isinstance(other, dict):
         profile.meta.update({k: v for k, v in other.items() if isinstance(v, (str, int, float))})
+    if chrome_cpu_samples.has_samples(events):
+        chrome_cpu_samples.load_samples(events, path, profile)
+        return profile
+    profile.meta["traced"] = True  # spans of calls: the samples below are their self-time pieces
+    meta = doc.get("viztracer_metadata") if isinstance(doc, dict) else None
+    if isinstance(meta, dict) and meta.get("overflow") is True:
+        profile.notices.append(
+            {
+                "level": "warning",
+                "message": f"{path}: VizTracer's ring buffer wrapped, so the trace misses the start of the run "
+                "and outer functions look like self time (record again with a larger --tracer_entries)",
+            }
+        )
 
     frame_ids: dict[str, int] = {}
     threads: dict[tuple[Any, Any], _Spans] = {}
@@ -266,10 +290,18 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     process_names: dict[Any, str] = {}
 
     located: dict[tuple[str, str, int], int] = {}
+    at_line: dict[tuple[str, int], int] = {}
 
     def frame_of(name: Any, args: Any, where: str) -> int:
         if not isinstance(name, str):
             raise FormatError(f"{where}: event has no name")
+        current = args.get("line") if isinstance(args, dict) and "filename" not in args else None
+        if type(current) is int and 0 < current <= INT32_MAX:  # our export: label has the def line, args the current one
+            fr = at_line.get((name, current))
+            if fr is None:
+                func, file, lno = split_label(name)
+                fr = at_line[(name, current)] = profile.intern_frame(func, file, current, lno)
+            return fr
         if isinstance(args, dict) and isinstance(args.get("filename"), str):
             # py-spy's chrometrace: bare function name, location in args
             line = args.get("line")
@@ -282,6 +314,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         fr = frame_ids.get(name)
         if fr is None:
             func, file, lno = split_label(name)
+            if not lno and not _PATHLIKE.search(file):  # "PyTorch Profiler (0)" is a name, not a file
+                func, file = name, ""
             fr = frame_ids[name] = profile.intern_frame(func, file, lno, lno)
         return fr
 
@@ -315,6 +349,11 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             ts = _number(ev, "ts", f"{path}: trace event {n}")
         if ph == "X":
             dur: Any = ev.get("dur")
+            if dur is None and "dur" not in ev:  # unfinished when the recording stopped
+                spans.unfinished.append((frame_of(ev.get("name"), ev.get("args"), f"{path}: trace event {n}"), ts, n))
+                if ts > spans.last:
+                    spans.last = ts
+                continue
             if type(dur) not in _NUMBER or not 0 <= dur <= _MAX_US:
                 dur = _number(ev, "dur", f"{path}: trace event {n}")
                 if dur < 0:
@@ -344,11 +383,24 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     if progress:
         progress(0.6)
 
-    # "B" without "E": the span lasts until the thread's last timestamp.
+    # "B" without "E", and "X" without "dur": the span lasts until the thread's last timestamp.
+    unfinished = 0
     for spans in threads.values():
+        for frame, start, order in spans.unfinished:
+            spans.add(start, max(spans.last, start), frame, order)
+        unfinished += len(spans.unfinished)
         while spans.open:
             frame, start = spans.open.pop()
             spans.add(start, max(spans.last, start), frame, len(events))
+    if unfinished:
+        profile.notices.append(
+            {
+                "level": "info",
+                "message": f"{path}: {unfinished} unfinished event{'s' if unfinished != 1 else ''} "
+                "(X without dur) closed at their thread's last timestamp",
+            }
+        )
+    profile.meta["trace_events"] = sum(len(s.starts) for s in threads.values())
     all_starts = [min(s.starts) for s in threads.values() if s.starts]
     if not all_starts:
         raise FormatError(f"{path}: no complete (X) or begin/end (B/E) events")
@@ -388,8 +440,11 @@ def _write(profile: Profile, path: Path) -> None:
     ]
     n = len(profile.samples)
     if n:
-        names = [  # JSON-escaped once per frame
-            _json(frame_label(profile.func_name[f], profile.func_file[f], line))
+        # JSON-escaped once per frame: VizTracer's label with the def line (a function's identity),
+        # and the executing line in args when it differs, so a round trip keeps both
+        names = [
+            _json(frame_label(profile.func_name[f], profile.func_file[f], profile.func_line[f]))
+            + (f',"args":{{"line":{line}}}' if profile.func_file[f] and line > 0 and line != profile.func_line[f] else "")
             for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
         ]
         thread_col = profile.samples["thread"]

@@ -13,9 +13,10 @@ at a synthetic time equal to the number of samples before it in the file, so
 the file order is kept. Unit: samples.
 
 Export writes one line per distinct (thread, stack), sorted, with integer
-counts: sample counts for "samples" profiles, and integer **microseconds** of
-weight for "seconds" profiles (flamegraph.pl needs integers; microseconds keep
-sub-millisecond samples visible). Stacks get a py-spy style `thread (ID): NAME`
+counts: sample counts (the count weights of a "samples" profile, the number of
+samples of a sampled "seconds" profile, as py-spy writes them). A profile with
+no samples (call statistics, trace events) has only time: it is written as
+integer microseconds (flamegraph.pl needs integers), which `convert` says. Stacks get a py-spy style `thread (ID): NAME`
 first frame only when the profile has more than one thread, so single-thread
 output stays plain flamegraph input.
 """
@@ -134,8 +135,14 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     return profile
 
 
+def has_samples(profile: Profile) -> bool:
+    """True when the profile's rows are stack samples, not pieces of spans or an estimated tree."""
+    return not (profile.meta.get("deterministic") or profile.meta.get("traced") or profile.meta.get("tree_estimated"))
+
+
 def _write(profile: Profile, path: Path) -> None:
     n = len(profile.samples)
+    counts_samples = profile.unit == UNIT_SECONDS and has_samples(profile)
     scale = 1e6 if profile.unit == UNIT_SECONDS else 1.0
     paths = stack_paths(profile, used_stacks(profile))
     labels = [
@@ -148,8 +155,11 @@ def _write(profile: Profile, path: Path) -> None:
         width = len(profile.stacks) + 1
         key = thread_index.ravel().astype(np.int64) * width + (profile.samples["stack"].astype(np.int64) + 1)
         keys, inverse = np.unique(key, return_inverse=True)  # 1-D: far faster than unique rows
-        sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(keys))
-        counts = np.rint(sums * scale).astype(np.int64)
+        if counts_samples:  # one sample per row: count them, whatever time each stands for
+            counts = np.bincount(inverse.ravel(), minlength=len(keys)).astype(np.int64)
+        else:
+            sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(keys))
+            counts = np.rint(sums * scale).astype(np.int64)
         multi = len(tids) > 1
         pairs = zip(tids[keys // width].tolist(), (keys % width - 1).tolist(), strict=True)
         for (tid, sid), count in zip(pairs, counts.tolist(), strict=True):

@@ -11,7 +11,10 @@ Quirks handled: yappi writes the first two numbers the other way round
 smaller of the two; the old `profile` module stores plain call counts as
 caller values (their times are estimated from the callee's by call share);
 cProfile names built-ins `('~', 0, '<built-in method time.sleep>')`, which
-becomes a function of that name with an empty file (and `~` again on export).
+becomes a function of that name with an empty file (and `~` again on export);
+the `profile` module of CPython 3.8-3.10 keys the code object it was asked to
+run as `('profile', 0, <code>)`, which reads as the code's name (decoded as
+plain data by `safe_marshal`, never constructed).
 The function table is exact; the call tree is an estimate (see
 `deterministic`). Export writes plain tuples and dicts with `marshal.dumps`,
 so `pstats.Stats(path)` reads the result.
@@ -86,6 +89,8 @@ class _Shape(ValueError):
 def _name(v: Any, what: str) -> str:
     if isinstance(v, str):
         return v
+    if isinstance(v, safe_marshal.CodeInfo):  # `profile` module, 3.8-3.10: a code object as the name
+        return v.name
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
     raise _Shape(f"{what} is {type(v).__name__}, not a string")

@@ -21,7 +21,15 @@ back-references):
 - `(` tuple, `)` small tuple, `[` list, `{` dict (pairs until `0`)
 - `r` back-reference to an earlier flagged object
 
-Refused: code objects (`c`), sets, frozensets, complex numbers, Ellipsis,
+Code objects (`c`): the old `profile` module (CPython 3.8-3.10) stores one as
+a function name when it profiled a compiled code object. Such a value is read
+field by field as plain data and returned as a `CodeInfo` (name, file, first
+line, qualified name): no code object is ever constructed. Its constants may
+hold sets, frozensets, complex numbers and Ellipsis, which are read as plain
+data there and only there. Layouts: 3.8-3.10 (six int32 fields), 3.11+ (five
+and a qualified name), 3.7 (five); the first that parses wins.
+
+Refused: sets, frozensets, complex numbers, Ellipsis (outside code objects),
 StopIteration, the obsolete `I`, unknown codes, and anything left over after
 the top-level value.
 
@@ -40,7 +48,7 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any
+from typing import Any, NamedTuple
 
 FLAG_REF = 0x80
 DEFAULT_MAX_DEPTH = 32
@@ -50,8 +58,31 @@ _SIZE_CAP = 1 << 62
 
 _UNFINISHED = object()  # placeholder in the reference table while a container is read
 
+_IN_CODE_ONLY = {ord("<"), ord(">"), ord("x"), ord("y"), ord(".")}  # plain data inside a code object's constants
+_OBJ, _INT = "obj", "int"
+# (leading int32 count, then the fields after them) for each code-object layout we can read
+_CODE_LAYOUTS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    # 3.8-3.10: argcount posonly kwonly nlocals stacksize flags | code consts names varnames freevars
+    # cellvars filename name firstlineno lnotab
+    (6, ("code", "consts", "names", "varnames", "freevars", "cellvars", "filename", "name", "firstlineno", "lnotab")),
+    # 3.11+: argcount posonly kwonly stacksize flags | code consts names localsplusnames localspluskinds
+    # filename name qualname firstlineno linetable exceptiontable
+    (5, ("code", "consts", "names", "lpnames", "lpkinds", "filename", "name", "qualname", "firstlineno", "linetable", "exctable")),
+    # 3.7: argcount kwonly nlocals stacksize flags | as 3.8
+    (5, ("code", "consts", "names", "varnames", "freevars", "cellvars", "filename", "name", "firstlineno", "lnotab")),
+)
+
+
+class CodeInfo(NamedTuple):
+    """What a profile needs of a marshalled code object, as plain data."""
+
+    name: str
+    filename: str
+    firstlineno: int
+    qualname: str
+
+
 _REFUSED = {
-    ord("c"): "code object",
     ord("<"): "set",
     ord(">"): "frozenset",
     ord("x"): "complex number",
@@ -85,6 +116,7 @@ class _Reader:
         self.refs: list[Any] = []
         self.ref_depth: list[int] = []
         self.ref_size: list[int] = []
+        self.in_code = 0  # > 0 while reading a code object's fields
 
     # ------------------------------------------------------------ primitives
     def fail(self, why: str, at: int | None = None) -> MarshalError:
@@ -175,6 +207,10 @@ class _Reader:
             return self.read_dict(flagged, level)
         if t == 0x30:  # 0
             raise self.fail("unexpected end-of-dict marker", at)
+        if t == 0x63:  # c
+            return self.read_code(flagged, level, at)
+        if self.in_code and t in _IN_CODE_ONLY:
+            return self.read_code_constant(t, flagged, level)
         if t in _REFUSED:
             raise self.fail(f"{_REFUSED[t]} not allowed in a profile file", at)
         value = self.read_scalar(t, at)
@@ -211,6 +247,61 @@ class _Reader:
         if t in (0x7A, 0x5A):  # z Z
             return self.raw(self.count("string length", width=1), "string").decode("latin-1")
         raise self.fail(f"unknown type code 0x{t:02x}", at)
+
+    def read_code(self, flagged: bool, level: int, at: int) -> tuple[Any, int, int]:
+        """A code object's fields as plain data (see the module docstring); never a code object."""
+        idx = self.reserve(flagged)
+        start, n_refs = self.pos, len(self.refs)
+        errors: list[str] = []
+        for n_ints, fields in _CODE_LAYOUTS:
+            self.pos = start
+            del self.refs[n_refs:], self.ref_depth[n_refs:], self.ref_size[n_refs:]
+            try:
+                info = self.read_code_fields(n_ints, fields, level)
+            except MarshalError as exc:
+                errors.append(str(exc))
+                continue
+            self.settle(idx, info, 1, 1)
+            return info, 1, 1
+        raise self.fail(f"code object in no known layout ({errors[0]})", at)
+
+    def read_code_fields(self, n_ints: int, fields: tuple[str, ...], level: int) -> CodeInfo:
+        for _ in range(n_ints):
+            self.int32("code object field")
+        if self.pos >= self.end or self.data[self.pos] & ~FLAG_REF != 0x73:
+            raise self.fail("code object without bytecode where expected")
+        got: dict[str, Any] = {}
+        self.in_code += 1
+        try:
+            for name in fields:
+                got[name] = self.int32("first line") if name == "firstlineno" else self.read(level + 1)[0]
+        finally:
+            self.in_code -= 1
+        filename, fname = got["filename"], got["name"]
+        qualname = got.get("qualname", fname)
+        if not all(isinstance(v, str) for v in (filename, fname, qualname)):
+            raise self.fail("code object whose name or file is not a string")
+        if not isinstance(got["code"], bytes) or not isinstance(got["consts"], tuple):
+            raise self.fail("code object with malformed bytecode or constants")
+        return CodeInfo(fname, filename, int(got["firstlineno"]), qualname)
+
+    def read_code_constant(self, t: int, flagged: bool, level: int) -> tuple[Any, int, int]:
+        """Sets, complex numbers and Ellipsis, which only code constants hold: read as plain data."""
+        idx = self.reserve(flagged)
+        value: Any
+        if t in (0x3C, 0x3E):  # < >  set, frozenset: kept as a tuple
+            items = [self.read(level + 1)[0] for _ in range(self.count("set size"))]
+            value = tuple(items)
+        elif t == 0x79:  # y  binary complex
+            self.need(16, "complex")
+            value = _DOUBLE.unpack_from(self.data, self.pos) + _DOUBLE.unpack_from(self.data, self.pos + 8)
+            self.pos += 16
+        elif t == 0x78:  # x  complex as two float texts
+            value = tuple(self.raw(self.count("float text length", width=1), "float text") for _ in range(2))
+        else:  # .  Ellipsis
+            value = "..."
+        self.settle(idx, value, 1, 1)
+        return value, 1, 1
 
     def read_long(self, at: int) -> int:
         n = self.int32("long size")

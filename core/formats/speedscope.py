@@ -6,7 +6,10 @@ and `evented` (pyinstrument: open/close events with an `at` time). Each
 speedscope profile becomes one thread. Time units become seconds; `none` and
 `bytes` profiles make a "samples" profile whose weights are kept as written.
 Sampled files carry no timestamps, so sample times are the running sum of the
-weights from `startValue`. Evented profiles become one weighted sample per
+weights from `startValue` (and the profile has no time axis). A frame's
+`line` is the line it ran (py-spy) or its function's first line
+(pyinstrument); our export adds `def_line` when the two differ, so a round
+trip keeps both the functions and each frame's line. Evented profiles become one weighted sample per
 self-time segment (time = segment start, weight = its length), so every
 function's self and total time is exactly what the events say.
 
@@ -188,6 +191,9 @@ def _intern_frames(profile: Profile, frames: Any, path: Path, executing_lines: b
         line = fr.get("line")
         line_no = int(line) if isinstance(line, (int, float)) and not isinstance(line, bool) and 0 <= line < 2**31 else 0
         firstline = 0 if executing_lines else line_no
+        def_line = fr.get("def_line")  # our export: "line" is where the frame was, this where its function starts
+        if type(def_line) is int and 0 <= def_line < 2**31:
+            firstline = def_line
         fmap.append(profile.intern_frame(fr["name"], file if isinstance(file, str) else "", line_no, firstline))
     return fmap
 
@@ -307,8 +313,9 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         units.append(unit)
     all_time = bool(units) and all(u in TIME_UNITS for u in units)
     profile = Profile(UNIT_SECONDS if all_time else UNIT_SAMPLES, "speedscope")
-    if not all_time:
-        profile.meta["timeless"] = True  # times come from running sums of counts
+    if not all_time or not any(isinstance(p, dict) and p.get("type") == "evented" for p in profiles):
+        # sampled profiles carry weights, not timestamps: their times are running sums, no time axis
+        profile.meta["timeless"] = True
     for key in ("name", "exporter"):
         if isinstance(doc.get(key), str):
             profile.meta[key] = doc[key]
@@ -395,12 +402,15 @@ def _write(profile: Profile, path: Path) -> None:
     seconds = profile.unit == UNIT_SECONDS
     frames_func = profile.frames["func"].tolist()
     frames_line = profile.frames["line"].tolist()
-    shared_frames = [
+    shared_frames: list[dict[str, Any]] = [
         {"name": profile.func_name[f], "file": profile.func_file[f], "line": line}
         if profile.func_file[f]
         else {"name": profile.func_name[f]}
         for f, line in zip(frames_func, frames_line, strict=True)
     ]
+    for fr, f in zip(shared_frames, frames_func, strict=True):
+        if "file" in fr and profile.func_line[f] != fr["line"]:
+            fr["def_line"] = profile.func_line[f]  # a function is its def line; "line" is the frame's own
     paths = stack_paths(profile, used_stacks(profile))
     empty: list[int] = []
     n = len(profile.samples)

@@ -15,10 +15,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pyrometer.core.analysis.functions import function_table
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.formats.registry import Exporter
-from pyrometer.core.model import Profile
+from pyrometer.core.model import UNIT_SAMPLES, Profile
 
 CSV_COLUMNS = (
     "name",
@@ -43,6 +45,21 @@ def is_deterministic(profile: Profile) -> bool:
     if profile.meta.get("deterministic"):
         return True
     return profile.func_stats is not None and profile.sample_count == 0
+
+
+def is_traced(profile: Profile) -> bool:
+    """True for trace events (VizTracer, DevTools timelines): spans of calls, whose pieces are no samples."""
+    return bool(profile.meta.get("traced"))
+
+
+def sample_total(profile: Profile) -> int | None:
+    """How many stack samples the profile holds, as `stats` and the status bar say it; None when it
+    holds none (call statistics, trace events). A row of a "samples" profile may stand for several."""
+    if is_deterministic(profile) or is_traced(profile):
+        return None
+    if profile.unit == UNIT_SAMPLES:
+        return round(float(profile.samples["weight"].sum(dtype=np.float64)))
+    return profile.sample_count
 
 
 def function_rows(profile: Profile, sel: Selection | None = None, top: int | None = None) -> tuple[list[dict[str, Any]], float]:
@@ -111,7 +128,7 @@ def table_document(profile: Profile) -> dict[str, Any]:
         "source_format": profile.source_format,
         "unit": profile.unit,
         "total": total,
-        "samples": None if is_deterministic(profile) else profile.sample_count,
+        "samples": sample_total(profile),
         "functions": rows,
     }
 

@@ -222,8 +222,9 @@ def test_tree_properties(rows: list[tuple[list[int], int, int]], a: int, b: int)
     assert tree.total == pytest.approx(weights) and inv.total == pytest.approx(weights)
     assert tree.self_weight.sum() == pytest.approx(tree.total)
     assert inv.self_weight.sum() == pytest.approx(inv.total)
-    assert int(inv.self_count.sum()) == len(rows)
-    assert int(tree.count[0]) == len(rows) == int(inv.count[0])
+    # a row of a "samples" profile stands for its weight in samples (issue 10: counts are samples)
+    assert int(inv.self_count.sum()) == weights
+    assert int(tree.count[0]) == weights == int(inv.count[0])
     assert (tree.parent[1:] < np.arange(1, tree.node_count)).all()
     for node in range(tree.node_count):
         kids = tree.children(node)

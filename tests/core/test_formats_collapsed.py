@@ -99,7 +99,7 @@ def test_round_trip(raw_threads: Path, raw_plain: Path, tmp_path: Path) -> None:
             assert got == want
 
 
-def test_seconds_profile_exports_integer_microseconds(tmp_path: Path) -> None:
+def test_seconds_profile_exports_sample_counts(tmp_path: Path) -> None:
     p = Profile(unit="seconds")
     a = p.intern_frame("a", "m.py", 1)
     b = p.intern_frame("b;x", "m.py", 5)
@@ -108,7 +108,8 @@ def test_seconds_profile_exports_integer_microseconds(tmp_path: Path) -> None:
     p.finish()
     out = tmp_path / "s.folded"
     export_profile(p, out)
-    assert out.read_text().splitlines() == ["a (m.py:1) 10000", "a (m.py:1);b:x (m.py:5) 5000"]
+    # sample counts, not microseconds (issue 10: they read back as millions of "samples")
+    assert out.read_text().splitlines() == ["a (m.py:1) 1", "a (m.py:1);b:x (m.py:5) 2"]
 
 
 def test_brendan_gregg_format_comments_and_blank_lines(tmp_path: Path) -> None:

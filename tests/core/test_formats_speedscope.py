@@ -125,10 +125,12 @@ def test_pyspy_round_trip_every_exporter(pyspy_file: Path, tmp_path: Path) -> No
         export_profile(p, out)
         q = load_profile(out)
         after = model_by_name(q)
-        if name.endswith(".collapsed"):  # integer microseconds for a seconds profile
+        if name.endswith(".collapsed"):  # sample counts (issue 10), not microseconds
             assert q.unit == "samples"
-            after = Counter({k: v * 1e-6 for k, v in after.items()})
-            assert_counters_close(after, before, rel=1e-3)
+            counts: Counter[tuple[str, tuple[str, ...]]] = Counter()
+            for t, s in zip(p.samples["thread"].tolist(), p.samples["stack"].tolist(), strict=True):
+                counts[(p.threads[t].name, tuple(p.frame_label(f) for f in p.stack_frames(s)))] += 1
+            assert_counters_close(after, counts)
         elif name.endswith(".trace.json"):  # samples without frames leave no span
             assert_counters_close(after, non_empty, rel=1e-4)
         else:
@@ -283,6 +285,6 @@ def test_export_of_samples_profile_says_none(tmp_path: Path) -> None:
     export_profile(p, out)
     doc = json.loads(out.read_text())
     assert doc["profiles"][0]["unit"] == "none" and doc["profiles"][0]["weights"] == [1.0, 4.0]
-    assert doc["shared"]["frames"][0] == {"name": "a", "file": "a.py", "line": 3}
+    assert doc["shared"]["frames"][0] == {"name": "a", "file": "a.py", "line": 3, "def_line": 1}  # issue 10: both lines
     q = load_profile(out)
     assert q.unit == "samples" and float(q.samples["weight"].sum()) == 5.0
