@@ -172,6 +172,7 @@ def build_summary(
     sel = make_selection(thread, t_from, t_to)
     deterministic = is_deterministic(profile)
     all_rows, total = function_rows(profile, sel)
+    trace_clock = profile.func_stats.clock if all_rows and "traced_self" in all_rows[0] and profile.func_stats else None
     rows = all_rows if top is None else all_rows[:top]
     selected = None if deterministic else _selected_samples(profile, sel)
     duration = profile.duration()
@@ -193,6 +194,7 @@ def build_summary(
         "total": total,
         "selection": {"thread": thread, "from_s": t_from, "to_s": t_to} if sel is not None else None,
         "threads": threads,
+        "trace_clock": trace_clock,
         "functions_count": len(all_rows),
         "functions": rows,
         "loop": loop_summary(profile, sel),
@@ -235,6 +237,17 @@ def fmt_amount(value: float | None, unit: str, width: int = 0) -> str:
     else:
         text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     return text.rjust(width)
+
+
+def _per_call(value: float | None, width: int) -> str:
+    """Seconds per call in a unit that keeps three digits (µs calls are common)."""
+    if value is None:
+        return "-".rjust(width)
+    if value >= 1.0:
+        return f"{value:.3f} s".rjust(width)
+    if value >= 1e-3:
+        return f"{value * 1e3:.3f} ms".rjust(width)
+    return f"{value * 1e6:.3f} us".rjust(width)
 
 
 def location(name: str, file: str | None, line: int | None) -> str:
@@ -289,13 +302,27 @@ def render_text(data: dict[str, Any]) -> str:
     count = data.get("functions_count", shown)
     lines.append(f"   ordered by self {unit_label}; {shown} of {count} functions")
     lines.append("")
-    head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}  function (file:line)"
+    clock = data.get("trace_clock")
+    if clock:
+        lines.append(
+            f"   self/total: sampled wall time; calls, {clock} self, {clock} total, {clock}/call: exact (trace mode, "
+            f"{clock} clock, whole run); task wall/call: created to ended, awaits included"
+        )
+        lines.append("")
+    extra = f" {clock + ' self':>10} {clock + ' total':>10} {clock + '/call':>10} {'task wall/call':>14}" if clock else ""
+    head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}{extra}  function (file:line)"
     lines.append(head)
     for r in data["functions"]:
         calls = "-" if r["calls"] is None else f"{r['calls']:,}"
+        traced = ""
+        if clock:
+            traced = (
+                f" {fmt_amount(r.get('traced_self'), UNIT_SECONDS, 10)} {fmt_amount(r.get('traced_total'), UNIT_SECONDS, 10)}"
+                f" {_per_call(r.get('per_call'), 10)} {_per_call(r.get('task_wall_per_call'), 14)}"
+            )
         lines.append(
             f"{fmt_amount(r['self'], unit, 10)} {r['self_pct']:5.1f}% {fmt_amount(r['total'], unit, 10)} "
-            f"{r['total_pct']:5.1f}% {calls:>9}  {location(r['name'], r['file'], r['line'])}"
+            f"{r['total_pct']:5.1f}% {calls:>9}{traced}  {location(r['name'], r['file'], r['line'])}"
         )
     if not data["functions"]:
         lines.append("   (no samples in the selection)")
