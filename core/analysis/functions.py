@@ -103,15 +103,18 @@ def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
     return _finish(func, self_t[func], total_t[func], zeros, zeros.copy(), c, per_call, total)
 
 
-def _place_map(profile: Profile, fs: FuncStats) -> np.ndarray:
+def stats_func_ids(profile: Profile, fs: FuncStats) -> np.ndarray:
     """Function id per stats row, moved to the sampled function defined at the same place.
 
     yappi names a method by the class it was called on (`EpollSelector.register`)
     where the code object says the class that defines it
     (`_PollLikeSelector.register`): same file and first line, one function.
     """
-    func = fs.func.astype(np.int64).copy()
-    in_stats = set(func.tolist())
+    return _moved(profile, fs.func.astype(np.int64), set(fs.func.tolist()))
+
+
+def _moved(profile: Profile, ids: np.ndarray, in_stats: set[int]) -> np.ndarray:
+    func = ids.copy()
     by_place: dict[tuple[str, int], list[int]] = {}
     for f, (file, line) in enumerate(zip(profile.func_file, profile.func_line, strict=True)):
         if line > 0 and f not in in_stats:
@@ -121,6 +124,15 @@ def _place_map(profile: Profile, fs: FuncStats) -> np.ndarray:
         if others is not None and len(others) == 1:
             func[row] = others[0]
     return func
+
+
+def stats_edge_ids(profile: Profile, fs: FuncStats) -> tuple[np.ndarray, np.ndarray]:
+    """(caller, callee) function ids of the statistics' edges, moved as `stats_func_ids` moves rows."""
+    in_stats = set(fs.func.tolist())
+    return (
+        _moved(profile, fs.edge_caller.astype(np.int64), in_stats),
+        _moved(profile, fs.edge_callee.astype(np.int64), in_stats),
+    )
 
 
 def _task_wall_per_call(profile: Profile, funcs: np.ndarray) -> np.ndarray:
@@ -188,7 +200,7 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
         fs = None  # trace statistics are whole-run, all-thread figures: unknown in a part
     present = total_c > 0
     if fs is not None:
-        stats_func = _place_map(view, fs)
+        stats_func = stats_func_ids(view, fs)
         n = max(nf, int(stats_func.max(initial=-1)) + 1)
         s_present = np.zeros(n, bool)
         s_present[stats_func] = True

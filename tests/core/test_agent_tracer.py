@@ -173,6 +173,7 @@ def test_trace_mode_samples_and_adds_exact_cpu_statistics(tmp_path: Path) -> Non
     times overlap; now it samples as sample mode does and adds exact CPU statistics."""
     import json
 
+    from pyrometer.core.analysis.callers import callers_callees
     from pyrometer.core.analysis.functions import function_table
 
     p, out = run_target(EXACT, tmp_path)
@@ -198,3 +199,6 @@ def test_trace_mode_samples_and_adds_exact_cpu_statistics(tmp_path: Path) -> Non
     row = table.row_of(int(fs.func[rows["waiter"]]))
     assert table.calls[row] == 2
     assert 0.1 <= table.task_wall_per_call[row] < 0.3  # a coroutine's wall per call includes its awaits
+    cc = callers_callees(p, int(fs.func[rows["counted"]]))
+    assert {p.func_name[f]: n for f, n in cc.caller_calls.items()} == {"worker": 42, "<lambda>": 5, "waiter": 2}
+    assert {p.func_name[f] for f, _, _ in cc.callers} >= {"worker", "<lambda>", "waiter"}  # unsampled edges listed too
