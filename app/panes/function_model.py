@@ -25,7 +25,7 @@ from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.app.panes.rows_model import RowsTableModel
 from pyrometer.core.analysis.functions import FunctionTable
 
-COLUMNS = ("Function", "Self", "Self %", "Total", "Total %", "Samples", "Calls", "Per call", "Location")
+COLUMNS: tuple[str, ...] = ("Function", "Self", "Self %", "Total", "Total %", "Samples", "Calls", "Per call", "Location")
 COLUMNS += ("Traced self", "Traced total", "Wall/call (tasks)")  # trace mode's exact columns (hidden otherwise)
 COL_FUNCTION, COL_SELF, COL_SELF_PCT, COL_TOTAL, COL_TOTAL_PCT, COL_SAMPLES, COL_CALLS, COL_PER_CALL, COL_LOCATION = range(9)
 COL_TRACED_SELF, COL_TRACED_TOTAL, COL_TASK_WALL = range(9, 12)
