@@ -11,8 +11,9 @@ deterministic sources), `total` (the sum self/total percentages refer to),
 per_call, samples, self_samples}] sorted by self (first --top N; 0 = all),
 `functions_count`, `loop` (null | {probes, lag_ms: {p50, p95, p99, max, mean},
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
-callback}]}), `tasks` (null | {created, states, list: [{id, name, parent,
-state, coroutine, created_s, ended_s, exception}]}), `selection`,
+callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
+the range), states (as of the range's end), in_range, list: [{id, name,
+parent, state, coroutine, created_s, ended_s, exception}]}), `selection`,
 `dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`.
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
-from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.formats.tables import function_rows, is_deterministic
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
@@ -40,7 +41,7 @@ def make_selection(thread: int | None, t_from: float | None, t_to: float | None)
 
 def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> list[dict[str, Any]]:
     """Every thread with its sample count in the time range (the thread filter does not hide threads)."""
-    idx = sample_indices(profile, Selection(t_from, t_to))
+    idx, _ = clipped_samples(profile, Selection(t_from, t_to))  # samples whose span overlaps the range
     counts: dict[int, int] = {}
     if profile.sample_count:
         threads = profile.samples["thread"][idx]
@@ -117,17 +118,27 @@ def blocking_row(profile: Profile, start: float, duration: float, stack: int, th
     }
 
 
-def task_summary(profile: Profile) -> dict[str, Any] | None:
+def task_summary(profile: Profile, t_from: float | None = None, t_to: float | None = None) -> dict[str, Any] | None:
+    """Tasks alive in the time range, with their states as of its end (`created`: created in it)."""
     if not profile.tasks:
         return None
     rows = []
+    created_in = 0
     for t in sorted(profile.tasks.values(), key=lambda t: (t.created if t.created is not None else math.inf, t.id)):
+        if t_to is not None and t.created is not None and t.created >= t_to:
+            continue  # not yet created
+        if t_from is not None and t.ended is not None and t.ended < t_from:
+            continue  # over before the range
+        if t_from is None or (t.created is not None and t.created >= t_from):
+            created_in += 1
+        ended_by_then = t.ended is not None and (t_to is None or t.ended < t_to)
+        state = t.state if ended_by_then or t_to is None else "pending"
         rows.append(
             {
                 "id": t.id,
                 "name": t.name,
                 "parent": t.parent,
-                "state": t.state,
+                "state": state,
                 "coroutine": t.coro,
                 "created_s": t.created,
                 "ended_s": t.ended,
@@ -138,7 +149,8 @@ def task_summary(profile: Profile) -> dict[str, Any] | None:
     for r in rows:
         state = str(r["state"])
         states[state] = states.get(state, 0) + 1
-    return {"created": len(rows), "states": states, "list": rows}
+    ranged = t_from is not None or t_to is not None
+    return {"created": created_in, "alive": len(rows), "states": states, "list": rows, "in_range": ranged}
 
 
 def looks_sampled(profile: Profile) -> bool:
@@ -198,7 +210,7 @@ def build_summary(
         "functions_count": len(all_rows),
         "functions": rows,
         "loop": loop_summary(profile, sel),
-        "tasks": task_summary(profile),
+        "tasks": task_summary(profile, t_from, t_to),
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "effective_rate_hz": rate,
         "telemetry": profile.telemetry or None,
@@ -211,7 +223,7 @@ def build_summary(
 def _selected_samples(profile: Profile, sel: Selection | None) -> int:
     """Stack samples in the selection. Where the unit is samples a row may stand for
     several (collapsed stacks carry a count), so the weights are the count."""
-    idx = sample_indices(profile, sel)
+    idx, _ = clipped_samples(profile, sel)
     if profile.unit == UNIT_SAMPLES:
         return round(float(profile.samples["weight"][idx].sum(dtype=np.float64)))
     if isinstance(idx, slice):
@@ -347,7 +359,10 @@ def render_text(data: dict[str, Any]) -> str:
     if tasks:
         states = ", ".join(f"{n} {s}" for s, n in sorted(tasks["states"].items()))
         lines.append("")
-        lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
+        if tasks.get("in_range"):
+            lines.append(f"asyncio tasks: {tasks['alive']} alive in the range, {tasks['created']} created in it (at its end: {states})")
+        else:
+            lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(lines)
