@@ -99,3 +99,12 @@ def test_tasks_follow_the_range(stalled: Profile) -> None:
     assert inside["created"] == 0 and inside["alive"] == 1  # only main runs through the stall
     assert inside["states"] == {"pending": 1}
     assert "1 alive in the range, 0 created in it" in render_text(build_summary(stalled, t_from=t0, t_to=t1))
+
+
+def test_the_task_tree_of_a_range_holds_its_tasks(stalled: Profile) -> None:
+    from pyrometer.core.analysis.tasks import task_tree
+
+    t0, t1 = _stall(stalled)
+    assert len(task_tree(stalled, t1)) == 6  # as of the stall's end: main and the five quick ones (done)
+    tree = task_tree(stalled, t1, since=t0)
+    assert [n.coro for n in tree.values()] == ["main"] and tree[next(iter(tree))].state == "pending"
