@@ -108,3 +108,15 @@ def test_the_task_tree_of_a_range_holds_its_tasks(stalled: Profile) -> None:
     assert len(task_tree(stalled, t1)) == 6  # as of the stall's end: main and the five quick ones (done)
     tree = task_tree(stalled, t1, since=t0)
     assert [n.coro for n in tree.values()] == ["main"] and tree[next(iter(tree))].state == "pending"
+
+
+def test_the_html_report_of_a_range_holds_that_range(stalled: Profile) -> None:
+    from pyrometer.core.formats.html_report import render_report
+
+    t0, _ = _stall(stalled)
+    a, b = t0 + 0.02, t0 + 0.05
+    page = render_report(stalled, "stall", a, b)
+    assert "Part of the run: from" in page
+    assert "<div>blocking events</div><div>1</div>" in page  # the stall the range lies in
+    whole = render_report(stalled, "stall")
+    assert "Part of the run" not in whole
