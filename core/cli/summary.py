@@ -8,7 +8,10 @@ Keys: `format`, `unit` ("seconds" | "samples": what self/total measure),
 deterministic sources), `total` (the sum self/total percentages refer to),
 `threads` [{id, name, samples}] (all threads, counted in the time range),
 `functions` [{name, file, line, self, total, self_pct, total_pct, calls,
-per_call, samples, self_samples}] sorted by self (first --top N; 0 = all),
+per_call, samples, self_samples}, plus in trace mode traced_self, traced_total,
+task_wall_per_call] sorted by self (first --top N; 0 = all), `trace_clock`
+(null | "cpu" | "wall": the clock of traced_* and per_call; set for the whole
+run only),
 `functions_count`, `loop` (null | {probes, lag_ms: {p50, p95, p99, max, mean},
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
