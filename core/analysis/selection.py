@@ -52,7 +52,7 @@ def sample_indices(profile: Profile, sel: Selection | None = None) -> slice | np
 
 def samples_end_spans(profile: Profile) -> bool:
     """True when a sample's time ends the span its weight stands for (the agent's samples)."""
-    return "agent_version" in profile.meta
+    return profile.samples_end_spans
 
 
 def max_weight(profile: Profile) -> float:

@@ -341,3 +341,22 @@ def test_double_click_in_functions_shows_the_source(qtbot, window, tmp_path):
     fp.view.doubleClicked.emit(fp.model.index(row, 0))
     assert view.doc.profile.func_name[view.doc.selected_function] == "fetch"
     assert view.pane("Source") in list(view.visible_panes())
+
+
+def test_export_with_a_range_selected_writes_only_the_range(qtbot, window, tmp_path):
+    """File › Export wrote the whole profile whatever range was selected."""
+    from pyrometer.core.analysis.calltree import call_tree
+    from pyrometer.core.analysis.selection import Selection
+    from pyrometer.core.formats.recording import read_recording
+
+    path = make_file("pyro", tmp_path)
+    open_and_wait(qtbot, window, path)
+    doc = window.current_doc()
+    assert doc is not None
+    doc.set_range(0.195, 0.495)
+    out = tmp_path / "part.pyro"
+    assert window.export_profile(doc, out)
+    part, _ = read_recording(out)
+    want = call_tree(doc.profile, Selection(0.195, 0.495)).total
+    assert call_tree(part).total == pytest.approx(want, abs=1e-6) == pytest.approx(0.3, abs=1e-6)
+    assert "range" in window.statusBar().currentMessage()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,25 @@ def test_the_html_report_of_a_range_holds_that_range(stalled: Profile) -> None:
     assert "<div>blocking events</div><div>1</div>" in page  # the stall the range lies in
     whole = render_report(stalled, "stall")
     assert "Part of the run" not in whole
+
+
+def test_an_export_of_a_range_holds_that_range(stalled: Profile, tmp_path: Path) -> None:
+    """What the window exports with a range selected: the range, read back with the same numbers."""
+    from pyrometer.core.analysis.crop import crop
+    from pyrometer.core.formats.recording import write_profile
+
+    t0, t1 = _stall(stalled)
+    a, b = t0 - 0.15, t0 + 0.05  # from the idle time into the stall
+    out = tmp_path / "part.pyro"
+    write_profile(crop(stalled, a, b), out)
+    part, report = read_recording(out)
+    assert report.clean
+    ranged = build_summary(stalled, t_from=a, t_to=b)
+    whole_of_part = build_summary(part)
+    assert whole_of_part["total"] == pytest.approx(ranged["total"], abs=1e-6)
+    assert call_tree(part).total == pytest.approx(call_tree(stalled, Selection(a, b)).total, abs=1e-6)
+    main = _main_thread(stalled)
+    assert call_tree(part, Selection(threads=frozenset([main]))).total == pytest.approx(b - a, abs=1e-4)
+    assert len(whole_of_part["loop"]["blocking"]) == 1  # the stall it reaches into
+    assert whole_of_part["tasks"]["states"] == {"pending": 1}  # only main, still running at b
+    assert part.duration() <= t1 + 1e-9  # nothing after b but the stall it reaches into, kept whole
