@@ -136,29 +136,32 @@ def stats_edge_ids(profile: Profile, fs: FuncStats) -> tuple[np.ndarray, np.ndar
 
 
 def _task_wall_per_call(profile: Profile, funcs: np.ndarray) -> np.ndarray:
-    """Mean created-to-ended wall time of finished tasks whose coroutine has the function's name.
+    """Mean created-to-ended wall time of finished tasks whose coroutine is the function.
 
     This is a coroutine's time per call with its awaits included; only tasks
     say when a coroutine started and ended, so coroutines awaited directly
     (not wrapped in a task) stay unknown (nan), and so do names shared by
-    several functions.
+    several functions. Names match by their short form (analysis.identity):
+    a task names its coroutine `Class.method` where Python 3.9/3.10 frames say `method`.
     """
+    from pyrometer.core.analysis.identity import name_key
+
     out = np.full(len(funcs), np.nan)
     if not profile.tasks:
         return out
     lives: dict[str, list[float]] = {}
     for t in profile.tasks.values():
         if t.created is not None and t.ended is not None and t.coro:
-            lives.setdefault(t.coro, []).append(t.ended - t.created)
+            lives.setdefault(name_key(t.coro), []).append(t.ended - t.created)
     if not lives:
         return out
-    name_count: dict[str, int] = {}
-    for f in funcs.tolist():
-        name_count[profile.func_name[f]] = name_count.get(profile.func_name[f], 0) + 1
-    for i, f in enumerate(funcs.tolist()):
-        name = profile.func_name[f]
-        got = lives.get(name)
-        if got and name_count[name] == 1:
+    keys = [name_key(profile.func_name[f], profile.func_file[f]) for f in funcs.tolist()]
+    places: dict[str, set[tuple[str, int]]] = {}  # one function may have two ids (sampled and traced names)
+    for k, f in zip(keys, funcs.tolist(), strict=True):
+        places.setdefault(k, set()).add((profile.func_file[f], profile.func_line[f]))
+    for i, k in enumerate(keys):
+        got = lives.get(k)
+        if got and len(places[k]) == 1:
             out[i] = sum(got) / len(got)
     return out
 
