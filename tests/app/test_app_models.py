@@ -178,3 +178,15 @@ def test_function_model_shows_trace_columns_with_their_clock(qtmodeltester):
     assert model.data(model.index(row, COL_CALLS)) == "7"
     assert model.data(model.index(row, COL_TRACED_SELF)) != "–"
     assert function_table(p, Selection(t0=0.0, t1=0.5)).trace_clock is None  # whole-run figures: not in a range
+
+
+def test_caller_model_shows_exact_calls_beside_samples(qtmodeltester):
+    p = server_profile()
+    f = p.func_name.index("compute")
+    model = CallerCalleeModel("Callers")
+    model.set_rows([(f, 0.5, 50)], p.func_name, p.unit, 1.0, {f: 1234})
+    qtmodeltester.check(model, force_py=True)
+    assert model.headerData(4, Qt.Orientation.Horizontal) == "Calls"
+    assert model.data(model.index(0, 3)) == "50" and model.data(model.index(0, 4)) == "1,234"
+    model.set_rows([(f, 0.5, 50)], p.func_name, p.unit, 1.0)
+    assert model.data(model.index(0, 4)) == "–"  # sampled profiles know no calls
