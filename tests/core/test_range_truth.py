@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pyrometer.core.analysis.calltree import call_tree
@@ -143,3 +144,18 @@ def test_an_export_of_a_range_holds_that_range(stalled: Profile, tmp_path: Path)
     assert len(whole_of_part["loop"]["blocking"]) == 1  # the stall it reaches into
     assert whole_of_part["tasks"]["states"] == {"pending": 1}  # only main, still running at b
     assert part.duration() <= t1 + 1e-9  # nothing after b but the stall it reaches into, kept whole
+
+
+def test_the_timeline_draws_a_sample_over_the_span_it_stands_for(stalled: Profile) -> None:
+    """The agent's sample at t stands for the time since its thread's previous sample: drawn
+    from t - weight to t, not from t onwards (which put a stall's samples after the stall)."""
+    from pyrometer.core.analysis.spans import activity_runs, stack_chart
+
+    main = _main_thread(stalled)
+    rows = np.flatnonzero(stalled.samples["thread"] == main)
+    t, w = stalled.samples["time"][rows], stalled.samples["weight"][rows].astype(np.float64)
+    spans = stack_chart(stalled, main)
+    assert float(spans.end.max()) == pytest.approx(float(t[-1]))
+    assert float(spans.start.min()) == pytest.approx(float(t[0] - w[0]))
+    start, _, _ = activity_runs(stalled, main)
+    assert float(start[0]) == pytest.approx(float(t[0] - w[0]))  # the lanes begin where the first span does
