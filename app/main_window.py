@@ -327,15 +327,21 @@ class MainWindow(QMainWindow):
     def export_profile(self, doc: Document, path: str | Path, fmt_name: str | None = None) -> bool:
         from pyrometer.core.formats.registry import FormatError, export_profile
 
+        profile = doc.view_profile()
+        if doc.range is not None:  # a selected time range exports only what lies in it
+            from pyrometer.core.analysis.crop import crop
+
+            profile = crop(profile, *doc.range)
         try:
-            export_profile(doc.view_profile(), path, fmt_name)
+            export_profile(profile, path, fmt_name)
         except FormatError as exc:
             self.show_error("Cannot export", str(exc))
             return False
         except Exception as exc:
             self.show_error("Cannot export", f"{path}: {type(exc).__name__}: {exc}")
             return False
-        self.statusBar().showMessage(f"Exported {path}", 5000)
+        what = "" if doc.range is None else f" (the range {doc.range[0]:.3f}–{doc.range[1]:.3f} s)"
+        self.statusBar().showMessage(f"Exported {path}{what}", 5000)
         return True
 
     def export_image_dialog(self) -> None:

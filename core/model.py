@@ -421,6 +421,12 @@ class Profile:
         return not self.meta.get("timeless", False)
 
     @property
+    def samples_end_spans(self) -> bool:
+        """True when a sample's time ends the span its weight stands for: the agent weighs a
+        sample by the time since its thread's previous one. Imported files start it there."""
+        return "agent_version" in self.meta
+
+    @property
     def sample_count(self) -> int:
         return len(self.samples)
 
@@ -467,7 +473,7 @@ class Profile:
         if len(self.samples):
             t = self.samples["time"]
             ends.append(float(t.max()))
-            if self.unit == UNIT_SECONDS:
+            if self.unit == UNIT_SECONDS and not self.samples_end_spans:
                 ends.append(float((t + self.samples["weight"]).max()))
         if len(self.lag):
             ends.append(float(self.lag["time"].max()))

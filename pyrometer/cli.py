@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write a self-contained HTML report")
     p.add_argument("file")
     p.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+    p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS", help="report only this part of the run")
+    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
 
     p = sub.add_parser("record", help="profile a program (or --pid) headless into a .pyro recording")
     p.add_argument("-o", "--output", required=True, metavar="OUT.pyro")

@@ -395,7 +395,7 @@ class EventLoopPane(Pane):
         _, values = lag_values(self.doc.profile, sel)
         t0 = rng[0] if sel.t0 is None else sel.t0
         t1 = rng[1] if sel.t1 is None else sel.t1
-        in_range = [e for e in events if t0 <= e.start < t1]
+        in_range = [e for e in events if e.start < t1 and (e.start + e.duration > t0 or e.start >= t0)]  # overlapping
         ev = self.selected_event()
         if ev is not None and np.allclose(event_range(ev), rng):
             what = f"the {fmt.seconds(ev.duration)} stall at {fmt.clock(ev.start)}"

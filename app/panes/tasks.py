@@ -71,15 +71,21 @@ def await_point(profile: Profile, stack: int) -> str:
 
 
 def build_rows(
-    profile: Profile, t: float | None, states: frozenset[str], now: float | None = None, text: str = ""
+    profile: Profile,
+    t: float | None,
+    states: frozenset[str],
+    now: float | None = None,
+    text: str = "",
+    since: float | None = None,
 ) -> tuple[list[TaskRow], list[list[int]], dict[str, int]]:
     """Rows in tree order, children per row (index -1 = roots), and counts per state.
 
     A task is shown when its state is in `states` and its name or coroutine
     contains `text` (case-insensitive), or when a descendant is (so the tree
-    stays connected; such ancestors are marked `matches=False`).
+    stays connected; such ancestors are marked `matches=False`). `since`: a
+    range's start (tasks over before it are not the range's).
     """
-    nodes = task_tree(profile, t)
+    nodes = task_tree(profile, t, since)
     counts = dict.fromkeys(STATES, 0)
     for n in nodes.values():
         counts[n.state] = counts.get(n.state, 0) + 1
@@ -326,12 +332,16 @@ class TasksPane(Pane):
     def refresh(self, *_args: Any) -> None:
         profile = self.doc.profile
         expanded = self._expanded_ids()
-        rows, children, counts = build_rows(profile, self.time(), self.states(), text=self.filter_edit.text())
+        since = self.doc.effective_range()[0]  # a selected range: only the tasks alive in it
+        rows, children, counts = build_rows(profile, self.time(), self.states(), text=self.filter_edit.text(), since=since)
         self.counts = counts
         for state, b in self.filter_buttons.items():
             b.setText(f"{state} ({counts.get(state, 0):,})")
         total = sum(counts.values())
-        self.summary.setText(f"{total:,} tasks" + (f" as of {fmt.clock(self.time())}" if self.time() is not None else ""))
+        when = f" as of {fmt.clock(self.time())}" if self.time() is not None else ""
+        if since is not None:
+            when = f" alive from {fmt.clock(since)}" + (f" to {fmt.clock(self.time())}" if self.time() is not None else "")
+        self.summary.setText(f"{total:,} tasks{when}")
         self.stack.setCurrentWidget(self.view if total else self.empty)
         if self.model.set_rows(rows, children):
             if self._first:

@@ -7,7 +7,7 @@ everywhere. Standard library only (the agent imports it inside the target).
 
 RATE_HZ = 100.0  # stack samples per second
 MODE = "sample"  # "sample": stack samples; "trace": every call with yappi
-CLOCK = "wall"  # yappi's clock in trace mode: "wall" or "cpu"
+CLOCK = "cpu"  # yappi's clock in trace mode: "cpu" (self times add up per thread) or "wall"
 LOOP_INTERVAL_MS = 10.0  # event-loop lag probe interval
 BLOCK_THRESHOLD_MS = 50.0  # the loop counts as blocked after this long
 

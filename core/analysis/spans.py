@@ -2,8 +2,10 @@
 
 A span is one function at one depth over consecutive samples whose stacks
 share the function path down to that depth. A sample stands for
-[time, time + weight) when weights are seconds; for sample counts it lasts
-until the thread's next sample (the last one: the median interval).
+[time, time + weight) when weights are seconds — for the agent's samples
+(time - weight, time]: the agent weighs a sample by the time since its
+thread's previous one; for sample counts it lasts until the thread's next
+sample (the last one: the median interval).
 
 Activity runs (the timeline's lanes) are kept per thread and extended with
 only the new samples, so a live refresh costs what arrived since the last one.
@@ -91,6 +93,8 @@ class _ThreadRows:
             cols = {"rows": order.astype(np.int64) + self.n}
             for c in _COLUMNS:
                 cols[c] = profile.samples[c][self.n : n][order].astype(np.float64)
+            if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
+                cols["time"] -= cols["weight"]  # the agent's sample ends its span: lanes start it there
             for a, b in pairwise(bounds):
                 thread = int(by_thread[a])
                 table = self.buf.get(thread)
@@ -154,6 +158,8 @@ def stack_chart(profile: Profile, thread: int, sel: Selection | None = None) -> 
     nodes = s2n[profile.samples["stack"][rows].astype(np.intp) + 1]
     t0 = profile.samples["time"][rows]
     t1 = _sample_ends(profile, rows)
+    if profile.unit == UNIT_SECONDS and profile.samples_end_spans:  # the agent's sample ends its span
+        t0, t1 = t0 - profile.samples["weight"][rows], t0.astype(np.float64)
     # runs of samples with the very same function path become one segment first
     seg = np.ones(len(nodes), bool)
     seg[1:] = nodes[1:] != nodes[:-1]

@@ -41,12 +41,18 @@ def _latest_awaits(profile: Profile, t: float | None) -> dict[int, int]:
     return dict(zip(tasks[sel].tolist(), stacks[sel].tolist(), strict=True))
 
 
-def task_tree(profile: Profile, t: float | None = None) -> dict[int, TaskNode]:
-    """Tasks created at or before t (all when t is None), with states and await points as of t."""
+def task_tree(profile: Profile, t: float | None = None, since: float | None = None) -> dict[int, TaskNode]:
+    """Tasks created at or before t (all when t is None), with states and await points as of t.
+
+    With `since` (a range's start) the tree holds only the range's tasks: those
+    that ended before it are left out.
+    """
     awaits = _latest_awaits(profile, t)
     nodes: dict[int, TaskNode] = {}
     for info in profile.tasks.values():
         if t is not None and info.created is not None and info.created > t:
+            continue
+        if since is not None and info.ended is not None and info.ended < since:
             continue
         if t is None:  # the end of the recording: the final word
             ended = info.ended is not None or info.state != "pending"

@@ -250,9 +250,11 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise UsageError(f"{out}: is a directory; give a file name such as report.html")
+    t_from, t_to = getattr(args, "t_from", None), getattr(args, "t_to", None)
+    check_range(t_from, t_to)
     profile = load(args.file)
     try:
-        html_report.write_report(profile, out, title=Path(args.file).name)
+        html_report.write_report(profile, out, title=Path(args.file).name, t_from=t_from, t_to=t_to)
     except OSError as exc:
         raise registry.FormatError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     emit(f"wrote {out}")

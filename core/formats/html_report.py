@@ -221,14 +221,16 @@ def _threads_html(data: dict[str, Any]) -> str:
     )
 
 
-def render_report(profile: Profile, title: str | None = None) -> str:
-    """The whole HTML page."""
+def render_report(profile: Profile, title: str | None = None, t_from: float | None = None, t_to: float | None = None) -> str:
+    """The whole HTML page (of the part of the run from `t_from` to `t_to`, when given)."""
+    from pyrometer.core.analysis.selection import Selection
     from pyrometer.core.cli.summary import build_summary, header_line
 
-    data = build_summary(profile, top=TOP_FUNCTIONS)
+    data = build_summary(profile, top=TOP_FUNCTIONS, t_from=t_from, t_to=t_to)
     name = title or str(profile.meta.get("title") or "profile")
     data["file"] = name
-    flame = _inline_svg(render_svg(profile, SvgOptions(title=f"Flame graph: {name}")))
+    sel = Selection(t_from, t_to) if t_from is not None or t_to is not None else None
+    flame = _inline_svg(render_svg(profile, SvgOptions(title=f"Flame graph: {name}"), sel))
     notices = "".join(f'<p class="muted">Notice: {escape(n)}</p>' for n in data["notices"])
     return "".join(
         [
@@ -237,6 +239,7 @@ def render_report(profile: Profile, title: str | None = None) -> str:
             f"<title>Pyrometer report: {escape(name)}</title><style>{CSS}</style></head><body>",
             f"<h1>Pyrometer report: {escape(name)}</h1>",
             f'<div class="sub">{escape(header_line(data))}</div>',
+            _range_note(t_from, t_to),
             notices,
             '<h2 id="flame-graph">Flame graph</h2>',
             (
@@ -258,8 +261,18 @@ def render_report(profile: Profile, title: str | None = None) -> str:
     )
 
 
-def write_report(profile: Profile, path: Path, title: str | None = None) -> None:
-    Path(path).write_text(render_report(profile, title), encoding="utf-8", errors="backslashreplace")
+def _range_note(t_from: float | None, t_to: float | None) -> str:
+    if t_from is None and t_to is None:
+        return ""
+    a = "the start" if t_from is None else f"{t_from:g} s"
+    b = "the end" if t_to is None else f"{t_to:g} s"
+    return f'<div class="sub" id="range">Part of the run: from {a} to {b}</div>'
+
+
+def write_report(
+    profile: Profile, path: Path, title: str | None = None, t_from: float | None = None, t_to: float | None = None
+) -> None:
+    Path(path).write_text(render_report(profile, title, t_from, t_to), encoding="utf-8", errors="backslashreplace")
 
 
 def _write(profile: Profile, path: Path) -> None:

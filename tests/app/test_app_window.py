@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import cProfile
+import importlib.util
 import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget
 
 from pyrometer.app import theme
@@ -378,3 +379,73 @@ def test_a_pane_module_that_does_not_import_is_not_skipped(monkeypatch):
     monkeypatch.setattr(session_view, "PANE_MODULES", (*session_view.PANE_MODULES, ("pyrometer.app.panes.no_such_pane", "NoPane")))
     with pytest.raises(ModuleNotFoundError):
         session_view.pane_classes()
+def test_export_with_a_range_selected_writes_only_the_range(qtbot, window, tmp_path):
+    """File › Export wrote the whole profile whatever range was selected."""
+    from pyrometer.core.analysis.calltree import call_tree
+    from pyrometer.core.analysis.selection import Selection
+    from pyrometer.core.formats.recording import read_recording
+
+    path = make_file("pyro", tmp_path)
+    open_and_wait(qtbot, window, path)
+    doc = window.current_doc()
+    assert doc is not None
+    doc.set_range(0.195, 0.495)
+    out = tmp_path / "part.pyro"
+    assert window.export_profile(doc, out)
+    part, _ = read_recording(out)
+    want = call_tree(doc.profile, Selection(0.195, 0.495)).total
+    assert call_tree(part).total == pytest.approx(want, abs=1e-6) == pytest.approx(0.3, abs=1e-6)
+    assert "range" in window.statusBar().currentMessage()
+
+
+TRACED_PROGRAM = """
+import threading
+
+def leaf(i):
+    return i + 1
+
+def work():
+    return sum(leaf(i) for i in range(20000))
+
+threads = [threading.Thread(target=work) for _ in range(2)]
+for t in threads:
+    t.start()
+for _ in range(5):
+    work()
+for t in threads:
+    t.join()
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("yappi") is None, reason="yappi is not installed in this environment")
+def test_a_trace_recording_fills_the_window_and_shows_exact_columns(qtbot, window, tmp_path):
+    """A trace recording opened as an empty timeline with "0 threads"; now it is sampled too."""
+    import subprocess
+    import sys
+
+    from pyrometer.app.panes.function_model import COL_CALLS, COL_TRACED_SELF
+
+    script = tmp_path / "traced.py"
+    script.write_text(TRACED_PROGRAM)
+    out = tmp_path / "traced.pyro"
+    res = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "record", "--mode", "trace", "-o", str(out), "--", str(script)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    view = open_and_wait(qtbot, window, out)
+    assert len(view.doc.profile.threads) >= 3 and view.doc.profile.sample_count > 0
+    functions = view.pane("Functions")
+    assert functions is not None
+    functions.refresh()
+    m = functions.model
+    assert not functions.view.isColumnHidden(COL_TRACED_SELF) and not functions.view.isColumnHidden(COL_CALLS)
+    assert m.headerData(COL_TRACED_SELF, Qt.Orientation.Horizontal) == "CPU self"
+    row = next(r for r in range(m.rowCount()) if m.data(m.index(r, COL_FUNCTION)) == "leaf")
+    assert m.data(m.index(row, COL_CALLS)) == "140,000"  # 7 calls of work, 20,000 leaves each
+    view.doc.select_function(view.doc.profile.func_name.index("leaf"))
+    tree = view.pane("Call tree")
+    assert tree is not None
+    tree.refresh()
+    assert not tree.callers_view.isColumnHidden(4)
+    assert tree.callers_model.data(tree.callers_model.index(0, 4)) == "140,000"

@@ -96,6 +96,12 @@ def test_a_longer_range_gets_its_own_percentiles(pane: EventLoopPane) -> None:
     assert float(np.sum(pane.hist_range_bars.opts["height"])) == 50.0
 
 
+def test_a_range_inside_a_stall_counts_that_stall(pane: EventLoopPane) -> None:
+    pane.doc.set_range(7.5, 7.7)  # inside the 600 ms stall that starts at 7.4 s
+    pane.refresh()
+    assert "1 blocking" in pane.range_label.text()
+
+
 def test_sorting_by_duration_keeps_rows_tied_to_their_events(pane: EventLoopPane) -> None:
     pane.table.sortByColumn(1, QtCore.Qt.SortOrder.DescendingOrder)
     assert pane.table.item(0, 1).text() == "600.0 ms"  # by value, not by text ("250.0" > "600.0" is false either way)
