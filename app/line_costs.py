@@ -22,18 +22,20 @@ class LineCosts:
     total: float  # weight of all selected samples (for percentages)
 
 
-def stack_weights(profile: Profile, rows: slice | np.ndarray) -> np.ndarray:
-    """Weight of the selected samples per stack id (index = stack id)."""
+def stack_weights(profile: Profile, rows: slice | np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Weight of the selected samples per stack id (index = stack id); `weights`: clipped ones."""
     stacks = profile.samples["stack"][rows]
-    weights = profile.samples["weight"][rows].astype(np.float64)
+    if weights is None:
+        weights = profile.samples["weight"][rows].astype(np.float64)
     keep = stacks >= 0
     return np.bincount(stacks[keep], weights=weights[keep], minlength=len(profile.stacks))
 
 
-def line_costs(profile: Profile, func: int, rows: slice | np.ndarray) -> LineCosts:
+def line_costs(profile: Profile, func: int, rows: slice | np.ndarray, weights: np.ndarray | None = None) -> LineCosts:
+    """Costs over the samples `rows`; `weights` (selection.clipped_samples) replace the stored ones."""
     n = len(profile.stacks)
-    direct = stack_weights(profile, rows)
-    total_all = float(profile.samples["weight"][rows].astype(np.float64).sum())
+    direct = stack_weights(profile, rows, weights)
+    total_all = float(weights.sum()) if weights is not None else float(profile.samples["weight"][rows].astype(np.float64).sum())
     if n == 0 or func < 0:
         z = np.zeros(0)
         return LineCosts(np.zeros(0, np.int32), z, z, total_all)

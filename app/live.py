@@ -32,7 +32,7 @@ from pyrometer.core.model import Profile
 DEFAULT_OPTIONS: dict[str, Any] = {
     "rate_hz": 100.0,
     "mode": "sample",
-    "clock": "wall",
+    "clock": "cpu",
     "loop_interval_ms": 10.0,
     "block_threshold_ms": 50.0,
 }

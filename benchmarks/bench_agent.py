@@ -11,7 +11,7 @@ Sections: a call-heavy CPU-bound workload (plain, pyrometer default and trace
 mode, cProfile, pyinstrument, yappi wall, py-spy 100/1000 Hz) with the
 effective sample rate read back from the .pyro; the agent's CPU on an idle
 target (time.sleep and an idle asyncio loop); and an asyncio program with
-1,000 tasks (lag probe + task tracker). `bench_agent_collectors.py` measures
+1,000 tasks (lag probe + task tracker; trace mode's slowdown there too). `bench_agent_collectors.py` measures
 the agent alone, in-process, without the transport.
 """
 
@@ -445,6 +445,10 @@ def asyncio_cost(tmp: Path, runs: int, steps: int) -> None:
             lambda d, i: [*_record(d, "asyncio rate1", i, "--rate", "1"), s, str(steps)],
         ),
     ]
+    if _yappi_ok():  # trace mode = sampling plus yappi on every call: its price on asyncio
+        configs.append(
+            Config("pyrometer record --mode trace", lambda d, i: [*_record(d, "asyncio trace", i, "--mode", "trace"), s, str(steps)])
+        )
     print(f"\nasyncio, 1,000 tasks x {steps} small awaits")
     run_round_robin(configs, tmp, runs)
     base = _med(configs[0].times)
@@ -465,6 +469,12 @@ def asyncio_cost(tmp: Path, runs: int, steps: int) -> None:
             f"  target: lag probe + task tracker <= 1.03x: {slow:.3f}x "
             f"(in-script {_med(rec.inner) / base_in:.3f}x; --rate 1 row isolates them from the sampler) "
             f"-> {_verdict(slow <= 1.03)}"
+        )
+    trace = next((c for c in configs if "trace" in c.name and c.times), None)
+    if trace is not None and rec.times:
+        print(
+            f"  trace mode costs {_med(trace.times) / _med(rec.times):.2f}x the sampled recording "
+            f"({_med(trace.times) / base:.2f}x plain; in-script {_med(trace.inner) / base_in:.2f}x plain)"
         )
 
 

@@ -33,7 +33,7 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `record`, `run` and `attach` (how the agent collects)."""
     p.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="stack samples per second (default 100)")
     p.add_argument("--mode", choices=("sample", "trace"), default="sample", help="sample stacks, or trace every call with yappi")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="yappi clock in trace mode (default wall)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="cpu", help="yappi clock in trace mode (default cpu: self times add up per thread)")
     p.add_argument("--loop-interval", type=float, default=10.0, metavar="MS", help="event-loop lag probe interval (default 10 ms)")
     p.add_argument("--block-threshold", type=float, default=50.0, metavar="MS", help="report the loop as blocked after this long (default 50 ms)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")

@@ -171,8 +171,11 @@ class CallTreePane(Pane):
         cc = callers_callees(profile, func, self.doc.selection())
         total = float(self.model.tree.total) if self.model.tree is not None else 1.0
         self.cc_label.setText(f"Callers and callees of <b>{_html(profile.func_name[func])}</b>")
-        self.callers_model.set_rows(list(cc.callers), profile.func_name, profile.unit, total)
-        self.callees_model.set_rows(list(cc.callees), profile.func_name, profile.unit, total)
+        self.callers_model.set_rows(list(cc.callers), profile.func_name, profile.unit, total, cc.caller_calls)
+        self.callees_model.set_rows(list(cc.callees), profile.func_name, profile.unit, total, cc.callee_calls)
+        no_calls = not cc.caller_calls and not cc.callee_calls
+        self.callers_view.setColumnHidden(4, no_calls)  # exact calls: trace mode only
+        self.callees_view.setColumnHidden(4, no_calls)
 
     # ------------------------------------------------------------ actions
     def set_inverted(self, inverted: bool) -> None:

@@ -13,7 +13,7 @@ from pyrometer.app.panes.model_roles import FUNC_ID as _FUNC_ID
 from pyrometer.app.panes.model_roles import RIGHT as _RIGHT
 from pyrometer.app.panes.model_roles import Index as _Index
 
-COLUMNS = ("Function", "Time", "%", "Samples")
+COLUMNS = ("Function", "Time", "%", "Samples", "Calls")
 
 
 
@@ -29,9 +29,14 @@ class CallerCalleeModel(QAbstractTableModel):
         self._names: list[str] = []
         self._unit = "seconds"
         self._total = 1.0
+        self._calls: dict[int, int] = {}
 
-    def set_rows(self, rows: list[tuple[int, float, int]], names: list[str], unit: str, total: float) -> None:
+    def set_rows(
+        self, rows: list[tuple[int, float, int]], names: list[str], unit: str, total: float, calls: dict[int, int] | None = None
+    ) -> None:
+        """`calls`: exact calls per edge (trace mode); the Calls column is empty without them."""
         self.beginResetModel()
+        self._calls = dict(calls or {})
         self._rows = [(int(f), float(w), int(s)) for f, w, s in rows]
         self._names, self._unit, self._total = names, unit, (total or 1.0)
         self.endResetModel()
@@ -65,6 +70,9 @@ class CallerCalleeModel(QAbstractTableModel):
                 return fmt.percent(weight / self._total)
             if col == 3:
                 return fmt.count(samples)
+            if col == 4:
+                n = self._calls.get(func)
+                return "–" if n is None else fmt.count(n)
         if role == _FUNC_ID:
             return func
         if role == _ALIGN and col > 0:

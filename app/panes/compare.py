@@ -85,7 +85,9 @@ def map_transform(transform: Transform | None, source: Profile, target: Profile)
 
 
 def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
-    """Per diff row, the id of that (name, file) in `profile` (-1 when absent)."""
+    """Per diff row, the id of that function in `profile` (-1 when absent)."""
+    if len(diff.new_func) == len(diff) and len(diff):  # diff_functions knows them (identity-matched rows)
+        return diff.new_func
     index: dict[tuple[str, str], int] = {}
     for fid, key in enumerate(zip(profile.func_name, profile.func_file, strict=True)):
         index.setdefault(key, fid)
@@ -261,6 +263,9 @@ class ComparePane(FunctionTablePane):
         parts = [f"vs <b>{_escape(self.baseline_name or 'baseline')}</b>"]
         if self.diff is not None and self.diff.base_sum > 0:
             parts.append(f"{fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
+        if self.diff is not None:  # one identity across formats and versions: say what it matched
+            d = self.diff
+            parts.append(f"{d.matched:,} functions in both, {d.only_base:,} only before, {d.only_new:,} only now")
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
         where = str(self.baseline_path) if self.baseline_path is not None else self.baseline_name
@@ -275,6 +280,10 @@ class ComparePane(FunctionTablePane):
             return
         shown, matching = self.model.rowCount(), self.model.total_matching()
         self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+        d = self.diff
+        self.count_label.setToolTip(
+            f"{d.matched:,} functions in both runs, {d.only_base:,} only in the baseline, {d.only_new:,} only in this run"
+        )
 
     def _show_error(self, message: str) -> None:
         self.last_error = message

@@ -25,8 +25,11 @@ from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.app.panes.rows_model import RowsTableModel
 from pyrometer.core.analysis.functions import FunctionTable
 
-COLUMNS = ("Function", "Self", "Self %", "Total", "Total %", "Samples", "Calls", "Per call", "Location")
+COLUMNS: tuple[str, ...] = ("Function", "Self", "Self %", "Total", "Total %", "Samples", "Calls", "Per call", "Location")
+COLUMNS += ("Traced self", "Traced total", "Wall/call (tasks)")  # trace mode's exact columns (hidden otherwise)
 COL_FUNCTION, COL_SELF, COL_SELF_PCT, COL_TOTAL, COL_TOTAL_PCT, COL_SAMPLES, COL_CALLS, COL_PER_CALL, COL_LOCATION = range(9)
+COL_TRACED_SELF, COL_TRACED_TOTAL, COL_TASK_WALL = range(9, 12)
+TRACE_COLUMNS = (COL_TRACED_SELF, COL_TRACED_TOTAL, COL_TASK_WALL)
 HEAT_COLUMNS = (COL_SELF, COL_SELF_PCT, COL_TOTAL, COL_TOTAL_PCT)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -83,6 +86,9 @@ class FunctionTableModel(RowsTableModel):
             COL_SAMPLES: t.samples,
             COL_CALLS: t.calls,
             COL_PER_CALL: np.nan_to_num(t.per_call, nan=-1.0),
+            COL_TRACED_SELF: _or_unknown(t.traced_self, len(t.func)),
+            COL_TRACED_TOTAL: _or_unknown(t.traced_total, len(t.func)),
+            COL_TASK_WALL: _or_unknown(t.task_wall_per_call, len(t.func)),
         }.get(column)
 
     def _rebuild(self) -> None:
@@ -120,6 +126,10 @@ class FunctionTableModel(RowsTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
+                clock = self._table.trace_clock if self._table is not None else None
+                if clock and section in (COL_TRACED_SELF, COL_TRACED_TOTAL, COL_PER_CALL):  # say which clock
+                    names = {COL_TRACED_SELF: "self", COL_TRACED_TOTAL: "total", COL_PER_CALL: "/call"}
+                    return f"{clock.upper()} {names[section]}".replace(" /", "/")
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return _HEADER_TIPS[section]
@@ -182,6 +192,10 @@ class FunctionTableModel(RowsTableModel):
             return fmt.seconds(v) if np.isfinite(v) else "–"
         if col == COL_LOCATION:
             return f"{self._files[func]}:{self._lines[func]}"
+        if col in TRACE_COLUMNS:
+            values = {COL_TRACED_SELF: t.traced_self, COL_TRACED_TOTAL: t.traced_total, COL_TASK_WALL: t.task_wall_per_call}[col]
+            v = float(values[i]) if values is not None else float("nan")
+            return fmt.seconds(v) if np.isfinite(v) else "–"
         return ""
 
 
@@ -193,6 +207,14 @@ _HEADER_TIPS = (
     "Total as a share of all samples in the selection",
     "Samples with the function anywhere on the stack",
     "Number of calls (deterministic profiles and trace mode only)",
-    "Total time per call (where calls are known)",
+    "Total time per call where calls are known (trace mode: in the trace clock, CPU by default)",
     "File and first line of the function",
+    "Exact self time from trace mode, in the trace clock (CPU by default: time the function really ran)",
+    "Exact total time from trace mode, in the trace clock (CPU by default)",
+    "Wall time per call with awaits included: created to ended of the finished tasks running this coroutine",
 )
+
+
+def _or_unknown(values: np.ndarray | None, n: int) -> np.ndarray:
+    """A sort key: the values, with unknown (nan or absent) below every known one."""
+    return np.full(n, -1.0) if values is None else np.nan_to_num(values, nan=-1.0)

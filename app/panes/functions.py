@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,6 +20,7 @@ from pyrometer.app.panes.function_model import (
     COL_PER_CALL,
     COL_SAMPLES,
     COL_SELF,
+    TRACE_COLUMNS,
     FunctionTableModel,
 )
 from pyrometer.app.panes.table_pane import FunctionTablePane
@@ -81,6 +83,9 @@ class FunctionsPane(FunctionTablePane):
         has_calls = bool(len(table.calls)) and bool((table.calls >= 0).any())
         self.view.setColumnHidden(COL_CALLS, not has_calls)  # sampled profiles know no call counts
         self.view.setColumnHidden(COL_PER_CALL, not has_calls)
+        for col in TRACE_COLUMNS:  # trace mode's exact figures, for the whole profile
+            self.view.setColumnHidden(col, table.trace_clock is None)
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, COL_PER_CALL, TRACE_COLUMNS[-1])
         # a deterministic profile's "samples" are synthetic: its counts are the calls
         self.view.setColumnHidden(COL_SAMPLES, bool(profile.meta.get("deterministic")))
         if self.doc.selected_function < 0 and not self.doc.is_live and self.model.rowCount() and not self._auto_selected:

@@ -21,7 +21,7 @@ from pyrometer.app import fmt
 from pyrometer.app.document import Document
 from pyrometer.app.line_costs import LineCosts, line_costs
 from pyrometer.app.panes.base import Pane
-from pyrometer.core.analysis.selection import sample_indices
+from pyrometer.core.analysis.selection import clipped_samples
 
 COLUMNS = ("Line", "Self", "Total", "Source")
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -176,8 +176,8 @@ class SourcePane(Pane):
             self.model.set_source([], None, profile.unit)
             self._shown = None
             return
-        rows = sample_indices(profile, self.doc.selection())
-        costs = line_costs(profile, func, rows)
+        rows, weights = clipped_samples(profile, self.doc.selection())  # weights cut at the range's edges
+        costs = line_costs(profile, func, rows, weights)
         self.header.setText(f"<b>{_esc(name)}</b> — <code>{_esc(path)}</code>:{profile.func_line[func]}")
         scroll = self.view.verticalScrollBar().value()
         self.model.set_source(text, costs, profile.unit)

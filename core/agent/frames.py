@@ -66,6 +66,11 @@ class Interner:
             self._codes[id(code)] = code  # keep it alive: its id must stay unique
             self._elided.add(id(code))
 
+    def elided_places(self) -> set:
+        """(file, first line) of each elided wrapper: trace mode looks through them too."""
+        with self.lock:
+            return {(self._codes[i].co_filename, self._codes[i].co_firstlineno) for i in self._elided if i in self._codes}
+
     # ------------------------------------------------------------ frames/stacks
     def _frame_id(self, code: CodeType, line: int) -> int:
         key = (id(code), line)

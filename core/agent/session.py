@@ -8,8 +8,11 @@ precedes its first use whatever thread produced the data.
 
 Options (all optional):
   rate_hz             float  100      sampling rate
-  mode                str    "sample" "sample" | "trace" (yappi; falls back to sampling)
-  clock               str    "wall"   yappi clock in trace mode: "wall" | "cpu"
+  mode                str    "sample" "sample" | "trace" (sampling plus yappi's exact calls;
+                                      without yappi: sampling only)
+  clock               str    "cpu"    yappi clock in trace mode: "cpu" (self times of a thread
+                                      add up to at most its life) | "wall" (suspended coroutines
+                                      are charged their awaits, so concurrent ones overlap)
   loop_interval_ms    float  10       lag probe period
   block_threshold_ms  float  50       a loop busy longer than this is a BLOCKING event
   attached            bool   False    started inside an already running process
@@ -65,7 +68,7 @@ PUMP_SECONDS = 0.05
 DEFAULTS: Dict[str, Any] = {
     "rate_hz": 100.0,
     "mode": "sample",
-    "clock": "wall",
+    "clock": "cpu",
     "loop_interval_ms": 10.0,
     "block_threshold_ms": 50.0,
     "attached": False,
@@ -133,13 +136,14 @@ class AgentSession:
         self.emit(wire.json_frame(wire.META, self._meta()))
         if notice:
             self.notice("warning", notice)
-        if self.mode == "sample":
-            sw = opts.get("switch_interval_ms")
-            if sw:
-                self._prev_switch = sys.getswitchinterval()
-                sys.setswitchinterval(float(sw) / 1000.0)
-            self.sampler = Sampler(self, float(opts["rate_hz"]))
-            self.sampler.start()
+        # trace mode adds exact statistics to sampling, it never replaces it: the timeline,
+        # flame graph, tasks and loop views need the samples in both modes
+        sw = opts.get("switch_interval_ms")
+        if sw:
+            self._prev_switch = sys.getswitchinterval()
+            sys.setswitchinterval(float(sw) / 1000.0)
+        self.sampler = Sampler(self, float(opts["rate_hz"]))
+        self.sampler.start()
         if opts.get("asyncio", True):
             self.loops.start()
         if hasattr(os, "register_at_fork"):

@@ -1,4 +1,12 @@
-"""Trace mode: yappi function statistics, sent as FUNC_STATS snapshots.
+"""Trace mode: yappi function statistics, sent as FUNC_STATS snapshots (sampling runs too).
+
+The default clock is the thread's CPU time: a function's self time is then
+time it really ran, so one thread's self times add up to no more than that
+thread's life even when many coroutines interleave on it (yappi's wall clock
+charges a suspended coroutine its awaits, and concurrent ones overlap).
+Built-in functions are counted (``builtins=True``): without them yappi takes
+their time out of the caller's self and lists it nowhere, so self times
+would not add up to the total.
 
 yappi is imported lazily, only here, only when trace mode is asked for; when
 it is missing (or already in use by the program) the session says so in a
@@ -32,9 +40,9 @@ class TracerUnavailable(Exception):
 class Tracer:
     """Runs yappi for the session and snapshots its statistics every second."""
 
-    def __init__(self, session: AgentSession, clock: str = "wall") -> None:
+    def __init__(self, session: AgentSession, clock: str = "cpu") -> None:
         self.session = session
-        self.clock = "cpu" if clock == "cpu" else "wall"
+        self.clock = "wall" if clock == "wall" else "cpu"
         self._yappi: Any = None
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -58,7 +66,7 @@ class Tracer:
             self._prev_clock = None
         yappi.clear_stats()
         yappi.set_clock_type(self.clock)
-        yappi.start(builtins=False, profile_threads=True)
+        yappi.start(builtins=True, profile_threads=True)
         self._thread = threading.Thread(target=self._run, name="pyrometer-tracer", daemon=True)
         self._thread.start()
 
@@ -85,13 +93,30 @@ class Tracer:
 
         The agent's own functions are left out, and so is every function that
         only the agent calls (json encoding of a batch inside a loop probe...).
+        The agent's pass-through wrappers (the selector's ``select``, the task
+        factory) are looked through instead: what they call is the program's,
+        and is reported as called by the wrapper's own caller.
         """
         yappi = self._yappi
         stats = list(yappi.get_func_stats())
+        # children name their function by full name: after yappi merges the threads'
+        # statistics a child's `index` may point at another thread's row
+        ids = {st.full_name: st.index for st in stats}
+        places = self.session.interner.elided_places()
+        wrappers = {st.index for st in stats if (st.module, st.lineno) in places}
+        kids: Dict[int, List[Any]] = {}
         callers: Dict[int, List[int]] = {}
+        via: Dict[int, Any] = {}  # wrapper -> (its busiest caller, calls)
         for st in stats:
+            rows = kids[st.index] = []
             for child in st.children:
-                callers.setdefault(child.index, []).append(st.index)
+                cid = ids.get(child.full_name)
+                if cid is None:
+                    continue
+                rows.append((cid, child))
+                callers.setdefault(cid, []).append(st.index)
+                if cid in wrappers and (cid not in via or child.ncall > via[cid][1]):
+                    via[cid] = (st.index, child.ncall)
         agent = {st.index for st in stats if st.module.startswith(_AGENT_DIR)}
         changed = True
         while changed:
@@ -101,29 +126,35 @@ class Tracer:
                 if idx in agent:
                     continue
                 up = callers.get(idx)
-                if up and all(c in agent for c in up):
+                if up and all(c in agent and c not in wrappers for c in up):
                     agent.add(idx)
                     changed = True
         funcs: List[Dict[str, Any]] = []
         edges: List[List[Any]] = []
         for st in stats:
-            if st.index in agent:
+            if st.index in agent and st.index not in wrappers:
                 continue
-            funcs.append(
-                {
-                    "id": st.index,
-                    "name": st.name,
-                    "file": st.module,
-                    "line": st.lineno,
-                    "calls": st.ncall,
-                    "prim_calls": st.nactualcall,
-                    "self": st.tsub,
-                    "total": st.ttot,
-                }
-            )
-            for child in st.children:
-                if child.index not in agent:
-                    edges.append([st.index, child.index, child.ncall, child.tsub, child.ttot])
+            caller = st.index
+            if st.index in wrappers:
+                if st.index not in via or via[st.index][0] in agent:
+                    continue
+                caller = via[st.index][0]
+            else:
+                funcs.append(
+                    {
+                        "id": st.index,
+                        "name": st.name,
+                        "file": st.module,
+                        "line": st.lineno,
+                        "calls": st.ncall,
+                        "prim_calls": st.nactualcall,
+                        "self": st.tsub,
+                        "total": st.ttot,
+                    }
+                )
+            for cid, child in kids[st.index]:
+                if cid not in agent:
+                    edges.append([caller, cid, child.ncall, child.tsub, child.ttot])
         return {"t": self.session.clock.now(), "clock": self.clock, "funcs": funcs, "edges": edges}
 
     def send_snapshot(self) -> None:

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyrometer.core.analysis._nodes import NodeTable, node_table
-from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.analysis.selection import (
+    Selection,
+    clipped_samples,
+    clips,
+    sample_indices,
+    whole_prefix,
+)
 from pyrometer.core.model import Profile
 
 
@@ -36,18 +42,29 @@ def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarr
     arrived since the last one, not the whole session.
     """
     n = len(profile.stacks) + 1
+    if clips(profile, sel):  # weights cut at the range's edges (selection.clipped_samples)
+        assert sel is not None
+        if sel.t0 is None and sel.threads is None and sel.t1 is not None:  # a prefix: cached sums, then its edge
+            full = whole_prefix(profile, sel.t1)
+            rows, weights = clipped_samples(profile, sel, skip=full)
+            weight, count = _prefix_sums(profile, full, n)
+            more_w, more_c = _sums(profile, rows, n, weights)
+            return weight + more_w, count + more_c
+        rows, weights = clipped_samples(profile, sel)
+        return _sums(profile, rows, n, weights)
     idx = sample_indices(profile, sel)
     if isinstance(idx, slice) and idx.start == 0:
         return _prefix_sums(profile, idx.stop, n)
     return _sums(profile, idx, n)
 
 
-def _sums(profile: Profile, idx: slice | np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _sums(profile: Profile, idx: slice | np.ndarray, n: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     stacks = profile.samples["stack"][idx]
     if len(stacks) == 0:
         return np.zeros(n), np.zeros(n, np.int64)
     shifted = stacks.astype(np.intp) + 1
-    weights = profile.samples["weight"][idx]
+    if weights is None:
+        weights = profile.samples["weight"][idx]
     return (
         np.bincount(shifted, weights=weights, minlength=n),
         np.bincount(shifted, minlength=n).astype(np.int64),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pyrometer.core.analysis.aggregate import node_sums
+from pyrometer.core.analysis.functions import stats_edge_ids
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.model import Profile
 
@@ -36,6 +37,9 @@ class CallerCallee:
     callees: list[Edge] = field(default_factory=list)
     root_weight: float = 0.0
     count_kind: str = "samples"
+    # trace mode, whole profile: exact calls on each edge (function id -> calls), beside the samples
+    caller_calls: dict[int, int] = field(default_factory=dict)
+    callee_calls: dict[int, int] = field(default_factory=dict)
 
 
 def _edges(funcs: np.ndarray, weights: np.ndarray, counts: np.ndarray) -> list[Edge]:
@@ -83,9 +87,24 @@ def callers_callees(
     at_root = into & (pfunc < 0)
     into &= pfunc >= 0
     out = live & (pfunc == func)
-    return CallerCallee(
+    cc = CallerCallee(
         func=func,
         callers=_edges(pfunc[into], sums.total_weight[into], sums.count[into]),
         callees=_edges(node_func[out], sums.total_weight[out], sums.count[out]),
         root_weight=float(sums.total_weight[at_root].sum()),
     )
+    fs = profile.func_stats
+    whole = sel is None or (sel.t0 is None and sel.t1 is None and sel.threads is None)
+    if fs is not None and whole and not profile.meta.get("tree_estimated"):
+        callers_of, callees_of = stats_edge_ids(profile, fs)
+        for a, b, n in zip(callers_of.tolist(), callees_of.tolist(), fs.edge_calls.tolist(), strict=True):
+            if b == func:
+                cc.caller_calls[a] = cc.caller_calls.get(a, 0) + int(n)
+            if a == func:
+                cc.callee_calls[b] = cc.callee_calls.get(b, 0) + int(n)
+        # edges that ran but were never sampled are still edges: listed with no samples
+        sampled = {e[0] for e in cc.callers}
+        cc.callers += [(f, 0.0, 0) for f in sorted(cc.caller_calls, key=lambda f: -cc.caller_calls[f]) if f not in sampled]
+        sampled = {e[0] for e in cc.callees}
+        cc.callees += [(f, 0.0, 0) for f in sorted(cc.callee_calls, key=lambda f: -cc.callee_calls[f]) if f not in sampled]
+    return cc

@@ -1,8 +1,11 @@
 """Compare two profiles per function and per call path, each normalised to its own total.
 
-Functions match by (name, file) — line numbers move between versions of a
-program; call paths match by the sequence of (name, file) from the outermost
-frame. Fractions make runs of different length or sampling rate comparable.
+Functions match by their identity (analysis.identity): the same function
+written by cProfile, yappi, py-spy or the agent, on Python 3.9 or 3.12, run
+from a relative or an absolute path, is one row; line numbers move between
+versions of a program and only tell apart functions that share a name in one
+file. Call paths match by the sequence of identities from the outermost frame.
+Fractions make runs of different length or sampling rate comparable.
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ import numpy as np
 
 from pyrometer.core.analysis.calltree import call_tree
 from pyrometer.core.analysis.functions import function_table
+from pyrometer.core.analysis.identity import (
+    BUILTIN_FILE,
+    FunctionKey,
+    display_name,
+    key_lines,
+    match_keys,
+    profile_keys,
+)
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.model import Profile
 
@@ -40,6 +51,10 @@ class FunctionDiff:
     base_sum: float = 0.0  # each profile's total (the denominators)
     new_sum: float = 0.0
     by: str = "self"
+    new_func: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # a function id in `new` per row, -1 absent
+    matched: int = 0  # functions found in both profiles
+    only_base: int = 0  # functions of the base that the new profile does not have
+    only_new: int = 0
 
     def __len__(self) -> int:
         return len(self.name)
@@ -69,15 +84,23 @@ class PathDiff:
         return len(self.name)
 
 
-def _function_values(profile: Profile, sel: Selection | None) -> tuple[dict[Key, tuple[float, float]], float]:
+def _function_values(profile: Profile, sel: Selection | None) -> tuple[dict[FunctionKey, tuple[float, float]], dict[FunctionKey, tuple[str, str, int]], float]:
+    """Self and total per function identity, its display (name, file, a function id), and the profile's total."""
     table = function_table(profile, sel)
-    out: dict[Key, tuple[float, float]] = {}
+    keys = profile_keys(profile)
+    out: dict[FunctionKey, tuple[float, float]] = {}
+    names: dict[FunctionKey, list[str]] = {}
+    files: dict[FunctionKey, str] = {}
+    first: dict[FunctionKey, int] = {}  # the function id shown for the key (the heaviest)
     for f, s, t in zip(table.func.tolist(), table.self_weight.tolist(), table.total_weight.tolist(), strict=True):
-        key = (profile.func_name[f], profile.func_file[f])
+        key = keys[f]
         old = out.get(key, (0.0, 0.0))
-        # several functions with one (name, file) (different def lines): add self, keep the larger total
+        # several functions with one identity (one function named twice in a profile): add self, keep the larger total
         out[key] = (old[0] + s, max(old[1], t))
-    return out, table.total
+        names.setdefault(key, []).append(profile.func_name[f])
+        files[key] = max(files.get(key, ""), profile.func_file[f], key=len)
+        first.setdefault(key, f)
+    return out, {k: (display_name(v), files[k], first[k]) for k, v in names.items()}, table.total
 
 
 def _order(keys: list, base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +118,16 @@ def diff_functions(
     by: Literal["self", "total"] = "self",
 ) -> FunctionDiff:
     """Per-function change in share of the total between two profiles."""
-    bv, bsum = _function_values(base, sel_base)
-    nv, nsum = _function_values(new, sel_new)
+    bv, bshow, bsum = _function_values(base, sel_base)
+    raw_nv, raw_nshow, nsum = _function_values(new, sel_new)
+    blines, nlines = key_lines(profile_keys(base), base.func_line), key_lines(profile_keys(new), new.func_line)
+    to_base = match_keys({k: blines[k] for k in bv}, {k: nlines[k] for k in raw_nv})
+    nv: dict[FunctionKey, tuple[float, float]] = {}
+    nshow: dict[FunctionKey, tuple[str, str, int]] = {}
+    for k, v in raw_nv.items():
+        key = to_base.get(k, k)
+        nv[key] = v
+        nshow[key] = raw_nshow[k]
     keys = sorted(set(bv) | set(nv))
     zero = (0.0, 0.0)
     b_self = np.array([bv.get(k, zero)[0] for k in keys])
@@ -107,9 +138,15 @@ def diff_functions(
     b_frac = b_val / bsum if bsum > 0 else np.zeros(len(keys))
     n_frac = n_val / nsum if nsum > 0 else np.zeros(len(keys))
     order, delta = _order(keys, b_frac, n_frac)
+    # the display: the fuller name of either side (`JSONEncoder.iterencode` over `iterencode`), the longer path
+    shown = []
+    for k in keys:
+        sides = [d[k] for d in (bshow, nshow) if k in d]
+        shown.append((display_name([n for n, _, _ in sides]), max((f for _, f, _ in sides), key=len)))
+    new_func = np.array([nshow[k][2] if k in nshow else -1 for k in keys], np.int64)
     return FunctionDiff(
-        name=[keys[i][0] for i in order],
-        file=[keys[i][1] for i in order],
+        name=[shown[i][0] for i in order],
+        file=[shown[i][1] for i in order],
         base_frac=b_frac[order],
         new_frac=n_frac[order],
         delta=delta[order],
@@ -120,21 +157,41 @@ def diff_functions(
         base_sum=bsum,
         new_sum=nsum,
         by=by,
+        new_func=new_func[order] if len(keys) else np.zeros(0, np.int64),
+        matched=len(set(bv) & set(nv)),
+        only_base=len(set(bv) - set(nv)),
+        only_new=len(set(nv) - set(bv)),
     )
 
 
-def _path_values(profile: Profile, sel: Selection | None, by: str) -> tuple[dict[tuple[Key, ...], float], float]:
+def _path_values(
+    profile: Profile, sel: Selection | None, by: str, rename: dict[FunctionKey, FunctionKey] | None = None
+) -> tuple[dict[tuple[FunctionKey, ...], float], dict[FunctionKey, tuple[str, str]], float]:
+    """Value per call path of identities (`rename` maps this side's keys onto the other's)."""
     tree = call_tree(profile, sel)
     values = tree.self_weight if by == "self" else tree.total_weight
+    ids = profile_keys(profile)
     names, files = profile.func_name, profile.func_file
-    keys: list[tuple[Key, ...]] = [()] * tree.node_count
-    out: dict[tuple[Key, ...], float] = {}
+    keys: list[tuple[FunctionKey, ...]] = [()] * tree.node_count
+    out: dict[tuple[FunctionKey, ...], float] = {}
+    shown: dict[FunctionKey, tuple[str, str]] = {}
     for node in range(1, tree.node_count):  # parents come before children
         f = int(tree.func[node])
-        key = (*keys[int(tree.parent[node])], (names[f], files[f]))
+        ident = ids[f]
+        if ident[0] == BUILTIN_FILE:
+            # a sampler never sees C functions, a tracer does: paths leave them out, so
+            # `exec > <module> > sum > <genexpr>` and `<module> > <genexpr>` are one path
+            keys[node] = keys[int(tree.parent[node])]
+            if by == "self" and keys[node]:
+                out[keys[node]] = out.get(keys[node], 0.0) + float(values[node])
+            continue
+        if rename is not None:
+            ident = rename.get(ident, ident)
+        shown.setdefault(ident, (names[f], files[f]))
+        key = (*keys[int(tree.parent[node])], ident)
         keys[node] = key
         out[key] = out.get(key, 0.0) + float(values[node])
-    return out, tree.total
+    return out, shown, tree.total
 
 
 def diff_paths(
@@ -145,8 +202,10 @@ def diff_paths(
     by: Literal["self", "total"] = "total",
 ) -> PathDiff:
     """Per-call-path change in share of the total between two profiles."""
-    bv, bsum = _path_values(base, sel_base, by)
-    nv, nsum = _path_values(new, sel_new, by)
+    rename = match_keys(key_lines(profile_keys(base), base.func_line), key_lines(profile_keys(new), new.func_line))
+    bv, bshow, bsum = _path_values(base, sel_base, by)
+    nv, nshow, nsum = _path_values(new, sel_new, by, rename)
+    show = {**nshow, **bshow}
     keys = sorted(set(bv) | set(nv))
     b_val = np.array([bv.get(k, 0.0) for k in keys])
     n_val = np.array([nv.get(k, 0.0) for k in keys])
@@ -154,9 +213,9 @@ def diff_paths(
     n_frac = n_val / nsum if nsum > 0 else np.zeros(len(keys))
     order, delta = _order(keys, b_frac, n_frac)
     return PathDiff(
-        path=[keys[i] for i in order],
-        name=[keys[i][-1][0] for i in order],
-        file=[keys[i][-1][1] for i in order],
+        path=[tuple(show[k] for k in keys[i]) for i in order],
+        name=[show[keys[i][-1]][0] for i in order],
+        file=[show[keys[i][-1]][1] for i in order],
         base_frac=b_frac[order],
         new_frac=n_frac[order],
         delta=delta[order],

@@ -2,6 +2,12 @@
 
 Totals count a function once per sample even when it recurses: only nodes with
 no ancestor of the same function contribute their subtree total.
+
+Trace mode records both: self/total stay the sampled wall time (so the table,
+the flame graph and the timeline agree), and the exact statistics add calls,
+the traced self/total (in the trace clock, CPU by default) and their per-call
+figures. The exact statistics cover the whole run and every thread, so they
+are left out (unknown) for a time range or a thread filter.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ class FunctionTable:
     self_pct: np.ndarray  # float64 percent of `total`
     total_pct: np.ndarray  # float64 percent of `total`
     total: float
+    traced_self: np.ndarray | None = None  # float64 exact self time in `trace_clock`, nan unknown
+    traced_total: np.ndarray | None = None  # float64 exact total time in `trace_clock`, nan unknown
+    task_wall_per_call: np.ndarray | None = None  # float64 mean wall life of the function's finished tasks, nan unknown
+    trace_clock: str | None = None  # "cpu" | "wall" when the exact columns are known
 
     def __len__(self) -> int:
         return len(self.func)
@@ -93,6 +103,66 @@ def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
     return _finish(func, self_t[func], total_t[func], zeros, zeros.copy(), c, per_call, total)
 
 
+def stats_func_ids(profile: Profile, fs: FuncStats) -> np.ndarray:
+    """Function id per stats row, moved to the sampled function defined at the same place.
+
+    yappi names a method by the class it was called on (`EpollSelector.register`)
+    where the code object says the class that defines it
+    (`_PollLikeSelector.register`): same file and first line, one function.
+    """
+    return _moved(profile, fs.func.astype(np.int64), set(fs.func.tolist()))
+
+
+def _moved(profile: Profile, ids: np.ndarray, in_stats: set[int]) -> np.ndarray:
+    func = ids.copy()
+    by_place: dict[tuple[str, int], list[int]] = {}
+    for f, (file, line) in enumerate(zip(profile.func_file, profile.func_line, strict=True)):
+        if line > 0 and f not in in_stats:
+            by_place.setdefault((file, line), []).append(f)
+    for row, f in enumerate(func.tolist()):
+        others = by_place.get((profile.func_file[f], profile.func_line[f]))
+        if others is not None and len(others) == 1:
+            func[row] = others[0]
+    return func
+
+
+def stats_edge_ids(profile: Profile, fs: FuncStats) -> tuple[np.ndarray, np.ndarray]:
+    """(caller, callee) function ids of the statistics' edges, moved as `stats_func_ids` moves rows."""
+    in_stats = set(fs.func.tolist())
+    return (
+        _moved(profile, fs.edge_caller.astype(np.int64), in_stats),
+        _moved(profile, fs.edge_callee.astype(np.int64), in_stats),
+    )
+
+
+def _task_wall_per_call(profile: Profile, funcs: np.ndarray) -> np.ndarray:
+    """Mean created-to-ended wall time of finished tasks whose coroutine has the function's name.
+
+    This is a coroutine's time per call with its awaits included; only tasks
+    say when a coroutine started and ended, so coroutines awaited directly
+    (not wrapped in a task) stay unknown (nan), and so do names shared by
+    several functions.
+    """
+    out = np.full(len(funcs), np.nan)
+    if not profile.tasks:
+        return out
+    lives: dict[str, list[float]] = {}
+    for t in profile.tasks.values():
+        if t.created is not None and t.ended is not None and t.coro:
+            lives.setdefault(t.coro, []).append(t.ended - t.created)
+    if not lives:
+        return out
+    name_count: dict[str, int] = {}
+    for f in funcs.tolist():
+        name_count[profile.func_name[f]] = name_count.get(profile.func_name[f], 0) + 1
+    for i, f in enumerate(funcs.tolist()):
+        name = profile.func_name[f]
+        got = lives.get(name)
+        if got and name_count[name] == 1:
+            out[i] = sum(got) / len(got)
+    return out
+
+
 def function_table(profile: Profile, sel: Selection | None = None, transform: Transform | None = None) -> FunctionTable:
     """Per-function self/total for the selection (after `transform`, if any).
 
@@ -100,7 +170,8 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
     Importers of deterministic files (pstats, callgrind) also synthesize an
     *estimated* tree (`meta["tree_estimated"]`); for the whole profile,
     untransformed, the exact statistics win over that estimate. Otherwise
-    calls (and per-call time) come from the statistics.
+    calls (and per-call time) come from the statistics, for the whole
+    profile only (they are not divided by time or thread).
     """
     fs = profile.func_stats
     whole = sel is None or (sel.t0 is None and sel.t1 is None and sel.threads is None)
@@ -124,16 +195,39 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
     fo = node_func[outer].astype(np.intp)
     total_w = np.bincount(fo, weights=sums.total_weight[outer], minlength=nf)
     total_c = np.bincount(fo, weights=sums.count[outer], minlength=nf)
-    func = np.flatnonzero(total_c > 0)
+    exact = fs is not None and whole and not profile.meta.get("tree_estimated")
+    if fs is not None and not exact and not profile.meta.get("tree_estimated"):
+        fs = None  # trace statistics are whole-run, all-thread figures: unknown in a part
+    present = total_c > 0
+    if fs is not None:
+        stats_func = stats_func_ids(view, fs)
+        n = max(nf, int(stats_func.max(initial=-1)) + 1)
+        s_present = np.zeros(n, bool)
+        s_present[stats_func] = True
+        s_calls = np.bincount(stats_func, weights=fs.calls, minlength=n).astype(np.int64)
+        s_self = np.bincount(stats_func, weights=fs.self_time, minlength=n)
+        s_total = np.bincount(stats_func, weights=fs.total_time, minlength=n)
+        if exact:  # functions that ran but were never sampled still have their exact calls
+            present = np.zeros(n, bool)
+            present[:nf] = total_c > 0
+            present |= s_present
+            pad = np.zeros(n - nf)
+            self_w, self_c = np.concatenate((self_w, pad)), np.concatenate((self_c, pad))
+            total_w, total_c = np.concatenate((total_w, pad)), np.concatenate((total_c, pad))
+    func = np.flatnonzero(present)
     calls = np.full(len(func), -1, np.int64)
     per_call = np.full(len(func), np.nan)
+    traced_self = traced_total = wall_call = None
     if fs is not None:
-        present, s_calls, _, s_total = _stats_by_func(fs, max(nf, int(fs.func.max(initial=-1)) + 1))
-        known = present[func]
+        known = s_present[func]
         calls[known] = s_calls[func[known]]
         ok = known & (calls > 0)
         per_call[ok] = s_total[func[ok]] / calls[ok]
-    return _finish(
+        if exact:
+            traced_self = np.where(known, s_self[func], np.nan)
+            traced_total = np.where(known, s_total[func], np.nan)
+            wall_call = _task_wall_per_call(view, func)
+    table = _finish(
         func,
         self_w[func],
         total_w[func],
@@ -143,3 +237,10 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
         per_call,
         float(sums.total_weight[0]),
     )
+    if traced_self is not None and traced_total is not None and wall_call is not None and fs is not None:
+        order = np.lexsort((func, -total_w[func], -self_w[func]))
+        table.traced_self = traced_self[order]
+        table.traced_total = traced_total[order]
+        table.task_wall_per_call = wall_call[order]
+        table.trace_clock = fs.clock
+    return table

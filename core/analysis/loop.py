@@ -81,14 +81,20 @@ def lag_stats(profile: Profile, sel: Selection | None = None, loop: int | None =
 
 
 def blocking_events(profile: Profile, sel: Selection | None = None) -> list[BlockingEvent]:
-    """Blocking events that start in the selection (and its threads), in time order."""
+    """Blocking events that overlap the selection (and are on its threads), in time order.
+
+    A stall is the range's when any part of it lies in the range: a range drawn
+    inside a stall lists that stall.
+    """
     t0 = None if sel is None else sel.t0
     t1 = None if sel is None else sel.t1
     threads = None if sel is None else sel.threads
     out = [
         b
         for b in profile.blocking
-        if (t0 is None or b.start >= t0) and (t1 is None or b.start < t1) and (threads is None or b.thread in threads)
+        if (t0 is None or b.start + b.duration > t0 or b.start >= t0)
+        and (t1 is None or b.start < t1)
+        and (threads is None or b.thread in threads)
     ]
     out.sort(key=lambda b: b.start)
     return out

@@ -2,6 +2,13 @@
 
 Samples are time-sorted (Profile.finish / live appends), so a range is two
 binary searches and the common case (no thread filter) is a slice: no copy.
+
+A sample in seconds stands for a span of time, not an instant: the agent's
+sample at t weighs the time since that thread's previous sample, so it covers
+[t - weight, t] (up to 100 ms after the sampler's idle back-off); an imported
+file lays its samples out from their time, [t, t + weight]. A range holds
+only what lies in it: `clipped_samples` gives the samples that overlap the
+range and their weights cut at its edges.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pyrometer.core.model import Profile
+from pyrometer.core.model import UNIT_SECONDS, Profile
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,77 @@ def sample_indices(profile: Profile, sel: Selection | None = None) -> slice | np
     wanted = np.fromiter(sel.threads, np.int64, len(sel.threads))
     mask = np.isin(threads, wanted)
     return np.flatnonzero(mask) + sl.start
+
+
+def samples_end_spans(profile: Profile) -> bool:
+    """True when a sample's time ends the span its weight stands for (the agent's samples)."""
+    return "agent_version" in profile.meta
+
+
+def max_weight(profile: Profile) -> float:
+    """The largest sample weight (how far a span reaches from its sample's time); kept per row count."""
+    n = len(profile.samples)
+    cache = profile.samples.prefix_cache
+    done, value = cache.get("max_weight", (0, 0.0))
+    if done > n:
+        done, value = 0, 0.0
+    if done < n:
+        value = max(value, float(profile.samples["weight"][done:n].max()))
+        cache["max_weight"] = (n, value)
+    return value
+
+
+def clips(profile: Profile, sel: Selection | None) -> bool:
+    """True when the selection has a time edge that can cut sample spans (weights in seconds)."""
+    return (
+        sel is not None
+        and (sel.t0 is not None or sel.t1 is not None)
+        and profile.unit == UNIT_SECONDS
+        and profile.has_time
+        and len(profile.samples) > 0
+    )
+
+
+def whole_prefix(profile: Profile, t1: float) -> int:
+    """How many leading samples lie wholly before t1 (a range from the start sums them unclipped)."""
+    times = profile.samples["time"]
+    if samples_end_spans(profile):
+        return int(np.searchsorted(times, t1, side="right"))
+    return int(np.searchsorted(times, t1 - max_weight(profile), side="right"))
+
+
+def clipped_samples(
+    profile: Profile, sel: Selection | None, skip: int = 0
+) -> tuple[slice | np.ndarray, np.ndarray | None]:
+    """(indices, weights) of the samples whose span overlaps the selection, weights clipped to it.
+
+    Weights are None when nothing is clipped (no time edge, or weights that
+    are counts): the indices are then `sample_indices` and the stored weights
+    apply. Samples before index `skip` are left out (counted elsewhere).
+    """
+    if not clips(profile, sel):
+        return sample_indices(profile, sel), None
+    assert sel is not None
+    times = profile.samples["time"]
+    reach = max_weight(profile)
+    t0 = -np.inf if sel.t0 is None else sel.t0
+    t1 = np.inf if sel.t1 is None else sel.t1
+    ends = samples_end_spans(profile)
+    # every sample that can overlap [t0, t1): its time lies within `reach` of the range
+    lo = int(np.searchsorted(times, t0 if ends else t0 - reach, side="right" if ends else "left"))
+    hi = int(np.searchsorted(times, t1 + reach if ends else t1, side="left"))
+    lo = max(lo, skip)
+    rows = np.arange(lo, max(lo, hi))
+    t = times[lo:hi]
+    w = profile.samples["weight"][lo:hi].astype(np.float64)
+    start, end = (t - w, t) if ends else (t, t + w)
+    inside = np.minimum(end, t1) - np.maximum(start, t0)
+    # a zero-weight sample (a point) belongs where its time is
+    keep = (inside > 0) | ((w == 0) & (t >= t0) & (t < t1))
+    if sel.threads is not None:
+        wanted = np.fromiter(sel.threads, np.int64, len(sel.threads))
+        keep &= np.isin(profile.samples["thread"][lo:hi], wanted)
+    return rows[keep], np.clip(inside[keep], 0.0, None)
 
 
 def selected_count(idx: slice | np.ndarray) -> int:

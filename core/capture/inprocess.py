@@ -40,7 +40,7 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
         *,
         rate: float = 100.0,
         mode: str = "sample",
-        clock: str = "wall",
+        clock: str = "cpu",
         loop_interval: float = 10.0,
         block_threshold: float = 50.0,
         **options: Any,

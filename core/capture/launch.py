@@ -254,7 +254,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "rate_hz": float(args.rate),
         "mode": str(args.mode),
-        "clock": str(getattr(args, "clock", "wall")),
+        "clock": str(getattr(args, "clock", "cpu")),
         "loop_interval_ms": float(args.loop_interval),
         "block_threshold_ms": float(args.block_threshold),
     }

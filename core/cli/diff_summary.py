@@ -75,6 +75,8 @@ def build_diff(
         "base": _side(base, base_path, fd.base_sum),
         "new": _side(new, new_path, fd.new_sum),
         "by": "self share of each profile's total (functions), total share (paths)",
+        # one function identity across formats, paths and Python versions (analysis.identity)
+        "matched": {"functions": fd.matched, "only_base": fd.only_base, "only_new": fd.only_new},
         "functions_count": len(fd),
         "functions": functions,
         "paths_count": len(pd),
@@ -94,6 +96,8 @@ def render_text(data: dict[str, Any]) -> str:
     lines = [_side_line("base: ", data["base"]), _side_line("new:  ", data["new"])]
     for note in data["notes"]:
         lines.append(f"note: {note}")
+    m = data["matched"]
+    lines.append(f"functions: {m['functions']:,} in both, {m['only_base']:,} only in base, {m['only_new']:,} only in new")
     lines.append("")
     lines.append(f"   self time as a share of each profile's total; {len(data['functions'])} of {data['functions_count']} functions, biggest change first")
     lines.append("")

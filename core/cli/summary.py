@@ -11,8 +11,9 @@ deterministic sources), `total` (the sum self/total percentages refer to),
 per_call, samples, self_samples}] sorted by self (first --top N; 0 = all),
 `functions_count`, `loop` (null | {probes, lag_ms: {p50, p95, p99, max, mean},
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
-callback}]}), `tasks` (null | {created, states, list: [{id, name, parent,
-state, coroutine, created_s, ended_s, exception}]}), `selection`,
+callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
+the range), states (as of the range's end), in_range, list: [{id, name,
+parent, state, coroutine, created_s, ended_s, exception}]}), `selection`,
 `dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`.
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
-from pyrometer.core.analysis.selection import Selection, sample_indices
+from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.formats.tables import function_rows, is_deterministic
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
@@ -40,7 +41,7 @@ def make_selection(thread: int | None, t_from: float | None, t_to: float | None)
 
 def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> list[dict[str, Any]]:
     """Every thread with its sample count in the time range (the thread filter does not hide threads)."""
-    idx = sample_indices(profile, Selection(t_from, t_to))
+    idx, _ = clipped_samples(profile, Selection(t_from, t_to))  # samples whose span overlaps the range
     counts: dict[int, int] = {}
     if profile.sample_count:
         threads = profile.samples["thread"][idx]
@@ -117,17 +118,27 @@ def blocking_row(profile: Profile, start: float, duration: float, stack: int, th
     }
 
 
-def task_summary(profile: Profile) -> dict[str, Any] | None:
+def task_summary(profile: Profile, t_from: float | None = None, t_to: float | None = None) -> dict[str, Any] | None:
+    """Tasks alive in the time range, with their states as of its end (`created`: created in it)."""
     if not profile.tasks:
         return None
     rows = []
+    created_in = 0
     for t in sorted(profile.tasks.values(), key=lambda t: (t.created if t.created is not None else math.inf, t.id)):
+        if t_to is not None and t.created is not None and t.created >= t_to:
+            continue  # not yet created
+        if t_from is not None and t.ended is not None and t.ended < t_from:
+            continue  # over before the range
+        if t_from is None or (t.created is not None and t.created >= t_from):
+            created_in += 1
+        ended_by_then = t.ended is not None and (t_to is None or t.ended < t_to)
+        state = t.state if ended_by_then or t_to is None else "pending"
         rows.append(
             {
                 "id": t.id,
                 "name": t.name,
                 "parent": t.parent,
-                "state": t.state,
+                "state": state,
                 "coroutine": t.coro,
                 "created_s": t.created,
                 "ended_s": t.ended,
@@ -138,7 +149,8 @@ def task_summary(profile: Profile) -> dict[str, Any] | None:
     for r in rows:
         state = str(r["state"])
         states[state] = states.get(state, 0) + 1
-    return {"created": len(rows), "states": states, "list": rows}
+    ranged = t_from is not None or t_to is not None
+    return {"created": created_in, "alive": len(rows), "states": states, "list": rows, "in_range": ranged}
 
 
 def looks_sampled(profile: Profile) -> bool:
@@ -172,6 +184,7 @@ def build_summary(
     sel = make_selection(thread, t_from, t_to)
     deterministic = is_deterministic(profile)
     all_rows, total = function_rows(profile, sel)
+    trace_clock = profile.func_stats.clock if all_rows and "traced_self" in all_rows[0] and profile.func_stats else None
     rows = all_rows if top is None else all_rows[:top]
     selected = None if deterministic else _selected_samples(profile, sel)
     duration = profile.duration()
@@ -193,10 +206,11 @@ def build_summary(
         "total": total,
         "selection": {"thread": thread, "from_s": t_from, "to_s": t_to} if sel is not None else None,
         "threads": threads,
+        "trace_clock": trace_clock,
         "functions_count": len(all_rows),
         "functions": rows,
         "loop": loop_summary(profile, sel),
-        "tasks": task_summary(profile),
+        "tasks": task_summary(profile, t_from, t_to),
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "effective_rate_hz": rate,
         "telemetry": profile.telemetry or None,
@@ -209,7 +223,7 @@ def build_summary(
 def _selected_samples(profile: Profile, sel: Selection | None) -> int:
     """Stack samples in the selection. Where the unit is samples a row may stand for
     several (collapsed stacks carry a count), so the weights are the count."""
-    idx = sample_indices(profile, sel)
+    idx, _ = clipped_samples(profile, sel)
     if profile.unit == UNIT_SAMPLES:
         return round(float(profile.samples["weight"][idx].sum(dtype=np.float64)))
     if isinstance(idx, slice):
@@ -235,6 +249,17 @@ def fmt_amount(value: float | None, unit: str, width: int = 0) -> str:
     else:
         text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
     return text.rjust(width)
+
+
+def _per_call(value: float | None, width: int) -> str:
+    """Seconds per call in a unit that keeps three digits (µs calls are common)."""
+    if value is None:
+        return "-".rjust(width)
+    if value >= 1.0:
+        return f"{value:.3f} s".rjust(width)
+    if value >= 1e-3:
+        return f"{value * 1e3:.3f} ms".rjust(width)
+    return f"{value * 1e6:.3f} us".rjust(width)
 
 
 def location(name: str, file: str | None, line: int | None) -> str:
@@ -289,13 +314,27 @@ def render_text(data: dict[str, Any]) -> str:
     count = data.get("functions_count", shown)
     lines.append(f"   ordered by self {unit_label}; {shown} of {count} functions")
     lines.append("")
-    head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}  function (file:line)"
+    clock = data.get("trace_clock")
+    if clock:
+        lines.append(
+            f"   self/total: sampled wall time; calls, {clock} self, {clock} total, {clock}/call: exact (trace mode, "
+            f"{clock} clock, whole run); task wall/call: created to ended, awaits included"
+        )
+        lines.append("")
+    extra = f" {clock + ' self':>10} {clock + ' total':>10} {clock + '/call':>10} {'task wall/call':>14}" if clock else ""
+    head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}{extra}  function (file:line)"
     lines.append(head)
     for r in data["functions"]:
         calls = "-" if r["calls"] is None else f"{r['calls']:,}"
+        traced = ""
+        if clock:
+            traced = (
+                f" {fmt_amount(r.get('traced_self'), UNIT_SECONDS, 10)} {fmt_amount(r.get('traced_total'), UNIT_SECONDS, 10)}"
+                f" {_per_call(r.get('per_call'), 10)} {_per_call(r.get('task_wall_per_call'), 14)}"
+            )
         lines.append(
             f"{fmt_amount(r['self'], unit, 10)} {r['self_pct']:5.1f}% {fmt_amount(r['total'], unit, 10)} "
-            f"{r['total_pct']:5.1f}% {calls:>9}  {location(r['name'], r['file'], r['line'])}"
+            f"{r['total_pct']:5.1f}% {calls:>9}{traced}  {location(r['name'], r['file'], r['line'])}"
         )
     if not data["functions"]:
         lines.append("   (no samples in the selection)")
@@ -320,7 +359,10 @@ def render_text(data: dict[str, Any]) -> str:
     if tasks:
         states = ", ".join(f"{n} {s}" for s, n in sorted(tasks["states"].items()))
         lines.append("")
-        lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
+        if tasks.get("in_range"):
+            lines.append(f"asyncio tasks: {tasks['alive']} alive in the range, {tasks['created']} created in it (at its end: {states})")
+        else:
+            lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(lines)

@@ -65,6 +65,10 @@ def function_rows(profile: Profile, sel: Selection | None = None, top: int | Non
     self_samples = table.self_samples[:n].tolist()
     calls = table.calls[:n].tolist()
     per_call = table.per_call[:n].tolist()
+    traced = table.trace_clock is not None and table.traced_self is not None and table.traced_total is not None
+    t_self = table.traced_self[:n].tolist() if traced and table.traced_self is not None else []
+    t_total = table.traced_total[:n].tolist() if traced and table.traced_total is not None else []
+    t_wall = table.task_wall_per_call[:n].tolist() if traced and table.task_wall_per_call is not None else []
     for i, f in enumerate(funcs):
         rows.append(
             {
@@ -81,7 +85,15 @@ def function_rows(profile: Profile, sel: Selection | None = None, top: int | Non
                 "self_samples": None if deterministic else self_samples[i],
             }
         )
+        if traced:  # trace mode: exact figures in the trace clock (`trace_clock`), whole run
+            rows[-1]["traced_self"] = _finite(t_self[i])
+            rows[-1]["traced_total"] = _finite(t_total[i])
+            rows[-1]["task_wall_per_call"] = _finite(t_wall[i])
     return rows, float(table.total)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _cell(value: Any) -> str:

@@ -150,3 +150,31 @@ def test_source_model_line_costs(qtmodeltester, tmp_path):
     assert model.hottest_row() == 2  # line 3 (the call into g) carries the most total
     assert model.data(model.index(2, 2)) == "30.0 ms"
     assert model.data(model.index(0, 1)) == ""
+
+
+def test_function_model_shows_trace_columns_with_their_clock(qtmodeltester):
+    """Trace mode's exact figures get their own columns, and the header says the clock."""
+    from pyrometer.app.panes.function_model import COL_CALLS, COL_PER_CALL, COL_TRACED_SELF
+    from pyrometer.core.model import FuncStats
+
+    p = server_profile()
+    compute = p.func_name.index("compute")
+    p.func_stats = FuncStats(
+        clock="cpu",
+        func=np.array([compute], np.int32),
+        calls=np.array([7], np.int64),
+        prim_calls=np.array([7], np.int64),
+        self_time=np.array([0.35]),
+        total_time=np.array([0.7]),
+    )
+    table = function_table(p)
+    assert table.trace_clock == "cpu"
+    model = FunctionTableModel()
+    model.set_table(table, p.func_name, p.func_file, p.func_line, p.unit)
+    qtmodeltester.check(model, force_py=True)
+    assert model.headerData(COL_TRACED_SELF, Qt.Orientation.Horizontal) == "CPU self"
+    assert model.headerData(COL_PER_CALL, Qt.Orientation.Horizontal) == "CPU/call"
+    row = _names(model).index("compute")
+    assert model.data(model.index(row, COL_CALLS)) == "7"
+    assert model.data(model.index(row, COL_TRACED_SELF)) != "–"
+    assert function_table(p, Selection(t0=0.0, t1=0.5)).trace_clock is None  # whole-run figures: not in a range

@@ -123,6 +123,9 @@ def test_the_function_that_got_slower_is_the_top_row_in_red(qtbot, pane: Compare
     _load(qtbot, pane, before)
     assert pane.stack.currentWidget() is pane.view and pane.table_controls.isVisibleTo(pane)
     assert pane.baseline_name == "before.prof" and "before.prof" in pane.baseline_label.text()
+    d = pane.diff
+    assert d is not None and d.matched > 0
+    assert f"{d.matched:,} functions in both, {d.only_base:,} only before, {d.only_new:,} only now" in pane.baseline_label.text()
     m = pane.model
     assert m.index(0, COL_FUNCTION).data() == "sum_squares"
     assert m.index(0, COL_DELTA).data().startswith("+")

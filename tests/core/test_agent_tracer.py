@@ -121,3 +121,84 @@ def test_trace_mode_without_yappi_falls_back_to_sampling(tmp_path: Path) -> None
     assert any("yappi" in n["message"] and "sampling instead" in n["message"] for n in p.notices), p.notices
     assert p.func_stats is None
     assert len(p.samples) >= 10
+
+
+EXACT = """
+import asyncio, json, time
+from concurrent.futures import ThreadPoolExecutor
+
+spin_cpu = []
+
+def spin(seconds):
+    c0 = time.thread_time()
+    end = c0 + seconds
+    while time.thread_time() < end:
+        pass
+    spin_cpu.append(time.thread_time() - c0)
+
+def counted():
+    return 1
+
+def worker():
+    for _ in range(21):
+        counted()
+    spin(0.05)
+
+async def waiter():
+    await asyncio.sleep(0.1)
+    counted()
+
+async def main():
+    await asyncio.gather(waiter(), waiter())
+
+session = start(mode="trace")
+threads = [threading.Thread(target=worker, name="w%d" % i) for i in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+with ThreadPoolExecutor(2) as pool:
+    list(pool.map(lambda _: counted(), range(5)))
+asyncio.run(main())
+spin(0.05)
+cpu = time.process_time()
+session.stop()
+print("TRUTH", json.dumps({"spin_cpu": sum(spin_cpu), "process_cpu": cpu}))
+"""
+
+
+@pytest.mark.skipif(not HAVE_YAPPI, reason="yappi is not installed in this environment")
+def test_trace_mode_samples_and_adds_exact_cpu_statistics(tmp_path: Path) -> None:
+    """Trace mode used to record 0 samples and yappi's wall clock, whose coroutine self
+    times overlap; now it samples as sample mode does and adds exact CPU statistics."""
+    import json
+
+    from pyrometer.core.analysis.callers import callers_callees
+    from pyrometer.core.analysis.functions import function_table
+
+    p, out = run_target(EXACT, tmp_path)
+    truth = json.loads(out.split("TRUTH", 1)[1])
+    assert p.meta["mode"] == "trace" and p.meta["trace_clock"] == "cpu"
+    # sampling is not replaced: every thread that ran is in the samples
+    assert len(p.samples) >= 10
+    sampled = {p.threads[int(t)].name for t in set(p.samples["thread"].tolist())}
+    assert {"MainThread", "w0", "w1"} <= sampled
+    fs = p.func_stats
+    assert fs is not None and fs.clock == "cpu"
+    rows = stats_by_name(p)
+    # exact in every thread: 2 x 21 in threads, 5 in a pool, 2 in coroutines
+    assert fs.calls[rows["counted"]] == 49
+    assert fs.calls[rows["spin"]] == 3 and fs.calls[rows["waiter"]] == 2
+    # the CPU clock against the CPU the program measured itself
+    assert 0.85 * truth["spin_cpu"] <= fs.total_time[rows["spin"]] <= 1.2 * truth["spin_cpu"] + 0.01
+    # self times add up: never more than the CPU the whole process used
+    assert float(fs.self_time.sum()) <= truth["process_cpu"]
+    assert float(fs.self_time[rows["waiter"]]) < 0.02  # its 100 ms await is not "self"
+    table = function_table(p)
+    assert table.trace_clock == "cpu" and table.task_wall_per_call is not None
+    row = table.row_of(int(fs.func[rows["waiter"]]))
+    assert table.calls[row] == 2
+    assert 0.1 <= table.task_wall_per_call[row] < 0.3  # a coroutine's wall per call includes its awaits
+    cc = callers_callees(p, int(fs.func[rows["counted"]]))
+    assert {p.func_name[f]: n for f, n in cc.caller_calls.items()} == {"worker": 42, "<lambda>": 5, "waiter": 2}
+    assert {p.func_name[f] for f, _, _ in cc.callers} >= {"worker", "<lambda>", "waiter"}  # unsampled edges listed too

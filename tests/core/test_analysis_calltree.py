@@ -103,12 +103,14 @@ def test_selection_range_and_threads() -> None:
     p = simple()
     build([(2.5, "other", 10.0)], thread=7, profile=p)
     assert isinstance(sample_indices(p, Selection(1.0, 6.0)), slice)
-    tree = call_tree(p, Selection(t0=3.0, t1=6.0))  # [3, 6): io, work, other
-    assert tree.total == 3.0
+    # [3, 6): io and work, and 3 s of other's span [2.5, 12.5) (a sample stands for a span)
+    tree = call_tree(p, Selection(t0=3.0, t1=6.0))
+    assert tree.total == 6.0
     tree = call_tree(p, Selection(threads=frozenset({7})))
     assert tree_text(tree, p) == "other: total=10 self=10"
+    # [2, 7) of thread 0: 1 s of compute's [0, 3), io, work, helper's [6, 7)
     tree = call_tree(p, Selection(t0=2.0, t1=7.0, threads=frozenset({0})))
-    assert tree.total == 4.0
+    assert tree.total == 5.0
     assert call_tree(p, Selection(t0=100.0)).node_count == 1
 
 

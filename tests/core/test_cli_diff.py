@@ -89,3 +89,49 @@ def test_diff_deterministic_against_sampled(pair: tuple[Path, Path], tmp_path: P
     assert data["base"]["samples"] is None
     parse = next(f for f in data["functions"] if f["name"] == "parse")
     assert parse["base_pct"] == pytest.approx(37.5) and parse["new_pct"] == 0
+
+
+LIGHT = """
+import json
+
+def payload(i):
+    return {"id": i, "items": list(range(30)), "name": "x" * 20}
+
+def encode_all(n):
+    return sum(len(json.dumps(payload(i))) for i in range(n))
+
+if __name__ == "__main__":
+    print(encode_all(30000))
+"""
+
+
+@pytest.mark.parametrize("cprofile_python", ["current", "3.9"])
+def test_diff_matches_one_program_across_formats_paths_and_versions(tmp_path: Path, cprofile_python: str) -> None:
+    """`diff light.prof light.pyro` of one program matched nothing: `iterencode` (cProfile, co_name)
+    vs `JSONEncoder.iterencode` (co_qualname), `light.py` vs an absolute path."""
+    from agent_harness import interpreter
+
+    (tmp_path / "light.py").write_text(LIGHT)
+    python = interpreter(cprofile_python)
+    # cProfile records the script as it was named on the command line: `light.py`
+    prof = subprocess.run([python, "-m", "cProfile", "-o", "light.prof", "light.py"], cwd=tmp_path, capture_output=True, timeout=60)
+    assert prof.returncode == 0, prof.stderr
+    rec = run_cli("record", "-o", tmp_path / "light.pyro", "--", tmp_path / "light.py")
+    assert rec.returncode == 0, rec.stderr
+    proc = run_cli("diff", tmp_path / "light.prof", tmp_path / "light.pyro", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    rows = {f["name"]: f for f in data["functions"]}
+    # the sampled recording's hot functions are each one row, found in both profiles
+    for name in ("JSONEncoder.iterencode", "JSONEncoder.encode", "encode_all.<locals>.<genexpr>"):
+        if name in rows:
+            assert rows[name]["base_self"] > 0, rows[name]
+    assert rows["JSONEncoder.iterencode"]["new_self"] > 0 and rows["JSONEncoder.iterencode"]["base_self"] > 0
+    assert "iterencode" not in rows  # not a second, unmatched row
+    sampled = data["new"]
+    matched = data["matched"]
+    assert matched["only_new"] == 0, [f["name"] for f in data["functions"] if f["base_self"] == 0 and f["base_total"] == 0]
+    assert matched["functions"] >= 5 and matched["only_base"] > 0  # cProfile also saw imports and builtins
+    assert sampled["samples"] > 0
+    text = run_cli("diff", tmp_path / "light.prof", tmp_path / "light.pyro").stdout
+    assert f"functions: {matched['functions']:,} in both, {matched['only_base']:,} only in base, 0 only in new" in text

@@ -150,11 +150,12 @@ def test_stats_unknown_thread_lists_the_threads(server_pyro: Path) -> None:
 def test_stats_time_range(server_pyro: Path) -> None:
     profile = ex.server_profile()
     t = profile.samples["time"]
-    expected = int(((t >= 0.195) & (t < 0.495)).sum())
+    # a sample stands for [t, t + 10 ms): the samples at 0.19 and 0.49 lie half in the range
+    expected = int(((t + ex.WEIGHT > 0.195) & (t < 0.495)).sum())
     data = stats_json(server_pyro, "--from", "0.195", "--to", "0.495")
-    assert data["samples"] == expected == 30
+    assert data["samples"] == expected == 31
     assert sum(th["samples"] for th in data["threads"]) == expected
-    assert sum(f["self"] for f in data["functions"]) == pytest.approx(expected * ex.WEIGHT, rel=1e-5)
+    assert sum(f["self"] for f in data["functions"]) == pytest.approx(0.3, rel=1e-5)  # the range, no more
     assert data["selection"] == {"thread": None, "from_s": 0.195, "to_s": 0.495}
     assert data["loop"]["probes"] == int(((np.arange(100) * 0.013 >= 0.195) & (np.arange(100) * 0.013 < 0.495)).sum())
     assert [b["start_s"] for b in data["loop"]["blocking"]] == []  # starts at 0.5

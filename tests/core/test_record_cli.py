@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -252,3 +253,48 @@ def test_sigterm_to_the_recorder_reaches_the_target(tmp_path: Path) -> None:
     profile, report = read_recording(out)
     assert report.clean
     assert profile.end is not None and profile.end["exit_status"] == 9
+
+
+TRACED = """
+import threading, time
+
+def work():
+    end = time.thread_time() + 0.004
+    while time.thread_time() < end:
+        pass
+
+def body():
+    for _ in range(14):
+        work()
+
+threads = [threading.Thread(target=body) for _ in range(2)]
+for t in threads:
+    t.start()
+for _ in range(14):
+    work()
+for t in threads:
+    t.join()
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("yappi") is None, reason="yappi is not installed in this environment")
+def test_trace_mode_records_samples_and_exact_calls(tmp_path: Path) -> None:
+    """`record --mode trace` recorded "0 samples": trace mode replaced sampling instead of adding to it."""
+    script = tmp_path / "traced.py"
+    script.write_text(TRACED)
+    out = tmp_path / "traced.pyro"
+    res = subprocess.run([*RECORD, "-o", str(out), "--mode", "trace", "--", str(script)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert " 0 samples" not in res.stderr
+    stats = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "stats", str(out), "--json", "--top", "0"], capture_output=True, text=True, timeout=60
+    )
+    data = json.loads(stats.stdout)
+    assert data["samples"] >= 10 and not data["deterministic"]
+    assert len([t for t in data["threads"] if t["samples"]]) >= 3
+    assert data["trace_clock"] == "cpu"
+    work = next(f for f in data["functions"] if f["name"] == "work")
+    assert work["calls"] == 42  # every call, in every thread
+    assert 0.9 * 42 * 0.004 <= work["traced_total"] <= 42 * 0.004 * 1.5  # CPU the program burnt in it
+    # self times add up: their sum is no more than the sampled run (3 threads, CPU clock)
+    assert sum(f["traced_self"] or 0.0 for f in data["functions"]) <= data["total"]
