@@ -10,3 +10,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may read or write the user's real settings (layout, recent files, theme):
 # QSettings and every launched `pyrometer` process look under this folder instead.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="pyrometer-test-config-")
+
+import pytest
+
+# No test may touch the user's run history either: every test (and every `pyrometer` it launches,
+# which inherits the environment) gets a history of its own under its tmp_path.
+os.environ["PYROMETER_HOME"] = tempfile.mkdtemp(prefix="pyrometer-test-home-")
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYROMETER_HOME", str(tmp_path_factory.mktemp("pyrometer-home")))

@@ -43,9 +43,13 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
         clock: str = "cpu",
         loop_interval: float = 10.0,
         block_threshold: float = 50.0,
+        history: bool = True,
+        name: str | None = None,
         **options: Any,
     ) -> None:
         self.path = os.fspath(path)
+        self.history = history  # add the block as a run of `name` (default: this program) to `pyrometer history`
+        self.name = name
         self.options: dict[str, Any] = {
             "rate_hz": float(rate),
             "mode": mode,
@@ -79,12 +83,17 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
             raise
 
     def stop(self, exit_status: int | None = None) -> None:
-        """End the recording; the file is complete when this returns."""
+        """End the recording; the file is complete when this returns (and its run is in the history)."""
+        recorded = self._session is not None
         try:
             if self._session is not None:
                 self._session.stop("exit", exit_status)
         finally:
             self._release()
+        if recorded and self.history:
+            from pyrometer.core.history.runs import add_recording, program_key_here
+
+            add_recording(self.path, self.name or program_key_here(), exit_status)
 
     def _release(self) -> None:
         global _active
@@ -118,6 +127,8 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
         clone = profile.__new__(profile)
         clone.path = self.path
         clone.options = dict(self.options)
+        clone.history = self.history
+        clone.name = self.name
         clone._session = None
         clone._sink = None
         return clone
