@@ -2,11 +2,11 @@
 
 A sampled function's self share is a binomial proportion: k of the run's N
 samples had it innermost. The last run's share is tested against the pooled
-share of the runs before it with a two-proportion z-test, and its self sample
-count (its seconds) against the earlier runs' mean as Poisson counts; both
+share of the runs before it with a two-proportion z-test, and its self seconds
+against the earlier runs' mean with the noise of Poisson sample counts; both
 variances are widened by the overdispersion the earlier runs show among
-themselves (quasi-likelihood: real programs vary from run to run more than
-sampling alone explains). A function is flagged when
+themselves (quasi-likelihood, one dispersion factor per history: real
+programs vary from run to run more than sampling alone explains). A function is flagged when
 
 - both |z| exceed the two-sided critical value at 1% family-wise error
   (Bonferroni over the functions tested, never below 3) in the same direction:
@@ -74,6 +74,11 @@ class HistoryReport:
     regressions: list[Regression]
 
 
+def _interval(run: RunRecord, n: float) -> float:
+    """Seconds (or units) one sample stands for in this run."""
+    return run.total / n if n > 0 else 0.0
+
+
 def _evidence(run: RunRecord) -> tuple[float, dict[str, float]]:
     """(N, k per function ident): sample counts, or a nominal 100 Hz equivalent without them."""
     counts = [f.self_samples for f in run.functions]
@@ -132,34 +137,48 @@ def critical_z(tests: int) -> float:
     return max(MIN_Z, NormalDist().inv_cdf(1.0 - FAMILY_ALPHA / (2.0 * max(tests, 1))))
 
 
-def _dispersion(counts: list[float], expected: list[float], variances: list[float]) -> float:
-    """Pearson chi-square over its degrees of freedom among the earlier runs, at least 1 (quasi-likelihood)."""
-    if len(counts) < 2:
-        return 1.0
-    chi2 = sum((k - e) ** 2 / v for k, e, v in zip(counts, expected, variances, strict=True) if v > 0)
-    return max(1.0, chi2 / (len(counts) - 1))
+def _dispersion(rows: list[tuple[list[float], list[float], list[float]]]) -> float:
+    """One overdispersion factor for a history: Pearson chi-square over its degrees of freedom, >= 1.
+
+    Pooled over the functions (each row: counts, expected counts, variances of
+    one function in the earlier runs), as a quasi-binomial / quasi-Poisson
+    model has one dispersion parameter: a few runs give each function only a
+    handful of degrees of freedom, too few to estimate its own.
+    """
+    chi2 = 0.0
+    dof = 0
+    for counts, expected, variances in rows:
+        if len(counts) < 2 or not all(v > 0 for v in variances):
+            continue
+        chi2 += sum((k - e) ** 2 / v for k, e, v in zip(counts, expected, variances, strict=True))
+        dof += len(counts) - 1
+    return max(1.0, chi2 / dof) if dof else 1.0
 
 
-def _z_share(kl: float, nl: float, kh: list[float], nh: list[float]) -> float:
+def _z_share(kl: float, nl: float, kh: list[float], nh: list[float], phi: float) -> float:
     """Two-proportion z of the last run's self share against the earlier runs' pooled share."""
     n_hist = sum(nh)
     p_last, p_hist = kl / nl, sum(kh) / n_hist
     pooled = (kl + sum(kh)) / (nl + n_hist)
     if pooled <= 0.0 or pooled >= 1.0:
         return 0.0
-    phi = _dispersion(kh, [n * p_hist for n in nh], [n * p_hist * (1.0 - p_hist) for n in nh]) if 0 < p_hist < 1 else 1.0
     return (p_last - p_hist) / math.sqrt(phi * pooled * (1.0 - pooled) * (1.0 / nl + 1.0 / n_hist))
 
 
-def _z_count(kl: float, kh: list[float]) -> float:
-    """z of the last run's self samples against the earlier runs' mean (Poisson counts: the seconds moved)."""
-    m = len(kh)
-    mean_h = sum(kh) / m
-    mu = (kl + sum(kh)) / (m + 1)
-    if mu <= 0.0:
+def _z_seconds(sl: float, dl: float, sh: list[float], dh: list[float], phi: float) -> float:
+    """z of the last run's self seconds against the earlier runs' mean, with sampling's own noise.
+
+    A run sampled every d seconds measures S seconds as k * d with k ~ Poisson(S / d),
+    so its variance is S * d: runs sampled at different effective rates (a loaded
+    machine samples less often) are compared fairly.
+    """
+    m = len(sh)
+    mean_h = sum(sh) / m
+    s0 = (sl + sum(sh)) / (m + 1)
+    var = s0 * (dl + sum(dh) / (m * m))
+    if s0 <= 0.0 or var <= 0.0:
         return 0.0
-    phi = _dispersion(kh, [mean_h] * m, [mean_h] * m) if mean_h > 0 else 1.0
-    return (kl - mean_h) / math.sqrt(phi * mu * (1.0 + 1.0 / m))
+    return (sl - mean_h) / math.sqrt(phi * var)
 
 
 def regressions(runs: list[RunRecord]) -> list[Regression]:
@@ -181,12 +200,25 @@ def regressions(runs: list[RunRecord]) -> list[Regression]:
     labels = {f.ident: (f.name, f.file) for r in runs for f in r.functions}
     idents = sorted(labels)
     z_crit = critical_z(len(idents))
+    counts = {ident: [k.get(ident, 0.0) for _, k in evidence] for ident in idents}
+    d_last = _interval(last, n_last)
+    dh = [_interval(r, n) for r, n in zip(history, nh, strict=True)]
+    share_rows = []
+    seconds_rows = []
+    for ident, kh in counts.items():
+        p = sum(kh) / sum(nh)
+        sh = [d.get(ident, 0.0) for d in self_hist]
+        mean = sum(sh) / len(sh)
+        share_rows.append((kh, [n * p for n in nh], [n * p * (1.0 - p) for n in nh]))
+        seconds_rows.append((sh, [mean] * len(sh), [mean * d for d in dh]))
+    phi_share, phi_seconds = _dispersion(share_rows), _dispersion(seconds_rows)
     out = []
     for ident in idents:
         kl = k_last.get(ident, 0.0)
-        kh = [k.get(ident, 0.0) for _, k in evidence]
-        z = _z_share(kl, n_last, kh, nh)
-        z_n = _z_count(kl, kh)
+        kh = counts[ident]
+        z = _z_share(kl, n_last, kh, nh, phi_share)
+        sh = [d.get(ident, 0.0) for d in self_hist]
+        z_n = _z_seconds(self_last.get(ident, 0.0), d_last, sh, dh, phi_seconds)
         if abs(z) < z_crit or abs(z_n) < z_crit or z * z_n <= 0:
             continue
         p_last, p_hist = kl / n_last, sum(kh) / sum(nh)
