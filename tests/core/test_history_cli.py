@@ -88,7 +88,7 @@ def history_json(program: str, *extra: str) -> dict:  # type: ignore[type-arg]
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Three runs of one script (finishing at once), then a run with beta three times slower from a moved checkout."""
+    """Three runs of one script (finishing at once), then a run with beta five times slower from a moved checkout."""
     root = tmp_path_factory.mktemp("bench")
     home = root / "home"
     old_home = os.environ.get("PYROMETER_HOME")
@@ -104,7 +104,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         moved = root / "elsewhere" / "checkout"
         moved.mkdir(parents=True)
         shutil.copy(script, moved / "bench.py")
-        errs.append(finish(record(moved / "bench.py", root / "run3.pyro", root / "truth3.json", "--name", "bench", env={"BETA_SLOWER": "3"})))
+        errs.append(finish(record(moved / "bench.py", root / "run3.pyro", root / "truth3.json", "--name", "bench", env={"BETA_SLOWER": "5"})))
         truths = [json.loads((root / f"truth{i}.json").read_text()) for i in range(4)]
     finally:
         if old_home is None:
