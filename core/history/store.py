@@ -110,6 +110,7 @@ class ProgramSummary:
     last_started: float
     last_duration_s: float
     durations: list[float]  # the last few run durations, oldest first (for a trend)
+    last_path: str | None = None  # the newest run's recording
 
 
 def _describe(exc: BaseException) -> str:
@@ -268,25 +269,24 @@ class HistoryStore:
         return self._retry(go)
 
     # ------------------------------------------------------------ reading
-    def programs(self, trend_runs: int = 10) -> list[ProgramSummary]:
-        """Every program with runs, the most recently run first."""
+    def programs(self, trend_runs: int = 10, limit: int | None = None) -> list[ProgramSummary]:
+        """Every program with runs (the first `limit`), the most recently run first."""
 
         def go() -> list[ProgramSummary]:
             rows = self.conn.execute(
                 "SELECT p.key, COUNT(r.id), MAX(r.started) FROM programs p JOIN runs r ON r.program = p.id"
-                " GROUP BY p.id ORDER BY MAX(r.started) DESC, p.key"
+                " GROUP BY p.id ORDER BY MAX(r.started) DESC, p.key LIMIT ?",
+                (-1 if limit is None else int(limit),),
             ).fetchall()
             out = []
             for key, n, last in rows:
-                durations = [
-                    float(d)
-                    for (d,) in self.conn.execute(
-                        "SELECT duration_s FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
-                        " ORDER BY r.started DESC, r.id DESC LIMIT ?",
-                        (key, trend_runs),
-                    ).fetchall()
-                ][::-1]
-                out.append(ProgramSummary(key, int(n), float(last), durations[-1], durations))
+                recent = self.conn.execute(
+                    "SELECT duration_s, path FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
+                    " ORDER BY r.started DESC, r.id DESC LIMIT ?",
+                    (key, trend_runs),
+                ).fetchall()
+                durations = [float(d) for d, _ in recent][::-1]
+                out.append(ProgramSummary(key, int(n), float(last), durations[-1], durations, recent[0][1]))
             return out
 
         return self._retry(go)
@@ -322,6 +322,21 @@ class HistoryStore:
             return runs
 
         return self._retry(go)
+
+    def program_for_path(self, path: str | os.PathLike[str]) -> str | None:
+        """The program whose latest run was recorded to `path` (how an opened recording finds its history)."""
+        resolved = str(Path(path).resolve())
+        row = self._retry(
+            lambda: self.conn.execute(
+                "SELECT p.key FROM runs r JOIN programs p ON r.program = p.id WHERE r.path = ? ORDER BY r.started DESC, r.id DESC LIMIT 1",
+                (resolved,),
+            ).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: a reader knows when to read again."""
+        return int(self._retry(lambda: self.conn.execute("PRAGMA data_version").fetchone()[0]))
 
     def run(self, run_id: int) -> RunRecord | None:
         row = self._retry(
