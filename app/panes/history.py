@@ -23,7 +23,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.core.history.analysis import HistoryReport, build_report, function_history, trend
 from pyrometer.core.history.baseline import average_profile
-from pyrometer.core.history.store import HistoryError, HistoryStore, RunRecord
+from pyrometer.core.history.store import HistoryError, HistoryStore, RunRecord, default_db_path
 
 LAST_RUNS = 20
 TOP_ROWS = 12
@@ -114,6 +114,9 @@ class HistoryPane(Pane):
     # ------------------------------------------------------------ reading
     def _open_store(self) -> HistoryStore | None:
         if self._store is None:
+            if not default_db_path().exists():  # reading never creates the history
+                self.placeholder.setText(NO_HISTORY)
+                return None
             try:
                 self._store = HistoryStore()
             except HistoryError as exc:

@@ -162,7 +162,8 @@ def add_recording(
     except KeyboardInterrupt:
         raise
     except Exception as exc:
-        warn(f"{path}: {exc}")
+        text = str(exc)
+        warn(text if os.fspath(path) in text else f"{path}: {text}")
         return None
     if not profile.sample_count and profile.func_stats is None:
         return None  # nothing was recorded (the agent never connected): no run to compare

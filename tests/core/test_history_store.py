@@ -170,16 +170,15 @@ from pyrometer.core.history.store import HistoryStore
 go = float(sys.argv[2])
 while time.time() < go:
     time.sleep(0.001)
-with HistoryStore(sys.argv[1]) as store:
-    for i in range(20):
+with HistoryStore(sys.argv[1]) as store:  # both open (create, migrate) and write at the same instant
+    for i in range(100):  # enough that the two collide (20 often did not, even without retries)
         store.add_run(make_run("shared", n_funcs=200, started=go + i))
 print("ok")
 """
 
 
 def test_two_processes_writing_at_once_both_land(tmp_path: Path) -> None:
-    db = tmp_path / DB_NAME
-    HistoryStore(db).close()  # created and migrated; the race is over the writes
+    db = tmp_path / DB_NAME  # not there yet: the two also race to create and migrate it
     script = tmp_path / "writer.py"
     script.write_text(WRITER.format(tests=str(Path(__file__).parent)))
     go = time.time() + 1.0  # both start writing at the same instant
@@ -187,7 +186,7 @@ def test_two_processes_writing_at_once_both_land(tmp_path: Path) -> None:
     outs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     with HistoryStore(db) as store:
-        assert len(store.runs("shared", None)) == 40
+        assert len(store.runs("shared", None)) == 200
 
 
 def test_a_writer_waits_for_a_held_lock_then_lands(tmp_path: Path) -> None:
