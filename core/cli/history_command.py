@@ -38,13 +38,14 @@ def resolve_program(store: HistoryStore, wanted: str) -> str:
 
 
 def _import(store: HistoryStore, files: list[str], name: str | None) -> int:
-    from pyrometer.core.history.runs import run_from_profile
+    from pyrometer.core.history.runs import match_history, run_from_profile
 
     if not name:
         raise UsageError("--import needs --name NAME: the program these profiles belong to")
     for path in files:
-        profile = load(path)
-        run_id = store.add_run(run_from_profile(profile, name, path))
+        run = run_from_profile(load(path), name, path)
+        match_history(run, store.program_idents(name))
+        run_id = store.add_run(run)
         emit(f"added run {run_id} of {name} from {path}")
     return EXIT_OK
 

@@ -22,6 +22,41 @@ def _ident(key: tuple[str, str, int]) -> str:
     return f"{file_key}\x1f{name_key}\x1f{line}"
 
 
+def _key(ident: str) -> tuple[str, str, int] | None:
+    parts = ident.split("\x1f")
+    if len(parts) != 3 or not parts[2].lstrip("-").isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2])
+
+
+def match_history(run: RunRecord, known: list[tuple[str, int]]) -> None:
+    """Rename the run's keys to the ones the program's history already uses for the same functions.
+
+    A key grows (more path, a def line) only when two functions of one profile
+    would share it, so one function can be keyed differently in two runs;
+    `match_keys` pairs those up, as diff does between two profiles.
+    """
+    from pyrometer.core.analysis.identity import match_keys
+
+    base: dict[tuple[str, str, int], int] = {}
+    for ident, line in known:
+        k = _key(ident)
+        if k is not None:
+            base.setdefault(k, line)
+    new: dict[tuple[str, str, int], int] = {}
+    for f in run.functions:
+        k = _key(f.ident)
+        if k is not None:
+            new.setdefault(k, f.line)
+    if not base or not new:
+        return
+    pairs = match_keys(base, new)
+    for f in run.functions:
+        k = _key(f.ident)
+        if k is not None and k in pairs and pairs[k] != k:
+            f.ident = _ident(pairs[k])
+
+
 def program_key_for_target(kind: str, target: str, name: str | None = None) -> str:
     """`--name NAME`, else the resolved script path, `-m module` or `-c CODE` (first line, shortened)."""
     if name:
@@ -85,6 +120,7 @@ def run_from_profile(
             total=float(totals[i]),
             self_samples=None if deterministic else int(self_samples[i]),
             calls=int(calls[i]) if calls[i] >= 0 else None,
+            line=int(profile.func_line[f]),
         )
         for i, f in enumerate(funcs)
     ]
@@ -136,6 +172,7 @@ def add_profile(
     try:
         run = run_from_profile(profile, program, path, exit_status)
         with HistoryStore(db) as store:
+            match_history(run, store.program_idents(program))
             return store.add_run(run)
     except KeyboardInterrupt:
         raise

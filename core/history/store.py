@@ -48,6 +48,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN source_format TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE run_functions ADD COLUMN self_samples INTEGER",
         "ALTER TABLE run_functions ADD COLUMN calls INTEGER",
+        "ALTER TABLE functions ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -82,6 +83,7 @@ class FunctionAggregate:
     total: float
     self_samples: int | None = None  # samples with the function innermost; None for deterministic sources
     calls: int | None = None
+    line: int = 0  # def line
 
 
 @dataclass
@@ -220,9 +222,9 @@ class HistoryStore:
             run_id = int(cur.lastrowid or 0)
             c.executemany(
                 # the latest spelling wins: names read like the newest recording's `stats --json`
-                "INSERT INTO functions (ident, name, file) VALUES (?, ?, ?)"
-                " ON CONFLICT (ident) DO UPDATE SET name = excluded.name, file = excluded.file",
-                [(f.ident, f.name, f.file) for f in run.functions],
+                "INSERT INTO functions (ident, name, file, line) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (ident) DO UPDATE SET name = excluded.name, file = excluded.file, line = excluded.line",
+                [(f.ident, f.name, f.file, f.line) for f in run.functions],
             )
             ids = self._function_ids(c, [f.ident for f in run.functions])
             merged: dict[int, list[float | int | None]] = {}
@@ -312,9 +314,9 @@ class HistoryStore:
             if with_functions:
                 for run in runs:
                     run.functions = [
-                        FunctionAggregate(ident, name, file, s, t, ss, calls)
-                        for ident, name, file, s, t, ss, calls in self.conn.execute(
-                            "SELECT f.ident, f.name, f.file, rf.self, rf.total, rf.self_samples, rf.calls"
+                        FunctionAggregate(ident, name, file, s, t, ss, calls, line)
+                        for ident, name, file, s, t, ss, calls, line in self.conn.execute(
+                            "SELECT f.ident, f.name, f.file, rf.self, rf.total, rf.self_samples, rf.calls, f.line"
                             " FROM run_functions rf JOIN functions f ON rf.func = f.id WHERE rf.run = ?",
                             (run.id,),
                         ).fetchall()
@@ -333,6 +335,17 @@ class HistoryStore:
             ).fetchone()
         )
         return None if row is None else str(row[0])
+
+    def program_idents(self, program: str) -> list[tuple[str, int]]:
+        """(identity key, def line) of every function the program's runs have seen."""
+        rows = self._retry(
+            lambda: self.conn.execute(
+                "SELECT DISTINCT f.ident, f.line FROM run_functions rf JOIN functions f ON rf.func = f.id"
+                " JOIN runs r ON rf.run = r.id JOIN programs p ON r.program = p.id WHERE p.key = ?",
+                (program,),
+            ).fetchall()
+        )
+        return [(str(i), int(line)) for i, line in rows]
 
     def data_version(self) -> int:
         """Changes when another connection commits: a reader knows when to read again."""

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pyrometer.core.history import runs as history_runs
@@ -23,6 +24,7 @@ from pyrometer.core.history.store import (
     RunRecord,
     default_db_path,
 )
+from pyrometer.core.model import Profile
 
 
 def make_run(program: str = "prog", n_funcs: int = 3, started: float = 1000.0, scale: float = 1.0) -> RunRecord:
@@ -226,3 +228,28 @@ def test_a_lock_held_too_long_costs_one_warning_line_not_the_caller(
         holder.close()
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "warning: run not added to the history" in err and "locked" in err
+
+
+def _profile_of(functions: list[tuple[str, str, int]]) -> Profile:
+    """One sample of 10 ms in each (name, file, def line)."""
+    p = Profile()
+    p.ensure_thread(0, "MainThread")
+    stacks = [p.intern_stack_path([p.intern_frame(name, file, line + 1, line)]) for name, file, line in functions]
+    p.add_samples(np.arange(len(stacks)) * 0.01, np.zeros(len(stacks), np.int32), np.array(stacks, np.int32), weight=0.01)
+    p.finish()
+    return p
+
+
+def test_one_function_keeps_its_history_when_its_key_grew_in_another_run(tmp_path: Path) -> None:
+    db = tmp_path / DB_NAME
+    # run 1 ran two `Util.setup` methods (a/util.py, b/util.py): their keys needed more of the path;
+    # run 2, on Python 3.10 from another checkout, ran only a's, spelled without its class (co_name)
+    first = _profile_of([("Util.setup", "/ck1/a/util.py", 10), ("Util.setup", "/ck1/b/util.py", 20)])
+    second = _profile_of([("setup", "/elsewhere/ck2/a/util.py", 10)])
+    assert history_runs.add_profile(first, "p", db=db) is not None
+    assert history_runs.add_profile(second, "p", db=db) is not None
+    with HistoryStore(db) as store:
+        runs = store.runs("p")
+    idents = [{f.ident for f in r.functions} for r in runs]
+    assert len(idents[0]) == 2 and idents[1] <= idents[0]  # the second run's setup is the first run's a/util.py one
+    assert next(iter(idents[1])).startswith("a/util.py")
