@@ -48,6 +48,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN source_format TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE run_functions ADD COLUMN self_samples INTEGER",
         "ALTER TABLE run_functions ADD COLUMN calls INTEGER",
+    ),
+    (  # 2 -> 3: each function's def line (to pair identity keys that grew in one run only)
         "ALTER TABLE functions ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
     ),
 )
