@@ -10,6 +10,11 @@ The same AgentSession as a launched recording runs here, writing through a
 file sink instead of a socket, so the file has the same content (META with
 ``attached: true``, samples, loops, tasks, END). One session at a time per
 process: the sampler and hooks are process-wide.
+
+When the block ends its recording is read back and added to the run history
+(`pyrometer history`; ``history=False`` skips it, ``name=`` names the
+program): that imports numpy and the readers into the process once, at the
+end, never while the block runs.
 """
 
 from __future__ import annotations

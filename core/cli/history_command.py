@@ -16,7 +16,7 @@ from pyrometer.core.cli.commands import (
     guarded,
     load,
 )
-from pyrometer.core.history.store import HistoryError, HistoryStore
+from pyrometer.core.history.store import HistoryError, HistoryStore, default_db_path
 
 
 def resolve_program(store: HistoryStore, wanted: str) -> str:
@@ -70,6 +70,11 @@ def run_history(args: argparse.Namespace) -> int:
 
     if args.last is not None and args.last < 1:
         raise UsageError(f"--last must be 1 or more, not {args.last}")
+    if not args.import_files and not default_db_path().exists():  # reading never creates the history
+        if args.program is not None:
+            raise UsageError(f"no program {args.program!r} in the history: no runs recorded yet ({default_db_path()})")
+        emit(render.render_programs([], default_db_path()))
+        return EXIT_OK
     try:
         with HistoryStore() as store:
             if args.import_files:

@@ -238,3 +238,12 @@ def test_a_corrupt_history_costs_one_warning_and_never_the_recording(in_bench: d
     assert stats.returncode == 0 and json.loads(stats.stdout)["samples"] > 10
     res = pyrometer("history")
     assert res.returncode == 1 and res.stderr.count("\n") == 1 and "corrupt database" in res.stderr
+
+
+def test_reading_an_empty_history_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYROMETER_HOME", str(tmp_path / "none"))
+    res = pyrometer("history")
+    assert res.returncode == 0 and "no runs in the history yet" in res.stdout
+    res = pyrometer("history", "app.py", "--json")
+    assert res.returncode == 2 and "no runs recorded yet" in res.stderr
+    assert not (tmp_path / "none").exists()
