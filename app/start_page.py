@@ -106,6 +106,7 @@ class StartPage(QWidget):
 
     def reload_programs(self) -> None:
         """Programs of the run history, the most recently run first (the history is read, never created here)."""
+        from pyrometer.core.history.analysis import sparkline
         from pyrometer.core.history.render import local_time, trend_text
         from pyrometer.core.history.store import HistoryError, HistoryStore, default_db_path
 
@@ -127,7 +128,10 @@ class StartPage(QWidget):
             return
         for p in programs:
             name = Path(p.key).name if p.key.startswith("/") else p.key
-            item = QListWidgetItem(f"{name}  —  {p.runs} runs, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s, {trend_text(p.durations)}")
+            item = QListWidgetItem(
+                f"{name}  —  {p.runs} runs, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s  "
+                f"{sparkline(p.durations)} {trend_text(p.durations)}"
+            )
             kept = p.last_path if p.last_path and Path(p.last_path).exists() else None
             item.setData(Qt.ItemDataRole.UserRole, kept)
             item.setToolTip(f"{p.key}\n{kept or 'the last recording was not kept'}")
