@@ -107,6 +107,15 @@ def test_compare_with_history_sets_the_documents_baseline(qtbot, history: list[P
     assert rows["render"] == pytest.approx((4 * 2.0 + 8.0) / 5, rel=1e-5)
     assert rows["parse"] == pytest.approx(2.0, rel=1e-5)
     assert "history average (5 runs)" == doc.baseline_name
+    from pyrometer.app.panes.compare import ComparePane
+
+    compare = ComparePane(doc)  # the Compare pane reads the same baseline from the document
+    qtbot.addWidget(compare)
+    compare.refresh()
+    d = compare.model.diff
+    assert d is not None
+    row = list(d.name).index("render")
+    assert d.base_self[row] == pytest.approx(3.2, rel=1e-5) and d.new_self[row] == pytest.approx(8.0, rel=1e-5)
     history[0].unlink()  # a run without its file still makes a baseline from its aggregates
     assert pane.report is not None
     pane.compare_with_run(pane.report.runs[0])
