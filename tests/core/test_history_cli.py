@@ -247,3 +247,14 @@ def test_reading_an_empty_history_creates_nothing(tmp_path: Path, monkeypatch: p
     res = pyrometer("history", "app.py", "--json")
     assert res.returncode == 2 and "no runs recorded yet" in res.stderr
     assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("command", [["record", "-o", "x.pyro"], ["run"], ["attach", "123"], ["demo"]])
+def test_every_recording_command_takes_no_history_and_name(command: list[str]) -> None:
+    from pyrometer.cli import build_parser
+
+    tail = ["--", "app.py"] if command[0] in ("record", "run") else []
+    default = build_parser().parse_args([*command, *tail])
+    assert default.history is True and default.name is None
+    off = build_parser().parse_args([*command, "--no-history", "--name", "nightly", *tail])
+    assert off.history is False and off.name == "nightly"
