@@ -37,6 +37,7 @@ class Document(QObject):
     timeRequested = Signal(float, float)  # "show this time span" (t0, t1): the timeline moves its view
     baselineChanged = Signal()  # the comparison baseline was set, replaced or cleared
     baselineFailed = Signal(str)  # a baseline file could not be read: the message for the user
+    openRequested = Signal(str)  # "open this recording" (e.g. a run of the history): the window opens a tab
 
     def __init__(
         self,
@@ -65,6 +66,7 @@ class Document(QObject):
         self.baseline_path: Path | None = None
         self._baseline_loader: FileLoader | None = None
         self._baseline_token = 0  # only the latest baseline choice counts, if an earlier load still lands
+        self.program: str | None = None  # its program in the run history (None: found by the recording's path)
 
     # ------------------------------------------------------------ reading
     @property
@@ -173,6 +175,10 @@ class Document(QObject):
     def request_pane(self, pane_id: str) -> None:
         """Ask the view to show (and raise) the pane with this id (or title)."""
         self.paneRequested.emit(pane_id)
+
+    def request_open(self, path: str | Path) -> None:
+        """Ask the window to open a recording in a tab of its own."""
+        self.openRequested.emit(str(path))
 
     def request_time(self, t0: float, t1: float) -> None:
         """Ask the views of time (the timeline) to bring [t0, t1] into view; the range is unchanged."""

@@ -260,6 +260,9 @@ def _run_live_session(app: Any, win: MainWindow, session: Any, args: argparse.Na
     """Show a started live session (launch, attach or demo) and run the event loop."""
     from pyrometer.app.live_state import Phase
 
+    session.history = getattr(args, "history", True)
+    session.history_name = getattr(args, "name", None)
+
     _exit_on_failure(session, args)
     win.start_live(session)
     if session.state.phase is Phase.FAILED:

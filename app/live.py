@@ -100,6 +100,8 @@ class LiveSession(QObject):
         self._kill_timer: QTimer | None = None
         self.cwd: str | None = None  # launch only: where the program runs (None: here)
         self.extra_env: dict[str, str] = {}  # launch only: added to the program's environment
+        self.history = True  # add the session to its program's run history when it ends
+        self.history_name: str | None = None  # the program's name there (default: script path, -m MODULE, PID's script)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -339,12 +341,37 @@ class LiveSession(QObject):
         end = self.doc.profile.end or self.feed.end_info or {}
         state = self._final_state(end)
         self.doc.profile.finish()
+        self._add_to_history(state)
         self.doc.model_grew()
         self.collector.close()  # the stream is over: release the socket and threads; the file stays
         self._set_state(state)
         self.ended.emit(end)
         if self._duration_timer is not None:
             self._duration_timer.stop()
+
+    def program_key(self) -> str:
+        """This session's program in the run history."""
+        from pyrometer.core.history.runs import program_key_for_target, program_key_from_meta
+
+        if self.history_name:
+            return self.history_name
+        if self._target is not None:
+            target = self._target.target
+            if self._target.kind == "script" and self.cwd is not None and not os.path.isabs(target):
+                target = os.path.join(self.cwd, target)
+            return program_key_for_target(self._target.kind, target)
+        return program_key_from_meta(self.doc.profile.meta, f"pid {self.pid}")
+
+    def _add_to_history(self, state: LiveState) -> None:
+        """The ended session joins its program's history (a failure is one warning line, never an error)."""
+        if not self.history or not self.doc.profile.sample_count:
+            return
+        from pyrometer.core.history.runs import add_profile
+
+        key = self.program_key()
+        status = None if self.attached or self.exit_status is None else state.shell_status()
+        if add_profile(self.doc.profile, key, self.keep_path, status) is not None:
+            self.doc.program = key
 
     def _set_state(self, state: LiveState) -> None:
         self.state = state

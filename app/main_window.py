@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self._on_tab_changed()
         for message in view.pane_errors:  # a pane that could not start is said, not silently missing
             self.show_error("A pane failed to start", message)
+        view.doc.openRequested.connect(lambda path: self.open_files([path]))
         self.documentOpened.emit(view)
         return view
 

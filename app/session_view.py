@@ -46,6 +46,7 @@ PANE_MODULES: tuple[tuple[str, str], ...] = (
     ("pyrometer.app.panes.session", "SessionPane"),
     ("pyrometer.app.panes.console", "ConsolePane"),
     ("pyrometer.app.panes.compare", "ComparePane"),
+    ("pyrometer.app.panes.history", "HistoryPane"),
 )
 REFRESH_INTERVAL_S = 0.1  # at most ~10 refreshes a second
 REFRESH_ORDER = {"flame_graph": 0, "functions": 1, "call_tree": 2}  # pane ids: what a user looks at first paints first

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 RECENT_KEY = "recent/files"
 MAX_RECENT = 12
+MAX_PROGRAMS = 8
 
 
 def recent_files() -> list[str]:
@@ -68,6 +69,11 @@ class StartPage(QWidget):
         self.recent.setSpacing(3)
         self.recent.setAlternatingRowColors(True)
         self.recent.itemActivated.connect(lambda item: self.recentRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.programs = QListWidget(self)
+        self.programs.setMaximumHeight(200)
+        self.programs.setSpacing(3)
+        self.programs.setAlternatingRowColors(True)
+        self.programs.itemActivated.connect(self._program_activated)
         hint = QLabel("Drop profile files anywhere in this window to open them.", self)
         hint.setEnabled(False)
         col = QVBoxLayout()
@@ -79,6 +85,9 @@ class StartPage(QWidget):
         col.addSpacing(24)
         col.addWidget(QLabel("<b>Recent files</b>", self))
         col.addWidget(self.recent)
+        col.addSpacing(12)
+        col.addWidget(QLabel("<b>Recent programs</b> (run history: last run and trend; opens the last recording)", self))
+        col.addWidget(self.programs)
         col.addWidget(hint)
         col.addStretch(2)
         outer = QHBoxLayout(self)
@@ -90,7 +99,48 @@ class StartPage(QWidget):
         outer.addStretch(1)
         self.reload_recent()
 
+    def _program_activated(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if path:
+            self.recentRequested.emit(str(path))
+
+    def reload_programs(self) -> None:
+        """Programs of the run history, the most recently run first (the history is read, never created here)."""
+        from pyrometer.core.history.analysis import sparkline
+        from pyrometer.core.history.render import local_time, trend_text
+        from pyrometer.core.history.store import HistoryError, HistoryStore, default_db_path
+
+        self.programs.clear()
+        programs = []
+        if default_db_path().exists():
+            try:
+                with HistoryStore() as store:
+                    programs = store.programs(limit=MAX_PROGRAMS)
+            except HistoryError as exc:
+                item = QListWidgetItem(f"The run history cannot be read: {exc}")
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                self.programs.addItem(item)
+                return
+        if not programs:
+            item = QListWidgetItem("No runs yet: each recording adds one to its program's history.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.programs.addItem(item)
+            return
+        for p in programs:
+            name = Path(p.key).name if p.key.startswith("/") else p.key
+            item = QListWidgetItem(
+                f"{name}  —  {p.runs} runs, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s  "
+                f"{sparkline(p.durations)} {trend_text(p.durations)}"
+            )
+            kept = p.last_path if p.last_path and Path(p.last_path).exists() else None
+            item.setData(Qt.ItemDataRole.UserRole, kept)
+            item.setToolTip(f"{p.key}\n{kept or 'the last recording was not kept'}")
+            if kept is None:
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.programs.addItem(item)
+
     def reload_recent(self) -> None:
+        self.reload_programs()
         self.recent.clear()
         files = recent_files()
         if not files:

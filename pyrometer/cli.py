@@ -22,6 +22,7 @@ HANDLERS: dict[str, str] = {
     "diff": "pyrometer.core.cli.commands:run_diff",
     "report": "pyrometer.core.cli.commands:run_report",
     "record": "pyrometer.core.cli.record_command:run_record",
+    "history": "pyrometer.core.cli.history_command:run_history",
     "open": "pyrometer.app.launcher:run_open",
     "run": "pyrometer.app.launcher:run_live",
     "attach": "pyrometer.app.launcher:run_attach",
@@ -39,6 +40,12 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--block-threshold", type=float, default=defaults.BLOCK_THRESHOLD_MS, metavar="MS", help=f"report the loop as blocked after this long (default {defaults.BLOCK_THRESHOLD_MS:g} ms)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
     p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
+
+
+def _add_history_options(p: argparse.ArgumentParser) -> None:
+    """Every recording joins its program's run history (`pyrometer history`) unless told otherwise."""
+    p.add_argument("--no-history", dest="history", action="store_false", help="do not add this run to the run history")
+    p.add_argument("--name", default=None, metavar="NAME", help="the program's name in the run history (default: the script's path or -m MODULE)")
 
 
 def _add_screenshot_options(p: argparse.ArgumentParser) -> None:
@@ -84,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.pyro")
     p.add_argument("--pid", type=int, default=None, help="attach to a running process instead of launching")
     _add_collect_options(p)
+    _add_history_options(p)
     p.add_argument("target", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS] | -- -m MODULE [ARGS] | -- python SCRIPT [ARGS]")
 
     p = sub.add_parser("open", help="open profiles or recordings in the window")
@@ -93,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="launch a program and profile it live in the window")
     _add_collect_options(p)
+    _add_history_options(p)
     _add_screenshot_options(p)
     p.add_argument("--save", default=None, metavar="OUT.pyro", help="also keep the recording here")
     p.add_argument("target", nargs=argparse.REMAINDER)
@@ -100,11 +109,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("attach", help="attach to a running Python process and profile it live")
     p.add_argument("pid", type=int)
     _add_collect_options(p)
+    _add_history_options(p)
     _add_screenshot_options(p)
 
     p = sub.add_parser("demo", help="profile the bundled demo program live")
+    _add_history_options(p)
     _add_screenshot_options(p)
     p.add_argument("--duration", type=float, default=None, metavar="S", help="run the demo for this long (default: until closed)")
+    p = sub.add_parser("history", help="runs of a program over time: averages, bottlenecks, regressions")
+    p.add_argument("program", nargs="?", default=None, help="none: list the programs; else a script path, -m MODULE or --name given when recording")
+    p.add_argument("--last", type=int, default=20, metavar="N", help="the last N runs (default 20)")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="functions to print (0 = all; text output only)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object")
+    fmt.add_argument("--csv", action="store_true", help="the function table as CSV")
+    p.add_argument("--import", dest="import_files", nargs="+", default=None, metavar="FILE", help="add existing profiles (any readable format) as runs of --name")
+    p.add_argument("--name", default=None, metavar="NAME", help="the program --import adds runs to")
+    p.add_argument("--forget", nargs="*", type=int, default=None, metavar="RUN_ID", help="remove these runs (none given: all runs of PROGRAM)")
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # GUI tests run headless; set before anything imports Qt.
@@ -28,3 +29,12 @@ settings.register_profile(
 )
 settings.register_profile("explore", deadline=None, max_examples=1000, print_blob=True)
 settings.load_profile(os.environ.get("PYROMETER_HYPOTHESIS", "ci"))
+
+# No test may touch the user's run history either: every test (and every `pyrometer` it launches,
+# which inherits the environment) gets a history of its own under its tmp_path.
+os.environ["PYROMETER_HOME"] = tempfile.mkdtemp(prefix="pyrometer-test-home-")
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYROMETER_HOME", str(tmp_path_factory.mktemp("pyrometer-home")))

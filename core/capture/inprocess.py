@@ -10,6 +10,11 @@ The same AgentSession as a launched recording runs here, writing through a
 file sink instead of a socket, so the file has the same content (META with
 ``attached: true``, samples, loops, tasks, END). One session at a time per
 process: the sampler and hooks are process-wide.
+
+When the block ends its recording is read back and added to the run history
+(`pyrometer history`; ``history=False`` skips it, ``name=`` names the
+program): that imports numpy and the readers into the process once, at the
+end, never while the block runs.
 """
 
 from __future__ import annotations
@@ -44,9 +49,13 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
         clock: str = defaults.CLOCK,
         loop_interval: float = defaults.LOOP_INTERVAL_MS,
         block_threshold: float = defaults.BLOCK_THRESHOLD_MS,
+        history: bool = True,
+        name: str | None = None,
         **options: Any,
     ) -> None:
         self.path = os.fspath(path)
+        self.history = history  # add the block as a run of `name` (default: this program) to `pyrometer history`
+        self.name = name
         self.options: dict[str, Any] = {
             "rate_hz": float(rate),
             "mode": mode,
@@ -80,12 +89,17 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
             raise
 
     def stop(self, exit_status: int | None = None) -> None:
-        """End the recording; the file is complete when this returns."""
+        """End the recording; the file is complete when this returns (and its run is in the history)."""
+        recorded = self._session is not None
         try:
             if self._session is not None:
                 self._session.stop("exit", exit_status)
         finally:
             self._release()
+        if recorded and self.history:
+            from pyrometer.core.history.runs import add_recording, program_key_here
+
+            add_recording(self.path, self.name or program_key_here(), exit_status)
 
     def _release(self) -> None:
         global _active
@@ -119,6 +133,8 @@ class profile:  # lower case: used like a function, `pyrometer.profile(...)`
         clone = profile.__new__(profile)
         clone.path = self.path
         clone.options = dict(self.options)
+        clone.history = self.history
+        clone.name = self.name
         clone._session = None
         clone._sink = None
         return clone

@@ -126,6 +126,11 @@ def _record_launch(args: argparse.Namespace) -> int:
         _say(f"the agent never connected; {args.output} holds no data")
     else:
         _say(_summary(collector, args.output))
+        if getattr(args, "history", True):
+            from pyrometer.core.history.runs import add_recording, program_key_for_target
+
+            key = program_key_for_target(target.kind, target.target, getattr(args, "name", None))
+            add_recording(args.output, key, _status_of(returncode))
     return _status_of(returncode)
 
 
@@ -192,7 +197,16 @@ def _record_attach(args: argparse.Namespace) -> int:
         _say(f"detached from {args.pid}; {_summary(collector, args.output)}")
     else:
         _say(f"process {args.pid} ended; {_summary(collector, args.output)}")
+    if collector.stats.frames and getattr(args, "history", True):
+        _add_attached_run(args)
     return 0
+
+
+def _add_attached_run(args: argparse.Namespace) -> None:
+    """An attached process's run: named by --name, else by the script the agent saw in its argv."""
+    from pyrometer.core.history.runs import add_recording
+
+    add_recording(args.output, getattr(args, "name", None), fallback=f"pid {args.pid}")
 
 
 def run_record(args: argparse.Namespace) -> int:

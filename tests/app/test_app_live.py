@@ -111,6 +111,17 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     assert window.save_recording(view.doc, out)
     kept, _report = read_recording(out)
     assert kept.sample_count == view.doc.profile.sample_count > 0
+    # the ended session joined its program's run history, and the History pane shows it
+    from pyrometer.core.history.store import HistoryStore
+
+    with HistoryStore() as store:
+        (run,) = store.runs(str(script.resolve()))
+    assert run.exit_status == 3 and run.samples and run.path is None  # the temp recording is not kept
+    assert "spin_hot" in {f.name for f in run.functions}
+    assert view.doc.program == str(script.resolve())
+    history = view.show_pane("history")
+    view.refresh_visible()
+    assert history.program == view.doc.program and [r.id for r in history.report.runs] == [run.id]
 
 
 def test_stop_ends_a_running_program(qtbot, window, tmp_path):

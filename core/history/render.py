@@ -1,0 +1,152 @@
+"""`pyrometer history` output: the programs list, and one program's report as text, JSON or CSV.
+
+The JSON object is a contract (issue 14 names its keys); the CSV is its
+function table, one row per function, for a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pyrometer.core.history.analysis import HistoryReport, critical_z, sparkline, trend
+from pyrometer.core.history.store import ProgramSummary
+
+CSV_COLUMNS = ("name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "bottleneck", "regression", "change_pct")
+
+
+def iso(t: float) -> str:
+    """Epoch seconds as ISO 8601 UTC, e.g. 2026-12-03T02:10:11.123+00:00."""
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def local_time(t: float) -> str:
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def trend_text(durations: list[float]) -> str:
+    change = trend(durations)
+    if change is None:
+        return "first run"
+    arrow = "↑" if change > 0 else "↓" if change < 0 else "="
+    return f"{arrow} {change:+.0f}% vs the {len(durations) - 1} before"
+
+
+def render_programs(programs: list[ProgramSummary], db: Path) -> str:
+    if not programs:
+        return f"no runs in the history yet ({db}); `pyrometer record` adds one per recording"
+    trends = [f"{sparkline(p.durations)} {trend_text(p.durations)}" for p in programs]
+    width = max(len("trend (last 10 runs)"), *(len(t) for t in trends))
+    lines = [f"history: {db}", "", f"  {'runs':>5}  {'last run':19}  {'duration':>9}  {'trend (last 10 runs)':{width}}  program"]
+    for p, t in zip(programs, trends, strict=True):
+        lines.append(f"  {p.runs:>5}  {local_time(p.last_started):19}  {p.last_duration_s:>8.3f}s  {t:{width}}  {p.key}")
+    return "\n".join(lines)
+
+
+def report_dict(report: HistoryReport) -> dict[str, Any]:
+    """The `--json` object, exactly the keys issue 14 names."""
+    return {
+        "program": report.program,
+        "runs": [
+            {
+                "id": r.id,
+                "started": iso(r.started),
+                "duration_s": r.duration_s,
+                "samples": r.samples,
+                "exit_status": r.exit_status,
+                "path": r.path,
+            }
+            for r in report.runs
+        ],
+        "functions": [
+            {
+                "name": f.name,
+                "file": f.file,
+                "runs": f.runs,
+                "avg_s": f.avg_s,
+                "min_s": f.min_s,
+                "max_s": f.max_s,
+                "last_s": f.last_s,
+                "avg_pct": f.avg_pct,
+                "last_pct": f.last_pct,
+            }
+            for f in report.functions
+        ],
+        "bottlenecks": [b.name for b in report.bottlenecks],
+        "regressions": [
+            {
+                "name": g.name,
+                "file": g.file,
+                "direction": g.direction,
+                "last_s": g.last_s,
+                "avg_s": g.avg_s,
+                "change_pct": g.change_pct,
+            }
+            for g in report.regressions
+        ],
+    }
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None or not math.isfinite(v) else repr(v)
+
+
+def render_csv(report: HistoryReport) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    bottlenecks = {b.ident for b in report.bottlenecks}
+    flagged = {g.ident: g for g in report.regressions}
+    for f in report.functions:
+        g = flagged.get(f.ident)
+        w.writerow(
+            [f.name, f.file, f.runs, _num(f.avg_s), _num(f.min_s), _num(f.max_s), _num(f.last_s), _num(f.avg_pct),
+             _num(f.last_pct), "1" if f.ident in bottlenecks else "0", g.direction if g else "", _num(g.change_pct) if g else ""]
+        )
+    return buf.getvalue()
+
+
+def _where(file: str) -> str:
+    return Path(file).name if file else "?"
+
+
+def render_text(report: HistoryReport, top: int | None = 20) -> str:
+    runs = report.runs
+    if not runs:
+        return f"{report.program}: no runs in the history"
+    lines = [f"{report.program}: {len(runs)} run{'s' * (len(runs) != 1)}, {local_time(runs[0].started)} to {local_time(runs[-1].started)}", ""]
+    lines.append(f"  {'id':>5}  {'started':19}  {'duration':>9}  {'samples':>8}  {'exit':>4}  recording")
+    for r in runs:
+        gone = "" if r.path is None or Path(r.path).exists() else "  (deleted)"
+        lines.append(
+            f"  {r.id:>5}  {local_time(r.started):19}  {r.duration_s:>8.3f}s  {'-' if r.samples is None else r.samples:>8}"
+            f"  {'-' if r.exit_status is None else r.exit_status:>4}  {r.path or '-'}{gone}"
+        )
+    lines.append(f"  duration {sparkline([r.duration_s for r in runs])}  {trend_text([r.duration_s for r in runs])}")
+    shown = report.functions if top is None else report.functions[:top]
+    lines += ["", f"   self seconds per run over {len(runs)} runs; {len(shown)} of {len(report.functions)} functions, by average", ""]
+    lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6} {'runs':>4}  function (file)")
+    for f in shown:
+        lines.append(
+            f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}% {f.runs:>4}  {f.name} ({_where(f.file)})"
+        )
+    lines += ["", "bottlenecks (average self share):"]
+    lines += [f"  {i}. {b.name} ({_where(b.file)}) {b.avg_pct:.1f}%" for i, b in enumerate(report.bottlenecks, 1)] or ["  none"]
+    if len(runs) < 2:
+        lines += ["", "regressions: need at least two runs"]
+    elif not report.regressions:
+        lines += ["", f"regressions: none beyond sampling noise (last run against the {len(runs) - 1} before it)"]
+    else:
+        z = critical_z(len(report.functions))
+        lines += ["", f"regressions (last run against the {len(runs) - 1} before it; |z| > {z:.1f}):"]
+        for g in report.regressions:
+            change = "new" if g.change_pct is None else f"{g.change_pct:+.0f}%"
+            lines.append(
+                f"  {g.direction:6}  {g.name} ({_where(g.file)}): {g.avg_s:.3f} s -> {g.last_s:.3f} s ({change}),"
+                f" share {g.avg_pct:.1f}% -> {g.last_pct:.1f}%"
+            )
+    return "\n".join(lines)
