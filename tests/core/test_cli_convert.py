@@ -52,8 +52,8 @@ def test_pyro_to_pyro_keeps_everything(tmp_path: Path, server_pyro: Path) -> Non
 
 
 # Exporters whose output our importers read back (round-trip through the CLI).
-ROUND_TRIP = [name for name in ("speedscope", "collapsed", "chrome_trace") if name in {e.name for e in registry.exporters()}]
-SUFFIX = {"speedscope": ".speedscope.json", "collapsed": ".collapsed", "chrome_trace": ".trace.json"}
+ROUND_TRIP = [name for name in ("speedscope", "collapsed", "chrome_trace", "pprof") if name in {e.name for e in registry.exporters()}]
+SUFFIX = {"speedscope": ".speedscope.json", "collapsed": ".collapsed", "chrome_trace": ".trace.json", "pprof": ".pb.gz"}
 
 
 @pytest.mark.parametrize("fmt", ROUND_TRIP)
@@ -82,6 +82,14 @@ def test_format_from_to_overrides_the_extension(tmp_path: Path, server_pyro: Pat
     proc = run_cli("convert", server_pyro, out, "--to", "csv")
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().splitlines()[0].startswith("name,file,line,self,total")
+
+
+def test_to_pprof_whatever_the_extension(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "server.out"
+    proc = run_cli("convert", server_pyro, out, "--to", "pprof")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    assert self_pct_by_name(stats(out)) == self_pct_by_name(stats(server_pyro))
 
 
 def test_unknown_format_name(tmp_path: Path, server_pyro: Path) -> None:
