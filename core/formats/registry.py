@@ -22,6 +22,7 @@ FORMAT_MODULES = (
     "chrome_trace",
     "cpuprofile",
     "pyinstrument_session",
+    "firefox",
     "pstats_format",
     "callgrind",
     "pprof",
