@@ -38,6 +38,7 @@ THREAD_NAME_KEYS = ("thread_name", "thread name")
 THREAD_ID_KEYS = ("thread_id", "thread id", "thread_native_id")
 TASK_KEYS = ("task_name", "task name")
 MAX_WEIGHT = 1e38  # the model stores weights as float32
+MAX_EXPANDED = 5_000_000  # records of count N become N samples up to this many in all
 
 # Profile's fields (number -> protobuf wire type) for the sniffer: 2 = length-delimited, 0 = varint.
 _FIELD_WIRE = {1: 2, 2: 2, 3: 2, 4: 2, 5: 2, 6: 2, 7: 0, 8: 0, 9: 0, 10: 0, 11: 2, 12: 0, 13: 0, 14: 0}
@@ -190,6 +191,11 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
     cpu_index = next((i for i, n in enumerate(names) if n.split("/")[0] == "cpu" and n.rsplit("/", 1)[-1] in TIME_UNITS), None)
     if cpu_index == chosen or factor is None:
         cpu_index = None
+    # With a samples/count type, one pprof record of count N becomes N samples of 1/N
+    # of the value each, so sample counts are the writer's (Go: 38 samples, not 12 records).
+    count_index = next((i for i, n in enumerate(names) if n in ("samples/count", "sample/count")), None)
+    if count_index == chosen:
+        count_index = None
 
     profile = Profile(UNIT_SECONDS if factor is not None else UNIT_SAMPLES, "pprof")
     profile.meta["timeless"] = True  # pprof samples have no timestamps
@@ -210,7 +216,7 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
     builder = StackBuilder(profile)
     threads = ThreadIds(profile)
     task_ids: dict[str, int] = {}
-    per_thread: dict[int, tuple[list[int], list[float], list[float], list[int]]] = {}
+    per_thread: dict[int, tuple[list[int], list[float], list[float], list[int], list[int]]] = {}
     cpu_factor = TIME_UNITS[names[cpu_index].rsplit("/", 1)[-1]] if cpu_index is not None else 0.0
     stack_cache: dict[tuple[int, ...], int] = {}
     for n, sample in enumerate(msg.sample):
@@ -239,7 +245,8 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
             if task_id < 0:
                 task_id = task_ids[task] = len(task_ids)
                 profile.tasks[task_id] = TaskInfo(task_id, None, task, "")
-        cols = per_thread.setdefault(tid, ([], [], [], []))
+        cols = per_thread.setdefault(tid, ([], [], [], [], []))
+        cols[4].append(values[count_index] if count_index is not None else 1)
         cols[0].append(sid)
         cols[1].append(value * factor if factor is not None else float(value))
         cols[2].append(values[cpu_index] * cpu_factor if cpu_index is not None else -1.0)
@@ -247,13 +254,20 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
     if progress:
         progress(0.8)
     builder.flush()
-    for tid, (stacks, weights, cpu, tasks) in per_thread.items():
+    counts = np.asarray([c for cols in per_thread.values() for c in cols[4]], np.int64)
+    expand = bool(len(counts)) and bool((counts >= 1).all()) and int(counts.sum()) <= MAX_EXPANDED
+    for tid, (stacks, weights, cpu, tasks, count) in per_thread.items():
         w = np.asarray(weights, np.float64)
+        c = np.asarray(cpu, np.float64)
+        st, tk = np.asarray(stacks, np.int32), np.asarray(tasks, np.int32)
         if not (np.abs(w) <= MAX_WEIGHT).all():
             raise FormatError(f"{path}: sample values beyond any range")
+        if expand:
+            k = np.asarray(count, np.int64)
+            w, c = np.repeat(w / k, k), np.repeat(np.where(c >= 0, c / k, -1.0), k)
+            st, tk = np.repeat(st, k), np.repeat(tk, k)
         times = exclusive_cumsum(np.abs(w))
-        profile.add_samples(times, np.full(len(w), tid, np.int32), np.asarray(stacks, np.int32),
-                            task=np.asarray(tasks, np.int32), weight=w, cpu=np.asarray(cpu, np.float64))
+        profile.add_samples(times, np.full(len(w), tid, np.int32), st, task=tk, weight=w, cpu=c)
     if progress:
         progress(1.0)
     return profile

@@ -65,6 +65,8 @@ def test_go_cpu_profile_matches_go_tool_pprof() -> None:
     assert selfs[top_name] == pytest.approx(top_flat, rel=1e-6)
     for name, flat in rows:
         assert selfs.get(name, 0.0) == pytest.approx(flat, rel=1e-6, abs=1e-9), name
+    # one sample per Go sample (Total samples = 380ms at 10 ms), not one per pprof record
+    assert profile.sample_count == round(total / 0.01)
     # the pprof.Labels("task_name", "crunch") of the Go program became a task
     assert [t.name for t in profile.tasks.values()] == ["crunch"]
 
@@ -165,6 +167,7 @@ def test_export_then_import_keeps_threads_tasks_and_costs(tmp_path: Path) -> Non
     proc = subprocess.run([sys.executable, "-m", "pyrometer", "convert", str(src), str(out)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip().startswith(f"wrote {out} (pprof"), proc.stderr
     back = load_profile(out)
+    assert back.sample_count == ex.SERVER_SAMPLES  # samples/count expands the aggregated records
     assert sorted(t.name for t in back.threads.values()) == sorted(ex.SERVER_THREADS.values())
     assert self_by_function(back) == pytest.approx({k: ex.SERVER_SELF.get(k, 0.0) for k in ex.SERVER_TOTAL})
     assert {t.name for t in back.tasks.values()} == {"Task-1"}
