@@ -140,3 +140,14 @@ def test_converted_copy_of_a_damaged_file_does_not_warn_again(tmp_path: Path, se
     notes = json.loads(again.stdout)["notices"]
     assert any(n.startswith(f"converted from {torn}") for n in notes)  # the history is kept
 
+
+
+def test_convert_with_a_sample_type(tmp_path: Path) -> None:
+    heap = Path(__file__).resolve().parent.parent / "fixtures" / "pprof" / "go_heap.pb.gz"
+    out = tmp_path / "alloc.collapsed"
+    proc = run_cli("convert", heap, out, "--sample-type", "alloc_space")
+    assert proc.returncode == 0, proc.stderr
+    total = sum(int(line.rpartition(" ")[2]) for line in out.read_text().splitlines())
+    # `go tool pprof -top -sample_index=alloc_space` says "of 2692.16kB total"
+    assert total == pytest.approx(2692.16 * 1024, rel=1e-5)
+    assert_one_line_error(run_cli("convert", heap, tmp_path / "x.collapsed", "--sample-type", "bogus"), "no sample type 'bogus'")
