@@ -171,7 +171,16 @@ samples = 0
 total = 0
 selfs = {}
 threads = set()
-with open(sys.argv[1]) as fh, AustinFileReader(fh) as reader:
+mojo = sys.argv[1].endswith(".mojo")
+if mojo:
+    from austin.format.mojo import MojoStreamReader
+    fh = open(sys.argv[1], "rb")
+    reader = MojoStreamReader(fh)
+else:
+    fh = open(sys.argv[1])
+    reader = AustinFileReader(fh)
+    reader.__enter__()
+if True:
     for event in reader:
         if not isinstance(event, AustinSample):
             continue
@@ -184,6 +193,7 @@ with open(sys.argv[1]) as fh, AustinFileReader(fh) as reader:
             key = f"{leaf.function} {leaf.filename}"
             selfs[key] = selfs.get(key, 0) + value
     meta = dict(reader.metadata)
+fh.close()
 print(json.dumps({"samples": samples, "total_us": total, "threads": len(threads), "self_us": selfs, "metadata": meta}))
 """
 
@@ -249,8 +259,23 @@ def make_austin() -> None:
         (out / f"{name}.expected.json").write_text(run([austin_python, str(WORK / "figures_austin.py"), str(target)]))
 
 
+def make_austin_mojo() -> None:
+    """The binary MOJO format (austin -b), full metrics; figures from austin-python's MojoStreamReader."""
+    austin = os.environ.get("AUSTIN", "austin")
+    austin_python = os.environ.get("AUSTIN_PYTHON", sys.executable)
+    out = FIX / "austin"
+    out.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "work.py").write_text(PY_WORKLOAD)
+    (WORK / "figures_austin.py").write_text(AUSTIN_FIGURES)
+    python = str(Path(sys.base_prefix) / "bin" / Path(os.path.realpath(sys.executable)).name)
+    target = out / "full.mojo"
+    run([austin, "-i", "5ms", "-f", "-b", "-o", str(target), python, str(WORK / "work.py")])
+    (out / "full_mojo.expected.json").write_text(run([austin_python, str(WORK / "figures_austin.py"), str(target)]))
+
+
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["pprof", "cpuprofile", "pyinstrument", "austin"]
+    wanted = sys.argv[1:] or ["pprof", "cpuprofile", "pyinstrument", "austin", "austin_mojo"]
     for kind in wanted:
         globals()[f"make_{kind}"]()
     for f in sorted(FIX.glob("*/*")):

@@ -10,12 +10,14 @@ end to end gives its timeline. Full mode offers three sample types: `wall`
 fills the model's cpu column) and `memory`; `stats --sample-type` picks one.
 File names may contain colons, so a frame splits at its last two. Samples with
 no frames (a thread with no Python stack) count toward the total, as in
-austin-python. Austin's binary MOJO format (`-b`) is not read.
+austin-python. Austin's binary MOJO format (`-b`) is read by austin_mojo.py
+into the same rows and `build_profile`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
@@ -40,19 +42,20 @@ def _sniff(head: bytes, path: Path) -> bool:
     return _HEAD.match(head) is not None
 
 
-def _frames(text: str, profile: Profile, cache: dict[str, int], where: str) -> list[int]:
+def text_frames(text: str, where: str) -> list[tuple[str, str, int]]:
+    """`;file:function:line;...` -> [(function, file, line)], root first."""
     out = []
     for part in text.split(";")[1:] if text else []:
-        fr = cache.get(part)
-        if fr is None:
-            bits = part.rsplit(":", 2)
-            if len(bits) != 3:
-                raise FormatError(f"{where}: frame {part[:60]!r} is not file:function:line")
-            file, name, line = bits
-            line_no = int(line) if line.isdigit() and len(line) < 10 else 0
-            fr = cache[part] = profile.intern_frame(name or "?", file, line_no, 0)
-        out.append(fr)
+        bits = part.rsplit(":", 2)
+        if len(bits) != 3:
+            raise FormatError(f"{where}: frame {part[:60]!r} is not file:function:line")
+        file, name, line = bits
+        out.append((name or "?", file, int(line) if line.isdigit() and len(line) < 10 else 0))
     return out
+
+
+# A sample: (pid, iid, tid), a hashable stack key, its metric values.
+Row = tuple[tuple[str, str, str], Hashable, list[int]]
 
 
 def load_austin(path: Path, progress: ProgressFn | None = None, sample_type: str | None = None) -> Profile:
@@ -63,7 +66,7 @@ def load_austin(path: Path, progress: ProgressFn | None = None, sample_type: str
         raise FormatError(f"{path}: not an Austin file (not UTF-8 text at byte {exc.start})") from exc
     del data
     meta: dict[str, str] = {}
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[Row] = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -77,9 +80,21 @@ def load_austin(path: Path, progress: ProgressFn | None = None, sample_type: str
         if m is None or not _METRICS.match(metrics):
             raise FormatError(f"{path}: line {n} is not an Austin sample: {line[:60]!r}")
         pid, iid, tid, frames = m.groups()
-        rows.append((pid, iid, tid, frames or "", metrics))
+        rows.append(((pid, iid, tid), frames or "", [int(v) for v in metrics.split(",")]))
     if progress:
         progress(0.4)
+    return build_profile(path, meta, rows, lambda key, where: text_frames(str(key), where), sample_type, "austin")
+
+
+def build_profile(
+    path: Path,
+    meta: dict[str, str],
+    rows: list[Row],
+    resolve: Callable[[Hashable, str], list[tuple[str, str, int]]],
+    sample_type: str | None,
+    source: str,
+) -> Profile:
+    """Austin samples (text or MOJO) -> Profile, for the chosen metric."""
     mode = meta.get("mode", "wall")
     if mode not in MODE_TYPES:
         raise FormatError(f"{path}: unknown Austin mode {mode!r}")
@@ -91,7 +106,7 @@ def load_austin(path: Path, progress: ProgressFn | None = None, sample_type: str
             raise FormatError(f"{path}: no sample type {sample_type!r}; this file has {', '.join(types)}")
         chosen = matches[0]
     seconds = chosen.endswith("microseconds")
-    profile = Profile(UNIT_SECONDS if seconds else UNIT_SAMPLES, "austin")
+    profile = Profile(UNIT_SECONDS if seconds else UNIT_SAMPLES, source)
     profile.meta.update({"sample_types": types, "sample_type": chosen, "austin_mode": mode})
     for key in ("austin", "interval", "duration", "python"):
         if key in meta:
@@ -101,18 +116,23 @@ def load_austin(path: Path, progress: ProgressFn | None = None, sample_type: str
     nvalues = 3 if mode == "full" else 1
     builder = StackBuilder(profile)
     threads = ThreadIds(profile)
-    cache: dict[str, int] = {}
-    stack_cache: dict[str, int] = {}
+    frame_cache: dict[tuple[str, str, int], int] = {}
+    stack_cache: dict[Hashable, int] = {}
     stacks, tids, time_us, weight, cpu = [], [], [], [], []
-    for n, (pid, iid, tid, frames, metrics) in enumerate(rows):
-        values = [int(v) for v in metrics.split(",")]
+    for n, ((pid, iid, tid), stack_key, values) in enumerate(rows):
         if len(values) != nvalues:
             raise FormatError(f"{path}: sample {n + 1} has {len(values)} metrics; {mode} mode has {nvalues}")
         if any(abs(v) > 2**62 for v in values):
             raise FormatError(f"{path}: sample {n + 1} has an absurd metric")
-        sid = stack_cache.get(frames)
+        sid = stack_cache.get(stack_key)
         if sid is None:
-            sid = stack_cache[frames] = builder.path(_frames(frames, profile, cache, f"{path}: sample {n + 1}"))
+            ids = []
+            for fr in resolve(stack_key, f"{path}: sample {n + 1}"):
+                fid = frame_cache.get(fr)
+                if fid is None:
+                    fid = frame_cache[fr] = profile.intern_frame(fr[0], fr[1], fr[2], 0)
+                ids.append(fid)
+            sid = stack_cache[stack_key] = builder.path(ids)
         try:
             native = int(tid, 0)
         except ValueError:
@@ -134,8 +154,6 @@ def load_austin(path: Path, progress: ProgressFn | None = None, sample_type: str
         times[mask] = exclusive_cumsum(t_arr[mask] if seconds else np.abs(np.asarray(weight, np.float64)[mask]))
     if rows:
         profile.add_samples(times, tid_arr, np.asarray(stacks, np.int32), weight=np.asarray(weight, np.float64), cpu=np.asarray(cpu, np.float64))
-    if progress:
-        progress(1.0)
     return profile
 
 

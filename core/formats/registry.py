@@ -27,6 +27,7 @@ FORMAT_MODULES = (
     "callgrind",
     "pprof",
     "austin",
+    "austin_mojo",
     "collapsed",
     "tables",
     "svg_flame",

@@ -91,3 +91,73 @@ def test_bad_austin_is_one_line(tmp_path: Path, text: str) -> None:
     with pytest.raises(FormatError) as info:
         load_profile(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_mojo_matches_austin_python() -> None:
+    """austin -b -f, read against austin-python's MojoStreamReader (full_mojo.expected.json)."""
+    path = FIX / "full.mojo"
+    expected = json.loads((FIX / "full_mojo.expected.json").read_text())
+    assert detect(path).name == "austin_mojo"
+    profile = load_profile(path)
+    assert profile.sample_count == expected["samples"]
+    assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(expected["total_us"] * 1e-6, rel=1e-6)
+    want = {k: v * 1e-6 for k, v in expected["self_us"].items() if v}
+    selfs = self_by_function(profile)
+    assert selfs == pytest.approx(want, rel=1e-6)
+    assert max(selfs, key=selfs.__getitem__) == "hot /tmp/pyrometer-fixtures-16/work.py"
+    assert profile.meta["sample_types"] == ["wall/microseconds", "cpu/microseconds", "memory/bytes"]
+    assert load_profile(path, sample_type="memory").unit == "samples"
+
+
+def _mojo_int(n: int) -> bytes:
+    """MOJO varint (austin-python's to_varint): 6 bits + sign + more in the first byte."""
+    out = bytearray()
+    first = 0x40 if n < 0 else 0
+    n = abs(n)
+    first |= n & 0x3F
+    n >>= 6
+    out.append(first | (0x80 if n else 0))
+    while n:
+        out.append((n & 0x7F) | (0x80 if n >> 7 else 0))
+        n >>= 7
+    return bytes(out)
+
+
+def _mojo(*events: bytes, version: int = 3) -> bytes:
+    return b"MOJ" + _mojo_int(version) + b"".join(events)
+
+
+META = b"\x01mode\x00wall\x00"
+STACK = b"\x02" + _mojo_int(7) + _mojo_int(0) + b"7\x00"
+STRINGS = b"\x0b" + _mojo_int(2) + b"app.py\x00" + b"\x0b" + _mojo_int(3) + b"main\x00" + b"\x0b" + _mojo_int(4) + b"leaf\x00"
+FRAMES = (b"\x03" + _mojo_int(1) + _mojo_int(2) + _mojo_int(3) + _mojo_int(5) + _mojo_int(0) * 3
+          + b"\x03" + _mojo_int(2) + _mojo_int(2) + _mojo_int(4) + _mojo_int(9) + _mojo_int(0) * 3)
+
+
+def test_hand_made_mojo(tmp_path: Path) -> None:
+    data = _mojo(META, STACK, STRINGS, FRAMES, b"\x05" + _mojo_int(1), b"\x05" + _mojo_int(2), b"\x09" + _mojo_int(1500),
+                 STACK, b"\x05" + _mojo_int(1), b"\x09" + _mojo_int(100_000))
+    path = tmp_path / "x.mojo"
+    path.write_bytes(data)
+    profile = load_profile(path)
+    assert self_by_function(profile) == pytest.approx({"leaf app.py": 0.0015, "main app.py": 0.1})
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (_mojo(META, STACK, b"\x05" + _mojo_int(9)), "undefined frame 9"),
+        (_mojo(META, STACK, STRINGS, FRAMES, b"\x0d"), "unknown event 13"),
+        (_mojo(META, version=4), "MOJO version 4 is not supported"),
+        (_mojo(META, STACK, b"\x0b" + _mojo_int(2) + b"no end"), "unterminated string"),
+        (_mojo(META, STACK, b"\x09\xff\xff"), "truncated"),
+        (_mojo(META, b"\x05" + _mojo_int(1)), "before any stack"),
+        (_mojo(META, STACK, b"\x03" + _mojo_int(1) + _mojo_int(5) + _mojo_int(3) + _mojo_int(1) + _mojo_int(0) * 3), "undefined string"),
+    ],
+)
+def test_bad_mojo_is_one_line(tmp_path: Path, data: bytes, needle: str) -> None:
+    path = tmp_path / "bad.mojo"
+    path.write_bytes(data)
+    with pytest.raises(FormatError) as info:
+        load_profile(path)
+    assert str(path) in str(info.value) and needle in str(info.value) and "\n" not in str(info.value)

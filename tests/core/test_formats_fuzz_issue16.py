@@ -1,4 +1,4 @@
-"""Hostile input for the pprof, .cpuprofile, pyinstrument-session, Austin and Firefox importers.
+"""Hostile input for the pprof, .cpuprofile, pyinstrument-session, Austin (text, MOJO) and Firefox importers.
 
 Seeds are the files the real tools wrote (tests/fixtures/, see
 tools/make_format_fixtures_16.py) plus a Firefox export; hypothesis truncates
@@ -39,6 +39,7 @@ def _seeds() -> dict[str, bytes]:
         "session.json": (FIX / "pyinstrument" / "session.json").read_bytes(),
         "wall.austin": (FIX / "austin" / "wall.austin").read_bytes(),
         "full.austin": (FIX / "austin" / "full.austin").read_bytes(),
+        "full.mojo": (FIX / "austin" / "full.mojo").read_bytes(),
         "server.firefox.json": json.dumps(build_document(ex.server_profile())).encode(),
     }
     return seeds
