@@ -11,12 +11,14 @@ importers against -- never figures computed by our code:
 - pyinstrument: `pyinstrument -r session`; pyinstrument's Session.load and its
   frame tree give the figures.
 - austin: austin 3.7 (pip austin-dist==3.7.0; 4.0's binary needs glibc 2.38)
-  writes the text format, wall and full (-f) metrics; austin-python's
-  AustinFileReader gives the figures.
+  writes the text format, wall and full (-f) metrics, and MOJO (-b -f);
+  austin-python's AustinFileReader / MojoStreamReader give the figures.
+- austin2pprof (austin-python) turns the Austin text fixture into pprof;
+  `go tool pprof -top` gives the figures.
 
 Run once after changing a workload (`python tools/make_format_fixtures_16.py`);
-needs go, node, pyinstrument, and AUSTIN / AUSTIN_PYTHON pointing at an austin
-binary and a Python with austin-python installed. The test suite never runs
+needs go, node, pyinstrument, and AUSTIN / AUSTIN_PYTHON / AUSTIN2PPROF pointing
+at an austin binary, a Python with austin-python installed and its austin2pprof. The test suite never runs
 these tools; it reads what this script wrote.
 """
 
@@ -259,6 +261,15 @@ def make_austin() -> None:
         (out / f"{name}.expected.json").write_text(run([austin_python, str(WORK / "figures_austin.py"), str(target)]))
 
 
+def make_austin2pprof() -> None:
+    """pprof as austin-python's austin2pprof writes it (from the Austin text fixture): "Wall time/μs", string labels."""
+    tool = os.environ.get("AUSTIN2PPROF", "austin2pprof")
+    out = FIX / "pprof"
+    target = out / "austin2pprof.pprof"
+    run([tool, str(FIX / "austin" / "wall.austin"), str(target)])
+    (out / "austin2pprof.top.txt").write_text(run(["go", "tool", "pprof", "-top", "-nodecount=1000", str(target)]))
+
+
 def make_austin_mojo() -> None:
     """The binary MOJO format (austin -b), full metrics; figures from austin-python's MojoStreamReader."""
     austin = os.environ.get("AUSTIN", "austin")
@@ -275,7 +286,7 @@ def make_austin_mojo() -> None:
 
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["pprof", "cpuprofile", "pyinstrument", "austin", "austin_mojo"]
+    wanted = sys.argv[1:] or ["pprof", "cpuprofile", "pyinstrument", "austin", "austin_mojo", "austin2pprof"]
     for kind in wanted:
         globals()[f"make_{kind}"]()
     for f in sorted(FIX.glob("*/*")):

@@ -33,10 +33,15 @@ from pyrometer.core.formats.registry import Exporter, FormatError, Importer, Pro
 from pyrometer.core.formats.stackbuild import StackBuilder, ThreadIds, exclusive_cumsum
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile, TaskInfo
 
-TIME_UNITS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
-THREAD_NAME_KEYS = ("thread_name", "thread name")
-THREAD_ID_KEYS = ("thread_id", "thread id", "thread_native_id")
-TASK_KEYS = ("task_name", "task name")
+# austin2pprof writes "Wall time/μs" (Greek mu); others "µs" (micro sign) or "us"
+TIME_UNITS = {
+    "nanoseconds": 1e-9, "ns": 1e-9, "microseconds": 1e-6, "us": 1e-6, "µs": 1e-6, "μs": 1e-6,
+    "milliseconds": 1e-3, "ms": 1e-3, "seconds": 1.0, "s": 1.0,
+}
+# label keys, compared lower-cased with "_" and "-" as spaces (Datadog "thread id", austin2pprof "Thread ID")
+THREAD_NAME_KEYS = ("thread name",)
+THREAD_ID_KEYS = ("thread id", "thread native id")
+TASK_KEYS = ("task name",)
 MAX_WEIGHT = 1e38  # the model stores weights as float32
 MAX_EXPANDED = 5_000_000  # records of count N become N samples up to this many in all
 
@@ -118,14 +123,23 @@ def _default_type(msg: Any, names: list[str], strings: list[str], path: Path) ->
     timed = [i for i, n in enumerate(names) if n.rsplit("/", 1)[-1] in TIME_UNITS]
     for kind in ("wall", "cpu"):
         for i in timed:
-            if names[i].split("/")[0] == kind:
+            if _kind(names[i]) == kind:
                 return i
     return timed[0] if timed else len(names) - 1
 
 
+def _kind(name: str) -> str:
+    """`wall`, `cpu` or the lower-cased type: "Wall time", "wall-time" and "wall" are one kind."""
+    kind = name.rsplit("/", 1)[0].lower().replace("_", " ").replace("-", " ")
+    for known in ("wall", "cpu"):
+        if kind in (known, f"{known} time"):
+            return known
+    return kind
+
+
 def _pick_type(names: list[str], wanted: str, path: Path) -> int:
     for i, name in enumerate(names):
-        if wanted in (name, name.split("/")[0]):
+        if wanted in (name, name.split("/")[0]) or _kind(wanted) == _kind(name):
             return i
     raise FormatError(f"{path}: no sample type {wanted!r}; this file has {', '.join(names)}")
 
@@ -158,7 +172,7 @@ def _labels(sample: Any, strings: list[str], path: Path) -> tuple[str | None, in
     thread_name = task = None
     thread_id = None
     for label in sample.label:
-        key = _string(strings, label.key, path)
+        key = _string(strings, label.key, path).lower().replace("_", " ").replace("-", " ")
         if key in THREAD_NAME_KEYS and label.str:
             thread_name = _string(strings, label.str, path)
         elif key in THREAD_ID_KEYS:
@@ -188,7 +202,7 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
     chosen = _default_type(msg, names, strings, path) if sample_type is None else _pick_type(names, sample_type, path)
     unit = names[chosen].rsplit("/", 1)[-1]
     factor = TIME_UNITS.get(unit)
-    cpu_index = next((i for i, n in enumerate(names) if n.split("/")[0] == "cpu" and n.rsplit("/", 1)[-1] in TIME_UNITS), None)
+    cpu_index = next((i for i, n in enumerate(names) if _kind(n) == "cpu" and n.rsplit("/", 1)[-1] in TIME_UNITS), None)
     if cpu_index == chosen or factor is None:
         cpu_index = None
     # With a samples/count type, one pprof record of count N becomes N samples of 1/N

@@ -23,11 +23,11 @@ from pyrometer.core.formats.registry import FormatError, detect, export_profile,
 from pyrometer.core.model import Profile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pprof"
-UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "B": 1, "kB": 1024, "MB": 1024**2}
+UNITS = {"ns": 1e-9, "us": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "B": 1, "kB": 1024, "MB": 1024**2}
 
 
 def amount(text: str) -> float:
-    m = re.fullmatch(r"([\d.]+)(ns|us|ms|s|B|kB|MB)?", text)
+    m = re.fullmatch(r"([\d.]+)(ns|us|μs|ms|s|B|kB|MB)?", text)
     assert m, text
     return float(m.group(1)) * UNITS[m.group(2) or "B"]
 
@@ -45,9 +45,10 @@ def go_top(name: str) -> tuple[float, list[tuple[str, float]]]:
 
 
 def self_by_function(profile: Profile) -> dict[str, float]:
-    """Sum of sample weights per leaf function name."""
-    w = profile.samples["weight"].astype(np.float64)
-    leaf = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"]]]
+    """Sum of sample weights per leaf function name (samples without a stack count nowhere)."""
+    keep = profile.samples["stack"] >= 0
+    w = profile.samples["weight"][keep].astype(np.float64)
+    leaf = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"][keep]]]
     out: dict[str, float] = {}
     for fid, value in enumerate(np.bincount(leaf, weights=w, minlength=len(profile.func_name))):
         out[profile.func_name[fid]] = out.get(profile.func_name[fid], 0.0) + float(value)
@@ -69,6 +70,19 @@ def test_go_cpu_profile_matches_go_tool_pprof() -> None:
     assert profile.sample_count == round(total / 0.01)
     # the pprof.Labels("task_name", "crunch") of the Go program became a task
     assert [t.name for t in profile.tasks.values()] == ["crunch"]
+
+
+def test_austin2pprof_file_matches_go_tool_pprof() -> None:
+    """austin2pprof writes "Wall time/μs" and string "Thread ID" labels: still wall time, one thread."""
+    profile = load_profile(FIX / "austin2pprof.pprof")
+    total, rows = go_top("austin2pprof")
+    assert profile.unit == "seconds" and profile.meta["sample_type"] == "Wall time/μs"
+    assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(total, rel=1e-6)
+    selfs = self_by_function(profile)
+    assert max(selfs, key=selfs.__getitem__) == rows[0][0] == "hot"
+    assert selfs["hot"] == pytest.approx(rows[0][1], rel=1e-6)
+    assert [t.native_id for t in profile.threads.values()] == [18852]
+    assert load_profile(FIX / "austin2pprof.pprof", sample_type="wall").sample_count == profile.sample_count
 
 
 def test_counts_on_request_and_the_period_is_kept() -> None:

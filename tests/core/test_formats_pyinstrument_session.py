@@ -19,6 +19,7 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyinstrument"
 
 
 def self_by_function(profile: Profile) -> dict[str, float]:
+    assert (profile.samples["stack"] >= 0).all()  # every pyinstrument record has frames
     w = profile.samples["weight"].astype(np.float64)
     funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"]]]
     out = {f"{n} {f}": 0.0 for n, f in zip(profile.func_name, profile.func_file, strict=True)}
