@@ -42,7 +42,7 @@ SHORTCUTS = (
 )
 OPEN_FILTER = (
     "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
-    "*.callgrind *.collapsed *.folded *.txt *.gz *.pb *.pprof *.cpuprofile *.austin);;All files (*)"
+    "*.callgrind *.collapsed *.folded *.txt *.gz *.pb *.pprof *.cpuprofile *.austin *.mojo);;All files (*)"
 )
 
 
