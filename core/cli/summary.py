@@ -280,14 +280,14 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("selection: " + ", ".join(bits))
     unit_label = "seconds" if unit == UNIT_SECONDS else "samples"
     lines.append(f"total: {fmt_amount(data['total'], unit).strip()} {unit_label}")
-    kinds = data.get("meta", {}).get("sample_types")
-    if isinstance(kinds, list) and len(kinds) > 1:
-        others = ", ".join(str(k) for k in kinds if k != data["meta"].get("sample_type"))
-        lines.append(f"sample type: {data['meta'].get('sample_type')} (also {others}; pick one with --sample-type)")
     if len(data["threads"]) > 1:
         shown_threads = [f"{t['name']} [{t['id']}] {t['samples']:,}" for t in data["threads"][:8]]
         more = f", +{len(data['threads']) - 8} more" if len(data["threads"]) > 8 else ""
         lines.append("threads (samples): " + ", ".join(shown_threads) + more)
+    kinds = data.get("meta", {}).get("sample_types")
+    if isinstance(kinds, list) and len(kinds) > 1:
+        others = ", ".join(str(k) for k in kinds if k != data["meta"].get("sample_type"))
+        lines.append(f"sample type: {data['meta'].get('sample_type')} (also {others}; pick one with --sample-type)")
     lines.append("")
     shown = len(data["functions"])
     count = data.get("functions_count", shown)
