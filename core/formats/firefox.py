@@ -163,7 +163,7 @@ def _cpu_factor(meta: dict[str, Any]) -> float | None:
 
 
 # ---------------------------------------------------------------- processed
-def _processed_thread(coll: _Collector, doc: dict[str, Any], thread: Any, index: int, where: str, kind: list[str]) -> None:
+def _processed_thread(coll: _Collector, doc: dict[str, Any], thread: Any, index: int, where: str) -> None:
     if not isinstance(thread, dict):
         raise FormatError(f"{where}: thread {index} is not an object")
     where = f"{where}: thread {index}"
@@ -218,7 +218,6 @@ def _processed_thread(coll: _Collector, doc: dict[str, Any], thread: Any, index:
     weight_type = samples.get("weightType", "samples")
     if weight_type not in ("samples", "tracing-ms", "bytes"):
         raise FormatError(f"{where}: unknown weightType {str(weight_type)[:40]!r}")
-    kind.append(str(weight_type))
     raw_w = samples.get("weight")
     w = np.ones(n) if raw_w is None else np.asarray([_number(v, f"{where}: sample weight") for v in _column(samples, "weight", n, where)[:n]], np.float64)
     interval = _number(doc["meta"].get("interval", 1.0), f"{where}: meta.interval") or 1.0
@@ -346,9 +345,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     coll = _Collector(profile)
     where = str(path)
     if processed:
-        seen: list[str] = []
         for i, thread in enumerate(doc["threads"]):
-            _processed_thread(coll, doc, thread, i, where, seen)
+            _processed_thread(coll, doc, thread, i, where)
         profile.meta["firefox_format"] = f"processed {meta.get('preprocessedProfileVersion')}"
     else:
         _gecko(coll, doc, where, None)
