@@ -43,7 +43,7 @@ SHORTCUTS = (
 )
 OPEN_FILTER = (
     "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
-    "*.callgrind *.collapsed *.folded *.txt *.gz);;All files (*)"
+    "*.callgrind *.collapsed *.folded *.txt *.gz *.pb *.pprof *.cpuprofile *.austin *.mojo);;All files (*)"
 )
 
 

@@ -69,11 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thread", default=None, metavar="NAME_OR_ID")
     p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS")
     p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to show (e.g. cpu, alloc_space; default wall or cpu time)")
 
     p = sub.add_parser("convert", help="convert a profile to another format")
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format (default: from OUT's extension)")
+    p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to convert (default wall or cpu time)")
 
     p = sub.add_parser("diff", help="compare two profiles per function")
     p.add_argument("base")

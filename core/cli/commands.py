@@ -85,10 +85,10 @@ def guarded(fn: Handler) -> Handler:
 
 
 # ---------------------------------------------------------------- shared steps
-def load(path: str) -> Profile:
+def load(path: str, sample_type: str | None = None) -> Profile:
     """Load any supported file, with terminal progress, and warn about what the loader had to drop."""
     with terminal_progress(f"loading {Path(path).name}") as progress:
-        profile = registry.load_profile(path, progress)
+        profile = registry.load_profile(path, progress, sample_type)
     warn_notices(profile)
     return profile
 
@@ -196,7 +196,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
     top = _check_top(args.top)
     check_range(args.t_from, args.t_to)
-    profile = load(args.file)
+    profile = load(args.file, getattr(args, "sample_type", None))
     thread = resolve_thread(profile, args.file, args.thread)
     if (args.t_from is not None or args.t_to is not None) and not profile.sample_count and not len(profile.lag) and not profile.blocking:
         _say(f"warning: {args.file}: --from/--to ignored: this profile has no timeline (call statistics only)")
@@ -220,7 +220,7 @@ def run_convert(args: argparse.Namespace) -> int:
         raise UsageError(f"{dst}: is a directory; give an output file name")
     if src.exists() and dst.exists() and src.resolve() == dst.resolve():
         raise UsageError(f"{dst}: output would overwrite the input")
-    profile = load(args.input)
+    profile = load(args.input, getattr(args, "sample_type", None))
     settle_load_notices(profile, args.input)
     registry.export_profile(profile, dst, exporter.name)
     from pyrometer.core.formats.export_notes import export_notes

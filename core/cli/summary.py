@@ -319,6 +319,10 @@ def render_text(data: dict[str, Any]) -> str:
         shown_threads = [f"{t['name']} [{t['id']}]" + ("" if traced else f" {t['samples']:,}") for t in data["threads"][:8]]
         more = f", +{len(data['threads']) - 8} more" if len(data["threads"]) > 8 else ""
         lines.append(("threads: " if traced else "threads (samples): ") + ", ".join(shown_threads) + more)
+    kinds = data.get("meta", {}).get("sample_types")
+    if isinstance(kinds, list) and len(kinds) > 1:
+        others = ", ".join(str(k) for k in kinds if k != data["meta"].get("sample_type"))
+        lines.append(f"sample type: {data['meta'].get('sample_type')} (also {others}; pick one with --sample-type)")
     lines.append("")
     shown = len(data["functions"])
     count = data.get("functions_count", shown)

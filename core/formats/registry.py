@@ -20,8 +20,14 @@ FORMAT_MODULES = (
     "pyro",
     "speedscope",
     "chrome_trace",
+    "cpuprofile",
+    "pyinstrument_session",
+    "firefox",
     "pstats_format",
     "callgrind",
+    "pprof",
+    "austin",
+    "austin_mojo",
     "collapsed",
     "tables",
     "svg_flame",
@@ -44,6 +50,8 @@ class Importer:
     extensions: tuple[str, ...]  # lower-case, with dot, e.g. (".speedscope.json", ".json")
     sniff: Callable[[bytes, Path], bool]  # head of the file (up to SNIFF_BYTES, maybe gunzipped) -> is it mine?
     load: Callable[[Path, ProgressFn | None], Profile]  # raises FormatError on bad input
+    # formats whose samples carry several values (pprof, Austin -f): load one by name
+    load_sample_type: Callable[[Path, ProgressFn | None, str], Profile] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,12 +145,22 @@ def detect(path: Path) -> Importer:
     raise FormatError(f"{path}: unrecognised profile format")
 
 
-def load_profile(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> Profile:
-    """Load any supported file into a Profile; FormatError with a one-line reason otherwise."""
+def load_profile(
+    path: str | os.PathLike[str], progress: ProgressFn | None = None, sample_type: str | None = None
+) -> Profile:
+    """Load any supported file into a Profile; FormatError with a one-line reason otherwise.
+
+    `sample_type` picks which of a sample's values becomes its weight (pprof's `cpu`,
+    `alloc_space`...); None lets the importer choose."""
     p = Path(path)
     imp = detect(p)
+    if sample_type is not None and imp.load_sample_type is None:
+        raise FormatError(f"{p}: a {imp.description} file has one sample type; --sample-type applies to pprof")
     try:
-        profile = imp.load(p, progress)
+        if sample_type is not None and imp.load_sample_type is not None:
+            profile = imp.load_sample_type(p, progress, sample_type)
+        else:
+            profile = imp.load(p, progress)
     except FormatError:
         raise
     except MemoryError as exc:

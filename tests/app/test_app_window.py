@@ -67,6 +67,11 @@ def _callgrind_file(path: Path) -> None:
     yappi.clear_stats()
 
 
+# import-only formats: a file the real tool wrote, whose hottest function is `hot`
+TOOL_FILES = {"cpuprofile": "cpuprofile/node.cpuprofile", "pyinstrument": "pyinstrument/session.json",
+              "austin": "austin/wall.austin", "austin_mojo": "austin/full.mojo"}
+
+
 def make_file(fmt: str, tmp: Path) -> Path:
     """A real file of each import format (tool output where a tool writes it, else our exporter)."""
     if fmt == "pstats":
@@ -77,7 +82,13 @@ def make_file(fmt: str, tmp: Path) -> Path:
         p = tmp / "callgrind.out.1234"
         _callgrind_file(p)
         return p
-    ext = {"pyro": ".pyro", "speedscope": ".speedscope.json", "chrome_trace": ".trace.json", "collapsed": ".collapsed"}[fmt]
+    if fmt in TOOL_FILES:  # written by node, pyinstrument, austin (tools/make_format_fixtures_16.py)
+        src = Path(__file__).resolve().parent.parent / "fixtures" / TOOL_FILES[fmt]
+        p = tmp / src.name
+        p.write_bytes(src.read_bytes())
+        return p
+    ext = {"pyro": ".pyro", "speedscope": ".speedscope.json", "chrome_trace": ".trace.json", "collapsed": ".collapsed",
+           "pprof": ".pb.gz", "firefox": ".firefox.json"}[fmt]
     p = tmp / f"server{ext}"
     export_profile(server_profile(), p)
     return p
@@ -106,7 +117,7 @@ def test_each_import_format_opens_in_the_window(qtbot, window, tmp_path, fmt):
     assert functions is not None and functions.isVisible()
     assert functions.model.rowCount() > 0
     names = {functions.model.data(functions.model.index(r, COL_FUNCTION)) for r in range(functions.model.rowCount())}
-    expected = "work" if fmt in ("pstats", "callgrind") else "compute"
+    expected = "work" if fmt in ("pstats", "callgrind") else "hot" if fmt in TOOL_FILES else "compute"
     assert any(expected in n for n in names), names
     assert "Session" in [p.title for p in view.panes]
 

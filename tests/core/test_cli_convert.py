@@ -52,8 +52,8 @@ def test_pyro_to_pyro_keeps_everything(tmp_path: Path, server_pyro: Path) -> Non
 
 
 # Exporters whose output our importers read back (round-trip through the CLI).
-ROUND_TRIP = [name for name in ("speedscope", "collapsed", "chrome_trace") if name in {e.name for e in registry.exporters()}]
-SUFFIX = {"speedscope": ".speedscope.json", "collapsed": ".collapsed", "chrome_trace": ".trace.json"}
+ROUND_TRIP = [name for name in ("speedscope", "collapsed", "chrome_trace", "pprof") if name in {e.name for e in registry.exporters()}]
+SUFFIX = {"speedscope": ".speedscope.json", "collapsed": ".collapsed", "chrome_trace": ".trace.json", "pprof": ".pb.gz"}
 
 
 @pytest.mark.parametrize("fmt", ROUND_TRIP)
@@ -82,6 +82,14 @@ def test_format_from_to_overrides_the_extension(tmp_path: Path, server_pyro: Pat
     proc = run_cli("convert", server_pyro, out, "--to", "csv")
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().splitlines()[0].startswith("name,file,line,self,total")
+
+
+def test_to_pprof_whatever_the_extension(tmp_path: Path, server_pyro: Path) -> None:
+    out = tmp_path / "server.out"
+    proc = run_cli("convert", server_pyro, out, "--to", "pprof")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    assert self_pct_by_name(stats(out)) == self_pct_by_name(stats(server_pyro))
 
 
 def test_unknown_format_name(tmp_path: Path, server_pyro: Path) -> None:
@@ -132,3 +140,14 @@ def test_converted_copy_of_a_damaged_file_does_not_warn_again(tmp_path: Path, se
     notes = json.loads(again.stdout)["notices"]
     assert any(n.startswith(f"converted from {torn}") for n in notes)  # the history is kept
 
+
+
+def test_convert_with_a_sample_type(tmp_path: Path) -> None:
+    heap = Path(__file__).resolve().parent.parent / "fixtures" / "pprof" / "go_heap.pb.gz"
+    out = tmp_path / "alloc.collapsed"
+    proc = run_cli("convert", heap, out, "--sample-type", "alloc_space")
+    assert proc.returncode == 0, proc.stderr
+    total = sum(int(line.rpartition(" ")[2]) for line in out.read_text().splitlines())
+    # `go tool pprof -top -sample_index=alloc_space` says "of 2692.16kB total"
+    assert total == pytest.approx(2692.16 * 1024, rel=1e-5)
+    assert_one_line_error(run_cli("convert", heap, tmp_path / "x.collapsed", "--sample-type", "bogus"), "no sample type 'bogus'")

@@ -1,0 +1,73 @@
+"""pyinstrument session JSON (`-r session`), read against pyinstrument's own frame tree.
+
+tools/make_format_fixtures_16.py ran pyinstrument once and wrote
+`session.expected.json` from `Session.load(...).root_frame()`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyrometer.core.formats.registry import FormatError, detect, load_profile
+from pyrometer.core.model import Profile
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyinstrument"
+
+
+def self_by_function(profile: Profile) -> dict[str, float]:
+    assert (profile.samples["stack"] >= 0).all()  # every pyinstrument record has frames
+    w = profile.samples["weight"].astype(np.float64)
+    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"]]]
+    out = {f"{n} {f}": 0.0 for n, f in zip(profile.func_name, profile.func_file, strict=True)}
+    for fid, value in enumerate(np.bincount(funcs, weights=w, minlength=len(profile.func_name))):
+        out[f"{profile.func_name[fid]} {profile.func_file[fid]}"] += float(value)
+    return out
+
+
+def test_session_matches_pyinstrument() -> None:
+    path = FIX / "session.json"
+    expected = json.loads((FIX / "session.expected.json").read_text())
+    assert detect(path).name == "pyinstrument"
+    profile = load_profile(path)
+    assert profile.sample_count == expected["samples"]
+    assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(expected["total_s"], rel=1e-6)
+    selfs = self_by_function(profile)
+    # the same functions (pyinstrument's trimmed stem included), with the same self times
+    assert selfs == pytest.approx(expected["self_s"], rel=1e-5, abs=1e-9)
+    assert max(selfs, key=selfs.__getitem__) == "hot /tmp/pyrometer-fixtures-16/work.py"
+    assert [t.name for t in profile.threads.values()] == ["MainThread"]
+    assert "Worker.run" in profile.func_name  # the class attribute names the method
+
+
+def _frame(name: str, file: str, first: int, line: int) -> str:
+    return f"{name}\x00{file}\x00{first}\x01l{line}"
+
+
+def test_async_and_old_sessions_without_thread_frames(tmp_path: Path) -> None:
+    doc = {
+        "start_time": 1.0, "duration": 0.3, "min_interval": 0.001,
+        "frame_records": [
+            [[_frame("main", "a.py", 1, 5), _frame("work", "a.py", 10, 12)], 0.2],
+            [[_frame("main", "a.py", 1, 6), "[await]"], 0.1],
+        ],
+    }
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    profile = load_profile(path)
+    assert self_by_function(profile) == pytest.approx({"main a.py": 0.0, "work a.py": 0.2, "[await] ": 0.1})
+
+
+@pytest.mark.parametrize(
+    "records",
+    ["nope", [[["a\x00b\x001"], "x"]], [[["a\x00b\x001"]]], [[[1], 0.1]], [[["a\x00b\x001"], -1]]],
+)
+def test_bad_session_is_one_line(tmp_path: Path, records: object) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"frame_records": records, "start_time": 0, "min_interval": 0.001}))
+    with pytest.raises(FormatError) as info:
+        load_profile(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
