@@ -8,6 +8,14 @@ received frame verbatim to the recording and flushes after each receive, so
 the file is readable while it grows and a crash loses at most a frame in
 flight. Decoded frames go to ``on_frames`` on a separate worker thread, so a
 slow consumer never delays the file.
+
+A recording that replaces an existing file is written under a temporary name
+beside it and takes the output's name when the agent's first frame arrives,
+so a session that never starts (a dead PID, a bad interpreter) leaves the
+existing file intact.
+A failed write (a full disk) ends the session: the file is cut back to its
+last whole frame, the agent is disconnected (it unhooks itself; the target
+runs on) and `failure` says why.
 """
 
 from __future__ import annotations
@@ -137,6 +145,11 @@ class Collector:
         self._connected_at = time.monotonic()
         self._buf = bytearray()
         self._header_seen = False
+        self.failure: str | None = None  # why recording stopped early (e.g. the disk is full)
+        self.on_failure: Callable[[str], None] | None = None  # told once, from the thread that failed
+        self._partial: Path | None = None  # where the recording is written until it is published
+        self._published = False
+        self._replaces_existing = False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Collector:
@@ -149,7 +162,13 @@ class Collector:
             raise CollectorError(f"cannot listen for the agent: {exc}") from exc
         if self.output is not None:
             try:
-                self._writer = RecordingWriter(self.output)
+                self._replaces_existing = os.path.lexists(self.output)
+                if self._replaces_existing and not self.output.is_file():
+                    raise OSError(0, "not a regular file")
+                if self._replaces_existing:
+                    self._partial = self.output.with_name(f".{self.output.name}.{os.urandom(4).hex()}.part")
+                self._published = not self._replaces_existing  # a new file is written in place
+                self._writer = RecordingWriter(self._partial or self.output)
             except OSError as exc:
                 self._listener.close()
                 self._remove_directory()
@@ -244,8 +263,10 @@ class Collector:
             self._consumer.join(5.0)
         with self._write_lock:
             if self._writer is not None:
-                self._writer.close()
+                with contextlib.suppress(OSError):
+                    self._writer.close()
                 self._writer = None
+            self._settle_output()
         for sock in (self._listener, self._wake_r, self._wake_w):
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -280,7 +301,8 @@ class Collector:
         else:
             t = time.monotonic() - self._connected_at
         data = wire.json_frame(wire.OUTPUT, {"t": t, "stream": stream, "text": text})
-        self._write(data)
+        if not self._write(data):
+            return
         payload = data[wire.FRAME_HEADER_SIZE :]
         if self.on_frames is not None:
             self._queue.put([(wire.OUTPUT, payload)])
@@ -319,12 +341,61 @@ class Collector:
         thread.start()
         return thread
 
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the recording ended before the agent finished (a failed write, a damaged stream)."""
+        if self.failure is not None:
+            return self.failure
+        return self.stats.problems[0] if self.stats.problems else None
+
     # ------------------------------------------------------------ internals
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> bool:
+        """Append to the recording; False (and the session ends) when that failed."""
         with self._write_lock:
+            if self.failure is not None:
+                return False
             if self._writer is not None:
-                self._writer.write_raw(data)
-                self._writer.flush()
+                try:
+                    self._writer.write_raw(data)
+                    self._writer.flush()
+                except OSError as exc:
+                    self._write_failed(exc)
+                    return False
+        return True
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Called with the write lock held: stop writing, keep what is whole, end the session."""
+        self.failure = f"cannot write {self.output}: {exc.strerror or exc}"
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")  # the collector thread drops the agent, which unhooks itself
+        if self.on_failure is not None:
+            with contextlib.suppress(Exception):
+                self.on_failure(self.failure)
+
+    def _publish(self) -> None:
+        """Give the recording its real name (called with the write lock held)."""
+        if self._published or self._partial is None or self.output is None:
+            return
+        try:
+            os.replace(self._partial, self.output)
+        except OSError:
+            return  # e.g. Windows will not rename an open file: done at close
+        self._published = True
+
+    def _settle_output(self) -> None:
+        """At close: publish a recording that holds anything; otherwise keep what was there."""
+        if self._published or self._partial is None:
+            return
+        holds_data = os.path.exists(self._partial) and os.path.getsize(self._partial) > wire.FILE_HEADER_SIZE
+        if holds_data or not self._replaces_existing:
+            self._publish()
+        if not self._published:
+            with contextlib.suppress(OSError):
+                os.unlink(self._partial)
 
     def _run(self) -> None:
         try:
@@ -465,15 +536,20 @@ class Collector:
                     ok = False
                     break
                 frames.append((kind, payload))
-                self._count(kind, payload)
                 pos = start + length
             if pos:
-                self._write(bytes(view[:pos]))
+                if not self._write(bytes(view[:pos])):
+                    return False  # the file holds none of these frames: they are not counted
                 self.stats.bytes += pos
+                for kind, payload in frames:
+                    self._count(kind, payload)
         finally:
             view.release()
         if pos:
             del buf[:pos]
+            with self._write_lock:
+                if self.failure is None:
+                    self._publish()
         if frames:
             self._streaming.set()
             if self.on_frames is not None:
