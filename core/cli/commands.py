@@ -23,6 +23,7 @@ from typing import Any
 from pyrometer.core.cli.progress import terminal_progress
 from pyrometer.core.formats import registry
 from pyrometer.core.formats.recording import RecordingError
+from pyrometer.core.formats.safe_output import replaced_when_done
 from pyrometer.core.model import Profile
 
 EXIT_OK = 0
@@ -222,7 +223,8 @@ def run_convert(args: argparse.Namespace) -> int:
         raise UsageError(f"{dst}: output would overwrite the input")
     profile = load(args.input)
     settle_load_notices(profile, args.input)
-    registry.export_profile(profile, dst, exporter.name)
+    with replaced_when_done(dst) as partial:  # a full disk leaves no empty or torn file
+        registry.export_profile(profile, partial, exporter.name)
     emit(f"wrote {dst} ({exporter.description})")
     return EXIT_OK
 
@@ -248,7 +250,8 @@ def run_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: is a directory; give a file name such as report.html")
     profile = load(args.file)
     try:
-        html_report.write_report(profile, out, title=Path(args.file).name)
+        with replaced_when_done(out) as partial:
+            html_report.write_report(profile, partial, title=Path(args.file).name)
     except OSError as exc:
         raise registry.FormatError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     emit(f"wrote {out}")
