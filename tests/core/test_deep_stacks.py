@@ -1,0 +1,57 @@
+"""A 100,000-deep stack is analysed in linear time (issue 11: `NodeTable._refresh_flags` was 4x per doubling).
+
+The recursion flags ("is this the first occurrence of the function / the
+caller->callee edge on the path?") are checked against their definition on a
+chain whose answer is known, then timed on 100k levels.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pyrometer.core.analysis._nodes import node_table
+from pyrometer.core.cli.summary import build_summary
+from pyrometer.core.model import Profile
+
+DEPTH = 100_000
+CYCLE = 8  # functions f0..f7 repeat down the chain: real recursion
+
+
+def _chain(depth: int) -> Profile:
+    p = Profile()
+    p.ensure_thread(0, "MainThread")
+    frames = [p.intern_frame(f"f{i}", "deep.py", i + 1) for i in range(CYCLE)]
+    leaf = p.intern_stack_path([frames[d % CYCLE] for d in range(depth)])
+    p.add_samples(np.array([0.0, 0.01]), np.zeros(2, np.int32), np.array([leaf, leaf], np.int32),
+                  weight=np.array([0.01, 0.01], np.float32))
+    p.finish()
+    return p
+
+
+def test_recursion_flags_of_a_100k_deep_chain_are_right_and_quick() -> None:
+    p = _chain(DEPTH)
+    t0 = time.perf_counter()
+    table = node_table(p)
+    first = table.first_occurrence()
+    edge_first = table.edge_first_occurrence()
+    took = time.perf_counter() - t0
+    _, _, depth = table.arrays()
+    # node at depth d runs f((d-1) % 8): first seen at depths 1..8; edges (-1,f0), (f0,f1)..(f7,f0) at 1..9
+    assert np.array_equal(np.flatnonzero(first & (depth > 0)), np.flatnonzero((depth >= 1) & (depth <= CYCLE)))
+    assert np.array_equal(np.flatnonzero(edge_first & (depth > 0)), np.flatnonzero((depth >= 1) & (depth <= CYCLE + 1)))
+    assert took < 3.0, took  # quadratic: 64k deep took 33 s
+
+
+def test_stats_of_a_100k_deep_stack_counts_recursion_once() -> None:
+    p = _chain(DEPTH)
+    t0 = time.perf_counter()
+    data = build_summary(p, source_path="deep.pyro", top=None)
+    took = time.perf_counter() - t0
+    rows = {row["name"]: row for row in data["functions"]}
+    assert set(rows) == {f"f{i}" for i in range(CYCLE)}
+    for row in rows.values():  # every function is on the stack of both samples: total 100%, once
+        assert abs(row["total"] - 0.02) < 1e-6, row
+    assert abs(rows[f"f{(DEPTH - 1) % CYCLE}"]["self"] - 0.02) < 1e-6
+    assert took < 5.0, took
