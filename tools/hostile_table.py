@@ -7,7 +7,8 @@ TIMEOUT_S seconds. An outcome is one of: ok (did what MANIFEST expects),
 clean-error (one line, exit 2, but the file should have opened), traceback
 (or "internal error"), hang (timeout), oom, data-lost (a sample count short of
 what the file holds), escape-leak (a control character reached the terminal),
-slow (over SLOW_S).
+slow (over SLOW_S), silent (a damaged file loaded without a warning),
+wrong-reason (refused, but not for the reason the file was built to show).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from make_hostile import MANIFEST
+from make_hostile import MANIFEST, REASONS
 
 TIMEOUT_S = 20.0
 SLOW_S = 5.0
@@ -59,6 +60,8 @@ def run_one(python: str, command: str, path: Path, scratch: Path) -> tuple[str, 
     expect = MANIFEST[path.name]
     if expect == "refuse":
         ok = proc.returncode == 2 and len(err.strip().splitlines()) == 1
+        if ok and REASONS.get(path.name, "") not in err:
+            return "wrong-reason", took, line
         return ("ok" if ok else f"exit-{proc.returncode}"), took, line
     if proc.returncode != 0:
         return ("clean-error" if proc.returncode == 2 else f"exit-{proc.returncode}"), took, line

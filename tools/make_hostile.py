@@ -56,6 +56,16 @@ MANIFEST: dict[str, str] = {
     "header_only_gzip.collapsed.gz": "refuse",
 }
 
+# what the one line of a refusal must say (besides the file's name)
+REASONS: dict[str, str] = {
+    "bomb.json.gz": "expands beyond",
+    "bomb.collapsed.gz": "expands beyond",
+    "bomb.callgrind.gz": "expands beyond",
+    "garbage_gzip.json.gz": "gzip",
+    "truncated_gzip.json.gz": "gzip",
+    "header_only_gzip.collapsed.gz": "gzip",
+}
+
 # --- the .pyro stream, written here so the script does not depend on the code under test
 _FILE_HEADER = struct.pack("<8sHHI", b"PYROMETR", 1, 16, 0)
 META, FRAMES, STACKS, THREADS_KIND, SAMPLES, LAG, END = 1, 2, 3, 4, 5, 6, 13
@@ -166,7 +176,7 @@ def build(out: Path) -> dict[str, Path]:
         "profiles": [{"type": "sampled", "name": EVIL, "unit": "milliseconds", "startValue": 0, "endValue": 3,
                       "samples": [[0, 1], [0]], "weights": [2, 1]}],
     }).encode()
-    files["escapes.collapsed"] = ("main;" + EVIL.replace("\n", "").replace(";", "") + " 7\nmain 2\n").encode()
+    files["escapes.collapsed"] = ("main;" + EVIL.replace("\n", "").replace("\r", "") + " 7\nmain 2\n").encode()
     files["escapes.callgrind"] = (
         "# callgrind format\nevents: Ir\nfl=\x1b]0;t\x07a.py\nfn=" + EVIL.replace("\n", "") + "\n1 100\n"
         "fn=main\n2 5\ncfn=" + EVIL.replace("\n", "") + "\ncalls=1 1\n2 100\n"
@@ -181,7 +191,7 @@ def build(out: Path) -> dict[str, Path]:
         threads=[[0, "Main\x1b[2JThread\r", 7]],
     )
 
-    files["overflow.callgrind"] = ("# callgrind format\nevents: Ir\nfn=main\n1 " + "9" * 400 + "\n").encode()
+    files["overflow.callgrind"] = ("# callgrind format\nevents: " + "9" * 400 + "ns\nfn=main\n1 5\n").encode()
     absurd = [(0.01, 0, 1, 0.01), (1e300, 0, 1, float("nan")), (float("inf"), 0, 1, 1e30), (0.02, 0, 1, -5.0)]
     lag = _frame(LAG, struct.pack("<II2d2i2f", 2, 0, 0.5, float("nan"), 0, 0, float("nan"), 1e30))
     files["absurd.pyro"] = _recording(["main", "work"], [-1, 0], [0, 1], absurd, extra=lag)
