@@ -29,7 +29,7 @@ SLOW_S = 5.0
 MEMORY_CAP = 8 << 30
 CONTROL = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"}
 SAMPLES = {"deep.pyro": 30, "threads32k.pyro": 32000, "sparse2g.pyro": 50, "bitflip_first_frame.pyro": 197,
-           "absurd.pyro": 2, "escapes.pyro": 20}
+           "absurd.pyro": 1, "escapes.pyro": 20}
 
 
 def _cap() -> None:
