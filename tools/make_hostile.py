@@ -122,8 +122,8 @@ def _bomb(first: bytes, filler: bytes, total: int) -> bytes:
     return gzip.compress(first) + member * (total // len(chunk) + 1)
 
 
-def build(out: Path) -> dict[str, Path]:
-    """Write every hostile file into `out`; returns name -> path."""
+def build(out: Path, only: list[str] | None = None) -> dict[str, Path]:
+    """Write every hostile file (or those named in `only`) into `out`; returns name -> path."""
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
     chain = list(range(-1, DEEP - 1))
@@ -208,11 +208,14 @@ def build(out: Path) -> dict[str, Path]:
     assert set(files) == set(MANIFEST), set(files) ^ set(MANIFEST)
     paths = {}
     for name, data in files.items():
+        if only is not None and name not in only:
+            continue
         path = out / name
         path.write_bytes(data)
         paths[name] = path
-    with open(out / "sparse2g.pyro", "r+b") as fh:
-        fh.truncate(2 << 30)  # 2 GiB, all of it a hole after the valid start
+    if "sparse2g.pyro" in paths:
+        with open(paths["sparse2g.pyro"], "r+b") as fh:
+            fh.truncate(2 << 30)  # 2 GiB, all of it a hole after the valid start
     return paths
 
 

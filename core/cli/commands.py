@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pyrometer.core.cli.progress import terminal_progress
+from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats import registry
 from pyrometer.core.formats.recording import RecordingError
 from pyrometer.core.formats.safe_output import replaced_when_done
@@ -39,7 +40,7 @@ class UsageError(Exception):
 
 def _say(message: str) -> None:
     """One line on stderr, prefixed like other command-line tools do."""
-    text = " ".join(str(message).split())  # one line, whatever the message contained
+    text = printable(" ".join(str(message).split()))  # one line, no terminal escapes from file contents
     try:
         print(f"pyrometer: {text}", file=sys.stderr, flush=True)
     except (OSError, ValueError):

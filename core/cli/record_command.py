@@ -38,7 +38,9 @@ END_WAIT_S = 5.0  # how long we wait for the agent's last frames after it was to
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"pyrometer: {message}\n")
+    from pyrometer.core.cli.terminal_text import printable  # the agent's notices quote the target
+
+    sys.stderr.write(f"pyrometer: {printable(message)}\n")
     sys.stderr.flush()
 
 
