@@ -8,6 +8,7 @@ chain whose answer is known, then timed on 100k levels.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -55,3 +56,36 @@ def test_stats_of_a_100k_deep_stack_counts_recursion_once() -> None:
         assert abs(row["total"] - 0.02) < 1e-6, row
     assert abs(rows[f"f{(DEPTH - 1) % CYCLE}"]["self"] - 0.02) < 1e-6
     assert took < 5.0, took
+
+
+def test_speedscope_export_of_deep_stacks_is_evented_and_round_trips(tmp_path: Path) -> None:
+    """A sampled export lists every frame of every sample: 100k samples climbing a 100k-deep
+    stack were 5e9 frames (convert ran out of memory). Past a bound, events are written."""
+    from pyrometer.core.formats.registry import export_profile, load_profile
+
+    depth = 60_000
+    p = Profile()
+    p.ensure_thread(0, "MainThread")
+    frames = [p.intern_frame(f"f{i}", "deep.py", i + 1) for i in range(CYCLE)]
+    sid = -1
+    ids = []
+    for d in range(depth):  # every prefix of the chain is a stack: one sample each, up then down
+        sid = p.intern_stack(sid, frames[d % CYCLE])
+        ids.append(sid)
+    order = ids + ids[::-1]
+    n = len(order)
+    p.add_samples(np.arange(n) * 0.001, np.zeros(n, np.int32), np.asarray(order, np.int32),
+                  weight=np.full(n, 0.001, np.float32))
+    p.finish()
+    out = tmp_path / "deep.speedscope.json"
+    t0 = time.perf_counter()
+    export_profile(p, out)
+    back = load_profile(out)
+    took = time.perf_counter() - t0
+    assert b'"type":"evented"' in out.read_bytes()
+    assert out.stat().st_size < 50 << 20
+    a = {r["name"]: (round(r["self"], 6), round(r["total"], 6)) for r in build_summary(p, source_path="a", top=None)["functions"]}
+    b = {r["name"]: (round(r["self"], 6), round(r["total"], 6)) for r in build_summary(back, source_path="b", top=None)["functions"]}
+    assert a == b
+    assert took < 10.0, took
+
