@@ -122,9 +122,12 @@ def _bomb(first: bytes, filler: bytes, total: int) -> bytes:
     return gzip.compress(first) + member * (total // len(chunk) + 1)
 
 
-def build(out: Path, only: list[str] | None = None) -> dict[str, Path]:
-    """Write every hostile file (or those named in `only`) into `out`; returns name -> path."""
-    out.mkdir(parents=True, exist_ok=True)
+def build(out: Path, only: list[str] | None = None, deep: int = DEEP) -> dict[str, Path]:
+    """Write every hostile file (or those named in `only`) into `out`; returns name -> path.
+
+    `deep` is the depth of the deep stacks (the suite uses less than DEEP to stay quick).
+    """
+    DEEP = deep  # the module constant, overridden for this build
     files: dict[str, bytes] = {}
     chain = list(range(-1, DEEP - 1))
 

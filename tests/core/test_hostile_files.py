@@ -26,7 +26,8 @@ CONTROL = {chr(c) for c in range(32) if chr(c) != "\n"} | {"\x7f"}
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_hostile.build(tmp_path_factory.mktemp("hostile"))
+    # 30k levels: quadratic work still takes minutes there; 100k is timed in test_deep_stacks.py
+    return make_hostile.build(tmp_path_factory.mktemp("hostile"), deep=30_000)
 
 
 def _argv(command: str, path: Path, out: Path) -> list[str]:
