@@ -128,6 +128,7 @@ def build(out: Path, only: list[str] | None = None, deep: int = DEEP) -> dict[st
     `deep` is the depth of the deep stacks (the suite uses less than DEEP to stay quick).
     """
     DEEP = deep  # the module constant, overridden for this build
+    out.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
     chain = list(range(-1, DEEP - 1))
 
