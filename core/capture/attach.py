@@ -304,8 +304,7 @@ def attach(
     script.write_text(injection_script(config, bootstrap, marker))
     os.chmod(script, 0o600)
     if os.geteuid() == 0 and info.uid not in (-1, 0):
-        collector.give_to(info.uid, info.gid)
-        os.chown(script, info.uid, info.gid)
+        collector.give_to(info.uid, info.gid)  # the script too: by descriptor, never through a link
     say = log or (lambda _msg: None)
     if (
         sys.version_info >= (3, 14)

@@ -145,6 +145,7 @@ class Collector:
         self._connected_at = time.monotonic()
         self._buf = bytearray()
         self._header_seen = False
+        self._dir_fd: int | None = None  # the session directory, held open: never re-resolved by name
         self.failure: str | None = None  # why recording stopped early (e.g. the disk is full)
         self.on_failure: Callable[[str], None] | None = None  # told once, from the thread that failed
         self._partial: Path | None = None  # where the recording is written until it is published
@@ -155,6 +156,9 @@ class Collector:
     def start(self) -> Collector:
         """Create the private directory, the listening socket and the recording; start the thread."""
         self.directory = _private_directory()
+        if hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"):
+            with contextlib.suppress(OSError):
+                self._dir_fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
             self._listener = self._listen()
         except OSError as exc:
@@ -209,12 +213,20 @@ class Collector:
         return {ENV_VAR: json.dumps(self.agent_config(options))}
 
     def give_to(self, uid: int, gid: int) -> None:
-        """Hand the private directory to the target's user (attaching as root to another user)."""
+        """Hand the private directory to the target's user (attaching as root to another user).
+
+        Everything goes through the descriptor opened when the directory was
+        made and never follows a link: the entries first, while the directory
+        is still ours (the user cannot swap them for links yet), the directory last.
+        """
         if self.directory is None:
             return
-        os.chown(self.directory, uid, gid)
-        if self.address.startswith("unix:"):
-            os.chown(self.address[5:], uid, gid)
+        fd = self._dir_fd
+        if fd is None:
+            raise CollectorError("cannot hand the session directory over safely on this system")
+        for entry in os.listdir(fd):
+            os.chown(entry, uid, gid, dir_fd=fd, follow_symlinks=False)
+        os.fchown(fd, uid, gid)
 
     @property
     def connected(self) -> bool:
@@ -283,13 +295,31 @@ class Collector:
         self.close()
 
     def _remove_directory(self) -> None:
-        if self.directory is not None:
-            # it holds at most the socket: no need for shutil.rmtree
+        if self.directory is None:
+            return
+        fd, self._dir_fd = self._dir_fd, None
+        if fd is None:
             for entry in os.listdir(self.directory) if self.directory.is_dir() else ():
                 with contextlib.suppress(OSError):
                     os.unlink(self.directory / entry)
             with contextlib.suppress(OSError):
                 os.rmdir(self.directory)
+            self.directory = None
+            return
+        # Through the descriptor: the target's user may have renamed the directory and put a
+        # link in its place; we empty what we made and remove the name only if it is still it.
+        try:
+            with contextlib.suppress(OSError):
+                for entry in os.listdir(fd):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry, dir_fd=fd)
+            with contextlib.suppress(OSError):
+                here = os.lstat(self.directory)
+                mine = os.fstat(fd)
+                if (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+                    os.rmdir(self.directory)
+        finally:
+            os.close(fd)
             self.directory = None
 
     # ------------------------------------------------------- target output
@@ -494,7 +524,10 @@ class Collector:
             self._listener = None
             if self.address.startswith("unix:"):
                 with contextlib.suppress(OSError):
-                    os.unlink(self.address[5:])
+                    if self._dir_fd is not None:  # not by path: the directory may be the target user's now
+                        os.unlink(os.path.basename(self.address[5:]), dir_fd=self._dir_fd)
+                    else:
+                        os.unlink(self.address[5:])
         conn.setblocking(True)
         self._sel.register(conn, selectors.EVENT_READ, "agent")
         self._connected.set()
