@@ -209,8 +209,23 @@ class Collector:
         return {"address": self.address, "token": self.token, "options": dict(options)}
 
     def agent_env(self, options: dict[str, Any]) -> dict[str, str]:
-        """Environment entry that tells a launched bootstrap how to connect."""
-        return {ENV_VAR: json.dumps(self.agent_config(options))}
+        """Environment entry that tells a launched bootstrap how to connect.
+
+        The token is not put in the environment itself: a process's initial
+        environment stays readable in /proc/PID/environ for its whole life,
+        whatever the bootstrap removes. It goes in a private file (in our 0700
+        directory) that the bootstrap reads and deletes; the variable names it.
+        """
+        data = json.dumps(self.agent_config(options)).encode("utf-8")
+        if self.directory is None or not hasattr(os, "O_NOFOLLOW"):
+            return {ENV_VAR: data.decode("utf-8")}
+        path = self.directory / f"agent-{os.urandom(4).hex()}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return {ENV_VAR: "@" + str(path)}
 
     def give_to(self, uid: int, gid: int) -> None:
         """Hand the private directory to the target's user (attaching as root to another user).

@@ -244,3 +244,22 @@ def test_signals_that_would_kill_the_recorder_go_to_the_target(tmp_path: Path, s
             os.kill(target, signal.SIGKILL)
         with contextlib.suppress(OSError):
             proc.kill()
+
+
+# ---------------------------------------------------------------- item 11: the token leaves the environment
+def test_the_session_token_is_not_in_the_targets_environment(tmp_path: Path) -> None:
+    script = tmp_path / "env.py"
+    script.write_text(
+        "import os\n"
+        "raw = open('/proc/self/environ', 'rb').read().decode('utf-8', 'replace')\n"
+        "print('\"token\"' in raw, '\"token\"' in repr(dict(os.environ)))\n"
+        "print(sorted(name for name in os.listdir(os.environ.get('TMPDIR', '/tmp')) if name.startswith('pyrometer-')))\n"
+    )
+    res = subprocess.run([*RECORD, "-o", str(tmp_path / "e.pyro"), "--", str(script)], capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, TMPDIR=str(tmp_path)))
+    assert res.returncode == 0, res.stderr
+    first, second = res.stdout.splitlines()
+    assert first == "False False"  # before: the whole config, token included, in /proc/PID/environ
+    (folder,) = eval(second)
+    assert os.listdir(tmp_path) and not (tmp_path / folder).exists()  # and removed on exit
+    assert read_recording(tmp_path / "e.pyro")[0].meta
