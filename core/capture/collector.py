@@ -56,12 +56,56 @@ if TYPE_CHECKING:
     EndCallback = Callable[[dict[str, Any] | None], None]
 
 
+def _remove_stale_directories(base: str) -> None:
+    """Remove our earlier session folders whose recorder died without cleaning up (kill -9).
+
+    Names carry the owning process id; only folders of our own user whose
+    process is gone are touched, through a descriptor, never following links.
+    """
+    import re
+
+    pattern = re.compile(r"pyrometer-(\d+)-[0-9a-f]{12}")
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # its recorder is alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        path = os.path.join(base, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            if os.fstat(fd).st_uid != os.getuid():
+                continue
+            for entry in os.listdir(fd):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry, dir_fd=fd)
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def _private_directory() -> Path:
     """A new mode-0700 directory for the socket, like tempfile.mkdtemp (imported only if needed)."""
     base = os.environ.get("TMPDIR") or "/tmp"
     if os.name == "posix" and os.path.isdir(base):
+        _remove_stale_directories(base)
         for _ in range(8):
-            path = Path(base) / f"pyrometer-{os.urandom(6).hex()}"
+            path = Path(base) / f"pyrometer-{os.getpid()}-{os.urandom(6).hex()}"
             try:
                 os.mkdir(path, 0o700)
                 return path

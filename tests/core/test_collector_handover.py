@@ -17,9 +17,10 @@ from pyrometer.core.capture.collector import Collector
 
 NOBODY = 65534
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
 
 
+@ROOT_ONLY
 def test_give_to_hands_over_the_entries_then_the_directory(tmp_path: Path) -> None:
     with Collector(tmp_path / "out.pyro") as coll:
         assert coll.directory is not None
@@ -29,6 +30,7 @@ def test_give_to_hands_over_the_entries_then_the_directory(tmp_path: Path) -> No
             assert os.lstat(path).st_uid == NOBODY, path
 
 
+@ROOT_ONLY
 def test_a_link_planted_in_the_directory_is_not_followed(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("root's\n")
@@ -40,6 +42,7 @@ def test_a_link_planted_in_the_directory_is_not_followed(tmp_path: Path) -> None
         assert os.lstat(coll.directory / "attach.py").st_uid == NOBODY
 
 
+@ROOT_ONLY
 def test_cleanup_never_goes_through_a_swapped_directory(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -56,3 +59,24 @@ def test_cleanup_never_goes_through_a_swapped_directory(tmp_path: Path) -> None:
     assert sorted(os.listdir(elsewhere)) == ["agent.sock", "precious"]
     assert os.path.islink(directory)
     assert os.listdir(moved) == []  # what we made was removed, through the descriptor
+
+
+def test_folders_left_by_a_killed_recorder_are_removed_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    child = subprocess.run(  # a recorder that is killed: its folder (and socket) stay behind
+        [sys.executable, "-c", "import os; from pyrometer.core.capture.collector import Collector\n"
+         "c = Collector(None).start(); print(c.directory, flush=True); os.kill(os.getpid(), 9)"],
+        capture_output=True, text=True, timeout=30, env=dict(os.environ, TMPDIR=str(tmp_path)))
+    stale = Path(child.stdout.strip())
+    assert stale.is_dir() and os.listdir(stale) in ([], ["agent.sock"])  # (long paths use TCP)
+    alive = tmp_path / f"pyrometer-{os.getppid()}-{'a' * 12}"  # a live process's folder is kept
+    alive.mkdir()
+    other = tmp_path / "pyrometer-notes"  # not ours by name
+    other.mkdir()
+    with Collector(tmp_path / "out.pyro") as coll:
+        assert coll.directory is not None and coll.directory.parent == tmp_path
+        assert not stale.exists()
+        assert alive.is_dir() and other.is_dir()
