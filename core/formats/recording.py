@@ -1,9 +1,10 @@
 """The `.pyro` recording file: crash-safe append-only writer and a tolerant reader.
 
 The file is the agent's event stream, framed and checksummed (see
-pyrometer.core.agent.wire and docs/format.md). The reader stops at the first
-torn or corrupt frame, keeps everything before it and says what it dropped; it
-can follow a file that is still being written.
+pyrometer.core.agent.wire and docs/format.md). The reader skips a damaged
+frame to the next valid one and keeps a torn tail's predecessors, saying what
+it dropped; it reads a block at a time (holes of a sparse file are never read)
+and can follow a file that is still being written.
 """
 
 from __future__ import annotations
