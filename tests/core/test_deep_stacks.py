@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pyrometer.core.analysis._nodes import node_table
 from pyrometer.core.cli.summary import build_summary
@@ -89,3 +90,30 @@ def test_speedscope_export_of_deep_stacks_is_evented_and_round_trips(tmp_path: P
     assert a == b
     assert took < 10.0, took
 
+
+
+def test_collapsed_export_refuses_output_quadratic_in_the_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each collapsed line repeats its whole stack: 100k samples climbing a 100k-deep stack
+    would be ~14 GB. Past a bound the export is refused in one line, and nothing is written."""
+    from pyrometer.core.formats import collapsed
+    from pyrometer.core.formats.registry import FormatError, export_profile
+
+    monkeypatch.setattr(collapsed, "MAX_OUTPUT_BYTES", 1 << 20)  # the real bound is 1 GB
+    p = Profile()
+    p.ensure_thread(0, "MainThread")
+    frames = [p.intern_frame(f"f{i}", "deep.py", i + 1) for i in range(CYCLE)]
+    sid = -1
+    ids = []
+    for d in range(3000):
+        sid = p.intern_stack(sid, frames[d % CYCLE])
+        ids.append(sid)
+    p.add_samples(np.arange(3000) * 0.001, np.zeros(3000, np.int32), np.asarray(ids, np.int32),
+                  weight=np.full(3000, 0.001, np.float32))
+    p.finish()
+    out = tmp_path / "deep.collapsed"
+    with pytest.raises(FormatError, match=r"would take about .* 3,000 frames deep"):
+        export_profile(p, out)
+    assert not out.exists()
+    small = _chain(50)
+    export_profile(small, out)  # an ordinary profile is written as before
+    assert out.read_text().count("\n") == 1
