@@ -250,13 +250,32 @@ def _kind_of(argv: List[str]) -> str:
     return "source" if first.endswith(".py") and os.path.isfile(first) else "runpy-script"
 
 
+def _read_config(value: Optional[str]) -> Optional[str]:
+    """The launch config: ``@PATH`` names a private file, read once and deleted (so the
+    session token never sits in /proc/PID/environ); older collectors put the JSON itself."""
+    if not value or not value.startswith("@"):
+        return value
+    path = value[1:]
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(1 << 20)
+    except OSError as exc:
+        sys.stderr.write("pyrometer: agent not started (cannot read %s: %s); running unprofiled\n" % (path, exc))
+        return None
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return data.decode("utf-8", "replace")
+
+
 def main(outer: List[Any]) -> None:
     """Launch mode: start the agent, run the target, stop the agent with its exit status.
 
     ``outer``: the bootstrap's functions (and its module code) below us on the
     main thread's stack, left out of every stack like our own.
     """
-    raw = os.environ.pop(ENV_VAR, None)
+    raw = _read_config(os.environ.pop(ENV_VAR, None))
     main_ident = threading.get_ident()
     argv = sys.argv[1:]
     kind = _kind_of(argv)

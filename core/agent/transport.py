@@ -225,6 +225,7 @@ class Sink:
             if self.closed:
                 return
             self.closed = True
+            self._closing = True  # the sender thread must end too (it waited forever: a leak in the target)
             self.close_reason = reason
             self._in_flight = 0
             self._drop_buffer()

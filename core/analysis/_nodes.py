@@ -212,6 +212,10 @@ class NodeTable:
         if len(new):
             pfunc = np.where(parent >= 0, func[np.maximum(parent, 0)], -1).astype(np.int64)
             edge_key = pfunc * (int(func.max(initial=0)) + 2) + func
+            if len(new) * int(self._depth_a[new].max()) > _WALK_ABOVE * n + 2_000_000:
+                # deep stacks: the level-by-level walk below would be quadratic (100k deep: minutes)
+                self._first_a, self._edge_first_a = _flags_by_tree_walk(parent, func, edge_key)
+                return
             f = func[new]
             ek = edge_key[new]
             seen = np.zeros(len(new), bool)
@@ -228,6 +232,54 @@ class NodeTable:
             first[new] = ~seen
             edge_first[new] = ~eseen
         self._first_a, self._edge_first_a = first, edge_first
+
+
+_WALK_ABOVE = 64  # ancestor steps per node beyond which one depth-first walk is cheaper
+
+
+def _flags_by_tree_walk(parent: np.ndarray, func: np.ndarray, edge_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recursion flags of every node in one depth-first walk (linear in the nodes, any depth).
+
+    The walk keeps, for the current path, how many nodes carry each function
+    and each (caller, function) edge: a node is a first occurrence when its
+    count was zero on the way in. The root is nobody's ancestor here.
+    """
+    n = len(parent)
+    order = np.argsort(parent[1:], kind="stable") + 1  # children grouped by parent
+    starts = np.searchsorted(parent[order], np.arange(n + 1)).tolist()
+    kids = order.tolist()
+    funcs = func.tolist()
+    edges = edge_key.tolist()
+    first = np.ones(n, bool)
+    edge_first = np.ones(n, bool)
+    on_path: dict[int, int] = {}
+    edges_on_path: dict[int, int] = {}
+    path = [0]
+    nxt = [starts[0]]
+    while path:
+        v = path[-1]
+        i = nxt[-1]
+        if i < starts[v + 1]:
+            nxt[-1] = i + 1
+            c = kids[i]
+            f, e = funcs[c], edges[c]
+            seen = on_path.get(f, 0)
+            eseen = edges_on_path.get(e, 0)
+            if seen:
+                first[c] = False
+            if eseen:
+                edge_first[c] = False
+            on_path[f] = seen + 1
+            edges_on_path[e] = eseen + 1
+            path.append(c)
+            nxt.append(starts[c])
+        else:
+            path.pop()
+            nxt.pop()
+            if v:
+                on_path[funcs[v]] -= 1
+                edges_on_path[edges[v]] -= 1
+    return first, edge_first
 
 
 def node_table(profile: Profile, inverted: bool = False) -> NodeTable:

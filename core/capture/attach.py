@@ -63,6 +63,32 @@ class ProcessInfo:
     version: tuple[int, int] | None  # the target's Python minor version, when visible
 
 
+def ptrace_hint() -> str:
+    """What to try when ptrace was refused; "with sudo" means nothing to someone already root
+    (e.g. PID 1 of a container, where the missing piece is CAP_SYS_PTRACE)."""
+    if os.geteuid() != 0:
+        return PTRACE_HINT
+    return (
+        "running as root did not help: in a container, grant CAP_SYS_PTRACE (docker run "
+        "--cap-add=SYS_PTRACE) and check /proc/sys/kernel/yama/ptrace_scope (3 forbids all ptrace)"
+    )
+
+
+def _state(pid: int) -> tuple[str, int]:
+    """(scheduler state letter, tracer pid) from /proc; ("?", 0) when unreadable."""
+    state, tracer = "?", 0
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("State:"):
+                    state = line.split()[1]
+                elif line.startswith("TracerPid:"):
+                    tracer = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return state, tracer
+
+
 def _alive(pid: int) -> bool:
     """True while the process exists and is not a zombie."""
     try:
@@ -108,11 +134,16 @@ def inspect_process(pid: int) -> ProcessInfo:
         maps = Path(f"/proc/{pid}/maps").read_text(errors="replace")
         exe = os.path.realpath(f"/proc/{pid}/exe")
     except PermissionError as exc:
-        raise AttachError(f"not permitted to inspect process {pid}: {PTRACE_HINT}") from exc
+        raise AttachError(f"not permitted to inspect process {pid}: {ptrace_hint()}") from exc
     except FileNotFoundError as exc:
         raise AttachError(f"no such process: {pid}") from exc
     if not maps.strip() and not _alive(pid):
         raise AttachError(f"no such process: {pid}")
+    state, tracer = _state(pid)
+    if tracer:
+        raise AttachError(f"process {pid} is already being traced (by process {tracer}); detach that debugger first")
+    if state in ("T", "t"):  # gdb would wait on it and print its raw complaints
+        raise AttachError(f"process {pid} is stopped (SIGSTOP or Ctrl-Z); resume it with `kill -CONT {pid}` and retry")
     libpython = re.search(r"libpython(\d)\.(\d+)", maps)
     version: tuple[int, int] | None = None
     if libpython:
@@ -233,7 +264,7 @@ def _run_gdb(pid: int, commands: str, workdir: Path) -> str:
     ):
         raise AttachError(f"process {pid} exited during attach")
     if "Operation not permitted" in output and _MARK not in output:
-        raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}")
+        raise AttachError(f"ptrace not permitted on process {pid}: {ptrace_hint()}")
     if "No such process" in output and _MARK not in output:
         raise AttachError(f"no such process: {pid}")
     if "No symbol" in output and _MARK not in output:
@@ -305,8 +336,7 @@ def attach(
     script.write_text(injection_script(config, bootstrap, marker))
     os.chmod(script, 0o600)
     if os.geteuid() == 0 and info.uid not in (-1, 0):
-        collector.give_to(info.uid, info.gid)
-        os.chown(script, info.uid, info.gid)
+        collector.give_to(info.uid, info.gid)  # the script too: by descriptor, never through a link
     say = log or (lambda _msg: None)
     if (
         sys.version_info >= (3, 14)
@@ -361,7 +391,7 @@ def _remote_exec(pid: int, script: Path) -> None:
     try:
         sys.remote_exec(pid, str(script))  # type: ignore[attr-defined,unused-ignore]
     except PermissionError as exc:
-        raise AttachError(f"ptrace not permitted on process {pid}: {PTRACE_HINT}") from exc
+        raise AttachError(f"ptrace not permitted on process {pid}: {ptrace_hint()}") from exc
     except ProcessLookupError as exc:
         raise AttachError(f"no such process: {pid}") from exc
     except (OSError, RuntimeError) as exc:

@@ -11,6 +11,14 @@ the thread that read them (the socket thread, or an output pump), and
 ``on_end`` is called once when the stream is over: both must only queue (see
 `pyrometer.core.capture.feed.ProfileFeed`, what the window and the tests use),
 so the file never waits for a consumer and there is no hop in between.
+
+A recording that replaces an existing file is written under a temporary name
+beside it and takes the output's name when the agent's first frame arrives,
+so a session that never starts (a dead PID, a bad interpreter) leaves the
+existing file intact.
+A failed write (a full disk) ends the session: the file is cut back to its
+last whole frame, the agent is disconnected (it unhooks itself; the target
+runs on) and `failure` says why.
 """
 
 from __future__ import annotations
@@ -47,12 +55,56 @@ if TYPE_CHECKING:
     EndCallback = Callable[[dict[str, Any] | None], None]
 
 
+def _remove_stale_directories(base: str) -> None:
+    """Remove our earlier session folders whose recorder died without cleaning up (kill -9).
+
+    Names carry the owning process id; only folders of our own user whose
+    process is gone are touched, through a descriptor, never following links.
+    """
+    import re
+
+    pattern = re.compile(r"pyrometer-(\d+)-[0-9a-f]{12}")
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # its recorder is alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        path = os.path.join(base, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            if os.fstat(fd).st_uid != os.getuid():
+                continue
+            for entry in os.listdir(fd):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry, dir_fd=fd)
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def _private_directory() -> Path:
     """A new mode-0700 directory for the socket, like tempfile.mkdtemp (imported only if needed)."""
     base = os.environ.get("TMPDIR") or "/tmp"
     if os.name == "posix" and os.path.isdir(base):
+        _remove_stale_directories(base)
         for _ in range(8):
-            path = Path(base) / f"pyrometer-{os.urandom(6).hex()}"
+            path = Path(base) / f"pyrometer-{os.getpid()}-{os.urandom(6).hex()}"
             try:
                 os.mkdir(path, 0o700)
                 return path
@@ -135,11 +187,20 @@ class Collector:
         self._connected_at = time.monotonic()
         self._buf = bytearray()
         self._header_seen = False
+        self._dir_fd: int | None = None  # the session directory, held open: never re-resolved by name
+        self.failure: str | None = None  # why recording stopped early (e.g. the disk is full)
+        self.on_failure: Callable[[str], None] | None = None  # told once, from the thread that failed
+        self._partial: Path | None = None  # where the recording is written until it is published
+        self._published = False
+        self._replaces_existing = False
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Collector:
         """Create the private directory, the listening socket and the recording; start the thread."""
         self.directory = _private_directory()
+        if hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY"):
+            with contextlib.suppress(OSError):
+                self._dir_fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
             self._listener = self._listen()
         except OSError as exc:
@@ -147,7 +208,13 @@ class Collector:
             raise CollectorError(f"cannot listen for the agent: {exc}") from exc
         if self.output is not None:
             try:
-                self._writer = RecordingWriter(self.output)
+                self._replaces_existing = os.path.lexists(self.output)
+                if self._replaces_existing and not self.output.is_file():
+                    raise OSError(0, "not a regular file")
+                if self._replaces_existing:
+                    self._partial = self.output.with_name(f".{self.output.name}.{os.urandom(4).hex()}.part")
+                self._published = not self._replaces_existing  # a new file is written in place
+                self._writer = RecordingWriter(self._partial or self.output)
             except OSError as exc:
                 self._listener.close()
                 self._remove_directory()
@@ -180,16 +247,39 @@ class Collector:
         return {"address": self.address, "token": self.token, "options": dict(options)}
 
     def agent_env(self, options: dict[str, Any]) -> dict[str, str]:
-        """Environment entry that tells a launched bootstrap how to connect."""
-        return {ENV_VAR: json.dumps(self.agent_config(options))}
+        """Environment entry that tells a launched bootstrap how to connect.
+
+        The token is not put in the environment itself: a process's initial
+        environment stays readable in /proc/PID/environ for its whole life,
+        whatever the bootstrap removes. It goes in a private file (in our 0700
+        directory) that the bootstrap reads and deletes; the variable names it.
+        """
+        data = json.dumps(self.agent_config(options)).encode("utf-8")
+        if self.directory is None or not hasattr(os, "O_NOFOLLOW"):
+            return {ENV_VAR: data.decode("utf-8")}
+        path = self.directory / f"agent-{os.urandom(4).hex()}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return {ENV_VAR: "@" + str(path)}
 
     def give_to(self, uid: int, gid: int) -> None:
-        """Hand the private directory to the target's user (attaching as root to another user)."""
+        """Hand the private directory to the target's user (attaching as root to another user).
+
+        Everything goes through the descriptor opened when the directory was
+        made and never follows a link: the entries first, while the directory
+        is still ours (the user cannot swap them for links yet), the directory last.
+        """
         if self.directory is None:
             return
-        os.chown(self.directory, uid, gid)
-        if self.address.startswith("unix:"):
-            os.chown(self.address[5:], uid, gid)
+        fd = self._dir_fd
+        if fd is None:
+            raise CollectorError("cannot hand the session directory over safely on this system")
+        for entry in os.listdir(fd):
+            os.chown(entry, uid, gid, dir_fd=fd, follow_symlinks=False)
+        os.fchown(fd, uid, gid)
 
     @property
     def connected(self) -> bool:
@@ -234,8 +324,10 @@ class Collector:
             self._finish()
         with self._write_lock:
             if self._writer is not None:
-                self._writer.close()
+                with contextlib.suppress(OSError):
+                    self._writer.close()
                 self._writer = None
+            self._settle_output()
         for sock in (self._listener, self._wake_r, self._wake_w):
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -252,13 +344,31 @@ class Collector:
         self.close()
 
     def _remove_directory(self) -> None:
-        if self.directory is not None:
-            # it holds at most the socket: no need for shutil.rmtree
+        if self.directory is None:
+            return
+        fd, self._dir_fd = self._dir_fd, None
+        if fd is None:
             for entry in os.listdir(self.directory) if self.directory.is_dir() else ():
                 with contextlib.suppress(OSError):
                     os.unlink(self.directory / entry)
             with contextlib.suppress(OSError):
                 os.rmdir(self.directory)
+            self.directory = None
+            return
+        # Through the descriptor: the target's user may have renamed the directory and put a
+        # link in its place; we empty what we made and remove the name only if it is still it.
+        try:
+            with contextlib.suppress(OSError):
+                for entry in os.listdir(fd):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry, dir_fd=fd)
+            with contextlib.suppress(OSError):
+                here = os.lstat(self.directory)
+                mine = os.fstat(fd)
+                if (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+                    os.rmdir(self.directory)
+        finally:
+            os.close(fd)
             self.directory = None
 
     # ------------------------------------------------------- target output
@@ -270,7 +380,8 @@ class Collector:
         else:
             t = time.monotonic() - self._connected_at
         data = wire.json_frame(wire.OUTPUT, {"t": t, "stream": stream, "text": text})
-        self._write(data)
+        if not self._write(data):
+            return
         self._hand_on([(wire.OUTPUT, data[wire.FRAME_HEADER_SIZE :])])
 
     def pump_output(
@@ -307,12 +418,61 @@ class Collector:
         thread.start()
         return thread
 
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the recording ended before the agent finished (a failed write, a damaged stream)."""
+        if self.failure is not None:
+            return self.failure
+        return self.stats.problems[0] if self.stats.problems else None
+
     # ------------------------------------------------------------ internals
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> bool:
+        """Append to the recording; False (and the session ends) when that failed."""
         with self._write_lock:
+            if self.failure is not None:
+                return False
             if self._writer is not None:
-                self._writer.write_raw(data)
-                self._writer.flush()
+                try:
+                    self._writer.write_raw(data)
+                    self._writer.flush()
+                except OSError as exc:
+                    self._write_failed(exc)
+                    return False
+        return True
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Called with the write lock held: stop writing, keep what is whole, end the session."""
+        self.failure = f"cannot write {self.output}: {exc.strerror or exc}"
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")  # the collector thread drops the agent, which unhooks itself
+        if self.on_failure is not None:
+            with contextlib.suppress(Exception):
+                self.on_failure(self.failure)
+
+    def _publish(self) -> None:
+        """Give the recording its real name (called with the write lock held)."""
+        if self._published or self._partial is None or self.output is None:
+            return
+        try:
+            os.replace(self._partial, self.output)
+        except OSError:
+            return  # e.g. Windows will not rename an open file: done at close
+        self._published = True
+
+    def _settle_output(self) -> None:
+        """At close: publish a recording that holds anything; otherwise keep what was there."""
+        if self._published or self._partial is None:
+            return
+        holds_data = os.path.exists(self._partial) and os.path.getsize(self._partial) > wire.FILE_HEADER_SIZE
+        if holds_data or not self._replaces_existing:
+            self._publish()
+        if not self._published:
+            with contextlib.suppress(OSError):
+                os.unlink(self._partial)
 
     def _run(self) -> None:
         try:
@@ -411,7 +571,10 @@ class Collector:
             self._listener = None
             if self.address.startswith("unix:"):
                 with contextlib.suppress(OSError):
-                    os.unlink(self.address[5:])
+                    if self._dir_fd is not None:  # not by path: the directory may be the target user's now
+                        os.unlink(os.path.basename(self.address[5:]), dir_fd=self._dir_fd)
+                    else:
+                        os.unlink(self.address[5:])
         conn.setblocking(True)
         self._sel.register(conn, selectors.EVENT_READ, "agent")
         self._connected.set()
@@ -453,15 +616,20 @@ class Collector:
                     ok = False
                     break
                 frames.append((kind, payload))
-                self._count(kind, payload)
                 pos = start + length
             if pos:
-                self._write(bytes(view[:pos]))
+                if not self._write(bytes(view[:pos])):
+                    return False  # the file holds none of these frames: they are not counted
                 self.stats.bytes += pos
+                for kind, payload in frames:
+                    self._count(kind, payload)
         finally:
             view.release()
         if pos:
             del buf[:pos]
+            with self._write_lock:
+                if self.failure is None:
+                    self._publish()
         if frames:
             self._streaming.set()
             self._hand_on(frames)

@@ -39,11 +39,35 @@ class RecordingWriter:
         """Write already-framed bytes (the agent's stream, verbatim)."""
         if self._fh is None:
             raise ValueError("recording is closed")
-        self._fh.write(data)
+        if self._live:
+            self._write_whole(data)
+        else:
+            self._fh.write(data)
         self.bytes_written += len(data)
         self._dirty = True
         if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
             self.flush()
+
+    def _write_whole(self, data: bytes) -> None:
+        """Unbuffered writes may be short (a full disk); on failure cut the file back to its
+        last whole frame, so what it holds is exactly what `bytes_written` counts."""
+        assert self._fh is not None
+        view = memoryview(data)
+        done = 0
+        try:
+            while done < len(view):
+                n = self._fh.write(view[done:])
+                if not n:
+                    raise OSError(28, os.strerror(28))  # ENOSPC: nothing could be written
+                done += n
+        except OSError:
+            if done:
+                try:
+                    os.ftruncate(self._fh.fileno(), self.bytes_written)
+                    self._fh.seek(self.bytes_written)
+                except OSError:
+                    pass
+            raise
 
     def write(self, kind: int, payload: bytes) -> None:
         self.write_raw(wire.frame(kind, payload))

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from pyrometer.core.cli.progress import terminal_progress
+from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats import registry
 from pyrometer.core.formats.recording import RecordingError
+from pyrometer.core.formats.safe_output import replaced_when_done
 from pyrometer.core.model import Profile
 
 EXIT_OK = 0
@@ -38,7 +40,7 @@ class UsageError(Exception):
 
 def _say(message: str) -> None:
     """One line on stderr, prefixed like other command-line tools do."""
-    text = " ".join(str(message).split())  # one line, whatever the message contained
+    text = printable(" ".join(str(message).split()))  # one line, no terminal escapes from file contents
     try:
         print(f"pyrometer: {text}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
@@ -222,7 +224,8 @@ def run_convert(args: argparse.Namespace) -> int:
         raise UsageError(f"{dst}: output would overwrite the input")
     profile = load(args.input, getattr(args, "sample_type", None))
     settle_load_notices(profile, args.input)
-    registry.export_profile(profile, dst, exporter.name)
+    with replaced_when_done(dst) as partial:  # a full disk leaves no empty or torn file
+        registry.export_profile(profile, partial, exporter.name)
     from pyrometer.core.formats.export_notes import export_notes
 
     for note in export_notes(profile, exporter.name):
@@ -254,7 +257,8 @@ def run_report(args: argparse.Namespace) -> int:
     check_range(t_from, t_to)
     profile = load(args.file)
     try:
-        html_report.write_report(profile, out, title=Path(args.file).name, t_from=t_from, t_to=t_to)
+        with replaced_when_done(out) as partial:
+            html_report.write_report(profile, partial, title=Path(args.file).name, t_from=t_from, t_to=t_to)
     except OSError as exc:
         raise registry.FormatError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     emit(f"wrote {out}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import diff_functions, diff_paths
+from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import is_deterministic
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
@@ -112,7 +113,7 @@ def render_text(data: dict[str, Any]) -> str:
         for p in data["paths"][:10]:
             short = " > ".join(s.split(" (")[0] for s in p["path"])
             lines.append(f"{p['base_pct']:6.1f}% {p['new_pct']:6.1f}% {p['delta_pct']:+7.1f}%  {short}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # names come from the files: no raw escapes
 
 
 def _duration(side: dict[str, Any]) -> str:

@@ -11,12 +11,19 @@ it and return its status.
 Attach (``--pid PID``): Ctrl-C or the end of ``--duration`` detaches (the
 agent removes its hooks, the target keeps running); exit status 0, or 1 with
 a one-line error when attaching failed.
+
+A recording that stopped early (a full disk, a damaged stream) is never
+passed off as a normal one: we say why on stderr as soon as it happens and
+exit non-zero (the target's own failure status if it had one, else 1). The
+output is checked before anything starts (not a directory, a FIFO or the
+program itself) and an existing file is only replaced once data arrives.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -31,8 +38,27 @@ END_WAIT_S = 5.0  # how long we wait for the agent's last frames after it was to
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"pyrometer: {message}\n")
+    from pyrometer.core.cli.terminal_text import printable  # the agent's notices quote the target
+
+    sys.stderr.write(f"pyrometer: {printable(message)}\n")
     sys.stderr.flush()
+
+
+def _check_output(output: str, inputs: list[str]) -> str | None:
+    """Why OUTPUT cannot be the recording, checked before the target starts (None: fine)."""
+    if os.path.isdir(output):
+        return f"{output}: is a directory; give a file name such as run.pyro"
+    if os.path.lexists(output) and not os.path.isfile(output):
+        return f"{output}: not a regular file (a FIFO or device would block or never hold a recording)"
+    parent = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(parent):
+        return f"{output}: no such directory {parent}"
+    if os.path.exists(output):
+        for name in inputs:
+            with contextlib.suppress(OSError):
+                if os.path.isfile(name) and os.path.samefile(name, output):
+                    return f"{output}: refusing to overwrite {name}, an input of the program being recorded"
+    return None
 
 
 def _summary(collector: Collector, output: str) -> str:
@@ -69,9 +95,15 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+# Signals whose default action would kill us and orphan the target: passed on instead.
+_FORWARDED = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2") if hasattr(signal, name)
+)
+
+
 @contextlib.contextmanager
 def _forwarded(proc: subprocess.Popen[bytes]) -> Iterator[None]:
-    """SIGTERM/SIGHUP sent to us (e.g. by `timeout` or a closing terminal) go to the target,
+    """SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/2 sent to us (e.g. by `timeout` or a closing terminal) go to the target,
     and we keep recording until it exits, as a transparent wrapper should."""
 
     def forward(signum: int, _frame: FrameType | None) -> None:
@@ -80,7 +112,7 @@ def _forwarded(proc: subprocess.Popen[bytes]) -> Iterator[None]:
 
     previous = {}
     try:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in _FORWARDED:
             previous[sig] = signal.signal(sig, forward)
     except ValueError:  # not the main thread
         pass
@@ -97,14 +129,43 @@ def _stop_recording(collector: Collector) -> None:
         collector.wait_finished(END_WAIT_S)
 
 
+def _on_failure(reason: str) -> None:
+    _say(f"recording stopped: {reason}; the program keeps running")
+
+
+def _ending(collector: Collector, output: str, status: int, prefix: str = "") -> int:
+    """Say what the file holds and why it stopped; a recording that stopped early fails."""
+    reason = collector.stop_reason
+    if not collector.stats.frames:
+        if reason is not None and collector.connected:
+            _say(f"the agent's stream was unreadable ({reason}); {output} holds no data")
+        elif reason is not None:
+            _say(f"recording failed ({reason}); {output} holds no data")
+        else:
+            _say(f"the agent never connected; {output} holds no data")
+    else:
+        _say(prefix + _summary(collector, output))
+        if reason is not None:
+            _say(f"recording stopped early: {reason}")
+    if reason is not None and status == 0:
+        return 1
+    return status
+
+
 def _record_launch(args: argparse.Namespace) -> int:
     try:
         target = parse_target(list(args.target), args.python)
     except LaunchError as exc:
         _say(str(exc))
         return 2
+    problem = _check_output(args.output, [target.python, target.target, *target.args])
+    if problem is not None:
+        _say(problem)
+        return 2
     try:
-        collector = Collector(args.output).start()
+        collector = Collector(args.output)
+        collector.on_failure = _on_failure
+        collector.start()
     except (CollectorError, OSError) as exc:
         _say(str(exc))
         return 1
@@ -122,16 +183,13 @@ def _record_launch(args: argparse.Namespace) -> int:
             collector.wait_finished(END_WAIT_S)
     finally:
         collector.close()
-    if not collector.stats.frames:
-        _say(f"the agent never connected; {args.output} holds no data")
-    else:
-        _say(_summary(collector, args.output))
-        if getattr(args, "history", True):
-            from pyrometer.core.history.runs import add_recording, program_key_for_target
+    status = _ending(collector, args.output, _status_of(returncode))
+    if collector.stats.frames and getattr(args, "history", True):
+        from pyrometer.core.history.runs import add_recording, program_key_for_target
 
-            key = program_key_for_target(target.kind, target.target, getattr(args, "name", None))
-            add_recording(args.output, key, _status_of(returncode))
-    return _status_of(returncode)
+        key = program_key_for_target(target.kind, target.target, getattr(args, "name", None))
+        add_recording(args.output, key, _status_of(returncode))
+    return status
 
 
 def _wait_target(
@@ -162,8 +220,14 @@ def _record_attach(args: argparse.Namespace) -> int:
         attach,
     )
 
+    problem = _check_output(args.output, [])
+    if problem is not None:
+        _say(problem)
+        return 2
     try:
-        collector = Collector(args.output).start()
+        collector = Collector(args.output)
+        collector.on_failure = _on_failure
+        collector.start()
     except (CollectorError, OSError) as exc:
         _say(str(exc))
         return 1
@@ -193,13 +257,11 @@ def _record_attach(args: argparse.Namespace) -> int:
                 _stop_recording(collector)
     finally:
         collector.close()
-    if detached:
-        _say(f"detached from {args.pid}; {_summary(collector, args.output)}")
-    else:
-        _say(f"process {args.pid} ended; {_summary(collector, args.output)}")
+    prefix = f"detached from {args.pid}; " if detached else f"process {args.pid} ended; "
+    status = _ending(collector, args.output, 0, prefix)
     if collector.stats.frames and getattr(args, "history", True):
         _add_attached_run(args)
-    return 0
+    return status
 
 
 def _add_attached_run(args: argparse.Namespace) -> None:

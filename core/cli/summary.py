@@ -31,6 +31,7 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, clipped_samples
+from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
@@ -379,4 +380,4 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # names come from the file: no raw escapes

@@ -50,6 +50,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from pyrometer.core.formats import bounded
 from pyrometer.core.formats.deterministic import CallGraph, graph_from_profile, profile_from_graph
 from pyrometer.core.formats.registry import (
     Exporter,
@@ -373,6 +374,8 @@ def parse_file(path: Path, progress: ProgressFn | None = None) -> _Parser:
     with open(path, "rb") as raw_fh:
         gz = raw_fh.read(2) == b"\x1f\x8b"
         raw_fh.seek(0)
+        if gz:
+            bounded.check_gzip(path)  # a bomb or damaged gzip is refused before parsing starts
         fh: IO[bytes] = gzip.GzipFile(fileobj=raw_fh) if gz else raw_fh  # type: ignore[assignment]
         try:
             for i, raw in enumerate(_lines(fh)):

@@ -138,17 +138,38 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 def has_samples(profile: Profile) -> bool:
     """True when the profile's rows are stack samples, not pieces of spans or an estimated tree."""
     return not (profile.meta.get("deterministic") or profile.meta.get("traced") or profile.meta.get("tree_estimated"))
+MAX_OUTPUT_BYTES = 1 << 30  # every line repeats its whole stack: deep stacks make this quadratic
+
+
+def _check_size(profile: Profile, used: list[int], labels: list[str], path: Path) -> None:
+    """Refuse before writing when the lines would add up to more than MAX_OUTPUT_BYTES."""
+    parents = profile.stacks["parent"].tolist()
+    depth = [0] * len(parents)
+    for i, parent in enumerate(parents):
+        depth[i] = 1 if parent < 0 else depth[parent] + 1
+    frames = sum(depth[s] for s in used if s >= 0)
+    average = (sum(len(x) for x in labels) / len(labels) + 1) if labels else 1.0
+    size = frames * average
+    if size > MAX_OUTPUT_BYTES:
+        deepest = max((depth[s] for s in used if s >= 0), default=0)
+        raise FormatError(
+            f"{path}: as collapsed stacks this profile would take about {size / (1 << 30):.0f} GB "
+            f"(stacks up to {deepest:,} frames deep, each line repeats its whole stack); "
+            "write speedscope (.speedscope.json) or a .pyro recording instead"
+        )
 
 
 def _write(profile: Profile, path: Path) -> None:
     n = len(profile.samples)
     counts_samples = profile.unit == UNIT_SECONDS and has_samples(profile)
     scale = 1e6 if profile.unit == UNIT_SECONDS else 1.0
-    paths = stack_paths(profile, used_stacks(profile))
     labels = [
         frame_label(profile.func_name[f], profile.func_file[f], line)
         for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
     ]
+    used = used_stacks(profile)
+    _check_size(profile, used, labels, path)
+    paths = stack_paths(profile, used)
     lines: list[str] = []
     if n:
         tids, thread_index = np.unique(profile.samples["thread"], return_inverse=True)

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import stat
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise FormatError(f"{path}: file too large ({st.st_size} bytes)")
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
+            raw = fh.read(min(max_bytes, st.st_size) + 1)  # not a max_bytes buffer up front
     except OSError as exc:
         raise FormatError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if len(raw) > max_bytes:
@@ -59,29 +58,10 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
 
 
 def _gunzip(raw: bytes, path: Path, max_bytes: int) -> bytes:
-    """Decompress all gzip members, refusing output beyond `max_bytes`."""
-    out: list[bytes] = []
-    size = 0
-    data = raw
-    try:
-        while data:
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            tail = data
-            while True:
-                chunk = d.decompress(tail, _CHUNK)
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FormatError(f"{path}: decompressed data too large (over {max_bytes} bytes)")
-                out.append(chunk)
-                if d.eof:
-                    break
-                tail = d.unconsumed_tail
-                if not tail and len(chunk) < _CHUNK:
-                    raise FormatError(f"{path}: truncated gzip data")
-            data = d.unused_data.lstrip(b"\x00")  # concatenated members, padding
-    except zlib.error as exc:
-        raise FormatError(f"{path}: corrupt gzip data ({exc})") from exc
-    return b"".join(out)
+    """Decompress all gzip members; a bomb is refused before its output is kept (see `bounded`)."""
+    from pyrometer.core.formats import bounded
+
+    return bounded.gunzip(raw, path, max_bytes)
 
 
 def parse_json(data: bytes, path: Path) -> Any:

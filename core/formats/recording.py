@@ -1,9 +1,10 @@
 """The `.pyro` recording file: crash-safe append-only writer and a tolerant reader.
 
 The file is the agent's event stream, framed and checksummed (see
-pyrometer.core.agent.wire and docs/format.md). The reader stops at the first
-torn or corrupt frame, keeps everything before it and says what it dropped; it
-can follow a file that is still being written.
+pyrometer.core.agent.wire and docs/format.md). The reader skips a damaged
+frame to the next valid one and keeps a torn tail's predecessors, saying what
+it dropped; it reads a block at a time (holes of a sparse file are never read)
+and can follow a file that is still being written.
 """
 
 from __future__ import annotations
@@ -131,16 +132,42 @@ def func_stats_to_json(profile: Profile, stats: FuncStats) -> dict[str, Any]:
     return {"t": stats.time, "clock": stats.clock, "funcs": funcs, "edges": edges}
 
 
-def apply_message(profile: Profile, kind: int, payload: memoryview | bytes) -> bool:
+MAX_SECONDS = 1e9  # ~30 years: a time, weight or duration beyond this is damage, not a measurement
+
+
+def _keep(c: dict[str, np.ndarray], good: np.ndarray, what: str, rejected: dict[str, int] | None) -> dict[str, np.ndarray]:
+    """The rows of a column batch whose values are possible; counts the others under `what`."""
+    if bool(good.all()):
+        return c
+    if rejected is not None:
+        rejected[what] = rejected.get(what, 0) + int(len(good) - good.sum())
+    return {name: col[good] for name, col in c.items()}
+
+
+def _plausible_seconds(x: np.ndarray, lowest: float = -MAX_SECONDS) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(x) & (x >= lowest) & (x <= MAX_SECONDS)
+
+
+def apply_message(
+    profile: Profile, kind: int, payload: memoryview | bytes, rejected: dict[str, int] | None = None
+) -> bool:
     """Apply one decoded frame to the profile. Returns False for unknown types.
 
     Raises ValueError (or KeyError/TypeError) on a payload that does not fit
-    its type; the reader turns that into a reported, dropped frame.
+    its type; the reader turns that into a reported, dropped frame. Rows with
+    impossible values (NaN or huge times, negative weights: a checksum only
+    proves the bytes are what was written) are left out and counted in `rejected`.
     """
     buf = memoryview(payload)
     if kind == wire.SAMPLES:
         c = _column_reader(buf, _SAMPLE_SPECS)
-        profile.add_samples(c["time"], c["thread"], c["stack"], c["task"], c["weight"], c["cpu"])
+        good = _plausible_seconds(c["time"]) & _plausible_seconds(c["weight"].astype(np.float64), 0.0)
+        c = _keep(c, good, "samples with impossible times or weights", rejected)
+        cpu = c["cpu"]
+        if not bool(np.isfinite(cpu).all()) or bool((cpu > MAX_SECONDS).any()):
+            cpu = np.where(np.isfinite(cpu) & (cpu <= MAX_SECONDS), cpu, np.float32(-1.0)).astype(np.float32)
+        profile.add_samples(c["time"], c["thread"], c["stack"], c["task"], c["weight"], cpu)
     elif kind == wire.STACKS:
         if len(buf) < 8:
             raise ValueError("stack batch too short")
@@ -152,15 +179,27 @@ def apply_message(profile: Profile, kind: int, payload: memoryview | bytes) -> b
         profile.add_frame_definitions(wire.decode_json(bytes(buf)))
     elif kind == wire.LAG:
         c = _column_reader(buf, _LAG_SPECS)
+        good = _plausible_seconds(c["time"]) & _plausible_seconds(c["lag"].astype(np.float64), 0.0)
+        c = _keep(c, good, "lag probes with impossible values", rejected)
         profile.add_lag(c["time"], c["loop"], c["lag"])
     elif kind == wire.TASK_AWAIT:
         if len(buf) < 16:
             raise ValueError("await snapshot too short")
         t = float(np.frombuffer(buf, "<f8", 1, 0)[0])
+        if not abs(t) <= MAX_SECONDS:  # also NaN
+            raise ValueError(f"await snapshot at impossible time {t}")
         n = int(np.frombuffer(buf, "<u4", 1, 8)[0])
         if len(buf) != 16 + 8 * n:
             raise ValueError("await snapshot has the wrong size")
         profile.add_awaits(t, _i32(buf, 16, n), _i32(buf, 16 + 4 * n, n))
+    elif kind == wire.BLOCKING:
+        obj = wire.decode_json(bytes(buf))
+        start, duration = float(obj["start"]), float(obj["duration"])
+        if not (abs(start) <= MAX_SECONDS and 0.0 <= duration <= MAX_SECONDS):
+            if rejected is not None:
+                rejected["blocking events with impossible times"] = rejected.get("blocking events with impossible times", 0) + 1
+        else:
+            _apply_json(profile, kind, obj)
     elif kind in wire.NAMES:
         _apply_json(profile, kind, wire.decode_json(bytes(buf)))
     else:
@@ -245,7 +284,8 @@ class RecordingReader:
         self.profile = profile if profile is not None else Profile()
         self.report = ReadReport()
         self._offset = 0
-        self._corrupt = False
+        self._skipped = 0  # damaged bytes jumped over
+        self._rejected: dict[str, int] = {}  # impossible values dropped while reading, by kind
         try:
             self._fh: BinaryIO = open(self.path, "rb")
         except IsADirectoryError as exc:
@@ -262,14 +302,39 @@ class RecordingReader:
         self._offset = wire.FILE_HEADER_SIZE
 
     def poll(self, on_frame: Callable[[int, memoryview], None] | None = None) -> int:
-        """Read and apply all complete frames appended since the last call; returns their count."""
-        if self._corrupt:
-            return 0
-        self._fh.seek(self._offset)
-        data = self._fh.read()
-        if not data:
-            return 0
-        buf = memoryview(data)
+        """Read and apply all complete frames appended since the last call; returns their count.
+
+        Reads a block at a time (a huge or sparse file is never read whole). A
+        complete frame that fails its checksum or does not decode is skipped
+        together with whatever follows it up to the next frame that is valid
+        (length, known type, checksum), and the skip is reported.
+        """
+        count = 0
+        while True:
+            self._fh.seek(self._offset)
+            data = self._fh.read(_READ_BLOCK)
+            if len(data) < wire.FRAME_HEADER_SIZE:
+                break
+            length = wire.FRAME_HEADER.unpack_from(data, 0)[0]
+            if length <= wire.MAX_PAYLOAD and wire.FRAME_HEADER_SIZE + length > len(data):
+                # one frame larger than the block: read exactly it (or find it torn)
+                data += self._fh.read(wire.FRAME_HEADER_SIZE + length - len(data))
+            n, used, bad = self._apply_frames(memoryview(data), on_frame)
+            count += n
+            self._offset += used
+            if bad is not None:
+                if not self._resync(bad):
+                    break
+            elif not used:
+                break  # a torn tail, or a frame still being written
+        self.report.frames += count
+        self.report.bytes_read = self._offset
+        return count
+
+    def _apply_frames(
+        self, buf: memoryview, on_frame: Callable[[int, memoryview], None] | None
+    ) -> tuple[int, int, str | None]:
+        """Apply the whole frames at the start of buf: (count, bytes used, why the next one is bad)."""
         pos = 0
         count = 0
         end = len(buf)
@@ -277,46 +342,116 @@ class RecordingReader:
         while pos + wire.FRAME_HEADER_SIZE <= end:
             length, kind, flags, crc = head.unpack_from(buf, pos)
             start = pos + wire.FRAME_HEADER_SIZE
+            where = self._offset + pos
             if length > wire.MAX_PAYLOAD:
-                self._mark_corrupt(f"frame at byte {self._offset + pos} claims {length} bytes")
-                break
+                return count, pos, f"frame at byte {where} claims {length} bytes"
             if start + length > end:
                 break  # torn tail (or still being written)
             payload = buf[start : start + length]
             if wire.frame_crc(kind, flags, payload) != crc:  # type: ignore[arg-type]
-                self._mark_corrupt(f"checksum mismatch in frame at byte {self._offset + pos}")
-                break
+                return count, pos, f"checksum mismatch in frame at byte {where}"
             try:
-                known = apply_message(self.profile, kind, payload)
+                known = apply_message(self.profile, kind, payload, self._rejected)
             except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
-                self._mark_corrupt(f"bad {wire.describe(kind)} frame at byte {self._offset + pos}: {exc}")
-                break
+                return count, pos, f"bad {wire.describe(kind)} frame at byte {where}: {exc}"
             if not known:
                 self.report.skipped_unknown += 1
             if on_frame is not None:
                 on_frame(kind, payload)
             pos = start + length
             count += 1
-        self._offset += pos
-        self.report.frames += count
-        self.report.bytes_read = self._offset
-        return count
+        return count, pos, None
+
+    def _resync(self, why: str) -> bool:
+        """Skip from the bad frame at self._offset to the next valid one; False if there is none yet."""
+        found = _next_valid_frame(self._fh, self._offset + 1)
+        if found is None:
+            self._mark_corrupt(why)  # finish() counts the rest as dropped
+            return False
+        skipped = found - self._offset
+        self.report.problems.append(f"{why}; skipped {skipped} damaged bytes to the next valid frame at byte {found}")
+        self.report.dropped_bytes += skipped
+        self._skipped += skipped
+        self._offset = found
+        return True
 
     def _mark_corrupt(self, why: str) -> None:
-        self._corrupt = True
-        self.report.problems.append(why)
+        if why not in self.report.problems:
+            self.report.problems.append(why)
 
     def finish(self) -> ReadReport:
-        """Stop following: whatever is left after the last good frame is dropped."""
+        """Stop following: a torn or damaged rest is skipped to any valid frame after it, else dropped."""
         size = os.fstat(self._fh.fileno()).st_size
-        self.report.dropped_bytes = max(0, size - self._offset)
-        if self.report.dropped_bytes and not self.report.problems:
-            self.report.problems.append(f"torn tail: last {self.report.dropped_bytes} bytes are an incomplete frame")
+        while self._offset < size:  # a frame that looks cut short may be a damaged length: look beyond
+            found = _next_valid_frame(self._fh, self._offset + 1)
+            if found is None:
+                break
+            self.report.problems.append(
+                f"damaged frame at byte {self._offset}; skipped {found - self._offset} bytes to the next valid frame"
+            )
+            self._skipped += found - self._offset
+            self._offset = found
+            self.poll()
+        rest = max(0, size - self._offset)
+        self.report.dropped_bytes = self._skipped + rest
+        if rest and not self.report.problems:
+            self.report.problems.append(f"torn tail: last {rest} bytes are an incomplete frame")
+        elif rest:
+            self.report.problems.append(f"the last {rest} bytes hold no valid frame and were dropped")
+        rejected = self._rejected
+        if rejected:
+            self.report.problems.append(
+                "ignored impossible values: " + ", ".join(f"{n} {what}" for what, n in sorted(rejected.items()))
+            )
         self._fh.close()
         self.profile.finish()
         return self.report
 
     close = finish
+
+
+_READ_BLOCK = 4 << 20  # bytes read at a time; a frame larger than this is read on its own
+_SCAN_BLOCK = 1 << 20
+
+
+def _next_valid_frame(fh: BinaryIO, start: int) -> int | None:
+    """Offset of the first valid frame (sane length, known type, zero flags, checksum) at or after start.
+
+    Candidates are found with numpy a block at a time; holes of a sparse file
+    are jumped over with SEEK_DATA, never read.
+    """
+    fd = fh.fileno()
+    size = os.fstat(fd).st_size
+    pos = start
+    head = wire.FRAME_HEADER_SIZE
+    max_kind = max(wire.NAMES)
+    while pos + head <= size:
+        if hasattr(os, "SEEK_DATA"):
+            try:
+                data_at = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:  # ENXIO: only a hole is left
+                return None
+            pos = max(pos, data_at - head + 1) if data_at > pos else pos
+        fh.seek(pos)
+        block = fh.read(_SCAN_BLOCK + head)
+        if len(block) < head:
+            return None
+        b = np.frombuffer(block, np.uint8).astype(np.uint32)
+        m = len(b) - head + 1
+        kind = b[4:4 + m] | (b[5:5 + m] << 8)
+        flags = b[6:6 + m] | (b[7:7 + m] << 8)
+        length = b[0:m] | (b[1:1 + m] << 8) | (b[2:2 + m] << 16) | (b[3:3 + m] << 24)
+        room = size - (pos + np.arange(m, dtype=np.int64)) - head
+        ok = (kind >= 1) & (kind <= max_kind) & (flags == 0) & (length <= wire.MAX_PAYLOAD) & (length.astype(np.int64) <= room)
+        for i in np.flatnonzero(ok).tolist():
+            at = pos + i
+            fh.seek(at)
+            frame = fh.read(head + int(length[i]))
+            n, k, f, crc = wire.FRAME_HEADER.unpack_from(frame, 0)
+            if len(frame) == head + n and wire.frame_crc(k, f, frame[head:]) == crc:
+                return at
+        pos += m
+    return None
 
 
 def read_recording(path: str | os.PathLike[str]) -> tuple[Profile, ReadReport]:

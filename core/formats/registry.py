@@ -99,9 +99,12 @@ def read_head(path: Path) -> bytes:
     if head[:2] == b"\x1f\x8b":
         try:
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            return d.decompress(head, SNIFF_BYTES)
-        except (zlib.error, gzip.BadGzipFile):
-            return b""
+            out = d.decompress(head, SNIFF_BYTES)
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise FormatError(f"{path}: corrupt gzip data ({exc})") from None
+        if not out and not d.eof:  # not "file is empty": the compressed stream is cut short
+            raise FormatError(f"{path}: truncated gzip data (the file ends inside the compressed stream)")
+        return out
     return head
 
 
@@ -167,7 +170,8 @@ def load_profile(
         raise FormatError(f"{p}: too large to load ({imp.name})") from exc
     except RecursionError as exc:
         raise FormatError(f"{p}: nesting too deep ({imp.name})") from exc
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeError, OSError, EOFError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeError, OSError, EOFError,
+            ArithmeticError) as exc:  # absurd numbers (OverflowError) are bad input too
         raise FormatError(f"{p}: not a valid {imp.description} file ({type(exc).__name__}: {exc})") from exc
     profile.finish()
     return profile

@@ -398,6 +398,51 @@ def clean_floats(values: np.ndarray) -> list[float]:
     return clean[inverse.ravel()].tolist()  # type: ignore[no-any-return]
 
 
+MAX_SAMPLED_FRAMES = 20_000_000  # frames listed by a "sampled" export beyond which "evented" is written
+
+
+def _stack_depths(profile: Profile) -> tuple[list[int], list[int], list[int]]:
+    """(parent, frame, depth) per stack id, as lists (parents always have smaller ids)."""
+    parent = profile.stacks["parent"].tolist()
+    frame = profile.stacks["frame"].tolist()
+    depth = [0] * len(parent)
+    for i, p in enumerate(parent):
+        depth[i] = 1 if p < 0 else depth[p] + 1
+    return parent, frame, depth
+
+
+def _events_of_samples(stacks: list[int], weights: np.ndarray, start: float,
+             tree: tuple[list[int], list[int], list[int]]) -> tuple[list[dict[str, Any]], float]:
+    """Open/close events for samples laid end to end by weight: only what changes between
+    consecutive stacks is written, so a 100k-deep stack costs 100k events, not 100k per sample."""
+    parent, frame, depth = tree
+    events: list[dict[str, Any]] = []
+    at = start
+    cur = -1
+    ends = np.cumsum(weights, dtype=np.float64) + start
+    for s, end in zip(stacks, ends.tolist(), strict=True):
+        a, b = cur, s
+        da = depth[a] if a >= 0 else 0
+        db = depth[b] if b >= 0 else 0
+        opened: list[int] = []
+        while da > db:
+            events.append({"type": "C", "at": at, "frame": frame[a]})
+            a, da = parent[a], da - 1
+        while db > da:
+            opened.append(b)
+            b, db = parent[b], db - 1
+        while a != b:
+            events.append({"type": "C", "at": at, "frame": frame[a]})
+            opened.append(b)
+            a, b = parent[a], parent[b]
+        events.extend({"type": "O", "at": at, "frame": frame[x]} for x in reversed(opened))
+        cur, at = s, end
+    while cur >= 0:
+        events.append({"type": "C", "at": at, "frame": frame[cur]})
+        cur = parent[cur]
+    return events, at
+
+
 def _write(profile: Profile, path: Path) -> None:
     seconds = profile.unit == UNIT_SECONDS
     frames_func = profile.frames["func"].tolist()
@@ -411,14 +456,18 @@ def _write(profile: Profile, path: Path) -> None:
     for fr, f in zip(shared_frames, frames_func, strict=True):
         if "file" in fr and profile.func_line[f] != fr["line"]:
             fr["def_line"] = profile.func_line[f]  # a function is its def line; "line" is the frame's own
-    paths = stack_paths(profile, used_stacks(profile))
+    tree = _stack_depths(profile)
+    used = profile.samples["stack"]
+    listed = int(np.asarray(tree[2], np.int64)[used[used >= 0]].sum()) if len(used) else 0
+    evented = listed > MAX_SAMPLED_FRAMES  # deep stacks: "sampled" would list every frame of every sample
+    paths = {} if evented else stack_paths(profile, used_stacks(profile))
     empty: list[int] = []
     n = len(profile.samples)
     time = profile.samples["time"]
     order = np.lexsort((time, profile.samples["thread"])) if n else np.zeros(0, np.int64)
     thread_col = profile.samples["thread"][order]
     cuts = np.flatnonzero(np.diff(thread_col)) + 1 if n else np.zeros(0, np.int64)
-    out_profiles = []
+    out_profiles: list[dict[str, Any]] = []
     for chunk in np.split(order, cuts) if n else []:
         tid = int(profile.samples["thread"][chunk[0]])
         info = profile.threads.get(tid)
@@ -426,6 +475,13 @@ def _write(profile: Profile, path: Path) -> None:
         w = profile.samples["weight"][chunk]
         stacks = profile.samples["stack"][chunk].tolist()
         start = float(time[chunk[0]])
+        if evented:
+            events, end = _events_of_samples(stacks, w, start, tree)
+            out_profiles.append(
+                {"type": "evented", "name": f'Thread {tid} "{name}"', "unit": "seconds" if seconds else "none",
+                 "startValue": start, "endValue": end, "events": events}
+            )
+            continue
         out_profiles.append(
             {
                 "type": "sampled",

@@ -59,7 +59,10 @@ def test_private_directory_and_token(tmp_path: Path) -> None:
         assert coll.address.startswith("unix:")
         assert len(coll.token) >= 32
         env = coll.agent_env({"rate_hz": 50.0})
-        assert coll.token in env["PYROMETER_AGENT"]
+        assert coll.token not in env["PYROMETER_AGENT"]  # /proc/PID/environ would show it for life
+        config = Path(env["PYROMETER_AGENT"][1:])
+        assert config.parent == coll.directory and coll.token in config.read_text()
+        assert stat.S_IMODE(os.stat(config).st_mode) == 0o600
         directory = coll.directory
     assert not directory.exists()  # removed on close
 

@@ -142,7 +142,7 @@ def test_read_bytes_refuses_special_files_and_gzip_bombs(tmp_path: Path) -> None
     bomb = tmp_path / "bomb.json.gz"
     bomb.write_bytes(gzip.compress(b"[" + b"0," * 5_000_000 + b"0]"))
     assert bomb.stat().st_size < 100_000
-    with pytest.raises(FormatError, match="decompressed data too large"):
+    with pytest.raises(FormatError, match="expands beyond"):
         jsonload.read_bytes(bomb, max_bytes=1_000_000)
     assert len(jsonload.read_bytes(bomb)) == 10_000_003
     cut = tmp_path / "cut.json.gz"

@@ -83,7 +83,8 @@ def test_every_truncation_keeps_all_complete_frames(tmp_path: Path) -> None:
         assert report.dropped_bytes == cut - int(ends[complete])
 
 
-def test_corrupt_frame_keeps_what_came_before(tmp_path: Path) -> None:
+def test_corrupt_frame_is_skipped_and_reading_resumes_after_it(tmp_path: Path) -> None:
+    """Issue 11 item 10: one flipped bit used to drop everything after it; now only its frame goes."""
     frames = list(profile_frames(_sample_profile()))
     data = bytearray(wire.file_header() + b"".join(frames))
     victim = 4
@@ -92,9 +93,9 @@ def test_corrupt_frame_keeps_what_came_before(tmp_path: Path) -> None:
     path = tmp_path / "bad.pyro"
     path.write_bytes(bytes(data))
     _, report = read_recording(path)
-    assert report.frames == victim
-    assert any("checksum" in p for p in report.problems)
-    assert report.dropped_bytes > 0
+    assert report.frames == len(frames) - 1
+    assert any("checksum" in p and "skipped" in p for p in report.problems)
+    assert report.dropped_bytes == len(frames[victim])
 
 
 def test_unknown_message_types_are_skipped(tmp_path: Path) -> None:
