@@ -196,9 +196,9 @@ def test_call_statistics_only_is_refused_in_one_line(tmp_path: Path) -> None:
     "data",
     [
         b"\x1f\x8b\x08\x00garbage",  # gzip header, corrupt body
-        gzip.compress(b"\x0a\x04\x08\x01\x10\x02"),  # sample_type pointing outside an empty string table
-        gzip.compress(b"\x0a\x04\x08\x01\x10\x02\x32\x00\x32\x01a\x32\x01b\x12\x04\x08\x09\x10\x01"),  # undefined location 9
-        gzip.compress(b"\x0a\xff\xff\xff\xff\x0f"),  # length beyond the data
+        gzip.compress(b"\x0a\x04\x08\x01\x10\x02", mtime=0),  # sample_type pointing outside an empty string table
+        gzip.compress(b"\x0a\x04\x08\x01\x10\x02\x32\x00\x32\x01a\x32\x01b\x12\x04\x08\x09\x10\x01", mtime=0),  # undefined location 9
+        gzip.compress(b"\x0a\xff\xff\xff\xff\x0f", mtime=0),  # length beyond the data
     ],
 )
 def test_bad_pprof_is_one_line(tmp_path: Path, data: bytes) -> None:
