@@ -63,6 +63,16 @@ class BlockingEvent:
 
 @dataclass
 class TaskInfo:
+    """One asyncio task: identity, lifetime and (when the agent measured them) its costs.
+
+    The four seconds figures split the task's life (`ended - created`):
+    `running_s` is wall time its steps held the loop, `waiting_s` time it was
+    suspended awaiting something, `delayed_s` time it was ready to run but the
+    loop was busy elsewhere; `cpu_s` is the CPU its steps used (<= running_s,
+    give or take clock granularity). None means unknown (an older recording, a
+    task still pending, or an agent that did not measure it), never 0.
+    """
+
     id: int
     parent: int | None
     name: str
@@ -72,6 +82,10 @@ class TaskInfo:
     ended: float | None = None
     state: str = "pending"  # pending | done | cancelled | failed
     exc: str | None = None
+    cpu_s: float | None = None
+    running_s: float | None = None
+    waiting_s: float | None = None
+    delayed_s: float | None = None
 
 
 @dataclass
@@ -333,7 +347,8 @@ class Profile:
         if len(self.samples):
             t = self.samples["time"]
             ends.append(float(t.max()))
-            if self.unit == UNIT_SECONDS:
+            # the agent's weight is the time *before* its sample; imported formats put it after
+            if self.unit == UNIT_SECONDS and "agent_version" not in self.meta:
                 ends.append(float((t + self.samples["weight"]).max()))
         if len(self.lag):
             ends.append(float(self.lag["time"].max()))

@@ -451,7 +451,7 @@ class LoopMonitor:
         if loop is not None and current is not None:
             task = current.get(loop)
             if task is not None:
-                task_id = self.session.tasks.id_of(task, state)
+                task_id = self.session.tasks.known_id(task)
                 callback = self.session.tasks.describe(task)
         if not callback and loop is not None:
             handle = getattr(loop, "_current_handle", None)  # only set in asyncio debug mode
@@ -473,7 +473,7 @@ class LoopMonitor:
         task = current.get(loop) if loop is not None else None
         if task is None:
             return -1
-        return self.session.tasks.id_of(task, state)
+        return self.session.tasks.known_id(task)
 
     # ------------------------------------------------------------ stop
     def take_lag(self) -> List[Tuple[float, int, float]]:

@@ -38,6 +38,7 @@ IDLE_CPU_SHARE = 0.02  # a thread below 2% of a core since its last sample count
 IDLE_BACKOFF = 10  # at most this many intervals between ticks while every thread waits
 IDLE_MAX_SLEEP = 0.1
 TELEMETRY_SECONDS = 1.0
+MAX_WEIGHT_S = 1.0  # a sample stands for at most this much time before it (10x the longest idle step)
 
 
 class Sampler:
@@ -54,6 +55,9 @@ class Sampler:
         self.busy = True  # did the last tick see a thread running (or one it could not judge)?
         self.samples_taken = 0
         self.samples_dropped = 0
+        # wall time the sampler could not see (it was starved longer than MAX_WEIGHT_S
+        # between two samples of a thread): left out of the weights, counted here
+        self.unsampled_s = 0.0
         self.started_at = 0.0
         self.last_tick_at = 0.0
         self.cpu_s = 0.0
@@ -186,6 +190,12 @@ class Sampler:
             if rec.last_time >= 0:
                 weight = t - rec.last_time
                 cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
+                if weight > MAX_WEIGHT_S:
+                    # not seen for that long: the stack now says nothing about most of it
+                    self.unsampled_s += weight - MAX_WEIGHT_S
+                    if cpu > 0:
+                        cpu *= MAX_WEIGHT_S / weight
+                    weight = MAX_WEIGHT_S
             else:
                 weight = interval
                 cpu = -1.0

@@ -311,11 +311,10 @@ class AgentSession:
                 lags = [r[2] for r in rows]
                 if not self.emit(wire.lag_frame(times, lids, lags), droppable=True):
                     self.lag_dropped += len(rows)
-            created, finished = self.tasks.take()
-            if created:
-                self.emit(wire.json_frame(wire.TASKS_CREATED, created))
-            if finished:
-                self.emit(wire.json_frame(wire.TASKS_FINISHED, finished))
+            # droppable: a task-heavy program must not grow the sink's buffer without bound
+            for data, count in self.tasks.take():
+                if not self.emit(data, droppable=True):
+                    self.tasks.events_dropped += count
             if not self._quiet:
                 with self._send_lock:
                     self._send_definitions()
@@ -370,6 +369,7 @@ class AgentSession:
             "rate_hz": float(self.options["rate_hz"]),
             "samples_taken": s.samples_taken if s else 0,
             "samples_dropped": s.samples_dropped if s else 0,
+            "unsampled_s": round(s.unsampled_s, 6) if s else 0.0,
             "sampler_ticks": s.ticks if s else 0,
             "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
             "agent_cpu_s": round(self.agent_cpu_s(), 6),
@@ -383,6 +383,7 @@ class AgentSession:
             "blocking_events": self.loops.blocking_count,
             "loops": self.loops.loops_seen,
             "tasks_seen": self.tasks.tasks_seen,
+            "task_events_dropped": self.tasks.events_dropped,
             "frames": self.interner.frame_count,
             "stacks": self.interner.stack_count,
             "trace_snapshots": self.tracer.snapshots if self.tracer else 0,

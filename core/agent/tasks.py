@@ -13,7 +13,6 @@ warning in the user's program.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import sys
 import weakref
@@ -51,47 +50,59 @@ def _coro_name(coro: Any) -> str:
     return str(name) if name else type(coro).__name__
 
 
+_NAN = float("nan")  # a per-task figure the agent did not measure
+MAX_UNSENT_EVENTS = 100000  # task events waiting for the next pump; beyond this they are dropped and counted
+
+
 class TaskTracker:
-    """Assigns task ids and produces TASKS_CREATED / TASKS_FINISHED / TASK_AWAIT."""
+    """Assigns task ids and produces TASKS_CREATED / TASKS_FINISHED / TASK_AWAIT.
+
+    Ids are assigned only in a loop's own thread (its task factory, or discovery
+    at attach); the sampler and the watchdog only look them up (``known_id``), so
+    no other thread does task bookkeeping. Events are kept as plain columns of
+    ints and floats plus a weak reference per new task (its name is read when the
+    batch is taken): a finished task is never kept alive by the agent. At most
+    ``MAX_UNSENT_EVENTS`` events wait between pumps; any beyond are dropped and
+    counted in ``events_dropped`` (shown in telemetry and `stats`).
+    """
 
     def __init__(self, session: AgentSession) -> None:
         self.session = session
-        # id(task) -> task id while the task lives; a weakref callback forgets the key
-        # when the task is freed, so a new task reusing the address never inherits it
+        # id(task) -> task id while the task is pending (set by the loop thread only;
+        # overwritten when a new task reuses the address of a freed one)
         self._ids: Dict[int, int] = {}
-        self._refs: Dict[int, Any] = {}  # id(task) -> weakref(task)
-        self._counter = itertools.count()  # next() is atomic: no lock on the hot path
+        self._counter = itertools.count()  # next() is atomic
         self._tracked: Dict[int, Tuple[int, LoopState]] = {}  # id(task) -> (task id, loop state)
         self._done_cb = self._on_done  # one bound method for every task
+        self._freed_cb = self._freed
+        self._ref_keys: Dict[Any, int] = {}  # weakref of a pending task -> id(task)
         self._chain_cache: Dict[Tuple[Tuple[int, int], ...], int] = {}
-        self.created: List[Tuple[Any, int, Optional[int], str, int, float]] = []
-        self.finished: List[Dict[str, Any]] = []
+        # one tuple per event: a list append is atomic, so take() in another thread
+        # can swap the list without a lock and never splits a row
+        self.created: List[Tuple[Any, int, int, str, int, float]] = []  # (weakref or None, id, parent, coro, loop, t)
+        # (id, t, state code, exception name, task name, cpu_s, running_s, waiting_s, delayed_s)
+        self.finished: List[Tuple[int, float, int, str, str, float, float, float, float]] = []
+        self._early: set = set()  # ids given by id_of() to tasks whose creation is still running
+        self._unnamed: List[Tuple[Any, int]] = []  # (task, id) finished before create_task named it
+        self._late_names: Dict[int, str] = {}
         self.tasks_seen = 0
+        self.events_dropped = 0  # created/finished events lost (queue bound or full sink)
         self._loop_states: Dict[int, LoopState] = {}
 
     # ------------------------------------------------------------ ids
     def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:
-        """The task's id, assigned on first sight (thread-safe)."""
+        """The task's id, assigned on first sight (call only in the task's loop thread)."""
         key = id(task)
         tid = self._ids.get(key)
         if tid is None:
-            # two threads may race on first sight (sampler, loop): setdefault picks one
-            new = next(self._counter)
-            tid = self._ids.setdefault(key, new)
-            if tid == new:
-                try:
-                    self._refs[key] = weakref.ref(task, functools.partial(self._forget, key))
-                except TypeError:
-                    pass  # not weak-referenceable: forgotten when it finishes
+            tid = next(self._counter)
+            self._ids[key] = tid
+            self._early.add(tid)  # seen before its factory call ended (an eager task's parent)
         return tid
 
-    def _forget(self, key: int, _ref: Any) -> None:
-        """A task was freed (finished and dropped, or destroyed while pending)."""
-        self._ids.pop(key, None)
-        self._refs.pop(key, None)
-        entry = self._tracked.pop(key, None)
-        if entry is not None:
-            entry[1].pending.pop(entry[0], None)
+    def known_id(self, task: Any) -> int:
+        """The id of a task the tracker has seen, else -1 (any thread; never assigns)."""
+        return self._ids.get(id(task), -1)
 
     @staticmethod
     def describe(task: Any) -> str:
@@ -202,26 +213,72 @@ class TaskTracker:
 
     # ------------------------------------------------------------ events
     def _created(self, task: Any, state: LoopState, parent: Any, t: float, coro_name: Optional[str] = None) -> None:
-        tid = self.id_of(task, state)
-        pid = self.id_of(parent, state) if parent is not None else None
+        if self._unnamed:
+            self._name_unnamed()
+        key = id(task)
+        # an eager task's parent may be mid-creation itself (its id assigned here, first)
+        pid = self.id_of(parent) if parent is not None else -1
+        tid = self._ids.get(key)
+        if tid is None or tid not in self._early:
+            # new, or an address reused after a pending task was freed: a fresh id
+            tid = next(self._counter)
+            self._ids[key] = tid
+        else:
+            self._early.discard(tid)
         if coro_name is None:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
-        # The name is read when the batch is sent: create_task(name=...) sets it
-        # only after the factory has returned.
-        self.created.append((task, tid, pid, coro_name, state.lid, t))
         self.tasks_seen += 1
+        try:
+            ref: Any = weakref.ref(task, self._freed_cb)
+        except TypeError:
+            ref = None  # not weak-referenceable: its name is read when it finishes
+        # The name is read when the batch is taken: create_task(name=...) sets it
+        # only after the factory has returned.
+        if len(self.created) < MAX_UNSENT_EVENTS:
+            self.created.append((ref, tid, pid, coro_name, state.lid, t))
+        else:
+            self.events_dropped += 1
         if task.done():
-            self._finish(task, tid, state)
+            # finished during an eager start: create_task(name=...) names it only after
+            # the factory returns, so its name is read at the next task event (one task
+            # held at most that long)
+            self._finish(task, tid, state, named=False)
+            self._unnamed.append((task, tid))
         else:
             # weak: a pending task the program drops must still be destroyed (and
             # asyncio still say "Task was destroyed but it is pending!")
-            state.pending[tid] = self._refs.get(id(task)) or (lambda t=task: t)
-            self._tracked[id(task)] = (tid, state)
+            if ref is not None:
+                state.pending[tid] = ref
+                self._ref_keys[ref] = key
+            else:
+                state.pending[tid] = lambda t=task: t
+            self._tracked[key] = (tid, state)
             task.add_done_callback(self._done_cb)
+
+    def _freed(self, ref: Any) -> None:
+        """A pending task was destroyed without finishing: forget it (no done callback will run)."""
+        key = self._ref_keys.pop(ref, None)
+        if key is None:
+            return
+        entry = self._tracked.pop(key, None)
+        if entry is not None:
+            entry[1].pending.pop(entry[0], None)
+            if self._ids.get(key) == entry[0]:
+                del self._ids[key]
+
+    def _name_unnamed(self) -> None:
+        held, self._unnamed = self._unnamed, []
+        for task, tid in held:
+            try:
+                self._late_names[tid] = str(task.get_name())
+            except Exception:
+                pass
 
     def _on_done(self, task: Any) -> None:
         """Done callback of every tracked task (runs in its loop's thread)."""
+        if self._unnamed:
+            self._name_unnamed()
         try:
             entry = self._tracked.pop(id(task), None)
             if entry is not None and entry[1].active:
@@ -229,36 +286,70 @@ class TaskTracker:
         except Exception:
             pass
 
-    def _finish(self, task: Any, tid: int, state: LoopState) -> None:
-        exc_name = None
+    def _finish(self, task: Any, tid: int, state: LoopState, named: bool = True) -> None:
+        exc_name = ""
         if task.cancelled():
-            kind = "cancelled"
+            kind = 1
         else:
             exc = getattr(task, "_exception", None)
             if exc is not None:
-                kind = "failed"
+                kind = 2
                 exc_name = type(exc).__name__
             else:
-                kind = "done"
-        self.finished.append({"id": tid, "t": self.session.clock.now(), "state": kind, "exc": exc_name})
-        state.pending.pop(tid, None)
+                kind = 0
+        ref = state.pending.pop(tid, None)
+        if ref is not None:
+            self._ref_keys.pop(ref, None)
         key = id(task)
-        self._ids.pop(key, None)
-        self._refs.pop(key, None)  # dropping the weakref drops its callback too
-
-    def take(self) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-        """Rows for TASKS_CREATED and TASKS_FINISHED accumulated since the last call."""
-        # finished first: a task whose end is taken now must have its creation taken too
-        finished, self.finished = self.finished, []
-        pending, self.created = self.created, []
-        created = []
-        for task, tid, pid, coro, lid, t in pending:
+        if self._ids.get(key) == tid:
+            del self._ids[key]
+        if len(self.finished) >= MAX_UNSENT_EVENTS:
+            self.events_dropped += 1
+            return
+        name = ""
+        if named:
             try:
                 name = str(task.get_name())
             except Exception:
-                name = ""
-            created.append({"id": tid, "parent": pid, "name": name, "coro": coro, "loop": lid, "t": t})
-        return created, finished
+                pass
+        self.finished.append((tid, self.session.clock.now(), kind, exc_name, name, _NAN, _NAN, _NAN, _NAN))
+
+    def take(self) -> List[Tuple[bytes, int]]:
+        """TASKS_NEW and TASKS_END frames for the events since the last call, with their row counts.
+
+        Runs in whichever thread pumps; it only swaps lists, reads names and packs
+        columns, so the loop thread's appends (atomic) never need a lock.
+        """
+        # finished first: a task whose end is taken now must have its creation taken too
+        fin, self.finished = self.finished, []
+        new, self.created = self.created, []
+        self._name_unnamed()
+        late, self._late_names = self._late_names, {}
+        out: List[Tuple[bytes, int]] = []
+        if new:
+            ended: Dict[int, str] = {}
+            names: List[str] = []
+            append = names.append
+            for row in new:
+                ref = row[0]
+                task = ref() if ref is not None else None
+                if task is not None:
+                    try:
+                        append(str(task.get_name()))
+                        continue
+                    except Exception:
+                        pass
+                if not ended:
+                    ended = {f[0]: f[4] for f in fin}
+                    ended.update(late)
+                    ended[-1] = ""  # never empty: built once per batch
+                append(ended.get(row[1], ""))
+            _, ids, parents, coros, loops, times = zip(*new)  # noqa: B905 (3.9 has no strict=; rows are tuples of one size)
+            out.append((wire.tasks_new_frame(times, ids, parents, loops, names, coros), len(new)))
+        if fin:
+            ids, times, states, excs, _, cpu, running, waiting, delayed = zip(*fin)  # noqa: B905 (3.9 has no strict=)
+            out.append((wire.tasks_end_frame(times, ids, cpu, running, waiting, delayed, states, excs), len(fin)))
+        return out
 
     # ------------------------------------------------------------ await snapshots
     def snapshot(self, state: LoopState) -> None:
@@ -273,7 +364,10 @@ class TaskTracker:
         stacks: List[int] = []
         for tid, ref in list(state.pending.items()):
             task = ref()
-            if task is None or task.done():
+            if task is None:
+                state.pending.pop(tid, None)  # destroyed while pending: no done callback ran
+                continue
+            if task.done():
                 continue
             frames = coro_frames(task)
             if not frames:
