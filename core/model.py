@@ -50,7 +50,15 @@ class LoopInfo:
 
 @dataclass
 class BlockingEvent:
-    """The loop did not tick for `duration` seconds from `start`; `stack` was running."""
+    """The loop did not tick for `duration` seconds from `start`; `stack` was running.
+
+    Blame (recordings from agent 0.2 on; None = unknown, as in older recordings):
+    `task_name` names the blocking task `task`; `await_chain` is `(task id, name)`
+    of the blocking task first, then the task awaiting it, and so on up to the
+    root; `delayed` lists `(task id, name, seconds)` for each task that was due to
+    run during the stall and how long it waited past its due time (a task
+    sleeping through the stall is not in it), most delayed first.
+    """
 
     start: float
     duration: float
@@ -59,6 +67,9 @@ class BlockingEvent:
     stack: int
     task: int = -1
     callback: str = ""
+    task_name: str | None = None
+    await_chain: list[tuple[int, str]] | None = None
+    delayed: list[tuple[int, str, float]] | None = None
 
 
 @dataclass

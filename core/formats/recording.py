@@ -280,6 +280,13 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
                 stack=_as_int(obj.get("stack")),
                 task=_as_int(obj.get("task")),
                 callback=str(obj.get("callback") or ""),
+                task_name=None if obj.get("task_name") is None else str(obj["task_name"]),
+                await_chain=None if obj.get("await_chain") is None else [
+                    (int(row[0]), str(row[1])) for row in obj["await_chain"]
+                ],
+                delayed=None if obj.get("delayed") is None else [
+                    (int(row[0]), str(row[1]), float(row[2])) for row in obj["delayed"]
+                ],
             )
         )
     elif kind == wire.TASKS_CREATED:
@@ -480,7 +487,9 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
         yield wire.json_frame(
             wire.BLOCKING,
             {"start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread,
-             "stack": ev.stack, "task": ev.task, "callback": ev.callback},
+             "stack": ev.stack, "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
+             "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
+             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]},
         )
     if profile.tasks:
         tasks = list(profile.tasks.values())
