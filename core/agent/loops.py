@@ -37,7 +37,7 @@ import weakref
 from types import FrameType
 
 from . import wire
-from .clock import own_thread_cpu, perf_counter
+from .clock import own_thread_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class LoopState:
         self.factory: Any = None
         self.pending: Dict[int, Any] = {}  # task id -> weakref to the pending task
         self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
+        self.done_cb: Any = None  # this loop's task done callback (tasks.py)
+        self.freed_cb: Any = None  # called when a pending task of this loop is destroyed
 
     def busy_time(self, now: float) -> float:
         """Seconds out of select so far, the busy period still running included."""
@@ -92,6 +94,7 @@ class LoopMonitor:
 
     def __init__(self, session: AgentSession, interval_s: float, threshold_s: float) -> None:
         self.session = session
+        self.perf = session.clock.perf  # injectable: tests run this logic on virtual time
         self.interval = max(0.001, interval_s)
         self.threshold = max(0.001, threshold_s)
         self.states: Dict[int, LoopState] = {}  # id(loop) -> state
@@ -220,7 +223,7 @@ class LoopMonitor:
             state.ident, state.tid = ident, rec.tid
         state.running = True
         state.capture = None
-        now = perf_counter()
+        now = self.perf()
         state.last_tick = now
         state.busy_since = now if state.select_wrapper is not None else None
         self.by_thread[ident] = state
@@ -243,7 +246,7 @@ class LoopMonitor:
         if state.handle is not None:
             state.handle.cancel()
         state.step = state.level = self.interval
-        state.busy_at_probe = state.busy_time(perf_counter())
+        state.busy_at_probe = state.busy_time(self.perf())
         state.expected = loop.time() + self.interval
         state.handle = loop.call_at(state.expected, self._probe, state)
 
@@ -264,7 +267,7 @@ class LoopMonitor:
                 return orig(timeout)
             finally:
                 if state.active:
-                    state.busy_since = perf_counter()
+                    state.busy_since = monitor.perf()
                     if state.step > monitor.interval:
                         monitor._probe_soon(state)
 
@@ -298,7 +301,7 @@ class LoopMonitor:
         if not state.active or not state.running:
             return
         try:
-            start = perf_counter()
+            start = self.perf()
             loop = state.loop_ref()
             if loop is None:
                 return
@@ -326,7 +329,7 @@ class LoopMonitor:
                 state.next_snapshot = start + max(SNAPSHOT_SECONDS, cost / SNAPSHOT_BUDGET)
             if session.sampler is None:  # the sampler pumps otherwise, off this thread
                 session.pump_if_due(start)
-            self.hook_s += perf_counter() - start
+            self.hook_s += self.perf() - start
         except Exception:
             pass
 
@@ -335,7 +338,7 @@ class LoopMonitor:
         since = state.busy_since
         if since is None:
             return
-        now = perf_counter()
+        now = self.perf()
         state.busy_total += now - since
         if now - since > self.threshold:
             self._report_block(state, since, now)
@@ -411,7 +414,7 @@ class LoopMonitor:
         threshold; the later capture wins. The early one is what a starved
         watchdog still has when the block ends before it could run again.
         """
-        now = perf_counter()
+        now = self.perf()
         half = self.threshold / 2
         wait: Optional[float] = None
         for state in list(self.states.values()):

@@ -18,7 +18,6 @@ import sys
 import weakref
 
 from . import wire
-from .clock import perf_counter
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -72,9 +71,6 @@ class TaskTracker:
         # overwritten when a new task reuses the address of a freed one)
         self._ids: Dict[int, int] = {}
         self._counter = itertools.count()  # next() is atomic
-        self._tracked: Dict[int, Tuple[int, LoopState]] = {}  # id(task) -> (task id, loop state)
-        self._done_cb = self._on_done  # one bound method for every task
-        self._freed_cb = self._freed
         self._ref_keys: Dict[Any, int] = {}  # weakref of a pending task -> id(task)
         self._chain_cache: Dict[Tuple[Tuple[int, int], ...], int] = {}
         # one tuple per event: a list append is atomic, so take() in another thread
@@ -120,13 +116,22 @@ class TaskTracker:
         except Exception:
             return
         tracker = self
-        t0 = self.session.clock.t0
+        clock = self.session.clock
+        perf, t0 = clock.perf, clock.t0
         monitor = self.session.loops
+        tasks_mod = sys.modules.get("asyncio.tasks")
+        task_cls = getattr(tasks_mod, "Task", None)
+        ids, early, counter = self._ids, self._early, self._counter
+        ref_keys, pending, lid = self._ref_keys, state.pending, state.lid
+        wref = weakref.ref
+        self._loop_callbacks(state)
+        done_cb, freed_cb = state.done_cb, state.freed_cb
 
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+            # the hot path of a task-heavy program: everything inline, no method calls
             inner = state.user_factory
             parent = None
-            t = perf_counter() - t0
+            t = perf() - t0
             if state.active:
                 current = monitor._current_tasks
                 if current is not None:
@@ -135,17 +140,44 @@ class TaskTracker:
                     except Exception:
                         parent = None
             name = _coro_name(coro)
-            if inner is None:
-                task = _default_task(loop_, coro, kwargs)
-            else:
+            if inner is not None:
                 task = inner(loop_, coro, **kwargs)
-            if state.active:
-                try:
-                    tracker._created(task, state, parent, t, name)
-                    if _SET_NAME_BUG:
-                        state.default_name = (task, task.get_name())
-                except Exception:
-                    pass
+            elif task_cls is not None:
+                task = task_cls(coro, loop=loop_, **kwargs)
+            else:
+                task = _default_task(loop_, coro, kwargs)
+            if not state.active:
+                return task
+            try:
+                if _SET_NAME_BUG:
+                    state.default_name = (task, task.get_name())
+                if tracker._unnamed or task.done():
+                    tracker._created(task, state, parent, t, name)  # the rare paths
+                    return task
+                key = id(task)
+                pid = -1
+                if parent is not None:
+                    pid = ids.get(id(parent), -1)
+                    if pid < 0:
+                        pid = tracker.id_of(parent)
+                tid = ids.get(key)
+                if tid is None or tid not in early:
+                    tid = next(counter)
+                    ids[key] = tid
+                else:
+                    early.discard(tid)
+                tracker.tasks_seen += 1
+                ref = wref(task, freed_cb)
+                rows = tracker.created
+                if len(rows) < MAX_UNSENT_EVENTS:
+                    rows.append((ref, tid, pid, name, lid, t))
+                else:
+                    tracker.events_dropped += 1
+                pending[tid] = ref
+                ref_keys[ref] = key
+                task.add_done_callback(done_cb)
+            except Exception:
+                pass
             return task
 
         def set_task_factory(new: Any) -> None:
@@ -189,10 +221,9 @@ class TaskTracker:
             except Exception:
                 pass
         state.factory = None
+        for _tid, ref in list(state.pending.items()):
+            self._ref_keys.pop(ref, None)
         state.pending.clear()
-        for key, entry in list(self._tracked.items()):
-            if entry[1] is state:
-                self._tracked.pop(key, None)
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach); the parent is the
@@ -230,7 +261,7 @@ class TaskTracker:
             coro_name = _coro_name(coro) if coro is not None else ""
         self.tasks_seen += 1
         try:
-            ref: Any = weakref.ref(task, self._freed_cb)
+            ref: Any = weakref.ref(task, state.freed_cb)
         except TypeError:
             ref = None  # not weak-referenceable: its name is read when it finishes
         # The name is read when the batch is taken: create_task(name=...) sets it
@@ -253,19 +284,52 @@ class TaskTracker:
                 self._ref_keys[ref] = key
             else:
                 state.pending[tid] = lambda t=task: t
-            self._tracked[key] = (tid, state)
-            task.add_done_callback(self._done_cb)
+            task.add_done_callback(state.done_cb)
 
-    def _freed(self, ref: Any) -> None:
-        """A pending task was destroyed without finishing: forget it (no done callback will run)."""
-        key = self._ref_keys.pop(ref, None)
-        if key is None:
+    def _loop_callbacks(self, state: LoopState) -> None:
+        """The done callback and the freed callback of this loop's tasks (closures: no lookups)."""
+        if state.done_cb is not None:
             return
-        entry = self._tracked.pop(key, None)
-        if entry is not None:
-            entry[1].pending.pop(entry[0], None)
-            if self._ids.get(key) == entry[0]:
-                del self._ids[key]
+        tracker = self
+        clock = self.session.clock
+        perf, t0 = clock.perf, clock.t0
+        ids, ref_keys, pending = self._ids, self._ref_keys, state.pending
+
+        def on_done(task: Any) -> None:
+            """Done callback of every tracked task (runs in its loop's thread)."""
+            try:
+                if tracker._unnamed:
+                    tracker._name_unnamed()
+                key = id(task)
+                tid = ids.pop(key, None)
+                if tid is None or not state.active:
+                    return
+                ref = pending.pop(tid, None)
+                if ref is not None:
+                    ref_keys.pop(ref, None)
+                rows = tracker.finished
+                if len(rows) >= MAX_UNSENT_EVENTS:
+                    tracker.events_dropped += 1
+                    return
+                if task.cancelled():
+                    kind, exc_name = 1, ""
+                else:
+                    exc = task._exception  # not exception(): that would mark it retrieved
+                    kind, exc_name = (0, "") if exc is None else (2, type(exc).__name__)
+                rows.append((tid, perf() - t0, kind, exc_name, task.get_name(), _NAN, _NAN, _NAN, _NAN))
+            except Exception:
+                pass
+
+        def freed(ref: Any) -> None:
+            """A pending task was destroyed without finishing: forget it (no done callback will run)."""
+            key = ref_keys.pop(ref, None)
+            if key is not None:
+                tid = ids.pop(key, None)
+                if tid is not None:
+                    pending.pop(tid, None)
+
+        state.done_cb = on_done
+        state.freed_cb = freed
 
     def _name_unnamed(self) -> None:
         held, self._unnamed = self._unnamed, []
@@ -274,17 +338,6 @@ class TaskTracker:
                 self._late_names[tid] = str(task.get_name())
             except Exception:
                 pass
-
-    def _on_done(self, task: Any) -> None:
-        """Done callback of every tracked task (runs in its loop's thread)."""
-        if self._unnamed:
-            self._name_unnamed()
-        try:
-            entry = self._tracked.pop(id(task), None)
-            if entry is not None and entry[1].active:
-                self._finish(task, entry[0], entry[1])
-        except Exception:
-            pass
 
     def _finish(self, task: Any, tid: int, state: LoopState, named: bool = True) -> None:
         exc_name = ""

@@ -45,7 +45,7 @@ stop.set(); th.join()
 gc.collect()
 tracker = session.tasks
 print("rounds", rounds)
-print("held", len(tracker._ids), len(tracker._tracked), len(tracker._ref_keys), len(tracker._unnamed))
+print("held", len(tracker._ids), len(tracker._ref_keys), len(tracker._unnamed))
 print("live-tasks", sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Task)))
 session.stop(exit_status=0)
 """
@@ -57,7 +57,7 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
     rounds = int(lines["rounds"])
     assert rounds > 10, out
     # finished tasks are not kept alive by the agent, nor remembered
-    assert lines["held"] == "0 0 0 0", out
+    assert lines["held"] == "0 0 0", out
     assert lines["live-tasks"] == "0", out
     tel = p.telemetry
     dropped = int(tel["task_events_dropped"])
@@ -75,9 +75,13 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
             assert not p.func_file[p.frame_func(f)].startswith(agent_dir), p.frame_label(f)
     # the loop's thread is sampled near the asked rate, and no sample stands for more
     # than the sampler's cap (a weight is the time before its sample)
+    # (the rate itself depends on the machine's load: the benchmark measures it; here
+    # the loop's thread must get a sample on every tick the sampler made, and the rate
+    # must be far from the 0.7-3.7 Hz of the bug)
     main = [t.id for t in p.threads.values() if t.name == "MainThread"]
     times = p.samples["time"][np.isin(p.samples["thread"], main)]
+    assert len(times) >= int(tel["sampler_ticks"]) - 1, (len(times), tel["sampler_ticks"])
     span = float(times[-1] - times[0])
-    assert (len(times) - 1) / span >= 50, (len(times), span)
+    assert (len(times) - 1) / span >= 20, (len(times), span)
     assert float(p.samples["weight"].max()) <= 1.0
     assert p.duration() <= float(p.end["t"]) + 1e-6 if p.end else True
