@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from time import sleep
 
 from . import wire
-from .clock import own_thread_cpu, perf_counter, read_cpu
+from .clock import own_thread_cpu, read_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -46,6 +45,7 @@ class Sampler:
 
     def __init__(self, session: AgentSession, rate_hz: float) -> None:
         self.session = session
+        self.perf = session.clock.perf  # injectable (tests): deadlines, weights and back-off
         self.rate_hz = max(0.1, float(rate_hz))
         self.interval = 1.0 / self.rate_hz
         self._stop = threading.Event()
@@ -116,6 +116,8 @@ class Sampler:
         # most one short interval. Long intervals sleep on the event so stop is prompt.
         stop = self._stop
         tick_lock = self._tick_lock
+        perf_counter = self.perf
+        sleep = session.clock.sleep
         if interval <= 0.05:
 
             def wait(delay: float) -> bool:
@@ -171,7 +173,7 @@ class Sampler:
         intern = session.interner.intern_frame_chain
         task_of = session.current_task_id
         frames = sys._current_frames()
-        now = perf_counter()
+        now = self.perf()
         t = now - session.clock.t0
         interval = self.interval
         busy = False

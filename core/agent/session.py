@@ -32,7 +32,7 @@ import time
 import weakref
 
 from . import wire
-from .clock import SessionClock, perf_counter, read_cpu, thread_cpu_clock
+from .clock import SessionClock, read_cpu, thread_cpu_clock
 from .frames import Interner, ThreadTable
 from .loops import LoopMonitor
 from .sampler import Sampler
@@ -79,14 +79,14 @@ DEFAULTS: Dict[str, Any] = {
 class AgentSession:
     """Runs the sampler / tracer, loop monitor and task tracker and writes their stream to a sink."""
 
-    def __init__(self, options: Optional[Dict[str, Any]], sink: Sink) -> None:
+    def __init__(self, options: Optional[Dict[str, Any]], sink: Sink, clock: Optional[SessionClock] = None) -> None:
         opts = dict(DEFAULTS)
         opts.update({k: v for k, v in (options or {}).items() if v is not None})
         if opts["argv"] is None:
             opts["argv"] = list(sys.argv)
         self.options = opts
         self.sink = sink
-        self.clock = SessionClock()
+        self.clock = clock or SessionClock()  # tests pass a virtual clock
         self.interner = Interner()
         self.threads = ThreadTable(self.interner)
         self.tasks = TaskTracker(self)
@@ -302,7 +302,7 @@ class AgentSession:
         if not (self._pump_lock.acquire(True, 1.0) if force else self._pump_lock.acquire(False)):
             return
         try:
-            self._last_pump = perf_counter()
+            self._last_pump = self.clock.perf()
             rows = self.loops.take_lag()
             if rows:
                 self.lag_probes += len(rows)
