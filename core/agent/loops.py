@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 0.25
+MAX_DELAYED = 1000  # tasks listed per blocking event (most delayed first)
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
 SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
@@ -75,6 +76,9 @@ class LoopState:
         # stack, task, callback, busy-period start it belongs to, stage (1 early, 2 at threshold)
         self.capture: Optional[Tuple[int, int, str, float, int]] = None
         self.next_snapshot = 0.0
+        # blame of the busy period starting at blame[0]: the blocking task's await chain
+        # [(id, name)] and {task id: (name, first seen)} of tasks seen ready meanwhile
+        self.blame: Optional[Tuple[float, List[Tuple[int, str]], Dict[int, Tuple[str, float]]]] = None
         # task tracker state (see tasks.py)
         self.user_factory: Any = None
         self.factory: Any = None
@@ -362,6 +366,22 @@ class LoopMonitor:
                 running = ref() if ref is not None else None
                 if running is not None:
                     callback = self.session.tasks.describe(running)
+                    try:  # in the loop thread, after the stall: the chain is still there if it awaits
+                        state.blame = (since, self.session.tasks.await_chain_of(running), {})
+                    except Exception:
+                        pass
+        chain: List[Tuple[int, str]] = []
+        delayed: List[List[Any]] = []
+        blame, state.blame = state.blame, None
+        try:
+            if blame is not None and blame[0] == since:
+                chain = blame[1]
+            delayed = self._delayed(
+                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain)
+        except Exception:
+            pass
+        if chain and task < 0:
+            task = chain[0][0]
         self.blocking_count += 1
         self.session.emit(
             wire.json_frame(
@@ -374,9 +394,47 @@ class LoopMonitor:
                     "stack": stack,
                     "task": task,
                     "callback": callback,
+                    "task_name": chain[0][1] if chain and chain[0][0] == task else None,
+                    "await_chain": [list(c) for c in chain],
+                    "delayed": delayed,
                 },
             )
         )
+
+    def _delayed(
+        self, state: LoopState, since: float, now: float, ready: Dict[int, Tuple[str, float]],
+        blocker: List[Tuple[int, str]],
+    ) -> List[List[Any]]:
+        """[task id, name, seconds past due] of each task the busy period [since, now] delayed.
+
+        Timers still waiting in the loop's heap whose time came before now were due
+        during the stall: their delay is exact (now minus their due time). Tasks the
+        watchdog saw in the ready queue while the loop was blocked are counted as
+        delayed by the whole stall (an upper bound for one the blocking step itself
+        readied, which the agent cannot tell apart). A task whose timer falls after
+        ``now`` slept through the stall and is not listed; neither is the blocking
+        task or any task of its await chain.
+        """
+        loop = state.loop_ref()
+        if loop is None:
+            return []
+        tasks = self.session.tasks
+        loop_now = loop.time()
+        out: Dict[int, List[Any]] = {}
+        for tid, (name, _seen) in ready.items():
+            out[tid] = [tid, name, now - since]
+        for when, task in tasks.due_timers(loop, loop_now):
+            tid = tasks.known_id(task)
+            if tid < 0:
+                continue
+            delay = loop_now - when
+            prev = out.get(tid)
+            if prev is None or delay > prev[2]:
+                out[tid] = [tid, tasks.name_of(task), delay]
+        for tid, _name in blocker:
+            out.pop(tid, None)
+        rows = sorted(out.values(), key=lambda r: -r[2])
+        return rows[:MAX_DELAYED]
 
     # ------------------------------------------------------------ watchdog thread
     def _watch(self) -> None:
@@ -463,8 +521,23 @@ class LoopMonitor:
                     callback = repr(handle)
                 except Exception:
                     callback = ""
+        chain: List[Tuple[int, str]] = []
+        ready: Dict[int, Tuple[str, float]] = {}
+        if loop is not None:
+            tasks = self.session.tasks
+            try:
+                chain = tasks.await_chain_of(current.get(loop) if current is not None else None)
+                ready = tasks.ready_tasks(loop, self.perf())
+            except Exception:
+                pass
         if state.busy_since == ref or state.select_wrapper is None:
             state.capture = (stack, task_id, callback, ref, stage)
+            blame = state.blame
+            if blame is not None and blame[0] == ref:
+                for tid, seen in blame[2].items():
+                    ready[tid] = seen  # first sight wins
+                chain = chain or blame[1]
+            state.blame = (ref, chain, ready)
 
     def current_task_id(self, ident: int) -> int:
         """Id of the task the loop running in thread ``ident`` is stepping, else -1 (any thread)."""

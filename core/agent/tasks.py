@@ -404,6 +404,65 @@ class TaskTracker:
             out.append((wire.tasks_end_frame(times, ids, cpu, running, waiting, delayed, states, excs), len(fin)))
         return out
 
+    # ------------------------------------------------------------ blame (watchdog / stall end)
+    @staticmethod
+    def name_of(task: Any) -> str:
+        try:
+            return str(task.get_name())
+        except Exception:
+            return ""
+
+    def await_chain_of(self, task: Any) -> List[Tuple[int, str]]:
+        """(id, name) of ``task``, the task awaiting it, and so on up to the root.
+
+        Read from each future's done callbacks (see ``_awaiting_task``): safe from
+        another thread while the loop is blocked, since nothing changes them then.
+        """
+        chain: List[Tuple[int, str]] = []
+        task_type = getattr(sys.modules.get("asyncio"), "Task", None)
+        seen = set()
+        while task is not None and id(task) not in seen and len(chain) < MAX_AWAIT_DEPTH:
+            seen.add(id(task))
+            chain.append((self.known_id(task), self.name_of(task)))
+            task = _awaiting_task(task, task_type)
+        return chain
+
+    def ready_tasks(self, loop: Any, now: float) -> Dict[int, Tuple[str, float]]:
+        """{id: (name, now)} of tasks whose next step waits in the loop's ready queue."""
+        out: Dict[int, Tuple[str, float]] = {}
+        try:
+            handles = list(loop._ready)
+        except Exception:
+            return out
+        for handle in handles:
+            task = _handle_task(handle, self._task_type())
+            if task is not None:
+                tid = self.known_id(task)
+                if tid >= 0 and tid not in out:
+                    out[tid] = (self.name_of(task), now)
+        return out
+
+    def due_timers(self, loop: Any, loop_now: float) -> List[Tuple[float, Any]]:
+        """(due time, task) of timers in the loop's heap already due at ``loop_now`` (loop clock)."""
+        out: List[Tuple[float, Any]] = []
+        try:
+            timers = list(loop._scheduled)
+        except Exception:
+            return out
+        task_type = self._task_type()
+        for handle in timers:
+            when = getattr(handle, "_when", None)
+            if when is None or when > loop_now or getattr(handle, "_cancelled", False):
+                continue
+            task = _handle_task(handle, task_type)
+            if task is not None:
+                out.append((when, task))
+        return out
+
+    @staticmethod
+    def _task_type() -> Any:
+        return getattr(sys.modules.get("asyncio"), "Task", None)
+
     # ------------------------------------------------------------ await snapshots
     def snapshot(self, state: LoopState) -> None:
         """Where each pending task of this loop waits (called in the loop's thread)."""
@@ -438,6 +497,23 @@ class TaskTracker:
             self.session.emit(wire.task_await_frame(self.session.clock.now(), ids, stacks), droppable=True)
 
 
+def _handle_task(handle: Any, task_type: Any) -> Any:
+    """The task a loop callback will step or wake: the callback's owner (a task's step or
+    wakeup), or the task awaiting a future in its arguments (a sleep's timer)."""
+    if task_type is None:
+        return None
+    cb = getattr(handle, "_callback", None)
+    owner = getattr(cb, "__self__", None)
+    if isinstance(owner, task_type):
+        return owner
+    for arg in getattr(handle, "_args", None) or ():
+        if hasattr(arg, "_callbacks") and hasattr(arg, "add_done_callback"):
+            found = _awaiting_task(arg, task_type)
+            if found is not None:
+                return found
+    return None
+
+
 def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
     """The task that awaits ``fut`` (directly, or through gather / a plain future), if any.
 
@@ -456,6 +532,9 @@ def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
         owner = getattr(cb, "__self__", None)
         if isinstance(owner, task_type):
             return owner
+        parent = getattr(owner, "_parent_task", None)  # a TaskGroup's child: its group's task
+        if isinstance(parent, task_type):
+            return parent
         cells = getattr(cb, "__closure__", None) or ()
         for cell in cells:
             try:

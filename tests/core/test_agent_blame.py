@@ -1,0 +1,116 @@
+"""Loop blame on real asyncio programs: who blocked (with its await chain) and whom it delayed.
+
+Known truth from inside the target: a child task blocks the loop with
+time.sleep, awaited by its parent; tasks whose timers fall during the stall
+measure how late they woke (loop.time() against their due time), and one
+sleeps through the stall. Run on every CPython 3.9-3.13 found (pyenv).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from agent_harness import interpreter, run_agent_target
+
+VERSIONS = ["current", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+BLAME = """
+import asyncio, time
+
+late = {}
+
+async def child():
+    await asyncio.sleep(0.05)
+    time.sleep(0.3)                      # holds the loop 300 ms, ~no CPU
+    return 1
+
+async def parent():
+    return await asyncio.create_task(child(), name="child")
+
+async def due(name, delay):
+    loop = asyncio.get_running_loop()
+    at = loop.time() + delay
+    await asyncio.sleep(delay)
+    late[name] = loop.time() - at        # the truth: how long past its due time it woke
+
+async def main():
+    waiting = [asyncio.create_task(due("due-%d" % i, 0.12 + 0.05 * i), name="due-%d" % i) for i in range(3)]
+    waiting.append(asyncio.create_task(due("sleeper", 0.8), name="sleeper"))  # sleeps through it
+    await asyncio.create_task(parent(), name="parent")
+    await asyncio.gather(*waiting)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop()
+for name, value in sorted(late.items()):
+    print("late", name, "%.6f" % value)
+"""
+
+
+def _pyenv_version(version: str) -> str:
+    """The newest installed pyenv interpreter of a minor version."""
+    if version == "current":
+        return "current"
+    root = Path("/root/.pyenv/versions")
+    found = sorted(
+        (p.name for p in root.glob(f"{version}.*") if p.name.count(".") == 2 and p.name.split(".")[2].isdigit()),
+        key=lambda v: int(v.split(".")[2]),
+    ) if root.exists() else []
+    if not found:
+        pytest.skip(f"CPython {version} is not installed (no /root/.pyenv/versions/{version}.*)")
+    return found[-1]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_stall_names_the_blocking_chain_and_the_tasks_it_delayed(version: str, tmp_path: Path) -> None:
+    python = interpreter(_pyenv_version(version))
+    p, out, _ = run_agent_target(python, BLAME, tmp_path)
+    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    stalls = [ev for ev in p.blocking if ev.duration >= 0.25]
+    assert len(stalls) == 1, p.blocking
+    ev = stalls[0]
+    assert ev.duration == pytest.approx(0.3, abs=0.08)
+    by_name = {t.name: t for t in p.tasks.values()}
+    # the blocking task and its await chain up to the root: child <- parent <- main
+    assert ev.task == by_name["child"].id and ev.task_name == "child"
+    assert ev.await_chain is not None
+    assert [name for _, name in ev.await_chain][:2] == ["child", "parent"], ev.await_chain
+    main_task = next(t for t in p.tasks.values() if t.coro == "main")
+    assert [tid for tid, _ in ev.await_chain] == [by_name["child"].id, by_name["parent"].id, main_task.id]
+    # every task due during the stall is delayed by what it measured itself; the sleeper is not
+    assert ev.delayed is not None
+    delayed = {name: delay for _, name, delay in ev.delayed}
+    assert "sleeper" not in delayed and late["sleeper"] < 0.05
+    for name in ("due-0", "due-1", "due-2"):
+        assert late[name] > 0.05, late  # truly due during the stall
+        assert delayed[name] == pytest.approx(late[name], abs=0.03), (name, delayed, late)
+    assert not {"child", "parent"} & set(delayed)
+
+
+def test_stats_json_carries_the_blame_fields(tmp_path: Path) -> None:
+    run_agent_target(sys.executable, BLAME, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "stats", "--json", str(tmp_path / "out.pyro")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    [block] = [b for b in data["loop"]["blocking"] if b["duration_ms"] >= 250]
+    assert block["task_name"] == "child"
+    assert [set(c) for c in block["await_chain"]] == [{"id", "name"}] * 3
+    assert [c["name"] for c in block["await_chain"]][:2] == ["child", "parent"]
+    assert {d["name"] for d in block["delayed"]} >= {"due-0", "due-1", "due-2"}
+    assert all(set(d) == {"task", "name", "delay_ms"} and isinstance(d["delay_ms"], float) for d in block["delayed"])
+    ms = [d["delay_ms"] for d in block["delayed"]]
+    assert ms == sorted(ms, reverse=True)
+    for row in data["tasks"]["list"]:
+        assert {"cpu_s", "running_s", "waiting_s", "delayed_s"} <= set(row)
+    text = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "stats", str(tmp_path / "out.pyro")], capture_output=True, text=True,
+        timeout=60,
+    ).stdout
+    assert "by task child [" in text and "delayed " in text and "due-0 [" in text
