@@ -85,6 +85,8 @@ class LoopState:
         self.pending: Dict[int, Any] = {}  # task id -> weakref to the pending task
         self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
         self.done_cb: Any = None  # this loop's task done callback (tasks.py)
+        self.cpu_mark = 0.0  # the loop thread's CPU at the last reading (accounting.py)
+        self.short_wall = -1.0  # wall of short steps since then; -1 while not accounted
         self.freed_cb: Any = None  # called when a pending task of this loop is destroyed
 
     def busy_time(self, now: float) -> float:
@@ -260,6 +262,7 @@ class LoopMonitor:
         if sel is None or orig is None:
             return
         monitor = self
+        accounting = self.session.tasks.accounting
 
         def select(timeout: Optional[float] = None) -> Any:
             if state.active:
@@ -272,6 +275,8 @@ class LoopMonitor:
             finally:
                 if state.active:
                     state.busy_since = monitor.perf()
+                    if state.short_wall >= 0:
+                        accounting.iteration(state)
                     if state.step > monitor.interval:
                         monitor._probe_soon(state)
 

@@ -18,6 +18,7 @@ import sys
 import weakref
 
 from . import wire
+from .accounting import TaskAccounting
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ def _coro_name(coro: Any) -> str:
     return str(name) if name else type(coro).__name__
 
 
-_NAN = float("nan")  # a per-task figure the agent did not measure
 MAX_UNSENT_EVENTS = 100000  # task events waiting for the next pump; beyond this they are dropped and counted
 
 
@@ -84,6 +84,7 @@ class TaskTracker:
         self.tasks_seen = 0
         self.events_dropped = 0  # created/finished events lost (queue bound or full sink)
         self._loop_states: Dict[int, LoopState] = {}
+        self.accounting = TaskAccounting(session)
 
     # ------------------------------------------------------------ ids
     def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:
@@ -126,6 +127,8 @@ class TaskTracker:
         wref = weakref.ref
         self._loop_callbacks(state)
         done_cb, freed_cb = state.done_cb, state.freed_cb
+        acct = self.accounting
+        acct.attach_loop(loop, state)
 
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
             # the hot path of a task-heavy program: everything inline, no method calls
@@ -142,6 +145,9 @@ class TaskTracker:
             name = _coro_name(coro)
             if inner is not None:
                 task = inner(loop_, coro, **kwargs)
+                if acct.enabled and state.active:  # an eager factory may have run a first step
+                    acct.open(task, t + t0, False)
+                    acct.charge_eager(task, state, perf() - t0 - t)
             elif task_cls is not None:
                 task = task_cls(coro, loop=loop_, **kwargs)
             else:
@@ -167,6 +173,8 @@ class TaskTracker:
                 else:
                     early.discard(tid)
                 tracker.tasks_seen += 1
+                if inner is None and acct.enabled:
+                    acct.open(task, t + t0, True)  # its first step is scheduled: ready now
                 ref = wref(task, freed_cb)
                 rows = tracker.created
                 if len(rows) < MAX_UNSENT_EVENTS:
@@ -221,6 +229,7 @@ class TaskTracker:
             except Exception:
                 pass
         state.factory = None
+        self.accounting.uninstall()
         for _tid, ref in list(state.pending.items()):
             self._ref_keys.pop(ref, None)
         state.pending.clear()
@@ -294,6 +303,7 @@ class TaskTracker:
         clock = self.session.clock
         perf, t0 = clock.perf, clock.t0
         ids, ref_keys, pending = self._ids, self._ref_keys, state.pending
+        acct = self.accounting
 
         def on_done(task: Any) -> None:
             """Done callback of every tracked task (runs in its loop's thread)."""
@@ -316,7 +326,9 @@ class TaskTracker:
                 else:
                     exc = task._exception  # not exception(): that would mark it retrieved
                     kind, exc_name = (0, "") if exc is None else (2, type(exc).__name__)
-                rows.append((tid, perf() - t0, kind, exc_name, task.get_name(), _NAN, _NAN, _NAN, _NAN))
+                end = perf()
+                cpu, running, waiting, delayed = acct.close(task, end)
+                rows.append((tid, end - t0, kind, exc_name, task.get_name(), cpu, running, waiting, delayed))
             except Exception:
                 pass
 
@@ -327,6 +339,7 @@ class TaskTracker:
                 tid = ids.pop(key, None)
                 if tid is not None:
                     pending.pop(tid, None)
+                acct.forget(key)
 
         state.done_cb = on_done
         state.freed_cb = freed
@@ -365,7 +378,9 @@ class TaskTracker:
                 name = str(task.get_name())
             except Exception:
                 pass
-        self.finished.append((tid, self.session.clock.now(), kind, exc_name, name, _NAN, _NAN, _NAN, _NAN))
+        end = self.session.clock.perf()
+        cpu, running, waiting, delayed = self.accounting.close(task, end)
+        self.finished.append((tid, end - self.session.clock.t0, kind, exc_name, name, cpu, running, waiting, delayed))
 
     def take(self) -> List[Tuple[bytes, int]]:
         """TASKS_NEW and TASKS_END frames for the events since the last call, with their row counts.

@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import interpreter, run_agent_target
-
-VERSIONS = ["current", "3.9", "3.10", "3.11", "3.12", "3.13"]
+from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, run_agent_target
 
 BLAME = """
 import asyncio, time
@@ -51,23 +49,9 @@ for name, value in sorted(late.items()):
 """
 
 
-def _pyenv_version(version: str) -> str:
-    """The newest installed pyenv interpreter of a minor version."""
-    if version == "current":
-        return "current"
-    root = Path("/root/.pyenv/versions")
-    found = sorted(
-        (p.name for p in root.glob(f"{version}.*") if p.name.count(".") == 2 and p.name.split(".")[2].isdigit()),
-        key=lambda v: int(v.split(".")[2]),
-    ) if root.exists() else []
-    if not found:
-        pytest.skip(f"CPython {version} is not installed (no /root/.pyenv/versions/{version}.*)")
-    return found[-1]
-
-
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
 def test_stall_names_the_blocking_chain_and_the_tasks_it_delayed(version: str, tmp_path: Path) -> None:
-    python = interpreter(_pyenv_version(version))
+    python = interpreter(newest_patch(version))
     p, out, _ = run_agent_target(python, BLAME, tmp_path)
     late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
     stalls = [ev for ev in p.blocking if ev.duration >= 0.25]

@@ -1,0 +1,123 @@
+"""Per-task accounting on real asyncio programs with a known truth (issue 13, item 1).
+
+Each task measures itself: CPU of its own steps with time.thread_time, how long
+it held the loop with time.sleep, how late it woke past its due time. The
+recording's cpu_s / running_s / delayed_s must match within 10% (or a few ms),
+and running + waiting + delayed must be the task's life. Run on every CPython
+3.9-3.13 found; eager tasks (3.12+) and TaskGroup (3.11+) where they exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, run_agent_target
+
+ACCOUNTING = """
+import asyncio, sys, time
+
+truth = {}
+
+def burn(seconds):
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+async def cruncher(name):
+    cpu = wall = 0.0
+    for _ in range(4):
+        c, w = time.thread_time(), time.perf_counter()   # this step starts here (just resumed)
+        burn(0.04)
+        cpu += time.thread_time() - c    # ... and ends at the await
+        wall += time.perf_counter() - w
+        await asyncio.sleep(0.02)
+    truth[name + ".cpu"] = cpu
+    truth[name + ".wall"] = wall         # more than cpu when the machine is busy
+
+async def holder():
+    await asyncio.sleep(0.01)
+    time.sleep(0.15)                     # holds the loop, ~no CPU
+
+async def victim():
+    loop = asyncio.get_running_loop()
+    at = loop.time() + 0.05
+    await asyncio.sleep(0.05)            # due while holder blocks the loop
+    truth["victim.late"] = loop.time() - at
+
+async def main():
+    if MODE == "eager":
+        asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+    v = asyncio.create_task(victim(), name="victim")
+    await asyncio.create_task(holder(), name="holder")
+    await v
+    if MODE == "taskgroup":
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(cruncher("c1"), name="c1")
+            tg.create_task(cruncher("c2"), name="c2")
+    else:
+        await asyncio.gather(asyncio.ensure_future(cruncher("c1")), asyncio.ensure_future(cruncher("c2")))
+
+session = start()
+asyncio.run(main())
+session.stop()
+for k, v in sorted(truth.items()):
+    print("truth", k, "%.6f" % v)
+print("version", sys.version_info[0], sys.version_info[1])
+"""
+
+
+def _run(version: str, mode: str, tmp_path: Path) -> tuple[dict[str, object], dict[str, float]]:
+    python = interpreter(newest_patch(version))
+    body = f"MODE = {mode!r}\n" + ACCOUNTING
+    p, out, _ = run_agent_target(python, body, tmp_path)
+    truth = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("truth ")}
+    tasks: dict[str, object] = {}
+    for t in p.tasks.values():
+        key = t.name if t.name in ("victim", "holder", "c1", "c2") else f"{t.coro}#{t.id}"
+        tasks[key] = t
+    return tasks, truth
+
+
+def _check(tasks: dict[str, object], truth: dict[str, float], by_coro: bool) -> None:
+    for t in tasks.values():
+        if getattr(t, "state", None) == "done" and getattr(t, "running_s", None) is not None:
+            life = t.ended - t.created  # type: ignore[attr-defined]
+            parts = t.running_s + t.waiting_s + t.delayed_s  # type: ignore[attr-defined]
+            assert parts == pytest.approx(life, abs=1e-6), t
+    crunchers = [t for t in tasks.values() if getattr(t, "coro", "") == "cruncher"]
+    assert len(crunchers) == 2, tasks
+    # unnamed (gather) crunchers are told apart by their figures: match them as a pair
+    pairs = sorted(crunchers, key=lambda t: t.running_s)  # type: ignore[attr-defined]
+    truths = sorted(("c1", "c2"), key=lambda n: truth[n + ".wall"])
+    if by_coro is False:
+        pairs = [tasks["c1"], tasks["c2"]]
+        truths = ["c1", "c2"]
+    for t, name in zip(pairs, truths, strict=True):
+        assert t.cpu_s == pytest.approx(truth[name + ".cpu"], rel=0.10), (t, truth)  # type: ignore[attr-defined]
+        assert t.running_s == pytest.approx(truth[name + ".wall"], rel=0.10), (t, truth)  # type: ignore[attr-defined]
+        assert t.waiting_s >= 0.07, t  # four sleeps of 20 ms  # type: ignore[attr-defined]
+    holder = tasks["holder"]
+    assert holder.running_s == pytest.approx(0.15, rel=0.10), holder  # type: ignore[attr-defined]
+    assert holder.cpu_s < 0.03, holder  # type: ignore[attr-defined]
+    victim = tasks["victim"]
+    assert truth["victim.late"] > 0.05
+    assert victim.delayed_s == pytest.approx(truth["victim.late"], abs=0.02), (victim, truth)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_task_cpu_running_waiting_delayed_match_the_truth(version: str, tmp_path: Path) -> None:
+    tasks, truth = _run(version, "gather", tmp_path)
+    _check(tasks, truth, by_coro=True)
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_accounting_with_task_groups(version: str, tmp_path: Path) -> None:
+    tasks, truth = _run(version, "taskgroup", tmp_path)
+    _check(tasks, truth, by_coro=False)
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_accounting_with_eager_tasks(version: str, tmp_path: Path) -> None:
+    tasks, truth = _run(version, "eager", tmp_path)
+    _check(tasks, truth, by_coro=True)
