@@ -29,6 +29,13 @@ SAMPLE_DTYPES = {
 }
 LAG_DTYPES = {"time": np.float64, "loop": np.int32, "lag": np.float32}
 AWAIT_DTYPES = {"time": np.float64, "task": np.int32, "stack": np.int32}
+# Stretches of a task's life: `state` TASK_RUNNING (a step held the loop) or TASK_DELAYED
+# (ready, but the loop was busy elsewhere), from `start` to `end` seconds. Any part of the
+# task's life (TaskInfo.created..ended) no span covers it spent waiting (suspended); the
+# agent leaves out stretches under 1 ms (their time is still in TaskInfo's totals).
+TASK_SPAN_DTYPES = {"task": np.int32, "state": np.int8, "start": np.float64, "end": np.float64}
+TASK_RUNNING = 0
+TASK_DELAYED = 1
 
 UNIT_SECONDS = "seconds"
 UNIT_SAMPLES = "samples"
@@ -144,6 +151,7 @@ class Profile:
         self.samples = ColumnTable(SAMPLE_DTYPES, capacity=4096)
         self.lag = ColumnTable(LAG_DTYPES, capacity=1024)
         self.awaits = ColumnTable(AWAIT_DTYPES, capacity=256)
+        self.task_spans = ColumnTable(TASK_SPAN_DTYPES, capacity=256)  # see TASK_SPAN_DTYPES
         self.threads: dict[int, ThreadInfo] = {}
         self.loops: dict[int, LoopInfo] = {}
         self.blocking: list[BlockingEvent] = []
@@ -277,6 +285,11 @@ class Profile:
         self.awaits.extend(time=np.full(len(tasks), t), task=tasks, stack=stacks)
         self.generation += 1
 
+    def add_task_spans(self, task: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """Append running / delayed stretches of tasks (TASK_SPAN_DTYPES), in arrival order."""
+        self.task_spans.extend(task=task, state=state, start=start, end=end)
+        self.generation += 1
+
     def ensure_thread(self, thread_id: int, name: str | None = None) -> ThreadInfo:
         info = self.threads.get(thread_id)
         if info is None:
@@ -372,5 +385,5 @@ class Profile:
 
     def model_bytes(self) -> int:
         """Allocated bytes of all numpy columns (the figure the benchmark reports)."""
-        tables = (self.samples, self.frames, self.stacks, self.lag, self.awaits)
+        tables = (self.samples, self.frames, self.stacks, self.lag, self.awaits, self.task_spans)
         return sum(t.nbytes() for t in tables) + self._stack_depth.nbytes

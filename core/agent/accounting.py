@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import sys
 
+from . import wire
 from .clock import own_thread_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
@@ -45,8 +46,10 @@ LONG_STEP_S = 0.001
 MAX_STEPS_PER_S = 20000.0  # above this a loop's steps are too small to time cheaply
 RATE_WINDOW_S = 0.25
 _NAN = float("nan")
-# one account per tracked task: [cpu_s, running_s, delayed_s, ready_at (perf, -1 not ready), created (perf)]
-CPU, RUNNING, DELAYED, READY, CREATED = 0, 1, 2, 3, 4
+MIN_SPAN_S = 0.001  # running / delayed stretches shorter than this are not sent as spans
+MAX_UNSENT_SPANS = 100000
+# one account per tracked task: [cpu_s, running_s, delayed_s, ready_at (perf, -1 not ready), created (perf), id]
+CPU, RUNNING, DELAYED, READY, CREATED, TID = 0, 1, 2, 3, 4, 5
 
 
 class TaskAccounting:
@@ -66,6 +69,9 @@ class TaskAccounting:
         self._window_start = -1.0
         self._window_steps = 0
         self.turned_off = ""
+        # (start, end, task id, state) in perf time: 0 running, 1 delayed; taken by the pump
+        self.spans: List[Tuple[float, float, int, int]] = []
+        self.spans_dropped = 0
 
     # ------------------------------------------------------------ install
     def attach_loop(self, loop: Any, state: LoopState) -> None:
@@ -130,6 +136,8 @@ class TaskAccounting:
             if ready >= 0:
                 if start > ready:
                     acc[DELAYED] += start - ready
+                    if start - ready >= MIN_SPAN_S:
+                        me._span(ready, start, acc, 1)
                 acc[READY] = -1.0
             outer, me._nested = me._nested, 0.0
             try:
@@ -140,6 +148,8 @@ class TaskAccounting:
                 wall = whole - me._nested  # an eager child's first step is the child's
                 me._nested = outer + whole
                 acc[RUNNING] += wall
+                if wall >= MIN_SPAN_S:
+                    me._span(start, end, acc, 0)
                 entry = loops.get(id(handle._loop))
                 if entry is not None:
                     state = entry[0]
@@ -163,6 +173,20 @@ class TaskAccounting:
         self.session.interner.elide(_run)
         handle_cls._run = _run
         return True
+
+    def _span(self, start: float, end: float, acc: List[float], kind: int) -> None:
+        if len(self.spans) < MAX_UNSENT_SPANS:
+            self.spans.append((start, end, int(acc[TID]), kind))
+        else:
+            self.spans_dropped += 1
+
+    def take_spans(self, t0: float) -> List[Tuple[bytes, int]]:
+        """A TASK_SPANS frame of the spans since the last call (session time), with its row count."""
+        spans, self.spans = self.spans, []
+        if not spans:
+            return []
+        starts, ends, tids, kinds = zip(*spans)  # noqa: B905 (3.9 has no strict=)
+        return [(wire.task_spans_frame([a - t0 for a in starts], [b - t0 for b in ends], tids, kinds), len(spans))]
 
     def iteration(self, state: LoopState) -> None:
         """The loop left select: a fresh CPU reading for the steps of this iteration."""
@@ -208,10 +232,10 @@ class TaskAccounting:
         self.accounts.clear()
 
     # ------------------------------------------------------------ per task
-    def open(self, task: Any, created: float, ready: bool) -> None:
+    def open(self, task: Any, created: float, ready: bool, tid: int) -> None:
         """Start an account (the factory, in the loop thread); ``created`` is perf time."""
         if self.enabled:
-            self.accounts[id(task)] = [0.0, 0.0, 0.0, created if ready else -1.0, created]
+            self.accounts[id(task)] = [0.0, 0.0, 0.0, created if ready else -1.0, created, float(tid)]
 
     def charge_eager(self, task: Any, state: LoopState, seconds: float) -> None:
         """An eager task's first step ran inside its factory call (inside the parent's step:

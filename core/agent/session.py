@@ -383,7 +383,7 @@ class AgentSession:
             "blocking_events": self.loops.blocking_count,
             "loops": self.loops.loops_seen,
             "tasks_seen": self.tasks.tasks_seen,
-            "task_events_dropped": self.tasks.events_dropped,
+            "task_events_dropped": self.tasks.events_dropped + self.tasks.accounting.spans_dropped,
             "frames": self.interner.frame_count,
             "stacks": self.interner.stack_count,
             "trace_snapshots": self.tracer.snapshots if self.tracer else 0,

@@ -146,7 +146,7 @@ class TaskTracker:
             if inner is not None:
                 task = inner(loop_, coro, **kwargs)
                 if acct.enabled and state.active:  # an eager factory may have run a first step
-                    acct.open(task, t + t0, False)
+                    acct.open(task, t + t0, False, tracker.id_of(task))
                     acct.charge_eager(task, state, perf() - t0 - t)
             elif task_cls is not None:
                 task = task_cls(coro, loop=loop_, **kwargs)
@@ -174,7 +174,7 @@ class TaskTracker:
                     early.discard(tid)
                 tracker.tasks_seen += 1
                 if inner is None and acct.enabled:
-                    acct.open(task, t + t0, True)  # its first step is scheduled: ready now
+                    acct.open(task, t + t0, True, tid)  # its first step is scheduled: ready now
                 ref = wref(task, freed_cb)
                 rows = tracker.created
                 if len(rows) < MAX_UNSENT_EVENTS:
@@ -414,6 +414,7 @@ class TaskTracker:
                 append(ended.get(row[1], ""))
             _, ids, parents, coros, loops, times = zip(*new)  # noqa: B905 (3.9 has no strict=; rows are tuples of one size)
             out.append((wire.tasks_new_frame(times, ids, parents, loops, names, coros), len(new)))
+        out.extend(self.accounting.take_spans(self.session.clock.t0))
         if fin:
             ids, times, states, excs, _, cpu, running, waiting, delayed = zip(*fin)  # noqa: B905 (3.9 has no strict=)
             out.append((wire.tasks_end_frame(times, ids, cpu, running, waiting, delayed, states, excs), len(fin)))

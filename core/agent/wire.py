@@ -50,6 +50,7 @@ LOOPS = 16  # JSON list of [loop_id, thread_id, description]
 TASKS_NEW = 17  # packed: u32 n, u32 0, f64 t, i32 id, i32 parent, i32 loop, strings name, strings coro
 TASKS_END = 18  # packed: u32 n, u32 0, f64 t, i32 id, f64 cpu_s, running_s, waiting_s, delayed_s, u8 state, strings exc
 TASK_STATES = ("done", "cancelled", "failed")  # u8 codes of TASKS_END's state column
+TASK_SPANS = 19  # packed: u32 n, u32 0, f64 start, f64 end, i32 task, u8 state (0 running, 1 delayed)
 
 NAMES = {
     META: "meta",
@@ -70,6 +71,7 @@ NAMES = {
     LOOPS: "loops",
     TASKS_NEW: "tasks_new",
     TASKS_END: "tasks_end",
+    TASK_SPANS: "task_spans",
 }
 
 _LITTLE = sys.byteorder == "little"
@@ -182,6 +184,17 @@ def tasks_end_frame(
          _strings(excs))
     )
     return frame(TASKS_END, payload)
+
+
+def task_spans_frame(
+    starts: Sequence[float], ends: Sequence[float], tasks: Sequence[int], states: Sequence[int]
+) -> bytes:
+    """Stretches of a task's life at least 1 ms long: running (0) or ready but delayed (1)."""
+    payload = b"".join(
+        (_COUNT.pack(len(tasks), 0), _column("d", starts), _column("d", ends), _column("i", tasks),
+         bytes(bytearray(states)))
+    )
+    return frame(TASK_SPANS, payload)
 
 
 def frames_frame(rows: List[Tuple[int, str, int, str, int]]) -> bytes:

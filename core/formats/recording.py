@@ -150,6 +150,7 @@ def _apply_tasks_end(profile: Profile, buf: memoryview) -> None:
         profile.task_log.append(tid)
 
 
+_TASK_SPAN_SPECS = [("start", "<f8"), ("end", "<f8"), ("task", "<i4"), ("state", "u1")]
 _SAMPLE_SPECS = [("time", "<f8"), ("thread", "<i4"), ("stack", "<i4"), ("task", "<i4"), ("weight", "<f4"), ("cpu", "<f4")]
 _LAG_SPECS = [("time", "<f8"), ("loop", "<i4"), ("lag", "<f4")]
 
@@ -247,6 +248,9 @@ def apply_message(profile: Profile, kind: int, payload: memoryview | bytes) -> b
     elif kind == wire.TASKS_END:
         _apply_tasks_end(profile, buf)
         profile.generation += 1
+    elif kind == wire.TASK_SPANS:
+        c = _column_reader(buf, _TASK_SPAN_SPECS)
+        profile.add_task_spans(c["task"], c["state"], c["start"], c["end"])
     elif kind in wire.NAMES:
         _apply_json(profile, kind, wire.decode_json(bytes(buf)))
     else:
@@ -510,6 +514,13 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
                 [nan if t.delayed_s is None else t.delayed_s for t in ended],
                 [codes.get(t.state, 0) for t in ended], [t.exc or "" for t in ended],
             )
+    spans = profile.task_spans
+    for i in range(0, len(spans), chunk):
+        sl = slice(i, i + chunk)
+        yield wire.task_spans_frame(
+            spans["start"][sl].tolist(), spans["end"][sl].tolist(), spans["task"][sl].tolist(),
+            spans["state"][sl].tolist(),
+        )
     aw = profile.awaits
     if len(aw):
         times = aw["time"]
