@@ -37,7 +37,7 @@ from .clock import own_thread_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Tuple
 
     from .loops import LoopState
     from .session import AgentSession
@@ -62,8 +62,6 @@ class TaskAccounting:
         self.accounts: Dict[int, List[float]] = {}  # id(task) -> account
         self._handle_cls: Any = None
         self._orig_run: Any = None
-        self._due: Optional[float] = None  # perf time a running timer callback was due
-        self._nested = 0.0  # wall of eager child steps inside the step being timed
         self._loops: Dict[int, Tuple[LoopState, Any]] = {}  # id(loop) -> (state, loop's own call_soon)
         self.steps = 0
         self._window_start = -1.0
@@ -84,14 +82,14 @@ class TaskAccounting:
             orig = loop.call_soon
         except AttributeError:
             return
-        accounts, perf, me = self.accounts, self.perf, self
+        accounts, perf = self.accounts, self.perf
 
         def call_soon(callback: Any, *args: Any, **kwargs: Any) -> Any:
             owner = getattr(callback, "__self__", None)
             if owner is not None:
                 acc = accounts.get(id(owner))
                 if acc is not None and acc[READY] < 0:
-                    due = me._due
+                    due = state.acct_due
                     acc[READY] = due if due is not None else perf()
             return orig(callback, *args, **kwargs)
 
@@ -119,18 +117,23 @@ class TaskAccounting:
             acc = accounts.get(id(owner)) if owner is not None else None
             if acc is None:
                 when = getattr(handle, "_when", None)
-                if when is None:
+                entry = loops.get(id(handle._loop)) if when is not None else None
+                if entry is None:
                     return orig(handle)
                 # a timer: what it wakes was ready at its due time, not when it ran
-                loop = handle._loop
+                state = entry[0]
                 try:
-                    me._due = perf() - max(0.0, loop.time() - when)
+                    state.acct_due = perf() - max(0.0, handle._loop.time() - when)
                 except Exception:
-                    me._due = None
+                    state.acct_due = None
                 try:
                     return orig(handle)
                 finally:
-                    me._due = None
+                    state.acct_due = None
+            entry = loops.get(id(handle._loop))
+            if entry is None:
+                return orig(handle)
+            state = entry[0]  # per loop, so loops in several threads never mix their figures
             start = perf()
             ready = acc[READY]
             if ready >= 0:
@@ -139,31 +142,26 @@ class TaskAccounting:
                     if start - ready >= MIN_SPAN_S:
                         me._span(ready, start, acc, 1)
                 acc[READY] = -1.0
-            outer, me._nested = me._nested, 0.0
+            outer, state.acct_nested = state.acct_nested, 0.0
             try:
                 return orig(handle)
             finally:
                 end = perf()
                 whole = end - start
-                wall = whole - me._nested  # an eager child's first step is the child's
-                me._nested = outer + whole
+                wall = whole - state.acct_nested  # an eager child's first step is the child's
+                state.acct_nested = outer + whole
                 acc[RUNNING] += wall
                 if wall >= MIN_SPAN_S:
                     me._span(start, end, acc, 0)
-                entry = loops.get(id(handle._loop))
-                if entry is not None:
-                    state = entry[0]
-                    if wall >= LONG_STEP_S:
-                        cpu = own_thread_cpu()
-                        spent = cpu - state.cpu_mark - state.short_wall
-                        acc[CPU] += min(wall, spent) if spent > 0 else 0.0
-                        state.cpu_mark = cpu
-                        state.short_wall = 0.0
-                    else:
-                        acc[CPU] += wall
-                        state.short_wall += wall
+                if wall >= LONG_STEP_S:
+                    cpu = own_thread_cpu()
+                    spent = cpu - state.cpu_mark - state.short_wall
+                    acc[CPU] += min(wall, spent) if spent > 0 else 0.0
+                    state.cpu_mark = cpu
+                    state.short_wall = 0.0
                 else:
                     acc[CPU] += wall
+                    state.short_wall += wall
                 me.steps += 1
                 if me.steps & 1023 == 0:
                     me._check_rate(end)
@@ -245,7 +243,7 @@ class TaskAccounting:
             return
         acc[RUNNING] += seconds
         acc[READY] = -1.0
-        self._nested += seconds
+        state.acct_nested += seconds
         if seconds >= LONG_STEP_S and state.short_wall >= 0:
             cpu = own_thread_cpu()
             spent = cpu - state.cpu_mark - state.short_wall

@@ -87,6 +87,8 @@ class LoopState:
         self.done_cb: Any = None  # this loop's task done callback (tasks.py)
         self.cpu_mark = 0.0  # the loop thread's CPU at the last reading (accounting.py)
         self.short_wall = -1.0  # wall of short steps since then; -1 while not accounted
+        self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
+        self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
         self.freed_cb: Any = None  # called when a pending task of this loop is destroyed
 
     def busy_time(self, now: float) -> float:

@@ -48,6 +48,7 @@ print("rounds", rounds)
 print("held", len(tracker._ids), len(tracker._ref_keys), len(tracker._unnamed))
 print("live-tasks", sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Task)))
 session.stop(exit_status=0)
+print("restored", asyncio.events.Handle._run.__module__)
 """
 
 
@@ -67,6 +68,16 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
     assert dropped == 0, tel  # a file sink never refuses: nothing may be lost here
     assert len(tiny) == rounds * 200
     assert all(t.state == "done" and t.ended is not None for t in tiny)
+    # per-task figures: measured, or (accounting turned itself off on this many steps a
+    # second, and said so) unknown; never a mix, never 0 for unknown
+    off = any("per-task accounting turned off" in n.get("message", "") for n in p.notices)
+    for t in tiny:
+        figures = (t.cpu_s, t.running_s, t.waiting_s, t.delayed_s)
+        assert all(f is None for f in figures) or all(isinstance(f, float) for f in figures), t
+    if not off:
+        assert all(t.running_s is not None for t in tiny)
+    # the agent put asyncio back as it found it
+    assert lines["restored"] == "asyncio.events", out
     # the agent's own code never appears in a stack (so it is never blamed for a stall)
     agent_dir = str(AGENT_DIR)
     used = set(p.samples["stack"].tolist()) | {ev.stack for ev in p.blocking}
