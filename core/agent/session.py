@@ -380,6 +380,7 @@ class AgentSession:
             "bytes_sent": bytes_sent if isinstance(bytes_sent, int) else self.bytes_emitted,
             "lag_probes": self.lag_probes + len(self.loops.lag),
             "lag_dropped": self.lag_dropped,
+            "frames_dropped": int(getattr(self.sink, "frames_dropped", 0) or 0),  # any kind, by a full transport
             "blocking_events": self.loops.blocking_count,
             "loops": self.loops.loops_seen,
             "tasks_seen": self.tasks.tasks_seen,

@@ -225,7 +225,7 @@ def build_summary(
 def _losses(profile: Profile) -> dict[str, float] | None:
     """What the agent says it lost (non-zero counters only); None when nothing was lost."""
     out = {}
-    for key in ("samples_dropped", "task_events_dropped", "lag_dropped", "unsampled_s", "send_errors"):
+    for key in ("samples_dropped", "task_events_dropped", "lag_dropped", "frames_dropped", "unsampled_s", "send_errors"):
         value = profile.telemetry.get(key)
         if isinstance(value, (int, float)) and value > 0:
             out[key] = float(value)

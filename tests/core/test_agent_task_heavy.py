@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from agent_harness import AGENT_DIR, run_agent_target
 
+from pyrometer.core.cli.summary import build_summary, render_text
+
 TASK_HEAVY = """
 import asyncio, gc, threading, time
 
@@ -96,3 +98,32 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
     assert (len(times) - 1) / span >= 20, (len(times), span)
     assert float(p.samples["weight"].max()) <= 1.0
     assert p.duration() <= float(p.end["t"]) + 1e-6 if p.end else True
+
+
+FULL_SINK = """
+import asyncio
+
+async def tiny(i):
+    return i
+
+async def main():
+    for _ in range(20):
+        await asyncio.gather(*(tiny(i) for i in range(200)))
+
+session = start()
+sink.mode = "full"              # the transport refuses every droppable frame
+asyncio.run(main())
+sink.mode = "ok"                # let the final telemetry through
+session.stop(exit_status=0)
+"""
+
+
+def test_task_events_a_full_transport_refuses_are_counted_and_shown(tmp_path: Path) -> None:
+    p, _, _ = run_agent_target(sys.executable, FULL_SINK, tmp_path)
+    tel = p.telemetry
+    tiny = [t for t in p.tasks.values() if t.coro == "tiny"]
+    # what was refused is counted: recorded + dropped covers every creation and end
+    assert len(tiny) < 4000
+    assert int(tel["task_events_dropped"]) >= 2 * 4000 - 2 * len(tiny), tel
+    text = render_text(build_summary(p, source_path=str(tmp_path / "out.pyro")))
+    assert "agent losses:" in text and "task events dropped" in text, text
