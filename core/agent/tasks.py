@@ -45,6 +45,17 @@ def _task_coro(task: Any) -> Any:
         return None
 
 
+def _not_started(coro: Any) -> bool:
+    """True for a coroutine that has not run yet (inspect.getcoroutinestate's CORO_CREATED)."""
+    frame = getattr(coro, "cr_frame", None)
+    if frame is None or getattr(coro, "cr_running", False):
+        return False
+    suspended = getattr(coro, "cr_suspended", None)  # 3.11+
+    if suspended is not None:
+        return not suspended
+    return frame.f_lasti == -1
+
+
 def _coro_name(coro: Any) -> str:
     name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
     return str(name) if name else type(coro).__name__
@@ -269,6 +280,12 @@ class TaskTracker:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
         self.tasks_seen += 1
+        acct = self.accounting
+        if acct.enabled and id(task) not in acct.accounts:
+            # found at the loop's start (asyncio.run's main task) or at attach: accounted
+            # from now on, which is also the creation time the stream gives it; ready if its
+            # coroutine has not started yet (its first step is scheduled)
+            acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid)
         try:
             ref: Any = weakref.ref(task, state.freed_cb)
         except TypeError:
