@@ -141,31 +141,34 @@ class TaskAccounting:
                 if start > ready:
                     acc[DELAYED] += start - ready
                     if start - ready >= MIN_SPAN_S:
-                        me._span(ready, start, acc, 1)
+                        me._span(ready, start, acc, 1)  # a list append: cannot fail
                 acc[READY] = -1.0
             outer, state.acct_nested = state.acct_nested, 0.0
             try:
                 return orig(handle)
             finally:
-                end = perf()
-                whole = end - start
-                wall = whole - state.acct_nested  # an eager child's first step is the child's
-                state.acct_nested = outer + whole
-                acc[RUNNING] += wall
-                if wall >= MIN_SPAN_S:
-                    me._span(start, end, acc, 0)
-                if wall >= LONG_STEP_S:
-                    cpu = own_thread_cpu()
-                    spent = cpu - state.cpu_mark - state.short_wall
-                    acc[CPU] += min(wall, spent) if spent > 0 else 0.0
-                    state.cpu_mark = cpu
-                    state.short_wall = 0.0
-                else:
-                    acc[CPU] += wall
-                    state.short_wall += wall
-                me.steps += 1
-                if me.steps & 1023 == 0:
-                    me._check_rate(end)
+                try:  # never raise into the loop
+                    end = perf()
+                    whole = end - start
+                    wall = whole - state.acct_nested  # an eager child's first step is the child's
+                    state.acct_nested = outer + whole
+                    acc[RUNNING] += wall
+                    if wall >= MIN_SPAN_S:
+                        me._span(start, end, acc, 0)
+                    if wall >= LONG_STEP_S:
+                        cpu = own_thread_cpu()
+                        spent = cpu - state.cpu_mark - state.short_wall
+                        acc[CPU] += min(wall, spent) if spent > 0 else 0.0
+                        state.cpu_mark = cpu
+                        state.short_wall = 0.0
+                    else:
+                        acc[CPU] += wall
+                        state.short_wall += wall
+                    me.steps += 1
+                    if me.steps & 1023 == 0:
+                        me._check_rate(end)
+                except Exception:
+                    pass
 
         self._handle_cls = handle_cls
         self._orig_run = orig
