@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 MAX_AWAIT_DEPTH = 128
+MAX_BLAME = 1000  # ready handles / due timers looked at per stall
 # CPython 3.13.0 calls task.set_name(name) after *any* task factory even when
 # name is None, so installing a factory would rename every task to None; the
 # tracker then also shadows create_task to put the default name back.
@@ -464,7 +465,10 @@ class TaskTracker:
         """{id: (name, now)} of tasks whose next step waits in the loop's ready queue."""
         out: Dict[int, Tuple[str, float]] = {}
         try:
-            handles = list(loop._ready)
+            ready = loop._ready
+            # the first MAX_BLAME handles only: this runs while the loop is blocked, and
+            # must not lengthen the stall it describes
+            handles = list(ready) if len(ready) <= MAX_BLAME else [ready[i] for i in range(MAX_BLAME)]
         except Exception:
             return out
         for handle in handles:
@@ -479,13 +483,28 @@ class TaskTracker:
         """(due time, task) of timers in the loop's heap already due at ``loop_now`` (loop clock)."""
         out: List[Tuple[float, Any]] = []
         try:
-            timers = list(loop._scheduled)
+            heap = loop._scheduled
         except Exception:
             return out
         task_type = self._task_type()
-        for handle in timers:
+        # the due timers are the top of the heap: walk only down branches that are due
+        # (a child is never due before its parent), at most MAX_BLAME of them
+        todo = [0]
+        n = len(heap)
+        while todo and len(out) < MAX_BLAME:
+            i = todo.pop()
+            if i >= n:
+                continue
+            try:
+                handle = heap[i]
+            except IndexError:
+                continue
             when = getattr(handle, "_when", None)
-            if when is None or when > loop_now or getattr(handle, "_cancelled", False):
+            if when is None or when > loop_now:
+                continue
+            todo.append(2 * i + 1)
+            todo.append(2 * i + 2)
+            if getattr(handle, "_cancelled", False):
                 continue
             task = _handle_task(handle, task_type)
             if task is not None:

@@ -98,3 +98,47 @@ def test_stats_json_carries_the_blame_fields(tmp_path: Path) -> None:
         timeout=60,
     ).stdout
     assert "by task child [" in text and "delayed " in text and "due-0 [" in text
+
+
+READIED = """
+import asyncio, time
+
+late = {}
+marks = {}
+
+async def waiter(name, ev):
+    await ev.wait()
+    late[name] = asyncio.get_running_loop().time() - marks["set"]
+
+async def blocker(ev):
+    await asyncio.sleep(0.02)
+    marks["set"] = asyncio.get_running_loop().time()
+    ev.set()                 # the waiters are ready from here...
+    time.sleep(0.2)          # ...and wait while this holds the loop
+
+async def main():
+    ev = asyncio.Event()
+    ws = [asyncio.create_task(waiter("w%d" % i, ev), name="w%d" % i) for i in range(3)]
+    await asyncio.create_task(blocker(ev), name="blocker")
+    await asyncio.gather(*ws)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop()
+for name, value in sorted(late.items()):
+    print("late", name, "%.6f" % value)
+"""
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_tasks_made_ready_before_a_stall_are_delayed_by_it(version: str, tmp_path: Path) -> None:
+    python = interpreter(newest_patch(version))
+    p, out, _ = run_agent_target(python, READIED, tmp_path)
+    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    [ev] = [ev for ev in p.blocking if ev.duration >= 0.15]
+    assert ev.task_name == "blocker"
+    assert ev.delayed is not None
+    delayed = {name: d for _, name, d in ev.delayed}
+    for name in ("w0", "w1", "w2"):
+        # ready since ev.set(), just before the stall: delayed by about its length
+        assert delayed[name] == pytest.approx(late[name], abs=0.03), (delayed, late)
