@@ -57,7 +57,7 @@ if TYPE_CHECKING:
             ...
 
 
-AGENT_VERSION = "0.1.0"
+AGENT_VERSION = "0.2.0"  # 0.2: packed task events, per-task accounting, task spans, loop blame
 
 
 PUMP_SECONDS = 0.05
