@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 0.25
+SLOW_SAMPLER_S = 0.1  # a sampler ticking less often than this leaves the pumping to the probe
 MAX_DELAYED = 1000  # tasks listed per blocking event (most delayed first)
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
@@ -338,7 +339,10 @@ class LoopMonitor:
                 session.tasks.snapshot(state)
                 cost = own_thread_cpu() - cpu
                 state.next_snapshot = start + max(SNAPSHOT_SECONDS, cost / SNAPSHOT_BUDGET)
-            if session.sampler is None:  # the sampler pumps otherwise, off this thread
+            sampler = session.sampler
+            if sampler is None or sampler.interval > SLOW_SAMPLER_S:
+                # the sampler pumps otherwise, off this thread; a slow one (--rate 1) would
+                # let task events pile up for a second between its batches
                 session.pump_if_due(start)
             self.hook_s += self.perf() - start
         except Exception:
