@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 0.25
-SLOW_SAMPLER_S = 0.1  # a sampler ticking less often than this leaves the pumping to the probe
+SLOW_SAMPLER_S = 0.1  # with a sampler ticking less often than this, the probe pumps a backlog
+PUMP_BACKLOG = 5000  # task events waiting that make the probe pump
 MAX_DELAYED = 1000  # tasks listed per blocking event (most delayed first)
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
@@ -340,10 +341,12 @@ class LoopMonitor:
                 cost = own_thread_cpu() - cpu
                 state.next_snapshot = start + max(SNAPSHOT_SECONDS, cost / SNAPSHOT_BUDGET)
             sampler = session.sampler
-            if sampler is None or sampler.interval > SLOW_SAMPLER_S:
-                # the sampler pumps otherwise, off this thread; a slow one (--rate 1) would
-                # let task events pile up for a second between its batches
+            if sampler is None:  # the sampler pumps otherwise, off this thread
                 session.pump_if_due(start)
+            elif sampler.interval > SLOW_SAMPLER_S and session.tasks.backlog() > PUMP_BACKLOG:
+                # a slow sampler (--rate 1) batches once a second: on a task-heavy loop its
+                # task events would pile up (96 MB) in between
+                session.pump()
             self.hook_s += self.perf() - start
         except Exception:
             pass

@@ -109,6 +109,10 @@ class TaskTracker:
             self._early.add(tid)  # seen before its factory call ended (an eager task's parent)
         return tid
 
+    def backlog(self) -> int:
+        """Task events waiting for the next pump."""
+        return len(self.created) + len(self.finished)
+
     def known_id(self, task: Any) -> int:
         """The id of a task the tracker has seen, else -1 (any thread; never assigns)."""
         return self._ids.get(id(task), -1)
