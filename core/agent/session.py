@@ -312,9 +312,13 @@ class AgentSession:
                 if not self.emit(wire.lag_frame(times, lids, lags), droppable=True):
                     self.lag_dropped += len(rows)
             # droppable: a task-heavy program must not grow the sink's buffer without bound
-            for data, count in self.tasks.take():
-                if not self.emit(data, droppable=True):
-                    self.tasks.events_dropped += count
+            while True:  # a bounded batch per pump; the last (forced) pump takes everything
+                batch = self.tasks.take()
+                for data, count in batch:
+                    if not self.emit(data, droppable=True):
+                        self.tasks.events_dropped += count
+                if not (force and batch):
+                    break
             if not self._quiet:
                 with self._send_lock:
                     self._send_definitions()
