@@ -523,8 +523,9 @@ class LoopMonitor:
         task_id, callback = -1, ""
         loop = state.loop_ref()
         current = self._current_tasks
+        task = None
         if loop is not None and current is not None:
-            task = current.get(loop)
+            task = current.get(loop)  # read once: the stack, id and chain describe one task
             if task is not None:
                 task_id = self.session.tasks.known_id(task)
                 callback = self.session.tasks.describe(task)
@@ -540,7 +541,7 @@ class LoopMonitor:
         if loop is not None:
             tasks = self.session.tasks
             try:
-                chain = tasks.await_chain_of(current.get(loop) if current is not None else None)
+                chain = tasks.await_chain_of(task)
                 ready = tasks.ready_tasks(loop, self.perf())
             except Exception:
                 pass

@@ -18,6 +18,8 @@ Options (all optional):
   switch_interval_ms  float  None     set sys.setswitchinterval while sampling (restored on stop);
                                       None leaves the interpreter's setting alone
   follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
+  task_accounting     bool   True     per-task CPU/running/waiting/delayed seconds (accounting.py);
+                                      turns itself off on loops stepping too fast to time cheaply
 Threads whose name starts with "pyrometer" (and idents given to
 ``add_agent_thread``) are the agent's and are never sampled.
 """
@@ -73,6 +75,7 @@ DEFAULTS: Dict[str, Any] = {
     "asyncio": True,
     "switch_interval_ms": None,
     "follow_fork": False,
+    "task_accounting": True,
 }
 
 

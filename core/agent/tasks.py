@@ -98,6 +98,7 @@ class TaskTracker:
         self.events_dropped = 0  # created/finished events lost (queue bound or full sink)
         self._loop_states: Dict[int, LoopState] = {}
         self.accounting = TaskAccounting(session)
+        self.accounting.enabled = bool(session.options.get("task_accounting", True))
 
     # ------------------------------------------------------------ ids
     def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:

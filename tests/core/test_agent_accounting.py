@@ -126,7 +126,8 @@ def _check_spans(p: Profile, tasks: dict[str, object], truth: dict[str, float]) 
     [(a, b)] = [s for s in of(holder, TASK_RUNNING) if s[1] - s[0] > 0.1]
     assert b - a == pytest.approx(truth["holder.wall"], rel=0.1)
     assert holder.created <= a < b <= holder.ended + 1e-6  # type: ignore[attr-defined]
-    [(a, b)] = of(victim, TASK_DELAYED)
+    # the stall's delay (its first step may also have waited a little on a busy machine)
+    a, b = max(of(victim, TASK_DELAYED), key=lambda s: s[1] - s[0])
     assert b - a == pytest.approx(truth["victim.late"], abs=0.02)
     # spans survive a round trip through the writer
     out = Path(str(p.meta.get("argv", ["x"])[0])).parent / "copy.pyro"
@@ -153,3 +154,14 @@ def test_accounting_with_task_groups(version: str, tmp_path: Path) -> None:
 def test_accounting_with_eager_tasks(version: str, tmp_path: Path) -> None:
     tasks, truth, _ = _run(version, "eager", tmp_path)
     _check(tasks, truth, by_coro=True)
+
+
+def test_accounting_can_be_switched_off_and_then_says_unknown(tmp_path: Path) -> None:
+    body = "MODE = 'gather'\n" + ACCOUNTING.replace("session = start()", "session = start(task_accounting=False)")
+    p, out, _ = run_agent_target(interpreter("current"), body, tmp_path)
+    assert "import asyncio" in body and "truth c1.cpu" in out
+    done = [t for t in p.tasks.values() if t.state == "done"]
+    assert done and all(t.cpu_s is None and t.running_s is None and t.delayed_s is None for t in done)
+    assert len(p.task_spans) == 0
+    [stall] = [ev for ev in p.blocking if ev.duration >= 0.14]  # (a busy machine may stretch a burn too)
+    assert stall.task_name == "holder"  # blame does not need accounting
