@@ -229,6 +229,7 @@ class TaskAccounting:
                 except Exception:
                     pass
         for state, _orig in list(self._loops.values()):
+            state.short_wall = -1.0  # the selector wrapper stops calling iteration()
             loop = state.loop_ref()
             if loop is not None and "call_soon" in getattr(loop, "__dict__", {}):
                 try:
