@@ -163,5 +163,6 @@ def test_accounting_can_be_switched_off_and_then_says_unknown(tmp_path: Path) ->
     done = [t for t in p.tasks.values() if t.state == "done"]
     assert done and all(t.cpu_s is None and t.running_s is None and t.delayed_s is None for t in done)
     assert len(p.task_spans) == 0
-    [stall] = [ev for ev in p.blocking if ev.duration >= 0.14]  # (a busy machine may stretch a burn too)
-    assert stall.task_name == "holder"  # blame does not need accounting
+    # blame does not need accounting (a busy machine may stretch a cruncher's burn into a stall too)
+    stalls = [ev for ev in p.blocking if ev.task_name == "holder"]
+    assert len(stalls) == 1 and stalls[0].duration >= 0.14, p.blocking
