@@ -161,6 +161,44 @@ print(f"WORKLOAD_SECONDS {time.perf_counter() - start:.6f}", flush=True)
 '''
 
 
+TASK_HEAVY_SCRIPT = '''\
+"""Task-heavy target (issue 11): gather 200 tiny tasks in a loop, plus one busy thread."""
+import asyncio, resource, sys, threading, time
+
+
+def busy(stop):
+    x = 0
+    while not stop.is_set():
+        for i in range(1000):
+            x += i * i
+
+
+async def tiny(i):
+    return i
+
+
+async def main(seconds):
+    end = time.perf_counter() + seconds
+    rounds = 0
+    while time.perf_counter() < end:
+        await asyncio.gather(*(tiny(i) for i in range(200)))
+        rounds += 1
+    return rounds
+
+
+stop = threading.Event()
+th = threading.Thread(target=busy, args=(stop,), name="busy")
+th.start()
+start = time.perf_counter()
+rounds = asyncio.run(main(float(sys.argv[1])))
+elapsed = time.perf_counter() - start
+stop.set()
+th.join()
+print(f"ROUNDS_PER_S {rounds / elapsed:.3f}", flush=True)
+print(f"MAXRSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}", flush=True)
+'''
+
+
 @dataclass
 class Config:
     """One way of running the workload; `argv` builds the command for run number i."""
@@ -463,10 +501,21 @@ def asyncio_cost(tmp: Path, runs: int, steps: int) -> None:
         med, inner = _med(cfg.times), _med(cfg.inner)
         print(f"{cfg.name:32} {med:9.3f} {med / base:8.3f}x {inner:10.3f} {inner / base_in:8.3f}x")
     rec = configs[1]
+    pyro = tmp / f"{_slug('asyncio default')}-0.pyro"
+    if pyro.exists():
+        profile, _ = read_recording(pyro)
+        measured = sum(1 for t in profile.tasks.values() if t.running_s is not None)
+        off = [n["message"] for n in profile.notices if "accounting turned off" in str(n.get("message", ""))]
+        blame = sum(1 for b in profile.blocking if b.await_chain is not None)
+        print(
+            f"  per-task accounting: {measured:,} of {len(profile.tasks):,} tasks measured"
+            + (f"; {off[0]}" if off else "; on for the whole run")
+            + f"; blocking events with blame {blame} of {len(profile.blocking)}"
+        )
     if rec.times:
         slow = _med(rec.times) / base
         print(
-            f"  target: lag probe + task tracker <= 1.03x: {slow:.3f}x "
+            f"  target: lag probe + task tracker + accounting and blame <= 1.03x: {slow:.3f}x "
             f"(in-script {_med(rec.inner) / base_in:.3f}x; --rate 1 row isolates them from the sampler) "
             f"-> {_verdict(slow <= 1.03)}"
         )
@@ -478,6 +527,58 @@ def asyncio_cost(tmp: Path, runs: int, steps: int) -> None:
         )
 
 
+def _tagged(stdout: str, tag: str) -> float | None:
+    for line in stdout.splitlines():
+        if line.startswith(tag + " "):
+            return float(line.split()[1])
+    return None
+
+
+def task_heavy(tmp: Path, runs: int, seconds: float) -> None:
+    """Issue 11 item 1: memory, loop slowdown, loop-thread rate and losses on a task-heavy target."""
+    script = tmp / "task_heavy.py"
+    script.write_text(TASK_HEAVY_SCRIPT)
+    print(f"\ntask-heavy target (200 tiny tasks gathered in a loop + a busy thread), {seconds:.0f} s x {runs} run(s)")
+    plain: dict[str, list[float]] = {"rate": [], "rss": []}
+    rec: dict[str, list[float]] = {"rate": [], "rss": [], "hz": [], "tel_hz": [], "over": [], "weight": []}
+    losses: list[str] = []
+    for i in range(runs):
+        for recorded in (False, True):
+            out = tmp / f"task_heavy-{i}.pyro"
+            cmd = [*_record(tmp, "task heavy", i), str(script), str(seconds)] if recorded else [PY, str(script), str(seconds)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+            if proc.returncode != 0:
+                print(f"  failed: {proc.stderr.strip()[-300:]}")
+                return
+            box = rec if recorded else plain
+            box["rate"].append(_tagged(proc.stdout, "ROUNDS_PER_S") or 0.0)
+            box["rss"].append(_tagged(proc.stdout, "MAXRSS_MB") or 0.0)
+            if recorded:
+                out = tmp / f"{_slug('task heavy')}-{i}.pyro"
+                rate, tel_rate, _ = _main_thread_rate(out)
+                profile, _ = read_recording(out)
+                tel = profile.telemetry
+                rec["hz"].append(rate)
+                rec["tel_hz"].append(tel_rate)
+                end = float(profile.end["t"]) if profile.end else profile.duration()
+                rec["over"].append(profile.duration() / end)
+                rec["weight"].append(float(profile.samples["weight"].max()) if len(profile.samples) else 0.0)
+                losses.append(
+                    f"samples_dropped {tel.get('samples_dropped')}, task_events_dropped {tel.get('task_events_dropped')}, "
+                    f"unsampled_s {tel.get('unsampled_s')}, tasks recorded {len(profile.tasks)}"
+                )
+    base_rss, rss = _med(plain["rss"]), _med(rec["rss"])
+    slow = _med(plain["rate"]) / max(_med(rec["rate"]), 1e-9)
+    print(f"  peak memory: plain {base_rss:.1f} MB, recorded {rss:.1f} MB "
+          f"-> {_verdict(rss <= max(3 * base_rss, base_rss + 100))} (<= 3x plain or +100 MB)")
+    print(f"  loop slowdown (rounds/s plain / recorded): {slow:.3f}x -> {_verdict(slow <= 1.03)} (<= 1.03x)")
+    print(f"  MainThread sampled at {_med(rec['hz']):.1f} Hz of 100 (telemetry {_med(rec['tel_hz']):.1f}) "
+          f"-> {_verdict(_med(rec['hz']) >= 80)} (>= 80 Hz)")
+    print(f"  duration / session end {_med(rec['over']):.3f}; heaviest sample {max(rec['weight']):.3f} s")
+    for line in losses:
+        print(f"  losses: {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median)")
@@ -487,13 +588,14 @@ def main() -> None:
         help="CPU workload size (default: calibrated so plain Python takes about 3 s, as the issue asks)",
     )
     parser.add_argument("--steps", type=int, default=800, help="awaits per task in the asyncio workload")
+    parser.add_argument("--heavy", type=float, default=20.0, help="seconds of the task-heavy target")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of the idle targets")
     parser.add_argument(
         "--editable", action="store_true",
         help="run `record` from this development venv instead of a pip-installed wheel",
     )
     parser.add_argument(
-        "--only", choices=("cpu", "idle", "asyncio"), action="append", default=None,
+        "--only", choices=("cpu", "idle", "asyncio", "taskheavy"), action="append", default=None,
         help="run only this section (repeatable; default all)",
     )
     args = parser.parse_args()
@@ -518,7 +620,7 @@ def main() -> None:
             RECORDER = _pip_installed(tmp) or PY
         print(f"pyrometer record runs as: {RECORDER} -m pyrometer", flush=True)
         subprocess.run([RECORDER, "-m", "pyrometer", "record", "--help"], capture_output=True)
-        sections = set(args.only or ("cpu", "idle", "asyncio"))
+        sections = set(args.only or ("cpu", "idle", "asyncio", "taskheavy"))
         if "cpu" in sections:
             configs = cpu_configs(tmp, script)
             for cfg in configs:
@@ -534,6 +636,8 @@ def main() -> None:
             idle_cost(tmp, idle_s)
         if "asyncio" in sections:
             asyncio_cost(tmp, runs, args.steps)
+        if "taskheavy" in sections:
+            task_heavy(tmp, runs, min(args.heavy, 5.0) if args.quick else args.heavy)
     print(
         f"\n(total benchmark time {time.perf_counter() - began:.0f} s; python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cores; 1-min load average {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end: "

@@ -30,6 +30,13 @@ SAMPLE_DTYPES = {
 }
 LAG_DTYPES = {"time": np.float64, "loop": np.int32, "lag": np.float32}
 AWAIT_DTYPES = {"time": np.float64, "task": np.int32, "stack": np.int32}
+# Stretches of a task's life: `state` TASK_RUNNING (a step held the loop) or TASK_DELAYED
+# (ready, but the loop was busy elsewhere), from `start` to `end` seconds. Any part of the
+# task's life (TaskInfo.created..ended) no span covers it spent waiting (suspended); the
+# agent leaves out stretches under 1 ms (their time is still in TaskInfo's totals).
+TASK_SPAN_DTYPES = {"task": np.int32, "state": np.int8, "start": np.float64, "end": np.float64}
+TASK_RUNNING = 0
+TASK_DELAYED = 1
 
 STACK_DTYPES = {"parent": np.int32, "frame": np.int32}  # prefix tree: parent id < id, -1 is the root
 
@@ -53,7 +60,15 @@ class LoopInfo:
 
 @dataclass
 class BlockingEvent:
-    """The loop did not tick for `duration` seconds from `start`; `stack` was running."""
+    """The loop did not tick for `duration` seconds from `start`; `stack` was running.
+
+    Blame (recordings from agent 0.2 on; None = unknown, as in older recordings):
+    `task_name` names the blocking task `task`; `await_chain` is `(task id, name)`
+    of the blocking task first, then the task awaiting it, and so on up to the
+    root; `delayed` lists `(task id, name, seconds)` for each task that was due to
+    run during the stall and how long it waited past its due time (a task
+    sleeping through the stall is not in it), most delayed first.
+    """
 
     start: float
     duration: float
@@ -62,10 +77,23 @@ class BlockingEvent:
     stack: int
     task: int = -1
     callback: str = ""
+    task_name: str | None = None
+    await_chain: list[tuple[int, str]] | None = None
+    delayed: list[tuple[int, str, float]] | None = None
 
 
 @dataclass
 class TaskInfo:
+    """One asyncio task: identity, lifetime and (when the agent measured them) its costs.
+
+    The four seconds figures split the task's life (`ended - created`):
+    `running_s` is wall time its steps held the loop, `waiting_s` time it was
+    suspended awaiting something, `delayed_s` time it was ready to run but the
+    loop was busy elsewhere; `cpu_s` is the CPU its steps used (<= running_s,
+    give or take clock granularity). None means unknown (an older recording, a
+    task still pending, or an agent that did not measure it), never 0.
+    """
+
     id: int
     parent: int | None
     name: str
@@ -75,6 +103,10 @@ class TaskInfo:
     ended: float | None = None
     state: str = "pending"  # pending | done | cancelled | failed
     exc: str | None = None
+    cpu_s: float | None = None
+    running_s: float | None = None
+    waiting_s: float | None = None
+    delayed_s: float | None = None
 
 
 @dataclass
@@ -101,7 +133,7 @@ class FuncStats:
 
 T = TypeVar("T")
 # tables and lists a derived view shares with its source until its maker replaces one
-_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "telemetry", "notices", "output")
+_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "task_spans", "telemetry", "notices", "output")
 
 
 def unchanged(value: T) -> T:
@@ -173,6 +205,7 @@ class Profile:
         self.samples = ColumnTable(SAMPLE_DTYPES, capacity=4096)
         self.lag = ColumnTable(LAG_DTYPES, capacity=1024)
         self.awaits = ColumnTable(AWAIT_DTYPES, capacity=256)
+        self.task_spans = ColumnTable(TASK_SPAN_DTYPES, capacity=256)  # see TASK_SPAN_DTYPES
         self.threads: dict[int, ThreadInfo] = {}
         self.loops: dict[int, LoopInfo] = {}
         self.blocking: list[BlockingEvent] = []
@@ -380,6 +413,11 @@ class Profile:
         self.awaits.extend(time=np.full(len(tasks), t), task=tasks, stack=stacks)
         self.generation += 1
 
+    def add_task_spans(self, task: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """Append running / delayed stretches of tasks (TASK_SPAN_DTYPES), in arrival order."""
+        self.task_spans.extend(task=task, state=state, start=start, end=end)
+        self.generation += 1
+
     def ensure_thread(self, thread_id: int, name: str | None = None) -> ThreadInfo:
         info = self.threads.get(thread_id)
         if info is None:
@@ -473,6 +511,7 @@ class Profile:
         if len(self.samples):
             t = self.samples["time"]
             ends.append(float(t.max()))
+            # the agent's weight is the time *before* its sample; imported formats put it after
             if self.unit == UNIT_SECONDS and not self.samples_end_spans:
                 ends.append(float((t + self.samples["weight"]).max()))
         if len(self.lag):
@@ -486,5 +525,5 @@ class Profile:
 
     def model_bytes(self) -> int:
         """Allocated bytes of all numpy columns (the figure the benchmark reports)."""
-        tables = (self.samples, self.frames, self.stacks, self.lag, self.awaits)
+        tables = (self.samples, self.frames, self.stacks, self.lag, self.awaits, self.task_spans)
         return sum(t.nbytes() for t in tables) + self._stack_depth.nbytes

@@ -16,7 +16,7 @@ import time
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Callable, Optional
 
 perf_counter = time.perf_counter
 
@@ -26,15 +26,26 @@ _LINUX = sys.platform.startswith("linux")
 
 
 class SessionClock:
-    """Seconds since the session started, on ``perf_counter``."""
+    """Seconds since the session started, on ``perf_counter``.
 
-    __slots__ = ("t0",)
+    ``perf`` is the raw clock every piece of the agent's timing logic reads (lag
+    probe, back-off, blocking watchdog, sampler deadlines and weights) and
+    ``sleep`` how the sampler waits: tests inject a virtual clock here and drive
+    that logic exactly, with no wall-clock flakiness.
+    """
 
-    def __init__(self, t0: Optional[float] = None) -> None:
-        self.t0 = perf_counter() if t0 is None else t0
+    __slots__ = ("perf", "sleep", "t0")
+
+    def __init__(
+        self, t0: Optional[float] = None, perf: Optional[Callable[[], float]] = None,
+        sleep: Optional[Callable[[float], None]] = None,
+    ) -> None:
+        self.perf: Callable[[], float] = perf or perf_counter
+        self.sleep: Callable[[float], None] = sleep or time.sleep
+        self.t0 = self.perf() if t0 is None else t0
 
     def now(self) -> float:
-        return perf_counter() - self.t0
+        return self.perf() - self.t0
 
     def at(self, perf: float) -> float:
         """Convert a raw ``perf_counter`` reading to session time."""

@@ -10,6 +10,7 @@ definition before its first use.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from types import CodeType, FrameType
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
 
 _QUALNAME = sys.version_info >= (3, 11)
+AGENT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+"""Code from this directory is the agent's: never shown in a stack, so the agent is
+never blamed for a stall or charged a sample in the program's threads."""
 AGENT_THREAD_PREFIX = "pyrometer"
 """Threads whose name starts with this are the agent's own and are never sampled."""
 
@@ -70,6 +74,13 @@ class Interner:
         """(file, first line) of each elided wrapper: trace mode looks through them too."""
         with self.lock:
             return {(self._codes[i].co_filename, self._codes[i].co_firstlineno) for i in self._elided if i in self._codes}
+    def _is_agent_code(self, code: CodeType) -> bool:
+        """First sight of a code object: elide it from now on if it is the agent's."""
+        if code.co_filename.startswith(AGENT_DIR):
+            self._codes[id(code)] = code
+            self._elided.add(id(code))
+            return True
+        return False
 
     # ------------------------------------------------------------ frames/stacks
     def _frame_id(self, code: CodeType, line: int) -> int:
@@ -108,6 +119,8 @@ class Interner:
                 key = (sid, id(code), line)
                 nxt = sget(key)
                 if nxt is None:
+                    if self._is_agent_code(code):
+                        continue
                     nxt = self._stack_id(sid, self._frame_id(code, line))
                     step[key] = nxt
                 sid = nxt
@@ -139,6 +152,8 @@ class Interner:
                 key = (sid, id(code), line)
                 nxt = sget(key)
                 if nxt is None:
+                    if self._is_agent_code(code):
+                        continue
                     nxt = self._stack_id(sid, self._frame_id(code, line))
                     step[key] = nxt
                 sid = nxt

@@ -37,7 +37,7 @@ import weakref
 from types import FrameType
 
 from . import wire
-from .clock import own_thread_cpu, perf_counter
+from .clock import own_thread_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 SNAPSHOT_SECONDS = 0.25
+SLOW_SAMPLER_S = 0.1  # with a sampler ticking less often than this, the probe pumps a backlog
+PUMP_BACKLOG = 5000  # task events waiting that make the probe pump
+MAX_DELAYED = 1000  # tasks listed per blocking event (most delayed first)
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
 SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
@@ -75,11 +78,20 @@ class LoopState:
         # stack, task, callback, busy-period start it belongs to, stage (1 early, 2 at threshold)
         self.capture: Optional[Tuple[int, int, str, float, int]] = None
         self.next_snapshot = 0.0
+        # blame of the busy period starting at blame[0]: the blocking task's await chain
+        # [(id, name)] and {task id: (name, first seen)} of tasks seen ready meanwhile
+        self.blame: Optional[Tuple[float, List[Tuple[int, str]], Dict[int, Tuple[str, float]]]] = None
         # task tracker state (see tasks.py)
         self.user_factory: Any = None
         self.factory: Any = None
         self.pending: Dict[int, Any] = {}  # task id -> weakref to the pending task
         self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
+        self.done_cb: Any = None  # this loop's task done callback (tasks.py)
+        self.cpu_mark = 0.0  # the loop thread's CPU at the last reading (accounting.py)
+        self.short_wall = -1.0  # wall of short steps since then; -1 while not accounted
+        self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
+        self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
+        self.freed_cb: Any = None  # called when a pending task of this loop is destroyed
 
     def busy_time(self, now: float) -> float:
         """Seconds out of select so far, the busy period still running included."""
@@ -92,6 +104,7 @@ class LoopMonitor:
 
     def __init__(self, session: AgentSession, interval_s: float, threshold_s: float) -> None:
         self.session = session
+        self.perf = session.clock.perf  # injectable: tests run this logic on virtual time
         self.interval = max(0.001, interval_s)
         self.threshold = max(0.001, threshold_s)
         self.states: Dict[int, LoopState] = {}  # id(loop) -> state
@@ -220,7 +233,7 @@ class LoopMonitor:
             state.ident, state.tid = ident, rec.tid
         state.running = True
         state.capture = None
-        now = perf_counter()
+        now = self.perf()
         state.last_tick = now
         state.busy_since = now if state.select_wrapper is not None else None
         self.by_thread[ident] = state
@@ -243,7 +256,7 @@ class LoopMonitor:
         if state.handle is not None:
             state.handle.cancel()
         state.step = state.level = self.interval
-        state.busy_at_probe = state.busy_time(perf_counter())
+        state.busy_at_probe = state.busy_time(self.perf())
         state.expected = loop.time() + self.interval
         state.handle = loop.call_at(state.expected, self._probe, state)
 
@@ -253,6 +266,7 @@ class LoopMonitor:
         if sel is None or orig is None:
             return
         monitor = self
+        accounting = self.session.tasks.accounting
 
         def select(timeout: Optional[float] = None) -> Any:
             if state.active:
@@ -264,7 +278,9 @@ class LoopMonitor:
                 return orig(timeout)
             finally:
                 if state.active:
-                    state.busy_since = perf_counter()
+                    state.busy_since = monitor.perf()
+                    if state.short_wall >= 0:
+                        accounting.iteration(state)
                     if state.step > monitor.interval:
                         monitor._probe_soon(state)
 
@@ -298,7 +314,7 @@ class LoopMonitor:
         if not state.active or not state.running:
             return
         try:
-            start = perf_counter()
+            start = self.perf()
             loop = state.loop_ref()
             if loop is None:
                 return
@@ -324,9 +340,14 @@ class LoopMonitor:
                 session.tasks.snapshot(state)
                 cost = own_thread_cpu() - cpu
                 state.next_snapshot = start + max(SNAPSHOT_SECONDS, cost / SNAPSHOT_BUDGET)
-            if session.sampler is None:  # the sampler pumps otherwise, off this thread
+            sampler = session.sampler
+            if sampler is None:  # the sampler pumps otherwise, off this thread
                 session.pump_if_due(start)
-            self.hook_s += perf_counter() - start
+            elif sampler.interval > SLOW_SAMPLER_S and session.tasks.backlog() > PUMP_BACKLOG:
+                # a slow sampler (--rate 1) batches once a second: on a task-heavy loop its
+                # task events would pile up (96 MB) in between
+                session.pump()
+            self.hook_s += self.perf() - start
         except Exception:
             pass
 
@@ -335,7 +356,7 @@ class LoopMonitor:
         since = state.busy_since
         if since is None:
             return
-        now = perf_counter()
+        now = self.perf()
         state.busy_total += now - since
         if now - since > self.threshold:
             self._report_block(state, since, now)
@@ -359,6 +380,22 @@ class LoopMonitor:
                 running = ref() if ref is not None else None
                 if running is not None:
                     callback = self.session.tasks.describe(running)
+                    try:  # in the loop thread, after the stall: the chain is still there if it awaits
+                        state.blame = (since, self.session.tasks.await_chain_of(running), {})
+                    except Exception:
+                        pass
+        chain: List[Tuple[int, str]] = []
+        delayed: List[List[Any]] = []
+        blame, state.blame = state.blame, None
+        try:
+            if blame is not None and blame[0] == since:
+                chain = blame[1]
+            delayed = self._delayed(
+                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain)
+        except Exception:
+            pass
+        if chain and task < 0:
+            task = chain[0][0]
         self.blocking_count += 1
         self.session.emit(
             wire.json_frame(
@@ -371,9 +408,47 @@ class LoopMonitor:
                     "stack": stack,
                     "task": task,
                     "callback": callback,
+                    "task_name": chain[0][1] if chain and chain[0][0] == task else None,
+                    "await_chain": [list(c) for c in chain],
+                    "delayed": delayed,
                 },
             )
         )
+
+    def _delayed(
+        self, state: LoopState, since: float, now: float, ready: Dict[int, Tuple[str, float]],
+        blocker: List[Tuple[int, str]],
+    ) -> List[List[Any]]:
+        """[task id, name, seconds past due] of each task the busy period [since, now] delayed.
+
+        Timers still waiting in the loop's heap whose time came before now were due
+        during the stall: their delay is exact (now minus their due time). Tasks the
+        watchdog saw in the ready queue while the loop was blocked are counted as
+        delayed by the whole stall (an upper bound for one the blocking step itself
+        readied, which the agent cannot tell apart). A task whose timer falls after
+        ``now`` slept through the stall and is not listed; neither is the blocking
+        task or any task of its await chain.
+        """
+        loop = state.loop_ref()
+        if loop is None:
+            return []
+        tasks = self.session.tasks
+        loop_now = loop.time()
+        out: Dict[int, List[Any]] = {}
+        for tid, (name, _seen) in ready.items():
+            out[tid] = [tid, name, now - since]
+        for when, task in tasks.due_timers(loop, loop_now):
+            tid = tasks.known_id(task)
+            if tid < 0:
+                continue
+            delay = loop_now - when
+            prev = out.get(tid)
+            if prev is None or delay > prev[2]:
+                out[tid] = [tid, tasks.name_of(task), delay]
+        for tid, _name in blocker:
+            out.pop(tid, None)
+        rows = sorted(out.values(), key=lambda r: -r[2])
+        return rows[:MAX_DELAYED]
 
     # ------------------------------------------------------------ watchdog thread
     def _watch(self) -> None:
@@ -411,7 +486,7 @@ class LoopMonitor:
         threshold; the later capture wins. The early one is what a starved
         watchdog still has when the block ends before it could run again.
         """
-        now = perf_counter()
+        now = self.perf()
         half = self.threshold / 2
         wait: Optional[float] = None
         for state in list(self.states.values()):
@@ -448,10 +523,11 @@ class LoopMonitor:
         task_id, callback = -1, ""
         loop = state.loop_ref()
         current = self._current_tasks
+        task = None
         if loop is not None and current is not None:
-            task = current.get(loop)
+            task = current.get(loop)  # read once: the stack, id and chain describe one task
             if task is not None:
-                task_id = self.session.tasks.id_of(task, state)
+                task_id = self.session.tasks.known_id(task)
                 callback = self.session.tasks.describe(task)
         if not callback and loop is not None:
             handle = getattr(loop, "_current_handle", None)  # only set in asyncio debug mode
@@ -460,8 +536,23 @@ class LoopMonitor:
                     callback = repr(handle)
                 except Exception:
                     callback = ""
+        chain: List[Tuple[int, str]] = []
+        ready: Dict[int, Tuple[str, float]] = {}
+        if loop is not None:
+            tasks = self.session.tasks
+            try:
+                chain = tasks.await_chain_of(task)
+                ready = tasks.ready_tasks(loop, self.perf())
+            except Exception:
+                pass
         if state.busy_since == ref or state.select_wrapper is None:
             state.capture = (stack, task_id, callback, ref, stage)
+            blame = state.blame
+            if blame is not None and blame[0] == ref:
+                for tid, seen in blame[2].items():
+                    ready[tid] = seen  # first sight wins
+                chain = chain or blame[1]
+            state.blame = (ref, chain, ready)
 
     def current_task_id(self, ident: int) -> int:
         """Id of the task the loop running in thread ``ident`` is stepping, else -1 (any thread)."""
@@ -473,7 +564,7 @@ class LoopMonitor:
         task = current.get(loop) if loop is not None else None
         if task is None:
             return -1
-        return self.session.tasks.id_of(task, state)
+        return self.session.tasks.known_id(task)
 
     # ------------------------------------------------------------ stop
     def take_lag(self) -> List[Tuple[float, int, float]]:

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from time import sleep
 
 from . import wire
-from .clock import own_thread_cpu, perf_counter, read_cpu
+from .clock import own_thread_cpu, read_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -38,6 +37,7 @@ IDLE_CPU_SHARE = 0.02  # a thread below 2% of a core since its last sample count
 IDLE_BACKOFF = 10  # at most this many intervals between ticks while every thread waits
 IDLE_MAX_SLEEP = 0.1
 TELEMETRY_SECONDS = 1.0
+MAX_WEIGHT_S = 1.0  # a sample stands for at most this much time before it (10x the longest idle step)
 
 
 class Sampler:
@@ -45,6 +45,7 @@ class Sampler:
 
     def __init__(self, session: AgentSession, rate_hz: float) -> None:
         self.session = session
+        self.perf = session.clock.perf  # injectable (tests): deadlines, weights and back-off
         self.rate_hz = max(0.1, float(rate_hz))
         self.interval = 1.0 / self.rate_hz
         self._stop = threading.Event()
@@ -54,6 +55,9 @@ class Sampler:
         self.busy = True  # did the last tick see a thread running (or one it could not judge)?
         self.samples_taken = 0
         self.samples_dropped = 0
+        # wall time the sampler could not see (it was starved longer than MAX_WEIGHT_S
+        # between two samples of a thread): left out of the weights, counted here
+        self.unsampled_s = 0.0
         self.started_at = 0.0
         self.last_tick_at = 0.0
         self.cpu_s = 0.0
@@ -112,6 +116,8 @@ class Sampler:
         # most one short interval. Long intervals sleep on the event so stop is prompt.
         stop = self._stop
         tick_lock = self._tick_lock
+        perf_counter = self.perf
+        sleep = session.clock.sleep
         if interval <= 0.05:
 
             def wait(delay: float) -> bool:
@@ -167,7 +173,7 @@ class Sampler:
         intern = session.interner.intern_frame_chain
         task_of = session.current_task_id
         frames = sys._current_frames()
-        now = perf_counter()
+        now = self.perf()
         t = now - session.clock.t0
         interval = self.interval
         busy = False
@@ -186,6 +192,12 @@ class Sampler:
             if rec.last_time >= 0:
                 weight = t - rec.last_time
                 cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
+                if weight > MAX_WEIGHT_S:
+                    # not seen for that long: the stack now says nothing about most of it
+                    self.unsampled_s += weight - MAX_WEIGHT_S
+                    if cpu > 0:
+                        cpu *= MAX_WEIGHT_S / weight
+                    weight = MAX_WEIGHT_S
             else:
                 weight = interval
                 cpu = -1.0

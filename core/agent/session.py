@@ -21,6 +21,8 @@ Options (all optional):
   switch_interval_ms  float  None     set sys.setswitchinterval while sampling (restored on stop);
                                       None leaves the interpreter's setting alone
   follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
+  task_accounting     bool   True     per-task CPU/running/waiting/delayed seconds (accounting.py);
+                                      turns itself off on loops stepping too fast to time cheaply
 Threads whose name starts with "pyrometer" (and idents given to
 ``add_agent_thread``) are the agent's and are never sampled.
 """
@@ -35,7 +37,7 @@ import time
 import weakref
 
 from . import wire
-from .clock import SessionClock, perf_counter, read_cpu, thread_cpu_clock
+from .clock import SessionClock, read_cpu, thread_cpu_clock
 from .defaults import COLLECTION
 from .frames import Interner, ThreadTable
 from .loops import LoopMonitor
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
             ...
 
 
-AGENT_VERSION = "0.1.0"
+AGENT_VERSION = "0.2.0"  # 0.2: packed task events, per-task accounting, task spans, loop blame
 
 
 PUMP_SECONDS = 0.05
@@ -73,20 +75,21 @@ DEFAULTS: Dict[str, Any] = {
     "asyncio": True,
     "switch_interval_ms": None,
     "follow_fork": False,
+    "task_accounting": True,
 }
 
 
 class AgentSession:
     """Runs the sampler / tracer, loop monitor and task tracker and writes their stream to a sink."""
 
-    def __init__(self, options: Optional[Dict[str, Any]], sink: Sink) -> None:
+    def __init__(self, options: Optional[Dict[str, Any]], sink: Sink, clock: Optional[SessionClock] = None) -> None:
         opts = dict(DEFAULTS)
         opts.update({k: v for k, v in (options or {}).items() if v is not None})
         if opts["argv"] is None:
             opts["argv"] = list(sys.argv)
         self.options = opts
         self.sink = sink
-        self.clock = SessionClock()
+        self.clock = clock or SessionClock()  # tests pass a virtual clock
         self.interner = Interner()
         self.threads = ThreadTable(self.interner)
         self.tasks = TaskTracker(self)
@@ -303,7 +306,7 @@ class AgentSession:
         if not (self._pump_lock.acquire(True, 1.0) if force else self._pump_lock.acquire(False)):
             return
         try:
-            self._last_pump = perf_counter()
+            self._last_pump = self.clock.perf()
             rows = self.loops.take_lag()
             if rows:
                 self.lag_probes += len(rows)
@@ -312,11 +315,14 @@ class AgentSession:
                 lags = [r[2] for r in rows]
                 if not self.emit(wire.lag_frame(times, lids, lags), droppable=True):
                     self.lag_dropped += len(rows)
-            created, finished = self.tasks.take()
-            if created:
-                self.emit(wire.json_frame(wire.TASKS_CREATED, created))
-            if finished:
-                self.emit(wire.json_frame(wire.TASKS_FINISHED, finished))
+            # droppable: a task-heavy program must not grow the sink's buffer without bound
+            while True:  # a bounded batch per pump; the last (forced) pump takes everything
+                batch = self.tasks.take()
+                for data, count in batch:
+                    if not self.emit(data, droppable=True):
+                        self.tasks.events_dropped += count
+                if not (force and batch):
+                    break
             if not self._quiet:
                 with self._send_lock:
                     self._send_definitions()
@@ -371,6 +377,7 @@ class AgentSession:
             "rate_hz": float(self.options["rate_hz"]),
             "samples_taken": s.samples_taken if s else 0,
             "samples_dropped": s.samples_dropped if s else 0,
+            "unsampled_s": round(s.unsampled_s, 6) if s else 0.0,
             "sampler_ticks": s.ticks if s else 0,
             "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
             "agent_cpu_s": round(self.agent_cpu_s(), 6),
@@ -381,9 +388,11 @@ class AgentSession:
             "bytes_sent": bytes_sent if isinstance(bytes_sent, int) else self.bytes_emitted,
             "lag_probes": self.lag_probes + len(self.loops.lag),
             "lag_dropped": self.lag_dropped,
+            "frames_dropped": int(getattr(self.sink, "frames_dropped", 0) or 0),  # any kind, by a full transport
             "blocking_events": self.loops.blocking_count,
             "loops": self.loops.loops_seen,
             "tasks_seen": self.tasks.tasks_seen,
+            "task_events_dropped": self.tasks.events_dropped + self.tasks.accounting.spans_dropped,
             "frames": self.interner.frame_count,
             "stacks": self.interner.stack_count,
             "trace_snapshots": self.tracer.snapshots if self.tracer else 0,

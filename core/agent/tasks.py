@@ -13,13 +13,12 @@ warning in the user's program.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import sys
 import weakref
 
 from . import wire
-from .clock import perf_counter
+from .accounting import TaskAccounting
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from .session import AgentSession
 
 MAX_AWAIT_DEPTH = 128
+MAX_BLAME = 1000  # ready handles / due timers looked at per stall
 # CPython 3.13.0 calls task.set_name(name) after *any* task factory even when
 # name is None, so installing a factory would rename every task to None; the
 # tracker then also shadows create_task to put the default name back.
@@ -46,52 +46,89 @@ def _task_coro(task: Any) -> Any:
         return None
 
 
+def _not_started(coro: Any) -> bool:
+    """True for a coroutine that has not run yet (inspect.getcoroutinestate's CORO_CREATED)."""
+    frame = getattr(coro, "cr_frame", None)
+    if frame is None or getattr(coro, "cr_running", False):
+        return False
+    suspended = getattr(coro, "cr_suspended", None)  # 3.11+
+    if suspended is not None:
+        return not suspended
+    return frame.f_lasti == -1
+
+
 def _coro_name(coro: Any) -> str:
     name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
     return str(name) if name else type(coro).__name__
 
 
+PUMP_ROWS = 4000  # task events packed per pump (20 pumps a second: 80,000 a second)
+MAX_UNSENT_EVENTS = 100000  # task events waiting for the next pump; beyond this they are dropped and counted
+
+
 class TaskTracker:
-    """Assigns task ids and produces TASKS_CREATED / TASKS_FINISHED / TASK_AWAIT."""
+    """Assigns task ids and produces TASKS_CREATED / TASKS_FINISHED / TASK_AWAIT.
+
+    Ids are assigned only in a loop's own thread (its task factory, or discovery
+    at attach); the sampler and the watchdog only look them up (``known_id``), so
+    no other thread does task bookkeeping. Events are kept as plain columns of
+    ints and floats plus a weak reference per new task (its name is read when the
+    batch is taken): a finished task is never kept alive by the agent. At most
+    ``MAX_UNSENT_EVENTS`` events wait between pumps; any beyond are dropped and
+    counted in ``events_dropped`` (shown in telemetry and `stats`).
+    """
 
     def __init__(self, session: AgentSession) -> None:
         self.session = session
-        # id(task) -> task id while the task lives; a weakref callback forgets the key
-        # when the task is freed, so a new task reusing the address never inherits it
+        # id(task) -> task id while the task is pending (set by the loop thread only;
+        # overwritten when a new task reuses the address of a freed one)
         self._ids: Dict[int, int] = {}
-        self._refs: Dict[int, Any] = {}  # id(task) -> weakref(task)
-        self._counter = itertools.count()  # next() is atomic: no lock on the hot path
-        self._tracked: Dict[int, Tuple[int, LoopState]] = {}  # id(task) -> (task id, loop state)
-        self._done_cb = self._on_done  # one bound method for every task
+        self._counter = itertools.count()  # next() is atomic
+        self._ref_keys: Dict[Any, int] = {}  # weakref of a pending task -> id(task)
         self._chain_cache: Dict[Tuple[Tuple[int, int], ...], int] = {}
-        self.created: List[Tuple[Any, int, Optional[int], str, int, float]] = []
-        self.finished: List[Dict[str, Any]] = []
+        # one tuple per event: a list append is atomic, so take() in another thread
+        # can swap the list without a lock and never splits a row
+        self.created: List[Tuple[Any, int, int, str, int, float]] = []  # (weakref or None, id, parent, coro, loop, t)
+        # (id, t, state code, exception name, task name, cpu_s, running_s, waiting_s, delayed_s)
+        self.finished: List[Tuple[int, float, int, str, str, float, float, float, float]] = []
+        self._early: set = set()  # ids given by id_of() to tasks whose creation is still running
+        self._unnamed: List[Tuple[Any, int]] = []  # (task, id) finished before create_task named it
+        self._late_names: Dict[int, str] = {}
         self.tasks_seen = 0
+        self.events_dropped = 0  # created/finished events lost (queue bound or full sink)
         self._loop_states: Dict[int, LoopState] = {}
+        self.accounting = TaskAccounting(session)
+        self.accounting.enabled = bool(session.options.get("task_accounting", True))
 
     # ------------------------------------------------------------ ids
     def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:
-        """The task's id, assigned on first sight (thread-safe)."""
+        """The task's id, assigned on first sight (call only in the task's loop thread)."""
         key = id(task)
         tid = self._ids.get(key)
         if tid is None:
-            # two threads may race on first sight (sampler, loop): setdefault picks one
-            new = next(self._counter)
-            tid = self._ids.setdefault(key, new)
-            if tid == new:
-                try:
-                    self._refs[key] = weakref.ref(task, functools.partial(self._forget, key))
-                except TypeError:
-                    pass  # not weak-referenceable: forgotten when it finishes
+            tid = next(self._counter)
+            self._ids[key] = tid
+            self._early.add(tid)  # seen before its factory call ended (an eager task's parent)
         return tid
 
-    def _forget(self, key: int, _ref: Any) -> None:
-        """A task was freed (finished and dropped, or destroyed while pending)."""
-        self._ids.pop(key, None)
-        self._refs.pop(key, None)
-        entry = self._tracked.pop(key, None)
-        if entry is not None:
-            entry[1].pending.pop(entry[0], None)
+    def _created_before(self, fin: List[Any]) -> int:
+        """How many creation rows to take so that every task ending in ``fin`` is created first."""
+        if not fin:
+            return 0
+        last = max(row[0] for row in fin)
+        created = self.created
+        n = min(len(created), PUMP_ROWS)
+        while n < len(created) and created[n - 1][1] < last:
+            n = min(len(created), n * 2)
+        return n
+
+    def backlog(self) -> int:
+        """Task events waiting for the next pump."""
+        return len(self.created) + len(self.finished)
+
+    def known_id(self, task: Any) -> int:
+        """The id of a task the tracker has seen, else -1 (any thread; never assigns)."""
+        return self._ids.get(id(task), -1)
 
     @staticmethod
     def describe(task: Any) -> str:
@@ -109,13 +146,24 @@ class TaskTracker:
         except Exception:
             return
         tracker = self
-        t0 = self.session.clock.t0
+        clock = self.session.clock
+        perf, t0 = clock.perf, clock.t0
         monitor = self.session.loops
+        tasks_mod = sys.modules.get("asyncio.tasks")
+        task_cls = getattr(tasks_mod, "Task", None)
+        ids, early, counter = self._ids, self._early, self._counter
+        ref_keys, pending, lid = self._ref_keys, state.pending, state.lid
+        wref = weakref.ref
+        self._loop_callbacks(state)
+        done_cb, freed_cb = state.done_cb, state.freed_cb
+        acct = self.accounting
+        acct.attach_loop(loop, state)
 
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+            # the hot path of a task-heavy program: everything inline, no method calls
             inner = state.user_factory
             parent = None
-            t = perf_counter() - t0
+            t = perf() - t0
             if state.active:
                 current = monitor._current_tasks
                 if current is not None:
@@ -124,17 +172,49 @@ class TaskTracker:
                     except Exception:
                         parent = None
             name = _coro_name(coro)
-            if inner is None:
-                task = _default_task(loop_, coro, kwargs)
-            else:
+            if inner is not None:
                 task = inner(loop_, coro, **kwargs)
-            if state.active:
-                try:
-                    tracker._created(task, state, parent, t, name)
-                    if _SET_NAME_BUG:
-                        state.default_name = (task, task.get_name())
-                except Exception:
-                    pass
+                if acct.enabled and state.active:  # an eager factory may have run a first step
+                    acct.open(task, t + t0, False, tracker.id_of(task))
+                    acct.charge_eager(task, state, perf() - t0 - t)
+            elif task_cls is not None:
+                task = task_cls(coro, loop=loop_, **kwargs)
+            else:
+                task = _default_task(loop_, coro, kwargs)
+            if not state.active:
+                return task
+            try:
+                if _SET_NAME_BUG:
+                    state.default_name = (task, task.get_name())
+                if tracker._unnamed or task.done():
+                    tracker._created(task, state, parent, t, name)  # the rare paths
+                    return task
+                key = id(task)
+                pid = -1
+                if parent is not None:
+                    pid = ids.get(id(parent), -1)
+                    if pid < 0:
+                        pid = tracker.id_of(parent)
+                tid = ids.get(key)
+                if tid is None or tid not in early:
+                    tid = next(counter)
+                    ids[key] = tid
+                else:
+                    early.discard(tid)
+                tracker.tasks_seen += 1
+                if inner is None and acct.enabled:
+                    acct.open(task, t + t0, True, tid)  # its first step is scheduled: ready now
+                ref = wref(task, freed_cb)
+                rows = tracker.created
+                if len(rows) < MAX_UNSENT_EVENTS:
+                    rows.append((ref, tid, pid, name, lid, t))
+                else:
+                    tracker.events_dropped += 1
+                pending[tid] = ref
+                ref_keys[ref] = key
+                task.add_done_callback(done_cb)
+            except Exception:
+                pass
             return task
 
         def set_task_factory(new: Any) -> None:
@@ -178,10 +258,10 @@ class TaskTracker:
             except Exception:
                 pass
         state.factory = None
+        self.accounting.uninstall()
+        for _tid, ref in list(state.pending.items()):
+            self._ref_keys.pop(ref, None)
         state.pending.clear()
-        for key, entry in list(self._tracked.items()):
-            if entry[1] is state:
-                self._tracked.pop(key, None)
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach); the parent is the
@@ -202,63 +282,261 @@ class TaskTracker:
 
     # ------------------------------------------------------------ events
     def _created(self, task: Any, state: LoopState, parent: Any, t: float, coro_name: Optional[str] = None) -> None:
-        tid = self.id_of(task, state)
-        pid = self.id_of(parent, state) if parent is not None else None
+        if self._unnamed:
+            self._name_unnamed()
+        key = id(task)
+        # an eager task's parent may be mid-creation itself (its id assigned here, first)
+        pid = self.id_of(parent) if parent is not None else -1
+        tid = self._ids.get(key)
+        if tid is None or tid not in self._early:
+            # new, or an address reused after a pending task was freed: a fresh id
+            tid = next(self._counter)
+            self._ids[key] = tid
+        else:
+            self._early.discard(tid)
         if coro_name is None:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
-        # The name is read when the batch is sent: create_task(name=...) sets it
-        # only after the factory has returned.
-        self.created.append((task, tid, pid, coro_name, state.lid, t))
         self.tasks_seen += 1
+        acct = self.accounting
+        if acct.enabled and id(task) not in acct.accounts:
+            # found at the loop's start (asyncio.run's main task) or at attach: accounted
+            # from now on, which is also the creation time the stream gives it; ready if its
+            # coroutine has not started yet (its first step is scheduled)
+            acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid)
+        try:
+            ref: Any = weakref.ref(task, state.freed_cb)
+        except TypeError:
+            ref = None  # not weak-referenceable: its name is read when it finishes
+        # The name is read when the batch is taken: create_task(name=...) sets it
+        # only after the factory has returned.
+        if len(self.created) < MAX_UNSENT_EVENTS:
+            self.created.append((ref, tid, pid, coro_name, state.lid, t))
+        else:
+            self.events_dropped += 1
         if task.done():
-            self._finish(task, tid, state)
+            # finished during an eager start: create_task(name=...) names it only after
+            # the factory returns, so its name is read at the next task event (one task
+            # held at most that long)
+            self._finish(task, tid, state, named=False)
+            self._unnamed.append((task, tid))
         else:
             # weak: a pending task the program drops must still be destroyed (and
             # asyncio still say "Task was destroyed but it is pending!")
-            state.pending[tid] = self._refs.get(id(task)) or (lambda t=task: t)
-            self._tracked[id(task)] = (tid, state)
-            task.add_done_callback(self._done_cb)
+            if ref is not None:
+                state.pending[tid] = ref
+                self._ref_keys[ref] = key
+            else:
+                state.pending[tid] = lambda t=task: t
+            task.add_done_callback(state.done_cb)
 
-    def _on_done(self, task: Any) -> None:
-        """Done callback of every tracked task (runs in its loop's thread)."""
-        try:
-            entry = self._tracked.pop(id(task), None)
-            if entry is not None and entry[1].active:
-                self._finish(task, entry[0], entry[1])
-        except Exception:
-            pass
+    def _loop_callbacks(self, state: LoopState) -> None:
+        """The done callback and the freed callback of this loop's tasks (closures: no lookups)."""
+        if state.done_cb is not None:
+            return
+        tracker = self
+        clock = self.session.clock
+        perf, t0 = clock.perf, clock.t0
+        ids, ref_keys, pending = self._ids, self._ref_keys, state.pending
+        acct = self.accounting
 
-    def _finish(self, task: Any, tid: int, state: LoopState) -> None:
-        exc_name = None
+        def on_done(task: Any) -> None:
+            """Done callback of every tracked task (runs in its loop's thread)."""
+            try:
+                if tracker._unnamed:
+                    tracker._name_unnamed()
+                key = id(task)
+                tid = ids.pop(key, None)
+                if tid is None or not state.active:
+                    return
+                ref = pending.pop(tid, None)
+                if ref is not None:
+                    ref_keys.pop(ref, None)
+                rows = tracker.finished
+                if len(rows) >= MAX_UNSENT_EVENTS:
+                    tracker.events_dropped += 1
+                    return
+                if task.cancelled():
+                    kind, exc_name = 1, ""
+                else:
+                    exc = task._exception  # not exception(): that would mark it retrieved
+                    kind, exc_name = (0, "") if exc is None else (2, type(exc).__name__)
+                end = perf()
+                cpu, running, waiting, delayed = acct.close(task, end)
+                rows.append((tid, end - t0, kind, exc_name, task.get_name(), cpu, running, waiting, delayed))
+            except Exception:
+                pass
+
+        def freed(ref: Any) -> None:
+            """A pending task was destroyed without finishing: forget it (no done callback will run)."""
+            key = ref_keys.pop(ref, None)
+            if key is not None:
+                tid = ids.pop(key, None)
+                if tid is not None:
+                    pending.pop(tid, None)
+                acct.forget(key)
+
+        state.done_cb = on_done
+        state.freed_cb = freed
+
+    def _name_unnamed(self) -> None:
+        held, self._unnamed = self._unnamed, []
+        for task, tid in held:
+            try:
+                self._late_names[tid] = str(task.get_name())
+            except Exception:
+                pass
+
+    def _finish(self, task: Any, tid: int, state: LoopState, named: bool = True) -> None:
+        exc_name = ""
         if task.cancelled():
-            kind = "cancelled"
+            kind = 1
         else:
             exc = getattr(task, "_exception", None)
             if exc is not None:
-                kind = "failed"
+                kind = 2
                 exc_name = type(exc).__name__
             else:
-                kind = "done"
-        self.finished.append({"id": tid, "t": self.session.clock.now(), "state": kind, "exc": exc_name})
-        state.pending.pop(tid, None)
+                kind = 0
+        ref = state.pending.pop(tid, None)
+        if ref is not None:
+            self._ref_keys.pop(ref, None)
         key = id(task)
-        self._ids.pop(key, None)
-        self._refs.pop(key, None)  # dropping the weakref drops its callback too
-
-    def take(self) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-        """Rows for TASKS_CREATED and TASKS_FINISHED accumulated since the last call."""
-        # finished first: a task whose end is taken now must have its creation taken too
-        finished, self.finished = self.finished, []
-        pending, self.created = self.created, []
-        created = []
-        for task, tid, pid, coro, lid, t in pending:
+        if self._ids.get(key) == tid:
+            del self._ids[key]
+        if len(self.finished) >= MAX_UNSENT_EVENTS:
+            self.events_dropped += 1
+            return
+        name = ""
+        if named:
             try:
                 name = str(task.get_name())
             except Exception:
-                name = ""
-            created.append({"id": tid, "parent": pid, "name": name, "coro": coro, "loop": lid, "t": t})
-        return created, finished
+                pass
+        end = self.session.clock.perf()
+        cpu, running, waiting, delayed = self.accounting.close(task, end)
+        self.finished.append((tid, end - self.session.clock.t0, kind, exc_name, name, cpu, running, waiting, delayed))
+
+    def take(self) -> List[Tuple[bytes, int]]:
+        """TASKS_NEW and TASKS_END frames for the events since the last call, with their row counts.
+
+        Runs in whichever thread pumps; it only swaps lists, reads names and packs
+        columns, so the loop thread's appends (atomic) never need a lock.
+        """
+        # At most PUMP_ROWS of each per call, so one pump never holds the pumping thread
+        # (the sampler) long: a task-heavy loop otherwise made it fall behind, take bigger
+        # batches, fall further behind, and sample at 1 Hz. Slicing and deleting the front
+        # are single operations, and the loop thread only appends: no lock needed.
+        # Finished first: a task whose end is taken now must have its creation taken too.
+        fin = self.finished[:PUMP_ROWS]
+        del self.finished[: len(fin)]
+        new = self.created[: max(PUMP_ROWS, self._created_before(fin))]
+        del self.created[: len(new)]
+        self._name_unnamed()
+        late, self._late_names = self._late_names, {}
+        out: List[Tuple[bytes, int]] = []
+        if new:
+            ended: Dict[int, str] = {}
+            names: List[str] = []
+            append = names.append
+            for row in new:
+                ref = row[0]
+                task = ref() if ref is not None else None
+                if task is not None:
+                    try:
+                        append(str(task.get_name()))
+                        continue
+                    except Exception:
+                        pass
+                if not ended:
+                    ended = {f[0]: f[4] for f in fin}
+                    ended.update(late)
+                    ended[-1] = ""  # never empty: built once per batch
+                append(ended.get(row[1], ""))
+            _, ids, parents, coros, loops, times = zip(*new)  # noqa: B905 (3.9 has no strict=; rows are tuples of one size)
+            out.append((wire.tasks_new_frame(times, ids, parents, loops, names, coros), len(new)))
+        out.extend(self.accounting.take_spans(self.session.clock.t0))
+        if fin:
+            ids, times, states, excs, _, cpu, running, waiting, delayed = zip(*fin)  # noqa: B905 (3.9 has no strict=)
+            out.append((wire.tasks_end_frame(times, ids, cpu, running, waiting, delayed, states, excs), len(fin)))
+        return out
+
+    # ------------------------------------------------------------ blame (watchdog / stall end)
+    @staticmethod
+    def name_of(task: Any) -> str:
+        try:
+            return str(task.get_name())
+        except Exception:
+            return ""
+
+    def await_chain_of(self, task: Any) -> List[Tuple[int, str]]:
+        """(id, name) of ``task``, the task awaiting it, and so on up to the root.
+
+        Read from each future's done callbacks (see ``_awaiting_task``): safe from
+        another thread while the loop is blocked, since nothing changes them then.
+        """
+        chain: List[Tuple[int, str]] = []
+        task_type = getattr(sys.modules.get("asyncio"), "Task", None)
+        seen = set()
+        while task is not None and id(task) not in seen and len(chain) < MAX_AWAIT_DEPTH:
+            seen.add(id(task))
+            chain.append((self.known_id(task), self.name_of(task)))
+            task = _awaiting_task(task, task_type)
+        return chain
+
+    def ready_tasks(self, loop: Any, now: float) -> Dict[int, Tuple[str, float]]:
+        """{id: (name, now)} of tasks whose next step waits in the loop's ready queue."""
+        out: Dict[int, Tuple[str, float]] = {}
+        try:
+            ready = loop._ready
+            # the first MAX_BLAME handles only: this runs while the loop is blocked, and
+            # must not lengthen the stall it describes
+            handles = list(ready) if len(ready) <= MAX_BLAME else [ready[i] for i in range(MAX_BLAME)]
+        except Exception:
+            return out
+        for handle in handles:
+            task = _handle_task(handle, self._task_type())
+            if task is not None:
+                tid = self.known_id(task)
+                if tid >= 0 and tid not in out:
+                    out[tid] = (self.name_of(task), now)
+        return out
+
+    def due_timers(self, loop: Any, loop_now: float) -> List[Tuple[float, Any]]:
+        """(due time, task) of timers in the loop's heap already due at ``loop_now`` (loop clock)."""
+        out: List[Tuple[float, Any]] = []
+        try:
+            heap = loop._scheduled
+        except Exception:
+            return out
+        task_type = self._task_type()
+        # the due timers are the top of the heap: walk only down branches that are due
+        # (a child is never due before its parent), at most MAX_BLAME of them
+        todo = [0]
+        n = len(heap)
+        while todo and len(out) < MAX_BLAME:
+            i = todo.pop()
+            if i >= n:
+                continue
+            try:
+                handle = heap[i]
+            except IndexError:
+                continue
+            when = getattr(handle, "_when", None)
+            if when is None or when > loop_now:
+                continue
+            todo.append(2 * i + 1)
+            todo.append(2 * i + 2)
+            if getattr(handle, "_cancelled", False):
+                continue
+            task = _handle_task(handle, task_type)
+            if task is not None:
+                out.append((when, task))
+        return out
+
+    @staticmethod
+    def _task_type() -> Any:
+        return getattr(sys.modules.get("asyncio"), "Task", None)
 
     # ------------------------------------------------------------ await snapshots
     def snapshot(self, state: LoopState) -> None:
@@ -273,7 +551,10 @@ class TaskTracker:
         stacks: List[int] = []
         for tid, ref in list(state.pending.items()):
             task = ref()
-            if task is None or task.done():
+            if task is None:
+                state.pending.pop(tid, None)  # destroyed while pending: no done callback ran
+                continue
+            if task.done():
                 continue
             frames = coro_frames(task)
             if not frames:
@@ -289,6 +570,23 @@ class TaskTracker:
             stacks.append(stack)
         if ids:
             self.session.emit(wire.task_await_frame(self.session.clock.now(), ids, stacks), droppable=True)
+
+
+def _handle_task(handle: Any, task_type: Any) -> Any:
+    """The task a loop callback will step or wake: the callback's owner (a task's step or
+    wakeup), or the task awaiting a future in its arguments (a sleep's timer)."""
+    if task_type is None:
+        return None
+    cb = getattr(handle, "_callback", None)
+    owner = getattr(cb, "__self__", None)
+    if isinstance(owner, task_type):
+        return owner
+    for arg in getattr(handle, "_args", None) or ():
+        if hasattr(arg, "_callbacks") and hasattr(arg, "add_done_callback"):
+            found = _awaiting_task(arg, task_type)
+            if found is not None:
+                return found
+    return None
 
 
 def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
@@ -309,6 +607,9 @@ def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
         owner = getattr(cb, "__self__", None)
         if isinstance(owner, task_type):
             return owner
+        parent = getattr(owner, "_parent_task", None)  # a TaskGroup's child: its group's task
+        if isinstance(parent, task_type):
+            return parent
         cells = getattr(cb, "__closure__", None) or ()
         for cell in cells:
             try:

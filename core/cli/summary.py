@@ -33,7 +33,7 @@ from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_label
 from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
-from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
+from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
 
 SUMMARY_VERSION = 1
 
@@ -100,10 +100,21 @@ def loop_summary(profile: Profile, sel: Selection | None) -> dict[str, Any] | No
     else:
         lag_ms = dict.fromkeys(("p50", "p95", "p99", "max", "mean"))
     blocking = [
-        blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback)
+        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback), **_blame(ev)}
         for ev in blocking_events(profile, sel)
     ]
     return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking}
+
+
+def _blame(ev: BlockingEvent) -> dict[str, Any]:
+    """Who blocked and whom it delayed; null where the recording does not say (older agents)."""
+    return {
+        "task_name": ev.task_name,
+        "await_chain": None if ev.await_chain is None else [{"id": i, "name": n} for i, n in ev.await_chain],
+        "delayed": None if ev.delayed is None else [
+            {"task": i, "name": n, "delay_ms": d * 1000.0} for i, n, d in sorted(ev.delayed, key=lambda r: -r[2])
+        ],
+    }
 
 
 def blocking_row(profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str) -> dict[str, Any]:
@@ -148,6 +159,10 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
                 "created_s": t.created,
                 "ended_s": t.ended,
                 "exception": t.exc,
+                "cpu_s": t.cpu_s,
+                "running_s": t.running_s,
+                "waiting_s": t.waiting_s,
+                "delayed_s": t.delayed_s,
             }
         )
     states: dict[str, int] = {}
@@ -219,12 +234,23 @@ def build_summary(
         "loop": loop_summary(profile, sel),
         "tasks": task_summary(profile, t_from, t_to),
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
+        "losses": _losses(profile),
         "effective_rate_hz": rate,
         "telemetry": profile.telemetry or None,
         "meta": _plain_meta(profile),
         "end": profile.end,
         "notices": notices,
     }
+
+
+def _losses(profile: Profile) -> dict[str, float] | None:
+    """What the agent says it lost (non-zero counters only); None when nothing was lost."""
+    out = {}
+    for key in ("samples_dropped", "task_events_dropped", "lag_dropped", "frames_dropped", "unsampled_s", "send_errors"):
+        value = profile.telemetry.get(key)
+        if isinstance(value, (int, float)) and value > 0:
+            out[key] = float(value)
+    return out or None
 
 
 def _selected_samples(profile: Profile, sel: Selection | None) -> int:
@@ -368,6 +394,16 @@ def render_text(data: dict[str, Any]) -> str:
         for b in loop["blocking"][:10]:
             where = location(b["function"], b["file"], b["line"]) if b["function"] else "unknown stack"
             lines.append(f"  at {b['start_s']:.3f} s blocked {b['duration_ms']:.1f} ms in {where}")
+            chain = b.get("await_chain")
+            if chain:
+                lines.append("    by task " + " <- ".join(f"{c['name']} [{c['id']}]" for c in chain))
+            elif b.get("task_name"):
+                lines.append(f"    by task {b['task_name']} [{b['task']}]")
+            delayed = b.get("delayed")
+            if delayed:
+                top = ", ".join(f"{d['name']} [{d['task']}] {d['delay_ms']:.1f} ms" for d in delayed[:3])
+                more = f" (+{len(delayed) - 3} more)" if len(delayed) > 3 else ""
+                lines.append(f"    delayed {len(delayed)} task{'s' if len(delayed) != 1 else ''}: {top}{more}")
         if len(loop["blocking"]) > 10:
             lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")
     tasks = data.get("tasks")
@@ -378,6 +414,10 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"asyncio tasks: {tasks['alive']} alive in the range, {tasks['created']} created in it (at its end: {states})")
         else:
             lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
+    losses = data.get("losses")
+    if losses:
+        lines.append("")
+        lines.append("agent losses: " + ", ".join(f"{k.replace('_', ' ')} {v:,.6g}" for k, v in losses.items()))
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(printable(line) for line in lines)  # names come from the file: no raw escapes

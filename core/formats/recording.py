@@ -71,6 +71,87 @@ def _column_reader(payload: memoryview, specs: list[tuple[str, str]]) -> dict[st
     return out
 
 
+def _packed_with_strings(
+    payload: memoryview, specs: list[tuple[str, str]], strings: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """Packed columns after the count header, then string columns (u32 lengths, UTF-8 bytes)."""
+    if len(payload) < 8:
+        raise ValueError("batch too short")
+    n = int(np.frombuffer(payload, "<u4", 1, 0)[0])
+    offset = 8
+    out: dict[str, np.ndarray] = {}
+    for name, dt in specs:
+        size = n * np.dtype(dt).itemsize
+        if offset + size > len(payload):
+            raise ValueError(f"batch of {n} rows is truncated")
+        out[name] = np.frombuffer(payload, dt, n, offset)
+        offset += size
+    texts: dict[str, list[str]] = {}
+    raw = bytes(payload)
+    for name in strings:
+        if offset + 4 * n > len(raw):
+            raise ValueError(f"batch of {n} rows is truncated")
+        lengths = np.frombuffer(raw, "<u4", n, offset).astype(np.int64)
+        offset += 4 * n
+        ends = offset + np.cumsum(lengths)
+        if n and int(ends[-1]) > len(raw):
+            raise ValueError(f"batch of {n} rows is truncated")
+        starts = ends - lengths
+        texts[name] = [raw[a:b].decode("utf-8", "replace") for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        offset = int(ends[-1]) if n else offset
+    if offset != len(raw):
+        raise ValueError(f"batch of {n} rows has {len(raw)} bytes, expected {offset}")
+    return out, texts
+
+
+_TASKS_NEW_SPECS = [("t", "<f8"), ("id", "<i4"), ("parent", "<i4"), ("loop", "<i4")]
+_TASKS_END_SPECS = [
+    ("t", "<f8"), ("id", "<i4"), ("cpu_s", "<f8"), ("running_s", "<f8"), ("waiting_s", "<f8"), ("delayed_s", "<f8"),
+    ("state", "u1"),
+]
+
+
+def _seconds_or_none(value: float) -> float | None:
+    """A per-task figure: NaN on the wire means the agent did not measure it."""
+    return None if value != value else float(value)
+
+
+def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
+    c, text = _packed_with_strings(buf, _TASKS_NEW_SPECS, ("name", "coro"))
+    for t, tid, parent, loop, name, coro in zip(
+        c["t"].tolist(), c["id"].tolist(), c["parent"].tolist(), c["loop"].tolist(), text["name"], text["coro"],
+        strict=True,
+    ):
+        info = profile.tasks.get(tid)
+        if info is None or info.created is not None:
+            profile.tasks[tid] = TaskInfo(id=tid, parent=None if parent < 0 else parent, name=name, coro=coro,
+                                          loop=loop, created=_seconds_or_none(t))
+        else:  # its end arrived first (events of one batch): keep what it said
+            info.parent, info.name, info.coro, info.loop, info.created = (
+                None if parent < 0 else parent, name, coro, loop, _seconds_or_none(t))
+        profile.task_log.append(tid)
+
+
+def _apply_tasks_end(profile: Profile, buf: memoryview) -> None:
+    c, text = _packed_with_strings(buf, _TASKS_END_SPECS, ("exc",))
+    states = wire.TASK_STATES
+    for i, tid in enumerate(c["id"].tolist()):
+        task = profile.tasks.get(tid)
+        if task is None:
+            task = TaskInfo(tid, None, "", "")
+            profile.tasks[tid] = task
+        code = int(c["state"][i])
+        task.ended = _seconds_or_none(float(c["t"][i]))
+        task.state = states[code] if code < len(states) else "done"
+        task.exc = text["exc"][i] or None
+        task.cpu_s = _seconds_or_none(float(c["cpu_s"][i]))
+        task.running_s = _seconds_or_none(float(c["running_s"][i]))
+        task.waiting_s = _seconds_or_none(float(c["waiting_s"][i]))
+        task.delayed_s = _seconds_or_none(float(c["delayed_s"][i]))
+        profile.task_log.append(tid)
+
+
+_TASK_SPAN_SPECS = [("start", "<f8"), ("end", "<f8"), ("task", "<i4"), ("state", "u1")]
 _SAMPLE_SPECS = [("time", "<f8"), ("thread", "<i4"), ("stack", "<i4"), ("task", "<i4"), ("weight", "<f4"), ("cpu", "<f4")]
 _LAG_SPECS = [("time", "<f8"), ("loop", "<i4"), ("lag", "<f4")]
 
@@ -200,6 +281,15 @@ def apply_message(
                 rejected["blocking events with impossible times"] = rejected.get("blocking events with impossible times", 0) + 1
         else:
             _apply_json(profile, kind, obj)
+    elif kind == wire.TASKS_NEW:
+        _apply_tasks_new(profile, buf)
+        profile.generation += 1
+    elif kind == wire.TASKS_END:
+        _apply_tasks_end(profile, buf)
+        profile.generation += 1
+    elif kind == wire.TASK_SPANS:
+        c = _column_reader(buf, _TASK_SPAN_SPECS)
+        profile.add_task_spans(c["task"], c["state"], c["start"], c["end"])
     elif kind in wire.NAMES:
         _apply_json(profile, kind, wire.decode_json(bytes(buf)))
     else:
@@ -233,10 +323,17 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
                 stack=_as_int(obj.get("stack")),
                 task=_as_int(obj.get("task")),
                 callback=str(obj.get("callback") or ""),
+                task_name=None if obj.get("task_name") is None else str(obj["task_name"]),
+                await_chain=None if obj.get("await_chain") is None else [
+                    (int(row[0]), str(row[1])) for row in obj["await_chain"]
+                ],
+                delayed=None if obj.get("delayed") is None else [
+                    (int(row[0]), str(row[1]), float(row[2])) for row in obj["delayed"]
+                ],
             )
         )
     elif kind == wire.TASKS_CREATED:
-        for row in obj:
+        for row in _rows(obj):
             tid = int(row["id"])
             parent = row.get("parent")
             profile.tasks[tid] = TaskInfo(
@@ -249,7 +346,7 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
             )
             profile.task_log.append(tid)
     elif kind == wire.TASKS_FINISHED:
-        for row in obj:
+        for row in _rows(obj):
             task = profile.tasks.get(int(row["id"]))
             if task is None:
                 task = TaskInfo(int(row["id"]), None, "", "")
@@ -269,6 +366,20 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
     elif kind == wire.OUTPUT:
         profile.output.append((float(obj.get("t", 0.0)), str(obj.get("stream", "stdout")), str(obj.get("text", ""))))
     profile.generation += 1
+
+
+def _rows(obj: Any) -> list[dict[str, Any]]:
+    """Task events as row dicts: a JSON list of rows (recordings before 0.2), or an
+    object of equal-length columns (what the agent sends now, far cheaper to encode)."""
+    if isinstance(obj, dict):
+        cols = {k: v for k, v in obj.items() if isinstance(v, list)}
+        n = len(cols.get("id", ()))
+        if any(len(v) != n for v in cols.values()):
+            raise ValueError("task columns have different lengths")
+        return [{k: v[i] for k, v in cols.items()} for i in range(n)]
+    if not isinstance(obj, list):
+        raise ValueError("task events are neither rows nor columns")
+    return obj
 
 
 class RecordingReader:
@@ -515,21 +626,36 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
         yield wire.json_frame(
             wire.BLOCKING,
             {"start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread,
-             "stack": ev.stack, "task": ev.task, "callback": ev.callback},
+             "stack": ev.stack, "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
+             "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
+             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]},
         )
     if profile.tasks:
-        created = [
-            {"id": t.id, "parent": t.parent, "name": t.name, "coro": t.coro, "loop": t.loop, "t": t.created}
-            for t in profile.tasks.values()
-        ]
-        yield wire.json_frame(wire.TASKS_CREATED, created)
-        finished = [
-            {"id": t.id, "t": t.ended, "state": t.state, "exc": t.exc}
-            for t in profile.tasks.values()
-            if t.state != "pending"
-        ]
-        if finished:
-            yield wire.json_frame(wire.TASKS_FINISHED, finished)
+        tasks = list(profile.tasks.values())
+        yield wire.tasks_new_frame(
+            [t.created if t.created is not None else float("nan") for t in tasks], [t.id for t in tasks],
+            [t.parent if t.parent is not None else -1 for t in tasks], [t.loop for t in tasks],
+            [t.name for t in tasks], [t.coro for t in tasks],
+        )
+        ended = [t for t in tasks if t.state != "pending"]
+        if ended:
+            nan = float("nan")
+            codes = {name: i for i, name in enumerate(wire.TASK_STATES)}
+            yield wire.tasks_end_frame(
+                [t.ended if t.ended is not None else nan for t in ended], [t.id for t in ended],
+                [nan if t.cpu_s is None else t.cpu_s for t in ended],
+                [nan if t.running_s is None else t.running_s for t in ended],
+                [nan if t.waiting_s is None else t.waiting_s for t in ended],
+                [nan if t.delayed_s is None else t.delayed_s for t in ended],
+                [codes.get(t.state, 0) for t in ended], [t.exc or "" for t in ended],
+            )
+    spans = profile.task_spans
+    for i in range(0, len(spans), chunk):
+        sl = slice(i, i + chunk)
+        yield wire.task_spans_frame(
+            spans["start"][sl].tolist(), spans["end"][sl].tolist(), spans["task"][sl].tolist(),
+            spans["state"][sl].tolist(),
+        )
     aw = profile.awaits
     if len(aw):
         times = aw["time"]

@@ -95,4 +95,6 @@ def test_probe_keeps_its_interval_on_a_busy_loop(tmp_path: Path) -> None:
     p, _, _ = run_agent_target(sys.executable, BUSY_LOOP, tmp_path)
     t = p.lag["time"]
     probes = int(((t > 0.1) & (t < 0.9)).sum())
-    assert probes >= 0.8 * 100 * 0.6, probes  # ~one per 10 ms, never backed off
+    # ~one per 10 ms (48 in 0.6 s) when the machine is quiet; the exact logic is checked on
+    # virtual time (test_agent_virtual_time.py), here only that it did not back off (<= 8 a 0.6 s)
+    assert probes >= 15, probes

@@ -321,8 +321,9 @@ def test_loop_without_a_hookable_selector_falls_back_to_probe_timing(tmp_path: P
     p, out = run_target(sys.executable, UNHOOKABLE_SELECTOR, tmp_path)
     assert "wrapped False" in out
     assert len(p.lag) >= 5
-    assert len(p.blocking) == 1, p.blocking
-    ev = p.blocking[0]
-    assert innermost(p, ev.stack) == "stuck"
-    # probe timing: the block is known to within one probe interval (10 ms)
-    assert 0.085 <= ev.duration <= 0.115, ev
+    # a late probe on a loaded machine may add a blocking event of its own: the exact count
+    # and bounds are checked on virtual time (test_agent_virtual_time.py); here, end to end,
+    # the stuck call is found with about its length (generous margins)
+    stuck = [ev for ev in p.blocking if innermost(p, ev.stack) == "stuck"]
+    assert len(stuck) == 1, p.blocking
+    assert 0.08 <= stuck[0].duration <= 0.3, stuck

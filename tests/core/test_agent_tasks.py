@@ -203,7 +203,7 @@ loop = asyncio.new_event_loop()
 loop.run_until_complete(main())
 gc.collect()                    # the loop is alive: only the program's references count
 print("collected", file=sys.stderr, flush=True)
-print("tracked", len(session.tasks._ids), len(session.tasks._tracked))
+print("tracked", len(session.tasks._ids), len(session.tasks._ref_keys))
 session.stop()
 loop.close()
 """

@@ -121,8 +121,15 @@ def test_stats_json_loop_and_tasks(server_pyro: Path) -> None:
         "created_s": pytest.approx(0.1),
         "ended_s": pytest.approx(0.4),
         "exception": None,
+        # an example without per-task accounting: unknown, never 0
+        "cpu_s": None,
+        "running_s": None,
+        "waiting_s": None,
+        "delayed_s": None,
     }
     assert listed[1]["parent"] is None and listed[3]["ended_s"] is None
+    # blame the recording does not carry is unknown (null), not "nobody"
+    assert (block["task_name"], block["await_chain"], block["delayed"]) == (None, None, None)
 
 
 def test_stats_top_limits_rows_not_totals(server_pyro: Path) -> None:

@@ -85,6 +85,24 @@ def pyenv_python(version: str) -> str | None:
     return None
 
 
+MINOR_VERSIONS = ["current", "3.9", "3.10", "3.11", "3.12", "3.13"]
+"""Every CPython the agent supports, plus the one running the tests."""
+
+
+def newest_patch(version: str) -> str:
+    """The newest installed pyenv interpreter of a minor version ("3.12" -> "3.12.1"); skips when none."""
+    if version == "current" or version.count(".") == 2:
+        return version
+    root = Path(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")) / "versions"
+    found = sorted(
+        (p.name for p in root.glob(f"{version}.*") if p.name.count(".") == 2 and p.name.split(".")[2].isdigit()),
+        key=lambda v: int(v.split(".")[2]),
+    ) if root.exists() else []
+    if not found:
+        pytest.skip(f"CPython {version} is not installed (no {root}/{version}.*)")
+    return found[-1]
+
+
 def interpreter(version: str) -> str:
     """`current` is this interpreter; otherwise a pyenv version, skipped with a reason when missing."""
     if version == "current":

@@ -1,0 +1,144 @@
+"""Loop blame on real asyncio programs: who blocked (with its await chain) and whom it delayed.
+
+Known truth from inside the target: a child task blocks the loop with
+time.sleep, awaited by its parent; tasks whose timers fall during the stall
+measure how late they woke (loop.time() against their due time), and one
+sleeps through the stall. Run on every CPython 3.9-3.13 found (pyenv).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, run_agent_target
+
+BLAME = """
+import asyncio, time
+
+late = {}
+
+async def child():
+    await asyncio.sleep(0.05)
+    time.sleep(0.3)                      # holds the loop 300 ms, ~no CPU
+    return 1
+
+async def parent():
+    return await asyncio.create_task(child(), name="child")
+
+async def due(name, delay):
+    loop = asyncio.get_running_loop()
+    at = loop.time() + delay
+    await asyncio.sleep(delay)
+    late[name] = loop.time() - at        # the truth: how long past its due time it woke
+
+async def main():
+    waiting = [asyncio.create_task(due("due-%d" % i, 0.12 + 0.05 * i), name="due-%d" % i) for i in range(3)]
+    waiting.append(asyncio.create_task(due("sleeper", 0.8), name="sleeper"))  # sleeps through it
+    await asyncio.create_task(parent(), name="parent")
+    await asyncio.gather(*waiting)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop()
+for name, value in sorted(late.items()):
+    print("late", name, "%.6f" % value)
+"""
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_stall_names_the_blocking_chain_and_the_tasks_it_delayed(version: str, tmp_path: Path) -> None:
+    python = interpreter(newest_patch(version))
+    p, out, _ = run_agent_target(python, BLAME, tmp_path)
+    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    stalls = [ev for ev in p.blocking if ev.duration >= 0.25]
+    assert len(stalls) == 1, p.blocking
+    ev = stalls[0]
+    assert ev.duration == pytest.approx(0.3, abs=0.08)
+    by_name = {t.name: t for t in p.tasks.values()}
+    # the blocking task and its await chain up to the root: child <- parent <- main
+    assert ev.task == by_name["child"].id and ev.task_name == "child"
+    assert ev.await_chain is not None
+    assert [name for _, name in ev.await_chain][:2] == ["child", "parent"], ev.await_chain
+    main_task = next(t for t in p.tasks.values() if t.coro == "main")
+    assert [tid for tid, _ in ev.await_chain] == [by_name["child"].id, by_name["parent"].id, main_task.id]
+    # every task due during the stall is delayed by what it measured itself; the sleeper is not
+    assert ev.delayed is not None
+    delayed = {name: delay for _, name, delay in ev.delayed}
+    assert "sleeper" not in delayed and late["sleeper"] < 0.05
+    for name in ("due-0", "due-1", "due-2"):
+        assert late[name] > 0.05, late  # truly due during the stall
+        assert delayed[name] == pytest.approx(late[name], abs=0.03), (name, delayed, late)
+    assert not {"child", "parent"} & set(delayed)
+
+
+def test_stats_json_carries_the_blame_fields(tmp_path: Path) -> None:
+    run_agent_target(sys.executable, BLAME, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "stats", "--json", str(tmp_path / "out.pyro")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    [block] = [b for b in data["loop"]["blocking"] if b["duration_ms"] >= 250]
+    assert block["task_name"] == "child"
+    assert [set(c) for c in block["await_chain"]] == [{"id", "name"}] * 3
+    assert [c["name"] for c in block["await_chain"]][:2] == ["child", "parent"]
+    assert {d["name"] for d in block["delayed"]} >= {"due-0", "due-1", "due-2"}
+    assert all(set(d) == {"task", "name", "delay_ms"} and isinstance(d["delay_ms"], float) for d in block["delayed"])
+    ms = [d["delay_ms"] for d in block["delayed"]]
+    assert ms == sorted(ms, reverse=True)
+    for row in data["tasks"]["list"]:
+        assert {"cpu_s", "running_s", "waiting_s", "delayed_s"} <= set(row)
+    text = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "stats", str(tmp_path / "out.pyro")], capture_output=True, text=True,
+        timeout=60,
+    ).stdout
+    assert "by task child [" in text and "delayed " in text and "due-0 [" in text
+
+
+READIED = """
+import asyncio, time
+
+late = {}
+marks = {}
+
+async def waiter(name, ev):
+    await ev.wait()
+    late[name] = asyncio.get_running_loop().time() - marks["set"]
+
+async def blocker(ev):
+    await asyncio.sleep(0.02)
+    marks["set"] = asyncio.get_running_loop().time()
+    ev.set()                 # the waiters are ready from here...
+    time.sleep(0.2)          # ...and wait while this holds the loop
+
+async def main():
+    ev = asyncio.Event()
+    ws = [asyncio.create_task(waiter("w%d" % i, ev), name="w%d" % i) for i in range(3)]
+    await asyncio.create_task(blocker(ev), name="blocker")
+    await asyncio.gather(*ws)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop()
+for name, value in sorted(late.items()):
+    print("late", name, "%.6f" % value)
+"""
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_tasks_made_ready_before_a_stall_are_delayed_by_it(version: str, tmp_path: Path) -> None:
+    python = interpreter(newest_patch(version))
+    p, out, _ = run_agent_target(python, READIED, tmp_path)
+    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    [ev] = [ev for ev in p.blocking if ev.duration >= 0.15]
+    assert ev.task_name == "blocker"
+    assert ev.delayed is not None
+    delayed = {name: d for _, name, d in ev.delayed}
+    for name in ("w0", "w1", "w2"):
+        # ready since ev.set(), just before the stall: delayed by about its length
+        assert delayed[name] == pytest.approx(late[name], abs=0.03), (delayed, late)
