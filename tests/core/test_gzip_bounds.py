@@ -70,10 +70,10 @@ def test_real_gzip_still_loads_including_several_members(tmp_path: Path) -> None
     ("name", "data", "reason"),
     [
         ("garbage.json.gz", b"\x1f\x8b" + bytes(range(7, 250)), "corrupt gzip data"),
-        ("cut.json.gz", gzip.compress(json.dumps({"traceEvents": [{"ph": "X", "ts": i} for i in range(3000)]}).encode())[:300], "truncated gzip data"),
-        ("header.collapsed.gz", gzip.compress(b"main;f 1\n" * 100)[:10], "truncated gzip data"),
-        ("tail.collapsed.gz", gzip.compress(b"main;f 1\n" * 100) + b"junk", "corrupt gzip data"),
-        ("cut.callgrind.gz", gzip.compress(b"# callgrind format\nevents: Ir\nfn=main\n1 5\n" * 200)[:-30], "truncated gzip data"),
+        ("cut.json.gz", gzip.compress(json.dumps({"traceEvents": [{"ph": "X", "ts": i} for i in range(3000)]}).encode(), mtime=0)[:300], "truncated gzip data"),
+        ("header.collapsed.gz", gzip.compress(b"main;f 1\n" * 100, mtime=0)[:10], "truncated gzip data"),
+        ("tail.collapsed.gz", gzip.compress(b"main;f 1\n" * 100, mtime=0) + b"junk", "corrupt gzip data"),
+        ("cut.callgrind.gz", gzip.compress(b"# callgrind format\nevents: Ir\nfn=main\n1 5\n" * 200, mtime=0)[:-30], "truncated gzip data"),
     ],
 )
 def test_damaged_gzip_is_named_not_called_empty(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
