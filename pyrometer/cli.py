@@ -47,6 +47,22 @@ def _add_screenshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot-pane", default=None, metavar="PANE", help="capture only this pane, by id or title (e.g. flame_graph or 'Flame graph'), shown alone in the window")
 
 
+_FORMATS_EPILOG = "\0formats"  # replaced by the registry's writers, only when help is printed
+
+
+class _ConvertHelp(argparse.RawDescriptionHelpFormatter):
+    """`convert --help` lists the names `--to` accepts, read from the format registry when
+    the help is shown (building the parser for any command imports no format module)."""
+
+    def add_text(self, text: str | None) -> None:
+        if text == _FORMATS_EPILOG:
+            from pyrometer.core.formats.registry import exporters
+
+            rows = [f"  {ex.name:<16} {ex.description} ({', '.join(ex.extensions)})" for ex in exporters()]
+            text = "formats for --to:\n" + "\n".join(rows)
+        super().add_text(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyrometer",
@@ -63,10 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS")
     p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
 
-    p = sub.add_parser("convert", help="convert a profile to another format")
+    p = sub.add_parser("convert", help="convert a profile to another format", epilog=_FORMATS_EPILOG, formatter_class=_ConvertHelp)
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format (default: from OUT's extension)")
+    p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format, one of the names below (default: from OUTPUT's extension)")
 
     p = sub.add_parser("diff", help="compare two profiles per function")
     p.add_argument("base")

@@ -132,3 +132,12 @@ def test_converted_copy_of_a_damaged_file_does_not_warn_again(tmp_path: Path, se
     notes = json.loads(again.stdout)["notices"]
     assert any(n.startswith(f"converted from {torn}") for n in notes)  # the history is kept
 
+
+
+def test_convert_help_lists_every_name_to_accepts() -> None:
+    """`convert --help` names the formats `--to` takes (the issue: it did not list them)."""
+    proc = run_cli("convert", "--help")
+    assert proc.returncode == 0, proc.stderr
+    listed = proc.stdout.split("formats for --to:", 1)[1].split()
+    for ex_ in registry.exporters():
+        assert ex_.name in listed, (ex_.name, proc.stdout)
