@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -46,6 +46,18 @@ OPEN_FILTER = (
 )
 
 
+PREFERRED_SIZE = (1440, 900)  # the first window on a large screen; smaller screens get their available area
+
+
+def first_size(available: QSize | None) -> tuple[int, int]:
+    """The first window size: PREFERRED_SIZE, shrunk to the screen's available area (minus the frame)."""
+    w, h = PREFERRED_SIZE
+    if available is None or available.isEmpty():
+        return w, h
+    frame_w, frame_h = 16, 40  # window decorations are outside the size we set
+    return min(w, available.width() - frame_w), min(h, available.height() - frame_h)
+
+
 class MainWindow(QMainWindow):
     documentOpened = Signal(object)  # SessionView
     loadsFinished = Signal()
@@ -54,7 +66,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Pyrometer")
         self.setAcceptDrops(True)
-        self.resize(1440, 900)
+        self.resize(*first_size(self.screen().availableGeometry().size() if self.screen() else None))
         self.loaders: list[FileLoader] = []
         self.live_sessions: list[LiveSession] = []
         self.errors: list[str] = []  # every error shown to the user (tests read it)

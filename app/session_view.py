@@ -228,6 +228,7 @@ class SessionView(QMainWindow):
         self.insertToolBarBreak(self.filter_bar)
         self.live_bar = bar
         self.live_state_label = state
+        self._ended = False
 
         def update(now: LiveState) -> None:
             running = now.running
@@ -246,6 +247,10 @@ class SessionView(QMainWindow):
                 win = self.window()
                 if isinstance(win, QMainWindow) and win is not self:
                     win.statusBar().showMessage(f"{self.doc.title}: {now.text()}", 15000)
+                if not self._ended:  # the last refresh: every pane shows the final counts now
+                    self._ended = True
+                    self.doc.touch()
+                    self.refresh_visible()
 
         session.stateChanged.connect(update)
         update(session.state)

@@ -41,9 +41,17 @@ def _add_collect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
 
 
+def _size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 200 or int(h) < 150:
+        raise argparse.ArgumentTypeError(f"not a size WxH of at least 200x150 (e.g. 1366x768): {text!r}")
+    return int(w), int(h)
+
+
 def _add_screenshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot", default=None, metavar="PNG", help="save the main window to PNG once loaded, then exit")
     p.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="wait this long in a live session before the screenshot")
+    p.add_argument("--screenshot-size", type=_size, default=None, metavar="WxH", help="render the window at this size (default 1440x900), e.g. 1366x768")
     p.add_argument("--screenshot-pane", default=None, metavar="PANE", help="capture only this pane, by id or title (e.g. flame_graph or 'Flame graph'), shown alone in the window")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -65,18 +67,52 @@ class FunctionsPane(FunctionTablePane):
         lay.addLayout(bar)
         lay.addWidget(self.view, 1)
         self._auto_selected = False
+        self._view_key: object = None  # (transform, on-CPU, threads) of the last refresh
+        self._held = False  # live refreshes wait while the pointer is on the rows
+        self.view.viewport().installEventFilter(self)
+
+    def pointer_on_rows(self) -> bool:
+        """The mouse pointer is over the table's rows (the user may be about to click one)."""
+        port = self.view.viewport()
+        return port.isVisible() and port.rect().contains(port.mapFromGlobal(QCursor.pos()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Leave and self._held:
+            QTimer.singleShot(0, self._release)
+        return super().eventFilter(watched, event)
+
+    def _release(self) -> None:
+        """The pointer left the rows: show what live growth changed meanwhile."""
+        if self._held and not self.pointer_on_rows():
+            self._held = False
+            self.seen_revision = self.doc.revision
+            self.refresh()
 
     def refresh(self) -> None:
+        growth_only = self.doc.view_revision < self.seen_revision and self._view_key is not None
+        if self.doc.is_live and growth_only and self.model.rowCount() and self.pointer_on_rows():
+            # live growth re-sorts the rows; under the pointer the row aimed at would move
+            # before the click lands: hold this table until the pointer leaves it
+            self._held = True
+            self.seen_revision = -1  # still stale: the window refreshes it again later
+            return
+        self._held = False
         profile = self.doc.view_profile()
         table = function_table(profile, self.doc.selection())
         scroll = self.view.verticalScrollBar().value()
+        view_key = (self.doc.transform, self.doc.on_cpu_only, self.doc.threads)
+        new_view = view_key != self._view_key  # another view of the profile: its top rows are news
+        self._view_key = view_key
         self._syncing = True
         try:
             self.model.set_table(table, profile.func_name, profile.func_file, profile.func_line, profile.unit)
             self._show_selected(self.doc.selected_function, scroll_to=False)
         finally:
             self._syncing = False
-        self.view.verticalScrollBar().setValue(scroll)
+        if new_view:
+            self._scroll_to_top_keeping_selection()
+        else:
+            self.view.verticalScrollBar().setValue(scroll)
         self._update_count()
         has_calls = bool(len(table.calls)) and bool((table.calls >= 0).any())
         self.view.setColumnHidden(COL_CALLS, not has_calls)  # sampled profiles know no call counts
@@ -94,8 +130,16 @@ class FunctionsPane(FunctionTablePane):
 
     def _on_filter(self, text: str) -> None:
         self.model.set_filter(text.strip())
-        self._show_selected(self.doc.selected_function)
+        self._show_selected(self.doc.selected_function, scroll_to=False)
+        self._scroll_to_top_keeping_selection()
         self._update_count()
+
+    def _scroll_to_top_keeping_selection(self) -> None:
+        """The rows changed wholesale (filter, transform): show the top, and the selected row if it is shown."""
+        self.view.scrollToTop()
+        row = self.model.row_of_func(self.doc.selected_function)
+        if row >= 0:
+            self.view.scrollTo(self.model.index(row, 0))
 
     def focus_search(self) -> bool:
         self.filter_edit.setFocus()

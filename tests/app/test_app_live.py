@@ -403,3 +403,31 @@ def test_live_state_says_how_the_program_ended():
     assert LiveState(Phase.DETACHED, keeps_running=True).headline() == ("Detached", "the program keeps running")
     assert [LiveState.from_returncode(Phase.ENDED, c).shell_status() for c in (0, 3, -15)] == [0, 3, 143]
     assert LiveState(Phase.STOPPING).running and not LiveState(Phase.FAILED).running
+
+
+def test_the_panes_show_the_final_counts_when_the_program_ends(qtbot, window, tmp_path):
+    """Frames the receiver hands over while it closes reach the model, and every visible pane
+    is refreshed at the end (they kept stale counts until something was clicked)."""
+    import json
+
+    from pyrometer.core.agent import wire
+
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    view = window.launch([str(script), "0.5"])
+    assert view is not None, window.errors
+    session = window.live_sessions[0]
+    close = session.collector.close
+    late = {"start": 0.1, "duration": 0.2, "thread": 1, "stack": -1, "callback": "late"}
+
+    def close_while_a_frame_arrives() -> None:
+        session.feed.put([(wire.BLOCKING, json.dumps(late).encode())])
+        close()
+
+    session.collector.close = close_while_a_frame_arrives  # type: ignore[method-assign]
+    shown: list[str] = []
+    timeline = view.pane("timeline")
+    session.ended.connect(lambda _end: shown.append(timeline.info.text()))
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
+    assert [e.callback for e in view.doc.profile.blocking] == ["late"]
+    assert shown and "1 blocking event" in shown[0], shown

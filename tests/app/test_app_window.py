@@ -378,3 +378,21 @@ def test_a_pane_module_that_does_not_import_is_not_skipped(monkeypatch):
     monkeypatch.setattr(session_view, "PANE_MODULES", (*session_view.PANE_MODULES, ("pyrometer.app.panes.no_such_pane", "NoPane")))
     with pytest.raises(ModuleNotFoundError):
         session_view.pane_classes()
+
+
+def test_the_first_window_fits_the_screens_available_area() -> None:
+    from PySide6.QtCore import QSize
+
+    from pyrometer.app.main_window import PREFERRED_SIZE, first_size
+
+    w, h = first_size(QSize(1366, 740))  # a 1366x768 laptop less its panel
+    assert w <= 1366 and h <= 740 and w >= 1300 and h >= 680
+    assert first_size(QSize(2560, 1400)) == PREFERRED_SIZE  # a big screen: not a huge window
+
+
+def test_a_new_window_is_no_larger_than_its_screen(qtbot, qapp, settings_dir):
+    application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    avail = win.screen().availableGeometry()
+    assert win.width() <= avail.width() and win.height() <= avail.height()
