@@ -149,7 +149,10 @@ class LiveSession(QObject):
         parent: QObject | None = None,
     ) -> LiveSession:
         self = cls(options or {}, f"PID {pid}", save_path, parent)
-        self.doc.name = f"PID {pid}"
+        from pyrometer.core.capture.attach import program_name
+
+        name = program_name(pid)
+        self.doc.name = f"{name} (PID {pid})" if name else f"PID {pid}"
         self.attached = True
         self.pid = int(pid)
         return self

@@ -12,10 +12,11 @@ import importlib
 import time
 import traceback
 from collections.abc import Iterator
+from html import escape as esc
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -146,10 +147,12 @@ class SessionView(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
             name = pane.objectName()
+            dock.installEventFilter(self)  # double-click on the title bar: maximise / restore
             dock.visibilityChanged.connect(lambda visible, n=name: self._on_dock_visibility(n, visible))
             self.panes.append(pane)
             self.docks[pane.objectName()] = dock
         self._shown_once = False
+        self._maximised: QByteArray | None = None  # the layout to restore while one pane fills the view
         self.default_layout()
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._restored = self.restore_layout()
@@ -235,15 +238,22 @@ class SessionView(QMainWindow):
             stop_action.setVisible(running and not session.attached)
             detach_action.setVisible(running)
             if running:
-                state.setText(f"<b>● Live</b> — {now.text()} · recording to a temporary file (File › Save recording keeps it)")
+                if session.keep_path is not None:
+                    state.setText(f"<b>● Live</b> — {now.text()} · recording to {esc(str(session.keep_path))}")
+                else:
+                    state.setText(f"<b>● Live</b> — {now.text()} · recording to a temporary file (File › Save recording keeps it)")
             elif now.phase is Phase.FAILED:
                 state.setText("<b>Profiling failed</b> — see the message in the status bar")
             else:
                 head, detail = now.headline()
                 if now.phase is Phase.DETACHED and session.attached:
                     detail = "the program keeps running"
-                state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
-                              "File › Save recording writes it to a .pyro file.")
+                if session.keep_path is not None:  # `run --save`: it is already written there
+                    state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is saved in "
+                                  f"{esc(str(session.keep_path))}.")
+                else:
+                    state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
+                                  "File › Save recording writes it to a .pyro file.")
                 win = self.window()
                 if isinstance(win, QMainWindow) and win is not self:
                     win.statusBar().showMessage(f"{self.doc.title}: {now.text()}", 15000)
@@ -376,7 +386,51 @@ class SessionView(QMainWindow):
             if not self._restored:
                 QTimer.singleShot(0, self._apply_sizes)
 
+    # ------------------------------------------------------------ maximise
+    @property
+    def maximised(self) -> Pane | None:
+        """The pane that fills the view, or None."""
+        if self._maximised is None:
+            return None
+        return next((p for p in self.panes if not self.docks[p.objectName()].isHidden()), None)
+
+    def toggle_maximised(self, pane: Pane | None = None) -> None:
+        """Let one pane fill the view (the focused one by default), or put the layout back."""
+        if self._maximised is not None:
+            state, self._maximised = self._maximised, None
+            self.restoreState(state, LAYOUT_VERSION)
+            self.schedule_refresh()
+            return
+        pane = pane or self.current_pane() or self._pane_under_pointer()
+        if pane is None:
+            return
+        self._maximised = self.saveState(LAYOUT_VERSION)
+        target = self.docks[pane.objectName()]
+        target.setFloating(False)
+        for d in self.docks.values():
+            d.setVisible(d is target)
+        target.raise_()
+        self.schedule_refresh()
+
+    def _pane_under_pointer(self) -> Pane | None:
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QApplication
+
+        w = QApplication.widgetAt(QCursor.pos())
+        while w is not None and not isinstance(w, Pane):
+            w = w.parentWidget()
+        return w if isinstance(w, Pane) and w in self.panes else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonDblClick and isinstance(watched, QDockWidget):
+            inner = watched.widget()
+            if isinstance(inner, Pane) and isinstance(event, QMouseEvent) and event.position().y() < inner.geometry().top():
+                self.toggle_maximised(inner)  # the title bar (Qt would float the dock instead)
+                return True
+        return super().eventFilter(watched, event)
+
     def reset_layout(self) -> None:
+        self._maximised = None
         self.default_layout()
         self.schedule_refresh()
 
@@ -384,6 +438,8 @@ class SessionView(QMainWindow):
         return bool(self.doc.profile.meta.get("deterministic"))
 
     def save_layout(self) -> None:
+        if self._maximised is not None:
+            self.toggle_maximised()  # keep the layout, not one pane alone
         if self._deterministic():
             return  # its layout hides the timeline; keep the user's layout for sampled profiles
         QSettings().setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))

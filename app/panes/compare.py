@@ -232,7 +232,7 @@ class ComparePane(FunctionTablePane):
             self.count_label.setText("")
             return
         shown, matching = self.model.rowCount(), self.model.total_matching()
-        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else fmt.plural(matching, "function"))
 
     def _show_error(self, message: str) -> None:
         self.last_error = message

@@ -408,7 +408,7 @@ class EventLoopPane(Pane):
             numbers = f"{n} probe{'s' if n > 1 else ''}, max {_lag_html(float(values.max()))}"
         else:
             p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
-            numbers = f"{n:,} probes · p50 {_lag_html(p50)} · p95 {_lag_html(p95)} · p99 {_lag_html(p99)} · max {_lag_html(float(values.max()))}"
+            numbers = f"{fmt.plural(n, 'probe')} · p50 {_lag_html(p50)} · p95 {_lag_html(p95)} · p99 {_lag_html(p99)} · max {_lag_html(float(values.max()))}"
         blocking = f" · {len(in_range)} blocking" if in_range else ""
         self.range_label.setText(
             f"<span style='color:{RANGE_COLOR}'><b>Range:</b> {html.escape(what)}</span> — {numbers}{blocking}"

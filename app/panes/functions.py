@@ -24,6 +24,7 @@ from pyrometer.app.panes.function_model import (
     FunctionTableModel,
 )
 from pyrometer.app.panes.table_pane import FunctionTablePane
+from pyrometer.core import fmt
 from pyrometer.core.analysis.functions import function_table
 
 
@@ -126,7 +127,7 @@ class FunctionsPane(FunctionTablePane):
 
     def _update_count(self) -> None:
         shown, matching = self.model.rowCount(), self.model.total_matching()
-        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else fmt.plural(matching, "function"))
 
     def _on_filter(self, text: str) -> None:
         self.model.set_filter(text.strip())

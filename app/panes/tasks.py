@@ -331,7 +331,7 @@ class TasksPane(Pane):
         for state, b in self.filter_buttons.items():
             b.setText(f"{state} ({counts.get(state, 0):,})")
         total = sum(counts.values())
-        self.summary.setText(f"{total:,} tasks" + (f" as of {fmt.clock(self.time())}" if self.time() is not None else ""))
+        self.summary.setText(fmt.plural(total, "task") + (f" as of {fmt.clock(self.time())}" if self.time() is not None else ""))
         self.stack.setCurrentWidget(self.view if total else self.empty)
         if self.model.set_rows(rows, children):
             if self._first:

@@ -182,6 +182,7 @@ class TimelinePane(Pane):
         sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         sc.activated.connect(self.clear_selection)
         doc.rangeChanged.connect(self._range_changed)
+        doc.rangeChanged.connect(self._range_cleared)
         doc.timeRequested.connect(self.show_time)
 
     # ------------------------------------------------------------------ Pane API
@@ -240,8 +241,12 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        extra = f" · {self.lanes.hidden_tasks:,} more tasks summarised in the grey row" if self.lanes.hidden_tasks else ""
-        self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
+        hidden = self.lanes.hidden_tasks
+        extra = f" · {fmt.plural(hidden, 'more task')} summarised in the grey row" if hidden else ""
+        self.info.setText(
+            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
+            f"{fmt.plural(len(profile.tasks), 'task')}{extra}"
+        )
 
     # ------------------------------------------------------------------ view
     def _resized(self) -> None:
@@ -279,6 +284,11 @@ class TimelinePane(Pane):
 
     def clear_selection(self) -> None:
         self.doc.set_range(None, None)
+
+    def _range_cleared(self, rng: object) -> None:
+        """Clearing the range shows the whole session again (a zoomed live view stayed zoomed)."""
+        if rng is None and self._duration > 0:
+            self.fit()
 
     def _show_region(self, t0: float, t1: float) -> None:
         for region in self.regions:

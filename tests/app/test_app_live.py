@@ -431,3 +431,41 @@ def test_the_panes_show_the_final_counts_when_the_program_ends(qtbot, window, tm
     qtbot.waitUntil(lambda: not session.running, timeout=20000)
     assert [e.callback for e in view.doc.profile.blocking] == ["late"]
     assert shown and "1 blocking event" in shown[0], shown
+
+
+def test_an_attach_tab_is_named_after_the_program(qtbot, qapp, tmp_path):
+    from pyrometer.app.live import LiveSession
+
+    script = tmp_path / "my_server.py"
+    script.write_text("import time\ntime.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-u", str(script), "--port", "1"])
+    try:
+        session = LiveSession.attach(proc.pid)  # not started: naming needs no debugger
+        assert session.doc.title == f"my_server.py (PID {proc.pid})"
+    finally:
+        proc.kill()
+        proc.wait()
+    modules = subprocess.Popen([sys.executable, "-m", "http.server", "--help"], stdout=subprocess.DEVNULL)
+    from pyrometer.core.capture.attach import program_name
+
+    try:
+        name = program_name(modules.pid)
+        assert name in ("-m http.server", None)  # None only if it already exited
+    finally:
+        modules.wait()
+    assert program_name(2**22 + 12345) is None  # no such process: the caller says "PID N"
+
+
+def test_after_run_save_the_banner_names_the_saved_file(qtbot, window, tmp_path):
+    from pyrometer.app.live import LiveSession
+
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    out = tmp_path / "kept.pyro"
+    session = LiveSession.launch([str(script), "0.3"], save_path=out, parent=window)
+    view = window.start_live(session)
+    assert str(out) in view.live_state_label.text()
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
+    text = view.live_state_label.text()
+    assert "Save recording" not in text and str(out) in text
+    assert read_recording(out)[0].sample_count > 0

@@ -396,3 +396,50 @@ def test_a_new_window_is_no_larger_than_its_screen(qtbot, qapp, settings_dir):
     qtbot.addWidget(win)
     avail = win.screen().availableGeometry()
     assert win.width() <= avail.width() and win.height() <= avail.height()
+
+
+def test_clicking_the_seek_bar_jumps_there(qtbot, window, tmp_path):
+    from PySide6.QtCore import QPoint, Qt
+
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    slider = view.replay_bar.slider
+    x = slider.width() // 4  # a quarter along the bar, far from the handle at the end
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
+    duration = view.doc.duration()
+    assert view.doc.playhead is not None
+    assert abs(view.doc.playhead / duration - 0.25) < 0.05, view.doc.playhead / duration
+
+
+def test_a_pane_is_maximised_and_restored_by_double_clicking_its_title_bar(qtbot, window, tmp_path):
+    from PySide6.QtCore import QPoint, Qt
+
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    flame = view.pane("flame_graph")
+    dock = view.docks[flame.objectName()]
+    shown = {n for n, d in view.docks.items() if not d.isHidden()}
+    title_bar = QPoint(dock.width() // 3, flame.geometry().top() // 2)
+    qtbot.mouseDClick(dock, Qt.MouseButton.LeftButton, pos=title_bar)
+    assert view.maximised is flame and not dock.isFloating()
+    assert [n for n, d in view.docks.items() if not d.isHidden()] == [flame.objectName()]
+    qtbot.waitUntil(lambda: dock.width() > 0.9 * view.width() and dock.height() > 0.7 * view.height(), timeout=2000)
+    qtbot.mouseDClick(dock, Qt.MouseButton.LeftButton, pos=title_bar)
+    assert view.maximised is None
+    assert {n for n, d in view.docks.items() if not d.isHidden()} == shown
+    # the shortcut does the same for the focused pane
+    flame.setFocus()
+    view.pane("functions").view.setFocus()
+    window.maximise_action.trigger()
+    assert view.maximised is view.pane("functions")
+    window.maximise_action.trigger()
+    assert view.maximised is None
+
+
+def test_f1_lists_the_mouse_gestures_and_the_maximise_shortcut(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: shown.append(text))
+    window.show_shortcuts()
+    text = shown[0]
+    for needle in ("Wheel", "Double-click", "Drag", "Pan", "Ctrl+M", "Ctrl+F", "Esc"):
+        assert needle in text, needle
