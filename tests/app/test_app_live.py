@@ -440,6 +440,8 @@ def test_an_attach_tab_is_named_after_the_program(qtbot, qapp, tmp_path):
     script.write_text("import time\ntime.sleep(30)\n")
     proc = subprocess.Popen([sys.executable, "-u", str(script), "--port", "1"])
     try:
+        cmdline = Path(f"/proc/{proc.pid}/cmdline")
+        qtbot.waitUntil(lambda: str(script).encode() in cmdline.read_bytes(), timeout=10000)  # exec has happened
         session = LiveSession.attach(proc.pid)  # not started: naming needs no debugger
         assert session.doc.title == f"my_server.py (PID {proc.pid})"
     finally:
