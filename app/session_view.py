@@ -227,9 +227,12 @@ class SessionView(QMainWindow):
         bar.addSeparator()
         stop_action = bar.addWidget(stop)
         detach_action = bar.addWidget(detach)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        # a row of its own above the view filter: with a range and a transform shown, one shared
+        # row pushed Stop and Detach behind the » overflow button
+        self.insertToolBar(self.filter_bar, bar)
         self.insertToolBarBreak(self.filter_bar)
         self.live_bar = bar
+        self.stop_button, self.detach_button = stop, detach
         self.live_state_label = state
         self._ended = False
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,6 +21,7 @@ from pyrometer.app.panes.function_model import (
     COL_PER_CALL,
     COL_SAMPLES,
     COL_SELF,
+    COL_TOTAL,
     FunctionTableModel,
 )
 from pyrometer.app.panes.table_pane import FunctionTablePane
@@ -54,7 +55,7 @@ class FunctionsPane(FunctionTablePane):
         header = self.view.horizontalHeader()
         header.resizeSection(COL_FUNCTION, 210)
         for col in range(1, COL_LOCATION):
-            header.resizeSection(col, 70)
+            header.resizeSection(col, self._column_width(col))
         self.view.setToolTip("Double-click a function to see its source")
 
         bar = QHBoxLayout()
@@ -71,6 +72,13 @@ class FunctionsPane(FunctionTablePane):
         self._view_key: object = None  # (transform, on-CPU, threads) of the last refresh
         self._held = False  # live refreshes wait while the pointer is on the rows
         self.view.viewport().installEventFilter(self)
+
+    def _column_width(self, col: int) -> int:
+        """Wide enough for the longest text the column shows ("88 min 88.8 s" was cut to "4 min 4...")."""
+        widest = {COL_SELF: "88 min 88.8 s", COL_TOTAL: "88 min 88.8 s", COL_PER_CALL: "888.8 ms"}.get(col, "100.0%")
+        title = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
+        fm = self.view.fontMetrics()
+        return max(fm.horizontalAdvance(widest), fm.horizontalAdvance(title) + 16) + 14
 
     def pointer_on_rows(self) -> bool:
         """The mouse pointer is over the table's rows (the user may be about to click one)."""

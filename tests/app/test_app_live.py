@@ -471,3 +471,21 @@ def test_after_run_save_the_banner_names_the_saved_file(qtbot, window, tmp_path)
     text = view.live_state_label.text()
     assert "Save recording" not in text and str(out) in text
     assert read_recording(out)[0].sample_count > 0
+
+
+def test_detach_stays_on_screen_with_a_range_and_a_transform(qtbot, window, tmp_path):
+    from pyrometer.app.panes.base import merge_function
+
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    window.resize(1366, 740)
+    view = window.launch([str(script), "3"])
+    assert view is not None
+    qtbot.waitUntil(lambda: "spin_hot" in _function_names(view), timeout=15000)
+    view.doc.set_range(0.1, 0.2)
+    merge_function(view.doc, view.doc.profile.func_name.index("spin_hot"))
+    for _ in range(5):
+        qtbot.wait(20)
+    assert view.stop_button.isVisible() and not view.stop_button.visibleRegion().isEmpty()
+    assert view.detach_button.isVisibleTo(view.live_bar)
+    assert view.clear_range_button.isVisible() and view.reset_transform_button.isVisible()

@@ -134,3 +134,13 @@ def test_live_growth_does_not_move_rows_under_the_pointer(qtbot, window, tmp_pat
     QApplication.processEvents()
     view.refresh_visible()
     assert _name(pane, 0) != before[0]  # and shown as soon as it leaves
+
+
+def test_time_columns_fit_minutes_without_eliding(qtbot, window, tmp_path):
+    from pyrometer.app.panes.function_model import COL_SELF, COL_TOTAL
+    from pyrometer.core import fmt
+
+    _view, pane = _functions(window, Document(_profile(tmp_path), "many.collapsed"))
+    fm = pane.view.fontMetrics()
+    for col in (COL_SELF, COL_TOTAL):
+        assert pane.view.columnWidth(col) >= fm.horizontalAdvance(fmt.seconds(244.5)) + 8
