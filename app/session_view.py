@@ -39,8 +39,10 @@ if TYPE_CHECKING:
 PANE_MODULES: tuple[tuple[str, str], ...] = (
     ("pyrometer.app.panes.functions", "FunctionsPane"),
     ("pyrometer.app.panes.call_tree", "CallTreePane"),
+    ("pyrometer.app.panes.sandwich", "SandwichPane"),
     ("pyrometer.app.panes.flame", "FlamePane"),
     ("pyrometer.app.panes.timeline", "TimelinePane"),
+    ("pyrometer.app.panes.stack_chart", "StackChartPane"),
     ("pyrometer.app.panes.event_loop", "EventLoopPane"),
     ("pyrometer.app.panes.tasks", "TasksPane"),
     ("pyrometer.app.panes.source", "SourcePane"),
@@ -53,7 +55,8 @@ REFRESH_ORDER = {"flame_graph": 0, "functions": 1, "call_tree": 2}  # pane ids: 
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 STEP_YIELD_MAX_MS = 16  # between two panes of a tick the GUI thread is left free this long at most
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
-BOTTOM_SHARE = 0.22
+TIMELINE_SHARE_NO_LOOP = 0.2  # thread lanes only (no lag curve, stalls or tasks)
+BOTTOM_SHARE = 0.24
 MAX_GROWTH_INTERVAL_S = 1.0
 IDLE_INTERVAL_S = 2.0  # growth-only refreshes while the target is idle (all new samples off-CPU)  # a live model that only grows a little is redrawn at least this often
 GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
@@ -334,11 +337,14 @@ class SessionView(QMainWindow):
         functions = put("functions", left)
         flame = put("flame_graph", right)
         call_tree = put("call_tree", left)
-        if functions is not None and call_tree is not None:
-            self.tabifyDockWidget(functions, call_tree)
+        sandwich = put("sandwich", left)
+        for tab in (call_tree, sandwich):
+            if functions is not None and tab is not None:
+                self.tabifyDockWidget(functions, tab)
+        if functions is not None:
             functions.raise_()
         first_bottom: QDockWidget | None = None
-        for name in ("event_loop", "tasks", "source", "session", "console"):
+        for name in ("event_loop", "stack_chart", "tasks", "source", "session", "console"):
             d = dock(name)
             if d is None:
                 continue
@@ -358,18 +364,25 @@ class SessionView(QMainWindow):
                     self.tabifyDockWidget(first_bottom, d)
                 d.show()
         front = first_bottom
-        p = self.doc.profile
-        if not self.doc.is_live and not len(p.lag) and not p.blocking and dock("source") is not None:
-            front = dock("source")  # no event loop in this profile: show the hottest function's source
+        if not self.has_event_loop():
+            # no event loop in this profile: its pane would be empty; show stacks over time, or the source
+            front = dock("stack_chart") or dock("source") or front
         if front is not None:
             front.raise_()
         self._size_plan = (timeline, functions, flame, front)
         self._apply_sizes()
 
+    def has_event_loop(self) -> bool:
+        """A live session (it may start one), or a profile with lag probes, stalls or tasks."""
+        p = self.doc.profile
+        return self.doc.is_live or bool(len(p.lag)) or bool(p.blocking) or bool(p.tasks)
+
     def _apply_sizes(self) -> None:
         """Default dock sizes (only meaningful once the view has its real geometry)."""
         timeline, functions, flame, bottom = self._size_plan
-        w, h = max(self.width(), 1200), max(self.height(), 700)
+        if bottom is not None:
+            bottom.raise_()  # a tab raised before the window was shown stays behind the first one
+        w, h = max(self.width(), 600), max(self.height(), 400)
         sides = [d for d in (functions, flame) if d is not None]
         if len(sides) == 2:
             self.resizeDocks(sides, [int(w * 0.42), int(w * 0.58)], Qt.Orientation.Horizontal)
@@ -378,9 +391,11 @@ class SessionView(QMainWindow):
                 self.resizeDocks([flame or functions or bottom], [int(h * (1 - BOTTOM_SHARE))], Qt.Orientation.Vertical)
             return
         rows = [d for d in (timeline, functions or flame, bottom) if d is not None and not d.isHidden()]
-        want = {id(timeline): int(h * TIMELINE_SHARE), id(bottom): int(h * BOTTOM_SHARE)}
+        # without an event loop the timeline is thread lanes only: it needs less height
+        timeline_share = TIMELINE_SHARE if self.has_event_loop() else TIMELINE_SHARE_NO_LOOP
+        want = {id(timeline): int(h * timeline_share), id(bottom): int(h * BOTTOM_SHARE)}
         if len(rows) >= 2:
-            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - TIMELINE_SHARE - BOTTOM_SHARE))) for d in rows], Qt.Orientation.Vertical)
+            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - timeline_share - BOTTOM_SHARE))) for d in rows], Qt.Orientation.Vertical)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

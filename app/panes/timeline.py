@@ -183,6 +183,9 @@ class TimelinePane(Pane):
         sc.activated.connect(self.clear_selection)
         doc.rangeChanged.connect(self._range_changed)
         doc.rangeChanged.connect(self._range_cleared)
+        # zoom and pan in step with the other views of time, through the document
+        self.lane_vb.sigXRangeChanged.connect(self._publish_time_view)
+        doc.timeViewChanged.connect(self._follow_time_view)
         doc.timeRequested.connect(self.show_time)
 
     # ------------------------------------------------------------------ Pane API
@@ -281,6 +284,17 @@ class TimelinePane(Pane):
             return True
         x0, x1 = self.lane_vb.viewRange()[0]
         return x0 <= self._duration * 0.02 and x1 >= self._duration * 0.98
+
+    def _publish_time_view(self, _vb: object = None, rng: object = None) -> None:
+        x0, x1 = self.lane_vb.viewRange()[0]
+        self.doc.set_time_view(x0, x1)
+
+    def _follow_time_view(self, span: object) -> None:
+        if not isinstance(span, tuple):
+            return
+        x0, x1 = self.lane_vb.viewRange()[0]
+        if abs(x0 - span[0]) > 1e-9 or abs(x1 - span[1]) > 1e-9:
+            self.lane_vb.setXRange(span[0], span[1], padding=0.0)
 
     def clear_selection(self) -> None:
         self.doc.set_range(None, None)

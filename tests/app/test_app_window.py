@@ -349,7 +349,7 @@ def test_panes_have_stable_ids_for_layout_requests_and_lookup(qtbot, window):
 
     view = window.open_profile(server_profile())
     ids = [p.pane_id for p in view.panes]
-    assert ids == ["functions", "call_tree", "flame_graph", "timeline", "event_loop", "tasks", "source", "session", "console", "compare"]
+    assert ids == ["functions", "call_tree", "sandwich", "flame_graph", "timeline", "stack_chart", "event_loop", "tasks", "source", "session", "console", "compare"]
     assert [cls.pane_id for cls in pane_classes()] == ids
     for pane in view.panes:
         # the names layouts were saved under before panes had ids (then derived from the title)
