@@ -55,7 +55,8 @@ REFRESH_ORDER = {"flame_graph": 0, "functions": 1, "call_tree": 2}  # pane ids: 
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 STEP_YIELD_MAX_MS = 16  # between two panes of a tick the GUI thread is left free this long at most
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
-TIMELINE_SHARE_NO_LOOP = 0.2  # thread lanes only (no lag curve, stalls or tasks)
+TIMELINE_SHARE_NO_LOOP = 0.16  # thread lanes only (no lag curve, stalls or tasks)
+BOTTOM_SHARE_NO_LOOP = 0.36  # the Stack chart in front: stacks need rows
 BOTTOM_SHARE = 0.24
 MAX_GROWTH_INTERVAL_S = 1.0
 IDLE_INTERVAL_S = 2.0  # growth-only refreshes while the target is idle (all new samples off-CPU)  # a live model that only grows a little is redrawn at least this often
@@ -392,10 +393,12 @@ class SessionView(QMainWindow):
             return
         rows = [d for d in (timeline, functions or flame, bottom) if d is not None and not d.isHidden()]
         # without an event loop the timeline is thread lanes only: it needs less height
-        timeline_share = TIMELINE_SHARE if self.has_event_loop() else TIMELINE_SHARE_NO_LOOP
-        want = {id(timeline): int(h * timeline_share), id(bottom): int(h * BOTTOM_SHARE)}
+        loop = self.has_event_loop()
+        timeline_share = TIMELINE_SHARE if loop else TIMELINE_SHARE_NO_LOOP
+        bottom_share = BOTTOM_SHARE if loop else BOTTOM_SHARE_NO_LOOP
+        want = {id(timeline): int(h * timeline_share), id(bottom): int(h * bottom_share)}
         if len(rows) >= 2:
-            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - timeline_share - BOTTOM_SHARE))) for d in rows], Qt.Orientation.Vertical)
+            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - timeline_share - bottom_share))) for d in rows], Qt.Orientation.Vertical)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -52,6 +52,7 @@ class StackChartPane(Pane):
         )
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
+        bar.setSpacing(12)
         bar.addWidget(self.info)
         bar.addWidget(hint, 1)
         bar.addWidget(legend)

@@ -443,3 +443,27 @@ def test_f1_lists_the_mouse_gestures_and_the_maximise_shortcut(qtbot, window, mo
     text = shown[0]
     for needle in ("Wheel", "Double-click", "Drag", "Pan", "Ctrl+M", "Ctrl+F", "Esc"):
         assert needle in text, needle
+
+
+def test_the_default_layout_adapts_to_a_profile_without_an_event_loop(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "p.collapsed"
+    path.write_text("main;work;compute 60\nmain;work 20\nmain;idle 20\n")
+    window.resize(1366, 740)  # a laptop
+    view = open_and_wait(qtbot, window, path)
+    for _ in range(5):
+        QApplication.processEvents()
+    event_loop = view.docks[view.pane("event_loop").objectName()]
+    chart = view.pane("stack_chart")
+    assert chart.isVisible() and not chart.visibleRegion().isEmpty()  # stacks over time, not an empty pane
+    assert event_loop.widget().visibleRegion().isEmpty()
+    timeline = view.docks[view.pane("timeline").objectName()]
+    assert timeline.height() < 0.25 * view.height()  # one lane of threads needs little height
+    # the call tree's callers and callees have room for rows at this size
+    view.show_pane("call_tree")
+    for _ in range(5):
+        QApplication.processEvents()
+    tree = view.pane("call_tree")
+    rows = tree.callers_view.verticalHeader().defaultSectionSize()
+    assert tree.callers_view.viewport().height() >= 3 * rows
