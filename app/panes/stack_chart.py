@@ -116,14 +116,22 @@ class StackChartPane(Pane):
         box_color = np.where(is_thread, thread_color, colors[np.maximum(func, 0)] if len(colors) else 0)
         band_name = {b.first_row: b.name for b in boxes.bands}
         self._names = [band_name.get(int(r), "") if f == THREAD_ROW else names[f] for f, r in zip(func.tolist(), boxes.row.tolist(), strict=True)]
-        self.item.set_boxes(boxes.x, boxes.width, boxes.row, box_color, self._names)
-        self.view_box.set_extent(0.0, self._duration * 1.01, boxes.rows)
+        self._following = True  # new limits may clamp the view: that is not a zoom to share
+        try:
+            self.item.set_boxes(boxes.x, boxes.width, boxes.row, box_color, self._names)
+            self.view_box.set_extent(0.0, self._duration * 1.01, boxes.rows)
+        finally:
+            self._following = False
         self.stack.setCurrentWidget(self.plot if len(boxes) else self.empty)
         self._outline_selected()
         self._show_range(self.doc.range)
         span = self.doc.time_view
         if span is None:
-            self.fit()
+            self._following = True
+            try:
+                self.fit()
+            finally:
+                self._following = False
         else:
             self._follow_time_view(span)
         self.info.setText(fmt.plural(len(boxes.bands), "thread"))
@@ -133,8 +141,8 @@ class StackChartPane(Pane):
         self.view_box.setXRange(0.0, self._duration, padding=0.0)
 
     def _publish_time_view(self, _vb: object = None, _rng: object = None) -> None:
-        if self._following or not len(self.boxes):
-            return
+        if self._following or not len(self.boxes) or not self.isVisible():
+            return  # our own refresh, or a hidden pane's geometry: not the user's zoom
         x0, x1 = self.view_box.viewRange()[0]
         self.doc.set_time_view(x0, x1)
 
