@@ -467,3 +467,29 @@ def test_the_default_layout_adapts_to_a_profile_without_an_event_loop(qtbot, win
     tree = view.pane("call_tree")
     rows = tree.callers_view.verticalHeader().defaultSectionSize()
     assert tree.callers_view.viewport().height() >= 3 * rows
+
+
+def test_nothing_is_cut_off_in_a_laptop_sized_window(qtbot, window, tmp_path):
+    """At 1366x768 (less a panel) every button, label and tab bar shown lies inside the window:
+    Clear selection, Compare and the legend on the right; pane tabs, replay bar and status bar below."""
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar
+
+    window.resize(1366, 740)
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    for _ in range(5):
+        QApplication.processEvents()
+    view.refresh_visible()
+    QApplication.processEvents()
+    inside = window.rect()
+    checked = 0
+    for w in window.findChildren(QAbstractButton) + window.findChildren(QLabel) + window.findChildren(QTabBar):
+        if not w.isVisible() or w.visibleRegion().isEmpty() or w.width() <= 1:
+            continue
+        rect = w.rect().translated(w.mapTo(window, w.rect().topLeft()))
+        assert inside.contains(rect), (type(w).__name__, getattr(w, "text", lambda: "")(), rect)
+        checked += 1
+    assert checked > 20
+    names = {b.text() for b in window.findChildren(QAbstractButton) if b.isVisible()}
+    assert {"Clear selection", "Compare…", "Reset zoom"} <= names
+    assert view.replay_bar is not None and view.replay_bar.isVisible()
+    assert window.statusBar().isVisible() and window.statusBar().geometry().bottom() <= inside.bottom()
