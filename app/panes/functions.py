@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
@@ -27,6 +29,8 @@ from pyrometer.app.panes.function_model import (
 from pyrometer.app.panes.table_pane import FunctionTablePane
 from pyrometer.core import fmt
 from pyrometer.core.analysis.functions import function_table
+
+HOLD_S = 2.0  # live growth waits this long after the pointer last moved on the rows
 
 
 class FunctionsPane(FunctionTablePane):
@@ -71,6 +75,9 @@ class FunctionsPane(FunctionTablePane):
         self._auto_selected = False
         self._view_key: object = None  # (transform, on-CPU, threads) of the last refresh
         self._held = False  # live refreshes wait while the pointer is on the rows
+        self._clock = time.monotonic  # injectable: tests move time on
+        self._pointer_moved = -HOLD_S  # when the pointer last moved on the rows
+        self.view.setMouseTracking(True)  # moves without a button reach the viewport
         self.view.viewport().installEventFilter(self)
 
     def _column_width(self, col: int) -> int:
@@ -86,22 +93,32 @@ class FunctionsPane(FunctionTablePane):
         return port.isVisible() and port.rect().contains(port.mapFromGlobal(QCursor.pos()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.view.viewport() and event.type() == QEvent.Type.Leave and self._held:
-            QTimer.singleShot(0, self._release)
+        if watched is self.view.viewport():
+            kind = event.type()
+            if kind in (QEvent.Type.MouseMove, QEvent.Type.Enter):
+                self._pointer_moved = self._clock()
+            elif kind == QEvent.Type.Leave and self._held:
+                QTimer.singleShot(0, self._release)
         return super().eventFilter(watched, event)
 
+    def _holding(self) -> bool:
+        """The pointer is on the rows and moved there lately (a resting pointer does not freeze the table)."""
+        return self.pointer_on_rows() and self._clock() - self._pointer_moved < HOLD_S
+
     def _release(self) -> None:
-        """The pointer left the rows: show what live growth changed meanwhile."""
-        if self._held and not self.pointer_on_rows():
+        """The pointer left the rows, or rested: show what live growth changed meanwhile."""
+        if self._held and not self._holding():
             self._held = False
             self.seen_revision = self.doc.revision
             self.refresh()
 
     def refresh(self) -> None:
         growth_only = self.doc.view_revision < self.seen_revision and self._view_key is not None
-        if self.doc.is_live and growth_only and self.model.rowCount() and self.pointer_on_rows():
+        if self.doc.is_live and growth_only and self.model.rowCount() and self._holding():
             # live growth re-sorts the rows; under the pointer the row aimed at would move
-            # before the click lands: hold this table until the pointer leaves it
+            # before the click lands: hold this table until the pointer leaves or rests
+            if not self._held:
+                QTimer.singleShot(int(HOLD_S * 1000) + 50, self._release)
             self._held = True
             self.seen_revision = -1  # still stale: the window refreshes it again later
             return

@@ -129,11 +129,23 @@ def test_live_growth_does_not_move_rows_under_the_pointer(qtbot, window, tmp_pat
     doc.model_grew()
     view.refresh_visible()
     assert [_name(pane, r) for r in range(5)] == before  # held while the pointer is on the rows
+    now = pane._clock()
+    pane._clock = lambda: now + 2.5  # the pointer rested on the rows: live numbers are not frozen for good
+    view.refresh_visible()
+    assert _name(pane, 0) != before[0]
+    pane._clock = lambda: now + 2.6
+    QTest.mouseMove(port, port.rect().center() + QPoint(3, 0))  # it moves again: held again
+    stack2 = int(profile.samples["stack"][0])
+    profile.add_samples([profile.samples["time"][-1] + 0.01] * 2000, 0, [stack2] * 2000)
+    doc.model_grew()
+    moved = [_name(pane, r) for r in range(5)]
+    view.refresh_visible()
+    assert [_name(pane, r) for r in range(5)] == moved
     QCursor.setPos(window.mapToGlobal(QPoint(5, 5)))
     QTest.mouseMove(window, QPoint(5, 5))
     QApplication.processEvents()
     view.refresh_visible()
-    assert _name(pane, 0) != before[0]  # and shown as soon as it leaves
+    assert _name(pane, 0) == profile.func_name[profile.frame_func(int(profile.stacks["frame"][stack2]))]  # shown once it leaves
 
 
 def test_time_columns_fit_minutes_without_eliding(qtbot, window, tmp_path):
