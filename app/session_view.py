@@ -62,7 +62,7 @@ MAX_GROWTH_INTERVAL_S = 1.0
 IDLE_INTERVAL_S = 2.0  # growth-only refreshes while the target is idle (all new samples off-CPU)  # a live model that only grows a little is redrawn at least this often
 GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
 LAYOUT_KEY = "layout/state"
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4  # 4: Stack chart and Sandwich panes (a layout saved without them is not restored)
 
 
 def pane_classes() -> list[type[Pane]]:
@@ -157,9 +157,11 @@ class SessionView(QMainWindow):
             self.docks[pane.objectName()] = dock
         self._shown_once = False
         self._maximised: QByteArray | None = None  # the layout to restore while one pane fills the view
-        self.default_layout()
-        self._default_state = self.saveState(LAYOUT_VERSION)
-        self._restored = self.restore_layout()
+        # a saved layout is restored onto docks that were only added, never tabified: restoring
+        # over the default layout left its tab bars on screen, over the view filter's toolbar
+        self._restored = self._restore_saved_layout()
+        if not self._restored:
+            self.default_layout()
         if self._deterministic():
             timeline = self.pane("timeline")
             if timeline is not None:  # call statistics have no time axis: give the room to the rest
@@ -464,6 +466,20 @@ class SessionView(QMainWindow):
         if self._deterministic():
             return  # its layout hides the timeline; keep the user's layout for sampled profiles
         QSettings().setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
+
+    def _restore_saved_layout(self) -> bool:
+        """Put every dock in the window untabbed, then apply the saved layout; False if there is none."""
+        state = QSettings().value(LAYOUT_KEY)
+        if not (isinstance(state, QByteArray | bytes) and state):
+            return False
+        for each in self.docks.values():
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, each)
+        if self.restore_layout():
+            self._size_plan = (None, None, None, None)
+            return True
+        for each in self.docks.values():
+            self.removeDockWidget(each)
+        return False
 
     def restore_layout(self) -> bool:
         state = QSettings().value(LAYOUT_KEY)

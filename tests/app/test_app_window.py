@@ -493,3 +493,20 @@ def test_nothing_is_cut_off_in_a_laptop_sized_window(qtbot, window, tmp_path):
     assert {"Clear selection", "Compare…", "Reset zoom"} <= names
     assert view.replay_bar is not None and view.replay_bar.isVisible()
     assert window.statusBar().isVisible() and window.statusBar().geometry().bottom() <= inside.bottom()
+
+
+def test_a_restored_layout_leaves_no_stray_tab_bar_over_the_toolbar(qtbot, window, tmp_path):
+    """Restoring the saved layout over the default one left that one's tab bars at the top left,
+    on top of the Threads box."""
+    from PySide6.QtWidgets import QApplication, QTabBar
+
+    first = window.open_profile(server_profile())
+    QApplication.processEvents()
+    first.save_layout()
+    view = window.open_profile(server_profile())
+    for _ in range(5):
+        QApplication.processEvents()
+    assert view._restored
+    bar = view.filter_bar.geometry()
+    stray = [tb for tb in view.findChildren(QTabBar) if tb.isVisible() and tb.geometry().intersects(bar)]
+    assert stray == [], [(tb.geometry(), [tb.tabText(i) for i in range(tb.count())]) for tb in stray]
