@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyrometer.core.analysis.calltree import CallTree, call_tree, inverted_tree
-from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.analysis.transforms import Transform
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import SAMPLE_DTYPES, Profile
@@ -73,5 +73,7 @@ def sandwich(profile: Profile, func: int, sel: Selection | None = None) -> Sandw
     callees = call_tree(profile, sel, Transform(focus_function=int(func)))
     callers = profile.cached(("sandwich_callers", int(func)), lambda: _callers_profile(profile, func))
     inverted = inverted_tree(callers, sel)
-    whole = call_tree(profile, sel)
-    return Sandwich(int(func), inverted, callees, float(whole.total))
+    rows = sample_indices(profile, sel)
+    keep = profile.samples["stack"][rows] >= 0  # as the call tree's total: samples with a stack
+    whole = float(profile.samples["weight"][rows][keep].astype(np.float64).sum())
+    return Sandwich(int(func), inverted, callees, whole)
