@@ -35,6 +35,7 @@ class Document(QObject):
     stateChanged = Signal(str)  # live state text: "running", "ended, exit status 0", ...
     paneRequested = Signal(str)  # a pane asks the view to show another pane, by id ("source")
     timeRequested = Signal(float, float)  # "show this time span" (t0, t1): the timeline moves its view
+    timeViewChanged = Signal(object)  # (t0, t1) the views of time show (timeline, stack chart zoom/pan together)
     baselineChanged = Signal()  # the comparison baseline was set, replaced or cleared
     baselineFailed = Signal(str)  # a baseline file could not be read: the message for the user
     openRequested = Signal(str)  # "open this recording" (e.g. a run of the history): the window opens a tab
@@ -61,6 +62,7 @@ class Document(QObject):
         self.name: str | None = None  # short tab title (live sessions: the script name)
         self.playing = False  # a replay is advancing the playhead
         self.on_cpu_only = False  # show only samples where the thread was running
+        self.time_view: tuple[float, float] | None = None  # the time span the views of time show (None: all)
         self.baseline: Profile | None = None  # the "before" this profile is compared with
         self.baseline_name = ""
         self.baseline_path: Path | None = None
@@ -183,6 +185,17 @@ class Document(QObject):
     def request_time(self, t0: float, t1: float) -> None:
         """Ask the views of time (the timeline) to bring [t0, t1] into view; the range is unchanged."""
         self.timeRequested.emit(float(t0), float(t1))
+
+    def set_time_view(self, t0: float, t1: float) -> None:
+        """A view of time zoomed or panned to [t0, t1]: the others follow (no refresh: nothing shown changes)."""
+        new = (float(min(t0, t1)), float(max(t0, t1)))
+        old = self.time_view
+        if old is not None:
+            tol = 1e-9 * max(1.0, abs(new[1] - new[0]))
+            if abs(old[0] - new[0]) <= tol and abs(old[1] - new[1]) <= tol:
+                return
+        self.time_view = new
+        self.timeViewChanged.emit(new)
 
     # ------------------------------------------------------------ comparison baseline
     def set_baseline(self, profile: Profile | None, name: str = "", path: str | Path | None = None) -> None:

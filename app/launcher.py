@@ -2,7 +2,7 @@
 
 Qt is imported only inside the handlers, so `pyrometer --help` and headless
 commands never pay for it. `--screenshot PNG` renders the main window
-(≥ 1440×900) once everything is loaded — or after `--screenshot-after`
+(1440×900, or `--screenshot-size WxH`) once everything is loaded — or after `--screenshot-after`
 seconds of a live session — saves it and exits (`--screenshot-pane PANE`:
 only that pane, by id or title, shown alone); it uses the offscreen
 platform when no display is set, so it works on a headless machine.
@@ -51,7 +51,8 @@ def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
     win = MainWindow()
     if getattr(args, "screenshot", None):
         win.quiet_errors = True
-    win.resize(*SCREENSHOT_SIZE)
+    if getattr(args, "screenshot", None):
+        win.resize(*screenshot_size(args))
     win.show()
     return app, win
 
@@ -71,12 +72,17 @@ def _end_with_last_window(app: Any) -> None:
     app._pyrometer_ends_with_window = True
 
 
-def take_screenshot(win: MainWindow, path: str, pane: str | None = None) -> bool:
-    """Refresh every visible pane, render the window (or one pane) to PNG; True if written."""
+def screenshot_size(args: argparse.Namespace) -> tuple[int, int]:
+    """--screenshot-size WxH, or the default size of README shots."""
+    return getattr(args, "screenshot_size", None) or SCREENSHOT_SIZE
+
+
+def take_screenshot(win: MainWindow, path: str, pane: str | None = None, size: tuple[int, int] | None = None) -> bool:
+    """Refresh every visible pane, render the window (or one pane) to PNG at `size`; True if written."""
     from PySide6.QtWidgets import QApplication
 
-    if win.width() < SCREENSHOT_SIZE[0] or win.height() < SCREENSHOT_SIZE[1]:
-        win.resize(max(win.width(), SCREENSHOT_SIZE[0]), max(win.height(), SCREENSHOT_SIZE[1]))
+    if size is not None and (win.width(), win.height()) != size:
+        win.resize(*size)
     for _ in range(3):
         QApplication.processEvents()
     if pane:
@@ -131,7 +137,7 @@ def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool, base
         return
 
     def shoot() -> None:
-        ok = take_screenshot(win, path, getattr(args, "screenshot_pane", None))
+        ok = take_screenshot(win, path, getattr(args, "screenshot_pane", None), screenshot_size(args))
         win.close()
         QApplication.exit(0 if ok else 1)
 

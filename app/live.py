@@ -151,7 +151,10 @@ class LiveSession(QObject):
         parent: QObject | None = None,
     ) -> LiveSession:
         self = cls(options or {}, f"PID {pid}", save_path, parent)
-        self.doc.name = f"PID {pid}"
+        from pyrometer.core.capture.attach import program_name
+
+        name = program_name(pid)
+        self.doc.name = f"{name} (PID {pid})" if name else f"PID {pid}"
         self.attached = True
         self.pid = int(pid)
         return self
@@ -340,11 +343,14 @@ class LiveSession(QObject):
             return
         end = self.doc.profile.end or self.feed.end_info or {}
         state = self._final_state(end)
+        self.collector.close()  # the stream is over: release the socket and threads; the file stays
+        # what the receiver handed over while it closed is in the file: the model gets it too,
+        # now, not after a wake that a paced growth refresh would show seconds later
+        self.feed.apply(self.doc.profile, None)
         self.doc.profile.finish()
         self._add_to_history(state)
         self.doc.model_grew()
-        self.collector.close()  # the stream is over: release the socket and threads; the file stays
-        self._set_state(state)
+        self._set_state(state)  # the view does its last refresh on this state
         self.ended.emit(end)
         if self._duration_timer is not None:
             self._duration_timer.stop()

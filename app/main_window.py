@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,11 +40,32 @@ SHORTCUTS = (
     ("Esc", "Reset zoom (flame graph) / clear the range (timeline)"),
     ("Ctrl+W", "Close the current tab"),
     ("Ctrl+Q", "Quit"),
+    ("Ctrl+M", "Maximise the focused pane / restore the layout (also: double-click a pane's title bar)"),
+)
+MOUSE = (  # what the graphs do with the mouse (F1 lists them with the keys)
+    ("Wheel", "Zoom in time around the pointer (flame graph, timeline, stack chart)"),
+    ("Shift+wheel", "Scroll rows (deep stacks) or lanes (many threads)"),
+    ("Double-click", "Zoom to a frame (flame graph, stack chart) or a task or stall (timeline)"),
+    ("Drag", "Pan (flame graph, stack chart); select a time range (timeline)"),
+    ("Shift+drag", "Pan the timeline"),
+    ("Click", "Select a function in every pane; right-click for focus, merge, collapse"),
 )
 OPEN_FILTER = (
     "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
     "*.callgrind *.collapsed *.folded *.txt *.gz *.pb *.pprof *.cpuprofile *.austin *.mojo);;All files (*)"
 )
+
+
+PREFERRED_SIZE = (1440, 900)  # the first window on a large screen; smaller screens get their available area
+
+
+def first_size(available: QSize | None) -> tuple[int, int]:
+    """The first window size: PREFERRED_SIZE, shrunk to the screen's available area (minus the frame)."""
+    w, h = PREFERRED_SIZE
+    if available is None or available.isEmpty():
+        return w, h
+    frame_w, frame_h = 16, 40  # window decorations are outside the size we set
+    return min(w, available.width() - frame_w), min(h, available.height() - frame_h)
 
 
 class MainWindow(QMainWindow):
@@ -55,7 +76,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Pyrometer")
         self.setAcceptDrops(True)
-        self.resize(1440, 900)
+        self.resize(*first_size(self.screen().availableGeometry().size() if self.screen() else None))
         self.loaders: list[FileLoader] = []
         self.live_sessions: list[LiveSession] = []
         self.errors: list[str] = []  # every error shown to the user (tests read it)
@@ -124,8 +145,13 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action(s, "&Stop (end the program)", self.stop_live)
         self.detach_action = self._action(s, "&Detach (let it run)", self.detach_live)
 
+        self.maximise_action = QAction("Maximise pane / restore", self)
+        self.maximise_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.maximise_action.triggered.connect(self.toggle_maximised)
+        self.addAction(self.maximise_action)  # works with the View menu closed, too
+
         h = mb.addMenu("&Help")
-        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
+        self._action(h, "&Keyboard and mouse", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
         self._action(h, "&About Pyrometer", self.show_about)
 
     def _fill_recent(self) -> None:
@@ -146,6 +172,7 @@ class MainWindow(QMainWindow):
             for pane in view.panes:
                 m.addAction(view.docks[pane.objectName()].toggleViewAction())
             m.addSeparator()
+            self._action(m, "&Maximise pane / restore", view.toggle_maximised)
             self._action(m, "&Reset layout", view.reset_layout)
         m.addSeparator()
         theme_menu = m.addMenu("&Theme")
@@ -495,6 +522,11 @@ class MainWindow(QMainWindow):
         self.status_label.setText(live.status_text())
 
     # ------------------------------------------------------------ misc
+    def toggle_maximised(self) -> None:
+        view = self.current_view()
+        if view is not None:
+            view.toggle_maximised()
+
     def toggle_play(self) -> None:
         view = self.current_view()
         if view is not None and view.replay_bar is not None:
@@ -516,8 +548,11 @@ class MainWindow(QMainWindow):
             p.focus_search()
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+        def rows(pairs: tuple[tuple[str, str], ...]) -> str:
+            return "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in pairs)
+
+        text = f"<h4>Keys</h4><table>{rows(SHORTCUTS)}</table><h4>Mouse</h4><table>{rows(MOUSE)}</table>"
+        QMessageBox.information(self, "Keyboard and mouse", text)
 
     def show_about(self) -> None:
         from pyrometer._version import __version__

@@ -12,10 +12,11 @@ import importlib
 import time
 import traceback
 from collections.abc import Iterator
+from html import escape as esc
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
 PANE_MODULES: tuple[tuple[str, str], ...] = (
     ("pyrometer.app.panes.functions", "FunctionsPane"),
     ("pyrometer.app.panes.call_tree", "CallTreePane"),
+    ("pyrometer.app.panes.sandwich", "SandwichPane"),
     ("pyrometer.app.panes.flame", "FlamePane"),
     ("pyrometer.app.panes.timeline", "TimelinePane"),
+    ("pyrometer.app.panes.stack_chart", "StackChartPane"),
     ("pyrometer.app.panes.event_loop", "EventLoopPane"),
     ("pyrometer.app.panes.tasks", "TasksPane"),
     ("pyrometer.app.panes.source", "SourcePane"),
@@ -53,12 +56,14 @@ REFRESH_ORDER = {"flame_graph": 0, "functions": 1, "call_tree": 2}  # pane ids: 
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 STEP_YIELD_MAX_MS = 16  # between two panes of a tick the GUI thread is left free this long at most
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
-BOTTOM_SHARE = 0.22
+TIMELINE_SHARE_NO_LOOP = 0.16  # thread lanes only (no lag curve, stalls or tasks)
+BOTTOM_SHARE_NO_LOOP = 0.36  # the Stack chart in front: stacks need rows
+BOTTOM_SHARE = 0.24
 MAX_GROWTH_INTERVAL_S = 1.0
 IDLE_INTERVAL_S = 2.0  # growth-only refreshes while the target is idle (all new samples off-CPU)  # a live model that only grows a little is redrawn at least this often
 GROWTH_PACE_S = 0.05  # growth-only refresh interval = this / fraction grown (10% new -> 0.5 s)
 LAYOUT_KEY = "layout/state"
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4  # 4: Stack chart and Sandwich panes (a layout saved without them is not restored)
 
 
 def pane_classes() -> list[type[Pane]]:
@@ -147,13 +152,17 @@ class SessionView(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
             name = pane.objectName()
+            dock.installEventFilter(self)  # double-click on the title bar: maximise / restore
             dock.visibilityChanged.connect(lambda visible, n=name: self._on_dock_visibility(n, visible))
             self.panes.append(pane)
             self.docks[pane.objectName()] = dock
         self._shown_once = False
-        self.default_layout()
-        self._default_state = self.saveState(LAYOUT_VERSION)
-        self._restored = self.restore_layout()
+        self._maximised: QByteArray | None = None  # the layout to restore while one pane fills the view
+        # a saved layout is restored onto docks that were only added, never tabified: restoring
+        # over the default layout left its tab bars on screen, over the view filter's toolbar
+        self._restored = self._restore_saved_layout()
+        if not self._restored:
+            self.default_layout()
         if self._timeless():
             timeline = self.pane("timeline")
             if timeline is not None:  # no time axis (call statistics, collapsed stacks): give the room to the rest
@@ -225,28 +234,43 @@ class SessionView(QMainWindow):
         bar.addSeparator()
         stop_action = bar.addWidget(stop)
         detach_action = bar.addWidget(detach)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        # a row of its own above the view filter: with a range and a transform shown, one shared
+        # row pushed Stop and Detach behind the » overflow button
+        self.insertToolBar(self.filter_bar, bar)
         self.insertToolBarBreak(self.filter_bar)
         self.live_bar = bar
+        self.stop_button, self.detach_button = stop, detach
         self.live_state_label = state
+        self._ended = False
 
         def update(now: LiveState) -> None:
             running = now.running
             stop_action.setVisible(running and not session.attached)
             detach_action.setVisible(running)
             if running:
-                state.setText(f"<b>● Live</b> — {now.text()} · recording to a temporary file (File › Save recording keeps it)")
+                if session.keep_path is not None:
+                    state.setText(f"<b>● Live</b> — {now.text()} · recording to {esc(str(session.keep_path))}")
+                else:
+                    state.setText(f"<b>● Live</b> — {now.text()} · recording to a temporary file (File › Save recording keeps it)")
             elif now.phase is Phase.FAILED:
                 state.setText("<b>Profiling failed</b> — see the message in the status bar")
             else:
                 head, detail = now.headline()
                 if now.phase is Phase.DETACHED and session.attached:
                     detail = "the program keeps running"
-                state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
-                              "File › Save recording writes it to a .pyro file.")
+                if session.keep_path is not None:  # `run --save`: it is already written there
+                    state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is saved in "
+                                  f"{esc(str(session.keep_path))}.")
+                else:
+                    state.setText(f"<b>■ {head}</b> ({detail}). Everything recorded is kept; "
+                                  "File › Save recording writes it to a .pyro file.")
                 win = self.window()
                 if isinstance(win, QMainWindow) and win is not self:
                     win.statusBar().showMessage(f"{self.doc.title}: {now.text()}", 15000)
+                if not self._ended:  # the last refresh: every pane shows the final counts now
+                    self._ended = True
+                    self.doc.touch()
+                    self.refresh_visible()
 
         session.stateChanged.connect(update)
         update(session.state)
@@ -317,11 +341,14 @@ class SessionView(QMainWindow):
         functions = put("functions", left)
         flame = put("flame_graph", right)
         call_tree = put("call_tree", left)
-        if functions is not None and call_tree is not None:
-            self.tabifyDockWidget(functions, call_tree)
+        sandwich = put("sandwich", left)
+        for tab in (call_tree, sandwich):
+            if functions is not None and tab is not None:
+                self.tabifyDockWidget(functions, tab)
+        if functions is not None:
             functions.raise_()
         first_bottom: QDockWidget | None = None
-        for name in ("event_loop", "tasks", "source", "session", "console"):
+        for name in ("event_loop", "stack_chart", "tasks", "source", "session", "console"):
             d = dock(name)
             if d is None:
                 continue
@@ -341,18 +368,25 @@ class SessionView(QMainWindow):
                     self.tabifyDockWidget(first_bottom, d)
                 d.show()
         front = first_bottom
-        p = self.doc.profile
-        if not self.doc.is_live and not len(p.lag) and not p.blocking and dock("source") is not None:
-            front = dock("source")  # no event loop in this profile: show the hottest function's source
+        if not self.has_event_loop():
+            # no event loop in this profile: its pane would be empty; show stacks over time, or the source
+            front = dock("stack_chart") or dock("source") or front
         if front is not None:
             front.raise_()
         self._size_plan = (timeline, functions, flame, front)
         self._apply_sizes()
 
+    def has_event_loop(self) -> bool:
+        """A live session (it may start one), or a profile with lag probes, stalls or tasks."""
+        p = self.doc.profile
+        return self.doc.is_live or bool(len(p.lag)) or bool(p.blocking) or bool(p.tasks)
+
     def _apply_sizes(self) -> None:
         """Default dock sizes (only meaningful once the view has its real geometry)."""
         timeline, functions, flame, bottom = self._size_plan
-        w, h = max(self.width(), 1200), max(self.height(), 700)
+        if bottom is not None:
+            bottom.raise_()  # a tab raised before the window was shown stays behind the first one
+        w, h = max(self.width(), 600), max(self.height(), 400)
         sides = [d for d in (functions, flame) if d is not None]
         if len(sides) == 2:
             self.resizeDocks(sides, [int(w * 0.42), int(w * 0.58)], Qt.Orientation.Horizontal)
@@ -361,9 +395,13 @@ class SessionView(QMainWindow):
                 self.resizeDocks([flame or functions or bottom], [int(h * (1 - BOTTOM_SHARE))], Qt.Orientation.Vertical)
             return
         rows = [d for d in (timeline, functions or flame, bottom) if d is not None and not d.isHidden()]
-        want = {id(timeline): int(h * TIMELINE_SHARE), id(bottom): int(h * BOTTOM_SHARE)}
+        # without an event loop the timeline is thread lanes only: it needs less height
+        loop = self.has_event_loop()
+        timeline_share = TIMELINE_SHARE if loop else TIMELINE_SHARE_NO_LOOP
+        bottom_share = BOTTOM_SHARE if loop else BOTTOM_SHARE_NO_LOOP
+        want = {id(timeline): int(h * timeline_share), id(bottom): int(h * bottom_share)}
         if len(rows) >= 2:
-            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - TIMELINE_SHARE - BOTTOM_SHARE))) for d in rows], Qt.Orientation.Vertical)
+            self.resizeDocks(rows, [want.get(id(d), int(h * (1 - timeline_share - bottom_share))) for d in rows], Qt.Orientation.Vertical)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -372,7 +410,51 @@ class SessionView(QMainWindow):
             if not self._restored:
                 QTimer.singleShot(0, self._apply_sizes)
 
+    # ------------------------------------------------------------ maximise
+    @property
+    def maximised(self) -> Pane | None:
+        """The pane that fills the view, or None."""
+        if self._maximised is None:
+            return None
+        return next((p for p in self.panes if not self.docks[p.objectName()].isHidden()), None)
+
+    def toggle_maximised(self, pane: Pane | None = None) -> None:
+        """Let one pane fill the view (the focused one by default), or put the layout back."""
+        if self._maximised is not None:
+            state, self._maximised = self._maximised, None
+            self.restoreState(state, LAYOUT_VERSION)
+            self.schedule_refresh()
+            return
+        pane = pane or self.current_pane() or self._pane_under_pointer()
+        if pane is None:
+            return
+        self._maximised = self.saveState(LAYOUT_VERSION)
+        target = self.docks[pane.objectName()]
+        target.setFloating(False)
+        for d in self.docks.values():
+            d.setVisible(d is target)
+        target.raise_()
+        self.schedule_refresh()
+
+    def _pane_under_pointer(self) -> Pane | None:
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QApplication
+
+        w = QApplication.widgetAt(QCursor.pos())
+        while w is not None and not isinstance(w, Pane):
+            w = w.parentWidget()
+        return w if isinstance(w, Pane) and w in self.panes else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonDblClick and isinstance(watched, QDockWidget):
+            inner = watched.widget()
+            if isinstance(inner, Pane) and isinstance(event, QMouseEvent) and event.position().y() < inner.geometry().top():
+                self.toggle_maximised(inner)  # the title bar (Qt would float the dock instead)
+                return True
+        return super().eventFilter(watched, event)
+
     def reset_layout(self) -> None:
+        self._maximised = None
         self.default_layout()
         self.schedule_refresh()
 
@@ -381,9 +463,25 @@ class SessionView(QMainWindow):
         return bool(self.doc.profile.meta.get("deterministic")) or not self.doc.profile.has_time
 
     def save_layout(self) -> None:
+        if self._maximised is not None:
+            self.toggle_maximised()  # keep the layout, not one pane alone
         if self._timeless():
             return  # its layout hides the timeline; keep the user's layout for sampled profiles
         QSettings().setValue(LAYOUT_KEY, self.saveState(LAYOUT_VERSION))
+
+    def _restore_saved_layout(self) -> bool:
+        """Put every dock in the window untabbed, then apply the saved layout; False if there is none."""
+        state = QSettings().value(LAYOUT_KEY)
+        if not (isinstance(state, QByteArray | bytes) and state):
+            return False
+        for each in self.docks.values():
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, each)
+        if self.restore_layout():
+            self._size_plan = (None, None, None, None)
+            return True
+        for each in self.docks.values():
+            self.removeDockWidget(each)
+        return False
 
     def restore_layout(self) -> bool:
         state = QSettings().value(LAYOUT_KEY)

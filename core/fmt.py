@@ -14,6 +14,10 @@ def seconds(value: float | None) -> str:
     v = abs(value)
     if v == 0:
         return "0"
+    if v < 1e-6:
+        return f"{value * 1e9:.0f} ns"
+    if v < 1e-5:  # 0.28 µs per call is not "0 µs": two significant digits below 10 µs
+        return f"{value * 1e6:.2g} µs"
     if v < 1e-3:
         return f"{value * 1e6:.0f} µs"
     if v < 1:
@@ -49,6 +53,11 @@ def count(n: int | float) -> str:
     if n is None or (isinstance(n, float) and not math.isfinite(n)) or n < 0:
         return "–"
     return f"{int(n):,}"
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 thread", "3 threads", "1,204 tasks": a count with its noun in the right number."""
+    return f"{int(n):,} {noun if int(n) == 1 else (nouns or noun + 's')}"
 
 
 def clock(t: float | None) -> str:

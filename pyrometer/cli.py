@@ -48,10 +48,34 @@ def _add_history_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default=None, metavar="NAME", help="the program's name in the run history (default: the script's path or -m MODULE)")
 
 
+def _size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 200 or int(h) < 150:
+        raise argparse.ArgumentTypeError(f"not a size WxH of at least 200x150 (e.g. 1366x768): {text!r}")
+    return int(w), int(h)
+
+
 def _add_screenshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--screenshot", default=None, metavar="PNG", help="save the main window to PNG once loaded, then exit")
     p.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="wait this long in a live session before the screenshot")
+    p.add_argument("--screenshot-size", type=_size, default=None, metavar="WxH", help="render the window at this size (default 1440x900), e.g. 1366x768")
     p.add_argument("--screenshot-pane", default=None, metavar="PANE", help="capture only this pane, by id or title (e.g. flame_graph or 'Flame graph'), shown alone in the window")
+
+
+_FORMATS_EPILOG = "\0formats"  # replaced by the registry's writers, only when help is printed
+
+
+class _ConvertHelp(argparse.RawDescriptionHelpFormatter):
+    """`convert --help` lists the names `--to` accepts, read from the format registry when
+    the help is shown (building the parser for any command imports no format module)."""
+
+    def add_text(self, text: str | None) -> None:
+        if text == _FORMATS_EPILOG:
+            from pyrometer.core.formats.registry import exporters
+
+            rows = [f"  {ex.name:<16} {ex.description} ({', '.join(ex.extensions)})" for ex in exporters()]
+            text = "formats for --to:\n" + "\n".join(rows)
+        super().add_text(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,10 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
     p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to show (e.g. cpu, alloc_space; default wall or cpu time)")
 
-    p = sub.add_parser("convert", help="convert a profile to another format")
+    p = sub.add_parser("convert", help="convert a profile to another format", epilog=_FORMATS_EPILOG, formatter_class=_ConvertHelp)
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format (default: from OUT's extension)")
+    p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format, one of the names below (default: from OUTPUT's extension)")
     p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to convert (default wall or cpu time)")
 
     p = sub.add_parser("diff", help="compare two profiles per function")

@@ -91,9 +91,14 @@ class CallTreePane(Pane):
         split.addWidget(self.view)
         split.addWidget(cc)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 2)
         split.setCollapsible(0, False)
-        split.setSizes([720, 280])  # proportions: the tree gets the room, callers/callees a strip
+        split.setCollapsible(1, False)
+        # callers and callees keep room for a header and three rows (at a laptop's default size they had none)
+        rows = self.callers_view.verticalHeader().defaultSectionSize()
+        cc.setMinimumHeight(self.cc_label.sizeHint().height() + self.callers_view.horizontalHeader().sizeHint().height() + 3 * rows + 8)
+        split.setSizes([600, 400])  # proportions: the tree gets the room, callers/callees a good strip
+        self.split = split
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)

@@ -237,7 +237,7 @@ class ComparePane(FunctionTablePane):
             self.count_label.setText("")
             return
         shown, matching = self.model.rowCount(), self.model.total_matching()
-        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else fmt.plural(matching, "function"))
         d = self.diff
         self.count_label.setToolTip(
             f"{d.matched:,} functions in both runs, {d.only_base:,} only in the baseline, {d.only_new:,} only in this run"

@@ -89,6 +89,43 @@ class _SortItem(QtWidgets.QTableWidgetItem):
         return self.text().lower() < other.text().lower()
 
 
+class _HeadAndTailLabel(QtWidgets.QLabel):
+    """"<b>Blocked 600 ms</b> at 0:07.400 — callback": the head always shows; a long callback is
+    elided to the width given (the whole line was cut off, and it widened the pane), in full as the tooltip."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self._parts = ("", text, "")
+        self._layout_text()
+
+    def set_parts(self, bold: str, plain: str, tail: str) -> None:
+        self._parts = (bold, plain, tail)
+        self.setToolTip(tail)
+        self._layout_text()
+
+    def plain_text(self) -> str:
+        bold, plain, tail = self._parts
+        return bold + plain + (f" — {tail}" if tail else "")
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._layout_text()
+
+    def _layout_text(self) -> None:
+        bold, plain, tail = self._parts
+        head = f"<b>{html.escape(bold)}</b>{html.escape(plain)}" if bold else html.escape(plain)
+        if tail:
+            bold_font = QtGui.QFont(self.font())
+            bold_font.setBold(True)
+            used = QtGui.QFontMetrics(bold_font).horizontalAdvance(bold) + self.fontMetrics().horizontalAdvance(plain + " — ")
+            room = max(0, self.width() - used - 4)
+            shown = self.fontMetrics().elidedText(tail, QtCore.Qt.TextElideMode.ElideRight, room)
+            head += f" — {html.escape(shown)}" if shown else ""
+        self.setText(head)
+
+
 class EventLoopPane(Pane):
     """Loop lag (plot, p50/p95/p99/max, histogram) and blocking events with their stacks."""
 
@@ -213,7 +250,7 @@ class EventLoopPane(Pane):
         self.stack_list = QtWidgets.QListWidget()
         self.stack_list.setToolTip("Stack that blocked the loop, innermost frame first")
         self.stack_list.setUniformItemSizes(True)
-        self.stack_title = QtWidgets.QLabel("Select a blocking event to see its stack")
+        self.stack_title = _HeadAndTailLabel("Select a blocking event to see its stack")
         stack_box = QtWidgets.QWidget()
         sl = QtWidgets.QVBoxLayout(stack_box)
         sl.setContentsMargins(0, 0, 0, 0)
@@ -408,7 +445,7 @@ class EventLoopPane(Pane):
             numbers = f"{n} probe{'s' if n > 1 else ''}, max {_lag_html(float(values.max()))}"
         else:
             p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
-            numbers = f"{n:,} probes · p50 {_lag_html(p50)} · p95 {_lag_html(p95)} · p99 {_lag_html(p99)} · max {_lag_html(float(values.max()))}"
+            numbers = f"{fmt.plural(n, 'probe')} · p50 {_lag_html(p50)} · p95 {_lag_html(p95)} · p99 {_lag_html(p99)} · max {_lag_html(float(values.max()))}"
         blocking = f" · {len(in_range)} blocking" if in_range else ""
         self.range_label.setText(
             f"<span style='color:{RANGE_COLOR}'><b>Range:</b> {html.escape(what)}</span> — {numbers}{blocking}"
@@ -542,16 +579,13 @@ class EventLoopPane(Pane):
         ev = self.selected_event()
         self.stack_list.clear()
         if ev is None:
-            self.stack_title.setText("Select a blocking event to see its stack")
+            self.stack_title.set_parts("", "Select a blocking event to see its stack", "")
             self._paint_markers()
             return
         profile = self.doc.profile
         labels = stack_labels(profile, ev.stack)  # full paths, innermost first: the tooltips
         frames = list(reversed(profile.stack_frames(ev.stack))) if labels else []
-        self.stack_title.setText(
-            f"<b>Blocked {fmt.seconds(ev.duration)}</b> at {fmt.clock(ev.start)}"
-            + (f" — {html.escape(ev.callback)}" if ev.callback.strip() else "")
-        )
+        self.stack_title.set_parts(f"Blocked {fmt.seconds(ev.duration)}", f" at {fmt.clock(ev.start)}", ev.callback.strip())
         if not labels:
             self.stack_list.addItem("(no Python stack recorded)")
         for i, (frame, text) in enumerate(zip(frames, labels, strict=True)):

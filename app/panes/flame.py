@@ -86,7 +86,10 @@ class FlamePane(Pane):
         self.search_edit.setPlaceholderText("Search functions or files…  (Ctrl+F)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self._apply_search)
+        # wide enough to read what is typed (it was squeezed to ~100 px by the buttons beside it)
+        self.search_edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("Search functions or files…") + 30)
         self.match_label = QtWidgets.QLabel("")
+        self.match_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.color_combo = QtWidgets.QComboBox()
         self.color_combo.addItem("Colour: package", COLOR_PACKAGE)
         self.color_combo.addItem("Colour: self-time heat", COLOR_HEAT)
@@ -128,6 +131,9 @@ class FlamePane(Pane):
         self.crumbs.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.crumbs.linkActivated.connect(self._crumb_clicked)
         self.crumbs.setToolTip("Zoom path: click a frame to zoom back out to it")
+        # a long zoom path must not widen the pane (the dock grew, squeezed Functions and stayed wide):
+        # the label takes the width it is given and elides by clipping
+        self.crumbs.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.legend = QtWidgets.QLabel()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         info = QtWidgets.QHBoxLayout()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,11 +23,15 @@ from pyrometer.app.panes.function_model import (
     COL_PER_CALL,
     COL_SAMPLES,
     COL_SELF,
+    COL_TOTAL,
     TRACE_COLUMNS,
     FunctionTableModel,
 )
 from pyrometer.app.panes.table_pane import FunctionTablePane
+from pyrometer.core import fmt
 from pyrometer.core.analysis.functions import function_table
+
+HOLD_S = 2.0  # live growth waits this long after the pointer last moved on the rows
 
 
 class FunctionsPane(FunctionTablePane):
@@ -53,7 +60,7 @@ class FunctionsPane(FunctionTablePane):
         header = self.view.horizontalHeader()
         header.resizeSection(COL_FUNCTION, 210)
         for col in range(1, COL_LOCATION):
-            header.resizeSection(col, 70)
+            header.resizeSection(col, self._column_width(col))
         self.view.setToolTip("Double-click a function to see its source")
 
         bar = QHBoxLayout()
@@ -67,18 +74,72 @@ class FunctionsPane(FunctionTablePane):
         lay.addLayout(bar)
         lay.addWidget(self.view, 1)
         self._auto_selected = False
+        self._view_key: object = None  # (transform, on-CPU, threads) of the last refresh
+        self._held = False  # live refreshes wait while the pointer is on the rows
+        self._clock = time.monotonic  # injectable: tests move time on
+        self._pointer_moved = -HOLD_S  # when the pointer last moved on the rows
+        self.view.setMouseTracking(True)  # moves without a button reach the viewport
+        self.view.viewport().installEventFilter(self)
+
+    def _column_width(self, col: int) -> int:
+        """Wide enough for the longest text the column shows ("88 min 88.8 s" was cut to "4 min 4...")."""
+        widest = {COL_SELF: "88 min 88.8 s", COL_TOTAL: "88 min 88.8 s", COL_PER_CALL: "888.8 ms"}.get(col, "100.0%")
+        title = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
+        fm = self.view.fontMetrics()
+        return max(fm.horizontalAdvance(widest), fm.horizontalAdvance(title) + 16) + 14
+
+    def pointer_on_rows(self) -> bool:
+        """The mouse pointer is over the table's rows (the user may be about to click one)."""
+        port = self.view.viewport()
+        return port.isVisible() and port.rect().contains(port.mapFromGlobal(QCursor.pos()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport():
+            kind = event.type()
+            if kind in (QEvent.Type.MouseMove, QEvent.Type.Enter):
+                self._pointer_moved = self._clock()
+            elif kind == QEvent.Type.Leave and self._held:
+                QTimer.singleShot(0, self._release)
+        return super().eventFilter(watched, event)
+
+    def _holding(self) -> bool:
+        """The pointer is on the rows and moved there lately (a resting pointer does not freeze the table)."""
+        return self.pointer_on_rows() and self._clock() - self._pointer_moved < HOLD_S
+
+    def _release(self) -> None:
+        """The pointer left the rows, or rested: show what live growth changed meanwhile."""
+        if self._held and not self._holding():
+            self._held = False
+            self.seen_revision = self.doc.revision
+            self.refresh()
 
     def refresh(self) -> None:
+        growth_only = self.doc.view_revision < self.seen_revision and self._view_key is not None
+        if self.doc.is_live and growth_only and self.model.rowCount() and self._holding():
+            # live growth re-sorts the rows; under the pointer the row aimed at would move
+            # before the click lands: hold this table until the pointer leaves or rests
+            if not self._held:
+                QTimer.singleShot(int(HOLD_S * 1000) + 50, self._release)
+            self._held = True
+            self.seen_revision = -1  # still stale: the window refreshes it again later
+            return
+        self._held = False
         profile = self.doc.view_profile()
         table = function_table(profile, self.doc.selection())
         scroll = self.view.verticalScrollBar().value()
+        view_key = (self.doc.transform, self.doc.on_cpu_only, self.doc.threads)
+        new_view = view_key != self._view_key  # another view of the profile: its top rows are news
+        self._view_key = view_key
         self._syncing = True
         try:
             self.model.set_table(table, profile.func_name, profile.func_file, profile.func_line, profile.unit)
             self._show_selected(self.doc.selected_function, scroll_to=False)
         finally:
             self._syncing = False
-        self.view.verticalScrollBar().setValue(scroll)
+        if new_view:
+            self._scroll_to_top_keeping_selection()
+        else:
+            self.view.verticalScrollBar().setValue(scroll)
         self._update_count()
         has_calls = bool(len(table.calls)) and bool((table.calls >= 0).any())
         self.view.setColumnHidden(COL_CALLS, not has_calls)  # sampled profiles know no call counts
@@ -95,12 +156,20 @@ class FunctionsPane(FunctionTablePane):
 
     def _update_count(self) -> None:
         shown, matching = self.model.rowCount(), self.model.total_matching()
-        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else f"{matching:,} functions")
+        self.count_label.setText(f"{shown:,} of {matching:,}" if shown < matching else fmt.plural(matching, "function"))
 
     def _on_filter(self, text: str) -> None:
         self.model.set_filter(text.strip())
-        self._show_selected(self.doc.selected_function)
+        self._show_selected(self.doc.selected_function, scroll_to=False)
+        self._scroll_to_top_keeping_selection()
         self._update_count()
+
+    def _scroll_to_top_keeping_selection(self) -> None:
+        """The rows changed wholesale (filter, transform): show the top, and the selected row if it is shown."""
+        self.view.scrollToTop()
+        row = self.model.row_of_func(self.doc.selected_function)
+        if row >= 0:
+            self.view.scrollTo(self.model.index(row, 0))
 
     def focus_search(self) -> bool:
         self.filter_edit.setFocus()

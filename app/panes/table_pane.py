@@ -9,7 +9,14 @@ actions (focus, merge, ...).
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QTableView,
+    QWidget,
+)
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, add_function_actions
@@ -25,6 +32,7 @@ class FunctionTablePane(Pane):
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(doc, parent)
         self._syncing = False  # set while we move the view's selection ourselves
+        self._own_pick = False  # set while a row picked in this table goes to the document
 
     def _build_view(self, sort_column: int) -> QTableView:
         """The table over `self.model`: sortable, one selected row, compact rows, stretched last column."""
@@ -42,6 +50,10 @@ class FunctionTablePane(Pane):
         header = view.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # a click must select the row under the pointer: Qt's auto-scroll moved a half-visible
+        # clicked row into view while the button was down, and the next tiny drag selected the
+        # row that had slid under the pointer. Keyboard moves still scroll (_on_current).
+        view.setAutoScroll(False)
         self._connect_view()
         return view
 
@@ -56,8 +68,14 @@ class FunctionTablePane(Pane):
         if self._syncing or not current.isValid():
             return
         func = self.model.func_at(current.row())
+        if QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+            self.view.scrollTo(current)  # arrow keys: follow the current row (a click leaves the rows still)
         if func >= 0:  # e.g. a function only the Compare pane's baseline has
-            self.doc.select_function(func)
+            self._own_pick = True  # the row is already where the user picked it: do not scroll
+            try:
+                self.doc.select_function(func)
+            finally:
+                self._own_pick = False
 
     def _open_source(self, index: QModelIndex) -> None:
         func = self.model.func_at(index.row())
@@ -66,6 +84,8 @@ class FunctionTablePane(Pane):
             self.doc.request_pane("source")
 
     def _show_selected(self, func: int, scroll_to: bool = True) -> None:
+        if self._own_pick:
+            return  # our own pick coming back from the document
         row = self.model.row_of_func(func)
         sel = self.view.selectionModel()
         was = self._syncing

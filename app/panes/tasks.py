@@ -341,7 +341,7 @@ class TasksPane(Pane):
         when = f" as of {fmt.clock(self.time())}" if self.time() is not None else ""
         if since is not None:
             when = f" alive from {fmt.clock(since)}" + (f" to {fmt.clock(self.time())}" if self.time() is not None else "")
-        self.summary.setText(f"{total:,} tasks{when}")
+        self.summary.setText(fmt.plural(total, "task") + when)
         self.stack.setCurrentWidget(self.view if total else self.empty)
         if self.model.set_rows(rows, children):
             if self._first:

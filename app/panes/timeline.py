@@ -182,6 +182,10 @@ class TimelinePane(Pane):
         sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         sc.activated.connect(self.clear_selection)
         doc.rangeChanged.connect(self._range_changed)
+        doc.rangeChanged.connect(self._range_cleared)
+        # zoom and pan in step with the other views of time, through the document
+        self.lane_vb.sigXRangeChanged.connect(self._publish_time_view)
+        doc.timeViewChanged.connect(self._follow_time_view)
         doc.timeRequested.connect(self.show_time)
 
     # ------------------------------------------------------------------ Pane API
@@ -240,8 +244,12 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        extra = f" · {self.lanes.hidden_tasks:,} more tasks summarised in the grey row" if self.lanes.hidden_tasks else ""
-        self.info.setText(f"{len(profile.threads)} threads · {len(events)} blocking events · {len(profile.tasks)} tasks{extra}")
+        hidden = self.lanes.hidden_tasks
+        extra = f" · {fmt.plural(hidden, 'more task')} summarised in the grey row" if hidden else ""
+        self.info.setText(
+            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
+            f"{fmt.plural(len(profile.tasks), 'task')}{extra}"
+        )
 
     # ------------------------------------------------------------------ view
     def _resized(self) -> None:
@@ -277,8 +285,24 @@ class TimelinePane(Pane):
         x0, x1 = self.lane_vb.viewRange()[0]
         return x0 <= self._duration * 0.02 and x1 >= self._duration * 0.98
 
+    def _publish_time_view(self, _vb: object = None, rng: object = None) -> None:
+        x0, x1 = self.lane_vb.viewRange()[0]
+        self.doc.set_time_view(x0, x1)
+
+    def _follow_time_view(self, span: object) -> None:
+        if not isinstance(span, tuple):
+            return
+        x0, x1 = self.lane_vb.viewRange()[0]
+        if abs(x0 - span[0]) > 1e-9 or abs(x1 - span[1]) > 1e-9:
+            self.lane_vb.setXRange(span[0], span[1], padding=0.0)
+
     def clear_selection(self) -> None:
         self.doc.set_range(None, None)
+
+    def _range_cleared(self, rng: object) -> None:
+        """Clearing the range shows the whole session again (a zoomed live view stayed zoomed)."""
+        if rng is None and self._duration > 0:
+            self.fit()
 
     def _show_region(self, t0: float, t1: float) -> None:
         for region in self.regions:

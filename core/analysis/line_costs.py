@@ -2,7 +2,11 @@
 
 `self` at a line = weight of samples whose innermost frame is that line of the
 function; `total` = weight of samples with the function on the stack at that
-line, counting only its outermost occurrence so recursion is not counted twice.
+line, each sample once per line (pprof's per-line "cum"): a frame at a line
+counts unless an outer frame of the function is at the same line, so recursion
+through a line is not counted twice, and every line's total includes its self
+(with "outermost frame only", a recursive function's leaf line showed self
+time and no total, its call line the total).
 """
 
 from __future__ import annotations
@@ -53,14 +57,15 @@ def line_costs(profile: Profile, func: int, rows: slice | np.ndarray, weights: n
     if not len(mine):
         z = np.zeros(0)
         return LineCosts(np.zeros(0, np.int32), z, z, total_all)
-    # outermost occurrence: no ancestor belongs to the same function
+    # outermost occurrence per line: no ancestor is the same function at the same line
     outer = np.ones(len(mine), bool)
     is_mine = np.zeros(n, bool)
     is_mine[mine] = True
     for k, node in enumerate(mine.tolist()):
+        line = node_line[node]
         p = int(parents[node])
         while p >= 0:
-            if is_mine[p]:
+            if is_mine[p] and node_line[p] == line:
                 outer[k] = False
                 break
             p = int(parents[p])

@@ -89,6 +89,33 @@ def _state(pid: int) -> tuple[str, int]:
     return state, tracer
 
 
+def program_name(pid: int) -> str | None:
+    """What a person calls the process: its script's or module's name from /proc/PID/cmdline
+    ("server.py", "-m http.server", "python -c"), or the executable's; None if unreadable."""
+    try:
+        raw = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+    except OSError:
+        return None
+    argv = [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+    if not argv:
+        return None
+    exe = Path(argv[0]).name
+    if not exe.startswith("python"):
+        return exe
+    args = iter(argv[1:])
+    for arg in args:
+        if arg == "-m":
+            return "-m " + next(args, "?")
+        if arg == "-c":
+            return f"{exe} -c"
+        if arg in ("-W", "-X", "--check-hash-based-pycs"):
+            next(args, None)  # an option that takes a value
+            continue
+        if not arg.startswith("-"):
+            return Path(arg).name
+    return exe
+
+
 def _alive(pid: int) -> bool:
     """True while the process exists and is not a zombie."""
     try:

@@ -421,3 +421,89 @@ def test_live_state_says_how_the_program_ended():
     assert LiveState(Phase.DETACHED, keeps_running=True).headline() == ("Detached", "the program keeps running")
     assert [LiveState.from_returncode(Phase.ENDED, c).shell_status() for c in (0, 3, -15)] == [0, 3, 143]
     assert LiveState(Phase.STOPPING).running and not LiveState(Phase.FAILED).running
+
+
+def test_the_panes_show_the_final_counts_when_the_program_ends(qtbot, window, tmp_path):
+    """Frames the receiver hands over while it closes reach the model, and every visible pane
+    is refreshed at the end (they kept stale counts until something was clicked)."""
+    import json
+
+    from pyrometer.core.agent import wire
+
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    view = window.launch([str(script), "0.5"])
+    assert view is not None, window.errors
+    session = window.live_sessions[0]
+    close = session.collector.close
+    late = {"start": 0.1, "duration": 0.2, "thread": 1, "stack": -1, "callback": "late"}
+
+    def close_while_a_frame_arrives() -> None:
+        session.feed.put([(wire.BLOCKING, json.dumps(late).encode())])
+        close()
+
+    session.collector.close = close_while_a_frame_arrives  # type: ignore[method-assign]
+    shown: list[str] = []
+    timeline = view.pane("timeline")
+    session.ended.connect(lambda _end: shown.append(timeline.info.text()))
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
+    assert [e.callback for e in view.doc.profile.blocking] == ["late"]
+    assert shown and "1 blocking event" in shown[0], shown
+
+
+def test_an_attach_tab_is_named_after_the_program(qtbot, qapp, tmp_path):
+    from pyrometer.app.live import LiveSession
+
+    script = tmp_path / "my_server.py"
+    script.write_text("import time\ntime.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-u", str(script), "--port", "1"])
+    try:
+        cmdline = Path(f"/proc/{proc.pid}/cmdline")
+        qtbot.waitUntil(lambda: str(script).encode() in cmdline.read_bytes(), timeout=10000)  # exec has happened
+        session = LiveSession.attach(proc.pid)  # not started: naming needs no debugger
+        assert session.doc.title == f"my_server.py (PID {proc.pid})"
+    finally:
+        proc.kill()
+        proc.wait()
+    modules = subprocess.Popen([sys.executable, "-m", "http.server", "--help"], stdout=subprocess.DEVNULL)
+    from pyrometer.core.capture.attach import program_name
+
+    try:
+        name = program_name(modules.pid)
+        assert name in ("-m http.server", None)  # None only if it already exited
+    finally:
+        modules.wait()
+    assert program_name(2**22 + 12345) is None  # no such process: the caller says "PID N"
+
+
+def test_after_run_save_the_banner_names_the_saved_file(qtbot, window, tmp_path):
+    from pyrometer.app.live import LiveSession
+
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    out = tmp_path / "kept.pyro"
+    session = LiveSession.launch([str(script), "0.3"], save_path=out, parent=window)
+    view = window.start_live(session)
+    assert str(out) in view.live_state_label.text()
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
+    text = view.live_state_label.text()
+    assert "Save recording" not in text and str(out) in text
+    assert read_recording(out)[0].sample_count > 0
+
+
+def test_detach_stays_on_screen_with_a_range_and_a_transform(qtbot, window, tmp_path):
+    from pyrometer.app.panes.base import merge_function
+
+    script = tmp_path / "target.py"
+    script.write_text(PROGRAM)
+    window.resize(1366, 740)
+    view = window.launch([str(script), "3"])
+    assert view is not None
+    qtbot.waitUntil(lambda: "spin_hot" in _function_names(view), timeout=15000)
+    view.doc.set_range(0.1, 0.2)
+    merge_function(view.doc, view.doc.profile.func_name.index("spin_hot"))
+    for _ in range(5):
+        qtbot.wait(20)
+    assert view.stop_button.isVisible() and not view.stop_button.visibleRegion().isEmpty()
+    assert view.detach_button.isVisibleTo(view.live_bar)
+    assert view.clear_range_button.isVisible() and view.reset_transform_button.isVisible()

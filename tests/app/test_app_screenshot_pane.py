@@ -18,12 +18,13 @@ def _png_size(path: Path) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def _shoot(tmp_path: Path, pane: str) -> subprocess.CompletedProcess[str]:
+def _shoot(tmp_path: Path, pane: str | None, *extra: str) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / "p.collapsed"
     profile.write_text(COLLAPSED)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
     cmd = [sys.executable, "-m", "pyrometer", "open", str(profile), "--screenshot", str(tmp_path / "shot.png")]
-    return subprocess.run([*cmd, "--screenshot-pane", pane], capture_output=True, text=True, env=env, timeout=120)
+    pane_args = ["--screenshot-pane", pane] if pane else []
+    return subprocess.run([*cmd, *pane_args, *extra], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_screenshot_pane_grabs_that_pane_alone_at_window_width(tmp_path: Path) -> None:
@@ -44,3 +45,14 @@ def test_screenshot_pane_takes_the_stable_id(tmp_path: Path) -> None:
     out = _shoot(tmp_path, "event_loop")  # ids stay when titles change
     assert out.returncode == 0, out.stderr
     assert _png_size(tmp_path / "shot.png")[0] >= 1400
+
+
+def test_screenshot_size_renders_the_window_at_that_size(tmp_path: Path) -> None:
+    out = _shoot(tmp_path, None, "--screenshot-size", "1366x768")  # a laptop screen
+    assert out.returncode == 0, out.stderr
+    assert _png_size(tmp_path / "shot.png") == (1366, 768)
+
+
+def test_screenshot_size_refuses_a_size_that_is_not_wxh(tmp_path: Path) -> None:
+    out = _shoot(tmp_path, None, "--screenshot-size", "big")
+    assert out.returncode == 2 and "not a size WxH" in out.stderr and "Traceback" not in out.stderr

@@ -361,7 +361,7 @@ def test_panes_have_stable_ids_for_layout_requests_and_lookup(qtbot, window):
 
     view = window.open_profile(server_profile())
     ids = [p.pane_id for p in view.panes]
-    assert ids == ["functions", "call_tree", "flame_graph", "timeline", "event_loop", "tasks", "source", "session", "console", "compare", "history"]
+    assert ids == ["functions", "call_tree", "sandwich", "flame_graph", "timeline", "stack_chart", "event_loop", "tasks", "source", "session", "console", "compare", "history"]
     assert [cls.pane_id for cls in pane_classes()] == ids
     for pane in view.panes:
         # the names layouts were saved under before panes had ids (then derived from the title)
@@ -460,3 +460,135 @@ def test_a_trace_recording_fills_the_window_and_shows_exact_columns(qtbot, windo
     tree.refresh()
     assert not tree.callers_view.isColumnHidden(4)
     assert tree.callers_model.data(tree.callers_model.index(0, 4)) == "140,000"
+
+
+def test_the_first_window_fits_the_screens_available_area() -> None:
+    from PySide6.QtCore import QSize
+
+    from pyrometer.app.main_window import PREFERRED_SIZE, first_size
+
+    w, h = first_size(QSize(1366, 740))  # a 1366x768 laptop less its panel
+    assert w <= 1366 and h <= 740 and w >= 1300 and h >= 680
+    assert first_size(QSize(2560, 1400)) == PREFERRED_SIZE  # a big screen: not a huge window
+
+
+def test_a_new_window_is_no_larger_than_its_screen(qtbot, qapp, settings_dir):
+    application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    avail = win.screen().availableGeometry()
+    assert win.width() <= avail.width() and win.height() <= avail.height()
+
+
+def test_clicking_the_seek_bar_jumps_there(qtbot, window, tmp_path):
+    from PySide6.QtCore import QPoint, Qt
+
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    slider = view.replay_bar.slider
+    x = slider.width() // 4  # a quarter along the bar, far from the handle at the end
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
+    duration = view.doc.duration()
+    assert view.doc.playhead is not None
+    assert abs(view.doc.playhead / duration - 0.25) < 0.05, view.doc.playhead / duration
+
+
+def test_a_pane_is_maximised_and_restored_by_double_clicking_its_title_bar(qtbot, window, tmp_path):
+    from PySide6.QtCore import QPoint, Qt
+
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    flame = view.pane("flame_graph")
+    dock = view.docks[flame.objectName()]
+    shown = {n for n, d in view.docks.items() if not d.isHidden()}
+    title_bar = QPoint(dock.width() // 3, flame.geometry().top() // 2)
+    qtbot.mouseDClick(dock, Qt.MouseButton.LeftButton, pos=title_bar)
+    assert view.maximised is flame and not dock.isFloating()
+    assert [n for n, d in view.docks.items() if not d.isHidden()] == [flame.objectName()]
+    qtbot.waitUntil(lambda: dock.width() > 0.9 * view.width() and dock.height() > 0.7 * view.height(), timeout=2000)
+    qtbot.mouseDClick(dock, Qt.MouseButton.LeftButton, pos=title_bar)
+    assert view.maximised is None
+    assert {n for n, d in view.docks.items() if not d.isHidden()} == shown
+    # the shortcut does the same for the focused pane
+    flame.setFocus()
+    view.pane("functions").view.setFocus()
+    window.maximise_action.trigger()
+    assert view.maximised is view.pane("functions")
+    window.maximise_action.trigger()
+    assert view.maximised is None
+
+
+def test_f1_lists_the_mouse_gestures_and_the_maximise_shortcut(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: shown.append(text))
+    window.show_shortcuts()
+    text = shown[0]
+    for needle in ("Wheel", "Double-click", "Drag", "Pan", "Ctrl+M", "Ctrl+F", "Esc"):
+        assert needle in text, needle
+
+
+def test_the_default_layout_adapts_to_a_profile_without_an_event_loop(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "p.collapsed"
+    path.write_text("main;work;compute 60\nmain;work 20\nmain;idle 20\n")
+    window.resize(1366, 740)  # a laptop
+    view = open_and_wait(qtbot, window, path)
+    for _ in range(5):
+        QApplication.processEvents()
+    event_loop = view.docks[view.pane("event_loop").objectName()]
+    chart = view.pane("stack_chart")
+    assert chart.isVisible() and not chart.visibleRegion().isEmpty()  # stacks over time, not an empty pane
+    assert event_loop.widget().visibleRegion().isEmpty()
+    timeline = view.docks[view.pane("timeline").objectName()]
+    assert timeline.height() < 0.25 * view.height()  # one lane of threads needs little height
+    # the call tree's callers and callees have room for rows at this size
+    view.show_pane("call_tree")
+    for _ in range(5):
+        QApplication.processEvents()
+    tree = view.pane("call_tree")
+    rows = tree.callers_view.verticalHeader().defaultSectionSize()
+    assert tree.callers_view.viewport().height() >= 3 * rows
+
+
+def test_nothing_is_cut_off_in_a_laptop_sized_window(qtbot, window, tmp_path):
+    """At 1366x768 (less a panel) every button, label and tab bar shown lies inside the window:
+    Clear selection, Compare and the legend on the right; pane tabs, replay bar and status bar below."""
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar
+
+    window.resize(1366, 740)
+    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    for _ in range(5):
+        QApplication.processEvents()
+    view.refresh_visible()
+    QApplication.processEvents()
+    inside = window.rect()
+    checked = 0
+    for w in window.findChildren(QAbstractButton) + window.findChildren(QLabel) + window.findChildren(QTabBar):
+        if not w.isVisible() or w.visibleRegion().isEmpty() or w.width() <= 1:
+            continue
+        rect = w.rect().translated(w.mapTo(window, w.rect().topLeft()))
+        assert inside.contains(rect), (type(w).__name__, getattr(w, "text", lambda: "")(), rect)
+        checked += 1
+    assert checked > 20
+    names = {b.text() for b in window.findChildren(QAbstractButton) if b.isVisible()}
+    assert {"Clear selection", "Compare…", "Reset zoom"} <= names
+    assert view.replay_bar is not None and view.replay_bar.isVisible()
+    assert window.statusBar().isVisible() and window.statusBar().geometry().bottom() <= inside.bottom()
+
+
+def test_a_restored_layout_leaves_no_stray_tab_bar_over_the_toolbar(qtbot, window, tmp_path):
+    """Restoring the saved layout over the default one left that one's tab bars at the top left,
+    on top of the Threads box."""
+    from PySide6.QtWidgets import QApplication, QTabBar
+
+    first = window.open_profile(server_profile())
+    QApplication.processEvents()
+    first.save_layout()
+    view = window.open_profile(server_profile())
+    for _ in range(5):
+        QApplication.processEvents()
+    assert view._restored
+    bar = view.filter_bar.geometry()
+    stray = [tb for tb in view.findChildren(QTabBar) if tb.isVisible() and tb.geometry().intersects(bar)]
+    assert stray == [], [(tb.geometry(), [tb.tabText(i) for i in range(tb.count())]) for tb in stray]

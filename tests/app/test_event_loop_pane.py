@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import EventLoopPane
@@ -276,3 +276,26 @@ def test_panes_never_look_each_other_up() -> None:
         text = path.read_text(encoding="utf-8")
         for habit in (".pane(", "parentWidget()", "SessionView"):
             assert habit not in text, f"{path.name} uses {habit}"
+
+
+def test_the_header_above_a_long_stalls_stack_is_not_cut_off(qtbot) -> None:  # type: ignore[no-untyped-def]
+    p = make_profile()
+    long_callback = "<Handle Task.__step(<Future pending cb=[Task.task_wakeup()]>) created at /srv/app.py:30>"
+    p.blocking[1].callback = long_callback
+    pane = EventLoopPane(Document(p))
+    qtbot.addWidget(pane)
+    pane.resize(900, 420)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.refresh()
+    width = pane.width()
+    pane.select_event(1)
+    qtbot.wait(50)
+    title = pane.stack_title
+    assert pane.width() == width  # a long header does not widen the pane
+    shown = QtGui.QTextDocument()
+    shown.setHtml(title.text())
+    text = shown.toPlainText()
+    assert text.startswith("Blocked 600.0 ms at 0:07.400 — <Handle Task.__step") and text.endswith("…")
+    assert title.fontMetrics().horizontalAdvance(text) <= title.width()  # all of it on screen
+    assert title.toolTip() == long_callback

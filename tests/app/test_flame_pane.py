@@ -241,3 +241,22 @@ def test_ctrl_f_is_left_to_the_window(pane: FlamePane) -> None:
     assert pane.focus_search() is True
     assert QtWidgets.QApplication.focusWidget() in (pane.search_edit, None)  # offscreen may have no active window
     assert pane.search_edit.selectedText() == pane.search_edit.text()
+
+
+def test_zooming_into_a_deep_frame_does_not_widen_the_pane(qtbot) -> None:  # type: ignore[no-untyped-def]
+    p = Profile(unit=UNIT_SAMPLES)
+    frames = [p.intern_frame(f"a_rather_long_function_name_at_depth_{d:02d}", "/home/u/app.py", d, d) for d in range(12)]
+    stack = p.intern_stack_path(frames)
+    p.add_samples(np.arange(4) * 0.01, np.zeros(4, np.int32), np.array([stack] * 4))
+    p.finish()
+    pane = FlamePane(Document(p))
+    qtbot.addWidget(pane)
+    pane.resize(700, 400)
+    pane.show()
+    pane.refresh()
+    before = pane.minimumSizeHint().width()
+    deepest = int(np.argmax(pane.layout_.depth))
+    pane.zoom_to_box(deepest)
+    assert pane._zoom_path is not None and len(pane._zoom_path) == 12
+    assert pane.minimumSizeHint().width() <= before  # a dock would have grown to fit the breadcrumbs
+    assert pane.search_edit.minimumWidth() >= 150  # the search box stays readable in a narrow pane

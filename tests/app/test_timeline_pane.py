@@ -66,7 +66,7 @@ def test_lanes_and_colours(pane: TimelinePane) -> None:
     assert colour_at(1.5, 0).rgb() == PALETTE[WAITING].rgb()
     assert colour_at(1.5, 1).rgb() == PALETTE[ON_CPU].rgb()
     assert "blocked" in pane._tooltip(int(np.flatnonzero(row == 2)[0]))
-    assert "3 blocking" not in pane.info.text() and "1 blocking events" in pane.info.text()
+    assert "3 blocking" not in pane.info.text() and "1 blocking event ·" in pane.info.text()
 
 
 def test_drag_selects_range_and_esc_clears(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -201,3 +201,34 @@ def test_live_tasks_keep_their_rows_and_pending_bars_follow_the_end(qtbot) -> No
     assert later["c"][2] == first["b"][2]  # c starts after b ended: b's row is free again
     box_b = next(b for b in range(len(pane.lanes.labels)) if pane.lanes.labels[b] == "b")
     assert "(done)" in pane._tooltip(box_b) and "task b" in pane._tooltip(box_b)
+
+
+def test_clear_range_zooms_a_live_timeline_out_to_the_whole_session(qtbot) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(make_profile(), is_live=True)
+    pane = TimelinePane(doc)
+    qtbot.addWidget(pane)
+    pane.resize(1000, 420)
+    pane.show()
+    pane.refresh()
+    doc.set_range(0.2, 0.4)
+    doc.request_time(0.2, 0.4)  # e.g. "jump to the stall": the view zooms in
+    pane.refresh()
+    assert pane.lane_vb.viewRange()[0][1] < 0.9 * pane._duration
+    doc.clear_range()
+    p = doc.profile  # the program runs on
+    p.add_samples(np.array([3.0]), np.array([2], np.int32), np.array([int(p.samples["stack"][0])]), weight=0.01, cpu=0.01)
+    pane.refresh()
+    x0, x1 = pane.lane_vb.viewRange()[0]
+    assert x0 <= 0.05 and x1 >= 3.0
+
+
+def test_header_counts_are_in_the_right_number(qtbot) -> None:  # type: ignore[no-untyped-def]
+    p = Profile()
+    s = p.intern_stack_path([p.intern_frame("main", "a.py", 1)])
+    p.ensure_thread(1, "MainThread")
+    p.add_samples(np.array([0.0, 0.1]), np.array([1, 1], np.int32), np.array([s, s]), weight=0.1)
+    p.finish()
+    pane = TimelinePane(Document(p))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    assert pane.info.text().startswith("1 thread · 0 blocking events · 0 tasks")

@@ -151,3 +151,12 @@ def test_convert_with_a_sample_type(tmp_path: Path) -> None:
     # `go tool pprof -top -sample_index=alloc_space` says "of 2692.16kB total"
     assert total == pytest.approx(2692.16 * 1024, rel=1e-5)
     assert_one_line_error(run_cli("convert", heap, tmp_path / "x.collapsed", "--sample-type", "bogus"), "no sample type 'bogus'")
+
+
+def test_convert_help_lists_every_name_to_accepts() -> None:
+    """`convert --help` names the formats `--to` takes (the issue: it did not list them)."""
+    proc = run_cli("convert", "--help")
+    assert proc.returncode == 0, proc.stderr
+    listed = proc.stdout.split("formats for --to:", 1)[1].split()
+    for ex_ in registry.exporters():
+        assert ex_.name in listed, (ex_.name, proc.stdout)

@@ -12,7 +12,7 @@ from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.0, "0"), (2.5e-5, "25 µs"), (0.6, "600.0 ms"), (1.234, "1.23 s"), (125.0, "2 min 05.0 s"), (math.nan, "–"), (None, "–")],
+    [(0.0, "0"), (2.5e-5, "25 µs"), (2.8e-7, "280 ns"), (2.8e-6, "2.8 µs"), (1e-6, "1 µs"), (0.6, "600.0 ms"), (1.234, "1.23 s"), (125.0, "2 min 05.0 s"), (math.nan, "–"), (None, "–")],
 )
 def test_seconds_for_people(value: float | None, text: str) -> None:
     assert fmt.weight(value, UNIT_SECONDS) == text

@@ -1,0 +1,79 @@
+"""Every thread's stack chart as one set of boxes: a name row per thread, then its stack depths.
+
+The Stack chart pane paints these with the flame graph's item (culled to the
+view, one draw per colour); this module only lays the threads' `Spans` out in
+rows, so the pane and its tests need no Qt to know what is where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.spans import stack_chart
+from pyrometer.core.model import Profile
+
+THREAD_ROW = -1  # `func` of a thread's name box
+
+
+@dataclass
+class ThreadBand:
+    thread: int
+    name: str
+    first_row: int  # the name row; stack depth d is row first_row + 1 + d
+    depth: int  # stack rows below the name row
+
+
+@dataclass
+class StackChartBoxes:
+    x: np.ndarray  # float64 start, seconds
+    width: np.ndarray  # float64 seconds
+    row: np.ndarray  # int32
+    func: np.ndarray  # int32 function id, THREAD_ROW for a thread's name box
+    bands: list[ThreadBand] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def rows(self) -> int:
+        return self.bands[-1].first_row + 1 + self.bands[-1].depth if self.bands else 0
+
+    def band_of_row(self, row: int) -> ThreadBand | None:
+        return next((b for b in self.bands if b.first_row <= row <= b.first_row + b.depth), None)
+
+
+def stack_chart_boxes(
+    profile: Profile, threads: frozenset[int] | None = None, t1: float | None = None, end: float | None = None
+) -> StackChartBoxes:
+    """Boxes of every thread (or those in `threads`) that has samples up to `t1` (None: all).
+
+    Each thread's name box spans [0, end) (default: the profile's duration).
+    """
+    span_end = float(end if end is not None else (t1 if t1 is not None else profile.duration()))
+    sel = Selection(t1=t1)
+    xs: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    funcs: list[np.ndarray] = []
+    bands: list[ThreadBand] = []
+    row = 0
+    for info in sorted(profile.threads.values(), key=lambda t: t.id):
+        if threads is not None and info.id not in threads:
+            continue
+        spans = stack_chart(profile, info.id, sel)
+        if not len(spans):
+            continue
+        depth = int(spans.depth.max()) + 1
+        bands.append(ThreadBand(info.id, info.name, row, depth))
+        xs += [np.zeros(1), spans.start]
+        ws += [np.full(1, max(span_end, float(spans.end.max()))), spans.end - spans.start]
+        rows += [np.full(1, row, np.int32), (row + 1 + spans.depth).astype(np.int32)]
+        funcs += [np.full(1, THREAD_ROW, np.int32), spans.func.astype(np.int32)]
+        row += 1 + depth
+    if not bands:
+        z = np.zeros(0)
+        return StackChartBoxes(z, z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32), [])
+    return StackChartBoxes(np.concatenate(xs), np.concatenate(ws), np.concatenate(rows), np.concatenate(funcs), bands)
