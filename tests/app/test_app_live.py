@@ -404,7 +404,7 @@ def test_run_exits_with_the_programs_exit_status(tmp_path):
     driver.write_text(CLOSE_WHEN_ENDED)
     env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, str(driver), "run", "--", str(script), "0.2"],
+        [sys.executable, str(driver), "run", "--", str(script), str(tmp_path / "never-created"), "0.2"],
         capture_output=True, text=True, timeout=60, env=env,
     )
     assert proc.returncode == 3, proc.stderr
@@ -432,7 +432,7 @@ def test_the_panes_show_the_final_counts_when_the_program_ends(qtbot, window, tm
 
     script = tmp_path / "target.py"
     script.write_text(PROGRAM)
-    view = window.launch([str(script), "0.5"])
+    view = window.launch([str(script), str(tmp_path / "never-created"), "0.5"])
     assert view is not None, window.errors
     session = window.live_sessions[0]
     close = session.collector.close
@@ -482,7 +482,7 @@ def test_after_run_save_the_banner_names_the_saved_file(qtbot, window, tmp_path)
     script = tmp_path / "target.py"
     script.write_text(PROGRAM)
     out = tmp_path / "kept.pyro"
-    session = LiveSession.launch([str(script), "0.3"], save_path=out, parent=window)
+    session = LiveSession.launch([str(script), str(tmp_path / "never-created"), "0.3"], save_path=out, parent=window)
     view = window.start_live(session)
     assert str(out) in view.live_state_label.text()
     qtbot.waitUntil(lambda: not session.running, timeout=20000)
@@ -497,7 +497,7 @@ def test_detach_stays_on_screen_with_a_range_and_a_transform(qtbot, window, tmp_
     script = tmp_path / "target.py"
     script.write_text(PROGRAM)
     window.resize(1366, 740)
-    view = window.launch([str(script), "3"])
+    view = window.launch([str(script), str(tmp_path / "never-created"), "3"])
     assert view is not None
     qtbot.waitUntil(lambda: "spin_hot" in _function_names(view), timeout=15000)
     view.doc.set_range(0.1, 0.2)
