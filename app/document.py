@@ -39,6 +39,7 @@ class Document(QObject):
     baselineChanged = Signal()  # the comparison baseline was set, replaced or cleared
     baselineFailed = Signal(str)  # a baseline file could not be read: the message for the user
     openRequested = Signal(str)  # "open this recording" (e.g. a run of the history): the window opens a tab
+    highlightedTasksChanged = Signal(object)  # frozenset of task ids (e.g. those a selected stall delayed)
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class Document(QObject):
         self._baseline_loader: FileLoader | None = None
         self._baseline_token = 0  # only the latest baseline choice counts, if an earlier load still lands
         self.program: str | None = None  # its program in the run history (None: found by the recording's path)
+        self.highlighted_tasks: frozenset[int] = frozenset()  # tasks the views of tasks paint highlighted
 
     # ------------------------------------------------------------ reading
     @property
@@ -173,6 +175,14 @@ class Document(QObject):
             return
         self.threads = threads
         self.touch()
+
+    def set_highlighted_tasks(self, ids: frozenset[int] | set[int] | None) -> None:
+        """Highlight these asyncio tasks in every view of tasks (None / empty: none); no refresh needed."""
+        new = frozenset(int(i) for i in ids) if ids else frozenset()
+        if new == self.highlighted_tasks:
+            return
+        self.highlighted_tasks = new
+        self.highlightedTasksChanged.emit(new)
 
     def request_pane(self, pane_id: str) -> None:
         """Ask the view to show (and raise) the pane with this id (or title)."""

@@ -17,11 +17,22 @@ from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import stack_labels
+from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts, task_costs
 from pyrometer.core.analysis.tasks import TaskNode, task_tree
 from pyrometer.core.model import Profile
 
 STATES = ("pending", "done", "cancelled", "failed")
-COLUMNS = ("Name", "Coroutine", "State", "Created", "Duration", "Await point")
+COLUMNS = ("Name", "Coroutine", "State", "Created", "Duration", "CPU", "Running", "Waiting", "Delayed", "Await point")
+COST_COLUMNS = (5, 6, 7, 8)  # cpu_s, running_s, waiting_s, delayed_s
+AWAIT_COL = 9
+HEADER_TIPS = {
+    5: "CPU time the task's steps used (measured per task by the agent)",
+    6: "Wall time the task's steps held the event loop (a time.sleep() inside a task counts here, with ~no CPU)",
+    7: "Time the task was suspended, awaiting something (I/O, a timer, another task)",
+    8: "Time the task was ready to run (its timer or future had fired) but the loop was busy with something else",
+}
+UNKNOWN_TIP = "Unknown: the recording has no per-task accounting (older agent) or the figure cannot be cut to the selection"
+HIGHLIGHT_BRUSH = QtGui.QBrush(QtGui.QColor(255, 214, 102, 150))
 STATE_COLORS = {
     "pending": QtGui.QColor(30, 110, 210),
     "done": QtGui.QColor(60, 140, 70),
@@ -49,6 +60,12 @@ class TaskRow:
     await_stack: tuple[str, ...]
     exc: str | None
     matches: bool  # passes the state filter (False: shown only as an ancestor of a match)
+    costs: TaskCosts = UNKNOWN  # CPU / running / waiting / delayed, over the shown window
+
+    def cost(self, col: int) -> float | None:
+        """The figure of a cost column (COST_COLUMNS), None = unknown."""
+        c = self.costs
+        return (c.cpu_s, c.running_s, c.waiting_s, c.delayed_s)[col - COST_COLUMNS[0]]
 
 
 def await_point(profile: Profile, stack: int) -> str:
@@ -86,6 +103,7 @@ def build_rows(
     range's start (tasks over before it are not the range's).
     """
     nodes = task_tree(profile, t, since)
+    costs = task_costs(profile, since, t)
     counts = dict.fromkeys(STATES, 0)
     for n in nodes.values():
         counts[n.state] = counts.get(n.state, 0) + 1
@@ -136,6 +154,7 @@ def build_rows(
                 await_stack=labels,
                 exc=node.exc,
                 matches=match[node.id],
+                costs=costs.get(node.id, UNKNOWN),
             )
         )
         children[parent_row].append(row)
@@ -154,6 +173,66 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
         self.rows: list[TaskRow] = []
         self._children: list[list[int]] = [[]]  # last entry = top level
         self._pos: list[int] = []  # position of each row among its siblings
+        self._natural: list[list[int]] = [[]]  # children in tree order (by creation), before sorting
+        self._sort_col = -1  # -1: tree order
+        self._sort_order = QtCore.Qt.SortOrder.AscendingOrder
+        self.highlighted: frozenset[int] = frozenset()  # task ids painted as highlighted
+
+    def set_highlighted(self, ids: frozenset[int]) -> None:
+        """Paint these tasks' rows (e.g. the tasks a selected stall delayed)."""
+        if ids == self.highlighted:
+            return
+        self.highlighted = ids
+        self._all_changed()
+
+    def _all_changed(self) -> None:
+        """dataChanged for every row, at every depth."""
+        for parent_row, kids in enumerate(self._children):
+            if not kids or parent_row > len(self.rows):
+                continue
+            parent = QtCore.QModelIndex() if parent_row == len(self.rows) else self.createIndex(self._pos[parent_row], 0, parent_row)
+            self.dataChanged.emit(self.index(0, 0, parent), self.index(len(kids) - 1, len(COLUMNS) - 1, parent))
+
+    def _sort_key(self, r: int) -> Any:
+        row = self.rows[r]
+        col = self._sort_col
+        if col in COST_COLUMNS:
+            return row.cost(col)
+        keys = (row.name.lower(), row.coro.lower(), row.state, row.created, row.duration)
+        return keys[col] if col < len(keys) else row.await_point.lower()
+
+    def _sorted(self, children: list[list[int]]) -> list[list[int]]:
+        if self._sort_col < 0 or not self.rows:
+            return children
+        desc = self._sort_order == QtCore.Qt.SortOrder.DescendingOrder
+        out = []
+        for kids in children:
+            known = [r for r in kids if self._sort_key(r) is not None]
+            unknown = [r for r in kids if self._sort_key(r) is None]  # unknown figures go last either way
+            known.sort(key=self._sort_key, reverse=desc)
+            out.append(known + unknown)
+        return out
+
+    def _place(self, children: list[list[int]]) -> None:
+        self._children = self._sorted(children)
+        self._pos = [0] * len(self.rows)
+        for kids in self._children:
+            for i, r in enumerate(kids):
+                self._pos[r] = i
+
+    def sort(self, column: int, order: QtCore.Qt.SortOrder = QtCore.Qt.SortOrder.AscendingOrder) -> None:
+        """Sort siblings (at every depth) by a column; unknown figures last; -1 = tree order."""
+        self._sort_col = column if 0 <= column < len(COLUMNS) else -1
+        self._sort_order = order
+        self._relayout()
+
+    def _relayout(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        self._place(self._natural)
+        new = [self.createIndex(self._pos[int(i.internalId())], i.column(), int(i.internalId())) for i in old]
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
 
     def set_rows(self, rows: list[TaskRow], children: list[list[int]]) -> bool:
         """Replace the content; returns True when the tree's shape changed (the model was reset).
@@ -164,25 +243,18 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
         """
         if rows == self.rows:
             return False
-        if len(rows) == len(self.rows) and children == self._children and all(
+        if len(rows) == len(self.rows) and children == self._natural and all(
             a.id == b.id for a, b in zip(rows, self.rows, strict=True)
         ):
             self.rows = rows
-            for parent_row, kids in enumerate(children):
-                if not kids:
-                    continue
-                parent = QtCore.QModelIndex() if parent_row == len(rows) else self.createIndex(self._pos[parent_row], 0, parent_row)
-                first = self.index(0, 0, parent)
-                last = self.index(len(kids) - 1, len(COLUMNS) - 1, parent)
-                self.dataChanged.emit(first, last)
+            if self._sort_col >= 0 and self._sorted(self._natural) != self._children:
+                self._relayout()  # the values the rows are sorted by moved
+            self._all_changed()
             return False
         self.beginResetModel()
         self.rows = rows
-        self._children = children
-        self._pos = [0] * len(rows)
-        for kids in children:
-            for i, r in enumerate(kids):
-                self._pos[r] = i
+        self._natural = children
+        self._place(children)
         self.endResetModel()
         return True
 
@@ -222,6 +294,11 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = 0) -> Any:
         if orientation == QtCore.Qt.Orientation.Horizontal and role == QtCore.Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+        if orientation == QtCore.Qt.Orientation.Horizontal and role == QtCore.Qt.ItemDataRole.ToolTipRole:
+            tip = HEADER_TIPS.get(section)
+            if tip is not None:
+                return tip + ".\nIn a selected range or up to the playhead: the part of the task's life inside it. – = unknown."
+            return "Click to sort" if 0 <= section < len(COLUMNS) else None
         return None
 
     def flags(self, index: _Index) -> QtCore.Qt.ItemFlag:
@@ -245,9 +322,14 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
                 return fmt.clock(row.created)
             if col == 4:
                 return fmt.seconds(row.duration) if row.duration is not None else "–"
-            if col == 5:
+            if col in COST_COLUMNS:
+                value = row.cost(col)
+                return fmt.seconds(value) if value is not None else "–"
+            if col == AWAIT_COL:
                 return row.await_point
             return None
+        if role == QtCore.Qt.ItemDataRole.BackgroundRole:
+            return HIGHLIGHT_BRUSH if row.id in self.highlighted else None
         if role == QtCore.Qt.ItemDataRole.ForegroundRole:
             if not row.matches:
                 return QtGui.QBrush(QtGui.QColor(150, 150, 150))
@@ -255,12 +337,18 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
                 return QtGui.QBrush(STATE_COLORS.get(row.state, QtGui.QColor(0, 0, 0)))
             return None
         if role == QtCore.Qt.ItemDataRole.ToolTipRole:
-            if col == 5 and row.await_stack:
+            if col in COST_COLUMNS:
+                value = row.cost(col)
+                if value is None:
+                    return UNKNOWN_TIP
+                cut = " (the part of its life inside the selection)" if row.costs.partial else ""
+                return f"{HEADER_TIPS[col]}{cut}: {fmt.seconds(value)}"
+            if col == AWAIT_COL and row.await_stack:
                 return "Waiting in (innermost first):\n" + "\n".join(row.await_stack)
             if col == 2 and row.exc:
                 return row.exc
             return f"task {row.id}: {row.name}\n{row.coro}"
-        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
+        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and (col in (3, 4) or col in COST_COLUMNS):
             return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         if role == ROLE_TASK_ID:
             return row.id
@@ -286,8 +374,12 @@ class TasksPane(Pane):
         self.view.doubleClicked.connect(self._task_activated)
         header = self.view.header()
         header.setStretchLastSection(True)
-        for col, width in enumerate((220, 260, 80, 90, 90)):
+        for col, width in enumerate((220, 220, 80, 90, 90, 80, 80, 80, 80)):
             header.resizeSection(col, width)
+        header.setSortIndicator(-1, QtCore.Qt.SortOrder.AscendingOrder)  # tree order until a header is clicked
+        self.view.setSortingEnabled(True)
+        self.model.set_highlighted(doc.highlighted_tasks)
+        doc.highlightedTasksChanged.connect(self._highlight)
         self.filter_buttons: dict[str, QtWidgets.QToolButton] = {}
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -349,6 +441,10 @@ class TasksPane(Pane):
                 self._first = not rows
             else:
                 self._restore_expanded(expanded)
+
+    def _highlight(self, ids: frozenset[int]) -> None:
+        self.model.set_highlighted(frozenset(ids))
+        self.view.viewport().update()
 
     def _expanded_ids(self) -> set[int]:
         out: set[int] = set()

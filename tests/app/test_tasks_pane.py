@@ -7,7 +7,14 @@ import pytest
 from PySide6 import QtCore
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.tasks import ROLE_TASK_ID, TasksPane, TaskTreeModel, build_rows
+from pyrometer.app.panes.tasks import (
+    AWAIT_COL,
+    COLUMNS,
+    ROLE_TASK_ID,
+    TasksPane,
+    TaskTreeModel,
+    build_rows,
+)
 from pyrometer.core.model import Profile, TaskInfo
 
 
@@ -66,12 +73,13 @@ def test_tree_by_parent_with_columns(pane: TasksPane) -> None:
     server = m.index(0, 0, main)
     assert names(m, server) == ["handler-a", "handler-b", "handler-c"]
     c = m.index(2, 0, server)
-    row = [m.index(2, col, server).data() for col in range(6)]
+    row = [m.index(2, col, server).data() for col in range(len(COLUMNS))]
     assert row[1] == "handle(c)" and row[2] == "pending"
     assert row[3] == "0:02.500"
     assert row[4] == "1.50 s"  # pending until the end of the recording (4.0)
-    assert row[5] == "handle (/srv/app.py:42) → sleep"  # the user's await, then the library call
-    assert "handle (/srv/app.py:42)" in m.index(2, 5, server).data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert row[AWAIT_COL] == "handle (/srv/app.py:42) → sleep"  # the user's await, then the library call
+    assert row[5:9] == ["–"] * 4  # no per-task accounting in this profile: unknown, never 0
+    assert "handle (/srv/app.py:42)" in m.index(2, AWAIT_COL, server).data(QtCore.Qt.ItemDataRole.ToolTipRole)
     assert c.data(ROLE_TASK_ID) == 5
     b = m.index(1, 2, server)
     assert b.data() == "failed" and "ValueError" in b.data(QtCore.Qt.ItemDataRole.ToolTipRole)

@@ -1,0 +1,217 @@
+"""The window side of async attribution, on one real recording with a known truth.
+
+The target (recorded once for the module with `pyrometer record`) measures its
+own truth: `burner` burns CPU between awaits (time.thread_time inside it), the
+task `child` blocks the loop with time.sleep(0.12) awaited by `parent`, `due`
+is due during that stall (it measures how late it woke) and `sleeper` sleeps
+through it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6 import QtCore
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.tasks import AWAIT_COL, COLUMNS, COST_COLUMNS, HIGHLIGHT_BRUSH, TasksPane
+from pyrometer.core.analysis.task_costs import task_costs
+from pyrometer.core.columns import ColumnTable
+from pyrometer.core.formats.recording import read_recording
+from pyrometer.core.model import TASK_SPAN_DTYPES, Profile
+
+TARGET = """
+import asyncio, json, sys, time
+
+truth = {"late": {}, "cpu": 0.0}
+
+async def child():
+    await asyncio.sleep(0.03)
+    time.sleep(0.12)                       # holds the loop 120 ms, ~no CPU
+    return 1
+
+async def parent():
+    return await asyncio.create_task(child(), name="child")
+
+async def due(name, delay):
+    loop = asyncio.get_running_loop()
+    at = loop.time() + delay
+    await asyncio.sleep(delay)
+    truth["late"][name] = loop.time() - at
+
+async def burner():
+    c0 = time.thread_time()
+    for _ in range(3):
+        t = time.perf_counter()
+        while time.perf_counter() - t < 0.05:
+            pass
+        await asyncio.sleep(0.01)
+    truth["cpu"] = time.thread_time() - c0
+
+async def main():
+    ws = [asyncio.create_task(due("due", 0.08), name="due"),
+          asyncio.create_task(due("sleeper", 0.5), name="sleeper")]
+    await asyncio.create_task(parent(), name="parent")
+    await asyncio.create_task(burner(), name="burner")
+    await asyncio.gather(*ws)
+
+asyncio.run(main())
+with open(sys.argv[1], "w") as f:
+    json.dump(truth, f)
+"""
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    d = tmp_path_factory.mktemp("async_window")
+    script, out, truth = d / "prog.py", d / "x.pyro", d / "truth.json"
+    script.write_text(TARGET)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyrometer",
+            "record",
+            "-o",
+            str(out),
+            "--",
+            str(script),
+            str(truth),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out, json.loads(truth.read_text())
+
+
+@pytest.fixture
+def profile(recording: tuple[Path, dict[str, Any]]) -> Profile:
+    p, _ = read_recording(recording[0])
+    return p
+
+
+def by_name(profile: Profile) -> dict[str, int]:
+    return {t.name: t.id for t in profile.tasks.values()}
+
+
+def all_rows(model: Any, parent: QtCore.QModelIndex | None = None) -> list[QtCore.QModelIndex]:
+    parent = parent if parent is not None else QtCore.QModelIndex()
+    out = []
+    for r in range(model.rowCount(parent)):
+        idx = model.index(r, 0, parent)
+        out.append(idx)
+        out.extend(all_rows(model, idx))
+    return out
+
+
+def row_of(model: Any, name: str) -> QtCore.QModelIndex:
+    return next(i for i in all_rows(model) if i.data() == name)
+
+
+def seconds(text: str) -> float:
+    value, unit = text.split()
+    return float(value) * {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6}[unit]
+
+
+# ------------------------------------------------------------------ Tasks pane
+def test_tasks_pane_cost_columns_match_the_targets_truth(
+    qtbot, profile: Profile, recording
+) -> None:  # type: ignore[no-untyped-def]
+    truth = recording[1]
+    pane = TasksPane(Document(profile))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    m = pane.model
+    assert [COLUMNS[c] for c in COST_COLUMNS] == ["CPU", "Running", "Waiting", "Delayed"]
+    burner = row_of(m, "burner")
+    cpu = seconds(m.index(burner.row(), COST_COLUMNS[0], burner.parent()).data())
+    assert cpu == pytest.approx(truth["cpu"], rel=0.10)  # the CPU it measured itself
+    child = row_of(m, "child")
+    cells = [m.index(child.row(), c, child.parent()).data() for c in COST_COLUMNS]
+    assert seconds(cells[1]) == pytest.approx(0.12, abs=0.03)  # time.sleep held the loop ...
+    assert seconds(cells[0]) < 0.02  # ... with ~no CPU
+    due = row_of(m, "due")
+    delayed = seconds(m.index(due.row(), COST_COLUMNS[3], due.parent()).data())
+    assert delayed == pytest.approx(truth["late"]["due"], abs=0.03)  # late by what it measured
+    sleeper = row_of(m, "sleeper")
+    assert seconds(m.index(sleeper.row(), COST_COLUMNS[3], sleeper.parent()).data()) < 0.02
+    for col in COST_COLUMNS:  # each header says what it means
+        tip = m.headerData(
+            col, QtCore.Qt.Orientation.Horizontal, QtCore.Qt.ItemDataRole.ToolTipRole
+        )
+        assert tip and len(tip) > 30
+
+
+def test_tasks_pane_sorts_by_cpu_and_keeps_unknown_last(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    pane = TasksPane(Document(profile))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    m = pane.model
+    main = row_of(m, "Task-1")
+    pane.view.sortByColumn(COST_COLUMNS[0], QtCore.Qt.SortOrder.DescendingOrder)
+    kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
+    assert kids[0] == "burner", kids  # the one that burned CPU comes first
+    pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.DescendingOrder)
+    kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
+    assert kids[0] == "due", kids  # the one the stall delayed
+    pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.AscendingOrder)
+    kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
+    assert kids[-1] == "due", kids
+
+
+def test_older_recording_shows_unknown_not_zero(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    for t in profile.tasks.values():  # what a recording before per-task accounting reads as
+        t.cpu_s = t.running_s = t.waiting_s = t.delayed_s = None
+    profile.task_spans = ColumnTable(TASK_SPAN_DTYPES)
+    assert len(profile.task_spans) == 0
+    pane = TasksPane(Document(profile))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    for idx in all_rows(pane.model):
+        cells = [pane.model.index(idx.row(), c, idx.parent()).data() for c in COST_COLUMNS]
+        assert cells == ["–"] * 4, (idx.data(), cells)
+    assert pane.model.index(0, AWAIT_COL).isValid()
+
+
+def test_range_shows_the_part_of_a_life_inside_it(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    """A range cut through the child's stall: its running time is the stall's part inside the range."""
+    ids = by_name(profile)
+    stall = max(profile.blocking, key=lambda e: e.duration if e.task == ids["child"] else 0.0)
+    t0, t1 = stall.start, stall.start + stall.duration / 2
+    costs = task_costs(profile, t0, t1)
+    child = costs[ids["child"]]
+    assert (
+        child.partial and child.cpu_s is None
+    )  # CPU is per task, not per stretch: unknown when cut
+    assert child.running_s == pytest.approx(t1 - t0, abs=0.01)
+    assert child.delayed_s is not None and child.waiting_s is not None
+    assert child.running_s + child.waiting_s + child.delayed_s == pytest.approx(t1 - t0, abs=1e-6)
+    doc = Document(profile)
+    pane = TasksPane(doc)
+    qtbot.addWidget(pane)
+    doc.set_range(t0, t1)
+    pane.refresh()
+    row = row_of(pane.model, "child")
+    cells = [pane.model.index(row.row(), c, row.parent()).data() for c in COST_COLUMNS]
+    assert cells[0] == "–"
+    assert seconds(cells[1]) == pytest.approx(t1 - t0, abs=0.01)
+
+
+def test_highlighted_tasks_paint_their_rows(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(profile)
+    pane = TasksPane(doc)
+    qtbot.addWidget(pane)
+    pane.refresh()
+    ids = by_name(profile)
+    with qtbot.waitSignal(doc.highlightedTasksChanged):
+        doc.set_highlighted_tasks({ids["due"]})
+    bg = QtCore.Qt.ItemDataRole.BackgroundRole
+    assert row_of(pane.model, "due").data(bg) == HIGHLIGHT_BRUSH
+    assert row_of(pane.model, "sleeper").data(bg) is None
