@@ -37,7 +37,7 @@ from pyrometer.core.analysis.loop import (
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.model import BlockingEvent, Profile
 
-BLOCK_COLUMNS = ("Start", "Duration", "Function", "Thread")
+BLOCK_COLUMNS = ("Start", "Duration", "Function", "Thread", "Task")
 LAG_PEN = pg.mkPen(QtGui.QColor(40, 110, 200), width=1.5)
 BLOCK_BRUSH = pg.mkBrush(QtGui.QColor(215, 50, 40, 220))
 SELECTED_BRUSH = pg.mkBrush(QtGui.QColor(255, 200, 0, 255))
@@ -256,6 +256,19 @@ class EventLoopPane(Pane):
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addWidget(self.stack_title)
         sl.addWidget(self.stack_list, 1)
+        self.blame_tree = QtWidgets.QTreeWidget()  # who blocked (await chain) and whom it delayed
+        self.blame_tree.setHeaderLabels(["Task", "Delay"])
+        self.blame_tree.setRootIsDecorated(True)
+        self.blame_tree.setUniformRowHeights(True)
+        self.blame_tree.setToolTip(
+            "Await chain: the task that blocked the loop first, then the task awaiting it, up to the root.\n"
+            "Delayed: each task that was due to run during the stall, and how long it waited past its due time\n"
+            "(highlighted in the Tasks pane and the timeline)."
+        )
+        self.blame_tree.header().setStretchLastSection(False)
+        self.blame_tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.blame_tree.hide()
+        sl.addWidget(self.blame_tree, 1)
         self.blocking_title = QtWidgets.QLabel("<b>Blocking events</b>")
         table_box = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(table_box)
@@ -530,6 +543,7 @@ class EventLoopPane(Pane):
             fmt.seconds(ev.duration),
             func_label,
             thread.name if thread is not None else str(ev.thread),
+            blocking_task_label(ev),
         )
         for col, value in enumerate(values):
             item = _SortItem(value)
@@ -544,6 +558,8 @@ class EventLoopPane(Pane):
                 item.setForeground(QtGui.QBrush(QtGui.QColor(192, 40, 24)))
             if col == 2 and func_label != ev.callback and ev.callback.strip():
                 item.setToolTip(ev.callback)
+            if col == 4 and ev.await_chain:
+                item.setToolTip("Await chain (blocking task first): " + " ← ".join(f"{n} [{i}]" for i, n in ev.await_chain))
             self.table.setItem(index, col, item)
 
     def _paint_markers(self) -> None:
@@ -578,9 +594,11 @@ class EventLoopPane(Pane):
     def _event_selected(self) -> None:
         ev = self.selected_event()
         self.stack_list.clear()
+        self._show_blame(ev)
         if ev is None:
             self.stack_title.set_parts("", "Select a blocking event to see its stack", "")
             self._paint_markers()
+            self.doc.set_highlighted_tasks(None)
             return
         profile = self.doc.profile
         labels = stack_labels(profile, ev.stack)  # full paths, innermost first: the tooltips
@@ -598,6 +616,7 @@ class EventLoopPane(Pane):
             self.stack_list.addItem(item)
         _, func = blocking_function(profile, ev)
         self._paint_markers()
+        self.doc.set_highlighted_tasks({tid for tid, _, _ in ev.delayed or ()})
         if func >= 0:
             self.doc.select_function(func)
         # every pane shows what ran during the stall (the range line says so and has Clear) ...
@@ -605,6 +624,57 @@ class EventLoopPane(Pane):
         self.doc.set_range(t0, t1)
         # ... and the timeline's view moves onto it, whatever it was zoomed to
         self.doc.request_time(t0, t1)
+
+
+    def _show_blame(self, ev: BlockingEvent | None) -> None:
+        """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed."""
+        tree = self.blame_tree
+        tree.clear()
+        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0):
+            tree.setVisible(ev is not None)
+            if ev is not None:
+                tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["(no task blame in this recording)", ""]))
+            return
+        tree.show()
+        chain = list(ev.await_chain or ())
+        if not chain and ev.task >= 0:
+            chain = [(ev.task, ev.task_name or f"task {ev.task}")]
+        head = QtWidgets.QTreeWidgetItem([f"Blocked by {chain[0][1]}" if chain else "Blocked outside any task", ""])
+        for depth, (tid, name) in enumerate(chain):
+            text = f"{name} [{tid}]" if depth == 0 else f"← awaited by {name} [{tid}]"
+            QtWidgets.QTreeWidgetItem(head, [text, ""]).setToolTip(0, f"task {tid}: {name}")
+        delayed = list(ev.delayed or ())
+        unknown = ev.delayed is None
+        title = "Delayed: not recorded" if unknown else f"Delayed {fmt.plural(len(delayed), 'task')}"
+        late = QtWidgets.QTreeWidgetItem([title, ""])
+        for tid, name, delay in delayed:
+            item = QtWidgets.QTreeWidgetItem(late, [f"{name} [{tid}]", fmt.seconds(delay)])
+            item.setTextAlignment(1, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(0, f"task {tid}: {name} was due during the stall and ran {fmt.seconds(delay)} late")
+        for top in (head, late):
+            f = top.font(0)
+            f.setBold(True)
+            top.setFont(0, f)
+            tree.addTopLevelItem(top)
+            top.setExpanded(True)
+
+    def blame_lines(self) -> list[str]:
+        """The blame view as text, top to bottom (for tests and copying)."""
+        out: list[str] = []
+        for i in range(self.blame_tree.topLevelItemCount()):
+            top = self.blame_tree.topLevelItem(i)
+            out.append(top.text(0))
+            for j in range(top.childCount()):
+                kid = top.child(j)
+                out.append("  " + kid.text(0) + (" " + kid.text(1) if kid.text(1) else ""))
+        return out
+
+
+def blocking_task_label(ev: BlockingEvent) -> str:
+    """The task that blocked, as the blocking list shows it ("" when no task ran)."""
+    if ev.task_name:
+        return f"{ev.task_name} [{ev.task}]"
+    return f"task {ev.task}" if ev.task >= 0 else ""
 
 
 def _lag_html(value: float) -> str:

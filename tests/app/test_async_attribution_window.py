@@ -19,6 +19,7 @@ import pytest
 from PySide6 import QtCore
 
 from pyrometer.app.document import Document
+from pyrometer.app.panes.event_loop import BLOCK_COLUMNS, EventLoopPane
 from pyrometer.app.panes.tasks import AWAIT_COL, COLUMNS, COST_COLUMNS, HIGHLIGHT_BRUSH, TasksPane
 from pyrometer.core.analysis.task_costs import task_costs
 from pyrometer.core.columns import ColumnTable
@@ -215,3 +216,56 @@ def test_highlighted_tasks_paint_their_rows(qtbot, profile: Profile) -> None:  #
     bg = QtCore.Qt.ItemDataRole.BackgroundRole
     assert row_of(pane.model, "due").data(bg) == HIGHLIGHT_BRUSH
     assert row_of(pane.model, "sleeper").data(bg) is None
+
+
+# ------------------------------------------------------------------ Event loop pane
+def test_event_loop_pane_names_the_blocker_its_chain_and_whom_it_delayed(qtbot, profile: Profile, recording) -> None:  # type: ignore[no-untyped-def]
+    truth = recording[1]
+    ids = by_name(profile)
+    doc = Document(profile)
+    pane = EventLoopPane(doc)
+    tasks = TasksPane(doc)
+    qtbot.addWidget(pane)
+    qtbot.addWidget(tasks)
+    pane.refresh()
+    tasks.refresh()
+    child_stall = next(i for i, e in enumerate(pane.events) if e.task == ids["child"])
+    ev = pane.events[child_stall]
+    assert ev.duration == pytest.approx(0.12, abs=0.03)
+    row = next(r for r in range(pane.table.rowCount()) if pane._row_event(r) == child_stall)
+    assert pane.table.item(row, BLOCK_COLUMNS.index("Task")).text() == f"child [{ids['child']}]"
+    with qtbot.waitSignal(doc.highlightedTasksChanged):
+        pane.select_event(child_stall)
+    lines = pane.blame_lines()
+    main_id = next(t.id for t in profile.tasks.values() if t.coro == "main")
+    chain_at = lines.index("Blocked by child")
+    assert lines[chain_at + 1 : chain_at + 4] == [
+        f"  child [{ids['child']}]",
+        f"  ← awaited by parent [{ids['parent']}]",
+        f"  ← awaited by Task-1 [{main_id}]",
+    ]
+    delayed_at = lines.index("Delayed 1 task")
+    name, delay = lines[delayed_at + 1].strip().split(" ", 2)[0], lines[delayed_at + 1].strip().split(" ", 2)[2]
+    assert name == "due" and seconds(delay) == pytest.approx(truth["late"]["due"], abs=0.03)
+    assert not any("sleeper" in line for line in lines)  # slept through the stall: not delayed by it
+    # the document carries the delayed tasks; the Tasks pane paints them
+    assert doc.highlighted_tasks == {ids["due"]}
+    bg = QtCore.Qt.ItemDataRole.BackgroundRole
+    tasks.refresh()
+    assert row_of(tasks.model, "due").data(bg) == HIGHLIGHT_BRUSH
+    assert row_of(tasks.model, "sleeper").data(bg) is None
+    # clearing the selection clears the highlight
+    pane.table.clearSelection()
+    assert doc.highlighted_tasks == frozenset()
+    assert not pane.blame_tree.isVisible() or pane.blame_tree.topLevelItemCount() == 0
+
+
+def test_event_loop_pane_old_recording_has_no_blame(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    for ev in profile.blocking:  # what a recording before loop blame reads as
+        ev.task, ev.task_name, ev.await_chain, ev.delayed = -1, None, None, None
+    pane = EventLoopPane(Document(profile))
+    qtbot.addWidget(pane)
+    pane.refresh()
+    pane.select_event(0)
+    assert pane.table.item(0, BLOCK_COLUMNS.index("Task")).text() == ""
+    assert pane.blame_lines() == ["(no task blame in this recording)"]
