@@ -663,10 +663,13 @@ class EventLoopPane(Pane):
         out: list[str] = []
         for i in range(self.blame_tree.topLevelItemCount()):
             top = self.blame_tree.topLevelItem(i)
+            if top is None:
+                continue
             out.append(top.text(0))
             for j in range(top.childCount()):
                 kid = top.child(j)
-                out.append("  " + kid.text(0) + (" " + kid.text(1) if kid.text(1) else ""))
+                if kid is not None:
+                    out.append("  " + kid.text(0) + (" " + kid.text(1) if kid.text(1) else ""))
         return out
 
 
