@@ -24,7 +24,15 @@ from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
-from pyrometer.core.analysis.lane_palette import BLOCKING, LANE_COLORS, ON_CPU
+from pyrometer.core.analysis.lane_palette import (
+    BLOCKING,
+    LANE_COLORS,
+    ON_CPU,
+    T_DELAYED,
+    T_DONE,
+    T_PENDING,
+    T_RUNNING,
+)
 from pyrometer.core.analysis.lanes import (
     BLOCKING_H,
     MAX_TASK_ROWS,
@@ -118,6 +126,14 @@ class TimelinePane(Pane):
         self.range_label = QtWidgets.QLabel()
         self.range_label.setStyleSheet("color: rgb(40, 100, 200)")
         bar.addWidget(self.info)
+        self.task_legend = QtWidgets.QLabel(task_legend_html())
+        self.task_legend.setToolTip(
+            "Task bars by state: running = its steps held the loop; delayed = ready to run (its timer or future had\n"
+            "fired) but the loop was busy elsewhere; waiting = suspended, awaiting something (the bar's own colour:\n"
+            "blue pending, green done, orange cancelled, red failed). Outlined: the tasks the selected stall delayed."
+        )
+        self.task_legend.hide()
+        bar.addWidget(self.task_legend)
         bar.addWidget(self.range_label, 1)
         bar.addWidget(hint)
         bar.addWidget(self.fit_button)
@@ -187,6 +203,7 @@ class TimelinePane(Pane):
         self.lane_vb.sigXRangeChanged.connect(self._publish_time_view)
         doc.timeViewChanged.connect(self._follow_time_view)
         doc.timeRequested.connect(self.show_time)
+        doc.highlightedTasksChanged.connect(self._outline_tasks)
 
     # ------------------------------------------------------------------ Pane API
     def export_widget(self) -> QtWidgets.QWidget | None:
@@ -209,6 +226,8 @@ class TimelinePane(Pane):
         )
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
+        self._outline_tasks()
+        self.task_legend.setVisible(bool(len(profile.task_spans)) and bool(self.lanes.task_boxes))
         height = max(float(sum(self.lanes.heights)), 1.0)
         ticks = self.lanes.ticks()
         if ticks != self._ticks:  # the same lanes as last time (live growth): keep the axis as it is
@@ -250,6 +269,11 @@ class TimelinePane(Pane):
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
             f"{fmt.plural(len(profile.tasks), 'task')}{extra}"
         )
+
+    def _outline_tasks(self, *_args: object) -> None:
+        """Outline the boxes of the document's highlighted tasks (the ones a selected stall delayed)."""
+        ids = self.doc.highlighted_tasks
+        self.item.set_outline(self.lanes.task_mask(ids) if ids else None)
 
     # ------------------------------------------------------------------ view
     def _resized(self) -> None:
@@ -371,3 +395,14 @@ class TimelinePane(Pane):
         if self._duration > 0:
             b = min(b, self._duration * 1.02)
         self.lane_vb.setXRange(a, max(b, a + span), padding=0.0)
+
+
+def task_legend_html() -> str:
+    """Which colour of a task bar is which state."""
+
+    def swatch(index: int, text: str) -> str:
+        r, g, b = LANE_COLORS[index]
+        return f"<span style='color:rgb({r},{g},{b})'>■</span> {text}"
+
+    waiting = f"<span style='color:rgb{LANE_COLORS[T_PENDING]}'>■</span><span style='color:rgb{LANE_COLORS[T_DONE]}'>■</span> waiting"
+    return "tasks: " + " ".join((swatch(T_RUNNING, "running"), waiting, swatch(T_DELAYED, "delayed")))

@@ -31,6 +31,7 @@ from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
+from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, cut_row, spans_by_task
 from pyrometer.core.model import Profile
 
 MAX_TASK_ROWS = 12
@@ -83,6 +84,7 @@ class Lanes:
     hidden_tasks: int = 0
     # (first box, box count, index in lane -> tooltip): lanes whose tips are made on hover
     tip_fns: list[tuple[int, int, Callable[[int], str]]] = field(default_factory=list)
+    task_boxes: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (first box, task id per box) of task rows
     _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     _boxes: int = 0  # boxes added so far (summing the lanes on every add was quadratic: 32k threads 62 s)
 
@@ -120,6 +122,15 @@ class Lanes:
                 if first <= box < first + count:
                     return fn(box - first)
         return tip() if callable(tip) else tip
+
+    def task_mask(self, ids: frozenset[int]) -> np.ndarray:
+        """Boxes (in `arrays()` order) that belong to one of these tasks."""
+        mask = np.zeros(self._boxes, bool)
+        if ids:
+            wanted = np.fromiter(ids, np.int64, len(ids))
+            for first, tasks in self.task_boxes:
+                mask[first : first + len(tasks)] = np.isin(tasks, wanted)
+        return mask
 
     def kind(self, box: int) -> str:
         return self.kinds[int(self.arrays()[2][box])]
@@ -214,8 +225,16 @@ def build_lanes(
         row += 1
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     packer = (task_lanes or TaskLanes()).get(profile, t1, max_task_rows, end_of)
+    spans = spans_by_task(profile)
     for slot, r in enumerate(packer.rows):
-        lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
+        ids = np.asarray(r.ids, np.int64)
+        pieces = cut_row(ids, r.x, r.w, r.color, spans)
+        lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
+        if pieces.cut:
+            names = [r.names[i] for i in pieces.owner.tolist()]
+            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, names, partial(_piece_tip, packer, slot, pieces))
+        else:
+            lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
         lanes.kinds.append("task")
         lanes.names.append("tasks" if slot == 0 else "")
         lanes.heights.append(TASK_H)
@@ -232,6 +251,27 @@ def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
     start, stop = float(r.x[index]), float(r.x[index] + r.w[index])
     state = STATE_OF_COLOR.get(int(r.color[index]), "done")
     return _task_tip(r.names[index], tk.coro if tk is not None else "", state, start, stop)
+
+
+def _piece_tip(packer: TaskPacker, slot: int, pieces: RowPieces, index: int) -> str:
+    """A piece of a cut task box: the task's tip, then what it was doing in this piece."""
+    owner = int(pieces.owner[index])
+    tip = _row_tip(packer, slot, owner)
+    a, b = float(pieces.x[index]), float(pieces.x[index] + pieces.w[index])
+    doing = STATE_NAME.get(int(pieces.state[index]), "waiting")
+    what = {
+        "running": "running (its step held the loop)",
+        "delayed": "delayed (ready to run, the loop busy elsewhere)",
+        "waiting": "waiting (suspended, awaiting something)",
+    }[doing]
+    tip += f"<br><b>here: {what}</b> {fmt.clock(a)} – {fmt.clock(b)} ({fmt.seconds(b - a)})"
+    tk = packer.tasks.get(packer.rows[slot].ids[owner]) if packer.tasks is not None else None
+    if tk is not None and tk.running_s is not None:
+        tip += (
+            f"<br>whole task: CPU {fmt.seconds(tk.cpu_s or 0.0)} · running {fmt.seconds(tk.running_s)}"
+            f" · waiting {fmt.seconds(tk.waiting_s or 0.0)} · delayed {fmt.seconds(tk.delayed_s or 0.0)}"
+        )
+    return tip
 
 
 def _task_tip(name: str, coro: str, state: str, start: float, stop: float) -> str:

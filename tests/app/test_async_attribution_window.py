@@ -9,18 +9,22 @@ through it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PySide6 import QtCore
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import BLOCK_COLUMNS, EventLoopPane
 from pyrometer.app.panes.tasks import AWAIT_COL, COLUMNS, COST_COLUMNS, HIGHLIGHT_BRUSH, TasksPane
+from pyrometer.app.panes.timeline import TimelinePane
+from pyrometer.core.analysis.lane_palette import T_DELAYED, T_DONE, T_RUNNING
 from pyrometer.core.analysis.task_costs import task_costs
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.formats.recording import read_recording
@@ -142,7 +146,8 @@ def test_tasks_pane_cost_columns_match_the_targets_truth(
     delayed = seconds(m.index(due.row(), COST_COLUMNS[3], due.parent()).data())
     assert delayed == pytest.approx(truth["late"]["due"], abs=0.03)  # late by what it measured
     sleeper = row_of(m, "sleeper")
-    assert seconds(m.index(sleeper.row(), COST_COLUMNS[3], sleeper.parent()).data()) < 0.02
+    sleeper_delay = seconds(m.index(sleeper.row(), COST_COLUMNS[3], sleeper.parent()).data())
+    assert sleeper_delay == pytest.approx(truth["late"]["sleeper"], abs=0.03)  # slept through the stall
     for col in COST_COLUMNS:  # each header says what it means
         tip = m.headerData(
             col, QtCore.Qt.Orientation.Horizontal, QtCore.Qt.ItemDataRole.ToolTipRole
@@ -269,3 +274,61 @@ def test_event_loop_pane_old_recording_has_no_blame(qtbot, profile: Profile) -> 
     pane.select_event(0)
     assert pane.table.item(0, BLOCK_COLUMNS.index("Task")).text() == ""
     assert pane.blame_lines() == ["(no task blame in this recording)"]
+
+
+# ------------------------------------------------------------------ Timeline
+def task_pieces(pane: TimelinePane, task: int) -> list[tuple[float, float, int]]:
+    """(start, end, colour) of the boxes of one task in the timeline, in time order."""
+    x, w, _row, color = pane.lanes.arrays()
+    mask = pane.lanes.task_mask(frozenset({task}))
+    return sorted((float(x[b]), float(x[b] + w[b]), int(color[b])) for b in np.flatnonzero(mask))
+
+
+def test_timeline_colours_each_task_by_state(qtbot, profile: Profile, recording) -> None:  # type: ignore[no-untyped-def]
+    truth = recording[1]
+    ids = by_name(profile)
+    doc = Document(profile)
+    pane = TimelinePane(doc)
+    qtbot.addWidget(pane)
+    pane.resize(1200, 700)
+    pane.refresh()
+    stall = next(e for e in profile.blocking if e.task == ids["child"])
+    child = task_pieces(pane, ids["child"])
+    info = profile.tasks[ids["child"]]
+    assert child[0][0] == pytest.approx(info.created) and child[-1][1] == pytest.approx(info.ended)  # its whole life
+    assert all(b[0] == pytest.approx(a[1]) for a, b in itertools.pairwise(child))  # pieces tile it
+    running = [(a, b) for a, b, c in child if c == T_RUNNING]
+    longest = max(running, key=lambda s: s[1] - s[0])
+    assert longest[1] - longest[0] == pytest.approx(0.12, abs=0.03)  # the time.sleep(0.12) step
+    assert longest[0] == pytest.approx(stall.start, abs=0.02)
+    assert any(c == T_DONE for _, _, c in child)  # waiting pieces keep the task's own colour
+    due = task_pieces(pane, ids["due"])
+    delayed = sum(b - a for a, b, c in due if c == T_DELAYED)
+    assert delayed == pytest.approx(truth["late"]["due"], abs=0.03)  # the stall made it late
+    sleeper = sum(b - a for a, b, c in task_pieces(pane, ids["sleeper"]) if c == T_DELAYED)
+    assert sleeper == pytest.approx(truth["late"]["sleeper"], abs=0.03)  # slept through the stall: ~on time
+    colors = pane.lanes.arrays()[3]
+    box = next(b for b in np.flatnonzero(pane.lanes.task_mask(frozenset({ids["due"]}))) if colors[b] == T_DELAYED)
+    tip = pane._tooltip(int(box))
+    assert "delayed" in tip and "due" in tip
+    assert pane.task_legend.isVisibleTo(pane) and "running" in pane.task_legend.text()
+    # replay: as of the middle of the stall, the child's running piece stops at the playhead
+    doc.set_playhead(stall.start + stall.duration / 2)
+    pane.refresh()
+    assert max(b for _, b, _ in task_pieces(pane, ids["child"])) == pytest.approx(stall.start + stall.duration / 2)
+
+
+def test_timeline_outlines_the_tasks_a_stall_delayed(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    ids = by_name(profile)
+    doc = Document(profile)
+    pane = TimelinePane(doc)
+    qtbot.addWidget(pane)
+    pane.refresh()
+    assert pane.item._outline is None
+    doc.set_highlighted_tasks({ids["due"]})
+    outline = pane.item._outline
+    assert outline is not None
+    mask = pane.lanes.task_mask(frozenset({ids["due"]}))
+    assert mask.any() and int(outline.sum()) == int(mask.sum())
+    doc.set_highlighted_tasks(None)
+    assert pane.item._outline is None

@@ -1,0 +1,94 @@
+"""A task row's lifespans cut into running / waiting / delayed pieces, from Profile.task_spans.
+
+The packer (task_lanes) keeps one box per task, coloured by how it ended.
+Where the agent recorded the task's stretches (TASK_RUNNING, TASK_DELAYED),
+the box is cut into non-overlapping pieces: those stretches in their own
+colours and the rest (waiting, suspended) in the box's colour. Boxes stay
+disjoint within a row, as the flame item's hit test and pixel merging expect.
+Numpy over one row's spans; tasks in the overflow row are not cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyrometer.core.analysis.lane_palette import T_DELAYED, T_RUNNING
+from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, Profile
+
+WAITING_PIECE = -1  # a piece of the lifespan no stretch covers (or a task without recorded stretches)
+STATE_NAME = {WAITING_PIECE: "waiting", TASK_RUNNING: "running", TASK_DELAYED: "delayed"}
+_PIECE_COLOR = {TASK_RUNNING: T_RUNNING, TASK_DELAYED: T_DELAYED}
+
+
+@dataclass
+class RowPieces:
+    """Boxes of one task row after cutting: `owner` = index of the task's box in the packer row."""
+
+    x: np.ndarray
+    w: np.ndarray
+    color: np.ndarray
+    owner: np.ndarray
+    state: np.ndarray  # WAITING_PIECE, TASK_RUNNING or TASK_DELAYED
+    cut: bool  # any box was cut (False: the row's boxes as they were, state all WAITING_PIECE)
+
+
+def spans_by_task(profile: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(task, state, start, end) of every recorded stretch, sorted by task then start."""
+    sp = profile.task_spans
+    if not len(sp):
+        z = np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0, np.int8), z, z
+    task = sp["task"].astype(np.int64)
+    start = sp["start"]
+    order = np.lexsort((start, task))
+    return task[order], sp["state"][order], start[order], sp["end"][order]
+
+
+def cut_row(
+    ids: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    color: np.ndarray,
+    spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> RowPieces:
+    """Cut each box (task `ids[i]`, from x[i] for w[i], colour color[i]) by its task's stretches."""
+    n = len(ids)
+    s_task, s_state, s_start, s_end = spans
+    whole = RowPieces(x, w, color, np.arange(n), np.full(n, WAITING_PIECE, np.int8), False)
+    if not n or not len(s_task):
+        return whole
+    lo = np.searchsorted(s_task, ids, "left")
+    hi = np.searchsorted(s_task, ids, "right")
+    counts = hi - lo
+    if not counts.any():
+        return whole
+    owner = np.repeat(np.arange(n), counts)
+    take = np.concatenate([np.arange(a, b) for a, b in zip(lo[counts > 0], hi[counts > 0], strict=True)])
+    box0, box1 = x[owner], x[owner] + w[owner]
+    start = np.clip(s_start[take], box0, box1)
+    end = np.clip(s_end[take], box0, box1)
+    state = s_state[take]
+    same = np.zeros(len(owner), bool)
+    same[1:] = owner[1:] == owner[:-1]
+    prev_end = np.where(same, np.concatenate(([0.0], end[:-1])), box0)
+    start = np.maximum(start, prev_end)  # stretches never overlap; clip any rounding overlap away
+    end = np.maximum(end, start)
+    gap0, gap1 = prev_end, start  # waiting before each stretch
+    last = np.ones(len(owner), bool)
+    last[:-1] = owner[1:] != owner[:-1]
+    tail0, tail1 = end[last], box1[last]  # waiting after a task's last stretch
+    plain = np.flatnonzero(counts == 0)
+    xs = [x[plain], start, gap0, tail0]
+    ws = [w[plain], end - start, gap1 - gap0, tail1 - tail0]
+    owners = [plain, owner, owner, owner[last]]
+    states = [np.full(len(plain), WAITING_PIECE, np.int8), state.astype(np.int8), np.full(len(owner), WAITING_PIECE, np.int8), np.full(int(last.sum()), WAITING_PIECE, np.int8)]
+    ox, ow, oo, os_ = np.concatenate(xs), np.concatenate(ws), np.concatenate(owners), np.concatenate(states)
+    keep = (ow > 0) | ((os_ == WAITING_PIECE) & np.isin(oo, plain))  # a zero-length task keeps its box
+    ox, ow, oo, os_ = ox[keep], ow[keep], oo[keep], os_[keep]
+    colors = color[oo].copy()
+    for st, c in _PIECE_COLOR.items():
+        colors[os_ == st] = c
+    order = np.lexsort((ox, oo))
+    return RowPieces(ox[order], ow[order], colors[order], oo[order], os_[order], True)
