@@ -405,4 +405,4 @@ def task_legend_html() -> str:
         return f"<span style='color:rgb({r},{g},{b})'>■</span> {text}"
 
     waiting = f"<span style='color:rgb{LANE_COLORS[T_PENDING]}'>■</span><span style='color:rgb{LANE_COLORS[T_DONE]}'>■</span> waiting"
-    return "tasks: " + " ".join((swatch(T_RUNNING, "running"), waiting, swatch(T_DELAYED, "delayed")))
+    return "&nbsp;·&nbsp; tasks: " + " ".join((swatch(T_RUNNING, "running"), waiting, swatch(T_DELAYED, "delayed")))
