@@ -247,6 +247,7 @@ class EventLoopPane(Pane):
         self.table.setSortingEnabled(True)
         self.table.setToolTip("Click a header to sort (Duration: the worst stalls first)")
         self.table.itemSelectionChanged.connect(self._event_selected)
+        doc.rangeChanged.connect(self._select_by_range)  # a stall chosen elsewhere (Tasks › By coroutine)
         self.stack_list = QtWidgets.QListWidget()
         self.stack_list.setToolTip("Stack that blocked the loop, innermost frame first")
         self.stack_list.setUniformItemSizes(True)
@@ -533,6 +534,7 @@ class EventLoopPane(Pane):
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self.table.blockSignals(False)
         self._paint_markers()
+        self._select_by_range(self.doc.range)
 
     def _fill_row(self, profile: Profile, index: int, ev: BlockingEvent) -> None:
         """Row `index` (in time order; sorting moves it later) shows event `index` of self.events."""
@@ -625,6 +627,19 @@ class EventLoopPane(Pane):
         # ... and the timeline's view moves onto it, whatever it was zoomed to
         self.doc.request_time(t0, t1)
 
+
+    def _select_by_range(self, rng: object) -> None:
+        """When the document's range is exactly a stall's (another pane chose the stall), select that stall."""
+        if not isinstance(rng, tuple):
+            return
+        current = self.selected_event()
+        if current is not None and event_range(current) == rng:
+            return
+        for i, ev in enumerate(self.events):
+            a, b = event_range(ev)
+            if abs(a - rng[0]) <= 1e-9 and abs(b - rng[1]) <= 1e-9:
+                self.select_event(i)
+                return
 
     def _show_blame(self, ev: BlockingEvent | None) -> None:
         """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed."""

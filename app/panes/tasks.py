@@ -14,9 +14,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
+from pyrometer.app.panes.event_loop import event_range
 from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
-from pyrometer.core.analysis.loop import stack_labels
+from pyrometer.core.analysis.loop import blocking_function, stack_labels
+from pyrometer.core.analysis.requests import RequestGroup, request_groups
 from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts, task_costs
 from pyrometer.core.analysis.tasks import TaskNode, task_tree
 from pyrometer.core.model import Profile
@@ -33,6 +35,8 @@ HEADER_TIPS = {
 }
 UNKNOWN_TIP = "Unknown: the recording has no per-task accounting (older agent) or the figure cannot be cut to the selection"
 HIGHLIGHT_BRUSH = QtGui.QBrush(QtGui.QColor(255, 214, 102, 150))
+REQUEST_COLUMNS = ("Coroutine / slowest tasks", "Tasks", "p50", "p95", "p99", "Max / latency", "CPU", "Waiting", "Delayed", "Delayed most by")
+ROLE_STALL = int(QtCore.Qt.ItemDataRole.UserRole) + 2
 STATE_COLORS = {
     "pending": QtGui.QColor(30, 110, 210),
     "done": QtGui.QColor(60, 140, 70),
@@ -400,7 +404,27 @@ class TasksPane(Pane):
         bar.addWidget(self.filter_edit, 1)
         self.summary = QtWidgets.QLabel("")
         bar.addWidget(self.summary)
-        self.stack, self.empty = content_or_placeholder(self.view, "No asyncio tasks recorded")
+        self.by_coro_button = QtWidgets.QToolButton()
+        self.by_coro_button.setText("By coroutine")
+        self.by_coro_button.setCheckable(True)
+        self.by_coro_button.setToolTip(
+            "Tasks grouped by coroutine (every handle_request is one request): latency p50/p95/p99/max of the\n"
+            "finished ones and, for the slowest, where the time went. Click a slow task to select the stall that delayed it."
+        )
+        self.by_coro_button.toggled.connect(self.refresh)
+        bar.addWidget(self.by_coro_button)
+        self.requests_view = QtWidgets.QTreeWidget()
+        self.requests_view.setHeaderLabels(list(REQUEST_COLUMNS))
+        self.requests_view.setUniformRowHeights(True)
+        self.requests_view.setAlternatingRowColors(True)
+        self.requests_view.header().resizeSection(0, 260)
+        self.requests_view.itemClicked.connect(self._request_clicked)
+        self.groups: list[RequestGroup] = []
+        content = QtWidgets.QStackedWidget()
+        content.addWidget(self.view)
+        content.addWidget(self.requests_view)
+        self.content = content
+        self.stack, self.empty = content_or_placeholder(content, "No asyncio tasks recorded")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -434,13 +458,74 @@ class TasksPane(Pane):
         if since is not None:
             when = f" alive from {fmt.clock(since)}" + (f" to {fmt.clock(self.time())}" if self.time() is not None else "")
         self.summary.setText(fmt.plural(total, "task") + when)
-        self.stack.setCurrentWidget(self.view if total else self.empty)
+        self.stack.setCurrentWidget(self.content if total else self.empty)
+        by_coro = self.by_coro_button.isChecked()
+        self.content.setCurrentWidget(self.requests_view if by_coro else self.view)
+        if by_coro:
+            self._show_requests()
         if self.model.set_rows(rows, children):
             if self._first:
                 self.view.expandToDepth(2)
                 self._first = not rows
             else:
                 self._restore_expanded(expanded)
+
+    def _show_requests(self) -> None:
+        """Fill the by-coroutine view (as of the playhead / range end)."""
+        profile = self.doc.profile
+        groups = request_groups(profile, t=self.time())
+        if groups == self.groups and self.requests_view.topLevelItemCount():
+            return
+        self.groups = groups
+        view = self.requests_view
+        view.clear()
+        right = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+
+        def sec(v: float | None) -> str:
+            return fmt.seconds(v) if v is not None else "–"
+
+        for g in groups:
+            top = QtWidgets.QTreeWidgetItem([g.coro, f"{g.count:,}", sec(g.p50), sec(g.p95), sec(g.p99), sec(g.max), "", "", "", ""])
+            top.setToolTip(0, f"{g.coro}: {g.count:,} tasks, {g.finished:,} finished (their latency: created → ended)")
+            for slow in g.slowest:
+                stall = ""
+                if 0 <= slow.stall < len(profile.blocking):
+                    ev = profile.blocking[slow.stall]
+                    stall = f"{ev.task_name or blocking_function(profile, ev)[0]} +{fmt.seconds(slow.stall_delay)}"
+                kid = QtWidgets.QTreeWidgetItem(
+                    top, [slow.name, "", "", "", "", sec(slow.latency), sec(slow.cpu_s), sec(slow.waiting_s), sec(slow.delayed_s), stall]
+                )
+                kid.setData(0, ROLE_TASK_ID, slow.task)
+                kid.setData(0, ROLE_STALL, slow.stall)
+                kid.setToolTip(
+                    9,
+                    "Click to select the stall that delayed this task most (its stack and blocking task in the Event loop pane)"
+                    if stall
+                    else "No recorded stall delayed this task",
+                )
+                for col in range(1, 9):
+                    kid.setTextAlignment(col, right)
+            for col in range(1, 9):
+                top.setTextAlignment(col, right)
+            view.addTopLevelItem(top)
+        if len(groups) <= 20:
+            view.expandAll()
+
+    def _request_clicked(self, item: QtWidgets.QTreeWidgetItem, _col: int = 0) -> None:
+        """A slow task: highlight it; when a stall delayed it, select that stall (range, view, Event loop pane)."""
+        task = item.data(0, ROLE_TASK_ID)
+        if task is None:
+            return
+        self.doc.set_highlighted_tasks({int(task)})
+        stall = int(item.data(0, ROLE_STALL))
+        profile = self.doc.profile
+        if not 0 <= stall < len(profile.blocking):
+            return
+        ev = profile.blocking[stall]
+        t0, t1 = event_range(ev)
+        self.doc.set_range(t0, t1)
+        self.doc.request_time(t0, t1)
+        self.doc.request_pane("event_loop")
 
     def _highlight(self, ids: frozenset[int]) -> None:
         self.model.set_highlighted(frozenset(ids))

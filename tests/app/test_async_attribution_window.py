@@ -25,6 +25,7 @@ from pyrometer.app.panes.event_loop import BLOCK_COLUMNS, EventLoopPane
 from pyrometer.app.panes.tasks import AWAIT_COL, COLUMNS, COST_COLUMNS, HIGHLIGHT_BRUSH, TasksPane
 from pyrometer.app.panes.timeline import TimelinePane
 from pyrometer.core.analysis.lane_palette import T_DELAYED, T_DONE, T_RUNNING
+from pyrometer.core.analysis.requests import request_groups
 from pyrometer.core.analysis.task_costs import task_costs
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.formats.recording import read_recording
@@ -332,3 +333,47 @@ def test_timeline_outlines_the_tasks_a_stall_delayed(qtbot, profile: Profile) ->
     assert mask.any() and int(outline.sum()) == int(mask.sum())
     doc.set_highlighted_tasks(None)
     assert pane.item._outline is None
+
+
+# ------------------------------------------------------------------ Requests (by coroutine)
+def test_request_groups_latency_and_the_stall_that_delayed_the_slowest(profile: Profile, recording) -> None:  # type: ignore[no-untyped-def]
+    truth = recording[1]
+    ids = by_name(profile)
+    group = next(g for g in request_groups(profile) if g.coro == "due")
+    assert group.count == 2 and group.finished == 2
+    # each `due` task lives at least its sleep plus how late it woke (the target measured both); its end is
+    # when the task finished (the agent sees it after the loop's next callbacks, up to a burner step later)
+    life = {n: profile.tasks[ids[n]].ended - profile.tasks[ids[n]].created for n in ("due", "sleeper")}  # type: ignore[operator]
+    assert life["due"] >= 0.08 + truth["late"]["due"] - 0.002
+    assert life["sleeper"] >= 0.5 + truth["late"]["sleeper"] - 0.002
+    assert group.max == pytest.approx(life["sleeper"])
+    assert group.p50 == pytest.approx((life["due"] + life["sleeper"]) / 2)  # two values: their midpoint
+    assert [s.name for s in group.slowest] == ["sleeper", "due"]
+    due = group.slowest[1]
+    stall = profile.blocking[due.stall]
+    assert stall.task == ids["child"] and due.stall_delay == pytest.approx(truth["late"]["due"], abs=0.03)
+    assert due.delayed_s == pytest.approx(truth["late"]["due"], abs=0.03)
+    assert group.slowest[0].stall == -1  # nothing delayed the sleeper
+
+
+def test_by_coroutine_click_selects_the_stall_that_delayed_a_task(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    ids = by_name(profile)
+    doc = Document(profile)
+    tasks = TasksPane(doc)
+    loop = EventLoopPane(doc)
+    qtbot.addWidget(tasks)
+    qtbot.addWidget(loop)
+    loop.refresh()
+    tasks.by_coro_button.setChecked(True)
+    view = tasks.requests_view
+    assert tasks.content.currentWidget() is view
+    top = next(view.topLevelItem(i) for i in range(view.topLevelItemCount()) if view.topLevelItem(i).text(0) == "due")
+    kid = next(top.child(j) for j in range(top.childCount()) if top.child(j).text(0) == "due")
+    assert kid.text(9).startswith("child +")
+    with qtbot.waitSignal(doc.paneRequested) as asked:
+        tasks._request_clicked(kid, 9)
+    assert asked.args == ["event_loop"]
+    stall = next(e for e in profile.blocking if e.task == ids["child"])
+    assert doc.range == pytest.approx((stall.start, stall.start + stall.duration + max(stall.duration * 0.1, 0.01)))
+    assert loop.selected_event() is stall  # the Event loop pane shows that stall's stack and blame
+    assert ids["due"] in doc.highlighted_tasks
