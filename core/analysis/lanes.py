@@ -224,8 +224,12 @@ def build_lanes(
         lanes.heights.append(BLOCKING_H)
         row += 1
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
-    packer = (task_lanes or TaskLanes()).get(profile, t1, max_task_rows, end_of)
-    spans = spans_by_task(profile)
+    task_lanes = task_lanes or TaskLanes()
+    packer = task_lanes.get(profile, t1, max_task_rows, end_of)
+    spans_key = (id(profile.task_spans), len(profile.task_spans))
+    if task_lanes.spans is None or task_lanes.spans_key != spans_key:  # sorted once per growth, not per refresh
+        task_lanes.spans, task_lanes.spans_key = spans_by_task(profile), spans_key
+    spans = task_lanes.spans
     for slot, r in enumerate(packer.rows):
         ids = np.asarray(r.ids, np.int64)
         pieces = cut_row(ids, r.x, r.w, r.color, spans)

@@ -225,6 +225,8 @@ class TaskLanes:
     def __init__(self) -> None:
         self.packer: TaskPacker | None = None
         self._key: tuple[int, int, float | None, int] | None = None
+        self.spans_key: tuple[int, int] | None = None  # (id of the spans table, rows) the sorted spans below are of
+        self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
 
     def get(self, profile: Profile, t1: float | None, max_rows: int, now: float) -> TaskPacker:
         """The packed rows for `profile` as of t1 (None: live, up to `now`)."""
