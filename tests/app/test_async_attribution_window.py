@@ -377,3 +377,13 @@ def test_by_coroutine_click_selects_the_stall_that_delayed_a_task(qtbot, profile
     assert doc.range == pytest.approx((stall.start, stall.start + stall.duration + max(stall.duration * 0.1, 0.01)))
     assert loop.selected_event() is stall  # the Event loop pane shows that stall's stack and blame
     assert ids["due"] in doc.highlighted_tasks
+
+
+def test_document_highlighted_tasks_signal_only_on_change(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(profile)
+    seen: list[object] = []
+    doc.highlightedTasksChanged.connect(seen.append)
+    doc.set_highlighted_tasks({1, 2})
+    doc.set_highlighted_tasks(frozenset({2, 1}))  # the same set: no signal
+    doc.set_highlighted_tasks(None)
+    assert seen == [frozenset({1, 2}), frozenset()] and doc.highlighted_tasks == frozenset()
