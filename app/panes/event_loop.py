@@ -30,6 +30,7 @@ from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import (
     blocking_events,
     blocking_function,
+    event_range,
     lag_stats,
     lag_values,
     stack_labels,
@@ -72,11 +73,6 @@ def _ms_label(seconds: float) -> str:
         return "∞"
     ms = seconds * 1000.0
     return f"{ms:g}" if ms >= 1 else f"{ms:.1f}"
-
-
-def event_range(event: BlockingEvent) -> tuple[float, float]:
-    """The time range selecting a stall selects: a little past its end, so the probe that measured it is inside."""
-    return event.start, event.start + event.duration + max(event.duration * 0.1, 0.01)
 
 
 class _SortItem(QtWidgets.QTableWidgetItem):

@@ -14,10 +14,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
-from pyrometer.app.panes.event_loop import event_range
 from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
-from pyrometer.core.analysis.loop import blocking_function, stack_labels
+from pyrometer.core.analysis.loop import blocking_function, event_range, stack_labels
 from pyrometer.core.analysis.requests import RequestGroup, request_groups
 from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts, task_costs
 from pyrometer.core.analysis.tasks import TaskNode, task_tree

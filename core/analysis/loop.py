@@ -121,3 +121,8 @@ def stack_labels(profile: Profile, stack: int) -> list[str]:
     if stack < 0 or stack >= len(profile.stacks):
         return []
     return [profile.frame_label(fr) for fr in reversed(profile.stack_frames(stack))]
+
+
+def event_range(event: BlockingEvent) -> tuple[float, float]:
+    """The time range selecting a stall selects: a little past its end, so the probe that measured it is inside."""
+    return event.start, event.start + event.duration + max(event.duration * 0.1, 0.01)
