@@ -226,8 +226,11 @@ class ComparePane(FunctionTablePane):
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
         where = str(self.baseline_path) if self.baseline_path is not None else self.baseline_name
+        matched = ""
+        if self.diff is not None:  # the one-row label is clipped in a narrow window: the tooltip has it all
+            matched = f"\n{self.diff.matched:,} functions in both, {self.diff.only_base:,} only before, {self.diff.only_new:,} only now"
         self.baseline_label.setToolTip(
-            f"Baseline: {where}\nShares of each run's total: red = a bigger share in this run (slower), "
+            f"Baseline: {where}{matched}\nShares of each run's total: red = a bigger share in this run (slower), "
             "blue = a smaller share (faster)"
         )
 
