@@ -209,5 +209,5 @@ class StackChartPane(Pane):
             return f"<b>{thread}</b>"
         p = self.doc.view_profile()
         name = html.escape(p.func_name[func])
-        where = html.escape(f"{p.func_file[func]}:{p.func_line[func]}")
+        where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
         return f"<b>{name}</b><br>{where}<br>{thread}: {fmt.clock(a)} – {fmt.clock(a + w)} ({fmt.seconds(w)})"
