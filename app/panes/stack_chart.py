@@ -40,7 +40,7 @@ class StackChartPane(Pane):
         self._following = False  # set while we apply the document's time view (do not echo it back)
 
         self.info = QtWidgets.QLabel("")
-        hint = QtWidgets.QLabel("wheel: zoom · drag: pan · double-click: zoom to a frame · Esc: show all")
+        hint = QtWidgets.QLabel("wheel: zoom · drag: pan · shift-wheel: scroll to the other threads · double-click: zoom to a frame · Esc: show all")
         hint.setStyleSheet("color: gray")
         hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.fit_button = QtWidgets.QToolButton()
