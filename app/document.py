@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from pyrometer.core import fmt
 from pyrometer.core.analysis.transforms import view_of
 from pyrometer.core.model import Profile
 
@@ -262,4 +263,4 @@ class Document(QObject):
         p = self.profile
         if func < 0 or func >= len(p.func_name):
             return ""
-        return f"{p.func_name[func]} ({p.func_file[func]}:{p.func_line[func]})"
+        return f"{p.func_name[func]} ({fmt.file_line(p.func_file[func], p.func_line[func])})"

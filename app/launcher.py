@@ -47,6 +47,7 @@ def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
     from pyrometer.app.main_window import MainWindow, application
 
     app = application(sys.argv[:1])
+    _quiet_offscreen_warnings()
     _end_with_last_window(app)
     win = MainWindow()
     if getattr(args, "screenshot", None):
@@ -55,6 +56,26 @@ def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
         win.resize(*screenshot_size(args))
     win.show()
     return app, win
+
+
+# the offscreen platform (every headless --screenshot) warns this once per window shown:
+# noise that says nothing about the user's profile
+_OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def _quiet_offscreen_warnings() -> None:
+    """Drop the offscreen platform's own warnings; every other Qt message still reaches stderr."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, _context: Any, message: str) -> None:
+        if message in _OFFSCREEN_NOISE:
+            return
+        if kind != QtMsgType.QtDebugMsg:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def _end_with_last_window(app: Any) -> None:

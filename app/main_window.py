@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from pyrometer.app import theme
 from pyrometer.app.document import Document
 from pyrometer.app.loader import FileLoader
+from pyrometer.app.profile_filter import profile_filter
 from pyrometer.app.session_view import SessionView
 from pyrometer.app.start_page import StartPage, add_recent, recent_files
 from pyrometer.core.formats.tables import sample_total
@@ -50,10 +51,7 @@ MOUSE = (  # what the graphs do with the mouse (F1 lists them with the keys)
     ("Shift+drag", "Pan the timeline"),
     ("Click", "Select a function in every pane; right-click for focus, merge, collapse"),
 )
-OPEN_FILTER = (
-    "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
-    "*.callgrind *.collapsed *.folded *.txt *.gz *.pb *.pprof *.cpuprofile *.austin *.mojo);;All files (*)"
-)
+OPEN_FILTER = profile_filter()
 
 
 PREFERRED_SIZE = (1440, 900)  # the first window on a large screen; smaller screens get their available area

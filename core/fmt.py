@@ -66,3 +66,8 @@ def clock(t: float | None) -> str:
         return "–"
     m, s = divmod(max(0.0, t), 60)
     return f"{int(m)}:{s:06.3f}"
+
+
+def file_line(file: str, line: int | None) -> str:
+    """`file:line`, or just `file` when the line is unknown (0: built-ins, collapsed stacks, Austin)."""
+    return f"{file}:{line}" if line and line > 0 else file

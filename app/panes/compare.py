@@ -33,6 +33,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.panes.base import content_or_placeholder
 from pyrometer.app.panes.compare_model import COL_DELTA, COL_FILE, COL_FUNCTION, CompareTableModel
 from pyrometer.app.panes.table_pane import FunctionTablePane
+from pyrometer.app.profile_filter import profile_filter
 from pyrometer.core import fmt
 from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
@@ -45,12 +46,10 @@ if TYPE_CHECKING:
 PLACEHOLDER = (
     "Choose a baseline profile to compare this run with —\n"
     "e.g. yesterday's recording, or the same program before your change.\n\n"
-    "Baseline… opens any profile Pyrometer reads (.pyro, speedscope, pstats, Chrome trace, collapsed, callgrind)."
+    "Baseline… opens any profile Pyrometer reads (.pyro, speedscope, Chrome trace, pstats, callgrind, collapsed,\n"
+    "pprof, Firefox Profiler, .cpuprofile, pyinstrument, Austin)."
 )
-FILE_FILTER = (
-    "Profiles (*.pyro *.json *.json.gz *.speedscope.json *.prof *.pstats *.pstat *.out callgrind.out.* "
-    "*.callgrind *.collapsed *.folded *.txt *.gz);;All files (*)"
-)
+FILE_FILTER = profile_filter()
 
 
 def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
@@ -227,8 +226,11 @@ class ComparePane(FunctionTablePane):
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
         where = str(self.baseline_path) if self.baseline_path is not None else self.baseline_name
+        matched = ""
+        if self.diff is not None:  # the one-row label is clipped in a narrow window: the tooltip has it all
+            matched = f"\n{self.diff.matched:,} functions in both, {self.diff.only_base:,} only before, {self.diff.only_new:,} only now"
         self.baseline_label.setToolTip(
-            f"Baseline: {where}\nShares of each run's total: red = a bigger share in this run (slower), "
+            f"Baseline: {where}{matched}\nShares of each run's total: red = a bigger share in this run (slower), "
             "blue = a smaller share (faster)"
         )
 

@@ -465,7 +465,7 @@ class FlamePane(Pane):
         self_w = float(self.tree.self_weight[node])
         tot_w = float(self.tree.total_weight[node])
         name = p.func_name[func].replace("&", "&amp;").replace("<", "&lt;")
-        where = f"{p.func_file[func]}:{p.func_line[func]}".replace("<", "&lt;")
+        where = fmt.file_line(p.func_file[func], p.func_line[func]).replace("<", "&lt;")
         return (
             f"<b>{name}</b><br>{where}<br>"
             f"total {fmt.weight(tot_w, p.unit)} ({fmt.percent(tot_w / total)})<br>"

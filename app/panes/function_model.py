@@ -169,7 +169,7 @@ class FunctionTableModel(RowsTableModel):
             c.setAlpha(int(25 + 170 * frac))
             return c
         if role == _TOOLTIP:
-            return f"{self._names[func]}\n{self._files[func]}:{self._lines[func]}"
+            return f"{self._names[func]}\n{fmt.file_line(self._files[func], self._lines[func])}"
         return None
 
     def _display(self, t: FunctionTable, i: int, func: int, col: int) -> str:
@@ -191,7 +191,7 @@ class FunctionTableModel(RowsTableModel):
             v = float(t.per_call[i])
             return fmt.seconds(v) if np.isfinite(v) else "–"
         if col == COL_LOCATION:
-            return f"{self._files[func]}:{self._lines[func]}"
+            return fmt.file_line(self._files[func], self._lines[func])
         if col in TRACE_COLUMNS:
             values = {COL_TRACED_SELF: t.traced_self, COL_TRACED_TOTAL: t.traced_total, COL_TASK_WALL: t.task_wall_per_call}[col]
             v = float(values[i]) if values is not None else float("nan")

@@ -78,7 +78,7 @@ class _Half:
         total = float(self.tree.total_weight[node])
         whole = self.pane.result.total if self.pane.result is not None else 0.0
         name = html.escape(p.func_name[func])
-        where = html.escape(f"{p.func_file[func]}:{p.func_line[func]}")
+        where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
         share = f" ({fmt.percent(total / whole)} of the selection)" if whole > 0 else ""
         return f"<b>{name}</b><br>{where}<br>{fmt.weight(total, p.unit)}{share}"
 

@@ -40,7 +40,7 @@ class StackChartPane(Pane):
         self._following = False  # set while we apply the document's time view (do not echo it back)
 
         self.info = QtWidgets.QLabel("")
-        hint = QtWidgets.QLabel("wheel: zoom · drag: pan · double-click: zoom to a frame · Esc: show all")
+        hint = QtWidgets.QLabel("wheel: zoom · drag: pan · shift-wheel: scroll to the other threads · double-click: zoom to a frame · Esc: show all")
         hint.setStyleSheet("color: gray")
         hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.fit_button = QtWidgets.QToolButton()
@@ -209,5 +209,5 @@ class StackChartPane(Pane):
             return f"<b>{thread}</b>"
         p = self.doc.view_profile()
         name = html.escape(p.func_name[func])
-        where = html.escape(f"{p.func_file[func]}:{p.func_line[func]}")
+        where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
         return f"<b>{name}</b><br>{where}<br>{thread}: {fmt.clock(a)} – {fmt.clock(a + w)} ({fmt.seconds(w)})"

@@ -197,7 +197,7 @@ class CallTreeModel(QAbstractItemModel):
             if col == COL_SAMPLES:
                 return fmt.count(int(t.count[node]))
             if col == COL_LOCATION:
-                return f"{self._files[func]}:{self._lines[func]}" if func >= 0 else ""
+                return fmt.file_line(self._files[func], self._lines[func]) if func >= 0 else ""
             return None
         if role == _FUNC_ID:
             return func
@@ -216,5 +216,5 @@ class CallTreeModel(QAbstractItemModel):
             c.setAlpha(int(25 + 170 * min(1.0, frac)))
             return c
         if role == _TOOLTIP and func >= 0:
-            return f"{self._names[func]}\n{self._files[func]}:{self._lines[func]}"
+            return f"{self._names[func]}\n{fmt.file_line(self._files[func], self._lines[func])}"
         return None

@@ -1,4 +1,11 @@
-"""Trace mode: yappi function statistics, sent as FUNC_STATS snapshots (sampling runs too).
+"""Trace mode: yappi function statistics, sent as one FUNC_STATS at stop (sampling runs too).
+
+The statistics are read once, when the session stops, never while the program
+runs: yappi's enumeration writes into the entries of functions still on a
+stack (a first call in flight gets ``callcount = 1``, a negative running self
+time is clamped to 0), so each mid-run read added a call to every active
+function and charged its finished children's time to its self time (a
+``main`` called once showed 2 calls and its callees' 0.6 s as self).
 
 The default clock is the thread's CPU time: a function's self time is then
 time it really ran, so one thread's self times add up to no more than that
@@ -38,7 +45,7 @@ class TracerUnavailable(Exception):
 
 
 class Tracer:
-    """Runs yappi for the session and snapshots its statistics every second."""
+    """Runs yappi for the session; its thread pumps the session, statistics go out at stop."""
 
     def __init__(self, session: AgentSession, clock: str = "cpu") -> None:
         self.session = session
@@ -78,7 +85,7 @@ class Tracer:
                 if self.session.sink_closed():
                     self.session.stop_async("collector-lost")
                     return
-                self.send_snapshot()
+                # no send_snapshot() here: reading yappi mid-run corrupts it (module docstring)
                 self.session.pump()
                 self.session.send_telemetry()
                 self.cpu_s = own_thread_cpu()

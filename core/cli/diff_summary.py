@@ -56,7 +56,8 @@ def build_diff(
         for i in range(n)
     ]
     pd = diff_paths(base, new, by="total")
-    m = len(pd) if top is None else min(top, len(pd))
+    shown = _without_pass_through(pd.path, pd.base_value, pd.new_value)
+    m = len(shown) if top is None else min(top, len(shown))
     paths = [
         {
             "path": [f"{name} ({file})" for name, file in pd.path[i]],
@@ -66,7 +67,7 @@ def build_diff(
             "base_total": float(pd.base_value[i]),
             "new_total": float(pd.new_value[i]),
         }
-        for i in range(m)
+        for i in shown[:m]
     ]
     notes = []
     if base.unit != new.unit:
@@ -84,6 +85,21 @@ def build_diff(
         "paths": paths,
         "notes": notes,
     }
+
+
+def _without_pass_through(paths: list[tuple[Any, ...]], base: Any, new: Any) -> list[int]:
+    """Rows of `paths` less each path whose whole time, in both profiles, is one longer path's.
+
+    `worker > Event.wait` and `worker > Event.wait > Condition.wait` with the same
+    shares are one finding: the longer path says it; the shorter took a row of `--top`.
+    """
+    values = {tuple(path): (float(b), float(n)) for path, b, n in zip(paths, base, new, strict=True)}
+    covered: set[tuple[Any, ...]] = set()
+    for path, value in values.items():
+        parent = tuple(path[:-1])
+        if parent in values and all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(values[parent], value, strict=True)):
+            covered.add(parent)
+    return [i for i, path in enumerate(paths) if tuple(path) not in covered]
 
 
 def _side_line(label: str, side: dict[str, Any]) -> str:

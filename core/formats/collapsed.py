@@ -8,6 +8,10 @@ frames look like `func (file.py:123)` (or `func (file.py)` with
 sample's thread (a process without a thread frame becomes one thread), the
 rest become frames. py-spy writes an idle sample with no frames as ` 1`.
 
+A frame's line is the line it was executing; the format has no def line, so
+a function's def line is unknown (0) and a function seen at several lines
+stays one function (its frames keep their lines).
+
 The format has no times: each line becomes one sample weighted by its count,
 at a synthetic time equal to the number of samples before it in the file, so
 the file order is kept. Unit: samples.
@@ -118,7 +122,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
                 fr = frame_ids.get(label)
                 if fr is None:
                     name, file, lno = split_label(label)
-                    fr = frame_ids[label] = profile.intern_frame(name, file, lno, lno)
+                    fr = frame_ids[label] = profile.intern_frame(name, file, lno, 0)
                 path_ids.append(fr)
             cached = stack_cache[stack_text] = (tid, builder.path(path_ids))
         thread_col.append(cached[0])

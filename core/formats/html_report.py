@@ -135,7 +135,7 @@ def _functions_html(data: dict[str, Any]) -> str:
             f'<td class="n">{fmt.weight(f["self"], unit)}</td>'
             f'<td class="n">{f["total_pct"]:.1f}%</td><td class="n">{fmt.weight(f["total"], unit)}</td>'
             f'<td class="n">{calls}</td>'
-            f'<td>{escape(f["name"])}</td><td class="loc">{escape(f["file"])}:{f["line"]}</td>'
+            f'<td>{escape(f["name"])}</td><td class="loc">{escape(fmt.file_line(f["file"], f["line"]))}</td>'
             "</tr>"
         )
     if not rows:

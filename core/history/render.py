@@ -127,8 +127,12 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
             f"  {'-' if r.exit_status is None else r.exit_status:>4}  {r.path or '-'}{gone}"
         )
     lines.append(f"  duration {sparkline([r.duration_s for r in runs])}  {trend_text([r.duration_s for r in runs])}")
-    shown = report.functions if top is None else report.functions[:top]
-    lines += ["", f"   self seconds per run over {len(runs)} runs; {len(shown)} of {len(report.functions)} functions, by average", ""]
+    # a trace-mode run lists every function yappi saw; those never sampled in any run only fill rows
+    timed = [f for f in report.functions if f.max_s > 0]
+    shown = timed if top is None else timed[:top]
+    never = len(report.functions) - len(timed)
+    left_out = f" ({never:,} with no self time in any run left out)" if never else ""
+    lines += ["", f"   self seconds per run over {len(runs)} runs; {len(shown)} of {len(report.functions)} functions, by average{left_out}", ""]
     lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6} {'runs':>4}  function (file)")
     for f in shown:
         lines.append(

@@ -126,6 +126,8 @@ def test_the_function_that_got_slower_is_the_top_row_in_red(qtbot, pane: Compare
     d = pane.diff
     assert d is not None and d.matched > 0
     assert f"{d.matched:,} functions in both, {d.only_base:,} only before, {d.only_new:,} only now" in pane.baseline_label.text()
+    # the one-row header is clipped in a 1366-px window: its tooltip carries the counts too
+    assert f"{d.matched:,} functions in both" in pane.baseline_label.toolTip()
     m = pane.model
     assert m.index(0, COL_FUNCTION).data() == "sum_squares"
     assert m.index(0, COL_DELTA).data().startswith("+")
@@ -369,3 +371,16 @@ def test_the_flame_graphs_compare_sets_the_one_baseline_off_the_gui_thread(qtbot
     assert flame.color_combo.currentData() == "diff" and flame.compare_button.text() == "Stop comparing"  # type: ignore[attr-defined]
     flame.compare_button.click()  # type: ignore[attr-defined]  # Stop comparing, from the flame graph
     assert view.doc.baseline is None and pane.baseline is None and pane.stack.currentWidget() is pane.placeholder
+
+
+def test_baseline_dialog_offers_every_readable_format() -> None:
+    """Compare's hand-written filter hid pprof, .cpuprofile, Austin and MOJO files it reads."""
+    from pyrometer.app.main_window import OPEN_FILTER
+    from pyrometer.app.panes.compare import FILE_FILTER
+    from pyrometer.core.formats.registry import importers
+
+    for dialog_filter in (FILE_FILTER, OPEN_FILTER):
+        patterns = dialog_filter.split("(", 1)[1].split(")", 1)[0].split()
+        for imp in importers():
+            for ext in imp.extensions:
+                assert ("*" + ext if ext.startswith(".") else ext) in patterns, (imp.name, ext)

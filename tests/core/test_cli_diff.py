@@ -135,3 +135,26 @@ def test_diff_matches_one_program_across_formats_paths_and_versions(tmp_path: Pa
     assert sampled["samples"] > 0
     text = run_cli("diff", tmp_path / "light.prof", tmp_path / "light.pyro").stdout
     assert f"functions: {matched['functions']:,} in both, {matched['only_base']:,} only in base, 0 only in new" in text
+
+
+def test_a_path_whose_time_is_all_one_longer_path_is_not_listed_twice() -> None:
+    """`worker > Event.wait` and `worker > Event.wait > Condition.wait` had two rows with the same shares."""
+    import numpy as np
+
+    from pyrometer.core.cli.diff_summary import build_diff
+    from pyrometer.core.model import Profile
+
+    def build(rows: list[tuple[str, float]]) -> Profile:
+        p = Profile()
+        for i, (path, w) in enumerate(rows):
+            frames = [p.intern_frame(n, f"/app/{n}.py", 5, firstline=1) for n in path.split(";")]
+            p.add_samples(np.array([float(i)]), np.array([0]), np.array([p.intern_stack_path(frames)]), weight=w)
+        p.finish()
+        return p
+
+    base = build([("worker;wait;cond_wait", 3.0), ("worker;checksum", 1.0)])
+    new = build([("worker;wait;cond_wait", 1.0), ("worker;checksum", 3.0)])
+    listed = [tuple(s.split(" (")[0] for s in p["path"]) for p in build_diff(base, new)["paths"]]
+    assert ("worker", "wait", "cond_wait") in listed and ("worker", "checksum") in listed
+    assert ("worker", "wait") not in listed  # all of its time is cond_wait's, in both runs
+    assert ("worker",) in listed  # its time is split between two paths: a finding of its own

@@ -228,3 +228,16 @@ def test_zoom_script_zooms_into_a_box(server_html: str, tmp_path: Path) -> None:
     assert after["dumps"]["w"] == pytest.approx(inner * 0.25, rel=1e-3)
     assert after["compute"]["label"] == "compute"
     assert not after["worker_loop"]["show"] and not after["fetch"]["show"]  # outside the zoomed box
+
+
+def test_unknown_def_lines_are_not_shown_as_line_0(tmp_path: Path) -> None:
+    """Collapsed stacks have no def line (0): the report printed `t.py:0` and `builtins:0`."""
+    from pyrometer.core.formats.registry import export_profile, load_profile
+
+    src = tmp_path / "p.collapsed"
+    src.write_text("main (t.py:11);hot (t.py:6) 3\nmain (t.py:13);len (builtins) 1\n")
+    out = tmp_path / "p.html"
+    export_profile(load_profile(src), out)
+    text = out.read_text()
+    assert ">t.py<" in text and ">builtins<" in text
+    assert ":0<" not in text

@@ -32,3 +32,8 @@ def test_counts_are_whole_unless_weighted(fixed: bool) -> None:
 def test_clock_percent_count() -> None:
     assert fmt.clock(75.5) == "1:15.500" and fmt.clock(None) == "–"
     assert fmt.percent(0.4614) == "46.1%" and fmt.count(1234567) == "1,234,567" and fmt.count(-1) == "–"
+
+
+def test_file_line_leaves_out_an_unknown_line() -> None:
+    assert fmt.file_line("t.py", 12) == "t.py:12"
+    assert fmt.file_line("t.py", 0) == "t.py" and fmt.file_line("~", None) == "~"

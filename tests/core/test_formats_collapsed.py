@@ -58,10 +58,33 @@ def test_pyspy_raw_plain(raw_plain: Path) -> None:
     funcs = set(p.func_name)
     assert {"leaf_busy", "middle", "worker", "main"} <= funcs
     i = p.func_name.index("middle")
-    assert p.func_file[i] == "script.py" and p.func_line[i] > 0
+    # py-spy's line is the executing line, not the def line: unknown (0), one function for all its lines
+    assert p.func_file[i] == "script.py" and p.func_line[i] == 0
+    assert p.func_name.count("middle") == 1
     # synthetic times: consecutive in file order
     t, w = p.samples["time"], p.samples["weight"]
     np.testing.assert_array_equal(t, np.concatenate(([0], np.cumsum(w[:-1]))))
+
+
+def test_a_function_seen_at_two_lines_is_one_function(tmp_path: Path) -> None:
+    """`main` executing line 11 (calling hot) and line 13 (calling small) was two `main` rows of 57% and 43%."""
+    from pyrometer.core.analysis.functions import function_table
+
+    path = tmp_path / "two_lines.collapsed"
+    path.write_text(
+        "<module> (t.py:16);main (t.py:11);hot (t.py:6);burn (t.py:4) 76\n"
+        "<module> (t.py:16);main (t.py:13);small (t.py:8);burn (t.py:4) 57\n"
+    )
+    p = load_profile(path)
+    assert p.func_name.count("main") == 1
+    table = function_table(p)
+    main = [r for r in range(len(table.func)) if p.func_name[int(table.func[r])] == "main"]
+    assert len(main) == 1 and float(table.total_weight[main[0]]) == 133
+    # the frames keep their executing lines
+    assert sorted(p.frame_label(f) for f in range(len(p.frames)) if p.func_name[int(p.frames["func"][f])] == "main") == [
+        "main (t.py:11)",
+        "main (t.py:13)",
+    ]
 
 
 def test_pyspy_raw_threads_and_processes(raw_threads: Path) -> None:

@@ -258,3 +258,16 @@ def test_every_recording_command_takes_no_history_and_name(command: list[str]) -
     assert default.history is True and default.name is None
     off = build_parser().parse_args([*command, "--no-history", "--name", "nightly", *tail])
     assert off.history is False and off.name == "nightly"
+
+
+def test_functions_with_no_self_time_in_any_run_do_not_fill_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trace-mode run lists every function yappi saw: 44 rows of 0.000 pushed out the ones that matter."""
+    monkeypatch.setenv("PYROMETER_HOME", str(tmp_path / "home"))
+    src = tmp_path / "run.collapsed"
+    src.write_text("main;outer;work 5\nmain;outer;idle 3\n")  # main and outer: never innermost, 0 self
+    assert pyrometer("history", "--import", str(src), "--name", "prog").returncode == 0
+    out = pyrometer("history", "prog").stdout
+    table = out.split("function (file)", 1)[1].split("bottlenecks", 1)[0]
+    assert "work" in table and "idle" in table
+    assert "main" not in table and "outer" not in table
+    assert "2 of 4 functions, by average (2 with no self time in any run left out)" in out
