@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from qt_windows import show_pane
 
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import SHADES, package_palette
@@ -41,14 +42,7 @@ def func_id(p: Profile, name: str) -> int:
 
 @pytest.fixture
 def pane(qtbot):  # type: ignore[no-untyped-def]
-    doc = Document(make_profile())
-    pane = FlamePane(doc)
-    qtbot.addWidget(pane)
-    pane.resize(900, 400)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
-    return pane
+    return show_pane(qtbot, FlamePane(Document(make_profile())), 900, 400)
 
 
 def box_of(pane: FlamePane, name: str) -> int:
