@@ -131,8 +131,11 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
     open_ends: list[int] = []
     open_ids: list[int] = []
     cur = -(2**63)
-    for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
-        while open_ends and open_ends[-1] <= s:
+
+    def close_ended(upto: float) -> None:
+        """Close every open span ending by `upto`; the time since `cur` was its own (self) time."""
+        nonlocal cur
+        while open_ends and open_ends[-1] <= upto:
             end = open_ends.pop()
             sid = open_ids.pop()
             if end > cur:
@@ -140,6 +143,9 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
                 out_s.append(sid)
                 out_w.append(end - cur)
                 cur = end
+
+    for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
+        close_ended(s)
         if open_ends:
             if s > cur:
                 out_t.append(cur)
@@ -152,14 +158,7 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
         cur = max(cur, s)
         open_ends.append(e)
         open_ids.append(builder.intern(parent, fr))
-    while open_ends:
-        end = open_ends.pop()
-        sid = open_ids.pop()
-        if end > cur:
-            out_t.append(cur)
-            out_s.append(sid)
-            out_w.append(end - cur)
-            cur = end
+    close_ended(math.inf)
     return out_t, out_s, out_w
 
 
