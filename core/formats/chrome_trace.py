@@ -162,6 +162,19 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
     return out_t, out_s, out_w
 
 
+def _note_name(
+    ev: dict[str, Any], key: tuple[Any, Any], thread_names: dict[tuple[Any, Any], str], process_names: dict[Any, str]
+) -> None:
+    """Record the thread or process name an M (metadata) event gives, if it gives one."""
+    args = ev.get("args")
+    label = args.get("name") if isinstance(args, dict) else None
+    if isinstance(label, str):
+        if ev.get("name") == "thread_name":
+            thread_names[key] = label
+        elif ev.get("name") == "process_name":
+            process_names[key[0]] = label
+
+
 _Names = tuple[dict[tuple[Any, Any], "_Spans"], dict[tuple[Any, Any], str], dict[Any, str]]
 
 
@@ -214,13 +227,7 @@ def _complete_events_only(events: list[Any], path: Path, frame_of: Any) -> _Name
                 return None
             if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key):
                 return None
-            args = ev.get("args")
-            label = args.get("name") if isinstance(args, dict) else None
-            if isinstance(label, str):
-                if ev.get("name") == "thread_name":
-                    thread_names[key] = label
-                elif ev.get("name") == "process_name":
-                    process_names[key[0]] = label
+            _note_name(ev, key, thread_names, process_names)
     frames = np.fromiter(map(distinct.__getitem__, names), np.int64, len(names))
     order = np.asarray(xi, np.int64)
     by_thread = np.argsort(tcol, kind="stable")
@@ -335,13 +342,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         if spans is None:
             spans = threads[_key(ev, f"{path}: trace event {n}")] = _Spans()
         if ph == "M":
-            args = ev.get("args")
-            label = args.get("name") if isinstance(args, dict) else None
-            if isinstance(label, str):
-                if ev.get("name") == "thread_name":
-                    thread_names[key] = label
-                elif ev.get("name") == "process_name":
-                    process_names[key[0]] = label
+            _note_name(ev, key, thread_names, process_names)
             continue
         ts: Any = ev.get("ts")
         if type(ts) not in _NUMBER or not -_MAX_US <= ts <= _MAX_US:
