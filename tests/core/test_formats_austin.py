@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from leaf_sums import self_by_leaf
 
 from pyrometer.core.formats.registry import FormatError, detect, load_profile
 from pyrometer.core.model import Profile
@@ -20,15 +21,7 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "austin"
 
 def self_by_function(profile: Profile) -> dict[str, float]:
     """Sample weight per leaf `function file` (samples without a stack count nowhere)."""
-    keep = profile.samples["stack"] >= 0
-    w = profile.samples["weight"][keep].astype(np.float64)
-    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"][keep]]]
-    out: dict[str, float] = {}
-    for fid, value in enumerate(np.bincount(funcs, weights=w, minlength=len(profile.func_name))):
-        if value:
-            key = f"{profile.func_name[fid]} {profile.func_file[fid]}"
-            out[key] = out.get(key, 0.0) + float(value)
-    return out
+    return self_by_leaf(profile)
 
 
 @pytest.mark.parametrize("name", ["wall", "full"])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from leaf_sums import self_by_leaf
 
 from pyrometer.core.formats.registry import FormatError, detect, load_profile
 from pyrometer.core.model import Profile
@@ -20,14 +21,7 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "cpuprofile"
 
 
 def per_function(profile: Profile, weights: np.ndarray) -> dict[str, float]:
-    keep = profile.samples["stack"] >= 0
-    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"][keep]]]
-    out: dict[str, float] = {}
-    for fid, value in enumerate(np.bincount(funcs, weights=weights[keep], minlength=len(profile.func_name))):
-        if value:
-            key = f"{profile.func_name[fid]} {profile.func_file[fid]}"
-            out[key] = out.get(key, 0.0) + float(value)
-    return out
+    return self_by_leaf(profile, weights)
 
 
 def test_node_cpu_prof_matches_v8_and_devtools() -> None:

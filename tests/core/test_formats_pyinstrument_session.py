@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from leaf_sums import self_by_leaf
 
 from pyrometer.core.formats.registry import FormatError, detect, load_profile
 from pyrometer.core.model import Profile
@@ -20,12 +21,7 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyinstrument"
 
 def self_by_function(profile: Profile) -> dict[str, float]:
     assert (profile.samples["stack"] >= 0).all()  # every pyinstrument record has frames
-    w = profile.samples["weight"].astype(np.float64)
-    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"]]]
-    out = {f"{n} {f}": 0.0 for n, f in zip(profile.func_name, profile.func_file, strict=True)}
-    for fid, value in enumerate(np.bincount(funcs, weights=w, minlength=len(profile.func_name))):
-        out[f"{profile.func_name[fid]} {profile.func_file[fid]}"] += float(value)
-    return out
+    return self_by_leaf(profile, keep_zero=True)
 
 
 def test_session_matches_pyinstrument() -> None:
