@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
 from leaf_sums import self_by_leaf
 
 from pyrometer.core.formats.registry import FormatError, detect, load_profile
@@ -81,9 +82,7 @@ def test_colons_in_file_names_and_empty_stacks(tmp_path: Path) -> None:
 def test_bad_austin_is_one_line(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.austin"
     path.write_text(text)
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)
 
 
 def test_mojo_matches_austin_python() -> None:

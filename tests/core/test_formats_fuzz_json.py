@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 
 import pytest
+from format_errors import expect_format_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutations import delete_or_replace_keys, json_values, truncate_and_flip
@@ -25,15 +26,6 @@ from pyrometer.core.formats.registry import FormatError, load_profile
 
 EXTENSIONS = (".speedscope.json", ".trace.json", ".json", ".collapsed", ".json.gz", ".txt")
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def expect_format_error(path: Path) -> FormatError:
-    with pytest.raises(FormatError) as err:
-        load_profile(path)
-    msg = str(err.value)
-    assert str(path) in msg, msg
-    assert "\n" not in msg
-    return err.value
 
 
 def load_only_format_errors(path: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
 from leaf_sums import self_by_leaf
 
 from pyrometer.core import example_profiles as ex
@@ -199,6 +200,4 @@ def test_call_statistics_only_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_bad_pprof_is_one_line(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "bad.pb.gz"
     path.write_bytes(data)
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)
