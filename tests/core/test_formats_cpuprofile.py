@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from format_errors import expect_format_error
-from leaf_sums import self_by_leaf
+from leaf_sums import load_against_figures, self_by_leaf
 
-from pyrometer.core.formats.registry import detect, load_profile
+from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import Profile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "cpuprofile"
@@ -27,10 +27,7 @@ def per_function(profile: Profile, weights: np.ndarray) -> dict[str, float]:
 
 def test_node_cpu_prof_matches_v8_and_devtools() -> None:
     path = FIX / "node.cpuprofile"
-    expected = json.loads((FIX / "node.expected.json").read_text())
-    assert detect(path).name == "cpuprofile"
-    profile = load_profile(path)
-    assert profile.sample_count == expected["samples"]
+    profile, expected = load_against_figures(path, FIX / "node.expected.json", "cpuprofile")
     w = profile.samples["weight"].astype(np.float64)
     assert float(w.sum()) == pytest.approx(expected["total_us"] * 1e-6, rel=1e-6)
     selfs = per_function(profile, w)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from format_errors import expect_format_error
-from leaf_sums import self_by_leaf
+from leaf_sums import load_against_figures, self_by_leaf
 
-from pyrometer.core.formats.registry import detect, load_profile
+from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import Profile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyinstrument"
@@ -27,10 +27,7 @@ def self_by_function(profile: Profile) -> dict[str, float]:
 
 def test_session_matches_pyinstrument() -> None:
     path = FIX / "session.json"
-    expected = json.loads((FIX / "session.expected.json").read_text())
-    assert detect(path).name == "pyinstrument"
-    profile = load_profile(path)
-    assert profile.sample_count == expected["samples"]
+    profile, expected = load_against_figures(path, FIX / "session.expected.json", "pyinstrument")
     assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(expected["total_s"], rel=1e-6)
     selfs = self_by_function(profile)
     # the same functions (pyinstrument's trimmed stem included), with the same self times
