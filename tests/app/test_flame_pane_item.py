@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui
+from qt_windows import double_click
 
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 
@@ -24,15 +25,6 @@ def _render(view: pg.GraphicsView, w: int = 800, h: int = 400) -> QtGui.QImage:
     view.render(painter)
     painter.end()
     return img
-
-
-def double_click(qtbot, widget, pos: QtCore.QPoint) -> None:  # type: ignore[no-untyped-def]
-    """The real event sequence of a double-click (press, release, dblclick, release)."""
-    left = QtCore.Qt.MouseButton.LeftButton
-    qtbot.mousePress(widget, left, pos=pos)
-    qtbot.mouseRelease(widget, left, pos=pos)
-    qtbot.mouseDClick(widget, left, pos=pos)
-    qtbot.mouseRelease(widget, left, pos=pos)
 
 
 VB = TypeVar("VB", bound=pg.ViewBox)

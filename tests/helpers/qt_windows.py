@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QSettings, Qt
 
 from pyrometer.app.main_window import MainWindow, application
 
@@ -40,3 +40,12 @@ def show_pane(qtbot: Any, pane: W, width: int, height: int) -> W:
     qtbot.waitExposed(pane)
     pane.refresh()  # type: ignore[attr-defined]
     return pane
+
+
+def double_click(qtbot: Any, widget: Any, pos: QPoint) -> None:
+    """The real event sequence of a double-click (press, release, dblclick, release)."""
+    left = Qt.MouseButton.LeftButton
+    qtbot.mousePress(widget, left, pos=pos)
+    qtbot.mouseRelease(widget, left, pos=pos)
+    qtbot.mouseDClick(widget, left, pos=pos)
+    qtbot.mouseRelease(widget, left, pos=pos)
