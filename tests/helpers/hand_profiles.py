@@ -3,8 +3,11 @@ check against: one builder each, so the two sides always test the same samples."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from pyrometer.core.formats.recording import write_profile
 from pyrometer.core.model import UNIT_SAMPLES, Profile
 
 # stack (root first) -> samples; the sandwich of F is known by hand from these.
@@ -48,3 +51,13 @@ def work_idle_profile(half: int, loop: int, loop_start: float = 0.0) -> Profile:
     p.add_samples(np.arange(loop) * 0.01 + loop_start, np.full(loop, 2, np.int32), np.array([s_loop] * loop), weight=0.01)
     p.finish()
     return p
+
+
+def one_function_recording(path: Path, name: str, file: str, line: int) -> Path:
+    """A .pyro at `path` with one function sampled twice (10 ms each): for names exporters must escape."""
+    p = Profile()
+    sid = p.intern_stack_path([p.intern_frame(name, file, line)])
+    p.add_samples([0.0, 0.01], 1, [sid, sid], weight=0.01)
+    p.finish()
+    write_profile(p, path)
+    return path
