@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,22 +63,14 @@ class LaunchDialog(QDialog):
         self.setMinimumWidth(560)
         self.script = QLineEdit(self)
         self.script.setPlaceholderText("script.py   or   -m package.module")
-        browse = QPushButton("Browse…", self)
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.script, 1)
-        row.addWidget(browse)
+        row = self._with_browse(self.script, self._browse)
         self.args = QLineEdit(self)
         self.args.setPlaceholderText("arguments, quoted as in a shell")
         self.python = QLineEdit(self)
         self.python.setPlaceholderText("default: the interpreter Pyrometer runs on (or the script's #! line)")
         self.cwd = QLineEdit(self)
         self.cwd.setPlaceholderText(f"default: Pyrometer's own ({Path.cwd()})")
-        browse_dir = QPushButton("Browse…", self)
-        browse_dir.clicked.connect(self._browse_dir)
-        cwd_row = QHBoxLayout()
-        cwd_row.addWidget(self.cwd, 1)
-        cwd_row.addWidget(browse_dir)
+        cwd_row = self._with_browse(self.cwd, self._browse_dir)
         self.env = QPlainTextEdit(self)
         self.env.setPlaceholderText("KEY=VALUE, one per line (added to Pyrometer's environment)")
         self.env.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -119,6 +112,15 @@ class LaunchDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Python script", start, "Python scripts (*.py);;All files (*)")
         if path:
             self.script.setText(shlex.quote(path))
+
+    def _with_browse(self, field: QLineEdit, browse: Callable[[], None]) -> QHBoxLayout:
+        """A row of `field` and a Browse… button that calls `browse`."""
+        button = QPushButton("Browse…", self)
+        button.clicked.connect(browse)
+        row = QHBoxLayout()
+        row.addWidget(field, 1)
+        row.addWidget(button)
+        return row
 
     def _browse_dir(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Working directory", self.working_directory() or str(Path.cwd()))

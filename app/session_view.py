@@ -348,25 +348,25 @@ class SessionView(QMainWindow):
         if functions is not None:
             functions.raise_()
         first_bottom: QDockWidget | None = None
-        for name in ("event_loop", "stack_chart", "tasks", "source", "session", "console"):
-            d = dock(name)
-            if d is None:
-                continue
+
+        def to_bottom_tabs(d: QDockWidget) -> None:
+            nonlocal first_bottom
             if first_bottom is None:
                 self.addDockWidget(bottom, d)
                 first_bottom = d
             else:
                 self.tabifyDockWidget(first_bottom, d)
             d.show()
+
+        for name in ("event_loop", "stack_chart", "tasks", "source", "session", "console"):
+            d = dock(name)
+            if d is None:
+                continue
+            to_bottom_tabs(d)
             placed.add(name)
         for pane_id, d in by_id.items():  # anything else goes to the bottom tabs
             if pane_id not in placed:
-                if first_bottom is None:
-                    self.addDockWidget(bottom, d)
-                    first_bottom = d
-                else:
-                    self.tabifyDockWidget(first_bottom, d)
-                d.show()
+                to_bottom_tabs(d)
         front = first_bottom
         if not self.has_event_loop():
             # no event loop in this profile: its pane would be empty; show stacks over time, or the source

@@ -32,6 +32,13 @@ def add_recent(path: str | Path) -> None:
     QSettings().setValue(RECENT_KEY, [p, *files][:MAX_RECENT])
 
 
+def _add_note(view: QListWidget, text: str) -> None:
+    """A line in the list that explains (nothing yet, cannot read) and cannot be clicked."""
+    item = QListWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.NoItemFlags)
+    view.addItem(item)
+
+
 class StartPage(QWidget):
     openRequested = Signal()
     launchRequested = Signal()
@@ -117,14 +124,10 @@ class StartPage(QWidget):
                 with HistoryStore() as store:
                     programs = store.programs(limit=MAX_PROGRAMS)
             except HistoryError as exc:
-                item = QListWidgetItem(f"The run history cannot be read: {exc}")
-                item.setFlags(Qt.ItemFlag.NoItemFlags)
-                self.programs.addItem(item)
+                _add_note(self.programs, f"The run history cannot be read: {exc}")
                 return
         if not programs:
-            item = QListWidgetItem("No runs yet: each recording adds one to its program's history.")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.programs.addItem(item)
+            _add_note(self.programs, "No runs yet: each recording adds one to its program's history.")
             return
         for p in programs:
             name = Path(p.key).name if p.key.startswith("/") else p.key
@@ -144,9 +147,7 @@ class StartPage(QWidget):
         self.recent.clear()
         files = recent_files()
         if not files:
-            item = QListWidgetItem("No recent files yet.")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.recent.addItem(item)
+            _add_note(self.recent, "No recent files yet.")
             return
         for f in files:
             item = QListWidgetItem(f"{Path(f).name}  —  {Path(f).parent}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import runpy
 import shutil
 import statistics
 import subprocess
@@ -36,6 +37,8 @@ from pyrometer.core.formats.recording import read_recording
 PY = sys.executable  # runs every target, plain or recorded
 RECORDER = PY  # runs `pyrometer record`: replaced by a pip-installed copy (see main)
 ROOT = Path(__file__).resolve().parents[1]
+# the task-heavy workload shared with tests/core/test_agent_task_heavy.py (one source for both)
+TASK_HEAVY_DEFS: str = runpy.run_path(str(ROOT / "tests" / "helpers" / "task_heavy_workload.py"))["TASK_HEAVY_DEFS"]
 
 CPU_SCRIPT = '''\
 """Call-heavy CPU-bound workload: recursion plus many small calls and methods."""
@@ -161,30 +164,13 @@ print(f"WORKLOAD_SECONDS {time.perf_counter() - start:.6f}", flush=True)
 '''
 
 
-TASK_HEAVY_SCRIPT = '''\
+TASK_HEAVY_SCRIPT = (
+    '''\
 """Task-heavy target (issue 11): gather 200 tiny tasks in a loop, plus one busy thread."""
 import asyncio, resource, sys, threading, time
-
-
-def busy(stop):
-    x = 0
-    while not stop.is_set():
-        for i in range(1000):
-            x += i * i
-
-
-async def tiny(i):
-    return i
-
-
-async def main(seconds):
-    end = time.perf_counter() + seconds
-    rounds = 0
-    while time.perf_counter() < end:
-        await asyncio.gather(*(tiny(i) for i in range(200)))
-        rounds += 1
-    return rounds
-
+'''
+    + TASK_HEAVY_DEFS
+    + '''
 
 stop = threading.Event()
 th = threading.Thread(target=busy, args=(stop,), name="busy")
@@ -197,6 +183,7 @@ th.join()
 print(f"ROUNDS_PER_S {rounds / elapsed:.3f}", flush=True)
 print(f"MAXRSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}", flush=True)
 '''
+)
 
 
 @dataclass

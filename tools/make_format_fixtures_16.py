@@ -245,7 +245,9 @@ def make_pyinstrument() -> None:
     (out / "session.expected.json").write_text(run([sys.executable, str(WORK / "figures_pyi.py"), str(out / "session.json")]))
 
 
-def make_austin() -> None:
+def _austin_setup() -> tuple[str, str, Path, str]:
+    """(austin, the Python with austin-python, the fixture folder, the interpreter to profile),
+    with the workload and the figures script written to WORK."""
     austin = os.environ.get("AUSTIN", "austin")
     austin_python = os.environ.get("AUSTIN_PYTHON", sys.executable)
     out = FIX / "austin"
@@ -254,7 +256,11 @@ def make_austin() -> None:
     (WORK / "work.py").write_text(PY_WORKLOAD)
     (WORK / "figures_austin.py").write_text(AUSTIN_FIGURES)
     python = os.path.realpath(sys.executable)  # austin needs the real interpreter, not a venv shim
-    python = str(Path(sys.base_prefix) / "bin" / Path(python).name)
+    return austin, austin_python, out, str(Path(sys.base_prefix) / "bin" / Path(python).name)
+
+
+def make_austin() -> None:
+    austin, austin_python, out, python = _austin_setup()
     for name, flags in (("wall", []), ("full", ["-f"])):
         target = out / f"{name}.austin"
         run([austin, "-i", "5ms", *flags, "-o", str(target), python, str(WORK / "work.py")])
@@ -272,14 +278,7 @@ def make_austin2pprof() -> None:
 
 def make_austin_mojo() -> None:
     """The binary MOJO format (austin -b), full metrics; figures from austin-python's MojoStreamReader."""
-    austin = os.environ.get("AUSTIN", "austin")
-    austin_python = os.environ.get("AUSTIN_PYTHON", sys.executable)
-    out = FIX / "austin"
-    out.mkdir(parents=True, exist_ok=True)
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "work.py").write_text(PY_WORKLOAD)
-    (WORK / "figures_austin.py").write_text(AUSTIN_FIGURES)
-    python = str(Path(sys.base_prefix) / "bin" / Path(os.path.realpath(sys.executable)).name)
+    austin, austin_python, out, python = _austin_setup()
     target = out / "full.mojo"
     run([austin, "-i", "5ms", "-f", "-b", "-o", str(target), python, str(WORK / "work.py")])
     (out / "full_mojo.expected.json").write_text(run([austin_python, str(WORK / "figures_austin.py"), str(target)]))

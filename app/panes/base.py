@@ -8,11 +8,12 @@ when the document changed) and writes back through the document's setters.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QLayout, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from pyrometer.app.document import Document
 
@@ -31,6 +32,23 @@ def content_or_placeholder(content: QWidget, message: str) -> tuple[QStackedWidg
     stack.addWidget(content)
     stack.addWidget(label)
     return stack, label
+
+
+def rows_above(pane: QWidget, rows: list[QLayout], body: QWidget) -> None:
+    """The panes' common layout: tool rows on top, `body` taking the rest, no outer margins."""
+    lay = QVBoxLayout(pane)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    for row in rows:
+        lay.addLayout(row)
+    lay.addWidget(body, 1)
+
+
+def on_escape(pane: QWidget, slot: Callable[[], Any]) -> None:
+    """Escape pressed anywhere inside the pane (not only on the focused child) calls `slot`."""
+    shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), pane)
+    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    shortcut.activated.connect(slot)
 
 
 class Pane(QWidget):

@@ -28,7 +28,13 @@ from pyrometer.app.flame_colors import (
     package_palette,
 )
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
-from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
+from pyrometer.app.panes.base import (
+    Pane,
+    add_function_actions,
+    content_or_placeholder,
+    on_escape,
+    rows_above,
+)
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
 from pyrometer.core.model import Profile
@@ -160,18 +166,11 @@ class FlamePane(Pane):
         self.view_box.sigRangeChangedManually.connect(self._manual_zoom)
         self.stack, self.empty = content_or_placeholder(self.view, "No samples in this range")
 
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addLayout(bar)
-        lay.addLayout(info)
-        lay.addWidget(self.stack, 1)
+        rows_above(self, [bar, info], self.stack)
 
         # Ctrl+F is the window's Find action, which calls focus_search() on the focused pane
         # (a second Ctrl+F shortcut here would make both ambiguous and neither would fire).
-        sc = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
-        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        sc.activated.connect(self._escape)
+        on_escape(self, self._escape)
         doc.functionSelected.connect(self._show_selected)
         self._set_palette_mode(COLOR_PACKAGE)
         if doc.baseline is not None:  # a document already compared with a baseline

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,23 +19,20 @@ from PySide6.QtWidgets import (
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
+from pyrometer.app.panes.model_roles import (  # plain ints: data() is hot
+    ALIGN,
+    BACKGROUND,
+    DISPLAY,
+    RIGHT,
+    TOOLTIP,
+    Index,
+)
 from pyrometer.core import fmt
 from pyrometer.core.analysis.line_costs import LineCosts, line_costs
 from pyrometer.core.analysis.selection import clipped_samples
 
 COLUMNS = ("Line", "Self", "Total", "Source")
 MAX_FILE_BYTES = 4 * 1024 * 1024
-
-
-# plain ints: data() is called thousands of times per repaint
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
-_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
-_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
-_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
-_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-
-_Index = QModelIndex | QPersistentModelIndex
 
 
 class SourceModel(QAbstractTableModel):
@@ -70,10 +67,10 @@ class SourceModel(QAbstractTableModel):
     def hottest_row(self) -> int:
         return int(self._total.argmax()) if len(self._total) and self._total.max() > 0 else -1
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._text)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -81,12 +78,12 @@ class SourceModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
-    def data(self, index: _Index, role: int = 0) -> Any:
+    def data(self, index: Index, role: int = 0) -> Any:
         role = int(role)  # compare ints: PySide enum comparisons dominate the cost of data()
         if not index.isValid() or not 0 <= index.row() < len(self._text):
             return None
         r, c = index.row(), index.column()
-        if role == _DISPLAY:
+        if role == DISPLAY:
             if c == 0:
                 return str(r + 1)
             if c == 1:
@@ -95,14 +92,14 @@ class SourceModel(QAbstractTableModel):
                 return fmt.weight(float(self._total[r]), self._unit) if self._total[r] > 0 else ""
             if c == 3:
                 return self._text[r].expandtabs(4)
-        if role == _TOOLTIP and c in (1, 2) and self._total[r] > 0:
+        if role == TOOLTIP and c in (1, 2) and self._total[r] > 0:
             return (
                 f"self {fmt.percent(float(self._self[r]) / self._sum)}, "
                 f"total {fmt.percent(float(self._total[r]) / self._sum)} of the selection"
             )
-        if role == _ALIGN and c < 3:
-            return _RIGHT
-        if role == _BACKGROUND and c in (1, 2) and self._total[r] > 0:
+        if role == ALIGN and c < 3:
+            return RIGHT
+        if role == BACKGROUND and c in (1, 2) and self._total[r] > 0:
             v = float(self._self[r] if c == 1 else self._total[r]) / self._peak
             if v <= 0.005:
                 return None

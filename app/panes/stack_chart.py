@@ -18,7 +18,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import package_colors, package_legend, package_palette
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox
-from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
+from pyrometer.app.panes.base import (
+    Pane,
+    add_function_actions,
+    content_or_placeholder,
+    on_escape,
+    rows_above,
+)
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
 from pyrometer.core.analysis.stack_chart import THREAD_ROW, StackChartBoxes, stack_chart_boxes
@@ -81,15 +87,9 @@ class StackChartPane(Pane):
         self.view_box.sigXRangeChanged.connect(self._publish_time_view)
         self.stack, self.empty = content_or_placeholder(self.plot, "No samples over time in this profile")
 
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addLayout(bar)
-        lay.addWidget(self.stack, 1)
+        rows_above(self, [bar], self.stack)
 
-        sc = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
-        sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        sc.activated.connect(self.fit)
+        on_escape(self, self.fit)
         doc.functionSelected.connect(lambda _f: self._outline_selected())
         doc.rangeChanged.connect(self._show_range)
         doc.timeViewChanged.connect(self._follow_time_view)

@@ -53,6 +53,16 @@ MAX_UNSENT_SPANS = 100000
 CPU, RUNNING, DELAYED, READY, CREATED, TID = 0, 1, 2, 3, 4, 5
 
 
+
+def _charge_measured_cpu(state: LoopState, acc: List[float], wall: float) -> None:
+    """A long step reads the thread's CPU clock: charge the account what the clock moved since the
+    last reading, less the short steps charged as wall time meanwhile, and at most the step's wall."""
+    cpu = own_thread_cpu()
+    spent = cpu - state.cpu_mark - state.short_wall
+    acc[CPU] += min(wall, spent) if spent > 0 else 0.0
+    state.cpu_mark = cpu
+    state.short_wall = 0.0
+
 class TaskAccounting:
     """Times the steps of tracked tasks; ``close(task)`` gives its four figures."""
 
@@ -156,11 +166,7 @@ class TaskAccounting:
                     if wall >= MIN_SPAN_S:
                         me._span(start, end, acc, 0)
                     if wall >= LONG_STEP_S:
-                        cpu = own_thread_cpu()
-                        spent = cpu - state.cpu_mark - state.short_wall
-                        acc[CPU] += min(wall, spent) if spent > 0 else 0.0
-                        state.cpu_mark = cpu
-                        state.short_wall = 0.0
+                        _charge_measured_cpu(state, acc, wall)
                     else:
                         acc[CPU] += wall
                         state.short_wall += wall
@@ -255,11 +261,7 @@ class TaskAccounting:
         acc[READY] = -1.0
         state.acct_nested += seconds
         if seconds >= LONG_STEP_S and state.short_wall >= 0:
-            cpu = own_thread_cpu()
-            spent = cpu - state.cpu_mark - state.short_wall
-            acc[CPU] += min(seconds, spent) if spent > 0 else 0.0
-            state.cpu_mark = cpu
-            state.short_wall = 0.0
+            _charge_measured_cpu(state, acc, seconds)
         else:
             acc[CPU] += seconds
             if state.short_wall >= 0:

@@ -129,35 +129,16 @@ class Interner:
     def intern_frame_chain(self, frame: Optional[FrameType]) -> int:
         """Stack id of a frame and its callers (``f_back`` chain).
 
-        The hot path of the sampler: one pass collects the chain, one pass
-        (root first) does two dict lookups per frame, inlined.
+        The hot path of the sampler: one pass collects (code, line) innermost
+        first, then intern_codes walks it root first under the lock.
         """
-        chain: List[FrameType] = []
+        chain: List[Tuple[CodeType, int]] = []
         append = chain.append
         f = frame
         while f is not None:
-            append(f)
+            append((f.f_code, f.f_lineno or 0))
             f = f.f_back
-        step = self._steps
-        sget = step.get
-        elided = self._elided
-        with self.lock:
-            sid = -1
-            for i in range(len(chain) - 1, -1, -1):
-                f = chain[i]
-                code = f.f_code
-                if id(code) in elided:
-                    continue
-                line = f.f_lineno or 0
-                key = (sid, id(code), line)
-                nxt = sget(key)
-                if nxt is None:
-                    if self._is_agent_code(code):
-                        continue
-                    nxt = self._stack_id(sid, self._frame_id(code, line))
-                    step[key] = nxt
-                sid = nxt
-            return sid
+        return self.intern_codes(chain)
 
     # ------------------------------------------------------------ threads/loops
     def announce_thread(self, tid: int, name: str, native_id: Optional[int]) -> None:

@@ -110,6 +110,16 @@ def _order(keys: list, base: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, n
     return order, delta
 
 
+def _shares(
+    keys: list, b_val: np.ndarray, n_val: np.ndarray, bsum: float, nsum: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's share of its side's total (0 for an empty side), the change, and the display order."""
+    b_frac = b_val / bsum if bsum > 0 else np.zeros(len(keys))
+    n_frac = n_val / nsum if nsum > 0 else np.zeros(len(keys))
+    order, delta = _order(keys, b_frac, n_frac)
+    return order, b_frac, n_frac, delta
+
+
 def diff_functions(
     base: Profile,
     new: Profile,
@@ -135,9 +145,7 @@ def diff_functions(
     b_tot = np.array([bv.get(k, zero)[1] for k in keys])
     n_tot = np.array([nv.get(k, zero)[1] for k in keys])
     b_val, n_val = (b_self, n_self) if by == "self" else (b_tot, n_tot)
-    b_frac = b_val / bsum if bsum > 0 else np.zeros(len(keys))
-    n_frac = n_val / nsum if nsum > 0 else np.zeros(len(keys))
-    order, delta = _order(keys, b_frac, n_frac)
+    order, b_frac, n_frac, delta = _shares(keys, b_val, n_val, bsum, nsum)
     # the display: the fuller name of either side (`JSONEncoder.iterencode` over `iterencode`), the longer path
     shown = []
     for k in keys:
@@ -209,9 +217,7 @@ def diff_paths(
     keys = sorted(set(bv) | set(nv))
     b_val = np.array([bv.get(k, 0.0) for k in keys])
     n_val = np.array([nv.get(k, 0.0) for k in keys])
-    b_frac = b_val / bsum if bsum > 0 else np.zeros(len(keys))
-    n_frac = n_val / nsum if nsum > 0 else np.zeros(len(keys))
-    order, delta = _order(keys, b_frac, n_frac)
+    order, b_frac, n_frac, delta = _shares(keys, b_val, n_val, bsum, nsum)
     return PathDiff(
         path=[tuple(show[k] for k in keys[i]) for i in order],
         name=[show[keys[i][-1]][0] for i in order],

@@ -152,23 +152,32 @@ def _ending(collector: Collector, output: str, status: int, prefix: str = "") ->
     return status
 
 
+def _start_collector(output: str, inputs: list[str]) -> Collector | int:
+    """Check OUTPUT and start listening before any target runs; on failure, one line and the exit
+    status (2: unusable output, 1: no listening socket) instead of a collector."""
+    problem = _check_output(output, inputs)
+    if problem is not None:
+        _say(problem)
+        return 2
+    try:
+        collector = Collector(output)
+        collector.on_failure = _on_failure
+        collector.start()
+    except (CollectorError, OSError) as exc:
+        _say(str(exc))
+        return 1
+    return collector
+
+
 def _record_launch(args: argparse.Namespace) -> int:
     try:
         target = parse_target(list(args.target), args.python)
     except LaunchError as exc:
         _say(str(exc))
         return 2
-    problem = _check_output(args.output, [target.python, target.target, *target.args])
-    if problem is not None:
-        _say(problem)
-        return 2
-    try:
-        collector = Collector(args.output)
-        collector.on_failure = _on_failure
-        collector.start()
-    except (CollectorError, OSError) as exc:
-        _say(str(exc))
-        return 1
+    collector = _start_collector(args.output, [target.python, target.target, *target.args])
+    if isinstance(collector, int):
+        return collector
     try:
         with _sigint_ignored():
             try:
@@ -220,17 +229,9 @@ def _record_attach(args: argparse.Namespace) -> int:
         attach,
     )
 
-    problem = _check_output(args.output, [])
-    if problem is not None:
-        _say(problem)
-        return 2
-    try:
-        collector = Collector(args.output)
-        collector.on_failure = _on_failure
-        collector.start()
-    except (CollectorError, OSError) as exc:
-        _say(str(exc))
-        return 1
+    collector = _start_collector(args.output, [])
+    if isinstance(collector, int):
+        return collector
     detached = False
     try:
         try:

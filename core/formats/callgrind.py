@@ -46,9 +46,9 @@ import math
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from pyrometer.core.formats import bounded
 from pyrometer.core.formats.deterministic import CallGraph, graph_from_profile, profile_from_graph
@@ -453,6 +453,23 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 
 
 # ---------------------------------------------------------------- export
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _compressed_names(label: Callable[[K], str]) -> Callable[[K], str]:
+    """Callgrind name compression: the first mention of a key is "(id) label", later ones just "(id)"."""
+    ids: dict[K, int] = {}
+
+    def ref(key: K) -> str:
+        if key in ids:
+            return f"({ids[key]})"
+        ids[key] = len(ids) + 1
+        return f"({ids[key]}) {label(key)}"
+
+    return ref
+
+
 def write_callgrind(profile: Profile, out: IO[str]) -> None:
     g = graph_from_profile(profile)
     if profile.unit == UNIT_SECONDS:
@@ -478,21 +495,8 @@ def write_callgrind(profile: Profile, out: IO[str]) -> None:
     if profile.meta.get("cmd"):
         w(f"cmd: {profile.meta['cmd']}\n")
     w(f"positions: line\nevents: {event}\nsummary: {total}\n\n")
-    file_ids: dict[str, int] = {}
-
-    def fl(file: str) -> str:
-        if file in file_ids:
-            return f"({file_ids[file]})"
-        file_ids[file] = len(file_ids) + 1
-        return f"({file_ids[file]}) {file or '???'}"
-
-    fn_ids: dict[int, int] = {}
-
-    def fn(i: int) -> str:
-        if i in fn_ids:
-            return f"({fn_ids[i]})"
-        fn_ids[i] = len(fn_ids) + 1
-        return f"({fn_ids[i]}) {fn_names[i]}"
+    fl: Callable[[str], str] = _compressed_names(lambda file: file or "???")
+    fn: Callable[[int], str] = _compressed_names(fn_names.__getitem__)
 
     out_edges: list[list[int]] = [[] for _ in g.names]
     for e, a in enumerate(g.edge_caller):

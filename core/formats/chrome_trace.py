@@ -131,8 +131,11 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
     open_ends: list[int] = []
     open_ids: list[int] = []
     cur = -(2**63)
-    for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
-        while open_ends and open_ends[-1] <= s:
+
+    def close_ended(upto: float) -> None:
+        """Close every open span ending by `upto`; the time since `cur` was its own (self) time."""
+        nonlocal cur
+        while open_ends and open_ends[-1] <= upto:
             end = open_ends.pop()
             sid = open_ids.pop()
             if end > cur:
@@ -140,6 +143,9 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
                 out_s.append(sid)
                 out_w.append(end - cur)
                 cur = end
+
+    for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
+        close_ended(s)
         if open_ends:
             if s > cur:
                 out_t.append(cur)
@@ -152,15 +158,21 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
         cur = max(cur, s)
         open_ends.append(e)
         open_ids.append(builder.intern(parent, fr))
-    while open_ends:
-        end = open_ends.pop()
-        sid = open_ids.pop()
-        if end > cur:
-            out_t.append(cur)
-            out_s.append(sid)
-            out_w.append(end - cur)
-            cur = end
+    close_ended(math.inf)
     return out_t, out_s, out_w
+
+
+def _note_name(
+    ev: dict[str, Any], key: tuple[Any, Any], thread_names: dict[tuple[Any, Any], str], process_names: dict[Any, str]
+) -> None:
+    """Record the thread or process name an M (metadata) event gives, if it gives one."""
+    args = ev.get("args")
+    label = args.get("name") if isinstance(args, dict) else None
+    if isinstance(label, str):
+        if ev.get("name") == "thread_name":
+            thread_names[key] = label
+        elif ev.get("name") == "process_name":
+            process_names[key[0]] = label
 
 
 _Names = tuple[dict[tuple[Any, Any], "_Spans"], dict[tuple[Any, Any], str], dict[Any, str]]
@@ -215,13 +227,7 @@ def _complete_events_only(events: list[Any], path: Path, frame_of: Any) -> _Name
                 return None
             if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key):
                 return None
-            args = ev.get("args")
-            label = args.get("name") if isinstance(args, dict) else None
-            if isinstance(label, str):
-                if ev.get("name") == "thread_name":
-                    thread_names[key] = label
-                elif ev.get("name") == "process_name":
-                    process_names[key[0]] = label
+            _note_name(ev, key, thread_names, process_names)
     frames = np.fromiter(map(distinct.__getitem__, names), np.int64, len(names))
     order = np.asarray(xi, np.int64)
     by_thread = np.argsort(tcol, kind="stable")
@@ -336,13 +342,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         if spans is None:
             spans = threads[_key(ev, f"{path}: trace event {n}")] = _Spans()
         if ph == "M":
-            args = ev.get("args")
-            label = args.get("name") if isinstance(args, dict) else None
-            if isinstance(label, str):
-                if ev.get("name") == "thread_name":
-                    thread_names[key] = label
-                elif ev.get("name") == "process_name":
-                    process_names[key[0]] = label
+            _note_name(ev, key, thread_names, process_names)
             continue
         ts: Any = ev.get("ts")
         if type(ts) not in _NUMBER or not -_MAX_US <= ts <= _MAX_US:

@@ -105,15 +105,20 @@ def profile_from_graph(
     return profile
 
 
+def _sum_into(n: int, slot: np.ndarray, values: list[float] | list[int], dtype: type) -> np.ndarray:
+    """`n` sums: each value added to its `slot` (rows that share a slot add up)."""
+    out: np.ndarray = np.zeros(n, dtype)
+    np.add.at(out, slot, np.asarray(values, dtype))
+    return out
+
+
 def _func_stats(graph: CallGraph, fids: np.ndarray, clock: str) -> FuncStats:
     """FuncStats with one row per distinct function id (rows that intern alike are summed)."""
     uniq, row_of = np.unique(fids, return_inverse=True)
     n = len(uniq)
 
     def summed(values: list[float] | list[int], dtype: type) -> np.ndarray:
-        out: np.ndarray = np.zeros(n, dtype)
-        np.add.at(out, row_of, np.asarray(values, dtype))
-        return out
+        return _sum_into(n, row_of, values, dtype)
 
     ec = np.asarray(graph.edge_caller, np.int64)
     ee = np.asarray(graph.edge_callee, np.int64)
@@ -125,9 +130,7 @@ def _func_stats(graph: CallGraph, fids: np.ndarray, clock: str) -> FuncStats:
         m = len(ukey)
 
         def esum(values: list[float] | list[int], dtype: type) -> np.ndarray:
-            out: np.ndarray = np.zeros(m, dtype)
-            np.add.at(out, inv, np.asarray(values, dtype))
-            return out
+            return _sum_into(m, inv, values, dtype)
 
         first = np.zeros(m, np.int64)
         first[inv[::-1]] = np.arange(len(key))[::-1]

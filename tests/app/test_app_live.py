@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from qt_windows import open_window, private_settings
 
 from pyrometer.app.live_state import LiveState, Phase
-from pyrometer.app.main_window import MainWindow, application
 from pyrometer.app.panes.function_model import COL_FUNCTION
 from pyrometer.app.panes.session import session_facts
 from pyrometer.core.example_profiles import server_profile
@@ -48,14 +47,8 @@ PROGRAM = textwrap.dedent(
 
 @pytest.fixture
 def window(qtbot, qapp, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    application()
-    win = MainWindow()
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    win.resize(1440, 900)
-    win.show()
+    private_settings(tmp_path)
+    win = open_window(qtbot, 1440, 900)
     yield win
     for s in list(win.live_sessions):
         s.shutdown()

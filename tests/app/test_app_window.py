@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
+from qt_windows import open_window, private_settings
 
 from pyrometer.app import theme
 from pyrometer.app.loader import FileLoader
@@ -24,20 +25,12 @@ from pyrometer.core.formats.registry import export_profile, importers
 @pytest.fixture
 def settings_dir(tmp_path, monkeypatch):
     """Keep QSettings (layout, recent files, theme) inside the test's temp dir."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    return tmp_path / "settings"
+    return private_settings(tmp_path)
 
 
 @pytest.fixture
 def window(qtbot, qapp, settings_dir):
-    application()
-    win = MainWindow()
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    win.resize(1440, 900)
-    win.show()
-    return win
+    return open_window(qtbot, 1440, 900)
 
 
 def _cprofile_file(path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QMessageBox
+from qt_windows import show_pane
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.compare import ComparePane
@@ -89,13 +90,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def pane(qtbot, runs):  # type: ignore[no-untyped-def]
     _before, after = runs
     doc = Document(load_profile(after), after)
-    p = ComparePane(doc)
-    qtbot.addWidget(p)
-    p.resize(1100, 360)
-    p.show()
-    qtbot.waitExposed(p)
-    p.refresh()
-    return p
+    return show_pane(qtbot, ComparePane(doc), 1100, 360)
 
 
 def _load(qtbot, pane: ComparePane, path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from qt_windows import double_click, show_pane
 
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import SHADES, package_palette
@@ -41,14 +42,7 @@ def func_id(p: Profile, name: str) -> int:
 
 @pytest.fixture
 def pane(qtbot):  # type: ignore[no-untyped-def]
-    doc = Document(make_profile())
-    pane = FlamePane(doc)
-    qtbot.addWidget(pane)
-    pane.resize(900, 400)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
-    return pane
+    return show_pane(qtbot, FlamePane(Document(make_profile())), 900, 400)
 
 
 def box_of(pane: FlamePane, name: str) -> int:
@@ -142,12 +136,7 @@ def test_zoom_breadcrumbs_and_reset(pane: FlamePane, qtbot) -> None:  # type: ig
 def test_double_click_zooms(pane: FlamePane, qtbot) -> None:  # type: ignore[no-untyped-def]
     b = box_of(pane, "work")
     pos = pane.view.mapFrom(pane, box_pixel(pane, b, 0.5, 0.5))
-    left = QtCore.Qt.MouseButton.LeftButton
-    vp = pane.view.viewport()
-    qtbot.mousePress(vp, left, pos=pos)
-    qtbot.mouseRelease(vp, left, pos=pos)
-    qtbot.mouseDClick(vp, left, pos=pos)
-    qtbot.mouseRelease(vp, left, pos=pos)
+    double_click(qtbot, pane.view.viewport(), pos)
     assert pane.view_box.viewRange()[0] == pytest.approx([pane.layout_.x[b], pane.layout_.x[b] + 6.0])  # type: ignore[union-attr]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6 import QtGui
+from qt_windows import show_pane
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import EventLoopPane
@@ -42,12 +43,7 @@ def loop_profile() -> Profile:
 
 @pytest.fixture
 def flame(qtbot):  # type: ignore[no-untyped-def]
-    pane = FlamePane(Document(make_profile()))
-    qtbot.addWidget(pane)
-    pane.resize(800, 300)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, FlamePane(Document(make_profile())), 800, 300)
     return pane
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui
+from qt_windows import double_click
 
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 
@@ -24,13 +27,20 @@ def _render(view: pg.GraphicsView, w: int = 800, h: int = 400) -> QtGui.QImage:
     return img
 
 
-def double_click(qtbot, widget, pos: QtCore.QPoint) -> None:  # type: ignore[no-untyped-def]
-    """The real event sequence of a double-click (press, release, dblclick, release)."""
-    left = QtCore.Qt.MouseButton.LeftButton
-    qtbot.mousePress(widget, left, pos=pos)
-    qtbot.mouseRelease(widget, left, pos=pos)
-    qtbot.mouseDClick(widget, left, pos=pos)
-    qtbot.mouseRelease(widget, left, pos=pos)
+VB = TypeVar("VB", bound=pg.ViewBox)
+
+
+def _flame_view(qtbot: Any, vb: VB, w: int, h: int, white: bool = False) -> tuple[pg.GraphicsView, VB, FlameGraphItem]:
+    """A w x h GraphicsView (white background if asked) whose view box `vb` holds one empty FlameGraphItem."""
+    view = pg.GraphicsView()
+    if white:
+        view.setBackground(WHITE)
+    view.setCentralItem(vb)
+    item = FlameGraphItem()
+    vb.addItem(item)
+    qtbot.addWidget(view)
+    view.resize(w, h)
+    return view, vb, item
 
 
 def _close(c: QtGui.QColor, want: QtGui.QColor, tol: int = 12) -> bool:
@@ -39,14 +49,7 @@ def _close(c: QtGui.QColor, want: QtGui.QColor, tol: int = 12) -> bool:
 
 @pytest.fixture
 def graph(qtbot):  # type: ignore[no-untyped-def]
-    view = pg.GraphicsView()
-    view.setBackground(WHITE)
-    vb = FlameViewBox(icicle=True)
-    view.setCentralItem(vb)
-    item = FlameGraphItem()
-    vb.addItem(item)
-    qtbot.addWidget(view)
-    view.resize(800, 400)
+    view, vb, item = _flame_view(qtbot, FlameViewBox(icicle=True), 800, 400, white=True)
     # root [0,10) red; children [0,6) green and [6,10) blue; grandchild of green [0,3) blue
     x = np.array([6.0, 0.0, 0.0, 0.0])  # deliberately not sorted: the item sorts
     w = np.array([4.0, 10.0, 6.0, 3.0])
@@ -120,13 +123,7 @@ def test_flame_orientation_puts_root_at_bottom(graph) -> None:  # type: ignore[n
 
 
 def test_sub_pixel_boxes_are_merged(qtbot) -> None:  # type: ignore[no-untyped-def]
-    view = pg.GraphicsView()
-    vb = FlameViewBox()
-    view.setCentralItem(vb)
-    item = FlameGraphItem()
-    vb.addItem(item)
-    qtbot.addWidget(view)
-    view.resize(400, 200)
+    view, vb, item = _flame_view(qtbot, FlameViewBox(), 400, 200)
     n = 50_000  # 50k boxes in one row across ~400 px
     x = np.arange(n, dtype=float)
     item.set_boxes(x, np.ones(n), np.zeros(n, np.int32), np.arange(n) % 3, ["f"] * n)
@@ -165,14 +162,7 @@ def test_clicks_emit_box_indices(graph, qtbot) -> None:  # type: ignore[no-untyp
 
 
 def test_custom_row_heights(qtbot) -> None:  # type: ignore[no-untyped-def]
-    view = pg.GraphicsView()
-    view.setBackground(WHITE)
-    vb = pg.ViewBox(invertY=True)
-    view.setCentralItem(vb)
-    item = FlameGraphItem()
-    vb.addItem(item)
-    qtbot.addWidget(view)
-    view.resize(400, 300)
+    view, vb, item = _flame_view(qtbot, pg.ViewBox(invertY=True), 400, 300, white=True)
     # rows of height 2, 0.5, 1 → row tops 0, 2, 2.5
     item.set_boxes(np.array([0.0, 0.0, 5.0]), np.array([10.0, 5.0, 5.0]), np.array([0, 1, 2]), np.array([0, 1, 2]), ["a", "b", "c"], np.array([2.0, 0.5, 1.0]))
     item.set_palette([RED, GREEN, BLUE])
@@ -196,14 +186,7 @@ def test_custom_row_heights(qtbot) -> None:  # type: ignore[no-untyped-def]
 
 def test_zoomed_out_levels_look_like_the_full_data(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A flat lane of 200k alternating segments: the coarse levels paint (almost) the same image."""
-    view = pg.GraphicsView()
-    view.setBackground(WHITE)
-    vb = pg.ViewBox(invertY=True)
-    view.setCentralItem(vb)
-    item = FlameGraphItem()
-    vb.addItem(item)
-    qtbot.addWidget(view)
-    view.resize(600, 200)
+    view, vb, item = _flame_view(qtbot, pg.ViewBox(invertY=True), 600, 200, white=True)
     rng = np.random.default_rng(3)
     n = 200_000
     w = rng.uniform(0.2, 1.0, n)
@@ -245,13 +228,7 @@ def _wheel(widget, pos: QtCore.QPoint, notches: int, mods=QtCore.Qt.KeyboardModi
 
 
 def test_wheel_zooms_x_and_shift_wheel_scrolls_rows(qtbot) -> None:  # type: ignore[no-untyped-def]
-    view = pg.GraphicsView()
-    vb = FlameViewBox(icicle=True)
-    view.setCentralItem(vb)
-    item = FlameGraphItem()
-    vb.addItem(item)
-    qtbot.addWidget(view)
-    view.resize(400, 200)  # 10 rows of ROW_PX visible
+    view, vb, item = _flame_view(qtbot, FlameViewBox(icicle=True), 400, 200)  # 10 rows of ROW_PX visible
     depth = np.arange(40)
     item.set_boxes(np.zeros(40), np.full(40, 10.0), depth, np.zeros(40, np.int32), ["f"] * 40)
     vb.set_extent(0.0, 10.0, 40)

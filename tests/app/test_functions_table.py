@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from qt_windows import open_window, private_settings
 
 from pyrometer.app.document import Document
-from pyrometer.app.main_window import MainWindow, application
+from pyrometer.app.main_window import MainWindow
 from pyrometer.app.panes.base import merge_function
 from pyrometer.app.panes.function_model import COL_FUNCTION
 from pyrometer.core.formats.registry import load_profile
@@ -22,15 +23,8 @@ FUNCS = 40  # main;fNN with fNN's weight falling: the table sorted by self time 
 
 @pytest.fixture
 def window(qtbot, qapp, tmp_path):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    application()
-    win = MainWindow()
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    win.resize(1366, 740)
-    win.show()
-    return win
+    private_settings(tmp_path)
+    return open_window(qtbot, 1366, 740)
 
 
 def _profile(tmp_path: Path):

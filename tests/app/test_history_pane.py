@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -49,14 +50,19 @@ def history(tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_pane_draws_runs_rows_and_marks_the_regression(qtbot, history: list[Path]) -> None:  # type: ignore[no-untyped-def]
-    profile, _ = read_recording(history[-1])
-    doc = Document(profile, history[-1])
-    pane = HistoryPane(doc)
+def _shown_pane(qtbot: Any, path: Path) -> HistoryPane:
+    """The history pane over the recording at `path`, shown at 900 x 500 and drawn once."""
+    profile, _ = read_recording(path)
+    pane = HistoryPane(Document(profile, path))
     qtbot.addWidget(pane)
     pane.resize(900, 500)
     pane.show()
     pane.refresh()
+    return pane
+
+
+def test_pane_draws_runs_rows_and_marks_the_regression(qtbot, history: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    pane = _shown_pane(qtbot, history[-1])
     assert pane.program == "app" and pane.stack.currentWidget() is pane.body
     assert [f.name for f in pane.rows] == ["render", "parse"]  # by average share
     assert pane.image.image.shape == (5, 2)  # runs x functions
@@ -71,13 +77,8 @@ def test_pane_draws_runs_rows_and_marks_the_regression(qtbot, history: list[Path
 
 
 def test_clicking_a_run_asks_to_open_it_and_a_deleted_one_says_so(qtbot, history: list[Path]) -> None:  # type: ignore[no-untyped-def]
-    profile, _ = read_recording(history[-1])
-    doc = Document(profile, history[-1])
-    pane = HistoryPane(doc)
-    qtbot.addWidget(pane)
-    pane.resize(900, 500)
-    pane.show()
-    pane.refresh()
+    pane = _shown_pane(qtbot, history[-1])
+    doc = pane.doc
     qtbot.wait(50)
     scene = pane.heat.vb.mapViewToScene(QPointF(1.5, 0.5))
     run = pane.run_at(scene)

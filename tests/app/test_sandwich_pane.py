@@ -3,37 +3,24 @@ a click re-centres it on another function everywhere."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from hand_profiles import SANDWICH_STACKS, stacks_profile
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtTest import QTest
+from qt_windows import show_pane
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.sandwich import SandwichPane
-from pyrometer.core.model import UNIT_SAMPLES, Profile
-
-STACKS = {("A", "B", "F", "C"): 3, ("X", "F", "F", "D"): 2, ("F",): 1, ("A", "F"): 4, ("Y", "Z"): 5}
+from pyrometer.core.model import Profile
 
 
 def make_profile() -> Profile:
-    p = Profile(unit=UNIT_SAMPLES)
-    frames = {n: p.intern_frame(n, "/m.py", 1, 1) for n in "ABCDFXYZ"}
-    stacks: list[int] = []
-    for path, n in STACKS.items():
-        stacks += [p.intern_stack_path([frames[f] for f in path])] * n
-    p.add_samples(np.arange(len(stacks)) * 0.01, np.zeros(len(stacks), np.int32), np.asarray(stacks, np.int32), weight=1.0)
-    p.finish()
-    return p
+    return stacks_profile(SANDWICH_STACKS)
 
 
 @pytest.fixture
 def pane(qtbot):  # type: ignore[no-untyped-def]
-    pane = SandwichPane(Document(make_profile()))
-    qtbot.addWidget(pane)
-    pane.resize(800, 500)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, SandwichPane(Document(make_profile())), 800, 500)
     return pane
 
 

@@ -3,9 +3,10 @@ Document, selection and range shared with the other panes."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from hand_profiles import work_idle_profile
 from PySide6 import QtCore, QtWidgets
+from qt_windows import show_pane
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.stack_chart import StackChartPane
@@ -15,31 +16,12 @@ from pyrometer.core.model import Profile
 
 def make_profile() -> Profile:
     """MainThread: main>work for 0.5 s then main>idle for 0.5 s (10 ms samples); worker: loop for 0.3 s."""
-    p = Profile()
-    main = p.intern_frame("main", "/a.py", 1, 1)
-    work = p.intern_frame("work", "/a.py", 5, 4)
-    idle = p.intern_frame("idle", "/a.py", 9, 8)
-    loop = p.intern_frame("loop", "/b.py", 2, 1)
-    s_work = p.intern_stack_path([main, work])
-    s_idle = p.intern_stack_path([main, idle])
-    s_loop = p.intern_stack_path([loop])
-    p.ensure_thread(1, "MainThread")
-    p.ensure_thread(2, "worker")
-    t = np.arange(100) * 0.01
-    p.add_samples(t, np.ones(100, np.int32), np.array([s_work] * 50 + [s_idle] * 50), weight=0.01)
-    p.add_samples(np.arange(30) * 0.01, np.full(30, 2, np.int32), np.array([s_loop] * 30), weight=0.01)
-    p.finish()
-    return p
+    return work_idle_profile(half=50, loop=30)
 
 
 @pytest.fixture
 def pane(qtbot):  # type: ignore[no-untyped-def]
-    pane = StackChartPane(Document(make_profile()))
-    qtbot.addWidget(pane)
-    pane.resize(900, 400)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, StackChartPane(Document(make_profile())), 900, 400)
     QtWidgets.QApplication.processEvents()
     return pane
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from qt_windows import open_window, private_settings
 
-from pyrometer.app.main_window import MainWindow, application
 from pyrometer.app.panes.function_model import COL_FUNCTION, COL_SAMPLES
 from pyrometer.core.cli.summary import build_summary
 from pyrometer.core.formats.registry import load_profile
@@ -23,15 +22,8 @@ COLLAPSED = "main;parse;read 505\nmain;parse 12\nmain;render 300\nmain 7\n"
 
 @pytest.fixture
 def window(qtbot, qapp, tmp_path, monkeypatch):
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    application()
-    win = MainWindow()
-    win.quiet_errors = True
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    return win
+    private_settings(tmp_path)
+    return open_window(qtbot, 1200, 800)
 
 
 def test_collapsed_file_has_no_time_axis_and_counts_samples(qtbot, window, tmp_path: Path) -> None:

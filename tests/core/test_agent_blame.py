@@ -16,6 +16,25 @@ from pathlib import Path
 import pytest
 from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, run_agent_target
 
+from pyrometer.core.model import Profile
+
+# Every target ends the same way: record with a 50 ms threshold, then print each task's measured lateness.
+RUN_AND_PRINT_LATE = """
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop()
+for name, value in sorted(late.items()):
+    print("late", name, "%.6f" % value)
+"""
+
+
+def _run_and_read_late(version: str, script: str, tmp_path: Path) -> tuple[Profile, dict[str, float]]:
+    """Run a target under that Python's agent; its profile and the lateness it measured per task."""
+    p, out, _ = run_agent_target(interpreter(newest_patch(version)), script, tmp_path)
+    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    return p, late
+
+
 BLAME = """
 import asyncio, time
 
@@ -41,19 +60,12 @@ async def main():
     await asyncio.create_task(parent(), name="parent")
     await asyncio.gather(*waiting)
 
-session = start(block_threshold_ms=50)
-asyncio.run(main())
-session.stop()
-for name, value in sorted(late.items()):
-    print("late", name, "%.6f" % value)
-"""
+""" + RUN_AND_PRINT_LATE
 
 
 @pytest.mark.parametrize("version", MINOR_VERSIONS)
 def test_stall_names_the_blocking_chain_and_the_tasks_it_delayed(version: str, tmp_path: Path) -> None:
-    python = interpreter(newest_patch(version))
-    p, out, _ = run_agent_target(python, BLAME, tmp_path)
-    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    p, late = _run_and_read_late(version, BLAME, tmp_path)
     stalls = [ev for ev in p.blocking if ev.duration >= 0.25]
     assert len(stalls) == 1, p.blocking
     ev = stalls[0]
@@ -122,19 +134,12 @@ async def main():
     await asyncio.create_task(blocker(ev), name="blocker")
     await asyncio.gather(*ws)
 
-session = start(block_threshold_ms=50)
-asyncio.run(main())
-session.stop()
-for name, value in sorted(late.items()):
-    print("late", name, "%.6f" % value)
-"""
+""" + RUN_AND_PRINT_LATE
 
 
 @pytest.mark.parametrize("version", MINOR_VERSIONS)
 def test_tasks_made_ready_before_a_stall_are_delayed_by_it(version: str, tmp_path: Path) -> None:
-    python = interpreter(newest_patch(version))
-    p, out, _ = run_agent_target(python, READIED, tmp_path)
-    late = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("late ")}
+    p, late = _run_and_read_late(version, READIED, tmp_path)
     [ev] = [ev for ev in p.blocking if ev.duration >= 0.15]
     assert ev.task_name == "blocker"
     assert ev.delayed is not None

@@ -15,29 +15,14 @@ from pathlib import Path
 
 import numpy as np
 from agent_harness import AGENT_DIR, run_agent_target
+from task_heavy_workload import TASK_HEAVY_DEFS
 
 from pyrometer.core.cli.summary import build_summary, render_text
 
-TASK_HEAVY = """
-import asyncio, gc, threading, time
-
-def busy(stop):
-    x = 0
-    while not stop.is_set():
-        for i in range(1000):
-            x += i * i
-
-async def tiny(i):
-    return i
-
-async def main(seconds):
-    end = time.perf_counter() + seconds
-    rounds = 0
-    while time.perf_counter() < end:
-        await asyncio.gather(*(tiny(i) for i in range(200)))
-        rounds += 1
-    return rounds
-
+TASK_HEAVY = (
+    "\nimport asyncio, gc, threading, time\n"
+    + TASK_HEAVY_DEFS
+    + """
 stop = threading.Event()
 th = threading.Thread(target=busy, args=(stop,), name="busy")
 th.start()
@@ -52,6 +37,7 @@ print("live-tasks", sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Tas
 session.stop(exit_status=0)
 print("restored", asyncio.events.Handle._run.__module__)
 """
+)
 
 
 def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path) -> None:

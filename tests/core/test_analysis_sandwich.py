@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+from hand_profiles import SANDWICH_STACKS, stacks_profile
 
 from pyrometer.core.analysis.calltree import tree_text
 from pyrometer.core.analysis.sandwich import sandwich
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.model import UNIT_SAMPLES, Profile
-
-# stack (root first) -> samples
-STACKS = {
-    ("A", "B", "F", "C"): 3,
-    ("X", "F", "F", "D"): 2,  # recursion: counted once
-    ("F",): 1,
-    ("A", "F"): 4,
-    ("Y", "Z"): 5,  # no F: in neither tree
-}
+from pyrometer.core.model import Profile
 
 
 def _profile() -> Profile:
-    p = Profile(unit=UNIT_SAMPLES)
-    frames = {n: p.intern_frame(n, "/m.py", 1, 1) for n in "ABCDFXYZ"}
-    stacks: list[int] = []
-    for path, n in STACKS.items():
-        stacks += [p.intern_stack_path([frames[f] for f in path])] * n
-    p.add_samples(np.arange(len(stacks)) * 0.01, np.zeros(len(stacks), np.int32), np.asarray(stacks, np.int32), weight=1.0)
-    p.finish()
-    return p
+    return stacks_profile(SANDWICH_STACKS)
 
 
 def test_callers_and_callees_are_merged_across_the_tree() -> None:

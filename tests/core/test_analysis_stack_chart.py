@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from hand_profiles import work_idle_profile
 
 from pyrometer.core.analysis.stack_chart import THREAD_ROW, stack_chart_boxes
 from pyrometer.core.model import Profile
@@ -11,21 +11,7 @@ from pyrometer.core.model import Profile
 
 def _profile() -> Profile:
     """Thread 1: main>work for 5 samples then main>idle for 5 (10 ms each); thread 2: loop for 3 samples."""
-    p = Profile()
-    main = p.intern_frame("main", "/a.py", 1, 1)
-    work = p.intern_frame("work", "/a.py", 5, 4)
-    idle = p.intern_frame("idle", "/a.py", 9, 8)
-    loop = p.intern_frame("loop", "/b.py", 2, 1)
-    s_work = p.intern_stack_path([main, work])
-    s_idle = p.intern_stack_path([main, idle])
-    s_loop = p.intern_stack_path([loop])
-    p.ensure_thread(1, "MainThread")
-    p.ensure_thread(2, "worker")
-    t = np.arange(10) * 0.01
-    p.add_samples(t, np.ones(10, np.int32), np.array([s_work] * 5 + [s_idle] * 5), weight=0.01)
-    p.add_samples(np.arange(3) * 0.01 + 0.001, np.full(3, 2, np.int32), np.array([s_loop] * 3), weight=0.01)
-    p.finish()
-    return p
+    return work_idle_profile(half=5, loop=3, loop_start=0.001)
 
 
 def _boxes_by_row(p: Profile, boxes) -> list[list[tuple[str, float, float]]]:  # type: ignore[no-untyped-def]

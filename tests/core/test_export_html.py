@@ -8,10 +8,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hand_profiles import one_function_recording
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats.recording import write_profile
-from pyrometer.core.model import Profile
 
 
 def report(src: Path, out: Path) -> str:
@@ -131,13 +131,7 @@ def test_report_has_tasks(server_html: str) -> None:
 
 
 def test_report_escapes_hostile_names(tmp_path: Path) -> None:
-    p = Profile()
-    evil = "<script>alert(1)</script>"
-    sid = p.intern_stack_path([p.intern_frame(evil, "/x.py", 1)])
-    p.add_samples([0.0, 0.01], 1, [sid, sid], weight=0.01)
-    p.finish()
-    src = tmp_path / "evil.pyro"
-    write_profile(p, src)
+    src = one_function_recording(tmp_path / "evil.pyro", "<script>alert(1)</script>", "/x.py", 1)
     html = report(src, tmp_path / "evil.html")
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
     parse(html)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hand_profiles import one_function_recording
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.analysis.functions import function_table
@@ -88,15 +89,8 @@ def test_json_table_round_trips_exactly(recording: Path, tmp_path: Path) -> None
 
 
 def test_csv_quotes_awkward_names(tmp_path: Path) -> None:
-    from pyrometer.core.model import Profile
-
-    p = Profile()
     name = 'odd, "quoted"\nname'
-    sid = p.intern_stack_path([p.intern_frame(name, "/x, y.py", 3)])
-    p.add_samples([0.0, 0.01], 1, [sid, sid], weight=0.01)
-    p.finish()
-    src = tmp_path / "odd.pyro"
-    write_profile(p, src)
+    src = one_function_recording(tmp_path / "odd.pyro", name, "/x, y.py", 3)
     out = tmp_path / "odd.csv"
     convert(src, out)
     with open(out, newline="", encoding="utf-8") as fh:

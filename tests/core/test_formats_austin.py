@@ -6,13 +6,14 @@ tools/make_format_fixtures_16.py wrote the fixtures and `*.expected.json`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
+from leaf_sums import load_against_figures, self_by_leaf
 
-from pyrometer.core.formats.registry import FormatError, detect, load_profile
+from pyrometer.core.formats.registry import FormatError, load_profile
 from pyrometer.core.model import Profile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "austin"
@@ -20,24 +21,13 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "austin"
 
 def self_by_function(profile: Profile) -> dict[str, float]:
     """Sample weight per leaf `function file` (samples without a stack count nowhere)."""
-    keep = profile.samples["stack"] >= 0
-    w = profile.samples["weight"][keep].astype(np.float64)
-    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"][keep]]]
-    out: dict[str, float] = {}
-    for fid, value in enumerate(np.bincount(funcs, weights=w, minlength=len(profile.func_name))):
-        if value:
-            key = f"{profile.func_name[fid]} {profile.func_file[fid]}"
-            out[key] = out.get(key, 0.0) + float(value)
-    return out
+    return self_by_leaf(profile)
 
 
 @pytest.mark.parametrize("name", ["wall", "full"])
 def test_austin_file_matches_austin_python(name: str) -> None:
     path = FIX / f"{name}.austin"
-    expected = json.loads((FIX / f"{name}.expected.json").read_text())
-    assert detect(path).name == "austin"
-    profile = load_profile(path)
-    assert profile.sample_count == expected["samples"]
+    profile, expected = load_against_figures(path, FIX / f"{name}.expected.json", "austin")
     assert len(profile.threads) == expected["threads"]
     assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(expected["total_us"] * 1e-6, rel=1e-6)
     selfs = self_by_function(profile)
@@ -88,18 +78,13 @@ def test_colons_in_file_names_and_empty_stacks(tmp_path: Path) -> None:
 def test_bad_austin_is_one_line(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.austin"
     path.write_text(text)
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)
 
 
 def test_mojo_matches_austin_python() -> None:
     """austin -b -f, read against austin-python's MojoStreamReader (full_mojo.expected.json)."""
     path = FIX / "full.mojo"
-    expected = json.loads((FIX / "full_mojo.expected.json").read_text())
-    assert detect(path).name == "austin_mojo"
-    profile = load_profile(path)
-    assert profile.sample_count == expected["samples"]
+    profile, expected = load_against_figures(path, FIX / "full_mojo.expected.json", "austin_mojo")
     assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(expected["total_us"] * 1e-6, rel=1e-6)
     want = {k: v * 1e-6 for k, v in expected["self_us"].items() if v}
     selfs = self_by_function(profile)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stack_counts import self_and_total
+from stack_counts import stacks_by_thread_name as model_stacks
 
 from pyrometer.core.formats.registry import FormatError, detect, export_profile, load_profile
 from pyrometer.core.model import Profile
@@ -35,22 +37,8 @@ def trace_gz(trace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return out
 
 
-def model_stacks(p: Profile) -> Counter[tuple[str, tuple[str, ...]]]:
-    out: Counter[tuple[str, tuple[str, ...]]] = Counter()
-    for t, s, w in zip(p.samples["thread"].tolist(), p.samples["stack"].tolist(), p.samples["weight"].tolist(), strict=True):
-        out[(p.threads[t].name, tuple(p.frame_label(f) for f in p.stack_frames(s)))] += w
-    return out
-
-
 def function_totals(p: Profile) -> tuple[Counter[str], Counter[str]]:
-    self_t: Counter[str] = Counter()
-    total_t: Counter[str] = Counter()
-    for (_, labels), w in model_stacks(p).items():
-        names = [label.split(" (")[0] for label in labels]
-        self_t[names[-1]] += w
-        for n in set(names):
-            total_t[n] += w
-    return self_t, total_t
+    return self_and_total(model_stacks(p))
 
 
 def assert_close(a: Counter, b: Counter, rel: float = 1e-5, abs_: float = 1e-9) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stack_counts import stacks_by_thread_name as model_stacks
 
 from pyrometer.core.formats.registry import FormatError, detect, export_profile, load_profile
 from pyrometer.core.model import Profile
@@ -25,14 +26,6 @@ def raw_plain() -> Path:
 def raw_threads() -> Path:
     """`--threads --subprocesses --idle`: process and thread pseudo-frames first."""
     return FIXTURES / "pyspy-threads.collapsed.txt"
-
-
-def model_stacks(p: Profile) -> Counter[tuple[str, tuple[str, ...]]]:
-    """Weight per (thread name, root-first frame labels)."""
-    out: Counter[tuple[str, tuple[str, ...]]] = Counter()
-    for t, s, w in zip(p.samples["thread"].tolist(), p.samples["stack"].tolist(), p.samples["weight"].tolist(), strict=True):
-        out[(p.threads[t].name, tuple(p.frame_label(f) for f in p.stack_frames(s)))] += w
-    return out
 
 
 def file_stacks(path: Path) -> Counter[tuple[str, ...]]:

@@ -12,30 +12,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
+from leaf_sums import load_against_figures, self_by_leaf
 
-from pyrometer.core.formats.registry import FormatError, detect, load_profile
+from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import Profile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "cpuprofile"
 
 
 def per_function(profile: Profile, weights: np.ndarray) -> dict[str, float]:
-    keep = profile.samples["stack"] >= 0
-    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"][keep]]]
-    out: dict[str, float] = {}
-    for fid, value in enumerate(np.bincount(funcs, weights=weights[keep], minlength=len(profile.func_name))):
-        if value:
-            key = f"{profile.func_name[fid]} {profile.func_file[fid]}"
-            out[key] = out.get(key, 0.0) + float(value)
-    return out
+    return self_by_leaf(profile, weights)
 
 
 def test_node_cpu_prof_matches_v8_and_devtools() -> None:
     path = FIX / "node.cpuprofile"
-    expected = json.loads((FIX / "node.expected.json").read_text())
-    assert detect(path).name == "cpuprofile"
-    profile = load_profile(path)
-    assert profile.sample_count == expected["samples"]
+    profile, expected = load_against_figures(path, FIX / "node.expected.json", "cpuprofile")
     w = profile.samples["weight"].astype(np.float64)
     assert float(w.sum()) == pytest.approx(expected["total_us"] * 1e-6, rel=1e-6)
     selfs = per_function(profile, w)
@@ -87,6 +79,4 @@ def test_old_nested_head_form(tmp_path: Path) -> None:
 def test_bad_cpuprofile_is_one_line(tmp_path: Path, doc: dict) -> None:
     path = tmp_path / "bad.cpuprofile"
     path.write_text(json.dumps(doc))
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)

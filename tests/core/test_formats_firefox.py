@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats.firefox import build_document
@@ -266,6 +267,4 @@ def test_bad_firefox_is_one_line(tmp_path: Path, mutate: Any) -> None:
     mutate(doc)
     path = tmp_path / "bad.gecko.json"
     path.write_text(json.dumps(doc))
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)

@@ -15,11 +15,11 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mutations import delete_or_replace_keys, json_values, truncate_and_flip
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats import pprof_profile_pb2
@@ -70,35 +70,14 @@ def test_seeds_load(tmp_path: Path) -> None:
 @given(data=st.data())
 def test_truncated_and_flipped(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(SEEDS)))
-    raw = bytearray(SEEDS[name])
-    if data.draw(st.booleans()):
-        raw = raw[: data.draw(st.integers(0, len(raw)))]
-    for _ in range(data.draw(st.integers(0, 8))):
-        if raw:
-            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    raw = truncate_and_flip(SEEDS[name], data)
     ext = data.draw(st.sampled_from([name, name + ".prof", "x.dat"]))
     f = tmp_path_factory.mktemp("mut") / ext
-    f.write_bytes(bytes(raw))
+    f.write_bytes(raw)
     load_only_format_errors(f)
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=True, allow_infinity=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(obj: Any) -> list[tuple[Any, ...]]:
-    out: list[tuple[Any, ...]] = []
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(obj, ())]
-    while stack and len(out) < 5000:
-        node, path = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for k, v in items:
-            out.append((*path, k))
-            stack.append((v, (*path, k)))
-    return out
+JSON_VALUES = json_values(allow_nan=True)
 
 
 @pytest.mark.timeout(120)
@@ -107,18 +86,7 @@ def _paths(obj: Any) -> list[tuple[Any, ...]]:
 def test_deleted_and_replaced_json_keys(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(JSON_SEEDS))
     doc = copy.deepcopy(json.loads(SEEDS[name]))
-    for _ in range(data.draw(st.integers(1, 4))):
-        paths = _paths(doc)
-        if not paths:
-            break
-        path = data.draw(st.sampled_from(paths))
-        parent = doc
-        for k in path[:-1]:
-            parent = parent[k]
-        if data.draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = data.draw(JSON_VALUES)
+    delete_or_replace_keys(doc, data, JSON_VALUES)
     f = tmp_path_factory.mktemp("keys") / name
     f.write_text(json.dumps(doc))
     load_only_format_errors(f)

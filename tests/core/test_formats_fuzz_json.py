@@ -14,26 +14,18 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import Any
 
 import pytest
+from format_errors import expect_format_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mutations import delete_or_replace_keys, json_values, truncate_and_flip
 
 from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import FormatError, load_profile
 
 EXTENSIONS = (".speedscope.json", ".trace.json", ".json", ".collapsed", ".json.gz", ".txt")
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def expect_format_error(path: Path) -> FormatError:
-    with pytest.raises(FormatError) as err:
-        load_profile(path)
-    msg = str(err.value)
-    assert str(path) in msg, msg
-    assert "\n" not in msg
-    return err.value
 
 
 def load_only_format_errors(path: Path) -> None:
@@ -189,35 +181,13 @@ def test_random_tails_after_a_real_header(
 @given(data=st.data())
 def test_truncated_and_flipped_real_files(real_files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     ext = data.draw(st.sampled_from(sorted(real_files)))
-    raw = bytearray(real_files[ext])
-    if data.draw(st.booleans()):
-        raw = raw[: data.draw(st.integers(0, len(raw)))]
-    for _ in range(data.draw(st.integers(0, 8))):
-        if raw:
-            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    raw = truncate_and_flip(real_files[ext], data)
     f = tmp_path_factory.mktemp("mut") / ("m" + ext)
-    f.write_bytes(bytes(raw))
+    f.write_bytes(raw)
     load_only_format_errors(f)
 
 
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key/index path into a JSON document (bounded so big files stay quick)."""
-    out: list[tuple[Any, ...]] = []
-    stack = [(obj, prefix)]
-    while stack and len(out) < 5000:
-        node, path = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for k, v in items:
-            out.append((*path, k))
-            stack.append((v, (*path, k)))
-    return out
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=6,
-)
+JSON_VALUES = json_values(allow_nan=False)
 
 
 @FUZZ
@@ -228,18 +198,7 @@ def test_deleted_and_replaced_keys_in_real_json(
     ext = data.draw(st.sampled_from([e for e in sorted(real_files) if e.endswith(".json")]))
     doc = json.loads(real_files[ext])
     doc = copy.deepcopy(doc)
-    for _ in range(data.draw(st.integers(1, 4))):
-        paths = _paths(doc)
-        if not paths:
-            break
-        path = data.draw(st.sampled_from(paths))
-        parent = doc
-        for k in path[:-1]:
-            parent = parent[k]
-        if data.draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = data.draw(JSON_VALUES)
+    delete_or_replace_keys(doc, data, JSON_VALUES)
     f = tmp_path_factory.mktemp("keys") / ("k" + ext)
     f.write_text(json.dumps(doc))
     load_only_format_errors(f)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
+from leaf_sums import self_by_leaf
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats import pprof_profile_pb2
@@ -46,13 +48,7 @@ def go_top(name: str) -> tuple[float, list[tuple[str, float]]]:
 
 def self_by_function(profile: Profile) -> dict[str, float]:
     """Sum of sample weights per leaf function name (samples without a stack count nowhere)."""
-    keep = profile.samples["stack"] >= 0
-    w = profile.samples["weight"][keep].astype(np.float64)
-    leaf = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"][keep]]]
-    out: dict[str, float] = {}
-    for fid, value in enumerate(np.bincount(leaf, weights=w, minlength=len(profile.func_name))):
-        out[profile.func_name[fid]] = out.get(profile.func_name[fid], 0.0) + float(value)
-    return out
+    return self_by_leaf(profile, with_file=False, keep_zero=True)
 
 
 def test_go_cpu_profile_matches_go_tool_pprof() -> None:
@@ -204,6 +200,4 @@ def test_call_statistics_only_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_bad_pprof_is_one_line(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "bad.pb.gz"
     path.write_bytes(data)
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)

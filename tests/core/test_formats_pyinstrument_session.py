@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_errors import expect_format_error
+from leaf_sums import load_against_figures, self_by_leaf
 
-from pyrometer.core.formats.registry import FormatError, detect, load_profile
+from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import Profile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyinstrument"
@@ -20,20 +22,12 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyinstrument"
 
 def self_by_function(profile: Profile) -> dict[str, float]:
     assert (profile.samples["stack"] >= 0).all()  # every pyinstrument record has frames
-    w = profile.samples["weight"].astype(np.float64)
-    funcs = profile.frames["func"][profile.stacks["frame"][profile.samples["stack"]]]
-    out = {f"{n} {f}": 0.0 for n, f in zip(profile.func_name, profile.func_file, strict=True)}
-    for fid, value in enumerate(np.bincount(funcs, weights=w, minlength=len(profile.func_name))):
-        out[f"{profile.func_name[fid]} {profile.func_file[fid]}"] += float(value)
-    return out
+    return self_by_leaf(profile, keep_zero=True)
 
 
 def test_session_matches_pyinstrument() -> None:
     path = FIX / "session.json"
-    expected = json.loads((FIX / "session.expected.json").read_text())
-    assert detect(path).name == "pyinstrument"
-    profile = load_profile(path)
-    assert profile.sample_count == expected["samples"]
+    profile, expected = load_against_figures(path, FIX / "session.expected.json", "pyinstrument")
     assert float(profile.samples["weight"].sum(dtype=np.float64)) == pytest.approx(expected["total_s"], rel=1e-6)
     selfs = self_by_function(profile)
     # the same functions (pyinstrument's trimmed stem included), with the same self times
@@ -68,6 +62,4 @@ def test_async_and_old_sessions_without_thread_frames(tmp_path: Path) -> None:
 def test_bad_session_is_one_line(tmp_path: Path, records: object) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"frame_records": records, "start_time": 0, "min_interval": 0.001}))
-    with pytest.raises(FormatError) as info:
-        load_profile(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    expect_format_error(path)

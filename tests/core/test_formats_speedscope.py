@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stack_counts import self_and_total
 
 from pyrometer.core.formats.registry import (
     FormatError,
@@ -54,15 +55,7 @@ def model_by_name(p: Profile) -> Counter[tuple[str, tuple[str, ...]]]:
 
 def function_times(p: Profile) -> tuple[Counter[str], Counter[str]]:
     """Self and total weight per function name (total counts a function once per sample)."""
-    self_t: Counter[str] = Counter()
-    total_t: Counter[str] = Counter()
-    for (_, labels), w in model_stacks(p).items():
-        names = [label.split(" (")[0] for label in labels]
-        if names:
-            self_t[names[-1]] += w
-        for name in set(names):
-            total_t[name] += w
-    return self_t, total_t
+    return self_and_total(model_stacks(p))
 
 
 def assert_counters_close(a: Counter, b: Counter, rel: float = 1e-5) -> None:

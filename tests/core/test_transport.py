@@ -152,11 +152,17 @@ def test_stop_request_reaches_the_agent(tmp_path: Path) -> None:
         assert coll.end == {"t": 0.5, "exit_status": None, "reason": "detached"}
 
 
-def test_full_buffer_drops_samples_but_never_definitions(tmp_path: Path) -> None:
-    path = str(tmp_path / "slow.sock")
+def _listening(path: str) -> socket.socket:
+    """A Unix socket listening at `path` that the test accepts on (or never reads) itself."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(1)
+    return server
+
+
+def test_full_buffer_drops_samples_but_never_definitions(tmp_path: Path) -> None:
+    path = str(tmp_path / "slow.sock")
+    server = _listening(path)
     try:
         sink = SocketSink("unix:" + path, "t" * 32, max_buffer=64 * 1024)
         conn, _ = server.accept()  # a collector that is too slow: it reads nothing for now
@@ -263,9 +269,7 @@ def test_file_sink_writes_a_readable_recording(tmp_path: Path) -> None:
 
 def test_a_stuck_collector_never_holds_the_target_for_long(tmp_path: Path) -> None:
     path = str(tmp_path / "stuck.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(1)
+    server = _listening(path)
     try:
         sink = SocketSink("unix:" + path, "s" * 32)
         conn, _ = server.accept()  # accepts, then never reads: a frozen collector
