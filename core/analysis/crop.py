@@ -3,8 +3,9 @@
 `crop(profile, t0, t1)` holds what lies in [t0, t1) and nothing else, by the
 same rules as a range in the window (analysis.selection): each sample that
 overlaps the range with its weight cut at the range's edges (and its time
-moved to the edge it was cut at, so its span stays inside), the lag probes in
-the range, the blocking events and the tasks that overlap it. Whole-run
+moved to the edge it was cut at, so its span stays inside), the lag probes and await snapshots in
+the range, the blocking events and the tasks that overlap it, and those tasks'
+running / delayed stretches cut at its edges. Whole-run
 figures that cannot be cut (trace mode's exact statistics) are left out.
 Built only through the model's public interning and append methods.
 """
@@ -61,6 +62,15 @@ def crop(profile: Profile, t0: float | None, t1: float | None) -> Profile:
         if (t.created is None or t.created < hi) and (t.ended is None or t.ended >= lo)
     }  # as of the range's end: a task that ends later is still pending there
     out.task_log = [tid for tid in profile.task_log if tid in out.tasks]
+    aw = profile.awaits
+    if len(aw):  # where tasks were waiting, as seen in the range
+        keep = np.flatnonzero((aw["time"] >= lo) & (aw["time"] < hi))
+        out.awaits.extend(time=aw["time"][keep], task=aw["task"][keep], stack=aw["stack"][keep])
+    spans = profile.task_spans
+    if len(spans):  # running / delayed stretches of the kept tasks, cut at the range's edges
+        start, end = np.maximum(spans["start"], lo), np.minimum(spans["end"], hi)
+        keep = np.flatnonzero((start < end) & np.isin(spans["task"], np.fromiter(out.tasks, np.int64, len(out.tasks))))
+        out.add_task_spans(spans["task"][keep], spans["state"][keep], start[keep], end[keep])
     out.threads = dict(profile.threads)
     out.loops = dict(profile.loops)
     out.notices = list(profile.notices)
