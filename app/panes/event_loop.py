@@ -341,12 +341,12 @@ class EventLoopPane(Pane):
                 self._main.setSizes([int(w * 0.47), int(w * 0.53)])
                 self._plots.setSizes([int(w * 0.33), int(w * 0.14)])
                 self._lists.setSizes([int(w * 0.28), int(w * 0.25)])
-                widths = (72, 72, 150, 90)
+                widths = (72, 72, 150, 90, 110)
             else:
                 self._main.setSizes([int(h * 0.55), int(h * 0.45)])
                 self._plots.setSizes([int(w * 0.75), int(w * 0.25)])
                 self._lists.setSizes([int(w * 0.5), int(w * 0.5)])
-                widths = (90, 90, 240, 120)
+                widths = (90, 90, 240, 120, 150)
             for col, px in enumerate(widths):
                 self.table.setColumnWidth(col, px)
             self.blocking_title.setVisible(not wide)  # wide: the numbers' line already counts them; a row more fits
@@ -357,7 +357,8 @@ class EventLoopPane(Pane):
         self._show_blocking_count()
         self._place_range_box()
         table_w = w * 0.28 if wide else w * 0.5
-        self.table.setColumnHidden(3, table_w < 380)  # the thread is nearly always the main thread
+        # the thread is nearly always the main thread: it gives way first, so the function keeps >= ~130 px
+        self.table.setColumnHidden(3, table_w < 500)
         plots_w = w * 0.47 if wide else w
         plots_h = h - 40 if wide else h * 0.55
         self.hist_plot.setVisible(plots_w * 0.28 >= HIST_MIN_W and plots_h >= HIST_MIN_H)

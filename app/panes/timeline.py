@@ -47,6 +47,7 @@ from pyrometer.core.analysis.task_lanes import TaskLanes
 
 PALETTE = tuple(QtGui.QColor(*rgb) for rgb in LANE_COLORS)
 MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewer task rows
+LAG_MIN_PX = 55.0  # the lag plot never shrinks below this (its axis and two tick labels)
 
 
 class TimelineViewBox(pg.ViewBox):
@@ -121,6 +122,10 @@ class TimelinePane(Pane):
         self.info = QtWidgets.QLabel()
         hint = QtWidgets.QLabel("drag: select range · wheel: zoom · shift-drag: pan · shift-wheel: scroll lanes")
         hint.setStyleSheet("color: gray")
+        hint.setToolTip(hint.text())
+        # the gestures' hint gives way (cut at the right, whole in its tooltip and F1) so the pane never forces
+        # the window wider than the screen: at 1366 px the counts, legend and hint do not all fit on one line
+        hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         self.range_label = QtWidgets.QLabel()
@@ -219,6 +224,7 @@ class TimelinePane(Pane):
         playhead = self.doc.playhead
         was_full = self._is_full_view()
         prev = self.lane_vb.viewRange()[0]
+        self._share_height()  # threads may have appeared (live) since the last resize
         self._task_rows = self._task_rows_that_fit(len(profile.threads))
         duration = profile.duration() if playhead is None else playhead
         self.lanes = build_lanes(
@@ -276,6 +282,21 @@ class TimelinePane(Pane):
         self.item.set_outline(self.lanes.task_mask(ids) if ids else None)
 
     # ------------------------------------------------------------------ view
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share_height()
+
+    def _share_height(self) -> None:
+        """In a short pane the lag plot gives way so every thread lane (and two task rows) stays readable.
+
+        At 1366x768 the timeline dock is ~180 px: with the plain 3:1 split the lag plot's axes took
+        so much that the third of three threads was cut off.
+        """
+        threads = max(1, len(self.doc.profile.threads))
+        lanes_px = (threads * THREAD_H + BLOCKING_H + 2 * TASK_H) * MIN_LANE_PX + 8
+        room = self.graphics.height() - lanes_px
+        self.lag_plot.setMaximumHeight(max(LAG_MIN_PX, min(room, self.graphics.height() / 4 + 40)))
+
     def _resized(self) -> None:
         """A new height: rebuild when a different number of task rows fits, else just refit."""
         if self._task_rows >= 0 and self._task_rows_that_fit(len(self.doc.profile.threads)) != self._task_rows:

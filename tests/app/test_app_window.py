@@ -7,6 +7,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
@@ -549,12 +550,24 @@ def test_nothing_is_cut_off_in_a_laptop_sized_window(qtbot, window, tmp_path):
     Clear selection, Compare and the legend on the right; pane tabs, replay bar and status bar below."""
     from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar
 
+    from pyrometer.core.formats.recording import write_profile
+    from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, TaskInfo
+
     window.resize(1366, 740)
-    view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
+    busy = server_profile()  # a busy service: hundreds of tasks, so the timeline's header says the most it can
+    for i in range(4, 300):
+        busy.tasks[i] = TaskInfo(i, 1, f"request-{i}", "handle_request()", loop=0, created=i / 250, ended=i / 250 + 0.05, state="done")
+    ids = np.arange(4, 300, dtype=np.int32)  # each request ran 10 ms and sat delayed 5 ms: the state legend shows
+    busy.add_task_spans(ids, np.full(len(ids), TASK_RUNNING, np.int8), ids / 250, ids / 250 + 0.01)
+    busy.add_task_spans(ids, np.full(len(ids), TASK_DELAYED, np.int8), ids / 250 + 0.01, ids / 250 + 0.015)
+    busy.finish()
+    write_profile(busy, tmp_path / "busy.pyro")
+    view = open_and_wait(qtbot, window, tmp_path / "busy.pyro")
     for _ in range(5):
         QApplication.processEvents()
     view.refresh_visible()
     QApplication.processEvents()
+    assert window.width() == 1366, "a pane's minimum width forced the window wider than the screen"
     inside = window.rect()
     checked = 0
     for w in window.findChildren(QAbstractButton) + window.findChildren(QLabel) + window.findChildren(QTabBar):

@@ -167,6 +167,16 @@ def test_wide_short_pane_puts_plots_and_lists_side_by_side(pane: EventLoopPane, 
     _assert_axis_titles_fit(pane)
 
 
+@pytest.mark.parametrize("width", [1366, 1440, 1920])
+def test_the_blocking_function_stays_readable_in_a_wide_short_pane(pane: EventLoopPane, qtbot, width) -> None:  # type: ignore[no-untyped-def]
+    """At 1366 px the list got ~390 px and five columns: the function was cut to "unctio" / "leg..."."""
+    pane.resize(width, 190)
+    qtbot.wait(20)
+    assert pane.is_wide
+    assert pane.table.columnWidth(2) >= 120, [pane.table.columnWidth(c) for c in range(5)]
+    assert not pane.table.isColumnHidden(4)  # the blocking task is the column that stays
+
+
 def test_tall_pane_stacks_plots_over_lists(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
     pane.resize(700, 800)
     qtbot.wait(20)

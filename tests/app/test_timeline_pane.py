@@ -232,3 +232,21 @@ def test_header_counts_are_in_the_right_number(qtbot) -> None:  # type: ignore[n
     qtbot.addWidget(pane)
     pane.refresh()
     assert pane.info.text().startswith("1 thread · 0 blocking events · 0 tasks")
+
+
+def test_a_short_pane_shows_every_thread_lane_and_the_lag_plot_gives_way(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A 1366x768 window gives the timeline ~180 px: the lag plot's 1/4 share cut off the third of three threads."""
+    p = make_profile()
+    p.ensure_thread(3, "worker-2")
+    p.add_samples(np.arange(100) * 0.02, np.full(100, 3, np.int32), np.full(100, int(p.samples["stack"][0])), weight=0.02, cpu=0.02)
+    p.finish()
+    pane = TimelinePane(Document(p))
+    qtbot.addWidget(pane)
+    pane.resize(1366, 180)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.refresh()
+    QtWidgets.QApplication.processEvents()
+    y0, y1 = pane.lane_vb.viewRange()[1]
+    assert y0 == pytest.approx(0.0) and y1 >= 3.0, (y0, y1)  # three thread lanes, each THREAD_H tall, in view
+    assert pane.lag_plot.isVisible() and pane.lag_plot.height() >= 50  # still there, smaller
