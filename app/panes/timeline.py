@@ -125,7 +125,7 @@ class TimelinePane(Pane):
         hint.setToolTip(hint.text())
         # the gestures' hint gives way (cut at the right, whole in its tooltip and F1) so the pane never forces
         # the window wider than the screen: at 1366 px the counts, legend and hint do not all fit on one line
-        hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        hint.setMinimumWidth(1)  # whole when there is room (its size hint), cut when there is not
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         self.range_label = QtWidgets.QLabel()
