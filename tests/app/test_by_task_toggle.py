@@ -1,0 +1,153 @@
+"""The "By task" toggle of the flame graph and call tree: one Document state, both panes follow.
+
+On a real recording (tests/helpers/by_task_workload.py, recorded once with `pyrometer record`):
+the button and the Ctrl+T shortcut switch both panes, the boxes and rows of each request hold
+that request's time (the same sums as `task_totals`), a replay playhead limits them, a task box
+selects no function, and the action is disabled (with a reason) until some sample ran in a task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from by_task_workload import REQUESTS, record_by_task_workload
+from PySide6 import QtCore
+from qt_windows import show_pane
+
+from pyrometer.app.document import Document
+from pyrometer.app.panes.base import NO_TASKS_TIP
+from pyrometer.app.panes.call_tree import CallTreePane
+from pyrometer.app.panes.flame import FlamePane
+from pyrometer.core.analysis.calltree import call_tree
+from pyrometer.core.analysis.task_totals import task_totals
+from pyrometer.core.formats.recording import read_recording
+from pyrometer.core.model import Profile, TaskInfo
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return record_by_task_workload(tmp_path_factory.mktemp("by_task_window"))
+
+
+@pytest.fixture
+def panes(qtbot: Any, recording: tuple[Path, dict[str, Any]]) -> tuple[Document, FlamePane, CallTreePane]:
+    profile, _ = read_recording(recording[0])
+    doc = Document(profile, recording[0])
+    flame = show_pane(qtbot, FlamePane(doc), 1000, 420)
+    tree = show_pane(qtbot, CallTreePane(doc), 700, 500)
+    return doc, flame, tree
+
+
+def flame_widths(pane: FlamePane) -> dict[str, float]:
+    """Label -> summed width of its boxes."""
+    names = pane._profile.func_name  # type: ignore[union-attr]
+    out: dict[str, float] = {}
+    assert pane.layout_ is not None
+    for box, func in enumerate(pane._box_func.tolist()):
+        out[names[func]] = out.get(names[func], 0.0) + float(pane.layout_.width[box])
+    return out
+
+
+def tree_rows(pane: CallTreePane) -> dict[str, float]:
+    """Label -> total of the call tree's rows with that label (every node, expanded or not)."""
+    tree = pane.model.tree
+    assert tree is not None
+    profile = pane.doc.tree_profile()
+    out: dict[str, float] = {}
+    for node in range(1, tree.node_count):
+        name = profile.func_name[int(tree.func[node])]
+        out[name] = out.get(name, 0.0) + float(tree.total_weight[node])
+    return out
+
+
+def test_the_button_and_the_shortcut_switch_both_panes(qtbot: Any, panes: tuple[Document, FlamePane, CallTreePane]) -> None:
+    doc, flame, tree = panes
+    assert flame.by_task_action.isEnabled() and tree.by_task_action.isEnabled()
+    assert not any(n.startswith("<task") for n in flame_widths(flame))
+    plain_total = flame.layout_.total  # type: ignore[union-attr]
+
+    qtbot.mouseClick(flame.by_task_button, QtCore.Qt.MouseButton.LeftButton)
+    assert doc.by_task and flame.by_task_action.isChecked() and tree.by_task_action.isChecked()
+    flame.refresh()
+    tree.refresh()
+    rows = {r.link.label: r.total for r in task_totals(doc.profile)[0]}
+    widths, totals = flame_widths(flame), tree_rows(tree)
+    for i in range(REQUESTS):
+        label = f"<task request-{i}>"
+        assert widths[label] == pytest.approx(rows[label], rel=1e-6)
+        assert totals[label] == pytest.approx(rows[label], rel=1e-6)
+    assert "<task shared (2 awaiters: first, second)>" in widths
+    assert flame.layout_.total == pytest.approx(plain_total, rel=1e-9)  # type: ignore[union-attr]
+    assert "asyncio task" in flame.legend.text()
+
+    # Ctrl+T where the call tree has focus switches it back, for both panes
+    tree.activateWindow()
+    tree.view.setFocus()
+    qtbot.waitUntil(lambda: tree.view.hasFocus())
+    qtbot.keyClick(tree.view, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert not doc.by_task and not flame.by_task_action.isChecked()
+    flame.refresh()
+    tree.refresh()
+    assert not any(n.startswith("<task") for n in flame_widths(flame))
+    assert not any(n.startswith("<task") for n in tree_rows(tree))
+
+
+def test_a_replay_playhead_limits_the_task_boxes(panes: tuple[Document, FlamePane, CallTreePane]) -> None:
+    doc, flame, _ = panes
+    p = doc.profile
+    shared = next(t for t in p.tasks.values() if t.name == "shared")
+    assert shared.created is not None
+    doc.set_by_task(True)
+    doc.set_playhead(shared.created)  # before the shared task ran
+    flame.refresh()
+    widths = flame_widths(flame)
+    assert not any(n.startswith("<task shared") for n in widths)
+    assert "<task request-2>" in widths
+    sel = doc.selection()
+    assert flame.layout_.total == pytest.approx(call_tree(p, sel).total, rel=1e-9)  # type: ignore[union-attr]
+    doc.set_playhead(None)
+    flame.refresh()
+    assert any(n.startswith("<task shared") for n in flame_widths(flame))
+
+
+def test_a_task_box_selects_no_function(qtbot: Any, panes: tuple[Document, FlamePane, CallTreePane]) -> None:
+    doc, flame, _ = panes
+    doc.set_by_task(True)
+    flame.refresh()
+    names = flame._profile.func_name  # type: ignore[union-attr]
+    task_box = next(b for b, f in enumerate(flame._box_func.tolist()) if names[f] == "<task request-1>")
+    real_box = next(b for b, f in enumerate(flame._box_func.tolist()) if names[f] == "burn")
+    flame._box_clicked(real_box)
+    burn = doc.selected_function
+    assert doc.profile.func_name[burn] == "burn"  # a real function keeps its id in the by-task view
+    flame._box_clicked(task_box)
+    assert doc.selected_function == burn
+    assert "asyncio task [" in flame.tooltip(task_box)
+
+
+def test_disabled_with_a_reason_until_a_sample_ran_in_a_task(qtbot: Any) -> None:
+    """A live session: no task yet, then its first task samples arrive."""
+    p = Profile()
+    work = p.intern_frame("work", "/app.py", 5, 4)
+    stack = p.intern_stack_path([work])
+    p.add_samples(np.array([0.01]), np.zeros(1, np.int32), np.array([stack], np.int32), weight=0.01)
+    doc = Document(p, is_live=True)
+    flame = show_pane(qtbot, FlamePane(doc), 600, 300)
+    tree = show_pane(qtbot, CallTreePane(doc), 600, 300)
+    for pane in (flame, tree):
+        assert not pane.by_task_action.isEnabled()
+        assert pane.by_task_action.toolTip() == NO_TASKS_TIP
+    p.tasks[0] = TaskInfo(0, None, "handler", "handler", created=0.02)
+    p.add_samples(np.array([0.02, 0.03]), np.zeros(2, np.int32), np.array([stack, stack], np.int32), task=np.array([0, 0]), weight=0.01)
+    doc.model_grew()
+    flame.refresh()
+    tree.refresh()
+    assert flame.by_task_action.isEnabled() and tree.by_task_action.isEnabled()
+    assert "Ctrl+T" in flame.by_task_action.toolTip()
+    flame.by_task_action.trigger()
+    flame.refresh()
+    assert flame_widths(flame)["<task handler>"] == pytest.approx(0.02)
+    assert flame_widths(flame)["work"] == pytest.approx(0.03)
