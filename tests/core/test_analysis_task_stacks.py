@@ -9,6 +9,10 @@ the profile's total or any real function's self time. Hand-built profiles pin th
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,10 +35,14 @@ from pyrometer.core.model import BlockingEvent, Profile, TaskInfo
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Profile, dict[str, Any]]:
-    out, truth = record_by_task_workload(tmp_path_factory.mktemp("by_task"))
-    profile, _ = read_recording(out)
-    return profile, truth
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return record_by_task_workload(tmp_path_factory.mktemp("by_task"))
+
+
+@pytest.fixture(scope="module")
+def recorded(recording: tuple[Path, dict[str, Any]]) -> tuple[Profile, dict[str, Any]]:
+    profile, _ = read_recording(recording[0])
+    return profile, recording[1]
 
 
 def _close(got: float, want: float) -> bool:
@@ -209,3 +217,43 @@ def test_the_view_follows_a_growing_profile() -> None:
     fresh = by_task_view(p)
     assert _labels(fresh)[-1] == ["<task main>", "<task server>", "<task req>", "<task sub>", "other"]
     assert [fresh.func_name[f] for f in range(len(p.func_name))] == p.func_name  # real functions keep their ids
+
+
+# ---------------------------------------------------------------- pyrometer stats --by-task
+def _stats(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pyrometer", "stats", *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+def test_stats_by_task_json_and_text_hold_each_requests_time(recording: tuple[Path, dict[str, Any]]) -> None:
+    path, truth = recording
+    proc = _stats(path, "--by-task", "--json", "--top", "0")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)["by_task"]
+    rows = {r["label"]: r for r in data["rows"]}
+    assert data["rows_count"] == len(data["rows"])
+    for i in range(REQUESTS):
+        row = rows[f"<task request-{i}>"]
+        assert row["name"] == f"request-{i}" and row["depth"] == 2
+        assert data["rows"][row["parent"]]["label"] == "<task server>"
+        assert _close(row["cpu_s"], truth["cpu"][f"request-{i}"]), (row, truth)
+        assert _close(row["total_s"], truth["wall"][f"request-{i}"]), (row, truth)
+    shared = rows["<task shared (2 awaiters: first, second)>"]
+    assert [a["name"] for a in shared["awaiters"]] == ["first", "second"]
+    assert data["rows"][shared["parent"]]["label"] == "<several awaiters>" and rows["<several awaiters>"]["task"] is None
+    assert data["in_tasks_s"] <= data["total_s"] + 1e-9
+    # without --by-task the JSON has no such key (the issue-2 contract is unchanged)
+    assert "by_task" not in json.loads(_stats(path, "--json").stdout)
+    text = _stats(path, "--by-task", "--top", "3")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    start = next(k for k, ln in enumerate(lines) if ln.startswith("time by task"))
+    assert lines[start + 3].split() == ["total", "own", "cpu", "samples", "task"]
+    assert "<task Task-1>" in lines[start + 4]  # the root first
+    assert any("more rows (--top 0 shows all)" in ln for ln in lines[start:])
+
+
+def test_stats_by_task_of_a_profile_without_tasks_says_so() -> None:
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "pyspy.collapsed.txt"
+    proc = _stats(fixture, "--by-task")
+    assert proc.returncode == 0, proc.stderr
+    assert "(no sample ran in an asyncio task)" in proc.stdout
