@@ -88,40 +88,56 @@ def observed_awaiters(profile: Profile) -> dict[int, list[int]]:
     return out
 
 
-def _names(profile: Profile) -> dict[int, str]:
+def _chain_names(profile: Profile) -> dict[int, str]:
+    """Names the stalls' await chains give (tasks whose creation the recording lost have one here)."""
     names: dict[int, str] = {}
-    for ev in profile.blocking:  # tasks whose creation the recording lost still have a name here
+    for ev in profile.blocking:
         for tid, name in ev.await_chain or []:
             names.setdefault(int(tid), str(name))
-    names.update((tid, info.name) for tid, info in profile.tasks.items())
     return names
 
 
 class TaskChains:
-    """The chain of links (root first) of every task, by the module's rule; memoised."""
+    """The chain of links (root first) of every task, by the module's rule.
+
+    Reads the profile's tasks as they are now (a live profile gains them) and the
+    stalls' evidence as it was when made (make a new one when stalls arrive). A
+    chain is *settled* when every task on it is known and it ends at a task with
+    no creator: only settled chains are memoised, since a task whose creation
+    has not arrived yet (samples and task events travel apart) may still move.
+    """
 
     def __init__(self, profile: Profile) -> None:
         self.awaiters = observed_awaiters(profile)
-        self.names = _names(profile)
-        self.parents = {tid: info.parent for tid, info in profile.tasks.items()}
+        self.tasks = profile.tasks
+        self.chain_names = _chain_names(profile)
         self._memo: dict[int, tuple[TaskLink, ...]] = {}
 
     def name(self, task: int) -> str:
-        return self.names.get(task) or f"#{task}"
+        info = self.tasks.get(task)
+        return (info.name if info is not None else self.chain_names.get(task)) or f"#{task}"
 
     def chain(self, task: int) -> tuple[TaskLink, ...]:
-        return self._chain(int(task), set(), 0)
+        return self._chain(int(task), set(), 0)[0]
 
-    def _chain(self, task: int, visiting: set[int], depth: int) -> tuple[TaskLink, ...]:
+    def settled(self, task: int) -> bool:
+        """Whether `chain(task)` is final (it cannot change until new stalls arrive)."""
+        return int(task) in self._memo or self._chain(int(task), set(), 0)[1]
+
+    def _chain(self, task: int, visiting: set[int], depth: int) -> tuple[tuple[TaskLink, ...], bool]:
         hit = self._memo.get(task)
         if hit is not None:
-            return hit
+            return hit, True
         visiting.add(task)
-        ups = [a for a in self.awaiters.get(task, []) if a not in visiting]
+        known = task in self.tasks
+        seen = self.awaiters.get(task, [])
+        ups = [a for a in seen if a not in visiting]
+        settled = known and len(ups) == len(seen) and depth < MAX_CHAIN
         if len(ups) > 1 and depth < MAX_CHAIN:
-            chains = [self._chain(a, visiting, depth + 1) for a in ups]
-            common = chains[0]
-            for other in chains[1:]:
+            walks = [self._chain(a, visiting, depth + 1) for a in ups]
+            settled = settled and all(ok for _, ok in walks)
+            common = walks[0][0]
+            for other, _ in walks[1:]:
                 k = 0
                 while k < min(len(common), len(other)) and common[k] == other[k]:
                     k += 1
@@ -131,15 +147,22 @@ class TaskChains:
             label = f"<task {self.name(task)} ({len(ups)} awaiters: {', '.join(names)}{more})>"
             out = (*common, TaskLink(SEVERAL_AWAITERS, -1), TaskLink(label, task, tuple(ups)))
         else:
-            up = ups[0] if ups else self.parents.get(task)
+            info = self.tasks.get(task)
+            up = ups[0] if ups else (info.parent if info is not None else None)
             prefix: tuple[TaskLink, ...] = ()
-            if up is not None and up >= 0 and up not in visiting and depth < MAX_CHAIN and (up in self.names):
-                prefix = self._chain(up, visiting, depth + 1)
+            if up is not None and up >= 0:
+                if up in visiting or depth >= MAX_CHAIN:
+                    settled = False
+                elif up in self.tasks or up in self.chain_names:
+                    prefix, ok = self._chain(up, visiting, depth + 1)
+                    settled = settled and ok
+                else:
+                    settled = False  # its creator is not known (yet): a root for now
             out = (*prefix, TaskLink(f"<task {self.name(task)}>", task))
         visiting.discard(task)
-        if not visiting:  # a chain computed inside a cycle's walk may differ from the task's own: keep only whole walks
+        if settled:
             self._memo[task] = out
-        return out
+        return out, settled
 
 
 _OUTSIDE, _IN_LOOP, _PAST_LOOP = 0, 1, 2
@@ -168,9 +191,10 @@ class _ByTask:
         self.frame_func: list[int] = source.frames["func"].tolist()
         self.link_frame: dict[TaskLink, int] = {}
         self.graft_memo: dict[tuple[int, int], int] = {}  # (chain node, source stack) -> view stack
-        self.chain_key: tuple[int, int, int] | None = None
+        self.chain_key: tuple[int, int] | None = None  # the stalls the chains were made from
         self.chains: TaskChains | None = None
         self.task_node: dict[int, int] = {}  # task id -> view stack of its chain's last link
+        self.provisional: set[int] = set()  # tasks whose chain may still move (see TaskChains)
         self.mapped = np.zeros(0, np.int32)  # view stack of the source's first len(mapped) samples
         self.generation = -1
 
@@ -186,15 +210,43 @@ class _ByTask:
             self.link_frame[link] = fr
         return fr
 
+    def _chain_node(self, task: int) -> int:
+        """The view stack of the task's chain, as the chains say now."""
+        assert self.chains is not None
+        node = -1
+        for link in self.chains.chain(task):
+            node = self.tree.intern(node, self._frame(link))
+        if not self.chains.settled(task):
+            self.provisional.add(task)
+        return node
+
     def _node_of_task(self, task: int) -> int:
         node = self.task_node.get(task)
         if node is None:
-            assert self.chains is not None
-            node = -1
-            for link in self.chains.chain(task):
-                node = self.tree.intern(node, self._frame(link))
-            self.task_node[task] = node
+            node = self.task_node[task] = self._chain_node(task)
         return node
+
+    def _recheck_chains(self, source: Profile) -> bool:
+        """Bring the tasks' chains up to date; True when one moved (its samples must be mapped again).
+
+        New stalls (new awaiter evidence) recheck every task; otherwise only the
+        provisional ones, whose creator or own creation may have arrived since.
+        """
+        key = (len(source.blocking), id(source.blocking))
+        if key != self.chain_key or self.chains is None:
+            self.chains = TaskChains(source)
+            self.chain_key = key
+            todo = list(self.task_node)
+        else:
+            todo = list(self.provisional)
+        self.provisional = set()
+        moved = False
+        for task in todo:
+            node = self._chain_node(task)
+            if node != self.task_node[task]:
+                self.task_node[task] = node
+                moved = True
+        return moved
 
     def _add_source_stacks(self, parents: list[int], frames: list[int]) -> None:
         """Extend the source stack columns and where each stack's event-loop frames end."""
@@ -252,14 +304,8 @@ class _ByTask:
         if n > len(self.src_parent):
             have = len(self.src_parent)
             self._add_source_stacks(source.stacks["parent"][have:n].tolist(), source.stacks["frame"][have:n].tolist())
-        key = (len(source.tasks), len(source.blocking), id(source.blocking))
-        if key != self.chain_key:
-            old = dict(self.task_node)
-            self.chains = TaskChains(source)
-            self.task_node = {}
-            if any(self._node_of_task(t) != node for t, node in old.items()):
-                self.mapped = np.zeros(0, np.int32)  # a chain moved: every sample of its tasks moves
-            self.chain_key = key
+        if self._recheck_chains(source):
+            self.mapped = np.zeros(0, np.int32)  # a chain moved: every sample of its tasks moves
         src = source.samples
         done = len(self.mapped)
         if len(src) > done:

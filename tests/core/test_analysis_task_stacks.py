@@ -257,3 +257,15 @@ def test_stats_by_task_of_a_profile_without_tasks_says_so() -> None:
     proc = _stats(fixture, "--by-task")
     assert proc.returncode == 0, proc.stderr
     assert "(no sample ran in an asyncio task)" in proc.stdout
+
+
+def test_a_task_whose_creation_arrives_after_its_samples_moves_under_its_creator() -> None:
+    """Samples and task events travel apart: a sample may name a task the profile does not know yet."""
+    p = _hand_profile()
+    view = by_task_view(p)
+    assert _labels(view)[5] == ["<task #7>", "work"]
+    p.tasks[7] = TaskInfo(7, 2, "late", "late", created=0.05)
+    p.generation += 1
+    assert by_task_view(p) is view
+    assert _labels(view)[5] == ["<task main>", "<task server>", "<task req>", "<task late>", "work"]
+    assert _labels(view)[0] == ["<task main>", "<task server>", "<task req>", "work"]  # the others stay
