@@ -41,6 +41,7 @@ from pyrometer.app.panes.base import (
 )
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.task_stacks import frame_location
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -474,9 +475,7 @@ class FlamePane(Pane):
         self_w = float(self.tree.self_weight[node])
         tot_w = float(self.tree.total_weight[node])
         name = p.func_name[func].replace("&", "&amp;").replace("<", "&lt;")
-        where = fmt.file_line(p.func_file[func], p.func_line[func]).replace("<", "&lt;")
-        if is_task_frame(self.doc, func):  # by task: an asyncio task (its id), or time no one awaiter is charged with
-            where = f"asyncio task [{p.func_line[func]}]" if p.func_line[func] >= 0 else "a task several tasks await"
+        where = frame_location(p.func_file[func], p.func_line[func]).replace("<", "&lt;")
         return (
             f"<b>{name}</b><br>{where}<br>"
             f"total {fmt.weight(tot_w, p.unit)} ({fmt.percent(tot_w / total)})<br>"

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile
@@ -72,6 +73,13 @@ def is_task_frame_file(file: str) -> bool:
 def is_task_function(profile: Profile, func: int) -> bool:
     """True for a synthetic `<task ...>` / `<several awaiters>` function of a by-task view."""
     return 0 <= func < len(profile.func_file) and profile.func_file[func] == TASK_FILE
+
+
+def frame_location(file: str, line: int) -> str:
+    """`file:line` of a frame, or what a by-task frame stands for (`<task>` is no file to open)."""
+    if file == TASK_FILE:
+        return f"asyncio task [{line}]" if line >= 0 else "a task several tasks await"
+    return fmt.file_line(file, line)
 
 
 def observed_awaiters(profile: Profile) -> dict[int, list[int]]:
