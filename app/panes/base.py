@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from pyrometer.app.document import Document
-from pyrometer.core.analysis.task_stacks import TASK_FILE
+from pyrometer.core.analysis.task_stacks import is_task_function
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform
@@ -124,8 +124,7 @@ def update_by_task_action(act: QAction, doc: Document) -> None:
 
 def is_task_frame(doc: Document, func: int) -> bool:
     """A synthetic `<task ...>` function of the by-task trees: no real code to select, focus or merge."""
-    files = doc.tree_profile().func_file
-    return 0 <= func < len(files) and files[func] == TASK_FILE
+    return is_task_function(doc.tree_profile(), func)
 
 
 def path_for_actions(doc: Document, path: tuple[int, ...] | None) -> tuple[int, ...] | None:

@@ -66,10 +66,6 @@ def has_tasks(profile: Profile) -> bool:
     return bool(len(task)) and bool((task >= 0).any())
 
 
-def is_task_frame_file(file: str) -> bool:
-    return file == TASK_FILE
-
-
 def is_task_function(profile: Profile, func: int) -> bool:
     """True for a synthetic `<task ...>` / `<several awaiters>` function of a by-task view."""
     return 0 <= func < len(profile.func_file) and profile.func_file[func] == TASK_FILE
