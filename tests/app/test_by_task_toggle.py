@@ -18,6 +18,7 @@ from PySide6 import QtCore
 from qt_windows import show_pane
 
 from pyrometer.app.document import Document
+from pyrometer.app.flame_colors import FAMILIES, SHADES
 from pyrometer.app.panes.base import NO_TASKS_TIP
 from pyrometer.app.panes.call_tree import CallTreePane
 from pyrometer.app.panes.flame import FlamePane
@@ -82,6 +83,12 @@ def test_the_button_and_the_shortcut_switch_both_panes(qtbot: Any, panes: tuple[
     assert "<task shared (2 awaiters: first, second)>" in widths
     assert flame.layout_.total == pytest.approx(plain_total, rel=1e-9)  # type: ignore[union-attr]
     assert "asyncio task" in flame.legend.text()
+    # task boxes have the task family's colours, real code keeps its own
+    task_family = [k for k, *_ in FAMILIES].index("task")
+    colors = flame._colors_for_boxes() // SHADES
+    names = flame._profile.func_name  # type: ignore[union-attr]
+    kinds = {names[f]: int(c) for f, c in zip(flame._box_func.tolist(), colors.tolist(), strict=True)}
+    assert kinds["<task request-0>"] == task_family and kinds["burn"] == [k for k, *_ in FAMILIES].index("user")
 
     # Ctrl+T where the call tree has focus switches it back, for both panes
     tree.activateWindow()
