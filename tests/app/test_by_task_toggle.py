@@ -108,11 +108,13 @@ def test_a_replay_playhead_limits_the_task_boxes(panes: tuple[Document, FlamePan
     shared = next(t for t in p.tasks.values() if t.name == "shared")
     assert shared.created is not None
     doc.set_by_task(True)
-    doc.set_playhead(shared.created)  # before the shared task ran
+    # before the shared task ran: a sample stands for the time since its thread's previous one, so
+    # one sample after the task's creation may reach back up to the longest sample weight
+    doc.set_playhead(shared.created - float(p.samples["weight"].max()) - 1e-3)
     flame.refresh()
     widths = flame_widths(flame)
     assert not any(n.startswith("<task shared") for n in widths)
-    assert "<task request-2>" in widths
+    assert any(n.startswith("<task request-") for n in widths)
     sel = doc.selection()
     assert flame.layout_.total == pytest.approx(call_tree(p, sel).total, rel=1e-9)  # type: ignore[union-attr]
     doc.set_playhead(None)
@@ -158,3 +160,59 @@ def test_disabled_with_a_reason_until_a_sample_ran_in_a_task(qtbot: Any) -> None
     flame.refresh()
     assert flame_widths(flame)["<task handler>"] == pytest.approx(0.02)
     assert flame_widths(flame)["work"] == pytest.approx(0.03)
+
+
+LIVE_PROGRAM = """
+import asyncio, os, sys, time
+
+def burn(seconds):
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+async def request(i):
+    burn(0.02)
+    await asyncio.sleep(0.001)
+
+async def server(release):
+    i = 0
+    deadline = time.perf_counter() + 60        # a safety net only: the test ends it
+    while not os.path.exists(release) and time.perf_counter() < deadline:
+        await asyncio.create_task(request(i), name="request-%d" % i)
+        i += 1
+
+async def main():
+    await asyncio.create_task(server(sys.argv[1]), name="server")
+
+asyncio.run(main())
+"""
+
+
+def test_a_live_session_shows_its_requests_by_task_as_they_arrive(qtbot: Any, qapp: Any, tmp_path: Path) -> None:
+    from qt_windows import open_window, private_settings
+
+    private_settings(tmp_path)
+    win = open_window(qtbot, 1366, 768)
+    script, release = tmp_path / "live_server.py", tmp_path / "release"
+    script.write_text(LIVE_PROGRAM)
+    try:
+        view = win.launch([str(script), str(release)])
+        assert view is not None, win.errors
+        flame = view.pane("flame_graph")
+        assert isinstance(flame, FlamePane)
+        qtbot.waitUntil(lambda: flame.by_task_action.isEnabled(), timeout=30000)  # the first task samples
+        flame.by_task_action.trigger()
+
+        def requests_shown() -> set[str]:
+            view.refresh_visible(force=True)
+            return {n for n in flame_widths(flame) if n.startswith("<task request-")}
+
+        qtbot.waitUntil(lambda: len(requests_shown()) >= 2, timeout=30000)
+        first = requests_shown()
+        qtbot.waitUntil(lambda: bool(requests_shown() - first), timeout=30000)  # new requests keep coming in
+        assert view.doc.profile is not flame._profile  # the panes show the by-task view of the live profile
+        assert flame.layout_.total == pytest.approx(call_tree(view.doc.profile, view.doc.selection()).total, rel=1e-9)  # type: ignore[union-attr]
+    finally:
+        release.write_text("")
+        for s in list(win.live_sessions):
+            s.shutdown()
