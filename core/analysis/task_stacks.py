@@ -16,7 +16,9 @@ Who a task hangs under (the rule, also in docs/guide.md):
 
 - its awaiters where the recording saw them: each blocking event's
   `await_chain` names the blocking task, the task awaiting it and so on up to
-  the root; every consecutive pair there is "awaited by" evidence;
+  the root; every consecutive pair there is "awaited by" evidence. Where that
+  awaiter is not the task's creator (a task handed over, or shared), the
+  label says both: `<task fetch (awaited by request-2; created by server)>`;
 - else its creator (`TaskInfo.parent`);
 - a task seen awaited by several tasks (a shared task two requests await,
   seen with one awaiter in one stall and another in the next) is not charged
@@ -162,7 +164,12 @@ class TaskChains:
                     settled = settled and ok
                 else:
                     settled = False  # its creator is not known (yet): a root for now
-            out = (*prefix, TaskLink(f"<task {self.name(task)}>", task))
+            label = f"<task {self.name(task)}>"
+            creator = info.parent if info is not None else None
+            if ups and up is not None and creator is not None and creator >= 0 and creator != up:
+                # handed over or shared: say both, so the choice of the awaiter is not silent
+                label = f"<task {self.name(task)} (awaited by {self.name(up)}; created by {self.name(creator)})>"
+            out = (*prefix, TaskLink(label, task))
         visiting.discard(task)
         if settled:
             self._memo[task] = out

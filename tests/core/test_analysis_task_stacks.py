@@ -182,7 +182,7 @@ def test_an_awaiter_wins_over_the_creator_and_a_second_awaiter_makes_it_several(
     p.generation += 1
     again = by_task_view(p)
     assert again is view  # the same view, followed
-    assert _labels(again)[0] == ["<task orphan>", "<task req>", "work"]
+    assert _labels(again)[0] == ["<task orphan>", "<task req (awaited by orphan; created by server)>", "work"]
     # another stall sees `server` awaiting it too: both are named, neither is picked
     p.blocking.append(BlockingEvent(0.2, 0.06, 0, 0, -1, task=2, task_name="req", await_chain=[(2, "req"), (1, "server"), (0, "main")]))
     p.generation += 1
