@@ -201,7 +201,6 @@ class _ByTask:
         self.asyncio_func = [_is_asyncio(f) for f in source.func_file]
         self.frame_func: list[int] = source.frames["func"].tolist()
         self.link_frame: dict[TaskLink, int] = {}
-        self.graft_memo: dict[tuple[int, int], int] = {}  # (chain node, source stack) -> view stack
         self.chain_key: tuple[int, int] | None = None  # the stalls the chains were made from
         self.chains: TaskChains | None = None
         self.task_node: dict[int, int] = {}  # task id -> view stack of its chain's last link
@@ -279,17 +278,25 @@ class _ByTask:
         Under a task the stack starts at the task's own code: the event loop's
         frames above it (run_forever › _run_once › Handle._run) are left out.
         """
-        memo = self.graft_memo
-        path: list[int] = []
+        src_parent, src_frame = self.src_parent, self.src_frame
+        frames_up: list[int] = []
         s = stack
         stop = self.src_cut[stack] if node >= 0 else -1
-        while s != stop and (node, s) not in memo:
-            path.append(s)
-            s = self.src_parent[s]
-        base = node if s == stop else memo[(node, s)]
-        for sid in reversed(path):
-            base = self.tree.intern(base, self.src_frame[sid])  # frame ids are shared: the view copied the source's
-            memo[(node, sid)] = base
+        while s != stop:
+            frames_up.append(src_frame[s])  # frame ids are shared: the view copied the source's
+            s = src_parent[s]
+        # PrefixTree.intern inlined: a big profile grafts ~10^6 nodes here, and a
+        # (node, stack) memo cost more than it saved (its misses outnumber its hits)
+        index, parents, frames = self.tree.index, self.tree.parent, self.tree.frame
+        base = node
+        for fr in reversed(frames_up):
+            key = (base, fr)
+            nxt = index.get(key)
+            if nxt is None:
+                nxt = index[key] = len(parents)
+                parents.append(base)
+                frames.append(fr)
+            base = nxt
         return base
 
     def _map(self, tasks: np.ndarray, stacks: np.ndarray) -> np.ndarray:
