@@ -17,7 +17,8 @@ blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
 parent, state, coroutine, created_s, ended_s, exception}]}), `selection`,
-`dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`.
+`dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
+with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
 
 from __future__ import annotations
