@@ -41,6 +41,7 @@ class Document(QObject):
     baselineFailed = Signal(str)  # a baseline file could not be read: the message for the user
     openRequested = Signal(str)  # "open this recording" (e.g. a run of the history): the window opens a tab
     highlightedTasksChanged = Signal(object)  # frozenset of task ids (e.g. those a selected stall delayed)
+    byTaskChanged = Signal(bool)  # the trees (flame graph, call tree) show each task's samples under its task chain
 
     def __init__(
         self,
@@ -64,6 +65,7 @@ class Document(QObject):
         self.name: str | None = None  # short tab title (live sessions: the script name)
         self.playing = False  # a replay is advancing the playhead
         self.on_cpu_only = False  # show only samples where the thread was running
+        self.by_task = False  # the trees put each task's samples under its task chain (tree_profile)
         self.time_view: tuple[float, float] | None = None  # the time span the views of time show (None: all)
         self.baseline: Profile | None = None  # the "before" this profile is compared with
         self.baseline_name = ""
@@ -88,6 +90,16 @@ class Document(QObject):
     def view_profile(self) -> Profile:
         """The profile after the on-CPU filter and the current Transform (cached on the profile)."""
         return view_of(self.profile, self.transform, self.on_cpu_only)
+
+    def tree_profile(self) -> Profile:
+        """What the trees (flame graph, call tree) show: `view_profile`, by task when that is on."""
+        return view_of(self.profile, self.transform, self.on_cpu_only, by_task=self.by_task)
+
+    def has_tasks(self) -> bool:
+        """Whether any sample ran in an asyncio task (else "by task" has nothing to show)."""
+        from pyrometer.core.analysis.task_stacks import has_tasks
+
+        return has_tasks(self.profile)
 
     def selection(self) -> Selection:
         """Time range ∩ [0, playhead] and the thread filter, for the analyses."""
@@ -169,6 +181,14 @@ class Document(QObject):
         if bool(on) == self.on_cpu_only:
             return
         self.on_cpu_only = bool(on)
+        self.touch()
+
+    def set_by_task(self, on: bool) -> None:
+        """Show the trees by asyncio task (both trees follow; see core/analysis/task_stacks.py)."""
+        if bool(on) == self.by_task:
+            return
+        self.by_task = bool(on)
+        self.byTaskChanged.emit(self.by_task)
         self.touch()
 
     def set_threads(self, threads: frozenset[int] | None) -> None:

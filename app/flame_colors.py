@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from pyrometer.core.analysis.align import align_functions
+from pyrometer.core.analysis.task_stacks import TASK_FILE
 from pyrometer.core.model import Profile
 
 SHADES = 4
@@ -23,6 +24,7 @@ FAMILIES: tuple[tuple[str, str, int, int, int], ...] = (
     ("stdlib", "standard library", 208, 110, 245),
     ("site-packages", "site-packages", 110, 120, 225),
     ("builtin", "built-in / native", 275, 60, 215),
+    ("task", "asyncio task", 330, 120, 235),  # the by-task trees' synthetic <task ...> frames
 )
 HEAT_LEVELS = 10
 DIFF_LEVELS = 8  # per side; index DIFF_LEVELS is neutral
@@ -37,10 +39,10 @@ def package_palette() -> list[QColor]:
     return out
 
 
-def package_legend() -> list[tuple[str, QColor]]:
-    """(label, representative colour) per family, for a legend."""
+def package_legend(with_tasks: bool = False) -> list[tuple[str, QColor]]:
+    """(label, representative colour) per family, for a legend (task frames only when shown by task)."""
     pal = package_palette()
-    return [(label, pal[i * SHADES + 1]) for i, (_k, label, *_rest) in enumerate(FAMILIES)]
+    return [(label, pal[i * SHADES + 1]) for i, (key, label, *_rest) in enumerate(FAMILIES) if with_tasks or key != "task"]
 
 
 def package_colors(profile: Profile, classify: object | None = None) -> np.ndarray:
@@ -59,7 +61,8 @@ def package_colors(profile: Profile, classify: object | None = None) -> np.ndarr
     n = len(profile.func_name)
     out = np.zeros(n, np.int32)
     for f in range(n):
-        kind = classify(profile.func_file[f])  # type: ignore[operator]
+        file = profile.func_file[f]
+        kind = "task" if file == TASK_FILE else classify(file)  # type: ignore[operator]
         fam = family_of.get(str(kind), 0)
         shade = zlib.crc32(profile.func_name[f].encode("utf-8", "replace")) % SHADES
         out[f] = fam * SHADES + shade

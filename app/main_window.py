@@ -42,6 +42,7 @@ SHORTCUTS = (
     ("Ctrl+W", "Close the current tab"),
     ("Ctrl+Q", "Quit"),
     ("Ctrl+M", "Maximise the focused pane / restore the layout (also: double-click a pane's title bar)"),
+    ("Ctrl+T", "By task: the flame graph and call tree per asyncio task, along task chains (in either pane)"),
 )
 MOUSE = (  # what the graphs do with the mouse (F1 lists them with the keys)
     ("Wheel", "Zoom in time around the pointer (flame graph, timeline, stack chart)"),

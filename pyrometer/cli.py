@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS")
     p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
     p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to show (e.g. cpu, alloc_space; default wall or cpu time)")
+    p.add_argument("--by-task", action="store_true", help="also the time of each asyncio task, rolled up along its task chain: under the task seen awaiting it in a stall, else its creator; a task seen awaited by several under <several awaiters>")
 
     p = sub.add_parser("convert", help="convert a profile to another format", epilog=_FORMATS_EPILOG, formatter_class=_ConvertHelp)
     p.add_argument("input")

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from pyrometer.app.document import Document
+from pyrometer.core.analysis.task_stacks import is_task_function
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform
@@ -88,6 +89,50 @@ class Pane(QWidget):
 
     def apply_theme(self) -> None:
         """Called after the light/dark palette changed (plots pick new colours here); a refresh follows."""
+
+
+# --------------------------------------------------------------------------- by task
+BY_TASK_SHORTCUT = "Ctrl+T"
+BY_TASK_TIP = (
+    "By task ({key}): each sample that ran in an asyncio task goes under that task, under the task awaiting it "
+    "(or, where none was seen, the one that created it) up to the root, so time rolls up per request. "
+    "A task seen awaited by several tasks goes under <several awaiters>."
+)
+NO_TASKS_TIP = "By task: no sample of this profile ran in an asyncio task"
+
+
+def by_task_action(pane: Pane) -> QAction:
+    """The checkable "By task" action of a tree pane (shortcut while the pane has focus); the state is the document's."""
+    act = QAction("By task", pane)
+    act.setCheckable(True)
+    act.setShortcut(QKeySequence(BY_TASK_SHORTCUT))
+    act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # each tree pane has its own
+    pane.addAction(act)
+    act.setChecked(pane.doc.by_task)
+    act.toggled.connect(pane.doc.set_by_task)
+    pane.doc.byTaskChanged.connect(act.setChecked)
+    update_by_task_action(act, pane.doc)
+    return act
+
+
+def update_by_task_action(act: QAction, doc: Document) -> None:
+    """Enabled only when some sample ran in a task (a live session gains its first ones later)."""
+    ok = doc.has_tasks()
+    act.setEnabled(ok)
+    act.setToolTip(BY_TASK_TIP.format(key=BY_TASK_SHORTCUT) if ok else NO_TASKS_TIP)
+
+
+def is_task_frame(doc: Document, func: int) -> bool:
+    """A synthetic `<task ...>` function of the by-task trees: no real code to select, focus or merge."""
+    return is_task_function(doc.tree_profile(), func)
+
+
+def path_for_actions(doc: Document, path: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """A tree path "Focus on this call path" can use: none through task frames (under a task the
+    loop's frames are left out, so the path is no stack of the profile the transforms act on)."""
+    if path is None or any(is_task_frame(doc, f) for f in path):
+        return None
+    return path
 
 
 # --------------------------------------------------------------------------- transforms

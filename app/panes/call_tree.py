@@ -13,13 +13,21 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane, add_function_actions
+from pyrometer.app.panes.base import (
+    Pane,
+    add_function_actions,
+    by_task_action,
+    is_task_frame,
+    path_for_actions,
+    update_by_task_action,
+)
 from pyrometer.app.panes.caller_model import CallerCalleeModel
 from pyrometer.app.panes.tree_model import COL_FUNCTION, COL_LOCATION, CallTreeModel
 from pyrometer.core.analysis.callers import callers_callees
@@ -56,6 +64,9 @@ class CallTreePane(Pane):
         self.hot_btn.clicked.connect(self.expand_hottest)
         self.collapse_btn = QPushButton("Collapse all", self)
         self.collapse_btn.clicked.connect(self._collapse_all)
+        self.by_task_action = by_task_action(self)
+        self.by_task_btn = QToolButton(self)
+        self.by_task_btn.setDefaultAction(self.by_task_action)
 
         self.view = QTreeView(self)
         self.view.setModel(self.model)
@@ -107,6 +118,8 @@ class CallTreePane(Pane):
         bar.addSpacing(12)
         bar.addWidget(self.hot_btn)
         bar.addWidget(self.collapse_btn)
+        bar.addSpacing(12)
+        bar.addWidget(self.by_task_btn)
         bar.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -133,7 +146,8 @@ class CallTreePane(Pane):
 
     # ------------------------------------------------------------ refresh
     def refresh(self) -> None:
-        profile = self.doc.view_profile()
+        update_by_task_action(self.by_task_action, self.doc)
+        profile = self.doc.tree_profile()
         sel = self.doc.selection()
         tree = inverted_tree(profile, sel) if self.inverted else call_tree(profile, sel)
         current = self.model.node_of(self.view.currentIndex())
@@ -167,7 +181,7 @@ class CallTreePane(Pane):
 
     def _refresh_callers(self) -> None:
         func = self.doc.selected_function
-        profile = self.doc.view_profile()
+        profile = self.doc.tree_profile()
         if func < 0 or func >= len(profile.func_name):
             self.cc_label.setText("Select a function to see its callers and callees.")
             self.callers_model.set_rows([], profile.func_name, profile.unit, 1.0)
@@ -210,7 +224,7 @@ class CallTreePane(Pane):
             return
         node = self.model.node_of(current)
         tree = self.model.tree
-        if tree is not None:
+        if tree is not None and not is_task_frame(self.doc, int(tree.func[node])):  # a task row is no function
             self.doc.select_function(int(tree.func[node]))
 
     def _on_doc_selected(self, func: int) -> None:
@@ -250,9 +264,11 @@ class CallTreePane(Pane):
         node = self.model.node_of(idx) if idx.isValid() else 0
         tree = self.model.tree
         func = int(tree.func[node]) if tree is not None and node > 0 else -1
+        if is_task_frame(self.doc, func):
+            func = -1
         path = self.model.path_of(node) if node > 0 and not self.inverted else None
         menu = QMenu(self)
-        add_function_actions(menu, self.doc, func, path)
+        add_function_actions(menu, self.doc, func, path_for_actions(self.doc, path))
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
 

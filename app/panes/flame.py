@@ -31,12 +31,17 @@ from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 from pyrometer.app.panes.base import (
     Pane,
     add_function_actions,
+    by_task_action,
     content_or_placeholder,
+    is_task_frame,
     on_escape,
+    path_for_actions,
     rows_above,
+    update_by_task_action,
 )
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.task_stacks import frame_location
 from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
@@ -122,6 +127,10 @@ class FlamePane(Pane):
         self.compare_button.setToolTip("Colour by the difference to a baseline profile file (also in the Compare pane)")
         self.compare_button.clicked.connect(self._choose_baseline)
         doc.baselineChanged.connect(self._baseline_changed)
+        self.by_task_action = by_task_action(self)
+        doc.byTaskChanged.connect(lambda _on: self._set_palette_mode(str(self.color_combo.currentData())))
+        self.by_task_button = QtWidgets.QToolButton()
+        self.by_task_button.setDefaultAction(self.by_task_action)
 
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -130,6 +139,7 @@ class FlamePane(Pane):
         bar.addWidget(self.color_combo)
         bar.addWidget(self.order_combo)
         bar.addWidget(self.icicle_check)
+        bar.addWidget(self.by_task_button)
         bar.addWidget(self.reset_button)
         bar.addWidget(self.compare_button)
 
@@ -185,7 +195,8 @@ class FlamePane(Pane):
         prev_full = self._is_full_view()
         prev_range = self.view_box.viewRange()[0]
         prev_total = self.layout_.total if self.layout_ is not None else 0.0
-        profile = self.doc.view_profile()
+        update_by_task_action(self.by_task_action, self.doc)
+        profile = self.doc.tree_profile()
         self._profile = profile
         self.tree = call_tree(profile, self.doc.selection())
         self._relayout(keep=(prev_full, prev_range, prev_total))
@@ -374,7 +385,7 @@ class FlamePane(Pane):
         else:
             self.item.set_palette(package_palette())
             self.legend.setText(
-                " ".join(f"<span style='color:{c.name()}'>■</span> {label}" for label, c in package_legend())
+                " ".join(f"<span style='color:{c.name()}'>■</span> {label}" for label, c in package_legend(self.doc.by_task))
             )
 
     def _func_colors(self) -> np.ndarray:
@@ -464,7 +475,7 @@ class FlamePane(Pane):
         self_w = float(self.tree.self_weight[node])
         tot_w = float(self.tree.total_weight[node])
         name = p.func_name[func].replace("&", "&amp;").replace("<", "&lt;")
-        where = fmt.file_line(p.func_file[func], p.func_line[func]).replace("<", "&lt;")
+        where = frame_location(p.func_file[func], p.func_line[func]).replace("<", "&lt;")
         return (
             f"<b>{name}</b><br>{where}<br>"
             f"total {fmt.weight(tot_w, p.unit)} ({fmt.percent(tot_w / total)})<br>"
@@ -487,7 +498,9 @@ class FlamePane(Pane):
         self.item.set_hover_mask(self._box_func == func if func >= 0 else None)
 
     def _box_clicked(self, box: int) -> None:
-        self.doc.select_function(self.box_function(box))
+        func = self.box_function(box)
+        if not is_task_frame(self.doc, func):  # a task box is no function the other panes know
+            self.doc.select_function(func)
 
     def _show_selected(self, func: int) -> None:
         if len(self._box_func) == 0:
@@ -497,6 +510,8 @@ class FlamePane(Pane):
     def _context_menu(self, box: int, pos: QtCore.QPoint) -> None:
         menu = QtWidgets.QMenu(self)
         func = self.box_function(box)
+        if is_task_frame(self.doc, func):
+            func = -1
         if box >= 0:
             menu.addAction("Zoom to this frame", lambda: self.zoom_to_box(box))
         menu.addAction("Reset zoom", self.reset_zoom)
@@ -504,5 +519,5 @@ class FlamePane(Pane):
         path = None
         if box >= 0 and self.tree is not None and self.layout_ is not None:
             path = tuple(int(f) for f in self.tree.path(int(self.layout_.node[box])))
-        add_function_actions(menu, self.doc, func, path)
+        add_function_actions(menu, self.doc, func, path_for_actions(self.doc, path))
         menu.popup(pos)

@@ -23,6 +23,7 @@ from pyrometer.app.panes.model_roles import TOOLTIP as _TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.core import fmt
 from pyrometer.core.analysis.calltree import CallTree
+from pyrometer.core.analysis.task_stacks import frame_location
 
 COLUMNS = ("Function", "Total", "Total %", "Self", "Self %", "Samples", "Location")
 COL_FUNCTION, COL_TOTAL, COL_TOTAL_PCT, COL_SELF, COL_SELF_PCT, COL_SAMPLES, COL_LOCATION = range(7)
@@ -197,7 +198,7 @@ class CallTreeModel(QAbstractItemModel):
             if col == COL_SAMPLES:
                 return fmt.count(int(t.count[node]))
             if col == COL_LOCATION:
-                return fmt.file_line(self._files[func], self._lines[func]) if func >= 0 else ""
+                return frame_location(self._files[func], self._lines[func]) if func >= 0 else ""
             return None
         if role == _FUNC_ID:
             return func
@@ -216,5 +217,5 @@ class CallTreeModel(QAbstractItemModel):
             c.setAlpha(int(25 + 170 * min(1.0, frac)))
             return c
         if role == _TOOLTIP and func >= 0:
-            return f"{self._names[func]}\n{fmt.file_line(self._files[func], self._lines[func])}"
+            return f"{self._names[func]}\n{frame_location(self._files[func], self._lines[func])}"
         return None

@@ -26,6 +26,7 @@ import numpy as np
 from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.on_cpu import on_cpu_view
+from pyrometer.core.analysis.task_stacks import by_task_view
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile, unchanged
 from pyrometer.core.prefix_tree import PrefixTree
@@ -316,6 +317,12 @@ def map_transform(transform: Transform | None, source: Profile, target: Profile)
     )
 
 
-def view_of(profile: Profile, transform: Transform | None, on_cpu_only: bool = False) -> Profile:
-    """The profile as the panes show it: on-CPU samples only if asked, then the transform (both cached on it)."""
-    return apply_transform(on_cpu_view(profile) if on_cpu_only else profile, transform)
+def view_of(profile: Profile, transform: Transform | None, on_cpu_only: bool = False, by_task: bool = False) -> Profile:
+    """The profile as the panes show it: on-CPU samples only if asked, then the transform, then
+    (if asked) each task's samples under its task chain (all cached on it).
+
+    "By task" comes last, so transforms keep working on real frames (a path or function picked
+    in either mode matches) and the task frames sit above whatever they left.
+    """
+    view = apply_transform(on_cpu_view(profile) if on_cpu_only else profile, transform)
+    return by_task_view(view) if by_task else view

@@ -209,6 +209,7 @@ def run_stats(args: argparse.Namespace) -> int:
         thread=thread,
         t_from=args.t_from,
         t_to=args.t_to,
+        by_task=getattr(args, "by_task", False),
     )
     emit_json(data) if args.json else emit(summary.render_text(data))
     return EXIT_OK

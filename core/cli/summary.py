@@ -17,7 +17,8 @@ blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
 parent, state, coroutine, created_s, ended_s, exception}]}), `selection`,
-`dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`.
+`dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
+with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
 
 from __future__ import annotations
@@ -199,8 +200,9 @@ def build_summary(
     thread: int | None = None,
     t_from: float | None = None,
     t_to: float | None = None,
+    by_task: bool = False,
 ) -> dict[str, Any]:
-    """The `stats --json` object (issue 2's keys plus extras)."""
+    """The `stats --json` object (issue 2's keys plus extras; `by_task` only when asked)."""
     sel = make_selection(thread, t_from, t_to)
     deterministic = is_deterministic(profile)
     all_rows, total = function_rows(profile, sel)
@@ -216,6 +218,11 @@ def build_summary(
     if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and looks_sampled(profile):
         rate = profile.sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
+    extra: dict[str, Any] = {}
+    if by_task:
+        from pyrometer.core.cli.by_task_summary import by_task_summary
+
+        extra["by_task"] = by_task_summary(profile, sel, top)
     return {
         "version": SUMMARY_VERSION,
         "file": source_path,
@@ -240,6 +247,7 @@ def build_summary(
         "meta": _plain_meta(profile),
         "end": profile.end,
         "notices": notices,
+        **extra,
     }
 
 
@@ -406,6 +414,10 @@ def render_text(data: dict[str, Any]) -> str:
                 lines.append(f"    delayed {len(delayed)} task{'s' if len(delayed) != 1 else ''}: {top}{more}")
         if len(loop["blocking"]) > 10:
             lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")
+    if data.get("by_task") is not None:
+        from pyrometer.core.cli.by_task_summary import render_by_task
+
+        lines.extend(render_by_task(data["by_task"], unit))
     tasks = data.get("tasks")
     if tasks:
         states = ", ".join(f"{n} {s}" for s, n in sorted(tasks["states"].items()))
