@@ -38,3 +38,12 @@ os.environ["PYROMETER_HOME"] = tempfile.mkdtemp(prefix="pyrometer-test-home-")
 @pytest.fixture(autouse=True)
 def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYROMETER_HOME", str(tmp_path_factory.mktemp("pyrometer-home")))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow tests first (a stable sort: files keep their order otherwise).
+
+    pytest-xdist hands tests out in collection order; a 15 s test collected last
+    (mypy, in tests/test_lint.py) ran alone at the end while the other worker idled.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
