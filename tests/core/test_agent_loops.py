@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import AGENT_DIR, interpreter, run_agent_target
+from agent_harness import AGENT_DIR, interpreter, run_agent_target, with_current
 
 from pyrometer.core.model import Profile
 
@@ -97,7 +97,7 @@ session.stop(exit_status=0)
 """
 
 
-@pytest.mark.parametrize("version", ["current", *PYENV_VERSIONS])
+@pytest.mark.parametrize("version", with_current(PYENV_VERSIONS))  # current = its pyenv twin
 def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) -> None:
     python = interpreter(version)
     p, out = run_target(python, CORE_SCENARIO, tmp_path)
