@@ -41,10 +41,11 @@ def stack_names(profile: Profile, stack: int) -> list[str]:
 CORE_SCENARIO = """
 import asyncio, time
 
-def timed(fn):
+def timed(fn, step):
     start = time.perf_counter()
     fn()
     print("took", fn.__name__, time.perf_counter() - start)   # what really happened
+    print("step", fn.__name__, time.perf_counter() - step)    # the task step around it, so far
 
 def blocking_sleep():
     time.sleep(0.06)
@@ -82,9 +83,9 @@ async def main():
     victim = asyncio.create_task(hang(), name="victim")
     b = asyncio.create_task(branch(3), name="branch")
     await asyncio.sleep(0.05)
-    timed(blocking_sleep)
+    timed(blocking_sleep, time.perf_counter())
     await asyncio.sleep(0.05)
-    timed(cpu_burn)
+    timed(cpu_burn, time.perf_counter())
     await b
     victim.cancel()
     await asyncio.sleep(0.3)
@@ -102,6 +103,7 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
     python = interpreter(version)
     p, out = run_target(python, CORE_SCENARIO, tmp_path)
     took = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("took ")}
+    step = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("step ")}
 
     names = {t.name for t in p.threads.values()}
     assert {"MainThread", "worker-thread"} <= names
@@ -118,16 +120,17 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
         idle += any(n.endswith("_run_once") for n in names) and names[-1].endswith("select")
     assert idle, "expected samples of the loop waiting in select"
 
-    # blocking events: right function innermost, durations within +-10 ms of what the
-    # target itself measured (on a loaded machine an 80 ms wall-clock loop can overrun
-    # while its thread is descheduled; the agent must report what really happened)
+    # blocking events: right function innermost, durations within 10 ms of what the target
+    # itself measured: at least the function's time, at most its whole task step (on a loaded
+    # machine an 80 ms wall-clock loop can overrun while its thread is descheduled, and the
+    # step can wait for the GIL outside the function: 97 ms blocked for an 80 ms burn was seen)
     by_func = {innermost(p, ev.stack): ev for ev in p.blocking if ev.stack >= 0}
     assert "blocking_sleep" in by_func and "cpu_burn" in by_func, [
         (stack_names(p, e.stack), e.duration) for e in p.blocking
     ]
     for func, nominal in (("blocking_sleep", 0.060), ("cpu_burn", 0.080)):
         assert took[func] >= nominal
-        assert abs(by_func[func].duration - took[func]) <= 0.010, (by_func[func], took[func])
+        assert took[func] - 0.010 <= by_func[func].duration <= step[func] + 0.010, (by_func[func], took[func], step[func])
         assert by_func[func].duration >= nominal - 0.010
     for ev in by_func.values():
         assert "main" in stack_names(p, ev.stack)
