@@ -184,7 +184,9 @@ async def serve(tag, delay):
     for _ in range(3):
         await asyncio.sleep(0.03)
     if tag == "late":
+        step = time.perf_counter()
         time.sleep(0.07)   # blocks only this loop
+        print("step", time.perf_counter() - step)   # what really happened (a starved thread wakes late)
     await asyncio.sleep(0.05)
 
 def run_loop(tag, delay):
@@ -205,7 +207,8 @@ print("restored", asyncio.events._set_running_loop is asyncio.events.__dict__["_
 
 
 def test_several_loops_in_several_threads(tmp_path: Path) -> None:
-    p, _ = run_target(sys.executable, SEVERAL_LOOPS, tmp_path)
+    p, out = run_target(sys.executable, SEVERAL_LOOPS, tmp_path)
+    (step,) = [float(line.split()[1]) for line in out.splitlines() if line.startswith("step ")]
     thread_of_loop = {lp.id: p.threads[lp.thread].name for lp in p.loops.values()}
     assert sorted(thread_of_loop.values()) == ["loop-a", "loop-b", "loop-late"]
     lag_loops = p.lag["loop"].tolist()
@@ -214,7 +217,7 @@ def test_several_loops_in_several_threads(tmp_path: Path) -> None:
         # 5 ms towards 40 ms (test_agent_idle checks the backoff itself)
         assert lag_loops.count(lid) >= 4, (thread_of_loop[lid], lag_loops.count(lid))
     late = [ev for ev in p.blocking if thread_of_loop[ev.loop] == "loop-late"]
-    assert len(late) == 1 and abs(late[0].duration - 0.07) <= 0.01
+    assert len(late) == 1 and 0.07 - 0.01 <= late[0].duration <= step + 0.01, (late, step)
     assert innermost(p, late[0].stack) == "serve"
     assert all(thread_of_loop[ev.loop] == "loop-late" for ev in p.blocking)
 

@@ -128,7 +128,10 @@ def test_every_record_adds_a_run_with_what_it_measured(in_bench: dict[str, objec
     data = history_json("bench")
     names = [Path(r["path"]).name for r in data["runs"]]
     assert sorted(names[:3]) == ["run0.pyro", "run1.pyro", "run2.pyro"] and names[3] == "run3.pyro"  # the three that ended together all landed
-    assert all(r["exit_status"] == 0 and r["samples"] > 15 and r["duration_s"] > 1.0 for r in data["runs"])
+    assert all(r["exit_status"] == 0 and r["duration_s"] > 1.0 for r in data["runs"]), data["runs"]
+    # each run's sample count is its recording's own (not "> 15": a starved sampler at load 10 took fewer)
+    assert [r["samples"] for r in data["runs"]] == [read_recording(Path(r["path"]))[0].sample_count for r in data["runs"]]
+    assert all(r["samples"] > 0 for r in data["runs"])
     funcs = {f["name"]: f for f in data["functions"]}
     truths: list[dict[str, float]] = in_bench["truths"]  # type: ignore[assignment]
     # the history's seconds are the recordings' own: checked against what the functions measured inside,
