@@ -51,7 +51,7 @@ def blocking_sleep():
     time.sleep(0.06)
 
 def cpu_burn():
-    end = time.perf_counter() + 0.08
+    end = time.perf_counter() + 0.15   # long enough that a starved watchdog or sampler still sees it
     while time.perf_counter() < end:
         pass
 
@@ -123,12 +123,13 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
     # blocking events: right function innermost, durations within 10 ms of what the target
     # itself measured: at least the function's time, at most its whole task step (on a loaded
     # machine an 80 ms wall-clock loop can overrun while its thread is descheduled, and the
-    # step can wait for the GIL outside the function: 97 ms blocked for an 80 ms burn was seen)
+    # step can wait for the GIL outside the function: 97 ms blocked for an 80 ms burn was seen;
+    # at load 10 an 80 ms burn also went by with no watchdog or sampler tick in it, hence 150 ms)
     by_func = {innermost(p, ev.stack): ev for ev in p.blocking if ev.stack >= 0}
     assert "blocking_sleep" in by_func and "cpu_burn" in by_func, [
         (stack_names(p, e.stack), e.duration) for e in p.blocking
     ]
-    for func, nominal in (("blocking_sleep", 0.060), ("cpu_burn", 0.080)):
+    for func, nominal in (("blocking_sleep", 0.060), ("cpu_burn", 0.150)):
         assert took[func] >= nominal
         assert took[func] - 0.010 <= by_func[func].duration <= step[func] + 0.010, (by_func[func], took[func], step[func])
         assert by_func[func].duration >= nominal - 0.010
