@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# `pytest ... &` in a script (job control off) starts with SIGINT and SIGQUIT ignored, and an
+# ignored signal is inherited by every process a test starts: `record` then never saw the Ctrl-C
+# that detaches it, nor its target the SIGQUIT it forwards, and those tests timed out ("under
+# load", when the load was made by running suites in the background). Tests start from defaults.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGQUIT) == signal.SIG_IGN:
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 # GUI tests run headless; set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -38,3 +48,12 @@ os.environ["PYROMETER_HOME"] = tempfile.mkdtemp(prefix="pyrometer-test-home-")
 @pytest.fixture(autouse=True)
 def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYROMETER_HOME", str(tmp_path_factory.mktemp("pyrometer-home")))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow tests first (a stable sort: files keep their order otherwise).
+
+    pytest-xdist hands tests out in collection order; a 15 s test collected last
+    (mypy, in tests/test_lint.py) ran alone at the end while the other worker idled.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -20,6 +20,7 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # ~15 s of CPU from a cold cache (CI): started first, not left for the end
 def test_mypy_clean() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "typecheck.py")], cwd=ROOT, capture_output=True, text=True

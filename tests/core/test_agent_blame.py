@@ -9,12 +9,12 @@ sleeps through the stall. Run on every CPython 3.9-3.13 found (pyenv).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, run_agent_target
+from cli_runs import run_cli
 
 from pyrometer.core.model import Profile
 
@@ -89,10 +89,7 @@ def test_stall_names_the_blocking_chain_and_the_tasks_it_delayed(version: str, t
 
 def test_stats_json_carries_the_blame_fields(tmp_path: Path) -> None:
     run_agent_target(sys.executable, BLAME, tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "stats", "--json", str(tmp_path / "out.pyro")],
-        capture_output=True, text=True, timeout=60,
-    )
+    proc = run_cli("stats", "--json", tmp_path / "out.pyro")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     [block] = [b for b in data["loop"]["blocking"] if b["duration_ms"] >= 250]
@@ -105,10 +102,7 @@ def test_stats_json_carries_the_blame_fields(tmp_path: Path) -> None:
     assert ms == sorted(ms, reverse=True)
     for row in data["tasks"]["list"]:
         assert {"cpu_s", "running_s", "waiting_s", "delayed_s"} <= set(row)
-    text = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "stats", str(tmp_path / "out.pyro")], capture_output=True, text=True,
-        timeout=60,
-    ).stdout
+    text = run_cli("stats", tmp_path / "out.pyro").stdout
     assert "by task child [" in text and "delayed " in text and "due-0 [" in text
 
 

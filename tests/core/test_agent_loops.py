@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import AGENT_DIR, interpreter, run_agent_target
+from agent_harness import AGENT_DIR, interpreter, run_agent_target, with_current
 
 from pyrometer.core.model import Profile
 
@@ -41,16 +41,17 @@ def stack_names(profile: Profile, stack: int) -> list[str]:
 CORE_SCENARIO = """
 import asyncio, time
 
-def timed(fn):
+def timed(fn, step):
     start = time.perf_counter()
     fn()
     print("took", fn.__name__, time.perf_counter() - start)   # what really happened
+    print("step", fn.__name__, time.perf_counter() - step)    # the task step around it, so far
 
 def blocking_sleep():
     time.sleep(0.06)
 
 def cpu_burn():
-    end = time.perf_counter() + 0.08
+    end = time.perf_counter() + 0.15   # long enough that a starved watchdog or sampler still sees it
     while time.perf_counter() < end:
         pass
 
@@ -82,9 +83,9 @@ async def main():
     victim = asyncio.create_task(hang(), name="victim")
     b = asyncio.create_task(branch(3), name="branch")
     await asyncio.sleep(0.05)
-    timed(blocking_sleep)
+    timed(blocking_sleep, time.perf_counter())
     await asyncio.sleep(0.05)
-    timed(cpu_burn)
+    timed(cpu_burn, time.perf_counter())
     await b
     victim.cancel()
     await asyncio.sleep(0.3)
@@ -97,11 +98,12 @@ session.stop(exit_status=0)
 """
 
 
-@pytest.mark.parametrize("version", ["current", *PYENV_VERSIONS])
+@pytest.mark.parametrize("version", with_current(PYENV_VERSIONS))  # current = its pyenv twin
 def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) -> None:
     python = interpreter(version)
     p, out = run_target(python, CORE_SCENARIO, tmp_path)
     took = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("took ")}
+    step = {line.split()[1]: float(line.split()[2]) for line in out.splitlines() if line.startswith("step ")}
 
     names = {t.name for t in p.threads.values()}
     assert {"MainThread", "worker-thread"} <= names
@@ -118,16 +120,18 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
         idle += any(n.endswith("_run_once") for n in names) and names[-1].endswith("select")
     assert idle, "expected samples of the loop waiting in select"
 
-    # blocking events: right function innermost, durations within +-10 ms of what the
-    # target itself measured (on a loaded machine an 80 ms wall-clock loop can overrun
-    # while its thread is descheduled; the agent must report what really happened)
+    # blocking events: right function innermost, durations within 10 ms of what the target
+    # itself measured: at least the function's time, at most its whole task step (on a loaded
+    # machine an 80 ms wall-clock loop can overrun while its thread is descheduled, and the
+    # step can wait for the GIL outside the function: 97 ms blocked for an 80 ms burn was seen;
+    # at load 10 an 80 ms burn also went by with no watchdog or sampler tick in it, hence 150 ms)
     by_func = {innermost(p, ev.stack): ev for ev in p.blocking if ev.stack >= 0}
     assert "blocking_sleep" in by_func and "cpu_burn" in by_func, [
         (stack_names(p, e.stack), e.duration) for e in p.blocking
     ]
-    for func, nominal in (("blocking_sleep", 0.060), ("cpu_burn", 0.080)):
+    for func, nominal in (("blocking_sleep", 0.060), ("cpu_burn", 0.150)):
         assert took[func] >= nominal
-        assert abs(by_func[func].duration - took[func]) <= 0.010, (by_func[func], took[func])
+        assert took[func] - 0.010 <= by_func[func].duration <= step[func] + 0.010, (by_func[func], took[func], step[func])
         assert by_func[func].duration >= nominal - 0.010
     for ev in by_func.values():
         assert "main" in stack_names(p, ev.stack)
@@ -181,7 +185,9 @@ async def serve(tag, delay):
     for _ in range(3):
         await asyncio.sleep(0.03)
     if tag == "late":
+        step = time.perf_counter()
         time.sleep(0.07)   # blocks only this loop
+        print("step", time.perf_counter() - step)   # what really happened (a starved thread wakes late)
     await asyncio.sleep(0.05)
 
 def run_loop(tag, delay):
@@ -202,7 +208,8 @@ print("restored", asyncio.events._set_running_loop is asyncio.events.__dict__["_
 
 
 def test_several_loops_in_several_threads(tmp_path: Path) -> None:
-    p, _ = run_target(sys.executable, SEVERAL_LOOPS, tmp_path)
+    p, out = run_target(sys.executable, SEVERAL_LOOPS, tmp_path)
+    (step,) = [float(line.split()[1]) for line in out.splitlines() if line.startswith("step ")]
     thread_of_loop = {lp.id: p.threads[lp.thread].name for lp in p.loops.values()}
     assert sorted(thread_of_loop.values()) == ["loop-a", "loop-b", "loop-late"]
     lag_loops = p.lag["loop"].tolist()
@@ -211,7 +218,7 @@ def test_several_loops_in_several_threads(tmp_path: Path) -> None:
         # 5 ms towards 40 ms (test_agent_idle checks the backoff itself)
         assert lag_loops.count(lid) >= 4, (thread_of_loop[lid], lag_loops.count(lid))
     late = [ev for ev in p.blocking if thread_of_loop[ev.loop] == "loop-late"]
-    assert len(late) == 1 and abs(late[0].duration - 0.07) <= 0.01
+    assert len(late) == 1 and 0.07 - 0.01 <= late[0].duration <= step + 0.01, (late, step)
     assert innermost(p, late[0].stack) == "serve"
     assert all(thread_of_loop[ev.loop] == "loop-late" for ev in p.blocking)
 

@@ -1,23 +1,18 @@
-"""`pyrometer convert` as a real process: format choice, round trips through stats, one-line errors."""
+"""`pyrometer convert`: format choice, round trips through stats, one-line errors (in this process,
+cli_runs.run_cli; one end-to-end run of the real console entry)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli, run_cli_process
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats import registry
 from pyrometer.core.formats.recording import write_profile
-
-
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyrometer", *map(str, args)], capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -43,7 +38,7 @@ def stats(path: Path) -> dict:
 
 def test_pyro_to_pyro_keeps_everything(tmp_path: Path, server_pyro: Path) -> None:
     out = tmp_path / "copy.pyro"
-    proc = run_cli("convert", server_pyro, out)
+    proc = run_cli_process("convert", server_pyro, out)  # the console entry, end to end
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"wrote {out} (Pyrometer recording)"
     a, b = stats(server_pyro), stats(out)

@@ -1,25 +1,19 @@
-"""`pyrometer diff BASE NEW` as a real process on two recordings with known shares."""
+"""`pyrometer diff BASE NEW` on two recordings with known shares (in this process: cli_runs.run_cli)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli, run_cli_process
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats.recording import write_profile
 
 BASE_COUNTS = [60, 20, 10, 30, 10]  # compute, dumps, main, fetch, worker_loop (130 samples)
 NEW_COUNTS = [120, 20, 10, 30, 10]  # compute doubled (190 samples)
-
-
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyrometer", *map(str, args)], capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 @pytest.fixture
@@ -105,20 +99,27 @@ if __name__ == "__main__":
 """
 
 
+@pytest.fixture(scope="module")
+def light(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """light.py and its recording by `pyrometer record` (one for every interpreter that runs cProfile)."""
+    where = tmp_path_factory.mktemp("light")
+    (where / "light.py").write_text(LIGHT)
+    rec = run_cli_process("record", "-o", where / "light.pyro", "--", where / "light.py")
+    assert rec.returncode == 0, rec.stderr
+    return where
+
+
 @pytest.mark.parametrize("cprofile_python", ["current", "3.9"])
-def test_diff_matches_one_program_across_formats_paths_and_versions(tmp_path: Path, cprofile_python: str) -> None:
+def test_diff_matches_one_program_across_formats_paths_and_versions(tmp_path: Path, light: Path, cprofile_python: str) -> None:
     """`diff light.prof light.pyro` of one program matched nothing: `iterencode` (cProfile, co_name)
     vs `JSONEncoder.iterencode` (co_qualname), `light.py` vs an absolute path."""
     from agent_harness import interpreter
 
-    (tmp_path / "light.py").write_text(LIGHT)
     python = interpreter(cprofile_python)
     # cProfile records the script as it was named on the command line: `light.py`
-    prof = subprocess.run([python, "-m", "cProfile", "-o", "light.prof", "light.py"], cwd=tmp_path, capture_output=True, timeout=60)
+    prof = subprocess.run([python, "-m", "cProfile", "-o", str(tmp_path / "light.prof"), "light.py"], cwd=light, capture_output=True, timeout=60)
     assert prof.returncode == 0, prof.stderr
-    rec = run_cli("record", "-o", tmp_path / "light.pyro", "--", tmp_path / "light.py")
-    assert rec.returncode == 0, rec.stderr
-    proc = run_cli("diff", tmp_path / "light.prof", tmp_path / "light.pyro", "--json")
+    proc = run_cli("diff", tmp_path / "light.prof", light / "light.pyro", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     rows = {f["name"]: f for f in data["functions"]}
@@ -133,7 +134,7 @@ def test_diff_matches_one_program_across_formats_paths_and_versions(tmp_path: Pa
     assert matched["only_new"] == 0, [f["name"] for f in data["functions"] if f["base_self"] == 0 and f["base_total"] == 0]
     assert matched["functions"] >= 5 and matched["only_base"] > 0  # cProfile also saw imports and builtins
     assert sampled["samples"] > 0
-    text = run_cli("diff", tmp_path / "light.prof", tmp_path / "light.pyro").stdout
+    text = run_cli("diff", tmp_path / "light.prof", light / "light.pyro").stdout
     assert f"functions: {matched['functions']:,} in both, {matched['only_base']:,} only in base, 0 only in new" in text
 
 

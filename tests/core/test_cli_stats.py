@@ -1,4 +1,5 @@
-"""`pyrometer stats` run as a real process on real recordings with known numbers."""
+"""`pyrometer stats` on real recordings with known numbers: in this process (cli_runs.run_cli),
+and as a real process where the process is the point (exit status, environment, imports)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import run_cli, run_cli_process
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.formats.recording import write_profile
-
-
-def run_cli(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pyrometer", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str, status: int = 2) -> str:
@@ -50,8 +42,8 @@ def det_pyro(tmp_path: Path) -> Path:
     return path
 
 
-def stats_json(*args: str | Path) -> dict:
-    proc = run_cli("stats", *args, "--json")
+def stats_json(*args: str | Path, process: bool = False) -> dict:
+    proc = (run_cli_process if process else run_cli)("stats", *args, "--json")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     return json.loads(proc.stdout)
@@ -62,7 +54,7 @@ def by_name(functions: list[dict]) -> dict[str, dict]:
 
 
 def test_stats_json_has_every_key_with_the_known_numbers(server_pyro: Path) -> None:
-    data = stats_json(server_pyro)
+    data = stats_json(server_pyro, process=True)  # the console entry, end to end
     assert data["format"] == "pyro"
     assert data["unit"] == "seconds"
     assert data["duration_s"] == pytest.approx(1.30, abs=1e-6)
@@ -261,20 +253,12 @@ def test_damaged_tail_loads_with_one_warning(tmp_path: Path, server_pyro: Path) 
 
 
 def test_usage_error_exit_status_is_2() -> None:
-    proc = run_cli("stats")
+    proc = run_cli_process("stats")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
 
 
 def test_headless_commands_never_import_qt(server_pyro: Path, tmp_path: Path) -> None:
-    code = (
-        "import sys\n"
-        "from pyrometer.cli import main\n"
-        "rc = main(sys.argv[1:])\n"
-        "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))\n"
-        "sys.stderr.write('QT:' + ','.join(qt) + '\\n')\n"
-        "sys.exit(rc)\n"
-    )
     runs = [
         ["stats", str(server_pyro), "--json"],
         ["convert", str(server_pyro), str(tmp_path / "out.svg")],
@@ -282,10 +266,19 @@ def test_headless_commands_never_import_qt(server_pyro: Path, tmp_path: Path) ->
         ["diff", str(server_pyro), str(server_pyro), "--json"],
         ["report", str(server_pyro), "-o", str(tmp_path / "r.html")],
     ]
-    for argv in runs:
-        proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=False)
-        assert proc.returncode == 0, (argv, proc.stderr)
-        assert "QT:\n" in proc.stderr, (argv, proc.stderr)
+    # one fresh interpreter runs the commands in turn and says after each what Qt it has loaded
+    code = (
+        "import json, sys\n"
+        "from pyrometer.cli import main\n"
+        "for argv in json.loads(sys.argv[1]):\n"
+        "    rc = main(argv)\n"
+        "    qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))\n"
+        "    sys.stderr.write(f'{argv[0]} {rc} QT:' + ','.join(qt) + '\\n')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(runs)], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    said = [line for line in proc.stderr.splitlines() if " QT:" in line]
+    assert said == [f"{argv[0]} 0 QT:" for argv in runs], proc.stderr
 
 
 def test_collapsed_counts_are_samples(tmp_path: Path) -> None:
@@ -332,7 +325,7 @@ def test_unencodable_names_are_escaped_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "u.pyro"
     write_profile(p, path)
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    proc = subprocess.run([sys.executable, "-m", "pyrometer", "stats", str(path)], capture_output=True, text=True, env=env, timeout=60, check=False)
+    proc = run_cli_process("stats", path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "caf\\xe9_\\u2603" in proc.stdout
 

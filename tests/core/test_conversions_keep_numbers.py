@@ -14,13 +14,13 @@ from __future__ import annotations
 import cProfile
 import json
 import pstats
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import run_cli
 
 from pyrometer.core.formats.registry import export_profile, load_profile
 from pyrometer.core.model import Profile
@@ -138,15 +138,11 @@ def test_callgrind_to_speedscope_keeps_the_total(tmp_path: Path, name: str, scal
     assert total == pytest.approx(truth * scale, rel=1e-5)  # bzr was 34M for 1.48M, yappi 6.067 s for 2.695 s
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pyrometer", *args], capture_output=True, text=True, timeout=120)
-
-
 def test_sample_counts_as_call_counts_are_said_on_stderr(tmp_path: Path) -> None:
     src = tmp_path / "stacks.collapsed"
     src.write_text("main;work 96\nmain 4\n")
     for target in ("out.prof", "out.callgrind"):
-        res = _run_cli("convert", str(src), str(tmp_path / target))
+        res = run_cli("convert", str(src), str(tmp_path / target))
         assert res.returncode == 0, res.stderr
         notes = [line for line in res.stderr.splitlines() if "sample counts" in line]
         assert len(notes) == 1 and "call counts" in notes[0], res.stderr
@@ -155,12 +151,12 @@ def test_sample_counts_as_call_counts_are_said_on_stderr(tmp_path: Path) -> None
     # a real cProfile file has call counts: nothing to say
     prof = tmp_path / "real.prof"
     cProfile.runctx("sum(range(10))", {}, {}, str(prof))
-    res = _run_cli("convert", str(prof), str(tmp_path / "again.prof"))
+    res = run_cli("convert", str(prof), str(tmp_path / "again.prof"))
     assert res.returncode == 0 and "sample counts" not in res.stderr
 
 
 def test_collapsed_of_call_statistics_says_microseconds(cprofile_file: Path, tmp_path: Path) -> None:
-    res = _run_cli("convert", str(cprofile_file), str(tmp_path / "x.collapsed"))
+    res = run_cli("convert", str(cprofile_file), str(tmp_path / "x.collapsed"))
     assert res.returncode == 0
     assert sum("microseconds" in line for line in res.stderr.splitlines()) == 1
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli
 from hand_profiles import one_function_recording
 
 from pyrometer.core import example_profiles as ex
@@ -15,10 +15,7 @@ from pyrometer.core.formats.recording import write_profile
 
 
 def report(src: Path, out: Path) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "report", str(src), "-o", str(out)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    proc = run_cli("report", src, "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     return out.read_text(encoding="utf-8")
@@ -152,10 +149,7 @@ def test_report_to_a_missing_directory_fails_cleanly(tmp_path: Path) -> None:
     src = tmp_path / "server.pyro"
     write_profile(ex.server_profile(), src)
     out = tmp_path / "missing" / "r.html"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "report", str(src), "-o", str(out)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    proc = run_cli("report", src, "-o", out)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and str(out) in proc.stderr
 
 

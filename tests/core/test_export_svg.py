@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import run_cli
 
 from pyrometer.core import example_profiles as ex
 from pyrometer.core.analysis.calltree import call_tree
@@ -23,10 +22,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def convert_to_svg(src: Path, tmp_path: Path) -> ET.Element:
     out = tmp_path / (src.stem + ".svg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "convert", str(src), str(out)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    proc = run_cli("convert", src, out)
     assert proc.returncode == 0, proc.stderr
     return ET.parse(out).getroot()
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli
 from hand_profiles import one_function_recording
 
 from pyrometer.core import example_profiles as ex
@@ -20,10 +19,7 @@ from pyrometer.core.formats.tables import CSV_COLUMNS, function_rows
 
 
 def convert(src: Path, dst: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "convert", str(src), str(dst)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    proc = run_cli("convert", src, dst)
     assert proc.returncode == 0, proc.stderr
 
 

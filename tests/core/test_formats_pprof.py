@@ -9,12 +9,11 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import run_cli
 from format_errors import expect_format_error
 from leaf_sums import self_by_leaf
 
@@ -117,11 +116,11 @@ def test_a_dot_prof_pprof_is_sniffed_not_taken_for_pstats(tmp_path: Path) -> Non
 def test_stats_cli_sample_type(tmp_path: Path) -> None:
     path = tmp_path / "cpu.prof"
     shutil.copy(FIX / "go_cpu.pb.gz", path)
-    run = [sys.executable, "-m", "pyrometer", "stats", str(path), "--top", "1"]
-    out = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    run = ["stats", str(path), "--top", "1"]
+    out = run_cli(*run)
     assert out.returncode == 0, out.stderr
     assert "sample type: cpu/nanoseconds (also samples/count; pick one with --sample-type)" in out.stdout
-    out = subprocess.run([*run, "--sample-type", "nope"], capture_output=True, text=True, timeout=60)
+    out = run_cli(*run, "--sample-type", "nope")
     assert out.returncode == 2 and len(out.stderr.splitlines()) == 1 and "no sample type 'nope'" in out.stderr
 
 
@@ -174,7 +173,7 @@ def test_export_then_import_keeps_threads_tasks_and_costs(tmp_path: Path) -> Non
     src = tmp_path / "server.pyro"
     write_profile(ex.server_profile(), src)
     out = tmp_path / "server.pprof"
-    proc = subprocess.run([sys.executable, "-m", "pyrometer", "convert", str(src), str(out)], capture_output=True, text=True, timeout=60)
+    proc = run_cli("convert", src, out)
     assert proc.returncode == 0 and proc.stdout.strip().startswith(f"wrote {out} (pprof"), proc.stderr
     back = load_profile(out)
     assert back.sample_count == ex.SERVER_SAMPLES  # samples/count expands the aggregated records

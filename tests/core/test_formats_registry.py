@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli
 
 from pyrometer.core.formats.registry import FormatError, load_profile
 
@@ -24,11 +23,11 @@ def test_a_fifo_is_refused_instead_of_blocking(tmp_path: Path) -> None:
 def test_collapsed_stacks_have_no_duration(tmp_path: Path) -> None:
     path = tmp_path / "stacks.collapsed"
     path.write_text("main;work;leaf 30\nmain;work 10\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "stats", str(path), "--json"], capture_output=True, text=True, check=True
-    )
+    out = run_cli("stats", path, "--json")
+    assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["unit"] == "samples" and data["duration_s"] is None
     assert data["samples"] == 40
-    text = subprocess.run([sys.executable, "-m", "pyrometer", "stats", str(path)], capture_output=True, text=True, check=True)
+    text = run_cli("stats", path)
+    assert text.returncode == 0, text.stderr
     assert " s," not in text.stdout.splitlines()[0]

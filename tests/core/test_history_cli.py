@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.history.store import DB_NAME, HistoryStore
 
 PYROMETER = [sys.executable, "-m", "pyrometer"]
@@ -98,20 +99,25 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         script = root / "v1" / "bench.py"
         script.write_text(SCRIPT)
         procs = [record(script, root / f"run{i}.pyro", root / f"truth{i}.json", "--name", "bench") for i in range(3)]
-        procs.append(record(script, root / "by_path.pyro", root / "truth_p.json"))  # keyed by its resolved path
+        errs = [finish(p) for p in procs]  # three at once: the history takes concurrent writers
+        # then two more (not five at once: on a loaded 2-core machine each sampler starved)
+        procs = [record(script, root / "by_path.pyro", root / "truth_p.json")]  # keyed by its resolved path
         procs.append(record(script, root / "not_kept.pyro", root / "truth_n.json", "--no-history"))
-        errs = [finish(p) for p in procs]
+        errs += [finish(p) for p in procs]
         moved = root / "elsewhere" / "checkout"
         moved.mkdir(parents=True)
         shutil.copy(script, moved / "bench.py")
         errs.append(finish(record(moved / "bench.py", root / "run3.pyro", root / "truth3.json", "--name", "bench", env={"BETA_SLOWER": "5"})))
         truths = [json.loads((root / f"truth{i}.json").read_text()) for i in range(4)]
+        # the longest gap between two samples of a thread (a sample's weight is the time since
+        # the thread's previous one): what a starved sampler can shift across a function's edge
+        gap = max(float(read_recording(root / f"{name}.pyro")[0].samples["weight"].max()) for name in ("run0", "run1", "run2", "run3"))
     finally:
         if old_home is None:
             del os.environ["PYROMETER_HOME"]
         else:
             os.environ["PYROMETER_HOME"] = old_home
-    return {"root": root, "home": home, "script": script, "truths": truths, "errs": errs}
+    return {"root": root, "home": home, "script": script, "truths": truths, "errs": errs, "gap": gap}
 
 
 @pytest.fixture
@@ -124,16 +130,23 @@ def test_every_record_adds_a_run_with_what_it_measured(in_bench: dict[str, objec
     data = history_json("bench")
     names = [Path(r["path"]).name for r in data["runs"]]
     assert sorted(names[:3]) == ["run0.pyro", "run1.pyro", "run2.pyro"] and names[3] == "run3.pyro"  # the three that ended together all landed
-    assert all(r["exit_status"] == 0 and r["samples"] > 15 and r["duration_s"] > 1.0 for r in data["runs"])
+    assert all(r["exit_status"] == 0 and r["duration_s"] > 1.0 for r in data["runs"]), data["runs"]
+    # each run's samples are its recording's: the ones its function table counts (not "> 15": a
+    # starved sampler at load 10 took fewer); at load 13 one run said 34 of the file's 36
+    for r in data["runs"]:
+        assert 0 < r["samples"] <= read_recording(Path(r["path"]))[0].sample_count, r
     funcs = {f["name"]: f for f in data["functions"]}
     truths: list[dict[str, float]] = in_bench["truths"]  # type: ignore[assignment]
-    # the history's seconds are the recordings' own: checked against what the functions measured inside
+    # the history's seconds are the recordings' own: checked against what the functions measured inside,
+    # within 20% or the time a sample can carry across each of a function's two edges, whichever is
+    # more (~20 ms a gap on a quiet machine; 0.16 s was lost from one edge at load 7, 5 recordings at once)
+    edges = max(0.05, 2 * float(in_bench["gap"]))  # type: ignore[arg-type]
     for name in ("alpha", "beta"):
         f = funcs[name]
         assert f["runs"] == 4
-        assert f["last_s"] == pytest.approx(truths[3][name], rel=0.2, abs=0.05)
-        assert f["min_s"] == pytest.approx(min(t[name] for t in truths), rel=0.2, abs=0.05)
-        assert f["max_s"] == pytest.approx(max(t[name] for t in truths), rel=0.2, abs=0.05)
+        assert f["last_s"] == pytest.approx(truths[3][name], rel=0.2, abs=edges)
+        assert f["min_s"] == pytest.approx(min(t[name] for t in truths), rel=0.2, abs=edges)
+        assert f["max_s"] == pytest.approx(max(t[name] for t in truths), rel=0.2, abs=edges)
     assert funcs["beta"]["last_pct"] > funcs["alpha"]["last_pct"] * 2
     assert data["bottlenecks"][:2] == ["beta", "alpha"]
     with HistoryStore() as store:

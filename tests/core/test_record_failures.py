@@ -23,7 +23,7 @@ import pytest
 
 from pyrometer.core.agent import wire
 from pyrometer.core.capture.collector import Collector
-from pyrometer.core.formats.recording import read_recording
+from pyrometer.core.formats.recording import RecordingError, read_recording
 
 RECORD = [sys.executable, "-m", "pyrometer", "record"]
 
@@ -54,6 +54,14 @@ def _alive(pid: int) -> bool:
     with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as fh:
         return fh.read().split(")")[-1].split()[0] != "Z"
     return True
+
+
+def _samples_in(out: Path) -> int:
+    """Samples the recording holds so far (0 before its header is written)."""
+    try:
+        return read_recording(out)[0].sample_count
+    except (RecordingError, OSError):
+        return 0
 
 
 @contextlib.contextmanager
@@ -230,7 +238,10 @@ def test_signals_that_would_kill_the_recorder_go_to_the_target(tmp_path: Path, s
         time.sleep(0.02)
     target = int((tmp_path / "pid").read_text())
     try:
-        time.sleep(0.3)
+        deadline = time.monotonic() + 30  # samples on disk before the signal (not a fixed 0.3 s: a starved
+        while _samples_in(out) == 0:  # recorder may not have written any by then)
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
         proc.send_signal(sig)  # only the recorder, as `kill -QUIT <pid>` would
         _, err = proc.communicate(timeout=20)
         assert proc.returncode == 128 + sig, err  # the target died of it and we report that, like a shell

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli
 
 SCRIPT = """
 import sys, time, yappi
@@ -33,9 +34,8 @@ def test_yappi_leaf_self_time_is_yappis_not_the_tree_estimate(tmp_path: Path, ki
     out = tmp_path / f"run.{kind}"
     made = subprocess.run([sys.executable, "-c", SCRIPT, str(out), kind], capture_output=True, text=True, check=True)
     ncall, tsub, ttot = made.stdout.split()
-    result = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "stats", str(out), "--json"], capture_output=True, text=True, check=True
-    )
+    result = run_cli("stats", out, "--json")
+    assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
     (leaf,) = [f for f in stats["functions"] if f["name"] == "leaf"]
     assert leaf["calls"] == int(ncall)

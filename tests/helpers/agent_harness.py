@@ -85,8 +85,34 @@ def pyenv_python(version: str) -> str | None:
     return None
 
 
-MINOR_VERSIONS = ["current", "3.9", "3.10", "3.11", "3.12", "3.13"]
-"""Every CPython the agent supports, plus the one running the tests."""
+def _same_as_a_pyenv_python(versions: list[str]) -> bool:
+    """Is this interpreter the same CPython (X.Y.Z) as one of `versions` from pyenv?
+
+    The tests' venv is made from a pyenv CPython: same binary, same stdlib; only the
+    venv's site-packages differ, and the agent imports none of them (tests/core/
+    test_layering.py). A `current` case beside that version ran the agent twice alike."""
+    here = ".".join(str(n) for n in sys.version_info[:3])
+    for v in versions:
+        name = v if v.count(".") == 2 else None
+        if name is None:
+            root = Path(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")) / "versions"
+            patches = sorted(
+                (p.name for p in root.glob(f"{v}.*") if p.name.count(".") == 2 and p.name.split(".")[2].isdigit()),
+                key=lambda n: int(n.split(".")[2]),
+            ) if root.exists() else []
+            name = patches[-1] if patches else None
+        if name == here and pyenv_python(name) is not None:
+            return True
+    return False
+
+
+def with_current(versions: list[str]) -> list[str]:
+    """`versions`, plus "current" (the interpreter running the tests) unless it is one of them."""
+    return list(versions) if _same_as_a_pyenv_python(versions) else ["current", *versions]
+
+
+MINOR_VERSIONS = with_current(["3.9", "3.10", "3.11", "3.12", "3.13"])
+"""Every CPython the agent supports, plus the one running the tests when it is none of those."""
 
 
 def newest_patch(version: str) -> str:
