@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable
 
@@ -31,11 +32,19 @@ HANDLERS: dict[str, str] = {
 }
 
 
+class _StoreGiven(argparse.Action):
+    """Store the value and remember that it was given (`--clock` means nothing without --mode trace)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _add_collect_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `record`, `run` and `attach` (how the agent collects)."""
     p.add_argument("--rate", type=float, default=defaults.RATE_HZ, metavar="HZ", help=f"stack samples per second (default {defaults.RATE_HZ:g})")
     p.add_argument("--mode", choices=("sample", "trace"), default=defaults.MODE, help="sample stacks, or trace every call with yappi")
-    p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, help=f"yappi clock in trace mode (default {defaults.CLOCK})")
+    p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, action=_StoreGiven, help=f"yappi clock in --mode trace (default {defaults.CLOCK})")
     p.add_argument("--loop-interval", type=float, default=defaults.LOOP_INTERVAL_MS, metavar="MS", help=f"event-loop lag probe interval (default {defaults.LOOP_INTERVAL_MS:g} ms)")
     p.add_argument("--block-threshold", type=float, default=defaults.BLOCK_THRESHOLD_MS, metavar="MS", help=f"report the loop as blocked after this long (default {defaults.BLOCK_THRESHOLD_MS:g} ms)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
@@ -166,11 +175,42 @@ def strip_separator(target: list[str]) -> list[str]:
     return target[1:] if target and target[0] == "--" else target
 
 
+def _positive(args: argparse.Namespace, attr: str, option: str, unit: str) -> str | None:
+    value = getattr(args, attr, None)
+    if value is None or (math.isfinite(value) and value > 0):
+        return None
+    return f"{option} must be a positive number of {unit}, not {value:g}"
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """Why the collect options cannot be honoured (None: fine), checked before anything launches:
+    `--rate 0` used to record 0 samples and exit 0."""
+    for attr, option, unit in (
+        ("rate", "--rate", "samples per second (Hz)"),
+        ("duration", "--duration", "seconds"),
+        ("loop_interval", "--loop-interval", "milliseconds"),
+        ("block_threshold", "--block-threshold", "milliseconds"),
+    ):
+        problem = _positive(args, attr, option, unit)
+        if problem is not None:
+            return problem
+    shot = getattr(args, "screenshot", None)
+    if shot is not None and not shot.lower().endswith(".png"):
+        return f"{shot}: --screenshot writes a PNG image; give a name ending in .png"
+    if getattr(args, "clock_given", False) and getattr(args, "mode", None) != "trace":
+        return f"--clock {args.clock} chooses yappi's clock in --mode trace; stack sampling has no clock to choose (add --mode trace or drop --clock)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if hasattr(args, "target"):
         args.target = strip_separator(args.target)
+    problem = option_problem(args)
+    if problem is not None:
+        print(f"pyrometer: {problem}", file=sys.stderr)
+        return 2
     command = args.command or ""
     try:
         return int(_resolve(HANDLERS[command])(args) or 0)
