@@ -227,7 +227,11 @@ def run_stats(args: argparse.Namespace) -> int:
         t_from=args.t_from,
         t_to=args.t_to,
     )
-    emit_json(data) if args.json else emit(summary.render_text(data))
+    if args.json:
+        emit_json(data)
+    else:  # the loader's warnings were said on stderr already: not again as notices
+        said = set(load_notices(profile))
+        emit(summary.render_text({**data, "notices": [n for n in data.get("notices") or [] if n.strip() not in said]}))
     return EXIT_OK
 
 

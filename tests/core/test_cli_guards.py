@@ -130,3 +130,13 @@ def test_a_range_outside_the_profile_is_an_error(tmp_path: Path, server_pyro: Pa
 def test_a_range_inside_the_profile_still_works(server_pyro: Path) -> None:
     proc = run_cli("stats", server_pyro, "--from", "1")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_every_argument_of_every_command_says_what_it_is() -> None:
+    import argparse
+
+    from pyrometer.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {a.option_strings or a.dest}" for name, p in sub.choices.items() for a in p._actions if not a.help]
+    assert missing == []
