@@ -56,4 +56,24 @@ def export_output_problem(path: str, extensions: Sequence[str], what: str) -> st
 
     if not any(name_matches(lower, ext) for ext in extensions):
         return f"{path}: exists and is not a {what} file ({', '.join(extensions)}); refusing to overwrite it"
+    if not _holds_a_profile(path):  # notes.txt is named like collapsed stacks, but is not one
+        return f"{path}: exists and holds no profile (its content is not a format we read); refusing to overwrite it"
     return None
+
+
+def _holds_a_profile(path: str) -> bool:
+    """True when some importer recognises the file by its content (an empty file has nothing to lose)."""
+    from pathlib import Path
+
+    from pyrometer.core.formats.registry import importers, read_head
+
+    head = read_head(Path(path))
+    if not head:
+        return True
+    for imp in importers():
+        try:
+            if imp.sniff(head, Path(path)):
+                return True
+        except Exception:  # a sniffer never decides by crashing (as in registry.detect)
+            continue
+    return False

@@ -140,3 +140,14 @@ def test_every_argument_of_every_command_says_what_it_is() -> None:
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     missing = [f"{name} {a.option_strings or a.dest}" for name, p in sub.choices.items() for a in p._actions if not a.help]
     assert missing == []
+
+
+def test_convert_never_overwrites_prose_named_like_a_profile(tmp_path: Path, server_pyro: Path) -> None:
+    notes = tmp_path / "notes.txt"  # .txt is one of collapsed stacks' extensions
+    notes.write_text("meeting notes\nship on friday\n")
+    refused(run_cli("convert", server_pyro, notes), "notes.txt", "holds no profile")
+    assert notes.read_text() == "meeting notes\nship on friday\n"
+    old = tmp_path / "old.txt"
+    old.write_text("main;work 3\n")  # an earlier export: replaced
+    assert run_cli("convert", server_pyro, old).returncode == 0
+    assert old.read_text() != "main;work 3\n"
