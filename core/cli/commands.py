@@ -170,10 +170,12 @@ def check_range(t_from: float | None, t_to: float | None) -> None:
 
 def check_range_inside(profile: Profile, path: str, t_from: float | None, t_to: float | None) -> None:
     """A --from/--to range that misses the whole run is a usage error, not an empty report."""
-    if (t_from is None and t_to is None) or not profile.has_time:
+    if t_from is None and t_to is None:
         return
     if not profile.sample_count and not len(profile.lag) and not profile.blocking:
         return  # no timeline: the caller says the range is ignored
+    if not profile.has_time:  # collapsed stacks: sample "times" are only their order in the file
+        raise UsageError(f"{path}: --from/--to need a time axis, and a {profile.source_format} file has none")
     end = profile.duration()
     start = min(0.0, float(profile.samples["time"].min())) if len(profile.samples) else 0.0
     span = f"the profile covers {start:g}-{end:.3g} s"

@@ -151,3 +151,9 @@ def test_convert_never_overwrites_prose_named_like_a_profile(tmp_path: Path, ser
     old.write_text("main;work 3\n")  # an earlier export: replaced
     assert run_cli("convert", server_pyro, old).returncode == 0
     assert old.read_text() != "main;work 3\n"
+
+
+def test_a_range_on_a_file_without_time_is_an_error(tmp_path: Path) -> None:
+    folded = tmp_path / "a.collapsed"
+    folded.write_text("main;a 100\nmain;b 46\n")
+    refused(run_cli("stats", folded, "--from", "10"), "a.collapsed", "time axis")
