@@ -430,8 +430,9 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     pids = {key[0] for key in threads}
     builder = StackBuilder(profile)
     ids = ThreadIds(profile)
-    # each span is one call: exact counts (not for our own export of a "samples" profile, whose spans are samples)
-    calls = None if samples_unit else SpanCalls(profile.frames["func"].tolist())
+    # each span is one call: exact counts; not in our own export, whose spans are runs of samples
+    ours = isinstance(other, dict) and str(other.get("exporter", "")).startswith("pyrometer@")
+    calls = None if samples_unit or ours else SpanCalls(profile.frames["func"].tolist())
     batches = []
     for key, spans in threads.items():
         pid, tid = key

@@ -92,3 +92,13 @@ def test_begin_end_pairs_count_calls_and_recursion_once(tmp_path: Path) -> None:
     f_row = [profile.func_name[int(f)] for f in fs.func].index("f")
     assert int(fs.prim_calls[f_row]) == 2
     assert float(fs.total_time[f_row]) == pytest.approx(100e-6)  # 2 x 50 µs, the inner calls not again
+
+
+def test_our_own_trace_export_of_samples_invents_no_calls(tmp_path: Path) -> None:
+    from pyrometer.core import example_profiles as ex
+    from pyrometer.core.formats.registry import export_profile
+
+    out = tmp_path / "sampled.trace.json"
+    export_profile(ex.server_profile(), out)  # spans here are runs of consecutive samples, not calls
+    rows, _ = function_rows(load_profile(out))
+    assert rows and all(r["calls"] is None for r in rows)
