@@ -28,6 +28,21 @@ def _prepare_platform(args: argparse.Namespace) -> None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
+def _check_display() -> None:
+    """No display and no QT_QPA_PLATFORM: Qt would abort (SIGABRT) blaming a missing xcb library,
+    so say what is really missing, in one line, before any QApplication exists (exit status 2)."""
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("darwin", "win32", "cygwin"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    print(
+        "pyrometer: no display: this command opens a window, but neither DISPLAY nor WAYLAND_DISPLAY is set"
+        " (headless: use stats/report/record, or --screenshot PNG, or set QT_QPA_PLATFORM=offscreen for screenshots)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
 def _check_pane_title(args: argparse.Namespace) -> None:
     """Refuse an unknown --screenshot-pane (an id or a title) before anything loads (exit status 2)."""
     key = getattr(args, "screenshot_pane", None)
@@ -43,6 +58,7 @@ def _check_pane_title(args: argparse.Namespace) -> None:
 
 def _window(args: argparse.Namespace) -> tuple[Any, MainWindow]:
     _prepare_platform(args)
+    _check_display()
     _check_pane_title(args)
     from pyrometer.app.main_window import MainWindow, application
 
@@ -323,6 +339,13 @@ def run_live(args: argparse.Namespace) -> int:
     if not target:
         print("pyrometer: nothing to run: give a script, -m MODULE or -c CODE after --", file=sys.stderr)
         return 2
+    if args.save is not None:
+        from pyrometer.core.cli.output_guard import recording_output_problem
+
+        problem = recording_output_problem(args.save)
+        if problem is not None:
+            print(f"pyrometer: {problem}", file=sys.stderr)
+            return 2
     app, win = _window(args)
     try:
         session = LiveSession.launch(target, _collect_options(args), python=args.python, save_path=args.save, parent=win)

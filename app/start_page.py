@@ -132,7 +132,7 @@ class StartPage(QWidget):
         for p in programs:
             name = Path(p.key).name if p.key.startswith("/") else p.key
             item = QListWidgetItem(
-                f"{name}  —  {p.runs} runs, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s  "
+                f"{name}  —  {p.runs} run{'s' * (p.runs != 1)}, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s  "
                 f"{sparkline(p.durations)} {trend_text(p.durations)}"
             )
             kept = p.last_path if p.last_path and Path(p.last_path).exists() else None

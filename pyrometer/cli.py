@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable
 
@@ -31,11 +32,19 @@ HANDLERS: dict[str, str] = {
 }
 
 
+class _StoreGiven(argparse.Action):
+    """Store the value and remember that it was given (`--clock` means nothing without --mode trace)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _add_collect_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `record`, `run` and `attach` (how the agent collects)."""
     p.add_argument("--rate", type=float, default=defaults.RATE_HZ, metavar="HZ", help=f"stack samples per second (default {defaults.RATE_HZ:g})")
     p.add_argument("--mode", choices=("sample", "trace"), default=defaults.MODE, help="sample stacks, or trace every call with yappi")
-    p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, help=f"yappi clock in trace mode (default {defaults.CLOCK})")
+    p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, action=_StoreGiven, help=f"yappi clock in --mode trace (default {defaults.CLOCK})")
     p.add_argument("--loop-interval", type=float, default=defaults.LOOP_INTERVAL_MS, metavar="MS", help=f"event-loop lag probe interval (default {defaults.LOOP_INTERVAL_MS:g} ms)")
     p.add_argument("--block-threshold", type=float, default=defaults.BLOCK_THRESHOLD_MS, metavar="MS", help=f"report the loop as blocked after this long (default {defaults.BLOCK_THRESHOLD_MS:g} ms)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
@@ -87,35 +96,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("stats", help="print the top functions of a profile (any supported format)")
-    p.add_argument("file")
-    p.add_argument("--top", type=int, default=20, metavar="N")
+    p.add_argument("file", help="a recording or a profile of another tool")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="functions to print (default 20; 0 = all)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--thread", default=None, metavar="NAME_OR_ID")
-    p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS")
-    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--thread", default=None, metavar="NAME_OR_ID", help="only this thread, by name or id (stats lists them)")
+    p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS", help="only the part of the run from this time (seconds since the start)")
+    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS", help="only the part of the run up to this time (seconds since the start)")
     p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to show (e.g. cpu, alloc_space; default wall or cpu time)")
     p.add_argument("--by-task", action="store_true", help="also the time of each asyncio task, rolled up along its task chain: under the task seen awaiting it in a stall, else its creator; a task seen awaited by several under <several awaiters>")
 
     p = sub.add_parser("convert", help="convert a profile to another format", epilog=_FORMATS_EPILOG, formatter_class=_ConvertHelp)
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", help="the profile to read (any supported format)")
+    p.add_argument("output", help="the file to write; its extension chooses the format unless --to")
     p.add_argument("--to", dest="fmt", default=None, metavar="FORMAT", help="output format, one of the names below (default: from OUTPUT's extension)")
     p.add_argument("--sample-type", default=None, metavar="NAME", help="which value of a pprof sample to convert (default wall or cpu time)")
 
     p = sub.add_parser("diff", help="compare two profiles per function")
-    p.add_argument("base")
-    p.add_argument("new")
-    p.add_argument("--top", type=int, default=20, metavar="N")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("base", help="the profile before (any supported format)")
+    p.add_argument("new", help="the profile after")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="functions to print per list (default 20; 0 = all)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
     p = sub.add_parser("report", help="write a self-contained HTML report")
-    p.add_argument("file")
-    p.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+    p.add_argument("file", help="a recording or a profile of another tool")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="the HTML page to write (.html or .htm)")
     p.add_argument("--from", dest="t_from", type=float, default=None, metavar="SECONDS", help="report only this part of the run")
-    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="SECONDS", help="report only up to this time")
 
     p = sub.add_parser("record", help="profile a program (or --pid) headless into a .pyro recording")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.pyro")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pyro", help="the recording to write (.pyro; an existing file must be a recording)")
     p.add_argument("--pid", type=int, default=None, help="attach to a running process instead of launching")
     _add_collect_options(p)
     _add_history_options(p)
@@ -131,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_history_options(p)
     _add_screenshot_options(p)
     p.add_argument("--save", default=None, metavar="OUT.pyro", help="also keep the recording here")
-    p.add_argument("target", nargs=argparse.REMAINDER)
+    p.add_argument("target", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS] | -- -m MODULE [ARGS] | -- python SCRIPT [ARGS]")
 
     p = sub.add_parser("attach", help="attach to a running Python process and profile it live")
-    p.add_argument("pid", type=int)
+    p.add_argument("pid", type=int, help="the process id of a running Python program")
     _add_collect_options(p)
     _add_history_options(p)
     _add_screenshot_options(p)
@@ -167,11 +176,42 @@ def strip_separator(target: list[str]) -> list[str]:
     return target[1:] if target and target[0] == "--" else target
 
 
+def _positive(args: argparse.Namespace, attr: str, option: str, unit: str) -> str | None:
+    value = getattr(args, attr, None)
+    if value is None or (math.isfinite(value) and value > 0):
+        return None
+    return f"{option} must be a positive number of {unit}, not {value:g}"
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """Why the collect options cannot be honoured (None: fine), checked before anything launches:
+    `--rate 0` used to record 0 samples and exit 0."""
+    for attr, option, unit in (
+        ("rate", "--rate", "samples per second (Hz)"),
+        ("duration", "--duration", "seconds"),
+        ("loop_interval", "--loop-interval", "milliseconds"),
+        ("block_threshold", "--block-threshold", "milliseconds"),
+    ):
+        problem = _positive(args, attr, option, unit)
+        if problem is not None:
+            return problem
+    shot = getattr(args, "screenshot", None)
+    if shot is not None and not shot.lower().endswith(".png"):
+        return f"{shot}: --screenshot writes a PNG image; give a name ending in .png"
+    if getattr(args, "clock_given", False) and getattr(args, "mode", None) != "trace":
+        return f"--clock {args.clock} chooses yappi's clock in --mode trace; stack sampling has no clock to choose (add --mode trace or drop --clock)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if hasattr(args, "target"):
         args.target = strip_separator(args.target)
+    problem = option_problem(args)
+    if problem is not None:
+        print(f"pyrometer: {problem}", file=sys.stderr)
+        return 2
     command = args.command or ""
     try:
         return int(_resolve(HANDLERS[command])(args) or 0)

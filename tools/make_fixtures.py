@@ -88,6 +88,13 @@ def viztracer(work: Path) -> None:
     _keep(cmd, work, work / "out.json", "viztracer.trace.json", ALL)
 
 
+def viztracer_calls(work: Path) -> None:
+    """VizTracer's trace of viztracer_calls_script.py, whose call counts are known (recursion, two threads)."""
+    shutil.copyfile(OUT / "viztracer_calls_script.py", work / "viztracer_calls_script.py")
+    cmd = [sys.executable, "-m", "viztracer", "--quiet", "-o", "calls.json", "viztracer_calls_script.py"]
+    _keep(cmd, work, work / "calls.json", "viztracer.calls.json", ("leaf", "fa", "fb", "rec", "worker"))
+
+
 # plain; and with instruction positions (hex, relative), jump lines and nine cache events
 VALGRIND = {"plain": [], "instr-jumps-cache": ["--dump-instr=yes", "--collect-jumps=yes", "--cache-sim=yes"]}
 
@@ -113,7 +120,7 @@ def cprofile_yappi(work: Path) -> None:
 
 
 STEPS: dict[str, Callable[[Path], None]] = {
-    "pyspy": pyspy, "pyinstrument": pyinstrument, "viztracer": viztracer, "valgrind": valgrind,
+    "pyspy": pyspy, "pyinstrument": pyinstrument, "viztracer": viztracer, "viztracer_calls": viztracer_calls, "valgrind": valgrind,
     "cprofile_yappi": cprofile_yappi,
 }  # fmt: skip
 

@@ -216,7 +216,7 @@ class TaskAccounting:
             return
         rate = (self.steps - self._window_steps) / span
         self._window_start, self._window_steps = now, self.steps
-        if rate > MAX_STEPS_PER_S:
+        if rate > MAX_STEPS_PER_S and not self.turned_off:  # said once, whichever loop's step gets here again
             self.turned_off = "%.0f task steps/s" % rate
             self.uninstall()
             self.session.notice(

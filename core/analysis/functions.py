@@ -230,7 +230,7 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
         calls[known] = s_calls[func[known]]
         ok = known & (calls > 0)
         per_call[ok] = s_total[func[ok]] / calls[ok]
-        if exact:
+        if exact and not profile.meta.get("traced"):  # trace events: the samples already are the spans' exact times
             traced_self = np.where(known, s_self[func], np.nan)
             traced_total = np.where(known, s_total[func], np.nan)
             wall_call = _task_wall_per_call(view, func)

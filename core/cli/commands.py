@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pyrometer.core.cli.output_guard import export_output_problem
 from pyrometer.core.cli.progress import terminal_progress
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats import registry
@@ -167,6 +168,23 @@ def check_range(t_from: float | None, t_to: float | None) -> None:
         raise UsageError(f"empty time range: --to {t_to:g} must be after --from {t_from:g}")
 
 
+def check_range_inside(profile: Profile, path: str, t_from: float | None, t_to: float | None) -> None:
+    """A --from/--to range that misses the whole run is a usage error, not an empty report."""
+    if t_from is None and t_to is None:
+        return
+    if not profile.sample_count and not len(profile.lag) and not profile.blocking:
+        return  # no timeline: the caller says the range is ignored
+    if not profile.has_time:  # collapsed stacks: sample "times" are only their order in the file
+        raise UsageError(f"{path}: --from/--to need a time axis, and a {profile.source_format} file has none")
+    end = profile.duration()
+    start = min(0.0, float(profile.samples["time"].min())) if len(profile.samples) else 0.0
+    span = f"the profile covers {start:g}-{end:.3g} s"
+    if t_from is not None and t_from >= end:
+        raise UsageError(f"{path}: --from {t_from:g} s is outside the profile: {span}")
+    if t_to is not None and t_to <= start:
+        raise UsageError(f"{path}: --to {t_to:g} s is outside the profile: {span}")
+
+
 def emit(text: str) -> None:
     """Write to stdout; a name the terminal's encoding cannot show is escaped, not fatal."""
     reconfigure = getattr(sys.stdout, "reconfigure", None)
@@ -200,6 +218,7 @@ def run_stats(args: argparse.Namespace) -> int:
     check_range(args.t_from, args.t_to)
     profile = load(args.file, getattr(args, "sample_type", None))
     thread = resolve_thread(profile, args.file, args.thread)
+    check_range_inside(profile, args.file, args.t_from, args.t_to)
     if (args.t_from is not None or args.t_to is not None) and not profile.sample_count and not len(profile.lag) and not profile.blocking:
         _say(f"warning: {args.file}: --from/--to ignored: this profile has no timeline (call statistics only)")
     data = summary.build_summary(
@@ -211,7 +230,11 @@ def run_stats(args: argparse.Namespace) -> int:
         t_to=args.t_to,
         by_task=getattr(args, "by_task", False),
     )
-    emit_json(data) if args.json else emit(summary.render_text(data))
+    if args.json:
+        emit_json(data)
+    else:  # the loader's warnings were said on stderr already: not again as notices
+        said = set(load_notices(profile))
+        emit(summary.render_text({**data, "notices": [n for n in data.get("notices") or [] if n.strip() not in said]}))
     return EXIT_OK
 
 
@@ -223,6 +246,9 @@ def run_convert(args: argparse.Namespace) -> int:
         raise UsageError(f"{dst}: is a directory; give an output file name")
     if src.exists() and dst.exists() and src.resolve() == dst.resolve():
         raise UsageError(f"{dst}: output would overwrite the input")
+    problem = export_output_problem(args.output, exporter.extensions, exporter.description)
+    if problem is not None:
+        raise UsageError(problem)
     profile = load(args.input, getattr(args, "sample_type", None))
     settle_load_notices(profile, args.input)
     with replaced_when_done(dst) as partial:  # a full disk leaves no empty or torn file
@@ -254,9 +280,12 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise UsageError(f"{out}: is a directory; give a file name such as report.html")
+    if out.suffix.lower() not in html_report.EXPORTER.extensions:
+        raise UsageError(f"{out}: the report is an HTML page; give a name ending in .html or .htm (e.g. {out.stem or 'report'}.html)")
     t_from, t_to = getattr(args, "t_from", None), getattr(args, "t_to", None)
     check_range(t_from, t_to)
     profile = load(args.file)
+    check_range_inside(profile, args.file, t_from, t_to)
     try:
         with replaced_when_done(out) as partial:
             html_report.write_report(profile, partial, title=Path(args.file).name, t_from=t_from, t_to=t_to)

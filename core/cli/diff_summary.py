@@ -13,7 +13,7 @@ from typing import Any
 from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import diff_functions, diff_paths
 from pyrometer.core.cli.terminal_text import printable
-from pyrometer.core.formats.tables import is_deterministic
+from pyrometer.core.formats.tables import is_deterministic, sample_total
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
 DIFF_VERSION = 1
@@ -25,8 +25,9 @@ def _side(profile: Profile, path: str | None, total: float) -> dict[str, Any]:
         "format": profile.source_format,
         "unit": profile.unit,
         "duration_s": profile.duration() if profile.has_time else None,
-        "samples": None if is_deterministic(profile) else profile.sample_count,
+        "samples": sample_total(profile),  # a collapsed line stands for its count of samples
         "total": total,
+        "deterministic": is_deterministic(profile),
     }
 
 
@@ -104,7 +105,12 @@ def _without_pass_through(paths: list[tuple[Any, ...]], base: Any, new: Any) -> 
 
 def _side_line(label: str, side: dict[str, Any]) -> str:
     name = Path(side["file"]).name if side.get("file") else "profile"
-    samples = "deterministic" if side["samples"] is None else f"{side['samples']:,} samples"
+    if side["samples"] is None:
+        samples = "deterministic" if side.get("deterministic", True) else "trace events"
+    else:
+        samples = f"{side['samples']:,} samples"
+    if side["unit"] != UNIT_SECONDS and side["samples"] is not None:
+        return f"{label}{name}: {side['format']}, {_duration(side)}{samples}"  # the total is that count
     unit = "s" if side["unit"] == UNIT_SECONDS else "samples"
     return f"{label}{name}: {side['format']}, {_duration(side)}{samples}, total {fmt.weight(side['total'], side['unit'], fixed=True)} {unit}"
 

@@ -52,9 +52,11 @@ def _import(store: HistoryStore, files: list[str], name: str | None) -> int:
 
 def _forget(store: HistoryStore, program: str | None, ids: list[int]) -> int:
     if ids:
+        missing = [i for i in dict.fromkeys(ids) if store.run(i) is None]
+        if missing:
+            which = ", ".join(str(i) for i in missing)
+            raise UsageError(f"no run {which} in the history (`pyrometer history PROGRAM` lists run ids); nothing forgotten")
         n = store.forget(run_ids=ids)
-        if n < len(ids):
-            _say(f"warning: {len(ids) - n} of the runs given were not in the history")
     elif program is not None:
         key = resolve_program(store, program)
         n = store.forget(program=key)
@@ -71,6 +73,8 @@ def run_history(args: argparse.Namespace) -> int:
     if args.last is not None and args.last < 1:
         raise UsageError(f"--last must be 1 or more, not {args.last}")
     if not args.import_files and not default_db_path().exists():  # reading never creates the history
+        if args.forget:
+            raise UsageError(f"no run {', '.join(map(str, args.forget))} in the history: no runs recorded yet ({default_db_path()})")
         if args.program is not None:
             raise UsageError(f"no program {args.program!r} in the history: no runs recorded yet ({default_db_path()})")
         emit(render.render_programs([], default_db_path()))

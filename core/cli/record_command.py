@@ -33,6 +33,7 @@ from types import FrameType
 
 from pyrometer.core.capture.collector import Collector, CollectorError
 from pyrometer.core.capture.launch import LaunchError, launch, options_from_args, parse_target
+from pyrometer.core.cli.output_guard import recording_output_problem
 
 END_WAIT_S = 5.0  # how long we wait for the agent's last frames after it was told to stop
 
@@ -58,7 +59,7 @@ def _check_output(output: str, inputs: list[str]) -> str | None:
             with contextlib.suppress(OSError):
                 if os.path.isfile(name) and os.path.samefile(name, output):
                     return f"{output}: refusing to overwrite {name}, an input of the program being recorded"
-    return None
+    return recording_output_problem(output)
 
 
 def _summary(collector: Collector, output: str) -> str:

@@ -45,6 +45,7 @@ import numpy as np
 from pyrometer._version import __version__
 from pyrometer.core.formats import chrome_cpu_samples, jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
+from pyrometer.core.formats.span_calls import SpanCalls
 from pyrometer.core.formats.speedscope import clean_floats
 from pyrometer.core.formats.stackbuild import (
     INT32_MAX,
@@ -117,8 +118,11 @@ def _to_ns(values: list[float]) -> np.ndarray:
     return np.rint(np.asarray(values, np.float64) * 1000.0).astype(np.int64)
 
 
-def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[int], list[int]]:
-    """Nest one thread's spans; (segment starts ns, stack ids, durations ns) of self time."""
+def _self_time(spans: _Spans, builder: StackBuilder, calls: SpanCalls | None = None) -> tuple[list[int], list[int], list[int]]:
+    """Nest one thread's spans; (segment starts ns, stack ids, durations ns) of self time.
+
+    Each span is also one call, told to `calls` when it closes (with its own self time).
+    """
     starts = _to_ns(spans.starts)
     ends = np.maximum(_to_ns(spans.ends), starts)
     order = np.asarray(spans.order, np.int64)
@@ -130,6 +134,10 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
     out_w: list[int] = []
     open_ends: list[int] = []
     open_ids: list[int] = []
+    # per open span, for `calls`: [function, start ns, self ns]; and how often each function is open
+    open_calls: list[list[int]] = []
+    open_funcs: dict[int, int] = {}
+    frame_func = calls.frame_func if calls is not None else []
     cur = -(2**63)
 
     def close_ended(upto: float) -> None:
@@ -138,11 +146,18 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
         while open_ends and open_ends[-1] <= upto:
             end = open_ends.pop()
             sid = open_ids.pop()
+            own = 0
             if end > cur:
                 out_t.append(cur)
                 out_s.append(sid)
                 out_w.append(end - cur)
+                own = end - cur
                 cur = end
+            if calls is not None:
+                func, start, own_before = open_calls.pop()
+                open_funcs[func] -= 1
+                caller = open_calls[-1][0] if open_calls else -1
+                calls.add(func, caller, end - start, own_before + own, open_funcs[func] > 0)
 
     for s, e, fr in zip(starts[idx].tolist(), ends[idx].tolist(), frames, strict=True):
         close_ended(s)
@@ -151,6 +166,8 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
                 out_t.append(cur)
                 out_s.append(open_ids[-1])
                 out_w.append(s - cur)
+                if calls is not None:
+                    open_calls[-1][2] += s - cur
             e = min(e, open_ends[-1])
             parent = open_ids[-1]
         else:
@@ -158,6 +175,10 @@ def _self_time(spans: _Spans, builder: StackBuilder) -> tuple[list[int], list[in
         cur = max(cur, s)
         open_ends.append(e)
         open_ids.append(builder.intern(parent, fr))
+        if calls is not None:
+            func = frame_func[fr]
+            open_calls.append([func, s, 0])
+            open_funcs[func] = open_funcs.get(func, 0) + 1
     close_ended(math.inf)
     return out_t, out_s, out_w
 
@@ -409,6 +430,9 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     pids = {key[0] for key in threads}
     builder = StackBuilder(profile)
     ids = ThreadIds(profile)
+    # each span is one call: exact counts; not in our own export, whose spans are runs of samples
+    ours = isinstance(other, dict) and str(other.get("exporter", "")).startswith("pyrometer@")
+    calls = None if samples_unit or ours else SpanCalls(profile.frames["func"].tolist())
     batches = []
     for key, spans in threads.items():
         pid, tid = key
@@ -417,10 +441,12 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             name = f"{name} ({process_names.get(pid) or f'pid {pid}'})"
         native = tid if isinstance(tid, int) else None
         thread_id = ids.get(key, native, name)
-        t, s, w = _self_time(spans, builder)
+        t, s, w = _self_time(spans, builder, calls)
         if t:
             batches.append((thread_id, t, s, w))
     builder.flush()
+    if calls is not None:
+        profile.func_stats = calls.func_stats(scale)
     for thread_id, t, s, w in batches:
         times = (np.asarray(t, np.int64) - t0) * scale
         thread = np.full(len(times), thread_id, np.int32)

@@ -17,10 +17,12 @@ at a synthetic time equal to the number of samples before it in the file, so
 the file order is kept. Unit: samples.
 
 Export writes one line per distinct (thread, stack), sorted, with integer
-counts: sample counts (the count weights of a "samples" profile, the number of
-samples of a sampled "seconds" profile, as py-spy writes them). A profile with
-no samples (call statistics, trace events) has only time: it is written as
-integer microseconds (flamegraph.pl needs integers), which `convert` says. Stacks get a py-spy style `thread (ID): NAME`
+counts (flamegraph.pl needs integers) that keep each stack's true share
+(`counts_unit`): sample counts where every sample stands for the same time
+(the count weights of a "samples" profile, py-spy's equal ticks, as py-spy
+writes them); otherwise integer microseconds of time: a recording's samples
+are weighted by the time each stands for, and a profile with no samples (call
+statistics, trace events) has only time. `convert` says which. Stacks get a py-spy style `thread (ID): NAME`
 first frame only when the profile has more than one thread, so single-thread
 output stays plain flamegraph input.
 """
@@ -142,6 +144,23 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 def has_samples(profile: Profile) -> bool:
     """True when the profile's rows are stack samples, not pieces of spans or an estimated tree."""
     return not (profile.meta.get("deterministic") or profile.meta.get("traced") or profile.meta.get("tree_estimated"))
+
+
+def counts_unit(profile: Profile) -> str:
+    """What one count of the export stands for: "samples" or "microseconds".
+
+    Sample counts only when they give the true shares: a "samples" profile, or
+    samples that all stand for the same time (py-spy's ticks). A recording's
+    samples do not (a sample taken late, after the loop blocked, stands for
+    the whole wait), so its time is written in integer microseconds.
+    """
+    if profile.unit != UNIT_SECONDS:
+        return "samples"
+    if not has_samples(profile) or not len(profile.samples):
+        return "microseconds"
+    w = profile.samples["weight"]
+    lo, hi = float(w.min()), float(w.max())
+    return "samples" if hi - lo <= 1e-9 * max(abs(hi), 1e-300) else "microseconds"
 MAX_OUTPUT_BYTES = 1 << 30  # every line repeats its whole stack: deep stacks make this quadratic
 
 
@@ -165,8 +184,9 @@ def _check_size(profile: Profile, used: list[int], labels: list[str], path: Path
 
 def _write(profile: Profile, path: Path) -> None:
     n = len(profile.samples)
-    counts_samples = profile.unit == UNIT_SECONDS and has_samples(profile)
-    scale = 1e6 if profile.unit == UNIT_SECONDS else 1.0
+    unit = counts_unit(profile)
+    counts_samples = profile.unit == UNIT_SECONDS and unit == "samples"
+    scale = 1e6 if unit == "microseconds" else 1.0
     labels = [
         frame_label(profile.func_name[f], profile.func_file[f], line)
         for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)

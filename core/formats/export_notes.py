@@ -2,15 +2,16 @@
 
 Some target formats have no way to write "unknown". pstats and callgrind have
 call counts; a sampled profile has none, so their exporters write each
-function's sample count there. Collapsed stacks hold integer sample counts; a
-profile without samples (call statistics, trace events) is written as
-microseconds. The file cannot say so itself, so `convert` does (and the guide).
+function's sample count there. Collapsed stacks hold integer counts: sample
+counts only where every sample stands for the same time, else microseconds (a
+recording's weighted samples, call statistics, trace events). The file cannot
+say so itself, so `convert` does (and the guide).
 """
 
 from __future__ import annotations
 
-from pyrometer.core.formats.collapsed import has_samples
-from pyrometer.core.model import UNIT_SECONDS, Profile
+from pyrometer.core.formats.collapsed import counts_unit, has_samples
+from pyrometer.core.model import Profile
 
 
 def export_notes(profile: Profile, exporter: str) -> list[str]:
@@ -21,6 +22,7 @@ def export_notes(profile: Profile, exporter: str) -> list[str]:
             f"the source has no call counts: the {exporter} file's call counts are sample counts "
             f"({exporter} cannot say 'unknown')"
         )
-    if exporter == "collapsed" and profile.unit == UNIT_SECONDS and not has_samples(profile):
-        notes.append("the source has no samples: the collapsed counts are microseconds of time, not samples")
+    if exporter == "collapsed" and counts_unit(profile) == "microseconds":
+        why = "the source has no samples" if not has_samples(profile) else "its samples stand for different lengths of time"
+        notes.append(f"{why}: the collapsed counts are microseconds of time, not samples (shares are exact)")
     return notes

@@ -116,7 +116,7 @@ def lag_plot_svg(profile: Profile, width: int = 900, height: int = 120) -> str:
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="event-loop lag over time">'
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fafafa"/>'
         f'<polyline fill="none" stroke="#c0392b" stroke-width="1" points="{points}"/>'
-        f'<text x="4" y="12" font-size="11" fill="#666">max {top:.1f} ms</text>'
+        f'<text x="4" y="12" font-size="11" fill="#666">event-loop lag over time (max lag {float(np.nanmax(peak)):.1f} ms)</text>'
         f'<text x="4" y="{height - 2}" font-size="11" fill="#666">{t0:.2f} s</text>'
         f'<text x="{width - 4}" y="{height - 2}" font-size="11" fill="#666" text-anchor="end">{t1:.2f} s</text>'
         "</svg>"

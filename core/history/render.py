@@ -132,14 +132,15 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     shown = timed if top is None else timed[:top]
     never = len(report.functions) - len(timed)
     left_out = f" ({never:,} with no self time in any run left out)" if never else ""
-    lines += ["", f"   self seconds per run over {len(runs)} runs; {len(shown)} of {len(report.functions)} functions, by average{left_out}", ""]
+    lines += ["", f"   self seconds per run over {len(runs)} run{'s' * (len(runs) != 1)}; {len(shown)} of {len(report.functions)} functions, by average{left_out}", ""]
     lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6} {'runs':>4}  function (file)")
     for f in shown:
         lines.append(
             f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}% {f.runs:>4}  {f.name} ({_where(f.file)})"
         )
     lines += ["", "bottlenecks (average self share):"]
-    lines += [f"  {i}. {b.name} ({_where(b.file)}) {b.avg_pct:.1f}%" for i, b in enumerate(report.bottlenecks, 1)] or ["  none"]
+    bottlenecks = report.bottlenecks if top is None else report.bottlenecks[:top]  # --top N limits every list
+    lines += [f"  {i}. {b.name} ({_where(b.file)}) {b.avg_pct:.1f}%" for i, b in enumerate(bottlenecks, 1)] or ["  none"]
     if len(runs) < 2:
         lines += ["", "regressions: need at least two runs"]
     elif not report.regressions:

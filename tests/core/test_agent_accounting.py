@@ -166,3 +166,21 @@ def test_accounting_can_be_switched_off_and_then_says_unknown(tmp_path: Path) ->
     # blame does not need accounting (a busy machine may stretch a cruncher's burn into a stall too)
     stalls = [ev for ev in p.blocking if ev.task_name == "holder"]
     assert len(stalls) == 1 and stalls[0].duration >= 0.14, p.blocking
+
+
+def test_turning_accounting_off_is_said_once() -> None:
+    """A step already inside the wrapper (or another loop's) may check the rate again after the turn-off."""
+    from types import SimpleNamespace
+
+    from pyrometer.core.agent.accounting import RATE_WINDOW_S, RATE_WINDOW_STEPS, TaskAccounting
+
+    said: list[str] = []
+    session = SimpleNamespace(clock=SimpleNamespace(perf=lambda: 0.0), notice=lambda level, message: said.append(message))
+    acct = TaskAccounting(session)  # type: ignore[arg-type]
+    now = 0.0
+    acct._check_rate(now)
+    for _ in range(3):  # far more steps than the limit allows, window after window
+        acct.steps += RATE_WINDOW_STEPS * 100
+        now += RATE_WINDOW_S
+        acct._check_rate(now)
+    assert acct.turned_off and len(said) == 1, said

@@ -115,7 +115,20 @@ def test_round_trip(raw_threads: Path, raw_plain: Path, tmp_path: Path) -> None:
             assert got == want
 
 
-def test_seconds_profile_exports_sample_counts(tmp_path: Path) -> None:
+def test_seconds_profile_of_equal_ticks_exports_sample_counts(tmp_path: Path) -> None:
+    p = Profile(unit="seconds")
+    a = p.intern_frame("a", "m.py", 1)
+    b = p.intern_frame("b;x", "m.py", 5)
+    sa, sb = p.intern_stack_path([a]), p.intern_stack_path([a, b])
+    p.add_samples(np.array([0.0, 0.01, 0.02]), 0, np.array([sa, sb, sb]), weight=np.array([0.01, 0.01, 0.01]))
+    p.finish()
+    out = tmp_path / "s.folded"
+    export_profile(p, out)
+    # equal ticks: sample counts give the true shares (issue 10: no millions of "samples")
+    assert out.read_text().splitlines() == ["a (m.py:1) 1", "a (m.py:1);b:x (m.py:5) 2"]
+
+
+def test_weighted_samples_export_microseconds_so_shares_stay_true(tmp_path: Path) -> None:
     p = Profile(unit="seconds")
     a = p.intern_frame("a", "m.py", 1)
     b = p.intern_frame("b;x", "m.py", 5)
@@ -124,8 +137,8 @@ def test_seconds_profile_exports_sample_counts(tmp_path: Path) -> None:
     p.finish()
     out = tmp_path / "s.folded"
     export_profile(p, out)
-    # sample counts, not microseconds (issue 10: they read back as millions of "samples")
-    assert out.read_text().splitlines() == ["a (m.py:1) 1", "a (m.py:1);b:x (m.py:5) 2"]
+    # a is 2/3 of the time though 1/3 of the samples: counts of samples would say 33%
+    assert out.read_text().splitlines() == ["a (m.py:1) 10000", "a (m.py:1);b:x (m.py:5) 5000"]
 
 
 def test_brendan_gregg_format_comments_and_blank_lines(tmp_path: Path) -> None:

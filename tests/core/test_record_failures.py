@@ -216,7 +216,7 @@ def test_a_fifo_output_is_refused_before_launching(tmp_path: Path) -> None:
 
 def test_a_successful_recording_replaces_the_old_one(tmp_path: Path) -> None:
     out = tmp_path / "again.pyro"
-    out.write_bytes(b"old")
+    out.write_bytes(wire.file_header() + wire.json_frame(wire.META, {"pid": 1}))  # an old recording (anything else is refused)
     res = subprocess.run([*RECORD, "-o", str(out), "--", str(_script(tmp_path)), str(tmp_path / "pid"), "0.3"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
