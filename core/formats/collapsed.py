@@ -20,9 +20,12 @@ Export writes one line per distinct (thread, stack), sorted, with integer
 counts (flamegraph.pl needs integers) that keep each stack's true share
 (`counts_unit`): sample counts where every sample stands for the same time
 (the count weights of a "samples" profile, py-spy's equal ticks, as py-spy
-writes them); otherwise integer microseconds of time: a recording's samples
-are weighted by the time each stands for, and a profile with no samples (call
-statistics, trace events) has only time. `convert` says which. Stacks get a py-spy style `thread (ID): NAME`
+writes them); for a recording, whose samples are weighted by the time each
+stands for (a sample taken after the loop blocked stands for the whole wait),
+ticks: each stack's time divided by the sampling interval and rounded, so
+the counts read as samples at the recording's rate and each stack's share is
+true to half a tick; a profile with no samples (call statistics, trace
+events) has only time, written in integer microseconds. `convert` says which. Stacks get a py-spy style `thread (ID): NAME`
 first frame only when the profile has more than one thread, so single-thread
 output stays plain flamegraph input.
 """
@@ -147,12 +150,13 @@ def has_samples(profile: Profile) -> bool:
 
 
 def counts_unit(profile: Profile) -> str:
-    """What one count of the export stands for: "samples" or "microseconds".
+    """What one count of the export stands for: "samples", "ticks" or "microseconds".
 
     Sample counts only when they give the true shares: a "samples" profile, or
     samples that all stand for the same time (py-spy's ticks). A recording's
     samples do not (a sample taken late, after the loop blocked, stands for
-    the whole wait), so its time is written in integer microseconds.
+    the whole wait): its time is written in ticks of its sampling interval
+    (`tick_seconds`). A profile without samples has only time: microseconds.
     """
     if profile.unit != UNIT_SECONDS:
         return "samples"
@@ -160,7 +164,17 @@ def counts_unit(profile: Profile) -> str:
         return "microseconds"
     w = profile.samples["weight"]
     lo, hi = float(w.min()), float(w.max())
-    return "samples" if hi - lo <= 1e-9 * max(abs(hi), 1e-300) else "microseconds"
+    return "samples" if hi - lo <= 1e-9 * max(abs(hi), 1e-300) else "ticks"
+
+
+def tick_seconds(profile: Profile) -> float:
+    """The sampling interval one exported tick stands for: the asked rate, else the median sample weight."""
+    rate = profile.meta.get("rate_hz")
+    if isinstance(rate, int | float) and rate > 0:
+        return 1.0 / float(rate)
+    w = profile.samples["weight"]
+    median = float(np.median(w[w > 0])) if np.any(w > 0) else 0.0
+    return median if median > 0 else 1e-6
 MAX_OUTPUT_BYTES = 1 << 30  # every line repeats its whole stack: deep stacks make this quadratic
 
 
@@ -186,7 +200,7 @@ def _write(profile: Profile, path: Path) -> None:
     n = len(profile.samples)
     unit = counts_unit(profile)
     counts_samples = profile.unit == UNIT_SECONDS and unit == "samples"
-    scale = 1e6 if unit == "microseconds" else 1.0
+    scale = {"microseconds": 1e6, "ticks": 1.0 / tick_seconds(profile) if n else 1.0}.get(unit, 1.0)
     labels = [
         frame_label(profile.func_name[f], profile.func_file[f], line)
         for f, line in zip(profile.frames["func"].tolist(), profile.frames["line"].tolist(), strict=True)
@@ -205,6 +219,7 @@ def _write(profile: Profile, path: Path) -> None:
         else:
             sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(keys))
             counts = np.rint(sums * scale).astype(np.int64)
+            counts[(counts == 0) & (sums > 0)] = 1  # a stack seen less than half a tick still shows
         multi = len(tids) > 1
         pairs = zip(tids[keys // width].tolist(), (keys % width - 1).tolist(), strict=True)
         for (tid, sid), count in zip(pairs, counts.tolist(), strict=True):

@@ -10,7 +10,7 @@ say so itself, so `convert` does (and the guide).
 
 from __future__ import annotations
 
-from pyrometer.core.formats.collapsed import counts_unit, has_samples
+from pyrometer.core.formats.collapsed import counts_unit, tick_seconds
 from pyrometer.core.model import Profile
 
 
@@ -22,7 +22,13 @@ def export_notes(profile: Profile, exporter: str) -> list[str]:
             f"the source has no call counts: the {exporter} file's call counts are sample counts "
             f"({exporter} cannot say 'unknown')"
         )
-    if exporter == "collapsed" and counts_unit(profile) == "microseconds":
-        why = "the source has no samples" if not has_samples(profile) else "its samples stand for different lengths of time"
-        notes.append(f"{why}: the collapsed counts are microseconds of time, not samples (shares are exact)")
+    unit = counts_unit(profile) if exporter == "collapsed" else ""
+    if unit == "microseconds":
+        notes.append("the source has no samples: the collapsed counts are microseconds of time, not samples (shares are exact)")
+    elif unit == "ticks":
+        tick = tick_seconds(profile)
+        notes.append(
+            f"its samples stand for different lengths of time: each collapsed count is {tick * 1e3:.3g} ms of sampled "
+            "time (a sample at the recording's rate), so shares stay true to half a count per stack"
+        )
     return notes

@@ -128,17 +128,20 @@ def test_seconds_profile_of_equal_ticks_exports_sample_counts(tmp_path: Path) ->
     assert out.read_text().splitlines() == ["a (m.py:1) 1", "a (m.py:1);b:x (m.py:5) 2"]
 
 
-def test_weighted_samples_export_microseconds_so_shares_stay_true(tmp_path: Path) -> None:
+def test_weighted_samples_export_ticks_so_shares_stay_true(tmp_path: Path) -> None:
     p = Profile(unit="seconds")
+    p.meta["rate_hz"] = 100.0
     a = p.intern_frame("a", "m.py", 1)
     b = p.intern_frame("b;x", "m.py", 5)
     sa, sb = p.intern_stack_path([a]), p.intern_stack_path([a, b])
-    p.add_samples(np.array([0.0, 0.01, 0.02]), 0, np.array([sa, sb, sb]), weight=np.array([0.01, 0.0025, 0.0025]))
+    p.add_samples(np.arange(6) * 0.01, 0, np.array([sa, sb, sb, sb, sb, sa]), weight=np.array([0.2, 0.0025, 0.0025, 0.0025, 0.0025, 0.0003]))
     p.finish()
     out = tmp_path / "s.folded"
     export_profile(p, out)
-    # a is 2/3 of the time though 1/3 of the samples: counts of samples would say 33%
-    assert out.read_text().splitlines() == ["a (m.py:1) 10000", "a (m.py:1);b:x (m.py:5) 5000"]
+    # a is 95% of the time though 1/3 of the samples: counts of samples would say 33%. Counts are
+    # 10 ms ticks (issue 10: read back they are samples at the rate, not millions of microseconds);
+    # a stack under half a tick still shows as one
+    assert out.read_text().splitlines() == ["a (m.py:1) 20", "a (m.py:1);b:x (m.py:5) 1"]
 
 
 def test_brendan_gregg_format_comments_and_blank_lines(tmp_path: Path) -> None:
