@@ -41,7 +41,8 @@ from pyrometer.core.analysis.lanes import (
     Lanes,
     build_lanes,
 )
-from pyrometer.core.analysis.loop import blocking_events, lag_values
+from pyrometer.core.analysis.lod import lag_curve
+from pyrometer.core.analysis.loop import blocking_events
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.task_lanes import TaskLanes
 
@@ -238,10 +239,7 @@ class TimelinePane(Pane):
             self.lane_plot.getAxis("left").setTicks([ticks, []])
         self._lanes_height = height
         self._fit_lanes()
-        t, lag = lag_values(profile, Selection(t1=playhead))
-        if len(t) or len(self._lag_shown):
-            self.lag_curve.setData(t, lag)
-            self._lag_shown = t
+        t = self._lag_shown if len(self._lag_shown) else profile.lag["time"]  # the curve in view, or any probe
         events = blocking_events(profile, Selection(t1=playhead))
         marks = [(e.start, e.duration) for e in events]
         if marks != self._marks:
@@ -289,6 +287,10 @@ class TimelinePane(Pane):
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         self._outline_tasks()
+        t, lag = lag_curve(profile, view[0], view[1], pixels, playhead)  # at most two points a pixel
+        if len(t) or len(self._lag_shown):
+            self.lag_curve.setData(t, lag)
+            self._lag_shown = t
         return x
 
     def _relayout(self) -> None:

@@ -94,31 +94,57 @@ class ActivityIndex:
         last = float(start.max()) if len(start) else 0.0
         if self.width == 0.0:  # the first batch: its span, with room to grow before the first coarsening
             self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
-        order = np.argsort(thread, kind="stable")
-        by = thread[order]
-        bounds = np.flatnonzero(np.diff(by)) + 1
-        for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(by)], strict=True):
-            tid = int(by[a])
+        low_id, high_id = int(thread.min()), int(thread.max())
+        if high_id - low_id < 1 << 16:  # bincount, not np.unique (a sort): thread ids are small
+            present = (np.flatnonzero(np.bincount(thread - low_id)) + low_id).tolist()
+        else:
+            present = np.unique(thread).tolist()
+        for tid in present:
             if tid not in self.rows:  # a new thread gets a row
-                self._add_row(tid)
-            if tid not in self.gap and b - a > 1:  # its typical interval, from its first samples (the lanes' rule)
-                med = float(np.median(np.diff(start[order[a : min(b, a + 2049)]])))
-                self.gap[tid] = med if med > 0 else 0.001
+                self._add_row(int(tid))
+        missing = [tid for tid in present if tid not in self.gap]
+        if missing:  # their typical interval, from their first samples (the lanes' rule)
+            if len(missing) <= 16:
+                firsts = {tid: start[thread == tid][:2049] for tid in missing}
+            else:
+                order = np.argsort(thread, kind="stable")
+                by = thread[order]
+                cuts = np.searchsorted(by, missing)
+                firsts = {tid: start[order[c : c + 2049]][by[c : c + 2049] == tid] for tid, c in zip(missing, cuts.tolist(), strict=True)}
+            for tid, mine in firsts.items():
+                if len(mine) > 1:
+                    med = float(np.median(np.diff(mine)))
+                    self.gap[int(tid)] = med if med > 0 else 0.001
         while last >= self.width * self.buckets:
             self._coarsen()
-        rows_of = np.full(max(self.rows) - min(self.rows) + 1, -1, np.int64)
-        low = min(self.rows)
-        for tid, r in self.rows.items():
-            rows_of[tid - low] = r
+        rows = self._rows_of(thread, low_id, high_id)
         b = np.minimum((start / self.width).astype(np.int64), self.buckets - 1)
-        key = rows_of[thread.astype(np.int64) - low] * self.buckets + b
-        rows = rows_of[thread.astype(np.int64) - low]
-        stacks = profile.samples["stack"][lo:hi]
-        depth = np.where(stacks >= 0, profile.stack_depths()[np.maximum(stacks, 0)], 0)
-        np.maximum.at(self.max_depth, rows, depth)
+        key = rows * self.buckets + b
+        depths = np.concatenate(([0], profile.stack_depths()))  # shifted: the empty stack (-1) has none
+        depth = depths[profile.samples["stack"][lo:hi].astype(np.intp) + 1]
+        most = int(depths.max(initial=0)) + 1
+        if most * len(self.rows) <= MAX_CELLS:  # per thread, which depths occur: the largest is its deepest
+            seen = np.bincount(rows * most + depth, minlength=most * len(self.rows)).reshape(len(self.rows), most)
+            deepest = most - 1 - np.argmax(seen[:, ::-1] > 0, axis=1)
+            np.maximum(self.max_depth, np.where(seen.any(axis=1), deepest, 0).astype(np.int32), out=self.max_depth)
+        else:
+            np.maximum.at(self.max_depth, rows, depth)
         cells = self.count.size
         self.count += np.bincount(key, minlength=cells).reshape(self.count.shape).astype(np.int32)
         self.on += np.bincount(key[on], minlength=cells).reshape(self.on.shape).astype(np.int32)
+
+    def _rows_of(self, thread: np.ndarray, low_id: int, high_id: int) -> np.ndarray:
+        """The index row of each sample's thread."""
+        if high_id - low_id < 1 << 16:
+            table = np.zeros(high_id - low_id + 1, np.int64)
+            for tid, r in self.rows.items():
+                if low_id <= tid <= high_id:
+                    table[tid - low_id] = r
+            return table[thread - low_id]
+        ids = np.fromiter(self.rows, np.int64, len(self.rows))
+        order = np.argsort(ids)
+        row_of_id = np.fromiter(self.rows.values(), np.int64, len(self.rows))[order]
+        return row_of_id[np.searchsorted(ids[order], thread)]
 
     def _add_row(self, tid: int) -> None:
         self.rows[tid] = len(self.rows)
@@ -331,3 +357,100 @@ def stack_chart_view(profile: Profile, tids: list[int], x0: float, x1: float, pi
         nodes = np.where(r >= 0, s2n[stacks[np.maximum(r, 0)].astype(np.intp) + 1], 0)
         out.append(ViewSpans(*spans_of_nodes(nodes, edges[:-1], edges[1:], parent, func, depth), exact=False))
     return out
+
+
+# ---------------------------------------------------------------- loop lag curve
+
+
+class LagIndex:
+    """Smallest and largest lag per time bucket (all loops), extended as probes arrive, coarsened as the session grows."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.check: tuple[float, float] | None = None
+        self.width = 0.0
+        self.low = np.full(BASE_BUCKETS, np.inf)
+        self.high = np.full(BASE_BUCKETS, -np.inf)
+        self.sorted = True  # the probes' times are in order (one loop always; several usually)
+
+    def update(self, profile: Profile) -> LagIndex:
+        lag = profile.lag
+        n = len(lag)
+        if n < self.n or (self.n and (float(lag["time"][self.n - 1]), float(lag["lag"][self.n - 1])) != self.check):
+            self.__init__()  # type: ignore[misc]
+        for lo in range(self.n, n, CHUNK):
+            hi = min(n, lo + CHUNK)
+            t = lag["time"][lo:hi]
+            v = lag["lag"][lo:hi].astype(np.float64)
+            if (lo and t[0] < lag["time"][lo - 1]) or bool(np.any(np.diff(t) < 0)):
+                self.sorted = False
+            last = float(t.max())
+            if self.width == 0.0:
+                self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
+            while last >= self.width * BASE_BUCKETS:
+                self.low = np.concatenate((self.low.reshape(-1, 2).min(axis=1), np.full(BASE_BUCKETS // 2, np.inf)))
+                self.high = np.concatenate((self.high.reshape(-1, 2).max(axis=1), np.full(BASE_BUCKETS // 2, -np.inf)))
+                self.width *= 2
+            b = np.clip((t / self.width).astype(np.int64), 0, BASE_BUCKETS - 1)
+            np.minimum.at(self.low, b, v)
+            np.maximum.at(self.high, b, v)
+        if n > self.n:
+            self.n = n
+            self.check = (float(lag["time"][n - 1]), float(lag["lag"][n - 1]))
+        return self
+
+
+def lag_index(profile: Profile) -> LagIndex:
+    return profile.cached("lag_index", lambda: LagIndex().update(profile), lambda ix: ix.update(profile))
+
+
+def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(time, lag) points drawing the lag curve over [x0, x1) at `pixels` columns.
+
+    Every probe while there are at most a few per pixel; past that the lowest and
+    highest lag of each column (of the index's buckets when they are under a pixel,
+    else of the probes in view), so a spike is never averaged away.
+    """
+    if t1 is not None:
+        x1 = min(x1, t1)
+    lag = profile.lag
+    times = lag["time"]
+    if not len(times) or x1 <= x0:
+        return np.zeros(0), np.zeros(0)
+    index = lag_index(profile)
+    if not index.sorted:  # probes out of order (several loops): every probe, in time order
+        from pyrometer.core.analysis.loop import lag_values
+        from pyrometer.core.analysis.selection import Selection
+
+        return lag_values(profile, Selection(t1=t1))
+    lo, hi = (int(i) for i in np.searchsorted(times, (x0, x1), side="left"))
+    lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
+    if hi - lo <= 4 * pixels:
+        t = times[lo:hi]
+        v = lag["lag"][lo:hi].astype(np.float64)
+        if t1 is None:
+            return t, v
+        return t[t < t1], v[t < t1]  # as lag_values: a replay's playhead ends the range [0, t1)
+    bw = index.width
+    if (x1 - x0) / max(bw, MIN_WIDTH) >= pixels and t1 is None:
+        i0, i1 = max(0, int(x0 / bw)), min(BASE_BUCKETS, int(np.ceil(x1 / bw)))
+        k = max(1, (i1 - i0) // pixels)
+        starts = np.arange(i0, i1, k)
+        low = np.minimum.reduceat(index.low[i0:i1], starts - i0)
+        high = np.maximum.reduceat(index.high[i0:i1], starts - i0)
+        mid = (starts + k / 2) * bw
+    else:
+        t = times[lo:hi]
+        v = lag["lag"][lo:hi]
+        if t1 is not None:
+            v = v[t < t1]
+            t = t[t < t1]
+        edges = np.searchsorted(t, np.linspace(t[0], t[-1], pixels + 1)[:-1], side="left")
+        edges = np.unique(edges)
+        low = np.minimum.reduceat(v, edges).astype(np.float64)
+        high = np.maximum.reduceat(v, edges).astype(np.float64)
+        ends = np.append(edges[1:], len(t)) - 1
+        mid = (t[edges] + t[ends]) / 2
+    ok = np.isfinite(low)
+    mid, low, high = mid[ok], low[ok], high[ok]
+    return np.repeat(mid, 2), np.column_stack((low, high)).ravel()
