@@ -23,7 +23,6 @@ themselves (~150 MB), which a small profile's ratio would be dominated by.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -132,52 +131,84 @@ def load_path(path: Path) -> tuple[Profile, float]:
 DEFAULT_PANES = ("flame_graph", "functions", "call_tree", "timeline", "stack_chart", "event_loop", "tasks")
 
 
-def pane_figures(profile: Profile, panes: tuple[str, ...] = DEFAULT_PANES, verbose: bool = True) -> tuple[dict[str, Any], Any]:
-    """Open the profile in a window; time each pane's first refresh (+ its paint) and the RSS it adds."""
-    from PySide6.QtWidgets import QApplication
+def _wait(app: Any, done: Any, timeout: float = 900.0) -> None:
+    """Run the event loop (as a user's window does) until `done()`."""
+    end = time.perf_counter() + timeout
+    while not done():
+        app.processEvents()
+        time.sleep(0.002)
+        if time.perf_counter() > end:
+            raise TimeoutError("the window did not settle")
 
+
+def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple[str, ...] = DEFAULT_PANES,
+                 verbose: bool = True) -> tuple[dict[str, Any], Any]:
+    """Open the profile (or the file: loaded as `pyrometer open` does) in a window, as a user would.
+
+    first_frame_s: from opening to every pane on screen refreshed and the window painted once.
+    Then each other pane is brought to the front in turn and timed the same way. Every pane
+    refresh the window does is recorded (a pane may refresh more than once).
+    """
     from pyrometer.app.main_window import MainWindow, application
+    from pyrometer.app.session_view import SessionView
 
     app = application()
     win = MainWindow()
     win.quiet_errors = True
     win.resize(1440, 900)
-    out: dict[str, Any] = {}
-    from pyrometer.app.session_view import SessionView
+    win.show()
+    app.processEvents()
+    calls: list[tuple[str, float, float]] = []
+    orig = SessionView._refresh_pane
 
-    t0 = time.perf_counter()
+    def timed(self: SessionView, pane: Any) -> None:
+        before = rss()
+        t = time.perf_counter()
+        orig(self, pane)
+        calls.append((pane.pane_id, time.perf_counter() - t, (rss() - before) / MB))
+
+    SessionView._refresh_pane = timed  # type: ignore[method-assign]
+    out: dict[str, Any] = {}
     base = rss()
-    auto = SessionView.schedule_refresh
-    SessionView.schedule_refresh = lambda self: None  # type: ignore[method-assign]  # each pane is timed alone below
-    try:
+    t0 = time.perf_counter()
+    if path is not None:
+        win.open_files([path], show_dialog=True)
+        _wait(app, lambda: bool(win.views()) or bool(win.errors))
+        if win.errors:
+            raise RuntimeError(win.errors)
+        view = win.views()[0]
+        out["loaded_s"] = time.perf_counter() - t0
+    else:
+        assert profile is not None
         view = win.open_profile(profile)
-        win.show()
-        QApplication.processEvents()
-    finally:
-        SessionView.schedule_refresh = auto  # type: ignore[method-assign]
-    out["window_s"] = time.perf_counter() - t0
+
+    def fresh(only: Any = None) -> bool:
+        shown = [p for p in view.visible_panes() if only is None or p is only]
+        return bool(shown) and all(p.seen_revision == view.doc.revision for p in shown)
+
+    _wait(app, fresh)
+    win.grab()
+    out["first_frame_s"] = time.perf_counter() - t0
+    out["first_frame_panes"] = sorted({c[0] for c in calls})
     for pane_id in panes:
         pane = view.pane(pane_id)
-        if pane is None:
+        if pane is None or pane_id in out["first_frame_panes"]:
             continue
+        t = time.perf_counter()
         view.show_pane(pane_id)
-        QApplication.processEvents()
-        gc.collect()
-        before = rss()
-        reset_peak()
-        t = time.perf_counter()
-        view._refresh_pane(pane)
-        refresh_s = time.perf_counter() - t
-        t = time.perf_counter()
-        pane.grab()  # a real paint of what it shows
-        paint_s = time.perf_counter() - t
-        out[pane_id] = {"refresh_s": refresh_s, "paint_s": paint_s, "rss_added_mb": (rss() - before) / MB,
-                        "peak_added_mb": (peak() - before) / MB}
+        _wait(app, lambda pane=pane: fresh(pane))
+        pane.grab()
+        out[f"show {pane_id} s"] = time.perf_counter() - t
+    SessionView._refresh_pane = orig  # type: ignore[method-assign]
+    by: dict[str, list[tuple[float, float]]] = {}
+    for pane_id, dt, added in calls:
+        by.setdefault(pane_id, []).append((dt, added))
+    for pane_id, rows in by.items():
+        out[f"refresh {pane_id}"] = f"{len(rows)}x, first {rows[0][0]:.3f} s, max {max(r[0] for r in rows):.3f} s, rss +{sum(r[1] for r in rows):.0f} MB"
         if verbose:
-            print(pane_id, {k: round(v, 3) for k, v in out[pane_id].items()}, file=sys.stderr, flush=True)
+            print(pane_id, out[f"refresh {pane_id}"], file=sys.stderr, flush=True)
     out["panes_rss_added_mb"] = (rss() - base) / MB
-    out["_app"] = app
-    return out, (win, view)
+    return out, (win, view, app)
 
 
 def range_figures(profile: Profile, count: int, seed: int = 1) -> dict[str, float]:
@@ -304,27 +335,28 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out: dict[str, Any] = {}
     start_rss = rss()
-    if args.path:
-        path = Path(args.path)
-        profile, out["load_s"] = load_path(path)
+    path = Path(args.path) if args.path else None
+    profile: Profile | None = None
+    if path is not None:
         out["file_mb"] = path.stat().st_size / MB
+        if args.skip_window:
+            profile, out["load_s"] = load_path(path)
     else:
         t = time.perf_counter()
         profile = synthetic_profile(args.samples, args.threads, args.stacks)
         out["build_s"] = time.perf_counter() - t
+        out["rss_after_build_mb"] = rss() / MB
+        reset_peak()
+    if not args.skip_window:
+        panes, keep = pane_figures(profile, path, tuple(args.panes.split(",")))
+        profile = keep[1].doc.profile
+        out["window"] = panes
+    assert profile is not None
     out["samples"] = profile.sample_count
     out["profile_columns_mb"] = profile.model_bytes() / MB
-    out["rss_after_load_mb"] = rss() / MB
-    reset_peak()
-    if not args.skip_window:
-        t = time.perf_counter()
-        panes, _keep = pane_figures(profile, tuple(args.panes.split(",")))
-        panes.pop("_app")
-        out["first_frame_s"] = time.perf_counter() - t
-        out["panes"] = panes
-        out["rss_after_panes_mb"] = rss() / MB
+    out["rss_after_panes_mb"] = rss() / MB
     out["range"] = range_figures(profile, args.ranges)
-    out["peak_rss_mb"] = max(peak(), _status("VmHWM")) / MB
+    out["peak_rss_mb"] = peak() / MB  # since the profile was built (synthetic) or since start (a file)
     out["rss_start_mb"] = start_rss / MB
     if args.path:
         out["peak_over_file"] = out["peak_rss_mb"] / out["file_mb"]
