@@ -418,39 +418,36 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
     if not len(times) or x1 <= x0:
         return np.zeros(0), np.zeros(0)
     index = lag_index(profile)
-    if not index.sorted:  # probes out of order (several loops): every probe, in time order
-        from pyrometer.core.analysis.loop import lag_values
-        from pyrometer.core.analysis.selection import Selection
-
-        return lag_values(profile, Selection(t1=t1))
-    lo, hi = (int(i) for i in np.searchsorted(times, (x0, x1), side="left"))
-    lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
-    if hi - lo <= 4 * pixels:
-        t = times[lo:hi]
-        v = lag["lag"][lo:hi].astype(np.float64)
-        if t1 is None:
-            return t, v
-        return t[t < t1], v[t < t1]  # as lag_values: a replay's playhead ends the range [0, t1)
     bw = index.width
-    if (x1 - x0) / max(bw, MIN_WIDTH) >= pixels and t1 is None:
+    if index.sorted:
+        lo, hi = (int(i) for i in np.searchsorted(times, (x0, x1), side="left"))
+        few = hi - lo <= 4 * pixels
+    else:
+        few = len(times) <= 4 * pixels
+    if not few and t1 is None and (x1 - x0) / max(bw, MIN_WIDTH) >= pixels:  # buckets under a pixel: the index's
         i0, i1 = max(0, int(x0 / bw)), min(BASE_BUCKETS, int(np.ceil(x1 / bw)))
         k = max(1, (i1 - i0) // pixels)
         starts = np.arange(i0, i1, k)
         low = np.minimum.reduceat(index.low[i0:i1], starts - i0)
         high = np.maximum.reduceat(index.high[i0:i1], starts - i0)
-        mid = (starts + k / 2) * bw
-    else:
+        ok = np.isfinite(low)
+        mid = ((starts + k / 2) * bw)[ok]
+        return np.repeat(mid, 2), np.column_stack((low[ok], high[ok])).ravel()
+    if index.sorted:
+        lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
         t = times[lo:hi]
         v = lag["lag"][lo:hi]
-        if t1 is not None:
-            v = v[t < t1]
-            t = t[t < t1]
-        edges = np.searchsorted(t, np.linspace(t[0], t[-1], pixels + 1)[:-1], side="left")
-        edges = np.unique(edges)
-        low = np.minimum.reduceat(v, edges).astype(np.float64)
-        high = np.maximum.reduceat(v, edges).astype(np.float64)
-        ends = np.append(edges[1:], len(t)) - 1
-        mid = (t[edges] + t[ends]) / 2
-    ok = np.isfinite(low)
-    mid, low, high = mid[ok], low[ok], high[ok]
+    else:  # probes a little out of order (the agent's batches): the view's, sorted
+        rows = np.flatnonzero((times >= x0) & (times < x1))
+        rows = rows[np.argsort(times[rows], kind="stable")]
+        t, v = times[rows], lag["lag"][rows]
+    if t1 is not None:  # as lag_values: a replay's playhead ends the range [0, t1)
+        v, t = v[t < t1], t[t < t1]
+    if len(t) <= 4 * pixels:
+        return t, v.astype(np.float64)
+    edges = np.unique(np.searchsorted(t, np.linspace(t[0], t[-1], pixels + 1)[:-1], side="left"))
+    low = np.minimum.reduceat(v, edges).astype(np.float64)
+    high = np.maximum.reduceat(v, edges).astype(np.float64)
+    ends = np.append(edges[1:], len(t)) - 1
+    mid = (t[edges] + t[ends]) / 2
     return np.repeat(mid, 2), np.column_stack((low, high)).ravel()

@@ -151,3 +151,17 @@ def test_lag_curve_keeps_every_peak() -> None:
         assert v[inside].max() <= cv.max() <= v[near].max()
         assert v[near].min() <= cv.min() <= v[inside].min()
         assert set(cv.tolist()) <= set(v[near].tolist())  # every point drawn is a real probe's lag
+
+
+def test_lag_curve_of_probes_slightly_out_of_order_stays_summarised() -> None:
+    """Recordings hold a few probes out of time order (batches of the agent): still a few points a pixel."""
+    p = agent_like_profile(120_000)
+    times = p.lag["time"]
+    times[[1000, 1001]] = times[[1001, 1000]]  # two probes swapped, as a real 10M recording has
+    v = p.lag["lag"].astype(np.float64)
+    end = float(times.max())
+    for x0, x1, px in ((0.0, end, 300), (end * 0.2, end * 0.3, 100)):
+        ct, cv = lag_curve(p, x0, x1, px)
+        assert len(ct) <= 4 * px + 2
+        inside = (times >= x0) & (times < x1)
+        assert cv.max() >= v[inside].max()
