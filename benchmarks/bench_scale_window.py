@@ -283,6 +283,7 @@ def live_figures(total: int, threads: int = 4, batch_s: float = 0.1, rate: float
     dt = 1.0 / rate
     t_now = 0.0
     stalls: list[tuple[int, float]] = []
+    per_pane: dict[str, list[tuple[int, float]]] = {}
     n = 0
     # grow fast between measured refreshes: big appends (as many agent batches at once), then refresh once
     checkpoints = np.linspace(0, total, 21)[1:].astype(int)
@@ -311,13 +312,17 @@ def live_figures(total: int, threads: int = 4, batch_s: float = 0.1, rate: float
             for pane in list(view.visible_panes()):
                 s = time.perf_counter()
                 view._refresh_pane(pane)
-                worst = max(worst, time.perf_counter() - s)
+                dt = time.perf_counter() - s
+                worst = max(worst, dt)
+                per_pane.setdefault(pane.pane_id, []).append((n, dt))
             stalls.append((n, worst))
         QApplication.processEvents()
     win.close()
     early = [s for k, s in stalls[:6]]
     late = [s for k, s in stalls[-6:]]
-    return {"samples": n, "early_max_pane_ms": 1000 * max(early), "late_max_pane_ms": 1000 * max(late),
+    panes = {pid: f"early max {1000 * max(d for _, d in rows[:9]):.1f} ms, late max {1000 * max(d for _, d in rows[-9:]):.1f} ms"
+             for pid, rows in per_pane.items()}
+    return {"samples": n, "early_max_pane_ms": 1000 * max(early), "late_max_pane_ms": 1000 * max(late), "per_pane": panes,
             "per_checkpoint": [(k, round(1000 * s, 1)) for k, s in stalls[2::3]]}
 
 

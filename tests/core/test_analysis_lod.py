@@ -165,3 +165,20 @@ def test_lag_curve_of_probes_slightly_out_of_order_stays_summarised() -> None:
         assert len(ct) <= 4 * px + 2
         inside = (times >= x0) & (times < x1)
         assert cv.max() >= v[inside].max()
+
+
+def test_whole_session_lag_stats_need_no_sort_and_equal_numpys() -> None:
+    """lag_stats of every probe (no time order needed) gives numpy's histogram and percentiles exactly."""
+    from pyrometer.core.analysis.loop import lag_stats
+
+    p = agent_like_profile(30_000)
+    times = p.lag["time"]
+    times[[10, 11]] = times[[11, 10]]
+    v = p.lag["lag"].astype(np.float64)
+    v_max = float(v.max())
+    p.lag["lag"][5] = np.float32(25.0)  # past the last edge's default: the last bin stretches to it
+    v[5] = np.float64(np.float32(25.0))
+    stats = lag_stats(p)
+    assert stats.probes == len(v) and stats.max == pytest.approx(max(v_max, 25.0))
+    assert np.array_equal(stats.hist_counts, np.histogram(v, stats.hist_edges)[0])
+    assert [stats.p50, stats.p95, stats.p99] == pytest.approx(list(np.percentile(v, [50, 95, 99])))
