@@ -182,3 +182,24 @@ def test_whole_session_lag_stats_need_no_sort_and_equal_numpys() -> None:
     assert stats.probes == len(v) and stats.max == pytest.approx(max(v_max, 25.0))
     assert np.array_equal(stats.hist_counts, np.histogram(v, stats.hist_edges)[0])
     assert [stats.p50, stats.p95, stats.p99] == pytest.approx(list(np.percentile(v, [50, 95, 99])))
+
+
+def test_live_lag_stats_are_kept_incrementally_and_close_to_exact() -> None:
+    """Grown batch by batch: counts, max, mean and histogram exact; percentiles within 0.3% past the exact limit."""
+    from pyrometer.core.analysis.loop import lag_stats
+
+    full = agent_like_profile(60_000)
+    p = Profile()
+    lag = full.lag
+    for lo in range(0, len(lag), 3001):
+        hi = lo + 3001
+        p.add_lag(lag["time"][lo:hi], lag["loop"][lo:hi], lag["lag"][lo:hi])
+        live = lag_stats(p, approx_above=0)
+        exact = lag_stats(p)
+        v = p.lag["lag"].astype(np.float64)
+        assert live.probes == exact.probes == len(v)
+        assert live.max == exact.max and live.mean == pytest.approx(exact.mean, rel=1e-12)
+        assert np.array_equal(live.hist_counts, exact.hist_counts) and np.array_equal(live.hist_edges, exact.hist_edges)
+        for got, want in ((live.p50, exact.p50), (live.p95, exact.p95), (live.p99, exact.p99)):
+            assert got == pytest.approx(want, rel=0.004)
+    assert lag_stats(p, approx_above=10**9).p95 == exact.p95  # under the limit: exact
