@@ -392,8 +392,15 @@ class LagIndex:
                 self.high = np.concatenate((self.high.reshape(-1, 2).max(axis=1), np.full(BASE_BUCKETS // 2, -np.inf)))
                 self.width *= 2
             b = np.clip((t / self.width).astype(np.int64), 0, BASE_BUCKETS - 1)
-            np.minimum.at(self.low, b, v)
-            np.maximum.at(self.high, b, v)
+            steps = np.diff(b)
+            if bool((steps >= 0).all()):  # in time order (nearly always): one reduceat per run of a bucket
+                heads = np.concatenate(([0], np.flatnonzero(steps) + 1))
+                at = b[heads]
+                self.low[at] = np.minimum(self.low[at], np.minimum.reduceat(v, heads))
+                self.high[at] = np.maximum(self.high[at], np.maximum.reduceat(v, heads))
+            else:
+                np.minimum.at(self.low, b, v)
+                np.maximum.at(self.high, b, v)
         if n > self.n:
             self.n = n
             self.check = (float(lag["time"][n - 1]), float(lag["lag"][n - 1]))
