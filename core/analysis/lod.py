@@ -243,7 +243,7 @@ def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
 
 def exact_activity(profile: Profile, tid: int, lo: int, hi: int) -> ActivityBoxes:
     """The thread's runs of samples in the same state, over global rows [lo, hi) (the timeline's exact lanes)."""
-    from pyrometer.core.analysis.spans import _runs_from
+    from pyrometer.core.analysis.spans import _on_cpu, _runs_from
 
     rows = lo + np.flatnonzero(profile.samples["thread"][lo:hi] == tid)
     if not len(rows):
@@ -253,9 +253,8 @@ def exact_activity(profile: Profile, tid: int, lo: int, hi: int) -> ActivityBoxe
     w = profile.samples["weight"][rows].astype(np.float64)
     if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
         t = t - w
-    cpu = profile.samples["cpu"][rows]
-    on = (cpu < 0) | (cpu >= 0.5 * w) if profile.unit == UNIT_SECONDS else (cpu < 0) | (cpu > 0)
     gap = activity_index(profile).gap.get(tid, 0.01)
+    on = _on_cpu(profile, {"time": t, "cpu": profile.samples["cpu"][rows].astype(np.float64), "weight": w}, gap)
     _first, start, end, state = _runs_from(t, on, gap)
     return ActivityBoxes(start, end - start, state, True)
 
