@@ -168,7 +168,23 @@ def accumulate(table: NodeTable, values: np.ndarray) -> np.ndarray:
 
 
 def node_sums(profile: Profile, sel: Selection | None = None, inverted: bool = False) -> NodeSums:
-    """Self and total weight and sample count of every node for the selection."""
+    """Self and total weight and sample count of every node for the selection.
+
+    The last selection's sums are kept (read-only) until the profile changes: the
+    functions table, the call tree and the flame graph of one selected range share them.
+    """
+    last: dict[str, object] = profile.cached(("node_sums_last", inverted), dict)
+    if "sums" in last and last.get("sel") == sel:
+        return last["sums"]  # type: ignore[return-value]
+    sums = _node_sums(profile, sel, inverted)
+    for a in (sums.self_weight, sums.total_weight, sums.self_count, sums.count):
+        a.flags.writeable = False
+    last.clear()
+    last.update(sel=sel, sums=sums)
+    return sums
+
+
+def _node_sums(profile: Profile, sel: Selection | None, inverted: bool) -> NodeSums:
     table = node_table(profile, inverted)
     sw, sc = stack_sums(profile, sel)
     s2n = table.stack_to_node()
