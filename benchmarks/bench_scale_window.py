@@ -1,23 +1,23 @@
-"""The window on a huge profile (issue 15): first frame, per-pane refresh, range re-aggregation, memory.
+"""The window on a huge profile (issue 15): first frame, per-pane refresh, range re-aggregation, live growth, memory.
 
     .venv/bin/python benchmarks/bench_scale_window.py --samples 10_000_000      (a synthetic profile in memory)
-    .venv/bin/python benchmarks/bench_scale_window.py PATH.pyro                 (a recording: load, then the same)
-        [--threads 4] [--stacks 3000] [--ranges 20] [--live 2_000_000] [--json]
+    .venv/bin/python benchmarks/bench_scale_window.py PATH.pyro                 (a recording, opened as the window does)
+        [--threads 4] [--stacks 3000] [--ranges 20] [--live 10_000_000] [--panes ID,...] [--skip-window] [--json]
 
 Figures:
-  load        reading the file (a path only)
-  panes       each pane's first refresh on the loaded profile, in the order the window does them,
-              and the resident memory each one adds (RSS; the peak is VmHWM)
-  first frame the window shown with every default-visible pane refreshed and painted once
-  range       re-aggregating a selected time range (function table + call tree + flame layout),
-              median and max over `--ranges` random ranges of 1%..50% of the session
-  live        a synthetic live feed growing a Profile by batches up to `--live` samples while a
-              window refreshes: the longest refresh (a GUI stall) early and late, so growth with
-              the session's length shows
-  memory      peak RSS / the profile's own columns (and / the file size for a path)
+  window      loaded_s: a file read off the GUI thread with its caches warmed (FileLoader, as `pyrometer
+              open`); first_frame_s: from opening to every pane on screen refreshed and the window painted
+              once (the real refresh scheduler runs); `show PANE s`: each other pane brought to the front and
+              painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
+  range       re-aggregating a selected time range: function table, call tree and flame layout (as the
+              three panes ask for them), median and max over `--ranges` random ranges of 1%..50%
+              of the session, after a first one that builds the chunk index
+  live        a synthetic feed growing a live Profile by big appends up to `--live` samples; at 20
+              checkpoints an agent-sized batch arrives and every visible pane refreshes: the slowest
+              refresh (a GUI stall) per pane, early and late, so a cost that grows with the session shows
+  memory      peak RSS (VmHWM) / the file size and / the profile's own columns
 
-Memory figures are RSS of this process (VmRSS, VmHWM from /proc): they include Qt and numpy
-themselves (~150 MB), which a small profile's ratio would be dominated by.
+Memory figures are RSS of this process: they include Qt and numpy themselves (~150 MB).
 """
 
 from __future__ import annotations
