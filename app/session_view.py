@@ -490,7 +490,7 @@ class SessionView(QMainWindow):
         return False
 
     # ------------------------------------------------------------ refresh
-    def schedule_refresh(self) -> None:
+    def schedule_refresh(self, soon: bool = False) -> None:
         """Refresh soon: ≤ 10×/s for view changes; for pure live growth, pace by how much is new.
 
         A long live session grows by a tiny fraction per batch; redrawing every
@@ -500,7 +500,9 @@ class SessionView(QMainWindow):
         first second, ~1.4 Hz after 10 s and 1 Hz from ~20 s on.
         """
         interval = REFRESH_INTERVAL_S
-        if self.doc.playing:
+        if soon:
+            pass  # a pane came to the front stale: the user is looking at it now
+        elif self.doc.playing:
             pass  # replay ticks: 10 Hz, slow panes paced per their cost in _tick
         elif self.doc.view_revision <= self._tick_revision:  # nothing but growth since the last tick
             n = max(1, self.doc.profile.sample_count)
@@ -534,8 +536,8 @@ class SessionView(QMainWindow):
     def _on_dock_visibility(self, name: str, visible: bool) -> None:
         # Qt emits this when a dock is shown/hidden and when its tab becomes (non-)current
         self._on_screen[name] = visible
-        if visible:
-            self.schedule_refresh()
+        if visible:  # a tab brought to the front waited up to IDLE_INTERVAL_S (2 s) for its first refresh
+            self.schedule_refresh(soon=True)
 
     def visible_panes(self) -> Iterator[Pane]:
         for pane in self.panes:

@@ -510,18 +510,31 @@ class Profile:
         ends = [0.0]
         if len(self.samples):
             t = self.samples["time"]
-            ends.append(float(t.max()))
+            ends.append(float(t[-1]) if self._samples_sorted else float(t.max()))  # sorted: O(1), live refreshes ask often
             # the agent's weight is the time *before* its sample; imported formats put it after
             if self.unit == UNIT_SECONDS and not self.samples_end_spans:
                 ends.append(float((t + self.samples["weight"]).max()))
         if len(self.lag):
-            ends.append(float(self.lag["time"].max()))
+            ends.append(self._lag_end())
         ends.extend(b.start + b.duration for b in self.blocking)
         if self.end and isinstance(self.end.get("t"), (int, float)):
             ends.append(float(self.end["t"]))
         if self.func_stats is not None and not len(self.samples):
             ends.append(float(self.func_stats.total_time.max(initial=0.0)))
         return max(ends)
+
+    def _lag_end(self) -> float:
+        """The latest lag probe's time, extended with new probes only (a day has millions)."""
+        times = self.lag["time"]
+        n = len(times)
+
+        def update(prev: tuple[int, float]) -> tuple[int, float]:
+            done, end = prev
+            if done > n:
+                return n, float(times.max())
+            return n, max(end, float(times[done:n].max())) if done < n else end
+
+        return self.cached("lag_end", lambda: (n, float(times.max())), update)[1]
 
     def model_bytes(self) -> int:
         """Allocated bytes of all numpy columns (the figure the benchmark reports)."""

@@ -76,6 +76,10 @@ class Pane(QWidget):
         k = key.strip().lower()
         return k in (cls.pane_id, cls.title.lower())
 
+    def on_screen(self) -> bool:
+        """Shown and not behind another tab (`isVisible` stays True for a dock tabbed behind another)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def refresh(self) -> None:
         """Re-read the document and update the view. Override."""
 

@@ -27,6 +27,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.lod import lag_curve
 from pyrometer.core.analysis.loop import (
     blocking_events,
     blocking_function,
@@ -73,6 +74,9 @@ def _ms_label(seconds: float) -> str:
         return "∞"
     ms = seconds * 1000.0
     return f"{ms:g}" if ms >= 1 else f"{ms:.1f}"
+
+
+LIVE_EXACT_PROBES = 1_000_000  # a live session's lag percentiles are exact up to this many probes
 
 
 class _SortItem(QtWidgets.QTableWidgetItem):
@@ -200,6 +204,12 @@ class EventLoopPane(Pane):
         self.lag_curve.setDownsampling(auto=True, method="peak")
         self.lag_curve.setClipToView(True)
         self.lag_plot.addItem(self.lag_curve)
+        self._lag_view: tuple[float, float, int] | None = None  # the view (x0, x1, pixels) the curve was drawn for
+        self._lag_timer = QtCore.QTimer(self)
+        self._lag_timer.setSingleShot(True)
+        self._lag_timer.setInterval(30)
+        self._lag_timer.timeout.connect(self._lag_view_moved)
+        self.lag_plot.getViewBox().sigXRangeChanged.connect(lambda *_a: self._lag_timer.start())
         self.block_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
         self.block_markers.setToolTip("Blocking events (click one, or a row in the list, to inspect it)")
         self.lag_plot.addItem(self.block_markers)
@@ -405,11 +415,11 @@ class EventLoopPane(Pane):
         self.stack.setCurrentWidget(self._main if has_loop else self.empty)
         upto = Selection(t0=None, t1=playhead, threads=self.doc.threads)
         self.scope_label.setText("<b>Whole session</b>" if playhead is None else f"<b>Up to {fmt.clock(playhead)}</b>")
-        session = lag_stats(profile, upto)
+        # live: kept incrementally, percentiles from a fine histogram past a million probes (a day has 7.5M)
+        session = lag_stats(profile, upto, approx_above=LIVE_EXACT_PROBES if self.doc.is_live else None)
         self._show_stats(session.probes, session.p50, session.p95, session.p99, session.max)
 
-        t, lag = lag_values(profile, upto)
-        self.lag_curve.setData(t, lag * 1000.0)
+        self._show_lag_curve()
         events = blocking_events(profile, upto)
         self._blocking_summary = (len(events), max((e.duration for e in events), default=0.0))
         self._show_blocking_count()
@@ -418,6 +428,32 @@ class EventLoopPane(Pane):
         self._show_histogram(session.hist_edges, session.hist_counts, range_counts)
 
     # ------------------------------------------------------------------ parts
+    def _show_lag_curve(self) -> None:
+        """The lag curve over the plot's view, at most two points a pixel (a day holds millions of probes)."""
+        profile = self.doc.profile
+        playhead = self.doc.playhead
+        if self.doc.threads is not None:  # one thread's loops: their probes (no summary per loop)
+            t, lag = lag_values(profile, Selection(t0=None, t1=playhead, threads=self.doc.threads))
+        else:
+            x0, x1 = self.lag_plot.getViewBox().viewRange()[0]
+            end = profile.duration() if playhead is None else playhead
+            if self._lag_view is None or x1 - x0 >= 0.98 * end:
+                x0, x1 = 0.0, end
+            pixels = max(200, int(self.lag_plot.getViewBox().width()) or 1500)
+            t, lag = lag_curve(profile, max(0.0, x0), x1, pixels, playhead)
+            self._lag_view = (x0, x1, pixels)
+        self.lag_curve.setData(t, lag * 1000.0)
+
+    def _lag_view_moved(self) -> None:
+        """Zoomed or panned: draw the curve for what the plot shows now (when it shows something else)."""
+        if self._lag_view is None or not self.isVisible() or self.doc.threads is not None:
+            return
+        x0, x1 = self.lag_plot.getViewBox().viewRange()[0]
+        a, b, px = self._lag_view
+        tol = 0.25 * (b - a) / max(px, 1)
+        if abs(x0 - a) > tol or abs(x1 - b) > tol:
+            self._show_lag_curve()
+
     def _show_blocking_count(self) -> None:
         n, worst = self._blocking_summary
         roomy = self.width() >= COMPACT_W

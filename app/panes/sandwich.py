@@ -125,7 +125,7 @@ class SandwichPane(Pane):
 
     def _selection_changed(self) -> None:
         self.seen_revision = -1  # the window refreshes us when visible (a hidden pane does no work)
-        if self.isVisible():
+        if self.on_screen():  # not only isVisible: behind the Functions tab it computed a transformed copy of every sample
             self.refresh()
             self.seen_revision = self.doc.revision
 

@@ -141,8 +141,11 @@ class SourcePane(Pane):
         doc.functionSelected.connect(lambda _f: self._maybe_refresh())
 
     def _maybe_refresh(self) -> None:
-        if self.isVisible():
+        if self.on_screen():
             self.refresh()
+            self.seen_revision = self.doc.revision
+        else:
+            self.seen_revision = -1  # stale: the window refreshes us when our tab is shown
 
     def _read(self, path: str) -> list[str] | None:
         if self._lines_cache[0] == path:

@@ -44,6 +44,12 @@ class StackChartPane(Pane):
         self._names: list[str] = []
         self._duration = 0.0
         self._following = False  # set while we apply the document's time view (do not echo it back)
+        self._laid_out: tuple[float, float, int] | None = None  # the view (x0, x1, pixels) the boxes were made for
+        # a zoom or pan lays the boxes out again for the new view (a huge session is drawn per pixel)
+        self._relayout_timer = QtCore.QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(30)
+        self._relayout_timer.timeout.connect(self._relayout)
 
         self.info = QtWidgets.QLabel("")
         hint = QtWidgets.QLabel("wheel: zoom · drag: pan · shift-wheel: scroll to the other threads · double-click: zoom to a frame · Esc: show all")
@@ -85,6 +91,7 @@ class StackChartPane(Pane):
         self.item.boxDoubleClicked.connect(self.zoom_to_box)
         self.item.boxContextMenu.connect(self._context_menu)
         self.view_box.sigXRangeChanged.connect(self._publish_time_view)
+        self.view_box.sigXRangeChanged.connect(lambda *_a: self._relayout_timer.start())
         self.stack, self.empty = content_or_placeholder(self.plot, "No samples over time in this profile")
 
         rows_above(self, [bar], self.stack)
@@ -103,10 +110,45 @@ class StackChartPane(Pane):
         restyle(self.palette(), [self.plot], [self.plot.getPlotItem()])
 
     def refresh(self) -> None:
-        profile = self.doc.view_profile()
         playhead = self.doc.playhead
         self._duration = max(self.doc.duration() if playhead is None else playhead, 1e-9)
-        boxes = stack_chart_boxes(profile, self.doc.threads, playhead, self._duration)
+        span = self.doc.time_view
+        self._lay_out((0.0, self._duration) if span is None else span)
+        self._outline_selected()
+        self._show_range(self.doc.range)
+        if span is None:
+            self._following = True
+            try:
+                self.fit()
+            finally:
+                self._following = False
+        else:
+            self._follow_time_view(span)
+
+    def _pixels(self) -> int:
+        return max(200, int(self.view_box.width()) or 1500)
+
+    def _relayout(self) -> None:
+        """The view moved: lay out the boxes of what it shows now (when it shows something else)."""
+        if not self.isVisible() or self.seen_revision < 0:
+            return
+        x0, x1 = self.view_box.viewRange()[0]
+        if self._laid_out is not None:
+            a, b, px = self._laid_out
+            tol = 0.25 * (b - a) / max(px, 1)  # under a quarter pixel: the same picture
+            if abs(x0 - a) <= tol and abs(x1 - b) <= tol and px == self._pixels():
+                return
+        self._lay_out((x0, x1))
+        self._outline_selected()
+
+    def _lay_out(self, view: tuple[float, float]) -> None:
+        """Boxes for the view [x0, x1): only what it shows, at the pane's pixel width."""
+        profile = self.doc.view_profile()
+        playhead = self.doc.playhead
+        pixels = self._pixels()
+        x0, x1 = max(0.0, view[0]), max(view[0], view[1])
+        boxes = stack_chart_boxes(profile, self.doc.threads, playhead, self._duration, view=(x0, x1), pixels=pixels)
+        self._laid_out = (x0, x1, pixels)
         self.boxes = boxes
         names = profile.func_name
         thread_color = len(package_palette())
@@ -116,24 +158,16 @@ class StackChartPane(Pane):
         box_color = np.where(is_thread, thread_color, colors[np.maximum(func, 0)] if len(colors) else 0)
         band_name = {b.first_row: b.name for b in boxes.bands}
         self._names = [band_name.get(int(r), "") if f == THREAD_ROW else names[f] for f, r in zip(func.tolist(), boxes.row.tolist(), strict=True)]
+        keep = self.view_box.viewRange()
         self._following = True  # new limits may clamp the view: that is not a zoom to share
         try:
             self.item.set_boxes(boxes.x, boxes.width, boxes.row, box_color, self._names)
             self.view_box.set_extent(0.0, self._duration * 1.01, boxes.rows)
+            if self._laid_out is not None and self.seen_revision >= 0:
+                self.view_box.setXRange(keep[0][0], keep[0][1], padding=0.0)
         finally:
             self._following = False
         self.stack.setCurrentWidget(self.plot if len(boxes) else self.empty)
-        self._outline_selected()
-        self._show_range(self.doc.range)
-        span = self.doc.time_view
-        if span is None:
-            self._following = True
-            try:
-                self.fit()
-            finally:
-                self._following = False
-        else:
-            self._follow_time_view(span)
         self.info.setText(fmt.plural(len(boxes.bands), "thread"))
 
     # ------------------------------------------------------------------ view of time

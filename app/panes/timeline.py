@@ -41,7 +41,8 @@ from pyrometer.core.analysis.lanes import (
     Lanes,
     build_lanes,
 )
-from pyrometer.core.analysis.loop import blocking_events, lag_values
+from pyrometer.core.analysis.lod import lag_curve
+from pyrometer.core.analysis.loop import blocking_events
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.task_lanes import TaskLanes
 
@@ -110,6 +111,12 @@ class TimelinePane(Pane):
         self._ticks: list[tuple[float, str]] | None = None  # axis labels and markers last set (skip if unchanged)
         self._marks: list[tuple[float, float]] = []
         self._lag_shown = np.zeros(0)
+        self._laid_out: tuple[float, float, int] | None = None  # the view (x0, x1, pixels) the lanes were made for
+        # a zoom or pan lays the thread lanes out again for the new view (a huge session is summarised per pixel)
+        self._relayout_timer = QtCore.QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(30)
+        self._relayout_timer.timeout.connect(self._relayout)
 
         self.clear_button = QtWidgets.QToolButton()
         self.clear_button.setText("Clear selection")
@@ -206,6 +213,7 @@ class TimelinePane(Pane):
         doc.rangeChanged.connect(self._range_cleared)
         # zoom and pan in step with the other views of time, through the document
         self.lane_vb.sigXRangeChanged.connect(self._publish_time_view)
+        self.lane_vb.sigXRangeChanged.connect(lambda *_a: self._relayout_timer.start())
         doc.timeViewChanged.connect(self._follow_time_view)
         doc.timeRequested.connect(self.show_time)
         doc.highlightedTasksChanged.connect(self._outline_tasks)
@@ -227,12 +235,8 @@ class TimelinePane(Pane):
         self._share_height()  # threads may have appeared (live) since the last resize
         self._task_rows = self._task_rows_that_fit(len(profile.threads))
         duration = profile.duration() if playhead is None else playhead
-        self.lanes = build_lanes(
-            profile, playhead, self._task_rows, self.doc.threads, duration if playhead is None else None, self._task_lanes
-        )
-        x, w, row, color = self.lanes.arrays()
-        self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
-        self._outline_tasks()
+        view = (0.0, max(duration, 1e-6)) if was_full else (max(0.0, prev[0]), prev[1])
+        x = self._lay_out(view, duration)
         self.task_legend.setVisible(bool(len(profile.task_spans)) and bool(self.lanes.task_boxes))
         height = max(float(sum(self.lanes.heights)), 1.0)
         ticks = self.lanes.ticks()
@@ -241,10 +245,7 @@ class TimelinePane(Pane):
             self.lane_plot.getAxis("left").setTicks([ticks, []])
         self._lanes_height = height
         self._fit_lanes()
-        t, lag = lag_values(profile, Selection(t1=playhead))
-        if len(t) or len(self._lag_shown):
-            self.lag_curve.setData(t, lag)
-            self._lag_shown = t
+        t = self._lag_shown if len(self._lag_shown) else profile.lag["time"]  # the curve in view, or any probe
         events = blocking_events(profile, Selection(t1=playhead))
         marks = [(e.start, e.duration) for e in events]
         if marks != self._marks:
@@ -275,6 +276,40 @@ class TimelinePane(Pane):
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
             f"{fmt.plural(len(profile.tasks), 'task')}{extra}"
         )
+
+    def _pixels(self) -> int:
+        return max(200, int(self.lane_vb.width()) or 1500)
+
+    def _lay_out(self, view: tuple[float, float], duration: float) -> np.ndarray:
+        """Build the lanes for the view [x0, x1) at the pane's pixel width and hand them to the item."""
+        profile = self.doc.profile
+        playhead = self.doc.playhead
+        pixels = self._pixels()
+        self.lanes = build_lanes(
+            profile, playhead, self._task_rows, self.doc.threads, duration if playhead is None else None, self._task_lanes,
+            view=view, pixels=pixels,
+        )
+        self._laid_out = (view[0], view[1], pixels)
+        x, w, row, color = self.lanes.arrays()
+        self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
+        self._outline_tasks()
+        t, lag = lag_curve(profile, view[0], view[1], pixels, playhead)  # at most two points a pixel
+        if len(t) or len(self._lag_shown):
+            self.lag_curve.setData(t, lag)
+            self._lag_shown = t
+        return x
+
+    def _relayout(self) -> None:
+        """The view moved: summarise the thread lanes for what it shows now (when it shows something else)."""
+        if not self.isVisible() or self._laid_out is None:
+            return
+        x0, x1 = self.lane_vb.viewRange()[0]
+        a, b, px = self._laid_out
+        tol = 0.25 * (b - a) / max(px, 1)  # under a quarter pixel: the same picture
+        if abs(x0 - a) <= tol and abs(x1 - b) <= tol and px == self._pixels():
+            return
+        playhead = self.doc.playhead
+        self._lay_out((max(0.0, x0), x1), self.doc.profile.duration() if playhead is None else playhead)
 
     def _outline_tasks(self, *_args: object) -> None:
         """Outline the boxes of the document's highlighted tasks (the ones a selected stall delayed)."""

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyrometer.core.analysis._nodes import NodeTable, node_table
+from pyrometer.core.analysis.chunk_sums import MIN_SIZE, chunk_sums
 from pyrometer.core.analysis.selection import (
     Selection,
     clipped_samples,
     clips,
+    max_weight,
     sample_indices,
+    samples_end_spans,
     whole_prefix,
 )
 from pyrometer.core.model import UNIT_SAMPLES, Profile, unchanged
@@ -42,6 +45,8 @@ def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarr
     arrived since the last one, not the whole session.
     """
     n = len(profile.stacks) + 1
+    if clips(profile, sel) and sel is not None and sel.threads is None and profile.samples_sorted:
+        return _range_sums(profile, sel, n)
     if clips(profile, sel):  # weights cut at the range's edges (selection.clipped_samples)
         assert sel is not None
         if sel.t0 is None and sel.threads is None and sel.t1 is not None:  # a prefix: cached sums, then its edge
@@ -55,7 +60,60 @@ def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarr
     idx = sample_indices(profile, sel)
     if isinstance(idx, slice) and idx.start == 0:
         return _prefix_sums(profile, idx.stop, n)
+    if isinstance(idx, slice) and profile.samples_sorted:
+        return _slice_sums(profile, idx.start, idx.stop, n)
     return _sums(profile, idx, n)
+
+
+def _slice_sums(profile: Profile, a: int, b: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unclipped sums over sample rows [a, b): whole chunks from the chunk index, bincounts for the rest."""
+    if b - a < 4 * MIN_SIZE:
+        return _sums(profile, slice(a, b), n)
+    got = chunk_sums(profile).between(a, b, n)
+    if got is None:
+        return _sums(profile, slice(a, b), n)
+    first, last, weight, count = got
+    head_w, head_c = _sums(profile, slice(a, first), n)
+    tail_w, tail_c = _sums(profile, slice(last, b), n)
+    weight = weight + head_w + tail_w
+    if profile.unit == UNIT_SAMPLES:  # a row stands for its weight in samples: the count is the summed weight
+        return weight, np.rint(weight).astype(np.int64)
+    return weight, count + head_c + tail_c
+
+
+def _range_sums(profile: Profile, sel: Selection, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over a time range of time-sorted samples, weights cut at its edges (as `clipped_samples`).
+
+    Only samples within one sample span (`max_weight`) of an edge can be cut;
+    the rows between lie wholly inside and are summed unclipped by `_slice_sums`,
+    so a range of a 30M-sample session costs milliseconds, however wide.
+    """
+    times = profile.samples["time"]
+    reach = max_weight(profile)
+    t0 = -np.inf if sel.t0 is None else sel.t0
+    t1 = np.inf if sel.t1 is None else sel.t1
+    ends = samples_end_spans(profile)
+    lo = int(np.searchsorted(times, t0 if ends else t0 - reach, side="right" if ends else "left"))
+    hi = int(np.searchsorted(times, t1 + reach if ends else t1, side="left"))
+    if ends:  # (t - w, t] lies in [t0, t1) when t >= t0 + reach and t < t1
+        a, b = np.searchsorted(times, (t0 + reach, t1), side="left")
+    else:  # [t, t + w) when t >= t0 and t < t1 - reach
+        a, b = np.searchsorted(times, (t0, t1 - reach), side="left")
+    a, b = max(int(a), lo), min(int(b), hi)
+    if b <= a:
+        a = b = lo
+    weight, count = _slice_sums(profile, a, b, n) if b > a else (np.zeros(n), np.zeros(n, np.int64))
+    for r0, r1 in ((lo, a), (b, hi)):
+        if r1 > r0:
+            t = times[r0:r1]
+            w = profile.samples["weight"][r0:r1].astype(np.float64)
+            start, end = (t - w, t) if ends else (t, t + w)
+            inside = np.minimum(end, t1) - np.maximum(start, t0)
+            keep = (inside > 0) | ((w == 0) & (t >= t0) & (t < t1))
+            more_w, more_c = _sums(profile, np.flatnonzero(keep) + r0, n, np.clip(inside[keep], 0.0, None))
+            weight += more_w
+            count += more_c
+    return weight, count
 
 
 def _sums(profile: Profile, idx: slice | np.ndarray, n: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -82,8 +140,8 @@ def _prefix_sums(profile: Profile, stop: int, n: int) -> tuple[np.ndarray, np.nd
             more_w, more_c = np.zeros(n), np.zeros(n, np.int64)
         weight = _padded(weight, n) + more_w
         count = _padded(count, n) + more_c
-    else:
-        weight, count = _sums(profile, slice(0, stop), n)
+    else:  # a replay's playhead moved back: from the chunk index, not all the samples again
+        weight, count = _slice_sums(profile, 0, stop, n) if profile.samples_sorted else _sums(profile, slice(0, stop), n)
     kept[:] = [(stop, weight, count)]
     return weight.copy(), count.copy()
 
@@ -110,7 +168,23 @@ def accumulate(table: NodeTable, values: np.ndarray) -> np.ndarray:
 
 
 def node_sums(profile: Profile, sel: Selection | None = None, inverted: bool = False) -> NodeSums:
-    """Self and total weight and sample count of every node for the selection."""
+    """Self and total weight and sample count of every node for the selection.
+
+    The last selection's sums are kept (read-only) until the profile changes: the
+    functions table, the call tree and the flame graph of one selected range share them.
+    """
+    last: dict[str, object] = profile.cached(("node_sums_last", inverted), dict)
+    if "sums" in last and last.get("sel") == sel:
+        return last["sums"]  # type: ignore[return-value]
+    sums = _node_sums(profile, sel, inverted)
+    for a in (sums.self_weight, sums.total_weight, sums.self_count, sums.count):
+        a.flags.writeable = False
+    last.clear()
+    last.update(sel=sel, sums=sums)
+    return sums
+
+
+def _node_sums(profile: Profile, sel: Selection | None, inverted: bool) -> NodeSums:
     table = node_table(profile, inverted)
     sw, sc = stack_sums(profile, sel)
     s2n = table.stack_to_node()

@@ -27,6 +27,7 @@ from pyrometer.core.analysis.lane_palette import (
     T_OVERFLOW,
     WAITING,
 )
+from pyrometer.core.analysis.lod import activity_boxes, activity_index
 from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
@@ -186,11 +187,15 @@ def build_lanes(
     threads: frozenset[int] | None = None,
     duration: float | None = None,
     task_lanes: TaskLanes | None = None,
+    view: tuple[float, float] | None = None,
+    pixels: int = 1500,
 ) -> Lanes:
     """Thread activity lanes (only `threads` when given), a blocking lane and packed task lanes, up to t1.
 
     `duration` is profile.duration() when the caller has it (it scans every sample).
     `task_lanes` is the caller's packer cache: given, a live refresh places only new tasks.
+    With a `view` (x0, x1) the thread lanes cover only it, at `pixels` columns (lod.activity_boxes):
+    per-pixel summaries of a huge session, the exact runs once zoomed in.
     """
     lanes = Lanes()
     row = 0
@@ -199,10 +204,16 @@ def build_lanes(
         shown = []  # samples synthesized from call statistics: their "times" are not a timeline
     if threads is not None:
         shown = [th for th in shown if th.id in threads]
+    in_view = view is not None and profile.samples_sorted
     for th in shown:
-        x, w, on = activity_segments(profile, th.id, t1)
-        if len(x) == 0:
-            continue
+        if in_view:
+            assert view is not None
+            boxes = activity_boxes(profile, th.id, view[0], view[1], pixels, t1)
+            x, w, on = boxes.start, boxes.width, boxes.on
+        else:
+            x, w, on = activity_segments(profile, th.id, t1)
+        if len(x) == 0 and not (in_view and activity_index(profile).thread_row(th.id) is not None):
+            continue  # (in a view, a thread keeps its lane where it has nothing: zooming never moves lanes)
         lanes.add(row, x, w, np.where(on, ON_CPU, WAITING), None, None)
         lanes.kinds.append("thread")
         lanes.names.append(th.name)

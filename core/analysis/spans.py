@@ -160,6 +160,23 @@ def stack_chart(profile: Profile, thread: int, sel: Selection | None = None) -> 
     t1 = _sample_ends(profile, rows)
     if profile.unit == UNIT_SECONDS and profile.samples_end_spans:  # the agent's sample ends its span
         t0, t1 = t0 - profile.samples["weight"][rows], t0.astype(np.float64)
+    start, end, dep, fn = merge_node_runs(nodes, t0, t1, parent, func, depth)
+    if not len(start):  # only empty stacks
+        return _no_spans()
+    return Spans(start, end, dep, fn)
+
+
+def merge_node_runs(
+    nodes: np.ndarray, t0: np.ndarray, t1: np.ndarray, parent: np.ndarray, func: np.ndarray, depth: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, depth, func) of the spans of consecutive items (samples, or pixel columns) at call-tree `nodes`.
+
+    Item i covers [t0[i], t1[i]); node 0 (the root: no stack) breaks every span. Sorted by (start, depth).
+    """
+    if not len(nodes):
+        z = np.zeros(0)
+        zi = np.zeros(0, np.int32)
+        return z, z.copy(), zi, zi.copy()
     # runs of samples with the very same function path become one segment first
     seg = np.ones(len(nodes), bool)
     seg[1:] = nodes[1:] != nodes[:-1]
@@ -198,13 +215,15 @@ def stack_chart(profile: Profile, thread: int, sel: Selection | None = None) -> 
         depths.append(np.full(len(b), d - 1, np.int32))
         funcs.append(func[anc[b]])
     if not starts:  # only empty stacks
-        return _no_spans()
+        z = np.zeros(0)
+        zi = np.zeros(0, np.int32)
+        return z, z.copy(), zi, zi.copy()
     start = np.concatenate(starts)
     end = np.concatenate(ends)
     dep = np.concatenate(depths)
     fn = np.concatenate(funcs).astype(np.int32)
     order = np.lexsort((dep, start))
-    return Spans(start[order], end[order], dep[order], fn[order])
+    return start[order], end[order], dep[order], fn[order]
 
 
 def thread_activity(profile: Profile, thread: int, sel: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:

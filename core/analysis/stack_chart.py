@@ -46,13 +46,22 @@ class StackChartBoxes:
 
 
 def stack_chart_boxes(
-    profile: Profile, threads: frozenset[int] | None = None, t1: float | None = None, end: float | None = None
+    profile: Profile,
+    threads: frozenset[int] | None = None,
+    t1: float | None = None,
+    end: float | None = None,
+    view: tuple[float, float] | None = None,
+    pixels: int = 1500,
 ) -> StackChartBoxes:
     """Boxes of every thread (or those in `threads`) that has samples up to `t1` (None: all).
 
     Each thread's name box spans [0, end) (default: the profile's duration).
+    With a `view` (x0, x1) only what lies in it is laid out, at `pixels` columns
+    (lod.stack_chart_view): a huge session costs what its view shows. A time-sorted profile only.
     """
     span_end = float(end if end is not None else (t1 if t1 is not None else profile.duration()))
+    if view is not None and profile.samples_sorted:
+        return _boxes_in_view(profile, threads, t1, span_end, view, pixels)
     sel = Selection(t1=t1)
     xs: list[np.ndarray] = []
     ws: list[np.ndarray] = []
@@ -72,6 +81,46 @@ def stack_chart_boxes(
         ws += [np.full(1, max(span_end, float(spans.end.max()))), spans.end - spans.start]
         rows += [np.full(1, row, np.int32), (row + 1 + spans.depth).astype(np.int32)]
         funcs += [np.full(1, THREAD_ROW, np.int32), spans.func.astype(np.int32)]
+        row += 1 + depth
+    if not bands:
+        z = np.zeros(0)
+        return StackChartBoxes(z, z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32), [])
+    return StackChartBoxes(np.concatenate(xs), np.concatenate(ws), np.concatenate(rows), np.concatenate(funcs), bands)
+
+
+def _boxes_in_view(
+    profile: Profile, threads: frozenset[int] | None, t1: float | None, span_end: float, view: tuple[float, float], pixels: int
+) -> StackChartBoxes:
+    """The view's boxes; each thread's band is as deep as its deepest stack so far, so zooming never moves rows."""
+    from pyrometer.core.analysis.lod import activity_index, stack_chart_view
+
+    index = activity_index(profile)
+    x0, x1 = view
+    if t1 is not None:
+        x1 = min(x1, t1)
+    shown = [info for info in sorted(profile.threads.values(), key=lambda t: t.id)
+             if (threads is None or info.id in threads) and index.depth_of(info.id) > 0]
+    spans = stack_chart_view(profile, [info.id for info in shown], x0, max(x0, x1), max(1, pixels)) if shown else []
+    xs: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    funcs: list[np.ndarray] = []
+    bands: list[ThreadBand] = []
+    row = 0
+    for info, sp in zip(shown, spans, strict=True):
+        depth = index.depth_of(info.id)
+        bands.append(ThreadBand(info.id, info.name, row, depth))
+        start, stop = sp.start, sp.end
+        if t1 is not None:  # a replay shows nothing past its playhead
+            keep = start < t1
+            start, stop = start[keep], np.minimum(stop[keep], t1)
+            dep, fn = sp.depth[keep], sp.func[keep]
+        else:
+            dep, fn = sp.depth, sp.func
+        xs += [np.zeros(1), start]
+        ws += [np.full(1, max(span_end, float(stop.max(initial=0.0)))), stop - start]
+        rows += [np.full(1, row, np.int32), (row + 1 + dep).astype(np.int32)]
+        funcs += [np.full(1, THREAD_ROW, np.int32), fn.astype(np.int32)]
         row += 1 + depth
     if not bands:
         z = np.zeros(0)

@@ -35,21 +35,36 @@ class TaskRow:
         self.ids: list[int] = []
         self.names: list[str] = []
         self.end = 0.0  # end of the last task placed here (BUSY while it is pending)
+        self._queued: tuple[list[float], list[float], list[int]] = ([], [], [])  # added, not yet in `boxes`
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def add(self, x: float, w: float, color: int) -> None:
+        """Queue one box (moved into the columns in one batch when they are next read)."""
+        qx, qw, qc = self._queued
+        qx.append(x)
+        qw.append(w)
+        qc.append(color)
+
+    def _flushed(self) -> ColumnTable:
+        qx, qw, qc = self._queued
+        if qx:
+            self.boxes.extend(x=np.asarray(qx, np.float64), w=np.asarray(qw, np.float64), color=np.asarray(qc, np.int32))
+            self._queued = ([], [], [])
+        return self.boxes
+
     @property
     def x(self) -> np.ndarray:
-        return self.boxes["x"]
+        return self._flushed()["x"]
 
     @property
     def w(self) -> np.ndarray:
-        return self.boxes["w"]
+        return self._flushed()["w"]
 
     @property
     def color(self) -> np.ndarray:
-        return self.boxes["color"]
+        return self._flushed()["color"]
 
 
 @dataclass
@@ -75,7 +90,10 @@ class TaskPacker:
         self.where: dict[int, tuple[int, int]] = {}  # task id -> (row, index) ; row -1: overflow
         self.pending: dict[int, tuple[int, int]] = {}  # placed tasks still running (bars grow to now)
         self.skipped: set[int] = set()  # known tasks without a creation time (not drawn)
-        self._hidden = ColumnTable({"start": np.float64, "stop": np.float64}, capacity=16)  # stop BUSY while pending
+        # tasks that fit in no row: start and stop (BUSY while pending); plain lists: a day's 150k tasks
+        # appended one by one cost 1.6 s as one-row ColumnTable appends
+        self._hidden_start: list[float] = []
+        self._hidden_stop: list[float] = []
         self.seen = 0  # task_log entries consumed
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
@@ -151,13 +169,14 @@ class TaskPacker:
             self.rows.append(TaskRow())
             slot = len(self.rows) - 1
         if slot < 0:
-            i = len(self._hidden)
-            self._hidden.append(start=start, stop=end)
+            i = len(self._hidden_start)
+            self._hidden_start.append(start)
+            self._hidden_stop.append(end)
             self.where[tk.id] = (-1, i)
         else:
             row = self.rows[slot]
             i = len(row)
-            row.boxes.append(x=start, w=end - start if ended else MIN_W, color=TASK_COLOR.get(state, T_DONE))
+            row.add(start, end - start if ended else MIN_W, TASK_COLOR.get(state, T_DONE))
             row.ids.append(tk.id)
             row.names.append(tk.name)
             old, row.end = row.end, end
@@ -174,7 +193,7 @@ class TaskPacker:
             return
         slot, i = self.pending.pop(tid)
         if slot < 0:
-            self._hidden["stop"][i] = max(stop, self._hidden["start"][i] + MIN_W)
+            self._hidden_stop[i] = max(stop, self._hidden_start[i] + MIN_W)
             return
         row = self.rows[slot]
         start = float(row.x[i])
@@ -196,15 +215,15 @@ class TaskPacker:
     # ------------------------------------------------------------------ reading
     @property
     def hidden(self) -> int:
-        return len(self._hidden)
+        return len(self._hidden_start)
 
     def overflow(self) -> Overflow:
         """Union of the hidden tasks' lifespans (pending ones up to now), with a count per span."""
-        n = len(self._hidden)
+        n = len(self._hidden_start)
         if n == 0:
             z = np.zeros(0)
             return Overflow(z, z, np.zeros(0, np.int64))
-        start, hid_stop = self._hidden["start"], self._hidden["stop"]
+        start, hid_stop = np.asarray(self._hidden_start), np.asarray(self._hidden_stop)
         stop = np.where(np.isinf(hid_stop), np.maximum(self.now, start + MIN_W), hid_stop)
         order = np.argsort(start, kind="stable")
         a, b = start[order], stop[order]

@@ -27,6 +27,11 @@ def load_and_warm(path: Path, progress: ProgressFn | None = None) -> Profile:
 
         call_tree(profile)
         function_table(profile)
+        if profile.samples_sorted:  # the timeline's and stack chart's per-pixel summaries
+            from pyrometer.core.analysis.lod import activity_index, lag_index
+
+            activity_index(profile)
+            lag_index(profile)
     except Exception:  # warming is an optimisation; the panes report real errors themselves
         pass
     return profile

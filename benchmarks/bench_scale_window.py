@@ -1,0 +1,385 @@
+"""The window on a huge profile (issue 15): first frame, per-pane refresh, range re-aggregation, live growth, memory.
+
+    .venv/bin/python benchmarks/bench_scale_window.py --samples 10_000_000      (a synthetic profile in memory)
+    .venv/bin/python benchmarks/bench_scale_window.py PATH.pyro                 (a recording, opened as the window does)
+        [--threads 4] [--stacks 3000] [--ranges 20] [--live 10_000_000] [--panes ID,...] [--skip-window] [--json]
+
+Figures:
+  window      loaded_s: a file read off the GUI thread with its caches warmed (FileLoader, as `pyrometer
+              open`); first_frame_s: from opening to every pane on screen refreshed and the window painted
+              once (the real refresh scheduler runs); `show PANE s`: each other pane brought to the front and
+              painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
+  range       re-aggregating a selected time range: function table, call tree and flame layout (as the
+              three panes ask for them), median and max over `--ranges` random ranges of 1%..50%
+              of the session, after a first one that builds the chunk index
+  live        a synthetic feed growing a live Profile by big appends up to `--live` samples; at 20
+              checkpoints an agent-sized batch arrives and every visible pane refreshes: the slowest
+              refresh (a GUI stall) per pane, early and late, so a cost that grows with the session shows
+  memory      peak RSS (VmHWM) / the file size and / the profile's own columns
+
+Memory figures are RSS of this process: they include Qt and numpy themselves (~150 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+
+from pyrometer.core.model import Profile
+
+MB = 1024 * 1024
+
+
+def _status(field: str) -> int:
+    """A VmXXX figure of this process in bytes (Linux)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def rss() -> int:
+    return _status("VmRSS")
+
+
+def peak() -> int:
+    return _status("VmHWM")
+
+
+def reset_peak() -> None:
+    """Start VmHWM again from the current RSS (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def synthetic_profile(n: int, threads: int = 4, stacks: int = 3000, seed: int = 7, rate: float = 100.0) -> Profile:
+    """`n` samples of `threads` threads at `rate` Hz each (a day of a service at 30M), over `stacks` stacks.
+
+    Like the agent's recordings: samples time-sorted and interleaved across
+    threads, weights = the time since the thread's previous sample, CPU time
+    per sample (threads on CPU a varying share of the time), one event loop
+    with lag probes every 10 ms, a few blocking events and tasks.
+    """
+    rng = np.random.default_rng(seed)
+    p = Profile()
+    p.meta["agent_version"] = "bench"
+    funcs = [p.intern_frame(f"func_{i}", f"/srv/app/mod{i % 40}.py", 10 + i % 90, 1 + i % 90) for i in range(1500)]
+    leaves: list[int] = []
+    pool = [-1]
+    for _ in range(stacks):
+        sid = pool[int(rng.integers(len(pool)))]
+        for _k in range(1 + int(rng.integers(8))):
+            sid = p.intern_stack(sid, funcs[int(rng.integers(len(funcs)))])
+        if len(pool) < 800:
+            pool.append(sid)
+        leaves.append(sid)
+    for t in range(threads):
+        p.ensure_thread(t, "MainThread" if t == 0 else f"worker-{t}")
+    ticks = -(-n // threads)
+    dt = 1.0 / rate
+    time_col = (np.repeat(np.arange(ticks, dtype=np.float64) * dt, threads) + np.tile(np.arange(threads) * dt / (threads + 1), ticks))[:n]
+    thread_col = np.tile(np.arange(threads, dtype=np.int32), ticks)[:n]
+    # a zipf-ish choice of stack, with a state that changes in runs (on CPU for a while, then waiting)
+    stack_col = np.asarray(leaves, np.int32)[(rng.zipf(1.4, n) - 1) % len(leaves)]
+    runs = np.cumsum(rng.random(n) < 0.02)  # about one state change every 50 samples
+    on = (runs % 2).astype(bool)
+    cpu_col = np.where(on, dt * 0.95, dt * 0.02).astype(np.float32)
+    del runs, on
+    p.add_samples(time_col, thread_col, stack_col, weight=np.float32(dt), cpu=cpu_col)
+    del time_col, thread_col, stack_col, cpu_col
+    span = ticks * dt
+    lag_t = np.arange(0.0, span, 0.01 * max(1.0, n / 30_000_000 * 10))  # <= 7.5M probes at a day's length
+    lag = rng.gamma(1.5, 0.002, len(lag_t)).astype(np.float32)
+    p.loops[0] = __import__("pyrometer.core.model", fromlist=["LoopInfo"]).LoopInfo(0, 0, "main loop")
+    p.add_lag(lag_t, np.zeros(len(lag_t), np.int32), lag)
+    from pyrometer.core.model import BlockingEvent, TaskInfo
+
+    for k in range(200):
+        start = float(rng.uniform(0, span))
+        p.blocking.append(BlockingEvent(start, float(rng.uniform(0.05, 0.5)), 0, 0, leaves[k % len(leaves)]))
+    p.blocking.sort(key=lambda b: b.start)
+    for k in range(2000):
+        created = float(rng.uniform(0, span))
+        p.tasks[k + 1] = TaskInfo(k + 1, None if k < 10 else 1 + k % 10, f"task-{k}", "handle", 0, created,
+                                  created + float(rng.uniform(0.01, 5.0)), "done")
+        p.task_log.append(k + 1)
+    p.finish()
+    return p
+
+
+def load_path(path: Path) -> tuple[Profile, float]:
+    from pyrometer.core.formats.registry import load_profile
+
+    t = time.perf_counter()
+    profile = load_profile(path)
+    return profile, time.perf_counter() - t
+
+
+DEFAULT_PANES = ("flame_graph", "functions", "call_tree", "timeline", "stack_chart", "event_loop", "tasks")
+
+
+def _wait(app: Any, done: Any, timeout: float = 900.0) -> None:
+    """Run the event loop (as a user's window does) until `done()`."""
+    end = time.perf_counter() + timeout
+    while not done():
+        app.processEvents()
+        time.sleep(0.002)
+        if time.perf_counter() > end:
+            raise TimeoutError("the window did not settle")
+
+
+def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple[str, ...] = DEFAULT_PANES,
+                 verbose: bool = True) -> tuple[dict[str, Any], Any]:
+    """Open the profile (or the file: loaded as `pyrometer open` does) in a window, as a user would.
+
+    first_frame_s: from opening to every pane on screen refreshed and the window painted once.
+    Then each other pane is brought to the front in turn and timed the same way. Every pane
+    refresh the window does is recorded (a pane may refresh more than once).
+    """
+    from pyrometer.app.main_window import MainWindow, application
+    from pyrometer.app.session_view import SessionView
+
+    app = application()
+    win = MainWindow()
+    win.quiet_errors = True
+    win.resize(1440, 900)
+    win.show()
+    app.processEvents()
+    calls: list[tuple[str, float, float]] = []
+    orig = SessionView._refresh_pane
+
+    def timed(self: SessionView, pane: Any) -> None:
+        before = rss()
+        t = time.perf_counter()
+        orig(self, pane)
+        calls.append((pane.pane_id, time.perf_counter() - t, (rss() - before) / MB))
+
+    SessionView._refresh_pane = timed  # type: ignore[method-assign]
+    out: dict[str, Any] = {}
+    base = rss()
+    t0 = time.perf_counter()
+    if path is not None:
+        win.open_files([path], show_dialog=True)
+        _wait(app, lambda: bool(win.views()) or bool(win.errors))
+        if win.errors:
+            raise RuntimeError(win.errors)
+        view = win.views()[0]
+        out["loaded_s"] = time.perf_counter() - t0
+    else:
+        assert profile is not None
+        view = win.open_profile(profile)
+
+    def fresh(only: Any = None) -> bool:
+        shown = [p for p in view.visible_panes() if only is None or p is only]
+        return bool(shown) and all(p.seen_revision == view.doc.revision for p in shown)
+
+    _wait(app, fresh)
+    win.grab()
+    out["first_frame_s"] = time.perf_counter() - t0
+    out["first_frame_panes"] = sorted({c[0] for c in calls})
+    for pane_id in panes:
+        pane = view.pane(pane_id)
+        if pane is None or pane_id in out["first_frame_panes"]:
+            continue
+        t = time.perf_counter()
+        view.show_pane(pane_id)
+        _wait(app, lambda pane=pane: fresh(pane))
+        pane.grab()
+        out[f"show {pane_id} s"] = time.perf_counter() - t
+    SessionView._refresh_pane = orig  # type: ignore[method-assign]
+    by: dict[str, list[tuple[float, float]]] = {}
+    for pane_id, dt, added in calls:
+        by.setdefault(pane_id, []).append((dt, added))
+    for pane_id, rows in by.items():
+        out[f"refresh {pane_id}"] = f"{len(rows)}x, first {rows[0][0]:.3f} s, max {max(r[0] for r in rows):.3f} s, rss +{sum(r[1] for r in rows):.0f} MB"
+        if verbose:
+            print(pane_id, out[f"refresh {pane_id}"], file=sys.stderr, flush=True)
+    out["panes_rss_added_mb"] = (rss() - base) / MB
+    return out, (win, view, app)
+
+
+def range_figures(profile: Profile, count: int, seed: int = 1) -> dict[str, float]:
+    """Re-aggregate random ranges: the function table, the call tree and the flame layout of each."""
+    from pyrometer.core.analysis.calltree import call_tree
+    from pyrometer.core.analysis.flame import flame_layout
+    from pyrometer.core.analysis.functions import function_table
+    from pyrometer.core.analysis.selection import Selection
+
+    rng = np.random.default_rng(seed)
+    span = profile.duration()
+    t = time.perf_counter()
+    warm = function_table(profile, Selection(span * 0.25, span * 0.75))  # builds the chunk index once
+    first_ms = 1000 * (time.perf_counter() - t)
+    del warm
+    times: dict[str, list[float]] = {"functions": [], "call_tree": [], "flame": [], "all": []}
+    for _ in range(count):
+        width = span * float(rng.uniform(0.01, 0.5))
+        a = float(rng.uniform(0, span - width))
+        sel = Selection(a, a + width)
+        t = time.perf_counter()
+        function_table(profile, sel)
+        t1 = time.perf_counter()
+        tree = call_tree(profile, sel)
+        t2 = time.perf_counter()
+        flame_layout(tree, "left-heavy")
+        t3 = time.perf_counter()
+        times["functions"].append(t1 - t)
+        times["call_tree"].append(t2 - t1)
+        times["flame"].append(t3 - t2)
+        times["all"].append(t3 - t)
+    return {"first_range_ms (builds the index)": first_ms} | {f"{k}_median_ms": 1000 * float(np.median(v)) for k, v in times.items()} | {
+        f"{k}_max_ms": 1000 * float(np.max(v)) for k, v in times.items()
+    }
+
+
+def live_figures(total: int, threads: int = 4, batch_s: float = 0.1, rate: float = 100.0) -> dict[str, Any]:
+    """Grow a Profile by agent-sized batches to `total` samples while a window refreshes its visible panes.
+
+    Batches are appended straight to the profile (as the live session's consumer does), the document
+    says it grew, and the view refreshes every visible pane; the longest of those refreshes is the
+    GUI stall the user would feel. Reported per decile of the growth, so a cost that grows with the
+    session's length shows.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from pyrometer.app.document import Document
+    from pyrometer.app.main_window import MainWindow, application
+
+    base = synthetic_profile(1000, threads=threads, stacks=3000)  # the stacks and frames, no samples yet
+    p = Profile()
+    p.meta = dict(base.meta)
+    p.func_name, p.func_file, p.func_line = base.func_name, base.func_file, base.func_line
+    p._func_index = base._func_index
+    p.frames = base.frames
+    p._frame_index = base._frame_index
+    p.stacks = base.stacks
+    p._stack_index = None
+    for tid, info in base.threads.items():
+        p.threads[tid] = info
+    p.loops = base.loops
+    application()
+    win = MainWindow()
+    win.quiet_errors = True
+    win.resize(1440, 900)
+    view = win.add_document(Document(p, is_live=True))
+    win.show()
+    QApplication.processEvents()
+    rng = np.random.default_rng(3)
+    per_batch = max(threads, int(rate * batch_s) * threads)
+    leaves = np.arange(len(p.stacks), dtype=np.int32)
+    dt = 1.0 / rate
+    t_now = 0.0
+    stalls: list[tuple[int, float]] = []
+    per_pane: dict[str, list[tuple[int, float]]] = {}
+    n = 0
+    # grow fast between measured refreshes: big appends (as many agent batches at once), then refresh once
+    checkpoints = np.linspace(0, total, 21)[1:].astype(int)
+    for target in checkpoints:
+        while n < target:
+            k = min(target - n, 200_000)
+            ticks = max(1, k // threads)
+            t = t_now + np.repeat(np.arange(ticks) * dt, threads)
+            thread = np.tile(np.arange(threads, dtype=np.int32), ticks)
+            stack = leaves[rng.integers(0, len(leaves), len(t))]
+            cpu = np.where(rng.random(len(t)) < 0.5, dt * 0.9, dt * 0.05).astype(np.float32)
+            p.add_samples(t, thread, stack, weight=np.float32(dt), cpu=cpu)
+            lag_t = np.arange(t_now, t_now + ticks * dt, 0.01)
+            p.add_lag(lag_t, np.zeros(len(lag_t), np.int32), rng.gamma(1.5, 0.002, len(lag_t)).astype(np.float32))
+            t_now += ticks * dt
+            n += len(t)
+        # one agent batch more, then the refresh a live view does for it
+        for _ in range(3):
+            t = t_now + np.repeat(np.arange(per_batch // threads) * dt, threads)
+            thread = np.tile(np.arange(threads, dtype=np.int32), per_batch // threads)
+            p.add_samples(t, thread, leaves[rng.integers(0, len(leaves), len(t))], weight=np.float32(dt), cpu=np.float32(dt * 0.9))
+            t_now += (per_batch // threads) * dt
+            n += len(t)
+            view.doc.model_grew()
+            worst = 0.0
+            for pane in list(view.visible_panes()):
+                s = time.perf_counter()
+                view._refresh_pane(pane)
+                dt = time.perf_counter() - s
+                worst = max(worst, dt)
+                per_pane.setdefault(pane.pane_id, []).append((n, dt))
+            stalls.append((n, worst))
+        QApplication.processEvents()
+    win.close()
+    early = [s for k, s in stalls[:6]]
+    late = [s for k, s in stalls[-6:]]
+    panes = {pid: f"early max {1000 * max(d for _, d in rows[:9]):.1f} ms, late max {1000 * max(d for _, d in rows[-9:]):.1f} ms"
+             for pid, rows in per_pane.items()}
+    return {"samples": n, "early_max_pane_ms": 1000 * max(early), "late_max_pane_ms": 1000 * max(late), "per_pane": panes,
+            "per_checkpoint": [(k, round(1000 * s, 1)) for k, s in stalls[2::3]]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("path", nargs="?", help="a .pyro recording (else a synthetic profile)")
+    ap.add_argument("--samples", type=lambda s: int(s.replace("_", "")), default=10_000_000)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--stacks", type=int, default=3000)
+    ap.add_argument("--ranges", type=int, default=20)
+    ap.add_argument("--live", type=lambda s: int(s.replace("_", "")), default=0, help="samples of the live feed (0: skip)")
+    ap.add_argument("--skip-window", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--panes", default=",".join(DEFAULT_PANES), help="pane ids to time, in order")
+    args = ap.parse_args(argv)
+    out: dict[str, Any] = {}
+    start_rss = rss()
+    path = Path(args.path) if args.path else None
+    profile: Profile | None = None
+    if path is not None:
+        out["file_mb"] = path.stat().st_size / MB
+        if args.skip_window:
+            profile, out["load_s"] = load_path(path)
+    else:
+        t = time.perf_counter()
+        profile = synthetic_profile(args.samples, args.threads, args.stacks)
+        out["build_s"] = time.perf_counter() - t
+        out["rss_after_build_mb"] = rss() / MB
+        reset_peak()
+    if not args.skip_window:
+        panes, keep = pane_figures(profile, path, tuple(args.panes.split(",")))
+        profile = keep[1].doc.profile
+        out["window"] = panes
+    assert profile is not None
+    out["samples"] = profile.sample_count
+    out["profile_columns_mb"] = profile.model_bytes() / MB
+    out["rss_after_panes_mb"] = rss() / MB
+    out["range"] = range_figures(profile, args.ranges)
+    out["peak_rss_mb"] = peak() / MB  # since the profile was built (synthetic) or since start (a file)
+    out["rss_start_mb"] = start_rss / MB
+    if args.path:
+        out["peak_over_file"] = out["peak_rss_mb"] / out["file_mb"]
+    out["peak_over_columns"] = out["peak_rss_mb"] / out["profile_columns_mb"]
+    if args.live:
+        out["live"] = live_figures(args.live, args.threads)
+    if args.json:
+        print(json.dumps(out, indent=1, default=float))
+        return 0
+    for key, value in out.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for k, v in value.items():
+                print(f"   {k:<22} {v if not isinstance(v, float) else round(v, 3)}")
+        else:
+            print(f"{key:<24} {value if not isinstance(value, float) else round(value, 3)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,459 @@
+"""Level-of-detail summaries for the views of time: what one pixel of a huge session shows.
+
+A day of a service is ~30 million samples; the timeline and the stack chart
+cannot lay out one box per run of samples (millions of them) on every
+refresh, and need not: a 1500-pixel view shows 1500 columns. So:
+
+- `ActivityIndex` keeps, per thread and per time bucket, the sample count and
+  how many of them were on CPU. It is built once in chunks (no copy of a
+  sample column), kept on the profile, extended with only the new samples of
+  a live session, and coarsened by merging bucket pairs when the session
+  outgrows its buckets, so its size stays bounded (at most MAX_CELLS cells).
+- `activity_boxes` answers a view [x0, x1) at a pixel width from those
+  buckets while a bucket is narrower than a pixel; zoomed further in, from
+  the samples in view, exactly (the runs the timeline always drew).
+- `stack_chart_view` gives the stack chart's spans of the samples in view
+  exactly while they are few; past that, one representative sample per
+  thread per pixel column (the first one in the column) stands for it.
+
+Work per view is O(pixels x threads) or O(samples in view), never O(session).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyrometer.core.analysis._nodes import node_table
+from pyrometer.core.analysis.selection import max_weight
+from pyrometer.core.model import UNIT_SECONDS, Profile
+
+BASE_BUCKETS = 1 << 14  # buckets per thread at most; a longer session doubles the bucket width
+MAX_CELLS = 1 << 22  # threads x buckets at most (32k threads get 128 buckets each)
+CHUNK = 1 << 20  # samples per pass when indexing (bounded temporary memory)
+EXACT_ROWS = 400_000  # samples in view up to which the stack chart is exact
+MIN_WIDTH = 1e-6  # the narrowest bucket, seconds
+
+
+def sample_starts(profile: Profile, lo: int, hi: int) -> np.ndarray:
+    """Where samples lo..hi-1 begin on the time axis (the agent's sample ends its span), float64."""
+    t = profile.samples["time"][lo:hi]
+    if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
+        return np.maximum(t - profile.samples["weight"][lo:hi], 0.0)
+    return np.asarray(t, np.float64)
+
+
+def on_cpu_flags(profile: Profile, lo: int, hi: int) -> np.ndarray:
+    """On CPU when cpu >= half the sample's span (unknown CPU counts as on CPU), as the lanes decide it.
+
+    For sample counts (no span in seconds) a known CPU time counts as on CPU when positive.
+    """
+    cpu = profile.samples["cpu"][lo:hi]
+    if profile.unit == UNIT_SECONDS:
+        return (cpu < 0) | (cpu >= 0.5 * profile.samples["weight"][lo:hi])
+    return (cpu < 0) | (cpu > 0)
+
+
+class ActivityIndex:
+    """Sample count and on-CPU count per (thread, bucket of `width` seconds), bucket b = [b*width, (b+1)*width)."""
+
+    def __init__(self) -> None:
+        self.n = 0  # samples indexed
+        self.check: tuple[float, int] | None = None  # (time, thread) of the last indexed sample
+        self.width = 0.0
+        self.rows: dict[int, int] = {}  # thread id -> row
+        self.count = np.zeros((0, BASE_BUCKETS), np.int32)
+        self.on = np.zeros((0, BASE_BUCKETS), np.int32)
+        self.max_depth = np.zeros(0, np.int32)  # per row: the deepest stack the thread had
+        self.gap: dict[int, float] = {}  # per thread: its typical sample interval (median of its first gaps)
+
+    @property
+    def buckets(self) -> int:
+        return int(self.count.shape[1])
+
+    def _fingerprint(self, profile: Profile, i: int) -> tuple[float, int]:
+        return float(profile.samples["time"][i]), int(profile.samples["thread"][i])
+
+    def update(self, profile: Profile) -> ActivityIndex:
+        """Index the samples appended since the last call (all again if the rows were rewritten)."""
+        n = len(profile.samples)
+        if n < self.n or (self.n and self._fingerprint(profile, self.n - 1) != self.check):
+            self.__init__()  # type: ignore[misc]
+        for lo in range(self.n, n, CHUNK):
+            self._add(profile, lo, min(n, lo + CHUNK))
+        if n > self.n:
+            self.n = n
+            self.check = self._fingerprint(profile, n - 1)
+        return self
+
+    def _add(self, profile: Profile, lo: int, hi: int) -> None:
+        start = sample_starts(profile, lo, hi)
+        thread = profile.samples["thread"][lo:hi]
+        on = on_cpu_flags(profile, lo, hi)
+        last = float(start.max()) if len(start) else 0.0
+        if self.width == 0.0:  # the first batch: its span, with room to grow before the first coarsening
+            self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
+        low_id, high_id = int(thread.min()), int(thread.max())
+        if high_id - low_id < 1 << 16:  # bincount, not np.unique (a sort): thread ids are small
+            present = (np.flatnonzero(np.bincount(thread - low_id)) + low_id).tolist()
+        else:
+            present = np.unique(thread).tolist()
+        for tid in present:
+            if tid not in self.rows:  # a new thread gets a row
+                self._add_row(int(tid))
+        missing = [tid for tid in present if tid not in self.gap]
+        if missing:  # their typical interval, from their first samples (the lanes' rule)
+            if len(missing) <= 16:
+                firsts = {tid: start[thread == tid][:2049] for tid in missing}
+            else:
+                order = np.argsort(thread, kind="stable")
+                by = thread[order]
+                cuts = np.searchsorted(by, missing)
+                firsts = {tid: start[order[c : c + 2049]][by[c : c + 2049] == tid] for tid, c in zip(missing, cuts.tolist(), strict=True)}
+            for tid, mine in firsts.items():
+                if len(mine) > 1:
+                    med = float(np.median(np.diff(mine)))
+                    self.gap[int(tid)] = med if med > 0 else 0.001
+        while last >= self.width * self.buckets:
+            self._coarsen()
+        rows = self._rows_of(thread, low_id, high_id)
+        b = np.minimum((start / self.width).astype(np.int64), self.buckets - 1)
+        key = rows * self.buckets + b
+        depths = np.concatenate(([0], profile.stack_depths()))  # shifted: the empty stack (-1) has none
+        depth = depths[profile.samples["stack"][lo:hi].astype(np.intp) + 1]
+        most = int(depths.max(initial=0)) + 1
+        if most * len(self.rows) <= MAX_CELLS:  # per thread, which depths occur: the largest is its deepest
+            seen = np.bincount(rows * most + depth, minlength=most * len(self.rows)).reshape(len(self.rows), most)
+            deepest = most - 1 - np.argmax(seen[:, ::-1] > 0, axis=1)
+            np.maximum(self.max_depth, np.where(seen.any(axis=1), deepest, 0).astype(np.int32), out=self.max_depth)
+        else:
+            np.maximum.at(self.max_depth, rows, depth)
+        cells = self.count.size
+        self.count += np.bincount(key, minlength=cells).reshape(self.count.shape).astype(np.int32)
+        self.on += np.bincount(key[on], minlength=cells).reshape(self.on.shape).astype(np.int32)
+
+    def _rows_of(self, thread: np.ndarray, low_id: int, high_id: int) -> np.ndarray:
+        """The index row of each sample's thread."""
+        if high_id - low_id < 1 << 16:
+            table = np.zeros(high_id - low_id + 1, np.int64)
+            for tid, r in self.rows.items():
+                if low_id <= tid <= high_id:
+                    table[tid - low_id] = r
+            return table[thread - low_id]
+        ids = np.fromiter(self.rows, np.int64, len(self.rows))
+        order = np.argsort(ids)
+        row_of_id = np.fromiter(self.rows.values(), np.int64, len(self.rows))[order]
+        return row_of_id[np.searchsorted(ids[order], thread)]
+
+    def _add_row(self, tid: int) -> None:
+        self.rows[tid] = len(self.rows)
+        while (len(self.rows)) * self.buckets > MAX_CELLS and self.buckets > 1:
+            self._coarsen(shrink=True)
+        zero = np.zeros((1, self.buckets), np.int32)
+        self.count = np.vstack((self.count, zero))
+        self.on = np.vstack((self.on, zero))
+        self.max_depth = np.append(self.max_depth, np.int32(0))
+
+    def _coarsen(self, shrink: bool = False) -> None:
+        """Merge bucket pairs: twice the width (`shrink`: half as many buckets, else as many, the later half empty)."""
+        rows, nb = self.count.shape
+        merged_c = self.count.reshape(rows, nb // 2, 2).sum(axis=2, dtype=np.int32)
+        merged_o = self.on.reshape(rows, nb // 2, 2).sum(axis=2, dtype=np.int32)
+        if shrink:
+            self.count, self.on = merged_c, merged_o
+        else:
+            self.count = np.concatenate((merged_c, np.zeros_like(merged_c)), axis=1)
+            self.on = np.concatenate((merged_o, np.zeros_like(merged_o)), axis=1)
+        self.width *= 2
+
+    def depth_of(self, tid: int) -> int:
+        """The deepest stack of the thread so far (0: none)."""
+        r = self.rows.get(tid)
+        return 0 if r is None else int(self.max_depth[r])
+
+    def thread_row(self, tid: int) -> tuple[np.ndarray, np.ndarray] | None:
+        r = self.rows.get(tid)
+        return None if r is None else (self.count[r], self.on[r])
+
+
+def activity_index(profile: Profile) -> ActivityIndex:
+    """The profile's activity index, extended when it grew (kept on the profile)."""
+    return profile.cached("activity_index", lambda: ActivityIndex().update(profile), lambda ix: ix.update(profile), rows=True)
+
+
+@dataclass
+class ActivityBoxes:
+    """One thread lane in a view: (start, width, on CPU) boxes and whether they are exact runs."""
+
+    start: np.ndarray
+    width: np.ndarray
+    on: np.ndarray
+    exact: bool
+
+
+def _merge_runs(start: np.ndarray, width: np.ndarray, on: np.ndarray) -> ActivityBoxes:
+    """Join neighbouring columns in the same state (touching) into one box."""
+    if len(start) == 0:
+        return ActivityBoxes(start, width, on, False)
+    end = start + width
+    brk = np.ones(len(start), bool)
+    brk[1:] = (on[1:] != on[:-1]) | (start[1:] > end[:-1] * (1 + 1e-12) + 1e-12)
+    first = np.flatnonzero(brk)
+    last = np.append(first[1:], len(start)) - 1
+    return ActivityBoxes(start[first], end[last] - start[first], on[first], False)
+
+
+def bucketed_activity(index: ActivityIndex, tid: int, x0: float, x1: float, pixels: int) -> ActivityBoxes:
+    """Columns of whole index buckets (about one per pixel) over [x0, x1): sampled ones, on CPU if half were."""
+    got = index.thread_row(tid)
+    if got is None or index.width <= 0:
+        z = np.zeros(0)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, bool), False)
+    count, on = got
+    bw = index.width
+    i0 = max(0, int(np.floor(x0 / bw)))
+    i1 = min(index.buckets, max(i0 + 1, int(np.ceil(x1 / bw))))
+    k = max(1, (i1 - i0) // max(1, pixels))
+    starts = np.arange(i0, i1, k)
+    c = np.add.reduceat(count[i0:i1], starts - i0)
+    o = np.add.reduceat(on[i0:i1], starts - i0)
+    keep = c > 0
+    s = starts[keep]
+    x = s * bw
+    end = np.minimum(s + k, i1) * bw
+    # a sample lasts until the thread's next one, up to three typical intervals (as the exact runs)
+    reach = 3 * index.gap.get(tid, 0.0)
+    if len(x) > 1 and reach > 0:
+        fill = x[1:] - end[:-1] <= reach
+        end[:-1] = np.where(fill, x[1:], end[:-1])
+    return _merge_runs(x, end - x, (2 * o[keep] >= c[keep]))
+
+
+def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
+    """Global sample rows [lo, hi) whose span can overlap [x0, x1) (samples are time-sorted)."""
+    times = profile.samples["time"]
+    reach = max_weight(profile) if profile.unit == UNIT_SECONDS else 0.0
+    if profile.samples_end_spans:
+        lo, hi = np.searchsorted(times, (x0, x1 + reach), side="left")
+    else:
+        lo, hi = np.searchsorted(times, (x0 - reach, x1), side="left")
+    return int(lo), int(hi)
+
+
+def exact_activity(profile: Profile, tid: int, lo: int, hi: int) -> ActivityBoxes:
+    """The thread's runs of samples in the same state, over global rows [lo, hi) (the timeline's exact lanes)."""
+    from pyrometer.core.analysis.spans import _on_cpu, _runs_from
+
+    rows = lo + np.flatnonzero(profile.samples["thread"][lo:hi] == tid)
+    if not len(rows):
+        z = np.zeros(0)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, bool), True)
+    t = profile.samples["time"][rows].astype(np.float64)
+    w = profile.samples["weight"][rows].astype(np.float64)
+    if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
+        t = t - w
+    gap = activity_index(profile).gap.get(tid, 0.01)
+    on = _on_cpu(profile, {"time": t, "cpu": profile.samples["cpu"][rows].astype(np.float64), "weight": w}, gap)
+    _first, start, end, state = _runs_from(t, on, gap)
+    return ActivityBoxes(start, end - start, state, True)
+
+
+def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int, t1: float | None = None) -> ActivityBoxes:
+    """A thread's lane over the view [x0, x1) at `pixels` columns: bucketed while a bucket is under a pixel."""
+    if t1 is not None:
+        x1 = min(x1, t1)
+    if x1 <= x0 or not len(profile.samples):
+        z = np.zeros(0)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, bool), True)
+    index = activity_index(profile)
+    lo, hi = view_rows(profile, x0, x1)
+    if hi - lo > EXACT_ROWS and (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels:
+        boxes = bucketed_activity(index, tid, x0, x1, pixels)
+    else:
+        if t1 is not None:
+            hi = min(hi, int(np.searchsorted(profile.samples["time"], t1, side="right")))
+        boxes = exact_activity(profile, tid, lo, hi)
+    if t1 is not None and len(boxes.start):  # a replay shows nothing past its playhead
+        keep = boxes.start < t1
+        boxes = ActivityBoxes(boxes.start[keep], np.minimum(boxes.width[keep], t1 - boxes.start[keep]), boxes.on[keep], boxes.exact)
+    return boxes
+
+
+# ---------------------------------------------------------------- stack chart
+
+
+@dataclass
+class ViewSpans:
+    """A thread's stack-chart spans in a view; `exact` False when one sample stands for each pixel column."""
+
+    start: np.ndarray
+    end: np.ndarray
+    depth: np.ndarray
+    func: np.ndarray
+    exact: bool
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def spans_of_nodes(nodes: np.ndarray, t0: np.ndarray, t1: np.ndarray, parent: np.ndarray, func: np.ndarray,
+                   depth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, depth, func) of the spans over consecutive items at call-tree `nodes` (0: no stack)."""
+    from pyrometer.core.analysis.spans import merge_node_runs
+
+    return merge_node_runs(nodes, t0, t1, parent, func, depth)
+
+
+def _representatives(profile: Profile, x0: float, x1: float, pixels: int, tids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Edges of `pixels` columns over [x0, x1) and, per thread and column, the row of its first sample there (-1: none).
+
+    Only a window of rows after each column's first is looked at (bounded work); a thread
+    sampled rarely among many may be missed in a column it has a sample in, deep in it.
+    """
+    times = profile.samples["time"]
+    edges = np.linspace(x0, x1, pixels + 1)
+    g = np.searchsorted(times, edges, side="left")
+    window = int(min(1024, 16 + 8 * len(tids)))
+    idx = g[:-1, None] + np.arange(window)[None, :]
+    valid = idx < g[1:, None]
+    idx = np.where(valid, idx, 0)
+    thr = np.where(valid, profile.samples["thread"][np.minimum(idx, max(0, len(times) - 1))], np.iinfo(np.int32).min)
+    out = np.full((len(tids), pixels), -1, np.int64)
+    for i, tid in enumerate(tids):
+        match = thr == tid
+        has = match.any(axis=1)
+        first = match.argmax(axis=1)
+        out[i] = np.where(has, idx[np.arange(pixels), first], -1)
+    return edges, out
+
+
+def stack_chart_view(profile: Profile, tids: list[int], x0: float, x1: float, pixels: int) -> list[ViewSpans]:
+    """Each thread's spans over the view [x0, x1): exact for up to EXACT_ROWS samples in view, else one per column."""
+    table = node_table(profile)
+    parent, func, depth = table.arrays()
+    s2n = table.stack_to_node()
+    lo, hi = view_rows(profile, x0, x1)
+    out: list[ViewSpans] = []
+    if hi - lo <= EXACT_ROWS:
+        thread = profile.samples["thread"][lo:hi]
+        for tid in tids:
+            rows = lo + np.flatnonzero(thread == tid)
+            t = profile.samples["time"][rows].astype(np.float64)
+            if profile.unit == UNIT_SECONDS:
+                w = profile.samples["weight"][rows].astype(np.float64)
+                a, b = (t - w, t) if profile.samples_end_spans else (t, t + w)
+            else:
+                a = t
+                b = np.append(t[1:], t[-1] + (float(np.median(np.diff(t))) if len(t) > 1 else 0.0)) if len(t) else t
+            nodes = s2n[profile.samples["stack"][rows].astype(np.intp) + 1]
+            out.append(ViewSpans(*spans_of_nodes(nodes, a, b, parent, func, depth), exact=True))
+        return out
+    edges, reps = _representatives(profile, x0, x1, pixels, tids)
+    stacks = profile.samples["stack"]
+    for i, _tid in enumerate(tids):
+        r = reps[i]
+        nodes = np.where(r >= 0, s2n[stacks[np.maximum(r, 0)].astype(np.intp) + 1], 0)
+        out.append(ViewSpans(*spans_of_nodes(nodes, edges[:-1], edges[1:], parent, func, depth), exact=False))
+    return out
+
+
+# ---------------------------------------------------------------- loop lag curve
+
+
+class LagIndex:
+    """Smallest and largest lag per time bucket (all loops), extended as probes arrive, coarsened as the session grows."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.check: tuple[float, float] | None = None
+        self.width = 0.0
+        self.low = np.full(BASE_BUCKETS, np.inf)
+        self.high = np.full(BASE_BUCKETS, -np.inf)
+        self.sorted = True  # the probes' times are in order (one loop always; several usually)
+
+    def update(self, profile: Profile) -> LagIndex:
+        lag = profile.lag
+        n = len(lag)
+        if n < self.n or (self.n and (float(lag["time"][self.n - 1]), float(lag["lag"][self.n - 1])) != self.check):
+            self.__init__()  # type: ignore[misc]
+        for lo in range(self.n, n, CHUNK):
+            hi = min(n, lo + CHUNK)
+            t = lag["time"][lo:hi]
+            v = lag["lag"][lo:hi].astype(np.float64)
+            if (lo and t[0] < lag["time"][lo - 1]) or bool(np.any(np.diff(t) < 0)):
+                self.sorted = False
+            last = float(t.max())
+            if self.width == 0.0:
+                self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
+            while last >= self.width * BASE_BUCKETS:
+                self.low = np.concatenate((self.low.reshape(-1, 2).min(axis=1), np.full(BASE_BUCKETS // 2, np.inf)))
+                self.high = np.concatenate((self.high.reshape(-1, 2).max(axis=1), np.full(BASE_BUCKETS // 2, -np.inf)))
+                self.width *= 2
+            b = np.clip((t / self.width).astype(np.int64), 0, BASE_BUCKETS - 1)
+            steps = np.diff(b)
+            if bool((steps >= 0).all()):  # in time order (nearly always): one reduceat per run of a bucket
+                heads = np.concatenate(([0], np.flatnonzero(steps) + 1))
+                at = b[heads]
+                self.low[at] = np.minimum(self.low[at], np.minimum.reduceat(v, heads))
+                self.high[at] = np.maximum(self.high[at], np.maximum.reduceat(v, heads))
+            else:
+                np.minimum.at(self.low, b, v)
+                np.maximum.at(self.high, b, v)
+        if n > self.n:
+            self.n = n
+            self.check = (float(lag["time"][n - 1]), float(lag["lag"][n - 1]))
+        return self
+
+
+def lag_index(profile: Profile) -> LagIndex:
+    return profile.cached("lag_index", lambda: LagIndex().update(profile), lambda ix: ix.update(profile))
+
+
+def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(time, lag) points drawing the lag curve over [x0, x1) at `pixels` columns.
+
+    Every probe while there are at most a few per pixel; past that the lowest and
+    highest lag of each column (of the index's buckets when they are under a pixel,
+    else of the probes in view), so a spike is never averaged away.
+    """
+    if t1 is not None:
+        x1 = min(x1, t1)
+    lag = profile.lag
+    times = lag["time"]
+    if not len(times) or x1 <= x0:
+        return np.zeros(0), np.zeros(0)
+    index = lag_index(profile)
+    bw = index.width
+    if index.sorted:
+        lo, hi = (int(i) for i in np.searchsorted(times, (x0, x1), side="left"))
+        few = hi - lo <= 4 * pixels
+    else:
+        few = len(times) <= 4 * pixels
+    if not few and t1 is None and (x1 - x0) / max(bw, MIN_WIDTH) >= pixels:  # buckets under a pixel: the index's
+        i0, i1 = max(0, int(x0 / bw)), min(BASE_BUCKETS, int(np.ceil(x1 / bw)))
+        k = max(1, (i1 - i0) // pixels)
+        starts = np.arange(i0, i1, k)
+        low = np.minimum.reduceat(index.low[i0:i1], starts - i0)
+        high = np.maximum.reduceat(index.high[i0:i1], starts - i0)
+        ok = np.isfinite(low)
+        mid = ((starts + k / 2) * bw)[ok]
+        return np.repeat(mid, 2), np.column_stack((low[ok], high[ok])).ravel()
+    if index.sorted:
+        lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
+        t = times[lo:hi]
+        v = lag["lag"][lo:hi]
+    else:  # probes a little out of order (the agent's batches): the view's, sorted
+        rows = np.flatnonzero((times >= x0) & (times < x1))
+        rows = rows[np.argsort(times[rows], kind="stable")]
+        t, v = times[rows], lag["lag"][rows]
+    if t1 is not None:  # as lag_values: a replay's playhead ends the range [0, t1)
+        v, t = v[t < t1], t[t < t1]
+    if len(t) <= 4 * pixels:
+        return t, v.astype(np.float64)
+    edges = np.unique(np.searchsorted(t, np.linspace(t[0], t[-1], pixels + 1)[:-1], side="left"))
+    low = np.minimum.reduceat(v, edges).astype(np.float64)
+    high = np.maximum.reduceat(v, edges).astype(np.float64)
+    ends = np.append(edges[1:], len(t)) - 1
+    mid = (t[edges] + t[ends]) / 2
+    return np.repeat(mid, 2), np.column_stack((low, high)).ravel()
