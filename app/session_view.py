@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -407,8 +408,23 @@ class SessionView(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            if not self._restored:
-                QTimer.singleShot(0, self._apply_sizes)
+            QTimer.singleShot(0, self._front_useful_tabs if self._restored else self._apply_sizes)
+
+    def _front_useful_tabs(self) -> None:
+        """A restored layout may raise a tab with nothing to show here (Compare was in front in a window
+        that had a baseline; this one has none): raise the pane this profile opens on instead."""
+        by_title = {self.docks[p.objectName()].windowTitle(): p for p in self.panes}
+        preferred: tuple[str, ...] = ("event_loop",) if self.has_event_loop() else ()
+        preferred += ("stack_chart", "source")
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            raised = by_title.get(bar.tabText(bar.currentIndex()))
+            if not bar.isVisible() or raised is None or not raised.shows_nothing():
+                continue
+            tabs = [by_title[bar.tabText(i)] for i in range(bar.count()) if bar.tabText(i) in by_title]
+            useful = [p for p in tabs if not p.shows_nothing()]
+            front = next((p for key in preferred for p in useful if p.pane_id == key), useful[0] if useful else None)
+            if front is not None:
+                self.docks[front.objectName()].raise_()
 
     # ------------------------------------------------------------ maximise
     @property

@@ -89,6 +89,10 @@ class Pane(QWidget):
     def apply_theme(self) -> None:
         """Called after the light/dark palette changed (plots pick new colours here); a refresh follows."""
 
+    def shows_nothing(self) -> bool:
+        """True when the pane has only its placeholder to show (a restored layout then keeps it behind)."""
+        return False
+
 
 # --------------------------------------------------------------------------- transforms
 def _current(doc: Document) -> Transform:
