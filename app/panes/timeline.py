@@ -28,10 +28,7 @@ from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
     LANE_COLORS,
     ON_CPU,
-    T_DELAYED,
-    T_DONE,
-    T_PENDING,
-    T_RUNNING,
+    task_legend_html,
 )
 from pyrometer.core.analysis.lanes import (
     BLOCKING_H,
@@ -131,11 +128,12 @@ class TimelinePane(Pane):
         self.range_label = QtWidgets.QLabel()
         self.range_label.setStyleSheet("color: rgb(40, 100, 200)")
         bar.addWidget(self.info)
-        self.task_legend = QtWidgets.QLabel(task_legend_html())
+        self.task_legend = QtWidgets.QLabel()
         self.task_legend.setToolTip(
             "Task bars by state: running = its steps held the loop; delayed = ready to run (its timer or future had\n"
             "fired) but the loop was busy elsewhere; waiting = suspended, awaiting something (the bar's own colour:\n"
-            "blue pending, green done, orange cancelled, red failed). Outlined: the tasks the selected stall delayed."
+            "blue pending, green done, orange cancelled, red failed); grey: the tasks that got no row of their own,\n"
+            "summed up in the last row (+N: how many are alive there). Outlined: the tasks the selected stall delayed."
         )
         self.task_legend.hide()
         bar.addWidget(self.task_legend)
@@ -233,7 +231,8 @@ class TimelinePane(Pane):
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         self._outline_tasks()
-        self.task_legend.setVisible(bool(len(profile.task_spans)) and bool(self.lanes.task_boxes))
+        self.task_legend.setText(task_legend_html(set(np.unique(color).tolist()), self.lanes.hidden_tasks))
+        self.task_legend.setVisible(bool(self.task_legend.text()))
         height = max(float(sum(self.lanes.heights)), 1.0)
         ticks = self.lanes.ticks()
         if ticks != self._ticks:  # the same lanes as last time (live growth): keep the axis as it is
@@ -269,11 +268,9 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        hidden = self.lanes.hidden_tasks
-        extra = f" · {fmt.plural(hidden, 'more task')} summarised in the grey row" if hidden else ""
         self.info.setText(
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
-            f"{fmt.plural(len(profile.tasks), 'task')}{extra}"
+            f"{fmt.plural(len(profile.tasks), 'task')}"
         )
 
     def _outline_tasks(self, *_args: object) -> None:
@@ -417,13 +414,3 @@ class TimelinePane(Pane):
             b = min(b, self._duration * 1.02)
         self.lane_vb.setXRange(a, max(b, a + span), padding=0.0)
 
-
-def task_legend_html() -> str:
-    """Which colour of a task bar is which state."""
-
-    def swatch(index: int, text: str) -> str:
-        r, g, b = LANE_COLORS[index]
-        return f"<span style='color:rgb({r},{g},{b})'>■</span> {text}"
-
-    waiting = f"<span style='color:rgb{LANE_COLORS[T_PENDING]}'>■</span><span style='color:rgb{LANE_COLORS[T_DONE]}'>■</span> waiting"
-    return "&nbsp;·&nbsp; tasks: " + " ".join((swatch(T_RUNNING, "running"), waiting, swatch(T_DELAYED, "delayed")))
