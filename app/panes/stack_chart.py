@@ -28,8 +28,14 @@ from pyrometer.app.panes.base import (
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
 from pyrometer.core.analysis.stack_chart import THREAD_ROW, StackChartBoxes, stack_chart_boxes
+from pyrometer.core.model import UNIT_SECONDS, Profile
 
 THREAD_COLOR = QtGui.QColor(205, 210, 218)  # the name row of each thread
+NO_SAMPLES = "No samples over time in this profile"
+CALL_STATISTICS = (
+    "A call-statistics profile (cProfile/pstats, callgrind) keeps how long each function ran,\n"
+    "not when or in which order: there is no stack chart to draw. The flame graph and the call tree show its stacks."
+)
 
 
 class StackChartPane(Pane):
@@ -85,7 +91,8 @@ class StackChartPane(Pane):
         self.item.boxDoubleClicked.connect(self.zoom_to_box)
         self.item.boxContextMenu.connect(self._context_menu)
         self.view_box.sigXRangeChanged.connect(self._publish_time_view)
-        self.stack, self.empty = content_or_placeholder(self.plot, "No samples over time in this profile")
+        self.stack, self.empty = content_or_placeholder(self.plot, NO_SAMPLES)
+        self.empty.setWordWrap(True)
 
         rows_above(self, [bar], self.stack)
 
@@ -95,6 +102,10 @@ class StackChartPane(Pane):
         doc.timeViewChanged.connect(self._follow_time_view)
 
     # ------------------------------------------------------------------ Pane API
+    def shows_nothing(self) -> bool:
+        p = self.doc.profile
+        return bool(p.meta.get("deterministic")) or not (self.doc.is_live or len(p.samples))
+
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.plot
 
@@ -104,9 +115,19 @@ class StackChartPane(Pane):
 
     def refresh(self) -> None:
         profile = self.doc.view_profile()
+        if profile.meta.get("deterministic"):  # its "samples" are a layout of costs, in no real order
+            self.boxes = stack_chart_boxes(profile, frozenset())
+            self.empty.setText(CALL_STATISTICS)
+            self.stack.setCurrentWidget(self.empty)
+            self.info.setText("")
+            return
+        self.empty.setText(NO_SAMPLES)
         playhead = self.doc.playhead
         self._duration = max(self.doc.duration() if playhead is None else playhead, 1e-9)
         boxes = stack_chart_boxes(profile, self.doc.threads, playhead, self._duration)
+        if not profile.has_time and len(boxes):  # the x axis is the samples' weights summed in file order
+            self._duration = max(self._duration, float((boxes.x + boxes.width).max()))
+        self.plot.getPlotItem().setLabel("bottom", self.x_label(profile))
         self.boxes = boxes
         names = profile.func_name
         thread_color = len(package_palette())
@@ -134,7 +155,15 @@ class StackChartPane(Pane):
                 self._following = False
         else:
             self._follow_time_view(span)
-        self.info.setText(fmt.plural(len(boxes.bands), "thread"))
+        self.info.setText(fmt.plural(len(boxes.bands), "thread") + ("" if profile.has_time else " · no timestamps: not time"))
+
+    @staticmethod
+    def x_label(profile: Profile) -> str:
+        """What the x axis is: time, or (a file without timestamps) the samples' weights in file order."""
+        if profile.has_time:
+            return "time (s)"
+        what = "sampled seconds" if profile.unit == UNIT_SECONDS else profile.unit
+        return f"{what}, added up in the file's order (no timestamps: not time)"
 
     # ------------------------------------------------------------------ view of time
     def fit(self) -> None:
@@ -210,4 +239,7 @@ class StackChartPane(Pane):
         p = self.doc.view_profile()
         name = html.escape(p.func_name[func])
         where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
+        if not p.has_time:
+            amount = fmt.seconds(w) if p.unit == UNIT_SECONDS else f"{w:,.6g} {p.unit}"
+            return f"<b>{name}</b><br>{where}<br>{thread}: {amount} (the file has no timestamps)"
         return f"<b>{name}</b><br>{where}<br>{thread}: {fmt.clock(a)} – {fmt.clock(a + w)} ({fmt.seconds(w)})"
