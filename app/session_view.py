@@ -371,7 +371,8 @@ class SessionView(QMainWindow):
         front = first_bottom
         if not self.has_event_loop():
             # no event loop in this profile: its pane would be empty; show stacks over time, or the source
-            front = dock("stack_chart") or dock("source") or front
+            shown = [d for d in (dock("stack_chart"), dock("source")) if d is not None]
+            front = next((d for d in shown if not d.widget().shows_nothing()), front)  # type: ignore[attr-defined]
         if front is not None:
             front.raise_()
         self._size_plan = (timeline, functions, flame, front)

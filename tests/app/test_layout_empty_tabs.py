@@ -75,3 +75,40 @@ def test_a_tab_the_user_left_in_front_stays_in_front(qtbot: Any, window: MainWin
     settle()
     assert view._restored
     assert in_front(view, "tasks")
+
+
+def pstats_file(tmp_path: Any) -> Any:
+    import cProfile
+
+    def work(n: int) -> int:
+        return sum(i * i for i in range(n))
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(10):
+        work(5000)
+    prof.disable()
+    path = tmp_path / "p.prof"
+    prof.dump_stats(str(path))
+    return path
+
+
+def test_a_call_statistics_profile_opens_on_a_pane_with_something_in_it(qtbot: Any, window: MainWindow, tmp_path: Any) -> None:
+    """No event loop, no order of calls: neither the Event loop nor the Stack chart in front (both only say so)."""
+    from pyrometer.core.formats.registry import load_profile
+
+    view = window.open_profile(load_profile(pstats_file(tmp_path)))  # no saved layout: the default one
+    settle()
+    assert not view._restored
+    assert not in_front(view, "event_loop") and not in_front(view, "stack_chart")
+    assert in_front(view, "source")
+    window.close_tab(0)
+    first = window.open_profile(server_profile())  # an asyncio profile leaves the Event loop in front
+    settle()
+    first.show_pane("event_loop")
+    settle()
+    first.save_layout()
+    view = window.open_profile(load_profile(pstats_file(tmp_path)))
+    settle()
+    assert view._restored
+    assert not in_front(view, "event_loop") and not in_front(view, "stack_chart")
