@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from pyrometer.app.document import Document
+from pyrometer.core.analysis.display_names import display_names
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.transforms import Transform
@@ -139,7 +140,7 @@ def describe_transform(doc: Document) -> str:
     if t is None:
         return ""
     parts: list[str] = []
-    name = doc.profile.func_name
+    name = display_names(doc.profile)
     if t.focus_function is not None:
         parts.append(f"focus on {name[t.focus_function]}")
     if t.focus_path:
@@ -174,7 +175,7 @@ def add_function_actions(
         return act
 
     if func >= 0:
-        label = doc.profile.func_name[func]
+        label = display_names(doc.profile)[func]
         short = label if len(label) <= 40 else label[:37] + "…"
         add(f"Focus on “{short}”", lambda: focus_function(doc, func))
         if path:

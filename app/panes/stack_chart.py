@@ -27,6 +27,7 @@ from pyrometer.app.panes.base import (
 )
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.stack_chart import THREAD_ROW, StackChartBoxes, stack_chart_boxes
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
@@ -129,7 +130,7 @@ class StackChartPane(Pane):
             self._duration = max(self._duration, float((boxes.x + boxes.width).max()))
         self.plot.getPlotItem().setLabel("bottom", self.x_label(profile))
         self.boxes = boxes
-        names = profile.func_name
+        names = display_names(profile)
         thread_color = len(package_palette())
         colors = package_colors(profile)
         func = boxes.func
@@ -237,7 +238,7 @@ class StackChartPane(Pane):
         if func < 0:
             return f"<b>{thread}</b>"
         p = self.doc.view_profile()
-        name = html.escape(p.func_name[func])
+        name = html.escape(display_names(p)[func])
         where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
         if not p.has_time:
             amount = fmt.seconds(w) if p.unit == UNIT_SECONDS else f"{w:,.6g} {p.unit}"
