@@ -153,6 +153,7 @@ class TimelinePane(Pane):
         self.lag_plot.setXLink(self.lane_plot)
         self.lane_plot.hideButtons()
         self.lag_plot.hideButtons()
+        self.lane_plot.setLabel("bottom", "time", units="s")  # shown only while the lag plot (which carries it) is hidden
         self.lane_plot.hideAxis("bottom")
         self.lag_plot.setLabel("left", "loop lag", units="s")
         self.lag_plot.setLabel("bottom", "time", units="s")
@@ -249,7 +250,11 @@ class TimelinePane(Pane):
         if marks != self._marks:
             self._marks = marks
             self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
-        self.lag_plot.setVisible(bool(len(t) or events))
+        has_lag = bool(len(t) or events)
+        if has_lag != self.lag_plot.isVisible():
+            self.lag_plot.setVisible(has_lag)
+            self._share_height()
+        self.lane_plot.showAxis("bottom", not has_lag)  # no event loop: the time axis goes under the lanes
         self._duration = max(duration, 1e-6)
         for vb in (self.lane_vb, self.lag_vb):
             vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
@@ -289,6 +294,9 @@ class TimelinePane(Pane):
         At 1366x768 the timeline dock is ~180 px: with the plain 3:1 split the lag plot's axes took
         so much that the third of three threads was cut off.
         """
+        if not self.lag_plot.isVisible():  # no event loop: a hidden plot still held its row's height
+            self.lag_plot.setMaximumHeight(0)
+            return
         threads = max(1, len(self.doc.profile.threads))
         lanes_px = (threads * THREAD_H + BLOCKING_H + 2 * TASK_H) * MIN_LANE_PX + 8
         room = self.graphics.height() - lanes_px
