@@ -76,7 +76,7 @@ class StackChartPane(Pane):
         self.plot.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
         item = self.plot.getPlotItem()
         item.hideAxis("left")
-        item.setLabel("bottom", "time (s)")
+        item.setLabel("bottom", "time", units="s")  # "time (ms)" when zoomed in, not "time (s) (x0.001)"
         item.hideButtons()
         item.setMenuEnabled(False)
         self.item = FlameGraphItem()
@@ -128,7 +128,9 @@ class StackChartPane(Pane):
         boxes = stack_chart_boxes(profile, self.doc.threads, playhead, self._duration)
         if not profile.has_time and len(boxes):  # the x axis is the samples' weights summed in file order
             self._duration = max(self._duration, float((boxes.x + boxes.width).max()))
-        self.plot.getPlotItem().setLabel("bottom", self.x_label(profile))
+        axis = self.plot.getPlotItem().getAxis("bottom")
+        axis.enableAutoSIPrefix(profile.has_time)  # counts of samples take no SI prefix
+        axis.setLabel(self.x_label(profile), units="s" if profile.has_time else None)
         self.boxes = boxes
         names = display_names(profile)
         thread_color = len(package_palette())
@@ -162,7 +164,7 @@ class StackChartPane(Pane):
     def x_label(profile: Profile) -> str:
         """What the x axis is: time, or (a file without timestamps) the samples' weights in file order."""
         if profile.has_time:
-            return "time (s)"
+            return "time"  # in seconds (the axis adds the unit, with its SI prefix)
         what = "sampled seconds" if profile.unit == UNIT_SECONDS else profile.unit
         return f"{what}, added up in the file's order (no timestamps: not time)"
 
