@@ -70,6 +70,7 @@ class StackChartPane(Pane):
         bar.addWidget(hint, 1)
         bar.addWidget(legend)
         bar.addWidget(self.fit_button)
+        self._chart_controls = (hint, legend, self.fit_button)  # hidden when there is no chart to draw
 
         self.view_box = FlameViewBox(icicle=True)
         self.plot = pg.PlotWidget(viewBox=self.view_box)
@@ -121,6 +122,8 @@ class StackChartPane(Pane):
             self.empty.setText(CALL_STATISTICS)
             self.stack.setCurrentWidget(self.empty)
             self.info.setText("")
+            for w in self._chart_controls:
+                w.hide()
             return
         self.empty.setText(NO_SAMPLES)
         playhead = self.doc.playhead

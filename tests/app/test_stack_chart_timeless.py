@@ -48,6 +48,7 @@ def test_a_pstats_profile_gets_no_stack_chart_but_says_why(qtbot: Any, tmp_path:
     assert pane.stack.currentWidget() is pane.empty
     assert "call-statistics" in pane.empty.text() and "flame graph" in pane.empty.text()
     assert pane.empty.isVisible()
+    assert not pane.fit_button.isVisible()  # nothing to zoom, nor a colour legend for boxes not drawn
 
 
 def test_collapsed_stacks_are_laid_out_by_count_in_file_order(qtbot: Any, tmp_path: Path) -> None:
