@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from pyrometer.core import fmt
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.transforms import view_of
 from pyrometer.core.model import Profile
 
@@ -283,4 +284,4 @@ class Document(QObject):
         p = self.profile
         if func < 0 or func >= len(p.func_name):
             return ""
-        return f"{p.func_name[func]} ({fmt.file_line(p.func_file[func], p.func_line[func])})"
+        return f"{display_names(p)[func]} ({fmt.file_line(p.func_file[func], p.func_line[func])})"

@@ -264,6 +264,10 @@ def run_open(args: argparse.Namespace) -> int:
     if base and not args.files:
         print("pyrometer: --baseline needs a profile to compare with it: pyrometer open NEW --baseline BASE", file=sys.stderr)
         return 2
+    # shiboken's start-up walks sys.modules: done here first, never while the prefetch thread imports
+    # the readers (a 'dictionary changed size during iteration' there aborts the process: seen in 1 of 4 runs)
+    import PySide6  # noqa: F401
+
     prefetch(list(args.files) + ([base] if base else []))  # reading starts while Qt loads and the window is built
     app, win = _window(args)
     baseline = _compare_with_baseline(win, base) if base else None

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -56,7 +57,7 @@ REFRESH_ORDER = {"flame_graph": 0, "functions": 1, "call_tree": 2}  # pane ids: 
 COST_FACTOR = 5.0  # a pane is refreshed at most every COST_FACTOR x its last refresh time
 STEP_YIELD_MAX_MS = 16  # between two panes of a tick the GUI thread is left free this long at most
 TIMELINE_SHARE = 0.36  # of the view height, by default (Qt gives the top area less than asked)
-TIMELINE_SHARE_NO_LOOP = 0.16  # thread lanes only (no lag curve, stalls or tasks)
+TIMELINE_SHARE_NO_LOOP = 0.26  # thread lanes only (no lag curve, stalls or tasks), and the time axis under them
 BOTTOM_SHARE_NO_LOOP = 0.36  # the Stack chart in front: stacks need rows
 BOTTOM_SHARE = 0.24
 MAX_GROWTH_INTERVAL_S = 1.0
@@ -370,7 +371,8 @@ class SessionView(QMainWindow):
         front = first_bottom
         if not self.has_event_loop():
             # no event loop in this profile: its pane would be empty; show stacks over time, or the source
-            front = dock("stack_chart") or dock("source") or front
+            shown = [d for d in (dock("stack_chart"), dock("source")) if d is not None]
+            front = next((d for d in shown if not d.widget().shows_nothing()), front)  # type: ignore[attr-defined]
         if front is not None:
             front.raise_()
         self._size_plan = (timeline, functions, flame, front)
@@ -407,8 +409,23 @@ class SessionView(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            if not self._restored:
-                QTimer.singleShot(0, self._apply_sizes)
+            QTimer.singleShot(0, self._front_useful_tabs if self._restored else self._apply_sizes)
+
+    def _front_useful_tabs(self) -> None:
+        """A restored layout may raise a tab with nothing to show here (Compare was in front in a window
+        that had a baseline; this one has none): raise the pane this profile opens on instead."""
+        by_title = {self.docks[p.objectName()].windowTitle(): p for p in self.panes}
+        preferred: tuple[str, ...] = ("event_loop",) if self.has_event_loop() else ()
+        preferred += ("stack_chart", "source")
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            raised = by_title.get(bar.tabText(bar.currentIndex()))
+            if not bar.isVisible() or raised is None or not raised.shows_nothing():
+                continue
+            tabs = [by_title[bar.tabText(i)] for i in range(bar.count()) if bar.tabText(i) in by_title]
+            useful = [p for p in tabs if not p.shows_nothing()]
+            front = next((p for key in preferred for p in useful if p.pane_id == key), useful[0] if useful else None)
+            if front is not None:
+                self.docks[front.objectName()].raise_()
 
     # ------------------------------------------------------------ maximise
     @property

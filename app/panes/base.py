@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from pyrometer.app.document import Document
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.task_stacks import is_task_function
 
 if TYPE_CHECKING:
@@ -93,6 +94,10 @@ class Pane(QWidget):
 
     def apply_theme(self) -> None:
         """Called after the light/dark palette changed (plots pick new colours here); a refresh follows."""
+
+    def shows_nothing(self) -> bool:
+        """True when the pane has only its placeholder to show (a restored layout then keeps it behind)."""
+        return False
 
 
 # --------------------------------------------------------------------------- by task
@@ -184,7 +189,7 @@ def describe_transform(doc: Document) -> str:
     if t is None:
         return ""
     parts: list[str] = []
-    name = doc.profile.func_name
+    name = display_names(doc.profile)
     if t.focus_function is not None:
         parts.append(f"focus on {name[t.focus_function]}")
     if t.focus_path:
@@ -219,7 +224,7 @@ def add_function_actions(
         return act
 
     if func >= 0:
-        label = doc.profile.func_name[func]
+        label = display_names(doc.profile)[func]
         short = label if len(label) <= 40 else label[:37] + "…"
         add(f"Focus on “{short}”", lambda: focus_function(doc, func))
         if path:

@@ -32,6 +32,7 @@ from pyrometer.app.panes.caller_model import CallerCalleeModel
 from pyrometer.app.panes.tree_model import COL_FUNCTION, COL_LOCATION, CallTreeModel
 from pyrometer.core.analysis.callers import callers_callees
 from pyrometer.core.analysis.calltree import call_tree, inverted_tree
+from pyrometer.core.analysis.display_names import display_names
 
 
 class CallTreePane(Pane):
@@ -155,7 +156,7 @@ class CallTreePane(Pane):
         scroll = self.view.verticalScrollBar().value()
         self._syncing = True
         try:
-            self.model.set_tree(tree, profile.func_name, profile.func_file, profile.func_line, profile.unit)
+            self.model.set_tree(tree, display_names(profile), profile.func_file, profile.func_line, profile.unit)
             if self._first_fill and int(tree.node_count) > 1:
                 self._first_fill = False
                 self.expand_hottest()
@@ -184,14 +185,14 @@ class CallTreePane(Pane):
         profile = self.doc.tree_profile()
         if func < 0 or func >= len(profile.func_name):
             self.cc_label.setText("Select a function to see its callers and callees.")
-            self.callers_model.set_rows([], profile.func_name, profile.unit, 1.0)
-            self.callees_model.set_rows([], profile.func_name, profile.unit, 1.0)
+            self.callers_model.set_rows([], display_names(profile), profile.unit, 1.0)
+            self.callees_model.set_rows([], display_names(profile), profile.unit, 1.0)
             return
         cc = callers_callees(profile, func, self.doc.selection())
         total = float(self.model.tree.total) if self.model.tree is not None else 1.0
-        self.cc_label.setText(f"Callers and callees of <b>{_html(profile.func_name[func])}</b>")
-        self.callers_model.set_rows(list(cc.callers), profile.func_name, profile.unit, total, cc.caller_calls)
-        self.callees_model.set_rows(list(cc.callees), profile.func_name, profile.unit, total, cc.callee_calls)
+        self.cc_label.setText(f"Callers and callees of <b>{_html(display_names(profile)[func])}</b>")
+        self.callers_model.set_rows(list(cc.callers), display_names(profile), profile.unit, total, cc.caller_calls)
+        self.callees_model.set_rows(list(cc.callees), display_names(profile), profile.unit, total, cc.callee_calls)
         no_calls = not cc.caller_calls and not cc.callee_calls
         self.callers_view.setColumnHidden(4, no_calls)  # exact calls: trace mode only
         self.callees_view.setColumnHidden(4, no_calls)

@@ -150,6 +150,9 @@ class ComparePane(FunctionTablePane):
     def baseline(self) -> Profile | None:
         return self.doc.baseline
 
+    def shows_nothing(self) -> bool:
+        return self.doc.baseline is None
+
     @property
     def baseline_name(self) -> str:
         return self.doc.baseline_name

@@ -27,6 +27,7 @@ from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.app.panes.rows_model import RowsTableModel
 from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import FunctionDiff
+from pyrometer.core.analysis.display_names import display_name
 from pyrometer.core.model import UNIT_SECONDS
 
 COLUMNS = (
@@ -207,7 +208,7 @@ class CompareTableModel(RowsTableModel):
     def _display(self, d: FunctionDiff, i: int, col: int) -> str:
         base_unit, new_unit = self._units
         if col == COL_FUNCTION:
-            return d.name[i]
+            return display_name(d.name[i], d.file[i])
         if col == COL_BASE_PCT:
             return fmt.percent(float(d.base_frac[i]))
         if col == COL_NEW_PCT:
@@ -233,7 +234,7 @@ class CompareTableModel(RowsTableModel):
         what = "slower (a bigger share)" if delta > 0 else ("faster (a smaller share)" if delta < 0 else "unchanged")
         where = "" if self._func[i] >= 0 else "\n(only in the baseline)"
         return (
-            f"{d.name[i]}\n{d.file[i]}\n"
+            f"{display_name(d.name[i], d.file[i])}\n{d.file[i]}\n"
             f"{d.by}: {fmt.percent(float(d.base_frac[i]))} of the baseline → "
             f"{fmt.percent(float(d.new_frac[i]))} of this run: {points_text(delta)} points, {what}{where}"
         )

@@ -312,6 +312,10 @@ class EventLoopPane(Pane):
         self._arrange()
 
     # ------------------------------------------------------------------ Pane API
+    def shows_nothing(self) -> bool:
+        p = self.doc.profile
+        return not self.doc.is_live and not (len(p.lag) or p.blocking or p.loops)
+
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.lag_plot
 

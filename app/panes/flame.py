@@ -41,6 +41,7 @@ from pyrometer.app.panes.base import (
 )
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.task_stacks import frame_location
 from pyrometer.core.model import Profile
 
@@ -284,7 +285,7 @@ class FlamePane(Pane):
         self._box_func = np.asarray(layout.func, np.int32)
         self._node_box = np.full(self.tree.node_count, -1, np.int64)
         self._node_box[np.asarray(layout.node, np.int64)] = np.arange(n)
-        names = self._profile.func_name
+        names = display_names(self._profile)
         labels = _BoxNames(names, self._box_func)
         self.stack.setCurrentWidget(self.view if n and layout.total > 0 else self.empty)
         parent_node = np.asarray(self.tree.parent, np.int64)[np.asarray(layout.node, np.int64)]
@@ -332,7 +333,7 @@ class FlamePane(Pane):
         self.view_box.setXRange(x, x + max(w, self.layout_.total * 1e-7), padding=0.0)
 
     def _update_crumbs(self) -> None:
-        names = self._profile.func_name if self._profile is not None else []
+        names = display_names(self._profile) if self._profile is not None else []
         parts = ['<a href="-1" style="text-decoration:none">All</a>']
         path = self._zoom_path or ()
         for k, f in enumerate(path):
@@ -474,7 +475,7 @@ class FlamePane(Pane):
         total = float(self.layout_.total) or 1.0
         self_w = float(self.tree.self_weight[node])
         tot_w = float(self.tree.total_weight[node])
-        name = p.func_name[func].replace("&", "&amp;").replace("<", "&lt;")
+        name = display_names(p)[func].replace("&", "&amp;").replace("<", "&lt;")
         where = frame_location(p.func_file[func], p.func_line[func]).replace("<", "&lt;")
         return (
             f"<b>{name}</b><br>{where}<br>"

@@ -29,6 +29,7 @@ from pyrometer.app.panes.function_model import (
 )
 from pyrometer.app.panes.table_pane import FunctionTablePane
 from pyrometer.core import fmt
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.functions import function_table
 
 HOLD_S = 2.0  # live growth waits this long after the pointer last moved on the rows
@@ -132,7 +133,7 @@ class FunctionsPane(FunctionTablePane):
         self._view_key = view_key
         self._syncing = True
         try:
-            self.model.set_table(table, profile.func_name, profile.func_file, profile.func_line, profile.unit)
+            self.model.set_table(table, display_names(profile), profile.func_file, profile.func_line, profile.unit)
             self._show_selected(self.doc.selected_function, scroll_to=False)
         finally:
             self._syncing = False

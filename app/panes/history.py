@@ -111,6 +111,10 @@ class HistoryPane(Pane):
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.plots
 
+    def shows_nothing(self) -> bool:
+        self.refresh()
+        return self.report is None
+
     # ------------------------------------------------------------ reading
     def _open_store(self) -> HistoryStore | None:
         if self._store is None:

@@ -21,6 +21,7 @@ from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox
 from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
 from pyrometer.core import fmt
 from pyrometer.core.analysis.calltree import CallTree
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.flame import FlameLayout, flame_layout
 from pyrometer.core.analysis.sandwich import Sandwich, sandwich
 
@@ -77,7 +78,7 @@ class _Half:
         node = int(self.layout.node[box])
         total = float(self.tree.total_weight[node])
         whole = self.pane.result.total if self.pane.result is not None else 0.0
-        name = html.escape(p.func_name[func])
+        name = html.escape(display_names(p)[func])
         where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
         share = f" ({fmt.percent(total / whole)} of the selection)" if whole > 0 else ""
         return f"<b>{name}</b><br>{where}<br>{fmt.weight(total, p.unit)}{share}"
@@ -149,11 +150,11 @@ class SandwichPane(Pane):
             return
         result = sandwich(profile, func, self.doc.selection())
         self.result = result
-        name = html.escape(profile.func_name[func])
+        name = html.escape(display_names(profile)[func])
         root = _root(result.callees)
         total = float(result.callees.total_weight[root]) if root > 0 else 0.0
         if total <= 0:
-            self.empty.setText(f"{profile.func_name[func]} did not run in this range")
+            self.empty.setText(f"{display_names(profile)[func]} did not run in this range")
             self.header.setText("")
             self.stack.setCurrentWidget(self.empty)
             return
@@ -165,7 +166,7 @@ class SandwichPane(Pane):
             f"{fmt.plural(len(result.callees.children(root)), 'callee')}"
         )
         colors = package_colors(profile)
-        names = profile.func_name
+        names = display_names(profile)
         self.callers.show(result.callers, colors, names, func)
         self.callees.show(result.callees, colors, names, func)
         self.stack.setCurrentWidget(self.split)

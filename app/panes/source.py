@@ -28,6 +28,7 @@ from pyrometer.app.panes.model_roles import (  # plain ints: data() is hot
     Index,
 )
 from pyrometer.core import fmt
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.line_costs import LineCosts, line_costs
 from pyrometer.core.analysis.selection import clipped_samples
 
@@ -170,7 +171,7 @@ class SourcePane(Pane):
             return
         path = profile.func_file[func]
         text = self._read(path)
-        name = profile.func_name[func]
+        name = display_names(profile)[func]
         if text is None:
             self.header.setText(f"<b>{_esc(name)}</b> — source not available: cannot read <code>{_esc(path)}</code>")
             self.model.set_source([], None, profile.unit)

@@ -27,9 +27,16 @@ from pyrometer.app.panes.base import (
 )
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.stack_chart import THREAD_ROW, StackChartBoxes, stack_chart_boxes
+from pyrometer.core.model import UNIT_SECONDS, Profile
 
 THREAD_COLOR = QtGui.QColor(205, 210, 218)  # the name row of each thread
+NO_SAMPLES = "No samples over time in this profile"
+CALL_STATISTICS = (
+    "A call-statistics profile (cProfile/pstats, callgrind) keeps how long each function ran,\n"
+    "not when or in which order: there is no stack chart to draw. The flame graph and the call tree show its stacks."
+)
 
 
 class StackChartPane(Pane):
@@ -69,13 +76,14 @@ class StackChartPane(Pane):
         bar.addWidget(hint, 1)
         bar.addWidget(legend)
         bar.addWidget(self.fit_button)
+        self._chart_controls = (hint, legend, self.fit_button)  # hidden when there is no chart to draw
 
         self.view_box = FlameViewBox(icicle=True)
         self.plot = pg.PlotWidget(viewBox=self.view_box)
         self.plot.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
         item = self.plot.getPlotItem()
         item.hideAxis("left")
-        item.setLabel("bottom", "time (s)")
+        item.setLabel("bottom", "time", units="s")  # "time (ms)" when zoomed in, not "time (s) (x0.001)"
         item.hideButtons()
         item.setMenuEnabled(False)
         self.item = FlameGraphItem()
@@ -92,7 +100,8 @@ class StackChartPane(Pane):
         self.item.boxContextMenu.connect(self._context_menu)
         self.view_box.sigXRangeChanged.connect(self._publish_time_view)
         self.view_box.sigXRangeChanged.connect(lambda *_a: self._relayout_timer.start())
-        self.stack, self.empty = content_or_placeholder(self.plot, "No samples over time in this profile")
+        self.stack, self.empty = content_or_placeholder(self.plot, NO_SAMPLES)
+        self.empty.setWordWrap(True)
 
         rows_above(self, [bar], self.stack)
 
@@ -102,6 +111,10 @@ class StackChartPane(Pane):
         doc.timeViewChanged.connect(self._follow_time_view)
 
     # ------------------------------------------------------------------ Pane API
+    def shows_nothing(self) -> bool:
+        p = self.doc.profile
+        return bool(p.meta.get("deterministic")) or not (self.doc.is_live or len(p.samples))
+
     def export_widget(self) -> QtWidgets.QWidget | None:
         return self.plot
 
@@ -110,8 +123,24 @@ class StackChartPane(Pane):
         restyle(self.palette(), [self.plot], [self.plot.getPlotItem()])
 
     def refresh(self) -> None:
+        profile = self.doc.view_profile()
+        if profile.meta.get("deterministic"):  # its "samples" are a layout of costs, in no real order
+            self.boxes = stack_chart_boxes(profile, frozenset())
+            self.empty.setText(CALL_STATISTICS)
+            self.stack.setCurrentWidget(self.empty)
+            self.info.setText("")
+            for w in self._chart_controls:
+                w.hide()
+            return
+        self.empty.setText(NO_SAMPLES)
         playhead = self.doc.playhead
         self._duration = max(self.doc.duration() if playhead is None else playhead, 1e-9)
+        samples = profile.samples
+        if not profile.has_time and len(samples):  # the x axis is the samples' weights summed in file order
+            self._duration = max(self._duration, float((samples["time"] + samples["weight"]).max()))
+        axis = self.plot.getPlotItem().getAxis("bottom")
+        axis.enableAutoSIPrefix(profile.has_time)  # counts of samples take no SI prefix
+        axis.setLabel(self.x_label(profile), units="s" if profile.has_time else None)
         span = self.doc.time_view
         self._lay_out((0.0, self._duration) if span is None else span)
         self._outline_selected()
@@ -124,6 +153,14 @@ class StackChartPane(Pane):
                 self._following = False
         else:
             self._follow_time_view(span)
+
+    @staticmethod
+    def x_label(profile: Profile) -> str:
+        """What the x axis is: time, or (a file without timestamps) the samples' weights in file order."""
+        if profile.has_time:
+            return "time"  # in seconds (the axis adds the unit, with its SI prefix)
+        what = "sampled seconds" if profile.unit == UNIT_SECONDS else profile.unit
+        return f"{what}, added up in the file's order (no timestamps: not time)"
 
     def _pixels(self) -> int:
         return max(200, int(self.view_box.width()) or 1500)
@@ -150,7 +187,7 @@ class StackChartPane(Pane):
         boxes = stack_chart_boxes(profile, self.doc.threads, playhead, self._duration, view=(x0, x1), pixels=pixels)
         self._laid_out = (x0, x1, pixels)
         self.boxes = boxes
-        names = profile.func_name
+        names = display_names(profile)
         thread_color = len(package_palette())
         colors = package_colors(profile)
         func = boxes.func
@@ -168,7 +205,7 @@ class StackChartPane(Pane):
         finally:
             self._following = False
         self.stack.setCurrentWidget(self.plot if len(boxes) else self.empty)
-        self.info.setText(fmt.plural(len(boxes.bands), "thread"))
+        self.info.setText(fmt.plural(len(boxes.bands), "thread") + ("" if profile.has_time else " · no timestamps: not time"))
 
     # ------------------------------------------------------------------ view of time
     def fit(self) -> None:
@@ -242,6 +279,9 @@ class StackChartPane(Pane):
         if func < 0:
             return f"<b>{thread}</b>"
         p = self.doc.view_profile()
-        name = html.escape(p.func_name[func])
+        name = html.escape(display_names(p)[func])
         where = html.escape(fmt.file_line(p.func_file[func], p.func_line[func]))
+        if not p.has_time:
+            amount = fmt.seconds(w) if p.unit == UNIT_SECONDS else f"{w:,.6g} {p.unit}"
+            return f"<b>{name}</b><br>{where}<br>{thread}: {amount} (the file has no timestamps)"
         return f"<b>{name}</b><br>{where}<br>{thread}: {fmt.clock(a)} – {fmt.clock(a + w)} ({fmt.seconds(w)})"

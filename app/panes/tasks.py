@@ -346,7 +346,7 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
             if col in COST_COLUMNS:
                 value = row.cost(col)
                 if value is None:
-                    return UNKNOWN_TIP
+                    return f"Unknown: {row.costs.why}" if row.costs.why else UNKNOWN_TIP
                 cut = " (the part of its life inside the selection)" if row.costs.partial else ""
                 return f"{HEADER_TIPS[col]}{cut}: {fmt.seconds(value)}"
             if col == AWAIT_COL and row.await_stack:

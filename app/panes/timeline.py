@@ -28,10 +28,7 @@ from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
     LANE_COLORS,
     ON_CPU,
-    T_DELAYED,
-    T_DONE,
-    T_PENDING,
-    T_RUNNING,
+    task_legend_html,
 )
 from pyrometer.core.analysis.lanes import (
     BLOCKING_H,
@@ -138,11 +135,12 @@ class TimelinePane(Pane):
         self.range_label = QtWidgets.QLabel()
         self.range_label.setStyleSheet("color: rgb(40, 100, 200)")
         bar.addWidget(self.info)
-        self.task_legend = QtWidgets.QLabel(task_legend_html())
+        self.task_legend = QtWidgets.QLabel()
         self.task_legend.setToolTip(
             "Task bars by state: running = its steps held the loop; delayed = ready to run (its timer or future had\n"
             "fired) but the loop was busy elsewhere; waiting = suspended, awaiting something (the bar's own colour:\n"
-            "blue pending, green done, orange cancelled, red failed). Outlined: the tasks the selected stall delayed."
+            "blue pending, green done, orange cancelled, red failed); grey: the tasks that got no row of their own,\n"
+            "summed up in the last row (+N: how many are alive there). Outlined: the tasks the selected stall delayed."
         )
         self.task_legend.hide()
         bar.addWidget(self.task_legend)
@@ -162,6 +160,7 @@ class TimelinePane(Pane):
         self.lag_plot.setXLink(self.lane_plot)
         self.lane_plot.hideButtons()
         self.lag_plot.hideButtons()
+        self.lane_plot.setLabel("bottom", "time", units="s")  # shown only while the lag plot (which carries it) is hidden
         self.lane_plot.hideAxis("bottom")
         self.lag_plot.setLabel("left", "loop lag", units="s")
         self.lag_plot.setLabel("bottom", "time", units="s")
@@ -237,7 +236,6 @@ class TimelinePane(Pane):
         duration = profile.duration() if playhead is None else playhead
         view = (0.0, max(duration, 1e-6)) if was_full else (max(0.0, prev[0]), prev[1])
         x = self._lay_out(view, duration)
-        self.task_legend.setVisible(bool(len(profile.task_spans)) and bool(self.lanes.task_boxes))
         height = max(float(sum(self.lanes.heights)), 1.0)
         ticks = self.lanes.ticks()
         if ticks != self._ticks:  # the same lanes as last time (live growth): keep the axis as it is
@@ -251,7 +249,11 @@ class TimelinePane(Pane):
         if marks != self._marks:
             self._marks = marks
             self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
-        self.lag_plot.setVisible(bool(len(t) or events))
+        has_lag = bool(len(t) or events)
+        if has_lag != self.lag_plot.isVisible():
+            self.lag_plot.setVisible(has_lag)
+            self._share_height()
+        self.lane_plot.showAxis("bottom", not has_lag)  # no event loop: the time axis goes under the lanes
         self._duration = max(duration, 1e-6)
         for vb in (self.lane_vb, self.lag_vb):
             vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
@@ -270,11 +272,9 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        hidden = self.lanes.hidden_tasks
-        extra = f" · {fmt.plural(hidden, 'more task')} summarised in the grey row" if hidden else ""
         self.info.setText(
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
-            f"{fmt.plural(len(profile.tasks), 'task')}{extra}"
+            f"{fmt.plural(len(profile.tasks), 'task')}"
         )
 
     def _pixels(self) -> int:
@@ -293,6 +293,8 @@ class TimelinePane(Pane):
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         self._outline_tasks()
+        self.task_legend.setText(task_legend_html(set(np.unique(color).tolist()), self.lanes.hidden_tasks))
+        self.task_legend.setVisible(bool(self.task_legend.text()))
         t, lag = lag_curve(profile, view[0], view[1], pixels, playhead)  # at most two points a pixel
         if len(t) or len(self._lag_shown):
             self.lag_curve.setData(t, lag)
@@ -327,6 +329,9 @@ class TimelinePane(Pane):
         At 1366x768 the timeline dock is ~180 px: with the plain 3:1 split the lag plot's axes took
         so much that the third of three threads was cut off.
         """
+        if not self.lag_plot.isVisible():  # no event loop: a hidden plot still held its row's height
+            self.lag_plot.setMaximumHeight(0)
+            return
         threads = max(1, len(self.doc.profile.threads))
         lanes_px = (threads * THREAD_H + BLOCKING_H + 2 * TASK_H) * MIN_LANE_PX + 8
         room = self.graphics.height() - lanes_px
@@ -452,13 +457,3 @@ class TimelinePane(Pane):
             b = min(b, self._duration * 1.02)
         self.lane_vb.setXRange(a, max(b, a + span), padding=0.0)
 
-
-def task_legend_html() -> str:
-    """Which colour of a task bar is which state."""
-
-    def swatch(index: int, text: str) -> str:
-        r, g, b = LANE_COLORS[index]
-        return f"<span style='color:rgb({r},{g},{b})'>■</span> {text}"
-
-    waiting = f"<span style='color:rgb{LANE_COLORS[T_PENDING]}'>■</span><span style='color:rgb{LANE_COLORS[T_DONE]}'>■</span> waiting"
-    return "&nbsp;·&nbsp; tasks: " + " ".join((swatch(T_RUNNING, "running"), waiting, swatch(T_DELAYED, "delayed")))

@@ -49,6 +49,7 @@ RATE_WINDOW_STEPS = 4096
 _NAN = float("nan")
 MIN_SPAN_S = 0.001  # running / delayed stretches shorter than this are not sent as spans
 MAX_UNSENT_SPANS = 100000
+OFF_NOTICE = "per-task accounting turned off"  # the notice's first words: readers find the moment by them
 # one account per tracked task: [cpu_s, running_s, delayed_s, ready_at (perf, -1 not ready), created (perf), id]
 CPU, RUNNING, DELAYED, READY, CREATED, TID = 0, 1, 2, 3, 4, 5
 
@@ -221,7 +222,7 @@ class TaskAccounting:
             self.uninstall()
             self.session.notice(
                 "warning",
-                "per-task accounting turned off: the loop runs %s, too small to time at under 3%% cost; "
+                OFF_NOTICE + ": the loop runs %s, too small to time at under 3%% cost; "
                 "tasks finishing from now on show unknown CPU/running/waiting/delayed" % self.turned_off,
             )
 

@@ -50,8 +50,13 @@ def _is_stdlib_module_path(path: str) -> bool:
 @functools.lru_cache(maxsize=65536)
 def classify_file(path: str) -> FileKind:
     """Classify a code file name as a profiler reports it."""
+    if path.startswith("<frozen ") and path.endswith(">"):
+        # a standard-library module frozen into the interpreter: <frozen importlib._bootstrap>, <frozen posixpath>
+        module = path[len("<frozen ") : -1].split(".")[0]
+        if module.startswith("_frozen_importlib") or module in getattr(sys, "stdlib_module_names", ()):
+            return "stdlib"
     if not path or path.startswith(("<frozen", "<built-in", "~")):
-        return "builtin"  # <frozen importlib._bootstrap>, <built-in>, cProfile's "~"
+        return "builtin"  # <built-in>, cProfile's "~", a frozen module that is not the standard library's
     if path.startswith("<"):
         return "user"  # <string>, <stdin>, <ipython-input-...>: code the user typed
     if not os.path.isabs(path) and _is_stdlib_module_path(path):

@@ -21,3 +21,33 @@ LANE_COLORS: tuple[tuple[int, int, int], ...] = (
 )
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 STATE_OF_COLOR = {c: s for s, c in TASK_COLOR.items()}
+
+# the task bars' colours, in the legend's order: a task's steps, then the rest of its life by how it ended
+_TASK_LEGEND = (
+    (T_RUNNING, "running"),
+    (T_DELAYED, "delayed"),
+    (T_PENDING, "pending"),
+    (T_DONE, "done"),
+    (T_CANCELLED, "cancelled"),
+    (T_FAILED, "failed"),
+)
+
+
+def task_legend_html(drawn: set[int], hidden: int = 0) -> str:
+    """The timeline header's key to the task bars: one swatch per colour drawn (`drawn`: colour
+    indices), and the grey row that sums up the `hidden` tasks that got no row of their own."""
+
+    def swatch(index: int, text: str) -> str:
+        r, g, b = LANE_COLORS[index]
+        return f"<span style='color:rgb({r},{g},{b})'>■</span>&nbsp;{text}"
+
+    steps = [swatch(c, name) for c, name in _TASK_LEGEND[:2] if c in drawn]
+    ended = [swatch(c, name) for c, name in _TASK_LEGEND[2:] if c in drawn]
+    parts = []
+    if steps:
+        parts.append(" ".join(steps))
+    if ended:
+        parts.append(("waiting: " if steps else "") + " ".join(ended))
+    if hidden and T_OVERFLOW in drawn:
+        parts.append(swatch(T_OVERFLOW, f"{hidden:,} more (last row)"))
+    return "&nbsp;·&nbsp; tasks: " + " &nbsp;·&nbsp; ".join(parts) if parts else ""

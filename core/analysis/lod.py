@@ -340,7 +340,7 @@ def stack_chart_view(profile: Profile, tids: list[int], x0: float, x1: float, pi
         for tid in tids:
             rows = lo + np.flatnonzero(thread == tid)
             t = profile.samples["time"][rows].astype(np.float64)
-            if profile.unit == UNIT_SECONDS:
+            if profile.unit == UNIT_SECONDS or not profile.has_time:  # a timeless file's times are its weights summed
                 w = profile.samples["weight"][rows].astype(np.float64)
                 a, b = (t - w, t) if profile.samples_end_spans else (t, t + w)
             else:

@@ -133,11 +133,14 @@ def _thread_rows(profile: Profile, thread: int, sel: Selection | None) -> np.nda
 
 def _sample_ends(profile: Profile, rows: np.ndarray) -> np.ndarray:
     t = profile.samples["time"][rows]
-    return _ends(profile, t, profile.samples["weight"][rows] if profile.unit == UNIT_SECONDS else None)
+    # a timeless file's sample times are its weights summed in file order: a sample ends at time + weight
+    # (the median gap made the last one up: 40 for a stack counted 20 times)
+    exact = profile.unit == UNIT_SECONDS or not profile.has_time
+    return _ends(profile, t, profile.samples["weight"][rows] if exact else None)
 
 
 def _ends(profile: Profile, t: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    if profile.unit == UNIT_SECONDS:
+    if profile.unit == UNIT_SECONDS or weight is not None:
         assert weight is not None
         return t + weight
     if len(t) < 2:

@@ -6,7 +6,11 @@ inside it still shows its totals; one cut by the window gets its running and
 delayed time from the recorded stretches (Profile.task_spans) clipped to the
 window, its waiting time as the rest of its life in the window, and no CPU
 (the agent measures CPU per task, not per stretch). None = unknown, never 0:
-an older recording without accounting shows every figure as unknown.
+an older recording without accounting shows every figure as unknown, and
+when the agent turned accounting off mid-run (a loop stepping too fast to
+time cheaply) the stretches stop there: a task without totals is measured
+from them only in a window that ends before that moment, else unknown (its
+stretches would show a part of its life as if it were all of it).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyrometer.core import fmt
+from pyrometer.core.agent.accounting import OFF_NOTICE
 from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, Profile
 
 
@@ -27,9 +33,11 @@ class TaskCosts:
     waiting_s: float | None
     delayed_s: float | None
     partial: bool = False
+    why: str = ""  # why the figures are unknown, for a tooltip ("" when known, or for no reason recorded)
 
 
 UNKNOWN = TaskCosts(None, None, None, None)
+NO_ACCOUNTING = "this recording has no per-task accounting (an agent before 0.2, or task accounting switched off)"
 
 
 def has_accounting(profile: Profile) -> bool:
@@ -39,12 +47,32 @@ def has_accounting(profile: Profile) -> bool:
     )
 
 
+def accounting_stopped_at(profile: Profile) -> tuple[float, str] | None:
+    """(session time, the agent's notice) when per-task accounting turned itself off; None = it never did."""
+    for note in profile.notices:
+        message = str(note.get("message", ""))
+        if message.startswith(OFF_NOTICE) and isinstance(note.get("t"), (int, float)):
+            return float(note["t"]), message
+    return None
+
+
+def _stopped_reason(at: float, notice: str) -> str:
+    rate = notice.split(": the loop runs ", 1)[-1].split(",", 1)[0] if ": the loop runs " in notice else ""
+    because = f" (the loop ran {rate}, too many to time cheaply)" if rate else ""
+    return (
+        f"per-task accounting turned itself off at {fmt.clock(at)}{because}: "
+        "this task's time after that was not measured"
+    )
+
+
 def task_costs(
     profile: Profile, t0: float | None = None, t1: float | None = None
 ) -> dict[int, TaskCosts]:
     """Costs of every task, over [t0, t1] (None: open end); tasks the window misses are left out."""
     if not has_accounting(profile):
-        return dict.fromkeys(profile.tasks, UNKNOWN)
+        return dict.fromkeys(profile.tasks, TaskCosts(None, None, None, None, why=NO_ACCOUNTING))
+    stopped = accounting_stopped_at(profile)
+    after_stop = UNKNOWN if stopped is None else TaskCosts(None, None, None, None, why=_stopped_reason(*stopped))
     end_of_run = profile.duration()
     out: dict[int, TaskCosts] = {}
     cut: list[tuple[int, float, float]] = []  # (task, lo, hi) to measure from the stretches
@@ -63,6 +91,9 @@ def task_costs(
         hi = end if t1 is None else min(end, t1)
         if hi < lo:
             continue  # not alive in the window
+        if stopped is not None and hi > stopped[0]:
+            out[info.id] = after_stop  # its stretches stop at the switch-off: a part, not the whole
+            continue
         cut.append((info.id, lo, hi))
     if not cut:
         return out

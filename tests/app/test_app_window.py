@@ -158,12 +158,12 @@ def test_replay_seek_changes_what_the_functions_table_shows(qtbot, window, tmp_p
     bar = view.replay_bar
     assert bar is not None
     full = _table(view)
-    assert sum(v for k, v in full.items() if k in ("<module>", "worker_loop")) == SERVER_SAMPLES
+    assert sum(v for k, v in full.items() if k in ("<module> server", "worker_loop")) == SERVER_SAMPLES
     bar.seek(0.3)  # 30 of 130 samples at 10 ms each
     assert view.doc.playhead == pytest.approx(0.3)
     view.refresh_visible()
     early = _table(view)
-    assert sum(v for k, v in early.items() if k in ("<module>", "worker_loop")) == 30
+    assert sum(v for k, v in early.items() if k in ("<module> server", "worker_loop")) == 30
     assert bar.time_label.text().startswith("0:00.300")
     bar.seek(None)
     view.refresh_visible()
@@ -215,7 +215,7 @@ def test_range_and_thread_filter(qtbot, window, tmp_path):
     view = open_and_wait(qtbot, window, make_file("pyro", tmp_path))
     view.doc.set_range(0.0, 0.5)
     view.refresh_visible()
-    assert sum(v for k, v in _table(view).items() if k in ("<module>", "worker_loop")) == 50
+    assert sum(v for k, v in _table(view).items() if k in ("<module> server", "worker_loop")) == 50
     assert view.clear_range_action.isVisible()
     view.doc.clear_range()
     view.doc.set_threads(frozenset({2}))

@@ -172,7 +172,12 @@ def test_classify_file() -> None:
     assert classify_file("/usr/lib/python3/dist-packages/apt/x.py") == "site-packages"
     assert classify_file("/usr/lib/python3.9/asyncio/events.py") == "stdlib"
     assert classify_file("C:\\Python311\\Lib\\os.py") == "stdlib"
-    assert classify_file("<frozen importlib._bootstrap>") == "builtin"
+    # frozen into the interpreter, but the standard library all the same
+    assert classify_file("<frozen importlib._bootstrap>") == "stdlib"
+    assert classify_file("<frozen importlib._bootstrap_external>") == "stdlib"
+    assert classify_file("<frozen posixpath>") == "stdlib"
+    assert classify_file("<frozen runpy>") == "stdlib"
+    assert classify_file("<frozen mytool.main>") == "builtin"  # frozen, not the standard library's
     assert classify_file("<built-in>") == "builtin"
     assert classify_file("~") == "builtin"
     assert classify_file("/home/me/project/app.py") == "user"
