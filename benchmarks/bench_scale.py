@@ -297,8 +297,12 @@ def recording_for(data: Path, n_samples: int, frame_samples: int = 300) -> Path:
 
 
 # ---------------------------------------------------------------- measuring
+CHILD_ENV: dict[str, str] = {}  # --pythonpath: measure another checkout of the code (e.g. before a change)
+
+
 def run_child(argv: list[str], env: dict[str, str] | None = None, timeout: float = 900.0) -> tuple[float, int, str]:
     """Run a command in a fresh process: (wall seconds, peak RSS bytes of the child, stdout)."""
+    env = dict(env if env is not None else os.environ, **CHILD_ENV)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env)
@@ -384,10 +388,13 @@ def main() -> None:
     ap.add_argument("--data", default="/work/scale-data", help="where generated recordings are cached")
     ap.add_argument("--frame-samples", type=int, default=300, help="samples per SAMPLES frame (the agent: 20 at 100 Hz x 4 threads per 50 ms)")
     ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--pythonpath", default=None, help="PYTHONPATH of the measured processes (a tree holding another version of `pyrometer`)")
     ap.add_argument("--no-window", action="store_true", help="skip the window's first frame")
     ap.add_argument("--no-json", action="store_true", help="skip `stats --json`")
     args = ap.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    if args.pythonpath:
+        CHILD_ENV["PYTHONPATH"] = args.pythonpath
     paths = [recording_for(Path(args.data), n, args.frame_samples) for n in sizes]
     if args.generate_only:
         return

@@ -405,6 +405,12 @@ class Profile:
         )
         self.generation += 1
 
+    def bulk_samples_added(self, time_sorted: bool) -> None:
+        """A reader wrote validated rows straight into `samples` (ColumnTable.adopt): note their order."""
+        if not time_sorted:
+            self._samples_sorted = False
+        self.generation += 1
+
     def add_lag(self, time: np.ndarray, loop: np.ndarray, lag: np.ndarray) -> None:
         self.lag.extend(time=time, loop=loop, lag=lag)
         self.generation += 1

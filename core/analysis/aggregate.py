@@ -109,10 +109,17 @@ def accumulate(table: NodeTable, values: np.ndarray) -> np.ndarray:
     return total
 
 
-def node_sums(profile: Profile, sel: Selection | None = None, inverted: bool = False) -> NodeSums:
-    """Self and total weight and sample count of every node for the selection."""
+def node_sums(
+    profile: Profile, sel: Selection | None = None, inverted: bool = False,
+    sums: tuple[np.ndarray, np.ndarray] | None = None,
+) -> NodeSums:
+    """Self and total weight and sample count of every node for the selection.
+
+    `sums` replaces stack_sums(profile, sel) when the caller has them already
+    (a recording's index: `stats` without reading a sample).
+    """
     table = node_table(profile, inverted)
-    sw, sc = stack_sums(profile, sel)
+    sw, sc = stack_sums(profile, sel) if sums is None else sums
     s2n = table.stack_to_node()
     size = table.size
     self_w = np.bincount(s2n, weights=sw, minlength=size)

@@ -325,7 +325,7 @@ class Collector:
         with self._write_lock:
             if self._writer is not None:
                 with contextlib.suppress(OSError):
-                    self._writer.close()
+                    self._writer.close(index=True)  # a clean close: the index lets a long recording open fast
                 self._writer = None
             self._settle_output()
         for sock in (self._listener, self._wake_r, self._wake_w):

@@ -18,14 +18,18 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pyrometer.core.agent import wire
 from pyrometer.core.cli.progress import terminal_progress
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats import registry
 from pyrometer.core.formats.recording import RecordingError
 from pyrometer.core.formats.safe_output import replaced_when_done
 from pyrometer.core.model import Profile
+
+if TYPE_CHECKING:
+    from pyrometer.core.formats.recording_index import IndexedSamples
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -198,7 +202,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
     top = _check_top(args.top)
     check_range(args.t_from, args.t_to)
-    profile = load(args.file, getattr(args, "sample_type", None))
+    opened = _open_indexed(args)
+    profile, indexed = opened if opened is not None else (load(args.file, getattr(args, "sample_type", None)), None)
     thread = resolve_thread(profile, args.file, args.thread)
     if (args.t_from is not None or args.t_to is not None) and not profile.sample_count and not len(profile.lag) and not profile.blocking:
         _say(f"warning: {args.file}: --from/--to ignored: this profile has no timeline (call statistics only)")
@@ -209,9 +214,30 @@ def run_stats(args: argparse.Namespace) -> int:
         thread=thread,
         t_from=args.t_from,
         t_to=args.t_to,
+        indexed=indexed,
     )
     emit_json(data) if args.json else emit(summary.render_text(data))
     return EXIT_OK
+
+
+def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | None:
+    """A `.pyro` recording's summary from its index (built and cached on first use), without reading
+    its samples; None (a full load) for a time range or any other file."""
+    if args.t_from is not None or args.t_to is not None or getattr(args, "sample_type", None):
+        return None
+    try:
+        with open(args.file, "rb") as fh:
+            if fh.read(len(wire.MAGIC)) != wire.MAGIC:
+                return None
+    except OSError:
+        return None  # the loader says what is wrong, as for any file
+    from pyrometer.core.formats.recording_index import open_for_stats
+
+    with terminal_progress(f"indexing {Path(args.file).name}") as progress:
+        opened = open_for_stats(args.file, progress)
+    if opened is not None:
+        warn_notices(opened[0])
+    return opened
 
 
 @guarded

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
+
+if TYPE_CHECKING:
+    from pyrometer.core.formats.recording_index import IndexedSamples
 
 SUMMARY_VERSION = 1
 
@@ -60,6 +63,15 @@ def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> l
             ids, inverse = np.unique(threads, return_inverse=True)
             n = np.bincount(inverse, weights=weights)
         counts = dict(zip(ids.tolist(), np.rint(n).astype(np.int64).tolist(), strict=True))
+    rows = []
+    for tid in sorted(set(profile.threads) | set(counts)):
+        info = profile.threads.get(tid)
+        rows.append({"id": tid, "name": info.name if info else f"thread {tid}", "samples": counts.get(tid, 0)})
+    return rows
+
+
+def indexed_thread_rows(profile: Profile, counts: dict[int, int]) -> list[dict[str, Any]]:
+    """thread_rows of the whole run from per-thread sample counts (a recording's index)."""
     rows = []
     for tid in sorted(set(profile.threads) | set(counts)):
         info = profile.threads.get(tid)
@@ -199,22 +211,39 @@ def build_summary(
     thread: int | None = None,
     t_from: float | None = None,
     t_to: float | None = None,
+    indexed: IndexedSamples | None = None,
 ) -> dict[str, Any]:
-    """The `stats --json` object (issue 2's keys plus extras)."""
+    """The `stats --json` object (issue 2's keys plus extras).
+
+    `indexed` supplies every figure that comes from samples (a recording's
+    index, with `profile` its shell: recording_index.open_for_stats); it
+    answers the whole run or a thread filter, not a time range.
+    """
     sel = make_selection(thread, t_from, t_to)
+    if indexed is not None and (t_from is not None or t_to is not None):
+        raise ValueError("an index answers the whole run, not a time range")
     deterministic = is_deterministic(profile)
-    all_rows, total = function_rows(profile, sel)
+    threads_wanted = None if thread is None else frozenset([thread])
+    totals = None if indexed is None else indexed.stack_sums(threads_wanted)
+    all_rows, total = function_rows(profile, sel, stack_totals=totals)
     trace_clock = profile.func_stats.clock if all_rows and "traced_self" in all_rows[0] and profile.func_stats else None
     rows = all_rows if top is None else all_rows[:top]
     traced = is_traced(profile)
-    selected = None if deterministic or traced else _selected_samples(profile, sel)
-    duration = profile.duration()
+    if indexed is None:
+        selected = None if deterministic or traced else _selected_samples(profile, sel)
+        duration = profile.duration()
+        threads = thread_rows(profile, t_from, t_to)
+        busy_threads = threads if sel is None else thread_rows(profile, None, None)
+        sample_count, sampled = profile.sample_count, looks_sampled(profile)
+    else:
+        selected = None if deterministic or traced else indexed.count(threads_wanted)
+        duration = indexed.duration()
+        threads = busy_threads = indexed_thread_rows(profile, indexed.thread_counts())
+        sample_count, sampled = indexed.count(), indexed.looks_sampled()
     rate = _telemetry_number(profile, "effective_rate_hz")
-    threads = thread_rows(profile, t_from, t_to)
-    busy_threads = threads if sel is None else thread_rows(profile, None, None)
     busy_threads = [r for r in busy_threads if r["samples"]]
-    if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and looks_sampled(profile):
-        rate = profile.sample_count / len(busy_threads) / duration
+    if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and sampled:
+        rate = sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
     return {
         "version": SUMMARY_VERSION,
