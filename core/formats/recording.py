@@ -74,36 +74,46 @@ def _column_reader(payload: memoryview, specs: list[tuple[str, str]]) -> dict[st
     return out
 
 
+_STRUCT_CODES = {"<f8": "d", "<i4": "i", "<u4": "I", "u1": "B"}
+_STRUCT_SIZES = {"d": 8, "i": 4, "I": 4, "B": 1}
+
+
 def _packed_with_strings(
     payload: memoryview, specs: list[tuple[str, str]], strings: tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
-    """Packed columns after the count header, then string columns (u32 lengths, UTF-8 bytes)."""
-    if len(payload) < 8:
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, list[str]]]:
+    """Packed columns after the count header, then string columns (u32 lengths, UTF-8 bytes).
+
+    Task batches are small (a few rows every 50 ms) and many, so columns are
+    unpacked with `struct` into tuples: numpy's per-call cost is most of a small batch.
+    """
+    size = len(payload)
+    if size < 8:
         raise ValueError("batch too short")
-    n = int(np.frombuffer(payload, "<u4", 1, 0)[0])
+    n = _U32.unpack_from(payload, 0)[0]
     offset = 8
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, tuple[Any, ...]] = {}
     for name, dt in specs:
-        size = n * np.dtype(dt).itemsize
-        if offset + size > len(payload):
+        code = _STRUCT_CODES[dt]
+        step = n * _STRUCT_SIZES[code]
+        if offset + step > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        out[name] = np.frombuffer(payload, dt, n, offset)
-        offset += size
+        out[name] = struct.unpack_from(f"<{n}{code}", payload, offset)
+        offset += step
     texts: dict[str, list[str]] = {}
-    raw = bytes(payload)
     for name in strings:
-        if offset + 4 * n > len(raw):
+        if offset + 4 * n > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        lengths = np.frombuffer(raw, "<u4", n, offset).astype(np.int64)
+        lengths = struct.unpack_from(f"<{n}I", payload, offset)
         offset += 4 * n
-        ends = offset + np.cumsum(lengths)
-        if n and int(ends[-1]) > len(raw):
+        if offset + sum(lengths) > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        starts = ends - lengths
-        texts[name] = [raw[a:b].decode("utf-8", "replace") for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-        offset = int(ends[-1]) if n else offset
-    if offset != len(raw):
-        raise ValueError(f"batch of {n} rows has {len(raw)} bytes, expected {offset}")
+        column = []
+        for length in lengths:
+            column.append(bytes(payload[offset : offset + length]).decode("utf-8", "replace"))
+            offset += length
+        texts[name] = column
+    if offset != size:
+        raise ValueError(f"batch of {n} rows has {size} bytes, expected {offset}")
     return out, texts
 
 
@@ -122,8 +132,7 @@ def _seconds_or_none(value: float) -> float | None:
 def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_NEW_SPECS, ("name", "coro"))
     for t, tid, parent, loop, name, coro in zip(
-        c["t"].tolist(), c["id"].tolist(), c["parent"].tolist(), c["loop"].tolist(), text["name"], text["coro"],
-        strict=True,
+        c["t"], c["id"], c["parent"], c["loop"], text["name"], text["coro"], strict=True,
     ):
         info = profile.tasks.get(tid)
         if info is None or info.created is not None:
@@ -138,19 +147,19 @@ def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
 def _apply_tasks_end(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_END_SPECS, ("exc",))
     states = wire.TASK_STATES
-    for i, tid in enumerate(c["id"].tolist()):
+    for i, tid in enumerate(c["id"]):
         task = profile.tasks.get(tid)
         if task is None:
             task = TaskInfo(tid, None, "", "")
             profile.tasks[tid] = task
-        code = int(c["state"][i])
-        task.ended = _seconds_or_none(float(c["t"][i]))
+        code = c["state"][i]
+        task.ended = _seconds_or_none(c["t"][i])
         task.state = states[code] if code < len(states) else "done"
         task.exc = text["exc"][i] or None
-        task.cpu_s = _seconds_or_none(float(c["cpu_s"][i]))
-        task.running_s = _seconds_or_none(float(c["running_s"][i]))
-        task.waiting_s = _seconds_or_none(float(c["waiting_s"][i]))
-        task.delayed_s = _seconds_or_none(float(c["delayed_s"][i]))
+        task.cpu_s = _seconds_or_none(c["cpu_s"][i])
+        task.running_s = _seconds_or_none(c["running_s"][i])
+        task.waiting_s = _seconds_or_none(c["waiting_s"][i])
+        task.delayed_s = _seconds_or_none(c["delayed_s"][i])
         profile.task_log.append(tid)
 
 
