@@ -46,7 +46,7 @@ import numpy as np
 from pyrometer.core.agent import wire
 from pyrometer.core.capture.writer import RecordingWriter
 
-GENERATOR_VERSION = 1  # bump when the generator changes so cached files are not reused
+GENERATOR_VERSION = 2  # bump when the generator changes so cached files are not reused
 SEED = 15
 THREADS = 4  # thread 0 runs the event loop; 1..3 are workers
 RATE_HZ = 100.0
@@ -160,7 +160,8 @@ def generate(path: Path, n_samples: int, frame_samples: int = 300, seed: int = S
     tasks_total = 0
     blocking_total = 0
     written = 0
-    with RecordingWriter(tmp) as writer:
+    writer = RecordingWriter(tmp)
+    try:
         t0_wall = 1.7e9
         meta = {
             "pid": 4242, "argv": ["service.py"], "python": "3.11.7", "implementation": "cpython",
@@ -279,9 +280,13 @@ def generate(path: Path, n_samples: int, frame_samples: int = 300, seed: int = S
             written += m * THREADS
         duration = float(n_ticks / RATE_HZ)
         writer.write_raw(wire.json_frame(wire.END, {"t": duration + 0.01, "exit_status": 0, "reason": "exit"}))
+        streamed = time.perf_counter() - started
+    finally:
+        writer.close(index=True)  # as the collector closes a finished session: the index is the last frame
     os.replace(tmp, path)
     return {"samples": n_ticks * THREADS, "lag": lag_probes, "tasks": tasks_total, "blocking": blocking_total,
-            "seconds": time.perf_counter() - started, "bytes": path.stat().st_size}
+            "seconds": time.perf_counter() - started, "index_s": time.perf_counter() - started - streamed,
+            "bytes": path.stat().st_size}
 
 
 def recording_for(data: Path, n_samples: int, frame_samples: int = 300) -> Path:
@@ -292,38 +297,63 @@ def recording_for(data: Path, n_samples: int, frame_samples: int = 300) -> Path:
         info = generate(path, n_samples, frame_samples)
         print(f"generated {path.name}: {info['samples']:,} samples, {info['lag']:,} lag probes, "
               f"{info['tasks']:,} tasks, {info['blocking']:,} blocking, {info['bytes'] / 1e6:.0f} MB "
-              f"in {info['seconds']:.1f} s", flush=True)
+              f"in {info['seconds']:.1f} s (of which {info['index_s']:.1f} s indexing at close)", flush=True)
     return path
+
+
+def torn_copy(path: Path) -> Path:
+    """The recording cut 5 bytes into its last frame (the index): what a killed collector leaves."""
+    torn = path.with_name(path.stem + "-torn.pyro")
+    if not torn.exists():
+        tmp = torn.with_suffix(".partial")
+        subprocess.run(["cp", "--reflink=auto", str(path), str(tmp)], check=True)
+        with open(tmp, "r+b") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(size - 4)
+            index_len = int.from_bytes(fh.read(4), "little")
+            fh.truncate(size - index_len - wire.FRAME_HEADER_SIZE + 5)
+        os.replace(tmp, torn)
+    return torn
 
 
 # ---------------------------------------------------------------- measuring
 CHILD_ENV: dict[str, str] = {}  # --pythonpath: measure another checkout of the code (e.g. before a change)
 
 
+# A small launcher process runs the measured command and reports its rusage: Linux carries the
+# RSS a forked child inherits from its parent into its ru_maxrss across exec, so a child forked
+# straight from this (possibly large: it generates the files) process would report our RSS.
+_LAUNCHER = r"""
+import json, os, subprocess, sys
+report = sys.argv[1]
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(report, "w") as fh:
+    json.dump({"status": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss}, fh)
+"""
+
+
 def run_child(argv: list[str], env: dict[str, str] | None = None, timeout: float = 900.0) -> tuple[float, int, str]:
     """Run a command in a fresh process: (wall seconds, peak RSS bytes of the child, stdout)."""
     env = dict(env if env is not None else os.environ, **CHILD_ENV)
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "rusage.json")
+        out_path = os.path.join(tmp, "stdout")
+        started = time.perf_counter()
+        with open(out_path, "wb") as out:
+            proc = subprocess.run([sys.executable, "-c", _LAUNCHER, report, *argv], stdout=out,
+                                  stderr=subprocess.PIPE, env=env, timeout=timeout)
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[:4]} failed ({proc.returncode}): {err.strip()[-500:]}")
-    return seconds, int(usage.ru_maxrss) * 1024, text
+        with open(out_path, "rb") as fh:
+            text = fh.read().decode(errors="replace")
+        try:
+            with open(report) as fh:
+                usage = json.load(fh)
+        except (OSError, ValueError):
+            usage = {"status": proc.returncode, "maxrss_kb": 0}
+    if usage["status"] != 0:
+        raise RuntimeError(f"{argv[:4]} failed ({usage['status']}): {proc.stderr.decode(errors='replace').strip()[-500:]}")
+    return seconds, int(usage["maxrss_kb"]) * 1024, text
 
 
 _LOAD_SNIPPET = r"""
@@ -391,6 +421,7 @@ def main() -> None:
     ap.add_argument("--pythonpath", default=None, help="PYTHONPATH of the measured processes (a tree holding another version of `pyrometer`)")
     ap.add_argument("--no-window", action="store_true", help="skip the window's first frame")
     ap.add_argument("--no-json", action="store_true", help="skip `stats --json`")
+    ap.add_argument("--torn", action="store_true", help="also `stats` of a torn copy (no index): first open, then cached")
     args = ap.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     if args.pythonpath:
@@ -403,6 +434,13 @@ def main() -> None:
         size = path.stat().st_size
         row: dict[str, Any] = {"n": n, "bytes": size}
         row["stats_s"], row["stats_rss"] = measure_stats(path)
+        if args.torn:
+            torn = torn_copy(path)
+            with tempfile.TemporaryDirectory() as home:  # an empty index cache
+                CHILD_ENV["PYROMETER_HOME"] = home
+                row["torn1_s"], row["torn1_rss"] = measure_stats(torn)
+                row["torn2_s"], row["torn2_rss"] = measure_stats(torn)
+                del CHILD_ENV["PYROMETER_HOME"]
         if not args.no_json:
             row["json_s"], row["json_rss"] = measure_stats(path, json_out=True)
         row["load_wall_s"], row["load_rss"], inner = measure_load(path)
@@ -430,6 +468,10 @@ def main() -> None:
         print(f"{size_label(r['n']):>8} {r['bytes'] / 1e6:>6.0f}MB | {cell(r, 'stats_s', 'stats_rss', i):>30} | "
               f"{cell(r, 'json_s', 'json_rss', i):>30} | {cell(r, 'load_s', 'load_rss', i):>36} | "
               f"{cell(r, 'range_s', None, i):>10} | {cell(r, 'window_s', 'window_rss', i):>30}")
+    if args.torn:
+        print(f"{'samples':>8} | {'stats, torn copy, 1st (builds index)':>36} | {'stats, torn copy, 2nd (cached)':>36}")
+        for i, r in enumerate(rows):
+            print(f"{size_label(r['n']):>8} | {cell(r, 'torn1_s', 'torn1_rss', i):>36} | {cell(r, 'torn2_s', 'torn2_rss', i):>36}")
     print("(^k: time ~ size^k against the previous size; rss is the child's peak ru_maxrss)")
 
 
