@@ -289,11 +289,37 @@ def generate(path: Path, n_samples: int, frame_samples: int = 300, seed: int = S
             "bytes": path.stat().st_size}
 
 
+def reindex(path: Path) -> None:
+    """Replace a cached file's index written by an older index format with a current one (as a close would)."""
+    from pyrometer.core.formats.recording_index import index_frame, read_index_frame
+
+    if read_index_frame(path) is not None:
+        return
+    started = time.perf_counter()
+    with open(path, "r+b") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(size - 4)
+        old = int.from_bytes(fh.read(4), "little")
+        at = size - wire.FRAME_HEADER_SIZE - old
+        fh.seek(at)
+        head = fh.read(wire.FRAME_HEADER_SIZE)
+        if len(head) == wire.FRAME_HEADER_SIZE and wire.FRAME_HEADER.unpack(head)[1] == wire.INDEX:
+            fh.truncate(at)
+            size = at
+        data = index_frame(path, fh, size)
+        if data is not None:
+            fh.seek(size)
+            fh.write(data)
+    print(f"re-indexed {path.name} in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def recording_for(data: Path, n_samples: int, frame_samples: int = 300) -> Path:
     """The cached recording of that size, generated first when missing."""
     data.mkdir(parents=True, exist_ok=True)
     path = data / f"scale-{size_label(n_samples)}-f{frame_samples}-v{GENERATOR_VERSION}.pyro"
-    if not path.exists():
+    if path.exists():
+        reindex(path)
+    else:
         info = generate(path, n_samples, frame_samples)
         print(f"generated {path.name}: {info['samples']:,} samples, {info['lag']:,} lag probes, "
               f"{info['tasks']:,} tasks, {info['blocking']:,} blocking, {info['bytes'] / 1e6:.0f} MB "
@@ -304,7 +330,7 @@ def recording_for(data: Path, n_samples: int, frame_samples: int = 300) -> Path:
 def torn_copy(path: Path) -> Path:
     """The recording cut 5 bytes into its last frame (the index): what a killed collector leaves."""
     torn = path.with_name(path.stem + "-torn.pyro")
-    if not torn.exists():
+    if not torn.exists() or torn.stat().st_mtime < path.stat().st_mtime:
         tmp = torn.with_suffix(".partial")
         subprocess.run(["cp", "--reflink=auto", str(path), str(tmp)], check=True)
         with open(tmp, "r+b") as fh:
@@ -341,8 +367,9 @@ def run_child(argv: list[str], env: dict[str, str] | None = None, timeout: float
         out_path = os.path.join(tmp, "stdout")
         started = time.perf_counter()
         with open(out_path, "wb") as out:
+            # cwd: not the checkout, whose `pyrometer/` folder would shadow --pythonpath's
             proc = subprocess.run([sys.executable, "-c", _LAUNCHER, report, *argv], stdout=out,
-                                  stderr=subprocess.PIPE, env=env, timeout=timeout)
+                                  stderr=subprocess.PIPE, env=env, timeout=timeout, cwd=tmp)
         seconds = time.perf_counter() - started
         with open(out_path, "rb") as fh:
             text = fh.read().decode(errors="replace")

@@ -101,18 +101,26 @@ def innermost_python_frame(profile: Profile, stack: int) -> int:
     return frames[-1] if frames else -1
 
 
-def loop_summary(profile: Profile, sel: Selection | None) -> dict[str, Any] | None:
-    """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither."""
-    if not len(profile.lag) and not profile.blocking:
-        return None
-    stats = lag_stats(profile, sel)
+def loop_summary(profile: Profile, sel: Selection | None, indexed: IndexedSamples | None = None) -> dict[str, Any] | None:
+    """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither.
+
+    With `indexed` the lag figures are the index's (computed by lag_stats when it was built)."""
+    if indexed is None:
+        if not len(profile.lag) and not profile.blocking:
+            return None
+        stats = lag_stats(profile, sel)
+    else:
+        if not indexed.index.lag and not profile.blocking:
+            return None
+        stats = indexed.lag_stats(None if sel is None else sel.threads)
     lag_ms: dict[str, float | None]
     if stats.probes:
         lag_ms = {k: getattr(stats, k) * 1000.0 for k in ("p50", "p95", "p99", "max", "mean")}
     else:
         lag_ms = dict.fromkeys(("p50", "p95", "p99", "max", "mean"))
+    labels: dict[int, list[str]] = {}  # a day holds thousands of stalls in far fewer stacks
     blocking = [
-        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback), **_blame(ev)}
+        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback, labels), **_blame(ev)}
         for ev in blocking_events(profile, sel)
     ]
     return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking}
@@ -129,8 +137,17 @@ def _blame(ev: BlockingEvent) -> dict[str, Any]:
     }
 
 
-def blocking_row(profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str) -> dict[str, Any]:
-    labels = stack_labels(profile, stack)
+def blocking_row(
+    profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str,
+    known_labels: dict[int, list[str]] | None = None,
+) -> dict[str, Any]:
+    """One stall as `stats` shows it; `known_labels` remembers each stack's labels between calls."""
+    if known_labels is None:
+        labels = stack_labels(profile, stack)
+    else:
+        if stack not in known_labels:
+            known_labels[stack] = stack_labels(profile, stack)
+        labels = list(known_labels[stack])
     inner = innermost_python_frame(profile, stack) if labels else -1
     func = profile.frame_func(inner) if inner >= 0 else -1
     return {
@@ -260,7 +277,7 @@ def build_summary(
         "trace_clock": trace_clock,
         "functions_count": len(all_rows),
         "functions": rows,
-        "loop": loop_summary(profile, sel),
+        "loop": loop_summary(profile, sel, indexed),
         "tasks": task_summary(profile, t_from, t_to),
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": _losses(profile),

@@ -32,26 +32,42 @@ def reserve_column(rows: int, dtype: np.dtype) -> np.ndarray:
 
 
 class ReservedColumns:
-    """Scratch rows after a ColumnTable's filled prefix, committed to it in bulk."""
+    """Scratch rows after a ColumnTable's filled prefix, committed to it in bulk.
 
-    def __init__(self, table: ColumnTable, rows: int) -> None:
+    `grid` names 4-byte columns that follow each other in a frame's payload:
+    they are stored as the rows of one (k, capacity) block, so a frame's k
+    columns arrive in one slice assignment (`self.grid[:, r:e]`).
+    """
+
+    def __init__(self, table: ColumnTable, rows: int, grid: tuple[str, ...] = ()) -> None:
         self.table = table
         self.arrays: dict[str, np.ndarray] = {}
+        self.grid_names = grid
+        self.grid: np.ndarray | None = None
         self.committed = 0
         self.n = 0
         self._attach(rows)
+
+    def _allocate(self, cap: int) -> dict[str, np.ndarray]:
+        arrays = {}
+        if self.grid_names:
+            block = reserve_column(cap * len(self.grid_names), np.dtype(np.uint32)).reshape(len(self.grid_names), cap)
+            self.grid = block
+            for i, name in enumerate(self.grid_names):
+                arrays[name] = block[i].view(self.table.storage(name).dtype)
+        for name in self.table.names:
+            if name not in arrays:
+                arrays[name] = reserve_column(cap, self.table.storage(name).dtype)
+        return arrays
 
     def _attach(self, rows: int) -> None:
         """Reserve room for `rows` more rows after what the table holds now (copying that once)."""
         have = len(self.table)
         cap = have + max(int(rows), 1024)
-        arrays = {}
-        for name in self.table.names:
-            dt = self.table.storage(name).dtype
-            arr = reserve_column(cap, dt)
+        arrays = self._allocate(cap)
+        for name, arr in arrays.items():
             if have:
                 arr[:have] = self.table.col(name)
-            arrays[name] = arr
         self.arrays = arrays
         self.committed = self.n = have
 
@@ -74,10 +90,10 @@ class ReservedColumns:
         if self.n + more <= self.capacity:
             return
         cap = max(2 * self.capacity, self.n + more)
-        for name, old in self.arrays.items():
-            arr = reserve_column(cap, old.dtype)
-            arr[: self.n] = old[: self.n]
-            self.arrays[name] = arr
+        old = self.arrays
+        self.arrays = self._allocate(cap)
+        for name, arr in self.arrays.items():
+            arr[: self.n] = old[name][: self.n]
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop scratch rows (those after `committed`) where mask is False."""

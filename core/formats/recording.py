@@ -237,6 +237,18 @@ def _keep(c: dict[str, np.ndarray], good: np.ndarray, what: str, rejected: dict[
     return {name: col[good] for name, col in c.items()}
 
 
+_CHECK_STEP = 1 << 20  # rows validated per step
+
+
+def _rows_where(test: Callable[[int, int], np.ndarray], a: int, b: int) -> np.ndarray | None:
+    """None when `test(lo, hi)` holds for every row of [a, b) (checked a step at a time, so the
+    temporaries stay small), else the mask of the rows where it holds."""
+    steps = range(a, b, _CHECK_STEP)
+    if all(bool(test(lo, min(b, lo + _CHECK_STEP)).all()) for lo in steps):
+        return None
+    return np.concatenate([test(lo, min(b, lo + _CHECK_STEP)) for lo in steps])  # a damaged file: mask it all
+
+
 def _plausible_seconds(x: np.ndarray, lowest: float = -MAX_SECONDS) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.isfinite(x) & (x >= lowest) & (x <= MAX_SECONDS)
@@ -420,6 +432,7 @@ class RecordingReader:
         self._rejected: dict[str, int] = {}  # impossible values dropped while reading, by kind
         self._samples: ReservedColumns | None = None
         self._lag: ReservedColumns | None = None
+        self._spans: ReservedColumns | None = None
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
         self.expected_rows: tuple[int, int] | None = None  # (samples, lag probes) when known (an index)
         self._owns_fh = fh is None  # a writer indexing its own file lends its handle (recording_index)
@@ -487,11 +500,13 @@ class RecordingReader:
         if self.expected_rows is not None:  # an index said how many: reserve that (plus what grew since)
             rows = (min(rows[0], self.expected_rows[0] + 1024), min(rows[1], self.expected_rows[1] + 1024))
         if self._samples is None:
-            self._samples = ReservedColumns(self.profile.samples, rows[0])
+            self._samples = ReservedColumns(self.profile.samples, rows[0], grid=_SAMPLE_GRID)
             self._lag = ReservedColumns(self.profile.lag, rows[1])
-        assert self._lag is not None
+            self._spans = ReservedColumns(self.profile.task_spans, left // _SPAN_ROW_BYTES + 1)
+        assert self._lag is not None and self._spans is not None
         self._samples.resume(rows[0])
         self._lag.resume(rows[1])
+        self._spans.resume(left // _SPAN_ROW_BYTES + 1)
 
     def _apply_frames(
         self, buf: memoryview, on_frame: Callable[[int, memoryview], None] | None
@@ -504,7 +519,7 @@ class RecordingReader:
         crc32 = zlib.crc32
         head_crc = _HEAD_CRC
         header = wire.FRAME_HEADER_SIZE
-        samples, lag = wire.SAMPLES, wire.LAG
+        samples, lag, spans = wire.SAMPLES, wire.LAG, wire.TASK_SPANS
         while pos + header <= end:
             length, kind, flags, crc = unpack(buf, pos)
             start = pos + header
@@ -525,6 +540,10 @@ class RecordingReader:
                 why = self._stage_lag(buf, start, length)
                 if why is not None:
                     return count, pos, f"bad lag frame at byte {where}: {why}"
+            elif kind == spans:
+                why = self._stage_spans(buf, start, length)
+                if why is not None:
+                    return count, pos, f"bad task_spans frame at byte {where}: {why}"
             else:
                 try:
                     known = apply_message(self.profile, kind, payload, self._rejected)
@@ -555,10 +574,9 @@ class RecordingReader:
         a = st.arrays
         p = start + 8
         a["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
-        p += 8 * n
-        for name, dt in _SAMPLE_TAIL:
-            a[name][r:e] = np.frombuffer(buf, dt, n, p)
-            p += 4 * n
+        grid = st.grid
+        assert grid is not None
+        grid[:, r:e] = np.frombuffer(buf, "<u4", 5 * n, p + 8 * n).reshape(5, n)  # thread .. cpu, as sent
         st.n = e
         self._sample_frames.append((r, n, len(self.profile.stacks), where, length + wire.FRAME_HEADER_SIZE))
         return None
@@ -584,6 +602,28 @@ class RecordingReader:
         st.n = e
         return None
 
+    def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
+        if length < 8:
+            return "batch too short"
+        n = _U32.unpack_from(buf, start)[0]
+        if length != 8 + _SPAN_ROW_BYTES * n:
+            return f"batch of {n} rows has {length} bytes, expected {8 + _SPAN_ROW_BYTES * n}"
+        if not n:
+            return None
+        st = self._spans
+        assert st is not None
+        st.room(n)
+        r = st.n
+        e = r + n
+        a = st.arrays
+        p = start + 8
+        a["start"][r:e] = np.frombuffer(buf, "<f8", n, p)
+        a["end"][r:e] = np.frombuffer(buf, "<f8", n, p + 8 * n)
+        a["task"][r:e] = np.frombuffer(buf, "<i4", n, p + 16 * n)
+        a["state"][r:e] = np.frombuffer(buf, "u1", n, p + 20 * n)
+        st.n = e
+        return None
+
     def _commit(self) -> None:
         """Validate the rows staged since the last commit (vectorised) and hand them to the profile."""
         if self._samples is not None and self._samples.n > self._samples.committed:
@@ -592,13 +632,17 @@ class RecordingReader:
         lag = self._lag
         if lag is not None and lag.n > lag.committed:
             a0 = lag.committed
-            t, v = lag.arrays["time"][a0 : lag.n], lag.arrays["lag"][a0 : lag.n]
-            good = _plausible_seconds(t) & _plausible_seconds(v, 0.0)
+            t, v = lag.arrays["time"], lag.arrays["lag"]
+            good = _rows_where(lambda a, b: _plausible_seconds(t[a:b]) & _plausible_seconds(v[a:b], 0.0), a0, lag.n)
             del t, v
-            if not bool(good.all()):
+            if good is not None:
                 self._count_rejected("lag probes with impossible values", int(len(good) - good.sum()))
                 lag.keep(good)
             lag.commit()
+            self.profile.generation += 1
+        spans = self._spans
+        if spans is not None and spans.n > spans.committed:
+            spans.commit()
             self.profile.generation += 1
 
     def _commit_samples(self, st: ReservedColumns) -> None:
@@ -623,10 +667,9 @@ class RecordingReader:
                     self.report.dropped_bytes += size
                     self._skipped += size
         del stack
-        t, w = arr["time"][a0:n], arr["weight"][a0:n]
-        plausible = _plausible_seconds(t) & _plausible_seconds(w, 0.0)
-        del t, w
-        if not bool(plausible.all()):
+        time, weight = arr["time"], arr["weight"]
+        plausible = _rows_where(lambda a, b: _plausible_seconds(time[a:b]) & _plausible_seconds(weight[a:b], 0.0), a0, n)
+        if plausible is not None:
             odd_rows = ~plausible if good is None else ~plausible & good
             self._count_rejected("samples with impossible times or weights", int(odd_rows.sum()))
             good = plausible if good is None else good & plausible
@@ -634,15 +677,16 @@ class RecordingReader:
             st.keep(good)
             del good
         n = st.n
-        cpu = arr["cpu"][a0:n]
-        with np.errstate(invalid="ignore"):
-            odd = ~(np.isfinite(cpu) & (cpu <= MAX_SECONDS))
-        if bool(odd.any()):
-            cpu[odd] = np.float32(-1.0)
-        del cpu, odd
-        t = arr["time"]
-        ordered = not (a0 and n > a0 and t[a0] < t[a0 - 1]) and not bool((t[a0 + 1 : n] < t[a0 : n - 1]).any())
-        del t
+        cpu = arr["cpu"]
+        ordered = not (a0 and n > a0 and time[a0] < time[a0 - 1])
+        for a in range(a0, n, _CHECK_STEP):  # in steps: a temporary per row of 10^7 rows is 10-80 MB
+            b = min(n, a + _CHECK_STEP)
+            with np.errstate(invalid="ignore"):
+                odd = ~(np.isfinite(cpu[a:b]) & (cpu[a:b] <= MAX_SECONDS))
+            if bool(odd.any()):
+                cpu[a:b][odd] = np.float32(-1.0)
+            if ordered and bool((time[a + 1 : b + 1 if b < n else n] < time[a : b if b < n else n - 1]).any()):
+                ordered = False
         st.commit()
         self.profile.bulk_samples_added(ordered)
 
@@ -702,7 +746,8 @@ class RecordingReader:
 _READ_BLOCK = 4 << 20  # bytes read at a time; a frame larger than this is read on its own
 _SAMPLE_ROW_BYTES = 28  # f8 time, i4 thread, stack, task, f4 weight, cpu
 _LAG_ROW_BYTES = 16  # f8 time, i4 loop, f4 lag
-_SAMPLE_TAIL = (("thread", "<i4"), ("stack", "<i4"), ("task", "<i4"), ("weight", "<f4"), ("cpu", "<f4"))
+_SAMPLE_GRID = ("thread", "stack", "task", "weight", "cpu")  # the 4-byte columns after `time`, in wire order
+_SPAN_ROW_BYTES = 21  # f8 start, f8 end, i4 task, u1 state
 _U32 = struct.Struct("<I")
 # the CRC of a frame's type and zero flags, per known type: the checksum then runs on over the payload
 _HEAD_CRC = {kind: zlib.crc32(struct.pack("<HH", kind, 0)) for kind in wire.NAMES}

@@ -35,6 +35,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis.loop import LagStats, lag_stats
+from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.formats.recording import (
     ReadReport,
     RecordingReader,
@@ -43,7 +45,7 @@ from pyrometer.core.formats.recording import (
 )
 from pyrometer.core.model import Profile
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: lag figures in the header instead of every probe in the shell
 CHUNK_ROWS = 1 << 20  # samples per chunk (a chunk ends at the first frame boundary past this)
 LOOKS_SAMPLED_ROWS = 100_000  # summary.looks_sampled judges the first this many weights
 _TAIL = struct.Struct("<I")  # the payload's last 4 bytes: its own length, so the frame is found from the file's end
@@ -71,8 +73,10 @@ class RecordingIndex:
     report: dict[str, Any]
     functions: list[list[Any]]  # [name, file, firstline] in function id order
     arrays: dict[str, np.ndarray]
-    shell: bytes  # frames that rebuild everything but the samples
-    meta: dict[str, Any] = field(default_factory=dict)
+    shell: bytes | memoryview  # frames that rebuild everything but the samples and lag probes
+    lag_t_max: float = float("nan")  # latest lag probe (nan without)
+    # analysis.loop.lag_stats of every probe ("all") and of each thread's loops (thread id as text)
+    lag_stats: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def chunks(self) -> int:
@@ -92,7 +96,8 @@ class RecordingIndex:
             "version": INDEX_VERSION, "covers": self.covers, "samples": self.samples, "lag": self.lag,
             "time_sorted": self.time_sorted, "t_max": _num(self.t_max), "span_end": _num(self.span_end),
             "weight_p10": _num(self.weight_p10), "weight_p90": _num(self.weight_p90), "report": self.report,
-            "functions": self.functions, "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
+            "functions": self.functions, "lag_t_max": _num(self.lag_t_max), "lag_stats": self.lag_stats,
+            "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
         body = b"".join([_TAIL.pack(len(text)), text, *(a.tobytes() for a in arrays.values()), self.shell])
@@ -119,7 +124,7 @@ class RecordingIndex:
             arr = np.frombuffer(buf, np.dtype(dt), int(count), start) if count else np.zeros(0, np.dtype(dt))
             arrays[name] = arr
         shell_at = base + int(head["arrays_bytes"])
-        shell = bytes(buf[shell_at : shell_at + int(head["shell_bytes"])])
+        shell = buf[shell_at : shell_at + int(head["shell_bytes"])]  # a view: lag alone is 16 bytes a probe
         if shell_at + len(shell) + 4 != len(buf):
             raise ValueError("index payload has the wrong size")
         k = len(arrays["chunk_t0"])
@@ -132,6 +137,7 @@ class RecordingIndex:
             time_sorted=bool(head["time_sorted"]), t_max=_float(head["t_max"]), span_end=_float(head["span_end"]),
             weight_p10=_float(head["weight_p10"]), weight_p90=_float(head["weight_p90"]),
             report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
+            lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]),
         )
 
     # ------------------------------------------------------------ using it
@@ -342,6 +348,11 @@ class IndexBuilder(RecordingReader):
         weights = np.concatenate(self._first_weights) if self._first_weights else np.zeros(0, np.float32)
         p10, p90 = (float(v) for v in np.percentile(weights, [10, 90])) if len(weights) else (float("nan"),) * 2
         profile = self.profile
+        threads = set(profile.threads) | {lp.thread for lp in profile.loops.values()}
+        threads |= {int(t) for p in parts for t in np.unique(p[0]).tolist()}
+        lag_stats = {"all": _lag_figures(profile, None)}
+        for tid in sorted(threads):
+            lag_stats[str(tid)] = _lag_figures(profile, frozenset([tid]))
         return RecordingIndex(
             covers=self._offset, samples=self._rows, lag=len(profile.lag), time_sorted=self._sorted,
             t_max=self._t_max if self._rows else float("nan"), span_end=self._span_end if self._rows else float("nan"),
@@ -350,11 +361,18 @@ class IndexBuilder(RecordingReader):
                     "skipped_unknown": report.skipped_unknown, "problems": list(report.problems)},
             functions=[[n, f, ln] for n, f, ln in zip(profile.func_name, profile.func_file, profile.func_line, strict=True)],
             arrays=arrays, shell=b"".join(shell_frames(profile)),
+            lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
         )
 
 
+def _lag_figures(profile: Profile, threads: frozenset[int] | None) -> dict[str, float]:
+    """What `stats` shows of analysis.loop.lag_stats (whole run, or the loops of these threads)."""
+    st = lag_stats(profile, None if threads is None else Selection(threads=threads))
+    return {"probes": st.probes, "p50": st.p50, "p95": st.p95, "p99": st.p99, "max": st.max, "mean": st.mean}
+
+
 def shell_frames(profile: Profile) -> list[bytes]:
-    """The profile without samples, spans, await snapshots or output, as a few large frames."""
+    """The profile without samples, lag probes, spans, await snapshots or output, as a few large frames."""
     out = [wire.json_frame(wire.META, profile.meta)] if profile.meta else []
     funcs = profile.frames["func"].tolist()
     lines = profile.frames["line"].tolist()
@@ -370,12 +388,6 @@ def shell_frames(profile: Profile) -> list[bytes]:
     for i in range(0, len(parents), _SHELL_CHUNK):
         p = parents[i : i + _SHELL_CHUNK]
         out.append(wire.frame(wire.STACKS, struct.pack("<II", len(p), i) + p.tobytes() + frames[i : i + _SHELL_CHUNK].tobytes()))
-    lag = profile.lag
-    for i in range(0, len(lag), _SHELL_CHUNK):
-        sl = slice(i, i + _SHELL_CHUNK)
-        t = lag["time"][sl]
-        out.append(wire.frame(wire.LAG, struct.pack("<II", len(t), 0) + t.astype("<f8").tobytes()
-                              + lag["loop"][sl].astype("<i4").tobytes() + lag["lag"][sl].astype("<f4").tobytes()))
     for ev in profile.blocking:
         out.append(wire.json_frame(wire.BLOCKING, {
             "start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread, "stack": ev.stack,
@@ -557,14 +569,22 @@ class IndexedSamples:
             ends.append(index.t_max)
             if profile.unit == "seconds" and not profile.samples_end_spans:
                 ends.append(index.span_end)
-        if len(profile.lag):
-            ends.append(float(profile.lag["time"].max()))
+        if index.lag:
+            ends.append(index.lag_t_max)
         ends.extend(b.start + b.duration for b in profile.blocking)
         if profile.end and isinstance(profile.end.get("t"), (int, float)):
             ends.append(float(profile.end["t"]))
         if profile.func_stats is not None and not index.samples:
             ends.append(float(profile.func_stats.total_time.max(initial=0.0)))
         return max(ends)
+
+    def lag_stats(self, threads: frozenset[int] | None) -> LagStats:
+        """analysis.loop.lag_stats (figures, no histogram) of the whole run or of one thread's loops."""
+        figures = self.index.lag_stats.get("all" if threads is None else ",".join(str(t) for t in sorted(threads)))
+        if figures is None:  # a thread the index has not seen runs no loop
+            figures = {"probes": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+        return LagStats(int(figures["probes"]), float(figures["p50"]), float(figures["p95"]), float(figures["p99"]),
+                        float(figures["max"]), np.zeros(0), np.zeros(0, np.int64), float(figures["mean"]))
 
     def looks_sampled(self) -> bool:
         """summary.looks_sampled over the first weights (kept as their 10th and 90th percentiles)."""
@@ -588,6 +608,8 @@ def open_for_stats(
     if index is None or not index.time_sorted:
         return None
     profile = index.summary_profile()
+    index.shell = b""  # applied: let the file's bytes go once the pair sums are copied out
+    index.arrays = {name: arr.copy() for name, arr in index.arrays.items()}
     indexed = IndexedSamples(index, profile)
     profile.notices.extend(indexed.notices(str(Path(path))))
     return profile, indexed
