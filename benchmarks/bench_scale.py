@@ -355,8 +355,12 @@ report = sys.argv[1]
 proc = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(proc.pid, 0)
 with open(report, "w") as fh:
-    json.dump({"status": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss}, fh)
+    json.dump({"status": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+               "cpu_s": usage.ru_utime + usage.ru_stime}, fh)
 """
+
+
+LAST_CPU: list[float] = [0.0]  # CPU seconds (user + system) of the last child: steadier than wall time on a busy machine
 
 
 def run_child(argv: list[str], env: dict[str, str] | None = None, timeout: float = 900.0) -> tuple[float, int, str]:
@@ -377,7 +381,8 @@ def run_child(argv: list[str], env: dict[str, str] | None = None, timeout: float
             with open(report) as fh:
                 usage = json.load(fh)
         except (OSError, ValueError):
-            usage = {"status": proc.returncode, "maxrss_kb": 0}
+            usage = {"status": proc.returncode, "maxrss_kb": 0, "cpu_s": 0.0}
+        LAST_CPU[0] = float(usage.get("cpu_s", 0.0))
     if usage["status"] != 0:
         raise RuntimeError(f"{argv[:4]} failed ({usage['status']}): {proc.stderr.decode(errors='replace').strip()[-500:]}")
     return seconds, int(usage["maxrss_kb"]) * 1024, text
@@ -461,20 +466,26 @@ def main() -> None:
         size = path.stat().st_size
         row: dict[str, Any] = {"n": n, "bytes": size}
         row["stats_s"], row["stats_rss"] = measure_stats(path)
+        row["stats_cpu"] = LAST_CPU[0]
         if args.torn:
             torn = torn_copy(path)
             with tempfile.TemporaryDirectory() as home:  # an empty index cache
                 CHILD_ENV["PYROMETER_HOME"] = home
                 row["torn1_s"], row["torn1_rss"] = measure_stats(torn)
+                row["torn1_cpu"] = LAST_CPU[0]
                 row["torn2_s"], row["torn2_rss"] = measure_stats(torn)
+                row["torn2_cpu"] = LAST_CPU[0]
                 del CHILD_ENV["PYROMETER_HOME"]
         if not args.no_json:
             row["json_s"], row["json_rss"] = measure_stats(path, json_out=True)
+            row["json_cpu"] = LAST_CPU[0]
         row["load_wall_s"], row["load_rss"], inner = measure_load(path)
+        row["load_cpu"] = LAST_CPU[0]
         row["load_s"], row["range_s"], row["range2_s"] = inner["load_s"], inner["range_s"], inner["range2_s"]
         if not args.no_window:
             try:
                 row["window_s"], row["window_rss"] = measure_window_first_frame(path)
+                row["window_cpu"] = LAST_CPU[0]
             except Exception as exc:  # report it, keep the other figures
                 print(f"window failed on {path.name}: {exc}", file=sys.stderr)
         rows.append(row)
@@ -484,17 +495,21 @@ def main() -> None:
         if r.get(key) is None:
             return "-"
         text = f"{r[key]:.2f}s{_exponent(rows, key, i)}"
+        cpu = r.get(key.replace("_s", "_cpu"))
+        if cpu is not None and key.endswith("_s"):
+            text += f" (cpu {cpu:.1f})"
         if rss and r.get(rss):
             text += f" {r[rss] / 1e6:.0f}MB {r[rss] / r['bytes']:.2f}x"
         return text
 
     print()
-    print(f"{'samples':>8} {'file':>8} | {'stats (time, rss, rss/file)':>30} | {'stats --json':>30} | "
-          f"{'read_recording (in-proc; proc rss)':>36} | {'1% range':>10} | {'window first frame':>30}")
+    print("wall seconds^scaling exponent (cpu = user+system seconds of the process) peak-RSS rss/file")
+    print(f"{'samples':>8} {'file':>8} | {'stats':>40} | {'stats --json':>40} | "
+          f"{'read_recording (in-proc time; proc rss)':>40} | {'1% range':>10} | {'window first frame':>40}")
     for i, r in enumerate(rows):
-        print(f"{size_label(r['n']):>8} {r['bytes'] / 1e6:>6.0f}MB | {cell(r, 'stats_s', 'stats_rss', i):>30} | "
-              f"{cell(r, 'json_s', 'json_rss', i):>30} | {cell(r, 'load_s', 'load_rss', i):>36} | "
-              f"{cell(r, 'range_s', None, i):>10} | {cell(r, 'window_s', 'window_rss', i):>30}")
+        print(f"{size_label(r['n']):>8} {r['bytes'] / 1e6:>6.0f}MB | {cell(r, 'stats_s', 'stats_rss', i):>40} | "
+              f"{cell(r, 'json_s', 'json_rss', i):>40} | {cell(r, 'load_s', 'load_rss', i):>40} | "
+              f"{cell(r, 'range_s', None, i):>10} | {cell(r, 'window_s', 'window_rss', i):>40}")
     if args.torn:
         print(f"{'samples':>8} | {'stats, torn copy, 1st (builds index)':>36} | {'stats, torn copy, 2nd (cached)':>36}")
         for i, r in enumerate(rows):

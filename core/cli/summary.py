@@ -146,7 +146,7 @@ def blocking_row(
         labels = stack_labels(profile, stack)
     else:
         if stack not in known_labels:
-            known_labels[stack] = stack_labels(profile, stack)
+            known_labels[stack] = _stack_labels(profile, stack, known_labels)
         labels = list(known_labels[stack])
     inner = innermost_python_frame(profile, stack) if labels else -1
     func = profile.frame_func(inner) if inner >= 0 else -1
@@ -161,6 +161,26 @@ def blocking_row(
         "task": task if task >= 0 else None,
         "callback": callback or None,
     }
+
+
+def _stack_labels(profile: Profile, stack: int, known: dict[int, list[str]]) -> list[str]:
+    """analysis.loop.stack_labels, reusing the labels of the nearest ancestor stack already in `known`
+    (stalls of a long run share a few thousand stacks and their prefixes)."""
+    if stack < 0 or stack >= len(profile.stacks):
+        return []
+    parents, frames = profile.stacks["parent"], profile.stacks["frame"]
+    chain = []
+    at = stack
+    while at >= 0 and at not in known:
+        chain.append(at)
+        at = int(parents[at])
+        if len(chain) > 256:  # a deep recursion: label it whole (each prefix would copy its labels)
+            return stack_labels(profile, stack)
+    labels = known[at] if at >= 0 else []
+    for sid in reversed(chain):  # outermost first; labels are innermost first
+        labels = [profile.frame_label(int(frames[sid])), *labels]
+        known[sid] = labels
+    return labels
 
 
 def task_summary(profile: Profile, t_from: float | None = None, t_to: float | None = None) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from itertools import accumulate
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,13 +106,17 @@ def _packed_with_strings(
             raise ValueError(f"batch of {n} rows is truncated")
         lengths = struct.unpack_from(f"<{n}I", payload, offset)
         offset += 4 * n
-        if offset + sum(lengths) > size:
+        total = sum(lengths)
+        if offset + total > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        column = []
-        for length in lengths:
-            column.append(bytes(payload[offset : offset + length]).decode("utf-8", "replace"))
-            offset += length
-        texts[name] = column
+        raw = bytes(payload[offset : offset + total])
+        ends = list(accumulate(lengths))
+        if raw.isascii():  # one decode for the whole column: characters are bytes
+            text = raw.decode("ascii")
+            texts[name] = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        else:
+            texts[name] = [raw[a:b].decode("utf-8", "replace") for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        offset += total
     if offset != size:
         raise ValueError(f"batch of {n} rows has {size} bytes, expected {offset}")
     return out, texts
