@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from itertools import accumulate
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, BinaryIO
 
