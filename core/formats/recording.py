@@ -439,7 +439,7 @@ class RecordingReader:
         self._lag: ReservedColumns | None = None
         self._spans: ReservedColumns | None = None
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
-        self.expected_rows: tuple[int, int] | None = None  # (samples, lag probes) when known (an index)
+        self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
         self._owns_fh = fh is None  # a writer indexing its own file lends its handle (recording_index)
         try:
             self._fh: BinaryIO = open(self.path, "rb") if fh is None else fh
@@ -501,17 +501,18 @@ class RecordingReader:
     def _reserve(self, size: int) -> None:
         """Room for every sample and lag probe the unread part of the file can hold (address space only)."""
         left = max(0, size - self._offset)
-        rows = (left // _SAMPLE_ROW_BYTES + 1, left // _LAG_ROW_BYTES + 1)
-        if self.expected_rows is not None:  # an index said how many: reserve that (plus what grew since)
-            rows = (min(rows[0], self.expected_rows[0] + 1024), min(rows[1], self.expected_rows[1] + 1024))
+        rows = (left // _SAMPLE_ROW_BYTES + 1, left // _LAG_ROW_BYTES + 1, left // _SPAN_ROW_BYTES + 1)
+        if self.expected_rows is not None:  # an index said how many: reserve just that (room() grows past it)
+            rows = (min(rows[0], self.expected_rows[0] + 1024), min(rows[1], self.expected_rows[1] + 1024),
+                    min(rows[2], self.expected_rows[2] + 1024))
         if self._samples is None:
             self._samples = ReservedColumns(self.profile.samples, rows[0], grid=_SAMPLE_GRID)
             self._lag = ReservedColumns(self.profile.lag, rows[1])
-            self._spans = ReservedColumns(self.profile.task_spans, left // _SPAN_ROW_BYTES + 1)
+            self._spans = ReservedColumns(self.profile.task_spans, rows[2])
         assert self._lag is not None and self._spans is not None
         self._samples.resume(rows[0])
         self._lag.resume(rows[1])
-        self._spans.resume(left // _SPAN_ROW_BYTES + 1)
+        self._spans.resume(rows[2])
 
     def _apply_frames(
         self, buf: memoryview, on_frame: Callable[[int, memoryview], None] | None
@@ -804,6 +805,11 @@ def read_recording(
 ) -> tuple[Profile, ReadReport]:
     """Read a whole recording; a damaged tail is reported, never fatal."""
     reader = RecordingReader(path)
+    from pyrometer.core.formats.recording_index import read_index_frame  # it builds on this module
+
+    index = read_index_frame(path)
+    if index is not None:  # room for exactly the rows it counted
+        reader.expected_rows = (index.samples, index.lag, index.spans)
     reader.poll(progress=progress)
     report = reader.finish()
     return reader.profile, report

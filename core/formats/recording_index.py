@@ -75,6 +75,7 @@ class RecordingIndex:
     arrays: dict[str, np.ndarray]
     shell: bytes | memoryview  # frames that rebuild everything but the samples and lag probes
     lag_t_max: float = float("nan")  # latest lag probe (nan without)
+    spans: int = 0  # task spans (rows of TASK_SPANS batches)
     # analysis.loop.lag_stats of every probe ("all") and of each thread's loops (thread id as text)
     lag_stats: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -97,6 +98,7 @@ class RecordingIndex:
             "time_sorted": self.time_sorted, "t_max": _num(self.t_max), "span_end": _num(self.span_end),
             "weight_p10": _num(self.weight_p10), "weight_p90": _num(self.weight_p90), "report": self.report,
             "functions": self.functions, "lag_t_max": _num(self.lag_t_max), "lag_stats": self.lag_stats,
+            "spans": self.spans,
             "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
@@ -137,7 +139,7 @@ class RecordingIndex:
             time_sorted=bool(head["time_sorted"]), t_max=_float(head["t_max"]), span_end=_float(head["span_end"]),
             weight_p10=_float(head["weight_p10"]), weight_p90=_float(head["weight_p90"]),
             report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
-            lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]),
+            lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]), spans=int(head.get("spans", 0)),
         )
 
     # ------------------------------------------------------------ using it
@@ -362,6 +364,7 @@ class IndexBuilder(RecordingReader):
             functions=[[n, f, ln] for n, f, ln in zip(profile.func_name, profile.func_file, profile.func_line, strict=True)],
             arrays=arrays, shell=b"".join(shell_frames(profile)),
             lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
+            spans=len(profile.task_spans),
         )
 
 

@@ -366,3 +366,16 @@ def test_a_recording_copied_elsewhere_keeps_using_its_own_index(generated: Path,
     index = load_index(copy, build=False)
     assert index is not None and index.samples == 40_000
     assert not cache_home().exists() or not list(cache_home().glob("*.pyroidx"))
+
+
+def test_a_full_read_reserves_exactly_the_rows_the_index_counted(generated: Path, tmp_path: Path) -> None:
+    profile, report = read_recording(generated)
+    assert report.clean
+    assert len(profile.samples) == 40_000 and profile.samples.capacity <= 40_000 + 1024
+    assert profile.lag.capacity <= len(profile.lag) + 1024
+    torn = tmp_path / "torn.pyro"  # without an index: room for what the file could hold, filled in place
+    torn.write_bytes(generated.read_bytes()[: read_index_frame(generated).covers])  # type: ignore[union-attr]
+    again, _ = read_recording(torn)
+    assert np.array_equal(again.samples["time"], profile.samples["time"])
+    assert np.array_equal(again.samples["cpu"], profile.samples["cpu"])
+    assert np.array_equal(again.task_spans["end"], profile.task_spans["end"])
