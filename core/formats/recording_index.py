@@ -161,15 +161,30 @@ class RecordingIndex:
             pos = start + length
         return profile
 
-    def stack_sums(self, threads: frozenset[int] | None, n_stacks: int) -> tuple[np.ndarray, np.ndarray]:
-        """(weight, count) per stack id + 1 over the whole recording, as analysis.aggregate.stack_sums gives."""
+    def stack_sums(
+        self, threads: frozenset[int] | None, n_stacks: int, chunks: slice | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(weight, count) per stack id + 1, as analysis.aggregate.stack_sums gives, over the whole
+        recording or over whole chunks `chunks` (a range's inside: see `chunks_within`)."""
         a = self.arrays
-        stack, thread = a["pair_stack"], a["pair_thread"]
+        lo, hi = 0, len(a["pair_stack"])
+        if chunks is not None:
+            first, stop, _ = chunks.indices(self.chunks)
+            lo, hi = int(a["pair_start"][first]), int(a["pair_start"][max(first, stop)])
+        stack, thread = a["pair_stack"][lo:hi], a["pair_thread"][lo:hi]
         keep = slice(None) if threads is None else np.isin(thread, np.fromiter(threads, np.int64, len(threads)))
         shifted = stack[keep].astype(np.intp) + 1
-        weight = np.bincount(shifted, weights=a["pair_weight"][keep], minlength=n_stacks + 1)
-        count = np.bincount(shifted, weights=a["pair_count"][keep], minlength=n_stacks + 1)
+        weight = np.bincount(shifted, weights=a["pair_weight"][lo:hi][keep], minlength=n_stacks + 1)
+        count = np.bincount(shifted, weights=a["pair_count"][lo:hi][keep], minlength=n_stacks + 1)
         return weight, np.rint(count).astype(np.int64)
+
+    def chunks_within(self, t0: float, t1: float) -> slice:
+        """The chunks whose samples all lie in [t0, t1): summed from the index, the rest of a range
+        (its edges, rows chunk_row[k]..) is read from the file."""
+        a = self.arrays
+        first = int(np.searchsorted(a["chunk_t0"], t0, side="left"))
+        stop = int(np.searchsorted(a["chunk_t1"], t1, side="left"))
+        return slice(first, max(first, stop))
 
     def thread_counts(self) -> dict[int, int]:
         """Samples per thread id (threads with none are left out)."""

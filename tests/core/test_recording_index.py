@@ -379,3 +379,25 @@ def test_a_full_read_reserves_exactly_the_rows_the_index_counted(generated: Path
     assert np.array_equal(again.samples["time"], profile.samples["time"])
     assert np.array_equal(again.samples["cpu"], profile.samples["cpu"])
     assert np.array_equal(again.task_spans["end"], profile.task_spans["end"])
+
+
+def test_whole_chunks_of_a_range_sum_like_their_rows(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyrometer.core.analysis.aggregate import stack_sums
+    from pyrometer.core.analysis.selection import Selection
+
+    monkeypatch.setattr(recording_index, "CHUNK_ROWS", 6_000)
+    index = build_index(generated)
+    profile, _ = read_recording(generated)
+    a = index.arrays
+    t0, t1 = float(a["chunk_t0"][2]), float(a["chunk_t1"][4]) + 1e-9
+    inside = index.chunks_within(t0, t1)
+    assert (inside.start, inside.stop) == (2, 5)
+    weight, count = index.stack_sums(frozenset([1]), profile.stack_count, inside)
+    rows = slice(int(a["chunk_row"][2]), int(a["chunk_row"][5]))
+    thread = profile.samples["thread"][rows] == 1
+    shifted = profile.samples["stack"][rows][thread].astype(np.intp) + 1
+    assert count.tolist() == np.bincount(shifted, minlength=profile.stack_count + 1).tolist()
+    assert np.allclose(weight, np.bincount(shifted, weights=profile.samples["weight"][rows][thread], minlength=profile.stack_count + 1))
+    whole_w, whole_c = index.stack_sums(None, profile.stack_count, slice(0, index.chunks))
+    full_w, full_c = stack_sums(profile, Selection())
+    assert whole_c.tolist() == full_c.tolist() and np.allclose(whole_w, full_w)
