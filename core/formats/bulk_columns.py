@@ -46,9 +46,11 @@ class ReservedColumns:
         self.grid: np.ndarray | None = None
         self.committed = 0
         self.n = 0
+        self._capacity = 0
         self._attach(rows)
 
     def _allocate(self, cap: int) -> dict[str, np.ndarray]:
+        self._capacity = cap
         arrays = {}
         if self.grid_names:
             block = reserve_column(cap * len(self.grid_names), np.dtype(np.uint32)).reshape(len(self.grid_names), cap)
@@ -73,7 +75,7 @@ class ReservedColumns:
 
     @property
     def capacity(self) -> int:
-        return len(next(iter(self.arrays.values())))
+        return self._capacity
 
     def in_sync(self) -> bool:
         """False when someone else changed the table since the last commit (then `resume` re-attaches)."""
