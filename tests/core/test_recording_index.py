@@ -401,3 +401,18 @@ def test_whole_chunks_of_a_range_sum_like_their_rows(generated: Path, monkeypatc
     whole_w, whole_c = index.stack_sums(None, profile.stack_count, slice(0, index.chunks))
     full_w, full_c = stack_sums(profile, Selection())
     assert whole_c.tolist() == full_c.tolist() and np.allclose(whole_w, full_w)
+
+
+def test_samples_out_of_time_order_are_left_to_a_full_read(tmp_path: Path) -> None:
+    """A full read sorts them (looks_sampled reads the first weights in time order): the index steps aside."""
+    path = tmp_path / "unsorted.pyro"
+    frames = [
+        wire.frames_frame([(0, "a.py", 2, "main", 1)]),
+        wire.stacks_frame(0, [-1], [0]),
+        wire.samples_frame([0.5, 0.6], [0, 0], [0, 0], [-1, -1], [0.1, 0.1], [-1.0, -1.0]),
+        wire.samples_frame([0.1, 0.2], [1, 1], [0, 0], [-1, -1], [0.1, 0.1], [-1.0, -1.0]),
+    ]
+    path.write_bytes(wire.file_header() + b"".join(frames))
+    index = load_index(path)
+    assert index is not None and not index.time_sorted
+    assert open_for_stats(path) is None
