@@ -87,3 +87,23 @@ class ColumnTable:
     def nbytes(self) -> int:
         """Bytes currently allocated, slack included."""
         return sum(a.nbytes for a in self._data.values())
+
+    # ------------------------------------------------------------ bulk fill (readers of huge files)
+    def storage(self, name: str) -> np.ndarray:
+        """The whole storage of a column: rows past `len` are scratch a bulk reader may fill before `adopt`."""
+        return self._data[name]
+
+    def adopt(self, arrays: Mapping[str, np.ndarray], n: int) -> None:
+        """Take `arrays` (one per column, at least n long, first n rows filled) as the storage.
+
+        A reader that knows an upper bound of its rows fills address space
+        reserved up front (pages exist only once written) instead of doubling
+        and copying: the columns then peak at their final size, not 2-3x it.
+        """
+        if set(arrays) != set(self._dtypes):
+            raise ValueError(f"columns {sorted(arrays)} are not {sorted(self._dtypes)}")
+        for name, arr in arrays.items():
+            if arr.dtype != self._dtypes[name] or arr.ndim != 1 or len(arr) < n:
+                raise ValueError(f"column {name} cannot hold {n} rows of {self._dtypes[name]}")
+        self._data = {name: arrays[name] for name in self._dtypes}
+        self._n = n

@@ -40,6 +40,8 @@ TASK_DELAYED = 1
 
 STACK_DTYPES = {"parent": np.int32, "frame": np.int32}  # prefix tree: parent id < id, -1 is the root
 
+_FINISH_STEP = 1 << 22  # rows per step of finish()'s pass over the samples
+
 UNIT_SECONDS = "seconds"
 UNIT_SAMPLES = "samples"
 
@@ -82,7 +84,7 @@ class BlockingEvent:
     delayed: list[tuple[int, str, float]] | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # a day of a service holds ~10^5-10^6 tasks: no per-instance __dict__
 class TaskInfo:
     """One asyncio task: identity, lifetime and (when the agent measured them) its costs.
 
@@ -405,6 +407,12 @@ class Profile:
         )
         self.generation += 1
 
+    def bulk_samples_added(self, time_sorted: bool) -> None:
+        """A reader wrote validated rows straight into `samples` (ColumnTable.adopt): note their order."""
+        if not time_sorted:
+            self._samples_sorted = False
+        self.generation += 1
+
     def add_lag(self, time: np.ndarray, loop: np.ndarray, lag: np.ndarray) -> None:
         self.lag.extend(time=time, loop=loop, lag=lag)
         self.generation += 1
@@ -439,7 +447,10 @@ class Profile:
             # bincount, not np.unique: numpy 2.x's unique imports numpy.ma (~20 ms per process)
             low, high = int(threads.min()), int(threads.max())
             if high - low < 1 << 16:
-                present = (np.flatnonzero(np.bincount(threads - low)) + low).tolist()
+                seen = np.zeros(high - low + 1, np.int64)
+                for at in range(0, len(threads), _FINISH_STEP):  # in steps: a temporary per row of 10^7 rows is 80 MB
+                    seen += np.bincount(threads[at : at + _FINISH_STEP] - low, minlength=len(seen))
+                present = (np.flatnonzero(seen) + low).tolist()
             else:
                 present = sorted(set(threads.tolist()))
             for tid in present:

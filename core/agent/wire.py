@@ -51,6 +51,7 @@ TASKS_NEW = 17  # packed: u32 n, u32 0, f64 t, i32 id, i32 parent, i32 loop, str
 TASKS_END = 18  # packed: u32 n, u32 0, f64 t, i32 id, f64 cpu_s, running_s, waiting_s, delayed_s, u8 state, strings exc
 TASK_STATES = ("done", "cancelled", "failed")  # u8 codes of TASKS_END's state column
 TASK_SPANS = 19  # packed: u32 n, u32 0, f64 start, f64 end, i32 task, u8 state (0 running, 1 delayed)
+INDEX = 20  # per-chunk aggregates and the profile's shell, last frame of a closed recording (formats/recording_index.py)
 
 NAMES = {
     META: "meta",
@@ -72,6 +73,7 @@ NAMES = {
     TASKS_NEW: "tasks_new",
     TASKS_END: "tasks_end",
     TASK_SPANS: "task_spans",
+    INDEX: "index",
 }
 
 _LITTLE = sys.byteorder == "little"

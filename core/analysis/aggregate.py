@@ -167,26 +167,35 @@ def accumulate(table: NodeTable, values: np.ndarray) -> np.ndarray:
     return total
 
 
-def node_sums(profile: Profile, sel: Selection | None = None, inverted: bool = False) -> NodeSums:
+def node_sums(
+    profile: Profile, sel: Selection | None = None, inverted: bool = False,
+    sums: tuple[np.ndarray, np.ndarray] | None = None,
+) -> NodeSums:
     """Self and total weight and sample count of every node for the selection.
 
     The last selection's sums are kept (read-only) until the profile changes: the
     functions table, the call tree and the flame graph of one selected range share them.
+    `sums` replaces stack_sums(profile, sel) when the caller has them already
+    (a recording's index: `stats` without reading a sample); those are not kept.
     """
+    if sums is not None:
+        return _node_sums(profile, sel, inverted, sums)
     last: dict[str, object] = profile.cached(("node_sums_last", inverted), dict)
     if "sums" in last and last.get("sel") == sel:
         return last["sums"]  # type: ignore[return-value]
-    sums = _node_sums(profile, sel, inverted)
-    for a in (sums.self_weight, sums.total_weight, sums.self_count, sums.count):
+    out = _node_sums(profile, sel, inverted)
+    for a in (out.self_weight, out.total_weight, out.self_count, out.count):
         a.flags.writeable = False
     last.clear()
-    last.update(sel=sel, sums=sums)
-    return sums
+    last.update(sel=sel, sums=out)
+    return out
 
 
-def _node_sums(profile: Profile, sel: Selection | None, inverted: bool) -> NodeSums:
+def _node_sums(
+    profile: Profile, sel: Selection | None, inverted: bool, sums: tuple[np.ndarray, np.ndarray] | None = None
+) -> NodeSums:
     table = node_table(profile, inverted)
-    sw, sc = stack_sums(profile, sel)
+    sw, sc = stack_sums(profile, sel) if sums is None else sums
     s2n = table.stack_to_node()
     size = table.size
     self_w = np.bincount(s2n, weights=sw, minlength=size)

@@ -168,7 +168,10 @@ def _task_wall_per_call(profile: Profile, funcs: np.ndarray) -> np.ndarray:
     return out
 
 
-def function_table(profile: Profile, sel: Selection | None = None, transform: Transform | None = None) -> FunctionTable:
+def function_table(
+    profile: Profile, sel: Selection | None = None, transform: Transform | None = None,
+    stack_totals: tuple[np.ndarray, np.ndarray] | None = None,
+) -> FunctionTable:
     """Per-function self/total for the selection (after `transform`, if any).
 
     With deterministic statistics and no samples the table is the statistics.
@@ -176,8 +179,11 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
     *estimated* tree (`meta["tree_estimated"]`); for the whole profile,
     untransformed, the exact statistics win over that estimate. Otherwise
     calls (and per-call time) come from the statistics, for the whole
-    profile only (they are not divided by time or thread).
+    profile only (they are not divided by time or thread). `stack_totals` are the
+    selection's (weight, count) per stack when known already (node_sums).
     """
+    if stack_totals is not None and transform is not None:
+        raise ValueError("stack sums describe the untransformed profile")
     fs = profile.func_stats
     whole = sel is None or (sel.t0 is None and sel.t1 is None and sel.threads is None)
     untransformed = transform is None or transform.is_identity()
@@ -188,7 +194,7 @@ def function_table(profile: Profile, sel: Selection | None = None, transform: Tr
         from pyrometer.core.analysis.transforms import apply_transform
 
         view = apply_transform(profile, transform)
-    sums = node_sums(view, sel)
+    sums = node_sums(view, sel, sums=stack_totals)
     _, node_func, _ = sums.table.arrays()
     first = sums.table.first_occurrence()
     nf = len(view.func_name)

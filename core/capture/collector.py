@@ -158,8 +158,12 @@ class Collector:
         on_frames: FramesCallback | None = None,
         on_end: EndCallback | None = None,
         use_tcp: bool = False,
+        index_on_close: bool = True,
     ) -> None:
         self.output = Path(output) if output is not None else None
+        # a clean close appends the recording's index: one read of the file, seconds for a day-long
+        # session, so a caller on a GUI thread may leave it to the first `stats` / open (built and cached)
+        self.index_on_close = index_on_close
         self.on_frames = on_frames
         self.on_end = on_end
         self.use_tcp = use_tcp or not hasattr(socket, "AF_UNIX")
@@ -325,7 +329,7 @@ class Collector:
         with self._write_lock:
             if self._writer is not None:
                 with contextlib.suppress(OSError):
-                    self._writer.close()
+                    self._writer.close(index=self.index_on_close)  # the index lets a long recording open fast
                 self._writer = None
             self._settle_output()
         for sock in (self._listener, self._wake_r, self._wake_w):

@@ -26,7 +26,8 @@ class RecordingWriter:
 
     def __init__(self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True) -> None:
         self.path = Path(path)
-        self._fh: BinaryIO | None = open(self.path, "wb", buffering=0 if live else 1 << 20)
+        # read and write: closing with an index reads the frames back through this handle
+        self._fh: BinaryIO | None = open(self.path, "w+b", buffering=0 if live else 1 << 20)
         self._live = live
         self._last_flush = time.monotonic()
         self._dirty = False
@@ -82,11 +83,32 @@ class RecordingWriter:
             self._dirty = False
         self._last_flush = time.monotonic()
 
-    def close(self) -> None:
+    def close(self, index: bool = False) -> None:
+        """Close the file; with `index`, first append the index of what it holds (docs/format.md, INDEX)."""
         if self._fh is not None:
             self.flush()
+            if index:
+                self._append_index()
             self._fh.close()
             self._fh = None
+
+    def _append_index(self) -> None:
+        """Read the frames back once and append their index; a recording without one still opens
+        (its index is then built on first open), so any failure here only costs that."""
+        assert self._fh is not None
+        if self.bytes_written <= wire.FILE_HEADER_SIZE:
+            return  # nothing recorded: an empty recording stays empty (the collector then keeps an older file)
+        try:
+            # numpy is imported only now, at the end: `pyrometer record` starts light
+            from pyrometer.core.formats.recording_index import index_frame
+
+            data = index_frame(self.path, self._fh, self.bytes_written)
+            self._fh.seek(0, os.SEEK_END)
+            if data is not None and self._fh.tell() == self.bytes_written:
+                self.write_raw(data)
+                self.flush()
+        except (OSError, ValueError, MemoryError, ImportError):
+            pass
 
     def __enter__(self) -> RecordingWriter:
         return self

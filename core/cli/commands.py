@@ -18,8 +18,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pyrometer.core.agent import wire
 from pyrometer.core.cli.output_guard import export_output_problem
 from pyrometer.core.cli.progress import terminal_progress
 from pyrometer.core.cli.terminal_text import printable
@@ -27,6 +28,9 @@ from pyrometer.core.formats import registry
 from pyrometer.core.formats.recording import RecordingError
 from pyrometer.core.formats.safe_output import replaced_when_done
 from pyrometer.core.model import Profile
+
+if TYPE_CHECKING:
+    from pyrometer.core.formats.recording_index import IndexedSamples
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -216,7 +220,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
     top = _check_top(args.top)
     check_range(args.t_from, args.t_to)
-    profile = load(args.file, getattr(args, "sample_type", None))
+    opened = _open_indexed(args)
+    profile, indexed = opened if opened is not None else (load(args.file, getattr(args, "sample_type", None)), None)
     thread = resolve_thread(profile, args.file, args.thread)
     check_range_inside(profile, args.file, args.t_from, args.t_to)
     if (args.t_from is not None or args.t_to is not None) and not profile.sample_count and not len(profile.lag) and not profile.blocking:
@@ -229,6 +234,7 @@ def run_stats(args: argparse.Namespace) -> int:
         t_from=args.t_from,
         t_to=args.t_to,
         by_task=getattr(args, "by_task", False),
+        indexed=indexed,
     )
     if args.json:
         emit_json(data)
@@ -236,6 +242,26 @@ def run_stats(args: argparse.Namespace) -> int:
         said = set(load_notices(profile))
         emit(summary.render_text({**data, "notices": [n for n in data.get("notices") or [] if n.strip() not in said]}))
     return EXIT_OK
+
+
+def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | None:
+    """A `.pyro` recording's summary from its index (built and cached on first use), without reading
+    its samples; None (a full load) for a time range, by-task stacks (built from every sample) or any other file."""
+    if args.t_from is not None or args.t_to is not None or getattr(args, "sample_type", None) or getattr(args, "by_task", False):
+        return None
+    try:
+        with open(args.file, "rb") as fh:
+            if fh.read(len(wire.MAGIC)) != wire.MAGIC:
+                return None
+    except OSError:
+        return None  # the loader says what is wrong, as for any file
+    from pyrometer.core.formats.recording_index import open_for_stats
+
+    with terminal_progress(f"indexing {Path(args.file).name}") as progress:
+        opened = open_for_stats(args.file, progress)
+    if opened is not None:
+        warn_notices(opened[0])
+    return opened
 
 
 @guarded

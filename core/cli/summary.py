@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
+
+if TYPE_CHECKING:
+    from pyrometer.core.formats.recording_index import IndexedSamples
 
 SUMMARY_VERSION = 1
 
@@ -68,6 +71,15 @@ def thread_rows(profile: Profile, t_from: float | None, t_to: float | None) -> l
     return rows
 
 
+def indexed_thread_rows(profile: Profile, counts: dict[int, int]) -> list[dict[str, Any]]:
+    """thread_rows of the whole run from per-thread sample counts (a recording's index)."""
+    rows = []
+    for tid in sorted(set(profile.threads) | set(counts)):
+        info = profile.threads.get(tid)
+        rows.append({"id": tid, "name": info.name if info else f"thread {tid}", "samples": counts.get(tid, 0)})
+    return rows
+
+
 NATIVE_FILES = ("~", "<built-in>", "<native>", "<unknown>", "")
 NATIVE_SUFFIXES = (".so", ".pyd", ".dll", ".dylib")
 
@@ -90,18 +102,26 @@ def innermost_python_frame(profile: Profile, stack: int) -> int:
     return frames[-1] if frames else -1
 
 
-def loop_summary(profile: Profile, sel: Selection | None) -> dict[str, Any] | None:
-    """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither."""
-    if not len(profile.lag) and not profile.blocking:
-        return None
-    stats = lag_stats(profile, sel)
+def loop_summary(profile: Profile, sel: Selection | None, indexed: IndexedSamples | None = None) -> dict[str, Any] | None:
+    """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither.
+
+    With `indexed` the lag figures are the index's (computed by lag_stats when it was built)."""
+    if indexed is None:
+        if not len(profile.lag) and not profile.blocking:
+            return None
+        stats = lag_stats(profile, sel)
+    else:
+        if not indexed.index.lag and not profile.blocking:
+            return None
+        stats = indexed.lag_stats(None if sel is None else sel.threads)
     lag_ms: dict[str, float | None]
     if stats.probes:
         lag_ms = {k: getattr(stats, k) * 1000.0 for k in ("p50", "p95", "p99", "max", "mean")}
     else:
         lag_ms = dict.fromkeys(("p50", "p95", "p99", "max", "mean"))
+    labels: dict[int, list[str]] = {}  # a day holds thousands of stalls in far fewer stacks
     blocking = [
-        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback), **_blame(ev)}
+        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback, labels), **_blame(ev)}
         for ev in blocking_events(profile, sel)
     ]
     return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking}
@@ -118,8 +138,17 @@ def _blame(ev: BlockingEvent) -> dict[str, Any]:
     }
 
 
-def blocking_row(profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str) -> dict[str, Any]:
-    labels = stack_labels(profile, stack)
+def blocking_row(
+    profile: Profile, start: float, duration: float, stack: int, thread: int, task: int, callback: str,
+    known_labels: dict[int, list[str]] | None = None,
+) -> dict[str, Any]:
+    """One stall as `stats` shows it; `known_labels` remembers each stack's labels between calls."""
+    if known_labels is None:
+        labels = stack_labels(profile, stack)
+    else:
+        if stack not in known_labels:
+            known_labels[stack] = _stack_labels(profile, stack, known_labels)
+        labels = list(known_labels[stack])
     inner = innermost_python_frame(profile, stack) if labels else -1
     func = profile.frame_func(inner) if inner >= 0 else -1
     return {
@@ -133,6 +162,26 @@ def blocking_row(profile: Profile, start: float, duration: float, stack: int, th
         "task": task if task >= 0 else None,
         "callback": callback or None,
     }
+
+
+def _stack_labels(profile: Profile, stack: int, known: dict[int, list[str]]) -> list[str]:
+    """analysis.loop.stack_labels, reusing the labels of the nearest ancestor stack already in `known`
+    (stalls of a long run share a few thousand stacks and their prefixes)."""
+    if stack < 0 or stack >= len(profile.stacks):
+        return []
+    parents, frames = profile.stacks["parent"], profile.stacks["frame"]
+    chain = []
+    at = stack
+    while at >= 0 and at not in known:
+        chain.append(at)
+        at = int(parents[at])
+        if len(chain) > 256:  # a deep recursion: label it whole (each prefix would copy its labels)
+            return stack_labels(profile, stack)
+    labels = known[at] if at >= 0 else []
+    for sid in reversed(chain):  # outermost first; labels are innermost first
+        labels = [profile.frame_label(int(frames[sid])), *labels]
+        known[sid] = labels
+    return labels
 
 
 def task_summary(profile: Profile, t_from: float | None = None, t_to: float | None = None) -> dict[str, Any] | None:
@@ -201,22 +250,39 @@ def build_summary(
     t_from: float | None = None,
     t_to: float | None = None,
     by_task: bool = False,
+    indexed: IndexedSamples | None = None,
 ) -> dict[str, Any]:
-    """The `stats --json` object (issue 2's keys plus extras; `by_task` only when asked)."""
+    """The `stats --json` object (issue 2's keys plus extras; `by_task` only when asked).
+
+    `indexed` supplies every figure that comes from samples (a recording's
+    index, with `profile` its shell: recording_index.open_for_stats); it
+    answers the whole run or a thread filter, not a time range.
+    """
     sel = make_selection(thread, t_from, t_to)
+    if indexed is not None and (t_from is not None or t_to is not None):
+        raise ValueError("an index answers the whole run, not a time range")
     deterministic = is_deterministic(profile)
-    all_rows, total = function_rows(profile, sel)
+    threads_wanted = None if thread is None else frozenset([thread])
+    totals = None if indexed is None else indexed.stack_sums(threads_wanted)
+    all_rows, total = function_rows(profile, sel, stack_totals=totals)
     trace_clock = profile.func_stats.clock if all_rows and "traced_self" in all_rows[0] and profile.func_stats else None
     rows = all_rows if top is None else all_rows[:top]
     traced = is_traced(profile)
-    selected = None if deterministic or traced else _selected_samples(profile, sel)
-    duration = profile.duration()
+    if indexed is None:
+        selected = None if deterministic or traced else _selected_samples(profile, sel)
+        duration = profile.duration()
+        threads = thread_rows(profile, t_from, t_to)
+        busy_threads = threads if sel is None else thread_rows(profile, None, None)
+        sample_count, sampled = profile.sample_count, looks_sampled(profile)
+    else:
+        selected = None if deterministic or traced else indexed.count(threads_wanted)
+        duration = indexed.duration()
+        threads = busy_threads = indexed_thread_rows(profile, indexed.thread_counts())
+        sample_count, sampled = indexed.count(), indexed.looks_sampled()
     rate = _telemetry_number(profile, "effective_rate_hz")
-    threads = thread_rows(profile, t_from, t_to)
-    busy_threads = threads if sel is None else thread_rows(profile, None, None)
     busy_threads = [r for r in busy_threads if r["samples"]]
-    if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and looks_sampled(profile):
-        rate = profile.sample_count / len(busy_threads) / duration
+    if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and sampled:
+        rate = sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
     extra: dict[str, Any] = {}
     if by_task:
@@ -238,7 +304,7 @@ def build_summary(
         "trace_clock": trace_clock,
         "functions_count": len(all_rows),
         "functions": rows,
-        "loop": loop_summary(profile, sel),
+        "loop": loop_summary(profile, sel, indexed),
         "tasks": task_summary(profile, t_from, t_to),
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": _losses(profile),

@@ -16,7 +16,7 @@ def _sniff(head: bytes, path: Path) -> bool:
 
 def _load(path: Path, progress: ProgressFn | None) -> Profile:
     try:
-        profile, report = read_recording(path)
+        profile, report = read_recording(path, progress)
     except RecordingError as exc:
         raise FormatError(str(exc)) from exc
     if report.problems:

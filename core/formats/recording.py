@@ -10,8 +10,11 @@ and can follow a file that is still being written.
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,6 +24,7 @@ from pyrometer.core.agent import wire
 
 # The writer lives in its own numpy-free module so `pyrometer record` starts fast.
 from pyrometer.core.capture.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
+from pyrometer.core.formats.bulk_columns import ReservedColumns
 from pyrometer.core.model import (
     UNIT_SAMPLES,
     UNIT_SECONDS,
@@ -71,36 +75,50 @@ def _column_reader(payload: memoryview, specs: list[tuple[str, str]]) -> dict[st
     return out
 
 
+_STRUCT_CODES = {"<f8": "d", "<i4": "i", "<u4": "I", "u1": "B"}
+_STRUCT_SIZES = {"d": 8, "i": 4, "I": 4, "B": 1}
+
+
 def _packed_with_strings(
     payload: memoryview, specs: list[tuple[str, str]], strings: tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
-    """Packed columns after the count header, then string columns (u32 lengths, UTF-8 bytes)."""
-    if len(payload) < 8:
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, list[str]]]:
+    """Packed columns after the count header, then string columns (u32 lengths, UTF-8 bytes).
+
+    Task batches are small (a few rows every 50 ms) and many, so columns are
+    unpacked with `struct` into tuples: numpy's per-call cost is most of a small batch.
+    """
+    size = len(payload)
+    if size < 8:
         raise ValueError("batch too short")
-    n = int(np.frombuffer(payload, "<u4", 1, 0)[0])
+    n = _U32.unpack_from(payload, 0)[0]
     offset = 8
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, tuple[Any, ...]] = {}
     for name, dt in specs:
-        size = n * np.dtype(dt).itemsize
-        if offset + size > len(payload):
+        code = _STRUCT_CODES[dt]
+        step = n * _STRUCT_SIZES[code]
+        if offset + step > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        out[name] = np.frombuffer(payload, dt, n, offset)
-        offset += size
+        out[name] = struct.unpack_from(f"<{n}{code}", payload, offset)
+        offset += step
     texts: dict[str, list[str]] = {}
-    raw = bytes(payload)
     for name in strings:
-        if offset + 4 * n > len(raw):
+        if offset + 4 * n > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        lengths = np.frombuffer(raw, "<u4", n, offset).astype(np.int64)
+        lengths = struct.unpack_from(f"<{n}I", payload, offset)
         offset += 4 * n
-        ends = offset + np.cumsum(lengths)
-        if n and int(ends[-1]) > len(raw):
+        total = sum(lengths)
+        if offset + total > size:
             raise ValueError(f"batch of {n} rows is truncated")
-        starts = ends - lengths
-        texts[name] = [raw[a:b].decode("utf-8", "replace") for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-        offset = int(ends[-1]) if n else offset
-    if offset != len(raw):
-        raise ValueError(f"batch of {n} rows has {len(raw)} bytes, expected {offset}")
+        raw = bytes(payload[offset : offset + total])
+        ends = list(accumulate(lengths))
+        if raw.isascii():  # one decode for the whole column: characters are bytes
+            text = raw.decode("ascii")
+            texts[name] = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        else:
+            texts[name] = [raw[a:b].decode("utf-8", "replace") for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        offset += total
+    if offset != size:
+        raise ValueError(f"batch of {n} rows has {size} bytes, expected {offset}")
     return out, texts
 
 
@@ -119,8 +137,7 @@ def _seconds_or_none(value: float) -> float | None:
 def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_NEW_SPECS, ("name", "coro"))
     for t, tid, parent, loop, name, coro in zip(
-        c["t"].tolist(), c["id"].tolist(), c["parent"].tolist(), c["loop"].tolist(), text["name"], text["coro"],
-        strict=True,
+        c["t"], c["id"], c["parent"], c["loop"], text["name"], text["coro"], strict=True,
     ):
         info = profile.tasks.get(tid)
         if info is None or info.created is not None:
@@ -135,19 +152,19 @@ def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
 def _apply_tasks_end(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_END_SPECS, ("exc",))
     states = wire.TASK_STATES
-    for i, tid in enumerate(c["id"].tolist()):
+    for i, tid in enumerate(c["id"]):
         task = profile.tasks.get(tid)
         if task is None:
             task = TaskInfo(tid, None, "", "")
             profile.tasks[tid] = task
-        code = int(c["state"][i])
-        task.ended = _seconds_or_none(float(c["t"][i]))
+        code = c["state"][i]
+        task.ended = _seconds_or_none(c["t"][i])
         task.state = states[code] if code < len(states) else "done"
         task.exc = text["exc"][i] or None
-        task.cpu_s = _seconds_or_none(float(c["cpu_s"][i]))
-        task.running_s = _seconds_or_none(float(c["running_s"][i]))
-        task.waiting_s = _seconds_or_none(float(c["waiting_s"][i]))
-        task.delayed_s = _seconds_or_none(float(c["delayed_s"][i]))
+        task.cpu_s = _seconds_or_none(c["cpu_s"][i])
+        task.running_s = _seconds_or_none(c["running_s"][i])
+        task.waiting_s = _seconds_or_none(c["waiting_s"][i])
+        task.delayed_s = _seconds_or_none(c["delayed_s"][i])
         profile.task_log.append(tid)
 
 
@@ -225,6 +242,18 @@ def _keep(c: dict[str, np.ndarray], good: np.ndarray, what: str, rejected: dict[
     return {name: col[good] for name, col in c.items()}
 
 
+_CHECK_STEP = 1 << 20  # rows validated per step
+
+
+def _rows_where(test: Callable[[int, int], np.ndarray], a: int, b: int) -> np.ndarray | None:
+    """None when `test(lo, hi)` holds for every row of [a, b) (checked a step at a time, so the
+    temporaries stay small), else the mask of the rows where it holds."""
+    steps = range(a, b, _CHECK_STEP)
+    if all(bool(test(lo, min(b, lo + _CHECK_STEP)).all()) for lo in steps):
+        return None
+    return np.concatenate([test(lo, min(b, lo + _CHECK_STEP)) for lo in steps])  # a damaged file: mask it all
+
+
 def _plausible_seconds(x: np.ndarray, lowest: float = -MAX_SECONDS) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.isfinite(x) & (x >= lowest) & (x <= MAX_SECONDS)
@@ -290,6 +319,8 @@ def apply_message(
     elif kind == wire.TASK_SPANS:
         c = _column_reader(buf, _TASK_SPAN_SPECS)
         profile.add_task_spans(c["task"], c["state"], c["start"], c["end"])
+    elif kind == wire.INDEX:
+        pass  # a summary of the frames before it (recording_index): nothing a full read needs
     elif kind in wire.NAMES:
         _apply_json(profile, kind, wire.decode_json(bytes(buf)))
     else:
@@ -388,17 +419,31 @@ class RecordingReader:
     Stops at the first frame that is torn (incomplete) or fails its CRC. While
     following a live file a torn tail is simply "not yet written"; `report`
     counts it as dropped only once `close()` (or a one-shot read) gives up.
+
+    Samples and lag probes, nearly all of a long recording, are copied from
+    their frames straight into reserved columns (bulk_columns) and validated
+    once per `poll()`, vectorised; every other message goes through
+    `apply_message` as it comes.
     """
 
-    def __init__(self, path: str | os.PathLike[str], profile: Profile | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], profile: Profile | None = None, fh: BinaryIO | None = None
+    ) -> None:
         self.path = Path(path)
         self.profile = profile if profile is not None else Profile()
         self.report = ReadReport()
         self._offset = 0
         self._skipped = 0  # damaged bytes jumped over
         self._rejected: dict[str, int] = {}  # impossible values dropped while reading, by kind
+        self._samples: ReservedColumns | None = None
+        self._lag: ReservedColumns | None = None
+        self._spans: ReservedColumns | None = None
+        self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
+        self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
+        self._owns_fh = fh is None  # a writer indexing its own file lends its handle (recording_index)
         try:
-            self._fh: BinaryIO = open(self.path, "rb")
+            self._fh: BinaryIO = open(self.path, "rb") if fh is None else fh
+            self._fh.seek(0)
         except IsADirectoryError as exc:
             raise RecordingError(f"{self.path}: is a directory") from exc
         except OSError as exc:
@@ -406,41 +451,68 @@ class RecordingReader:
         head = self._fh.read(wire.FILE_HEADER_SIZE)
         version = wire.parse_file_header(head)
         if version is None:
-            self._fh.close()
+            if self._owns_fh:
+                self._fh.close()
             raise RecordingError(f"{self.path}: not a Pyrometer recording (bad header)")
         if version > wire.FORMAT_VERSION:
             self.report.problems.append(f"format version {version} is newer than {wire.FORMAT_VERSION}; unknown parts skipped")
         self._offset = wire.FILE_HEADER_SIZE
 
-    def poll(self, on_frame: Callable[[int, memoryview], None] | None = None) -> int:
+    def poll(
+        self, on_frame: Callable[[int, memoryview], None] | None = None, progress: Callable[[float], None] | None = None
+    ) -> int:
         """Read and apply all complete frames appended since the last call; returns their count.
 
         Reads a block at a time (a huge or sparse file is never read whole). A
         complete frame that fails its checksum or does not decode is skipped
         together with whatever follows it up to the next frame that is valid
-        (length, known type, checksum), and the skip is reported.
+        (length, known type, checksum), and the skip is reported. `progress`
+        gets the fraction of the file read so far after each block.
         """
         count = 0
-        while True:
-            self._fh.seek(self._offset)
-            data = self._fh.read(_READ_BLOCK)
-            if len(data) < wire.FRAME_HEADER_SIZE:
-                break
-            length = wire.FRAME_HEADER.unpack_from(data, 0)[0]
-            if length <= wire.MAX_PAYLOAD and wire.FRAME_HEADER_SIZE + length > len(data):
-                # one frame larger than the block: read exactly it (or find it torn)
-                data += self._fh.read(wire.FRAME_HEADER_SIZE + length - len(data))
-            n, used, bad = self._apply_frames(memoryview(data), on_frame)
-            count += n
-            self._offset += used
-            if bad is not None:
-                if not self._resync(bad):
+        size = os.fstat(self._fh.fileno()).st_size
+        self._reserve(size)
+        try:
+            while True:
+                self._fh.seek(self._offset)
+                data = self._fh.read(_READ_BLOCK)
+                if len(data) < wire.FRAME_HEADER_SIZE:
                     break
-            elif not used:
-                break  # a torn tail, or a frame still being written
+                length = wire.FRAME_HEADER.unpack_from(data, 0)[0]
+                if length <= wire.MAX_PAYLOAD and wire.FRAME_HEADER_SIZE + length > len(data):
+                    # one frame larger than the block: read exactly it (or find it torn)
+                    data += self._fh.read(wire.FRAME_HEADER_SIZE + length - len(data))
+                n, used, bad = self._apply_frames(memoryview(data), on_frame)
+                count += n
+                self._offset += used
+                if progress is not None and size:
+                    progress(min(1.0, self._offset / size))
+                if bad is not None:
+                    if not self._resync(bad):
+                        break
+                elif not used:
+                    break  # a torn tail, or a frame still being written
+        finally:
+            self._commit()
         self.report.frames += count
         self.report.bytes_read = self._offset
         return count
+
+    def _reserve(self, size: int) -> None:
+        """Room for every sample and lag probe the unread part of the file can hold (address space only)."""
+        left = max(0, size - self._offset)
+        rows = (left // _SAMPLE_ROW_BYTES + 1, left // _LAG_ROW_BYTES + 1, left // _SPAN_ROW_BYTES + 1)
+        if self.expected_rows is not None:  # an index said how many: reserve just that (room() grows past it)
+            rows = (min(rows[0], self.expected_rows[0] + 1024), min(rows[1], self.expected_rows[1] + 1024),
+                    min(rows[2], self.expected_rows[2] + 1024))
+        if self._samples is None:
+            self._samples = ReservedColumns(self.profile.samples, rows[0], grid=_SAMPLE_GRID)
+            self._lag = ReservedColumns(self.profile.lag, rows[1])
+            self._spans = ReservedColumns(self.profile.task_spans, rows[2])
+        assert self._lag is not None and self._spans is not None
+        self._samples.resume(rows[0])
+        self._lag.resume(rows[1])
+        self._spans.resume(rows[2])
 
     def _apply_frames(
         self, buf: memoryview, on_frame: Callable[[int, memoryview], None] | None
@@ -449,29 +521,184 @@ class RecordingReader:
         pos = 0
         count = 0
         end = len(buf)
-        head = wire.FRAME_HEADER
-        while pos + wire.FRAME_HEADER_SIZE <= end:
-            length, kind, flags, crc = head.unpack_from(buf, pos)
-            start = pos + wire.FRAME_HEADER_SIZE
+        unpack = wire.FRAME_HEADER.unpack_from
+        crc32 = zlib.crc32
+        head_crc = _HEAD_CRC
+        header = wire.FRAME_HEADER_SIZE
+        samples, lag, spans = wire.SAMPLES, wire.LAG, wire.TASK_SPANS
+        while pos + header <= end:
+            length, kind, flags, crc = unpack(buf, pos)
+            start = pos + header
             where = self._offset + pos
             if length > wire.MAX_PAYLOAD:
                 return count, pos, f"frame at byte {where} claims {length} bytes"
             if start + length > end:
                 break  # torn tail (or still being written)
             payload = buf[start : start + length]
-            if wire.frame_crc(kind, flags, payload) != crc:  # type: ignore[arg-type]
+            seed = head_crc.get(kind) if not flags else None
+            if (crc32(payload, seed) if seed is not None else wire.frame_crc(kind, flags, payload)) != crc:  # type: ignore[arg-type]
                 return count, pos, f"checksum mismatch in frame at byte {where}"
-            try:
-                known = apply_message(self.profile, kind, payload, self._rejected)
-            except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
-                return count, pos, f"bad {wire.describe(kind)} frame at byte {where}: {exc}"
-            if not known:
-                self.report.skipped_unknown += 1
+            if kind == samples:
+                why = self._stage_samples(buf, start, length, where)
+                if why is not None:
+                    return count, pos, f"bad samples frame at byte {where}: {why}"
+            elif kind == lag:
+                why = self._stage_lag(buf, start, length)
+                if why is not None:
+                    return count, pos, f"bad lag frame at byte {where}: {why}"
+            elif kind == spans:
+                why = self._stage_spans(buf, start, length)
+                if why is not None:
+                    return count, pos, f"bad task_spans frame at byte {where}: {why}"
+            else:
+                try:
+                    known = apply_message(self.profile, kind, payload, self._rejected)
+                except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:
+                    return count, pos, f"bad {wire.describe(kind)} frame at byte {where}: {exc}"
+                if not known:
+                    self.report.skipped_unknown += 1
             if on_frame is not None:
                 on_frame(kind, payload)
             pos = start + length
             count += 1
         return count, pos, None
+
+    def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
+        """Copy a SAMPLES batch's columns into the reserved rows; why not, if its size is wrong."""
+        if length < 8:
+            return "batch too short"
+        n = _U32.unpack_from(buf, start)[0]
+        if length != 8 + _SAMPLE_ROW_BYTES * n:
+            return f"batch of {n} rows has {length} bytes, expected {8 + _SAMPLE_ROW_BYTES * n}"
+        if not n:
+            return None
+        st = self._samples
+        assert st is not None
+        st.room(n)
+        r = st.n
+        e = r + n
+        a = st.arrays
+        p = start + 8
+        a["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
+        grid = st.grid
+        assert grid is not None
+        grid[:, r:e] = np.frombuffer(buf, "<u4", 5 * n, p + 8 * n).reshape(5, n)  # thread .. cpu, as sent
+        st.n = e
+        self._sample_frames.append((r, n, len(self.profile.stacks), where, length + wire.FRAME_HEADER_SIZE))
+        return None
+
+    def _stage_lag(self, buf: memoryview, start: int, length: int) -> str | None:
+        if length < 8:
+            return "batch too short"
+        n = _U32.unpack_from(buf, start)[0]
+        if length != 8 + _LAG_ROW_BYTES * n:
+            return f"batch of {n} rows has {length} bytes, expected {8 + _LAG_ROW_BYTES * n}"
+        if not n:
+            return None
+        st = self._lag
+        assert st is not None
+        st.room(n)
+        r = st.n
+        e = r + n
+        a = st.arrays
+        p = start + 8
+        a["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
+        a["loop"][r:e] = np.frombuffer(buf, "<i4", n, p + 8 * n)
+        a["lag"][r:e] = np.frombuffer(buf, "<f4", n, p + 12 * n)
+        st.n = e
+        return None
+
+    def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
+        if length < 8:
+            return "batch too short"
+        n = _U32.unpack_from(buf, start)[0]
+        if length != 8 + _SPAN_ROW_BYTES * n:
+            return f"batch of {n} rows has {length} bytes, expected {8 + _SPAN_ROW_BYTES * n}"
+        if not n:
+            return None
+        st = self._spans
+        assert st is not None
+        st.room(n)
+        r = st.n
+        e = r + n
+        a = st.arrays
+        p = start + 8
+        a["start"][r:e] = np.frombuffer(buf, "<f8", n, p)
+        a["end"][r:e] = np.frombuffer(buf, "<f8", n, p + 8 * n)
+        a["task"][r:e] = np.frombuffer(buf, "<i4", n, p + 16 * n)
+        a["state"][r:e] = np.frombuffer(buf, "u1", n, p + 20 * n)
+        st.n = e
+        return None
+
+    def _commit(self) -> None:
+        """Validate the rows staged since the last commit (vectorised) and hand them to the profile."""
+        if self._samples is not None and self._samples.n > self._samples.committed:
+            self._commit_samples(self._samples)
+        self._sample_frames = []
+        lag = self._lag
+        if lag is not None and lag.n > lag.committed:
+            a0 = lag.committed
+            t, v = lag.arrays["time"], lag.arrays["lag"]
+            good = _rows_where(lambda a, b: _plausible_seconds(t[a:b]) & _plausible_seconds(v[a:b], 0.0), a0, lag.n)
+            del t, v
+            if good is not None:
+                self._count_rejected("lag probes with impossible values", int(len(good) - good.sum()))
+                lag.keep(good)
+            lag.commit()
+            self.profile.generation += 1
+        spans = self._spans
+        if spans is not None and spans.n > spans.committed:
+            spans.commit()
+            self.profile.generation += 1
+
+    def _commit_samples(self, st: ReservedColumns) -> None:
+        a0, n = st.committed, st.n
+        arr = st.arrays
+        frames = self._sample_frames
+        good: np.ndarray | None = None
+        stack = arr["stack"][a0:n]
+        if frames and frames[0][0] == a0:
+            starts = np.fromiter((f[0] - a0 for f in frames), np.int64, len(frames))
+            limits = np.fromiter((f[2] for f in frames), np.int64, len(frames))
+            bad = (np.maximum.reduceat(stack, starts) >= limits) | (np.minimum.reduceat(stack, starts) < -1)
+            if bool(bad.any()):
+                good = np.ones(n - a0, bool)
+                for i in np.flatnonzero(bad).tolist():
+                    row, rows, _, where, size = frames[i]
+                    good[row - a0 : row - a0 + rows] = False
+                    self.report.problems.append(
+                        f"bad samples frame at byte {where}: sample refers to an undefined stack; "
+                        f"skipped {size} damaged bytes to the next valid frame at byte {where + size}"
+                    )
+                    self.report.dropped_bytes += size
+                    self._skipped += size
+        del stack
+        time, weight = arr["time"], arr["weight"]
+        plausible = _rows_where(lambda a, b: _plausible_seconds(time[a:b]) & _plausible_seconds(weight[a:b], 0.0), a0, n)
+        if plausible is not None:
+            odd_rows = ~plausible if good is None else ~plausible & good
+            self._count_rejected("samples with impossible times or weights", int(odd_rows.sum()))
+            good = plausible if good is None else good & plausible
+        if good is not None:
+            st.keep(good)
+            del good
+        n = st.n
+        cpu = arr["cpu"]
+        ordered = not (a0 and n > a0 and time[a0] < time[a0 - 1])
+        for a in range(a0, n, _CHECK_STEP):  # in steps: a temporary per row of 10^7 rows is 10-80 MB
+            b = min(n, a + _CHECK_STEP)
+            with np.errstate(invalid="ignore"):
+                odd = ~(np.isfinite(cpu[a:b]) & (cpu[a:b] <= MAX_SECONDS))
+            if bool(odd.any()):
+                cpu[a:b][odd] = np.float32(-1.0)
+            if ordered and bool((time[a + 1 : b + 1 if b < n else n] < time[a : b if b < n else n - 1]).any()):
+                ordered = False
+        st.commit()
+        self.profile.bulk_samples_added(ordered)
+
+    def _count_rejected(self, what: str, n: int) -> None:
+        if n:
+            self._rejected[what] = self._rejected.get(what, 0) + n
 
     def _resync(self, why: str) -> bool:
         """Skip from the bad frame at self._offset to the next valid one; False if there is none yet."""
@@ -514,7 +741,8 @@ class RecordingReader:
             self.report.problems.append(
                 "ignored impossible values: " + ", ".join(f"{n} {what}" for what, n in sorted(rejected.items()))
             )
-        self._fh.close()
+        if self._owns_fh:
+            self._fh.close()
         self.profile.finish()
         return self.report
 
@@ -522,6 +750,13 @@ class RecordingReader:
 
 
 _READ_BLOCK = 4 << 20  # bytes read at a time; a frame larger than this is read on its own
+_SAMPLE_ROW_BYTES = 28  # f8 time, i4 thread, stack, task, f4 weight, cpu
+_LAG_ROW_BYTES = 16  # f8 time, i4 loop, f4 lag
+_SAMPLE_GRID = ("thread", "stack", "task", "weight", "cpu")  # the 4-byte columns after `time`, in wire order
+_SPAN_ROW_BYTES = 21  # f8 start, f8 end, i4 task, u1 state
+_U32 = struct.Struct("<I")
+# the CRC of a frame's type and zero flags, per known type: the checksum then runs on over the payload
+_HEAD_CRC = {kind: zlib.crc32(struct.pack("<HH", kind, 0)) for kind in wire.NAMES}
 _SCAN_BLOCK = 1 << 20
 
 
@@ -565,10 +800,17 @@ def _next_valid_frame(fh: BinaryIO, start: int) -> int | None:
     return None
 
 
-def read_recording(path: str | os.PathLike[str]) -> tuple[Profile, ReadReport]:
+def read_recording(
+    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None
+) -> tuple[Profile, ReadReport]:
     """Read a whole recording; a damaged tail is reported, never fatal."""
     reader = RecordingReader(path)
-    reader.poll()
+    from pyrometer.core.formats.recording_index import read_index_frame  # it builds on this module
+
+    index = read_index_frame(path)
+    if index is not None:  # room for exactly the rows it counted
+        reader.expected_rows = (index.samples, index.lag, index.spans)
+    reader.poll(progress=progress)
     report = reader.finish()
     return reader.profile, report
 

@@ -62,13 +62,17 @@ def sample_total(profile: Profile) -> int | None:
     return profile.sample_count
 
 
-def function_rows(profile: Profile, sel: Selection | None = None, top: int | None = None) -> tuple[list[dict[str, Any]], float]:
+def function_rows(
+    profile: Profile, sel: Selection | None = None, top: int | None = None,
+    stack_totals: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[list[dict[str, Any]], float]:
     """Rows sorted by self, descending (first `top` only when given), and the total they are percentages of.
 
     `calls`/`per_call` are None when unknown; `samples`/`self_samples` are None
-    for deterministic sources, which have no samples.
+    for deterministic sources, which have no samples. `stack_totals`: the
+    selection's (weight, count) per stack when known already (a recording's index).
     """
-    table = function_table(profile, sel)
+    table = function_table(profile, sel, stack_totals=stack_totals)
     n = len(table) if top is None else min(top, len(table))
     names, files, lines = profile.func_name, profile.func_file, profile.func_line
     deterministic = is_deterministic(profile)

@@ -1,0 +1,633 @@
+"""The index of a `.pyro` recording: per-chunk sample aggregates and everything but the samples.
+
+A day of a service is tens of millions of samples; `stats` and a window's
+first frame need only their sums. The index (message type INDEX, the last
+frame of a cleanly closed recording; docs/format.md) holds:
+
+- per chunk of about a million samples (a byte range of whole frames): its
+  offset, rows, first and last sample time, and for each (thread, stack) seen
+  in it the sample count and the sums of weight and known CPU seconds;
+- the *shell* of the profile, as ordinary frames in a few large batches:
+  metadata, functions, frames, stacks, threads, loops, every lag probe,
+  blocking events, tasks, call statistics, telemetry, notices and the end;
+- what reading the indexed part reported (problems, rejected values), and
+  the few sample facts `stats` shows (end of the last span, weight spread).
+
+Task spans, await snapshots and console output stay only in the stream.
+A recording without one (torn, written before the index existed, or by the
+agent's own file sink) gets it built by one streaming pass that keeps no
+sample, and cached under $PYROMETER_HOME (or the user's cache directory),
+keyed by the file's path, size and modification time: never beside the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from pyrometer.core.agent import wire
+from pyrometer.core.analysis.loop import LagStats, lag_stats
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.formats.recording import (
+    ReadReport,
+    RecordingReader,
+    apply_message,
+    func_stats_to_json,
+)
+from pyrometer.core.model import Profile
+
+INDEX_VERSION = 2  # 2: lag figures in the header instead of every probe in the shell
+CHUNK_ROWS = 1 << 20  # samples per chunk (a chunk ends at the first frame boundary past this)
+LOOKS_SAMPLED_ROWS = 100_000  # summary.looks_sampled judges the first this many weights
+_TAIL = struct.Struct("<I")  # the payload's last 4 bytes: its own length, so the frame is found from the file's end
+_SHELL_CHUNK = 65536
+_KEY = struct.Struct("<qq")  # size, mtime_ns of the file a cached index describes
+_CHUNK_ARRAYS = {"chunk_offset": "<i8", "chunk_row": "<i8", "chunk_t0": "<f8", "chunk_t1": "<f8", "pair_start": "<i8"}
+_PAIR_ARRAYS = {
+    "pair_thread": "<i4", "pair_stack": "<i4", "pair_count": "<i8", "pair_weight": "<f8", "pair_cpu": "<f8",
+    "pair_t_max": "<f8",
+}
+
+
+@dataclass
+class RecordingIndex:
+    """Aggregates of a recording's samples per chunk, and the shell of its profile (see module doc)."""
+
+    covers: int  # the index describes the frames in bytes [16, covers)
+    samples: int
+    lag: int
+    time_sorted: bool
+    t_max: float  # latest sample time (nan without samples)
+    span_end: float  # latest sample time + weight (nan without samples)
+    weight_p10: float  # 10th/90th percentile of the first LOOKS_SAMPLED_ROWS weights (nan without samples)
+    weight_p90: float
+    report: dict[str, Any]
+    functions: list[list[Any]]  # [name, file, firstline] in function id order
+    arrays: dict[str, np.ndarray]
+    shell: bytes | memoryview  # frames that rebuild everything but the samples and lag probes
+    lag_t_max: float = float("nan")  # latest lag probe (nan without)
+    spans: int = 0  # task spans (rows of TASK_SPANS batches)
+    # analysis.loop.lag_stats of every probe ("all") and of each thread's loops (thread id as text)
+    lag_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def chunks(self) -> int:
+        return len(self.arrays["chunk_t0"])
+
+    # ------------------------------------------------------------ encoding
+    def encode(self) -> bytes:
+        """The INDEX payload: u32 n, JSON header (n bytes), arrays, shell frames, u32 payload length."""
+        arrays = {**{k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _CHUNK_ARRAYS.items()},
+                  **{k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _PAIR_ARRAYS.items()}}
+        layout: dict[str, list[Any]] = {}
+        offset = 0
+        for name, arr in arrays.items():
+            layout[name] = [arr.dtype.str, len(arr), offset]
+            offset += arr.nbytes
+        head = {
+            "version": INDEX_VERSION, "covers": self.covers, "samples": self.samples, "lag": self.lag,
+            "time_sorted": self.time_sorted, "t_max": _num(self.t_max), "span_end": _num(self.span_end),
+            "weight_p10": _num(self.weight_p10), "weight_p90": _num(self.weight_p90), "report": self.report,
+            "functions": self.functions, "lag_t_max": _num(self.lag_t_max), "lag_stats": self.lag_stats,
+            "spans": self.spans,
+            "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
+        }
+        text = json.dumps(head, separators=(",", ":")).encode("utf-8")
+        body = b"".join([_TAIL.pack(len(text)), text, *(a.tobytes() for a in arrays.values()), self.shell])
+        return body + _TAIL.pack(len(body) + _TAIL.size)
+
+    @classmethod
+    def decode(cls, payload: bytes | memoryview) -> RecordingIndex:
+        """Parse an INDEX payload; ValueError when it is not one this version understands."""
+        buf = memoryview(payload)
+        if len(buf) < 8 or _TAIL.unpack_from(buf, len(buf) - 4)[0] != len(buf):
+            raise ValueError("index payload has the wrong size")
+        n = _TAIL.unpack_from(buf, 0)[0]
+        try:
+            head = json.loads(bytes(buf[4 : 4 + n]).decode("utf-8"))
+        except (UnicodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"index header: {exc}") from exc
+        if not isinstance(head, dict) or head.get("version") != INDEX_VERSION:
+            raise ValueError("index of another version")
+        base = 4 + n
+        arrays = {}
+        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS):
+            dt, count, offset = head["arrays"][name]
+            start = base + int(offset)
+            arr = np.frombuffer(buf, np.dtype(dt), int(count), start) if count else np.zeros(0, np.dtype(dt))
+            arrays[name] = arr
+        shell_at = base + int(head["arrays_bytes"])
+        shell = buf[shell_at : shell_at + int(head["shell_bytes"])]  # a view: lag alone is 16 bytes a probe
+        if shell_at + len(shell) + 4 != len(buf):
+            raise ValueError("index payload has the wrong size")
+        k = len(arrays["chunk_t0"])
+        if any(len(arrays[a]) != k + 1 for a in ("chunk_offset", "chunk_row", "pair_start")):
+            raise ValueError("index chunks disagree")
+        if k and int(arrays["pair_start"][-1]) != len(arrays["pair_stack"]):
+            raise ValueError("index pairs disagree")
+        return cls(
+            covers=int(head["covers"]), samples=int(head["samples"]), lag=int(head["lag"]),
+            time_sorted=bool(head["time_sorted"]), t_max=_float(head["t_max"]), span_end=_float(head["span_end"]),
+            weight_p10=_float(head["weight_p10"]), weight_p90=_float(head["weight_p90"]),
+            report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
+            lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]), spans=int(head.get("spans", 0)),
+        )
+
+    # ------------------------------------------------------------ using it
+    def shell_profile(self) -> Profile:
+        """Everything the recording says but its samples (functions, stacks, lag, tasks, ...).
+
+        Function ids are those of a full read (functions are interned in the
+        same order), so tables sort ties identically.
+        """
+        profile = Profile()
+        for name, file, firstline in self.functions:
+            profile.intern_function(str(name), str(file), int(firstline))
+        buf = memoryview(self.shell)
+        pos = 0
+        while pos + wire.FRAME_HEADER_SIZE <= len(buf):
+            length, kind, _flags, _crc = wire.FRAME_HEADER.unpack_from(buf, pos)
+            start = pos + wire.FRAME_HEADER_SIZE
+            apply_message(profile, kind, buf[start : start + length])
+            pos = start + length
+        return profile
+
+    def stack_sums(
+        self, threads: frozenset[int] | None, n_stacks: int, chunks: slice | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(weight, count) per stack id + 1, as analysis.aggregate.stack_sums gives, over the whole
+        recording or over whole chunks `chunks` (a range's inside: see `chunks_within`)."""
+        a = self.arrays
+        lo, hi = 0, len(a["pair_stack"])
+        if chunks is not None:
+            first, stop, _ = chunks.indices(self.chunks)
+            lo, hi = int(a["pair_start"][first]), int(a["pair_start"][max(first, stop)])
+        stack, thread = a["pair_stack"][lo:hi], a["pair_thread"][lo:hi]
+        keep = slice(None) if threads is None else np.isin(thread, np.fromiter(threads, np.int64, len(threads)))
+        shifted = stack[keep].astype(np.intp) + 1
+        weight = np.bincount(shifted, weights=a["pair_weight"][lo:hi][keep], minlength=n_stacks + 1)
+        count = np.bincount(shifted, weights=a["pair_count"][lo:hi][keep], minlength=n_stacks + 1)
+        return weight, np.rint(count).astype(np.int64)
+
+    def chunks_within(self, t0: float, t1: float) -> slice:
+        """The chunks whose samples all lie in [t0, t1): summed from the index, the rest of a range
+        (its edges, rows chunk_row[k]..) is read from the file."""
+        a = self.arrays
+        first = int(np.searchsorted(a["chunk_t0"], t0, side="left"))
+        stop = int(np.searchsorted(a["chunk_t1"], t1, side="left"))
+        return slice(first, max(first, stop))
+
+    def thread_counts(self) -> dict[int, int]:
+        """Samples per thread id (threads with none are left out)."""
+        a = self.arrays
+        out: dict[int, int] = {}
+        for tid, n in zip(a["pair_thread"].tolist(), a["pair_count"].tolist(), strict=True):
+            out[tid] = out.get(tid, 0) + n
+        return {k: v for k, v in out.items() if v}
+
+    def summary_profile(self) -> Profile:
+        """The shell plus one row per (thread, stack) pair (its latest time, summed weight and CPU).
+
+        Not a profile to analyse by rows (counts and weights live in the
+        index): it gives `stats` the shape it checks (has samples, which
+        threads) while IndexedSamples supplies every number.
+        """
+        profile = self.shell_profile()
+        a = self.arrays
+        if len(a["pair_stack"]):
+            thread, stack, t = a["pair_thread"], a["pair_stack"], a["pair_t_max"]
+            key = thread.astype(np.int64) * (profile.stack_count + 2) + stack + 1
+            _, first = np.unique(key, return_index=True)
+            order = first[np.argsort(t[first], kind="stable")]
+            profile.add_samples(t[order], thread[order], stack[order], None,
+                                a["pair_weight"][order].astype(np.float32), a["pair_cpu"][order].astype(np.float32))
+        profile.finish()
+        return profile
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else float(x)
+
+
+def _float(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+# ---------------------------------------------------------------- building
+class _PairSums:
+    """Sample count, weight and CPU sums per (thread, stack) of rows fed in batches."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.rows = 0
+
+    def add(self, thread: np.ndarray, stack: np.ndarray, time: np.ndarray, weight: np.ndarray, cpu: np.ndarray) -> None:
+        if not len(thread):
+            return
+        key = (thread.astype(np.int64) << 32) | (stack.astype(np.int64) + 1)
+        uniq, inv = np.unique(key, return_inverse=True)
+        m = len(uniq)
+        count = np.bincount(inv, minlength=m).astype(np.int64)
+        wsum = np.bincount(inv, weights=weight, minlength=m)
+        known = cpu >= 0
+        csum = np.bincount(inv[known], weights=cpu[known], minlength=m)
+        tmax = np.full(m, -np.inf)
+        np.maximum.at(tmax, inv, time)
+        self.parts.append((uniq, count, wsum, csum, tmax))
+        self.rows += len(thread)
+        if len(self.parts) > 16:
+            self.parts = [self._merged()]
+
+    def _merged(self) -> tuple[np.ndarray, ...]:
+        if len(self.parts) == 1:
+            return self.parts[0]
+        keys = np.concatenate([p[0] for p in self.parts])
+        uniq, inv = np.unique(keys, return_inverse=True)
+        m = len(uniq)
+        count = np.bincount(inv, weights=np.concatenate([p[1] for p in self.parts]), minlength=m)
+        wsum = np.bincount(inv, weights=np.concatenate([p[2] for p in self.parts]), minlength=m)
+        csum = np.bincount(inv, weights=np.concatenate([p[3] for p in self.parts]), minlength=m)
+        tmax = np.full(m, -np.inf)
+        np.maximum.at(tmax, inv, np.concatenate([p[4] for p in self.parts]))
+        return uniq, np.rint(count).astype(np.int64), wsum, csum, tmax
+
+    def take(self) -> tuple[np.ndarray, ...]:
+        """(thread, stack, count, weight, cpu, t_max) per pair, then start over."""
+        if not self.parts:
+            z = np.zeros(0)
+            return (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64), z, z, z)
+        key, count, wsum, csum, tmax = self._merged()
+        self.parts = []
+        self.rows = 0
+        return ((key >> 32).astype(np.int32), ((key & 0xFFFFFFFF) - 1).astype(np.int32), count, wsum, csum, tmax)
+
+
+class IndexBuilder(RecordingReader):
+    """Reads a recording once, keeping no sample: each block's rows are summed into chunks, then dropped."""
+
+    def __init__(self, path: str | os.PathLike[str], fh: BinaryIO | None = None) -> None:
+        super().__init__(path, fh=fh)
+        self._pairs = _PairSums()
+        self._chunks: list[tuple[int, int, float, float]] = []  # offset, first row, t0, t1
+        self._chunk_pairs: list[tuple[np.ndarray, ...]] = []
+        self._chunk_start = wire.FILE_HEADER_SIZE
+        self._chunk_row = 0
+        self._chunk_t: list[float] = [np.inf, -np.inf]
+        self._rows = 0
+        self._sorted = True
+        self._last_t = -np.inf
+        self._first_weights: list[np.ndarray] = []
+        self._first_count = 0
+        self._t_max = -np.inf
+        self._span_end = -np.inf
+        self._frame_offsets: list[tuple[int, int]] = []  # (offset, rows so far) of each samples frame
+
+    def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
+        if self._pairs.rows + (self._samples.n - self._samples.committed if self._samples else 0) >= CHUNK_ROWS:
+            self._after_block()  # the chunk is full: close it before this frame
+            self._close_chunk(where)
+        return super()._stage_samples(buf, start, length, where)
+
+    def _after_block(self) -> None:
+        """Validate what was staged, add it to the chunk's sums and drop the rows."""
+        self._commit()
+        samples = self.profile.samples
+        n = len(samples)
+        if not n:
+            return
+        t, w = samples["time"], samples["weight"]
+        self._pairs.add(samples["thread"], samples["stack"], t, w, samples["cpu"])
+        if self._sorted and (t[0] < self._last_t or bool((t[1:] < t[:-1]).any())):
+            self._sorted = False
+        self._last_t = float(t[-1])
+        self._chunk_t[0] = min(self._chunk_t[0], float(t.min()))
+        self._chunk_t[1] = max(self._chunk_t[1], float(t.max()))
+        self._t_max = max(self._t_max, float(t.max()))
+        self._span_end = max(self._span_end, float((t + w).max()))
+        if self._first_count < LOOKS_SAMPLED_ROWS:
+            take = w[: LOOKS_SAMPLED_ROWS - self._first_count].copy()
+            self._first_weights.append(take)
+            self._first_count += len(take)
+        self._rows += n
+        del t, w
+        samples.truncate(0)
+        assert self._samples is not None
+        self._samples.committed = self._samples.n = 0
+
+    def _close_chunk(self, end_offset: int) -> None:
+        if not self._pairs.rows:
+            return
+        self._chunks.append((self._chunk_start, self._chunk_row, self._chunk_t[0], self._chunk_t[1]))
+        self._chunk_pairs.append(self._pairs.take())
+        self._chunk_start = end_offset
+        self._chunk_row = self._rows
+        self._chunk_t = [np.inf, -np.inf]
+
+    def _apply_frames(self, buf: memoryview, on_frame: Callable[[int, memoryview], None] | None) -> tuple[int, int, str | None]:
+        out = super()._apply_frames(buf, on_frame)
+        self._after_block()
+        return out
+
+    def build(self, progress: Callable[[float], None] | None = None) -> RecordingIndex:
+        self.poll(progress=progress)
+        report = self.finish_index()
+        return self._index(report)
+
+    def finish_index(self) -> ReadReport:
+        """Like finish(), without sorting samples it no longer holds."""
+        report = self.finish()
+        self._after_block()
+        self._close_chunk(self._offset)
+        return report
+
+    def _index(self, report: ReadReport) -> RecordingIndex:
+        chunks = self._chunks
+        parts = self._chunk_pairs
+        arrays: dict[str, np.ndarray] = {
+            "chunk_offset": np.asarray([c[0] for c in chunks] + [self._offset], np.int64),
+            "chunk_row": np.asarray([c[1] for c in chunks] + [self._rows], np.int64),
+            "chunk_t0": np.asarray([c[2] for c in chunks], np.float64),
+            "chunk_t1": np.asarray([c[3] for c in chunks], np.float64),
+            "pair_start": np.concatenate(([0], np.cumsum([len(p[0]) for p in parts], dtype=np.int64))).astype(np.int64),
+        }
+        for i, name in enumerate(_PAIR_ARRAYS):
+            dt = np.dtype(_PAIR_ARRAYS[name])
+            arrays[name] = np.concatenate([p[i] for p in parts]).astype(dt) if parts else np.zeros(0, dt)
+        weights = np.concatenate(self._first_weights) if self._first_weights else np.zeros(0, np.float32)
+        p10, p90 = (float(v) for v in np.percentile(weights, [10, 90])) if len(weights) else (float("nan"),) * 2
+        profile = self.profile
+        threads = set(profile.threads) | {lp.thread for lp in profile.loops.values()}
+        threads |= {int(t) for p in parts for t in np.unique(p[0]).tolist()}
+        lag_stats = {"all": _lag_figures(profile, None)}
+        for tid in sorted(threads):
+            lag_stats[str(tid)] = _lag_figures(profile, frozenset([tid]))
+        return RecordingIndex(
+            covers=self._offset, samples=self._rows, lag=len(profile.lag), time_sorted=self._sorted,
+            t_max=self._t_max if self._rows else float("nan"), span_end=self._span_end if self._rows else float("nan"),
+            weight_p10=p10, weight_p90=p90,
+            report={"frames": report.frames, "dropped_bytes": report.dropped_bytes,
+                    "skipped_unknown": report.skipped_unknown, "problems": list(report.problems)},
+            functions=[[n, f, ln] for n, f, ln in zip(profile.func_name, profile.func_file, profile.func_line, strict=True)],
+            arrays=arrays, shell=b"".join(shell_frames(profile)),
+            lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
+            spans=len(profile.task_spans),
+        )
+
+
+def _lag_figures(profile: Profile, threads: frozenset[int] | None) -> dict[str, float]:
+    """What `stats` shows of analysis.loop.lag_stats (whole run, or the loops of these threads)."""
+    st = lag_stats(profile, None if threads is None else Selection(threads=threads))
+    return {"probes": st.probes, "p50": st.p50, "p95": st.p95, "p99": st.p99, "max": st.max, "mean": st.mean}
+
+
+def shell_frames(profile: Profile) -> list[bytes]:
+    """The profile without samples, lag probes, spans, await snapshots or output, as a few large frames."""
+    out = [wire.json_frame(wire.META, profile.meta)] if profile.meta else []
+    funcs = profile.frames["func"].tolist()
+    lines = profile.frames["line"].tolist()
+    rows = [[fid, profile.func_file[f], line, profile.func_name[f], profile.func_line[f]]
+            for fid, (f, line) in enumerate(zip(funcs, lines, strict=True))]
+    for i in range(0, len(rows), _SHELL_CHUNK):
+        out.append(wire.json_frame(wire.FRAMES, rows[i : i + _SHELL_CHUNK]))
+    if profile.threads:
+        out.append(wire.json_frame(wire.THREADS, [[t.id, t.name, t.native_id] for t in profile.threads.values()]))
+    if profile.loops:
+        out.append(wire.json_frame(wire.LOOPS, [[lp.id, lp.thread, lp.description] for lp in profile.loops.values()]))
+    parents, frames = profile.stacks["parent"].astype("<i4"), profile.stacks["frame"].astype("<i4")
+    for i in range(0, len(parents), _SHELL_CHUNK):
+        p = parents[i : i + _SHELL_CHUNK]
+        out.append(wire.frame(wire.STACKS, struct.pack("<II", len(p), i) + p.tobytes() + frames[i : i + _SHELL_CHUNK].tobytes()))
+    for ev in profile.blocking:
+        out.append(wire.json_frame(wire.BLOCKING, {
+            "start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread, "stack": ev.stack,
+            "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
+            "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
+            "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]}))
+    if profile.tasks:
+        out.extend(_task_frames(profile))
+    if profile.func_stats is not None:
+        out.append(wire.json_frame(wire.FUNC_STATS, func_stats_to_json(profile, profile.func_stats)))
+    for note in profile.notices:
+        out.append(wire.json_frame(wire.NOTICE, note))
+    if profile.telemetry:
+        out.append(wire.json_frame(wire.TELEMETRY, profile.telemetry))
+    if profile.end is not None:
+        out.append(wire.json_frame(wire.END, profile.end))
+    return out
+
+
+def _task_frames(profile: Profile) -> list[bytes]:
+    """Every task as one TASKS_NEW and one TASKS_END batch (NaN: unknown, as on the wire)."""
+    nan = float("nan")
+    tasks = list(profile.tasks.values())
+    out = [wire.tasks_new_frame(
+        [nan if t.created is None else t.created for t in tasks], [t.id for t in tasks],
+        [-1 if t.parent is None else t.parent for t in tasks], [t.loop for t in tasks],
+        [t.name for t in tasks], [t.coro for t in tasks])]
+    ended = [t for t in tasks if t.state != "pending" or t.ended is not None]
+    if ended:
+        codes = {name: i for i, name in enumerate(wire.TASK_STATES)}
+        out.append(wire.tasks_end_frame(
+            [nan if t.ended is None else t.ended for t in ended], [t.id for t in ended],
+            [nan if t.cpu_s is None else t.cpu_s for t in ended], [nan if t.running_s is None else t.running_s for t in ended],
+            [nan if t.waiting_s is None else t.waiting_s for t in ended], [nan if t.delayed_s is None else t.delayed_s for t in ended],
+            [codes.get(t.state, 0) for t in ended], [t.exc or "" for t in ended]))
+    return out
+
+
+def build_index(
+    path: str | os.PathLike[str], fh: BinaryIO | None = None, progress: Callable[[float], None] | None = None
+) -> RecordingIndex:
+    """Index a recording by reading it once (bounded memory: no sample is kept)."""
+    return IndexBuilder(path, fh).build(progress)
+
+
+def index_frame(path: str | os.PathLike[str], fh: BinaryIO, size: int) -> bytes | None:
+    """The INDEX frame a writer appends to the `size` bytes it wrote (through its own handle `fh`);
+    None when those bytes do not read back whole."""
+    index = build_index(path, fh)
+    if index.covers != size or index.report.get("problems"):
+        return None
+    return wire.frame(wire.INDEX, index.encode())
+
+
+# ---------------------------------------------------------------- finding it
+def read_index_frame(path: str | os.PathLike[str]) -> RecordingIndex | None:
+    """The index written at the end of the file, if the last frame is one that covers all before it."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < wire.FILE_HEADER_SIZE + wire.FRAME_HEADER_SIZE + 8:
+                return None
+            fh.seek(size - 4)
+            n = _TAIL.unpack(fh.read(4))[0]
+            at = size - wire.FRAME_HEADER_SIZE - n
+            if n > wire.MAX_PAYLOAD or at < wire.FILE_HEADER_SIZE:
+                return None
+            fh.seek(at)
+            data = fh.read(wire.FRAME_HEADER_SIZE + n)
+    except OSError:
+        return None
+    length, kind, flags, crc = wire.FRAME_HEADER.unpack_from(data, 0)
+    payload = memoryview(data)[wire.FRAME_HEADER_SIZE :]
+    if kind != wire.INDEX or length != n or flags or wire.frame_crc(kind, flags, payload) != crc:  # type: ignore[arg-type]
+        return None
+    try:
+        index = RecordingIndex.decode(payload)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        del exc
+        return None
+    return index if index.covers == at else None
+
+
+def cache_home() -> Path:
+    """$PYROMETER_HOME/index-cache, else $XDG_CACHE_HOME/pyrometer/index, else ~/.cache/pyrometer/index."""
+    home = os.environ.get("PYROMETER_HOME")
+    if home:
+        return Path(home).expanduser() / "index-cache"
+    cache = os.environ.get("XDG_CACHE_HOME")
+    return (Path(cache).expanduser() if cache else Path.home() / ".cache") / "pyrometer" / "index"
+
+
+def _cache_file(path: Path) -> tuple[Path, bytes] | None:
+    """Where the index of `path` is cached (one file per recording) and the key it must carry."""
+    try:
+        st = path.stat()
+        real = os.path.realpath(path)
+    except OSError:
+        return None
+    name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return cache_home() / f"{name}.pyroidx", _KEY.pack(st.st_size, st.st_mtime_ns)
+
+
+def read_cached_index(path: str | os.PathLike[str]) -> RecordingIndex | None:
+    where = _cache_file(Path(path))
+    if where is None:
+        return None
+    file, key = where
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    if data[: _KEY.size] != key or len(data) < _KEY.size + 4:
+        return None
+    body = memoryview(data)[_KEY.size + 4 :]
+    if zlib.crc32(body) != _TAIL.unpack_from(data, _KEY.size)[0]:
+        return None
+    try:
+        return RecordingIndex.decode(body)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def write_cached_index(path: str | os.PathLike[str], index: RecordingIndex) -> bool:
+    """Cache an index built for `path`; False when the cache directory cannot be written (no harm done)."""
+    where = _cache_file(Path(path))
+    if where is None:
+        return False
+    file, key = where
+    body = index.encode()
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(key + _TAIL.pack(zlib.crc32(body)) + body)
+        os.replace(tmp, file)
+    except OSError:
+        return False
+    return True
+
+
+def load_index(
+    path: str | os.PathLike[str], build: bool = True, progress: Callable[[float], None] | None = None
+) -> RecordingIndex | None:
+    """The recording's index: its own last frame, else the cached one, else (build=True) built and cached."""
+    index = read_index_frame(path)
+    if index is None:
+        index = read_cached_index(path)
+    if index is None and build:
+        index = build_index(path, progress=progress)
+        write_cached_index(path, index)
+    return index
+
+
+# ---------------------------------------------------------------- stats from an index
+class IndexedSamples:
+    """What `stats` needs of the samples, from an index (summary.build_summary's `indexed`)."""
+
+    def __init__(self, index: RecordingIndex, profile: Profile) -> None:
+        self.index = index
+        self.profile = profile
+        self._threads = index.thread_counts()
+
+    def stack_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.stack_sums(threads, self.profile.stack_count)
+
+    def thread_counts(self) -> dict[int, int]:
+        return dict(self._threads)
+
+    def count(self, threads: frozenset[int] | None = None) -> int:
+        if threads is None:
+            return self.index.samples
+        return sum(n for tid, n in self._threads.items() if tid in threads)
+
+    def duration(self) -> float:
+        """Profile.duration() of the full profile: the shell's events and the samples' latest time / span."""
+        profile, index = self.profile, self.index
+        ends = [0.0]
+        if index.samples:
+            ends.append(index.t_max)
+            if profile.unit == "seconds" and not profile.samples_end_spans:
+                ends.append(index.span_end)
+        if index.lag:
+            ends.append(index.lag_t_max)
+        ends.extend(b.start + b.duration for b in profile.blocking)
+        if profile.end and isinstance(profile.end.get("t"), (int, float)):
+            ends.append(float(profile.end["t"]))
+        if profile.func_stats is not None and not index.samples:
+            ends.append(float(profile.func_stats.total_time.max(initial=0.0)))
+        return max(ends)
+
+    def lag_stats(self, threads: frozenset[int] | None) -> LagStats:
+        """analysis.loop.lag_stats (figures, no histogram) of the whole run or of one thread's loops."""
+        figures = self.index.lag_stats.get("all" if threads is None else ",".join(str(t) for t in sorted(threads)))
+        if figures is None:  # a thread the index has not seen runs no loop
+            figures = {"probes": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+        return LagStats(int(figures["probes"]), float(figures["p50"]), float(figures["p95"]), float(figures["p99"]),
+                        float(figures["max"]), np.zeros(0), np.zeros(0, np.int64), float(figures["mean"]))
+
+    def looks_sampled(self) -> bool:
+        """summary.looks_sampled over the first weights (kept as their 10th and 90th percentiles)."""
+        if self.profile.unit != "seconds" or not self.index.samples:
+            return False
+        lo, hi = self.index.weight_p10, self.index.weight_p90
+        return lo > 0 and hi / lo <= 1.5
+
+    def notices(self, path: str) -> list[dict[str, Any]]:
+        """The warning a full read would attach (pyro importer): what reading the file had to drop."""
+        problems = self.index.report.get("problems") or []
+        return [{"level": "warning", "message": f"{path}: " + "; ".join(problems)}] if problems else []
+
+
+def open_for_stats(
+    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None
+) -> tuple[Profile, IndexedSamples] | None:
+    """(profile shell with one row per thread and stack, its sample sums) from the index; None when
+    the index cannot stand in for the samples (out of time order: a full read sorts them)."""
+    index = load_index(path, progress=progress)
+    if index is None or not index.time_sorted:
+        return None
+    profile = index.summary_profile()
+    index.shell = b""  # applied: let the file's bytes go once the pair sums are copied out
+    index.arrays = {name: arr.copy() for name, arr in index.arrays.items()}
+    indexed = IndexedSamples(index, profile)
+    profile.notices.extend(indexed.notices(str(Path(path))))
+    return profile, indexed
