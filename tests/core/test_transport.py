@@ -111,7 +111,7 @@ def test_wrong_token_is_rejected_and_the_right_one_still_accepted(tmp_path: Path
         sink.send(_notice("welcome"))
         sink.close()
         assert coll.wait_finished(5)
-    messages = [wire.decode_json(p)["message"] for k, p in iter_raw_frames(tmp_path / "out.pyro")]
+    messages = [wire.decode_json(p)["message"] for k, p in iter_raw_frames(tmp_path / "out.pyro") if k == wire.NOTICE]
     assert messages == ["welcome"]
 
 
@@ -302,7 +302,7 @@ def test_file_sink_in_a_forked_child_writes_nothing(tmp_path: Path) -> None:
     sink.send(_notice("parent after"))
     sink.close()
     assert os.waitstatus_to_exitcode(status) == 0
-    messages = [wire.decode_json(p)["message"] for _k, p in iter_raw_frames(path)]
+    messages = [wire.decode_json(p)["message"] for k, p in iter_raw_frames(path) if k == wire.NOTICE]
     assert messages == ["parent before", "parent after"]
 
 
