@@ -2,7 +2,9 @@
 
 Every step of a task is a loop callback run by ``asyncio.events.Handle._run``
 (the pure-Python loops of 3.9-3.13 run every callback through it); the agent
-replaces that method while it runs (restored on stop) and times the steps of
+replaces that method while it runs (restored on stop). This step hook tells
+the tracker when a step finished its task (the exact end time; cheaper than a
+done callback per task), and while accounting is on it times the steps of
 tracked tasks:
 
 - ``running_s``: wall time of its steps (a task that calls ``time.sleep(0.12)``
@@ -21,8 +23,9 @@ The loop's ``call_soon`` is shadowed by an instance attribute to see when a
 task becomes ready (the C Task and Future call it by name). Costs about a
 microsecond per step; when a loop runs more than ``MAX_STEPS_PER_S`` steps a
 second (where that would cost more than a few percent), accounting turns itself
-off for the rest of the session, says so in a notice, and tasks finishing after
-that report unknown figures (NaN on the wire), never 0.
+off for the rest of the session (the step hook then only tells ends), says so in
+a notice, and tasks finishing after that report unknown figures (NaN on the
+wire), never 0.
 
 An eager task's first step runs inside its task factory, before the agent knows
 the task: it is charged as the factory call's duration.
@@ -72,7 +75,9 @@ class TaskAccounting:
         self.enabled = True
         self.accounts: Dict[int, List[float]] = {}  # id(task) -> account
         self._handle_cls: Any = None
-        self._orig_run: Any = None
+        self._orig_run: Any = None  # Handle._run as found; None while the step hook is not installed
+        self._run_timed: Any = None  # the step hook that times steps (accounting on)
+        self._run_ends: Any = None  # the one that only tells task ends (accounting off)
         self._loops: Dict[int, Tuple[LoopState, Any]] = {}  # id(loop) -> (state, loop's own call_soon)
         self.steps = 0
         self._window_start = -1.0
@@ -85,9 +90,7 @@ class TaskAccounting:
     # ------------------------------------------------------------ install
     def attach_loop(self, loop: Any, state: LoopState) -> None:
         """Start timing this loop's task steps (in the loop's thread)."""
-        if not self.enabled or id(loop) in self._loops:
-            return
-        if not self._install_run():
+        if not self.enabled or id(loop) in self._loops or self._orig_run is None:
             return
         try:
             orig = loop.call_soon
@@ -113,7 +116,15 @@ class TaskAccounting:
         state.cpu_mark = own_thread_cpu()
         state.short_wall = 0.0
 
-    def _install_run(self) -> bool:
+    def install_steps(self, ids: Dict[int, int], states: Dict[int, LoopState]) -> bool:
+        """Replace ``Handle._run`` with the step hook (once; the loop thread of the first loop).
+
+        The hook sees every task step: it times them while accounting is on, and
+        always tells the tracker when a step has finished its task (the done
+        callback would say so only after every other callback of the loop
+        iteration, up to a whole stall later, and costs a loop callback per task).
+        ``ids`` is the tracker's id(task) -> task id, ``states`` id(loop) -> state.
+        """
         if self._orig_run is not None:
             return True
         events = sys.modules.get("asyncio.events")
@@ -123,10 +134,28 @@ class TaskAccounting:
             return False
         accounts, perf, loops, me = self.accounts, self.perf, self._loops, self
 
+        def _run_ends(handle: Any) -> Any:
+            """The step hook while accounting is off: only a finished task's end time."""
+            owner: Any = getattr(handle._callback, "__self__", None)
+            if owner is None or id(owner) not in ids:
+                return orig(handle)
+            try:
+                return orig(handle)
+            finally:
+                try:
+                    if owner.done():
+                        state = states.get(id(handle._loop))
+                        if state is not None:
+                            state.done_cb(owner, perf())
+                except Exception:
+                    pass
+
         def _run(handle: Any) -> Any:
-            owner = getattr(handle._callback, "__self__", None)
+            owner: Any = getattr(handle._callback, "__self__", None)
             acc = accounts.get(id(owner)) if owner is not None else None
             if acc is None:
+                if owner is not None and id(owner) in ids:
+                    return _run_ends(handle)  # tracked, not accounted (found with accounting off)
                 when = getattr(handle, "_when", None)
                 entry = loops.get(id(handle._loop)) if when is not None else None
                 if entry is None:
@@ -143,7 +172,7 @@ class TaskAccounting:
                     state.acct_due = None
             entry = loops.get(id(handle._loop))
             if entry is None:
-                return orig(handle)
+                return _run_ends(handle)
             state = entry[0]  # per loop, so loops in several threads never mix their figures
             start = perf()
             ready = acc[READY]
@@ -163,6 +192,8 @@ class TaskAccounting:
                     wall = whole - state.acct_nested  # an eager child's first step is the child's
                     state.acct_nested = outer + whole
                     acc[RUNNING] += wall
+                    if 0 <= acc[READY] < end:
+                        acc[READY] = end  # readied itself (sleep(0), a yield): delayed from now on
                     if wall >= MIN_SPAN_S:
                         me._span(start, end, acc, 0)
                     if wall >= LONG_STEP_S:
@@ -173,13 +204,18 @@ class TaskAccounting:
                     me.steps += 1
                     if me.steps & 1023 == 0:
                         me._check_rate(end)
+                    if owner.done():
+                        state.done_cb(owner, end)
                 except Exception:
                     pass
 
         self._handle_cls = handle_cls
         self._orig_run = orig
+        self._run_timed = _run
+        self._run_ends = _run_ends
         self.session.interner.elide(_run)
-        handle_cls._run = _run
+        self.session.interner.elide(_run_ends)
+        handle_cls._run = _run if self.enabled else _run_ends
         return True
 
     def _span(self, start: float, end: float, acc: List[float], kind: int) -> None:
@@ -218,22 +254,23 @@ class TaskAccounting:
         self._window_start, self._window_steps = now, self.steps
         if rate > MAX_STEPS_PER_S:
             self.turned_off = "%.0f task steps/s" % rate
-            self.uninstall()
+            self.stop_timing()
             self.session.notice(
                 "warning",
                 "per-task accounting turned off: the loop runs %s, too small to time at under 3%% cost; "
                 "tasks finishing from now on show unknown CPU/running/waiting/delayed" % self.turned_off,
             )
 
-    def uninstall(self) -> None:
-        """Put Handle._run and every loop's call_soon back (any thread; idempotent)."""
+    def stop_timing(self) -> None:
+        """Stop timing steps (the step hook keeps telling task ends) and put every loop's
+        call_soon back (any thread; idempotent)."""
         self.enabled = False
-        if self._orig_run is not None and self._handle_cls is not None:
-            if getattr(self._handle_cls, "_run", None) is not self._orig_run:
-                try:
-                    self._handle_cls._run = self._orig_run
-                except Exception:
-                    pass
+        cls = self._handle_cls
+        if cls is not None and cls.__dict__.get("_run") is self._run_timed:
+            try:
+                cls._run = self._run_ends
+            except Exception:
+                pass
         for state, _orig in list(self._loops.values()):
             state.short_wall = -1.0  # the selector wrapper stops calling iteration()
             loop = state.loop_ref()
@@ -244,6 +281,17 @@ class TaskAccounting:
                     pass
         self._loops.clear()
         self.accounts.clear()
+
+    def uninstall(self) -> None:
+        """Stop timing and put Handle._run back, unless someone replaced it since (idempotent)."""
+        self.stop_timing()
+        cls = self._handle_cls
+        if cls is not None and cls.__dict__.get("_run") in (self._run_timed, self._run_ends):
+            try:
+                cls._run = self._orig_run
+            except Exception:
+                pass
+        self._orig_run = None
 
     # ------------------------------------------------------------ per task
     def open(self, task: Any, created: float, ready: bool, tid: int) -> None:

@@ -97,6 +97,7 @@ class TaskTracker:
         self.tasks_seen = 0
         self.events_dropped = 0  # created/finished events lost (queue bound or full sink)
         self._loop_states: Dict[int, LoopState] = {}
+        self._by_loop: Dict[int, LoopState] = {}  # id(loop) -> state, for the step hook
         self.accounting = TaskAccounting(session)
         self.accounting.enabled = bool(session.options.get("task_accounting", True))
 
@@ -157,6 +158,11 @@ class TaskTracker:
         self._loop_callbacks(state)
         done_cb, freed_cb = state.done_cb, state.freed_cb
         acct = self.accounting
+        self._by_loop[id(loop)] = state
+        # a pure-Python loop runs every step through Handle._run: the step hook tells each
+        # task's end as its last step ends; other loops (uvloop) get a done callback per task
+        base = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", None)
+        ends_in_steps = base is not None and isinstance(loop, base) and acct.install_steps(self._ids, self._by_loop)
         acct.attach_loop(loop, state)
 
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
@@ -212,7 +218,8 @@ class TaskTracker:
                     tracker.events_dropped += 1
                 pending[tid] = ref
                 ref_keys[ref] = key
-                task.add_done_callback(done_cb)
+                if not ends_in_steps:
+                    task.add_done_callback(done_cb)
             except Exception:
                 pass
             return task
@@ -262,6 +269,7 @@ class TaskTracker:
         for _tid, ref in list(state.pending.items()):
             self._ref_keys.pop(ref, None)
         state.pending.clear()
+        self._by_loop.pop(id(loop), None)
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach); the parent is the
@@ -340,8 +348,9 @@ class TaskTracker:
         ids, ref_keys, pending = self._ids, self._ref_keys, state.pending
         acct = self.accounting
 
-        def on_done(task: Any) -> None:
-            """Done callback of every tracked task (runs in its loop's thread)."""
+        def on_done(task: Any, end: float = -1.0) -> None:
+            """A tracked task finished at ``end`` (perf time): called by the step hook as its last
+            step ends, or as its done callback (then ``end`` is now; runs in its loop's thread)."""
             try:
                 if tracker._unnamed:
                     tracker._name_unnamed()
@@ -361,7 +370,8 @@ class TaskTracker:
                 else:
                     exc = task._exception  # not exception(): that would mark it retrieved
                     kind, exc_name = (0, "") if exc is None else (2, type(exc).__name__)
-                end = perf()
+                if end < 0:
+                    end = perf()
                 cpu, running, waiting, delayed = acct.close(task, end)
                 rows.append((tid, end - t0, kind, exc_name, task.get_name(), cpu, running, waiting, delayed))
             except Exception:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import pyenv_python, run_agent_target
+from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, pyenv_python, run_agent_target
 
 from pyrometer.core.model import Profile
 
@@ -217,3 +217,41 @@ def test_a_dropped_pending_task_is_still_destroyed(tmp_path: Path) -> None:
     task = next(t for t in p.tasks.values() if t.coro == "forever")
     assert task.state == "pending" and task.ended is None
     assert task.id in set(p.awaits["task"].tolist())
+
+
+ENDS = """
+import asyncio, time
+
+truth = {}
+
+async def quick():
+    await asyncio.sleep(0)
+    truth["quick"] = time.perf_counter() - session.clock.t0   # its last step ends right here
+
+async def blocker():
+    await asyncio.sleep(0)
+    time.sleep(0.06)              # the next callback of the same loop iteration holds the loop
+
+async def main():
+    await asyncio.gather(asyncio.ensure_future(quick()), asyncio.ensure_future(blocker()))
+
+session = start(task_accounting=ACCOUNTING)
+asyncio.run(main())
+session.stop()
+print("truth", truth["quick"])
+"""
+
+
+@pytest.mark.parametrize("accounting", [True, False])
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_a_task_ends_when_its_last_step_ends(version: str, accounting: bool, tmp_path: Path) -> None:
+    """Not when its done callbacks run: that is after every other callback of the loop
+    iteration (here a 60 ms one), so the end was recorded one loop step late."""
+    python = interpreter(newest_patch(version))
+    p, out, _ = run_target(python, f"ACCOUNTING = {accounting}\n" + ENDS, tmp_path)
+    truth = float(next(line.split()[1] for line in out.splitlines() if line.startswith("truth ")))
+    quick = next(t for t in p.tasks.values() if t.coro == "quick")
+    assert quick.state == "done" and quick.ended is not None
+    assert truth <= quick.ended < truth + 0.02, (quick.ended, truth)
+    if accounting:
+        assert quick.running_s + quick.waiting_s + quick.delayed_s == pytest.approx(quick.ended - quick.created), quick
