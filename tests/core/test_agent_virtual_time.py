@@ -226,3 +226,60 @@ def test_busy_loop_probe_keeps_its_interval() -> None:
     assert max(gaps) <= 0.0125 + 1e-9, max(gaps)
     assert len(times) >= 75, len(times)
     assert sink.blocking() == []
+
+
+def _sampler_ticks(lateness: list[float], seconds: float = 2.0) -> list[float]:
+    """Times the sampler ticked at over `seconds` of virtual time, every sleep waking late by the
+    next value of `lateness` (cycled): the GIL held by a busy thread, a CPU taken by others."""
+    clock = VirtualClock()
+    late = itertools.cycle(lateness)
+    session, _ = make_session(clock, rate_hz=100)
+    sampler = Sampler(session, 100)
+    end = clock.t + seconds
+    ticks: list[float] = []
+
+    def sleep(delay: float) -> None:
+        clock.t += max(0.0, delay) + next(late)
+        if clock.t >= end:
+            sampler._stop.set()
+
+    def tick() -> float:
+        ticks.append(clock.t)
+        sampler.busy = True  # the target runs: no idle back-off
+        clock.t += 0.0002  # a tick takes a little time
+        sampler.last_tick_at = clock.t
+        sampler.ticks += 1
+        return clock.t
+
+    session.clock.sleep = sleep
+    sampler._tick = tick  # type: ignore[method-assign]
+    sampler._loop()
+    return ticks
+
+
+@pytest.mark.parametrize(
+    ("lateness", "why"),
+    [
+        ([0.006], "every wake-up waits ~a switch interval for the GIL"),
+        ([0.002, 0.002, 0.002, 0.002, 0.03], "every fifth wake-up is 30 ms late (a loaded machine)"),
+        ([0.001, 0.015], "every other wake-up is late by more than an interval"),
+        ([0.004, 0.008, 0.012, 0.006, 0.02, 0.003], "lateness all over the place"),
+    ],
+)
+def test_late_wake_ups_do_not_lower_the_sampling_rate(lateness: list[float], why: str) -> None:
+    ticks = _sampler_ticks(lateness)
+    rate = (len(ticks) - 1) / (ticks[-1] - ticks[0])
+    assert rate >= 95, (why, rate)
+    # made up by later ticks, never by a burst of twin samples
+    assert min(b - a for a, b in itertools.pairwise(ticks)) >= 0.1 * 0.01 - 1e-9, why
+
+
+def test_a_starved_sampler_gives_up_what_it_cannot_make_up() -> None:
+    ticks = _sampler_ticks([0.002] * 20 + [0.5] + [0.002] * 1000)  # half a second without the GIL, once
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    stall = gaps.index(max(gaps))
+    # after the stall, a few ticks closer than an interval make up at most two intervals
+    # beyond the one the stall's own tick took (not the half second it lost)
+    quick = list(itertools.takewhile(lambda g: g < 0.0099, gaps[stall + 1:]))
+    assert sum(0.01 - g for g in quick) <= 0.03 + 0.002, gaps[stall:stall + 8]
+    assert len(gaps) - 1 >= 0.95 * (2.0 - 0.5) * 100, len(gaps)  # the rest of the time at the rate
