@@ -20,10 +20,10 @@ tracked tasks:
 - ``waiting_s``: the rest of its life (suspended, awaiting something).
 
 The loop's ``call_soon`` is shadowed by an instance attribute to see when a
-task becomes ready (the C Task and Future call it by name). Costs about a
-microsecond per step; when a loop runs more than ``MAX_STEPS_PER_S`` steps a
-second (where that would cost more than a few percent), accounting turns itself
-off for the rest of the session (the step hook then only tells ends), says so in
+task becomes ready (the C Task and Future call it by name). Costs 2-3
+microseconds per step; when a loop runs more than ``MAX_STEPS_PER_S`` steps a
+second, or steps shorter than ``MIN_MEAN_STEP_S`` on average (where that would
+cost more than a few percent), accounting turns itself off for the rest of the session (the step hook then only tells ends), says so in
 a notice, and tasks finishing after that report unknown figures (NaN on the
 wire), never 0.
 
@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 
 LONG_STEP_S = 0.001
 MAX_STEPS_PER_S = 20000.0  # above this a loop's steps are too small to time cheaply
+# Timing a step costs ~2-3 us (a Python hook around it and around call_soon): on steps
+# shorter than this on average, that is over ~5% of the loop's own work, even when the
+# loop runs few steps a second because another thread holds the GIL most of the time
+MIN_MEAN_STEP_S = 50e-6
 RATE_WINDOW_S = 0.02
 RATE_WINDOW_STEPS = 4096
 _NAN = float("nan")
@@ -82,6 +86,8 @@ class TaskAccounting:
         self.steps = 0
         self._window_start = -1.0
         self._window_steps = 0
+        self.step_wall = 0.0  # wall seconds of every timed step
+        self._window_wall = 0.0
         self.turned_off = ""
         # (start, end, task id, state) in perf time: 0 running, 1 delayed; taken by the pump
         self.spans: List[Tuple[float, float, int, int]] = []
@@ -192,6 +198,7 @@ class TaskAccounting:
                     wall = whole - state.acct_nested  # an eager child's first step is the child's
                     state.acct_nested = outer + whole
                     acc[RUNNING] += wall
+                    me.step_wall += wall
                     if 0 <= acc[READY] < end:
                         acc[READY] = end  # readied itself (sleep(0), a yield): delayed from now on
                     if wall >= MIN_SPAN_S:
@@ -239,21 +246,26 @@ class TaskAccounting:
             state.short_wall = 0.0
 
     def _check_rate(self, now: float) -> None:
-        """Every 1,024 steps: too many steps a second to time cheaply? Then stop timing.
+        """Every 1,024 steps: too many steps a second, or too short ones, to time cheaply? Then stop.
 
         Decided on the last 4,096 steps (at least 20 ms of them), so a loop that
         steps too fast pays for a few thousand timed steps only.
         """
         if self._window_start < 0:
-            self._window_start, self._window_steps = now, self.steps
+            self._window_start, self._window_steps, self._window_wall = now, self.steps, self.step_wall
             return
         span = now - self._window_start
-        if self.steps - self._window_steps < RATE_WINDOW_STEPS or span < RATE_WINDOW_S:
+        steps = self.steps - self._window_steps
+        if steps < RATE_WINDOW_STEPS or span < RATE_WINDOW_S:
             return
-        rate = (self.steps - self._window_steps) / span
-        self._window_start, self._window_steps = now, self.steps
-        if rate > MAX_STEPS_PER_S:
-            self.turned_off = "%.0f task steps/s" % rate
+        rate = steps / span
+        mean = (self.step_wall - self._window_wall) / steps
+        self._window_start, self._window_steps, self._window_wall = now, self.steps, self.step_wall
+        if rate > MAX_STEPS_PER_S or mean < MIN_MEAN_STEP_S:
+            if rate > MAX_STEPS_PER_S:
+                self.turned_off = "%.0f task steps/s" % rate
+            else:
+                self.turned_off = "task steps of %.0f us on average" % (mean * 1e6)
             self.stop_timing()
             self.session.notice(
                 "warning",

@@ -618,6 +618,8 @@ class LoopMonitor:
                         handle.cancel()
                 except Exception:
                     pass
+        # the step hook is global (Handle._run): put it back even when every loop is gone
+        self.session.tasks.accounting.uninstall()
         if in_child:
             return
         self._wake_watchdog(1.0)

@@ -283,3 +283,27 @@ def test_a_starved_sampler_gives_up_what_it_cannot_make_up() -> None:
     quick = list(itertools.takewhile(lambda g: g < 0.0099, gaps[stall + 1:]))
     assert sum(0.01 - g for g in quick) <= 0.03 + 0.002, gaps[stall:stall + 8]
     assert len(gaps) - 1 >= 0.95 * (2.0 - 0.5) * 100, len(gaps)  # the rest of the time at the rate
+
+
+@pytest.mark.parametrize(
+    ("steps_per_s", "mean_step_s", "off"),
+    [
+        (30000, 20e-6, "30000 task steps/s"),  # a loop stepping too fast
+        (5000, 10e-6, "task steps of 10 us on average"),  # few steps a second (GIL-starved), all tiny
+        (5000, 150e-6, ""),  # longer steps: timing them costs ~2% of the loop's work
+    ],
+)
+def test_accounting_turns_itself_off_on_steps_too_small_to_time(steps_per_s: int, mean_step_s: float, off: str) -> None:
+    clock = VirtualClock()
+    session, sink = make_session(clock)
+    acct = session.tasks.accounting
+    acct._check_rate(clock.t)  # the window starts
+    for _ in range(5):
+        clock.t += 1024 / steps_per_s
+        acct.steps += 1024
+        acct.step_wall += 1024 * mean_step_s
+        acct._check_rate(clock.t)
+    assert acct.turned_off == off
+    assert acct.enabled is (off == "")
+    notices = [wire.decode_json(p)["message"] for k, p in sink.frames if k == wire.NOTICE]
+    assert len(notices) == (1 if off else 0), notices
