@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 SNAPSHOT_SECONDS = 0.25
 SLOW_SAMPLER_S = 0.1  # with a sampler ticking less often than this, the probe pumps a backlog
-PUMP_BACKLOG = 5000  # task events waiting that make the probe pump
+PUMP_BACKLOG = 5000  # task events waiting that make the probe pump (slow sampler)
+LOOP_PUMPS_AT = 20000  # task events waiting that make the probe pump whatever the sampler's rate
 MAX_DELAYED = 1000  # tasks listed per blocking event (most delayed first)
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
@@ -342,10 +343,13 @@ class LoopMonitor:
             sampler = session.sampler
             if sampler is None:  # the sampler pumps otherwise, off this thread
                 session.pump_if_due(start)
-            elif sampler.interval > SLOW_SAMPLER_S and session.tasks.backlog() > PUMP_BACKLOG:
-                # a slow sampler (--rate 1) batches once a second: on a task-heavy loop its
-                # task events would pile up (96 MB) in between
-                session.pump()
+            else:
+                backlog = session.tasks.backlog()
+                if backlog > LOOP_PUMPS_AT or (sampler.interval > SLOW_SAMPLER_S and backlog > PUMP_BACKLOG):
+                    # a slow sampler (--rate 1) batches once a second, a starved one (loaded
+                    # machine) falls behind: on a task-heavy loop its task events would pile
+                    # up (96 MB) and be dropped; the loop that makes them packs them instead
+                    session.pump()
             self.hook_s += self.perf() - start
         except Exception:
             pass

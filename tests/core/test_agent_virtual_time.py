@@ -307,3 +307,18 @@ def test_accounting_turns_itself_off_on_steps_too_small_to_time(steps_per_s: int
     assert acct.enabled is (off == "")
     notices = [wire.decode_json(p)["message"] for k, p in sink.frames if k == wire.NOTICE]
     assert len(notices) == (1 if off else 0), notices
+
+
+def test_a_task_backlog_the_sampler_cannot_keep_up_with_is_pumped_by_the_loop() -> None:
+    clock = VirtualClock()
+    session, sink = make_session(clock, rate_hz=100)
+    session.sampler = Sampler(session, 100)  # not started: a sampler starved on a loaded machine
+    loop = FakeLoop(clock)
+    start_loop(session, loop)
+    tracker = session.tasks
+    tracker.created.extend((None, i, -1, "tiny", 0, clock.t - session.clock.t0) for i in range(30000))
+    loop.run_until(clock.t + 0.2)  # a few probes
+    assert tracker.backlog() <= 20000  # what a sampler that keeps up would take
+    sent = sum(struct.unpack_from("<I", p, 0)[0] for k, p in sink.frames if k == wire.TASKS_NEW)
+    assert sent == 30000 - tracker.backlog()
+    assert tracker.events_dropped == 0
