@@ -92,6 +92,7 @@ class LoopState:
         self.short_wall = -1.0  # wall of short steps since then; -1 while not accounted
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
+        self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
 
     def busy_time(self, now: float) -> float:
         """Seconds out of select so far, the busy period still running included."""

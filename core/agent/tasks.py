@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import weakref
 
 from . import wire
@@ -177,7 +178,9 @@ class TaskTracker:
         # a pure-Python loop runs every step through Handle._run: the step hook tells each
         # task's end as its last step ends; other loops (uvloop) get a done callback per task
         base = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", None)
-        ends_in_steps = base is not None and isinstance(loop, base) and acct.install_steps(self._ids, self._by_loop)
+        state.ends_in_steps = bool(
+            base is not None and isinstance(loop, base) and acct.install_steps(self._ids, self._by_loop))
+        acct.on_step_heavy = self._ends_by_callbacks
         acct.attach_loop(loop, state)
 
         current = monitor._current_tasks
@@ -212,7 +215,7 @@ class TaskTracker:
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref
-                if not ends_in_steps:
+                if not state.ends_in_steps:
                     task.add_done_callback(done_cb)
             except Exception:
                 pass
@@ -269,7 +272,7 @@ class TaskTracker:
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref
-                if not ends_in_steps:
+                if not state.ends_in_steps:
                     task.add_done_callback(done_cb)
             except Exception:
                 pass
@@ -319,6 +322,22 @@ class TaskTracker:
         self.accounting.uninstall()
         state.pending.clear()
         self._by_loop.pop(id(loop), None)
+
+    def _ends_by_callbacks(self) -> None:
+        """Accounting turned itself off on a loop whose tasks take many steps each: tell their
+        ends by a done callback per task, and take the step hook off every step (in the loop's
+        thread, from the hook; only with one loop: another loop's tasks belong to its thread)."""
+        if len(self._by_loop) != 1:
+            return
+        state = next(iter(self._by_loop.values()))
+        if state.ident != threading.get_ident() or not state.ends_in_steps:
+            return
+        state.ends_in_steps = False
+        for ref in list(state.pending.values()):
+            task = ref()
+            if task is not None and not task.done():
+                task.add_done_callback(state.done_cb)
+        self.accounting.uninstall()
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach); the parent is the

@@ -256,3 +256,33 @@ def test_a_task_ends_when_its_last_step_ends(version: str, accounting: bool, tmp
     assert truth <= quick.ended < truth + 0.02, (quick.ended, truth)
     if accounting:
         assert quick.running_s + quick.waiting_s + quick.delayed_s == pytest.approx(quick.ended - quick.created), quick
+
+
+STEP_HEAVY = """
+import asyncio
+
+async def worker():
+    for _ in range(300):
+        await asyncio.sleep(0)
+
+async def main():
+    await asyncio.gather(*(worker() for _ in range(50)))
+    print("hook", asyncio.events.Handle._run.__module__)    # while the session still runs
+    await asyncio.gather(*(worker() for _ in range(5)))     # tasks created after the switch
+
+session = start()
+asyncio.run(main())
+session.stop()
+"""
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_a_step_heavy_loop_is_told_task_ends_by_done_callbacks(version: str, tmp_path: Path) -> None:
+    """Tasks of hundreds of tiny steps: accounting turns itself off, and the step hook too
+    (it would cost every step more than a done callback costs each task); every end is kept."""
+    p, out, _ = run_target(interpreter(newest_patch(version)), STEP_HEAVY, tmp_path)
+    assert any("per-task accounting turned off" in n.get("message", "") for n in p.notices)
+    assert "hook asyncio.events" in out
+    workers = [t for t in p.tasks.values() if t.coro == "worker"]
+    assert len(workers) == 55
+    assert all(t.state == "done" and t.ended is not None and t.ended >= t.created for t in workers)
