@@ -175,12 +175,13 @@ import asyncio, resource, sys, threading, time
 stop = threading.Event()
 th = threading.Thread(target=busy, args=(stop,), name="busy")
 th.start()
-start = time.perf_counter()
+start, cpu0 = time.perf_counter(), time.thread_time()
 rounds = asyncio.run(main(float(sys.argv[1])))
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu0
 stop.set()
 th.join()
 print(f"ROUNDS_PER_S {rounds / elapsed:.3f}", flush=True)
+print(f"LOOP_CPU_US_PER_ROUND {cpu / max(rounds, 1) * 1e6:.1f}", flush=True)
 print(f"MAXRSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}", flush=True)
 '''
 )
@@ -526,8 +527,8 @@ def task_heavy(tmp: Path, runs: int, seconds: float) -> None:
     script = tmp / "task_heavy.py"
     script.write_text(TASK_HEAVY_SCRIPT)
     print(f"\ntask-heavy target (200 tiny tasks gathered in a loop + a busy thread), {seconds:.0f} s x {runs} run(s)")
-    plain: dict[str, list[float]] = {"rate": [], "rss": []}
-    rec: dict[str, list[float]] = {"rate": [], "rss": [], "hz": [], "tel_hz": [], "over": [], "weight": []}
+    plain: dict[str, list[float]] = {"rate": [], "rss": [], "cpu": []}
+    rec: dict[str, list[float]] = {"rate": [], "rss": [], "cpu": [], "hz": [], "tel_hz": [], "over": [], "weight": []}
     losses: list[str] = []
     for i in range(runs):
         for recorded in (False, True):
@@ -540,6 +541,7 @@ def task_heavy(tmp: Path, runs: int, seconds: float) -> None:
             box = rec if recorded else plain
             box["rate"].append(_tagged(proc.stdout, "ROUNDS_PER_S") or 0.0)
             box["rss"].append(_tagged(proc.stdout, "MAXRSS_MB") or 0.0)
+            box["cpu"].append(_tagged(proc.stdout, "LOOP_CPU_US_PER_ROUND") or 0.0)
             if recorded:
                 out = tmp / f"{_slug('task heavy')}-{i}.pyro"
                 rate, tel_rate, _ = _main_thread_rate(out)
@@ -559,6 +561,10 @@ def task_heavy(tmp: Path, runs: int, seconds: float) -> None:
     print(f"  peak memory: plain {base_rss:.1f} MB, recorded {rss:.1f} MB "
           f"-> {_verdict(rss <= max(3 * base_rss, base_rss + 100))} (<= 3x plain or +100 MB)")
     print(f"  loop slowdown (rounds/s plain / recorded): {slow:.3f}x -> {_verdict(slow <= 1.03)} (<= 1.03x)")
+    # the loop thread's own CPU per round: what the agent's hooks add to the loop's work, much
+    # less sensitive than rounds/s to other processes on a shared machine
+    print(f"  loop thread CPU per round: plain {_med(plain['cpu']):.0f} us, recorded {_med(rec['cpu']):.0f} us "
+          f"({_med(rec['cpu']) / max(_med(plain['cpu']), 1e-9):.2f}x; {(_med(rec['cpu']) - _med(plain['cpu'])) / 200:.2f} us per task)")
     print(f"  MainThread sampled at {_med(rec['hz']):.1f} Hz of 100 (telemetry {_med(rec['tel_hz']):.1f}) "
           f"-> {_verdict(_med(rec['hz']) >= 80)} (>= 80 Hz)")
     print(f"  duration / session end {_med(rec['over']):.3f}; heaviest sample {max(rec['weight']):.3f} s")

@@ -2,7 +2,9 @@
 
 Every step of a task is a loop callback run by ``asyncio.events.Handle._run``
 (the pure-Python loops of 3.9-3.13 run every callback through it); the agent
-replaces that method while it runs (restored on stop) and times the steps of
+replaces that method while it runs (restored on stop). This step hook tells
+the tracker when a step finished its task (the exact end time; cheaper than a
+done callback per task), and while accounting is on it times the steps of
 tracked tasks:
 
 - ``running_s``: wall time of its steps (a task that calls ``time.sleep(0.12)``
@@ -18,11 +20,12 @@ tracked tasks:
 - ``waiting_s``: the rest of its life (suspended, awaiting something).
 
 The loop's ``call_soon`` is shadowed by an instance attribute to see when a
-task becomes ready (the C Task and Future call it by name). Costs about a
-microsecond per step; when a loop runs more than ``MAX_STEPS_PER_S`` steps a
-second (where that would cost more than a few percent), accounting turns itself
-off for the rest of the session, says so in a notice, and tasks finishing after
-that report unknown figures (NaN on the wire), never 0.
+task becomes ready (the C Task and Future call it by name). Costs 2-3
+microseconds per step; when a loop runs more than ``MAX_STEPS_PER_S`` steps a
+second, or steps shorter than ``MIN_MEAN_STEP_S`` on average (where that would
+cost more than a few percent), accounting turns itself off for the rest of the session (the step hook then only tells ends), says so in
+a notice, and tasks finishing after that report unknown figures (NaN on the
+wire), never 0.
 
 An eager task's first step runs inside its task factory, before the agent knows
 the task: it is charged as the factory call's duration.
@@ -44,6 +47,14 @@ if TYPE_CHECKING:
 
 LONG_STEP_S = 0.001
 MAX_STEPS_PER_S = 20000.0  # above this a loop's steps are too small to time cheaply
+# Timing a step costs ~2-3 us (a Python hook around it and around call_soon): on steps
+# shorter than this on average, that is over ~5% of the loop's own work, even when the
+# loop runs few steps a second because another thread holds the GIL most of the time
+MIN_MEAN_STEP_S = 50e-6
+# When accounting turns itself off on a loop whose tasks took more steps than this each,
+# a done callback per task tells their ends more cheaply than the step hook on every step
+# (ends are then late by the rest of their loop iteration; exact while the hook runs)
+ENDS_BY_CALLBACK_STEPS = 4.0
 RATE_WINDOW_S = 0.02
 RATE_WINDOW_STEPS = 4096
 _NAN = float("nan")
@@ -73,11 +84,17 @@ class TaskAccounting:
         self.enabled = True
         self.accounts: Dict[int, List[float]] = {}  # id(task) -> account
         self._handle_cls: Any = None
-        self._orig_run: Any = None
+        self._orig_run: Any = None  # Handle._run as found; None while the step hook is not installed
+        self._run_timed: Any = None  # the step hook that times steps (accounting on)
+        self._run_ends: Any = None  # the one that only tells task ends (accounting off)
         self._loops: Dict[int, Tuple[LoopState, Any]] = {}  # id(loop) -> (state, loop's own call_soon)
         self.steps = 0
         self._window_start = -1.0
         self._window_steps = 0
+        self.step_wall = 0.0  # wall seconds of every timed step
+        self._window_wall = 0.0
+        self._window_tasks = 0
+        self.on_step_heavy: Any = None  # the tracker's switch to done callbacks (see _check_rate)
         self.turned_off = ""
         # (start, end, task id, state) in perf time: 0 running, 1 delayed; taken by the pump
         self.spans: List[Tuple[float, float, int, int]] = []
@@ -86,9 +103,7 @@ class TaskAccounting:
     # ------------------------------------------------------------ install
     def attach_loop(self, loop: Any, state: LoopState) -> None:
         """Start timing this loop's task steps (in the loop's thread)."""
-        if not self.enabled or id(loop) in self._loops:
-            return
-        if not self._install_run():
+        if not self.enabled or id(loop) in self._loops or self._orig_run is None:
             return
         try:
             orig = loop.call_soon
@@ -114,7 +129,15 @@ class TaskAccounting:
         state.cpu_mark = own_thread_cpu()
         state.short_wall = 0.0
 
-    def _install_run(self) -> bool:
+    def install_steps(self, ids: Dict[int, int], states: Dict[int, LoopState]) -> bool:
+        """Replace ``Handle._run`` with the step hook (once; the loop thread of the first loop).
+
+        The hook sees every task step: it times them while accounting is on, and
+        always tells the tracker when a step has finished its task (the done
+        callback would say so only after every other callback of the loop
+        iteration, up to a whole stall later, and costs a loop callback per task).
+        ``ids`` is the tracker's id(task) -> task id, ``states`` id(loop) -> state.
+        """
         if self._orig_run is not None:
             return True
         events = sys.modules.get("asyncio.events")
@@ -124,10 +147,28 @@ class TaskAccounting:
             return False
         accounts, perf, loops, me = self.accounts, self.perf, self._loops, self
 
+        def _run_ends(handle: Any) -> Any:
+            """The step hook while accounting is off: only a finished task's end time."""
+            owner: Any = getattr(handle._callback, "__self__", None)
+            if owner is None or id(owner) not in ids:
+                return orig(handle)
+            try:
+                return orig(handle)
+            finally:
+                try:
+                    if owner.done():
+                        state = states.get(id(handle._loop))
+                        if state is not None:
+                            state.done_cb(owner, perf())
+                except Exception:
+                    pass
+
         def _run(handle: Any) -> Any:
-            owner = getattr(handle._callback, "__self__", None)
+            owner: Any = getattr(handle._callback, "__self__", None)
             acc = accounts.get(id(owner)) if owner is not None else None
             if acc is None:
+                if owner is not None and id(owner) in ids:
+                    return _run_ends(handle)  # tracked, not accounted (found with accounting off)
                 when = getattr(handle, "_when", None)
                 entry = loops.get(id(handle._loop)) if when is not None else None
                 if entry is None:
@@ -144,7 +185,7 @@ class TaskAccounting:
                     state.acct_due = None
             entry = loops.get(id(handle._loop))
             if entry is None:
-                return orig(handle)
+                return _run_ends(handle)
             state = entry[0]  # per loop, so loops in several threads never mix their figures
             start = perf()
             ready = acc[READY]
@@ -164,6 +205,9 @@ class TaskAccounting:
                     wall = whole - state.acct_nested  # an eager child's first step is the child's
                     state.acct_nested = outer + whole
                     acc[RUNNING] += wall
+                    me.step_wall += wall
+                    if 0 <= acc[READY] < end:
+                        acc[READY] = end  # readied itself (sleep(0), a yield): delayed from now on
                     if wall >= MIN_SPAN_S:
                         me._span(start, end, acc, 0)
                     if wall >= LONG_STEP_S:
@@ -174,13 +218,18 @@ class TaskAccounting:
                     me.steps += 1
                     if me.steps & 1023 == 0:
                         me._check_rate(end)
+                    if owner.done():
+                        state.done_cb(owner, end)
                 except Exception:
                     pass
 
         self._handle_cls = handle_cls
         self._orig_run = orig
+        self._run_timed = _run
+        self._run_ends = _run_ends
         self.session.interner.elide(_run)
-        handle_cls._run = _run
+        self.session.interner.elide(_run_ends)
+        handle_cls._run = _run if self.enabled else _run_ends
         return True
 
     def _span(self, start: float, end: float, acc: List[float], kind: int) -> None:
@@ -204,37 +253,49 @@ class TaskAccounting:
             state.short_wall = 0.0
 
     def _check_rate(self, now: float) -> None:
-        """Every 1,024 steps: too many steps a second to time cheaply? Then stop timing.
+        """Every 1,024 steps: too many steps a second, or too short ones, to time cheaply? Then stop.
 
         Decided on the last 4,096 steps (at least 20 ms of them), so a loop that
         steps too fast pays for a few thousand timed steps only.
         """
         if self._window_start < 0:
-            self._window_start, self._window_steps = now, self.steps
+            self._window_start, self._window_steps, self._window_wall = now, self.steps, self.step_wall
+            self._window_tasks = self.session.tasks.tasks_seen
             return
         span = now - self._window_start
-        if self.steps - self._window_steps < RATE_WINDOW_STEPS or span < RATE_WINDOW_S:
+        steps = self.steps - self._window_steps
+        if steps < RATE_WINDOW_STEPS or span < RATE_WINDOW_S:
             return
-        rate = (self.steps - self._window_steps) / span
-        self._window_start, self._window_steps = now, self.steps
-        if rate > MAX_STEPS_PER_S and not self.turned_off:  # said once, whichever loop's step gets here again
-            self.turned_off = "%.0f task steps/s" % rate
-            self.uninstall()
+        rate = steps / span
+        mean = (self.step_wall - self._window_wall) / steps
+        tasks = self.session.tasks.tasks_seen
+        per_task = steps / max(1, tasks - self._window_tasks)
+        self._window_start, self._window_steps, self._window_wall = now, self.steps, self.step_wall
+        self._window_tasks = tasks
+        if (rate > MAX_STEPS_PER_S or mean < MIN_MEAN_STEP_S) and not self.turned_off:  # said once
+            if rate > MAX_STEPS_PER_S:
+                self.turned_off = "%.0f task steps/s" % rate
+            else:
+                self.turned_off = "task steps of %.0f us on average" % (mean * 1e6)
+            self.stop_timing()
+            if per_task > ENDS_BY_CALLBACK_STEPS and self.on_step_heavy is not None:
+                self.on_step_heavy()
             self.session.notice(
                 "warning",
                 OFF_NOTICE + ": the loop runs %s, too small to time at under 3%% cost; "
                 "tasks finishing from now on show unknown CPU/running/waiting/delayed" % self.turned_off,
             )
 
-    def uninstall(self) -> None:
-        """Put Handle._run and every loop's call_soon back (any thread; idempotent)."""
+    def stop_timing(self) -> None:
+        """Stop timing steps (the step hook keeps telling task ends) and put every loop's
+        call_soon back (any thread; idempotent)."""
         self.enabled = False
-        if self._orig_run is not None and self._handle_cls is not None:
-            if getattr(self._handle_cls, "_run", None) is not self._orig_run:
-                try:
-                    self._handle_cls._run = self._orig_run
-                except Exception:
-                    pass
+        cls = self._handle_cls
+        if cls is not None and cls.__dict__.get("_run") is self._run_timed:
+            try:
+                cls._run = self._run_ends
+            except Exception:
+                pass
         for state, _orig in list(self._loops.values()):
             state.short_wall = -1.0  # the selector wrapper stops calling iteration()
             loop = state.loop_ref()
@@ -245,6 +306,17 @@ class TaskAccounting:
                     pass
         self._loops.clear()
         self.accounts.clear()
+
+    def uninstall(self) -> None:
+        """Stop timing and put Handle._run back, unless someone replaced it since (idempotent)."""
+        self.stop_timing()
+        cls = self._handle_cls
+        if cls is not None and cls.__dict__.get("_run") in (self._run_timed, self._run_ends):
+            try:
+                cls._run = self._orig_run
+            except Exception:
+                pass
+        self._orig_run = None
 
     # ------------------------------------------------------------ per task
     def open(self, task: Any, created: float, ready: bool, tid: int) -> None:

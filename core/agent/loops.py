@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 SNAPSHOT_SECONDS = 0.25
 SLOW_SAMPLER_S = 0.1  # with a sampler ticking less often than this, the probe pumps a backlog
-PUMP_BACKLOG = 5000  # task events waiting that make the probe pump
+PUMP_BACKLOG = 5000  # task events waiting that make the probe pump (slow sampler)
+LOOP_PUMPS_AT = 20000  # task events waiting that make the probe pump whatever the sampler's rate
 MAX_DELAYED = 1000  # tasks listed per blocking event (most delayed first)
 PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
@@ -91,7 +92,7 @@ class LoopState:
         self.short_wall = -1.0  # wall of short steps since then; -1 while not accounted
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
-        self.freed_cb: Any = None  # called when a pending task of this loop is destroyed
+        self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
 
     def busy_time(self, now: float) -> float:
         """Seconds out of select so far, the busy period still running included."""
@@ -343,10 +344,13 @@ class LoopMonitor:
             sampler = session.sampler
             if sampler is None:  # the sampler pumps otherwise, off this thread
                 session.pump_if_due(start)
-            elif sampler.interval > SLOW_SAMPLER_S and session.tasks.backlog() > PUMP_BACKLOG:
-                # a slow sampler (--rate 1) batches once a second: on a task-heavy loop its
-                # task events would pile up (96 MB) in between
-                session.pump()
+            else:
+                backlog = session.tasks.backlog()
+                if backlog > LOOP_PUMPS_AT or (sampler.interval > SLOW_SAMPLER_S and backlog > PUMP_BACKLOG):
+                    # a slow sampler (--rate 1) batches once a second, a starved one (loaded
+                    # machine) falls behind: on a task-heavy loop its task events would pile
+                    # up (96 MB) and be dropped; the loop that makes them packs them instead
+                    session.pump()
             self.hook_s += self.perf() - start
         except Exception:
             pass
@@ -619,6 +623,8 @@ class LoopMonitor:
                         handle.cancel()
                 except Exception:
                     pass
+        # the step hook is global (Handle._run): put it back even when every loop is gone
+        self.session.tasks.accounting.uninstall()
         if in_child:
             return
         self._wake_watchdog(1.0)

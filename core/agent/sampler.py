@@ -1,7 +1,10 @@
 """The stack sampler: a daemon thread that samples every Python thread's stack.
 
-It sleeps its interval, keeps absolute deadlines so GIL latency on one tick
-does not lower the rate, and sends SAMPLES batches at most ~50 ms old. Each
+It sleeps its interval and keeps absolute deadlines: a late tick is made up
+by the next ones (never closer than a tenth of an interval), and it wakes early by
+how late its wake-ups have lately been (waiting for the GIL behind a busy
+thread, or for a CPU on a loaded machine), so that lateness does not lower the
+rate. It sends SAMPLES batches at most ~50 ms old. Each
 sample's weight is the wall time since that thread's previous sample and
 ``cpu`` is the thread's CPU time over the same span (-1 where per-thread CPU
 clocks are not available), which tells on-CPU from waiting. A thread whose
@@ -38,6 +41,11 @@ IDLE_BACKOFF = 10  # at most this many intervals between ticks while every threa
 IDLE_MAX_SLEEP = 0.1
 TELEMETRY_SECONDS = 1.0
 MAX_WEIGHT_S = 1.0  # a sample stands for at most this much time before it (10x the longest idle step)
+CATCH_UP = 2.0  # intervals a late sampler makes up; further behind, it skips the rest
+MIN_GAP = 0.5  # intervals between two ticks (as planned), even while making up
+MAX_LEAD = 0.4  # intervals a sleep may end early to make up for wake-up lateness
+# so two ticks are never closer than MIN_GAP - MAX_LEAD intervals: no twin samples
+LEAD_GAIN = 0.1  # how fast the expected lateness follows the measured one
 
 
 class Sampler:
@@ -135,15 +143,25 @@ class Sampler:
         last_telemetry = self.started_at
         longest = max(interval, min(interval * IDLE_BACKOFF, IDLE_MAX_SLEEP))
         step = interval
+        lead = 0.0  # how late wake-ups have lately been (the GIL, the OS): wake that much early
+        gap = interval * MIN_GAP
         while True:
             step = interval if self.busy else min(step * 2, longest)
             deadline += step
-            delay = deadline - perf_counter()
-            if delay < -interval:
-                deadline = perf_counter()  # far behind (GIL-starved): do not burst to catch up
-                delay = 0.0
+            now = perf_counter()
+            if now - deadline > CATCH_UP * interval:
+                deadline = now - CATCH_UP * interval  # far behind (starved): give up the rest
+            # Deadlines are absolute: a late tick is made up by the next ones (planned at
+            # least MIN_GAP intervals apart, so no burst of twin samples), and the sleep
+            # ends `lead` early, so the time spent getting the GIL back is not added to
+            # every tick. Weights stay exact: each is the real time since the last sample.
+            target = max(deadline, self.last_tick_at + gap) - lead
+            delay = target - now
             if wait(delay):
                 return
+            if delay > 0:
+                late = min(perf_counter() - target, interval) if self.ticks else 0.0
+                lead = min(max(lead + LEAD_GAIN * (late - lead), 0.0), MAX_LEAD * interval)
             with tick_lock:
                 if stop.is_set():
                     return  # stop() has flushed (or is flushing) the last batch

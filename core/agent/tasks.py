@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import weakref
 
 from . import wire
@@ -62,6 +63,7 @@ def _coro_name(coro: Any) -> str:
     return str(name) if name else type(coro).__name__
 
 
+_NAN = float("nan")  # a figure not measured (accounting off)
 PUMP_ROWS = 4000  # task events packed per pump (20 pumps a second: 80,000 a second)
 MAX_UNSENT_EVENTS = 100000  # task events waiting for the next pump; beyond this they are dropped and counted
 
@@ -81,10 +83,10 @@ class TaskTracker:
     def __init__(self, session: AgentSession) -> None:
         self.session = session
         # id(task) -> task id while the task is pending (set by the loop thread only;
-        # overwritten when a new task reuses the address of a freed one)
+        # overwritten when a new task reuses the address of a freed one; the entry of one
+        # destroyed while pending stays until snapshot() sweeps it)
         self._ids: Dict[int, int] = {}
         self._counter = itertools.count()  # next() is atomic
-        self._ref_keys: Dict[Any, int] = {}  # weakref of a pending task -> id(task)
         self._chain_cache: Dict[Tuple[Tuple[int, int], ...], int] = {}
         # one tuple per event: a list append is atomic, so take() in another thread
         # can swap the list without a lock and never splits a row
@@ -94,9 +96,9 @@ class TaskTracker:
         self._early: set = set()  # ids given by id_of() to tasks whose creation is still running
         self._unnamed: List[Tuple[Any, int]] = []  # (task, id) finished before create_task named it
         self._late_names: Dict[int, str] = {}
-        self.tasks_seen = 0
         self.events_dropped = 0  # created/finished events lost (queue bound or full sink)
         self._loop_states: Dict[int, LoopState] = {}
+        self._by_loop: Dict[int, LoopState] = {}  # id(loop) -> state, for the step hook
         self.accounting = TaskAccounting(session)
         self.accounting.enabled = bool(session.options.get("task_accounting", True))
 
@@ -122,13 +124,28 @@ class TaskTracker:
             n = min(len(created), n * 2)
         return n
 
+    @property
+    def tasks_seen(self) -> int:
+        """Task ids given out: every task seen (read from the id counter, so the factory pays
+        nothing for it; itertools.count's repr is "count(N)", N the next id)."""
+        try:
+            return int(repr(self._counter)[6:-1])
+        except ValueError:
+            return -1
+
     def backlog(self) -> int:
         """Task events waiting for the next pump."""
         return len(self.created) + len(self.finished)
 
     def known_id(self, task: Any) -> int:
         """The id of a task the tracker has seen, else -1 (any thread; never assigns)."""
-        return self._ids.get(id(task), -1)
+        tid = self._ids.get(id(task), -1)
+        if tid >= 0:
+            for state in list(self._by_loop.values()):
+                ref = state.pending.get(tid)
+                if ref is not None:
+                    return tid if ref() is task else -1  # a dead task's address, not swept yet
+        return tid
 
     @staticmethod
     def describe(task: Any) -> str:
@@ -150,17 +167,62 @@ class TaskTracker:
         perf, t0 = clock.perf, clock.t0
         monitor = self.session.loops
         tasks_mod = sys.modules.get("asyncio.tasks")
-        task_cls = getattr(tasks_mod, "Task", None)
+        task_cls: Any = getattr(tasks_mod, "Task", None)
         ids, early, counter = self._ids, self._early, self._counter
-        ref_keys, pending, lid = self._ref_keys, state.pending, state.lid
+        pending, lid = state.pending, state.lid
         wref = weakref.ref
         self._loop_callbacks(state)
-        done_cb, freed_cb = state.done_cb, state.freed_cb
+        done_cb = state.done_cb
         acct = self.accounting
+        self._by_loop[id(loop)] = state
+        # a pure-Python loop runs every step through Handle._run: the step hook tells each
+        # task's end as its last step ends; other loops (uvloop) get a done callback per task
+        base = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", None)
+        state.ends_in_steps = bool(
+            base is not None and isinstance(loop, base) and acct.install_steps(self._ids, self._by_loop))
+        acct.on_step_heavy = self._ends_by_callbacks
         acct.attach_loop(loop, state)
 
+        current = monitor._current_tasks
+        current_get: Any = current.get if isinstance(current, dict) else None
+        accounts = acct.accounts
+        created_rows = self.created
+        fast_ok = task_cls is not None and current_get is not None and not _SET_NAME_BUG
+
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
-            # the hot path of a task-heavy program: everything inline, no method calls
+            # The hot path of a task-heavy program: no user factory, nothing unusual. Inline,
+            # no method calls of ours: every operation here is paid once per task.
+            if state.user_factory is not None or not fast_ok or not state.active or early or tracker._unnamed:
+                return general(loop_, coro, kwargs)
+            t = perf()
+            parent = current_get(loop_)
+            task = task_cls(coro, loop=loop_, **kwargs)
+            try:
+                key = id(task)
+                tid = next(counter)
+                ids[key] = tid
+                pid = -1
+                if parent is not None:
+                    pid = ids.get(id(parent), -1)
+                    if pid < 0:
+                        pid = tracker.id_of(parent)
+                if acct.enabled:  # its first step is scheduled: ready now
+                    accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid)]
+                ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
+                if len(created_rows) < MAX_UNSENT_EVENTS:
+                    name = getattr(coro, "__qualname__", None)
+                    created_rows.append((ref, tid, pid, name if type(name) is str else _coro_name(coro), lid, t - t0))
+                else:
+                    tracker.events_dropped += 1
+                pending[tid] = ref
+                if not state.ends_in_steps:
+                    task.add_done_callback(done_cb)
+            except Exception:
+                pass
+            return task
+
+        def general(loop_: Any, coro: Any, kwargs: Dict[str, Any]) -> Any:
+            """Every case: a user (or eager) factory, an early id, 3.13.0's renaming, a stopped session."""
             inner = state.user_factory
             parent = None
             t = perf() - t0
@@ -201,18 +263,17 @@ class TaskTracker:
                     ids[key] = tid
                 else:
                     early.discard(tid)
-                tracker.tasks_seen += 1
                 if inner is None and acct.enabled:
                     acct.open(task, t + t0, True, tid)  # its first step is scheduled: ready now
-                ref = wref(task, freed_cb)
+                ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 rows = tracker.created
                 if len(rows) < MAX_UNSENT_EVENTS:
                     rows.append((ref, tid, pid, name, lid, t))
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref
-                ref_keys[ref] = key
-                task.add_done_callback(done_cb)
+                if not state.ends_in_steps:
+                    task.add_done_callback(done_cb)
             except Exception:
                 pass
             return task
@@ -259,9 +320,24 @@ class TaskTracker:
                 pass
         state.factory = None
         self.accounting.uninstall()
-        for _tid, ref in list(state.pending.items()):
-            self._ref_keys.pop(ref, None)
         state.pending.clear()
+        self._by_loop.pop(id(loop), None)
+
+    def _ends_by_callbacks(self) -> None:
+        """Accounting turned itself off on a loop whose tasks take many steps each: tell their
+        ends by a done callback per task, and take the step hook off every step (in the loop's
+        thread, from the hook; only with one loop: another loop's tasks belong to its thread)."""
+        if len(self._by_loop) != 1:
+            return
+        state = next(iter(self._by_loop.values()))
+        if state.ident != threading.get_ident() or not state.ends_in_steps:
+            return
+        state.ends_in_steps = False
+        for ref in list(state.pending.values()):
+            task = ref()
+            if task is not None and not task.done():
+                task.add_done_callback(state.done_cb)
+        self.accounting.uninstall()
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach); the parent is the
@@ -297,7 +373,6 @@ class TaskTracker:
         if coro_name is None:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
-        self.tasks_seen += 1
         acct = self.accounting
         if acct.enabled and id(task) not in acct.accounts:
             # found at the loop's start (asyncio.run's main task) or at attach: accounted
@@ -305,7 +380,7 @@ class TaskTracker:
             # coroutine has not started yet (its first step is scheduled)
             acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid)
         try:
-            ref: Any = weakref.ref(task, state.freed_cb)
+            ref: Any = weakref.ref(task)
         except TypeError:
             ref = None  # not weak-referenceable: its name is read when it finishes
         # The name is read when the batch is taken: create_task(name=...) sets it
@@ -325,34 +400,34 @@ class TaskTracker:
             # asyncio still say "Task was destroyed but it is pending!")
             if ref is not None:
                 state.pending[tid] = ref
-                self._ref_keys[ref] = key
             else:
                 state.pending[tid] = lambda t=task: t
             task.add_done_callback(state.done_cb)
 
     def _loop_callbacks(self, state: LoopState) -> None:
-        """The done callback and the freed callback of this loop's tasks (closures: no lookups)."""
+        """This loop's task-finished callback (a closure: no lookups)."""
         if state.done_cb is not None:
             return
         tracker = self
         clock = self.session.clock
         perf, t0 = clock.perf, clock.t0
-        ids, ref_keys, pending = self._ids, self._ref_keys, state.pending
+        ids, pending, rows = self._ids, state.pending, self.finished
         acct = self.accounting
+        accounts, close = acct.accounts, acct.close
 
-        def on_done(task: Any) -> None:
-            """Done callback of every tracked task (runs in its loop's thread)."""
+        def on_done(task: Any, end: float = -1.0) -> None:
+            """A tracked task finished at ``end`` (perf time): called by the step hook as its last
+            step ends, or as its done callback (then ``end`` is now; runs in its loop's thread)."""
             try:
-                if tracker._unnamed:
-                    tracker._name_unnamed()
                 key = id(task)
                 tid = ids.pop(key, None)
-                if tid is None or not state.active:
+                if tid is None:
                     return
                 ref = pending.pop(tid, None)
-                if ref is not None:
-                    ref_keys.pop(ref, None)
-                rows = tracker.finished
+                if ref is None or ref() is not task or not state.active:
+                    return  # not ours: a tracked task was destroyed pending and this took its address
+                if tracker._unnamed:
+                    tracker._name_unnamed()
                 if len(rows) >= MAX_UNSENT_EVENTS:
                     tracker.events_dropped += 1
                     return
@@ -361,23 +436,17 @@ class TaskTracker:
                 else:
                     exc = task._exception  # not exception(): that would mark it retrieved
                     kind, exc_name = (0, "") if exc is None else (2, type(exc).__name__)
-                end = perf()
-                cpu, running, waiting, delayed = acct.close(task, end)
+                if end < 0:
+                    end = perf()
+                if accounts:
+                    cpu, running, waiting, delayed = close(task, end)
+                else:
+                    cpu = running = waiting = delayed = _NAN
                 rows.append((tid, end - t0, kind, exc_name, task.get_name(), cpu, running, waiting, delayed))
             except Exception:
                 pass
 
-        def freed(ref: Any) -> None:
-            """A pending task was destroyed without finishing: forget it (no done callback will run)."""
-            key = ref_keys.pop(ref, None)
-            if key is not None:
-                tid = ids.pop(key, None)
-                if tid is not None:
-                    pending.pop(tid, None)
-                acct.forget(key)
-
         state.done_cb = on_done
-        state.freed_cb = freed
 
     def _name_unnamed(self) -> None:
         held, self._unnamed = self._unnamed, []
@@ -398,9 +467,7 @@ class TaskTracker:
                 exc_name = type(exc).__name__
             else:
                 kind = 0
-        ref = state.pending.pop(tid, None)
-        if ref is not None:
-            self._ref_keys.pop(ref, None)
+        state.pending.pop(tid, None)
         key = id(task)
         if self._ids.get(key) == tid:
             del self._ids[key]
@@ -549,12 +616,17 @@ class TaskTracker:
             cache.clear()
         ids: List[int] = []
         stacks: List[int] = []
+        dead: List[int] = []
         for tid, ref in list(state.pending.items()):
             task = ref()
             if task is None:
-                state.pending.pop(tid, None)  # destroyed while pending: no done callback ran
+                state.pending.pop(tid, None)  # destroyed while pending: it never finishes
+                dead.append(tid)
                 continue
             if task.done():
+                # finished but not told (something replaced the step hook; a done callback
+                # not run yet): ended now, at the latest
+                state.done_cb(task)
                 continue
             frames = coro_frames(task)
             if not frames:
@@ -568,8 +640,25 @@ class TaskTracker:
                 cache[key] = stack  # the interner keeps these code objects alive
             ids.append(tid)
             stacks.append(stack)
+        if dead:
+            self._forget(dead)
         if ids:
             self.session.emit(wire.task_await_frame(self.session.clock.now(), ids, stacks), droppable=True)
+
+    def _forget(self, tids: List[int]) -> None:
+        """Forget the ids and accounts of tasks destroyed while pending (in the loop's thread).
+
+        Swept here rather than by a weakref callback per task, which cost the factory of
+        a task-heavy program ~10% of a tiny task's life; until then ``known_id`` and the
+        task-finished callback check the weak reference, so an object that takes such a
+        task's address is never taken for it.
+        """
+        gone = set(tids)
+        forget = self.accounting.forget
+        for key, tid in list(self._ids.items()):
+            if tid in gone:
+                self._ids.pop(key, None)
+                forget(key)
 
 
 def _handle_task(handle: Any, task_type: Any) -> Any:

@@ -175,7 +175,9 @@ def test_turning_accounting_off_is_said_once() -> None:
     from pyrometer.core.agent.accounting import RATE_WINDOW_S, RATE_WINDOW_STEPS, TaskAccounting
 
     said: list[str] = []
-    session = SimpleNamespace(clock=SimpleNamespace(perf=lambda: 0.0), notice=lambda level, message: said.append(message))
+    session = SimpleNamespace(
+        clock=SimpleNamespace(perf=lambda: 0.0), notice=lambda level, message: said.append(message), tasks=SimpleNamespace(tasks_seen=0)
+    )
     acct = TaskAccounting(session)  # type: ignore[arg-type]
     now = 0.0
     acct._check_rate(now)

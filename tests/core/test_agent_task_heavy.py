@@ -32,7 +32,7 @@ stop.set(); th.join()
 gc.collect()
 tracker = session.tasks
 print("rounds", rounds)
-print("held", len(tracker._ids), len(tracker._ref_keys), len(tracker._unnamed))
+print("held", len(tracker._ids), sum(len(s.pending) for s in tracker._by_loop.values()), len(tracker._unnamed))
 print("live-tasks", sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Task)))
 session.stop(exit_status=0)
 print("restored", asyncio.events.Handle._run.__module__)

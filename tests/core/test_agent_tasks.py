@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import pyenv_python, run_agent_target
+from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, pyenv_python, run_agent_target
 
 from pyrometer.core.model import Profile
 
@@ -203,7 +203,8 @@ loop = asyncio.new_event_loop()
 loop.run_until_complete(main())
 gc.collect()                    # the loop is alive: only the program's references count
 print("collected", file=sys.stderr, flush=True)
-print("tracked", len(session.tasks._ids), len(session.tasks._ref_keys))
+loop.run_until_complete(asyncio.sleep(0.3))    # the next await snapshot sweeps what was destroyed
+print("tracked", len(session.tasks._ids), sum(len(s.pending) for s in session.tasks._by_loop.values()))
 session.stop()
 loop.close()
 """
@@ -213,7 +214,75 @@ def test_a_dropped_pending_task_is_still_destroyed(tmp_path: Path) -> None:
     p, out, err = run_target(sys.executable, DROPPED_PENDING, tmp_path)
     # the tracker holds no strong reference: asyncio destroys the task at once
     assert "Task was destroyed but it is pending!" in err.split("collected")[0], err
-    assert "tracked 0 0" in out  # and the tracker forgot it when it was freed
+    assert "tracked 0 0" in out  # and the tracker forgot it (swept at the next snapshot)
     task = next(t for t in p.tasks.values() if t.coro == "forever")
     assert task.state == "pending" and task.ended is None
     assert task.id in set(p.awaits["task"].tolist())
+
+
+ENDS = """
+import asyncio, time
+
+truth = {}
+
+async def quick():
+    await asyncio.sleep(0)
+    truth["quick"] = time.perf_counter() - session.clock.t0   # its last step ends right here
+
+async def blocker():
+    await asyncio.sleep(0)
+    time.sleep(0.06)              # the next callback of the same loop iteration holds the loop
+
+async def main():
+    await asyncio.gather(asyncio.ensure_future(quick()), asyncio.ensure_future(blocker()))
+
+session = start(task_accounting=ACCOUNTING)
+asyncio.run(main())
+session.stop()
+print("truth", truth["quick"])
+"""
+
+
+@pytest.mark.parametrize("accounting", [True, False])
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_a_task_ends_when_its_last_step_ends(version: str, accounting: bool, tmp_path: Path) -> None:
+    """Not when its done callbacks run: that is after every other callback of the loop
+    iteration (here a 60 ms one), so the end was recorded one loop step late."""
+    python = interpreter(newest_patch(version))
+    p, out, _ = run_target(python, f"ACCOUNTING = {accounting}\n" + ENDS, tmp_path)
+    truth = float(next(line.split()[1] for line in out.splitlines() if line.startswith("truth ")))
+    quick = next(t for t in p.tasks.values() if t.coro == "quick")
+    assert quick.state == "done" and quick.ended is not None
+    assert truth <= quick.ended < truth + 0.02, (quick.ended, truth)
+    if accounting:
+        assert quick.running_s + quick.waiting_s + quick.delayed_s == pytest.approx(quick.ended - quick.created), quick
+
+
+STEP_HEAVY = """
+import asyncio
+
+async def worker():
+    for _ in range(300):
+        await asyncio.sleep(0)
+
+async def main():
+    await asyncio.gather(*(worker() for _ in range(50)))
+    print("hook", asyncio.events.Handle._run.__module__)    # while the session still runs
+    await asyncio.gather(*(worker() for _ in range(5)))     # tasks created after the switch
+
+session = start()
+asyncio.run(main())
+session.stop()
+"""
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_a_step_heavy_loop_is_told_task_ends_by_done_callbacks(version: str, tmp_path: Path) -> None:
+    """Tasks of hundreds of tiny steps: accounting turns itself off, and the step hook too
+    (it would cost every step more than a done callback costs each task); every end is kept."""
+    p, out, _ = run_target(interpreter(newest_patch(version)), STEP_HEAVY, tmp_path)
+    assert any("per-task accounting turned off" in n.get("message", "") for n in p.notices)
+    assert "hook asyncio.events" in out
+    workers = [t for t in p.tasks.values() if t.coro == "worker"]
+    assert len(workers) == 55
+    assert all(t.state == "done" and t.ended is not None and t.ended >= t.created for t in workers)

@@ -226,3 +226,99 @@ def test_busy_loop_probe_keeps_its_interval() -> None:
     assert max(gaps) <= 0.0125 + 1e-9, max(gaps)
     assert len(times) >= 75, len(times)
     assert sink.blocking() == []
+
+
+def _sampler_ticks(lateness: list[float], seconds: float = 2.0) -> list[float]:
+    """Times the sampler ticked at over `seconds` of virtual time, every sleep waking late by the
+    next value of `lateness` (cycled): the GIL held by a busy thread, a CPU taken by others."""
+    clock = VirtualClock()
+    late = itertools.cycle(lateness)
+    session, _ = make_session(clock, rate_hz=100)
+    sampler = Sampler(session, 100)
+    end = clock.t + seconds
+    ticks: list[float] = []
+
+    def sleep(delay: float) -> None:
+        clock.t += max(0.0, delay) + next(late)
+        if clock.t >= end:
+            sampler._stop.set()
+
+    def tick() -> float:
+        ticks.append(clock.t)
+        sampler.busy = True  # the target runs: no idle back-off
+        clock.t += 0.0002  # a tick takes a little time
+        sampler.last_tick_at = clock.t
+        sampler.ticks += 1
+        return clock.t
+
+    session.clock.sleep = sleep
+    sampler._tick = tick  # type: ignore[method-assign]
+    sampler._loop()
+    return ticks
+
+
+@pytest.mark.parametrize(
+    ("lateness", "why"),
+    [
+        ([0.006], "every wake-up waits ~a switch interval for the GIL"),
+        ([0.002, 0.002, 0.002, 0.002, 0.03], "every fifth wake-up is 30 ms late (a loaded machine)"),
+        ([0.001, 0.015], "every other wake-up is late by more than an interval"),
+        ([0.004, 0.008, 0.012, 0.006, 0.02, 0.003], "lateness all over the place"),
+    ],
+)
+def test_late_wake_ups_do_not_lower_the_sampling_rate(lateness: list[float], why: str) -> None:
+    ticks = _sampler_ticks(lateness)
+    rate = (len(ticks) - 1) / (ticks[-1] - ticks[0])
+    assert rate >= 95, (why, rate)
+    # made up by later ticks, never by a burst of twin samples
+    assert min(b - a for a, b in itertools.pairwise(ticks)) >= 0.1 * 0.01 - 1e-9, why
+
+
+def test_a_starved_sampler_gives_up_what_it_cannot_make_up() -> None:
+    ticks = _sampler_ticks([0.002] * 20 + [0.5] + [0.002] * 1000)  # half a second without the GIL, once
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    stall = gaps.index(max(gaps))
+    # after the stall, a few ticks closer than an interval make up at most two intervals
+    # beyond the one the stall's own tick took (not the half second it lost)
+    quick = list(itertools.takewhile(lambda g: g < 0.0099, gaps[stall + 1:]))
+    assert sum(0.01 - g for g in quick) <= 0.03 + 0.002, gaps[stall:stall + 8]
+    assert len(gaps) - 1 >= 0.95 * (2.0 - 0.5) * 100, len(gaps)  # the rest of the time at the rate
+
+
+@pytest.mark.parametrize(
+    ("steps_per_s", "mean_step_s", "off"),
+    [
+        (30000, 20e-6, "30000 task steps/s"),  # a loop stepping too fast
+        (5000, 10e-6, "task steps of 10 us on average"),  # few steps a second (GIL-starved), all tiny
+        (5000, 150e-6, ""),  # longer steps: timing them costs ~2% of the loop's work
+    ],
+)
+def test_accounting_turns_itself_off_on_steps_too_small_to_time(steps_per_s: int, mean_step_s: float, off: str) -> None:
+    clock = VirtualClock()
+    session, sink = make_session(clock)
+    acct = session.tasks.accounting
+    acct._check_rate(clock.t)  # the window starts
+    for _ in range(5):
+        clock.t += 1024 / steps_per_s
+        acct.steps += 1024
+        acct.step_wall += 1024 * mean_step_s
+        acct._check_rate(clock.t)
+    assert acct.turned_off == off
+    assert acct.enabled is (off == "")
+    notices = [wire.decode_json(p)["message"] for k, p in sink.frames if k == wire.NOTICE]
+    assert len(notices) == (1 if off else 0), notices
+
+
+def test_a_task_backlog_the_sampler_cannot_keep_up_with_is_pumped_by_the_loop() -> None:
+    clock = VirtualClock()
+    session, sink = make_session(clock, rate_hz=100)
+    session.sampler = Sampler(session, 100)  # not started: a sampler starved on a loaded machine
+    loop = FakeLoop(clock)
+    start_loop(session, loop)
+    tracker = session.tasks
+    tracker.created.extend((None, i, -1, "tiny", 0, clock.t - session.clock.t0) for i in range(30000))
+    loop.run_until(clock.t + 0.2)  # a few probes
+    assert tracker.backlog() <= 20000  # what a sampler that keeps up would take
+    sent = sum(struct.unpack_from("<I", p, 0)[0] for k, p in sink.frames if k == wire.TASKS_NEW)
+    assert sent == 30000 - tracker.backlog()
+    assert tracker.events_dropped == 0
