@@ -577,9 +577,9 @@ class LoopMonitor:
         looks = state.looks
         if step is not None:
             if looks and looks[-1][0] is step:
-                last = looks[-1]  # the same step still runs: it ran at least since its first look
-                last[2] = start
-                last[3:7] = [stack, task_id, callback, chain or last[6]]
+                # the same step still runs: it ran at least since its first look, whose stack is
+                # kept (the step may have gone on to short work after the part that blocked)
+                looks[-1][2] = start
             elif len(looks) < MAX_LOOKS:
                 looks.append([step, start, start, stack, task_id, callback, chain, start - due <= ON_TIME_S])
         best = _blocker(looks, self.threshold / 8)
