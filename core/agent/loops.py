@@ -54,7 +54,7 @@ PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
 SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
 _LOOP_FRAME_NAMES = ("run_forever", "_run_once")
-ON_TIME_S = 0.003  # a look at most this late shows what ran when it was due
+ON_TIME_S = 0.003  # a look at most this (plus a GIL switch interval) late shows what ran when it was due
 MAX_LOOKS = 64  # distinct steps remembered per busy period
 
 
@@ -540,6 +540,8 @@ class LoopMonitor:
         the loop outside any step, or in the agent's own step, names nothing.
         """
         start = self.perf()
+        # the watchdog cannot look sooner than one GIL switch interval into a CPU-bound step
+        on_time = ON_TIME_S + sys.getswitchinterval()
         frame = sys._current_frames().get(state.ident)
         step = _step_frame(frame)
         stack = self.session.interner.intern_frame_chain(frame) if step is not None else -1
@@ -581,7 +583,7 @@ class LoopMonitor:
                 # kept (the step may have gone on to short work after the part that blocked)
                 looks[-1][2] = start
             elif len(looks) < MAX_LOOKS:
-                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= ON_TIME_S])
+                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time])
         best = _blocker(looks, self.threshold / 8)
         confirmed = best is not None and best is looks[-1] and best[2] > best[1]
         # an unproven look is followed up soon: if the same step still runs, it is the blocker
