@@ -10,12 +10,13 @@ anything, so its previous stack is reused without walking its frames (most
 threads of a real program are idle most of the time).
 
 When no sampled thread used more than ``IDLE_CPU_SHARE`` of a core for
-``IDLE_AFTER_S``, the sampler backs off to at most ``IDLE_BACKOFF`` intervals
-between ticks (a waiting program costs fewer wake-ups). Both bounds are there
-for truth: a burst of CPU that falls between two ticks is charged to the wrong
-stack, and backing off at once to 10 intervals lost the short burst after every
-sleep of a sleep-then-work loop (20-77% off). The first tick that sees a
-thread running brings the rate back to the one asked for.
+``IDLE_AFTER_S``, the sampler backs off, doubling its sleep up to
+``IDLE_BACKOFF`` intervals (never past 100 ms): a waiting program costs fewer
+wake-ups. The second of grace is there for truth: a burst of CPU that falls
+between two ticks is charged to the wrong stack, and backing off at once lost
+the short burst after every sleep of a sleep-then-work loop (20-77% off). The
+first tick that sees a thread running brings the rate back to the one asked
+for.
 
 Each sample stands for the gap before it, charged to the stack seen now: on a
 fixed schedule that is the classic unbiased estimate (a burst shorter than the
@@ -51,7 +52,8 @@ if TYPE_CHECKING:
 BATCH_SECONDS = 0.05
 IDLE_CPU_SHARE = 0.02  # a thread below 2% of a core since its last sample counts as waiting
 IDLE_AFTER_S = 1.0  # back off only once every thread has waited this long (sleep-then-work loops keep the rate)
-IDLE_BACKOFF = 5  # at most this many intervals between ticks while every thread waits (short: see above)
+WORK_CPU_S = 0.001  # CPU since the last tick that restarts IDLE_AFTER_S (an idle loop's probe uses ~0.1 ms)
+IDLE_BACKOFF = 10  # at most this many intervals between ticks while every thread waits
 IDLE_MAX_SLEEP = 0.1
 TELEMETRY_SECONDS = 1.0
 MAX_WEIGHT_S = 1.0  # a sample of a thread still in the same stack stands for at most this much time before it
@@ -71,6 +73,7 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
         self.ticks = 0
         self.busy = True  # did the last tick see a thread running (or one it could not judge)?
+        self.worked = True  # ... and one that ran WORK_CPU_S (a real burst, not a timer's wake-up)?
         self.samples_taken = 0
         self.samples_dropped = 0
         # wall time the sampler could not see (it was starved longer than MAX_WEIGHT_S
@@ -172,7 +175,7 @@ class Sampler:
                 if stop.is_set():
                     return  # stop() has flushed (or is flushing) the last batch
                 now = self._tick()
-                if self.busy:
+                if self.worked:
                     last_busy = now
                 flush = now - last_batch >= BATCH_SECONDS
                 if flush:
@@ -203,7 +206,7 @@ class Sampler:
         t = now - session.clock.t0
         interval = self.interval
         late = max(self.planned, interval) + LATE_SLACK * interval  # a longer gap: the sampler was starved
-        busy = False
+        busy = worked = False
         for ident, frame in frames.items():
             if ident in agent:
                 continue
@@ -222,6 +225,8 @@ class Sampler:
                 cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
                 if not busy and (cpu < 0 or cpu > IDLE_CPU_SHARE * weight):
                     busy = True
+                if cpu < 0 or cpu > WORK_CPU_S:
+                    worked = True
                 if stack != prev_stack and weight > late:
                     # starved: where a thread that moved spent the gap is unknown
                     self.unsampled_s += weight - interval
@@ -236,7 +241,7 @@ class Sampler:
             else:
                 weight = interval
                 cpu = -1.0
-                busy = True
+                busy = worked = True
             rec.last_time = t
             rec.last_cpu = cpu_now
             self._times.append(t)
@@ -251,6 +256,7 @@ class Sampler:
             threads.forget_missing(frames)
         del frames
         self.busy = busy
+        self.worked = worked
         self.ticks += 1
         self.last_tick_at = now
         return now
