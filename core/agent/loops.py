@@ -38,6 +38,7 @@ from types import FrameType
 
 from . import wire
 from .clock import own_thread_cpu
+from .frames import AGENT_DIR
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ PROBE_BACKOFF = 8  # an idle loop is probed at most this many intervals apart
 IDLE_BUSY_SHARE = 0.05  # a loop out of select less than this share of the time is idle
 SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
 _LOOP_FRAME_NAMES = ("run_forever", "_run_once")
+ON_TIME_S = 0.003  # a look at most this (plus a GIL switch interval) late shows what ran when it was due
+MAX_LOOKS = 64  # distinct steps remembered per busy period
 
 
 class LoopState:
@@ -78,6 +81,11 @@ class LoopState:
         self.select_wrapper: Any = None
         # stack, task, callback, busy-period start it belongs to, stage (1 early, 2 at threshold)
         self.capture: Optional[Tuple[int, int, str, float, int]] = None
+        # every look at the busy period starting at looks_ref: [step frame, first seen, last seen,
+        # stack, task, callback, chain, on time]; a step seen twice ran at least that long
+        self.looks: List[List[Any]] = []
+        self.looks_ref = -1.0
+        self.next_look = 0.0  # perf time of the next look at a period past the threshold
         self.next_snapshot = 0.0
         # blame of the busy period starting at blame[0]: the blocking task's await chain
         # [(id, name)] and {task id: (name, first seen)} of tasks seen ready meanwhile
@@ -322,9 +330,10 @@ class LoopMonitor:
             lag = loop.time() - state.expected
             session = self.session
             self.lag.append((start - session.clock.t0, state.lid, lag))
-            if state.select_wrapper is None and lag > self.threshold:
-                self._report_block(state, state.last_tick + self.interval, start)
-            state.capture = None
+            if state.select_wrapper is None:
+                if lag > self.threshold:
+                    self._report_block(state, state.last_tick + self.interval, start)
+                state.capture = None  # probe-timed: a new period starts (a hooked loop's runs to select)
             state.last_tick = start
             total = state.busy_time(start)  # the busy period running now (this probe) counts too
             busy = total - state.busy_at_probe
@@ -362,19 +371,20 @@ class LoopMonitor:
             return
         now = self.perf()
         state.busy_total += now - since
+        state.busy_since = None  # closed first: a look while the report runs is no longer this period's
         if now - since > self.threshold:
             self._report_block(state, since, now)
         state.capture = None
-        state.busy_since = None
+        state.looks = []
 
     def _report_block(self, state: LoopState, since: float, now: float) -> None:
         capture = state.capture
         state.capture = None
         t0 = self.session.clock.t0
         stack, task, callback = -1, -1, ""
-        if capture is not None and capture[3] == since:
+        if capture is not None and capture[3] == since and capture[0] >= 0:
             stack, task, callback = capture[0], capture[1], capture[2]
-        else:
+        elif state.looks_ref != since:
             # the watchdog was starved (loaded machine) and missed this period: the
             # sampler's latest sample of the loop thread inside the period shows it too
             rec = self.session.threads.peek(state.ident)
@@ -486,9 +496,9 @@ class LoopMonitor:
     def _check(self) -> Optional[float]:
         """Capture stacks of busy loops; seconds until the next check (None = no loop running).
 
-        A busy period is captured early (at half the threshold) and again at the
-        threshold; the later capture wins. The early one is what a starved
-        watchdog still has when the block ends before it could run again.
+        A busy period is looked at early (at half the threshold), at the
+        threshold, then every quarter threshold while it lasts; see ``_capture``
+        for which look names the blocker.
         """
         now = self.perf()
         half = self.threshold / 2
@@ -507,33 +517,49 @@ class LoopMonitor:
                 stage = cap[4] if cap is not None and cap[3] == ref else 0
                 age = now - ref
                 if stage < 2 and age >= self.threshold:
-                    self._capture(state, ref, 2)
+                    self._capture(state, ref, 2, ref + self.threshold)
                     stage = 2
                 elif stage < 1 and age >= half:
-                    self._capture(state, ref, 1)
+                    self._capture(state, ref, 1, ref + half)
                     stage = 1
+                elif stage == 2 and now >= state.next_look:
+                    self._capture(state, ref, 2, state.next_look)
                 if stage == 2:
-                    due = self.threshold
+                    due = state.next_look - now
                 else:
                     due = ref + (half if stage == 0 else self.threshold) - now + 0.0005
             due = max(due, 0.001)
             wait = due if wait is None else min(wait, due)
         return wait
 
-    def _capture(self, state: LoopState, ref: float, stage: int) -> None:
+    def _capture(self, state: LoopState, ref: float, stage: int, due: float) -> None:
+        """Look at the loop thread: which step runs, its stack and task.
+
+        A busy period is many loop steps; the blocker is the long one. The
+        watchdog can look late (a loaded machine, the GIL), after the blocker
+        ended and a short step runs, so a look is trusted only if it is proven
+        to be the blocker: the same step (the very frame ``_run_once`` called)
+        seen by two looks at least an eighth of the threshold apart ran that long; or
+        the look was on time (what ran at half / at the threshold). A look at
+        the loop outside any step, or in the agent's own step, names nothing.
+        """
+        start = self.perf()
+        # the watchdog cannot look sooner than one GIL switch interval into a CPU-bound step
+        on_time = ON_TIME_S + sys.getswitchinterval()
         frame = sys._current_frames().get(state.ident)
-        stack = self.session.interner.intern_frame_chain(frame)
+        step = _step_frame(frame)
+        stack = self.session.interner.intern_frame_chain(frame) if step is not None else -1
         del frame
         task_id, callback = -1, ""
         loop = state.loop_ref()
         current = self._current_tasks
         task = None
-        if loop is not None and current is not None:
+        if step is not None and loop is not None and current is not None:
             task = current.get(loop)  # read once: the stack, id and chain describe one task
             if task is not None:
                 task_id = self.session.tasks.known_id(task)
                 callback = self.session.tasks.describe(task)
-        if not callback and loop is not None:
+        if step is not None and not callback and loop is not None:
             handle = getattr(loop, "_current_handle", None)  # only set in asyncio debug mode
             if handle is not None:
                 try:
@@ -545,18 +571,36 @@ class LoopMonitor:
         if loop is not None:
             tasks = self.session.tasks
             try:
-                chain = tasks.await_chain_of(task)
+                if task is not None:
+                    chain = tasks.await_chain_of(task)
                 ready = tasks.ready_tasks(loop, self.perf())
             except Exception:
                 pass
-        if state.busy_since == ref or state.select_wrapper is None:
-            state.capture = (stack, task_id, callback, ref, stage)
-            blame = state.blame
-            if blame is not None and blame[0] == ref:
-                for tid, seen in blame[2].items():
-                    ready[tid] = seen  # first sight wins
-                chain = chain or blame[1]
-            state.blame = (ref, chain, ready)
+        if not (state.busy_since == ref or state.select_wrapper is None):
+            return  # the period ended meanwhile: this look belongs to none
+        if state.looks_ref != ref:
+            state.looks, state.looks_ref = [], ref
+        looks = state.looks
+        if step is not None:
+            if looks and looks[-1][0] is step:
+                # the same step still runs: it ran at least since its first look, whose stack is
+                # kept (the step may have gone on to short work after the part that blocked)
+                looks[-1][2] = start
+            elif len(looks) < MAX_LOOKS:
+                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time])
+        best = _blocker(looks, self.threshold / 8)
+        confirmed = best is not None and best is looks[-1] and best[2] > best[1]
+        # an unproven look is followed up soon: if the same step still runs, it is the blocker
+        state.next_look = max(start, due) + self.threshold / (4 if confirmed else 8)
+        if best is None:
+            state.capture = (-1, -1, "", ref, stage)
+        else:
+            state.capture = (best[3], best[4], best[5], ref, stage)
+        blame = state.blame
+        if blame is not None and blame[0] == ref:
+            for tid, seen in blame[2].items():
+                ready[tid] = seen  # first sight wins
+        state.blame = (ref, best[6] if best is not None else [], ready)
 
     def current_task_id(self, ident: int) -> int:
         """Id of the task the loop running in thread ``ident`` is stepping, else -1 (any thread)."""
@@ -631,6 +675,35 @@ class LoopMonitor:
         wd = self._watchdog
         if wd is not None and wd is not threading.current_thread() and wd.is_alive():
             wd.join(1.0)
+
+
+def _step_frame(frame: Optional[FrameType]) -> Optional[FrameType]:
+    """The frame of the loop step ``frame`` is inside (the ``_run`` that ``_run_once`` called),
+    or None: outside any step, or in a step of the agent's own (the lag probe)."""
+    above: Optional[FrameType] = None  # the innermost frame seen so far that is not a `_run`
+    f = frame
+    while f is not None:
+        back = f.f_back
+        name = f.f_code.co_name
+        if back is not None and back.f_code.co_name == "_run_once":
+            if name != "_run":
+                return None  # _run_once's own work (select and its wrapper, timers)
+            if above is not None and above.f_code.co_filename.startswith(AGENT_DIR):
+                return None
+            return f
+        if name != "_run":
+            above = f
+        f = back
+    return None
+
+
+def _blocker(looks: List[List[Any]], min_span: float) -> Optional[List[Any]]:
+    """The look that names the blocker: the step seen longest (if over ``min_span``), else the
+    earliest look made on time, else None (the watchdog saw only later, short steps)."""
+    best = max(looks, key=lambda look: look[2] - look[1], default=None)
+    if best is not None and best[2] - best[1] >= min_span:
+        return best
+    return next((look for look in looks if look[7]), None)
 
 
 class _AsyncioImportHook:

@@ -12,13 +12,30 @@ CPU clock has not advanced since its previous sample cannot have executed
 anything, so its previous stack is reused without walking its frames (most
 threads of a real program are idle most of the time).
 
-When no sampled thread used more than ``IDLE_CPU_SHARE`` of a core since the
-previous tick, the sampler backs off, doubling its sleep up to
-``IDLE_BACKOFF`` intervals (and never past 100 ms): a waiting program costs
-fewer wake-ups, while time accounting stays exact because every sample's
-weight is the real time since the thread's previous one. The first tick that
-sees a thread running brings the rate back to the one asked for, so a
-CPU-bound thread is always sampled at the full rate.
+When no sampled thread used more than ``IDLE_CPU_SHARE`` of a core for
+``IDLE_AFTER_S``, the sampler backs off, doubling its sleep up to
+``IDLE_BACKOFF`` intervals (never past 100 ms): a waiting program costs fewer
+wake-ups. The second of grace is there for truth: a burst of CPU that falls
+between two ticks is charged to the wrong stack, and backing off at once lost
+the short burst after every sleep of a sleep-then-work loop (20-77% off). The
+first tick that sees a thread running brings the rate back to the one asked
+for.
+
+Each sample stands for the gap before it, charged to the stack seen now: on a
+fixed schedule that is the classic unbiased estimate (a burst shorter than the
+interval is seen with the odds of its length). That needs the schedule to stay
+fixed around bursts, hence the bounds above. It fails when the gap is far
+longer than planned because the sampler was starved (a C call holding the GIL,
+a loaded machine): the stack seen after such a gap says nothing about where a
+thread that moved spent it, so that sample stands for one interval and the
+rest of the gap counts in ``unsampled_s`` (telemetry), never charged to one
+stack (it once charged 0.98 s to 400 calls of ``Random.uniform``). A thread
+still in the same stack stands for up to ``MAX_WEIGHT_S``.
+
+Splitting a long gap at the thread's CPU (``G - c`` waiting in the old stack,
+``c`` running in the new one) was tried and measured worse on a loaded
+machine: a thread that wants the GIL or a core waits off-CPU *inside* the new
+stack, which the CPU clock cannot tell from waiting in the old one.
 """
 
 from __future__ import annotations
@@ -37,10 +54,13 @@ if TYPE_CHECKING:
 
 BATCH_SECONDS = 0.05
 IDLE_CPU_SHARE = 0.02  # a thread below 2% of a core since its last sample counts as waiting
+IDLE_AFTER_S = 1.0  # back off only once every thread has waited this long (sleep-then-work loops keep the rate)
+WORK_CPU_S = 0.001  # CPU since the last tick that restarts IDLE_AFTER_S (an idle loop's probe uses ~0.1 ms)
 IDLE_BACKOFF = 10  # at most this many intervals between ticks while every thread waits
 IDLE_MAX_SLEEP = 0.1
 TELEMETRY_SECONDS = 1.0
-MAX_WEIGHT_S = 1.0  # a sample stands for at most this much time before it (10x the longest idle step)
+MAX_WEIGHT_S = 1.0  # a sample of a thread still in the same stack stands for at most this much time before it
+LATE_SLACK = 5  # intervals past the planned gap after which a tick counts as starved (not mere OS latency)
 CATCH_UP = 2.0  # intervals a late sampler makes up; further behind, it skips the rest
 MIN_GAP = 0.5  # intervals between two ticks (as planned), even while making up
 MAX_LEAD = 0.4  # intervals a sleep may end early to make up for wake-up lateness
@@ -61,6 +81,7 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
         self.ticks = 0
         self.busy = True  # did the last tick see a thread running (or one it could not judge)?
+        self.worked = True  # ... and one that ran WORK_CPU_S (a real burst, not a timer's wake-up)?
         self.samples_taken = 0
         self.samples_dropped = 0
         # wall time the sampler could not see (it was starved longer than MAX_WEIGHT_S
@@ -70,6 +91,7 @@ class Sampler:
         self.last_tick_at = 0.0
         self.cpu_s = 0.0
         self.ident = 0
+        self.planned = self.interval  # the gap the sampler meant to leave before this tick
         self._times: List[float] = []
         self._tids: List[int] = []
         self._stacks: List[int] = []
@@ -145,9 +167,14 @@ class Sampler:
         step = interval
         lead = 0.0  # how late wake-ups have lately been (the GIL, the OS): wake that much early
         gap = interval * MIN_GAP
+        last_busy = self.started_at
         while True:
-            step = interval if self.busy else min(step * 2, longest)
+            if self.busy or deadline - last_busy < IDLE_AFTER_S:
+                step = interval
+            else:
+                step = min(step * 2, longest)
             deadline += step
+            self.planned = step
             now = perf_counter()
             if now - deadline > CATCH_UP * interval:
                 deadline = now - CATCH_UP * interval  # far behind (starved): give up the rest
@@ -166,6 +193,8 @@ class Sampler:
                 if stop.is_set():
                     return  # stop() has flushed (or is flushing) the last batch
                 now = self._tick()
+                if self.worked:
+                    last_busy = now
                 flush = now - last_batch >= BATCH_SECONDS
                 if flush:
                     last_batch = now
@@ -194,7 +223,8 @@ class Sampler:
         now = self.perf()
         t = now - session.clock.t0
         interval = self.interval
-        busy = False
+        late = max(self.planned, interval) + LATE_SLACK * interval  # a longer gap: the sampler was starved
+        busy = worked = False
         for ident, frame in frames.items():
             if ident in agent:
                 continue
@@ -202,15 +232,25 @@ class Sampler:
             if rec.agent:
                 continue
             cpu_now = read_cpu(rec.clock_id)
-            if cpu_now >= 0 and cpu_now == rec.last_cpu and rec.last_stack >= 0:
-                stack = rec.last_stack  # not one nanosecond on CPU since: it cannot have moved
+            prev_stack = rec.last_stack
+            if cpu_now >= 0 and cpu_now == rec.last_cpu and prev_stack >= 0:
+                stack = prev_stack  # not one nanosecond on CPU since: it cannot have moved
             else:
                 stack = intern(frame)
                 rec.last_stack = stack
             if rec.last_time >= 0:
                 weight = t - rec.last_time
                 cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
-                if weight > MAX_WEIGHT_S:
+                if not busy and (cpu < 0 or cpu > IDLE_CPU_SHARE * weight):
+                    busy = True
+                if cpu < 0 or cpu > WORK_CPU_S:
+                    worked = True
+                if stack != prev_stack and weight > late:
+                    # starved: where a thread that moved spent the gap is unknown
+                    self.unsampled_s += weight - interval
+                    cpu = min(cpu, interval)
+                    weight = interval
+                elif weight > MAX_WEIGHT_S:
                     # not seen for that long: the stack now says nothing about most of it
                     self.unsampled_s += weight - MAX_WEIGHT_S
                     if cpu > 0:
@@ -219,8 +259,7 @@ class Sampler:
             else:
                 weight = interval
                 cpu = -1.0
-            if not busy and (cpu < 0 or cpu > IDLE_CPU_SHARE * weight):
-                busy = True
+                busy = worked = True
             rec.last_time = t
             rec.last_cpu = cpu_now
             self._times.append(t)
@@ -235,6 +274,7 @@ class Sampler:
             threads.forget_missing(frames)
         del frames
         self.busy = busy
+        self.worked = worked
         self.ticks += 1
         self.last_tick_at = now
         return now
