@@ -684,14 +684,17 @@ def _step_frame(frame: Optional[FrameType]) -> Optional[FrameType]:
     f = frame
     while f is not None:
         back = f.f_back
-        name = f.f_code.co_name
+        code = f.f_code
+        # Handle._run, or the agent's step hook in its place (`_run` while accounting times
+        # steps, `_run_ends` once it only tells task ends)
+        run = code.co_name == "_run" or (code.co_name == "_run_ends" and code.co_filename.startswith(AGENT_DIR))
         if back is not None and back.f_code.co_name == "_run_once":
-            if name != "_run":
+            if not run:
                 return None  # _run_once's own work (select and its wrapper, timers)
             if above is not None and above.f_code.co_filename.startswith(AGENT_DIR):
                 return None
             return f
-        if name != "_run":
+        if not run:
             above = f
         f = back
     return None
