@@ -565,70 +565,26 @@ class RecordingReader:
 
     def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
         """Copy a SAMPLES batch's columns into the reserved rows; why not, if its size is wrong."""
-        if length < 8:
-            return "batch too short"
-        n = _U32.unpack_from(buf, start)[0]
-        if length != 8 + _SAMPLE_ROW_BYTES * n:
-            return f"batch of {n} rows has {length} bytes, expected {8 + _SAMPLE_ROW_BYTES * n}"
-        if not n:
-            return None
+        n, why = _batch_rows(buf, start, length, _SAMPLE_ROW_BYTES)
+        if why is not None or not n:
+            return why
         st = self._samples
-        assert st is not None
+        assert st is not None and st.grid is not None
         st.room(n)
-        r = st.n
-        e = r + n
-        a = st.arrays
-        p = start + 8
-        a["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
-        grid = st.grid
-        assert grid is not None
-        grid[:, r:e] = np.frombuffer(buf, "<u4", 5 * n, p + 8 * n).reshape(5, n)  # thread .. cpu, as sent
+        r, e, p = st.n, st.n + n, start + 8
+        st.arrays["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
+        st.grid[:, r:e] = np.frombuffer(buf, "<u4", 5 * n, p + 8 * n).reshape(5, n)  # thread .. cpu, as sent
         st.n = e
         self._sample_frames.append((r, n, len(self.profile.stacks), where, length + wire.FRAME_HEADER_SIZE))
         return None
 
     def _stage_lag(self, buf: memoryview, start: int, length: int) -> str | None:
-        if length < 8:
-            return "batch too short"
-        n = _U32.unpack_from(buf, start)[0]
-        if length != 8 + _LAG_ROW_BYTES * n:
-            return f"batch of {n} rows has {length} bytes, expected {8 + _LAG_ROW_BYTES * n}"
-        if not n:
-            return None
-        st = self._lag
-        assert st is not None
-        st.room(n)
-        r = st.n
-        e = r + n
-        a = st.arrays
-        p = start + 8
-        a["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
-        a["loop"][r:e] = np.frombuffer(buf, "<i4", n, p + 8 * n)
-        a["lag"][r:e] = np.frombuffer(buf, "<f4", n, p + 12 * n)
-        st.n = e
-        return None
+        assert self._lag is not None
+        return _stage_columns(self._lag, buf, start, length, _LAG_ROW_BYTES, _LAG_LAYOUT)
 
     def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
-        if length < 8:
-            return "batch too short"
-        n = _U32.unpack_from(buf, start)[0]
-        if length != 8 + _SPAN_ROW_BYTES * n:
-            return f"batch of {n} rows has {length} bytes, expected {8 + _SPAN_ROW_BYTES * n}"
-        if not n:
-            return None
-        st = self._spans
-        assert st is not None
-        st.room(n)
-        r = st.n
-        e = r + n
-        a = st.arrays
-        p = start + 8
-        a["start"][r:e] = np.frombuffer(buf, "<f8", n, p)
-        a["end"][r:e] = np.frombuffer(buf, "<f8", n, p + 8 * n)
-        a["task"][r:e] = np.frombuffer(buf, "<i4", n, p + 16 * n)
-        a["state"][r:e] = np.frombuffer(buf, "u1", n, p + 20 * n)
-        st.n = e
-        return None
+        assert self._spans is not None
+        return _stage_columns(self._spans, buf, start, length, _SPAN_ROW_BYTES, _SPAN_LAYOUT)
 
     def _commit(self) -> None:
         """Validate the rows staged since the last commit (vectorised) and hand them to the profile."""
@@ -754,7 +710,37 @@ _SAMPLE_ROW_BYTES = 28  # f8 time, i4 thread, stack, task, f4 weight, cpu
 _LAG_ROW_BYTES = 16  # f8 time, i4 loop, f4 lag
 _SAMPLE_GRID = ("thread", "stack", "task", "weight", "cpu")  # the 4-byte columns after `time`, in wire order
 _SPAN_ROW_BYTES = 21  # f8 start, f8 end, i4 task, u1 state
+# (column, wire dtype) in a batch's payload order, each column n rows long
+_LAG_LAYOUT = (("time", "<f8"), ("loop", "<i4"), ("lag", "<f4"))
+_SPAN_LAYOUT = (("start", "<f8"), ("end", "<f8"), ("task", "<i4"), ("state", "u1"))
 _U32 = struct.Struct("<I")
+
+
+def _batch_rows(buf: memoryview, start: int, length: int, row_bytes: int) -> tuple[int, str | None]:
+    """A packed batch's row count (its first 4 bytes), and why it is bad if its length does not match."""
+    if length < 8:
+        return 0, "batch too short"
+    n = int(_U32.unpack_from(buf, start)[0])
+    if length != 8 + row_bytes * n:
+        return n, f"batch of {n} rows has {length} bytes, expected {8 + row_bytes * n}"
+    return n, None
+
+
+def _stage_columns(
+    st: ReservedColumns, buf: memoryview, start: int, length: int, row_bytes: int, layout: tuple[tuple[str, str], ...]
+) -> str | None:
+    """Copy a packed batch's columns (one after another, as `layout` orders them) into the reserved rows."""
+    n, why = _batch_rows(buf, start, length, row_bytes)
+    if why is not None or not n:
+        return why
+    st.room(n)
+    r, e, p = st.n, st.n + n, start + 8
+    for name, dtype in layout:
+        column = np.frombuffer(buf, dtype, n, p)
+        st.arrays[name][r:e] = column
+        p += column.nbytes
+    st.n = e
+    return None
 # the CRC of a frame's type and zero flags, per known type: the checksum then runs on over the payload
 _HEAD_CRC = {kind: zlib.crc32(struct.pack("<HH", kind, 0)) for kind in wire.NAMES}
 _SCAN_BLOCK = 1 << 20
