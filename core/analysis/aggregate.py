@@ -14,9 +14,11 @@ from pyrometer.core.analysis._nodes import NodeTable, node_table
 from pyrometer.core.analysis.chunk_sums import MIN_SIZE, chunk_sums
 from pyrometer.core.analysis.selection import (
     Selection,
+    clip_rows,
     clipped_samples,
     clips,
     max_weight,
+    overlap_window,
     sample_indices,
     samples_end_spans,
     whole_prefix,
@@ -92,10 +94,8 @@ def _range_sums(profile: Profile, sel: Selection, n: int) -> tuple[np.ndarray, n
     reach = max_weight(profile)
     t0 = -np.inf if sel.t0 is None else sel.t0
     t1 = np.inf if sel.t1 is None else sel.t1
-    ends = samples_end_spans(profile)
-    lo = int(np.searchsorted(times, t0 if ends else t0 - reach, side="right" if ends else "left"))
-    hi = int(np.searchsorted(times, t1 + reach if ends else t1, side="left"))
-    if ends:  # (t - w, t] lies in [t0, t1) when t >= t0 + reach and t < t1
+    lo, hi = overlap_window(profile, sel)
+    if samples_end_spans(profile):  # (t - w, t] lies in [t0, t1) when t >= t0 + reach and t < t1
         a, b = np.searchsorted(times, (t0 + reach, t1), side="left")
     else:  # [t, t + w) when t >= t0 and t < t1 - reach
         a, b = np.searchsorted(times, (t0, t1 - reach), side="left")
@@ -105,12 +105,8 @@ def _range_sums(profile: Profile, sel: Selection, n: int) -> tuple[np.ndarray, n
     weight, count = _slice_sums(profile, a, b, n) if b > a else (np.zeros(n), np.zeros(n, np.int64))
     for r0, r1 in ((lo, a), (b, hi)):
         if r1 > r0:
-            t = times[r0:r1]
-            w = profile.samples["weight"][r0:r1].astype(np.float64)
-            start, end = (t - w, t) if ends else (t, t + w)
-            inside = np.minimum(end, t1) - np.maximum(start, t0)
-            keep = (inside > 0) | ((w == 0) & (t >= t0) & (t < t1))
-            more_w, more_c = _sums(profile, np.flatnonzero(keep) + r0, n, np.clip(inside[keep], 0.0, None))
+            rows, weights = clip_rows(profile, sel, r0, r1)
+            more_w, more_c = _sums(profile, rows, n, weights)
             weight += more_w
             count += more_c
     return weight, count

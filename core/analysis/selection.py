@@ -103,26 +103,39 @@ def clipped_samples(
     if not clips(profile, sel):
         return sample_indices(profile, sel), None
     assert sel is not None
+    lo, hi = overlap_window(profile, sel)
+    rows, weights = clip_rows(profile, sel, max(lo, skip), hi)
+    if sel.threads is not None:
+        wanted = np.fromiter(sel.threads, np.int64, len(sel.threads))
+        mine = np.isin(profile.samples["thread"][rows], wanted)
+        rows, weights = rows[mine], weights[mine]
+    return rows, weights
+
+
+def overlap_window(profile: Profile, sel: Selection) -> tuple[int, int]:
+    """Rows [lo, hi) of time-sorted samples that can overlap the selection's time range: their
+    time lies within one sample span (`max_weight`) of it."""
     times = profile.samples["time"]
     reach = max_weight(profile)
     t0 = -np.inf if sel.t0 is None else sel.t0
     t1 = np.inf if sel.t1 is None else sel.t1
-    ends = samples_end_spans(profile)
-    # every sample that can overlap [t0, t1): its time lies within `reach` of the range
-    lo = int(np.searchsorted(times, t0 if ends else t0 - reach, side="right" if ends else "left"))
-    hi = int(np.searchsorted(times, t1 + reach if ends else t1, side="left"))
-    lo = max(lo, skip)
-    rows = np.arange(lo, max(lo, hi))
-    t = times[lo:hi]
-    w = profile.samples["weight"][lo:hi].astype(np.float64)
-    start, end = (t - w, t) if ends else (t, t + w)
+    if samples_end_spans(profile):
+        return int(np.searchsorted(times, t0, side="right")), int(np.searchsorted(times, t1 + reach, side="left"))
+    return int(np.searchsorted(times, t0 - reach, side="left")), int(np.searchsorted(times, t1, side="left"))
+
+
+def clip_rows(profile: Profile, sel: Selection, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, weights) of samples r0..r1 that overlap the selection's time range, weights cut to it
+    (a zero-weight sample, a point, belongs where its time is). Threads are not filtered here."""
+    t0 = -np.inf if sel.t0 is None else sel.t0
+    t1 = np.inf if sel.t1 is None else sel.t1
+    r1 = max(r0, r1)
+    t = profile.samples["time"][r0:r1]
+    w = profile.samples["weight"][r0:r1].astype(np.float64)
+    start, end = (t - w, t) if samples_end_spans(profile) else (t, t + w)
     inside = np.minimum(end, t1) - np.maximum(start, t0)
-    # a zero-weight sample (a point) belongs where its time is
     keep = (inside > 0) | ((w == 0) & (t >= t0) & (t < t1))
-    if sel.threads is not None:
-        wanted = np.fromiter(sel.threads, np.int64, len(sel.threads))
-        keep &= np.isin(profile.samples["thread"][lo:hi], wanted)
-    return rows[keep], np.clip(inside[keep], 0.0, None)
+    return np.flatnonzero(keep) + r0, np.clip(inside[keep], 0.0, None)
 
 
 def selected_count(idx: slice | np.ndarray) -> int:
