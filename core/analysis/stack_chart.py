@@ -13,7 +13,7 @@ import numpy as np
 
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import stack_chart
-from pyrometer.core.model import Profile
+from pyrometer.core.model import Profile, ThreadInfo
 
 THREAD_ROW = -1  # `func` of a thread's name box
 
@@ -63,29 +63,39 @@ def stack_chart_boxes(
     if view is not None and profile.samples_sorted:
         return _boxes_in_view(profile, threads, t1, span_end, view, pixels)
     sel = Selection(t1=t1)
-    xs: list[np.ndarray] = []
-    ws: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    funcs: list[np.ndarray] = []
-    bands: list[ThreadBand] = []
-    row = 0
+    bands: list[_Band] = []
     for info in sorted(profile.threads.values(), key=lambda t: t.id):
         if threads is not None and info.id not in threads:
             continue
         spans = stack_chart(profile, info.id, sel)
-        if not len(spans):
-            continue
-        depth = int(spans.depth.max()) + 1
-        bands.append(ThreadBand(info.id, info.name, row, depth))
-        xs += [np.zeros(1), spans.start]
-        ws += [np.full(1, max(span_end, float(spans.end.max()))), spans.end - spans.start]
-        rows += [np.full(1, row, np.int32), (row + 1 + spans.depth).astype(np.int32)]
-        funcs += [np.full(1, THREAD_ROW, np.int32), spans.func.astype(np.int32)]
-        row += 1 + depth
+        if len(spans):
+            bands.append((info, int(spans.depth.max()) + 1, spans.start, spans.end, spans.depth, spans.func))
+    return _boxes(bands, span_end)
+
+
+# a thread's band: (thread, band depth, then its spans' start, end, depth and function)
+_Band = tuple[ThreadInfo, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _boxes(bands: list[_Band], span_end: float) -> StackChartBoxes:
+    """Stack the bands: each a name box spanning [0, span_end) (or its last span's end), its spans below."""
     if not bands:
         z = np.zeros(0)
         return StackChartBoxes(z, z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32), [])
-    return StackChartBoxes(np.concatenate(xs), np.concatenate(ws), np.concatenate(rows), np.concatenate(funcs), bands)
+    xs: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    funcs: list[np.ndarray] = []
+    out: list[ThreadBand] = []
+    row = 0
+    for info, depth, start, stop, dep, fn in bands:
+        out.append(ThreadBand(info.id, info.name, row, depth))
+        xs += [np.zeros(1), start]
+        ws += [np.full(1, max(span_end, float(stop.max(initial=0.0)))), stop - start]
+        rows += [np.full(1, row, np.int32), (row + 1 + dep).astype(np.int32)]
+        funcs += [np.full(1, THREAD_ROW, np.int32), fn.astype(np.int32)]
+        row += 1 + depth
+    return StackChartBoxes(np.concatenate(xs), np.concatenate(ws), np.concatenate(rows), np.concatenate(funcs), out)
 
 
 def _boxes_in_view(
@@ -101,15 +111,8 @@ def _boxes_in_view(
     shown = [info for info in sorted(profile.threads.values(), key=lambda t: t.id)
              if (threads is None or info.id in threads) and index.depth_of(info.id) > 0]
     spans = stack_chart_view(profile, [info.id for info in shown], x0, max(x0, x1), max(1, pixels)) if shown else []
-    xs: list[np.ndarray] = []
-    ws: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    funcs: list[np.ndarray] = []
-    bands: list[ThreadBand] = []
-    row = 0
+    bands: list[_Band] = []
     for info, sp in zip(shown, spans, strict=True):
-        depth = index.depth_of(info.id)
-        bands.append(ThreadBand(info.id, info.name, row, depth))
         start, stop = sp.start, sp.end
         if t1 is not None:  # a replay shows nothing past its playhead
             keep = start < t1
@@ -117,12 +120,5 @@ def _boxes_in_view(
             dep, fn = sp.depth[keep], sp.func[keep]
         else:
             dep, fn = sp.depth, sp.func
-        xs += [np.zeros(1), start]
-        ws += [np.full(1, max(span_end, float(stop.max(initial=0.0)))), stop - start]
-        rows += [np.full(1, row, np.int32), (row + 1 + dep).astype(np.int32)]
-        funcs += [np.full(1, THREAD_ROW, np.int32), fn.astype(np.int32)]
-        row += 1 + depth
-    if not bands:
-        z = np.zeros(0)
-        return StackChartBoxes(z, z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32), [])
-    return StackChartBoxes(np.concatenate(xs), np.concatenate(ws), np.concatenate(rows), np.concatenate(funcs), bands)
+        bands.append((info, index.depth_of(info.id), start, stop, dep, fn))
+    return _boxes(bands, span_end)
