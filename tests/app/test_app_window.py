@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import cProfile
 import importlib.util
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cprofile_files import write_cprofile
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 from qt_windows import open_window, private_settings
@@ -32,18 +32,6 @@ def settings_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def window(qtbot, qapp, settings_dir):
     return open_window(qtbot, 1440, 900)
-
-
-def _cprofile_file(path: Path) -> None:
-    def work(n: int) -> int:
-        return sum(i * i for i in range(n))
-
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(20):
-        work(20000)
-    prof.disable()
-    prof.dump_stats(str(path))
 
 
 def _callgrind_file(path: Path) -> None:
@@ -70,7 +58,7 @@ def make_file(fmt: str, tmp: Path) -> Path:
     """A real file of each import format (tool output where a tool writes it, else our exporter)."""
     if fmt == "pstats":
         p = tmp / "run.prof"
-        _cprofile_file(p)
+        write_cprofile(p, rounds=20, n=20000)
         return p
     if fmt == "callgrind":
         p = tmp / "callgrind.out.1234"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cprofile_files import write_cprofile
 from PySide6.QtWidgets import QApplication
 from qt_windows import open_window, private_settings
 
@@ -78,19 +79,7 @@ def test_a_tab_the_user_left_in_front_stays_in_front(qtbot: Any, window: MainWin
 
 
 def pstats_file(tmp_path: Any) -> Any:
-    import cProfile
-
-    def work(n: int) -> int:
-        return sum(i * i for i in range(n))
-
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(10):
-        work(5000)
-    prof.disable()
-    path = tmp_path / "p.prof"
-    prof.dump_stats(str(path))
-    return path
+    return write_cprofile(tmp_path / "p.prof")
 
 
 def test_a_call_statistics_profile_opens_on_a_pane_with_something_in_it(qtbot: Any, window: MainWindow, tmp_path: Any) -> None:

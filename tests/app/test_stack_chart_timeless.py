@@ -8,10 +8,10 @@ last one too), labelled as such.
 
 from __future__ import annotations
 
-import cProfile
 from pathlib import Path
 from typing import Any
 
+from cprofile_files import write_cprofile
 from hand_profiles import work_idle_profile
 from PySide6 import QtWidgets
 from qt_windows import show_pane
@@ -35,16 +35,7 @@ def x_label(pane: StackChartPane) -> str:
 
 
 def test_a_pstats_profile_gets_no_stack_chart_but_says_why(qtbot: Any, tmp_path: Path) -> None:
-    def work(n: int) -> int:
-        return sum(i * i for i in range(n))
-
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(10):
-        work(5000)
-    prof.disable()
-    prof.dump_stats(str(tmp_path / "p.prof"))
-    pane = chart(qtbot, load_profile(tmp_path / "p.prof"))
+    pane = chart(qtbot, load_profile(write_cprofile(tmp_path / "p.prof")))
     assert pane.stack.currentWidget() is pane.empty
     assert "call-statistics" in pane.empty.text() and "flame graph" in pane.empty.text()
     assert pane.empty.isVisible()

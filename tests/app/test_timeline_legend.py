@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from PySide6 import QtWidgets
+from qt_windows import show_pane
 from timeline_profile import make_profile
 
 from pyrometer.app.document import Document
@@ -36,12 +37,7 @@ def swatch(index: int) -> str:
 
 
 def shown(qtbot: Any, profile: Profile) -> TimelinePane:
-    pane = TimelinePane(Document(profile))
-    qtbot.addWidget(pane)
-    pane.resize(1000, 420)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, TimelinePane(Document(profile)), 1000, 420)
     QtWidgets.QApplication.processEvents()
     return pane
 
