@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from qt_windows import show_pane
 from timeline_profile import make_profile
 
 from pyrometer.app.document import Document
@@ -17,12 +18,7 @@ from pyrometer.core.model import Profile
 
 @pytest.fixture
 def pane(qtbot):  # type: ignore[no-untyped-def]
-    pane = TimelinePane(Document(make_profile()))
-    qtbot.addWidget(pane)
-    pane.resize(1000, 420)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, TimelinePane(Document(make_profile())), 1000, 420)
     QtWidgets.QApplication.processEvents()
     return pane
 
@@ -148,12 +144,7 @@ def test_many_threads_scroll_instead_of_squeezing(qtbot) -> None:  # type: ignor
         p.ensure_thread(i, f"worker-{i}")
     p.add_samples(t, th, np.full(len(t), s), weight=0.01, cpu=0.01)
     p.finish()
-    pane = TimelinePane(Document(p))
-    qtbot.addWidget(pane)
-    pane.resize(900, 400)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, TimelinePane(Document(p)), 900, 400)
     y0, y1 = pane.lane_vb.viewRange()[1]
     assert y0 == pytest.approx(0.0) and y1 < 40  # not all 40 lanes squeezed in
     assert pane.lane_vb.height() / (y1 - y0) >= 17.9  # each lane keeps ≥ MIN_LANE_PX
@@ -240,12 +231,7 @@ def test_a_short_pane_shows_every_thread_lane_and_the_lag_plot_gives_way(qtbot) 
     p.ensure_thread(3, "worker-2")
     p.add_samples(np.arange(100) * 0.02, np.full(100, 3, np.int32), np.full(100, int(p.samples["stack"][0])), weight=0.02, cpu=0.02)
     p.finish()
-    pane = TimelinePane(Document(p))
-    qtbot.addWidget(pane)
-    pane.resize(1366, 180)
-    pane.show()
-    qtbot.waitExposed(pane)
-    pane.refresh()
+    pane = show_pane(qtbot, TimelinePane(Document(p)), 1366, 180)
     QtWidgets.QApplication.processEvents()
     y0, y1 = pane.lane_vb.viewRange()[1]
     assert y0 == pytest.approx(0.0) and y1 >= 3.0, (y0, y1)  # three thread lanes, each THREAD_H tall, in view
