@@ -47,12 +47,20 @@ def _is_stdlib_module_path(path: str) -> bool:
     return bool(name) and name in getattr(sys, "stdlib_module_names", ())
 
 
+def frozen_module(path: str) -> str | None:
+    """The module a `<frozen X>` file name names (`importlib._bootstrap`, `posixpath`), else None."""
+    if path.startswith("<frozen ") and path.endswith(">") and len(path) > len("<frozen >"):
+        return path[len("<frozen ") : -1]
+    return None
+
+
 @functools.lru_cache(maxsize=65536)
 def classify_file(path: str) -> FileKind:
     """Classify a code file name as a profiler reports it."""
-    if path.startswith("<frozen ") and path.endswith(">"):
+    frozen = frozen_module(path)
+    if frozen is not None:
         # a standard-library module frozen into the interpreter: <frozen importlib._bootstrap>, <frozen posixpath>
-        module = path[len("<frozen ") : -1].split(".")[0]
+        module = frozen.split(".")[0]
         if module.startswith("_frozen_importlib") or module in getattr(sys, "stdlib_module_names", ()):
             return "stdlib"
     if not path or path.startswith(("<frozen", "<built-in", "~")):

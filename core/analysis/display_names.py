@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 
+from pyrometer.core.analysis.classify import frozen_module
 from pyrometer.core.model import Profile
 
 MODULE = "<module>"
-_FROZEN = re.compile(r"^<frozen (?P<module>[^>]+)>$")
 
 
 def module_of(file: str) -> str:
     """The module a code file is, as a user names it ("" when the file names none)."""
-    m = _FROZEN.match(file)
-    if m:
-        return m.group("module")
+    frozen = frozen_module(file)
+    if frozen is not None:
+        return frozen
     if not file or file.startswith("<") or file == "~":
         return ""
     parts = [p for p in re.split(r"[\\/]", file) if p]
