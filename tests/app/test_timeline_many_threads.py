@@ -24,14 +24,14 @@ def test_lanes_stay_linear_with_tens_of_thousands_of_threads() -> None:
     position: 20k lanes took ~58 s; they must now take well under a second."""
     lanes = _lanes_class()()
     one = np.zeros(1)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for i in range(20_000):
         lanes.add(i, one, one, np.zeros(1, np.int32), None, None)
         lanes.kinds.append("thread")
         lanes.names.append(f"t{i}")
         lanes.heights.append(1.0)
     ticks = lanes.ticks()
-    took = time.perf_counter() - t0
+    took = time.process_time() - t0
     assert len(ticks) == 20_000 and ticks[-1] == (19_999.5, "t19999")
     assert len(lanes.arrays()[0]) == 20_000
     assert took < 3.0, took

@@ -312,10 +312,10 @@ HOSTILE["shared callers"] = _shared_callers_bomb()
 def test_hostile_pstats_gives_format_error(name: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.prof"
     path.write_bytes(HOSTILE[name])
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(registry.FormatError) as err:
         registry.load_profile(path)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     msg = str(err.value)
     assert str(path) in msg and "\n" not in msg
 

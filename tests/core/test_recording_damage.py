@@ -79,13 +79,13 @@ def test_a_sparse_2gb_recording_is_read_without_reading_its_hole(tmp_path: Path)
     with open(path, "r+b") as fh:
         fh.truncate(2 << 30)
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         profile, report = read_recording(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    took = time.perf_counter() - t0
+    took = time.process_time() - t0
     assert profile.sample_count == 50
     assert report.dropped_bytes == (2 << 30) - (len(data) - len(_frames(50)[-1]))
     assert peak < 64 << 20, peak  # it used 4 GB
