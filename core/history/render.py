@@ -48,7 +48,7 @@ def render_programs(programs: list[ProgramSummary], db: Path) -> str:
 
 
 def report_dict(report: HistoryReport) -> dict[str, Any]:
-    """The `--json` object, exactly the keys issue 14 names."""
+    """The `--json` object: the keys issue 14 names, and each run's on-CPU seconds (`cpu_s`, null: not measured)."""
     return {
         "program": report.program,
         "runs": [
@@ -56,6 +56,7 @@ def report_dict(report: HistoryReport) -> dict[str, Any]:
                 "id": r.id,
                 "started": iso(r.started),
                 "duration_s": r.duration_s,
+                "cpu_s": r.cpu_s,
                 "samples": r.samples,
                 "exit_status": r.exit_status,
                 "path": r.path,
@@ -119,14 +120,17 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     if not runs:
         return f"{report.program}: no runs in the history"
     lines = [f"{report.program}: {len(runs)} run{'s' * (len(runs) != 1)}, {local_time(runs[0].started)} to {local_time(runs[-1].started)}", ""]
-    lines.append(f"  {'id':>5}  {'started':19}  {'duration':>9}  {'samples':>8}  {'exit':>4}  recording")
+    lines.append(f"  {'id':>5}  {'started':19}  {'duration':>9}  {'on-CPU':>9}  {'samples':>8}  {'exit':>4}  recording")
     for r in runs:
         gone = "" if r.path is None or Path(r.path).exists() else "  (deleted)"
+        cpu = "-" if r.cpu_s is None else f"{r.cpu_s:.3f}s"
         lines.append(
-            f"  {r.id:>5}  {local_time(r.started):19}  {r.duration_s:>8.3f}s  {'-' if r.samples is None else r.samples:>8}"
+            f"  {r.id:>5}  {local_time(r.started):19}  {r.duration_s:>8.3f}s  {cpu:>9}  {'-' if r.samples is None else r.samples:>8}"
             f"  {'-' if r.exit_status is None else r.exit_status:>4}  {r.path or '-'}{gone}"
         )
     lines.append(f"  duration {sparkline([r.duration_s for r in runs])}  {trend_text([r.duration_s for r in runs])}")
+    if any(r.cpu_s is not None for r in runs):
+        lines.append("  on-CPU: seconds all threads spent on CPU, from the samples' thread CPU clock (- : not measured)")
     # a trace-mode run lists every function yappi saw; those never sampled in any run only fill rows
     timed = [f for f in report.functions if f.max_s > 0]
     shown = timed if top is None else timed[:top]

@@ -99,6 +99,7 @@ def run_from_profile(
     exit_status: int | None = None,
 ) -> RunRecord:
     """Per-function self/total (and self samples, calls) of the whole profile, keyed by identity."""
+    from pyrometer.core.analysis.cpu_time import cpu_time
     from pyrometer.core.analysis.functions import function_table
     from pyrometer.core.analysis.identity import profile_keys
     from pyrometer.core.formats.tables import is_deterministic
@@ -148,6 +149,7 @@ def run_from_profile(
         unit=profile.unit,
         source_format=profile.source_format,
         functions=functions,
+        cpu_s=None if deterministic or (cpu := cpu_time(profile)) is None else cpu.total_s,
     )
 
 

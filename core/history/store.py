@@ -52,6 +52,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 2 -> 3: each function's def line (to pair identity keys that grew in one run only)
         "ALTER TABLE functions ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
     ),
+    (  # 3 -> 4: a sampled run's on-CPU seconds, all threads (NULL: the source had no CPU readings)
+        "ALTER TABLE runs ADD COLUMN cpu_s REAL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -105,6 +108,7 @@ class RunRecord:
     source_format: str = ""
     functions: list[FunctionAggregate] = field(default_factory=list)
     id: int = 0  # set by the store
+    cpu_s: float | None = None  # on-CPU seconds of all threads (thread CPU clock); None when not measured
 
 
 @dataclass
@@ -216,10 +220,10 @@ class HistoryStore:
             c.execute("INSERT OR IGNORE INTO programs (key) VALUES (?)", (run.program,))
             program = c.execute("SELECT id FROM programs WHERE key = ?", (run.program,)).fetchone()[0]
             cur = c.execute(
-                "INSERT INTO runs (program, started, duration_s, exit_status, samples, total, path, python, host, unit, source_format)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (program, started, duration_s, exit_status, samples, total, path, python, host, unit,"
+                " source_format, cpu_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (program, run.started, run.duration_s, run.exit_status, run.samples, run.total, run.path,
-                 run.python, run.host, run.unit, run.source_format),
+                 run.python, run.host, run.unit, run.source_format, run.cpu_s),
             )
             run_id = int(cur.lastrowid or 0)
             c.executemany(
@@ -305,13 +309,13 @@ class HistoryStore:
             limit = -1 if last is None else int(last)
             rows = self.conn.execute(
                 "SELECT r.id, r.started, r.duration_s, r.exit_status, r.samples, r.total, r.path, r.python, r.host,"
-                " r.unit, r.source_format FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
+                " r.unit, r.source_format, r.cpu_s FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
                 " ORDER BY r.started DESC, r.id DESC LIMIT ?",
                 (program, limit),
             ).fetchall()
             runs = [
-                RunRecord(program, started, duration, total, status, samples, path, python, host, unit, fmt, [], rid)
-                for rid, started, duration, status, samples, total, path, python, host, unit, fmt in reversed(rows)
+                RunRecord(program, started, duration, total, status, samples, path, python, host, unit, fmt, [], rid, cpu)
+                for rid, started, duration, status, samples, total, path, python, host, unit, fmt, cpu in reversed(rows)
             ]
             if with_functions:
                 for run in runs:
