@@ -109,6 +109,7 @@ class AgentSession:
         self._last_pump = 0.0
         self._quiet = False  # forked child: never write to the parent's sink
         self._child_seen = False  # the program started a Python child (said once: children.py)
+        self._child_lock = threading.Lock()
         self._prev_switch: Optional[float] = None
         self._agent_clocks: Dict[int, Optional[int]] = {}
         self._agent_cpu: Dict[int, float] = {}
@@ -119,11 +120,19 @@ class AgentSession:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Send META, then start the collectors and install the hooks."""
+        """Send META, then start the collectors and install the hooks.
+
+        Under the state lock, so a `stop` from another thread (the collector went away while
+        this ran) waits and then undoes all of it; and a session stopped before it started
+        (the collector was gone before we got here: a stalled attach) never starts.
+        """
         with self._state_lock:
-            if self.started:
+            if self.started or self.stopped:
                 return
             self.started = True
+            self._start()
+
+    def _start(self) -> None:
         opts = self.options
         notice = None
         if opts["mode"] == "trace":
@@ -309,7 +318,7 @@ class AgentSession:
 
     def _child_started(self, what: str) -> None:
         """The program started a Python child process: say once that it is not profiled (children.py)."""
-        with self._state_lock:
+        with self._child_lock:  # not the state lock: a program's fork never waits for our start()
             if self._child_seen or self.stopped:
                 return
             self._child_seen = True
