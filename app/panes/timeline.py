@@ -305,6 +305,7 @@ class TimelinePane(Pane):
         self._outline_tasks()
         self.task_legend.setText(task_legend_html(set(np.unique(color).tolist()), self.lanes.hidden_tasks))
         self.task_legend.setVisible(bool(self.task_legend.text()))
+        self.thread_legend.setVisible("thread" in self.lanes.kinds)
         t, lag = lag_curve(profile, view[0], view[1], pixels, playhead)  # at most two points a pixel
         if len(t) or len(self._lag_shown):
             self.lag_curve.setData(t, lag)

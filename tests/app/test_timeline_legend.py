@@ -93,6 +93,7 @@ def test_threads_sharing_a_cpu_have_their_own_colour_legend_and_measured_share(q
     _x, _w, row, color = pane.lanes.arrays()
     assert set(color[row == 0].tolist()) == {PARTLY_CPU}
     legend = pane.thread_legend.text()
+    assert pane.thread_legend.isVisibleTo(pane)
     for index in (ON_CPU, PARTLY_CPU, WAITING):
         assert swatch(index) in legend
     assert "partly on CPU" in legend and "GIL" in pane.thread_legend.toolTip()
