@@ -8,18 +8,18 @@ time the target starts a Python child process, one NOTICE (kind
 "child_processes") goes to the collector, which prints it and shows it in
 the window's session bar.
 
-How it notices, without wrapping any of the program's functions: an audit
-hook (sys.addaudithook, 3.8+) sees "os.fork" (multiprocessing's fork start
+How it notices, without wrapping any of the program's functions: in a launched
+program an audit hook (sys.addaudithook, 3.8+) sees "os.fork" (multiprocessing's fork start
 method, a bare fork), "subprocess.Popen" / "os.posix_spawn" / "os.spawn" /
 "os.system" of a Python interpreter, and the import of multiprocessing's
 spawn and forkserver launchers (those start children through
 _posixsubprocess, which raises no audit event; the launcher module is
 imported when the first such child starts). Attached to a running program,
-it also looks once for Python children that already exist (/proc, Linux).
+which outlives the visit, it uses cheaper means (see `watch`) and looks once
+for Python children that already exist (/proc, Linux).
 
-An audit hook cannot be removed: it stays installed for the life of the
-process and does nothing once its session has stopped (the agent leaves no
-trace of work behind). It never raises into the program.
+Neither hook can be removed: each stays for the life of the process and does
+nothing once its session has stopped. Neither ever raises into the program.
 """
 
 import os
@@ -31,6 +31,7 @@ _LAUNCHERS = {
     "multiprocessing.popen_spawn_win32": "multiprocessing, spawn",
 }
 _COMMANDS = ("subprocess.Popen", "os.posix_spawn", "os.spawn", "os.system")
+_WATCHED = frozenset(("import", "os.fork", "os.forkpty", *_COMMANDS))  # every other event returns at once
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 
 _report = None  # type: Optional[Callable[[str], None]]  # the watching session's; None: stopped
 _pid = 0  # the process the watch belongs to (a forked child inherits the hook, not the watch)
-_installed = False
+_installed = False  # the audit hook (launched targets)
+_fork_hooked = False  # the fork handler (attached targets)
 
 
 def python_program(program: "Any") -> "Optional[str]":
@@ -83,6 +85,8 @@ def _what(event: str, args: "Any") -> "Optional[str]":
 
 
 def _hook(event: str, args: "Any") -> None:
+    if event not in _WATCHED:  # the hot path: sys._getframe, open, socket... cost one set lookup
+        return
     report = _report
     if report is None:
         return
@@ -117,26 +121,51 @@ def _existing_children() -> "Optional[str]":
     return None
 
 
+def _before_fork() -> None:
+    _hook("os.fork", ())
+
+
 def watch(report: "Callable[[str], None]", attached: bool) -> None:
-    """Call report(what) when the process starts a Python child (the caller reports only the first)."""
-    global _report, _pid, _installed
+    """Call report(what) when the process starts a Python child (the caller reports only the first).
+
+    Launched, the program is ours for its life: the audit hook sees every start. Attached, the
+    process outlives our visit and an audit hook would cost each of its audited calls (~0.4 us:
+    sys._getframe, open, socket...) for good after we detach; so there it is a fork handler
+    (called only at a fork), the launchers already imported, and `poll` (from the agent's
+    telemetry tick) for the ones imported later; a subprocess of python is not seen then.
+    """
+    global _report, _pid, _installed, _fork_hooked
     _pid = os.getpid()
     _report = report
-    if not _installed and hasattr(sys, "addaudithook"):
-        sys.addaudithook(_hook)
-        _installed = True
     if attached:
-        for name, what in _LAUNCHERS.items():
-            if name in sys.modules:  # children started before we came: imported once, not again
-                report(what)
-                return
+        if not _fork_hooked and hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=_before_fork)
+            _fork_hooked = True
+        if poll():
+            return
         found = _existing_children()
         if found is not None:
             report(found)
+    elif not _installed and hasattr(sys, "addaudithook"):
+        sys.addaudithook(_hook)
+        _installed = True
+
+
+def poll() -> bool:
+    """Report a multiprocessing launcher imported since (it is imported when its first child starts)."""
+    report = _report
+    if report is None:
+        return False
+    modules = sys.modules
+    for name, what in _LAUNCHERS.items():
+        if name in modules:
+            report(what)
+            return True
+    return False
 
 
 def unwatch(report: "Callable[[str], None]") -> None:
-    """The hook stays (it cannot be removed) but does nothing from now on (unless a newer session watches)."""
+    """The hooks stay (neither can be removed) but do nothing from now on (unless a newer session watches)."""
     global _report
     if _report == report:
         _report = None

@@ -430,4 +430,6 @@ class AgentSession:
         }
 
     def send_telemetry(self, final: bool = False) -> None:
+        if self.options.get("attached") and not self._child_seen:
+            children.poll()  # a multiprocessing launcher imported since (attached: no audit hook)
         self.emit(wire.json_frame(wire.TELEMETRY, self.telemetry(final)))

@@ -46,6 +46,39 @@ def test_a_python_child_is_said_once_and_other_children_not(tmp_path: Path, vers
     assert "hook idle after stop: True" in out, (out, err)
 
 
+ATTACHED_FORK = """
+import os
+session = start(attached=True)
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+session.stop(exit_status=0)
+print("audit hook installed:", agent.children._installed)
+"""
+
+ATTACHED_LATE = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+session = start(attached=True)  # attached to a program whose worker runs already
+child.kill(); child.wait()
+session.stop(exit_status=0)
+"""
+
+
+def test_attached_it_sees_forks_and_children_already_running_without_an_audit_hook(tmp_path: Path) -> None:
+    """An attached process outlives the session: no audit hook (it would tax every audited call
+    for good after detach); a fork handler and a look at the children there are instead."""
+    p, out, _ = run_agent_target(sys.executable, ATTACHED_FORK, tmp_path)
+    (note,) = child_notices(p)
+    assert "(os.fork)" in str(note["message"])
+    assert "audit hook installed: False" in out
+    (tmp_path / "late").mkdir()
+    p, _, _ = run_agent_target(sys.executable, ATTACHED_LATE, tmp_path / "late")
+    (note,) = child_notices(p)
+    assert "already running (PID" in str(note["message"]), note
+
+
 def test_python_program_names() -> None:
     assert children.python_program(sys.executable) is not None
     assert children.python_program("/usr/bin/python3.12") == "python3.12"
