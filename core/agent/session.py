@@ -158,7 +158,10 @@ class AgentSession:
         self.sampler.start()
         if opts.get("asyncio", True):
             self.loops.start()
-        children.watch(self._child_started, bool(opts.get("attached")))
+        try:
+            children.watch(self._child_started, bool(opts.get("attached")))
+        except Exception:
+            pass  # e.g. another audit hook refusing ours: profile on, without the note
         if hasattr(os, "register_at_fork"):
             ref = weakref.ref(self)
 
