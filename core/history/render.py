@@ -16,7 +16,10 @@ from typing import Any
 from pyrometer.core.history.analysis import HistoryReport, critical_z, sparkline, trend
 from pyrometer.core.history.store import ProgramSummary
 
-CSV_COLUMNS = ("name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "bottleneck", "regression", "change_pct")
+CSV_COLUMNS = (
+    "name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "bottleneck", "regression", "change_pct",
+    "avg_cpu_s", "last_cpu_s",
+)
 
 
 def iso(t: float) -> str:
@@ -74,6 +77,8 @@ def report_dict(report: HistoryReport) -> dict[str, Any]:
                 "last_s": f.last_s,
                 "avg_pct": f.avg_pct,
                 "last_pct": f.last_pct,
+                "avg_cpu_s": f.avg_cpu_s,
+                "last_cpu_s": f.last_cpu_s,
             }
             for f in report.functions
         ],
@@ -106,7 +111,8 @@ def render_csv(report: HistoryReport) -> str:
         g = flagged.get(f.ident)
         w.writerow(
             [f.name, f.file, f.runs, _num(f.avg_s), _num(f.min_s), _num(f.max_s), _num(f.last_s), _num(f.avg_pct),
-             _num(f.last_pct), "1" if f.ident in bottlenecks else "0", g.direction if g else "", _num(g.change_pct) if g else ""]
+             _num(f.last_pct), "1" if f.ident in bottlenecks else "0", g.direction if g else "", _num(g.change_pct) if g else "",
+             _num(f.avg_cpu_s), _num(f.last_cpu_s)]
         )
     return buf.getvalue()
 
@@ -136,11 +142,18 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     shown = timed if top is None else timed[:top]
     never = len(report.functions) - len(timed)
     left_out = f" ({never:,} with no self time in any run left out)" if never else ""
-    lines += ["", f"   self seconds per run over {len(runs)} run{'s' * (len(runs) != 1)}; {len(shown)} of {len(report.functions)} functions, by average{left_out}", ""]
-    lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6} {'runs':>4}  function (file)")
+    lines += ["", f"   self seconds per run over {len(runs)} run{'s' * (len(runs) != 1)}; {len(shown)} of {len(report.functions)} functions, by average{left_out}"]
+    if any(f.avg_cpu_s is not None for f in timed):
+        lines.append("   avg cpu: on-CPU self seconds (thread CPU clock), averaged over the runs that measured it")
+    lines.append("")
+    has_cpu = any(f.avg_cpu_s is not None for f in shown)
+    cpu_head = f" {'avg cpu':>8}" if has_cpu else ""
+    lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6}{cpu_head} {'runs':>4}  function (file)")
     for f in shown:
+        cpu_cell = (" " + ("-" if f.avg_cpu_s is None else f"{f.avg_cpu_s:.3f}").rjust(8)) if has_cpu else ""
         lines.append(
-            f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}% {f.runs:>4}  {f.name} ({_where(f.file)})"
+            f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}%{cpu_cell} {f.runs:>4}"
+            f"  {f.name} ({_where(f.file)})"
         )
     lines += ["", "bottlenecks (average self share):"]
     bottlenecks = report.bottlenecks if top is None else report.bottlenecks[:top]  # --top N limits every list

@@ -52,8 +52,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 2 -> 3: each function's def line (to pair identity keys that grew in one run only)
         "ALTER TABLE functions ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
     ),
-    (  # 3 -> 4: a sampled run's on-CPU seconds, all threads (NULL: the source had no CPU readings)
+    (  # 3 -> 4: a sampled run's on-CPU seconds, all threads and each function's self (NULL: not measured)
         "ALTER TABLE runs ADD COLUMN cpu_s REAL",
+        "ALTER TABLE run_functions ADD COLUMN cpu_self REAL",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -89,6 +90,7 @@ class FunctionAggregate:
     self_samples: int | None = None  # samples with the function innermost; None for deterministic sources
     calls: int | None = None
     line: int = 0  # def line
+    cpu_self: float | None = None  # on-CPU self seconds (thread CPU clock); None when not measured
 
 
 @dataclass
@@ -238,14 +240,15 @@ class HistoryStore:
                 fid = ids[f.ident]
                 row = merged.get(fid)
                 if row is None:
-                    merged[fid] = [f.self, f.total, f.self_samples, f.calls]
+                    merged[fid] = [f.self, f.total, f.self_samples, f.calls, f.cpu_self]
                 else:
                     row[0] = float(row[0] or 0) + f.self
                     row[1] = max(float(row[1] or 0), f.total)
                     row[2] = None if row[2] is None or f.self_samples is None else int(row[2]) + f.self_samples
                     row[3] = None if row[3] is None or f.calls is None else int(row[3]) + f.calls
+                    row[4] = None if row[4] is None or f.cpu_self is None else float(row[4]) + f.cpu_self
             c.executemany(
-                "INSERT INTO run_functions (run, func, self, total, self_samples, calls) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO run_functions (run, func, self, total, self_samples, calls, cpu_self) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(run_id, fid, *row) for fid, row in merged.items()],
             )
         run.id = run_id
@@ -320,9 +323,9 @@ class HistoryStore:
             if with_functions:
                 for run in runs:
                     run.functions = [
-                        FunctionAggregate(ident, name, file, s, t, ss, calls, line)
-                        for ident, name, file, s, t, ss, calls, line in self.conn.execute(
-                            "SELECT f.ident, f.name, f.file, rf.self, rf.total, rf.self_samples, rf.calls, f.line"
+                        FunctionAggregate(ident, name, file, s, t, ss, calls, line, cpu)
+                        for ident, name, file, s, t, ss, calls, line, cpu in self.conn.execute(
+                            "SELECT f.ident, f.name, f.file, rf.self, rf.total, rf.self_samples, rf.calls, f.line, rf.cpu_self"
                             " FROM run_functions rf JOIN functions f ON rf.func = f.id WHERE rf.run = ?",
                             (run.id,),
                         ).fetchall()

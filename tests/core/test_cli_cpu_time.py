@@ -92,6 +92,11 @@ def test_history_shows_each_runs_cpu_time(recorded: tuple[Path, dict[str, float]
     monkeypatch.setenv("PYROMETER_HOME", str(home))
     res = run_cli("history", "cpu-work", "--json")
     assert res.returncode == 0, res.stderr
-    (run,) = json.loads(res.stdout)["runs"]
+    data = json.loads(res.stdout)
+    (run,) = data["runs"]
     assert near(run["cpu_s"], sum(truth.values())), (run, truth)
-    assert "on-CPU" in run_cli("history", "cpu-work").stdout
+    funcs = {f["name"]: f for f in data["functions"]}
+    for name in ("burn", "nap", "work"):  # each function's on-CPU self seconds, as stats has them
+        assert near(funcs[name]["last_cpu_s"], truth[name]) and funcs[name]["avg_cpu_s"] == funcs[name]["last_cpu_s"], funcs[name]
+    text = run_cli("history", "cpu-work").stdout
+    assert "on-CPU" in text and "avg cpu" in text
