@@ -139,7 +139,6 @@ class ComparePane(FunctionTablePane):
         top.addWidget(self.choose_button)
         top.addWidget(self.baseline_label)
         top.addWidget(self.table_controls, 1)
-        self.header = top
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)

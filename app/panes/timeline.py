@@ -28,7 +28,7 @@ from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
 from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
     LANE_COLORS,
-    LEVEL_COLOR,
+    LEVEL_OF_COLOR,
     task_legend_html,
     thread_legend_html,
 )
@@ -435,7 +435,7 @@ class TimelinePane(Pane):
         if not 0 <= box < len(x):
             return ""
         a, b = float(x[box]), float(w[box])
-        level = int(np.flatnonzero(LEVEL_COLOR == int(color[box]))[0]) if int(color[box]) in LEVEL_COLOR else 0
+        level = LEVEL_OF_COLOR.get(int(color[box]), 0)
         name = esc(self.lanes.names[int(lane[box])])
         tip = f"<b>{name}</b>: {LEVEL_NAME[level]}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
         tid = self.lanes.thread_of.get(int(lane[box]))

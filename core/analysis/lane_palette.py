@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pyrometer.core.analysis.cpu_level import ON_LEVEL, PARTLY_LEVEL, WAITING_LEVEL
+
 ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED, T_OVERFLOW, T_RUNNING, T_DELAYED, PARTLY_CPU = range(11)
 LANE_COLORS: tuple[tuple[int, int, int], ...] = (
     (58, 166, 87),  # on CPU
@@ -22,8 +24,9 @@ LANE_COLORS: tuple[tuple[int, int, int], ...] = (
     (160, 50, 190),  # a task delayed: ready to run, the loop busy elsewhere
     (172, 214, 120),  # partly on CPU (e.g. sharing the GIL with another thread)
 )
-# a thread box's colour by its CPU level (cpu_level: WAITING_LEVEL, PARTLY_LEVEL, ON_LEVEL)
+# a thread box's colour by its CPU level (cpu_level: WAITING_LEVEL, PARTLY_LEVEL, ON_LEVEL), and back
 LEVEL_COLOR = np.array([WAITING, PARTLY_CPU, ON_CPU], np.int32)
+LEVEL_OF_COLOR = {WAITING: WAITING_LEVEL, PARTLY_CPU: PARTLY_LEVEL, ON_CPU: ON_LEVEL}
 THREAD_LEGEND = ((ON_CPU, "on CPU"), (PARTLY_CPU, "partly on CPU"), (WAITING, "waiting"))
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 STATE_OF_COLOR = {c: s for s, c in TASK_COLOR.items()}
