@@ -59,6 +59,7 @@ class LiveSession(QObject):
     stateChanged = Signal(object)  # LiveState
     failed = Signal(str)
     ended = Signal(object)  # END dict or None
+    noticed = Signal(object)  # an agent NOTICE dict as it arrives (e.g. kind "child_processes")
     _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
     _exited = Signal(object)  # the launched program's returncode; None: the stream ended (attached)
     _attach_failed = Signal(str)
@@ -93,6 +94,7 @@ class LiveSession(QObject):
         self._drain_timer.timeout.connect(self._drain)
         self._last_drain = 0.0
         self._last_drain_samples = IDLE_DRAIN_SAMPLES  # start at full pace
+        self._notices_seen = 0  # the profile's notices already passed on by `noticed`
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
         self._duration_timer: QTimer | None = None
@@ -314,6 +316,10 @@ class LiveSession(QObject):
         before = self.doc.profile.sample_count
         if self.feed.apply(self.doc.profile, budget_s):
             self.doc.model_grew()
+        notices = self.doc.profile.notices
+        while self._notices_seen < len(notices):
+            self._notices_seen += 1
+            self.noticed.emit(notices[self._notices_seen - 1])
         self._last_drain_samples = self.doc.profile.sample_count - before
         if self.feed.backlog:  # the budget ran out: the rest on the next turn (no wake comes for it)
             self._drain_timer.start(0)

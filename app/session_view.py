@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from html import escape as esc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent, QShowEvent
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, describe_transform
+from pyrometer.core.agent.session import CHILD_PROCESSES
 
 if TYPE_CHECKING:
     from pyrometer.app.live import LiveSession
@@ -232,6 +233,24 @@ class SessionView(QMainWindow):
         stop.clicked.connect(session.stop)
         detach.clicked.connect(session.detach)
         bar.addWidget(state)
+        # the agent says when the program starts Python child processes: their work is not in this profile
+        self.children_label = QLabel("", bar)
+        self.children_label.setStyleSheet("color: rgb(180, 90, 0)")
+        children_action = bar.addWidget(self.children_label)
+        children_action.setVisible(False)
+
+        def noticed(note: dict[str, Any]) -> None:
+            if note.get("kind") == CHILD_PROCESSES and not children_action.isVisible():
+                self.children_label.setText(" ⚠ Child processes are not profiled ")
+                self.children_label.setToolTip(
+                    f"{note.get('message', '')}\nTheir CPU and time do not appear here; profile a worker on its own "
+                    "(pyrometer attach PID) to see inside it."
+                )
+                children_action.setVisible(True)
+
+        session.noticed.connect(noticed)
+        for note in list(self.doc.profile.notices):
+            noticed(note)
         bar.addSeparator()
         stop_action = bar.addWidget(stop)
         detach_action = bar.addWidget(detach)

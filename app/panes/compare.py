@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -50,6 +51,7 @@ PLACEHOLDER = (
     "pprof, Firefox Profiler, .cpuprofile, pyinstrument, Austin)."
 )
 FILE_FILTER = profile_filter()
+NAME_PX = 220  # a baseline's name is elided (in the middle) past this width: the header fits 1366 px
 
 
 def function_ids(profile: Profile, diff: FunctionDiff) -> np.ndarray:
@@ -118,10 +120,12 @@ class ComparePane(FunctionTablePane):
         self.stack, self.placeholder = content_or_placeholder(self.view, PLACEHOLDER)
         self.placeholder.setWordWrap(True)
 
-        # one row of controls: the default bottom dock is ~200 px high, rows of the table matter more
-        self.baseline_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.baseline_label.setMinimumWidth(120)
-        self.filter_edit.setMinimumWidth(160)
+        # one row of controls: the default bottom dock is ~200 px high, rows of the table matter more.
+        # The label says what it compares whole (never cut off: its size hint is its minimum); it stays
+        # short enough for 1366 px because a long baseline name is elided in the middle and the match
+        # counts are in tooltips; the filter field gives way instead.
+        self.baseline_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
+        self.filter_edit.setMinimumWidth(120)
         self.table_controls = QWidget(self)  # shown only with a baseline: nothing to filter before
         tools = QHBoxLayout(self.table_controls)
         tools.setContentsMargins(0, 0, 0, 0)
@@ -133,8 +137,8 @@ class ComparePane(FunctionTablePane):
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.choose_button)
-        top.addWidget(self.baseline_label, 2)
-        top.addWidget(self.table_controls, 3)
+        top.addWidget(self.baseline_label)
+        top.addWidget(self.table_controls, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
@@ -220,17 +224,18 @@ class ComparePane(FunctionTablePane):
             self.baseline_label.setText("No baseline")
             self.baseline_label.setToolTip("")
             return
-        parts = [f"vs <b>{_escape(self.baseline_name or 'baseline')}</b>"]
+        bold = QFont(self.baseline_label.font())
+        bold.setBold(True)
+        name = QFontMetrics(bold).elidedText(self.baseline_name or "baseline", Qt.TextElideMode.ElideMiddle, NAME_PX)
+        parts = [f"vs <b>{_escape(name)}</b>"]
         if self.diff is not None and self.diff.base_sum > 0:
             parts.append(f"{fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
-        if self.diff is not None:  # one identity across formats and versions: say what it matched
-            d = self.diff
-            parts.append(f"{d.matched:,} functions in both, {d.only_base:,} only before, {d.only_new:,} only now")
+        # what it matched (one identity across formats and versions) is in the tooltips of this label and the count
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
         where = str(self.baseline_path) if self.baseline_path is not None else self.baseline_name
         matched = ""
-        if self.diff is not None:  # the one-row label is clipped in a narrow window: the tooltip has it all
+        if self.diff is not None:
             matched = f"\n{self.diff.matched:,} functions in both, {self.diff.only_base:,} only before, {self.diff.only_new:,} only now"
         self.baseline_label.setToolTip(
             f"Baseline: {where}{matched}\nShares of each run's total: red = a bigger share in this run (slower), "

@@ -24,11 +24,13 @@ from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.core import fmt
+from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
 from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
     LANE_COLORS,
-    ON_CPU,
+    LEVEL_OF_COLOR,
     task_legend_html,
+    thread_legend_html,
 )
 from pyrometer.core.analysis.lanes import (
     BLOCKING_H,
@@ -38,7 +40,7 @@ from pyrometer.core.analysis.lanes import (
     Lanes,
     build_lanes,
 )
-from pyrometer.core.analysis.lod import lag_curve
+from pyrometer.core.analysis.lod import cpu_in_span, lag_curve
 from pyrometer.core.analysis.loop import blocking_events
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.task_lanes import TaskLanes
@@ -135,6 +137,14 @@ class TimelinePane(Pane):
         self.range_label = QtWidgets.QLabel()
         self.range_label.setStyleSheet("color: rgb(40, 100, 200)")
         bar.addWidget(self.info)
+        self.thread_legend = QtWidgets.QLabel(thread_legend_html())
+        self.thread_legend.setToolTip(
+            f"Thread lanes by the share of each stretch spent on CPU (the samples' CPU time over their span):\n"
+            f"on CPU = at least {ON_SHARE:.0%}; partly on CPU = {PARTLY_SHARE:.0%} to {ON_SHARE:.0%}, e.g. a thread\n"
+            f"sharing the GIL or a core with others; waiting = under {PARTLY_SHARE:.0%} (sleeping, blocked on I/O,\n"
+            "a lock or the GIL). Hover a stretch for its measured CPU share."
+        )
+        bar.addWidget(self.thread_legend)
         self.task_legend = QtWidgets.QLabel()
         self.task_legend.setToolTip(
             "Task bars by state: running = its steps held the loop; delayed = ready to run (its timer or future had\n"
@@ -295,6 +305,7 @@ class TimelinePane(Pane):
         self._outline_tasks()
         self.task_legend.setText(task_legend_html(set(np.unique(color).tolist()), self.lanes.hidden_tasks))
         self.task_legend.setVisible(bool(self.task_legend.text()))
+        self.thread_legend.setVisible("thread" in self.lanes.kinds)
         t, lag = lag_curve(profile, view[0], view[1], pixels, playhead)  # at most two points a pixel
         if len(t) or len(self._lag_shown):
             self.lag_curve.setData(t, lag)
@@ -424,9 +435,15 @@ class TimelinePane(Pane):
         if not 0 <= box < len(x):
             return ""
         a, b = float(x[box]), float(w[box])
-        state = "on CPU" if int(color[box]) == ON_CPU else "waiting (off CPU)"
+        level = LEVEL_OF_COLOR.get(int(color[box]), 0)
         name = esc(self.lanes.names[int(lane[box])])
-        return f"<b>{name}</b>: {state}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
+        tip = f"<b>{name}</b>: {LEVEL_NAME[level]}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
+        tid = self.lanes.thread_of.get(int(lane[box]))
+        measured = None if tid is None else cpu_in_span(self.doc.profile, tid, a, a + b)
+        if measured is not None and measured[1] > 0:
+            cpu, span = measured
+            tip += f"<br>CPU {fmt.seconds(cpu)} of {fmt.seconds(span)} sampled ({cpu / span:.0%} on CPU)"
+        return tip
 
     def _box_span(self, box: int) -> tuple[float, float]:
         x, w, _, _ = self.lanes.arrays()

@@ -36,7 +36,7 @@ import threading
 import time
 import weakref
 
-from . import wire
+from . import children, wire
 from .clock import SessionClock, read_cpu, thread_cpu_clock
 from .defaults import COLLECTION
 from .frames import Interner, ThreadTable
@@ -44,6 +44,8 @@ from .loops import LoopMonitor
 from .sampler import Sampler
 from .tasks import TaskTracker
 from .tracer import Tracer, TracerUnavailable
+
+CHILD_PROCESSES = "child_processes"  # the kind of the notice that says children are not profiled
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -106,6 +108,8 @@ class AgentSession:
         self._pump_lock = threading.RLock()
         self._last_pump = 0.0
         self._quiet = False  # forked child: never write to the parent's sink
+        self._child_seen = False  # the program started a Python child (said once: children.py)
+        self._child_lock = threading.Lock()
         self._prev_switch: Optional[float] = None
         self._agent_clocks: Dict[int, Optional[int]] = {}
         self._agent_cpu: Dict[int, float] = {}
@@ -116,11 +120,19 @@ class AgentSession:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Send META, then start the collectors and install the hooks."""
+        """Send META, then start the collectors and install the hooks.
+
+        Under the state lock, so a `stop` from another thread (the collector went away while
+        this ran) waits and then undoes all of it; and a session stopped before it started
+        (the collector was gone before we got here: a stalled attach) never starts.
+        """
         with self._state_lock:
-            if self.started:
+            if self.started or self.stopped:
                 return
             self.started = True
+            self._start()
+
+    def _start(self) -> None:
         opts = self.options
         notice = None
         if opts["mode"] == "trace":
@@ -146,6 +158,10 @@ class AgentSession:
         self.sampler.start()
         if opts.get("asyncio", True):
             self.loops.start()
+        try:
+            children.watch(self._child_started, bool(opts.get("attached")))
+        except Exception:
+            pass  # e.g. another audit hook refusing ours: profile on, without the note
         if hasattr(os, "register_at_fork"):
             ref = weakref.ref(self)
 
@@ -190,6 +206,7 @@ class AgentSession:
                 self.stopped = True
                 return
             self.stopped = True
+        children.unwatch(self._child_started)
         if self.tracer is not None:
             self.tracer.halt()
         try:
@@ -296,8 +313,23 @@ class AgentSession:
             self.interner.give_back(defs)
         return ok
 
-    def notice(self, level: str, message: str) -> None:
-        self.emit(wire.json_frame(wire.NOTICE, {"t": self.clock.now(), "level": level, "message": message}))
+    def notice(self, level: str, message: str, kind: str = "") -> None:
+        body = {"t": self.clock.now(), "level": level, "message": message}  # type: Dict[str, Any]
+        if kind:
+            body["kind"] = kind  # what a viewer may show apart (e.g. the session bar's child-process note)
+        self.emit(wire.json_frame(wire.NOTICE, body))
+
+    def _child_started(self, what: str) -> None:
+        """The program started a Python child process: say once that it is not profiled (children.py)."""
+        with self._child_lock:  # not the state lock: a program's fork never waits for our start()
+            if self._child_seen or self.stopped:
+                return
+            self._child_seen = True
+        self.notice(
+            "warning",
+            "child processes are not profiled: the program started one (%s); only PID %d is" % (what, os.getpid()),
+            kind=CHILD_PROCESSES,
+        )
 
     def pump(self, force: bool = False) -> None:
         """Send the lag probes and task events gathered since the last pump."""
@@ -401,4 +433,6 @@ class AgentSession:
         }
 
     def send_telemetry(self, final: bool = False) -> None:
+        if self.options.get("attached") and not self._child_seen:
+            children.poll()  # a multiprocessing launcher imported since (attached: no audit hook)
         self.emit(wire.json_frame(wire.TELEMETRY, self.telemetry(final)))

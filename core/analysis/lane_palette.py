@@ -6,7 +6,11 @@ drawRects per colour); the pane turns `LANE_COLORS` into brushes.
 
 from __future__ import annotations
 
-ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED, T_OVERFLOW, T_RUNNING, T_DELAYED = range(10)
+import numpy as np
+
+from pyrometer.core.analysis.cpu_level import ON_LEVEL, PARTLY_LEVEL, WAITING_LEVEL
+
+ON_CPU, WAITING, BLOCKING, T_PENDING, T_DONE, T_CANCELLED, T_FAILED, T_OVERFLOW, T_RUNNING, T_DELAYED, PARTLY_CPU = range(11)
 LANE_COLORS: tuple[tuple[int, int, int], ...] = (
     (58, 166, 87),  # on CPU
     (201, 211, 223),  # waiting / off CPU
@@ -18,7 +22,12 @@ LANE_COLORS: tuple[tuple[int, int, int], ...] = (
     (175, 175, 175),  # tasks that did not fit in the rows
     (20, 95, 50),  # a task's step running (holding the loop)
     (160, 50, 190),  # a task delayed: ready to run, the loop busy elsewhere
+    (172, 214, 120),  # partly on CPU (e.g. sharing the GIL with another thread)
 )
+# a thread box's colour by its CPU level (cpu_level: WAITING_LEVEL, PARTLY_LEVEL, ON_LEVEL), and back
+LEVEL_COLOR = np.array([WAITING, PARTLY_CPU, ON_CPU], np.int32)
+LEVEL_OF_COLOR = {WAITING: WAITING_LEVEL, PARTLY_CPU: PARTLY_LEVEL, ON_CPU: ON_LEVEL}
+THREAD_LEGEND = ((ON_CPU, "on CPU"), (PARTLY_CPU, "partly on CPU"), (WAITING, "waiting"))
 TASK_COLOR = {"pending": T_PENDING, "done": T_DONE, "cancelled": T_CANCELLED, "failed": T_FAILED}
 STATE_OF_COLOR = {c: s for s, c in TASK_COLOR.items()}
 
@@ -31,6 +40,15 @@ _TASK_LEGEND = (
     (T_CANCELLED, "cancelled"),
     (T_FAILED, "failed"),
 )
+
+
+def thread_legend_html() -> str:
+    """The timeline header's key to the thread lanes' three colours (on CPU, partly, waiting)."""
+    parts = []
+    for index, text in THREAD_LEGEND:
+        r, g, b = LANE_COLORS[index]
+        parts.append(f"<span style='color:rgb({r},{g},{b})'>■</span>&nbsp;{text}")
+    return "&nbsp;·&nbsp; threads: " + " ".join(parts)
 
 
 def task_legend_html(drawn: set[int], hidden: int = 0) -> str:

@@ -22,10 +22,9 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
-    ON_CPU,
+    LEVEL_COLOR,
     STATE_OF_COLOR,
     T_OVERFLOW,
-    WAITING,
 )
 from pyrometer.core.analysis.lod import activity_boxes, activity_index
 from pyrometer.core.analysis.loop import blocking_events, blocking_function
@@ -83,6 +82,7 @@ class Lanes:
     names: list[str] = field(default_factory=list)  # per lane
     heights: list[float] = field(default_factory=list)  # per lane, plot units
     hidden_tasks: int = 0
+    thread_of: dict[int, int] = field(default_factory=dict)  # thread lane -> thread id (its tooltip measures CPU)
     # (first box, box count, index in lane -> tooltip): lanes whose tips are made on hover
     tip_fns: list[tuple[int, int, Callable[[int], str]]] = field(default_factory=list)
     task_boxes: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (first box, task id per box) of task rows
@@ -171,7 +171,7 @@ class Lanes:
 
 
 def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start, width, on_cpu) runs of consecutive samples in the same state (core: `activity_runs`).
+    """(start, width, CPU level) runs of consecutive samples at the same level (core: `activity_runs`).
 
     A sample lasts until the thread's next sample, but at most three typical
     intervals: a long gap means the thread was not sampled (e.g. idle in C).
@@ -214,7 +214,8 @@ def build_lanes(
             x, w, on = activity_segments(profile, th.id, t1)
         if len(x) == 0 and not (in_view and activity_index(profile).thread_row(th.id) is not None):
             continue  # (in a view, a thread keeps its lane where it has nothing: zooming never moves lanes)
-        lanes.add(row, x, w, np.where(on, ON_CPU, WAITING), None, None)
+        lanes.add(row, x, w, LEVEL_COLOR[on], None, None)
+        lanes.thread_of[row] = th.id
         lanes.kinds.append("thread")
         lanes.names.append(th.name)
         lanes.heights.append(THREAD_H)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyrometer.core.analysis._nodes import node_table
+from pyrometer.core.analysis.cpu_level import cpu_shares, share_levels
 from pyrometer.core.analysis.selection import max_weight
 from pyrometer.core.model import UNIT_SECONDS, Profile
 
@@ -44,19 +45,23 @@ def sample_starts(profile: Profile, lo: int, hi: int) -> np.ndarray:
     return np.asarray(t, np.float64)
 
 
-def on_cpu_flags(profile: Profile, lo: int, hi: int) -> np.ndarray:
-    """On CPU when cpu >= half the sample's span (unknown CPU counts as on CPU), as the lanes decide it.
+def on_cpu_shares(profile: Profile, lo: int, hi: int) -> np.ndarray:
+    """Each sample's on-CPU share of its span in [0, 1] (unknown CPU: 1), as the lanes judge it.
 
-    For sample counts (no span in seconds) a known CPU time counts as on CPU when positive.
+    For sample counts (no span in seconds) a known positive CPU time counts as wholly on CPU.
     """
     cpu = profile.samples["cpu"][lo:hi]
     if profile.unit == UNIT_SECONDS:
-        return (cpu < 0) | (cpu >= 0.5 * profile.samples["weight"][lo:hi])
-    return (cpu < 0) | (cpu > 0)
+        return cpu_shares(cpu, profile.samples["weight"][lo:hi])
+    return ((cpu < 0) | (cpu > 0)).astype(np.float64)
 
 
 class ActivityIndex:
-    """Sample count and on-CPU count per (thread, bucket of `width` seconds), bucket b = [b*width, (b+1)*width)."""
+    """Sample count and summed on-CPU share per (thread, bucket of `width` seconds), bucket b = [b*width, (b+1)*width).
+
+    `on` sums each sample's share of its span on CPU (a sample half on CPU adds 0.5), so a
+    column's mean share tells on CPU, partly on CPU (sharing the GIL) and waiting apart.
+    """
 
     def __init__(self) -> None:
         self.n = 0  # samples indexed
@@ -64,7 +69,7 @@ class ActivityIndex:
         self.width = 0.0
         self.rows: dict[int, int] = {}  # thread id -> row
         self.count = np.zeros((0, BASE_BUCKETS), np.int32)
-        self.on = np.zeros((0, BASE_BUCKETS), np.int32)
+        self.on = np.zeros((0, BASE_BUCKETS), np.float32)
         self.max_depth = np.zeros(0, np.int32)  # per row: the deepest stack the thread had
         self.gap: dict[int, float] = {}  # per thread: its typical sample interval (median of its first gaps)
 
@@ -90,7 +95,7 @@ class ActivityIndex:
     def _add(self, profile: Profile, lo: int, hi: int) -> None:
         start = sample_starts(profile, lo, hi)
         thread = profile.samples["thread"][lo:hi]
-        on = on_cpu_flags(profile, lo, hi)
+        share = on_cpu_shares(profile, lo, hi)
         last = float(start.max()) if len(start) else 0.0
         if self.width == 0.0:  # the first batch: its span, with room to grow before the first coarsening
             self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
@@ -131,7 +136,7 @@ class ActivityIndex:
             np.maximum.at(self.max_depth, rows, depth)
         cells = self.count.size
         self.count += np.bincount(key, minlength=cells).reshape(self.count.shape).astype(np.int32)
-        self.on += np.bincount(key[on], minlength=cells).reshape(self.on.shape).astype(np.int32)
+        self.on += np.bincount(key, weights=share, minlength=cells).reshape(self.on.shape).astype(np.float32)
 
     def _rows_of(self, thread: np.ndarray, low_id: int, high_id: int) -> np.ndarray:
         """The index row of each sample's thread."""
@@ -152,14 +157,14 @@ class ActivityIndex:
             self._coarsen(shrink=True)
         zero = np.zeros((1, self.buckets), np.int32)
         self.count = np.vstack((self.count, zero))
-        self.on = np.vstack((self.on, zero))
+        self.on = np.vstack((self.on, zero.astype(np.float32)))
         self.max_depth = np.append(self.max_depth, np.int32(0))
 
     def _coarsen(self, shrink: bool = False) -> None:
         """Merge bucket pairs: twice the width (`shrink`: half as many buckets, else as many, the later half empty)."""
         rows, nb = self.count.shape
         merged_c = self.count.reshape(rows, nb // 2, 2).sum(axis=2, dtype=np.int32)
-        merged_o = self.on.reshape(rows, nb // 2, 2).sum(axis=2, dtype=np.int32)
+        merged_o = self.on.reshape(rows, nb // 2, 2).sum(axis=2, dtype=np.float32)
         if shrink:
             self.count, self.on = merged_c, merged_o
         else:
@@ -184,7 +189,7 @@ def activity_index(profile: Profile) -> ActivityIndex:
 
 @dataclass
 class ActivityBoxes:
-    """One thread lane in a view: (start, width, on CPU) boxes and whether they are exact runs."""
+    """One thread lane in a view: (start, width, CPU level) boxes and whether they are exact runs (`cpu_level`)."""
 
     start: np.ndarray
     width: np.ndarray
@@ -205,11 +210,11 @@ def _merge_runs(start: np.ndarray, width: np.ndarray, on: np.ndarray) -> Activit
 
 
 def bucketed_activity(index: ActivityIndex, tid: int, x0: float, x1: float, pixels: int) -> ActivityBoxes:
-    """Columns of whole index buckets (about one per pixel) over [x0, x1): sampled ones, on CPU if half were."""
+    """Columns of whole index buckets (about one per pixel) over [x0, x1): sampled ones, at the level of their mean share."""
     got = index.thread_row(tid)
     if got is None or index.width <= 0:
         z = np.zeros(0)
-        return ActivityBoxes(z, z.copy(), np.zeros(0, bool), False)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), False)
     count, on = got
     bw = index.width
     i0 = max(0, int(np.floor(x0 / bw)))
@@ -227,7 +232,7 @@ def bucketed_activity(index: ActivityIndex, tid: int, x0: float, x1: float, pixe
     if len(x) > 1 and reach > 0:
         fill = x[1:] - end[:-1] <= reach
         end[:-1] = np.where(fill, x[1:], end[:-1])
-    return _merge_runs(x, end - x, (2 * o[keep] >= c[keep]))
+    return _merge_runs(x, end - x, share_levels(o[keep] / c[keep]))
 
 
 def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
@@ -241,14 +246,34 @@ def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
+def cpu_in_span(profile: Profile, tid: int, x0: float, x1: float) -> tuple[float, float] | None:
+    """(CPU seconds, sampled seconds) of the thread's samples that begin in [x0, x1), None without CPU times.
+
+    What a thread box's tooltip states: the measured share behind its colour.
+    """
+    if profile.unit != UNIT_SECONDS or not profile.samples_sorted:
+        return None
+    lo, hi = view_rows(profile, x0, x1)
+    rows = lo + np.flatnonzero(profile.samples["thread"][lo:hi] == tid)
+    start = profile.samples["time"][rows].astype(np.float64)
+    if profile.samples_end_spans:
+        start = np.maximum(start - profile.samples["weight"][rows], 0.0)
+    rows = rows[(start >= x0) & (start < x1)]
+    cpu = profile.samples["cpu"][rows].astype(np.float64)
+    known = cpu >= 0
+    if not known.any():
+        return None
+    return float(cpu[known].sum()), float(profile.samples["weight"][rows][known].astype(np.float64).sum())
+
+
 def exact_activity(profile: Profile, tid: int, lo: int, hi: int) -> ActivityBoxes:
-    """The thread's runs of samples in the same state, over global rows [lo, hi) (the timeline's exact lanes)."""
+    """The thread's runs of samples at the same CPU level, over global rows [lo, hi) (the timeline's exact lanes)."""
     from pyrometer.core.analysis.spans import _on_cpu, _runs_from
 
     rows = lo + np.flatnonzero(profile.samples["thread"][lo:hi] == tid)
     if not len(rows):
         z = np.zeros(0)
-        return ActivityBoxes(z, z.copy(), np.zeros(0, bool), True)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), True)
     t = profile.samples["time"][rows].astype(np.float64)
     w = profile.samples["weight"][rows].astype(np.float64)
     if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
@@ -265,7 +290,7 @@ def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int
         x1 = min(x1, t1)
     if x1 <= x0 or not len(profile.samples):
         z = np.zeros(0)
-        return ActivityBoxes(z, z.copy(), np.zeros(0, bool), True)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), True)
     index = activity_index(profile)
     lo, hi = view_rows(profile, x0, x1)
     if hi - lo > EXACT_ROWS and (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels:

@@ -19,6 +19,7 @@ from itertools import pairwise
 import numpy as np
 
 from pyrometer.core.analysis._nodes import node_table
+from pyrometer.core.analysis.cpu_level import cpu_level, cpu_levels
 from pyrometer.core.analysis.selection import Selection, sample_indices
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import UNIT_SECONDS, Profile
@@ -260,7 +261,7 @@ def typical_gap(t: np.ndarray) -> float:
 
 
 def _on_cpu(profile: Profile, cols: dict[str, np.ndarray], last_gap: float) -> np.ndarray:
-    """On CPU when cpu >= half the sample's span (unknown CPU counts as on CPU).
+    """Each sample's CPU level (`cpu_level.cpu_levels`: on CPU, partly, waiting) from cpu over its span.
 
     A sample's span is its weight (seconds) or the time to the thread's next
     sample (counts; the last one: `last_gap`), so only the last sample's value
@@ -274,7 +275,7 @@ def _on_cpu(profile: Profile, cols: dict[str, np.ndarray], last_gap: float) -> n
         span[:-1] = np.diff(t)
         if len(t):
             span[-1] = last_gap
-    return (cpu < 0) | (cpu >= 0.5 * span)
+    return cpu_levels(cpu, span)
 
 
 def _ends_capped(t: np.ndarray, gap: float) -> np.ndarray:
@@ -314,7 +315,7 @@ class _Runs:
     def __init__(self, gap: float) -> None:
         self.gap = gap
         # per closed run: its first sample, start, width and state
-        self.closed = ColumnTable({"first": np.int64, "start": np.float64, "width": np.float64, "on": bool}, capacity=256)
+        self.closed = ColumnTable({"first": np.int64, "start": np.float64, "width": np.float64, "on": np.int8}, capacity=256)
         self.open_first = 0  # first sample of the open run
         self.scanned = 1  # breaks before samples < scanned are known (none inside the open run)
 
@@ -353,14 +354,14 @@ class _Runs:
         start, width, on = self._tail(profile, cols, r, q, n)
         out_start = np.empty(j + len(start))
         out_width = np.empty(j + len(start))
-        out_on = np.empty(j + len(start), bool)
+        out_on = np.empty(j + len(start), np.int8)
         out_start[:j], out_width[:j], out_on[:j] = self.closed["start"][:j], self.closed["width"][:j], self.closed["on"][:j]
         out_start[j:], out_width[j:], out_on[j:] = start, width, on
         return out_start, out_width, out_on
 
     def _tail(
         self, profile: Profile, cols: dict[str, np.ndarray], r: int, q: int, n: int
-    ) -> tuple[list[float], list[float], list[bool]]:
+    ) -> tuple[list[float], list[float], list[int]]:
         """Runs over samples q..n-1 (at most three), the first one starting at sample r.
 
         Plain floats: for three samples numpy's per-call cost is most of the
@@ -373,7 +374,7 @@ class _Runs:
             span = cols["weight"][q:n].tolist()
         else:
             span = [t[i + 1] - t[i] for i in range(len(t) - 1)] + [gap]
-        on = [c < 0 or c >= 0.5 * s for c, s in zip(cpu, span, strict=True)]
+        on = [cpu_level(c, s) for c, s in zip(cpu, span, strict=True)]
         ends = [min(t[i + 1], t[i] + 3 * gap) for i in range(len(t) - 1)] + [t[-1] + gap]
         starts, widths, states = [], [], []
         first_t = float(cols["time"][r])
@@ -389,7 +390,9 @@ class _Runs:
 
 
 def activity_runs(profile: Profile, thread: int, t1: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start, width, on_cpu) of the runs of consecutive samples of a thread in the same state, before t1.
+    """(start, width, CPU level) of the runs of consecutive samples of a thread at the same level, before t1.
+
+    The level is `cpu_level`'s: on CPU, partly on CPU (e.g. sharing the GIL), or waiting.
 
     A sample lasts until the thread's next sample, but at most three typical
     intervals (`typical_gap`): a long gap means the thread was not sampled
@@ -401,7 +404,7 @@ def activity_runs(profile: Profile, thread: int, t1: float | None = None) -> tup
     cols = _thread_columns(profile, thread, sel)
     n = len(cols["time"])
     if n == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+        return np.zeros(0), np.zeros(0), np.zeros(0, np.int8)
     if not profile.samples_sorted or n <= TYPICAL_GAPS + 1:  # no index yet, or the typical gap may still move
         gap = typical_gap(cols["time"])
         _first, start, end, on = _runs_from(cols["time"], _on_cpu(profile, cols, gap), gap)

@@ -9,7 +9,9 @@ deterministic sources), `total` (the sum self/total percentages refer to),
 `threads` [{id, name, samples}] (all threads, counted in the time range),
 `functions` [{name, file, line, self, total, self_pct, total_pct, calls,
 per_call, samples, self_samples}, plus in trace mode traced_self, traced_total,
-task_wall_per_call] sorted by self (first --top N; 0 = all), `trace_clock`
+task_wall_per_call, and with CPU readings cpu_self, cpu_total] sorted by self (first --top N;
+0 = all), `cpu` (null | {clock, total_s, threads: [{id, name, cpu_s}]}: the
+on-CPU seconds sampled runs measure beside wall time), `trace_clock`
 (null | "cpu" | "wall": the clock of traced_* and per_call; set for the whole
 run only),
 `functions_count`, `loop` (null | {probes, lag_ms: {p50, p95, p99, max, mean},
@@ -284,6 +286,7 @@ def build_summary(
     if rate is None and not deterministic and profile.has_time and duration > 0 and busy_threads and sampled:
         rate = sample_count / len(busy_threads) / duration
     notices = [str(n.get("message", "")) for n in profile.notices if n.get("message")]
+    cpu = None if deterministic or traced else cpu_summary(profile, sel, rows, threads, indexed)
     extra: dict[str, Any] = {}
     if by_task:
         from pyrometer.core.cli.by_task_summary import by_task_summary
@@ -306,6 +309,7 @@ def build_summary(
         "functions": rows,
         "loop": loop_summary(profile, sel, indexed),
         "tasks": task_summary(profile, t_from, t_to),
+        "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": _losses(profile),
         "effective_rate_hz": rate,
@@ -314,6 +318,47 @@ def build_summary(
         "end": profile.end,
         "notices": notices,
         **extra,
+    }
+
+
+def cpu_summary(
+    profile: Profile, sel: Selection | None, rows: list[dict[str, Any]], threads: list[dict[str, Any]],
+    indexed: IndexedSamples | None = None,
+) -> dict[str, Any] | None:
+    """On-CPU seconds of the selection (all, per thread) from the samples' CPU readings; adds `cpu_self`
+    and `cpu_total` to each function row. None when the samples carry no CPU time.
+
+    Figures are rounded to the microsecond: a recording's index sums the same readings in another
+    order, and `stats` prints the same from it as from a full read."""
+    from pyrometer.core.analysis.cpu_time import CLOCK_NAME, CpuTime, cpu_time, has_cpu_times
+    from pyrometer.core.analysis.functions import function_table
+
+    if indexed is None:
+        got = cpu_time(profile, sel)
+    elif has_cpu_times(profile):  # the shell's rows carry each (thread, stack) pair's CPU sum
+        per_stack, count, per_thread = indexed.cpu_sums(None if sel is None else sel.threads)
+        got = CpuTime(float(per_stack.sum()), per_thread, per_stack, count, 0, 0)
+    else:
+        got = None
+    if got is None:
+        return None
+    table = function_table(profile, sel, stack_totals=(got.per_stack, got.count_per_stack))
+    by_func = {
+        (profile.func_name[f], profile.func_file[f], profile.func_line[f]): (s, t)
+        for f, s, t in zip(table.func.tolist(), table.self_weight.tolist(), table.total_weight.tolist(), strict=True)
+    }
+    for r in rows:
+        s, t = by_func.get((r["name"], r["file"], r["line"]), (0.0, 0.0))
+        r["cpu_self"], r["cpu_total"] = round(s, 6), round(t, 6)
+    wanted = None if sel is None else sel.threads
+    return {
+        "clock": CLOCK_NAME,
+        "total_s": round(got.total_s, 6),
+        "threads": [
+            {"id": t["id"], "name": t["name"], "cpu_s": round(got.per_thread.get(t["id"], 0.0), 6)}
+            for t in threads
+            if wanted is None or t["id"] in wanted
+        ],
     }
 
 
@@ -415,6 +460,13 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("selection: " + ", ".join(bits))
     unit_label = "seconds" if unit == UNIT_SECONDS else cost_label(data)
     lines.append(f"total: {fmt.weight(data['total'], unit, fixed=True).strip()} {unit_label}")
+    cpu = data.get("cpu")
+    if cpu:
+        lines.append(f"on-CPU time: {cpu['total_s']:.3f} s ({cpu['clock']})")
+        busy = sorted(cpu["threads"], key=lambda t: -t["cpu_s"])
+        if len(busy) > 1:
+            more = f", +{len(busy) - 8} more" if len(busy) > 8 else ""
+            lines.append("  per thread: " + ", ".join(f"{t['name']} [{t['id']}] {t['cpu_s']:.3f} s" for t in busy[:8]) + more)
     if len(data["threads"]) > 1:
         traced = data.get("trace_events") is not None  # pieces of spans are no samples: no counts
         shown_threads = [f"{t['name']} [{t['id']}]" + ("" if traced else f" {t['samples']:,}") for t in data["threads"][:8]]
@@ -437,11 +489,17 @@ def render_text(data: dict[str, Any]) -> str:
         )
         lines.append("")
     extra = f" {clock + ' self':>10} {clock + ' total':>10} {clock + '/call':>10} {'task wall/call':>14}" if clock else ""
+    if cpu and not clock:
+        lines.append("   self/total: sampled wall time; cpu self/cpu total: on-CPU time of the same samples")
+        lines.append("")
+        extra = f" {'cpu self':>10} {'cpu total':>10}"
     head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}{extra}  function (file:line)"
     lines.append(head)
     for r in data["functions"]:
         calls = "-" if r["calls"] is None else f"{r['calls']:,}"
         traced_cols = ""
+        if cpu and not clock:
+            traced_cols = f" {_seconds_or_dash(r.get('cpu_self'), 10)} {_seconds_or_dash(r.get('cpu_total'), 10)}"
         if clock:
             traced_cols = (
                 f" {_seconds_or_dash(r.get('traced_self'), 10)} {_seconds_or_dash(r.get('traced_total'), 10)}"

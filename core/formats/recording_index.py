@@ -162,10 +162,11 @@ class RecordingIndex:
         return profile
 
     def stack_sums(
-        self, threads: frozenset[int] | None, n_stacks: int, chunks: slice | None = None
+        self, threads: frozenset[int] | None, n_stacks: int, chunks: slice | None = None, value: str = "pair_weight"
     ) -> tuple[np.ndarray, np.ndarray]:
         """(weight, count) per stack id + 1, as analysis.aggregate.stack_sums gives, over the whole
-        recording or over whole chunks `chunks` (a range's inside: see `chunks_within`)."""
+        recording or over whole chunks `chunks` (a range's inside: see `chunks_within`).
+        `value` "pair_cpu" sums the known CPU seconds instead of the weight."""
         a = self.arrays
         lo, hi = 0, len(a["pair_stack"])
         if chunks is not None:
@@ -174,7 +175,7 @@ class RecordingIndex:
         stack, thread = a["pair_stack"][lo:hi], a["pair_thread"][lo:hi]
         keep = slice(None) if threads is None else np.isin(thread, np.fromiter(threads, np.int64, len(threads)))
         shifted = stack[keep].astype(np.intp) + 1
-        weight = np.bincount(shifted, weights=a["pair_weight"][lo:hi][keep], minlength=n_stacks + 1)
+        weight = np.bincount(shifted, weights=a[value][lo:hi][keep], minlength=n_stacks + 1)
         count = np.bincount(shifted, weights=a["pair_count"][lo:hi][keep], minlength=n_stacks + 1)
         return weight, np.rint(count).astype(np.int64)
 
@@ -573,6 +574,14 @@ class IndexedSamples:
 
     def thread_counts(self) -> dict[int, int]:
         return dict(self._threads)
+
+    def cpu_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
+        """(known CPU seconds, samples) per stack id + 1, and CPU seconds per thread (analysis.cpu_time)."""
+        per_stack, count = self.index.stack_sums(threads, self.profile.stack_count, value="pair_cpu")
+        a = self.index.arrays
+        ids, inverse = np.unique(a["pair_thread"], return_inverse=True)
+        per_thread = dict(zip(ids.tolist(), np.bincount(inverse, weights=a["pair_cpu"]).tolist(), strict=True))
+        return per_stack, count, per_thread
 
     def count(self, threads: frozenset[int] | None = None) -> int:
         if threads is None:

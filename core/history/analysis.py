@@ -49,6 +49,8 @@ class FunctionHistory:
     avg_pct: float
     last_pct: float
     shares: list[float] = field(default_factory=list)  # self share (0..1) per run, oldest first
+    avg_cpu_s: float | None = None  # on-CPU self seconds, averaged over the runs that measured it (0 where absent)
+    last_cpu_s: float | None = None  # in the last run; None when it measured no CPU
 
 
 @dataclass
@@ -102,6 +104,13 @@ def _self_by_ident(run: RunRecord) -> dict[str, float]:
     return out
 
 
+def _cpu_by_ident(run: RunRecord) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for f in run.functions:
+        out[f.ident] = out.get(f.ident, 0.0) + (f.cpu_self or 0.0)
+    return out
+
+
 def function_history(runs: list[RunRecord]) -> list[FunctionHistory]:
     """One row per function seen in any of `runs` (oldest first), by average self seconds."""
     per_run = [_self_by_ident(r) for r in runs]
@@ -109,9 +118,12 @@ def function_history(runs: list[RunRecord]) -> list[FunctionHistory]:
     for run in runs:  # the newest spelling wins
         for f in run.functions:
             labels[f.ident] = (f.name, f.file)
+    cpu_runs = [_cpu_by_ident(r) for r in runs if r.cpu_s is not None]  # runs that measured CPU time
+    last_cpu = cpu_runs[-1] if runs and runs[-1].cpu_s is not None else None
     rows = []
     for ident, (name, file) in labels.items():
         selfs = [d.get(ident, 0.0) for d in per_run]
+        cpus = [d.get(ident, 0.0) for d in cpu_runs]
         shares = [s / r.total if r.total > 0 else 0.0 for s, r in zip(selfs, runs, strict=True)]
         rows.append(
             FunctionHistory(
@@ -126,6 +138,8 @@ def function_history(runs: list[RunRecord]) -> list[FunctionHistory]:
                 avg_pct=100.0 * sum(shares) / len(shares),
                 last_pct=100.0 * shares[-1],
                 shares=shares,
+                avg_cpu_s=sum(cpus) / len(cpus) if cpus else None,
+                last_cpu_s=None if last_cpu is None else last_cpu.get(ident, 0.0),
             )
         )
     rows.sort(key=lambda r: (-r.avg_s, -r.avg_pct, r.name, r.file))

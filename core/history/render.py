@@ -16,7 +16,10 @@ from typing import Any
 from pyrometer.core.history.analysis import HistoryReport, critical_z, sparkline, trend
 from pyrometer.core.history.store import ProgramSummary
 
-CSV_COLUMNS = ("name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "bottleneck", "regression", "change_pct")
+CSV_COLUMNS = (
+    "name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "bottleneck", "regression", "change_pct",
+    "avg_cpu_s", "last_cpu_s",
+)
 
 
 def iso(t: float) -> str:
@@ -48,7 +51,7 @@ def render_programs(programs: list[ProgramSummary], db: Path) -> str:
 
 
 def report_dict(report: HistoryReport) -> dict[str, Any]:
-    """The `--json` object, exactly the keys issue 14 names."""
+    """The `--json` object: the keys issue 14 names, and each run's on-CPU seconds (`cpu_s`, null: not measured)."""
     return {
         "program": report.program,
         "runs": [
@@ -56,6 +59,7 @@ def report_dict(report: HistoryReport) -> dict[str, Any]:
                 "id": r.id,
                 "started": iso(r.started),
                 "duration_s": r.duration_s,
+                "cpu_s": r.cpu_s,
                 "samples": r.samples,
                 "exit_status": r.exit_status,
                 "path": r.path,
@@ -73,6 +77,8 @@ def report_dict(report: HistoryReport) -> dict[str, Any]:
                 "last_s": f.last_s,
                 "avg_pct": f.avg_pct,
                 "last_pct": f.last_pct,
+                "avg_cpu_s": f.avg_cpu_s,
+                "last_cpu_s": f.last_cpu_s,
             }
             for f in report.functions
         ],
@@ -105,7 +111,8 @@ def render_csv(report: HistoryReport) -> str:
         g = flagged.get(f.ident)
         w.writerow(
             [f.name, f.file, f.runs, _num(f.avg_s), _num(f.min_s), _num(f.max_s), _num(f.last_s), _num(f.avg_pct),
-             _num(f.last_pct), "1" if f.ident in bottlenecks else "0", g.direction if g else "", _num(g.change_pct) if g else ""]
+             _num(f.last_pct), "1" if f.ident in bottlenecks else "0", g.direction if g else "", _num(g.change_pct) if g else "",
+             _num(f.avg_cpu_s), _num(f.last_cpu_s)]
         )
     return buf.getvalue()
 
@@ -119,24 +126,34 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     if not runs:
         return f"{report.program}: no runs in the history"
     lines = [f"{report.program}: {len(runs)} run{'s' * (len(runs) != 1)}, {local_time(runs[0].started)} to {local_time(runs[-1].started)}", ""]
-    lines.append(f"  {'id':>5}  {'started':19}  {'duration':>9}  {'samples':>8}  {'exit':>4}  recording")
+    lines.append(f"  {'id':>5}  {'started':19}  {'duration':>9}  {'on-CPU':>9}  {'samples':>8}  {'exit':>4}  recording")
     for r in runs:
         gone = "" if r.path is None or Path(r.path).exists() else "  (deleted)"
+        cpu = "-" if r.cpu_s is None else f"{r.cpu_s:.3f}s"
         lines.append(
-            f"  {r.id:>5}  {local_time(r.started):19}  {r.duration_s:>8.3f}s  {'-' if r.samples is None else r.samples:>8}"
+            f"  {r.id:>5}  {local_time(r.started):19}  {r.duration_s:>8.3f}s  {cpu:>9}  {'-' if r.samples is None else r.samples:>8}"
             f"  {'-' if r.exit_status is None else r.exit_status:>4}  {r.path or '-'}{gone}"
         )
     lines.append(f"  duration {sparkline([r.duration_s for r in runs])}  {trend_text([r.duration_s for r in runs])}")
+    if any(r.cpu_s is not None for r in runs):
+        lines.append("  on-CPU: seconds all threads spent on CPU, from the samples' thread CPU clock (- : not measured)")
     # a trace-mode run lists every function yappi saw; those never sampled in any run only fill rows
     timed = [f for f in report.functions if f.max_s > 0]
     shown = timed if top is None else timed[:top]
     never = len(report.functions) - len(timed)
     left_out = f" ({never:,} with no self time in any run left out)" if never else ""
-    lines += ["", f"   self seconds per run over {len(runs)} run{'s' * (len(runs) != 1)}; {len(shown)} of {len(report.functions)} functions, by average{left_out}", ""]
-    lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6} {'runs':>4}  function (file)")
+    lines += ["", f"   self seconds per run over {len(runs)} run{'s' * (len(runs) != 1)}; {len(shown)} of {len(report.functions)} functions, by average{left_out}"]
+    if any(f.avg_cpu_s is not None for f in timed):
+        lines.append("   avg cpu: on-CPU self seconds (thread CPU clock), averaged over the runs that measured it")
+    lines.append("")
+    has_cpu = any(f.avg_cpu_s is not None for f in shown)
+    cpu_head = f" {'avg cpu':>8}" if has_cpu else ""
+    lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6}{cpu_head} {'runs':>4}  function (file)")
     for f in shown:
+        cpu_cell = (" " + ("-" if f.avg_cpu_s is None else f"{f.avg_cpu_s:.3f}").rjust(8)) if has_cpu else ""
         lines.append(
-            f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}% {f.runs:>4}  {f.name} ({_where(f.file)})"
+            f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}%{cpu_cell} {f.runs:>4}"
+            f"  {f.name} ({_where(f.file)})"
         )
     lines += ["", "bottlenecks (average self share):"]
     bottlenecks = report.bottlenecks if top is None else report.bottlenecks[:top]  # --top N limits every list

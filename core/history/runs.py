@@ -99,6 +99,7 @@ def run_from_profile(
     exit_status: int | None = None,
 ) -> RunRecord:
     """Per-function self/total (and self samples, calls) of the whole profile, keyed by identity."""
+    from pyrometer.core.analysis.cpu_time import cpu_time
     from pyrometer.core.analysis.functions import function_table
     from pyrometer.core.analysis.identity import profile_keys
     from pyrometer.core.formats.tables import is_deterministic
@@ -106,6 +107,11 @@ def run_from_profile(
     table = function_table(profile)
     keys = profile_keys(profile)
     deterministic = is_deterministic(profile)
+    cpu = None if deterministic else cpu_time(profile)
+    cpu_self: dict[int, float] = {}
+    if cpu is not None:  # each function's on-CPU self seconds: the same tree summed with CPU weights
+        by_cpu = function_table(profile, stack_totals=(cpu.per_stack, cpu.count_per_stack))
+        cpu_self = dict(zip(by_cpu.func.tolist(), by_cpu.self_weight.tolist(), strict=True))
     funcs = table.func.tolist()
     selfs = table.self_weight.tolist()
     totals = table.total_weight.tolist()
@@ -121,6 +127,7 @@ def run_from_profile(
             self_samples=None if deterministic else int(self_samples[i]),
             calls=int(calls[i]) if calls[i] >= 0 else None,
             line=int(profile.func_line[f]),
+            cpu_self=None if cpu is None else float(cpu_self.get(f, 0.0)),
         )
         for i, f in enumerate(funcs)
     ]
@@ -148,6 +155,7 @@ def run_from_profile(
         unit=profile.unit,
         source_format=profile.source_format,
         functions=functions,
+        cpu_s=None if cpu is None else cpu.total_s,
     )
 
 

@@ -52,6 +52,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 2 -> 3: each function's def line (to pair identity keys that grew in one run only)
         "ALTER TABLE functions ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
     ),
+    (  # 3 -> 4: a sampled run's on-CPU seconds, all threads and each function's self (NULL: not measured)
+        "ALTER TABLE runs ADD COLUMN cpu_s REAL",
+        "ALTER TABLE run_functions ADD COLUMN cpu_self REAL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -86,6 +90,7 @@ class FunctionAggregate:
     self_samples: int | None = None  # samples with the function innermost; None for deterministic sources
     calls: int | None = None
     line: int = 0  # def line
+    cpu_self: float | None = None  # on-CPU self seconds (thread CPU clock); None when not measured
 
 
 @dataclass
@@ -105,6 +110,7 @@ class RunRecord:
     source_format: str = ""
     functions: list[FunctionAggregate] = field(default_factory=list)
     id: int = 0  # set by the store
+    cpu_s: float | None = None  # on-CPU seconds of all threads (thread CPU clock); None when not measured
 
 
 @dataclass
@@ -216,10 +222,10 @@ class HistoryStore:
             c.execute("INSERT OR IGNORE INTO programs (key) VALUES (?)", (run.program,))
             program = c.execute("SELECT id FROM programs WHERE key = ?", (run.program,)).fetchone()[0]
             cur = c.execute(
-                "INSERT INTO runs (program, started, duration_s, exit_status, samples, total, path, python, host, unit, source_format)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (program, started, duration_s, exit_status, samples, total, path, python, host, unit,"
+                " source_format, cpu_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (program, run.started, run.duration_s, run.exit_status, run.samples, run.total, run.path,
-                 run.python, run.host, run.unit, run.source_format),
+                 run.python, run.host, run.unit, run.source_format, run.cpu_s),
             )
             run_id = int(cur.lastrowid or 0)
             c.executemany(
@@ -234,14 +240,15 @@ class HistoryStore:
                 fid = ids[f.ident]
                 row = merged.get(fid)
                 if row is None:
-                    merged[fid] = [f.self, f.total, f.self_samples, f.calls]
+                    merged[fid] = [f.self, f.total, f.self_samples, f.calls, f.cpu_self]
                 else:
                     row[0] = float(row[0] or 0) + f.self
                     row[1] = max(float(row[1] or 0), f.total)
                     row[2] = None if row[2] is None or f.self_samples is None else int(row[2]) + f.self_samples
                     row[3] = None if row[3] is None or f.calls is None else int(row[3]) + f.calls
+                    row[4] = None if row[4] is None or f.cpu_self is None else float(row[4]) + f.cpu_self
             c.executemany(
-                "INSERT INTO run_functions (run, func, self, total, self_samples, calls) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO run_functions (run, func, self, total, self_samples, calls, cpu_self) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(run_id, fid, *row) for fid, row in merged.items()],
             )
         run.id = run_id
@@ -305,20 +312,20 @@ class HistoryStore:
             limit = -1 if last is None else int(last)
             rows = self.conn.execute(
                 "SELECT r.id, r.started, r.duration_s, r.exit_status, r.samples, r.total, r.path, r.python, r.host,"
-                " r.unit, r.source_format FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
+                " r.unit, r.source_format, r.cpu_s FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
                 " ORDER BY r.started DESC, r.id DESC LIMIT ?",
                 (program, limit),
             ).fetchall()
             runs = [
-                RunRecord(program, started, duration, total, status, samples, path, python, host, unit, fmt, [], rid)
-                for rid, started, duration, status, samples, total, path, python, host, unit, fmt in reversed(rows)
+                RunRecord(program, started, duration, total, status, samples, path, python, host, unit, fmt, [], rid, cpu)
+                for rid, started, duration, status, samples, total, path, python, host, unit, fmt, cpu in reversed(rows)
             ]
             if with_functions:
                 for run in runs:
                     run.functions = [
-                        FunctionAggregate(ident, name, file, s, t, ss, calls, line)
-                        for ident, name, file, s, t, ss, calls, line in self.conn.execute(
-                            "SELECT f.ident, f.name, f.file, rf.self, rf.total, rf.self_samples, rf.calls, f.line"
+                        FunctionAggregate(ident, name, file, s, t, ss, calls, line, cpu)
+                        for ident, name, file, s, t, ss, calls, line, cpu in self.conn.execute(
+                            "SELECT f.ident, f.name, f.file, rf.self, rf.total, rf.self_samples, rf.calls, f.line, rf.cpu_self"
                             " FROM run_functions rf JOIN functions f ON rf.func = f.id WHERE rf.run = ?",
                             (run.id,),
                         ).fetchall()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from qt_windows import show_pane
 
 from pyrometer.app.document import Document
@@ -120,7 +120,8 @@ def test_the_function_that_got_slower_is_the_top_row_in_red(qtbot, pane: Compare
     assert pane.baseline_name == "before.prof" and "before.prof" in pane.baseline_label.text()
     d = pane.diff
     assert d is not None and d.matched > 0
-    assert f"{d.matched:,} functions in both, {d.only_base:,} only before, {d.only_new:,} only now" in pane.baseline_label.text()
+    # what the identity matched is in the tooltips (the one-row header must fit 1366 px)
+    assert f"{d.matched:,} functions in both, {d.only_base:,} only before, {d.only_new:,} only now" in pane.baseline_label.toolTip()
     # the one-row header is clipped in a 1366-px window: its tooltip carries the counts too
     assert f"{d.matched:,} functions in both" in pane.baseline_label.toolTip()
     m = pane.model
@@ -379,3 +380,25 @@ def test_baseline_dialog_offers_every_readable_format() -> None:
         for imp in importers():
             for ext in imp.extensions:
                 assert ("*" + ext if ext.startswith(".") else ext) in patterns, (imp.name, ext)
+
+
+def test_the_header_fits_1366_pixels_with_a_long_baseline_name(qtbot, runs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """At 1366 px the header said "vs NAME · 5.93 s now," and was cut there: the totals, the red/blue
+    key and the counts were lost. Now it is whole (a long name elided in the middle) and cannot force
+    the window wider than the screen."""
+    before, after = runs
+    long_name = tmp_path / ("a_rather_long_baseline_recording_name_from_before_the_change_" + "x" * 40 + ".prof")
+    long_name.write_bytes(before.read_bytes())
+    pane = show_pane(qtbot, ComparePane(Document(load_profile(after), after)), 1366, 300)
+    _load(qtbot, pane, long_name)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    QApplication.processEvents()  # the layout settles after the label's new text
+    label = pane.baseline_label
+    assert pane.minimumSizeHint().width() <= 1366 - 20  # room for the dock's frame
+    assert label.width() >= label.sizeHint().width(), (label.width(), label.sizeHint().width())  # nothing cut off
+    text = label.text()
+    assert "before" in text and "slower" in text and "faster" in text
+    assert "…" in text and str(long_name) in label.toolTip()  # the name elided, whole in the tooltip
+    assert "functions in both" in label.toolTip() and "functions in both" in pane.count_label.toolTip()
+    filter_edit = pane.filter_edit
+    assert filter_edit.width() >= filter_edit.minimumWidth() >= 100  # the filter gave way, and stays usable

@@ -17,7 +17,7 @@ from pyrometer.app.panes.stack_chart import StackChartPane
 from pyrometer.app.panes.timeline import TimelinePane
 from pyrometer.app.session_view import SessionView
 from pyrometer.core.analysis import lod
-from pyrometer.core.analysis.lane_palette import ON_CPU
+from pyrometer.core.analysis.lane_palette import LEVEL_COLOR
 from pyrometer.core.analysis.spans import activity_runs
 
 
@@ -52,8 +52,8 @@ def test_timeline_draws_columns_then_exact_runs_when_zoomed(view: SessionView, q
     runs_x, runs_w, runs_on = activity_runs(view.doc.profile, 1)
     mine = row == 1
     inside = (runs_x >= 100.0) & (runs_x + runs_w <= 104.0)
-    got = {(round(a, 9), round(b, 9), bool(c == ON_CPU)) for a, b, c in zip(x[mine], w[mine], color[mine], strict=True)}
-    want = {(round(a, 9), round(b, 9), bool(c)) for a, b, c in zip(runs_x[inside], runs_w[inside], runs_on[inside], strict=True)}
+    got = {(round(a, 9), round(b, 9), int(c)) for a, b, c in zip(x[mine], w[mine], color[mine], strict=True)}
+    want = {(round(a, 9), round(b, 9), int(LEVEL_COLOR[c])) for a, b, c in zip(runs_x[inside], runs_w[inside], runs_on[inside], strict=True)}
     assert want and want <= got  # every run wholly in view is drawn exactly as the full layout has it
 
 

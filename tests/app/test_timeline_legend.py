@@ -18,6 +18,8 @@ from pyrometer.app.document import Document
 from pyrometer.app.panes.timeline import TimelinePane
 from pyrometer.core.analysis.lane_palette import (
     LANE_COLORS,
+    ON_CPU,
+    PARTLY_CPU,
     T_CANCELLED,
     T_DELAYED,
     T_DONE,
@@ -25,6 +27,7 @@ from pyrometer.core.analysis.lane_palette import (
     T_OVERFLOW,
     T_PENDING,
     T_RUNNING,
+    WAITING,
 )
 from pyrometer.core.model import TASK_RUNNING, Profile, TaskInfo
 
@@ -76,3 +79,23 @@ def test_the_grey_row_is_in_the_legend_when_tasks_overflow(qtbot: Any) -> None:
     hidden = pane.lanes.hidden_tasks
     assert hidden > 0 and f"{hidden:,} more" in pane.task_legend.text()
     assert "grey row" not in pane.info.text()  # the legend's grey swatch says it, beside the others
+
+
+def test_threads_sharing_a_cpu_have_their_own_colour_legend_and_measured_share(qtbot: Any) -> None:
+    """A thread on CPU 45% of each interval (sharing the GIL) is drawn "partly on CPU", not grey, and says so."""
+    p = Profile()
+    p.ensure_thread(1, "shares-the-gil")
+    s = p.intern_stack_path([p.intern_frame("spin", "/srv/app.py", 3, 1)])
+    t = np.arange(1, 201) * 0.01
+    p.add_samples(t, np.ones(200, np.int32), np.full(200, s), weight=0.01, cpu=np.full(200, 0.0045, np.float32))
+    p.finish()
+    pane = shown(qtbot, p)
+    _x, _w, row, color = pane.lanes.arrays()
+    assert set(color[row == 0].tolist()) == {PARTLY_CPU}
+    legend = pane.thread_legend.text()
+    assert pane.thread_legend.isVisibleTo(pane)
+    for index in (ON_CPU, PARTLY_CPU, WAITING):
+        assert swatch(index) in legend
+    assert "partly on CPU" in legend and "GIL" in pane.thread_legend.toolTip()
+    tip = pane._tooltip(int(np.flatnonzero(row == 0)[0]))
+    assert "partly on CPU" in tip and "(45% on CPU)" in tip, tip

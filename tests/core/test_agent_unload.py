@@ -62,3 +62,43 @@ def test_an_attached_agent_unloads_when_its_collector_dies(tmp_path: Path) -> No
     finally:
         session.stop("test")
         sink.close(0.5)
+
+
+def test_a_collector_gone_before_the_session_started_leaves_nothing_running(tmp_path: Path) -> None:
+    """A stalled attach: the target was stopped (SIGSTOP) after the agent connected and before its
+    session started, and the recorder was killed meanwhile, before it ever accepted the connection.
+    On resume the agent's control thread saw the end first, and `stop` did nothing (not started yet);
+    then the session started anyway: hooks installed and the switch interval changed for good, with
+    no collector. The agent must unload itself whatever the order."""
+    import _socket
+    import sys
+
+    from pyrometer.core.agent import children
+
+    path = str(tmp_path / "gone.sock")
+    listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)  # connect() completes in the backlog; nobody ever accepts it
+    before = set(_agent_threads())
+    switch = sys.getswitchinterval()
+    config = {"address": "unix:" + path, "token": "t" * 32, "options": {"rate_hz": 200.0, "switch_interval_ms": 1.0}}
+
+    def collector_killed_while_stopped(session: object) -> None:
+        sink = session.sink  # type: ignore[attr-defined]
+        listener.close()  # the recorder's kill -9: the unaccepted connection is reset
+        deadline = time.monotonic() + 5
+        while not sink.closed and time.monotonic() < deadline:
+            time.sleep(0.01)  # resumed: the control thread reads the end before the session starts
+        assert sink.closed
+
+    session, sink = start_agent(config, attached=True, prepare=collector_killed_while_stopped)
+    try:
+        mine = {n for n in _agent_threads() if n not in before}
+        assert _wait_gone(mine) == [], _agent_threads()
+        assert session.stopped
+        assert sys.getswitchinterval() == switch  # changed for the session, or restored
+        assert children._report is None  # the child-process hook does nothing
+    finally:
+        session.stop("test")
+        sink.close(0.5)
+        sys.setswitchinterval(switch)

@@ -14,11 +14,11 @@ from pyrometer.core.model import TaskInfo
 def test_activity_segments_merge_runs() -> None:
     p = make_profile()
     x, w, on = activity_segments(p, 1, None)
-    assert on.tolist() == [True, False]
+    assert on.tolist() == [2, 0]  # on CPU, then waiting (cpu_level)
     assert x.tolist() == pytest.approx([0.0, 1.0])
     assert w.tolist() == pytest.approx([1.0, 1.0])
     x, w, on = activity_segments(p, 2, 1.0)  # up to the playhead
-    assert on.tolist() == [True] and x[0] + w[0] == pytest.approx(1.0)
+    assert on.tolist() == [2] and x[0] + w[0] == pytest.approx(1.0)
 
 
 def test_tasks_that_do_not_fit_are_summarised() -> None:

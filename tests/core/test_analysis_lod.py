@@ -24,19 +24,19 @@ from pyrometer.core.model import Profile
 
 
 def _direct_counts(p: Profile, index: ActivityIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Per (thread row, bucket): samples and on-CPU samples, counted from the columns here."""
+    """Per (thread row, bucket): samples and their summed on-CPU share, counted from the columns here."""
     t = p.samples["time"].astype(np.float64)
     w = p.samples["weight"].astype(np.float64)
     start = np.maximum(t - w, 0.0)
     cpu = p.samples["cpu"]
-    on = (cpu < 0) | (cpu >= 0.5 * p.samples["weight"])
+    share = np.where(cpu < 0, 1.0, np.clip(cpu / w, 0.0, 1.0))
     b = np.minimum(np.floor(start / index.width).astype(np.int64), index.buckets - 1)
     count = np.zeros_like(index.count)
     on_count = np.zeros_like(index.on)
     for tid, row in index.rows.items():
         mine = p.samples["thread"] == tid
         count[row] = np.bincount(b[mine], minlength=index.buckets)
-        on_count[row] = np.bincount(b[mine & on], minlength=index.buckets)
+        on_count[row] = np.bincount(b[mine], weights=share[mine], minlength=index.buckets)
     return count, on_count
 
 
@@ -45,7 +45,7 @@ def test_activity_index_counts_every_sample_in_its_bucket() -> None:
     index = activity_index(p)
     count, on_count = _direct_counts(p, index)
     assert np.array_equal(index.count, count)
-    assert np.array_equal(index.on, on_count)
+    assert np.allclose(index.on, on_count, rtol=1e-5, atol=1e-3)
     assert index.count.sum() == p.sample_count
 
 
@@ -67,7 +67,7 @@ def test_activity_index_grows_live_and_coarsens(monkeypatch: pytest.MonkeyPatch)
     assert widths[-1] > widths[0]  # it doubled its buckets' width as the session outgrew them
     count, on_count = _direct_counts(p, index)
     assert np.array_equal(index.count, count)
-    assert np.array_equal(index.on, on_count)
+    assert np.allclose(index.on, on_count, rtol=1e-5, atol=1e-3)
     assert index.count.shape[1] == 256
 
 
@@ -81,8 +81,8 @@ def test_lanes_in_a_small_view_are_the_exact_runs() -> None:
         assert np.allclose(boxes.start, x) and np.allclose(boxes.width, w) and np.array_equal(boxes.on, on)
 
 
-def test_lanes_of_a_big_view_are_bucket_columns_in_the_dominant_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past EXACT_ROWS samples in view, a column is on CPU when at least half its samples were."""
+def test_lanes_of_a_big_view_are_bucket_columns_at_their_mean_cpu_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past EXACT_ROWS samples in view, a column's level is its samples' mean on-CPU share (3/4: on, 3/20: partly)."""
     monkeypatch.setattr(lod, "EXACT_ROWS", 1000)
     p = agent_like_profile(60_000)
     index = activity_index(p)
@@ -101,7 +101,8 @@ def test_lanes_of_a_big_view_are_bucket_columns_in_the_dominant_state(monkeypatc
         for a in range(i0, i1, k):
             cc, oo = index.count[row, a : a + k].sum(), index.on[row, a : a + k].sum()
             if cc:
-                assert (2 * oo >= cc) == on
+                share = oo / cc
+                assert (2 if share >= 0.75 else 1 if share >= 0.15 else 0) == on
 
 
 def test_stack_chart_view_of_few_samples_is_exact() -> None:

@@ -9,7 +9,15 @@ from pyrometer.core.analysis.spans import TYPICAL_GAPS, activity_runs
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
 
-def reference_runs(profile: Profile, thread: int, t1: float | None) -> tuple[list[float], list[float], list[bool]]:
+def level(cpu: float, span: float) -> int:
+    """2 on CPU (>= 3/4 of the span, or unknown), 1 partly (>= 3/20), 0 waiting: the timeline's three colours."""
+    if cpu < 0:
+        return 2
+    share = cpu / max(span, 1e-12)
+    return 2 if share >= 0.75 else 1 if share >= 0.15 else 0
+
+
+def reference_runs(profile: Profile, thread: int, t1: float | None) -> tuple[list[float], list[float], list[int]]:
     """The definition, one sample at a time (no numpy tricks, no cache)."""
     s = profile.samples
     keep = s["thread"] == thread
@@ -29,7 +37,7 @@ def reference_runs(profile: Profile, thread: int, t1: float | None) -> tuple[lis
             span = weight[i]
         else:
             span = t[i + 1] - t[i] if i + 1 < len(t) else gap
-        on.append(cpu[i] < 0 or cpu[i] >= 0.5 * span)
+        on.append(level(cpu[i], span))
     ends = [min(t[i + 1], t[i] + 3 * gap) for i in range(len(t) - 1)] + [t[-1] + gap]
     starts, widths, states = [], [], []
     first = 0
@@ -43,13 +51,13 @@ def reference_runs(profile: Profile, thread: int, t1: float | None) -> tuple[lis
 
 
 def _batch(rng: np.random.Generator, t0: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Three threads; sometimes a long gap (not sampled); CPU unknown, on or off in bursts."""
+    """Three threads; sometimes a long gap (not sampled); CPU unknown, on, partly on or off in bursts."""
     gaps = rng.uniform(0.0008, 0.0012, n)
     gaps[rng.random(n) < 0.01] = 0.02
     t = t0 + np.cumsum(gaps)
     threads = rng.integers(1, 4, n).astype(np.int32)
-    state = np.repeat(rng.integers(0, 3, n // 20 + 1), 20)[:n]  # runs of ~20 samples in one state
-    cpu = np.choose(state, [-1.0, 0.0, 0.004]).astype(np.float32)
+    state = np.repeat(rng.integers(0, 4, n // 20 + 1), 20)[:n]  # runs of ~20 samples in one state
+    cpu = np.choose(state, [-1.0, 0.0, 0.004, 0.0014]).astype(np.float32)
     return t, threads, cpu, np.full(n, 0.003, np.float32)
 
 
@@ -81,7 +89,7 @@ def test_runs_follow_a_resorted_profile() -> None:
     n = TYPICAL_GAPS + 600
     t = np.arange(n) * 0.001
     p.add_samples(t, np.ones(n, np.int32), np.full(n, s), weight=0.001, cpu=np.full(n, 0.001, np.float32))
-    assert activity_runs(p, 1)[2].tolist() == [True]
+    assert activity_runs(p, 1)[2].tolist() == [2]
     late = np.arange(50) * 0.001 + 0.5 + 0.0005  # out of order, off CPU
     p.add_samples(late, np.ones(50, np.int32), np.full(50, s), weight=0.001, cpu=np.zeros(50, np.float32))
     p.finish()

@@ -171,8 +171,10 @@ def test_json_has_exactly_the_documented_keys(in_bench: dict[str, object]) -> No
     data = history_json("bench")
     assert set(data) == {"program", "runs", "functions", "bottlenecks", "regressions"}
     assert data["program"] == "bench"
-    assert set(data["runs"][0]) == {"id", "started", "duration_s", "samples", "exit_status", "path"}
-    assert set(data["functions"][0]) == {"name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct"}
+    assert set(data["runs"][0]) == {"id", "started", "duration_s", "cpu_s", "samples", "exit_status", "path"}
+    assert set(data["functions"][0]) == {
+        "name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "avg_cpu_s", "last_cpu_s",
+    }
     assert set(data["regressions"][0]) == {"name", "file", "direction", "last_s", "avg_s", "change_pct"}
     # the history's functions are every run's: the union of what `stats` reads from each recording
     # (a run may catch a sample in start-up code, e.g. realpath, that another run missed)
