@@ -16,7 +16,8 @@ shows there). Configurations run interleaved, so the load of the shared
 machine falls on all alike; the ratios to `plain` are what to read.
 
 `bare-factory` installs a task factory that only creates the task: the cost of
-the least any per-task hook written in Python must do. `tick100` is no profiler at all: only an empty thread that wakes 100 times a
+the least any per-task hook written in Python must do; `min-tracker` the least
+a complete record of every task (creation, parent, end) costs in Python. `tick100` is no profiler at all: only an empty thread that wakes 100 times a
 second (what any in-process sampler at 100 Hz must at least do); it is the
 floor an in-process sampler cannot go under next to a CPU-bound thread.
 """
@@ -36,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 CONFIGS = (
-    "plain", "tick100", "bare-factory", "full", "no-sampler", "no-tasks", "no-probe", "no-watchdog",
+    "plain", "tick100", "bare-factory", "min-tracker", "full", "no-sampler", "no-tasks", "no-probe", "no-watchdog",
     "no-accounting", "no-asyncio", "null-sink",
 )
 
@@ -52,14 +53,53 @@ async def tiny(i: int) -> int:
     return i
 
 
-async def workload(seconds: float, rounds_max: int, bare_factory: bool = False) -> int:
-    if bare_factory:  # the cheapest per-task hook there is: a Python task factory that does nothing else
+def _min_tracker(loop: Any) -> None:
+    """The least a complete per-task record costs in Python: an id, parent, coroutine name and
+    time per task at its creation (factory), its end time, state and name at its last step (a
+    Handle._run hook, cheaper than a done callback per task), kept as one tuple row each."""
+    from asyncio import events, tasks
+
+    task_cls, perf, wref, counter = asyncio.Task, time.perf_counter, __import__("weakref").ref, iter(range(1 << 62))
+    current_get = tasks._current_tasks.get  # type: ignore[attr-defined]
+    ids: dict[int, int] = {}
+    created: list[tuple[Any, ...]] = []
+    ended: list[tuple[Any, ...]] = []
+
+    def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+        t = perf()
+        parent = current_get(loop_)
+        task = task_cls(coro, loop=loop_, **kwargs)
+        tid = next(counter)
+        ids[id(task)] = tid
+        created.append((wref(task), tid, ids.get(id(parent), -1), coro.__qualname__, t))
+        return task
+
+    orig = events.Handle._run
+
+    def _run(handle: Any) -> Any:
+        owner = getattr(handle._callback, "__self__", None)
+        if owner is None or id(owner) not in ids:
+            return orig(handle)
+        try:
+            return orig(handle)
+        finally:
+            if owner.done():
+                ended.append((ids.pop(id(owner)), perf(), owner.cancelled(), owner.get_name()))
+
+    events.Handle._run = _run  # type: ignore[method-assign]
+    loop.set_task_factory(factory)
+
+
+async def workload(seconds: float, rounds_max: int, hook: str = "") -> int:
+    if hook == "bare-factory":  # the cheapest per-task hook there is: a Python task factory that does nothing else
         task_cls = asyncio.Task
 
         def factory(loop: Any, coro: Any, **kwargs: Any) -> Any:
             return task_cls(coro, loop=loop, **kwargs)
 
         asyncio.get_running_loop().set_task_factory(factory)
+    elif hook == "min-tracker":
+        _min_tracker(asyncio.get_running_loop())
     end = time.perf_counter() + seconds
     rounds = 0
     while time.perf_counter() < end and rounds < rounds_max:
@@ -155,11 +195,11 @@ def child(
         th.start()
     session = sink = None
     tmp = tempfile.mkdtemp(prefix="bench_parts_")
-    if config not in ("plain", "tick100", "bare-factory"):
+    if config not in ("plain", "tick100", "bare-factory", "min-tracker"):
         session, sink = _agent(config, os.path.join(tmp, "out.pyro"), threshold_ms)
     before = {th.native_id: _switches(th.native_id) for th in threading.enumerate()}
     start, cpu0 = time.perf_counter(), time.thread_time()
-    rounds = asyncio.run(workload(seconds, rounds_max, config == "bare-factory"))
+    rounds = asyncio.run(workload(seconds, rounds_max, config))
     elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu0
     after = {th.name: (th.native_id, _switches(th.native_id)) for th in threading.enumerate()}
     stop.set()
