@@ -307,8 +307,9 @@ session.stop()
 """
 
 
-def test_task_names_keep_every_character_through_the_packed_columns(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_task_names_keep_every_character_through_the_packed_columns(version: str, tmp_path: Path) -> None:
     """Names are packed ASCII-fast when they can be; UTF-8 names must come back whole either way."""
-    p, _, _ = run_target(sys.executable, NAMES, tmp_path)
+    p, _, _ = run_target(interpreter(newest_patch(version)), NAMES, tmp_path)
     names = {t.name for t in p.tasks.values() if t.coro == "child"}
     assert names == {"tâche ✓", "plain", "späte Aufgabe"}, names
