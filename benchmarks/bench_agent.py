@@ -182,7 +182,13 @@ stop.set()
 th.join()
 print(f"ROUNDS_PER_S {rounds / elapsed:.3f}", flush=True)
 print(f"LOOP_CPU_US_PER_ROUND {cpu / max(rounds, 1) * 1e6:.1f}", flush=True)
-print(f"MAXRSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}", flush=True)
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a target forked by this benchmark
+# (numpy, recordings read: 150-210 MB) or by `record` reported its parent's peak, not its own
+try:
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"MAXRSS_MB {hwm / 1024:.1f}", flush=True)
 '''
 )
 

@@ -286,3 +286,30 @@ def test_a_step_heavy_loop_is_told_task_ends_by_done_callbacks(version: str, tmp
     workers = [t for t in p.tasks.values() if t.coro == "worker"]
     assert len(workers) == 55
     assert all(t.state == "done" and t.ended is not None and t.ended >= t.created for t in workers)
+
+
+NAMES = """
+import asyncio
+
+async def child():
+    await asyncio.sleep(0)
+
+async def main():
+    await asyncio.gather(asyncio.create_task(child(), name="tâche ✓"), asyncio.create_task(child(), name="plain"))
+    session.pump()                 # one ended before its batch was taken, one alive when taken:
+    alive = asyncio.create_task(child(), name="späte Aufgabe")
+    session.pump()
+    await alive
+
+session = start()
+asyncio.run(main())
+session.stop()
+"""
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_task_names_keep_every_character_through_the_packed_columns(version: str, tmp_path: Path) -> None:
+    """Names are packed ASCII-fast when they can be; UTF-8 names must come back whole either way."""
+    p, _, _ = run_target(interpreter(newest_patch(version)), NAMES, tmp_path)
+    names = {t.name for t in p.tasks.values() if t.coro == "child"}
+    assert names == {"tâche ✓", "plain", "späte Aufgabe"}, names
