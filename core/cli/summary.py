@@ -462,7 +462,7 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"total: {fmt.weight(data['total'], unit, fixed=True).strip()} {unit_label}")
     cpu = data.get("cpu")
     if cpu:
-        lines.append(f"on-CPU time: {cpu['total_s']:.3f} s ({cpu['clock']})")
+        lines.append(f"on-CPU time: {cpu['total_s']:.3f} s, by the {cpu['clock']}")  # the clock has brackets
         busy = sorted(cpu["threads"], key=lambda t: -t["cpu_s"])
         if len(busy) > 1:
             more = f", +{len(busy) - 8} more" if len(busy) > 8 else ""

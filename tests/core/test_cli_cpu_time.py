@@ -100,3 +100,18 @@ def test_history_shows_each_runs_cpu_time(recorded: tuple[Path, dict[str, float]
         assert near(funcs[name]["last_cpu_s"], truth[name]) and funcs[name]["avg_cpu_s"] == funcs[name]["last_cpu_s"], funcs[name]
     text = run_cli("history", "cpu-work").stdout
     assert "on-CPU" in text and "avg cpu" in text
+
+
+def test_the_on_cpu_line_names_its_clock_without_brackets_in_brackets() -> None:
+    """It read 'on-CPU time: 1.371 s (thread CPU clock (CLOCK_THREAD_CPUTIME_ID, as time.thread_time))'."""
+    from pyrometer.core.analysis.cpu_time import CLOCK_NAME
+    from pyrometer.core.cli.summary import render_text
+
+    data: dict[str, Any] = {
+        "file": "x.pyro", "format": "pyro", "unit": "seconds", "duration_s": 1.0, "samples": 10, "total": 1.0,
+        "threads": [{"id": 0, "name": "MainThread", "samples": 10}], "functions_count": 0, "functions": [],
+        "cpu": {"clock": CLOCK_NAME, "total_s": 0.5, "threads": [{"id": 0, "name": "MainThread", "cpu_s": 0.5}]},
+    }
+    line = next(ln for ln in render_text(data).splitlines() if ln.startswith("on-CPU time:"))
+    assert line == f"on-CPU time: 0.500 s, by the {CLOCK_NAME}", line
+    assert "))" not in line
