@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS] | -- -m MODULE [ARGS] | -- python SCRIPT [ARGS]")
 
     p = sub.add_parser("open", help="open profiles or recordings in the window")
-    p.add_argument("files", nargs="*", help="none: the start page (what the desktop menu entry runs)")
+    p.add_argument("files", nargs="*", help="profiles or recordings, each in a tab (none: the start page, what the desktop menu entry runs)")
     p.add_argument("--baseline", default=None, metavar="BASE", help="compare with this profile (the 'before'): the Compare pane and the flame graph's colours")
     _add_screenshot_options(p)
 

@@ -142,6 +142,17 @@ def test_every_argument_of_every_command_says_what_it_is() -> None:
     assert missing == []
 
 
+def test_open_help_says_what_its_files_are() -> None:
+    """`open --help` described FILES only by their absence ('none: the start page')."""
+    import argparse
+
+    from pyrometer.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    files = next(a for a in sub.choices["open"]._actions if a.dest == "files")
+    assert files.help is not None and files.help.startswith("profiles or recordings"), files.help
+
+
 def test_convert_never_overwrites_prose_named_like_a_profile(tmp_path: Path, server_pyro: Path) -> None:
     notes = tmp_path / "notes.txt"  # .txt is one of collapsed stacks' extensions
     notes.write_text("meeting notes\nship on friday\n")
