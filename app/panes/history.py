@@ -51,10 +51,9 @@ class HistoryPane(Pane):
 
         self.header = QtWidgets.QLabel()
         self.header.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.compare_button = QtWidgets.QToolButton()
-        self.compare_button.setText("Compare with history")
+        # a push button: a QToolButton in InstantPopup mode drew its menu arrow over the text's end
+        self.compare_button = QtWidgets.QPushButton("Compare with history")
         self.compare_button.setToolTip("Make the history's average, or one run, the baseline of the Compare pane and the flame graph")
-        self.compare_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
         self.compare_menu = QtWidgets.QMenu(self)
         self.compare_button.setMenu(self.compare_menu)
         top = QtWidgets.QHBoxLayout()

@@ -143,3 +143,15 @@ def test_start_page_lists_recent_programs_with_trend(qtbot, history: list[Path])
     with qtbot.waitSignal(page.recentRequested) as sig:
         page.programs.itemActivated.emit(item)
     assert sig.args == [str(history[-1].resolve())]
+
+
+def test_the_compare_buttons_menu_arrow_does_not_cover_its_text(qtbot, history: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    """A QToolButton in InstantPopup mode drew Fusion's arrow over 'history' (its size hint left no room for it)."""
+    from PySide6.QtWidgets import QStyle
+
+    pane = _shown_pane(qtbot, history[-1])
+    button = pane.compare_button
+    text = button.fontMetrics().horizontalAdvance(button.text())
+    arrow = button.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator)
+    assert button.menu() is pane.compare_menu
+    assert button.width() >= text + arrow + 12, (button.width(), text, arrow)
