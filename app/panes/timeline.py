@@ -23,6 +23,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
+from pyrometer.app.short_axis import ShortAxis
 from pyrometer.core import fmt
 from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
 from pyrometer.core.analysis.lane_palette import (
@@ -164,7 +165,8 @@ class TimelinePane(Pane):
         self.lane_vb = TimelineViewBox(invertY=True)
         self.lane_plot = self.graphics.addPlot(row=0, col=0, viewBox=self.lane_vb)
         self.lag_vb = TimelineViewBox()
-        self.lag_plot = self.graphics.addPlot(row=1, col=0, viewBox=self.lag_vb)
+        # its labels thin out in a short strip (pyqtgraph printed "100" over "200" at 1366x768)
+        self.lag_plot = self.graphics.addPlot(row=1, col=0, viewBox=self.lag_vb, axisItems={"left": ShortAxis("left")})
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 1)
         self.lag_plot.setXLink(self.lane_plot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -236,3 +237,23 @@ def test_a_short_pane_shows_every_thread_lane_and_the_lag_plot_gives_way(qtbot) 
     y0, y1 = pane.lane_vb.viewRange()[1]
     assert y0 == pytest.approx(0.0) and y1 >= 3.0, (y0, y1)  # three thread lanes, each THREAD_H tall, in view
     assert pane.lag_plot.isVisible() and pane.lag_plot.height() >= 50  # still there, smaller
+
+
+@pytest.mark.parametrize("max_lag", [0.25, 0.3, 1.0])
+def test_a_short_lag_strip_prints_its_labels_apart(qtbot, max_lag: float) -> None:  # type: ignore[no-untyped-def]
+    """At 1366x768 the lag strip is ~20 px: pyqtgraph printed "100" over "200" (the demo's live timeline)."""
+    p = make_profile()
+    p.ensure_thread(3, "worker-2")
+    p.add_samples(np.arange(100) * 0.02, np.full(100, 3, np.int32), np.full(100, int(p.samples["stack"][0])), weight=0.02, cpu=0.02)
+    p.add_lag(np.arange(20) * 0.1 + 0.05, np.zeros(20, np.int32), np.linspace(0, max_lag, 20).astype(np.float32))
+    p.finish()
+    pane = show_pane(qtbot, TimelinePane(Document(p)), 1366, 180)
+    QtWidgets.QApplication.processEvents()
+    assert pane.lag_vb.height() < 30  # the short strip this is about
+    picture = QtGui.QPicture()
+    painter = QtGui.QPainter(picture)
+    _axis, _ticks, texts = pane.lag_plot.getAxis("left").generateDrawSpecs(painter)
+    painter.end()
+    rects = sorted((r.top(), r.bottom()) for r, _flags, _text in texts)
+    assert rects, "the strip shows its scale"
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(rects)), [(t, r.top(), r.bottom()) for r, _f, t in texts]
