@@ -229,7 +229,8 @@ class ComparePane(FunctionTablePane):
         name = QFontMetrics(bold).elidedText(self.baseline_name or "baseline", Qt.TextElideMode.ElideMiddle, NAME_PX)
         parts = [f"vs <b>{_escape(name)}</b>"]
         if self.diff is not None and self.diff.base_sum > 0:
-            parts.append(f"{fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
+            # "total", as in stats and diff: the time of all threads summed, not how long each run lasted
+            parts.append(f"total {fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
         # what it matched (one identity across formats and versions) is in the tooltips of this label and the count
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
@@ -238,7 +239,8 @@ class ComparePane(FunctionTablePane):
         if self.diff is not None:
             matched = f"\n{self.diff.matched:,} functions in both, {self.diff.only_base:,} only before, {self.diff.only_new:,} only now"
         self.baseline_label.setToolTip(
-            f"Baseline: {where}{matched}\nShares of each run's total: red = a bigger share in this run (slower), "
+            f"Baseline: {where}{matched}\nTotal: the profiled time of all threads together, not the run's duration"
+            f"\nShares of each run's total: red = a bigger share in this run (slower), "
             "blue = a smaller share (faster)"
         )
 

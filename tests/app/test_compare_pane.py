@@ -398,6 +398,8 @@ def test_the_header_fits_1366_pixels_with_a_long_baseline_name(qtbot, runs, tmp_
     assert label.width() >= label.sizeHint().width(), (label.width(), label.sizeHint().width())  # nothing cut off
     text = label.text()
     assert "before" in text and "slower" in text and "faster" in text
+    # the sums of all threads' time, not the runs' durations (a 4.9 s run read "9.75 s now"): named "total"
+    assert "total " in text and "not the run's duration" in label.toolTip()
     assert "…" in text and str(long_name) in label.toolTip()  # the name elided, whole in the tooltip
     assert "functions in both" in label.toolTip() and "functions in both" in pane.count_label.toolTip()
     filter_edit = pane.filter_edit
