@@ -207,7 +207,7 @@ class TaskTracker:
                     if pid < 0:
                         pid = tracker.id_of(parent)
                 if acct.enabled:  # its first step is scheduled: ready now
-                    accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid)]
+                    accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid), state, None]  # accounting.new_account
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 if len(created_rows) < MAX_UNSENT_EVENTS:
                     name = getattr(coro, "__qualname__", None)
@@ -237,7 +237,7 @@ class TaskTracker:
             if inner is not None:
                 task = inner(loop_, coro, **kwargs)
                 if acct.enabled and state.active:  # an eager factory may have run a first step
-                    acct.open(task, t + t0, False, tracker.id_of(task))
+                    acct.open(task, t + t0, False, tracker.id_of(task), state)
                     acct.charge_eager(task, state, perf() - t0 - t)
             elif task_cls is not None:
                 task = task_cls(coro, loop=loop_, **kwargs)
@@ -264,7 +264,7 @@ class TaskTracker:
                 else:
                     early.discard(tid)
                 if inner is None and acct.enabled:
-                    acct.open(task, t + t0, True, tid)  # its first step is scheduled: ready now
+                    acct.open(task, t + t0, True, tid, state)  # its first step is scheduled: ready now
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 rows = tracker.created
                 if len(rows) < MAX_UNSENT_EVENTS:
@@ -378,7 +378,7 @@ class TaskTracker:
             # found at the loop's start (asyncio.run's main task) or at attach: accounted
             # from now on, which is also the creation time the stream gives it; ready if its
             # coroutine has not started yet (its first step is scheduled)
-            acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid)
+            acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid, state)
         try:
             ref: Any = weakref.ref(task)
         except TypeError:
