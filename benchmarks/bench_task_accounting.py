@@ -172,12 +172,24 @@ def interleaved(label: str, tasks: int, steps: int, spin_n: int, repeats: int) -
 
 # ------------------------------------------------------------------ callgrind
 def _child(config: str, tasks: int, steps: int, spin_n: int) -> None:
-    """Run one configuration once (under valgrind): the parent reads the instruction total."""
+    """Run one configuration once (under valgrind): the parent reads the instruction total.
+
+    Valgrind runs the program ~50-100x slower, which would carry every step across the
+    accounting's wall-time thresholds (a 50 us step "lasts" over 1 ms and takes the long-step
+    path; the switch-off sees slow steps): they are scaled by the slowdown measured here
+    against the parent's native calibration, so the hooks take the paths they take natively.
+    """
     EXTRA_OPTIONS.update(QUIET_TIMERS)
-    for item in filter(None, os.environ.get("H13_PATCH", "").split(",")):  # TEMP experiments
-        k, v = item.split("=")
-        setattr(accounting, k, float(v))
+    native = float(os.environ.get(NATIVE_SPIN_ENV, "0"))
+    if native > 0:
+        k = native / (calibrate_spin(1000.0) / 1000.0)
+        for name in ("LONG_STEP_S", "MIN_SPAN_S", "MIN_MEAN_STEP_S", "RATE_WINDOW_S"):
+            setattr(accounting, name, getattr(accounting, name) * k)
+        accounting.MAX_STEPS_PER_S /= k
     run_once(config, tasks, steps, spin_n)
+
+
+NATIVE_SPIN_ENV = "BENCH_NATIVE_SPIN_PER_US"
 
 
 def _instructions(config: str, tasks: int, steps: int, spin_n: int, tmp: Path) -> int:
@@ -195,8 +207,10 @@ def _instructions(config: str, tasks: int, steps: int, spin_n: int, tmp: Path) -
     raise RuntimeError("no summary line in " + str(out))
 
 
-def callgrind(tasks: int, steps: int) -> None:
-    """Instructions per step (two step counts) and per task (two task counts), per configuration."""
+def callgrind(tasks: int, steps: int, step_us: list[float]) -> None:
+    """Instructions per step (two step counts) and per task (two task counts), per configuration;
+    then per step of ``step_us`` long steps (calibrated busy loops), plain vs default."""
+    os.environ[NATIVE_SPIN_ENV] = str(calibrate_spin(1000.0) / 1000.0)  # the children's reference
     print(f"\ncallgrind instruction counts (deterministic; tiny steps, {tasks} tasks; differences of two runs)")
     header = f"{'configuration':20} {'per step':>10} {'x plain':>8} {'per task':>10} {'x plain':>8}"
     print(header)
@@ -206,18 +220,33 @@ def callgrind(tasks: int, steps: int) -> None:
         tmp = Path(name)
         for config in CONFIGS:
             a = _instructions(config, tasks, steps, 0, tmp)
-            b = _instructions(config, tasks, 2 * steps, 0, tmp)
+            b = _instructions(config, tasks, 5 * steps, 0, tmp)
             c = _instructions(config, 2 * tasks, 1, 0, tmp)
             d = _instructions(config, tasks, 1, 0, tmp)
-            per_step = (b - a) / (tasks * steps)
+            per_step = (b - a) / (tasks * 4 * steps)
             per_task = (c - d) / tasks
             if config == "plain":
                 base_step, base_task = per_step, per_task
-            print(f"{config:20} {per_step:10,.0f} {per_step / base_step:7.2f}x {per_task:10,.0f} {per_task / base_task:7.2f}x")
-    print("  (per task: its creation, first step, one sleep(0) step and its end, gather's share included;"
-          " the lag probe and the watchdog are timed out of reach (their cost is per second, not per step);"
-          " the rate check that switches accounting off needs 20 ms of steps, so under valgrind 'default'"
-          " may switch it off partway)")
+            print(f"{config:20} {per_step:10,.0f} {per_step / base_step:7.3f}x {per_task:10,.0f} {per_task / base_task:7.3f}x",
+                  flush=True)
+        print("  (per task: its creation, first step, one sleep(0) step and its end, gather's share included;"
+              " the lag probe and the watchdog are timed out of reach (their cost is per second, not per step);"
+              " the accounting's time thresholds are scaled by valgrind's slowdown; 'default' switches"
+              " accounting off after ~4,000-8,000 callbacks, partway through these runs: see the steady state below)")
+        a = _instructions("default", tasks, 50 * steps, 0, tmp)
+        b = _instructions("default", tasks, 150 * steps, 0, tmp)
+        per_step = (b - a) / (tasks * 100 * steps)
+        print(f"default, steady state (after the switch-off): {per_step:,.0f} a step, "
+              f"{per_step / base_step:.3f}x plain", flush=True)
+        for us in step_us:
+            n = calibrate_spin(us)
+            row = []
+            for config in ("plain", "default"):
+                a = _instructions(config, 20, 5, n, tmp)
+                b = _instructions(config, 20, 15, n, tmp)
+                row.append((b - a) / 200)
+            print(f"steps of ~{us:g} us: plain {row[0]:,.0f} instructions a step, default (accounting on) "
+                  f"{row[1]:,.0f}: {row[1] / row[0]:.3f}x (+{row[1] - row[0]:,.0f})", flush=True)
 
 
 def main() -> None:
@@ -236,17 +265,18 @@ def main() -> None:
         return
     load0 = os.getloadavg()[0]
     began = time.perf_counter()
+    step_us = args.step_us or [50.0, 500.0]
     if args.callgrind_only:
-        callgrind(200, 10)
+        callgrind(200, 10, step_us)
         return
     interleaved("tiny steps (bench_agent's asyncio benchmark)", args.tasks, args.steps, 0, args.repeats)
-    for us in args.step_us or (50.0, 500.0):
+    for us in step_us:
         n = calibrate_spin(us)
         # about 0.5 s of work per run whatever the step size
         steps = max(2, round(0.5 / (us * 1e-6) / 100))
         interleaved(f"steps of ~{us:g} us", 100, steps, n, args.repeats)
     if args.callgrind:
-        callgrind(200, 10)
+        callgrind(200, 10, step_us)
     print(f"\n(python {sys.version.split()[0]}; {time.perf_counter() - began:.0f} s; 1-min load average "
           f"{load0:.2f} at start, {os.getloadavg()[0]:.2f} at end: other processes add noise to the wall ratios)")
 
