@@ -148,8 +148,15 @@ class TaskAccounting:
 
     # ------------------------------------------------------------ install
     def attach_loop(self, loop: Any, state: LoopState) -> None:
-        """Start timing this loop's task steps (in the loop's thread)."""
-        if not self.enabled or id(loop) in self._loops or self._orig_run is None:
+        """Start timing this loop's task steps (in the loop's thread).
+
+        Only a loop whose steps go through the step hook and whose selector is wrapped (the
+        iterations' boundaries, where the clock is read afresh) is timed; the tasks of any
+        other loop (uvloop, a loop without a selector to wrap) show unknown figures.
+        """
+        if not self.enabled or id(loop) in self._loops or self._orig_run is None or not state.ends_in_steps:
+            return
+        if state.select_wrapper is None:
             return
         try:
             orig = loop.call_soon
@@ -432,7 +439,7 @@ class TaskAccounting:
     # ------------------------------------------------------------ per task
     def open(self, task: Any, created: float, ready: bool, tid: int, state: LoopState) -> None:
         """Start an account (the factory, in the loop thread); ``created`` is perf time."""
-        if self.enabled:
+        if state.accounted:
             self.accounts[id(task)] = new_account(created, ready, tid, state)
 
     def charge_eager(self, task: Any, state: LoopState, seconds: float) -> None:

@@ -210,7 +210,7 @@ class TaskTracker:
                     pid = ids.get(id(parent), -1)
                     if pid < 0:
                         pid = tracker.id_of(parent)
-                if acct.enabled:  # its first step is scheduled: ready now
+                if state.accounted:  # its first step is scheduled: ready now
                     accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid), state, None]  # accounting.new_account
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 if len(created_rows) < MAX_UNSENT_EVENTS:
@@ -240,7 +240,7 @@ class TaskTracker:
             name = _coro_name(coro)
             if inner is not None:
                 task = inner(loop_, coro, **kwargs)
-                if acct.enabled and state.active:  # an eager factory may have run a first step
+                if state.accounted and state.active:  # an eager factory may have run a first step
                     acct.open(task, t + t0, False, tracker.id_of(task), state)
                     acct.charge_eager(task, state, perf() - t0 - t)
             elif task_cls is not None:
@@ -267,7 +267,7 @@ class TaskTracker:
                     ids[key] = tid
                 else:
                     early.discard(tid)
-                if inner is None and acct.enabled:
+                if inner is None and state.accounted:
                     acct.open(task, t + t0, True, tid, state)  # its first step is scheduled: ready now
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 rows = tracker.created
@@ -378,7 +378,7 @@ class TaskTracker:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
         acct = self.accounting
-        if acct.enabled and id(task) not in acct.accounts:
+        if state.accounted and id(task) not in acct.accounts:
             # found at the loop's start (asyncio.run's main task) or at attach: accounted
             # from now on, which is also the creation time the stream gives it; ready if its
             # coroutine has not started yet (its first step is scheduled)
@@ -528,8 +528,9 @@ class TaskTracker:
             out.append((wire.tasks_new_frame(times, ids, parents, loops, names, coros), len(new)))
         out.extend(self.accounting.take_spans(self.session.clock.t0))
         if self.awaiter_rows:
-            awaiters, self.awaiter_rows = self.awaiter_rows, []
-            out.append((wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in awaiters]), 0))
+            awaiters = self.awaiter_rows[:]  # copy and cut: the watchdog may append meanwhile
+            del self.awaiter_rows[: len(awaiters)]
+            out.append((wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in awaiters]), len(awaiters)))
         if fin:
             ids, times, states, excs, _, cpu, running, waiting, delayed = zip(*fin)  # noqa: B905 (3.9 has no strict=)
             out.append((wire.tasks_end_frame(times, ids, cpu, running, waiting, delayed, states, excs), len(fin)))

@@ -109,3 +109,39 @@ def test_tiny_steps_timed_with_shared_clock_readings_and_merged_spans(version: s
         covered = float(np.sum((spans["end"] - spans["start"])[mine & (spans["state"] == TASK_DELAYED)]))
         assert covered <= t.delayed_s + t.running_s + 1e-6, (covered, t)
         assert covered >= 0.8 * t.delayed_s, (covered, t)
+
+
+UNWRAPPABLE_SELECTOR = """
+import asyncio, selectors
+
+class SlottedSelector:
+    # no instance dict: the agent cannot wrap its select, so it cannot see the loop's iterations
+    __slots__ = ("_sel",)
+    def __init__(self):
+        self._sel = selectors.DefaultSelector()
+    def __getattr__(self, name):
+        return getattr(self._sel, name)
+
+async def napper():
+    await asyncio.sleep(0.1)     # idle in select: never running time
+    sum(range(1000))
+
+async def main():
+    await asyncio.gather(asyncio.create_task(napper(), name="napper"), asyncio.create_task(napper(), name="other"))
+
+session = start()
+loop = asyncio.SelectorEventLoop(SlottedSelector())
+try:
+    loop.run_until_complete(main())
+finally:
+    loop.close()
+session.stop()
+"""
+
+
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
+def test_a_loop_whose_iterations_the_agent_cannot_see_gets_unknown_figures_not_made_up_ones(version: str, tmp_path: Path) -> None:
+    p, _, _ = run_agent_target(interpreter(newest_patch(version)), UNWRAPPABLE_SELECTOR, tmp_path)
+    nappers = [t for t in p.tasks.values() if t.name in ("napper", "other")]
+    assert len(nappers) == 2 and all(t.state == "done" for t in nappers), p.tasks
+    assert all(t.running_s is None and t.cpu_s is None and t.delayed_s is None for t in nappers), nappers
