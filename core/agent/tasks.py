@@ -645,6 +645,8 @@ class TaskTracker:
         stacks: List[int] = []
         dead: List[int] = []
         task_type = self._task_type()
+        # several awaiters need several done callbacks, besides the tracker's own where it has one
+        several = 2 if state.ends_in_steps else 3
         for tid, ref in list(state.pending.items()):
             task = ref()
             if task is None:
@@ -657,7 +659,7 @@ class TaskTracker:
                 state.done_cb(task)
                 continue
             callbacks = getattr(task, "_callbacks", None)  # (the C Task builds this list: read once)
-            if callbacks and len(callbacks) > 1:  # several awaiters need several callbacks
+            if callbacks and len(callbacks) >= several:
                 awaiters = _awaiting_tasks(task, task_type)
                 if len(awaiters) > 1:
                     self.note_awaiters(tid, awaiters)

@@ -54,9 +54,16 @@ session.stop()
 """
 
 
-@pytest.mark.parametrize("version", MINOR_VERSIONS)
-def test_a_task_two_tasks_await_shows_both_awaiters_without_a_stall(version: str, tmp_path: Path) -> None:
-    p, _, _ = run_agent_target(interpreter(newest_patch(version)), SHARED, tmp_path)
+# the tracker told each task's end with a done callback (not the step hook): one more callback on every task
+DONE_CALLBACKS = "agent.accounting.TaskAccounting.install_steps = lambda self, ids, states: False\n"
+
+
+@pytest.mark.parametrize(
+    ("version", "ends"), [(v, "step hook") for v in MINOR_VERSIONS] + [("current", "done callbacks")]
+)
+def test_a_task_two_tasks_await_shows_both_awaiters_without_a_stall(version: str, ends: str, tmp_path: Path) -> None:
+    body = (DONE_CALLBACKS if ends == "done callbacks" else "") + SHARED
+    p, _, _ = run_agent_target(interpreter(newest_patch(version)), body, tmp_path)
     names = {t.id: t.name for t in p.tasks.values()}
     # seen by the snapshots while the shared tasks sleep, before any step of theirs could stall the loop
     pairs = {(names[task], names[awaiter]) for t, task, awaiter in p.task_awaiters if t < 0.29}
