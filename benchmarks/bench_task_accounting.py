@@ -24,7 +24,8 @@ same round), for the loop thread's CPU (time.thread_time, less sensitive to
 other processes) and wall time. --callgrind adds instruction counts under
 valgrind, which are deterministic: per task step and per task (a task's
 creation, first step and end), from the difference of two runs of different
-sizes, so start-up cancels out.
+sizes, so start-up cancels out (with hash seed and addresses fixed, two such runs still differ
+by up to ~4% per step: compare configurations, not single digits).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import argparse
 import asyncio
 import math
 import os
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -198,7 +201,9 @@ def _instructions(config: str, tasks: int, steps: int, spin_n: int, tmp: Path) -
         "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no",
         sys.executable, __file__, "--child", config, str(tasks), str(steps), str(spin_n),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    if shutil.which("setarch"):  # the same addresses every run: id()-keyed dicts probe alike
+        cmd = ["setarch", platform.machine(), "-R", *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip()[-300:])
     for line in out.read_text().splitlines():
