@@ -192,6 +192,7 @@ class TaskAccounting:
         except (AttributeError, TypeError):
             return
         self.session.interner.elide(call_soon)
+        state.acct_call_soon = call_soon
         self._loops[id(loop)] = state
         state.acct_mark = -1.0
         state.cpu_mark = own_thread_cpu()
@@ -417,11 +418,14 @@ class TaskAccounting:
         for state in list(self._loops.values()):
             state.accounted = False  # the selector wrapper stops calling iteration()
             loop = state.loop_ref()
-            if loop is not None and "call_soon" in getattr(loop, "__dict__", {}):
+            # never through loop.__dict__: on 3.11/3.12 reading an object's __dict__ stops the
+            # interpreter specialising its attribute reads for good (~6 a loop step: +7% on tiny steps)
+            if loop is not None and getattr(loop, "call_soon", None) is state.acct_call_soon:
                 try:
                     del loop.call_soon
                 except Exception:
                     pass
+            state.acct_call_soon = None
         self._loops.clear()
         self.accounts.clear()
 

@@ -104,6 +104,7 @@ class LoopState:
         self.acct_busy_seen = 0.0  # busy_total already counted in the accounting's rate check
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
+        self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it
         self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
 
     def busy_time(self, now: float) -> float:
@@ -654,7 +655,8 @@ class LoopMonitor:
             sel = state.selector
             if sel is not None:
                 try:
-                    if sel.__dict__.get("select") is state.select_wrapper:
+                    # an instance attribute shadows the method: no sel.__dict__ (see accounting.stop_timing)
+                    if getattr(sel, "select", None) is state.select_wrapper:
                         del sel.select
                 except Exception:
                     pass
