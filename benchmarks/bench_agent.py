@@ -12,7 +12,8 @@ mode, cProfile, pyinstrument, yappi wall, py-spy 100/1000 Hz) with the
 effective sample rate read back from the .pyro; the agent's CPU on an idle
 target (time.sleep and an idle asyncio loop); and an asyncio program with
 1,000 tasks (lag probe + task tracker; trace mode's slowdown there too). `bench_agent_collectors.py` measures
-the agent alone, in-process, without the transport.
+the agent alone, in-process, without the transport; `bench_task_accounting.py` splits the asyncio
+figure into tracker+probe, accounting and blame, with callgrind instruction counts.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ class FuncStats:
 
 T = TypeVar("T")
 # tables and lists a derived view shares with its source until its maker replaces one
-_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "task_spans", "telemetry", "notices", "output")
+_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "task_spans", "telemetry", "notices", "output", "task_awaiters")
 
 
 def unchanged(value: T) -> T:
@@ -212,6 +212,8 @@ class Profile:
         self.loops: dict[int, LoopInfo] = {}
         self.blocking: list[BlockingEvent] = []
         self.tasks: dict[int, TaskInfo] = {}
+        # (time, task, awaiter): a task the agent saw awaited by several tasks, each pair once
+        self.task_awaiters: list[tuple[float, int, int]] = []
         # ids of tasks as they are created or finish, in arrival order (a task may appear
         # twice): views that follow a live profile read it from where they stopped
         self.task_log: list[int] = []

@@ -96,10 +96,15 @@ class LoopState:
         self.pending: Dict[int, Any] = {}  # task id -> weakref to the pending task
         self.default_name: Any = None  # (task, name) across a 3.13.0 create_task call
         self.done_cb: Any = None  # this loop's task done callback (tasks.py)
-        self.cpu_mark = 0.0  # the loop thread's CPU at the last reading (accounting.py)
-        self.short_wall = -1.0  # wall of short steps since then; -1 while not accounted
+        # per-task accounting (accounting.py)
+        self.accounted = False  # its task steps are timed
+        self.cpu_mark = 0.0  # the loop thread's CPU at the last reading
+        self.cpu_mark_wall = 0.0  # ... and perf time then
+        self.acct_mark = -1.0  # perf time the last timed step ended, while the next may start there
+        self.acct_busy_seen = 0.0  # busy_total already counted in the accounting's rate check
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
+        self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it
         self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
 
     def busy_time(self, now: float) -> float:
@@ -288,7 +293,7 @@ class LoopMonitor:
             finally:
                 if state.active:
                     state.busy_since = monitor.perf()
-                    if state.short_wall >= 0:
+                    if state.accounted:
                         accounting.iteration(state)
                     if state.step > monitor.interval:
                         monitor._probe_soon(state)
@@ -650,7 +655,8 @@ class LoopMonitor:
             sel = state.selector
             if sel is not None:
                 try:
-                    if sel.__dict__.get("select") is state.select_wrapper:
+                    # an instance attribute shadows the method: no sel.__dict__ (see accounting.stop_timing)
+                    if getattr(sel, "select", None) is state.select_wrapper:
                         del sel.select
                 except Exception:
                     pass

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
             ...
 
 
-AGENT_VERSION = "0.2.0"  # 0.2: packed task events, per-task accounting, task spans, loop blame
+AGENT_VERSION = "0.2.1"  # 0.2: packed task events, per-task accounting, task spans, loop blame; 0.2.1: task_awaiters
 
 
 PUMP_SECONDS = 0.05

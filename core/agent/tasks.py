@@ -101,6 +101,10 @@ class TaskTracker:
         self._by_loop: Dict[int, LoopState] = {}  # id(loop) -> state, for the step hook
         self.accounting = TaskAccounting(session)
         self.accounting.enabled = bool(session.options.get("task_accounting", True))
+        # (session time, task id, awaiter id) of tasks seen awaited by several tasks, each pair
+        # once (see note_awaiters); appended by the loop thread and the watchdog, taken by the pump
+        self.awaiter_rows: List[Tuple[float, int, int]] = []
+        self._awaiter_pairs: set = set()
 
     # ------------------------------------------------------------ ids
     def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:
@@ -206,8 +210,8 @@ class TaskTracker:
                     pid = ids.get(id(parent), -1)
                     if pid < 0:
                         pid = tracker.id_of(parent)
-                if acct.enabled:  # its first step is scheduled: ready now
-                    accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid)]
+                if state.accounted:  # its first step is scheduled: ready now
+                    accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid), state, None]  # accounting.new_account
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 if len(created_rows) < MAX_UNSENT_EVENTS:
                     name = getattr(coro, "__qualname__", None)
@@ -236,8 +240,8 @@ class TaskTracker:
             name = _coro_name(coro)
             if inner is not None:
                 task = inner(loop_, coro, **kwargs)
-                if acct.enabled and state.active:  # an eager factory may have run a first step
-                    acct.open(task, t + t0, False, tracker.id_of(task))
+                if state.accounted and state.active:  # an eager factory may have run a first step
+                    acct.open(task, t + t0, False, tracker.id_of(task), state)
                     acct.charge_eager(task, state, perf() - t0 - t)
             elif task_cls is not None:
                 task = task_cls(coro, loop=loop_, **kwargs)
@@ -263,8 +267,8 @@ class TaskTracker:
                     ids[key] = tid
                 else:
                     early.discard(tid)
-                if inner is None and acct.enabled:
-                    acct.open(task, t + t0, True, tid)  # its first step is scheduled: ready now
+                if inner is None and state.accounted:
+                    acct.open(task, t + t0, True, tid, state)  # its first step is scheduled: ready now
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 rows = tracker.created
                 if len(rows) < MAX_UNSENT_EVENTS:
@@ -306,13 +310,13 @@ class TaskTracker:
 
     def detach_loop(self, loop: Any, state: LoopState) -> None:
         """Restore the loop's own factory methods and the user's factory (any thread)."""
-        d = getattr(loop, "__dict__", {})
+        # deleting the instance attributes (the methods stay): never through loop.__dict__, which
+        # on 3.11/3.12 would slow every attribute read of the loop for the rest of its life
         for name in ("set_task_factory", "get_task_factory", "create_task"):
-            if name in d:
-                try:
-                    delattr(loop, name)
-                except Exception:
-                    pass
+            try:
+                delattr(loop, name)
+            except Exception:
+                pass
         if state.factory is not None and getattr(loop, "_task_factory", None) is state.factory:
             try:
                 type(loop).set_task_factory(loop, state.user_factory)
@@ -374,11 +378,11 @@ class TaskTracker:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
         acct = self.accounting
-        if acct.enabled and id(task) not in acct.accounts:
+        if state.accounted and id(task) not in acct.accounts:
             # found at the loop's start (asyncio.run's main task) or at attach: accounted
             # from now on, which is also the creation time the stream gives it; ready if its
             # coroutine has not started yet (its first step is scheduled)
-            acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid)
+            acct.open(task, t + self.session.clock.t0, _not_started(_task_coro(task)), tid, state)
         try:
             ref: Any = weakref.ref(task)
         except TypeError:
@@ -522,6 +526,10 @@ class TaskTracker:
             del alive
             out.append((wire.tasks_new_frame(times, ids, parents, loops, names, coros), len(new)))
         out.extend(self.accounting.take_spans(self.session.clock.t0))
+        if self.awaiter_rows:
+            awaiters = self.awaiter_rows[:]  # copy and cut: the watchdog may append meanwhile
+            del self.awaiter_rows[: len(awaiters)]
+            out.append((wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in awaiters]), len(awaiters)))
         if fin:
             ids, times, states, excs, _, cpu, running, waiting, delayed = fin_cols
             out.append((wire.tasks_end_frame(times, ids, cpu, running, waiting, delayed, states, excs), len(fin)))
@@ -546,9 +554,28 @@ class TaskTracker:
         seen = set()
         while task is not None and id(task) not in seen and len(chain) < MAX_AWAIT_DEPTH:
             seen.add(id(task))
-            chain.append((self.known_id(task), self.name_of(task)))
-            task = _awaiting_task(task, task_type)
+            tid = self.known_id(task)
+            chain.append((tid, self.name_of(task)))
+            awaiters = _awaiting_tasks(task, task_type)
+            if len(awaiters) > 1:  # the chain follows the first; the others are told too
+                self.note_awaiters(tid, awaiters)
+            task = awaiters[0] if awaiters else None
         return chain
+
+    def note_awaiters(self, tid: int, awaiters: List[Any]) -> None:
+        """Record that the task ``tid`` is awaited by each of ``awaiters`` (a task several tasks
+        await), every (task, awaiter) pair once a session (loop thread or watchdog)."""
+        if tid < 0:
+            return
+        pairs = self._awaiter_pairs
+        t = -1.0
+        for awaiter in awaiters:
+            aid = self.known_id(awaiter)
+            if aid >= 0 and aid != tid and (tid, aid) not in pairs:
+                pairs.add((tid, aid))
+                if t < 0:
+                    t = self.session.clock.now()
+                self.awaiter_rows.append((t, tid, aid))
 
     def ready_tasks(self, loop: Any, now: float) -> Dict[int, Tuple[str, float]]:
         """{id: (name, now)} of tasks whose next step waits in the loop's ready queue."""
@@ -616,6 +643,9 @@ class TaskTracker:
         ids: List[int] = []
         stacks: List[int] = []
         dead: List[int] = []
+        task_type = self._task_type()
+        # several awaiters need several done callbacks, besides the tracker's own where it has one
+        several = 2 if state.ends_in_steps else 3
         for tid, ref in list(state.pending.items()):
             task = ref()
             if task is None:
@@ -627,6 +657,11 @@ class TaskTracker:
                 # not run yet): ended now, at the latest
                 state.done_cb(task)
                 continue
+            callbacks = getattr(task, "_callbacks", None)  # (the C Task builds this list: read once)
+            if callbacks and len(callbacks) >= several:
+                awaiters = _awaiting_tasks(task, task_type)
+                if len(awaiters) > 1:
+                    self.note_awaiters(tid, awaiters)
             frames = coro_frames(task)
             if not frames:
                 continue
@@ -677,38 +712,53 @@ def _handle_task(handle: Any, task_type: Any) -> Any:
     return None
 
 
-def _awaiting_task(fut: Any, task_type: Any, depth: int = 0) -> Any:
-    """The task that awaits ``fut`` (directly, or through gather / a plain future), if any.
+def _awaiting_task(fut: Any, task_type: Any) -> Any:
+    """The first task found awaiting ``fut`` (see ``_awaiting_tasks``), if any."""
+    found = _awaiting_tasks(fut, task_type, first=True)
+    return found[0] if found else None
+
+
+def _awaiting_tasks(fut: Any, task_type: Any, depth: int = 0, first: bool = False) -> List[Any]:
+    """Every task that awaits ``fut`` (directly, or through gather, shield or a plain future),
+    in the order of its done callbacks; with ``first``, at most one.
 
     Read from the future's done callbacks: an awaiting task registers its wakeup
-    method (``__self__`` is the task); gather registers a closure over its outer
-    future, which the awaiting task waits on in turn.
+    method (``__self__`` is the task); gather and shield register a closure over
+    their outer future, which the awaiting task waits on in turn.
     """
+    found: List[Any] = []
     if depth > 3 or task_type is None:
-        return None
+        return found
     try:
         callbacks = list(fut._callbacks or ())
     except Exception:
-        return None
+        return found
     for entry in callbacks:
         cb = entry[0] if isinstance(entry, tuple) else entry
         owner = getattr(cb, "__self__", None)
         if isinstance(owner, task_type):
-            return owner
-        parent = getattr(owner, "_parent_task", None)  # a TaskGroup's child: its group's task
-        if isinstance(parent, task_type):
-            return parent
-        cells = getattr(cb, "__closure__", None) or ()
-        for cell in cells:
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            if value is not fut and hasattr(value, "_callbacks") and hasattr(value, "add_done_callback"):
-                found = _awaiting_task(value, task_type, depth + 1)
-                if found is not None:
-                    return found
-    return None
+            more = [owner]
+        else:
+            parent = getattr(owner, "_parent_task", None)  # a TaskGroup's child: its group's task
+            if isinstance(parent, task_type):
+                more = [parent]
+            else:
+                more = []
+                for cell in getattr(cb, "__closure__", None) or ():
+                    try:
+                        value = cell.cell_contents
+                    except ValueError:
+                        continue
+                    if value is not fut and hasattr(value, "_callbacks") and hasattr(value, "add_done_callback"):
+                        more = _awaiting_tasks(value, task_type, depth + 1, first)
+                        if more:
+                            break
+        for task in more:
+            if all(task is not f for f in found):
+                found.append(task)
+        if first and found:
+            return found
+    return found
 
 
 def coro_frames(task: Any) -> List[Any]:

@@ -52,6 +52,7 @@ TASKS_END = 18  # packed: u32 n, u32 0, f64 t, i32 id, f64 cpu_s, running_s, wai
 TASK_STATES = ("done", "cancelled", "failed")  # u8 codes of TASKS_END's state column
 TASK_SPANS = 19  # packed: u32 n, u32 0, f64 start, f64 end, i32 task, u8 state (0 running, 1 delayed)
 INDEX = 20  # per-chunk aggregates and the profile's shell, last frame of a closed recording (formats/recording_index.py)
+TASK_AWAITERS = 21  # JSON list of [t, task, awaiter]: a task seen awaited by several tasks, each pair once
 
 NAMES = {
     META: "meta",
@@ -74,6 +75,7 @@ NAMES = {
     TASKS_END: "tasks_end",
     TASK_SPANS: "task_spans",
     INDEX: "index",
+    TASK_AWAITERS: "task_awaiters",
 }
 
 _LITTLE = sys.byteorder == "little"

@@ -16,7 +16,9 @@ Who a task hangs under (the rule, also in docs/guide.md):
 
 - its awaiters where the recording saw them: each blocking event's
   `await_chain` names the blocking task, the task awaiting it and so on up to
-  the root; every consecutive pair there is "awaited by" evidence. Where that
+  the root; every consecutive pair there is "awaited by" evidence, and so is
+  each `task_awaiters` row (the agent names every awaiter of a task several
+  tasks await, when its await snapshots or a stall see them). Where that
   awaiter is not the task's creator (a task handed over, or shared), the
   label says both: `<task fetch (awaited by request-2; created by server)>`;
 - else its creator (`TaskInfo.parent`);
@@ -26,10 +28,12 @@ Who a task hangs under (the rule, also in docs/guide.md):
   chain its awaiters have in common (the root when none), as
   `<task shared (2 awaiters: request-1, request-2)>`.
 
-The agent names the first awaiter it finds while the loop is blocked, so a
-second awaiter shows only once the recording saw it first (e.g. after the
-other stopped waiting); the evidence is the whole recording's, not only what
-precedes a replay's playhead. Synthetic frames live in the file `<task>`
+A stall's chain follows the first awaiter found; the others come from the
+`task_awaiters` rows (agent 0.2.1 and later), so a task that two tasks await
+shows both as soon as a snapshot (every 0.25 s or so) or a stall saw them
+together; a recording from an older agent shows a second awaiter only once a
+stall saw it. The evidence is the whole recording's, not only what precedes a
+replay's playhead. Synthetic frames live in the file `<task>`
 (`TASK_FILE`) with the task id as line, so tables can tell them apart.
 """
 
@@ -81,16 +85,21 @@ def frame_location(file: str, line: int) -> str:
 
 
 def observed_awaiters(profile: Profile) -> dict[int, list[int]]:
-    """task id -> ids of the tasks seen awaiting it (blocking events' await chains), first seen first."""
-    out: dict[int, list[int]] = {}
+    """task id -> ids of the tasks seen awaiting it, first seen first: the blocking events' await
+    chains, then the agent's `task_awaiters` (every awaiter of a task several tasks await)."""
+    pairs: list[tuple[float, int, int]] = []
     for ev in profile.blocking:
         chain = ev.await_chain or []
-        for (child, _), (awaiter, _) in itertools.pairwise(chain):
-            if child < 0 or awaiter < 0 or child == awaiter:
-                continue
-            seen = out.setdefault(int(child), [])
-            if int(awaiter) not in seen:
-                seen.append(int(awaiter))
+        pairs.extend((ev.start, int(child), int(awaiter)) for (child, _), (awaiter, _) in itertools.pairwise(chain))
+    pairs.extend(profile.task_awaiters)
+    pairs.sort(key=lambda row: row[0])  # stable: within a chain, its order
+    out: dict[int, list[int]] = {}
+    for _, child, awaiter in pairs:
+        if child < 0 or awaiter < 0 or child == awaiter:
+            continue
+        seen = out.setdefault(child, [])
+        if awaiter not in seen:
+            seen.append(awaiter)
     return out
 
 
@@ -201,7 +210,7 @@ class _ByTask:
         self.asyncio_func = [_is_asyncio(f) for f in source.func_file]
         self.frame_func: list[int] = source.frames["func"].tolist()
         self.link_frame: dict[TaskLink, int] = {}
-        self.chain_key: tuple[int, int] | None = None  # the stalls the chains were made from
+        self.chain_key: tuple[int, int, int] | None = None  # the stalls and awaiter pairs the chains were made from
         self.chains: TaskChains | None = None
         self.task_node: dict[int, int] = {}  # task id -> view stack of its chain's last link
         self.provisional: set[int] = set()  # tasks whose chain may still move (see TaskChains)
@@ -242,7 +251,7 @@ class _ByTask:
         New stalls (new awaiter evidence) recheck every task; otherwise only the
         provisional ones, whose creator or own creation may have arrived since.
         """
-        key = (len(source.blocking), id(source.blocking))
+        key = (len(source.blocking), id(source.blocking), len(source.task_awaiters))
         if key != self.chain_key or self.chains is None:
             self.chains = TaskChains(source)
             self.chain_key = key

@@ -396,6 +396,8 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
         profile.notices.append(dict(obj))
     elif kind == wire.OUTPUT:
         profile.output.append((float(obj.get("t", 0.0)), str(obj.get("stream", "stdout")), str(obj.get("text", ""))))
+    elif kind == wire.TASK_AWAITERS:
+        profile.task_awaiters.extend((float(row[0]), int(row[1]), int(row[2])) for row in obj)
     profile.generation += 1
 
 
@@ -858,6 +860,8 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
              "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
              "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]},
         )
+    if profile.task_awaiters:
+        yield wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters])
     if profile.tasks:
         tasks = list(profile.tasks.values())
         yield wire.tasks_new_frame(

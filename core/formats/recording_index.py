@@ -413,6 +413,8 @@ def shell_frames(profile: Profile) -> list[bytes]:
             "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
             "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]}))
+    if profile.task_awaiters:
+        out.append(wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters]))
     if profile.tasks:
         out.extend(_task_frames(profile))
     if profile.func_stats is not None:
