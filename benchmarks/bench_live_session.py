@@ -1,0 +1,148 @@
+"""A long live session through the window's own pipeline (issue 15's 24-hour goal): memory / recording, GUI stalls.
+
+Replays a recording's frames (e.g. /work/scale-data/scale-10M-f300-v2.pyro:
+samples, lag probes, tasks, spans, blocking events, telemetry, as the agent
+sends them) the way a live window receives them: each group of frames is
+written by a RecordingWriter that keeps the index (what the collector does),
+queued on a ProfileFeed and applied to the live Document's profile on the
+GUI thread (what LiveSession does), then the document says it grew. At
+`--checkpoints` points the document says it grew and every visible pane
+refreshes: the slowest refresh is the GUI stall a user would feel. At the end
+the recording is closed with its index (timed: the window does it on its GUI
+thread).
+
+Memory is this process's RSS (Qt, numpy and PySide included, ~150 MB):
+peak / bytes recorded. Figures per checkpoint show whether a cost grows
+with the session.
+
+    .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-10M-f300-v2.pyro [--panes tasks,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_close_index import frame_groups
+from bench_scale_window import peak, rss
+
+from pyrometer.core.agent import wire
+
+MB = 1024 * 1024
+
+
+def split(data: bytes) -> list[tuple[int, bytes]]:
+    """(kind, payload) of each whole frame, as the collector hands them on."""
+    out = []
+    pos = 0
+    while pos + wire.FRAME_HEADER_SIZE <= len(data):
+        length, kind = wire.FRAME_HEADER.unpack_from(data, pos)[:2]
+        start = pos + wire.FRAME_HEADER_SIZE
+        out.append((kind, data[start : start + length]))
+        pos = start + length
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("source", type=Path)
+    ap.add_argument("--checkpoints", type=int, default=20)
+    ap.add_argument("--write-kb", type=int, default=64, help="bytes the collector writes at once (one socket read)")
+    ap.add_argument("--no-reserve", action="store_true", help="grow the live columns by doubling (before issue 15's fix)")
+    ap.add_argument("--panes", default="", help="pane ids to bring to the front too (e.g. tasks,event_loop)")
+    args = ap.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from pyrometer.app.document import Document
+    from pyrometer.app.main_window import MainWindow, application
+    from pyrometer.core.capture.feed import ProfileFeed
+    from pyrometer.core.capture.writer import RecordingWriter
+    from pyrometer.core.model import Profile
+
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start()
+    application()
+    win = MainWindow()
+    win.quiet_errors = True
+    win.resize(1440, 900)
+    from pyrometer.app.live import LIVE_LAG_ROWS, LIVE_SAMPLE_ROWS
+
+    live_profile = Profile()
+    if not args.no_reserve:  # as LiveSession makes its profile
+        live_profile.samples.reserve(LIVE_SAMPLE_ROWS)
+        live_profile.lag.reserve(LIVE_LAG_ROWS)
+    view = win.add_document(Document(live_profile, is_live=True))
+    win.show()
+    for pid in filter(None, args.panes.split(",")):
+        view.show_pane(pid)
+    QApplication.processEvents()
+    base_rss = rss()
+    total = args.source.stat().st_size
+    out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
+    writer = RecordingWriter(out, index=True)
+    feed = ProfileFeed()
+    profile = view.doc.profile
+    next_mark = total / args.checkpoints
+    rows: list[dict[str, Any]] = []
+    per_pane: dict[str, float] = {}
+    started = time.perf_counter()
+    for data in frame_groups(args.source, args.write_kb << 10):
+        writer.write_raw(data)
+        feed.put(split(data))
+        feed.apply(profile)  # the GUI thread applies what arrived on each wake
+        if writer.bytes_written < next_mark:
+            continue
+        next_mark += total / args.checkpoints
+        view.doc.model_grew()
+        worst, worst_pane = 0.0, ""
+        for pane in list(view.visible_panes()):
+            s = time.perf_counter()
+            view._refresh_pane(pane)
+            took = time.perf_counter() - s
+            per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), took)
+            if took > worst:
+                worst, worst_pane = took, pane.pane_id
+        s = time.perf_counter()
+        QApplication.processEvents()
+        paint = time.perf_counter() - s
+        rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
+                     "pane": worst_pane, "paint_ms": 1000 * paint, "rss_mb": rss() / MB,
+                     "rss_over_file": rss() / writer.bytes_written})
+        r = rows[-1]
+        print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
+              f"paint {r['paint_ms']:5.1f} ms, RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording",
+              flush=True)
+    feed.apply(profile)
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        snap = tracemalloc.take_snapshot()
+        for stat in snap.statistics("lineno")[:25]:
+            print(f"  {stat.size / MB:8.1f} MB  {stat.traceback}")
+    size = writer.bytes_written
+    s = time.perf_counter()
+    writer.close(index=True)
+    closed = time.perf_counter() - s
+    print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on the GUI thread {closed:.2f} s")
+    print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
+          f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
+    print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
+    out.unlink()
+    out.parent.rmdir()
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
