@@ -51,6 +51,27 @@ def split(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
+def _nbytes(obj: Any, seen: set[int], depth: int = 0) -> int:
+    """Bytes of the numpy arrays reachable from obj (a rough walk through containers and attributes)."""
+    import numpy as np
+
+    if id(obj) in seen or depth > 6:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes if obj.base is None or not isinstance(obj.base, np.ndarray) else 0
+    if isinstance(obj, dict):
+        return sum(_nbytes(v, seen, depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(v, seen, depth + 1) for v in obj[:64]) * max(1, len(obj) // 64) if len(obj) > 64 else sum(
+            _nbytes(v, seen, depth + 1) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return _nbytes(vars(obj), seen, depth + 1)
+    if hasattr(obj, "__slots__"):
+        return sum(_nbytes(getattr(obj, s, None), seen, depth + 1) for s in obj.__slots__)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("source", type=Path)
@@ -124,6 +145,14 @@ def main() -> int:
               f"paint {r['paint_ms']:5.1f} ms, RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording",
               flush=True)
     feed.apply(profile)
+    if os.environ.get("BENCH_CACHES"):  # what the analyses keep on the profile, biggest first
+        sizes = []
+        for key, entry in profile.cache._entries.items():
+            seen: set[int] = set()
+            sizes.append((_nbytes(entry[1], seen), str(key)[:80]))
+        for nbytes, key in sorted(sizes, reverse=True)[:12]:
+            print(f"  cache {nbytes / MB:8.1f} MB  {key}")
+        print(f"  writer's index {_nbytes(writer._indexer.profile, set()) / MB if writer._indexer else 0:.1f} MB (numpy arrays)")
     if os.environ.get("BENCH_TRACEMALLOC"):
         import tracemalloc
 

@@ -36,8 +36,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
-from pyrometer.core.analysis.loop import LagStats, lag_stats
-from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.loop import LagStats, _loops_of_threads
 from pyrometer.core.formats.recording import (
     _READ_BLOCK,
     _SPAN_ROW_BYTES,
@@ -378,9 +377,7 @@ class IndexBuilder(RecordingReader):
         profile = self.profile
         threads = set(profile.threads) | {lp.thread for lp in profile.loops.values()}
         threads |= {int(t) for p in parts for t in np.unique(p[0]).tolist()}
-        lag_stats = {"all": _lag_figures(profile, None)}
-        for tid in sorted(threads):
-            lag_stats[str(tid)] = _lag_figures(profile, frozenset([tid]))
+        lag_stats = _lag_figures_per_thread(profile, sorted(threads))
         return RecordingIndex(
             covers=self._offset, samples=self._rows, lag=len(profile.lag), time_sorted=self._sorted,
             t_max=self._t_max if self._rows else float("nan"), span_end=self._span_end if self._rows else float("nan"),
@@ -394,10 +391,34 @@ class IndexBuilder(RecordingReader):
         )
 
 
-def _lag_figures(profile: Profile, threads: frozenset[int] | None) -> dict[str, float]:
-    """What `stats` shows of analysis.loop.lag_stats (whole run, or the loops of these threads)."""
-    st = lag_stats(profile, None if threads is None else Selection(threads=threads))
-    return {"probes": st.probes, "p50": st.p50, "p95": st.p95, "p99": st.p99, "max": st.max, "mean": st.mean}
+def _lag_figures_per_thread(profile: Profile, threads: list[int]) -> dict[str, dict[str, float]]:
+    """What `stats` shows of analysis.loop.lag_stats, for the whole run ("all") and each thread's loops.
+
+    The same values in the same order as lag_stats takes them (every probe as
+    recorded; a thread's in time order), so the same figures to the last bit,
+    but put in time order once, not once per thread, and without the histogram:
+    a day's 7.5M probes took 1.4 s of a recording's close.
+    """
+    lag = profile.lag
+    values = lag["lag"].astype(np.float64)
+    out = {"all": _lag_figures(values)}
+    times = lag["time"]
+    order = np.argsort(times, kind="stable") if len(times) and bool(np.any(np.diff(times) < 0)) else None
+    in_time = values if order is None else values[order]
+    loops = lag["loop"] if order is None else lag["loop"][order]
+    for tid in threads:
+        mine = in_time[np.isin(loops, _loops_of_threads(profile, frozenset([tid])))] if profile.loops else in_time
+        out[str(tid)] = _lag_figures(mine)
+    return out
+
+
+def _lag_figures(values: np.ndarray) -> dict[str, float]:
+    """analysis.loop.lag_stats's figures of these probe values (float64 seconds)."""
+    if not len(values):
+        return {"probes": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+    p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
+    return {"probes": len(values), "p50": p50, "p95": p95, "p99": p99, "max": float(values.max()),
+            "mean": float(values.mean())}
 
 
 def shell_frames(profile: Profile) -> list[bytes]:

@@ -188,3 +188,26 @@ def test_a_recorder_killed_with_sigkill_leaves_a_file_that_opens(tmp_path: Path)
                          timeout=60, env=dict(os.environ, PYROMETER_HOME=str(tmp_path / "home")))
     assert res.returncode == 0, res.stderr
     assert "spin" in res.stdout
+
+
+def test_the_index_lag_figures_are_lag_stats_to_the_last_bit(recorded: Path) -> None:
+    from pyrometer.core.analysis.loop import lag_stats
+    from pyrometer.core.analysis.selection import Selection
+    from pyrometer.core.formats.recording_index import _lag_figures_per_thread
+    from pyrometer.core.model import LoopInfo
+
+    profile, _ = read_recording(recorded)
+    # a second loop on another thread, its probes interleaved out of time order with the first's
+    rng = np.random.default_rng(15)
+    n = len(profile.lag)
+    other = max(profile.threads) + 1
+    profile.loops[99] = LoopInfo(99, other, "second loop")
+    profile.add_lag(rng.uniform(0.0, float(profile.lag["time"].max()), n), np.full(n, 99, np.int32),
+                    rng.exponential(0.003, n).astype(np.float32))
+    threads = sorted({*profile.threads, other})
+
+    def before(tid: int | None) -> dict[str, float]:
+        st = lag_stats(profile, None if tid is None else Selection(threads=frozenset([tid])))
+        return {"probes": st.probes, "p50": st.p50, "p95": st.p95, "p99": st.p99, "max": st.max, "mean": st.mean}
+
+    assert _lag_figures_per_thread(profile, threads) == {"all": before(None), **{str(t): before(t) for t in threads}}
