@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -246,6 +247,21 @@ class TaskLanes:
         self._key: tuple[int, int, float | None, int] | None = None
         self.spans_key: tuple[int, int] | None = None  # (id of the spans table, rows) the sorted spans below are of
         self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
+        self.blocking: tuple[Any, ...] | None = None  # lanes._blocking_lane's last answer, with its key
+        self._ids: dict[int, tuple[list[int], np.ndarray]] = {}  # id of a row's ids list -> (it, as an array)
+
+    def ids_array(self, ids: list[int]) -> np.ndarray:
+        """A packer row's task ids as an array, extended with what was appended since the last refresh
+        (rows only grow while live; converting every row's thousands of ids took ~35 ms a refresh)."""
+        hit = self._ids.get(id(ids))
+        if hit is not None and hit[0] is ids and len(hit[1]) <= len(ids):
+            arr = hit[1]
+            if len(arr) < len(ids):
+                arr = np.concatenate((arr, np.asarray(ids[len(arr) :], np.int64)))
+        else:
+            arr = np.asarray(ids, np.int64)
+        self._ids[id(ids)] = (ids, arr)
+        return arr
 
     def get(self, profile: Profile, t1: float | None, max_rows: int, now: float) -> TaskPacker:
         """The packed rows for `profile` as of t1 (None: live, up to `now`)."""
@@ -260,4 +276,5 @@ class TaskLanes:
         p = TaskPacker(max_rows, t1)
         p.rebuild(profile, now if t1 is None else t1)
         self.packer, self._key = p, key
+        self._ids = {}  # the rows are new lists
         return p
