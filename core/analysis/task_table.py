@@ -45,6 +45,7 @@ class TaskColumns:
         self.infos: list[TaskInfo] = []
         self._arrays: dict[str, np.ndarray] | None = None
         self.version = 0  # bumped whenever a task's row changes
+        self._parents: tuple[int, np.ndarray] | None = None  # (version, parent_rows())
 
     def __len__(self) -> int:
         return len(self.infos)
@@ -118,6 +119,21 @@ class TaskColumns:
         except ValueError:
             self.state_names.append(state)
             return len(self.state_names) - 1
+
+    def parent_rows(self) -> np.ndarray:
+        """The row of each task's parent (-1: none, or not a known task), made once per version."""
+        if self._parents is None or self._parents[0] != self.version:
+            a = self.arrays()
+            ids, parent_ids = a["id"], a["parent"]
+            rows = np.full(len(ids), -1, np.int64)
+            if len(ids):
+                order = np.argsort(ids, kind="stable")
+                sorted_ids = ids[order]
+                pos = np.clip(np.searchsorted(sorted_ids, parent_ids), 0, len(ids) - 1)
+                found = (parent_ids >= 0) & (sorted_ids[pos] == parent_ids)
+                rows[found] = order[pos[found]]
+            self._parents = (self.version, rows)
+        return self._parents[1]
 
     def arrays(self) -> dict[str, np.ndarray]:
         if self._arrays is None:
@@ -313,15 +329,9 @@ def task_view(
                           bool, len(nodes))
         match &= hit
     # parents among the nodes (by position in `nodes`), -1 when absent
-    ids = a["id"][nodes]
-    parent = np.full(len(nodes), -1, np.int64)
-    if len(nodes):
-        order = np.argsort(ids, kind="stable")
-        sorted_ids = ids[order]
-        parent_ids = a["parent"][nodes]
-        pos = np.clip(np.searchsorted(sorted_ids, parent_ids), 0, len(nodes) - 1)
-        found = (parent_ids >= 0) & (sorted_ids[pos] == parent_ids)
-        parent[found] = order[pos[found]]
+    at = np.full(len(cols) + 1, -1, np.int64)  # row -> position in nodes; row -1 (no parent) -> -1
+    at[nodes] = np.arange(len(nodes))
+    parent = at[cols.parent_rows()[nodes]]
     keep = _with_ancestors(match, parent)
     keep &= _reaches_top(parent)  # tasks in a parent cycle are reachable from no top-level task
     shown = np.flatnonzero(keep)
