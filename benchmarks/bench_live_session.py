@@ -190,6 +190,9 @@ def main() -> int:
         for stat in snap.statistics("lineno")[:25]:
             print(f"  {stat.size / MB:8.1f} MB  {stat.traceback}")
     size = writer.bytes_written
+    before_close = peak()
+    print(f"before closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, peak so far {before_close / MB:.0f} MB = "
+          f"{before_close / size:.2f}x the recording")
     s = time.perf_counter()
     writer.close(index=True)
     closed = time.perf_counter() - s
