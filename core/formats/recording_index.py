@@ -406,10 +406,30 @@ def _lag_figures_per_thread(profile: Profile, threads: list[int]) -> dict[str, d
     order = np.argsort(times, kind="stable") if len(times) and bool(np.any(np.diff(times) < 0)) else None
     in_time = values if order is None else values[order]
     loops = lag["loop"] if order is None else lag["loop"][order]
+    thread_of = _thread_of_probes(profile, loops)
     for tid in threads:
-        mine = in_time[np.isin(loops, _loops_of_threads(profile, frozenset([tid])))] if profile.loops else in_time
+        if not profile.loops:
+            mine = in_time
+        elif thread_of is not None:
+            mine = in_time[thread_of == tid]
+        else:
+            mine = in_time[np.isin(loops, _loops_of_threads(profile, frozenset([tid])))]
         out[str(tid)] = _lag_figures(mine)
     return out
+
+
+def _thread_of_probes(profile: Profile, loops: np.ndarray) -> np.ndarray | None:
+    """The thread of each probe's loop, by a table lookup (np.isin per thread took 0.5 s at 7.5M probes);
+    a probe of an unknown loop belongs to no thread. None when loop ids are too sparse for a table."""
+    if not profile.loops or not len(loops):
+        return None
+    ids = np.fromiter(profile.loops.keys(), np.int64, len(profile.loops))
+    hi = max(int(ids.max()), int(loops.max()))
+    if int(ids.min()) < 0 or int(loops.min()) < 0 or hi >= 1 << 20:
+        return None
+    table = np.full(hi + 1, np.iinfo(np.int64).min, np.int64)
+    table[ids] = np.fromiter((lp.thread for lp in profile.loops.values()), np.int64, len(ids))
+    return table[loops]
 
 
 def _lag_figures(values: np.ndarray) -> dict[str, float]:

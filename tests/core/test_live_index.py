@@ -190,7 +190,8 @@ def test_a_recorder_killed_with_sigkill_leaves_a_file_that_opens(tmp_path: Path)
     assert "spin" in res.stdout
 
 
-def test_the_index_lag_figures_are_lag_stats_to_the_last_bit(recorded: Path) -> None:
+@pytest.mark.parametrize("loop_id", [99, 1 << 30])  # looked up in a table / too sparse for one
+def test_the_index_lag_figures_are_lag_stats_to_the_last_bit(recorded: Path, loop_id: int) -> None:
     from pyrometer.core.analysis.loop import lag_stats
     from pyrometer.core.analysis.selection import Selection
     from pyrometer.core.formats.recording_index import _lag_figures_per_thread
@@ -201,8 +202,8 @@ def test_the_index_lag_figures_are_lag_stats_to_the_last_bit(recorded: Path) -> 
     rng = np.random.default_rng(15)
     n = len(profile.lag)
     other = max(profile.threads) + 1
-    profile.loops[99] = LoopInfo(99, other, "second loop")
-    profile.add_lag(rng.uniform(0.0, float(profile.lag["time"].max()), n), np.full(n, 99, np.int32),
+    profile.loops[loop_id] = LoopInfo(loop_id, other, "second loop")
+    profile.add_lag(rng.uniform(0.0, float(profile.lag["time"].max()), n), np.full(n, loop_id, np.int32),
                     rng.exponential(0.003, n).astype(np.float32))
     threads = sorted({*profile.threads, other})
 
