@@ -46,6 +46,7 @@ class TaskColumns:
         self._arrays: dict[str, np.ndarray] | None = None
         self.version = 0  # bumped whenever a task's row changes
         self._parents: tuple[int, np.ndarray] | None = None  # (version, parent_rows())
+        self._changed: list[int] = []  # rows set again since arrays() last ran
 
     def __len__(self) -> int:
         return len(self.infos)
@@ -110,7 +111,7 @@ class TaskColumns:
             self.infos[r] = info
             for name, v in zip(_FIELDS, values, strict=True):
                 lists[name][r] = v
-        self._arrays = None
+            self._changed.append(r)
         self.version += 1
 
     def _code(self, state: str) -> int:
@@ -136,9 +137,29 @@ class TaskColumns:
         return self._parents[1]
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The columns; after a live update only the new rows are converted and the changed ones set
+        (converting every row again took a day's Tasks pane ~0.1 s a refresh)."""
+        lists = self._lists
         if self._arrays is None:
-            self._arrays = {name: np.array(self._lists[name], dt) if self._lists[name] else np.zeros(0, dt)
+            self._arrays = {name: np.array(lists[name], dt) if lists[name] else np.zeros(0, dt)
                             for name, dt in _FIELDS.items()}  # None -> NaN in the float columns
+            self._changed = []
+            return self._arrays
+        have, n = len(self._arrays["id"]), len(self.infos)
+        if have < n or self._changed:
+            changed = sorted({r for r in self._changed if r < have})
+            arrays = {}
+            for name, dt in _FIELDS.items():
+                arr = self._arrays[name]
+                if have < n:
+                    arr = np.concatenate((arr, np.array(lists[name][have:], dt)))
+                elif changed:
+                    arr = arr.copy()  # views made earlier keep the columns they were made of
+                if changed:
+                    arr[changed] = np.array([lists[name][r] for r in changed], dt)
+                arrays[name] = arr
+            self._arrays = arrays
+            self._changed = []
         return self._arrays
 
 
