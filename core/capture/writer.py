@@ -128,7 +128,7 @@ class RecordingWriter:
         try:
             if self._index_requested:
                 indexer, self._indexer, self._index_live = self._indexer, None, False
-                data = None if indexer is None else indexer.index_frame(self.bytes_written)
+                data = None if indexer is None else _kept_index(indexer, self.bytes_written)
             else:
                 # numpy is imported only now, at the end: `pyrometer record` starts light
                 from pyrometer.core.formats.recording_index import index_frame
@@ -146,3 +146,12 @@ class RecordingWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _kept_index(indexer: Any, size: int) -> bytes | None:
+    """The live index's frame; None (the index is then built on first open) whatever went wrong with it."""
+    try:
+        data: bytes | None = indexer.index_frame(size)
+    except Exception:  # closing must never fail for the index's sake: the recording is whole without it
+        return None
+    return data
