@@ -538,14 +538,14 @@ class EventLoopPane(Pane):
 
     def _show_events(self, profile: Profile, events: list[BlockingEvent]) -> None:
         key = (id(profile), len(events), tuple((e.start, e.duration, e.stack) for e in events[-3:]))
+        if key == self._events_key:
+            return  # unchanged: keep the user's selection and scroll position (and the markers: a live refresh
+            # set a day's thousands of them again ~10 times a second, ~30 ms each)
         self.block_markers.setData(
             x=[e.start for e in events],
             y=[e.duration * 1000.0 for e in events],  # ms, like the curve
             data=list(range(len(events))),
         )
-        if key == self._events_key:
-            self._paint_markers()
-            return  # unchanged: keep the user's selection and scroll position
         self._events_key = key
         old = self.events
         # live sessions only append: keep the rows we have and add the new ones

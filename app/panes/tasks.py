@@ -1,8 +1,9 @@
 """The asyncio task tree pane: tasks by parent, as of the playhead / range end, with state filters.
 
-`TaskTreeModel` is a thin QAbstractItemModel over `analysis.tasks.task_tree`;
-the pane re-reads it on refresh and only resets the model when the rows
-actually changed, so a live session does not collapse what the user expanded.
+`TaskTreeModel` is a thin QAbstractItemModel over `analysis.task_table.task_view`
+(numpy columns; a cell is formatted when Qt asks for it); the pane re-reads it
+on refresh and only resets the model when the tree's shape changed, so a live
+session does not collapse what the user expanded.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
@@ -18,8 +20,8 @@ from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import blocking_function, event_range, stack_labels
 from pyrometer.core.analysis.requests import RequestGroup, request_groups
-from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts, task_costs
-from pyrometer.core.analysis.tasks import TaskNode, task_tree
+from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts
+from pyrometer.core.analysis.task_table import TaskView, task_view
 from pyrometer.core.model import Profile
 
 STATES = ("pending", "done", "cancelled", "failed")
@@ -91,6 +93,56 @@ def await_point(profile: Profile, stack: int) -> str:
 
 
 EXPAND_ALL_MAX = 2000  # tasks up to which the tree opens three levels deep
+FETCH_ROWS = 1000  # children of one parent handed to Qt at a time (TaskTreeModel.fetchMore)
+EXPAND_TOP_MAX = 50  # past that, only the first top-level tasks with children open, EXPAND_ALL_MAX rows at most
+# (Qt asks the model about every row under an expanded one: 25k children took 0.65 s)
+
+
+def _opt(x: float) -> float | None:
+    return None if x != x else float(x)
+
+
+def row_costs(view: TaskView, k: int) -> TaskCosts:
+    """The TaskCosts of shown task k (what analysis.task_costs gives it)."""
+    c = view.costs
+    return TaskCosts(_opt(c.cpu[k]), _opt(c.running[k]), _opt(c.waiting[k]), _opt(c.delayed[k]),
+                     partial=bool(c.partial[k]), why=c.reasons[int(c.why[k])])
+
+
+def await_labels(profile: Profile, stack: int, cache: dict[int, tuple[tuple[str, ...], str]]) -> tuple[tuple[str, ...], str]:
+    """(frames innermost first, the await point) of a pending task's await stack, computed once per stack."""
+    hit = cache.get(stack)
+    if hit is None:
+        labels = tuple(stack_labels(profile, stack)) if stack >= 0 else ()
+        hit = cache[stack] = (labels, await_point(profile, stack) if labels else "")
+    return hit
+
+
+def preorder(view: TaskView) -> list[int]:
+    """Shown tasks (k) in tree order: each parent, then its children in creation order."""
+    out: list[int] = []
+    start, natural = view.group_start, view.natural
+    n = len(view)
+    todo = list(reversed(natural[start[n] : start[n + 1]].tolist()))
+    while todo:
+        k = todo.pop()
+        out.append(k)
+        todo.extend(reversed(natural[start[k] : start[k + 1]].tolist()))
+    return out
+
+
+def task_row(
+    view: TaskView, profile: Profile, k: int, parent_row: int, labels: dict[int, tuple[tuple[str, ...], str]]
+) -> TaskRow:
+    """Shown task k as a row object (its parent's row number given)."""
+    info = view.info(k)
+    stack, point = await_labels(profile, int(view.await_stack[k]), labels) if view.await_stack[k] >= 0 else ((), "")
+    return TaskRow(
+        id=info.id, parent_row=parent_row, name=info.name, coro=info.coro, state=view.state_name(k),
+        created=_opt(view.cols.arrays()["created"][view.row[k]]), ended=_opt(view.ended[k]),
+        duration=_opt(view.duration[k]), await_point=point, await_stack=stack,
+        exc=info.exc if view.over[k] else None, matches=bool(view.matches[k]), costs=row_costs(view, k),
+    )
 
 
 def build_rows(
@@ -101,88 +153,58 @@ def build_rows(
     text: str = "",
     since: float | None = None,
 ) -> tuple[list[TaskRow], list[list[int]], dict[str, int]]:
-    """Rows in tree order, children per row (index -1 = roots), and counts per state.
+    """Rows in tree order, children per row (index -1 = roots), and counts per state (one object per task:
+    for tests and small profiles; the pane shows `task_table.task_view` directly).
 
     A task is shown when its state is in `states` and its name or coroutine
     contains `text` (case-insensitive), or when a descendant is (so the tree
     stays connected; such ancestors are marked `matches=False`). `since`: a
     range's start (tasks over before it are not the range's).
     """
-    nodes = task_tree(profile, t, since)
-    costs = task_costs(profile, since, t)
-    counts = dict.fromkeys(STATES, 0)
-    for n in nodes.values():
-        counts[n.state] = counts.get(n.state, 0) + 1
-    t_ref = t if t is not None else (now if now is not None else profile.duration())
-    needle = text.strip().lower()
-
-    def matches(node: TaskNode) -> bool:
-        return node.state in states and (not needle or needle in node.name.lower() or needle in node.coro.lower())
-
-    match = {tid: matches(n) for tid, n in nodes.items()}
-    keep: set[int] = set()
-    for tid, ok in match.items():  # walk up from every match (iterative: chains can be deep)
-        cur: int | None = tid if ok else None
-        while cur is not None and cur in nodes and cur not in keep:
-            keep.add(cur)
-            cur = nodes[cur].parent
-
-    def visible(node: TaskNode) -> bool:
-        return node.id in keep
-
-    def sort_key(n: TaskNode) -> tuple[float, int]:
-        return (n.created if n.created is not None else -1.0, n.id)
-
-    roots = sorted((n for n in nodes.values() if n.parent is None or n.parent not in nodes), key=sort_key)
-    rows: list[TaskRow] = []
-    children: dict[int, list[int]] = {-1: []}
-    stack: list[tuple[TaskNode, int]] = [(n, -1) for n in reversed(roots)]
-    while stack:
-        node, parent_row = stack.pop()
-        if not visible(node):
-            continue
-        labels = tuple(stack_labels(profile, node.await_stack)) if node.state == "pending" else ()
-        point = await_point(profile, node.await_stack) if labels else ""
-        end = node.ended if node.ended is not None else t_ref
-        duration = None if node.created is None or end is None else max(0.0, end - node.created)
-        row = len(rows)
-        rows.append(
-            TaskRow(
-                id=node.id,
-                parent_row=parent_row,
-                name=node.name,
-                coro=node.coro,
-                state=node.state,
-                created=node.created,
-                ended=node.ended,
-                duration=duration,
-                await_point=point,
-                await_stack=labels,
-                exc=node.exc,
-                matches=match[node.id],
-                costs=costs.get(node.id, UNKNOWN),
-            )
-        )
-        children[parent_row].append(row)
-        children[row] = []
-        kids = sorted((nodes[c] for c in node.children if c in nodes), key=sort_key)
-        stack.extend((k, row) for k in reversed(kids))
-    child_lists = [children[r] for r in range(len(rows))] + [children[-1]]
-    return rows, child_lists, counts
+    view = task_view(profile, t, states, now=now, text=text, since=since)
+    ks = preorder(view)
+    where = {k: i for i, k in enumerate(ks)}
+    labels: dict[int, tuple[tuple[str, ...], str]] = {}
+    rows = [task_row(view, profile, k, where.get(int(view.parent[k]), -1), labels) for k in ks]
+    children: list[list[int]] = [[] for _ in range(len(rows) + 1)]
+    for i, row in enumerate(rows):
+        children[row.parent_row].append(i)
+    return rows, children, view.counts
 
 
 class TaskTreeModel(QtCore.QAbstractItemModel):
-    """Tasks by parent. internalId of an index = its row number in `rows`."""
+    """Tasks by parent over a TaskView's columns; a cell is formatted only when Qt asks for it.
+
+    internalId of an index = the task's position k in the view; children of
+    parent p (top level: p = n) are `_order[_start[p]:_start[p + 1]]`.
+    """
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.rows: list[TaskRow] = []
-        self._children: list[list[int]] = [[]]  # last entry = top level
-        self._pos: list[int] = []  # position of each row among its siblings
-        self._natural: list[list[int]] = [[]]  # children in tree order (by creation), before sorting
+        self.view_data: TaskView | None = None
+        self.profile: Profile | None = None
+        self._order = np.zeros(0, np.int64)
+        self._start = np.zeros(2, np.int64)
+        self._pos = np.zeros(0, np.int64)
+        self._group = np.zeros(0, np.int64)
         self._sort_col = -1  # -1: tree order
         self._sort_order = QtCore.Qt.SortOrder.AscendingOrder
+        self._labels: dict[int, tuple[tuple[str, ...], str]] = {}
+        self._fetched: dict[int, int] = {}  # rows handed to Qt so far per parent (the rest on fetchMore)
         self.highlighted: frozenset[int] = frozenset()  # task ids painted as highlighted
+
+    @property
+    def rows(self) -> list[TaskRow]:
+        """Every shown task as a row object, in tree order (tests, small profiles)."""
+        v, profile = self.view_data, self.profile
+        if v is None or profile is None:
+            return []
+        ks = preorder(v)
+        where = {k: i for i, k in enumerate(ks)}
+        return [task_row(v, profile, k, where.get(int(v.parent[k]), -1), self._labels) for k in ks]
+
+    def __len__(self) -> int:
+        return 0 if self.view_data is None else len(self.view_data)
 
     def set_highlighted(self, ids: frozenset[int]) -> None:
         """Paint these tasks' rows (e.g. the tasks a selected stall delayed)."""
@@ -193,38 +215,61 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
 
     def _all_changed(self) -> None:
         """dataChanged for every row, at every depth."""
-        for parent_row, kids in enumerate(self._children):
-            if not kids or parent_row > len(self.rows):
-                continue
-            parent = QtCore.QModelIndex() if parent_row == len(self.rows) else self.createIndex(self._pos[parent_row], 0, parent_row)
-            self.dataChanged.emit(self.index(0, 0, parent), self.index(len(kids) - 1, len(COLUMNS) - 1, parent))
+        n = len(self)
+        if not n:
+            return
+        for p, shown in self._fetched.items():
+            if shown:
+                parent = QtCore.QModelIndex() if p == n else self.createIndex(int(self._pos[p]), 0, p)
+                self.dataChanged.emit(self.index(0, 0, parent), self.index(shown - 1, len(COLUMNS) - 1, parent))
 
-    def _sort_key(self, r: int) -> Any:
-        row = self.rows[r]
-        col = self._sort_col
+    def _sort_keys(self, col: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rank per shown task, unknown) for sorting by column `col`."""
+        v = self.view_data
+        assert v is not None
+        n = len(v)
         if col in COST_COLUMNS:
-            return row.cost(col)
-        keys = (row.name.lower(), row.coro.lower(), row.state, row.created, row.duration)
-        return keys[col] if col < len(keys) else row.await_point.lower()
+            c = v.costs
+            values = (c.cpu, c.running, c.waiting, c.delayed)[col - COST_COLUMNS[0]]
+        elif col == 3:
+            values = v.cols.arrays()["created"][v.row]
+        elif col == 4:
+            values = v.duration
+        else:
+            if col == 0:
+                text = [v.info(k).name.lower() for k in range(n)]
+            elif col == 1:
+                text = [v.info(k).coro.lower() for k in range(n)]
+            elif col == 2:
+                text = [v.state_name(k) for k in range(n)]
+            else:
+                text = [self._await(k)[1].lower() for k in range(n)]
+            _, rank = np.unique(np.array(text, dtype=object), return_inverse=True)
+            return rank.astype(np.float64), np.zeros(n, bool)
+        return values, np.isnan(values)
 
-    def _sorted(self, children: list[list[int]]) -> list[list[int]]:
-        if self._sort_col < 0 or not self.rows:
-            return children
-        desc = self._sort_order == QtCore.Qt.SortOrder.DescendingOrder
-        out = []
-        for kids in children:
-            known = [r for r in kids if self._sort_key(r) is not None]
-            unknown = [r for r in kids if self._sort_key(r) is None]  # unknown figures go last either way
-            known.sort(key=self._sort_key, reverse=desc)
-            out.append(known + unknown)
-        return out
-
-    def _place(self, children: list[list[int]]) -> None:
-        self._children = self._sorted(children)
-        self._pos = [0] * len(self.rows)
-        for kids in self._children:
-            for i, r in enumerate(kids):
-                self._pos[r] = i
+    def _place(self) -> None:
+        v = self.view_data
+        n = 0 if v is None else len(v)
+        if v is None:
+            self._order, self._start = np.zeros(0, np.int64), np.zeros(2, np.int64)
+            self._pos = self._group = np.zeros(0, np.int64)
+            return
+        self._start = v.group_start
+        self._group = np.where(v.parent < 0, n, v.parent)
+        order = v.natural
+        if self._sort_col >= 0 and n:
+            natural_rank = np.empty(n, np.int64)
+            natural_rank[v.natural] = np.arange(n)
+            key, unknown = self._sort_keys(self._sort_col)
+            if self._sort_order == QtCore.Qt.SortOrder.DescendingOrder:
+                key = -key
+            key = np.where(unknown, 0.0, key)  # unknown figures go last either way, in tree order
+            order = np.lexsort((natural_rank, key, unknown, self._group))
+        self._order = order
+        pos = np.empty(n, np.int64)
+        pos[order] = np.arange(n) - self._start[self._group[order]]
+        self._pos = pos
 
     def sort(self, column: int, order: QtCore.Qt.SortOrder = QtCore.Qt.SortOrder.AscendingOrder) -> None:
         """Sort siblings (at every depth) by a column; unknown figures last; -1 = tree order."""
@@ -235,64 +280,111 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
     def _relayout(self) -> None:
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
-        self._place(self._natural)
-        new = [self.createIndex(self._pos[int(i.internalId())], i.column(), int(i.internalId())) for i in old]
+        self._place()
+        new = [self._moved(int(i.internalId()), i.column()) for i in old]
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
 
-    def set_rows(self, rows: list[TaskRow], children: list[list[int]]) -> bool:
-        """Replace the content; returns True when the tree's shape changed (the model was reset).
+    def _moved(self, k: int, column: int) -> QtCore.QModelIndex:
+        """Where task k is after a re-sort (invalid when it moved past the rows Qt was handed)."""
+        pos = int(self._pos[k])
+        p = int(self._group[k])
+        return self.createIndex(pos, column, k) if pos < self._shown(p) else QtCore.QModelIndex()
+
+    def _shown(self, p: int) -> int:
+        """Children of parent p handed to Qt so far."""
+        got = self._fetched.get(p)
+        if got is None:
+            got = self._fetched[p] = min(FETCH_ROWS, int(self._start[p + 1] - self._start[p]))
+        return got
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        if self.view_data is None or (parent.isValid() and parent.column() != 0):
+            return False
+        lo, hi = self._kids_range(parent)
+        p = len(self) if not parent.isValid() else int(parent.internalId())
+        return self._shown(p) < hi - lo
+
+    def fetchMore(self, parent: _Index) -> None:
+        if not self.canFetchMore(parent):
+            return
+        lo, hi = self._kids_range(parent)
+        p = len(self) if not parent.isValid() else int(parent.internalId())
+        have = self._shown(p)
+        more = min(hi - lo, have + FETCH_ROWS)
+        self.beginInsertRows(parent, have, more - 1)
+        self._fetched[p] = more
+        self.endInsertRows()
+
+    def set_view(self, view: TaskView, profile: Profile) -> bool:
+        """Show `view`; returns True when the tree's shape changed (the model was reset).
 
         When only values changed (a pending task's duration grows while live),
-        the rows are swapped in place with dataChanged, so the view keeps its
+        the view is swapped in place with dataChanged, so the Qt view keeps its
         selection, expansion and scroll position.
         """
-        if rows == self.rows:
+        old = self.view_data
+        if view.same_as(old) and profile is self.profile:
             return False
-        if len(rows) == len(self.rows) and children == self._natural and all(
-            a.id == b.id for a, b in zip(rows, self.rows, strict=True)
-        ):
-            self.rows = rows
-            if self._sort_col >= 0 and self._sorted(self._natural) != self._children:
-                self._relayout()  # the values the rows are sorted by moved
+        if old is not None and profile is self.profile and view.same_shape(old):
+            self.view_data = view
+            if self._sort_col >= 0:
+                before = self._order
+                self._place()
+                self._order, after = before, self._order
+                if not np.array_equal(before, after):
+                    self._relayout()  # the values the rows are sorted by moved
+            self._labels.clear()
             self._all_changed()
             return False
         self.beginResetModel()
-        self.rows = rows
-        self._natural = children
-        self._place(children)
+        self.view_data = view
+        self.profile = profile
+        self._labels = {}
+        self._fetched = {}
+        self._place()
         self.endResetModel()
         return True
 
-    def _kids(self, parent: _Index) -> list[int]:
-        if not parent.isValid():
-            return self._children[-1]
-        return self._children[int(parent.internalId())]
+    def _await(self, k: int) -> tuple[tuple[str, ...], str]:
+        v = self.view_data
+        assert v is not None and self.profile is not None
+        stack = int(v.await_stack[k])
+        return await_labels(self.profile, stack, self._labels) if stack >= 0 else ((), "")
+
+    def _kids_range(self, parent: _Index) -> tuple[int, int]:
+        p = len(self) if not parent.isValid() else int(parent.internalId())
+        return int(self._start[p]), int(self._start[p + 1])
 
     # -- structure
     def index(self, row: int, column: int, parent: _Index = QtCore.QModelIndex()) -> QtCore.QModelIndex:  # noqa: B008
-        if column < 0 or column >= len(COLUMNS) or row < 0:
+        if column < 0 or column >= len(COLUMNS) or row < 0 or self.view_data is None:
             return QtCore.QModelIndex()
         if parent.isValid() and parent.column() != 0:
             return QtCore.QModelIndex()
-        kids = self._kids(parent)
-        if row >= len(kids):
+        lo, _ = self._kids_range(parent)
+        if row >= self._shown(len(self) if not parent.isValid() else int(parent.internalId())):
             return QtCore.QModelIndex()
-        return self.createIndex(row, column, kids[row])
+        return self.createIndex(row, column, int(self._order[lo + row]))
 
     def parent(self, child: _Index = QtCore.QModelIndex()) -> QtCore.QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not child.isValid():
+        if not child.isValid() or self.view_data is None:
             return QtCore.QModelIndex()
-        r = int(child.internalId())
-        p = self.rows[r].parent_row
+        p = int(self.view_data.parent[int(child.internalId())])
         if p < 0:
             return QtCore.QModelIndex()
-        return self.createIndex(self._pos[p], 0, p)
+        return self.createIndex(int(self._pos[p]), 0, p)
 
     def rowCount(self, parent: _Index = QtCore.QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() and parent.column() != 0:
+        if (parent.isValid() and parent.column() != 0) or self.view_data is None:
             return 0
-        return len(self._kids(parent))
+        return self._shown(len(self) if not parent.isValid() else int(parent.internalId()))
+
+    def hasChildren(self, parent: _Index = QtCore.QModelIndex()) -> bool:  # noqa: B008
+        if (parent.isValid() and parent.column() != 0) or self.view_data is None:
+            return False
+        lo, hi = self._kids_range(parent)
+        return hi > lo
 
     def columnCount(self, parent: _Index = QtCore.QModelIndex()) -> int:  # noqa: B008
         return len(COLUMNS)
@@ -310,58 +402,111 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
     def flags(self, index: _Index) -> QtCore.Qt.ItemFlag:
         if not index.isValid():
             return QtCore.Qt.ItemFlag.NoItemFlags
-        return QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
 
     def data(self, index: _Index, role: int = QtCore.Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        v = self.view_data
+        if not index.isValid() or v is None:
             return None
-        row = self.rows[int(index.internalId())]
+        k = int(index.internalId())
         col = index.column()
-        if role == QtCore.Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if col == 0:
-                return row.name
+                return v.info(k).name
             if col == 1:
-                return row.coro
+                return v.info(k).coro
             if col == 2:
-                return row.state
+                return v.state_name(k)
             if col == 3:
-                return fmt.clock(row.created)
+                return fmt.clock(_opt(v.cols.arrays()["created"][v.row[k]]))
             if col == 4:
-                return fmt.seconds(row.duration) if row.duration is not None else "–"
+                return fmt.seconds(float(v.duration[k])) if v.duration[k] == v.duration[k] else "–"
             if col in COST_COLUMNS:
-                value = row.cost(col)
+                value = self._cost(k, col)
                 return fmt.seconds(value) if value is not None else "–"
             if col == AWAIT_COL:
-                return row.await_point
+                return self._await(k)[1]
             return None
-        if role == QtCore.Qt.ItemDataRole.BackgroundRole:
-            return HIGHLIGHT_BRUSH if row.id in self.highlighted else None
-        if role == QtCore.Qt.ItemDataRole.ForegroundRole:
-            if not row.matches:
+        if role == _BACKGROUND:
+            return HIGHLIGHT_BRUSH if v.info(k).id in self.highlighted else None
+        if role == _FOREGROUND:
+            if not v.matches[k]:
                 return QtGui.QBrush(QtGui.QColor(150, 150, 150))
             if col == 2:
-                return QtGui.QBrush(STATE_COLORS.get(row.state, QtGui.QColor(0, 0, 0)))
+                return QtGui.QBrush(STATE_COLORS.get(v.state_name(k), QtGui.QColor(0, 0, 0)))
             return None
-        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
+            info = v.info(k)
             if col in COST_COLUMNS:
-                value = row.cost(col)
+                value = self._cost(k, col)
                 if value is None:
-                    return f"Unknown: {row.costs.why}" if row.costs.why else UNKNOWN_TIP
-                cut = " (the part of its life inside the selection)" if row.costs.partial else ""
+                    why = v.costs.reasons[int(v.costs.why[k])]
+                    return f"Unknown: {why}" if why else UNKNOWN_TIP
+                cut = " (the part of its life inside the selection)" if v.costs.partial[k] else ""
                 return f"{HEADER_TIPS[col]}{cut}: {fmt.seconds(value)}"
-            if col == AWAIT_COL and row.await_stack:
-                return "Waiting in (innermost first):\n" + "\n".join(row.await_stack)
-            if col == 2 and row.exc:
-                return row.exc
-            return f"task {row.id}: {row.name}\n{row.coro}"
-        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and (col in (3, 4) or col in COST_COLUMNS):
-            return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+            if col == AWAIT_COL:
+                labels = self._await(k)[0]
+                if labels:
+                    return "Waiting in (innermost first):\n" + "\n".join(labels)
+            exc = info.exc if v.over[k] else None
+            if col == 2 and exc:
+                return exc
+            return f"task {info.id}: {info.name}\n{info.coro}"
+        if role == _ALIGNMENT and (col in (3, 4) or col in COST_COLUMNS):
+            return _RIGHT
         if role == ROLE_TASK_ID:
-            return row.id
+            return v.info(k).id
         return None
 
-    def row_of(self, index: _Index) -> TaskRow | None:
-        return self.rows[int(index.internalId())] if index.isValid() else None
+    def _cost(self, k: int, col: int) -> float | None:
+        c = self.view_data.costs  # type: ignore[union-attr]
+        return _opt((c.cpu, c.running, c.waiting, c.delayed)[col - COST_COLUMNS[0]][k])
+
+    def task_at(self, index: _Index) -> tuple[int, float | None, float | None] | None:
+        """(task id, created, ended) of a row."""
+        v = self.view_data
+        if not index.isValid() or v is None:
+            return None
+        k = int(index.internalId())
+        return v.info(k).id, _opt(v.cols.arrays()["created"][v.row[k]]), _opt(v.ended[k])
+
+    def first_parents(self, count: int, rows: int) -> list[QtCore.QModelIndex]:
+        """Up to `count` top-level rows with children, in display order, whose children add up to <= `rows`."""
+        v = self.view_data
+        if v is None or not len(v):
+            return []
+        n = len(v)
+        top = self._order[self._start[n] : self._start[n] + self._shown(n)]
+        kids = self._start[top + 1] - self._start[top]
+        out: list[QtCore.QModelIndex] = []
+        total = 0
+        for k, size in zip(top[kids > 0].tolist(), kids[kids > 0].tolist(), strict=True):
+            if len(out) >= count or total + size > rows:
+                break
+            total += size
+            out.append(self.createIndex(int(self._pos[k]), 0, k))
+        return out
+
+    def index_of_task(self, task_id: int) -> QtCore.QModelIndex:
+        """Column 0 of a shown task's row (invalid when it is not shown)."""
+        v = self.view_data
+        if v is None or not len(v):
+            return QtCore.QModelIndex()
+        ids = v.cols.arrays()["id"][v.row]
+        hit = np.flatnonzero(ids == task_id)
+        if not len(hit):
+            return QtCore.QModelIndex()
+        k = int(hit[0])
+        return self._moved(k, 0)
+
+
+_DISPLAY = QtCore.Qt.ItemDataRole.DisplayRole
+_BACKGROUND = QtCore.Qt.ItemDataRole.BackgroundRole
+_FOREGROUND = QtCore.Qt.ItemDataRole.ForegroundRole
+_TOOLTIP = QtCore.Qt.ItemDataRole.ToolTipRole
+_ALIGNMENT = QtCore.Qt.ItemDataRole.TextAlignmentRole
+_RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+_ROW_FLAGS = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
 
 
 class TasksPane(Pane):
@@ -378,6 +523,9 @@ class TasksPane(Pane):
         self.view.setUniformRowHeights(True)
         self.view.setAlternatingRowColors(True)
         self.view.doubleClicked.connect(self._task_activated)
+        self._expanded: set[int] = set()  # ids of the tasks the user opened (kept across resets)
+        self.view.expanded.connect(self._on_expanded)
+        self.view.collapsed.connect(self._on_collapsed)
         header = self.view.header()
         header.setStretchLastSection(True)
         for col, width in enumerate((220, 220, 80, 90, 90, 80, 80, 80, 80)):
@@ -449,9 +597,9 @@ class TasksPane(Pane):
 
     def refresh(self, *_args: Any) -> None:
         profile = self.doc.profile
-        expanded = self._expanded_ids()
         since = self.doc.effective_range()[0]  # a selected range: only the tasks alive in it
-        rows, children, counts = build_rows(profile, self.time(), self.states(), text=self.filter_edit.text(), since=since)
+        view = task_view(profile, self.time(), self.states(), text=self.filter_edit.text(), since=since)
+        counts = view.counts
         self.counts = counts
         for state, b in self.filter_buttons.items():
             b.setText(f"{state} ({counts.get(state, 0):,})")
@@ -465,13 +613,12 @@ class TasksPane(Pane):
         self.content.setCurrentWidget(self.requests_view if by_coro else self.view)
         if by_coro:
             self._show_requests()
-        if self.model.set_rows(rows, children):
+        if self.model.set_view(view, profile):
             if self._first:
-                # a day's recording holds ~10^5 tasks: expanding them all took Qt 7 s (10M samples, 50k tasks)
-                self.view.expandToDepth(2 if len(rows) <= EXPAND_ALL_MAX else 0)
-                self._first = not rows
+                self._expand_first()
+                self._first = not len(view)
             else:
-                self._restore_expanded(expanded)
+                self._restore_expanded()
 
     def _show_requests(self) -> None:
         """Fill the by-coroutine view (as of the playhead / range end)."""
@@ -534,24 +681,41 @@ class TasksPane(Pane):
         self.model.set_highlighted(frozenset(ids))
         self.view.viewport().update()
 
-    def _expanded_ids(self) -> set[int]:
-        out: set[int] = set()
-        for r, row in enumerate(self.model.rows):
-            idx = self.model.createIndex(self.model._pos[r], 0, r)
-            if self.view.isExpanded(idx):
-                out.add(row.id)
-        return out
+    def _expand_first(self) -> None:
+        """Open the tree three levels deep; a day's ~10^5 tasks: only the first top-level tasks with children
+        (Qt asks the model about every row it expands: expandToDepth(0) over 50k tasks took 6 s)."""
+        m = self.model
+        if len(m) <= EXPAND_ALL_MAX:
+            self.view.expandToDepth(2)
+            return
+        for idx in m.first_parents(EXPAND_TOP_MAX, EXPAND_ALL_MAX):
+            self.view.expand(idx)
 
-    def _restore_expanded(self, ids: set[int]) -> None:
-        for r, row in enumerate(self.model.rows):
-            if row.id in ids:
-                self.view.expand(self.model.createIndex(self.model._pos[r], 0, r))
+    def _on_expanded(self, index: QtCore.QModelIndex) -> None:
+        task = self.model.task_at(index)
+        if task is not None:
+            self._expanded.add(task[0])
+
+    def _on_collapsed(self, index: QtCore.QModelIndex) -> None:
+        task = self.model.task_at(index)
+        if task is not None:
+            self._expanded.discard(task[0])
+
+    def _restore_expanded(self) -> None:
+        """After a reset: open again the tasks the user had open (followed by the view's signals)."""
+        for tid in list(self._expanded):
+            idx = self.model.index_of_task(tid)
+            if idx.isValid():
+                self.view.expand(idx)
 
     def _task_activated(self, index: QtCore.QModelIndex) -> None:
         """Double-click: select the task's lifetime as the document's time range."""
-        row = self.model.row_of(index)
-        if row is None or row.created is None:
+        task = self.model.task_at(index)
+        if task is None:
             return
-        end = row.ended if row.ended is not None else self.doc.duration()
-        if end > row.created:
-            self.doc.set_range(row.created, end)
+        _, created, ended = task
+        if created is None:
+            return
+        end = ended if ended is not None else self.doc.duration()
+        if end > created:
+            self.doc.set_range(created, end)

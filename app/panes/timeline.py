@@ -110,6 +110,7 @@ class TimelinePane(Pane):
         self._task_lanes = TaskLanes()  # task rows placed so far (a live refresh adds only new tasks)
         self._ticks: list[tuple[float, str]] | None = None  # axis labels and markers last set (skip if unchanged)
         self._marks: list[tuple[float, float]] = []
+        self._marks_key: tuple[int, int, float | None] | None = None
         self._lag_shown = np.zeros(0)
         self._laid_out: tuple[float, float, int] | None = None  # the view (x0, x1, pixels) the lanes were made for
         # a zoom or pan lays the thread lanes out again for the new view (a huge session is summarised per pixel)
@@ -256,12 +257,14 @@ class TimelinePane(Pane):
         self._lanes_height = height
         self._fit_lanes()
         t = self._lag_shown if len(self._lag_shown) else profile.lag["time"]  # the curve in view, or any probe
-        events = blocking_events(profile, Selection(t1=playhead))
-        marks = [(e.start, e.duration) for e in events]
-        if marks != self._marks:
-            self._marks = marks
-            self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
-        has_lag = bool(len(t) or events)
+        marks_key = (id(profile.blocking), len(profile.blocking), playhead)
+        if marks_key != self._marks_key:  # stalls were added, or the playhead moved (a day's thousands: ~50 ms)
+            self._marks_key = marks_key
+            marks = [(e.start, e.duration) for e in blocking_events(profile, Selection(t1=playhead))]
+            if marks != self._marks:
+                self._marks = marks
+                self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
+        has_lag = bool(len(t) or self._marks)
         if has_lag != self.lag_plot.isVisible():
             self.lag_plot.setVisible(has_lag)
             self._share_height()
@@ -285,7 +288,7 @@ class TimelinePane(Pane):
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
         self.info.setText(
-            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
+            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self._marks), 'blocking event')} · "
             f"{fmt.plural(len(profile.tasks), 'task')}"
         )
 

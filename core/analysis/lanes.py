@@ -220,34 +220,26 @@ def build_lanes(
         lanes.names.append(th.name)
         lanes.heights.append(THREAD_H)
         row += 1
-    events = blocking_events(profile, Selection(t1=t1))
-    if events or len(profile.lag):
-        names = [blocking_function(profile, e)[0] for e in events]
-        lanes.add(
-            row,
-            np.array([e.start for e in events]),
-            np.array([e.duration for e in events]),
-            np.full(len(events), BLOCKING),
-            names,
-            [f"<b>loop blocked {fmt.seconds(e.duration)}</b> at {fmt.clock(e.start)}<br>in {esc(n)}" for e, n in zip(events, names, strict=True)],
-        )
+    task_lanes = task_lanes or TaskLanes()
+    x, w, names, tip = _blocking_lane(profile, t1, task_lanes)
+    if len(x) or len(profile.lag):
+        lanes.add(row, x, w, np.full(len(x), BLOCKING), names, tip)
         lanes.kinds.append("blocking")
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
         row += 1
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
-    task_lanes = task_lanes or TaskLanes()
     packer = task_lanes.get(profile, t1, max_task_rows, end_of)
     spans_key = (id(profile.task_spans), len(profile.task_spans))
     if task_lanes.spans is None or task_lanes.spans_key != spans_key:  # sorted once per growth, not per refresh
         task_lanes.spans, task_lanes.spans_key = spans_by_task(profile), spans_key
     spans = task_lanes.spans
     for slot, r in enumerate(packer.rows):
-        ids = np.asarray(r.ids, np.int64)
+        ids = task_lanes.ids_array(r.ids)
         pieces = cut_row(ids, r.x, r.w, r.color, spans)
         lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
         if pieces.cut:
-            names = [r.names[i] for i in pieces.owner.tolist()]
+            names = list(map(r.names.__getitem__, pieces.owner.tolist()))
             lanes.add(row + slot, pieces.x, pieces.w, pieces.color, names, partial(_piece_tip, packer, slot, pieces))
         else:
             lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
@@ -258,6 +250,27 @@ def build_lanes(
     if packer.hidden:
         _add_overflow_row(lanes, row + len(packer.rows), packer.overflow())
     return lanes
+
+
+def _blocking_lane(
+    profile: Profile, t1: float | None, cache: TaskLanes
+) -> tuple[np.ndarray, np.ndarray, list[str], Callable[[int], str]]:
+    """(start, duration, function names, tooltip of box i) of the stalls up to t1, made again only when
+    stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time)."""
+    key = (id(profile.blocking), len(profile.blocking), id(profile.stacks), len(profile.stacks), t1)
+    hit = cache.blocking
+    if hit is None or hit[0] != key:
+        events = blocking_events(profile, Selection(t1=t1))
+        names = [blocking_function(profile, e)[0] for e in events]
+        x = np.array([e.start for e in events], np.float64)
+        w = np.array([e.duration for e in events], np.float64)
+        hit = cache.blocking = (key, x, w, names)
+    _, x, w, names = hit
+    return x, w, names, partial(_blocking_tip, x, w, names)
+
+
+def _blocking_tip(x: np.ndarray, w: np.ndarray, names: list[str], i: int) -> str:
+    return f"<b>loop blocked {fmt.seconds(float(w[i]))}</b> at {fmt.clock(float(x[i]))}<br>in {esc(names[i])}"
 
 
 def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -94,6 +95,11 @@ class TaskPacker:
         # appended one by one cost 1.6 s as one-row ColumnTable appends
         self._hidden_start: list[float] = []
         self._hidden_stop: list[float] = []
+        # the same as arrays, extended as the lists grow (converting a day's 10^5 of them took ~95 ms a
+        # refresh), and the stops set since (a hidden task that ended)
+        self._start_arr = np.zeros(0)
+        self._stop_arr = np.zeros(0)
+        self._stops_changed: list[int] = []
         self.seen = 0  # task_log entries consumed
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
@@ -194,6 +200,7 @@ class TaskPacker:
         slot, i = self.pending.pop(tid)
         if slot < 0:
             self._hidden_stop[i] = max(stop, self._hidden_start[i] + MIN_W)
+            self._stops_changed.append(i)
             return
         row = self.rows[slot]
         start = float(row.x[i])
@@ -223,7 +230,7 @@ class TaskPacker:
         if n == 0:
             z = np.zeros(0)
             return Overflow(z, z, np.zeros(0, np.int64))
-        start, hid_stop = np.asarray(self._hidden_start), np.asarray(self._hidden_stop)
+        start, hid_stop = self._hidden_arrays()
         stop = np.where(np.isinf(hid_stop), np.maximum(self.now, start + MIN_W), hid_stop)
         order = np.argsort(start, kind="stable")
         a, b = start[order], stop[order]
@@ -233,6 +240,19 @@ class TaskPacker:
         heads = np.flatnonzero(first)
         ends = np.append(heads[1:], n) - 1
         return Overflow(a[heads], reach[ends], np.diff(np.append(heads, n)))
+
+    def _hidden_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start, stop) of the hidden tasks as arrays, brought up to date with the lists."""
+        have, n = len(self._start_arr), len(self._hidden_start)
+        if have < n:
+            self._start_arr = np.concatenate((self._start_arr, np.asarray(self._hidden_start[have:], np.float64)))
+            self._stop_arr = np.concatenate((self._stop_arr, np.asarray(self._hidden_stop[have:], np.float64)))
+        if self._stops_changed:
+            changed = [i for i in self._stops_changed if i < have]  # rows appended since were copied whole
+            if changed:
+                self._stop_arr[changed] = [self._hidden_stop[i] for i in changed]
+            self._stops_changed = []
+        return self._start_arr, self._stop_arr
 
     def task_of(self, slot: int, index: int) -> int:
         return self.rows[slot].ids[index]
@@ -246,6 +266,21 @@ class TaskLanes:
         self._key: tuple[int, int, float | None, int] | None = None
         self.spans_key: tuple[int, int] | None = None  # (id of the spans table, rows) the sorted spans below are of
         self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
+        self.blocking: tuple[Any, ...] | None = None  # lanes._blocking_lane's last answer, with its key
+        self._ids: dict[int, tuple[list[int], np.ndarray]] = {}  # id of a row's ids list -> (it, as an array)
+
+    def ids_array(self, ids: list[int]) -> np.ndarray:
+        """A packer row's task ids as an array, extended with what was appended since the last refresh
+        (rows only grow while live; converting every row's thousands of ids took ~35 ms a refresh)."""
+        hit = self._ids.get(id(ids))
+        if hit is not None and hit[0] is ids and len(hit[1]) <= len(ids):
+            arr = hit[1]
+            if len(arr) < len(ids):
+                arr = np.concatenate((arr, np.asarray(ids[len(arr) :], np.int64)))
+        else:
+            arr = np.asarray(ids, np.int64)
+        self._ids[id(ids)] = (ids, arr)
+        return arr
 
     def get(self, profile: Profile, t1: float | None, max_rows: int, now: float) -> TaskPacker:
         """The packed rows for `profile` as of t1 (None: live, up to `now`)."""
@@ -260,4 +295,5 @@ class TaskLanes:
         p = TaskPacker(max_rows, t1)
         p.rebuild(profile, now if t1 is None else t1)
         self.packer, self._key = p, key
+        self._ids = {}  # the rows are new lists
         return p

@@ -67,9 +67,20 @@ class TaskLink:
 
 
 def has_tasks(profile: Profile) -> bool:
-    """Whether any sample ran in an asyncio task (otherwise "by task" changes nothing)."""
-    task = profile.samples["task"]
-    return bool(len(task)) and bool((task >= 0).any())
+    """Whether any sample ran in an asyncio task (otherwise "by task" changes nothing).
+
+    Kept on the profile and extended over new rows only: a live window asks on every refresh, and a
+    scan of a day's 30M samples took 33 ms.
+    """
+
+    def scan(seen: tuple[int, bool]) -> tuple[int, bool]:
+        rows, found = seen
+        task = profile.samples["task"]
+        if found or rows > len(task):
+            return (len(task), found) if rows <= len(task) else (len(task), bool((task >= 0).any()))
+        return len(task), bool((task[rows:] >= 0).any())
+
+    return profile.cached(("has_tasks",), lambda: scan((0, False)), scan, rows=True)[1]
 
 
 def is_task_function(profile: Profile, func: int) -> bool:

@@ -65,7 +65,10 @@ def cut_row(
     if not counts.any():
         return whole
     owner = np.repeat(np.arange(n), counts)
-    take = np.concatenate([np.arange(a, b) for a, b in zip(lo[counts > 0], hi[counts > 0], strict=True)])
+    some = counts > 0
+    first, size = lo[some], counts[some]
+    # every lo[i]..hi[i] range, concatenated (one arange per task took a day's live refresh ~30 ms)
+    take = np.arange(int(size.sum())) + np.repeat(first - (np.cumsum(size) - size), size)
     box0, box1 = x[owner], x[owner] + w[owner]
     start = np.clip(s_start[take], box0, box1)
     end = np.clip(s_end[take], box0, box1)

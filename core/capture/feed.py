@@ -65,9 +65,9 @@ class ProfileFeed:
         """A collector whose frames and end come here."""
         from pyrometer.core.capture.collector import Collector
 
-        # the window closes its collector on the GUI thread: no index at close (a day-long session would
-        # stall it for seconds); the recording is indexed and cached on its first `stats` or open instead
-        return Collector(output, on_frames=self.put, on_end=self.end, use_tcp=use_tcp, index_on_close=False)
+        # the index is kept while the collector writes, so closing (on the window's GUI thread) only
+        # appends it: no read of the file
+        return Collector(output, on_frames=self.put, on_end=self.end, use_tcp=use_tcp)
 
     # ------------------------------------------------------------ the owner's thread
     def apply(

@@ -24,8 +24,16 @@ class RecordingWriter:
     writers (saving an imported profile) pass `live=False` to buffer.
     """
 
-    def __init__(self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True, index: bool = False
+    ) -> None:
         self.path = Path(path)
+        # index=True: the index is kept while writing (recording_index.LiveIndexer, created at the first
+        # frame: numpy is not imported before the target starts) and `close(index=True)` only appends it
+        self._index_live = index
+        self._index_requested = index
+        self._indexer: Any = None
+        self._unindexed = bytearray()
         # read and write: closing with an index reads the frames back through this handle
         self._fh: BinaryIO | None = open(self.path, "w+b", buffering=0 if live else 1 << 20)
         self._live = live
@@ -45,6 +53,8 @@ class RecordingWriter:
         else:
             self._fh.write(data)
         self.bytes_written += len(data)
+        if self._index_live:
+            self._index_feed(data)
         self._dirty = True
         if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
             self.flush()
@@ -70,6 +80,22 @@ class RecordingWriter:
                     pass
             raise
 
+    def _index_feed(self, data: bytes) -> None:
+        """Hand written bytes to the live index; if it cannot follow, the recording is indexed on first open."""
+        try:
+            if self._indexer is None:
+                if self.bytes_written <= wire.FILE_HEADER_SIZE:
+                    self._unindexed += data  # the header: numpy is imported once frames come
+                    return
+                from pyrometer.core.formats.recording_index import LiveIndexer
+
+                self._indexer = LiveIndexer(self.path)
+                data, self._unindexed = bytes(self._unindexed) + data, bytearray()
+            self._indexer.feed(data)
+        except Exception:  # the index only saves a read on first open: the recording goes on without it
+            self._index_live = False
+            self._indexer = None
+
     def write(self, kind: int, payload: bytes) -> None:
         self.write_raw(wire.frame(kind, payload))
 
@@ -93,16 +119,21 @@ class RecordingWriter:
             self._fh = None
 
     def _append_index(self) -> None:
-        """Read the frames back once and append their index; a recording without one still opens
-        (its index is then built on first open), so any failure here only costs that."""
+        """Append the index: the one kept while writing, else (a writer made without `index`) read the
+        frames back once. A recording without one still opens (its index is then built on first open),
+        so any failure here only costs that."""
         assert self._fh is not None
         if self.bytes_written <= wire.FILE_HEADER_SIZE:
             return  # nothing recorded: an empty recording stays empty (the collector then keeps an older file)
         try:
-            # numpy is imported only now, at the end: `pyrometer record` starts light
-            from pyrometer.core.formats.recording_index import index_frame
+            if self._index_requested:
+                indexer, self._indexer, self._index_live = self._indexer, None, False
+                data = None if indexer is None else _kept_index(indexer, self.bytes_written)
+            else:
+                # numpy is imported only now, at the end: `pyrometer record` starts light
+                from pyrometer.core.formats.recording_index import index_frame
 
-            data = index_frame(self.path, self._fh, self.bytes_written)
+                data = index_frame(self.path, self._fh, self.bytes_written)
             self._fh.seek(0, os.SEEK_END)
             if data is not None and self._fh.tell() == self.bytes_written:
                 self.write_raw(data)
@@ -115,3 +146,12 @@ class RecordingWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _kept_index(indexer: Any, size: int) -> bytes | None:
+    """The live index's frame; None (the index is then built on first open) whatever went wrong with it."""
+    try:
+        data: bytes | None = indexer.index_frame(size)
+    except Exception:  # closing must never fail for the index's sake: the recording is whole without it
+        return None
+    return data

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
 import os
 import sys
@@ -210,7 +209,10 @@ def finite(obj: Any) -> Any:
 
 
 def emit_json(obj: Any) -> None:
-    emit(json.dumps(finite(obj), indent=1, allow_nan=False))
+    """json.dumps(finite(obj), indent=1, allow_nan=False): the same text, at the C encoder's speed."""
+    from pyrometer.core.cli.pretty_json import dumps
+
+    emit(dumps(obj, indent=1))
 
 
 # ---------------------------------------------------------------- commands

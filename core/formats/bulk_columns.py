@@ -12,23 +12,13 @@ all new rows, vectorised, instead of once per frame.
 
 from __future__ import annotations
 
-import mmap
-
 import numpy as np
 
-from pyrometer.core.columns import ColumnTable
+from pyrometer.core.columns import ColumnTable, reserve_column
 
-_PAGE = mmap.PAGESIZE
+__all__ = ["ReservedColumns", "reserve_column"]
 
 
-def reserve_column(rows: int, dtype: np.dtype) -> np.ndarray:
-    """An array of `rows` rows whose memory is committed only as it is written (falls back to numpy)."""
-    nbytes = max(int(rows) * dtype.itemsize, _PAGE)
-    try:
-        buf = mmap.mmap(-1, nbytes)
-    except (OSError, ValueError, OverflowError, MemoryError):
-        return np.empty(rows, dtype)
-    return np.frombuffer(buf, dtype, int(rows))
 
 
 class ReservedColumns:

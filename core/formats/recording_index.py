@@ -23,6 +23,7 @@ keyed by the file's path, size and modification time: never beside the file.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import struct
@@ -35,11 +36,13 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
-from pyrometer.core.analysis.loop import LagStats, lag_stats
-from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.loop import LagStats, _loops_of_threads
 from pyrometer.core.formats.recording import (
+    _READ_BLOCK,
+    _SPAN_ROW_BYTES,
     ReadReport,
     RecordingReader,
+    _batch_rows,
     apply_message,
     func_stats_to_json,
 )
@@ -290,7 +293,7 @@ class IndexBuilder(RecordingReader):
         self._first_count = 0
         self._t_max = -np.inf
         self._span_end = -np.inf
-        self._frame_offsets: list[tuple[int, int]] = []  # (offset, rows so far) of each samples frame
+        self._span_rows = 0
 
     def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
         if self._pairs.rows + (self._samples.n - self._samples.committed if self._samples else 0) >= CHUNK_ROWS:
@@ -333,6 +336,13 @@ class IndexBuilder(RecordingReader):
         self._chunk_row = self._rows
         self._chunk_t = [np.inf, -np.inf]
 
+    def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
+        """Task spans are only counted (the index keeps no span): 21 bytes a row less to hold."""
+        n, why = _batch_rows(buf, start, length, _SPAN_ROW_BYTES)
+        if why is None:
+            self._span_rows += n
+        return why
+
     def _apply_frames(self, buf: memoryview, on_frame: Callable[[int, memoryview], None] | None) -> tuple[int, int, str | None]:
         out = super()._apply_frames(buf, on_frame)
         self._after_block()
@@ -368,9 +378,7 @@ class IndexBuilder(RecordingReader):
         profile = self.profile
         threads = set(profile.threads) | {lp.thread for lp in profile.loops.values()}
         threads |= {int(t) for p in parts for t in np.unique(p[0]).tolist()}
-        lag_stats = {"all": _lag_figures(profile, None)}
-        for tid in sorted(threads):
-            lag_stats[str(tid)] = _lag_figures(profile, frozenset([tid]))
+        lag_stats = _lag_figures_per_thread(profile, sorted(threads))
         return RecordingIndex(
             covers=self._offset, samples=self._rows, lag=len(profile.lag), time_sorted=self._sorted,
             t_max=self._t_max if self._rows else float("nan"), span_end=self._span_end if self._rows else float("nan"),
@@ -380,14 +388,58 @@ class IndexBuilder(RecordingReader):
             functions=[[n, f, ln] for n, f, ln in zip(profile.func_name, profile.func_file, profile.func_line, strict=True)],
             arrays=arrays, shell=b"".join(shell_frames(profile)),
             lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
-            spans=len(profile.task_spans),
+            spans=self._span_rows,
         )
 
 
-def _lag_figures(profile: Profile, threads: frozenset[int] | None) -> dict[str, float]:
-    """What `stats` shows of analysis.loop.lag_stats (whole run, or the loops of these threads)."""
-    st = lag_stats(profile, None if threads is None else Selection(threads=threads))
-    return {"probes": st.probes, "p50": st.p50, "p95": st.p95, "p99": st.p99, "max": st.max, "mean": st.mean}
+def _lag_figures_per_thread(profile: Profile, threads: list[int]) -> dict[str, dict[str, float]]:
+    """What `stats` shows of analysis.loop.lag_stats, for the whole run ("all") and each thread's loops.
+
+    The same values in the same order as lag_stats takes them (every probe as
+    recorded; a thread's in time order), so the same figures to the last bit,
+    but put in time order once, not once per thread, and without the histogram:
+    a day's 7.5M probes took 1.4 s of a recording's close.
+    """
+    lag = profile.lag
+    values = lag["lag"].astype(np.float64)
+    out = {"all": _lag_figures(values)}
+    times = lag["time"]
+    order = np.argsort(times, kind="stable") if len(times) and bool(np.any(np.diff(times) < 0)) else None
+    in_time = values if order is None else values[order]
+    loops = lag["loop"] if order is None else lag["loop"][order]
+    thread_of = _thread_of_probes(profile, loops)
+    for tid in threads:
+        if not profile.loops:
+            mine = in_time
+        elif thread_of is not None:
+            mine = in_time[thread_of == tid]
+        else:
+            mine = in_time[np.isin(loops, _loops_of_threads(profile, frozenset([tid])))]
+        out[str(tid)] = _lag_figures(mine)
+    return out
+
+
+def _thread_of_probes(profile: Profile, loops: np.ndarray) -> np.ndarray | None:
+    """The thread of each probe's loop, by a table lookup (np.isin per thread took 0.5 s at 7.5M probes);
+    a probe of an unknown loop belongs to no thread. None when loop ids are too sparse for a table."""
+    if not profile.loops or not len(loops):
+        return None
+    ids = np.fromiter(profile.loops.keys(), np.int64, len(profile.loops))
+    hi = max(int(ids.max()), int(loops.max()))
+    if int(ids.min()) < 0 or int(loops.min()) < 0 or hi >= 1 << 20:
+        return None
+    table = np.full(hi + 1, np.iinfo(np.int64).min, np.int64)
+    table[ids] = np.fromiter((lp.thread for lp in profile.loops.values()), np.int64, len(ids))
+    return table[loops]
+
+
+def _lag_figures(values: np.ndarray) -> dict[str, float]:
+    """analysis.loop.lag_stats's figures of these probe values (float64 seconds)."""
+    if not len(values):
+        return {"probes": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+    p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
+    return {"probes": len(values), "p50": p50, "p95": p95, "p99": p99, "max": float(values.max()),
+            "mean": float(values.mean())}
 
 
 def shell_frames(profile: Profile) -> list[bytes]:
@@ -461,6 +513,87 @@ def index_frame(path: str | os.PathLike[str], fh: BinaryIO, size: int) -> bytes 
     if index.covers != size or index.report.get("problems"):
         return None
     return wire.frame(wire.INDEX, index.encode())
+
+
+class LiveIndexer(IndexBuilder):
+    """Indexes a recording from the bytes its writer writes, as it writes them (no re-read at close).
+
+    The bytes are cut into the same blocks a read of the file would take
+    (4 MB, a frame larger than that on its own), so the index is the one
+    `build_index` gives for the finished file, sum for sum. At most one
+    block waits here; rows are summed and dropped block by block. Anything
+    it cannot follow (a frame that does not apply) makes it give up: the
+    recording then gets its index built on first open, as a torn one does.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path, fh=io.BytesIO(wire.file_header()))
+        self._head = bytearray()  # the file header, until all of it went by
+        self._pending = bytearray()
+        self.failed: str | None = None
+        self._reserve(self._offset + _READ_BLOCK)
+
+    def feed(self, data: bytes | memoryview) -> None:
+        """The next bytes of the file (from its first byte on), exactly as written."""
+        if self.failed is not None:
+            return
+        view = memoryview(data)
+        if len(self._head) < wire.FILE_HEADER_SIZE:
+            take = wire.FILE_HEADER_SIZE - len(self._head)
+            self._head += view[:take]
+            view = view[take:]
+            if len(self._head) == wire.FILE_HEADER_SIZE and not self._check_header():
+                return
+        self._pending += view
+        self._drain(final=False)
+
+    def _check_header(self) -> bool:
+        version = wire.parse_file_header(bytes(self._head))
+        if version is None:
+            self.failed = "not a Pyrometer recording (bad header)"
+        elif version > wire.FORMAT_VERSION:
+            self.report.problems.append(f"format version {version} is newer than {wire.FORMAT_VERSION}; unknown parts skipped")
+        return self.failed is None
+
+    def _drain(self, final: bool) -> None:
+        """Apply whole blocks (at the end, whatever is left), as RecordingReader.poll reads them."""
+        pending = self._pending
+        while self.failed is None and (len(pending) >= _READ_BLOCK or (final and pending)):
+            block = len(pending) if final and len(pending) < _READ_BLOCK else _READ_BLOCK
+            if len(pending) >= wire.FRAME_HEADER_SIZE:
+                length = wire.FRAME_HEADER.unpack_from(pending, 0)[0]
+                if length <= wire.MAX_PAYLOAD and wire.FRAME_HEADER_SIZE + length > block:
+                    block = wire.FRAME_HEADER_SIZE + length  # one frame larger than a block: on its own
+                    if block > len(pending):
+                        if final:
+                            self.failed = "the last frame is incomplete"
+                        return  # not all of it yet
+            view = memoryview(pending)[:block]
+            try:
+                count, used, bad = self._apply_frames(view, None)
+            finally:
+                view.release()
+            self.report.frames += count
+            self._offset += used
+            if bad is not None or not used:
+                self.failed = bad or "bytes that are not a whole frame"
+                return
+            del pending[:used]
+
+    def index_frame(self, size: int) -> bytes | None:
+        """The INDEX frame to append to the `size` bytes written; None when this indexer gave up."""
+        self._drain(final=True)
+        if self.failed is not None or len(self._head) < wire.FILE_HEADER_SIZE:
+            return None
+        self._after_block()
+        if self._rejected:  # a read reports the impossible values it dropped: such an index is not written
+            return None
+        self._close_chunk(self._offset)
+        self.profile.finish()
+        index = self._index(self.report)
+        if index.covers != size or index.report.get("problems"):
+            return None
+        return wire.frame(wire.INDEX, index.encode())
 
 
 # ---------------------------------------------------------------- finding it

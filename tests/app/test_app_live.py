@@ -20,6 +20,7 @@ from pyrometer.app.panes.function_model import COL_FUNCTION
 from pyrometer.app.panes.session import session_facts
 from pyrometer.core.example_profiles import server_profile
 from pyrometer.core.formats.recording import read_recording
+from pyrometer.core.formats.recording_index import build_index, read_index_frame
 from pyrometer.core.formats.registry import export_profile
 
 PROGRAM = textwrap.dedent(
@@ -104,6 +105,12 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     assert window.save_recording(view.doc, out)
     kept, _report = read_recording(out)
     assert kept.sample_count == view.doc.profile.sample_count > 0
+    # ... and ends with the index kept while it was written: the one a read of the file builds
+    index = read_index_frame(out)
+    assert index is not None and index.samples == kept.sample_count
+    body = tmp_path / "body.pyro"
+    body.write_bytes(out.read_bytes()[: index.covers])
+    assert bytes(index.encode()) == bytes(build_index(body).encode())
     # the ended session joined its program's run history, and the History pane shows it
     from pyrometer.core.history.store import HistoryStore
 

@@ -15,6 +15,7 @@ from pyrometer.app.panes.tasks import (
     TaskTreeModel,
     build_rows,
 )
+from pyrometer.core.analysis.task_table import task_view
 from pyrometer.core.model import Profile, TaskInfo
 
 
@@ -56,13 +57,23 @@ def names(model: TaskTreeModel, parent: QtCore.QModelIndex = QtCore.QModelIndex(
 
 def test_model_passes_qtmodeltester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     model = TaskTreeModel()
-    rows, children, _ = build_rows(make_profile(), None, frozenset({"pending", "done", "cancelled", "failed"}))
-    model.set_rows(rows, children)
+    profile = make_profile()
+    model.set_view(task_view(profile, None, frozenset({"pending", "done", "cancelled", "failed"})), profile)
     qtmodeltester.check(model, force_py=True)
     # and after a reset to a filtered set
-    rows, children, _ = build_rows(make_profile(), None, frozenset({"failed"}))
-    model.set_rows(rows, children)
+    model.set_view(task_view(profile, None, frozenset({"failed"})), profile)
     qtmodeltester.check(model, force_py=True)
+
+
+
+def test_sorted_model_passes_qtmodeltester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = TaskTreeModel()
+    profile = make_profile()
+    model.set_view(task_view(profile, None, frozenset({"pending", "done", "cancelled", "failed"})), profile)
+    model.sort(4, QtCore.Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model, force_py=True)
+    server = model.index(0, 0, model.index(0, 0))
+    assert [model.index(r, 0, server).data() for r in range(3)] == ["handler-c", "handler-b", "handler-a"]
 
 
 def test_tree_by_parent_with_columns(pane: TasksPane) -> None:

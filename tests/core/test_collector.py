@@ -94,9 +94,10 @@ def test_frames_split_across_receives_are_recorded_verbatim_and_live(tmp_path: P
         reader.finish()
     assert 0 < partial < 200
     assert reader.profile.sample_count == 200
-    assert out.read_bytes() == wire.file_header() + stream + wire.json_frame(
-        wire.END, {"t": 2.0, "exit_status": 0, "reason": "exit"}
-    )
+    written = wire.file_header() + stream + wire.json_frame(wire.END, {"t": 2.0, "exit_status": 0, "reason": "exit"})
+    body = out.read_bytes()
+    assert body[: len(written)] == written  # verbatim, then the index kept while writing (the window's too)
+    assert wire.FRAME_HEADER.unpack_from(body, len(written))[1] == wire.INDEX
     assert feed.ended.is_set() and feed.end_info == {"t": 2.0, "exit_status": 0, "reason": "exit"}
     live = Profile()
     feed.apply(live)

@@ -1,0 +1,210 @@
+"""A long live session through the window's own pipeline (issue 15's 24-hour goal): memory / recording, GUI stalls.
+
+Replays a recording's frames (e.g. /work/scale-data/scale-10M-f300-v2.pyro:
+samples, lag probes, tasks, spans, blocking events, telemetry, as the agent
+sends them) the way a live window receives them: each group of frames is
+written by a RecordingWriter that keeps the index (what the collector does),
+queued on a ProfileFeed and applied to the live Document's profile on the
+GUI thread (what LiveSession does), then the document says it grew. At
+`--checkpoints` points the panes first catch up with everything since the
+last one (reported, not a stall: a live window refreshes ~10 times a second),
+then one more socket read's worth of frames arrives and every visible pane
+refreshes: the slowest of those refreshes is the GUI stall a user would feel. At the end
+the recording is closed with its index (timed: the window does it on its GUI
+thread).
+
+Memory is this process's RSS (Qt, numpy and PySide included, ~150 MB):
+peak / bytes recorded. Figures per checkpoint show whether a cost grows
+with the session.
+
+    .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-10M-f300-v2.pyro [--panes tasks,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_close_index import frame_groups
+from bench_scale_window import peak, rss
+
+from pyrometer.core.agent import wire
+
+MB = 1024 * 1024
+
+
+def split(data: bytes) -> list[tuple[int, bytes]]:
+    """(kind, payload) of each whole frame, as the collector hands them on."""
+    out = []
+    pos = 0
+    while pos + wire.FRAME_HEADER_SIZE <= len(data):
+        length, kind = wire.FRAME_HEADER.unpack_from(data, pos)[:2]
+        start = pos + wire.FRAME_HEADER_SIZE
+        out.append((kind, data[start : start + length]))
+        pos = start + length
+    return out
+
+
+def _nbytes(obj: Any, seen: set[int], depth: int = 0) -> int:
+    """Bytes of the numpy arrays reachable from obj (a rough walk through containers and attributes)."""
+    import numpy as np
+
+    if id(obj) in seen or depth > 6:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes if obj.base is None or not isinstance(obj.base, np.ndarray) else 0
+    if isinstance(obj, dict):
+        return sum(_nbytes(v, seen, depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(v, seen, depth + 1) for v in obj[:64]) * max(1, len(obj) // 64) if len(obj) > 64 else sum(
+            _nbytes(v, seen, depth + 1) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return _nbytes(vars(obj), seen, depth + 1)
+    if hasattr(obj, "__slots__"):
+        return sum(_nbytes(getattr(obj, s, None), seen, depth + 1) for s in obj.__slots__)
+    return 0
+
+
+def refresh_all(view: Any, per_pane: dict[str, float]) -> tuple[float, str]:
+    """Refresh every visible pane; (the slowest refresh in seconds, its pane)."""
+    worst, worst_pane = 0.0, ""
+    for pane in list(view.visible_panes()):
+        s = time.perf_counter()
+        view._refresh_pane(pane)
+        took = time.perf_counter() - s
+        per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), took)
+        if took > worst:
+            worst, worst_pane = took, pane.pane_id
+    return worst, worst_pane
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("source", type=Path)
+    ap.add_argument("--checkpoints", type=int, default=20)
+    ap.add_argument("--write-kb", type=int, default=64, help="bytes the collector writes at once (one socket read)")
+    ap.add_argument("--no-reserve", action="store_true", help="grow the live columns by doubling (before issue 15's fix)")
+    ap.add_argument("--panes", default="", help="pane ids to bring to the front too (e.g. tasks,event_loop)")
+    args = ap.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from pyrometer.app.document import Document
+    from pyrometer.app.main_window import MainWindow, application
+    from pyrometer.core.capture.feed import ProfileFeed
+    from pyrometer.core.capture.writer import RecordingWriter
+    from pyrometer.core.model import Profile
+
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start()
+    application()
+    win = MainWindow()
+    win.quiet_errors = True
+    win.resize(1440, 900)
+    from pyrometer.app.live import LIVE_LAG_ROWS, LIVE_SAMPLE_ROWS
+
+    live_profile = Profile()
+    if not args.no_reserve:  # as LiveSession makes its profile
+        live_profile.samples.reserve(LIVE_SAMPLE_ROWS)
+        live_profile.lag.reserve(LIVE_LAG_ROWS)
+    view = win.add_document(Document(live_profile, is_live=True))
+    win.show()
+    for pid in filter(None, args.panes.split(",")):
+        view.show_pane(pid)
+    QApplication.processEvents()
+    base_rss = rss()
+    total = args.source.stat().st_size
+    out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
+    writer = RecordingWriter(out, index=True)
+    feed = ProfileFeed()
+    profile = view.doc.profile
+    next_mark = total / args.checkpoints
+    rows: list[dict[str, Any]] = []
+    per_pane: dict[str, float] = {}
+    measure = False
+    catch_up = 0.0
+    started = time.perf_counter()
+    for data in frame_groups(args.source, args.write_kb << 10):
+        writer.write_raw(data)
+        feed.put(split(data))
+        feed.apply(profile)  # the GUI thread applies what arrived on each wake
+        if measure:  # the refresh a live view does for one more socket read's worth of frames
+            measure = False
+            view.doc.model_grew()
+            prof = None
+            if os.environ.get("BENCH_PROFILE") and writer.bytes_written > total * 0.85:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
+            worst, worst_pane = refresh_all(view, per_pane)
+            if prof is not None:
+                import pstats
+
+                prof.disable()
+                pstats.Stats(prof).sort_stats("cumtime").print_stats(25)
+            s = time.perf_counter()
+            QApplication.processEvents()
+            paint = time.perf_counter() - s
+            rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
+                         "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
+                         "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
+            r = rows[-1]
+            print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
+                  f"paint {r['paint_ms']:5.1f} ms (catching up {r['catch_up_ms']:6.0f} ms first), "
+                  f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
+            continue
+        if writer.bytes_written < next_mark:
+            continue
+        next_mark += total / args.checkpoints
+        # the panes catch up with everything since the last checkpoint (not timed as a stall: a live
+        # window refreshes ~10 times a second, each time over ~0.1 s of new data), then measure
+        view.doc.model_grew()
+        catch_up, _ = refresh_all(view, {})
+        QApplication.processEvents()
+        measure = True
+    feed.apply(profile)
+    if os.environ.get("BENCH_CACHES"):  # what the analyses keep on the profile, biggest first
+        sizes = []
+        for key, entry in profile.cache._entries.items():
+            seen: set[int] = set()
+            sizes.append((_nbytes(entry[1], seen), str(key)[:80]))
+        for nbytes, key in sorted(sizes, reverse=True)[:12]:
+            print(f"  cache {nbytes / MB:8.1f} MB  {key}")
+        print(f"  writer's index {_nbytes(writer._indexer.profile, set()) / MB if writer._indexer else 0:.1f} MB (numpy arrays)")
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        snap = tracemalloc.take_snapshot()
+        for stat in snap.statistics("lineno")[:25]:
+            print(f"  {stat.size / MB:8.1f} MB  {stat.traceback}")
+    size = writer.bytes_written
+    before_close = peak()
+    print(f"before closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, peak so far {before_close / MB:.0f} MB = "
+          f"{before_close / size:.2f}x the recording")
+    s = time.perf_counter()
+    writer.close(index=True)
+    closed = time.perf_counter() - s
+    print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on the GUI thread {closed:.2f} s")
+    print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
+          f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
+    print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
+    out.unlink()
+    out.parent.rmdir()
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
