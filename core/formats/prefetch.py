@@ -1,8 +1,10 @@
-"""Start reading profile files before Qt is even imported (Qt-free; used by `pyrometer open`).
+"""Read profile files off the GUI thread, in two steps, from before Qt is even imported (Qt-free).
 
-Reading a big file and building the analysis caches overlaps importing Qt
-and building the window; the FileLoader for the same path picks up the
-result instead of loading again.
+An `Opening` first makes a recording's preview from its index (a huge
+recording's first frame without reading a sample), then reads the whole file
+and builds the analysis caches. `pyrometer open` starts one per file before
+importing Qt, so reading overlaps building the window; the FileLoader for the
+same path picks it up instead of starting again.
 """
 
 from __future__ import annotations
@@ -37,34 +39,80 @@ def load_and_warm(path: Path, progress: ProgressFn | None = None) -> Profile:
     return profile
 
 
-_prefetched: dict[Path, Future[Profile]] = {}
+class Cancelled(Exception):
+    """Raised from an opening's progress callback once it was cancelled: unwinds the importer."""
 
 
-def prefetch(paths: list[str] | list[Path]) -> None:
-    """Start loading files on plain threads before Qt and the window exist (`pyrometer open`).
+class Opening:
+    """A file read in two steps on a thread of its own: its preview, then all of it.
 
-    The FileLoader for the same path later picks up the result instead of loading again,
-    so reading a big file overlaps importing Qt and building the window.
+    `preview` resolves first: a `.pyro` recording's profile from its index
+    (index_preview: the sums of its samples, for a first frame in a second or
+    two), or None when there is none to make. `full` resolves with the file
+    read completely (Cancelled after `cancel`). `fraction` is how much of the
+    full read is done, for a progress bar; `start` runs it all on a thread.
+    """
+
+    def __init__(self, path: Path, preview: bool = True) -> None:
+        self.path = path
+        self.wants_preview = preview
+        self.preview: Future[Profile | None] = Future()
+        self.full: Future[Profile] = Future()
+        self.fraction = 0.0
+        self._cancel = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def progress(self, fraction: float) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+        self.fraction = float(fraction)
+
+    def run(self) -> None:
+        """Both steps, in this thread (`start` runs it on another)."""
+        preview: Profile | None = None
+        if self.wants_preview and not self._cancel.is_set():
+            try:
+                from pyrometer.core.formats.index_preview import open_preview
+
+                preview = open_preview(self.path)
+            except Exception:  # a preview is an optimisation: the full read reports what is wrong
+                preview = None
+        self.preview.set_result(preview)
+        try:
+            self.full.set_result(load_and_warm(self.path, self.progress))
+        except BaseException as exc:  # handed to whoever waits (the FileLoader reports it)
+            self.full.set_exception(exc)
+
+    def start(self) -> Opening:
+        self.thread = threading.Thread(target=self.run, name="pyrometer-open", daemon=True)
+        self.thread.start()
+        return self
+
+
+_prefetched: dict[Path, Opening] = {}
+
+
+def prefetch(paths: list[str] | list[Path], preview: bool = True) -> None:
+    """Start reading files on plain threads before Qt and the window exist (`pyrometer open`).
+
+    The FileLoader for the same path later picks the opening up instead of reading again,
+    so reading a big file (or its index) overlaps importing Qt and building the window.
     """
     for raw in paths:
         path = Path(raw)
         key = path.resolve()
         if key in _prefetched:
             continue
-        fut: Future[Profile] = Future()
-
-        def run(path: Path = path, fut: Future[Profile] = fut) -> None:
-            try:
-                fut.set_result(load_and_warm(path))
-            except BaseException as exc:  # handed to the FileLoader, which reports it
-                fut.set_exception(exc)
-
-        _prefetched[key] = fut
-        threading.Thread(target=run, name="pyrometer-prefetch", daemon=True).start()
+        _prefetched[key] = Opening(path, preview=preview).start()
 
 
-def take(path: Path) -> Future[Profile] | None:
+def take(path: Path) -> Opening | None:
     """The prefetch of this path, if one was started (handed out once)."""
     return _prefetched.pop(path.resolve(), None)
-
-
