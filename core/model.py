@@ -149,6 +149,13 @@ class SampleSums(Protocol):
     def duration(self) -> float:
         """Profile.duration() of the profile once its samples are read."""
 
+    def lag_count(self) -> int:
+        """How many lag probes the profile has once read."""
+
+    @property
+    def overview(self) -> bool:
+        """Whether the timeline's per-pixel summaries (lod.ActivityIndex, lod.LagIndex) came with the sums."""
+
 
 class DetailPending(Exception):
     """An analysis needs sample rows that are not read yet (only `Profile.summed` is known)."""

@@ -96,6 +96,12 @@ class TimelinePane(Pane):
     """Threads, blocking and tasks over time, with the loop-lag curve below; drag to select a range."""
 
     pane_id = "timeline"
+    from_preview = True  # a recording's index holds the per-pixel activity and lag of the whole session
+
+    def can_show(self) -> bool:
+        """A preview without those summaries (an index written before them) waits for the samples."""
+        summed = self.doc.profile.summed
+        return super().can_show() and (not self.doc.detail_pending or (summed is not None and summed.overview))
     title = "Timeline"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
@@ -275,6 +281,7 @@ class TimelinePane(Pane):
         self.info.setText(
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
             f"{fmt.plural(len(profile.tasks), 'task')}"
+            + (f" · task lanes: {self.doc.pending_text().lower()}" if self.doc.detail_pending else "")
         )
 
     def _pixels(self) -> int:

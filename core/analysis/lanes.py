@@ -27,7 +27,7 @@ from pyrometer.core.analysis.lane_palette import (
     T_OVERFLOW,
     WAITING,
 )
-from pyrometer.core.analysis.lod import activity_boxes, activity_index
+from pyrometer.core.analysis.lod import activity_boxes, activity_index, is_preview
 from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
@@ -220,7 +220,8 @@ def build_lanes(
         lanes.heights.append(THREAD_H)
         row += 1
     events = blocking_events(profile, Selection(t1=t1))
-    if events or len(profile.lag):
+    preview = is_preview(profile)
+    if events or len(profile.lag) or (preview and profile.summed is not None and profile.summed.lag_count()):
         names = [blocking_function(profile, e)[0] for e in events]
         lanes.add(
             row,
@@ -234,6 +235,8 @@ def build_lanes(
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
         row += 1
+    if preview:  # a recording's preview has no task spans yet: its task lanes come with the samples
+        return lanes
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     task_lanes = task_lanes or TaskLanes()
     packer = task_lanes.get(profile, t1, max_task_rows, end_of)

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
 from pyrometer.core.formats.recording_index import IndexedSamples, load_index
 from pyrometer.core.model import Profile
 
@@ -52,4 +53,10 @@ def open_preview(path: str | os.PathLike[str], min_samples: int | None = None) -
     profile.notices.extend(sums.notices(str(Path(path))))
     profile.summed = sums
     profile.generation += 1
+    if index.overview:  # the timeline's and lag curve's per-pixel summaries, as a full read computes them
+        activity = ActivityIndex.from_arrays(index.overview["activity"], index.arrays)
+        lag = LagIndex.from_arrays(index.overview["lag"], index.arrays)
+        profile.cached("activity_index", lambda: activity)
+        profile.cached("lag_index", lambda: lag)
+    index.arrays = {name: arr for name, arr in index.arrays.items() if name.startswith(("pair_", "chunk_"))}
     return profile

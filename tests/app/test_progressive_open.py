@@ -12,11 +12,13 @@ import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from qt_windows import open_window, private_settings
 
 from pyrometer.app.panes.function_model import COL_FUNCTION, COL_SAMPLES, COL_SELF
 from pyrometer.app.session_view import SessionView
+from pyrometer.core.analysis import lod
 from pyrometer.core.formats import index_preview, prefetch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,18 +81,20 @@ def _opened(qtbot: Any, window: Any, path: Path) -> SessionView:
 
 
 def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any, window: Any, recording: Path,
-                                                                     gate: threading.Event) -> None:
+                                                                     gate: threading.Event, monkeypatch: Any) -> None:
+    monkeypatch.setattr(lod, "EXACT_ROWS", 1000)  # the whole view from per-pixel buckets, as a huge session's
     view = _opened(qtbot, window, recording)
     doc = view.doc
     assert doc.detail_pending and not len(doc.profile.samples)
-    for pane_id in ("functions", "flame_graph"):  # drawn from the index
-        assert view.pane(pane_id).pending_text() is None, pane_id
+    for pane_id in ("functions", "flame_graph", "timeline"):  # drawn from the index
+        assert view.pane(pane_id).isVisible() and view.pane(pane_id).pending_text() is None, pane_id
     first = _table(view)
     assert first
-    for pane_id in ("timeline", "event_loop"):  # need the samples / probes: said, not drawn empty
-        pane = view.pane(pane_id)
-        if pane.isVisible():
-            assert (pane.pending_text() or "").startswith("Loading detail"), pane_id
+    timeline = view.pane("timeline")
+    lanes = timeline.lanes.arrays()
+    assert timeline.lanes.kinds.count("thread") == 4 and len(timeline._lag_shown)  # activity lanes and the lag curve
+    event_loop = view.pane("event_loop")  # lag statistics need every probe: said, not drawn empty
+    assert event_loop.isVisible() and (event_loop.pending_text() or "").startswith("Loading detail")
     stack_chart = view.show_pane("stack_chart")
     qtbot.waitUntil(lambda: stack_chart.pending_text() is not None, timeout=5000)
     assert view.replay_bar is None  # nothing to replay yet
@@ -109,6 +113,12 @@ def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any,
     assert all(p.pending_text() is None for p in view.visible_panes())
     assert view.replay_bar is not None
     assert _table(view) == first  # every number of the first frame is what the full read shows
+    assert "task" in timeline.lanes.kinds  # the task lanes came with the samples
+    thread_rows = [i for i, k in enumerate(timeline.lanes.kinds) if k == "thread"]
+    full_lanes = timeline.lanes.arrays()
+    for a, b in zip(lanes, full_lanes, strict=True):  # the thread lanes drawn first are those of the samples
+        in_rows = np.isin(lanes[2], thread_rows)
+        assert np.array_equal(a[in_rows], b[np.isin(full_lanes[2], thread_rows)])
 
 
 def test_closing_the_tab_while_reading_cancels_the_read(qtbot: Any, window: Any, recording: Path,

@@ -12,9 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pyrometer.core.analysis import lod
 from pyrometer.core.analysis.calltree import call_tree
 from pyrometer.core.analysis.flame import flame_layout
 from pyrometer.core.analysis.functions import function_table
+from pyrometer.core.analysis.lod import (
+    ActivityIndex,
+    activity_boxes,
+    activity_index,
+    lag_curve,
+    lag_index,
+)
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.formats.index_preview import open_preview
 from pyrometer.core.formats.recording import read_recording
@@ -147,3 +155,44 @@ def test_the_preview_of_a_real_recording_tells_the_truth(tmp_path: Path) -> None
         row = next(i for i, f in enumerate(table.func.tolist()) if fast.func_name[f] == "spin")
         assert float(table.self_weight[row]) == pytest.approx(wall, rel=0.2, abs=0.03)
     _same_rows(_rows(_full(out), None), _rows(fast, None))
+
+
+def _same_activity(a: ActivityIndex, b: ActivityIndex) -> None:
+    assert (a.n, a.width, a.rows) == (b.n, b.width, b.rows)
+    assert np.array_equal(a.count, b.count) and np.array_equal(a.on, b.on) and np.array_equal(a.max_depth, b.max_depth)
+    assert a.gap == b.gap
+
+
+def test_the_timeline_summaries_do_not_depend_on_how_the_samples_arrived(generated: Path) -> None:
+    """A live feed, a full read and a recording's index give the activity and lag index the same batches or not."""
+    full = _full(generated)
+    whole = ActivityIndex().update(full)
+    rng = np.random.default_rng(5)
+    cuts = np.sort(rng.choice(np.arange(1, full.sample_count), 40, replace=False)).tolist()
+    fed = ActivityIndex()
+    for lo, hi in zip([0, *cuts], [*cuts, full.sample_count], strict=True):
+        fed.add_rows(full, lo, hi)
+    _same_activity(whole, fed)
+    assert whole.count.sum() == full.sample_count
+
+
+def test_the_preview_draws_the_timeline_and_lag_curve_of_a_full_read(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a huge session's whole view is drawn from the buckets (only a view of a few samples is exact):
+    # here too, at 40,000 samples
+    monkeypatch.setattr(lod, "EXACT_ROWS", 1000)
+    fast = open_preview(generated, min_samples=1)
+    assert fast is not None and fast.summed is not None and fast.summed.overview
+    full = _full(generated)
+    _same_activity(activity_index(full), activity_index(fast))
+    a, b = lag_index(full), lag_index(fast)
+    assert (a.n, a.width, a.sorted) == (b.n, b.width, b.sorted) and a.n == len(full.lag) > 0
+    assert np.array_equal(a.low, b.low) and np.array_equal(a.high, b.high)
+    span = full.duration()
+    for tid in sorted(full.threads):  # the whole session at a few widths: per-pixel columns, the same boxes
+        for pixels in (300, 1366):
+            x, y = activity_boxes(full, tid, 0.0, span, pixels), activity_boxes(fast, tid, 0.0, span, pixels)
+            assert np.array_equal(x.start, y.start) and np.array_equal(x.width, y.width) and np.array_equal(x.on, y.on)
+    for pixels in (300, 1366):
+        t_full, v_full = lag_curve(full, 0.0, span, pixels)
+        t_fast, v_fast = lag_curve(fast, 0.0, span, pixels)
+        assert len(t_full) and np.array_equal(t_full, t_fast) and np.array_equal(v_full, v_fast)
