@@ -9,15 +9,21 @@ the shell (functions, stacks, threads, blocking events, tasks...) with
 `Profile.summed` answering for the samples. A window shows it at once and
 swaps in the fully read profile when its columns are loaded; what needs the
 rows themselves (a time range, the stack chart, source lines) waits for that.
+
+`read_columns` then reads only what the index left out (samples, lag probes,
+task spans, await snapshots, console output) into a profile that shares the
+preview's shell: a day of tasks and stacks is decoded and held once, not twice.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pyrometer.core.agent import wire
 from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
+from pyrometer.core.formats.recording import RecordingReader
 from pyrometer.core.formats.recording_index import IndexedSamples, load_index
 from pyrometer.core.model import Profile
 
@@ -59,4 +65,38 @@ def open_preview(path: str | os.PathLike[str], min_samples: int | None = None) -
         profile.cached("activity_index", lambda: activity)
         profile.cached("lag_index", lambda: lag)
     index.arrays = {name: arr for name, arr in index.arrays.items() if name.startswith(("pair_", "chunk_"))}
+    return profile
+
+
+# messages whose content the index's shell holds: a read behind a preview skips them (recording_index.shell_frames)
+SHELL_KINDS = frozenset({
+    wire.META, wire.FRAMES, wire.STACKS, wire.THREADS, wire.LOOPS, wire.BLOCKING, wire.TASKS_CREATED,
+    wire.TASKS_FINISHED, wire.TASKS_NEW, wire.TASKS_END, wire.FUNC_STATS, wire.TELEMETRY, wire.END, wire.NOTICE,
+})
+_SHARED = ("unit", "source_format", "meta", "func_name", "func_file", "func_line", "_func_index", "frames",
+           "_frame_index", "stacks", "threads", "loops", "blocking", "tasks", "task_log", "func_stats", "telemetry",
+           "notices", "end")
+
+
+def read_columns(
+    path: str | os.PathLike[str], preview: Profile, progress: Callable[[float], None] | None = None
+) -> Profile:
+    """The full profile of a previewed recording: the preview's shell (shared, not copied) plus the rows
+    the index left out, read from the file. Raises RecordingError like read_recording."""
+    sums = preview.summed
+    if not isinstance(sums, IndexedSamples):
+        raise ValueError("not a preview made by open_preview")
+    profile = Profile()
+    for name in _SHARED:
+        setattr(profile, name, getattr(preview, name))
+    profile._stack_index = None
+    reader = RecordingReader(path, profile)
+    reader.skip_kinds = SHELL_KINDS
+    reader.expected_rows = (sums.index.samples, sums.index.lag, sums.index.spans)
+    reader.poll(progress=progress)
+    report = reader.finish()
+    if report.problems:  # the index said what its pass dropped; say what this one did, once
+        note = {"level": "warning", "message": f"{path}: " + "; ".join(report.problems)}
+        if note not in profile.notices:
+            profile.notices.append(note)
     return profile

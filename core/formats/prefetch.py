@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from pyrometer.core.formats.registry import ProgressFn, load_profile
+from pyrometer.core.formats.registry import FormatError, ProgressFn, load_profile
 from pyrometer.core.model import Profile
 
 
@@ -22,7 +22,23 @@ def load_and_warm(path: Path, progress: ProgressFn | None = None) -> Profile:
 
     Runs off the GUI thread, so the first refresh of the panes is cheap.
     """
-    profile = load_profile(path, progress)
+    return warm(load_profile(path, progress))
+
+
+def read_detail(path: Path, preview: Profile, progress: ProgressFn | None = None) -> Profile:
+    """The full profile of a recording shown from its index (`preview`): the rows the index left out,
+    read into a profile sharing the preview's shell (index_preview.read_columns), caches built."""
+    from pyrometer.core.formats.index_preview import read_columns
+    from pyrometer.core.formats.recording import RecordingError
+
+    try:
+        return warm(read_columns(path, preview, progress))
+    except RecordingError as exc:
+        raise FormatError(str(exc)) from exc
+
+
+def warm(profile: Profile) -> Profile:
+    """Build the analysis caches every pane needs first (call tree, function table, per-pixel summaries)."""
     try:
         from pyrometer.core.analysis.calltree import call_tree
         from pyrometer.core.analysis.functions import function_table
@@ -86,7 +102,10 @@ class Opening:
                 preview = None
         self.preview.set_result(preview)
         try:
-            self.full.set_result(load_and_warm(self.path, self.progress))
+            if preview is not None:  # only what the index left out, into a profile sharing the preview's shell
+                self.full.set_result(read_detail(self.path, preview, self.progress))
+            else:
+                self.full.set_result(load_and_warm(self.path, self.progress))
         except BaseException as exc:  # handed to whoever waits (the FileLoader reports it)
             self.full.set_exception(exc)
 

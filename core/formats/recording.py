@@ -440,6 +440,7 @@ class RecordingReader:
         self._spans: ReservedColumns | None = None
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
         self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
+        self.skip_kinds: frozenset[int] = frozenset()  # messages `profile` holds already (index_preview's shell)
         self._owns_fh = fh is None  # a writer indexing its own file lends its handle (recording_index)
         try:
             self._fh: BinaryIO = open(self.path, "rb") if fh is None else fh
@@ -550,6 +551,8 @@ class RecordingReader:
                 why = self._stage_spans(buf, start, length)
                 if why is not None:
                     return count, pos, f"bad task_spans frame at byte {where}: {why}"
+            elif kind in self.skip_kinds:
+                pass
             else:
                 try:
                     known = apply_message(self.profile, kind, payload, self._rejected)

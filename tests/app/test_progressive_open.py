@@ -45,14 +45,14 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def gate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Every recording counts as huge (previewed), and its full read waits until the gate opens."""
     opened = threading.Event()
-    real = prefetch.load_and_warm
+    real = prefetch.read_detail
 
-    def held(path: Path, progress: Any = None) -> Any:
+    def held(path: Path, preview: Any, progress: Any = None) -> Any:
         opened.wait(30)
-        return real(path, progress)
+        return real(path, preview, progress)
 
     monkeypatch.setattr(index_preview, "MIN_SAMPLES", 1)
-    monkeypatch.setattr(prefetch, "load_and_warm", held)
+    monkeypatch.setattr(prefetch, "read_detail", held)
     yield opened
     opened.set()
 

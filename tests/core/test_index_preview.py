@@ -16,6 +16,7 @@ from pyrometer.core.analysis import lod
 from pyrometer.core.analysis.calltree import call_tree
 from pyrometer.core.analysis.flame import flame_layout
 from pyrometer.core.analysis.functions import function_table
+from pyrometer.core.analysis.lanes import build_lanes
 from pyrometer.core.analysis.lod import (
     ActivityIndex,
     activity_boxes,
@@ -24,7 +25,7 @@ from pyrometer.core.analysis.lod import (
     lag_index,
 )
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.formats.index_preview import open_preview
+from pyrometer.core.formats.index_preview import open_preview, read_columns
 from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.formats.tables import sample_total
 from pyrometer.core.model import DetailPending, Profile
@@ -196,3 +197,27 @@ def test_the_preview_draws_the_timeline_and_lag_curve_of_a_full_read(generated: 
         t_full, v_full = lag_curve(full, 0.0, span, pixels)
         t_fast, v_fast = lag_curve(fast, 0.0, span, pixels)
         assert len(t_full) and np.array_equal(t_full, t_fast) and np.array_equal(v_full, v_fast)
+
+
+def test_reading_the_columns_behind_a_preview_gives_the_profile_a_full_read_gives(generated: Path) -> None:
+    """The shell is shared with the preview, only the rows are read: the result is the whole recording."""
+    fast = open_preview(generated, min_samples=1)
+    assert fast is not None
+    got = read_columns(generated, fast)
+    full = _full(generated)
+    assert got.summed is None and got.tasks is fast.tasks and got.stacks is fast.stacks  # shared, not copied
+    for name in ("samples", "lag", "task_spans", "awaits", "stacks", "frames"):
+        a, b = getattr(full, name), getattr(got, name)
+        assert len(a) == len(b), name
+        for col in a.names:
+            assert np.array_equal(a[col], b[col]), (name, col)
+    assert len(full.samples) == 40_000 and len(full.task_spans) and len(full.lag)
+    assert (got.func_name, got.func_file, got.func_line) == (full.func_name, full.func_file, full.func_line)
+    assert got.tasks == full.tasks and got.blocking == full.blocking and got.threads == full.threads
+    assert got.loops == full.loops and got.meta == full.meta and got.end == full.end and got.telemetry == full.telemetry
+    assert got.output == full.output and got.notices == full.notices
+    # the log of tasks names them in the same order of first appearance (the timeline packs task rows by it)
+    assert list(dict.fromkeys(got.task_log)) == list(dict.fromkeys(full.task_log))
+    a, b = build_lanes(full, None, view=(0.0, full.duration()), pixels=800), build_lanes(got, None, view=(0.0, got.duration()), pixels=800)
+    for x, y in zip(a.arrays(), b.arrays(), strict=True):
+        assert np.array_equal(x, y)
