@@ -40,9 +40,12 @@ def read_detail(path: Path, preview: Profile, progress: ProgressFn | None = None
 def warm(profile: Profile) -> Profile:
     """Build the analysis caches every pane needs first (call tree, function table, per-pixel summaries)."""
     try:
+        from pyrometer.core.analysis.aggregate import warm_whole_sums
         from pyrometer.core.analysis.calltree import call_tree
         from pyrometer.core.analysis.functions import function_table
 
+        if profile.samples_sorted:  # in steps: the window stays responsive while a huge file warms
+            warm_whole_sums(profile)
         call_tree(profile)
         function_table(profile)
         if profile.samples_sorted:  # the timeline's and stack chart's per-pixel summaries

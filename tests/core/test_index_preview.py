@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from pyrometer.core.analysis import lod
+from pyrometer.core.analysis.aggregate import warm_whole_sums
 from pyrometer.core.analysis.calltree import call_tree
 from pyrometer.core.analysis.flame import flame_layout
 from pyrometer.core.analysis.functions import function_table
@@ -221,3 +222,12 @@ def test_reading_the_columns_behind_a_preview_gives_the_profile_a_full_read_give
     a, b = build_lanes(full, None, view=(0.0, full.duration()), pixels=800), build_lanes(got, None, view=(0.0, got.duration()), pixels=800)
     for x, y in zip(a.arrays(), b.arrays(), strict=True):
         assert np.array_equal(x, y)
+
+
+def test_warming_the_whole_sums_in_steps_changes_no_number(generated: Path) -> None:
+    """The background warm-up sums in steps (the window stays responsive); the tree is the one-pass tree."""
+    one, steps = _full(generated), _full(generated)
+    warm_whole_sums(steps, step=3001)
+    a, b = call_tree(one), call_tree(steps)
+    assert np.array_equal(a.count, b.count) and np.array_equal(a.func, b.func)
+    np.testing.assert_allclose(b.total_weight, a.total_weight, rtol=1e-12)
