@@ -365,6 +365,9 @@ class MainWindow(QMainWindow):
 
     def save_recording(self, doc: Document, path: str | Path) -> bool:
         """Keep the session as a .pyro: the live temp recording when there is one, else re-encoded."""
+        if doc.detail_pending:  # a preview holds sums, not samples: writing it would lose them
+            self.show_error("Cannot save yet", f"{path}: {doc.title} is still being read ({doc.pending_text().lower()})")
+            return False
         live = self.live_for(doc)
         try:
             if live is not None:
@@ -399,6 +402,9 @@ class MainWindow(QMainWindow):
     def export_profile(self, doc: Document, path: str | Path, fmt_name: str | None = None) -> bool:
         from pyrometer.core.formats.registry import FormatError, export_profile
 
+        if doc.detail_pending:  # a preview holds sums, not samples
+            self.show_error("Cannot export yet", f"{path}: {doc.title} is still being read ({doc.pending_text().lower()})")
+            return False
         profile = doc.view_profile()
         if doc.range is not None:  # a selected time range exports only what lies in it
             from pyrometer.core.analysis.crop import crop

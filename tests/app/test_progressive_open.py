@@ -98,6 +98,11 @@ def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any,
     stack_chart = view.show_pane("stack_chart")
     qtbot.waitUntil(lambda: stack_chart.pending_text() is not None, timeout=5000)
     assert view.replay_bar is None  # nothing to replay yet
+    saved = recording.parent / "saved.pyro"
+    assert not window.save_recording(doc, saved) and not saved.exists()  # sums are no samples: nothing is lost
+    assert not window.export_profile(doc, recording.parent / "out.txt", "collapsed")
+    assert any("still being read" in e for e in window.errors)
+    window.errors.clear()
     # a time range needs the rows: the tables say so rather than show the whole session
     functions = view.pane("functions")
     doc.set_range(0.0, doc.duration() / 2)
