@@ -178,6 +178,12 @@ class FileLoader(QObject):
         self.close_dialog()  # the window shows the preview; the status bar the rest of the read
         self.previewed.emit(self.path, profile)
 
+    def resume(self) -> None:
+        """The preview is drawn: let the full read start (it waits, so it does not slow the first frame)."""
+        opening = self._thread.opening
+        if opening is not None:
+            opening.resume()
+
     def _on_loaded(self, profile: Profile) -> None:
         self._done()
         self.loaded.emit(self.path, profile)

@@ -300,6 +300,8 @@ class MainWindow(QMainWindow):
         add_recent(path)
         view = self.add_document(Document(profile, path))
         self._previews[loader] = view.doc
+        view.refresh_visible()  # the first frame now; the full read starts once it is painted
+        QTimer.singleShot(0, loader.resume)
         self.previewShown.emit(view)
 
     def _on_load_progress(self, loader: FileLoader, fraction: float) -> None:

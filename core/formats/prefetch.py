@@ -62,6 +62,9 @@ class Cancelled(Exception):
     """Raised from an opening's progress callback once it was cancelled: unwinds the importer."""
 
 
+RESUME_WAIT_S = 30.0  # an opening whose preview nobody draws reads on after this long anyway
+
+
 class Opening:
     """A file read in two steps on a thread of its own: its preview, then all of it.
 
@@ -79,7 +82,13 @@ class Opening:
         self.full: Future[Profile] = Future()
         self.fraction = 0.0
         self._cancel = threading.Event()
+        self._resume = threading.Event()  # the preview is on screen: the full read may start (`resume`)
         self.thread: threading.Thread | None = None
+
+    def resume(self) -> None:
+        """The window has drawn the preview: read the rest now. Until then (at most RESUME_WAIT_S) the
+        read waits, so it does not take the interpreter from the GUI thread while that draws the first frame."""
+        self._resume.set()
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -104,6 +113,10 @@ class Opening:
             except Exception:  # a preview is an optimisation: the full read reports what is wrong
                 preview = None
         self.preview.set_result(preview)
+        if preview is not None:
+            waited = 0.0
+            while not self._resume.wait(0.05) and not self._cancel.is_set() and waited < RESUME_WAIT_S:
+                waited += 0.05
         try:
             if preview is not None:  # only what the index left out, into a profile sharing the preview's shell
                 self.full.set_result(read_detail(self.path, preview, self.progress))
