@@ -579,7 +579,7 @@ class SessionView(QMainWindow):
 
     def visible_panes(self) -> Iterator[Pane]:
         for pane in self.panes:
-            if pane.isVisible() and self._on_screen.get(pane.objectName(), True) and not pane.visibleRegion().isEmpty():
+            if self._on_screen.get(pane.objectName(), True) and pane.on_screen():
                 yield pane
 
     def _begin_tick(self) -> None:

@@ -116,7 +116,10 @@ class Pane(QWidget):
 
     def on_screen(self) -> bool:
         """Shown and not behind another tab (`isVisible` stays True for a dock tabbed behind another)."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
+        if not self.isVisible():
+            return False
+        cover = self._pending  # the "Loading detail…" label covers the pane: Qt counts the pane as hidden under it
+        return not self.visibleRegion().isEmpty() or (cover is not None and cover.isVisible() and not cover.visibleRegion().isEmpty())
 
     def refresh(self) -> None:
         """Re-read the document and update the view. Override."""

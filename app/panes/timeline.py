@@ -281,7 +281,7 @@ class TimelinePane(Pane):
         self.info.setText(
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
             f"{fmt.plural(len(profile.tasks), 'task')}"
-            + (f" · task lanes: {self.doc.pending_text().lower()}" if self.doc.detail_pending else "")
+            + (" · task lanes: loading detail…" if self.doc.detail_pending else "")
         )
 
     def _pixels(self) -> int:

@@ -98,6 +98,8 @@ def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any,
     stack_chart = view.show_pane("stack_chart")
     qtbot.waitUntil(lambda: stack_chart.pending_text() is not None, timeout=5000)
     assert view.replay_bar is None  # nothing to replay yet
+    view.show_pane("event_loop")
+    qtbot.waitUntil(lambda: event_loop in list(view.visible_panes()), timeout=5000)  # covered, still on screen
     saved = recording.parent / "saved.pyro"
     assert not window.save_recording(doc, saved) and not saved.exists()  # sums are no samples: nothing is lost
     assert not window.export_profile(doc, recording.parent / "out.txt", "collapsed")
@@ -115,6 +117,8 @@ def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any,
     qtbot.waitUntil(lambda: not doc.detail_pending, timeout=30000)
     view.refresh_visible()
     assert len(doc.profile.samples) == 20_000 and len(window.views()) == 1  # the same tab, filled in
+    for pane in (event_loop, timeline, view.pane("functions")):  # (the label covering a pane once hid it from refreshes)
+        assert pane.pending_text() is None, pane.pane_id
     assert all(p.pending_text() is None for p in view.visible_panes())
     assert view.replay_bar is not None
     assert _table(view) == first  # every number of the first frame is what the full read shows
