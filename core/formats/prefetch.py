@@ -53,6 +53,10 @@ def warm(profile: Profile) -> Profile:
 
             activity_index(profile)
             lag_index(profile)
+        if len(profile.lag):  # the event loop pane's figures of every probe (a second at 30M samples)
+            from pyrometer.core.analysis.loop import lag_stats
+
+            lag_stats(profile)
     except Exception:  # warming is an optimisation; the panes report real errors themselves
         pass
     return profile
