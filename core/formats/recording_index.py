@@ -203,8 +203,15 @@ class RecordingIndex:
     def thread_counts(self) -> dict[int, int]:
         """Samples per thread id (threads with none are left out)."""
         a = self.arrays
+        thread = a["pair_thread"]
+        if not len(thread):
+            return {}
+        low, high = int(thread.min()), int(thread.max())
+        if high - low < 1 << 16:  # vectorised (10^6 pairs at 100M samples): thread ids are small
+            counts = np.bincount(thread - low, weights=a["pair_count"], minlength=high - low + 1)  # exact below 2^53
+            return {low + i: int(n) for i, n in enumerate(np.rint(counts).tolist()) if n}
         out: dict[int, int] = {}
-        for tid, n in zip(a["pair_thread"].tolist(), a["pair_count"].tolist(), strict=True):
+        for tid, n in zip(thread.tolist(), a["pair_count"].tolist(), strict=True):
             out[tid] = out.get(tid, 0) + n
         return {k: v for k, v in out.items() if v}
 
