@@ -278,11 +278,8 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        self.info.setText(
-            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · "
-            f"{fmt.plural(len(profile.tasks), 'task')}"
-            + (" · task lanes: loading detail…" if self.doc.detail_pending else "")
-        )
+        tasks = "tasks: loading detail…" if self.doc.detail_pending else fmt.plural(len(profile.tasks), "task")
+        self.info.setText(f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(events), 'blocking event')} · {tasks}")
 
     def _pixels(self) -> int:
         return max(200, int(self.lane_vb.width()) or 1500)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from pyrometer.core.agent import wire
 from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
-from pyrometer.core.formats.recording import RecordingReader
-from pyrometer.core.formats.recording_index import IndexedSamples, load_index
+from pyrometer.core.formats.recording import RecordingReader, apply_message
+from pyrometer.core.formats.recording_index import IndexedSamples, RecordingIndex, load_index
 from pyrometer.core.model import Profile
 
 # below this many samples a full read takes well under a second: a preview would only flash
@@ -50,10 +50,11 @@ def open_preview(path: str | os.PathLike[str], min_samples: int | None = None) -
     least = MIN_SAMPLES if min_samples is None else min_samples
     if index is None or not index.time_sorted or index.samples < max(1, least):
         return None
-    profile = index.shell_profile()
+    profile, tasks = _shell(index)
     index.shell = b""  # applied: let the index frame's bytes go once the sums are copied out
     index.arrays = {name: arr.copy() for name, arr in index.arrays.items()}
-    sums = IndexedSamples(index, profile)
+    sums = PreviewSums(index, profile)
+    sums.task_frames = tasks
     for tid in sorted(sums.thread_counts()):  # as a full read's finish(): every sampled thread has a row
         profile.ensure_thread(tid)
     profile.notices.extend(sums.notices(str(Path(path))))
@@ -66,6 +67,61 @@ def open_preview(path: str | os.PathLike[str], min_samples: int | None = None) -
         profile.cached("lag_index", lambda: lag)
     index.arrays = {name: arr for name, arr in index.arrays.items() if name.startswith(("pair_", "chunk_"))}
     return profile
+
+
+_TASK_KINDS = (wire.TASKS_NEW, wire.TASKS_END)
+
+
+class PreviewSums(IndexedSamples):
+    """The index's sums standing for a preview's samples, and the task batches it has not applied yet."""
+
+    def __init__(self, index: RecordingIndex, profile: Profile) -> None:
+        super().__init__(index, profile)
+        self.task_frames: list[tuple[int, bytes]] = []
+
+
+def _shell(index: RecordingIndex) -> tuple[Profile, list[tuple[int, bytes]]]:
+    """The index's shell as a profile, but for its task batches when nothing of the first frame needs them
+    (sampled, no call statistics): half a million tasks are seconds of decoding, done after the first frame
+    (`apply_tasks`). Function ids are those of a full read."""
+    profile = Profile()
+    for name, file, firstline in index.functions:
+        profile.intern_function(str(name), str(file), int(firstline))
+    buf = memoryview(index.shell)
+    later: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos + wire.FRAME_HEADER_SIZE <= len(buf):
+        length, kind, _flags, _crc = wire.FRAME_HEADER.unpack_from(buf, pos)
+        start = pos + wire.FRAME_HEADER_SIZE
+        if kind in _TASK_KINDS:
+            later.append((kind, bytes(buf[start : start + length])))
+        else:
+            apply_message(profile, kind, buf[start : start + length])
+        pos = start + length
+    if profile.func_stats is not None:  # the function table's wall time per task call needs them now
+        for kind, payload in later:
+            apply_message(profile, kind, memoryview(payload))
+        later = []
+    return profile, later
+
+
+def apply_tasks(preview: Profile) -> None:
+    """Decode the preview's deferred task batches (off the GUI thread) and put them in place at once."""
+    sums = preview.summed
+    if not isinstance(sums, PreviewSums) or not sums.task_frames:
+        return
+    holder = Profile()
+    for kind, payload in sums.task_frames:
+        apply_message(holder, kind, memoryview(payload))
+    sums.task_frames = []
+    preview.task_log = holder.task_log
+    preview.tasks = holder.tasks  # one assignment: a reader on the GUI thread sees all of them or none
+
+
+def tasks_pending(profile: Profile) -> bool:
+    """Whether a preview's tasks are still to be decoded (its task count is not known yet)."""
+    sums = profile.summed
+    return isinstance(sums, PreviewSums) and bool(sums.task_frames)
 
 
 # messages whose content the index's shell holds: a read behind a preview skips them (recording_index.shell_frames)
@@ -84,8 +140,9 @@ def read_columns(
     """The full profile of a previewed recording: the preview's shell (shared, not copied) plus the rows
     the index left out, read from the file. Raises RecordingError like read_recording."""
     sums = preview.summed
-    if not isinstance(sums, IndexedSamples):
+    if not isinstance(sums, PreviewSums):
         raise ValueError("not a preview made by open_preview")
+    apply_tasks(preview)
     profile = Profile()
     for name in _SHARED:
         setattr(profile, name, getattr(preview, name))

@@ -26,7 +26,7 @@ from pyrometer.core.analysis.lod import (
     lag_index,
 )
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.formats.index_preview import open_preview, read_columns
+from pyrometer.core.formats.index_preview import open_preview, read_columns, tasks_pending
 from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.formats.tables import sample_total
 from pyrometer.core.model import DetailPending, Profile
@@ -204,7 +204,9 @@ def test_reading_the_columns_behind_a_preview_gives_the_profile_a_full_read_give
     """The shell is shared with the preview, only the rows are read: the result is the whole recording."""
     fast = open_preview(generated, min_samples=1)
     assert fast is not None
+    assert tasks_pending(fast) and not fast.tasks  # decoded after the first frame, which needs none of them
     got = read_columns(generated, fast)
+    assert not tasks_pending(fast) and fast.tasks
     full = _full(generated)
     assert got.summed is None and got.tasks is fast.tasks and got.stacks is fast.stacks  # shared, not copied
     for name in ("samples", "lag", "task_spans", "awaits", "stacks", "frames"):
