@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis import lod
 from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
 from pyrometer.core.formats.recording import RecordingReader, apply_message
 from pyrometer.core.formats.recording_index import IndexedSamples, RecordingIndex, load_index
@@ -152,8 +153,25 @@ def read_columns(
     reader.expected_rows = (sums.index.samples, sums.index.lag, sums.index.spans)
     reader.poll(progress=progress)
     report = reader.finish()
+    _adopt_summaries(preview, profile)
     if report.problems:  # the index said what its pass dropped; say what this one did, once
         note = {"level": "warning", "message": f"{path}: " + "; ".join(report.problems)}
         if note not in profile.notices:
             profile.notices.append(note)
     return profile
+
+
+def _adopt_summaries(preview: Profile, profile: Profile) -> None:
+    """Give the full profile the preview's timeline summaries when they describe exactly its rows (they are what
+    computing them again gives: tested), instead of a second pass over every sample (1-5 s, ~50 MB of temporaries)."""
+    summed = preview.summed
+    if summed is None or not summed.overview or not profile.samples_sorted:
+        return
+    activity, lag = lod.activity_index(preview), lod.lag_index(preview)
+    samples, probes = profile.samples, profile.lag
+    if activity.n == len(samples) and len(samples):
+        activity.check = (float(samples["time"][-1]), int(samples["thread"][-1]))
+        profile.cached("activity_index", lambda: activity, rows=True)
+    if lag.n == len(probes) and len(probes):
+        lag.check = (float(probes["time"][-1]), float(probes["lag"][-1]))
+        profile.cached("lag_index", lambda: lag)

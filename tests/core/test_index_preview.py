@@ -221,6 +221,8 @@ def test_reading_the_columns_behind_a_preview_gives_the_profile_a_full_read_give
     assert got.output == full.output and got.notices == full.notices
     # the log of tasks names them in the same order of first appearance (the timeline packs task rows by it)
     assert list(dict.fromkeys(got.task_log)) == list(dict.fromkeys(full.task_log))
+    _same_activity(activity_index(got), ActivityIndex().update(full))  # taken over from the preview, as computed
+    assert activity_index(got) is activity_index(fast)
     a, b = build_lanes(full, None, view=(0.0, full.duration()), pixels=800), build_lanes(got, None, view=(0.0, got.duration()), pixels=800)
     for x, y in zip(a.arrays(), b.arrays(), strict=True):
         assert np.array_equal(x, y)
