@@ -33,11 +33,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the default layout every time: a layout saved by an earlier run (another tab in front) changes what is refreshed
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="bench-scale-window-")
 
 import numpy as np
 
