@@ -67,6 +67,9 @@ def first_size(available: QSize | None) -> tuple[int, int]:
     return min(w, available.width() - frame_w), min(h, available.height() - frame_h)
 
 
+RESUME_AFTER_MS = 250  # a huge recording's full read starts this long after its preview is drawn
+
+
 class MainWindow(QMainWindow):
     documentOpened = Signal(object)  # SessionView
     previewShown = Signal(object)  # SessionView of a recording opened from its index (its samples still loading)
@@ -300,8 +303,8 @@ class MainWindow(QMainWindow):
         add_recent(path)
         view = self.add_document(Document(profile, path))
         self._previews[loader] = view.doc
-        view.refresh_visible()  # the first frame now; the full read starts once it is painted
-        QTimer.singleShot(0, loader.resume)
+        view.refresh_visible()  # the first frame now; the full read starts once it is painted: painting the plots
+        QTimer.singleShot(RESUME_AFTER_MS, loader.resume)  # while it read took 0.3 s (the interpreter is shared)
         self.previewShown.emit(view)
 
     def _on_load_progress(self, loader: FileLoader, fraction: float) -> None:
