@@ -209,7 +209,7 @@ class ActivityIndex:
         out.n, out.width = int(head["n"]), float(head["width"])
         out.rows = {int(t): r for r, t in enumerate(tids)}
         out.count = np.array(arrays["act_count"], np.int32).reshape(len(tids), buckets)
-        out.on = np.array(arrays["act_on"], np.int32).reshape(len(tids), buckets)
+        out.on = np.array(arrays["act_on"], out.on.dtype).reshape(len(tids), buckets)  # stored as f8: any on-CPU measure
         out.max_depth = np.array(arrays["act_depth"], np.int32)
         out.gap = {int(t): float(g) for t, g in zip(tids, arrays["act_gap"].tolist(), strict=True) if g == g}
         return out

@@ -61,7 +61,7 @@ _PAIR_ARRAYS = {
 # index written before them has none (its recording's timeline then waits for the samples); readers that
 # do not know them skip them
 _OVERVIEW_ARRAYS = {
-    "act_thread": "<i4", "act_count": "<i4", "act_on": "<i4", "act_depth": "<i4", "act_gap": "<f8",
+    "act_thread": "<i4", "act_count": "<i4", "act_on": "<f8", "act_depth": "<i4", "act_gap": "<f8",
     "lag_low": "<f8", "lag_high": "<f8",
 }
 
