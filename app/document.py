@@ -43,6 +43,8 @@ class Document(QObject):
     openRequested = Signal(str)  # "open this recording" (e.g. a run of the history): the window opens a tab
     highlightedTasksChanged = Signal(object)  # frozenset of task ids (e.g. those a selected stall delayed)
     byTaskChanged = Signal(bool)  # the trees (flame graph, call tree) show each task's samples under its task chain
+    detailLoaded = Signal()  # the samples of a recording opened from its index are read: `profile` has them now
+    detailProgress = Signal(float)  # how much of them is read (0..1)
 
     def __init__(
         self,
@@ -75,6 +77,8 @@ class Document(QObject):
         self._baseline_token = 0  # only the latest baseline choice counts, if an earlier load still lands
         self.program: str | None = None  # its program in the run history (None: found by the recording's path)
         self.highlighted_tasks: frozenset[int] = frozenset()  # tasks the views of tasks paint highlighted
+        self.detail_fraction = 0.0  # while `detail_pending`: how much of the samples is read
+        self.detail_error: str | None = None  # why the samples could not be read (the preview stays)
 
     # ------------------------------------------------------------ reading
     @property
@@ -123,6 +127,46 @@ class Document(QObject):
 
     def duration(self) -> float:
         return self.profile.duration()
+
+    # ------------------------------------------------------------ a recording opened from its index
+    @property
+    def detail_pending(self) -> bool:
+        """The profile is a recording's preview (index_preview): its samples' sums, not their rows yet."""
+        return self.profile.summed is not None and not len(self.profile.samples)
+
+    def preview_answers(self) -> bool:
+        """Whether the preview's sums answer what the panes are asked now: the whole session, all or
+        some threads, untransformed (a time range, a playhead or a filter needs the samples)."""
+        return (self.range is None and self.playhead is None and self.transform is None
+                and not self.on_cpu_only and not self.by_task)
+
+    def pending_text(self) -> str:
+        """What a pane that needs the samples says until they are read."""
+        if self.detail_error is not None:
+            return f"Detail could not be read:\n{self.detail_error}"
+        return f"Loading detail… {100 * self.detail_fraction:.0f}%"
+
+    def set_detail_progress(self, fraction: float) -> None:
+        self.detail_fraction = max(0.0, min(1.0, float(fraction)))
+        self.detailProgress.emit(self.detail_fraction)
+
+    def set_detail(self, profile: Profile) -> None:
+        """The samples are read: show `profile` (the same functions and stacks, with rows) instead of the preview.
+
+        Function and stack ids are those of the preview, so the selection, thread filter and
+        range carry over; every pane refreshes from the full columns.
+        """
+        self.profile = profile
+        self.detail_fraction = 1.0
+        self.detail_error = None
+        self.detailLoaded.emit()
+        self.touch()
+
+    def set_detail_failed(self, message: str) -> None:
+        """Reading the samples failed after the preview was shown: the panes that need them say why."""
+        self.detail_error = message
+        self.detailProgress.emit(self.detail_fraction)
+        self.touch()
 
     # ------------------------------------------------------------ changing
     def touch(self) -> None:

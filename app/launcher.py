@@ -173,7 +173,12 @@ def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool, base
     if not path:
         return
 
+    taken: list[bool] = []
+
     def shoot() -> None:
+        if taken:
+            return
+        taken.append(True)
         ok = take_screenshot(win, path, getattr(args, "screenshot_pane", None), screenshot_size(args))
         win.close()
         QApplication.exit(0 if ok else 1)
@@ -183,6 +188,8 @@ def _screenshot_when(win: MainWindow, args: argparse.Namespace, live: bool, base
         QTimer.singleShot(int(delay * 1000), shoot)
         return
     delay_ms = int((args.screenshot_after or 0.0) * 1000)
+    if getattr(args, "screenshot_first_frame", False):  # a huge recording's first frame, from its index
+        win.previewShown.connect(lambda _view: QTimer.singleShot(max(delay_ms, 200), shoot))
 
     def after_loads() -> None:
         if baseline is not None and not baseline.finished:
@@ -268,7 +275,9 @@ def run_open(args: argparse.Namespace) -> int:
     # the readers (a 'dictionary changed size during iteration' there aborts the process: seen in 1 of 4 runs)
     import PySide6  # noqa: F401
 
-    prefetch(list(args.files) + ([base] if base else []))  # reading starts while Qt loads and the window is built
+    prefetch(list(args.files))  # reading starts while Qt loads and the window is built
+    if base:
+        prefetch([base], preview=False)  # a baseline is compared once read whole: no preview of it
     app, win = _window(args)
     baseline = _compare_with_baseline(win, base) if base else None
     win.open_files(list(args.files))

@@ -67,8 +67,12 @@ def first_size(available: QSize | None) -> tuple[int, int]:
     return min(w, available.width() - frame_w), min(h, available.height() - frame_h)
 
 
+RESUME_AFTER_MS = 250  # a huge recording's full read starts this long after its preview is drawn
+
+
 class MainWindow(QMainWindow):
     documentOpened = Signal(object)  # SessionView
+    previewShown = Signal(object)  # SessionView of a recording opened from its index (its samples still loading)
     loadsFinished = Signal()
 
     def __init__(self) -> None:
@@ -77,6 +81,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(*first_size(self.screen().availableGeometry().size() if self.screen() else None))
         self.loaders: list[FileLoader] = []
+        self._previews: dict[FileLoader, Document] = {}  # tabs opened from an index, until their samples are read
         self.live_sessions: list[LiveSession] = []
         self.errors: list[str] = []  # every error shown to the user (tests read it)
         self.quiet_errors = False  # screenshots and tests: report errors without a modal dialog
@@ -231,6 +236,10 @@ class MainWindow(QMainWindow):
                     return
                 live.shutdown()
                 self.live_sessions.remove(live)
+        loading = self.loader_of(w.doc)
+        if loading is not None:  # its samples are still being read: stop that
+            self._previews.pop(loading, None)
+            loading.cancel()
         w.save_layout()
         self.tabs.removeTab(index)
         w.deleteLater()
@@ -264,13 +273,18 @@ class MainWindow(QMainWindow):
         self.open_files([path])
 
     def open_files(self, paths: list[str] | list[Path], show_dialog: bool = True) -> list[FileLoader]:
-        """Load files off the GUI thread; each becomes a tab (errors: a dialog naming the file)."""
+        """Load files off the GUI thread; each becomes a tab (errors: a dialog naming the file).
+
+        A huge recording opens from its index first (a tab at once, filled in when its samples are read).
+        """
         started = []
         for p in paths:
-            loader = FileLoader(p, self, show_dialog=show_dialog)
-            loader.loaded.connect(self._on_loaded)
-            loader.failed.connect(self._on_failed)
-            loader.cancelled.connect(lambda path: self.statusBar().showMessage(f"Cancelled loading {path}", 5000))
+            loader = FileLoader(p, self, show_dialog=show_dialog, preview=True)
+            loader.previewed.connect(lambda path, profile, ld=loader: self._on_previewed(ld, path, profile))
+            loader.progressed.connect(lambda fraction, ld=loader: self._on_load_progress(ld, fraction))
+            loader.loaded.connect(lambda path, profile, ld=loader: self._on_loaded(path, profile, ld))
+            loader.failed.connect(lambda path, message, ld=loader: self._on_failed(path, message, ld))
+            loader.cancelled.connect(lambda path, ld=loader: self._on_cancelled(path, ld))
             loader.finished.connect(lambda ld=loader: self._loader_done(ld))
             self.loaders.append(loader)
             started.append(loader)
@@ -284,12 +298,48 @@ class MainWindow(QMainWindow):
         if not self.loaders:
             self.loadsFinished.emit()
 
-    def _on_loaded(self, path: Path, profile: Profile) -> None:
+    def _on_previewed(self, loader: FileLoader, path: Path, profile: Profile) -> None:
+        """A huge recording's index is read: its tab opens now, the samples follow (`_on_loaded`)."""
+        add_recent(path)
+        view = self.add_document(Document(profile, path))
+        self._previews[loader] = view.doc
+        view.refresh_visible()  # the first frame now; the full read starts once it is painted: painting the plots
+        QTimer.singleShot(RESUME_AFTER_MS, loader.resume)  # while it read took 0.3 s (the interpreter is shared)
+        self.previewShown.emit(view)
+
+    def _on_load_progress(self, loader: FileLoader, fraction: float) -> None:
+        doc = self._previews.get(loader)
+        if doc is None:
+            return
+        doc.set_detail_progress(fraction)
+        if doc is self.current_doc():
+            self.statusBar().showMessage(f"Reading {loader.path.name}: {100 * fraction:.0f}%", 2000)
+
+    def _on_loaded(self, path: Path, profile: Profile, loader: FileLoader | None = None) -> None:
+        doc = self._previews.pop(loader, None) if loader is not None else None
+        if doc is not None:
+            doc.set_detail(profile)
+            self.statusBar().showMessage(f"Read {Path(path).name}: full detail", 3000)
+            self.update_status()
+            return
         add_recent(path)
         self.add_document(Document(profile, path))
 
-    def _on_failed(self, path: Path, message: str) -> None:
+    def _on_failed(self, path: Path, message: str, loader: FileLoader | None = None) -> None:
+        doc = self._previews.pop(loader, None) if loader is not None else None
+        if doc is not None:
+            doc.set_detail_failed(message)
         self.show_error(f"Cannot open {Path(path).name}", message)
+
+    def _on_cancelled(self, path: Path, loader: FileLoader) -> None:
+        doc = self._previews.pop(loader, None)
+        if doc is not None:  # its tab stays on the preview, the panes that need the samples say why
+            doc.set_detail_failed("reading was cancelled")
+        self.statusBar().showMessage(f"Cancelled loading {path}", 5000)
+
+    def loader_of(self, doc: Document) -> FileLoader | None:
+        """The load still reading this document's samples, if any."""
+        return next((ld for ld, d in self._previews.items() if d is doc), None)
 
     def show_error(self, title: str, message: str) -> None:
         self.errors.append(message)
@@ -320,6 +370,9 @@ class MainWindow(QMainWindow):
 
     def save_recording(self, doc: Document, path: str | Path) -> bool:
         """Keep the session as a .pyro: the live temp recording when there is one, else re-encoded."""
+        if doc.detail_pending:  # a preview holds sums, not samples: writing it would lose them
+            self.show_error("Cannot save yet", f"{path}: {doc.title} is still being read ({doc.pending_text().lower()})")
+            return False
         live = self.live_for(doc)
         try:
             if live is not None:
@@ -354,6 +407,9 @@ class MainWindow(QMainWindow):
     def export_profile(self, doc: Document, path: str | Path, fmt_name: str | None = None) -> bool:
         from pyrometer.core.formats.registry import FormatError, export_profile
 
+        if doc.detail_pending:  # a preview holds sums, not samples
+            self.show_error("Cannot export yet", f"{path}: {doc.title} is still being read ({doc.pending_text().lower()})")
+            return False
         profile = doc.view_profile()
         if doc.range is not None:  # a selected time range exports only what lies in it
             from pyrometer.core.analysis.crop import crop

@@ -36,6 +36,7 @@ from pyrometer.core.agent.session import CHILD_PROCESSES
 if TYPE_CHECKING:
     from pyrometer.app.live import LiveSession
     from pyrometer.app.live_state import LiveState
+    from pyrometer.app.replay import ReplayBar
 
 # module, class; order = View menu order
 PANE_MODULES: tuple[tuple[str, str], ...] = (
@@ -133,7 +134,7 @@ class SessionView(QMainWindow):
         self._last_tick = 0.0
         self._tick_revision = -1
         self._tick_samples = 0
-        self.replay_bar = None
+        self.replay_bar: ReplayBar | None = None
         self.pane_errors: list[str] = []  # panes that failed to start: the window shows these to the user
         self.live_bar: QToolBar | None = None  # a live session's state, Stop and Detach (add_live_bar)
         self.live_state_label: QLabel | None = None
@@ -170,15 +171,35 @@ class SessionView(QMainWindow):
             if timeline is not None:  # no time axis (call statistics, collapsed stacks): give the room to the rest
                 self.docks[timeline.objectName()].hide()
         doc.changed.connect(self.schedule_refresh)
+        doc.detailProgress.connect(self._on_detail_progress)
+        doc.detailLoaded.connect(self._on_detail_loaded)
         doc.paneRequested.connect(self.show_pane)
         doc.transformChanged.connect(lambda _t: self._update_banner())
-        if not doc.is_live and doc.profile.sample_count and not self._timeless():
-            from pyrometer.app.replay import ReplayBar
-
-            self.replay_bar = ReplayBar(doc, self)
-            self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
+        self._add_replay_bar()
         self._update_banner()
         self.schedule_refresh()
+
+    def _add_replay_bar(self) -> None:
+        """A recording's replay bar (once its samples are read: a preview has none to replay)."""
+        doc = self.doc
+        if self.replay_bar is None and not doc.is_live and not doc.detail_pending and doc.profile.sample_count and not self._timeless():
+            from pyrometer.app.replay import ReplayBar
+
+            bar = ReplayBar(doc, self)
+            self.replay_bar = bar
+            self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
+
+    def _on_detail_progress(self, _fraction: float) -> None:
+        """The covered panes follow how much of the samples is read."""
+        text = self.doc.pending_text()
+        for pane in self.panes:
+            if pane.pending_text() is not None:
+                pane.show_pending(text)
+
+    def _on_detail_loaded(self) -> None:
+        self._cpu_known = False
+        self._add_replay_bar()
+        self._update_threads()
 
     # ------------------------------------------------------------ toolbar
     def _build_toolbar(self) -> None:
@@ -577,7 +598,7 @@ class SessionView(QMainWindow):
 
     def visible_panes(self) -> Iterator[Pane]:
         for pane in self.panes:
-            if pane.isVisible() and self._on_screen.get(pane.objectName(), True) and not pane.visibleRegion().isEmpty():
+            if self._on_screen.get(pane.objectName(), True) and pane.on_screen():
                 yield pane
 
     def _begin_tick(self) -> None:
@@ -621,6 +642,12 @@ class SessionView(QMainWindow):
     def _refresh_pane(self, pane: Pane) -> None:
         pane.seen_revision = self.doc.revision
         start = time.monotonic()
+        if not pane.can_show():  # a recording's preview this pane cannot draw from: say so, never draw it wrong
+            pane.show_pending(self.doc.pending_text())
+            self._cost[pane.objectName()] = 0.0
+            self._last_refresh[pane.objectName()] = time.monotonic()
+            return
+        pane.show_pending(None)
         try:
             pane.refresh()
             _settle_plots(pane)

@@ -2,12 +2,18 @@
 
     .venv/bin/python benchmarks/bench_scale_window.py --samples 10_000_000      (a synthetic profile in memory)
     .venv/bin/python benchmarks/bench_scale_window.py PATH.pyro                 (a recording, opened as the window does)
+    .venv/bin/python benchmarks/bench_scale_window.py A.pyro B.pyro ...        (a table: one row per recording, each
+                                                                                 opened in a process of its own)
         [--threads 4] [--stacks 3000] [--ranges 20] [--live 10_000_000] [--panes ID,...] [--skip-window] [--json]
 
 Figures:
   window      loaded_s: a file read off the GUI thread with its caches warmed (FileLoader, as `pyrometer
               open`); first_frame_s: from opening to every pane on screen refreshed and the window painted
-              once (the real refresh scheduler runs); `show PANE s`: each other pane brought to the front and
+              once (the real refresh scheduler runs), first_frame_from: "index" when a huge recording's
+              first frame came from its index (index_preview) while its samples were still read;
+              full_detail_s: until the samples are read and every pane on screen refreshed from them;
+              max_gui_stall_while_reading_ms: the longest turn of the event loop meanwhile;
+              *_peak_mb: peak RSS so far at those moments; `show PANE s`: each other pane brought to the front and
               painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
   range       re-aggregating a selected time range: function table, call tree and flame layout (as the
               three panes ask for them), median and max over `--ranges` random ranges of 1%..50%
@@ -25,12 +31,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the default layout every time: a layout saved by an earlier run (another tab in front) changes what is refreshed
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="bench-scale-window-")
 
 import numpy as np
 
@@ -131,11 +141,16 @@ def load_path(path: Path) -> tuple[Profile, float]:
 DEFAULT_PANES = ("flame_graph", "functions", "call_tree", "timeline", "stack_chart", "event_loop", "tasks")
 
 
-def _wait(app: Any, done: Any, timeout: float = 900.0) -> None:
-    """Run the event loop (as a user's window does) until `done()`."""
+def _wait(app: Any, done: Any, timeout: float = 900.0, stalls: list[float] | None = None) -> None:
+    """Run the event loop (as a user's window does) until `done()`; `stalls` gets how long each turn took."""
     end = time.perf_counter() + timeout
     while not done():
+        t = time.perf_counter()
         app.processEvents()
+        if stalls is not None:
+            stalls.append(time.perf_counter() - t)
+            if len(stalls) > 4096:
+                stalls[:] = [max(stalls)]
         time.sleep(0.002)
         if time.perf_counter() > end:
             raise TimeoutError("the window did not settle")
@@ -171,13 +186,14 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     out: dict[str, Any] = {}
     base = rss()
     t0 = time.perf_counter()
+    stalls: list[float] = []  # the longest GUI stalls while the file is read (the event loop's turns)
     if path is not None:
         win.open_files([path], show_dialog=True)
-        _wait(app, lambda: bool(win.views()) or bool(win.errors))
+        _wait(app, lambda: bool(win.views()) or bool(win.errors), stalls=stalls)
         if win.errors:
             raise RuntimeError(win.errors)
         view = win.views()[0]
-        out["loaded_s"] = time.perf_counter() - t0
+        out["loaded_s" if not view.doc.detail_pending else "tab_s"] = time.perf_counter() - t0
     else:
         assert profile is not None
         view = win.open_profile(profile)
@@ -186,10 +202,26 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
         shown = [p for p in view.visible_panes() if only is None or p is only]
         return bool(shown) and all(p.seen_revision == view.doc.revision for p in shown)
 
-    _wait(app, fresh)
+    _wait(app, fresh, stalls=stalls)
     win.grab()
     out["first_frame_s"] = time.perf_counter() - t0
+    out["first_frame_from"] = "index" if view.doc.detail_pending else "full read"
     out["first_frame_panes"] = sorted({c[0] for c in calls})
+    out["first_frame_peak_mb"] = peak() / MB
+    if view.doc.detail_pending:  # the samples are still being read: the window stays usable meanwhile
+        out["first_frame_pending_panes"] = sorted(p.pane_id for p in view.visible_panes() if p.pending_text() is not None)
+        stalls.clear()
+        _wait(app, lambda: not view.doc.detail_pending or view.doc.detail_error is not None, stalls=stalls)
+        if view.doc.detail_error is not None:
+            raise RuntimeError(view.doc.detail_error)
+        out["max_gui_stall_while_reading_ms"] = 1000 * max(stalls, default=0.0)
+        out["loaded_s"] = time.perf_counter() - t0
+        _wait(app, fresh)
+        win.grab()
+        out["full_detail_s"] = time.perf_counter() - t0
+    else:
+        out["full_detail_s"] = out["first_frame_s"]
+    out["full_detail_peak_mb"] = peak() / MB
     for pane_id in panes:
         pane = view.pane(pane_id)
         if pane is None or pane_id in out["first_frame_panes"]:
@@ -326,9 +358,43 @@ def live_figures(total: int, threads: int = 4, batch_s: float = 0.1, rate: float
             "per_checkpoint": [(k, round(1000 * s, 1)) for k, s in stalls[2::3]]}
 
 
+def _load_average() -> str:
+    with open("/proc/loadavg") as fh:
+        return " ".join(fh.read().split()[:3])
+
+
+def size_table(paths: list[str], extra: list[str]) -> int:
+    """One row per recording, each opened in a fresh process (peak RSS is per process): first frame,
+    full detail, the longest GUI stall while the samples are read, peak RSS and its ratio to the file."""
+    rows = []
+    for path in paths:
+        load_before = _load_average()
+        res = subprocess.run([sys.executable, __file__, path, "--json", *extra], capture_output=True, text=True)
+        if res.returncode != 0:
+            print(f"{path}: failed\n{res.stderr[-2000:]}", file=sys.stderr)
+            return 1
+        out = json.loads(res.stdout)
+        win = out["window"]
+        rows.append((Path(path).name, out["samples"], out["file_mb"], win["first_frame_s"], win["first_frame_from"],
+                     win["full_detail_s"], win.get("max_gui_stall_while_reading_ms"), win["first_frame_peak_mb"],
+                     win["full_detail_peak_mb"], out["peak_rss_mb"], out["range"]["all_median_ms"], load_before))
+    print("| recording | samples | file MB | first frame s (from) | full detail s | max GUI stall while reading ms "
+          "| peak RSS MB at first frame / full detail / end | peak / file | range median ms | load (1/5/15 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, n, mb, ff, src, full, stall, p1, p2, p3, rng, load in rows:
+        stall_text = "-" if stall is None else f"{stall:.0f}"
+        print(f"| {name} | {n:,} | {mb:.0f} | {ff:.2f} ({src}) | {full:.2f} | {stall_text} | {p1:.0f} / {p2:.0f} / {p3:.0f} "
+              f"| {p3 / mb:.2f}x | {rng:.0f} | {load} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    paths = [a for a in argv if a.endswith(".pyro")]
+    if len(paths) > 1:  # a table over sizes: each recording in a process of its own
+        return size_table(paths, [a for a in argv if a not in paths])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("path", nargs="?", help="a .pyro recording (else a synthetic profile)")
+    ap.add_argument("path", nargs="?", help="a .pyro recording (else a synthetic profile); several: one row each")
     ap.add_argument("--samples", type=lambda s: int(s.replace("_", "")), default=10_000_000)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--stacks", type=int, default=3000)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -133,6 +133,34 @@ class FuncStats:
     time: float = 0.0
 
 
+class SampleSums(Protocol):
+    """The samples of a profile whose rows are not read yet, as sums (a recording's index).
+
+    A window shows a huge recording's first frame from these while its columns
+    load (`Profile.summed`); they answer whole-session questions only.
+    """
+
+    def stack_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """(weight, count) per stack id + 1 over the whole session, as analysis.aggregate.stack_sums."""
+
+    def count(self, threads: frozenset[int] | None = None) -> int:
+        """How many samples (of these threads)."""
+
+    def duration(self) -> float:
+        """Profile.duration() of the profile once its samples are read."""
+
+    def lag_count(self) -> int:
+        """How many lag probes the profile has once read."""
+
+    @property
+    def overview(self) -> bool:
+        """Whether the timeline's per-pixel summaries (lod.ActivityIndex, lod.LagIndex) came with the sums."""
+
+
+class DetailPending(Exception):
+    """An analysis needs sample rows that are not read yet (only `Profile.summed` is known)."""
+
+
 T = TypeVar("T")
 # tables and lists a derived view shares with its source until its maker replaces one
 _SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "task_spans", "telemetry", "notices", "output", "task_awaiters")
@@ -227,6 +255,9 @@ class Profile:
         self.cache = AnalysisCache()
         self._source: Profile | None = None  # what a derived view was derived from
         self._follows_func_stats = False
+        # the samples' sums while their rows are still being read (a huge recording opening: its index);
+        # None once the rows are here (or for every profile that never had an index)
+        self.summed: SampleSums | None = None
 
     # ---------------------------------------------------------------- deriving
     def derive(self, *, own_functions: bool = False, own_stacks: bool = False, func_stats: bool = True) -> Profile:
@@ -479,6 +510,9 @@ class Profile:
 
     @property
     def sample_count(self) -> int:
+        """How many samples: rows, or while only their sums are known (`summed`), the count they sum."""
+        if self.summed is not None and not len(self.samples):
+            return self.summed.count()
         return len(self.samples)
 
     @property
@@ -520,6 +554,8 @@ class Profile:
 
     def duration(self) -> float:
         """Seconds covered by the profile (samples, lag, blocking, tasks, end)."""
+        if self.summed is not None and not len(self.samples):
+            return self.summed.duration()
         ends = [0.0]
         if len(self.samples):
             t = self.samples["time"]

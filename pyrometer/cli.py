@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="profiles or recordings, each in a tab (none: the start page, what the desktop menu entry runs)")
     p.add_argument("--baseline", default=None, metavar="BASE", help="compare with this profile (the 'before'): the Compare pane and the flame graph's colours")
     _add_screenshot_options(p)
+    p.add_argument("--screenshot-first-frame", action="store_true",
+                   help="with --screenshot: a huge recording's first frame (drawn from its index), not its full detail")
 
     p = sub.add_parser("run", help="launch a program and profile it live in the window")
     _add_collect_options(p)

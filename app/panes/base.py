@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QLabel, QLayout, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from pyrometer.app.document import Document
@@ -59,12 +59,49 @@ class Pane(QWidget):
     # Stable id: the saved layout, the refresh order, Document.request_pane and --screenshot-pane use it.
     pane_id: ClassVar[str] = "pane"
     title: ClassVar[str] = "Pane"  # for people (dock title, View menu); may change
+    # True when the pane shows the whole session from a recording's preview (its index's sums) as a full
+    # read would; the others say "Loading detail…" until the samples are read (Document.detail_pending)
+    from_preview: ClassVar[bool] = False
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
         self.seen_revision = -1  # the window refreshes when doc.revision differs
         self.setObjectName(self.object_name())
+        self._pending: QLabel | None = None  # covers the pane while what it shows is not read yet
+
+    def can_show(self) -> bool:
+        """Whether what the document holds now is enough for this pane (not a preview it cannot draw from)."""
+        doc = self.doc
+        return not doc.detail_pending or (self.from_preview and doc.preview_answers() and doc.detail_error is None)
+
+    def show_pending(self, text: str | None) -> None:
+        """Cover the pane with `text` ("Loading detail… 40%") rather than show wrong or empty data; None uncovers it."""
+        label = self._pending
+        if text is None:
+            if label is not None and label.isVisible():
+                label.hide()
+            return
+        if label is None:
+            label = QLabel(self)
+            label.setObjectName("pending_detail")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setAutoFillBackground(True)
+            label.setWordWrap(True)
+            self._pending = label
+        label.setText(text)
+        label.setGeometry(self.rect())
+        label.raise_()
+        label.show()
+
+    def pending_text(self) -> str | None:
+        """The text covering the pane, None when uncovered (tests read it)."""
+        return self._pending.text() if self._pending is not None and not self._pending.isHidden() else None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._pending is not None:
+            self._pending.setGeometry(self.rect())
 
     @classmethod
     def object_name(cls) -> str:
@@ -79,7 +116,10 @@ class Pane(QWidget):
 
     def on_screen(self) -> bool:
         """Shown and not behind another tab (`isVisible` stays True for a dock tabbed behind another)."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
+        if not self.isVisible():
+            return False
+        cover = self._pending  # the "Loading detail…" label covers the pane: Qt counts the pane as hidden under it
+        return not self.visibleRegion().isEmpty() or (cover is not None and cover.isVisible() and not cover.visibleRegion().isEmpty())
 
     def refresh(self) -> None:
         """Re-read the document and update the view. Override."""

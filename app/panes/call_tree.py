@@ -37,6 +37,7 @@ from pyrometer.core.analysis.display_names import display_names
 
 class CallTreePane(Pane):
     pane_id = "call_tree"
+    from_preview = True  # the whole session from a recording's index, as a full read shows it
     title = "Call tree"
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:

@@ -77,6 +77,7 @@ class FlamePane(Pane):
     """Flame graph / icicle of the selected range, with zoom, search and colour modes."""
 
     pane_id = "flame_graph"
+    from_preview = True  # the whole session from a recording's index, as a full read shows it
     title = "Flame graph"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:

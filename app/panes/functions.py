@@ -37,6 +37,7 @@ HOLD_S = 2.0  # live growth waits this long after the pointer last moved on the 
 
 class FunctionsPane(FunctionTablePane):
     pane_id = "functions"
+    from_preview = True  # the whole session from a recording's index, as a full read shows it
     title = "Functions"
     model: FunctionTableModel
 

@@ -39,6 +39,7 @@ def _label(name: str, limit: int = 36) -> str:
 
 class HistoryPane(Pane):
     pane_id = "history"
+    from_preview = True  # the run history (SQLite): nothing of this recording's samples
     title = "History"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:

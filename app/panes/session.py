@@ -98,6 +98,7 @@ def session_facts(doc: Document) -> dict[str, str]:
 
 class SessionPane(Pane):
     pane_id = "session"
+    from_preview = True  # the whole session from a recording's index, as a full read shows it
     title = "Session"
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:

@@ -99,6 +99,12 @@ class TimelinePane(Pane):
     """Threads, blocking and tasks over time, with the loop-lag curve below; drag to select a range."""
 
     pane_id = "timeline"
+    from_preview = True  # a recording's index holds the per-pixel activity and lag of the whole session
+
+    def can_show(self) -> bool:
+        """A preview without those summaries (an index written before them) waits for the samples."""
+        summed = self.doc.profile.summed
+        return super().can_show() and (not self.doc.detail_pending or (summed is not None and summed.overview))
     title = "Timeline"
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
@@ -287,9 +293,9 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
+        tasks = "tasks: loading detail…" if self.doc.detail_pending else fmt.plural(len(profile.tasks), "task")
         self.info.setText(
-            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self._marks), 'blocking event')} · "
-            f"{fmt.plural(len(profile.tasks), 'task')}"
+            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self._marks), 'blocking event')} · {tasks}"
         )
 
     def _pixels(self) -> int:

@@ -71,7 +71,7 @@ def callers_callees(
     profile: Profile, func: int, sel: Selection | None = None, transform: Transform | None = None
 ) -> CallerCallee:
     """Callers and callees of function `func` within the selection."""
-    if profile.func_stats is not None and len(profile.samples) == 0:
+    if profile.func_stats is not None and profile.sample_count == 0:
         return _from_stats(profile, func)
     if transform is not None:
         from pyrometer.core.analysis.transforms import apply_transform

@@ -187,7 +187,7 @@ def function_table(
     fs = profile.func_stats
     whole = sel is None or (sel.t0 is None and sel.t1 is None and sel.threads is None)
     untransformed = transform is None or transform.is_identity()
-    if fs is not None and (len(profile.samples) == 0 or (profile.meta.get("tree_estimated") and whole and untransformed)):
+    if fs is not None and (profile.sample_count == 0 or (profile.meta.get("tree_estimated") and whole and untransformed)):
         return _table_from_stats(profile, fs)
     view = profile
     if transform is not None:

@@ -26,7 +26,7 @@ from pyrometer.core.analysis.lane_palette import (
     STATE_OF_COLOR,
     T_OVERFLOW,
 )
-from pyrometer.core.analysis.lod import activity_boxes, activity_index
+from pyrometer.core.analysis.lod import activity_boxes, activity_index, is_preview
 from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
@@ -221,13 +221,16 @@ def build_lanes(
         lanes.heights.append(THREAD_H)
         row += 1
     task_lanes = task_lanes or TaskLanes()
+    preview = is_preview(profile)
     x, w, names, tip = _blocking_lane(profile, t1, task_lanes)
-    if len(x) or len(profile.lag):
+    if len(x) or len(profile.lag) or (preview and profile.summed is not None and profile.summed.lag_count()):
         lanes.add(row, x, w, np.full(len(x), BLOCKING), names, tip)
         lanes.kinds.append("blocking")
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
         row += 1
+    if preview:  # a recording's preview has no task spans yet: its task lanes come with the samples
+        return lanes
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     packer = task_lanes.get(profile, t1, max_task_rows, end_of)
     spans_key = (id(profile.task_spans), len(profile.task_spans))

@@ -22,19 +22,32 @@ Work per view is O(pixels x threads) or O(samples in view), never O(session).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from pyrometer.core.analysis._nodes import node_table
 from pyrometer.core.analysis.cpu_level import cpu_shares, share_levels
 from pyrometer.core.analysis.selection import max_weight
-from pyrometer.core.model import UNIT_SECONDS, Profile
+from pyrometer.core.model import UNIT_SECONDS, Profile, unchanged
 
 BASE_BUCKETS = 1 << 14  # buckets per thread at most; a longer session doubles the bucket width
 MAX_CELLS = 1 << 22  # threads x buckets at most (32k threads get 128 buckets each)
 CHUNK = 1 << 20  # samples per pass when indexing (bounded temporary memory)
 EXACT_ROWS = 400_000  # samples in view up to which the stack chart is exact
 MIN_WIDTH = 1e-6  # the narrowest bucket, seconds
+# bucket widths are WIDTH_BASE x a power of two, the narrowest whose buckets cover the session so far:
+# so the index is the same however its samples arrived (a live feed, a full read, a recording's index)
+WIDTH_BASE = 2.0**-20
+GAP_SAMPLES = 2049  # a thread's typical interval is the median gap of its first this many samples
+
+
+def first_width(last: float, buckets: int) -> float:
+    """The narrowest WIDTH_BASE x 2^k whose `buckets` buckets cover [0, last]."""
+    width = WIDTH_BASE
+    while last >= width * buckets:
+        width *= 2
+    return width
 
 
 def sample_starts(profile: Profile, lo: int, hi: int) -> np.ndarray:
@@ -72,6 +85,7 @@ class ActivityIndex:
         self.on = np.zeros((0, BASE_BUCKETS), np.float32)
         self.max_depth = np.zeros(0, np.int32)  # per row: the deepest stack the thread had
         self.gap: dict[int, float] = {}  # per thread: its typical sample interval (median of its first gaps)
+        self._firsts: dict[int, np.ndarray] = {}  # per thread: the starts of its first GAP_SAMPLES samples
 
     @property
     def buckets(self) -> int:
@@ -85,20 +99,25 @@ class ActivityIndex:
         n = len(profile.samples)
         if n < self.n or (self.n and self._fingerprint(profile, self.n - 1) != self.check):
             self.__init__()  # type: ignore[misc]
-        for lo in range(self.n, n, CHUNK):
-            self._add(profile, lo, min(n, lo + CHUNK))
-        if n > self.n:
-            self.n = n
-            self.check = self._fingerprint(profile, n - 1)
+        self.add_rows(profile, self.n, n)
         return self
+
+    def add_rows(self, profile: Profile, lo: int, hi: int) -> None:
+        """Index rows [lo, hi) of the profile's samples as the next samples of the session (a recording's
+        index builder feeds each block it reads, then drops it)."""
+        for at in range(lo, hi, CHUNK):
+            self._add(profile, at, min(hi, at + CHUNK))
+        if hi > lo:
+            self.n += hi - lo
+            self.check = self._fingerprint(profile, hi - 1)
 
     def _add(self, profile: Profile, lo: int, hi: int) -> None:
         start = sample_starts(profile, lo, hi)
         thread = profile.samples["thread"][lo:hi]
         share = on_cpu_shares(profile, lo, hi)
         last = float(start.max()) if len(start) else 0.0
-        if self.width == 0.0:  # the first batch: its span, with room to grow before the first coarsening
-            self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
+        if self.width == 0.0:  # the first batch: the narrowest width covering it (coarsened as the session grows)
+            self.width = first_width(last, self.buckets)
         low_id, high_id = int(thread.min()), int(thread.max())
         if high_id - low_id < 1 << 16:  # bincount, not np.unique (a sort): thread ids are small
             present = (np.flatnonzero(np.bincount(thread - low_id)) + low_id).tolist()
@@ -107,16 +126,20 @@ class ActivityIndex:
         for tid in present:
             if tid not in self.rows:  # a new thread gets a row
                 self._add_row(int(tid))
-        missing = [tid for tid in present if tid not in self.gap]
-        if missing:  # their typical interval, from their first samples (the lanes' rule)
+        missing = [tid for tid in present if len(self._firsts.get(tid, ())) < GAP_SAMPLES]
+        if missing:  # their typical interval, from their first samples (the lanes' rule), over batches
             if len(missing) <= 16:
-                firsts = {tid: start[thread == tid][:2049] for tid in missing}
+                firsts = {tid: start[thread == tid][:GAP_SAMPLES] for tid in missing}
             else:
                 order = np.argsort(thread, kind="stable")
                 by = thread[order]
                 cuts = np.searchsorted(by, missing)
-                firsts = {tid: start[order[c : c + 2049]][by[c : c + 2049] == tid] for tid, c in zip(missing, cuts.tolist(), strict=True)}
-            for tid, mine in firsts.items():
+                firsts = {tid: start[order[c : c + GAP_SAMPLES]][by[c : c + GAP_SAMPLES] == tid]
+                          for tid, c in zip(missing, cuts.tolist(), strict=True)}
+            for tid, more in firsts.items():
+                have = self._firsts.get(int(tid))
+                mine = (more if have is None else np.concatenate((have, more)))[:GAP_SAMPLES].copy()
+                self._firsts[int(tid)] = mine
                 if len(mine) > 1:
                     med = float(np.median(np.diff(mine)))
                     self.gap[int(tid)] = med if med > 0 else 0.001
@@ -172,6 +195,30 @@ class ActivityIndex:
             self.on = np.concatenate((merged_o, np.zeros_like(merged_o)), axis=1)
         self.width *= 2
 
+    def to_arrays(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(header, arrays) `from_arrays` makes this index again from: a recording's index stores them,
+        so a huge recording's timeline is drawn before its samples are read."""
+        tids = list(self.rows)  # in row order
+        head = {"n": self.n, "width": self.width, "buckets": self.buckets}
+        return head, {
+            "act_thread": np.asarray(tids, np.int32), "act_count": self.count.ravel(), "act_on": self.on.ravel(),
+            "act_depth": self.max_depth, "act_gap": np.asarray([self.gap.get(t, np.nan) for t in tids], np.float64),
+        }
+
+    @classmethod
+    def from_arrays(cls, head: dict[str, Any], arrays: dict[str, np.ndarray]) -> ActivityIndex:
+        """The index `to_arrays` described (it follows no profile: the samples it counted are not read)."""
+        out = cls()
+        tids = arrays["act_thread"].tolist()
+        buckets = int(head["buckets"])
+        out.n, out.width = int(head["n"]), float(head["width"])
+        out.rows = {int(t): r for r, t in enumerate(tids)}
+        out.count = np.array(arrays["act_count"], np.int32).reshape(len(tids), buckets)
+        out.on = np.array(arrays["act_on"], out.on.dtype).reshape(len(tids), buckets)  # stored as f8: any on-CPU measure
+        out.max_depth = np.array(arrays["act_depth"], np.int32)
+        out.gap = {int(t): float(g) for t, g in zip(tids, arrays["act_gap"].tolist(), strict=True) if g == g}
+        return out
+
     def depth_of(self, tid: int) -> int:
         """The deepest stack of the thread so far (0: none)."""
         r = self.rows.get(tid)
@@ -182,8 +229,15 @@ class ActivityIndex:
         return None if r is None else (self.count[r], self.on[r])
 
 
+def is_preview(profile: Profile) -> bool:
+    """A recording's preview (index_preview): the samples' sums and these indexes, no rows yet."""
+    return profile.summed is not None and not len(profile.samples)
+
+
 def activity_index(profile: Profile) -> ActivityIndex:
-    """The profile's activity index, extended when it grew (kept on the profile)."""
+    """The profile's activity index, extended when it grew (kept on the profile; a preview's is its index's)."""
+    if is_preview(profile):
+        return profile.cached("activity_index", ActivityIndex, unchanged)
     return profile.cached("activity_index", lambda: ActivityIndex().update(profile), lambda ix: ix.update(profile), rows=True)
 
 
@@ -288,10 +342,12 @@ def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int
     """A thread's lane over the view [x0, x1) at `pixels` columns: bucketed while a bucket is under a pixel."""
     if t1 is not None:
         x1 = min(x1, t1)
-    if x1 <= x0 or not len(profile.samples):
+    if x1 <= x0 or not (len(profile.samples) or is_preview(profile)):
         z = np.zeros(0)
         return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), True)
     index = activity_index(profile)
+    if not len(profile.samples):  # a recording's preview: its index's buckets are all there is yet
+        return bucketed_activity(index, tid, x0, x1 if t1 is None else min(x1, t1), pixels)
     lo, hi = view_rows(profile, x0, x1)
     if hi - lo > EXACT_ROWS and (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels:
         boxes = bucketed_activity(index, tid, x0, x1, pixels)
@@ -410,7 +466,7 @@ class LagIndex:
                 self.sorted = False
             last = float(t.max())
             if self.width == 0.0:
-                self.width = max(MIN_WIDTH, last / (BASE_BUCKETS / 4))
+                self.width = first_width(last, BASE_BUCKETS)
             while last >= self.width * BASE_BUCKETS:
                 self.low = np.concatenate((self.low.reshape(-1, 2).min(axis=1), np.full(BASE_BUCKETS // 2, np.inf)))
                 self.high = np.concatenate((self.high.reshape(-1, 2).max(axis=1), np.full(BASE_BUCKETS // 2, -np.inf)))
@@ -431,7 +487,21 @@ class LagIndex:
         return self
 
 
+    def to_arrays(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(header, arrays) `from_arrays` makes this index again from (see ActivityIndex.to_arrays)."""
+        return {"n": self.n, "width": self.width, "sorted": self.sorted}, {"lag_low": self.low, "lag_high": self.high}
+
+    @classmethod
+    def from_arrays(cls, head: dict[str, Any], arrays: dict[str, np.ndarray]) -> LagIndex:
+        out = cls()
+        out.n, out.width, out.sorted = int(head["n"]), float(head["width"]), bool(head["sorted"])
+        out.low, out.high = np.array(arrays["lag_low"], np.float64), np.array(arrays["lag_high"], np.float64)
+        return out
+
+
 def lag_index(profile: Profile) -> LagIndex:
+    if is_preview(profile):  # the recording's index's (index_preview), no probe read yet
+        return profile.cached("lag_index", LagIndex, unchanged)
     return profile.cached("lag_index", lambda: LagIndex().update(profile), lambda ix: ix.update(profile))
 
 
@@ -446,24 +516,21 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
         x1 = min(x1, t1)
     lag = profile.lag
     times = lag["time"]
-    if not len(times) or x1 <= x0:
+    if x1 <= x0 or not (len(times) or is_preview(profile)):
         return np.zeros(0), np.zeros(0)
     index = lag_index(profile)
     bw = index.width
+    if not len(times):  # a recording's preview: the index's buckets
+        if bw <= 0 or not index.n:
+            return np.zeros(0), np.zeros(0)
+        return _bucket_curve(index, x0, x1, pixels)
     if index.sorted:
         lo, hi = (int(i) for i in np.searchsorted(times, (x0, x1), side="left"))
         few = hi - lo <= 4 * pixels
     else:
         few = len(times) <= 4 * pixels
     if not few and t1 is None and (x1 - x0) / max(bw, MIN_WIDTH) >= pixels:  # buckets under a pixel: the index's
-        i0, i1 = max(0, int(x0 / bw)), min(BASE_BUCKETS, int(np.ceil(x1 / bw)))
-        k = max(1, (i1 - i0) // pixels)
-        starts = np.arange(i0, i1, k)
-        low = np.minimum.reduceat(index.low[i0:i1], starts - i0)
-        high = np.maximum.reduceat(index.high[i0:i1], starts - i0)
-        ok = np.isfinite(low)
-        mid = ((starts + k / 2) * bw)[ok]
-        return np.repeat(mid, 2), np.column_stack((low[ok], high[ok])).ravel()
+        return _bucket_curve(index, x0, x1, pixels)
     if index.sorted:
         lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
         t = times[lo:hi]
@@ -482,3 +549,18 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
     ends = np.append(edges[1:], len(t)) - 1
     mid = (t[edges] + t[ends]) / 2
     return np.repeat(mid, 2), np.column_stack((low, high)).ravel()
+
+
+def _bucket_curve(index: LagIndex, x0: float, x1: float, pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest lag of the index's buckets per column of [x0, x1)."""
+    bw = index.width
+    i0, i1 = max(0, int(x0 / bw)), min(BASE_BUCKETS, int(np.ceil(x1 / bw)))
+    if i1 <= i0:
+        return np.zeros(0), np.zeros(0)
+    k = max(1, (i1 - i0) // pixels)
+    starts = np.arange(i0, i1, k)
+    low = np.minimum.reduceat(index.low[i0:i1], starts - i0)
+    high = np.maximum.reduceat(index.high[i0:i1], starts - i0)
+    ok = np.isfinite(low)
+    mid = ((starts + k / 2) * bw)[ok]
+    return np.repeat(mid, 2), np.column_stack((low[ok], high[ok])).ravel()

@@ -1,8 +1,10 @@
-"""Start reading profile files before Qt is even imported (Qt-free; used by `pyrometer open`).
+"""Read profile files off the GUI thread, in two steps, from before Qt is even imported (Qt-free).
 
-Reading a big file and building the analysis caches overlaps importing Qt
-and building the window; the FileLoader for the same path picks up the
-result instead of loading again.
+An `Opening` first makes a recording's preview from its index (a huge
+recording's first frame without reading a sample), then reads the whole file
+and builds the analysis caches. `pyrometer open` starts one per file before
+importing Qt, so reading overlaps building the window; the FileLoader for the
+same path picks it up instead of starting again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from pyrometer.core.formats.registry import ProgressFn, load_profile
+from pyrometer.core.formats.registry import FormatError, ProgressFn, load_profile
 from pyrometer.core.model import Profile
 
 
@@ -20,11 +22,30 @@ def load_and_warm(path: Path, progress: ProgressFn | None = None) -> Profile:
 
     Runs off the GUI thread, so the first refresh of the panes is cheap.
     """
-    profile = load_profile(path, progress)
+    return warm(load_profile(path, progress))
+
+
+def read_detail(path: Path, preview: Profile, progress: ProgressFn | None = None) -> Profile:
+    """The full profile of a recording shown from its index (`preview`): the rows the index left out,
+    read into a profile sharing the preview's shell (index_preview.read_columns), caches built."""
+    from pyrometer.core.formats.index_preview import read_columns
+    from pyrometer.core.formats.recording import RecordingError
+
     try:
+        return warm(read_columns(path, preview, progress))
+    except RecordingError as exc:
+        raise FormatError(str(exc)) from exc
+
+
+def warm(profile: Profile) -> Profile:
+    """Build the analysis caches every pane needs first (call tree, function table, per-pixel summaries)."""
+    try:
+        from pyrometer.core.analysis.aggregate import warm_whole_sums
         from pyrometer.core.analysis.calltree import call_tree
         from pyrometer.core.analysis.functions import function_table
 
+        if profile.samples_sorted:  # in steps: the window stays responsive while a huge file warms
+            warm_whole_sums(profile)
         call_tree(profile)
         function_table(profile)
         if profile.samples_sorted:  # the timeline's and stack chart's per-pixel summaries
@@ -32,39 +53,105 @@ def load_and_warm(path: Path, progress: ProgressFn | None = None) -> Profile:
 
             activity_index(profile)
             lag_index(profile)
+        if len(profile.lag):  # the event loop pane's figures of every probe (a second at 30M samples)
+            from pyrometer.core.analysis.loop import lag_stats
+
+            lag_stats(profile)
     except Exception:  # warming is an optimisation; the panes report real errors themselves
         pass
     return profile
 
 
-_prefetched: dict[Path, Future[Profile]] = {}
+class Cancelled(Exception):
+    """Raised from an opening's progress callback once it was cancelled: unwinds the importer."""
 
 
-def prefetch(paths: list[str] | list[Path]) -> None:
-    """Start loading files on plain threads before Qt and the window exist (`pyrometer open`).
+RESUME_WAIT_S = 30.0  # an opening whose preview nobody draws reads on after this long anyway
 
-    The FileLoader for the same path later picks up the result instead of loading again,
-    so reading a big file overlaps importing Qt and building the window.
+
+class Opening:
+    """A file read in two steps on a thread of its own: its preview, then all of it.
+
+    `preview` resolves first: a `.pyro` recording's profile from its index
+    (index_preview: the sums of its samples, for a first frame in a second or
+    two), or None when there is none to make. `full` resolves with the file
+    read completely (Cancelled after `cancel`). `fraction` is how much of the
+    full read is done, for a progress bar; `start` runs it all on a thread.
+    """
+
+    def __init__(self, path: Path, preview: bool = True) -> None:
+        self.path = path
+        self.wants_preview = preview
+        self.preview: Future[Profile | None] = Future()
+        self.full: Future[Profile] = Future()
+        self.fraction = 0.0
+        self._cancel = threading.Event()
+        self._resume = threading.Event()  # the preview is on screen: the full read may start (`resume`)
+        self.thread: threading.Thread | None = None
+
+    def resume(self) -> None:
+        """The window has drawn the preview: read the rest now. Until then (at most RESUME_WAIT_S) the
+        read waits, so it does not take the interpreter from the GUI thread while that draws the first frame."""
+        self._resume.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def progress(self, fraction: float) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+        self.fraction = float(fraction)
+
+    def run(self) -> None:
+        """Both steps, in this thread (`start` runs it on another)."""
+        preview: Profile | None = None
+        if self.wants_preview and not self._cancel.is_set():
+            try:
+                from pyrometer.core.formats.index_preview import open_preview
+
+                preview = open_preview(self.path)
+            except Exception:  # a preview is an optimisation: the full read reports what is wrong
+                preview = None
+        self.preview.set_result(preview)
+        if preview is not None:
+            waited = 0.0
+            while not self._resume.wait(0.05) and not self._cancel.is_set() and waited < RESUME_WAIT_S:
+                waited += 0.05
+        try:
+            if preview is not None:  # only what the index left out, into a profile sharing the preview's shell
+                self.full.set_result(read_detail(self.path, preview, self.progress))
+            else:
+                self.full.set_result(load_and_warm(self.path, self.progress))
+        except BaseException as exc:  # handed to whoever waits (the FileLoader reports it)
+            self.full.set_exception(exc)
+
+    def start(self) -> Opening:
+        self.thread = threading.Thread(target=self.run, name="pyrometer-open", daemon=True)
+        self.thread.start()
+        return self
+
+
+_prefetched: dict[Path, Opening] = {}
+
+
+def prefetch(paths: list[str] | list[Path], preview: bool = True) -> None:
+    """Start reading files on plain threads before Qt and the window exist (`pyrometer open`).
+
+    The FileLoader for the same path later picks the opening up instead of reading again,
+    so reading a big file (or its index) overlaps importing Qt and building the window.
     """
     for raw in paths:
         path = Path(raw)
         key = path.resolve()
         if key in _prefetched:
             continue
-        fut: Future[Profile] = Future()
-
-        def run(path: Path = path, fut: Future[Profile] = fut) -> None:
-            try:
-                fut.set_result(load_and_warm(path))
-            except BaseException as exc:  # handed to the FileLoader, which reports it
-                fut.set_exception(exc)
-
-        _prefetched[key] = fut
-        threading.Thread(target=run, name="pyrometer-prefetch", daemon=True).start()
+        _prefetched[key] = Opening(path, preview=preview).start()
 
 
-def take(path: Path) -> Future[Profile] | None:
+def take(path: Path) -> Opening | None:
     """The prefetch of this path, if one was started (handed out once)."""
     return _prefetched.pop(path.resolve(), None)
-
-

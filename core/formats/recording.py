@@ -129,43 +129,46 @@ _TASKS_END_SPECS = [
 ]
 
 
-def _seconds_or_none(value: float) -> float | None:
-    """A per-task figure: NaN on the wire means the agent did not measure it."""
-    return None if value != value else float(value)
+def _or_none(values: tuple[float, ...]) -> list[float | None]:
+    """A column of per-task figures, NaN (not measured) as None: one pass, no call per row (a day holds
+    ~10^5-10^6 tasks, and an index's shell carries them all in one batch)."""
+    return [None if v != v else v for v in values]
 
 
 def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_NEW_SPECS, ("name", "coro"))
+    tasks = profile.tasks
+    get = tasks.get
     for t, tid, parent, loop, name, coro in zip(
-        c["t"], c["id"], c["parent"], c["loop"], text["name"], text["coro"], strict=True,
+        _or_none(c["t"]), c["id"], c["parent"], c["loop"], text["name"], text["coro"], strict=True,
     ):
-        info = profile.tasks.get(tid)
+        info = get(tid)
         if info is None or info.created is not None:
-            profile.tasks[tid] = TaskInfo(id=tid, parent=None if parent < 0 else parent, name=name, coro=coro,
-                                          loop=loop, created=_seconds_or_none(t))
+            tasks[tid] = TaskInfo(tid, None if parent < 0 else parent, name, coro, loop, t)
         else:  # its end arrived first (events of one batch): keep what it said
-            info.parent, info.name, info.coro, info.loop, info.created = (
-                None if parent < 0 else parent, name, coro, loop, _seconds_or_none(t))
-        profile.task_log.append(tid)
+            info.parent, info.name, info.coro, info.loop, info.created = (None if parent < 0 else parent, name, coro, loop, t)
+    profile.task_log.extend(c["id"])
 
 
 def _apply_tasks_end(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_END_SPECS, ("exc",))
     states = wire.TASK_STATES
-    for i, tid in enumerate(c["id"]):
-        task = profile.tasks.get(tid)
+    known = len(states)
+    tasks = profile.tasks
+    get = tasks.get
+    for tid, ended, code, exc, cpu, running, waiting, delayed in zip(
+        c["id"], _or_none(c["t"]), c["state"], text["exc"], _or_none(c["cpu_s"]), _or_none(c["running_s"]),
+        _or_none(c["waiting_s"]), _or_none(c["delayed_s"]), strict=True,
+    ):
+        task = get(tid)
         if task is None:
             task = TaskInfo(tid, None, "", "")
-            profile.tasks[tid] = task
-        code = c["state"][i]
-        task.ended = _seconds_or_none(c["t"][i])
-        task.state = states[code] if code < len(states) else "done"
-        task.exc = text["exc"][i] or None
-        task.cpu_s = _seconds_or_none(c["cpu_s"][i])
-        task.running_s = _seconds_or_none(c["running_s"][i])
-        task.waiting_s = _seconds_or_none(c["waiting_s"][i])
-        task.delayed_s = _seconds_or_none(c["delayed_s"][i])
-        profile.task_log.append(tid)
+            tasks[tid] = task
+        task.ended = ended
+        task.state = states[code] if code < known else "done"
+        task.exc = exc or None
+        task.cpu_s, task.running_s, task.waiting_s, task.delayed_s = cpu, running, waiting, delayed
+    profile.task_log.extend(c["id"])
 
 
 _TASK_SPAN_SPECS = [("start", "<f8"), ("end", "<f8"), ("task", "<i4"), ("state", "u1")]
@@ -442,6 +445,7 @@ class RecordingReader:
         self._spans: ReservedColumns | None = None
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
         self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
+        self.skip_kinds: frozenset[int] = frozenset()  # messages `profile` holds already (index_preview's shell)
         self._owns_fh = fh is None  # a writer indexing its own file lends its handle (recording_index)
         try:
             self._fh: BinaryIO = open(self.path, "rb") if fh is None else fh
@@ -552,6 +556,8 @@ class RecordingReader:
                 why = self._stage_spans(buf, start, length)
                 if why is not None:
                     return count, pos, f"bad task_spans frame at byte {where}: {why}"
+            elif kind in self.skip_kinds:
+                pass
             else:
                 try:
                     known = apply_message(self.profile, kind, payload, self._rejected)

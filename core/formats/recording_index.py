@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
 from pyrometer.core.analysis.loop import LagStats, _loops_of_threads
 from pyrometer.core.formats.recording import (
     _READ_BLOCK,
@@ -59,6 +60,13 @@ _PAIR_ARRAYS = {
     "pair_thread": "<i4", "pair_stack": "<i4", "pair_count": "<i8", "pair_weight": "<f8", "pair_cpu": "<f8",
     "pair_t_max": "<f8",
 }
+# the timeline's per-pixel summaries of the whole session (lod.ActivityIndex, lod.LagIndex), optional: an
+# index written before them has none (its recording's timeline then waits for the samples); readers that
+# do not know them skip them
+_OVERVIEW_ARRAYS = {
+    "act_thread": "<i4", "act_count": "<i4", "act_on": "<f8", "act_depth": "<i4", "act_gap": "<f8",
+    "lag_low": "<f8", "lag_high": "<f8",
+}
 
 
 @dataclass
@@ -81,6 +89,8 @@ class RecordingIndex:
     spans: int = 0  # task spans (rows of TASK_SPANS batches)
     # analysis.loop.lag_stats of every probe ("all") and of each thread's loops (thread id as text)
     lag_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+    # headers of the timeline's summaries ({"activity": ..., "lag": ...}; arrays in _OVERVIEW_ARRAYS), {} when absent
+    overview: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def chunks(self) -> int:
@@ -91,6 +101,8 @@ class RecordingIndex:
         """The INDEX payload: u32 n, JSON header (n bytes), arrays, shell frames, u32 payload length."""
         arrays = {**{k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _CHUNK_ARRAYS.items()},
                   **{k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _PAIR_ARRAYS.items()}}
+        if self.overview:
+            arrays.update({k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _OVERVIEW_ARRAYS.items()})
         layout: dict[str, list[Any]] = {}
         offset = 0
         for name, arr in arrays.items():
@@ -101,7 +113,7 @@ class RecordingIndex:
             "time_sorted": self.time_sorted, "t_max": _num(self.t_max), "span_end": _num(self.span_end),
             "weight_p10": _num(self.weight_p10), "weight_p90": _num(self.weight_p90), "report": self.report,
             "functions": self.functions, "lag_t_max": _num(self.lag_t_max), "lag_stats": self.lag_stats,
-            "spans": self.spans,
+            "spans": self.spans, "overview": self.overview,
             "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
@@ -123,7 +135,8 @@ class RecordingIndex:
             raise ValueError("index of another version")
         base = 4 + n
         arrays = {}
-        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS):
+        overview = head.get("overview") or {}
+        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS, *(_OVERVIEW_ARRAYS if overview else ())):
             dt, count, offset = head["arrays"][name]
             start = base + int(offset)
             arr = np.frombuffer(buf, np.dtype(dt), int(count), start) if count else np.zeros(0, np.dtype(dt))
@@ -143,6 +156,7 @@ class RecordingIndex:
             weight_p10=_float(head["weight_p10"]), weight_p90=_float(head["weight_p90"]),
             report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
             lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]), spans=int(head.get("spans", 0)),
+            overview=dict(overview),
         )
 
     # ------------------------------------------------------------ using it
@@ -193,8 +207,15 @@ class RecordingIndex:
     def thread_counts(self) -> dict[int, int]:
         """Samples per thread id (threads with none are left out)."""
         a = self.arrays
+        thread = a["pair_thread"]
+        if not len(thread):
+            return {}
+        low, high = int(thread.min()), int(thread.max())
+        if high - low < 1 << 16:  # vectorised (10^6 pairs at 100M samples): thread ids are small
+            counts = np.bincount(thread - low, weights=a["pair_count"], minlength=high - low + 1)  # exact below 2^53
+            return {low + i: int(n) for i, n in enumerate(np.rint(counts).tolist()) if n}
         out: dict[int, int] = {}
-        for tid, n in zip(a["pair_thread"].tolist(), a["pair_count"].tolist(), strict=True):
+        for tid, n in zip(thread.tolist(), a["pair_count"].tolist(), strict=True):
             out[tid] = out.get(tid, 0) + n
         return {k: v for k, v in out.items() if v}
 
@@ -294,6 +315,7 @@ class IndexBuilder(RecordingReader):
         self._t_max = -np.inf
         self._span_end = -np.inf
         self._span_rows = 0
+        self._activity = ActivityIndex()  # the timeline's per-pixel summary, fed each block before it is dropped
 
     def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
         if self._pairs.rows + (self._samples.n - self._samples.committed if self._samples else 0) >= CHUNK_ROWS:
@@ -323,6 +345,8 @@ class IndexBuilder(RecordingReader):
             self._first_count += len(take)
         self._rows += n
         del t, w
+        if self._sorted:  # (out of order, a full read sorts the samples and indexes them itself)
+            self._activity.add_rows(self.profile, 0, n)
         samples.truncate(0)
         assert self._samples is not None
         self._samples.committed = self._samples.n = 0
@@ -379,6 +403,13 @@ class IndexBuilder(RecordingReader):
         threads = set(profile.threads) | {lp.thread for lp in profile.loops.values()}
         threads |= {int(t) for p in parts for t in np.unique(p[0]).tolist()}
         lag_stats = _lag_figures_per_thread(profile, sorted(threads))
+        overview: dict[str, dict[str, Any]] = {}
+        if self._sorted:
+            act_head, act_arrays = self._activity.to_arrays()
+            lag_head, lag_arrays = LagIndex().update(profile).to_arrays()
+            overview = {"activity": act_head, "lag": lag_head}
+            arrays.update(act_arrays)
+            arrays.update(lag_arrays)
         return RecordingIndex(
             covers=self._offset, samples=self._rows, lag=len(profile.lag), time_sorted=self._sorted,
             t_max=self._t_max if self._rows else float("nan"), span_end=self._span_end if self._rows else float("nan"),
@@ -388,7 +419,7 @@ class IndexBuilder(RecordingReader):
             functions=[[n, f, ln] for n, f, ln in zip(profile.func_name, profile.func_file, profile.func_line, strict=True)],
             arrays=arrays, shell=b"".join(shell_frames(profile)),
             lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
-            spans=self._span_rows,
+            spans=self._span_rows, overview=overview,
         )
 
 
@@ -706,6 +737,14 @@ class IndexedSamples:
 
     def stack_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
         return self.index.stack_sums(threads, self.profile.stack_count)
+
+    @property
+    def overview(self) -> bool:
+        """Whether the index holds the timeline's summaries (activity per thread, lag per time bucket)."""
+        return bool(self.index.overview)
+
+    def lag_count(self) -> int:
+        return self.index.lag
 
     def thread_counts(self) -> dict[int, int]:
         return dict(self._threads)
