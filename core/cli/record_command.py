@@ -243,8 +243,8 @@ def _record_attach(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             _say("interrupted while attaching")
             return 130
-        _say(f"attached to {args.pid} ({route}); Ctrl-C to detach")
-        try:
+        try:  # the line is inside: a Ctrl-C the moment it is read (still in print's flush) detaches too
+            _say(f"attached to {args.pid} ({route}); Ctrl-C to detach")
             deadline = None if args.duration is None else time.monotonic() + args.duration
             while not collector.finished:
                 left = None if deadline is None else deadline - time.monotonic()
