@@ -160,6 +160,7 @@ class SessionView(QMainWindow):
             self.panes.append(pane)
             self.docks[pane.objectName()] = dock
         self._shown_once = False
+        self._settled = False  # the first lay-out after the first show has run (tabs raised before it are raised again)
         self._maximised: QByteArray | None = None  # the layout to restore while one pane fills the view
         # a saved layout is restored onto docks that were only added, never tabified: restoring
         # over the default layout left its tab bars on screen, over the view filter's toolbar
@@ -449,7 +450,15 @@ class SessionView(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            QTimer.singleShot(0, self._front_useful_tabs if self._restored else self._apply_sizes)
+            QTimer.singleShot(0, self._settle)
+
+    def _settle(self) -> None:
+        """Once shown with real geometry: the default sizes (or, over a restored layout, useful tabs in front)."""
+        if self._restored:
+            self._front_useful_tabs()
+        else:
+            self._apply_sizes()
+        self._settled = True
 
     def _front_useful_tabs(self) -> None:
         """A restored layout may raise a tab with nothing to show here (Compare was in front in a window
@@ -694,4 +703,7 @@ class SessionView(QMainWindow):
             dock = self.docks[p.objectName()]
             dock.show()
             dock.raise_()
+            if not self._settled:  # raised again once shown and laid out (a tab raised before that stays behind)
+                timeline, functions, flame, _front = self._size_plan
+                self._size_plan = (timeline, functions, flame, dock)
         return p

@@ -327,7 +327,8 @@ class AgentSession:
             self._child_seen = True
         self.notice(
             "warning",
-            "child processes are not profiled: the program started one (%s); only PID %d is" % (what, os.getpid()),
+            "child processes are not profiled: the program started a Python child (%s); only this process (PID %d) is profiled"
+            % (what, os.getpid()),
             kind=CHILD_PROCESSES,
         )
 

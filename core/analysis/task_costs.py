@@ -100,26 +100,7 @@ def task_costs(
     ids = np.array([c[0] for c in cut], np.int64)
     lo_a = np.array([c[1] for c in cut])
     hi_a = np.array([c[2] for c in cut])
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    spans = profile.task_spans
-    running: np.ndarray = np.zeros(len(cut))
-    delayed: np.ndarray = np.zeros(len(cut))
-    if len(spans):
-        task = spans["task"].astype(np.int64)
-        pos = np.clip(np.searchsorted(sorted_ids, task), 0, len(sorted_ids) - 1)
-        known = sorted_ids[pos] == task
-        row = order[pos[known]]
-        start = np.maximum(spans["start"][known], lo_a[row])
-        stop = np.minimum(spans["end"][known], hi_a[row])
-        length = np.clip(stop - start, 0.0, None)
-        state = spans["state"][known]
-        running = np.bincount(
-            row, weights=np.where(state == TASK_RUNNING, length, 0.0), minlength=len(cut)
-        )
-        delayed = np.bincount(
-            row, weights=np.where(state == TASK_DELAYED, length, 0.0), minlength=len(cut)
-        )
+    running, delayed = clipped_span_sums(profile, ids, lo_a, hi_a)
     life = hi_a - lo_a
     waiting = np.clip(life - running - delayed, 0.0, None)
     for i, (tid, _, _) in enumerate(cut):
@@ -127,3 +108,25 @@ def task_costs(
             None, float(running[i]), float(waiting[i]), float(delayed[i]), partial=True
         )
     return out
+
+
+def clipped_span_sums(profile: Profile, ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(running, delayed) seconds of task ids[i]'s recorded spans inside [lo[i], hi[i]]: one pass over all spans."""
+    running: np.ndarray = np.zeros(len(ids))
+    delayed: np.ndarray = np.zeros(len(ids))
+    spans = profile.task_spans
+    if not len(spans) or not len(ids):
+        return running, delayed
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    task = spans["task"].astype(np.int64)
+    pos = np.clip(np.searchsorted(sorted_ids, task), 0, len(sorted_ids) - 1)
+    known = sorted_ids[pos] == task
+    row = order[pos[known]]
+    start = np.maximum(spans["start"][known], lo[row])
+    stop = np.minimum(spans["end"][known], hi[row])
+    length = np.clip(stop - start, 0.0, None)
+    state = spans["state"][known]
+    running = np.bincount(row, weights=np.where(state == TASK_RUNNING, length, 0.0), minlength=len(ids))
+    delayed = np.bincount(row, weights=np.where(state == TASK_DELAYED, length, 0.0), minlength=len(ids))
+    return running, delayed

@@ -20,9 +20,10 @@ from pyrometer.core.analysis.task_costs import (
     NO_ACCOUNTING,
     _stopped_reason,
     accounting_stopped_at,
+    clipped_span_sums,
     has_accounting,
 )
-from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, Profile, TaskInfo
+from pyrometer.core.model import Profile, TaskInfo
 
 STATES = ("pending", "done", "cancelled", "failed")
 PENDING, DONE = 0, 1
@@ -228,23 +229,7 @@ def cost_columns(profile: Profile, cols: TaskColumns, t0: float | None = None, t
         rest, lo, hi = rest[~late], lo[~late], hi[~late]
     if not len(rest):
         return CostColumns(cpu, running, waiting, delayed, partial, why, reasons)
-    ids = a["id"][rest]
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    spans = profile.task_spans
-    run: np.ndarray = np.zeros(len(rest))
-    dly: np.ndarray = np.zeros(len(rest))
-    if len(spans):
-        task = spans["task"].astype(np.int64)
-        pos = np.clip(np.searchsorted(sorted_ids, task), 0, len(sorted_ids) - 1)
-        known = sorted_ids[pos] == task
-        row = order[pos[known]]
-        start = np.maximum(spans["start"][known], lo[row])
-        stop = np.minimum(spans["end"][known], hi[row])
-        length = np.clip(stop - start, 0.0, None)
-        state = spans["state"][known]
-        run = np.bincount(row, weights=np.where(state == TASK_RUNNING, length, 0.0), minlength=len(rest))
-        dly = np.bincount(row, weights=np.where(state == TASK_DELAYED, length, 0.0), minlength=len(rest))
+    run, dly = clipped_span_sums(profile, a["id"][rest].astype(np.int64), lo, hi)
     running[rest] = run
     delayed[rest] = dly
     waiting[rest] = np.clip((hi - lo) - run - dly, 0.0, None)

@@ -101,3 +101,15 @@ def test_a_call_statistics_profile_opens_on_a_pane_with_something_in_it(qtbot: A
     settle()
     assert view._restored
     assert not in_front(view, "event_loop") and not in_front(view, "stack_chart")
+
+
+def test_a_pane_asked_for_as_the_view_opens_stays_in_front(qtbot: Any, window: MainWindow) -> None:
+    """`open NEW --baseline OLD` with no saved layout: Compare is asked for as the tab opens, before
+    its first lay-out, which raised the default bottom tab (Event loop) over it again."""
+    view = window.open_profile(server_profile())  # no settle: the view is not laid out yet
+    view.doc.set_baseline(server_profile(), "base.pyro")
+    view.show_pane("compare")
+    settle()
+    assert not view._restored
+    assert in_front(view, "compare")
+    assert not in_front(view, "event_loop")

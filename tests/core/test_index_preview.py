@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
 import sys
 import types
 from pathlib import Path
 
 import numpy as np
 import pytest
+from spin_recording import record_spinners
 
 from pyrometer.core.analysis import lod
 from pyrometer.core.analysis.aggregate import warm_whole_sums
@@ -118,37 +117,9 @@ def test_small_unindexed_or_other_files_get_no_preview(generated: Path, tmp_path
     assert open_preview(torn, min_samples=1) is None
 
 
-PROGRAM = """
-import threading, time, json, sys
-
-def spin(seconds):
-    t, w = time.thread_time(), time.perf_counter()
-    x = 0
-    while time.thread_time() - t < seconds:
-        x += 1
-    return time.thread_time() - t, time.perf_counter() - w
-
-took = {}
-def worker():
-    took["worker"] = spin(0.6)
-
-th = threading.Thread(target=worker, name="spinner")
-th.start()
-took["main"] = spin(0.3)
-th.join()
-json.dump(took, open(sys.argv[1], "w"))
-"""
-
-
 def test_the_preview_of_a_real_recording_tells_the_truth(tmp_path: Path) -> None:
     """`pyrometer record` of threads that measure their own spinning: the preview's `spin` is that time."""
-    script = tmp_path / "spin.py"
-    script.write_text(PROGRAM)
-    out, truth = tmp_path / "spin.pyro", tmp_path / "took.json"
-    res = subprocess.run([sys.executable, "-m", "pyrometer", "record", "-o", str(out), "--", str(script), str(truth)],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    took = json.loads(truth.read_text())
+    out, took = record_spinners(tmp_path)
     fast = open_preview(out, min_samples=1)
     assert fast is not None
     spinner = next(t.id for t in fast.threads.values() if t.name == "spinner")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from spin_recording import record_spinners
 
 from pyrometer.core.agent import wire
 from pyrometer.core.cli.summary import build_summary, render_text
@@ -133,39 +134,10 @@ def test_chunks_split_the_samples_at_frame_boundaries(generated: Path, monkeypat
 
 
 # ---------------------------------------------------------------- a real recording, and the truth
-PROGRAM = """
-import threading, time, json, sys
-
-def spin(seconds):
-    t, w = time.thread_time(), time.perf_counter()
-    x = 0
-    while time.thread_time() - t < seconds:
-        x += 1
-    return time.thread_time() - t, time.perf_counter() - w
-
-took = {}
-def worker():
-    took["worker"] = spin(0.6)
-
-th = threading.Thread(target=worker, name="spinner")
-th.start()
-took["main"] = spin(0.3)
-th.join()
-json.dump(took, open(sys.argv[1], "w"))
-"""
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[float]]]:
     """A real program recorded by `pyrometer record`, and the (CPU, wall) seconds each thread spun."""
-    tmp = tmp_path_factory.mktemp("rec")
-    script = tmp / "spin.py"
-    script.write_text(PROGRAM)
-    out, truth = tmp / "spin.pyro", tmp / "cpu.json"
-    res = subprocess.run([sys.executable, "-m", "pyrometer", "record", "-o", str(out), "--", str(script), str(truth)],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return out, json.loads(truth.read_text())
+    return record_spinners(tmp_path_factory.mktemp("rec"))
 
 
 def test_a_recording_by_pyrometer_record_has_an_index_that_tells_the_truth(
