@@ -5,39 +5,26 @@ The full read is held back by a gate (a threading.Event) so each state is looked
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
-import types
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from qt_windows import open_window, private_settings
+from scale_recordings import generate_recording
 
 from pyrometer.app.panes.function_model import COL_FUNCTION, COL_SAMPLES, COL_SELF
 from pyrometer.app.session_view import SessionView
 from pyrometer.core.analysis import lod
 from pyrometer.core.formats import index_preview, prefetch
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generator() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scale", ROOT / "benchmarks" / "bench_scale.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20,000 samples as the agent writes them (4 threads, lag, tasks, blocking), closed with its index."""
     path = tmp_path_factory.mktemp("rec") / "big.pyro"
-    _generator().generate(path, 20_000, frame_samples=300)
+    generate_recording(path, 20_000)
     return path
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scale_recordings import generate_recording
 from spin_recording import record_spinners
 
 from pyrometer.core.agent import wire
@@ -39,20 +40,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PREVIOUS_RELEASE = "01cbb9a"  # main before the index existed
 
 
-def _generator() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scale", ROOT / "benchmarks" / "bench_scale.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40,000 samples in frames of ~300 (4 threads), lag, tasks, blocking; closed with its index."""
     path = tmp_path_factory.mktemp("gen") / "gen.pyro"
-    _generator().generate(path, 40_000, frame_samples=300)
+    generate_recording(path, 40_000)
     return path
 
 
