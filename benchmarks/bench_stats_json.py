@@ -16,10 +16,10 @@ def main() -> int:
     argv = sys.argv[1:]
     before = "--before" in argv[: argv.index("--")] if "--" in argv else "--before" in argv
     command = argv[argv.index("--") + 1 :] if "--" in argv else [a for a in argv if a != "--before"]
-    from pyrometer.core.cli import commands
+    from pyrometer.core.cli import commands, pretty_json
 
     if before:
-        commands.emit_json = lambda obj: commands.emit(json.dumps(commands.finite(obj), indent=1, allow_nan=False))
+        commands.emit_json = lambda obj: commands.emit(json.dumps(pretty_json.finite(obj), indent=1, allow_nan=False))
     from pyrometer.__main__ import main as cli
 
     return cli(command)

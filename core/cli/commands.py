@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyrometer.core.agent import wire
 from pyrometer.core.cli.output_guard import export_output_problem
+from pyrometer.core.cli.pretty_json import dumps
 from pyrometer.core.cli.progress import terminal_progress
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats import registry
@@ -197,21 +197,8 @@ def emit(text: str) -> None:
     sys.stdout.flush()
 
 
-def finite(obj: Any) -> Any:
-    """NaN and infinities become null: they are not JSON, and a script reading us would choke."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [finite(v) for v in obj]
-    return obj
-
-
 def emit_json(obj: Any) -> None:
     """json.dumps(finite(obj), indent=1, allow_nan=False): the same text, at the C encoder's speed."""
-    from pyrometer.core.cli.pretty_json import dumps
-
     emit(dumps(obj, indent=1))
 
 

@@ -38,14 +38,14 @@ def _c_encoder(item_separator: str) -> Callable[[Any], str]:
     return json.JSONEncoder(allow_nan=False, separators=(item_separator, ": ")).encode
 
 
-def _finite(obj: Any) -> Any:
-    """NaN and infinities become null (commands.finite's rule)."""
+def finite(obj: Any) -> Any:
+    """NaN and infinities become null: they are not JSON, and a script reading us would choke."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [finite(v) for v in obj]
     return obj
 
 
@@ -68,7 +68,7 @@ class _Writer:
         elif isinstance(obj, (list, tuple)):
             values = obj
         else:
-            out.append(_encode_scalar(_finite(obj)))
+            out.append(_encode_scalar(finite(obj)))
             return
         if not obj:
             out.append("{}" if isinstance(obj, dict) else "[]")
@@ -80,7 +80,7 @@ class _Writer:
             try:
                 text = flat(obj)
             except ValueError:  # a NaN or an infinity: null, as `finite` has it
-                text = flat(_finite(obj))
+                text = flat(finite(obj))
             out.append(f"{text[0]}\n{inner}{text[1:-1]}\n{outer}{text[-1]}")
             return
         if isinstance(obj, dict):

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pyrometer.core.cli.commands import finite
-from pyrometer.core.cli.pretty_json import dumps
+from pyrometer.core.cli.pretty_json import dumps, finite
 
 ROOT = Path(__file__).resolve().parents[2]
 
