@@ -44,26 +44,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from null_sink import NullSink
+
 from pyrometer.core.agent import accounting
 from pyrometer.core.agent.session import AgentSession
 
 CONFIGS = ("plain", "tracker+probe", "default", "accounting forced")
-
-
-class NullSink:
-    """Counts bytes and keeps nothing: the agent's own cost only."""
-
-    closed = False
-
-    def __init__(self) -> None:
-        self.bytes_sent = 0
-
-    def send(self, data: bytes, droppable: bool = False) -> bool:
-        self.bytes_sent += len(data)
-        return True
-
-    def flush(self) -> None:
-        pass
 
 
 def spin(n: int) -> None:

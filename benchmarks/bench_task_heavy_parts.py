@@ -55,6 +55,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from null_sink import NullSink
+
 CONFIGS = (
     "plain", "tick100", "bare-factory", "min-tracker", "full", "no-sampler", "no-tasks", "no-probe", "no-watchdog",
     "no-accounting", "no-asyncio", "null-sink",
@@ -144,20 +146,6 @@ def _switches(native_id: int | None) -> tuple[int, int]:
     return vol, invol
 
 
-class _NullSink:
-    """No sender thread, keeps nothing: the agent without its transport."""
-
-    closed = False
-    bytes_sent = 0
-
-    def send(self, data: bytes, droppable: bool = False) -> bool:
-        self.bytes_sent += len(data)
-        return True
-
-    def flush(self) -> None:
-        pass
-
-
 def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]:
     """Start an agent session the way `config` says (monkeypatches switch single features off)."""
     from pyrometer.core.agent import loops, tasks, transport
@@ -176,7 +164,7 @@ def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]
         loops.LoopMonitor._arm = lambda self, state, loop: None  # type: ignore[method-assign]
     elif config == "no-watchdog":
         loops.LoopMonitor._watch = lambda self: None  # type: ignore[method-assign]
-    sink: Any = _NullSink() if config == "null-sink" else transport.FileSink(out)
+    sink: Any = NullSink() if config == "null-sink" else transport.FileSink(out)
     if config != "null-sink":
         sink.start()
     session = AgentSession(options, sink)
