@@ -26,9 +26,23 @@ TASK_HEAVY = (
 stop = threading.Event()
 th = threading.Thread(target=busy, args=(stop,), name="busy")
 th.start()
+wakeups = [0]
+
+
+def yardstick():
+    # a plain thread that sleeps the sampler's interval: how often this machine, at its load
+    # and with these threads, wakes a sleeper and gives it the GIL
+    while not stop.is_set():
+        time.sleep(0.01)
+        wakeups[0] += 1
+
+
 session = start(rate_hz=100)
+ys = threading.Thread(target=yardstick, name="yardstick")
+ys.start()
 rounds = asyncio.run(main(1.5))
-stop.set(); th.join()
+stop.set(); th.join(); ys.join()
+print("yardstick", wakeups[0])
 gc.collect()
 tracker = session.tasks
 print("rounds", rounds)
@@ -74,14 +88,18 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
             assert not p.func_file[p.frame_func(f)].startswith(agent_dir), p.frame_label(f)
     # the loop's thread is sampled near the asked rate, and no sample stands for more
     # than the sampler's cap (a weight is the time before its sample)
-    # (the rate itself depends on the machine's load: the benchmark measures it; here
-    # the loop's thread must get a sample on every tick the sampler made, and the rate
-    # must be far from the 0.7-3.7 Hz of the bug)
+    # (the rate itself depends on the machine's load: the benchmark measures it on a quiet
+    # machine. Here the loop's thread must get a sample on every tick the sampler made, and
+    # the sampler must wake about as often as a plain thread sleeping the same interval in
+    # the same process; in the bug it did task bookkeeping and made 0.7-3.7 ticks a second
+    # while such a thread made ~90)
     main = [t.id for t in p.threads.values() if t.name == "MainThread"]
     times = p.samples["time"][np.isin(p.samples["thread"], main)]
-    assert len(times) >= int(tel["sampler_ticks"]) - 1, (len(times), tel["sampler_ticks"])
-    span = float(times[-1] - times[0])
-    assert (len(times) - 1) / span >= 20, (len(times), span)
+    ticks = int(tel["sampler_ticks"])
+    assert len(times) >= ticks - 1, (len(times), ticks)
+    yardstick = int(lines["yardstick"])
+    assert yardstick >= 10, out  # a machine this loaded measures nothing
+    assert ticks >= 0.5 * yardstick, (ticks, yardstick)
     assert float(p.samples["weight"].max()) <= 1.0
     assert p.duration() <= float(p.end["t"]) + 1e-6 if p.end else True
 
