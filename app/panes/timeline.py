@@ -314,9 +314,12 @@ class TimelinePane(Pane):
         x, w, row, color = self.lanes.arrays()
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         self._outline_tasks()
-        self.task_legend.setText(task_legend_html(set(np.unique(color).tolist()), self.lanes.hidden_tasks))
+        in_view = (x + w >= view[0]) & (x <= view[1])  # the legends name the colours the view shows, no others
+        drawn = set(np.unique(color[in_view]).tolist())
+        self.task_legend.setText(task_legend_html(drawn, self.lanes.hidden_tasks))
         self.task_legend.setVisible(bool(self.task_legend.text()))
-        self.thread_legend.setVisible("thread" in self.lanes.kinds)
+        self.thread_legend.setText(thread_legend_html(drawn))
+        self.thread_legend.setVisible(bool(self.thread_legend.text()))
         t, lag = lag_curve(profile, view[0], view[1], pixels, playhead)  # at most two points a pixel
         if len(t) or len(self._lag_shown):
             self.lag_curve.setData(t, lag)

@@ -42,13 +42,17 @@ _TASK_LEGEND = (
 )
 
 
-def thread_legend_html() -> str:
-    """The timeline header's key to the thread lanes' three colours (on CPU, partly, waiting)."""
+def thread_legend_html(drawn: set[int] | None = None) -> str:
+    """The timeline header's key to the thread lanes' colours (on CPU, partly, waiting): those in
+    `drawn` (colour indices in view; None = all three). Empty when none of them is drawn, so a
+    legend never names a state no stretch is in ("partly on CPU" with every thread fully on or off)."""
     parts = []
     for index, text in THREAD_LEGEND:
+        if drawn is not None and index not in drawn:
+            continue
         r, g, b = LANE_COLORS[index]
         parts.append(f"<span style='color:rgb({r},{g},{b})'>■</span>&nbsp;{text}")
-    return "&nbsp;·&nbsp; threads: " + " ".join(parts)
+    return "&nbsp;·&nbsp; threads: " + " ".join(parts) if parts else ""
 
 
 def task_legend_html(drawn: set[int], hidden: int = 0) -> str:

@@ -94,8 +94,26 @@ def test_threads_sharing_a_cpu_have_their_own_colour_legend_and_measured_share(q
     assert set(color[row == 0].tolist()) == {PARTLY_CPU}
     legend = pane.thread_legend.text()
     assert pane.thread_legend.isVisibleTo(pane)
-    for index in (ON_CPU, PARTLY_CPU, WAITING):
-        assert swatch(index) in legend
+    assert swatch(PARTLY_CPU) in legend
+    for index in (ON_CPU, WAITING):  # nothing is drawn fully on or off CPU: no swatch for them
+        assert swatch(index) not in legend
     assert "partly on CPU" in legend and "GIL" in pane.thread_legend.toolTip()
     tip = pane._tooltip(int(np.flatnonzero(row == 0)[0]))
     assert "partly on CPU" in tip and "(45% on CPU)" in tip, tip
+
+
+def test_thread_legend_names_only_the_states_in_view(qtbot: Any) -> None:
+    """Threads fully on CPU or waiting, none partly: the legend has no "partly on CPU" (a new user looked for it)."""
+    pane = shown(qtbot, make_profile())  # MainThread on CPU then waiting, worker on CPU: never partly
+    _x, _w, row, color = pane.lanes.arrays()
+    thread_rows = [i for i, kind in enumerate(pane.lanes.kinds) if kind == "thread"]
+    drawn = set(color[np.isin(row, thread_rows)].tolist())
+    assert drawn == {ON_CPU, WAITING}
+    legend = pane.thread_legend.text()
+    assert swatch(ON_CPU) in legend and swatch(WAITING) in legend
+    assert swatch(PARTLY_CPU) not in legend and "partly" not in legend, legend
+    # zoomed into the first second, where both threads are on CPU: only "on CPU" is in view
+    pane.lane_vb.setXRange(0.05, 0.8, padding=0.0)
+    pane._relayout()
+    legend = pane.thread_legend.text()
+    assert swatch(ON_CPU) in legend and swatch(WAITING) not in legend, legend
