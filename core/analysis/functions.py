@@ -97,6 +97,9 @@ def _table_from_stats(profile: Profile, fs: FuncStats) -> FunctionTable:
     c = calls[func]
     with np.errstate(divide="ignore", invalid="ignore"):
         per_call = np.where(c > 0, total_t[func] / np.maximum(c, 1), np.nan)
+    if profile.meta.get("calls_unknown"):  # a sampled profile's pstats export: its 0 calls mean "not counted"
+        c = np.full(len(func), -1, np.int64)
+        per_call = np.full(len(func), np.nan)
     zeros = np.zeros(len(func), np.int64)
     # the whole run's cost is the sum of self costs, as pstats' total_tt and gprof2dot count it: the
     # largest inclusive cost is no total, since recursion counts it again (19x too high in a real file)
@@ -231,7 +234,7 @@ def function_table(
     calls = np.full(len(func), -1, np.int64)
     per_call = np.full(len(func), np.nan)
     traced_self = traced_total = wall_call = None
-    if fs is not None:
+    if fs is not None and not profile.meta.get("calls_unknown"):
         known = s_present[func]
         calls[known] = s_calls[func[known]]
         ok = known & (calls > 0)

@@ -422,6 +422,8 @@ def header_line(data: dict[str, Any]) -> str:
         parts.append(f"{data['duration_s']:.3f} s")
     if data.get("trace_events") is not None:
         parts.append(f"{data['trace_events']:,} trace events (traced, not sampled)")
+    elif data["samples"] is None and (data.get("meta") or {}).get("calls_unknown"):
+        parts.append("function statistics without call counts (no samples)")
     elif data["samples"] is None:
         parts.append("deterministic (call counts, no samples)")
     else:

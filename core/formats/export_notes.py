@@ -1,8 +1,9 @@
 """What an export cannot say: one line each, for `convert` to print on stderr.
 
 Some target formats have no way to write "unknown". pstats and callgrind have
-call counts; a sampled profile has none, so their exporters write each
-function's sample count there. Collapsed stacks hold integer counts: sample
+call counts; a sampled profile has none, so the pstats exporter writes 0 (pstats
+then prints no per-call times; our reader says "unknown") and the callgrind one
+each function's sample count. Collapsed stacks hold integer counts: sample
 counts only where every sample stands for the same time, else microseconds (a
 recording's weighted samples, call statistics, trace events). The file cannot
 say so itself, so `convert` does (and the guide).
@@ -17,7 +18,12 @@ from pyrometer.core.model import Profile
 def export_notes(profile: Profile, exporter: str) -> list[str]:
     notes = []
     no_calls = profile.func_stats is None or not len(profile.func_stats.func)
-    if exporter in ("pstats", "callgrind") and no_calls and len(profile.samples):
+    if exporter == "pstats" and no_calls and len(profile.samples):
+        notes.append(
+            "the source has no call counts: the pstats file's call counts are 0 (pstats prints no per-call "
+            "times for them; pyrometer reads them back as unknown)"
+        )
+    elif exporter == "callgrind" and no_calls and len(profile.samples):
         notes.append(
             f"the source has no call counts: the {exporter} file's call counts are sample counts "
             f"({exporter} cannot say 'unknown')"

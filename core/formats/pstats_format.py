@@ -18,6 +18,13 @@ plain data by `safe_marshal`, never constructed).
 The function table is exact; the call tree is an estimate (see
 `deterministic`). Export writes plain tuples and dicts with `marshal.dumps`,
 so `pstats.Stats(path)` reads the result.
+
+A sampled profile counts no calls. Its export writes 0 in every call-count
+field (pstats' own way of printing no per-call time: `pstats.Stats` leaves
+the percall columns blank), never the sample counts, which pstats would show
+as calls. Reading back, a file in which no function and no edge has a call
+count while time was spent is such a file: `meta["calls_unknown"]`, and the
+function table says "unknown" (cProfile counts every function it lists).
 """
 
 from __future__ import annotations
@@ -180,15 +187,29 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     if not len(graph):
         raise FormatError(f"{path}: pstats file lists no functions")
     profile = profile_from_graph(graph, "pstats", clock="unknown")
+    if calls_unknown(graph):
+        profile.meta["calls_unknown"] = True
     if progress:
         progress(1.0)
     return profile
 
 
+def calls_unknown(graph: CallGraph) -> bool:
+    """No call counted anywhere, yet time spent: a sampled profile's export (ours writes 0), not a count of 0."""
+    no_calls = not any(graph.calls) and not any(graph.prim_calls) and not any(graph.edge_calls)
+    return no_calls and any(t > 0 for t in graph.total_cost)
+
+
 # ---------------------------------------------------------------- export
 def pstats_dict(profile: Profile) -> dict[tuple[str, int, str], tuple[Any, ...]]:
-    """The plain dict pstats expects, from the profile's function statistics (or its samples)."""
+    """The plain dict pstats expects, from the profile's function statistics (or its samples).
+
+    Without call statistics every call count is 0 (unknown), not the sample counts."""
     g = graph_from_profile(profile)
+    if not has_call_counts(profile):
+        g.calls = [0] * len(g.calls)
+        g.prim_calls = [0] * len(g.prim_calls)
+        g.edge_calls = [0] * len(g.edge_calls)
     keys = [(f or BUILTIN_FILE, int(ln), n) for n, f, ln in zip(g.names, g.files, g.lines, strict=True)]
     acc: dict[tuple[str, int, str], list[Any]] = {}
     for i, k in enumerate(keys):
@@ -202,6 +223,12 @@ def pstats_dict(profile: Profile) -> dict[tuple[str, int, str], tuple[Any, ...]]
         prev = callers.get(keys[a], (0, 0, 0.0, 0.0))
         callers[keys[a]] = (prev[0] + c, prev[1] + c, prev[2] + s, prev[3] + t)
     return {k: (int(v[0]), int(v[1]), float(v[2]), float(v[3]), v[4]) for k, v in acc.items()}
+
+
+def has_call_counts(profile: Profile) -> bool:
+    """Whether the profile counted calls (a tracer's statistics), not only sampled stacks."""
+    fs = profile.func_stats
+    return fs is not None and len(fs.func) > 0 and not profile.meta.get("calls_unknown")
 
 
 def _write(profile: Profile, path: Path) -> None:

@@ -354,3 +354,51 @@ def test_pstats_sniffer_claims_marshal_dicts_only(cprofile_file: Path, tmp_path:
         path = tmp_path / f"other{i}"
         path.write_bytes(other)
         assert not pstats_format.IMPORTER.sniff(other, path), other
+
+
+def test_sampled_export_writes_no_call_counts_and_stats_shows_none(tmp_path: Path) -> None:
+    """A sampled profile has no calls: its pstats file must not carry sample counts as calls.
+
+    A new user ran `pyrometer stats` on a .prof we wrote and saw each function's sample count under
+    "calls". pstats.Stats (the independent reader) must see 0 (no call counted: blank per-call
+    columns), and our own `stats` of the file must say unknown ("-", JSON null), never a number.
+    """
+    from io import StringIO
+
+    from cli_runs import run_cli
+
+    p = ex.server_profile()
+    assert p.func_stats is None and p.sample_count > 0
+    out = tmp_path / "sampled.prof"
+    registry.export_profile(p, out)
+    report = StringIO()
+    st = pstats.Stats(str(out), stream=report)
+    d: dict[Any, Any] = st.stats  # type: ignore[attr-defined]
+    assert d and all(v[0] == 0 and v[1] == 0 for v in d.values())
+    assert all(c[0] == 0 and c[1] == 0 for v in d.values() for c in v[4].values())
+    assert st.total_calls == 0  # type: ignore[attr-defined]
+    st.sort_stats("tottime").print_stats()
+    rows = [line.split() for line in report.getvalue().splitlines() if line.strip().startswith("0 ") and "function calls" not in line]
+    assert rows and all(len(r) == 4 for r in rows)  # ncalls, tottime, cumtime, where: no percall figures
+    total_weight = float(p.samples["weight"].astype(np.float64).sum())
+    assert math.isclose(sum(v[2] for v in d.values()), total_weight, rel_tol=1e-6)  # the times stay
+    again = registry.load_profile(out)
+    assert again.meta.get("calls_unknown") is True
+    res = run_cli("stats", str(out), "--json", "--top", "0")
+    assert res.returncode == 0, res.stderr
+    import json
+
+    data = json.loads(res.stdout)
+    assert data["functions"] and all(r["calls"] is None and r["per_call"] is None for r in data["functions"])
+    text = run_cli("stats", str(out)).stdout
+    assert "without call counts" in text
+    table = text.split("function (file:line)", 1)[1].splitlines()[1:4]
+    assert table and all(line.split()[4] == "-" for line in table), text
+    # a real cProfile file keeps its counts (nothing is "unknown" there)
+    real = tmp_path / "real.prof"
+    import cProfile
+
+    cProfile.runctx("sorted(range(10))", {}, {}, str(real))
+    assert registry.load_profile(real).meta.get("calls_unknown") is None
+    rows_real = json.loads(run_cli("stats", str(real), "--json").stdout)["functions"]
+    assert all(isinstance(r["calls"], int) and r["calls"] > 0 for r in rows_real)
