@@ -28,6 +28,8 @@ FAMILIES: tuple[tuple[str, str, int, int, int], ...] = (
 )
 HEAT_LEVELS = 10
 DIFF_LEVELS = 8  # per side; index DIFF_LEVELS is neutral
+DIFF_NEW = 2 * DIFF_LEVELS + 1  # the diff palette's last colour: a call path the baseline never ran
+NEW_PATH_COLOR = (150, 60, 190)  # purple: no shade of "slower", since there is nothing to compare with
 
 
 def package_palette() -> list[QColor]:
@@ -100,6 +102,7 @@ def diff_palette() -> list[QColor]:
     for i in range(1, DIFF_LEVELS + 1):
         t = i / DIFF_LEVELS
         out.append(QColor.fromHsv(2, int(30 + 180 * t), int(250 - 35 * t)))
+    out.append(QColor(*NEW_PATH_COLOR))  # DIFF_NEW
     return out
 
 
@@ -111,6 +114,16 @@ def diff_colors(delta: np.ndarray) -> np.ndarray:
     level = np.ceil(np.abs(delta) / top * DIFF_LEVELS).astype(np.int32)
     level = np.minimum(level, DIFF_LEVELS)
     return (DIFF_LEVELS + np.sign(delta).astype(np.int32) * level).astype(np.int32)
+
+
+def path_diff_colors(delta: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+    """Palette index per call path (tree node): blue/red by its delta of share, scaled to the largest
+    |delta| among the paths both profiles ran; DIFF_NEW for a path only the new profile ran."""
+    new = np.asarray(is_new, bool)
+    d = np.where(new, 0.0, np.asarray(delta, np.float64))
+    out = diff_colors(d)
+    out[new] = DIFF_NEW
+    return out
 
 
 def function_deltas(

@@ -18,14 +18,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import (
+    DIFF_LEVELS,
+    NEW_PATH_COLOR,
     diff_colors,
     diff_palette,
-    function_deltas,
     heat_colors,
     heat_palette,
     package_colors,
     package_legend,
     package_palette,
+    path_diff_colors,
 )
 from pyrometer.app.flame_item import FlameGraphItem, FlameViewBox, union_length
 from pyrometer.app.panes.base import (
@@ -47,6 +49,7 @@ from pyrometer.core.model import Profile
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.calltree import CallTree
+    from pyrometer.core.analysis.diff import NodePathDiff
     from pyrometer.core.analysis.flame import FlameLayout
 
 COLOR_PACKAGE = "package"
@@ -90,7 +93,8 @@ class FlamePane(Pane):
         self._zoom_path: tuple[int, ...] | None = None
         self._given_deltas: np.ndarray | None = None  # set_function_deltas: wins over the document's baseline
         self._given_name = ""
-        self._deltas: np.ndarray | None = None  # per function, while colouring by difference
+        self._deltas: np.ndarray | None = None  # per function, while colouring by given deltas
+        self._path_diff: NodePathDiff | None = None  # per call-tree node, while colouring against the baseline
         self.match_count = 0
         self.match_share = 0.0
 
@@ -378,9 +382,11 @@ class FlamePane(Pane):
         elif mode == COLOR_DIFF:
             self.item.set_palette(diff_palette())
             base = html.escape(self._baseline_label())
+            new = "#{:02x}{:02x}{:02x}".format(*NEW_PATH_COLOR)
             self.legend.setText(
                 f"<span style='color:#3060c0'>■</span> faster "
                 f"<span style='color:#d03020'>■</span> slower than {base}"
+                + (f" <span style='color:{new}'>■</span> new call path" if self._given_deltas is None else "")
                 if self.doc.baseline is not None or self._given_deltas is not None
                 else "<span style='color:#888'>no baseline: use Compare…</span>"
             )
@@ -407,20 +413,31 @@ class FlamePane(Pane):
                 deltas = np.zeros(len(profile.func_name))
                 k = min(len(deltas), len(self._given_deltas))
                 deltas[:k] = self._given_deltas[:k]
-            elif self.doc.baseline is not None:
-                from pyrometer.core.analysis.diff import diff_functions
-
-                d = diff_functions(self.doc.baseline, profile, None, self.doc.selection())
-                deltas = function_deltas(profile, list(d.name), list(d.file), list(d.delta))
             else:
-                return np.full(len(profile.func_name), len(diff_palette()) // 2, np.int32)
+                return np.full(len(profile.func_name), DIFF_LEVELS, np.int32)  # neutral: nothing to compare with
             self._deltas = deltas
             return diff_colors(deltas)
         return package_colors(profile)
 
     def _colors_for_boxes(self) -> np.ndarray:
+        self._path_diff = None
         if self._profile is None or len(self._box_func) == 0:
             return np.zeros(len(self._box_func), np.int32)
+        baseline = self.doc.baseline
+        if (
+            self.color_combo.currentData() == COLOR_DIFF
+            and self._given_deltas is None
+            and baseline is not None
+            and self.tree is not None
+            and self.layout_ is not None
+        ):
+            # a box is a call path: `burn` under `burn_main` and under `other` change apart
+            from pyrometer.core.analysis.diff import diff_tree_paths
+
+            self._deltas = None
+            self._path_diff = diff_tree_paths(baseline, self._profile, self.tree)
+            colors = path_diff_colors(self._path_diff.delta, self._path_diff.is_new)
+            return colors[np.asarray(self.layout_.node, np.int64)]
         return self._func_colors()[self._box_func]
 
     def _apply_colors(self, *_args: Any) -> None:
@@ -483,10 +500,20 @@ class FlamePane(Pane):
             f"total {fmt.weight(tot_w, p.unit)} ({fmt.percent(tot_w / total)})<br>"
             f"self {fmt.weight(self_w, p.unit)} ({fmt.percent(self_w / total)})<br>"
             f"{int(self.tree.count[node]):,} samples"
-            + self._delta_text(func)
+            + self._delta_text(func, node)
         )
 
-    def _delta_text(self, func: int) -> str:
+    def _delta_text(self, func: int, node: int) -> str:
+        d_path = self._path_diff
+        if d_path is not None and 0 < node < len(d_path):
+            base = html.escape(self._baseline_label())
+            now = fmt.percent(float(d_path.new_frac[node]))
+            if d_path.is_new[node]:
+                return f"<br>this call path: {now} of the total; new: {base} never ran it"
+            d = float(d_path.delta[node])
+            what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")
+            was = fmt.percent(float(d_path.base_frac[node]))
+            return f"<br>this call path: {now} of the total, {was} in {base}: {d * 100:+.1f} points ({what})"
         if self._deltas is None or func >= len(self._deltas):
             return ""
         d = float(self._deltas[func])

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from pyrometer.core.analysis.calltree import call_tree
+from pyrometer.core.analysis.calltree import CallTree, call_tree
 from pyrometer.core.analysis.functions import function_table
 from pyrometer.core.analysis.identity import (
     BUILTIN_FILE,
@@ -231,3 +231,64 @@ def diff_paths(
         new_sum=nsum,
         by=by,
     )
+
+
+@dataclass
+class NodePathDiff:
+    """Per node of one call tree (the new profile's): its call path's share of each side's total.
+
+    A box of a flame graph is a call path, so this is what colours it: `burn`
+    called from `burn_main` and from `other` are two rows here, each with its
+    own change, where the per-function diff has one. `base_frac` is NaN and
+    `is_new` True where the baseline never ran that path; node 0 (the root) is 0.
+    """
+
+    new_frac: np.ndarray  # float64 per node: the path's total (inclusive) share of the new profile
+    base_frac: np.ndarray  # float64 per node: the same path's share of the baseline, NaN if absent
+    delta: np.ndarray  # new_frac - base_frac (0 where absent: see is_new)
+    is_new: np.ndarray  # bool per node
+
+    def __len__(self) -> int:
+        return len(self.new_frac)
+
+
+def _node_keys(profile: Profile, tree: CallTree, rename: dict[FunctionKey, FunctionKey] | None) -> list[tuple[FunctionKey, ...]]:
+    """The identity path of every tree node. Built-ins inside a path are left out (a sampler never
+    sees them, a tracer does: as in `diff_paths`), but a built-in box keeps its own name at its end."""
+    ids = profile_keys(profile)
+    keys: list[tuple[FunctionKey, ...]] = [()] * tree.node_count
+    shown: list[tuple[FunctionKey, ...]] = [()] * tree.node_count  # what a child extends: no built-ins
+    for node in range(1, tree.node_count):  # parents come before children
+        ident = ids[int(tree.func[node])]
+        if rename is not None:
+            ident = rename.get(ident, ident)
+        parent = shown[int(tree.parent[node])]
+        keys[node] = (*parent, ident)
+        shown[node] = parent if ident[0] == BUILTIN_FILE else keys[node]
+    return keys
+
+
+def _key_shares(profile: Profile, tree: CallTree, rename: dict[FunctionKey, FunctionKey] | None) -> tuple[list[tuple[FunctionKey, ...]], dict[tuple[FunctionKey, ...], float]]:
+    """Node keys and each key's total weight as a share of the tree's total (nodes with one key add up)."""
+    keys = _node_keys(profile, tree, rename)
+    out: dict[tuple[FunctionKey, ...], float] = {}
+    total = float(tree.total)
+    if total <= 0:
+        return keys, out
+    weights = tree.total_weight.tolist()
+    for node in range(1, tree.node_count):
+        out[keys[node]] = out.get(keys[node], 0.0) + weights[node] / total
+    return keys, out
+
+
+def diff_tree_paths(base: Profile, new: Profile, tree: CallTree, sel_base: Selection | None = None) -> NodePathDiff:
+    """Per node of `tree` (a call tree of `new`): the change of its call path's share against `base`."""
+    rename = match_keys(key_lines(profile_keys(base), base.func_line), key_lines(profile_keys(new), new.func_line))
+    _, base_shares = base.cached(("path_shares", sel_base), lambda: _key_shares(base, call_tree(base, sel_base), None))
+    keys, new_shares = _key_shares(new, tree, rename)
+    n = tree.node_count
+    new_frac = np.array([new_shares.get(k, 0.0) if k else 0.0 for k in keys], np.float64)
+    base_frac = np.array([base_shares.get(k, np.nan) if k else 0.0 for k in keys], np.float64)
+    is_new = np.isnan(base_frac)
+    delta = np.where(is_new, 0.0, new_frac - np.nan_to_num(base_frac))
+    return NodePathDiff(new_frac=new_frac, base_frac=base_frac, delta=delta, is_new=is_new.reshape(n))

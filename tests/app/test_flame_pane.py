@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from qt_windows import double_click, show_pane
 
 from pyrometer.app.document import Document
-from pyrometer.app.flame_colors import SHADES, package_palette
+from pyrometer.app.flame_colors import NEW_PATH_COLOR, SHADES, package_palette
 from pyrometer.app.panes.flame import FlamePane
 from pyrometer.core.model import UNIT_SAMPLES, Profile
 
@@ -160,7 +160,8 @@ def test_heat_and_diff_colours(pane: FlamePane) -> None:
     hot = img.pixelColor(box_pixel(pane, box_of(pane, "compute")))
     cold = img.pixelColor(box_pixel(pane, box_of(pane, "main")))
     assert hot.hsvSaturation() > cold.hsvSaturation() + 80  # compute has the most self time
-    # baseline where compute was cheaper → compute is "slower" (red) now, idle was heavier → blue
+    # baseline: main → compute (1) and main → idle (9). Boxes are call paths: main → idle lost share
+    # (blue); main → work → compute never ran in the baseline (the "new" colour); main is unchanged
     base = Profile(unit=UNIT_SAMPLES)
     main = base.intern_frame("main", "/home/u/app.py", 10, 1)
     compute = base.intern_frame("compute", "/home/u/app.py", 30, 28)
@@ -171,11 +172,15 @@ def test_heat_and_diff_colours(pane: FlamePane) -> None:
     pane.set_baseline(base, "base.pyro")
     assert pane.color_combo.currentData() == "diff"
     img = pane.grab().toImage()
-    red = img.pixelColor(box_pixel(pane, box_of(pane, "compute")))
+    new = img.pixelColor(box_pixel(pane, box_of(pane, "compute")))
     blue = img.pixelColor(box_pixel(pane, box_of(pane, "idle")))
-    assert red.red() > red.blue() + 60
+    same = img.pixelColor(box_pixel(pane, box_of(pane, "main")))
+    assert (new.red(), new.green(), new.blue()) == NEW_PATH_COLOR
     assert blue.blue() > blue.red() + 60
-    assert "+30.0 points" in pane.tooltip(box_of(pane, "compute")) and "slower" in pane.tooltip(box_of(pane, "compute"))
+    assert abs(same.red() - same.blue()) < 10
+    assert "never ran it" in pane.tooltip(box_of(pane, "compute"))
+    tip = pane.tooltip(box_of(pane, "idle"))
+    assert "20.0% of the total, 90.0% in base.pyro: -70.0 points (faster)" in tip
     # deltas handed in directly (e.g. from the window's own diff): idle faster, the rest neutral
     deltas = np.zeros(len(pane.doc.profile.func_name))
     deltas[func_id(pane.doc.profile, "idle")] = -0.5
