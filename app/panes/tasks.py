@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.core import fmt
+from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import blocking_function, event_range, stack_labels
 from pyrometer.core.analysis.requests import RequestGroup, request_groups
@@ -607,7 +608,9 @@ class TasksPane(Pane):
         when = f" as of {fmt.clock(self.time())}" if self.time() is not None else ""
         if since is not None:
             when = f" alive from {fmt.clock(since)}" + (f" to {fmt.clock(self.time())}" if self.time() is not None else "")
-        self.summary.setText(fmt.plural(total, "task") + when)
+        own = self._asyncio_own_alive(since, self.time())
+        # asyncio.run's shutdown steps are listed (their coroutine says "asyncio:") but said apart
+        self.summary.setText(fmt.plural(total - own, "task") + when + (f" (+{own:,} asyncio.run made for its shutdown)" if own else ""))
         self.stack.setCurrentWidget(self.content if total else self.empty)
         by_coro = self.by_coro_button.isChecked()
         self.content.setCurrentWidget(self.requests_view if by_coro else self.view)
@@ -619,6 +622,19 @@ class TasksPane(Pane):
                 self._first = not len(view)
             else:
                 self._restore_expanded()
+
+    def _asyncio_own_alive(self, since: float | None, t: float | None) -> int:
+        """How many of asyncio.run's own shutdown tasks the tree counts (alive in [since, t])."""
+        tasks = self.doc.profile.tasks
+        n = 0
+        for tid in profile_asyncio_own(self.doc.profile) if tasks else ():
+            info = tasks[tid]
+            if t is not None and info.created is not None and info.created > t:
+                continue
+            if since is not None and info.ended is not None and info.ended < since:
+                continue
+            n += 1
+        return n
 
     def _show_requests(self) -> None:
         """Fill the by-coroutine view (as of the playhead / range end)."""

@@ -25,6 +25,7 @@ from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.app.short_axis import ShortAxis
 from pyrometer.core import fmt
+from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
 from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
@@ -293,7 +294,9 @@ class TimelinePane(Pane):
             if playhead is not None:
                 line.setValue(playhead)
         self._range_changed(self.doc.range)
-        tasks = "tasks: loading detail…" if self.doc.detail_pending else fmt.plural(len(profile.tasks), "task")
+        # the program's tasks: asyncio.run's own shutdown steps are not among them
+        own = len(profile_asyncio_own(profile)) if profile.tasks else 0
+        tasks = "tasks: loading detail…" if self.doc.detail_pending else fmt.plural(len(profile.tasks) - own, "task")
         self.info.setText(
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self._marks), 'blocking event')} · {tasks}"
         )

@@ -60,7 +60,25 @@ def _not_started(coro: Any) -> bool:
 
 def _coro_name(coro: Any) -> str:
     name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
-    return str(name) if name else type(coro).__name__
+    name = str(name) if name else type(coro).__name__
+    return _asyncio_own(coro, name) if name in _SHUTDOWN_STEPS else name
+
+
+# asyncio.run's shutdown runs these loop methods as tasks of its own: not the program's tasks.
+# Their coroutine name goes out as ASYNCIO_OWN + qualname, which no qualname can be (a colon).
+ASYNCIO_OWN = "asyncio:"
+_SHUTDOWN_STEPS = frozenset(("BaseEventLoop.shutdown_asyncgens", "BaseEventLoop.shutdown_default_executor"))
+
+
+def _asyncio_own(coro: Any, name: str) -> str:
+    """``name``, marked ASYNCIO_OWN when ``coro`` runs asyncio's own method of that name (its code
+    object, not just the name: a program's class may be called BaseEventLoop too)."""
+    base = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", None)
+    method = getattr(base, name.rpartition(".")[2], None)
+    code = getattr(coro, "cr_code", None)
+    if code is not None and code is getattr(method, "__code__", None):
+        return ASYNCIO_OWN + name
+    return name
 
 
 _NAN = float("nan")  # a figure not measured (accounting off)
@@ -215,7 +233,9 @@ class TaskTracker:
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
                 if len(created_rows) < MAX_UNSENT_EVENTS:
                     name = getattr(coro, "__qualname__", None)
-                    created_rows.append((ref, tid, pid, name if type(name) is str else _coro_name(coro), lid, t - t0))
+                    if type(name) is not str or name in _SHUTDOWN_STEPS:
+                        name = _coro_name(coro)  # (which marks asyncio.run's own shutdown tasks)
+                    created_rows.append((ref, tid, pid, name, lid, t - t0))
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref

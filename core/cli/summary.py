@@ -18,7 +18,8 @@ run only),
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
-parent, state, coroutine, created_s, ended_s, exception}]}), `selection`,
+parent, state, coroutine, created_s, ended_s, exception}], asyncio_own (how many tasks
+asyncio.run made for its own shutdown, left out of all of these)}), `selection`,
 `dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
 with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
@@ -190,9 +191,16 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
     """Tasks alive in the time range, with their states as of its end (`created`: created in it)."""
     if not profile.tasks:
         return None
+    from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
+
+    own = profile_asyncio_own(profile)  # asyncio.run's shutdown steps: not the program's tasks
     rows = []
     created_in = 0
+    left_out = 0
     for t in sorted(profile.tasks.values(), key=lambda t: (t.created if t.created is not None else math.inf, t.id)):
+        if t.id in own:
+            left_out += 1
+            continue
         if t_to is not None and t.created is not None and t.created >= t_to:
             continue  # not yet created
         if t_from is not None and t.ended is not None and t.ended < t_from:
@@ -222,7 +230,8 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
         state = str(r["state"])
         states[state] = states.get(state, 0) + 1
     ranged = t_from is not None or t_to is not None
-    return {"created": created_in, "alive": len(rows), "states": states, "list": rows, "in_range": ranged}
+    return {"created": created_in, "alive": len(rows), "states": states, "list": rows, "in_range": ranged,
+            "asyncio_own": left_out}
 
 
 def looks_sampled(profile: Profile) -> bool:
@@ -552,6 +561,9 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"asyncio tasks: {tasks['alive']} alive in the range, {tasks['created']} created in it (at its end: {states})")
         else:
             lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
+        if tasks.get("asyncio_own"):
+            n = tasks["asyncio_own"]
+            lines[-1] += f"; not counted: {n} task{'s' if n != 1 else ''} asyncio.run made for its own shutdown"
     losses = data.get("losses")
     if losses:
         lines.append("")
