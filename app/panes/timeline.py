@@ -49,6 +49,9 @@ from pyrometer.core.analysis.task_lanes import TaskLanes
 
 PALETTE = tuple(QtGui.QColor(*rgb) for rgb in LANE_COLORS)
 MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewer task rows
+# a short pane (1366x768) lets lanes shrink to this rather than leave the stalls lane and the task rows out of the
+# first view (threads alone filled it: the demo's tasks were out of sight until scrolled)
+TIGHT_LANE_PX = 11.0
 LAG_MIN_PX = 55.0  # the lag plot never shrinks below this (its axis and two tick labels)
 
 
@@ -373,13 +376,30 @@ class TimelinePane(Pane):
             self._fit_lanes()
 
     def _fit_lanes(self) -> None:
-        """Show as many lanes as stay ≥ MIN_LANE_PX tall; Shift+wheel scrolls the rest."""
+        """Show as many lanes as stay ≥ MIN_LANE_PX tall; Shift+wheel scrolls the rest.
+
+        When that would leave the stalls lane or the first two task rows below the view, and they all fit
+        at TIGHT_LANE_PX, the lanes shrink to show them: the first view has every kind of lane in it.
+        """
         height = self._lanes_height
         px = self.lane_vb.height()
         shown = min(height, px / MIN_LANE_PX) if px > 0 else height
+        first_view = min(height, self._first_view_units())
+        if px > 0 and shown < first_view <= px / TIGHT_LANE_PX:
+            shown = first_view
         y0 = min(max(self.lane_vb.viewRange()[1][0], 0.0), height - shown) if shown < height else 0.0
         self.lane_vb.setLimits(yMin=0.0, yMax=height, minYRange=shown, maxYRange=shown)
         self.lane_vb.setYRange(y0, y0 + shown, padding=0.0)
+
+    def _first_view_units(self) -> float:
+        """Plot units from the top through the second task row: the threads, the stalls lane, two task rows."""
+        total, task_rows = 0.0, 0
+        for kind, h in zip(self.lanes.kinds, self.lanes.heights, strict=True):
+            total += h
+            task_rows += kind == "task"
+            if task_rows == 2:
+                break
+        return total
 
     def _task_rows_that_fit(self, threads: int) -> int:
         """As many task rows as leave every thread lane ≥ MIN_LANE_PX tall in the current height."""

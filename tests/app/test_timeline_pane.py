@@ -257,3 +257,31 @@ def test_a_short_lag_strip_prints_its_labels_apart(qtbot, max_lag: float) -> Non
     rects = sorted((r.top(), r.bottom()) for r, _flags, _text in texts)
     assert rects, "the strip shows its scale"
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(rects)), [(t, r.top(), r.bottom()) for r, _f, t in texts]
+
+
+@pytest.mark.parametrize("height", [165, 180])
+def test_a_short_pane_shows_the_stalls_and_task_lanes_in_its_first_view(qtbot, height: int) -> None:  # type: ignore[no-untyped-def]
+    """The demo at 1366x768 (a ~165 px timeline pane) showed only its three thread lanes: the loop-blocked
+    lane and the task rows were below the view until scrolled. The lanes shrink (not below TIGHT_LANE_PX)
+    so that the first view has threads, stalls and two task rows; a tall pane keeps its lane heights."""
+    from pyrometer.app.panes.timeline import MIN_LANE_PX, TIGHT_LANE_PX
+
+    p = make_profile()
+    p.ensure_thread(3, "worker-2")
+    p.add_samples(np.arange(100) * 0.02, np.full(100, 3, np.int32), np.full(100, int(p.samples["stack"][0])), weight=0.02, cpu=0.02)
+    p.finish()
+    pane = show_pane(qtbot, TimelinePane(Document(p)), 1366, height)
+    QtWidgets.QApplication.processEvents()
+    kinds, tops = pane.lanes.kinds, pane.lanes.lane_y()
+    task_rows = [i for i, k in enumerate(kinds) if k == "task"]
+    assert "blocking" in kinds and len(task_rows) >= 2
+    second_task_bottom = float(tops[task_rows[1]] + pane.lanes.heights[task_rows[1]])
+    y0, y1 = pane.lane_vb.viewRange()[1]
+    assert y0 == pytest.approx(0.0) and y1 >= second_task_bottom - 1e-9, (y0, y1, kinds)
+    px_per_unit = pane.lane_vb.height() / (y1 - y0)
+    assert TIGHT_LANE_PX - 1e-6 <= px_per_unit < MIN_LANE_PX  # squeezed, but no thinner than readable
+    # a tall pane: lanes at their readable height as before
+    pane.resize(1366, 600)
+    QtWidgets.QApplication.processEvents()
+    y0, y1 = pane.lane_vb.viewRange()[1]
+    assert pane.lane_vb.height() / (y1 - y0) >= MIN_LANE_PX
