@@ -431,11 +431,15 @@ class FlamePane(Pane):
             and self.tree is not None
             and self.layout_ is not None
         ):
-            # a box is a call path: `burn` under `burn_main` and under `other` change apart
+            # a box is a call path: `burn` under `burn_main` and under `other` change apart. The baseline is
+            # cut as this run is viewed (transform, on-CPU, by task), or its paths would not be these paths
             from pyrometer.core.analysis.diff import diff_tree_paths
+            from pyrometer.core.analysis.transforms import map_transform, view_of
 
+            doc = self.doc
+            base_view = view_of(baseline, map_transform(doc.transform, doc.profile, baseline), doc.on_cpu_only, doc.by_task)
             self._deltas = None
-            self._path_diff = diff_tree_paths(baseline, self._profile, self.tree)
+            self._path_diff = diff_tree_paths(base_view, self._profile, self.tree)
             colors = path_diff_colors(self._path_diff.delta, self._path_diff.is_new)
             return colors[np.asarray(self.layout_.node, np.int64)]
         return self._func_colors()[self._box_func]
@@ -505,7 +509,7 @@ class FlamePane(Pane):
 
     def _delta_text(self, func: int, node: int) -> str:
         d_path = self._path_diff
-        if d_path is not None and 0 < node < len(d_path):
+        if d_path is not None and 0 < node < len(d_path) and d_path.compared[node]:
             base = html.escape(self._baseline_label())
             now = fmt.percent(float(d_path.new_frac[node]))
             if d_path.is_new[node]:
@@ -514,7 +518,7 @@ class FlamePane(Pane):
             what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")
             was = fmt.percent(float(d_path.base_frac[node]))
             return f"<br>this call path: {now} of the total, {was} in {base}: {d * 100:+.1f} points ({what})"
-        if self._deltas is None or func >= len(self._deltas):
+        if d_path is not None or self._deltas is None or func >= len(self._deltas):
             return ""
         d = float(self._deltas[func])
         what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")

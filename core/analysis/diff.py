@@ -26,6 +26,7 @@ from pyrometer.core.analysis.identity import (
     profile_keys,
 )
 from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.task_stacks import TASK_FILE
 from pyrometer.core.model import Profile
 
 Key = tuple[str, str]
@@ -247,6 +248,7 @@ class NodePathDiff:
     base_frac: np.ndarray  # float64 per node: the same path's share of the baseline, NaN if absent
     delta: np.ndarray  # new_frac - base_frac (0 where absent: see is_new)
     is_new: np.ndarray  # bool per node
+    compared: np.ndarray  # bool per node: False for the root and the by-task view's <task> boxes (no baseline has them)
 
     def __len__(self) -> int:
         return len(self.new_frac)
@@ -254,15 +256,20 @@ class NodePathDiff:
 
 def _node_keys(profile: Profile, tree: CallTree, rename: dict[FunctionKey, FunctionKey] | None) -> list[tuple[FunctionKey, ...]]:
     """The identity path of every tree node. Built-ins inside a path are left out (a sampler never
-    sees them, a tracer does: as in `diff_paths`), but a built-in box keeps its own name at its end."""
+    sees them, a tracer does: as in `diff_paths`), but a built-in box keeps its own name at its end.
+    The by-task view's <task> frames are left out of every path, and their own boxes get ()."""
     ids = profile_keys(profile)
     keys: list[tuple[FunctionKey, ...]] = [()] * tree.node_count
     shown: list[tuple[FunctionKey, ...]] = [()] * tree.node_count  # what a child extends: no built-ins
     for node in range(1, tree.node_count):  # parents come before children
-        ident = ids[int(tree.func[node])]
+        f = int(tree.func[node])
+        parent = shown[int(tree.parent[node])]
+        if profile.func_file[f] == TASK_FILE:
+            shown[node] = parent
+            continue
+        ident = ids[f]
         if rename is not None:
             ident = rename.get(ident, ident)
-        parent = shown[int(tree.parent[node])]
         keys[node] = (*parent, ident)
         shown[node] = parent if ident[0] == BUILTIN_FILE else keys[node]
     return keys
@@ -277,7 +284,8 @@ def _key_shares(profile: Profile, tree: CallTree, rename: dict[FunctionKey, Func
         return keys, out
     weights = tree.total_weight.tolist()
     for node in range(1, tree.node_count):
-        out[keys[node]] = out.get(keys[node], 0.0) + weights[node] / total
+        if keys[node]:
+            out[keys[node]] = out.get(keys[node], 0.0) + weights[node] / total
     return keys, out
 
 
@@ -286,9 +294,9 @@ def diff_tree_paths(base: Profile, new: Profile, tree: CallTree, sel_base: Selec
     rename = match_keys(key_lines(profile_keys(base), base.func_line), key_lines(profile_keys(new), new.func_line))
     _, base_shares = base.cached(("path_shares", sel_base), lambda: _key_shares(base, call_tree(base, sel_base), None))
     keys, new_shares = _key_shares(new, tree, rename)
-    n = tree.node_count
-    new_frac = np.array([new_shares.get(k, 0.0) if k else 0.0 for k in keys], np.float64)
-    base_frac = np.array([base_shares.get(k, np.nan) if k else 0.0 for k in keys], np.float64)
-    is_new = np.isnan(base_frac)
-    delta = np.where(is_new, 0.0, new_frac - np.nan_to_num(base_frac))
-    return NodePathDiff(new_frac=new_frac, base_frac=base_frac, delta=delta, is_new=is_new.reshape(n))
+    compared = np.array([bool(k) for k in keys], bool)
+    new_frac = np.array([new_shares.get(k, 0.0) if k else np.nan for k in keys], np.float64)
+    base_frac = np.array([base_shares.get(k, np.nan) if k else np.nan for k in keys], np.float64)
+    is_new = compared & np.isnan(base_frac)
+    delta = np.where(compared & ~is_new, new_frac - np.nan_to_num(base_frac), 0.0)
+    return NodePathDiff(new_frac=new_frac, base_frac=base_frac, delta=delta, is_new=is_new, compared=compared)

@@ -23,6 +23,7 @@ from pyrometer.app.panes.base import NO_TASKS_TIP
 from pyrometer.app.panes.call_tree import CallTreePane
 from pyrometer.app.panes.flame import FlamePane
 from pyrometer.core.analysis.calltree import call_tree
+from pyrometer.core.analysis.task_stacks import TASK_FILE
 from pyrometer.core.analysis.task_totals import task_totals
 from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.model import Profile, TaskInfo
@@ -216,3 +217,22 @@ def test_a_live_session_shows_its_requests_by_task_as_they_arrive(qtbot: Any, qa
         release.write_text("")
         for s in list(win.live_sessions):
             s.shutdown()
+
+
+def test_difference_colours_by_task_compare_the_function_paths(panes: Any, recording: tuple[Path, dict[str, Any]]) -> None:
+    """Compared with itself, by task: no call path is new or changed (the <task> boxes, which no
+    baseline has, are left out of the paths and not compared), and a task box's tooltip claims nothing."""
+    doc, flame, _tree = panes
+    doc.set_baseline(read_recording(recording[0])[0], "same.pyro")
+    doc.set_by_task(True)
+    flame.refresh()
+    d = flame._path_diff
+    assert d is not None and flame.tree is not None and flame._profile is not None
+    nodes = np.arange(1, flame.tree.node_count)
+    task_node = np.array([flame._profile.func_file[int(f)] == TASK_FILE for f in flame.tree.func[nodes]])
+    assert task_node.any() and (~task_node).any()
+    assert not d.compared[nodes[task_node]].any()
+    assert d.compared[nodes[~task_node]].all() and not d.is_new[nodes].any()
+    assert np.abs(d.delta[nodes]).max() < 1e-9
+    box = int(flame._node_box[nodes[task_node][0]])
+    assert "call path" not in flame.tooltip(box) and "points" not in flame.tooltip(box)
