@@ -254,49 +254,108 @@ class NodePathDiff:
         return len(self.new_frac)
 
 
-def _node_keys(profile: Profile, tree: CallTree, rename: dict[FunctionKey, FunctionKey] | None) -> list[tuple[FunctionKey, ...]]:
-    """The identity path of every tree node. Built-ins inside a path are left out (a sampler never
-    sees them, a tracer does: as in `diff_paths`), but a built-in box keeps its own name at its end.
-    The by-task view's <task> frames are left out of every path, and their own boxes get ()."""
-    ids = profile_keys(profile)
-    keys: list[tuple[FunctionKey, ...]] = [()] * tree.node_count
-    shown: list[tuple[FunctionKey, ...]] = [()] * tree.node_count  # what a child extends: no built-ins
-    for node in range(1, tree.node_count):  # parents come before children
-        f = int(tree.func[node])
-        parent = shown[int(tree.parent[node])]
+PathTable = dict[int, int]  # (parent path id << IDENT_BITS | identity id) -> path id; 0 is the empty path
+IDENT_BITS = 24  # identity ids below 2**24 (16M functions); path ids fill the bits above
+
+
+@dataclass
+class _Paths:
+    """The baseline's interned call paths: identities and paths get ids the new side looks up."""
+
+    idents: dict[FunctionKey, int]
+    table: PathTable
+    share: np.ndarray  # per path id: its share of the baseline's total
+
+
+def _node_paths(
+    profile: Profile,
+    tree: CallTree,
+    rename: dict[FunctionKey, FunctionKey] | None,
+    idents: dict[FunctionKey, int],
+    table: PathTable,
+    extra: PathTable,
+) -> np.ndarray:
+    """The call path id of every tree node (-1: not compared), interning paths not in `table` into `extra`.
+
+    A path is interned as (parent path, identity), level by level, so a deep tree of 10^6 nodes
+    costs one dict lookup per node. Built-ins inside a path are left out (a sampler never sees
+    them, a tracer does: as in `diff_paths`), but a built-in box keeps its own name at its end.
+    The by-task view's <task> frames are left out of every path and their boxes are not compared.
+    `idents` gains the identities it did not have (new ones).
+    """
+    keys = profile_keys(profile)
+    nf = len(keys)
+    ident = np.zeros(nf + 1, np.int64)
+    skip = np.zeros(nf + 1, bool)  # a built-in: its children extend its parent's path
+    task = np.zeros(nf + 1, bool)
+    for f, key in enumerate(keys):
         if profile.func_file[f] == TASK_FILE:
-            shown[node] = parent
+            task[f] = True
             continue
-        ident = ids[f]
         if rename is not None:
-            ident = rename.get(ident, ident)
-        keys[node] = (*parent, ident)
-        shown[node] = parent if ident[0] == BUILTIN_FILE else keys[node]
-    return keys
+            key = rename.get(key, key)
+        ident[f] = idents.setdefault(key, len(idents) + 1)
+        skip[f] = key[0] == BUILTIN_FILE
+    n = tree.node_count
+    path = np.full(n, -1, np.int64)
+    shown = np.zeros(n, np.int64)  # the path a child extends
+    if n <= 1:
+        return path
+    parent = np.asarray(tree.parent, np.int64)
+    func = np.asarray(tree.func, np.int64)
+    depth = np.asarray(tree.depth)
+    order = np.argsort(depth, kind="stable")
+    bounds = np.searchsorted(depth[order], np.arange(int(depth.max()) + 2))
+    next_id = len(table) + len(extra) + 1
+    for d in range(1, len(bounds) - 1):
+        nodes = order[bounds[d] : bounds[d + 1]]
+        fn = func[nodes]
+        above = shown[parent[nodes]]
+        live = ~task[fn]
+        wanted = ((above[live] << IDENT_BITS) | ident[fn[live]]).tolist()
+        got = [table.get(k, -1) for k in wanted]
+        for i, k in enumerate(wanted):
+            if got[i] < 0:
+                pid = extra.get(k)
+                if pid is None:
+                    pid = extra[k] = next_id
+                    next_id += 1
+                got[i] = pid
+        pids = np.asarray(got, np.int64)
+        path[nodes[live]] = pids
+        own = above.copy()
+        own[live] = np.where(skip[fn[live]], above[live], pids)
+        shown[nodes] = own
+    return path
 
 
-def _key_shares(profile: Profile, tree: CallTree, rename: dict[FunctionKey, FunctionKey] | None) -> tuple[list[tuple[FunctionKey, ...]], dict[tuple[FunctionKey, ...], float]]:
-    """Node keys and each key's total weight as a share of the tree's total (nodes with one key add up)."""
-    keys = _node_keys(profile, tree, rename)
-    out: dict[tuple[FunctionKey, ...], float] = {}
+def _path_shares(path: np.ndarray, tree: CallTree, size: int) -> np.ndarray:
+    """Each path id's total weight as a share of the tree's total (nodes on one path add up)."""
     total = float(tree.total)
-    if total <= 0:
-        return keys, out
-    weights = tree.total_weight.tolist()
-    for node in range(1, tree.node_count):
-        if keys[node]:
-            out[keys[node]] = out.get(keys[node], 0.0) + weights[node] / total
-    return keys, out
+    ok = path >= 0
+    sums = np.bincount(path[ok], weights=np.asarray(tree.total_weight, np.float64)[ok], minlength=size)
+    return sums / total if total > 0 else sums * 0.0
+
+
+def _base_paths(base: Profile, sel: Selection | None) -> _Paths:
+    idents: dict[FunctionKey, int] = {}
+    table: PathTable = {}
+    tree = call_tree(base, sel)
+    path = _node_paths(base, tree, None, idents, {}, table)
+    return _Paths(idents, table, _path_shares(path, tree, len(table) + 1))
 
 
 def diff_tree_paths(base: Profile, new: Profile, tree: CallTree, sel_base: Selection | None = None) -> NodePathDiff:
     """Per node of `tree` (a call tree of `new`): the change of its call path's share against `base`."""
     rename = match_keys(key_lines(profile_keys(base), base.func_line), key_lines(profile_keys(new), new.func_line))
-    _, base_shares = base.cached(("path_shares", sel_base), lambda: _key_shares(base, call_tree(base, sel_base), None))
-    keys, new_shares = _key_shares(new, tree, rename)
-    compared = np.array([bool(k) for k in keys], bool)
-    new_frac = np.array([new_shares.get(k, 0.0) if k else np.nan for k in keys], np.float64)
-    base_frac = np.array([base_shares.get(k, np.nan) if k else np.nan for k in keys], np.float64)
-    is_new = compared & np.isnan(base_frac)
+    paths = base.cached(("path_shares", sel_base), lambda: _base_paths(base, sel_base))
+    known = len(paths.table) + 1  # ids below this are paths the baseline ran
+    path = _node_paths(new, tree, rename, dict(paths.idents), paths.table, {})
+    new_share = _path_shares(path, tree, max(known, int(path.max(initial=0)) + 1))
+    compared = path >= 0
+    safe = np.maximum(path, 0)
+    new_frac = np.where(compared, new_share[safe], np.nan)
+    is_new = compared & (path >= known)
+    base_frac = np.where(compared & ~is_new, paths.share[np.minimum(safe, known - 1)], np.nan)
     delta = np.where(compared & ~is_new, new_frac - np.nan_to_num(base_frac), 0.0)
     return NodePathDiff(new_frac=new_frac, base_frac=base_frac, delta=delta, is_new=is_new, compared=compared)

@@ -67,3 +67,65 @@ def test_diff_properties(rows: list[tuple[str, float]]) -> None:
     doubled = diff_paths(p, build([(path, 2 * w) for path, w in rows], unit=UNIT_SAMPLES))
     assert np.allclose(doubled.delta, 0.0)
     assert doubled.new_value.sum() == pytest.approx(2 * doubled.base_value.sum())
+
+
+def node_deltas(base: Profile, new: Profile) -> dict[str, tuple[float, float, bool]]:
+    """Each node of `new`'s call tree by its path: (delta, new share, new path?), from diff_tree_paths."""
+    from pyrometer.core.analysis.calltree import call_tree
+    from pyrometer.core.analysis.diff import diff_tree_paths
+
+    tree = call_tree(new)
+    d = diff_tree_paths(base, new, tree)
+    out = {}
+    for node in range(1, tree.node_count):
+        path = "/".join(new.func_name[f] for f in tree.path(node))
+        out[path] = (float(d.delta[node]), float(d.new_frac[node]), bool(d.is_new[node]))
+    return out
+
+
+def test_tree_path_deltas_tell_one_function_under_two_callers_apart() -> None:
+    """x doubled under a and halved under b: the per-function delta of x is 0, each path's is not."""
+    base = build([("main;a;x", 1.0), ("main;b;x", 3.0)])
+    new = build([("main;a;x", 3.0), ("main;b;x", 1.0), ("main;c", 4.0)], line_shift=2)  # def lines moved: same functions
+    got = node_deltas(base, new)
+    assert got["main/a/x"] == pytest.approx((3 / 8 - 1 / 4, 3 / 8, False))
+    assert got["main/b/x"] == pytest.approx((1 / 8 - 3 / 4, 1 / 8, False))
+    assert got["main/c"] == pytest.approx((0.0, 0.5, True))  # the baseline never ran it: new, no delta
+    assert got["main"] == pytest.approx((0.0, 1.0, False))
+    fx = diff_functions(base, new, by="total")
+    assert fx.delta[fx.name.index("x")] == pytest.approx(4 / 8 - 1.0)  # as a function: one number for both
+
+
+def test_tree_path_deltas_match_across_a_tracer_and_a_sampler() -> None:
+    """A tracer sees built-ins between Python frames, a sampler does not: the Python paths still match."""
+    sampled = build([("main;gen", 2.0), ("main;work", 2.0)])
+    traced = Profile()
+    main = traced.intern_frame("main", "/app/main.py", 5, 1)
+    summ = traced.intern_frame("<built-in method builtins.sum>", "~", 0, 0)
+    gen = traced.intern_frame("gen", "/app/gen.py", 5, 1)
+    work = traced.intern_frame("work", "/app/work.py", 5, 1)
+    for i, (frames, w) in enumerate((([main, summ, gen], 3.0), ([main, summ], 1.0), ([main, work], 4.0))):
+        traced.add_samples(np.array([float(i)]), np.array([0]), np.array([traced.intern_stack_path(frames)]), weight=w)
+    traced.finish()
+    got = node_deltas(sampled, traced)
+    name = "<built-in method builtins.sum>"
+    assert got[f"main/{name}/gen"] == pytest.approx((3 / 8 - 1 / 2, 3 / 8, False))  # main > gen in the sampler's run
+    assert got[f"main/{name}"][2] is True  # the built-in box itself: the sampler never saw it
+    assert got["main/work"] == pytest.approx((0.0, 0.5, False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from("abcd"), min_size=1, max_size=4).map(";".join), st.integers(1, 5).map(float)), min_size=1, max_size=15),
+       st.lists(st.tuples(st.lists(st.sampled_from("abce"), min_size=1, max_size=4).map(";".join), st.integers(1, 5).map(float)), min_size=1, max_size=15))
+def test_tree_path_deltas_agree_with_diff_paths(rows: list[tuple[str, float]], other: list[tuple[str, float]]) -> None:
+    """Every node's delta is the delta diff_paths (one row per path, built another way) gives its path."""
+    base, new = build(rows), build(other)
+    by_path = diff_paths(base, new)
+    want = {"/".join(n for n, _ in path): (delta, b, nv) for path, delta, b, nv in
+            zip(by_path.path, by_path.delta.tolist(), by_path.base_value.tolist(), by_path.new_value.tolist(), strict=True)}
+    for path, (delta, share, is_new) in node_deltas(base, new).items():
+        expect, base_value, _ = want[path]
+        assert is_new == (base_value == 0.0), path
+        if not is_new:
+            assert delta == pytest.approx(expect, abs=1e-12), path
+        assert share == pytest.approx(by_path.new_frac[list(want).index(path)], abs=1e-12)
