@@ -18,11 +18,14 @@ from pyrometer.core.model import Profile
 def export_notes(profile: Profile, exporter: str) -> list[str]:
     notes = []
     no_calls = profile.func_stats is None or not len(profile.func_stats.func)
-    if exporter == "pstats" and no_calls and len(profile.samples):
+    unknown_calls = not no_calls and bool(profile.meta.get("calls_unknown"))  # a pstats file of ours, read back
+    if exporter == "pstats" and ((no_calls and len(profile.samples)) or unknown_calls):
         notes.append(
             "the source has no call counts: the pstats file's call counts are 0 (pstats prints no per-call "
             "times for them; pyrometer reads them back as unknown)"
         )
+    elif exporter == "callgrind" and unknown_calls:
+        notes.append("the source has no call counts: the callgrind file's call counts are 0 (callgrind cannot say 'unknown')")
     elif exporter == "callgrind" and no_calls and len(profile.samples):
         notes.append(
             f"the source has no call counts: the {exporter} file's call counts are sample counts "

@@ -394,6 +394,11 @@ def test_sampled_export_writes_no_call_counts_and_stats_shows_none(tmp_path: Pat
     assert "without call counts" in text
     table = text.split("function (file:line)", 1)[1].splitlines()[1:4]
     assert table and all(line.split()[4] == "-" for line in table), text
+    # converted on, the counts stay 0 (not made up) and convert says so
+    for target in ("again.prof", "again.callgrind"):
+        res = run_cli("convert", str(out), str(tmp_path / target))
+        assert res.returncode == 0 and "call counts are 0" in res.stderr, res.stderr
+    assert all(v[1] == 0 for v in pstats.Stats(str(tmp_path / "again.prof")).stats.values())  # type: ignore[attr-defined]
     # a real cProfile file keeps its counts (nothing is "unknown" there)
     real = tmp_path / "real.prof"
     import cProfile
