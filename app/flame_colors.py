@@ -30,6 +30,7 @@ HEAT_LEVELS = 10
 DIFF_LEVELS = 8  # per side; index DIFF_LEVELS is neutral
 DIFF_NEW = 2 * DIFF_LEVELS + 1  # the diff palette's last colour: a call path the baseline never ran
 NEW_PATH_COLOR = (150, 60, 190)  # purple: no shade of "slower", since there is nothing to compare with
+UNCHANGED_BELOW = 0.0005  # a change of share under 0.05 points is drawn neutral: the tooltip prints it as ±0.0
 
 
 def package_palette() -> list[QColor]:
@@ -121,6 +122,7 @@ def path_diff_colors(delta: np.ndarray, is_new: np.ndarray) -> np.ndarray:
     |delta| among the paths both profiles ran; DIFF_NEW for a path only the new profile ran."""
     new = np.asarray(is_new, bool)
     d = np.where(new, 0.0, np.asarray(delta, np.float64))
+    d[np.abs(d) < UNCHANGED_BELOW] = 0.0  # float noise on an unchanged root (1 - 1) must not tint it
     out = diff_colors(d)
     out[new] = DIFF_NEW
     return out

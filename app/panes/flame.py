@@ -20,6 +20,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.flame_colors import (
     DIFF_LEVELS,
     NEW_PATH_COLOR,
+    UNCHANGED_BELOW,
     diff_colors,
     diff_palette,
     heat_colors,
@@ -515,6 +516,7 @@ class FlamePane(Pane):
             if d_path.is_new[node]:
                 return f"<br>this call path: {now} of the total; new: {base} never ran it"
             d = float(d_path.delta[node])
+            d = 0.0 if abs(d) < UNCHANGED_BELOW else d  # as the colour: neutral
             what = "slower" if d > 0 else ("faster" if d < 0 else "unchanged")
             was = fmt.percent(float(d_path.base_frac[node]))
             return f"<br>this call path: {now} of the total, {was} in {base}: {d * 100:+.1f} points ({what})"

@@ -144,6 +144,12 @@ def test_each_box_is_coloured_by_its_own_call_path(qtbot: Any, tmp_path: Path) -
         else:
             assert pixel.blue() > pixel.red() + 40, (path, pixel.name())
 
+    # main is the whole run on both sides: unchanged, neutral (float noise of 1 - 1 once tinted it pink)
+    main = box_of_path(pane, ["main"])
+    assert "(unchanged)" in pane.tooltip(main)
+    pixel = pane.grab().toImage().pixelColor(box_pixel(pane, main))
+    assert abs(pixel.red() - pixel.blue()) < 10, pixel.name()
+
     # what the old colouring used: `burn` as a whole lost share (spin grew), so it looked "faster" everywhere
     burn_total = lambda t: (t["burn_main>burn"] + t["other>burn"]) / t["main"]  # noqa: E731
     assert burn_total(new_truth) < burn_total(base_truth)
