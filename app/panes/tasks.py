@@ -602,14 +602,15 @@ class TasksPane(Pane):
         view = task_view(profile, self.time(), self.states(), text=self.filter_edit.text(), since=since)
         counts = view.counts
         self.counts = counts
+        # asyncio.run's shutdown steps are listed (their coroutine says "asyncio:") but not counted as the program's
+        own_states = self._asyncio_own_states(since, self.time())
+        own = sum(own_states.values())
         for state, b in self.filter_buttons.items():
-            b.setText(f"{state} ({counts.get(state, 0):,})")
+            b.setText(f"{state} ({counts.get(state, 0) - own_states.get(state, 0):,})")
         total = sum(counts.values())
         when = f" as of {fmt.clock(self.time())}" if self.time() is not None else ""
         if since is not None:
             when = f" alive from {fmt.clock(since)}" + (f" to {fmt.clock(self.time())}" if self.time() is not None else "")
-        own = self._asyncio_own_alive(since, self.time())
-        # asyncio.run's shutdown steps are listed (their coroutine says "asyncio:") but said apart
         self.summary.setText(fmt.plural(total - own, "task") + when + (f" (+{own:,} asyncio.run made for its shutdown)" if own else ""))
         self.stack.setCurrentWidget(self.content if total else self.empty)
         by_coro = self.by_coro_button.isChecked()
@@ -623,18 +624,20 @@ class TasksPane(Pane):
             else:
                 self._restore_expanded()
 
-    def _asyncio_own_alive(self, since: float | None, t: float | None) -> int:
-        """How many of asyncio.run's own shutdown tasks the tree counts (alive in [since, t])."""
+    def _asyncio_own_states(self, since: float | None, t: float | None) -> dict[str, int]:
+        """asyncio.run's own shutdown tasks the tree counts (alive in [since, t]), by their state as of t."""
         tasks = self.doc.profile.tasks
-        n = 0
+        out: dict[str, int] = {}
         for tid in profile_asyncio_own(self.doc.profile) if tasks else ():
             info = tasks[tid]
             if t is not None and info.created is not None and info.created > t:
                 continue
             if since is not None and info.ended is not None and info.ended < since:
                 continue
-            n += 1
-        return n
+            over = info.ended is not None and (t is None or info.ended <= t)
+            state = info.state if over or t is None else "pending"
+            out[state] = out.get(state, 0) + 1
+        return out
 
     def _show_requests(self) -> None:
         """Fill the by-coroutine view (as of the playhead / range end)."""

@@ -50,6 +50,8 @@ def test_panes_count_the_programs_tasks(qtbot: Any, tmp_path: Path) -> None:
     doc = Document(p)
     tasks = show_pane(qtbot, TasksPane(doc), 900, 400)
     assert tasks.summary.text().startswith("5 tasks (+3 asyncio.run made for its shutdown)"), tasks.summary.text()
+    assert tasks.filter_buttons["done"].text() == "done (5)"  # the program's; the tree still lists all 8
+    assert sum(tasks.counts.values()) == 8
     timeline = show_pane(qtbot, TimelinePane(doc), 1000, 400)
     QtWidgets.QApplication.processEvents()
     assert "5 tasks" in timeline.info.text(), timeline.info.text()
