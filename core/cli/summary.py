@@ -18,8 +18,9 @@ run only),
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
-parent, state, coroutine, created_s, ended_s, exception}], asyncio_own (how many tasks
-asyncio.run made for its own shutdown, left out of all of these)}), `selection`,
+parent, state, coroutine, created_s, ended_s, exception, and asyncio_own: true on a task
+asyncio.run made for its own shutdown}], asyncio_own (how many of those: listed, left out of the
+counts)}), `selection`,
 `dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
 with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
@@ -193,20 +194,19 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
         return None
     from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 
-    own = profile_asyncio_own(profile)  # asyncio.run's shutdown steps: not the program's tasks
+    own = profile_asyncio_own(profile)  # asyncio.run's shutdown steps: listed, not counted as the program's
     rows = []
     created_in = 0
     left_out = 0
     for t in sorted(profile.tasks.values(), key=lambda t: (t.created if t.created is not None else math.inf, t.id)):
-        if t.id in own:
-            left_out += 1
-            continue
         if t_to is not None and t.created is not None and t.created >= t_to:
             continue  # not yet created
         if t_from is not None and t.ended is not None and t.ended < t_from:
             continue  # over before the range
-        if t_from is None or (t.created is not None and t.created >= t_from):
+        mine = t.id not in own
+        if mine and (t_from is None or (t.created is not None and t.created >= t_from)):
             created_in += 1
+        left_out += not mine
         ended_by_then = t.ended is not None and (t_to is None or t.ended < t_to)
         state = t.state if ended_by_then or t_to is None else "pending"
         rows.append(
@@ -223,14 +223,16 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
                 "running_s": t.running_s,
                 "waiting_s": t.waiting_s,
                 "delayed_s": t.delayed_s,
+                **({} if mine else {"asyncio_own": True}),
             }
         )
     states: dict[str, int] = {}
     for r in rows:
-        state = str(r["state"])
-        states[state] = states.get(state, 0) + 1
+        if not r.get("asyncio_own"):
+            state = str(r["state"])
+            states[state] = states.get(state, 0) + 1
     ranged = t_from is not None or t_to is not None
-    return {"created": created_in, "alive": len(rows), "states": states, "list": rows, "in_range": ranged,
+    return {"created": created_in, "alive": len(rows) - left_out, "states": states, "list": rows, "in_range": ranged,
             "asyncio_own": left_out}
 
 

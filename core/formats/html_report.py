@@ -187,7 +187,9 @@ def _tasks_html(tasks: dict[str, Any] | None) -> str:
     if tasks is None:
         return '<p class="muted">No asyncio task data in this profile.</p>'
     states = ", ".join(f"{n:,} {escape(s)}" for s, n in sorted(tasks["states"].items()))
-    parts = [f"<p>{tasks['created']:,} tasks created: {states}.</p>"]
+    own = tasks.get("asyncio_own") or 0  # asyncio.run's shutdown steps: listed below, not counted
+    also = f" Not counted: {own:,} asyncio.run made for its own shutdown (listed as asyncio:…)." if own else ""
+    parts = [f"<p>{tasks['created']:,} tasks created: {states}.{also}</p>"]
     rows = tasks["list"][:MAX_TASKS]
     if len(tasks["list"]) > MAX_TASKS:
         parts.append(f'<p class="muted">First {MAX_TASKS} of {len(tasks["list"]):,} tasks.</p>')

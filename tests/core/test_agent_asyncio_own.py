@@ -69,7 +69,9 @@ def test_asyncio_run_shutdown_tasks_are_marked_and_left_out_of_the_counts(versio
     assert summary is not None
     assert summary["created"] == 5 and summary["alive"] == 5 and summary["asyncio_own"] == 3
     assert sum(summary["states"].values()) == 5
-    assert {r["coroutine"] for r in summary["list"]} == {"main", "worker", "BaseEventLoop.shutdown_asyncgens"}
+    mine = {r["coroutine"] for r in summary["list"] if not r.get("asyncio_own")}
+    assert mine == {"main", "worker", "BaseEventLoop.shutdown_asyncgens"}
+    assert sorted(r["id"] for r in summary["list"] if r.get("asyncio_own")) == sorted(own)  # listed apart, all of them
 
 
 def test_stats_says_what_it_left_out(tmp_path: Path) -> None:
@@ -78,3 +80,6 @@ def test_stats_says_what_it_left_out(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     lines = [line for line in res.stdout.splitlines() if line.startswith("asyncio tasks:")]
     assert lines == ["asyncio tasks: 5 created (5 done); not counted: 3 tasks asyncio.run made for its own shutdown"], res.stdout
+    html = tmp_path / "report.html"
+    assert run_cli("report", str(tmp_path / "out.pyro"), "-o", str(html)).returncode == 0
+    assert "5 tasks created: 5 done. Not counted: 3 asyncio.run made for its own shutdown" in html.read_text()
