@@ -227,8 +227,9 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
 
 def looks_sampled(profile: Profile) -> bool:
     """True when samples are timer ticks (near-equal weights, as py-spy's), not traced spans
-    (VizTracer, pyinstrument's evented output): only then is samples/second a sampling rate."""
-    if profile.unit != UNIT_SECONDS or not profile.sample_count:
+    (VizTracer, pyinstrument's evented output): only then is samples/second a sampling rate.
+    One sample says nothing (its weight is trivially near itself): a single span has no rate."""
+    if profile.unit != UNIT_SECONDS or profile.sample_count < 2:
         return False
     w = profile.samples["weight"][:100_000]
     lo, hi = (float(v) for v in np.percentile(w, [10, 90]))
@@ -425,7 +426,7 @@ def header_line(data: dict[str, Any]) -> str:
     elif data["samples"] is None:
         parts.append("deterministic (call counts, no samples)")
     else:
-        parts.append(f"{data['samples']:,} samples")
+        parts.append(f"{data['samples']:,} sample{'s' if data['samples'] != 1 else ''}")
     n_threads = len(data["threads"])
     if n_threads:
         parts.append(f"{n_threads} thread{'s' if n_threads != 1 else ''}")
