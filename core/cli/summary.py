@@ -373,6 +373,23 @@ def _losses(profile: Profile) -> dict[str, float] | None:
     return out or None
 
 
+LOSS_LABELS = {
+    "samples_dropped": "samples dropped",
+    "task_events_dropped": "task events dropped",
+    "lag_dropped": "lag probes dropped",
+    "frames_dropped": "frames dropped",
+    "send_errors": "send errors",
+}
+
+
+def loss_text(key: str, value: float) -> str:
+    """One loss counter for people: '12 samples dropped', '0.309 s unsampled (...)'; the raw
+    key and a 6-digit float ('unsampled s 0.308852') told a user nothing."""
+    if key == "unsampled_s":
+        return f"{value:.3f} s unsampled (the sampler ran late; that time is charged to no function)"
+    return f"{value:,.0f} {LOSS_LABELS.get(key, key.replace('_', ' '))}"
+
+
 def _selected_samples(profile: Profile, sel: Selection | None) -> int:
     """Stack samples in the selection. Where the unit is samples a row may stand for
     several (collapsed stacks carry a count), so the weights are the count."""
@@ -554,7 +571,7 @@ def render_text(data: dict[str, Any]) -> str:
     losses = data.get("losses")
     if losses:
         lines.append("")
-        lines.append("agent losses: " + ", ".join(f"{k.replace('_', ' ')} {v:,.6g}" for k, v in losses.items()))
+        lines.append("agent losses: " + ", ".join(loss_text(k, v) for k, v in losses.items()))
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(printable(line) for line in lines)  # names come from the file: no raw escapes

@@ -386,3 +386,17 @@ def test_no_sampling_rate_for_one_traced_span(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     header = proc.stdout.splitlines()[0]
     assert "Hz" not in header and "1 sample," in header, header
+
+
+def test_agent_losses_line_reads_as_words_with_units(tmp_path: Path) -> None:
+    """It printed 'agent losses: unsampled s 0.308852': a raw key, the unit in the middle."""
+    p = ex.server_profile()
+    p.telemetry.update({"unsampled_s": 0.308852, "samples_dropped": 12, "lag_dropped": 0})
+    path = tmp_path / "lossy.pyro"
+    write_profile(p, path)
+    proc = run_cli("stats", path)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("agent losses:"))
+    assert "0.309 s unsampled" in line and "12 samples dropped" in line, line
+    assert "unsampled s" not in line and "lag" not in line, line
+    assert stats_json(path)["losses"] == {"samples_dropped": 12.0, "unsampled_s": 0.308852}
