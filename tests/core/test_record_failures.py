@@ -274,3 +274,23 @@ def test_the_session_token_is_not_in_the_targets_environment(tmp_path: Path) -> 
     (folder,) = eval(second)
     assert os.listdir(tmp_path) and not (tmp_path / folder).exists()  # and removed on exit
     assert read_recording(tmp_path / "e.pyro")[0].meta
+
+
+@pytest.mark.parametrize("how", ["dead pid", "python 3.8"])
+def test_a_failed_start_creates_no_file(tmp_path: Path, how: str) -> None:
+    """`record -o new.pyro --pid DEAD` (and an interpreter the agent cannot run in) said one clear
+    line and left new.pyro behind: 16 bytes of header that `stats` then showed as an empty run."""
+    out = tmp_path / "new.pyro"
+    if how == "dead pid":
+        argv = [*RECORD, "-o", str(out), "--pid", "999999"]
+    else:
+        found = sorted(Path("/root/.pyenv/versions").glob("3.8.*/bin/python"))
+        if not found:
+            pytest.skip("no Python 3.8 interpreter here (pyenv versions 3.8.*)")
+        old = found[0]
+        argv = [*RECORD, "-o", str(out), "--python", str(old), "--", str(_script(tmp_path)), "x", "0"]
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not out.exists(), res.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
