@@ -159,3 +159,18 @@ def test_a_path_whose_time_is_all_one_longer_path_is_not_listed_twice() -> None:
     assert ("worker", "wait", "cond_wait") in listed and ("worker", "checksum") in listed
     assert ("worker", "wait") not in listed  # all of its time is cond_wait's, in both runs
     assert ("worker",) in listed  # its time is split between two paths: a finding of its own
+
+
+def test_functions_without_a_file_print_no_empty_parentheses(tmp_path: Path) -> None:
+    """Collapsed stacks (py-spy raw, flamegraph.pl) and pstats built-ins have no file: every row
+    read 'read ()', 'render ()'."""
+    a, b = tmp_path / "a.collapsed", tmp_path / "b.collapsed"
+    a.write_text("main;parse;read 50\nmain;render 30\n")
+    b.write_text("main;parse;read 50\nmain;render 60\n")
+    proc = run_cli("diff", a, b)
+    assert proc.returncode == 0, proc.stderr
+    assert "()" not in proc.stdout, proc.stdout
+    rows = [line for line in proc.stdout.splitlines() if line.rstrip().endswith(("read", "render"))]
+    assert len(rows) == 2, proc.stdout
+    data = json.loads(run_cli("diff", a, b, "--json").stdout)
+    assert {f["name"]: f["file"] for f in data["functions"]}["render"] == ""  # --json keeps the fields apart
