@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=None, metavar="S", help="run the demo for this long (default: until closed)")
     p = sub.add_parser("history", help="runs of a program over time: averages, bottlenecks, regressions")
     p.add_argument("program", nargs="?", default=None, help="none: list the programs; else a script path, -m MODULE or --name given when recording")
+    p.add_argument("-m", dest="module", default=None, metavar="MODULE", help="the program recorded as -m MODULE (same as PROGRAM '-m MODULE')")
     p.add_argument("--last", type=int, default=20, metavar="N", help="the last N runs (default 20)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="functions to print (0 = all; text output only)")
     fmt = p.add_mutually_exclusive_group()
