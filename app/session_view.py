@@ -468,7 +468,7 @@ class SessionView(QMainWindow):
         takes what it takes in the default layout without a time axis; the layout saved stays
         the user's (a timeless view never saves its own)."""
         docks = [self.docks[p.objectName()] for p in (self.pane("flame_graph"), self.pane("functions")) if p is not None]
-        middle = next((d for d in docks if d.isVisible()), None)
+        middle = next((d for d in docks if d.isVisible() and not d.isFloating()), None)
         if middle is not None:
             h = max(self.height(), 400)
             self.resizeDocks([middle], [int(h * (1 - BOTTOM_SHARE))], Qt.Orientation.Vertical)
