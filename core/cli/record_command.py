@@ -75,6 +75,13 @@ def _summary(collector: Collector, output: str) -> str:
     return f"recorded {what} ({st.frames} messages, {size:.0f} KiB) to {output}"
 
 
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def _status_of(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
@@ -208,6 +215,8 @@ def _record_launch(args: argparse.Namespace) -> int:
     finally:
         _close(collector, args.output, existed)
     status = _ending(collector, args.output, _status_of(returncode))
+    if returncode < 0:  # no END from an agent that died with its process: say why it stopped
+        _say(f"the program was killed by {_signal_name(-returncode)}")
     if collector.stats.frames and getattr(args, "history", True):
         from pyrometer.core.history.runs import add_recording, program_key_for_target
 

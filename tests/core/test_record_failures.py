@@ -294,3 +294,15 @@ def test_a_failed_start_creates_no_file(tmp_path: Path, how: str) -> None:
     assert len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert not out.exists(), res.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_target_killed_by_a_signal_is_said(tmp_path: Path) -> None:
+    """A program killed by SIGKILL (or a C extension's SIGSEGV) sends no END: the recording keeps
+    its samples but nothing said why it stopped; `record` printed only 'recorded 59 samples'."""
+    script = tmp_path / "killed.py"
+    script.write_text("import os, signal, time\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    out = tmp_path / "killed.pyro"
+    res = subprocess.run([*RECORD, "-o", str(out), "--no-history", "--", str(script)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 128 + signal.SIGKILL, res.stderr
+    assert "killed by SIGKILL" in res.stderr, res.stderr
+    assert "recorded" in res.stderr and out.exists()
