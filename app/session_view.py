@@ -456,9 +456,22 @@ class SessionView(QMainWindow):
         """Once shown with real geometry: the default sizes (or, over a restored layout, useful tabs in front)."""
         if self._restored:
             self._front_useful_tabs()
+            if self._timeless():
+                self._timeless_room_to_the_middle()
         else:
             self._apply_sizes()
         self._settled = True
+
+    def _timeless_room_to_the_middle(self) -> None:
+        """A saved layout was made with a timeline on top; hiding it here let Qt hand its height
+        to the bottom tabs (an empty Source pane got more room than the flame graph). The middle
+        takes what it takes in the default layout without a time axis; the layout saved stays
+        the user's (a timeless view never saves its own)."""
+        docks = [self.docks[p.objectName()] for p in (self.pane("flame_graph"), self.pane("functions")) if p is not None]
+        middle = next((d for d in docks if d.isVisible() and not d.isFloating()), None)
+        if middle is not None:
+            h = max(self.height(), 400)
+            self.resizeDocks([middle], [int(h * (1 - BOTTOM_SHARE))], Qt.Orientation.Vertical)
 
     def _front_useful_tabs(self) -> None:
         """A restored layout may raise a tab with nothing to show here (Compare was in front in a window

@@ -40,15 +40,17 @@ class _StoreGiven(argparse.Action):
         setattr(namespace, f"{self.dest}_given", True)
 
 
-def _add_collect_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by `record`, `run` and `attach` (how the agent collects)."""
+def _add_collect_options(p: argparse.ArgumentParser, launches: bool = True) -> None:
+    """Options shared by `record`, `run` and `attach` (how the agent collects); `--python` only
+    where a program is launched (an attached process runs its own interpreter)."""
     p.add_argument("--rate", type=float, default=defaults.RATE_HZ, metavar="HZ", help=f"stack samples per second (default {defaults.RATE_HZ:g})")
     p.add_argument("--mode", choices=("sample", "trace"), default=defaults.MODE, help="sample stacks, or trace every call with yappi")
     p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, action=_StoreGiven, help=f"yappi clock in --mode trace (default {defaults.CLOCK})")
     p.add_argument("--loop-interval", type=float, default=defaults.LOOP_INTERVAL_MS, metavar="MS", help=f"event-loop lag probe interval (default {defaults.LOOP_INTERVAL_MS:g} ms)")
     p.add_argument("--block-threshold", type=float, default=defaults.BLOCK_THRESHOLD_MS, metavar="MS", help=f"report the loop as blocked after this long (default {defaults.BLOCK_THRESHOLD_MS:g} ms)")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
-    p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
+    if launches:
+        p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
 
 
 def _add_history_options(p: argparse.ArgumentParser) -> None:
@@ -146,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("attach", help="attach to a running Python process and profile it live")
     p.add_argument("pid", type=int, help="the process id of a running Python program")
-    _add_collect_options(p)
+    _add_collect_options(p, launches=False)
     _add_history_options(p)
     _add_screenshot_options(p)
 
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=None, metavar="S", help="run the demo for this long (default: until closed)")
     p = sub.add_parser("history", help="runs of a program over time: averages, bottlenecks, regressions")
     p.add_argument("program", nargs="?", default=None, help="none: list the programs; else a script path, -m MODULE or --name given when recording")
+    p.add_argument("-m", dest="module", default=None, metavar="MODULE", help="the program recorded as -m MODULE (same as PROGRAM '-m MODULE')")
     p.add_argument("--last", type=int, default=20, metavar="N", help="the last N runs (default 20)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="functions to print (0 = all; text output only)")
     fmt = p.add_mutually_exclusive_group()

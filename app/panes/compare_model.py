@@ -61,14 +61,18 @@ SLOWER = QColor(215, 50, 40)  # a bigger share of this run than of the baseline
 FASTER = QColor(48, 96, 192)  # the flame graph's 'faster' blue (and red/blue reads for colour-blind users too)
 
 
-def change_text(base: float, new: float) -> str:
-    """Relative change of a share: "+85%", "−40%", "new", "gone" or "" (unchanged/absent)."""
+def change_text(base: float, new: float, in_base: bool | None = None, in_new: bool | None = None) -> str:
+    """Relative change of a share: "+85%", "−40%", "new", "gone" or "" (unchanged/absent).
+
+    "new"/"gone" mean the function is missing from one run; one in both runs whose share
+    is 0 in one (no self time: it only called others) rose "from 0" or fell by "−100%".
+    `in_base`/`in_new` default to "has a share there"."""
     if base < NOISE_SHARE and new < NOISE_SHARE:
         return ""  # both shares tiny: a relative change of noise says nothing
     if base <= 0:
-        return "new"
+        return "from 0" if in_base else "new"
     if new <= 0:
-        return "gone"
+        return "−100%" if in_new else "gone"
     rel = new / base - 1.0
     if abs(rel) < 0.0005:
         return "±0%"
@@ -216,7 +220,9 @@ class CompareTableModel(RowsTableModel):
         if col == COL_DELTA:
             return points_text(float(d.delta[i]))
         if col == COL_CHANGE:
-            return change_text(float(d.base_frac[i]), float(d.new_frac[i]))
+            in_base = bool(d.base_total[i] > 0 or d.base_self[i] > 0)
+            in_new = bool(d.new_total[i] > 0 or d.new_self[i] > 0)
+            return change_text(float(d.base_frac[i]), float(d.new_frac[i]), in_base, in_new)
         if col == COL_BASE_SELF:
             return fmt.weight(float(d.base_self[i]), base_unit)
         if col == COL_NEW_SELF:
@@ -245,7 +251,7 @@ _HEADER_TIPS = (
     "The function's {by} time as a share of the baseline's total",
     "The function's {by} time as a share of this run's total",
     "This run % minus baseline %, in percentage points (red: slower, blue: faster); sorts by size",
-    "Relative change of the share; 'new' / 'gone': the function is in one run only (blank: under 0.1% in both)",
+    "Relative change of the share; 'new' / 'gone': the function is in one run only; 'from 0': its share was 0 (blank: under 0.1% in both)",
     "Time spent in the function itself, in the baseline",
     "Time spent in the function itself, in this run",
     "Time in the function and everything it called, in the baseline",

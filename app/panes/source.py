@@ -29,6 +29,7 @@ from pyrometer.app.panes.model_roles import (  # plain ints: data() is hot
 )
 from pyrometer.core import fmt
 from pyrometer.core.analysis.display_names import display_names
+from pyrometer.core.analysis.identity import BUILTIN_FILE, file_key
 from pyrometer.core.analysis.line_costs import LineCosts, line_costs
 from pyrometer.core.analysis.selection import clipped_samples
 
@@ -173,7 +174,7 @@ class SourcePane(Pane):
         text = self._read(path)
         name = display_names(profile)[func]
         if text is None:
-            self.header.setText(f"<b>{_esc(name)}</b> — source not available: cannot read <code>{_esc(path)}</code>")
+            self.header.setText(f"<b>{_esc(name)}</b> — {_no_source(path)}")
             self.model.set_source([], None, profile.unit)
             self._shown = None
             return
@@ -192,6 +193,16 @@ class SourcePane(Pane):
             self.view.scrollTo(self.model.index(min(top, max(0, self.model.rowCount() - 1)), 0), QAbstractItemView.ScrollHint.PositionAtTop)
         else:
             self.view.verticalScrollBar().setValue(scroll)
+
+
+def _no_source(path: str) -> str:
+    """Why there is no source to show: a built-in has none, a pseudo-file is no file
+    ('cannot read ~' said neither), a real path could not be read."""
+    if file_key(path) == BUILTIN_FILE:
+        return "a built-in (C) function: no Python source" if path else "no source file in the profile"
+    if path.startswith("<"):
+        return f"no source file (<code>{_esc(path)}</code>)"
+    return f"source not available: cannot read <code>{_esc(path)}</code>"
 
 
 def _esc(text: str) -> str:

@@ -184,10 +184,12 @@ def _path_values(
     keys: list[tuple[FunctionKey, ...]] = [()] * tree.node_count
     out: dict[tuple[FunctionKey, ...], float] = {}
     shown: dict[FunctionKey, tuple[str, str]] = {}
+    # collapsed stacks (perf, flamegraph.pl) name no file at all: then '' is not "built-in"
+    tells_builtins = any(file for file in files)
     for node in range(1, tree.node_count):  # parents come before children
         f = int(tree.func[node])
         ident = ids[f]
-        if ident[0] == BUILTIN_FILE:
+        if ident[0] == BUILTIN_FILE and tells_builtins:
             # a sampler never sees C functions, a tracer does: paths leave them out, so
             # `exec > <module> > sum > <genexpr>` and `<module> > <genexpr>` are one path
             keys[node] = keys[int(tree.parent[node])]

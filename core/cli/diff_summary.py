@@ -61,7 +61,7 @@ def build_diff(
     m = len(shown) if top is None else min(top, len(shown))
     paths = [
         {
-            "path": [f"{name} ({file})" for name, file in pd.path[i]],
+            "path": [_named(name, file) for name, file in pd.path[i]],
             "base_pct": float(pd.base_frac[i]) * 100.0,
             "new_pct": float(pd.new_frac[i]) * 100.0,
             "delta_pct": float(pd.delta[i]) * 100.0,
@@ -126,7 +126,7 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"{'base%':>7} {'new%':>7} {'change':>8}  function (file)")
     for f in data["functions"]:
-        lines.append(f"{f['base_pct']:6.1f}% {f['new_pct']:6.1f}% {f['delta_pct']:+7.1f}%  {f['name']} ({f['file']})")
+        lines.append(f"{f['base_pct']:6.1f}% {f['new_pct']:6.1f}% {f['delta_pct']:+7.1f}%  {_named(f['name'], f['file'])}")
     if data["paths"]:
         lines.append("")
         lines.append("   call paths (total share), biggest change first")
@@ -136,6 +136,11 @@ def render_text(data: dict[str, Any]) -> str:
             short = " > ".join(s.split(" (")[0] for s in p["path"])
             lines.append(f"{p['base_pct']:6.1f}% {p['new_pct']:6.1f}% {p['delta_pct']:+7.1f}%  {short}")
     return "\n".join(printable(line) for line in lines)  # names come from the files: no raw escapes
+
+
+def _named(name: str, file: str | None) -> str:
+    """`name (file)`, or the name alone when the source gave no file (collapsed stacks, built-ins)."""
+    return f"{name} ({file})" if file else name
 
 
 def _duration(side: dict[str, Any]) -> str:

@@ -70,6 +70,10 @@ def _forget(store: HistoryStore, program: str | None, ids: list[int]) -> int:
 def run_history(args: argparse.Namespace) -> int:
     from pyrometer.core.history import render
 
+    if getattr(args, "module", None):  # `history -m pkg.mod`: the key `record -- -m pkg.mod` files runs under
+        if args.program is not None:
+            raise UsageError(f"give the program once: {args.program!r} or -m {args.module}")
+        args.program = f"-m {args.module.strip()}"  # the quoted "-m pkg.mod" reaches here as " pkg.mod"
     if args.last is not None and args.last < 1:
         raise UsageError(f"--last must be 1 or more, not {args.last}")
     if not args.import_files and not default_db_path().exists():  # reading never creates the history

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from types import FrameType
 
+from pyrometer.core.agent import wire
 from pyrometer.core.capture.collector import Collector, CollectorError
 from pyrometer.core.capture.launch import LaunchError, launch, options_from_args, parse_target
 from pyrometer.core.cli.output_guard import recording_output_problem
@@ -72,6 +73,13 @@ def _summary(collector: Collector, output: str) -> str:
         if note.get("level") in ("warning", "error"):
             _say(f"{note.get('level')}: {note.get('message')}")
     return f"recorded {what} ({st.frames} messages, {size:.0f} KiB) to {output}"
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _status_of(returncode: int) -> int:
@@ -139,11 +147,11 @@ def _ending(collector: Collector, output: str, status: int, prefix: str = "") ->
     reason = collector.stop_reason
     if not collector.stats.frames:
         if reason is not None and collector.connected:
-            _say(f"the agent's stream was unreadable ({reason}); {output} holds no data")
+            _say(f"the agent's stream was unreadable ({reason}); nothing recorded, {output} not written")
         elif reason is not None:
-            _say(f"recording failed ({reason}); {output} holds no data")
+            _say(f"recording failed ({reason}); nothing recorded, {output} not written")
         else:
-            _say(f"the agent never connected; {output} holds no data")
+            _say(f"the agent never connected; nothing recorded, {output} not written")
     else:
         _say(prefix + _summary(collector, output))
         if reason is not None:
@@ -170,12 +178,25 @@ def _start_collector(output: str, inputs: list[str]) -> Collector | int:
     return collector
 
 
+def _close(collector: Collector, output: str, existed: bool) -> None:
+    """Close the recording; one that this run created and that got no frame (a dead PID, an
+    interpreter the agent cannot run in) is removed: a 16-byte header is not a recording.
+    An existing file is the collector's to keep intact (it writes beside it until data comes)."""
+    collector.close()
+    if existed or collector.stats.frames:
+        return
+    with contextlib.suppress(OSError):
+        if os.path.getsize(output) <= wire.FILE_HEADER_SIZE:
+            os.unlink(output)
+
+
 def _record_launch(args: argparse.Namespace) -> int:
     try:
         target = parse_target(list(args.target), args.python)
     except LaunchError as exc:
         _say(str(exc))
         return 2
+    existed = os.path.lexists(args.output)
     collector = _start_collector(args.output, [target.python, target.target, *target.args])
     if isinstance(collector, int):
         return collector
@@ -192,8 +213,10 @@ def _record_launch(args: argparse.Namespace) -> int:
         if collector.wait_connected(1.0):
             collector.wait_finished(END_WAIT_S)
     finally:
-        collector.close()
+        _close(collector, args.output, existed)
     status = _ending(collector, args.output, _status_of(returncode))
+    if returncode < 0:  # no END from an agent that died with its process: say why it stopped
+        _say(f"the program was killed by {_signal_name(-returncode)}")
     if collector.stats.frames and getattr(args, "history", True):
         from pyrometer.core.history.runs import add_recording, program_key_for_target
 
@@ -230,6 +253,7 @@ def _record_attach(args: argparse.Namespace) -> int:
         attach,
     )
 
+    existed = os.path.lexists(args.output)
     collector = _start_collector(args.output, [])
     if isinstance(collector, int):
         return collector
@@ -258,7 +282,7 @@ def _record_attach(args: argparse.Namespace) -> int:
                 detached = True
                 _stop_recording(collector)
     finally:
-        collector.close()
+        _close(collector, args.output, existed)
     prefix = f"detached from {args.pid}; " if detached else f"process {args.pid} ended; "
     status = _ending(collector, args.output, 0, prefix)
     if collector.stats.frames and getattr(args, "history", True):

@@ -238,8 +238,9 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
 
 def looks_sampled(profile: Profile) -> bool:
     """True when samples are timer ticks (near-equal weights, as py-spy's), not traced spans
-    (VizTracer, pyinstrument's evented output): only then is samples/second a sampling rate."""
-    if profile.unit != UNIT_SECONDS or not profile.sample_count:
+    (VizTracer, pyinstrument's evented output): only then is samples/second a sampling rate.
+    One sample says nothing (its weight is trivially near itself): a single span has no rate."""
+    if profile.unit != UNIT_SECONDS or profile.sample_count < 2:
         return False
     w = profile.samples["weight"][:100_000]
     lo, hi = (float(v) for v in np.percentile(w, [10, 90]))
@@ -383,6 +384,23 @@ def _losses(profile: Profile) -> dict[str, float] | None:
     return out or None
 
 
+LOSS_LABELS = {
+    "samples_dropped": "samples dropped",
+    "task_events_dropped": "task events dropped",
+    "lag_dropped": "lag probes dropped",
+    "frames_dropped": "frames dropped",
+    "send_errors": "send errors",
+}
+
+
+def loss_text(key: str, value: float) -> str:
+    """One loss counter for people: '12 samples dropped', '0.309 s unsampled (...)'; the raw
+    key and a 6-digit float ('unsampled s 0.308852') told a user nothing."""
+    if key == "unsampled_s":
+        return f"{value:.3f} s unsampled (the sampler ran late; that time is charged to no function)"
+    return f"{value:,.0f} {LOSS_LABELS.get(key, key.replace('_', ' '))}"
+
+
 def _selected_samples(profile: Profile, sel: Selection | None) -> int:
     """Stack samples in the selection. Where the unit is samples a row may stand for
     several (collapsed stacks carry a count), so the weights are the count."""
@@ -438,7 +456,7 @@ def header_line(data: dict[str, Any]) -> str:
     elif data["samples"] is None:
         parts.append("deterministic (call counts, no samples)")
     else:
-        parts.append(f"{data['samples']:,} samples")
+        parts.append(f"{data['samples']:,} sample{'s' if data['samples'] != 1 else ''}")
     n_threads = len(data["threads"])
     if n_threads:
         parts.append(f"{n_threads} thread{'s' if n_threads != 1 else ''}")
@@ -569,7 +587,7 @@ def render_text(data: dict[str, Any]) -> str:
     losses = data.get("losses")
     if losses:
         lines.append("")
-        lines.append("agent losses: " + ", ".join(f"{k.replace('_', ' ')} {v:,.6g}" for k, v in losses.items()))
+        lines.append("agent losses: " + ", ".join(loss_text(k, v) for k, v in losses.items()))
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(printable(line) for line in lines)  # names come from the file: no raw escapes

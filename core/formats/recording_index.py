@@ -789,7 +789,7 @@ class IndexedSamples:
 
     def looks_sampled(self) -> bool:
         """summary.looks_sampled over the first weights (kept as their 10th and 90th percentiles)."""
-        if self.profile.unit != "seconds" or not self.index.samples:
+        if self.profile.unit != "seconds" or self.index.samples < 2:
             return False
         lo, hi = self.index.weight_p10, self.index.weight_p90
         return lo > 0 and hi / lo <= 1.5

@@ -404,3 +404,28 @@ def test_the_header_fits_1366_pixels_with_a_long_baseline_name(qtbot, runs, tmp_
     assert "functions in both" in label.toolTip() and "functions in both" in pane.count_label.toolTip()
     filter_edit = pane.filter_edit
     assert filter_edit.width() >= filter_edit.minimumWidth() >= 100  # the filter gave way, and stays usable
+
+
+def _sampled(stacks: list[tuple[str, ...]]) -> Profile:
+    """One 10 ms sample per stack (outermost first), all in one file."""
+    p = Profile()
+    sids = [p.intern_stack_path([p.intern_frame(name, "/prog.py", i + 1) for i, name in enumerate(stack)]) for stack in stacks]
+    t = np.arange(len(sids), dtype=np.float64) * 0.01
+    p.add_samples(t, 1, sids, weight=np.full(len(sids), 0.01))
+    p.finish()
+    return p
+
+
+def test_new_and_gone_only_for_a_function_missing_from_one_run() -> None:
+    """`main` ran in both runs but had no self time in the baseline: Change said 'new', while the
+    header says 'new' means 'the function is in one run only'. `helper` lost all its self time
+    but still calls `work`: it said 'gone'."""
+    base = _sampled([("main", "helper")] * 5 + [("main", "helper", "work")] * 5)
+    new = _sampled([("main",)] * 3 + [("main", "helper", "work")] * 5 + [("main", "fresh")] * 2)
+    model = CompareTableModel()
+    diff = diff_functions(base, new)
+    model.set_diff(diff, np.asarray(diff.new_func), (base.unit, new.unit))
+    change = {model.index(r, COL_FUNCTION).data(): model.index(r, COL_CHANGE).data() for r in range(model.rowCount())}
+    assert change["fresh"] == "new"  # only in this run
+    assert change["main"] not in ("new", "gone", ""), change  # in both: its self share rose from 0
+    assert change["helper"] == "−100%", change  # in both: its self share fell to 0

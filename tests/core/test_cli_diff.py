@@ -159,3 +159,34 @@ def test_a_path_whose_time_is_all_one_longer_path_is_not_listed_twice() -> None:
     assert ("worker", "wait", "cond_wait") in listed and ("worker", "checksum") in listed
     assert ("worker", "wait") not in listed  # all of its time is cond_wait's, in both runs
     assert ("worker",) in listed  # its time is split between two paths: a finding of its own
+
+
+def test_functions_without_a_file_print_no_empty_parentheses(tmp_path: Path) -> None:
+    """Collapsed stacks (py-spy raw, flamegraph.pl) and pstats built-ins have no file: every row
+    read 'read ()', 'render ()'."""
+    a, b = tmp_path / "a.collapsed", tmp_path / "b.collapsed"
+    a.write_text("main;parse;read 50\nmain;render 30\n")
+    b.write_text("main;parse;read 50\nmain;render 60\n")
+    proc = run_cli("diff", a, b)
+    assert proc.returncode == 0, proc.stderr
+    assert "()" not in proc.stdout, proc.stdout
+    rows = [line for line in proc.stdout.splitlines() if line.rstrip().endswith(("%  read", "%  render"))]
+    assert len(rows) == 2, proc.stdout
+    data = json.loads(run_cli("diff", a, b, "--json").stdout)
+    assert {f["name"]: f["file"] for f in data["functions"]}["render"] == ""  # --json keeps the fields apart
+
+
+def test_call_paths_of_collapsed_stacks_without_files(tmp_path: Path) -> None:
+    """flamegraph.pl / perf collapsed stacks name functions only: with no file every frame looked
+    like a built-in (the file key of '' is the built-ins'), was left out of the paths, and `diff`
+    printed no call paths at all."""
+    a, b = tmp_path / "a.collapsed", tmp_path / "b.collapsed"
+    a.write_text("main;parse;read 50\nmain;render 30\n")
+    b.write_text("main;parse;read 50\nmain;render 60\n")
+    data = json.loads(run_cli("diff", a, b, "--json").stdout)
+    paths = {tuple(p["path"]): p for p in data["paths"]}
+    assert ("main", "render") in paths, data["paths"]
+    render = paths[("main", "render")]
+    assert render["base_pct"] == pytest.approx(100 * 30 / 80) and render["new_pct"] == pytest.approx(100 * 60 / 110)
+    text = run_cli("diff", a, b).stdout
+    assert "call paths" in text and "main > render" in text, text

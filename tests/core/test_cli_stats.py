@@ -352,3 +352,51 @@ def test_sampling_rate_for_timer_ticks(tmp_path: Path) -> None:
     write_profile(p, path)
     data = stats_json(path)
     assert data["effective_rate_hz"] == pytest.approx(130 / 2 / 1.3)  # per thread, over the duration
+
+
+def test_no_sampling_rate_for_one_traced_span(tmp_path: Path) -> None:
+    """pyinstrument's evented speedscope of a program that slept once is one 3.78 s span:
+    one weight is trivially 'near-equal' to itself, and stats printed '1 samples, 0 Hz'."""
+    doc = {
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "exporter": "pyinstrument",
+        "profiles": [
+            {
+                "type": "evented",
+                "name": "one sleep",
+                "unit": "seconds",
+                "startValue": 0.0,
+                "endValue": 3.782,
+                "events": [
+                    {"type": "O", "at": 0.0, "frame": 0},
+                    {"type": "O", "at": 0.0, "frame": 1},
+                    {"type": "C", "at": 3.7775, "frame": 1},
+                    {"type": "C", "at": 3.7775, "frame": 0},
+                ],
+            }
+        ],
+        "shared": {"frames": [{"name": "<module>", "file": "decorators.py", "line": 1}, {"name": "sleep", "file": "<built-in>", "line": 0}]},
+    }
+    path = tmp_path / "one.speedscope.json"
+    path.write_text(json.dumps(doc))
+    data = stats_json(path)
+    assert data["samples"] == 1
+    assert data["effective_rate_hz"] is None
+    proc = run_cli("stats", path)
+    assert proc.returncode == 0, proc.stderr
+    header = proc.stdout.splitlines()[0]
+    assert "Hz" not in header and "1 sample," in header, header
+
+
+def test_agent_losses_line_reads_as_words_with_units(tmp_path: Path) -> None:
+    """It printed 'agent losses: unsampled s 0.308852': a raw key, the unit in the middle."""
+    p = ex.server_profile()
+    p.telemetry.update({"unsampled_s": 0.308852, "samples_dropped": 12, "lag_dropped": 0})
+    path = tmp_path / "lossy.pyro"
+    write_profile(p, path)
+    proc = run_cli("stats", path)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("agent losses:"))
+    assert "0.309 s unsampled" in line and "12 samples dropped" in line, line
+    assert "unsampled s" not in line and "lag" not in line, line
+    assert stats_json(path)["losses"] == {"samples_dropped": 12.0, "unsampled_s": 0.308852}

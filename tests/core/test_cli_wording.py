@@ -70,3 +70,15 @@ def test_report_labels_the_lag_plots_maximum_as_lag(tmp_path: Path, server_pyro:
     html = out.read_text()
     assert re.search(r"max lag \d+\.\d ms", html)
     assert not re.search(r">max \d", html)  # a bare "max" beside the blocking events read as the worst block
+
+
+def test_attach_offers_no_interpreter_option() -> None:
+    """`attach --help` listed `--python PATH: interpreter for the target (default: the one after
+    --, ...)` and `attach PID --python X` was accepted and ignored; an attached process already
+    runs its own interpreter (`record --pid` refuses the option with a message)."""
+    res = run_cli("attach", "--help")
+    assert res.returncode == 0, res.stderr
+    assert "--python" not in res.stdout, res.stdout
+    res = run_cli("attach", "999999", "--python", sys.executable)
+    assert res.returncode == 2 and "--python" in res.stderr, res.stderr
+    assert "--python" in run_cli("run", "--help").stdout  # still there where a program is launched

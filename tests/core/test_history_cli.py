@@ -291,3 +291,20 @@ def test_functions_with_no_self_time_in_any_run_do_not_fill_the_table(tmp_path: 
     assert "work" in table and "idle" in table
     assert "main" not in table and "outer" not in table
     assert "2 of 4 functions, by average (2 with no self time in any run left out)" in out
+
+
+def test_a_module_program_is_named_with_dash_m_as_the_help_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`record -- -m json.tool` files its runs under '-m json.tool' and `history --help` says
+    'a script path, -m MODULE or --name'; but `pyrometer history -m json.tool` was an argparse
+    error ('unrecognized arguments: -m'): only the quoted "-m json.tool" worked."""
+    monkeypatch.setenv("PYROMETER_HOME", str(tmp_path / "home"))
+    src = tmp_path / "run.collapsed"
+    src.write_text("main;work 5\n")
+    assert pyrometer("history", "--import", str(src), "--name=-m pkg.tool").returncode == 0
+    try:
+        res = pyrometer("history", "-m", "pkg.tool")
+    except SystemExit as exc:  # argparse's usage error
+        pytest.fail(f"history -m pkg.tool: usage error {exc.code}")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("-m pkg.tool: 1 run"), res.stdout
+    assert pyrometer("history", "-m pkg.tool").stdout == res.stdout  # the quoted form still works

@@ -274,3 +274,35 @@ def test_the_session_token_is_not_in_the_targets_environment(tmp_path: Path) -> 
     (folder,) = eval(second)
     assert os.listdir(tmp_path) and not (tmp_path / folder).exists()  # and removed on exit
     assert read_recording(tmp_path / "e.pyro")[0].meta
+
+
+@pytest.mark.parametrize("how", ["dead pid", "python 3.8"])
+def test_a_failed_start_creates_no_file(tmp_path: Path, how: str) -> None:
+    """`record -o new.pyro --pid DEAD` (and an interpreter the agent cannot run in) said one clear
+    line and left new.pyro behind: 16 bytes of header that `stats` then showed as an empty run."""
+    out = tmp_path / "new.pyro"
+    if how == "dead pid":
+        argv = [*RECORD, "-o", str(out), "--pid", "999999"]
+    else:
+        found = sorted(Path("/root/.pyenv/versions").glob("3.8.*/bin/python"))
+        if not found:
+            pytest.skip("no Python 3.8 interpreter here (pyenv versions 3.8.*)")
+        old = found[0]
+        argv = [*RECORD, "-o", str(out), "--python", str(old), "--", str(_script(tmp_path)), "x", "0"]
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not out.exists(), res.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_target_killed_by_a_signal_is_said(tmp_path: Path) -> None:
+    """A program killed by SIGKILL (or a C extension's SIGSEGV) sends no END: the recording keeps
+    its samples but nothing said why it stopped; `record` printed only 'recorded 59 samples'."""
+    script = tmp_path / "killed.py"
+    script.write_text("import os, signal, time\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    out = tmp_path / "killed.pyro"
+    res = subprocess.run([*RECORD, "-o", str(out), "--no-history", "--", str(script)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 128 + signal.SIGKILL, res.stderr
+    assert "killed by SIGKILL" in res.stderr, res.stderr
+    assert "recorded" in res.stderr and out.exists()
