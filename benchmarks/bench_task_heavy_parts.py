@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -59,7 +60,7 @@ from null_sink import NullSink
 
 CONFIGS = (
     "plain", "tick100", "bare-factory", "min-tracker", "full", "no-sampler", "no-tasks", "no-probe", "no-watchdog",
-    "no-accounting", "no-asyncio", "null-sink",
+    "no-accounting", "no-asyncio", "null-sink", "sampled", "every-task",
 )
 
 
@@ -158,12 +159,17 @@ def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]
         options["asyncio"] = False
     elif config == "no-accounting":
         options["task_accounting"] = False
+    elif config == "sampled":  # task sampling from the first task (natively it starts within ~0.2 s)
+        options["task_sampling_rate"] = 0.0
+    elif config == "every-task":  # every task recorded, whatever the rate (--every-task)
+        options["every_task"] = True
     elif config == "no-tasks":
         tasks.TaskTracker.attach_loop = lambda self, loop, state: None  # type: ignore[method-assign]
     elif config == "no-probe":
         loops.LoopMonitor._arm = lambda self, state, loop: None  # type: ignore[method-assign]
     elif config == "no-watchdog":
         loops.LoopMonitor._watch = lambda self: None  # type: ignore[method-assign]
+    options.update(json.loads(os.environ.get("BENCH_AGENT_OPTIONS", "{}")))  # more session options, by hand
     sink: Any = NullSink() if config == "null-sink" else transport.FileSink(out)
     if config != "null-sink":
         sink.start()
@@ -245,6 +251,50 @@ def _parse(stdout: str) -> dict[str, Any]:
     return out
 
 
+def callgrind(configs: list[str], small: int = 20, large: int = 80) -> None:
+    """Instructions per task of the loop's thread (and of all threads) under callgrind: the
+    difference of a `large`- and a `small`-round run, so start-up and shut-down cancel."""
+    import platform
+    import shutil
+
+    def run(config: str, rounds: int, tmp: str) -> tuple[int, int]:
+        out = os.path.join(tmp, f"cg-{config}-{rounds}.out")
+        cmd = [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no", "--separate-threads=yes",
+            sys.executable, __file__, "--child", config, "--rounds", str(rounds), "--seconds", "100000",
+            "--no-busy", "--threshold-ms", "100000",
+        ]
+        if shutil.which("setarch"):  # the same addresses every run: id()-keyed dicts probe alike
+            cmd = ["setarch", platform.machine(), "-R", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip()[-300:])
+        main_thread = total = 0
+        for name in sorted(os.listdir(tmp)):
+            if not name.startswith(os.path.basename(out)):
+                continue
+            with open(os.path.join(tmp, name)) as fh:  # (the file without a thread suffix may hold nothing)
+                n = next((int(line.split()[1]) for line in fh if line.startswith(("summary:", "totals:"))), 0)
+            total += n
+            if name.endswith("-01"):
+                main_thread = n
+            os.remove(os.path.join(tmp, name))
+        return main_thread, total
+
+    tasks = (large - small) * 200
+    print(f"callgrind, instructions per task ({large} - {small} rounds of 200 tasks, no busy thread)")
+    print(f"{'config':14} {'loop thread':>12} {'vs plain':>9} {'all threads':>12} {'vs plain':>9}")
+    base: tuple[float, float] | None = None
+    with tempfile.TemporaryDirectory(prefix="bench_parts_cg_") as tmp:
+        for config in configs:
+            (m1, t1), (m2, t2) = run(config, small, tmp), run(config, large, tmp)
+            per = ((m2 - m1) / tasks, (t2 - t1) / tasks)
+            if base is None:
+                base = per
+            print(f"{config:14} {per[0]:12,.0f} {per[0] / base[0] - 1:+8.1%} {per[1]:12,.0f} {per[1] / base[1] - 1:+8.1%}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--child", choices=CONFIGS, help="run one configuration in this process")
@@ -258,7 +308,11 @@ def main() -> None:
         help="blocking threshold (under callgrind every round is slow enough to count as a stall)",
     )
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--callgrind", action="store_true", help="instruction counts under valgrind (first config = base)")
     args = parser.parse_args()
+    if args.callgrind:
+        callgrind([c for c in args.configs.split(",") if c])
+        return
     if args.child:
         child(args.child, args.seconds, args.rounds, not args.no_busy, args.switch_ms, args.threshold_ms)
         return

@@ -31,6 +31,7 @@ hookable selector (e.g. uvloop) fall back to probe timing.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import weakref
@@ -106,6 +107,25 @@ class LoopState:
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
         self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it
         self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
+        # task sampling (tasks.py): the 1-in-K the pump asked for (1: record every task) and the
+        # one in effect; names of unrecorded tasks (appended by the sampled factory) and their
+        # counts; tasks the full factory may still record before the sampled one is put back
+        self.sampled: Any = None  # the sampled factory
+        self.sample_ask = 1
+        self.sample_every = 1
+        self.names: List[str] = []
+        self.unrecorded: Dict[str, int] = {}
+        self.quota = 0
+        self.quota_due = 0.0
+        self.quota_mark = 0
+        self.recorded = itertools.count()  # tasks of this loop recorded in full (read by repr)
+        self.sampling_periods: List[List[Any]] = []  # [start, end or None, K, tasks/s]
+        self.rate_mark: Optional[Tuple[float, int, float]] = None  # (perf, tasks made, busy s) at the last rate check
+        self.rates = (0.0, 0.0)  # tasks/s by the wall clock and per second of busy time, last measured
+        self.in_eager = 0  # a user (eager) factory call is running: an unknown parent may be mid-creation
+        self.can_sample = False  # the default factory's fast path runs this loop's tasks, and sampling is allowed
+        self.ask_rate = 0.0  # tasks/s that made the pump ask for sampling (wall clock)
+        self.ask_heavy = 0.0  # ... per second of the loop's busy time
 
     def busy_time(self, now: float) -> float:
         """Seconds out of select so far, the busy period still running included."""

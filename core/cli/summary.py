@@ -18,7 +18,10 @@ run only),
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
-parent, state, coroutine, created_s, ended_s, exception}]}), `selection`,
+parent, parent_unrecorded, state, coroutine, created_s, ended_s, exception}]}), `task_sampling` (null |
+{made, recorded, unrecorded, by_coroutine {name: n}, every, peak_tasks_per_s, periods, loops,
+still_sampling, whole_run, caveats}: what the agent's task sampling left unrecorded, whole run; see
+core/analysis/task_sampling.py), `selection`,
 `dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
 with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
@@ -34,6 +37,7 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, clipped_samples
+from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
@@ -206,6 +210,7 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
                 "id": t.id,
                 "name": t.name,
                 "parent": t.parent,
+                "parent_unrecorded": t.parent_unrecorded,
                 "state": state,
                 "coroutine": t.coro,
                 "created_s": t.created,
@@ -223,6 +228,27 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
         states[state] = states.get(state, 0) + 1
     ranged = t_from is not None or t_to is not None
     return {"created": created_in, "alive": len(rows), "states": states, "list": rows, "in_range": ranged}
+
+
+def task_sampling_summary(profile: Profile) -> dict[str, Any] | None:
+    """What task sampling left unrecorded (whole run: the agent sends running totals); None if nothing."""
+    totals = sampling_totals(profile)
+    if totals is None:
+        return None
+    return {
+        "made": totals.made,
+        "recorded": totals.recorded,
+        "unrecorded": totals.unrecorded,
+        "by_coroutine": dict(totals.by_coroutine),
+        "every": totals.every,
+        "peak_tasks_per_s": totals.peak_rate,
+        "periods": totals.periods,
+        "loops": totals.loops,
+        "still_sampling": totals.still_sampling,
+        "whole_run": True,
+        "sentence": sampling_sentence(totals),
+        "caveats": CAVEATS,
+    }
 
 
 def looks_sampled(profile: Profile) -> bool:
@@ -309,6 +335,7 @@ def build_summary(
         "functions": rows,
         "loop": loop_summary(profile, sel, indexed),
         "tasks": task_summary(profile, t_from, t_to),
+        "task_sampling": task_sampling_summary(profile),
         "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": _losses(profile),
@@ -550,6 +577,12 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"asyncio tasks: {tasks['alive']} alive in the range, {tasks['created']} created in it (at its end: {states})")
         else:
             lines.append(f"asyncio tasks: {tasks['created']} created ({states})")
+    sampling = data.get("task_sampling")
+    if sampling:
+        if not tasks:
+            lines.append("")
+        lines.append(f"  task sampling (whole run): {sampling['sentence']}")
+        lines.append(f"  ({sampling['caveats']})")
     losses = data.get("losses")
     if losses:
         lines.append("")
