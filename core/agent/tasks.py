@@ -228,7 +228,7 @@ class TaskTracker:
         # sampling swaps the loop's factory (BaseEventLoop._task_factory, 3.9-3.13) between this
         # full one and `sampled` below: a per-task test of which to run would cost more than all
         # of `sampled` (~800 instructions a task on 3.11)
-        state.can_sample = fast_ok and not self.every_task and base is not None and isinstance(loop, base)
+        state.can_sample = task_cls is not None and not self.every_task and base is not None and isinstance(loop, base)
         recorded = state.recorded
         name_append = state.names.append
         if state.can_sample and self.sampling_rate <= 0:
@@ -242,6 +242,16 @@ class TaskTracker:
             try:
                 name_append(coro.__qualname__)
             except AttributeError:  # an awaitable registered as a Coroutine, without one
+                name_append(_coro_name(coro))
+            return task
+
+        def sampled_keep_name(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+            """3.13.0's: its create_task renames the task after the factory (see _keep_default_name)."""
+            task = task_cls(coro, loop=loop_, **kwargs)
+            state.default_name = (task, task.get_name())
+            try:
+                name_append(coro.__qualname__)
+            except AttributeError:
                 name_append(_coro_name(coro))
             return task
 
@@ -337,6 +347,13 @@ class TaskTracker:
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref
+                if inner is None:  # (as the fast path does: 3.13.0 records every task here)
+                    if state.sample_every > 1:
+                        state.quota -= 1
+                        if state.quota <= 0:
+                            tracker._install(loop_, state.sampled)
+                    elif state.sample_ask > 1:
+                        tracker._switch_sampling(loop_, state)
                 if not state.ends_in_steps:
                     task.add_done_callback(done_cb)
             except Exception:
@@ -354,9 +371,9 @@ class TaskTracker:
             return state.user_factory
 
         state.factory = factory
-        state.sampled = sampled
+        state.sampled = sampled_keep_name if _SET_NAME_BUG else sampled
         self.session.interner.elide(factory)
-        self.session.interner.elide(sampled)
+        self.session.interner.elide(state.sampled)
         try:
             type(loop).set_task_factory(loop, factory)
         except Exception:
