@@ -9,6 +9,7 @@ recording's recorded + counted tasks must equal exactly.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -233,3 +234,37 @@ def test_a_reader_that_does_not_know_the_message_skips_it(tmp_path: Path, monkey
     assert q.task_sampling == {}
     assert {t.id for t in q.tasks.values()} == {t.id for t in p.tasks.values()}
     assert len(q.samples) == len(p.samples)
+
+
+FAST_SCRIPT = """
+import asyncio, time
+
+async def tiny(i):
+    return i
+
+async def main():
+    made = 0
+    end = time.perf_counter() + 0.5
+    while time.perf_counter() < end:
+        await asyncio.gather(*(tiny(i) for i in range(200)))
+        made += 200
+    print("MADE", made)
+
+asyncio.run(main())
+"""
+
+
+def test_record_every_task_option_records_all(tmp_path: Path) -> None:
+    script = tmp_path / "fast.py"
+    script.write_text(FAST_SCRIPT)
+    out = tmp_path / "fast.pyro"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrometer", "record", "--every-task", "-o", str(out), "--no-history", "--", str(script)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    made = int(proc.stdout.split("MADE", 1)[1].split()[0])
+    p, report = read_recording(out)
+    assert report.clean, report.problems
+    assert sum(1 for t in p.tasks.values() if t.coro == "tiny") == made
+    assert p.task_sampling == {}
