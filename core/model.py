@@ -69,7 +69,9 @@ class BlockingEvent:
     of the blocking task first, then the task awaiting it, and so on up to the
     root; `delayed` lists `(task id, name, seconds)` for each task that was due to
     run during the stall and how long it waited past its due time (a task
-    sleeping through the stall is not in it), most delayed first.
+    sleeping through the stall is not in it), most delayed first;
+    `delayed_unrecorded` counts the delayed tasks the agent did not record (task
+    sampling, agent 0.2.2+; None = the recording does not say).
     """
 
     start: float
@@ -82,6 +84,7 @@ class BlockingEvent:
     task_name: str | None = None
     await_chain: list[tuple[int, str]] | None = None
     delayed: list[tuple[int, str, float]] | None = None
+    delayed_unrecorded: int | None = None
 
 
 @dataclass(slots=True)  # a day of a service holds ~10^5-10^6 tasks: no per-instance __dict__

@@ -40,6 +40,7 @@ from types import FrameType
 from . import wire
 from .clock import own_thread_cpu
 from .frames import AGENT_DIR
+from .tasks import unrecorded_key
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -425,12 +426,13 @@ class LoopMonitor:
                         pass
         chain: List[Tuple[int, str]] = []
         delayed: List[List[Any]] = []
+        unrecorded: List[int] = []  # keys of delayed tasks the agent did not record (task sampling)
         blame, state.blame = state.blame, None
         try:
             if blame is not None and blame[0] == since:
                 chain = blame[1]
             delayed = self._delayed(
-                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain)
+                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain, unrecorded)
         except Exception:
             pass
         if chain and task < 0:
@@ -450,13 +452,14 @@ class LoopMonitor:
                     "task_name": chain[0][1] if chain and chain[0][0] == task else None,
                     "await_chain": [list(c) for c in chain],
                     "delayed": delayed,
+                    "delayed_unrecorded": len(unrecorded),
                 },
             )
         )
 
     def _delayed(
         self, state: LoopState, since: float, now: float, ready: Dict[int, Tuple[str, float]],
-        blocker: List[Tuple[int, str]],
+        blocker: List[Tuple[int, str]], unrecorded: List[int],
     ) -> List[List[Any]]:
         """[task id, name, seconds past due] of each task the busy period [since, now] delayed.
 
@@ -466,7 +469,8 @@ class LoopMonitor:
         delayed by the whole stall (an upper bound for one the blocking step itself
         readied, which the agent cannot tell apart). A task whose timer falls after
         ``now`` slept through the stall and is not listed; neither is the blocking
-        task or any task of its await chain.
+        task or any task of its await chain. Tasks the agent did not record (task
+        sampling) are not listed but their keys go to ``unrecorded`` (counted).
         """
         loop = state.loop_ref()
         if loop is None:
@@ -474,11 +478,16 @@ class LoopMonitor:
         tasks = self.session.tasks
         loop_now = loop.time()
         out: Dict[int, List[Any]] = {}
+        others = set()
         for tid, (name, _seen) in ready.items():
+            if tid < 0:
+                others.add(tid)
+                continue
             out[tid] = [tid, name, now - since]
         for when, task in tasks.due_timers(loop, loop_now):
             tid = tasks.known_id(task)
             if tid < 0:
+                others.add(unrecorded_key(task))
                 continue
             delay = loop_now - when
             prev = out.get(tid)
@@ -486,6 +495,7 @@ class LoopMonitor:
                 out[tid] = [tid, tasks.name_of(task), delay]
         for tid, _name in blocker:
             out.pop(tid, None)
+        unrecorded.extend(others)
         rows = sorted(out.values(), key=lambda r: -r[2])
         return rows[:MAX_DELAYED]
 

@@ -851,8 +851,10 @@ class TaskTracker:
             task = _handle_task(handle, self._task_type())
             if task is not None:
                 tid = self.known_id(task)
-                if tid >= 0 and tid not in out:
-                    out[tid] = (self.name_of(task), now)
+                if tid < 0:
+                    tid = unrecorded_key(task)  # not recorded (task sampling): counted, not named
+                if tid not in out:
+                    out[tid] = (self.name_of(task) if tid >= 0 else "", now)
         return out
 
     def due_timers(self, loop: Any, loop_now: float) -> List[Tuple[float, Any]]:
@@ -953,6 +955,12 @@ class TaskTracker:
             if tid in gone:
                 self._ids.pop(key, None)
                 forget(key)
+
+
+def unrecorded_key(task: Any) -> int:
+    """A key for a task the agent did not record, never a task id (those are >= 0): blame counts
+    such tasks (``delayed_unrecorded``) instead of naming them."""
+    return -2 - id(task)
 
 
 def _thousands(x: float) -> str:

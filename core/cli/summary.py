@@ -141,6 +141,8 @@ def _blame(ev: BlockingEvent) -> dict[str, Any]:
         "delayed": None if ev.delayed is None else [
             {"task": i, "name": n, "delay_ms": d * 1000.0} for i, n, d in sorted(ev.delayed, key=lambda r: -r[2])
         ],
+        # delayed tasks the agent did not record (task sampling): counted, not named
+        "delayed_unrecorded": ev.delayed_unrecorded,
     }
 
 
@@ -563,6 +565,9 @@ def render_text(data: dict[str, Any]) -> str:
                 top = ", ".join(f"{d['name']} [{d['task']}] {d['delay_ms']:.1f} ms" for d in delayed[:3])
                 more = f" (+{len(delayed) - 3} more)" if len(delayed) > 3 else ""
                 lines.append(f"    delayed {len(delayed)} task{'s' if len(delayed) != 1 else ''}: {top}{more}")
+            if b.get("delayed_unrecorded"):
+                n = int(b["delayed_unrecorded"])
+                lines.append(f"    delayed {n:,} more task{'s' if n != 1 else ''} not recorded one by one (task sampling)")
         if len(loop["blocking"]) > 10:
             lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")
     if data.get("by_task") is not None:

@@ -368,6 +368,7 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
                 delayed=None if obj.get("delayed") is None else [
                     (int(row[0]), str(row[1]), float(row[2])) for row in obj["delayed"]
                 ],
+                delayed_unrecorded=None if obj.get("delayed_unrecorded") is None else int(obj["delayed_unrecorded"]),
             )
         )
     elif kind == wire.TASKS_CREATED:
@@ -892,7 +893,8 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
             {"start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread,
              "stack": ev.stack, "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
              "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
-             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]},
+             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed],
+             "delayed_unrecorded": ev.delayed_unrecorded},
         )
     if profile.task_awaiters:
         yield wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters])

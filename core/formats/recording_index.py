@@ -497,7 +497,8 @@ def shell_frames(profile: Profile) -> list[bytes]:
             "start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread, "stack": ev.stack,
             "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
             "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
-            "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]}))
+            "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed],
+            "delayed_unrecorded": ev.delayed_unrecorded}))
     if profile.task_awaiters:
         out.append(wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters]))
     for info in profile.task_sampling.values():

