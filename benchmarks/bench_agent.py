@@ -561,7 +561,8 @@ def task_heavy(tmp: Path, runs: int, seconds: float) -> None:
                 rec["weight"].append(float(profile.samples["weight"].max()) if len(profile.samples) else 0.0)
                 losses.append(
                     f"samples_dropped {tel.get('samples_dropped')}, task_events_dropped {tel.get('task_events_dropped')}, "
-                    f"unsampled_s {tel.get('unsampled_s')}, tasks recorded {len(profile.tasks)}"
+                    f"unsampled_s {tel.get('unsampled_s')}, tasks recorded {len(profile.tasks)}, "
+                    f"counted only (task sampling) {tel.get('tasks_unrecorded', 0)}"
                 )
     base_rss, rss = _med(plain["rss"]), _med(rec["rss"])
     slow = _med(plain["rate"]) / max(_med(rec["rate"]), 1e-9)

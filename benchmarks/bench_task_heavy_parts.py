@@ -21,24 +21,43 @@ a complete record of every task (creation, parent, end) costs in Python. `tick10
 second (what any in-process sampler at 100 Hz must at least do); it is the
 floor an in-process sampler cannot go under next to a CPU-bound thread.
 
-Measured 2026-12-03 (CPython 3.11.7, 2 shared cores, load 3-8). Wall-clock
-ratios swing +-20% from run to run at that load (`tick100` measured 0.64x to
-1.24x of plain), so the deterministic figure is callgrind's instruction count
-of the loop's thread per task (`--no-busy --threshold-ms 100000`, the
-difference of a 20- and an 80-round run, so start-up cancels):
+`sampled` is the agent with task sampling from the first task (`task_sampling_rate=0`: natively
+it starts within ~0.2 s on this workload; under valgrind the loop is too slow to reach the
+rate), `every-task` the agent recording every task (`every_task=True`, accounting on).
+`--callgrind` runs the instruction counts below (the difference of an 80- and a 20-round run,
+`--no-busy --threshold-ms 100000`, so start-up cancels; "loop thread" is the thread that runs
+the loop; time-driven agent threads do ~50x more per task under valgrind than natively, so
+"all threads" overstates them); `BENCH_AGENT_OPTIONS='{...}'` adds session options by hand.
 
-    plain           39,597 instructions a task
-    bare-factory    39,970   (+0.9%: calling a Python factory at all)
-    no-tasks        39,825   (+0.6%: sampler, lag probe, select hook, watchdog, sender)
-    min-tracker     51,739  (+30.7%: the least a complete record of every task costs)
-    no-accounting   57,484  (+45.2%: the agent once per-task accounting turned itself off)
-    full            77,061  (+94.6%: with per-task accounting on; under callgrind it never
-                             turns off, natively it does within the first ~20 ms)
+Measured 2026-12-03 (CPython 3.11.7, 2 shared cores, load 5-12), callgrind, instructions per
+task of the loop's thread:
 
-So the agent's wake-ups (sampler 100/s, watchdog ~70/s, sender ~90/s of GIL
-waits) are lost in the noise next to a busy thread, and what slows a loop of
-4-us tasks is recording every task: no Python-level hook can record each task
-within 3% of such a task's cost (its minimum is ~30%).
+    plain           39,600
+    bare-factory    39,959   (+0.9%: calling a Python factory at all, and 3.11's
+                              create_task then calling _set_task_name)
+    no-tasks        39,864   (+0.7%: sampler, lag probe, select hook, watchdog, sender)
+    sampled         41,326   (+4.4%)
+    no-accounting   71,258  (+79.9%; main's agent by the same method: 70,447, +77.9%)
+    every-task      87,415 (+120.7%)
+
+(An earlier note gave no-accounting +45.2% and full +94.6%; this script's method, run on
+main today, gives +77.9% for no-accounting: the baseline moved, not the agent.)
+
+Where `sampled`'s +4.4% goes (standalone factories under callgrind, same method): any Python
+factory +0.9%; appending each unrecorded task's coroutine name for the pump to count +1.2%
+(468 instructions; a per-task test of "record this one or not" cost 1,580, which is why
+sampling swaps the loop's factory instead of branching in it); the instance attributes that
+shadow the loop's set/get_task_factory +0.3%; the agent's other hooks +0.7%; the 1 in 100
+tasks recorded in full (and the done callback that tells their end) the rest, ~1%. So a
+sampled loop is within ~1.5% of the cheapest Python task factory there is, and ~3.4% above no
+factory at all; 3% of a 4 us task is less than a Python factory that counts per coroutine can
+do.
+
+Natively the busy thread makes every wake-up of an agent thread a GIL hand-off, and those
+dominate: `--configs plain,bare-factory,no-tasks,sampled,every-task --runs 5 --seconds 4`
+(load 5 -> 12) gave the loop thread's CPU per round 1.00x / 1.10x / 1.28x / 1.22x / 2.49x of
+plain: the sampled agent costs the loop what the agent without any task tracking costs
+(rounds/s swung 0.71x-1.56x at that load; CPU per round is the figure to read).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import interpreter, run_agent_target
+from agent_harness import MINOR_VERSIONS, interpreter, run_agent_target
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.tasks import SAMPLING_NOTICE
@@ -82,7 +82,7 @@ def recorded_by_coro(p: Profile) -> dict[str, int]:
     return out
 
 
-@pytest.mark.parametrize("version", ["current", "3.9", "3.13"])
+@pytest.mark.parametrize("version", MINOR_VERSIONS)
 def test_sampled_tasks_are_counted_exactly_per_coroutine(tmp_path: Path, version: str) -> None:
     # sampling from the first task (task_sampling_rate=0), so the outcome does not depend on speed
     p, made, held = run(interpreter(version), tmp_path, "task_sampling_rate=0")
