@@ -569,8 +569,9 @@ class TaskTracker:
             self.session.notice(
                 "warning",
                 SAMPLING_NOTICE + ": %s, so about 1 in %d new tasks is recorded in full and the others are "
-                "only counted, exactly, by coroutine, until the rate falls under %s (every_task=True, "
-                "--every-task, records every task)" % (why, every, _thousands(self.sampling_off_rate)),
+                "only counted, exactly, by coroutine, until the rate falls under %s per second of busy time "
+                "or %s/s (every_task=True, --every-task, records every task)"
+                % (why, every, _thousands(self.sampling_off_rate), _thousands(MIN_SAMPLING_RATE)),
             )
         if timing and not acct.turned_off:
             acct.turned_off = "task sampling"
