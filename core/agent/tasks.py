@@ -102,7 +102,7 @@ class TaskTracker:
     and the step hook go for the rest of the session: recorded tasks then tell their
     end by a done callback. A recorded task whose parent was not recorded gets the
     parent ``PARENT_UNRECORDED``; samples taken while an unrecorded task runs carry no
-    task, and a stall's list of delayed tasks names recorded tasks only.
+    task, and a stall names the recorded tasks it delayed and counts the others.
     ``every_task=True`` turns sampling off.
     """
 

@@ -10,7 +10,7 @@ What it means elsewhere, said where it matters (`CAVEATS`):
 - a recorded task whose parent was not recorded is a root of the task tree,
   marked "parent not recorded";
 - a sample taken while an unrecorded task ran carries no task;
-- a stall's list of the tasks it delayed names recorded tasks only.
+- a stall names the recorded tasks it delayed and only counts the others.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pyrometer.core.model import Profile
 
 CAVEATS = (
     "tasks whose parent was not recorded are roots of the tree (\"parent not recorded\"); "
-    "samples taken while an unrecorded task ran carry no task; a stall's delayed tasks list only recorded tasks"
+    "samples taken while an unrecorded task ran carry no task; a stall names the recorded tasks it delayed and counts the others"
 )
 
 
