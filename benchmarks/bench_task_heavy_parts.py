@@ -48,10 +48,13 @@ factory +0.9%; appending each unrecorded task's coroutine name for the pump to c
 (468 instructions; a per-task test of "record this one or not" cost 1,580, which is why
 sampling swaps the loop's factory instead of branching in it); the instance attributes that
 shadow the loop's set/get_task_factory +0.3%; the agent's other hooks +0.7%; the 1 in 100
-tasks recorded in full (and the done callback that tells their end) the rest, ~1%. So a
-sampled loop is within ~1.5% of the cheapest Python task factory there is, and ~3.4% above no
-factory at all; 3% of a 4 us task is less than a Python factory that counts per coroutine can
-do.
+tasks recorded in full (and the done callback that tells their end) the rest, ~1%. With fewer
+tasks recorded (`BENCH_AGENT_OPTIONS='{"task_sample_every": 1000}'`) it is +3.6%, with none
+(1 in 1,000,000) +3.0%: that is the floor of counting every task per coroutine from a Python
+factory beside the agent's other hooks (under valgrind the time-driven await snapshots of the
+recorded tasks run ~50x more often per task than natively, so the share of the records is
+overstated). So a sampled loop is within ~1.5% of the cheapest Python task factory there is,
+and 3% of a 4 us task is about what such a factory that counts per coroutine costs at all.
 
 Natively the busy thread makes every wake-up of an agent thread a GIL hand-off, and those
 dominate: `--configs plain,bare-factory,no-tasks,sampled,every-task --runs 5 --seconds 4`
