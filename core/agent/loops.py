@@ -122,7 +122,6 @@ class LoopState:
         self.recorded = itertools.count()  # tasks of this loop recorded in full (read by repr)
         self.sampling_periods: List[List[Any]] = []  # [start, end or None, K, tasks/s]
         self.rate_mark: Optional[Tuple[float, int, float]] = None  # (perf, tasks made, busy s) at the last rate check
-        self.rates = (0.0, 0.0)  # tasks/s by the wall clock and per second of busy time, last measured
         self.in_eager = 0  # a user (eager) factory call is running: an unknown parent may be mid-creation
         self.can_sample = False  # the default factory's fast path runs this loop's tasks, and sampling is allowed
         self.ask_rate = 0.0  # tasks/s that made the pump ask for sampling (wall clock)

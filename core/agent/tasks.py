@@ -513,7 +513,6 @@ class TaskTracker:
             busy_span = busy - mark[2] if busy >= 0 and mark[2] >= 0 else span
             heavy = (made - mark[1]) / max(busy_span, 1e-9)
             state.rate_mark = (now, made, busy)
-            state.rates = (rate, heavy)
             if state.sample_every == 1 and state.sample_ask == 1:
                 if (
                     rate > MIN_SAMPLING_RATE and heavy > self.sampling_rate and state.can_sample
