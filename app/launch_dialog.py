@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -83,6 +84,12 @@ class LaunchDialog(QDialog):
         self.mode = QComboBox(self)
         self.mode.addItem("Sample stacks", "sample")
         self.mode.addItem("Trace every call (yappi)", "trace")
+        self.every_task = QCheckBox("Record every asyncio task", self)
+        self.every_task.setToolTip(
+            "A loop creating tasks faster than they can be recorded one by one cheaply has about 1 in "
+            f"{defaults.TASK_SAMPLE_EVERY}\nrecorded in full and the rest counted by coroutine; this records "
+            "them all, whatever it costs (--every-task)."
+        )
         self.error = QLabel("", self)
         self.error.setStyleSheet("color: rgb(200, 40, 40)")
         self.error.setWordWrap(True)
@@ -95,6 +102,7 @@ class LaunchDialog(QDialog):
         form.addRow("Environment", self.env)
         form.addRow("Sampling rate", self.rate)
         form.addRow("Mode", self.mode)
+        form.addRow("Tasks", self.every_task)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self)
         self.launch_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -133,7 +141,10 @@ class LaunchDialog(QDialog):
         return shlex.split(self.script.text()) + shlex.split(self.args.text())
 
     def options(self) -> dict[str, Any]:
-        return {"rate_hz": float(self.rate.value()), "mode": str(self.mode.currentData())}
+        return {
+            "rate_hz": float(self.rate.value()), "mode": str(self.mode.currentData()),
+            "every_task": self.every_task.isChecked(),
+        }
 
     def interpreter(self) -> str | None:
         return self.python.text().strip() or None
@@ -185,6 +196,7 @@ class LaunchDialog(QDialog):
         s.setValue("env", self.env.toPlainText())
         s.setValue("rate_hz", float(self.rate.value()))
         s.setValue("mode", str(self.mode.currentData()))
+        s.setValue("every_task", self.every_task.isChecked())
         s.endGroup()
 
     def load_settings(self) -> None:
@@ -202,5 +214,6 @@ class LaunchDialog(QDialog):
                 pass
             index = self.mode.findData(str(s.value("mode", defaults.MODE)))
             self.mode.setCurrentIndex(max(0, index))
+            self.every_task.setChecked(str(s.value("every_task", False)).lower() == "true")
         finally:
             s.endGroup()

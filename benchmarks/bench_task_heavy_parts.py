@@ -21,30 +21,53 @@ a complete record of every task (creation, parent, end) costs in Python. `tick10
 second (what any in-process sampler at 100 Hz must at least do); it is the
 floor an in-process sampler cannot go under next to a CPU-bound thread.
 
-Measured 2026-12-03 (CPython 3.11.7, 2 shared cores, load 3-8). Wall-clock
-ratios swing +-20% from run to run at that load (`tick100` measured 0.64x to
-1.24x of plain), so the deterministic figure is callgrind's instruction count
-of the loop's thread per task (`--no-busy --threshold-ms 100000`, the
-difference of a 20- and an 80-round run, so start-up cancels):
+`sampled` is the agent with task sampling from the first task (`task_sampling_rate=0`: natively
+it starts within ~0.2 s on this workload; under valgrind the loop is too slow to reach the
+rate), `every-task` the agent recording every task (`every_task=True`, accounting on).
+`--callgrind` runs the instruction counts below (the difference of an 80- and a 20-round run,
+`--no-busy --threshold-ms 100000`, so start-up cancels; "loop thread" is the thread that runs
+the loop; time-driven agent threads do ~50x more per task under valgrind than natively, so
+"all threads" overstates them); `BENCH_AGENT_OPTIONS='{...}'` adds session options by hand.
 
-    plain           39,597 instructions a task
-    bare-factory    39,970   (+0.9%: calling a Python factory at all)
-    no-tasks        39,825   (+0.6%: sampler, lag probe, select hook, watchdog, sender)
-    min-tracker     51,739  (+30.7%: the least a complete record of every task costs)
-    no-accounting   57,484  (+45.2%: the agent once per-task accounting turned itself off)
-    full            77,061  (+94.6%: with per-task accounting on; under callgrind it never
-                             turns off, natively it does within the first ~20 ms)
+Measured 2026-12-03 (CPython 3.11.7, 2 shared cores, load 5-12), callgrind, instructions per
+task of the loop's thread:
 
-So the agent's wake-ups (sampler 100/s, watchdog ~70/s, sender ~90/s of GIL
-waits) are lost in the noise next to a busy thread, and what slows a loop of
-4-us tasks is recording every task: no Python-level hook can record each task
-within 3% of such a task's cost (its minimum is ~30%).
+    plain           39,600
+    bare-factory    39,959   (+0.9%: calling a Python factory at all, and 3.11's
+                              create_task then calling _set_task_name)
+    no-tasks        39,864   (+0.7%: sampler, lag probe, select hook, watchdog, sender)
+    sampled         41,326   (+4.4%)
+    no-accounting   71,258  (+79.9%; main's agent by the same method: 70,447, +77.9%)
+    every-task      87,415 (+120.7%)
+
+(An earlier note gave no-accounting +45.2% and full +94.6%; this script's method, run on
+main today, gives +77.9% for no-accounting: the baseline moved, not the agent.)
+
+Where `sampled`'s +4.4% goes (standalone factories under callgrind, same method): any Python
+factory +0.9%; appending each unrecorded task's coroutine name for the pump to count +1.2%
+(468 instructions; a per-task test of "record this one or not" cost 1,580, which is why
+sampling swaps the loop's factory instead of branching in it); the instance attributes that
+shadow the loop's set/get_task_factory +0.3%; the agent's other hooks +0.7%; the 1 in 100
+tasks recorded in full (and the done callback that tells their end) the rest, ~1%. With fewer
+tasks recorded (`BENCH_AGENT_OPTIONS='{"task_sample_every": 1000}'`) it is +3.6%, with none
+(1 in 1,000,000) +3.0%: that is the floor of counting every task per coroutine from a Python
+factory beside the agent's other hooks (under valgrind the time-driven await snapshots of the
+recorded tasks run ~50x more often per task than natively, so the share of the records is
+overstated). So a sampled loop is within ~1.5% of the cheapest Python task factory there is,
+and 3% of a 4 us task is about what such a factory that counts per coroutine costs at all.
+
+Natively the busy thread makes every wake-up of an agent thread a GIL hand-off, and those
+dominate: `--configs plain,bare-factory,no-tasks,sampled,every-task --runs 5 --seconds 4`
+(load 5 -> 12) gave the loop thread's CPU per round 1.00x / 1.10x / 1.28x / 1.22x / 2.49x of
+plain: the sampled agent costs the loop what the agent without any task tracking costs
+(rounds/s swung 0.71x-1.56x at that load; CPU per round is the figure to read).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -59,7 +82,7 @@ from null_sink import NullSink
 
 CONFIGS = (
     "plain", "tick100", "bare-factory", "min-tracker", "full", "no-sampler", "no-tasks", "no-probe", "no-watchdog",
-    "no-accounting", "no-asyncio", "null-sink",
+    "no-accounting", "no-asyncio", "null-sink", "sampled", "every-task",
 )
 
 
@@ -158,12 +181,17 @@ def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]
         options["asyncio"] = False
     elif config == "no-accounting":
         options["task_accounting"] = False
+    elif config == "sampled":  # task sampling from the first task (natively it starts within ~0.2 s)
+        options["task_sampling_rate"] = 0.0
+    elif config == "every-task":  # every task recorded, whatever the rate (--every-task)
+        options["every_task"] = True
     elif config == "no-tasks":
         tasks.TaskTracker.attach_loop = lambda self, loop, state: None  # type: ignore[method-assign]
     elif config == "no-probe":
         loops.LoopMonitor._arm = lambda self, state, loop: None  # type: ignore[method-assign]
     elif config == "no-watchdog":
         loops.LoopMonitor._watch = lambda self: None  # type: ignore[method-assign]
+    options.update(json.loads(os.environ.get("BENCH_AGENT_OPTIONS", "{}")))  # more session options, by hand
     sink: Any = NullSink() if config == "null-sink" else transport.FileSink(out)
     if config != "null-sink":
         sink.start()
@@ -245,6 +273,50 @@ def _parse(stdout: str) -> dict[str, Any]:
     return out
 
 
+def callgrind(configs: list[str], small: int = 20, large: int = 80) -> None:
+    """Instructions per task of the loop's thread (and of all threads) under callgrind: the
+    difference of a `large`- and a `small`-round run, so start-up and shut-down cancel."""
+    import platform
+    import shutil
+
+    def run(config: str, rounds: int, tmp: str) -> tuple[int, int]:
+        out = os.path.join(tmp, f"cg-{config}-{rounds}.out")
+        cmd = [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no", "--separate-threads=yes",
+            sys.executable, __file__, "--child", config, "--rounds", str(rounds), "--seconds", "100000",
+            "--no-busy", "--threshold-ms", "100000",
+        ]
+        if shutil.which("setarch"):  # the same addresses every run: id()-keyed dicts probe alike
+            cmd = ["setarch", platform.machine(), "-R", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip()[-300:])
+        main_thread = total = 0
+        for name in sorted(os.listdir(tmp)):
+            if not name.startswith(os.path.basename(out)):
+                continue
+            with open(os.path.join(tmp, name)) as fh:  # (the file without a thread suffix may hold nothing)
+                n = next((int(line.split()[1]) for line in fh if line.startswith(("summary:", "totals:"))), 0)
+            total += n
+            if name.endswith("-01"):
+                main_thread = n
+            os.remove(os.path.join(tmp, name))
+        return main_thread, total
+
+    tasks = (large - small) * 200
+    print(f"callgrind, instructions per task ({large} - {small} rounds of 200 tasks, no busy thread)")
+    print(f"{'config':14} {'loop thread':>12} {'vs plain':>9} {'all threads':>12} {'vs plain':>9}")
+    base: tuple[float, float] | None = None
+    with tempfile.TemporaryDirectory(prefix="bench_parts_cg_") as tmp:
+        for config in configs:
+            (m1, t1), (m2, t2) = run(config, small, tmp), run(config, large, tmp)
+            per = ((m2 - m1) / tasks, (t2 - t1) / tasks)
+            if base is None:
+                base = per
+            print(f"{config:14} {per[0]:12,.0f} {per[0] / base[0] - 1:+8.1%} {per[1]:12,.0f} {per[1] / base[1] - 1:+8.1%}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--child", choices=CONFIGS, help="run one configuration in this process")
@@ -258,7 +330,11 @@ def main() -> None:
         help="blocking threshold (under callgrind every round is slow enough to count as a stall)",
     )
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--callgrind", action="store_true", help="instruction counts under valgrind (first config = base)")
     args = parser.parse_args()
+    if args.callgrind:
+        callgrind([c for c in args.configs.split(",") if c])
+        return
     if args.child:
         child(args.child, args.seconds, args.rounds, not args.no_busy, args.switch_ms, args.threshold_ms)
         return

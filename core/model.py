@@ -69,7 +69,9 @@ class BlockingEvent:
     of the blocking task first, then the task awaiting it, and so on up to the
     root; `delayed` lists `(task id, name, seconds)` for each task that was due to
     run during the stall and how long it waited past its due time (a task
-    sleeping through the stall is not in it), most delayed first.
+    sleeping through the stall is not in it), most delayed first;
+    `delayed_unrecorded` counts the delayed tasks the agent did not record (task
+    sampling, agent 0.2.2+; None = the recording does not say).
     """
 
     start: float
@@ -82,6 +84,7 @@ class BlockingEvent:
     task_name: str | None = None
     await_chain: list[tuple[int, str]] | None = None
     delayed: list[tuple[int, str, float]] | None = None
+    delayed_unrecorded: int | None = None
 
 
 @dataclass(slots=True)  # a day of a service holds ~10^5-10^6 tasks: no per-instance __dict__
@@ -109,6 +112,31 @@ class TaskInfo:
     running_s: float | None = None
     waiting_s: float | None = None
     delayed_s: float | None = None
+    parent_unrecorded: bool = False  # its parent was a task the agent's task sampling left unrecorded
+
+
+@dataclass
+class TaskSampling:
+    """What the agent's task sampling left out on one loop, whole run so far (agent 0.2.2+).
+
+    While a loop created tasks faster than the agent can record each cheaply, only
+    1 in `every` new tasks was recorded in full; the others were counted exactly by
+    coroutine (`unrecorded`). `recorded` is how many of the loop's tasks the agent
+    recorded in full (the tasks in `Profile.tasks`, unless task events were lost),
+    so `recorded + sum(unrecorded)` is every task the loop made. `periods` are
+    [start, end (None: still sampling), every, tasks/s that started it] in session time.
+    """
+
+    loop: int
+    t: float
+    every: int
+    recorded: int
+    unrecorded: dict[str, int]
+    periods: list[tuple[float, float | None, int, float]]
+
+    @property
+    def unrecorded_total(self) -> int:
+        return sum(self.unrecorded.values())
 
 
 @dataclass
@@ -163,7 +191,7 @@ class DetailPending(Exception):
 
 T = TypeVar("T")
 # tables and lists a derived view shares with its source until its maker replaces one
-_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "task_spans", "telemetry", "notices", "output", "task_awaiters")
+_SHARED_EVENTS = ("samples", "lag", "awaits", "threads", "loops", "blocking", "tasks", "task_log", "task_spans", "telemetry", "notices", "output", "task_awaiters", "task_sampling")
 
 
 def unchanged(value: T) -> T:
@@ -242,6 +270,8 @@ class Profile:
         self.tasks: dict[int, TaskInfo] = {}
         # (time, task, awaiter): a task the agent saw awaited by several tasks, each pair once
         self.task_awaiters: list[tuple[float, int, int]] = []
+        # loop id -> what task sampling left unrecorded on it (the latest cumulative counts)
+        self.task_sampling: dict[int, TaskSampling] = {}
         # ids of tasks as they are created or finish, in arrival order (a task may appear
         # twice): views that follow a live profile read it from where they stopped
         self.task_log: list[int] = []

@@ -48,6 +48,11 @@ def _add_collect_options(p: argparse.ArgumentParser, launches: bool = True) -> N
     p.add_argument("--clock", choices=("wall", "cpu"), default=defaults.CLOCK, action=_StoreGiven, help=f"yappi clock in --mode trace (default {defaults.CLOCK})")
     p.add_argument("--loop-interval", type=float, default=defaults.LOOP_INTERVAL_MS, metavar="MS", help=f"event-loop lag probe interval (default {defaults.LOOP_INTERVAL_MS:g} ms)")
     p.add_argument("--block-threshold", type=float, default=defaults.BLOCK_THRESHOLD_MS, metavar="MS", help=f"report the loop as blocked after this long (default {defaults.BLOCK_THRESHOLD_MS:g} ms)")
+    p.add_argument(
+        "--every-task", action="store_true",
+        help=f"record every asyncio task in full; by default a loop creating over {defaults.TASK_SAMPLING_RATE:,.0f} tasks "
+        f"per second of its busy time has about 1 in {defaults.TASK_SAMPLE_EVERY} recorded and the rest counted by coroutine",
+    )
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
     if launches:
         p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")

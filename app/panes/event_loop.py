@@ -703,6 +703,11 @@ class EventLoopPane(Pane):
             item = QtWidgets.QTreeWidgetItem(late, [f"{name} [{tid}]", fmt.seconds(delay)])
             item.setTextAlignment(1, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(0, f"task {tid}: {name} was due during the stall and ran {fmt.seconds(delay)} late")
+        if ev.delayed_unrecorded:  # tasks task sampling left unrecorded: counted, not named
+            n = ev.delayed_unrecorded
+            item = QtWidgets.QTreeWidgetItem(late, [f"+ {fmt.plural(n, 'task')} not recorded one by one", ""])
+            item.setToolTip(0, "The loop created tasks too fast to record each (task sampling): these were due\n"
+                               "during the stall too, but were only counted. Record with --every-task to name them.")
         for top in (head, late):
             f = top.font(0)
             f.setBold(True)

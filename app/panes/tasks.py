@@ -22,6 +22,7 @@ from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import blocking_function, event_range, stack_labels
 from pyrometer.core.analysis.requests import RequestGroup, request_groups
 from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts
+from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.analysis.task_table import TaskView, task_view
 from pyrometer.core.model import Profile
 
@@ -452,7 +453,8 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
             exc = info.exc if v.over[k] else None
             if col == 2 and exc:
                 return exc
-            return f"task {info.id}: {info.name}\n{info.coro}"
+            orphan = "\nparent not recorded (task sampling)" if info.parent_unrecorded else ""
+            return f"task {info.id}: {info.name}\n{info.coro}{orphan}"
         if role == _ALIGNMENT and (col in (3, 4) or col in COST_COLUMNS):
             return _RIGHT
         if role == ROLE_TASK_ID:
@@ -580,6 +582,17 @@ class TasksPane(Pane):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addLayout(bar)
+        # what the agent's task sampling left unrecorded (hidden when every task was recorded)
+        self.sampling_note = QtWidgets.QLabel("")
+        self.sampling_note.setWordWrap(True)
+        self.sampling_note.setContentsMargins(6, 0, 6, 0)
+        self.sampling_note.setToolTip(
+            "A loop created tasks faster than the agent can record each at a small cost: about 1 in K\n"
+            "new tasks was recorded in full, the others counted exactly by coroutine (whole run).\n"
+            + CAVEATS[0].upper() + CAVEATS[1:] + ".\nRecord with --every-task (every_task=True) to record them all."
+        )
+        self.sampling_note.hide()
+        lay.addWidget(self.sampling_note)
         lay.addWidget(self.stack, 1)
         self.counts: dict[str, int] = dict.fromkeys(STATES, 0)
         self._first = True
@@ -612,6 +625,10 @@ class TasksPane(Pane):
         if since is not None:
             when = f" alive from {fmt.clock(since)}" + (f" to {fmt.clock(self.time())}" if self.time() is not None else "")
         self.summary.setText(fmt.plural(total - own, "task") + when + (f" (+{own:,} asyncio.run made for its shutdown)" if own else ""))
+        sampled = sampling_totals(profile)
+        self.sampling_note.setVisible(sampled is not None)
+        if sampled is not None:
+            self.sampling_note.setText(sampling_sentence(sampled) + " (whole run)")
         self.stack.setCurrentWidget(self.content if total else self.empty)
         by_coro = self.by_coro_button.isChecked()
         self.content.setCurrentWidget(self.requests_view if by_coro else self.view)

@@ -18,3 +18,13 @@ COLLECTION = {
     "loop_interval_ms": LOOP_INTERVAL_MS,
     "block_threshold_ms": BLOCK_THRESHOLD_MS,
 }
+
+# Task sampling (tasks.py): recording one task in full costs a loop ~1.8 us (a tiny task's own
+# life is ~4 us; benchmarks/bench_task_heavy_parts.py), so a loop creating over
+# TASK_SAMPLING_RATE tasks a second (recording them all: over ~1.8% of its thread's time) has
+# only 1 in TASK_SAMPLE_EVERY of its new tasks recorded in full and the rest counted exactly per
+# coroutine; below TASK_SAMPLING_OFF_RATE it records every task again. `every_task=True`
+# (`--every-task`) records every task whatever the rate.
+TASK_SAMPLING_RATE = 10000.0  # tasks created per second by one loop
+TASK_SAMPLING_OFF_RATE = 5000.0
+TASK_SAMPLE_EVERY = 100

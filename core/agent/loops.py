@@ -31,6 +31,7 @@ hookable selector (e.g. uvloop) fall back to probe timing.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import weakref
@@ -39,6 +40,7 @@ from types import FrameType
 from . import wire
 from .clock import own_thread_cpu
 from .frames import AGENT_DIR
+from .tasks import unrecorded_key
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -106,6 +108,24 @@ class LoopState:
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
         self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it
         self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
+        # task sampling (tasks.py): the 1-in-K the pump asked for (1: record every task) and the
+        # one in effect; names of unrecorded tasks (appended by the sampled factory) and their
+        # counts; tasks the full factory may still record before the sampled one is put back
+        self.sampled: Any = None  # the sampled factory
+        self.sample_ask = 1
+        self.sample_every = 1
+        self.names: List[str] = []
+        self.unrecorded: Dict[str, int] = {}
+        self.quota = 0
+        self.quota_due = 0.0
+        self.quota_mark = 0
+        self.recorded = itertools.count()  # tasks of this loop recorded in full (read by repr)
+        self.sampling_periods: List[List[Any]] = []  # [start, end or None, K, tasks/s]
+        self.rate_mark: Optional[Tuple[float, int, float]] = None  # (perf, tasks made, busy s) at the last rate check
+        self.in_eager = 0  # a user (eager) factory call is running: an unknown parent may be mid-creation
+        self.can_sample = False  # the default factory's fast path runs this loop's tasks, and sampling is allowed
+        self.ask_rate = 0.0  # tasks/s that made the pump ask for sampling (wall clock)
+        self.ask_heavy = 0.0  # ... per second of the loop's busy time
 
     def busy_time(self, now: float) -> float:
         """Seconds out of select so far, the busy period still running included."""
@@ -405,12 +425,13 @@ class LoopMonitor:
                         pass
         chain: List[Tuple[int, str]] = []
         delayed: List[List[Any]] = []
+        unrecorded: List[int] = []  # keys of delayed tasks the agent did not record (task sampling)
         blame, state.blame = state.blame, None
         try:
             if blame is not None and blame[0] == since:
                 chain = blame[1]
             delayed = self._delayed(
-                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain)
+                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain, unrecorded)
         except Exception:
             pass
         if chain and task < 0:
@@ -430,13 +451,14 @@ class LoopMonitor:
                     "task_name": chain[0][1] if chain and chain[0][0] == task else None,
                     "await_chain": [list(c) for c in chain],
                     "delayed": delayed,
+                    "delayed_unrecorded": len(unrecorded),
                 },
             )
         )
 
     def _delayed(
         self, state: LoopState, since: float, now: float, ready: Dict[int, Tuple[str, float]],
-        blocker: List[Tuple[int, str]],
+        blocker: List[Tuple[int, str]], unrecorded: List[int],
     ) -> List[List[Any]]:
         """[task id, name, seconds past due] of each task the busy period [since, now] delayed.
 
@@ -446,7 +468,8 @@ class LoopMonitor:
         delayed by the whole stall (an upper bound for one the blocking step itself
         readied, which the agent cannot tell apart). A task whose timer falls after
         ``now`` slept through the stall and is not listed; neither is the blocking
-        task or any task of its await chain.
+        task or any task of its await chain. Tasks the agent did not record (task
+        sampling) are not listed but their keys go to ``unrecorded`` (counted).
         """
         loop = state.loop_ref()
         if loop is None:
@@ -454,11 +477,16 @@ class LoopMonitor:
         tasks = self.session.tasks
         loop_now = loop.time()
         out: Dict[int, List[Any]] = {}
+        others = set()
         for tid, (name, _seen) in ready.items():
+            if tid < 0:
+                others.add(tid)
+                continue
             out[tid] = [tid, name, now - since]
         for when, task in tasks.due_timers(loop, loop_now):
             tid = tasks.known_id(task)
             if tid < 0:
+                others.add(unrecorded_key(task))
                 continue
             delay = loop_now - when
             prev = out.get(tid)
@@ -466,6 +494,7 @@ class LoopMonitor:
                 out[tid] = [tid, tasks.name_of(task), delay]
         for tid, _name in blocker:
             out.pop(tid, None)
+        unrecorded.extend(others)
         rows = sorted(out.values(), key=lambda r: -r[2])
         return rows[:MAX_DELAYED]
 

@@ -23,6 +23,10 @@ Options (all optional):
   follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
   task_accounting     bool   True     per-task CPU/running/waiting/delayed seconds (accounting.py);
                                       turns itself off on loops stepping too fast to time cheaply
+  every_task          bool   False    record every asyncio task, never sample them (tasks.py)
+  task_sampling_rate  float  10000    tasks/s a loop must create for its new tasks to be sampled
+                                      (0: from the first task); defaults.TASK_SAMPLING_RATE
+  task_sample_every   int    100      while sampling, 1 in this many new tasks is recorded in full
 Threads whose name starts with "pyrometer" (and idents given to
 ``add_agent_thread``) are the agent's and are never sampled.
 """
@@ -36,7 +40,7 @@ import threading
 import time
 import weakref
 
-from . import children, wire
+from . import children, defaults, wire
 from .clock import SessionClock, read_cpu, thread_cpu_clock
 from .defaults import COLLECTION
 from .frames import Interner, ThreadTable
@@ -65,7 +69,8 @@ if TYPE_CHECKING:
             ...
 
 
-AGENT_VERSION = "0.2.1"  # 0.2: packed task events, per-task accounting, task spans, loop blame; 0.2.1: task_awaiters
+AGENT_VERSION = "0.2.2"  # 0.2: packed task events, per-task accounting, task spans, loop blame; 0.2.1: task_awaiters;
+# 0.2.2: task sampling (task_sampling)
 
 
 PUMP_SECONDS = 0.05
@@ -78,6 +83,9 @@ DEFAULTS: Dict[str, Any] = {
     "switch_interval_ms": None,
     "follow_fork": False,
     "task_accounting": True,
+    "every_task": False,
+    "task_sampling_rate": defaults.TASK_SAMPLING_RATE,
+    "task_sample_every": defaults.TASK_SAMPLE_EVERY,
 }
 
 
@@ -356,6 +364,9 @@ class AgentSession:
                         self.tasks.events_dropped += count
                 if not (force and batch):
                     break
+            self.tasks.check_sampling(self._last_pump)
+            for data in self.tasks.sampling_frames(self._last_pump, final=force):
+                self.emit(data)  # cumulative counts: small, and never dropped
             if not self._quiet:
                 with self._send_lock:
                     self._send_definitions()
@@ -425,6 +436,7 @@ class AgentSession:
             "blocking_events": self.loops.blocking_count,
             "loops": self.loops.loops_seen,
             "tasks_seen": self.tasks.tasks_seen,
+            "tasks_unrecorded": self.tasks.tasks_unrecorded(),  # counted, not recorded (task sampling)
             "task_events_dropped": self.tasks.events_dropped + self.tasks.accounting.spans_dropped,
             "frames": self.interner.frame_count,
             "stacks": self.interner.stack_count,

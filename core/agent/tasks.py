@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import itertools
 import sys
+
+try:
+    from _collections import _count_elements  # type: ignore[attr-defined]  # C: what Counter.update runs
+except ImportError:  # pragma: no cover (every CPython has it)
+    def _count_elements(mapping: Any, iterable: Any) -> None:
+        for item in iterable:
+            mapping[item] = mapping.get(item, 0) + 1
 import threading
 import weakref
 
-from . import wire
-from .accounting import TaskAccounting
+from . import defaults, wire
+from .accounting import OFF_NOTICE, TaskAccounting
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
@@ -82,6 +89,11 @@ def _asyncio_own(coro: Any, name: str) -> str:
 
 
 _NAN = float("nan")  # a figure not measured (accounting off)
+PARENT_UNRECORDED = -2  # a recorded task's parent is a task sampling left unrecorded
+SAMPLING_NOTICE = "tasks sampled"  # the sampling notice's first words
+MIN_SAMPLING_RATE = 1000.0  # tasks/s (wall clock): recording fewer costs a loop under ~0.5% of its time
+SAMPLING_WINDOW_S = 0.2  # a loop's task-creation rate is measured over at least this long (by the pump)
+SAMPLING_SEND_S = 0.5  # counts of unrecorded tasks are sent at most this often (and at each switch, and at the end)
 PUMP_ROWS = 4000  # task events packed per pump (20 pumps a second: 80,000 a second)
 MAX_UNSENT_EVENTS = 100000  # task events waiting for the next pump; beyond this they are dropped and counted
 
@@ -96,6 +108,20 @@ class TaskTracker:
     batch is taken): a finished task is never kept alive by the agent. At most
     ``MAX_UNSENT_EVENTS`` events wait between pumps; any beyond are dropped and
     counted in ``events_dropped`` (shown in telemetry and `stats`).
+
+    Task sampling: recording a task costs its loop ~1.8 us, as much as a tiny task's
+    own life, and no Python hook can record each task for less. So when a loop
+    creates more than ``task_sampling_rate`` tasks a second (measured by the pump),
+    only 1 in ``task_sample_every`` of its new tasks is recorded in full (creation,
+    parent, end, await stacks); the others are only counted, exactly, per coroutine
+    name, by the cheapest path there is (no id, no weak reference, no callback), and
+    sent as TASK_SAMPLING frames. Below ``TASK_SAMPLING_OFF_RATE`` every task is
+    recorded again. Per-task accounting (which times every step, recorded or not)
+    and the step hook go for the rest of the session: recorded tasks then tell their
+    end by a done callback. A recorded task whose parent was not recorded gets the
+    parent ``PARENT_UNRECORDED``; samples taken while an unrecorded task runs carry no
+    task, and a stall names the recorded tasks it delayed and counts the others.
+    ``every_task=True`` turns sampling off.
     """
 
     def __init__(self, session: AgentSession) -> None:
@@ -123,6 +149,13 @@ class TaskTracker:
         # once (see note_awaiters); appended by the loop thread and the watchdog, taken by the pump
         self.awaiter_rows: List[Tuple[float, int, int]] = []
         self._awaiter_pairs: set = set()
+        opts = session.options
+        self.sampling_rate = float(opts.get("task_sampling_rate", defaults.TASK_SAMPLING_RATE))
+        self.sampling_off_rate = min(self.sampling_rate, defaults.TASK_SAMPLING_OFF_RATE)
+        self.sample_every = max(1, int(opts.get("task_sample_every", defaults.TASK_SAMPLE_EVERY)))
+        self.every_task = bool(opts.get("every_task", False))
+        self.sampling_said = False  # the sampling notice is given once a session
+        self._sampling_sent: Dict[int, Tuple[float, Any]] = {}  # loop id -> (perf time, what) last sent
 
     # ------------------------------------------------------------ ids
     def id_of(self, task: Any, state: Optional[LoopState] = None) -> int:
@@ -156,8 +189,8 @@ class TaskTracker:
             return -1
 
     def backlog(self) -> int:
-        """Task events waiting for the next pump."""
-        return len(self.created) + len(self.finished)
+        """Task events (and names of unrecorded tasks) waiting for the next pump."""
+        return len(self.created) + len(self.finished) + self.backlog_names()
 
     def known_id(self, task: Any) -> int:
         """The id of a task the tracker has seen, else -1 (any thread; never assigns)."""
@@ -210,6 +243,35 @@ class TaskTracker:
         accounts = acct.accounts
         created_rows = self.created
         fast_ok = task_cls is not None and current_get is not None and not _SET_NAME_BUG
+        # sampling swaps the loop's factory (BaseEventLoop._task_factory, 3.9-3.13) between this
+        # full one and `sampled` below: a per-task test of which to run would cost more than all
+        # of `sampled` (~800 instructions a task on 3.11)
+        state.can_sample = task_cls is not None and not self.every_task and base is not None and isinstance(loop, base)
+        recorded = state.recorded
+        name_append = state.names.append
+        if state.can_sample and self.sampling_rate <= 0:
+            state.sample_ask, state.ask_rate = self.sample_every, 0.0  # sampled from the first task
+
+        def sampled(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+            # Not recorded (a loop creating tasks too fast to record each), only counted: the
+            # pump counts the names, exactly. The least a Python factory can do beside creating
+            # the task: no id, no weak reference, no done callback, no dict.
+            task = task_cls(coro, loop=loop_, **kwargs)
+            try:
+                name_append(coro.__qualname__)
+            except AttributeError:  # an awaitable registered as a Coroutine, without one
+                name_append(_coro_name(coro))
+            return task
+
+        def sampled_keep_name(loop_: Any, coro: Any, **kwargs: Any) -> Any:
+            """3.13.0's: its create_task renames the task after the factory (see _keep_default_name)."""
+            task = task_cls(coro, loop=loop_, **kwargs)
+            state.default_name = (task, task.get_name())
+            try:
+                name_append(coro.__qualname__)
+            except AttributeError:
+                name_append(_coro_name(coro))
+            return task
 
         def factory(loop_: Any, coro: Any, **kwargs: Any) -> Any:
             # The hot path of a task-heavy program: no user factory, nothing unusual. Inline,
@@ -222,12 +284,14 @@ class TaskTracker:
             try:
                 key = id(task)
                 tid = next(counter)
+                next(recorded)
                 ids[key] = tid
                 pid = -1
                 if parent is not None:
                     pid = ids.get(id(parent), -1)
                     if pid < 0:
-                        pid = tracker.id_of(parent)
+                        # not recorded (sampled out), else seen before its factory call ended
+                        pid = PARENT_UNRECORDED if state.sampling_periods else tracker.id_of(parent)
                 if state.accounted:  # its first step is scheduled: ready now
                     accounts[key] = [0.0, 0.0, 0.0, t, t, float(tid), state, None]  # accounting.new_account
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
@@ -239,6 +303,12 @@ class TaskTracker:
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref
+                if state.sample_every > 1:  # sampling: recording the quota the pump gave
+                    state.quota -= 1
+                    if state.quota <= 0:
+                        tracker._install(loop_, state.sampled)
+                elif state.sample_ask > 1:
+                    tracker._switch_sampling(loop_, state)  # the pump asked to sample this loop
                 if not state.ends_in_steps:
                     task.add_done_callback(done_cb)
             except Exception:
@@ -259,7 +329,11 @@ class TaskTracker:
                         parent = None
             name = _coro_name(coro)
             if inner is not None:
-                task = inner(loop_, coro, **kwargs)
+                state.in_eager += 1
+                try:
+                    task = inner(loop_, coro, **kwargs)
+                finally:
+                    state.in_eager -= 1
                 if state.accounted and state.active:  # an eager factory may have run a first step
                     acct.open(task, t + t0, False, tracker.id_of(task), state)
                     acct.charge_eager(task, state, perf() - t0 - t)
@@ -276,17 +350,14 @@ class TaskTracker:
                     tracker._created(task, state, parent, t, name)  # the rare paths
                     return task
                 key = id(task)
-                pid = -1
-                if parent is not None:
-                    pid = ids.get(id(parent), -1)
-                    if pid < 0:
-                        pid = tracker.id_of(parent)
+                pid = tracker._parent_id(parent, state)
                 tid = ids.get(key)
                 if tid is None or tid not in early:
                     tid = next(counter)
                     ids[key] = tid
                 else:
                     early.discard(tid)
+                next(recorded)
                 if inner is None and state.accounted:
                     acct.open(task, t + t0, True, tid, state)  # its first step is scheduled: ready now
                 ref = wref(task)  # no callback: one destroyed while pending is swept by snapshot()
@@ -296,6 +367,13 @@ class TaskTracker:
                 else:
                     tracker.events_dropped += 1
                 pending[tid] = ref
+                if inner is None:  # (as the fast path does: 3.13.0 records every task here)
+                    if state.sample_every > 1:
+                        state.quota -= 1
+                        if state.quota <= 0:
+                            tracker._install(loop_, state.sampled)
+                    elif state.sample_ask > 1:
+                        tracker._switch_sampling(loop_, state)
                 if not state.ends_in_steps:
                     task.add_done_callback(done_cb)
             except Exception:
@@ -306,12 +384,16 @@ class TaskTracker:
             if new is not None and not callable(new):
                 raise TypeError("task factory must be a callable or None")
             state.user_factory = new
+            if new is not None:
+                tracker._stop_sampling(state)  # the sampled factory would not call it
 
         def get_task_factory() -> Any:
             return state.user_factory
 
         state.factory = factory
+        state.sampled = sampled_keep_name if _SET_NAME_BUG else sampled
         self.session.interner.elide(factory)
+        self.session.interner.elide(state.sampled)
         try:
             type(loop).set_task_factory(loop, factory)
         except Exception:
@@ -337,12 +419,14 @@ class TaskTracker:
                 delattr(loop, name)
             except Exception:
                 pass
-        if state.factory is not None and getattr(loop, "_task_factory", None) is state.factory:
+        installed = getattr(loop, "_task_factory", None)
+        if state.factory is not None and (installed is state.factory or installed is state.sampled):
             try:
                 type(loop).set_task_factory(loop, state.user_factory)
             except Exception:
                 pass
         state.factory = None
+        state.can_sample = False
         self.accounting.uninstall()
         state.pending.clear()
         self._by_loop.pop(id(loop), None)
@@ -362,6 +446,186 @@ class TaskTracker:
             if task is not None and not task.done():
                 task.add_done_callback(state.done_cb)
         self.accounting.uninstall()
+
+    # ------------------------------------------------------------ sampling
+    def _parent_id(self, parent: Any, state: LoopState) -> int:
+        """The id of a new task's parent (loop thread): -1 none; PARENT_UNRECORDED one sampling
+        left out; an unknown parent is otherwise one whose creation is still running (eager)."""
+        if parent is None:
+            return -1
+        pid = self._ids.get(id(parent), -1)
+        if pid < 0:
+            if state.sampling_periods and not state.in_eager:
+                return PARENT_UNRECORDED
+            pid = self.id_of(parent)
+        return pid
+
+    @staticmethod
+    def tasks_made(state: LoopState) -> Tuple[int, int]:
+        """(recorded in full, counted only) tasks this loop's factories made so far (any thread)."""
+        try:
+            recorded = int(repr(state.recorded)[6:-1])  # itertools.count's repr is "count(N)"
+        except ValueError:
+            recorded = 0
+        # list(): one C call, atomic; names not counted yet are unrecorded tasks too
+        return recorded, sum(list(state.unrecorded.values())) + len(state.names)
+
+    def tasks_unrecorded(self) -> int:
+        """Tasks counted but not recorded (sampled out), all loops."""
+        return sum(self.tasks_made(state)[1] for state in list(self._loop_states.values()))
+
+    def backlog_names(self) -> int:
+        """Names of unrecorded tasks waiting for the pump to count them."""
+        return sum(len(state.names) for state in list(self._loop_states.values()))
+
+    @staticmethod
+    def _count_names(state: LoopState) -> None:
+        """Count the names the sampled factory appended (the pump, any thread: the loop thread
+        only appends, so taking the front of the list needs no lock)."""
+        names = state.names
+        n = len(names)
+        if n:
+            batch = names[:n]
+            del names[:n]
+            _count_elements(state.unrecorded, batch)
+            # asyncio.run's shutdown steps, made while sampling, are counted as asyncio's own (the
+            # sampled factory keeps no coroutine to check its code object: the name alone marks them)
+            for name in _SHUTDOWN_STEPS:
+                if name in state.unrecorded:
+                    state.unrecorded[ASYNCIO_OWN + name] = state.unrecorded.get(ASYNCIO_OWN + name, 0) + state.unrecorded.pop(name)
+
+    @staticmethod
+    def _install(loop: Any, factory: Any) -> None:
+        """Make ``factory`` the loop's task factory (BaseEventLoop's attribute; any thread)."""
+        try:
+            type(loop).set_task_factory(loop, factory)
+        except Exception:
+            pass
+
+    def check_sampling(self, now: float) -> None:
+        """Count unrecorded tasks, measure each loop's task-creation rate and ask it to sample,
+        or to record all again (the pump's thread; ``now`` is perf time). Sampling starts in the
+        loop's thread, at its next recorded task (``_switch_sampling``); it stops here, at once.
+        While sampling, each pump gives the loop a quota of 1 in K of the tasks it made since
+        the last pump, which its full factory records (then puts the sampled one back)."""
+        for state in list(self._loop_states.values()):
+            self._count_names(state)
+            recorded, counted = self.tasks_made(state)
+            made = recorded + counted
+            loop = state.loop_ref()
+            if state.sample_every > 1 and loop is not None and state.factory is not None:
+                state.quota_due += (made - state.quota_mark) / float(state.sample_every)
+                state.quota_mark = made
+                if state.quota <= 0 and state.quota_due >= 1.0:
+                    state.quota = int(state.quota_due)
+                    state.quota_due -= state.quota
+                installed = getattr(loop, "_task_factory", None)
+                if state.quota > 0 and installed is state.sampled:
+                    self._install(loop, state.factory)
+            busy = state.busy_time(now) if state.select_wrapper is not None else -1.0
+            mark = state.rate_mark
+            if mark is None or made < mark[1]:
+                state.rate_mark = (now, made, busy)
+                continue
+            span = now - mark[0]
+            if span < SAMPLING_WINDOW_S:
+                continue
+            rate = (made - mark[1]) / span
+            # per second of the loop's busy time (out of select) where known: what recording
+            # costs is relative to the loop's own work, not to the wall clock (a loop waiting
+            # for the GIL held by a busy thread runs its tiny tasks at a lower rate, and pays
+            # as much for recording each)
+            busy_span = busy - mark[2] if busy >= 0 and mark[2] >= 0 else span
+            heavy = (made - mark[1]) / max(busy_span, 1e-9)
+            state.rate_mark = (now, made, busy)
+            if state.sample_every == 1 and state.sample_ask == 1:
+                if (
+                    rate > MIN_SAMPLING_RATE and heavy > self.sampling_rate and state.can_sample
+                    and state.user_factory is None and state.active
+                ):
+                    state.ask_rate, state.ask_heavy = rate, heavy
+                    state.sample_ask = self.sample_every
+            elif state.sample_every > 1 and self.sampling_rate > 0 and (
+                rate < MIN_SAMPLING_RATE or heavy < self.sampling_off_rate
+            ):
+                self._stop_sampling(state)
+
+    def _stop_sampling(self, state: LoopState) -> None:
+        """Record every new task of this loop again (any thread)."""
+        state.sample_ask = 1
+        if state.sample_every > 1:
+            state.sample_every = 1
+            state.quota = 0
+            periods = state.sampling_periods
+            if periods and periods[-1][1] is None:
+                periods[-1][1] = self.session.clock.now()
+        loop = state.loop_ref()
+        if loop is not None and state.factory is not None and getattr(loop, "_task_factory", None) is state.sampled:
+            self._install(loop, state.factory)
+
+    def _switch_sampling(self, loop: Any, state: LoopState) -> None:
+        """Start sampling this loop's new tasks, as the pump asked (the loop's thread, from its
+        full factory: taking the step hook off needs it)."""
+        every = state.sample_ask
+        if every <= 1 or state.user_factory is not None or not state.active or not state.can_sample:
+            state.sample_ask = 1
+            return
+        state.sampling_periods.append([self.session.clock.now(), None, every, round(state.ask_rate, 1)])
+        recorded, counted = self.tasks_made(state)
+        state.quota, state.quota_due, state.quota_mark = 0, 0.0, recorded + counted
+        state.sample_every = every
+        acct = self.accounting
+        timing = acct.enabled and bool(acct._loops)
+        # the step hook runs Python code on every step of every task, recorded or not: a recorded
+        # task tells its end by a done callback instead (one in K tasks pays for one)
+        if state.ends_in_steps and len(self._by_loop) == 1 and state.ident == threading.get_ident():
+            self._ends_by_callbacks()
+        else:
+            acct.stop_timing()  # several loops: the step hook stays, only telling recorded tasks' ends
+        self._install(loop, state.sampled)
+        if not self.sampling_said:
+            self.sampling_said = True
+            if self.sampling_rate > 0:
+                why = "the loop created %s tasks/s (%s per second of its own busy time, over %s)" % (
+                    _thousands(state.ask_rate), _thousands(state.ask_heavy), _thousands(self.sampling_rate))
+            else:
+                why = "sampling was asked from the first task"
+            self.session.notice(
+                "warning",
+                SAMPLING_NOTICE + ": %s, so about 1 in %d new tasks is recorded in full and the others are "
+                "only counted, exactly, by coroutine, until the rate falls under %s per second of busy time "
+                "or %s/s (every_task=True, --every-task, records every task)"
+                % (why, every, _thousands(self.sampling_off_rate), _thousands(MIN_SAMPLING_RATE)),
+            )
+        if timing and not acct.turned_off:
+            acct.turned_off = "task sampling"
+            self.session.notice(
+                "warning",
+                OFF_NOTICE + ": the loop creates tasks too fast to record each (tasks are sampled); "
+                "tasks finishing from now on show unknown CPU/running/waiting/delayed",
+            )
+
+    def sampling_frames(self, now: float, final: bool = False) -> List[bytes]:
+        """TASK_SAMPLING frames of the loops whose counts or periods changed (the pump; at most
+        every SAMPLING_SEND_S unless a period began or ended, always when ``final``)."""
+        out: List[bytes] = []
+        for lid, state in list(self._loop_states.items()):
+            if not state.sampling_periods:
+                continue
+            recorded, counted = self.tasks_made(state)
+            periods = [list(p) for p in state.sampling_periods]
+            what = (recorded, counted, len(periods), periods[-1][1] is None)
+            last = self._sampling_sent.get(lid)
+            if last is not None and last[1] == what:
+                continue
+            if last is not None and not final and last[1][2:] == what[2:] and now - last[0] < SAMPLING_SEND_S:
+                continue
+            self._sampling_sent[lid] = (now, what)
+            out.append(wire.json_frame(wire.TASK_SAMPLING, {
+                "t": self.session.clock.now(), "loop": lid, "every": state.sample_every,
+                "recorded": recorded, "unrecorded": dict(list(state.unrecorded.items())), "periods": periods,
+            }))
+        return out
 
     def discover(self, loop: Any, state: LoopState) -> None:
         """Record tasks that already exist on the loop (attach); the parent is the
@@ -386,7 +650,7 @@ class TaskTracker:
             self._name_unnamed()
         key = id(task)
         # an eager task's parent may be mid-creation itself (its id assigned here, first)
-        pid = self.id_of(parent) if parent is not None else -1
+        pid = self._parent_id(parent, state)
         tid = self._ids.get(key)
         if tid is None or tid not in self._early:
             # new, or an address reused after a pending task was freed: a fresh id
@@ -394,6 +658,7 @@ class TaskTracker:
             self._ids[key] = tid
         else:
             self._early.discard(tid)
+        next(state.recorded)
         if coro_name is None:
             coro = _task_coro(task)
             coro_name = _coro_name(coro) if coro is not None else ""
@@ -611,8 +876,10 @@ class TaskTracker:
             task = _handle_task(handle, self._task_type())
             if task is not None:
                 tid = self.known_id(task)
-                if tid >= 0 and tid not in out:
-                    out[tid] = (self.name_of(task), now)
+                if tid < 0:
+                    tid = unrecorded_key(task)  # not recorded (task sampling): counted, not named
+                if tid not in out:
+                    out[tid] = (self.name_of(task) if tid >= 0 else "", now)
         return out
 
     def due_timers(self, loop: Any, loop_now: float) -> List[Tuple[float, Any]]:
@@ -713,6 +980,16 @@ class TaskTracker:
             if tid in gone:
                 self._ids.pop(key, None)
                 forget(key)
+
+
+def unrecorded_key(task: Any) -> int:
+    """A key for a task the agent did not record, never a task id (those are >= 0): blame counts
+    such tasks (``delayed_unrecorded``) instead of naming them."""
+    return -2 - id(task)
+
+
+def _thousands(x: float) -> str:
+    return "{:,.0f}".format(x)
 
 
 def _handle_task(handle: Any, task_type: Any) -> Any:

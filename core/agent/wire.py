@@ -53,6 +53,7 @@ TASK_STATES = ("done", "cancelled", "failed")  # u8 codes of TASKS_END's state c
 TASK_SPANS = 19  # packed: u32 n, u32 0, f64 start, f64 end, i32 task, u8 state (0 running, 1 delayed)
 INDEX = 20  # per-chunk aggregates and the profile's shell, last frame of a closed recording (formats/recording_index.py)
 TASK_AWAITERS = 21  # JSON list of [t, task, awaiter]: a task seen awaited by several tasks, each pair once
+TASK_SAMPLING = 22  # JSON object: t, loop, every, rate, recorded, unrecorded {coro: n} (cumulative), periods
 
 NAMES = {
     META: "meta",
@@ -76,6 +77,7 @@ NAMES = {
     TASK_SPANS: "task_spans",
     INDEX: "index",
     TASK_AWAITERS: "task_awaiters",
+    TASK_SAMPLING: "task_sampling",
 }
 
 _LITTLE = sys.byteorder == "little"

@@ -257,6 +257,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "clock": str(getattr(args, "clock", "cpu")),
         "loop_interval_ms": float(args.loop_interval),
         "block_threshold_ms": float(args.block_threshold),
+        "every_task": bool(getattr(args, "every_task", False)),
     }
 
 

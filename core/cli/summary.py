@@ -18,9 +18,12 @@ run only),
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
-parent, state, coroutine, created_s, ended_s, exception, and asyncio_own: true on a task
+parent, parent_unrecorded, state, coroutine, created_s, ended_s, exception, and asyncio_own: true on a task
 asyncio.run made for its own shutdown}], asyncio_own (how many of those: listed, left out of the
-counts)}), `selection`,
+counts)}), `task_sampling` (null |
+{made, recorded, unrecorded, by_coroutine {name: n}, every, peak_tasks_per_s, periods, loops,
+still_sampling, whole_run, caveats}: what the agent's task sampling left unrecorded, whole run; see
+core/analysis/task_sampling.py), `selection`,
 `dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
 with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
@@ -36,6 +39,7 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, clipped_samples
+from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
@@ -139,6 +143,8 @@ def _blame(ev: BlockingEvent) -> dict[str, Any]:
         "delayed": None if ev.delayed is None else [
             {"task": i, "name": n, "delay_ms": d * 1000.0} for i, n, d in sorted(ev.delayed, key=lambda r: -r[2])
         ],
+        # delayed tasks the agent did not record (task sampling): counted, not named
+        "delayed_unrecorded": ev.delayed_unrecorded,
     }
 
 
@@ -214,6 +220,7 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
                 "id": t.id,
                 "name": t.name,
                 "parent": t.parent,
+                "parent_unrecorded": t.parent_unrecorded,
                 "state": state,
                 "coroutine": t.coro,
                 "created_s": t.created,
@@ -234,6 +241,27 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
     ranged = t_from is not None or t_to is not None
     return {"created": created_in, "alive": len(rows) - left_out, "states": states, "list": rows, "in_range": ranged,
             "asyncio_own": left_out}
+
+
+def task_sampling_summary(profile: Profile) -> dict[str, Any] | None:
+    """What task sampling left unrecorded (whole run: the agent sends running totals); None if nothing."""
+    totals = sampling_totals(profile)
+    if totals is None:
+        return None
+    return {
+        "made": totals.made,
+        "recorded": totals.recorded,
+        "unrecorded": totals.unrecorded,
+        "by_coroutine": dict(totals.by_coroutine),
+        "every": totals.every,
+        "peak_tasks_per_s": totals.peak_rate,
+        "periods": totals.periods,
+        "loops": totals.loops,
+        "still_sampling": totals.still_sampling,
+        "whole_run": True,
+        "sentence": sampling_sentence(totals),
+        "caveats": CAVEATS,
+    }
 
 
 def looks_sampled(profile: Profile) -> bool:
@@ -321,6 +349,7 @@ def build_summary(
         "functions": rows,
         "loop": loop_summary(profile, sel, indexed),
         "tasks": task_summary(profile, t_from, t_to),
+        "task_sampling": task_sampling_summary(profile),
         "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": _losses(profile),
@@ -567,6 +596,9 @@ def render_text(data: dict[str, Any]) -> str:
                 top = ", ".join(f"{d['name']} [{d['task']}] {d['delay_ms']:.1f} ms" for d in delayed[:3])
                 more = f" (+{len(delayed) - 3} more)" if len(delayed) > 3 else ""
                 lines.append(f"    delayed {len(delayed)} task{'s' if len(delayed) != 1 else ''}: {top}{more}")
+            if b.get("delayed_unrecorded"):
+                n = int(b["delayed_unrecorded"])
+                lines.append(f"    delayed {n:,} more task{'s' if n != 1 else ''} not recorded one by one (task sampling)")
         if len(loop["blocking"]) > 10:
             lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")
     if data.get("by_task") is not None:
@@ -584,6 +616,12 @@ def render_text(data: dict[str, Any]) -> str:
         if tasks.get("asyncio_own"):
             n = tasks["asyncio_own"]
             lines[-1] += f"; not counted: {n} task{'s' if n != 1 else ''} asyncio.run made for its own shutdown"
+    sampling = data.get("task_sampling")
+    if sampling:
+        if not tasks:
+            lines.append("")
+        lines.append(f"  task sampling (whole run): {sampling['sentence']}")
+        lines.append(f"  ({sampling['caveats']})")
     losses = data.get("losses")
     if losses:
         lines.append("")

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
+from pyrometer.core.agent.tasks import PARENT_UNRECORDED
 
 # The writer lives in its own numpy-free module so `pyrometer record` starts fast.
 from pyrometer.core.capture.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
@@ -33,6 +34,7 @@ from pyrometer.core.model import (
     LoopInfo,
     Profile,
     TaskInfo,
+    TaskSampling,
 )
 
 
@@ -144,9 +146,11 @@ def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
     ):
         info = get(tid)
         if info is None or info.created is not None:
-            tasks[tid] = TaskInfo(tid, None if parent < 0 else parent, name, coro, loop, t)
+            info = tasks[tid] = TaskInfo(tid, None if parent < 0 else parent, name, coro, loop, t)
         else:  # its end arrived first (events of one batch): keep what it said
             info.parent, info.name, info.coro, info.loop, info.created = (None if parent < 0 else parent, name, coro, loop, t)
+        if parent == PARENT_UNRECORDED:
+            info.parent_unrecorded = True
     profile.task_log.extend(c["id"])
 
 
@@ -364,6 +368,7 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
                 delayed=None if obj.get("delayed") is None else [
                     (int(row[0]), str(row[1]), float(row[2])) for row in obj["delayed"]
                 ],
+                delayed_unrecorded=None if obj.get("delayed_unrecorded") is None else int(obj["delayed_unrecorded"]),
             )
         )
     elif kind == wire.TASKS_CREATED:
@@ -401,7 +406,31 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
         profile.output.append((float(obj.get("t", 0.0)), str(obj.get("stream", "stdout")), str(obj.get("text", ""))))
     elif kind == wire.TASK_AWAITERS:
         profile.task_awaiters.extend((float(row[0]), int(row[1]), int(row[2])) for row in obj)
+    elif kind == wire.TASK_SAMPLING:
+        _apply_task_sampling(profile, obj)
     profile.generation += 1
+
+
+def _apply_task_sampling(profile: Profile, obj: dict[str, Any]) -> None:
+    """A loop's cumulative task-sampling counts: the latest (by time) wins."""
+    unrecorded = {str(k): int(v) for k, v in dict(obj["unrecorded"]).items()}
+    if any(v < 0 for v in unrecorded.values()) or int(obj["recorded"]) < 0:
+        raise ValueError("negative task counts")
+    periods = [
+        (float(p[0]), None if p[1] is None else float(p[1]), int(p[2]), float(p[3])) for p in obj.get("periods") or []
+    ]
+    info = TaskSampling(int(obj["loop"]), float(obj["t"]), int(obj["every"]), int(obj["recorded"]), unrecorded, periods)
+    old = profile.task_sampling.get(info.loop)
+    if old is None or old.t <= info.t:
+        profile.task_sampling[info.loop] = info
+
+
+def task_sampling_json(info: TaskSampling) -> dict[str, Any]:
+    """The TASK_SAMPLING object of one loop (what the agent sends; the writer and the index use it)."""
+    return {
+        "t": info.t, "loop": info.loop, "every": info.every, "recorded": info.recorded,
+        "unrecorded": dict(info.unrecorded), "periods": [list(p) for p in info.periods],
+    }
 
 
 def _rows(obj: Any) -> list[dict[str, Any]]:
@@ -864,15 +893,19 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
             {"start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread,
              "stack": ev.stack, "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
              "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
-             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]},
+             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed],
+             "delayed_unrecorded": ev.delayed_unrecorded},
         )
     if profile.task_awaiters:
         yield wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters])
+    for info in profile.task_sampling.values():
+        yield wire.json_frame(wire.TASK_SAMPLING, task_sampling_json(info))
     if profile.tasks:
         tasks = list(profile.tasks.values())
         yield wire.tasks_new_frame(
             [t.created if t.created is not None else float("nan") for t in tasks], [t.id for t in tasks],
-            [t.parent if t.parent is not None else -1 for t in tasks], [t.loop for t in tasks],
+            [t.parent if t.parent is not None else PARENT_UNRECORDED if t.parent_unrecorded else -1 for t in tasks],
+            [t.loop for t in tasks],
             [t.name for t in tasks], [t.coro for t in tasks],
         )
         ended = [t for t in tasks if t.state != "pending"]

@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pyrometer.core.agent import wire
+from pyrometer.core.agent.tasks import PARENT_UNRECORDED
 from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
 from pyrometer.core.analysis.loop import LagStats, _loops_of_threads
 from pyrometer.core.formats.recording import (
@@ -46,6 +47,7 @@ from pyrometer.core.formats.recording import (
     _batch_rows,
     apply_message,
     func_stats_to_json,
+    task_sampling_json,
 )
 from pyrometer.core.model import Profile
 
@@ -495,9 +497,12 @@ def shell_frames(profile: Profile) -> list[bytes]:
             "start": ev.start, "duration": ev.duration, "loop": ev.loop, "thread": ev.thread, "stack": ev.stack,
             "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
             "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
-            "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed]}))
+            "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed],
+            "delayed_unrecorded": ev.delayed_unrecorded}))
     if profile.task_awaiters:
         out.append(wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters]))
+    for info in profile.task_sampling.values():
+        out.append(wire.json_frame(wire.TASK_SAMPLING, task_sampling_json(info)))
     if profile.tasks:
         out.extend(_task_frames(profile))
     if profile.func_stats is not None:
@@ -517,7 +522,8 @@ def _task_frames(profile: Profile) -> list[bytes]:
     tasks = list(profile.tasks.values())
     out = [wire.tasks_new_frame(
         [nan if t.created is None else t.created for t in tasks], [t.id for t in tasks],
-        [-1 if t.parent is None else t.parent for t in tasks], [t.loop for t in tasks],
+        [t.parent if t.parent is not None else PARENT_UNRECORDED if t.parent_unrecorded else -1 for t in tasks],
+        [t.loop for t in tasks],
         [t.name for t in tasks], [t.coro for t in tasks])]
     ended = [t for t in tasks if t.state != "pending" or t.ended is not None]
     if ended:

@@ -320,7 +320,9 @@ def test_launch_dialog_builds_the_target_and_options(qtbot, qapp):
     dlg.rate.setValue(250)
     dlg.mode.setCurrentIndex(1)
     assert dlg.target() == ["my script.py", "--name", "a b", "-v"]
-    assert dlg.options() == {"rate_hz": 250.0, "mode": "trace"}
+    assert dlg.options() == {"rate_hz": 250.0, "mode": "trace", "every_task": False}
+    dlg.every_task.setChecked(True)
+    assert dlg.options()["every_task"] is True
     assert dlg.interpreter() is None
     dlg.script.setText("-m http.server")
     assert dlg.target()[:2] == ["-m", "http.server"]

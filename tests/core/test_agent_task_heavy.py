@@ -1,9 +1,10 @@
 """A task-heavy target stays healthy under the agent (issue 11, item 1).
 
 The target gathers 200 tiny tasks in a loop while another thread burns CPU:
-the agent must keep sampling the loop's thread, record every task (or count
-what it lost), keep no finished task alive and never show its own code in a
-stack. The target counts its own tasks and rounds, the truth the recording is
+the agent must keep sampling the loop's thread, account for every task
+(recorded in full, or -- once the loop makes tasks too fast to record each --
+counted exactly by coroutine; any loss counted), keep no finished task alive
+and never show its own code in a stack. The target counts its own tasks and rounds, the truth the recording is
 checked against. The full 20 s version with memory and slowdown figures is
 `benchmarks/bench_agent.py --only taskheavy`.
 """
@@ -17,6 +18,7 @@ import numpy as np
 from agent_harness import AGENT_DIR, run_agent_target
 from task_heavy_workload import TASK_HEAVY_DEFS
 
+from pyrometer.core.agent.tasks import SAMPLING_NOTICE
 from pyrometer.core.cli.summary import build_summary, render_text
 
 TASK_HEAVY = (
@@ -65,10 +67,12 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
     tel = p.telemetry
     dropped = int(tel["task_events_dropped"])
     tiny = [t for t in p.tasks.values() if t.coro == "tiny"]
-    # every task the program created is there, finished, or counted as lost
-    assert len(tiny) + dropped >= rounds * 200, (len(tiny), dropped, rounds)
+    # every task the program created is recorded, or counted (task sampling), or counted as lost
+    unrecorded = sum(info.unrecorded.get("tiny", 0) for info in p.task_sampling.values())
     assert dropped == 0, tel  # a file sink never refuses: nothing may be lost here
-    assert len(tiny) == rounds * 200
+    assert len(tiny) + unrecorded == rounds * 200, (len(tiny), unrecorded, rounds)
+    if unrecorded:  # the loop made tasks too fast to record each, and the agent said so
+        assert any(n.get("message", "").startswith(SAMPLING_NOTICE) for n in p.notices), p.notices
     assert all(t.state == "done" and t.ended is not None for t in tiny)
     # per-task figures: measured, or (accounting turned itself off on this many steps a
     # second, and said so) unknown; never a mix, never 0 for unknown

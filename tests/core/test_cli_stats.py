@@ -108,6 +108,7 @@ def test_stats_json_loop_and_tasks(server_pyro: Path) -> None:
         "id": 2,
         "name": "fetch-a",
         "parent": 1,
+        "parent_unrecorded": False,  # (task sampling left its parent unrecorded)
         "state": "cancelled",
         "coroutine": "fetch()",
         "created_s": pytest.approx(0.1),
