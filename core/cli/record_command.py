@@ -63,16 +63,31 @@ def _check_output(output: str, inputs: list[str]) -> str | None:
     return recording_output_problem(output)
 
 
+def _size_text(n: int) -> str:
+    """A file size as people read it: 812 bytes, 4.4 KiB, 463 KiB, 12.5 MiB."""
+    if n < 1024:
+        return f"{n} bytes"
+    value, unit = n / 1024.0, "KiB"
+    for bigger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024.0, bigger
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
 def _summary(collector: Collector, output: str) -> str:
     st = collector.stats
-    size = st.bytes / 1024.0
+    try:  # the file as it is on disk: with its index (the stream's bytes alone understated it 200x)
+        size = os.path.getsize(output)
+    except OSError:
+        size = wire.FILE_HEADER_SIZE + st.bytes
     what = f"{st.samples} samples"
     if st.by_kind.get("func_stats"):
         what += " and function statistics"
     for note in collector.notices:  # e.g. "trace mode unavailable ...; sampling instead"
         if note.get("level") in ("warning", "error"):
             _say(f"{note.get('level')}: {note.get('message')}")
-    return f"recorded {what} ({st.frames} messages, {size:.0f} KiB) to {output}"
+    return f"recorded {what} ({st.frames} messages, {_size_text(size)}) to {output}"
 
 
 def _signal_name(signum: int) -> str:
