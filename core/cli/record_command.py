@@ -9,8 +9,8 @@ sends END and unhooks itself); the target keeps running and we still wait for
 it and return its status.
 
 Attach (``--pid PID``): Ctrl-C or the end of ``--duration`` detaches (the
-agent removes its hooks, the target keeps running); exit status 0, or 1 with
-a one-line error when attaching failed.
+agent removes its hooks, the target keeps running); exit status 0, or 2 with
+a one-line error when the process cannot be attached (as `attach` exits).
 
 A recording that stopped early (a full disk, a damaged stream) is never
 passed off as a normal one: we say why on stderr as soon as it happens and
@@ -276,9 +276,9 @@ def _record_attach(args: argparse.Namespace) -> int:
     try:
         try:
             route = attach(args.pid, collector, options_from_args(args))
-        except AttachError as exc:
+        except AttachError as exc:  # a dead PID, not Python, not permitted: refused, as `attach` refuses it
             _say(str(exc))
-            return 1
+            return 2
         except KeyboardInterrupt:
             _say("interrupted while attaching")
             return 130
