@@ -1,4 +1,4 @@
-"""Session pane: what was profiled and how well (command, PID, Python, rate, drops, agent CPU)."""
+"""Session pane: what was profiled and how well (command, PID, Python, rate, losses, agent CPU)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWi
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
 from pyrometer.core import fmt
+from pyrometer.core.cli.summary import agent_losses, loss_text
 from pyrometer.core.model import Profile
 
 FIELDS = (
@@ -22,7 +23,7 @@ FIELDS = (
     "Duration",
     "Samples",
     "Effective rate",
-    "Dropped samples",
+    "Losses",
     "Agent CPU",
     "Threads",
     "Mode",
@@ -32,6 +33,23 @@ FIELDS = (
 
 def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _losses_text(p: Profile) -> str:
+    """Every loss the agent reported, as `stats` words them ("Dropped 0" hid 0.3 s unsampled);
+    "none" when it reported counters and all are 0, "–" when it reported none (another tool's file)."""
+    tel = p.telemetry
+    losses = agent_losses(p)
+    if not losses:
+        return "none" if any(_num(tel.get(k)) is not None for k in ("samples_dropped", "unsampled_s")) else "–"
+    parts = []
+    for key, value in losses.items():
+        text = loss_text(key, value)
+        taken = _num(tel.get("samples_taken"))
+        if key == "samples_dropped" and taken:
+            text += f" ({fmt.percent(value / max(taken, 1.0))} of those taken)"
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def session_facts(doc: Document) -> dict[str, str]:
@@ -55,13 +73,7 @@ def session_facts(doc: Document) -> dict[str, str]:
     if rate is None and duration > 0 and samples and p.unit == "seconds":
         threads = max(1, len(p.threads))
         rate = samples / duration / threads
-    dropped = _num(tel.get("samples_dropped"))
-    taken = _num(tel.get("samples_taken"))
-    dropped_text = "–"
-    if dropped is not None:
-        dropped_text = fmt.count(int(dropped))
-        if taken:
-            dropped_text += f" ({fmt.percent(dropped / max(taken, 1.0))})"
+    dropped_text = _losses_text(p)
     agent_cpu = _num(tel.get("agent_cpu_s"))
     agent_text = "–"
     if agent_cpu is not None:
@@ -88,7 +100,7 @@ def session_facts(doc: Document) -> dict[str, str]:
         "Duration": fmt.seconds(duration),
         "Samples": fmt.count(samples) if samples else ("deterministic" if p.func_stats is not None else "0"),
         "Effective rate": f"{rate:.1f} Hz per thread" if rate else "–",
-        "Dropped samples": dropped_text,
+        "Losses": dropped_text,
         "Agent CPU": agent_text,
         "Threads": ", ".join(t.name for t in list(p.threads.values())[:8]) + (" …" if len(p.threads) > 8 else "") or "–",
         "Mode": str(mode),

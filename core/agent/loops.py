@@ -505,6 +505,7 @@ class LoopMonitor:
         cond = self._cond
         try:
             while not self._stopped:
+                sys.setprofile(None)  # yappi (trace mode) hooks every running thread as it starts
                 timeout = self._check()  # not under the condition: it interns stacks
                 self.cpu_s = own_thread_cpu()
                 with cond:

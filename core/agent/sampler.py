@@ -186,6 +186,7 @@ class Sampler:
             delay = target - now
             if wait(delay):
                 return
+            sys.setprofile(None)  # 80 ns: yappi (trace mode) hooks every running thread as it starts
             if delay > 0:
                 late = min(perf_counter() - target, interval) if self.ticks else 0.0
                 lead = min(max(lead + LEAD_GAIN * (late - lead), 0.0), MAX_LEAD * interval)

@@ -146,7 +146,7 @@ class AgentSession:
         if opts["mode"] == "trace":
             tracer = Tracer(self, str(opts["clock"]))
             try:
-                tracer.start()
+                tracer.prepare()  # started last (below): yappi must not count the agent starting its threads
                 self.tracer = tracer
                 self.mode = "trace"
             except TracerUnavailable as exc:
@@ -179,6 +179,13 @@ class AgentSession:
                     session._after_fork_child()
 
             os.register_at_fork(after_in_child=_child)
+        if self.tracer is not None:
+            try:
+                self.tracer.start()
+            except Exception as exc:
+                self.tracer = None
+                self.mode = "sample"
+                self.notice("warning", "trace mode failed to start (%r); sampling instead" % (exc,))
 
     def _meta(self) -> Dict[str, Any]:
         opts = self.options
@@ -390,6 +397,10 @@ class AgentSession:
         if th is not None:
             native = getattr(th, "native_id", None)
         self._agent_clocks[ident] = thread_cpu_clock(ident, native)
+
+    def own_thread_idents(self) -> "frozenset[int]":
+        """The threads the agent started (add_agent_thread), not the main thread it borrows while launching."""
+        return frozenset(self._agent_clocks)
 
     def note_agent_cpu(self, ident: int, cpu_s: float) -> None:
         """An agent thread reports its own CPU time (done as it exits, when its clock disappears)."""

@@ -17,8 +17,10 @@ would not add up to the total.
 
 yappi is imported lazily, only here, only when trace mode is asked for; when
 it is missing (or already in use by the program) the session says so in a
-NOTICE and samples instead. The snapshot thread removes yappi's profile hook
-from itself so the agent's own calls are not counted.
+NOTICE and samples instead. yappi starts last, once the agent's threads run
+(starting them after it counted 3 extra Thread.start, __init__ and run), and
+the statistics of the agent's threads (yappi hooks every running thread) are
+left out by their yappi context; the agent's threads also unhook themselves.
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ class Tracer:
         self.snapshots = 0
         self.cpu_s = 0.0
 
-    def start(self) -> None:
-        """Start yappi; raises TracerUnavailable when it cannot."""
+    def prepare(self) -> None:
+        """Import yappi and check it is free (before the session says it traces); raises TracerUnavailable."""
         try:
             import yappi  # lazy: trace mode only
         except Exception as exc:
@@ -67,21 +69,33 @@ class Tracer:
         if yappi.is_running():
             raise TracerUnavailable("yappi is already running in the target")
         self._yappi = yappi
+
+    def start(self) -> None:
+        """Start this thread, then yappi: the session starts it after all its other threads, so no
+        Thread.__init__/start/run of the agent's is counted as the program's (raises when it cannot)."""
+        if self._yappi is None:
+            self.prepare()
+        yappi = self._yappi
         try:
             self._prev_clock = str(yappi.get_clock_type().get("type", "")) or None
         except Exception:
             self._prev_clock = None
-        yappi.clear_stats()
-        yappi.set_clock_type(self.clock)
-        yappi.start(builtins=True, profile_threads=True)
         self._thread = threading.Thread(target=self._run, name="pyrometer-tracer", daemon=True)
         self._thread.start()
+        try:
+            yappi.clear_stats()
+            yappi.set_clock_type(self.clock)
+            yappi.start(builtins=True, profile_threads=True)
+        except BaseException:
+            self._stop.set()
+            self._yappi = None
+            raise
 
     def _run(self) -> None:
-        sys.setprofile(None)  # yappi hooked this thread when it started; the agent is not profiled
         self.session.add_agent_thread(threading.get_ident())
         try:
             while not self._stop.wait(SNAPSHOT_SECONDS):
+                sys.setprofile(None)  # yappi hooks every running thread as it starts: not the agent's
                 if self.session.sink_closed():
                     self.session.stop_async("collector-lost")
                     return
@@ -105,7 +119,7 @@ class Tracer:
         and is reported as called by the wrapper's own caller.
         """
         yappi = self._yappi
-        stats = list(yappi.get_func_stats())
+        stats = list(self._program_stats(yappi))
         # children name their function by full name: after yappi merges the threads'
         # statistics a child's `index` may point at another thread's row
         ids = {st.full_name: st.index for st in stats}
@@ -163,6 +177,18 @@ class Tracer:
                 if cid not in agent:
                     edges.append([caller, cid, child.ncall, child.tsub, child.ttot])
         return {"t": self.session.clock.now(), "clock": self.clock, "funcs": funcs, "edges": edges}
+
+    def _program_stats(self, yappi: Any) -> Any:
+        """yappi's statistics of the program's threads: those of the agent's threads (running when yappi
+        started, it hooked them all: the sender, the sampler...) are left out by their context."""
+        agent = self.session.own_thread_idents()  # not agent_idents: the main thread is the program's
+        try:
+            ctxs = frozenset(ts.id for ts in yappi.get_thread_stats() if ts.tid in agent)
+        except Exception:  # another context backend (greenlets): per function only, as before
+            ctxs = frozenset()
+        if not ctxs:
+            return yappi.get_func_stats()
+        return yappi.get_func_stats(filter_callback=lambda st: st.ctx_id not in ctxs)
 
     def send_snapshot(self) -> None:
         with self._lock:

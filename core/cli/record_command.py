@@ -9,8 +9,8 @@ sends END and unhooks itself); the target keeps running and we still wait for
 it and return its status.
 
 Attach (``--pid PID``): Ctrl-C or the end of ``--duration`` detaches (the
-agent removes its hooks, the target keeps running); exit status 0, or 1 with
-a one-line error when attaching failed.
+agent removes its hooks, the target keeps running); exit status 0, or 2 with
+a one-line error when the process cannot be attached (as `attach` exits).
 
 A recording that stopped early (a full disk, a damaged stream) is never
 passed off as a normal one: we say why on stderr as soon as it happens and
@@ -63,16 +63,31 @@ def _check_output(output: str, inputs: list[str]) -> str | None:
     return recording_output_problem(output)
 
 
+def _size_text(n: int) -> str:
+    """A file size as people read it: 812 bytes, 4.4 KiB, 463 KiB, 12.5 MiB."""
+    if n < 1024:
+        return f"{n} bytes"
+    value, unit = n / 1024.0, "KiB"
+    for bigger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024.0, bigger
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
 def _summary(collector: Collector, output: str) -> str:
     st = collector.stats
-    size = st.bytes / 1024.0
+    try:  # the file as it is on disk: with its index (the stream's bytes alone understated it 200x)
+        size = os.path.getsize(output)
+    except OSError:
+        size = wire.FILE_HEADER_SIZE + st.bytes
     what = f"{st.samples} samples"
     if st.by_kind.get("func_stats"):
         what += " and function statistics"
     for note in collector.notices:  # e.g. "trace mode unavailable ...; sampling instead"
         if note.get("level") in ("warning", "error"):
             _say(f"{note.get('level')}: {note.get('message')}")
-    return f"recorded {what} ({st.frames} messages, {size:.0f} KiB) to {output}"
+    return f"recorded {what} ({st.frames} messages, {_size_text(size)}) to {output}"
 
 
 def _signal_name(signum: int) -> str:
@@ -261,9 +276,9 @@ def _record_attach(args: argparse.Namespace) -> int:
     try:
         try:
             route = attach(args.pid, collector, options_from_args(args))
-        except AttachError as exc:
+        except AttachError as exc:  # a dead PID, not Python, not permitted: refused, as `attach` refuses it
             _say(str(exc))
-            return 1
+            return 2
         except KeyboardInterrupt:
             _say("interrupted while attaching")
             return 130

@@ -352,7 +352,7 @@ def build_summary(
         "task_sampling": task_sampling_summary(profile),
         "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
-        "losses": _losses(profile),
+        "losses": agent_losses(profile),
         "effective_rate_hz": rate,
         "telemetry": profile.telemetry or None,
         "meta": _plain_meta(profile),
@@ -403,8 +403,9 @@ def cpu_summary(
     }
 
 
-def _losses(profile: Profile) -> dict[str, float] | None:
-    """What the agent says it lost (non-zero counters only); None when nothing was lost."""
+def agent_losses(profile: Profile) -> dict[str, float] | None:
+    """What the agent says it lost (non-zero counters only); None when nothing was lost
+    (`stats` and the Session pane show the same)."""
     out = {}
     for key in ("samples_dropped", "task_events_dropped", "lag_dropped", "frames_dropped", "unsampled_s", "send_errors"):
         value = profile.telemetry.get(key)

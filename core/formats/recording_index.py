@@ -69,6 +69,11 @@ _OVERVIEW_ARRAYS = {
     "act_thread": "<i4", "act_count": "<i4", "act_on": "<f8", "act_depth": "<i4", "act_gap": "<f8",
     "lag_low": "<f8", "lag_high": "<f8",
 }
+# a short session fills few of the summaries' 2^14 buckets per thread (a 0.3 s run: 29 of them, 448 KB stored
+# whole): those stored as their non-empty cells when that is smaller, by the index array named here (header
+# "sparse": {index array: length of the whole arrays}); the empty cells hold these values
+_SPARSE_CELLS = {"act_cell": ("act_count", "act_on"), "lag_cell": ("lag_low", "lag_high")}
+_EMPTY = {"act_count": 0.0, "act_on": 0.0, "lag_low": np.inf, "lag_high": -np.inf}
 
 
 @dataclass
@@ -103,8 +108,11 @@ class RecordingIndex:
         """The INDEX payload: u32 n, JSON header (n bytes), arrays, shell frames, u32 payload length."""
         arrays = {**{k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _CHUNK_ARRAYS.items()},
                   **{k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _PAIR_ARRAYS.items()}}
+        sparse: dict[str, int] = {}
         if self.overview:
-            arrays.update({k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _OVERVIEW_ARRAYS.items()})
+            overview = {k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _OVERVIEW_ARRAYS.items()}
+            sparse = _store_sparse(overview)
+            arrays.update(overview)
         layout: dict[str, list[Any]] = {}
         offset = 0
         for name, arr in arrays.items():
@@ -115,7 +123,7 @@ class RecordingIndex:
             "time_sorted": self.time_sorted, "t_max": _num(self.t_max), "span_end": _num(self.span_end),
             "weight_p10": _num(self.weight_p10), "weight_p90": _num(self.weight_p90), "report": self.report,
             "functions": self.functions, "lag_t_max": _num(self.lag_t_max), "lag_stats": self.lag_stats,
-            "spans": self.spans, "overview": self.overview,
+            "spans": self.spans, "overview": self.overview, **({"sparse": sparse} if sparse else {}),
             "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
@@ -138,11 +146,13 @@ class RecordingIndex:
         base = 4 + n
         arrays = {}
         overview = head.get("overview") or {}
-        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS, *(_OVERVIEW_ARRAYS if overview else ())):
+        sparse = head.get("sparse") or {}
+        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS, *(_OVERVIEW_ARRAYS if overview else ()), *sparse):
             dt, count, offset = head["arrays"][name]
             start = base + int(offset)
             arr = np.frombuffer(buf, np.dtype(dt), int(count), start) if count else np.zeros(0, np.dtype(dt))
             arrays[name] = arr
+        _load_sparse(arrays, sparse)
         shell_at = base + int(head["arrays_bytes"])
         shell = buf[shell_at : shell_at + int(head["shell_bytes"])]  # a view: lag alone is 16 bytes a probe
         if shell_at + len(shell) + 4 != len(buf):
@@ -239,6 +249,43 @@ class RecordingIndex:
                                 a["pair_weight"][order].astype(np.float32), a["pair_cpu"][order].astype(np.float32))
         profile.finish()
         return profile
+
+
+def _store_sparse(arrays: dict[str, np.ndarray]) -> dict[str, int]:
+    """Replace each group of overview arrays by its non-empty cells where that takes fewer bytes;
+    {index array: whole length} of those replaced (the "sparse" header)."""
+    out: dict[str, int] = {}
+    for cell, names in _SPARSE_CELLS.items():
+        whole = len(arrays[names[0]])
+        used = np.zeros(whole, bool)
+        for name in names:
+            used |= arrays[name] != _EMPTY[name]  # NaN differs too: kept
+        at = np.flatnonzero(used).astype("<i4" if whole < 1 << 31 else "<i8")
+        per_cell = sum(arrays[name].itemsize for name in names)
+        if len(at) * (per_cell + at.itemsize) >= whole * per_cell:
+            continue
+        for name in names:
+            arrays[name] = np.ascontiguousarray(arrays[name][at])
+        arrays[cell] = at
+        out[cell] = whole
+    return out
+
+
+def _load_sparse(arrays: dict[str, np.ndarray], sparse: dict[str, Any]) -> None:
+    """The whole overview arrays again from the cells `_store_sparse` kept (an index without any: as stored)."""
+    for cell, whole in sparse.items():
+        names = _SPARSE_CELLS.get(cell)
+        if names is None:
+            raise ValueError(f"index overview: unknown cell array {cell!r}")
+        at = arrays.pop(cell)
+        if len(at) and (int(at.min()) < 0 or int(at.max()) >= int(whole)):
+            raise ValueError("index overview: a cell outside its arrays")
+        for name in names:
+            if len(arrays[name]) != len(at):
+                raise ValueError("index overview: cells and values disagree")
+            full = np.full(int(whole), _EMPTY[name], arrays[name].dtype)
+            full[at] = arrays[name]
+            arrays[name] = full
 
 
 def _num(x: float) -> float | None:

@@ -242,7 +242,7 @@ def test_ctrl_c_detaches(tmp_path: Path, target_factory: TargetFactory) -> None:
 
 # ------------------------------------------------------------------ errors
 def _one_line_error(res: subprocess.CompletedProcess[str], expected: str) -> None:
-    assert res.returncode == 1
+    assert res.returncode == 2, res.stderr  # refused, as `pyrometer attach` refuses it
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert expected in lines[0], lines[0]
