@@ -53,12 +53,18 @@ def warm(profile: Profile) -> Profile:
 
             activity_index(profile)
             lag_index(profile)
+        from pyrometer.core.analysis.selection import max_weight
+
+        max_weight(profile)  # a pass over every weight (range edges need it): here, not on the GUI thread
+        profile.duration()  # the latest lag probe, kept: another pass
         if len(profile.lag):  # the event loop pane's figures of every probe (a second at 30M samples)
             from pyrometer.core.analysis.loop import lag_stats
 
             lag_stats(profile)
     except Exception:  # warming is an optimisation; the panes report real errors themselves
         pass
+    profile.samples.release()  # what warming read of spilled columns goes back to their files
+    profile.lag.release()
     return profile
 
 
