@@ -55,7 +55,10 @@ def warm(profile: Profile) -> Profile:
             lag_index(profile)
         from pyrometer.core.analysis.selection import max_weight
 
+        from pyrometer.core.analysis.task_stacks import has_tasks
+
         max_weight(profile)  # a pass over every weight (range edges need it): here, not on the GUI thread
+        has_tasks(profile)  # one over every task id (the panes' "by task" button asks)
         profile.duration()  # the latest lag probe, kept: another pass
         if len(profile.lag):  # the event loop pane's figures of every probe (a second at 30M samples)
             from pyrometer.core.analysis.loop import lag_stats
