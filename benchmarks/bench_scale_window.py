@@ -66,6 +66,23 @@ def peak() -> int:
     return _status("VmHWM")
 
 
+_own_peak = [0]
+
+
+def own() -> int:
+    """Memory only this process holds (RssAnon + RssShmem): what the kernel cannot drop. RSS adds the pages of
+    files it maps (RssFile), such as a huge recording's spilled columns (columns.ColumnFile), which it can."""
+    value = _status("RssAnon") + _status("RssShmem")
+    _own_peak[0] = max(_own_peak[0], value)
+    return value
+
+
+def own_peak() -> int:
+    """The largest `own()` seen so far (sampled each turn of the event loop and around each pane refresh)."""
+    own()
+    return _own_peak[0]
+
+
 def reset_peak() -> None:
     """Start VmHWM again from the current RSS (Linux >= 4.0)."""
     try:
@@ -147,6 +164,7 @@ def _wait(app: Any, done: Any, timeout: float = 900.0, stalls: list[float] | Non
     while not done():
         t = time.perf_counter()
         app.processEvents()
+        own()
         if stalls is not None:
             stalls.append(time.perf_counter() - t)
             if len(stalls) > 4096:
@@ -178,8 +196,10 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
 
     def timed(self: SessionView, pane: Any) -> None:
         before = rss()
+        own()
         t = time.perf_counter()
         orig(self, pane)
+        own()
         calls.append((pane.pane_id, time.perf_counter() - t, (rss() - before) / MB))
 
     SessionView._refresh_pane = timed  # type: ignore[method-assign]
@@ -208,6 +228,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     out["first_frame_from"] = "index" if view.doc.detail_pending else "full read"
     out["first_frame_panes"] = sorted({c[0] for c in calls})
     out["first_frame_peak_mb"] = peak() / MB
+    out["first_frame_own_peak_mb"] = own_peak() / MB
     if view.doc.detail_pending:  # the samples are still being read: the window stays usable meanwhile
         out["first_frame_pending_panes"] = sorted(p.pane_id for p in view.visible_panes() if p.pending_text() is not None)
         stalls.clear()
@@ -222,6 +243,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     else:
         out["full_detail_s"] = out["first_frame_s"]
     out["full_detail_peak_mb"] = peak() / MB
+    out["full_detail_own_peak_mb"] = own_peak() / MB
     for pane_id in panes:
         pane = view.pane(pane_id)
         if pane is None or pane_id in out["first_frame_panes"]:
@@ -377,14 +399,16 @@ def size_table(paths: list[str], extra: list[str]) -> int:
         win = out["window"]
         rows.append((Path(path).name, out["samples"], out["file_mb"], win["first_frame_s"], win["first_frame_from"],
                      win["full_detail_s"], win.get("max_gui_stall_while_reading_ms"), win["first_frame_peak_mb"],
-                     win["full_detail_peak_mb"], out["peak_rss_mb"], out["range"]["all_median_ms"], load_before))
+                     win["full_detail_peak_mb"], out["peak_rss_mb"], out["own_peak_mb"], out["range"]["all_median_ms"],
+                     load_before))
     print("| recording | samples | file MB | first frame s (from) | full detail s | max GUI stall while reading ms "
-          "| peak RSS MB at first frame / full detail / end | peak / file | range median ms | load (1/5/15 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, n, mb, ff, src, full, stall, p1, p2, p3, rng, load in rows:
+          "| peak RSS MB at first frame / full detail / end | peak / file | own peak MB / file | range median ms "
+          "| load (1/5/15 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, n, mb, ff, src, full, stall, p1, p2, p3, mine, rng, load in rows:
         stall_text = "-" if stall is None else f"{stall:.0f}"
         print(f"| {name} | {n:,} | {mb:.0f} | {ff:.2f} ({src}) | {full:.2f} | {stall_text} | {p1:.0f} / {p2:.0f} / {p3:.0f} "
-              f"| {p3 / mb:.2f}x | {rng:.0f} | {load} |")
+              f"| {p3 / mb:.2f}x | {mine:.0f} / {mine / mb:.2f}x | {rng:.0f} | {load} |")
     return 0
 
 
@@ -428,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     out["rss_after_panes_mb"] = rss() / MB
     out["range"] = range_figures(profile, args.ranges)
     out["peak_rss_mb"] = peak() / MB  # since the profile was built (synthetic) or since start (a file)
+    out["own_peak_mb"] = own_peak() / MB  # sampled: RssAnon + RssShmem (see own())
     out["rss_start_mb"] = start_rss / MB
     if args.path:
         out["peak_over_file"] = out["peak_rss_mb"] / out["file_mb"]
