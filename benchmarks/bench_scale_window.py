@@ -26,7 +26,28 @@ Figures:
               refresh (a GUI stall) per pane, early and late, so a cost that grows with the session shows
   memory      peak RSS (VmHWM) / the file size and / the profile's own columns
 
-Memory figures are RSS of this process: they include Qt and numpy themselves (~150 MB).
+Memory figures are RSS of this process: they include Qt and numpy themselves (~150 MB). A recording read
+behind its index keeps its big columns in files of their own (core/columns.py, ColumnFile), let go of once
+read: RSS then counts only the pages of them that were read since (the stack chart's whole-session view reads
+a page or more per pixel column: +0.4 GB at 30M, +0.8 GB at 100M); "own" is what the kernel cannot drop.
+
+Issue 15, measured 2026-12-03 on the shared 2-core machine (load 8-12: times are noisy, memory is not),
+`bench_scale_window.py FILES --ranges 5`, main (29b89d4) then branch h15-openmem, the same bench script:
+
+| recording | file MB | first frame s | full detail s | max GUI stall while reading ms | peak RSS MB first frame / full detail / end | peak / file | own peak / file |
+|---|---|---|---|---|---|---|---|
+| 10M main   |  330 | 2.88 | 18.9 | 127 | 175 / 594 / 638    | 1.93x | 1.74x |
+| 10M branch |  330 | 1.61 |  6.7 | 164 | 174 / 297 / 491    | 1.49x | 0.80x |
+| 30M main   |  987 | 7.89 | 51.6 | 298 | 208 / 1336 / 1425  | 1.44x | 1.38x |
+| 30M branch |  987 | 1.76 | 17.9 | 349 | 206 / 465 / 995    | 1.01x | 0.44x |
+| 100M main  | 3293 | 3.39 | 52.4 | 381 | 350 / 3988 / 4177  | 1.27x | 1.25x |
+| 100M branch| 3293 | 3.68 | 51.8 | 326 | 349 / 1172 / 2180  | 0.66x | 0.31x |
+
+(100M: one `--json` run each.) Pane refreshes after the detail arrives, 30M (`--json`): event loop 0.87 s ->
+0.12 s (its blocking events are listed 200 rows a turn), flame graph 0.15 s -> 0.05 s. Not improved: the
+longest turn while the samples are read (0.1-0.4 s, mostly Qt painting while the reader holds the
+interpreter), the first frame's paint on screen (0.3-0.4 s), the timeline's packing of every task when the
+detail arrives (0.2-0.3 s at 30M), the Tasks pane's first refresh (0.25 s at 30M, 1.6 s at 100M).
 """
 
 from __future__ import annotations
