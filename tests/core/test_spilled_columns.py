@@ -114,3 +114,19 @@ def test_a_damaged_frame_in_a_later_step_is_dropped_as_in_one_step(
     steps, steps_report = read_recording(bad)
     assert one_report.problems and steps_report.problems == one_report.problems
     _same_columns(one, steps)
+
+
+def test_a_full_disk_keeps_the_columns_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks are allocated up front: a disk that cannot hold the column says so at once (a sparse file
+    would say it later, as SIGBUS on a write into the map), and the column stays in anonymous memory."""
+
+    def full(fd: int, offset: int, length: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(columns.os, "posix_fallocate", full)
+    assert spill_column(1 << 20, np.dtype(np.float64)) is None
+    col = reserve_column(1 << 22, np.dtype(np.float64), spill=True)
+    assert not is_spilled(col) and len(col) == 1 << 22
+    col[:] = 1.5
+    assert float(col.sum()) == 1.5 * (1 << 22)
+    assert not list(columns.spill_home().glob("column-*"))  # nothing left behind
