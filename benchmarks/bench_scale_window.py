@@ -44,7 +44,9 @@ Issue 15, measured 2026-12-03 on the shared 2-core machine (load 8-12: times are
 | 100M branch| 3293 | 3.68 | 51.8 | 326 | 349 / 1172 / 2180  | 0.66x | 0.31x |
 
 (100M: one `--json` run each.) Pane refreshes after the detail arrives, 30M (`--json`): event loop 0.87 s ->
-0.12 s (its blocking events are listed 200 rows a turn), flame graph 0.15 s -> 0.05 s. Not improved: the
+0.12 s (its blocking events are listed 200 rows a turn, 20-50 ms each; sorting the whole list once they are
+all in is still one turn: 0.16 s for 5k events at 30M, 0.77 s for 16.7k at 100M), flame graph 0.15 s ->
+0.05 s (the "by task" scan of every row moved to the reader's warm-up). Not improved: the
 longest turn while the samples are read (0.1-0.4 s, mostly Qt painting while the reader holds the
 interpreter), the first frame's paint on screen (0.3-0.4 s), the timeline's packing of every task when the
 detail arrives (0.2-0.3 s at 30M), the Tasks pane's first refresh (0.25 s at 30M, 1.6 s at 100M).
