@@ -12,7 +12,10 @@ Figures:
               once (the real refresh scheduler runs), first_frame_from: "index" when a huge recording's
               first frame came from its index (index_preview) while its samples were still read;
               full_detail_s: until the samples are read and every pane on screen refreshed from them;
-              max_gui_stall_while_reading_ms: the longest turn of the event loop meanwhile;
+              first_frame_screen_paint_ms: the turn after the first frame's grab, in which the window paints
+              it on screen (offscreen: the whole window once more, 0.3-0.4 s at 30M, before any sample is read);
+              max_gui_stall_while_reading_ms: the longest turn of the event loop after that, until the detail
+              is read (it includes the turn that adopts the detail);
               *_peak_mb: peak RSS so far at those moments; `show PANE s`: each other pane brought to the front and
               painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
   range       re-aggregating a selected time range: function table, call tree and flame layout (as the
@@ -23,7 +26,30 @@ Figures:
               refresh (a GUI stall) per pane, early and late, so a cost that grows with the session shows
   memory      peak RSS (VmHWM) / the file size and / the profile's own columns
 
-Memory figures are RSS of this process: they include Qt and numpy themselves (~150 MB).
+Memory figures are RSS of this process: they include Qt and numpy themselves (~150 MB). A recording read
+behind its index keeps its big columns in files of their own (core/columns.py, ColumnFile), let go of once
+read: RSS then counts only the pages of them that were read since (the stack chart's whole-session view reads
+a page or more per pixel column: +0.4 GB at 30M, +0.8 GB at 100M); "own" is what the kernel cannot drop.
+
+Issue 15, measured 2026-12-03 on the shared 2-core machine (load 8-12: times are noisy, memory is not),
+`bench_scale_window.py FILES --ranges 5`, main (29b89d4) then branch h15-openmem, the same bench script:
+
+| recording | file MB | first frame s | full detail s | max GUI stall while reading ms | peak RSS MB first frame / full detail / end | peak / file | own peak / file |
+|---|---|---|---|---|---|---|---|
+| 10M main   |  330 | 2.88 | 18.9 | 127 | 175 / 594 / 638    | 1.93x | 1.74x |
+| 10M branch |  330 | 1.61 |  6.7 | 164 | 174 / 297 / 491    | 1.49x | 0.80x |
+| 30M main   |  987 | 7.89 | 51.6 | 298 | 208 / 1336 / 1425  | 1.44x | 1.38x |
+| 30M branch |  987 | 1.76 | 17.9 | 349 | 206 / 465 / 995    | 1.01x | 0.44x |
+| 100M main  | 3293 | 3.39 | 52.4 | 381 | 350 / 3988 / 4177  | 1.27x | 1.25x |
+| 100M branch| 3293 | 3.68 | 51.8 | 326 | 349 / 1172 / 2180  | 0.66x | 0.31x |
+
+(100M: one `--json` run each.) Pane refreshes after the detail arrives, 30M (`--json`): event loop 0.87 s ->
+0.12 s (its blocking events are listed 200 rows a turn, 20-50 ms each; sorting the whole list once they are
+all in is still one turn: 0.16 s for 5k events at 30M, 0.77 s for 16.7k at 100M), flame graph 0.15 s ->
+0.05 s (the "by task" scan of every row moved to the reader's warm-up). Not improved: the
+longest turn while the samples are read (0.1-0.4 s, mostly Qt painting while the reader holds the
+interpreter), the first frame's paint on screen (0.3-0.4 s), the timeline's packing of every task when the
+detail arrives (0.2-0.3 s at 30M), the Tasks pane's first refresh (0.25 s at 30M, 1.6 s at 100M).
 """
 
 from __future__ import annotations
@@ -64,6 +90,23 @@ def rss() -> int:
 
 def peak() -> int:
     return _status("VmHWM")
+
+
+_own_peak = [0]
+
+
+def own() -> int:
+    """Memory only this process holds (RssAnon + RssShmem): what the kernel cannot drop. RSS adds the pages of
+    files it maps (RssFile), such as a huge recording's spilled columns (columns.ColumnFile), which it can."""
+    value = _status("RssAnon") + _status("RssShmem")
+    _own_peak[0] = max(_own_peak[0], value)
+    return value
+
+
+def own_peak() -> int:
+    """The largest `own()` seen so far (sampled each turn of the event loop and around each pane refresh)."""
+    own()
+    return _own_peak[0]
 
 
 def reset_peak() -> None:
@@ -147,6 +190,7 @@ def _wait(app: Any, done: Any, timeout: float = 900.0, stalls: list[float] | Non
     while not done():
         t = time.perf_counter()
         app.processEvents()
+        own()
         if stalls is not None:
             stalls.append(time.perf_counter() - t)
             if len(stalls) > 4096:
@@ -178,8 +222,10 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
 
     def timed(self: SessionView, pane: Any) -> None:
         before = rss()
+        own()
         t = time.perf_counter()
         orig(self, pane)
+        own()
         calls.append((pane.pane_id, time.perf_counter() - t, (rss() - before) / MB))
 
     SessionView._refresh_pane = timed  # type: ignore[method-assign]
@@ -208,8 +254,14 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     out["first_frame_from"] = "index" if view.doc.detail_pending else "full read"
     out["first_frame_panes"] = sorted({c[0] for c in calls})
     out["first_frame_peak_mb"] = peak() / MB
+    out["first_frame_own_peak_mb"] = own_peak() / MB
     if view.doc.detail_pending:  # the samples are still being read: the window stays usable meanwhile
         out["first_frame_pending_panes"] = sorted(p.pane_id for p in view.visible_panes() if p.pending_text() is not None)
+        # the window's own paint of the first frame (grab() painted it into a pixmap; the screen gets it in the
+        # next turn): part of showing the first frame, not a stall while the samples load, so it is timed apart
+        t = time.perf_counter()
+        app.processEvents()
+        out["first_frame_screen_paint_ms"] = 1000 * (time.perf_counter() - t)
         stalls.clear()
         _wait(app, lambda: not view.doc.detail_pending or view.doc.detail_error is not None, stalls=stalls)
         if view.doc.detail_error is not None:
@@ -222,6 +274,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     else:
         out["full_detail_s"] = out["first_frame_s"]
     out["full_detail_peak_mb"] = peak() / MB
+    out["full_detail_own_peak_mb"] = own_peak() / MB
     for pane_id in panes:
         pane = view.pane(pane_id)
         if pane is None or pane_id in out["first_frame_panes"]:
@@ -377,14 +430,16 @@ def size_table(paths: list[str], extra: list[str]) -> int:
         win = out["window"]
         rows.append((Path(path).name, out["samples"], out["file_mb"], win["first_frame_s"], win["first_frame_from"],
                      win["full_detail_s"], win.get("max_gui_stall_while_reading_ms"), win["first_frame_peak_mb"],
-                     win["full_detail_peak_mb"], out["peak_rss_mb"], out["range"]["all_median_ms"], load_before))
+                     win["full_detail_peak_mb"], out["peak_rss_mb"], out["own_peak_mb"], out["range"]["all_median_ms"],
+                     load_before))
     print("| recording | samples | file MB | first frame s (from) | full detail s | max GUI stall while reading ms "
-          "| peak RSS MB at first frame / full detail / end | peak / file | range median ms | load (1/5/15 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, n, mb, ff, src, full, stall, p1, p2, p3, rng, load in rows:
+          "| peak RSS MB at first frame / full detail / end | peak / file | own peak MB / file | range median ms "
+          "| load (1/5/15 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, n, mb, ff, src, full, stall, p1, p2, p3, mine, rng, load in rows:
         stall_text = "-" if stall is None else f"{stall:.0f}"
         print(f"| {name} | {n:,} | {mb:.0f} | {ff:.2f} ({src}) | {full:.2f} | {stall_text} | {p1:.0f} / {p2:.0f} / {p3:.0f} "
-              f"| {p3 / mb:.2f}x | {rng:.0f} | {load} |")
+              f"| {p3 / mb:.2f}x | {mine:.0f} / {mine / mb:.2f}x | {rng:.0f} | {load} |")
     return 0
 
 
@@ -428,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     out["rss_after_panes_mb"] = rss() / MB
     out["range"] = range_figures(profile, args.ranges)
     out["peak_rss_mb"] = peak() / MB  # since the profile was built (synthetic) or since start (a file)
+    out["own_peak_mb"] = own_peak() / MB  # sampled: RssAnon + RssShmem (see own())
     out["rss_start_mb"] = start_rss / MB
     if args.path:
         out["peak_over_file"] = out["peak_rss_mb"] / out["file_mb"]

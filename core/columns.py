@@ -7,20 +7,117 @@ the filled prefix are cheap and never copy.
 from __future__ import annotations
 
 import mmap
+import os
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 
-def reserve_column(rows: int, dtype: np.dtype) -> np.ndarray:
-    """An array of `rows` rows whose memory is committed only as it is written (falls back to numpy)."""
+def reserve_column(rows: int, dtype: np.dtype, spill: bool = False) -> np.ndarray:
+    """An array of `rows` rows whose memory is committed only as it is written (falls back to numpy).
+
+    `spill`: a big column (SPILL_MIN_BYTES or more) is backed by a file of its own (`spill_column`)
+    when one can be made, so the rows it holds may leave memory (`release_rows`).
+    """
     nbytes = max(int(rows) * dtype.itemsize, mmap.PAGESIZE)
+    if spill and nbytes >= SPILL_MIN_BYTES:
+        spilled = spill_column(int(rows), dtype)
+        if spilled is not None:
+            return spilled
     try:
         buf = mmap.mmap(-1, nbytes)
     except (OSError, ValueError, OverflowError, MemoryError):
         return np.empty(rows, dtype)
     return np.frombuffer(buf, dtype, int(rows))
+
+
+SPILL_MIN_BYTES = 8 << 20  # smaller columns stay in anonymous memory (a file per column would only cost)
+
+
+class ColumnFile(mmap.mmap):
+    """A column's storage mapped from a disk file of its own (unlinked at once: it goes with the mapping).
+
+    Its pages are the file's page cache: a page the program no longer maps
+    (`release_rows`) stays readable from the cache, and under memory pressure
+    the kernel writes it back and drops it instead of running out of memory.
+    """
+
+
+def spill_home() -> Path:
+    """$PYROMETER_HOME/columns, else $XDG_CACHE_HOME/pyrometer/columns, else ~/.cache/pyrometer/columns:
+    a disk, not /tmp (often RAM: tmpfs), where the page cache of a spilled column can be written back."""
+    home = os.environ.get("PYROMETER_HOME")
+    if home:
+        return Path(home).expanduser() / "columns"
+    cache = os.environ.get("XDG_CACHE_HOME")
+    return (Path(cache).expanduser() if cache else Path.home() / ".cache") / "pyrometer" / "columns"
+
+
+def spill_column(rows: int, dtype: np.dtype) -> np.ndarray | None:
+    """A column of `rows` rows in a file-backed map, its blocks allocated up front (a full disk then says
+    so here, instead of killing the program with SIGBUS on a write later); None when that is not possible."""
+    if os.environ.get("PYROMETER_SPILL") == "0" or not hasattr(os, "posix_fallocate"):
+        return None
+    nbytes = max(rows * dtype.itemsize, mmap.PAGESIZE)
+    try:
+        home = spill_home()
+        home.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="column-", dir=home)
+    except OSError:
+        return None
+    try:
+        os.unlink(name)
+        os.posix_fallocate(fd, 0, nbytes)
+        buf = ColumnFile(fd, nbytes)
+        # one page per fault: reading a few rows here and there (a binary search, a row per pixel) maps
+        # those pages, not the 64 KB around each (fault-around) that would fill the memory back up
+        buf.madvise(mmap.MADV_RANDOM)
+    except (OSError, ValueError, OverflowError):
+        return None
+    finally:
+        os.close(fd)
+    return np.frombuffer(buf, dtype, rows)
+
+
+def _column_file(arr: np.ndarray) -> ColumnFile | None:
+    """The ColumnFile an array views, if any."""
+    base = arr.base
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None) if not isinstance(base, memoryview) else base.obj
+    return base if isinstance(base, ColumnFile) else None
+
+
+def is_spilled(arr: np.ndarray) -> bool:
+    """Whether the array's rows live in a file-backed column (ColumnFile)."""
+    return _column_file(arr) is not None
+
+
+def release_rows(arr: np.ndarray, lo: int = 0, hi: int | None = None) -> None:
+    """Unmap the whole pages of rows [lo, hi) of a spilled column from this process (no-op otherwise).
+
+    The data stays in the file's page cache and comes back on the next read of those rows;
+    meanwhile it is not this process's memory (the kernel may write it back and reuse it).
+    """
+    mm = _column_file(arr)
+    if mm is None or arr.ndim != 1:
+        return
+    hi = len(arr) if hi is None else min(hi, len(arr))
+    if hi <= lo:
+        return
+    start = np.frombuffer(mm, np.uint8).ctypes.data
+    step = arr.strides[0]
+    if step != arr.itemsize:
+        return
+    first = arr.ctypes.data - start + lo * step
+    last = arr.ctypes.data - start + hi * step
+    page = mmap.PAGESIZE
+    first = -(-first // page) * page
+    last = last // page * page
+    if last > first:
+        mm.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
 class ColumnTable:
@@ -112,6 +209,11 @@ class ColumnTable:
     def nbytes(self) -> int:
         """Bytes currently allocated, slack included."""
         return sum(a.nbytes for a in self._data.values())
+
+    def release(self, lo: int = 0, hi: int | None = None) -> None:
+        """Let rows [lo, hi) of spilled columns leave this process's memory (release_rows); a no-op for others."""
+        for arr in self._data.values():
+            release_rows(arr, lo, self._n if hi is None else min(hi, self._n))
 
     # ------------------------------------------------------------ bulk fill (readers of huge files)
     def storage(self, name: str) -> np.ndarray:

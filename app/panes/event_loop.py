@@ -79,14 +79,30 @@ def _ms_label(seconds: float) -> str:
 LIVE_EXACT_PROBES = 1_000_000  # a live session's lag percentiles are exact up to this many probes
 
 
+FILL_BATCH = 200  # blocking-event rows filled per turn of the event loop (~20 ms): a day holds thousands
+
+
 class _SortItem(QtWidgets.QTableWidgetItem):
-    """A table cell that sorts by a number (SORT_ROLE) when it has one, not by its text."""
+    """A table cell that sorts by a number (SORT_ROLE) when it has one, not by its text.
+
+    The key is kept on the Python object too: sorting a day's 16k rows calls this ~200k
+    times, and two data() calls each through Qt made that 0.5 s of a frozen window.
+    """
+
+    def __init__(self, text: str, key: float | None = None) -> None:
+        super().__init__(text)
+        self.key: float | str = text.lower() if key is None else key
+        if key is not None:
+            self.setData(SORT_ROLE, key)
 
     def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
-        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if a is not None and b is not None:
-            return bool(a < b)
-        return self.text().lower() < other.text().lower()
+        b = getattr(other, "key", None)
+        a = self.key
+        if b is None:
+            return self.text().lower() < other.text().lower()
+        if isinstance(a, str) != isinstance(b, str):
+            return self.text().lower() < other.text().lower()
+        return bool(a < b)  # type: ignore[operator]
 
 
 class _HeadAndTailLabel(QtWidgets.QLabel):
@@ -137,6 +153,13 @@ class EventLoopPane(Pane):
         self.events: list[BlockingEvent] = []
         self._events_key: tuple[Any, ...] | None = None
         self._events_profile = 0  # id() of the profile the table rows belong to
+        # rows are filled FILL_BATCH at a time, one batch per turn of the event loop (`_fill_more`)
+        self._filled = 0  # rows of self.events in the table so far
+        self._fill_state: tuple[Profile, BlockingEvent | None] | None = None  # (profile, event to select) while filling
+        self._fill_timer = QtCore.QTimer(self)
+        self._fill_timer.setSingleShot(True)
+        self._fill_timer.setInterval(0)
+        self._fill_timer.timeout.connect(self._fill_more)
         self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
         self._wide: bool | None = None
         self._blocking_summary = (0, 0.0)  # (events, worst duration) for the numbers' line
@@ -554,8 +577,11 @@ class EventLoopPane(Pane):
             and len(old) <= len(events)
             and all(a is b for a, b in zip(old, events[: len(old)], strict=True))
         )
-        first_new = len(old) if same_prefix else 0
+        first_new = min(len(old), self._filled) if same_prefix else 0
         selected = self.selected_event() if not same_prefix else None
+        if self._fill_state is not None:  # a fill still going on: what it was to select still is
+            selected = selected or self._fill_state[1]
+        self._fill_timer.stop()
         self._events_profile = id(profile)
         self.events = events
         self.blocking_title.setText(f"<b>Blocking events</b> ({len(events):,})")
@@ -564,14 +590,38 @@ class EventLoopPane(Pane):
         if not same_prefix:
             self.table.setRowCount(0)
         self.table.setRowCount(len(events))
-        for index in range(first_new, len(events)):
+        self.table.blockSignals(False)
+        self._filled = first_new
+        self._fill_state = (profile, selected)
+        self._fill_more()
+
+    def _fill_more(self) -> None:
+        """Fill the next FILL_BATCH rows; the rest on the next turn of the event loop, so input and painting
+        get in between (all of a day's 16k rows at once froze the window for 1-2 s when its detail arrived)."""
+        if self._fill_state is None:
+            return
+        profile, selected = self._fill_state
+        events = self.events
+        end = min(len(events), self._filled + FILL_BATCH)
+        self.table.blockSignals(True)
+        for index in range(self._filled, end):
             self._fill_row(profile, index, events[index])
+        self._filled = end
+        if end < len(events):
+            self.table.blockSignals(False)
+            self._fill_timer.start()
+            return
+        self._fill_state = None
         self.table.setSortingEnabled(True)
         if selected is not None and any(e is selected for e in events):
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self.table.blockSignals(False)
         self._paint_markers()
         self._select_by_range(self.doc.range)
+
+    def filling(self) -> bool:
+        """Whether blocking-event rows are still being filled in (a batch per turn of the event loop)."""
+        return self._fill_state is not None
 
     def _fill_row(self, profile: Profile, index: int, ev: BlockingEvent) -> None:
         """Row `index` (in time order; sorting moves it later) shows event `index` of self.events."""
@@ -585,12 +635,9 @@ class EventLoopPane(Pane):
             blocking_task_label(ev),
         )
         for col, value in enumerate(values):
-            item = _SortItem(value)
+            item = _SortItem(value, float(ev.start) if col == 0 else float(ev.duration) if col == 1 else None)
             if col == 0:
                 item.setData(EVENT_ROLE, index)
-                item.setData(SORT_ROLE, float(ev.start))
-            elif col == 1:
-                item.setData(SORT_ROLE, float(ev.duration))
             if col < 2:
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             if col == 1 and ev.duration >= 0.1:

@@ -156,6 +156,7 @@ def warm_whole_sums(profile: Profile, step: int = 1 << 20) -> None:
     n = len(profile.stacks) + 1
     for stop in range(step, len(profile.samples), step):
         _prefix_sums(profile, stop, n)
+        profile.samples.release(stop - step, stop)  # a spilled column's rows go back to its file (columns.release_rows)
 
 
 def _padded(values: np.ndarray, n: int) -> np.ndarray:

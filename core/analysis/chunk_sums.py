@@ -75,6 +75,7 @@ class ChunkSums:
             w_prev = w_prev + np.bincount(shifted, weights=weights[lo:hi], minlength=width)
             c_prev = c_prev + np.bincount(shifted, minlength=width)
             rows_w[k], rows_c[k] = w_prev, c_prev
+            profile.samples.release(lo, hi)  # a spilled column's rows go back to its file (columns.release_rows)
         self.weight = np.vstack((self.weight, rows_w))
         self.count = np.vstack((self.count, rows_c))
         end = self.covered

@@ -29,8 +29,9 @@ class ReservedColumns:
     columns arrive in one slice assignment (`self.grid[:, r:e]`).
     """
 
-    def __init__(self, table: ColumnTable, rows: int, grid: tuple[str, ...] = ()) -> None:
+    def __init__(self, table: ColumnTable, rows: int, grid: tuple[str, ...] = (), spill: bool = False) -> None:
         self.table = table
+        self.spill = spill  # big columns in files of their own (columns.spill_column), released as committed
         self.arrays: dict[str, np.ndarray] = {}
         self.grid_names = grid
         self.grid: np.ndarray | None = None
@@ -43,13 +44,13 @@ class ReservedColumns:
         self._capacity = cap
         arrays = {}
         if self.grid_names:
-            block = reserve_column(cap * len(self.grid_names), np.dtype(np.uint32)).reshape(len(self.grid_names), cap)
+            block = reserve_column(cap * len(self.grid_names), np.dtype(np.uint32), self.spill).reshape(len(self.grid_names), cap)
             self.grid = block
             for i, name in enumerate(self.grid_names):
                 arrays[name] = block[i].view(self.table.storage(name).dtype)
         for name in self.table.names:
             if name not in arrays:
-                arrays[name] = reserve_column(cap, self.table.storage(name).dtype)
+                arrays[name] = reserve_column(cap, self.table.storage(name).dtype, self.spill)
         return arrays
 
     def _attach(self, rows: int) -> None:

@@ -158,6 +158,7 @@ def read_columns(
     reader = RecordingReader(path, profile)
     reader.skip_kinds = SHELL_KINDS
     reader.expected_rows = (sums.index.samples, sums.index.lag, sums.index.spans)
+    reader.spill = True
     reader.poll(progress=progress)
     report = reader.finish()
     _adopt_summaries(preview, profile)

@@ -10,6 +10,7 @@ same path picks it up instead of starting again.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -38,27 +39,37 @@ def read_detail(path: Path, preview: Profile, progress: ProgressFn | None = None
 
 
 def warm(profile: Profile) -> Profile:
-    """Build the analysis caches every pane needs first (call tree, function table, per-pixel summaries)."""
-    try:
-        from pyrometer.core.analysis.aggregate import warm_whole_sums
-        from pyrometer.core.analysis.calltree import call_tree
-        from pyrometer.core.analysis.functions import function_table
+    """Build the analysis caches every pane needs first (call tree, function table, per-pixel summaries).
 
-        if profile.samples_sorted:  # in steps: the window stays responsive while a huge file warms
-            warm_whole_sums(profile)
-        call_tree(profile)
-        function_table(profile)
-        if profile.samples_sorted:  # the timeline's and stack chart's per-pixel summaries
-            from pyrometer.core.analysis.lod import activity_index, lag_index
+    Each step that reads every row is followed by letting spilled columns go (columns.release_rows):
+    a huge recording's rows then pass through memory one step at a time, never all at once.
+    """
+    from pyrometer.core.analysis.aggregate import warm_whole_sums
+    from pyrometer.core.analysis.calltree import call_tree
+    from pyrometer.core.analysis.functions import function_table
+    from pyrometer.core.analysis.lod import activity_index, lag_index
+    from pyrometer.core.analysis.loop import lag_stats
+    from pyrometer.core.analysis.selection import max_weight
+    from pyrometer.core.analysis.task_stacks import has_tasks
 
-            activity_index(profile)
-            lag_index(profile)
-        if len(profile.lag):  # the event loop pane's figures of every probe (a second at 30M samples)
-            from pyrometer.core.analysis.loop import lag_stats
-
-            lag_stats(profile)
-    except Exception:  # warming is an optimisation; the panes report real errors themselves
-        pass
+    steps: list[Callable[[Profile], object]] = [call_tree, function_table]
+    if profile.samples_sorted:  # in steps: the window stays responsive while a huge file warms
+        steps.insert(0, warm_whole_sums)
+        steps += [activity_index, lag_index]  # the timeline's and stack chart's per-pixel summaries
+    steps += [
+        max_weight,  # every weight (a range's edges need the largest): here, not on the GUI thread
+        has_tasks,  # every task id (the panes' "by task" button asks)
+        Profile.duration,  # the latest lag probe, kept
+    ]
+    if len(profile.lag):
+        steps.append(lag_stats)  # the event loop pane's figures of every probe (a second at 30M samples)
+    for step in steps:
+        try:
+            step(profile)
+        except Exception:  # warming is an optimisation; the panes report real errors themselves
+            pass
+        profile.samples.release()
+        profile.lag.release()
     return profile
 
 

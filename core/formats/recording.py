@@ -475,6 +475,10 @@ class RecordingReader:
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
         self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
         self.skip_kinds: frozenset[int] = frozenset()  # messages `profile` holds already (index_preview's shell)
+        # a one-shot read of a huge file whose index said how many rows (`expected_rows`): its big columns go
+        # in files of their own (columns.spill_column), committed and let go of every COMMIT_ROWS rows, so the
+        # process holds the rows in use, not all of them (the page cache keeps the rest, and may drop it)
+        self.spill = False
         self._owns_fh = fh is None  # a writer indexing its own file lends its handle (recording_index)
         try:
             self._fh: BinaryIO = open(self.path, "rb") if fh is None else fh
@@ -520,6 +524,8 @@ class RecordingReader:
                 n, used, bad = self._apply_frames(memoryview(data), on_frame)
                 count += n
                 self._offset += used
+                if self._spilling() and self._samples is not None and self._samples.n - self._samples.committed >= COMMIT_ROWS:
+                    self._commit()
                 if progress is not None and size:
                     progress(min(1.0, self._offset / size))
                 if bad is not None:
@@ -533,6 +539,9 @@ class RecordingReader:
         self.report.bytes_read = self._offset
         return count
 
+    def _spilling(self) -> bool:
+        return self.spill and self.expected_rows is not None
+
     def _reserve(self, size: int) -> None:
         """Room for every sample and lag probe the unread part of the file can hold (address space only)."""
         left = max(0, size - self._offset)
@@ -541,9 +550,10 @@ class RecordingReader:
             rows = (min(rows[0], self.expected_rows[0] + 1024), min(rows[1], self.expected_rows[1] + 1024),
                     min(rows[2], self.expected_rows[2] + 1024))
         if self._samples is None:
-            self._samples = ReservedColumns(self.profile.samples, rows[0], grid=_SAMPLE_GRID)
-            self._lag = ReservedColumns(self.profile.lag, rows[1])
-            self._spans = ReservedColumns(self.profile.task_spans, rows[2])
+            spill = self._spilling()  # only with an index's counts: else the reservation is a guess from the file size
+            self._samples = ReservedColumns(self.profile.samples, rows[0], grid=_SAMPLE_GRID, spill=spill)
+            self._lag = ReservedColumns(self.profile.lag, rows[1], spill=spill)
+            self._spans = ReservedColumns(self.profile.task_spans, rows[2], spill=spill)
         assert self._lag is not None and self._spans is not None
         self._samples.resume(rows[0])
         self._lag.resume(rows[1])
@@ -643,6 +653,9 @@ class RecordingReader:
         if spans is not None and spans.n > spans.committed:
             spans.commit()
             self.profile.generation += 1
+        if self._spilling():  # what was staged and validated is the file's now: let it go from memory
+            for table in (self.profile.samples, self.profile.lag, self.profile.task_spans):
+                table.release()
 
     def _commit_samples(self, st: ReservedColumns) -> None:
         a0, n = st.committed, st.n
@@ -742,6 +755,7 @@ class RecordingReader:
     close = finish
 
 
+COMMIT_ROWS = 1 << 21  # samples staged between two commits of a spilling reader (~56 MB of rows)
 _READ_BLOCK = 4 << 20  # bytes read at a time; a frame larger than this is read on its own
 _SAMPLE_ROW_BYTES = 28  # f8 time, i4 thread, stack, task, f4 weight, cpu
 _LAG_ROW_BYTES = 16  # f8 time, i4 loop, f4 lag
@@ -833,6 +847,7 @@ def read_recording(
     index = read_index_frame(path)
     if index is not None:  # room for exactly the rows it counted
         reader.expected_rows = (index.samples, index.lag, index.spans)
+        reader.spill = True
     reader.poll(progress=progress)
     report = reader.finish()
     return reader.profile, report

@@ -309,3 +309,31 @@ def test_the_header_above_a_long_stalls_stack_is_not_cut_off(qtbot) -> None:  # 
     assert text.startswith("Blocked 600.0 ms at 0:07.400 — <Handle Task.__step") and text.endswith("…")
     assert title.fontMetrics().horizontalAdvance(text) <= title.width()  # all of it on screen
     assert title.toolTip() == long_callback
+
+
+def test_thousands_of_stalls_are_listed_a_batch_per_turn_then_sorted(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A day's blocking events fill the list FILL_BATCH rows per turn of the event loop (all at once froze
+    the window for a second or more when a huge recording's detail arrived), then sort as one list."""
+    from pyrometer.app.panes import event_loop
+
+    p = make_profile()
+    stack = p.blocking[0].stack
+    rng = np.random.default_rng(5)
+    durations = rng.uniform(0.05, 0.9, 5 * event_loop.FILL_BATCH + 17)
+    p.blocking[:] = [BlockingEvent(start=10.0 + i, duration=float(d), loop=0, thread=1, stack=stack) for i, d in enumerate(durations)]
+    pane = EventLoopPane(Document(p))
+    qtbot.addWidget(pane)
+    pane.resize(1000, 600)
+    pane.show()
+    pane.refresh()
+    assert pane.filling() and pane.table.rowCount() == len(durations)
+    assert pane.table.item(event_loop.FILL_BATCH - 1, 0) is not None and pane.table.item(event_loop.FILL_BATCH, 0) is None
+    qtbot.waitUntil(lambda: not pane.filling(), timeout=10_000)
+    assert all(pane.table.item(r, 1) is not None for r in range(pane.table.rowCount()))
+    starts = [pane.events[pane._row_event(r)].start for r in range(pane.table.rowCount())]
+    assert starts == sorted(starts)  # sorted by start, as the header says
+    pane.table.sortByColumn(1, QtCore.Qt.SortOrder.DescendingOrder)
+    worst = pane.events[pane._row_event(0)]
+    assert worst.duration == float(durations.max())
+    pane.table.selectRow(0)
+    assert pane.selected_event() is worst
