@@ -20,17 +20,17 @@ import time, threading
 session = start(rate_hz=100)
 time.sleep(2.0)                      # idle: every thread waits (full rate for the first second)
 mark = session.clock.now()
+offset = time.perf_counter() - mark
 wakes = []
 
-def yardstick():
+def yardstick(until):
     # a plain thread sleeping the sampler's interval beside the busy main thread: how often
     # this machine, at its load, wakes a sleeper and hands it the GIL (not during the idle
-    # stretch, which it must not disturb)
-    while session.clock.now() < mark + 0.95:
-        time.sleep(0.01)
-        wakes.append(session.clock.now())
+    # stretch, which it must not disturb). One line calling only C: its stack never moves,
+    # so it never adds to what a starved sampler could not see
+    while time.perf_counter() < until: time.sleep(0.01); wakes.append(time.perf_counter() - offset)
 
-y = threading.Thread(target=yardstick, name="yardstick")
+y = threading.Thread(target=yardstick, args=(time.perf_counter() + 0.95,), name="yardstick")
 y.start()
 end = time.perf_counter() + 1.0
 while time.perf_counter() < end:     # busy main thread
