@@ -162,8 +162,15 @@ def test_the_slowed_run_is_flagged_slower_from_a_moved_checkout(in_bench: dict[s
     assert [(g["name"], g["direction"]) for g in data["regressions"]] == [("beta", "slower")]
     (g,) = data["regressions"]
     truths: list[dict[str, float]] = in_bench["truths"]  # type: ignore[assignment]
-    truth_change = truths[3]["beta"] / (sum(t["beta"] for t in truths[:3]) / 3) - 1
-    assert g["change_pct"] == pytest.approx(100 * truth_change, rel=0.25)
+    last, avg = truths[3]["beta"], sum(t["beta"] for t in truths[:3]) / 3
+    truth_change = last / avg - 1
+    # within 25%, or within what the seconds themselves may be off by (the edge allowance of
+    # test_every_record_adds_a_run_with_what_it_measured, carried through the ratio): a starved
+    # sampler at load 12 lost 0.1 s of beta in the concurrent runs and the change read 406% for 295%
+    edges = max(0.05, 2 * float(in_bench["gap"]))  # type: ignore[arg-type]
+    low = min(0.75 * truth_change, (last - edges) / (avg + edges) - 1)
+    high = max(1.25 * truth_change, (last + edges) / max(avg - edges, 1e-9) - 1)
+    assert 100 * low <= g["change_pct"] <= 100 * high, (g, truths, edges)
     assert Path(g["file"]).name == "bench.py"  # one function whichever checkout recorded it
     text = pyrometer("history", "bench").stdout
     assert "slower  beta (bench.py)" in text
