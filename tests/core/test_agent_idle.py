@@ -64,10 +64,11 @@ def test_sampler_backs_off_while_idle_and_keeps_full_rate_when_busy(tmp_path: Pa
     assert idle <= (mark - 1.2) * 30, idle  # ~20/s after a second of waiting instead of 100/s
     assert busy / 0.8 > 2 * idle / (mark - 1.2), (busy, idle)
     # time accounting is exact either way: weights cover the span between samples (but for
-    # what a starved sampler could not see, counted apart)
+    # what a starved sampler could not see, counted apart, for all threads together)
     w = p.samples["weight"][rows]
     span = float(times[-1] - times[0])
-    assert abs(float(w[1:].sum()) + p.telemetry["unsampled_s"] - span) < 1e-3
+    weights = float(w[1:].sum())
+    assert span - p.telemetry["unsampled_s"] - 1e-3 <= weights <= span + 1e-3, (weights, span, p.telemetry)
 
 
 IDLE_LOOP_THEN_BLOCK = """

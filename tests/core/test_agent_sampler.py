@@ -125,9 +125,11 @@ def test_threads_sampled_by_name_with_cpu_marking_and_telemetry(version: str, tm
     assert sleep_ratio < 0.05, sleep_ratio  # waiting
     assert float(c[spin][0]) == -1.0  # the first sample of a thread has no previous CPU reading
     # weights are the wall time since the thread's previous sample: they add up to the span, but for
-    # what a starved sampler could not see (only the spinner moves between stacks: only it can lose any)
+    # what a starved sampler could not see. That is counted for all threads together, and the main
+    # thread moves too (sleep -> join): 66 ms of it at load 8, while the spinner's weights were whole
     span = float(p.samples["time"][spin][-1] - p.samples["time"][spin][0])
-    assert abs(float(w[spin][1:].sum()) + p.telemetry["unsampled_s"] - span) < 1e-3
+    weights = float(w[spin][1:].sum())
+    assert span - p.telemetry["unsampled_s"] - 1e-3 <= weights <= span + 1e-3, (weights, span, p.telemetry)
 
     tel = p.telemetry
     assert tel["final"] is True
