@@ -140,7 +140,9 @@ def test_tasks_pane_cost_columns_match_the_targets_truth(
     assert [COLUMNS[c] for c in COST_COLUMNS] == ["CPU", "Running", "Waiting", "Delayed"]
     burner = row_of(m, "burner")
     cpu = seconds(m.index(burner.row(), COST_COLUMNS[0], burner.parent()).data())
-    assert cpu == pytest.approx(truth["cpu"], rel=0.10)  # the CPU it measured itself
+    # the CPU it measured itself, within 10% or the few ms core/agent/accounting.py promises (a
+    # starved burner got 13 ms of CPU in its 150 ms and the pane said 11.4 ms)
+    assert cpu == pytest.approx(truth["cpu"], rel=0.10, abs=0.003)
     child = row_of(m, "child")
     cells = [m.index(child.row(), c, child.parent()).data() for c in COST_COLUMNS]
     assert seconds(cells[1]) == pytest.approx(truth["block"], abs=0.03)  # time.sleep held the loop ...
