@@ -171,10 +171,15 @@ def test_tasks_pane_sorts_by_cpu_and_keeps_unknown_last(qtbot, profile: Profile)
     assert kids[0] == "burner", kids  # the one that burned CPU comes first
     pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.DescendingOrder)
     kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
-    assert kids[0] == "due", kids  # the one the stall delayed
+    delays = [seconds(m.index(r, COST_COLUMNS[3], main).data()) for r in range(m.rowCount(main))]
+    # most delayed first: on a quiet machine the one the stall delayed ("due"); on a loaded one
+    # the burner's wake-ups were sometimes later still, so the order is checked on the values
+    assert delays == sorted(delays, reverse=True) and delays[0] > delays[-1], (kids, delays)
+    assert kids[0] in ("due", "burner"), (kids, delays)
+    top = kids[0]
     pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.AscendingOrder)
     kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
-    assert kids[-1] == "due", kids
+    assert kids[-1] == top, kids
 
 
 def test_older_recording_shows_unknown_not_zero(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
