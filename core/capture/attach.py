@@ -321,8 +321,12 @@ def gdb_pending_call(pid: int, snippet: str, workdir: Path) -> None:
         raise AttachError(f"the target's pending-call queue is full (process {pid}); try again")
 
 
-def gdb_direct(pid: int, snippet: str, workdir: Path) -> None:
-    """Take the GIL from the (idle) main thread and run the snippet there, now."""
+def gdb_direct(pid: int, snippet: str, workdir: Path) -> bool:
+    """Take the GIL from the (idle) main thread and run the snippet there, now.
+
+    False, having run nothing, when the main thread holds the GIL: it is running
+    Python (a queued pending call runs at its next safe point, and may be running
+    this very moment) or C code that will return to Python."""
     commands = (
         "set $held = (int)PyGILState_Check()\n"
         "if $held == 0\n"
@@ -334,11 +338,7 @@ def gdb_direct(pid: int, snippet: str, workdir: Path) -> None:
         f'  printf "{_MARK} busy\\n"\n'
         "end\n"
     )
-    output = _run_gdb(pid, commands, workdir)
-    if f"{_MARK} busy" in output:
-        raise AttachError(
-            f"process {pid} is busy in C code holding the GIL and never reached a safe point; try again"
-        )
+    return f"{_MARK} busy" not in _run_gdb(pid, commands, workdir)
 
 
 def attach(
@@ -370,35 +370,51 @@ def attach(
         and info.version == sys.version_info[:2]
         and hasattr(sys, "remote_exec")
     ):
+        queued = "remote_exec"
         _remote_exec(pid, script)
         if _wait_started(collector, marker, pending_wait) or shutil.which("gdb") is None:
             _wait_connected(pid, collector, connect_timeout)
-            return "remote_exec"
+            return queued
         # Like a pending call, remote_exec waits for the main thread to run bytecode;
         # when that thread is parked in C code, gdb can still take the GIL directly.
     else:
+        queued = "pending-call"
         say(f"injecting into {pid} with gdb (pending call)")
         with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
-            gdb_pending_call(pid, _snippet(script), Path(tmp))
+            gdb_pending_call(pid, _snippet(script, marker), Path(tmp))
         if _wait_started(collector, marker, pending_wait):
             _wait_connected(pid, collector, connect_timeout)
-            return "pending-call"
+            return queued
     if not _alive(pid):
         raise AttachError(f"process {pid} exited during attach")
     say(f"main thread of {pid} is idle in C code; taking the GIL directly")
     with tempfile.TemporaryDirectory(prefix="pyrometer-gdb-") as tmp:
-        gdb_direct(pid, _snippet(script), Path(tmp))
+        ran = gdb_direct(pid, _snippet(script, marker), Path(tmp))
+    if not ran:
+        # The main thread held the GIL: not idle after all, only slow to reach a safe point
+        # (a starved machine took over a second), or running our injection right then.
+        # What was queued runs at that safe point.
+        if not _wait_started(collector, marker, connect_timeout):
+            raise AttachError(
+                f"process {pid} is busy in C code holding the GIL and never reached a safe point; try again"
+            )
+        _wait_connected(pid, collector, connect_timeout)
+        return queued
     _wait_connected(pid, collector, connect_timeout)
     return "direct"
 
 
-def _snippet(script: Path) -> str:
+def _snippet(script: Path, marker: Path) -> str:
     """The code gdb runs: it binds no name in the target's __main__, leaves no file open,
-    and stays silent when a late pending call finds the script already removed."""
+    stays silent when a late pending call finds the script already removed, and does
+    nothing when the injection already ran (a pending call that ran late, after the
+    direct route, would otherwise run our bootstrap in the user's sampled main thread)."""
     return (
-        f"try:\n exec(__import__('pathlib').Path({str(script)!r}).read_text(), "
+        f"if not __import__('os').path.exists({str(marker)!r}):\n"
+        " try:\n"
+        f"  exec(__import__('pathlib').Path({str(script)!r}).read_text(), "
         "{'__name__': '_pyrometer_inject'})\n"
-        "except Exception:\n pass\n"
+        " except Exception:\n  pass\n"
     )
 
 

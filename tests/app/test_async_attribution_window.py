@@ -34,11 +34,13 @@ from pyrometer.core.model import TASK_SPAN_DTYPES, Profile
 TARGET = """
 import asyncio, json, sys, time
 
-truth = {"late": {}, "cpu": 0.0}
+truth = {"late": {}, "cpu": 0.0, "block": 0.0}
 
 async def child():
     await asyncio.sleep(0.03)
+    t = time.perf_counter()
     time.sleep(0.12)                       # holds the loop 120 ms, ~no CPU
+    truth["block"] = time.perf_counter() - t   # (a loaded machine oversleeps)
     return 1
 
 async def parent():
@@ -138,10 +140,12 @@ def test_tasks_pane_cost_columns_match_the_targets_truth(
     assert [COLUMNS[c] for c in COST_COLUMNS] == ["CPU", "Running", "Waiting", "Delayed"]
     burner = row_of(m, "burner")
     cpu = seconds(m.index(burner.row(), COST_COLUMNS[0], burner.parent()).data())
-    assert cpu == pytest.approx(truth["cpu"], rel=0.10)  # the CPU it measured itself
+    # the CPU it measured itself, within 10% or the few ms core/agent/accounting.py promises (a
+    # starved burner got 13 ms of CPU in its 150 ms and the pane said 11.4 ms)
+    assert cpu == pytest.approx(truth["cpu"], rel=0.10, abs=0.003)
     child = row_of(m, "child")
     cells = [m.index(child.row(), c, child.parent()).data() for c in COST_COLUMNS]
-    assert seconds(cells[1]) == pytest.approx(0.12, abs=0.03)  # time.sleep held the loop ...
+    assert seconds(cells[1]) == pytest.approx(truth["block"], abs=0.03)  # time.sleep held the loop ...
     assert seconds(cells[0]) < 0.02  # ... with ~no CPU
     due = row_of(m, "due")
     delayed = seconds(m.index(due.row(), COST_COLUMNS[3], due.parent()).data())
@@ -167,10 +171,15 @@ def test_tasks_pane_sorts_by_cpu_and_keeps_unknown_last(qtbot, profile: Profile)
     assert kids[0] == "burner", kids  # the one that burned CPU comes first
     pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.DescendingOrder)
     kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
-    assert kids[0] == "due", kids  # the one the stall delayed
+    delays = [seconds(m.index(r, COST_COLUMNS[3], main).data()) for r in range(m.rowCount(main))]
+    # most delayed first: on a quiet machine the one the stall delayed ("due"); on a loaded one
+    # the burner's wake-ups were sometimes later still, so the order is checked on the values
+    assert delays == sorted(delays, reverse=True) and delays[0] > delays[-1], (kids, delays)
+    assert kids[0] in ("due", "burner"), (kids, delays)
+    top = kids[0]
     pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.AscendingOrder)
     kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
-    assert kids[-1] == "due", kids
+    assert kids[-1] == top, kids
 
 
 def test_older_recording_shows_unknown_not_zero(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +246,7 @@ def test_event_loop_pane_names_the_blocker_its_chain_and_whom_it_delayed(qtbot, 
     tasks.refresh()
     child_stall = next(i for i, e in enumerate(pane.events) if e.task == ids["child"])
     ev = pane.events[child_stall]
-    assert ev.duration == pytest.approx(0.12, abs=0.03)
+    assert ev.duration == pytest.approx(truth["block"], abs=0.03)  # as long as the sleep measured itself
     row = next(r for r in range(pane.table.rowCount()) if pane._row_event(r) == child_stall)
     assert pane.table.item(row, BLOCK_COLUMNS.index("Task")).text() == f"child [{ids['child']}]"
     with qtbot.waitSignal(doc.highlightedTasksChanged):
@@ -300,7 +309,7 @@ def test_timeline_colours_each_task_by_state(qtbot, profile: Profile, recording)
     assert all(b[0] == pytest.approx(a[1]) for a, b in itertools.pairwise(child))  # pieces tile it
     running = [(a, b) for a, b, c in child if c == T_RUNNING]
     longest = max(running, key=lambda s: s[1] - s[0])
-    assert longest[1] - longest[0] == pytest.approx(0.12, abs=0.03)  # the time.sleep(0.12) step
+    assert longest[1] - longest[0] == pytest.approx(recording[1]["block"], abs=0.03)  # the time.sleep(0.12) step
     assert longest[0] == pytest.approx(stall.start, abs=0.02)
     assert any(c == T_DONE for _, _, c in child)  # waiting pieces keep the task's own colour
     due = task_pieces(pane, ids["due"])

@@ -46,24 +46,38 @@ import time
 
 def spin_forever(stop):
     x = 0
+    wall, cpu = time.perf_counter(), time.thread_time()
     while not stop.is_set():
         x += 1
+    print("spin_cpu", time.thread_time() - cpu)
+    print("spin_ratio", (time.thread_time() - cpu) / (time.perf_counter() - wall))
 
 def sleep_forever(stop):
     stop.wait()
+
+wakes, done = [], []
+
+def yardstick(stop):
+    # a plain thread sleeping the sampler's interval: how often this machine, at its load
+    # and with these threads, wakes a sleeper and hands it the GIL. One line calling only C:
+    # its stack never moves, so it never adds to what a starved sampler could not see
+    while not done: time.sleep(0.01); wakes.append(1)
 
 stop = threading.Event()
 session = start(switch_interval_ms=1)
 print("switch", sys.getswitchinterval())
 threads = [threading.Thread(target=spin_forever, args=(stop,), name="spinner"),
-           threading.Thread(target=sleep_forever, args=(stop,), name="sleeper")]
+           threading.Thread(target=sleep_forever, args=(stop,), name="sleeper"),
+           threading.Thread(target=yardstick, args=(stop,), name="yardstick")]
 for t in threads:
     t.start()
 time.sleep(0.6)
 stop.set()
+done.append(True)
 for t in threads:
     t.join()
 session.stop(exit_status=0)
+print("yardstick", len(wakes))
 session.stop(reason="again")    # idempotent
 print("restored", sys.getswitchinterval())
 print("finders", [type(f).__name__ for f in sys.meta_path if "Asyncio" in type(f).__name__])
@@ -90,26 +104,38 @@ def test_threads_sampled_by_name_with_cpu_marking_and_telemetry(version: str, tm
         agent_frames = [p.func_name[f] for f in funcs if p.func_file[f].startswith(str(AGENT_DIR))]
         assert not agent_frames or agent_frames[0].split(".")[-1] in API_AND_PROBE, agent_frames
 
+    # how many samples and ticks a starved machine allows: a plain thread sleeping the sampler's
+    # interval in the same target woke `yardstick` times (~55 on a quiet machine; a fixed bound
+    # of 20 samples and 40 Hz failed at load while nothing was wrong)
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    yardstick = int(lines["yardstick"])  # (starved itself, it only makes the bounds lenient)
     spin = thread_samples(p, "spinner")
     sleep = thread_samples(p, "sleeper")
-    assert len(spin) >= 20 and len(sleep) >= 20
+    assert len(spin) >= 0.5 * yardstick and len(sleep) >= 0.5 * yardstick, (len(spin), len(sleep), yardstick)
     assert {n.split(".")[-1] for n in leaf_names(p, spin)} <= {"spin_forever", "is_set"}
     assert "wait" in " ".join(set(leaf_names(p, sleep)))
     w, c = p.samples["weight"], p.samples["cpu"]
     spin_ratio = float(c[spin][1:].sum() / w[spin][1:].sum())
     sleep_ratio = float(c[sleep][1:].sum() / w[sleep][1:].sum())
-    assert spin_ratio > 0.15, spin_ratio  # on CPU (shares the GIL and 2 cores with the rest)
+    # on CPU about as much as the spinner measured itself (it shares the GIL and the cores with the
+    # rest: 4% of a core at load 13), and never more CPU than the thread used. (Not both ways within
+    # 30%: a starved sampler caps a moved thread's sample at one interval, which raises the ratio.)
+    assert spin_ratio >= 0.5 * float(lines["spin_ratio"]), (spin_ratio, lines["spin_ratio"])
+    assert float(c[spin][1:].sum()) <= float(lines["spin_cpu"]) + 1e-3, (c[spin][1:].sum(), lines["spin_cpu"])
     assert sleep_ratio < 0.05, sleep_ratio  # waiting
     assert float(c[spin][0]) == -1.0  # the first sample of a thread has no previous CPU reading
     # weights are the wall time since the thread's previous sample: they add up to the span, but for
-    # what a starved sampler could not see (only the spinner moves between stacks: only it can lose any)
+    # what a starved sampler could not see. That is counted for all threads together, and the main
+    # thread moves too (sleep -> join): 66 ms of it at load 8, while the spinner's weights were whole
     span = float(p.samples["time"][spin][-1] - p.samples["time"][spin][0])
-    assert abs(float(w[spin][1:].sum()) + p.telemetry["unsampled_s"] - span) < 1e-3
+    weights = float(w[spin][1:].sum())
+    assert span - p.telemetry["unsampled_s"] - 1e-3 <= weights <= span + 1e-3, (weights, span, p.telemetry)
 
     tel = p.telemetry
     assert tel["final"] is True
     assert tel["samples_taken"] == len(p.samples) and tel["samples_dropped"] == 0
-    assert 40 <= tel["effective_rate_hz"] <= 105, tel  # 100 Hz asked; lower only on a starved machine
+    assert tel["effective_rate_hz"] <= 105, tel  # 100 Hz asked, never more
+    assert tel["sampler_ticks"] >= 0.5 * yardstick, (tel, yardstick)  # lower only as the machine is starved
     assert 0 < tel["agent_cpu_s"] < 0.3, tel
     assert tel["bytes_sent"] > 1000
     assert p.end == {"t": p.end["t"], "exit_status": 0, "reason": "exit"}

@@ -337,6 +337,65 @@ def test_agent_that_never_connects_times_out(tmp_path: Path, target_factory: Tar
     target.next_lines(2)
 
 
+@needs_gdb
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ attaches with sys.remote_exec first")
+def test_a_pending_call_slower_than_the_wait_is_not_a_busy_target(
+    tmp_path: Path, target_factory: TargetFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a starved machine the pending call had not run within the wait, and gdb then found
+    the main thread holding the GIL (running Python, or our late call itself): `record` said
+    "busy in C code ... try again", or took the direct route too and ran our bootstrap a second
+    time in the sampled main thread. What was queued is waited for instead.
+
+    That moment is made exact here: the real pending call is queued only once gdb has found
+    the main thread busy (a real target, real gdb, only the order forced)."""
+    import pyrometer.core.capture.attach as attach_module
+
+    queue_for_real = attach_module.gdb_pending_call
+    queued: list[tuple[int, str]] = []
+
+    def slow_to_run(pid: int, snippet: str, workdir: Path) -> None:
+        queued.append((pid, snippet))
+
+    def main_thread_busy(pid: int, snippet: str, workdir: Path) -> bool:
+        queue_for_real(*queued[0], workdir)
+        return False
+
+    monkeypatch.setattr(attach_module, "gdb_pending_call", slow_to_run)
+    monkeypatch.setattr(attach_module, "gdb_direct", main_thread_busy)
+    target = target_factory()
+    with Collector(tmp_path / "x.pyro") as coll:
+        try:
+            route = attach(target.proc.pid, coll, {"rate_hz": 100.0}, pending_wait=0.1)
+        except AttachError as exc:
+            if "ptrace" in str(exc):
+                pytest.skip(str(exc))
+            raise
+        assert route == "pending-call" and coll.connected
+    target.drain()
+    target.next_lines(2)
+    assert "Traceback" not in target.stop()
+
+
+def test_a_late_pending_call_after_the_direct_route_runs_nothing(tmp_path: Path) -> None:
+    """gdb ran the snippet directly while the pending call stayed queued; when that call runs
+    later it must not load our bootstrap again in the user's (sampled) main thread."""
+    from pyrometer.core.capture.attach import _snippet
+
+    ran = tmp_path / "ran"
+    script = tmp_path / "attach.py"
+    script.write_text(f"open({str(ran)!r}, 'a').write('x')\n")
+    marker = tmp_path / "injected"  # the injection script creates it first thing
+    snippet = _snippet(script, marker)
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)
+    assert ran.read_text() == "x"
+    marker.touch()
+    exec(snippet, namespace)
+    assert ran.read_text() == "x"  # the second run did nothing
+    assert set(namespace) == {"__builtins__"}  # and bound no name where it ran (__main__)
+
+
 def test_too_old_python_is_refused(tmp_path: Path, target_factory: TargetFactory) -> None:
     python = _pyenv_python("3.8")
     if python is None:
