@@ -65,7 +65,14 @@ CATCH_UP = 2.0  # intervals a late sampler makes up; further behind, it skips th
 MIN_GAP = 0.5  # intervals between two ticks (as planned), even while making up
 MAX_LEAD = 0.4  # intervals a sleep may end early to make up for wake-up lateness
 # so two ticks are never closer than MIN_GAP - MAX_LEAD intervals: no twin samples
-LEAD_GAIN = 0.1  # how fast the expected lateness follows the measured one
+LEAD_GAIN = 0.1
+# A tick is "late" when it got the GIL more than LATE_TICK intervals (at most half a switch
+# interval) after its wake-up, but before FORCED_SHARE switch intervals: a thread held the GIL
+# and let it go by itself (at a wait), so the sample shows the wait, not the work it did while
+# the tick was due. Ticks that waited the whole switch interval made the holder drop the GIL
+# in the middle of its work: those samples are where they should be (a CPU-bound loop).
+LATE_TICK = 0.2
+FORCED_SHARE = 0.9  # how fast the expected lateness follows the measured one
 
 
 class Sampler:
@@ -87,6 +94,13 @@ class Sampler:
         # wall time the sampler could not see (it was starved longer than MAX_WEIGHT_S
         # between two samples of a thread): left out of the weights, counted here
         self.unsampled_s = 0.0
+        # ticks that came late (woke, then waited for the GIL or a CPU) while a thread ran:
+        # their samples show where that thread was when it let the GIL go, not where it was
+        # when the tick was due (a short CPU burst is charged to the wait after it)
+        self.late_ticks = 0
+        self.busy_ticks = 0  # ticks that saw a thread running: the late ones' denominator
+        self.late_s = 0.0  # total lateness of the late ticks
+        self.woke_late = 0.0  # how late this tick's wake-up was (perf seconds past the planned time)
         self.started_at = 0.0
         self.last_tick_at = 0.0
         self.cpu_s = 0.0
@@ -186,8 +200,10 @@ class Sampler:
             delay = target - now
             if wait(delay):
                 return
+            self.woke_late = 0.0
             if delay > 0:
-                late = min(perf_counter() - target, interval) if self.ticks else 0.0
+                self.woke_late = perf_counter() - target
+                late = min(self.woke_late, interval) if self.ticks else 0.0
                 lead = min(max(lead + LEAD_GAIN * (late - lead), 0.0), MAX_LEAD * interval)
             with tick_lock:
                 if stop.is_set():
@@ -275,6 +291,12 @@ class Sampler:
         del frames
         self.busy = busy
         self.worked = worked
+        if busy and self.ticks:
+            self.busy_ticks += 1
+            forced = sys.getswitchinterval()
+            if min(LATE_TICK * interval, 0.5 * forced) < self.woke_late < FORCED_SHARE * forced:
+                self.late_ticks += 1
+                self.late_s += self.woke_late
         self.ticks += 1
         self.last_tick_at = now
         return now
