@@ -32,6 +32,13 @@ rest of the gap counts in ``unsampled_s`` (telemetry), never charged to one
 stack (it once charged 0.98 s to 400 calls of ``Random.uniform``). A thread
 still in the same stack stands for up to ``MAX_WEIGHT_S``.
 
+A thread sampler cannot see a thread in a short burst of Python: woken
+during it, the sampler waits for the GIL until the thread lets it go, at its
+next wait (or after the switch interval), and samples it there. A 3 ms burst
+before each 4 ms wait was shown at 2-25% of its time. The ticks that waited
+for a GIL that was let go (not forced) are counted in ``late_ticks``
+(telemetry), so that `stats` and the Session pane say so.
+
 Splitting a long gap at the thread's CPU (``G - c`` waiting in the old stack,
 ``c`` running in the new one) was tried and measured worse on a loaded
 machine: a thread that wants the GIL or a core waits off-CPU *inside* the new
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from sys import getswitchinterval  # not through `sys`: tests replace the module's sys
 
 from . import wire
 from .clock import own_thread_cpu, read_cpu
@@ -65,14 +73,16 @@ CATCH_UP = 2.0  # intervals a late sampler makes up; further behind, it skips th
 MIN_GAP = 0.5  # intervals between two ticks (as planned), even while making up
 MAX_LEAD = 0.4  # intervals a sleep may end early to make up for wake-up lateness
 # so two ticks are never closer than MIN_GAP - MAX_LEAD intervals: no twin samples
-LEAD_GAIN = 0.1
+LEAD_GAIN = 0.1  # how fast the expected lateness follows the measured one
 # A tick is "late" when it got the GIL more than LATE_TICK intervals (at most half a switch
 # interval) after its wake-up, but before FORCED_SHARE switch intervals: a thread held the GIL
 # and let it go by itself (at a wait), so the sample shows the wait, not the work it did while
 # the tick was due. Ticks that waited the whole switch interval made the holder drop the GIL
-# in the middle of its work: those samples are where they should be (a CPU-bound loop).
+# in the middle of its work: those samples are where they should be (a CPU-bound loop). On a
+# loaded machine (wake-ups late by ms) with a short switch interval the two overlap, and the
+# ambiguous ticks are not counted: the share is then a lower bound.
 LATE_TICK = 0.2
-FORCED_SHARE = 0.9  # how fast the expected lateness follows the measured one
+FORCED_SHARE = 0.9
 
 
 class Sampler:
@@ -100,7 +110,7 @@ class Sampler:
         self.late_ticks = 0
         self.busy_ticks = 0  # ticks that saw a thread running: the late ones' denominator
         self.late_s = 0.0  # total lateness of the late ticks
-        self.woke_late = 0.0  # how late this tick's wake-up was (perf seconds past the planned time)
+        self.woke_late = 0.0  # seconds from the wake-up asked of the OS to holding the GIL (this tick)
         self.started_at = 0.0
         self.last_tick_at = 0.0
         self.cpu_s = 0.0
@@ -293,7 +303,7 @@ class Sampler:
         self.worked = worked
         if busy and self.ticks:
             self.busy_ticks += 1
-            forced = sys.getswitchinterval()
+            forced = getswitchinterval()
             if min(LATE_TICK * interval, 0.5 * forced) < self.woke_late < FORCED_SHARE * forced:
                 self.late_ticks += 1
                 self.late_s += self.woke_late
