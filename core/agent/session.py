@@ -18,6 +18,7 @@ Options (all optional):
   attached            bool   False    started inside an already running process
   argv                list   sys.argv what the target runs
   asyncio             bool   True     watch event loops (lag, blocking, tasks)
+  main_signal         bool   False    sample the main thread from a SIGALRM timer (main_signal.py)
   switch_interval_ms  float  None     set sys.setswitchinterval while sampling (restored on stop);
                                       None leaves the interpreter's setting alone
   follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
@@ -38,7 +39,7 @@ import weakref
 
 from . import children, wire
 from .clock import SessionClock, read_cpu, thread_cpu_clock
-from .defaults import COLLECTION
+from .defaults import COLLECTION, MAIN_SIGNAL
 from .frames import Interner, ThreadTable
 from .loops import LoopMonitor
 from .sampler import Sampler
@@ -76,6 +77,7 @@ DEFAULTS: Dict[str, Any] = {
     "argv": None,
     "asyncio": True,
     "switch_interval_ms": None,
+    "main_signal": MAIN_SIGNAL,
     "follow_fork": False,
     "task_accounting": True,
 }
@@ -155,6 +157,8 @@ class AgentSession:
             self._prev_switch = sys.getswitchinterval()
             sys.setswitchinterval(float(sw) / 1000.0)
         self.sampler = Sampler(self, float(opts["rate_hz"]))
+        if opts.get("main_signal") and self.mode == "sample":
+            self._start_main_signal()
         self.sampler.start()
         if opts.get("asyncio", True):
             self.loops.start()
@@ -171,6 +175,21 @@ class AgentSession:
                     session._after_fork_child()
 
             os.register_at_fork(after_in_child=_child)
+
+    def _start_main_signal(self) -> None:
+        """Sample the main thread from SIGALRM (main_signal.py), or say in a notice why not."""
+        from .main_signal import MainSignalSampler
+
+        assert self.sampler is not None
+        main = MainSignalSampler(self.clock.perf, self.sampler.interval)
+        try:
+            why = main.start()
+        except Exception as exc:
+            why = "%r" % (exc,)
+        if why is None:
+            self.sampler.main_signal = main
+        else:
+            self.notice("warning", "main thread sampled by the sampler thread, not by SIGALRM: %s" % (why,))
 
     def _meta(self) -> Dict[str, Any]:
         opts = self.options
@@ -415,6 +434,7 @@ class AgentSession:
             "late_ticks": s.late_ticks if s else 0,
             "busy_ticks": s.busy_ticks if s else 0,
             "late_s": round(s.late_s, 6) if s else 0.0,
+            "main_signal": bool(s and s.main_signal is not None),
             "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
             "agent_cpu_s": round(self.agent_cpu_s(), 6),
             "loop_hook_s": round(self.loops.hook_s, 6),
