@@ -71,7 +71,7 @@ class MainSignalSampler:
     def set_period(self, seconds: float) -> None:
         """Follow the sampler's rate (it backs off while every thread waits)."""
         with self._lock:
-            if self.active and seconds != self.period:
+            if self.active and seconds != self.period and self.still_ours():  # never over the program's alarm
                 import signal
 
                 self.period = seconds
