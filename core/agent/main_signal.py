@@ -46,6 +46,7 @@ class MainSignalSampler:
         self.last_record_at = 0.0
         self.period = 0.0
         self.stopped_at = -1.0
+        self.pid = os.getpid()
         self._lock = threading.Lock()  # arming vs stop() (never taken by the handler)
         self._bound = self._handler  # one bound method: getsignal() gives back this very object
 
@@ -101,10 +102,11 @@ class MainSignalSampler:
                     signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
     def _handler(self, signum: int, frame: Optional[FrameType]) -> None:
-        if not self.active:
-            if self.perf() - self.stopped_at < STRAY_S:
+        forked = os.getpid() != self.pid  # a forked child inherits the handler, never the timer
+        if not self.active or forked:
+            if not forked and self.perf() - self.stopped_at < STRAY_S:
                 return  # one of ours, delivered as the timer was disarmed
-            # a SIGALRM well after we stopped is the program's (alarm()): act as the default would
+            # otherwise it is the program's (alarm()): act as the default would
             import signal
 
             signal.signal(signal.SIGALRM, signal.SIG_DFL)

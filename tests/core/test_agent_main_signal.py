@@ -101,3 +101,23 @@ def test_a_handler_installed_later_gets_its_alarm_not_our_ticks(tmp_path: Path) 
     # (at most a couple), but its own alarm must fire, at its time
     assert 1 <= truth["fired"] <= 4, truth
     assert any(0.14 <= t <= 0.35 for t in truth["at"]), truth
+
+
+FORKED_CHILD = """
+import json, os, signal, time
+session = start(main_signal=True)
+time.sleep(0.05)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(1)  # no handler of its own: the default action must end the child
+    time.sleep(3)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+session.stop(exit_status=0)
+print(json.dumps({"signaled": os.WIFSIGNALED(status), "sig": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}))
+"""
+
+
+def test_a_forked_child_alarm_keeps_its_default_action(tmp_path: Path) -> None:
+    _, out, _ = run_agent_target(interpreter("current"), FORKED_CHILD, tmp_path)
+    assert truth_of(out) == {"signaled": True, "sig": 14}, out
