@@ -12,6 +12,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
 from pyrometer.core import fmt
 from pyrometer.core.cli.summary import agent_losses, loss_text
+from pyrometer.core.late_samples import late_samples_text, late_share
 from pyrometer.core.model import Profile
 
 FIELDS = (
@@ -24,6 +25,7 @@ FIELDS = (
     "Samples",
     "Effective rate",
     "Losses",
+    "Late samples",
     "Agent CPU",
     "Threads",
     "Mode",
@@ -80,6 +82,8 @@ def session_facts(doc: Document) -> dict[str, str]:
         agent_text = fmt.seconds(agent_cpu)
         if duration > 0:
             agent_text += f" ({fmt.percent(agent_cpu / duration)} of a core)"
+    late = late_share(tel)
+    late_text = "–" if late is None else (late_samples_text(late) or f"{fmt.percent(late)} (within sampling noise)")
     state = doc.state
     if p.end is not None:
         status = p.end.get("exit_status")
@@ -101,6 +105,7 @@ def session_facts(doc: Document) -> dict[str, str]:
         "Samples": fmt.count(samples) if samples else ("deterministic" if p.func_stats is not None else "0"),
         "Effective rate": f"{rate:.1f} Hz per thread" if rate else "–",
         "Losses": dropped_text,
+        "Late samples": late_text,
         "Agent CPU": agent_text,
         "Threads": ", ".join(t.name for t in list(p.threads.values())[:8]) + (" …" if len(p.threads) > 8 else "") or "–",
         "Mode": str(mode),

@@ -32,6 +32,13 @@ rest of the gap counts in ``unsampled_s`` (telemetry), never charged to one
 stack (it once charged 0.98 s to 400 calls of ``Random.uniform``). A thread
 still in the same stack stands for up to ``MAX_WEIGHT_S``.
 
+A thread sampler cannot see a thread in a short burst of Python: woken
+during it, the sampler waits for the GIL until the thread lets it go, at its
+next wait (or after the switch interval), and samples it there. A 3 ms burst
+before each 4 ms wait was shown at 2-25% of its time. The ticks that waited
+for a GIL that was let go (not forced) are counted in ``late_ticks``
+(telemetry), so that `stats` and the Session pane say so.
+
 Splitting a long gap at the thread's CPU (``G - c`` waiting in the old stack,
 ``c`` running in the new one) was tried and measured worse on a loaded
 machine: a thread that wants the GIL or a core waits off-CPU *inside* the new
@@ -42,14 +49,17 @@ from __future__ import annotations
 
 import sys
 import threading
+from sys import getswitchinterval  # not through `sys`: tests replace the module's sys
 
 from . import wire
 from .clock import own_thread_cpu, read_cpu
 
 TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); mypy knows the name
 if TYPE_CHECKING:
-    from typing import List
+    from typing import List, Optional, Tuple
 
+    from .frames import ThreadRecord
+    from .main_signal import MainSignalSampler
     from .session import AgentSession
 
 BATCH_SECONDS = 0.05
@@ -66,6 +76,15 @@ MIN_GAP = 0.5  # intervals between two ticks (as planned), even while making up
 MAX_LEAD = 0.4  # intervals a sleep may end early to make up for wake-up lateness
 # so two ticks are never closer than MIN_GAP - MAX_LEAD intervals: no twin samples
 LEAD_GAIN = 0.1  # how fast the expected lateness follows the measured one
+# A tick is "late" when it got the GIL more than LATE_TICK intervals (at most half a switch
+# interval) after its wake-up, but before FORCED_SHARE switch intervals: a thread held the GIL
+# and let it go by itself (at a wait), so the sample shows the wait, not the work it did while
+# the tick was due. Ticks that waited the whole switch interval made the holder drop the GIL
+# in the middle of its work: those samples are where they should be (a CPU-bound loop). On a
+# loaded machine (wake-ups late by ms) with a short switch interval the two overlap, and the
+# ambiguous ticks are not counted: the share is then a lower bound.
+LATE_TICK = 0.2
+FORCED_SHARE = 0.9
 
 
 class Sampler:
@@ -79,6 +98,7 @@ class Sampler:
         self._stop = threading.Event()
         self._tick_lock = threading.Lock()  # held by a tick and by stop()'s final flush
         self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
+        self.main_signal: Optional[MainSignalSampler] = None  # samples the main thread when set (main_signal.py)
         self.ticks = 0
         self.busy = True  # did the last tick see a thread running (or one it could not judge)?
         self.worked = True  # ... and one that ran WORK_CPU_S (a real burst, not a timer's wake-up)?
@@ -87,6 +107,13 @@ class Sampler:
         # wall time the sampler could not see (it was starved longer than MAX_WEIGHT_S
         # between two samples of a thread): left out of the weights, counted here
         self.unsampled_s = 0.0
+        # ticks that came late (woke, then waited for the GIL or a CPU) while a thread ran:
+        # their samples show where that thread was when it let the GIL go, not where it was
+        # when the tick was due (a short CPU burst is charged to the wait after it)
+        self.late_ticks = 0
+        self.busy_ticks = 0  # ticks that saw a thread running: the late ones' denominator
+        self.late_s = 0.0  # total lateness of the late ticks
+        self.woke_late = 0.0  # seconds from the wake-up asked of the OS to holding the GIL (this tick)
         self.started_at = 0.0
         self.last_tick_at = 0.0
         self.cpu_s = 0.0
@@ -111,6 +138,8 @@ class Sampler:
         for it saves up to one interval at the target's exit.
         """
         self._stop.set()
+        if self.main_signal is not None:
+            self.main_signal.stop()
         if threading.current_thread() is self._thread:
             self.flush()
             return
@@ -175,6 +204,8 @@ class Sampler:
                 step = min(step * 2, longest)
             deadline += step
             self.planned = step
+            if self.main_signal is not None:
+                self.main_signal.set_period(step)
             now = perf_counter()
             if now - deadline > CATCH_UP * interval:
                 deadline = now - CATCH_UP * interval  # far behind (starved): give up the rest
@@ -187,8 +218,10 @@ class Sampler:
             if wait(delay):
                 return
             sys.setprofile(None)  # 80 ns: yappi (trace mode) hooks every running thread as it starts
+            self.woke_late = 0.0
             if delay > 0:
-                late = min(perf_counter() - target, interval) if self.ticks else 0.0
+                self.woke_late = perf_counter() - target
+                late = min(self.woke_late, interval) if self.ticks else 0.0
                 lead = min(max(lead + LEAD_GAIN * (late - lead), 0.0), MAX_LEAD * interval)
             with tick_lock:
                 if stop.is_set():
@@ -225,12 +258,27 @@ class Sampler:
         t = now - session.clock.t0
         interval = self.interval
         late = max(self.planned, interval) + LATE_SLACK * interval  # a longer gap: the sampler was starved
-        busy = worked = False
+        busy = worked = ran = False  # ran: a thread sampled from here (not by signal) was busy
+        main = self.main_signal
+        main_done = -1
+        if main is not None and not main.still_ours():
+            main.stop()  # the program took SIGALRM: the timer is its own now
+            self.main_signal = main = None
+        if main is not None and main.ident in frames:
+            # the main thread's own samples, from its SIGALRM handler (main_signal.py), first:
+            # they are older than this tick's. None for 2 periods: the handler cannot run (a
+            # call restarted in the kernel, a C call holding the GIL): sampled from here meanwhile
+            got = self._main_samples(threads.get(main.ident), main, t, late, task_of(main.ident))
+            if got is not None:
+                busy, worked = got
+                main_done = main.ident
         for ident, frame in frames.items():
             if ident in agent:
                 continue
             rec = threads.get(ident)
             if rec.agent:
+                continue
+            if ident == main_done:
                 continue
             cpu_now = read_cpu(rec.clock_id)
             prev_stack = rec.last_stack
@@ -239,46 +287,83 @@ class Sampler:
             else:
                 stack = intern(frame)
                 rec.last_stack = stack
-            if rec.last_time >= 0:
-                weight = t - rec.last_time
-                cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
-                if not busy and (cpu < 0 or cpu > IDLE_CPU_SHARE * weight):
-                    busy = True
-                if cpu < 0 or cpu > WORK_CPU_S:
-                    worked = True
-                if stack != prev_stack and weight > late:
-                    # starved: where a thread that moved spent the gap is unknown
-                    self.unsampled_s += weight - interval
-                    cpu = min(cpu, interval)
-                    weight = interval
-                elif weight > MAX_WEIGHT_S:
-                    # not seen for that long: the stack now says nothing about most of it
-                    self.unsampled_s += weight - MAX_WEIGHT_S
-                    if cpu > 0:
-                        cpu *= MAX_WEIGHT_S / weight
-                    weight = MAX_WEIGHT_S
-            else:
-                weight = interval
-                cpu = -1.0
-                busy = worked = True
-            rec.last_time = t
-            rec.last_cpu = cpu_now
-            self._times.append(t)
-            self._tids.append(rec.tid)
-            self._stacks.append(stack)
-            task = task_of(ident)
-            rec.last_task = task
-            self._tasks.append(task)
-            self._weights.append(weight)
-            self._cpus.append(cpu)
+            b, w = self._add(rec, t, stack, prev_stack, cpu_now, late, task_of(ident))
+            ran = ran or b
+            worked = worked or w
         if self.ticks % 100 == 0:
             threads.forget_missing(frames)
         del frames
-        self.busy = busy
+        self.busy = busy or ran
         self.worked = worked
+        if ran and self.ticks:
+            self.busy_ticks += 1
+            forced = getswitchinterval()
+            if min(LATE_TICK * interval, 0.5 * forced) < self.woke_late < FORCED_SHARE * forced:
+                self.late_ticks += 1
+                self.late_s += self.woke_late
         self.ticks += 1
         self.last_tick_at = now
         return now
+
+    def _add(
+        self, rec: ThreadRecord, t: float, stack: int, prev_stack: int, cpu_now: float, late: float, task: int
+    ) -> Tuple[bool, bool]:
+        """Append one sample of a thread; (busy, worked) as the back-off reads them."""
+        interval = self.interval
+        busy = worked = False
+        if rec.last_time >= 0:
+            weight = t - rec.last_time
+            cpu = cpu_now - rec.last_cpu if cpu_now >= 0 and rec.last_cpu >= 0 else -1.0
+            if not busy and (cpu < 0 or cpu > IDLE_CPU_SHARE * weight):
+                busy = True
+            if cpu < 0 or cpu > WORK_CPU_S:
+                worked = True
+            if stack != prev_stack and weight > late:
+                # starved: where a thread that moved spent the gap is unknown
+                self.unsampled_s += weight - interval
+                cpu = min(cpu, interval)
+                weight = interval
+            elif weight > MAX_WEIGHT_S:
+                # not seen for that long: the stack now says nothing about most of it
+                self.unsampled_s += weight - MAX_WEIGHT_S
+                if cpu > 0:
+                    cpu *= MAX_WEIGHT_S / weight
+                weight = MAX_WEIGHT_S
+        else:
+            weight = interval
+            cpu = -1.0
+            busy = worked = True
+        rec.last_time = t
+        rec.last_cpu = cpu_now
+        self._times.append(t)
+        self._tids.append(rec.tid)
+        self._stacks.append(stack)
+        rec.last_task = task
+        self._tasks.append(task)
+        self._weights.append(weight)
+        self._cpus.append(cpu)
+        return busy, worked
+
+    def _main_samples(
+        self, rec: ThreadRecord, main: MainSignalSampler, t: float, late: float, task: int
+    ) -> Optional[Tuple[bool, bool]]:
+        """The main thread's samples taken by its signal handler since the last tick; None when stale."""
+        records = main.take()
+        t0 = self.session.clock.t0
+        if not records and self.perf() - main.last_record_at > 2 * main.period:
+            return None
+        busy = worked = False
+        for at, chain, cpu_now in records:
+            rt = at - t0
+            if rt <= rec.last_time:
+                continue  # the thread sampler saw the main thread after this record (it was stale)
+            prev_stack = rec.last_stack
+            stack = self.session.interner.intern_codes(chain)
+            rec.last_stack = stack
+            b, w = self._add(rec, rt, stack, prev_stack, cpu_now, late, task)
+            busy = busy or b
+            worked = worked or w
+        return busy, worked
 
     def flush(self) -> None:
         """Send the pending batch (droppable: counted in samples_dropped when the sink is full)."""

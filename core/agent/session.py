@@ -18,6 +18,7 @@ Options (all optional):
   attached            bool   False    started inside an already running process
   argv                list   sys.argv what the target runs
   asyncio             bool   True     watch event loops (lag, blocking, tasks)
+  main_signal         bool   False    sample the main thread from a SIGALRM timer (main_signal.py)
   switch_interval_ms  float  None     set sys.setswitchinterval while sampling (restored on stop);
                                       None leaves the interpreter's setting alone
   follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
@@ -42,7 +43,7 @@ import weakref
 
 from . import children, defaults, wire
 from .clock import SessionClock, read_cpu, thread_cpu_clock
-from .defaults import COLLECTION
+from .defaults import COLLECTION, MAIN_SIGNAL
 from .frames import Interner, ThreadTable
 from .loops import LoopMonitor
 from .sampler import Sampler
@@ -81,6 +82,7 @@ DEFAULTS: Dict[str, Any] = {
     "argv": None,
     "asyncio": True,
     "switch_interval_ms": None,
+    "main_signal": MAIN_SIGNAL,
     "follow_fork": False,
     "task_accounting": True,
     "every_task": False,
@@ -163,6 +165,8 @@ class AgentSession:
             self._prev_switch = sys.getswitchinterval()
             sys.setswitchinterval(float(sw) / 1000.0)
         self.sampler = Sampler(self, float(opts["rate_hz"]))
+        if opts.get("main_signal") and self.mode == "sample":
+            self._start_main_signal()
         self.sampler.start()
         if opts.get("asyncio", True):
             self.loops.start()
@@ -186,6 +190,21 @@ class AgentSession:
                 self.tracer = None
                 self.mode = "sample"
                 self.notice("warning", "trace mode failed to start (%r); sampling instead" % (exc,))
+
+    def _start_main_signal(self) -> None:
+        """Sample the main thread from SIGALRM (main_signal.py), or say in a notice why not."""
+        from .main_signal import MainSignalSampler
+
+        assert self.sampler is not None
+        main = MainSignalSampler(self.clock.perf, self.sampler.interval)
+        try:
+            why = main.start()
+        except Exception as exc:
+            why = "%r" % (exc,)
+        if why is None:
+            self.sampler.main_signal = main
+        else:
+            self.notice("warning", "main thread sampled by the sampler thread, not by SIGALRM: %s" % (why,))
 
     def _meta(self) -> Dict[str, Any]:
         opts = self.options
@@ -434,6 +453,10 @@ class AgentSession:
             "samples_dropped": s.samples_dropped if s else 0,
             "unsampled_s": round(s.unsampled_s, 6) if s else 0.0,
             "sampler_ticks": s.ticks if s else 0,
+            "late_ticks": s.late_ticks if s else 0,
+            "busy_ticks": s.busy_ticks if s else 0,
+            "late_s": round(s.late_s, 6) if s else 0.0,
+            "main_signal": bool(s and s.main_signal is not None),
             "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
             "agent_cpu_s": round(self.agent_cpu_s(), 6),
             "loop_hook_s": round(self.loops.hook_s, 6),

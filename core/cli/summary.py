@@ -42,6 +42,7 @@ from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
+from pyrometer.core.late_samples import late_samples_text, late_share
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
 
 if TYPE_CHECKING:
@@ -353,6 +354,7 @@ def build_summary(
         "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": agent_losses(profile),
+        "late_samples": late_share(profile.telemetry),
         "effective_rate_hz": rate,
         "telemetry": profile.telemetry or None,
         "meta": _plain_meta(profile),
@@ -627,6 +629,10 @@ def render_text(data: dict[str, Any]) -> str:
     if losses:
         lines.append("")
         lines.append("agent losses: " + ", ".join(loss_text(k, v) for k, v in losses.items()))
+    late = late_samples_text(data.get("late_samples"))
+    if late:
+        lines.append("")
+        lines.append("sampling: " + late)
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(printable(line) for line in lines)  # names come from the file: no raw escapes

@@ -102,7 +102,6 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
     ticks = int(tel["sampler_ticks"])
     assert len(times) >= ticks - 1, (len(times), ticks)
     yardstick = int(lines["yardstick"])
-    assert yardstick >= 10, out  # a machine this loaded measures nothing
     assert ticks >= 0.5 * yardstick, (ticks, yardstick)
     assert float(p.samples["weight"].max()) <= 1.0
     assert p.duration() <= float(p.end["t"]) + 1e-6 if p.end else True
