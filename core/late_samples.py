@@ -15,7 +15,10 @@ from typing import Any
 
 SHOWN_FROM = 0.05  # below this share of the ticks the bias is within sampling noise: say nothing
 
-EXPLANATION = "short CPU bursts are charged to where threads release the GIL (e.g. a wait)"
+EXPLANATION = (
+    "short CPU bursts are charged to where threads release the GIL (e.g. a wait);"
+    " for the main thread, record with --main-signal"
+)
 
 
 def late_share(telemetry: dict[str, Any]) -> float | None:

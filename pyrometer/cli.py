@@ -53,6 +53,11 @@ def _add_collect_options(p: argparse.ArgumentParser, launches: bool = True) -> N
         help=f"record every asyncio task in full; by default a loop creating over {defaults.TASK_SAMPLING_RATE:,.0f} tasks "
         f"per second of its busy time has about 1 in {defaults.TASK_SAMPLE_EVERY} recorded and the rest counted by coroutine",
     )
+    p.add_argument(
+        "--main-signal", action="store_true",
+        help="sample the main thread from a SIGALRM timer, so its short CPU bursts are seen where they run, not at "
+        "its next wait (off by default: SIGALRM is the program's; one that uses it is left alone, with a notice)",
+    )
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
     if launches:
         p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")

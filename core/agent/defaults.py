@@ -12,7 +12,7 @@ LOOP_INTERVAL_MS = 10.0  # event-loop lag probe interval
 BLOCK_THRESHOLD_MS = 50.0  # the loop counts as blocked after this long
 # sample the main thread from a SIGALRM timer (main_signal.py): its short bursts of Python are
 # seen where they run instead of at the next wait, but the signal is the program's to own: off.
-# An agent option only (like switch_interval_ms), not in COLLECTION: no CLI flag yet
+# `--main-signal` (record, run, attach) or the agent option main_signal=True turn it on.
 MAIN_SIGNAL = False
 
 COLLECTION = {

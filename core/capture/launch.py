@@ -258,6 +258,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "loop_interval_ms": float(args.loop_interval),
         "block_threshold_ms": float(args.block_threshold),
         "every_task": bool(getattr(args, "every_task", False)),
+        "main_signal": bool(getattr(args, "main_signal", False)),
     }
 
 

@@ -106,5 +106,6 @@ def test_recordings_without_the_counter_say_nothing() -> None:
     assert late_samples_text(0.04) is None
     assert late_samples_text(0.25) == (
         "25% of samples were taken late, waiting for the GIL: "
-        "short CPU bursts are charged to where threads release the GIL (e.g. a wait)"
+        "short CPU bursts are charged to where threads release the GIL (e.g. a wait);"
+        " for the main thread, record with --main-signal"
     )

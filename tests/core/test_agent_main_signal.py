@@ -11,11 +11,14 @@ that installs its handler later gets its alarm, not our ticks.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from agent_harness import interpreter, run_agent_target
 
+from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.model import Profile
 
 ASYNC_BURSTS = """
@@ -121,3 +124,17 @@ print(json.dumps({"signaled": os.WIFSIGNALED(status), "sig": os.WTERMSIG(status)
 def test_a_forked_child_alarm_keeps_its_default_action(tmp_path: Path) -> None:
     _, out, _ = run_agent_target(interpreter("current"), FORKED_CHILD, tmp_path)
     assert truth_of(out) == {"signaled": True, "sig": 14}, out
+
+
+def test_record_main_signal_option_turns_it_on(tmp_path: Path) -> None:
+    """`record --main-signal` reaches the agent: the bursts get their time (without it: 5-30%)."""
+    script = tmp_path / "bursts.py"
+    script.write_text(ASYNC_BURSTS.replace("session = start(main_signal=True)\n", "").replace("session.stop(exit_status=0)\n", ""))
+    out = tmp_path / "out.pyro"
+    cmd = [sys.executable, "-m", "pyrometer", "record", "--main-signal", "--no-history", "-o", str(out), "--", str(script)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    p = read_recording(out)[0]
+    assert p.telemetry["main_signal"] is True, p.telemetry
+    got, truth = charged(p, "crunch"), truth_of(r.stdout)
+    assert 0.6 * truth["crunch"] <= got <= 1.4 * truth["crunch"] + 0.03, (got, truth)
