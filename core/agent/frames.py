@@ -36,6 +36,18 @@ def code_name(code: CodeType) -> str:
     return code.co_name
 
 
+
+def code_chain(frame: Optional[FrameType]) -> List[Tuple[CodeType, int]]:
+    """(code, line) of a frame and its callers, innermost first: what a sample keeps of a stack
+    (the sampler's and the SIGALRM handler's one pass over ``f_back``)."""
+    chain: List[Tuple[CodeType, int]] = []
+    append = chain.append
+    f = frame
+    while f is not None:
+        append((f.f_code, f.f_lineno or 0))
+        f = f.f_back
+    return chain
+
 class Interner:
     """Frame and stack ids; thread-safe (the sampler, watchdog and loop threads all intern)."""
 
@@ -132,13 +144,7 @@ class Interner:
         The hot path of the sampler: one pass collects (code, line) innermost
         first, then intern_codes walks it root first under the lock.
         """
-        chain: List[Tuple[CodeType, int]] = []
-        append = chain.append
-        f = frame
-        while f is not None:
-            append((f.f_code, f.f_lineno or 0))
-            f = f.f_back
-        return self.intern_codes(chain)
+        return self.intern_codes(code_chain(frame))
 
     # ------------------------------------------------------------ threads/loops
     def announce_thread(self, tid: int, name: str, native_id: Optional[int]) -> None:

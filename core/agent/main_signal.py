@@ -24,6 +24,8 @@ import os
 import threading
 import time
 
+from .frames import code_chain
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import CodeType, FrameType
@@ -112,12 +114,7 @@ class MainSignalSampler:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        chain: List[Tuple[CodeType, int]] = []
-        append = chain.append
-        f = frame
-        while f is not None:
-            append((f.f_code, f.f_lineno or 0))
-            f = f.f_back
+        chain = code_chain(frame)
         t = self.perf()
         self.last_record_at = t
         self.records.append((t, chain, time.thread_time()))
