@@ -49,7 +49,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from sys import getswitchinterval  # not through `sys`: tests replace the module's sys
+from sys import (  # not through `sys`: tests give the sampler a virtual one
+    getswitchinterval,
+    setprofile,
+)
 
 from . import wire
 from .clock import own_thread_cpu, read_cpu
@@ -157,7 +160,7 @@ class Sampler:
     # ------------------------------------------------------------------ thread
     def _run(self) -> None:
         self.ident = threading.get_ident()
-        sys.setprofile(None)  # a profiler (yappi in trace mode) must not count the agent
+        setprofile(None)  # a profiler (yappi in trace mode) must not count the agent
         session = self.session
         session.add_agent_thread(self.ident)
         try:
@@ -217,7 +220,7 @@ class Sampler:
             delay = target - now
             if wait(delay):
                 return
-            sys.setprofile(None)  # 80 ns: yappi (trace mode) hooks every running thread as it starts
+            setprofile(None)  # 80 ns: yappi (trace mode) hooks every running thread as it starts
             self.woke_late = 0.0
             if delay > 0:
                 self.woke_late = perf_counter() - target
