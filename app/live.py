@@ -40,6 +40,7 @@ DRAIN_BUDGET_S = 0.015  # GUI-thread time one drain may take; a backlog continue
 # 100 Hz on 8 threads (1.9 GB of address space), and at 100 probes/s on 2 loops; past that they grow by doubling
 LIVE_SAMPLE_ROWS = 1 << 26
 LIVE_LAG_ROWS = 1 << 24
+QUIT_FINISH_S = 3.0  # quitting waits this long for a kept recording's index, then leaves it to the first open
 OUTPUT_GRACE_S = 2.0  # after the program exits, how long its last output may take to be read
 
 
@@ -67,6 +68,10 @@ class LiveSession(QObject):
     _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
     _exited = Signal(object)  # the launched program's returncode; None: the stream ended (attached)
     _attach_failed = Signal(str)
+    # the recording is finished (its index appended) on a worker once the stream ends: its fraction
+    # done, on the GUI thread; 1.0 when the file is final
+    recordingProgress = Signal(float)
+    _closing_progress = Signal(float)  # emitted from the closing thread; connected queued
 
     def __init__(
         self,
@@ -103,6 +108,8 @@ class LiveSession(QObject):
         self._notices_seen = 0  # the profile's notices already passed on by `noticed`
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
+        self._closing_progress.connect(self.recordingProgress.emit, Qt.ConnectionType.QueuedConnection)
+        self.collector.on_close_progress = self._closing_progress.emit
         self._duration_timer: QTimer | None = None
         self._target: Target | None = None
         self._kill_timer: QTimer | None = None
@@ -277,8 +284,19 @@ class LiveSession(QObject):
         if not self.collector.request_stop():
             self.collector.close()
 
-    def shutdown(self) -> None:
-        """Window closing: stop a launched target, detach from an attached one, release files."""
+    @property
+    def finishing(self) -> bool:
+        """The stream ended and the recording's index is still being appended (on a worker)."""
+        closing = self.collector.closing
+        return closing is not None and closing.is_alive()
+
+    def shutdown(self, quitting: bool = False) -> None:
+        """Tab or window closing: stop a launched target, detach from an attached one, release files.
+
+        A kept recording finishes its index in the background after its tab closed; when the app
+        quits it gets QUIT_FINISH_S for that, then the index is abandoned (a temporary recording
+        gets none): the file is whole without it, and its first open builds it.
+        """
         if self.running:
             if self.attached:
                 self.collector.request_stop()
@@ -289,7 +307,12 @@ class LiveSession(QObject):
                     self.proc.wait(STOP_GRACE_S)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
-        self.collector.close()
+        if self.keep_path is None:
+            self.collector.index_on_close = False  # the temporary file goes with its tab: no index for it
+            self.collector.abandon_index()
+        self.collector.close(background=True)
+        if quitting and not self.collector.wait_closed(QUIT_FINISH_S):
+            self.collector.close()  # abandons the index: the file is whole, its first open indexes it
         self._drain(None)
         if self.keep_path is None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
@@ -298,6 +321,7 @@ class LiveSession(QObject):
         """Keep the recording: copy the file written so far (it is always readable)."""
         if Path(path).resolve() == self.recording_path.resolve():
             return
+        self.collector.wait_closed()  # a copy taken while the index is appended would end in half of it
         shutil.copyfile(self.recording_path, path)
 
     # ------------------------------------------------------------ GUI thread
@@ -355,7 +379,9 @@ class LiveSession(QObject):
             return
         end = self.doc.profile.end or self.feed.end_info or {}
         state = self._final_state(end)
-        self.collector.close()  # the stream is over: release the socket and threads; the file stays
+        # the stream is over: release the socket and threads; the file stays, and its index (seconds
+        # for a day's session) is appended on a worker while the window stays responsive
+        self.collector.close(background=True)
         # what the receiver handed over while it closed is in the file: the model gets it too,
         # now, not after a wake that a paced growth refresh would show seconds later
         self.feed.apply(self.doc.profile, None)

@@ -611,8 +611,13 @@ class LiveIndexer(IndexBuilder):
                 return
             del pending[:used]
 
-    def index_frame(self, size: int) -> bytes | None:
-        """The INDEX frame to append to the `size` bytes written; None when this indexer gave up."""
+    def index_frame(self, size: int, progress: Callable[[float], None] | None = None) -> bytes | None:
+        """The INDEX frame to append to the `size` bytes written; None when this indexer gave up.
+
+        `progress` hears the fraction done at each step (a close on a worker shows it).
+        """
+        tell = progress or (lambda _f: None)
+        tell(0.0)
         self._drain(final=True)
         if self.failed is not None or len(self._head) < wire.FILE_HEADER_SIZE:
             return None
@@ -621,10 +626,14 @@ class LiveIndexer(IndexBuilder):
             return None
         self._close_chunk(self._offset)
         self.profile.finish()
+        tell(0.15)  # measured at 10M samples: the last block ~10%, the index ~75%, its encoding the rest
         index = self._index(self.report)
         if index.covers != size or index.report.get("problems"):
             return None
-        return wire.frame(wire.INDEX, index.encode())
+        tell(0.9)
+        data = wire.frame(wire.INDEX, index.encode())
+        tell(1.0)
+        return data
 
 
 # ---------------------------------------------------------------- finding it
