@@ -74,17 +74,67 @@ def _nbytes(obj: Any, seen: set[int], depth: int = 0) -> int:
     return 0
 
 
-def refresh_all(view: Any, per_pane: dict[str, float]) -> tuple[float, str]:
-    """Refresh every visible pane; (the slowest refresh in seconds, its pane)."""
-    worst, worst_pane = 0.0, ""
+def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False) -> tuple[float, str, float]:
+    """Refresh every visible pane; (the slowest refresh in seconds, its pane, the slowest refresh + its paint).
+
+    With `paint_each` the events a pane's refresh left (its paint, a relayout it
+    started) run before the next pane's refresh, as SessionView._step does: it
+    refreshes one pane per event-loop turn and yields in between, so one such
+    step is what the GUI thread is busy for at a time.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    worst, worst_pane, worst_step = 0.0, "", 0.0
     for pane in list(view.visible_panes()):
         s = time.perf_counter()
         view._refresh_pane(pane)
         took = time.perf_counter() - s
-        per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), took)
+        step = took
+        if paint_each:
+            QApplication.processEvents()
+            step = time.perf_counter() - s
+        per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), step)
+        worst_step = max(worst_step, step)
         if took > worst:
             worst, worst_pane = took, pane.pane_id
-    return worst, worst_pane
+    return worst, worst_pane, worst_step
+
+
+def gui_gaps_while(work: Any) -> tuple[float, float]:
+    """Run `work` on a thread while the GUI thread spins its event loop with a 5 ms timer:
+    (seconds the work took, the longest the event loop went without running the timer)."""
+    import threading
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    done = threading.Event()
+    marks = [time.perf_counter()]
+    gaps = [0.0]
+    loop = QEventLoop()
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps[0] = max(gaps[0], now - marks[0])
+        marks[0] = now
+        if done.is_set():
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    start = time.perf_counter()
+    took = [0.0]
+
+    def run() -> None:
+        work()
+        took[0] = time.perf_counter() - start
+        done.set()
+
+    timer.start()
+    threading.Thread(target=run, name="bench-close", daemon=True).start()
+    loop.exec()
+    timer.stop()
+    return took[0], gaps[0]
 
 
 def main() -> int:
@@ -93,6 +143,9 @@ def main() -> int:
     ap.add_argument("--checkpoints", type=int, default=20)
     ap.add_argument("--write-kb", type=int, default=64, help="bytes the collector writes at once (one socket read)")
     ap.add_argument("--no-reserve", action="store_true", help="grow the live columns by doubling (before issue 15's fix)")
+    ap.add_argument("--paint-each", action="store_true",
+                    help="let each pane's paint run before the next pane's refresh (as SessionView._step does)")
+    ap.add_argument("--close-on-gui", action="store_true", help="close on the GUI thread (before issue 15's live fix)")
     ap.add_argument("--panes", default="", help="pane ids to bring to the front too (e.g. tasks,event_loop)")
     args = ap.parse_args()
 
@@ -148,7 +201,7 @@ def main() -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
-            worst, worst_pane = refresh_all(view, per_pane)
+            worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
             if prof is not None:
                 import pstats
 
@@ -169,11 +222,14 @@ def main() -> int:
                 pprof.disable()
                 pstats.Stats(pprof).sort_stats(os.environ.get("BENCH_PROFILE_PAINT", "cumtime")).print_stats(40)
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
+                         "step_ms": 1000 * step,
                          "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
                          "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
             r = rows[-1]
             print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
-                  f"paint {r['paint_ms']:5.1f} ms (catching up {r['catch_up_ms']:6.0f} ms first), "
+                  + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms, " if args.paint_each else
+                     f"paint {r['paint_ms']:5.1f} ms, ")
+                  + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
                   f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
             continue
         if writer.bytes_written < next_mark:
@@ -182,7 +238,7 @@ def main() -> int:
         # the panes catch up with everything since the last checkpoint (not timed as a stall: a live
         # window refreshes ~10 times a second, each time over ~0.1 s of new data), then measure
         view.doc.model_grew()
-        catch_up, _ = refresh_all(view, {})
+        catch_up, _, _ = refresh_all(view, {})
         QApplication.processEvents()
         measure = True
     feed.apply(profile)
@@ -204,10 +260,24 @@ def main() -> int:
     before_close = peak()
     print(f"before closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, peak so far {before_close / MB:.0f} MB = "
           f"{before_close / size:.2f}x the recording")
+    if args.close_on_gui:  # what the window did before: close (append the index) on its GUI thread
+        s = time.perf_counter()
+        writer.close(index=True)
+        closed = time.perf_counter() - s
+        print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on the GUI thread {closed:.2f} s")
+    else:  # what LiveSession does now (Collector.close(background=True)): the index on a worker
+        closed, gap = gui_gaps_while(lambda: writer.close(index=True))
+        print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on a worker {closed:.2f} s, "
+              f"the GUI thread's longest wait meanwhile {1000 * gap:.0f} ms")
     s = time.perf_counter()
-    writer.close(index=True)
-    closed = time.perf_counter() - s
-    print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on the GUI thread {closed:.2f} s")
+    profile.finish()  # what LiveSession._finish_state still does on the GUI thread
+    finish = time.perf_counter() - s
+    from pyrometer.core.history.runs import run_from_profile
+
+    s = time.perf_counter()
+    run_from_profile(profile, "bench", None, 0)  # the run history's aggregate (LiveSession._add_to_history)
+    history = time.perf_counter() - s
+    print(f"the GUI thread's share of the end: profile.finish() {1000 * finish:.0f} ms, run-history aggregate {1000 * history:.0f} ms")
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
           f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
