@@ -99,7 +99,7 @@ class LiveSession(QObject):
         self.doc = Document(profile, None, is_live=True)
         self._rate_marks: list[tuple[float, int]] = []
         self.feed = ProfileFeed(wake=self._wake.emit)
-        self.collector = self.feed.collector(self.recording_path)
+        self.collector = self.feed.collector(self.recording_path, profile=profile)
         self._wake.connect(self._schedule_drain, Qt.ConnectionType.QueuedConnection)
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)

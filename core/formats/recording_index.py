@@ -38,6 +38,7 @@ import numpy as np
 from pyrometer.core.agent import wire
 from pyrometer.core.analysis.lod import ActivityIndex, LagIndex
 from pyrometer.core.analysis.loop import LagStats, _loops_of_threads
+from pyrometer.core.columns import ColumnTable
 from pyrometer.core.formats.recording import (
     _READ_BLOCK,
     _SPAN_ROW_BYTES,
@@ -557,12 +558,27 @@ class LiveIndexer(IndexBuilder):
     recording then gets its index built on first open, as a torn one does.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], lag_source: ColumnTable | None = None) -> None:
+        """`lag_source`: a live model's lag table that receives these same probes (the window's): the
+        indexer then counts and drops its own probes block by block and reads that table's at the end,
+        once the stream is over and the model holds all of it; a day's 7.5M probes were held twice
+        (114 MB). Its owner must not grow it while `index_frame` runs."""
         super().__init__(path, fh=io.BytesIO(wire.file_header()))
         self._head = bytearray()  # the file header, until all of it went by
         self._pending = bytearray()
         self.failed: str | None = None
+        self._lag_source = lag_source
+        self._lag_rows = 0  # probes counted and dropped (with a lag source)
         self._reserve(self._offset + _READ_BLOCK)
+
+    def _after_block(self) -> None:
+        super()._after_block()
+        lag = self.profile.lag
+        if self._lag_source is not None and len(lag):
+            self._lag_rows += len(lag)
+            lag.truncate(0)
+            assert self._lag is not None
+            self._lag.committed = self._lag.n = 0
 
     def feed(self, data: bytes | memoryview) -> None:
         """The next bytes of the file (from its first byte on), exactly as written."""
@@ -626,6 +642,14 @@ class LiveIndexer(IndexBuilder):
             return None
         self._close_chunk(self._offset)
         self.profile.finish()
+        if self._lag_source is not None:
+            if len(self._lag_source) != self._lag_rows:  # the model took other probes: index it on first open
+                return None
+            frozen = ColumnTable(dict(zip(self._lag_source.names, (self._lag_source.storage(n).dtype
+                                                                  for n in self._lag_source.names), strict=True)), 1)
+            # its first rows, in its storage (no copy): rows its owner might still append are not read
+            frozen.adopt({n: self._lag_source.storage(n) for n in self._lag_source.names}, self._lag_rows)
+            self.profile.lag = frozen
         tell(0.15)  # measured at 10M samples: the last block ~10%, the index ~75%, its encoding the rest
         index = self._index(self.report)
         if index.covers != size or index.report.get("problems"):
