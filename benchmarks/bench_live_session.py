@@ -182,7 +182,7 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
     profile = view.doc.profile
     # as LiveSession's collector (ProfileFeed.collector(..., profile=)): the index reads the model's lag probes at the end
-    writer = RecordingWriter(out, index=True, lag_source=None if args.own_lag else profile.lag)
+    writer = RecordingWriter(out, index=True) if args.own_lag else RecordingWriter(out, index=True, lag_source=profile.lag)
     feed = ProfileFeed()
     next_mark = total / args.checkpoints
     rows: list[dict[str, Any]] = []
