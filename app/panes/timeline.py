@@ -279,8 +279,13 @@ class TimelinePane(Pane):
             self._marks_key = marks_key
             marks = [(e.start, e.duration) for e in blocking_events(profile, Selection(t1=playhead))]
             if marks != self._marks:
+                old = self._marks
                 self._marks = marks
-                self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
+                if old and len(marks) > len(old) and marks[: len(old)] == old:  # live: stalls were added after
+                    new = marks[len(old) :]  # (setData on a day's thousands took ~20 ms at each refresh)
+                    self.block_markers.addPoints(x=[m[0] for m in new], y=[m[1] for m in new])
+                else:
+                    self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
         has_lag = bool(len(t) or self._marks)
         if has_lag != self.lag_plot.isVisible():
             self.lag_plot.setVisible(has_lag)

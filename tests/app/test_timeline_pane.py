@@ -279,3 +279,21 @@ def test_a_refresh_lays_the_lanes_out_once_for_the_view_it_shows(pane: TimelineP
     assert len(calls) == 1
     _x0, x1 = pane.lane_vb.viewRange()[0]
     assert calls[0][1] == pytest.approx(x1) and x1 >= p.duration()
+
+
+def test_live_stalls_are_added_to_the_markers_not_all_set_again(pane: TimelinePane) -> None:
+    from pyrometer.core.model import BlockingEvent
+
+    p = pane.doc.profile
+    before = pane.block_markers.data["x"].tolist()
+    calls: list[str] = []
+    original = pane.block_markers.setData
+    pane.block_markers.setData = lambda *a, **k: (calls.append("set"), original(*a, **k))[1]  # type: ignore[method-assign]
+    p.blocking.append(BlockingEvent(start=1.8, duration=0.15, loop=0, thread=1, stack=0))
+    pane.doc.model_grew()
+    pane.refresh()
+    assert calls == [] and pane.block_markers.data["x"].tolist() == [*before, 1.8]
+    assert pane.block_markers.data["y"].tolist()[-1] == pytest.approx(0.15)
+    pane.doc.set_playhead(0.6)  # up to the playhead: fewer marks, set again
+    pane.refresh()
+    assert calls == ["set"] and pane.block_markers.data["x"].tolist() == before
