@@ -145,7 +145,7 @@ def main() -> int:
     ap.add_argument("--no-reserve", action="store_true", help="grow the live columns by doubling (before issue 15's fix)")
     ap.add_argument("--paint-each", action="store_true",
                     help="let each pane's paint run before the next pane's refresh (as SessionView._step does)")
-    ap.add_argument("--own-lag", action="store_true", help="the index keeps its own copy of the lag probes (before issue 15's live fix)")
+    ap.add_argument("--own-lag", action="store_true", help="the index keeps its own copy of the lag probes and tasks (before issue 15's live fix)")
     ap.add_argument("--close-on-gui", action="store_true", help="close on the GUI thread (before issue 15's live fix)")
     ap.add_argument("--panes", default="", help="pane ids to bring to the front too (e.g. tasks,event_loop)")
     args = ap.parse_args()
@@ -181,8 +181,8 @@ def main() -> int:
     total = args.source.stat().st_size
     out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
     profile = view.doc.profile
-    # as LiveSession's collector (ProfileFeed.collector(..., profile=)): the index reads the model's lag probes at the end
-    writer = RecordingWriter(out, index=True) if args.own_lag else RecordingWriter(out, index=True, lag_source=profile.lag)
+    # as LiveSession's collector (ProfileFeed.collector(..., profile=)): the index reads the model's lag probes and tasks at the end
+    writer = RecordingWriter(out, index=True) if args.own_lag else RecordingWriter(out, index=True, model=profile)
     feed = ProfileFeed()
     next_mark = total / args.checkpoints
     rows: list[dict[str, Any]] = []

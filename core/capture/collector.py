@@ -160,7 +160,7 @@ class Collector:
         on_end: EndCallback | None = None,
         use_tcp: bool = False,
         index_on_close: bool = True,
-        lag_source: Any = None,
+        model: Any = None,
     ) -> None:
         self.output = Path(output) if output is not None else None
         # a clean close appends the recording's index, kept while writing (recording_index.LiveIndexer):
@@ -205,10 +205,10 @@ class Collector:
         self.on_close_progress: Callable[[float], None] | None = None  # told from the closing thread
         self.on_closed: Callable[[], None] | None = None  # told once from the closing thread, the file final
         self._closing_writer: RecordingWriter | None = None
-        # a live model's lag table that gets every probe this stream carries (the index reads it at the
-        # end instead of keeping a copy), and what the caller does, on its thread, once the stream is over
+        # a live Profile that gets every frame this stream carries (the index reads its lag probes and
+        # tasks at the end instead of keeping copies), and what the caller does, on its thread, once the stream is over
         # and before the recording is finished: give that model the last frames (then it must not grow)
-        self.lag_source = lag_source
+        self.model = model
         self.before_recording_closes: Callable[[], None] | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -232,7 +232,7 @@ class Collector:
                     self._partial = self.output.with_name(f".{self.output.name}.{os.urandom(4).hex()}.part")
                 self._published = not self._replaces_existing  # a new file is written in place
                 self._writer = RecordingWriter(self._partial or self.output, index=self.index_on_close,
-                                               lag_source=self.lag_source)
+                                               model=self.model)
             except OSError as exc:
                 self._listener.close()
                 self._remove_directory()

@@ -67,14 +67,14 @@ class ProfileFeed:
         """A collector whose frames and end come here.
 
         `profile`: the one these frames are applied to; the recording's index then reads its lag
-        probes at the end instead of keeping its own copy, and the collector applies the last
+        probes and tasks at the end instead of keeping its own copies, and the collector applies the last
         frames to it before finishing the recording (so call `close` on the profile's thread).
         """
         from pyrometer.core.capture.collector import Collector
 
         # the index is kept while the collector writes, so closing only appends it: no read of the file
         coll = Collector(output, on_frames=self.put, on_end=self.end, use_tcp=use_tcp,
-                         lag_source=None if profile is None else profile.lag)
+                         model=profile)
         if profile is not None:
 
             def last_frames() -> None:

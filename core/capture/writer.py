@@ -27,10 +27,10 @@ class RecordingWriter:
 
     def __init__(
         self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True, index: bool = False,
-        lag_source: Any = None,
+        model: Any = None,
     ) -> None:
         self.path = Path(path)
-        self._lag_source = lag_source  # a live model's lag table fed the same probes (LiveIndexer's lag_source)
+        self._model = model  # a live Profile fed the same frames (recording_index.LiveIndexer's model)
         # index=True: the index is kept while writing (recording_index.LiveIndexer, created at the first
         # frame: numpy is not imported before the target starts) and `close(index=True)` only appends it
         self._index_live = index
@@ -93,7 +93,7 @@ class RecordingWriter:
                     return
                 from pyrometer.core.formats.recording_index import LiveIndexer
 
-                self._indexer = LiveIndexer(self.path, self._lag_source)
+                self._indexer = LiveIndexer(self.path, self._model)
                 data, self._unindexed = bytes(self._unindexed) + data, bytearray()
             self._indexer.feed(data)
         except Exception:  # the index only saves a read on first open: the recording goes on without it

@@ -567,27 +567,36 @@ class LiveIndexer(IndexBuilder):
     recording then gets its index built on first open, as a torn one does.
     """
 
-    def __init__(self, path: str | os.PathLike[str], lag_source: ColumnTable | None = None) -> None:
-        """`lag_source`: a live model's lag table that receives these same probes (the window's): the
-        indexer then counts and drops its own probes block by block and reads that table's at the end,
-        once the stream is over and the model holds all of it; a day's 7.5M probes were held twice
-        (114 MB). Its owner must not grow it while `index_frame` runs."""
+    def __init__(self, path: str | os.PathLike[str], model: Profile | None = None) -> None:
+        """`model`: a live profile that gets these same frames applied, in order (the window's). The
+        indexer then keeps neither lag probes (counted and dropped block by block) nor tasks (their
+        rows counted, the frames skipped) and takes both from the model at the end, once the stream
+        is over and the model holds all of it: a day's 7.5M probes (114 MB) and 150k tasks (~80 MB of
+        Python objects) were held twice. Its owner must not change them while `index_frame` runs;
+        when the model's counts differ from the file's, no index is made (the first open builds it)."""
         super().__init__(path, fh=io.BytesIO(wire.file_header()))
         self._head = bytearray()  # the file header, until all of it went by
         self._pending = bytearray()
         self.failed: str | None = None
-        self._lag_source = lag_source
-        self._lag_rows = 0  # probes counted and dropped (with a lag source)
+        self._model = model
+        self._lag_rows = 0  # probes counted and dropped (with a model)
+        self._task_rows = 0  # task events counted, their frames skipped (with a model)
+        if model is not None:
+            self.skip_kinds = frozenset((wire.TASKS_NEW, wire.TASKS_END))
         self._reserve(self._offset + _READ_BLOCK)
 
     def _after_block(self) -> None:
         super()._after_block()
         lag = self.profile.lag
-        if self._lag_source is not None and len(lag):
+        if self._model is not None and len(lag):
             self._lag_rows += len(lag)
             lag.truncate(0)
             assert self._lag is not None
             self._lag.committed = self._lag.n = 0
+
+    def _count_tasks(self, kind: int, payload: memoryview) -> None:
+        if kind in self.skip_kinds and len(payload) >= 4:
+            self._task_rows += struct.unpack_from("<I", payload, 0)[0]  # a task batch's row count leads it
 
     def feed(self, data: bytes | memoryview) -> None:
         """The next bytes of the file (from its first byte on), exactly as written."""
@@ -626,7 +635,7 @@ class LiveIndexer(IndexBuilder):
                         return  # not all of it yet
             view = memoryview(pending)[:block]
             try:
-                count, used, bad = self._apply_frames(view, None)
+                count, used, bad = self._apply_frames(view, None if self._model is None else self._count_tasks)
             finally:
                 view.release()
             self.report.frames += count
@@ -651,14 +660,16 @@ class LiveIndexer(IndexBuilder):
             return None
         self._close_chunk(self._offset)
         self.profile.finish()
-        if self._lag_source is not None:
-            if len(self._lag_source) != self._lag_rows:  # the model took other probes: index it on first open
-                return None
-            frozen = ColumnTable(dict(zip(self._lag_source.names, (self._lag_source.storage(n).dtype
-                                                                  for n in self._lag_source.names), strict=True)), 1)
+        model = self._model
+        if model is not None:
+            if len(model.lag) != self._lag_rows or len(model.task_log) != self._task_rows:
+                return None  # the model took other probes or tasks than the file holds: index it on first open
+            source = model.lag
+            frozen = ColumnTable({n: source.storage(n).dtype for n in source.names}, 1)
             # its first rows, in its storage (no copy): rows its owner might still append are not read
-            frozen.adopt({n: self._lag_source.storage(n) for n in self._lag_source.names}, self._lag_rows)
+            frozen.adopt({n: source.storage(n) for n in source.names}, self._lag_rows)
             self.profile.lag = frozen
+            self.profile.tasks = model.tasks  # read only, by this thread, from here on
         tell(0.15)  # measured at 10M samples: the last block ~10%, the index ~75%, its encoding the rest
         index = self._index(self.report)
         if index.covers != size or index.report.get("problems"):
