@@ -348,6 +348,7 @@ class LiveSession(QObject):
         done = self.feed.ended.is_set()
         before = self.doc.profile.sample_count
         if self.feed.apply(self.doc.profile, budget_s):
+            self.doc.profile.note_sample_threads()  # the new rows' threads now: the end's finish() need not scan them all
             self.doc.model_grew()
         notices = self.doc.profile.notices
         while self._notices_seen < len(notices):

@@ -12,6 +12,7 @@ a line. Call trees aggregate by function; the Source pane uses frame lines.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -251,6 +252,8 @@ class Profile:
         self.output: list[tuple[float, str, str]] = []
         self.end: dict[str, Any] | None = None
         self._samples_sorted = True
+        # the sample table whose threads note_sample_threads has seen, and up to which row
+        self._threads_seen: tuple[weakref.ref[ColumnTable] | None, int] = (None, 0)
         self.generation = 0  # bumped on every change; caches key on it
         self.cache = AnalysisCache()
         self._source: Profile | None = None  # what a derived view was derived from
@@ -475,7 +478,19 @@ class Profile:
             self.samples.take(order)
             self._samples_sorted = True
             self.cache.drop_row_entries()
-        threads = self.samples["thread"]
+        self.note_sample_threads()
+        self.generation += 1
+
+    def note_sample_threads(self) -> None:
+        """Make sure every thread a sample names is in `threads`, looking only at rows not seen before.
+
+        A live session calls it as rows arrive, so its finish() at the end does not pass over a
+        day's 30M rows on the GUI thread (0.2-0.4 s).
+        """
+        table = self.samples
+        ref, done = self._threads_seen
+        start = done if ref is not None and ref() is table and done <= len(table) else 0
+        threads = table["thread"][start:]
         if len(threads):
             # bincount, not np.unique: numpy 2.x's unique imports numpy.ma (~20 ms per process)
             low, high = int(threads.min()), int(threads.max())
@@ -488,7 +503,7 @@ class Profile:
                 present = sorted(set(threads.tolist()))
             for tid in present:
                 self.ensure_thread(int(tid))
-        self.generation += 1
+        self._threads_seen = (weakref.ref(table), start + len(threads))
 
     # ---------------------------------------------------------------- derived
     @property
