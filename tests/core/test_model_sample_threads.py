@@ -54,3 +54,29 @@ def test_a_replaced_or_cut_table_is_scanned_again() -> None:
     _add(q, 1.0, [4])
     q.finish()
     assert 4 in q.threads
+
+
+def test_duration_follows_growth_cuts_and_new_stalls() -> None:
+    """duration() keeps running maxima (a day's 30M rows were passed over at each of a refresh's calls);
+    they must stay what a full pass gives, whatever happens to the rows."""
+    from pyrometer.core.model import BlockingEvent
+
+    def full(p: Profile) -> float:
+        t, w = p.samples["time"], p.samples["weight"]
+        ends = [0.0, float(t.max()), float((t + w).max())] if len(t) else [0.0]
+        ends += [b.start + b.duration for b in p.blocking]
+        return max(ends)
+
+    p = Profile()
+    _add(p, 0.0, [1, 1, 2])
+    assert p.duration() == full(p)
+    _add(p, 5.0, [1])
+    assert p.duration() == full(p) == pytest.approx(5.0 + 1.0)  # add_samples' default weight: 1 s
+    p.blocking.append(BlockingEvent(start=9.0, duration=0.5, loop=0, thread=1, stack=0))
+    assert p.duration() == full(p) == 9.5
+    p.samples.truncate(2)  # cut, then grown back past the rows seen before with smaller times
+    p.blocking = [p.blocking[0]]
+    _add(p, 0.1, [3, 3, 3])
+    assert p.duration() == full(p)
+    p.blocking = []
+    assert p.duration() == full(p) < 9.5
