@@ -31,19 +31,22 @@ with the session.
     PYTHONPATH=DIR .venv/bin/python benchmarks/bench_live_session.py FILE --panes tasks --paint-each --own-lag --close-on-gui
 
 30M samples (956 MB recorded), --checkpoints 10, run back to back on a
-2-core machine at load ~8 (timings are noisy: an idle thread alone saw
-60 ms gaps):
-                                      main (29b89d4)      h15-live
-  RSS before closing                  1560 MB = 1.63x     1381 MB = 1.45x
-  peak RSS (with the history)         2905 MB = 3.04x     2140 MB = 2.24x
-  slowest refresh + its paint         32-308 ms           37-106 ms (0904027; later runs at a
-    per pane: tasks                   308 ms              77 ms    higher load: 34-304 ms)
-              timeline                240 ms              106 ms
-  closing with the index              3.82 s on the GUI   2.99-6.28 s on a worker; GUI waits <= 82-200 ms
-  run-history aggregate               7.07 s on the GUI   2.6-6.2 s on a worker
-  profile.finish() at the end         190 ms on the GUI   0 ms (rows' threads noted as they arrive)
-Still over the goal: memory 1.45x (the model's columns alone are 0.96x,
-Qt ~0.13x); the timeline's refresh at 30M (45-230 ms depending on load).
+2-core machine shared with other work (load 2-4; timings are noisy: an idle
+thread alone saw gaps of up to 60 ms at load 8):
+                                      main (29b89d4)      h15-live (c52bd19)
+  RSS before closing                  1580 MB = 1.65x     1358 MB = 1.42x
+  peak RSS (the history aggregate)    2905 MB = 3.04x     2132 MB = 2.23x
+  slowest refresh + its paint,        51-169 ms           42-126 ms
+    per checkpoint (median)           (96 ms)             (74 ms)
+    per pane: tasks                   124 ms              59 ms
+              timeline                169 ms              126 ms
+              flame graph, functions  40, 35 ms           46, 37 ms
+  closing with the index              2.47 s on the GUI   2.23 s on a worker; the GUI waited <= 26 ms
+  run-history aggregate               5.39 s on the GUI   2.08 s on a worker
+  profile.finish() at the end         76 ms on the GUI    0 ms (rows' threads noted as they arrive)
+Still over the goal: memory 1.42x (the model's sample and lag columns alone
+are 0.96x of the recording, Qt ~0.13x); the timeline's refresh at 30M
+(50-100 ms) and some paints of 20-40 ms per pane.
 """
 
 from __future__ import annotations
