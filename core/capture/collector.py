@@ -367,6 +367,9 @@ class Collector:
             with self._write_lock:
                 if self._partial_holds_data():
                     self._publish()
+        elif writer is None and (self.closing is None or not self.closing.is_alive()):
+            with self._write_lock:  # closed before (a failed write, a second close): settle the name as ever
+                self._settle_output()
         for sock in (self._listener, self._wake_r, self._wake_w):
             if sock is not None:
                 with contextlib.suppress(OSError):
