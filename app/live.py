@@ -285,7 +285,7 @@ class LiveSession(QObject):
             return
         self._set_state(LiveState(Phase.DETACHING))
         if not self.collector.request_stop():
-            self.collector.close()
+            self.collector.close(background=True)
 
     @property
     def finishing(self) -> bool:
