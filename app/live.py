@@ -40,6 +40,7 @@ DRAIN_BUDGET_S = 0.015  # GUI-thread time one drain may take; a backlog continue
 # 100 Hz on 8 threads (1.9 GB of address space), and at 100 probes/s on 2 loops; past that they grow by doubling
 LIVE_SAMPLE_ROWS = 1 << 26
 LIVE_LAG_ROWS = 1 << 24
+QUIT_FINISH_S = 3.0  # quitting waits this long for a kept recording's index, then leaves it to the first open
 OUTPUT_GRACE_S = 2.0  # after the program exits, how long its last output may take to be read
 
 
@@ -67,6 +68,11 @@ class LiveSession(QObject):
     _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
     _exited = Signal(object)  # the launched program's returncode; None: the stream ended (attached)
     _attach_failed = Signal(str)
+    # the recording is finished (its index appended) on a worker once the stream ends: its fraction
+    # done, on the GUI thread; 1.0 when the file is final
+    recordingProgress = Signal(float)
+    _closing_progress = Signal(float)  # emitted from the closing thread; connected queued
+    _history_added = Signal(str)  # from the history thread: the program the run was added under
 
     def __init__(
         self,
@@ -93,7 +99,7 @@ class LiveSession(QObject):
         self.doc = Document(profile, None, is_live=True)
         self._rate_marks: list[tuple[float, int]] = []
         self.feed = ProfileFeed(wake=self._wake.emit)
-        self.collector = self.feed.collector(self.recording_path)
+        self.collector = self.feed.collector(self.recording_path, profile=profile)
         self._wake.connect(self._schedule_drain, Qt.ConnectionType.QueuedConnection)
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
@@ -103,6 +109,10 @@ class LiveSession(QObject):
         self._notices_seen = 0  # the profile's notices already passed on by `noticed`
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
+        self._closing_progress.connect(self.recordingProgress.emit, Qt.ConnectionType.QueuedConnection)
+        self.collector.on_close_progress = self._closing_progress.emit
+        self._history_added.connect(self._on_history_added, Qt.ConnectionType.QueuedConnection)
+        self.history_thread: threading.Thread | None = None  # adding the ended session to the run history
         self._duration_timer: QTimer | None = None
         self._target: Target | None = None
         self._kill_timer: QTimer | None = None
@@ -275,10 +285,21 @@ class LiveSession(QObject):
             return
         self._set_state(LiveState(Phase.DETACHING))
         if not self.collector.request_stop():
-            self.collector.close()
+            self.collector.close(background=True)
 
-    def shutdown(self) -> None:
-        """Window closing: stop a launched target, detach from an attached one, release files."""
+    @property
+    def finishing(self) -> bool:
+        """The stream ended and the recording's index is still being appended (on a worker)."""
+        closing = self.collector.closing
+        return closing is not None and closing.is_alive()
+
+    def shutdown(self, quitting: bool = False) -> None:
+        """Tab or window closing: stop a launched target, detach from an attached one, release files.
+
+        A kept recording finishes its index in the background after its tab closed; when the app
+        quits it gets QUIT_FINISH_S for that, then the index is abandoned (a temporary recording
+        gets none): the file is whole without it, and its first open builds it.
+        """
         if self.running:
             if self.attached:
                 self.collector.request_stop()
@@ -289,7 +310,12 @@ class LiveSession(QObject):
                     self.proc.wait(STOP_GRACE_S)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
-        self.collector.close()
+        if self.keep_path is None:
+            self.collector.index_on_close = False  # the temporary file goes with its tab: no index for it
+            self.collector.abandon_index()
+        self.collector.close(background=True)
+        if quitting and not self.collector.wait_closed(QUIT_FINISH_S):
+            self.collector.close()  # abandons the index: the file is whole, its first open indexes it
         self._drain(None)
         if self.keep_path is None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
@@ -298,6 +324,7 @@ class LiveSession(QObject):
         """Keep the recording: copy the file written so far (it is always readable)."""
         if Path(path).resolve() == self.recording_path.resolve():
             return
+        self.collector.wait_closed()  # a copy taken while the index is appended would end in half of it
         shutil.copyfile(self.recording_path, path)
 
     # ------------------------------------------------------------ GUI thread
@@ -321,6 +348,7 @@ class LiveSession(QObject):
         done = self.feed.ended.is_set()
         before = self.doc.profile.sample_count
         if self.feed.apply(self.doc.profile, budget_s):
+            self.doc.profile.note_sample_threads()  # the new rows' threads now: the end's finish() need not scan them all
             self.doc.model_grew()
         notices = self.doc.profile.notices
         while self._notices_seen < len(notices):
@@ -355,7 +383,9 @@ class LiveSession(QObject):
             return
         end = self.doc.profile.end or self.feed.end_info or {}
         state = self._final_state(end)
-        self.collector.close()  # the stream is over: release the socket and threads; the file stays
+        # the stream is over: release the socket and threads; the file stays, and its index (seconds
+        # for a day's session) is appended on a worker while the window stays responsive
+        self.collector.close(background=True)
         # what the receiver handed over while it closed is in the file: the model gets it too,
         # now, not after a wake that a paced growth refresh would show seconds later
         self.feed.apply(self.doc.profile, None)
@@ -381,15 +411,30 @@ class LiveSession(QObject):
         return program_key_from_meta(self.doc.profile.meta, f"pid {self.pid}")
 
     def _add_to_history(self, state: LiveState) -> None:
-        """The ended session joins its program's history (a failure is one warning line, never an error)."""
+        """The ended session joins its program's history (a failure is one warning line, never an error).
+
+        On a worker: the per-function aggregate of a day's session took seconds of the GUI thread
+        (0.8-3.8 s at 10M samples). It reads a view of the profile with a cache of its own (the panes
+        keep theirs); the profile no longer grows once the session ended.
+        """
         if not self.history or not self.doc.profile.sample_count:
             return
         from pyrometer.core.history.runs import add_profile
 
         key = self.program_key()
         status = None if self.attached or self.exit_status is None else state.shell_status()
-        if add_profile(self.doc.profile, key, self.keep_path, status) is not None:
-            self.doc.program = key
+        profile, keep = self.doc.profile.derive(), self.keep_path
+
+        def run() -> None:
+            if add_profile(profile, key, keep, status) is not None:
+                self._history_added.emit(key)
+
+        self.history_thread = threading.Thread(target=run, name="pyrometer-history", daemon=True)
+        self.history_thread.start()
+
+    def _on_history_added(self, key: str) -> None:
+        self.doc.program = key
+        self.doc.touch()  # the History pane shows the run now
 
     def _set_state(self, state: LiveState) -> None:
         self.state = state

@@ -625,7 +625,7 @@ class MainWindow(QMainWindow):
         if view is not None:
             view.save_layout()
         for s in list(self.live_sessions):
-            s.shutdown()
+            s.shutdown(quitting=True)
         for ld in list(self.loaders):
             ld.cancel()
             ld.close_dialog()

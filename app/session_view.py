@@ -273,6 +273,20 @@ class SessionView(QMainWindow):
         session.noticed.connect(noticed)
         for note in list(self.doc.profile.notices):
             noticed(note)
+        # once the stream ends the recording's index is appended on a worker (seconds for a day's
+        # session): its progress shows here, and the window stays usable meanwhile
+        self.finishing_label = QLabel("", bar)
+        self.finishing_label.setToolTip(
+            "The recording is complete on disk; its index (what lets it open in seconds) is being appended"
+        )
+        finishing_action = bar.addWidget(self.finishing_label)
+        finishing_action.setVisible(False)
+
+        def finishing(fraction: float) -> None:
+            self.finishing_label.setText(f" · writing the recording's index… {100 * fraction:.0f}% ")
+            finishing_action.setVisible(fraction < 1.0)
+
+        session.recordingProgress.connect(finishing)
         bar.addSeparator()
         stop_action = bar.addWidget(stop)
         detach_action = bar.addWidget(detach)

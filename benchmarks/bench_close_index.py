@@ -13,6 +13,15 @@ and reports the time of the writes, of the close, the peak RSS of the
 process (ru_maxrss) and whether the INDEX frame appended equals the one
 `recording_index.index_frame` builds by reading the written file.
 
+The window no longer pays this close on its GUI thread (issue 15): when the
+stream ends, `Collector.close(background=True)` runs it on a worker with its
+progress in the session bar, the file already whole and named; quitting
+meanwhile abandons the index (the first open builds it). Its writer also
+takes the lag probes and tasks from the live model at the end instead of
+holding copies; this benchmark's writer has no model, so it keeps its own,
+as `pyrometer record` does. At 30M samples the close took 3.5-3.8 s (2-5 s
+under load); benchmarks/bench_live_session.py times it as the window runs it.
+
     .venv/bin/python benchmarks/bench_close_index.py /work/scale-data/scale-10M-f300-v2.pyro --mode live
     .venv/bin/python benchmarks/bench_close_index.py FILE --mode reread --out /tmp/copy.pyro
 """

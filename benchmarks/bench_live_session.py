@@ -1,23 +1,52 @@
 """A long live session through the window's own pipeline (issue 15's 24-hour goal): memory / recording, GUI stalls.
 
-Replays a recording's frames (e.g. /work/scale-data/scale-10M-f300-v2.pyro:
+Replays a recording's frames (e.g. /work/scale-data/scale-30M-f300-v2.pyro:
 samples, lag probes, tasks, spans, blocking events, telemetry, as the agent
 sends them) the way a live window receives them: each group of frames is
-written by a RecordingWriter that keeps the index (what the collector does),
-queued on a ProfileFeed and applied to the live Document's profile on the
-GUI thread (what LiveSession does), then the document says it grew. At
-`--checkpoints` points the panes first catch up with everything since the
+written by a RecordingWriter that keeps the index (what the collector does;
+like LiveSession's, it reads the lag probes and tasks from the live model at
+the end), queued on a ProfileFeed and applied to the live Document's profile
+on the GUI thread (what LiveSession does), then the document says it grew.
+At `--checkpoints` points the panes first catch up with everything since the
 last one (reported, not a stall: a live window refreshes ~10 times a second),
 then one more socket read's worth of frames arrives and every visible pane
-refreshes: the slowest of those refreshes is the GUI stall a user would feel. At the end
-the recording is closed with its index (timed: the window does it on its GUI
-thread).
+refreshes. With `--paint-each` each pane's refresh is followed by the events
+it left (its paint, a relayout), as SessionView._step runs them one pane per
+event-loop turn: the slowest "refresh + its paint" is the longest the GUI
+thread is busy at a time. Without it all panes refresh first and then paint
+together (the figure the first version of this benchmark printed).
+At the end the recording is closed with its index on a worker thread (what
+Collector.close(background=True) does for the window) while the GUI thread
+runs a 5 ms timer: its longest wait is reported; `--close-on-gui` closes on
+the GUI thread as the window did before. Then the GUI thread's remaining
+share (profile.finish) and the run-history aggregate (on a worker in the
+window now) are timed.
 
-Memory is this process's RSS (Qt, numpy and PySide included, ~150 MB):
+Memory is this process's RSS (Qt, numpy and PySide included, ~130 MB):
 peak / bytes recorded. Figures per checkpoint show whether a cost grows
 with the session.
 
-    .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-10M-f300-v2.pyro [--panes tasks,...]
+    .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-30M-f300-v2.pyro --panes tasks --paint-each
+    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer"):
+    PYTHONPATH=DIR .venv/bin/python benchmarks/bench_live_session.py FILE --panes tasks --paint-each --own-lag --close-on-gui
+
+30M samples (956 MB recorded), --checkpoints 10, run back to back on a
+2-core machine shared with other work (load 2-4; timings are noisy: an idle
+thread alone saw gaps of up to 60 ms at load 8):
+                                      main (29b89d4)      h15-live (c52bd19)
+  RSS before closing                  1580 MB = 1.65x     1358 MB = 1.42x
+  peak RSS (the history aggregate)    2905 MB = 3.04x     2132 MB = 2.23x
+  slowest refresh + its paint,        51-169 ms           42-126 ms
+    per checkpoint (median)           (96 ms)             (74 ms)
+    per pane: tasks                   124 ms              59 ms
+              timeline                169 ms              126 ms
+              flame graph, functions  40, 35 ms           46, 37 ms
+  closing with the index              2.47 s on the GUI   2.23 s on a worker; the GUI waited <= 26 ms
+  run-history aggregate               5.39 s on the GUI   2.08 s on a worker
+  profile.finish() at the end         76 ms on the GUI    0 ms (rows' threads noted as they arrive)
+Still over the goal: memory 1.42x (the model's sample and lag columns alone
+are 0.96x of the recording, Qt ~0.13x); the timeline's refresh at 30M
+(50-100 ms) and some paints of 20-40 ms per pane.
 """
 
 from __future__ import annotations
@@ -74,17 +103,67 @@ def _nbytes(obj: Any, seen: set[int], depth: int = 0) -> int:
     return 0
 
 
-def refresh_all(view: Any, per_pane: dict[str, float]) -> tuple[float, str]:
-    """Refresh every visible pane; (the slowest refresh in seconds, its pane)."""
-    worst, worst_pane = 0.0, ""
+def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False) -> tuple[float, str, float]:
+    """Refresh every visible pane; (the slowest refresh in seconds, its pane, the slowest refresh + its paint).
+
+    With `paint_each` the events a pane's refresh left (its paint, a relayout it
+    started) run before the next pane's refresh, as SessionView._step does: it
+    refreshes one pane per event-loop turn and yields in between, so one such
+    step is what the GUI thread is busy for at a time.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    worst, worst_pane, worst_step = 0.0, "", 0.0
     for pane in list(view.visible_panes()):
         s = time.perf_counter()
         view._refresh_pane(pane)
         took = time.perf_counter() - s
-        per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), took)
+        step = took
+        if paint_each:
+            QApplication.processEvents()
+            step = time.perf_counter() - s
+        per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), step)
+        worst_step = max(worst_step, step)
         if took > worst:
             worst, worst_pane = took, pane.pane_id
-    return worst, worst_pane
+    return worst, worst_pane, worst_step
+
+
+def gui_gaps_while(work: Any) -> tuple[float, float]:
+    """Run `work` on a thread while the GUI thread spins its event loop with a 5 ms timer:
+    (seconds the work took, the longest the event loop went without running the timer)."""
+    import threading
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    done = threading.Event()
+    marks = [time.perf_counter()]
+    gaps = [0.0]
+    loop = QEventLoop()
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps[0] = max(gaps[0], now - marks[0])
+        marks[0] = now
+        if done.is_set():
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    start = time.perf_counter()
+    took = [0.0]
+
+    def run() -> None:
+        work()
+        took[0] = time.perf_counter() - start
+        done.set()
+
+    timer.start()
+    threading.Thread(target=run, name="bench-close", daemon=True).start()
+    loop.exec()
+    timer.stop()
+    return took[0], gaps[0]
 
 
 def main() -> int:
@@ -93,6 +172,10 @@ def main() -> int:
     ap.add_argument("--checkpoints", type=int, default=20)
     ap.add_argument("--write-kb", type=int, default=64, help="bytes the collector writes at once (one socket read)")
     ap.add_argument("--no-reserve", action="store_true", help="grow the live columns by doubling (before issue 15's fix)")
+    ap.add_argument("--paint-each", action="store_true",
+                    help="let each pane's paint run before the next pane's refresh (as SessionView._step does)")
+    ap.add_argument("--own-lag", action="store_true", help="the index keeps its own copy of the lag probes and tasks (before issue 15's live fix)")
+    ap.add_argument("--close-on-gui", action="store_true", help="close on the GUI thread (before issue 15's live fix)")
     ap.add_argument("--panes", default="", help="pane ids to bring to the front too (e.g. tasks,event_loop)")
     args = ap.parse_args()
 
@@ -126,9 +209,10 @@ def main() -> int:
     base_rss = rss()
     total = args.source.stat().st_size
     out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
-    writer = RecordingWriter(out, index=True)
-    feed = ProfileFeed()
     profile = view.doc.profile
+    # as LiveSession's collector (ProfileFeed.collector(..., profile=)): the index reads the model's lag probes and tasks at the end
+    writer = RecordingWriter(out, index=True) if args.own_lag else RecordingWriter(out, index=True, model=profile)
+    feed = ProfileFeed()
     next_mark = total / args.checkpoints
     rows: list[dict[str, Any]] = []
     per_pane: dict[str, float] = {}
@@ -139,6 +223,8 @@ def main() -> int:
         writer.write_raw(data)
         feed.put(split(data))
         feed.apply(profile)  # the GUI thread applies what arrived on each wake
+        if hasattr(profile, "note_sample_threads"):  # and notes the new rows' threads (LiveSession._drain)
+            profile.note_sample_threads()
         if measure:  # the refresh a live view does for one more socket read's worth of frames
             measure = False
             view.doc.model_grew()
@@ -148,21 +234,35 @@ def main() -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
-            worst, worst_pane = refresh_all(view, per_pane)
+            worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
             if prof is not None:
                 import pstats
 
                 prof.disable()
                 pstats.Stats(prof).sort_stats("cumtime").print_stats(25)
+            pprof = None
+            if os.environ.get("BENCH_PROFILE_PAINT") and writer.bytes_written > total * 0.85:
+                import cProfile
+
+                pprof = cProfile.Profile()
+                pprof.enable()
             s = time.perf_counter()
             QApplication.processEvents()
             paint = time.perf_counter() - s
+            if pprof is not None:
+                import pstats
+
+                pprof.disable()
+                pstats.Stats(pprof).sort_stats(os.environ.get("BENCH_PROFILE_PAINT", "cumtime")).print_stats(40)
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
+                         "step_ms": 1000 * step,
                          "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
                          "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
             r = rows[-1]
             print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
-                  f"paint {r['paint_ms']:5.1f} ms (catching up {r['catch_up_ms']:6.0f} ms first), "
+                  + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms, " if args.paint_each else
+                     f"paint {r['paint_ms']:5.1f} ms, ")
+                  + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
                   f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
             continue
         if writer.bytes_written < next_mark:
@@ -171,7 +271,7 @@ def main() -> int:
         # the panes catch up with everything since the last checkpoint (not timed as a stall: a live
         # window refreshes ~10 times a second, each time over ~0.1 s of new data), then measure
         view.doc.model_grew()
-        catch_up, _ = refresh_all(view, {})
+        catch_up, _, _ = refresh_all(view, {})
         QApplication.processEvents()
         measure = True
     feed.apply(profile)
@@ -193,10 +293,24 @@ def main() -> int:
     before_close = peak()
     print(f"before closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, peak so far {before_close / MB:.0f} MB = "
           f"{before_close / size:.2f}x the recording")
+    if args.close_on_gui:  # what the window did before: close (append the index) on its GUI thread
+        s = time.perf_counter()
+        writer.close(index=True)
+        closed = time.perf_counter() - s
+        print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on the GUI thread {closed:.2f} s")
+    else:  # what LiveSession does now (Collector.close(background=True)): the index on a worker
+        closed, gap = gui_gaps_while(lambda: writer.close(index=True))
+        print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on a worker {closed:.2f} s, "
+              f"the GUI thread's longest wait meanwhile {1000 * gap:.0f} ms")
     s = time.perf_counter()
-    writer.close(index=True)
-    closed = time.perf_counter() - s
-    print(f"replayed in {time.perf_counter() - started:.0f} s; closing with the index on the GUI thread {closed:.2f} s")
+    profile.finish()  # what LiveSession._finish_state still does on the GUI thread
+    finish = time.perf_counter() - s
+    from pyrometer.core.history.runs import run_from_profile
+
+    s = time.perf_counter()
+    run_from_profile(profile, "bench", None, 0)  # the run history's aggregate (LiveSession._add_to_history)
+    history = time.perf_counter() - s
+    print(f"the GUI thread's share of the end: profile.finish() {1000 * finish:.0f} ms, run-history aggregate {1000 * history:.0f} ms")
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
           f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))

@@ -127,6 +127,7 @@ class ColumnTable:
         self._dtypes = {name: np.dtype(dt) for name, dt in dtypes.items()}
         self._data = {name: np.empty(capacity, dt) for name, dt in self._dtypes.items()}
         self._n = 0
+        self.cuts = 0  # times rows were dropped (truncate): a reader that remembers "rows seen" starts over
 
     def __len__(self) -> int:
         return self._n
@@ -200,6 +201,8 @@ class ColumnTable:
 
     def truncate(self, n: int) -> None:
         """Keep only the first n rows."""
+        if n < self._n:
+            self.cuts += 1
         self._n = min(self._n, max(0, n))
 
     def row_bytes(self) -> int:

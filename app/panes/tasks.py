@@ -95,7 +95,10 @@ def await_point(profile: Profile, stack: int) -> str:
 
 
 EXPAND_ALL_MAX = 2000  # tasks up to which the tree opens three levels deep
-FETCH_ROWS = 1000  # children of one parent handed to Qt at a time (TaskTreeModel.fetchMore)
+# children of one parent handed to Qt at a time (TaskTreeModel.fetchMore): a screen shows ~50 rows, and after
+# each live refresh that adds tasks (a model reset) Qt lays out every row it was handed: at 1000 that
+# layout took 55-67 ms of the paint, at 200 15-18 ms (5k tasks, benchmarks/bench_live_session.py)
+FETCH_ROWS = 200
 EXPAND_TOP_MAX = 50  # past that, only the first top-level tasks with children open, EXPAND_ALL_MAX rows at most
 # (Qt asks the model about every row under an expanded one: 25k children took 0.65 s)
 

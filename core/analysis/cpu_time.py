@@ -62,8 +62,17 @@ def cpu_time(profile: Profile, sel: Selection | None = None) -> CpuTime | None:
     count = np.bincount(stacks[known], minlength=n).astype(np.int64)
     per_thread: dict[int, float] = {}
     if len(threads):
-        ids, inverse = np.unique(threads, return_inverse=True)
-        sums = np.bincount(inverse, weights=cpu)
-        per_thread = dict(zip(ids.tolist(), sums.tolist(), strict=True))
+        low, high = int(threads.min()), int(threads.max())
+        if high - low < 1 << 16:
+            # thread ids are a few small integers: a bin each, summed in row order as the unique-based way
+            # did to the last bit, without sorting every sample (2.4 s and a 240 MB inverse at 30M samples)
+            offset = threads - np.int32(low) if low else threads
+            sums = np.bincount(offset, weights=cpu, minlength=high - low + 1)
+            ids = np.flatnonzero(np.bincount(offset, minlength=high - low + 1))
+            per_thread = dict(zip((ids + low).tolist(), sums[ids].tolist(), strict=True))
+        else:
+            ids, inverse = np.unique(threads, return_inverse=True)
+            sums = np.bincount(inverse, weights=cpu)
+            per_thread = dict(zip(ids.tolist(), sums.tolist(), strict=True))
     k = int(known.sum())
     return CpuTime(float(cpu.sum()), per_thread, per_stack, count, k, len(cpu) - k)

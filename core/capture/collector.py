@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 HANDSHAKE_TIMEOUT_S = 5.0
 MAX_HANDSHAKE = 256
+ABANDON_WAIT_S = 1.0  # a plain close waits this long for a background one that it told to skip the index
 RECV_SIZE = 256 * 1024
 ENV_VAR = "PYROMETER_AGENT"  # connection info for a launched target; the bootstrap removes it
 
@@ -159,6 +160,7 @@ class Collector:
         on_end: EndCallback | None = None,
         use_tcp: bool = False,
         index_on_close: bool = True,
+        model: Any = None,
     ) -> None:
         self.output = Path(output) if output is not None else None
         # a clean close appends the recording's index, kept while writing (recording_index.LiveIndexer):
@@ -197,6 +199,17 @@ class Collector:
         self._partial: Path | None = None  # where the recording is written until it is published
         self._published = False
         self._replaces_existing = False
+        # close(background=True): the thread finishing the recording, its fraction done, and who hears of it
+        self.closing: threading.Thread | None = None
+        self.close_progress = 0.0
+        self.on_close_progress: Callable[[float], None] | None = None  # told from the closing thread
+        self.on_closed: Callable[[], None] | None = None  # told once from the closing thread, the file final
+        self._closing_writer: RecordingWriter | None = None
+        # a live Profile that gets every frame this stream carries (the index reads its lag probes and
+        # tasks at the end instead of keeping copies), and what the caller does, on its thread, once the stream is over
+        # and before the recording is finished: give that model the last frames (then it must not grow)
+        self.model = model
+        self.before_recording_closes: Callable[[], None] | None = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> Collector:
@@ -218,7 +231,8 @@ class Collector:
                 if self._replaces_existing:
                     self._partial = self.output.with_name(f".{self.output.name}.{os.urandom(4).hex()}.part")
                 self._published = not self._replaces_existing  # a new file is written in place
-                self._writer = RecordingWriter(self._partial or self.output, index=self.index_on_close)
+                self._writer = RecordingWriter(self._partial or self.output, index=self.index_on_close,
+                                               model=self.model)
             except OSError as exc:
                 self._listener.close()
                 self._remove_directory()
@@ -316,8 +330,16 @@ class Collector:
             return False
         return True
 
-    def close(self) -> None:
-        """Stop listening, drop the connection (the agent stops itself), close the recording."""
+    def close(self, background: bool = False) -> None:
+        """Stop listening, drop the connection (the agent stops itself), close the recording.
+
+        Closing appends the recording's index (seconds for a day's session). With
+        `background` that runs on a worker thread (`closing`; `close_progress`,
+        `on_close_progress`, `on_closed`), so a window stays responsive: every
+        frame is already on disk and the file has its name before it starts. A
+        plain close while that runs (the app quits) abandons the index and waits
+        at most ABANDON_WAIT_S: the file stays a whole recording, indexed on first open.
+        """
         self._stopping = True
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
@@ -326,12 +348,28 @@ class Collector:
         if self._thread is None or not self._thread.is_alive():
             self._close_connection()
             self._finish()
+        if self.before_recording_closes is not None and self._writer is not None:
+            with contextlib.suppress(Exception):
+                self.before_recording_closes()
         with self._write_lock:
-            if self._writer is not None:
-                with contextlib.suppress(OSError):
-                    self._writer.close(index=self.index_on_close)  # the index lets a long recording open fast
-                self._writer = None
-            self._settle_output()
+            writer, self._writer = self._writer, None
+            if writer is not None and background:
+                if self._partial_holds_data():
+                    self._publish()  # the name now, not after the index (POSIX renames an open file)
+                self._closing_writer = writer
+                self.closing = threading.Thread(target=self._close_recording, args=(writer,), name="pyrometer-close", daemon=True)
+                self.closing.start()
+        if writer is not None and not background:
+            self._close_recording(writer)
+        elif not background and self.closing is not None and self.closing.is_alive():
+            self.abandon_index()
+            self.closing.join(ABANDON_WAIT_S)
+            with self._write_lock:
+                if self._partial_holds_data():
+                    self._publish()
+        elif writer is None and (self.closing is None or not self.closing.is_alive()):
+            with self._write_lock:  # closed before (a failed write, a second close): settle the name as ever
+                self._settle_output()
         for sock in (self._listener, self._wake_r, self._wake_w):
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -340,6 +378,37 @@ class Collector:
         with contextlib.suppress(Exception):
             self._sel.close()
         self._remove_directory()
+
+    def _close_recording(self, writer: RecordingWriter) -> None:
+        """Append the index (the one kept while writing: the last block and its encoding) and give the file its name."""
+        try:
+            with contextlib.suppress(OSError):
+                writer.close(index=self.index_on_close, progress=self._closed_part)  # a long recording opens fast
+        finally:
+            with self._write_lock:
+                self._settle_output()
+            self._closed_part(1.0)
+            if self.on_closed is not None:
+                with contextlib.suppress(Exception):
+                    self.on_closed()
+
+    def _closed_part(self, fraction: float) -> None:
+        self.close_progress = fraction
+        if self.on_close_progress is not None:
+            with contextlib.suppress(Exception):
+                self.on_close_progress(fraction)
+
+    def abandon_index(self) -> None:
+        """A background close stops short of appending the index (the file is whole without it)."""
+        if self._closing_writer is not None:
+            self._closing_writer.abandon_index()
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """Block until a background close finished the recording (True at once when none runs)."""
+        if self.closing is not None:
+            self.closing.join(timeout)
+            return not self.closing.is_alive()
+        return True
 
     def __enter__(self) -> Collector:
         return self.start() if self._thread is None else self
@@ -471,12 +540,16 @@ class Collector:
         """At close: publish a recording that holds anything; otherwise keep what was there."""
         if self._published or self._partial is None:
             return
-        holds_data = os.path.exists(self._partial) and os.path.getsize(self._partial) > wire.FILE_HEADER_SIZE
-        if holds_data or not self._replaces_existing:
+        if self._partial_holds_data() or not self._replaces_existing:
             self._publish()
         if not self._published:
             with contextlib.suppress(OSError):
                 os.unlink(self._partial)
+
+    def _partial_holds_data(self) -> bool:
+        """The recording written under a temporary name holds more than its header."""
+        partial = self._partial
+        return partial is not None and os.path.exists(partial) and os.path.getsize(partial) > wire.FILE_HEADER_SIZE
 
     def _run(self) -> None:
         try:

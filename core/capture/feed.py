@@ -61,13 +61,27 @@ class ProfileFeed:
         with self._lock:
             return len(self._pending)
 
-    def collector(self, output: str | os.PathLike[str] | None, use_tcp: bool = False) -> Collector:
-        """A collector whose frames and end come here."""
+    def collector(
+        self, output: str | os.PathLike[str] | None, use_tcp: bool = False, profile: Profile | None = None
+    ) -> Collector:
+        """A collector whose frames and end come here.
+
+        `profile`: the one these frames are applied to; the recording's index then reads its lag
+        probes and tasks at the end instead of keeping its own copies, and the collector applies the last
+        frames to it before finishing the recording (so call `close` on the profile's thread).
+        """
         from pyrometer.core.capture.collector import Collector
 
-        # the index is kept while the collector writes, so closing (on the window's GUI thread) only
-        # appends it: no read of the file
-        return Collector(output, on_frames=self.put, on_end=self.end, use_tcp=use_tcp)
+        # the index is kept while the collector writes, so closing only appends it: no read of the file
+        coll = Collector(output, on_frames=self.put, on_end=self.end, use_tcp=use_tcp,
+                         model=profile)
+        if profile is not None:
+
+            def last_frames() -> None:
+                self.apply(profile)
+
+            coll.before_recording_closes = last_frames
+        return coll
 
     # ------------------------------------------------------------ the owner's thread
     def apply(

@@ -10,6 +10,7 @@ from pyrometer.core.agent import wire
 
 TYPE_CHECKING = False  # typing is not imported on `pyrometer record`'s start-up path
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, BinaryIO
 
 FLUSH_INTERVAL_S = 0.25
@@ -25,15 +26,18 @@ class RecordingWriter:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True, index: bool = False
+        self, path: str | os.PathLike[str], write_header: bool = True, live: bool = True, index: bool = False,
+        model: Any = None,
     ) -> None:
         self.path = Path(path)
+        self._model = model  # a live Profile fed the same frames (recording_index.LiveIndexer's model)
         # index=True: the index is kept while writing (recording_index.LiveIndexer, created at the first
         # frame: numpy is not imported before the target starts) and `close(index=True)` only appends it
         self._index_live = index
         self._index_requested = index
         self._indexer: Any = None
         self._unindexed = bytearray()
+        self.index_abandoned = False  # set from any thread: a close in progress appends no index (see abandon_index)
         # read and write: closing with an index reads the frames back through this handle
         self._fh: BinaryIO | None = open(self.path, "w+b", buffering=0 if live else 1 << 20)
         self._live = live
@@ -89,7 +93,7 @@ class RecordingWriter:
                     return
                 from pyrometer.core.formats.recording_index import LiveIndexer
 
-                self._indexer = LiveIndexer(self.path)
+                self._indexer = LiveIndexer(self.path, self._model)
                 data, self._unindexed = bytes(self._unindexed) + data, bytearray()
             self._indexer.feed(data)
         except Exception:  # the index only saves a read on first open: the recording goes on without it
@@ -109,16 +113,25 @@ class RecordingWriter:
             self._dirty = False
         self._last_flush = time.monotonic()
 
-    def close(self, index: bool = False) -> None:
-        """Close the file; with `index`, first append the index of what it holds (docs/format.md, INDEX)."""
+    def close(self, index: bool = False, progress: Callable[[float], None] | None = None) -> None:
+        """Close the file; with `index`, first append the index of what it holds (docs/format.md, INDEX).
+
+        `progress` is told the fraction of the index done (from the closing thread). Everything
+        recorded is on disk before the index is made: a close that never ends (the process quit)
+        leaves a whole recording without an index, which its first open builds.
+        """
         if self._fh is not None:
             self.flush()
             if index:
-                self._append_index()
+                self._append_index(progress)
             self._fh.close()
             self._fh = None
 
-    def _append_index(self) -> None:
+    def abandon_index(self) -> None:
+        """Any thread: a close that is making the index stops short of appending it (the app is quitting)."""
+        self.index_abandoned = True
+
+    def _append_index(self, progress: Callable[[float], None] | None = None) -> None:
         """Append the index: the one kept while writing, else (a writer made without `index`) read the
         frames back once. A recording without one still opens (its index is then built on first open),
         so any failure here only costs that."""
@@ -128,14 +141,14 @@ class RecordingWriter:
         try:
             if self._index_requested:
                 indexer, self._indexer, self._index_live = self._indexer, None, False
-                data = None if indexer is None else _kept_index(indexer, self.bytes_written)
+                data = None if indexer is None else _kept_index(indexer, self.bytes_written, progress)
             else:
                 # numpy is imported only now, at the end: `pyrometer record` starts light
                 from pyrometer.core.formats.recording_index import index_frame
 
                 data = index_frame(self.path, self._fh, self.bytes_written)
             self._fh.seek(0, os.SEEK_END)
-            if data is not None and self._fh.tell() == self.bytes_written:
+            if data is not None and self._fh.tell() == self.bytes_written and not self.index_abandoned:
                 self.write_raw(data)
                 self.flush()
         except (OSError, ValueError, MemoryError, ImportError):
@@ -148,10 +161,10 @@ class RecordingWriter:
         self.close()
 
 
-def _kept_index(indexer: Any, size: int) -> bytes | None:
+def _kept_index(indexer: Any, size: int, progress: Callable[[float], None] | None = None) -> bytes | None:
     """The live index's frame; None (the index is then built on first open) whatever went wrong with it."""
     try:
-        data: bytes | None = indexer.index_frame(size)
+        data: bytes | None = indexer.index_frame(size, progress)
     except Exception:  # closing must never fail for the index's sake: the recording is whole without it
         return None
     return data

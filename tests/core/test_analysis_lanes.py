@@ -34,3 +34,34 @@ def test_tasks_that_do_not_fit_are_summarised() -> None:
     assert x[over[0]] == pytest.approx(1.0 + 12 * 0.001, abs=0.01) and x[over[0]] + w[over[0]] == pytest.approx(1.5)
     assert lanes.labels[over[0]] == f"+{lanes.hidden_tasks}"
     assert f"{lanes.hidden_tasks} more tasks" in (lanes.tip(int(over[0])) or "")
+
+
+def test_a_live_refresh_names_only_the_new_stalls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live, stacks arrive with almost every batch; the blocking lane looked every stall's function up
+    again each time (a day's thousands, ~35 ms a refresh at 1500). Names found stay; a stall whose
+    stack had not arrived yet is named once it has."""
+    from pyrometer.core.analysis import lanes as lanes_module
+    from pyrometer.core.analysis.task_lanes import TaskLanes
+    from pyrometer.core.model import BlockingEvent
+
+    p = make_profile()
+    cache = TaskLanes()
+    f = p.intern_frame("later_fn", "later.py", 4)
+    looked: list[float] = []
+    real = lanes_module.blocking_function
+
+    def counted(profile, event):  # type: ignore[no-untyped-def]
+        looked.append(event.start)
+        return real(profile, event)
+
+    monkeypatch.setattr(lanes_module, "blocking_function", counted)
+    p.blocking.append(BlockingEvent(start=1.2, duration=0.1, loop=0, thread=1, stack=len(p.stacks)))  # not yet known
+    first = build_lanes(p, None, task_lanes=cache)
+    assert sorted(looked) == [0.5, 1.2]
+    p.intern_stack_path([f])  # the stall's stack arrives, and another stall
+    p.blocking.append(BlockingEvent(start=1.6, duration=0.1, loop=0, thread=1, stack=0))
+    looked.clear()
+    again = build_lanes(p, None, task_lanes=cache)
+    assert sorted(looked) == [1.2, 1.6]  # the 0.5 s stall kept its name
+    names = {first.tip(i) for i in range(len(first.labels))} | {again.tip(i) for i in range(len(again.labels))}
+    assert any("later_fn" in (t or "") for t in names)
