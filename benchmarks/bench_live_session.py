@@ -240,20 +240,9 @@ def main() -> int:
 
                 prof.disable()
                 pstats.Stats(prof).sort_stats("cumtime").print_stats(25)
-            pprof = None
-            if os.environ.get("BENCH_PROFILE_PAINT") and writer.bytes_written > total * 0.85:
-                import cProfile
-
-                pprof = cProfile.Profile()
-                pprof.enable()
             s = time.perf_counter()
             QApplication.processEvents()
             paint = time.perf_counter() - s
-            if pprof is not None:
-                import pstats
-
-                pprof.disable()
-                pstats.Stats(pprof).sort_stats(os.environ.get("BENCH_PROFILE_PAINT", "cumtime")).print_stats(40)
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
                          "step_ms": 1000 * step,
                          "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,

@@ -257,19 +257,8 @@ class TimelinePane(Pane):
         self._share_height()  # threads may have appeared (live) since the last resize
         self._task_rows = self._task_rows_that_fit(len(profile.threads))
         duration = profile.duration() if playhead is None else playhead
-        # the view first, then the lanes for exactly that view: laid out for (0, duration) and then
-        # fitted with padding, the lanes were built a second time by the relayout the range change
-        # started, in the paint that followed (at 10M samples ~60 ms of the paint after a live refresh)
-        self._duration = max(duration, 1e-6)
-        for vb in (self.lane_vb, self.lag_vb):
-            vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
-        if was_full:
-            self.fit()
-        else:
-            self.lane_vb.setXRange(prev[0], prev[1], padding=0.0)
-        x0, x1 = self.lane_vb.viewRange()[0]
-        x = self._lay_out((max(0.0, x0), x1), duration)
-        self._relayout_timer.stop()  # laid out for the view it shows
+        view = (0.0, max(duration, 1e-6)) if was_full else (max(0.0, prev[0]), prev[1])
+        x = self._lay_out(view, duration)
         height = max(float(sum(self.lanes.heights)), 1.0)
         ticks = self.lanes.ticks()
         if ticks != self._ticks:  # the same lanes as last time (live growth): keep the axis as it is
@@ -295,6 +284,13 @@ class TimelinePane(Pane):
             self.lag_plot.setVisible(has_lag)
             self._share_height()
         self.lane_plot.showAxis("bottom", not has_lag)  # no event loop: the time axis goes under the lanes
+        self._duration = max(duration, 1e-6)
+        for vb in (self.lane_vb, self.lag_vb):
+            vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
+        if was_full:
+            self.fit()
+        else:
+            self.lane_vb.setXRange(prev[0], prev[1], padding=0.0)
         self.stack.setCurrentWidget(self.graphics if len(x) or len(t) else self.empty)
         self.empty.setText(
             "A deterministic profile (call statistics) has no timeline"

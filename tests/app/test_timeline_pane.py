@@ -287,28 +287,6 @@ def test_a_short_pane_shows_the_stalls_and_task_lanes_in_its_first_view(qtbot, h
     assert pane.lane_vb.height() / (y1 - y0) >= MIN_LANE_PX
 
 
-def test_a_refresh_lays_the_lanes_out_once_for_the_view_it_shows(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """A live refresh fits the view and lays the lanes out for that view; the range change it makes
-    must not lay them out a second time in the paint after it (that doubled a live refresh's cost)."""
-    calls: list[tuple[float, float]] = []
-    original = pane._lay_out
-
-    def counted(view: tuple[float, float], duration: float):  # type: ignore[no-untyped-def]
-        calls.append(view)
-        return original(view, duration)
-
-    pane._lay_out = counted  # type: ignore[method-assign]
-    p = pane.doc.profile
-    s = int(p.samples["stack"][0])
-    p.add_samples(np.array([p.duration() + 0.5]), np.array([1], np.int32), np.array([s]), weight=0.01, cpu=0.01)
-    pane.doc.model_grew()
-    pane.refresh()
-    qtbot.wait(120)  # the relayout timer (30 ms) and the paint
-    assert len(calls) == 1
-    _x0, x1 = pane.lane_vb.viewRange()[0]
-    assert calls[0][1] == pytest.approx(x1) and x1 >= p.duration()
-
-
 def test_live_stalls_are_added_to_the_markers_not_all_set_again(pane: TimelinePane) -> None:
     from pyrometer.core.model import BlockingEvent
 
