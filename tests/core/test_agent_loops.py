@@ -44,8 +44,9 @@ import asyncio, time
 def timed(fn, step):
     start = time.perf_counter()
     fn()
-    print("took", fn.__name__, time.perf_counter() - start)   # what really happened
-    print("step", fn.__name__, time.perf_counter() - step)    # the task step around it, so far
+    end = time.perf_counter()
+    print("took", fn.__name__, end - start)   # what really happened
+    return end
 
 def blocking_sleep():
     time.sleep(0.06)
@@ -82,13 +83,21 @@ async def main():
     w.start()
     victim = asyncio.create_task(hang(), name="victim")
     b = asyncio.create_task(branch(3), name="branch")
+    # each task step around fn, from when the step began to the await that ends it; printed
+    # after the run (a print inside the step can wait for the GIL on a loaded machine)
+    steps = {}
     await asyncio.sleep(0.05)
-    timed(blocking_sleep, time.perf_counter())
+    start = time.perf_counter()
+    steps["blocking_sleep"] = timed(blocking_sleep, start) - start
     await asyncio.sleep(0.05)
-    timed(cpu_burn, time.perf_counter())
+    start = time.perf_counter()
+    steps["cpu_burn"] = timed(cpu_burn, start) - start
     await b
     victim.cancel()
+    steps["cpu_burn"] = time.perf_counter() - start   # b is done by now: its await did not end the step
     await asyncio.sleep(0.3)
+    for name, seconds in steps.items():
+        print("step", name, seconds)
     stop.set()
     w.join()
 
