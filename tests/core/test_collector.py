@@ -11,25 +11,14 @@ import threading
 import time
 from pathlib import Path
 
+from wire_stream import small_stream
+
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.transport import SocketSink
 from pyrometer.core.capture.collector import Collector
 from pyrometer.core.capture.feed import ProfileFeed
 from pyrometer.core.formats.recording import RecordingReader, read_recording
 from pyrometer.core.model import Profile
-
-
-def _stream(n_batches: int) -> bytes:
-    parts = [
-        wire.json_frame(wire.META, {"pid": 1, "start_wall": time.time() - 1.0}),
-        wire.frames_frame([(0, "a.py", 1, "outer", 1), (1, "a.py", 5, "inner", 4)]),
-        wire.stacks_frame(0, [-1, 0], [0, 1]),
-        wire.json_frame(wire.THREADS, [[0, "MainThread", 10]]),
-    ]
-    for i in range(n_batches):
-        t = [i * 0.1 + k * 0.01 for k in range(10)]
-        parts.append(wire.samples_frame(t, [0] * 10, [1] * 10, [-1] * 10, [0.01] * 10, [-1.0] * 10))
-    return b"".join(parts)
 
 
 def _connect(coll: Collector) -> socket.socket:
@@ -70,7 +59,7 @@ def test_private_directory_and_token(tmp_path: Path) -> None:
 def test_frames_split_across_receives_are_recorded_verbatim_and_live(tmp_path: Path) -> None:
     out = tmp_path / "out.pyro"
     feed = ProfileFeed()
-    stream = _stream(20)
+    stream = small_stream(20)
     with feed.collector(out) as coll:
         sock = _connect(coll)
         sock.sendall(b"PYROMETER " + coll.token.encode() + b"\n")
@@ -109,7 +98,7 @@ def test_bad_stream_header_ends_the_session_but_keeps_the_file(tmp_path: Path) -
     out = tmp_path / "out.pyro"
     with Collector(out) as coll:
         sock = _connect(coll)
-        sock.sendall(b"PYROMETER " + coll.token.encode() + b"\nNOTAHEADER......" + _stream(1))
+        sock.sendall(b"PYROMETER " + coll.token.encode() + b"\nNOTAHEADER......" + small_stream(1))
         assert coll.wait_finished(5)
         sock.close()
     assert "bad header" in " ".join(coll.stats.problems)
@@ -119,7 +108,7 @@ def test_bad_stream_header_ends_the_session_but_keeps_the_file(tmp_path: Path) -
 
 def test_corrupt_frame_stops_recording_at_the_last_good_frame(tmp_path: Path) -> None:
     out = tmp_path / "out.pyro"
-    good = _stream(2)
+    good = small_stream(2)
     bad = bytearray(wire.samples_frame([9.0], [0], [1], [-1], [0.01], [-1.0]))
     bad[-1] ^= 0xFF
     with Collector(out) as coll:
@@ -140,7 +129,7 @@ def test_tcp_fallback(tmp_path: Path) -> None:
         assert coll.address.startswith("tcp:127.0.0.1:")
         sink = SocketSink(coll.address, coll.token)
         sink.start()
-        sink.send(_stream(3))
+        sink.send(small_stream(3))
         sink.close()
         assert coll.wait_finished(5)
     live = Profile()
@@ -197,7 +186,7 @@ def test_frames_reach_the_feed_from_the_thread_that_read_them(tmp_path: Path) ->
     with Collector(tmp_path / "out.pyro", on_frames=put, on_end=feed.end) as coll:
         sink = SocketSink(coll.address, coll.token)
         sink.start()
-        sink.send(_stream(2))
+        sink.send(small_stream(2))
         sink.close()
         assert coll.wait_finished(5)
     assert threads and set(threads) == {"pyrometer-collector"}
@@ -229,7 +218,7 @@ def test_the_feed_applies_in_slices_and_keeps_the_order(tmp_path: Path) -> None:
     with Collector(out) as coll:
         sink = SocketSink(coll.address, coll.token)
         sink.start()
-        sink.send(_stream(5))
+        sink.send(small_stream(5))
         sink.close()
         assert coll.wait_finished(5)
     frames = list(iter_raw_frames(out))

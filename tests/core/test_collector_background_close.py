@@ -13,23 +13,12 @@ import threading
 import time
 from pathlib import Path
 
+from wire_stream import small_stream
+
 from pyrometer.core.agent import wire
 from pyrometer.core.capture.collector import ABANDON_WAIT_S, Collector
 from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.formats.recording_index import read_index_frame
-
-
-def _stream(n_batches: int) -> bytes:
-    parts = [
-        wire.json_frame(wire.META, {"pid": 1, "start_wall": time.time() - 1.0}),
-        wire.frames_frame([(0, "a.py", 1, "outer", 1), (1, "a.py", 5, "inner", 4)]),
-        wire.stacks_frame(0, [-1, 0], [0, 1]),
-        wire.json_frame(wire.THREADS, [[0, "MainThread", 10]]),
-    ]
-    for i in range(n_batches):
-        t = [i * 0.1 + k * 0.01 for k in range(10)]
-        parts.append(wire.samples_frame(t, [0] * 10, [1] * 10, [-1] * 10, [0.01] * 10, [-1.0] * 10))
-    return b"".join(parts)
 
 
 def _connect(coll: Collector) -> socket.socket:
@@ -46,7 +35,7 @@ def _record(coll: Collector, batches: int) -> None:
     """One agent's whole stream, then the end of it."""
     sock = _connect(coll)
     sock.sendall(b"PYROMETER " + coll.token.encode() + b"\n")
-    sock.sendall(wire.file_header() + _stream(batches) + END)
+    sock.sendall(wire.file_header() + small_stream(batches) + END)
     sock.close()
     assert coll.wait_finished(5)
 
