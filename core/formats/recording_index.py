@@ -124,7 +124,10 @@ class RecordingIndex:
             "time_sorted": self.time_sorted, "t_max": _num(self.t_max), "span_end": _num(self.span_end),
             "weight_p10": _num(self.weight_p10), "weight_p90": _num(self.weight_p90), "report": self.report,
             "functions": self.functions, "lag_t_max": _num(self.lag_t_max), "lag_stats": self.lag_stats,
-            "spans": self.spans, "overview": self.overview, **({"sparse": sparse} if sparse else {}),
+            # stored by cell, the summaries go under a key readers before cells do not know: they see
+            # no overview (as in an index written before it) and compute it from the samples
+            "spans": self.spans, **({"overview": {}, "overview_cells": self.overview, "sparse": sparse} if sparse
+                                    else {"overview": self.overview}),
             "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
@@ -146,7 +149,7 @@ class RecordingIndex:
             raise ValueError("index of another version")
         base = 4 + n
         arrays = {}
-        overview = head.get("overview") or {}
+        overview = head.get("overview") or head.get("overview_cells") or {}
         sparse = head.get("sparse") or {}
         for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS, *(_OVERVIEW_ARRAYS if overview else ()), *sparse):
             dt, count, offset = head["arrays"][name]

@@ -140,6 +140,21 @@ def test_an_index_written_before_reads_as_it_did(tmp_path: Path, kind: str) -> N
         assert arr.dtype == new.arrays[name].dtype and np.array_equal(arr, new.arrays[name]), name
 
 
+def test_a_reader_before_cells_opens_a_new_index_and_computes_its_summaries(tmp_path: Path) -> None:
+    """New files open in the previous reader: an index storing its summaries by cell shows that reader no
+    overview (as an index written before summaries did), so it computes them from the samples."""
+    before = _before_module(tmp_path)
+    path = _short_recording(tmp_path / "short.pyro")
+    payload = build_index(path).encode()
+    assert _stored_by_cell(RecordingIndex.decode(payload))  # this file's summaries are stored by cell
+    old = before.RecordingIndex.decode(payload)
+    assert old.overview == {} and old.samples == 29
+    dense = generate_recording(tmp_path / "g.pyro", 5000)
+    if not _stored_by_cell(RecordingIndex.decode(build_index(dense).encode())):
+        # stored whole, the summaries are the previous reader's as they are ours
+        assert before.RecordingIndex.decode(build_index(dense).encode()).overview == build_index(dense).overview
+
+
 def test_record_states_the_real_size_of_a_short_recording(tmp_path: Path) -> None:
     script = tmp_path / "short.py"
     script.write_text(SHORT)
