@@ -91,6 +91,16 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
+def _main_file() -> Optional[str]:
+    """The running script's absolute path (``__main__.__file__``, absolute since 3.9), which names an
+    attached process in its history when ``sys.argv[0]`` is relative to a directory we do not know."""
+    try:
+        path = getattr(sys.modules.get("__main__"), "__file__", None)
+        return path if isinstance(path, str) and os.path.isabs(path) else None
+    except Exception:
+        return None
+
+
 class AgentSession:
     """Runs the sampler / tracer, loop monitor and task tracker and writes their stream to a sink."""
 
@@ -222,6 +232,7 @@ class AgentSession:
             "clock": "perf_counter",
             "t0": self.clock.t0,
             "argv": list(opts["argv"]),
+            "main_file": _main_file() if opts["attached"] else None,
             "mode": self.mode,
             "requested_mode": opts["mode"],
             "trace_clock": opts["clock"] if self.mode == "trace" else None,

@@ -83,12 +83,17 @@ def program_key_here() -> str:
 
 
 def program_key_from_meta(meta: dict[str, Any], fallback: str) -> str:
-    """An attached process: the script it was started with, when the agent reported one."""
+    """An attached process: the script it was started with, when the agent reported one
+    (argv[0] when absolute, else the agent's absolute `main_file`: `python3 service.py` run
+    from its directory has a relative argv[0])."""
     argv = meta.get("argv")
     if isinstance(argv, list) and argv and isinstance(argv[0], str) and argv[0] not in ("", "-c"):
         path = Path(argv[0])
         if path.is_absolute():
             return str(path)
+        main_file = meta.get("main_file")
+        if isinstance(main_file, str) and Path(main_file).is_absolute():
+            return main_file
     return fallback
 
 
