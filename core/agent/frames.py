@@ -226,7 +226,8 @@ class ThreadTable:
             if th is not None and th.name != rec.name:
                 rec.name = th.name
                 rec.agent = rec.name.startswith(AGENT_THREAD_PREFIX)
-                self._interner.announce_thread(rec.tid, rec.name, rec.native_id)
+                if not rec.agent:
+                    self._interner.announce_thread(rec.tid, rec.name, rec.native_id)
             return rec
         with self._lock:
             again = self._by_ident.get(ident)
@@ -237,7 +238,8 @@ class ThreadTable:
             if ident in self.agent_idents:
                 rec.agent = True
             self._by_ident[ident] = rec
-        self._interner.announce_thread(rec.tid, rec.name, rec.native_id)
+        if not rec.agent:  # the agent's own threads (e.g. attach's short-lived starter) are not the program's
+            self._interner.announce_thread(rec.tid, rec.name, rec.native_id)
         return rec
 
     def peek(self, ident: int) -> Optional[ThreadRecord]:
