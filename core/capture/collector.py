@@ -307,6 +307,11 @@ class Collector:
     def finished(self) -> bool:
         return self._finished.is_set()
 
+    @property
+    def connected_at(self) -> float | None:
+        """time.monotonic() when the agent authenticated (None before): where `--duration` counts from."""
+        return self._connected_at if self._connected.is_set() else None
+
     def wait_connected(self, timeout: float | None = None) -> bool:
         """Block until an agent authenticated (True) or the timeout passed."""
         return self._connected.wait(timeout)

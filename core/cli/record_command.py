@@ -284,7 +284,10 @@ def _record_attach(args: argparse.Namespace) -> int:
             return 130
         try:  # the line is inside: a Ctrl-C the moment it is read (still in print's flush) detaches too
             _say(f"attached to {args.pid} ({route}); Ctrl-C to detach")
-            deadline = None if args.duration is None else time.monotonic() + args.duration
+            # --duration counts from the agent's start, as for a launch: attach() returns only
+            # after the first frame and gdb's exit (0.5-1 s on a loaded machine)
+            started = collector.connected_at or time.monotonic()
+            deadline = None if args.duration is None else started + args.duration
             while not collector.finished:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
