@@ -188,8 +188,7 @@ class FunctionTableModel(RowsTableModel):
         if col == COL_CALLS:
             return fmt.count(int(t.calls[i]))
         if col == COL_PER_CALL:
-            v = float(t.per_call[i])
-            return fmt.seconds(v) if np.isfinite(v) else "–"
+            return fmt.weight(float(t.per_call[i]), self._unit)  # in Ir for callgrind, not seconds
         if col == COL_LOCATION:
             return fmt.file_line(self._files[func], self._lines[func])
         if col in TRACE_COLUMNS:

@@ -150,3 +150,17 @@ def test_time_columns_fit_minutes_without_eliding(qtbot, window, tmp_path):
     fm = pane.view.fontMetrics()
     for col in (COL_SELF, COL_TOTAL):
         assert pane.view.columnWidth(col) >= fm.horizontalAdvance(fmt.seconds(244.5)) + 8
+
+
+def test_per_call_of_a_count_profile_is_in_its_unit_not_seconds(qtbot, window):
+    """A callgrind file weighs instructions (Ir): 68,989 Ir over 4 calls is 17,247.25 Ir a call,
+    which the column showed as "4 h 47 min" (every per-call value was formatted as seconds)."""
+    from pyrometer.app.panes.function_model import COL_CALLS, COL_PER_CALL, COL_TOTAL
+
+    path = Path(__file__).parents[1] / "fixtures" / "formats" / "callgrind.out.plain.gz"
+    _view, pane = _functions(window, Document(load_profile(path), path.name))
+    rows = {_name(pane, r): r for r in range(pane.model.rowCount())}
+    row = rows["_dl_relocate_object"]
+    text = lambda col: str(pane.model.data(pane.model.index(row, col)))  # noqa: E731
+    assert (text(COL_TOTAL), text(COL_CALLS)) == ("68,989", "4")  # as callgrind_annotate counts them
+    assert text(COL_PER_CALL) == "17,247.25"
