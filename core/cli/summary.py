@@ -556,9 +556,14 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append("   self/total: sampled wall time; cpu self/cpu total: on-CPU time of the same samples")
         lines.append("")
         extra = f" {'cpu self':>10} {'cpu total':>10}"
-    head = f"{'self':>10} {'self%':>6} {'total':>10} {'total%':>6} {'calls':>9}{extra}  function (file:line)"
+    rows = data["functions"]
+    # as wide as the widest amount: callgrind counts billions of Ir (and of calls)
+    self_w = max([10, *(len(fmt.weight(r["self"], unit, fixed=True)) for r in rows)])
+    total_w = max([10, *(len(fmt.weight(r["total"], unit, fixed=True)) for r in rows)])
+    calls_w = max([9, *(len(f"{r['calls']:,}") for r in rows if r["calls"] is not None)])
+    head = f"{'self':>{self_w}} {'self%':>6} {'total':>{total_w}} {'total%':>6} {'calls':>{calls_w}}{extra}  function (file:line)"
     lines.append(head)
-    for r in data["functions"]:
+    for r in rows:
         calls = "-" if r["calls"] is None else f"{r['calls']:,}"
         traced_cols = ""
         if cpu and not clock:
@@ -569,8 +574,9 @@ def render_text(data: dict[str, Any]) -> str:
                 f" {_per_call(r.get('per_call'), 10)} {_per_call(r.get('task_wall_per_call'), 14)}"
             )
         lines.append(
-            f"{fmt.weight(r['self'], unit, fixed=True):>10} {r['self_pct']:5.1f}% {fmt.weight(r['total'], unit, fixed=True):>10} "
-            f"{r['total_pct']:5.1f}% {calls:>9}{traced_cols}  {location(r['name'], r['file'], r['line'])}"
+            f"{fmt.weight(r['self'], unit, fixed=True):>{self_w}} {r['self_pct']:5.1f}% "
+            f"{fmt.weight(r['total'], unit, fixed=True):>{total_w}} "
+            f"{r['total_pct']:5.1f}% {calls:>{calls_w}}{traced_cols}  {location(r['name'], r['file'], r['line'])}"
         )
     if not data["functions"]:
         lines.append("   (no samples in the selection)")
