@@ -58,6 +58,13 @@ def demo_target(duration: float | None = None) -> list[str]:
     return words
 
 
+def _emit_to_live(signal: Any, value: Any) -> None:
+    """Emit from a worker thread to a session that may be gone: its window closed while gdb was
+    attaching or the program was ending (the signal's source deleted); nobody is left to tell."""
+    with contextlib.suppress(RuntimeError):
+        signal.emit(value)
+
+
 class LiveSession(QObject):
     """One launched or attached target feeding a growing Document."""
 
@@ -110,7 +117,7 @@ class LiveSession(QObject):
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
         self._closing_progress.connect(self.recordingProgress.emit, Qt.ConnectionType.QueuedConnection)
-        self.collector.on_close_progress = self._closing_progress.emit
+        self.collector.on_close_progress = lambda fraction: _emit_to_live(self._closing_progress, fraction)
         self._history_added.connect(self._on_history_added, Qt.ConnectionType.QueuedConnection)
         self.history_thread: threading.Thread | None = None  # adding the ended session to the run history
         self._duration_timer: QTimer | None = None
@@ -223,10 +230,10 @@ class LiveSession(QObject):
             try:
                 attach(pid, self.collector, options)
             except Exception as exc:
-                self._attach_failed.emit(str(exc))
+                _emit_to_live(self._attach_failed, str(exc))
                 return
             self.collector.wait_finished(None)
-            self._exited.emit(None)
+            _emit_to_live(self._exited, None)
 
         threading.Thread(target=run, name="pyrometer-attach", daemon=True).start()
 
@@ -246,7 +253,7 @@ class LiveSession(QObject):
                 time.sleep(0.01)
         # give the stream a moment to deliver END and the last batches
         self.collector.wait_finished(5.0)
-        self._exited.emit(int(status))
+        _emit_to_live(self._exited, int(status))
 
     def _duration_over(self) -> None:
         """--duration on a launch: stop profiling, let the program finish on its own."""
@@ -427,7 +434,7 @@ class LiveSession(QObject):
 
         def run() -> None:
             if add_profile(profile, key, keep, status) is not None:
-                self._history_added.emit(key)
+                _emit_to_live(self._history_added, key)
 
         self.history_thread = threading.Thread(target=run, name="pyrometer-history", daemon=True)
         self.history_thread.start()
