@@ -75,6 +75,7 @@ class LiveSession(QObject):
     _wake = Signal()  # emitted from worker threads; connected queued to the GUI thread
     _exited = Signal(object)  # the launched program's returncode; None: the stream ended (attached)
     _attach_failed = Signal(str)
+    _attached = Signal(object)  # from the attach thread: the agent streams (its route)
     # the recording is finished (its index appended) on a worker once the stream ends: its fraction
     # done, on the GUI thread; 1.0 when the file is final
     recordingProgress = Signal(float)
@@ -116,6 +117,8 @@ class LiveSession(QObject):
         self._notices_seen = 0  # the profile's notices already passed on by `noticed`
         self._exited.connect(self._on_exit, Qt.ConnectionType.QueuedConnection)
         self._attach_failed.connect(self._on_attach_failed, Qt.ConnectionType.QueuedConnection)
+        self._attached.connect(self._on_attached, Qt.ConnectionType.QueuedConnection)
+        self._duration: float | None = None  # --duration: seconds of profiling, from the first frame when attaching
         self._closing_progress.connect(self.recordingProgress.emit, Qt.ConnectionType.QueuedConnection)
         self.collector.on_close_progress = lambda fraction: _emit_to_live(self._closing_progress, fraction)
         self._history_added.connect(self._on_history_added, Qt.ConnectionType.QueuedConnection)
@@ -212,7 +215,21 @@ class LiveSession(QObject):
             self.collector.close()
             return
         self.doc.profile.meta.setdefault("pid", self.pid)
+        self._duration = float(duration) if duration else None
+        if self.attached:  # "running" once the agent streams (_on_attached); --duration counts from there
+            self._set_state(LiveState(Phase.ATTACHING))
+            return
         self._set_state(LiveState(Phase.RUNNING))
+        self._start_duration_timer()
+
+    def _on_attached(self, _route: object) -> None:
+        if self.state.phase is not Phase.ATTACHING:
+            return  # detached (or closed) while gdb was still attaching
+        self._set_state(LiveState(Phase.RUNNING))
+        self._start_duration_timer()
+
+    def _start_duration_timer(self) -> None:
+        duration = self._duration
         if duration:
             self._duration_timer = QTimer(self)
             self._duration_timer.setSingleShot(True)
@@ -228,10 +245,11 @@ class LiveSession(QObject):
 
         def run() -> None:
             try:
-                attach(pid, self.collector, options)
+                route = attach(pid, self.collector, options)
             except Exception as exc:
                 _emit_to_live(self._attach_failed, str(exc))
                 return
+            _emit_to_live(self._attached, route)
             self.collector.wait_finished(None)
             _emit_to_live(self._exited, None)
 

@@ -13,6 +13,7 @@ import signal
 
 class Phase(enum.Enum):
     STARTING = "starting"
+    ATTACHING = "attaching"  # gdb is injecting the agent (seconds): nothing is recorded yet
     RUNNING = "running"
     STOPPING = "stopping"  # Stop was pressed: SIGINT sent, SIGTERM/SIGKILL follow if it lingers
     DETACHING = "detaching"  # the agent was asked to end its stream
@@ -22,7 +23,7 @@ class Phase(enum.Enum):
     FAILED = "failed"  # launching or attaching failed (the message went to `failed`)
 
 
-ACTIVE = frozenset({Phase.STARTING, Phase.RUNNING, Phase.STOPPING, Phase.DETACHING})
+ACTIVE = frozenset({Phase.STARTING, Phase.ATTACHING, Phase.RUNNING, Phase.STOPPING, Phase.DETACHING})
 
 
 def signal_name(number: int) -> str:
