@@ -58,7 +58,7 @@ def _add_collect_options(p: argparse.ArgumentParser, launches: bool = True) -> N
         help="sample the main thread from a SIGALRM timer, so its short CPU bursts are seen where they run, not at "
         "its next wait (off by default: SIGALRM is the program's; one that uses it is left alone, with a notice)",
     )
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop (or detach) after this many seconds")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop profiling after this many seconds of it; the program runs on (a launched one to its end; an attached one is detached)")
     if launches:
         p.add_argument("--python", default=None, metavar="PATH", help="interpreter for the target (default: the one after --, or this one)")
 

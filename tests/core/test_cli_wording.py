@@ -82,3 +82,13 @@ def test_attach_offers_no_interpreter_option() -> None:
     res = run_cli("attach", "999999", "--python", sys.executable)
     assert res.returncode == 2 and "--python" in res.stderr, res.stderr
     assert "--python" in run_cli("run", "--help").stdout  # still there where a program is launched
+
+
+@pytest.mark.parametrize("command", ["record", "run", "attach"])
+def test_duration_help_says_the_program_runs_on(command: str) -> None:
+    """`--duration` stops profiling, never the program (README: "lets the program run to its
+    end"); the help said "stop (or detach) after this many seconds", which reads as a timeout."""
+    res = run_cli(command, "--help")
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())
+    assert "--duration S stop profiling after this many seconds of it; the program runs on" in text, text
