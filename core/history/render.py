@@ -13,7 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pyrometer.core.history.analysis import HistoryReport, critical_z, sparkline, trend
+from pyrometer.core.history.analysis import (
+    FunctionHistory,
+    HistoryReport,
+    critical_z,
+    sparkline,
+    trend,
+)
 from pyrometer.core.history.store import ProgramSummary
 
 CSV_COLUMNS = (
@@ -121,6 +127,41 @@ def _where(file: str) -> str:
     return Path(file).name if file else "?"
 
 
+def _tail(file: str, parts: int) -> str:
+    return "/".join(Path(file).parts[-parts:]) if file else "?"
+
+
+def _def_line(ident: str) -> int:
+    """The def line in a function's history ident ("file\x1fname\x1fline"), 0 when it has none."""
+    line = ident.rsplit("\x1f", 1)[-1]
+    return int(line) if line.isdigit() else 0
+
+
+def _places(functions: list[FunctionHistory]) -> dict[str, str]:
+    """ident -> where it is, for people: the file name, with as much of its path as tells apart
+    functions of one name in files of one name (3.11's and 3.13's threading.py), and the def
+    line where one file holds several (pstats' `wait` of Condition and of Event)."""
+    groups: dict[tuple[str, str], list[FunctionHistory]] = {}
+    for f in functions:
+        groups.setdefault((f.name, _where(f.file)), []).append(f)
+    out: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) == 1:
+            out[members[0].ident] = _where(members[0].file)
+            continue
+        for f in members:
+            others = {o.file for o in members if o.file != f.file}
+            n = 1
+            while n < len(Path(f.file).parts) and any(_tail(o, n) == _tail(f.file, n) for o in others):
+                n += 1
+            out[f.ident] = _tail(f.file, n)
+        for f in members:
+            line = _def_line(f.ident)
+            if line > 0 and sum(out[o.ident] == out[f.ident] for o in members) > 1:
+                out[f.ident] += f":{line}"
+    return out
+
+
 def render_text(report: HistoryReport, top: int | None = 20) -> str:
     runs = report.runs
     if not runs:
@@ -149,15 +190,16 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     has_cpu = any(f.avg_cpu_s is not None for f in shown)
     cpu_head = f" {'avg cpu':>8}" if has_cpu else ""
     lines.append(f"  {'avg':>8} {'min':>8} {'max':>8} {'last':>8} {'avg%':>6} {'last%':>6}{cpu_head} {'runs':>4}  function (file)")
+    places = _places(report.functions)
     for f in shown:
         cpu_cell = (" " + ("-" if f.avg_cpu_s is None else f"{f.avg_cpu_s:.3f}").rjust(8)) if has_cpu else ""
         lines.append(
             f"  {f.avg_s:8.3f} {f.min_s:8.3f} {f.max_s:8.3f} {f.last_s:8.3f} {f.avg_pct:5.1f}% {f.last_pct:5.1f}%{cpu_cell} {f.runs:>4}"
-            f"  {f.name} ({_where(f.file)})"
+            f"  {f.name} ({places.get(f.ident, _where(f.file))})"
         )
     lines += ["", "bottlenecks (average self share):"]
     bottlenecks = report.bottlenecks if top is None else report.bottlenecks[:top]  # --top N limits every list
-    lines += [f"  {i}. {b.name} ({_where(b.file)}) {b.avg_pct:.1f}%" for i, b in enumerate(bottlenecks, 1)] or ["  none"]
+    lines += [f"  {i}. {b.name} ({places.get(b.ident, _where(b.file))}) {b.avg_pct:.1f}%" for i, b in enumerate(bottlenecks, 1)] or ["  none"]
     if len(runs) < 2:
         lines += ["", "regressions: need at least two runs"]
     elif not report.regressions:
@@ -168,7 +210,7 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
         for g in report.regressions:
             change = "new" if g.change_pct is None else f"{g.change_pct:+.0f}%"
             lines.append(
-                f"  {g.direction:6}  {g.name} ({_where(g.file)}): {g.avg_s:.3f} s -> {g.last_s:.3f} s ({change}),"
+                f"  {g.direction:6}  {g.name} ({places.get(g.ident, _where(g.file))}): {g.avg_s:.3f} s -> {g.last_s:.3f} s ({change}),"
                 f" share {g.avg_pct:.1f}% -> {g.last_pct:.1f}%"
             )
     return "\n".join(lines)
