@@ -38,12 +38,14 @@ SHORTCUTS = (
     ("Ctrl+E", "Export the profile to another format"),
     ("Ctrl+F", "Search / filter in the focused pane"),
     ("Space", "Play / pause a replay"),
-    ("Esc", "Reset zoom (flame graph) / clear the range (timeline)"),
+    ("Esc", "Reset zoom (flame graph) / show all (stack chart) / clear the range (timeline)"),
     ("Ctrl+W", "Close the current tab"),
     ("Ctrl+Q", "Quit"),
     ("Ctrl+M", "Maximise the focused pane / restore the layout (also: double-click a pane's title bar)"),
     ("Ctrl+T", "By task: the flame graph and call tree per asyncio task, along task chains (in either pane)"),
+    ("F1", "This list of keys and mouse actions"),
 )
+STANDARD_FALLBACK = {QKeySequence.StandardKey.Quit: "Ctrl+Q"}  # platforms that bind no key to it
 MOUSE = (  # what the graphs do with the mouse (F1 lists them with the keys)
     ("Wheel", "Zoom in time around the pointer (flame graph, timeline, stack chart)"),
     ("Shift+wheel", "Scroll rows (deep stacks) or lanes (many threads)"),
@@ -112,7 +114,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ menus
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None) -> QAction:
         act = menu.addAction(text)
-        if shortcut is not None:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            # every binding (Close is Ctrl+F4 *and* Ctrl+W on Linux; setShortcut kept the first only),
+            # and SHORTCUTS' key where the platform gives none (Quit has none without a desktop theme)
+            act.setShortcuts(shortcut)
+            if not act.shortcuts() and shortcut in STANDARD_FALLBACK:
+                act.setShortcut(QKeySequence(STANDARD_FALLBACK[shortcut]))
+        elif shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         act.triggered.connect(slot)
         return act
