@@ -320,7 +320,14 @@ def build_summary(
     else:
         selected = None if deterministic or traced else indexed.count(threads_wanted)
         duration = indexed.duration()
-        threads = busy_threads = indexed_thread_rows(profile, indexed.thread_counts())
+        thread_counts = indexed.thread_counts()
+        if profile.unit == UNIT_SAMPLES and totals is not None:
+            # a row of a converted collapsed/pprof file stands for its count: the weights are the samples
+            selected = None if selected is None else round(float(totals[0].sum(dtype=np.float64)))
+            thread_counts = {
+                tid: round(float(indexed.stack_sums(frozenset([tid]))[0].sum(dtype=np.float64))) for tid in thread_counts
+            }
+        threads = busy_threads = indexed_thread_rows(profile, thread_counts)
         sample_count, sampled = indexed.count(), indexed.looks_sampled()
     rate = _telemetry_number(profile, "effective_rate_hz")
     busy_threads = [r for r in busy_threads if r["samples"]]
