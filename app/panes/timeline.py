@@ -12,6 +12,7 @@ Clear button removes it. In replay a vertical line marks the playhead.
 
 from __future__ import annotations
 
+import math
 from html import escape as esc
 from typing import Any
 
@@ -53,6 +54,8 @@ MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewe
 # first view (threads alone filled it: the demo's tasks were out of sight until scrolled)
 TIGHT_LANE_PX = 11.0
 LAG_MIN_PX = 55.0  # the lag plot never shrinks below this (its axis and two tick labels)
+AXIS_PX, AXIS_MAX_PX = 110, 220  # the lane labels' column: wider for long thread names, up to the maximum
+LABEL_SLACK_PX = 8.0  # what pyqtgraph's text rect adds to a label's advance (its bounding box is a little larger)
 
 
 class TimelineViewBox(pg.ViewBox):
@@ -189,7 +192,7 @@ class TimelinePane(Pane):
         self.lag_plot.setLabel("bottom", "time", units="s")
         self.lag_plot.showGrid(x=True, y=True, alpha=0.15)
         for plot in (self.lane_plot, self.lag_plot):
-            plot.getAxis("left").setWidth(110)
+            plot.getAxis("left").setWidth(AXIS_PX)
         self.item = FlameGraphItem()
         self.item.set_palette(list(PALETTE))
         self.item.tooltip_fn = self._tooltip
@@ -249,6 +252,21 @@ class TimelinePane(Pane):
             restyle(self.palette(), [self.graphics], [self.lane_plot, self.lag_plot])
         super().changeEvent(event)
 
+    def _fitting_labels(self, ticks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        """Lane names elided in the middle to the axis' width: pyqtgraph draws no tick label that
+        does not fit, so a pool's "Thread-2 (_handle_workers)" lane had no label at all."""
+        axis = self.lane_plot.getAxis("left")
+        metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or QtGui.QFont())
+        spare = axis.style["tickTextOffset"][0] + LABEL_SLACK_PX
+        widest = max((metrics.horizontalAdvance(name) for _y, name in ticks), default=0.0)
+        width = min(max(AXIS_PX, math.ceil(widest + spare)), AXIS_MAX_PX)  # wider for long names, up to a limit
+        if width != int(axis.width()):
+            for plot in (self.lane_plot, self.lag_plot):  # both: their time axes stay aligned
+                plot.getAxis("left").setWidth(width)
+        room = width - spare
+        middle = QtCore.Qt.TextElideMode.ElideMiddle
+        return [(y, name if metrics.horizontalAdvance(name) <= room else metrics.elidedText(name, middle, room)) for y, name in ticks]
+
     def refresh(self) -> None:
         profile = self.doc.profile
         playhead = self.doc.playhead
@@ -263,7 +281,7 @@ class TimelinePane(Pane):
         ticks = self.lanes.ticks()
         if ticks != self._ticks:  # the same lanes as last time (live growth): keep the axis as it is
             self._ticks = ticks
-            self.lane_plot.getAxis("left").setTicks([ticks, []])
+            self.lane_plot.getAxis("left").setTicks([self._fitting_labels(ticks), []])
         self._lanes_height = height
         self._fit_lanes()
         t = self._lag_shown if len(self._lag_shown) else profile.lag["time"]  # the curve in view, or any probe
