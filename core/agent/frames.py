@@ -222,6 +222,8 @@ class ThreadTable:
         """The record for a live thread ident, creating / renaming (and announcing) as needed."""
         th = threading._active.get(ident)  # type: ignore[attr-defined]
         rec = self._by_ident.get(ident)
+        if rec is not None and th is None:
+            return rec  # a finishing thread has left _active while its frames still run: still itself
         if rec is not None and rec.thread is th:
             if th is not None and th.name != rec.name:
                 rec.name = th.name
