@@ -41,8 +41,10 @@ def trend_text(durations: list[float]) -> str:
     change = trend(durations)
     if change is None:
         return "first run"
-    arrow = "↑" if change > 0 else "↓" if change < 0 else "="
-    return f"{arrow} {change:+.0f}% vs the {len(durations) - 1} before"
+    shown = round(change)  # an arrow only for a change that shows: "↓ -0%" read as a drop of nothing
+    if shown == 0:
+        return f"= 0% vs the {len(durations) - 1} before"
+    return f"{'↑' if shown > 0 else '↓'} {shown:+d}% vs the {len(durations) - 1} before"
 
 
 def render_programs(programs: list[ProgramSummary], db: Path) -> str:
