@@ -390,7 +390,8 @@ class MainWindow(QMainWindow):
 
                 export_profile(doc.profile, path, "pyro")
         except Exception as exc:
-            self.show_error("Cannot save", f"{path}: {exc}")
+            text = str(exc)  # the writers' errors mostly name the file already: once is enough
+            self.show_error("Cannot save", text if str(path) in text else f"{path}: {text}")
             return False
         self.statusBar().showMessage(f"Saved {path}", 5000)
         add_recent(path)
