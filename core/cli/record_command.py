@@ -232,6 +232,8 @@ def _record_launch(args: argparse.Namespace) -> int:
     status = _ending(collector, args.output, _status_of(returncode))
     if returncode < 0:  # no END from an agent that died with its process: say why it stopped
         _say(f"the program was killed by {_signal_name(-returncode)}")
+    elif returncode > 0:  # our status is the program's: say whose it is (a traceback may be far above)
+        _say(f"the program exited with status {returncode}")
     if collector.stats.frames and getattr(args, "history", True):
         from pyrometer.core.history.runs import add_recording, program_key_for_target
 
