@@ -129,8 +129,14 @@ class StartPage(QWidget):
         if not programs:
             _add_note(self.programs, "No runs yet: each recording adds one to its program's history.")
             return
+        def short(key: str) -> str:
+            return Path(key).name if key.startswith("/") else key
+
+        shorts = [short(p.key) for p in programs]
         for p in programs:
-            name = Path(p.key).name if p.key.startswith("/") else p.key
+            name = short(p.key)
+            if shorts.count(name) > 1 and name != p.key:  # one file name in two directories: say which
+                name = f"{name} ({Path(p.key).parent})"
             item = QListWidgetItem(
                 f"{name}  —  {p.runs} run{'s' * (p.runs != 1)}, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s  "
                 f"{sparkline(p.durations)} {trend_text(p.durations)}"
