@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
+from pyrometer.app.fitting_label import ItemsHint
 from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
@@ -141,12 +142,11 @@ class TimelinePane(Pane):
         self.fit_button.setToolTip("Zoom out to the whole session")
         self.fit_button.clicked.connect(self.fit)
         self.info = QtWidgets.QLabel()
-        hint = QtWidgets.QLabel("drag: select range · wheel: zoom · shift-drag: pan · shift-wheel: scroll lanes")
+        # the gestures' hint gives way (whole items only, all of them in its tooltip and F1) so the pane never
+        # forces the window wider than the screen: at 1366 px the counts, legend and hint do not all fit on one line
+        hint = ItemsHint(["drag: select range", "wheel: zoom", "shift-drag: pan", "shift-wheel: scroll lanes"])
         hint.setStyleSheet("color: gray")
-        hint.setToolTip(hint.text())
-        # the gestures' hint gives way (cut at the right, whole in its tooltip and F1) so the pane never forces
-        # the window wider than the screen: at 1366 px the counts, legend and hint do not all fit on one line
-        hint.setMinimumWidth(1)  # whole when there is room (its size hint), cut when there is not
+        self.hint = hint
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         self.range_label = QtWidgets.QLabel()
