@@ -170,17 +170,40 @@ def _loop_html(profile: Profile, loop: dict[str, Any] | None) -> str:
     if len(events) > MAX_BLOCKING:
         parts.append(f'<p class="muted">The {MAX_BLOCKING} longest of {len(events):,} events.</p>')
     parts.append(
-        '<table id="blocking"><thead><tr><th>start</th><th>blocked for</th><th>in function</th><th>stack (innermost first)</th></tr></thead><tbody>'
+        '<table id="blocking"><thead><tr><th>start</th><th>blocked for</th><th>in function</th><th>by task</th>'
+        "<th>delayed tasks</th><th>stack (innermost first)</th></tr></thead><tbody>"
     )
     for e in ranked:
         where = escape(f"{e['function']} ({e['file']}:{e['line']})") if e["function"] else '<span class="muted">unknown</span>'
         stack = "".join(f"<li>{escape(s)}</li>" for s in e["stack"])
         parts.append(
             f'<tr><td class="n">{_time(e["start_s"])}</td><td class="n">{_ms(e["duration_ms"])}</td><td>{where}</td>'
+            f"<td>{_blocker_html(e)}</td><td>{_delayed_html(e)}</td>"
             f"<td><details><summary>{len(e['stack'])} frames</summary><ol class=\"stack\">{stack}</ol></details></td></tr>"
         )
     parts.append("</tbody></table>")
     return "".join(parts)
+
+
+def _blocker_html(event: dict[str, Any]) -> str:
+    """The task that held the loop, along the chain awaiting it (as `stats` prints it)."""
+    chain = event.get("await_chain") or []
+    if chain:
+        return " &larr; ".join(escape(f"{c['name']} [{c['id']}]") for c in chain)
+    if event.get("task_name"):
+        return escape(f"{event['task_name']} [{event['task']}]")
+    return '<span class="muted">-</span>'
+
+
+def _delayed_html(event: dict[str, Any]) -> str:
+    """How many tasks the stall made late, the first few with their delay (the full list in a fold)."""
+    delayed = event.get("delayed") or []
+    unrecorded = int(event.get("delayed_unrecorded") or 0)
+    if not delayed and not unrecorded:
+        return '<span class="muted">none</span>'
+    items = "".join(f"<li>{escape(str(d['name']))} [{d['task']}] {_ms(d['delay_ms'])}</li>" for d in delayed)
+    more = f"<li>{unrecorded:,} more not recorded one by one</li>" if unrecorded else ""
+    return f"<details><summary>{len(delayed) + unrecorded:,} tasks</summary><ol>{items}{more}</ol></details>"
 
 
 def _tasks_html(tasks: dict[str, Any] | None) -> str:
