@@ -125,16 +125,22 @@ def lag_plot_svg(profile: Profile, width: int = 900, height: int = 120) -> str:
 
 def _functions_html(data: dict[str, Any]) -> str:
     unit = data["unit"]
+    cpu = data.get("cpu")  # the samples' thread CPU clock: on-CPU seconds beside the sampled wall time
     rows = []
     for f in data["functions"]:
         width = max(0.0, min(100.0, f["self_pct"]))
         calls = "-" if f["calls"] is None else f"{f['calls']:,}"
+        cpu_cells = (
+            f'<td class="n">{fmt.weight(f.get("cpu_self"), "seconds")}</td><td class="n">{fmt.weight(f.get("cpu_total"), "seconds")}</td>'
+            if cpu
+            else ""
+        )
         rows.append(
             "<tr>"
             f'<td class="n"><span class="bar" style="width:{width * 0.8:.1f}px"></span>{f["self_pct"]:.1f}%</td>'
             f'<td class="n">{fmt.weight(f["self"], unit)}</td>'
             f'<td class="n">{f["total_pct"]:.1f}%</td><td class="n">{fmt.weight(f["total"], unit)}</td>'
-            f'<td class="n">{calls}</td>'
+            f'{cpu_cells}<td class="n">{calls}</td>'
             f'<td>{escape(f["name"])}</td><td class="loc">{escape(fmt.file_line(f["file"], f["line"]))}</td>'
             "</tr>"
         )
@@ -142,9 +148,15 @@ def _functions_html(data: dict[str, Any]) -> str:
         return '<p class="muted">No functions in this profile.</p>'
     shown = len(rows)
     note = f'<p class="muted">Top {shown} of {data["functions_count"]:,} functions by self cost.</p>'
+    if cpu:
+        note += (
+            f'<p class="muted">self/total: sampled wall time; cpu self/cpu total: on-CPU time of the same samples '
+            f"({cpu['total_s']:.3f} s in all, by the {escape(str(cpu['clock']))}).</p>"
+        )
+    cpu_heads = "<th>cpu self</th><th>cpu total</th>" if cpu else ""
     return (
         note + '<table id="functions"><thead><tr><th>self %</th><th>self</th><th>total %</th><th>total</th>'
-        "<th>calls</th><th>function</th><th>location</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"{cpu_heads}<th>calls</th><th>function</th><th>location</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
 
@@ -235,12 +247,18 @@ def _tasks_html(tasks: dict[str, Any] | None) -> str:
 def _threads_html(data: dict[str, Any]) -> str:
     if not data["threads"]:
         return ""
+    cpu = data.get("cpu")
+    on_cpu = {t["id"]: t["cpu_s"] for t in cpu["threads"]} if cpu else {}
     rows = "".join(
-        f'<tr><td class="n">{t["id"]}</td><td>{escape(str(t["name"]))}</td><td class="n">{t["samples"]:,}</td></tr>'
+        f'<tr><td class="n">{t["id"]}</td><td>{escape(str(t["name"]))}</td><td class="n">{t["samples"]:,}</td>'
+        + (f'<td class="n">{fmt.weight(on_cpu.get(t["id"]), "seconds")}</td>' if cpu else "")
+        + "</tr>"
         for t in data["threads"]
     )
     return (
-        '<h2>Threads</h2><table id="threads"><thead><tr><th>id</th><th>name</th><th>samples</th></tr></thead><tbody>'
+        '<h2>Threads</h2><table id="threads"><thead><tr><th>id</th><th>name</th><th>samples</th>'
+        + ("<th>on CPU</th>" if cpu else "")
+        + "</tr></thead><tbody>"
         + rows
         + "</tbody></table>"
     )
