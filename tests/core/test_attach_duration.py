@@ -26,6 +26,7 @@ needs_gdb = pytest.mark.skipif(
 )
 
 SLOW_TEARDOWN_S = 1.0  # what gdb's exit took on a starved machine, made certain
+DURATION_S = 2.0  # longer than the slow return: the recording cannot end before attach() returns
 
 
 @needs_gdb
@@ -49,7 +50,7 @@ def test_duration_counts_from_the_agents_start_not_from_the_end_of_attach(
     try:
         assert target.stdout is not None and target.stdout.readline().strip() == "ready"
         out = tmp_path / "attached.pyro"
-        status = main(["record", "-o", str(out), "--pid", str(target.pid), "--duration", "0.5"])
+        status = main(["record", "-o", str(out), "--pid", str(target.pid), "--duration", str(DURATION_S)])
         err = capsys.readouterr().err
         if "ptrace not permitted" in err or "not permitted to inspect" in err:
             pytest.skip("ptrace is not permitted here: " + err.strip())
@@ -59,6 +60,7 @@ def test_duration_counts_from_the_agents_start_not_from_the_end_of_attach(
         target.communicate(timeout=10)
     profile, _ = read_recording(out)
     assert profile.end is not None and profile.end["reason"] == "detached"
-    # 0.5 s asked; before, 0.5 s after the (1 s late) return of attach: >= 1.5 s
-    assert profile.end["t"] < 0.5 + 0.7, profile.end
+    # 2 s asked; before, 2 s after the (1 s late) return of attach: >= 3 s. The margin is what a
+    # loaded machine adds between the agent's start and the detach (over 0.7 s once at load 8)
+    assert DURATION_S - 0.05 < profile.end["t"] < DURATION_S + 0.9, profile.end
     assert os.path.getsize(out) > 0
