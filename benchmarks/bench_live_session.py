@@ -68,6 +68,7 @@ from bench_scale_window import peak, rss
 from pyrometer.core.agent import wire
 
 MB = 1024 * 1024
+PROFILE_PANES: set[str] = set()  # panes whose refresh + paint is profiled at the last checkpoint (BENCH_PROFILE_PANES)
 
 
 def split(data: bytes) -> list[tuple[int, bytes]]:
@@ -115,6 +116,12 @@ def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False)
 
     worst, worst_pane, worst_step = 0.0, "", 0.0
     for pane in list(view.visible_panes()):
+        prof = None
+        if PROFILE_PANES and pane.pane_id in PROFILE_PANES:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
         s = time.perf_counter()
         view._refresh_pane(pane)
         took = time.perf_counter() - s
@@ -122,6 +129,13 @@ def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False)
         if paint_each:
             QApplication.processEvents()
             step = time.perf_counter() - s
+        if prof is not None:
+            import pstats
+
+            prof.disable()
+            print(f"--- {pane.pane_id}: refresh {1000 * took:.1f} ms, with its paint {1000 * step:.1f} ms")
+            for key in ("cumtime", "tottime"):
+                pstats.Stats(prof).sort_stats(key).print_stats(30)
         per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), step)
         worst_step = max(worst_step, step)
         if took > worst:
@@ -234,7 +248,10 @@ def main() -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
+            if os.environ.get("BENCH_PROFILE_PANES") and writer.bytes_written > total * 0.85:
+                PROFILE_PANES.update(os.environ["BENCH_PROFILE_PANES"].split(","))  # cProfile each pane's refresh + paint
             worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
+            PROFILE_PANES.clear()
             if prof is not None:
                 import pstats
 
