@@ -31,7 +31,7 @@ from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
-from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, cut_row, spans_by_task
+from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task
 from pyrometer.core.model import Profile
 
 MAX_TASK_ROWS = 12
@@ -43,9 +43,9 @@ class LaneLabels(Sequence[str]):
 
     def __init__(self) -> None:
         self._first: list[int] = [0]  # first box of each part, then the total
-        self._parts: list[list[str] | None] = []
+        self._parts: list[Sequence[str] | None] = []
 
-    def append(self, labels: list[str] | None, count: int) -> None:
+    def append(self, labels: Sequence[str] | None, count: int) -> None:
         self._parts.append(labels)
         self._first.append(self._first[-1] + count)
 
@@ -65,6 +65,46 @@ class LaneLabels(Sequence[str]):
         part = bisect_right(self._first, i) - 1
         labels = self._parts[part]
         return "" if labels is None else labels[i - self._first[part]]
+
+
+class PieceNames(Sequence[str]):
+    """The task name of each piece of a cut row (`names[owner[i]]`), looked up when asked: a list of
+    them for every piece was built on each live refresh (a day's tasks: ~10 ms of Python)."""
+
+    def __init__(self, names: list[str], owner: np.ndarray) -> None:
+        self._names = names
+        self._owner = owner
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._names[int(i)] for i in self._owner[index].tolist()]
+        return self._names[int(self._owner[index])]
+
+
+class CountLabels(Sequence[str]):
+    """"+N" of each overflow span, made when asked (a day's thousands were formatted on every refresh)."""
+
+    def __init__(self, count: np.ndarray) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return len(self._count)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [f"+{c:,}" for c in self._count[index].tolist()]
+        return f"+{int(self._count[index]):,}"
 
 
 @dataclass
@@ -95,7 +135,7 @@ class Lanes:
         x: np.ndarray,
         w: np.ndarray,
         color: np.ndarray,
-        labels: list[str] | None,
+        labels: Sequence[str] | None,
         tips: Sequence[str | Callable[[], str]] | Callable[[int], str] | None,
     ) -> None:
         """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments).
@@ -237,13 +277,14 @@ def build_lanes(
     if task_lanes.spans is None or task_lanes.spans_key != spans_key:  # sorted once per growth, not per refresh
         task_lanes.spans, task_lanes.spans_key = spans_by_task(profile), spans_key
     spans = task_lanes.spans
+    task_lanes.cuts.note_spans(profile, packer.where)
     for slot, r in enumerate(packer.rows):
         ids = task_lanes.ids_array(r.ids)
-        pieces = cut_row(ids, r.x, r.w, r.color, spans)
+        pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
         lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
         if pieces.cut:
-            names = list(map(r.names.__getitem__, pieces.owner.tolist()))
-            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, names, partial(_piece_tip, packer, slot, pieces))
+            piece_names = PieceNames(r.names, pieces.owner)  # looked up for the few labelled boxes of a paint
+            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, piece_names, partial(_piece_tip, packer, slot, pieces))
         else:
             lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
         lanes.kinds.append("task")
@@ -337,7 +378,7 @@ def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
     """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
     x = over.start
     w = over.stop - over.start
-    labels = [f"+{c:,}" for c in over.count.tolist()]
+    labels = CountLabels(over.count)
     lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over))
     lanes.kinds.append("task")
     lanes.names.append("")
