@@ -358,7 +358,8 @@ def task_view(
     group = np.where(view_parent < 0, n, view_parent)
     created_key = np.where(np.isnan(created[rows]), -1.0, created[rows])
     natural = np.lexsort((a["id"][rows], created_key, group))
-    group_start = np.searchsorted(group[natural], np.arange(n + 2))
+    # where each parent's children begin in `natural` (n + 1: the top level): counts summed, not n searches
+    group_start = np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n + 1)))).astype(np.int64)
     return TaskView(cols, cols.version, rows, view_parent, state[shown], over[shown], ended[shown], duration, awaits, match[shown], costs_k,
                     natural, group_start, counts)
 
