@@ -31,7 +31,7 @@ from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
-from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task
+from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task_since
 from pyrometer.core.model import Profile
 
 MAX_TASK_ROWS = 12
@@ -273,9 +273,12 @@ def build_lanes(
         return lanes
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     packer = task_lanes.get(profile, t1, max_task_rows, end_of)
-    spans_key = (id(profile.task_spans), len(profile.task_spans))
+    spans_key = (id(profile.task_spans), getattr(profile.task_spans, "cuts", 0), len(profile.task_spans))
     if task_lanes.spans is None or task_lanes.spans_key != spans_key:  # sorted once per growth, not per refresh
-        task_lanes.spans, task_lanes.spans_key = spans_by_task(profile), spans_key
+        was = task_lanes.spans_key
+        grown = was is not None and was[:2] == spans_key[:2] and was[2] <= spans_key[2]  # only rows appended since
+        task_lanes.spans = spans_by_task_since(profile, task_lanes.spans if grown else None, was[2] if grown and was else 0)
+        task_lanes.spans_key = spans_key
     spans = task_lanes.spans
     task_lanes.cuts.note_spans(profile, packer.where)
     for slot, r in enumerate(packer.rows):

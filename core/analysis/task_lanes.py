@@ -265,7 +265,7 @@ class TaskLanes:
     def __init__(self) -> None:
         self.packer: TaskPacker | None = None
         self._key: tuple[int, int, float | None, int] | None = None
-        self.spans_key: tuple[int, int] | None = None  # (id of the spans table, rows) the sorted spans below are of
+        self.spans_key: tuple[int, int, int] | None = None  # (id of the spans table, its cuts, rows) the sorted spans below are of
         self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
         self.blocking: tuple[Any, ...] | None = None  # lanes._blocking_lane's last answer, with its key
         self._ids: dict[int, tuple[list[int], np.ndarray]] = {}  # id of a row's ids list -> (it, as an array)

@@ -4,7 +4,8 @@
 all cut again on each live refresh). Here a session creates and ends tasks, records running and
 delayed stretches (some only after the task's end, as a late batch brings them), and after each
 step the lanes built with the kept pieces must equal, box for box, label for label and tooltip for
-tooltip, the lanes of the same packer rows cut whole by `cut_row`.
+tooltip, the lanes of the same packer rows cut whole by `cut_row`; and the stretches, merged into the
+sorted ones as they arrive (`spans_by_task_since`), must equal them sorted whole.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from pyrometer.core.analysis.lanes import build_lanes
 from pyrometer.core.analysis.task_lanes import TaskLanes
-from pyrometer.core.analysis.task_states import RowCuts
+from pyrometer.core.analysis.task_states import RowCuts, spans_by_task
 from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, LoopInfo, Profile, TaskInfo
 
 
@@ -29,7 +30,8 @@ def _session_step(p: Profile, rng: random.Random, now: float, alive: list[int], 
         p.task_log.append(tid)
         alive.append(tid)
     spans = [(tid, now - 0.04 + rng.random() * 0.01) for tid in alive if rng.random() < 0.5]
-    spans += [(tid, p.tasks[tid].ended - 0.002) for tid in late.pop(0)]  # type: ignore[operator]
+    # a late batch: its stretch began before stretches of the task already recorded (rows out of order)
+    spans += [(tid, p.tasks[tid].created + 0.0005) for tid in late.pop(0)]  # type: ignore[operator]
     late.append([])
     if spans:
         ids = np.array([s[0] for s in spans], np.int64)
@@ -72,6 +74,9 @@ def test_rows_cut_a_little_at_a_time_equal_rows_cut_whole() -> None:
         a = build_lanes(p, None, 4, None, now, kept)
         b = build_lanes(p, None, 4, None, now, whole)
         _lanes_equal(a, b)
+        for merged, sorted_whole in zip(kept.spans or (), spans_by_task(p), strict=True):  # merged as they came, or sorted whole
+            assert np.array_equal(merged, sorted_whole)
         cut_pieces = max(cut_pieces, sum(len(t) for _f, t in a.task_boxes) - sum(len(r) for r in kept.packer.rows))  # type: ignore[union-attr]
     assert kept.packer is not None and sum(len(r) for r in kept.packer.rows) > 100 and kept.packer.hidden > 0
     assert cut_pieces > 100  # boxes were cut into pieces (stretches), in rows that kept growing
+    assert kept.spans is not None and len(kept.spans[0]) > 500
