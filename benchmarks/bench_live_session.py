@@ -68,6 +68,7 @@ from bench_scale_window import peak, rss
 from pyrometer.core.agent import wire
 
 MB = 1024 * 1024
+STEP_CPU: dict[str, float] = {}  # the GUI thread's CPU seconds in the slowest step: "last" (this checkpoint), per pane
 PROFILE_PANES: set[str] = set()  # panes whose refresh + paint is profiled at the last checkpoint (BENCH_PROFILE_PANES)
 
 
@@ -104,7 +105,7 @@ def _nbytes(obj: Any, seen: set[int], depth: int = 0) -> int:
     return 0
 
 
-def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False) -> tuple[float, str, float]:
+def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False, measured: bool = True) -> tuple[float, str, float]:
     """Refresh every visible pane; (the slowest refresh in seconds, its pane, the slowest refresh + its paint).
 
     With `paint_each` the events a pane's refresh left (its paint, a relayout it
@@ -123,12 +124,17 @@ def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False)
             prof = cProfile.Profile()
             prof.enable()
         s = time.perf_counter()
+        c = time.thread_time()
         view._refresh_pane(pane)
         took = time.perf_counter() - s
         step = took
         if paint_each:
             QApplication.processEvents()
             step = time.perf_counter() - s
+        cpu = time.thread_time() - c  # the GUI thread's own work in the step: waiting for a core on a loaded machine left out
+        STEP_CPU["last"] = max(STEP_CPU.get("last", 0.0), cpu)
+        if measured:
+            STEP_CPU[pane.pane_id] = max(STEP_CPU.get(pane.pane_id, 0.0), cpu)
         if prof is not None:
             import pstats
 
@@ -250,6 +256,7 @@ def main() -> int:
                 prof.enable()
             if os.environ.get("BENCH_PROFILE_PANES") and writer.bytes_written > total * 0.85:
                 PROFILE_PANES.update(os.environ["BENCH_PROFILE_PANES"].split(","))  # cProfile each pane's refresh + paint
+            STEP_CPU["last"] = 0.0
             worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
             PROFILE_PANES.clear()
             if prof is not None:
@@ -261,12 +268,12 @@ def main() -> int:
             QApplication.processEvents()
             paint = time.perf_counter() - s
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
-                         "step_ms": 1000 * step,
+                         "step_ms": 1000 * step, "step_cpu_ms": 1000 * STEP_CPU["last"],
                          "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
                          "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
             r = rows[-1]
             print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
-                  + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms, " if args.paint_each else
+                  + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms (CPU {r['step_cpu_ms']:5.1f} ms), " if args.paint_each else
                      f"paint {r['paint_ms']:5.1f} ms, ")
                   + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
                   f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
@@ -277,7 +284,7 @@ def main() -> int:
         # the panes catch up with everything since the last checkpoint (not timed as a stall: a live
         # window refreshes ~10 times a second, each time over ~0.1 s of new data), then measure
         view.doc.model_grew()
-        catch_up, _, _ = refresh_all(view, {})
+        catch_up, _, _ = refresh_all(view, {}, measured=False)
         QApplication.processEvents()
         measure = True
     feed.apply(profile)
@@ -320,6 +327,15 @@ def main() -> int:
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
           f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
+    cpus = sorted(((k, v) for k, v in STEP_CPU.items() if k != "last"), key=lambda kv: -kv[1])
+    print("the GUI thread's CPU in a pane's slowest step: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in cpus))
+    if rows and args.paint_each:
+        import statistics
+
+        print(f"slowest refresh + its paint per checkpoint: median {statistics.median(r['step_ms'] for r in rows):.0f} ms "
+              f"(range {min(r['step_ms'] for r in rows):.0f}-{max(r['step_ms'] for r in rows):.0f}); its GUI-thread CPU: median "
+              f"{statistics.median(r['step_cpu_ms'] for r in rows):.0f} ms (range {min(r['step_cpu_ms'] for r in rows):.0f}-"
+              f"{max(r['step_cpu_ms'] for r in rows):.0f})")
     out.unlink()
     out.parent.rmdir()
     win.close()
