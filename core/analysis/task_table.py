@@ -378,6 +378,8 @@ def task_view(
 def _with_ancestors(match: np.ndarray, parent: np.ndarray) -> np.ndarray:
     """`match` plus every ancestor of a match (each task is visited once, however deep the chain)."""
     keep = match.copy()
+    if keep.all():  # nothing filtered out (the pane's default): every ancestor is in already
+        return keep
     front = parent[match]
     while len(front):
         front = front[front >= 0]
