@@ -32,7 +32,7 @@ from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
 from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task_since
-from pyrometer.core.model import Profile
+from pyrometer.core.model import BlockingEvent, Profile
 
 MAX_TASK_ROWS = 12
 THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
@@ -303,31 +303,64 @@ def _blocking_lane(
     profile: Profile, t1: float | None, cache: TaskLanes
 ) -> tuple[np.ndarray, np.ndarray, list[str], Callable[[int], str]]:
     """(start, duration, function names, tooltip of box i) of the stalls up to t1, made again only when
-    stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time)."""
+    stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time).
+
+    Live, stacks are added with almost every batch: names already found are kept (an event whose
+    stack was interned keeps its innermost frame), only stalls named before their stack arrived are
+    looked up again; stalls added after the last one so far are appended (every stall was listed,
+    sorted and turned into arrays again at each refresh: ~25 ms a day's 5000 at 30M samples).
+    """
     key = (id(profile.blocking), len(profile.blocking), id(profile.stacks), len(profile.stacks), t1)
     hit = cache.blocking
     if hit is None or hit[0] != key:
-        events = blocking_events(profile, Selection(t1=t1))
-        # live, stacks are added with almost every batch: names already found are kept (an event whose
-        # stack was interned keeps its innermost frame), only new stalls are looked up (a day's 5000
-        # stalls were looked up again at every refresh, ~35 ms at 1500)
-        same = hit is not None and hit[0][0] == key[0] and hit[0][2] == key[2]
-        known: dict[int, str] = hit[4] if same and hit is not None else {}
         n_stacks = len(profile.stacks)
-        names = []
-        final: dict[int, str] = {}
-        for e in events:
-            name = known.get(id(e))
-            if name is None:
-                name = blocking_function(profile, e)[0]
-            if e.stack < n_stacks:
-                final[id(e)] = name
-            names.append(name)
-        x = np.array([e.start for e in events], np.float64)
-        w = np.array([e.duration for e in events], np.float64)
-        hit = cache.blocking = (key, x, w, names, final, events)  # the events keep their ids unique
+        old = hit[0] if hit is not None else None
+        same = old is not None and old[0] == key[0] and old[2] == key[2] and old[4] == t1 is None
+        new: list[BlockingEvent] = []
+        if same and hit is not None and old is not None and old[1] <= key[1]:
+            new = sorted(profile.blocking[old[1] :], key=_start_of)  # (stable, as blocking_events sorts)
+            events: list[BlockingEvent] = hit[5]
+            if new and events and new[0].start < events[-1].start:
+                same = False  # a stall from before the last one: listed again in time order
+        else:
+            same = False
+        # names of stalls whose stack was known, by event (a replay's playhead moves keep them too)
+        final: dict[int, str] = hit[6] if hit is not None and old is not None and old[0] == key[0] and old[2] == key[2] else {}
+        if same and hit is not None:
+            events = hit[5] + new
+            names: list[str] = hit[3][:]
+            unnamed = [i for i in hit[4] if events[i].stack >= n_stacks]  # still without their stack
+            for i in hit[4]:
+                if events[i].stack < n_stacks:
+                    names[i] = final[id(events[i])] = blocking_function(profile, events[i])[0]
+            first = len(names)
+            for e in new:
+                names.append(blocking_function(profile, e)[0])
+                if e.stack < n_stacks:
+                    final[id(e)] = names[-1]
+            unnamed += [first + i for i, e in enumerate(new) if e.stack >= n_stacks]
+            x = np.concatenate((hit[1], np.array([e.start for e in new], np.float64)))
+            w = np.concatenate((hit[2], np.array([e.duration for e in new], np.float64)))
+        else:
+            events = blocking_events(profile, Selection(t1=t1))
+            names = []
+            for e in events:
+                name = final.get(id(e))
+                if name is None:
+                    name = blocking_function(profile, e)[0]
+                    if e.stack < n_stacks:
+                        final[id(e)] = name
+                names.append(name)
+            unnamed = [i for i, e in enumerate(events) if e.stack >= n_stacks]
+            x = np.array([e.start for e in events], np.float64)
+            w = np.array([e.duration for e in events], np.float64)
+        hit = cache.blocking = (key, x, w, names, unnamed, events, final)  # the events keep their ids unique
     x, w, names = hit[1], hit[2], hit[3]
     return x, w, names, partial(_blocking_tip, x, w, names)
+
+
+def _start_of(event: BlockingEvent) -> float:
+    return event.start
 
 
 def _blocking_tip(x: np.ndarray, w: np.ndarray, names: list[str], i: int) -> str:
