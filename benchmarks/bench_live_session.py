@@ -27,9 +27,40 @@ peak / bytes recorded. Figures per checkpoint show whether a cost grows
 with the session.
 
     .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-30M-f300-v2.pyro --panes tasks --paint-each
-    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer"):
-    PYTHONPATH=DIR .venv/bin/python benchmarks/bench_live_session.py FILE --panes tasks --paint-each --own-lag --close-on-gui
+    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer", see with_package.py):
+    .venv/bin/python benchmarks/with_package.py DIR benchmarks/bench_live_session.py FILE --panes tasks --paint-each
 
+Each step's wall time and the GUI thread's CPU time in it (time.thread_time) are
+printed: on the shared 2-core machine a step's wall time was 2-4x its CPU time
+(the GUI thread waiting for a core), so compare runs made back to back.
+
+30M samples (956 MB recorded), --checkpoints 10, --panes tasks --paint-each,
+main and this branch back to back at load 6-10 (the earlier table's runs were
+at load 2-4: these wall times are ~2-3x theirs for the same code):
+                                      main (41500ab)      h15-livestall (668e87b)   h15-livestall (2256d3a), load 8.5
+  slowest refresh + its paint,        208-1305 ms         81-426 ms                 33-154 ms
+    per checkpoint (median)           (374 ms)            (166 ms)                  (87 ms)
+    its GUI-thread CPU (median)       -                   -                         24-44 ms (30 ms)
+    per pane: timeline                1305 ms             332 ms                    154 ms (CPU 44 ms)
+              tasks                   616 ms              281 ms                    84 ms (CPU 26 ms)
+              flame graph             269 ms              426 ms                    83 ms (CPU 30 ms)
+              functions               298 ms              199 ms                    75 ms (CPU 26 ms)
+  RSS before closing / peak           1.42x / 2.24x       1.42x / 2.23x             1.42x / 2.23x
+10M samples, same flags, back to back at load ~7 (main 41500ab against eacc2af):
+  GUI-thread CPU of the slowest step per checkpoint: main 30-109 ms (median 61), branch 24-52 ms (median 30);
+  per pane (CPU): timeline 109 -> 52 ms, functions 45 -> 29, flame graph 44 -> 31, tasks 35 -> 19;
+  wall: median 254 -> 83 ms.
+What was proportional to the whole session in a live refresh (and now is not): the timeline laid every
+lane out twice (its fit moved the view by the padding, the relayout timer built them again in the paint);
+cut every task row into running/delayed pieces again and built a name per piece; sorted every task
+stretch; listed, named and turned into arrays every stall; hashed every box's colour for the legends;
+the timeline and tasks panes looked at every task for asyncio's own ones; the tasks pane argsorted
+every task id for the parents, searched once per task for a group's start and walked the view once
+per opened task. Still there: the tasks pane's view over every task (numpy, ~12 ms CPU at 10M,
+~30 ms at 30M), the flame graph's layout of the whole call tree, the flame item's levels of detail
+over every timeline box, pyqtgraph's axis pictures redrawn when the live range moves.
+
+Earlier table (h15-live's runs, load 2-4):
 30M samples (956 MB recorded), --checkpoints 10, run back to back on a
 2-core machine shared with other work (load 2-4; timings are noisy: an idle
 thread alone saw gaps of up to 60 ms at load 8):
@@ -45,8 +76,9 @@ thread alone saw gaps of up to 60 ms at load 8):
   run-history aggregate               5.39 s on the GUI   2.08 s on a worker
   profile.finish() at the end         76 ms on the GUI    0 ms (rows' threads noted as they arrive)
 Still over the goal: memory 1.42x (the model's sample and lag columns alone
-are 0.96x of the recording, Qt ~0.13x); the timeline's refresh at 30M
-(50-100 ms) and some paints of 20-40 ms per pane.
+are 0.96x of the recording, Qt ~0.13x). GUI stalls: at load 8.5 every step's
+GUI-thread CPU at 30M was <= 44 ms, its wall time up to 154 ms; not measured
+on a quiet machine.
 """
 
 from __future__ import annotations
