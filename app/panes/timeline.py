@@ -53,13 +53,6 @@ MIN_LANE_PX = 18.0  # a thread lane shorter than this is hard to read: show fewe
 # first view (threads alone filled it: the demo's tasks were out of sight until scrolled)
 TIGHT_LANE_PX = 11.0
 LAG_MIN_PX = 55.0  # the lag plot never shrinks below this (its axis and two tick labels)
-FIT_PADDING = 0.01  # "Fit" shows the session with this share of it as a margin (the view may not start before 0)
-
-
-def fitted_view(duration: float) -> tuple[float, float]:
-    """The x range `TimelinePane.fit` shows: padded on both sides, then moved right of 0 by the view's limits."""
-    pad = duration * FIT_PADDING
-    return 0.0, duration + 2 * pad
 
 
 class TimelineViewBox(pg.ViewBox):
@@ -104,6 +97,15 @@ class TimelineViewBox(pg.ViewBox):
             self.sigRangeSelected.emit(lo, hi)
         else:
             self.sigSelecting.emit(lo, hi)
+
+
+FIT_PADDING = 0.01  # "Fit" shows the session with this share of it as a margin (the view may not start before 0)
+
+
+def fitted_view(duration: float) -> tuple[float, float]:
+    """The x range `TimelinePane.fit` shows: padded on both sides, then moved right of 0 by the view's limits."""
+    pad = duration * FIT_PADDING
+    return 0.0, duration + 2 * pad
 
 
 class TimelinePane(Pane):
