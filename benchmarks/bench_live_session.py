@@ -27,9 +27,40 @@ peak / bytes recorded. Figures per checkpoint show whether a cost grows
 with the session.
 
     .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-30M-f300-v2.pyro --panes tasks --paint-each
-    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer"):
-    PYTHONPATH=DIR .venv/bin/python benchmarks/bench_live_session.py FILE --panes tasks --paint-each --own-lag --close-on-gui
+    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer", see with_package.py):
+    .venv/bin/python benchmarks/with_package.py DIR benchmarks/bench_live_session.py FILE --panes tasks --paint-each
 
+Each step's wall time and the GUI thread's CPU time in it (time.thread_time) are
+printed: on the shared 2-core machine a step's wall time was 2-4x its CPU time
+(the GUI thread waiting for a core), so compare runs made back to back.
+
+30M samples (956 MB recorded), --checkpoints 10, --panes tasks --paint-each,
+main and this branch back to back at load 6-10 (the earlier table's runs were
+at load 2-4: these wall times are ~2-3x theirs for the same code):
+                                      main (41500ab)      h15-livestall (668e87b)   h15-livestall (2256d3a), load 8.5
+  slowest refresh + its paint,        208-1305 ms         81-426 ms                 33-154 ms
+    per checkpoint (median)           (374 ms)            (166 ms)                  (87 ms)
+    its GUI-thread CPU (median)       -                   -                         24-44 ms (30 ms)
+    per pane: timeline                1305 ms             332 ms                    154 ms (CPU 44 ms)
+              tasks                   616 ms              281 ms                    84 ms (CPU 26 ms)
+              flame graph             269 ms              426 ms                    83 ms (CPU 30 ms)
+              functions               298 ms              199 ms                    75 ms (CPU 26 ms)
+  RSS before closing / peak           1.42x / 2.24x       1.42x / 2.23x             1.42x / 2.23x
+10M samples, same flags, back to back at load ~7 (main 41500ab against eacc2af):
+  GUI-thread CPU of the slowest step per checkpoint: main 30-109 ms (median 61), branch 24-52 ms (median 30);
+  per pane (CPU): timeline 109 -> 52 ms, functions 45 -> 29, flame graph 44 -> 31, tasks 35 -> 19;
+  wall: median 254 -> 83 ms.
+What was proportional to the whole session in a live refresh (and now is not): the timeline laid every
+lane out twice (its fit moved the view by the padding, the relayout timer built them again in the paint);
+cut every task row into running/delayed pieces again and built a name per piece; sorted every task
+stretch; listed, named and turned into arrays every stall; hashed every box's colour for the legends;
+the timeline and tasks panes looked at every task for asyncio's own ones; the tasks pane argsorted
+every task id for the parents, searched once per task for a group's start and walked the view once
+per opened task. Still there: the tasks pane's view over every task (numpy, ~12 ms CPU at 10M,
+~30 ms at 30M), the flame graph's layout of the whole call tree, the flame item's levels of detail
+over every timeline box, pyqtgraph's axis pictures redrawn when the live range moves.
+
+Earlier table (h15-live's runs, load 2-4):
 30M samples (956 MB recorded), --checkpoints 10, run back to back on a
 2-core machine shared with other work (load 2-4; timings are noisy: an idle
 thread alone saw gaps of up to 60 ms at load 8):
@@ -45,8 +76,9 @@ thread alone saw gaps of up to 60 ms at load 8):
   run-history aggregate               5.39 s on the GUI   2.08 s on a worker
   profile.finish() at the end         76 ms on the GUI    0 ms (rows' threads noted as they arrive)
 Still over the goal: memory 1.42x (the model's sample and lag columns alone
-are 0.96x of the recording, Qt ~0.13x); the timeline's refresh at 30M
-(50-100 ms) and some paints of 20-40 ms per pane.
+are 0.96x of the recording, Qt ~0.13x). GUI stalls: at load 8.5 every step's
+GUI-thread CPU at 30M was <= 44 ms, its wall time up to 154 ms; not measured
+on a quiet machine.
 """
 
 from __future__ import annotations
@@ -68,6 +100,8 @@ from bench_scale_window import peak, rss
 from pyrometer.core.agent import wire
 
 MB = 1024 * 1024
+STEP_CPU: dict[str, float] = {}  # the GUI thread's CPU seconds in the slowest step: "last" (this checkpoint), per pane
+PROFILE_PANES: set[str] = set()  # panes whose refresh + paint is profiled at the last checkpoint (BENCH_PROFILE_PANES)
 
 
 def split(data: bytes) -> list[tuple[int, bytes]]:
@@ -103,7 +137,7 @@ def _nbytes(obj: Any, seen: set[int], depth: int = 0) -> int:
     return 0
 
 
-def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False) -> tuple[float, str, float]:
+def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False, measured: bool = True) -> tuple[float, str, float]:
     """Refresh every visible pane; (the slowest refresh in seconds, its pane, the slowest refresh + its paint).
 
     With `paint_each` the events a pane's refresh left (its paint, a relayout it
@@ -115,13 +149,31 @@ def refresh_all(view: Any, per_pane: dict[str, float], paint_each: bool = False)
 
     worst, worst_pane, worst_step = 0.0, "", 0.0
     for pane in list(view.visible_panes()):
+        prof = None
+        if PROFILE_PANES and pane.pane_id in PROFILE_PANES:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
         s = time.perf_counter()
+        c = time.thread_time()
         view._refresh_pane(pane)
         took = time.perf_counter() - s
         step = took
         if paint_each:
             QApplication.processEvents()
             step = time.perf_counter() - s
+        cpu = time.thread_time() - c  # the GUI thread's own work in the step: waiting for a core on a loaded machine left out
+        STEP_CPU["last"] = max(STEP_CPU.get("last", 0.0), cpu)
+        if measured:
+            STEP_CPU[pane.pane_id] = max(STEP_CPU.get(pane.pane_id, 0.0), cpu)
+        if prof is not None:
+            import pstats
+
+            prof.disable()
+            print(f"--- {pane.pane_id}: refresh {1000 * took:.1f} ms, with its paint {1000 * step:.1f} ms")
+            for key in ("cumtime", "tottime"):
+                pstats.Stats(prof).sort_stats(key).print_stats(30)
         per_pane[pane.pane_id] = max(per_pane.get(pane.pane_id, 0.0), step)
         worst_step = max(worst_step, step)
         if took > worst:
@@ -234,7 +286,11 @@ def main() -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
+            if os.environ.get("BENCH_PROFILE_PANES") and writer.bytes_written > total * 0.85:
+                PROFILE_PANES.update(os.environ["BENCH_PROFILE_PANES"].split(","))  # cProfile each pane's refresh + paint
+            STEP_CPU["last"] = 0.0
             worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
+            PROFILE_PANES.clear()
             if prof is not None:
                 import pstats
 
@@ -244,12 +300,12 @@ def main() -> int:
             QApplication.processEvents()
             paint = time.perf_counter() - s
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
-                         "step_ms": 1000 * step,
+                         "step_ms": 1000 * step, "step_cpu_ms": 1000 * STEP_CPU["last"],
                          "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
                          "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
             r = rows[-1]
             print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
-                  + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms, " if args.paint_each else
+                  + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms (CPU {r['step_cpu_ms']:5.1f} ms), " if args.paint_each else
                      f"paint {r['paint_ms']:5.1f} ms, ")
                   + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
                   f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
@@ -260,7 +316,7 @@ def main() -> int:
         # the panes catch up with everything since the last checkpoint (not timed as a stall: a live
         # window refreshes ~10 times a second, each time over ~0.1 s of new data), then measure
         view.doc.model_grew()
-        catch_up, _, _ = refresh_all(view, {})
+        catch_up, _, _ = refresh_all(view, {}, measured=False)
         QApplication.processEvents()
         measure = True
     feed.apply(profile)
@@ -303,6 +359,15 @@ def main() -> int:
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
           f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
+    cpus = sorted(((k, v) for k, v in STEP_CPU.items() if k != "last"), key=lambda kv: -kv[1])
+    print("the GUI thread's CPU in a pane's slowest step: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in cpus))
+    if rows and args.paint_each:
+        import statistics
+
+        print(f"slowest refresh + its paint per checkpoint: median {statistics.median(r['step_ms'] for r in rows):.0f} ms "
+              f"(range {min(r['step_ms'] for r in rows):.0f}-{max(r['step_ms'] for r in rows):.0f}); its GUI-thread CPU: median "
+              f"{statistics.median(r['step_cpu_ms'] for r in rows):.0f} ms (range {min(r['step_cpu_ms'] for r in rows):.0f}-"
+              f"{max(r['step_cpu_ms'] for r in rows):.0f})")
     out.unlink()
     out.parent.rmdir()
     win.close()

@@ -144,17 +144,23 @@ class FunctionsPane(FunctionTablePane):
             self.view.verticalScrollBar().setValue(scroll)
         self._update_count()
         has_calls = bool(len(table.calls)) and bool((table.calls >= 0).any())
-        self.view.setColumnHidden(COL_CALLS, not has_calls)  # sampled profiles know no call counts
-        self.view.setColumnHidden(COL_PER_CALL, not has_calls)
+        self._hide_column(COL_CALLS, not has_calls)  # sampled profiles know no call counts
+        self._hide_column(COL_PER_CALL, not has_calls)
         for col in TRACE_COLUMNS:  # trace mode's exact figures, for the whole profile
-            self.view.setColumnHidden(col, table.trace_clock is None)
+            self._hide_column(col, table.trace_clock is None)
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, COL_PER_CALL, TRACE_COLUMNS[-1])
         # a deterministic profile's "samples" are synthetic: its counts are the calls
-        self.view.setColumnHidden(COL_SAMPLES, bool(profile.meta.get("deterministic")))
+        self._hide_column(COL_SAMPLES, bool(profile.meta.get("deterministic")))
         if self.doc.selected_function < 0 and not self.doc.is_live and self.model.rowCount() and not self._auto_selected:
             # a loaded profile opens with its hottest function selected, so Source and callers show something
             self._auto_selected = True
             self.doc.select_function(self.model.func_at(0))
+
+    def _hide_column(self, column: int, hide: bool) -> None:
+        """Hide or show a column when that changes: setting the same state again re-laid the header out
+        and repainted the table (and, through the docks' layouts, most of the window) on every live refresh."""
+        if self.view.isColumnHidden(column) != hide:
+            self.view.setColumnHidden(column, hide)
 
     def _update_count(self) -> None:
         shown, matching = self.model.rowCount(), self.model.total_matching()

@@ -495,15 +495,22 @@ class TaskTreeModel(QtCore.QAbstractItemModel):
 
     def index_of_task(self, task_id: int) -> QtCore.QModelIndex:
         """Column 0 of a shown task's row (invalid when it is not shown)."""
+        return self.indexes_of_tasks([task_id]).get(task_id, QtCore.QModelIndex())
+
+    def indexes_of_tasks(self, task_ids: list[int]) -> dict[int, QtCore.QModelIndex]:
+        """Column 0 of each shown task's row, in one pass over the view (a pass per task, for the tasks a
+        user had opened, took a day's live refresh ~20 ms)."""
         v = self.view_data
-        if v is None or not len(v):
-            return QtCore.QModelIndex()
+        if v is None or not len(v) or not task_ids:
+            return {}
         ids = v.cols.arrays()["id"][v.row]
-        hit = np.flatnonzero(ids == task_id)
-        if not len(hit):
-            return QtCore.QModelIndex()
-        k = int(hit[0])
-        return self._moved(k, 0)
+        hits = np.flatnonzero(np.isin(ids, np.asarray(task_ids, np.int64)))
+        out: dict[int, QtCore.QModelIndex] = {}
+        for k in hits.tolist():
+            tid = int(ids[k])
+            if tid not in out:  # the first row of the task, as a lookup of it alone finds
+                out[tid] = self._moved(k, 0)
+        return out
 
 
 _DISPLAY = QtCore.Qt.ItemDataRole.DisplayRole
@@ -742,9 +749,8 @@ class TasksPane(Pane):
 
     def _restore_expanded(self) -> None:
         """After a reset: open again the tasks the user had open (followed by the view's signals)."""
-        for tid in list(self._expanded):
-            idx = self.model.index_of_task(tid)
-            if idx.isValid():
+        for idx in self.model.indexes_of_tasks(list(self._expanded)).values():
+            if idx.isValid() and not self.view.isExpanded(idx):
                 self.view.expand(idx)
 
     def _task_activated(self, index: QtCore.QModelIndex) -> None:

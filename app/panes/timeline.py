@@ -103,6 +103,15 @@ class TimelineViewBox(pg.ViewBox):
             self.sigSelecting.emit(lo, hi)
 
 
+FIT_PADDING = 0.01  # "Fit" shows the session with this share of it as a margin (the view may not start before 0)
+
+
+def fitted_view(duration: float) -> tuple[float, float]:
+    """The x range `TimelinePane.fit` shows: padded on both sides, then moved right of 0 by the view's limits."""
+    pad = duration * FIT_PADDING
+    return 0.0, duration + 2 * pad
+
+
 class TimelinePane(Pane):
     """Threads, blocking and tasks over time, with the loop-lag curve below; drag to select a range."""
 
@@ -275,7 +284,9 @@ class TimelinePane(Pane):
         self._share_height()  # threads may have appeared (live) since the last resize
         self._task_rows = self._task_rows_that_fit(len(profile.threads))
         duration = profile.duration() if playhead is None else playhead
-        view = (0.0, max(duration, 1e-6)) if was_full else (max(0.0, prev[0]), prev[1])
+        # the view the fit below shows: laid out for (0, duration), the lanes were built a second time
+        # for the padded view by the relayout the fit started (in the paint after every live refresh)
+        view = fitted_view(max(duration, 1e-6)) if was_full else (max(0.0, prev[0]), prev[1])
         x = self._lay_out(view, duration)
         height = max(float(sum(self.lanes.heights)), 1.0)
         ticks = self.lanes.ticks()
@@ -304,7 +315,7 @@ class TimelinePane(Pane):
         self.lane_plot.showAxis("bottom", not has_lag)  # no event loop: the time axis goes under the lanes
         self._duration = max(duration, 1e-6)
         for vb in (self.lane_vb, self.lag_vb):
-            vb.setLimits(xMin=0.0, xMax=self._duration * 1.02)
+            vb.setLimits(xMin=0.0, xMax=self._duration * (1 + 2 * FIT_PADDING))
         if was_full:
             self.fit()
         else:
@@ -344,7 +355,8 @@ class TimelinePane(Pane):
         self.item.set_boxes(x, w, row, color, self.lanes.labels, np.asarray(self.lanes.heights))
         self._outline_tasks()
         in_view = (x + w >= view[0]) & (x <= view[1])  # the legends name the colours the view shows, no others
-        drawn = set(np.unique(color[in_view]).tolist())
+        shown = color[in_view]  # colours are small palette indexes: counted, not hashed (np.unique: ~10 ms a day's boxes)
+        drawn = set(np.flatnonzero(np.bincount(shown[shown >= 0])).tolist()) if len(shown) else set()
         self.task_legend.setText(task_legend_html(drawn, self.lanes.hidden_tasks))
         self.task_legend.setVisible(bool(self.task_legend.text()))
         self.thread_legend.setText(thread_legend_html(drawn))
@@ -433,7 +445,7 @@ class TimelinePane(Pane):
         return int(min(MAX_TASK_ROWS, max(2, units // TASK_H)))
 
     def fit(self) -> None:
-        self.lane_vb.setXRange(0.0, self._duration, padding=0.01)
+        self.lane_vb.setXRange(0.0, self._duration, padding=FIT_PADDING)
 
     def _is_full_view(self) -> bool:
         if self._duration <= 0:
@@ -531,6 +543,6 @@ class TimelinePane(Pane):
         pad = max(span * 3.0, 0.5)
         a, b = max(0.0, t0 - pad), t1 + pad
         if self._duration > 0:
-            b = min(b, self._duration * 1.02)
+            b = min(b, self._duration * (1 + 2 * FIT_PADDING))
         self.lane_vb.setXRange(a, max(b, a + span), padding=0.0)
 

@@ -31,8 +31,8 @@ from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
-from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, cut_row, spans_by_task
-from pyrometer.core.model import Profile
+from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task_since
+from pyrometer.core.model import BlockingEvent, Profile
 
 MAX_TASK_ROWS = 12
 THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
@@ -43,9 +43,9 @@ class LaneLabels(Sequence[str]):
 
     def __init__(self) -> None:
         self._first: list[int] = [0]  # first box of each part, then the total
-        self._parts: list[list[str] | None] = []
+        self._parts: list[Sequence[str] | None] = []
 
-    def append(self, labels: list[str] | None, count: int) -> None:
+    def append(self, labels: Sequence[str] | None, count: int) -> None:
         self._parts.append(labels)
         self._first.append(self._first[-1] + count)
 
@@ -65,6 +65,46 @@ class LaneLabels(Sequence[str]):
         part = bisect_right(self._first, i) - 1
         labels = self._parts[part]
         return "" if labels is None else labels[i - self._first[part]]
+
+
+class PieceNames(Sequence[str]):
+    """The task name of each piece of a cut row (`names[owner[i]]`), looked up when asked: a list of
+    them for every piece was built on each live refresh (a day's tasks: ~10 ms of Python)."""
+
+    def __init__(self, names: list[str], owner: np.ndarray) -> None:
+        self._names = names
+        self._owner = owner
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._names[int(i)] for i in self._owner[index].tolist()]
+        return self._names[int(self._owner[index])]
+
+
+class CountLabels(Sequence[str]):
+    """"+N" of each overflow span, made when asked (a day's thousands were formatted on every refresh)."""
+
+    def __init__(self, count: np.ndarray) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return len(self._count)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [f"+{c:,}" for c in self._count[index].tolist()]
+        return f"+{int(self._count[index]):,}"
 
 
 @dataclass
@@ -95,7 +135,7 @@ class Lanes:
         x: np.ndarray,
         w: np.ndarray,
         color: np.ndarray,
-        labels: list[str] | None,
+        labels: Sequence[str] | None,
         tips: Sequence[str | Callable[[], str]] | Callable[[int], str] | None,
     ) -> None:
         """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments).
@@ -233,17 +273,21 @@ def build_lanes(
         return lanes
     end_of = t1 if t1 is not None else (profile.duration() if duration is None else duration)
     packer = task_lanes.get(profile, t1, max_task_rows, end_of)
-    spans_key = (id(profile.task_spans), len(profile.task_spans))
+    spans_key = (id(profile.task_spans), getattr(profile.task_spans, "cuts", 0), len(profile.task_spans))
     if task_lanes.spans is None or task_lanes.spans_key != spans_key:  # sorted once per growth, not per refresh
-        task_lanes.spans, task_lanes.spans_key = spans_by_task(profile), spans_key
+        was = task_lanes.spans_key
+        grown = was is not None and was[:2] == spans_key[:2] and was[2] <= spans_key[2]  # only rows appended since
+        task_lanes.spans = spans_by_task_since(profile, task_lanes.spans if grown else None, was[2] if grown and was else 0)
+        task_lanes.spans_key = spans_key
     spans = task_lanes.spans
+    task_lanes.cuts.note_spans(profile, packer.where)
     for slot, r in enumerate(packer.rows):
         ids = task_lanes.ids_array(r.ids)
-        pieces = cut_row(ids, r.x, r.w, r.color, spans)
+        pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
         lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
         if pieces.cut:
-            names = list(map(r.names.__getitem__, pieces.owner.tolist()))
-            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, names, partial(_piece_tip, packer, slot, pieces))
+            piece_names = PieceNames(r.names, pieces.owner)  # looked up for the few labelled boxes of a paint
+            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, piece_names, partial(_piece_tip, packer, slot, pieces))
         else:
             lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
         lanes.kinds.append("task")
@@ -259,31 +303,64 @@ def _blocking_lane(
     profile: Profile, t1: float | None, cache: TaskLanes
 ) -> tuple[np.ndarray, np.ndarray, list[str], Callable[[int], str]]:
     """(start, duration, function names, tooltip of box i) of the stalls up to t1, made again only when
-    stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time)."""
+    stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time).
+
+    Live, stacks are added with almost every batch: names already found are kept (an event whose
+    stack was interned keeps its innermost frame), only stalls named before their stack arrived are
+    looked up again; stalls added after the last one so far are appended (every stall was listed,
+    sorted and turned into arrays again at each refresh: ~25 ms a day's 5000 at 30M samples).
+    """
     key = (id(profile.blocking), len(profile.blocking), id(profile.stacks), len(profile.stacks), t1)
     hit = cache.blocking
     if hit is None or hit[0] != key:
-        events = blocking_events(profile, Selection(t1=t1))
-        # live, stacks are added with almost every batch: names already found are kept (an event whose
-        # stack was interned keeps its innermost frame), only new stalls are looked up (a day's 5000
-        # stalls were looked up again at every refresh, ~35 ms at 1500)
-        same = hit is not None and hit[0][0] == key[0] and hit[0][2] == key[2]
-        known: dict[int, str] = hit[4] if same and hit is not None else {}
         n_stacks = len(profile.stacks)
-        names = []
-        final: dict[int, str] = {}
-        for e in events:
-            name = known.get(id(e))
-            if name is None:
-                name = blocking_function(profile, e)[0]
-            if e.stack < n_stacks:
-                final[id(e)] = name
-            names.append(name)
-        x = np.array([e.start for e in events], np.float64)
-        w = np.array([e.duration for e in events], np.float64)
-        hit = cache.blocking = (key, x, w, names, final, events)  # the events keep their ids unique
+        old = hit[0] if hit is not None else None
+        same = old is not None and old[0] == key[0] and old[2] == key[2] and old[4] == t1 is None
+        new: list[BlockingEvent] = []
+        if same and hit is not None and old is not None and old[1] <= key[1]:
+            new = sorted(profile.blocking[old[1] :], key=_start_of)  # (stable, as blocking_events sorts)
+            events: list[BlockingEvent] = hit[5]
+            if new and events and new[0].start < events[-1].start:
+                same = False  # a stall from before the last one: listed again in time order
+        else:
+            same = False
+        # names of stalls whose stack was known, by event (a replay's playhead moves keep them too)
+        final: dict[int, str] = hit[6] if hit is not None and old is not None and old[0] == key[0] and old[2] == key[2] else {}
+        if same and hit is not None:
+            events = hit[5] + new
+            names: list[str] = hit[3][:]
+            unnamed = [i for i in hit[4] if events[i].stack >= n_stacks]  # still without their stack
+            for i in hit[4]:
+                if events[i].stack < n_stacks:
+                    names[i] = final[id(events[i])] = blocking_function(profile, events[i])[0]
+            first = len(names)
+            for e in new:
+                names.append(blocking_function(profile, e)[0])
+                if e.stack < n_stacks:
+                    final[id(e)] = names[-1]
+            unnamed += [first + i for i, e in enumerate(new) if e.stack >= n_stacks]
+            x = np.concatenate((hit[1], np.array([e.start for e in new], np.float64)))
+            w = np.concatenate((hit[2], np.array([e.duration for e in new], np.float64)))
+        else:
+            events = blocking_events(profile, Selection(t1=t1))
+            names = []
+            for e in events:
+                name = final.get(id(e))
+                if name is None:
+                    name = blocking_function(profile, e)[0]
+                    if e.stack < n_stacks:
+                        final[id(e)] = name
+                names.append(name)
+            unnamed = [i for i, e in enumerate(events) if e.stack >= n_stacks]
+            x = np.array([e.start for e in events], np.float64)
+            w = np.array([e.duration for e in events], np.float64)
+        hit = cache.blocking = (key, x, w, names, unnamed, events, final)  # the events keep their ids unique
     x, w, names = hit[1], hit[2], hit[3]
     return x, w, names, partial(_blocking_tip, x, w, names)
+
+
+def _start_of(event: BlockingEvent) -> float:
+    return event.start
 
 
 def _blocking_tip(x: np.ndarray, w: np.ndarray, names: list[str], i: int) -> str:
@@ -337,7 +414,7 @@ def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
     """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
     x = over.start
     w = over.stop - over.start
-    labels = [f"+{c:,}" for c in over.count.tolist()]
+    labels = CountLabels(over.count)
     lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over))
     lanes.kinds.append("task")
     lanes.names.append("")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer.core.analysis.lane_palette import T_DONE, TASK_COLOR
+from pyrometer.core.analysis.task_states import RowCuts
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import Profile, TaskInfo
 
@@ -264,10 +265,11 @@ class TaskLanes:
     def __init__(self) -> None:
         self.packer: TaskPacker | None = None
         self._key: tuple[int, int, float | None, int] | None = None
-        self.spans_key: tuple[int, int] | None = None  # (id of the spans table, rows) the sorted spans below are of
+        self.spans_key: tuple[int, int, int] | None = None  # (id of the spans table, its cuts, rows) the sorted spans below are of
         self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
         self.blocking: tuple[Any, ...] | None = None  # lanes._blocking_lane's last answer, with its key
         self._ids: dict[int, tuple[list[int], np.ndarray]] = {}  # id of a row's ids list -> (it, as an array)
+        self.cuts = RowCuts()  # each row's pieces so far (a live refresh cuts only new boxes)
 
     def ids_array(self, ids: list[int]) -> np.ndarray:
         """A packer row's task ids as an array, extended with what was appended since the last refresh
@@ -296,4 +298,5 @@ class TaskLanes:
         p.rebuild(profile, now if t1 is None else t1)
         self.packer, self._key = p, key
         self._ids = {}  # the rows are new lists
+        self.cuts = RowCuts()
         return p

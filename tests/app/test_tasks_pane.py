@@ -182,3 +182,23 @@ def test_text_filter_and_deep_chains(pane: TasksPane) -> None:
         p.tasks[i] = TaskInfo(i, i - 1 if i else None, f"t{i}", "c()", created=float(i))
     rows, _children, _ = build_rows(p, None, frozenset({"pending"}), text="t2999")
     assert len(rows) == 3000 and rows[-1].name == "t2999" and rows[-1].matches and not rows[0].matches
+
+
+def test_opened_tasks_stay_open_after_a_live_reset(pane: TasksPane) -> None:
+    """A new task resets the model; the tasks the user had opened are found again (in one pass over the
+    view) and opened, and a task that had not been opened stays closed."""
+    m = pane.model
+    pane.view.collapseAll()
+    main = m.index(0, 0)
+    pane.view.expand(main)
+    server = m.index_of_task(2)
+    pane.view.expand(server)
+    assert pane.view.isExpanded(server) and not pane.view.isExpanded(m.index_of_task(6))
+    pane.doc.profile.tasks[7] = TaskInfo(7, 2, "handler-d", "handle(d)", created=5.0)
+    pane.doc.profile.tasks[8] = TaskInfo(8, 7, "sub-d", "sub()", created=5.1)
+    pane.refresh()
+    got = m.indexes_of_tasks([1, 2, 7, 99])
+    assert sorted(got) == [1, 2, 7] and all(i.isValid() for i in got.values())
+    assert got[2] == m.index_of_task(2) and got[2].data(ROLE_TASK_ID) == 2
+    assert pane.view.isExpanded(got[1]) and pane.view.isExpanded(got[2])  # opened again after the reset
+    assert not pane.view.isExpanded(got[7])

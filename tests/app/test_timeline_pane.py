@@ -303,3 +303,27 @@ def test_live_stalls_are_added_to_the_markers_not_all_set_again(pane: TimelinePa
     pane.doc.set_playhead(0.6)  # up to the playhead: fewer marks, set again
     pane.refresh()
     assert calls == ["set"] and pane.block_markers.data["x"].tolist() == before
+
+
+def test_a_refresh_lays_the_lanes_out_once_for_the_view_it_shows(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A live refresh lays the lanes out for the view its fit shows (padded); the range change the fit
+    makes must not lay them out a second time in the paint after it (that doubled a live refresh's
+    cost). The order of the refresh's calls stays (lay out, then fit): 9409fc3 fitted first and was
+    reverted for a crash at exit that could not be reproduced since (see fitted_view)."""
+    calls: list[tuple[float, float]] = []
+    original = pane._lay_out
+
+    def counted(view: tuple[float, float], duration: float):  # type: ignore[no-untyped-def]
+        calls.append(view)
+        return original(view, duration)
+
+    pane._lay_out = counted  # type: ignore[method-assign]
+    p = pane.doc.profile
+    s = int(p.samples["stack"][0])
+    p.add_samples(np.array([p.duration() + 0.5]), np.array([1], np.int32), np.array([s]), weight=0.01, cpu=0.01)
+    pane.doc.model_grew()
+    pane.refresh()
+    qtbot.wait(120)  # the relayout timer (30 ms) and the paint
+    assert len(calls) == 1
+    _x0, x1 = pane.lane_vb.viewRange()[0]
+    assert calls[0][1] == pytest.approx(x1) and x1 >= p.duration()
