@@ -63,7 +63,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_close_index import frame_groups
-from bench_scale_window import peak, rss
+from bench_scale_window import own, own_peak, peak, rss
 
 from pyrometer.core.agent import wire
 
@@ -195,12 +195,16 @@ def main() -> int:
     win = MainWindow()
     win.quiet_errors = True
     win.resize(1440, 900)
-    from pyrometer.app.live import LIVE_LAG_ROWS, LIVE_SAMPLE_ROWS
+    from pyrometer.app import live
 
-    live_profile = Profile()
-    if not args.no_reserve:  # as LiveSession makes its profile
-        live_profile.samples.reserve(LIVE_SAMPLE_ROWS)
-        live_profile.lag.reserve(LIVE_LAG_ROWS)
+    if args.no_reserve:
+        live_profile = Profile()
+    elif hasattr(live, "live_profile"):  # as LiveSession makes its profile
+        live_profile = live.live_profile()
+    else:  # before the live columns spilled
+        live_profile = Profile()
+        live_profile.samples.reserve(live.LIVE_SAMPLE_ROWS)
+        live_profile.lag.reserve(live.LIVE_LAG_ROWS)
     view = win.add_document(Document(live_profile, is_live=True))
     win.show()
     for pid in filter(None, args.panes.split(",")):
@@ -252,7 +256,8 @@ def main() -> int:
                   + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms, " if args.paint_each else
                      f"paint {r['paint_ms']:5.1f} ms, ")
                   + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
-                  f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
+                  f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording, own {own() / MB:6.0f} MB = "
+                  f"{own() / writer.bytes_written:.2f}x", flush=True)
             continue
         if writer.bytes_written < next_mark:
             continue
@@ -281,7 +286,8 @@ def main() -> int:
     size = writer.bytes_written
     before_close = peak()
     print(f"before closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, peak so far {before_close / MB:.0f} MB = "
-          f"{before_close / size:.2f}x the recording")
+          f"{before_close / size:.2f}x the recording; own memory (RssAnon+RssShmem) {own() / MB:.0f} MB = {own() / size:.2f}x, "
+          f"peak {own_peak() / MB:.0f} MB = {own_peak() / size:.2f}x")
     if args.close_on_gui:  # what the window did before: close (append the index) on its GUI thread
         s = time.perf_counter()
         writer.close(index=True)
@@ -300,6 +306,8 @@ def main() -> int:
     run_from_profile(profile, "bench", None, 0)  # the run history's aggregate (LiveSession._add_to_history)
     history = time.perf_counter() - s
     print(f"the GUI thread's share of the end: profile.finish() {1000 * finish:.0f} ms, run-history aggregate {1000 * history:.0f} ms")
+    print(f"after closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, own {own() / MB:.0f} MB = {own() / size:.2f}x "
+          f"(own peak sampled {own_peak() / MB:.0f} MB = {own_peak() / size:.2f}x)")
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
           f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
