@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -238,7 +239,9 @@ def main() -> int:
 
                 prof = cProfile.Profile()
                 prof.enable()
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults  # pages mapped (back) by the refresh
             if prof is not None:
                 import pstats
 
@@ -249,13 +252,13 @@ def main() -> int:
             paint = time.perf_counter() - s
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
                          "step_ms": 1000 * step,
-                         "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
+                         "pane": worst_pane, "faults": faults, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
                          "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
             r = rows[-1]
             print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
                   + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms, " if args.paint_each else
                      f"paint {r['paint_ms']:5.1f} ms, ")
-                  + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
+                  + f"(catching up {r['catch_up_ms']:6.0f} ms first), {r['faults']:6d} page faults, "
                   f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording, own {own() / MB:6.0f} MB = "
                   f"{own() / writer.bytes_written:.2f}x", flush=True)
             continue
