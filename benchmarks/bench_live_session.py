@@ -22,31 +22,45 @@ the GUI thread as the window did before. Then the GUI thread's remaining
 share (profile.finish) and the run-history aggregate (on a worker in the
 window now) are timed.
 
-Memory is this process's RSS (Qt, numpy and PySide included, ~130 MB):
-peak / bytes recorded. Figures per checkpoint show whether a cost grows
-with the session.
+Memory is this process's RSS (Qt, numpy and PySide included, ~130 MB) and its
+own memory (RssAnon + RssShmem: what the kernel cannot drop; RSS adds the
+pages of files it maps, such as the live columns spilled to files of their
+own, columns.ColumnTable.reserve(spill=True)): peak / bytes recorded.
+Figures per checkpoint show whether a cost grows with the session; "page
+faults" counts the pages the measured refresh mapped (spilled rows read back).
 
     .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-30M-f300-v2.pyro --panes tasks --paint-each
-    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer"):
-    PYTHONPATH=DIR .venv/bin/python benchmarks/bench_live_session.py FILE --panes tasks --paint-each --own-lag --close-on-gui
+    # main, for comparison (same script; main's code exported to DIR as a package "pyrometer":
+    # git archive main pyrometer core app resources | tar x -C X; then X/pyrometer/{core,app,resources} as DIR=X)
+    PYTHONPATH=DIR .venv/bin/python benchmarks/bench_live_session.py FILE --panes tasks --paint-each
 
-30M samples (956 MB recorded), --checkpoints 10, run back to back on a
-2-core machine shared with other work (load 2-4; timings are noisy: an idle
-thread alone saw gaps of up to 60 ms at load 8):
-                                      main (29b89d4)      h15-live (c52bd19)
-  RSS before closing                  1580 MB = 1.65x     1358 MB = 1.42x
-  peak RSS (the history aggregate)    2905 MB = 3.04x     2132 MB = 2.23x
-  slowest refresh + its paint,        51-169 ms           42-126 ms
-    per checkpoint (median)           (96 ms)             (74 ms)
-    per pane: tasks                   124 ms              59 ms
-              timeline                169 ms              126 ms
-              flame graph, functions  40, 35 ms           46, 37 ms
-  closing with the index              2.47 s on the GUI   2.23 s on a worker; the GUI waited <= 26 ms
-  run-history aggregate               5.39 s on the GUI   2.08 s on a worker
-  profile.finish() at the end         76 ms on the GUI    0 ms (rows' threads noted as they arrive)
-Still over the goal: memory 1.42x (the model's sample and lag columns alone
-are 0.96x of the recording, Qt ~0.13x); the timeline's refresh at 30M
-(50-100 ms) and some paints of 20-40 ms per pane.
+30M samples (956 MB recorded), --checkpoints 10, main and h15-livemem run back to
+back (BENCH_CACHES=1 in both: its walk of the caches adds ~100 MB of own memory
+before closing; the last column is h15-livemem's final code run alone, without
+it) on a 2-core machine shared with other work (load 7-10: timings are noisy,
+memory figures are not):
+                                      main (41500ab)      h15-livemem (94b207d)  h15-livemem (0bbe839)
+  RSS before closing                  1500 MB = 1.57x     601 MB = 0.63x         451 MB = 0.47x
+  own memory before closing           1438 MB = 1.50x     522 MB = 0.55x         385 MB = 0.40x
+  RSS after closing, own after        1.64x, 1.57x        0.69x, 0.62x           0.57x, 0.50x
+  peak RSS (the close, the history)   2253 MB = 2.36x     956 MB = 1.00x         814 MB = 0.85x
+  RSS at 27.8M samples, own           1.48x, 1.41x        0.62x, 0.45x           0.59x, 0.43x
+  page faults per measured refresh    4-932               16-1463                22-1600
+  run-history aggregate (worker)      2.34 s              1.00 s                 2.17 s (load 10)
+  closing with the index (worker)     3.29 s              3.34 s                 7.69 s (load 10)
+10M (319 MB recorded), back to back: RSS before closing 1.81x -> 0.87x, own 1.62x -> 0.66x, peak RSS
+2.67x -> 1.24x (~130 MB of it is Qt's: 0.4x at this size); replayed in 46 s -> 38 s at load 9.5.
+What the 30M session holds (h15-livemem): sample columns 30M x 28 bytes = 801 MB (time 229, thread,
+stack, task, weight, cpu 114 each) and lag columns 7.5M x 16 bytes = 114 MB now live in unlinked files
+under ~/.cache/pyrometer/columns, written with pwrite and out of memory except the last rows
+(KEEP_ROWS) and whatever a refresh reads back until the next release; what stays is Qt, Python and the
+libraries (~130 MB RSS before the session), ~150k tasks as Python objects (~85 MB: 29 MB at 10M
+by tracemalloc, where the whole replay without a window added 68 MB of own memory), the live index's
+per-chunk aggregates (~24 MB; 8 MB at 10M), pane caches (~16 MB: task columns 9.8, node sums 3.4,
+node table 1.5, stack sums, activity and lag summaries) and heap left by refresh temporaries (~150 MB).
+Before this (h15-live, c52bd19): RSS before closing 1.42x, peak 2.23x (the run-history aggregate:
+cpu_time made ~750 MB of temporaries at once, now a million rows at a time).
+Still over the goal: GUI stalls (the timeline's refresh at 30M; another branch works on them).
 """
 
 from __future__ import annotations
@@ -211,7 +225,7 @@ def main() -> int:
     for pid in filter(None, args.panes.split(",")):
         view.show_pane(pid)
     QApplication.processEvents()
-    base_rss = rss()
+    base_rss, base_own = rss(), own()
     total = args.source.stat().st_size
     out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
     profile = view.doc.profile
@@ -309,10 +323,13 @@ def main() -> int:
     run_from_profile(profile, "bench", None, 0)  # the run history's aggregate (LiveSession._add_to_history)
     history = time.perf_counter() - s
     print(f"the GUI thread's share of the end: profile.finish() {1000 * finish:.0f} ms, run-history aggregate {1000 * history:.0f} ms")
+    filled = sum(len(t) * t.row_bytes() for t in (profile.samples, profile.lag, profile.task_spans, profile.stacks, profile.frames, profile.awaits))
     print(f"after closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, own {own() / MB:.0f} MB = {own() / size:.2f}x "
           f"(own peak sampled {own_peak() / MB:.0f} MB = {own_peak() / size:.2f}x)")
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
-          f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
+          f"RSS before the session {base_rss / MB:.0f} MB (own {base_own / MB:.0f} MB); profile columns {filled / MB:.0f} MB filled "
+          f"(samples {len(profile.samples) * profile.samples.row_bytes() / MB:.0f} MB, lag {len(profile.lag) * profile.lag.row_bytes() / MB:.0f} MB), "
+          f"{profile.model_bytes() / MB:.0f} MB reserved")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
     out.unlink()
     out.parent.rmdir()
