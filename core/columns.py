@@ -150,6 +150,25 @@ def write_rows(arr: np.ndarray, at: int, values: np.ndarray) -> None:
     _write_file(mm, arr.ctypes.data - np.frombuffer(mm, np.uint8).ctypes.data + at * arr.strides[0], values, arr.dtype)
 
 
+def _remapped(mm: ColumnFile, nbytes: int) -> ColumnFile | None:
+    """The growing column file behind `mm` made `nbytes` long and mapped whole (its rows are the page
+    cache's, so nothing moves); `mm` stays valid for the views still on it. None when that fails."""
+    fd = -1
+    try:
+        fd = os.dup(mm.grow_fd)
+        os.ftruncate(fd, nbytes)  # only the size: blocks are allocated as rows come, as before
+        larger = ColumnFile(fd, nbytes)
+        larger.madvise(mmap.MADV_RANDOM)
+    except (OSError, ValueError, OverflowError):
+        if fd >= 0:
+            os.close(fd)
+        return None
+    larger.allocated = mm.allocated
+    larger.grow_fd = fd
+    weakref.finalize(larger, os.close, fd)
+    return larger
+
+
 def _write_file(mm: ColumnFile, offset: int, values: np.ndarray, dtype: np.dtype) -> None:
     """Values (as `dtype`) into a growing column file from byte `offset`, its blocks allocated first."""
     data = np.ascontiguousarray(values, dtype=dtype)
@@ -239,13 +258,19 @@ class ColumnTable:
             return
         while cap < needed:
             cap *= 2
-        if self._growing:  # past a spilled reservation: a larger file each, the rows copied through the page cache
-            self._move(cap, spill=True)
-            return
         for name, old in self._data.items():
+            mm = self._files.get(name)
+            if mm is not None:  # past a spilled reservation: the same file made longer and mapped again, no row copied
+                larger = _remapped(mm, cap * old.itemsize)
+                if larger is not None:
+                    self._files[name] = larger
+                    self._data[name] = np.frombuffer(larger, old.dtype, cap)
+                    continue
+                self._files.pop(name)  # it cannot grow: this column continues in memory
             new = np.empty(cap, old.dtype)
             new[: self._n] = old[: self._n]
             self._data[name] = new
+        self._growing = bool(self._files)
 
     def reserve(self, rows: int, spill: bool = False, keep_rows: int | None = None) -> None:
         """Room for `rows` rows in address space only (a page exists once a row is written into it).

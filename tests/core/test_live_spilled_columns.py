@@ -87,6 +87,9 @@ def test_a_growing_spilled_table_holds_exactly_the_rows_of_one_in_memory(small: 
     _fill(live, batches[1:])
     for name in live.names:
         assert is_spilled(live.storage(name)), name
+        grown = columns._column_file(live.storage(name))
+        assert grown is not None and grown is not files[name]  # mapped again, larger ...
+        assert os.fstat(grown.grow_fd).st_ino == os.fstat(files[name].grow_fd).st_ino  # ... from the same file: no copy
     assert live.capacity >= len(plain) > 40_000
     # what stays in memory is the tail behind the last rows, not the 1.2 MB of times
     assert _resident_kb(live["time"]) * 1024 < 3 * 5000 * 8 + 4 * 4096
