@@ -49,7 +49,13 @@ memory figures are not):
   run-history aggregate (worker)      2.34 s              1.00 s                 2.17 s (load 10)
   closing with the index (worker)     3.29 s              3.34 s                 7.69 s (load 10)
 10M (319 MB recorded), back to back: RSS before closing 1.81x -> 0.87x, own 1.62x -> 0.66x, peak RSS
-2.67x -> 1.24x (~130 MB of it is Qt's: 0.4x at this size); replayed in 46 s -> 38 s at load 9.5.
+2.67x -> 1.24x (~130 MB of it is Qt's: 0.4x at this size); replayed in 46 s -> 38 s at load 9.5. The
+final code (4f93731) alone: 0.86x, own 0.66x, peak 1.24x.
+100M (3184 MB recorded, --checkpoints 5, 0bbe839 alone; main not run: ~1.5x would be ~5 GB): RSS before
+closing 1020 MB = 0.32x, own 954 MB = 0.30x (~9 MB more per million samples: tasks, index, heap), peak
+2235 MB = 0.70x; on workers the close took 15.6 s and the run-history aggregate 8.8 s (load 7-9). At 67M
+samples it passed the 2^26 rows reserved and still moved them into larger files (since 4f93731 the
+same files remapped, no row copied).
 What the 30M session holds (h15-livemem): sample columns 30M x 28 bytes = 801 MB (time 229, thread,
 stack, task, weight, cpu 114 each) and lag columns 7.5M x 16 bytes = 114 MB now live in unlinked files
 under ~/.cache/pyrometer/columns, written with pwrite and out of memory except the last rows
