@@ -155,3 +155,26 @@ def test_spill_off_keeps_a_live_table_in_memory(small: None, monkeypatch: pytest
     plain = ColumnTable(SAMPLE_DTYPES)
     _fill(plain, batches)
     _same(plain, live)
+
+
+def test_noting_new_rows_threads_lets_those_rows_go_not_the_first_ones(small: None) -> None:
+    """Profile.note_sample_threads scans the rows since its last call and lets them go (a spilled column's
+    pages): the rows it scanned, counted from the table's first row, not from the first row it scanned."""
+    from pyrometer.core.model import Profile
+
+    p = Profile()
+    p.samples.reserve(1 << 17, spill=True, keep_rows=1 << 30)  # the table itself lets nothing go here
+    p.intern_stack_path([p.intern_frame("f", "f.py", 1)])
+    rows = 40_000
+    p.add_samples(np.arange(rows) * 0.01, np.zeros(rows, np.int32), np.zeros(rows, np.int32))
+    p.note_sample_threads()
+    first = float(p.samples["time"].sum())  # maps the first batch's pages back
+    before = _resident_kb(p.samples["time"])
+    assert before * 1024 >= rows * 8 - 8192
+    p.add_samples(np.arange(rows, 2 * rows) * 0.01, np.ones(rows, np.int32), np.zeros(rows, np.int32))
+    p.note_sample_threads()
+    assert sorted(p.threads) == [0, 1]
+    after = _resident_kb(p.samples["time"])
+    assert after * 1024 >= rows * 8 - 8192  # the first batch is still mapped ...
+    assert after <= before + 8  # ... and the second, scanned, went (but for a page it shares with the first)
+    assert float(p.samples["time"][:rows].sum()) == first
