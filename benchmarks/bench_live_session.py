@@ -50,7 +50,10 @@ memory figures are not):
   closing with the index (worker)     3.29 s              3.34 s                 7.69 s (load 10)
 10M (319 MB recorded), back to back: RSS before closing 1.81x -> 0.87x, own 1.62x -> 0.66x, peak RSS
 2.67x -> 1.24x (~130 MB of it is Qt's: 0.4x at this size); replayed in 46 s -> 38 s at load 9.5. The
-final code (4f93731) alone: 0.86x, own 0.66x, peak 1.24x.
+final code (4f93731) alone: 0.86x, own 0.66x, peak 1.24x. The final code on a quiet machine (load 2.7),
+PYROMETER_SPILL=0 then spilled: RSS before closing 1.81x -> 0.85x, own 1.61x -> 0.65x, peak 2.07x ->
+1.23x; slowest refresh + paint 24-77 ms -> 23-59 ms; replayed in 11 s -> 15 s (applying 5.2M samples
+without a window: 2.2-2.4 s -> 2.9-3.0 s, the pwrite per column and batch; ~0.1 us per sample).
 100M (3184 MB recorded, --checkpoints 5, 0bbe839 alone; main not run: ~1.5x would be ~5 GB): RSS before
 closing 1020 MB = 0.32x, own 954 MB = 0.30x (~9 MB more per million samples: tasks, index, heap), peak
 2235 MB = 0.70x; on workers the close took 15.6 s and the run-history aggregate 8.8 s (load 7-9). At 67M
