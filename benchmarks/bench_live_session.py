@@ -22,9 +22,12 @@ the GUI thread as the window did before. Then the GUI thread's remaining
 share (profile.finish) and the run-history aggregate (on a worker in the
 window now) are timed.
 
-Memory is this process's RSS (Qt, numpy and PySide included, ~130 MB):
-peak / bytes recorded. Figures per checkpoint show whether a cost grows
-with the session.
+Memory is this process's RSS (Qt, numpy and PySide included, ~130 MB) and its
+own memory (RssAnon + RssShmem: what the kernel cannot drop; RSS adds the
+pages of files it maps, such as the live columns spilled to files of their
+own, columns.ColumnTable.reserve(spill=True)): peak / bytes recorded.
+Figures per checkpoint show whether a cost grows with the session; "page
+faults" counts the pages the measured refresh mapped (spilled rows read back).
 
     .venv/bin/python benchmarks/bench_live_session.py /work/scale-data/scale-30M-f300-v2.pyro --panes tasks --paint-each
     # main, for comparison (same script; main's code exported to DIR as a package "pyrometer", see with_package.py):
@@ -75,16 +78,55 @@ thread alone saw gaps of up to 60 ms at load 8):
   closing with the index              2.47 s on the GUI   2.23 s on a worker; the GUI waited <= 26 ms
   run-history aggregate               5.39 s on the GUI   2.08 s on a worker
   profile.finish() at the end         76 ms on the GUI    0 ms (rows' threads noted as they arrive)
-Still over the goal: memory 1.42x (the model's sample and lag columns alone
-are 0.96x of the recording, Qt ~0.13x). GUI stalls: at load 8.5 every step's
+GUI stalls: at load 8.5 every step's
 GUI-thread CPU at 30M was <= 44 ms, its wall time up to 154 ms; not measured
 on a quiet machine.
+
+Memory (h15-livemem):
+
+30M samples (956 MB recorded), --checkpoints 10, main and h15-livemem run back to
+back (BENCH_CACHES=1 in both: its walk of the caches adds ~100 MB of own memory
+before closing; the last column is h15-livemem's final code run alone, without
+it) on a 2-core machine shared with other work (load 7-10: timings are noisy,
+memory figures are not):
+                                      main (41500ab)      h15-livemem (94b207d)  h15-livemem (0bbe839)
+  RSS before closing                  1500 MB = 1.57x     601 MB = 0.63x         451 MB = 0.47x
+  own memory before closing           1438 MB = 1.50x     522 MB = 0.55x         385 MB = 0.40x
+  RSS after closing, own after        1.64x, 1.57x        0.69x, 0.62x           0.57x, 0.50x
+  peak RSS (the close, the history)   2253 MB = 2.36x     956 MB = 1.00x         814 MB = 0.85x
+  RSS at 27.8M samples, own           1.48x, 1.41x        0.62x, 0.45x           0.59x, 0.43x
+  page faults per measured refresh    4-932               16-1463                22-1600
+  run-history aggregate (worker)      2.34 s              1.00 s                 2.17 s (load 10)
+  closing with the index (worker)     3.29 s              3.34 s                 7.69 s (load 10)
+10M (319 MB recorded), back to back: RSS before closing 1.81x -> 0.87x, own 1.62x -> 0.66x, peak RSS
+2.67x -> 1.24x (~130 MB of it is Qt's: 0.4x at this size); replayed in 46 s -> 38 s at load 9.5. The
+final code (4f93731) alone: 0.86x, own 0.66x, peak 1.24x. The final code on a quiet machine (load 2.7),
+PYROMETER_SPILL=0 then spilled: RSS before closing 1.81x -> 0.85x, own 1.61x -> 0.65x, peak 2.07x ->
+1.23x; slowest refresh + paint 24-77 ms -> 23-59 ms; replayed in 11 s -> 15 s (applying 5.2M samples
+without a window: 2.2-2.4 s -> 2.9-3.0 s, the pwrite per column and batch; ~0.1 us per sample).
+100M (3184 MB recorded, --checkpoints 5, 0bbe839 alone; main not run: ~1.5x would be ~5 GB): RSS before
+closing 1020 MB = 0.32x, own 954 MB = 0.30x (~9 MB more per million samples: tasks, index, heap), peak
+2235 MB = 0.70x; on workers the close took 15.6 s and the run-history aggregate 8.8 s (load 7-9). At 67M
+samples it passed the 2^26 rows reserved and still moved them into larger files (since 4f93731 the
+same files remapped, no row copied).
+What the 30M session holds (h15-livemem): sample columns 30M x 28 bytes = 801 MB (time 229, thread,
+stack, task, weight, cpu 114 each) and lag columns 7.5M x 16 bytes = 114 MB now live in unlinked files
+under ~/.cache/pyrometer/columns, written with pwrite and out of memory except the last rows
+(KEEP_ROWS) and whatever a refresh reads back until the next release; what stays is Qt, Python and the
+libraries (~130 MB RSS before the session), ~150k tasks as Python objects (~85 MB: 29 MB at 10M
+by tracemalloc, where the whole replay without a window added 68 MB of own memory), the live index's
+per-chunk aggregates (~24 MB; 8 MB at 10M), pane caches (~16 MB: task columns 9.8, node sums 3.4,
+node table 1.5, stack sums, activity and lag summaries) and heap left by refresh temporaries (~150 MB).
+Before this (h15-live, c52bd19): RSS before closing 1.42x, peak 2.23x (the run-history aggregate:
+cpu_time made ~750 MB of temporaries at once, now a million rows at a time).
+Still over the goal: GUI stalls (the timeline's refresh at 30M; another branch works on them).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -95,7 +137,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_close_index import frame_groups
-from bench_scale_window import peak, rss
+from bench_scale_window import own, own_peak, peak, rss
 
 from pyrometer.core.agent import wire
 
@@ -247,18 +289,22 @@ def main() -> int:
     win = MainWindow()
     win.quiet_errors = True
     win.resize(1440, 900)
-    from pyrometer.app.live import LIVE_LAG_ROWS, LIVE_SAMPLE_ROWS
+    from pyrometer.app import live
 
-    live_profile = Profile()
-    if not args.no_reserve:  # as LiveSession makes its profile
-        live_profile.samples.reserve(LIVE_SAMPLE_ROWS)
-        live_profile.lag.reserve(LIVE_LAG_ROWS)
+    if args.no_reserve:
+        live_profile = Profile()
+    elif hasattr(live, "live_profile"):  # as LiveSession makes its profile
+        live_profile = live.live_profile()
+    else:  # before the live columns spilled
+        live_profile = Profile()
+        live_profile.samples.reserve(live.LIVE_SAMPLE_ROWS)
+        live_profile.lag.reserve(live.LIVE_LAG_ROWS)
     view = win.add_document(Document(live_profile, is_live=True))
     win.show()
     for pid in filter(None, args.panes.split(",")):
         view.show_pane(pid)
     QApplication.processEvents()
-    base_rss = rss()
+    base_rss, base_own = rss(), own()
     total = args.source.stat().st_size
     out = Path(tempfile.mkdtemp(prefix="bench-live-")) / "session.pyro"
     profile = view.doc.profile
@@ -289,7 +335,9 @@ def main() -> int:
             if os.environ.get("BENCH_PROFILE_PANES") and writer.bytes_written > total * 0.85:
                 PROFILE_PANES.update(os.environ["BENCH_PROFILE_PANES"].split(","))  # cProfile each pane's refresh + paint
             STEP_CPU["last"] = 0.0
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             worst, worst_pane, step = refresh_all(view, per_pane, paint_each=args.paint_each)
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults  # pages mapped (back) by the refresh
             PROFILE_PANES.clear()
             if prof is not None:
                 import pstats
@@ -301,14 +349,15 @@ def main() -> int:
             paint = time.perf_counter() - s
             rows.append({"mb": writer.bytes_written / MB, "samples": profile.sample_count, "worst_ms": 1000 * worst,
                          "step_ms": 1000 * step, "step_cpu_ms": 1000 * STEP_CPU["last"],
-                         "pane": worst_pane, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
+                         "pane": worst_pane, "faults": faults, "paint_ms": 1000 * paint, "catch_up_ms": 1000 * catch_up,
                          "rss_mb": rss() / MB, "rss_over_file": rss() / writer.bytes_written})
             r = rows[-1]
             print(f"{r['mb']:7.0f} MB {r['samples']:>11,} samples  slowest refresh {r['worst_ms']:6.1f} ms ({r['pane']}), "
                   + (f"slowest refresh + its paint {r['step_ms']:6.1f} ms (CPU {r['step_cpu_ms']:5.1f} ms), " if args.paint_each else
                      f"paint {r['paint_ms']:5.1f} ms, ")
-                  + f"(catching up {r['catch_up_ms']:6.0f} ms first), "
-                  f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording", flush=True)
+                  + f"(catching up {r['catch_up_ms']:6.0f} ms first), {r['faults']:6d} page faults, "
+                  f"RSS {r['rss_mb']:6.0f} MB = {r['rss_over_file']:.2f}x the recording, own {own() / MB:6.0f} MB = "
+                  f"{own() / writer.bytes_written:.2f}x", flush=True)
             continue
         if writer.bytes_written < next_mark:
             continue
@@ -337,7 +386,8 @@ def main() -> int:
     size = writer.bytes_written
     before_close = peak()
     print(f"before closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, peak so far {before_close / MB:.0f} MB = "
-          f"{before_close / size:.2f}x the recording")
+          f"{before_close / size:.2f}x the recording; own memory (RssAnon+RssShmem) {own() / MB:.0f} MB = {own() / size:.2f}x, "
+          f"peak {own_peak() / MB:.0f} MB = {own_peak() / size:.2f}x")
     if args.close_on_gui:  # what the window did before: close (append the index) on its GUI thread
         s = time.perf_counter()
         writer.close(index=True)
@@ -356,8 +406,13 @@ def main() -> int:
     run_from_profile(profile, "bench", None, 0)  # the run history's aggregate (LiveSession._add_to_history)
     history = time.perf_counter() - s
     print(f"the GUI thread's share of the end: profile.finish() {1000 * finish:.0f} ms, run-history aggregate {1000 * history:.0f} ms")
+    filled = sum(len(t) * t.row_bytes() for t in (profile.samples, profile.lag, profile.task_spans, profile.stacks, profile.frames, profile.awaits))
+    print(f"after closing: RSS {rss() / MB:.0f} MB = {rss() / size:.2f}x, own {own() / MB:.0f} MB = {own() / size:.2f}x "
+          f"(own peak sampled {own_peak() / MB:.0f} MB = {own_peak() / size:.2f}x)")
     print(f"peak RSS {peak() / MB:.0f} MB = {peak() / size:.2f}x the recording ({size / MB:.0f} MB); "
-          f"RSS before the session {base_rss / MB:.0f} MB; profile columns {profile.model_bytes() / MB:.0f} MB")
+          f"RSS before the session {base_rss / MB:.0f} MB (own {base_own / MB:.0f} MB); profile columns {filled / MB:.0f} MB filled "
+          f"(samples {len(profile.samples) * profile.samples.row_bytes() / MB:.0f} MB, lag {len(profile.lag) * profile.lag.row_bytes() / MB:.0f} MB), "
+          f"{profile.model_bytes() / MB:.0f} MB reserved")
     print("slowest refresh per pane: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in sorted(per_pane.items(), key=lambda kv: -kv[1])))
     cpus = sorted(((k, v) for k, v in STEP_CPU.items() if k != "last"), key=lambda kv: -kv[1])
     print("the GUI thread's CPU in a pane's slowest step: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in cpus))

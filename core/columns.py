@@ -1,14 +1,17 @@
 """Growable numpy column tables: the storage behind every event kind in the model.
 
 Columns grow by doubling so appending a batch is amortised O(batch); views of
-the filled prefix are cheap and never copy.
+the filled prefix are cheap and never copy. A live session's big columns may
+instead live in files of their own that grow block by block (`ColumnTable.reserve(spill=True)`).
 """
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,15 +19,16 @@ import numpy as np
 import numpy.typing as npt
 
 
-def reserve_column(rows: int, dtype: np.dtype, spill: bool = False) -> np.ndarray:
+def reserve_column(rows: int, dtype: np.dtype, spill: bool = False, grow: bool = False) -> np.ndarray:
     """An array of `rows` rows whose memory is committed only as it is written (falls back to numpy).
 
     `spill`: a big column (SPILL_MIN_BYTES or more) is backed by a file of its own (`spill_column`)
-    when one can be made, so the rows it holds may leave memory (`release_rows`).
+    when one can be made, so the rows it holds may leave memory (`release_rows`); `grow`: that
+    file's blocks are allocated as rows come (`allocate_rows` before each write), not up front.
     """
     nbytes = max(int(rows) * dtype.itemsize, mmap.PAGESIZE)
     if spill and nbytes >= SPILL_MIN_BYTES:
-        spilled = spill_column(int(rows), dtype)
+        spilled = spill_column(int(rows), dtype, grow)
         if spilled is not None:
             return spilled
     try:
@@ -35,6 +39,12 @@ def reserve_column(rows: int, dtype: np.dtype, spill: bool = False) -> np.ndarra
 
 
 SPILL_MIN_BYTES = 8 << 20  # smaller columns stay in anonymous memory (a file per column would only cost)
+_COPY_STEP = 1 << 20  # rows per step of moving a column
+KEEP_ROWS = 1 << 16  # rows a growing spilled table keeps mapped behind the last ones written (0.5 MB of float64); what a
+# reader mapped back before them is let go each time that many more rows came (at 100 Hz on 4 threads: 2.7 minutes)
+
+
+ALLOCATE_MIN_BYTES = 1 << 20  # a growing column file takes disk blocks in steps of at least this (and of a quarter of what it has)
 
 
 class ColumnFile(mmap.mmap):
@@ -43,7 +53,13 @@ class ColumnFile(mmap.mmap):
     Its pages are the file's page cache: a page the program no longer maps
     (`release_rows`) stays readable from the cache, and under memory pressure
     the kernel writes it back and drops it instead of running out of memory.
+    `allocated`: bytes from the start whose disk blocks exist (a write past
+    them could meet a full disk as SIGBUS); `grow_fd`: the file, kept open
+    while blocks are still to be allocated (-1 once all are).
     """
+
+    allocated: int
+    grow_fd: int
 
 
 def spill_home() -> Path:
@@ -56,9 +72,14 @@ def spill_home() -> Path:
     return (Path(cache).expanduser() if cache else Path.home() / ".cache") / "pyrometer" / "columns"
 
 
-def spill_column(rows: int, dtype: np.dtype) -> np.ndarray | None:
+def spill_column(rows: int, dtype: np.dtype, grow: bool = False) -> np.ndarray | None:
     """A column of `rows` rows in a file-backed map, its blocks allocated up front (a full disk then says
-    so here, instead of killing the program with SIGBUS on a write later); None when that is not possible."""
+    so here, instead of killing the program with SIGBUS on a write later); None when that is not possible.
+
+    `grow`: the file only has the size (sparse) and its blocks are allocated as rows are written
+    (`allocate_rows`, which says when the disk is full): a live column reserved for a day takes
+    disk for the rows that came, and grows without moving a row.
+    """
     if os.environ.get("PYROMETER_SPILL") == "0" or not hasattr(os, "posix_fallocate"):
         return None
     nbytes = max(rows * dtype.itemsize, mmap.PAGESIZE)
@@ -68,18 +89,98 @@ def spill_column(rows: int, dtype: np.dtype) -> np.ndarray | None:
         fd, name = tempfile.mkstemp(prefix="column-", dir=home)
     except OSError:
         return None
+    keep_fd = False
     try:
         os.unlink(name)
-        os.posix_fallocate(fd, 0, nbytes)
+        if grow:
+            os.ftruncate(fd, nbytes)
+        else:
+            os.posix_fallocate(fd, 0, nbytes)
         buf = ColumnFile(fd, nbytes)
         # one page per fault: reading a few rows here and there (a binary search, a row per pixel) maps
         # those pages, not the 64 KB around each (fault-around) that would fill the memory back up
         buf.madvise(mmap.MADV_RANDOM)
+        buf.allocated = 0 if grow else nbytes
+        buf.grow_fd = fd if grow else -1
+        if grow:
+            weakref.finalize(buf, os.close, fd)
+            keep_fd = True
     except (OSError, ValueError, OverflowError):
         return None
     finally:
-        os.close(fd)
+        if not keep_fd:
+            os.close(fd)
     return np.frombuffer(buf, dtype, rows)
+
+
+def allocate_rows(arr: np.ndarray, rows: int) -> bool:
+    """Make sure the disk blocks behind rows [0, rows) of a growing spilled column exist (a no-op for
+    other arrays); False when the disk cannot give them (the rows must then go elsewhere)."""
+    mm = _column_file(arr)
+    if mm is None or mm.grow_fd < 0:
+        return True
+    return _allocate(mm, arr.ctypes.data - np.frombuffer(mm, np.uint8).ctypes.data + int(rows) * arr.strides[0])
+
+
+def _allocate(mm: ColumnFile, need: int) -> bool:
+    """Blocks for the first `need` bytes of a growing column file (in steps: a quarter more at least)."""
+    if need <= mm.allocated:
+        return True
+    target = min(len(mm), max(need, mm.allocated + max(ALLOCATE_MIN_BYTES, mm.allocated // 4)))
+    try:
+        os.posix_fallocate(mm.grow_fd, mm.allocated, target - mm.allocated)
+    except (OSError, ValueError):
+        return False
+    mm.allocated = target
+    return True
+
+
+def write_rows(arr: np.ndarray, at: int, values: np.ndarray) -> None:
+    """`arr[at : at + len(values)] = values`; OSError when a growing spilled column's disk cannot take them.
+
+    A growing spilled column's rows are written to its file (os.pwrite, into the page cache) rather
+    than stored through the map: a store into a page the map does not hold yet reads that page in
+    first (a major fault per 4 KB), which doubled a live session's time to apply what arrived.
+    Written this way the rows do not even enter this process's memory until something reads them.
+    """
+    mm = _column_file(arr)
+    if mm is None or mm.grow_fd < 0:
+        arr[at : at + len(values)] = values
+        return
+    _write_file(mm, arr.ctypes.data - np.frombuffer(mm, np.uint8).ctypes.data + at * arr.strides[0], values, arr.dtype)
+
+
+def _remapped(mm: ColumnFile, nbytes: int) -> ColumnFile | None:
+    """The growing column file behind `mm` made `nbytes` long and mapped whole (its rows are the page
+    cache's, so nothing moves); `mm` stays valid for the views still on it. None when that fails."""
+    fd = -1
+    try:
+        fd = os.dup(mm.grow_fd)
+        os.ftruncate(fd, nbytes)  # only the size: blocks are allocated as rows come, as before
+        larger = ColumnFile(fd, nbytes)
+        larger.madvise(mmap.MADV_RANDOM)
+    except (OSError, ValueError, OverflowError):
+        if fd >= 0:
+            os.close(fd)
+        return None
+    larger.allocated = mm.allocated
+    larger.grow_fd = fd
+    weakref.finalize(larger, os.close, fd)
+    return larger
+
+
+def _write_file(mm: ColumnFile, offset: int, values: np.ndarray, dtype: np.dtype) -> None:
+    """Values (as `dtype`) into a growing column file from byte `offset`, its blocks allocated first."""
+    data = np.ascontiguousarray(values, dtype=dtype)
+    if not _allocate(mm, offset + data.nbytes):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    view = memoryview(data.view(np.uint8).data)
+    while len(view):
+        done = os.pwrite(mm.grow_fd, view, offset)
+        if done <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[done:]
+        offset += done
 
 
 def _column_file(arr: np.ndarray) -> ColumnFile | None:
@@ -88,6 +189,11 @@ def _column_file(arr: np.ndarray) -> ColumnFile | None:
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "base", None) if not isinstance(base, memoryview) else base.obj
     return base if isinstance(base, ColumnFile) else None
+
+
+def _starts_file(arr: np.ndarray, mm: ColumnFile) -> bool:
+    """Whether the array views its file from the first byte, row after row (as spill_column makes it)."""
+    return arr.ctypes.data == np.frombuffer(mm, np.uint8).ctypes.data and arr.strides[0] == arr.itemsize
 
 
 def is_spilled(arr: np.ndarray) -> bool:
@@ -128,6 +234,12 @@ class ColumnTable:
         self._data = {name: np.empty(capacity, dt) for name, dt in self._dtypes.items()}
         self._n = 0
         self.cuts = 0  # times rows were dropped (truncate): a reader that remembers "rows seen" starts over
+        # reserve(spill=True): columns in growing files (blocks allocated before each write); the rows
+        # before `_release_mark` leave memory once `_keep_rows` more came after it
+        self._growing = False
+        self._files: dict[str, ColumnFile] = {}  # the growing columns' files (each column from the file's first byte)
+        self._keep_rows = KEEP_ROWS
+        self._release_mark = 0
 
     def __len__(self) -> int:
         return self._n
@@ -147,23 +259,66 @@ class ColumnTable:
         while cap < needed:
             cap *= 2
         for name, old in self._data.items():
+            mm = self._files.get(name)
+            if mm is not None:  # past a spilled reservation: the same file made longer and mapped again, no row copied
+                larger = _remapped(mm, cap * old.itemsize)
+                if larger is not None:
+                    self._files[name] = larger
+                    self._data[name] = np.frombuffer(larger, old.dtype, cap)
+                    continue
+                self._files.pop(name)  # it cannot grow: this column continues in memory
             new = np.empty(cap, old.dtype)
             new[: self._n] = old[: self._n]
             self._data[name] = new
+        self._growing = bool(self._files)
 
-    def reserve(self, rows: int) -> None:
+    def reserve(self, rows: int, spill: bool = False, keep_rows: int | None = None) -> None:
         """Room for `rows` rows in address space only (a page exists once a row is written into it).
 
         A live table then grows to that size without a copy: doubling copies
         every row at each step and, while it copies, holds the old storage and
         the new one (a day's 30M samples peaked at 2x their 0.84 GB).
+
+        `spill`: big columns (columns.SPILL_MIN_BYTES) go into files of their own whose disk blocks
+        are allocated as rows arrive, and all but the last `keep_rows` or so rows (KEEP_ROWS) leave
+        this process's memory as more arrive (they stay in the page cache: a reader maps them back).
+        A disk that cannot take more rows, or PYROMETER_SPILL=0, keeps the columns in memory.
         """
+        if keep_rows is not None:
+            self._keep_rows = max(1, int(keep_rows))
         if rows <= self.capacity:
             return
+        self._move(rows, spill)
+
+    def _move(self, rows: int, spill: bool) -> None:
+        """New storage of `rows` rows per column (spilled ones growing, where they can be), the rows copied over."""
+        data = {}
         for name, old in self._data.items():
-            new = reserve_column(rows, old.dtype)
-            new[: self._n] = old[: self._n]
-            self._data[name] = new
+            new = reserve_column(rows, old.dtype, spill=spill, grow=True)
+            try:
+                self._copy_rows(old, new)
+            except OSError:  # the disk is full: this column in memory
+                new = reserve_column(rows, old.dtype)
+                self._copy_rows(old, new)
+            data[name] = new
+        self._data = data
+        files = {name: _column_file(arr) for name, arr in data.items()}
+        self._files = {name: mm for name, mm in files.items() if mm is not None and mm.grow_fd >= 0
+                       and _starts_file(data[name], mm)}
+        self._growing = bool(self._files)
+        self._release_mark = self._n
+
+    def _copy_rows(self, old: np.ndarray, new: np.ndarray) -> None:
+        """The filled rows of `old` into `new`, in steps that let both go: never all rows in memory twice."""
+        for at in range(0, self._n, _COPY_STEP):
+            hi = min(self._n, at + _COPY_STEP)
+            write_rows(new, at, old[at:hi])
+            release_rows(old, at, hi)
+            release_rows(new, at, hi)
+
+    def _to_memory(self) -> None:
+        """The disk is full: the columns continue in memory, every row kept."""
+        self._move(self.capacity, spill=False)
 
     def extend(self, **columns: npt.ArrayLike) -> None:
         """Append a batch; every column must be given with the same length."""
@@ -175,9 +330,27 @@ class ColumnTable:
         if count == 0:
             return
         self._reserve(self._n + count)
-        for name, values in arrays.items():
-            self._data[name][self._n : self._n + count] = values
+        written = False
+        if self._growing:
+            try:
+                for name, values in arrays.items():
+                    mm = self._files.get(name)
+                    if mm is None:
+                        self._data[name][self._n : self._n + count] = values
+                    else:  # columns.write_rows, without finding the file again for every batch
+                        dtype = self._dtypes[name]
+                        _write_file(mm, self._n * dtype.itemsize, values if values.ndim else np.broadcast_to(values, (count,)), dtype)
+                written = True
+            except OSError:  # the disk is full: every row so far into memory, this batch written there again
+                self._to_memory()
+        if not written:
+            for name, values in arrays.items():
+                self._data[name][self._n : self._n + count] = values
         self._n += count
+        if self._growing and self._n - self._release_mark >= self._keep_rows:
+            # the rows before the last mark leave memory; those since stay for readers of what just came
+            self.release(0, self._release_mark)
+            self._release_mark = self._n
 
     def append(self, **values: object) -> None:
         """Append one row (slow path for rare events)."""
@@ -204,6 +377,7 @@ class ColumnTable:
         if n < self._n:
             self.cuts += 1
         self._n = min(self._n, max(0, n))
+        self._release_mark = min(self._release_mark, self._n)
 
     def row_bytes(self) -> int:
         """Bytes of storage per row (without the doubling slack)."""
@@ -237,3 +411,5 @@ class ColumnTable:
                 raise ValueError(f"column {name} cannot hold {n} rows of {self._dtypes[name]}")
         self._data = {name: arrays[name] for name in self._dtypes}
         self._n = n
+        self._growing = False
+        self._files = {}

@@ -531,7 +531,7 @@ class Profile:
                 seen = np.zeros(high - low + 1, np.int64)
                 for at in range(0, len(threads), _FINISH_STEP):  # in steps: a temporary per row of 10^7 rows is 80 MB
                     seen += np.bincount(threads[at : at + _FINISH_STEP] - low, minlength=len(seen))
-                    self.samples.release(at, at + _FINISH_STEP)  # rows of a spilled column go back to its file
+                    self.samples.release(start + at, start + at + _FINISH_STEP)  # rows of a spilled column go back to its file
                 present = (np.flatnonzero(seen) + low).tolist()
             else:
                 present = sorted(set(threads.tolist()))

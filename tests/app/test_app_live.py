@@ -18,6 +18,7 @@ from qt_windows import open_window, private_settings
 from pyrometer.app.live_state import LiveState, Phase
 from pyrometer.app.panes.function_model import COL_FUNCTION
 from pyrometer.app.panes.session import session_facts
+from pyrometer.core.columns import is_spilled
 from pyrometer.core.example_profiles import server_profile
 from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.formats.recording_index import build_index, read_index_frame
@@ -105,6 +106,12 @@ def test_live_session_fills_the_panes_and_reports_the_exit(qtbot, window, tmp_pa
     assert window.save_recording(view.doc, out)
     kept, _report = read_recording(out)
     assert kept.sample_count == view.doc.profile.sample_count > 0
+    # the live columns grew in files of their own (issue 15) and hold exactly the rows a read of the file gives
+    live = view.doc.profile
+    assert is_spilled(live.samples.storage("time")) and is_spilled(live.lag.storage("time"))
+    for table in ("samples", "lag"):
+        for name in getattr(kept, table).names:
+            assert np.array_equal(getattr(kept, table)[name], getattr(live, table)[name]), (table, name)
     # ... and ends with the index kept while it was written: the one a read of the file builds
     index = read_index_frame(out)
     assert index is not None and index.samples == kept.sample_count

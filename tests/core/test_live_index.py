@@ -254,3 +254,27 @@ def test_with_the_live_model_the_index_keeps_no_probe_nor_task_and_is_the_same(
                 apply_message(live2, kind, payload)
         writer.close(index=True)
         assert read_index_frame(out2) is None and out2.stat().st_size == size, missed
+
+
+def test_the_index_lag_figures_of_one_loop_out_of_time_order_are_lag_stats_to_the_last_bit(recorded: Path) -> None:
+    """All probes on one thread's loop (the common case, where the close sorts without copying them per thread)."""
+    from pyrometer.core.analysis.loop import lag_stats
+    from pyrometer.core.analysis.selection import Selection
+    from pyrometer.core.formats.recording_index import _lag_figures_per_thread
+
+    profile, _ = read_recording(recorded)
+    assert len({profile.loops[int(lp)].thread for lp in np.unique(profile.lag["loop"])}) == 1
+    rng = np.random.default_rng(16)
+    n = len(profile.lag)
+    loop = int(profile.lag["loop"][0])
+    # a second batch interleaved in time with the first, of magnitudes so far apart that the mean's last bits
+    # depend on the order the probes are summed in
+    profile.add_lag(rng.uniform(0.0, float(profile.lag["time"].max()), n), np.full(n, loop, np.int32),
+                    (rng.exponential(0.003, 4 * n) * 10.0 ** rng.uniform(-12, 3, 4 * n)).astype(np.float32)[:n])
+    threads = sorted({*profile.threads, profile.loops[loop].thread})
+
+    def before(tid: int | None) -> dict[str, float]:
+        st = lag_stats(profile, None if tid is None else Selection(threads=frozenset([tid])))
+        return {"probes": st.probes, "p50": st.p50, "p95": st.p95, "p99": st.p99, "max": st.max, "mean": st.mean}
+
+    assert _lag_figures_per_thread(profile, threads) == {"all": before(None), **{str(t): before(t) for t in threads}}
