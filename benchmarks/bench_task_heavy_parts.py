@@ -86,11 +86,14 @@ CONFIGS = (
 )
 
 
-def busy(stop: threading.Event) -> None:
+def busy(stop: threading.Event, done: list[int] | None = None) -> None:
+    """Burn CPU; count thousands of iterations in `done` (how much of the GIL the busy thread got)."""
     x = 0
     while not stop.is_set():
         for i in range(1000):
             x += i * i
+        if done is not None:
+            done[0] += 1
 
 
 async def tiny(i: int) -> int:
@@ -209,23 +212,44 @@ def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]
     return session, sink
 
 
-def _ticker(stop: threading.Event) -> None:
+def _ticker(stop: threading.Event, wakeups: list[int] | None = None) -> None:
+    """Sleep 10 ms in a loop; count the wake-ups in `wakeups` (the yardstick: how often this
+    process, at this load and with these threads, wakes a sleeping thread and gives it the GIL)."""
     while not stop.is_set():
         time.sleep(0.01)
+        if wakeups is not None:
+            wakeups[0] += 1
+
+
+def _main_thread_rate(path: str, t0: float, t1: float) -> float:
+    """MainThread's samples per second in the recording between session times t0 and t1."""
+    import numpy as np
+
+    from pyrometer.core.formats.recording import read_recording
+
+    profile, _ = read_recording(path)
+    main = [t.id for t in profile.threads.values() if t.name == "MainThread"]
+    times = profile.samples["time"][np.isin(profile.samples["thread"], main)]
+    return float(((times >= t0) & (times < t1)).sum()) / (t1 - t0)
 
 
 def child(
-    config: str, seconds: float, rounds_max: int, with_busy: bool, switch_ms: float | None, threshold_ms: float | None
+    config: str, seconds: float, rounds_max: int, with_busy: bool, switch_ms: float | None, threshold_ms: float | None,
+    yardstick: bool = False, read_back: bool = False,
 ) -> None:
     """Run the workload once under `config` and print its figures as `KEY value` lines."""
     if switch_ms:
         sys.setswitchinterval(switch_ms / 1000.0)
     stop = threading.Event()
     threads: list[threading.Thread] = []
+    burnt = [0]
     if with_busy:
-        threads.append(threading.Thread(target=busy, args=(stop,), name="busy"))
+        threads.append(threading.Thread(target=busy, args=(stop, burnt), name="busy"))
     if config == "tick100":
         threads.append(threading.Thread(target=_ticker, args=(stop,), name="tick100", daemon=True))
+    wakeups = [0]
+    if yardstick:
+        threads.append(threading.Thread(target=_ticker, args=(stop, wakeups), name="yardstick", daemon=True))
     for th in threads:
         th.start()
     session = sink = None
@@ -233,15 +257,21 @@ def child(
     if config not in ("plain", "tick100", "bare-factory", "min-tracker"):
         session, sink = _agent(config, os.path.join(tmp, "out.pyro"), threshold_ms)
     before = {th.native_id: _switches(th.native_id) for th in threading.enumerate()}
-    start, cpu0 = time.perf_counter(), time.thread_time()
+    start, cpu0, woke0, burnt0 = time.perf_counter(), time.thread_time(), wakeups[0], burnt[0]
     rounds = asyncio.run(workload(seconds, rounds_max, config))
-    elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu0
+    elapsed, cpu, woke = time.perf_counter() - start, time.thread_time() - cpu0, wakeups[0] - woke0
+    burnt_k = burnt[0] - burnt0
     after = {th.name: (th.native_id, _switches(th.native_id)) for th in threading.enumerate()}
     stop.set()
     for th in threads:
         th.join()
     print(f"ROUNDS_PER_S {rounds / elapsed:.3f}")
     print(f"LOOP_CPU_US_PER_ROUND {cpu / max(rounds, 1) * 1e6:.1f}")
+    print(f"LOOP_CPU_SHARE {cpu / elapsed:.3f}")
+    if with_busy:
+        print(f"BUSY_KITER_PER_S {burnt_k / elapsed:.1f}")
+    if yardstick:
+        print(f"YARDSTICK_HZ {woke / elapsed:.1f}")
     for name, (nid, (vol, invol)) in after.items():
         vol0, invol0 = before.get(nid, (0, 0))
         print(f"WAITS_PER_S {name.replace(' ', '_')} {(vol - vol0) / elapsed:.1f} {(invol - invol0) / elapsed:.1f}")
@@ -256,6 +286,9 @@ def child(
         session.stop(exit_status=0)
         if hasattr(sink, "close"):
             sink.close()
+        if read_back and config != "null-sink":  # the samples the recording holds, not the sampler's count
+            t0 = start - session.clock.t0
+            print(f"MAIN_SAMPLES_HZ {_main_thread_rate(os.path.join(tmp, 'out.pyro'), t0, t0 + elapsed):.1f}")
 
 
 def _parse(stdout: str) -> dict[str, Any]:
@@ -329,6 +362,15 @@ def main() -> None:
         "--threshold-ms", type=float, default=None,
         help="blocking threshold (under callgrind every round is slow enough to count as a stall)",
     )
+    parser.add_argument(
+        "--yardstick", action="store_true",
+        help="add a thread that sleeps 10 ms in a loop and counts its wake-ups (in every config, plain too)",
+    )
+    parser.add_argument(
+        "--read-back", action="store_true",
+        help="(--child) read the recording after the run for MainThread's samples per second (not under callgrind)",
+    )
+    parser.add_argument("--waits", action="store_true", help="print each thread's context switches per second too")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--callgrind", action="store_true", help="instruction counts under valgrind (first config = base)")
     args = parser.parse_args()
@@ -336,16 +378,19 @@ def main() -> None:
         callgrind([c for c in args.configs.split(",") if c])
         return
     if args.child:
-        child(args.child, args.seconds, args.rounds, not args.no_busy, args.switch_ms, args.threshold_ms)
+        child(args.child, args.seconds, args.rounds, not args.no_busy, args.switch_ms, args.threshold_ms, args.yardstick,
+              args.read_back)
         return
     configs = [c for c in args.configs.split(",") if c]
     results: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
     load0 = os.getloadavg()[0]
     for _ in range(args.runs):
         for config in configs:
-            cmd = [sys.executable, __file__, "--child", config, "--seconds", str(args.seconds)]
+            cmd = [sys.executable, __file__, "--child", config, "--seconds", str(args.seconds), "--read-back"]
             if args.no_busy:
                 cmd.append("--no-busy")
+            if args.yardstick:
+                cmd.append("--yardstick")
             if args.switch_ms:
                 cmd += ["--switch-ms", str(args.switch_ms)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -353,29 +398,55 @@ def main() -> None:
                 print(f"{config}: failed: {proc.stderr.strip()[-300:]}")
                 continue
             results[config].append(_parse(proc.stdout))
-    med: Callable[[list[float]], float] = lambda v: statistics.median(v) if v else float("nan")  # noqa: E731
-    base = results.get("plain") or []
-    base_rate = med([r["ROUNDS_PER_S"] for r in base])
-    base_cpu = med([r["LOOP_CPU_US_PER_ROUND"] for r in base])
+    load1 = os.getloadavg()[0]
     print(f"task-heavy parts: {args.seconds:g} s x {args.runs} run(s), busy thread {'off' if args.no_busy else 'on'}, "
-          f"switch interval {args.switch_ms or 5} ms, load {load0:.2f} -> {os.getloadavg()[0]:.2f}")
-    print(f"{'config':14} {'rounds/s':>9} {'slowdown':>9} {'cpu/round':>10} {'x':>6} {'sampler Hz':>10}  waits/s per thread (vol/invol)")
+          f"switch interval {args.switch_ms or 5} ms, load {load0:.2f} -> {load1:.2f}")
+    _table(results, args.waits)
+
+
+def _table(results: dict[str, list[dict[str, Any]]], waits_too: bool) -> None:
+    """Medians per config, and the ratios to `plain` taken run by run (runs are interleaved, so
+    run i of each config met about the same load): the median ratio and its range."""
+    med: Callable[[list[float]], float] = lambda v: statistics.median(v) if v else float("nan")  # noqa: E731
+    nan = float("nan")
+    base = results.get("plain") or []
+
+    def ratios(runs: list[dict[str, Any]], key: str, invert: bool) -> list[float]:
+        out = []
+        for b, r in zip(base, runs, strict=False):
+            if b.get(key) and r.get(key):
+                out.append(b[key] / r[key] if invert else r[key] / b[key])
+        return out
+
+    def span(v: list[float]) -> str:
+        return f"{med(v):.3f}x ({min(v):.2f}-{max(v):.2f})" if v else "-"
+
+    print(f"{'config':14} {'rounds/s':>9} {'slowdown (range)':>22} {'cpu/round':>10} {'x (range)':>22} {'loop cpu':>8}"
+          f" {'busy k/s':>9} {'sampler Hz':>10} {'main Hz':>8} {'yardstick':>9}")
     for config, runs in results.items():
         if not runs:
             continue
         rate = med([r["ROUNDS_PER_S"] for r in runs])
         cpu = med([r["LOOP_CPU_US_PER_ROUND"] for r in runs])
-        hz = med([r.get("SAMPLER_HZ", float("nan")) for r in runs])
-        names = sorted({n for r in runs for n in r["waits"]})
-        waits = ", ".join(
-            f"{n} {med([r['waits'][n][0] for r in runs if n in r['waits']]):.0f}/"
-            f"{med([r['waits'][n][1] for r in runs if n in r['waits']]):.0f}"
-            for n in names
-        )
-        pumps = ", ".join(f"{n} {med([r.get('pumps', {}).get(n, 0.0) for r in runs]):.0f}/s"
-                          for n in sorted({n for r in runs for n in r.get("pumps", {})}))
-        print(f"{config:14} {rate:9.1f} {base_rate / rate:8.3f}x {cpu:9.0f}us {cpu / base_cpu:5.2f}x {hz:10.1f}  {waits}"
-              + (f"; pumps {pumps}" if pumps else ""))
+        share = med([r.get("LOOP_CPU_SHARE", nan) for r in runs])
+        burnt = med([r.get("BUSY_KITER_PER_S", nan) for r in runs])
+        hz = med([r.get("SAMPLER_HZ", nan) for r in runs])
+        main_hz = med([r.get("MAIN_SAMPLES_HZ", nan) for r in runs])
+        yard = med([r.get("YARDSTICK_HZ", nan) for r in runs])
+        slow = span(ratios(runs, "ROUNDS_PER_S", True))
+        cpu_x = span(ratios(runs, "LOOP_CPU_US_PER_ROUND", False))
+        print(f"{config:14} {rate:9.1f} {slow:>22} {cpu:8.0f}us {cpu_x:>22} {share:8.2f} {burnt:9.1f} {hz:10.1f}"
+              f" {main_hz:8.1f} {yard:9.1f}")
+        if waits_too:
+            names = sorted({n for r in runs for n in r["waits"]})
+            waits = ", ".join(
+                f"{n} {med([r['waits'][n][0] for r in runs if n in r['waits']]):.0f}/"
+                f"{med([r['waits'][n][1] for r in runs if n in r['waits']]):.0f}"
+                for n in names
+            )
+            pumps = ", ".join(f"{n} {med([r.get('pumps', {}).get(n, 0.0) for r in runs]):.0f}/s"
+                              for n in sorted({n for r in runs for n in r.get("pumps", {})}))
+            print(f"{'':14} waits/s per thread (vol/invol): {waits}" + (f"; pumps {pumps}" if pumps else ""))
 
 
 if __name__ == "__main__":
