@@ -82,7 +82,7 @@ from null_sink import NullSink
 
 CONFIGS = (
     "plain", "tick100", "bare-factory", "min-tracker", "full", "no-sampler", "no-tasks", "no-probe", "no-watchdog",
-    "no-accounting", "no-asyncio", "null-sink", "sampled", "every-task",
+    "no-accounting", "no-asyncio", "null-sink", "sampled", "sampled-dictcount", "every-task",
 )
 
 
@@ -186,6 +186,9 @@ def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]
         options["task_accounting"] = False
     elif config == "sampled":  # task sampling from the first task (natively it starts within ~0.2 s)
         options["task_sampling_rate"] = 0.0
+    elif config == "sampled-dictcount":  # as before count_names: every name looked up in a dict
+        options["task_sampling_rate"] = 0.0
+        tasks.count_names = tasks._count_elements  # type: ignore[attr-defined]
     elif config == "every-task":  # every task recorded, whatever the rate (--every-task)
         options["every_task"] = True
     elif config == "no-tasks":
@@ -283,6 +286,9 @@ def child(
             print(f"PUMPS_PER_S {name} {count / elapsed:.1f}")
         tel = session.telemetry()
         print(f"TASK_EVENTS_DROPPED {tel['task_events_dropped']}")
+        # the agent's work in the loop's thread (probes, snapshots, pumps) and in its own threads
+        print(f"LOOP_HOOK_MS_PER_S {float(tel['loop_hook_s']) / elapsed * 1000:.2f}")
+        print(f"AGENT_CPU_MS_PER_S {float(tel['agent_cpu_s']) / elapsed * 1000:.2f}")
         session.stop(exit_status=0)
         if hasattr(sink, "close"):
             sink.close()
@@ -422,7 +428,7 @@ def _table(results: dict[str, list[dict[str, Any]]], waits_too: bool) -> None:
         return f"{med(v):.3f}x ({min(v):.2f}-{max(v):.2f})" if v else "-"
 
     print(f"{'config':14} {'rounds/s':>9} {'slowdown (range)':>22} {'cpu/round':>10} {'x (range)':>22} {'loop cpu':>8}"
-          f" {'busy k/s':>9} {'sampler Hz':>10} {'main Hz':>8} {'yardstick':>9}")
+          f" {'busy k/s':>9} {'sampler Hz':>10} {'main Hz':>8} {'yardstick':>9} {'hook ms/s':>9} {'agent ms/s':>10}")
     for config, runs in results.items():
         if not runs:
             continue
@@ -433,10 +439,12 @@ def _table(results: dict[str, list[dict[str, Any]]], waits_too: bool) -> None:
         hz = med([r.get("SAMPLER_HZ", nan) for r in runs])
         main_hz = med([r.get("MAIN_SAMPLES_HZ", nan) for r in runs])
         yard = med([r.get("YARDSTICK_HZ", nan) for r in runs])
+        hook = med([r.get("LOOP_HOOK_MS_PER_S", nan) for r in runs])
+        agent = med([r.get("AGENT_CPU_MS_PER_S", nan) for r in runs])
         slow = span(ratios(runs, "ROUNDS_PER_S", True))
         cpu_x = span(ratios(runs, "LOOP_CPU_US_PER_ROUND", False))
         print(f"{config:14} {rate:9.1f} {slow:>22} {cpu:8.0f}us {cpu_x:>22} {share:8.2f} {burnt:9.1f} {hz:10.1f}"
-              f" {main_hz:8.1f} {yard:9.1f}")
+              f" {main_hz:8.1f} {yard:9.1f} {hook:9.1f} {agent:10.1f}")
         if waits_too:
             names = sorted({n for r in runs for n in r["waits"]})
             waits = ", ".join(

@@ -65,6 +65,27 @@ def _not_started(coro: Any) -> bool:
     return frame.f_lasti == -1
 
 
+def count_names(counts: Dict[str, int], names: List[str]) -> None:
+    """Add to ``counts`` how many times each name occurs in ``names``, exactly.
+
+    A task-heavy loop makes its many tasks from few coroutines: the distinct names of
+    a small sample are counted with ``list.count`` (a comparison per element, ~3 ns,
+    mostly by identity), and only when they do not add up to the whole list (a name
+    the sample missed) is every element looked up in a dict (``_count_elements``, ~50-190 ns
+    an element: 180k tasks a second cost the pumping thread 1-3% of the GIL).
+    """
+    n = len(names)
+    if n >= 64:
+        sample = set(names[:: n // 32])  # ~32-64 elements hashed
+        if len(sample) <= 4:
+            found = [(name, names.count(name)) for name in sample]
+            if sum(k for _, k in found) == n:
+                for name, k in found:
+                    counts[name] = counts.get(name, 0) + k
+                return
+    _count_elements(counts, names)
+
+
 def _coro_name(coro: Any) -> str:
     name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
     name = str(name) if name else type(coro).__name__
@@ -487,7 +508,7 @@ class TaskTracker:
         if n:
             batch = names[:n]
             del names[:n]
-            _count_elements(state.unrecorded, batch)
+            count_names(state.unrecorded, batch)
             # asyncio.run's shutdown steps, made while sampling, are counted as asyncio's own (the
             # sampled factory keeps no coroutine to check its code object: the name alone marks them)
             for name in _SHUTDOWN_STEPS:
