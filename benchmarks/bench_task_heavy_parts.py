@@ -21,46 +21,102 @@ a complete record of every task (creation, parent, end) costs in Python. `tick10
 second (what any in-process sampler at 100 Hz must at least do); it is the
 floor an in-process sampler cannot go under next to a CPU-bound thread.
 
-`sampled` is the agent with task sampling from the first task (`task_sampling_rate=0`: natively
-it starts within ~0.2 s on this workload; under valgrind the loop is too slow to reach the
-rate), `every-task` the agent recording every task (`every_task=True`, accounting on).
+`full` is the agent at its defaults (task sampling starts once the pump has measured the rate:
+~0.2 s on a loaded machine, ~1 s where the sampler is starved, so a 4 s run records a quarter of
+its tasks in full and overstates what a long run pays), `sampled` the agent with task sampling
+from the first task (`task_sampling_rate=0`; under valgrind the loop is too slow to reach the
+rate), `sampled-dictcount` the same with the pump counting names as it did before
+`tasks.count_names` (a dict update per task), `every-task` the agent recording every task
+(`every_task=True`, accounting on).
+`--yardstick` adds, to every config, a thread that sleeps 10 ms in a loop and counts its
+wake-ups: how often this process, at this load and next to these threads, gives a sleeping
+thread the GIL -- what any in-process sampler can do at best. `main Hz` is MainThread's samples
+per second of the loop's run, read back from the recording; `sampler Hz` the sampler's own
+tick rate since it started (the same samples, plus start-up and shut-down); `hook ms/s` the
+agent's time inside the loop's thread (probes, snapshots, pumps), `agent ms/s` its threads' CPU.
 `--callgrind` runs the instruction counts below (the difference of an 80- and a 20-round run,
 `--no-busy --threshold-ms 100000`, so start-up cancels; "loop thread" is the thread that runs
 the loop; time-driven agent threads do ~50x more per task under valgrind than natively, so
 "all threads" overstates them); `BENCH_AGENT_OPTIONS='{...}'` adds session options by hand.
 
 Measured 2026-12-03 (CPython 3.11.7, 2 shared cores, load 5-12), callgrind, instructions per
-task of the loop's thread:
+task of the loop's thread (one config measured twice differs by up to ~200: the time-driven
+work that runs in the loop's thread):
 
     plain           39,600
     bare-factory    39,959   (+0.9%: calling a Python factory at all, and 3.11's
                               create_task then calling _set_task_name)
     no-tasks        39,864   (+0.7%: sampler, lag probe, select hook, watchdog, sender)
-    sampled         41,326   (+4.4%)
+    sampled         41,184-41,562 (+4.0-4.9%, two runs; all threads 48,166-52,833)
+    sampled-dictcount 41,326-41,520 (+4.4-4.8%, three runs; all threads 53,754-54,248)
+    sampled, 1 in 1,000 recorded in full (`BENCH_AGENT_OPTIONS='{"task_sample_every": 1000}'`)
+                    41,126   (+3.8%; all threads 51,570; one run)
     no-accounting   71,258  (+79.9%; main's agent by the same method: 70,447, +77.9%)
     every-task      87,415 (+120.7%)
 
-(An earlier note gave no-accounting +45.2% and full +94.6%; this script's method, run on
-main today, gives +77.9% for no-accounting: the baseline moved, not the agent.)
-
-Where `sampled`'s +4.4% goes (standalone factories under callgrind, same method): any Python
+Where `sampled`'s cost goes (standalone factories under callgrind, same method): any Python
 factory +0.9%; appending each unrecorded task's coroutine name for the pump to count +1.2%
-(468 instructions; a per-task test of "record this one or not" cost 1,580, which is why
-sampling swaps the loop's factory instead of branching in it); the instance attributes that
-shadow the loop's set/get_task_factory +0.3%; the agent's other hooks +0.7%; the 1 in 100
-tasks recorded in full (and the done callback that tells their end) the rest, ~1%. With fewer
-tasks recorded (`BENCH_AGENT_OPTIONS='{"task_sample_every": 1000}'`) it is +3.6%, with none
-(1 in 1,000,000) +3.0%: that is the floor of counting every task per coroutine from a Python
-factory beside the agent's other hooks (under valgrind the time-driven await snapshots of the
-recorded tasks run ~50x more often per task than natively, so the share of the records is
-overstated). So a sampled loop is within ~1.5% of the cheapest Python task factory there is,
-and 3% of a 4 us task is about what such a factory that counts per coroutine costs at all.
+(a per-task test of "record this one or not" cost more, which is why sampling swaps the loop's
+factory instead of branching in it); the instance attributes that shadow the loop's
+set/get_task_factory +0.3%; the agent's other hooks +0.7%; the 1 in 100 tasks recorded in full
+(and the done callback that tells their end) the rest (under valgrind the time-driven await
+snapshots of the recorded tasks run ~50x more often per task than natively, so their share is
+overstated; natively a full record costs ~1.8 us, 1 in 100 of them ~0.45% of a 4 us task).
+The pump's count of the unrecorded tasks' names cost 543 instructions a task with a dict update
+per name (`_count_elements`), 8 with `tasks.count_names` (200,000 names of one coroutine, under
+callgrind): ~1.4% of a tiny task, paid under the GIL by whichever thread pumps -- the sampler
+under valgrind (so "all threads" above, not the loop's), often the loop itself natively, where
+a starved sampler leaves the pumping to it: on the emulated quiet machine below the agent's
+time in the loop's thread went from 10.7 to 5.2 ms a second (`sampled-dictcount` vs `sampled`).
+Tried and not kept: appending the coroutine object instead of its `__qualname__` (the pump
+reading the names) took 41,483 -> 41,275 off the loop's thread but added ~2,500 to all threads:
+it only moved the coroutines' deallocation to the pumping thread, which holds the GIL as well,
+and kept every coroutine alive until the next pump.
 
-Natively the busy thread makes every wake-up of an agent thread a GIL hand-off, and those
-dominate: `--configs plain,bare-factory,no-tasks,sampled,every-task --runs 5 --seconds 4`
-(load 5 -> 12) gave the loop thread's CPU per round 1.00x / 1.10x / 1.28x / 1.22x / 2.49x of
-plain: the sampled agent costs the loop what the agent without any task tracking costs
-(rounds/s swung 0.71x-1.56x at that load; CPU per round is the figure to read).
+Natively the sampler's rate and the loop's speed depend on how the OS schedules the threads:
+
+* A quiet machine (emulated with `chrt -r 1`, so the benchmark's threads run before any other
+  process; a run on a really quiet machine, load 0.7-0.9, gave the same picture: plain 709
+  rounds/s, sampler 14-30 ticks/s). The loop thread releases the GIL at every select (~2,700 times a second) for
+  microseconds and takes it back before a woken waiter can; each such wake-up restarts that
+  waiter's switch-interval timeout, so no other thread ever forces a switch: the loop holds the
+  GIL ~95% of the time, the busy thread starves, and a thread that sleeps gets the GIL a few
+  times a second. `chrt -r 1 python benchmarks/bench_task_heavy_parts.py --configs
+  plain,no-tasks,full,sampled --runs 8 --seconds 4 --yardstick` (load ~10 outside):
+
+      config   rounds/s  slowdown (range)    cpu/round x (range)  sampler Hz  main Hz  yardstick
+      plain       897.2  1.000x              1.000x                     -        -        4.2
+      no-tasks    822.5  1.075x (0.94-1.19)  1.066x (0.95-1.16)      14.3      7.9        6.2
+      full        710.5  1.341x (1.12-1.82)  1.263x (1.08-1.67)      11.6      4.6        6.6
+      sampled     800.3  1.112x (0.93-1.43)  1.126x (0.95-1.41)      16.1      9.3        5.2
+
+  py-spy, reading the process from outside (`py-spy record --rate 100 --idle --threads
+  --nonblocking`), took 431 samples of MainThread in the same 4 s run (~95/s) where the agent
+  took 8.7/s and the yardstick woke 7.2 times a second. No in-process thread gets 100 Hz next
+  to this loop; `--main-signal` (the main thread samples itself from SIGALRM, no GIL hand-off)
+  did: `main Hz` 100.0 (`BENCH_AGENT_OPTIONS='{"main_signal": true}'`). A shorter switch
+  interval (`--switch-ms 1`) gave the sampler 70 Hz, but changes the program's thread fairness.
+  Every loss there is counted: the 20 s `bench_agent.py --only taskheavy` under `chrt -r 1`
+  sampled MainThread at 5.8 Hz, and its weights (10.5 s) plus `unsampled_s` (9.8 s) make the
+  session's 20.2 s.
+* A loaded machine (load 3-10, this machine's usual state): the OS preempts the loop thread
+  while it holds the GIL, the convoy breaks, the busy thread gets ~5x as much of the GIL, the
+  yardstick wakes ~50 times a second and the sampler (absolute deadlines, catching up late
+  ticks) 75-95. `--configs plain,tick100,full,no-tasks --runs 6 --seconds 4 --yardstick`
+  (load 3.4 -> 6.1):
+
+      config   rounds/s  slowdown (range)    cpu/round x (range)  sampler Hz  main Hz  yardstick
+      plain       196.0  1.000x              1.000x                     -        -       49.0
+      tick100     196.0  0.925x (0.56-1.70)  0.944x (0.89-1.27)         -        -       50.4
+      full        161.6  0.836x (0.57-1.85)  1.175x (0.93-1.32)      77.0     76.8       51.9
+      no-tasks    200.0  0.781x (0.52-1.79)  1.012x (0.79-1.29)      79.6     79.5       50.5
+
+Run by run the loop's speed swings by more than a factor of 1.5 either way, and its CPU per
+round by +-30% even with the machine to itself (`chrt`: caches and the other core's work), so a
+3% slowdown cannot be shown or refuted natively here; the instruction counts are the figure to
+read. The agent threads' wake-ups are the rest: each one that takes the GIL can hand it, on
+release, to the busy thread for a switch interval while the loop waits (`no-tasks`, the agent
+without task tracking, costs the loop ~7% of its rounds on the emulated quiet machine).
 """
 
 from __future__ import annotations
