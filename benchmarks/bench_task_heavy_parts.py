@@ -267,6 +267,14 @@ def _agent(config: str, out: str, threshold_ms: float | None) -> tuple[Any, Any]
         pump(force)
 
     session.pump = counted_pump  # type: ignore[method-assign]
+    monitor, check = session.loops, session.loops._check
+    session.watchdog_checks = [0]  # type: ignore[attr-defined]
+
+    def counted_check() -> Any:
+        session.watchdog_checks[0] += 1  # type: ignore[attr-defined]
+        return check()
+
+    monitor._check = counted_check  # type: ignore[method-assign]
     session.start()
     return session, sink
 
@@ -338,6 +346,7 @@ def child(
         sampler = session.sampler
         if sampler is not None:
             print(f"SAMPLER_HZ {sampler.effective_rate_hz:.1f}")
+        print(f"WATCHDOG_CHECKS_PER_S {session.watchdog_checks[0] / elapsed:.1f}")
         for name, count in session.pumps_by_thread.items():
             print(f"PUMPS_PER_S {name} {count / elapsed:.1f}")
         tel = session.telemetry()
