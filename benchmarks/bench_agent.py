@@ -32,9 +32,11 @@ checked against the target's own count of its tasks and the session's wall time.
     agent code in stacks        0 of 55-65 stacks; heaviest sample 0.78 s (the cap is 1 s)
 
 and the same under `chrt -r 1` (the benchmark's processes run before any other: a quiet
-machine), `--runs 2`: peak memory 42.3 MB (plain 20.6), slowdown 1.067x, CPU per round 1.09x,
-MainThread sampled at 6.3 Hz, tasks exact, its weights 14.3 / 15.1 s plus unsampled_s 6.2 /
-5.9 s = the 20.3 s session, agent code in 0 stacks. On a quiet machine the loop keeps the GIL
+machine), `--runs 2`: peak memory 38.1 MB (plain 20.5; 42.3-45.2 MB before the sampler packed
+smaller batches, tasks.AGENT_PUMP_ROWS), slowdown 1.067x, CPU per round 1.09x, MainThread
+sampled at 4.4 Hz, tasks exact (4.3-4.5 M made, 73-92k recorded in full), agent code in 0
+stacks; the time the sampler could not see is counted in unsampled_s (14.2 / 21.9 s: all
+threads together, telemetry does not split it by thread). On a quiet machine the loop keeps the GIL
 ~95% of the time (it releases it at each select for microseconds, and each waiter it wakes loses
 the race and restarts its switch-interval wait): a plain thread sleeping 10 ms wakes 4-7 times
 a second there, and no in-process sampler can do better; `--main-signal` samples MainThread at

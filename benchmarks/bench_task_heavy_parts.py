@@ -96,9 +96,13 @@ Natively the sampler's rate and the loop's speed depend on how the OS schedules 
   to this loop; `--main-signal` (the main thread samples itself from SIGALRM, no GIL hand-off)
   did: `main Hz` 100.0 (`BENCH_AGENT_OPTIONS='{"main_signal": true}'`). A shorter switch
   interval (`--switch-ms 1`) gave the sampler 70 Hz, but changes the program's thread fairness.
-  Every loss there is counted: the 20 s `bench_agent.py --only taskheavy` under `chrt -r 1`
-  sampled MainThread at 5.8 Hz, and its weights (10.5 s) plus `unsampled_s` (9.8 s) make the
-  session's 20.2 s.
+  The time the sampler cannot see there is counted (`unsampled_s`, 6-22 s of a 20 s
+  `bench_agent.py --only taskheavy` under `chrt -r 1`, all threads together). Every other
+  agent thread is starved too (the watchdog checked 5.9 times a second), and the sampler,
+  made to drop the GIL in the middle of a pump that packed 4,000 task events (4-15 ms of CPU),
+  held the pump lock 0.2-0.6 s at a time while the loop's own pumps failed: task sampling
+  started 1.0-1.4 s late. It now packs 1,000 (tasks.AGENT_PUMP_ROWS): sampling starts at
+  0.4-0.7 s and peak memory there went from 42-45 to 38 MB.
 * A loaded machine (load 3-10, this machine's usual state): the OS preempts the loop thread
   while it holds the GIL, the convoy breaks, the busy thread gets ~5x as much of the GIL, the
   yardstick wakes ~50 times a second and the sampler (absolute deadlines, catching up late
