@@ -31,7 +31,9 @@ checked against the target's own count of its tasks and the session's wall time.
                                 counted as unsampled_s (3.7 / 1.2 / 0.2 s, all threads)
     agent code in stacks        0 of 55-65 stacks; heaviest sample 0.78 s (the cap is 1 s)
 
-and the same under `chrt -r 1` (the benchmark's processes run before any other: a quiet
+A second run of three as the load fell (5.4 -> 3.8): 26.5 MB, slowdown 0.994x, CPU per round
+1.09x, MainThread sampled at 56.4 Hz, tasks exact (1.2-2.7 M), agent code in 0 stacks: the
+quieter the machine, the fewer samples (see below). And the same under `chrt -r 1` (the benchmark's processes run before any other: a quiet
 machine), `--runs 2`: peak memory 38.1 MB (plain 20.5; 42.3-45.2 MB before the sampler packed
 smaller batches, tasks.AGENT_PUMP_ROWS), slowdown 1.067x, CPU per round 1.09x, MainThread
 sampled at 4.4 Hz, tasks exact (4.3-4.5 M made, 73-92k recorded in full), agent code in 0
