@@ -47,7 +47,7 @@ from .defaults import COLLECTION, MAIN_SIGNAL
 from .frames import Interner, ThreadTable
 from .loops import LoopMonitor
 from .sampler import Sampler
-from .tasks import TaskTracker
+from .tasks import AGENT_PUMP_ROWS, PUMP_ROWS, TaskTracker
 from .tracer import Tracer, TracerUnavailable
 
 CHILD_PROCESSES = "child_processes"  # the kind of the notice that says children are not profiled
@@ -394,8 +394,10 @@ class AgentSession:
                 if not self.emit(wire.lag_frame(times, lids, lags), droppable=True):
                     self.lag_dropped += len(rows)
             # droppable: a task-heavy program must not grow the sink's buffer without bound
+            # (smaller batches in the agent's threads: see tasks.AGENT_PUMP_ROWS)
+            most = AGENT_PUMP_ROWS if threading.get_ident() in self.threads.agent_idents else PUMP_ROWS
             while True:  # a bounded batch per pump; the last (forced) pump takes everything
-                batch = self.tasks.take()
+                batch = self.tasks.take(most)
                 for data, count in batch:
                     if not self.emit(data, droppable=True):
                         self.tasks.events_dropped += count
