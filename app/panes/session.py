@@ -12,7 +12,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane
 from pyrometer.core import fmt
 from pyrometer.core.cli.summary import agent_losses, loss_text
-from pyrometer.core.late_samples import late_samples_text, late_share
+from pyrometer.core.late_samples import late_samples_text, late_share, starved_text
 from pyrometer.core.model import Profile
 
 FIELDS = (
@@ -103,7 +103,7 @@ def session_facts(doc: Document) -> dict[str, str]:
         "Started": started,
         "Duration": fmt.seconds(duration),
         "Samples": fmt.count(samples) if samples else ("deterministic" if p.func_stats is not None else "0"),
-        "Effective rate": f"{rate:.1f} Hz per thread" if rate else "–",
+        "Effective rate": (f"{rate:.1f} Hz per thread" if rate else "–") + (f" — {starved}" if (starved := starved_text(tel)) else ""),
         "Losses": dropped_text,
         "Late samples": late_text,
         "Agent CPU": agent_text,

@@ -24,7 +24,9 @@ counts)}), `task_sampling` (null |
 {made, recorded, unrecorded, by_coroutine {name: n}, every, peak_tasks_per_s, periods, loops,
 still_sampling, whole_run, caveats}: what the agent's task sampling left unrecorded, whole run; see
 core/analysis/task_sampling.py), `selection`,
-`dropped_samples`, `effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
+`dropped_samples`, `late_samples` (null | share of the sampler's ticks taken late),
+`sampler_starved` (null | the sentence when the sampler reached under half its rate while threads ran),
+`effective_rate_hz`, `telemetry`, `meta`, `end`, `notices`;
 with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 """
 
@@ -42,7 +44,7 @@ from pyrometer.core.analysis.selection import Selection, clipped_samples
 from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
-from pyrometer.core.late_samples import late_samples_text, late_share
+from pyrometer.core.late_samples import late_samples_text, late_share, starved_text
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, BlockingEvent, Profile
 
 if TYPE_CHECKING:
@@ -362,6 +364,7 @@ def build_summary(
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
         "losses": agent_losses(profile),
         "late_samples": late_share(profile.telemetry),
+        "sampler_starved": starved_text(profile.telemetry),
         "effective_rate_hz": rate,
         "telemetry": profile.telemetry or None,
         "meta": _plain_meta(profile),
@@ -646,6 +649,11 @@ def render_text(data: dict[str, Any]) -> str:
     if late:
         lines.append("")
         lines.append("sampling: " + late)
+    starved = data.get("sampler_starved")
+    if starved:
+        if not late:
+            lines.append("")
+        lines.append("sampling: " + starved)
     for n in data.get("notices") or []:
         lines.append(f"notice: {n}")
     return "\n".join(printable(line) for line in lines)  # names come from the file: no raw escapes

@@ -33,3 +33,12 @@ def test_small_share_and_old_recordings() -> None:
     p2 = server_profile()
     p2.telemetry = {}
     assert session_facts(Document(p2))["Late samples"] == "–"
+
+
+def test_a_starved_sampler_is_said_beside_the_rate() -> None:
+    p = server_profile()
+    p.telemetry = {"rate_hz": 100.0, "effective_rate_hz": 10.0, "sampler_ticks": 64, "busy_ticks": 58}
+    text = session_facts(Document(p))["Effective rate"]
+    assert text.startswith("10.0 Hz per thread — the sampler reached 10 Hz of the 100 Hz asked"), text
+    p.telemetry["effective_rate_hz"] = 95.0
+    assert session_facts(Document(p))["Effective rate"] == "95.0 Hz per thread"
