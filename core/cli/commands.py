@@ -224,6 +224,7 @@ def run_stats(args: argparse.Namespace) -> int:
         t_to=args.t_to,
         by_task=getattr(args, "by_task", False),
         indexed=indexed,
+        lists=bool(args.json),  # the text form prints counts and the first stalls: no row per task or stall
     )
     if args.json:
         emit_json(data)
