@@ -14,6 +14,7 @@ import pytest
 
 from pyrometer.core.agent import wire
 from pyrometer.core.analysis import task_lanes
+from pyrometer.core.analysis.lanes import build_lanes
 from pyrometer.core.analysis.task_lanes import TaskLanes, TaskPacker
 from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile
@@ -48,6 +49,11 @@ class Stream:
             else:
                 keep.append((tid, t))
         self.running = keep
+        spans = [(t, tid) for t, tid in new if rng.random() < 0.7]  # a running stretch at the start of most
+        if spans:
+            frame = wire.task_spans_frame([t for t, _ in spans], [t + rng.uniform(0.001, 0.05) for t, _ in spans],
+                                          [tid for _, tid in spans], [rng.choice([0, 1]) for _ in spans])
+            apply_message(p, wire.TASK_SPANS, memoryview(frame)[wire.FRAME_HEADER_SIZE:])
         for frame in (  # (no empty batches: the agent sends none)
             wire.tasks_new_frame([t for t, _ in new], [i for _, i in new], [-1] * len(new), [0] * len(new),
                                  [f"task-{i}" for _, i in new], ["work"] * len(new)),
@@ -135,3 +141,22 @@ def test_without_on_ready_every_rebuild_is_done_by_the_caller(monkeypatch: pytes
     lanes = TaskLanes()
     got = lanes.get(p, 3.0, 4, now)
     assert not lanes.packing and got.rows
+
+
+@pytest.mark.parametrize("t1", [None, 12.0])
+def test_lanes_drawn_from_a_workers_rows_are_the_lanes_drawn_in_place(monkeypatch: pytest.MonkeyPatch, t1: float | None) -> None:
+    """The worker also cuts each row's boxes by the tasks' running/delayed stretches; drawn, they are the same."""
+    monkeypatch.setattr(task_lanes, "BACKGROUND_TASKS", 10)
+    p, now = _stream_profile()
+    assert len(p.task_spans) > 100
+    worker = TaskLanes(on_ready=lambda: None)
+    build_lanes(p, t1, 6, None, now, worker)
+    assert worker.packing and worker.wait(10)
+    packer = worker.get(p, t1, 6, now)
+    assert packer.pieces and all(hit[0] == packer.version for hit in packer.pieces.values())  # cut on the worker
+    drawn = build_lanes(p, t1, 6, None, now, worker)
+    in_place = build_lanes(p, t1, 6, None, now, TaskLanes())
+    assert drawn.names == in_place.names and drawn.kinds == in_place.kinds
+    for a, b in zip(drawn.arrays(), in_place.arrays(), strict=True):
+        assert np.array_equal(a, b)
+    assert list(drawn.labels) == list(in_place.labels)
