@@ -257,6 +257,21 @@ def task_summary(
             "asyncio_own": left_out}
 
 
+def _tasks(
+    profile: Profile, t_from: float | None, t_to: float | None, lists: bool, indexed: IndexedSamples | None
+) -> dict[str, Any] | None:
+    """task_summary, from the index's undecoded task batches when `profile` is a shell without its tasks."""
+    if indexed is None or not indexed.task_batches:
+        return task_summary(profile, t_from, t_to, lists)
+    if not lists and t_from is None and t_to is None:
+        from pyrometer.core.formats.task_counts import task_counts
+
+        counts = task_counts(indexed.task_batches)
+        if counts is not None:
+            return counts
+    return task_summary(indexed.tasks_profile(), t_from, t_to, lists)
+
+
 def _task_counts(profile: Profile, own: set[int], t_from: float | None, t_to: float | None) -> dict[str, Any]:
     """task_summary's counts without its list: the same tests, no sort and no row per task."""
     created_in = alive = left_out = 0
@@ -387,7 +402,7 @@ def build_summary(
         "functions_count": len(all_rows),
         "functions": rows,
         "loop": loop_summary(profile, sel, indexed, None if lists else TEXT_STALLS),
-        "tasks": task_summary(profile, t_from, t_to, lists),
+        "tasks": _tasks(profile, t_from, t_to, lists, indexed),
         "task_sampling": task_sampling_summary(profile),
         "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),

@@ -118,3 +118,81 @@ def test_a_bulk_task_batch_gives_the_tasks_of_row_by_row_batches() -> None:
     assert _tasks_of(early) == _tasks_of([ends, *rows[:-1]])
     twice = [wire.tasks_new_frame(times * 2, ids * 2, parents * 2, loops * 2, names + names[::-1], coros * 2)]
     assert _tasks_of(twice) == _tasks_of([*rows[:-1], wire.tasks_new_frame(times, ids, parents, loops, names[::-1], coros)])
+
+
+def _frame_payload(frame: bytes) -> tuple[int, bytes]:
+    return wire.FRAME_HEADER.unpack_from(frame, 0)[1], frame[wire.FRAME_HEADER_SIZE:]
+
+
+def _counted_from_objects(batches: list[tuple[int, bytes]]) -> dict[str, object] | None:
+    holder = Profile()
+    for kind, payload in batches:
+        apply_message(holder, kind, memoryview(payload))
+    return task_summary(holder, listed=False)
+
+
+def test_task_counts_from_the_index_batches_are_the_counts_of_the_decoded_tasks(generated: Path) -> None:
+    from pyrometer.core.formats.task_counts import task_counts
+
+    opened = open_for_stats(generated, task_rows=False)
+    assert opened is not None
+    shell, indexed = opened
+    assert not shell.tasks and [k for k, _ in indexed.task_batches] == [wire.TASKS_NEW, wire.TASKS_END]
+    fast = task_counts(indexed.task_batches)
+    assert fast is not None and fast["created"] > 50
+    assert fast == _counted_from_objects(indexed.task_batches)
+    full = read_recording(generated)[0]
+    assert fast == task_summary(full, listed=False)
+
+
+def test_task_counts_of_asyncio_own_tasks_pending_ones_and_odd_codes() -> None:
+    from pyrometer.core.formats.task_counts import task_counts
+
+    n = 300
+    ids = list(range(1, n + 1))
+    coros = ["asyncio: shutdown_asyncgens" if i in (7, 200) else f"work{i % 4}" for i in ids]
+    parents = [7 if i in (50, 51) else 50 if i == 52 else PARENT_UNRECORDED if i % 17 == 0 else -1 for i in ids]
+    new = wire.tasks_new_frame([0.1 * i for i in ids], ids, parents, [0] * n, [f"t{i}" for i in ids], coros)
+    ended = [i for i in ids if i % 3]
+    codes = [(i % 5) for i in ended]  # 3 and 4: codes this reader does not know ("done")
+    nan = [float("nan")] * len(ended)
+    end = wire.tasks_end_frame([0.1 * i + 1 for i in ended], ended, nan, nan, nan, nan, codes, ["" for _ in ended])
+    batches = [_frame_payload(new), _frame_payload(end)]
+    fast = task_counts(batches)
+    assert fast is not None and fast["asyncio_own"] == 5  # 7, 200, and 50, 51 under 7, 52 under 50
+    assert fast == _counted_from_objects(batches)
+    assert task_counts(batches[:1]) == _counted_from_objects(batches[:1])  # none ended: all pending
+    # shapes the columns do not answer: the caller counts objects
+    assert task_counts([batches[1], batches[0]]) is None
+    assert task_counts([batches[0], batches[0], batches[1]]) is None
+    stray = wire.tasks_end_frame([1.0], [n + 5], [0.0], [0.0], [0.0], [0.0], [0], [""])
+    assert task_counts([batches[0], _frame_payload(stray)]) is None
+    twice = wire.tasks_new_frame([0.0, 1.0], [3, 3], [-1, -1], [0, 0], ["a", "b"], ["x", "y"])
+    assert task_counts([_frame_payload(twice)]) is None
+
+
+def test_stats_text_on_a_trace_mode_index_keeps_every_task(tmp_path: Path) -> None:
+    """Trace mode's task wall/call column reads every task: its shell keeps them decoded."""
+    from pyrometer.core.formats import recording_index
+
+    index = recording_index.build_index(_generated_with_func_stats(tmp_path))
+    assert index is not None
+    batches: list[tuple[int, bytes]] = []
+    profile = index.shell_profile(batches)
+    assert profile.func_stats is not None and profile.tasks and not batches
+
+
+def _generated_with_func_stats(tmp_path: Path) -> Path:
+    """A small closed recording with tasks and a FUNC_STATS message (trace mode), through the real writer."""
+    from pyrometer.core.capture.writer import RecordingWriter
+
+    path = tmp_path / "traced.pyro"
+    writer = RecordingWriter(path)
+    writer.write_raw(wire.json_frame(wire.META, {"pid": 1, "argv": ["x"]}))
+    writer.write_raw(wire.tasks_new_frame([0.5], [1], [-1], [0], ["t1"], ["work"]))
+    writer.write_raw(wire.tasks_end_frame([1.5], [1], [0.1], [0.2], [0.3], [0.0], [0], [""]))
+    writer.write_raw(wire.json_frame(wire.FUNC_STATS, {"t": 2.0, "clock": "cpu", "funcs": [
+        {"id": 1, "name": "work", "file": "/x.py", "line": 3, "calls": 2, "self": 0.1, "total": 0.2}], "edges": []}))
+    writer.write_raw(wire.json_frame(wire.END, {"t": 2.0, "exit_status": 0, "reason": "exit"}))
+    writer.close()
+    return path
