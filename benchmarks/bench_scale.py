@@ -453,6 +453,7 @@ def main() -> None:
     ap.add_argument("--pythonpath", default=None, help="PYTHONPATH of the measured processes (a tree holding another version of `pyrometer`)")
     ap.add_argument("--no-window", action="store_true", help="skip the window's first frame")
     ap.add_argument("--no-json", action="store_true", help="skip `stats --json`")
+    ap.add_argument("--no-load", action="store_true", help="skip the full read_recording (at 100M: several GB)")
     ap.add_argument("--torn", action="store_true", help="also `stats` of a torn copy (no index): first open, then cached")
     args = ap.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -479,9 +480,10 @@ def main() -> None:
         if not args.no_json:
             row["json_s"], row["json_rss"] = measure_stats(path, json_out=True)
             row["json_cpu"] = LAST_CPU[0]
-        row["load_wall_s"], row["load_rss"], inner = measure_load(path)
-        row["load_cpu"] = LAST_CPU[0]
-        row["load_s"], row["range_s"], row["range2_s"] = inner["load_s"], inner["range_s"], inner["range2_s"]
+        if not args.no_load:
+            row["load_wall_s"], row["load_rss"], inner = measure_load(path)
+            row["load_cpu"] = LAST_CPU[0]
+            row["load_s"], row["range_s"], row["range2_s"] = inner["load_s"], inner["range_s"], inner["range2_s"]
         if not args.no_window:
             try:
                 row["window_s"], row["window_rss"] = measure_window_first_frame(path)

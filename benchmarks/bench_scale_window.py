@@ -73,6 +73,7 @@ import numpy as np
 from pyrometer.core.model import Profile
 
 MB = 1024 * 1024
+SETTLE_S = 3.0  # the event loop is turned this long after the full detail is drawn (work spread over turns ends)
 
 
 def _status(field: str) -> int:
@@ -200,6 +201,21 @@ def _wait(app: Any, done: Any, timeout: float = 900.0, stalls: list[float] | Non
             raise TimeoutError("the window did not settle")
 
 
+SWITCH_INTERVAL: list[float | None] = [None]  # --switch-interval: instead of what `pyrometer open` sets
+
+
+def _share_the_interpreter() -> None:
+    """The switch interval `pyrometer open` sets (app.launcher.share_the_interpreter), or --switch-interval."""
+    if SWITCH_INTERVAL[0] is not None:
+        sys.setswitchinterval(SWITCH_INTERVAL[0])
+        return
+    try:
+        from pyrometer.app.launcher import share_the_interpreter
+    except ImportError:  # a version of the app before it: Python's default
+        return
+    share_the_interpreter()
+
+
 def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple[str, ...] = DEFAULT_PANES,
                  verbose: bool = True) -> tuple[dict[str, Any], Any]:
     """Open the profile (or the file: loaded as `pyrometer open` does) in a window, as a user would.
@@ -212,6 +228,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     from pyrometer.app.session_view import SessionView
 
     app = application()
+    _share_the_interpreter()
     win = MainWindow()
     win.quiet_errors = True
     win.resize(1440, 900)
@@ -268,9 +285,14 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
             raise RuntimeError(view.doc.detail_error)
         out["max_gui_stall_while_reading_ms"] = 1000 * max(stalls, default=0.0)
         out["loaded_s"] = time.perf_counter() - t0
-        _wait(app, fresh)
+        after: list[float] = []  # the turns after the detail is adopted: panes refresh, lists fill, tasks pack
+        _wait(app, fresh, stalls=after)
         win.grab()
         out["full_detail_s"] = time.perf_counter() - t0
+        settle = time.perf_counter() + SETTLE_S
+        _wait(app, lambda: time.perf_counter() > settle, stalls=after)
+        out["max_gui_stall_after_detail_ms"] = 1000 * max(after, default=0.0)
+        out["gui_stalls_after_detail_over_50ms"] = [round(1000 * s) for s in sorted(after, reverse=True) if s > 0.05]
     else:
         out["full_detail_s"] = out["first_frame_s"]
     out["full_detail_peak_mb"] = peak() / MB
@@ -458,7 +480,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-window", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--panes", default=",".join(DEFAULT_PANES), help="pane ids to time, in order")
+    ap.add_argument("--switch-interval", type=float, default=None,
+                    help="sys.setswitchinterval of the window (default: what `pyrometer open` sets)")
     args = ap.parse_args(argv)
+    SWITCH_INTERVAL[0] = args.switch_interval
     out: dict[str, Any] = {}
     start_rss = rss()
     path = Path(args.path) if args.path else None

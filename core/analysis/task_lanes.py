@@ -19,6 +19,7 @@ Pure numpy/Python (no Qt) so it can be tested on its own.
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 from collections.abc import Callable, Iterable
@@ -382,6 +383,8 @@ class TaskLanes:
     def _build(self, want: tuple[object, ...], profile: Profile, snapshot: dict[int, TaskInfo], seen: int,
                spans_key: tuple[int, int], max_rows: int, t1: float | None, now: float) -> None:
         p = TaskPacker(max_rows, t1)
+        collecting = gc.isenabled()
+        gc.disable()  # its ~10^5 new tuples set off collections of every object, which stop the GUI thread too
         try:
             p.rebuild_from(profile.tasks, snapshot, seen, now)
             self._cut_rows(p, profile, spans_key)
@@ -391,6 +394,9 @@ class TaskLanes:
         else:
             with self._lock:
                 self._built, self._worker = (want, p), None
+        finally:
+            if collecting:
+                gc.enable()
         if self.on_ready is not None:
             try:
                 self.on_ready()
