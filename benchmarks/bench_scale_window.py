@@ -50,6 +50,32 @@ all in is still one turn: 0.16 s for 5k events at 30M, 0.77 s for 16.7k at 100M)
 longest turn while the samples are read (0.1-0.4 s, mostly Qt painting while the reader holds the
 interpreter), the first frame's paint on screen (0.3-0.4 s), the timeline's packing of every task when the
 detail arrives (0.2-0.3 s at 30M), the Tasks pane's first refresh (0.25 s at 30M, 1.6 s at 100M).
+
+Then 2026-12-03, load 7.5-10, `bench_scale_window.py FILE --ranges 5`, main (41500ab) then branch h15-open
+interleaved one file at a time (the branch's script for both; main has no share_the_interpreter: Python's
+5 ms switch interval). max_gui_stall_after_detail_ms: the longest turn from the detail adopted to SETTLE_S
+after every visible pane is fresh (new here):
+
+| recording | first frame s | first frame peak MB / peak/file | stall while reading ms | stall after detail ms | Tasks pane 1st refresh s | range median ms | peak/file |
+|---|---|---|---|---|---|---|---|
+| 1M main    | 4.13 | 241 / 7.0x  |   - |    - | 0.036 |  66 | 6.99x |
+| 1M branch  | 2.02 | 242 / 7.0x  |   - |    - | 0.003 |  28 | 7.01x |
+| 10M main   | 1.83 | 174 / 0.53x | 154 |  459 | 0.145 |  52 | 1.50x |
+| 10M branch | 1.98 | 174 / 0.53x | 163 |  462 | 0.045 |  41 | 1.45x |
+| 30M main   | 1.91 | 206 / 0.21x | 233 | 1873 | 0.552 | 113 | 1.03x |
+| 30M branch | 1.97 | 207 / 0.21x |  58 |  387 | 0.130 |  75 | 0.98x |
+| 100M main  | 1.68 | 349 / 0.11x | 138 | 5395 | 3.294 |  90 | 0.68x |
+| 100M branch| 3.70 | 350 / 0.11x | 170 |  471 | 0.376 |  76 | 0.68x |
+
+(1M opens without a preview: its first frame is its full detail; 100M: one run each, the branch's at
+load 9.7 against 7.6, its first paint on screen 0.90 s against 0.14 s.) What went: the event loop pane's
+sort once all rows are in (rows filled in the header's order are not sorted again), the timeline's packing
+of every task (a worker packs and cuts the rows, `placing them…` meanwhile), the Tasks pane's columns
+(built in the reader's warm-up), and most of the GIL convoy (every return from Qt waited up to a reader's
+or packer's 5 ms switch interval; the window now switches every 1 ms: longest turn after the detail at
+30M 0.97-1.23 s at 5 ms against 0.47-0.64 s at 1 ms, `--switch-interval 0.005` to compare). Left: turns
+of 0.1-0.4 s at load 8-10 after the detail (the event loop pane's 200-row batches, the timeline's first
+refresh from the detail with its second lay-out on resize, the flame graph's), the first frame's paint.
 """
 
 from __future__ import annotations
