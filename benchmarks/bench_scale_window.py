@@ -16,6 +16,8 @@ Figures:
               it on screen (offscreen: the whole window once more, 0.3-0.4 s at 30M, before any sample is read);
               max_gui_stall_while_reading_ms: the longest turn of the event loop after that, until the detail
               is read (it includes the turn that adopts the detail);
+              scrub_*: the replay playhead set to SCRUBS in turn: median time until every visible pane
+              drew it, and the longest turn of the event loop meanwhile (0.5 s after each included);
               *_peak_mb: peak RSS so far at those moments; `show PANE s`: each other pane brought to the front and
               painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
   range       re-aggregating a selected time range: function table, call tree and flame layout (as the
@@ -100,6 +102,7 @@ from pyrometer.core.model import Profile
 
 MB = 1024 * 1024
 SETTLE_S = 3.0  # the event loop is turned this long after the full detail is drawn (work spread over turns ends)
+SCRUBS = (0.5, 0.8, 0.3, 0.9, 0.6, 0.2)  # replay playhead positions (fractions of the session), in this order
 
 
 def _status(field: str) -> int:
@@ -319,6 +322,22 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
         _wait(app, lambda: time.perf_counter() > settle, stalls=after)
         out["max_gui_stall_after_detail_ms"] = 1000 * max(after, default=0.0)
         out["gui_stalls_after_detail_over_50ms"] = [round(1000 * s) for s in sorted(after, reverse=True) if s > 0.05]
+    if SCRUBS:  # replay: the playhead dragged to a few places, each drawn by every visible pane
+        duration = view.doc.profile.duration()
+        fresh_s: list[float] = []
+        turns: list[float] = []
+        for frac in SCRUBS:
+            t = time.perf_counter()
+            view.doc.set_playhead(frac * duration)
+            _wait(app, fresh, stalls=turns)
+            fresh_s.append(time.perf_counter() - t)
+            settle = time.perf_counter() + 0.5  # work a pane finishes later (rows filled, tasks placed)
+            _wait(app, lambda settle=settle: time.perf_counter() > settle, stalls=turns)
+        view.doc.set_playhead(None)
+        _wait(app, fresh)
+        out["scrub_fresh_median_s"] = float(np.median(fresh_s))
+        out["scrub_max_turn_ms"] = 1000 * max(turns, default=0.0)
+        out["scrub_turns_over_50ms"] = [round(1000 * s) for s in sorted(turns, reverse=True) if s > 0.05][:12]
     else:
         out["full_detail_s"] = out["first_frame_s"]
     out["full_detail_peak_mb"] = peak() / MB
