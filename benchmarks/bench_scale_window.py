@@ -78,6 +78,14 @@ or packer's 5 ms switch interval; the window now switches every 1 ms: longest tu
 30M 0.97-1.23 s at 5 ms against 0.47-0.64 s at 1 ms, `--switch-interval 0.005` to compare). Left: turns
 of 0.1-0.4 s at load 8-10 after the detail (the event loop pane's 200-row batches, the timeline's first
 refresh from the detail with its second lay-out on resize, the flame graph's), the first frame's paint.
+
+Replay scrubbing (scrub_*, new), 30M, one interleaved pair at load 5-6 (same pair: stall after the detail
+1191 -> 142 ms, range median 45 -> 23 ms): time until every visible pane drew a new playhead, median
+1.76 s main -> 1.03 s branch; longest turn 2.04 s -> 0.97 s (the task rows are packed on the worker, the
+probes' time order is checked once). Not smooth yet: what is left is O(probes before the playhead) on the
+GUI thread, the event loop pane's exact percentiles and histogram of [0, playhead] (lag_stats: 7.5M probes
+at 30M) and the lag curves under a playhead (lod.lag_curve reads the raw probes, not the index's buckets,
+whenever a playhead is set); per-chunk order statistics of the lag would make both independent of the range.
 """
 
 from __future__ import annotations
