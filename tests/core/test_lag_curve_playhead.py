@@ -17,7 +17,7 @@ def _profile() -> tuple[Profile, dict[float, float]]:
     v = rng.uniform(0.0005, 0.002, len(t)).astype(np.float32)
     spikes = {100.0: 3.0, 400.0: 4.0, 617.2: 5.0, 617.295: 2.5}  # the last two in the bucket the playhead cuts
     for at, lag in spikes.items():
-        v[int(round(at / 0.005))] = lag
+        v[round(at / 0.005)] = lag
     v[t >= 617.3] = np.where(rng.random(int((t >= 617.3).sum())) < 0.01, 9.0, v[t >= 617.3])  # the future
     p.add_lag(t, np.zeros(len(t), np.int32), v)
     return p, spikes
