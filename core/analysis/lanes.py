@@ -31,7 +31,7 @@ from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
-from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task
+from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, cut_row, spans_by_task
 from pyrometer.core.model import Profile
 
 MAX_TASK_ROWS = 12
@@ -238,10 +238,12 @@ def build_lanes(
         task_lanes.spans, task_lanes.spans_key = spans_by_task(profile), spans_key
     spans = task_lanes.spans
     for slot, r in enumerate(packer.rows):
-        ids, pieces, piece_names = packer.row_pieces(slot, spans, spans_key, task_lanes.ids_array)
+        ids = task_lanes.ids_array(r.ids)
+        pieces = cut_row(ids, r.x, r.w, r.color, spans)
         lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
-        if piece_names is not None:
-            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, piece_names, partial(_piece_tip, packer, slot, pieces))
+        if pieces.cut:
+            names = list(map(r.names.__getitem__, pieces.owner.tolist()))
+            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, names, partial(_piece_tip, packer, slot, pieces))
         else:
             lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
         lanes.kinds.append("task")

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from pyrometer.core.analysis.lane_palette import T_DONE, TASK_COLOR
-from pyrometer.core.analysis.task_states import RowPieces, cut_row, spans_by_task
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import Profile, TaskInfo
 
@@ -114,9 +113,6 @@ class TaskPacker:
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
         self._min_end = -BUSY  # earliest row end once all rows exist: a task starting before it fits in no row
-        self.version = 0  # counts the updates (boxes change: pending bars grow) that row pieces are made for
-        # slot -> (version, spans key, ids, the row's boxes cut by its tasks' stretches, a name per piece or None)
-        self.pieces: dict[int, tuple[int, object, np.ndarray, RowPieces, list[str] | None]] = {}
 
     # ------------------------------------------------------------------ feeding
     def covers(self, profile: Profile) -> bool:
@@ -152,7 +148,6 @@ class TaskPacker:
 
     def _apply(self, tasks: dict[int, TaskInfo], ids: Iterable[int], now: float) -> None:
         self.now = now
-        self.version += 1
         new: dict[int, TaskInfo] = {}
         ended: set[int] = set()
         t1 = self.t1
@@ -276,29 +271,12 @@ class TaskPacker:
     def task_of(self, slot: int, index: int) -> int:
         return self.rows[slot].ids[index]
 
-    def row_pieces(
-        self, slot: int, spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], spans_key: object,
-        ids_array: Callable[[list[int]], np.ndarray] | None = None,
-    ) -> tuple[np.ndarray, RowPieces, list[str] | None]:
-        """(task ids, boxes cut by the tasks' stretches, their names when cut) of row `slot`, kept until the
-        rows or the stretches change (a replayed or opened recording's: a pane's relayouts reuse them)."""
-        hit = self.pieces.get(slot)
-        if hit is not None and hit[0] == self.version and hit[1] == spans_key:
-            return hit[2], hit[3], hit[4]
-        r = self.rows[slot]
-        ids = ids_array(r.ids) if ids_array is not None else np.asarray(r.ids, np.int64)
-        pieces = cut_row(ids, r.x, r.w, r.color, spans)
-        names = list(map(r.names.__getitem__, pieces.owner.tolist())) if pieces.cut else None
-        self.pieces[slot] = (self.version, spans_key, ids, pieces, names)
-        return ids, pieces, names
-
 
 class TaskLanes:
     """The pane's packer: extended while live, rebuilt on replay only when the picture changed."""
 
     def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
         self.packer: TaskPacker | None = None
-        self._key: tuple[int, int, float | None, int] | None = None
         # given: rebuilds of > BACKGROUND_TASKS tasks run on a worker, which calls this (from its thread) when done
         self.on_ready = on_ready
         self.packing = False  # the last `get` answered with other rows than it was asked for (a rebuild is running)
@@ -306,6 +284,7 @@ class TaskLanes:
         self._worker: threading.Thread | None = None
         self._built: tuple[tuple[object, ...], TaskPacker] | None = None  # a worker's result, not yet taken
         self._failed: tuple[object, ...] | None = None  # what a worker could not pack
+        self._key: tuple[int, int, float | None, int] | None = None
         self.spans_key: tuple[int, int] | None = None  # (id of the spans table, rows) the sorted spans below are of
         self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
         self.blocking: tuple[Any, ...] | None = None  # lanes._blocking_lane's last answer, with its key
@@ -365,10 +344,9 @@ class TaskLanes:
                 return done
         if not running:
             snapshot = dict(profile.tasks)  # here, on the caller's thread: a live session may add tasks meanwhile
-            spans_key = (id(profile.task_spans), len(profile.task_spans))
             worker = threading.Thread(
-                target=self._build,
-                args=(want, profile, snapshot, len(profile.task_log), spans_key, max_rows, t1, now if t1 is None else t1),
+                target=self._build, args=(want, profile.tasks, snapshot, len(profile.task_log), max_rows, t1,
+                                          now if t1 is None else t1),
                 name="task-packer", daemon=True,
             )
             with self._lock:
@@ -380,14 +358,13 @@ class TaskLanes:
             return p
         return TaskPacker(max_rows, t1)
 
-    def _build(self, want: tuple[object, ...], profile: Profile, snapshot: dict[int, TaskInfo], seen: int,
-               spans_key: tuple[int, int], max_rows: int, t1: float | None, now: float) -> None:
+    def _build(self, want: tuple[object, ...], tasks: dict[int, TaskInfo], snapshot: dict[int, TaskInfo], seen: int,
+               max_rows: int, t1: float | None, now: float) -> None:
         p = TaskPacker(max_rows, t1)
         collecting = gc.isenabled()
         gc.disable()  # its ~10^5 new tuples set off collections of every object, which stop the GUI thread too
         try:
-            p.rebuild_from(profile.tasks, snapshot, seen, now)
-            self._cut_rows(p, profile, spans_key)
+            p.rebuild_from(tasks, snapshot, seen, now)
         except Exception:  # packed again on the caller's thread, where the error is reported as any refresh's
             with self._lock:
                 self._failed, self._worker = want, None
@@ -402,18 +379,6 @@ class TaskLanes:
                 self.on_ready()
             except RuntimeError:  # its receiver is gone (a window closed while this packed): nobody waits
                 pass
-
-    @staticmethod
-    def _cut_rows(p: TaskPacker, profile: Profile, spans_key: tuple[int, int]) -> None:
-        """Cut each row's boxes by the tasks' stretches (most of drawing them) ahead of the draw; skipped when
-        the stretches grew meanwhile (a live session appends them: the draw cuts them then)."""
-        try:
-            spans = spans_by_task(profile)
-        except ValueError:  # read while a live session appended to them
-            return
-        if (id(profile.task_spans), len(spans[0])) == spans_key:
-            for slot in range(len(p.rows)):
-                p.row_pieces(slot, spans, spans_key)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a running rebuild (tests, benchmarks); False if it is still running."""
