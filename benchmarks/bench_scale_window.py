@@ -86,6 +86,14 @@ probes' time order is checked once). Not smooth yet: what is left is O(probes be
 GUI thread, the event loop pane's exact percentiles and histogram of [0, playhead] (lag_stats: 7.5M probes
 at 30M) and the lag curves under a playhead (lod.lag_curve reads the raw probes, not the index's buckets,
 whenever a playhead is set); per-chunk order statistics of the lag would make both independent of the range.
+
+The figures above were taken while the task-packing worker also cut the rows by the tasks' stretches; that
+was taken out again (13d626c: main's RowCuts, from h15-livestall, caches the cut rows on the GUI side). As
+the branch stands, 30M, one interleaved pair at load 1-2 (the machine quiet): stall after the detail 615 ->
+436 ms, while reading 269 -> 68 ms, Tasks pane first refresh 0.217 -> 0.036 s, range median 36 -> 29 ms;
+scrubbing: median until drawn 1.38 -> 1.30 s, longest turn 1.15 -> 1.07 s (each playhead now draws the
+timeline twice, with the rows it has and then with the packed ones: no gain there until the lag figures
+of [0, playhead] stop reading every probe).
 """
 
 from __future__ import annotations
