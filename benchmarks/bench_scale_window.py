@@ -79,7 +79,8 @@ or packer's 5 ms switch interval; the window now switches every 1 ms: longest tu
 of 0.1-0.4 s at load 8-10 after the detail (the event loop pane's 200-row batches, the timeline's first
 refresh from the detail with its second lay-out on resize, the flame graph's), the first frame's paint.
 
-Replay scrubbing (scrub_*, new), 30M, one interleaved pair at load 5-6 (same pair: stall after the detail
+Replay scrubbing (scrub_*, new), 30M, one interleaved pair at load 5-6 (main then at e818b89, 41500ab plus
+h-tryout3, nothing of the open path; same pair: stall after the detail
 1191 -> 142 ms, range median 45 -> 23 ms): time until every visible pane drew a new playhead, median
 1.76 s main -> 1.03 s branch; longest turn 2.04 s -> 0.97 s (the task rows are packed on the worker, the
 probes' time order is checked once). Not smooth yet: what is left is O(probes before the playhead) on the
@@ -89,7 +90,8 @@ whenever a playhead is set); per-chunk order statistics of the lag would make bo
 
 The figures above were taken while the task-packing worker also cut the rows by the tasks' stretches; that
 was taken out again (13d626c: main's RowCuts, from h15-livestall, caches the cut rows on the GUI side). As
-the branch stands, 30M, one interleaved pair at load 1-2 (the machine quiet): stall after the detail 615 ->
+the branch stands, 30M, one interleaved pair at load 1-2 (the machine quiet; main then at e9e3efe, which has
+h15-livestall's and h15-livemem's merges, so this pair is not main-as-branched against the branch): stall after the detail 615 ->
 436 ms, while reading 269 -> 68 ms, Tasks pane first refresh 0.217 -> 0.036 s, range median 36 -> 29 ms;
 scrubbing: median until drawn 1.38 -> 1.30 s, longest turn 1.15 -> 1.07 s (each playhead now draws the
 timeline twice, with the rows it has and then with the packed ones: no gain there until the lag figures
