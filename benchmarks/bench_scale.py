@@ -43,7 +43,7 @@ Scaling exponent of `stats` wall time, 1M->10M->30M->100M: main 0.45, 0.44, 0.84
 (same bytes as main's output at 10M and 30M). The window's first frame, range re-aggregation and GUI
 stalls: benchmarks/bench_scale_window.py (this script's `window` column waits for the whole file).
 At load 1.4 (the machine quiet; main then at 1c44617, after the h15-livestall and h15-livemem merges, which
-do not touch `stats`), `/usr/bin/time pyrometer stats FILE` three times interleaved: 30M main
+add little to its work), `/usr/bin/time pyrometer stats FILE` three times interleaved: 30M main
 1.08-1.33 s (CPU 1.2-1.4, 258 MB), branch 0.42-0.55 s (CPU 0.5-0.6, 104 MB = 0.10x); 100M main 3.80 s
 (3.75 CPU, 712 MB), branch 1.55 s (1.62 CPU, 273 MB = 0.08x), once each.
 """
