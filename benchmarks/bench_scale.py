@@ -23,8 +23,29 @@ from wait4, and RSS / file size):
 and prints a table with the scaling exponent between consecutive sizes
 (time ~ size^k: 1.0 is linear).
 
-    .venv/bin/python benchmarks/bench_scale.py --sizes 1M,10M,30M [--data DIR] [--no-window]
+    .venv/bin/python benchmarks/bench_scale.py --sizes 1M,10M,30M [--data DIR] [--no-window] [--no-load]
     .venv/bin/python benchmarks/bench_scale.py --generate-only --sizes 30M
+
+`stats`, measured 2026-12-03 on the shared 2-core machine at load 7-9 (wall is noisy; CPU and memory are
+not): main (41500ab) then branch h15-open, interleaved one size at a time, the same script run by each
+tree's interpreter (`--sizes N --data DIR`; 100M with `--no-load --no-window`). Text `stats` builds only
+what it prints (task counts from the index's task batches as columns, the first 10 stalls' rows):
+
+| samples | file | stats main: wall (cpu) peak/file | stats branch: wall (cpu) peak/file | --json main | --json branch |
+|---|---|---|---|---|---|
+| 1M   |   36 MB | 0.84 s (0.32) 1.49x | 0.81 s (0.31) 1.37x | 0.87 s (0.38) | 0.84 s (0.30) |
+| 10M  |  346 MB | 2.36 s (0.84) 0.36x | 1.06 s (0.42) 0.20x | 4.79 s (1.62) | 3.57 s (1.40) |
+| 30M  | 1035 MB | 3.84 s (1.68) 0.26x | 1.16 s (0.74) 0.10x | 8.36 s (3.63) | 12.42 s (4.33) |
+| 100M | 3452 MB | 10.58 s (4.72) 0.21x | 1.64 s (1.61) 0.08x | 23.24 s (9.46) | 8.48 s (8.23) |
+
+Scaling exponent of `stats` wall time, 1M->10M->30M->100M: main 0.45, 0.44, 0.84; branch 0.12, 0.08, 0.29
+(CPU: main 0.43, 0.62, 0.86; branch 0.13, 0.52, 0.65). `--json` prints every task and stall, as before
+(same bytes as main's output at 10M and 30M). The window's first frame, range re-aggregation and GUI
+stalls: benchmarks/bench_scale_window.py (this script's `window` column waits for the whole file).
+At load 1.4 (the machine quiet; main then at 1c44617, after the h15-livestall and h15-livemem merges, which
+add little to its work), `/usr/bin/time pyrometer stats FILE` three times interleaved: 30M main
+1.08-1.33 s (CPU 1.2-1.4, 258 MB), branch 0.42-0.55 s (CPU 0.5-0.6, 104 MB = 0.10x); 100M main 3.80 s
+(3.75 CPU, 712 MB), branch 1.55 s (1.62 CPU, 273 MB = 0.08x), once each.
 """
 
 from __future__ import annotations
@@ -453,6 +474,7 @@ def main() -> None:
     ap.add_argument("--pythonpath", default=None, help="PYTHONPATH of the measured processes (a tree holding another version of `pyrometer`)")
     ap.add_argument("--no-window", action="store_true", help="skip the window's first frame")
     ap.add_argument("--no-json", action="store_true", help="skip `stats --json`")
+    ap.add_argument("--no-load", action="store_true", help="skip the full read_recording (at 100M: several GB)")
     ap.add_argument("--torn", action="store_true", help="also `stats` of a torn copy (no index): first open, then cached")
     args = ap.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -479,9 +501,10 @@ def main() -> None:
         if not args.no_json:
             row["json_s"], row["json_rss"] = measure_stats(path, json_out=True)
             row["json_cpu"] = LAST_CPU[0]
-        row["load_wall_s"], row["load_rss"], inner = measure_load(path)
-        row["load_cpu"] = LAST_CPU[0]
-        row["load_s"], row["range_s"], row["range2_s"] = inner["load_s"], inner["range_s"], inner["range2_s"]
+        if not args.no_load:
+            row["load_wall_s"], row["load_rss"], inner = measure_load(path)
+            row["load_cpu"] = LAST_CPU[0]
+            row["load_s"], row["range_s"], row["range2_s"] = inner["load_s"], inner["range_s"], inner["range2_s"]
         if not args.no_window:
             try:
                 row["window_s"], row["window_rss"] = measure_window_first_frame(path)

@@ -16,6 +16,8 @@ Figures:
               it on screen (offscreen: the whole window once more, 0.3-0.4 s at 30M, before any sample is read);
               max_gui_stall_while_reading_ms: the longest turn of the event loop after that, until the detail
               is read (it includes the turn that adopts the detail);
+              scrub_*: the replay playhead set to SCRUBS in turn: median time until every visible pane
+              drew it, and the longest turn of the event loop meanwhile (0.5 s after each included);
               *_peak_mb: peak RSS so far at those moments; `show PANE s`: each other pane brought to the front and
               painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
   range       re-aggregating a selected time range: function table, call tree and flame layout (as the
@@ -50,6 +52,50 @@ all in is still one turn: 0.16 s for 5k events at 30M, 0.77 s for 16.7k at 100M)
 longest turn while the samples are read (0.1-0.4 s, mostly Qt painting while the reader holds the
 interpreter), the first frame's paint on screen (0.3-0.4 s), the timeline's packing of every task when the
 detail arrives (0.2-0.3 s at 30M), the Tasks pane's first refresh (0.25 s at 30M, 1.6 s at 100M).
+
+Then 2026-12-03, load 7.5-10, `bench_scale_window.py FILE --ranges 5`, main (41500ab) then branch h15-open
+interleaved one file at a time (the branch's script for both; main has no share_the_interpreter: Python's
+5 ms switch interval). max_gui_stall_after_detail_ms: the longest turn from the detail adopted to SETTLE_S
+after every visible pane is fresh (new here):
+
+| recording | first frame s | first frame peak MB / peak/file | stall while reading ms | stall after detail ms | Tasks pane 1st refresh s | range median ms | peak/file |
+|---|---|---|---|---|---|---|---|
+| 1M main    | 4.13 | 241 / 7.0x  |   - |    - | 0.036 |  66 | 6.99x |
+| 1M branch  | 2.02 | 242 / 7.0x  |   - |    - | 0.003 |  28 | 7.01x |
+| 10M main   | 1.83 | 174 / 0.53x | 154 |  459 | 0.145 |  52 | 1.50x |
+| 10M branch | 1.98 | 174 / 0.53x | 163 |  462 | 0.045 |  41 | 1.45x |
+| 30M main   | 1.91 | 206 / 0.21x | 233 | 1873 | 0.552 | 113 | 1.03x |
+| 30M branch | 1.97 | 207 / 0.21x |  58 |  387 | 0.130 |  75 | 0.98x |
+| 100M main  | 1.68 | 349 / 0.11x | 138 | 5395 | 3.294 |  90 | 0.68x |
+| 100M branch| 3.70 | 350 / 0.11x | 170 |  471 | 0.376 |  76 | 0.68x |
+
+(1M opens without a preview: its first frame is its full detail; 100M: one run each, the branch's at
+load 9.7 against 7.6, its first paint on screen 0.90 s against 0.14 s.) What went: the event loop pane's
+sort once all rows are in (rows filled in the header's order are not sorted again), the timeline's packing
+of every task (a worker packs and cuts the rows, `placing them…` meanwhile), the Tasks pane's columns
+(built in the reader's warm-up), and most of the GIL convoy (every return from Qt waited up to a reader's
+or packer's 5 ms switch interval; the window now switches every 1 ms: longest turn after the detail at
+30M 0.97-1.23 s at 5 ms against 0.47-0.64 s at 1 ms, `--switch-interval 0.005` to compare). Left: turns
+of 0.1-0.4 s at load 8-10 after the detail (the event loop pane's 200-row batches, the timeline's first
+refresh from the detail with its second lay-out on resize, the flame graph's), the first frame's paint.
+
+Replay scrubbing (scrub_*, new), 30M, one interleaved pair at load 5-6 (main then at e818b89, 41500ab plus
+h-tryout3, nothing of the open path; same pair: stall after the detail
+1191 -> 142 ms, range median 45 -> 23 ms): time until every visible pane drew a new playhead, median
+1.76 s main -> 1.03 s branch; longest turn 2.04 s -> 0.97 s (the task rows are packed on the worker, the
+probes' time order is checked once). Not smooth yet: what is left is O(probes before the playhead) on the
+GUI thread, the event loop pane's exact percentiles and histogram of [0, playhead] (lag_stats: 7.5M probes
+at 30M) and the lag curves under a playhead (lod.lag_curve reads the raw probes, not the index's buckets,
+whenever a playhead is set); per-chunk order statistics of the lag would make both independent of the range.
+
+The figures above were taken while the task-packing worker also cut the rows by the tasks' stretches; that
+was taken out again (13d626c: main's RowCuts, from h15-livestall, caches the cut rows on the GUI side). As
+the branch stands, 30M, one interleaved pair at load 1-2 (the machine quiet; main then at e9e3efe, which has
+h15-livestall's and h15-livemem's merges, so this pair is not main-as-branched against the branch): stall after the detail 615 ->
+436 ms, while reading 269 -> 68 ms, Tasks pane first refresh 0.217 -> 0.036 s, range median 36 -> 29 ms;
+scrubbing: median until drawn 1.38 -> 1.30 s, longest turn 1.15 -> 1.07 s (each playhead now draws the
+timeline twice, with the rows it has and then with the packed ones: no gain there until the lag figures
+of [0, playhead] stop reading every probe).
 """
 
 from __future__ import annotations
@@ -73,6 +119,8 @@ import numpy as np
 from pyrometer.core.model import Profile
 
 MB = 1024 * 1024
+SETTLE_S = 3.0  # the event loop is turned this long after the full detail is drawn (work spread over turns ends)
+SCRUBS = (0.5, 0.8, 0.3, 0.9, 0.6, 0.2)  # replay playhead positions (fractions of the session), in this order
 
 
 def _status(field: str) -> int:
@@ -200,6 +248,21 @@ def _wait(app: Any, done: Any, timeout: float = 900.0, stalls: list[float] | Non
             raise TimeoutError("the window did not settle")
 
 
+SWITCH_INTERVAL: list[float | None] = [None]  # --switch-interval: instead of what `pyrometer open` sets
+
+
+def _share_the_interpreter() -> None:
+    """The switch interval `pyrometer open` sets (app.launcher.share_the_interpreter), or --switch-interval."""
+    if SWITCH_INTERVAL[0] is not None:
+        sys.setswitchinterval(SWITCH_INTERVAL[0])
+        return
+    try:
+        from pyrometer.app.launcher import share_the_interpreter
+    except ImportError:  # a version of the app before it: Python's default
+        return
+    share_the_interpreter()
+
+
 def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple[str, ...] = DEFAULT_PANES,
                  verbose: bool = True) -> tuple[dict[str, Any], Any]:
     """Open the profile (or the file: loaded as `pyrometer open` does) in a window, as a user would.
@@ -212,6 +275,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
     from pyrometer.app.session_view import SessionView
 
     app = application()
+    _share_the_interpreter()
     win = MainWindow()
     win.quiet_errors = True
     win.resize(1440, 900)
@@ -268,9 +332,30 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
             raise RuntimeError(view.doc.detail_error)
         out["max_gui_stall_while_reading_ms"] = 1000 * max(stalls, default=0.0)
         out["loaded_s"] = time.perf_counter() - t0
-        _wait(app, fresh)
+        after: list[float] = []  # the turns after the detail is adopted: panes refresh, lists fill, tasks pack
+        _wait(app, fresh, stalls=after)
         win.grab()
         out["full_detail_s"] = time.perf_counter() - t0
+        settle = time.perf_counter() + SETTLE_S
+        _wait(app, lambda: time.perf_counter() > settle, stalls=after)
+        out["max_gui_stall_after_detail_ms"] = 1000 * max(after, default=0.0)
+        out["gui_stalls_after_detail_over_50ms"] = [round(1000 * s) for s in sorted(after, reverse=True) if s > 0.05]
+    if SCRUBS:  # replay: the playhead dragged to a few places, each drawn by every visible pane
+        duration = view.doc.profile.duration()
+        fresh_s: list[float] = []
+        turns: list[float] = []
+        for frac in SCRUBS:
+            t = time.perf_counter()
+            view.doc.set_playhead(frac * duration)
+            _wait(app, fresh, stalls=turns)
+            fresh_s.append(time.perf_counter() - t)
+            settle = time.perf_counter() + 0.5  # work a pane finishes later (rows filled, tasks placed)
+            _wait(app, lambda settle=settle: time.perf_counter() > settle, stalls=turns)
+        view.doc.set_playhead(None)
+        _wait(app, fresh)
+        out["scrub_fresh_median_s"] = float(np.median(fresh_s))
+        out["scrub_max_turn_ms"] = 1000 * max(turns, default=0.0)
+        out["scrub_turns_over_50ms"] = [round(1000 * s) for s in sorted(turns, reverse=True) if s > 0.05][:12]
     else:
         out["full_detail_s"] = out["first_frame_s"]
     out["full_detail_peak_mb"] = peak() / MB
@@ -458,7 +543,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-window", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--panes", default=",".join(DEFAULT_PANES), help="pane ids to time, in order")
+    ap.add_argument("--switch-interval", type=float, default=None,
+                    help="sys.setswitchinterval of the window (default: what `pyrometer open` sets)")
     args = ap.parse_args(argv)
+    SWITCH_INTERVAL[0] = args.switch_interval
     out: dict[str, Any] = {}
     start_rss = rss()
     path = Path(args.path) if args.path else None

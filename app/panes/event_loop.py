@@ -16,6 +16,7 @@ axis labels and the histogram dropped when there is no room for them.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from typing import Any
 
@@ -612,12 +613,46 @@ class EventLoopPane(Pane):
             self._fill_timer.start()
             return
         self._fill_state = None
-        self.table.setSortingEnabled(True)
+        self._sort_on()
         if selected is not None and any(e is selected for e in events):
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self.table.blockSignals(False)
         self._paint_markers()
         self._select_by_range(self.doc.range)
+
+    def _sort_on(self) -> None:
+        """Turn sorting back on. Qt then sorts every row through _SortItem.__lt__ in one turn (0.16 s for a
+        day's 5k stalls, 0.8 s for 17k); rows already in the header's order (filled in time order and sorted
+        by time, as they open) are left as they are, which is what that sort would leave."""
+        table, header = self.table, self.table.horizontalHeader()
+        column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        if not self._rows_in_order(column, order):
+            table.setSortingEnabled(True)
+            return
+        header.blockSignals(True)
+        try:
+            header.setSortIndicator(-1, order)
+            table.setSortingEnabled(True)  # sorts by no column: nothing moves
+            header.setSortIndicator(column, order)  # signals blocked: no sort either
+        finally:
+            header.blockSignals(False)
+
+    def _rows_in_order(self, column: int, order: QtCore.Qt.SortOrder) -> bool:
+        """Whether a stable sort by `column` would leave every row where it is."""
+        if column < 0 or column >= self.table.columnCount():
+            return False
+        item = self.table.item
+        keys = []
+        for row in range(self.table.rowCount()):
+            cell = item(row, column)
+            if not isinstance(cell, _SortItem):
+                return False
+            keys.append(cell.key)
+        if len({type(k) for k in keys}) > 1:
+            return False
+        if order == QtCore.Qt.SortOrder.AscendingOrder:
+            return not any(b < a for a, b in itertools.pairwise(keys))  # type: ignore[operator]
+        return not any(a < b for a, b in itertools.pairwise(keys))  # type: ignore[operator]
 
     def filling(self) -> bool:
         """Whether blocking-event rows are still being filled in (a batch per turn of the event loop)."""

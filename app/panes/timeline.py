@@ -123,6 +123,7 @@ class TimelinePane(Pane):
         summed = self.doc.profile.summed
         return super().can_show() and (not self.doc.detail_pending or (summed is not None and summed.overview))
     title = "Timeline"
+    tasksPacked = QtCore.Signal()  # a worker packed the task rows asked for (emitted from its thread)
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)
@@ -130,7 +131,10 @@ class TimelinePane(Pane):
         self._duration = 0.0
         self._lanes_height = 1.0
         self._task_rows = -1  # task rows the last refresh had room for
-        self._task_lanes = TaskLanes()  # task rows placed so far (a live refresh adds only new tasks)
+        # task rows placed so far (a live refresh adds only new tasks); packing a day's tasks again (the detail
+        # arrived, the playhead moved) runs on a worker, whose rows are drawn when it is done
+        self._task_lanes = TaskLanes(on_ready=self.tasksPacked.emit)
+        self.tasksPacked.connect(self._tasks_packed, QtCore.Qt.ConnectionType.QueuedConnection)
         self._ticks: list[tuple[float, str]] | None = None  # axis labels and markers last set (skip if unchanged)
         self._marks: list[tuple[float, float]] = []
         self._marks_key: tuple[int, int, float | None] | None = None
@@ -334,9 +338,18 @@ class TimelinePane(Pane):
         # the program's tasks: asyncio.run's own shutdown steps are not among them
         own = len(profile_asyncio_own(profile)) if profile.tasks else 0
         tasks = "tasks: loading detail…" if self.doc.detail_pending else fmt.plural(len(profile.tasks) - own, "task")
+        if self._task_lanes.packing:
+            tasks += " (placing them…)"
         self.info.setText(
             f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self._marks), 'blocking event')} · {tasks}"
         )
+
+    def _tasks_packed(self) -> None:
+        """Draw the task rows a worker packed (now if on screen, else when next shown)."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.seen_revision = -1
 
     def _pixels(self) -> int:
         return max(200, int(self.lane_vb.width()) or 1500)

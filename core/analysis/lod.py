@@ -530,8 +530,11 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
         few = hi - lo <= 4 * pixels
     else:
         few = len(times) <= 4 * pixels
-    if not few and t1 is None and (x1 - x0) / max(bw, MIN_WIDTH) >= pixels:  # buckets under a pixel: the index's
-        return _bucket_curve(index, x0, x1, pixels)
+    if not few and (x1 - x0) / max(bw, MIN_WIDTH) >= pixels:  # buckets under a pixel: the index's
+        if t1 is None:
+            return _bucket_curve(index, x0, x1, pixels)
+        if index.sorted:  # a replay's playhead: every probe before it was read per frame (millions)
+            return _bucket_curve_until(index, times, lag["lag"], x0, x1, pixels)
     if index.sorted:
         lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
         t = times[lo:hi]
@@ -552,10 +555,32 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
     return np.repeat(mid, 2), np.column_stack((low, high)).ravel()
 
 
-def _bucket_curve(index: LagIndex, x0: float, x1: float, pixels: int) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest lag of the index's buckets per column of [x0, x1)."""
+def _bucket_curve_until(
+    index: LagIndex, times: np.ndarray, values: np.ndarray, x0: float, t1: float, pixels: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """_bucket_curve of [x0, t1) under a replay playhead t1: the index's buckets before the one holding t1,
+    whose probes after t1 are not the replay's, so its probes before t1 are read from the rows (time order)."""
+    bw = index.width
+    cut = min(BASE_BUCKETS - 1, int(t1 / bw))  # the bucket of t1, as LagIndex.update assigns a probe's
+    t, v = _bucket_curve(index, x0, t1, pixels, stop=cut)
+    a, b = (int(i) for i in np.searchsorted(times, (max(x0, (cut - 1) * bw), t1), side="left"))
+    rows_t = times[a:b]
+    mine = np.clip((rows_t / bw).astype(np.int64), 0, BASE_BUCKETS - 1) >= cut  # (the rest are in the buckets)
+    tail_t, tail_v = rows_t[mine], values[a:b][mine]
+    if not len(tail_t):
+        return t, v
+    mid = (float(tail_t[0]) + float(tail_t[-1])) / 2
+    return np.concatenate((t, [mid, mid])), np.concatenate((v, [float(tail_v.min()), float(tail_v.max())]))
+
+
+def _bucket_curve(
+    index: LagIndex, x0: float, x1: float, pixels: int, stop: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest lag of the index's buckets per column of [x0, x1) (buckets before `stop`)."""
     bw = index.width
     i0, i1 = max(0, int(x0 / bw)), min(BASE_BUCKETS, int(np.ceil(x1 / bw)))
+    if stop is not None:
+        i1 = min(i1, stop)
     if i1 <= i0:
         return np.zeros(0), np.zeros(0)
     k = max(1, (i1 - i0) // pixels)
@@ -563,5 +588,5 @@ def _bucket_curve(index: LagIndex, x0: float, x1: float, pixels: int) -> tuple[n
     low = np.minimum.reduceat(index.low[i0:i1], starts - i0)
     high = np.maximum.reduceat(index.high[i0:i1], starts - i0)
     ok = np.isfinite(low)
-    mid = ((starts + k / 2) * bw)[ok]
+    mid = ((starts + np.minimum(k, i1 - starts) / 2) * bw)[ok]  # (the last column may hold fewer buckets)
     return np.repeat(mid, 2), np.column_stack((low[ok], high[ok])).ravel()

@@ -43,7 +43,7 @@ def lag_values(profile: Profile, sel: Selection | None = None, loop: int | None 
     """(time, lag seconds) of the probes in the selection, optionally of one loop."""
     lag = profile.lag
     times = lag["time"]
-    if len(times) and bool(np.any(np.diff(times) < 0)):
+    if len(times) and not lag_in_time_order(profile):
         order = np.argsort(times, kind="stable")
     else:
         order = None
@@ -52,12 +52,35 @@ def lag_values(profile: Profile, sel: Selection | None = None, loop: int | None 
     loops = lag["loop"] if order is None else lag["loop"][order]
     sl = time_slice(t, sel.t0 if sel else None, sel.t1 if sel else None)
     t, values, loops = t[sl], values[sl], loops[sl]
-    mask = np.ones(len(t), bool)
+    mask = None  # (no filter: no mask, and no copy of the times through one: a replay's [0, playhead] is millions)
     if loop is not None:
-        mask &= loops == loop
+        mask = loops == loop
     if sel is not None and sel.threads is not None and profile.loops:
-        mask &= np.isin(loops, _loops_of_threads(profile, sel.threads))
+        on = np.isin(loops, _loops_of_threads(profile, sel.threads))
+        mask = on if mask is None else mask & on
+    if mask is None:
+        return t, values.astype(np.float64)
     return t[mask], values[mask].astype(np.float64)
+
+
+def lag_in_time_order(profile: Profile) -> bool:
+    """Whether the lag probes are in time order: each probe checked once (a replay asked for every probe's
+    order again at each playhead, a 60 MB pass at 7.5M probes), the new ones as a live session adds them."""
+
+    def check(table_id: int, cuts: int, seen: int, in_order: bool) -> tuple[int, int, int, bool]:
+        lag = profile.lag
+        times = lag["time"]
+        if table_id != id(lag) or cuts != lag.cuts or seen > len(times):
+            seen, in_order = 0, True  # another table, or rows dropped since: every probe again
+        if in_order and len(times) > seen:
+            in_order = not bool(np.any(np.diff(times[max(0, seen - 1) :]) < 0))
+        return id(lag), lag.cuts, len(times), in_order
+
+    hit = profile.cached("lag_in_time_order", lambda: check(0, -1, 0, True), lambda hit: check(*hit))
+    lag = profile.lag
+    if hit[:3] != (id(lag), lag.cuts, len(lag)):  # rows added without a new generation (a profile built by hand)
+        hit = check(*hit)
+    return hit[3]
 
 
 # A live session's whole-session lag figures are kept incrementally (a day has ~7.5M probes: recomputing

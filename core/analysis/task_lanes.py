@@ -8,13 +8,21 @@ the first row that is free at their start, ended tasks get their stop and
 state. Placed tasks never move, so rows do not reshuffle while watching.
 Tasks that fit in no row are kept as intervals for the grey overflow row.
 
+A full rebuild (the detail of a huge recording arriving, a replay playhead
+moved) packs every task: ~2 us each, 0.3 s for a day's 150k. Given an
+`on_ready` callback, TaskLanes does those of more than BACKGROUND_TASKS tasks
+on a worker thread (from a snapshot of the tasks dict) and answers with the
+rows it has meanwhile; `packing` says the answer is not the one asked for yet.
+
 Pure numpy/Python (no Qt) so it can be tested on its own.
 """
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +34,7 @@ from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import Profile, TaskInfo
 
 MIN_W = 1e-9  # a zero-length task still gets a box
+BACKGROUND_TASKS = 20_000  # a rebuild of more tasks than this (> ~40 ms) runs on a worker when TaskLanes may
 BUSY = math.inf  # a row whose last task is pending
 
 
@@ -129,9 +138,14 @@ class TaskPacker:
 
     def rebuild(self, profile: Profile, now: float) -> None:
         """Pack every task of `profile` (empty packer), then follow its log from its current end."""
-        self.tasks = profile.tasks
-        self.seen = len(profile.task_log)
-        self._apply(profile.tasks, profile.tasks.keys(), now)
+        self.rebuild_from(profile.tasks, profile.tasks, len(profile.task_log), now)
+
+    def rebuild_from(self, tasks: dict[int, TaskInfo], snapshot: dict[int, TaskInfo], seen: int, now: float) -> None:
+        """`rebuild` from a copy of the tasks dict taken when the log was `seen` entries long (on a worker
+        thread: a live session may add tasks meanwhile; `update` then takes the log on from `seen`)."""
+        self.tasks = tasks
+        self.seen = seen
+        self._apply(snapshot, snapshot.keys(), now)
 
     def _apply(self, tasks: dict[int, TaskInfo], ids: Iterable[int], now: float) -> None:
         self.now = now
@@ -262,8 +276,15 @@ class TaskPacker:
 class TaskLanes:
     """The pane's packer: extended while live, rebuilt on replay only when the picture changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
         self.packer: TaskPacker | None = None
+        # given: rebuilds of > BACKGROUND_TASKS tasks run on a worker, which calls this (from its thread) when done
+        self.on_ready = on_ready
+        self.packing = False  # the last `get` answered with other rows than it was asked for (a rebuild is running)
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._built: tuple[tuple[object, ...], TaskPacker] | None = None  # a worker's result, not yet taken
+        self._failed: tuple[object, ...] | None = None  # what a worker could not pack
         self._key: tuple[int, int, float | None, int] | None = None
         self.spans_key: tuple[int, int, int] | None = None  # (id of the spans table, its cuts, rows) the sorted spans below are of
         self.spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None  # task_states.spans_by_task
@@ -294,9 +315,77 @@ class TaskLanes:
                 return p
             if t1 is not None and key == self._key:
                 return p  # replay at the same playhead over the same tasks: nothing to do
+        if self.on_ready is not None and len(profile.tasks) > BACKGROUND_TASKS and self._failed != (id(profile.tasks), key):
+            return self._in_background(profile, t1, max_rows, now, key)
+        self.packing = False
         p = TaskPacker(max_rows, t1)
         p.rebuild(profile, now if t1 is None else t1)
+        self._adopt(p, key)
+        return p
+
+    def _adopt(self, p: TaskPacker, key: tuple[int, int, float | None, int]) -> None:
         self.packer, self._key = p, key
         self._ids = {}  # the rows are new lists
-        self.cuts = RowCuts()
-        return p
+        self.cuts = RowCuts()  # the new rows' cuts (a worker-built packer's too)
+
+    def _in_background(
+        self, profile: Profile, t1: float | None, max_rows: int, now: float, key: tuple[int, int, float | None, int]
+    ) -> TaskPacker:
+        """The packer asked for when a worker has built it; else start one (one at a time) and answer with
+        the rows of the last packer of these tasks (an earlier playhead) or none."""
+        want = (id(profile.tasks), key)
+        with self._lock:
+            built, self._built = self._built, None
+            running = self._worker is not None
+        if built is not None and built[1].tasks is profile.tasks:
+            done = built[1]
+            self._adopt(done, built[0][1])  # type: ignore[arg-type]
+            live = t1 is None and done.t1 is None and done.max_rows == max_rows
+            if built[0] == want or (live and done.covers(profile) and done.update(profile, now)):
+                self._key = key  # (live: the tasks that came meanwhile are placed from the log, as on any refresh)
+                self.packing = False
+                return done
+        if not running:
+            snapshot = dict(profile.tasks)  # here, on the caller's thread: a live session may add tasks meanwhile
+            worker = threading.Thread(
+                target=self._build, args=(want, profile.tasks, snapshot, len(profile.task_log), max_rows, t1,
+                                          now if t1 is None else t1),
+                name="task-packer", daemon=True,
+            )
+            with self._lock:
+                self._worker = worker
+            worker.start()
+        self.packing = True
+        p = self.packer
+        if p is not None and p.tasks is profile.tasks and p.max_rows == max_rows:
+            return p
+        return TaskPacker(max_rows, t1)
+
+    def _build(self, want: tuple[object, ...], tasks: dict[int, TaskInfo], snapshot: dict[int, TaskInfo], seen: int,
+               max_rows: int, t1: float | None, now: float) -> None:
+        p = TaskPacker(max_rows, t1)
+        collecting = gc.isenabled()
+        gc.disable()  # its ~10^5 new tuples set off collections of every object, which stop the GUI thread too
+        try:
+            p.rebuild_from(tasks, snapshot, seen, now)
+        except Exception:  # packed again on the caller's thread, where the error is reported as any refresh's
+            with self._lock:
+                self._failed, self._worker = want, None
+        else:
+            with self._lock:
+                self._built, self._worker = (want, p), None
+        finally:
+            if collecting:
+                gc.enable()
+        if self.on_ready is not None:
+            try:
+                self.on_ready()
+            except RuntimeError:  # its receiver is gone (a window closed while this packed): nobody waits
+                pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a running rebuild (tests, benchmarks); False if it is still running."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._worker is None

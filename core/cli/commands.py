@@ -224,6 +224,7 @@ def run_stats(args: argparse.Namespace) -> int:
         t_to=args.t_to,
         by_task=getattr(args, "by_task", False),
         indexed=indexed,
+        lists=bool(args.json),  # the text form prints counts and the first stalls: no row per task or stall
     )
     if args.json:
         emit_json(data)
@@ -247,7 +248,7 @@ def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | 
     from pyrometer.core.formats.recording_index import open_for_stats
 
     with terminal_progress(f"indexing {Path(args.file).name}") as progress:
-        opened = open_for_stats(args.file, progress)
+        opened = open_for_stats(args.file, progress, task_rows=bool(args.json))  # the text form counts them
     if opened is not None:
         warn_notices(opened[0])
     return opened

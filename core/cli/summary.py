@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from pyrometer.core.formats.recording_index import IndexedSamples
 
 SUMMARY_VERSION = 1
+TEXT_STALLS = 10  # stalls the text form prints in full; the rest are counted
 
 
 def make_selection(thread: int | None, t_from: float | None, t_to: float | None) -> Selection | None:
@@ -113,10 +114,14 @@ def innermost_python_frame(profile: Profile, stack: int) -> int:
     return frames[-1] if frames else -1
 
 
-def loop_summary(profile: Profile, sel: Selection | None, indexed: IndexedSamples | None = None) -> dict[str, Any] | None:
+def loop_summary(
+    profile: Profile, sel: Selection | None, indexed: IndexedSamples | None = None, rows: int | None = None
+) -> dict[str, Any] | None:
     """Lag-probe percentiles and blocking events (with stacks) in the selection; None when the source has neither.
 
-    With `indexed` the lag figures are the index's (computed by lag_stats when it was built)."""
+    With `indexed` the lag figures are the index's (computed by lag_stats when it was built). `rows`
+    builds only the first N stalls' rows (their stacks' labels are most of the cost: a day holds
+    thousands) and adds `blocking_count`, the number of them all."""
     if indexed is None:
         if not len(profile.lag) and not profile.blocking:
             return None
@@ -131,11 +136,13 @@ def loop_summary(profile: Profile, sel: Selection | None, indexed: IndexedSample
     else:
         lag_ms = dict.fromkeys(("p50", "p95", "p99", "max", "mean"))
     labels: dict[int, list[str]] = {}  # a day holds thousands of stalls in far fewer stacks
+    events = blocking_events(profile, sel)
     blocking = [
         {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback, labels), **_blame(ev)}
-        for ev in blocking_events(profile, sel)
+        for ev in (events if rows is None else events[:rows])
     ]
-    return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking}
+    counted = {} if rows is None else {"blocking_count": len(events)}
+    return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking, **counted}
 
 
 def _blame(ev: BlockingEvent) -> dict[str, Any]:
@@ -197,13 +204,19 @@ def _stack_labels(profile: Profile, stack: int, known: dict[int, list[str]]) -> 
     return labels
 
 
-def task_summary(profile: Profile, t_from: float | None = None, t_to: float | None = None) -> dict[str, Any] | None:
-    """Tasks alive in the time range, with their states as of its end (`created`: created in it)."""
+def task_summary(
+    profile: Profile, t_from: float | None = None, t_to: float | None = None, listed: bool = True
+) -> dict[str, Any] | None:
+    """Tasks alive in the time range, with their states as of its end (`created`: created in it).
+
+    `listed` False leaves out `list` (a row per task: a day holds ~10^5) and counts alone."""
     if not profile.tasks:
         return None
     from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 
     own = profile_asyncio_own(profile)  # asyncio.run's shutdown steps: listed, not counted as the program's
+    if not listed:
+        return _task_counts(profile, own, t_from, t_to)
     rows = []
     created_in = 0
     left_out = 0
@@ -244,6 +257,42 @@ def task_summary(profile: Profile, t_from: float | None = None, t_to: float | No
     ranged = t_from is not None or t_to is not None
     return {"created": created_in, "alive": len(rows) - left_out, "states": states, "list": rows, "in_range": ranged,
             "asyncio_own": left_out}
+
+
+def _tasks(
+    profile: Profile, t_from: float | None, t_to: float | None, lists: bool, indexed: IndexedSamples | None
+) -> dict[str, Any] | None:
+    """task_summary, from the index's undecoded task batches when `profile` is a shell without its tasks."""
+    if indexed is None or not indexed.task_batches:
+        return task_summary(profile, t_from, t_to, lists)
+    if not lists and t_from is None and t_to is None:
+        from pyrometer.core.formats.task_counts import task_counts
+
+        counts = task_counts(indexed.task_batches)
+        if counts is not None:
+            return counts
+    return task_summary(indexed.tasks_profile(), t_from, t_to, lists)
+
+
+def _task_counts(profile: Profile, own: set[int], t_from: float | None, t_to: float | None) -> dict[str, Any]:
+    """task_summary's counts without its list: the same tests, no sort and no row per task."""
+    created_in = alive = left_out = 0
+    states: dict[str, int] = {}
+    for t in profile.tasks.values():
+        if t_to is not None and t.created is not None and t.created >= t_to:
+            continue
+        if t_from is not None and t.ended is not None and t.ended < t_from:
+            continue
+        if t.id in own:
+            left_out += 1
+            continue
+        alive += 1
+        if t_from is None or (t.created is not None and t.created >= t_from):
+            created_in += 1
+        state = t.state if t_to is None or (t.ended is not None and t.ended < t_to) else "pending"
+        states[state] = states.get(state, 0) + 1
+    return {"created": created_in, "alive": alive, "states": states, "list": None,
+            "in_range": t_from is not None or t_to is not None, "asyncio_own": left_out}
 
 
 def task_sampling_summary(profile: Profile) -> dict[str, Any] | None:
@@ -296,8 +345,12 @@ def build_summary(
     t_to: float | None = None,
     by_task: bool = False,
     indexed: IndexedSamples | None = None,
+    lists: bool = True,
 ) -> dict[str, Any]:
     """The `stats --json` object (issue 2's keys plus extras; `by_task` only when asked).
+
+    `lists` False builds what the text form prints and no more: the first TEXT_STALLS stalls
+    (`loop.blocking_count` counts them all) and the task counts without `tasks.list`.
 
     `indexed` supplies every figure that comes from samples (a recording's
     index, with `profile` its shell: recording_index.open_for_stats); it
@@ -357,8 +410,8 @@ def build_summary(
         "trace_clock": trace_clock,
         "functions_count": len(all_rows),
         "functions": rows,
-        "loop": loop_summary(profile, sel, indexed),
-        "tasks": task_summary(profile, t_from, t_to),
+        "loop": loop_summary(profile, sel, indexed, None if lists else TEXT_STALLS),
+        "tasks": _tasks(profile, t_from, t_to, lists, indexed),
         "task_sampling": task_sampling_summary(profile),
         "cpu": cpu,
         "dropped_samples": _telemetry_number(profile, "samples_dropped", "dropped"),
@@ -601,8 +654,9 @@ def render_text(data: dict[str, Any]) -> str:
             )
         else:
             lines.append("event loop: no lag probes in the selection")
-        lines.append(f"blocking events: {len(loop['blocking'])}")
-        for b in loop["blocking"][:10]:
+        stalls = int(loop.get("blocking_count", len(loop["blocking"])))
+        lines.append(f"blocking events: {stalls}")
+        for b in loop["blocking"][:TEXT_STALLS]:
             where = location(b["function"], b["file"], b["line"]) if b["function"] else "unknown stack"
             lines.append(f"  at {b['start_s']:.3f} s blocked {b['duration_ms']:.1f} ms in {where}")
             chain = b.get("await_chain")
@@ -618,8 +672,8 @@ def render_text(data: dict[str, Any]) -> str:
             if b.get("delayed_unrecorded"):
                 n = int(b["delayed_unrecorded"])
                 lines.append(f"    delayed {n:,} more task{'s' if n != 1 else ''} not recorded one by one (task sampling)")
-        if len(loop["blocking"]) > 10:
-            lines.append(f"  ... and {len(loop['blocking']) - 10} more (use --json for all)")
+        if stalls > TEXT_STALLS:
+            lines.append(f"  ... and {stalls - TEXT_STALLS} more (use --json for all)")
     if data.get("by_task") is not None:
         from pyrometer.core.cli.by_task_summary import render_by_task
 

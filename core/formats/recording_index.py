@@ -176,11 +176,13 @@ class RecordingIndex:
         )
 
     # ------------------------------------------------------------ using it
-    def shell_profile(self) -> Profile:
+    def shell_profile(self, deferred: list[tuple[int, bytes]] | None = None) -> Profile:
         """Everything the recording says but its samples (functions, stacks, lag, tasks, ...).
 
         Function ids are those of a full read (functions are interned in the
-        same order), so tables sort ties identically.
+        same order), so tables sort ties identically. Given `deferred`, the task
+        batches go there undecoded instead (`stats` counts them: task_counts),
+        unless the function table needs every task (trace mode's task wall/call).
         """
         profile = Profile()
         for name, file, firstline in self.functions:
@@ -190,8 +192,15 @@ class RecordingIndex:
         while pos + wire.FRAME_HEADER_SIZE <= len(buf):
             length, kind, _flags, _crc = wire.FRAME_HEADER.unpack_from(buf, pos)
             start = pos + wire.FRAME_HEADER_SIZE
-            apply_message(profile, kind, buf[start : start + length])
+            if deferred is not None and kind in _TASK_BATCHES:
+                deferred.append((kind, bytes(buf[start : start + length])))
+            else:
+                apply_message(profile, kind, buf[start : start + length])
             pos = start + length
+        if deferred and profile.func_stats is not None:
+            for kind, payload in deferred:
+                apply_message(profile, kind, payload)
+            deferred.clear()
         return profile
 
     def stack_sums(
@@ -235,14 +244,14 @@ class RecordingIndex:
             out[tid] = out.get(tid, 0) + n
         return {k: v for k, v in out.items() if v}
 
-    def summary_profile(self) -> Profile:
+    def summary_profile(self, deferred: list[tuple[int, bytes]] | None = None) -> Profile:
         """The shell plus one row per (thread, stack) pair (its latest time, summed weight and CPU).
 
         Not a profile to analyse by rows (counts and weights live in the
         index): it gives `stats` the shape it checks (has samples, which
         threads) while IndexedSamples supplies every number.
         """
-        profile = self.shell_profile()
+        profile = self.shell_profile(deferred)
         a = self.arrays
         if len(a["pair_stack"]):
             thread, stack, t = a["pair_thread"], a["pair_stack"], a["pair_t_max"]
@@ -253,6 +262,9 @@ class RecordingIndex:
                                 a["pair_weight"][order].astype(np.float32), a["pair_cpu"][order].astype(np.float32))
         profile.finish()
         return profile
+
+
+_TASK_BATCHES = frozenset({wire.TASKS_NEW, wire.TASKS_END, wire.TASKS_CREATED, wire.TASKS_FINISHED})
 
 
 def _store_sparse(arrays: dict[str, np.ndarray]) -> dict[str, int]:
@@ -853,10 +865,20 @@ def load_index(
 class IndexedSamples:
     """What `stats` needs of the samples, from an index (summary.build_summary's `indexed`)."""
 
-    def __init__(self, index: RecordingIndex, profile: Profile) -> None:
+    def __init__(self, index: RecordingIndex, profile: Profile, task_batches: list[tuple[int, bytes]] | None = None) -> None:
         self.index = index
         self.profile = profile
         self._threads = index.thread_counts()
+        self.task_batches = task_batches or []  # the shell's task batches, not applied to `profile` (open_for_stats)
+
+    def tasks_profile(self) -> Profile:
+        """`profile`'s tasks as a full read makes them: the deferred batches applied to a profile of their own."""
+        if not self.task_batches:
+            return self.profile
+        holder = Profile()
+        for kind, payload in self.task_batches:
+            apply_message(holder, kind, memoryview(payload))
+        return holder
 
     def stack_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
         return self.index.stack_sums(threads, self.profile.stack_count)
@@ -924,16 +946,18 @@ class IndexedSamples:
 
 
 def open_for_stats(
-    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None
+    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, task_rows: bool = True
 ) -> tuple[Profile, IndexedSamples] | None:
     """(profile shell with one row per thread and stack, its sample sums) from the index; None when
-    the index cannot stand in for the samples (out of time order: a full read sorts them)."""
+    the index cannot stand in for the samples (out of time order: a full read sorts them).
+    `task_rows` False leaves the tasks undecoded in IndexedSamples.task_batches (the text form counts them)."""
     index = load_index(path, progress=progress)
     if index is None or not index.time_sorted:
         return None
-    profile = index.summary_profile()
+    batches: list[tuple[int, bytes]] | None = None if task_rows else []
+    profile = index.summary_profile(batches)
     index.shell = b""  # applied: let the file's bytes go once the pair sums are copied out
     index.arrays = {name: arr.copy() for name, arr in index.arrays.items()}
-    indexed = IndexedSamples(index, profile)
+    indexed = IndexedSamples(index, profile, batches)
     profile.notices.extend(indexed.notices(str(Path(path))))
     return profile, indexed
