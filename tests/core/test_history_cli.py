@@ -18,14 +18,21 @@ from pyrometer.core.history.store import DB_NAME, HistoryStore
 
 PYROMETER = [sys.executable, "-m", "pyrometer"]
 
-# Each function spins for a known wall time and writes what it measured (the truth) to argv[1].
+# Each function runs for a known wall time and writes what it measured (the truth) to argv[1]. It
+# mostly sleeps, with a 2 ms burst of CPU every 20 ms (so the sampler never backs off as for an idle
+# program): spinning, three runs at once on a loaded 2-core machine starved their samplers (20-30
+# samples a run instead of 100), and the share test rightly declined to flag the slowed beta in 1 of
+# 5 suites at load 9-14; waiting, each run keeps its full sample rate (~100 a run at load 10).
 SCRIPT = """
 import json, os, sys, time
 
 def alpha():
     t = time.perf_counter()
     while time.perf_counter() < t + 0.5:
-        pass
+        time.sleep(0.018)
+        c = time.thread_time()
+        while time.thread_time() < c + 0.002:
+            pass
     return time.perf_counter() - t
 
 SLOWER = float(os.environ.get("BETA_SLOWER", "1"))
@@ -33,7 +40,10 @@ SLOWER = float(os.environ.get("BETA_SLOWER", "1"))
 def beta():
     t = time.perf_counter()
     while time.perf_counter() < t + 0.5 * SLOWER:
-        pass
+        time.sleep(0.018)
+        c = time.thread_time()
+        while time.thread_time() < c + 0.002:
+            pass
     return time.perf_counter() - t
 
 truth = {"alpha": alpha(), "beta": beta()}
