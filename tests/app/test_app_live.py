@@ -195,7 +195,7 @@ def test_demo_screenshot(tmp_path):
     shot = tmp_path / "demo.png"
     env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pyrometer", "demo", "--duration", "10", "--screenshot", str(shot), "--screenshot-after", "1.5"],
+        [sys.executable, "-m", "pyrometer", "demo", "--duration", "10", "--screenshot", str(shot), "--screenshot-after", "0.5"],
         capture_output=True, text=True, timeout=90, env=env,
     )
     assert proc.returncode == 0, proc.stderr

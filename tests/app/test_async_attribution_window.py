@@ -1,7 +1,7 @@
 """The window side of async attribution, on one real recording with a known truth.
 
 The target (recorded once for the module with `pyrometer record`) measures its
-own truth: `burner` burns CPU between awaits (time.thread_time inside it), the
+own truth: `burner` burns CPU between awaits (time.thread_time around each step), the
 task `child` blocks the loop with time.sleep(0.12) awaited by `parent`, `due`
 is due during that stall (it measures how late it woke) and `sleeper` sleeps
 through it.
@@ -53,13 +53,13 @@ async def due(name, delay):
     truth["late"][name] = loop.time() - at
 
 async def burner():
-    c0 = time.thread_time()
-    for _ in range(3):
+    for _ in range(3):                     # the CPU of its own steps: the loop's work between
+        c0 = time.thread_time()            # them (~1.3 ms of select, timers and agent hooks) is not the task's
         t = time.perf_counter()
         while time.perf_counter() - t < 0.05:
             pass
+        truth["cpu"] += time.thread_time() - c0
         await asyncio.sleep(0.01)
-    truth["cpu"] = time.thread_time() - c0
 
 async def main():
     ws = [asyncio.create_task(due("due", 0.08), name="due"),
@@ -140,8 +140,10 @@ def test_tasks_pane_cost_columns_match_the_targets_truth(
     assert [COLUMNS[c] for c in COST_COLUMNS] == ["CPU", "Running", "Waiting", "Delayed"]
     burner = row_of(m, "burner")
     cpu = seconds(m.index(burner.row(), COST_COLUMNS[0], burner.parent()).data())
-    # the CPU it measured itself, within 10% or the few ms core/agent/accounting.py promises (a
-    # starved burner got 13 ms of CPU in its 150 ms and the pane said 11.4 ms)
+    # the CPU it measured itself in its steps, within 10% or the few ms core/agent/accounting.py
+    # promises (a starved burner got 13 ms of CPU in its 150 ms and the pane said 11.4 ms). Measured
+    # from its first step to its end, the truth also held the loop's CPU between the steps, 1.0-1.6 ms
+    # of the 3 ms allowance: at load 10 the pane was 4 ms under it once; per step it is within 0.3 ms
     assert cpu == pytest.approx(truth["cpu"], rel=0.10, abs=0.003)
     child = row_of(m, "child")
     cells = [m.index(child.row(), c, child.parent()).data() for c in COST_COLUMNS]
@@ -172,10 +174,14 @@ def test_tasks_pane_sorts_by_cpu_and_keeps_unknown_last(qtbot, profile: Profile)
     pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.DescendingOrder)
     kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
     delays = [seconds(m.index(r, COST_COLUMNS[3], main).data()) for r in range(m.rowCount(main))]
-    # most delayed first: on a quiet machine the one the stall delayed ("due"); on a loaded one
-    # the burner's wake-ups were sometimes later still, so the order is checked on the values
+    # most delayed first, each row whole (its name beside its own delay, the profile's): on a quiet
+    # machine the one the stall delayed ("due") comes first; on a loaded one the burner's wake-ups,
+    # or the sleeper's (92 ms late at load 10, while due was 74 ms), were sometimes later still, so
+    # who comes first is told by the delays (each checked against the target's own truth above)
+    own = {t.name: t.delayed_s for t in profile.tasks.values() if t.name in kids}
+    for name, delay in zip(kids, delays, strict=True):
+        assert delay == pytest.approx(own[name], rel=0.01, abs=1e-4), (kids, delays, own)
     assert delays == sorted(delays, reverse=True) and delays[0] > delays[-1], (kids, delays)
-    assert kids[0] in ("due", "burner"), (kids, delays)
     top = kids[0]
     pane.view.sortByColumn(COST_COLUMNS[3], QtCore.Qt.SortOrder.AscendingOrder)
     kids = [m.index(r, 0, main).data() for r in range(m.rowCount(main))]
@@ -362,7 +368,13 @@ def test_request_groups_latency_and_the_stall_that_delayed_the_slowest(profile: 
     stall = profile.blocking[due.stall]
     assert stall.task == ids["child"] and due.stall_delay == pytest.approx(truth["late"]["due"], abs=0.03)
     assert due.delayed_s == pytest.approx(truth["late"]["due"], abs=0.03)
-    assert group.slowest[0].stall == -1  # nothing delayed the sleeper
+    # the sleeper slept through the child's stall: on time, nothing delayed it; on a loaded machine a
+    # burner step can outlast the block threshold just as the sleeper is due (35 ms late at load 10):
+    # then that stall is named, never the child's, with the lateness the sleeper measured itself
+    sleeper = group.slowest[0]
+    if sleeper.stall != -1:
+        assert profile.blocking[sleeper.stall].task != ids["child"], (sleeper, truth)
+        assert sleeper.stall_delay == pytest.approx(truth["late"]["sleeper"], abs=0.03), (sleeper, truth)
 
 
 def test_by_coroutine_click_selects_the_stall_that_delayed_a_task(qtbot, profile: Profile) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from pyrometer.core.formats.tables import function_rows
 PYENV = Path("/root/.pyenv/versions")
 WRITER = r"""
 import json, profile, pstats, sys
-src = "def work(n):\n    return sum(i * i for i in range(n))\nfor _ in range(20):\n    work(3000)\n"
+src = "def work(n):\n    return sum(i * i for i in range(n))\nfor _ in range(10):\n    work(1000)\n"
 p = profile.Profile()
 p.run(compile(src, "main.py", "exec"))
 p.dump_stats(sys.argv[1])
