@@ -8,7 +8,9 @@ timer's signal instead runs its handler in the main thread at its next
 bytecode, inside that work: the handler records the main thread's stack and
 CPU clock, and the sampler thread turns those records into samples.
 
-Off by default (``main_signal`` in defaults.py), because a signal is the
+Armed from the start only when asked (``main_signal=True``); by default
+("auto", defaults.py) the handler is installed unarmed and armed only once the
+sampler thread is starved of the GIL (auto_signal.py), because a signal is the
 program's to own: the itimer is process-wide (a program that later calls
 alarm() or setitimer(ITIMER_REAL) takes it over, and one that installs its own
 SIGALRM handler afterwards would get our ticks), and every tick interrupts a
@@ -43,17 +45,29 @@ class MainSignalSampler:
         self.perf = perf
         self.interval = interval
         self.records: List[Record] = []
+        self.installed = False  # the handler is set (install()); ticks come once armed (arm())
         self.active = False
         self.ident = threading.main_thread().ident or 0
         self.last_record_at = 0.0
         self.period = 0.0
         self.stopped_at = -1.0
+        self.stopped = False
         self.pid = os.getpid()
         self._lock = threading.Lock()  # arming vs stop() (never taken by the handler)
         self._bound = self._handler  # one bound method: getsignal() gives back this very object
 
     def start(self) -> Optional[str]:
-        """Arm the timer; the reason it was not armed, or None."""
+        """Install the handler and arm the timer; the reason it was not, or None."""
+        why = self.install()
+        if why is None:
+            self.arm()
+        return why
+
+    def install(self) -> Optional[str]:
+        """Install the handler without arming the timer (main thread only); the reason it was not, or None.
+
+        Unarmed, a SIGALRM is the program's alarm() and the handler gives it the default action.
+        """
         import signal
 
         if threading.current_thread() is not threading.main_thread():
@@ -66,10 +80,22 @@ class MainSignalSampler:
             return "the program's alarm timer is running"
         signal.signal(signal.SIGALRM, self._bound)
         signal.siginterrupt(signal.SIGALRM, False)  # SA_RESTART: restartable calls do not see EINTR
-        self.active = True
-        self.last_record_at = self.perf()
-        self.set_period(self.interval)
+        self.installed = True
         return None
+
+    def arm(self) -> bool:
+        """Start the ticks (any thread: setitimer is process-wide) unless the handler or the timer is the program's."""
+        import signal
+
+        with self._lock:
+            if not self.installed or self.active or self.stopped or not self.still_ours():
+                return False
+            if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+                return False  # the program's alarm() is running: it would be lost
+            self.active = True
+            self.last_record_at = self.perf()
+        self.set_period(self.interval)
+        return True
 
     def set_period(self, seconds: float) -> None:
         """Follow the sampler's rate (it backs off while every thread waits)."""
@@ -94,12 +120,15 @@ class MainSignalSampler:
         import signal
 
         with self._lock:
-            if not self.active:
+            if not self.installed or self.stopped:
                 return
-            self.active = False
-            self.stopped_at = self.perf()
+            self.stopped = True
+            armed, self.active = self.active, False
+            if armed:  # a SIGALRM soon after is a tick of ours in flight; never armed, any is the program's
+                self.stopped_at = self.perf()
             if self.still_ours():
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                if armed:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
                 if threading.current_thread() is threading.main_thread():
                     signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
