@@ -52,6 +52,10 @@ class MainSignalSampler:
         self.period = 0.0
         self.stopped_at = -1.0
         self.stopped = False
+        self.first_tick_at = 0.0  # no SIGALRM before this (perf time) comes from our timer: it was not armed
+        self.lost = False  # the program's alarm replaced our timer: never touch the timer again
+        self._getitimer: Optional[Callable[[int], Tuple[float, float]]] = None
+        self._real = 0
         self.pid = os.getpid()
         self._lock = threading.Lock()  # arming vs stop() (never taken by the handler)
         self._bound = self._handler  # one bound method: getsignal() gives back this very object
@@ -78,6 +82,7 @@ class MainSignalSampler:
             return "the program has its own SIGALRM handler"
         if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
             return "the program's alarm timer is running"
+        self._getitimer, self._real = signal.getitimer, signal.ITIMER_REAL  # the handler reads it each tick
         signal.signal(signal.SIGALRM, self._bound)
         signal.siginterrupt(signal.SIGALRM, False)  # SA_RESTART: restartable calls do not see EINTR
         self.installed = True
@@ -94,6 +99,9 @@ class MainSignalSampler:
                 return False  # the program's alarm() is running: it would be lost
             self.active = True
             self.last_record_at = self.perf()
+            # a SIGALRM handled before our first expiry is the program's alarm() that fired just
+            # before we armed (its handler call still pending, e.g. behind a long C call)
+            self.first_tick_at = self.last_record_at + 0.9 * self.interval
         self.set_period(self.interval)
         return True
 
@@ -103,6 +111,8 @@ class MainSignalSampler:
             if self.active and seconds != self.period and self.still_ours():  # never over the program's alarm
                 import signal
 
+                if self.period and signal.getitimer(signal.ITIMER_REAL)[1] == 0.0:
+                    return  # ours always repeats: the program's alarm() replaced it (or cancelled it): leave it
                 self.period = seconds
                 signal.setitimer(signal.ITIMER_REAL, seconds, seconds)
 
@@ -127,15 +137,21 @@ class MainSignalSampler:
             if armed:  # a SIGALRM soon after is a tick of ours in flight; never armed, any is the program's
                 self.stopped_at = self.perf()
             if self.still_ours():
-                if armed:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                if armed and not self.lost and signal.getitimer(signal.ITIMER_REAL)[1] != 0.0:
+                    signal.setitimer(signal.ITIMER_REAL, 0)  # ours (repeating), not an alarm() of the program
                 if threading.current_thread() is threading.main_thread():
                     signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
     def _handler(self, signum: int, frame: Optional[FrameType]) -> None:
         forked = os.getpid() != self.pid  # a forked child inherits the handler, never the timer
+        if self.active and not forked and self._getitimer is not None:
+            # ours repeats and has fired already; a one-shot timer (alarm()) or a SIGALRM before our
+            # first expiry is the program's: it gets the default action, and our ticks end
+            if self.perf() < self.first_tick_at or self._getitimer(self._real)[1] == 0.0:
+                self.active = False
+                self.lost = True
         if not self.active or forked:
-            if not forked and self.perf() - self.stopped_at < STRAY_S:
+            if not forked and not self.lost and self.perf() - self.stopped_at < STRAY_S:
                 return  # one of ours, delivered as the timer was disarmed
             # otherwise it is the program's (alarm()): act as the default would
             import signal

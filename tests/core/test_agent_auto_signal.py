@@ -10,10 +10,14 @@ rate against the busy span the target measures itself.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import textwrap
 from typing import Any
 
 import pytest
-from agent_harness import interpreter, run_agent_target
+from agent_harness import AGENT_DIR, HARNESS, interpreter, run_agent_target
 
 from pyrometer.core.agent import defaults, wire
 from pyrometer.core.agent.auto_signal import AutoMainSignal, StarvationWatch
@@ -212,3 +216,34 @@ def test_a_program_that_took_sigalrm_is_left_alone(tmp_path: Any) -> None:
     assert p.telemetry["main_signal"] is False and p.telemetry["main_signal_at"] is None, p.telemetry
     assert not any("starved of the GIL" in str(n.get("message", "")) for n in p.notices), p.notices
     assert truth["program"] == 0 and truth["theirs"], truth  # no tick of ours reached it; its handler kept
+
+
+# A program's alarm() keeps its default action (the process ends by SIGALRM) in auto mode: when it
+# fires during a long C call that also starves the sampler (which then arms our timer before the
+# main thread gets to run the Python handler), and when the program calls it after we armed.
+ALARM_IN_C_CALL = """
+import signal, time
+session = start(main_signal="auto")
+t = time.perf_counter(); sum(range(1_000_000)); per_million = time.perf_counter() - t
+signal.setitimer(signal.ITIMER_REAL, 0.3)  # the program's alarm, with the default action
+sum(range(int(1.6 / per_million) * 1_000_000))  # ~1.6 s holding the GIL: the sampler is starved
+time.sleep(3)
+print("the alarm was swallowed")
+"""
+
+ALARM_AFTER_ARMED = STARVED.replace("MAIN_SIGNAL", '"auto"').replace("PROGRAM", "").replace(
+    "end_t = session.clock.now()",
+    "assert session.telemetry()['main_signal']\nsignal_mod = __import__('signal')\nsignal_mod.alarm(1)\ntime.sleep(3)\n"
+    "print('the alarm was swallowed')\nend_t = session.clock.now()",
+)
+
+
+@pytest.mark.parametrize(("body", "why"), [(ALARM_IN_C_CALL, "fired in a C call"), (ALARM_AFTER_ARMED, "after armed")])
+def test_the_programs_alarm_keeps_its_default_action(tmp_path: Any, body: str, why: str) -> None:
+    script = tmp_path / "target.py"
+    script.write_text(HARNESS + textwrap.dedent(body))
+    proc = subprocess.run(
+        [sys.executable, "-I", str(script), str(AGENT_DIR), str(tmp_path / "out.pyro")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == -signal.SIGALRM, (why, proc.returncode, proc.stdout, proc.stderr)
