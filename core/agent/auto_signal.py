@@ -14,6 +14,13 @@ windows of ``WINDOW_S``: a window that reached under ``STARVED_BELOW`` of the
 asked rate while most of its ticks saw a thread run (not the idle back-off)
 arms the timer, once. A program that has since installed its own SIGALRM
 handler, or started its own alarm, is left alone.
+
+Never when attaching: the agent starts on a thread of its own there, and
+although the injected call runs on the main thread, detaching happens off it,
+where the handler could not be given back (it would stay in the program). One
+cost of the unarmed handler: a program's alarm() that fires while the main
+thread is inside a long C call ends the process when that call returns, not
+at once (Python runs signal handlers between bytecodes).
 """
 
 from __future__ import annotations
