@@ -247,3 +247,12 @@ def test_the_programs_alarm_keeps_its_default_action(tmp_path: Any, body: str, w
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == -signal.SIGALRM, (why, proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], "auto"), (["--main-signal"], True), (["--no-main-signal"], False)])
+def test_the_cli_gives_the_agent_auto_on_or_off(flags: list[str], expected: object) -> None:
+    from pyrometer.cli import build_parser
+    from pyrometer.core.capture.launch import options_from_args
+
+    for command in (["record", "-o", "x.pyro", *flags, "--", "x.py"], ["attach", *flags, "1"], ["run", *flags, "--", "x.py"]):
+        assert options_from_args(build_parser().parse_args(command))["main_signal"] == expected, command
