@@ -153,15 +153,17 @@ import json, time
 session = start(main_signal=MAIN_SIGNAL, switch_interval_ms=500)
 PROGRAM
 start_t = session.clock.now()
+cpu0 = time.thread_time()
 end = time.perf_counter() + 2.6
 n = 0
 while time.perf_counter() < end:
     n += 1
 end_t = session.clock.now()
+cpu = time.thread_time() - cpu0
 session.stop(exit_status=0)
 import signal
 restored = signal.getsignal(signal.SIGALRM) == signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-print(json.dumps({"start": start_t, "end": end_t, "restored": restored}))
+print(json.dumps({"start": start_t, "end": end_t, "cpu": cpu, "restored": restored}))
 """
 
 
@@ -181,11 +183,15 @@ def test_auto_samples_a_starved_main_thread_at_the_asked_rate(tmp_path: Any, ver
     assert truth["restored"], truth
     assert p.telemetry["main_signal"] is True, p.telemetry
     armed = p.telemetry["main_signal_at"]
-    assert truth["start"] < armed < truth["start"] + 1.8, (armed, truth)  # after the first starved window
+    # at the end of the first starved window (~1 s in; later on a machine so loaded that the sampler got its rate)
+    assert truth["start"] < armed < truth["end"] - 0.5, (armed, truth)
     assert any(str(n.get("message", "")).startswith("the sampler was starved of the GIL") for n in p.notices), p.notices
     times = main_sample_times(p, armed, truth["end"])
+    # a timer's signals while the thread waits for a CPU (a loaded machine) arrive as one: the
+    # thread's own share of a CPU (measured inside it, ~1 on a quiet machine) bounds the rate
+    share = min(1.0, truth["cpu"] / (truth["end"] - truth["start"]))
     span = truth["end"] - armed
-    assert len(times) >= 0.8 * 100 * span, (len(times), span)
+    assert len(times) >= 0.8 * 100 * span * share, (len(times), span, share)
 
 
 def test_without_the_signal_the_main_thread_is_starved(tmp_path: Any) -> None:
