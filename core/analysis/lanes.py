@@ -67,16 +67,16 @@ class LaneLabels(Sequence[str]):
         return "" if labels is None else labels[i - self._first[part]]
 
 
-class PieceNames(Sequence[str]):
-    """The task name of each piece of a cut row (`names[owner[i]]`), looked up when asked: a list of
-    them for every piece was built on each live refresh (a day's tasks: ~10 ms of Python)."""
+class LazyLabels(Sequence[str]):
+    """A label per key, made when asked: only the few labelled boxes of a paint are looked up. Lists of
+    them were built on every live refresh (a day's task pieces: ~10 ms of Python; its "+N" spans too)."""
 
-    def __init__(self, names: list[str], owner: np.ndarray) -> None:
-        self._names = names
-        self._owner = owner
+    def __init__(self, keys: np.ndarray, label: Callable[[int], str]) -> None:
+        self._keys = keys
+        self._label = label
 
     def __len__(self) -> int:
-        return len(self._owner)
+        return len(self._keys)
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -84,27 +84,18 @@ class PieceNames(Sequence[str]):
     def __getitem__(self, index: slice) -> list[str]: ...
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
-            return [self._names[int(i)] for i in self._owner[index].tolist()]
-        return self._names[int(self._owner[index])]
+            return [self._label(k) for k in self._keys[index].tolist()]
+        return self._label(int(self._keys[index]))
 
 
-class CountLabels(Sequence[str]):
-    """"+N" of each overflow span, made when asked (a day's thousands were formatted on every refresh)."""
+def piece_names_of(names: list[str], owner: np.ndarray) -> LazyLabels:
+    """The task name of each piece of a cut row (`names[owner[i]]`)."""
+    return LazyLabels(owner, names.__getitem__)
 
-    def __init__(self, count: np.ndarray) -> None:
-        self._count = count
 
-    def __len__(self) -> int:
-        return len(self._count)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [f"+{c:,}" for c in self._count[index].tolist()]
-        return f"+{int(self._count[index]):,}"
+def count_labels(count: np.ndarray) -> LazyLabels:
+    """"+N" of each overflow span."""
+    return LazyLabels(count, lambda c: f"+{c:,}")
 
 
 @dataclass
@@ -286,7 +277,7 @@ def build_lanes(
         pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
         lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
         if pieces.cut:
-            piece_names = PieceNames(r.names, pieces.owner)  # looked up for the few labelled boxes of a paint
+            piece_names = piece_names_of(r.names, pieces.owner)  # looked up for the few labelled boxes of a paint
             lanes.add(row + slot, pieces.x, pieces.w, pieces.color, piece_names, partial(_piece_tip, packer, slot, pieces))
         else:
             lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
@@ -414,7 +405,7 @@ def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
     """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
     x = over.start
     w = over.stop - over.start
-    labels = CountLabels(over.count)
+    labels = count_labels(over.count)
     lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over))
     lanes.kinds.append("task")
     lanes.names.append("")
