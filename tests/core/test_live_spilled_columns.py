@@ -12,27 +12,13 @@ import os
 
 import numpy as np
 import pytest
+from resident_memory import resident_kb
 
 from pyrometer.core import columns
 from pyrometer.core.columns import ColumnTable, is_spilled
 from pyrometer.core.model import LAG_DTYPES, SAMPLE_DTYPES
 
 PAGE_ROWS = 4096 // 8  # float64 rows per page
-
-
-def _resident_kb(arr: np.ndarray) -> int:
-    """Rss of the mapping that holds the array's first byte, from /proc/self/smaps (Linux)."""
-    where = arr.ctypes.data
-    with open("/proc/self/smaps") as fh:
-        inside = False
-        for line in fh:
-            head = line.split()[0]
-            if "-" in head and not head.endswith(":"):
-                lo, hi = (int(x, 16) for x in head.split("-"))
-                inside = lo <= where < hi
-            elif inside and head == "Rss:":
-                return int(line.split()[1])
-    raise AssertionError("no mapping holds the array")
 
 
 @pytest.fixture
@@ -92,7 +78,7 @@ def test_a_growing_spilled_table_holds_exactly_the_rows_of_one_in_memory(small: 
         assert os.fstat(grown.grow_fd).st_ino == os.fstat(files[name].grow_fd).st_ino  # ... from the same file: no copy
     assert live.capacity >= len(plain) > 40_000
     # what stays in memory is the tail behind the last rows, not the 1.2 MB of times
-    assert _resident_kb(live["time"]) * 1024 < 3 * 5000 * 8 + 4 * 4096
+    assert resident_kb(live["time"]) * 1024 < 3 * 5000 * 8 + 4 * 4096
     _same(plain, live)  # reading them all back gives exactly the rows kept in memory
 
 
@@ -169,12 +155,12 @@ def test_noting_new_rows_threads_lets_those_rows_go_not_the_first_ones(small: No
     p.add_samples(np.arange(rows) * 0.01, np.zeros(rows, np.int32), np.zeros(rows, np.int32))
     p.note_sample_threads()
     first = float(p.samples["time"].sum())  # maps the first batch's pages back
-    before = _resident_kb(p.samples["time"])
+    before = resident_kb(p.samples["time"])
     assert before * 1024 >= rows * 8 - 8192
     p.add_samples(np.arange(rows, 2 * rows) * 0.01, np.ones(rows, np.int32), np.zeros(rows, np.int32))
     p.note_sample_threads()
     assert sorted(p.threads) == [0, 1]
-    after = _resident_kb(p.samples["time"])
+    after = resident_kb(p.samples["time"])
     assert after * 1024 >= rows * 8 - 8192  # the first batch is still mapped ...
     assert after <= before + 8  # ... and the second, scanned, went (but for a page it shares with the first)
     assert float(p.samples["time"][:rows].sum()) == first

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from resident_memory import resident_kb
 from scale_recordings import generate_recording
 
 from pyrometer.core import columns
@@ -22,30 +23,15 @@ from pyrometer.core.formats.recording import read_recording
 from pyrometer.core.model import Profile
 
 
-def _resident_kb(arr: np.ndarray) -> int:
-    """Rss of the mapping that holds the array's first byte, from /proc/self/smaps (Linux)."""
-    where = arr.ctypes.data
-    with open("/proc/self/smaps") as fh:
-        inside = False
-        for line in fh:
-            head = line.split()[0]
-            if "-" in head and not head.endswith(":"):
-                lo, hi = (int(x, 16) for x in head.split("-"))
-                inside = lo <= where < hi
-            elif inside and head == "Rss:":
-                return int(line.split()[1])
-    raise AssertionError("no mapping holds the array")
-
-
 def test_released_rows_leave_memory_and_read_back_the_same() -> None:
     col = spill_column(1 << 22, np.dtype(np.int32))  # 16 MB
     assert col is not None and is_spilled(col)
     col[:] = np.arange(len(col), dtype=np.int32)
-    assert _resident_kb(col) >= 15 * 1024
+    assert resident_kb(col) >= 15 * 1024
     release_rows(col, 0, len(col) // 2)
-    assert _resident_kb(col) <= 9 * 1024  # the first half left (whole pages only)
+    assert resident_kb(col) <= 9 * 1024  # the first half left (whole pages only)
     release_rows(col)
-    assert _resident_kb(col) < 1024
+    assert resident_kb(col) < 1024
     assert np.array_equal(col, np.arange(len(col), dtype=np.int32))  # the rows come back from the file
 
 
@@ -54,9 +40,9 @@ def test_anonymous_columns_are_never_released() -> None:
     col = reserve_column(1 << 22, np.dtype(np.int32))
     assert not is_spilled(col)
     col[:] = 7
-    before = _resident_kb(col)
+    before = resident_kb(col)
     release_rows(col)
-    assert _resident_kb(col) == before and int(col[-1]) == 7
+    assert resident_kb(col) == before and int(col[-1]) == 7
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +80,7 @@ def test_a_read_behind_an_index_spills_its_columns_and_reads_the_same_rows(
     assert preview is not None
     behind = warm(read_columns(generated, preview))
     assert is_spilled(behind.samples["stack"]) and is_spilled(behind.lag["time"])
-    assert _resident_kb(behind.samples["time"]) < 64  # warming read every row, then let them go
+    assert resident_kb(behind.samples["time"]) < 64  # warming read every row, then let them go
     _same_columns(plain, behind)
 
 
