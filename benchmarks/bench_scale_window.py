@@ -344,6 +344,12 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
         duration = view.doc.profile.duration()
         fresh_s: list[float] = []
         turns: list[float] = []
+        scrub_prof = None
+        if os.environ.get("BENCH_PROFILE_SCRUB"):  # where a scrub's GUI time goes (cProfile of the GUI thread)
+            import cProfile
+
+            scrub_prof = cProfile.Profile()
+            scrub_prof.enable()
         for frac in SCRUBS:
             t = time.perf_counter()
             view.doc.set_playhead(frac * duration)
@@ -351,6 +357,11 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
             fresh_s.append(time.perf_counter() - t)
             settle = time.perf_counter() + 0.5  # work a pane finishes later (rows filled, tasks placed)
             _wait(app, lambda settle=settle: time.perf_counter() > settle, stalls=turns)
+        if scrub_prof is not None:
+            import pstats
+
+            scrub_prof.disable()
+            pstats.Stats(scrub_prof, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
         view.doc.set_playhead(None)
         _wait(app, fresh)
         out["scrub_fresh_median_s"] = float(np.median(fresh_s))

@@ -4,6 +4,7 @@ at each frame: millions at 30M samples), and still shows every spike before the 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pyrometer.core.analysis import lod
 from pyrometer.core.analysis.lod import lag_curve
@@ -44,3 +45,30 @@ def test_a_playhead_on_a_bucket_edge_and_at_the_start() -> None:
         before = p.lag["lag"][p.lag["time"] < t1].astype(np.float64)
         assert bool((ct <= t1).all())
         assert float(cv.max()) == float(before.max()) and float(cv.min()) == float(before.min()), t1
+
+
+def test_probes_a_little_out_of_time_order_take_the_buckets_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent's batches of several loops arrive a little out of order: the curve under a playhead came from
+    argsorting the probes in view at every frame; it now comes from the buckets, with the same spikes."""
+    p, spikes = _profile()
+    rng = np.random.default_rng(9)
+    late_t = np.sort(rng.uniform(0.0, 1000.0, 2000))
+    late_v = rng.uniform(0.0005, 0.002, 2000).astype(np.float32)
+    late_v[np.argmin(np.abs(late_t - 617.25))] = 6.5  # a late probe's spike in the bucket the playhead cuts
+    late_t[np.argmin(np.abs(late_t - 617.25))] = 617.25
+    p.add_lag(late_t, np.ones(2000, np.int32), late_v)
+    index = lod.lag_index(p)
+    assert not index.sorted
+    calls: list[float] = []
+    real = lod._bucket_curve_until
+    monkeypatch.setattr(lod, "_bucket_curve_until", lambda *a: calls.append(a[4]) or real(*a))
+    for t1 in (617.3, 250.0, 999.999):
+        ct, cv = lag_curve(p, 0.0, 1000.0, 500, t1)
+        assert len(ct) < 4 * 500 + 4  # summarised
+        before = p.lag["lag"][p.lag["time"] < t1].astype(np.float64)
+        assert bool((ct <= t1).all())
+        assert float(cv.max()) == float(before.max()) and float(cv.min()) == float(before.min()), t1
+    assert calls == [617.3, 250.0, 999.999]  # from the buckets, not by sorting the probes in view
+    ct, cv = lag_curve(p, 0.0, 1000.0, 500, 617.3)
+    for lag in (spikes[100.0], spikes[400.0], 6.5):  # (6.5 is the highest of the cut bucket: its column's top)
+        assert np.float32(lag) in cv.astype(np.float32).tolist(), lag
