@@ -218,6 +218,12 @@ class AnalysisCache:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._entries
 
+    def peek(self, key: Hashable) -> Any:
+        """What is kept under `key` (of any generation; the caller checks it still holds), or None: for results
+        worth using when already made and not worth making for one question (a replay's lag prefix)."""
+        hit = self._entries.get(key)
+        return None if hit is None else hit[1]
+
     def get(
         self,
         key: Hashable,

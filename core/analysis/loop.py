@@ -165,7 +165,7 @@ def lag_stats(profile: Profile, sel: Selection | None = None, loop: int | None =
     if whole and loop is None:  # every probe: kept on the profile (a day has 7.5M; a window warms it off the GUI thread)
         return profile.cached("lag_stats_whole", lambda: _stats_of(profile.lag["lag"].astype(np.float64), own=True))
     if sel is not None and sel.t0 is None and sel.t1 is not None and sel.threads is None and loop is None:
-        prefix = lag_prefix(profile)
+        prefix = lag_prefix(profile, build=False)  # (built by a window's warm-up: a one-off query reads the probes)
         if prefix is not None:  # a replay's [0, playhead]: exact, without reading every probe before it
             return prefix.stats(prefix.probes_before(profile.lag["time"], sel.t1))
     _, values = lag_values(profile, sel, loop)
@@ -341,7 +341,7 @@ class LagPrefix:
         return LagStats(r, figures[0], figures[1], figures[2], top, edges, hist, total / r)
 
 
-def lag_prefix(profile: Profile) -> LagPrefix | None:
+def lag_prefix(profile: Profile, build: bool = True) -> LagPrefix | None:
     """The profile's LagPrefix, built once (values put in time order); None for too few probes or ones not finite."""
     lag = profile.lag
     if len(lag) < PREFIX_FROM:
@@ -361,6 +361,9 @@ def lag_prefix(profile: Profile) -> LagPrefix | None:
     def update(old: Entry) -> Entry:
         return old if old[0] == key else make()
 
+    if not build:
+        kept = profile.cache.peek("lag_prefix")
+        return kept[1] if kept is not None and kept[0] == key else None
     hit: Entry = profile.cached("lag_prefix", make, update)
     if hit[0] != key:  # rows added without a new generation
         hit = make()

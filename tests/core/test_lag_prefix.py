@@ -35,7 +35,8 @@ def test_prefix_figures_equal_the_full_computation(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(loop_module, "PREFIX_BLOCK", 1024)  # many blocks over a small profile
     monkeypatch.setattr(loop_module, "PREFIX_FROM", 1000)
     p = _profile(20_000 + 37 * seed, seed)
-    assert lag_prefix(p) is not None
+    assert lag_prefix(p, build=False) is None  # a one-off query reads the probes; a window's warm-up builds it
+    assert lag_prefix(p) is not None and lag_prefix(p, build=False) is lag_prefix(p)
     times = p.lag["time"]
     playheads = [times[0] - 1.0, times[0], times[1], times[1023], times[1024], times[1025], *np.quantile(times, [0.1, 0.5, 0.9]),
                  times[-1], times[-1] + 1.0]
@@ -67,6 +68,7 @@ def test_a_grown_table_is_sorted_again(monkeypatch: pytest.MonkeyPatch) -> None:
     first = lag_prefix(p)
     end = float(p.lag["time"][-1])
     p.add_lag(np.array([end + 0.1, end + 0.2]), np.zeros(2, np.int32), np.array([9.0, 0.5], np.float32))
+    assert lag_prefix(p, build=False) is None  # stale: not used
     second = lag_prefix(p)
     assert second is not None and second is not first and second.n == 3002
     fast, full = lag_stats(p, Selection(t1=end + 1.0)), _stats_of(lag_values(p, Selection(t1=end + 1.0))[1], own=False)
@@ -85,7 +87,7 @@ def test_probes_out_of_time_order_are_put_in_it(monkeypatch: pytest.MonkeyPatch)
     late[:10] = times[100]  # ties in time with probes already there
     p.add_lag(late, np.ones(800, np.int32), rng.lognormal(-6.0, 1.0, 800).astype(np.float32))
     prefix = lag_prefix(p)
-    assert prefix is not None and not prefix.in_time_order
+    assert prefix is not None and not prefix.in_time_order and lag_prefix(p, build=False) is prefix
     for t1 in [*np.quantile(p.lag["time"], [0.0, 0.05, 0.33, 0.5, 0.77, 1.0]), float(times[100]), float(times[-1]) + 1]:
         sel = Selection(t1=float(t1))
         fast, full = lag_stats(p, sel), _stats_of(lag_values(p, sel)[1], own=False)
