@@ -54,14 +54,9 @@ def _add_collect_options(p: argparse.ArgumentParser, launches: bool = True) -> N
         f"per second of its busy time has about 1 in {defaults.TASK_SAMPLE_EVERY} recorded and the rest counted by coroutine",
     )
     p.add_argument(
-        "--main-signal", action="store_const", const=True, default=None,
-        help="sample the main thread from a SIGALRM timer from the start, so its short CPU bursts are seen where they "
-        "run, not at its next wait (by default this starts by itself once the sampler is starved of the GIL; "
-        "SIGALRM is the program's: one that uses it is left alone)",
-    )
-    p.add_argument(
-        "--no-main-signal", dest="main_signal", action="store_const", const=False,
-        help="never sample the main thread from SIGALRM, even when the sampler is starved of the GIL",
+        "--main-signal", action="store_true",
+        help="sample the main thread from a SIGALRM timer, so its short CPU bursts are seen where they run, not at "
+        "its next wait (off by default: SIGALRM is the program's; one that uses it is left alone, with a notice)",
     )
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop profiling after this many seconds of it; the program runs on (a launched one to its end; an attached one is detached)")
     if launches:

@@ -11,11 +11,9 @@ CLOCK = "cpu"  # yappi's clock in trace mode: "cpu" (self times add up per threa
 LOOP_INTERVAL_MS = 10.0  # event-loop lag probe interval
 BLOCK_THRESHOLD_MS = 50.0  # the loop counts as blocked after this long
 # sample the main thread from a SIGALRM timer (main_signal.py): its short bursts of Python are
-# seen where they run instead of at the next wait, but the signal is the program's to own.
-# "auto": the handler is installed unarmed (only over SIG_DFL with no alarm running) and armed
-# once the sampler thread is starved of the GIL while threads run (auto_signal.py); True
-# (`--main-signal`): from the start; False (`--no-main-signal`): never.
-MAIN_SIGNAL = "auto"
+# seen where they run instead of at the next wait, but the signal is the program's to own: off.
+# `--main-signal` (record, run, attach) or the agent option main_signal=True turn it on.
+MAIN_SIGNAL = False
 
 COLLECTION = {
     "rate_hz": RATE_HZ,

@@ -8,9 +8,7 @@ timer's signal instead runs its handler in the main thread at its next
 bytecode, inside that work: the handler records the main thread's stack and
 CPU clock, and the sampler thread turns those records into samples.
 
-Armed from the start only when asked (``main_signal=True``); by default
-("auto", defaults.py) the handler is installed unarmed and armed only once the
-sampler thread is starved of the GIL (auto_signal.py), because a signal is the
+Off by default (``main_signal`` in defaults.py), because a signal is the
 program's to own: the itimer is process-wide (a program that later calls
 alarm() or setitimer(ITIMER_REAL) takes it over, and one that installs its own
 SIGALRM handler afterwards would get our ticks), and every tick interrupts a
@@ -45,33 +43,17 @@ class MainSignalSampler:
         self.perf = perf
         self.interval = interval
         self.records: List[Record] = []
-        self.installed = False  # the handler is set (install()); ticks come once armed (arm())
         self.active = False
         self.ident = threading.main_thread().ident or 0
         self.last_record_at = 0.0
         self.period = 0.0
         self.stopped_at = -1.0
-        self.stopped = False
-        self.first_tick_at = 0.0  # no SIGALRM before this (perf time) comes from our timer: it was not armed
-        self.lost = False  # the program's alarm replaced our timer: never touch the timer again
-        self._getitimer: Optional[Callable[[int], Tuple[float, float]]] = None
-        self._real = 0
         self.pid = os.getpid()
         self._lock = threading.Lock()  # arming vs stop() (never taken by the handler)
         self._bound = self._handler  # one bound method: getsignal() gives back this very object
 
     def start(self) -> Optional[str]:
-        """Install the handler and arm the timer; the reason it was not, or None."""
-        why = self.install()
-        if why is None:
-            self.arm()
-        return why
-
-    def install(self) -> Optional[str]:
-        """Install the handler without arming the timer (main thread only); the reason it was not, or None.
-
-        Unarmed, a SIGALRM is the program's alarm() and the handler gives it the default action.
-        """
+        """Arm the timer; the reason it was not armed, or None."""
         import signal
 
         if threading.current_thread() is not threading.main_thread():
@@ -82,28 +64,12 @@ class MainSignalSampler:
             return "the program has its own SIGALRM handler"
         if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
             return "the program's alarm timer is running"
-        self._getitimer, self._real = signal.getitimer, signal.ITIMER_REAL  # the handler reads it each tick
         signal.signal(signal.SIGALRM, self._bound)
         signal.siginterrupt(signal.SIGALRM, False)  # SA_RESTART: restartable calls do not see EINTR
-        self.installed = True
-        return None
-
-    def arm(self) -> bool:
-        """Start the ticks (any thread: setitimer is process-wide) unless the handler or the timer is the program's."""
-        import signal
-
-        with self._lock:
-            if not self.installed or self.active or self.stopped or not self.still_ours():
-                return False
-            if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
-                return False  # the program's alarm() is running: it would be lost
-            self.active = True
-            self.last_record_at = self.perf()
-            # a SIGALRM handled before our first expiry is the program's alarm() that fired just
-            # before we armed (its handler call still pending, e.g. behind a long C call)
-            self.first_tick_at = self.last_record_at + 0.9 * self.interval
+        self.active = True
+        self.last_record_at = self.perf()
         self.set_period(self.interval)
-        return True
+        return None
 
     def set_period(self, seconds: float) -> None:
         """Follow the sampler's rate (it backs off while every thread waits)."""
@@ -111,8 +77,6 @@ class MainSignalSampler:
             if self.active and seconds != self.period and self.still_ours():  # never over the program's alarm
                 import signal
 
-                if self.period and signal.getitimer(signal.ITIMER_REAL)[1] == 0.0:
-                    return  # ours always repeats: the program's alarm() replaced it (or cancelled it): leave it
                 self.period = seconds
                 signal.setitimer(signal.ITIMER_REAL, seconds, seconds)
 
@@ -130,28 +94,19 @@ class MainSignalSampler:
         import signal
 
         with self._lock:
-            if not self.installed or self.stopped:
+            if not self.active:
                 return
-            self.stopped = True
-            armed, self.active = self.active, False
-            if armed:  # a SIGALRM soon after is a tick of ours in flight; never armed, any is the program's
-                self.stopped_at = self.perf()
+            self.active = False
+            self.stopped_at = self.perf()
             if self.still_ours():
-                if armed and not self.lost and signal.getitimer(signal.ITIMER_REAL)[1] != 0.0:
-                    signal.setitimer(signal.ITIMER_REAL, 0)  # ours (repeating), not an alarm() of the program
+                signal.setitimer(signal.ITIMER_REAL, 0)
                 if threading.current_thread() is threading.main_thread():
                     signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
     def _handler(self, signum: int, frame: Optional[FrameType]) -> None:
         forked = os.getpid() != self.pid  # a forked child inherits the handler, never the timer
-        if self.active and not forked and self._getitimer is not None:
-            # ours repeats and has fired already; a one-shot timer (alarm()) or a SIGALRM before our
-            # first expiry is the program's: it gets the default action, and our ticks end
-            if self.perf() < self.first_tick_at or self._getitimer(self._real)[1] == 0.0:
-                self.active = False
-                self.lost = True
         if not self.active or forked:
-            if not forked and not self.lost and self.perf() - self.stopped_at < STRAY_S:
+            if not forked and self.perf() - self.stopped_at < STRAY_S:
                 return  # one of ours, delivered as the timer was disarmed
             # otherwise it is the program's (alarm()): act as the default would
             import signal

@@ -61,7 +61,6 @@ TYPE_CHECKING = False  # typing stays unimported in the target (start-up cost); 
 if TYPE_CHECKING:
     from typing import List, Optional, Tuple
 
-    from .auto_signal import AutoMainSignal
     from .frames import ThreadRecord
     from .main_signal import MainSignalSampler
     from .session import AgentSession
@@ -103,8 +102,6 @@ class Sampler:
         self._tick_lock = threading.Lock()  # held by a tick and by stop()'s final flush
         self._thread = threading.Thread(target=self._run, name="pyrometer-sampler", daemon=True)
         self.main_signal: Optional[MainSignalSampler] = None  # samples the main thread when set (main_signal.py)
-        self.main_signal_at: Optional[float] = None  # session seconds when main_signal was armed
-        self.auto_signal: Optional[AutoMainSignal] = None  # arms main_signal if starved (auto_signal.py)
         self.ticks = 0
         self.busy = True  # did the last tick see a thread running (or one it could not judge)?
         self.worked = True  # ... and one that ran WORK_CPU_S (a real burst, not a timer's wake-up)?
@@ -144,9 +141,6 @@ class Sampler:
         for it saves up to one interval at the target's exit.
         """
         self._stop.set()
-        auto = self.auto_signal
-        if auto is not None:
-            auto.main.stop()  # installed, maybe armed meanwhile: it can no longer be armed after this
         if self.main_signal is not None:
             self.main_signal.stop()
         if threading.current_thread() is self._thread:
@@ -238,8 +232,6 @@ class Sampler:
                 now = self._tick()
                 if self.worked:
                     last_busy = now
-                if self.auto_signal is not None:
-                    self._watch_starvation(now)
                 flush = now - last_batch >= BATCH_SECONDS
                 if flush:
                     last_batch = now
@@ -257,19 +249,6 @@ class Sampler:
                         session.send_telemetry()
                 finally:
                     session.release_output()
-
-    def _watch_starvation(self, now: float) -> None:
-        """main_signal="auto": arm the SIGALRM sampler once this thread is starved of the GIL (auto_signal.py)."""
-        auto = self.auto_signal
-        assert auto is not None
-        said = auto.tick(now, self.busy)
-        if said is None and not auto.given_up:
-            return
-        self.auto_signal = None
-        if said is not None:
-            self.main_signal = auto.main
-            self.main_signal_at = now - self.session.clock.t0
-            self.session.notice("info", said)
 
     def _tick(self) -> float:
         session = self.session

@@ -18,9 +18,7 @@ Options (all optional):
   attached            bool   False    started inside an already running process
   argv                list   sys.argv what the target runs
   asyncio             bool   True     watch event loops (lag, blocking, tasks)
-  main_signal         str    "auto"   sample the main thread from a SIGALRM timer (main_signal.py): True
-                                      from the start, False never, "auto" once the sampler thread is
-                                      starved of the GIL while threads run (auto_signal.py)
+  main_signal         bool   False    sample the main thread from a SIGALRM timer (main_signal.py)
   switch_interval_ms  float  None     set sys.setswitchinterval while sampling (restored on stop);
                                       None leaves the interpreter's setting alone
   follow_fork         bool   False    in a forked child the session goes quiet and unhooks itself
@@ -177,10 +175,7 @@ class AgentSession:
             self._prev_switch = sys.getswitchinterval()
             sys.setswitchinterval(float(sw) / 1000.0)
         self.sampler = Sampler(self, float(opts["rate_hz"]))
-        main_signal = opts.get("main_signal")
-        if main_signal == "auto" and self.mode == "sample":
-            self._install_auto_signal()
-        elif main_signal and main_signal != "auto" and self.mode == "sample":
+        if opts.get("main_signal") and self.mode == "sample":
             self._start_main_signal()
         self.sampler.start()
         if opts.get("asyncio", True):
@@ -218,28 +213,8 @@ class AgentSession:
             why = "%r" % (exc,)
         if why is None:
             self.sampler.main_signal = main
-            self.sampler.main_signal_at = self.clock.now()
         else:
             self.notice("warning", "main thread sampled by the sampler thread, not by SIGALRM: %s" % (why,))
-
-    def _install_auto_signal(self) -> None:
-        """main_signal="auto": the handler installed unarmed, armed by the sampler if it is starved (auto_signal.py).
-
-        Only where the handler can be installed (the main thread, SIGALRM at its default, no alarm
-        running): otherwise the main thread stays with the sampler thread, as the user did not ask.
-        """
-        from .auto_signal import AutoMainSignal
-        from .main_signal import MainSignalSampler
-
-        sampler = self.sampler
-        assert sampler is not None
-        main = MainSignalSampler(self.clock.perf, sampler.interval)
-        try:
-            why = main.install()
-        except Exception as exc:
-            why = "%r" % (exc,)
-        if why is None:
-            sampler.auto_signal = AutoMainSignal(main, sampler.rate_hz, self.clock.perf())
 
     def _meta(self) -> Dict[str, Any]:
         opts = self.options
@@ -495,7 +470,6 @@ class AgentSession:
             "busy_ticks": s.busy_ticks if s else 0,
             "late_s": round(s.late_s, 6) if s else 0.0,
             "main_signal": bool(s and s.main_signal is not None),
-            "main_signal_at": s.main_signal_at if s else None,  # session seconds when armed (auto: when starved)
             "effective_rate_hz": round(s.effective_rate_hz, 2) if s else 0.0,
             "agent_cpu_s": round(self.agent_cpu_s(), 6),
             "loop_hook_s": round(self.loops.hook_s, 6),

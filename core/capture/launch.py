@@ -19,7 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pyrometer.core.agent import defaults
 from pyrometer.core.capture.collector import Collector
 from pyrometer.core.capture.frozen import frozen_python, interpreter_env, is_bundle_interpreter
 
@@ -250,11 +249,6 @@ def check_interpreter(python: str) -> None:
         )
 
 
-def _main_signal(given: object) -> object:
-    """--main-signal: True, --no-main-signal: False, neither: the default ("auto")."""
-    return defaults.MAIN_SIGNAL if given is None else bool(given)
-
-
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Session options (see AgentSession) from the shared collect options of the CLI."""
     return {
@@ -264,7 +258,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "loop_interval_ms": float(args.loop_interval),
         "block_threshold_ms": float(args.block_threshold),
         "every_task": bool(getattr(args, "every_task", False)),
-        "main_signal": _main_signal(getattr(args, "main_signal", None)),
+        "main_signal": bool(getattr(args, "main_signal", False)),
     }
 
 

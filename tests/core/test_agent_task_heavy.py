@@ -100,16 +100,7 @@ def test_task_heavy_target_is_recorded_whole_and_sampled_at_rate(tmp_path: Path)
     main = [t.id for t in p.threads.values() if t.name == "MainThread"]
     times = p.samples["time"][np.isin(p.samples["thread"], main)]
     ticks = int(tel["sampler_ticks"])
-    armed = tel.get("main_signal_at")  # the sampler was starved: MainThread samples itself from SIGALRM since
-    if armed is None:
-        assert len(times) >= ticks - 1, (len(times), ticks)
-    else:  # before, a sample on every tick (the busy thread has one per tick); after, at least about as many
-        busy = [t.id for t in p.threads.values() if t.name == "busy"]
-        busy_times = p.samples["time"][np.isin(p.samples["thread"], busy)]
-        before, busy_before = int((times <= armed).sum()), int((busy_times <= armed).sum())
-        assert before >= busy_before - 1, (before, busy_before, armed)
-        after, busy_after = len(times) - before, len(busy_times) - busy_before
-        assert after >= 0.8 * busy_after - 1, (after, busy_after, armed)
+    assert len(times) >= ticks - 1, (len(times), ticks)
     yardstick = int(lines["yardstick"])
     assert ticks >= 0.5 * yardstick, (ticks, yardstick)
     assert float(p.samples["weight"].max()) <= 1.0
