@@ -62,13 +62,11 @@ def starved_text(telemetry: dict[str, Any]) -> str | None:
         return None
     if ticks < STARVED_MIN_TICKS or busy < 0.5 * ticks or reached >= STARVED_BELOW * asked:
         return None
-    at = _number(telemetry, "main_signal_at")
-    if telemetry.get("main_signal") is not True:
-        advice = "for the main thread, record with --main-signal"
-    elif at is not None and at >= 0.5:  # armed by the agent when it found the sampler starved (main_signal "auto")
-        advice = f"the main thread was sampled from SIGALRM from {at:.1f} s on, the other threads were not"
-    else:
-        advice = "the main thread was sampled from SIGALRM (--main-signal), the other threads were not"
+    advice = (
+        "the main thread was sampled from a signal (--main-signal), the others were not"
+        if telemetry.get("main_signal") is True
+        else "for the main thread, record with --main-signal"
+    )
     return (
         f"the sampler reached {reached:.0f} Hz of the {asked:.0f} Hz asked while threads ran: it waits for the GIL, and a"
         " thread that holds it and lets it go only for moments (a busy event loop beside a CPU-bound thread) starves it;"
