@@ -35,10 +35,9 @@ STARVED_MIN_TICKS = 10
 
 def late_share(telemetry: dict[str, Any]) -> float | None:
     """Late ticks / all ticks of the sampler; None when the recording does not say (older agents, imports)."""
-    late, ticks = telemetry.get("late_ticks"), telemetry.get("sampler_ticks")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (late, ticks)):
+    late, ticks = _number(telemetry, "late_ticks"), _number(telemetry, "sampler_ticks")
+    if late is None or ticks is None:
         return None
-    assert isinstance(late, (int, float)) and isinstance(ticks, (int, float))  # for mypy
     return min(1.0, max(0.0, late / ticks)) if ticks > 0 else None
 
 

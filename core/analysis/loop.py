@@ -272,8 +272,9 @@ class LagPrefix:
     """
 
     def __init__(self, values: np.ndarray, in_time_order: bool = True) -> None:
-        """`values`: the lag column; when its probes are not in time order (an agent's batches of several
-        loops), `time_order` puts them in it (stable, as lag_values sorts them)."""
+        """`values`: the lag values in time order (the column itself, or, when its probes were not in time
+        order, an agent's batches of several loops, put in it stably as lag_values sorts them: `in_time_order`
+        False)."""
         self.in_time_order = in_time_order
         order = np.argsort(values, kind="stable")
         self.n = len(values)
@@ -310,9 +311,9 @@ class LagPrefix:
 
         def trues_before(p: int) -> int:
             """How many of the first r probes lie before index p of the value order."""
-            b = min(p // PREFIX_BLOCK, len(self.starts) - 1) if p < self.n else len(self.starts)
-            if b >= len(self.starts):
+            if p >= self.n:
                 return int(before[-1])
+            b = p // PREFIX_BLOCK
             at = int(self.starts[b])
             return int(before[b]) + int(np.count_nonzero(inside[at:p]))
 
