@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agent_harness import run_agent_target
 from PySide6 import QtCore
+from sampled_stall import SAMPLED_STALL
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import EventLoopPane
@@ -80,29 +81,8 @@ def test_no_note_when_every_task_was_recorded(qtbot) -> None:  # type: ignore[no
     assert not pane.sampling_note.isVisible()
 
 
-STALL = """
-import asyncio, time
-
-async def sleeper():
-    await asyncio.sleep(0.01)
-
-async def blocker():
-    await asyncio.sleep(0.002)
-    time.sleep(0.25)
-
-async def main():
-    tasks = [asyncio.create_task(sleeper()) for _ in range(50)]
-    tasks.append(asyncio.create_task(blocker()))
-    await asyncio.gather(*tasks)
-
-session = start(task_sampling_rate=0, block_threshold_ms=50)
-asyncio.run(main())
-session.stop(exit_status=0)
-"""
-
-
 def test_event_loop_pane_counts_the_unrecorded_tasks_a_stall_delayed(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    p, _, _ = run_agent_target(sys.executable, STALL, tmp_path)
+    p, _, _ = run_agent_target(sys.executable, SAMPLED_STALL, tmp_path)
     pane = EventLoopPane(Document(p))
     qtbot.addWidget(pane)
     pane.refresh()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from agent_harness import MINOR_VERSIONS, interpreter, run_agent_target
+from sampled_stall import SAMPLED_STALL
 
 from pyrometer.core.agent import wire
 from pyrometer.core.agent.tasks import ASYNCIO_OWN, SAMPLING_NOTICE
@@ -284,29 +285,8 @@ def test_record_every_task_option_records_all(tmp_path: Path) -> None:
     assert p.task_sampling == {}
 
 
-STALL = """
-import asyncio, time
-
-async def sleeper():
-    await asyncio.sleep(0.01)
-
-async def blocker():
-    await asyncio.sleep(0.002)
-    time.sleep(0.25)  # the stall: every sleeper's timer falls due inside it
-
-async def main():
-    tasks = [asyncio.create_task(sleeper()) for _ in range(50)]
-    tasks.append(asyncio.create_task(blocker()))
-    await asyncio.gather(*tasks)
-
-session = start(task_sampling_rate=0, block_threshold_ms=50)
-asyncio.run(main())
-session.stop(exit_status=0)
-"""
-
-
 def test_a_stall_counts_the_unrecorded_tasks_it_delayed(tmp_path: Path) -> None:
-    p, _, _ = run_agent_target(sys.executable, STALL, tmp_path)
+    p, _, _ = run_agent_target(sys.executable, SAMPLED_STALL, tmp_path)
     (ev,) = [ev for ev in p.blocking if ev.duration >= 0.2]
     named = [tid for tid, _, _ in ev.delayed or () if p.tasks[tid].coro == "sleeper"]
     # the 50 sleepers were all due during the stall: recorded ones are named, the rest counted
