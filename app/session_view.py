@@ -659,8 +659,11 @@ class SessionView(QMainWindow):
         later = [COST_FACTOR * self._cost[p.objectName()] - (now - self._last_refresh[p.objectName()]) for p in stale if p not in due]
         if later:
             self._timer.start(max(10, int(min(later) * 1000)))
+        # the pane drawn longest ago first: while a replay's playhead is dragged every tick finds every pane
+        # stale again, and a fixed order (the panes a user looks at first) restarted at each tick never reached
+        # the last ones (the Tasks pane drew nothing until the drag ended); a first frame keeps REFRESH_ORDER
+        due.sort(key=lambda p: (self._last_refresh.get(p.objectName(), 0.0), REFRESH_ORDER.get(p.pane_id, len(REFRESH_ORDER))))
         self._queue = due
-        self._queue.sort(key=lambda p: REFRESH_ORDER.get(p.pane_id, len(REFRESH_ORDER)))
         self._step()
 
     def _step(self) -> None:
