@@ -18,6 +18,8 @@ Figures:
               is read (it includes the turn that adopts the detail);
               scrub_*: the replay playhead set to SCRUBS in turn: median time until every visible pane
               drew it, and the longest turn of the event loop meanwhile (0.5 s after each included);
+              drag_*: the replay slider dragged by hand (DRAG: 30 moves a second for 4 s, see _drag): the moves'
+              delay, the longest turns, each pane's redraws a second, the catch-up after the last move;
               *_peak_mb: peak RSS so far at those moments; `show PANE s`: each other pane brought to the front and
               painted; `refresh PANE`: every refresh the window did, its time and the RSS it added
   range       re-aggregating a selected time range: function table, call tree and flame layout (as the
@@ -121,6 +123,8 @@ from pyrometer.core.model import Profile
 MB = 1024 * 1024
 SETTLE_S = 3.0  # the event loop is turned this long after the full detail is drawn (work spread over turns ends)
 SCRUBS = (0.5, 0.8, 0.3, 0.9, 0.6, 0.2)  # replay playhead positions (fractions of the session), in this order
+# a drag of the replay slider: from, to (fractions of the session), seconds, mouse moves a second
+DRAG = (0.3, 0.7, 4.0, 30.0)
 
 
 def _status(field: str) -> int:
@@ -248,6 +252,56 @@ def _wait(app: Any, done: Any, timeout: float = 900.0, stalls: list[float] | Non
             raise TimeoutError("the window did not settle")
 
 
+def _drag(app: Any, view: Any, fresh: Any, calls: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """The replay slider dragged as a hand does: DRAG's mouse moves a second, each set on the slider (valueChanged ->
+    seek -> the document's playhead) as soon as the event loop is back, the moves missed meanwhile dropped as Qt
+    compresses mouse moves. Smooth means every turn short (the handle follows the mouse) and every pane drawing
+    new playheads several times a second.
+
+    drag_move_delay_*: from when a move happened to when the slider took it (the handle lagging the hand);
+    drag_pane_hz: refreshes each visible pane drew per second of drag; drag_catch_up_s: from the last move to
+    every visible pane drawn at it."""
+    a, b, seconds, hz = DRAG
+    bar = view.replay_bar
+    if bar is None:
+        return {"drag": "no replay bar"}
+    slider = bar.slider
+    steps = slider.maximum()
+    n = int(seconds * hz)
+    first = len(calls)
+    start = time.perf_counter()
+    due = [start + i / hz for i in range(n)]
+    value = [round((a + (b - a) * i / (n - 1)) * steps) for i in range(n)]
+    delays: list[float] = []
+    turns: list[float] = []
+    i = 0
+    while i < n:
+        now = time.perf_counter()
+        if now >= due[i]:
+            delays.append(now - due[i])  # the oldest move not yet taken waited this long
+            while i + 1 < n and due[i + 1] <= now:
+                i += 1  # the moves made meanwhile: only the latest position is delivered
+            slider.setValue(value[i])
+            i += 1
+        t = time.perf_counter()
+        app.processEvents()
+        turns.append(time.perf_counter() - t)
+        time.sleep(0.001)
+    released = time.perf_counter()
+    drawn = [c[0] for c in calls[first:]]
+    _wait(app, fresh, stalls=turns)
+    catch_up = time.perf_counter() - released
+    return {
+        "drag_moves_taken": f"{len(delays)} of {n}",
+        "drag_move_delay_median_ms": 1000 * float(np.median(delays)),
+        "drag_move_delay_max_ms": 1000 * max(delays),
+        "drag_max_turn_ms": 1000 * max(turns),
+        "drag_turns_over_50ms": sum(t > 0.05 for t in turns),
+        "drag_pane_hz": {p.pane_id: round(drawn.count(p.pane_id) / seconds, 1) for p in view.visible_panes()},
+        "drag_catch_up_s": catch_up,
+    }
+
+
 SWITCH_INTERVAL: list[float | None] = [None]  # --switch-interval: instead of what `pyrometer open` sets
 
 
@@ -364,6 +418,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
             if os.environ["BENCH_PROFILE_SCRUB"].endswith(".prof"):  # a path: kept for pstats' callers/callees
                 scrub_prof.dump_stats(os.environ["BENCH_PROFILE_SCRUB"])
             pstats.Stats(scrub_prof, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        out.update(_drag(app, view, fresh, calls))
         view.doc.set_playhead(None)
         _wait(app, fresh)
         out["scrub_fresh_median_s"] = float(np.median(fresh_s))
