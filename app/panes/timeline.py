@@ -30,6 +30,8 @@ from pyrometer.core import fmt
 from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
 from pyrometer.core.analysis.lane_palette import (
+    ACTIVE,
+    ACTIVE_NAME,
     BLOCKING,
     LANE_COLORS,
     LEVEL_OF_COLOR,
@@ -170,7 +172,8 @@ class TimelinePane(Pane):
             f"Thread lanes by the share of each stretch spent on CPU (the samples' CPU time over their span):\n"
             f"on CPU = at least {ON_SHARE:.0%}; partly on CPU = {PARTLY_SHARE:.0%} to {ON_SHARE:.0%}, e.g. a thread\n"
             f"sharing the GIL or a core with others; waiting = under {PARTLY_SHARE:.0%} (sleeping, blocked on I/O,\n"
-            "a lock or the GIL). Hover a stretch for its measured CPU share."
+            "a lock or the GIL). Hover a stretch for its measured CPU share. A file that records no CPU time\n"
+            "(a trace, py-spy's output) has its sampled stretches drawn as active: on or off CPU is unknown."
         )
         bar.addWidget(self.thread_legend)
         self.task_legend = QtWidgets.QLabel()
@@ -520,9 +523,9 @@ class TimelinePane(Pane):
         if not 0 <= box < len(x):
             return ""
         a, b = float(x[box]), float(w[box])
-        level = LEVEL_OF_COLOR.get(int(color[box]), 0)
+        state = ACTIVE_NAME if int(color[box]) == ACTIVE else LEVEL_NAME[LEVEL_OF_COLOR.get(int(color[box]), 0)]
         name = esc(self.lanes.names[int(lane[box])])
-        tip = f"<b>{name}</b>: {LEVEL_NAME[level]}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
+        tip = f"<b>{name}</b>: {state}<br>{fmt.clock(a)} – {fmt.clock(a + b)} ({fmt.seconds(b)})"
         tid = self.lanes.thread_of.get(int(lane[box]))
         measured = None if tid is None else cpu_in_span(self.doc.profile, tid, a, a + b)
         if measured is not None and measured[1] > 0:

@@ -22,12 +22,13 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
-    LEVEL_COLOR,
     STATE_OF_COLOR,
     T_OVERFLOW,
+    thread_colors,
 )
 from pyrometer.core.analysis.lod import activity_boxes, activity_index, is_preview
 from pyrometer.core.analysis.loop import blocking_events, blocking_function
+from pyrometer.core.analysis.on_cpu import has_cpu_info
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
@@ -236,6 +237,8 @@ def build_lanes(
     if threads is not None:
         shown = [th for th in shown if th.id in threads]
     in_view = view is not None and profile.samples_sorted
+    # (a recording's preview has no rows to look at: its lanes are drawn as they were, on CPU or not)
+    cpu_known = has_cpu_info(profile) if shown and not is_preview(profile) else True
     for th in shown:
         if in_view:
             assert view is not None
@@ -245,7 +248,7 @@ def build_lanes(
             x, w, on = activity_segments(profile, th.id, t1)
         if len(x) == 0 and not (in_view and activity_index(profile).thread_row(th.id) is not None):
             continue  # (in a view, a thread keeps its lane where it has nothing: zooming never moves lanes)
-        lanes.add(row, x, w, LEVEL_COLOR[on], None, None)
+        lanes.add(row, x, w, thread_colors(on, cpu_known), None, None)
         lanes.thread_of[row] = th.id
         lanes.kinds.append("thread")
         lanes.names.append(th.name)

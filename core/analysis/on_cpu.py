@@ -20,10 +20,19 @@ ON_CPU_FRACTION = 0.5
 
 
 def has_cpu_info(profile: Profile) -> bool:
-    """Whether any sample carries a CPU-time measurement (otherwise the filter means nothing)."""
-    cpu = profile.samples["cpu"]
-    step = 1 << 16  # in steps, stopping at the first known one: no 30 MB flag array for a day of samples
-    return any(bool((cpu[at : at + step] >= 0).any()) for at in range(0, len(cpu), step))
+    """Whether any sample carries a CPU-time measurement (otherwise the filter means nothing, and the
+    timeline cannot tell on CPU from waiting). Kept on the profile: a growing one looks only at the rows
+    added since it last said no (a trace's samples, none with a reading, were scanned at every refresh)."""
+    seen: list[int] = profile.cached("has_cpu_info", lambda: [0, 0], rows=True)  # [rows looked at, any reading]
+    n = len(profile.samples)
+    if seen[0] > n:  # the rows were replaced by fewer
+        seen[:] = [0, 0]
+    if not seen[1] and seen[0] < n:
+        cpu = profile.samples["cpu"]
+        step = 1 << 16  # in steps, stopping at the first known one: no 30 MB flag array for a day of samples
+        seen[1] = int(any(bool((cpu[at : at + step] >= 0).any()) for at in range(seen[0], n, step)))
+    seen[0] = n
+    return bool(seen[1])
 
 
 def on_cpu_mask(profile: Profile) -> np.ndarray:
