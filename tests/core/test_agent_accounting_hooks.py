@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from agent_harness import MINOR_VERSIONS, interpreter, newest_patch, run_agent_target
 
+from pyrometer.core.agent.session import PUMP_SECONDS
 from pyrometer.core.model import TASK_DELAYED
 
 RAISING_CALLBACK = """
@@ -76,9 +77,12 @@ async def main():
 agent.accounting.MIN_MEAN_STEP_S = 0.0        # keep timing the ~25 us steps (default: off)
 agent.accounting.MAX_STEPS_PER_S = float("inf")
 session = start()
+w, c = time.perf_counter(), time.thread_time()
 asyncio.run(main())
+preempted = (time.perf_counter() - w) - (time.thread_time() - c)  # the loop thread off its core (a busy machine)
 session.stop()
 print("truth", sum(truth.values()))
+print("preempted", max(preempted, 0.0))
 """
 
 
@@ -89,13 +93,16 @@ def test_tiny_steps_timed_with_shared_clock_readings_and_merged_spans(version: s
     p, out, _ = run_agent_target(interpreter(newest_patch(version)), body, tmp_path)
     assert "accounting turned off" not in str(p.notices)
     truth = float(next(line.split()[1] for line in out.splitlines() if line.startswith("truth ")))
+    # time the loop thread spent off its core: inside a step it is in the truth too, between steps only in
+    # running_s (the loop's bookkeeping), so it widens the upper bound (at load 10: 0.53 s against 0.34 s)
+    preempted = float(next(line.split()[1] for line in out.splitlines() if line.startswith("preempted ")))
     workers = [t for t in p.tasks.values() if t.name.startswith("w")]
     assert len(workers) == tasks and all(t.running_s is not None for t in workers)
     for t in workers:  # the life splits exactly into its parts
         assert t.running_s + t.waiting_s + t.delayed_s == pytest.approx(t.ended - t.created, abs=1e-6), t
     # every step's wall is in running_s (the loop's bookkeeping between steps too: a little more)
     running = sum(t.running_s for t in workers)
-    assert truth <= running * 1.02 and running <= truth * 1.3 + tasks * steps * 30e-6, (running, truth)
+    assert truth <= running * 1.02 and running <= truth * 1.3 + tasks * steps * 30e-6 + preempted, (running, truth, preempted)
     # each step waits behind the other 59 (~1.5 ms): every task is mostly delayed, hardly waiting
     delayed = sum(t.delayed_s for t in workers)
     assert delayed > 0.8 * sum(t.delayed_s + t.waiting_s for t in workers)
@@ -105,7 +112,11 @@ def test_tiny_steps_timed_with_shared_clock_readings_and_merged_spans(version: s
     for t in workers:
         mine = spans["task"] == t.id
         kinds = spans["state"][mine]
-        assert int((kinds == TASK_DELAYED).sum()) <= 12, (t, int(mine.sum()))  # one per step unmerged: 40
+        # one per step unmerged (40); merged, stretches are cut where the pumps take them (every PUMP_SECONDS,
+        # and sooner when events pile up): ~8 unloaded, more when a busy machine stretches the run (15 in a
+        # 0.74 s life at load 10, 10 in 0.31 s)
+        cuts = 2 * (t.ended - t.created) / PUMP_SECONDS + 4
+        assert int((kinds == TASK_DELAYED).sum()) <= cuts, (t, int(mine.sum()), cuts)
         covered = float(np.sum((spans["end"] - spans["start"])[mine & (spans["state"] == TASK_DELAYED)]))
         assert covered <= t.delayed_s + t.running_s + 1e-6, (covered, t)
         assert covered >= 0.8 * t.delayed_s, (covered, t)
