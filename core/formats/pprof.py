@@ -42,7 +42,7 @@ TIME_UNITS = {
 THREAD_NAME_KEYS = ("thread name",)
 THREAD_ID_KEYS = ("thread id", "thread native id")
 TASK_KEYS = ("task name",)
-MAX_WEIGHT = 1e38  # the model stores weights as float32
+MAX_WEIGHT = 1e38  # a larger sample value is not a measurement
 MAX_EXPANDED = 5_000_000  # records of count N become N samples up to this many in all
 
 # Profile's fields (number -> protobuf wire type) for the sniffer: 2 = length-delimited, 0 = varint.

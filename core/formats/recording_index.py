@@ -259,7 +259,7 @@ class RecordingIndex:
             _, first = np.unique(key, return_index=True)
             order = first[np.argsort(t[first], kind="stable")]
             profile.add_samples(t[order], thread[order], stack[order], None,
-                                a["pair_weight"][order].astype(np.float32), a["pair_cpu"][order].astype(np.float32))
+                                a["pair_weight"][order], a["pair_cpu"][order].astype(np.float32))
         profile.finish()
         return profile
 
