@@ -30,7 +30,12 @@ import numpy as np
 
 from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
-from pyrometer.core.formats.stackbuild import StackBuilder, ThreadIds, exclusive_cumsum, whole_counts
+from pyrometer.core.formats.stackbuild import (
+    StackBuilder,
+    ThreadIds,
+    exclusive_cumsum,
+    whole_counts,
+)
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile, TaskInfo
 
 # austin2pprof writes "Wall time/μs" (Greek mu); others "µs" (micro sign) or "us"
