@@ -255,8 +255,10 @@ MAX_SECONDS = 1e9  # ~30 years: a time, weight or duration beyond this is damage
 MAX_COUNT = 2.0**53  # a weight in samples (a collapsed file's count) beyond this is not a count
 
 
-def _max_weight(profile: Profile) -> float:
-    """The largest plausible sample weight: seconds are bounded by MAX_SECONDS, sample counts by MAX_COUNT."""
+def _max_sample_value(profile: Profile) -> float:
+    """The largest plausible sample time or weight: seconds are bounded by MAX_SECONDS; in a profile of
+    samples a weight is a count (a collapsed line's, a pprof value in bytes) and a time the counts before
+    it, bounded by MAX_COUNT."""
     return MAX_COUNT if profile.unit == UNIT_SAMPLES else MAX_SECONDS
 
 
@@ -299,7 +301,8 @@ def apply_message(
     buf = memoryview(payload)
     if kind == wire.SAMPLES:
         c = _column_reader(buf, _SAMPLE_SPECS)
-        good = _plausible_seconds(c["time"]) & _plausible_seconds(c["weight"].astype(np.float64), 0.0, _max_weight(profile))
+        top = _max_sample_value(profile)
+        good = _plausible_seconds(c["time"], -top, top) & _plausible_seconds(c["weight"].astype(np.float64), 0.0, top)
         c = _keep(c, good, "samples with impossible times or weights", rejected)
         cpu = c["cpu"]
         if not bool(np.isfinite(cpu).all()) or bool((cpu > MAX_SECONDS).any()):
@@ -731,8 +734,10 @@ class RecordingReader:
                     self._skipped += size
         del stack
         time, weight = arr["time"], arr["weight"]
-        top = _max_weight(self.profile)
-        plausible = _rows_where(lambda a, b: _plausible_seconds(time[a:b]) & _plausible_seconds(weight[a:b], 0.0, top), a0, n)
+        top = _max_sample_value(self.profile)
+        plausible = _rows_where(
+            lambda a, b: _plausible_seconds(time[a:b], -top, top) & _plausible_seconds(weight[a:b], 0.0, top), a0, n
+        )
         if plausible is not None:
             odd_rows = ~plausible if good is None else ~plausible & good
             self._count_rejected("samples with impossible times or weights", int(odd_rows.sum()))
