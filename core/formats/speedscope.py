@@ -280,7 +280,7 @@ def _evented(
         times.append(last)
         stacks.append(open_stacks[-1])
         weights.append(end - last)
-    w = np.asarray(weights, np.float64) * factor
+    w = np.asarray(weights, np.float64) / round(1.0 / factor)  # / 1000, not * 1e-3 (not exact): as written
     if not (np.abs(w) <= MAX_WEIGHT).all():
         raise FormatError(f"{where}: event times span beyond any time range")
     return np.asarray(times, np.float64) * factor, np.asarray(stacks, np.int32), w
@@ -373,7 +373,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             times = (start + exclusive_cumsum(weights)) * factor
             if n and not np.isfinite(times[-1] + weights[-1] * factor):
                 raise FormatError(f"{where}: weights add up beyond any time range")
-            batches.append((times, tid, key_stack[keys], weights * factor))
+            # / 1000, not * 1e-3 (not exact): a weight comes back as written (model.EXACT_WEIGHT)
+            batches.append((times, tid, key_stack[keys], weights / round(1.0 / factor)))
         else:
             times, stacks, weights = _evented(profile, builder, p, fmap, factor, where)
             batches.append((times, tid, stacks, weights))

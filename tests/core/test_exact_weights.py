@@ -210,3 +210,21 @@ def test_callgrind_paths_export_to_the_summary_total(tmp_path: Path) -> None:
     assert sum(int(line.rsplit(" ", 1)[1]) for line in (tmp_path / "x.collapsed").read_text().splitlines()) == summary
     export_profile(profile, tmp_path / "x.pb.gz")
     assert pprof_sum(tmp_path / "x.pb.gz", 0) == summary
+
+
+@pytest.mark.parametrize(("unit", "per_second"), [("none", 1), ("microseconds", 10**6)])
+def test_speedscope_weights_are_shown_and_written_as_the_file_states(unit: str, per_second: int, tmp_path: Path) -> None:
+    weights = [987654321, 123456789, 16777217]
+    doc = {"$schema": "https://www.speedscope.app/file-format-schema.json",
+           "shared": {"frames": [{"name": "main"}, {"name": "a"}, {"name": "b"}]},
+           "profiles": [{"type": "sampled", "name": "t", "unit": unit, "startValue": 0, "endValue": sum(weights),
+                         "samples": [[0, 1], [0, 2], [0]], "weights": weights}]}
+    path = tmp_path / "big.speedscope.json"
+    path.write_text(json.dumps(doc))
+    data = stats_json(path)
+    got = {f["name"]: (f["self"], f["total"]) for f in data["functions"]}
+    assert got == {"a": (987654321 / per_second,) * 2, "b": (123456789 / per_second,) * 2,
+                   "main": (16777217 / per_second, sum(weights) / per_second)}
+    export_profile(load_profile(path), tmp_path / "out.speedscope.json")
+    out = json.loads((tmp_path / "out.speedscope.json").read_text())["profiles"][0]
+    assert [round(w * per_second) if unit != "none" else w for w in out["weights"]] == weights
