@@ -228,3 +228,37 @@ def test_speedscope_weights_are_shown_and_written_as_the_file_states(unit: str, 
     export_profile(load_profile(path), tmp_path / "out.speedscope.json")
     out = json.loads((tmp_path / "out.speedscope.json").read_text())["profiles"][0]
     assert [round(w * per_second) if unit != "none" else w for w in out["weights"]] == weights
+
+
+def test_exact_weights_that_start_mid_file_survive_every_read_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weights float32 holds first (no weights frame: the column starts float32), then ones it cannot:
+    the column is widened mid-read, in a plain read, a spilling read of an indexed file committing
+    in steps, and the index's sums that `stats` reads."""
+    from pyrometer.core.formats import recording
+    from pyrometer.core.formats.recording_index import index_frame, open_for_stats
+
+    profile = Profile("samples", "collapsed")
+    f, g = profile.intern_frame("f", "", 0), profile.intern_frame("g", "", 0)
+    s1, s2 = profile.intern_stack_path([f]), profile.intern_stack_path([f, g])
+    n = 200_000
+    w = np.ones(n)
+    w[150_000:] = 16777217.0  # from the third samples frame (65536 rows each) on
+    w[-1] = 3.0
+    stacks = np.where(np.arange(n) % 2 == 0, s1, s2).astype(np.int32)
+    profile.add_samples(np.concatenate(([0.0], np.cumsum(w)[:-1])), np.zeros(n, np.int32), stacks, weight=w)
+    path = tmp_path / "multi.pyro"
+    write_profile(profile, path)
+    back, report = read_recording(path)
+    assert report.clean and back.exact_weights and np.array_equal(back.samples["weight"], w)
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, 2)
+        data = index_frame(path, fh, size)
+        assert data is not None
+        fh.write(data)
+    monkeypatch.setattr(recording, "COMMIT_ROWS", 50_000)
+    back, report = read_recording(path)
+    assert report.clean and np.array_equal(back.samples["weight"], w)
+    opened = open_for_stats(path)
+    assert opened is not None
+    weight, count = opened[1].stack_sums(None)
+    assert float(weight.sum()) == float(w.sum()) and int(count.sum()) == n
