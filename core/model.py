@@ -499,7 +499,7 @@ class Profile:
             thread=np.broadcast_to(np.asarray(thread, np.int32), (n,)),
             stack=stack,
             task=np.broadcast_to(np.asarray(-1 if task is None else task, np.int32), (n,)),
-            weight=np.broadcast_to(np.asarray(weight, self.samples.dtypes["weight"]), (n,)),
+            weight=np.broadcast_to(np.asarray(weight, self.samples.storage("weight").dtype), (n,)),
             cpu=np.broadcast_to(np.asarray(cpu, np.float32), (n,)),
         )
         self.generation += 1
@@ -576,7 +576,7 @@ class Profile:
     @property
     def exact_weights(self) -> bool:
         """Whether the weights are stored as float64 (EXACT_WEIGHT): the source stated some float32 cannot hold."""
-        return self.samples.dtypes["weight"] == EXACT_WEIGHT
+        return self.samples.storage("weight").dtype == EXACT_WEIGHT
 
     @property
     def has_time(self) -> bool:
