@@ -18,6 +18,7 @@ import pytest
 from cli_runs import run_cli
 
 from pyrometer.core.agent import wire
+from pyrometer.core.analysis.crop import crop
 from pyrometer.core.analysis.on_cpu import on_cpu_view
 from pyrometer.core.capture.writer import RecordingWriter
 from pyrometer.core.formats import pprof_profile_pb2
@@ -196,6 +197,8 @@ def test_agent_like_float32_weights_stay_float32_and_add_no_frame(tmp_path: Path
     assert wire.SAMPLE_WEIGHTS not in {kind for kind, _ in iter_raw_frames(saved)}
     back, _ = read_recording(saved)
     assert not back.exact_weights and back.samples.row_bytes() == 28
+    cut = crop(back, 1.234, 5.678)  # weights cut at the edges are the recording's precision, not stated ones
+    assert not cut.exact_weights and 0 < len(cut.samples) < n
 
 
 def test_callgrind_paths_export_to_the_summary_total(tmp_path: Path) -> None:
