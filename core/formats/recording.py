@@ -27,6 +27,7 @@ from pyrometer.core.agent.tasks import PARENT_UNRECORDED
 from pyrometer.core.capture.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
 from pyrometer.core.formats.bulk_columns import ReservedColumns
 from pyrometer.core.model import (
+    EXACT_COLUMNS,
     EXACT_WEIGHT,
     UNIT_SAMPLES,
     UNIT_SECONDS,
@@ -351,7 +352,7 @@ def apply_message(
         profile.add_task_spans(c["task"], c["state"], c["start"], c["end"])
     elif kind == wire.INDEX:
         pass  # a summary of the frames before it (recording_index): nothing a full read needs
-    elif kind == wire.SAMPLE_WEIGHTS:
+    elif kind == wire.EXACT_SAMPLES:
         pass  # only RecordingReader pairs it with the samples frame after it; the agent's stream never has one
     elif kind in wire.NAMES:
         _apply_json(profile, kind, wire.decode_json(bytes(buf)))
@@ -498,8 +499,8 @@ class RecordingReader:
         self._lag: ReservedColumns | None = None
         self._spans: ReservedColumns | None = None
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
-        # a SAMPLE_WEIGHTS frame's exact weights, for the SAMPLES frame starting at the byte offset given
-        self._exact_next: tuple[int, np.ndarray] | None = None
+        # an EXACT_SAMPLES frame's (weight, cpu), for the SAMPLES frame starting at the byte offset given
+        self._exact_next: tuple[int, np.ndarray, np.ndarray] | None = None
         self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
         self.skip_kinds: frozenset[int] = frozenset()  # messages `profile` holds already (index_preview's shell)
         # a one-shot read of a huge file whose index said how many rows (`expected_rows`): its big columns go
@@ -622,11 +623,12 @@ class RecordingReader:
                 why = self._stage_spans(buf, start, length)
                 if why is not None:
                     return count, pos, f"bad task_spans frame at byte {where}: {why}"
-            elif kind == wire.SAMPLE_WEIGHTS:
-                n, why = _batch_rows(buf, start, length, 8)
+            elif kind == wire.EXACT_SAMPLES:
+                n, why = _batch_rows(buf, start, length, 16)
                 if why is not None:
-                    return count, pos, f"bad sample_weights frame at byte {where}: {why}"
-                self._exact_next = (where + header + length, np.frombuffer(buf, "<f8", n, start + 8).copy())
+                    return count, pos, f"bad exact_samples frame at byte {where}: {why}"
+                exact = np.frombuffer(buf, "<f8", 2 * n, start + 8)
+                self._exact_next = (where + header + length, exact[:n].copy(), exact[n:].copy())
             elif kind in self.skip_kinds:
                 pass
             else:
@@ -656,28 +658,32 @@ class RecordingReader:
         if st.wide:
             st.fill_wide(r, e)
         if self._exact_next is not None:
-            self._exact_weights(st, r, e, where)
+            self._exact_samples(st, r, e, where)
         st.n = e
         self._sample_frames.append((r, n, len(self.profile.stacks), where, length + wire.FRAME_HEADER_SIZE))
         return None
 
-    def _exact_weights(self, st: ReservedColumns, r: int, e: int, where: int) -> None:
-        """Put the exact weights of the SAMPLE_WEIGHTS frame just before this SAMPLES frame in place.
+    def _exact_samples(self, st: ReservedColumns, r: int, e: int, where: int) -> None:
+        """Put the exact weight and CPU of the EXACT_SAMPLES frame just before this SAMPLES frame in place.
 
-        Their float32 values must be the frame's own weights (a frame for other rows is not taken); the
-        first ones make the profile's weight column float64 (model.EXACT_WEIGHT).
+        Their float32 values must be the frame's own (a frame for other rows is not taken); the first
+        ones make the profile's weight and cpu columns float64 (model.EXACT_COLUMNS).
         """
         assert self._exact_next is not None
-        ends_at, exact = self._exact_next
+        ends_at, *exact = self._exact_next
         self._exact_next = None
-        sent = st.wide.get("weight", st.arrays["weight"])[r:e]
-        if ends_at != where or len(exact) != e - r or not np.array_equal(exact.astype(np.float32), sent):
-            self.report.problems.append(f"sample_weights frame before byte {where} does not fit the samples after it; "
+        fits = ends_at == where and all(
+            len(values) == e - r and np.array_equal(values.astype(np.float32), st.wide.get(name, st.arrays[name])[r:e])
+            for name, values in zip(EXACT_COLUMNS, exact, strict=True)
+        )
+        if not fits:
+            self.report.problems.append(f"exact_samples frame before byte {where} does not fit the samples after it; "
                                         "kept their float32 weights")
             return
-        if "weight" not in st.wide:
-            st.widen("weight", EXACT_WEIGHT)
-        st.arrays["weight"][r:e] = exact
+        for name, values in zip(EXACT_COLUMNS, exact, strict=True):
+            if name not in st.wide:
+                st.widen(name, EXACT_WEIGHT)
+            st.arrays[name][r:e] = values
 
     def _stage_lag(self, buf: memoryview, start: int, length: int) -> str | None:
         assert self._lag is not None
@@ -949,8 +955,9 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
     for i in range(0, len(s), chunk):
         sl = slice(i, i + chunk)
         n = len(s["time"][sl])
-        if exact and not fits_float32(s["weight"][sl]):  # float64 weights: exact beside the float32 every reader knows
-            yield wire.frame(wire.SAMPLE_WEIGHTS, np.array([n, 0], "<u4").tobytes() + s["weight"][sl].astype("<f8").tobytes())
+        if exact and not all(fits_float32(s[name][sl]) for name in EXACT_COLUMNS):  # exact beside the float32 all readers know
+            yield wire.frame(wire.EXACT_SAMPLES, b"".join([np.array([n, 0], "<u4").tobytes()]
+                                                         + [s[name][sl].astype("<f8").tobytes() for name in EXACT_COLUMNS]))
         payload = b"".join(
             [np.array([n, 0], "<u4").tobytes()]
             + [s[name][sl].astype(dt).tobytes() for name, dt in _SAMPLE_SPECS]

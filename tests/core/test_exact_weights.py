@@ -158,11 +158,11 @@ def test_older_readers_read_the_float32_weights_of_a_new_file(big_collapsed: Pat
     saved = tmp_path / "saved.pyro"
     write_profile(load_profile(big_collapsed), saved)
     kinds = [kind for kind, _ in iter_raw_frames(saved)]
-    assert kinds[kinds.index(wire.SAMPLE_WEIGHTS) + 1] == wire.SAMPLES
+    assert kinds[kinds.index(wire.EXACT_SAMPLES) + 1] == wire.SAMPLES
     old = tmp_path / "old.pyro"
     with RecordingWriter(old, live=False) as writer:
         for kind, payload in iter_raw_frames(saved):
-            if kind != wire.SAMPLE_WEIGHTS:
+            if kind != wire.EXACT_SAMPLES:
                 writer.write_raw(wire.frame(kind, payload))
     back, report = read_recording(old)
     assert report.clean and not back.exact_weights
@@ -175,11 +175,11 @@ def test_a_weights_frame_that_does_not_fit_its_samples_is_reported_and_left_out(
     bad = tmp_path / "bad.pyro"
     with RecordingWriter(bad, live=False) as writer:
         for kind, payload in iter_raw_frames(saved):
-            if kind == wire.SAMPLE_WEIGHTS:  # weights that are not those of the samples after it
+            if kind == wire.EXACT_SAMPLES:  # weights that are not those of the samples after it
                 payload = payload[:8] + (np.frombuffer(payload, "<f8", offset=8) + 1000).astype("<f8").tobytes()
             writer.write_raw(wire.frame(kind, payload))
     back, report = read_recording(bad)
-    assert any("sample_weights frame" in p for p in report.problems)
+    assert any("exact_samples frame" in p for p in report.problems)
     assert sorted(back.samples["weight"].tolist()) == sorted(np.float32([3, 16777217, 123456789, 987654321]).tolist())
 
 
@@ -194,7 +194,7 @@ def test_agent_like_float32_weights_stay_float32_and_add_no_frame(tmp_path: Path
     assert not profile.exact_weights and profile.samples.row_bytes() == 28
     saved = tmp_path / "agent.pyro"
     write_profile(profile, saved)
-    assert wire.SAMPLE_WEIGHTS not in {kind for kind, _ in iter_raw_frames(saved)}
+    assert wire.EXACT_SAMPLES not in {kind for kind, _ in iter_raw_frames(saved)}
     back, _ = read_recording(saved)
     assert not back.exact_weights and back.samples.row_bytes() == 28
     cut = crop(back, 1.234, 5.678)  # weights cut at the edges are the recording's precision, not stated ones
@@ -265,3 +265,20 @@ def test_exact_weights_that_start_mid_file_survive_every_read_path(tmp_path: Pat
     assert opened is not None
     weight, count = opened[1].stack_sums(None)
     assert float(weight.sum()) == float(w.sum()) and int(count.sum()) == n
+
+
+def test_cpu_times_keep_the_weights_precision_through_a_save(tmp_path: Path) -> None:
+    """A sample is on CPU when its CPU time covers half its weight: both are stored at one precision
+    (float64 here, as the source stated them), in memory and after a save, so 0.005 of 0.01 stays on CPU."""
+    from pyrometer.core.analysis.on_cpu import on_cpu_mask
+
+    profile = Profile()
+    stack = profile.intern_stack_path([profile.intern_frame("f", "m.py", 1)])
+    cpu = np.array([0.005, 0.004999, -1.0, 0.0123456789])
+    profile.add_samples(np.arange(4) * 0.01, np.zeros(4, np.int32), np.full(4, stack, np.int32), weight=0.01, cpu=cpu)
+    assert profile.exact_weights and on_cpu_mask(profile).tolist() == [True, False, True, True]
+    saved = tmp_path / "cpu.pyro"
+    write_profile(profile, saved)
+    back, report = read_recording(saved)
+    assert report.clean and back.samples["cpu"].tolist() == cpu.tolist()
+    assert on_cpu_mask(back).tolist() == [True, False, True, True]
