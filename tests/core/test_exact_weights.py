@@ -282,3 +282,22 @@ def test_cpu_times_keep_the_weights_precision_through_a_save(tmp_path: Path) -> 
     back, report = read_recording(saved)
     assert report.clean and back.samples["cpu"].tolist() == cpu.tolist()
     assert on_cpu_mask(back).tolist() == [True, False, True, True]
+
+
+def test_an_index_an_older_reader_cached_is_built_again(big_collapsed: Path, tmp_path: Path) -> None:
+    """A version before exact_samples skipped those frames when it indexed a saved import for `stats`
+    (cached by path, size and mtime): its float32 sums are not reused."""
+    from pyrometer.core.formats.recording_index import build_index, write_cached_index
+
+    saved = tmp_path / "saved.pyro"
+    write_profile(load_profile(big_collapsed), saved)
+    stripped = tmp_path / "stripped.pyro"
+    with RecordingWriter(stripped, live=False) as writer:
+        for kind, payload in iter_raw_frames(saved):
+            if kind != wire.EXACT_SAMPLES:
+                writer.write_raw(wire.frame(kind, payload))
+    old = build_index(stripped)  # what the older reader summed: the float32 weights
+    old.report["skipped_unknown"], old.known_kinds = 1, 0
+    old.covers = build_index(saved).covers
+    assert write_cached_index(saved, old)
+    check_against_collapsed(stats_json(saved), BIG)
