@@ -134,6 +134,10 @@ def test_collapsed_exports_write_the_file_counts_back(big_collapsed: Path, tmp_p
     export_profile(profile, tmp_path / "back.speedscope.json")
     doc = json.loads((tmp_path / "back.speedscope.json").read_text())
     assert sorted(w for p in doc["profiles"] for w in p["weights"]) == [3, 16777217, 123456789, 987654321]
+    export_profile(profile, tmp_path / "back.callgrind")
+    text = (tmp_path / "back.callgrind").read_text()
+    assert f"summary: {file_figures(BIG)[0]}\n" in text
+    assert {"0 987654321", "0 123456789", "0 16777217", "0 3"} <= set(text.splitlines())  # self costs
 
 
 @pytest.mark.parametrize("source", ["collapsed", "big_values_space", "big_values_cpu"])
