@@ -252,6 +252,31 @@ class ColumnTable:
     def capacity(self) -> int:
         return len(next(iter(self._data.values())))
 
+    @property
+    def dtypes(self) -> dict[str, np.dtype]:
+        """Each column's dtype now (a table made from another's rows takes these, not its maker's defaults)."""
+        return dict(self._dtypes)
+
+    def widen(self, name: str, dtype: npt.DTypeLike, storage: np.ndarray | None = None) -> None:
+        """Store column `name` as `dtype` from now on, its rows converted (e.g. float32 weights made float64).
+
+        `storage`: the new column's whole storage, its filled rows already converted (a bulk reader's
+        scratch, ReservedColumns.widen); else a converted copy of the same capacity is made here.
+        A widened column leaves a growing spilled file (it continues in memory).
+        """
+        new_dtype = np.dtype(dtype)
+        if self._dtypes[name] == new_dtype:
+            return
+        if storage is None:
+            storage = np.empty(self.capacity, new_dtype)
+            storage[: self._n] = self._data[name][: self._n]
+        elif storage.dtype != new_dtype or len(storage) < self._n:
+            raise ValueError(f"column {name} cannot hold {self._n} rows of {new_dtype}")
+        self._dtypes[name] = new_dtype
+        self._data[name] = storage
+        self._files.pop(name, None)
+        self._growing = bool(self._files)
+
     def _reserve(self, needed: int) -> None:
         cap = self.capacity
         if needed <= cap:

@@ -26,8 +26,8 @@ SAMPLE_DTYPES = {
     "thread": np.int32,  # thread id (Profile.threads)
     "stack": np.int32,  # stack id
     "task": np.int32,  # asyncio task id running on that thread, -1 if none
-    "weight": np.float32,  # what the sample stands for, in Profile.unit
-    "cpu": np.float32,  # CPU seconds of that thread since its last sample, -1 unknown
+    "weight": np.float32,  # what the sample stands for, in Profile.unit; float64 in some profiles (EXACT_WEIGHT)
+    "cpu": np.float32,  # CPU seconds of that thread since its last sample, -1 unknown; float64 with the weight
 }
 LAG_DTYPES = {"time": np.float64, "loop": np.int32, "lag": np.float32}
 AWAIT_DTYPES = {"time": np.float64, "task": np.int32, "stack": np.int32}
@@ -45,6 +45,25 @@ _FINISH_STEP = 1 << 22  # rows per step of finish()'s pass over the samples
 
 UNIT_SECONDS = "seconds"
 UNIT_SAMPLES = "samples"
+
+# The weight and cpu columns are float32 (4 bytes each a sample: a day's recording holds 10^7-10^8 samples,
+# whose weights, sampling intervals, lose nothing that matters in float32's 24-bit mantissa). A profile whose
+# source states weights or CPU times float32 cannot hold exactly (a collapsed count or a pprof value above
+# 2^24, a decimal of seconds) stores both as float64 instead: Profile.add_samples widens them the first time
+# such a value comes. Both, so that comparing a sample's CPU with its weight (on CPU when it covers half of
+# it) is done at one precision, as it always was.
+EXACT_COLUMNS = ("weight", "cpu")
+EXACT_WEIGHT = np.dtype(np.float64)
+
+
+def fits_float32(values: np.ndarray | float) -> bool:
+    """Whether every value survives float32 storage unchanged (NaN and values beyond float32 do not)."""
+    v = np.asarray(values)
+    if v.dtype == np.float32:
+        return True
+    v = v.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.array_equal(v.astype(np.float32), v))
 
 
 @dataclass
@@ -460,7 +479,12 @@ class Profile:
         weight: np.ndarray | float = 1.0,
         cpu: np.ndarray | float = -1.0,
     ) -> None:
-        """Append a batch of samples (validated: stacks must exist)."""
+        """Append a batch of samples (validated: stacks must exist).
+
+        Weights or CPU times float32 cannot hold exactly widen this profile's weight and cpu columns to
+        float64 (EXACT_COLUMNS) first, so every figure a file states is kept as it said; float32 values
+        (the agent's) cost nothing.
+        """
         time = np.asarray(time, np.float64)
         n = len(time)
         if n == 0:
@@ -472,13 +496,16 @@ class Profile:
             self._samples_sorted = False
         elif n > 1 and bool(np.any(np.diff(time) < 0)):
             self._samples_sorted = False
+        if not self.exact_weights and not (fits_float32(weight) and fits_float32(cpu)):
+            for name in EXACT_COLUMNS:
+                self.samples.widen(name, EXACT_WEIGHT)
         self.samples.extend(
             time=time,
             thread=np.broadcast_to(np.asarray(thread, np.int32), (n,)),
             stack=stack,
             task=np.broadcast_to(np.asarray(-1 if task is None else task, np.int32), (n,)),
-            weight=np.broadcast_to(np.asarray(weight, np.float32), (n,)),
-            cpu=np.broadcast_to(np.asarray(cpu, np.float32), (n,)),
+            weight=np.broadcast_to(np.asarray(weight, self.samples.storage("weight").dtype), (n,)),
+            cpu=np.broadcast_to(np.asarray(cpu, self.samples.storage("cpu").dtype), (n,)),
         )
         self.generation += 1
 
@@ -550,6 +577,11 @@ class Profile:
     def samples_sorted(self) -> bool:
         """Whether the samples are in time order (importers may append out of order until `finish`)."""
         return self._samples_sorted
+
+    @property
+    def exact_weights(self) -> bool:
+        """Whether weights and CPU times are stored as float64 (EXACT_COLUMNS): the source stated some float32 cannot hold."""
+        return self.samples.storage("weight").dtype == EXACT_WEIGHT
 
     @property
     def has_time(self) -> bool:

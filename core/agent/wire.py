@@ -54,6 +54,7 @@ TASK_SPANS = 19  # packed: u32 n, u32 0, f64 start, f64 end, i32 task, u8 state 
 INDEX = 20  # per-chunk aggregates and the profile's shell, last frame of a closed recording (formats/recording_index.py)
 TASK_AWAITERS = 21  # JSON list of [t, task, awaiter]: a task seen awaited by several tasks, each pair once
 TASK_SAMPLING = 22  # JSON object: t, loop, every, rate, recorded, unrecorded {coro: n} (cumulative), periods
+EXACT_SAMPLES = 23  # packed: u32 n, u32 0, f64 weight[n], f64 cpu[n]: those of the SAMPLES frame right after it, exactly
 
 NAMES = {
     META: "meta",
@@ -78,6 +79,7 @@ NAMES = {
     INDEX: "index",
     TASK_AWAITERS: "task_awaiters",
     TASK_SAMPLING: "task_sampling",
+    EXACT_SAMPLES: "exact_samples",
 }
 
 _LITTLE = sys.byteorder == "little"

@@ -50,6 +50,8 @@ def crop(profile: Profile, t0: float | None, t1: float | None) -> Profile:
         times = np.minimum(times, np.inf if t1 is None else t1) if samples_end_spans(profile) else np.maximum(
             times, -np.inf if t0 is None else t0
         )
+    # at the source's precision: a cut agent recording stays float32 (model.EXACT_WEIGHT only for stated weights)
+    weights = np.asarray(weights, s["weight"].dtype)
     out.add_samples(times, s["thread"][rows], s["stack"][rows], s["task"][rows], weights, s["cpu"][rows])
     lag_rows = time_slice(profile.lag["time"], t0, t1) if len(profile.lag) else slice(0, 0)
     if len(profile.lag):

@@ -47,7 +47,7 @@ def on_cpu_view(source: Profile) -> Profile:
     def refilter(view: Profile) -> Profile:
         keep = on_cpu_mask(source)
         src = source.samples
-        table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, int(keep.sum())))
+        table = ColumnTable(src.dtypes, capacity=max(16, int(keep.sum())))
         table.extend(**{name: src[name][keep] for name in SAMPLE_DTYPES})
         view.set_samples(table, source.samples_sorted)
         return view

@@ -59,7 +59,7 @@ def _callers_profile(profile: Profile, func: int) -> Profile:
     stacks = src["stack"].astype(np.int64)
     new = np.where(stacks >= 0, cut[np.maximum(stacks, 0)], -1) if len(cut) else np.full(len(stacks), -1)
     keep = new >= 0
-    table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, int(keep.sum())))
+    table = ColumnTable(src.dtypes, capacity=max(16, int(keep.sum())))
     cols = {name: src[name][keep] for name in SAMPLE_DTYPES}
     cols["stack"] = new[keep].astype(src["stack"].dtype)
     table.extend(**cols)

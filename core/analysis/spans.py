@@ -238,7 +238,8 @@ def thread_activity(profile: Profile, thread: int, sel: Selection | None = None)
     """
     cols = _thread_columns(profile, thread, sel)
     t, cpu = cols["time"], cols["cpu"]
-    span = _ends(profile, t, cols["weight"] if profile.unit == UNIT_SECONDS else None) - t
+    # in seconds the weight is the span (t + weight - t only adds rounding: a sample at exactly half flipped)
+    span = cols["weight"].astype(np.float64) if profile.unit == UNIT_SECONDS else _ends(profile, t, None) - t
     on = (cpu < 0) | (cpu >= 0.5 * span)
     return t.copy(), on
 

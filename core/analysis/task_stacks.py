@@ -356,7 +356,7 @@ class _ByTask:
         aw = source.awaits
         aw_stacks = self._map(aw["task"], aw["stack"])
         self._push_stacks()
-        table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, len(src)))
+        table = ColumnTable(src.dtypes, capacity=max(16, len(src)))
         table.extend(**{name: self.mapped if name == "stack" else src[name] for name in SAMPLE_DTYPES})
         self.view.set_samples(table, source.samples_sorted)
         self.view.set_blocking([dataclasses.replace(e, stack=int(s)) for e, s in zip(events, ev_stacks.tolist(), strict=True)])

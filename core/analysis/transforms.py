@@ -259,7 +259,7 @@ class _Derived:
         src = source.samples
         new_stack = full[src["stack"].astype(np.intp) + 1]
         keep = new_stack != DROP
-        table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, int(keep.sum())))
+        table = ColumnTable(src.dtypes, capacity=max(16, int(keep.sum())))
         table.extend(**{name: new_stack[keep].astype(np.int32) if name == "stack" else src[name][keep] for name in SAMPLE_DTYPES})
         self.view.set_samples(table, source.samples_sorted)
         # events keep happening under any transform; their stacks point into the view's table

@@ -143,7 +143,7 @@ def build_profile(
         busy = elapsed if mode != "full" or values[1] == 0 else 0
         time_us.append(max(elapsed, 0))
         amount = {"wall": values[0], "cpu": busy, "memory": values[-1]}[chosen.split("/")[0]]
-        weight.append(amount * 1e-6 if seconds else amount)
+        weight.append(amount / 1e6 if seconds else amount)  # / 1e6: the µs as written, not * 1e-6
         cpu.append(busy * 1e-6 if mode == "full" and chosen.startswith("wall") else -1.0)
     builder.flush()
     tid_arr = np.asarray(tids, np.int32)

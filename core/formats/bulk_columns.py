@@ -24,17 +24,21 @@ __all__ = ["ReservedColumns", "reserve_column"]
 class ReservedColumns:
     """Scratch rows after a ColumnTable's filled prefix, committed to it in bulk.
 
-    `grid` names 4-byte columns that follow each other in a frame's payload:
+    `grid` names 4-byte columns (name, dtype as sent) that follow each other in a frame's payload:
     they are stored as the rows of one (k, capacity) block, so a frame's k
-    columns arrive in one slice assignment (`self.grid[:, r:e]`).
+    columns arrive in one slice assignment (`self.grid[:, r:e]`). A grid column
+    the table stores wider (float64 weights: model.EXACT_WEIGHT) has an array of
+    its own; `fill_wide` converts the grid's rows into it after each frame.
     """
 
-    def __init__(self, table: ColumnTable, rows: int, grid: tuple[str, ...] = (), spill: bool = False) -> None:
+    def __init__(self, table: ColumnTable, rows: int, grid: tuple[tuple[str, str], ...] = (), spill: bool = False) -> None:
         self.table = table
         self.spill = spill  # big columns in files of their own (columns.spill_column), released as committed
         self.arrays: dict[str, np.ndarray] = {}
-        self.grid_names = grid
+        self.grid_names = tuple(name for name, _ in grid)
+        self._grid_sent = {name: np.dtype(dtype) for name, dtype in grid}
         self.grid: np.ndarray | None = None
+        self.wide: dict[str, np.ndarray] = {}  # grid rows (as sent) of the columns the table stores wider
         self.committed = 0
         self.n = 0
         self._capacity = 0
@@ -46,8 +50,13 @@ class ReservedColumns:
         if self.grid_names:
             block = reserve_column(cap * len(self.grid_names), np.dtype(np.uint32), self.spill).reshape(len(self.grid_names), cap)
             self.grid = block
+            self.wide = {}
             for i, name in enumerate(self.grid_names):
-                arrays[name] = block[i].view(self.table.storage(name).dtype)
+                sent = block[i].view(self._grid_sent[name])
+                if self.table.storage(name).dtype == sent.dtype:
+                    arrays[name] = sent
+                else:
+                    self.wide[name] = sent
         for name in self.table.names:
             if name not in arrays:
                 arrays[name] = reserve_column(cap, self.table.storage(name).dtype, self.spill)
@@ -87,6 +96,20 @@ class ReservedColumns:
         self.arrays = self._allocate(cap)
         for name, arr in self.arrays.items():
             arr[: self.n] = old[name][: self.n]
+
+    def fill_wide(self, r: int, e: int) -> None:
+        """Rows [r, e) of the columns stored wider than sent, from the grid rows a frame just filled."""
+        for name, sent in self.wide.items():
+            self.arrays[name][r:e] = sent[r:e]
+
+    def widen(self, name: str, dtype: np.dtype) -> None:
+        """Store grid column `name` as `dtype` from now on, here and in the table (rows so far converted once)."""
+        old = self.arrays[name]
+        new = reserve_column(self._capacity, np.dtype(dtype), self.spill)
+        new[: self.n] = old[: self.n]
+        self.wide[name] = old
+        self.arrays[name] = new
+        self.table.widen(name, dtype, storage=new)
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop scratch rows (those after `committed`) where mask is False."""

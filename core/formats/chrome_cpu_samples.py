@@ -174,7 +174,7 @@ def load_samples(events: list[Any], path: Path, profile: Profile) -> None:
     t0 = min((float(b[1][0]) for b in batches if len(b[1])), default=0.0)
     for tid, t, st, w in batches:
         if len(t):
-            profile.add_samples((t - t0) * 1e-6, np.full(len(t), tid, np.int32), st, weight=w * 1e-6)
+            profile.add_samples((t - t0) * 1e-6, np.full(len(t), tid, np.int32), st, weight=w / 1e6)  # / 1e6: exact µs, not * 1e-6
     if not len(profile.samples):
         raise FormatError(f"{path}: the trace's CPU profile has no samples")
     if timeline:

@@ -450,7 +450,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     for thread_id, t, s, w in batches:
         times = (np.asarray(t, np.int64) - t0) * scale
         thread = np.full(len(times), thread_id, np.int32)
-        profile.add_samples(times, thread, np.asarray(s, np.int32), weight=np.asarray(w, np.int64) * scale)
+        # ns / 1e9, not ns * 1e-9 (1e-9 is not exact): whole samples or seconds come back as written
+        profile.add_samples(times, thread, np.asarray(s, np.int32), weight=np.asarray(w, np.int64) / 1e9)
     if progress:
         progress(1.0)
     return profile

@@ -46,6 +46,7 @@ from pyrometer.core.formats.stackbuild import (
     split_label,
     stack_paths,
     used_stacks,
+    whole_counts,
 )
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 
@@ -218,8 +219,11 @@ def _write(profile: Profile, path: Path) -> None:
             counts = np.bincount(inverse.ravel(), minlength=len(keys)).astype(np.int64)
         else:
             sums = np.bincount(inverse.ravel(), weights=profile.samples["weight"].astype(np.float64), minlength=len(keys))
-            counts = np.rint(sums * scale).astype(np.int64)
-            counts[(counts == 0) & (sums > 0)] = 1  # a stack seen less than half a tick still shows
+            if unit == "ticks":  # each stack rounded on its own: its share true to half a tick
+                counts = np.rint(sums * scale).astype(np.int64)
+                counts[(counts == 0) & (sums > 0)] = 1  # a stack seen less than half a tick still shows
+            else:  # the source's integers as it stated them, adding up to its total (stackbuild.whole_counts)
+                counts = whole_counts(sums * scale)
         multi = len(tids) > 1
         pairs = zip(tids[keys // width].tolist(), (keys % width - 1).tolist(), strict=True)
         for (tid, sid), count in zip(pairs, counts.tolist(), strict=True):

@@ -160,7 +160,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     builder.flush()
     if n:
         origin = float(t[0])
-        profile.add_samples((t - origin) * 1e-6, np.zeros(n, np.int32), stacks, weight=weights * 1e-6)
+        profile.add_samples((t - origin) * 1e-6, np.zeros(n, np.int32), stacks, weight=weights / 1e6)  # / 1e6: exact µs, not * 1e-6
     profile.ensure_thread(0, "main")
     if progress:
         progress(1.0)

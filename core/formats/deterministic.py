@@ -300,7 +300,7 @@ def _synthesize(profile: Profile, stats: FuncStats, max_depth: int, max_paths: i
             weights.append(n_self[nid])
         todo.extend(reversed(n_kids[nid]))
     w = np.asarray(weights, np.float64)
-    keep = w.astype(np.float32) > 0  # weights are float32 in the model: drop what rounds to nothing
+    keep = w > 0
     if not bool(keep.all()):
         w = w[keep]
         stacks = [s for s, k in zip(stacks, keep.tolist(), strict=True) if k]

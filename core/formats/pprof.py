@@ -30,7 +30,12 @@ import numpy as np
 
 from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
-from pyrometer.core.formats.stackbuild import StackBuilder, ThreadIds, exclusive_cumsum
+from pyrometer.core.formats.stackbuild import (
+    StackBuilder,
+    ThreadIds,
+    exclusive_cumsum,
+    whole_counts,
+)
 from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile, TaskInfo
 
 # austin2pprof writes "Wall time/μs" (Greek mu); others "µs" (micro sign) or "us"
@@ -42,7 +47,7 @@ TIME_UNITS = {
 THREAD_NAME_KEYS = ("thread name",)
 THREAD_ID_KEYS = ("thread id", "thread native id")
 TASK_KEYS = ("task name",)
-MAX_WEIGHT = 1e38  # the model stores weights as float32
+MAX_WEIGHT = 1e38  # a larger sample value is not a measurement
 MAX_EXPANDED = 5_000_000  # records of count N become N samples up to this many in all
 
 # Profile's fields (number -> protobuf wire type) for the sniffer: 2 = length-delimited, 0 = varint.
@@ -232,6 +237,10 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
     task_ids: dict[str, int] = {}
     per_thread: dict[int, tuple[list[int], list[float], list[float], list[int], list[int]]] = {}
     cpu_factor = TIME_UNITS[names[cpu_index].rsplit("/", 1)[-1]] if cpu_index is not None else 0.0
+    # values are divided by the units in a second (ns / 1e9, not ns * 1e-9: 1e-9 is not exact), so a
+    # value comes back as written when converted back (model.EXACT_WEIGHT keeps it as a float64)
+    per_second = round(1.0 / factor) if factor is not None else 1
+    cpu_per_second = round(1.0 / cpu_factor) if cpu_factor else 1
     stack_cache: dict[tuple[int, ...], int] = {}
     for n, sample in enumerate(msg.sample):
         values = sample.value
@@ -262,8 +271,8 @@ def load_pprof(path: Path, progress: ProgressFn | None = None, sample_type: str 
         cols = per_thread.setdefault(tid, ([], [], [], [], []))
         cols[4].append(values[count_index] if count_index is not None else 1)
         cols[0].append(sid)
-        cols[1].append(value * factor if factor is not None else float(value))
-        cols[2].append(values[cpu_index] * cpu_factor if cpu_index is not None else -1.0)
+        cols[1].append(value / per_second)
+        cols[2].append(values[cpu_index] / cpu_per_second if cpu_index is not None else -1.0)
         cols[3].append(task_id)
     if progress:
         progress(0.8)
@@ -371,6 +380,9 @@ def build_message(profile: Profile) -> Any:
         weight = profile.samples["weight"].astype(np.float64)
         wall = np.bincount(inverse, weights=weight, minlength=len(uniq))
         cpu = np.bincount(inverse, weights=np.where(cpu_col >= 0, cpu_col, 0).astype(np.float64), minlength=len(uniq))
+        # integers as the source stated them (a float64 weight column keeps them exactly), adding up to its total
+        wall_values = whole_counts(wall * 1e9 if seconds else wall).tolist()
+        cpu_values = whole_counts(cpu * 1e9).tolist() if has_cpu else []
         parents = profile.stacks["parent"].tolist()
         frames = profile.stacks["frame"].tolist()
         thread_key, task_key = s("thread_name"), s("task_name")
@@ -380,9 +392,9 @@ def build_message(profile: Profile) -> Any:
                 leaf_first.append(frames[sid] + 1)
                 sid = parents[sid]
             if seconds:
-                values = [int(count[row]), round(wall[row] * 1e9)] + ([round(cpu[row] * 1e9)] if has_cpu else [])
+                values = [int(count[row]), wall_values[row]] + ([cpu_values[row]] if has_cpu else [])
             else:
-                values = [round(wall[row])]
+                values = [wall_values[row]]
             sample = msg.sample.add(location_id=leaf_first, value=values)
             info = profile.threads.get(tid)
             sample.label.add(key=thread_key, str=s(info.name if info else f"thread {tid}"))

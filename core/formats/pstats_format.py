@@ -48,7 +48,7 @@ from pyrometer.core.model import Profile
 
 MAX_FILE_BYTES = 256 << 20  # refuse (decompressed) pstats data above 256 MiB: far beyond real profiles
 BUILTIN_FILE = "~"
-MAX_SECONDS = 1e15  # larger "times" are not from a profiler (and would overflow float32 weights)
+MAX_SECONDS = 1e15  # larger "times" are not from a profiler
 _INT63 = 1 << 63
 _LINE_MAX = 1 << 31
 

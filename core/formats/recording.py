@@ -27,6 +27,8 @@ from pyrometer.core.agent.tasks import PARENT_UNRECORDED
 from pyrometer.core.capture.writer import FLUSH_INTERVAL_S, RecordingWriter  # noqa: F401
 from pyrometer.core.formats.bulk_columns import ReservedColumns
 from pyrometer.core.model import (
+    EXACT_COLUMNS,
+    EXACT_WEIGHT,
     UNIT_SAMPLES,
     UNIT_SECONDS,
     BlockingEvent,
@@ -35,6 +37,7 @@ from pyrometer.core.model import (
     Profile,
     TaskInfo,
     TaskSampling,
+    fits_float32,
 )
 
 
@@ -250,6 +253,14 @@ def func_stats_to_json(profile: Profile, stats: FuncStats) -> dict[str, Any]:
 
 
 MAX_SECONDS = 1e9  # ~30 years: a time, weight or duration beyond this is damage, not a measurement
+MAX_COUNT = 2.0**53  # a weight in samples (a collapsed file's count) beyond this is not a count
+
+
+def _max_sample_value(profile: Profile) -> float:
+    """The largest plausible sample time or weight: seconds are bounded by MAX_SECONDS; in a profile of
+    samples a weight is a count (a collapsed line's, a pprof value in bytes) and a time the counts before
+    it, bounded by MAX_COUNT."""
+    return MAX_COUNT if profile.unit == UNIT_SAMPLES else MAX_SECONDS
 
 
 def _keep(c: dict[str, np.ndarray], good: np.ndarray, what: str, rejected: dict[str, int] | None) -> dict[str, np.ndarray]:
@@ -273,9 +284,9 @@ def _rows_where(test: Callable[[int, int], np.ndarray], a: int, b: int) -> np.nd
     return np.concatenate([test(lo, min(b, lo + _CHECK_STEP)) for lo in steps])  # a damaged file: mask it all
 
 
-def _plausible_seconds(x: np.ndarray, lowest: float = -MAX_SECONDS) -> np.ndarray:
+def _plausible_seconds(x: np.ndarray, lowest: float = -MAX_SECONDS, highest: float = MAX_SECONDS) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.isfinite(x) & (x >= lowest) & (x <= MAX_SECONDS)
+        return np.isfinite(x) & (x >= lowest) & (x <= highest)
 
 
 def apply_message(
@@ -291,7 +302,8 @@ def apply_message(
     buf = memoryview(payload)
     if kind == wire.SAMPLES:
         c = _column_reader(buf, _SAMPLE_SPECS)
-        good = _plausible_seconds(c["time"]) & _plausible_seconds(c["weight"].astype(np.float64), 0.0)
+        top = _max_sample_value(profile)
+        good = _plausible_seconds(c["time"], -top, top) & _plausible_seconds(c["weight"].astype(np.float64), 0.0, top)
         c = _keep(c, good, "samples with impossible times or weights", rejected)
         cpu = c["cpu"]
         if not bool(np.isfinite(cpu).all()) or bool((cpu > MAX_SECONDS).any()):
@@ -340,6 +352,8 @@ def apply_message(
         profile.add_task_spans(c["task"], c["state"], c["start"], c["end"])
     elif kind == wire.INDEX:
         pass  # a summary of the frames before it (recording_index): nothing a full read needs
+    elif kind == wire.EXACT_SAMPLES:
+        pass  # only RecordingReader pairs it with the samples frame after it; the agent's stream never has one
     elif kind in wire.NAMES:
         _apply_json(profile, kind, wire.decode_json(bytes(buf)))
     else:
@@ -485,6 +499,8 @@ class RecordingReader:
         self._lag: ReservedColumns | None = None
         self._spans: ReservedColumns | None = None
         self._sample_frames: list[tuple[int, int, int, int, int]] = []  # row, rows, stacks then, offset, size
+        # an EXACT_SAMPLES frame's (weight, cpu), for the SAMPLES frame starting at the byte offset given
+        self._exact_next: tuple[int, np.ndarray, np.ndarray] | None = None
         self.expected_rows: tuple[int, int, int] | None = None  # (samples, lag probes, task spans) when an index says
         self.skip_kinds: frozenset[int] = frozenset()  # messages `profile` holds already (index_preview's shell)
         # a one-shot read of a huge file whose index said how many rows (`expected_rows`): its big columns go
@@ -607,6 +623,12 @@ class RecordingReader:
                 why = self._stage_spans(buf, start, length)
                 if why is not None:
                     return count, pos, f"bad task_spans frame at byte {where}: {why}"
+            elif kind == wire.EXACT_SAMPLES:
+                n, why = _batch_rows(buf, start, length, 16)
+                if why is not None:
+                    return count, pos, f"bad exact_samples frame at byte {where}: {why}"
+                exact = np.frombuffer(buf, "<f8", 2 * n, start + 8)
+                self._exact_next = (where + header + length, exact[:n].copy(), exact[n:].copy())
             elif kind in self.skip_kinds:
                 pass
             else:
@@ -633,9 +655,35 @@ class RecordingReader:
         r, e, p = st.n, st.n + n, start + 8
         st.arrays["time"][r:e] = np.frombuffer(buf, "<f8", n, p)
         st.grid[:, r:e] = np.frombuffer(buf, "<u4", 5 * n, p + 8 * n).reshape(5, n)  # thread .. cpu, as sent
+        if st.wide:
+            st.fill_wide(r, e)
+        if self._exact_next is not None:
+            self._exact_samples(st, r, e, where)
         st.n = e
         self._sample_frames.append((r, n, len(self.profile.stacks), where, length + wire.FRAME_HEADER_SIZE))
         return None
+
+    def _exact_samples(self, st: ReservedColumns, r: int, e: int, where: int) -> None:
+        """Put the exact weight and CPU of the EXACT_SAMPLES frame just before this SAMPLES frame in place.
+
+        Their float32 values must be the frame's own (a frame for other rows is not taken); the first
+        ones make the profile's weight and cpu columns float64 (model.EXACT_COLUMNS).
+        """
+        assert self._exact_next is not None
+        ends_at, *exact = self._exact_next
+        self._exact_next = None
+        fits = ends_at == where and all(
+            len(values) == e - r and np.array_equal(values.astype(np.float32), st.wide.get(name, st.arrays[name])[r:e])
+            for name, values in zip(EXACT_COLUMNS, exact, strict=True)
+        )
+        if not fits:
+            self.report.problems.append(f"exact_samples frame before byte {where} does not fit the samples after it; "
+                                        "kept their float32 weights")
+            return
+        for name, values in zip(EXACT_COLUMNS, exact, strict=True):
+            if name not in st.wide:
+                st.widen(name, EXACT_WEIGHT)
+            st.arrays[name][r:e] = values
 
     def _stage_lag(self, buf: memoryview, start: int, length: int) -> str | None:
         assert self._lag is not None
@@ -692,7 +740,10 @@ class RecordingReader:
                     self._skipped += size
         del stack
         time, weight = arr["time"], arr["weight"]
-        plausible = _rows_where(lambda a, b: _plausible_seconds(time[a:b]) & _plausible_seconds(weight[a:b], 0.0), a0, n)
+        top = _max_sample_value(self.profile)
+        plausible = _rows_where(
+            lambda a, b: _plausible_seconds(time[a:b], -top, top) & _plausible_seconds(weight[a:b], 0.0, top), a0, n
+        )
         if plausible is not None:
             odd_rows = ~plausible if good is None else ~plausible & good
             self._count_rejected("samples with impossible times or weights", int(odd_rows.sum()))
@@ -771,7 +822,7 @@ COMMIT_ROWS = 1 << 21  # samples staged between two commits of a spilling reader
 _READ_BLOCK = 4 << 20  # bytes read at a time; a frame larger than this is read on its own
 _SAMPLE_ROW_BYTES = 28  # f8 time, i4 thread, stack, task, f4 weight, cpu
 _LAG_ROW_BYTES = 16  # f8 time, i4 loop, f4 lag
-_SAMPLE_GRID = ("thread", "stack", "task", "weight", "cpu")  # the 4-byte columns after `time`, in wire order
+_SAMPLE_GRID = (("thread", "<i4"), ("stack", "<i4"), ("task", "<i4"), ("weight", "<f4"), ("cpu", "<f4"))  # 4-byte columns after `time`, in wire order
 _SPAN_ROW_BYTES = 21  # f8 start, f8 end, i4 task, u1 state
 # (column, wire dtype) in a batch's payload order, each column n rows long
 _LAG_LAYOUT = (("time", "<f8"), ("loop", "<i4"), ("lag", "<f4"))
@@ -900,9 +951,13 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
         head = np.array([len(p), i], "<u4").tobytes()
         yield wire.frame(wire.STACKS, head + p.tobytes() + sframes[i : i + chunk].tobytes())
     s = profile.samples
+    exact = profile.exact_weights
     for i in range(0, len(s), chunk):
         sl = slice(i, i + chunk)
         n = len(s["time"][sl])
+        if exact and not all(fits_float32(s[name][sl]) for name in EXACT_COLUMNS):  # exact beside the float32 all readers know
+            yield wire.frame(wire.EXACT_SAMPLES, b"".join([np.array([n, 0], "<u4").tobytes()]
+                                                         + [s[name][sl].astype("<f8").tobytes() for name in EXACT_COLUMNS]))
         payload = b"".join(
             [np.array([n, 0], "<u4").tobytes()]
             + [s[name][sl].astype(dt).tobytes() for name, dt in _SAMPLE_SPECS]

@@ -99,6 +99,13 @@ class RecordingIndex:
     lag_stats: dict[str, dict[str, float]] = field(default_factory=dict)
     # headers of the timeline's summaries ({"activity": ..., "lag": ...}; arrays in _OVERVIEW_ARRAYS), {} when absent
     overview: dict[str, dict[str, Any]] = field(default_factory=dict)
+    known_kinds: int = 0  # the highest message type its builder knew (0: written before this was kept)
+
+    @property
+    def stale(self) -> bool:
+        """Built by a reader that skipped messages this one reads (one before exact_samples, type 23, summed
+        a saved import's float32 weights): its sums are not the file's, so it is built again."""
+        return int(self.report.get("skipped_unknown") or 0) > 0 and self.known_kinds < max(wire.NAMES)
 
     @property
     def chunks(self) -> int:
@@ -128,7 +135,7 @@ class RecordingIndex:
             # no overview (as in an index written before it) and compute it from the samples
             "spans": self.spans, **({"overview": {}, "overview_cells": self.overview, "sparse": sparse} if sparse
                                     else {"overview": self.overview}),
-            "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell),
+            "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell), "known_kinds": self.known_kinds,
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
         body = b"".join([_TAIL.pack(len(text)), text, *(a.tobytes() for a in arrays.values()), self.shell])
@@ -172,7 +179,7 @@ class RecordingIndex:
             weight_p10=_float(head["weight_p10"]), weight_p90=_float(head["weight_p90"]),
             report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
             lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]), spans=int(head.get("spans", 0)),
-            overview=dict(overview),
+            overview=dict(overview), known_kinds=int(head.get("known_kinds") or 0),
         )
 
     # ------------------------------------------------------------ using it
@@ -259,7 +266,7 @@ class RecordingIndex:
             _, first = np.unique(key, return_index=True)
             order = first[np.argsort(t[first], kind="stable")]
             profile.add_samples(t[order], thread[order], stack[order], None,
-                                a["pair_weight"][order].astype(np.float32), a["pair_cpu"][order].astype(np.float32))
+                                a["pair_weight"][order], a["pair_cpu"][order].astype(np.float32))
         profile.finish()
         return profile
 
@@ -484,7 +491,7 @@ class IndexBuilder(RecordingReader):
             functions=[[n, f, ln] for n, f, ln in zip(profile.func_name, profile.func_file, profile.func_line, strict=True)],
             arrays=arrays, shell=b"".join(shell_frames(profile)),
             lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
-            spans=self._span_rows, overview=overview,
+            spans=self._span_rows, overview=overview, known_kinds=max(wire.NAMES),
         )
 
 
@@ -851,10 +858,15 @@ def write_cached_index(path: str | os.PathLike[str], index: RecordingIndex) -> b
 def load_index(
     path: str | os.PathLike[str], build: bool = True, progress: Callable[[float], None] | None = None
 ) -> RecordingIndex | None:
-    """The recording's index: its own last frame, else the cached one, else (build=True) built and cached."""
+    """The recording's index: its own last frame, else the cached one, else (build=True) built and cached.
+    An index an older reader built while skipping messages this one reads (`stale`) is not used."""
     index = read_index_frame(path)
+    if index is not None and index.stale:
+        index = None
     if index is None:
         index = read_cached_index(path)
+        if index is not None and index.stale:
+            index = None
     if index is None and build:
         index = build_index(path, progress=progress)
         write_cached_index(path, index)

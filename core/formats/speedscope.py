@@ -44,7 +44,7 @@ from pyrometer.core.model import UNIT_SAMPLES, UNIT_SECONDS, Profile
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}
 OTHER_UNITS = ("none", "bytes")
-MAX_WEIGHT = 1e38  # the model stores weights as float32
+MAX_WEIGHT = 1e38  # a larger weight is not a measurement
 
 _SCHEMA_RE = re.compile(rb'"\$schema"\s*:\s*"[^"]*speedscope')
 _THREAD_NAME_RE = re.compile(r'^Thread (\d+|0x[0-9a-fA-F]+) "(.*)"$', re.DOTALL)
@@ -280,7 +280,7 @@ def _evented(
         times.append(last)
         stacks.append(open_stacks[-1])
         weights.append(end - last)
-    w = np.asarray(weights, np.float64) * factor
+    w = np.asarray(weights, np.float64) / round(1.0 / factor)  # / 1000, not * 1e-3 (not exact): as written
     if not (np.abs(w) <= MAX_WEIGHT).all():
         raise FormatError(f"{where}: event times span beyond any time range")
     return np.asarray(times, np.float64) * factor, np.asarray(stacks, np.int32), w
@@ -373,7 +373,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
             times = (start + exclusive_cumsum(weights)) * factor
             if n and not np.isfinite(times[-1] + weights[-1] * factor):
                 raise FormatError(f"{where}: weights add up beyond any time range")
-            batches.append((times, tid, key_stack[keys], weights * factor))
+            # / 1000, not * 1e-3 (not exact): a weight comes back as written (model.EXACT_WEIGHT)
+            batches.append((times, tid, key_stack[keys], weights / round(1.0 / factor)))
         else:
             times, stacks, weights = _evented(profile, builder, p, fmap, factor, where)
             batches.append((times, tid, stacks, weights))
@@ -387,12 +388,12 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
 
 # ---------------------------------------------------------------- export
 def clean_floats(values: np.ndarray) -> list[float]:
-    """float32 values as the shortest decimals that round-trip (0.01, not 0.009999999776).
+    """float32 values as the shortest decimals that round-trip (0.01, not 0.009999999776); float64 as they are.
 
     Sample weights repeat a lot (py-spy: one interval), so only distinct values are formatted.
     """
-    if values.dtype != np.float32:
-        return np.asarray(values, np.float64).tolist()  # type: ignore[no-any-return]
+    if values.dtype != np.float32:  # float64 weights (model.EXACT_WEIGHT) are the file's own: integers stay integers
+        return [int(x) if x.is_integer() and abs(x) <= 2**53 else x for x in np.asarray(values, np.float64).tolist()]
     distinct, inverse = np.unique(values, return_inverse=True)
     clean = np.array([float(x) for x in distinct.astype(str)], np.float64)
     return clean[inverse.ravel()].tolist()  # type: ignore[no-any-return]

@@ -97,6 +97,20 @@ def exclusive_cumsum(weights: np.ndarray) -> np.ndarray:
     return out
 
 
+def whole_counts(values: np.ndarray) -> np.ndarray:
+    """Sums of weights as the int64 counts an export writes, adding up to their rounded total.
+
+    Integers (the weights a file stated) come back as they are. Fractions (a call tree synthesized from
+    callgrind or pstats costs splits a function's cost among its callers) are rounded so that the
+    running sum stays the rounded running sum: each count is off by less than one, and the counts add
+    up to the source's total instead of drifting by a rounding per line.
+    """
+    if not len(values):
+        return np.zeros(0, np.int64)
+    running = np.rint(np.cumsum(values, dtype=np.float64))
+    return np.diff(running, prepend=0.0).astype(np.int64)  # type: ignore[no-any-return]
+
+
 def stack_paths(profile: Profile, used: Iterable[int]) -> dict[int, list[int]]:
     """Root-first frame ids of the stacks in `used` (only those: deep trees stay cheap)."""
     parents = profile.stacks["parent"].tolist()

@@ -27,7 +27,7 @@ def average_profile(functions: list[FunctionHistory], runs: int, unit: str = "se
     if stacks:
         profile.ensure_thread(0, "history average")
         n = len(stacks)
-        profile.add_samples(np.zeros(n), np.zeros(n, np.int32), np.asarray(stacks, np.int32), weight=np.asarray(weights, np.float32))
+        profile.add_samples(np.zeros(n), np.zeros(n, np.int32), np.asarray(stacks, np.int32), weight=np.asarray(weights, np.float64))
     profile.meta.update({"history_average_of_runs": runs, "tree_flat": True})
     profile.finish()
     return profile
