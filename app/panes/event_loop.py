@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import html
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from pyrometer.app.panes.stall_model import (
     blocking_task_label,
 )
 from pyrometer.app.plot_theme import restyle
+from pyrometer.app.prefix_scatter import PrefixScatter
 from pyrometer.core import fmt
 from pyrometer.core.analysis.lod import lag_curve
 from pyrometer.core.analysis.loop import (
@@ -132,7 +134,9 @@ class EventLoopPane(Pane):
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)
         self.events: list[BlockingEvent] = []  # the stalls listed, in time order (the model's)
-        self._markers_shown: tuple[int, int, int] | None = None  # (profile id, stalls, last one's id) the markers show
+        self._markers_shown: tuple[int, int, int] | None = None  # (profile id, stalls, last one's id) listed
+        self._marked: tuple[int, frozenset[int] | None, list[BlockingEvent]] | None = None  # markers' (profile, threads, stalls)
+        self._session_worst = np.zeros(0)  # the longest stall of the marked stalls up to each one (time order)
         self._shown_event: BlockingEvent | None = None  # the stall whose stack and blame are shown
         self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
         self._wide: bool | None = None
@@ -207,7 +211,7 @@ class EventLoopPane(Pane):
         self._lag_timer.setInterval(30)
         self._lag_timer.timeout.connect(self._lag_view_moved)
         self.lag_plot.getViewBox().sigXRangeChanged.connect(lambda *_a: self._lag_timer.start())
-        self.block_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
+        self.block_markers = PrefixScatter(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)  # the session's; a replay's first
         self.block_markers.setToolTip("Blocking events (click one, or a row in the list, to inspect it)")
         self.lag_plot.addItem(self.block_markers)
         # the selected stall's marker, drawn over the others (recolouring a day's 12k markers took ~20 ms a frame)
@@ -426,9 +430,10 @@ class EventLoopPane(Pane):
 
         self._show_lag_curve()
         events = blocking_events(profile, upto)
-        self._blocking_summary = (len(events), max((e.duration for e in events), default=0.0))
-        self._show_blocking_count()
         self._show_events(profile, events)
+        worst = float(self._session_worst[len(events) - 1]) if events else 0.0  # the longest of the first len(events)
+        self._blocking_summary = (len(events), worst)
+        self._show_blocking_count()
         range_counts = self._show_range(events, session.hist_edges)
         self._show_histogram(session.hist_edges, session.hist_counts, range_counts)
 
@@ -543,12 +548,9 @@ class EventLoopPane(Pane):
         self.blocking_title.setText(f"<b>Blocking events</b> ({len(events):,})")
         key = (id(profile), len(events), id(events[-1]) if events else 0)
         changed = key != self._markers_shown
-        if changed:  # (a live refresh set a day's thousands again ~10 times a second, ~30 ms each)
+        if changed:
             self._markers_shown = key
-            self.block_markers.setData(
-                x=np.fromiter((e.start for e in events), np.float64, len(events)),
-                y=np.fromiter((e.duration * 1000.0 for e in events), np.float64, len(events)),  # ms, like the curve
-            )
+            self._show_markers(profile, events)
         selected = self.selected_event()
         current = self.stalls.event_index(self.table.currentIndex().row())
         if current >= 0 and not (current < len(events) and events[current] is self.events[current]):
@@ -563,6 +565,24 @@ class EventLoopPane(Pane):
         self._paint_markers()
         if changed:
             self._select_by_range(self.doc.range)
+
+    def _show_markers(self, profile: Profile, events: list[BlockingEvent]) -> None:
+        """A marker per stall of the session (its stalls before a replay's playhead shown: `events` is their list),
+        set when the session's stalls change (a live refresh set a day's thousands again ~10 times a second,
+        ~30 ms each; a playhead move as much), extended when stalls were only added."""
+        threads = self.doc.threads
+        session = events if self.doc.playhead is None else blocking_events(profile, Selection(threads=threads))
+        old = self._marked
+        if old is None or old[0] != id(profile) or old[1] != threads or old[2] is not session:
+            kept = old[2] if old is not None and old[:2] == (id(profile), threads) else []
+            if kept and len(kept) <= len(session) and all(map(operator.is_, kept, session)):
+                self.block_markers.add_points(*_marker_xy(session[len(kept) :]))
+            else:
+                self.block_markers.set_points(*_marker_xy(session))
+            self._marked = (id(profile), threads, session)
+            durations = np.fromiter((e.duration for e in session), np.float64, len(session))
+            self._session_worst = np.maximum.accumulate(durations) if len(durations) else durations
+        self.block_markers.show_first(len(events))
 
     def filling(self) -> bool:
         """Whether blocking-event rows are still being filled in: never now (the list is a model over the
@@ -704,6 +724,13 @@ class EventLoopPane(Pane):
                 if kid is not None:
                     out.append("  " + kid.text(0) + (" " + kid.text(1) if kid.text(1) else ""))
         return out
+
+
+def _marker_xy(events: list[BlockingEvent]) -> tuple[np.ndarray, np.ndarray]:
+    """Where the stalls' markers go: (start s, duration ms, like the lag curve)."""
+    x = np.fromiter((e.start for e in events), np.float64, len(events))
+    y = np.fromiter((e.duration * 1000.0 for e in events), np.float64, len(events))
+    return x, y
 
 
 def _start_of(event: BlockingEvent) -> float:

@@ -44,14 +44,20 @@ def lag_values(profile: Profile, sel: Selection | None = None, loop: int | None 
     """(time, lag seconds) of the probes in the selection, optionally of one loop."""
     lag = profile.lag
     times = lag["time"]
+    t0, t1 = (sel.t0, sel.t1) if sel is not None else (None, None)
     if len(times) and not lag_in_time_order(profile):
-        order = np.argsort(times, kind="stable")
+        if t1 is not None:  # a range (a stall's, under a replay): the rows that can hold it, not all 7.5M sorted
+            rows = probe_time_ranges(profile).rows_between(times, -np.inf if t0 is None else t0, t1)
+            order = rows[np.argsort(times[rows], kind="stable")]
+            t0 = t1 = None  # (what `order` holds is the range)
+        else:
+            order = np.argsort(times, kind="stable")
     else:
         order = None
     t = times if order is None else times[order]
     values = lag["lag"] if order is None else lag["lag"][order]
     loops = lag["loop"] if order is None else lag["loop"][order]
-    sl = time_slice(t, sel.t0 if sel else None, sel.t1 if sel else None)
+    sl = time_slice(t, t0, t1)
     t, values, loops = t[sl], values[sl], loops[sl]
     mask = None  # (no filter: no mask, and no copy of the times through one: a replay's [0, playhead] is millions)
     if loop is not None:
@@ -306,6 +312,7 @@ def event_range(event: BlockingEvent) -> tuple[float, float]:
 
 PREFIX_FROM = 200_000  # probes from which [0, playhead] figures come from a LagPrefix (below, reading them is quick)
 PREFIX_BLOCK = 1 << 16
+COUNTS_BYTES = 8 << 20  # LagPrefix.counts at most this big with its finer step (7.5M probes: 0.4 MB)
 
 
 class LagPrefix:
@@ -338,10 +345,14 @@ class LagPrefix:
         # probes by that pair, so a probe's block is how many of these it is not below
         self.bound_values = self.sorted[starts[1:]]
         self.bound_ranks = self.rank[starts[1:]].astype(np.int64)
-        # counts[j, b]: how many probes of value block b are among the first j * PREFIX_BLOCK in time order
-        per = np.zeros((blocks + 1, blocks), np.int32)
+        # counts[j, b]: how many probes of value block b are among the first j * step in time order (a step of
+        # an eighth of a block while that table stays under COUNTS_BYTES: a playhead then reads < step probes)
+        step = PREFIX_BLOCK // 8 if (self.n // max(1, PREFIX_BLOCK // 8) + 1) * blocks * 4 <= COUNTS_BYTES else PREFIX_BLOCK
+        self.step = max(1, step)
+        marks = self.n // self.step + 1
+        per = np.zeros((marks + 1, blocks), np.int32)
         for b, at in enumerate(starts.tolist()):
-            per[1:, b] = np.bincount(self.rank[at : at + PREFIX_BLOCK] // PREFIX_BLOCK, minlength=blocks)
+            per[1:, b] = np.bincount(self.rank[at : at + PREFIX_BLOCK] // self.step, minlength=marks)
         self.counts = np.cumsum(per, axis=0, dtype=np.int32)
         del per
         sums = np.zeros(blocks + 1, np.float64)  # sums[b]: the values of time ranks [0, b * PREFIX_BLOCK)
@@ -372,10 +383,10 @@ class LagPrefix:
             edges = lag_edges(0.0)
             return LagStats(0, 0.0, 0.0, 0.0, 0.0, edges, np.zeros(len(edges) - 1, np.int64))
         blocks = len(self.starts)
-        j = r // PREFIX_BLOCK
-        counts = self.counts[j].astype(np.int64)  # the first j * PREFIX_BLOCK probes' ...
-        if r > j * PREFIX_BLOCK:  # ... and those since
-            counts += np.bincount(self.value_blocks(j * PREFIX_BLOCK, r), minlength=blocks)
+        j = r // self.step
+        counts = self.counts[j].astype(np.int64)  # the first j * step probes' ...
+        if r > j * self.step:  # ... and those since
+            counts += np.bincount(self.value_blocks(j * self.step, r), minlength=blocks)
         before = np.concatenate(([0], np.cumsum(counts)))  # the first r before each value block
 
         def inside(at: int, end: int) -> np.ndarray:

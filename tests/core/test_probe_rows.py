@@ -42,3 +42,23 @@ def test_rows_dropped_start_the_chunks_over() -> None:
     p.lag.truncate(10)
     p.generation += 1
     assert probe_time_ranges(p).count_before(p.lag["time"], 50.0) == 10
+
+
+def test_lag_values_of_a_range_of_probes_out_of_order_equal_sorting_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A range's probes (a selected stall's, under a replay) come from the chunks that can hold them, sorted
+    stably by time: what sorting every probe then slicing gave (7.5M probes argsorted at every refresh)."""
+    from pyrometer.core.analysis.loop import lag_values
+    from pyrometer.core.analysis.selection import Selection, time_slice
+
+    monkeypatch.setattr(probe_rows, "CHUNK_ROWS", 64)
+    rng = np.random.default_rng(8)
+    p = Profile()
+    n = 5000
+    times = np.round(np.arange(n) * 0.01 + rng.uniform(-0.05, 0.05, n), 2)  # out of order, with ties
+    p.add_lag(times, rng.integers(0, 2, n).astype(np.int32), rng.lognormal(-6, 1, n).astype(np.float32))
+    order = np.argsort(p.lag["time"], kind="stable")
+    t_all, v_all = p.lag["time"][order], p.lag["lag"][order].astype(np.float64)
+    for t0, t1 in ((None, 12.0), (3.0, 3.5), (0.0, 50.0), (49.99, 60.0), (7.77, 7.77), (-5.0, 0.02)):
+        sl = time_slice(t_all, t0, t1)
+        t, v = lag_values(p, Selection(t0=t0, t1=t1))
+        assert t.tolist() == t_all[sl].tolist() and v.tolist() == v_all[sl].tolist(), (t0, t1)
