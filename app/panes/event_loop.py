@@ -573,15 +573,19 @@ class EventLoopPane(Pane):
         threads = self.doc.threads
         session = events if self.doc.playhead is None else blocking_events(profile, Selection(threads=threads))
         old = self._marked
-        if old is None or old[0] != id(profile) or old[1] != threads or old[2] is not session:
-            kept = old[2] if old is not None and old[:2] == (id(profile), threads) else []
-            if kept and len(kept) <= len(session) and all(map(operator.is_, kept, session)):
-                self.block_markers.add_points(*_marker_xy(session[len(kept) :]))
-            else:
-                self.block_markers.set_points(*_marker_xy(session))
-            self._marked = (id(profile), threads, session)
-            durations = np.fromiter((e.duration for e in session), np.float64, len(session))
-            self._session_worst = np.maximum.accumulate(durations) if len(durations) else durations
+        kept = old[2] if old is not None and old[:2] == (id(profile), threads) else []
+        if kept and len(kept) <= len(session) and all(map(operator.is_, kept, session)):  # the same, or more
+            if len(session) > len(kept):
+                x, d = _starts_durations(session[len(kept) :])
+                self.block_markers.add_points(x, d * 1000.0)  # ms, like the curve
+                self._session_worst = np.concatenate(
+                    (self._session_worst, np.maximum.accumulate(np.maximum(d, self._session_worst[-1])))
+                )
+        else:
+            x, d = _starts_durations(session)
+            self.block_markers.set_points(x, d * 1000.0)
+            self._session_worst = np.maximum.accumulate(d) if len(d) else d
+        self._marked = (id(profile), threads, session)
         self.block_markers.show_first(len(events))
 
     def filling(self) -> bool:
@@ -726,11 +730,11 @@ class EventLoopPane(Pane):
         return out
 
 
-def _marker_xy(events: list[BlockingEvent]) -> tuple[np.ndarray, np.ndarray]:
-    """Where the stalls' markers go: (start s, duration ms, like the lag curve)."""
+def _starts_durations(events: list[BlockingEvent]) -> tuple[np.ndarray, np.ndarray]:
+    """The stalls' starts and durations (s)."""
     x = np.fromiter((e.start for e in events), np.float64, len(events))
-    y = np.fromiter((e.duration * 1000.0 for e in events), np.float64, len(events))
-    return x, y
+    d = np.fromiter((e.duration for e in events), np.float64, len(events))
+    return x, d
 
 
 def _start_of(event: BlockingEvent) -> float:

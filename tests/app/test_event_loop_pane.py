@@ -436,6 +436,7 @@ def test_a_playhead_move_shows_the_markers_before_it_without_setting_them_again(
         pane.refresh()
         shown = sum(e.start < playhead for e in p.blocking)
         assert markers.shown == shown and int(markers.data["visible"].sum()) == shown
+        assert pane._blocking_summary == (shown, max(e.duration for e in p.blocking if e.start < playhead))
         ys = [e.duration * 1000.0 for e in p.blocking if e.start < playhead]
         low, high = markers.dataBounds(1)
         assert low <= min(ys) and max(ys) <= high < (5000.0 if playhead < 400 else 1e9)
@@ -451,3 +452,6 @@ def test_a_playhead_move_shows_the_markers_before_it_without_setting_them_again(
     pane.refresh()
     qtbot.mouseClick(pane.lag_plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
     assert pane.selected_event() is p.blocking[-1]
+    p.blocking.append(BlockingEvent(start=450.0, duration=7.5, loop=0, thread=1, stack=p.blocking[0].stack))  # live
+    pane.refresh()
+    assert markers.shown == len(p.blocking) == len(markers.data) and pane._blocking_summary == (len(p.blocking), 7.5)
