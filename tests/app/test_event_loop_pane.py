@@ -455,3 +455,18 @@ def test_a_playhead_move_shows_the_markers_before_it_without_setting_them_again(
     p.blocking.append(BlockingEvent(start=450.0, duration=7.5, loop=0, thread=1, stack=p.blocking[0].stack))  # live
     pane.refresh()
     assert markers.shown == len(p.blocking) == len(markers.data) and pane._blocking_summary == (len(p.blocking), 7.5)
+
+
+def test_keys_move_through_the_stalls_and_copy_the_cell(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The list is a table view over a model: arrow keys select the next stall (its stack, range and timeline
+    jump follow) and Ctrl+C copies the current cell's text, as in any table."""
+    pane.select_event(0)
+    pane.table.setFocus()
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Down)
+    assert pane.selected_event() is pane.events[1]
+    assert pane.doc.range == pytest.approx((7.4, 8.06)) and "crunch" in pane.stack_list.item(0).text()
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_C, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert QtGui.QGuiApplication.clipboard().text() == "600.0 ms"
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Up)
+    assert pane.selected_event() is pane.events[0] and pane.doc.range == pytest.approx((1.75, 2.025))
