@@ -42,12 +42,12 @@ class ProbeTimeRanges:
         lows, highs = [self.low[:first]], [self.high[:first]]
         if whole:
             block = np.asarray(times[at : at + whole * CHUNK_ROWS], np.float64).reshape(whole, CHUNK_ROWS)
-            lows.append(np.fmin.reduce(block, axis=1))
+            lows.append(_lowest(block))
             highs.append(block.max(axis=1))
         if at + whole * CHUNK_ROWS < n:
-            tail = np.asarray(times[at + whole * CHUNK_ROWS : n], np.float64)
-            lows.append(np.fmin.reduce(tail, keepdims=True))
-            highs.append(tail.max(keepdims=True))
+            tail = np.asarray(times[at + whole * CHUNK_ROWS : n], np.float64).reshape(1, -1)
+            lows.append(_lowest(tail))
+            highs.append(tail.max(axis=1))
         self.low = np.concatenate(lows)
         high = np.concatenate(highs)
         self.high = np.where(np.isnan(high), np.inf, high)
@@ -71,6 +71,16 @@ class ProbeTimeRanges:
             seg = times[c * CHUNK_ROWS : min(self.n, (c + 1) * CHUNK_ROWS)]
             parts.append(c * CHUNK_ROWS + np.flatnonzero((seg >= t0) & (seg < t1)))
         return np.concatenate(parts)
+
+
+def _lowest(block: np.ndarray) -> np.ndarray:
+    """Each row's smallest time leaving NaN out (NaN when all are): min, then fmin for rows with a NaN
+    (fmin over every row was 5x slower: 50 ms at 7.5M probes)."""
+    low = block.min(axis=1)
+    bad = np.isnan(low)
+    if bad.any():
+        low[bad] = np.fmin.reduce(block[bad], axis=1)
+    return low
 
 
 def probe_time_ranges(profile: Profile) -> ProbeTimeRanges:
