@@ -588,11 +588,6 @@ class EventLoopPane(Pane):
         self._marked = (id(profile), threads, session)
         self.block_markers.show_first(len(events))
 
-    def filling(self) -> bool:
-        """Whether blocking-event rows are still being filled in: never now (the list is a model over the
-        stalls; it once filled a day's thousands of rows a batch per turn), kept for callers that wait on it."""
-        return False
-
     def _paint_markers(self) -> None:
         """The selected stall's marker over the others."""
         ev = self.selected_event()
