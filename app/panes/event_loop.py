@@ -26,7 +26,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane, content_or_placeholder
+from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
 from pyrometer.app.panes.stall_model import (
     BLOCK_COLUMNS,
     EVENT_ROLE,
@@ -258,6 +258,8 @@ class EventLoopPane(Pane):
         self.table.setSortingEnabled(True)
         self.table.setToolTip("Click a header to sort (Duration: the worst stalls first)")
         self.table.selectionModel().selectionChanged.connect(self._event_selected)
+        self.table.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         doc.rangeChanged.connect(self._select_by_range)  # a stall chosen elsewhere (Tasks › By coroutine)
         self.stack_list = QtWidgets.QListWidget()
         self.stack_list.setToolTip("Stack that blocked the loop, innermost frame first")
@@ -612,6 +614,27 @@ class EventLoopPane(Pane):
         if row >= 0:
             self.table.selectRow(row)
             self.table.scrollTo(self.stalls.index(row, 0))
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        menu = self.stall_menu(self.table.indexAt(pos).row())
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def stall_menu(self, row: int) -> QtWidgets.QMenu | None:
+        """The context menu of the stall on `row`: copy it or its stack, and the blocking function's actions."""
+        index = self._row_event(row)
+        if not 0 <= index < len(self.events):
+            return None
+        ev, profile = self.events[index], self.doc.profile
+        clipboard = QtGui.QGuiApplication.clipboard()
+        menu = QtWidgets.QMenu(self)
+        row_text = "\t".join(self.stalls.text(index, col) for col in range(len(BLOCK_COLUMNS)))
+        menu.addAction("Copy row", lambda: clipboard.setText(row_text))
+        stack = "\n".join(stack_labels(profile, ev.stack)) or "(no Python stack recorded)"
+        menu.addAction("Copy stack", lambda: clipboard.setText(stack))
+        menu.addSeparator()
+        add_function_actions(menu, self.doc, blocking_function(profile, ev)[1])
+        return menu
 
     def _marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         if len(points):

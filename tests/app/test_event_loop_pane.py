@@ -475,3 +475,18 @@ def test_keys_move_through_the_stalls_and_copy_the_cell(pane: EventLoopPane, qtb
     assert QtGui.QGuiApplication.clipboard().text() == "600.0 ms"
     qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Up)
     assert pane.selected_event() is pane.events[0] and pane.doc.range == pytest.approx((1.75, 2.025))
+
+
+def test_a_stalls_context_menu_copies_it_and_its_stack(pane: EventLoopPane) -> None:
+    menu = pane.stall_menu(1)
+    assert menu is not None and pane.stall_menu(2) is None
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert "Focus on “crunch”" in actions  # the blocking function's actions, as in the other panes
+    actions["Copy row"].trigger()
+    assert QtGui.QGuiApplication.clipboard().text() == "0:07.400\t600.0 ms\tcrunch\tMainThread\t"
+    actions["Copy stack"].trigger()
+    assert QtGui.QGuiApplication.clipboard().text() == "crunch (/srv/work.py:12)\nmain (/srv/app.py:5)"
+    pane.table.sortByColumn(1, QtCore.Qt.SortOrder.AscendingOrder)  # rows, not stalls: the shorter one first now
+    first = {a.text(): a for a in pane.stall_menu(0).actions() if a.text()}  # type: ignore[union-attr]
+    first["Copy row"].trigger()
+    assert QtGui.QGuiApplication.clipboard().text().startswith("0:01.750\t250.0 ms\tsleep")
