@@ -15,9 +15,10 @@ axis labels and the histogram dropped when there is no room for them.
 
 from __future__ import annotations
 
+import bisect
 import html
-import itertools
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,17 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
-from pyrometer.app.panes.base import Pane, content_or_placeholder
+from pyrometer.app.panes.base import Pane, add_function_actions, content_or_placeholder
+from pyrometer.app.panes.stall_model import (
+    BLOCK_COLUMNS,
+    EVENT_ROLE,
+    SORT_ROLE,
+    StallTable,
+    StallTableModel,
+    blocking_task_label,
+)
 from pyrometer.app.plot_theme import restyle
+from pyrometer.app.prefix_scatter import PrefixScatter
 from pyrometer.core import fmt
 from pyrometer.core.analysis.lod import lag_curve
 from pyrometer.core.analysis.loop import (
@@ -40,7 +50,6 @@ from pyrometer.core.analysis.loop import (
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.model import BlockingEvent, Profile
 
-BLOCK_COLUMNS = ("Start", "Duration", "Function", "Thread", "Task")
 LAG_PEN = pg.mkPen(QtGui.QColor(40, 110, 200), width=1.5)
 BLOCK_BRUSH = pg.mkBrush(QtGui.QColor(215, 50, 40, 220))
 SELECTED_BRUSH = pg.mkBrush(QtGui.QColor(255, 200, 0, 255))
@@ -55,8 +64,7 @@ HIST_MIN_W = 170  # px the histogram needs to be worth showing
 HIST_MIN_H = 80
 TICK_LABEL_PX = 34  # room one histogram tick label needs
 COMPACT_W = 840  # narrower than this, the numbers' line drops its title, the probe count and the worst stall
-SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
-EVENT_ROLE = QtCore.Qt.ItemDataRole.UserRole
+__all__ = ["BLOCK_COLUMNS", "EVENT_ROLE", "SORT_ROLE", "EventLoopPane", "blocking_task_label", "short_frame_label"]
 
 
 def short_frame_label(profile: Profile, frame: int) -> str:
@@ -78,32 +86,6 @@ def _ms_label(seconds: float) -> str:
 
 
 LIVE_EXACT_PROBES = 1_000_000  # a live session's lag percentiles are exact up to this many probes
-
-
-FILL_BATCH = 200  # blocking-event rows filled per turn of the event loop (~20 ms): a day holds thousands
-
-
-class _SortItem(QtWidgets.QTableWidgetItem):
-    """A table cell that sorts by a number (SORT_ROLE) when it has one, not by its text.
-
-    The key is kept on the Python object too: sorting a day's 16k rows calls this ~200k
-    times, and two data() calls each through Qt made that 0.5 s of a frozen window.
-    """
-
-    def __init__(self, text: str, key: float | None = None) -> None:
-        super().__init__(text)
-        self.key: float | str = text.lower() if key is None else key
-        if key is not None:
-            self.setData(SORT_ROLE, key)
-
-    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
-        b = getattr(other, "key", None)
-        a = self.key
-        if b is None:
-            return self.text().lower() < other.text().lower()
-        if isinstance(a, str) != isinstance(b, str):
-            return self.text().lower() < other.text().lower()
-        return bool(a < b)  # type: ignore[operator]
 
 
 class _HeadAndTailLabel(QtWidgets.QLabel):
@@ -151,16 +133,11 @@ class EventLoopPane(Pane):
 
     def __init__(self, doc: Document, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(doc, parent)
-        self.events: list[BlockingEvent] = []
-        self._events_key: tuple[Any, ...] | None = None
-        self._events_profile = 0  # id() of the profile the table rows belong to
-        # rows are filled FILL_BATCH at a time, one batch per turn of the event loop (`_fill_more`)
-        self._filled = 0  # rows of self.events in the table so far
-        self._fill_state: tuple[Profile, BlockingEvent | None] | None = None  # (profile, event to select) while filling
-        self._fill_timer = QtCore.QTimer(self)
-        self._fill_timer.setSingleShot(True)
-        self._fill_timer.setInterval(0)
-        self._fill_timer.timeout.connect(self._fill_more)
+        self.events: list[BlockingEvent] = []  # the stalls listed, in time order (the model's)
+        self._markers_shown: tuple[int, int, int] | None = None  # (profile id, stalls, last one's id) listed
+        self._marked: tuple[int, frozenset[int] | None, list[BlockingEvent]] | None = None  # markers' (profile, threads, stalls)
+        self._session_worst = np.zeros(0)  # the longest stall of the marked stalls up to each one (time order)
+        self._shown_event: BlockingEvent | None = None  # the stall whose stack and blame are shown
         self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
         self._wide: bool | None = None
         self._blocking_summary = (0, 0.0)  # (events, worst duration) for the numbers' line
@@ -234,9 +211,13 @@ class EventLoopPane(Pane):
         self._lag_timer.setInterval(30)
         self._lag_timer.timeout.connect(self._lag_view_moved)
         self.lag_plot.getViewBox().sigXRangeChanged.connect(lambda *_a: self._lag_timer.start())
-        self.block_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
+        self.block_markers = PrefixScatter(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)  # the session's; a replay's first
         self.block_markers.setToolTip("Blocking events (click one, or a row in the list, to inspect it)")
         self.lag_plot.addItem(self.block_markers)
+        # the selected stall's marker, drawn over the others (recolouring a day's 12k markers took ~20 ms a frame)
+        self.selected_marker = pg.ScatterPlotItem(size=9, symbol="t", brush=SELECTED_BRUSH, pen=None)
+        self.selected_marker.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.lag_plot.addItem(self.selected_marker)
         self.range_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 140, 230, 40))
         self.range_region.setZValue(-10)
         self.range_region.hide()
@@ -259,8 +240,8 @@ class EventLoopPane(Pane):
         self.hist_plot.addItem(self.hist_range_bars)
 
         # ---- blocking events + stack
-        self.table = QtWidgets.QTableWidget(0, len(BLOCK_COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(BLOCK_COLUMNS))
+        self.stalls = StallTableModel(self)
+        self.table = StallTable(self.stalls)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -276,7 +257,9 @@ class EventLoopPane(Pane):
         self.table.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.setToolTip("Click a header to sort (Duration: the worst stalls first)")
-        self.table.itemSelectionChanged.connect(self._event_selected)
+        self.table.selectionModel().selectionChanged.connect(self._event_selected)
+        self.table.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         doc.rangeChanged.connect(self._select_by_range)  # a stall chosen elsewhere (Tasks › By coroutine)
         self.stack_list = QtWidgets.QListWidget()
         self.stack_list.setToolTip("Stack that blocked the loop, innermost frame first")
@@ -449,9 +432,10 @@ class EventLoopPane(Pane):
 
         self._show_lag_curve()
         events = blocking_events(profile, upto)
-        self._blocking_summary = (len(events), max((e.duration for e in events), default=0.0))
-        self._show_blocking_count()
         self._show_events(profile, events)
+        worst = float(self._session_worst[len(events) - 1]) if events else 0.0  # the longest of the first len(events)
+        self._blocking_summary = (len(events), worst)
+        self._show_blocking_count()
         range_counts = self._show_range(events, session.hist_edges)
         self._show_histogram(session.hist_edges, session.hist_counts, range_counts)
 
@@ -561,137 +545,61 @@ class EventLoopPane(Pane):
         self.hist_plot.getAxis("bottom").setTicks([ticks, []])
 
     def _show_events(self, profile: Profile, events: list[BlockingEvent]) -> None:
-        key = (id(profile), len(events), tuple((e.start, e.duration, e.stack) for e in events[-3:]))
-        if key == self._events_key:
-            return  # unchanged: keep the user's selection and scroll position (and the markers: a live refresh
-            # set a day's thousands of them again ~10 times a second, ~30 ms each)
-        self.block_markers.setData(
-            x=[e.start for e in events],
-            y=[e.duration * 1000.0 for e in events],  # ms, like the curve
-            data=list(range(len(events))),
-        )
-        self._events_key = key
-        old = self.events
-        # live sessions only append: keep the rows we have and add the new ones
-        same_prefix = (
-            self._events_profile == id(profile)
-            and len(old) <= len(events)
-            and all(a is b for a, b in zip(old, events[: len(old)], strict=True))
-        )
-        first_new = min(len(old), self._filled) if same_prefix else 0
-        selected = self.selected_event() if not same_prefix else None
-        if self._fill_state is not None:  # a fill still going on: what it was to select still is
-            selected = selected or self._fill_state[1]
-        self._fill_timer.stop()
-        self._events_profile = id(profile)
-        self.events = events
+        """List `events` (time order): a playhead move or a live session's new stalls add or remove rows at the
+        list's end (rows are never filled again); the markers are set only when the stalls changed."""
         self.blocking_title.setText(f"<b>Blocking events</b> ({len(events):,})")
-        self.table.blockSignals(True)
-        self.table.setSortingEnabled(False)  # rows keep their place while they are filled, then sort once
-        if not same_prefix:
-            self.table.setRowCount(0)
-        self.table.setRowCount(len(events))
-        self.table.blockSignals(False)
-        self._filled = first_new
-        self._fill_state = (profile, selected)
-        self._fill_more()
-
-    def _fill_more(self) -> None:
-        """Fill the next FILL_BATCH rows; the rest on the next turn of the event loop, so input and painting
-        get in between (all of a day's 16k rows at once froze the window for 1-2 s when its detail arrived)."""
-        if self._fill_state is None:
-            return
-        profile, selected = self._fill_state
-        events = self.events
-        end = min(len(events), self._filled + FILL_BATCH)
-        self.table.blockSignals(True)
-        for index in range(self._filled, end):
-            self._fill_row(profile, index, events[index])
-        self._filled = end
-        if end < len(events):
-            self.table.blockSignals(False)
-            self._fill_timer.start()
-            return
-        self._fill_state = None
-        self._sort_on()
-        if selected is not None and any(e is selected for e in events):
+        key = (id(profile), len(events), id(events[-1]) if events else 0)
+        changed = key != self._markers_shown
+        if changed:
+            self._markers_shown = key
+            self._show_markers(profile, events)
+        selected = self.selected_event()
+        current = self.stalls.event_index(self.table.currentIndex().row())
+        if current >= 0 and not (current < len(events) and events[current] is self.events[current]):
+            leaving = self.events[current]
+            if not any(e is leaving for e in events):  # (a single-selection view would select its neighbour instead)
+                self.table.selectionModel().clear()
+                selected = None
+        reset = self.stalls.set_events(profile, events)
+        self.events = self.stalls.events
+        if reset and selected is not None and any(e is selected for e in events):  # (the stall shown: no new range)
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
-        self.table.blockSignals(False)
         self._paint_markers()
-        self._select_by_range(self.doc.range)
+        if changed:
+            self._select_by_range(self.doc.range)
 
-    def _sort_on(self) -> None:
-        """Turn sorting back on. Qt then sorts every row through _SortItem.__lt__ in one turn (0.16 s for a
-        day's 5k stalls, 0.8 s for 17k); rows already in the header's order (filled in time order and sorted
-        by time, as they open) are left as they are, which is what that sort would leave."""
-        table, header = self.table, self.table.horizontalHeader()
-        column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
-        if not self._rows_in_order(column, order):
-            table.setSortingEnabled(True)
-            return
-        header.blockSignals(True)
-        try:
-            header.setSortIndicator(-1, order)
-            table.setSortingEnabled(True)  # sorts by no column: nothing moves
-            header.setSortIndicator(column, order)  # signals blocked: no sort either
-        finally:
-            header.blockSignals(False)
-
-    def _rows_in_order(self, column: int, order: QtCore.Qt.SortOrder) -> bool:
-        """Whether a stable sort by `column` would leave every row where it is."""
-        if column < 0 or column >= self.table.columnCount():
-            return False
-        item = self.table.item
-        keys = []
-        for row in range(self.table.rowCount()):
-            cell = item(row, column)
-            if not isinstance(cell, _SortItem):
-                return False
-            keys.append(cell.key)
-        if len({type(k) for k in keys}) > 1:
-            return False
-        if order == QtCore.Qt.SortOrder.AscendingOrder:
-            return not any(b < a for a, b in itertools.pairwise(keys))  # type: ignore[operator]
-        return not any(a < b for a, b in itertools.pairwise(keys))  # type: ignore[operator]
-
-    def filling(self) -> bool:
-        """Whether blocking-event rows are still being filled in (a batch per turn of the event loop)."""
-        return self._fill_state is not None
-
-    def _fill_row(self, profile: Profile, index: int, ev: BlockingEvent) -> None:
-        """Row `index` (in time order; sorting moves it later) shows event `index` of self.events."""
-        func_label, _ = blocking_function(profile, ev)
-        thread = profile.threads.get(ev.thread)
-        values = (
-            fmt.clock(ev.start),
-            fmt.seconds(ev.duration),
-            func_label,
-            thread.name if thread is not None else str(ev.thread),
-            blocking_task_label(ev),
-        )
-        for col, value in enumerate(values):
-            item = _SortItem(value, float(ev.start) if col == 0 else float(ev.duration) if col == 1 else None)
-            if col == 0:
-                item.setData(EVENT_ROLE, index)
-            if col < 2:
-                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-            if col == 1 and ev.duration >= 0.1:
-                item.setForeground(QtGui.QBrush(QtGui.QColor(192, 40, 24)))
-            if col == 2 and func_label != ev.callback and ev.callback.strip():
-                item.setToolTip(ev.callback)
-            if col == 4 and ev.await_chain:
-                item.setToolTip("Await chain (blocking task first): " + " ← ".join(f"{n} [{i}]" for i, n in ev.await_chain))
-            self.table.setItem(index, col, item)
+    def _show_markers(self, profile: Profile, events: list[BlockingEvent]) -> None:
+        """A marker per stall of the session (its stalls before a replay's playhead shown: `events` is their list),
+        set when the session's stalls change (a live refresh set a day's thousands again ~10 times a second,
+        ~30 ms each; a playhead move as much), extended when stalls were only added."""
+        threads = self.doc.threads
+        session = events if self.doc.playhead is None else blocking_events(profile, Selection(threads=threads))
+        old = self._marked
+        kept = old[2] if old is not None and old[:2] == (id(profile), threads) else []
+        if kept and len(kept) <= len(session) and all(map(operator.is_, kept, session)):  # the same, or more
+            if len(session) > len(kept):
+                x, d = _starts_durations(session[len(kept) :])
+                self.block_markers.add_points(x, d * 1000.0)  # ms, like the curve
+                self._session_worst = np.concatenate(
+                    (self._session_worst, np.maximum.accumulate(np.maximum(d, self._session_worst[-1])))
+                )
+        else:
+            x, d = _starts_durations(session)
+            self.block_markers.set_points(x, d * 1000.0)
+            self._session_worst = np.maximum.accumulate(d) if len(d) else d
+        self._marked = (id(profile), threads, session)
+        self.block_markers.show_first(len(events))
 
     def _paint_markers(self) -> None:
+        """The selected stall's marker over the others."""
         ev = self.selected_event()
-        if self.events:
-            self.block_markers.setBrush([SELECTED_BRUSH if e is ev else BLOCK_BRUSH for e in self.events])
+        if ev is None:
+            self.selected_marker.setData(x=[], y=[])
+        else:
+            self.selected_marker.setData(x=[ev.start], y=[ev.duration * 1000.0])
 
     def _row_event(self, row: int) -> int:
-        item = self.table.item(row, 0)
-        value = item.data(EVENT_ROLE) if item is not None else None
-        return int(value) if value is not None else -1
+        return self.stalls.event_index(row)
 
     def selected_event(self) -> BlockingEvent | None:
         rows = self.table.selectionModel().selectedRows()
@@ -702,18 +610,42 @@ class EventLoopPane(Pane):
 
     def select_event(self, index: int) -> None:
         """Select blocking event `index` of `self.events` (time order), as a click in the list would."""
-        for row in range(self.table.rowCount()):
-            if self._row_event(row) == index:
-                self.table.selectRow(row)
-                self.table.scrollTo(self.table.model().index(row, 0))
-                return
+        row = self.stalls.row_of(index)
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.stalls.index(row, 0))
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        menu = self.stall_menu(self.table.indexAt(pos).row())
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def stall_menu(self, row: int) -> QtWidgets.QMenu | None:
+        """The context menu of the stall on `row`: copy it or its stack, and the blocking function's actions."""
+        index = self._row_event(row)
+        if not 0 <= index < len(self.events):
+            return None
+        ev, profile = self.events[index], self.doc.profile
+        clipboard = QtGui.QGuiApplication.clipboard()
+        menu = QtWidgets.QMenu(self)
+        row_text = "\t".join(self.stalls.text(index, col) for col in range(len(BLOCK_COLUMNS)))
+        menu.addAction("Copy row", lambda: clipboard.setText(row_text))
+        stack = "\n".join(stack_labels(profile, ev.stack)) or "(no Python stack recorded)"
+        menu.addAction("Copy stack", lambda: clipboard.setText(stack))
+        menu.addSeparator()
+        add_function_actions(menu, self.doc, blocking_function(profile, ev)[1])
+        return menu
 
     def _marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         if len(points):
-            self.select_event(int(points[0].data()))
+            self.select_event(int(points[0].index()))
 
-    def _event_selected(self) -> None:
+    def _event_selected(self, *_args: Any) -> None:
         ev = self.selected_event()
+        if ev is not None and ev is self._shown_event:
+            self._paint_markers()  # the same stall (its row moved as rows came and went): its range stays as it is
+            return
+        self._shown_event = ev
         self.stack_list.clear()
         self._show_blame(ev)
         if ev is None:
@@ -754,8 +686,12 @@ class EventLoopPane(Pane):
         current = self.selected_event()
         if current is not None and event_range(current) == rng:
             return
-        for i, ev in enumerate(self.events):
-            a, b = event_range(ev)
+        events = self.events
+        first = bisect.bisect_left(events, rng[0] - 1e-9, key=_start_of)  # a stall's range starts at its start
+        for i in range(first, len(events)):
+            a, b = event_range(events[i])
+            if a > rng[0] + 1e-9:
+                return
             if abs(a - rng[0]) <= 1e-9 and abs(b - rng[1]) <= 1e-9:
                 self.select_event(i)
                 return
@@ -812,11 +748,15 @@ class EventLoopPane(Pane):
         return out
 
 
-def blocking_task_label(ev: BlockingEvent) -> str:
-    """The task that blocked, as the blocking list shows it ("" when no task ran)."""
-    if ev.task_name:
-        return f"{ev.task_name} [{ev.task}]"
-    return f"task {ev.task}" if ev.task >= 0 else ""
+def _starts_durations(events: list[BlockingEvent]) -> tuple[np.ndarray, np.ndarray]:
+    """The stalls' starts and durations (s)."""
+    x = np.fromiter((e.start for e in events), np.float64, len(events))
+    d = np.fromiter((e.duration for e in events), np.float64, len(events))
+    return x, d
+
+
+def _start_of(event: BlockingEvent) -> float:
+    return event.start
 
 
 def _lag_html(value: float) -> str:

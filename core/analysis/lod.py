@@ -28,6 +28,7 @@ import numpy as np
 
 from pyrometer.core.analysis._nodes import node_table
 from pyrometer.core.analysis.cpu_level import cpu_shares, share_levels
+from pyrometer.core.analysis.probe_rows import ProbeTimeRanges, probe_time_ranges
 from pyrometer.core.analysis.selection import max_weight
 from pyrometer.core.model import UNIT_SECONDS, Profile, unchanged
 
@@ -535,13 +536,13 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
             return _bucket_curve(index, x0, x1, pixels)
         # a replay's playhead: every probe before it was read per frame (millions; argsorted when a little
         # out of order, as an agent's batches of several loops are: 0.1-0.2 s a curve at 7.5M probes)
-        return _bucket_curve_until(index, times, lag["lag"], x0, x1, pixels)
+        return _bucket_curve_until(index, times, lag["lag"], x0, x1, pixels, probe_time_ranges(profile))
     if index.sorted:
         lo, hi = max(0, lo - 1), min(len(times), hi + 1)  # one probe either side: the line leaves the view
         t = times[lo:hi]
         v = lag["lag"][lo:hi]
-    else:  # probes a little out of order (the agent's batches): the view's, sorted
-        rows = np.flatnonzero((times >= x0) & (times < x1))
+    else:  # probes a little out of order (the agent's batches): the view's (read by chunk of rows), sorted
+        rows = probe_time_ranges(profile).rows_between(times, x0, x1)
         rows = rows[np.argsort(times[rows], kind="stable")]
         t, v = times[rows], lag["lag"][rows]
     if t1 is not None:  # as lag_values: a replay's playhead ends the range [0, t1)
@@ -557,10 +558,12 @@ def lag_curve(profile: Profile, x0: float, x1: float, pixels: int, t1: float | N
 
 
 def _bucket_curve_until(
-    index: LagIndex, times: np.ndarray, values: np.ndarray, x0: float, t1: float, pixels: int
+    index: LagIndex, times: np.ndarray, values: np.ndarray, x0: float, t1: float, pixels: int,
+    ranges: ProbeTimeRanges | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """_bucket_curve of [x0, t1) under a replay playhead t1: the index's buckets before the one holding t1,
-    whose probes after t1 are not the replay's, so its probes before t1 are read from the rows (time order)."""
+    whose probes after t1 are not the replay's, so its probes before t1 are read from the rows (time order;
+    out of it, only the chunks of rows `ranges` says can hold them: O(pixels + those probes) a frame)."""
     bw = index.width
     cut = min(BASE_BUCKETS - 1, int(t1 / bw))  # the bucket of t1, as LagIndex.update assigns a probe's
     t, v = _bucket_curve(index, x0, t1, pixels, stop=cut)
@@ -568,8 +571,8 @@ def _bucket_curve_until(
     if index.sorted:
         a, b = (int(i) for i in np.searchsorted(times, (start, t1), side="left"))
         rows_t, rows_v = times[a:b], values[a:b]
-    else:  # out of time order: one pass over the times, no sort
-        near = np.flatnonzero((times >= start) & (times < t1))
+    else:  # out of time order: the chunks of rows that can hold them, no sort
+        near = ranges.rows_between(times, start, t1) if ranges is not None else np.flatnonzero((times >= start) & (times < t1))
         rows_t, rows_v = times[near], values[near]
     mine = np.clip((rows_t / bw).astype(np.int64), 0, BASE_BUCKETS - 1) >= cut  # (the rest are in the buckets)
     tail_t, tail_v = rows_t[mine], rows_v[mine]

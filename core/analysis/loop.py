@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyrometer.core.analysis.probe_rows import probe_time_ranges
 from pyrometer.core.analysis.selection import Selection, time_slice
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -43,14 +44,20 @@ def lag_values(profile: Profile, sel: Selection | None = None, loop: int | None 
     """(time, lag seconds) of the probes in the selection, optionally of one loop."""
     lag = profile.lag
     times = lag["time"]
+    t0, t1 = (sel.t0, sel.t1) if sel is not None else (None, None)
     if len(times) and not lag_in_time_order(profile):
-        order = np.argsort(times, kind="stable")
+        if t1 is not None:  # a range (a stall's, under a replay): the rows that can hold it, not all 7.5M sorted
+            rows = probe_time_ranges(profile).rows_between(times, -np.inf if t0 is None else t0, t1)
+            order = rows[np.argsort(times[rows], kind="stable")]
+            t0 = t1 = None  # (what `order` holds is the range)
+        else:
+            order = np.argsort(times, kind="stable")
     else:
         order = None
     t = times if order is None else times[order]
     values = lag["lag"] if order is None else lag["lag"][order]
     loops = lag["loop"] if order is None else lag["loop"][order]
-    sl = time_slice(t, sel.t0 if sel else None, sel.t1 if sel else None)
+    sl = time_slice(t, t0, t1)
     t, values, loops = t[sl], values[sl], loops[sl]
     mask = None  # (no filter: no mask, and no copy of the times through one: a replay's [0, playhead] is millions)
     if loop is not None:
@@ -167,9 +174,18 @@ def lag_stats(profile: Profile, sel: Selection | None = None, loop: int | None =
     if sel is not None and sel.t0 is None and sel.t1 is not None and sel.threads is None and loop is None:
         prefix = lag_prefix(profile, build=False)  # (built by a window's warm-up: a one-off query reads the probes)
         if prefix is not None:  # a replay's [0, playhead]: exact, without reading every probe before it
-            return prefix.stats(prefix.probes_before(profile.lag["time"], sel.t1))
+            return prefix.stats(probes_before(profile, sel.t1))
     _, values = lag_values(profile, sel, loop)
     return _stats_of(values, own=False)
+
+
+def probes_before(profile: Profile, t1: float) -> int:
+    """How many lag probes come before t1 (the first r in time order; ties at t1 left out, as time_slice):
+    bisected when they are in time order, else from the chunks of rows that straddle t1 (probe_rows)."""
+    times = profile.lag["time"]
+    if lag_in_time_order(profile):
+        return int(np.searchsorted(times, t1, side="left"))
+    return probe_time_ranges(profile).count_before(times, t1)
 
 
 def _stats_of(values: np.ndarray, own: bool) -> LagStats:
@@ -213,20 +229,57 @@ def blocking_events(profile: Profile, sel: Selection | None = None) -> list[Bloc
     """Blocking events that overlap the selection (and are on its threads), in time order.
 
     A stall is the range's when any part of it lies in the range: a range drawn
-    inside a stall lists that stall.
+    inside a stall lists that stall. Those starting before the selection's end are a
+    prefix of the time-sorted stalls, kept on the profile (a replay asks at every frame).
     """
     t0 = None if sel is None else sel.t0
     t1 = None if sel is None else sel.t1
     threads = None if sel is None else sel.threads
-    out = [
+    stalls, starts = sorted_blocking(profile)
+    out = stalls[: len(stalls) if t1 is None else int(np.searchsorted(starts, t1, side="left"))]  # b.start < t1
+    if t0 is None and threads is None:
+        return out
+    return [
         b
-        for b in profile.blocking
-        if (t0 is None or b.start + b.duration > t0 or b.start >= t0)
-        and (t1 is None or b.start < t1)
-        and (threads is None or b.thread in threads)
+        for b in out
+        if (t0 is None or b.start + b.duration > t0 or b.start >= t0) and (threads is None or b.thread in threads)
     ]
-    out.sort(key=lambda b: b.start)
-    return out
+
+
+_Sorted = tuple[tuple[int, int, int], list[BlockingEvent], np.ndarray]
+
+
+def sorted_blocking(profile: Profile) -> tuple[list[BlockingEvent], np.ndarray]:
+    """The profile's blocking events sorted by start (stably: equal starts keep their order) and their starts
+    as float64; kept, and extended by what a live session appends."""
+    events = profile.blocking
+
+    def key() -> tuple[int, int, int]:
+        return id(events), len(events), id(events[-1]) if events else 0
+
+    def make() -> _Sorted:
+        stalls = sorted(events, key=_start_of)
+        return key(), stalls, np.array([b.start for b in stalls], np.float64)
+
+    def update(old: _Sorted) -> _Sorted:
+        (list_id, n, last), stalls, starts = old
+        if old[0] == key():
+            return old
+        if list_id != id(events) or n > len(events) or (n and id(events[n - 1]) != last):
+            return make()  # another list, or events replaced: sorted again
+        new = sorted(events[n:], key=_start_of)
+        if stalls and new[0].start < stalls[-1].start:
+            return make()
+        return key(), stalls + new, np.concatenate((starts, np.array([b.start for b in new], np.float64)))
+
+    hit: _Sorted = profile.cached("blocking_sorted", make, update)
+    if hit[0] != key():  # events appended without a new generation (a profile built by hand)
+        hit = update(hit)
+    return hit[1], hit[2]
+
+
+def _start_of(event: BlockingEvent) -> float:
+    return event.start
 
 
 def innermost_frame(profile: Profile, stack: int) -> int:
@@ -259,6 +312,7 @@ def event_range(event: BlockingEvent) -> tuple[float, float]:
 
 PREFIX_FROM = 200_000  # probes from which [0, playhead] figures come from a LagPrefix (below, reading them is quick)
 PREFIX_BLOCK = 1 << 16
+COUNTS_BYTES = 8 << 20  # LagPrefix.counts at most this big with its finer step (7.5M probes: 0.4 MB)
 
 
 class LagPrefix:
@@ -268,7 +322,10 @@ class LagPrefix:
     playhead, their percentiles and histogram took 150-290 ms a frame at 30M samples. Here the
     probes are sorted by value once, with each one's time rank; the k-th smallest of the first r
     is the k-th value of that order whose rank is under r, found by counts per block of 65,536.
-    Percentiles interpolate as np.percentile does (its "linear" method); the mean sums per block.
+    Those counts are kept for every multiple of the block in time too (`counts`), so that a
+    playhead reads only the probes since the last multiple and the blocks it looks into (counting
+    the first r in every block was a pass over all 7.5M ranks, ~60 ms a frame). Percentiles
+    interpolate as np.percentile does (its "linear" method); the mean sums per block.
     """
 
     def __init__(self, values: np.ndarray, in_time_order: bool = True) -> None:
@@ -283,31 +340,63 @@ class LagPrefix:
         del order
         starts = np.arange(0, self.n, PREFIX_BLOCK)
         self.starts = starts
-        sums = np.zeros(len(starts) + 1, np.float64)  # sums[b]: the values of time ranks [0, b * PREFIX_BLOCK)
+        blocks = len(starts)
+        # the first probe of each value block but the first, as (value, time rank): the stable sort orders
+        # probes by that pair, so a probe's block is how many of these it is not below
+        self.bound_values = self.sorted[starts[1:]]
+        self.bound_ranks = self.rank[starts[1:]].astype(np.int64)
+        # counts[j, b]: how many probes of value block b are among the first j * step in time order (a step of
+        # an eighth of a block while that table stays under COUNTS_BYTES: a playhead then reads < step probes)
+        step = PREFIX_BLOCK // 8 if (self.n // max(1, PREFIX_BLOCK // 8) + 1) * blocks * 4 <= COUNTS_BYTES else PREFIX_BLOCK
+        self.step = max(1, step)
+        marks = self.n // self.step + 1
+        per = np.zeros((marks + 1, blocks), np.int32)
+        for b, at in enumerate(starts.tolist()):
+            per[1:, b] = np.bincount(self.rank[at : at + PREFIX_BLOCK] // self.step, minlength=marks)
+        self.counts = np.cumsum(per, axis=0, dtype=np.int32)
+        del per
+        sums = np.zeros(blocks + 1, np.float64)  # sums[b]: the values of time ranks [0, b * PREFIX_BLOCK)
         for b, at in enumerate(starts):
             sums[b + 1] = sums[b] + float(values[at : at + PREFIX_BLOCK].astype(np.float64).sum())
         self.sums = sums
         self.values = values
 
-    @staticmethod
-    def probes_before(times: np.ndarray, t1: float) -> int:
-        """How many probes come before t1 (the first r in time order; ties at t1 left out, as time_slice)."""
-        return int(np.count_nonzero(times < t1))
+    def value_blocks(self, lo: int, hi: int) -> np.ndarray:
+        """The value block of each probe of time ranks [lo, hi)."""
+        v = self.values[lo:hi]
+        t = np.arange(lo, hi, dtype=np.int64)
+        block = np.searchsorted(self.bound_values, v, side="left")  # block starts of a smaller value
+        right = np.searchsorted(self.bound_values, v, side="right")
+        tie = np.flatnonzero(right > block)  # a block starts at a probe of the same value: the time ranks decide
+        if len(tie):
+            left, span, rank = block[tie], (right - block)[tie], t[tie]
+            more = np.zeros(len(tie), np.int64)
+            for d in range(int(span.max())):
+                at = np.minimum(left + d, len(self.bound_ranks) - 1)
+                more += (d < span) & (self.bound_ranks[at] <= rank)
+            block[tie] += more
+        return block
 
     def stats(self, r: int) -> LagStats:
         r = max(0, min(int(r), self.n))
         if r == 0:
             edges = lag_edges(0.0)
             return LagStats(0, 0.0, 0.0, 0.0, 0.0, edges, np.zeros(len(edges) - 1, np.int64))
-        inside = self.rank < r
-        counts = np.add.reduceat(inside.view(np.uint8), self.starts, dtype=np.int64)
-        before = np.concatenate(([0], np.cumsum(counts)))  # trues before each block
+        blocks = len(self.starts)
+        j = r // self.step
+        counts = self.counts[j].astype(np.int64)  # the first j * step probes' ...
+        if r > j * self.step:  # ... and those since
+            counts += np.bincount(self.value_blocks(j * self.step, r), minlength=blocks)
+        before = np.concatenate(([0], np.cumsum(counts)))  # the first r before each value block
+
+        def inside(at: int, end: int) -> np.ndarray:
+            return self.rank[at:end] < r
 
         def position(k: int) -> int:
             """Index in value order of the k-th (0-based) probe among the first r."""
             b = int(np.searchsorted(before, k, side="right")) - 1
             at = int(self.starts[b])
-            return at + int(np.flatnonzero(inside[at : at + PREFIX_BLOCK])[k - int(before[b])])
+            return at + int(np.flatnonzero(inside(at, at + PREFIX_BLOCK))[k - int(before[b])])
 
         def trues_before(p: int) -> int:
             """How many of the first r probes lie before index p of the value order."""
@@ -315,7 +404,7 @@ class LagPrefix:
                 return int(before[-1])
             b = p // PREFIX_BLOCK
             at = int(self.starts[b])
-            return int(before[b]) + int(np.count_nonzero(inside[at:p]))
+            return int(before[b]) + int(np.count_nonzero(inside(at, p)))
 
         def value(k: int) -> float:
             return float(self.sorted[position(k)])
@@ -333,13 +422,30 @@ class LagPrefix:
             diff = b - a
             figures.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
         edges = lag_edges(top)
-        cut = np.searchsorted(self.sorted, edges[:-1], side="left").tolist()
-        cut.append(int(np.searchsorted(self.sorted, edges[-1], side="right")))  # the last bin is closed on both sides
+        dtype = self.sorted.dtype
+        cut = np.searchsorted(self.sorted, exact_keys(edges[:-1], dtype, "left"), side="left").tolist()
+        last = exact_keys(edges[-1:], dtype, "right")  # the last bin is closed on both sides
+        cut.append(int(np.searchsorted(self.sorted, last, side="right")[0]))
         marks = [trues_before(int(c)) for c in cut]
         hist = np.diff(np.array(marks, np.int64))
         b = r // PREFIX_BLOCK
         total = float(self.sums[b]) + float(self.values[b * PREFIX_BLOCK : r].astype(np.float64).sum())
         return LagStats(r, figures[0], figures[1], figures[2], top, edges, hist, total / r)
+
+
+def exact_keys(keys: np.ndarray, dtype: np.dtype, side: str) -> np.ndarray:
+    """`keys` (float64) in `dtype`, so that np.searchsorted over an array of `dtype` with them counts what it
+    counts with the float64 keys (when given float64 keys, numpy converts the whole array, each call: 30 MB at
+    7.5M probes). side "left" counts values < key: the key rounds up to the next value of `dtype`; "right"
+    counts values <= key: it rounds down."""
+    if dtype == np.float64 or dtype.kind != "f":
+        return keys
+    with np.errstate(over="ignore"):
+        out = keys.astype(dtype)
+    wide = out.astype(np.float64)
+    if side == "left":
+        return np.where(wide < keys, np.nextafter(out, np.array(np.inf, dtype)), out)
+    return np.where(wide > keys, np.nextafter(out, np.array(-np.inf, dtype)), out)
 
 
 def lag_prefix(profile: Profile, build: bool = True) -> LagPrefix | None:

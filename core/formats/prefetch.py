@@ -49,6 +49,7 @@ def warm(profile: Profile) -> Profile:
     from pyrometer.core.analysis.functions import function_table
     from pyrometer.core.analysis.lod import activity_index, lag_index
     from pyrometer.core.analysis.loop import PREFIX_FROM, lag_prefix, lag_stats
+    from pyrometer.core.analysis.probe_rows import probe_time_ranges
     from pyrometer.core.analysis.selection import max_weight
     from pyrometer.core.analysis.task_stacks import has_tasks
 
@@ -65,6 +66,7 @@ def warm(profile: Profile) -> Profile:
         steps.append(lag_stats)  # the event loop pane's figures of every probe (a second at 30M samples)
     if len(profile.lag) >= PREFIX_FROM:
         steps.append(lag_prefix)  # a replay's [0, playhead] figures at each frame (2.2 s to build at 7.5M probes)
+        steps.append(probe_time_ranges)  # where a replay's playhead falls among probes out of time order (~20 ms)
     if profile.tasks:  # a day's 150k tasks: 0.05 s and 0.3-0.5 s of the timeline's and Tasks pane's first refresh
         from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
         from pyrometer.core.analysis.task_table import task_columns

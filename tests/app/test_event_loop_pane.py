@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import EventLoopPane
+from pyrometer.core import fmt
 from pyrometer.core.model import BlockingEvent, LoopInfo, Profile
 
 
@@ -141,13 +142,16 @@ def test_profile_without_loop_says_so(qtbot) -> None:  # type: ignore[no-untyped
 
 def test_live_appends_keep_rows_and_selection(pane: EventLoopPane) -> None:
     pane.select_event(0)
-    first_item = pane.table.item(0, 2)
+    resets: list[int] = []
+    inserted: list[tuple[int, int]] = []
+    pane.stalls.modelReset.connect(lambda: resets.append(1))
+    pane.stalls.rowsInserted.connect(lambda _parent, a, b: inserted.append((a, b)))
     p = pane.doc.profile
     p.blocking.append(BlockingEvent(start=9.0, duration=0.4, loop=0, thread=1, stack=p.blocking[0].stack))
     pane.doc.set_range(None, None)
     pane.refresh()
     assert pane.table.rowCount() == 3
-    assert pane.table.item(0, 2) is first_item  # not rebuilt
+    assert resets == [] and inserted == [(2, 2)]  # not rebuilt: the new stall's row added
     assert pane.table.item(2, 0).text() == "0:09.000" and pane.table.item(2, 2).text() == "sleep"
     assert pane.selected_event() is pane.events[0]
 
@@ -311,73 +315,178 @@ def test_the_header_above_a_long_stalls_stack_is_not_cut_off(qtbot) -> None:  # 
     assert title.toolTip() == long_callback
 
 
-def test_thousands_of_stalls_are_listed_a_batch_per_turn_then_sorted(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """A day's blocking events fill the list FILL_BATCH rows per turn of the event loop (all at once froze
-    the window for a second or more when a huge recording's detail arrived), then sort as one list."""
-    from pyrometer.app.panes import event_loop
-
+def _many_stalls(n: int, first: float = 10.0, seed: int = 5) -> Profile:
     p = make_profile()
     stack = p.blocking[0].stack
-    rng = np.random.default_rng(5)
-    durations = rng.uniform(0.05, 0.9, 5 * event_loop.FILL_BATCH + 17)
-    p.blocking[:] = [BlockingEvent(start=10.0 + i, duration=float(d), loop=0, thread=1, stack=stack) for i, d in enumerate(durations)]
+    durations = np.random.default_rng(seed).uniform(0.05, 0.9, n)
+    p.blocking[:] = [BlockingEvent(start=first + i, duration=float(d), loop=0, thread=1, stack=stack) for i, d in enumerate(durations)]
+    return p
+
+
+def _shown(pane: EventLoopPane) -> list[BlockingEvent]:
+    return [pane.events[pane._row_event(r)] for r in range(pane.table.rowCount())]
+
+
+def test_thousands_of_stalls_are_listed_at_once_and_sorted_by_any_column(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A day's blocking events are a model over the stalls: listed in one refresh (a QTableWidget was filled a
+    batch of rows per turn, 1-2 s for a day's 16k), sorted by start as the header says, then by any column."""
+    p = _many_stalls(1017)
     pane = EventLoopPane(Document(p))
     qtbot.addWidget(pane)
     pane.resize(1000, 600)
     pane.show()
     pane.refresh()
-    assert pane.filling() and pane.table.rowCount() == len(durations)
-    assert pane.table.item(event_loop.FILL_BATCH - 1, 0) is not None and pane.table.item(event_loop.FILL_BATCH, 0) is None
-    qtbot.waitUntil(lambda: not pane.filling(), timeout=10_000)
-    assert all(pane.table.item(r, 1) is not None for r in range(pane.table.rowCount()))
-    starts = [pane.events[pane._row_event(r)].start for r in range(pane.table.rowCount())]
+    assert pane.table.rowCount() == 1017
+    assert pane.table.item(1016, 1) is not None and pane.table.item(1017, 1) is None
+    starts = [e.start for e in _shown(pane)]
     assert starts == sorted(starts)  # sorted by start, as the header says
     pane.table.sortByColumn(1, QtCore.Qt.SortOrder.DescendingOrder)
     worst = pane.events[pane._row_event(0)]
-    assert worst.duration == float(durations.max())
+    assert worst.duration == max(e.duration for e in p.blocking)
+    assert [e.duration for e in _shown(pane)] == sorted((e.duration for e in p.blocking), reverse=True)
+    assert pane.table.item(0, 1).text() == fmt.seconds(worst.duration)
     pane.table.selectRow(0)
     assert pane.selected_event() is worst
+    pane.table.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)  # the selection follows its stall
+    assert pane.selected_event() is worst and pane.table.currentRow() == pane.events.index(worst)
+    pane.table.sortByColumn(1, QtCore.Qt.SortOrder.DescendingOrder)
+    q = _many_stalls(600, first=5.0, seed=9)
+    pane.doc.set_detail(q)  # a new profile in the same document, as a recording's detail arrives: sorted as the header says
+    pane.refresh()
+    assert [e.duration for e in _shown(pane)] == sorted((e.duration for e in q.blocking), reverse=True)
 
 
-def test_rows_filled_in_the_headers_order_are_not_sorted_again(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Turning sorting on after the fill sorted every row through Python (0.16 s for a day's 5k stalls, 0.8 s
-    for 17k, one frozen turn); rows filled in time order under the time header are left where they are, and
-    the list still sorts on a header click and after a fill under another header, as before."""
-    from pyrometer.app.panes import event_loop
-
-    p = make_profile()
-    stack = p.blocking[0].stack
-    durations = np.random.default_rng(7).uniform(0.05, 0.9, 2 * event_loop.FILL_BATCH + 5)
-    p.blocking[:] = [BlockingEvent(start=10.0 + i, duration=float(d), loop=0, thread=1, stack=stack) for i, d in enumerate(durations)]
-    compared = [0]
-    real_lt = event_loop._SortItem.__lt__
-
-    def counting_lt(self: event_loop._SortItem, other: QtWidgets.QTableWidgetItem) -> bool:
-        compared[0] += 1
-        return real_lt(self, other)
-
-    monkeypatch.setattr(event_loop._SortItem, "__lt__", counting_lt)
-    pane = EventLoopPane(Document(p))
+@pytest.mark.parametrize(("column", "order"), [(0, "Ascending"), (0, "Descending"), (1, "Descending"), (2, "Ascending")])
+def test_a_playhead_move_adds_or_removes_rows_and_keeps_the_selection(qtbot, column: int, order: str) -> None:  # type: ignore[no-untyped-def]
+    """A replay's stalls are a prefix of the session's: a playhead move inserts or removes the rows that entered
+    or left it (every row was filled again at each move), under any sort; the list is what sorting the prefix
+    lists, and a selected stall still in it stays selected, without selecting it again (its range, the
+    timeline's jump)."""
+    p = _many_stalls(300)
+    doc = Document(p)
+    pane = EventLoopPane(doc)
     qtbot.addWidget(pane)
     pane.resize(1000, 600)
     pane.show()
+    sort_order = getattr(QtCore.Qt.SortOrder, f"{order}Order")
+    pane.table.sortByColumn(column, sort_order)
+    doc.set_playhead(150.0)
     pane.refresh()
-    qtbot.waitUntil(lambda: not pane.filling(), timeout=10_000)
-    header = pane.table.horizontalHeader()
-    assert compared[0] == 0  # no sort
-    assert pane.table.isSortingEnabled() and header.sortIndicatorSection() == 0
-    assert header.sortIndicatorOrder() == QtCore.Qt.SortOrder.AscendingOrder
-    assert [pane.events[pane._row_event(r)].start for r in range(pane.table.rowCount())] == [10.0 + i for i in range(len(durations))]
-    header.setSortIndicator(1, QtCore.Qt.SortOrder.DescendingOrder)  # as a click on "Duration" does: it sorts
-    assert compared[0] > 0
-    by_duration = [pane.events[pane._row_event(r)].duration for r in range(pane.table.rowCount())]
-    assert by_duration == sorted(by_duration, reverse=header.sortIndicatorOrder() == QtCore.Qt.SortOrder.DescendingOrder)
-    # a new list filled under the Duration header is sorted by duration when its fill ends
-    q = make_profile()
-    q.blocking[:] = [BlockingEvent(start=5.0 + i, duration=float(d), loop=0, thread=1, stack=stack) for i, d in enumerate(durations[::-1])]
-    pane.doc.set_detail(q)  # a new profile in the same document, as a recording's detail arrives
+    assert pane.table.rowCount() == 140
+    pane.select_event(100)
+    chosen = pane.events[100]
+    resets: list[int] = []
+    selections: list[int] = []
+    functions: list[int] = []
+    doc.functionSelected.connect(functions.append)
+    pane.stalls.modelReset.connect(lambda: resets.append(1))
+    doc.timeRequested.connect(lambda *_a: selections.append(1))  # (the timeline's view jumped onto the stall)
+    ranges: list[object] = []
+    doc.rangeChanged.connect(ranges.append)
+
+    def key(e: BlockingEvent) -> object:
+        return (e.start, e.duration, e.start)[column]
+
+    for playhead in (151.5, 152.5, 180.0, 141.0, 111.0, 400.0, 110.5):
+        doc.set_playhead(playhead)
+        pane.refresh()
+        want = sorted((e for e in p.blocking if e.start < playhead), key=key, reverse=order == "Descending")
+        assert len(_shown(pane)) == len(want) and all(a is b for a, b in zip(_shown(pane), want, strict=True)), playhead
+        assert pane.selected_event() is chosen
+    assert selections == [] and ranges == [] and functions == []
+    assert len(resets) == (0 if column == 0 else 2)  # (another sort: the two moves of over FEW_CHANGES stalls)
+    doc.set_playhead(100.0)  # the selected stall leaves the list: nothing is selected
     pane.refresh()
-    qtbot.waitUntil(lambda: not pane.filling(), timeout=10_000)
-    shown = [pane.events[pane._row_event(r)].duration for r in range(pane.table.rowCount())]
-    assert len(shown) == len(durations)
-    assert shown == sorted(shown, reverse=header.sortIndicatorOrder() == QtCore.Qt.SortOrder.DescendingOrder)
+    assert pane.table.rowCount() == 90 and pane.selected_event() is None
+
+
+def test_a_live_session_sorted_by_duration_inserts_new_stalls_where_they_sort(qtbot) -> None:  # type: ignore[no-untyped-def]
+    p = _many_stalls(50)
+    pane = EventLoopPane(Document(p))
+    qtbot.addWidget(pane)
+    pane.show()
+    pane.refresh()
+    pane.table.sortByColumn(1, QtCore.Qt.SortOrder.DescendingOrder)
+    resets: list[int] = []
+    pane.stalls.modelReset.connect(lambda: resets.append(1))
+    stack = p.blocking[0].stack
+    p.blocking.extend(BlockingEvent(start=100.0 + i, duration=d, loop=0, thread=1, stack=stack) for i, d in enumerate((2.0, 0.01, 0.5)))
+    pane.refresh()
+    assert resets == []
+    assert [e.duration for e in _shown(pane)] == sorted((e.duration for e in p.blocking), reverse=True)
+    assert pane.table.item(0, 1).text() == "2.00 s" or pane.table.item(0, 1).text() == fmt.seconds(2.0)
+
+
+def test_a_playhead_move_shows_the_markers_before_it_without_setting_them_again(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The session's stall markers are set once; a playhead move only hides those after it (setting them again
+    styled every marker again, 10-30 ms a move at a day's 12k stalls): not drawn, not clickable, not in the
+    plot's bounds."""
+    from pyrometer.app.prefix_scatter import PrefixScatter
+
+    p = _many_stalls(300)
+    p.blocking.append(BlockingEvent(start=400.0, duration=5.0, loop=0, thread=1, stack=p.blocking[0].stack))
+    doc = Document(p)
+    pane = EventLoopPane(doc)
+    qtbot.addWidget(pane)
+    pane.resize(1000, 600)
+    pane.show()
+    doc.set_playhead(150.0)
+    pane.refresh()
+    set_again: list[int] = []
+    real = PrefixScatter.setData
+    monkeypatch.setattr(PrefixScatter, "setData", lambda self, *a, **k: set_again.append(1) or real(self, *a, **k))
+    markers = pane.block_markers
+    for playhead in (150.5, 200.0, 120.0, 500.0, 60.0):
+        doc.set_playhead(playhead)
+        pane.refresh()
+        shown = sum(e.start < playhead for e in p.blocking)
+        assert markers.shown == shown and int(markers.data["visible"].sum()) == shown
+        assert pane._blocking_summary == (shown, max(e.duration for e in p.blocking if e.start < playhead))
+        ys = [e.duration * 1000.0 for e in p.blocking if e.start < playhead]
+        low, high = markers.dataBounds(1)
+        assert low <= min(ys) and max(ys) <= high < (5000.0 if playhead < 400 else 1e9)
+    assert set_again == []  # (the markers were set once, before the moves)
+    pane.lag_plot.setXRange(0, 420, padding=0)
+    pane.lag_plot.setYRange(0, 6000, padding=0)
+    qtbot.wait(10)
+    vb = pane.lag_plot.getViewBox()
+    pos = pane.lag_plot.mapFromScene(vb.mapViewToScene(QtCore.QPointF(400.0, 5000.0)))
+    qtbot.mouseClick(pane.lag_plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert pane.selected_event() is None  # the stall after the playhead has no marker to click
+    doc.set_playhead(None)
+    pane.refresh()
+    qtbot.mouseClick(pane.lag_plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert pane.selected_event() is p.blocking[-1]
+    p.blocking.append(BlockingEvent(start=450.0, duration=7.5, loop=0, thread=1, stack=p.blocking[0].stack))  # live
+    pane.refresh()
+    assert markers.shown == len(p.blocking) == len(markers.data) and pane._blocking_summary == (len(p.blocking), 7.5)
+
+
+def test_keys_move_through_the_stalls_and_copy_the_cell(pane: EventLoopPane, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The list is a table view over a model: arrow keys select the next stall (its stack, range and timeline
+    jump follow) and Ctrl+C copies the current cell's text, as in any table."""
+    pane.select_event(0)
+    pane.table.setFocus()
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Down)
+    assert pane.selected_event() is pane.events[1]
+    assert pane.doc.range == pytest.approx((7.4, 8.06)) and "crunch" in pane.stack_list.item(0).text()
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_C, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert QtGui.QGuiApplication.clipboard().text() == "600.0 ms"
+    qtbot.keyClick(pane.table, QtCore.Qt.Key.Key_Up)
+    assert pane.selected_event() is pane.events[0] and pane.doc.range == pytest.approx((1.75, 2.025))
+
+
+def test_a_stalls_context_menu_copies_it_and_its_stack(pane: EventLoopPane) -> None:
+    menu = pane.stall_menu(1)
+    assert menu is not None and pane.stall_menu(2) is None
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert "Focus on “crunch”" in actions  # the blocking function's actions, as in the other panes
+    actions["Copy row"].trigger()
+    assert QtGui.QGuiApplication.clipboard().text() == "0:07.400\t600.0 ms\tcrunch\tMainThread\t"
+    actions["Copy stack"].trigger()
+    assert QtGui.QGuiApplication.clipboard().text() == "crunch (/srv/work.py:12)\nmain (/srv/app.py:5)"
+    pane.table.sortByColumn(1, QtCore.Qt.SortOrder.AscendingOrder)  # rows, not stalls: the shorter one first now
+    first = {a.text(): a for a in pane.stall_menu(0).actions() if a.text()}  # type: ignore[union-attr]
+    first["Copy row"].trigger()
+    assert QtGui.QGuiApplication.clipboard().text().startswith("0:01.750\t250.0 ms\tsleep")

@@ -72,3 +72,49 @@ def test_probes_a_little_out_of_time_order_take_the_buckets_too(monkeypatch: pyt
     ct, cv = lag_curve(p, 0.0, 1000.0, 500, 617.3)
     for lag in (spikes[100.0], spikes[400.0], 6.5):  # (6.5 is the highest of the cut bucket: its column's top)
         assert np.float32(lag) in cv.astype(np.float32).tolist(), lag
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_a_playhead_curve_equals_the_buckets_of_the_probes_before_it(monkeypatch: pytest.MonkeyPatch, shuffled: bool) -> None:
+    """Against the full computation: each column the lowest and highest lag of the probes before the playhead in
+    its buckets, the bucket the playhead cuts one more column; probes out of time order read only by the chunks
+    of rows that can hold that bucket's (it was a pass over every probe at each frame)."""
+    from pyrometer.core.analysis import probe_rows
+
+    monkeypatch.setattr(probe_rows, "CHUNK_ROWS", 256)
+    p = Profile()
+    rng = np.random.default_rng(21)
+    t = np.arange(0.0, 1000.0, 0.01)
+    if shuffled:
+        t = t + rng.uniform(-0.2, 0.2, len(t))  # batches overlapping a little
+    v = rng.lognormal(-7.0, 1.0, len(t)).astype(np.float32)
+    p.add_lag(t, np.zeros(len(t), np.int32), v)
+    index = lod.lag_index(p)
+    assert index.sorted is not shuffled
+    bw = index.width
+    read: list[int] = []
+    real = probe_rows.ProbeTimeRanges.rows_between
+    monkeypatch.setattr(probe_rows.ProbeTimeRanges, "rows_between", lambda self, *a: read.append(len(r := real(self, *a))) or r)
+    for t1, x0, pixels in ((617.3, 0.0, 500), (bw * 4000, 0.0, 300), (999.0, 250.0, 700), (12.345, 0.0, 100)):
+        ct, cv = lag_curve(p, x0, 1000.0, pixels, t1)
+        cut = int(t1 / bw)
+        i0, i1 = int(x0 / bw), min(cut, int(np.ceil(t1 / bw)))
+        k = max(1, (i1 - i0) // pixels)
+        keep = t < t1
+        tb, vb = t[keep], v[keep].astype(np.float64)
+        bucket = np.clip((tb / bw).astype(np.int64), 0, lod.BASE_BUCKETS - 1)  # as the index buckets them
+        want_t, want_v = [], []
+        for s in range(i0, i1, k):
+            inside = (bucket >= s) & (bucket < min(s + k, i1))
+            if inside.any():
+                mid = (s + min(k, i1 - s) / 2) * bw
+                want_t += [mid, mid]
+                want_v += [float(vb[inside].min()), float(vb[inside].max())]
+        tail = bucket >= cut
+        if tail.any():
+            mid = (float(tb[tail].min()) + float(tb[tail].max())) / 2
+            want_t += [mid, mid]
+            want_v += [float(vb[tail].min()), float(vb[tail].max())]
+        assert ct.tolist() == pytest.approx(want_t, rel=1e-12) and cv.tolist() == want_v, t1
+    if shuffled:  # only the rows near the playhead were read
+        assert read and max(read) <= 2 * bw / 0.01 + 100

@@ -94,3 +94,48 @@ def test_probes_out_of_time_order_are_put_in_it(monkeypatch: pytest.MonkeyPatch)
         assert (fast.probes, fast.p50, fast.p95, fast.p99, fast.max) == (full.probes, full.p50, full.p95, full.p99, full.max), t1
         assert np.array_equal(fast.hist_counts, full.hist_counts)
         assert fast.mean == pytest.approx(full.mean, rel=1e-12, abs=1e-15)
+
+
+def test_histogram_edges_compare_exactly_in_float32() -> None:
+    """Edges are float64 and the sorted probes float32: the keys are rounded to float32 (numpy converted all
+    7.5M probes to float64 at each call instead) up for "left" and down for "right", so the counts stay exact."""
+    from pyrometer.core.analysis.loop import exact_keys
+
+    f32 = np.float32
+    around = [f32(0.001), np.nextafter(f32(0.001), f32(1)), np.nextafter(f32(0.001), f32(0)), f32(0.002), f32(0.1), f32(20.0)]
+    values = np.sort(np.array([*around, f32(1e-4), f32(5e-3), f32(0.0)], np.float32))
+    keys = np.array([0.001, 0.002, 0.1, 1e-4, 5e-3, 20.0, 0.0, float(f32(0.001)), 0.0010000000474974513 + 1e-17, 3.0e38 * 1.1])
+    assert any(float(f32(k)) != k for k in keys)  # keys between two float32 values are what is checked
+    for side in ("left", "right"):
+        fast = np.searchsorted(values, exact_keys(keys, values.dtype, side), side=side)  # type: ignore[call-overload]
+        full = np.searchsorted(values.astype(np.float64), keys, side=side)  # type: ignore[call-overload]
+        assert fast.tolist() == full.tolist(), side
+        assert exact_keys(keys, values.dtype, side).dtype == np.float32
+    assert exact_keys(keys, np.dtype(np.float64), "left") is keys
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_every_playhead_of_a_small_profile_equals_the_full_computation(monkeypatch: pytest.MonkeyPatch, shuffle: bool) -> None:
+    """Each r: the counts of whole time blocks plus the probes since (their value block found by (value, rank),
+    ties at a block's first value included), probes in time order or a little out of it (rows read by chunk)."""
+    from pyrometer.core.analysis import probe_rows
+
+    monkeypatch.setattr(loop_module, "PREFIX_BLOCK", 64)
+    monkeypatch.setattr(loop_module, "PREFIX_FROM", 100)
+    monkeypatch.setattr(probe_rows, "CHUNK_ROWS", 16)
+    rng = np.random.default_rng(11)
+    n = 1500
+    p = Profile()
+    times = np.cumsum(rng.uniform(0.0, 0.01, n))
+    if shuffle:  # batches that overlap a little, as an agent's of several loops
+        times = times + rng.uniform(-0.03, 0.03, n)
+    lag = rng.choice(np.array([0.0, 0.001, 0.002, 0.5], np.float32), n)  # many ties across value blocks
+    lag[::7] = rng.lognormal(-6.0, 1.0, len(lag[::7])).astype(np.float32)
+    p.add_lag(times, np.zeros(n, np.int32), lag)
+    prefix = lag_prefix(p)
+    assert prefix is not None and prefix.in_time_order is (not shuffle)
+    for t1 in np.concatenate((np.sort(times)[::7], np.sort(times)[::11] + 1e-4)):
+        sel = Selection(t1=float(t1))
+        fast, full = lag_stats(p, sel), _stats_of(lag_values(p, sel)[1], own=False)
+        assert (fast.probes, fast.p50, fast.p95, fast.p99, fast.max) == (full.probes, full.p50, full.p95, full.p99, full.max), t1
+        assert np.array_equal(fast.hist_counts, full.hist_counts), t1
