@@ -1,0 +1,63 @@
+"""A target whose loop iterations each run more than one blocking step, with the truth measured inside it.
+
+Three stalls, 0.05 s apart: two task steps in one iteration (A sleeps 0.3 s, then
+B 0.2 s: both wake on one Event.set), two plain callbacks in one iteration (the
+0.2 s one first, then the 0.3 s one), and a single task step (0.25 s). Each hold
+is timed with time.perf_counter around the sleep and written as JSON
+[[name, start, end], ...] to OUT + ".truth.json" (perf_counter is the agent's
+clock too: `meta.t0` turns it into session time). Read by the agent's test and
+the views' tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TWO_BLOCKERS = """
+import asyncio, json, time
+
+truth = []
+
+def hold(name, seconds):
+    t = time.perf_counter()
+    time.sleep(seconds)
+    truth.append([name, t, time.perf_counter()])
+
+async def blocker(name, ev, seconds):
+    await ev.wait()
+    hold(name, seconds)
+
+async def solo():
+    await asyncio.sleep(0.02)
+    hold("solo", 0.25)
+
+async def main():
+    loop = asyncio.get_running_loop()
+    ev = asyncio.Event()
+    pair = [asyncio.create_task(blocker("A", ev, 0.3), name="A"), asyncio.create_task(blocker("B", ev, 0.2), name="B")]
+    await asyncio.sleep(0.05)
+    ev.set()  # wakes A then B: both steps run in the next loop iteration
+    await asyncio.gather(*pair)
+    await asyncio.sleep(0.05)
+    done = loop.create_future()
+    loop.call_soon(hold, "cb-short", 0.2)
+    loop.call_soon(hold, "cb-long", 0.3)
+    loop.call_soon(done.set_result, None)
+    await done
+    await asyncio.sleep(0.05)
+    await asyncio.create_task(solo(), name="solo")
+    await asyncio.sleep(0.05)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop(exit_status=0)
+with open(OUT + ".truth.json", "w") as fh:
+    json.dump(truth, fh)
+"""
+
+
+def read_truth(recording: Path) -> dict[str, tuple[float, float]]:
+    """name -> (start, end) perf_counter seconds of each hold the target measured."""
+    rows = json.loads(Path(str(recording) + ".truth.json").read_text())
+    return {str(name): (float(a), float(b)) for name, a, b in rows}
