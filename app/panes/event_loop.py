@@ -38,6 +38,7 @@ from pyrometer.core.analysis.loop import (
     stack_labels,
 )
 from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.stall_steps import several_steps, steps_text
 from pyrometer.core.model import BlockingEvent, Profile
 
 BLOCK_COLUMNS = ("Start", "Duration", "Function", "Thread", "Task")
@@ -679,8 +680,13 @@ class EventLoopPane(Pane):
                 item.setForeground(QtGui.QBrush(QtGui.QColor(192, 40, 24)))
             if col == 2 and func_label != ev.callback and ev.callback.strip():
                 item.setToolTip(ev.callback)
-            if col == 4 and ev.await_chain:
-                item.setToolTip("Await chain (blocking task first): " + " ← ".join(f"{n} [{i}]" for i, n in ev.await_chain))
+            if col == 4:
+                tips = ["Await chain (blocking task first): " + " ← ".join(f"{n} [{i}]" for i, n in ev.await_chain)] if ev.await_chain else []
+                steps = several_steps(ev)
+                if steps:
+                    tips += ["Steps that held the loop, longest first:"] + [f"  {s.label()} {fmt.seconds(s.duration)}" for s in steps]
+                if tips:
+                    item.setToolTip("\n".join(tips))
             self.table.setItem(index, col, item)
 
     def _paint_markers(self) -> None:
@@ -764,7 +770,7 @@ class EventLoopPane(Pane):
         """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed."""
         tree = self.blame_tree
         tree.clear()
-        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0):
+        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0 and not several_steps(ev)):
             tree.setVisible(ev is not None)
             if ev is not None:
                 tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["(no task blame in this recording)", ""]))
@@ -790,7 +796,16 @@ class EventLoopPane(Pane):
             item = QtWidgets.QTreeWidgetItem(late, [f"+ {fmt.plural(n, 'task')} not recorded one by one", ""])
             item.setToolTip(0, "The loop created tasks too fast to record each (task sampling): these were due\n"
                                "during the stall too, but were only counted. Record with --every-task to name them.")
-        for top in (head, late):
+        tops = [head, late]
+        steps = several_steps(ev)
+        if steps:  # one loop iteration ran several blocking steps: each with its own share
+            held = QtWidgets.QTreeWidgetItem([f"Held the loop: {fmt.plural(len(steps), 'step')}", ""])
+            for step in steps:
+                item = QtWidgets.QTreeWidgetItem(held, [step.label(), fmt.seconds(step.duration)])
+                item.setTextAlignment(1, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(0, f"{step.label()} held the loop {fmt.seconds(step.duration)} of this stall")
+            tops.insert(1, held)
+        for top in tops:
             f = top.font(0)
             f.setBold(True)
             top.setFont(0, f)
@@ -813,7 +828,10 @@ class EventLoopPane(Pane):
 
 
 def blocking_task_label(ev: BlockingEvent) -> str:
-    """The task that blocked, as the blocking list shows it ("" when no task ran)."""
+    """The task that blocked, as the blocking list shows it ("" when no task ran); every blocking
+    step with its share when one loop iteration ran several."""
+    if several_steps(ev):
+        return steps_text(several_steps(ev))
     if ev.task_name:
         return f"{ev.task_name} [{ev.task}]"
     return f"task {ev.task}" if ev.task >= 0 else ""

@@ -47,6 +47,7 @@ import numpy as np
 
 from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
+from pyrometer.core.analysis.stall_steps import steps_restacked
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile
 from pyrometer.core.prefix_tree import PrefixTree
@@ -353,13 +354,20 @@ class _ByTask:
         ev_stacks = self._map(
             np.fromiter((e.task for e in events), np.int32, len(events)), np.fromiter((e.stack for e in events), np.int32, len(events))
         )
+        ev_steps = [
+            steps_restacked(e.steps, lambda st: int(self._map(np.array([st.task], np.int32), np.array([st.stack], np.int32))[0]))
+            for e in events
+        ]
         aw = source.awaits
         aw_stacks = self._map(aw["task"], aw["stack"])
         self._push_stacks()
         table = ColumnTable(SAMPLE_DTYPES, capacity=max(16, len(src)))
         table.extend(**{name: self.mapped if name == "stack" else src[name] for name in SAMPLE_DTYPES})
         self.view.set_samples(table, source.samples_sorted)
-        self.view.set_blocking([dataclasses.replace(e, stack=int(s)) for e, s in zip(events, ev_stacks.tolist(), strict=True)])
+        self.view.set_blocking([
+            dataclasses.replace(e, stack=int(s), steps=steps)
+            for e, s, steps in zip(events, ev_stacks.tolist(), ev_steps, strict=True)
+        ])
         awaits = ColumnTable(AWAIT_DTYPES, capacity=max(16, len(aw)))
         awaits.extend(time=aw["time"], task=aw["task"], stack=aw_stacks)
         self.view.set_awaits(awaits)

@@ -1,10 +1,12 @@
 """A target whose loop iterations each run more than one blocking step, with the truth measured inside it.
 
 Three stalls, 0.05 s apart: two task steps in one iteration (A sleeps 0.3 s, then
-B 0.2 s: both wake on one Event.set), two plain callbacks in one iteration (the
-0.2 s one first, then the 0.3 s one), and a single task step (0.25 s). Each hold
-is timed with time.perf_counter around the sleep and written as JSON
-[[name, start, end], ...] to OUT + ".truth.json" (perf_counter is the agent's
+B 0.2 s: both wake on one Event.set; a task `late` whose 0.1 s timer falls due
+inside A's hold waits for the rest of A and all of B), two plain callbacks in one
+iteration (the 0.2 s one first, then the 0.3 s one), and a single task step
+(0.25 s). Each hold is timed with time.perf_counter around the sleep ("late": its
+due time and when it woke) and written as JSON [[name, start, end], ...] to
+OUT + ".truth.json" (perf_counter is the agent's
 clock too: `meta.t0` turns it into session time). Read by the agent's test and
 the views' tests.
 """
@@ -28,6 +30,11 @@ async def blocker(name, ev, seconds):
     await ev.wait()
     hold(name, seconds)
 
+async def late():
+    due = time.perf_counter() + 0.1
+    await asyncio.sleep(0.1)  # due while A holds the loop: delayed by the rest of A, then by B
+    truth.append(["late", due, time.perf_counter()])
+
 async def solo():
     await asyncio.sleep(0.02)
     hold("solo", 0.25)
@@ -37,6 +44,7 @@ async def main():
     ev = asyncio.Event()
     pair = [asyncio.create_task(blocker("A", ev, 0.3), name="A"), asyncio.create_task(blocker("B", ev, 0.2), name="B")]
     await asyncio.sleep(0.05)
+    pair.append(asyncio.create_task(late(), name="late"))  # its first step runs just before A's
     ev.set()  # wakes A then B: both steps run in the next loop iteration
     await asyncio.gather(*pair)
     await asyncio.sleep(0.05)
