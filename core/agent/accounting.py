@@ -485,6 +485,7 @@ class TaskAccounting:
         if seconds >= LONG_STEP_S and state.accounted:
             end = self.perf()
             _measure_cpu(state, acc, end - seconds, end, seconds)
+            _long_step(state, end - seconds, seconds, task, int(acc[TID]), None)
 
     def close(self, task: Any, end: float) -> Tuple[float, float, float, float]:
         """(cpu_s, running_s, waiting_s, delayed_s) of a finished task; NaN when not measured."""

@@ -92,7 +92,7 @@ class LoopState:
         # stack, task, callback, busy-period start it belongs to, stage (1 early, 2 at threshold)
         self.capture: Optional[Tuple[int, int, str, float, int]] = None
         # every look at the busy period starting at looks_ref: [step frame, first seen, last seen,
-        # stack, task, callback, chain, on time]; a step seen twice ran at least that long
+        # stack, task id, callback, chain, on time, the task]; a step seen twice ran at least that long
         self.looks: List[List[Any]] = []
         self.looks_ref = -1.0
         self.next_look = 0.0  # perf time of the next look at a period past the threshold
@@ -278,6 +278,7 @@ class LoopMonitor:
             state.ident, state.tid = ident, rec.tid
         state.running = True
         state.capture = None
+        state.long_steps = []  # steps of an iteration that never reached select (the loop stopped) are no stall's
         now = self.perf()
         state.last_tick = now
         state.busy_since = now if state.select_wrapper is not None else None
@@ -496,7 +497,7 @@ class LoopMonitor:
         tasks = self.session.tasks
         kept = []
         for start, seconds, owner, tid, callback in state.long_steps:
-            if callback is not None and _is_agent_callback(callback):
+            if start < since or (callback is not None and _is_agent_callback(callback)):
                 continue
             is_task = owner is not None and callable(getattr(owner, "get_coro", None))
             if tid >= 0 and (tid not in stepped or start < stepped[tid]):
@@ -509,7 +510,9 @@ class LoopMonitor:
         rows: List[List[Any]] = []
         top_chain: Optional[List[Tuple[int, str]]] = None
         for seconds, start, tid, task, callback in kept[:MAX_STALL_STEPS]:
-            look = next((lk for lk in looks if start <= lk[1] <= start + seconds and lk[4] == tid and lk[3] >= 0), None)
+            # a look inside the step's time at the same task (an eager child's first step runs
+            # inside its parent's, before the tracker knows its id: matched by the task itself)
+            look = next((lk for lk in looks if start <= lk[1] <= start + seconds and lk[8] is task and lk[3] >= 0), None)
             stack = look[3] if look is not None else -1
             if (stack < 0 and sampled is not None and sampled.last_stack >= 0 and sampled.last_task == tid
                     and start - t0 <= sampled.last_time <= start + seconds - t0):
@@ -530,6 +533,10 @@ class LoopMonitor:
                         top_chain = tasks.await_chain_of(task)
                     except Exception:
                         top_chain = []
+                if top_chain and task is not None:
+                    # the chain starts at this task, maybe read before it had its id or its name (an
+                    # eager step runs inside its factory call) or after it ended: its own, as now
+                    top_chain[0] = (tid if tid >= 0 else top_chain[0][0], name)
                 rows[0][6] = top_chain
         return rows, (rows[0] if rows else None)
 
@@ -710,7 +717,7 @@ class LoopMonitor:
                 # kept (the step may have gone on to short work after the part that blocked)
                 looks[-1][2] = start
             elif len(looks) < MAX_LOOKS:
-                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time])
+                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time, task])
         best = _blocker(looks, self.threshold / 8)
         confirmed = best is not None and best is looks[-1] and best[2] > best[1]
         # an unproven look is followed up soon: if the same step still runs, it is the blocker

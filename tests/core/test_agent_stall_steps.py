@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from agent_harness import interpreter, newest_patch, run_agent_target, with_current
-from two_blockers import TWO_BLOCKERS, read_truth
+from two_blockers import EAGER_BLOCKERS, TWO_BLOCKERS, read_truth
 
 from pyrometer.core.model import BlockingEvent, Profile, StallStep
 
@@ -67,6 +67,13 @@ def test_each_blocking_step_of_one_iteration_is_named_with_its_share(version: st
     assert "A" not in delayed
     assert delayed["B"] == pytest.approx(second.start - ev.start, abs=1e-6)
     assert delayed["B"] == pytest.approx(truth["A"][1] - truth["A"][0], abs=EXCESS_S)
+    # the per-task figures (Tasks pane, stats) agree: each task's own hold is its running time, and B's
+    # wait for A's step is in its delayed time
+    info = {t.name: t for t in p.tasks.values()}
+    for name in ("A", "B"):
+        held = truth[name][1] - truth[name][0]
+        assert info[name].running_s is not None and 0 <= info[name].running_s - held <= EXCESS_S, (name, info[name], held)
+    assert info["B"].delayed_s is not None and info["B"].delayed_s >= delayed["B"] - 0.005, (info["B"], delayed)
 
     # two plain callbacks, the shorter first: the longer is blamed (no task), each with its share
     ev = _stall_holding(p, truth["cb-short"][0] - t0, truth["cb-long"][1] - t0)
@@ -93,3 +100,21 @@ def test_without_task_accounting_the_steps_are_unknown_not_empty(tmp_path: Path)
     p, _, _ = run_agent_target(interpreter("current"), body, tmp_path)
     assert len(p.blocking) >= 3
     assert all(ev.steps is None for ev in p.blocking), p.blocking
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])  # eager tasks are Python 3.12+
+def test_an_eager_child_step_inside_its_parent_step_is_its_own_share(version: str, tmp_path: Path) -> None:
+    """The eager child's first step runs inside the parent's step: each is listed with its own
+    seconds (the parent's without the child's), and the child, which held the loop longer, is blamed."""
+    p, _, _ = run_agent_target(interpreter(newest_patch(version)), EAGER_BLOCKERS, tmp_path)
+    truth = read_truth(tmp_path / "out.pyro")
+    t0 = float(p.meta["t0"])
+    by_name = {t.name: t.id for t in p.tasks.values()}
+    ev = _stall_holding(p, truth["child"][0] - t0, truth["parent"][1] - t0)
+    assert ev.steps is not None and [s.name for s in ev.steps[:2]] == ["child", "parent"], ev.steps
+    _assert_step_is_hold(ev.steps[0], truth["child"], t0)
+    parent = ev.steps[1]
+    assert parent.task == by_name["parent"]
+    assert 0 <= parent.duration - (truth["parent"][1] - truth["parent"][0]) <= EXCESS_S, (parent, truth)
+    assert (ev.task, ev.task_name) == (by_name["child"], "child")
+    assert _innermost(p, ev.stack)[:2] == ["hold", "child"], _innermost(p, ev.stack)

@@ -69,3 +69,38 @@ def read_truth(recording: Path) -> dict[str, tuple[float, float]]:
     """name -> (start, end) perf_counter seconds of each hold the target measured."""
     rows = json.loads(Path(str(recording) + ".truth.json").read_text())
     return {str(name): (float(a), float(b)) for name, a, b in rows}
+
+
+EAGER_BLOCKERS = """
+import asyncio, json, time
+
+truth = []
+
+def hold(name, seconds):
+    t = time.perf_counter()
+    time.sleep(seconds)
+    truth.append([name, t, time.perf_counter()])
+
+async def child():
+    hold("child", 0.2)  # its first step runs eagerly, inside the parent's step
+
+async def parent():
+    await asyncio.sleep(0.02)
+    task = asyncio.create_task(child(), name="child")
+    hold("parent", 0.1)
+    await task
+
+async def main():
+    asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+    await asyncio.sleep(0.01)
+    await asyncio.create_task(parent(), name="parent")
+    await asyncio.sleep(0.05)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop(exit_status=0)
+with open(OUT + ".truth.json", "w") as fh:
+    json.dump(truth, fh)
+"""
+"""Python 3.12+: a parent step starts an eager child whose first step holds the loop 0.2 s inside
+the parent's step, then the parent holds it 0.1 s itself."""
