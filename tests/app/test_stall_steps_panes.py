@@ -45,7 +45,7 @@ def _row_of(pane: EventLoopPane, index: int) -> int:
 def _ms_near(text: str, held: float) -> bool:
     """`text` is `N ms` for a step that held the loop `held` seconds (never less)."""
     m = re.fullmatch(r"([\d.]+) ms", text)
-    return m is not None and -0.0001 <= float(m[1]) / 1000 - held <= EXCESS_S
+    return m is not None and -0.00006 <= float(m[1]) / 1000 - held <= EXCESS_S  # shown to 0.1 ms: rounded by up to half of it
 
 
 def test_event_loop_pane_names_each_step_with_its_share(qtbot, recorded: tuple[Profile, Truth]) -> None:  # type: ignore[no-untyped-def]
