@@ -269,7 +269,7 @@ class _Derived:
         events = source.blocking
         stacks = into[np.fromiter((e.stack for e in events), np.intp, len(events)) + 1].tolist()
         self.view.set_blocking([
-            dataclasses.replace(e, stack=int(sid), steps=steps_restacked(e.steps, lambda st: into[st.stack + 1]))
+            dataclasses.replace(e, stack=int(sid), steps=steps_restacked(e.steps, lambda st: into[st.stack + 1] if -1 <= st.stack < len(into) - 1 else -1))
             for e, sid in zip(events, stacks, strict=True)
         ])
         aw = source.awaits

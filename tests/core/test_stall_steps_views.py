@@ -22,8 +22,10 @@ from two_blockers import TWO_BLOCKERS, read_truth
 
 from pyrometer.core.agent import wire
 from pyrometer.core.analysis.stall_steps import delayed_by_text, steps_during_wait
+from pyrometer.core.analysis.task_stacks import by_task_view
+from pyrometer.core.analysis.transforms import Transform, apply_transform
 from pyrometer.core.formats.recording import iter_raw_frames, read_recording, write_profile
-from pyrometer.core.model import BlockingEvent, Profile
+from pyrometer.core.model import BlockingEvent, Profile, StallStep
 
 EXCESS_S = 0.02
 ROUNDED_S = 0.00006  # text shows milliseconds to one decimal (half of 0.1 ms, and float slack)
@@ -145,3 +147,53 @@ def test_a_recording_without_steps_opens_and_shows_what_it_showed(
     data = json.loads(run_cli("stats", "--json", old).stdout)
     assert all(b["steps"] is None for b in data["loop"]["blocking"])
     assert [b["task_name"] for b in data["loop"]["blocking"]] == [ev.task_name for ev in p.blocking]
+
+
+def _innermost_name(p: Profile, stack: int) -> str | None:
+    frames = p.stack_frames(stack) if 0 <= stack < len(p.stacks) else []
+    return p.func_name[p.frame_func(frames[-1])] if frames else None
+
+
+def test_derived_views_map_the_steps_stacks_into_their_own(recorded: tuple[Path, Profile, dict[str, tuple[float, float]]]) -> None:
+    """A transformed or by-task view has its own stack table: each step's stack is mapped into it,
+    as the event's own stack is (the blocking function stays the one that ran)."""
+    _, p, _ = recorded
+    hold = next(f for f, name in enumerate(p.func_name) if name == "hold")
+    blocker = next(f for f, name in enumerate(p.func_name) if name == "blocker")
+    views = [
+        apply_transform(p, Transform(focus_function=hold)),
+        apply_transform(p, Transform(merge_functions=frozenset({blocker}))),
+        by_task_view(p),
+    ]
+    source = [(s.stack, _innermost_name(p, s.stack)) for ev in p.blocking for s in ev.steps or ()]
+    assert sum(1 for stack, name in source if name == "hold") >= 5, source  # A, B, both callbacks, solo
+    for view in views:
+        assert view is not p
+        mapped = [s.stack for ev in view.blocking for s in ev.steps or ()]
+        assert len(mapped) == len(source)
+        for (_, name), stack in zip(source, mapped, strict=True):
+            assert stack < len(view.stacks) and _innermost_name(view, stack) == name, (name, stack)
+    [by_task] = views[2:]
+    ev = next(e for e in by_task.blocking if e.steps and e.steps[0].name == "A")
+    frames = [by_task.func_name[by_task.frame_func(f)] for f in by_task.stack_frames(ev.steps[1].stack)]
+    assert any("B" in name for name in frames), frames  # B's step hangs under B's task
+
+
+def test_hostile_steps_are_left_out(tmp_path: Path) -> None:
+    """A `steps` field that is not rows of five plausible values: the rows are left out, never a crash."""
+    frames = [wire.file_header(), wire.json_frame(wire.THREADS, [[0, "MainThread", 1]])]
+    for steps in ("junk", [[0.1, 0.2]], [[0.1, -5, 1, "x", 2]], [[0.1, 1e300, 1, "x", 2]], [["a", 0.1, 1, "x", 2]],
+                  [[0.1, 0.06, 7, None, 123456], [0.2, 0.05, "no", "cb", None]]):
+        frames.append(wire.json_frame(wire.BLOCKING, {"start": 0.1, "duration": 0.2, "loop": 0, "thread": 0, "stack": -1,
+                                                      "steps": steps}))
+    path = tmp_path / "hostile.pyro"
+    path.write_bytes(b"".join(frames))
+    p, report = read_recording(path)
+    assert report.clean, report.problems
+    assert [ev.steps for ev in p.blocking[:5]] == [None, [], [], [], []]
+    assert [(s.task, s.name, s.stack) for s in p.blocking[5].steps or ()] == [(7, "", 123456), (-1, "cb", -1)]
+    # a stack the file never defined is unknown to every view, never an error
+    data = json.loads(run_cli("stats", "--json", path).stdout)
+    assert [s["function"] for s in data["loop"]["blocking"][5]["steps"]] == [None, None]
+    assert apply_transform(p, Transform(my_code_only=True)).blocking[5].steps == [
+        StallStep(0.1, 0.06, 7, "", -1), StallStep(0.2, 0.05, -1, "cb", -1)]
