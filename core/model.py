@@ -80,6 +80,27 @@ class LoopInfo:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class StallStep:
+    """One loop step that ran during a stall, with its own share of it (agent 0.2.3+).
+
+    `start` (session seconds) and `duration` are the step's, timed by the agent's step
+    hook; `task` is the task it stepped (-1: a plain callback, or a task the agent did
+    not record), `name` the task's name or the callback's text, `stack` one the agent
+    took while the step ran (-1: none).
+    """
+
+    start: float
+    duration: float
+    task: int
+    name: str
+    stack: int = -1
+
+    def label(self) -> str:
+        """`name [task]`, as the views name a blocker."""
+        return f"{self.name} [{self.task}]" if self.task >= 0 else self.name
+
+
 @dataclass
 class BlockingEvent:
     """The loop did not tick for `duration` seconds from `start`; `stack` was running.
@@ -92,6 +113,11 @@ class BlockingEvent:
     sleeping through the stall is not in it), most delayed first;
     `delayed_unrecorded` counts the delayed tasks the agent did not record (task
     sampling, agent 0.2.2+; None = the recording does not say).
+
+    `steps` (agent 0.2.3+; None = not measured: an older recording, or per-task
+    accounting was off) are the longest loop steps that ran during the stall, longest
+    first, each with its own seconds: one iteration may run several blockers (two
+    handlers of 0.3 s each), and `task`/`stack` then name the longest of them.
     """
 
     start: float
@@ -105,6 +131,7 @@ class BlockingEvent:
     await_chain: list[tuple[int, str]] | None = None
     delayed: list[tuple[int, str, float]] | None = None
     delayed_unrecorded: int | None = None
+    steps: list[StallStep] | None = None
 
 
 @dataclass(slots=True)  # a day of a service holds ~10^5-10^6 tasks: no per-instance __dict__

@@ -48,6 +48,7 @@ from pyrometer.core.analysis.loop import (
     stack_labels,
 )
 from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.stall_steps import several_steps
 from pyrometer.core.model import BlockingEvent, Profile
 
 LAG_PEN = pg.mkPen(QtGui.QColor(40, 110, 200), width=1.5)
@@ -700,7 +701,7 @@ class EventLoopPane(Pane):
         """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed."""
         tree = self.blame_tree
         tree.clear()
-        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0):
+        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0 and not several_steps(ev)):
             tree.setVisible(ev is not None)
             if ev is not None:
                 tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["(no task blame in this recording)", ""]))
@@ -726,7 +727,16 @@ class EventLoopPane(Pane):
             item = QtWidgets.QTreeWidgetItem(late, [f"+ {fmt.plural(n, 'task')} not recorded one by one", ""])
             item.setToolTip(0, "The loop created tasks too fast to record each (task sampling): these were due\n"
                                "during the stall too, but were only counted. Record with --every-task to name them.")
-        for top in (head, late):
+        tops = [head, late]
+        steps = several_steps(ev)
+        if steps:  # one loop iteration ran several blocking steps: each with its own share
+            held = QtWidgets.QTreeWidgetItem([f"Held the loop: {fmt.plural(len(steps), 'step')}", ""])
+            for step in steps:
+                item = QtWidgets.QTreeWidgetItem(held, [step.label(), fmt.seconds(step.duration)])
+                item.setTextAlignment(1, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(0, f"{step.label()} held the loop {fmt.seconds(step.duration)} of this stall")
+            tops.insert(1, held)
+        for top in tops:
             f = top.font(0)
             f.setBold(True)
             top.setFont(0, f)

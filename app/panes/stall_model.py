@@ -22,6 +22,7 @@ from pyrometer.app.panes.model_roles import ALIGN, DISPLAY, RIGHT, TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_function
+from pyrometer.core.analysis.stall_steps import several_steps, steps_text
 from pyrometer.core.model import BlockingEvent, Profile
 
 BLOCK_COLUMNS = ("Start", "Duration", "Function", "Thread", "Task")
@@ -35,7 +36,11 @@ _LONG_BRUSH = QtGui.QBrush(QtGui.QColor(192, 40, 24))  # stalls of 100 ms and mo
 
 
 def blocking_task_label(ev: BlockingEvent) -> str:
-    """The task that blocked, as the blocking list shows it ("" when no task ran)."""
+    """The task that blocked, as the blocking list shows it ("" when no task ran); every blocking
+    step with its share when one loop iteration ran several."""
+    steps = several_steps(ev)
+    if steps:
+        return steps_text(steps)
     if ev.task_name:
         return f"{ev.task_name} [{ev.task}]"
     return f"task {ev.task}" if ev.task >= 0 else ""
@@ -81,8 +86,12 @@ class StallTableModel(QAbstractTableModel):
         if role == TOOLTIP:
             if col == 2 and self._label(i) != ev.callback and ev.callback.strip():
                 return ev.callback
-            if col == 4 and ev.await_chain:
-                return "Await chain (blocking task first): " + " ← ".join(f"{n} [{t}]" for t, n in ev.await_chain)
+            if col == 4:
+                tips = ["Await chain (blocking task first): " + " ← ".join(f"{n} [{t}]" for t, n in ev.await_chain)] if ev.await_chain else []
+                steps = several_steps(ev)
+                if steps:
+                    tips += ["Steps that held the loop, longest first:"] + [f"  {s.label()} {fmt.seconds(s.duration)}" for s in steps]
+                return "\n".join(tips) if tips else None
             return None
         if role == _EVENT:
             return i if col == 0 else None

@@ -21,6 +21,7 @@ from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.loop import blocking_function, event_range, stack_labels
 from pyrometer.core.analysis.requests import RequestGroup, request_groups
+from pyrometer.core.analysis.stall_steps import delayed_by_text
 from pyrometer.core.analysis.task_costs import UNKNOWN, TaskCosts
 from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.analysis.task_table import TaskView, task_view
@@ -687,7 +688,8 @@ class TasksPane(Pane):
                 stall = ""
                 if 0 <= slow.stall < len(profile.blocking):
                     ev = profile.blocking[slow.stall]
-                    stall = f"{ev.task_name or blocking_function(profile, ev)[0]} +{fmt.seconds(slow.stall_delay)}"
+                    who = delayed_by_text(ev, slow.task, slow.stall_delay) or ev.task_name or blocking_function(profile, ev)[0]
+                    stall = f"{who} +{fmt.seconds(slow.stall_delay)}"
                 kid = QtWidgets.QTreeWidgetItem(
                     top, [slow.name, "", "", "", "", sec(slow.latency), sec(slow.cpu_s), sec(slow.waiting_s), sec(slow.delayed_s), stall]
                 )

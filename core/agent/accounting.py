@@ -38,6 +38,11 @@ that report unknown figures (NaN on the wire), never 0.
 
 An eager task's first step runs inside its task factory, before the agent knows
 the task: it is charged as the factory call's duration.
+
+While accounting is on, every step of LONG_STEP_S or more (a task's, or any other
+callback's: those are timed too, two clock readings each) is kept until the loop's
+iteration ends, so a stall names each step that held the loop with its own share
+(loops.py), not one task for the whole stall.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ RATE_WINDOW_STEPS = 4096
 RATE_CHECK_STEPS = 1024  # loop callbacks between two rate checks
 _NAN = float("nan")
 MIN_SPAN_S = 0.001  # running / delayed stretches shorter than this are not sent as spans
+MAX_LONG_STEPS = 256  # long steps one loop iteration keeps for its stall report (the longest are sent)
 MAX_UNSENT_SPANS = 100000
 OFF_NOTICE = "per-task accounting turned off"  # the notice's first words: readers find the moment by them
 # one account per tracked task: [cpu_s - running_s (only long steps' CPU differs from their wall),
@@ -120,6 +126,15 @@ def _measure_cpu(state: LoopState, acc: List[Any], start: float, end: float, wal
     acc[CPU] += (min(wall, spent) if spent > 0 else 0.0) - wall
     state.cpu_mark = cpu
     state.cpu_mark_wall = end
+
+
+def _long_step(state: LoopState, start: float, seconds: float, owner: Any, tid: int, callback: Any) -> None:
+    """Keep a step of at least LONG_STEP_S for the stall report (the loop's iteration ends it):
+    the callback's owner (a task, or None), the task's id now (-1: none; a finished task's is
+    forgotten by the report), and the callback of a step that is not a timed task's."""
+    steps = state.long_steps
+    if len(steps) < MAX_LONG_STEPS:
+        steps.append([start, seconds, owner, tid, callback])
 
 
 class TaskAccounting:
@@ -259,17 +274,26 @@ class TaskAccounting:
                     return _run_ends(handle)  # a loop not timed
                 state.acct_mark = -1.0  # the next step reads the clock afresh
                 when = getattr(handle, "_when", None)
+                begin = perf()  # timed too: a stall lists every long step, a task's or not
                 if when is None:
-                    return _run_ends(handle)  # another callback, or a task tracked, not accounted
+                    try:
+                        return _run_ends(handle)  # another callback, or a task tracked, not accounted
+                    finally:
+                        took = perf() - begin
+                        if took >= long_s:
+                            _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
                 # a timer: what it wakes was ready at its due time, not when it ran
                 try:
-                    state.acct_due = perf() - max(0.0, handle._loop.time() - when)
+                    state.acct_due = begin - max(0.0, handle._loop.time() - when)
                 except Exception:
                     state.acct_due = None
                 try:
                     return orig(handle)
                 finally:
                     state.acct_due = None
+                    took = perf() - begin
+                    if took >= long_s:
+                        _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
             state = acc[6]  # STATE: per loop, so loops in several threads never mix their figures
             start = state.acct_mark  # the previous step's end, when this one follows it
             if start < 0:
@@ -307,6 +331,7 @@ class TaskAccounting:
                 if wall >= long_s:
                     span(acc, start, end, 0)
                     _measure_cpu(state, acc, start, end, wall)
+                    _long_step(state, start, wall, owner, int(acc[5]), None)  # TID
                 if owner.done():
                     state.done_cb(owner, end)
             except Exception:
@@ -460,6 +485,7 @@ class TaskAccounting:
         if seconds >= LONG_STEP_S and state.accounted:
             end = self.perf()
             _measure_cpu(state, acc, end - seconds, end, seconds)
+            _long_step(state, end - seconds, seconds, task, int(acc[TID]), None)
 
     def close(self, task: Any, end: float) -> Tuple[float, float, float, float]:
         """(cpu_s, running_s, waiting_s, delayed_s) of a finished task; NaN when not measured."""

@@ -27,6 +27,13 @@ more than the threshold, the loop thread emits BLOCKING with the exact busy
 duration and the latest capture, or, if the watchdog was starved, the
 sampler's latest stack of that thread inside the busy period. Loops without a
 hookable selector (e.g. uvloop) fall back to probe timing.
+
+A busy period is one loop iteration and may run several long steps (two
+handlers each sleeping 0.3 s). While per-task accounting times the steps
+(accounting.py keeps each one of LONG_STEP_S or more until the iteration ends),
+BLOCKING lists the longest steps with their own seconds, task and a stack a look
+took inside each, and blames the longest step, not whatever ran when the
+watchdog looked.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ SNAPSHOT_BUDGET = 0.01  # await snapshots may take at most ~1% of a loop's time
 _LOOP_FRAME_NAMES = ("run_forever", "_run_once")
 ON_TIME_S = 0.003  # a look at most this (plus a GIL switch interval) late shows what ran when it was due
 MAX_LOOKS = 64  # distinct steps remembered per busy period
+MAX_STALL_STEPS = 8  # long steps a blocking event lists (the longest)
 
 
 class LoopState:
@@ -84,7 +92,7 @@ class LoopState:
         # stack, task, callback, busy-period start it belongs to, stage (1 early, 2 at threshold)
         self.capture: Optional[Tuple[int, int, str, float, int]] = None
         # every look at the busy period starting at looks_ref: [step frame, first seen, last seen,
-        # stack, task, callback, chain, on time]; a step seen twice ran at least that long
+        # stack, task id, callback, chain, on time, the task]; a step seen twice ran at least that long
         self.looks: List[List[Any]] = []
         self.looks_ref = -1.0
         self.next_look = 0.0  # perf time of the next look at a period past the threshold
@@ -92,6 +100,9 @@ class LoopState:
         # blame of the busy period starting at blame[0]: the blocking task's await chain
         # [(id, name)] and {task id: (name, first seen)} of tasks seen ready meanwhile
         self.blame: Optional[Tuple[float, List[Tuple[int, str]], Dict[int, Tuple[str, float]]]] = None
+        # steps of this loop iteration that held the loop at least LONG_STEP_S, timed by the step
+        # hook while accounting is on: [start (perf), seconds, owner, task id, callback] (accounting._long_step)
+        self.long_steps: List[List[Any]] = []
         # task tracker state (see tasks.py)
         self.user_factory: Any = None
         self.factory: Any = None
@@ -267,6 +278,7 @@ class LoopMonitor:
             state.ident, state.tid = ident, rec.tid
         state.running = True
         state.capture = None
+        state.long_steps = []  # steps of an iteration that never reached select (the loop stopped) are no stall's
         now = self.perf()
         state.last_tick = now
         state.busy_since = now if state.select_wrapper is not None else None
@@ -393,6 +405,8 @@ class LoopMonitor:
         """The loop is about to wait in select: close a busy period that crossed the threshold."""
         since = state.busy_since
         if since is None:
+            if state.long_steps:
+                state.long_steps = []
             return
         now = self.perf()
         state.busy_total += now - since
@@ -401,6 +415,8 @@ class LoopMonitor:
             self._report_block(state, since, now)
         state.capture = None
         state.looks = []
+        if state.long_steps:
+            state.long_steps = []
 
     def _report_block(self, state: LoopState, since: float, now: float) -> None:
         capture = state.capture
@@ -427,11 +443,20 @@ class LoopMonitor:
         delayed: List[List[Any]] = []
         unrecorded: List[int] = []  # keys of delayed tasks the agent did not record (task sampling)
         blame, state.blame = state.blame, None
+        steps: Optional[List[List[Any]]] = None  # None: the steps were not timed (accounting off)
+        stepped: Dict[int, float] = {}  # task id -> perf time its (first) long step began
         try:
             if blame is not None and blame[0] == since:
                 chain = blame[1]
+            if state.accounted:
+                steps, top = self._stall_steps(state, since, stepped)
+                if top is not None and top[1] >= self.threshold / 8:
+                    # the step that held the loop longest is the blocker (one a look could
+                    # prove too: see _blocker), with the stack a look took inside it, or none
+                    stack, task, callback, chain = top[4], top[2], top[5], top[6]
             delayed = self._delayed(
-                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain, unrecorded)
+                state, since, now, blame[2] if blame is not None and blame[0] == since else {}, chain, unrecorded,
+                stepped)
         except Exception:
             pass
         if chain and task < 0:
@@ -452,13 +477,72 @@ class LoopMonitor:
                     "await_chain": [list(c) for c in chain],
                     "delayed": delayed,
                     "delayed_unrecorded": len(unrecorded),
+                    # each long step with its own share, longest first: [start, seconds, task, name, stack]
+                    "steps": None if steps is None else [[r[0] - t0, r[1], r[2], r[3], r[4]] for r in steps],
                 },
             )
         )
 
+    def _stall_steps(
+        self, state: LoopState, since: float, stepped: Dict[int, float],
+    ) -> Tuple[List[List[Any]], Optional[List[Any]]]:
+        """The longest steps of the stall starting at ``since`` and the longest one's blame.
+
+        Rows [start (perf), seconds, task id, name, stack, callback text] for the
+        MAX_STALL_STEPS longest steps the step hook timed (the agent's own aside);
+        a step's stack is the one a watchdog look took inside it (-1 when none
+        did). The longest row also gets its await chain (the look's, else read
+        now). ``stepped`` gets each task's earliest long step start.
+        """
+        tasks = self.session.tasks
+        kept = []
+        for start, seconds, owner, tid, callback in state.long_steps:
+            if start < since or (callback is not None and _is_agent_callback(callback)):
+                continue
+            is_task = owner is not None and callable(getattr(owner, "get_coro", None))
+            if tid >= 0 and (tid not in stepped or start < stepped[tid]):
+                stepped[tid] = start
+            kept.append((seconds, start, tid, owner if is_task else None, callback))
+        kept.sort(key=lambda r: -r[0])
+        looks = list(state.looks) if state.looks_ref == since else []
+        t0 = self.session.clock.t0
+        sampled = self.session.threads.peek(state.ident)  # the sampler's latest sample of the loop thread
+        rows: List[List[Any]] = []
+        top_chain: Optional[List[Tuple[int, str]]] = None
+        for seconds, start, tid, task, callback in kept[:MAX_STALL_STEPS]:
+            # a look inside the step's time at the same task (an eager child's first step runs
+            # inside its parent's, before the tracker knows its id: matched by the task itself)
+            look = next((lk for lk in looks if start <= lk[1] <= start + seconds and lk[8] is task and lk[3] >= 0), None)
+            stack = look[3] if look is not None else -1
+            if (stack < 0 and sampled is not None and sampled.last_stack >= 0 and sampled.last_task == tid
+                    and start - t0 <= sampled.last_time <= start + seconds - t0):
+                stack = sampled.last_stack  # no look inside this step (a starved watchdog): the sampler saw it
+            if task is not None:
+                name = tasks.name_of(task)
+                if look is not None and look[5]:
+                    text = look[5]  # described while it ran (a finished task has no coroutine left)
+                else:
+                    text = "<Task %s>" % (name,) if task.done() else tasks.describe(task)
+            else:
+                name = text = _callback_text(callback)
+            rows.append([start, seconds, tid, name, stack, text, []])
+            if top_chain is None:
+                top_chain = list(look[6]) if look is not None and look[6] else []
+                if not top_chain and task is not None:
+                    try:  # in the loop thread, after the stall: the chain is still there if it awaits
+                        top_chain = tasks.await_chain_of(task)
+                    except Exception:
+                        top_chain = []
+                if top_chain and task is not None:
+                    # the chain starts at this task, maybe read before it had its id or its name (an
+                    # eager step runs inside its factory call) or after it ended: its own, as now
+                    top_chain[0] = (tid if tid >= 0 else top_chain[0][0], name)
+                rows[0][6] = top_chain
+        return rows, (rows[0] if rows else None)
+
     def _delayed(
         self, state: LoopState, since: float, now: float, ready: Dict[int, Tuple[str, float]],
-        blocker: List[Tuple[int, str]], unrecorded: List[int],
+        blocker: List[Tuple[int, str]], unrecorded: List[int], stepped: Optional[Dict[int, float]] = None,
     ) -> List[List[Any]]:
         """[task id, name, seconds past due] of each task the busy period [since, now] delayed.
 
@@ -468,7 +552,10 @@ class LoopMonitor:
         delayed by the whole stall (an upper bound for one the blocking step itself
         readied, which the agent cannot tell apart). A task whose timer falls after
         ``now`` slept through the stall and is not listed; neither is the blocking
-        task or any task of its await chain. Tasks the agent did not record (task
+        task or any task of its await chain. A task seen ready that then ran a long
+        step of its own in the stall (``stepped``: task id -> its start) waited until
+        that step began, not to the stall's end: another step held the loop before
+        it (listed so even when it is the blocker). Tasks the agent did not record (task
         sampling) are not listed but their keys go to ``unrecorded`` (counted).
         """
         loop = state.loop_ref()
@@ -492,8 +579,16 @@ class LoopMonitor:
             prev = out.get(tid)
             if prev is None or delay > prev[2]:
                 out[tid] = [tid, tasks.name_of(task), delay]
+        stepped = stepped or {}
+        for tid, began in stepped.items():
+            row = out.get(tid)
+            if row is not None:
+                row[2] = min(row[2], began - since)
+                if row[2] < ON_TIME_S:
+                    del out[tid]  # ran (almost) at once: delayed by nothing in this stall
         for tid, _name in blocker:
-            out.pop(tid, None)
+            if tid not in stepped:
+                out.pop(tid, None)
         unrecorded.extend(others)
         rows = sorted(out.values(), key=lambda r: -r[2])
         return rows[:MAX_DELAYED]
@@ -622,7 +717,7 @@ class LoopMonitor:
                 # kept (the step may have gone on to short work after the part that blocked)
                 looks[-1][2] = start
             elif len(looks) < MAX_LOOKS:
-                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time])
+                looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time, task])
         best = _blocker(looks, self.threshold / 8)
         confirmed = best is not None and best is looks[-1] and best[2] > best[1]
         # an unproven look is followed up soon: if the same step still runs, it is the blocker
@@ -734,6 +829,30 @@ def _step_frame(frame: Optional[FrameType]) -> Optional[FrameType]:
             above = f
         f = back
     return None
+
+
+def _is_agent_callback(callback: Any) -> bool:
+    """A loop callback of the agent's own (the lag probe): not the program's step."""
+    code = getattr(getattr(callback, "__func__", callback), "__code__", None)
+    return code is not None and code.co_filename.startswith(AGENT_DIR)
+
+
+def _callback_text(callback: Any) -> str:
+    """``name() at file:line`` of a plain loop callback (functools.partial unwrapped)."""
+    func = callback
+    for _ in range(4):
+        inner = getattr(func, "func", None)  # functools.partial
+        if inner is None:
+            break
+        func = inner
+    try:
+        name = getattr(func, "__qualname__", None) or type(func).__name__
+        code = getattr(getattr(func, "__func__", func), "__code__", None)
+        if code is not None:
+            return "%s() at %s:%d" % (name, code.co_filename, code.co_firstlineno)
+        return "%s()" % (name,)
+    except Exception:
+        return "<callback>"
 
 
 def _blocker(looks: List[List[Any]], min_span: float) -> Optional[List[Any]]:

@@ -70,8 +70,8 @@ if TYPE_CHECKING:
             ...
 
 
-AGENT_VERSION = "0.2.2"  # 0.2: packed task events, per-task accounting, task spans, loop blame; 0.2.1: task_awaiters;
-# 0.2.2: task sampling (task_sampling)
+AGENT_VERSION = "0.2.3"  # 0.2: packed task events, per-task accounting, task spans, loop blame; 0.2.1: task_awaiters;
+# 0.2.2: task sampling (task_sampling); 0.2.3: a stall's steps (blocking.steps)
 
 
 PUMP_SECONDS = 0.05

@@ -47,8 +47,9 @@ import numpy as np
 
 from pyrometer.core import fmt
 from pyrometer.core.analysis.classify import classify_file
+from pyrometer.core.analysis.stall_steps import steps_restacked
 from pyrometer.core.columns import ColumnTable
-from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile
+from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile, StallStep
 from pyrometer.core.prefix_tree import PrefixTree
 
 TASK_FILE = "<task>"
@@ -319,6 +320,12 @@ class _ByTask:
             base = nxt
         return base
 
+    def _step_stack(self, step: StallStep) -> int:
+        """The view's stack for a stall step's (task, stack); -1 for a stack the source does not have."""
+        if not -1 <= step.stack < len(self.src_parent):
+            return -1
+        return int(self._map(np.array([step.task], np.int32), np.array([step.stack], np.int32))[0])
+
     def _map(self, tasks: np.ndarray, stacks: np.ndarray) -> np.ndarray:
         """View stacks for rows of (task, source stack)."""
         if not len(tasks):
@@ -353,13 +360,17 @@ class _ByTask:
         ev_stacks = self._map(
             np.fromiter((e.task for e in events), np.int32, len(events)), np.fromiter((e.stack for e in events), np.int32, len(events))
         )
+        ev_steps = [steps_restacked(e.steps, self._step_stack) for e in events]
         aw = source.awaits
         aw_stacks = self._map(aw["task"], aw["stack"])
         self._push_stacks()
         table = ColumnTable(src.dtypes, capacity=max(16, len(src)))
         table.extend(**{name: self.mapped if name == "stack" else src[name] for name in SAMPLE_DTYPES})
         self.view.set_samples(table, source.samples_sorted)
-        self.view.set_blocking([dataclasses.replace(e, stack=int(s)) for e, s in zip(events, ev_stacks.tolist(), strict=True)])
+        self.view.set_blocking([
+            dataclasses.replace(e, stack=int(s), steps=steps)
+            for e, s, steps in zip(events, ev_stacks.tolist(), ev_steps, strict=True)
+        ])
         awaits = ColumnTable(AWAIT_DTYPES, capacity=max(16, len(aw)))
         awaits.extend(time=aw["time"], task=aw["task"], stack=aw_stacks)
         self.view.set_awaits(awaits)

@@ -26,6 +26,7 @@ import numpy as np
 from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.classify import classify_file
 from pyrometer.core.analysis.on_cpu import on_cpu_view
+from pyrometer.core.analysis.stall_steps import steps_restacked
 from pyrometer.core.analysis.task_stacks import by_task_view
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import AWAIT_DTYPES, SAMPLE_DTYPES, Profile, unchanged
@@ -267,7 +268,10 @@ class _Derived:
         into = np.where(full == DROP, -1, full)
         events = source.blocking
         stacks = into[np.fromiter((e.stack for e in events), np.intp, len(events)) + 1].tolist()
-        self.view.set_blocking([dataclasses.replace(e, stack=int(sid)) for e, sid in zip(events, stacks, strict=True)])
+        self.view.set_blocking([
+            dataclasses.replace(e, stack=int(sid), steps=steps_restacked(e.steps, lambda st: into[st.stack + 1] if -1 <= st.stack < len(into) - 1 else -1))
+            for e, sid in zip(events, stacks, strict=True)
+        ])
         aw = source.awaits
         awaits = ColumnTable(AWAIT_DTYPES, capacity=max(16, len(aw)))
         awaits.extend(time=aw["time"], task=aw["task"], stack=into[aw["stack"].astype(np.intp) + 1].astype(np.int32))

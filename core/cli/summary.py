@@ -16,7 +16,9 @@ on-CPU seconds sampled runs measure beside wall time), `trace_clock`
 run only),
 `functions_count`, `loop` (null | {probes, lag_ms: {p50, p95, p99, max, mean},
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
-callback}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
+callback, task_name, await_chain, delayed, delayed_unrecorded, steps (null | [{start_s,
+duration_ms, task, name, function, file, line}]: each long step of the stall, longest
+first)}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
 parent, parent_unrecorded, state, coroutine, created_s, ended_s, exception, and asyncio_own: true on a task
 asyncio.run made for its own shutdown}], asyncio_own (how many of those: listed, left out of the
@@ -138,7 +140,8 @@ def loop_summary(
     labels: dict[int, list[str]] = {}  # a day holds thousands of stalls in far fewer stacks
     events = blocking_events(profile, sel)
     blocking = [
-        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback, labels), **_blame(ev)}
+        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback, labels), **_blame(ev),
+         "steps": _steps(profile, ev)}
         for ev in (events if rows is None else events[:rows])
     ]
     counted = {} if rows is None else {"blocking_count": len(events)}
@@ -156,6 +159,24 @@ def _blame(ev: BlockingEvent) -> dict[str, Any]:
         # delayed tasks the agent did not record (task sampling): counted, not named
         "delayed_unrecorded": ev.delayed_unrecorded,
     }
+
+
+def _steps(profile: Profile, ev: BlockingEvent) -> list[dict[str, Any]] | None:
+    """Each long step that held the loop during the stall, longest first, with its own share and the
+    function a stack taken inside it was running; null where the recording does not say."""
+    if ev.steps is None:
+        return None
+    out = []
+    for step in ev.steps:
+        inner = innermost_python_frame(profile, step.stack) if 0 <= step.stack < len(profile.stacks) else -1
+        func = profile.frame_func(inner) if inner >= 0 else -1
+        out.append({
+            "start_s": step.start, "duration_ms": step.duration * 1000.0, "task": step.task if step.task >= 0 else None,
+            "name": step.name, "function": profile.func_name[func] if func >= 0 else None,
+            "file": profile.func_file[func] if func >= 0 else None,
+            "line": int(profile.frames["line"][inner]) if inner >= 0 else None,
+        })
+    return out
 
 
 def blocking_row(
@@ -664,6 +685,12 @@ def render_text(data: dict[str, Any]) -> str:
                 lines.append("    by task " + " <- ".join(f"{c['name']} [{c['id']}]" for c in chain))
             elif b.get("task_name"):
                 lines.append(f"    by task {b['task_name']} [{b['task']}]")
+            steps = b.get("steps") or []
+            if len(steps) >= 2:  # one iteration ran several blockers: each with its own share
+                names = [f"{s['name']} [{s['task']}]" if s["task"] is not None else str(s["name"]) for s in steps]
+                top = ", ".join(f"{n} {s['duration_ms']:.1f} ms" for n, s in zip(names[:3], steps[:3], strict=True))
+                more = f" (+{len(steps) - 3} more)" if len(steps) > 3 else ""
+                lines.append(f"    steps: {top}{more}")
             delayed = b.get("delayed")
             if delayed:
                 top = ", ".join(f"{d['name']} [{d['task']}] {d['delay_ms']:.1f} ms" for d in delayed[:3])

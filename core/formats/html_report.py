@@ -198,13 +198,25 @@ def _loop_html(profile: Profile, loop: dict[str, Any] | None) -> str:
 
 
 def _blocker_html(event: dict[str, Any]) -> str:
-    """The task that held the loop, along the chain awaiting it (as `stats` prints it)."""
+    """The task that held the loop, along the chain awaiting it (as `stats` prints it), and when one
+    loop iteration ran several blocking steps, each of them with its own share."""
     chain = event.get("await_chain") or []
     if chain:
-        return " &larr; ".join(escape(f"{c['name']} [{c['id']}]") for c in chain)
-    if event.get("task_name"):
-        return escape(f"{event['task_name']} [{event['task']}]")
-    return '<span class="muted">-</span>'
+        who = " &larr; ".join(escape(f"{c['name']} [{c['id']}]") for c in chain)
+    elif event.get("task_name"):
+        who = escape(f"{event['task_name']} [{event['task']}]")
+    else:
+        who = '<span class="muted">-</span>'
+    steps = event.get("steps") or []
+    if len(steps) < 2:
+        return who
+    items = "".join(f"<li>{escape(_step_name(s))} {_ms(s['duration_ms'])}</li>" for s in steps)
+    return f'{who}<ol class="steps" title="each step that held the loop in this stall, longest first">{items}</ol>'
+
+
+def _step_name(step: dict[str, Any]) -> str:
+    """`name [task]` of a stall's step (a plain callback has no task)."""
+    return str(step["name"]) if step["task"] is None else f"{step['name']} [{step['task']}]"
 
 
 def _delayed_html(event: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ from pyrometer.core.model import (
     FuncStats,
     LoopInfo,
     Profile,
+    StallStep,
     TaskInfo,
     TaskSampling,
     fits_float32,
@@ -197,6 +198,26 @@ _LAG_SPECS = [("time", "<f8"), ("loop", "<i4"), ("lag", "<f4")]
 
 def _as_int(value: Any, default: int = -1) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def stall_steps(rows: Any) -> list[StallStep] | None:
+    """A BLOCKING frame's `steps` ([start, seconds, task, name, stack] each; absent before agent
+    0.2.3: None); a row that is not five plausible values is left out."""
+    if not isinstance(rows, list):
+        return None
+    out = []
+    for row in rows:
+        if not (isinstance(row, list) and len(row) >= 5 and isinstance(row[0], (int, float)) and isinstance(row[1], (int, float))):
+            continue
+        start, duration = float(row[0]), float(row[1])
+        if abs(start) <= MAX_SECONDS and 0.0 <= duration <= MAX_SECONDS:
+            out.append(StallStep(start, duration, _as_int(row[2]), str(row[3] or ""), _as_int(row[4])))
+    return out
+
+
+def stall_steps_json(steps: list[StallStep] | None) -> list[list[Any]] | None:
+    """`steps` as a BLOCKING frame carries them (the agent's layout)."""
+    return None if steps is None else [[s.start, s.duration, s.task, s.name, s.stack] for s in steps]
 
 
 def _func_stats_from_json(profile: Profile, obj: dict[str, Any]) -> FuncStats:
@@ -395,6 +416,7 @@ def _apply_json(profile: Profile, kind: int, obj: Any) -> None:
                     (int(row[0]), str(row[1]), float(row[2])) for row in obj["delayed"]
                 ],
                 delayed_unrecorded=None if obj.get("delayed_unrecorded") is None else int(obj["delayed_unrecorded"]),
+                steps=stall_steps(obj.get("steps")),
             )
         )
     elif kind == wire.TASKS_CREATED:
@@ -976,7 +998,7 @@ def profile_frames(profile: Profile, chunk: int = 65536) -> Iterator[bytes]:
              "stack": ev.stack, "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
              "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
              "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed],
-             "delayed_unrecorded": ev.delayed_unrecorded},
+             "delayed_unrecorded": ev.delayed_unrecorded, "steps": stall_steps_json(ev.steps)},
         )
     if profile.task_awaiters:
         yield wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters])

@@ -48,6 +48,7 @@ from pyrometer.core.formats.recording import (
     _batch_rows,
     apply_message,
     func_stats_to_json,
+    stall_steps_json,
     task_sampling_json,
 )
 from pyrometer.core.model import Profile
@@ -589,7 +590,7 @@ def shell_frames(profile: Profile) -> list[bytes]:
             "task": ev.task, "callback": ev.callback, "task_name": ev.task_name,
             "await_chain": None if ev.await_chain is None else [list(r) for r in ev.await_chain],
             "delayed": None if ev.delayed is None else [list(r) for r in ev.delayed],
-            "delayed_unrecorded": ev.delayed_unrecorded}))
+            "delayed_unrecorded": ev.delayed_unrecorded, "steps": stall_steps_json(ev.steps)}))
     if profile.task_awaiters:
         out.append(wire.json_frame(wire.TASK_AWAITERS, [list(r) for r in profile.task_awaiters]))
     for info in profile.task_sampling.values():
