@@ -24,6 +24,8 @@ from pyrometer.app import theme
 from pyrometer.app.document import Document
 from pyrometer.app.loader import FileLoader
 from pyrometer.app.profile_filter import profile_filter
+from pyrometer.app.replay_keys import SHORTCUT_LINES as REPLAY_SHORTCUTS
+from pyrometer.app.replay_keys import ReplayKeys
 from pyrometer.app.session_view import SessionView
 from pyrometer.app.start_page import StartPage, add_recent, recent_files
 from pyrometer.core.formats.tables import sample_total
@@ -38,6 +40,7 @@ SHORTCUTS = (
     ("Ctrl+E", "Export the profile to another format"),
     ("Ctrl+F", "Search / filter in the focused pane"),
     ("Space", "Play / pause a replay"),
+    *REPLAY_SHORTCUTS,
     ("Esc", "Reset zoom (flame graph) / show all (stack chart) / clear the range (timeline)"),
     ("Ctrl+W", "Close the current tab"),
     ("Ctrl+Q", "Quit"),
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
         s = mb.addMenu("&Session")
         self.play_action = self._action(s, "&Play / pause", self.toggle_play, Qt.Key.Key_Space)
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.replay_keys = ReplayKeys(self, s, lambda: view.replay_bar if (view := self.current_view()) is not None else None)
         self.stop_action = self._action(s, "&Stop (end the program)", self.stop_live)
         self.detach_action = self._action(s, "&Detach (let it run)", self.detach_live)
 

@@ -2,15 +2,20 @@
 
 The playhead limits every pane to samples (and lag, tasks, blocking events)
 up to that moment; `None` means "the end", i.e. everything. Playback advances
-the playhead from a QTimer that runs only while playing.
+the playhead from a QTimer that runs only while playing. The speeds reach an
+hour per second, so a day-long recording plays in about 20 s; the chosen one
+is remembered. The keys that step the playhead are in app/replay_keys.py.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
+from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QHideEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -25,9 +30,27 @@ from PySide6.QtWidgets import (
 from pyrometer.app.document import Document
 from pyrometer.core import fmt
 
-SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 60.0, 300.0, 600.0, 3600.0)
+SPEED_KEY = "replay/speed"  # QSettings: the speed last chosen, for the next replay
 SLIDER_STEPS = 10000
 TICK_MS = 40
+
+
+def speed_text(speed: float) -> str:
+    """`16×`, or with what a second of playback covers from a minute on: `600× (10 min/s)`."""
+    if speed < 60:
+        return f"{speed:g}×"
+    per = f"{speed / 3600:g} h/s" if speed >= 3600 else f"{speed / 60:g} min/s"
+    return f"{speed:g}× ({per})"
+
+
+def saved_speed() -> float:
+    """The speed chosen last time (1× when none was, or it is not one of SPEEDS)."""
+    try:
+        value = float(QSettings().value(SPEED_KEY, 1.0))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+    return value if value in SPEEDS else 1.0
 
 
 class SeekSlider(QSlider):
@@ -49,12 +72,13 @@ class SeekSlider(QSlider):
 
 
 class ReplayBar(QToolBar):
-    """Play/pause, speed (0.25×–16×), seek slider and current time for one Document."""
+    """Play/pause, speed (0.25×–3600×), seek slider and current time for one Document."""
 
-    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: Document, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__("Replay", parent)
         self.setObjectName("replay_bar")
         self.doc = doc
+        self.clock = clock  # playback's time source (tests give a fake one)
         self.setMovable(False)
         self.play_button = QToolButton(self)
         self.play_button.setToolTip("Play / pause the recording (Space)")
@@ -62,9 +86,11 @@ class ReplayBar(QToolBar):
         self.addWidget(self.play_button)
         self.speed = QComboBox(self)
         for s in SPEEDS:
-            self.speed.addItem(f"{s:g}×", s)
-        self.speed.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed.setToolTip("Playback speed")
+            self.speed.addItem(speed_text(s), s)
+        self.speed.setCurrentIndex(SPEEDS.index(saved_speed()))
+        self.speed.setToolTip("Playback speed: seconds of the recording per second (remembered for the next replay)")
+        self.speed.currentIndexChanged.connect(self._on_speed)
+        self.speed.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click to pick a speed leaves Home/End/arrows to the replay
         self.addWidget(self.speed)
         self.slider = SeekSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, SLIDER_STEPS)
@@ -73,9 +99,12 @@ class ReplayBar(QToolBar):
         self.slider.valueChanged.connect(self._on_slider)
         self.addWidget(self.slider)
         self.time_label = QLabel(self)
-        self.time_label.setMinimumWidth(170)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.time_label.setToolTip("Time into the session / its length, and the clock time at the playhead")
         self.addWidget(self.time_label)
+        # as wide as its widest text from the start: the slider does not jitter as the digits (and weekday) change
+        widest = re.sub(r"\d", "8", self.time_text(self.duration())) + "WW"
+        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance(widest))
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -91,11 +120,52 @@ class ReplayBar(QToolBar):
     def duration(self) -> float:
         return max(self.doc.duration(), 1e-9)
 
+    def position(self) -> float:
+        """Where the playhead is, in seconds (the end when it shows everything)."""
+        return self.duration() if self.doc.playhead is None else self.doc.playhead
+
     def seek(self, t: float | None) -> None:
         """Move the playhead (None or ≥ duration = the end)."""
         if t is not None and t >= self.duration():
             t = None
         self.doc.set_playhead(None if t is None else max(0.0, t))
+
+    def step(self, seconds: float) -> None:
+        """Move the playhead by `seconds` (negative: back), stopping at the start and the end."""
+        self.seek(max(0.0, self.position() + seconds))
+
+    def frame_interval(self) -> float:
+        """One sampling interval: the smallest step that can change what the panes show."""
+        p = self.doc.profile
+        rate = p.meta.get("rate_hz")
+        if isinstance(rate, int | float) and rate > 0:
+            return 1.0 / float(rate)
+        per_thread = p.sample_count / max(1, len(p.threads))
+        return self.duration() / max(1.0, per_thread)
+
+    def step_frames(self, n: int) -> None:
+        self.step(n * self.frame_interval())
+
+    def clock_of_day(self, t: float) -> datetime | None:
+        """The local date and time the recording was at `t` (None when the recording does not say when it started)."""
+        start = self.doc.profile.meta.get("start_wall")
+        if not isinstance(start, int | float) or start <= 0:
+            return None
+        try:
+            return datetime.fromtimestamp(float(start) + t)
+        except (OverflowError, OSError, ValueError):
+            return None
+
+    def time_text(self, t: float) -> str:
+        """`7:42:30.004 / 20:50:00.010 · Thu 15:28:13`: time into the session / its length, and the clock of day."""
+        dur = self.duration()
+        text = f"{fmt.clock(t)} / {fmt.clock(dur)}"
+        at = self.clock_of_day(t)
+        if at is not None:  # "what happened at 3 am" is how a service's day is remembered
+            first, last = self.clock_of_day(0.0), self.clock_of_day(dur)
+            spans_days = first is not None and last is not None and first.date() != last.date()
+            text += "  ·  " + at.strftime("%a %H:%M:%S" if spans_days else "%H:%M:%S")
+        return text
 
     def toggle(self) -> None:
         if self.playing:
@@ -106,7 +176,7 @@ class ReplayBar(QToolBar):
     def play(self) -> None:
         if self.doc.playhead is None:  # at the end: start over
             self.doc.set_playhead(0.0)
-        self._last = time.monotonic()
+        self._last = self.clock()
         self.doc.playing = True
         self._timer.start()
         self._sync(self.doc.playhead)
@@ -116,8 +186,17 @@ class ReplayBar(QToolBar):
         self.doc.playing = False
         self._sync(self.doc.playhead)
 
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Its tab went to the back (another recording opened, or chosen): the replay pauses there."""
+        if self.playing:
+            self.pause()
+        super().hideEvent(event)
+
+    def _on_speed(self, _index: int) -> None:
+        QSettings().setValue(SPEED_KEY, float(self.speed.currentData()))
+
     def _tick(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         dt = (now - self._last) * float(self.speed.currentData())
         self._last = now
         t = (self.doc.playhead or 0.0) + dt
@@ -141,7 +220,7 @@ class ReplayBar(QToolBar):
             self.slider.setValue(SLIDER_STEPS if self.doc.playhead is None else int(t / dur * SLIDER_STEPS))
         finally:
             self._updating = False
-        self.time_label.setText(f"{fmt.clock(t)} / {fmt.clock(dur)}")
+        self.time_label.setText(self.time_text(t))
         icon = QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setText("Pause" if self.playing else "Play")

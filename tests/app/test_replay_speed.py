@@ -1,0 +1,70 @@
+"""Playback speeds for a day-long recording, remembered between replays; a replay in a tab sent to the back pauses.
+
+At the old top speed (16×) a 21 h recording took 1.3 h to play; the speed reset to 1× with every file; and a
+replay kept running in a tab nobody looked at after another recording was opened.
+"""
+
+from __future__ import annotations
+
+import pytest
+from long_replay import long_profile
+from qt_windows import open_window, private_settings
+
+from pyrometer.app.document import Document
+from pyrometer.app.replay import SPEEDS, ReplayBar, speed_text
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return private_settings(tmp_path)
+
+
+def test_an_hour_a_second_plays_two_hours_in_two_seconds(qtbot, qapp, settings) -> None:
+    doc = Document(long_profile(), "day.pyro")
+    clock = FakeClock()
+    bar = ReplayBar(doc, clock=clock)
+    qtbot.addWidget(bar)
+    assert speed_text(3600.0) == "3600× (1 h/s)" and speed_text(600.0) == "600× (10 min/s)" and speed_text(16.0) == "16×"
+    bar.speed.setCurrentIndex(SPEEDS.index(3600.0))
+    bar.play()
+    assert doc.playhead == 0.0 and bar.playing
+    clock.now += 1.0
+    bar._tick()
+    assert doc.playhead == pytest.approx(3600.0)
+    clock.now += 1.0
+    bar._tick()
+    assert doc.playhead is None and not bar.playing  # the end: stopped there, showing everything
+
+
+def test_the_speed_is_remembered_for_the_next_replay(qtbot, qapp, settings) -> None:
+    first = ReplayBar(Document(long_profile(), "a.pyro"))
+    qtbot.addWidget(first)
+    assert first.speed.currentData() == 1.0
+    first.speed.setCurrentIndex(SPEEDS.index(600.0))
+    second = ReplayBar(Document(long_profile(), "b.pyro"))
+    qtbot.addWidget(second)
+    assert second.speed.currentData() == 600.0
+
+
+def test_opening_another_recording_pauses_the_replay_in_the_tab_behind(qtbot, qapp, settings) -> None:
+    win = open_window(qtbot, 1366, 768)
+    view = win.add_document(Document(long_profile(), "a.pyro"))
+    qtbot.waitExposed(win)
+    bar = view.replay_bar
+    assert bar is not None
+    bar.play()
+    assert bar.playing and view.doc.playing
+    win.add_document(Document(long_profile(), "b.pyro"))
+    assert win.current_view() is not view
+    assert not bar.playing and not view.doc.playing
+    at = view.doc.playhead
+    qtbot.wait(200)
+    assert view.doc.playhead == at  # it stays where it was until the user comes back and plays it
