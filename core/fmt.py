@@ -29,8 +29,10 @@ def seconds(value: float | None) -> str:
     if tenths < 36000:
         m, tenths = divmod(tenths, 600)
         return f"{sign}{m} min {tenths / 10:04.1f} s"
-    h, rest = divmod(round(v), 3600)  # a day-long recording's totals: "1694 min" is read as hours by no one
-    return f"{sign}{h} h {rest // 60:02d} min {rest % 60:02d} s"
+    # a day-long recording's totals: "1694 min 27.3 s" is read as hours by no one; to the minute, as
+    # wide as "4 min 04.5 s" (the tables' columns are sized for that), and the % column says the rest
+    h, m = divmod(round(v / 60), 60)
+    return f"{sign}{h} h {m:02d} min"
 
 
 def weight(value: float | None, unit: str, fixed: bool = False) -> str:
