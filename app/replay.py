@@ -111,6 +111,8 @@ class ReplayBar(QToolBar):
         self._last = 0.0
         self._updating = False
         doc.playheadChanged.connect(self._sync)
+        doc.detailProgress.connect(self._sync)  # a huge recording's samples are still being read: the bar says how far
+        doc.detailLoaded.connect(lambda: self._sync(doc.playhead))
         self._sync(doc.playhead)
 
     @property
@@ -124,8 +126,14 @@ class ReplayBar(QToolBar):
         """Where the playhead is, in seconds (the end when it shows everything)."""
         return self.duration() if self.doc.playhead is None else self.doc.playhead
 
+    def ready(self) -> bool:
+        """Whether there is anything to replay: a recording opened from its index has only sums until its samples are read."""
+        return not self.doc.detail_pending
+
     def seek(self, t: float | None) -> None:
         """Move the playhead (None or ≥ duration = the end)."""
+        if not self.ready():
+            return
         if t is not None and t >= self.duration():
             t = None
         self.doc.set_playhead(None if t is None else max(0.0, t))
@@ -174,6 +182,8 @@ class ReplayBar(QToolBar):
             self.play()
 
     def play(self) -> None:
+        if not self.ready():
+            return
         if self.doc.playhead is None:  # at the end: start over
             self.doc.set_playhead(0.0)
         self._last = self.clock()
@@ -220,7 +230,10 @@ class ReplayBar(QToolBar):
             self.slider.setValue(SLIDER_STEPS if self.doc.playhead is None else int(t / dur * SLIDER_STEPS))
         finally:
             self._updating = False
-        self.time_label.setText(self.time_text(t))
+        ready = self.ready()
+        self.play_button.setEnabled(ready)
+        self.slider.setEnabled(ready)
+        self.time_label.setText(self.time_text(t) if ready else "Replay: " + self.doc.pending_text().replace("\n", " "))
         icon = QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setText("Pause" if self.playing else "Play")

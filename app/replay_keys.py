@@ -120,7 +120,7 @@ class ReplayKeys(QObject):
     def go_to(self) -> QInputDialog | None:
         """Ask for a time and move the playhead there (on a time it cannot read it asks again, saying why)."""
         bar = self.current_bar()
-        if bar is None:
+        if bar is None or not bar.ready():
             return None
         if self._dialog is None:
             self._dialog = QInputDialog(self.window)
