@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer
 from PySide6.QtGui import QHideEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -105,6 +105,15 @@ class ReplayBar(QToolBar):
         # as wide as its widest text from the start: the slider does not jitter as the digits (and weekday) change
         widest = re.sub(r"\d", "8", self.time_text(self.duration())) + "WW"
         self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance(widest))
+        self.grown_button = QToolButton(self)
+        self.grown_button.setText("File grew: open again")
+        self.grown_button.setAutoRaise(False)  # a button, not a word beside the time
+        self.grown_button.setToolTip("The file has grown since it was opened (it is still being recorded): "
+                                     "open all it holds now in a new tab")
+        self.grown_button.clicked.connect(lambda: doc.request_open(doc.path) if doc.path is not None else None)
+        self.grown_action = self.addWidget(self.grown_button)
+        self.grown_action.setVisible(False)
+        self._watcher = self._watch_unfinished()
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -125,6 +134,28 @@ class ReplayBar(QToolBar):
     def position(self) -> float:
         """Where the playhead is, in seconds (the end when it shows everything)."""
         return self.duration() if self.doc.playhead is None else self.doc.playhead
+
+    def _watch_unfinished(self) -> QFileSystemWatcher | None:
+        """A recording without its end mark may still be written (a `record` running now): say when it grows."""
+        path = self.doc.path
+        if path is None or self.doc.is_live or self.doc.profile.end is not None or path.suffix != ".pyro":
+            return None
+        try:
+            self._opened_size = path.stat().st_size
+        except OSError:
+            return None
+        watcher = QFileSystemWatcher([str(path)], self)  # inotify: no polling
+        watcher.fileChanged.connect(self._on_file_changed)
+        return watcher
+
+    def _on_file_changed(self, name: str) -> None:
+        try:
+            grown = self.doc.path is not None and self.doc.path.stat().st_size > self._opened_size
+        except OSError:
+            return
+        if grown and self._watcher is not None:
+            self.grown_action.setVisible(True)
+            self._watcher.removePath(name)  # said once: a recording being written changes every second
 
     def ready(self) -> bool:
         """Whether there is anything to replay: a recording opened from its index has only sums until its samples are read."""

@@ -68,3 +68,36 @@ def test_opening_another_recording_pauses_the_replay_in_the_tab_behind(qtbot, qa
     at = view.doc.playhead
     qtbot.wait(200)
     assert view.doc.playhead == at  # it stays where it was until the user comes back and plays it
+
+
+def test_a_recording_still_being_written_offers_to_open_it_again(qtbot, qapp, settings, tmp_path) -> None:
+    """A recording opened while `record` still writes it showed what it held then, and nothing said it went on."""
+    from pyrometer.core.formats.recording import write_profile
+
+    path = tmp_path / "running.pyro"
+    profile = long_profile()
+    write_profile(profile, path)  # no end mark: as a recording whose recorder has not stopped yet
+    doc = Document(profile, path)
+    assert doc.profile.end is None
+    bar = ReplayBar(doc)
+    qtbot.addWidget(bar)
+    bar.show()
+    assert not bar.grown_action.isVisible()
+    with path.open("ab") as f:
+        f.write(b"\0" * 64)  # the recorder writes on
+    qtbot.waitUntil(bar.grown_action.isVisible, timeout=5000)
+    with qtbot.waitSignal(doc.openRequested, timeout=1000) as asked:
+        bar.grown_button.click()
+    assert asked.args == [str(path)]
+
+
+def test_a_closed_recording_is_not_watched(qtbot, qapp, settings, tmp_path) -> None:
+    from pyrometer.core.formats.recording import write_profile
+
+    path = tmp_path / "done.pyro"
+    profile = long_profile()
+    profile.end = {"t": profile.duration(), "exit_status": 0, "reason": "exit"}
+    write_profile(profile, path)
+    bar = ReplayBar(Document(profile, path))
+    qtbot.addWidget(bar)
+    assert bar._watcher is None
