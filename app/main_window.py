@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -615,12 +616,13 @@ class MainWindow(QMainWindow):
         if p is not None:
             p.focus_search()
 
-    def show_shortcuts(self) -> None:
-        def rows(pairs: tuple[tuple[str, str], ...]) -> str:
-            return "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in pairs)
+    def show_shortcuts(self) -> QDialog:
+        from pyrometer.app.shortcut_help import ShortcutHelp
 
-        text = f"<h4>Keys</h4><table>{rows(SHORTCUTS)}</table><h4>Mouse</h4><table>{rows(MOUSE)}</table>"
-        QMessageBox.information(self, "Keyboard and mouse", text)
+        dialog = ShortcutHelp(self, SHORTCUTS, MOUSE)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         from pyrometer._version import __version__
