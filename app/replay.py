@@ -240,7 +240,10 @@ class ReplayBar(QToolBar):
         now = self.clock()
         dt = (now - self._last) * float(self.speed.currentData())
         self._last = now
-        t = (self.doc.playhead or 0.0) + dt
+        if self.doc.playhead is None:  # moved to the end while playing (End, a step past it): stop there
+            self.pause()
+            return
+        t = self.doc.playhead + dt
         if t >= self.duration():
             self._timer.stop()
             self.doc.playing = False

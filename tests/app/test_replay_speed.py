@@ -101,3 +101,19 @@ def test_a_closed_recording_is_not_watched(qtbot, qapp, settings, tmp_path) -> N
     bar = ReplayBar(Document(profile, path))
     qtbot.addWidget(bar)
     assert bar._watcher is None
+
+
+def test_going_to_the_end_while_playing_stops_there(qtbot, qapp, settings) -> None:
+    """End (or a step past the end) during playback: the next tick restarted the replay from 0."""
+    doc = Document(long_profile(), "day.pyro")
+    clock = FakeClock()
+    bar = ReplayBar(doc, clock=clock)
+    qtbot.addWidget(bar)
+    bar.play()
+    clock.now += 0.5
+    bar._tick()
+    assert doc.playhead == pytest.approx(0.5)
+    bar.seek(None)
+    clock.now += 0.5
+    bar._tick()
+    assert doc.playhead is None and not bar.playing
