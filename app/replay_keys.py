@@ -135,7 +135,10 @@ class ReplayKeys(QObject):
 
     def _help(self, bar: ReplayBar) -> str:
         first, last = bar.clock_of_day(0.0), bar.clock_of_day(bar.duration())
-        ran = f"\nThe recording ran {first:%H:%M:%S} – {last:%a %H:%M:%S}." if first is not None and last is not None else ""
+        ran = ""
+        if first is not None and last is not None:
+            day = "%a " if first.date() != last.date() else ""
+            ran = f"\nThe recording ran {first.strftime(day + '%H:%M:%S')} – {last.strftime(day + '%H:%M:%S')}."
         return f"{HELP}\n{ran}\nIt is {fmt.clock(bar.duration())} long."
 
     def _went_to(self, text: str) -> None:
