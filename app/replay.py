@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QStyleOptionSlider,
     QToolBar,
     QToolButton,
+    QToolTip,
     QWidget,
 )
 
@@ -54,21 +55,39 @@ def saved_speed() -> float:
 
 
 class SeekSlider(QSlider):
-    """A slider that jumps to where it is clicked (a plain QSlider pages one step towards it)."""
+    """A slider that jumps to where it is clicked (a plain QSlider pages one step towards it), and
+    says under the pointer which time a click there goes to (`hover_text`, set by the bar)."""
+
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.hover_text: Callable[[int], str] | None = None  # slider value -> what to say
+        self.setMouseTracking(True)
+
+    def value_at(self, x: int) -> int:
+        """The value a click at x (widget pixels) goes to."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
+        span = max(1, groove.width() - handle.width())
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x - groove.x() - handle.width() // 2, span)
 
     def mousePressEvent(self, ev: QMouseEvent) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             opt = QStyleOptionSlider()
             self.initStyleOption(opt)
-            style = self.style()
-            handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
             pos = ev.position().toPoint()
             if not handle.contains(pos):
-                groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
-                span = max(1, groove.width() - handle.width())
-                x = pos.x() - groove.x() - handle.width() // 2
-                self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, span))
+                self.setValue(self.value_at(pos.x()))
         super().mousePressEvent(ev)  # the handle is under the pointer now: a drag goes on from here
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        super().mouseMoveEvent(ev)
+        if self.hover_text is not None and self.isEnabled():
+            value = self.value() if self.isSliderDown() else self.value_at(ev.position().toPoint().x())
+            QToolTip.showText(ev.globalPosition().toPoint(), self.hover_text(value), self)
 
 
 class ReplayBar(QToolBar):
@@ -97,6 +116,7 @@ class ReplayBar(QToolBar):
         self.slider.setValue(SLIDER_STEPS)
         self.slider.setToolTip("Seek: every pane shows the session as of this moment")
         self.slider.valueChanged.connect(self._on_slider)
+        self.slider.hover_text = lambda value: fmt.clock(t := self._slider_time(value)) + self._day_suffix(t)
         self.addWidget(self.slider)
         self.time_label = QLabel(self)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -197,14 +217,17 @@ class ReplayBar(QToolBar):
 
     def time_text(self, t: float) -> str:
         """`7:42:30.004 / 20:50:00.010 · Thu 15:28:13`: time into the session / its length, and the clock of day."""
-        dur = self.duration()
-        text = f"{fmt.clock(t)} / {fmt.clock(dur)}"
+        return f"{fmt.clock(t)} / {fmt.clock(self.duration())}{self._day_suffix(t)}"
+
+    def _day_suffix(self, t: float) -> str:
+        """`  ·  15:28:13` (with the weekday when the recording spans days): "what happened at 3 am" is how
+        a service's day is remembered; "" when the recording does not say when it started."""
         at = self.clock_of_day(t)
-        if at is not None:  # "what happened at 3 am" is how a service's day is remembered
-            first, last = self.clock_of_day(0.0), self.clock_of_day(dur)
-            spans_days = first is not None and last is not None and first.date() != last.date()
-            text += "  ·  " + at.strftime("%a %H:%M:%S" if spans_days else "%H:%M:%S")
-        return text
+        if at is None:
+            return ""
+        first, last = self.clock_of_day(0.0), self.clock_of_day(self.duration())
+        spans_days = first is not None and last is not None and first.date() != last.date()
+        return "  ·  " + at.strftime("%a %H:%M:%S" if spans_days else "%H:%M:%S")
 
     def toggle(self) -> None:
         if self.playing:
@@ -251,10 +274,13 @@ class ReplayBar(QToolBar):
         else:
             self.doc.set_playhead(max(0.0, t), animate=True)
 
+    def _slider_time(self, value: int) -> float:
+        return min(1.0, value / SLIDER_STEPS) * self.duration()
+
     def _on_slider(self, value: int) -> None:
         if self._updating:
             return
-        self.seek(None if value >= SLIDER_STEPS else value / SLIDER_STEPS * self.duration())
+        self.seek(None if value >= SLIDER_STEPS else self._slider_time(value))
 
     def _sync(self, playhead: object) -> None:
         dur = self.duration()

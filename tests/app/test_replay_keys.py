@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 from long_replay import HOURS, START_WALL, long_profile
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from qt_windows import open_window, private_settings
@@ -20,6 +20,7 @@ from pyrometer.app.document import Document
 from pyrometer.app.main_window import MainWindow
 from pyrometer.app.replay import ReplayBar
 from pyrometer.app.session_view import SessionView
+from pyrometer.core import fmt
 
 ALT = Qt.KeyboardModifier.AltModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -156,3 +157,22 @@ def test_the_time_label_says_hours_and_the_clock_of_day(qtbot, qapp, tmp_path) -
     bar.seek(3600.0 + 30 * 60)  # 01:00 the next day
     clock = datetime.fromtimestamp(START_WALL + 5400).strftime("%a %H:%M:%S")  # over midnight: with the weekday
     assert bar.time_label.text() == f"1:30:00.000 / 2:00:00.000  ·  {clock}"
+
+
+def test_the_seek_bar_says_where_a_click_would_go(qtbot, qapp, tmp_path) -> None:
+    """Its 10,000 steps are 0.72 s here (7.5 s on a day): the pointer says the time before the click."""
+    private_settings(tmp_path)
+    bar = ReplayBar(Document(long_profile(), "day.pyro"))
+    qtbot.addWidget(bar)
+    bar.resize(1000, 40)
+    bar.show()
+    qtbot.waitExposed(bar)
+    slider = bar.slider
+    x = slider.width() // 2
+    value = slider.value_at(x)
+    t = value / slider.maximum() * bar.duration()
+    assert abs(t - bar.duration() / 2) < 0.02 * bar.duration()
+    said = slider.hover_text(value)
+    assert said.startswith(fmt.clock(t)) and datetime.fromtimestamp(START_WALL + t).strftime("%H:%M:%S") in said
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
+    assert bar.doc.playhead == pytest.approx(t)  # the click went where the pointer said
