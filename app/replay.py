@@ -114,7 +114,8 @@ class ReplayBar(QToolBar):
         self.slider = SeekSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setValue(SLIDER_STEPS)
-        self.slider.setToolTip("Seek: every pane shows the session as of this moment")
+        self.slider.setToolTip("Seek: every pane shows the session as of this moment\n"
+                               "Keys: , . a frame · ← → 1 s · Shift+← → 1 min · PgUp PgDn a tenth · Home End · Ctrl+G go to a time")
         self.slider.valueChanged.connect(self._on_slider)
         self.slider.hover_text = lambda value: fmt.clock(t := self._slider_time(value)) + self._day_suffix(t)
         self.addWidget(self.slider)

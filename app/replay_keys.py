@@ -80,7 +80,7 @@ class ReplayKeys(QObject):
         super().__init__(window)
         self.window = window
         self.current_bar = current_bar
-        self.keys: set[str] = set()  # the bare bindings, as QKeySequence.toString() says them
+        self.keys: set[str] = set()  # the bindings, bare and with Alt, as QKeySequence.toString() says them
         self.actions: list[QAction] = []
         self._dialog: QInputDialog | None = None
         self._dialog_bar: ReplayBar | None = None
@@ -91,7 +91,7 @@ class ReplayKeys(QObject):
             act.setShortcuts([seq, QKeySequence(f"Alt+{key}")])
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.triggered.connect(lambda _c=False, mv=move: self._move(mv))
-            self.keys.add(seq.toString())
+            self.keys.update({seq.toString(), QKeySequence(f"Alt+{key}").toString()})
             self.actions.append(act)
         sub.addSeparator()
         self.go_to_action = sub.addAction("&Go to time…")
@@ -109,13 +109,18 @@ class ReplayKeys(QObject):
             move(bar)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # Qt asks the focused widget first (ShortcutOverride): accepting it there gives it the key, not our action
+        # Qt asks the focused widget first (ShortcutOverride): accepting it there gives it the key, not our action.
+        # So does a tab with nothing to replay (a live session, a profile without time, a preview still loading).
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
             pressed = QKeySequence(QKeyCombination(mods, Qt.Key(event.key()))).toString()
-            if pressed in self.keys and keeps_key(watched, event):
+            if pressed in self.keys and (keeps_key(watched, event) or not self._replaying()):
                 event.accept()
         return False
+
+    def _replaying(self) -> bool:
+        bar = self.current_bar()
+        return bar is not None and bar.ready()
 
     def go_to(self) -> QInputDialog | None:
         """Ask for a time and move the playhead there (on a time it cannot read it asks again, saying why)."""

@@ -176,3 +176,21 @@ def test_the_seek_bar_says_where_a_click_would_go(qtbot, qapp, tmp_path) -> None
     assert said.startswith(fmt.clock(t)) and datetime.fromtimestamp(START_WALL + t).strftime("%H:%M:%S") in said
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
     assert bar.doc.playhead == pytest.approx(t)  # the click went where the pointer said
+
+
+def test_without_a_replay_the_keys_stay_with_the_focused_widget(qtbot, win, tmp_path) -> None:
+    """A profile without time has no replay: its tables and views keep Home, End, the arrows (Alt+ too)."""
+    path = tmp_path / "p.collapsed"
+    path.write_text("main;work 3\nmain;wait 1\n")
+    from pyrometer.core.formats.registry import load_profile
+
+    view = win.add_document(Document(load_profile(path), path))
+    qtbot.waitExposed(win)
+    assert view.replay_bar is None
+    flame = view.pane("flame_graph")
+    focus(qtbot, win, flame)
+    seen: list[int] = []
+    flame.keyPressEvent = lambda ev: seen.append(ev.key()) if ev.key() != Qt.Key.Key_Alt else None  # type: ignore[method-assign]
+    QTest.keyClick(flame, Qt.Key.Key_End)
+    QTest.keyClick(flame, Qt.Key.Key_Left, ALT)
+    assert seen == [Qt.Key.Key_End, Qt.Key.Key_Left]
