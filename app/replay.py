@@ -13,11 +13,13 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QInputDialog,
     QLabel,
     QSlider,
     QStyle,
@@ -29,6 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from pyrometer.app.document import Document
+
+if TYPE_CHECKING:
+    from pyrometer.app.go_to_time import GoToTime
 from pyrometer.core import fmt
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 60.0, 300.0, 600.0, 3600.0)
@@ -52,6 +57,17 @@ def saved_speed() -> float:
     except (TypeError, ValueError):
         return 1.0
     return value if value in SPEEDS else 1.0
+
+
+class ClickableLabel(QLabel):
+    """The time display: a click on it asks for a time to go to, as a video editor's timecode does."""
+
+    clicked = Signal()
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(ev)
 
 
 class SeekSlider(QSlider):
@@ -119,9 +135,12 @@ class ReplayBar(QToolBar):
         self.slider.valueChanged.connect(self._on_slider)
         self.slider.hover_text = lambda value: fmt.clock(t := self._slider_time(value)) + self._day_suffix(t)
         self.addWidget(self.slider)
-        self.time_label = QLabel(self)
+        self.time_label = ClickableLabel(self)
+        self.time_label.clicked.connect(self.ask_time)
+        self.time_label.setCursor(Qt.CursorShape.PointingHandCursor)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.time_label.setToolTip("Time into the session / its length, and the clock time at the playhead")
+        self.time_label.setToolTip("Time into the session / its length, and the clock time at the playhead.\n"
+                                   "Click to go to a time (Ctrl+G)")
         self.addWidget(self.time_label)
         # as wide as its widest text from the start: the slider does not jitter as the digits (and weekday) change
         widest = re.sub(r"\d", "8", self.time_text(self.duration())) + "WW"
@@ -140,6 +159,7 @@ class ReplayBar(QToolBar):
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
         self._updating = False
+        self._go_to: GoToTime | None = None
         doc.playheadChanged.connect(self._sync)
         doc.detailProgress.connect(self._sync)  # a huge recording's samples are still being read: the bar says how far
         doc.detailLoaded.connect(lambda: self._sync(doc.playhead))
@@ -205,6 +225,17 @@ class ReplayBar(QToolBar):
 
     def step_frames(self, n: int) -> None:
         self.step(n * self.frame_interval())
+
+    def ask_time(self) -> QInputDialog | None:
+        """Open "Go to time" (None while there is nothing to replay yet)."""
+        if not self.ready():
+            return None
+        if self._go_to is None:
+            from pyrometer.app.go_to_time import GoToTime
+
+            self._go_to = GoToTime(self)
+        self._go_to.ask()
+        return self._go_to
 
     def clock_of_day(self, t: float) -> datetime | None:
         """The local date and time the recording was at `t` (None when the recording does not say when it started)."""

@@ -27,9 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pyrometer.core import fmt
-from pyrometer.core.time_text import HELP, parse_time
-
 if TYPE_CHECKING:
     from pyrometer.app.replay import ReplayBar
 
@@ -82,8 +79,6 @@ class ReplayKeys(QObject):
         self.current_bar = current_bar
         self.keys: set[str] = set()  # the bindings, bare and with Alt, as QKeySequence.toString() says them
         self.actions: list[QAction] = []
-        self._dialog: QInputDialog | None = None
-        self._dialog_bar: ReplayBar | None = None
         sub = menu.addMenu("&Replay position")
         for key, text, move in STEPS:
             seq = QKeySequence(key)
@@ -123,39 +118,6 @@ class ReplayKeys(QObject):
         return bar is not None and bar.ready()
 
     def go_to(self) -> QInputDialog | None:
-        """Ask for a time and move the playhead there (on a time it cannot read it asks again, saying why)."""
+        """Ask for a time and move the playhead there (the bar's dialog: clicking its time opens it too)."""
         bar = self.current_bar()
-        if bar is None or not bar.ready():
-            return None
-        if self._dialog is None:
-            self._dialog = QInputDialog(self.window)
-            self._dialog.setWindowTitle("Go to time")
-            self._dialog.setInputMode(QInputDialog.InputMode.TextInput)
-            self._dialog.textValueSelected.connect(self._went_to)
-        self._dialog_bar = bar
-        self._dialog.setTextValue(fmt.clock(bar.position()))
-        self._dialog.setLabelText(self._help(bar))
-        self._dialog.open()
-        return self._dialog
-
-    def _help(self, bar: ReplayBar) -> str:
-        first, last = bar.clock_of_day(0.0), bar.clock_of_day(bar.duration())
-        ran = ""
-        if first is not None and last is not None:
-            day = "%a " if first.date() != last.date() else ""
-            ran = f"\nThe recording ran {first.strftime(day + '%H:%M:%S')} – {last.strftime(day + '%H:%M:%S')}."
-        return f"{HELP}\n{ran}\nIt is {fmt.clock(bar.duration())} long."
-
-    def _went_to(self, text: str) -> None:
-        bar, dialog = self._dialog_bar, self._dialog
-        if bar is None or dialog is None:
-            return
-        start = bar.doc.profile.meta.get("start_wall")
-        try:
-            t = parse_time(text, now=bar.position(), duration=bar.duration(),
-                           start_wall=float(start) if isinstance(start, int | float) and start > 0 else None)
-        except ValueError as err:
-            dialog.setLabelText(f"{err}.\n\n{self._help(bar)}")
-            dialog.open()
-            return
-        bar.seek(t)
+        return bar.ask_time() if bar is not None else None

@@ -194,3 +194,16 @@ def test_without_a_replay_the_keys_stay_with_the_focused_widget(qtbot, win, tmp_
     QTest.keyClick(flame, Qt.Key.Key_End)
     QTest.keyClick(flame, Qt.Key.Key_Left, ALT)
     assert seen == [Qt.Key.Key_End, Qt.Key.Key_Left]
+
+
+def test_clicking_the_time_asks_for_a_time(qtbot, win) -> None:
+    view, bar = open_long(qtbot, win)
+    bar.seek(600.0)
+    qtbot.mouseClick(bar.time_label, Qt.MouseButton.LeftButton)
+    dialog = win.findChild(QInputDialog)
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.textValue() == "10:00.000"  # starts from the playhead
+    dialog.setTextValue("-30s")
+    dialog.accept()
+    assert view.doc.playhead == pytest.approx(570.0)
