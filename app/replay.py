@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from pyrometer.app.document import Document
+from pyrometer.core import fmt
 
 if TYPE_CHECKING:
     from pyrometer.app.go_to_time import GoToTime
-from pyrometer.core import fmt
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 60.0, 300.0, 600.0, 3600.0)
 SPEED_KEY = "replay/speed"  # QSettings: the speed last chosen, for the next replay
@@ -153,6 +153,7 @@ class ReplayBar(QToolBar):
         self.grown_button.clicked.connect(lambda: doc.request_open(doc.path) if doc.path is not None else None)
         self.grown_action = self.addWidget(self.grown_button)
         self.grown_action.setVisible(False)
+        self._opened_size = 0  # bytes the file had when this bar was made (a recording still being written)
         self._watcher = self._watch_unfinished()
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
