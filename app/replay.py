@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QMouseEvent
+from PySide6.QtGui import QHideEvent, QMouseEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QInputDialog,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 60.0, 300.0, 600.0, 3600.0)
 SPEED_KEY = "replay/speed"  # QSettings: the speed last chosen, for the next replay
+MIN_PLAY_S = 1.0  # a speed that plays the whole recording faster than this shows nothing (1x and slower: always offered)
 SLIDER_STEPS = 10000
 TICK_MS = 40
 
@@ -122,7 +123,7 @@ class ReplayBar(QToolBar):
         self.speed = QComboBox(self)
         for s in SPEEDS:
             self.speed.addItem(speed_text(s), s)
-        self.speed.setCurrentIndex(SPEEDS.index(saved_speed()))
+        self.speed.setCurrentIndex(self._offer_speeds(saved_speed()))
         self.speed.setToolTip("Playback speed: seconds of the recording per second (remembered for the next replay)")
         self.speed.currentIndexChanged.connect(self._on_speed)
         self.speed.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click to pick a speed leaves Home/End/arrows to the replay
@@ -172,6 +173,24 @@ class ReplayBar(QToolBar):
 
     def duration(self) -> float:
         return max(self.doc.duration(), 1e-9)
+
+    def _offer_speeds(self, wanted: float) -> int:
+        """Grey out the speeds that would play the whole recording in under MIN_PLAY_S (3600x a 4 s demo:
+        over in one tick), say per speed how long the whole takes, and return the index to start at:
+        `wanted` if offered, else the fastest offered (the saved choice stays for the next long recording)."""
+        duration = self.duration()
+        model = self.speed.model()
+        best = SPEEDS.index(1.0)
+        for i, s in enumerate(SPEEDS):
+            whole = duration / s
+            offered = s <= 1.0 or whole >= MIN_PLAY_S
+            item = model.item(i) if isinstance(model, QStandardItemModel) else None
+            if item is not None:
+                item.setEnabled(offered)
+                item.setToolTip(f"Plays the whole recording in {fmt.seconds(whole)}")
+            if offered and s <= wanted:
+                best = i
+        return best
 
     def position(self) -> float:
         """Where the playhead is, in seconds (the end when it shows everything)."""

@@ -117,3 +117,25 @@ def test_going_to_the_end_while_playing_stops_there(qtbot, qapp, settings) -> No
     clock.now += 0.5
     bar._tick()
     assert doc.playhead is None and not bar.playing
+
+
+def test_speeds_too_fast_for_a_short_recording_are_not_offered(qtbot, qapp, settings) -> None:
+    """3600x kept from a day-long replay ended a 4 s demo in one tick, with nothing shown."""
+    from PySide6.QtCore import QSettings
+
+    from pyrometer.app.replay import SPEED_KEY
+    from pyrometer.core.example_profiles import server_profile
+
+    QSettings().setValue(SPEED_KEY, 3600.0)
+    long_bar = ReplayBar(Document(long_profile(), "day.pyro"))  # 2 h: at 3600x, 2 s
+    qtbot.addWidget(long_bar)
+    assert long_bar.speed.currentData() == 3600.0
+    short = Document(server_profile(), "demo.pyro")  # 1.3 s
+    bar = ReplayBar(short)
+    qtbot.addWidget(bar)
+    model = bar.speed.model()
+    offered = [s for i, s in enumerate(SPEEDS) if model.item(i).isEnabled()]
+    assert offered == [s for s in SPEEDS if s <= 1.0]
+    assert bar.speed.currentData() == 1.0  # the fastest offered
+    assert "1.30 s" in model.item(SPEEDS.index(1.0)).toolTip()
+    assert QSettings().value(SPEED_KEY) in (3600.0, "3600.0")  # kept for the next long recording
