@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -24,6 +25,8 @@ from pyrometer.app import theme
 from pyrometer.app.document import Document
 from pyrometer.app.loader import FileLoader
 from pyrometer.app.profile_filter import profile_filter
+from pyrometer.app.replay_keys import SHORTCUT_LINES as REPLAY_SHORTCUTS
+from pyrometer.app.replay_keys import ReplayKeys
 from pyrometer.app.session_view import SessionView
 from pyrometer.app.start_page import StartPage, add_recent, recent_files
 from pyrometer.core.formats.tables import sample_total
@@ -38,6 +41,7 @@ SHORTCUTS = (
     ("Ctrl+E", "Export the profile to another format"),
     ("Ctrl+F", "Search / filter in the focused pane"),
     ("Space", "Play / pause a replay"),
+    *REPLAY_SHORTCUTS,
     ("Esc", "Reset zoom (flame graph) / show all (stack chart) / clear the range (timeline)"),
     ("Ctrl+W", "Close the current tab"),
     ("Ctrl+Q", "Quit"),
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
         s = mb.addMenu("&Session")
         self.play_action = self._action(s, "&Play / pause", self.toggle_play, Qt.Key.Key_Space)
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.replay_keys = ReplayKeys(self, s, lambda: view.replay_bar if (view := self.current_view()) is not None else None)
         self.stop_action = self._action(s, "&Stop (end the program)", self.stop_live)
         self.detach_action = self._action(s, "&Detach (let it run)", self.detach_live)
 
@@ -611,12 +616,13 @@ class MainWindow(QMainWindow):
         if p is not None:
             p.focus_search()
 
-    def show_shortcuts(self) -> None:
-        def rows(pairs: tuple[tuple[str, str], ...]) -> str:
-            return "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in pairs)
+    def show_shortcuts(self) -> QDialog:
+        from pyrometer.app.shortcut_help import ShortcutHelp
 
-        text = f"<h4>Keys</h4><table>{rows(SHORTCUTS)}</table><h4>Mouse</h4><table>{rows(MOUSE)}</table>"
-        QMessageBox.information(self, "Keyboard and mouse", text)
+        dialog = ShortcutHelp(self, SHORTCUTS, MOUSE)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         from pyrometer._version import __version__

@@ -181,9 +181,9 @@ class SessionView(QMainWindow):
         self.schedule_refresh()
 
     def _add_replay_bar(self) -> None:
-        """A recording's replay bar (once its samples are read: a preview has none to replay)."""
+        """A recording's replay bar (while a preview's samples are read, disabled and saying how far that is)."""
         doc = self.doc
-        if self.replay_bar is None and not doc.is_live and not doc.detail_pending and doc.profile.sample_count and not self._timeless():
+        if self.replay_bar is None and not doc.is_live and doc.profile.sample_count and not self._timeless():
             from pyrometer.app.replay import ReplayBar
 
             bar = ReplayBar(doc, self)

@@ -8,7 +8,7 @@ from pyrometer.core.model import UNIT_SECONDS
 
 
 def seconds(value: float | None) -> str:
-    """A duration with a unit a human reads at a glance (µs/ms/s/min)."""
+    """A duration with a unit a human reads at a glance (µs/ms/s/min/h)."""
     if value is None or not math.isfinite(value):
         return "–"
     v = abs(value)
@@ -24,7 +24,15 @@ def seconds(value: float | None) -> str:
         return f"{value * 1e3:.1f} ms"
     if v < 120:
         return f"{value:.2f} s"
-    return f"{int(value // 60)} min {value % 60:04.1f} s"
+    sign = "-" if value < 0 else ""
+    tenths = round(v * 10)  # rounded once, so 119.96 s is "2 min 00.0 s", never "1 min 60.0 s"
+    if tenths < 36000:
+        m, tenths = divmod(tenths, 600)
+        return f"{sign}{m} min {tenths / 10:04.1f} s"
+    # a day-long recording's totals: "1694 min 27.3 s" is read as hours by no one; to the minute, as
+    # wide as "4 min 04.5 s" (the tables' columns are sized for that), and the % column says the rest
+    h, m = divmod(round(v / 60), 60)
+    return f"{sign}{h} h {m:02d} min"
 
 
 def weight(value: float | None, unit: str, fixed: bool = False) -> str:
@@ -61,11 +69,18 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
 
 
 def clock(t: float | None) -> str:
-    """Session-relative time as m:ss.mmm (transport bar, tables)."""
+    """Session-relative time as m:ss.mmm, or h:mm:ss.mmm from an hour on (transport bar, tables).
+
+    Rounded to the millisecond first, so 59.9996 s is "1:00.000", not "0:60.000".
+    """
     if t is None or not math.isfinite(t):
         return "–"
-    m, s = divmod(max(0.0, t), 60)
-    return f"{int(m)}:{s:06.3f}"
+    ms = round(max(0.0, t) * 1000)
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    if h:
+        return f"{h}:{m:02d}:{ms / 1000:06.3f}"
+    return f"{m}:{ms / 1000:06.3f}"
 
 
 def file_line(file: str, line: int | None) -> str:

@@ -90,6 +90,8 @@ def session_facts(doc: Document) -> dict[str, str]:
         reason = str(p.end.get("reason") or "ended")
         words = {"exit": "the program exited", "detach": "detached", "detached": "detached", "collector-lost": "the viewer went away", "stopped": "stopped"}
         state = words.get(reason, reason) + (f" with exit status {status}" if status is not None else "")
+    elif not doc.is_live and p.source_format == "pyro" and "agent_version" in meta:
+        state = "no end mark: still being recorded when opened, or the recorder was cut short"
     mode = meta.get("mode") or "–"
     if meta.get("rate_hz"):
         mode = f"{mode} at {float(meta['rate_hz']):g} Hz"

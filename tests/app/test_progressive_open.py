@@ -87,7 +87,12 @@ def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any,
     assert event_loop.isVisible() and (event_loop.pending_text() or "").startswith("Loading detail")
     stack_chart = view.show_pane("stack_chart")
     qtbot.waitUntil(lambda: stack_chart.pending_text() is not None, timeout=5000)
-    assert view.replay_bar is None  # nothing to replay yet
+    bar = view.replay_bar  # nothing to replay yet: the bar is there (no jump when it comes), disabled, saying why
+    assert bar is not None and not bar.play_button.isEnabled() and not bar.slider.isEnabled()
+    assert bar.time_label.text().startswith("Replay: Loading detail")
+    window.toggle_play()
+    bar.seek(1.0)
+    assert not bar.playing and doc.playhead is None
     view.show_pane("event_loop")
     qtbot.waitUntil(lambda: event_loop in list(view.visible_panes()), timeout=5000)  # covered, still on screen
     saved = recording.parent / "saved.pyro"
@@ -110,7 +115,8 @@ def test_the_first_frame_comes_from_the_index_and_the_detail_follows(qtbot: Any,
     for pane in (event_loop, timeline, view.pane("functions")):  # (the label covering a pane once hid it from refreshes)
         assert pane.pending_text() is None, pane.pane_id
     assert all(p.pending_text() is None for p in view.visible_panes())
-    assert view.replay_bar is not None
+    assert view.replay_bar is bar and bar.play_button.isEnabled() and bar.slider.isEnabled()
+    assert not bar.time_label.text().startswith("Replay")
     assert _table(view) == first  # every number of the first frame is what the full read shows
     assert "task" in timeline.lanes.kinds  # the task lanes came with the samples
     thread_rows = [i for i, k in enumerate(timeline.lanes.kinds) if k == "thread"]

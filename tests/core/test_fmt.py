@@ -37,3 +37,22 @@ def test_clock_percent_count() -> None:
 def test_file_line_leaves_out_an_unknown_line() -> None:
     assert fmt.file_line("t.py", 12) == "t.py:12"
     assert fmt.file_line("t.py", 0) == "t.py" and fmt.file_line("~", None) == "~"
+
+
+@pytest.mark.parametrize(
+    ("t", "text"),
+    [(27750.004, "7:42:30.004"), (75000.01, "20:50:00.010"), (3599.9996, "1:00:00.000"), (59.9996, "1:00.000"), (3599.0, "59:59.000")],
+)
+def test_clock_of_a_day_long_recording_counts_hours(t: float, text: str) -> None:
+    """A 21 h replay said "1250:00.010": minutes past sixty, and 59.9996 s was "0:60.000"."""
+    assert fmt.clock(t) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(15528.9, "4 h 19 min"), (101667.3, "28 h 14 min"), (119.96, "119.96 s"), (3599.97, "1 h 00 min"), (-125.0, "-2 min 05.0 s"), (-4000.0, "-1 h 07 min")],
+)
+def test_seconds_of_a_day_long_recording_count_hours(value: float, text: str) -> None:
+    """Totals of a 21 h recording read "1694 min 27.3 s"; a negative change read "-3 min 55.0 s" for -125 s."""
+    assert fmt.seconds(value) == text
+    assert len(text) <= len(fmt.seconds(244.5)) + 1  # fits where "4 min 04.5 s" does (the tables' columns)
