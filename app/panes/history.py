@@ -37,6 +37,11 @@ def _label(name: str, limit: int = 36) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+def _seconds(value: float | None, places: int) -> str:
+    """`1.234 s`, or `duration unknown` for a run whose file gave none."""
+    return "duration unknown" if value is None else f"{value:.{places}f} s"
+
+
 class HistoryPane(Pane):
     pane_id = "history"
     from_preview = True  # the run history (SQLite): nothing of this recording's samples
@@ -193,7 +198,9 @@ class HistoryPane(Pane):
         self.heat.getAxis("bottom").setTicks([[(i + 0.5, f"#{r.id}") for i, r in enumerate(runs) if i % step == 0 or i == n - 1], []])
         top_share = max(1.0, float(shares.max(initial=0.0)))
         self.heat.setLabel("bottom", f"runs, oldest first (click one to open it) · colour: self share in the run, dark 0% → bright {top_share:.0f}%")
-        self.duration_curve.setData(np.arange(n) + 0.5, [r.duration_s for r in runs])
+        # a run of unknown duration is a gap in the curve, never a point at 0
+        durations = np.array([np.nan if r.duration_s is None else r.duration_s for r in runs], np.float64)
+        self.duration_curve.setData(np.arange(n) + 0.5, durations, connect="finite")
         self.spark.setXRange(0, n, padding=0)
         self.heat.setXRange(0, n, padding=0)
         self.heat.setYRange(0, max(1, len(self.rows)), padding=0)
@@ -259,7 +266,7 @@ class HistoryPane(Pane):
         if run is None or self.report is None:
             self.plots.setToolTip("")
             return
-        tip = f"run #{run.id}: {run.duration_s:.3f} s, {run.samples if run.samples is not None else '–'} samples"
+        tip = f"run #{run.id}: {_seconds(run.duration_s, 3)}, {run.samples if run.samples is not None else '–'} samples"
         if self.heat.sceneBoundingRect().contains(pos):
             row = int(np.floor(self.heat.vb.mapSceneToView(pos).y()))
             if 0 <= row < len(self.rows):
@@ -276,7 +283,7 @@ class HistoryPane(Pane):
         menu.addSeparator()
         for run in reversed(runs):
             when = QtCore.QDateTime.fromSecsSinceEpoch(int(run.started)).toString("yyyy-MM-dd hh:mm:ss")
-            a = menu.addAction(f"Run #{run.id} — {when} — {run.duration_s:.2f} s")
+            a = menu.addAction(f"Run #{run.id} — {when} — {_seconds(run.duration_s, 2)}")
             a.triggered.connect(lambda _checked=False, r=run: self.compare_with_run(r))
         menu.addSeparator()
         stop = menu.addAction("Stop comparing")
