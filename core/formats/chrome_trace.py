@@ -301,6 +301,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         chrome_cpu_samples.load_samples(events, path, profile)
         return profile
     profile.meta["traced"] = True  # spans of calls: the samples below are their self-time pieces
+    if events and isinstance(events[0], dict) and events[0].get("cat") == "py-spy":
+        profile.meta["producer"] = "py-spy"  # its samples as spans: whether idle threads are in depends on --idle
     meta = doc.get("viztracer_metadata") if isinstance(doc, dict) else None
     if isinstance(meta, dict) and meta.get("overflow") is True:
         profile.notices.append(
