@@ -38,6 +38,8 @@ from pyrometer.app.profile_filter import profile_filter
 from pyrometer.core import fmt
 from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
+from pyrometer.core.analysis.measures import Measure, clock_warning, measure_of, unknown_note
+from pyrometer.core.analysis.on_cpu import has_cpu_info
 from pyrometer.core.analysis.transforms import map_transform, view_of
 from pyrometer.core.model import Profile
 
@@ -108,6 +110,11 @@ class ComparePane(FunctionTablePane):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c0392b")
         self.error_label.hide()
+        # one line when the two sides measure different things (CPU time against wall time...)
+        self.clock_label = QLabel(self)
+        self.clock_label.setWordWrap(True)
+        self.clock_label.setStyleSheet("color: #b35900")
+        self.clock_label.hide()
 
         self._build_view(COL_DELTA)
         header = self.view.horizontalHeader()
@@ -144,6 +151,7 @@ class ComparePane(FunctionTablePane):
         lay.setSpacing(4)
         lay.addLayout(top)
         lay.addWidget(self.error_label)
+        lay.addWidget(self.clock_label)
         lay.addWidget(self.stack, 1)
         doc.baselineChanged.connect(self._baseline_changed)
         doc.baselineFailed.connect(self._load_failed)
@@ -216,11 +224,24 @@ class ComparePane(FunctionTablePane):
         self._update_count()
         self._update_header()
 
+    def measures(self) -> tuple[Measure, Measure] | None:
+        """What the baseline's and this run's weights measure, as compared (through the on-CPU filter if on)."""
+        base = self.baseline
+        if base is None:
+            return None
+        on_cpu = self.doc.on_cpu_only
+        profile = self.doc.profile
+        return (measure_of(base, on_cpu and has_cpu_info(base)), measure_of(profile, on_cpu and has_cpu_info(profile)))
+
     # ------------------------------------------------------------ internals
     def _update_header(self) -> None:
         base = self.baseline
         self.table_controls.setVisible(base is not None)
-        if base is None:
+        measures = self.measures()
+        warning = None if measures is None else clock_warning(*measures) or unknown_note(*measures)
+        self.clock_label.setText(warning or "")
+        self.clock_label.setVisible(bool(warning))
+        if base is None or measures is None:
             self.baseline_label.setText("No baseline")
             self.baseline_label.setToolTip("")
             return
@@ -231,6 +252,8 @@ class ComparePane(FunctionTablePane):
         if self.diff is not None and self.diff.base_sum > 0:
             # "total", as in stats and diff: the time of all threads summed, not how long each run lasted
             parts.append(f"total {fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
+        was, now = measures
+        parts.append(_escape(f"{now.short} both" if now.short == was.short else f"{now.short} now, {was.short} before"))
         # what it matched (one identity across formats and versions) is in the tooltips of this label and the count
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
@@ -240,6 +263,7 @@ class ComparePane(FunctionTablePane):
             matched = f"\n{self.diff.matched:,} functions in both, {self.diff.only_base:,} only before, {self.diff.only_new:,} only now"
         self.baseline_label.setToolTip(
             f"Baseline: {where}{matched}\nTotal: the profiled time of all threads together, not the run's duration"
+            f"\nThis run measures {now.text}\nThe baseline measures {was.text}"
             f"\nShares of each run's total: red = a bigger share in this run (slower), "
             "blue = a smaller share (faster)"
         )

@@ -119,6 +119,22 @@ def note_measure(profile: Profile) -> Measure:
     return measure
 
 
+def exported_measure(profile: Profile) -> Measure:
+    """What a function-statistics export (pstats, callgrind) of `profile` holds: a trace-mode
+    recording exports yappi's exact times, in its trace clock, not its wall-clock samples."""
+    stats = profile.func_stats
+    if stats is not None and len(stats.func) and "agent_version" in profile.meta and stats.clock in (CPU, WALL):
+        return Measure(stats.clock, f"yappi's {stats.clock} clock in Pyrometer's trace mode")
+    return measure_of(profile)
+
+
+def written_measure(kind: str, assumed: bool) -> Measure | None:
+    """The measure a file of our own export says it holds (callgrind's `desc: Pyrometer measures:` line)."""
+    if kind not in KIND_TEXT:
+        return None
+    return Measure(kind, "Pyrometer's export carried the assumption over" if assumed else "Pyrometer's export says so", assumed)
+
+
 def _from_meta(value: Any) -> Measure | None:
     """A kept answer (from a .pyro's meta: untrusted), or None."""
     if not isinstance(value, dict) or value.get("kind") not in KIND_TEXT:
@@ -158,6 +174,10 @@ def derive_measure(profile: Profile) -> Measure:
         if "agent_version" in meta:
             return Measure(WALL, "Pyrometer samples every thread, waiting or not")
         return Measure(UNKNOWN, "a recording that does not say where its samples came from")
+    if fmt in ("pstats", "callgrind"):
+        slept = _sleep_evidence(profile)
+        if slept is not None:
+            return slept
     if fmt == "pstats":
         return Measure(WALL, "cProfile's default timer; a custom timer or yappi's clock is not recorded in the file", True)
     if fmt == "callgrind":
@@ -188,6 +208,54 @@ def derive_measure(profile: Profile) -> Measure:
     if fmt == "collapsed":
         return _waits_seen(profile) or Measure(UNKNOWN, "collapsed stacks carry counts, not what was sampled")
     return Measure(UNKNOWN)
+
+
+# time.sleep as each tracer names it: its calls' times say whether the clock counted the waits
+_SLEEPS = {("<built-in method time.sleep>", ""): "cProfile", ("sleep", "time"): "yappi"}
+SLEPT_S = 1e-3  # a sleep's CPU is microseconds: 1 ms a call on the profile's clock is waiting counted
+# a sleep's CPU with the tracer's hooks: 40-100 us a call on a loaded machine (cProfile with
+# process_time or thread_time, yappi's cpu clock); on a wall clock only sleeps under ~0.2 ms are as short
+AWAKE_S = 250e-6
+
+
+def _sleep_evidence(profile: Profile) -> Measure | None:
+    """What time.sleep's exact times in a deterministic profile (cProfile, yappi with builtins) show.
+
+    A sleep costs microseconds of CPU whatever it sleeps; on a wall clock it costs what it
+    slept. So up to AWAKE_S a call means the clock left the waits out (a CPU timer,
+    unless every call slept under 0.25 ms), a millisecond or more that it counted them (cProfile's
+    `process_time` timer counts other threads' CPU during a sleep too: then it is only likely).
+    """
+    stats = profile.func_stats
+    if stats is None or profile.unit != "seconds":
+        return None
+    calls, spent, tool = 0, 0.0, ""
+    for row, f in enumerate(stats.func.tolist()):
+        who = _SLEEPS.get((profile.func_name[f], profile.func_file[f]))
+        if who is not None:
+            calls += int(stats.calls[row])
+            spent += float(stats.self_time[row])
+            tool = who
+    if calls <= 0:
+        return None
+    each = spent / calls
+    seen = f"time.sleep took {_short_time(each)} a call over {calls} call{'s' * (calls != 1)}"
+    if each >= SLEPT_S:
+        if tool == "yappi":  # yappi's CPU clock is the thread's own: a sleep never costs it a millisecond
+            return Measure(WALL, f"{seen}: yappi's wall clock")
+        return Measure(WALL, f"cProfile's default timer; {seen}, so waits are counted", True)
+    if each <= AWAKE_S:
+        clock = "yappi's CPU clock" if tool == "yappi" else "a CPU timer, not cProfile's default"
+        return Measure(CPU, f"{seen}: waits are not counted, so {clock} (or every sleep was under 0.25 ms)", True)
+    return None
+
+
+def _short_time(seconds: float) -> str:
+    if seconds >= 1.0:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
 
 
 def _callgrind(meta: dict[str, Any]) -> Measure:

@@ -425,3 +425,43 @@ def test_new_and_gone_only_for_a_function_missing_from_one_run() -> None:
     assert change["fresh"] == "new"  # only in this run
     assert change["main"] not in ("new", "gone", ""), change  # in both: its self share rose from 0
     assert change["helper"] == "−100%", change  # in both: its self share fell to 0
+
+
+def _sleeper_profile(path: Path, *timer: object) -> Path:
+    """cProfile (default timer, or `timer`) of 10 ms of work and two 20 ms sleeps."""
+    import cProfile
+    import time
+
+    prof = cProfile.Profile(*timer)  # type: ignore[arg-type]
+    prof.enable()
+    t = time.perf_counter()
+    while time.perf_counter() - t < 0.01:
+        pass
+    time.sleep(0.02)
+    time.sleep(0.02)
+    prof.disable()
+    prof.dump_stats(str(path))
+    return path
+
+
+def test_the_header_says_what_each_side_measures_and_warns_when_they_differ(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    wall = _sleeper_profile(tmp_path / "wall.prof")
+    cpu = _sleeper_profile(tmp_path / "cpu.prof", time.process_time)
+    pane = show_pane(qtbot, ComparePane(Document(load_profile(wall), wall)), 1366, 300)
+    assert pane.clock_label.isHidden()
+    _load(qtbot, pane, cpu)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    assert "wall time (assumed) now, CPU time (assumed) before" in pane.baseline_label.text()
+    assert "The baseline measures CPU time (assumed: time.sleep took" in pane.baseline_label.toolTip()
+    assert pane.clock_label.isVisible()
+    assert pane.clock_label.text() == (
+        "base measures CPU time (assumed), this profile wall time (assumed): a function that waits "
+        "(sleep, I/O, a lock) will look slower here; compare like with like"
+    )
+    assert pane.minimumSizeHint().width() <= 1366 - 20
+    # like with like: no warning
+    _load(qtbot, pane, wall)
+    qtbot.waitUntil(lambda: pane.clock_label.isHidden())
+    assert "wall time (assumed) both" in pane.baseline_label.text()
