@@ -21,7 +21,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
-from pyrometer.core.history.analysis import HistoryReport, build_report, function_history, trend
+from pyrometer.core.history.analysis import (
+    HistoryReport,
+    build_report,
+    common_measure,
+    function_history,
+    measures_note,
+    trend,
+)
 from pyrometer.core.history.baseline import average_profile
 from pyrometer.core.history.store import HistoryError, HistoryStore, RunRecord, default_db_path
 
@@ -216,6 +223,9 @@ class HistoryPane(Pane):
 
     def _details(self, report: HistoryReport) -> str:
         lines = ["<b>Bottlenecks</b> (average self share): " + (", ".join(f"{html.escape(b.name)} {b.avg_pct:.1f}%" for b in report.bottlenecks) or "none")]
+        mixed = measures_note(report.runs)
+        if mixed:
+            lines.append(f"<span style='color:#b35900'>{html.escape(mixed[0].upper() + mixed[1:])}</span>")
         if len(report.runs) < 2:
             lines.append("<b>Regressions</b>: need at least two runs")
         elif not report.regressions:
@@ -293,7 +303,8 @@ class HistoryPane(Pane):
         if self.report is None:
             return
         n = len(self.report.runs)
-        profile = average_profile(function_history(self.report.runs), n, self.report.runs[-1].unit)
+        runs = self.report.runs
+        profile = average_profile(function_history(runs), n, runs[-1].unit, common_measure(runs))
         self.doc.set_baseline(profile, f"history average ({n} runs)")
         self.doc.request_pane("compare")
 
@@ -301,5 +312,6 @@ class HistoryPane(Pane):
         if run.path and Path(run.path).exists():
             self.doc.load_baseline(run.path, self)
         else:  # the recording is gone: its aggregates still make a baseline
-            self.doc.set_baseline(average_profile(function_history([run]), 1, run.unit), f"run #{run.id} (aggregates)")
+            profile = average_profile(function_history([run]), 1, run.unit, run.measures)
+            self.doc.set_baseline(profile, f"run #{run.id} (aggregates)")
         self.doc.request_pane("compare")

@@ -286,6 +286,26 @@ def trend(durations: Sequence[float | None]) -> float | None:
     return (durations[-1] / before - 1.0) * 100.0 if before > 0 else None
 
 
+def measures_note(runs: list[RunRecord]) -> str | None:
+    """One line when the runs measure different things (a CPU-clock import among wall-clock recordings)."""
+    from pyrometer.core.analysis.measures import KIND_TEXT
+
+    counts: dict[str, int] = {}
+    for r in runs:
+        if r.measures:
+            counts[r.measures] = counts.get(r.measures, 0) + 1
+    if len(counts) < 2:
+        return None
+    each = ", ".join(f"{n} {KIND_TEXT.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"the runs measure different things ({each}): a change between them may be only the clock"
+
+
+def common_measure(runs: list[RunRecord]) -> str | None:
+    """The one thing every run measures, None when they differ or one does not say."""
+    kinds = {r.measures for r in runs}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 UNKNOWN_BAR = "·"  # a sparkline's mark for a run whose duration is unknown
 
 

@@ -17,6 +17,7 @@ from pyrometer.core.history.analysis import (
     FunctionHistory,
     HistoryReport,
     critical_z,
+    measures_note,
     sparkline,
     trend,
 )
@@ -76,6 +77,7 @@ def report_dict(report: HistoryReport) -> dict[str, Any]:
                 "started": iso(r.started),
                 "duration_s": r.duration_s,
                 "cpu_s": r.cpu_s,
+                "measures": r.measures,  # wall, cpu, running, instructions... (analysis.measures); null: not known
                 "samples": r.samples,
                 "exit_status": r.exit_status,
                 "path": r.path,
@@ -210,6 +212,9 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     lines += ["", "bottlenecks (average self share):"]
     bottlenecks = report.bottlenecks if top is None else report.bottlenecks[:top]  # --top N limits every list
     lines += [f"  {i}. {b.name} ({places.get(b.ident, _where(b.file))}) {b.avg_pct:.1f}%" for i, b in enumerate(bottlenecks, 1)] or ["  none"]
+    mixed = measures_note(runs)
+    if mixed:
+        lines += ["", f"note: {mixed}"]
     if len(runs) < 2:
         lines += ["", "regressions: need at least two runs"]
     elif not report.regressions:

@@ -181,7 +181,16 @@ def run_from_profile(
         source_format=profile.source_format,
         functions=functions,
         cpu_s=None if cpu is None else cpu.total_s,
+        measures=_measures(profile),
     )
+
+
+def _measures(profile: Profile) -> str | None:
+    """What the run's weights measure (wall, cpu...), None when its file does not say."""
+    from pyrometer.core.analysis.measures import UNKNOWN, measure_of
+
+    kind = measure_of(profile).kind
+    return None if kind == UNKNOWN else kind
 
 
 def warn(message: str) -> None:

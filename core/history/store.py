@@ -56,9 +56,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN cpu_s REAL",
         "ALTER TABLE run_functions ADD COLUMN cpu_self REAL",
     ),
-    (  # 4 -> 5: a run whose file gives no duration (pstats without a total, callgrind, pprof): 0 = unknown,
+    (  # 4 -> 5: a run whose file gives no duration (callgrind of instructions, pprof, collapsed): 0 = unknown,
         # so duration_s (NOT NULL since version 1) is never read as a measured 0
         "ALTER TABLE runs ADD COLUMN duration_known INTEGER NOT NULL DEFAULT 1",
+        # what the run's weights measure (analysis.measures: wall, cpu, running...); NULL: not known
+        "ALTER TABLE runs ADD COLUMN measures TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -115,6 +117,7 @@ class RunRecord:
     functions: list[FunctionAggregate] = field(default_factory=list)
     id: int = 0  # set by the store
     cpu_s: float | None = None  # on-CPU seconds of all threads (thread CPU clock); None when not measured
+    measures: str | None = None  # what its weights measure: a kind of analysis.measures ("wall", "cpu"...); None unknown
 
 
 @dataclass
@@ -232,9 +235,10 @@ class HistoryStore:
             program = c.execute("SELECT id FROM programs WHERE key = ?", (run.program,)).fetchone()[0]
             cur = c.execute(
                 "INSERT INTO runs (program, started, duration_s, duration_known, exit_status, samples, total, path, python,"
-                " host, unit, source_format, cpu_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " host, unit, source_format, cpu_s, measures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (program, run.started, 0.0 if run.duration_s is None else run.duration_s, int(run.duration_s is not None),
-                 run.exit_status, run.samples, run.total, run.path, run.python, run.host, run.unit, run.source_format, run.cpu_s),
+                 run.exit_status, run.samples, run.total, run.path, run.python, run.host, run.unit, run.source_format, run.cpu_s,
+                 run.measures),
             )
             run_id = int(cur.lastrowid or 0)
             c.executemany(
@@ -321,13 +325,14 @@ class HistoryStore:
             limit = -1 if last is None else int(last)
             rows = self.conn.execute(
                 "SELECT r.id, r.started, r.duration_s, r.duration_known, r.exit_status, r.samples, r.total, r.path, r.python, r.host,"
-                " r.unit, r.source_format, r.cpu_s FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
+                " r.unit, r.source_format, r.cpu_s, r.measures FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
                 " ORDER BY r.started DESC, r.id DESC LIMIT ?",
                 (program, limit),
             ).fetchall()
             runs = [
-                RunRecord(program, started, _duration(duration, known), total, status, samples, path, python, host, unit, fmt, [], rid, cpu)
-                for rid, started, duration, known, status, samples, total, path, python, host, unit, fmt, cpu in reversed(rows)
+                RunRecord(program, started, _duration(duration, known), total, status, samples, path, python, host, unit, fmt, [], rid,
+                          cpu, measures)
+                for rid, started, duration, known, status, samples, total, path, python, host, unit, fmt, cpu, measures in reversed(rows)
             ]
             if with_functions:
                 for run in runs:

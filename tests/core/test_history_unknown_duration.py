@@ -126,10 +126,11 @@ def test_runs_stored_before_the_column_existed_keep_their_duration(tmp_path: Pat
     db = tmp_path / DB_NAME
     with HistoryStore(db) as store:
         store.migrate()
-    with sqlite3.connect(db) as c:  # a version-4 file: no duration_known column
+    with sqlite3.connect(db) as c:  # a version-4 file: no duration_known or measures column
         c.execute("PRAGMA user_version = 4")
     old = sqlite3.connect(db)
     old.execute("ALTER TABLE runs DROP COLUMN duration_known")
+    old.execute("ALTER TABLE runs DROP COLUMN measures")
     old.execute("INSERT INTO programs (key) VALUES ('old')")
     old.execute("INSERT INTO runs (program, started, duration_s, total) VALUES (1, 5.0, 1.5, 1.5)")
     old.commit()
@@ -137,4 +138,43 @@ def test_runs_stored_before_the_column_existed_keep_their_duration(tmp_path: Pat
     with HistoryStore(db) as store:
         assert store.version() >= 5
         (run,) = store.runs("old")
-    assert run.duration_s == 1.5
+    assert run.duration_s == 1.5 and run.measures is None  # not known for runs of before
+
+
+def _timed_cprofile(path: Path, *timer: object) -> Path:
+    import cProfile
+
+    prof = cProfile.Profile(*timer)  # type: ignore[arg-type]
+    prof.enable()
+    for _ in range(2):
+        time.sleep(0.02)
+    prof.disable()
+    prof.dump_stats(str(path))
+    return path
+
+
+def test_runs_that_measure_different_things_are_said_to(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CPU-timer cProfile imported among default-timer ones: its sleeps are 0 for the clock, not faster."""
+    from pyrometer.core.history.analysis import common_measure
+    from pyrometer.core.history.baseline import average_profile
+
+    wall = _timed_cprofile(tmp_path / "wall.prof")
+    cpu = _timed_cprofile(tmp_path / "cpu.prof", time.process_time)
+    assert pstats.Stats(str(cpu)).total_tt < 0.02 < 0.04 <= pstats.Stats(str(wall)).total_tt  # the clocks, by pstats
+    code, _, err = cli(capsys, "history", "--import", str(wall), str(wall), "--name", "same")
+    assert code == 0, err
+    code, out, _ = cli(capsys, "history", "same")
+    assert "measure different things" not in out
+    code, _, err = cli(capsys, "history", "--import", str(wall), str(cpu), "--name", "mixed")
+    assert code == 0, err
+    code, out, _ = cli(capsys, "history", "mixed")
+    assert "note: the runs measure different things (1 CPU time, 1 wall time): a change between them may be only the clock" in out
+    code, out, _ = cli(capsys, "history", "mixed", "--json")
+    assert sorted(r["measures"] for r in json.loads(out)["runs"]) == ["cpu", "wall"]
+    with HistoryStore(home / DB_NAME) as store:
+        same, mixed = store.runs("same"), store.runs("mixed")
+    assert common_measure(same) == "wall" and common_measure(mixed) is None
+    from pyrometer.core.analysis.measures import measure_of
+
+    assert measure_of(average_profile([], 2, "seconds", common_measure(same))).kind == "wall"
+    assert measure_of(average_profile([], 2, "seconds", common_measure(mixed))).kind == "unknown"
