@@ -68,7 +68,8 @@ def render_programs(programs: list[ProgramSummary], db: Path) -> str:
 
 
 def report_dict(report: HistoryReport) -> dict[str, Any]:
-    """The `--json` object: the keys issue 14 names, and each run's on-CPU seconds (`cpu_s`, null: not measured)."""
+    """The `--json` object: the keys issue 14 names, each run's on-CPU seconds (`cpu_s`, null: not measured)
+    and what it measures (`measures`: wall, cpu..., null: not known)."""
     return {
         "program": report.program,
         "runs": [
