@@ -76,6 +76,7 @@ _WAIT_FUNCTIONS = {
 # sampler of running threads catches a thread in a wait only as it wakes (py-spy's default: 1 of 38
 # samples in tests/fixtures/formats/pyspy-waits.speedscope.json), --idle at every tick it waits (44%)
 WAIT_SHARE = 0.1
+EXPORT_KEY = "pyrometer_measures"  # where our speedscope and Chrome trace exports write `measure_tag`
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,18 @@ def exported_measure(profile: Profile) -> Measure:
     return measure_of(profile)
 
 
-def written_measure(kind: str, assumed: bool) -> Measure | None:
-    """The measure a file of our own export says it holds (callgrind's `desc: Pyrometer measures:` line)."""
-    if kind not in KIND_TEXT:
+def measure_tag(measure: Measure) -> str:
+    """How an export writes what it holds, where its format has a slot for it: `cpu`, `wall (assumed)`."""
+    return f"{measure.kind} (assumed)" if measure.assumed else measure.kind
+
+
+def from_tag(tag: object) -> Measure | None:
+    """The measure an export of ours wrote (`measure_tag`), None for anything else."""
+    words = tag.split() if isinstance(tag, str) else []
+    if not words or words[0] not in KIND_TEXT or words[1:] not in ([], ["(assumed)"]):
         return None
-    return Measure(kind, "Pyrometer's export carried the assumption over" if assumed else "Pyrometer's export says so", assumed)
+    assumed = len(words) > 1
+    return Measure(words[0], "Pyrometer's export carried the assumption over" if assumed else "Pyrometer's export says so", assumed)
 
 
 def _from_meta(value: Any) -> Measure | None:
@@ -169,6 +177,9 @@ def unknown_note(base: Measure, new: Measure) -> str | None:
 def derive_measure(profile: Profile) -> Measure:
     """What the file's format and contents say (see the module docstring)."""
     meta = profile.meta
+    written = from_tag(meta.get(EXPORT_KEY))  # our own speedscope or Chrome trace export said it
+    if written is not None:
+        return written
     fmt = profile.source_format
     if fmt == "pyro":
         if "agent_version" in meta:

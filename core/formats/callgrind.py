@@ -50,7 +50,7 @@ from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
-from pyrometer.core.analysis.measures import exported_measure, written_measure
+from pyrometer.core.analysis.measures import exported_measure, from_tag, measure_tag
 from pyrometer.core.formats import bounded
 from pyrometer.core.formats.deterministic import CallGraph, graph_from_profile, profile_from_graph
 from pyrometer.core.formats.registry import (
@@ -439,8 +439,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     creator = p.header.get("creator", "")
     clock = "cpu" if creator.lower().startswith("yappi") else ("unknown" if scale is not None else p.events[0])
     profile = profile_from_graph(graph, "callgrind", unit=unit, clock=clock)
-    written = p.header.get("measures", "").split() if p.own_export() else []
-    measure = written_measure(written[0], written[1:] == ["(assumed)"]) if written else None
+    measure = from_tag(p.header.get("measures")) if p.own_export() else None
     if measure is not None:
         profile.meta["measures"] = measure.as_dict()
     profile.meta["cost_unit"] = p.events[0]
@@ -503,7 +502,7 @@ def write_callgrind(profile: Profile, out: IO[str]) -> None:
     if profile.meta.get("cmd"):
         w(f"cmd: {profile.meta['cmd']}\n")
     measure = exported_measure(profile)  # a description line (the format's `desc: Type: value`): what the costs are
-    w(f"desc: {MEASURES_DESC} {measure.kind}{' (assumed)' if measure.assumed else ''}\n")
+    w(f"desc: {MEASURES_DESC} {measure_tag(measure)}\n")
     w(f"positions: line\nevents: {event}\nsummary: {total}\n\n")
     fl: Callable[[str], str] = _compressed_names(lambda file: file or "???")
     fn: Callable[[int], str] = _compressed_names(fn_names.__getitem__)

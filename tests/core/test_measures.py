@@ -249,10 +249,17 @@ def test_corpus_files_from_other_tools() -> None:
 def test_a_conversion_keeps_what_the_source_measured(cprofiles: tuple[Path, Path], tmp_path: Path) -> None:
     _, cpu_path = cprofiles
     source = measure_of(load_profile(cpu_path))
-    for name in ("cpu.pyro", "cpu.callgrind"):
+    idle = FORMATS / "pyspy-waits-idle.speedscope.json"  # wall time by its samples' evidence
+    for name in ("cpu.pyro", "cpu.callgrind", "cpu.speedscope.json", "cpu.chrome.json"):
         export_profile(load_profile(cpu_path), tmp_path / name)
         again = measure_of(load_profile(tmp_path / name))
         assert (again.kind, again.assumed) == (source.kind, True), name
+        export_profile(load_profile(idle), tmp_path / name)
+        again = measure_of(load_profile(tmp_path / name))
+        assert (again.kind, again.assumed) == (WALL, False), name
+    # collapsed stacks have no place for it: unknown, never a guess
+    export_profile(load_profile(cpu_path), tmp_path / "cpu.collapsed.txt")
+    assert measure_of(load_profile(tmp_path / "cpu.collapsed.txt")).kind == UNKNOWN
 
 
 TRACED = """
