@@ -465,3 +465,33 @@ def test_the_header_says_what_each_side_measures_and_warns_when_they_differ(qtbo
     _load(qtbot, pane, wall)
     qtbot.waitUntil(lambda: pane.clock_label.isHidden())
     assert "wall time (assumed) both" in pane.baseline_label.text()
+
+
+def test_the_on_cpu_filter_changes_what_this_run_measures(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A recording seen on-CPU only leaves its waits out; the wall-clock baseline keeps them: said, then undone."""
+    script = tmp_path / "naps.py"
+    script.write_text(
+        "import time\n"
+        "t = time.perf_counter()\n"
+        "while time.perf_counter() - t < 0.2:\n"
+        "    pass\n"
+        "time.sleep(0.3)\n"
+    )
+    pyro = tmp_path / "naps.pyro"
+    res = subprocess.run([sys.executable, "-m", "pyrometer", "record", "-o", str(pyro), "--no-history", "--", str(script)],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    base = _sleeper_profile(tmp_path / "wall.prof")
+    doc = Document(load_profile(pyro), pyro)
+    pane = show_pane(qtbot, ComparePane(doc), 1366, 300)
+    _load(qtbot, pane, base)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    assert pane.clock_label.isHidden()  # wall time both (the baseline's by assumption)
+    assert "wall time now, wall time (assumed) before" in pane.baseline_label.text()
+    doc.set_on_cpu_only(True)
+    pane.refresh()
+    assert "samples of running threads now" in pane.baseline_label.text()
+    assert pane.clock_label.isVisible() and "will look faster here" in pane.clock_label.text()
+    doc.set_on_cpu_only(False)
+    pane.refresh()
+    assert pane.clock_label.isHidden()
