@@ -16,10 +16,11 @@ files its tools write:
 - .pyro (our agent): samples of every thread, waiting or not: wall time.
 - pstats: cProfile's default timer is time.perf_counter (wall); a custom
   timer (`cProfile.Profile(time.process_time)`) or yappi's clock is not in the
-  file: wall time, *assumed*.
+  file: wall time, *assumed*, unless time.sleep's own times show the clock (a
+  sleep costs microseconds of CPU and, on a wall clock, what it slept).
 - callgrind: valgrind's `Ir` counts instructions; yappi's `Ticks` are its
-  clock, CPU by default and not recorded (CPU, assumed); other time events
-  name no clock (unknown).
+  clock, CPU by default and not recorded (CPU, assumed; time.sleep decides
+  when yappi profiled built-ins); other time events name no clock (unknown).
 - py-spy (speedscope, chrome trace): without `--idle` idle threads are not
   sampled (samples of running threads), with it every thread is (wall); the
   file does not say which, so samples in a waiting function (`Condition.wait`,
@@ -28,12 +29,13 @@ files its tools write:
 - pprof, Austin: the chosen sample type names it (`cpu`, `wall`, `*_space`...).
 - collapsed stacks, other Firefox Profiler producers: unknown, unless samples
   caught threads waiting (then waits are counted: wall).
+- our own exports say it where the format has room: callgrind's `desc:` line,
+  a speedscope file's and a Chrome trace's `pyrometer_measures`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -190,6 +192,8 @@ def derive_measure(profile: Profile) -> Measure:
         if slept is not None:
             return slept
     if fmt == "pstats":
+        if _by_profile_module(profile):
+            return Measure(CPU, "the profile module's default timer, time.process_time; a custom timer is not recorded in the file", True)
         return Measure(WALL, "cProfile's default timer; a custom timer or yappi's clock is not recorded in the file", True)
     if fmt == "callgrind":
         return _callgrind(meta)
@@ -222,7 +226,7 @@ def derive_measure(profile: Profile) -> Measure:
 
 
 # time.sleep as each tracer names it: its calls' times say whether the clock counted the waits
-_SLEEPS = {("<built-in method time.sleep>", ""): "cProfile", ("sleep", "time"): "yappi"}
+_SLEEPS = {("<built-in method time.sleep>", ""): "cProfile", ("sleep", "time"): "yappi", ("sleep", ""): "profile"}
 SLEPT_S = 1e-3  # a sleep's CPU is microseconds: 1 ms a call on the profile's clock is waiting counted
 # a sleep's CPU with the tracer's hooks: 40-100 us a call on a loaded machine (cProfile with
 # process_time or thread_time, yappi's cpu clock); on a wall clock only sleeps under ~0.2 ms are as short
@@ -254,11 +258,18 @@ def _sleep_evidence(profile: Profile) -> Measure | None:
     if each >= SLEPT_S:
         if tool == "yappi":  # yappi's CPU clock is the thread's own: a sleep never costs it a millisecond
             return Measure(WALL, f"{seen}: yappi's wall clock")
-        return Measure(WALL, f"cProfile's default timer; {seen}, so waits are counted", True)
+        default = "cProfile's default timer" if tool == "cProfile" else "a wall-clock timer, not the profile module's default"
+        return Measure(WALL, f"{default}; {seen}, so waits are counted", True)
     if each <= AWAKE_S:
-        clock = "yappi's CPU clock" if tool == "yappi" else "a CPU timer, not cProfile's default"
+        clock = {"yappi": "yappi's CPU clock", "profile": "the profile module's default timer, time.process_time"}.get(
+            tool, "a CPU timer, not cProfile's default")
         return Measure(CPU, f"{seen}: waits are not counted, so {clock} (or every sleep was under 0.25 ms)", True)
     return None
+
+
+def _by_profile_module(profile: Profile) -> bool:
+    """A pstats file of the pure-Python `profile` module: its root entry `('profile', 0, 'profiler')`."""
+    return any(name == "profiler" and file == "profile" for name, file in zip(profile.func_name, profile.func_file, strict=True))
 
 
 def _short_time(seconds: float) -> str:
@@ -333,7 +344,7 @@ def _wait_funcs(profile: Profile) -> np.ndarray:
     """Per function id: whether it is a standard-library wait (`_WAIT_FUNCTIONS`)."""
     out = np.zeros(len(profile.func_name), bool)
     for f, (name, file) in enumerate(zip(profile.func_name, profile.func_file, strict=True)):
-        names = _WAIT_FUNCTIONS.get(PurePath(file).name) if file else None
+        names = _WAIT_FUNCTIONS.get(file.replace("\\", "/").rsplit("/", 1)[-1]) if file else None  # a Windows path too
         if names is not None and name in names:
             out[f] = True
     return out

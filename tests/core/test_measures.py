@@ -93,6 +93,32 @@ def test_cprofile_default_timer_against_a_process_time_timer(cprofiles: tuple[Pa
     assert back is not None and "will look faster here" in back
 
 
+def test_the_profile_modules_default_timer_is_cpu_time(tmp_path: Path) -> None:
+    """The pure-Python `profile` module times with time.process_time unless told otherwise."""
+    import profile
+
+    def work() -> None:
+        _spin(0.005)
+
+    def napping() -> None:
+        _spin(0.005)
+        time.sleep(NAP_S)
+
+    for name, timer, run, kind in (
+        ("default.prof", None, work, CPU),  # no sleep: the module's default, assumed
+        ("default-nap.prof", None, napping, CPU),  # the sleep cost microseconds: CPU, by evidence
+        ("wall-nap.prof", time.perf_counter, napping, WALL),
+    ):
+        prof = profile.Profile(timer) if timer else profile.Profile()
+        prof.runcall(run)
+        prof.dump_stats(str(tmp_path / name))
+        m = measure_of(load_profile(tmp_path / name))
+        assert (m.kind, m.assumed) == (kind, True), (name, m)
+    assert "the profile module's default timer, time.process_time" in measure_of(load_profile(tmp_path / "default.prof")).basis
+    slept = pstats.Stats(str(tmp_path / "wall-nap.prof")).stats
+    assert max(v[2] for k, v in slept.items() if k[2] == "sleep") >= NAP_S  # pstats: that clock counted the sleep
+
+
 def test_cprofile_without_sleeps_is_wall_time_by_assumption_only(tmp_path: Path) -> None:
     prof = cProfile.Profile(time.process_time)  # a CPU timer, which the file cannot show
     prof.enable()
