@@ -228,9 +228,10 @@ def derive_measure(profile: Profile) -> Measure:
 # time.sleep as each tracer names it: its calls' times say whether the clock counted the waits
 _SLEEPS = {("<built-in method time.sleep>", ""): "cProfile", ("sleep", "time"): "yappi", ("sleep", ""): "profile"}
 SLEPT_S = 1e-3  # a sleep's CPU is microseconds: 1 ms a call on the profile's clock is waiting counted
-# a sleep's CPU with the tracer's hooks: 40-100 us a call on a loaded machine (cProfile with
-# process_time or thread_time, yappi's cpu clock); on a wall clock only sleeps under ~0.2 ms are as short
-AWAKE_S = 250e-6
+# a sleep's CPU with the tracer's hooks: 40-130 us a call on a loaded machine (cProfile with
+# process_time or thread_time, yappi's cpu clock; 127 us the most seen, at load 7.7); on a wall
+# clock only sleeps under ~0.45 ms (and Linux's 50 us of timer slack) are as short
+AWAKE_S = 500e-6
 
 
 def _sleep_evidence(profile: Profile) -> Measure | None:
@@ -238,7 +239,7 @@ def _sleep_evidence(profile: Profile) -> Measure | None:
 
     A sleep costs microseconds of CPU whatever it sleeps; on a wall clock it costs what it
     slept. So up to AWAKE_S a call means the clock left the waits out (a CPU timer,
-    unless every call slept under 0.25 ms), a millisecond or more that it counted them (cProfile's
+    unless every call slept under 0.5 ms), a millisecond or more that it counted them (cProfile's
     `process_time` timer counts other threads' CPU during a sleep too: then it is only likely).
     """
     stats = profile.func_stats
@@ -263,7 +264,7 @@ def _sleep_evidence(profile: Profile) -> Measure | None:
     if each <= AWAKE_S:
         clock = {"yappi": "yappi's CPU clock", "profile": "the profile module's default timer, time.process_time"}.get(
             tool, "a CPU timer, not cProfile's default")
-        return Measure(CPU, f"{seen}: waits are not counted, so {clock} (or every sleep was under 0.25 ms)", True)
+        return Measure(CPU, f"{seen}: waits are not counted, so {clock} (or every sleep was under 0.5 ms)", True)
     return None
 
 
