@@ -110,11 +110,13 @@ class ComparePane(FunctionTablePane):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c0392b")
         self.error_label.hide()
-        # one line when the two sides measure different things (CPU time against wall time...)
-        self.clock_label = QLabel(self)
-        self.clock_label.setWordWrap(True)
-        self.clock_label.setStyleSheet("color: #b35900")
-        self.clock_label.hide()
+        # under the controls: what each side measures (wall time, CPU time...), or, when they differ,
+        # the one-line warning; its own line: the controls' row has no room left at 1366 px
+        self.measures_label = QLabel(self)
+        self.measures_label.setWordWrap(True)
+        self.measures_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.measures_label.hide()
+        self.measures_warning: str | None = None  # the warning shown, None when both measure alike
 
         self._build_view(COL_DELTA)
         header = self.view.horizontalHeader()
@@ -151,7 +153,7 @@ class ComparePane(FunctionTablePane):
         lay.setSpacing(4)
         lay.addLayout(top)
         lay.addWidget(self.error_label)
-        lay.addWidget(self.clock_label)
+        lay.addWidget(self.measures_label)
         lay.addWidget(self.stack, 1)
         doc.baselineChanged.connect(self._baseline_changed)
         doc.baselineFailed.connect(self._load_failed)
@@ -238,9 +240,7 @@ class ComparePane(FunctionTablePane):
         base = self.baseline
         self.table_controls.setVisible(base is not None)
         measures = self.measures()
-        warning = None if measures is None else clock_warning(*measures) or unknown_note(*measures)
-        self.clock_label.setText(warning or "")
-        self.clock_label.setVisible(bool(warning))
+        self._show_measures(measures)
         if base is None or measures is None:
             self.baseline_label.setText("No baseline")
             self.baseline_label.setToolTip("")
@@ -253,7 +253,6 @@ class ComparePane(FunctionTablePane):
             # "total", as in stats and diff: the time of all threads summed, not how long each run lasted
             parts.append(f"total {fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
         was, now = measures
-        parts.append(_escape(f"{now.short} both" if now.short == was.short else f"{now.short} now, {was.short} before"))
         # what it matched (one identity across formats and versions) is in the tooltips of this label and the count
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
@@ -267,6 +266,24 @@ class ComparePane(FunctionTablePane):
             f"\nShares of each run's total: red = a bigger share in this run (slower), "
             "blue = a smaller share (faster)"
         )
+
+    def _show_measures(self, measures: tuple[Measure, Measure] | None) -> None:
+        """The line under the controls: both sides' measures, or the warning when they differ."""
+        warning = None if measures is None else clock_warning(*measures) or unknown_note(*measures)
+        self.measures_warning = warning
+        if measures is None:
+            self.measures_label.hide()
+            return
+        was, now = measures
+        if warning:
+            self.measures_label.setText(warning[0].upper() + warning[1:])
+            self.measures_label.setStyleSheet("color: #b35900")
+        else:
+            same = f"both measure {now.short}" if now.short == was.short else f"this run measures {now.short}, the baseline {was.short}"
+            self.measures_label.setText(same[0].upper() + same[1:])
+            self.measures_label.setStyleSheet("")
+        self.measures_label.setToolTip(f"This run measures {now.text}\nThe baseline measures {was.text}")
+        self.measures_label.show()
 
     def _update_count(self) -> None:
         if self.diff is None:

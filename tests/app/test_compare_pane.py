@@ -30,6 +30,7 @@ from pyrometer.core.analysis.transforms import Transform, map_transform
 from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import UNIT_SAMPLES, Profile
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 PROGRAM = '''
 import sys
 
@@ -450,21 +451,38 @@ def test_the_header_says_what_each_side_measures_and_warns_when_they_differ(qtbo
     wall = _sleeper_profile(tmp_path / "wall.prof")
     cpu = _sleeper_profile(tmp_path / "cpu.prof", time.process_time)
     pane = show_pane(qtbot, ComparePane(Document(load_profile(wall), wall)), 1366, 300)
-    assert pane.clock_label.isHidden()
+    assert pane.measures_label.isHidden()  # no baseline yet
     _load(qtbot, pane, cpu)
     qtbot.waitUntil(lambda: pane.diff is not None)
-    assert "wall time (assumed) now, CPU time (assumed) before" in pane.baseline_label.text()
-    assert "The baseline measures CPU time (assumed: time.sleep took" in pane.baseline_label.toolTip()
-    assert pane.clock_label.isVisible()
-    assert pane.clock_label.text() == (
+    assert pane.measures_label.isVisible()
+    assert pane.measures_warning == (
         "base measures CPU time (assumed), this profile wall time (assumed): a function that waits "
         "(sleep, I/O, a lock) will look slower here; compare like with like"
     )
+    assert pane.measures_label.text() == "B" + pane.measures_warning[1:]  # a sentence in the pane
+    assert "The baseline measures CPU time (assumed: time.sleep took" in pane.measures_label.toolTip()
+    assert "This run measures wall time (assumed: cProfile's default timer" in pane.baseline_label.toolTip()
     assert pane.minimumSizeHint().width() <= 1366 - 20
-    # like with like: no warning
+    # like with like: said, no warning
     _load(qtbot, pane, wall)
-    qtbot.waitUntil(lambda: pane.clock_label.isHidden())
-    assert "wall time (assumed) both" in pane.baseline_label.text()
+    qtbot.waitUntil(lambda: pane.measures_warning is None)
+    assert pane.measures_label.isVisible() and pane.measures_label.text() == "Both measure wall time (assumed)"
+
+
+def test_the_header_fits_1366_pixels_whatever_the_two_sides_measure(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """py-spy without --idle against py-spy --idle, the baseline's name long: the longest measures there are."""
+    import shutil
+
+    new = FIXTURES / "pyspy-waits.speedscope.json"
+    base = tmp_path / ("a_rather_long_baseline_recording_name_from_before_the_change_" + "x" * 40 + ".speedscope.json")
+    shutil.copy(FIXTURES / "pyspy-waits-idle.speedscope.json", base)
+    pane = show_pane(qtbot, ComparePane(Document(load_profile(new), new)), 1366, 300)
+    _load(qtbot, pane, base)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    QApplication.processEvents()
+    assert pane.measures_warning is not None and pane.measures_warning.startswith(
+        "base measures wall time, this profile samples of running threads (assumed)")
+    assert pane.minimumSizeHint().width() <= 1366 - 20  # the warning wraps on its own line
 
 
 def test_the_on_cpu_filter_changes_what_this_run_measures(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -486,12 +504,12 @@ def test_the_on_cpu_filter_changes_what_this_run_measures(qtbot, tmp_path: Path)
     pane = show_pane(qtbot, ComparePane(doc), 1366, 300)
     _load(qtbot, pane, base)
     qtbot.waitUntil(lambda: pane.diff is not None)
-    assert pane.clock_label.isHidden()  # wall time both (the baseline's by assumption)
-    assert "wall time now, wall time (assumed) before" in pane.baseline_label.text()
+    assert pane.measures_warning is None  # wall time both (the baseline's by assumption)
+    assert pane.measures_label.text() == "This run measures wall time, the baseline wall time (assumed)"
     doc.set_on_cpu_only(True)
     pane.refresh()
-    assert "samples of running threads now" in pane.baseline_label.text()
-    assert pane.clock_label.isVisible() and "will look faster here" in pane.clock_label.text()
+    assert pane.measures_warning is not None and "this profile samples of running threads" in pane.measures_warning
+    assert "will look faster here" in pane.measures_label.text()
     doc.set_on_cpu_only(False)
     pane.refresh()
-    assert pane.clock_label.isHidden()
+    assert pane.measures_warning is None
