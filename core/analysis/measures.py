@@ -185,7 +185,9 @@ def derive_measure(profile: Profile) -> Measure:
     fmt = profile.source_format
     if fmt == "pyro":
         if "agent_version" in meta:
-            return Measure(WALL, "Pyrometer samples every thread, waiting or not")
+            traced = meta.get("trace_clock") if meta.get("mode") == "trace" else None
+            also = f"; its traced call statistics are yappi's {traced} clock, shown beside them" if traced else ""
+            return Measure(WALL, f"Pyrometer samples every thread, waiting or not{also}")
         return Measure(UNKNOWN, "a recording that does not say where its samples came from")
     if fmt in ("pstats", "callgrind"):
         slept = _sleep_evidence(profile)

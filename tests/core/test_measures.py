@@ -318,6 +318,7 @@ def test_a_trace_recording_with_the_cpu_clock_exports_cpu_time(tmp_path: Path) -
     assert res.returncode == 0, res.stderr
     recording = load_profile(pyro)
     assert measure_of(recording).kind == WALL
+    assert "traced call statistics are yappi's cpu clock" in measure_of(recording).basis
     export_profile(recording, tmp_path / "traced.callgrind")
     exported = load_profile(tmp_path / "traced.callgrind")
     # the truth: the exported nap (0.3 s asleep) has almost no time in it, so these are CPU seconds
