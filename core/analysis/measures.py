@@ -228,7 +228,11 @@ def derive_measure(profile: Profile) -> Measure:
 
 
 # time.sleep as each tracer names it: its calls' times say whether the clock counted the waits
-_SLEEPS = {("<built-in method time.sleep>", ""): "cProfile", ("sleep", "time"): "yappi", ("sleep", ""): "profile"}
+_SLEEPS = {
+    ("<built-in method time.sleep>", ""): "cProfile",
+    ("sleep", "time"): "yappi",
+    ("sleep", ""): "profile",
+}
 SLEPT_S = 1e-3  # a sleep's CPU is microseconds: 1 ms a call on the profile's clock is waiting counted
 # a sleep's CPU with the tracer's hooks: 40-130 us a call on a loaded machine (cProfile with
 # process_time or thread_time, yappi's cpu clock; 127 us the most seen, at load 7.7); on a wall
