@@ -138,7 +138,8 @@ class StartPage(QWidget):
             if shorts.count(name) > 1 and name != p.key:  # one file name in two directories: say which
                 name = f"{name} ({Path(p.key).parent})"
             item = QListWidgetItem(
-                f"{name}  —  {p.runs} run{'s' * (p.runs != 1)}, last {local_time(p.last_started)}, {p.last_duration_s:.2f} s  "
+                f"{name}  —  {p.runs} run{'s' * (p.runs != 1)}, last {local_time(p.last_started)}, "
+                f"{'duration unknown' if p.last_duration_s is None else f'{p.last_duration_s:.2f} s'}  "
                 f"{sparkline(p.durations)} {trend_text(p.durations)}"
             )
             kept = p.last_path if p.last_path and Path(p.last_path).exists() else None

@@ -76,6 +76,19 @@ def pyspy(work: Path) -> None:
     _pyspy(work, "raw", "pyspy-threads.collapsed.txt", "--threads", "--subprocesses", "--idle")
 
 
+def pyspy_idle(work: Path) -> None:
+    """py-spy with and without --idle over waits_script.py (spin 0.4 s, then wait 0.4 s): what the clock changes."""
+    shutil.copyfile(OUT / "waits_script.py", work / "waits_script.py")
+    for name, flags, functions in (
+        ("pyspy-waits.speedscope.json", (), ("spin",)),
+        ("pyspy-waits-idle.speedscope.json", ("--idle",), ("spin", "wait_for_event")),
+    ):
+        out = work / name
+        cmd = [_tool("py-spy"), "record", "-r", "100", "--format", "speedscope", "-o", str(out), *flags, "--",
+               sys.executable, "waits_script.py"]
+        _keep(cmd, work, out, name, functions)
+
+
 def pyinstrument(work: Path) -> None:
     """pyinstrument's speedscope renderer (evented profile of the main thread)."""
     cmd = [sys.executable, "-m", "pyinstrument", "-r", "speedscope", "-o", "out.json", "script.py"]
@@ -120,7 +133,7 @@ def cprofile_yappi(work: Path) -> None:
 
 
 STEPS: dict[str, Callable[[Path], None]] = {
-    "pyspy": pyspy, "pyinstrument": pyinstrument, "viztracer": viztracer, "viztracer_calls": viztracer_calls, "valgrind": valgrind,
+    "pyspy": pyspy, "pyspy_idle": pyspy_idle, "pyinstrument": pyinstrument, "viztracer": viztracer, "viztracer_calls": viztracer_calls, "valgrind": valgrind,
     "cprofile_yappi": cprofile_yappi,
 }  # fmt: skip
 

@@ -38,6 +38,8 @@ from pyrometer.app.profile_filter import profile_filter
 from pyrometer.core import fmt
 from pyrometer.core.analysis.align import align_functions
 from pyrometer.core.analysis.diff import FunctionDiff, diff_functions
+from pyrometer.core.analysis.measures import Measure, clock_warning, measure_of, unknown_note
+from pyrometer.core.analysis.on_cpu import has_cpu_info
 from pyrometer.core.analysis.transforms import map_transform, view_of
 from pyrometer.core.model import Profile
 
@@ -108,6 +110,13 @@ class ComparePane(FunctionTablePane):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c0392b")
         self.error_label.hide()
+        # under the controls: what each side measures (wall time, CPU time...), or, when they differ,
+        # the one-line warning; its own line: the controls' row has no room left at 1366 px
+        self.measures_label = QLabel(self)
+        self.measures_label.setWordWrap(True)
+        self.measures_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.measures_label.hide()
+        self.measures_warning: str | None = None  # the warning shown, None when both measure alike
 
         self._build_view(COL_DELTA)
         header = self.view.horizontalHeader()
@@ -144,6 +153,7 @@ class ComparePane(FunctionTablePane):
         lay.setSpacing(4)
         lay.addLayout(top)
         lay.addWidget(self.error_label)
+        lay.addWidget(self.measures_label)
         lay.addWidget(self.stack, 1)
         doc.baselineChanged.connect(self._baseline_changed)
         doc.baselineFailed.connect(self._load_failed)
@@ -216,11 +226,22 @@ class ComparePane(FunctionTablePane):
         self._update_count()
         self._update_header()
 
+    def measures(self) -> tuple[Measure, Measure] | None:
+        """What the baseline's and this run's weights measure, as compared (through the on-CPU filter if on)."""
+        base = self.baseline
+        if base is None:
+            return None
+        on_cpu = self.doc.on_cpu_only
+        profile = self.doc.profile
+        return (measure_of(base, on_cpu and has_cpu_info(base)), measure_of(profile, on_cpu and has_cpu_info(profile)))
+
     # ------------------------------------------------------------ internals
     def _update_header(self) -> None:
         base = self.baseline
         self.table_controls.setVisible(base is not None)
-        if base is None:
+        measures = self.measures()
+        self._show_measures(measures)
+        if base is None or measures is None:
             self.baseline_label.setText("No baseline")
             self.baseline_label.setToolTip("")
             return
@@ -231,6 +252,7 @@ class ComparePane(FunctionTablePane):
         if self.diff is not None and self.diff.base_sum > 0:
             # "total", as in stats and diff: the time of all threads summed, not how long each run lasted
             parts.append(f"total {fmt.weight(self.diff.new_sum, self.doc.profile.unit)} now, {fmt.weight(self.diff.base_sum, base.unit)} before")
+        was, now = measures
         # what it matched (one identity across formats and versions) is in the tooltips of this label and the count
         parts.append("<span style='color:#d73228'>■</span> slower <span style='color:#3060c0'>■</span> faster")
         self.baseline_label.setText(" · ".join(parts))
@@ -240,9 +262,28 @@ class ComparePane(FunctionTablePane):
             matched = f"\n{self.diff.matched:,} functions in both, {self.diff.only_base:,} only before, {self.diff.only_new:,} only now"
         self.baseline_label.setToolTip(
             f"Baseline: {where}{matched}\nTotal: the profiled time of all threads together, not the run's duration"
+            f"\nThis run measures {now.text}\nThe baseline measures {was.text}"
             f"\nShares of each run's total: red = a bigger share in this run (slower), "
             "blue = a smaller share (faster)"
         )
+
+    def _show_measures(self, measures: tuple[Measure, Measure] | None) -> None:
+        """The line under the controls: both sides' measures, or the warning when they differ."""
+        warning = None if measures is None else clock_warning(*measures) or unknown_note(*measures)
+        self.measures_warning = warning
+        if measures is None:
+            self.measures_label.hide()
+            return
+        was, now = measures
+        if warning:
+            self.measures_label.setText(warning[0].upper() + warning[1:])
+            self.measures_label.setStyleSheet("color: #b35900")
+        else:
+            same = f"both measure {now.short}" if now.short == was.short else f"this run measures {now.short}, the baseline {was.short}"
+            self.measures_label.setText(same[0].upper() + same[1:])
+            self.measures_label.setStyleSheet("")
+        self.measures_label.setToolTip(f"This run measures {now.text}\nThe baseline measures {was.text}")
+        self.measures_label.show()
 
     def _update_count(self) -> None:
         if self.diff is None:

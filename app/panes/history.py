@@ -21,7 +21,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.base import Pane, content_or_placeholder
-from pyrometer.core.history.analysis import HistoryReport, build_report, function_history, trend
+from pyrometer.core.history.analysis import (
+    HistoryReport,
+    build_report,
+    common_measure,
+    function_history,
+    measures_note,
+    trend,
+)
 from pyrometer.core.history.baseline import average_profile
 from pyrometer.core.history.store import HistoryError, HistoryStore, RunRecord, default_db_path
 
@@ -35,6 +42,11 @@ NO_HISTORY = "No run history for this program yet.\nEvery `pyrometer record`, `r
 
 def _label(name: str, limit: int = 36) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _seconds(value: float | None, places: int) -> str:
+    """`1.234 s`, or `duration unknown` for a run whose file gave none."""
+    return "duration unknown" if value is None else f"{value:.{places}f} s"
 
 
 class HistoryPane(Pane):
@@ -193,7 +205,9 @@ class HistoryPane(Pane):
         self.heat.getAxis("bottom").setTicks([[(i + 0.5, f"#{r.id}") for i, r in enumerate(runs) if i % step == 0 or i == n - 1], []])
         top_share = max(1.0, float(shares.max(initial=0.0)))
         self.heat.setLabel("bottom", f"runs, oldest first (click one to open it) · colour: self share in the run, dark 0% → bright {top_share:.0f}%")
-        self.duration_curve.setData(np.arange(n) + 0.5, [r.duration_s for r in runs])
+        # a run of unknown duration is a gap in the curve, never a point at 0
+        durations = np.array([np.nan if r.duration_s is None else r.duration_s for r in runs], np.float64)
+        self.duration_curve.setData(np.arange(n) + 0.5, durations, connect="finite")
         self.spark.setXRange(0, n, padding=0)
         self.heat.setXRange(0, n, padding=0)
         self.heat.setYRange(0, max(1, len(self.rows)), padding=0)
@@ -209,6 +223,9 @@ class HistoryPane(Pane):
 
     def _details(self, report: HistoryReport) -> str:
         lines = ["<b>Bottlenecks</b> (average self share): " + (", ".join(f"{html.escape(b.name)} {b.avg_pct:.1f}%" for b in report.bottlenecks) or "none")]
+        mixed = measures_note(report.runs)
+        if mixed:
+            lines.append(f"<span style='color:#b35900'>{html.escape(mixed[0].upper() + mixed[1:])}</span>")
         if len(report.runs) < 2:
             lines.append("<b>Regressions</b>: need at least two runs")
         elif not report.regressions:
@@ -259,7 +276,7 @@ class HistoryPane(Pane):
         if run is None or self.report is None:
             self.plots.setToolTip("")
             return
-        tip = f"run #{run.id}: {run.duration_s:.3f} s, {run.samples if run.samples is not None else '–'} samples"
+        tip = f"run #{run.id}: {_seconds(run.duration_s, 3)}, {run.samples if run.samples is not None else '–'} samples"
         if self.heat.sceneBoundingRect().contains(pos):
             row = int(np.floor(self.heat.vb.mapSceneToView(pos).y()))
             if 0 <= row < len(self.rows):
@@ -276,7 +293,7 @@ class HistoryPane(Pane):
         menu.addSeparator()
         for run in reversed(runs):
             when = QtCore.QDateTime.fromSecsSinceEpoch(int(run.started)).toString("yyyy-MM-dd hh:mm:ss")
-            a = menu.addAction(f"Run #{run.id} — {when} — {run.duration_s:.2f} s")
+            a = menu.addAction(f"Run #{run.id} — {when} — {_seconds(run.duration_s, 2)}")
             a.triggered.connect(lambda _checked=False, r=run: self.compare_with_run(r))
         menu.addSeparator()
         stop = menu.addAction("Stop comparing")
@@ -286,7 +303,8 @@ class HistoryPane(Pane):
         if self.report is None:
             return
         n = len(self.report.runs)
-        profile = average_profile(function_history(self.report.runs), n, self.report.runs[-1].unit)
+        runs = self.report.runs
+        profile = average_profile(function_history(runs), n, runs[-1].unit, common_measure(runs))
         self.doc.set_baseline(profile, f"history average ({n} runs)")
         self.doc.request_pane("compare")
 
@@ -294,5 +312,6 @@ class HistoryPane(Pane):
         if run.path and Path(run.path).exists():
             self.doc.load_baseline(run.path, self)
         else:  # the recording is gone: its aggregates still make a baseline
-            self.doc.set_baseline(average_profile(function_history([run]), 1, run.unit), f"run #{run.id} (aggregates)")
+            profile = average_profile(function_history([run]), 1, run.unit, run.measures)
+            self.doc.set_baseline(profile, f"run #{run.id} (aggregates)")
         self.doc.request_pane("compare")

@@ -12,6 +12,7 @@ from typing import Any
 
 from pyrometer.core import fmt
 from pyrometer.core.analysis.diff import diff_functions, diff_paths
+from pyrometer.core.analysis.measures import clock_warning, measure_of, unknown_note
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import is_deterministic, sample_total
 from pyrometer.core.model import UNIT_SECONDS, Profile
@@ -28,6 +29,7 @@ def _side(profile: Profile, path: str | None, total: float) -> dict[str, Any]:
         "samples": sample_total(profile),  # a collapsed line stands for its count of samples
         "total": total,
         "deterministic": is_deterministic(profile),
+        "measures": {**measure_of(profile).as_dict(), "text": measure_of(profile).text},  # wall, CPU... (analysis.measures)
     }
 
 
@@ -71,6 +73,10 @@ def build_diff(
         for i in shown[:m]
     ]
     notes = []
+    base_measure, new_measure = measure_of(base), measure_of(new)
+    unknown = unknown_note(base_measure, new_measure)
+    if unknown:
+        notes.append(unknown)
     if base.unit != new.unit:
         notes.append(f"units differ ({base.unit} vs {new.unit}): compare the percentages, not the values")
     return {
@@ -85,6 +91,8 @@ def build_diff(
         "paths_count": len(pd),
         "paths": paths,
         "notes": notes,
+        # one line when the two measure different things (a CPU clock against a wall clock...), else null
+        "clock_warning": clock_warning(base_measure, new_measure),
     }
 
 
@@ -117,6 +125,10 @@ def _side_line(label: str, side: dict[str, Any]) -> str:
 
 def render_text(data: dict[str, Any]) -> str:
     lines = [_side_line("base: ", data["base"]), _side_line("new:  ", data["new"])]
+    lines.append(f"measures: base {data['base']['measures']['text']}")
+    lines.append(f"          new  {data['new']['measures']['text']}")
+    if data.get("clock_warning"):
+        lines.append(f"warning: {data['clock_warning']}")
     for note in data["notes"]:
         lines.append(f"note: {note}")
     m = data["matched"]

@@ -50,6 +50,7 @@ from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
+from pyrometer.core.analysis.measures import exported_measure, from_tag, measure_tag
 from pyrometer.core.formats import bounded
 from pyrometer.core.formats.deterministic import CallGraph, graph_from_profile, profile_from_graph
 from pyrometer.core.formats.registry import (
@@ -66,6 +67,7 @@ INCLUSIVE_COMMENT = "# pyrometer-inclusive:"
 _HEADER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ()]*:")
 _SPEC_RE = re.compile(r"^([a-z]{2,6})=(.*)$")
 _LINE_SUFFIX_RE = re.compile(r"^(.*):(\d{1,9})$", re.DOTALL)
+MEASURES_DESC = "Pyrometer measures:"  # our exports' `desc:` line: what the costs measure (analysis.measures)
 _SNIFF_FIRST = ("version:", "creator:", "cmd:", "fn=")
 _TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 _TIME_RE = re.compile(r"^(?:time)?[_ ]?\(?(\d*)(ns|us|µs|ms|s)\)?$")
@@ -270,6 +272,8 @@ class _Parser:
             self.last = [0] * len(pos)
         elif key in ("summary", "totals"):
             self.summary = value.split()
+        elif key == "desc" and value.startswith(MEASURES_DESC):
+            self.header["measures"] = value[len(MEASURES_DESC) :].strip()
         else:
             self.header.setdefault(key, value)
 
@@ -435,6 +439,9 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     creator = p.header.get("creator", "")
     clock = "cpu" if creator.lower().startswith("yappi") else ("unknown" if scale is not None else p.events[0])
     profile = profile_from_graph(graph, "callgrind", unit=unit, clock=clock)
+    measure = from_tag(p.header.get("measures")) if p.own_export() else None
+    if measure is not None:
+        profile.meta["measures"] = measure.as_dict()
     profile.meta["cost_unit"] = p.events[0]
     profile.meta["events"] = list(p.events)
     for key in ("creator", "cmd", "pid"):
@@ -494,6 +501,8 @@ def write_callgrind(profile: Profile, out: IO[str]) -> None:
     w("# callgrind format\nversion: 1\ncreator: pyrometer\n")
     if profile.meta.get("cmd"):
         w(f"cmd: {profile.meta['cmd']}\n")
+    measure = exported_measure(profile)  # a description line (the format's `desc: Type: value`): what the costs are
+    w(f"desc: {MEASURES_DESC} {measure_tag(measure)}\n")
     w(f"positions: line\nevents: {event}\nsummary: {total}\n\n")
     fl: Callable[[str], str] = _compressed_names(lambda file: file or "???")
     fn: Callable[[int], str] = _compressed_names(fn_names.__getitem__)

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer._version import __version__
+from pyrometer.core.analysis.measures import EXPORT_KEY, measure_of, measure_tag
 from pyrometer.core.formats import chrome_cpu_samples, jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
 from pyrometer.core.formats.span_calls import SpanCalls
@@ -301,6 +302,8 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
         chrome_cpu_samples.load_samples(events, path, profile)
         return profile
     profile.meta["traced"] = True  # spans of calls: the samples below are their self-time pieces
+    if events and isinstance(events[0], dict) and events[0].get("cat") == "py-spy":
+        profile.meta["producer"] = "py-spy"  # its samples as spans: whether idle threads are in depends on --idle
     meta = doc.get("viztracer_metadata") if isinstance(doc, dict) else None
     if isinstance(meta, dict) and meta.get("overflow") is True:
         profile.notices.append(
@@ -484,7 +487,8 @@ def _write(profile: Profile, path: Path) -> None:
             stacks = profile.samples["stack"][chunk].tolist()
             weights = clean_floats(profile.samples["weight"][chunk])
             _thread_spans(events, prefixes, times, stacks, weights, paths)
-    other = _json({"exporter": f"pyrometer@{__version__}", "pyrometer_unit": profile.unit})
+    other = _json({"exporter": f"pyrometer@{__version__}", "pyrometer_unit": profile.unit,
+                   EXPORT_KEY: measure_tag(measure_of(profile))})  # what the spans' times are: wall, cpu...
     text = '{"traceEvents":[' + ",".join(events) + '],"displayTimeUnit":"ms","otherData":' + other + "}"
     jsonload.write_bytes(path, text.encode("utf-8"))
 

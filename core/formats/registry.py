@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyrometer.core.analysis.measures import note_measure
 from pyrometer.core.model import Profile
 
 # Modules of pyrometer.core.formats that define IMPORTER and/or EXPORTER, most specific sniffers first.
@@ -174,6 +175,7 @@ def load_profile(
             ArithmeticError) as exc:  # absurd numbers (OverflowError) are bad input too
         raise FormatError(f"{p}: not a valid {imp.description} file ({type(exc).__name__}: {exc})") from exc
     profile.finish()
+    note_measure(profile)  # what its weights measure (wall, CPU...), kept in meta: a diff warns when two differ
     return profile
 
 

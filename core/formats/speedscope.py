@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from pyrometer._version import __version__
+from pyrometer.core.analysis.measures import EXPORT_KEY, measure_of, measure_tag
 from pyrometer.core.formats import jsonload
 from pyrometer.core.formats.registry import Exporter, FormatError, Importer, ProgressFn
 from pyrometer.core.formats.stackbuild import (
@@ -316,7 +317,7 @@ def _load(path: Path, progress: ProgressFn | None) -> Profile:
     if not all_time or not any(isinstance(p, dict) and p.get("type") == "evented" for p in profiles):
         # sampled profiles carry weights, not timestamps: their times are running sums, no time axis
         profile.meta["timeless"] = True
-    for key in ("name", "exporter"):
+    for key in ("name", "exporter", EXPORT_KEY):
         if isinstance(doc.get(key), str):
             profile.meta[key] = doc[key]
     # py-spy's frame line is the executing line, not the def line: merge a
@@ -501,6 +502,7 @@ def _write(profile: Profile, path: Path) -> None:
         "name": str(profile.meta.get("name") or path.name),
         "activeProfileIndex": 0,
         "exporter": f"pyrometer@{__version__}",
+        EXPORT_KEY: measure_tag(measure_of(profile)),  # what the weights are (wall, cpu...): speedscope has no field
     }
     jsonload.write_bytes(path, jsonload.dumps(doc))
 

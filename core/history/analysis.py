@@ -23,6 +23,7 @@ microsecond of jitter. Identical runs have z = 0 and flag nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -270,20 +271,51 @@ def build_report(program: str, runs: list[RunRecord]) -> HistoryReport:
     return HistoryReport(program, runs, functions, bottlenecks, regressions(runs))
 
 
-def trend(durations: list[float]) -> float | None:
-    """The last duration against the average of the ones before it, in percent (None with one run)."""
-    if len(durations) < 2:
+def trend(durations: Sequence[float | None]) -> float | None:
+    """The last duration against the average of the known ones before it, in percent.
+
+    None with one run, when the last run's duration is unknown (None), or when no
+    earlier run's is known: an unknown duration is left out, never counted as 0.
+    """
+    if len(durations) < 2 or durations[-1] is None:
         return None
-    before = sum(durations[:-1]) / (len(durations) - 1)
+    earlier = [d for d in durations[:-1] if d is not None]
+    if not earlier:
+        return None
+    before = sum(earlier) / len(earlier)
     return (durations[-1] / before - 1.0) * 100.0 if before > 0 else None
 
 
-def sparkline(values: list[float]) -> str:
-    """▁▂▃▄▅▆▇█ scaled from the smallest to the largest value."""
+def measures_note(runs: list[RunRecord]) -> str | None:
+    """One line when the runs measure different things (a CPU-clock import among wall-clock recordings)."""
+    from pyrometer.core.analysis.measures import KIND_TEXT
+
+    counts: dict[str, int] = {}
+    for r in runs:
+        if r.measures:
+            counts[r.measures] = counts.get(r.measures, 0) + 1
+    if len(counts) < 2:
+        return None
+    each = ", ".join(f"{n} {KIND_TEXT.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"the runs measure different things ({each}): a change between them may be only the clock"
+
+
+def common_measure(runs: list[RunRecord]) -> str | None:
+    """The one thing every run measures, None when they differ or one does not say."""
+    kinds = {r.measures for r in runs}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+UNKNOWN_BAR = "·"  # a sparkline's mark for a run whose duration is unknown
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """▁▂▃▄▅▆▇█ scaled from the smallest to the largest known value; `·` for an unknown one."""
     bars = "▁▂▃▄▅▆▇█"
-    if not values:
-        return ""
-    lo, hi = min(values), max(values)
+    known = [v for v in values if v is not None]
+    if not known:
+        return UNKNOWN_BAR * len(values)
+    lo, hi = min(known), max(known)
     if hi - lo <= 0:
-        return bars[3] * len(values)
-    return "".join(bars[min(7, int((v - lo) / (hi - lo) * 7.999))] for v in values)
+        return "".join(UNKNOWN_BAR if v is None else bars[3] for v in values)
+    return "".join(UNKNOWN_BAR if v is None else bars[min(7, int((v - lo) / (hi - lo) * 7.999))] for v in values)

@@ -14,8 +14,11 @@ from pyrometer.core.history.analysis import FunctionHistory
 from pyrometer.core.model import Profile
 
 
-def average_profile(functions: list[FunctionHistory], runs: int, unit: str = "seconds") -> Profile:
+def average_profile(functions: list[FunctionHistory], runs: int, unit: str = "seconds", measures: str | None = None) -> Profile:
+    """`measures`: what every one of the runs measured (analysis.measures' kind), None when they differ or do not say."""
     profile = Profile(unit=unit, source_format="history")
+    if measures is not None:
+        profile.meta["measures"] = {"kind": measures, "basis": f"what the {runs} run{'s' * (runs != 1)} measured", "assumed": False}
     stacks = []
     weights = []
     for f in functions:

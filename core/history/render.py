@@ -17,6 +17,7 @@ from pyrometer.core.history.analysis import (
     FunctionHistory,
     HistoryReport,
     critical_z,
+    measures_note,
     sparkline,
     trend,
 )
@@ -37,14 +38,22 @@ def local_time(t: float) -> str:
     return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def trend_text(durations: list[float]) -> str:
+def trend_text(durations: list[float | None]) -> str:
     change = trend(durations)
     if change is None:
-        return "first run"
+        if len(durations) < 2:
+            return "first run"
+        return "duration unknown" if durations[-1] is None else "no earlier duration known"
+    before = sum(d is not None for d in durations[:-1])  # runs of unknown duration are left out of the average
     shown = round(change)  # an arrow only for a change that shows: "↓ -0%" read as a drop of nothing
     if shown == 0:
-        return f"= 0% vs the {len(durations) - 1} before"
-    return f"{'↑' if shown > 0 else '↓'} {shown:+d}% vs the {len(durations) - 1} before"
+        return f"= 0% vs the {before} before"
+    return f"{'↑' if shown > 0 else '↓'} {shown:+d}% vs the {before} before"
+
+
+def seconds_cell(value: float | None, width: int = 8) -> str:
+    """`1.234s` right-aligned, or `unknown` for a run whose file gave no duration."""
+    return f"{'unknown':>{width + 1}}" if value is None else f"{value:>{width}.3f}s"
 
 
 def render_programs(programs: list[ProgramSummary], db: Path) -> str:
@@ -54,12 +63,13 @@ def render_programs(programs: list[ProgramSummary], db: Path) -> str:
     width = max(len("trend (last 10 runs)"), *(len(t) for t in trends))
     lines = [f"history: {db}", "", f"  {'runs':>5}  {'last run':19}  {'duration':>9}  {'trend (last 10 runs)':{width}}  program"]
     for p, t in zip(programs, trends, strict=True):
-        lines.append(f"  {p.runs:>5}  {local_time(p.last_started):19}  {p.last_duration_s:>8.3f}s  {t:{width}}  {p.key}")
+        lines.append(f"  {p.runs:>5}  {local_time(p.last_started):19}  {seconds_cell(p.last_duration_s)}  {t:{width}}  {p.key}")
     return "\n".join(lines)
 
 
 def report_dict(report: HistoryReport) -> dict[str, Any]:
-    """The `--json` object: the keys issue 14 names, and each run's on-CPU seconds (`cpu_s`, null: not measured)."""
+    """The `--json` object: the keys issue 14 names, each run's on-CPU seconds (`cpu_s`, null: not measured)
+    and what it measures (`measures`: wall, cpu..., null: not known)."""
     return {
         "program": report.program,
         "runs": [
@@ -68,6 +78,7 @@ def report_dict(report: HistoryReport) -> dict[str, Any]:
                 "started": iso(r.started),
                 "duration_s": r.duration_s,
                 "cpu_s": r.cpu_s,
+                "measures": r.measures,  # wall, cpu, running, instructions... (analysis.measures); null: not known
                 "samples": r.samples,
                 "exit_status": r.exit_status,
                 "path": r.path,
@@ -174,7 +185,7 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
         gone = "" if r.path is None or Path(r.path).exists() else "  (deleted)"
         cpu = "-" if r.cpu_s is None else f"{r.cpu_s:.3f}s"
         lines.append(
-            f"  {r.id:>5}  {local_time(r.started):19}  {r.duration_s:>8.3f}s  {cpu:>9}  {'-' if r.samples is None else r.samples:>8}"
+            f"  {r.id:>5}  {local_time(r.started):19}  {seconds_cell(r.duration_s)}  {cpu:>9}  {'-' if r.samples is None else r.samples:>8}"
             f"  {'-' if r.exit_status is None else r.exit_status:>4}  {r.path or '-'}{gone}"
         )
     lines.append(f"  duration {sparkline([r.duration_s for r in runs])}  {trend_text([r.duration_s for r in runs])}")
@@ -202,6 +213,9 @@ def render_text(report: HistoryReport, top: int | None = 20) -> str:
     lines += ["", "bottlenecks (average self share):"]
     bottlenecks = report.bottlenecks if top is None else report.bottlenecks[:top]  # --top N limits every list
     lines += [f"  {i}. {b.name} ({places.get(b.ident, _where(b.file))}) {b.avg_pct:.1f}%" for i, b in enumerate(bottlenecks, 1)] or ["  none"]
+    mixed = measures_note(runs)
+    if mixed:
+        lines += ["", f"note: {mixed}"]
     if len(runs) < 2:
         lines += ["", "regressions: need at least two runs"]
     elif not report.regressions:

@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pyrometer.core.history.store import FunctionAggregate, HistoryStore, RunRecord
-from pyrometer.core.model import Profile
+from pyrometer.core.model import UNIT_SECONDS, Profile
 
 
 def _ident(key: tuple[str, str, int]) -> str:
@@ -97,6 +99,23 @@ def program_key_from_meta(meta: dict[str, Any], fallback: str) -> str:
     return fallback
 
 
+def run_duration(profile: Profile) -> float | None:
+    """How long the run took as its file says it; None when the file does not say.
+
+    A file without timestamps (pstats, callgrind, pprof, collapsed stacks) is laid out
+    as back-to-back samples for the views; that layout's length is no duration. A
+    deterministic profile in seconds (cProfile/yappi pstats, yappi callgrind) has its
+    own total: the sum of every function's self time (pstats' `total_tt`); one counted
+    in instructions or samples (valgrind's Ir) has no time at all.
+    """
+    if profile.has_time:
+        return float(profile.duration())
+    stats = profile.func_stats
+    if stats is not None and profile.meta.get("deterministic") and profile.unit == UNIT_SECONDS:
+        return float(np.clip(stats.self_time, 0.0, None).sum())
+    return None
+
+
 def run_from_profile(
     profile: Profile,
     program: str,
@@ -137,14 +156,15 @@ def run_from_profile(
         for i, f in enumerate(funcs)
     ]
     meta = profile.meta
-    duration = float(profile.duration())
+    duration = run_duration(profile)
+    before = duration or 0.0  # how long before the file was written the run started: unknown, so not at all
     started = meta.get("start_wall")
     resolved = str(Path(path).resolve()) if path is not None else None
     if not isinstance(started, (int, float)):
         try:
-            started = os.path.getmtime(path) - duration if path is not None else time.time() - duration
+            started = os.path.getmtime(path) - before if path is not None else time.time() - before
         except OSError:
-            started = time.time() - duration
+            started = time.time() - before
     if exit_status is None and profile.end and isinstance(profile.end.get("exit_status"), int):
         exit_status = int(profile.end["exit_status"])
     return RunRecord(
@@ -161,7 +181,16 @@ def run_from_profile(
         source_format=profile.source_format,
         functions=functions,
         cpu_s=None if cpu is None else cpu.total_s,
+        measures=_measures(profile),
     )
+
+
+def _measures(profile: Profile) -> str | None:
+    """What the run's weights measure (wall, cpu...), None when its file does not say."""
+    from pyrometer.core.analysis.measures import UNKNOWN, measure_of
+
+    kind = measure_of(profile).kind
+    return None if kind == UNKNOWN else kind
 
 
 def warn(message: str) -> None:

@@ -56,6 +56,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN cpu_s REAL",
         "ALTER TABLE run_functions ADD COLUMN cpu_self REAL",
     ),
+    (  # 4 -> 5: a run whose file gives no duration (callgrind of instructions, pprof, collapsed): 0 = unknown,
+        # so duration_s (NOT NULL since version 1) is never read as a measured 0
+        "ALTER TABLE runs ADD COLUMN duration_known INTEGER NOT NULL DEFAULT 1",
+        # what the run's weights measure (analysis.measures: wall, cpu, running...); NULL: not known
+        "ALTER TABLE runs ADD COLUMN measures TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -99,7 +105,7 @@ class RunRecord:
 
     program: str
     started: float  # epoch seconds
-    duration_s: float
+    duration_s: float | None  # None: the source says nothing of how long the run took
     total: float  # the sum the shares are of (thread seconds, or samples)
     exit_status: int | None = None
     samples: int | None = None
@@ -111,6 +117,7 @@ class RunRecord:
     functions: list[FunctionAggregate] = field(default_factory=list)
     id: int = 0  # set by the store
     cpu_s: float | None = None  # on-CPU seconds of all threads (thread CPU clock); None when not measured
+    measures: str | None = None  # what its weights measure: a kind of analysis.measures ("wall", "cpu"...); None unknown
 
 
 @dataclass
@@ -118,9 +125,14 @@ class ProgramSummary:
     key: str
     runs: int
     last_started: float
-    last_duration_s: float
-    durations: list[float]  # the last few run durations, oldest first (for a trend)
+    last_duration_s: float | None  # None: unknown (see RunRecord.duration_s)
+    durations: list[float | None]  # the last few run durations, oldest first (for a trend)
     last_path: str | None = None  # the newest run's recording
+
+
+def _duration(value: float, known: int) -> float | None:
+    """A run's stored duration, None where its source gave none (the stored number is a placeholder)."""
+    return float(value) if known else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -222,10 +234,11 @@ class HistoryStore:
             c.execute("INSERT OR IGNORE INTO programs (key) VALUES (?)", (run.program,))
             program = c.execute("SELECT id FROM programs WHERE key = ?", (run.program,)).fetchone()[0]
             cur = c.execute(
-                "INSERT INTO runs (program, started, duration_s, exit_status, samples, total, path, python, host, unit,"
-                " source_format, cpu_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (program, run.started, run.duration_s, run.exit_status, run.samples, run.total, run.path,
-                 run.python, run.host, run.unit, run.source_format, run.cpu_s),
+                "INSERT INTO runs (program, started, duration_s, duration_known, exit_status, samples, total, path, python,"
+                " host, unit, source_format, cpu_s, measures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (program, run.started, 0.0 if run.duration_s is None else run.duration_s, int(run.duration_s is not None),
+                 run.exit_status, run.samples, run.total, run.path, run.python, run.host, run.unit, run.source_format, run.cpu_s,
+                 run.measures),
             )
             run_id = int(cur.lastrowid or 0)
             c.executemany(
@@ -292,12 +305,12 @@ class HistoryStore:
             out = []
             for key, n, last in rows:
                 recent = self.conn.execute(
-                    "SELECT duration_s, path FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
+                    "SELECT duration_s, duration_known, path FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
                     " ORDER BY r.started DESC, r.id DESC LIMIT ?",
                     (key, trend_runs),
                 ).fetchall()
-                durations = [float(d) for d, _ in recent][::-1]
-                out.append(ProgramSummary(key, int(n), float(last), durations[-1], durations, recent[0][1]))
+                durations = [_duration(d, known) for d, known, _ in recent][::-1]
+                out.append(ProgramSummary(key, int(n), float(last), durations[-1], durations, recent[0][2]))
             return out
 
         return self._retry(go)
@@ -311,14 +324,15 @@ class HistoryStore:
         def go() -> list[RunRecord]:
             limit = -1 if last is None else int(last)
             rows = self.conn.execute(
-                "SELECT r.id, r.started, r.duration_s, r.exit_status, r.samples, r.total, r.path, r.python, r.host,"
-                " r.unit, r.source_format, r.cpu_s FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
+                "SELECT r.id, r.started, r.duration_s, r.duration_known, r.exit_status, r.samples, r.total, r.path, r.python, r.host,"
+                " r.unit, r.source_format, r.cpu_s, r.measures FROM runs r JOIN programs p ON r.program = p.id WHERE p.key = ?"
                 " ORDER BY r.started DESC, r.id DESC LIMIT ?",
                 (program, limit),
             ).fetchall()
             runs = [
-                RunRecord(program, started, duration, total, status, samples, path, python, host, unit, fmt, [], rid, cpu)
-                for rid, started, duration, status, samples, total, path, python, host, unit, fmt, cpu in reversed(rows)
+                RunRecord(program, started, _duration(duration, known), total, status, samples, path, python, host, unit, fmt, [], rid,
+                          cpu, measures)
+                for rid, started, duration, known, status, samples, total, path, python, host, unit, fmt, cpu, measures in reversed(rows)
             ]
             if with_functions:
                 for run in runs:

@@ -30,6 +30,7 @@ from pyrometer.core.analysis.transforms import Transform, map_transform
 from pyrometer.core.formats.registry import load_profile
 from pyrometer.core.model import UNIT_SAMPLES, Profile
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 PROGRAM = '''
 import sys
 
@@ -425,3 +426,90 @@ def test_new_and_gone_only_for_a_function_missing_from_one_run() -> None:
     assert change["fresh"] == "new"  # only in this run
     assert change["main"] not in ("new", "gone", ""), change  # in both: its self share rose from 0
     assert change["helper"] == "−100%", change  # in both: its self share fell to 0
+
+
+def _sleeper_profile(path: Path, *timer: object) -> Path:
+    """cProfile (default timer, or `timer`) of 10 ms of work and two 20 ms sleeps."""
+    import cProfile
+    import time
+
+    prof = cProfile.Profile(*timer)  # type: ignore[arg-type]
+    prof.enable()
+    t = time.perf_counter()
+    while time.perf_counter() - t < 0.01:
+        pass
+    time.sleep(0.02)
+    time.sleep(0.02)
+    prof.disable()
+    prof.dump_stats(str(path))
+    return path
+
+
+def test_the_header_says_what_each_side_measures_and_warns_when_they_differ(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    wall = _sleeper_profile(tmp_path / "wall.prof")
+    cpu = _sleeper_profile(tmp_path / "cpu.prof", time.process_time)
+    pane = show_pane(qtbot, ComparePane(Document(load_profile(wall), wall)), 1366, 300)
+    assert pane.measures_label.isHidden()  # no baseline yet
+    _load(qtbot, pane, cpu)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    assert pane.measures_label.isVisible()
+    assert pane.measures_warning == (
+        "base measures CPU time (assumed), this profile wall time (assumed): a function that waits "
+        "(sleep, I/O, a lock) will look slower here; compare like with like"
+    )
+    assert pane.measures_label.text() == "B" + pane.measures_warning[1:]  # a sentence in the pane
+    assert "The baseline measures CPU time (assumed: time.sleep took" in pane.measures_label.toolTip()
+    assert "This run measures wall time (assumed: cProfile's default timer" in pane.baseline_label.toolTip()
+    assert pane.minimumSizeHint().width() <= 1366 - 20
+    # like with like: said, no warning
+    _load(qtbot, pane, wall)
+    qtbot.waitUntil(lambda: pane.measures_warning is None)
+    assert pane.measures_label.isVisible() and pane.measures_label.text() == "Both measure wall time (assumed)"
+
+
+def test_the_header_fits_1366_pixels_whatever_the_two_sides_measure(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """py-spy without --idle against py-spy --idle, the baseline's name long: the longest measures there are."""
+    import shutil
+
+    new = FIXTURES / "pyspy-waits.speedscope.json"
+    base = tmp_path / ("a_rather_long_baseline_recording_name_from_before_the_change_" + "x" * 40 + ".speedscope.json")
+    shutil.copy(FIXTURES / "pyspy-waits-idle.speedscope.json", base)
+    pane = show_pane(qtbot, ComparePane(Document(load_profile(new), new)), 1366, 300)
+    _load(qtbot, pane, base)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    QApplication.processEvents()
+    assert pane.measures_warning is not None and pane.measures_warning.startswith(
+        "base measures wall time, this profile samples of running threads (assumed)")
+    assert pane.minimumSizeHint().width() <= 1366 - 20  # the warning wraps on its own line
+
+
+def test_the_on_cpu_filter_changes_what_this_run_measures(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A recording seen on-CPU only leaves its waits out; the wall-clock baseline keeps them: said, then undone."""
+    script = tmp_path / "naps.py"
+    script.write_text(
+        "import time\n"
+        "t = time.perf_counter()\n"
+        "while time.perf_counter() - t < 0.2:\n"
+        "    pass\n"
+        "time.sleep(0.3)\n"
+    )
+    pyro = tmp_path / "naps.pyro"
+    res = subprocess.run([sys.executable, "-m", "pyrometer", "record", "-o", str(pyro), "--no-history", "--", str(script)],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    base = _sleeper_profile(tmp_path / "wall.prof")
+    doc = Document(load_profile(pyro), pyro)
+    pane = show_pane(qtbot, ComparePane(doc), 1366, 300)
+    _load(qtbot, pane, base)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    assert pane.measures_warning is None  # wall time both (the baseline's by assumption)
+    assert pane.measures_label.text() == "This run measures wall time, the baseline wall time (assumed)"
+    doc.set_on_cpu_only(True)
+    pane.refresh()
+    assert pane.measures_warning is not None and "this profile samples of running threads" in pane.measures_warning
+    assert "will look faster here" in pane.measures_label.text()
+    doc.set_on_cpu_only(False)
+    pane.refresh()
+    assert pane.measures_warning is None

@@ -155,3 +155,20 @@ def test_the_compare_buttons_menu_arrow_does_not_cover_its_text(qtbot, history: 
     arrow = button.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator)
     assert button.menu() is pane.compare_menu
     assert button.width() >= text + arrow + 12, (button.width(), text, arrow)
+
+
+
+def test_a_run_of_unknown_duration_is_a_gap_in_the_curve(qtbot: Any, tmp_path: Path) -> None:
+    from pyrometer.core.history.store import RunRecord
+
+    assert add_recording(recording(tmp_path / "a.pyro", {"parse": 50, "render": 50}, 1000.0), "prog") is not None
+    with HistoryStore() as store:  # e.g. a callgrind file imported: it says nothing of time
+        store.add_run(RunRecord("prog", 1100.0, None, 80.0, unit="samples", source_format="callgrind"))
+    last = recording(tmp_path / "b.pyro", {"parse": 50, "render": 100}, 1200.0)
+    assert add_recording(last, "prog") is not None
+    pane = _shown_pane(qtbot, last)
+    _, ys = pane.duration_curve.getData()
+    assert ys is not None and len(ys) == 3
+    assert np.isnan(ys[1]) and ys[0] == pytest.approx(1.0) and ys[2] == pytest.approx(1.5)
+    assert "+50%" in pane.header.text()  # the last run against the one known before it
+    assert any("duration unknown" in a.text() for a in pane.compare_menu.actions())

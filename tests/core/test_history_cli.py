@@ -197,7 +197,8 @@ def test_json_has_exactly_the_documented_keys(in_bench: dict[str, object]) -> No
     data = history_json("bench")
     assert set(data) == {"program", "runs", "functions", "bottlenecks", "regressions"}
     assert data["program"] == "bench"
-    assert set(data["runs"][0]) == {"id", "started", "duration_s", "cpu_s", "samples", "exit_status", "path"}
+    assert set(data["runs"][0]) == {"id", "started", "duration_s", "cpu_s", "samples", "exit_status", "path", "measures"}
+    assert {r["measures"] for r in data["runs"]} == {"wall"}  # recordings: every thread sampled, waiting or not
     assert set(data["functions"][0]) == {
         "name", "file", "runs", "avg_s", "min_s", "max_s", "last_s", "avg_pct", "last_pct", "avg_cpu_s", "last_cpu_s",
     }
