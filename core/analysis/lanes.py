@@ -30,7 +30,8 @@ from pyrometer.core.analysis.lod import activity_boxes, activity_index, is_previ
 from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
-from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
+from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker, TaskRow
+from pyrometer.core.analysis.task_rows_at import PackingAt, RowAt
 from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task_since
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -88,7 +89,7 @@ class LazyLabels(Sequence[str]):
         return self._label(int(self._keys[index]))
 
 
-def piece_names_of(names: list[str], owner: np.ndarray) -> LazyLabels:
+def piece_names_of(names: Sequence[str], owner: np.ndarray) -> LazyLabels:
     """The task name of each piece of a cut row (`names[owner[i]]`)."""
     return LazyLabels(owner, names.__getitem__)
 
@@ -271,10 +272,19 @@ def build_lanes(
         task_lanes.spans = spans_by_task_since(profile, task_lanes.spans if grown else None, was[2] if grown and was else 0)
         task_lanes.spans_key = spans_key
     spans = task_lanes.spans
-    task_lanes.cuts.note_spans(profile, packer.where)
-    for slot, r in enumerate(packer.rows):
-        ids = task_lanes.ids_array(r.ids)
-        pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
+    at = packer if isinstance(packer, PackingAt) else None  # a replay playhead: the session's rows cut at it
+    if at is None:
+        assert isinstance(packer, TaskPacker)
+        task_lanes.cuts.note_spans(profile, packer.where)
+    rows: Sequence[TaskRow | RowAt] = packer.rows
+    for slot, r in enumerate(rows):
+        if at is not None:
+            ids = at.rows[slot].ids
+            pieces = at.pieces(slot, spans)
+        else:
+            assert isinstance(r, TaskRow)
+            ids = task_lanes.ids_array(r.ids)
+            pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
         lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
         if pieces.cut:
             piece_names = piece_names_of(r.names, pieces.owner)  # looked up for the few labelled boxes of a paint
@@ -358,7 +368,7 @@ def _blocking_tip(x: np.ndarray, w: np.ndarray, names: list[str], i: int) -> str
     return f"<b>loop blocked {fmt.seconds(float(w[i]))}</b> at {fmt.clock(float(x[i]))}<br>in {esc(names[i])}"
 
 
-def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
+def _row_tip(packer: TaskPacker | PackingAt, slot: int, index: int) -> str:
     """A task box's tooltip, made on hover (rows hold thousands of tasks)."""
     r = packer.rows[slot]
     tk = packer.tasks[r.ids[index]] if packer.tasks is not None else None
@@ -367,7 +377,7 @@ def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
     return _task_tip(r.names[index], tk.coro if tk is not None else "", state, start, stop)
 
 
-def _piece_tip(packer: TaskPacker, slot: int, pieces: RowPieces, index: int) -> str:
+def _piece_tip(packer: TaskPacker | PackingAt, slot: int, pieces: RowPieces, index: int) -> str:
     """A piece of a cut task box: the task's tip, then what it was doing in this piece."""
     owner = int(pieces.owner[index])
     tip = _row_tip(packer, slot, owner)
