@@ -17,10 +17,12 @@ import numpy as np
 import pytest
 
 from pyrometer.core.analysis.lanes import build_lanes
+from pyrometer.core.analysis.loop import blocking_events
+from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.task_lanes import TaskLanes, TaskPacker
 from pyrometer.core.analysis.task_rows_at import PackingAt, SessionRows
 from pyrometer.core.analysis.task_states import cut_row, spans_by_task
-from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, Profile, TaskInfo
+from pyrometer.core.model import TASK_DELAYED, TASK_RUNNING, BlockingEvent, Profile, TaskInfo
 
 
 def _session(seed: int, n: int = 700) -> Profile:
@@ -124,10 +126,14 @@ def test_rows_cut_from_the_session_equal_a_fresh_packing_at_each_playhead(seed: 
 def test_the_lanes_drawn_at_a_playhead_equal_the_lanes_of_a_fresh_packing() -> None:
     """Through build_lanes (what the timeline draws): boxes, labels, tooltips and task owners."""
     p = _session(5, 400)
+    rng = random.Random(5)
+    for i in range(60):  # stalls out of time order, two at the same instant, some at a playhead below
+        start = rng.choice((rng.uniform(0.0, 12.0), 3.0))
+        p.blocking.append(BlockingEvent(start=start, duration=0.05 + i * 0.001, loop=0, thread=1, stack=-1))
     lanes = TaskLanes()
     build_lanes(p, None, 5, None, 30.0, lanes)  # the session's packing, as when the recording was opened
     session = lanes.packer
-    for t1 in _playheads(p, random.Random(5))[::4]:
+    for t1 in [3.0, *_playheads(p, random.Random(5))[::4]]:
         got = build_lanes(p, t1, 5, None, None, lanes)
         assert lanes.packer is session and isinstance(lanes.get(p, t1, 5, t1), PackingAt)  # nothing packed again
         fresh = TaskLanes()
@@ -136,6 +142,8 @@ def test_the_lanes_drawn_at_a_playhead_equal_the_lanes_of_a_fresh_packing() -> N
         assert isinstance(fresh.packer, TaskPacker) and fresh.packer.t1 == t1
         for a, b in zip(got.arrays(), want.arrays(), strict=True):
             assert _same(a, b)
+        stalls = blocking_events(p, Selection(t1=t1))  # the stalls before the playhead, listed anew
+        assert got.stalls[0].tolist() == [e.start for e in stalls] and got.stalls[1].tolist() == [e.duration for e in stalls]
         assert list(got.labels) == list(want.labels)
         assert [(f, t.tolist()) for f, t in got.task_boxes] == [(f, t.tolist()) for f, t in want.task_boxes]
         kinds = np.asarray(got.kinds)[got.arrays()[2]]
