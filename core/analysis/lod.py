@@ -11,7 +11,8 @@ refresh, and need not: a 1500-pixel view shows 1500 columns. So:
   outgrows its buckets, so its size stays bounded (at most MAX_CELLS cells).
 - `activity_boxes` answers a view [x0, x1) at a pixel width from those
   buckets while a bucket is narrower than a pixel; zoomed further in, from
-  the samples in view, exactly (the runs the timeline always drew).
+  the samples in view binned per pixel, and exactly (the runs the timeline
+  always drew) once they are few.
 - `stack_chart_view` gives the stack chart's spans of the samples in view
   exactly while they are few; past that, one representative sample per
   thread per pixel column (the first one in the column) stands for it.
@@ -21,6 +22,7 @@ Work per view is O(pixels x threads) or O(samples in view), never O(session).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,10 @@ BASE_BUCKETS = 1 << 14  # buckets per thread at most; a longer session doubles t
 MAX_CELLS = 1 << 22  # threads x buckets at most (32k threads get 128 buckets each)
 CHUNK = 1 << 20  # samples per pass when indexing (bounded temporary memory)
 EXACT_ROWS = 400_000  # samples in view up to which the stack chart is exact
+# a thread lane: its exact runs up to this many samples in view (a few a pixel; 400k of them made ~10^6
+# runs: a replay playhead early in a day's session laid the timeline out in 0.1-1 s), then per pixel
+EXACT_LANE_ROWS = 60_000
+BIN_ROWS = 1_000_000  # up to this many samples in view a lane coarser than the index's buckets bins them per pixel
 MIN_WIDTH = 1e-6  # the narrowest bucket, seconds
 # bucket widths are WIDTH_BASE x a power of two, the narrowest whose buckets cover the session so far:
 # so the index is the same however its samples arrived (a live feed, a full read, a recording's index)
@@ -280,14 +286,45 @@ def bucketed_activity(index: ActivityIndex, tid: int, x0: float, x1: float, pixe
     o = np.add.reduceat(on[i0:i1], starts - i0)
     keep = c > 0
     s = starts[keep]
-    x = s * bw
-    end = np.minimum(s + k, i1) * bw
+    return _columns(s * bw, np.minimum(s + k, i1) * bw, c[keep], o[keep], 3 * index.gap.get(tid, 0.0))
+
+
+def _columns(x: np.ndarray, end: np.ndarray, count: np.ndarray, on: np.ndarray, reach: float) -> ActivityBoxes:
+    """Sampled columns [x, end) at the level of their mean on-CPU share, merged where they agree."""
     # a sample lasts until the thread's next one, up to three typical intervals (as the exact runs)
-    reach = 3 * index.gap.get(tid, 0.0)
     if len(x) > 1 and reach > 0:
         fill = x[1:] - end[:-1] <= reach
         end[:-1] = np.where(fill, x[1:], end[:-1])
-    return _merge_runs(x, end - x, share_levels(o[keep] / c[keep]))
+    return _merge_runs(x, end - x, share_levels(on / count))
+
+
+def binned_activity(profile: Profile, tid: int, lo: int, hi: int, x0: float, x1: float, px: float) -> ActivityBoxes:
+    """Columns under a pixel (`px` seconds) wide, a power of two seconds from 0, of the thread's samples in rows
+    [lo, hi) that begin in [x0, x1): a view the index's buckets are too coarse for, with too many samples for runs."""
+    rows = lo + np.flatnonzero(profile.samples["thread"][lo:hi] == tid)
+    t = profile.samples["time"][rows].astype(np.float64)
+    w = profile.samples["weight"][rows].astype(np.float64)
+    if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
+        t = np.maximum(t - w, 0.0)
+    if profile.unit == UNIT_SECONDS:
+        share = cpu_shares(profile.samples["cpu"][rows], profile.samples["weight"][rows])
+    else:
+        cpu = profile.samples["cpu"][rows]
+        share = ((cpu < 0) | (cpu > 0)).astype(np.float64)
+    inside = (t >= x0) & (t < x1)
+    t, share = t[inside], share[inside]
+    if not len(t):
+        z = np.zeros(0)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), False)
+    grid = 2.0 ** math.floor(math.log2(px))  # (a pan keeps the columns where they were)
+    col = np.floor(t / grid).astype(np.int64)
+    c0 = int(col[0]) if bool((np.diff(col) >= 0).all()) else int(col.min())
+    col -= c0
+    count = np.bincount(col)
+    on = np.bincount(col, weights=share, minlength=len(count))
+    s = np.flatnonzero(count)
+    x = (s + c0) * grid
+    return _columns(x, x + grid, count[s], on[s], 3 * activity_index(profile).gap.get(tid, 0.0))
 
 
 def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
@@ -340,7 +377,10 @@ def exact_activity(profile: Profile, tid: int, lo: int, hi: int) -> ActivityBoxe
 
 
 def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int, t1: float | None = None) -> ActivityBoxes:
-    """A thread's lane over the view [x0, x1) at `pixels` columns: bucketed while a bucket is under a pixel."""
+    """A thread's lane over the view [x0, x1) at `pixels` columns: its exact runs while the view holds few
+    samples, else the index's buckets while one is under a pixel, else its samples binned per pixel (and,
+    past BIN_ROWS of them, the index's buckets a few pixels wide)."""
+    px = (x1 - x0) / max(pixels, 1)  # a pixel of the view (before the playhead cuts it)
     if t1 is not None:
         x1 = min(x1, t1)
     if x1 <= x0 or not (len(profile.samples) or is_preview(profile)):
@@ -350,12 +390,14 @@ def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int
     if not len(profile.samples):  # a recording's preview: its index's buckets are all there is yet
         return bucketed_activity(index, tid, x0, x1 if t1 is None else min(x1, t1), pixels)
     lo, hi = view_rows(profile, x0, x1)
-    if hi - lo > EXACT_ROWS and (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels:
+    fine = (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels  # the index has a bucket a pixel or finer
+    many = hi - lo > min(EXACT_ROWS, EXACT_LANE_ROWS)
+    if many and (fine or hi - lo > BIN_ROWS):  # (past BIN_ROWS, buckets a few pixels wide: binning would cost more)
         boxes = bucketed_activity(index, tid, x0, x1, pixels)
     else:
         if t1 is not None:
             hi = min(hi, int(np.searchsorted(profile.samples["time"], t1, side="right")))
-        boxes = exact_activity(profile, tid, lo, hi)
+        boxes = binned_activity(profile, tid, lo, hi, x0, x1, px) if many else exact_activity(profile, tid, lo, hi)
     if t1 is not None and len(boxes.start):  # a replay shows nothing past its playhead
         keep = boxes.start < t1
         boxes = ActivityBoxes(boxes.start[keep], np.minimum(boxes.width[keep], t1 - boxes.start[keep]), boxes.on[keep], boxes.exact)
