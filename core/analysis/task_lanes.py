@@ -120,6 +120,7 @@ class TaskPacker:
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
         self._min_end = -BUSY  # earliest row end once all rows exist: a task starting before it fits in no row
+        self.session: SessionRows | None = None  # these rows as task_rows_at reads them, made by a worker that packed them
         # packed by one rebuild and not updated since with new log entries: the rows a fresh rebuild would pack,
         # which rows_at cuts at any playhead (an update that reads new entries places them as they come instead)
         self.one_pass = False
@@ -365,7 +366,8 @@ class TaskLanes:
         if at is not None and at.session.packer is whole and at.t1 == t1:
             return at
         if self._session is None or self._session.packer is not whole:
-            self._session = SessionRows(whole)
+            self._session = whole.session if whole.session is not None else SessionRows(whole)
+            self._session.cuts = self.cuts  # the pieces its rows were drawn with (none played), reused
         self._at = at = self._session.at(t1)
         return at
 
@@ -431,6 +433,10 @@ class TaskLanes:
         gc.disable()  # its ~10^5 new tuples set off collections of every object, which stop the GUI thread too
         try:
             p.rebuild_from(tasks, snapshot, seen, now)
+            if t1 is None:  # what a replay playhead cuts (a loaded recording's): made here, not in the first scrub
+                from pyrometer.core.analysis.task_rows_at import SessionRows
+
+                p.session = SessionRows(p)
         except Exception:  # packed again on the caller's thread, where the error is reported as any refresh's
             with self._lock:
                 self._failed, self._worker = want, None

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 from pyrometer.core.analysis.lane_palette import T_PENDING
-from pyrometer.core.analysis.task_states import WAITING_PIECE, RowPieces, cut_row
+from pyrometer.core.analysis.task_states import WAITING_PIECE, RowCuts, RowPieces, cut_row
 
 if TYPE_CHECKING:
     from pyrometer.core.analysis.task_lanes import Overflow, TaskPacker
@@ -90,6 +90,7 @@ class SessionRows:
         from pyrometer.core.analysis.task_lanes import MIN_W
 
         self.packer = packer
+        self.cuts: RowCuts | None = None  # the pane's cut pieces of the packer's rows, if it drew them (reused)
         self.max_rows = packer.max_rows
         self.tasks = packer.tasks
         self.rows = [_SessionRow(r) for r in packer.rows]
@@ -112,7 +113,17 @@ class SessionRows:
         """cut_row of the session row's boxes, and its first box with stretches (len: none), kept per stretches."""
         row = self.rows[slot]
         if row.pieces is None or row.pieces[0] is not spans:
-            pieces = cut_row(row.ids, row.x, row.w, row.color, spans)
+            n = len(row.ids)
+            kept = None if self.cuts is None else self.cuts.kept(slot, self.packer.rows[slot], spans)
+            if kept is not None and kept[0] == n - 1 and kept[1].cut:  # all but its last box: drawn live
+                done, last = kept[1], cut_row(row.ids[n - 1 :], row.x[n - 1 :], row.w[n - 1 :], row.color[n - 1 :], spans)
+                pieces = RowPieces(
+                    np.concatenate((done.x, last.x)), np.concatenate((done.w, last.w)),
+                    np.concatenate((done.color, last.color)), np.concatenate((done.owner, last.owner + n - 1)),
+                    np.concatenate((done.state, last.state)), True,
+                )
+            else:
+                pieces = cut_row(row.ids, row.x, row.w, row.color, spans)
             s_task = spans[0]
             has = np.searchsorted(s_task, row.ids, "right") > np.searchsorted(s_task, row.ids, "left")
             first = int(np.argmax(has)) if has.any() else len(row.ids)
