@@ -92,6 +92,7 @@ class ActivityIndex:
         self.max_depth = np.zeros(0, np.int32)  # per row: the deepest stack the thread had
         self.gap: dict[int, float] = {}  # per thread: its typical sample interval (median of its first gaps)
         self._firsts: dict[int, np.ndarray] = {}  # per thread: the starts of its first GAP_SAMPLES samples
+        self.binned: tuple[tuple[Any, ...], dict[int, tuple[np.ndarray, float, np.ndarray, np.ndarray]]] | None = None  # binned_activity's last
 
     @property
     def buckets(self) -> int:
@@ -300,31 +301,49 @@ def _columns(x: np.ndarray, end: np.ndarray, count: np.ndarray, on: np.ndarray, 
 
 def binned_activity(profile: Profile, tid: int, lo: int, hi: int, x0: float, x1: float, px: float) -> ActivityBoxes:
     """Columns under a pixel (`px` seconds) wide, a power of two seconds from 0, of the thread's samples in rows
-    [lo, hi) that begin in [x0, x1): a view the index's buckets are too coarse for, with too many samples for runs."""
-    rows = lo + np.flatnonzero(profile.samples["thread"][lo:hi] == tid)
-    t = profile.samples["time"][rows].astype(np.float64)
-    w = profile.samples["weight"][rows].astype(np.float64)
-    if profile.unit == UNIT_SECONDS and profile.samples_end_spans:
-        t = np.maximum(t - w, 0.0)
-    if profile.unit == UNIT_SECONDS:
-        share = cpu_shares(profile.samples["cpu"][rows], profile.samples["weight"][rows])
-    else:
-        cpu = profile.samples["cpu"][rows]
-        share = ((cpu < 0) | (cpu > 0)).astype(np.float64)
-    inside = (t >= x0) & (t < x1)
-    t, share = t[inside], share[inside]
-    if not len(t):
+    [lo, hi) that begin in [x0, x1): a view the index's buckets are too coarse for, with too many samples for runs.
+
+    Every thread's columns are counted in one pass over the rows (one per thread cost 4x) and kept for the
+    other lanes of the same lay-out.
+    """
+    index = activity_index(profile)
+    key = (len(profile.samples), profile.generation, lo, hi, x0, x1, px)
+    hit = index.binned
+    if hit is None or hit[0] != key:
+        hit = index.binned = (key, _bin_threads(profile, index, lo, hi, x0, x1, px))
+    got = hit[1].get(tid)
+    if got is None:
         z = np.zeros(0)
         return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), False)
+    x, grid, count, on = got
+    return _columns(x, x + grid, count, on, 3 * index.gap.get(tid, 0.0))
+
+
+def _bin_threads(
+    profile: Profile, index: ActivityIndex, lo: int, hi: int, x0: float, x1: float, px: float
+) -> dict[int, tuple[np.ndarray, float, np.ndarray, np.ndarray]]:
+    """Per thread (of the index): (column starts, column width, samples, summed on-CPU share) of its sampled columns."""
+    t = sample_starts(profile, lo, hi)
+    share = on_cpu_shares(profile, lo, hi)
+    thread = profile.samples["thread"][lo:hi]
+    inside = np.flatnonzero((t >= x0) & (t < x1))
+    if not len(inside) or not index.rows:
+        return {}
+    t, share, thread = t[inside], share[inside], thread[inside]
     grid = 2.0 ** math.floor(math.log2(px))  # (a pan keeps the columns where they were)
     col = np.floor(t / grid).astype(np.int64)
-    c0 = int(col[0]) if bool((np.diff(col) >= 0).all()) else int(col.min())
-    col -= c0
-    count = np.bincount(col)
-    on = np.bincount(col, weights=share, minlength=len(count))
-    s = np.flatnonzero(count)
-    x = (s + c0) * grid
-    return _columns(x, x + grid, count[s], on[s], 3 * activity_index(profile).gap.get(tid, 0.0))
+    c0 = int(col.min())
+    cols = int(col.max()) - c0 + 1
+    row = index._rows_of(thread, int(thread.min()), int(thread.max()))
+    key = row * cols + (col - c0)
+    count = np.bincount(key, minlength=len(index.rows) * cols).reshape(len(index.rows), cols)
+    on = np.bincount(key, weights=share, minlength=len(index.rows) * cols).reshape(len(index.rows), cols)
+    out = {}
+    for tid, r in index.rows.items():
+        s = np.flatnonzero(count[r])
+        if len(s):
+            out[tid] = ((s + c0) * grid, grid, count[r, s], on[r, s])
+    return out
 
 
 def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
