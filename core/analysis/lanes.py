@@ -5,7 +5,10 @@ into `lane_palette.LANE_COLORS`) plus what a tooltip needs, built from one
 profile snapshot up to t1. A thread's activity runs come from
 `spans.activity_runs`, which keeps them and looks only at new samples; task
 rows come from `task_lanes`, which follows `Profile.task_log` and places only
-new tasks. No Qt: the pane draws these arrays with one FlameGraphItem.
+new tasks (at a replay playhead: the session's rows cut at it, task_rows_at).
+Laid out for a view, the stall and task lanes hold what it shows, one cell a
+pixel for sub-pixel boxes (lane_cells). No Qt: the pane draws these arrays
+with one FlameGraphItem.
 """
 
 from __future__ import annotations
