@@ -26,6 +26,7 @@ from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.app.short_axis import ShortAxis
+from pyrometer.app.stall_marks import StallMarks
 from pyrometer.core import fmt
 from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
@@ -47,8 +48,6 @@ from pyrometer.core.analysis.lanes import (
     build_lanes,
 )
 from pyrometer.core.analysis.lod import cpu_in_span, lag_curve
-from pyrometer.core.analysis.loop import blocking_events
-from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.task_lanes import TaskLanes
 
 PALETTE = tuple(QtGui.QColor(*rgb) for rgb in LANE_COLORS)
@@ -138,8 +137,6 @@ class TimelinePane(Pane):
         self._task_lanes = TaskLanes(on_ready=self.tasksPacked.emit)
         self.tasksPacked.connect(self._tasks_packed, QtCore.Qt.ConnectionType.QueuedConnection)
         self._ticks: list[tuple[float, str]] | None = None  # axis labels and markers last set (skip if unchanged)
-        self._marks: list[tuple[float, float]] = []
-        self._marks_key: tuple[int, int, float | None] | None = None
         self._lag_shown = np.zeros(0)
         self._laid_out: tuple[float, float, int] | None = None  # the view (x0, x1, pixels) the lanes were made for
         # a zoom or pan lays the thread lanes out again for the new view (a huge session is summarised per pixel)
@@ -219,8 +216,7 @@ class TimelinePane(Pane):
         self.lag_curve.setDownsampling(auto=True, method="peak")
         self.lag_curve.setClipToView(True)
         self.lag_plot.addItem(self.lag_curve)
-        self.block_markers = pg.ScatterPlotItem(size=8, symbol="t", brush=pg.mkBrush(PALETTE[BLOCKING]), pen=None)
-        self.lag_plot.addItem(self.block_markers)
+        self.block_markers = StallMarks(self.lag_plot, size=8, symbol="t", brush=pg.mkBrush(PALETTE[BLOCKING]), pen=None)
         self.regions: list[pg.LinearRegionItem] = []
         self.playheads: list[pg.InfiniteLine] = []
         for plot in (self.lane_plot, self.lag_plot):
@@ -303,19 +299,10 @@ class TimelinePane(Pane):
         self._lanes_height = height
         self._fit_lanes()
         t = self._lag_shown if len(self._lag_shown) else profile.lag["time"]  # the curve in view, or any probe
-        marks_key = (id(profile.blocking), len(profile.blocking), playhead)
-        if marks_key != self._marks_key:  # stalls were added, or the playhead moved (a day's thousands: ~50 ms)
-            self._marks_key = marks_key
-            marks = [(e.start, e.duration) for e in blocking_events(profile, Selection(t1=playhead))]
-            if marks != self._marks:
-                old = self._marks
-                self._marks = marks
-                if old and len(marks) > len(old) and marks[: len(old)] == old:  # live: stalls were added after
-                    new = marks[len(old) :]  # (setData on a day's thousands took ~20 ms at each refresh)
-                    self.block_markers.addPoints(x=[m[0] for m in new], y=[m[1] for m in new])
-                else:
-                    self.block_markers.setData(x=[m[0] for m in marks], y=[m[1] for m in marks])
-        has_lag = bool(len(t) or self._marks)
+        # the stalls up to the playhead, as the blocking lane has them (a prefix of the session's, time-sorted):
+        # only the markers that changed are set (every stall before the playhead was listed and set: ~50 ms a day's)
+        self.block_markers.show(*self.lanes.stalls)
+        has_lag = bool(len(t) or len(self.block_markers))
         if has_lag != self.lag_plot.isVisible():
             self.lag_plot.setVisible(has_lag)
             self._share_height()
@@ -344,7 +331,7 @@ class TimelinePane(Pane):
         if self._task_lanes.packing:
             tasks += " (placing them…)"
         self.info.setText(
-            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self._marks), 'blocking event')} · {tasks}"
+            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self.block_markers), 'blocking event')} · {tasks}"
         )
 
     def _tasks_packed(self) -> None:
@@ -534,8 +521,7 @@ class TimelinePane(Pane):
         return tip
 
     def _box_span(self, box: int) -> tuple[float, float]:
-        x, w, _, _ = self.lanes.arrays()
-        return float(x[box]), float(x[box] + w[box])
+        return self.lanes.box_span(box)
 
     def _box_clicked(self, box: int) -> None:
         """Clicking a blocking event or a task selects its time span."""

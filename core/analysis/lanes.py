@@ -5,7 +5,10 @@ into `lane_palette.LANE_COLORS`) plus what a tooltip needs, built from one
 profile snapshot up to t1. A thread's activity runs come from
 `spans.activity_runs`, which keeps them and looks only at new samples; task
 rows come from `task_lanes`, which follows `Profile.task_log` and places only
-new tasks. No Qt: the pane draws these arrays with one FlameGraphItem.
+new tasks (at a replay playhead: the session's rows cut at it, task_rows_at).
+Laid out for a view, the stall and task lanes hold what it shows, one cell a
+pixel for sub-pixel boxes (lane_cells). No Qt: the pane draws these arrays
+with one FlameGraphItem.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import overload
 import numpy as np
 
 from pyrometer.core import fmt
+from pyrometer.core.analysis.lane_cells import Cells, pixel_cells
 from pyrometer.core.analysis.lane_palette import (
     BLOCKING,
     STATE_OF_COLOR,
@@ -31,7 +35,8 @@ from pyrometer.core.analysis.loop import blocking_events, blocking_function
 from pyrometer.core.analysis.on_cpu import has_cpu_info
 from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
-from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker
+from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker, TaskRow
+from pyrometer.core.analysis.task_rows_at import PackingAt, Prefix, RowAt
 from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task_since
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -89,7 +94,7 @@ class LazyLabels(Sequence[str]):
         return self._label(int(self._keys[index]))
 
 
-def piece_names_of(names: list[str], owner: np.ndarray) -> LazyLabels:
+def piece_names_of(names: Sequence[str], owner: np.ndarray) -> LazyLabels:
     """The task name of each piece of a cut row (`names[owner[i]]`)."""
     return LazyLabels(owner, names.__getitem__)
 
@@ -118,6 +123,11 @@ class Lanes:
     # (first box, box count, index in lane -> tooltip): lanes whose tips are made on hover
     tip_fns: list[tuple[int, int, Callable[[int], str]]] = field(default_factory=list)
     task_boxes: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (first box, task id per box) of task rows
+    # lanes given as pixel cells (lane_cells): (first box, its Cells, the lane's own starts and widths), and of
+    # task rows, by first box: (task of each kept box, where each cell's boxes begin) for outlines
+    cells: list[tuple[int, Cells, np.ndarray, np.ndarray]] = field(default_factory=list)
+    cell_tasks: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    stalls: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))  # (start, duration) of the stalls up to t1, in time order
     _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     _boxes: int = 0  # boxes added so far (summing the lanes on every add was quadratic: 32k threads 62 s)
 
@@ -129,12 +139,32 @@ class Lanes:
         color: np.ndarray,
         labels: Sequence[str] | None,
         tips: Sequence[str | Callable[[], str]] | Callable[[int], str] | None,
+        view: tuple[float, float, int] | None = None,
+        tasks: np.ndarray | None = None,
     ) -> None:
         """Append one lane's boxes; thread lanes pass no labels/tips (built on hover: 10^5 segments).
 
         `tips` may be a function of the box's index in the lane (task rows: no per-box storage).
+        With a `view` (x0, x1, pixels) the lane gives the boxes it shows there (lane_cells.pixel_cells);
+        each cell's label, tooltip, task and span are those of the box it stands for. `tasks`: the task
+        of each box (task rows), for `task_mask`.
         """
         first = self._boxes
+        cells = pixel_cells(x, w, *view) if view is not None else None
+        if cells is not None:
+            pick = cells.first
+            self.cells.append((first, cells, x, w))
+            if tasks is not None:
+                self.cell_tasks[first] = (tasks[cells.kept], cells.starts)
+                tasks = tasks[pick]
+            x, w, color = cells.x, cells.w, color[pick]
+            labels = None if labels is None else LazyLabels(pick, labels.__getitem__)
+            if callable(tips):
+                tips = partial(_picked, tips, pick)
+            elif tips is not None:
+                tips = [tips[i] for i in pick.tolist()]
+        if tasks is not None:
+            self.task_boxes.append((first, tasks))
         self._boxes += len(x)
         self._arrays = None
         self.x.append(np.asarray(x, np.float64))
@@ -162,8 +192,21 @@ class Lanes:
         if ids:
             wanted = np.fromiter(ids, np.int64, len(ids))
             for first, tasks in self.task_boxes:
-                mask[first : first + len(tasks)] = np.isin(tasks, wanted)
+                cell = self.cell_tasks.get(first)
+                if cell is not None and len(cell[1]):  # a cell: any of the boxes it stands for
+                    mask[first : first + len(tasks)] = np.logical_or.reduceat(np.isin(cell[0], wanted), cell[1])
+                else:
+                    mask[first : first + len(tasks)] = np.isin(tasks, wanted)
         return mask
+
+    def box_span(self, box: int) -> tuple[float, float]:
+        """(start, end) of a box; of a cell, of the box it stands for (a click selects that task's span)."""
+        for first, cells, x, w in self.cells:
+            if first <= box < first + len(cells.first):
+                i = int(cells.first[box - first])
+                return float(x[i]), float(x[i] + w[i])
+        bx, bw, _, _ = self.arrays()
+        return float(bx[box]), float(bx[box] + bw[box])
 
     def kind(self, box: int) -> str:
         return self.kinds[int(self.arrays()[2][box])]
@@ -200,6 +243,11 @@ class Lanes:
                     np.concatenate(self.color),
                 )
         return self._arrays
+
+
+def _picked(tip: Callable[[int], str], pick: np.ndarray, i: int) -> str:
+    """The tooltip of the lane's box a cell stands for."""
+    return tip(int(pick[i]))
 
 
 def activity_segments(profile: Profile, thread: int, t1: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -256,9 +304,11 @@ def build_lanes(
         row += 1
     task_lanes = task_lanes or TaskLanes()
     preview = is_preview(profile)
+    cells = None if view is None else (view[0], view[1], pixels)  # stalls and tasks: what the view shows (lane_cells)
     x, w, names, tip = _blocking_lane(profile, t1, task_lanes)
+    lanes.stalls = (x, w)
     if len(x) or len(profile.lag) or (preview and profile.summed is not None and profile.summed.lag_count()):
-        lanes.add(row, x, w, np.full(len(x), BLOCKING), names, tip)
+        lanes.add(row, x, w, np.full(len(x), BLOCKING), names, tip, cells)
         lanes.kinds.append("blocking")
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
@@ -274,29 +324,54 @@ def build_lanes(
         task_lanes.spans = spans_by_task_since(profile, task_lanes.spans if grown else None, was[2] if grown and was else 0)
         task_lanes.spans_key = spans_key
     spans = task_lanes.spans
-    task_lanes.cuts.note_spans(profile, packer.where)
-    for slot, r in enumerate(packer.rows):
-        ids = task_lanes.ids_array(r.ids)
-        pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
-        lanes.task_boxes.append((lanes._boxes, ids[pieces.owner]))
+    at = packer if isinstance(packer, PackingAt) else None  # a replay playhead: the session's rows cut at it
+    if at is None:
+        assert isinstance(packer, TaskPacker)
+        task_lanes.cuts.note_spans(profile, packer.where)
+    rows: Sequence[TaskRow | RowAt] = packer.rows
+    for slot, r in enumerate(rows):
+        if at is not None:
+            ids = at.rows[slot].ids
+            pieces = at.pieces(slot, spans)
+        else:
+            assert isinstance(r, TaskRow)
+            ids = task_lanes.ids_array(r.ids)
+            pieces = task_lanes.cuts.pieces(slot, r, ids, spans)
+        owners = ids[pieces.owner]
         if pieces.cut:
             piece_names = piece_names_of(r.names, pieces.owner)  # looked up for the few labelled boxes of a paint
-            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, piece_names, partial(_piece_tip, packer, slot, pieces))
+            lanes.add(row + slot, pieces.x, pieces.w, pieces.color, piece_names, partial(_piece_tip, packer, slot, pieces),
+                      cells, owners)
         else:
-            lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot))
+            lanes.add(row + slot, r.x, r.w, r.color, r.names, partial(_row_tip, packer, slot), cells, owners)
         lanes.kinds.append("task")
         lanes.names.append("tasks" if slot == 0 else "")
         lanes.heights.append(TASK_H)
     lanes.hidden_tasks = packer.hidden
     if packer.hidden:
-        _add_overflow_row(lanes, row + len(packer.rows), packer.overflow())
+        _add_overflow_row(lanes, row + len(packer.rows), packer.overflow(), cells)
     return lanes
 
 
 def _blocking_lane(
     profile: Profile, t1: float | None, cache: TaskLanes
-) -> tuple[np.ndarray, np.ndarray, list[str], Callable[[int], str]]:
-    """(start, duration, function names, tooltip of box i) of the stalls up to t1, made again only when
+) -> tuple[np.ndarray, np.ndarray, Sequence[str], Callable[[int], str]]:
+    """(start, duration, function names, tooltip of box i) of the stalls that began before t1.
+
+    The session's stalls in time order (`_session_stalls`), cut at t1: those before a playhead are a
+    prefix of them (blocking_events sorts stably by start), found by a searchsorted, where every stall
+    was listed, sorted and named again at each playhead (~30 ms a day's 5000).
+    """
+    x, w, every = _session_stalls(profile, cache)
+    names: Sequence[str] = every
+    if t1 is not None:
+        k = int(np.searchsorted(x, t1, "left"))
+        x, w, names = x[:k], w[:k], Prefix(every, k)
+    return x, w, names, partial(_blocking_tip, x, w, names)
+
+
+def _session_stalls(profile: Profile, cache: TaskLanes) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(start, duration, function names) of every stall in time order, made again only when
     stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time).
 
     Live, stacks are added with almost every batch: names already found are kept (an event whose
@@ -304,6 +379,7 @@ def _blocking_lane(
     looked up again; stalls added after the last one so far are appended (every stall was listed,
     sorted and turned into arrays again at each refresh: ~25 ms a day's 5000 at 30M samples).
     """
+    t1 = None
     key = (id(profile.blocking), len(profile.blocking), id(profile.stacks), len(profile.stacks), t1)
     hit = cache.blocking
     if hit is None or hit[0] != key:
@@ -349,19 +425,18 @@ def _blocking_lane(
             x = np.array([e.start for e in events], np.float64)
             w = np.array([e.duration for e in events], np.float64)
         hit = cache.blocking = (key, x, w, names, unnamed, events, final)  # the events keep their ids unique
-    x, w, names = hit[1], hit[2], hit[3]
-    return x, w, names, partial(_blocking_tip, x, w, names)
+    return hit[1], hit[2], hit[3]
 
 
 def _start_of(event: BlockingEvent) -> float:
     return event.start
 
 
-def _blocking_tip(x: np.ndarray, w: np.ndarray, names: list[str], i: int) -> str:
+def _blocking_tip(x: np.ndarray, w: np.ndarray, names: Sequence[str], i: int) -> str:
     return f"<b>loop blocked {fmt.seconds(float(w[i]))}</b> at {fmt.clock(float(x[i]))}<br>in {esc(names[i])}"
 
 
-def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
+def _row_tip(packer: TaskPacker | PackingAt, slot: int, index: int) -> str:
     """A task box's tooltip, made on hover (rows hold thousands of tasks)."""
     r = packer.rows[slot]
     tk = packer.tasks[r.ids[index]] if packer.tasks is not None else None
@@ -370,7 +445,7 @@ def _row_tip(packer: TaskPacker, slot: int, index: int) -> str:
     return _task_tip(r.names[index], tk.coro if tk is not None else "", state, start, stop)
 
 
-def _piece_tip(packer: TaskPacker, slot: int, pieces: RowPieces, index: int) -> str:
+def _piece_tip(packer: TaskPacker | PackingAt, slot: int, pieces: RowPieces, index: int) -> str:
     """A piece of a cut task box: the task's tip, then what it was doing in this piece."""
     owner = int(pieces.owner[index])
     tip = _row_tip(packer, slot, owner)
@@ -404,12 +479,12 @@ def _overflow_tip(over: Overflow, i: int) -> str:
     )
 
 
-def _add_overflow_row(lanes: Lanes, row: int, over: Overflow) -> None:
+def _add_overflow_row(lanes: Lanes, row: int, over: Overflow, view: tuple[float, float, int] | None = None) -> None:
     """One row for the tasks that did not fit: the union of their lifespans, with a count each."""
     x = over.start
     w = over.stop - over.start
     labels = count_labels(over.count)
-    lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over))
+    lanes.add(row, x, w, np.full(len(x), T_OVERFLOW), labels, partial(_overflow_tip, over), view)
     lanes.kinds.append("task")
     lanes.names.append("")
     lanes.heights.append(TASK_H)

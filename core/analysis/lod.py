@@ -11,7 +11,8 @@ refresh, and need not: a 1500-pixel view shows 1500 columns. So:
   outgrows its buckets, so its size stays bounded (at most MAX_CELLS cells).
 - `activity_boxes` answers a view [x0, x1) at a pixel width from those
   buckets while a bucket is narrower than a pixel; zoomed further in, from
-  the samples in view, exactly (the runs the timeline always drew).
+  the samples in view binned per pixel, and exactly (the runs the timeline
+  always drew) once they are few.
 - `stack_chart_view` gives the stack chart's spans of the samples in view
   exactly while they are few; past that, one representative sample per
   thread per pixel column (the first one in the column) stands for it.
@@ -21,6 +22,7 @@ Work per view is O(pixels x threads) or O(samples in view), never O(session).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,10 @@ BASE_BUCKETS = 1 << 14  # buckets per thread at most; a longer session doubles t
 MAX_CELLS = 1 << 22  # threads x buckets at most (32k threads get 128 buckets each)
 CHUNK = 1 << 20  # samples per pass when indexing (bounded temporary memory)
 EXACT_ROWS = 400_000  # samples in view up to which the stack chart is exact
+# a thread lane: its exact runs up to this many samples in view (a few a pixel; 400k of them made ~10^6
+# runs: a replay playhead early in a day's session laid the timeline out in 0.1-1 s), then per pixel
+EXACT_LANE_ROWS = 60_000
+BIN_ROWS = 500_000  # up to this many samples in view (~20 ms, ~50 ms read from disk) a lane finer than the index bins them
 MIN_WIDTH = 1e-6  # the narrowest bucket, seconds
 # bucket widths are WIDTH_BASE x a power of two, the narrowest whose buckets cover the session so far:
 # so the index is the same however its samples arrived (a live feed, a full read, a recording's index)
@@ -87,6 +93,7 @@ class ActivityIndex:
         self.max_depth = np.zeros(0, np.int32)  # per row: the deepest stack the thread had
         self.gap: dict[int, float] = {}  # per thread: its typical sample interval (median of its first gaps)
         self._firsts: dict[int, np.ndarray] = {}  # per thread: the starts of its first GAP_SAMPLES samples
+        self.binned: tuple[tuple[Any, ...], dict[int, tuple[np.ndarray, float, np.ndarray, np.ndarray]]] | None = None  # binned_activity's last
 
     @property
     def buckets(self) -> int:
@@ -281,14 +288,64 @@ def bucketed_activity(index: ActivityIndex, tid: int, x0: float, x1: float, pixe
     o = np.add.reduceat(on[i0:i1], starts - i0)
     keep = c > 0
     s = starts[keep]
-    x = s * bw
-    end = np.minimum(s + k, i1) * bw
+    return _columns(s * bw, np.minimum(s + k, i1) * bw, c[keep], o[keep], 3 * index.gap.get(tid, 0.0))
+
+
+def _columns(x: np.ndarray, end: np.ndarray, count: np.ndarray, on: np.ndarray, reach: float) -> ActivityBoxes:
+    """Sampled columns [x, end) at the level of their mean on-CPU share, merged where they agree."""
     # a sample lasts until the thread's next one, up to three typical intervals (as the exact runs)
-    reach = 3 * index.gap.get(tid, 0.0)
     if len(x) > 1 and reach > 0:
         fill = x[1:] - end[:-1] <= reach
         end[:-1] = np.where(fill, x[1:], end[:-1])
-    return _merge_runs(x, end - x, share_levels(o[keep] / c[keep]))
+    return _merge_runs(x, end - x, share_levels(on / count))
+
+
+def binned_activity(profile: Profile, tid: int, lo: int, hi: int, x0: float, x1: float, px: float) -> ActivityBoxes:
+    """Columns under a pixel (`px` seconds) wide, a power of two seconds from 0, of the thread's samples in rows
+    [lo, hi) that begin in [x0, x1): a view the index's buckets are too coarse for, with too many samples for runs.
+
+    Every thread's columns are counted in one pass over the rows (one per thread cost 4x) and kept for the
+    other lanes of the same lay-out.
+    """
+    index = activity_index(profile)
+    key = (len(profile.samples), profile.generation, lo, hi, x0, x1, px)
+    hit = index.binned
+    if hit is None or hit[0] != key:
+        hit = index.binned = (key, _bin_threads(profile, index, lo, hi, x0, x1, px))
+    got = hit[1].get(tid)
+    if got is None:
+        z = np.zeros(0)
+        return ActivityBoxes(z, z.copy(), np.zeros(0, np.int8), False)
+    x, grid, count, on = got
+    return _columns(x, x + grid, count, on, 3 * index.gap.get(tid, 0.0))
+
+
+def _bin_threads(
+    profile: Profile, index: ActivityIndex, lo: int, hi: int, x0: float, x1: float, px: float
+) -> dict[int, tuple[np.ndarray, float, np.ndarray, np.ndarray]]:
+    """Per thread (of the index): (column starts, column width, samples, summed on-CPU share) of its sampled columns."""
+    t = sample_starts(profile, lo, hi)
+    share = on_cpu_shares(profile, lo, hi)
+    thread = profile.samples["thread"][lo:hi]
+    inside = (t >= x0) & (t < x1)
+    if not inside.all():  # (a playhead's view from 0: all of them, nothing to gather)
+        t, share, thread = t[inside], share[inside], thread[inside]
+    if not len(t) or not index.rows:
+        return {}
+    grid = 2.0 ** math.floor(math.log2(px))  # (a pan keeps the columns where they were)
+    col = np.floor(t / grid).astype(np.int64)
+    c0 = int(col.min())
+    cols = int(col.max()) - c0 + 1
+    row = index._rows_of(thread, int(thread.min()), int(thread.max()))
+    key = row * cols + (col - c0)
+    count = np.bincount(key, minlength=len(index.rows) * cols).reshape(len(index.rows), cols)
+    on = np.bincount(key, weights=share, minlength=len(index.rows) * cols).reshape(len(index.rows), cols)
+    out = {}
+    for tid, r in index.rows.items():
+        s = np.flatnonzero(count[r])
+        if len(s):
+            out[tid] = ((s + c0) * grid, grid, count[r, s], on[r, s])
+    return out
 
 
 def view_rows(profile: Profile, x0: float, x1: float) -> tuple[int, int]:
@@ -341,7 +398,10 @@ def exact_activity(profile: Profile, tid: int, lo: int, hi: int) -> ActivityBoxe
 
 
 def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int, t1: float | None = None) -> ActivityBoxes:
-    """A thread's lane over the view [x0, x1) at `pixels` columns: bucketed while a bucket is under a pixel."""
+    """A thread's lane over the view [x0, x1) at `pixels` columns: its exact runs while the view holds few
+    samples, else the index's buckets while one is under a pixel, else its samples binned per pixel (and,
+    past BIN_ROWS of them, the index's buckets a few pixels wide)."""
+    px = (x1 - x0) / max(pixels, 1)  # a pixel of the view (before the playhead cuts it)
     if t1 is not None:
         x1 = min(x1, t1)
     if x1 <= x0 or not (len(profile.samples) or is_preview(profile)):
@@ -351,12 +411,14 @@ def activity_boxes(profile: Profile, tid: int, x0: float, x1: float, pixels: int
     if not len(profile.samples):  # a recording's preview: its index's buckets are all there is yet
         return bucketed_activity(index, tid, x0, x1 if t1 is None else min(x1, t1), pixels)
     lo, hi = view_rows(profile, x0, x1)
-    if hi - lo > EXACT_ROWS and (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels:
+    fine = (x1 - x0) / max(index.width, MIN_WIDTH) >= pixels  # the index has a bucket a pixel or finer
+    many = hi - lo > min(EXACT_ROWS, EXACT_LANE_ROWS)
+    if many and (fine or hi - lo > BIN_ROWS):  # (past BIN_ROWS, buckets a few pixels wide: binning would cost more)
         boxes = bucketed_activity(index, tid, x0, x1, pixels)
     else:
         if t1 is not None:
             hi = min(hi, int(np.searchsorted(profile.samples["time"], t1, side="right")))
-        boxes = exact_activity(profile, tid, lo, hi)
+        boxes = binned_activity(profile, tid, lo, hi, x0, x1, px) if many else exact_activity(profile, tid, lo, hi)
     if t1 is not None and len(boxes.start):  # a replay shows nothing past its playhead
         keep = boxes.start < t1
         boxes = ActivityBoxes(boxes.start[keep], np.minimum(boxes.width[keep], t1 - boxes.start[keep]), boxes.on[keep], boxes.exact)

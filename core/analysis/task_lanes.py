@@ -8,11 +8,12 @@ the first row that is free at their start, ended tasks get their stop and
 state. Placed tasks never move, so rows do not reshuffle while watching.
 Tasks that fit in no row are kept as intervals for the grey overflow row.
 
-A full rebuild (the detail of a huge recording arriving, a replay playhead
-moved) packs every task: ~2 us each, 0.3 s for a day's 150k. Given an
-`on_ready` callback, TaskLanes does those of more than BACKGROUND_TASKS tasks
-on a worker thread (from a snapshot of the tasks dict) and answers with the
-rows it has meanwhile; `packing` says the answer is not the one asked for yet.
+A full rebuild (the detail of a huge recording arriving) packs every task:
+~2 us each, 0.3 s for a day's 150k. Given an `on_ready` callback, TaskLanes
+does those of more than BACKGROUND_TASKS tasks on a worker thread (from a
+snapshot of the tasks dict) and answers with the rows it has meanwhile;
+`packing` says the answer is not the one asked for yet. A replay playhead
+packs nothing: its rows are the session's packing cut at it (task_rows_at).
 
 Pure numpy/Python (no Qt) so it can be tested on its own.
 """
@@ -24,7 +25,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from pyrometer.core.analysis.lane_palette import T_DONE, TASK_COLOR
 from pyrometer.core.analysis.task_states import RowCuts
 from pyrometer.core.columns import ColumnTable
 from pyrometer.core.model import Profile, TaskInfo
+
+if TYPE_CHECKING:
+    from pyrometer.core.analysis.task_rows_at import PackingAt, SessionRows
 
 MIN_W = 1e-9  # a zero-length task still gets a box
 BACKGROUND_TASKS = 20_000  # a rebuild of more tasks than this (> ~40 ms) runs on a worker when TaskLanes may
@@ -45,6 +49,7 @@ class TaskRow:
         self.boxes = ColumnTable({"x": np.float64, "w": np.float64, "color": np.int32}, capacity=16)
         self.ids: list[int] = []
         self.names: list[str] = []
+        self.ends: list[float] = []  # each task's own end (BUSY while pending): rows_at tells which ended by a playhead
         self.end = 0.0  # end of the last task placed here (BUSY while it is pending)
         self._queued: tuple[list[float], list[float], list[int]] = ([], [], [])  # added, not yet in `boxes`
 
@@ -105,6 +110,7 @@ class TaskPacker:
         # appended one by one cost 1.6 s as one-row ColumnTable appends
         self._hidden_start: list[float] = []
         self._hidden_stop: list[float] = []
+        self._hidden_ended: list[float] = []  # each hidden task's own end (BUSY while pending), for rows_at
         # the same as arrays, extended as the lists grow (converting a day's 10^5 of them took ~95 ms a
         # refresh), and the stops set since (a hidden task that ended)
         self._start_arr = np.zeros(0)
@@ -114,6 +120,10 @@ class TaskPacker:
         self.tasks: dict[int, TaskInfo] | None = None  # the dict we follow (shared by transform views)
         self.now = 0.0
         self._min_end = -BUSY  # earliest row end once all rows exist: a task starting before it fits in no row
+        self.session: SessionRows | None = None  # these rows as task_rows_at reads them, made by a worker that packed them
+        # packed by one rebuild and not updated since with new log entries: the rows a fresh rebuild would pack,
+        # which rows_at cuts at any playhead (an update that reads new entries places them as they come instead)
+        self.one_pass = False
 
     # ------------------------------------------------------------------ feeding
     def covers(self, profile: Profile) -> bool:
@@ -133,6 +143,8 @@ class TaskPacker:
         log = profile.task_log
         fresh = log[self.seen :]
         self.seen = len(log)
+        if fresh:
+            self.one_pass = False
         self._apply(profile.tasks, fresh, now)
         return len(self.where) + len(self.skipped) == len(profile.tasks)
 
@@ -145,6 +157,7 @@ class TaskPacker:
         thread: a live session may add tasks meanwhile; `update` then takes the log on from `seen`)."""
         self.tasks = tasks
         self.seen = seen
+        self.one_pass = not self.where and not self.skipped
         self._apply(snapshot, snapshot.keys(), now)
 
     def _apply(self, tasks: dict[int, TaskInfo], ids: Iterable[int], now: float) -> None:
@@ -193,6 +206,7 @@ class TaskPacker:
             i = len(self._hidden_start)
             self._hidden_start.append(start)
             self._hidden_stop.append(end)
+            self._hidden_ended.append(stop)
             self.where[tk.id] = (-1, i)
         else:
             row = self.rows[slot]
@@ -200,6 +214,7 @@ class TaskPacker:
             row.add(start, end - start if ended else MIN_W, TASK_COLOR.get(state, T_DONE))
             row.ids.append(tk.id)
             row.names.append(tk.name)
+            row.ends.append(stop)
             old, row.end = row.end, end
             self.where[tk.id] = (slot, i)
             if len(self.rows) == self.max_rows and (old <= self._min_end or self._min_end == -BUSY):
@@ -215,9 +230,11 @@ class TaskPacker:
         slot, i = self.pending.pop(tid)
         if slot < 0:
             self._hidden_stop[i] = max(stop, self._hidden_start[i] + MIN_W)
+            self._hidden_ended[i] = stop
             self._stops_changed.append(i)
             return
         row = self.rows[slot]
+        row.ends[i] = stop
         start = float(row.x[i])
         end = max(stop, start + MIN_W)
         row.w[i] = end - start
@@ -274,7 +291,13 @@ class TaskPacker:
 
 
 class TaskLanes:
-    """The pane's packer: extended while live, rebuilt on replay only when the picture changed."""
+    """The pane's packer: extended while live; at a replay playhead, the session's packing cut at it.
+
+    The rows at a playhead t1 are the rows of the session's packing cut at t1 (task_rows_at), so a
+    moved playhead packs nothing. Only where the tasks grew since the last call (a live session
+    replayed while it records) are they packed again up to t1, as before: the session's packing
+    would be stale at every refresh, and packing it again costs more than packing up to t1.
+    """
 
     def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
         self.packer: TaskPacker | None = None
@@ -291,6 +314,9 @@ class TaskLanes:
         self.blocking: tuple[Any, ...] | None = None  # lanes._blocking_lane's last answer, with its key
         self._ids: dict[int, tuple[list[int], np.ndarray]] = {}  # id of a row's ids list -> (it, as an array)
         self.cuts = RowCuts()  # each row's pieces so far (a live refresh cuts only new boxes)
+        self._sizes: tuple[int, int, int] | None = None  # (id, length) of the tasks dict and the log's length at the last get
+        self._session: SessionRows | None = None  # the session's packing as columns (of `packer`, when it is one pass)
+        self._at: PackingAt | None = None  # the rows cut at the last playhead
 
     def ids_array(self, ids: list[int]) -> np.ndarray:
         """A packer row's task ids as an array, extended with what was appended since the last refresh
@@ -305,8 +331,12 @@ class TaskLanes:
         self._ids[id(ids)] = (ids, arr)
         return arr
 
-    def get(self, profile: Profile, t1: float | None, max_rows: int, now: float) -> TaskPacker:
+    def get(self, profile: Profile, t1: float | None, max_rows: int, now: float) -> TaskPacker | PackingAt:
         """The packed rows for `profile` as of t1 (None: live, up to `now`)."""
+        sizes = (id(profile.tasks), len(profile.tasks), len(profile.task_log))
+        was, self._sizes = self._sizes, sizes
+        if t1 is not None and not (was is not None and was[0] == sizes[0] and was != sizes):
+            return self._cut_at(profile, t1, max_rows, now)
         p = self.packer
         key = (len(profile.task_log), len(profile.tasks), t1, max_rows)
         if p is not None and p.max_rows == max_rows and p.t1 == t1 and p.tasks is profile.tasks:
@@ -320,6 +350,41 @@ class TaskLanes:
         self.packing = False
         p = TaskPacker(max_rows, t1)
         p.rebuild(profile, now if t1 is None else t1)
+        self._adopt(p, key)
+        return p
+
+    def _cut_at(self, profile: Profile, t1: float, max_rows: int, now: float) -> TaskPacker | PackingAt:
+        """The session's rows cut at t1; while a worker still packs the session, the last rows cut (or none)."""
+        from pyrometer.core.analysis.task_rows_at import SessionRows
+
+        whole = self._whole(profile, max_rows, now)
+        at = self._at
+        if whole is None:
+            if at is not None and at.tasks is profile.tasks and at.max_rows == max_rows:
+                return at
+            return TaskPacker(max_rows, t1)
+        if at is not None and at.session.packer is whole and at.t1 == t1:
+            return at
+        if self._session is None or self._session.packer is not whole:
+            self._session = whole.session if whole.session is not None else SessionRows(whole)
+            self._session.cuts = self.cuts  # the pieces its rows were drawn with (none played), reused
+        self._at = at = self._session.at(t1)
+        return at
+
+    def _whole(self, profile: Profile, max_rows: int, now: float) -> TaskPacker | None:
+        """A one-pass packing of every task of `profile` (None while a worker packs it)."""
+        p = self.packer
+        if (p is not None and p.t1 is None and p.one_pass and p.max_rows == max_rows and p.tasks is profile.tasks
+                and p.seen == len(profile.task_log) and len(p.where) + len(p.skipped) == len(profile.tasks)):
+            self.packing = False
+            return p
+        key = (len(profile.task_log), len(profile.tasks), None, max_rows)
+        if self.on_ready is not None and len(profile.tasks) > BACKGROUND_TASKS and self._failed != (id(profile.tasks), key):
+            got = self._in_background(profile, None, max_rows, now, key)
+            return None if self.packing or not got.one_pass else got
+        self.packing = False
+        p = TaskPacker(max_rows, None)
+        p.rebuild(profile, now)
         self._adopt(p, key)
         return p
 
@@ -368,6 +433,10 @@ class TaskLanes:
         gc.disable()  # its ~10^5 new tuples set off collections of every object, which stop the GUI thread too
         try:
             p.rebuild_from(tasks, snapshot, seen, now)
+            if t1 is None:  # what a replay playhead cuts (a loaded recording's): made here, not in the first scrub
+                from pyrometer.core.analysis.task_rows_at import SessionRows
+
+                p.session = SessionRows(p)
         except Exception:  # packed again on the caller's thread, where the error is reported as any refresh's
             with self._lock:
                 self._failed, self._worker = want, None

@@ -143,6 +143,7 @@ class RowCuts:
     def __init__(self) -> None:
         self._rows: dict[int, tuple[Any, int, RowPieces]] = {}  # slot -> (the packer row, boxes kept, their pieces)
         self._spans: tuple[int, int, int] = (0, 0, 0)  # (id of the stretches table, its cuts, its rows) at the last note_spans
+        self.spans: object = None  # the sorted stretches the kept pieces were last cut with (task_rows_at reuses them)
 
     def note_spans(self, profile: Profile, where: Mapping[int, tuple[int, int]]) -> None:
         """Forget the kept pieces of boxes whose tasks got stretches since the last call (`where`: the packer's)."""
@@ -151,6 +152,7 @@ class RowCuts:
         cuts = getattr(sp, "cuts", 0)
         if id(sp) != seen_id or cuts != seen_cuts or len(sp) < seen:
             self._rows.clear()
+            self.spans = None
         elif len(sp) > seen and self._rows:
             for tid in np.unique(sp["task"][seen:]).tolist():
                 slot, i = where.get(int(tid), (-1, -1))
@@ -159,12 +161,20 @@ class RowCuts:
                     del self._rows[slot]
         self._spans = (id(sp), cuts, len(sp))
 
+    def kept(self, slot: int, row: Any, spans: object) -> tuple[int, RowPieces] | None:
+        """(boxes, their pieces) kept of the packer row in `slot`, if they were cut with these `spans`."""
+        hit = self._rows.get(slot)
+        if hit is None or hit[0] is not row or self.spans is not spans:
+            return None
+        return hit[1], hit[2]
+
     def pieces(
         self, slot: int, row: Any, ids: np.ndarray, spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     ) -> RowPieces:
         """`cut_row` of the packer row in `slot` (its boxes x, w, color; `ids` its task ids as an array)."""
         x, w, color = row.x, row.w, row.color
         n = len(ids)
+        self.spans = spans
         hit = self._rows.get(slot)
         if hit is not None and (hit[0] is not row or hit[1] > n):
             hit = None

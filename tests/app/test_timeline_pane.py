@@ -6,6 +6,7 @@ import itertools
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from qt_windows import show_pane
@@ -291,18 +292,42 @@ def test_live_stalls_are_added_to_the_markers_not_all_set_again(pane: TimelinePa
     from pyrometer.core.model import BlockingEvent
 
     p = pane.doc.profile
-    before = pane.block_markers.data["x"].tolist()
-    calls: list[str] = []
-    original = pane.block_markers.setData
-    pane.block_markers.setData = lambda *a, **k: (calls.append("set"), original(*a, **k))[1]  # type: ignore[method-assign]
+    before, _ = pane.block_markers.points()
     p.blocking.append(BlockingEvent(start=1.8, duration=0.15, loop=0, thread=1, stack=0))
     pane.doc.model_grew()
     pane.refresh()
-    assert calls == [] and pane.block_markers.data["x"].tolist() == [*before, 1.8]
-    assert pane.block_markers.data["y"].tolist()[-1] == pytest.approx(0.15)
-    pane.doc.set_playhead(0.6)  # up to the playhead: fewer marks, set again
+    xs, ys = pane.block_markers.points()
+    assert pane.block_markers.points_set == 1 and xs == [*before, 1.8]  # the new stall only
+    assert ys[-1] == pytest.approx(0.15)
+    pane.doc.set_playhead(0.6)  # up to the playhead: fewer marks
     pane.refresh()
-    assert calls == ["set"] and pane.block_markers.data["x"].tolist() == before
+    assert pane.block_markers.points()[0] == [x for x in before if x < 0.6]
+
+
+def test_a_moved_playhead_sets_only_the_markers_of_the_chunk_it_falls_in(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A day's stalls: a playhead shows the chunks before it and sets the one it cuts (not every stall again)."""
+    from pyrometer.app import stall_marks
+
+    plot = pg.PlotItem()
+    marks = stall_marks.StallMarks(plot, size=8, symbol="t", pen=None)
+    x = np.arange(2000) * 0.5
+    y = 0.05 + (np.arange(2000) % 7) * 0.01
+    marks.show(x, y)
+    assert marks.points() == (x.tolist(), y.tolist()) and marks.points_set == 2000
+    for t1 in (700.0, 100.0, 999.9, 0.0, 1000.0, 333.3):
+        k = int(np.searchsorted(x, t1))
+        marks.show(x[:k], y[:k])
+        assert marks.points() == (x[:k].tolist(), y[:k].tolist())
+        assert marks.points_set <= stall_marks.CHUNK
+    y2 = y.copy()
+    y2[1500] = 1.0  # a stall that changed (not only a prefix): drawn anew from there
+    marks.show(x, y2)
+    assert marks.points() == (x.tolist(), y2.tolist())
+    # the y range the plot autoscales to is the stalls shown only (hidden chunks count in no autorange)
+    vb = plot.getViewBox()
+    marks.show(x[:10], y[:10])
+    vb.autoRange(padding=0.0)
+    assert vb.viewRange()[1][1] <= float(y[:10].max()) + 0.05
 
 
 def test_a_refresh_lays_the_lanes_out_once_for_the_view_it_shows(pane: TimelinePane, qtbot) -> None:  # type: ignore[no-untyped-def]

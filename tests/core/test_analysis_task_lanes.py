@@ -158,6 +158,15 @@ def test_hand_built_tasks_without_a_log_are_packed_from_scratch() -> None:
     assert [r.ids for r in packer.rows] == [[1, 3], [2]]
 
 
+def _box_of(packer: object, tid: int) -> tuple[object, int]:
+    """(row, index) of a task's box (rows at a playhead keep no `where` of their own)."""
+    for r in packer.rows:  # type: ignore[attr-defined]
+        ids = list(r.ids)
+        if tid in ids:
+            return r, ids.index(tid)
+    raise KeyError(tid)
+
+
 def test_replay_shows_tasks_as_of_the_playhead_and_is_cached() -> None:
     p = Profile()
     send(p, wire.TASKS_CREATED, [{"id": 1, "t": 0.0}, {"id": 2, "t": 1.0}, {"id": 3, "t": 3.0}])
@@ -165,13 +174,12 @@ def test_replay_shows_tasks_as_of_the_playhead_and_is_cached() -> None:
     cache = TaskLanes()
     at = cache.get(p, 1.5, 4, 1.5)
     assert sorted(tid for r in at.rows for tid in r.ids) == [1, 2]  # task 3 not created yet
-    r = at.rows[at.where[1][0]]
-    i = at.where[1][1]
+    r, i = _box_of(at, 1)
     assert r.color[i] == T_PENDING and r.x[i] + r.w[i] == pytest.approx(1.5)  # ends after t1
     assert cache.get(p, 1.5, 4, 1.5) is at  # same picture: nothing redone
     later = cache.get(p, 2.5, 4, 2.5)
     assert later is not at
-    r, i = later.rows[later.where[1][0]], later.where[1][1]
+    r, i = _box_of(later, 1)
     assert r.color[i] == TASK_COLOR["cancelled"] and r.x[i] + r.w[i] == pytest.approx(2.0)
 
 

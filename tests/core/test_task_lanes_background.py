@@ -16,6 +16,7 @@ from pyrometer.core.agent import wire
 from pyrometer.core.analysis import task_lanes
 from pyrometer.core.analysis.lanes import build_lanes
 from pyrometer.core.analysis.task_lanes import TaskLanes, TaskPacker
+from pyrometer.core.analysis.task_rows_at import PackingAt
 from pyrometer.core.formats.recording import apply_message
 from pyrometer.core.model import Profile
 
@@ -64,10 +65,16 @@ class Stream:
             apply_message(p, kind, memoryview(frame)[wire.FRAME_HEADER_SIZE:])
 
 
-def _rows(p: TaskPacker) -> tuple[object, ...]:
-    rows = tuple((tuple(r.ids), r.x.tolist(), r.w.tolist(), r.color.tolist(), r.end) for r in p.rows)
+def _drawn(p: TaskPacker | PackingAt) -> tuple[object, ...]:
+    """What the timeline draws of a packing: each row's tasks and boxes, the overflow row."""
+    rows = tuple((tuple(int(i) for i in r.ids), r.x.tolist(), r.w.tolist(), r.color.tolist()) for r in p.rows)
     ov = p.overflow()
-    return rows, p.hidden, ov.start.tolist(), ov.stop.tolist(), ov.count.tolist(), sorted(p.where.items()), p.seen
+    return rows, p.hidden, ov.start.tolist(), ov.stop.tolist(), ov.count.tolist()
+
+
+def _rows(p: TaskPacker) -> tuple[object, ...]:
+    """`_drawn` and the packer's own state (where each task is, the rows' ends, the log read)."""
+    return _drawn(p), tuple(r.end for r in p.rows), sorted(p.where.items()), p.seen
 
 
 def _stream_profile(steps: int = 120) -> tuple[Profile, float]:
@@ -92,24 +99,29 @@ def test_a_worker_packs_the_rows_the_caller_would(monkeypatch: pytest.MonkeyPatc
     assert not lanes.packing
     want = TaskPacker(6, t1)
     want.rebuild(p, now if t1 is None else t1)
-    assert _rows(got) == _rows(want)
+    if t1 is None:
+        assert isinstance(got, TaskPacker) and _rows(got) == _rows(want)
+    else:  # the session's packing (the worker's) cut at t1
+        assert isinstance(got, PackingAt) and _drawn(got) == _drawn(want)
     assert lanes.get(p, t1, 6, now) is got  # kept: asked again, nothing is packed again
 
 
-def test_a_moved_playhead_shows_the_last_rows_until_its_own_are_packed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_moved_playhead_packs_nothing_once_the_session_is_packed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker packs the session once; each playhead after is the session's rows cut at it, at once."""
     monkeypatch.setattr(task_lanes, "BACKGROUND_TASKS", 10)
     p, now = _stream_profile()
     lanes = TaskLanes(on_ready=lambda: None)
-    lanes.get(p, 10.0, 6, now)
+    assert not lanes.get(p, 10.0, 6, now).rows and lanes.packing  # the first time: packed on the worker
     assert lanes.wait(10)
     at_10 = lanes.get(p, 10.0, 6, now)
-    stand_in = lanes.get(p, 20.0, 6, now)  # scrubbed on: the rows of 10 s meanwhile
-    assert lanes.packing and stand_in is at_10
-    assert lanes.wait(10)
-    at_20 = lanes.get(p, 20.0, 6, now)
-    want = TaskPacker(6, 20.0)
-    want.rebuild(p, 20.0)
-    assert not lanes.packing and _rows(at_20) == _rows(want)
+    assert not lanes.packing and at_10.rows
+    session = lanes.packer
+    for t1 in (20.0, 3.0, 10.0):
+        got = lanes.get(p, t1, 6, now)
+        assert not lanes.packing and lanes._worker is None and lanes.packer is session
+        want = TaskPacker(6, t1)
+        want.rebuild(p, t1)
+        assert _drawn(got) == _drawn(want)
 
 
 def test_a_live_session_adding_tasks_while_the_worker_packs_loses_none(monkeypatch: pytest.MonkeyPatch) -> None:
