@@ -411,6 +411,7 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
             fresh_s.append(time.perf_counter() - t)
             settle = time.perf_counter() + 0.5  # work a pane finishes later (rows filled, tasks placed)
             _wait(app, lambda settle=settle: time.perf_counter() > settle, stalls=turns)
+        out.update(_drag(app, view, fresh, calls))  # (profiled with the scrubs)
         if scrub_prof is not None:
             import pstats
 
@@ -418,7 +419,6 @@ def pane_figures(profile: Profile | None, path: Path | None = None, panes: tuple
             if os.environ["BENCH_PROFILE_SCRUB"].endswith(".prof"):  # a path: kept for pstats' callers/callees
                 scrub_prof.dump_stats(os.environ["BENCH_PROFILE_SCRUB"])
             pstats.Stats(scrub_prof, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-        out.update(_drag(app, view, fresh, calls))
         view.doc.set_playhead(None)
         _wait(app, fresh)
         out["scrub_fresh_median_s"] = float(np.median(fresh_s))

@@ -37,6 +37,7 @@ from pyrometer.app.panes.stall_model import (
 )
 from pyrometer.app.plot_theme import restyle
 from pyrometer.app.prefix_scatter import PrefixScatter
+from pyrometer.app.time_axis import TimeAxis
 from pyrometer.core import fmt
 from pyrometer.core.analysis.lod import lag_curve
 from pyrometer.core.analysis.loop import (
@@ -191,12 +192,13 @@ class EventLoopPane(Pane):
         self._range_row.addStretch(1)
 
         # ---- lag over time
-        self.lag_plot = pg.PlotWidget()
+        self.lag_plot = pg.PlotWidget(axisItems={"bottom": TimeAxis("bottom")})
         self.lag_plot.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
         # lag is plotted in ms (not seconds with an SI-prefixed title): the ticks keep their unit when the
-        # title has to go; time stays in plain seconds for the same reason
+        # title has to go; time stays in plain seconds for the same reason, or reads as a clock (h:mm:ss) from
+        # 100 s on (a day's ticks said 10000, 20000)
         self.lag_plot.setLabel("left", "lag (ms)")
-        self.lag_plot.setLabel("bottom", "time (s)")
+        self.lag_plot.setLabel("bottom", "time", units="s")
         self.lag_plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.lag_plot.showGrid(x=True, y=True, alpha=0.2)
         self.lag_plot.setMouseEnabled(x=True, y=False)

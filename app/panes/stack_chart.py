@@ -26,6 +26,7 @@ from pyrometer.app.panes.base import (
     rows_above,
 )
 from pyrometer.app.plot_theme import restyle
+from pyrometer.app.time_axis import TimeAxis
 from pyrometer.core import fmt
 from pyrometer.core.analysis.display_names import display_names
 from pyrometer.core.analysis.stack_chart import THREAD_ROW, StackChartBoxes, stack_chart_boxes
@@ -79,7 +80,7 @@ class StackChartPane(Pane):
         self._chart_controls = (hint, legend, self.fit_button)  # hidden when there is no chart to draw
 
         self.view_box = FlameViewBox(icicle=True)
-        self.plot = pg.PlotWidget(viewBox=self.view_box)
+        self.plot = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": TimeAxis("bottom")})
         self.plot.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
         item = self.plot.getPlotItem()
         item.hideAxis("left")

@@ -27,6 +27,7 @@ from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
 from pyrometer.app.short_axis import ShortAxis
 from pyrometer.app.stall_marks import StallMarks
+from pyrometer.app.time_axis import TimeAxis
 from pyrometer.core import fmt
 from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
 from pyrometer.core.analysis.cpu_level import LEVEL_NAME, ON_SHARE, PARTLY_SHARE
@@ -190,10 +191,10 @@ class TimelinePane(Pane):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(self.palette().color(QtGui.QPalette.ColorRole.Base))
         self.lane_vb = TimelineViewBox(invertY=True)
-        self.lane_plot = self.graphics.addPlot(row=0, col=0, viewBox=self.lane_vb)
+        self.lane_plot = self.graphics.addPlot(row=0, col=0, viewBox=self.lane_vb, axisItems={"bottom": TimeAxis("bottom")})
         self.lag_vb = TimelineViewBox()
         # its labels thin out in a short strip (pyqtgraph printed "100" over "200" at 1366x768)
-        self.lag_plot = self.graphics.addPlot(row=1, col=0, viewBox=self.lag_vb, axisItems={"left": ShortAxis("left")})
+        self.lag_plot = self.graphics.addPlot(row=1, col=0, viewBox=self.lag_vb, axisItems={"left": ShortAxis("left"), "bottom": TimeAxis("bottom")})
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 1)
         self.lag_plot.setXLink(self.lane_plot)
