@@ -245,11 +245,13 @@ def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | 
                 return None
     except OSError:
         return None  # the loader says what is wrong, as for any file
+    from pyrometer.core.analysis.measures import note_measure
     from pyrometer.core.formats.recording_index import open_for_stats
 
     with terminal_progress(f"indexing {Path(args.file).name}") as progress:
         opened = open_for_stats(args.file, progress, task_rows=bool(args.json))  # the text form counts them
     if opened is not None:
+        note_measure(opened[0])  # as load_profile does: the index's shell says what it measures too
         warn_notices(opened[0])
     return opened
 

@@ -71,6 +71,18 @@ def read_truth(recording: Path) -> dict[str, tuple[float, float]]:
     return {str(name): (float(a), float(b)) for name, a, b in rows}
 
 
+def held(truth: dict[str, tuple[float, float]], name: str) -> float:
+    """How long the target measured `name`'s hold."""
+    a, b = truth[name]
+    return b - a
+
+
+def longest_first(truth: dict[str, tuple[float, float]], names: list[str]) -> list[str]:
+    """`names` as a stall lists its steps, longest first, by the holds the target measured (A sleeps 0.3 s and
+    B 0.2 s, but on a busy machine B's sleep has taken 0.42 s: the order is the measured one, not the asked)."""
+    return sorted(names, key=lambda name: held(truth, name), reverse=True)
+
+
 EAGER_BLOCKERS = """
 import asyncio, json, time
 
