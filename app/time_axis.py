@@ -17,22 +17,23 @@ import pyqtgraph as pg
 
 CLOCK_FROM_S = 100.0  # the largest visible time from which ticks are clock times
 NICE_S = (
+    1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
     0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
     172800, 432000, 864000,
-)  # tick spacings, seconds
+)  # tick spacings, seconds (down to microseconds: a stall zoomed into an hour into the session)
 TICK_PX = 90  # about one major tick per this many pixels (a "12:34:56" label and air)
 
 
 def clock_text(seconds: float, spacing: float, hours: bool) -> str:
-    """A tick's label: h:mm:ss (or m:ss), with tenths when the ticks are under a second apart."""
-    tenths = spacing < 1
+    """A tick's label: h:mm:ss (or m:ss), with as many decimals as ticks `spacing` apart need (tenths at
+    0.1 s, milliseconds at 0.001 s), rounded once (59.96 s at tenths is 1:00.0, never 0:60.0)."""
+    places = max(0, min(6, -math.floor(math.log10(spacing) + 1e-9))) if spacing > 0 else 0
     sign = "-" if seconds < 0 else ""
-    whole = abs(seconds)
-    units = round(whole * 10) if tenths else round(whole)
-    s, frac = (units // 10, units % 10) if tenths else (units, 0)
-    h, rest = divmod(int(s), 3600)
+    units = round(abs(seconds) * 10**places)  # the whole label in units of its last digit
+    whole, frac = divmod(units, 10**places)
+    h, rest = divmod(int(whole), 3600)
     m, sec = divmod(rest, 60)
-    tail = f".{frac}" if tenths else ""
+    tail = f".{frac:0{places}d}" if places else ""
     if hours:
         return f"{sign}{h}:{m:02d}:{sec:02d}{tail}"
     return f"{sign}{h * 60 + m}:{sec:02d}{tail}"

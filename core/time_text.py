@@ -82,8 +82,8 @@ def parse_time(text: str, *, now: float, duration: float, start_wall: float | No
         except ValueError:
             raise ValueError(f"{text.strip()!r} is not a percentage") from None
         t = duration * share / 100.0
-    elif s[0] in "+-":
-        t = now + (1.0 if s[0] == "+" else -1.0) * _span(s[1:].strip())
+    elif s[0] in "+-":  # a step from the playhead stops at either end, as a video player's does
+        t = min(max(now + (1.0 if s[0] == "+" else -1.0) * _span(s[1:].strip()), 0.0), duration)
     else:
         t = _span(s)
     if t < 0:

@@ -513,3 +513,19 @@ def test_the_on_cpu_filter_changes_what_this_run_measures(qtbot, tmp_path: Path)
     doc.set_on_cpu_only(False)
     pane.refresh()
     assert pane.measures_warning is None
+
+
+def test_a_long_baseline_name_and_two_measures_fit_a_laptop_screen(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """py-spy's default file against its --idle one, under a long file name: the measures line and the
+    warning made the pane 1571 px wide when they sat in the controls row (a 1366 px screen)."""
+    import shutil
+
+    new = FIXTURES / "pyspy-waits.speedscope.json"
+    base = tmp_path / ("a_rather_long_baseline_recording_name_from_before_the_change_" + "x" * 40 + ".speedscope.json")
+    shutil.copy(FIXTURES / "pyspy-waits-idle.speedscope.json", base)
+    pane = show_pane(qtbot, ComparePane(Document(load_profile(new), new)), 1366, 300)
+    with qtbot.waitSignal(pane.baselineChanged, timeout=20000):
+        pane.load_baseline(base, show_dialog=False)
+    qtbot.waitUntil(lambda: pane.diff is not None)
+    QApplication.processEvents()
+    assert pane.minimumSizeHint().width() <= 1366 - 20

@@ -66,3 +66,14 @@ def test_clock_text() -> None:
     assert clock_text(7322.0, 60, hours=True) == "2:02:02"
     assert clock_text(-65.0, 5, hours=False) == "-1:05"
     assert clock_text(59.96, 0.1, hours=False) == "1:00.0"  # rounds once: never 0:60.0
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(3600.0, 3600.02), (250.0, 250.02), (100.0, 100.5), (7200.0, 7200.0005)])
+def test_a_stall_zoomed_into_late_in_a_session_has_ticks_with_distinct_labels(axis: TimeAxis, lo: float, hi: float) -> None:
+    """A 20 ms view an hour in had one tick, and ticks 50 ms apart printed the same tenths."""
+    axis.setRange(lo, hi)
+    for spacing, values in axis.tickValues(lo, hi, 1300):
+        labels = axis.tickStrings(list(values), 1.0, spacing)
+        assert len(set(labels)) == len(labels), labels
+    spacing, major = axis.tickValues(lo, hi, 1300)[0]
+    assert len(major) >= 4, (spacing, major)
