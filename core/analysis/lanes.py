@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape as esc
-from typing import overload
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from pyrometer.core.analysis.lane_palette import (
 )
 from pyrometer.core.analysis.lod import activity_boxes, activity_index, is_preview
 from pyrometer.core.analysis.loop import blocking_function, sorted_blocking
+from pyrometer.core.analysis.name_view import NameView
 from pyrometer.core.analysis.on_cpu import has_cpu_info
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker, TaskRow
@@ -43,7 +43,7 @@ MAX_TASK_ROWS = 12
 THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
 
 
-class LaneLabels(Sequence[str]):
+class LaneLabels(NameView):
     """Box labels, looked up lazily: thread lanes (most boxes) have none, so none are stored."""
 
     def __init__(self) -> None:
@@ -57,22 +57,13 @@ class LaneLabels(Sequence[str]):
     def __len__(self) -> int:
         return self._first[-1]
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        i = index + len(self) if index < 0 else index
-        if not 0 <= i < len(self):
-            raise IndexError(index)
+    def _name(self, i: int) -> str:
         part = bisect_right(self._first, i) - 1
         labels = self._parts[part]
         return "" if labels is None else labels[i - self._first[part]]
 
 
-class LazyLabels(Sequence[str]):
+class LazyLabels(NameView):
     """A label per key, made when asked: only the few labelled boxes of a paint are looked up. Lists of
     them were built on every live refresh (a day's task pieces: ~10 ms of Python; its "+N" spans too)."""
 
@@ -83,14 +74,8 @@ class LazyLabels(Sequence[str]):
     def __len__(self) -> int:
         return len(self._keys)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._label(k) for k in self._keys[index].tolist()]
-        return self._label(int(self._keys[index]))
+    def _name(self, i: int) -> str:
+        return self._label(int(self._keys[i]))
 
 
 def piece_names_of(names: Sequence[str], owner: np.ndarray) -> LazyLabels:
