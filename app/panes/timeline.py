@@ -25,8 +25,8 @@ from pyrometer.app.fitting_label import ItemsHint
 from pyrometer.app.flame_item import FlameGraphItem
 from pyrometer.app.panes.base import Pane, content_or_placeholder
 from pyrometer.app.plot_theme import restyle
+from pyrometer.app.prefix_scatter import PrefixScatter
 from pyrometer.app.short_axis import ShortAxis
-from pyrometer.app.stall_marks import StallMarks
 from pyrometer.app.time_axis import TimeAxis
 from pyrometer.core import fmt
 from pyrometer.core.analysis.asyncio_own import profile_asyncio_own
@@ -217,7 +217,8 @@ class TimelinePane(Pane):
         self.lag_curve.setDownsampling(auto=True, method="peak")
         self.lag_curve.setClipToView(True)
         self.lag_plot.addItem(self.lag_curve)
-        self.block_markers = StallMarks(self.lag_plot, size=8, symbol="t", brush=pg.mkBrush(PALETTE[BLOCKING]), pen=None)
+        self.block_markers = PrefixScatter(size=8, symbol="t", brush=pg.mkBrush(PALETTE[BLOCKING]), pen=None)
+        self.lag_plot.addItem(self.block_markers)
         self.regions: list[pg.LinearRegionItem] = []
         self.playheads: list[pg.InfiniteLine] = []
         for plot in (self.lane_plot, self.lag_plot):
@@ -302,8 +303,8 @@ class TimelinePane(Pane):
         t = self._lag_shown if len(self._lag_shown) else profile.lag["time"]  # the curve in view, or any probe
         # the stalls up to the playhead, as the blocking lane has them (a prefix of the session's, time-sorted):
         # only the markers that changed are set (every stall before the playhead was listed and set: ~50 ms a day's)
-        self.block_markers.show(*self.lanes.stalls)
-        has_lag = bool(len(t) or len(self.block_markers))
+        self.block_markers.mark(*self.lanes.stalls)
+        has_lag = bool(len(t) or self.block_markers.shown)
         if has_lag != self.lag_plot.isVisible():
             self.lag_plot.setVisible(has_lag)
             self._share_height()
@@ -332,7 +333,7 @@ class TimelinePane(Pane):
         if self._task_lanes.packing:
             tasks += " (placing them…)"
         self.info.setText(
-            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(len(self.block_markers), 'blocking event')} · {tasks}"
+            f"{fmt.plural(len(profile.threads), 'thread')} · {fmt.plural(self.block_markers.shown, 'blocking event')} · {tasks}"
         )
 
     def _tasks_packed(self) -> None:

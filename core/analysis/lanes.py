@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape as esc
-from typing import overload
 
 import numpy as np
 
@@ -31,20 +30,20 @@ from pyrometer.core.analysis.lane_palette import (
     thread_colors,
 )
 from pyrometer.core.analysis.lod import activity_boxes, activity_index, is_preview
-from pyrometer.core.analysis.loop import blocking_events, blocking_function
+from pyrometer.core.analysis.loop import blocking_function, sorted_blocking
+from pyrometer.core.analysis.name_view import NameView
 from pyrometer.core.analysis.on_cpu import has_cpu_info
-from pyrometer.core.analysis.selection import Selection
 from pyrometer.core.analysis.spans import activity_runs
 from pyrometer.core.analysis.task_lanes import Overflow, TaskLanes, TaskPacker, TaskRow
 from pyrometer.core.analysis.task_rows_at import PackingAt, Prefix, RowAt
 from pyrometer.core.analysis.task_states import STATE_NAME, RowPieces, spans_by_task_since
-from pyrometer.core.model import BlockingEvent, Profile
+from pyrometer.core.model import Profile
 
 MAX_TASK_ROWS = 12
 THREAD_H, BLOCKING_H, TASK_H = 1.0, 0.8, 0.5  # lane heights (thread lanes are the ones to read)
 
 
-class LaneLabels(Sequence[str]):
+class LaneLabels(NameView):
     """Box labels, looked up lazily: thread lanes (most boxes) have none, so none are stored."""
 
     def __init__(self) -> None:
@@ -58,22 +57,13 @@ class LaneLabels(Sequence[str]):
     def __len__(self) -> int:
         return self._first[-1]
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        i = index + len(self) if index < 0 else index
-        if not 0 <= i < len(self):
-            raise IndexError(index)
+    def _name(self, i: int) -> str:
         part = bisect_right(self._first, i) - 1
         labels = self._parts[part]
         return "" if labels is None else labels[i - self._first[part]]
 
 
-class LazyLabels(Sequence[str]):
+class LazyLabels(NameView):
     """A label per key, made when asked: only the few labelled boxes of a paint are looked up. Lists of
     them were built on every live refresh (a day's task pieces: ~10 ms of Python; its "+N" spans too)."""
 
@@ -84,14 +74,8 @@ class LazyLabels(Sequence[str]):
     def __len__(self) -> int:
         return len(self._keys)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._label(k) for k in self._keys[index].tolist()]
-        return self._label(int(self._keys[index]))
+    def _name(self, i: int) -> str:
+        return self._label(int(self._keys[i]))
 
 
 def piece_names_of(names: Sequence[str], owner: np.ndarray) -> LazyLabels:
@@ -305,10 +289,10 @@ def build_lanes(
     task_lanes = task_lanes or TaskLanes()
     preview = is_preview(profile)
     cells = None if view is None else (view[0], view[1], pixels)  # stalls and tasks: what the view shows (lane_cells)
-    x, w, names, tip = _blocking_lane(profile, t1, task_lanes)
-    lanes.stalls = (x, w)
+    x, w, upto, names, tip = _blocking_lane(profile, t1, task_lanes)
+    lanes.stalls = (x, w)  # (the lag plot's markers: how long each blocked, as the Event loop pane's)
     if len(x) or len(profile.lag) or (preview and profile.summed is not None and profile.summed.lag_count()):
-        lanes.add(row, x, w, np.full(len(x), BLOCKING), names, tip, cells)
+        lanes.add(row, x, upto, np.full(len(x), BLOCKING), names, tip, cells)
         lanes.kinds.append("blocking")
         lanes.names.append("loop blocked")
         lanes.heights.append(BLOCKING_H)
@@ -355,85 +339,74 @@ def build_lanes(
 
 def _blocking_lane(
     profile: Profile, t1: float | None, cache: TaskLanes
-) -> tuple[np.ndarray, np.ndarray, Sequence[str], Callable[[int], str]]:
-    """(start, duration, function names, tooltip of box i) of the stalls that began before t1.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Sequence[str], Callable[[int], str]]:
+    """(start, duration, duration up to t1, function names, tooltip of box i) of the stalls that began before t1.
 
     The session's stalls in time order (`_session_stalls`), cut at t1: those before a playhead are a
-    prefix of them (blocking_events sorts stably by start), found by a searchsorted, where every stall
-    was listed, sorted and named again at each playhead (~30 ms a day's 5000).
+    prefix of them (sorted_blocking sorts stably by start), found by a searchsorted, where every stall
+    was listed, sorted and named again at each playhead (~30 ms a day's 5000). A stall still going on
+    at t1 had lasted only up to t1 then: its box ends there and its tooltip says "so far".
     """
     x, w, every = _session_stalls(profile, cache)
     names: Sequence[str] = every
-    if t1 is not None:
-        k = int(np.searchsorted(x, t1, "left"))
-        x, w, names = x[:k], w[:k], Prefix(every, k)
-    return x, w, names, partial(_blocking_tip, x, w, names)
+    if t1 is None:
+        return x, w, w, names, partial(_blocking_tip, x, w, names, None)
+    k = int(np.searchsorted(x, t1, "left"))
+    x, w, names = x[:k], w[:k], Prefix(every, k)
+    going_on = x + w > t1
+    upto = np.where(going_on, t1 - x, w)
+    return x, w, upto, names, partial(_blocking_tip, x, upto, names, going_on)
 
 
 def _session_stalls(profile: Profile, cache: TaskLanes) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(start, duration, function names) of every stall in time order, made again only when
-    stalls were added (a day's thousands of names and tips took a live refresh ~40 ms each time).
+    """(start, duration, function names) of every stall in time order (the profile's `sorted_blocking`),
+    named again only when stalls or stacks were added (a day's thousands of names took a live refresh
+    ~40 ms each time).
 
     Live, stacks are added with almost every batch: names already found are kept (an event whose
     stack was interned keeps its innermost frame), only stalls named before their stack arrived are
-    looked up again; stalls added after the last one so far are appended (every stall was listed,
-    sorted and turned into arrays again at each refresh: ~25 ms a day's 5000 at 30M samples).
+    looked up again; stalls added after the last one so far are named alone.
     """
-    t1 = None
-    key = (id(profile.blocking), len(profile.blocking), id(profile.stacks), len(profile.stacks), t1)
+    events, starts = sorted_blocking(profile)
+    stacks = (id(profile.blocking), id(profile.stacks), len(profile.stacks))
     hit = cache.blocking
-    if hit is None or hit[0] != key:
-        n_stacks = len(profile.stacks)
-        old = hit[0] if hit is not None else None
-        same = old is not None and old[0] == key[0] and old[2] == key[2] and old[4] == t1 is None
-        new: list[BlockingEvent] = []
-        if same and hit is not None and old is not None and old[1] <= key[1]:
-            new = sorted(profile.blocking[old[1] :], key=_start_of)  # (stable, as blocking_events sorts)
-            events: list[BlockingEvent] = hit[5]
-            if new and events and new[0].start < events[-1].start:
-                same = False  # a stall from before the last one: listed again in time order
+    if hit is not None and hit[0] is events and hit[1] == stacks:
+        return starts, hit[2], hit[3]
+    n_stacks = len(profile.stacks)
+    same = hit is not None and hit[1][:2] == stacks[:2]
+    # names of stalls whose stack was known, by event (a replay's playhead moves keep them too)
+    final: dict[int, str] = hit[5] if same and hit is not None else {}
+    kept = 0  # stalls at the head of the list as they were named last time
+    if same and hit is not None and len(hit[0]) <= len(events) and all(a is b for a, b in zip(hit[0], events[: len(hit[0])], strict=True)):
+        kept = len(hit[0])
+    names: list[str] = hit[3][:kept] if hit is not None else []
+    unnamed = []  # stalls still without their stack
+    for i in hit[4] if kept and hit is not None else []:
+        if events[i].stack < n_stacks:
+            names[i] = final[id(events[i])] = blocking_function(profile, events[i])[0]
         else:
-            same = False
-        # names of stalls whose stack was known, by event (a replay's playhead moves keep them too)
-        final: dict[int, str] = hit[6] if hit is not None and old is not None and old[0] == key[0] and old[2] == key[2] else {}
-        if same and hit is not None:
-            events = hit[5] + new
-            names: list[str] = hit[3][:]
-            unnamed = [i for i in hit[4] if events[i].stack >= n_stacks]  # still without their stack
-            for i in hit[4]:
-                if events[i].stack < n_stacks:
-                    names[i] = final[id(events[i])] = blocking_function(profile, events[i])[0]
-            first = len(names)
-            for e in new:
-                names.append(blocking_function(profile, e)[0])
-                if e.stack < n_stacks:
-                    final[id(e)] = names[-1]
-            unnamed += [first + i for i, e in enumerate(new) if e.stack >= n_stacks]
-            x = np.concatenate((hit[1], np.array([e.start for e in new], np.float64)))
-            w = np.concatenate((hit[2], np.array([e.duration for e in new], np.float64)))
-        else:
-            events = blocking_events(profile, Selection(t1=t1))
-            names = []
-            for e in events:
-                name = final.get(id(e))
-                if name is None:
-                    name = blocking_function(profile, e)[0]
-                    if e.stack < n_stacks:
-                        final[id(e)] = name
-                names.append(name)
-            unnamed = [i for i, e in enumerate(events) if e.stack >= n_stacks]
-            x = np.array([e.start for e in events], np.float64)
-            w = np.array([e.duration for e in events], np.float64)
-        hit = cache.blocking = (key, x, w, names, unnamed, events, final)  # the events keep their ids unique
-    return hit[1], hit[2], hit[3]
+            unnamed.append(i)
+    for i in range(kept, len(events)):
+        e = events[i]
+        name = final.get(id(e))
+        if name is None:
+            name = blocking_function(profile, e)[0]
+            if e.stack < n_stacks:
+                final[id(e)] = name
+            else:
+                unnamed.append(i)
+        names.append(name)
+    w = np.array([e.duration for e in events[kept:]], np.float64)
+    if kept and hit is not None:
+        w = np.concatenate((hit[2], w))
+    cache.blocking = (events, stacks, w, names, unnamed, final)  # the events keep their ids unique
+    return starts, w, names
 
 
-def _start_of(event: BlockingEvent) -> float:
-    return event.start
-
-
-def _blocking_tip(x: np.ndarray, w: np.ndarray, names: Sequence[str], i: int) -> str:
-    return f"<b>loop blocked {fmt.seconds(float(w[i]))}</b> at {fmt.clock(float(x[i]))}<br>in {esc(names[i])}"
+def _blocking_tip(x: np.ndarray, w: np.ndarray, names: Sequence[str], going_on: np.ndarray | None, i: int) -> str:
+    """A stall box's tooltip: how long it blocked the loop, up to the playhead for one still going on then."""
+    so_far = " so far" if going_on is not None and going_on[i] else ""
+    return f"<b>loop blocked {fmt.seconds(float(w[i]))}{so_far}</b> at {fmt.clock(float(x[i]))}<br>in {esc(names[i])}"
 
 
 def _row_tip(packer: TaskPacker | PackingAt, slot: int, index: int) -> str:

@@ -19,11 +19,12 @@ tests/core/test_task_rows_at.py checks the rows, pieces and overflow against a f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pyrometer.core.analysis.lane_palette import T_PENDING
+from pyrometer.core.analysis.name_view import NameView
 from pyrometer.core.analysis.task_states import WAITING_PIECE, RowCuts, RowPieces, cut_row
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 Spans = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-class Prefix(Sequence[str]):
+class Prefix(NameView):
     """The first `n` names of a row (no copy of a day's names list at each playhead)."""
 
     def __init__(self, names: list[str], n: int) -> None:
@@ -43,16 +44,7 @@ class Prefix(Sequence[str]):
     def __len__(self) -> int:
         return self._n
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._names[i] for i in range(*index.indices(self._n))]
-        i = index + self._n if index < 0 else index
-        if not 0 <= i < self._n:
-            raise IndexError(index)
+    def _name(self, i: int) -> str:
         return self._names[i]
 
 

@@ -14,6 +14,7 @@ from timeline_profile import make_profile
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.timeline import PALETTE, TimelinePane
+from pyrometer.app.prefix_scatter import PrefixScatter
 from pyrometer.core.analysis.lane_palette import ON_CPU, WAITING
 from pyrometer.core.model import Profile
 
@@ -288,44 +289,54 @@ def test_a_short_pane_shows_the_stalls_and_task_lanes_in_its_first_view(qtbot, h
     assert pane.lane_vb.height() / (y1 - y0) >= MIN_LANE_PX
 
 
+def _marked(markers: PrefixScatter) -> tuple[list[float], list[float]]:
+    """(x, y) of the markers drawn (visible), in time order: the first `shown` of those held."""
+    visible = markers.data["visible"]
+    assert visible.tolist() == [i < markers.shown for i in range(len(visible))]
+    return markers.data["x"][visible].tolist(), markers.data["y"][visible].tolist()
+
+
 def test_live_stalls_are_added_to_the_markers_not_all_set_again(pane: TimelinePane) -> None:
     from pyrometer.core.model import BlockingEvent
 
     p = pane.doc.profile
-    before, _ = pane.block_markers.points()
+    before, _ = _marked(pane.block_markers)
     p.blocking.append(BlockingEvent(start=1.8, duration=0.15, loop=0, thread=1, stack=0))
     pane.doc.model_grew()
     pane.refresh()
-    xs, ys = pane.block_markers.points()
+    xs, ys = _marked(pane.block_markers)
     assert pane.block_markers.points_set == 1 and xs == [*before, 1.8]  # the new stall only
     assert ys[-1] == pytest.approx(0.15)
     pane.doc.set_playhead(0.6)  # up to the playhead: fewer marks
     pane.refresh()
-    assert pane.block_markers.points()[0] == [x for x in before if x < 0.6]
+    assert _marked(pane.block_markers)[0] == [x for x in before if x < 0.6]
 
 
-def test_a_moved_playhead_sets_only_the_markers_of_the_chunk_it_falls_in(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """A day's stalls: a playhead shows the chunks before it and sets the one it cuts (not every stall again)."""
-    from pyrometer.app import stall_marks
-
+def test_a_moved_playhead_sets_no_marker_again(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A day's stalls: a playhead shows those before it and hides the others (setting every stall before it
+    again restyled each: ~3 ms per 1,000 at every move); only a change that is not a prefix sets them anew."""
     plot = pg.PlotItem()
-    marks = stall_marks.StallMarks(plot, size=8, symbol="t", pen=None)
+    marks = PrefixScatter(size=8, symbol="t", pen=None)
+    plot.addItem(marks)
     x = np.arange(2000) * 0.5
     y = 0.05 + (np.arange(2000) % 7) * 0.01
-    marks.show(x, y)
-    assert marks.points() == (x.tolist(), y.tolist()) and marks.points_set == 2000
+    marks.mark(x, y)
+    assert _marked(marks) == (x.tolist(), y.tolist()) and marks.points_set == 2000
     for t1 in (700.0, 100.0, 999.9, 0.0, 1000.0, 333.3):
         k = int(np.searchsorted(x, t1))
-        marks.show(x[:k], y[:k])
-        assert marks.points() == (x[:k].tolist(), y[:k].tolist())
-        assert marks.points_set <= stall_marks.CHUNK
+        marks.mark(x[:k], y[:k])
+        assert _marked(marks) == (x[:k].tolist(), y[:k].tolist())
+        assert marks.points_set == 0
+    more = np.append(x, 1000.0), np.append(y, 0.5)  # a live stall after the others: only it is set
+    marks.mark(*more)
+    assert _marked(marks) == (more[0].tolist(), more[1].tolist()) and marks.points_set == 1
     y2 = y.copy()
-    y2[1500] = 1.0  # a stall that changed (not only a prefix): drawn anew from there
-    marks.show(x, y2)
-    assert marks.points() == (x.tolist(), y2.tolist())
-    # the y range the plot autoscales to is the stalls shown only (hidden chunks count in no autorange)
+    y2[1500] = 1.0  # a stall that changed (not only a prefix): drawn anew
+    marks.mark(x, y2)
+    assert _marked(marks) == (x.tolist(), y2.tolist())
+    # the y range the plot autoscales to is the stalls shown only (hidden markers count in no autorange)
     vb = plot.getViewBox()
-    marks.show(x[:10], y[:10])
+    marks.mark(x[:10], y[:10])
     vb.autoRange(padding=0.0)
     assert vb.viewRange()[1][1] <= float(y[:10].max()) + 0.05
 

@@ -65,3 +65,22 @@ def test_a_live_refresh_names_only_the_new_stalls(monkeypatch: pytest.MonkeyPatc
     assert sorted(looked) == [1.2, 1.6]  # the 0.5 s stall kept its name
     names = {first.tip(i) for i in range(len(first.labels))} | {again.tip(i) for i in range(len(again.labels))}
     assert any("later_fn" in (t or "") for t in names)
+
+
+def test_a_stall_going_on_at_the_playhead_is_shown_as_long_as_it_had_lasted_so_far() -> None:
+    """As of a playhead inside a stall (0.5 s for 0.2 s), only 0.1 s of it had happened: its box ended
+    at 0.7 s and its tooltip said 0.2 s. Its box ends at the playhead and its tooltip says "so far" (as the
+    Event loop pane's list); the lag plot's marker keeps how long it blocked, as that pane's does."""
+    from pyrometer.core import fmt
+
+    p = make_profile()
+    (stall,) = p.blocking
+    for t1, shown, so_far in ((0.6, 0.1, True), (0.7 + 1e-9, 0.2, False), (None, 0.2, False)):
+        lanes = build_lanes(p, t1)
+        lane = lanes.kinds.index("blocking")
+        (x,), (w,) = lanes.x[lane].tolist(), lanes.width[lane].tolist()
+        assert x == stall.start and w == pytest.approx(shown)
+        box = sum(len(a) for a in lanes.x[:lane])
+        tip = lanes.tip(box) or ""
+        assert f"loop blocked {fmt.seconds(shown)}" in tip and ("so far" in tip) == so_far
+        assert lanes.stalls[1].tolist() == [stall.duration]
