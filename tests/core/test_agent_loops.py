@@ -157,12 +157,7 @@ def test_core_scenario_threads_blocking_tasks_lag(version: str, tmp_path: Path) 
     assert len(p.loops) == 1
     loop = next(iter(p.loops.values()))
     assert p.threads[loop.thread].name == "MainThread"
-    # probed throughout: the loop wakes each interval, and every wake re-arms the probe one interval
-    # ahead, so its timer is due before the next wake's: a probe between any two wakes, less one wake
-    # before the probe is armed (start() arms it from the loop thread). Counted by the loop itself, not
-    # from 0.3 s of wall: at load 10 it woke 9 times in that time, not 30
-    (wakes,) = [int(line.split()[1]) for line in out.splitlines() if line.startswith("wakes ")]
-    assert wakes >= 3 and len(p.lag) >= wakes - 2, (len(p.lag), wakes)
+    assert len(p.lag) >= 10
     assert set(p.lag["loop"].tolist()) == {loop.id}
     assert float(p.lag["lag"].max()) >= 0.04  # the probe saw the blocked loop
 
