@@ -224,6 +224,25 @@ def test_sampler_weights_are_the_time_before_each_sample_and_capped() -> None:
     assert mine[-1] == MAX_WEIGHT_S
 
 
+def test_a_thread_now_in_another_task_has_moved_though_its_stack_is_the_same() -> None:
+    """Requests of one server run the same code: a starved gap that ends in the next request is not its time."""
+    clock = VirtualClock()
+    session, _ = make_session(clock, rate_hz=100)
+    sampler = Sampler(session, 100)
+    me = threading.get_ident()
+    running = {"task": 7}
+    session.current_task_id = lambda ident: running["task"] if ident == me else -1  # type: ignore[method-assign]
+    for gap, task in ((0.0, 7), (0.01, 7), (0.4, 8), (0.4, 8)):  # one line: the same stack at every tick
+        clock.t += gap
+        running["task"] = task
+        sampler._tick()
+    tid = session.threads.get(me).tid
+    mine = [(w, k) for w, th, k in zip(sampler._weights, sampler._tids, sampler._tasks, strict=True) if th == tid]
+    # the gap into task 8 is unknown ground: one interval; then task 8 to task 8 is its own 0.4 s
+    assert mine[1:] == [(pytest.approx(0.01), 7), (pytest.approx(0.01), 8), (pytest.approx(0.4), 8)]
+    assert sampler.unsampled_s >= 0.39 - 1e-9
+
+
 def test_busy_loop_probe_keeps_its_interval() -> None:
     clock = VirtualClock()
     session, sink = make_session(clock, loop_interval_ms=10, block_threshold_ms=50)

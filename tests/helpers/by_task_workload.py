@@ -2,7 +2,8 @@
 
 Shared by the by-task tests (tests/core/test_analysis_task_stacks.py, tests/app/test_by_task_toggle.py).
 `server` creates `request-0..2`, each burning a known CPU in two steps (time.thread_time and
-perf_counter around each step, so only its own steps count); then `shared` is awaited by two
+perf_counter around each step, so only its own steps count; each step's perf_counter span too,
+which the recording's clock shares: its meta "t0" is perf_counter at its time 0); then `shared` is awaited by two
 tasks: `first` (it gives up waiting after 50 ms) and `second`. Each of shared's two steps blocks
 the loop (a stall whose await chain names its awaiter of the moment: `first`, then `second`), so
 the recording sees both awaiters.
@@ -21,7 +22,7 @@ REQUESTS = 3
 PROGRAM = f"""
 import asyncio, json, sys, time
 
-truth = {{"cpu": {{}}, "wall": {{}}}}
+truth = {{"cpu": {{}}, "wall": {{}}, "spans": {{}}}}
 
 def burn(seconds):
     end = time.thread_time() + seconds
@@ -32,7 +33,9 @@ def step(name, seconds):
     c, w = time.thread_time(), time.perf_counter()
     burn(seconds)
     truth["cpu"][name] = truth["cpu"].get(name, 0.0) + time.thread_time() - c
-    truth["wall"][name] = truth["wall"].get(name, 0.0) + time.perf_counter() - w
+    end = time.perf_counter()
+    truth["wall"][name] = truth["wall"].get(name, 0.0) + end - w
+    truth["spans"].setdefault(name, []).append((w, end))
 
 async def request(i):
     for _ in range(2):
@@ -69,7 +72,7 @@ with open(sys.argv[1], "w") as f:
 
 
 def record_by_task_workload(directory: Path) -> tuple[Path, dict[str, Any]]:
-    """(the .pyro recording, the program's own truth {"cpu": {task: s}, "wall": {task: s}})."""
+    """(the .pyro recording, the program's own truth {"cpu": {task: s}, "wall": {task: s}, "spans": {task: [(start, end)]}})."""
     script, out, truth = directory / "server.py", directory / "server.pyro", directory / "truth.json"
     script.write_text(PROGRAM)
     proc = subprocess.run(
