@@ -375,11 +375,11 @@ def build_summary(
 
     `indexed` supplies every figure that comes from samples (a recording's
     index, with `profile` its shell: recording_index.open_for_stats); it
-    answers the whole run or a thread filter, not a time range.
+    answers the whole run or a thread filter, or a time range it was opened for (`indexed.range`).
     """
     sel = make_selection(thread, t_from, t_to)
-    if indexed is not None and (t_from is not None or t_to is not None):
-        raise ValueError("an index answers the whole run, not a time range")
+    if indexed is not None and (t_from is not None or t_to is not None) and (indexed.range is None or thread is not None):
+        raise ValueError("an index answers the whole run, a thread filter, or the time range it was opened for")
     deterministic = is_deterministic(profile)
     threads_wanted = None if thread is None else frozenset([thread])
     totals = None if indexed is None else indexed.stack_sums(threads_wanted)
@@ -394,7 +394,7 @@ def build_summary(
         busy_threads = threads if sel is None else thread_rows(profile, None, None)
         sample_count, sampled = profile.sample_count, looks_sampled(profile)
     else:
-        selected = None if deterministic or traced else indexed.count(threads_wanted)
+        selected = None if deterministic or traced else indexed.selected(threads_wanted)
         duration = indexed.duration()
         thread_counts = indexed.thread_counts()
         if profile.unit == UNIT_SAMPLES and totals is not None:
@@ -404,6 +404,8 @@ def build_summary(
                 tid: round(float(indexed.stack_sums(frozenset([tid]))[0].sum(dtype=np.float64))) for tid in thread_counts
             }
         threads = busy_threads = indexed_thread_rows(profile, thread_counts)
+        if indexed.range is not None:
+            threads = indexed_thread_rows(profile, indexed.selected_thread_counts())
         sample_count, sampled = indexed.count(), indexed.looks_sampled()
     rate = _telemetry_number(profile, "effective_rate_hz")
     busy_threads = [r for r in busy_threads if r["samples"]]

@@ -1,0 +1,229 @@
+"""A time range of a huge recording from its index: whole chunks summed there, edges read from the file.
+
+`stats --from/--to` on a day's recording read every sample (46 s, 1.2x the
+file in memory) to sum a range the index holds nearly all of. Here the
+chunks whose samples lie wholly inside the range's unclipped part come from
+the index's per-chunk sums; only the chunks within one sample span
+(`weight_max`) of an edge are read from the file, and their samples go
+through the same reader, validation and clipping as a full read, split at
+the same rows (selection.overlap_window, aggregate._range_sums), so every
+sum is the full read's. Lag probes are read from the chunks whose probes
+(the index keeps each chunk's earliest and latest) can lie in the range,
+in file order, so the percentiles see the same values in the same order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from pyrometer.core.agent import wire
+from pyrometer.core.analysis.cpu_time import CpuTime, _cpu_of_rows
+from pyrometer.core.analysis.loop import LagStats, lag_stats
+from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.formats.recording import RecordingReader
+from pyrometer.core.model import Profile
+
+_SHELL_KINDS = frozenset(wire.NAMES) - {wire.SAMPLES, wire.LAG, wire.EXACT_SAMPLES}
+
+
+class _Window:
+    """A read-only file handle that ends at `stop` (a chunk's end): the reader sees no byte past it."""
+
+    def __init__(self, fh: BinaryIO, stop: int) -> None:
+        self._fh = fh
+        self._stop = stop
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        left = max(0, self._stop - self._fh.tell())
+        return self._fh.read(left if n < 0 else min(n, left))
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+
+class _ChunkReader(RecordingReader):
+    """Reads chunks of frames into a profile that holds the shell's stacks; `samples` False stages
+    only the lag probes (a chunk inside the range, summed from the index)."""
+
+    def __init__(self, path: Path, fh: BinaryIO, profile: Profile, expected: tuple[int, int]) -> None:
+        super().__init__(path, profile=profile, fh=fh)
+        self.skip_kinds = _SHELL_KINDS  # the shell holds them: only samples and lag are read
+        self.expected_rows = (expected[0], expected[1], 0)
+        self.samples = True
+
+    def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
+        if self.samples:
+            return super()._stage_samples(buf, start, length, where)
+        self._exact_next = None  # (an EXACT_SAMPLES frame for these skipped rows)
+        return None
+
+    def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
+        return None
+
+    def read_chunk(self, fh: BinaryIO, start: int, stop: int, samples: bool) -> None:
+        self._fh = _Window(fh, stop)  # type: ignore[assignment]
+        self._offset = start
+        self.samples = samples
+        self.poll()
+
+
+def _bare_profile(shell: Profile) -> Profile:
+    """A profile with the shell's metadata and stacks and no rows: what the samples refer to."""
+    out = Profile()
+    out.meta = dict(shell.meta)
+    out.unit = shell.unit
+    out.stacks = shell.stacks
+    out.threads = shell.threads
+    out.loops = shell.loops
+    return out
+
+
+@dataclass
+class RangeRead:
+    """The range [t0, t1)'s edges: `profile` holds the edge chunks' samples and the range's chunks' lag
+    probes; the index's chunks `inner` lie wholly in the unclipped part of the range."""
+
+    sel: Selection
+    profile: Profile
+    inner: slice
+    reach: float
+    read_chunks: int  # chunks whose samples were read (for tests and benchmarks)
+
+
+def read_range(path: str | os.PathLike[str], index: Any, shell: Profile, t0: float | None, t1: float | None) -> RangeRead:
+    """Read what [t0, t1) needs beyond the index (see module doc). `index`: a RecordingIndex with `ranges`."""
+    a = index.arrays
+    reach = float(index.weight_max) if index.samples else 0.0
+    lo_t = -np.inf if t0 is None else t0
+    hi_t = np.inf if t1 is None else t1
+    c0, c1 = a["chunk_t0"], a["chunk_t1"]
+    if shell.samples_end_spans:  # spans (t - w, t]: rows with t in [t0, t0 + reach] or [t1, t1 + reach] are cut
+        edges = ((lo_t, lo_t + reach), (hi_t, hi_t + reach))
+        inside_lo, inside_hi = lo_t + reach, hi_t
+    else:  # [t, t + w): t in [t0 - reach, t0] or [t1 - reach, t1]
+        edges = ((lo_t - reach, lo_t), (hi_t - reach, hi_t))
+        inside_lo, inside_hi = lo_t, hi_t - reach
+    near = np.zeros(len(c0), bool)
+    for e0, e1 in edges:
+        near |= (c1 >= e0) & (c0 <= e1)
+    whole = ~near & (c0 >= inside_lo) & (c1 < inside_hi)
+    # the unclipped middle is contiguous: its whole chunks, between the edge chunks
+    ks = np.flatnonzero(whole)
+    inner = slice(int(ks[0]), int(ks[-1]) + 1) if len(ks) else slice(0, 0)
+    lag_near = (a["chunk_lag_t1"] >= lo_t) & (a["chunk_lag_t0"] < hi_t)
+    profile = _bare_profile(shell)
+    offsets, rows = a["chunk_offset"], a["chunk_row"]
+    wanted = np.flatnonzero(near | lag_near)
+    sample_rows = int(sum(int(rows[k + 1] - rows[k]) for k in np.flatnonzero(near).tolist()))
+    with open(path, "rb") as fh:
+        reader = _ChunkReader(Path(path), fh, profile, (sample_rows, len(index.arrays["chunk_lag_t0"]) and index.lag))
+        for k in wanted.tolist():
+            reader.read_chunk(fh, int(offsets[k]), int(offsets[k + 1]), bool(near[k]))
+    profile.finish()
+    return RangeRead(Selection(t0, t1), profile, inner, reach, int(near.sum()))
+
+
+class RangeSums:
+    """The figures `stats` takes from the samples, for a range: the index's whole chunks plus the
+    edges' rows, added in the order aggregate._range_sums adds them (sums equal to the bit)."""
+
+    def __init__(self, index: Any, read: RangeRead, n_stacks: int) -> None:
+        self.index = index
+        self.read = read
+        self.n = n_stacks + 1
+        p = read.profile
+        times = p.samples["time"]
+        sel = read.sel
+        t0 = -np.inf if sel.t0 is None else sel.t0
+        t1 = np.inf if sel.t1 is None else sel.t1
+        reach = read.reach
+        # selection.overlap_window and aggregate._range_sums with the whole recording's reach
+        if p.samples_end_spans:
+            lo, hi = int(np.searchsorted(times, t0, side="right")), int(np.searchsorted(times, t1 + reach, side="left"))
+            a, b = (int(x) for x in np.searchsorted(times, (t0 + reach, t1), side="left"))
+        else:
+            lo, hi = int(np.searchsorted(times, t0 - reach, side="left")), int(np.searchsorted(times, t1, side="left"))
+            a, b = (int(x) for x in np.searchsorted(times, (t0, t1 - reach), side="left"))
+        a, b = max(a, lo), min(b, hi)
+        self.split = b > a  # else every overlapping row is clipped, in one pass
+        if not self.split:
+            a = b = lo
+        self.rows = (lo, a, b, hi)
+
+    def _clipped(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+        from pyrometer.core.analysis.selection import clip_rows
+
+        return clip_rows(self.read.profile, self.read.sel, r0, r1)
+
+    def stack_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """aggregate.stack_sums of the range (no thread filter)."""
+        p, n = self.read.profile, self.n
+        lo, a, b, hi = self.rows
+        weight, count = self.index.stack_sums(None, n - 1, self.read.inner)
+        weight, count = weight.astype(np.float64), count.astype(np.int64)
+        if b > a:
+            shifted = p.samples["stack"][a:b].astype(np.intp) + 1
+            weight = weight + np.bincount(shifted, weights=p.samples["weight"][a:b], minlength=n)
+            count = count + np.bincount(shifted, minlength=n)
+        for r0, r1 in ((lo, a), (b, hi)):
+            if r1 > r0:
+                rows, w = self._clipped(r0, r1)
+                shifted = p.samples["stack"][rows].astype(np.intp) + 1
+                weight += np.bincount(shifted, weights=w, minlength=n)
+                count += np.bincount(shifted, minlength=n)
+        return weight, count
+
+    def _overlapping(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, clipped weights) of the read rows that overlap the range, as selection.clipped_samples."""
+        lo, _a, _b, hi = self.rows
+        return self._clipped(lo, hi)
+
+    def thread_counts(self) -> dict[int, int]:
+        """Samples overlapping the range per thread (summary.thread_rows' counts)."""
+        ix = self.index.arrays
+        out: dict[int, int] = {}
+        inner = self.read.inner
+        if inner.stop > inner.start:
+            lo, hi = int(ix["pair_start"][inner.start]), int(ix["pair_start"][inner.stop])
+            for tid, c in zip(ix["pair_thread"][lo:hi].tolist(), ix["pair_count"][lo:hi].tolist(), strict=True):
+                out[tid] = out.get(tid, 0) + int(c)
+        rows, _ = self._overlapping()
+        ids, n = np.unique(self.read.profile.samples["thread"][rows], return_counts=True)
+        for tid, c in zip(ids.tolist(), n.tolist(), strict=True):
+            out[tid] = out.get(tid, 0) + int(c)
+        return {k: v for k, v in out.items() if v}
+
+    def count(self) -> int:
+        return sum(self.thread_counts().values())
+
+    def cpu(self) -> CpuTime:
+        """analysis.cpu_time of the range: the index's known CPU of whole chunks, the edges' clipped."""
+        ix = self.index.arrays
+        per_stack, count = self.index.stack_sums(None, self.n - 1, self.read.inner, value="pair_cpu")
+        per_thread: dict[int, float] = {}
+        inner = self.read.inner
+        if inner.stop > inner.start:
+            lo, hi = int(ix["pair_start"][inner.start]), int(ix["pair_start"][inner.stop])
+            for tid, c in zip(ix["pair_thread"][lo:hi].tolist(), ix["pair_cpu"][lo:hi].tolist(), strict=True):
+                per_thread[tid] = per_thread.get(tid, 0.0) + c
+        rows, clipped = self._overlapping()
+        edge = _cpu_of_rows(self.read.profile, rows, clipped, self.n)
+        for tid, v in edge.per_thread.items():
+            per_thread[tid] = per_thread.get(tid, 0.0) + v
+        per_stack = per_stack + edge.per_stack
+        return CpuTime(float(per_stack.sum()), per_thread, per_stack, count + edge.count_per_stack, 0, 0)
+
+    def lag_stats(self, threads: frozenset[int] | None) -> LagStats:
+        """analysis.loop.lag_stats of the range's probes (all of them are in the read profile)."""
+        return lag_stats(self.read.profile, Selection(self.read.sel.t0, self.read.sel.t1, threads))
