@@ -1038,6 +1038,9 @@ def open_for_stats(
     if ranged:
         if profile.unit != "seconds":
             return None
+        start, end = indexed.bounds()
+        if (t_from is not None and t_from >= end) or (t_to is not None and t_to <= start):
+            return profile, indexed  # outside the run: the command says so (check_range_inside), nothing to read
         from pyrometer.core.formats.index_range import RangeSums, read_range
 
         indexed.range = RangeSums(index, read_range(path, index, profile, t_from, t_to), profile.stack_count)
