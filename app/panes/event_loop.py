@@ -48,6 +48,7 @@ from pyrometer.core.analysis.loop import (
     stack_labels,
 )
 from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.stall_asof import duration_at, ongoing_at, worst_at
 from pyrometer.core.analysis.stall_steps import several_steps
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -138,6 +139,8 @@ class EventLoopPane(Pane):
         self._markers_shown: tuple[int, int, int] | None = None  # (profile id, stalls, last one's id) listed
         self._marked: tuple[int, frozenset[int] | None, list[BlockingEvent]] | None = None  # markers' (profile, threads, stalls)
         self._session_worst = np.zeros(0)  # the longest stall of the marked stalls up to each one (time order)
+        self._session_starts = np.zeros(0)  # the marked stalls' starts and durations (the worst as of a playhead)
+        self._session_durations = np.zeros(0)
         self._shown_event: BlockingEvent | None = None  # the stall whose stack and blame are shown
         self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
         self._wide: bool | None = None
@@ -434,7 +437,10 @@ class EventLoopPane(Pane):
         self._show_lag_curve()
         events = blocking_events(profile, upto)
         self._show_events(profile, events)
-        worst = float(self._session_worst[len(events) - 1]) if events else 0.0  # the longest of the first len(events)
+        if playhead is not None and events:  # a stall going on at the playhead counts as far as it had got
+            worst = worst_at(self._session_starts[: len(events)], self._session_durations[: len(events)], playhead)
+        else:
+            worst = float(self._session_worst[len(events) - 1]) if events else 0.0  # the longest of the first len(events)
         self._blocking_summary = (len(events), worst)
         self._show_blocking_count()
         range_counts = self._show_range(events, session.hist_edges)
@@ -495,7 +501,8 @@ class EventLoopPane(Pane):
         in_range = [e for e in events if e.start < t1 and (e.start + e.duration > t0 or e.start >= t0)]  # overlapping
         ev = self.selected_event()
         if ev is not None and np.allclose(event_range(ev), rng):
-            what = f"the {fmt.seconds(ev.duration)} stall at {fmt.clock(ev.start)}"
+            so_far = " so far" if ongoing_at(ev, self.doc.playhead) else ""
+            what = f"the {fmt.seconds(duration_at(ev, self.doc.playhead))}{so_far} stall at {fmt.clock(ev.start)}"
         else:
             what = f"{fmt.clock(rng[0])} – {fmt.clock(rng[1])} ({fmt.seconds(rng[1] - rng[0])})"
         n = len(values)
@@ -561,11 +568,13 @@ class EventLoopPane(Pane):
             if not any(e is leaving for e in events):  # (a single-selection view would select its neighbour instead)
                 self.table.selectionModel().clear()
                 selected = None
-        reset = self.stalls.set_events(profile, events)
+        reset = self.stalls.set_events(profile, events, self.doc.playhead)
         self.events = self.stalls.events
         if reset and selected is not None and any(e is selected for e in events):  # (the stall shown: no new range)
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self._paint_markers()
+        if self._shown_event is not None and self._shown_event is self.selected_event():
+            self._show_stack_title(self._shown_event)  # (the playhead moved: inside the stall, or past its end)
         if changed:
             self._select_by_range(self.doc.range)
 
@@ -584,12 +593,22 @@ class EventLoopPane(Pane):
                 self._session_worst = np.concatenate(
                     (self._session_worst, np.maximum.accumulate(np.maximum(d, self._session_worst[-1])))
                 )
+                self._session_starts = np.concatenate((self._session_starts, x))
+                self._session_durations = np.concatenate((self._session_durations, d))
         else:
             x, d = _starts_durations(session)
             self.block_markers.set_points(x, d * 1000.0)
             self._session_worst = np.maximum.accumulate(d) if len(d) else d
+            self._session_starts, self._session_durations = x, d
         self._marked = (id(profile), threads, session)
         self.block_markers.show_first(len(events))
+
+    def _show_stack_title(self, ev: BlockingEvent) -> None:
+        """"Blocked 300.2 ms at …", or at a playhead inside the stall "Blocked 29.0 ms so far at …"."""
+        playhead = self.doc.playhead
+        so_far = " so far" if ongoing_at(ev, playhead) else ""
+        self.stack_title.set_parts(f"Blocked {fmt.seconds(duration_at(ev, playhead))}{so_far}", f" at {fmt.clock(ev.start)}",
+                                   ev.callback.strip())
 
     def _paint_markers(self) -> None:
         """The selected stall's marker over the others."""
@@ -597,7 +616,7 @@ class EventLoopPane(Pane):
         if ev is None:
             self.selected_marker.setData(x=[], y=[])
         else:
-            self.selected_marker.setData(x=[ev.start], y=[ev.duration * 1000.0])
+            self.selected_marker.setData(x=[ev.start], y=[duration_at(ev, self.doc.playhead) * 1000.0])
 
     def _row_event(self, row: int) -> int:
         return self.stalls.event_index(row)
@@ -645,6 +664,7 @@ class EventLoopPane(Pane):
         ev = self.selected_event()
         if ev is not None and ev is self._shown_event:
             self._paint_markers()  # the same stall (its row moved as rows came and went): its range stays as it is
+            self._show_stack_title(ev)  # (the playhead moved inside it)
             return
         self._shown_event = ev
         self.stack_list.clear()
@@ -657,7 +677,7 @@ class EventLoopPane(Pane):
         profile = self.doc.profile
         labels = stack_labels(profile, ev.stack)  # full paths, innermost first: the tooltips
         frames = list(reversed(profile.stack_frames(ev.stack))) if labels else []
-        self.stack_title.set_parts(f"Blocked {fmt.seconds(ev.duration)}", f" at {fmt.clock(ev.start)}", ev.callback.strip())
+        self._show_stack_title(ev)
         if not labels:
             self.stack_list.addItem("(no Python stack recorded)")
         for i, (frame, text) in enumerate(zip(frames, labels, strict=True)):
