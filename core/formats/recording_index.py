@@ -77,10 +77,11 @@ _OVERVIEW_ARRAYS = {
 # a short session fills few of the summaries' 2^14 buckets per thread (a 0.3 s run: 29 of them, 448 KB stored
 # whole): those stored as their non-empty cells when that is smaller, by the index array named here (header
 # "sparse": {index array: length of the whole arrays}); the empty cells hold these values
-# per chunk, the earliest and latest lag probe in its bytes (inf/-inf: none), optional: with the header's
-# "weight_max" they let `stats --from/--to` read only the chunks a range needs (index_range.py); an index
-# without them is built again for a range
-_RANGE_ARRAYS = {"chunk_lag_t0": "<f8", "chunk_lag_t1": "<f8"}
+# per chunk, the earliest and latest lag probe in its bytes (inf/-inf: none), and where each LAG frame
+# starts (file order), optional: with the header's "weight_max" they let `stats --from/--to` read only
+# the chunks a range needs and only the lag frames of the rest (index_range.py); an index without them
+# is built again for a range
+_RANGE_ARRAYS = {"chunk_lag_t0": "<f8", "chunk_lag_t1": "<f8", "lag_frame_offset": "<i8"}
 _SPARSE_CELLS = {"act_cell": ("act_count", "act_on"), "lag_cell": ("lag_low", "lag_high")}
 _EMPTY = {"act_count": 0.0, "act_on": 0.0, "lag_low": np.inf, "lag_high": -np.inf}
 
@@ -412,6 +413,7 @@ class IndexBuilder(RecordingReader):
         self._lag_seen = 0  # lag rows whose times are in the chunk's bounds already
         self._chunk_lag: list[float] = [np.inf, -np.inf]
         self._chunk_lags: list[tuple[float, float]] = []
+        self._lag_frames: list[int] = []  # byte offset of each LAG frame
 
     def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
         if self._pairs.rows + (self._samples.n - self._samples.committed if self._samples else 0) >= CHUNK_ROWS:
@@ -465,6 +467,12 @@ class IndexBuilder(RecordingReader):
         self._chunk_row = self._rows
         self._chunk_t = [np.inf, -np.inf]
 
+    def _stage_lag(self, buf: memoryview, start: int, length: int) -> str | None:
+        why = super()._stage_lag(buf, start, length)
+        if why is None:  # (`_offset` is where `buf` starts while its frames are applied)
+            self._lag_frames.append(self._offset + start - wire.FRAME_HEADER_SIZE)
+        return why
+
     def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
         """Task spans are only counted (the index keeps no span): 21 bytes a row less to hold."""
         n, why = _batch_rows(buf, start, length, _SPAN_ROW_BYTES)
@@ -500,6 +508,7 @@ class IndexBuilder(RecordingReader):
             "pair_start": np.concatenate(([0], np.cumsum([len(p[0]) for p in parts], dtype=np.int64))).astype(np.int64),
             "chunk_lag_t0": np.asarray([c[0] for c in self._chunk_lags], np.float64),
             "chunk_lag_t1": np.asarray([c[1] for c in self._chunk_lags], np.float64),
+            "lag_frame_offset": np.asarray(self._lag_frames, np.int64),
         }
         for i, name in enumerate(_PAIR_ARRAYS):
             dt = np.dtype(_PAIR_ARRAYS[name])
