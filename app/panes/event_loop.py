@@ -222,6 +222,11 @@ class EventLoopPane(Pane):
         self.selected_marker = pg.ScatterPlotItem(size=9, symbol="t", brush=SELECTED_BRUSH, pen=None)
         self.selected_marker.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
         self.lag_plot.addItem(self.selected_marker)
+        # at a playhead inside a stall: that stall's marker (and those after it) as high as it had got by then
+        self._ongoing_from = -1  # the first marker drawn by ongoing_markers (-1: none)
+        self.ongoing_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
+        self.ongoing_markers.sigClicked.connect(self._ongoing_marker_clicked)
+        self.lag_plot.addItem(self.ongoing_markers)
         self.range_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 140, 230, 40))
         self.range_region.setZValue(-10)
         self.range_region.hide()
@@ -437,6 +442,7 @@ class EventLoopPane(Pane):
         self._show_lag_curve()
         events = blocking_events(profile, upto)
         self._show_events(profile, events)
+        self._show_ongoing_markers(len(events), playhead)
         if playhead is not None and events:  # a stall going on at the playhead counts as far as it had got
             worst = worst_at(self._session_starts[: len(events)], self._session_durations[: len(events)], playhead)
         else:
@@ -610,6 +616,24 @@ class EventLoopPane(Pane):
         self.stack_title.set_parts(f"Blocked {fmt.seconds(duration_at(ev, playhead))}{so_far}", f" at {fmt.clock(ev.start)}",
                                    ev.callback.strip())
 
+    def _show_ongoing_markers(self, n: int, playhead: float | None) -> None:
+        """Markers of the first `n` stalls as of the playhead: from the first one still going on then, drawn
+        at the height it had reached (the session's markers stop before it), else the session's alone."""
+        first = -1
+        if playhead is not None and n:
+            starts, durations = self._session_starts[:n], self._session_durations[:n]
+            going = np.flatnonzero(starts + durations > playhead)
+            first = int(going[0]) if len(going) else -1
+        if first < 0 or playhead is None:
+            if self._ongoing_from >= 0:
+                self.ongoing_markers.setData(x=[], y=[])
+                self.block_markers.show_first(n)
+            self._ongoing_from = -1
+            return
+        self._ongoing_from = first
+        self.block_markers.show_first(first)
+        self.ongoing_markers.setData(x=starts[first:], y=np.minimum(durations[first:], playhead - starts[first:]) * 1000.0)
+
     def _paint_markers(self) -> None:
         """The selected stall's marker over the others."""
         ev = self.selected_event()
@@ -655,6 +679,10 @@ class EventLoopPane(Pane):
         menu.addSeparator()
         add_function_actions(menu, self.doc, blocking_function(profile, ev)[1])
         return menu
+
+    def _ongoing_marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
+        if len(points) and self._ongoing_from >= 0:
+            self.select_event(self._ongoing_from + int(points[0].index()))
 
     def _marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         if len(points):

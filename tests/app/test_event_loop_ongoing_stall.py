@@ -54,6 +54,10 @@ def test_a_stall_going_on_at_the_playhead_shows_what_had_happened(qtbot, recorde
     assert _cell(pane, pair, "Duration") == f"{so_far} so far"  # ... the list shows what had happened by then
     assert _cell(pane, pair, "Task").startswith(f"A [{ids['A']}]") and "B [" not in _cell(pane, pair, "Task")
     assert f"worst {so_far}" in pane.stat_labels["blocking"].text()
+    # its marker on the lag plot stands as high as the stall had got (the session's markers stop before it)
+    assert pane.block_markers.shown == pair
+    x, y = pane.ongoing_markers.getData()
+    assert list(x) == [ev.start] and y[0] == pytest.approx((at - ev.start) * 1000.0)
     pane.select_event(pair)
     assert pane.stack_title.plain_text().startswith(f"Blocked {so_far} so far")
     # the playhead moves on inside the stall: the same row and title follow it
@@ -67,6 +71,7 @@ def test_a_stall_going_on_at_the_playhead_shows_what_had_happened(qtbot, recorde
     pane.refresh()
     assert _cell(pane, pair, "Duration") == fmt.seconds(ev.duration)
     assert pane.stack_title.plain_text().startswith(f"Blocked {fmt.seconds(ev.duration)} at")
+    assert pane.block_markers.shown == len(pane.events) and len(pane.ongoing_markers.getData()[0]) == 0
     held = (truth["A"][1] - truth["A"][0]) + (truth["B"][1] - truth["B"][0])
     assert 0.0 <= ev.duration - held <= 0.03  # the whole stall is the two holds the target timed
 
