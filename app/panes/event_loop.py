@@ -48,7 +48,7 @@ from pyrometer.core.analysis.loop import (
     stack_labels,
 )
 from pyrometer.core.analysis.selection import Selection
-from pyrometer.core.analysis.stall_asof import duration_at, ongoing_at, worst_at
+from pyrometer.core.analysis.stall_asof import duration_at, event_at, ongoing_at, worst_at
 from pyrometer.core.analysis.stall_steps import several_steps
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -224,6 +224,7 @@ class EventLoopPane(Pane):
         self.lag_plot.addItem(self.selected_marker)
         # at a playhead inside a stall: that stall's marker (and those after it) as high as it had got by then
         self._ongoing_from = -1  # the first marker drawn by ongoing_markers (-1: none)
+        self._blame_ongoing = False  # the blame shown is of a stall going on at the playhead
         self.ongoing_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
         self.ongoing_markers.sigClicked.connect(self._ongoing_marker_clicked)
         self.lag_plot.addItem(self.ongoing_markers)
@@ -579,8 +580,12 @@ class EventLoopPane(Pane):
         if reset and selected is not None and any(e is selected for e in events):  # (the stall shown: no new range)
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self._paint_markers()
-        if self._shown_event is not None and self._shown_event is self.selected_event():
-            self._show_stack_title(self._shown_event)  # (the playhead moved: inside the stall, or past its end)
+        shown = self._shown_event
+        if shown is not None and shown is self.selected_event():  # (the playhead moved: inside the stall, or past its end)
+            self._show_stack_title(shown)
+            playhead = self.doc.playhead
+            if ongoing_at(shown, playhead) or self._blame_ongoing:
+                self._show_blame(event_at(shown, playhead), ongoing_at(shown, playhead))
         if changed:
             self._select_by_range(self.doc.range)
 
@@ -696,7 +701,7 @@ class EventLoopPane(Pane):
             return
         self._shown_event = ev
         self.stack_list.clear()
-        self._show_blame(ev)
+        self._show_blame(event_at(ev, self.doc.playhead), ongoing_at(ev, self.doc.playhead))
         if ev is None:
             self.stack_title.set_parts("", "Select a blocking event to see its stack", "")
             self._paint_markers()
@@ -745,11 +750,13 @@ class EventLoopPane(Pane):
                 self.select_event(i)
                 return
 
-    def _show_blame(self, ev: BlockingEvent | None) -> None:
-        """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed."""
+    def _show_blame(self, ev: BlockingEvent | None, ongoing: bool = False) -> None:
+        """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed
+        (`ongoing`: the stall as it stood at the playhead, still going on: who it delayed is not told yet)."""
         tree = self.blame_tree
         tree.clear()
-        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0 and not several_steps(ev)):
+        self._blame_ongoing = ongoing
+        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0 and not several_steps(ev) and not ongoing):
             tree.setVisible(ev is not None)
             if ev is not None:
                 tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["(no task blame in this recording)", ""]))
@@ -765,6 +772,8 @@ class EventLoopPane(Pane):
         delayed = list(ev.delayed or ())
         unknown = ev.delayed is None
         title = "Delayed: not recorded" if unknown else f"Delayed {fmt.plural(len(delayed), 'task')}"
+        if ongoing:
+            title = "Delayed: told when the stall ends"
         late = QtWidgets.QTreeWidgetItem([title, ""])
         for tid, name, delay in delayed:
             item = QtWidgets.QTreeWidgetItem(late, [f"{name} [{tid}]", fmt.seconds(delay)])

@@ -10,6 +10,7 @@ the counts over [0, t] use `duration_at` instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -49,3 +50,11 @@ def worst_at(starts: np.ndarray, durations: np.ndarray, t: float | None) -> floa
 def worst_of(events: Sequence[BlockingEvent], t: float | None) -> float:
     """worst_at over a list of stalls."""
     return max((duration_at(ev, t) for ev in events), default=0.0)
+
+
+def event_at(ev: BlockingEvent, t: float | None) -> BlockingEvent:
+    """The stall as it stood at `t`: still going on, its duration and steps cut there and whom it delayed
+    unknown (the agent tells that when the stall ends); else the stall itself."""
+    if not ongoing_at(ev, t):
+        return ev
+    return replace(ev, duration=duration_at(ev, t), steps=steps_at(ev.steps, t), delayed=None, delayed_unrecorded=None)

@@ -60,6 +60,8 @@ def test_a_stall_going_on_at_the_playhead_shows_what_had_happened(qtbot, recorde
     assert list(x) == [ev.start] and y[0] == pytest.approx((at - ev.start) * 1000.0)
     pane.select_event(pair)
     assert pane.stack_title.plain_text().startswith(f"Blocked {so_far} so far")
+    lines = pane.blame_lines()  # A alone held the loop so far; whom the stall delayed is told at its end
+    assert "Delayed: told when the stall ends" in lines and not any(line.strip().startswith("B [") for line in lines), lines
     # the playhead moves on inside the stall: the same row and title follow it
     later = truth["B"][0] + 0.05
     doc.set_playhead(later)
@@ -72,6 +74,9 @@ def test_a_stall_going_on_at_the_playhead_shows_what_had_happened(qtbot, recorde
     assert _cell(pane, pair, "Duration") == fmt.seconds(ev.duration)
     assert pane.stack_title.plain_text().startswith(f"Blocked {fmt.seconds(ev.duration)} at")
     assert pane.block_markers.shown == len(pane.events) and len(pane.ongoing_markers.getData()[0]) == 0
+    lines = pane.blame_lines()
+    assert any(line.startswith("Delayed 1 task") or line.startswith("Delayed ") and "told" not in line for line in lines), lines
+    assert any(line.strip().startswith("B [") for line in lines), lines
     held = (truth["A"][1] - truth["A"][0]) + (truth["B"][1] - truth["B"][0])
     assert 0.0 <= ev.duration - held <= 0.03  # the whole stall is the two holds the target timed
 
