@@ -701,7 +701,8 @@ class EventLoopPane(Pane):
             return
         self._shown_event = ev
         self.stack_list.clear()
-        self._show_blame(event_at(ev, self.doc.playhead), ongoing_at(ev, self.doc.playhead))
+        playhead = self.doc.playhead
+        self._show_blame(None if ev is None else event_at(ev, playhead), ev is not None and ongoing_at(ev, playhead))
         if ev is None:
             self.stack_title.set_parts("", "Select a blocking event to see its stack", "")
             self._paint_markers()
