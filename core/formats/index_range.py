@@ -14,7 +14,6 @@ in file order, so the percentiles see the same values in the same order.
 
 from __future__ import annotations
 
-import mmap
 import os
 import struct
 import zlib
@@ -68,6 +67,7 @@ class _ChunkReader(RecordingReader):
         self.samples = True
         self.trusted = False  # every frame's checksum was checked when the index was built (no problems reported)
         self.lag_frames = np.zeros(0, np.int64)  # where each LAG frame starts (the index's lag_frame_offset)
+        self._buffer = bytearray()
 
     def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
         if self.samples:
@@ -88,7 +88,7 @@ class _ChunkReader(RecordingReader):
 
     def _lag_only(self, fh: BinaryIO, start: int, stop: int) -> bool:
         """Stage a chunk's lag probes from its LAG frames alone, found by the index's offsets (the
-        samples, ~90% of the bytes, are the index's): the file mapped, each frame's checksum checked,
+        samples, ~90% of the bytes, are the index's): the chunk's bytes read, each frame's checksum checked,
         the rows gathered in one pass per chunk. False (nothing kept) at anything a full read would
         have to resync over; the caller then reads the chunk as the reader does."""
         offsets = self.lag_frames[np.searchsorted(self.lag_frames, start) : np.searchsorted(self.lag_frames, stop)]
@@ -98,15 +98,16 @@ class _ChunkReader(RecordingReader):
             self._reserve(os.fstat(fh.fileno()).st_size)
         st = self._lag
         assert st is not None
-        base = start - start % mmap.ALLOCATIONGRANULARITY
-        mm = mmap.mmap(fh.fileno(), stop - base, offset=base, access=mmap.ACCESS_READ)
-        try:
-            return self._gather_lag(mm, [int(o) - base for o in offsets.tolist()], st)
-        finally:
-            mm.close()
+        base = int(offsets[0])
+        size = stop - base
+        if len(self._buffer) < size:
+            self._buffer = bytearray(size)  # one buffer for every chunk: its pages are touched once
+        fh.seek(base)
+        if fh.readinto(memoryview(self._buffer)[:size]) != size:  # type: ignore[attr-defined]
+            return False
+        return self._gather_lag(memoryview(self._buffer)[:size], [int(o) - base for o in offsets.tolist()], st)
 
-    def _gather_lag(self, mm: mmap.mmap, frames: list[int], st: Any) -> bool:
-        view = memoryview(mm)
+    def _gather_lag(self, view: memoryview, frames: list[int], st: Any) -> bool:
         unpack, header, crc32 = wire.FRAME_HEADER.unpack_from, wire.FRAME_HEADER_SIZE, zlib.crc32
         seed = _LAG_CRC
         starts: list[int] = []
@@ -127,7 +128,7 @@ class _ChunkReader(RecordingReader):
                 counts.append(n)
             total = sum(counts)
             if total:
-                raw = np.frombuffer(mm, np.uint8)
+                raw = np.frombuffer(view, np.uint8)
                 ns = np.asarray(counts, np.int64)
                 first = np.asarray(starts, np.int64)
                 frame = np.repeat(np.arange(len(ns)), ns)
