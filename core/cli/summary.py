@@ -296,10 +296,10 @@ def _tasks(
     """task_summary, from the index's undecoded task batches when `profile` is a shell without its tasks."""
     if indexed is None or not indexed.task_batches:
         return task_summary(profile, t_from, t_to, lists)
-    if not lists and t_from is None and t_to is None:
+    if not lists:
         from pyrometer.core.formats.task_counts import task_counts
 
-        counts = task_counts(indexed.task_batches)
+        counts = task_counts(indexed.task_batches, t_from, t_to)
         if counts is not None:
             return counts
     return task_summary(indexed.tasks_profile(), t_from, t_to, lists)

@@ -41,7 +41,7 @@ def chunked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 _READ: dict[Path, Any] = {}
 
 
-def _full(path: Path, t0: float | None, t1: float | None, thread: int | None = None) -> dict[str, Any]:
+def _full(path: Path, t0: float | None, t1: float | None, thread: int | None = None, lists: bool = True) -> dict[str, Any]:
     if path not in _READ:
         profile, report = read_recording(path)
         if report.problems:
@@ -49,16 +49,18 @@ def _full(path: Path, t0: float | None, t1: float | None, thread: int | None = N
         profile.finish()
         _READ[path] = profile
     profile = _READ[path]
-    return build_summary(profile, source_path=str(path), top=None, t_from=t0, t_to=t1, thread=thread)
+    return build_summary(profile, source_path=str(path), top=None, t_from=t0, t_to=t1, thread=thread, lists=lists)
 
 
-def _fast(path: Path, t0: float | None, t1: float | None) -> tuple[dict[str, Any], int]:
-    """The summary from the index, and how many chunks' samples it read."""
-    opened = open_for_stats(path, t_from=t0, t_to=t1)
+def _fast(path: Path, t0: float | None, t1: float | None, lists: bool = True) -> tuple[dict[str, Any], int]:
+    """The summary from the index, and how many chunks' samples it read (`lists` False: what the text
+    form builds, with the task counts taken from the index's task batches as columns)."""
+    opened = open_for_stats(path, t_from=t0, t_to=t1, task_rows=lists)
     assert opened is not None
     shell, indexed = opened
     assert indexed.range is not None
-    return build_summary(shell, source_path=str(path), top=None, t_from=t0, t_to=t1, indexed=indexed), indexed.range.read.read_chunks
+    summary = build_summary(shell, source_path=str(path), top=None, t_from=t0, t_to=t1, indexed=indexed, lists=lists)
+    return summary, indexed.range.read.read_chunks
 
 
 def _same(full: dict[str, Any], fast: dict[str, Any], what: object) -> None:
@@ -83,6 +85,9 @@ def test_many_ranges_print_what_a_full_read_prints_and_read_at_most_the_edge_chu
         fast, read = _fast(chunked, t0, t1)
         _same(_full(chunked, t0, t1), fast, (t0, t1))
         assert read <= 4, (t0, t1)  # the chunks at the two edges (and a neighbour each when an edge is near a boundary)
+        if seen % 4 == 0:
+            lean, _ = _fast(chunked, t0, t1, lists=False)
+            _same(_full(chunked, t0, t1, lists=False), lean, ("text form", t0, t1))
         seen += 1
     assert seen > 35
     # a range in the middle reads the two chunks it cuts and sums the rest from the index
