@@ -76,7 +76,7 @@ def test_many_ranges_print_what_a_full_read_prints_and_read_at_most_the_edge_chu
     profile, _ = read_recording(chunked)
     end = profile.duration()
     k = index.chunks // 2
-    bounds = [float(a["chunk_t0"][k]), float(a["chunk_t1"][k]), float(a["chunk_t0"][1])]
+    bounds = [float(a["chunk_t0"][k]), float(a["chunk_t1"][k])]  # a chunk's first and last sample, exactly
     points: list[float | None] = [None, 0.0, 0.004, end - 0.001, *bounds, bounds[0] + reach, bounds[1] + reach / 2]
     seen = 0
     for t0, t1 in itertools.product(points, points):
@@ -89,7 +89,7 @@ def test_many_ranges_print_what_a_full_read_prints_and_read_at_most_the_edge_chu
             lean, _ = _fast(chunked, t0, t1, lists=False)
             _same(_full(chunked, t0, t1, lists=False), lean, ("text form", t0, t1))
         seen += 1
-    assert seen > 35
+    assert seen > 25
     # a range in the middle reads the two chunks it cuts and sums the rest from the index
     t0, t1 = float(a["chunk_t0"][1]) + 1.0, float(a["chunk_t1"][index.chunks - 2]) - 1.0
     fast, read = _fast(chunked, t0, t1)
