@@ -907,9 +907,20 @@ def load_index(
 ) -> RecordingIndex | None:
     """The recording's index: its own last frame, else the cached one, else (build=True) built and cached.
     An index an older reader built while skipping messages this one reads (`stale`) is not used, nor,
-    with `ranges`, one that cannot answer a time range (written before it could: built again, once)."""
+    with `ranges`, one that cannot answer a time range (written before it could: given the range fields
+    by one walk over the frames' headers, index_range.add_range_fields, else built again; then cached)."""
     index = read_index_frame(path)
-    if index is not None and (index.stale or (ranges and not index.ranges)):
+    if index is not None and index.stale:
+        index = None
+    if index is not None and ranges and not index.ranges:  # one of a recording made before ranges
+        cached = read_cached_index(path)
+        if cached is not None and not cached.stale and cached.ranges:
+            return cached
+        from pyrometer.core.formats.index_range import add_range_fields
+
+        if add_range_fields(path, index) and index.ranges:
+            write_cached_index(path, index)  # (where none can be written, the walk is made again next time)
+            return index
         index = None
     if index is None:
         index = read_cached_index(path)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from scale_recordings import generate_recording
 from spin_recording import record_spinners
@@ -146,14 +147,47 @@ def test_a_torn_recording_without_an_index_gets_one_that_answers_ranges(chunked:
         _same(_full(torn, t0, t1), fast, (t0, t1))
 
 
-def test_an_index_written_before_ranges_is_built_again_once(chunked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    index = read_index_frame(chunked)
-    assert index is not None
+def _before_ranges(index: RecordingIndex) -> RecordingIndex:
+    """The index as main wrote it before ranges: no range arrays, no weight_max."""
     old = RecordingIndex.decode(index.encode())
     for name in ("chunk_lag_t0", "chunk_lag_t1", "lag_frame_offset"):
         del old.arrays[name]
     old.weight_max = float("nan")
-    assert not RecordingIndex.decode(old.encode()).ranges  # what an index of main before ranges decodes to
+    old = RecordingIndex.decode(old.encode())
+    assert not old.ranges
+    return old
+
+
+def test_an_index_written_before_ranges_gets_them_from_one_walk_not_a_rebuild(
+    chunked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = read_index_frame(chunked)
+    assert index is not None
+    old = _before_ranges(index)
+    assert index_range.add_range_fields(chunked, old) and old.ranges
+    assert old.weight_max == index.weight_max  # the exact largest weight: rows are split where a full read splits them
+    for name in ("chunk_lag_t0", "chunk_lag_t1", "lag_frame_offset"):
+        assert np.array_equal(old.arrays[name], index.arrays[name]), name
+    copy = tmp_path / "old.pyro"
+    copy.write_bytes(chunked.read_bytes())
+    built: list[int] = []
+    walks: list[int] = []
+    real_walk = index_range.add_range_fields
+    monkeypatch.setattr(recording_index, "read_index_frame", lambda path: _before_ranges(index))
+    monkeypatch.setattr(recording_index, "build_index", lambda *a, **k: built.append(1))
+    monkeypatch.setattr(index_range, "add_range_fields", lambda *a: walks.append(1) or real_walk(*a))
+    for _ in range(2):
+        fast, _ = _fast(copy, 10.0, 40.0)
+        _same(_full(copy, 10.0, 40.0), fast, "old index")
+    assert built == [] and walks == [1]  # then cached
+
+
+def test_an_old_index_of_a_damaged_recording_is_built_again_once(chunked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = read_index_frame(chunked)
+    assert index is not None
+    old = _before_ranges(index)
+    old.report = {**old.report, "problems": ["checksum mismatch in frame at byte 123; skipped 10 damaged bytes"]}
+    assert not index_range.add_range_fields(chunked, old)  # what it summed may not be what the frames say
     copy = tmp_path / "old.pyro"
     copy.write_bytes(chunked.read_bytes())
     built: list[int] = []
@@ -163,7 +197,7 @@ def test_an_index_written_before_ranges_is_built_again_once(chunked: Path, tmp_p
     for _ in range(2):
         fast, _ = _fast(copy, 10.0, 40.0)
         _same(_full(copy, 10.0, 40.0), fast, "old index")
-    assert built == [1]  # then cached
+    assert built == [1]
 
 
 def test_a_real_recording_gives_the_same_ranges(tmp_path: Path) -> None:
