@@ -11,7 +11,7 @@ text. The first range query of a recording whose index predates range fields
 builds the index again once (cached): run twice, or read the first row as that.
 
 Measured 2026-12-03 on /work/scale-data/scale-30M-f300-v2.pyro (30M samples, 986 MiB, 75,000 s), each
-`/usr/bin/time pyrometer stats FILE RANGE --top 3` with main (0a1e1ec) then h15-statsrange back to back,
+`/usr/bin/time pyrometer stats FILE RANGE --top 3` with main (/work/main, 0a1e1ec..e90af4e while it ran) then h15-statsrange back to back,
 index cached; the machine at load 5-7 on 2 cores, so wall times are inflated (CPU = user + system):
 
 | range                   | main wall / CPU / peak  | branch wall / CPU / peak | CPU ratio | peak / file (branch) |
