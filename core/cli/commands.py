@@ -242,10 +242,9 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | None:
     """A `.pyro` recording's summary from its index (built and cached on first use), without reading
-    its samples (of a time range: its edges only); None (a full load) for a time range of one thread, by-task
-    stacks (built from every sample) or any other file."""
-    ranged = args.t_from is not None or args.t_to is not None
-    if (ranged and getattr(args, "thread", None) is not None) or getattr(args, "sample_type", None) or getattr(args, "by_task", False):
+    its samples (of a time range: its edges only); None (a full load) for by-task stacks (built from every
+    sample) or any other file."""
+    if getattr(args, "sample_type", None) or getattr(args, "by_task", False):
         return None
     try:
         with open(args.file, "rb") as fh:

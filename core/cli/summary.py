@@ -388,7 +388,7 @@ def build_summary(
     answers the whole run or a thread filter, or a time range it was opened for (`indexed.range`).
     """
     sel = make_selection(thread, t_from, t_to)
-    if indexed is not None and (t_from is not None or t_to is not None) and (indexed.range is None or thread is not None):
+    if indexed is not None and (t_from is not None or t_to is not None) and indexed.range is None:
         raise ValueError("an index answers the whole run, a thread filter, or the time range it was opened for")
     deterministic = is_deterministic(profile)
     threads_wanted = None if thread is None else frozenset([thread])

@@ -240,21 +240,30 @@ class RangeSums:
 
         return clip_rows(self.read.profile, self.read.sel, r0, r1)
 
-    def stack_sums(self) -> tuple[np.ndarray, np.ndarray]:
-        """aggregate.stack_sums of the range (no thread filter)."""
+    def _mine(self, rows: np.ndarray, threads: frozenset[int] | None) -> np.ndarray:
+        """Which of these read rows are of `threads` (all when None)."""
+        if threads is None:
+            return np.ones(len(rows), bool)
+        return np.isin(self.read.profile.samples["thread"][rows], np.fromiter(threads, np.int64, len(threads)))
+
+    def stack_sums(self, threads: frozenset[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """aggregate.stack_sums of the range (of `threads`: aggregate._thread_range_sums)."""
         p, n = self.read.profile, self.n
         lo, a, b, hi = self.rows
-        weight, count = self.index.stack_sums(None, n - 1, self.read.inner)
+        weight, count = self.index.stack_sums(threads, n - 1, self.read.inner)
         weight, count = weight.astype(np.float64), count.astype(np.int64)
         if b > a:
-            shifted = p.samples["stack"][a:b].astype(np.intp) + 1
-            weight = weight + np.bincount(shifted, weights=p.samples["weight"][a:b], minlength=n)
+            middle = np.arange(a, b)
+            middle = middle[self._mine(middle, threads)]
+            shifted = p.samples["stack"][middle].astype(np.intp) + 1
+            weight = weight + np.bincount(shifted, weights=p.samples["weight"][middle], minlength=n)
             count = count + np.bincount(shifted, minlength=n)
         for r0, r1 in ((lo, a), (b, hi)):
             if r1 > r0:
                 rows, w = self._clipped(r0, r1)
-                shifted = p.samples["stack"][rows].astype(np.intp) + 1
-                weight += np.bincount(shifted, weights=w, minlength=n)
+                mine = self._mine(rows, threads)
+                shifted = p.samples["stack"][rows[mine]].astype(np.intp) + 1
+                weight += np.bincount(shifted, weights=w[mine], minlength=n)
                 count += np.bincount(shifted, minlength=n)
         return weight, count
 
@@ -285,20 +294,23 @@ class RangeSums:
             out[tid] = out.get(tid, 0) + int(c)
         return {k: v for k, v in out.items() if v}
 
-    def count(self) -> int:
-        return sum(self.thread_counts().values())
+    def count(self, threads: frozenset[int] | None = None) -> int:
+        return sum(n for tid, n in self.thread_counts().items() if threads is None or tid in threads)
 
-    def cpu(self) -> CpuTime:
-        """analysis.cpu_time of the range: the index's known CPU of whole chunks, the edges' clipped."""
+    def cpu(self, threads: frozenset[int] | None = None) -> CpuTime:
+        """analysis.cpu_time of the range (of `threads`): the index's known CPU of whole chunks, the edges' clipped."""
         ix = self.index.arrays
-        per_stack, count = self.index.stack_sums(None, self.n - 1, self.read.inner, value="pair_cpu")
+        per_stack, count = self.index.stack_sums(threads, self.n - 1, self.read.inner, value="pair_cpu")
         per_thread: dict[int, float] = {}
         inner = self.read.inner
         if inner.stop > inner.start:
             lo, hi = int(ix["pair_start"][inner.start]), int(ix["pair_start"][inner.stop])
             for tid, c in zip(ix["pair_thread"][lo:hi].tolist(), ix["pair_cpu"][lo:hi].tolist(), strict=True):
-                per_thread[tid] = per_thread.get(tid, 0.0) + c
+                if threads is None or tid in threads:
+                    per_thread[tid] = per_thread.get(tid, 0.0) + c
         rows, clipped = self._overlapping()
+        mine = self._mine(rows, threads)
+        rows, clipped = rows[mine], clipped[mine]
         edge = _cpu_of_rows(self.read.profile, rows, clipped, self.n)
         for tid, v in edge.per_thread.items():
             per_thread[tid] = per_thread.get(tid, 0.0) + v
@@ -371,4 +383,5 @@ def add_range_fields(path: str | os.PathLike[str], index: Any) -> bool:
         return False
     index.arrays = {**a, "chunk_lag_t0": lag_t0, "chunk_lag_t1": lag_t1, "lag_frame_offset": np.asarray(offsets, np.int64)}
     index.weight_max = top if index.samples else float("nan")
+    index.exact_weights = exact_ends >= 0
     return True

@@ -110,6 +110,7 @@ class RecordingIndex:
     overview: dict[str, dict[str, Any]] = field(default_factory=dict)
     known_kinds: int = 0  # the highest message type its builder knew (0: written before this was kept)
     weight_max: float = float("nan")  # the largest sample weight (selection.max_weight; nan: none, or not kept)
+    exact_weights: bool | None = None  # whether samples carry float64 weights (EXACT_SAMPLES); None: not kept
 
     @property
     def stale(self) -> bool:
@@ -121,7 +122,8 @@ class RecordingIndex:
     def ranges(self) -> bool:
         """Whether it can answer a time range (index_range.py): where each chunk's lag probes lie, and
         how far a sample's span reaches."""
-        return all(k in self.arrays for k in _RANGE_ARRAYS) and (self.samples == 0 or self.weight_max >= 0)
+        return (all(k in self.arrays for k in _RANGE_ARRAYS) and (self.samples == 0 or self.weight_max >= 0)
+                and self.exact_weights is not None)
 
     @property
     def chunks(self) -> int:
@@ -154,7 +156,7 @@ class RecordingIndex:
             "spans": self.spans, **({"overview": {}, "overview_cells": self.overview, "sparse": sparse} if sparse
                                     else {"overview": self.overview}),
             "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell), "known_kinds": self.known_kinds,
-            "weight_max": _num(self.weight_max),
+            "weight_max": _num(self.weight_max), "exact_weights": self.exact_weights,
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
         body = b"".join([_TAIL.pack(len(text)), text, *(a.tobytes() for a in arrays.values()), self.shell])
@@ -200,7 +202,7 @@ class RecordingIndex:
             report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
             lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]), spans=int(head.get("spans", 0)),
             overview=dict(overview), known_kinds=int(head.get("known_kinds") or 0),
-            weight_max=_float(head.get("weight_max")),
+            weight_max=_float(head.get("weight_max")), exact_weights=head.get("exact_weights"),
         )
 
     # ------------------------------------------------------------ using it
@@ -410,6 +412,7 @@ class IndexBuilder(RecordingReader):
         self._span_rows = 0
         self._activity = ActivityIndex()  # the timeline's per-pixel summary, fed each block before it is dropped
         self._weight_max = -np.inf
+        self._exact = False
         self._lag_seen = 0  # lag rows whose times are in the chunk's bounds already
         self._chunk_lag: list[float] = [np.inf, -np.inf]
         self._chunk_lags: list[tuple[float, float]] = []
@@ -444,6 +447,7 @@ class IndexBuilder(RecordingReader):
         self._t_max = max(self._t_max, float(t.max()))
         self._span_end = max(self._span_end, float((t + w).max()))
         self._weight_max = max(self._weight_max, float(w.max()))
+        self._exact = self._exact or w.dtype == np.float64
         if self._first_count < LOOKS_SAMPLED_ROWS:
             take = w[: LOOKS_SAMPLED_ROWS - self._first_count].copy()
             self._first_weights.append(take)
@@ -536,7 +540,7 @@ class IndexBuilder(RecordingReader):
             arrays=arrays, shell=b"".join(shell_frames(profile)),
             lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
             spans=self._span_rows, overview=overview, known_kinds=max(wire.NAMES),
-            weight_max=self._weight_max if self._rows else float("nan"),
+            weight_max=self._weight_max if self._rows else float("nan"), exact_weights=self._exact,
         )
 
 
@@ -954,7 +958,7 @@ class IndexedSamples:
 
     def stack_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
         if self.range is not None:
-            return self.range.stack_sums()  # (a range is answered without a thread filter: open_for_stats)
+            return self.range.stack_sums(threads)
         return self.index.stack_sums(threads, self.profile.stack_count)
 
     @property
@@ -971,7 +975,7 @@ class IndexedSamples:
     def cpu_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
         """(known CPU seconds, samples) per stack id + 1, and CPU seconds per thread (analysis.cpu_time)."""
         if self.range is not None:
-            got = self.range.cpu()
+            got = self.range.cpu(threads)
             return got.per_stack, got.count_per_stack, got.per_thread
         per_stack, count = self.index.stack_sums(threads, self.profile.stack_count, value="pair_cpu")
         a = self.index.arrays
@@ -981,7 +985,7 @@ class IndexedSamples:
 
     def selected(self, threads: frozenset[int] | None = None) -> int:
         """Samples in the selection: the range's (overlapping it) when there is one, else `count`."""
-        return self.range.count() if self.range is not None else self.count(threads)
+        return self.range.count(threads) if self.range is not None else self.count(threads)
 
     def selected_thread_counts(self) -> dict[int, int]:
         """Samples per thread in the range (summary.thread_rows), else the whole run's."""
@@ -1045,7 +1049,9 @@ def open_for_stats(
     the index cannot stand in for the samples (out of time order: a full read sorts them).
     `task_rows` False leaves the tasks undecoded in IndexedSamples.task_batches (the text form counts them).
     With `t_from`/`t_to` the sums are the range's (index_range.py: the edges' chunks read from the file);
-    None also for a range of a recording without samples or whose weights are counts (a full read is quick)."""
+    None also for a range of a recording without samples, or with float64 weights (an import saved as .pyro:
+    summed per chunk, in another order, they would differ from a full read in the last digits; the agent's
+    float32 weights sum exactly), or whose weights are counts."""
     ranged = t_from is not None or t_to is not None
     index = load_index(path, progress=progress, ranges=ranged)
     if index is None or not index.time_sorted or (ranged and not (index.ranges and index.samples)):
@@ -1056,8 +1062,8 @@ def open_for_stats(
     index.arrays = {name: arr.copy() for name, arr in index.arrays.items()}
     indexed = IndexedSamples(index, profile, batches)
     if ranged:
-        if profile.unit != "seconds":
-            return None
+        if profile.unit != "seconds" or index.exact_weights:
+            return None  # (float32 weights, the agent's, sum exactly in any order; float64 ones may not)
         start, end = indexed.bounds()
         if (t_from is not None and t_from >= end) or (t_to is not None and t_to <= start):
             return profile, indexed  # outside the run: the command says so (check_range_inside), nothing to read

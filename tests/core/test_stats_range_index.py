@@ -53,14 +53,15 @@ def _full(path: Path, t0: float | None, t1: float | None, thread: int | None = N
     return build_summary(profile, source_path=str(path), top=None, t_from=t0, t_to=t1, thread=thread, lists=lists)
 
 
-def _fast(path: Path, t0: float | None, t1: float | None, lists: bool = True) -> tuple[dict[str, Any], int]:
+def _fast(path: Path, t0: float | None, t1: float | None, lists: bool = True, thread: int | None = None) -> tuple[dict[str, Any], int]:
     """The summary from the index, and how many chunks' samples it read (`lists` False: what the text
     form builds, with the task counts taken from the index's task batches as columns)."""
     opened = open_for_stats(path, t_from=t0, t_to=t1, task_rows=lists)
     assert opened is not None
     shell, indexed = opened
     assert indexed.range is not None
-    summary = build_summary(shell, source_path=str(path), top=None, t_from=t0, t_to=t1, indexed=indexed, lists=lists)
+    summary = build_summary(shell, source_path=str(path), top=None, t_from=t0, t_to=t1, indexed=indexed, lists=lists,
+                            thread=thread)
     return summary, indexed.range.read.read_chunks
 
 
@@ -89,6 +90,10 @@ def test_many_ranges_print_what_a_full_read_prints_and_read_at_most_the_edge_chu
         if seen % 4 == 0:
             lean, _ = _fast(chunked, t0, t1, lists=False)
             _same(_full(chunked, t0, t1, lists=False), lean, ("text form", t0, t1))
+        if seen % 4 == 1:  # one thread's range: its rows wholly inside by their weights, its edges clipped
+            thread = seen % 3
+            one, _ = _fast(chunked, t0, t1, thread=thread)
+            _same(_full(chunked, t0, t1, thread=thread), one, ("thread", thread, t0, t1))
         seen += 1
     assert seen > 25
     # a range in the middle reads the two chunks it cuts and sums the rest from the index
@@ -123,7 +128,7 @@ def test_the_command_prints_the_same_text_and_json_with_and_without_the_index(
             code = main(["stats", str(chunked), "--top", "0", *extra, *form])
             out, err = capsys.readouterr()
             outputs.append((code, out, err))
-    assert len(reads) == 6  # the first three ranges, text and JSON (a thread's range and a range outside are read whole)
+    assert len(reads) == 8  # the first four ranges, text and JSON (a range outside the run reads nothing)
 
     def no_index(*args: object, **kwargs: object) -> None:
         return None
@@ -153,6 +158,7 @@ def _before_ranges(index: RecordingIndex) -> RecordingIndex:
     for name in ("chunk_lag_t0", "chunk_lag_t1", "lag_frame_offset"):
         del old.arrays[name]
     old.weight_max = float("nan")
+    old.exact_weights = None
     old = RecordingIndex.decode(old.encode())
     assert not old.ranges
     return old
@@ -166,6 +172,7 @@ def test_an_index_written_before_ranges_gets_them_from_one_walk_not_a_rebuild(
     old = _before_ranges(index)
     assert index_range.add_range_fields(chunked, old) and old.ranges
     assert old.weight_max == index.weight_max  # the exact largest weight: rows are split where a full read splits them
+    assert old.exact_weights is False and index.exact_weights is False  # the agent's float32 weights
     for name in ("chunk_lag_t0", "chunk_lag_t1", "lag_frame_offset"):
         assert np.array_equal(old.arrays[name], index.arrays[name]), name
     copy = tmp_path / "old.pyro"
@@ -205,9 +212,39 @@ def test_a_real_recording_gives_the_same_ranges(tmp_path: Path) -> None:
     index = read_index_frame(path)
     assert index is not None and index.ranges
     end = _full(path, None, None)["duration_s"]
+    threads = [t["id"] for t in _full(path, None, None)["threads"]]
     for t0, t1 in ((None, end / 3), (end / 4, end * 0.75), (end / 2, None), (0.0, end)):
         fast, _ = _fast(path, t0, t1)
         _same(_full(path, t0, t1), fast, (t0, t1))
+        for thread in threads:  # real times and weights: an inner sample clipped is t - (t - w), not w
+            one, _ = _fast(path, t0, t1, thread=thread)
+            _same(_full(path, t0, t1, thread=thread), one, (thread, t0, t1))
     whole, _ = _fast(path, 0.0, end + 1.0)
     spin = next(f for f in whole["functions"] if f["name"] == "spin")  # and the sums are what the threads measured
     assert spin["self"] == pytest.approx(took["main"][1] + took["worker"][1], rel=0.2, abs=0.03)
+
+
+def test_float64_weights_are_left_to_a_full_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An import saved as .pyro keeps float64 weights: summed per chunk, in another order, they would differ
+    from a full read in the last digits, so its ranges are read whole (and print what a full read prints)."""
+    from pyrometer.cli import main
+    from pyrometer.core.formats.recording import write_profile
+    from pyrometer.core.model import Profile
+
+    p = Profile()
+    stacks = [p.intern_stack(-1, p.intern_frame(f"f{i}", "a.py", i + 1, i + 1)) for i in range(3)]
+    rng = np.random.default_rng(5)
+    n = 3000
+    p.add_samples(40000.0 + np.cumsum(rng.uniform(0.002, 0.004, n)), (np.arange(n) % 2).astype(np.int32),
+                  np.asarray(stacks, np.int32)[rng.integers(0, 3, n)], None, rng.uniform(0.004, 0.009, n))
+    p.finish()
+    path = tmp_path / "exact.pyro"
+    write_profile(p, path)
+    index = recording_index.load_index(path)
+    assert index is not None and index.exact_weights is True
+    assert open_for_stats(path, t_from=40002.0, t_to=40006.0) is None
+    old = _before_ranges(index)
+    assert index_range.add_range_fields(path, old) and old.exact_weights is True  # the walk sees them too
+    assert main(["stats", str(path), "--from", "40002", "--to", "40006", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["samples"] > 1000 and data["selection"]["to_s"] == 40006.0
