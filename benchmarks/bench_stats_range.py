@@ -10,20 +10,21 @@ what `stats` did before), prints the ratios and checks that both print the same
 text. The first range query of a recording whose index predates range fields
 builds the index again once (cached): run twice, or read the first row as that.
 
-Measured 2026-12-03 on /work/scale-data/scale-30M-f300-v2.pyro (30M samples, 986 MiB, 75,000 s), each
-`/usr/bin/time pyrometer stats FILE RANGE --top 3` with main (/work/main, 0a1e1ec..e90af4e while it ran) then h15-statsrange back to back,
-index cached; the machine at load 5-7 on 2 cores, so wall times are inflated (CPU = user + system):
+Measured 2026-12-03 18:53 UTC on /work/scale-data/scale-30M-f300-v2.pyro (30M samples, 986 MiB, 75,000 s),
+`/usr/bin/time pyrometer stats FILE RANGE --top 3`, main (/work/main, e90af4e) then h15-statsrange back to
+back, load ~1.2 on 2 cores, index cached (CPU = user + system):
 
-| range                   | main wall / CPU / peak  | branch wall / CPU / peak | CPU ratio | peak / file (branch) |
-|-------------------------|-------------------------|--------------------------|-----------|----------------------|
-| --to 27750.004 (37%)    | 26.9 s / 16.2 s / 1140 MiB | 3.8 s / 1.5 s / 286 MiB | 10.5x    | 0.29 |
-| --to 750 (1%)           | 22.5 s / 10.4 s / 737 MiB  | 3.9 s / 1.0 s / 145 MiB | 10.5x    | 0.15 |
-| --from 37000 --to 37750 (1%) | 23.3 s / 13.1 s / 737 MiB | 1.8 s / 1.0 s / 144 MiB | 13x | 0.15 |
-| --from 18750 --to 56250 (50%) | 25.1 s / 16.2 s / 1436 MiB | 2.1 s / 1.7 s / 370 MiB | 9.4x | 0.38 |
-| --from 375 --to 74625 (99%)   | 37.3 s / 25.1 s / 2463 MiB | 4.0 s / 2.8 s / 569 MiB | 8.9x | 0.58 |
+| range                          | main wall / CPU / peak       | branch wall / CPU / peak   | wall  | peak / file |
+|--------------------------------|------------------------------|----------------------------|-------|-------------|
+| --to 27750.004 (37%)           | 14.9 s / 14.3 s / 1151 MiB   | 1.21 s / 1.14 s / 285 MiB  | 12x   | 0.29        |
+| --from 37000 --to 37750 (1%)   | 7.9 s / 7.9 s / 723 MiB      | 0.81 s / 0.89 s / 143 MiB  | 10x   | 0.14        |
+| --from 18750 --to 56250 (50%)  | 12.1 s / 11.5 s / 1436 MiB   | 1.66 s / 1.72 s / 369 MiB  | 7.3x  | 0.37        |
+| --from 375 --to 74625 (99%)    | 18.4 s / 17.4 s / 2449 MiB   | 2.29 s / 2.39 s / 571 MiB  | 8.0x  | 0.58        |
 
 Text and --json were byte-identical to the branch's own full read (index path off) for the 37%, 1% and
-99% ranges. --json costs more than the text on both (every task and stall as a row): 99% 4.6 s CPU, 700 MiB.
+99% ranges and for `--thread 1 --from 37000 --to 37750 --json` (0.94 s). The first range query of this
+file, whose own index predates the range fields, walks its frame headers once (4.6 s, then cached; a
+rebuild took 13-19 s). --json costs more than the text on both (every task and stall as a row).
 """
 
 from __future__ import annotations
