@@ -49,6 +49,7 @@ from pyrometer.core.analysis.loop import (
     stack_labels,
 )
 from pyrometer.core.analysis.selection import Selection
+from pyrometer.core.analysis.stall_asof import duration_at, event_at, ongoing_at, worst_at
 from pyrometer.core.analysis.stall_steps import several_steps
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -139,6 +140,8 @@ class EventLoopPane(Pane):
         self._markers_shown: tuple[int, int, int] | None = None  # (profile id, stalls, last one's id) listed
         self._marked: tuple[int, frozenset[int] | None, list[BlockingEvent]] | None = None  # markers' (profile, threads, stalls)
         self._session_worst = np.zeros(0)  # the longest stall of the marked stalls up to each one (time order)
+        self._session_starts = np.zeros(0)  # the marked stalls' starts and durations (the worst as of a playhead)
+        self._session_durations = np.zeros(0)
         self._shown_event: BlockingEvent | None = None  # the stall whose stack and blame are shown
         self._hist_shown: tuple[np.ndarray, int] | None = None  # (edges, bars) last drawn, for re-ticking on resize
         self._wide: bool | None = None
@@ -221,6 +224,12 @@ class EventLoopPane(Pane):
         self.selected_marker = pg.ScatterPlotItem(size=9, symbol="t", brush=SELECTED_BRUSH, pen=None)
         self.selected_marker.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
         self.lag_plot.addItem(self.selected_marker)
+        # at a playhead inside a stall: that stall's marker (and those after it) as high as it had got by then
+        self._ongoing_from = -1  # the first marker drawn by ongoing_markers (-1: none)
+        self._blame_ongoing = False  # the blame shown is of a stall going on at the playhead
+        self.ongoing_markers = pg.ScatterPlotItem(size=9, symbol="t", brush=BLOCK_BRUSH, pen=None)
+        self.ongoing_markers.sigClicked.connect(self._ongoing_marker_clicked)
+        self.lag_plot.addItem(self.ongoing_markers)
         self.range_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 140, 230, 40))
         self.range_region.setZValue(-10)
         self.range_region.hide()
@@ -436,7 +445,11 @@ class EventLoopPane(Pane):
         self._show_lag_curve()
         events = blocking_events(profile, upto)
         self._show_events(profile, events)
-        worst = float(self._session_worst[len(events) - 1]) if events else 0.0  # the longest of the first len(events)
+        self._show_ongoing_markers(len(events), playhead)
+        if playhead is not None and events:  # a stall going on at the playhead counts as far as it had got
+            worst = worst_at(self._session_starts[: len(events)], self._session_durations[: len(events)], playhead)
+        else:
+            worst = float(self._session_worst[len(events) - 1]) if events else 0.0  # the longest of the first len(events)
         self._blocking_summary = (len(events), worst)
         self._show_blocking_count()
         range_counts = self._show_range(events, session.hist_edges)
@@ -497,7 +510,8 @@ class EventLoopPane(Pane):
         in_range = [e for e in events if e.start < t1 and (e.start + e.duration > t0 or e.start >= t0)]  # overlapping
         ev = self.selected_event()
         if ev is not None and np.allclose(event_range(ev), rng):
-            what = f"the {fmt.seconds(ev.duration)} stall at {fmt.clock(ev.start)}"
+            so_far = " so far" if ongoing_at(ev, self.doc.playhead) else ""
+            what = f"the {fmt.seconds(duration_at(ev, self.doc.playhead))}{so_far} stall at {fmt.clock(ev.start)}"
         else:
             what = f"{fmt.clock(rng[0])} – {fmt.clock(rng[1])} ({fmt.seconds(rng[1] - rng[0])})"
         n = len(values)
@@ -563,11 +577,17 @@ class EventLoopPane(Pane):
             if not any(e is leaving for e in events):  # (a single-selection view would select its neighbour instead)
                 self.table.selectionModel().clear()
                 selected = None
-        reset = self.stalls.set_events(profile, events)
+        reset = self.stalls.set_events(profile, events, self.doc.playhead)
         self.events = self.stalls.events
         if reset and selected is not None and any(e is selected for e in events):  # (the stall shown: no new range)
             self.select_event(next(i for i, e in enumerate(events) if e is selected))
         self._paint_markers()
+        shown = self._shown_event
+        if shown is not None and shown is self.selected_event():  # (the playhead moved: inside the stall, or past its end)
+            self._show_stack_title(shown)
+            playhead = self.doc.playhead
+            if ongoing_at(shown, playhead) or self._blame_ongoing:
+                self._show_blame(event_at(shown, playhead), ongoing_at(shown, playhead))
         if changed:
             self._select_by_range(self.doc.range)
 
@@ -586,12 +606,40 @@ class EventLoopPane(Pane):
                 self._session_worst = np.concatenate(
                     (self._session_worst, np.maximum.accumulate(np.maximum(d, self._session_worst[-1])))
                 )
+                self._session_starts = np.concatenate((self._session_starts, x))
+                self._session_durations = np.concatenate((self._session_durations, d))
         else:
             x, d = _starts_durations(session)
             self.block_markers.set_points(x, d * 1000.0)
             self._session_worst = np.maximum.accumulate(d) if len(d) else d
+            self._session_starts, self._session_durations = x, d
         self._marked = (id(profile), threads, session)
         self.block_markers.show_first(len(events))
+
+    def _show_stack_title(self, ev: BlockingEvent) -> None:
+        """"Blocked 300.2 ms at …", or at a playhead inside the stall "Blocked 29.0 ms so far at …"."""
+        playhead = self.doc.playhead
+        so_far = " so far" if ongoing_at(ev, playhead) else ""
+        self.stack_title.set_parts(f"Blocked {fmt.seconds(duration_at(ev, playhead))}{so_far}", f" at {fmt.clock(ev.start)}",
+                                   ev.callback.strip())
+
+    def _show_ongoing_markers(self, n: int, playhead: float | None) -> None:
+        """Markers of the first `n` stalls as of the playhead: from the first one still going on then, drawn
+        at the height it had reached (the session's markers stop before it), else the session's alone."""
+        first = -1
+        if playhead is not None and n:
+            starts, durations = self._session_starts[:n], self._session_durations[:n]
+            going = np.flatnonzero(starts + durations > playhead)
+            first = int(going[0]) if len(going) else -1
+        if first < 0 or playhead is None:
+            if self._ongoing_from >= 0:
+                self.ongoing_markers.setData(x=[], y=[])
+                self.block_markers.show_first(n)
+            self._ongoing_from = -1
+            return
+        self._ongoing_from = first
+        self.block_markers.show_first(first)
+        self.ongoing_markers.setData(x=starts[first:], y=np.minimum(durations[first:], playhead - starts[first:]) * 1000.0)
 
     def _paint_markers(self) -> None:
         """The selected stall's marker over the others."""
@@ -599,7 +647,7 @@ class EventLoopPane(Pane):
         if ev is None:
             self.selected_marker.setData(x=[], y=[])
         else:
-            self.selected_marker.setData(x=[ev.start], y=[ev.duration * 1000.0])
+            self.selected_marker.setData(x=[ev.start], y=[duration_at(ev, self.doc.playhead) * 1000.0])
 
     def _row_event(self, row: int) -> int:
         return self.stalls.event_index(row)
@@ -639,6 +687,10 @@ class EventLoopPane(Pane):
         add_function_actions(menu, self.doc, blocking_function(profile, ev)[1])
         return menu
 
+    def _ongoing_marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
+        if len(points) and self._ongoing_from >= 0:
+            self.select_event(self._ongoing_from + int(points[0].index()))
+
     def _marker_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         if len(points):
             self.select_event(int(points[0].index()))
@@ -647,10 +699,12 @@ class EventLoopPane(Pane):
         ev = self.selected_event()
         if ev is not None and ev is self._shown_event:
             self._paint_markers()  # the same stall (its row moved as rows came and went): its range stays as it is
+            self._show_stack_title(ev)  # (the playhead moved inside it)
             return
         self._shown_event = ev
         self.stack_list.clear()
-        self._show_blame(ev)
+        playhead = self.doc.playhead
+        self._show_blame(None if ev is None else event_at(ev, playhead), ev is not None and ongoing_at(ev, playhead))
         if ev is None:
             self.stack_title.set_parts("", "Select a blocking event to see its stack", "")
             self._paint_markers()
@@ -659,7 +713,7 @@ class EventLoopPane(Pane):
         profile = self.doc.profile
         labels = stack_labels(profile, ev.stack)  # full paths, innermost first: the tooltips
         frames = list(reversed(profile.stack_frames(ev.stack))) if labels else []
-        self.stack_title.set_parts(f"Blocked {fmt.seconds(ev.duration)}", f" at {fmt.clock(ev.start)}", ev.callback.strip())
+        self._show_stack_title(ev)
         if not labels:
             self.stack_list.addItem("(no Python stack recorded)")
         for i, (frame, text) in enumerate(zip(frames, labels, strict=True)):
@@ -699,11 +753,13 @@ class EventLoopPane(Pane):
                 self.select_event(i)
                 return
 
-    def _show_blame(self, ev: BlockingEvent | None) -> None:
-        """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed."""
+    def _show_blame(self, ev: BlockingEvent | None, ongoing: bool = False) -> None:
+        """The blocker's await chain (blocking task first, up to the root) and the tasks the stall delayed
+        (`ongoing`: the stall as it stood at the playhead, still going on: who it delayed is not told yet)."""
         tree = self.blame_tree
         tree.clear()
-        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0 and not several_steps(ev)):
+        self._blame_ongoing = ongoing
+        if ev is None or (ev.await_chain is None and ev.delayed is None and ev.task < 0 and not several_steps(ev) and not ongoing):
             tree.setVisible(ev is not None)
             if ev is not None:
                 tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["(no task blame in this recording)", ""]))
@@ -719,6 +775,8 @@ class EventLoopPane(Pane):
         delayed = list(ev.delayed or ())
         unknown = ev.delayed is None
         title = "Delayed: not recorded" if unknown else f"Delayed {fmt.plural(len(delayed), 'task')}"
+        if ongoing:
+            title = "Delayed: told when the stall ends"
         late = QtWidgets.QTreeWidgetItem([title, ""])
         for tid, name, delay in delayed:
             item = QtWidgets.QTreeWidgetItem(late, [f"{name} [{tid}]", fmt.seconds(delay)])

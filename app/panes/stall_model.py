@@ -11,8 +11,9 @@ cell's text is made when the view paints it. `StallTable` answers a QTableWidget
 
 from __future__ import annotations
 
+import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -22,6 +23,7 @@ from pyrometer.app.panes.model_roles import ALIGN, DISPLAY, RIGHT, TOOLTIP
 from pyrometer.app.panes.model_roles import Index as _Index
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_function
+from pyrometer.core.analysis.stall_asof import duration_at, ongoing_at, steps_at
 from pyrometer.core.analysis.stall_steps import several_steps, steps_text
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -57,6 +59,8 @@ class StallTableModel(QAbstractTableModel):
         self._column = 0
         self._descending = False
         self._labels: dict[int, str] = {}  # function label per event index, made when first shown or sorted
+        self.as_of: float | None = None  # a replay's playhead: a stall going on then shows what had happened (stall_asof)
+        self._ends: list[float] = []
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -82,7 +86,7 @@ class StallTableModel(QAbstractTableModel):
         if role == ALIGN:
             return RIGHT if col < 2 else None
         if role == FOREGROUND:
-            return _LONG_BRUSH if col == 1 and ev.duration >= 0.1 else None
+            return _LONG_BRUSH if col == 1 and duration_at(ev, self.as_of) >= 0.1 else None
         if role == TOOLTIP:
             if col == 2 and self._label(i) != ev.callback and ev.callback.strip():
                 return ev.callback
@@ -113,9 +117,33 @@ class StallTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     # ------------------------------------------------------------------ for the pane
-    def set_events(self, profile: Profile, events: list[BlockingEvent]) -> bool:
+    def set_events(self, profile: Profile, events: list[BlockingEvent], as_of: float | None = None) -> bool:
         """Show `events` (time order): rows inserted or removed where the list only grew or shrank at its end
-        (a replay's playhead, a live session's new stalls), else every row anew. True when reset."""
+        (a replay's playhead, a live session's new stalls), else every row anew. True when reset.
+        `as_of`: the playhead; a stall still going on then is shown as far as it had got."""
+        before, had = self.as_of, self._any_ongoing(self.as_of)
+        self.as_of = as_of
+        reset = self._set_rows(profile, events)
+        ends = self._ends  # the latest end among the first k stalls, for each k (kept as the list grows)
+        if reset:
+            ends.clear()
+        del ends[len(self.events) :]
+        top = ends[-1] if ends else -math.inf
+        for ev in self.events[len(ends) :]:
+            top = max(top, ev.start + ev.duration)
+            ends.append(top)
+        if not reset and before != as_of and (had or self._any_ongoing(as_of)):
+            if self._column == 1:
+                self.sort(1, Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder)
+            if self._order:
+                self.dataChanged.emit(self.index(0, 1), self.index(len(self._order) - 1, 1))
+        return reset
+
+    def _any_ongoing(self, t: float | None) -> bool:
+        """Whether a stall listed was still going on at `t`."""
+        return t is not None and bool(self._ends) and self._ends[-1] > t
+
+    def _set_rows(self, profile: Profile, events: list[BlockingEvent]) -> bool:
         old = self.events
         k = min(len(old), len(events))
         if profile is not self.profile or not all(map(operator.is_, old[:k], events[:k])):
@@ -155,12 +183,16 @@ class StallTableModel(QAbstractTableModel):
         if col == 0:
             return fmt.clock(ev.start)
         if col == 1:
+            if ongoing_at(ev, self.as_of):
+                return f"{fmt.seconds(duration_at(ev, self.as_of))} so far"
             return fmt.seconds(ev.duration)
         if col == 2:
             return self._label(i)
         if col == 3:
             thread = self.profile.threads.get(ev.thread) if self.profile is not None else None
             return thread.name if thread is not None else str(ev.thread)
+        if ongoing_at(ev, self.as_of):  # its steps as far as they had got (those after the playhead had not run)
+            ev = replace(ev, steps=steps_at(ev.steps, self.as_of))
         return blocking_task_label(ev)
 
     # ------------------------------------------------------------------ internals
@@ -175,7 +207,8 @@ class StallTableModel(QAbstractTableModel):
         if col == 0:
             return lambda i: events[i].start
         if col == 1:
-            return lambda i: events[i].duration
+            as_of = self.as_of
+            return lambda i: duration_at(events[i], as_of)
         return lambda i: self.text(i, col).lower()
 
     def _sorted(self, rows: range | list[int]) -> list[int]:

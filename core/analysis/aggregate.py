@@ -54,6 +54,8 @@ def stack_sums(profile: Profile, sel: Selection | None = None) -> tuple[np.ndarr
         return _padded(weight, n), _padded(count, n)
     if clips(profile, sel) and sel is not None and sel.threads is None and profile.samples_sorted:
         return _range_sums(profile, sel, n)
+    if clips(profile, sel) and sel is not None and profile.samples_sorted:
+        return _thread_range_sums(profile, sel, n)
     if clips(profile, sel):  # weights cut at the range's edges (selection.clipped_samples)
         assert sel is not None
         if sel.t0 is None and sel.threads is None and sel.t1 is not None:  # a prefix: cached sums, then its edge
@@ -112,6 +114,37 @@ def _range_sums(profile: Profile, sel: Selection, n: int) -> tuple[np.ndarray, n
         if r1 > r0:
             rows, weights = clip_rows(profile, sel, r0, r1)
             more_w, more_c = _sums(profile, rows, n, weights)
+            weight += more_w
+            count += more_c
+    return weight, count
+
+
+def _thread_range_sums(profile: Profile, sel: Selection, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """_range_sums of some threads: the rows wholly inside the range summed by their own weights, those
+    within one span of an edge clipped (clipping every row gave each inner sample t - (t - w), a hair off
+    w, and a recording's index, which sums whole chunks, could not give the same: stats --thread --to)."""
+    assert sel.threads is not None
+    times, threads = profile.samples["time"], profile.samples["thread"]
+    wanted = np.fromiter(sel.threads, np.int64, len(sel.threads))
+    reach = max_weight(profile)
+    t0 = -np.inf if sel.t0 is None else sel.t0
+    t1 = np.inf if sel.t1 is None else sel.t1
+    lo, hi = overlap_window(profile, sel)
+    if samples_end_spans(profile):
+        a, b = np.searchsorted(times, (t0 + reach, t1), side="left")
+    else:
+        a, b = np.searchsorted(times, (t0, t1 - reach), side="left")
+    a, b = max(int(a), lo), min(int(b), hi)
+    if b <= a:
+        a = b = lo
+    weight, count = np.zeros(n), np.zeros(n, np.int64)
+    if b > a:
+        weight, count = _sums(profile, np.flatnonzero(np.isin(threads[a:b], wanted)) + a, n)
+    for r0, r1 in ((lo, a), (b, hi)):
+        if r1 > r0:
+            rows, weights = clip_rows(profile, sel, r0, r1)
+            mine = np.isin(threads[rows], wanted)
+            more_w, more_c = _sums(profile, rows[mine], n, weights[mine])
             weight += more_w
             count += more_c
     return weight, count

@@ -171,16 +171,22 @@ def check_range(t_from: float | None, t_to: float | None) -> None:
         raise UsageError(f"empty time range: --to {t_to:g} must be after --from {t_from:g}")
 
 
-def check_range_inside(profile: Profile, path: str, t_from: float | None, t_to: float | None) -> None:
-    """A --from/--to range that misses the whole run is a usage error, not an empty report."""
+def check_range_inside(
+    profile: Profile, path: str, t_from: float | None, t_to: float | None, bounds: tuple[float, float] | None = None
+) -> None:
+    """A --from/--to range that misses the whole run is a usage error, not an empty report.
+    `bounds`: (start, end) when `profile` is an index's shell (its rows are not the samples)."""
     if t_from is None and t_to is None:
         return
     if not profile.sample_count and not len(profile.lag) and not profile.blocking:
         return  # no timeline: the caller says the range is ignored
     if not profile.has_time:  # collapsed stacks: sample "times" are only their order in the file
         raise UsageError(f"{path}: --from/--to need a time axis, and a {profile.source_format} file has none")
-    end = profile.duration()
-    start = min(0.0, float(profile.samples["time"].min())) if len(profile.samples) else 0.0
+    if bounds is not None:
+        start, end = bounds
+    else:
+        end = profile.duration()
+        start = min(0.0, float(profile.samples["time"].min())) if len(profile.samples) else 0.0
     span = f"the profile covers {start:g}-{end:.3g} s"
     if t_from is not None and t_from >= end:
         raise UsageError(f"{path}: --from {t_from:g} s is outside the profile: {span}")
@@ -212,7 +218,7 @@ def run_stats(args: argparse.Namespace) -> int:
     opened = _open_indexed(args)
     profile, indexed = opened if opened is not None else (load(args.file, getattr(args, "sample_type", None)), None)
     thread = resolve_thread(profile, args.file, args.thread)
-    check_range_inside(profile, args.file, args.t_from, args.t_to)
+    check_range_inside(profile, args.file, args.t_from, args.t_to, None if indexed is None else indexed.bounds())
     if (args.t_from is not None or args.t_to is not None) and not profile.sample_count and not len(profile.lag) and not profile.blocking:
         _say(f"warning: {args.file}: --from/--to ignored: this profile has no timeline (call statistics only)")
     data = summary.build_summary(
@@ -236,8 +242,9 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | None:
     """A `.pyro` recording's summary from its index (built and cached on first use), without reading
-    its samples; None (a full load) for a time range, by-task stacks (built from every sample) or any other file."""
-    if args.t_from is not None or args.t_to is not None or getattr(args, "sample_type", None) or getattr(args, "by_task", False):
+    its samples (of a time range: its edges only); None (a full load) for by-task stacks (built from every
+    sample) or any other file."""
+    if getattr(args, "sample_type", None) or getattr(args, "by_task", False):
         return None
     try:
         with open(args.file, "rb") as fh:
@@ -249,7 +256,8 @@ def _open_indexed(args: argparse.Namespace) -> tuple[Profile, IndexedSamples] | 
     from pyrometer.core.formats.recording_index import open_for_stats
 
     with terminal_progress(f"indexing {Path(args.file).name}") as progress:
-        opened = open_for_stats(args.file, progress, task_rows=bool(args.json))  # the text form counts them
+        opened = open_for_stats(args.file, progress, task_rows=bool(args.json),  # the text form counts them
+                                t_from=args.t_from, t_to=args.t_to)
     if opened is not None:
         note_measure(opened[0])  # as load_profile does: the index's shell says what it measures too
         warn_notices(opened[0])

@@ -18,7 +18,9 @@ run only),
 blocking: [{start_s, duration_ms, function, file, line, stack, thread, task,
 callback, task_name, await_chain, delayed, delayed_unrecorded, steps (null | [{start_s,
 duration_ms, task, name, function, file, line}]: each long step of the stall, longest
-first)}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
+first), ongoing (true: still going on at the range's end; its duration_ms and steps are
+then what had happened by then, and delayed/delayed_unrecorded null: the agent reports
+them when the stall ends)}]}), `tasks` (null | {created (in the range), alive (tasks whose life overlaps
 the range), states (as of the range's end), in_range, list: [{id, name,
 parent, parent_unrecorded, state, coroutine, created_s, ended_s, exception, and asyncio_own: true on a task
 asyncio.run made for its own shutdown}], asyncio_own (how many of those: listed, left out of the
@@ -35,6 +37,7 @@ with `--by-task` also `by_task` (core/cli/by_task_summary.py).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +46,7 @@ import numpy as np
 from pyrometer.core import fmt
 from pyrometer.core.analysis.loop import blocking_events, lag_stats, stack_labels
 from pyrometer.core.analysis.selection import Selection, clipped_samples
+from pyrometer.core.analysis.stall_asof import duration_at, ongoing_at, steps_at
 from pyrometer.core.analysis.task_sampling import CAVEATS, sampling_sentence, sampling_totals
 from pyrometer.core.cli.terminal_text import printable
 from pyrometer.core.formats.tables import function_rows, is_deterministic, is_traced
@@ -139,17 +143,21 @@ def loop_summary(
         lag_ms = dict.fromkeys(("p50", "p95", "p99", "max", "mean"))
     labels: dict[int, list[str]] = {}  # a day holds thousands of stalls in far fewer stacks
     events = blocking_events(profile, sel)
+    as_of = None if sel is None else sel.t1  # a stall going on then is shown as it was then (stall_asof)
     blocking = [
-        {**blocking_row(profile, ev.start, ev.duration, ev.stack, ev.thread, ev.task, ev.callback, labels), **_blame(ev),
-         "steps": _steps(profile, ev)}
+        {**blocking_row(profile, ev.start, duration_at(ev, as_of), ev.stack, ev.thread, ev.task, ev.callback, labels),
+         **_blame(ev, as_of), "steps": _steps(profile, ev, as_of), "ongoing": ongoing_at(ev, as_of)}
         for ev in (events if rows is None else events[:rows])
     ]
     counted = {} if rows is None else {"blocking_count": len(events)}
     return {"probes": stats.probes, "lag_ms": lag_ms, "blocking": blocking, **counted}
 
 
-def _blame(ev: BlockingEvent) -> dict[str, Any]:
-    """Who blocked and whom it delayed; null where the recording does not say (older agents)."""
+def _blame(ev: BlockingEvent, as_of: float | None = None) -> dict[str, Any]:
+    """Who blocked and whom it delayed; null where the recording does not say (older agents), and
+    whom it delayed null for a stall still going on at `as_of` (the agent tells that at its end)."""
+    if ongoing_at(ev, as_of):
+        ev = replace(ev, delayed=None, delayed_unrecorded=None)
     return {
         "task_name": ev.task_name,
         "await_chain": None if ev.await_chain is None else [{"id": i, "name": n} for i, n in ev.await_chain],
@@ -161,13 +169,15 @@ def _blame(ev: BlockingEvent) -> dict[str, Any]:
     }
 
 
-def _steps(profile: Profile, ev: BlockingEvent) -> list[dict[str, Any]] | None:
+def _steps(profile: Profile, ev: BlockingEvent, as_of: float | None = None) -> list[dict[str, Any]] | None:
     """Each long step that held the loop during the stall, longest first, with its own share and the
-    function a stack taken inside it was running; null where the recording does not say."""
-    if ev.steps is None:
+    function a stack taken inside it was running; null where the recording does not say. Those of a
+    stall still going on at `as_of` as far as they had got then."""
+    steps = steps_at(ev.steps, as_of) if ongoing_at(ev, as_of) else ev.steps
+    if steps is None:
         return None
     out = []
-    for step in ev.steps:
+    for step in steps:
         inner = innermost_python_frame(profile, step.stack) if 0 <= step.stack < len(profile.stacks) else -1
         func = profile.frame_func(inner) if inner >= 0 else -1
         out.append({
@@ -286,10 +296,10 @@ def _tasks(
     """task_summary, from the index's undecoded task batches when `profile` is a shell without its tasks."""
     if indexed is None or not indexed.task_batches:
         return task_summary(profile, t_from, t_to, lists)
-    if not lists and t_from is None and t_to is None:
+    if not lists:
         from pyrometer.core.formats.task_counts import task_counts
 
-        counts = task_counts(indexed.task_batches)
+        counts = task_counts(indexed.task_batches, t_from, t_to)
         if counts is not None:
             return counts
     return task_summary(indexed.tasks_profile(), t_from, t_to, lists)
@@ -375,11 +385,11 @@ def build_summary(
 
     `indexed` supplies every figure that comes from samples (a recording's
     index, with `profile` its shell: recording_index.open_for_stats); it
-    answers the whole run or a thread filter, not a time range.
+    answers the whole run or a thread filter, or a time range it was opened for (`indexed.range`).
     """
     sel = make_selection(thread, t_from, t_to)
-    if indexed is not None and (t_from is not None or t_to is not None):
-        raise ValueError("an index answers the whole run, not a time range")
+    if indexed is not None and (t_from is not None or t_to is not None) and indexed.range is None:
+        raise ValueError("an index answers the whole run, a thread filter, or the time range it was opened for")
     deterministic = is_deterministic(profile)
     threads_wanted = None if thread is None else frozenset([thread])
     totals = None if indexed is None else indexed.stack_sums(threads_wanted)
@@ -394,7 +404,7 @@ def build_summary(
         busy_threads = threads if sel is None else thread_rows(profile, None, None)
         sample_count, sampled = profile.sample_count, looks_sampled(profile)
     else:
-        selected = None if deterministic or traced else indexed.count(threads_wanted)
+        selected = None if deterministic or traced else indexed.selected(threads_wanted)
         duration = indexed.duration()
         thread_counts = indexed.thread_counts()
         if profile.unit == UNIT_SAMPLES and totals is not None:
@@ -404,6 +414,8 @@ def build_summary(
                 tid: round(float(indexed.stack_sums(frozenset([tid]))[0].sum(dtype=np.float64))) for tid in thread_counts
             }
         threads = busy_threads = indexed_thread_rows(profile, thread_counts)
+        if indexed.range is not None:
+            threads = indexed_thread_rows(profile, indexed.selected_thread_counts())
         sample_count, sampled = indexed.count(), indexed.looks_sampled()
     rate = _telemetry_number(profile, "effective_rate_hz")
     busy_threads = [r for r in busy_threads if r["samples"]]
@@ -679,7 +691,8 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append(f"blocking events: {stalls}")
         for b in loop["blocking"][:TEXT_STALLS]:
             where = location(b["function"], b["file"], b["line"]) if b["function"] else "unknown stack"
-            lines.append(f"  at {b['start_s']:.3f} s blocked {b['duration_ms']:.1f} ms in {where}")
+            so_far = " so far (still blocked at the range's end)" if b.get("ongoing") else ""
+            lines.append(f"  at {b['start_s']:.3f} s blocked {b['duration_ms']:.1f} ms{so_far} in {where}")
             chain = b.get("await_chain")
             if chain:
                 lines.append("    by task " + " <- ".join(f"{c['name']} [{c['id']}]" for c in chain))

@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -52,6 +52,9 @@ from pyrometer.core.formats.recording import (
     task_sampling_json,
 )
 from pyrometer.core.model import Profile
+
+if TYPE_CHECKING:
+    from pyrometer.core.formats.index_range import RangeSums
 
 INDEX_VERSION = 2  # 2: lag figures in the header instead of every probe in the shell
 CHUNK_ROWS = 1 << 20  # samples per chunk (a chunk ends at the first frame boundary past this)
@@ -74,6 +77,11 @@ _OVERVIEW_ARRAYS = {
 # a short session fills few of the summaries' 2^14 buckets per thread (a 0.3 s run: 29 of them, 448 KB stored
 # whole): those stored as their non-empty cells when that is smaller, by the index array named here (header
 # "sparse": {index array: length of the whole arrays}); the empty cells hold these values
+# per chunk, the earliest and latest lag probe in its bytes (inf/-inf: none), and where each LAG frame
+# starts (file order), optional: with the header's "weight_max" they let `stats --from/--to` read only
+# the chunks a range needs and only the lag frames of the rest (index_range.py); an index without them
+# is built again for a range
+_RANGE_ARRAYS = {"chunk_lag_t0": "<f8", "chunk_lag_t1": "<f8", "lag_frame_offset": "<i8"}
 _SPARSE_CELLS = {"act_cell": ("act_count", "act_on"), "lag_cell": ("lag_low", "lag_high")}
 _EMPTY = {"act_count": 0.0, "act_on": 0.0, "lag_low": np.inf, "lag_high": -np.inf}
 
@@ -101,12 +109,21 @@ class RecordingIndex:
     # headers of the timeline's summaries ({"activity": ..., "lag": ...}; arrays in _OVERVIEW_ARRAYS), {} when absent
     overview: dict[str, dict[str, Any]] = field(default_factory=dict)
     known_kinds: int = 0  # the highest message type its builder knew (0: written before this was kept)
+    weight_max: float = float("nan")  # the largest sample weight (selection.max_weight; nan: none, or not kept)
+    exact_weights: bool | None = None  # whether samples carry float64 weights (EXACT_SAMPLES); None: not kept
 
     @property
     def stale(self) -> bool:
         """Built by a reader that skipped messages this one reads (one before exact_samples, type 23, summed
         a saved import's float32 weights): its sums are not the file's, so it is built again."""
         return int(self.report.get("skipped_unknown") or 0) > 0 and self.known_kinds < max(wire.NAMES)
+
+    @property
+    def ranges(self) -> bool:
+        """Whether it can answer a time range (index_range.py): where each chunk's lag probes lie, and
+        how far a sample's span reaches."""
+        return (all(k in self.arrays for k in _RANGE_ARRAYS) and (self.samples == 0 or self.weight_max >= 0)
+                and self.exact_weights is not None)
 
     @property
     def chunks(self) -> int:
@@ -122,6 +139,8 @@ class RecordingIndex:
             overview = {k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _OVERVIEW_ARRAYS.items()}
             sparse = _store_sparse(overview)
             arrays.update(overview)
+        if self.ranges:
+            arrays.update({k: np.ascontiguousarray(self.arrays[k], dt) for k, dt in _RANGE_ARRAYS.items()})
         layout: dict[str, list[Any]] = {}
         offset = 0
         for name, arr in arrays.items():
@@ -137,6 +156,7 @@ class RecordingIndex:
             "spans": self.spans, **({"overview": {}, "overview_cells": self.overview, "sparse": sparse} if sparse
                                     else {"overview": self.overview}),
             "arrays": layout, "arrays_bytes": offset, "shell_bytes": len(self.shell), "known_kinds": self.known_kinds,
+            "weight_max": _num(self.weight_max), "exact_weights": self.exact_weights,
         }
         text = json.dumps(head, separators=(",", ":")).encode("utf-8")
         body = b"".join([_TAIL.pack(len(text)), text, *(a.tobytes() for a in arrays.values()), self.shell])
@@ -159,7 +179,8 @@ class RecordingIndex:
         arrays = {}
         overview = head.get("overview") or head.get("overview_cells") or {}
         sparse = head.get("sparse") or {}
-        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS, *(_OVERVIEW_ARRAYS if overview else ()), *sparse):
+        ranges = tuple(_RANGE_ARRAYS) if all(k in head["arrays"] for k in _RANGE_ARRAYS) else ()
+        for name in (*_CHUNK_ARRAYS, *_PAIR_ARRAYS, *(_OVERVIEW_ARRAYS if overview else ()), *sparse, *ranges):
             dt, count, offset = head["arrays"][name]
             start = base + int(offset)
             arr = np.frombuffer(buf, np.dtype(dt), int(count), start) if count else np.zeros(0, np.dtype(dt))
@@ -181,6 +202,7 @@ class RecordingIndex:
             report=dict(head["report"]), functions=list(head["functions"]), arrays=arrays, shell=shell,
             lag_t_max=_float(head["lag_t_max"]), lag_stats=dict(head["lag_stats"]), spans=int(head.get("spans", 0)),
             overview=dict(overview), known_kinds=int(head.get("known_kinds") or 0),
+            weight_max=_float(head.get("weight_max")), exact_weights=head.get("exact_weights"),
         )
 
     # ------------------------------------------------------------ using it
@@ -389,6 +411,12 @@ class IndexBuilder(RecordingReader):
         self._span_end = -np.inf
         self._span_rows = 0
         self._activity = ActivityIndex()  # the timeline's per-pixel summary, fed each block before it is dropped
+        self._weight_max = -np.inf
+        self._exact = False
+        self._lag_seen = 0  # lag rows whose times are in the chunk's bounds already
+        self._chunk_lag: list[float] = [np.inf, -np.inf]
+        self._chunk_lags: list[tuple[float, float]] = []
+        self._lag_frames: list[int] = []  # byte offset of each LAG frame
 
     def _stage_samples(self, buf: memoryview, start: int, length: int, where: int) -> str | None:
         if self._pairs.rows + (self._samples.n - self._samples.committed if self._samples else 0) >= CHUNK_ROWS:
@@ -399,6 +427,12 @@ class IndexBuilder(RecordingReader):
     def _after_block(self) -> None:
         """Validate what was staged, add it to the chunk's sums and drop the rows."""
         self._commit()
+        lag_t = self.profile.lag["time"]
+        if len(lag_t) > self._lag_seen:
+            fresh = lag_t[self._lag_seen :]
+            self._chunk_lag = [min(self._chunk_lag[0], float(fresh.min())), max(self._chunk_lag[1], float(fresh.max()))]
+            self._lag_seen = len(lag_t)
+        del lag_t
         samples = self.profile.samples
         n = len(samples)
         if not n:
@@ -412,6 +446,8 @@ class IndexBuilder(RecordingReader):
         self._chunk_t[1] = max(self._chunk_t[1], float(t.max()))
         self._t_max = max(self._t_max, float(t.max()))
         self._span_end = max(self._span_end, float((t + w).max()))
+        self._weight_max = max(self._weight_max, float(w.max()))
+        self._exact = self._exact or w.dtype == np.float64
         if self._first_count < LOOKS_SAMPLED_ROWS:
             take = w[: LOOKS_SAMPLED_ROWS - self._first_count].copy()
             self._first_weights.append(take)
@@ -429,9 +465,17 @@ class IndexBuilder(RecordingReader):
             return
         self._chunks.append((self._chunk_start, self._chunk_row, self._chunk_t[0], self._chunk_t[1]))
         self._chunk_pairs.append(self._pairs.take())
+        self._chunk_lags.append((self._chunk_lag[0], self._chunk_lag[1]))
+        self._chunk_lag = [np.inf, -np.inf]
         self._chunk_start = end_offset
         self._chunk_row = self._rows
         self._chunk_t = [np.inf, -np.inf]
+
+    def _stage_lag(self, buf: memoryview, start: int, length: int) -> str | None:
+        why = super()._stage_lag(buf, start, length)
+        if why is None:  # (`_offset` is where `buf` starts while its frames are applied)
+            self._lag_frames.append(self._offset + start - wire.FRAME_HEADER_SIZE)
+        return why
 
     def _stage_spans(self, buf: memoryview, start: int, length: int) -> str | None:
         """Task spans are only counted (the index keeps no span): 21 bytes a row less to hold."""
@@ -466,6 +510,9 @@ class IndexBuilder(RecordingReader):
             "chunk_t0": np.asarray([c[2] for c in chunks], np.float64),
             "chunk_t1": np.asarray([c[3] for c in chunks], np.float64),
             "pair_start": np.concatenate(([0], np.cumsum([len(p[0]) for p in parts], dtype=np.int64))).astype(np.int64),
+            "chunk_lag_t0": np.asarray([c[0] for c in self._chunk_lags], np.float64),
+            "chunk_lag_t1": np.asarray([c[1] for c in self._chunk_lags], np.float64),
+            "lag_frame_offset": np.asarray(self._lag_frames, np.int64),
         }
         for i, name in enumerate(_PAIR_ARRAYS):
             dt = np.dtype(_PAIR_ARRAYS[name])
@@ -493,6 +540,7 @@ class IndexBuilder(RecordingReader):
             arrays=arrays, shell=b"".join(shell_frames(profile)),
             lag_t_max=float(profile.lag["time"].max()) if len(profile.lag) else float("nan"), lag_stats=lag_stats,
             spans=self._span_rows, overview=overview, known_kinds=max(wire.NAMES),
+            weight_max=self._weight_max if self._rows else float("nan"), exact_weights=self._exact,
         )
 
 
@@ -681,6 +729,7 @@ class LiveIndexer(IndexBuilder):
             lag.truncate(0)
             assert self._lag is not None
             self._lag.committed = self._lag.n = 0
+            self._lag_seen = 0
 
     def _count_tasks(self, kind: int, payload: memoryview) -> None:
         if kind in self.skip_kinds and len(payload) >= 4:
@@ -857,16 +906,29 @@ def write_cached_index(path: str | os.PathLike[str], index: RecordingIndex) -> b
 
 
 def load_index(
-    path: str | os.PathLike[str], build: bool = True, progress: Callable[[float], None] | None = None
+    path: str | os.PathLike[str], build: bool = True, progress: Callable[[float], None] | None = None,
+    ranges: bool = False,
 ) -> RecordingIndex | None:
     """The recording's index: its own last frame, else the cached one, else (build=True) built and cached.
-    An index an older reader built while skipping messages this one reads (`stale`) is not used."""
+    An index an older reader built while skipping messages this one reads (`stale`) is not used, nor,
+    with `ranges`, one that cannot answer a time range (written before it could: given the range fields
+    by one walk over the frames' headers, index_range.add_range_fields, else built again; then cached)."""
     index = read_index_frame(path)
     if index is not None and index.stale:
         index = None
+    if index is not None and ranges and not index.ranges:  # one of a recording made before ranges
+        cached = read_cached_index(path)
+        if cached is not None and not cached.stale and cached.ranges:
+            return cached
+        from pyrometer.core.formats.index_range import add_range_fields
+
+        if add_range_fields(path, index) and index.ranges:
+            write_cached_index(path, index)  # (where none can be written, the walk is made again next time)
+            return index
+        index = None
     if index is None:
         index = read_cached_index(path)
-        if index is not None and index.stale:
+        if index is not None and (index.stale or (ranges and not index.ranges)):
             index = None
     if index is None and build:
         index = build_index(path, progress=progress)
@@ -883,6 +945,7 @@ class IndexedSamples:
         self.profile = profile
         self._threads = index.thread_counts()
         self.task_batches = task_batches or []  # the shell's task batches, not applied to `profile` (open_for_stats)
+        self.range: RangeSums | None = None  # a time range's figures (index_range.py), set by open_for_stats
 
     def tasks_profile(self) -> Profile:
         """`profile`'s tasks as a full read makes them: the deferred batches applied to a profile of their own."""
@@ -894,6 +957,8 @@ class IndexedSamples:
         return holder
 
     def stack_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        if self.range is not None:
+            return self.range.stack_sums(threads)
         return self.index.stack_sums(threads, self.profile.stack_count)
 
     @property
@@ -909,11 +974,22 @@ class IndexedSamples:
 
     def cpu_sums(self, threads: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
         """(known CPU seconds, samples) per stack id + 1, and CPU seconds per thread (analysis.cpu_time)."""
+        if self.range is not None:
+            got = self.range.cpu(threads)
+            return got.per_stack, got.count_per_stack, got.per_thread
         per_stack, count = self.index.stack_sums(threads, self.profile.stack_count, value="pair_cpu")
         a = self.index.arrays
         ids, inverse = np.unique(a["pair_thread"], return_inverse=True)
         per_thread = dict(zip(ids.tolist(), np.bincount(inverse, weights=a["pair_cpu"]).tolist(), strict=True))
         return per_stack, count, per_thread
+
+    def selected(self, threads: frozenset[int] | None = None) -> int:
+        """Samples in the selection: the range's (overlapping it) when there is one, else `count`."""
+        return self.range.count(threads) if self.range is not None else self.count(threads)
+
+    def selected_thread_counts(self) -> dict[int, int]:
+        """Samples per thread in the range (summary.thread_rows), else the whole run's."""
+        return self.range.thread_counts() if self.range is not None else self.thread_counts()
 
     def count(self, threads: frozenset[int] | None = None) -> int:
         if threads is None:
@@ -937,8 +1013,15 @@ class IndexedSamples:
             ends.append(float(profile.func_stats.total_time.max(initial=0.0)))
         return max(ends)
 
+    def bounds(self) -> tuple[float, float]:
+        """(start, end) of the run as commands.check_range_inside takes them from a full read."""
+        t0 = self.index.arrays["chunk_t0"]
+        return (min(0.0, float(t0.min())) if self.index.samples and len(t0) else 0.0), self.duration()
+
     def lag_stats(self, threads: frozenset[int] | None) -> LagStats:
         """analysis.loop.lag_stats (figures, no histogram) of the whole run or of one thread's loops."""
+        if self.range is not None:
+            return self.range.lag_stats(threads)
         figures = self.index.lag_stats.get("all" if threads is None else ",".join(str(t) for t in sorted(threads)))
         if figures is None:  # a thread the index has not seen runs no loop
             figures = {"probes": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
@@ -959,18 +1042,33 @@ class IndexedSamples:
 
 
 def open_for_stats(
-    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, task_rows: bool = True
+    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, task_rows: bool = True,
+    t_from: float | None = None, t_to: float | None = None,
 ) -> tuple[Profile, IndexedSamples] | None:
     """(profile shell with one row per thread and stack, its sample sums) from the index; None when
     the index cannot stand in for the samples (out of time order: a full read sorts them).
-    `task_rows` False leaves the tasks undecoded in IndexedSamples.task_batches (the text form counts them)."""
-    index = load_index(path, progress=progress)
-    if index is None or not index.time_sorted:
+    `task_rows` False leaves the tasks undecoded in IndexedSamples.task_batches (the text form counts them).
+    With `t_from`/`t_to` the sums are the range's (index_range.py: the edges' chunks read from the file);
+    None also for a range of a recording without samples, or with float64 weights (an import saved as .pyro:
+    summed per chunk, in another order, they would differ from a full read in the last digits; the agent's
+    float32 weights sum exactly), or whose weights are counts."""
+    ranged = t_from is not None or t_to is not None
+    index = load_index(path, progress=progress, ranges=ranged)
+    if index is None or not index.time_sorted or (ranged and not (index.ranges and index.samples)):
         return None
     batches: list[tuple[int, bytes]] | None = None if task_rows else []
     profile = index.summary_profile(batches)
     index.shell = b""  # applied: let the file's bytes go once the pair sums are copied out
     index.arrays = {name: arr.copy() for name, arr in index.arrays.items()}
     indexed = IndexedSamples(index, profile, batches)
+    if ranged:
+        if profile.unit != "seconds" or index.exact_weights:
+            return None  # (float32 weights, the agent's, sum exactly in any order; float64 ones may not)
+        start, end = indexed.bounds()
+        if (t_from is not None and t_from >= end) or (t_to is not None and t_to <= start):
+            return profile, indexed  # outside the run: the command says so (check_range_inside), nothing to read
+        from pyrometer.core.formats.index_range import RangeSums, read_range
+
+        indexed.range = RangeSums(index, read_range(path, index, profile, t_from, t_to), profile.stack_count)
     profile.notices.extend(indexed.notices(str(Path(path))))
     return profile, indexed

@@ -59,6 +59,11 @@ def _new_columns(payload: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids, parent, own
 
 
+def _times(payload: bytes) -> np.ndarray:
+    """The `t` column of a TASKS_NEW or TASKS_END batch (its first; NaN where the agent had none)."""
+    return np.frombuffer(payload, "<f8", _header(payload), 8)
+
+
 def _end_columns(payload: bytes) -> tuple[np.ndarray, np.ndarray]:
     """(id, state code) of a TASKS_END batch."""
     n = _header(payload)
@@ -88,9 +93,12 @@ def _asyncio_own(ids: np.ndarray, parent: np.ndarray, marked: np.ndarray) -> np.
     return own
 
 
-def task_counts(frames: list[tuple[int, bytes]]) -> dict[str, Any] | None:
-    """summary.task_summary(profile, listed=False) over the whole run of the tasks these batches make,
-    or None when they are not one TASKS_NEW batch (then one TASKS_END batch) of distinct, known tasks."""
+def task_counts(
+    frames: list[tuple[int, bytes]], t_from: float | None = None, t_to: float | None = None
+) -> dict[str, Any] | None:
+    """summary.task_summary(profile, t_from, t_to, listed=False) of the tasks these batches make (the
+    whole run, or those alive in the range with their states at its end), or None when they are not one
+    TASKS_NEW batch (then one TASKS_END batch) of distinct, known tasks."""
     kinds = [kind for kind, _ in frames]
     if kinds not in ([wire.TASKS_NEW], [wire.TASKS_NEW, wire.TASKS_END]):
         return None
@@ -108,11 +116,32 @@ def task_counts(frames: list[tuple[int, bytes]]) -> dict[str, Any] | None:
     mine = ~_asyncio_own(ids, parent, marked)
     state = np.full(len(ids), -1, np.int64)  # -1: no end, "pending"
     state[order[pos]] = codes
+    ranged = t_from is not None or t_to is not None
+    created_in = None
+    if ranged:  # summary._task_counts' tests, as columns (a time the agent did not send is NaN: never compared true)
+        created = _times(frames[0][1])
+        ended = np.full(len(ids), np.nan)
+        if len(frames) > 1:
+            ended[order[pos]] = _times(frames[1][1])
+        with np.errstate(invalid="ignore"):
+            keep = np.ones(len(ids), bool)
+            if t_to is not None:
+                keep &= ~(created >= t_to)  # not yet created
+                state[~(ended < t_to)] = -1  # not ended by the range's end: pending then
+            if t_from is not None:
+                keep &= ~(ended < t_from)  # over before the range
+            new = keep & mine & ((created >= t_from) if t_from is not None else True)
+        created_in = int(new.sum())
+        left_out = int((keep & ~mine).sum())
+        mine &= keep
     states: dict[str, int] = {}
     names = [*wire.TASK_STATES]
     for code, n in zip(*np.unique(state[mine], return_counts=True), strict=True):
         name = "pending" if code < 0 else names[code] if code < len(names) else "done"
         states[name] = states.get(name, 0) + int(n)
     alive = int(mine.sum())
+    if created_in is not None:
+        return {"created": created_in, "alive": alive, "states": states, "list": None, "in_range": True,
+                "asyncio_own": left_out}
     return {"created": alive, "alive": alive, "states": states, "list": None, "in_range": False,
             "asyncio_own": int(len(ids) - alive)}

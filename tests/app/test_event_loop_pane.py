@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import EventLoopPane
 from pyrometer.core import fmt
+from pyrometer.core.analysis.stall_asof import duration_at
 from pyrometer.core.model import BlockingEvent, LoopInfo, Profile
 
 
@@ -384,13 +385,13 @@ def test_a_playhead_move_adds_or_removes_rows_and_keeps_the_selection(qtbot, col
     ranges: list[object] = []
     doc.rangeChanged.connect(ranges.append)
 
-    def key(e: BlockingEvent) -> object:
-        return (e.start, e.duration, e.start)[column]
+    def key(e: BlockingEvent, playhead: float) -> object:  # (a stall going on at the playhead: as far as it got)
+        return (e.start, duration_at(e, playhead), e.start)[column]
 
     for playhead in (151.5, 152.5, 180.0, 141.0, 111.0, 400.0, 110.5):
         doc.set_playhead(playhead)
         pane.refresh()
-        want = sorted((e for e in p.blocking if e.start < playhead), key=key, reverse=order == "Descending")
+        want = sorted((e for e in p.blocking if e.start < playhead), key=lambda e: key(e, playhead), reverse=order == "Descending")
         assert len(_shown(pane)) == len(want) and all(a is b for a, b in zip(_shown(pane), want, strict=True)), playhead
         assert pane.selected_event() is chosen
     assert selections == [] and ranges == [] and functions == []

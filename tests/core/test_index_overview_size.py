@@ -135,7 +135,8 @@ def test_an_index_written_before_reads_as_it_did(tmp_path: Path, kind: str) -> N
     new_payload = build_index(path).encode()
     new = RecordingIndex.decode(new_payload)
     assert len(new_payload) <= len(old_payload)
-    assert old.overview == new.overview and old.arrays.keys() == new.arrays.keys()
+    # (today's also says where each chunk's lag probes lie: index_range.py)
+    assert old.overview == new.overview and old.arrays.keys() == new.arrays.keys() - {"chunk_lag_t0", "chunk_lag_t1", "lag_frame_offset"}
     for name, arr in old.arrays.items():
         assert arr.dtype == new.arrays[name].dtype and np.array_equal(arr, new.arrays[name]), name
 

@@ -93,7 +93,7 @@ def test_stats_command_uses_the_index_and_prints_what_a_full_read_prints(
     assert main(["stats", str(generated), "--json", "--top", "0"]) == 0
     via_index = capsys.readouterr().out
 
-    def no_index(path: object, progress: object = None, task_rows: bool = True) -> None:
+    def no_index(path: object, progress: object = None, task_rows: bool = True, **_range: object) -> None:
         return None
 
     monkeypatch.setattr(recording_index, "open_for_stats", no_index)
