@@ -280,6 +280,10 @@ class TaskAccounting:
                         return _run_ends(handle)  # another callback, or a task tracked, not accounted
                     finally:
                         took = perf() - begin
+                        nested = state.acct_nested
+                        if nested:  # an eager child's first step ran inside: the child's share, not this one's
+                            took -= nested
+                            state.acct_nested = 0.0
                         if took >= long_s:
                             _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
                 # a timer: what it wakes was ready at its due time, not when it ran
@@ -292,6 +296,10 @@ class TaskAccounting:
                 finally:
                     state.acct_due = None
                     took = perf() - begin
+                    nested = state.acct_nested
+                    if nested:
+                        took -= nested
+                        state.acct_nested = 0.0
                     if took >= long_s:
                         _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
             state = acc[6]  # STATE: per loop, so loops in several threads never mix their figures

@@ -712,9 +712,10 @@ class LoopMonitor:
             state.looks, state.looks_ref = [], ref
         looks = state.looks
         if step is not None:
-            if looks and looks[-1][0] is step:
+            if looks and looks[-1][0] is step and looks[-1][8] is task:
                 # the same step still runs: it ran at least since its first look, whose stack is
-                # kept (the step may have gone on to short work after the part that blocked)
+                # kept (the step may have gone on to short work after the part that blocked); an
+                # eager child's first step inside it (another current task) is a look of its own
                 looks[-1][2] = start
             elif len(looks) < MAX_LOOKS:
                 looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time, task])
