@@ -481,19 +481,26 @@ class TaskAccounting:
         if state.accounted:
             self.accounts[id(task)] = new_account(created, ready, tid, state)
 
-    def charge_eager(self, task: Any, state: LoopState, seconds: float) -> None:
+    def charge_eager(self, task: Any, state: LoopState, seconds: float, nested_before: float = 0.0) -> None:
         """An eager task's first step ran inside its factory call (inside the parent's step:
-        charged to the child, and taken out of the parent's)."""
+        charged to the child, and taken out of the parent's). ``nested_before`` is
+        ``state.acct_nested`` before the call: what it added meanwhile are the first steps of
+        eager tasks the child started (its own children's, not the child's: the whole call is
+        taken out of the parent's step once)."""
         acc = self.accounts.get(id(task))
         if acc is None:
             return
+        whole = seconds
+        inner = state.acct_nested - nested_before
+        if inner > 0:
+            seconds -= inner
         acc[RUNNING] += seconds
         acc[READY] = NOT_READY
-        state.acct_nested += seconds
+        state.acct_nested = nested_before + whole
         if seconds >= LONG_STEP_S and state.accounted:
             end = self.perf()
-            _measure_cpu(state, acc, end - seconds, end, seconds)
-            _long_step(state, end - seconds, seconds, task, int(acc[TID]), None)
+            _measure_cpu(state, acc, end - whole, end, seconds)
+            _long_step(state, end - whole, seconds, task, int(acc[TID]), None)
 
     def close(self, task: Any, end: float) -> Tuple[float, float, float, float]:
         """(cpu_s, running_s, waiting_s, delayed_s) of a finished task; NaN when not measured."""

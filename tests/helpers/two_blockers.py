@@ -127,11 +127,16 @@ def hold(name, seconds):
     time.sleep(seconds)
     truth.append([name, t, time.perf_counter()])
 
+async def grandchild():
+    hold("grandchild", 0.16)  # its first step runs eagerly, inside the child's
+
 async def child():
-    hold("child", 0.2)  # its first step runs eagerly, inside the callback's
+    hold("child", 0.12)  # its first step runs eagerly, inside the callback's
+    asyncio.create_task(grandchild(), name="grandchild")
+    await asyncio.sleep(0)
 
 def cb(loop, done):
-    hold("cb", 0.1)
+    hold("cb", 0.08)
     loop.create_task(child(), name="child")
     done.set_result(None)
 
@@ -150,5 +155,6 @@ session.stop(exit_status=0)
 with open(OUT + ".truth.json", "w") as fh:
     json.dump(truth, fh)
 """
-"""Python 3.12+: a plain loop callback (no task) holds the loop 0.1 s, then starts an eager child
-whose first step holds it 0.2 s inside the callback. The other tasks (main) hold it for no time."""
+"""Python 3.12+: a plain loop callback (no task) holds the loop 0.08 s, then starts an eager child
+whose first step holds it 0.12 s inside the callback, then starts an eager grandchild whose first
+step holds it 0.16 s inside the child's. The other tasks (main) hold it for no time."""
