@@ -137,6 +137,16 @@ def _long_step(state: LoopState, start: float, seconds: float, owner: Any, tid: 
         steps.append([start, seconds, owner, tid, callback])
 
 
+def _own_start(state: LoopState, start: float, end: float, own: float) -> float:
+    """Where a step of ``own`` seconds between ``start`` and ``end``, around eager children's
+    first steps (they ran from state.acct_nested_first to acct_nested_last), is placed: before
+    them or after them, on the side where more of its own time ran (a stall's watchdog looks and
+    a delayed task's wait are matched to steps by time)."""
+    if end - state.acct_nested_last > state.acct_nested_first - start:
+        return end - own
+    return start
+
+
 class TaskAccounting:
     """Times the steps of tracked tasks; ``close(task)`` gives its four figures."""
 
@@ -285,7 +295,8 @@ class TaskAccounting:
                             took -= nested
                             state.acct_nested = 0.0
                         if took >= long_s:
-                            _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
+                            at = _own_start(state, begin, begin + took + nested, took) if nested else begin
+                            _long_step(state, at, took, owner, ids.get(id(owner), -1), callback)
                 # a timer: what it wakes was ready at its due time, not when it ran
                 try:
                     state.acct_due = begin - max(0.0, handle._loop.time() - when)
@@ -301,7 +312,8 @@ class TaskAccounting:
                         took -= nested
                         state.acct_nested = 0.0
                     if took >= long_s:
-                        _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
+                        at = _own_start(state, begin, begin + took + nested, took) if nested else begin
+                        _long_step(state, at, took, owner, ids.get(id(owner), -1), callback)
             state = acc[6]  # STATE: per loop, so loops in several threads never mix their figures
             start = state.acct_mark  # the previous step's end, when this one follows it
             if start < 0:
@@ -339,7 +351,8 @@ class TaskAccounting:
                 if wall >= long_s:
                     span(acc, start, end, 0)
                     _measure_cpu(state, acc, start, end, wall)
-                    _long_step(state, start, wall, owner, int(acc[5]), None)  # TID
+                    at = _own_start(state, start, end, wall) if nested else start
+                    _long_step(state, at, wall, owner, int(acc[5]), None)  # TID
                 if owner.done():
                     state.done_cb(owner, end)
             except Exception:
@@ -497,8 +510,11 @@ class TaskAccounting:
         acc[RUNNING] += seconds
         acc[READY] = NOT_READY
         state.acct_nested = nested_before + whole
+        end = self.perf()
+        if not nested_before:  # the first inside the step being timed (its children's came before)
+            state.acct_nested_first = end - whole
+        state.acct_nested_last = end
         if seconds >= LONG_STEP_S and state.accounted:
-            end = self.perf()
             _measure_cpu(state, acc, end - whole, end, seconds)
             _long_step(state, end - whole, seconds, task, int(acc[TID]), None)
 

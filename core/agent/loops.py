@@ -117,6 +117,8 @@ class LoopState:
         self.acct_busy_seen = 0.0  # busy_total already counted in the accounting's rate check
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
         self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
+        self.acct_nested_first = 0.0  # ... perf time the first of them began
+        self.acct_nested_last = 0.0  # ... and the last ended
         self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it
         self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
         # task sampling (tasks.py): the 1-in-K the pump asked for (1: record every task) and the

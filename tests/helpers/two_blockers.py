@@ -135,9 +135,14 @@ async def child():
     asyncio.create_task(grandchild(), name="grandchild")
     await asyncio.sleep(0)
 
+HOLD_FIRST = True  # the callback holds the loop, then starts the child (False: the other way round)
+
 def cb(loop, done):
-    hold("cb", 0.08)
+    if HOLD_FIRST:
+        hold("cb", 0.08)
     loop.create_task(child(), name="child")
+    if not HOLD_FIRST:
+        hold("cb", 0.08)
     done.set_result(None)
 
 async def main():
@@ -157,4 +162,5 @@ with open(OUT + ".truth.json", "w") as fh:
 """
 """Python 3.12+: a plain loop callback (no task) holds the loop 0.08 s, then starts an eager child
 whose first step holds it 0.12 s inside the callback, then starts an eager grandchild whose first
-step holds it 0.16 s inside the child's. The other tasks (main) hold it for no time."""
+step holds it 0.16 s inside the child's (HOLD_FIRST = False: the callback holds after the child's
+step). The other tasks (main) hold it for no time."""
