@@ -356,7 +356,7 @@ class TaskTracker:
             name = _coro_name(coro)
             if inner is not None:
                 state.in_eager += 1
-                nested = state.acct_nested  # an eager grandchild's first step adds to it meanwhile
+                nested = len(state.acct_nested)  # an eager grandchild's first step adds to it meanwhile
                 try:
                     task = inner(loop_, coro, **kwargs)
                 finally:
