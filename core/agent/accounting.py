@@ -142,7 +142,8 @@ def _nested_since(state: LoopState, start: float) -> float:
     children's, not the step's); sets state.acct_nested_first/last (-1: none) and clears the list.
     Older ones ran inside steps too short to look at again (or outside any step): not this one's."""
     total, first, last = 0.0, -1.0, -1.0
-    for a, b in state.acct_nested:
+    flat = iter(state.acct_nested)
+    for a, b in zip(flat, flat):  # noqa: B905 (3.9 has no strict=)
         if a >= start:
             total += b - a
             if first < 0:
@@ -514,25 +515,24 @@ class TaskAccounting:
         if state.accounted:
             self.accounts[id(task)] = new_account(created, ready, tid, state)
 
-    def charge_eager(self, task: Any, state: LoopState, seconds: float, nested_before: int = 0) -> None:
-        """An eager task's first step ran inside its factory call (inside the parent's step:
-        charged to the child, and taken out of the parent's). ``nested_before`` is the length of
-        ``state.acct_nested`` before the call: what the call added are the first steps of eager
-        tasks the child started, the grandchildren's, not the child's (the whole call is taken
-        out of the parent's step once)."""
+    def charge_eager(self, task: Any, state: LoopState, begin: float, end: float, nested_before: int = 0) -> None:
+        """An eager task's first step ran inside its factory call, from ``begin`` to ``end`` (perf
+        time; inside the parent's step: charged to the child, and taken out of the parent's).
+        ``nested_before`` is the length of ``state.acct_nested`` before the call: what the call
+        added are the first steps of eager tasks the child started, the grandchildren's, not the
+        child's (the whole call is taken out of the parent's step once)."""
         acc = self.accounts.get(id(task))
         if acc is None:
             return  # not timed: its step stays its parent's (its children's are theirs)
-        end = self.perf()
-        begin = end - seconds
+        seconds = end - begin
         nested = state.acct_nested
-        inner = nested[nested_before:]
         at = begin
-        if inner:
+        if len(nested) > nested_before:
+            inner = nested[nested_before:]
             del nested[nested_before:]
-            seconds -= sum(b - a for a, b in inner)
-            at = _own_start(begin, end, seconds, inner[0][0], inner[-1][1])
-        nested.append((begin, end))
+            seconds -= sum(inner[1::2]) - sum(inner[0::2])
+            at = _own_start(begin, end, seconds, inner[0], inner[-1])
+        nested += (begin, end)  # flat floats: a burst of eager tasks in one step makes no GC-tracked tuples
         acc[RUNNING] += seconds
         acc[READY] = NOT_READY
         if seconds >= LONG_STEP_S and state.accounted:

@@ -116,9 +116,9 @@ class LoopState:
         self.acct_mark = -1.0  # perf time the last timed step ended, while the next may start there
         self.acct_busy_seen = 0.0  # busy_total already counted in the accounting's rate check
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
-        # [(start, end)] perf times of eager tasks' first steps run inside loop steps (each inside
-        # its factory call), outermost only; the step they ran in takes them (accounting.py)
-        self.acct_nested: List[Tuple[float, float]] = []
+        # [start, end, start, end, ...] perf times of eager tasks' first steps run inside loop steps
+        # (each inside its factory call), outermost only; the step they ran in takes them (accounting.py)
+        self.acct_nested: List[float] = []
         self.acct_nested_first = 0.0  # the nested steps a step took: when the first began
         self.acct_nested_last = 0.0  # ... and the last ended
         self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it

@@ -363,7 +363,7 @@ class TaskTracker:
                     state.in_eager -= 1
                 if state.accounted and state.active:  # an eager factory may have run a first step
                     acct.open(task, t + t0, False, tracker.id_of(task), state)
-                    acct.charge_eager(task, state, perf() - t0 - t, nested)
+                    acct.charge_eager(task, state, t + t0, perf(), nested)
             elif task_cls is not None:
                 task = task_cls(coro, loop=loop_, **kwargs)
             else:
