@@ -32,6 +32,9 @@ from two_blockers import (
 from pyrometer.core.model import BlockingEvent, Profile, StallStep
 
 EXCESS_S = 0.02  # a step's seconds beyond its hold's (see the module docstring)
+# three nested steps (and main's several) each take a share of the OS's preemptions (at load 8 one
+# took 23 ms beyond its hold); a step counted twice is at least the shortest nested hold longer (0.12 s)
+NESTED_EXCESS_S = 0.06
 VERSIONS = with_current(["3.9", "3.12", "3.13"])
 
 
@@ -45,11 +48,11 @@ def _stall_holding(p: Profile, a: float, b: float) -> BlockingEvent:
     return ev
 
 
-def _assert_step_is_hold(step: StallStep, hold: tuple[float, float], t0: float) -> None:
-    """The step contains the hold the target measured, and lasts no more than EXCESS_S beyond it."""
+def _assert_step_is_hold(step: StallStep, hold: tuple[float, float], t0: float, excess: float = EXCESS_S) -> None:
+    """The step contains the hold the target measured, and lasts no more than `excess` beyond it."""
     a, b = hold[0] - t0, hold[1] - t0
     assert step.start <= a + 1e-6 and step.start + step.duration >= b - 1e-6, (step, a, b)
-    assert step.duration - (b - a) <= EXCESS_S, (step, b - a)
+    assert step.duration - (b - a) <= excess, (step, b - a)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -164,7 +167,7 @@ def test_an_eager_child_step_inside_a_plain_callback_is_its_own_share(
     for name in ("child", "grandchild"):
         assert steps[name].task == by_name[name], ev.steps
     for name in order:
-        _assert_step_is_hold(steps[name], truth[name], t0)
+        _assert_step_is_hold(steps[name], truth[name], t0, NESTED_EXCESS_S)
     # the shares add up to the stall, not beyond it
     assert sum(s.duration for s in ev.steps) <= ev.duration + 1e-6, (ev.steps, ev.duration)
     if order[0] == "cb":
@@ -174,4 +177,4 @@ def test_an_eager_child_step_inside_a_plain_callback_is_its_own_share(
     assert _innermost(p, ev.stack)[:2] == ["hold", order[0]], _innermost(p, ev.stack)
     for task in p.tasks.values():
         truth_s = held(truth, task.name) if task.name in ("child", "grandchild") else 0.0
-        assert task.running_s is not None and 0 <= task.running_s - truth_s <= EXCESS_S, (task, truth)
+        assert task.running_s is not None and 0 <= task.running_s - truth_s <= NESTED_EXCESS_S, (task, truth)

@@ -128,7 +128,7 @@ def hold(name, seconds):
     truth.append([name, t, time.perf_counter()])
 
 async def grandchild():
-    hold("grandchild", 0.16)  # its first step runs eagerly, inside the child's
+    hold("grandchild", 0.18)  # its first step runs eagerly, inside the child's
 
 async def child():
     hold("child", 0.12)  # its first step runs eagerly, inside the callback's
@@ -139,10 +139,10 @@ HOLD_FIRST = True  # the callback holds the loop, then starts the child (False: 
 
 def cb(loop, done):
     if HOLD_FIRST:
-        hold("cb", 0.08)
+        hold("cb", 0.06)
     loop.create_task(child(), name="child")
     if not HOLD_FIRST:
-        hold("cb", 0.08)
+        hold("cb", 0.06)
     done.set_result(None)
 
 async def main():
@@ -160,7 +160,7 @@ session.stop(exit_status=0)
 with open(OUT + ".truth.json", "w") as fh:
     json.dump(truth, fh)
 """
-"""Python 3.12+: a plain loop callback (no task) holds the loop 0.08 s, then starts an eager child
+"""Python 3.12+: a plain loop callback (no task) holds the loop 0.06 s, then starts an eager child
 whose first step holds it 0.12 s inside the callback, then starts an eager grandchild whose first
-step holds it 0.16 s inside the child's (HOLD_FIRST = False: the callback holds after the child's
+step holds it 0.18 s inside the child's (HOLD_FIRST = False: the callback holds after the child's
 step). The other tasks (main) hold it for no time."""
