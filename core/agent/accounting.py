@@ -137,6 +137,32 @@ def _long_step(state: LoopState, start: float, seconds: float, owner: Any, tid: 
         steps.append([start, seconds, owner, tid, callback])
 
 
+def _nested_since(state: LoopState, start: float) -> float:
+    """Seconds of the eager first steps that ran inside the step that began at ``start`` (the
+    children's, not the step's); sets state.acct_nested_first/last (-1: none) and clears the list.
+    Older ones ran inside steps too short to look at again (or outside any step): not this one's."""
+    total, first, last = 0.0, -1.0, -1.0
+    flat = iter(state.acct_nested)
+    for a, b in zip(flat, flat):  # noqa: B905 (3.9 has no strict=)
+        if a >= start:
+            total += b - a
+            if first < 0:
+                first = a
+            last = b
+    state.acct_nested = []
+    state.acct_nested_first, state.acct_nested_last = first, last
+    return total
+
+
+def _own_start(start: float, end: float, own: float, first: float, last: float) -> float:
+    """Where a step of ``own`` seconds between ``start`` and ``end``, around eager first steps that
+    ran from ``first`` to ``last`` (-1: none), is placed: before or after them, on the side where
+    more of its own time ran (a stall matches watchdog looks and delayed tasks' waits to steps by time)."""
+    if last >= 0 and end - last > first - start:
+        return end - own
+    return start
+
+
 class TaskAccounting:
     """Times the steps of tracked tasks; ``close(task)`` gives its four figures."""
 
@@ -281,7 +307,13 @@ class TaskAccounting:
                     finally:
                         took = perf() - begin
                         if took >= long_s:
-                            _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
+                            at = begin
+                            if state.acct_nested:  # eager first steps ran inside: their share, not this one's
+                                end = begin + took
+                                took -= _nested_since(state, begin)
+                                at = _own_start(begin, end, took, state.acct_nested_first, state.acct_nested_last)
+                            if took >= long_s:
+                                _long_step(state, at, took, owner, ids.get(id(owner), -1), callback)
                 # a timer: what it wakes was ready at its due time, not when it ran
                 try:
                     state.acct_due = begin - max(0.0, handle._loop.time() - when)
@@ -293,7 +325,13 @@ class TaskAccounting:
                     state.acct_due = None
                     took = perf() - begin
                     if took >= long_s:
-                        _long_step(state, begin, took, owner, ids.get(id(owner), -1), callback)
+                        at = begin
+                        if state.acct_nested:
+                            end = begin + took
+                            took -= _nested_since(state, begin)
+                            at = _own_start(begin, end, took, state.acct_nested_first, state.acct_nested_last)
+                        if took >= long_s:
+                            _long_step(state, at, took, owner, ids.get(id(owner), -1), callback)
             state = acc[6]  # STATE: per loop, so loops in several threads never mix their figures
             start = state.acct_mark  # the previous step's end, when this one follows it
             if start < 0:
@@ -323,15 +361,17 @@ class TaskAccounting:
                 wall = end - start
                 nested = state.acct_nested
                 if nested:
-                    wall -= nested  # an eager child's first step is the child's
-                    state.acct_nested = 0.0
+                    wall -= _nested_since(state, start)  # an eager child's first step is the child's
                 acc[1] += wall  # RUNNING
                 # suspended (NOT_READY), or readied itself (sleep(0), a yield): ready from now
                 acc[3] = -1.0 if acc[3] == -2.0 else end
                 if wall >= long_s:
                     span(acc, start, end, 0)
                     _measure_cpu(state, acc, start, end, wall)
-                    _long_step(state, start, wall, owner, int(acc[5]), None)  # TID
+                    at = start
+                    if nested:  # its own time around its eager children's first steps
+                        at = _own_start(start, end, wall, state.acct_nested_first, state.acct_nested_last)
+                    _long_step(state, at, wall, owner, int(acc[5]), None)  # TID
                 if owner.done():
                     state.done_cb(owner, end)
             except Exception:
@@ -385,6 +425,8 @@ class TaskAccounting:
         if now is None or loop is None:
             return
         state.acct_mark = -1.0
+        if state.acct_nested:  # eager first steps of short steps (or outside any): no later step's
+            state.acct_nested = []
         state.cpu_mark = own_thread_cpu()
         state.cpu_mark_wall = now
         try:
@@ -473,19 +515,29 @@ class TaskAccounting:
         if state.accounted:
             self.accounts[id(task)] = new_account(created, ready, tid, state)
 
-    def charge_eager(self, task: Any, state: LoopState, seconds: float) -> None:
-        """An eager task's first step ran inside its factory call (inside the parent's step:
-        charged to the child, and taken out of the parent's)."""
+    def charge_eager(self, task: Any, state: LoopState, begin: float, end: float, nested_before: int = 0) -> None:
+        """An eager task's first step ran inside its factory call, from ``begin`` to ``end`` (perf
+        time; inside the parent's step: charged to the child, and taken out of the parent's).
+        ``nested_before`` is the length of ``state.acct_nested`` before the call: what the call
+        added are the first steps of eager tasks the child started, the grandchildren's, not the
+        child's (the whole call is taken out of the parent's step once)."""
         acc = self.accounts.get(id(task))
         if acc is None:
-            return
+            return  # not timed: its step stays its parent's (its children's are theirs)
+        seconds = end - begin
+        nested = state.acct_nested
+        at = begin
+        if len(nested) > nested_before:
+            inner = nested[nested_before:]
+            del nested[nested_before:]
+            seconds -= sum(inner[1::2]) - sum(inner[0::2])
+            at = _own_start(begin, end, seconds, inner[0], inner[-1])
+        nested += (begin, end)  # flat floats: a burst of eager tasks in one step makes no GC-tracked tuples
         acc[RUNNING] += seconds
         acc[READY] = NOT_READY
-        state.acct_nested += seconds
         if seconds >= LONG_STEP_S and state.accounted:
-            end = self.perf()
-            _measure_cpu(state, acc, end - seconds, end, seconds)
-            _long_step(state, end - seconds, seconds, task, int(acc[TID]), None)
+            _measure_cpu(state, acc, at, end, seconds)  # (ends now: the CPU clock is read now)
+            _long_step(state, at, seconds, task, int(acc[TID]), None)
 
     def close(self, task: Any, end: float) -> Tuple[float, float, float, float]:
         """(cpu_s, running_s, waiting_s, delayed_s) of a finished task; NaN when not measured."""

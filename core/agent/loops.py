@@ -116,7 +116,11 @@ class LoopState:
         self.acct_mark = -1.0  # perf time the last timed step ended, while the next may start there
         self.acct_busy_seen = 0.0  # busy_total already counted in the accounting's rate check
         self.acct_due: Optional[float] = None  # perf time the timer callback running now was due
-        self.acct_nested = 0.0  # wall of eager child steps inside the step being timed
+        # [start, end, start, end, ...] perf times of eager tasks' first steps run inside loop steps
+        # (each inside its factory call), outermost only; the step they ran in takes them (accounting.py)
+        self.acct_nested: List[float] = []
+        self.acct_nested_first = 0.0  # the nested steps a step took: when the first began
+        self.acct_nested_last = 0.0  # ... and the last ended
         self.acct_call_soon: Any = None  # the loop's call_soon wrapper while accounting times it
         self.ends_in_steps = False  # the step hook tells this loop's task ends (else done callbacks)
         # task sampling (tasks.py): the 1-in-K the pump asked for (1: record every task) and the
@@ -712,9 +716,10 @@ class LoopMonitor:
             state.looks, state.looks_ref = [], ref
         looks = state.looks
         if step is not None:
-            if looks and looks[-1][0] is step:
+            if looks and looks[-1][0] is step and looks[-1][8] is task:
                 # the same step still runs: it ran at least since its first look, whose stack is
-                # kept (the step may have gone on to short work after the part that blocked)
+                # kept (the step may have gone on to short work after the part that blocked); an
+                # eager child's first step inside it (another current task) is a look of its own
                 looks[-1][2] = start
             elif len(looks) < MAX_LOOKS:
                 looks.append([step, start, start, stack, task_id, callback, chain, start - due <= on_time, task])

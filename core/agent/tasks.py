@@ -356,13 +356,14 @@ class TaskTracker:
             name = _coro_name(coro)
             if inner is not None:
                 state.in_eager += 1
+                nested = len(state.acct_nested)  # an eager grandchild's first step adds to it meanwhile
                 try:
                     task = inner(loop_, coro, **kwargs)
                 finally:
                     state.in_eager -= 1
                 if state.accounted and state.active:  # an eager factory may have run a first step
                     acct.open(task, t + t0, False, tracker.id_of(task), state)
-                    acct.charge_eager(task, state, perf() - t0 - t)
+                    acct.charge_eager(task, state, t + t0, perf(), nested)
             elif task_cls is not None:
                 task = task_cls(coro, loop=loop_, **kwargs)
             else:

@@ -20,11 +20,21 @@ from pathlib import Path
 
 import pytest
 from agent_harness import interpreter, newest_patch, run_agent_target, with_current
-from two_blockers import EAGER_BLOCKERS, TWO_BLOCKERS, longest_first, read_truth
+from two_blockers import (
+    EAGER_BLOCKERS,
+    EAGER_FROM_CALLBACK,
+    TWO_BLOCKERS,
+    held,
+    longest_first,
+    read_truth,
+)
 
 from pyrometer.core.model import BlockingEvent, Profile, StallStep
 
 EXCESS_S = 0.02  # a step's seconds beyond its hold's (see the module docstring)
+# three nested steps (and main's several) each take a share of the OS's preemptions (at load 8 one
+# took 23 ms beyond its hold); a step counted twice is at least the shortest nested hold longer (0.12 s)
+NESTED_EXCESS_S = 0.06
 VERSIONS = with_current(["3.9", "3.12", "3.13"])
 
 
@@ -38,11 +48,11 @@ def _stall_holding(p: Profile, a: float, b: float) -> BlockingEvent:
     return ev
 
 
-def _assert_step_is_hold(step: StallStep, hold: tuple[float, float], t0: float) -> None:
-    """The step contains the hold the target measured, and lasts no more than EXCESS_S beyond it."""
+def _assert_step_is_hold(step: StallStep, hold: tuple[float, float], t0: float, excess: float = EXCESS_S) -> None:
+    """The step contains the hold the target measured, and lasts no more than `excess` beyond it."""
     a, b = hold[0] - t0, hold[1] - t0
     assert step.start <= a + 1e-6 and step.start + step.duration >= b - 1e-6, (step, a, b)
-    assert step.duration - (b - a) <= EXCESS_S, (step, b - a)
+    assert step.duration - (b - a) <= excess, (step, b - a)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -120,6 +130,51 @@ def test_an_eager_child_step_inside_its_parent_step_is_its_own_share(version: st
     _assert_step_is_hold(steps["child"], truth["child"], t0)
     parent = steps["parent"]
     assert parent.task == by_name["parent"]
-    assert 0 <= parent.duration - (truth["parent"][1] - truth["parent"][0]) <= EXCESS_S, (parent, truth)
+    _assert_step_is_hold(parent, truth["parent"], t0)  # its own part, after the child's step (was placed over it)
+    assert parent.stack < 0 or _innermost(p, parent.stack)[:2] == ["hold", "parent"], _innermost(p, parent.stack)
     assert (ev.task, ev.task_name) == (by_name[order[0]], order[0])
     assert _innermost(p, ev.stack)[:2] == ["hold", order[0]], _innermost(p, ev.stack)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "hold_first"),
+    [("call_soon(", True), ("call_later(0.001, ", True), ("call_soon(", False)],
+    ids=["call_soon", "call_later", "holds_after_the_child"],
+)
+@pytest.mark.parametrize("version", ["3.12", "3.13"])  # eager tasks are Python 3.12+
+def test_an_eager_child_step_inside_a_plain_callback_is_its_own_share(
+    version: str, schedule: str, hold_first: bool, tmp_path: Path
+) -> None:
+    """A plain callback (no task) starts an eager child, which starts an eager grandchild: each
+    first step runs inside the one before. Each is listed with its own hold (the callback's step
+    was the whole stall, the child's counted twice, and the callback blamed; then the child's
+    included the grandchild's), at the time its own part ran (the callback's, after the child's
+    step, was placed over the child's), the longest is blamed, and no task's running time takes in
+    another's (main's next step went to -0.46 s running)."""
+    body = EAGER_FROM_CALLBACK.replace("loop.call_soon(", "loop." + schedule)
+    body = body.replace("HOLD_FIRST = True", f"HOLD_FIRST = {hold_first}")
+    p, _, _ = run_agent_target(interpreter(newest_patch(version)), body, tmp_path)
+    truth = read_truth(tmp_path / "out.pyro")
+    t0 = float(p.meta["t0"])
+    by_name = {t.name: t.id for t in p.tasks.values()}
+    ev = _stall_holding(p, truth["cb"][0] - t0, truth["grandchild"][1] - t0)
+    assert ev.steps is not None and len(ev.steps) == 3, (ev.steps, truth)
+    steps = {("cb" if s.task < 0 else s.name): s for s in ev.steps}
+    assert steps["cb"].name.startswith("cb() at ") and sorted(steps) == ["cb", "child", "grandchild"], ev.steps
+    # longest first by the holds the target measured (a busy machine may stretch any of them)
+    order = longest_first(truth, ["cb", "child", "grandchild"])
+    assert [s.name for s in ev.steps] == [steps[name].name for name in order], (ev.steps, truth)
+    for name in ("child", "grandchild"):
+        assert steps[name].task == by_name[name], ev.steps
+    for name in order:
+        _assert_step_is_hold(steps[name], truth[name], t0, NESTED_EXCESS_S)
+    # the shares add up to the stall, not beyond it
+    assert sum(s.duration for s in ev.steps) <= ev.duration + 1e-6, (ev.steps, ev.duration)
+    if order[0] == "cb":
+        assert ev.task == -1 and ev.callback == steps["cb"].name
+    else:
+        assert (ev.task, ev.task_name) == (by_name[order[0]], order[0])
+    assert _innermost(p, ev.stack)[:2] == ["hold", order[0]], _innermost(p, ev.stack)
+    for task in p.tasks.values():
+        truth_s = held(truth, task.name) if task.name in ("child", "grandchild") else 0.0
+        assert task.running_s is not None and 0 <= task.running_s - truth_s <= NESTED_EXCESS_S, (task, truth)

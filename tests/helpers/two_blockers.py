@@ -116,3 +116,51 @@ with open(OUT + ".truth.json", "w") as fh:
 """
 """Python 3.12+: a parent step starts an eager child whose first step holds the loop 0.2 s inside
 the parent's step, then the parent holds it 0.1 s itself."""
+
+EAGER_FROM_CALLBACK = """
+import asyncio, json, time
+
+truth = []
+
+def hold(name, seconds):
+    t = time.perf_counter()
+    time.sleep(seconds)
+    truth.append([name, t, time.perf_counter()])
+
+async def grandchild():
+    hold("grandchild", 0.18)  # its first step runs eagerly, inside the child's
+
+async def child():
+    hold("child", 0.12)  # its first step runs eagerly, inside the callback's
+    asyncio.create_task(grandchild(), name="grandchild")
+    await asyncio.sleep(0)
+
+HOLD_FIRST = True  # the callback holds the loop, then starts the child (False: the other way round)
+
+def cb(loop, done):
+    if HOLD_FIRST:
+        hold("cb", 0.06)
+    loop.create_task(child(), name="child")
+    if not HOLD_FIRST:
+        hold("cb", 0.06)
+    done.set_result(None)
+
+async def main():
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    await asyncio.sleep(0.01)
+    done = loop.create_future()
+    loop.call_soon(cb, loop, done)
+    await done  # main's next step: none of the child's time may be taken out of it
+    await asyncio.sleep(0.05)
+
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop(exit_status=0)
+with open(OUT + ".truth.json", "w") as fh:
+    json.dump(truth, fh)
+"""
+"""Python 3.12+: a plain loop callback (no task) holds the loop 0.06 s, then starts an eager child
+whose first step holds it 0.12 s inside the callback, then starts an eager grandchild whose first
+step holds it 0.18 s inside the child's (HOLD_FIRST = False: the callback holds after the child's
+step). The other tasks (main) hold it for no time."""
