@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-TWO_BLOCKERS = """
+# every target: `hold` times each blocking sleep with the agent's clock; the truth goes to OUT + ".truth.json"
+_PRELUDE = """
 import asyncio, json, time
 
 truth = []
@@ -25,7 +26,17 @@ def hold(name, seconds):
     t = time.perf_counter()
     time.sleep(seconds)
     truth.append([name, t, time.perf_counter()])
+"""
+_EPILOGUE = """
+session = start(block_threshold_ms=50)
+asyncio.run(main())
+session.stop(exit_status=0)
+with open(OUT + ".truth.json", "w") as fh:
+    json.dump(truth, fh)
+"""
 
+
+TWO_BLOCKERS = _PRELUDE + """
 async def blocker(name, ev, seconds):
     await ev.wait()
     hold(name, seconds)
@@ -57,12 +68,7 @@ async def main():
     await asyncio.create_task(solo(), name="solo")
     await asyncio.sleep(0.05)
 
-session = start(block_threshold_ms=50)
-asyncio.run(main())
-session.stop(exit_status=0)
-with open(OUT + ".truth.json", "w") as fh:
-    json.dump(truth, fh)
-"""
+""" + _EPILOGUE
 
 
 def read_truth(recording: Path) -> dict[str, tuple[float, float]]:
@@ -83,16 +89,7 @@ def longest_first(truth: dict[str, tuple[float, float]], names: list[str]) -> li
     return sorted(names, key=lambda name: held(truth, name), reverse=True)
 
 
-EAGER_BLOCKERS = """
-import asyncio, json, time
-
-truth = []
-
-def hold(name, seconds):
-    t = time.perf_counter()
-    time.sleep(seconds)
-    truth.append([name, t, time.perf_counter()])
-
+EAGER_BLOCKERS = _PRELUDE + """
 async def child():
     hold("child", 0.2)  # its first step runs eagerly, inside the parent's step
 
@@ -108,25 +105,11 @@ async def main():
     await asyncio.create_task(parent(), name="parent")
     await asyncio.sleep(0.05)
 
-session = start(block_threshold_ms=50)
-asyncio.run(main())
-session.stop(exit_status=0)
-with open(OUT + ".truth.json", "w") as fh:
-    json.dump(truth, fh)
-"""
+""" + _EPILOGUE
 """Python 3.12+: a parent step starts an eager child whose first step holds the loop 0.2 s inside
 the parent's step, then the parent holds it 0.1 s itself."""
 
-EAGER_FROM_CALLBACK = """
-import asyncio, json, time
-
-truth = []
-
-def hold(name, seconds):
-    t = time.perf_counter()
-    time.sleep(seconds)
-    truth.append([name, t, time.perf_counter()])
-
+EAGER_FROM_CALLBACK = _PRELUDE + """
 async def grandchild():
     hold("grandchild", 0.18)  # its first step runs eagerly, inside the child's
 
@@ -154,12 +137,7 @@ async def main():
     await done  # main's next step: none of the child's time may be taken out of it
     await asyncio.sleep(0.05)
 
-session = start(block_threshold_ms=50)
-asyncio.run(main())
-session.stop(exit_status=0)
-with open(OUT + ".truth.json", "w") as fh:
-    json.dump(truth, fh)
-"""
+""" + _EPILOGUE
 """Python 3.12+: a plain loop callback (no task) holds the loop 0.06 s, then starts an eager child
 whose first step holds it 0.12 s inside the callback, then starts an eager grandchild whose first
 step holds it 0.18 s inside the child's (HOLD_FIRST = False: the callback holds after the child's
