@@ -168,7 +168,10 @@ class StackChartPane(Pane):
 
     def _relayout(self) -> None:
         """The view moved: lay out the boxes of what it shows now (when it shows something else)."""
-        if not self.isVisible() or self.seen_revision < 0:
+        if self.seen_revision < 0:
+            return
+        if not self.on_screen():  # tabbed behind another pane (isVisible() is True there): it followed every
+            self.seen_revision = -1  # playhead's time view with a whole lay-out; it lays out when shown instead
             return
         x0, x1 = self.view_box.viewRange()[0]
         if self._laid_out is not None:

@@ -374,7 +374,10 @@ class TimelinePane(Pane):
 
     def _relayout(self) -> None:
         """The view moved: summarise the thread lanes for what it shows now (when it shows something else)."""
-        if not self.isVisible() or self._laid_out is None:
+        if self._laid_out is None:
+            return
+        if not self.on_screen():  # tabbed behind another pane (isVisible() is True there): laid out when shown
+            self.seen_revision = -1
             return
         x0, x1 = self.lane_vb.viewRange()[0]
         a, b, px = self._laid_out
