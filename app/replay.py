@@ -161,6 +161,7 @@ class ReplayBar(QToolBar):
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
         self._updating = False
+        self._state_shown: tuple[bool, bool] | None = None  # (ready, playing) last drawn by _sync
         self._go_to: GoToTime | None = None
         doc.playheadChanged.connect(self._sync)
         doc.detailProgress.connect(self._sync)  # a huge recording's samples are still being read: the bar says how far
@@ -343,9 +344,15 @@ class ReplayBar(QToolBar):
         finally:
             self._updating = False
         ready = self.ready()
+        text = self.time_text(t) if ready else "Replay: " + self.doc.pending_text().replace("\n", " ")
+        if self.time_label.text() != text:
+            self.time_label.setText(text)
+        state = (ready, self.playing)
+        if state == self._state_shown:  # (a huge recording's read reports progress many times a second: setting
+            return  # the same icon and states again each time made the window lay out and paint again, ~100 ms)
+        self._state_shown = state
         self.play_button.setEnabled(ready)
         self.slider.setEnabled(ready)
-        self.time_label.setText(self.time_text(t) if ready else "Replay: " + self.doc.pending_text().replace("\n", " "))
         icon = QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setText("Pause" if self.playing else "Play")

@@ -139,3 +139,18 @@ def test_speeds_too_fast_for_a_short_recording_are_not_offered(qtbot, qapp, sett
     assert bar.speed.currentData() == 1.0  # the fastest offered
     assert "1.30 s" in model.item(SPEEDS.index(1.0)).toolTip()
     assert QSettings().value(SPEED_KEY) in (3600.0, "3600.0")  # kept for the next long recording
+
+
+def test_reading_progress_changes_the_label_and_nothing_else(qtbot, qapp, settings) -> None:
+    """A huge recording's read reports progress many times a second: each report set the play button's
+    icon and both widgets' states again, and the window laid out and painted again (~100 ms a turn)."""
+    doc = Document(long_profile(), "day.pyro")
+    bar = ReplayBar(doc, clock=FakeClock())
+    qtbot.addWidget(bar)
+    icons: list[object] = []
+    bar.play_button.setIcon = icons.append  # type: ignore[method-assign]
+    for k in range(1, 10):
+        doc.set_detail_progress(k / 10)
+    assert icons == []
+    bar.play()  # a real change of state still shows
+    assert len(icons) == 1 and bar.play_button.text() == "Pause"
