@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qt_windows import open_window, private_settings
+from qt_windows import open_server_recording
 
 from pyrometer.app.panes.stack_chart import StackChartPane
-from pyrometer.core.example_profiles import server_profile
-from pyrometer.core.formats.registry import export_profile
 
 
 def test_a_stack_chart_behind_a_tab_lays_out_when_shown_at_the_view_published_meanwhile(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    private_settings(tmp_path)
-    win = open_window(qtbot, 1440, 900)
-    path = tmp_path / "server.pyro"
-    export_profile(server_profile(), path)
-    win.open_files([path], show_dialog=False)
-    qtbot.waitUntil(lambda: bool(win.views()) or bool(win.errors), timeout=20000)
-    view = win.views()[0]
+    view = open_server_recording(qtbot, tmp_path)
     chart = view.pane("stack_chart")
     assert isinstance(chart, StackChartPane)
     view.show_pane("stack_chart")

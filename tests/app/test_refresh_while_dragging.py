@@ -10,25 +10,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from qt_windows import open_window, private_settings
+from qt_windows import open_server_recording
 
 from pyrometer.app.panes.base import Pane
-from pyrometer.core.example_profiles import server_profile
-from pyrometer.core.formats.registry import export_profile
 
 SLOW_S = 0.06  # each pane's refresh takes this long: four of them are longer than a refresh tick (0.1 s)
 DRAG_LIMIT_S = 15.0  # unloaded, every pane draws within ~0.5 s
 
 
 def test_every_pane_on_screen_draws_while_the_playhead_is_dragged(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    private_settings(tmp_path)
-    win = open_window(qtbot, 1440, 900)
-    path = tmp_path / "server.pyro"
-    export_profile(server_profile(), path)
-    win.open_files([path], show_dialog=False)
-    qtbot.waitUntil(lambda: bool(win.views()) or bool(win.errors), timeout=20000)
-    assert not win.errors, win.errors
-    view = win.views()[0]
+    view = open_server_recording(qtbot, tmp_path)
     assert view.replay_bar is not None
     view.refresh_visible()
     shown: list[Pane] = list(view.visible_panes())

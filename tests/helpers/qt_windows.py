@@ -49,3 +49,19 @@ def double_click(qtbot: Any, widget: Any, pos: QPoint) -> None:
     qtbot.mouseRelease(widget, left, pos=pos)
     qtbot.mouseDClick(widget, left, pos=pos)
     qtbot.mouseRelease(widget, left, pos=pos)
+
+
+def open_server_recording(qtbot: Any, tmp_path: Path) -> Any:
+    """A 1440x900 window (its own settings) with the example server's recording open, as `pyrometer open` does;
+    returns its SessionView."""
+    from pyrometer.core.example_profiles import server_profile
+    from pyrometer.core.formats.registry import export_profile
+
+    private_settings(tmp_path)
+    win = open_window(qtbot, 1440, 900)
+    path = tmp_path / "server.pyro"
+    export_profile(server_profile(), path)
+    win.open_files([path], show_dialog=False)
+    qtbot.waitUntil(lambda: bool(win.views()) or bool(win.errors), timeout=20000)
+    assert not win.errors, win.errors
+    return win.views()[0]
