@@ -98,6 +98,13 @@ h15-livestall's and h15-livemem's merges, so this pair is not main-as-branched a
 scrubbing: median until drawn 1.38 -> 1.30 s, longest turn 1.15 -> 1.07 s (each playhead now draws the
 timeline twice, with the rows it has and then with the packed ones: no gain there until the lag figures
 of [0, playhead] stop reading every probe).
+
+Smooth scrubbing (drag_*, new), 30M, 2026-12-03 on a quiet machine (load 0.6-1.0), 63bebd9 (exported, run
+with benchmarks/with_package.py) against 37cbddf, two runs each, `--ranges 5`: mouse moves taken 31, 31 ->
+110, 90 of 120; a move's wait median 115, 16 -> 16, 25 ms, max 289, 392 -> 48, 111 ms; longest turn 298,
+418 -> 55, 109 ms; redraws a second per pane 2.0-3.0 (event loop 0: starved by the refresh order) -> 6.0-7.5
+for every pane; scrub median until drawn 0.39, 0.62 -> 0.115, 0.128 s, longest turn 448, 621 -> 97, 97 ms.
+At 100M (one run, load 5-6): 44 of 120 moves, longest turn 246 ms, 3.2-3.5 redraws a second: not smooth.
 """
 
 from __future__ import annotations
