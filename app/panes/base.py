@@ -121,6 +121,17 @@ class Pane(QWidget):
         cover = self._pending  # the "Loading detail…" label covers the pane: Qt counts the pane as hidden under it
         return not self.visibleRegion().isEmpty() or (cover is not None and cover.isVisible() and not cover.visibleRegion().isEmpty())
 
+    def stale_while_hidden(self) -> bool:
+        """True (and the pane marked stale) when it is not on screen: a view change is drawn when it is shown.
+
+        A pane tabbed behind another (`isVisible` True there) laid out its boxes again for every time view a
+        replay's playhead published; the window refreshes a stale pane when it comes to the front.
+        """
+        if self.on_screen():
+            return False
+        self.seen_revision = -1
+        return True
+
     def refresh(self) -> None:
         """Re-read the document and update the view. Override."""
 

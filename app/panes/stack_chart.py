@@ -170,8 +170,7 @@ class StackChartPane(Pane):
         """The view moved: lay out the boxes of what it shows now (when it shows something else)."""
         if self.seen_revision < 0:
             return
-        if not self.on_screen():  # tabbed behind another pane (isVisible() is True there): it followed every
-            self.seen_revision = -1  # playhead's time view with a whole lay-out; it lays out when shown instead
+        if self.stale_while_hidden():
             return
         x0, x1 = self.view_box.viewRange()[0]
         if self._laid_out is not None:

@@ -338,10 +338,8 @@ class TimelinePane(Pane):
 
     def _tasks_packed(self) -> None:
         """Draw the task rows a worker packed (now if on screen, else when next shown)."""
-        if self.isVisible():
+        if not self.stale_while_hidden():
             self.refresh()
-        else:
-            self.seen_revision = -1
 
     def _pixels(self) -> int:
         return max(200, int(self.lane_vb.width()) or 1500)
@@ -376,8 +374,7 @@ class TimelinePane(Pane):
         """The view moved: summarise the thread lanes for what it shows now (when it shows something else)."""
         if self._laid_out is None:
             return
-        if not self.on_screen():  # tabbed behind another pane (isVisible() is True there): laid out when shown
-            self.seen_revision = -1
+        if self.stale_while_hidden():
             return
         x0, x1 = self.lane_vb.viewRange()[0]
         a, b, px = self._laid_out

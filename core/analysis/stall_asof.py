@@ -9,7 +9,6 @@ the counts over [0, t] use `duration_at` instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -45,11 +44,6 @@ def worst_at(starts: np.ndarray, durations: np.ndarray, t: float | None) -> floa
     if t is None:
         return float(durations.max())
     return float(np.minimum(durations, t - starts).max())
-
-
-def worst_of(events: Sequence[BlockingEvent], t: float | None) -> float:
-    """worst_at over a list of stalls."""
-    return max((duration_at(ev, t) for ev in events), default=0.0)
 
 
 def event_at(ev: BlockingEvent, t: float | None) -> BlockingEvent:
