@@ -9,12 +9,9 @@ passes the stall's end it is whole again.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from agent_harness import run_agent_target
 from PySide6 import QtCore
-from two_blockers import TWO_BLOCKERS, read_truth
+from two_blockers import record_two_blockers
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import BLOCK_COLUMNS, EventLoopPane
@@ -26,10 +23,8 @@ Truth = dict[str, tuple[float, float]]
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Profile, Truth]:
-    tmp = tmp_path_factory.mktemp("ongoing_pane")
-    p, _, _ = run_agent_target(sys.executable, TWO_BLOCKERS, tmp)
-    t0 = float(p.meta["t0"])
-    return p, {name: (a - t0, b - t0) for name, (a, b) in read_truth(tmp / "out.pyro").items()}
+    _, p, truth = record_two_blockers(tmp_path_factory.mktemp("ongoing_pane"))
+    return p, truth
 
 
 def _cell(pane: EventLoopPane, index: int, column: str) -> str:

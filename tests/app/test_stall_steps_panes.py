@@ -10,11 +10,9 @@ recording without the steps field (older agents) shows what it showed.
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
-from agent_harness import run_agent_target
-from two_blockers import TWO_BLOCKERS, held, longest_first, read_truth
+from two_blockers import held, longest_first, record_two_blockers
 
 from pyrometer.app.document import Document
 from pyrometer.app.panes.event_loop import BLOCK_COLUMNS, EventLoopPane
@@ -28,10 +26,8 @@ Truth = dict[str, tuple[float, float]]
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Profile, Truth]:
-    tmp = tmp_path_factory.mktemp("two_blockers_panes")
-    p, _, _ = run_agent_target(sys.executable, TWO_BLOCKERS, tmp)
-    t0 = float(p.meta["t0"])
-    return p, {name: (a - t0, b - t0) for name, (a, b) in read_truth(tmp / "out.pyro").items()}
+    _, p, truth = record_two_blockers(tmp_path_factory.mktemp("two_blockers_panes"))
+    return p, truth
 
 
 def _pair_index(pane: EventLoopPane, truth: Truth) -> int:

@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import run_agent_target
 from cli_runs import run_cli
-from two_blockers import TWO_BLOCKERS, read_truth
+from two_blockers import pair_stall, record_two_blockers
 
 from pyrometer.core.agent import wire
 from pyrometer.core.analysis.stall_steps import delayed_by_text, steps_during_wait
 from pyrometer.core.analysis.task_stacks import by_task_view
 from pyrometer.core.analysis.transforms import Transform, apply_transform
 from pyrometer.core.formats.recording import iter_raw_frames, read_recording, write_profile
-from pyrometer.core.model import BlockingEvent, Profile, StallStep
+from pyrometer.core.model import Profile, StallStep
 
 EXCESS_S = 0.02
 ROUNDED_S = 0.00006  # text shows milliseconds to one decimal (half of 0.1 ms, and float slack)
@@ -33,17 +31,7 @@ ROUNDED_S = 0.00006  # text shows milliseconds to one decimal (half of 0.1 ms, a
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Profile, dict[str, tuple[float, float]]]:
-    tmp = tmp_path_factory.mktemp("two_blockers")
-    p, _, _ = run_agent_target(sys.executable, TWO_BLOCKERS, tmp)
-    t0 = float(p.meta["t0"])
-    truth = {name: (a - t0, b - t0) for name, (a, b) in read_truth(tmp / "out.pyro").items()}
-    return tmp / "out.pyro", p, truth
-
-
-def _pair_stall(p: Profile, truth: dict[str, tuple[float, float]]) -> BlockingEvent:
-    """The stall in which A then B held the loop."""
-    [ev] = [e for e in p.blocking if e.start <= truth["A"][0] + 1e-6 and e.start + e.duration >= truth["B"][1] - 1e-6]
-    return ev
+    return record_two_blockers(tmp_path_factory.mktemp("two_blockers"))
 
 
 def _held(truth: dict[str, tuple[float, float]], name: str) -> float:
@@ -70,7 +58,7 @@ def test_stats_text_and_json_give_each_step_its_share(recorded: tuple[Path, Prof
     for ms, name in ((float(m[3]), m[1]), (float(m[6]), m[4])):
         assert -ROUNDED_S <= ms / 1000 - _held(truth, name) <= EXCESS_S, (name, ms, truth[name])
     data = json.loads(run_cli("stats", "--json", path).stdout)
-    [block] = [b for b in data["loop"]["blocking"] if abs(b["start_s"] - _pair_stall(p, truth).start) < 1e-9]
+    [block] = [b for b in data["loop"]["blocking"] if abs(b["start_s"] - pair_stall(p, truth).start) < 1e-9]
     pair = block["steps"][:2]
     assert _longest_first(truth, [s["name"] for s in pair]), (pair, truth)
     assert [(s["task"], s["function"]) for s in pair] == [(ids[s["name"]], "hold") for s in pair]
@@ -106,7 +94,7 @@ def test_a_delayed_task_is_blamed_on_the_steps_that_ran_while_it_waited(
 ) -> None:
     _, p, truth = recorded
     ids = {t.name: t.id for t in p.tasks.values()}
-    ev = _pair_stall(p, truth)
+    ev = pair_stall(p, truth)
     delayed = {tid: d for tid, _, d in ev.delayed or ()}
     # `late` fell due inside A's hold (the target timed its due time and when it woke)
     due, woke = truth["late"]

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from agent_harness import run_agent_target
 from cli_runs import run_cli
-from two_blockers import TWO_BLOCKERS, read_truth
+from two_blockers import pair_stall, record_two_blockers
 
 from pyrometer.core.model import BlockingEvent, Profile
 
@@ -25,15 +23,7 @@ Truth = dict[str, tuple[float, float]]
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Profile, Truth]:
-    tmp = tmp_path_factory.mktemp("ongoing")
-    p, _, _ = run_agent_target(sys.executable, TWO_BLOCKERS, tmp)
-    t0 = float(p.meta["t0"])
-    return tmp / "out.pyro", p, {name: (a - t0, b - t0) for name, (a, b) in read_truth(tmp / "out.pyro").items()}
-
-
-def _pair(p: Profile, truth: Truth) -> BlockingEvent:
-    [ev] = [e for e in p.blocking if e.start <= truth["A"][0] + 1e-6 and e.start + e.duration >= truth["B"][1] - 1e-6]
-    return ev
+    return record_two_blockers(tmp_path_factory.mktemp("ongoing"))
 
 
 def _row(data: dict, ev: BlockingEvent) -> dict:
@@ -43,7 +33,7 @@ def _row(data: dict, ev: BlockingEvent) -> dict:
 
 def test_a_stall_going_on_at_the_ranges_end_is_cut_there_and_marked(recorded: tuple[Path, Profile, Truth]) -> None:
     path, p, truth = recorded
-    ev = _pair(p, truth)
+    ev = pair_stall(p, truth)
     at = float(f"{truth['A'][0] + 0.1:.6f}")  # 0.1 s into A's 0.3 s hold (B has not run yet), as the command reads it
     data = json.loads(run_cli("stats", "--json", "--to", f"{at:.6f}", path).stdout)
     row = _row(data, ev)
@@ -63,7 +53,7 @@ def test_a_stall_going_on_at_the_ranges_end_is_cut_there_and_marked(recorded: tu
 
 def test_inside_the_second_step_the_first_is_whole_and_the_second_cut(recorded: tuple[Path, Profile, Truth]) -> None:
     path, p, truth = recorded
-    ev = _pair(p, truth)
+    ev = pair_stall(p, truth)
     at = truth["B"][0] + 0.05
     row = _row(json.loads(run_cli("stats", "--json", "--to", f"{at:.6f}", path).stdout), ev)
     steps = {s["name"]: s["duration_ms"] / 1000.0 for s in row["steps"]}
@@ -74,7 +64,7 @@ def test_inside_the_second_step_the_first_is_whole_and_the_second_cut(recorded: 
 
 def test_after_the_stall_it_is_shown_whole(recorded: tuple[Path, Profile, Truth]) -> None:
     path, p, truth = recorded
-    ev = _pair(p, truth)
+    ev = pair_stall(p, truth)
     at = ev.start + ev.duration + 0.01
     row = _row(json.loads(run_cli("stats", "--json", "--to", f"{at:.6f}", path).stdout), ev)
     assert row["ongoing"] is False and row["duration_ms"] == pytest.approx(ev.duration * 1000.0)

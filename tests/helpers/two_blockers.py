@@ -14,7 +14,9 @@ the views' tests.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 # every target: `hold` times each blocking sleep with the agent's clock; the truth goes to OUT + ".truth.json"
 _PRELUDE = """
@@ -75,6 +77,21 @@ def read_truth(recording: Path) -> dict[str, tuple[float, float]]:
     """name -> (start, end) perf_counter seconds of each hold the target measured."""
     rows = json.loads(Path(str(recording) + ".truth.json").read_text())
     return {str(name): (float(a), float(b)) for name, a, b in rows}
+
+
+def record_two_blockers(tmp: Path) -> tuple[Path, Any, dict[str, tuple[float, float]]]:
+    """Run TWO_BLOCKERS under the agent in `tmp`: (its recording, the Profile, each hold in session time)."""
+    from agent_harness import run_agent_target
+
+    p, _, _ = run_agent_target(sys.executable, TWO_BLOCKERS, tmp)
+    t0 = float(p.meta["t0"])
+    return tmp / "out.pyro", p, {name: (a - t0, b - t0) for name, (a, b) in read_truth(tmp / "out.pyro").items()}
+
+
+def pair_stall(p: Any, truth: dict[str, tuple[float, float]]) -> Any:
+    """The stall in which A then B held the loop (truth in session time)."""
+    [ev] = [e for e in p.blocking if e.start <= truth["A"][0] + 1e-6 and e.start + e.duration >= truth["B"][1] - 1e-6]
+    return ev
 
 
 def held(truth: dict[str, tuple[float, float]], name: str) -> float:
